@@ -1,0 +1,165 @@
+"""One error hierarchy for the whole package.
+
+Every error raised on purpose by geogrid derives from :class:`GeoGridError`.
+The HTTP layer maps each subclass to a status code in one table
+(``api/errors.py``), so the core never needs to know about HTTP.
+
+Messages follow one pattern: name the argument, say what was received and
+say how to fix it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "GeoGridError",
+    "InputError",
+    "CRSError",
+    "DatumError",
+    "ValidationProblem",
+    "ValidationError",
+    "NotFoundError",
+    "ConflictError",
+    "StateError",
+    "OutOfCoverageError",
+    "StoreUnavailableError",
+    "PermissionDenied",
+    "AuthenticationError",
+    "LimitExceeded",
+]
+
+
+class GeoGridError(Exception):
+    """Base class of every error geogrid raises on purpose."""
+
+    #: short machine-readable code, stable across versions
+    code = "geogrid_error"
+
+    def __init__(self, message: str, *, field: str | None = None, value: Any = None,
+                 fix: str | None = None):
+        self.message = message
+        self.field = field
+        self.value = value
+        self.fix = fix
+        parts = [message]
+        if fix:
+            parts.append(fix)
+        super().__init__(" ".join(parts))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            out["field"] = self.field
+        if self.value is not None:
+            out["value"] = _jsonable(self.value)
+        if self.fix:
+            out["fix"] = self.fix
+        return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value][:20]
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+class InputError(GeoGridError, ValueError):
+    """An argument or a field of a request is malformed or out of range."""
+
+    code = "invalid_input"
+
+
+class CRSError(InputError):
+    """A GeoDataFrame has no CRS, or CRSs that must match do not."""
+
+    code = "crs_error"
+
+
+class DatumError(InputError):
+    """An unknown coordinate datum, or a coordinate that does not fit its datum."""
+
+    code = "datum_error"
+
+
+@dataclass(frozen=True)
+class ValidationProblem:
+    """One problem found while validating input: where, what and why."""
+
+    index: Any
+    field: str
+    reason: str
+    value: Any = None
+    location: tuple[float, float] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"index": _jsonable(self.index), "field": self.field, "reason": self.reason}
+        if self.value is not None:
+            out["value"] = _jsonable(self.value)
+        if self.location is not None:
+            out["location"] = [round(self.location[0], 7), round(self.location[1], 7)]
+        return out
+
+
+class ValidationError(InputError):
+    """Validation found problems. All of them are listed, not only the first."""
+
+    code = "validation_failed"
+
+    def __init__(self, message: str, problems: list[ValidationProblem], *, fix: str | None = None):
+        self.problems = list(problems)
+        shown = "; ".join(f"[{p.index}] {p.field}: {p.reason}" for p in self.problems[:10])
+        more = f" (+{len(self.problems) - 10} more)" if len(self.problems) > 10 else ""
+        super().__init__(f"{message}: {len(self.problems)} problem(s): {shown}{more}.", fix=fix)
+        self.message = message
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["problems"] = [p.to_dict() for p in self.problems]
+        return out
+
+
+class NotFoundError(GeoGridError, LookupError):
+    code = "not_found"
+
+
+class ConflictError(GeoGridError):
+    """A write lost an optimistic-lock race, or would break a uniqueness rule."""
+
+    code = "conflict"
+
+
+class StateError(GeoGridError):
+    """An operation is not allowed in the object's current state."""
+
+    code = "illegal_state"
+
+
+class OutOfCoverageError(GeoGridError):
+    """A point lies outside every area and beyond the snapping distance."""
+
+    code = "out_of_coverage"
+
+
+class StoreUnavailableError(GeoGridError):
+    """The database cannot be reached. Nothing was written."""
+
+    code = "store_unavailable"
+
+
+class AuthenticationError(GeoGridError):
+    code = "unauthenticated"
+
+
+class PermissionDenied(GeoGridError):
+    code = "forbidden"
+
+
+class LimitExceeded(InputError):
+    """A request is larger than a configured limit."""
+
+    code = "limit_exceeded"
