@@ -1,0 +1,565 @@
+"""Chinese address normalisation and parsing.
+
+An address reaches a dispatch desk in many spellings of one thing::
+
+    上海市浦东新区陆家嘴街道浦东大道６５０号（近东方路）
+    浦东大道六百五十号
+    崂山路638弄1号302室        江山弄13-1-302
+    陆家嘴西路168号正大广场B1层
+    浦东南路与东昌路交叉口东50米
+
+:func:`normalise` maps the spelling to one canonical string; :func:`parse_address`
+splits that string into the fields of :class:`ParsedAddress`. Neither looks
+anything up: deciding whether 崂山五村 is a compound or a shop is the
+gazetteer's job (:mod:`geogrid.geocode.gazetteer`).
+
+Normalisation
+-------------
+1. Unicode NFKC: full-width digits, letters and punctuation become ASCII
+   (``６５０`` → ``650``, ``（`` → ``(``, ``～`` → ``~``).
+2. Traditional characters common in addresses become simplified (號 → 号).
+3. Dashes, brackets and ``#`` are unified (``3#楼`` → ``3号楼``).
+4. Whitespace is dropped except between two Latin words; Latin letters are
+   upper-cased (``b1层`` → ``B1层``).
+5. Chinese numerals become Arabic **only where they count something**: before
+   号 / 弄 / 支弄 / 号楼 / 栋 / 幢 / 座 / 单元 / 室 / 层 / 楼 / 米 / 公里. Numerals
+   that are part of a name stay (中山东一路, 崂山五村, 梅园三街坊, 十六铺).
+
+Parsing
+-------
+Administrative prefixes are peeled from the front (省 → 市 → 区/县 → 街道/镇),
+each only when what follows still looks like an address, so 上海大厦 keeps
+its 上海 and 三航小区 is not a district. Parenthesised text and 近X路 become
+hints. An intersection (``X路与Y路交叉口[东50米]``, also 和 / 路口 / ``X路Y路口``)
+is recognised next. The rest is scanned left to right for a road, 弄, 支弄,
+house numbers, 号楼/栋/幢/座, 单元, 层 and 室; text that is none of these is the
+POI or compound name.
+
+House-number forms, and how the bare dash is read (no 号 after it)::
+
+    45、55号       numbers=(45, 55)               list
+    17-19号        numbers=(17, 19), range         号 after a dash: a range
+    151-171        range, when 0 < B - A <= 60
+    638-1          lane=638, number=1              B < A: 弄-号
+    5-302          number=5, room=302              otherwise: 号-室
+    13-1-302       lane=13, number=1, room=302     弄-号-室 on a road;
+                   number=13, unit=1, room=302     号-单元-室 inside a lane (江山弄)
+
+Example
+-------
+>>> p = parse_address("上海市浦东新区陆家嘴街道浦东大道６５０号（近东方路）")
+>>> (p.city, p.district, p.subdistrict, p.road, p.number, p.near_road)
+('上海市', '浦东新区', '陆家嘴街道', '浦东大道', 650, '东方路')
+>>> parse_address("浦东南路与东昌路交叉口东50米").intersection
+Intersection(road_a='浦东南路', road_b='东昌路', direction='东', distance_m=50.0)
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field, replace
+
+from .._errors import InputError
+from ._numerals import CN_NUMERAL_CHARS, cn_to_int
+
+__all__ = [
+    "Intersection",
+    "Offset",
+    "ParsedAddress",
+    "HouseNumber",
+    "normalise",
+    "parse_address",
+    "parse_house_number",
+    "road_key",
+    "DIRECTIONS",
+]
+
+#: compass words and their unit vectors (east, north)
+DIRECTIONS: dict[str, tuple[float, float]] = {
+    "东": (1.0, 0.0), "西": (-1.0, 0.0), "南": (0.0, -1.0), "北": (0.0, 1.0),
+    "东北": (0.7071067811865476, 0.7071067811865476),
+    "东南": (0.7071067811865476, -0.7071067811865476),
+    "西北": (-0.7071067811865476, 0.7071067811865476),
+    "西南": (-0.7071067811865476, -0.7071067811865476),
+}
+
+
+@dataclass(frozen=True)
+class Intersection:
+    """``road_a`` crossing ``road_b``, optionally ``distance_m`` metres toward ``direction``."""
+
+    road_a: str
+    road_b: str
+    direction: str | None = None
+    distance_m: float | None = None
+
+
+@dataclass(frozen=True)
+class Offset:
+    """A displacement from an anchor that is not an intersection: ``XX大厦东50米``."""
+
+    direction: str
+    distance_m: float
+
+
+@dataclass(frozen=True)
+class ParsedAddress:
+    """The fields of one address. Absent fields are ``None`` (or ``()`` for ``numbers``).
+
+    ``number`` is the first house number; ``numbers`` holds every number that
+    was written (``45、55号`` → ``(45, 55)``) and ``number_range`` the ends of a
+    range (``17-19号`` → ``(17, 19)``). ``floor`` is an int, basements negative
+    (``B1层`` → ``-1``). ``building``, ``unit`` and ``room`` are strings because
+    they may carry letters (``A座``). ``poi`` is whatever named place is left
+    once every structured part is taken out: a POI, a building or a compound
+    name (崂山五村); the gazetteer decides which.
+    """
+
+    raw: str
+    normalised: str
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    subdistrict: str | None = None
+    road: str | None = None
+    lane: int | None = None
+    sublane: int | None = None
+    number: int | None = None
+    number_suffix: str | None = None
+    numbers: tuple[int, ...] = ()
+    number_range: tuple[int, int] | None = None
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
+    floor: int | None = None
+    poi: str | None = None
+    near_road: str | None = None
+    intersection: Intersection | None = None
+    offset: Offset | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing locatable was found (no admin area, road, name or number)."""
+        return not any((self.province, self.city, self.district, self.subdistrict, self.road,
+                        self.poi, self.intersection, self.number is not None,
+                        self.lane is not None))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class HouseNumber:
+    """A house-number field of a gazetteer record (``addr:housenumber``), parsed."""
+
+    numbers: tuple[int, ...]
+    lane: int | None = None
+    sublane: int | None = None
+    suffix: str | None = None
+
+
+# ---------------------------------------------------------------------------
+# normalisation
+
+_TRAD = str.maketrans(
+    "號區樓棟門東場廣灘橋長園鎮鄉縣單層廈與內舖華陸濱環蘇漢龍寧國際匯豐興黃雲鳳灣莊條館貿藝鐵",
+    "号区楼栋门东场广滩桥长园镇乡县单层厦与内铺华陆滨环苏汉龙宁国际汇丰兴黄云凤湾庄条馆贸艺铁",
+)
+_PUNCT = str.maketrans({
+    "—": "-", "–": "-", "―": "-", "‐": "-", "‑": "-", "−": "-", "－": "-", "_": "-",
+    "〜": "~", "～": "~",
+    "【": "(", "】": ")", "〔": "(", "〕": ")", "[": "(", "]": ")", "{": "(", "}": ")",
+    "「": "", "」": "", "『": "", "』": "", '"': "", "'": "", "“": "", "”": "",
+    "，": ",", "；": ",", ";": ",", "。": "", "：": ":",
+    "#": "号", "＃": "号",
+})
+_COUNTED = r"号楼|号|支弄|弄|室|栋|幢|座|单元|层|楼|米|公里"
+_CN_RUN = re.compile(rf"[{CN_NUMERAL_CHARS}]+(?={_COUNTED})")
+_SPACE = re.compile(r"\s+")
+_INNER_SPACE = re.compile(r"(?<![A-Z]) | (?![A-Z])")
+
+
+def normalise(text: str) -> str:
+    """Canonical spelling of an address (see the module docstring for the rules).
+
+    >>> normalise(" 浦东大道６５０号（近东方路） ")
+    '浦东大道650号(近东方路)'
+    >>> normalise("崂山五村三十二号二〇一室")
+    '崂山五村32号201室'
+    """
+    if text is None:
+        raise InputError("address is None.", field="text", fix="Pass the address as a string.")
+    s = unicodedata.normalize("NFKC", str(text))
+    s = s.translate(_TRAD).translate(_PUNCT)
+    s = _SPACE.sub(" ", s).strip().upper()
+    s = _INNER_SPACE.sub("", s)
+    s = s.replace("千米", "公里")
+    s = _CN_RUN.sub(_cn_run_to_digits, s)
+    s = re.sub(r"第(?=\d)", "", s)
+    s = s.replace("()", "")
+    return s
+
+
+def _cn_run_to_digits(m: re.Match) -> str:
+    value = cn_to_int(m.group(0))
+    return m.group(0) if value is None else str(value)
+
+
+_ROAD_DIGIT = re.compile(r"(?<=[^\d])([1-9])(?=路|大道|街|巷|支路)")
+_CN_SINGLE = "零一二三四五六七八九"
+
+
+def road_key(name: str) -> str:
+    """Key under which a road name is indexed: normalised, with ``中山东1路`` → ``中山东一路``."""
+    s = normalise(name)
+    return _ROAD_DIGIT.sub(lambda m: _CN_SINGLE[int(m.group(1))], s)
+
+
+# ---------------------------------------------------------------------------
+# patterns
+
+_NAMECH = r"[^\s\d(),、]"
+_ROAD_SUFFIX = r"(?:大道|公路|大街|路|街|巷|胡同)"
+_ROAD_CORE = rf"{_NAMECH}{{1,12}}?{_ROAD_SUFFIX}(?![坊道区])"
+_ROAD_RE = re.compile(rf"{_ROAD_CORE}|{_NAMECH}{{1,8}}?[^\d\s(),、号支]弄(?!堂)")
+_DIR = r"东南|东北|西南|西北|东|南|西|北"
+_DIST = r"(?:约|大约)?(?P<dist>\d+(?:\.\d+)?)(?P<unit>米|M|公里|KM)"
+_INTERSECTION_RE = re.compile(
+    rf"(?P<a>{_ROAD_CORE})(?P<conj>与|和|跟|同|及|、|/|&|\+|×)?(?P<b>{_ROAD_CORE})的?"
+    rf"(?P<key>交叉路口|十字路口|交叉口|交汇处|交界处|交口|路口|口)?"
+    rf"(?:(?:以|往|向|朝)?(?P<dir>{_DIR})(?:侧|面|方向|边|角)?(?:{_DIST})?)?"
+)
+_NEAR_RE = re.compile(rf"(?:靠近|临近|邻近|近)(?P<road>{_ROAD_CORE})(?:交叉口|路口|口|附近|旁)?")
+_NEAR_HINT_RE = re.compile(
+    rf"(?:靠近|临近|邻近|近|临|靠)?(?P<road>{_ROAD_CORE})(?:交叉口|路口|口|附近|旁|一侧|侧)?"
+)
+
+_PROVINCE_RE = re.compile(r"[^\s\d()]{2,7}?(?:省|自治区|特别行政区)")
+_MUNICIPALITY_RE = re.compile(r"(?P<v>北京|上海|天津|重庆)(?P<shi>市)?")
+_CITY_RE = re.compile(r"[^\s\d()路街号弄]{2,6}?(?:市|自治州|地区|盟)")
+_DISTRICT_RE = re.compile(r"[^\s\d()路街号弄村]{1,7}?(?:新区|区|县|旗)")
+_SUBDISTRICT_RE = re.compile(r"[^\s\d()路号弄]{2,8}?(?:街道办事处|街道|镇|乡)(?!路|街)")
+_NOT_CITY = ("超市", "门市", "菜市", "夜市", "集市", "股市", "城市")
+_NOT_DISTRICT = ("小区", "社区", "住区", "园区", "景区", "校区", "街区", "片区", "商区", "厂区",
+                 "矿区", "营区", "院区", "军区", "城区", "库区", "居住区", "服务区", "停车区")
+
+_T_LANE = re.compile(r"(?P<n>\d+)弄")
+_T_SUBLANE = re.compile(r"(?P<n>\d+)支弄")
+_T_BUILDING = re.compile(r"(?P<n>\d+|[A-Z]\d{0,2})(?:号楼|栋|幢|座|号馆|号库)")
+_T_UNIT = re.compile(r"(?P<n>\d+|[A-Z])单元")
+_T_FLOOR = re.compile(r"(?P<neg>B|负|地下|-)?(?P<n>\d+)(?:层|楼|F)(?!\d)|F(?P<n2>\d+)(?![\d号])")
+_T_ROOM = re.compile(r"(?P<n>[A-Z]?\d+)(?:室|房|户)")
+_T_OFFSET = re.compile(rf"(?:以|往|向|朝)?(?P<dir>{_DIR})(?:侧|面|方向|边)?{_DIST}(?:处|左右)?")
+_NUM_ATOM = r"\d+[甲乙丙丁戊A-E]?"
+_T_NUMBER = re.compile(
+    rf"(?P<ne>{_NUM_ATOM}(?:(?:、|,|/|及|和|~|-|至|到){_NUM_ATOM})*)(?P<hao>号(?!楼))?"
+    r"(?:之(?P<zhi>\d+|[一二三四五六七八九十]+))?"
+)
+_NUM_SPLIT = re.compile(r"(、|,|/|及|和|~|-|至|到)")
+_ATOM_RE = re.compile(r"(\d+)([甲乙丙丁戊A-E]?)")
+_LIST_SEPS = {"、", ",", "/", "及", "和"}
+_RANGE_SEPS = {"~", "至", "到"}
+
+_FILLER_TAIL = ("附近", "旁边", "门口", "对面", "里面", "周边", "一带", "楼下", "旁", "内", "处", "的")
+_FILLER_HEAD = ("位于", "在", "的")
+
+
+def _strip_filler(text: str) -> str:
+    t = text.strip(" -,、:.")
+    changed = True
+    while changed and t:
+        changed = False
+        for w in _FILLER_TAIL:
+            if t.endswith(w) and len(t) > len(w):
+                t, changed = t[: -len(w)], True
+        for w in _FILLER_HEAD:
+            if t.startswith(w) and len(t) > len(w):
+                t, changed = t[len(w):], True
+        t = t.strip(" -,、:.")
+    return t
+
+
+# ---------------------------------------------------------------------------
+# parsing
+
+@dataclass
+class _State:
+    road: str | None = None
+    lane: int | None = None
+    sublane: int | None = None
+    number: int | None = None
+    number_suffix: str | None = None
+    numbers: tuple[int, ...] = ()
+    number_range: tuple[int, int] | None = None
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
+    floor: int | None = None
+    offset: Offset | None = None
+    residual: list[str] = field(default_factory=list)
+
+    @property
+    def in_lane(self) -> bool:
+        return self.lane is not None or bool(self.road and self.road.endswith("弄"))
+
+
+def _distance_m(m: re.Match) -> float | None:
+    if m.group("dist") is None:
+        return None
+    value = float(m.group("dist"))
+    return value * 1000.0 if m.group("unit") in ("公里", "KM") else value
+
+
+def _apply_number(st: _State, m: re.Match) -> None:
+    ne, hao, zhi = m.group("ne"), m.group("hao"), m.group("zhi")
+    parts = _NUM_SPLIT.split(ne)
+    atoms = [_ATOM_RE.fullmatch(p) for p in parts[::2]]
+    values = [int(a.group(1)) for a in atoms]
+    suffixes = [a.group(2) or None for a in atoms]
+    seps = parts[1::2]
+    if st.number is not None:
+        # a second bare number after the house number: room (12号302), or 号 → building
+        if hao and st.building is None:
+            st.building = ne
+        elif st.room is None:
+            st.room = ne
+        else:
+            st.residual.append(ne)
+        return
+    if not seps:
+        st.number, st.numbers = values[0], (values[0],)
+        st.number_suffix = suffixes[0]
+    elif all(s in _LIST_SEPS for s in seps):
+        st.number, st.numbers, st.number_suffix = values[0], tuple(values), suffixes[0]
+    elif len(seps) == 1:
+        a, b = values
+        sep = seps[0]
+        if sep in _RANGE_SEPS or (sep == "-" and a < b and (hao or b - a <= 60)):
+            st.number, st.numbers, st.number_range = a, (a, b), (a, b)
+        elif sep == "-" and b < a and not st.in_lane:
+            st.lane, st.number, st.numbers = a, b, (b,)
+        elif sep == "-" and hao:
+            st.number, st.numbers, st.number_suffix = a, (a,), f"-{b}"
+        else:
+            st.number, st.numbers, st.room = a, (a,), str(b)
+        st.number_suffix = st.number_suffix or suffixes[0]
+    elif len(seps) == 2 and all(s == "-" for s in seps):
+        a, b, c = values
+        if st.in_lane:
+            st.number, st.numbers, st.unit, st.room = a, (a,), str(b), str(c)
+        else:
+            st.lane, st.number, st.numbers, st.room = a, b, (b,), str(c)
+    else:
+        st.number, st.numbers = values[0], (values[0],)
+        st.residual.append("-".join(parts[2:]))
+    if zhi:
+        z = zhi if zhi.isdigit() else str(cn_to_int(zhi))
+        st.number_suffix = f"之{z}"
+
+
+def _scan(text: str, st: _State, *, allow_road: bool) -> None:
+    """Scan ``text`` left to right, filling ``st``; unrecognised text goes to residual."""
+    pos, buf = 0, []
+
+    def flush() -> None:
+        if buf:
+            st.residual.append("".join(buf))
+            buf.clear()
+
+    while pos < len(text):
+        ch = text[pos]
+        if ch in " ,()":
+            flush()
+            pos += 1
+            continue
+        m = None
+        if allow_road and st.road is None and not buf and not ch.isdigit():
+            m = _ROAD_RE.match(text, pos)
+            if m:
+                st.road = m.group(0)
+        if m is None and (ch.isdigit() or ch in "BF-负地ABCDE"):
+            if (m := _T_SUBLANE.match(text, pos)) and st.sublane is None:
+                st.sublane = int(m.group("n"))
+            elif (m := _T_LANE.match(text, pos)) and st.lane is None and st.number is None:
+                st.lane = int(m.group("n"))
+            elif m := _T_BUILDING.match(text, pos):
+                st.building = m.group("n")
+            elif m := _T_UNIT.match(text, pos):
+                st.unit = m.group("n")
+            elif m := _T_FLOOR.match(text, pos):
+                n = int(m.group("n") or m.group("n2"))
+                st.floor = -n if m.group("neg") else n
+            elif m := _T_ROOM.match(text, pos):
+                st.room = m.group("n")
+            elif ch.isdigit() and (m := _T_NUMBER.match(text, pos)):
+                _apply_number(st, m)
+            else:
+                m = None
+        elif m is None and ch in "以往向朝东南西北" and (m := _T_OFFSET.match(text, pos)):
+            st.offset = Offset(m.group("dir"), _distance_m(m))
+        if m is not None and m.end() > pos:
+            flush()
+            pos = m.end()
+        else:
+            buf.append(ch)
+            pos += 1
+    flush()
+
+
+def _peel_admin(body: str) -> tuple[str, dict[str, str]]:
+    out: dict[str, str] = {}
+    rest = body
+
+    def district_at(s: str) -> re.Match | None:
+        m = _DISTRICT_RE.match(s)
+        if m and not m.group(0).endswith(_NOT_DISTRICT) and len(m.group(0)) < len(s):
+            return m
+        return None
+
+    if m := _PROVINCE_RE.match(rest):
+        out["province"], rest = m.group(0), rest[m.end():]
+    if m := _MUNICIPALITY_RE.match(rest):
+        after = rest[m.end():]
+        if m.group("shi") or district_at(after) or _SUBDISTRICT_RE.match(after):
+            name = m.group("v") + "市"
+            out.setdefault("province", name)
+            out["city"], rest = name, after
+    if "city" not in out and (m := _CITY_RE.match(rest)) and not m.group(0).endswith(_NOT_CITY):
+        after = rest[m.end():]
+        if "province" in out or district_at(after) or _SUBDISTRICT_RE.match(after):
+            out["city"], rest = m.group(0), after
+    if m := district_at(rest):
+        out["district"], rest = m.group(0), rest[m.end():]
+    if (m := _SUBDISTRICT_RE.match(rest)) and len(m.group(0)) < len(rest) or (
+            m and m.group(0).endswith("街道")):
+        out["subdistrict"], rest = m.group(0).removesuffix("办事处"), rest[m.end():]
+    return rest, out
+
+
+_PAREN_RE = re.compile(r"\(([^()]*)\)")
+
+
+def parse_address(text: str) -> ParsedAddress:
+    """Parse one address into a :class:`ParsedAddress` (see the module docstring).
+
+    Never raises on odd input: what cannot be read is left in ``poi`` or
+    dropped, and the gazetteer reports what it could not match. ``None``
+    raises :class:`~geogrid.InputError`.
+
+    >>> p = parse_address("崂山路638弄1号302室")
+    >>> (p.road, p.lane, p.number, p.room)
+    ('崂山路', 638, 1, '302')
+    >>> p = parse_address("陆家嘴西路168号正大广场B1层")
+    >>> (p.road, p.number, p.poi, p.floor)
+    ('陆家嘴西路', 168, '正大广场', -1)
+    """
+    raw = "" if text is None else str(text)
+    if text is None:
+        normalise(text)  # raises InputError
+    s = normalise(raw)
+
+    hints: list[str] = []
+
+    def take(m: re.Match) -> str:
+        hints.append(m.group(1))
+        return " "
+
+    body = _PAREN_RE.sub(take, s)
+    if "(" in body:  # an unclosed parenthesis: the rest is a hint
+        body, _, tail = body.partition("(")
+        hints.append(tail.replace(")", ""))
+    body = body.replace(")", " ")
+
+    body, admin = _peel_admin(body.strip())
+    near_road = None
+    if m := _NEAR_RE.search(body):
+        near_road = m.group("road")
+        body = body[: m.start()] + " " + body[m.end():]
+
+    st = _State()
+    intersection = None
+    m = _INTERSECTION_RE.match(body)
+    if m and (m.group("conj") or m.group("key") or not body[m.end():].strip()):
+        intersection = Intersection(m.group("a"), m.group("b"), m.group("dir"), _distance_m(m))
+        body = body[m.end():]
+    _scan(body, st, allow_road=intersection is None)
+
+    extra_poi: list[str] = []
+    for hint in hints:
+        hint = hint.strip()
+        if not hint:
+            continue
+        if (hm := _INTERSECTION_RE.fullmatch(hint)) and intersection is None and (
+                hm.group("conj") or hm.group("key")):
+            intersection = Intersection(hm.group("a"), hm.group("b"), hm.group("dir"),
+                                        _distance_m(hm))
+        elif (hm := _NEAR_HINT_RE.fullmatch(hint)) and near_road is None:
+            near_road = hm.group("road")
+        else:
+            before = len(st.residual)
+            _scan(hint, st, allow_road=False)
+            extra_poi.extend(st.residual[before:])
+            del st.residual[before:]
+
+    names = [t for t in (_strip_filler(r) for r in st.residual + extra_poi) if t]
+    names = [t for t in names if not re.fullmatch(r"[-~号\d]*", t)]
+    poi = names[0] if names else None
+
+    return ParsedAddress(
+        raw=raw, normalised=s,
+        province=admin.get("province"), city=admin.get("city"),
+        district=admin.get("district"), subdistrict=admin.get("subdistrict"),
+        road=st.road, lane=st.lane, sublane=st.sublane,
+        number=st.number, number_suffix=st.number_suffix, numbers=st.numbers,
+        number_range=st.number_range, building=st.building, unit=st.unit, room=st.room,
+        floor=st.floor, poi=poi, near_road=near_road, intersection=intersection,
+        offset=st.offset,
+    )
+
+
+_HN_PREFIX = re.compile(r"^(?:NO\.?|门牌|#)")
+
+
+def parse_house_number(value: str) -> HouseNumber | None:
+    """Parse a gazetteer house-number field (``151-171``, ``100号``, ``628弄4-7号``, ``99甲``).
+
+    The field is known to hold a house number, so a dash is a range whenever
+    its second end is larger (``151-171``) and every number of a range is
+    meant: same-parity ranges on a road (one side of the street), consecutive
+    ones inside a lane. Returns ``None`` for anything that is not a plain
+    house number (``3F``, ``B2``, free text), so it is never indexed by guess.
+
+    >>> parse_house_number("151-171").numbers[:3]
+    (151, 153, 155)
+    >>> parse_house_number("628弄4-7号")
+    HouseNumber(numbers=(4, 5, 6, 7), lane=628, sublane=None, suffix=None)
+    >>> parse_house_number("3F") is None
+    True
+    """
+    if value is None:
+        return None
+    s = _HN_PREFIX.sub("", normalise(str(value)))
+    if not s or not s[0].isdigit():
+        return None
+    if not s.endswith("号"):
+        s += "号"
+    st = _State()
+    _scan(s, st, allow_road=False)
+    if st.number is None or st.residual or st.floor is not None or st.building or st.room:
+        return None
+    numbers = st.numbers
+    if st.number_range is not None:
+        a, b = st.number_range
+        step = 2 if (a - b) % 2 == 0 and st.lane is None else 1
+        if b - a > 200:
+            return None
+        numbers = tuple(range(a, b + 1, step))
+    return HouseNumber(numbers=numbers, lane=st.lane, sublane=st.sublane,
+                       suffix=st.number_suffix)
+
+
+def without_number(p: ParsedAddress) -> ParsedAddress:
+    """``p`` with every house-number field cleared (used to fall back to road level)."""
+    return replace(p, lane=None, sublane=None, number=None, number_suffix=None, numbers=(),
+                   number_range=None)

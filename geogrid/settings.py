@@ -1,0 +1,66 @@
+"""Service settings, read from the environment with the ``GEOGRID_`` prefix.
+
+Only the edges (store, API, CLI) read settings; the core takes plain
+arguments. ``get_settings()`` is cached, so tests clear it with
+``get_settings.cache_clear()`` after changing the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GEOGRID_", env_file=".env", extra="ignore")
+
+    #: SQLAlchemy URL. Unset: the embedded SpatiaLite file ``{data_dir}/geogrid.sqlite``.
+    #: ``postgresql+psycopg://...`` selects PostGIS.
+    database_url: str | None = None
+    data_dir: Path = Path("var")
+    #: path or name of the SpatiaLite module to load
+    spatialite_library: str = "mod_spatialite"
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    #: a point outside every microgrid snaps to the nearest one within this distance
+    snap_distance_m: float = Field(default=50.0, ge=0, le=5000)
+
+    #: signing key for session tokens; no default: set it in production.
+    #: When unset, a random key is generated per process (tokens die with it).
+    jwt_secret: SecretStr | None = None
+    jwt_ttl_minutes: int = Field(default=12 * 60, ge=1)
+    #: bootstrap admin token (stored hashed on first start); no default
+    admin_token: SecretStr | None = None
+
+    #: Content-Security-Policy frame-ancestors for /embed pages
+    frame_ancestors: str = "*"
+
+    # input limits
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    max_batch: int = Field(default=10_000, ge=1)
+    max_vertices: int = Field(default=100_000, ge=4)
+    max_import_features: int = Field(default=1_000_000, ge=1)
+
+    #: days personal fields (reporter name/phone) are kept after an incident closes
+    personal_data_retention_days: int = Field(default=365, ge=0)
+
+    #: load the Lujiazui demo into an empty store on start
+    demo: bool = False
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'geogrid.sqlite').as_posix()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,244 @@
+"""Initial schema: plans, areas, objects, memberships, roads, edits, dispatch, users, audit.
+
+The tables are defined here as they were at this revision (frozen), not
+imported from ``geogrid.store.schema``, so later revisions can evolve the
+schema without changing what this one creates. Tables are created through
+``MetaData.create_all`` so GeoAlchemy2 registers geometry columns and
+spatial indexes the way each dialect needs (RecoverGeometryColumn and
+CreateSpatialIndex on SpatiaLite, GIST on PostGIS).
+
+Revision ID: 0001
+Revises:
+"""
+from alembic import op
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+from sqlalchemy.dialects import postgresql
+
+STORAGE_SRID = 4490
+
+
+metadata = sa.MetaData()
+JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+TS = sa.DateTime(timezone=True)
+
+
+def _geom(kind: str) -> Geometry:
+    return Geometry(kind, srid=STORAGE_SRID, spatial_index=True)
+
+
+plans = sa.Table(
+    "plans", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("street_code", sa.String(12), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False, server_default="draft"),
+    sa.Column("parent_plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="SET NULL")),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("effective_at", TS),
+    sa.Column("retired_at", TS),
+    sa.Column("created_by", sa.String(100)),
+    sa.Column("attrs", JSON),
+    sa.CheckConstraint("status IN ('draft','active','retired')", name="ck_plans_status"),
+)
+
+areas = sa.Table(
+    "areas", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("uid", sa.String(64), nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, server_default="mixed"),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("code", sa.String(24)),
+    sa.Column("parent_uid", sa.String(64)),
+    sa.Column("locked", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("team", JSON),
+    sa.Column("attrs", JSON),
+    sa.Column("geom", _geom("MULTIPOLYGON"), nullable=False),
+    sa.UniqueConstraint("plan_id", "uid", name="uq_areas_plan_uid"),
+    sa.Index("ix_areas_plan_level", "plan_id", "level"),
+    sa.CheckConstraint(
+        "level IN ('street','grid','community','microgrid','building_group')", name="ck_areas_level"),
+)
+
+objects = sa.Table(
+    "objects", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("uid", sa.String(64), nullable=False, unique=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("address", sa.String(300)),
+    sa.Column("households", sa.Float, nullable=False, server_default="0"),
+    sa.Column("population", sa.Float, nullable=False, server_default="0"),
+    sa.Column("floors", sa.Integer),
+    sa.Column("business_type", sa.String(32)),
+    sa.Column("compound_uid", sa.String(64)),
+    sa.Column("source", sa.String(64)),
+    sa.Column("estimated", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("estimate_method", sa.String(200)),
+    sa.Column("attrs", JSON),
+    sa.Column("geom", _geom("GEOMETRY"), nullable=False),
+    sa.CheckConstraint(
+        "type IN ('building','compound','shop','institution','plaza','address')",
+        name="ck_objects_type"),
+)
+
+memberships = sa.Table(
+    "memberships", metadata,
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("object_uid", sa.String(64), primary_key=True),
+    sa.Column("area_uid", sa.String(64), nullable=False),
+    sa.Index("ix_memberships_area", "plan_id", "area_uid"),
+)
+
+roads = sa.Table(
+    "roads", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("uid", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(200)),
+    sa.Column("kind", sa.String(32)),
+    sa.Column("kind_detail", sa.String(32)),
+    sa.Column("oneway", sa.String(8)),
+    sa.Column("is_tunnel", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("geom", _geom("MULTILINESTRING"), nullable=False),
+)
+
+plan_edits = sa.Table(
+    "plan_edits", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("op", sa.String(32), nullable=False),
+    sa.Column("params", JSON),
+    sa.Column("undo", JSON),  # what is needed to restore the state before the edit
+    sa.Column("undone", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("actor", sa.String(100)),
+    sa.Column("at", TS, nullable=False),
+    sa.UniqueConstraint("plan_id", "seq", name="uq_plan_edits_seq"),
+)
+
+teams = sa.Table(
+    "teams", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("area_code", sa.String(24), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("public_contact", JSON),  # role, office phone, hours: public by design
+)
+
+responders = sa.Table(
+    "responders", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="SET NULL")),
+    sa.Column("department", sa.String(64)),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("phone", sa.String(32)),  # personal
+    sa.Column("lon", sa.Float),
+    sa.Column("lat", sa.Float),
+    sa.Column("available", sa.Boolean, nullable=False, server_default=sa.true()),
+)
+
+incidents = sa.Table(
+    "incidents", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("uid", sa.String(40), nullable=False, unique=True),
+    sa.Column("idempotency_key", sa.String(128), unique=True),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("category", sa.String(32), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("address", sa.String(300)),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("input_datum", sa.String(10), nullable=False),
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id")),
+    sa.Column("microgrid_uid", sa.String(64)),
+    sa.Column("area_chain", JSON),
+    sa.Column("located_by", sa.String(16)),
+    sa.Column("handler_kind", sa.String(16)),
+    sa.Column("handler", sa.String(64)),
+    sa.Column("responder_id", sa.Integer, sa.ForeignKey("responders.id", ondelete="SET NULL")),
+    sa.Column("participants", JSON),
+    sa.Column("reporter_name", sa.String(100)),   # personal
+    sa.Column("reporter_phone", sa.String(32)),   # personal
+    sa.Column("reported_at", TS, nullable=False),
+    sa.Column("deadline_at", TS),
+    sa.Column("closed_at", TS),
+    sa.Column("extensions", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reworks", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("satisfaction", sa.Integer),
+    sa.Column("merged_into", sa.String(40)),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("attrs", JSON),
+    sa.Column("geom", _geom("POINT"), nullable=False),
+    sa.Index("ix_incidents_microgrid", "microgrid_uid", "status"),
+    sa.Index("ix_incidents_reported", "reported_at"),
+)
+
+incident_events = sa.Table(
+    "incident_events", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("incident_id", sa.Integer, sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("from_status", sa.String(16)),
+    sa.Column("to_status", sa.String(16), nullable=False),
+    sa.Column("actor", sa.String(100)),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("data", JSON),
+    sa.UniqueConstraint("incident_id", "seq", name="uq_incident_events_seq"),
+)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("scope", sa.String(24)),  # street or grid code the role is limited to
+    sa.Column("password_hash", sa.String(200)),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", TS, nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("token_hash", sa.String(128), nullable=False, unique=True),
+    sa.Column("name", sa.String(100)),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("revoked_at", TS),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("actor", sa.String(100)),
+    sa.Column("action", sa.String(48), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("entity_id", sa.String(64)),
+    sa.Column("before", JSON),
+    sa.Column("after", JSON),
+    sa.Index("ix_audit_entity", "entity", "entity_id"),
+    sa.Index("ix_audit_at", "at"),
+)
+
+
+def upgrade() -> None:
+    metadata.create_all(op.get_bind())
+
+
+def downgrade() -> None:
+    metadata.drop_all(op.get_bind())
