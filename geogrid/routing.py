@@ -56,7 +56,7 @@ Example
 5
 >>> r = shortest_path(g, (121.500, 31.230), (121.505, 31.235))
 >>> round(r.distance_m)   # about 476 m east, then 555 m north
-1032
+1031
 
 Road data © OpenStreetMap contributors (ODbL) where it comes from OSM.
 """
@@ -90,6 +90,8 @@ __all__ = [
     "Route",
     "graph_from_lines",
     "read_osm_xml",
+    "subgraph",
+    "largest_component",
     "snap",
     "shortest_path",
     "nearest_responder",
@@ -496,17 +498,18 @@ def _metric_crs_for(lon: np.ndarray, lat: np.ndarray) -> CRS:
 # --------------------------------------------------------------------------- from lines
 
 
-def _level(row: pd.Series, columns: set[str]) -> int:
-    if "layer" in columns:
-        try:
-            layer = float(row["layer"])
-            if math.isfinite(layer):
-                return int(layer)
-        except (TypeError, ValueError):
-            pass
-    for col, lv in (("is_bridge", 1), ("bridge", 1), ("is_tunnel", -1), ("tunnel", -1)):
-        if col in columns and _truthy(row[col]):
-            return lv
+def _level(layer: Any, bridge: Any, tunnel: Any) -> int:
+    """Vertical level of a road: OSM ``layer`` if numeric, else +1 bridge, -1 tunnel, 0."""
+    try:
+        value = float(layer)
+        if math.isfinite(value):
+            return int(value)
+    except (TypeError, ValueError):
+        pass
+    if _truthy(bridge):
+        return 1
+    if _truthy(tunnel):
+        return -1
     return 0
 
 
@@ -616,11 +619,12 @@ def graph_from_lines(roads: gpd.GeoDataFrame, *, snap_tolerance_m: float = 2.0,
         sp_row[i] = _speed_kmh(maxspeed[i], *classes, default=default_speed_kmh)
         name_row[i] = _text(name[i])
         kind_row[i] = next((_text(c) for c in classes if _text(c)), None)
+    lv_row = np.zeros(n_rows, np.int64)
     if respect_levels:
-        lv_row = np.asarray([_level(r, columns) for _, r in frame.iterrows()], np.int64) \
-            if columns & {"layer", "bridge", "tunnel", "is_bridge", "is_tunnel"} else np.zeros(n_rows, np.int64)
-    else:
-        lv_row = np.zeros(n_rows, np.int64)
+        layer = col("layer")
+        bridge = [b if _truthy(b) else ib for b, ib in zip(col("bridge"), col("is_bridge"))]
+        tunnel = [t if _truthy(t) else it for t, it in zip(col("tunnel"), col("is_tunnel"))]
+        lv_row[:] = [_level(*v) for v in zip(layer, bridge, tunnel)]
     if bad_oneway:
         notes.append(f"treated {bad_oneway} unrecognised oneway value(s) as two-way")
 
@@ -722,24 +726,54 @@ def _cluster(points: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]
 
 def _snap_gaps(coords: np.ndarray, offsets: np.ndarray, tol: float,
                forced: list[tuple[int, float, float]], notes: list[str]) -> None:
-    """Merge end points within ``tol``; extend dangling end points onto a line within ``tol``.
+    """Close gaps of at most ``tol`` metres at line ends; mutates ``coords`` in place.
 
-    Mutates ``coords`` in place; appends split points on other lines to ``forced``.
+    1. End points within ``tol`` of each other are moved onto one of them:
+       preferably one that already lies on another line (so an existing
+       T-junction is not broken), else the position most of them share.
+    2. An end point that is still alone and touches no other line is moved
+       onto the nearest other line within ``tol``; the point is added to
+       ``forced`` so that line is split there.
     """
     nl = len(offsets) - 1
     end_pos = np.concatenate([offsets[:-1], offsets[1:] - 1])
     end_line = np.concatenate([np.arange(nl), np.arange(nl)])
-    ends = coords[end_pos]
-    labels, centres = _cluster(ends, tol)
-    size = np.bincount(labels)
-    moved = np.any(ends != centres[labels], axis=1)
-    if moved.any():
-        coords[end_pos[moved]] = centres[labels[moved]]
-        notes.append(f"merged {int(moved.sum())} end point(s) within {tol:g} m of another end point")
-    # dangling end points: alone in their cluster and touching no other line
-    lines = shapely.linestrings(coords, indices=np.repeat(np.arange(nl), np.diff(offsets)))
+
+    def touching(lines, tree, pos):
+        qi, li = tree.query(shapely.points(coords[end_pos[pos]]), predicate="intersects")
+        hit = np.zeros(len(pos), bool)
+        hit[qi[li != end_line[pos[qi]]]] = True
+        return hit
+
+    line_idx = np.repeat(np.arange(nl), np.diff(offsets))
+    lines = shapely.linestrings(coords, indices=line_idx)
     tree = shapely.STRtree(lines)
+    ends = coords[end_pos]
+    labels, _ = _cluster(ends, tol)
+    size = np.bincount(labels)
+    multi = np.flatnonzero(size[labels] > 1)
+    if len(multi):
+        touch = touching(lines, tree, multi)
+        key = np.column_stack([labels[multi], ends[multi]])
+        _, inv, cnt = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+        score = touch * 1e6 + cnt[inv.ravel()]
+        order = np.lexsort((-score, labels[multi]))
+        lab_sorted = labels[multi][order]
+        first = np.ones(len(order), bool)
+        first[1:] = lab_sorted[1:] != lab_sorted[:-1]
+        rep = np.empty((labels.max() + 1, 2))
+        rep[lab_sorted[first]] = ends[multi][order][first]
+        target = rep[labels[multi]]
+        moved = np.any(ends[multi] != target, axis=1)
+        if moved.any():
+            coords[end_pos[multi[moved]]] = target[moved]
+            notes.append(f"merged {int(moved.sum())} end point(s) within {tol:g} m of another end point")
+            lines = shapely.linestrings(coords, indices=line_idx)
+            tree = shapely.STRtree(lines)
     lone = np.flatnonzero(size[labels] == 1)
+    if len(lone) == 0:
+        return
+    lone = lone[~touching(lines, tree, lone)]
     if len(lone) == 0:
         return
     pts = shapely.points(coords[end_pos[lone]])
@@ -749,17 +783,11 @@ def _snap_gaps(coords: np.ndarray, offsets: np.ndarray, tol: float,
     if len(qi) == 0:
         return
     dist = shapely.distance(pts[qi], lines[li])
-    touching = np.zeros(len(lone), bool)
-    touching[qi[dist <= 1e-9]] = True
-    order = np.lexsort((dist, qi))
-    qi, li, dist = qi[order], li[order], dist[order]
+    order = np.lexsort((li, dist, qi))
+    qi, li = qi[order], li[order]
     first = np.ones(len(qi), bool)
     first[1:] = qi[1:] != qi[:-1]
-    qi, li, dist = qi[first], li[first], dist[first]
-    todo = ~touching[qi]
-    qi, li = qi[todo], li[todo]
-    if len(qi) == 0:
-        return
+    qi, li = qi[first], li[first]
     proj = shapely.line_interpolate_point(lines[li], shapely.line_locate_point(lines[li], pts[qi]))
     pxy = shapely.get_coordinates(proj)
     coords[end_pos[lone[qi]]] = pxy
@@ -957,6 +985,54 @@ def read_osm_xml(source: str | PathLike | IO[bytes], *, weight: str = "length",
         seg_a=a, seg_b=b, offsets=offsets, coords_lonlat=np.column_stack([lon[pairs], lat[pairs]]),
         coords_xy=node_xy[pairs], oneway=np.asarray(ow, np.int8), speed_kmh=np.asarray(spd, float),
         names=np.asarray(names, object), kinds=np.asarray(kinds, object), weight=weight, notes=notes)
+
+
+# --------------------------------------------------------------------------- subgraphs
+
+
+def subgraph(graph: RoadGraph, nodes) -> RoadGraph:
+    """The graph induced by ``nodes`` (a boolean mask or node indices), renumbered.
+
+    Segments with both ends kept are kept; node order is preserved.
+    """
+    mask = np.zeros(graph.n_nodes, bool)
+    nodes = np.asarray(nodes)
+    if nodes.dtype == bool:
+        if nodes.shape != (graph.n_nodes,):
+            raise InputError(f"nodes mask must have length {graph.n_nodes}, got {nodes.shape}.",
+                             field="nodes", value=list(nodes.shape), fix="Pass one flag per node.")
+        mask[:] = nodes
+    else:
+        mask[nodes.astype(np.int64)] = True
+    new_id = np.cumsum(mask) - 1
+    keep = mask[graph.seg_a] & mask[graph.seg_b]
+    segs = np.flatnonzero(keep)
+    cnt = np.diff(graph.seg_offsets)[segs]
+    idx = np.repeat(graph.seg_offsets[:-1][segs], cnt) + _ragged_arange(cnt)
+    off = np.zeros(len(segs) + 1, np.int64)
+    np.cumsum(cnt, out=off[1:])
+    notes = list(graph.notes) + [f"subgraph of {int(mask.sum())} of {graph.n_nodes} node(s)"]
+    return _assemble(
+        node_lonlat=np.column_stack([graph.lon, graph.lat])[mask],
+        node_xy=np.column_stack([graph.x, graph.y])[mask], node_ids=graph.node_ids[mask],
+        crs=graph.crs, seg_a=new_id[graph.seg_a[segs]], seg_b=new_id[graph.seg_b[segs]], offsets=off,
+        coords_lonlat=graph.coords_lonlat[idx], coords_xy=graph.coords_xy[idx],
+        oneway=graph.seg_oneway[segs], speed_kmh=graph.seg_speed_mps[segs] * 3.6,
+        names=graph.seg_name[segs], kinds=graph.seg_kind[segs], weight=graph.weight,
+        notes=[n for n in notes if not n.startswith("reduced ")])
+
+
+def largest_component(graph: RoadGraph, *, strong: bool = True) -> RoadGraph:
+    """The largest strongly (or weakly) connected part of ``graph``.
+
+    Dispatch graphs should be strongly connected: a point snapped onto a
+    fragment that one-way streets or missing data cut off can be reached but
+    not left (or the reverse), and every route to it would fall back to a
+    straight line.
+    """
+    _, labels = connected_components(graph.matrix, directed=True,
+                                     connection="strong" if strong else "weak")
+    return subgraph(graph, labels == np.argmax(np.bincount(labels)))
 
 
 # --------------------------------------------------------------------------- snapping
