@@ -102,6 +102,7 @@ def check_frame(
         lo_x, lo_y, hi_x, hi_y = CHINA_BOUNDS
         in_china = (cx >= lo_x) & (cx <= hi_x) & (cy >= lo_y) & (cy <= hi_y)
         swapped = present & ~in_china & (cy >= lo_x) & (cy <= hi_x) & (cx >= lo_y) & (cx <= hi_y)
+        out_range &= ~swapped
     if repair and swapped.any():
         fixed = shapely.transform(geoms[swapped], lambda xy: xy[:, ::-1])
         geoms = geoms.copy()

@@ -120,6 +120,10 @@ def build_street() -> Polygon:
     water = water[water.geom_type.isin(["Polygon", "MultiPolygon"]) & water["kind"].isin(
         ["water", "riverbank", "river"])]
     street = street.difference(shapely.union_all(water.geometry.values))
+    # morphological opening (erode, then dilate, by ~2 cm) removes the zero-width spikes
+    # that subtracting the river leaves along the tile edge
+    street = shapely.buffer(shapely.buffer(street, -2e-7, join_style="mitre"), 2e-7,
+                            join_style="mitre")
     # keep the main land piece (drop specks left between water polygons)
     parts = sorted(shapely.get_parts(street), key=lambda g: g.area, reverse=True)
     return shapely.set_precision(parts[0], 1e-7)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pyogrio  # noqa: F401  (see the note below)
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -22,6 +23,11 @@ from .._errors import InputError, StoreUnavailableError
 from ..crs import STORAGE_SRID
 
 __all__ = ["create_engine", "is_sqlite", "sqlite_module"]
+
+# Note: pyogrio's GDAL carries its own SQLite. It must be loaded before
+# mod_spatialite pulls the system SQLite into the process; the other order
+# makes GDAL's GeoPackage driver crash on write (shared symbols resolve to the
+# wrong library). Importing pyogrio above, before any connection, fixes the order.
 
 
 def sqlite_module():

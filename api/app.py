@@ -1,0 +1,58 @@
+"""The FastAPI application factory.
+
+Nothing is built at import time: ``create_app()`` returns an app whose
+lifespan opens (and migrates) the store, loads the demo when asked, and owns
+the caches. Run it with ``geogrid serve`` or
+``uvicorn --factory api.app:create_app``.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from geogrid.settings import Settings, get_settings
+from geogrid.store import Store
+from maps import STATIC_DIR
+
+from .errors import install_error_handlers
+from .routers import areas, health, pages, plans
+from .state import GeoState
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("geogrid.api")
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        own = store is None
+        st = store or Store.open(settings.effective_database_url,
+                                 spatialite_library=settings.spatialite_library)
+        if settings.demo:
+            from geogrid.store.demo import load_demo
+            load_demo(st, progress=lambda m: log.info("demo: %s", m))
+        app.state.geo = GeoState(st, settings)
+        try:
+            yield
+        finally:
+            if own:
+                st.dispose()
+
+    app = FastAPI(
+        title="geogrid",
+        summary="网格化治理: microgrid planning, geocoding, dispatch and maps",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in (health.router, plans.router, areas.router, pages.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

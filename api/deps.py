@@ -1,0 +1,38 @@
+"""Annotated dependency aliases shared by the routers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from geogrid._errors import InputError
+
+from .state import GeoState
+
+__all__ = ["StateDep", "BBoxDep", "parse_bbox"]
+
+
+def get_state(request: Request) -> GeoState:
+    return request.app.state.geo
+
+
+StateDep = Annotated[GeoState, Depends(get_state)]
+
+
+def parse_bbox(bbox: Annotated[str | None, Query(
+        description="minlon,minlat,maxlon,maxlat (CRS84)", examples=["121.50,31.23,121.52,31.25"])] = None
+) -> tuple[float, float, float, float] | None:
+    if bbox is None or bbox == "":
+        return None
+    try:
+        parts = [float(p) for p in bbox.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) != 4 or not (-180 <= parts[0] < parts[2] <= 180 and -90 <= parts[1] < parts[3] <= 90):
+        raise InputError(f"bbox {bbox!r} is not minlon,minlat,maxlon,maxlat.", field="bbox",
+                         value=bbox, fix="Pass four numbers minlon,minlat,maxlon,maxlat, e.g. bbox=121.50,31.23,121.52,31.25.")
+    return tuple(parts)  # type: ignore[return-value]
+
+
+BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(parse_bbox)]

@@ -1,0 +1,105 @@
+"""One table from error type to HTTP status, and the handlers that apply it.
+
+Every error body has the same shape::
+
+    {"error": {"code": "...", "message": "...", "field": "...", "value": ..., "fix": "..."}}
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from .responses import JSONResp
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from geogrid._errors import (
+    AuthenticationError,
+    ConflictError,
+    GeoGridError,
+    InputError,
+    LimitExceeded,
+    NotFoundError,
+    OutOfCoverageError,
+    PermissionDenied,
+    StateError,
+    StoreUnavailableError,
+)
+
+__all__ = ["STATUS", "install_error_handlers", "status_for"]
+
+log = logging.getLogger("geogrid.api")
+
+#: most specific first
+STATUS: list[tuple[type[GeoGridError], int]] = [
+    (LimitExceeded, 413),
+    (InputError, 422),
+    (OutOfCoverageError, 422),
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (StateError, 409),
+    (AuthenticationError, 401),
+    (PermissionDenied, 403),
+    (StoreUnavailableError, 503),
+]
+RETRY_AFTER_S = "5"
+
+
+def status_for(exc: GeoGridError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def _body(code: str, message: str, **extra) -> dict:
+    err = {"code": code, "message": message}
+    err.update({k: v for k, v in extra.items() if v is not None})
+    return {"error": err}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GeoGridError)
+    async def _geogrid(_: Request, exc: GeoGridError):
+        status = status_for(exc)
+        headers = {"Retry-After": RETRY_AFTER_S} if status == 503 else None
+        if status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        return JSONResp({"error": exc.to_dict()}, status_code=status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError):
+        problems = []
+        for e in exc.errors():
+            loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")]
+            problems.append({"field": ".".join(loc) or "body", "reason": e.get("msg"),
+                             "value": _short(e.get("input"))})
+        first = problems[0] if problems else {"field": "body", "reason": "invalid", "value": None}
+        return JSONResp(_body(
+            "invalid_input", f"{first['field']}: {first['reason']}", field=first["field"],
+            value=first["value"], fix="Correct the listed fields; see /docs for the schema.",
+            problems=problems), status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_: Request, exc: OperationalError):
+        log.warning("store unavailable: %s", exc.__class__.__name__)
+        return JSONResp(_body("store_unavailable", "The database is unavailable; nothing "
+                                    "was written.", fix="Retry later."),
+                              status_code=503, headers={"Retry-After": RETRY_AFTER_S})
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(_: Request, exc: DBAPIError):
+        if exc.connection_invalidated:
+            return JSONResp(_body("store_unavailable", "The database connection was lost; "
+                                        "nothing was written.", fix="Retry later."),
+                                  status_code=503, headers={"Retry-After": RETRY_AFTER_S})
+        log.exception("database error")
+        return JSONResp(_body("internal_error", "Internal database error."), status_code=500)
+
+
+def _short(value):
+    if value is None or isinstance(value, (int, float, bool)):
+        return value
+    text = str(value)
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -1,0 +1,41 @@
+"""Areas of the active plan (or of ?plan=ID), filterable by level, parent and bbox."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from ..responses import GeoJSONResp
+
+from geogrid._errors import NotFoundError
+
+from ..deps import BBoxDep, StateDep
+from ..geojson import feature_collection
+from .plans import ATTRIBUTION, LevelQ, areas_frame
+
+router = APIRouter(prefix="/areas", tags=["areas"])
+PlanQ = Annotated[str | None, Query(description="plan id; default: the active plan")]
+
+
+@router.get("", summary="Areas as GeoJSON", response_class=GeoJSONResp,
+            responses={200: {"content": {"application/geo+json": {}}}})
+def list_areas(state: StateDep, bbox: BBoxDep, level: LevelQ = None,
+               parent: Annotated[str | None, Query(max_length=64)] = None, plan: PlanQ = None):
+    plan_id = state.resolve_plan_id(plan)
+    frame = areas_frame(state, plan_id, level=level, parent=parent, bbox=bbox)
+    return GeoJSONResp(
+        feature_collection(frame, ["id", "level", "kind", "name", "code", "parent_id"],
+                           plan_id=plan_id, attribution=ATTRIBUTION),
+        media_type="application/geo+json")
+
+
+@router.get("/{area_id}", summary="One area as a GeoJSON Feature", response_class=GeoJSONResp)
+def get_area(area_id: str, state: StateDep, plan: PlanQ = None):
+    plan_id = state.resolve_plan_id(plan)
+    frame = state.plan_data(plan_id).areas
+    hit = frame[frame["id"] == area_id]
+    if hit.empty:
+        raise NotFoundError(f"area {area_id!r} is not in plan {plan_id}.", field="area_id",
+                            value=area_id, fix="List areas with GET /areas.")
+    fc = feature_collection(hit, ["id", "level", "kind", "name", "code", "parent_id"])
+    return GeoJSONResp(fc["features"][0], media_type="application/geo+json")

@@ -1,0 +1,18 @@
+"""The ``geogrid`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from . import data, serve
+
+app = typer.Typer(name="geogrid", help="网格化治理: microgrid planning, geocoding, dispatch, maps.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.command("demo")(data.demo)
+app.command("import")(data.import_)
+app.command("export")(data.export)
+app.command("plans")(data.plans)
+app.command("check")(data.check)
+app.command("serve")(serve.serve)
+
+__all__ = ["app"]

@@ -1,0 +1,58 @@
+"""Shared CLI plumbing: console, progress, and turning GeoGridError into a clean exit."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .._errors import GeoGridError, ValidationError
+
+console = Console(stderr=True)
+out = Console()
+
+
+def progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+def handle_errors(fn):
+    """Print a GeoGridError as a readable report (or JSON with --json) and exit 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except GeoGridError as exc:
+            if kwargs.get("as_json"):
+                print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False, indent=2))
+            else:
+                console.print(f"[red]error:[/red] {escape(exc.message)}")
+                if isinstance(exc, ValidationError):
+                    for p in exc.problems[:200]:
+                        loc = f" at {p.location[0]:.6f},{p.location[1]:.6f}" if p.location else ""
+                        val = f" (got {p.value!r})" if p.value is not None else ""
+                        console.print(escape(f"  - [{p.index}] {p.field}: {p.reason}{val}{loc}"))
+                    if len(exc.problems) > 200:
+                        console.print(f"  … and {len(exc.problems) - 200} more")
+                if exc.fix:
+                    console.print(f"[yellow]fix:[/yellow] {escape(exc.fix)}")
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def open_store():
+    from ..store import open_store as _open
+
+    return _open()
+
+
+def echo_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")

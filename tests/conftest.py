@@ -1,0 +1,99 @@
+"""Shared fixtures: real stores (SpatiaLite and a throwaway PostGIS), the demo, the app."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from geogrid.store import Store
+from geogrid.store.pgcluster import PgCluster, postgis_available
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+
+warnings.filterwarnings("ignore", message=".*httpx2.*")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One PostGIS cluster for the whole run (installed by `make test`)."""
+    if not postgis_available():
+        pytest.fail("PostgreSQL/PostGIS is not installed; run the tests with `make test`, "
+                    "which installs it from Debian packages.")
+    with PgCluster(dbname="geogrid_template") as pg:
+        template = Store.open(pg.url)  # migrate the template once
+        template.dispose()
+        yield pg
+
+
+_db_counter = itertools.count()
+
+
+def _postgis_store(pg: PgCluster) -> Store:
+    import psycopg
+
+    name = f"t{os.getpid()}_{next(_db_counter)}"
+    with psycopg.connect(host="127.0.0.1", port=pg.port, user="postgres", dbname="postgres",
+                         autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "geogrid_template"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{pg.port}/{name}"
+    return Store.open(url, migrate=False)
+
+
+@pytest.fixture(params=["spatialite", "postgis"])
+def store(request, tmp_path) -> Store:
+    """An empty, migrated store of each kind."""
+    if request.param == "spatialite":
+        s = Store.open(f"sqlite:///{tmp_path / 'geogrid.sqlite'}")
+    else:
+        s = _postgis_store(request.getfixturevalue("pg_cluster"))
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def spatialite_store(tmp_path) -> Store:
+    s = Store.open(f"sqlite:///{tmp_path / 'geogrid.sqlite'}")
+    yield s
+    s.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_frames() -> dict[str, gpd.GeoDataFrame]:
+    from geogrid.store.demo import demo_frames as load
+
+    return load()
+
+
+@pytest.fixture(scope="session")
+def demo_db_path(tmp_path_factory) -> Path:
+    """A SpatiaLite file with the demo loaded once; tests copy it."""
+    from geogrid.store.demo import load_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    s = Store.open(f"sqlite:///{path}")
+    load_demo(s)
+    s.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_db_path, tmp_path) -> Store:
+    import shutil
+
+    path = tmp_path / "demo.sqlite"
+    shutil.copy(demo_db_path, path)
+    s = Store.open(f"sqlite:///{path}", migrate=False)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,163 @@
+"""File import: every format, every datum, and a catalogue of bad geometries."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import MultiPolygon, Point, Polygon, box
+from typer.testing import CliRunner
+
+from geogrid._errors import InputError, ValidationError
+from geogrid._validate import check_frame, validate_frame
+from geogrid.cli import app
+from geogrid.crs import STORAGE_CRS
+from geogrid.datum import wgs84_to_gcj02
+from geogrid.io import read_frame, write_frame
+
+SQUARE = box(121.50, 31.23, 121.51, 31.24)
+CATALOGUE = {
+    "valid": (SQUARE, None),
+    "holes": (Polygon(SQUARE.exterior.coords, [box(121.502, 31.232, 121.504, 31.234).exterior.coords]), None),
+    "multipart": (MultiPolygon([box(121.50, 31.23, 121.505, 31.235), box(121.506, 31.236, 121.51, 31.24)]), None),
+    "self_intersecting": (Polygon([(121.50, 31.23), (121.51, 31.24), (121.51, 31.23), (121.50, 31.24)]), "invalid geometry: Self-intersection"),
+    "empty": (Polygon(), "geometry is empty"),
+    "null": (None, "geometry is null"),
+    "swapped": (box(31.23, 121.50, 31.24, 121.51), "lon/lat look swapped"),
+    "outside_china": (box(2.30, 48.80, 2.40, 48.90), "outside China"),
+    "out_of_range": (box(500000, 3450000, 500100, 3450100), "out of lon/lat range"),
+    "point_not_polygon": (Point(121.5, 31.23), "expected Polygon or MultiPolygon"),
+}
+
+
+def _frame(names):
+    return gpd.GeoDataFrame({"id": list(names), "level": "grid", "name": list(names)},
+                            geometry=[CATALOGUE[n][0] for n in names], crs=STORAGE_CRS)
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE))
+def test_catalogue_each_case(name):
+    _, problems, _ = check_frame(_frame([name]), polygonal=True, level_column="level")
+    expected = CATALOGUE[name][1]
+    if expected is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1, problems
+        assert expected in problems[0].reason
+        assert problems[0].index == name
+
+
+def test_all_problems_reported_at_once():
+    frame = _frame(list(CATALOGUE))
+    frame.loc[1, "id"] = "valid"          # duplicate id
+    frame.loc[2, "level"] = "district"    # unknown level
+    with pytest.raises(ValidationError) as exc:
+        validate_frame(frame, "grids.geojson", polygonal=True, level_column="level")
+    reasons = [p.reason for p in exc.value.problems]
+    assert len(exc.value.problems) == 9
+    assert any("duplicate id" in r for r in reasons)
+    assert any("unknown level" in r for r in reasons)
+    assert exc.value.to_dict()["problems"][0]["field"]
+
+
+def test_repair_only_when_asked():
+    frame = _frame(["self_intersecting", "swapped", "valid"])
+    with pytest.raises(ValidationError):
+        validate_frame(frame, polygonal=True)
+    fixed, repairs = validate_frame(frame, polygonal=True, repair=True)
+    assert len(repairs) == 2
+    assert fixed.geometry.is_valid.all()
+    assert fixed.geometry.iloc[1].equals_exact(SQUARE, 1e-12) or \
+        fixed.geometry.iloc[1].symmetric_difference(SQUARE).area < 1e-12
+    # repair keeps the area of the bow-tie (two triangles), it does not buffer(0) it away
+    assert fixed.geometry.iloc[0].area == pytest.approx(SQUARE.area / 2)
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".parquet", ".shp"])
+def test_formats_round_trip(tmp_path, suffix):
+    frame = _frame(["valid", "holes", "multipart"])
+    path = tmp_path / f"areas{suffix}"
+    if suffix == ".shp":
+        frame.to_file(path)
+    else:
+        write_frame(frame, path)
+    got = read_frame(path, datum="wgs84")
+    assert got.crs == STORAGE_CRS and len(got) == 3
+    for a, b in zip(frame.geometry, got.geometry):
+        assert a.symmetric_difference(b).area < 1e-14
+
+
+def test_gcj02_input_is_shifted_back(tmp_path):
+    frame = _frame(["valid"])
+    shifted = frame.copy()
+    shifted["geometry"] = shapely.transform(frame.geometry.values,
+                                            lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+    path = tmp_path / "gcj.geojson"
+    write_frame(shifted, path)
+    got = read_frame(path, datum="gcj02")
+    assert got.geometry.iloc[0].symmetric_difference(SQUARE).area / SQUARE.area < 1e-7
+    raw = read_frame(path, datum="wgs84")
+    assert raw.geometry.iloc[0].symmetric_difference(SQUARE).area / SQUARE.area > 0.05
+
+
+def test_csv_with_lonlat_columns_and_bad_rows(tmp_path):
+    path = tmp_path / "shops.csv"
+    path.write_text("id,name,lng,lat\n1,便利店,121.505,31.235\n2,坏行,,31.2\n", encoding="utf-8")
+    got = read_frame(path, datum="bd09")
+    assert got.geometry.iloc[0].x < 121.505  # BD-09 → CGCS2000 moves west
+    assert got.geometry.iloc[1] is None
+    _, problems, _ = check_frame(got)
+    assert [p.reason for p in problems] == ["geometry is null"]
+
+
+def test_csv_without_coordinates_names_the_fix(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("id,addr\n1,崂山路638弄1号\n", encoding="utf-8")
+    with pytest.raises(InputError, match="longitude and latitude"):
+        read_frame(path, datum="wgs84")
+
+
+def test_projected_file_cannot_claim_gcj02(tmp_path):
+    frame = _frame(["valid"]).to_crs("EPSG:32651")
+    path = tmp_path / "utm.gpkg"
+    frame.to_file(path)
+    with pytest.raises(InputError, match="only as lon/lat"):
+        read_frame(path, datum="gcj02")
+    got = read_frame(path, datum="wgs84")
+    assert got.geometry.iloc[0].symmetric_difference(SQUARE).area / SQUARE.area < 1e-6
+
+
+def test_datum_is_required():
+    with pytest.raises(InputError, match="datum is required"):
+        read_frame("whatever.geojson", datum=None)
+
+
+def test_cli_import_dry_run_then_commit(tmp_path, monkeypatch):
+    from geogrid.settings import get_settings
+    from geogrid.store import open_store
+
+    monkeypatch.setenv("GEOGRID_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    get_settings.cache_clear()
+    try:
+        good = tmp_path / "good.geojson"
+        write_frame(_frame(["valid", "holes"]), good)
+        runner = CliRunner()
+        res = runner.invoke(app, ["import", str(good), "--datum", "wgs84", "--json"])
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stdout)["committed"] is False
+        assert open_store().counts()["areas"] == 0
+        res = runner.invoke(app, ["import", str(good), "-d", "wgs84", "--commit", "--json"])
+        assert res.exit_code == 0 and json.loads(res.stdout)["committed"] is True
+        assert open_store().counts()["areas"] == 2
+
+        bad = tmp_path / "bad.geojson"
+        write_frame(_frame(["valid", "self_intersecting"]).assign(id=["a", "b"]), bad)
+        res = runner.invoke(app, ["import", str(bad), "-d", "wgs84", "--commit"])
+        assert res.exit_code == 2
+        assert "Self-intersection" in res.output
+        assert open_store().counts()["areas"] == 2  # nothing written
+    finally:
+        get_settings.cache_clear()
