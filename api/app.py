@@ -19,12 +19,36 @@ from geogrid.store import Store
 from maps import STATIC_DIR
 
 from .errors import install_error_handlers
-from .routers import areas, health, pages, plans
+from .routers import areas, health, pages, plans, users
 from .state import GeoState
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("geogrid.api")
+
+
+def _bootstrap_admin(store: Store, settings: Settings) -> None:
+    """Make GEOGRID_ADMIN_TOKEN a valid admin API token (stored hashed), once."""
+    if settings.admin_token is None:
+        return
+    import sqlalchemy as sa
+
+    from geogrid.security import hash_token
+    from geogrid.store import schema as S
+    from geogrid.store.repo import now
+    from geogrid.store.users import create_user
+
+    token = settings.admin_token.get_secret_value()
+    with store.read() as conn:
+        known = conn.execute(sa.select(S.api_tokens.c.id).where(
+            S.api_tokens.c.token_hash == hash_token(token))).first()
+        admin = conn.execute(sa.select(S.users.c.id).where(S.users.c.username == "admin")).first()
+    if known:
+        return
+    uid = admin[0] if admin else create_user(store, "admin", "admin", actor="bootstrap")
+    with store.write() as conn:
+        conn.execute(sa.insert(S.api_tokens).values(user_id=uid, token_hash=hash_token(token),
+                                                    name="bootstrap", created_at=now()))
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -38,6 +62,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if settings.demo:
             from geogrid.store.demo import load_demo
             load_demo(st, progress=lambda m: log.info("demo: %s", m))
+        _bootstrap_admin(st, settings)
         app.state.geo = GeoState(st, settings)
         try:
             yield
@@ -52,7 +77,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (health.router, plans.router, areas.router, pages.router):
+    for router in (health.router, users.router, plans.router, areas.router, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
