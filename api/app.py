@@ -19,6 +19,7 @@ from geogrid.store import Store
 from maps import STATIC_DIR
 
 from .errors import install_error_handlers
+from .middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from .routers import areas, health, pages, plans, users
 from .state import GeoState
 
@@ -80,4 +81,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     for router in (health.router, users.router, plans.router, areas.router, pages.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app

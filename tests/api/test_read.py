@@ -70,3 +70,22 @@ def test_index_serves_offline_coverage_map(client):
     assert "cdn.jsdelivr" not in html and "unpkg" not in html and "cdnjs" not in html
     assert "OpenStreetMap" in html and "崂山住区" in html
     assert client.get("/static/vendor/leaflet/leaflet.js").status_code == 200
+
+
+def test_security_headers(client):
+    r = client.get("/health")
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'self'" in r.headers["content-security-policy"]
+
+
+def test_oversized_body_is_413_before_parsing(demo_store):
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+    from geogrid.settings import Settings
+
+    app = create_app(Settings(max_body_bytes=2048), store=demo_store)
+    with TestClient(app) as c:
+        r = c.post("/auth/token", content=b"x" * 5000,
+                   headers={"content-type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 413 and r.json()["error"]["code"] == "limit_exceeded"
