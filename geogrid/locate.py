@@ -52,6 +52,12 @@ rule. Points outside every area are ``-1``; with ``snap_m`` they go to the
 nearest area within that many metres (distances in a local transverse
 Mercator, see :func:`geogrid.crs.metric_crs`) and are flagged as snapped.
 
+Levels
+------
+Index the leaves only (the microgrids of the active plan): they tile the
+street, so every point has one answer. Grids and the street follow from the
+leaf through the parent column, see :func:`ancestors`.
+
 References
 ----------
 .. [1] mySociety, *MapIt*, https://github.com/mysociety/mapit
@@ -101,6 +107,8 @@ _PAD_DEG = 1e-9
 _M_PER_DEG = 111_320.0
 #: Points are looked up in chunks this long, so temporaries stay in cache.
 _CHUNK = 1 << 16
+#: Points in boundary cells are tested exactly in blocks this long.
+_EXACT_BLOCK = 1 << 21
 
 
 class Located(NamedTuple):
@@ -188,18 +196,23 @@ class AreaIndex:
         cols, rows, which = _touched_cells(
             (ax - x0) * sx, (ay - y0) * sy, (bx - x0) * sx, (by - y0) * sy, pad)
         cells = rows * nx + cols
-        cell_rank = np.unique(cells * n + rank[seg_area[which]])
+        cell_rank = _sorted_unique(cells * n + rank[seg_area[which]])
 
         shapely.prepare(geoms)
+        # GEOS builds a prepared polygon's point locator on first use: do it
+        # now, so that lookups from several threads only ever read
+        bounds = shapely.bounds(geoms)
+        shapely.intersects_xy(geoms, (bounds[:, 0] + bounds[:, 2]) / 2,
+                              (bounds[:, 1] + bounds[:, 3]) / 2)
         tree = shapely.STRtree(geoms)
         coverage_valid = _is_coverage(geoms)
         if not coverage_valid:
             # an area may cover a boundary cell without an edge in it: add the
             # areas covering each boundary cell's centre
-            bcells = np.unique(cell_rank // n)
+            bcells = _sorted_unique(cell_rank // n)
             cx, cy = _centres(bcells, grid)
             qi, qa = tree.query(shapely.points(cx, cy), predicate="intersects")
-            cell_rank = np.union1d(cell_rank, bcells[qi] * n + rank[qa])
+            cell_rank = _sorted_unique(np.concatenate([cell_rank, bcells[qi] * n + rank[qa]]))
 
         bcell_of, set_of_cell, set_ptr, set_ranks = _candidate_sets(cell_rank, n)
         set_items = order[set_ranks]
@@ -309,10 +322,8 @@ class AreaIndex:
         ``max_distance_m`` (if given) the position is ``-1`` but the distance
         is still reported; missing coordinates give ``-1`` and ``nan``.
         """
-        limit = math.inf if max_distance_m is None else _snap_distance(max_distance_m)
+        limit = math.inf if max_distance_m is None else max_distance_m
         hit = self.locate_detail(lon, lat, snap_m=limit)
-        if limit == 0:          # inside only
-            hit.position[hit.snapped] = -1
         return hit.position, hit.distance_m
 
     def locate_frame(self, points: gpd.GeoDataFrame | gpd.GeoSeries, *,
@@ -320,7 +331,8 @@ class AreaIndex:
         """Locate the point geometries of ``points``; one row per input row.
 
         Returns a DataFrame on the same index with columns ``position``
-        (``-1`` for none), ``area_id``, ``snapped`` and ``distance_m``.
+        (``-1`` for none), ``area_id`` (categorical, missing for none),
+        ``snapped`` and ``distance_m``.
         Missing or empty geometries are unassigned with distance ``nan``.
         """
         if not isinstance(points, (gpd.GeoDataFrame, gpd.GeoSeries)):
@@ -347,7 +359,7 @@ class AreaIndex:
         hit = self.locate_detail(x, y, snap_m=snap_m)
         return pd.DataFrame({
             "position": hit.position.astype(np.int64),
-            "area_id": self.ids_at(hit.position),
+            "area_id": pd.Categorical.from_codes(hit.position.ravel(), categories=self._ids),
             "snapped": hit.snapped,
             "distance_m": hit.distance_m,
         }, index=points.index)
@@ -358,7 +370,8 @@ class AreaIndex:
 
         Raises :class:`~geogrid.OutOfCoverageError` when the point is in no
         area and farther than ``snap_m`` metres from every area; the message
-        names the nearest area and its distance.
+        names the nearest area and its distance. A missing (NaN) coordinate
+        raises :class:`~geogrid.InputError`.
         """
         try:
             x = float(lon)
@@ -399,12 +412,16 @@ class AreaIndex:
         pos = np.empty(len(x), dtype=np.intp)
         for lo in range(0, len(x), _CHUNK):
             hi = lo + _CHUNK
-            code = self._lut[self._cell(x[lo:hi], y[lo:hi])]
-            pos[lo:hi] = code
-            edge = np.flatnonzero(code < -1)
-            if edge.size:
-                at = edge + lo
-                pos[at] = self._exact(x[at], y[at], -2 - code[edge].astype(np.intp))
+            pos[lo:hi] = self._lut[self._cell(x[lo:hi], y[lo:hi])]
+        edge = np.flatnonzero(pos < -1)
+        for lo in range(0, len(edge), _EXACT_BLOCK):
+            at = edge[lo:lo + _EXACT_BLOCK]
+            sets = -2 - pos[at]
+            # points with the same candidates side by side: each prepared
+            # polygon is then tested many times in a row, while in cache
+            by = np.argsort(sets, kind="stable")
+            at, sets = at[by], sets[by]
+            pos[at] = self._exact(x[at], y[at], sets)
         return pos
 
     def _exact(self, x: np.ndarray, y: np.ndarray, sets: np.ndarray) -> np.ndarray:
@@ -441,24 +458,32 @@ class AreaIndex:
         return [tuple(items[a:b]) for a, b in zip(ptr[:-1], ptr[1:])]
 
     @cached_property
-    def _metric(self) -> tuple[Transformer, shapely.STRtree]:
-        series = gpd.GeoSeries(self._geoms, crs=self.crs)
-        crs = metric_crs(series)
-        tree = shapely.STRtree(np.asarray(series.to_crs(crs).values))
-        return Transformer.from_crs(self.crs, crs, always_xy=True), tree
+    def _metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
+        """Every ring segment in metres, in a tree: outside a polygon, the
+        distance to it is the distance to its nearest segment, and a tree of
+        short segments prunes far better than one of whole polygons."""
+        crs = metric_crs(gpd.GeoSeries(self._geoms, crs=self.crs))
+        transformer = Transformer.from_crs(self.crs, crs, always_xy=True)
+        ax, ay, bx, by, seg_area = _segments(self._geoms)
+        ax, ay = transformer.transform(ax, ay)
+        bx, by = transformer.transform(bx, by)
+        lines = shapely.linestrings(np.stack([np.c_[ax, ay], np.c_[bx, by]], axis=1))
+        return transformer, shapely.STRtree(lines), seg_area
 
     def _nearest_outside(self, x: np.ndarray, y: np.ndarray,
                          max_distance_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest area (lowest rank among equals) and distance in metres."""
-        transformer, tree = self._metric
+        """Nearest area of points outside every area (lowest rank among
+        equally near ones) and its distance in metres."""
+        transformer, tree, seg_area = self._metric
         mx, my = transformer.transform(x, y)
         near = np.full(len(x), -1, dtype=np.intp)
         dist = np.full(len(x), np.inf if max_distance_m else np.nan)
         ok = np.flatnonzero(np.isfinite(mx) & np.isfinite(my))
         if ok.size:
-            (qi, qa), d = tree.query_nearest(shapely.points(mx[ok], my[ok]),
+            (qi, qs), d = tree.query_nearest(shapely.points(mx[ok], my[ok]),
                                              max_distance=max_distance_m,
                                              return_distance=True, all_matches=True)
+            qa = seg_area[qs]
             by = np.lexsort((self._rank[qa], qi))
             qi, qa, d = qi[by], qa[by], d[by]
             lead = np.ones(len(qi), dtype=bool)
@@ -470,19 +495,19 @@ class AreaIndex:
     def _out_of_coverage(self, x: float, y: float, near: int, dist: float,
                          snap_m: float) -> OutOfCoverageError:
         where = f"Point (lon {x:.7f}, lat {y:.7f}) is in no area"
-        if near < 0:
-            return OutOfCoverageError(f"{where}, and no area is near it.", field="point",
-                                      value=(x, y), fix="Check the coordinates and their CRS.")
-        nearest = f"the nearest is {self._ids[near]!r} at {dist:.1f} m"
-        limit = f" (snap_m={snap_m:g})" if snap_m else " (no snapping asked)"
-        hints = [f"To accept it, pass snap_m >= {math.ceil(dist)}."]
+        hints = []
         if self._inside_one(y, x) >= 0:
-            hints.insert(0, "lon and lat look swapped: (lat, lon) falls inside an area.")
-        hints.append("If it came from Amap, Tencent or a WeChat map (GCJ-02) or Baidu (BD-09), "
-                     "convert it with geogrid.datum.to_storage first: those datums are "
-                     "300-600 m off.")
-        return OutOfCoverageError(f"{where}; {nearest}{limit}.", field="point", value=(x, y),
-                                  fix=" ".join(hints))
+            hints.append("lon and lat look swapped: (lat, lon) falls inside an area.")
+        if near >= 0:
+            limit = f"snap_m={snap_m:g}" if snap_m else "no snapping asked"
+            message = f"{where}; the nearest is {self._ids[near]!r} at {dist:.1f} m ({limit})."
+            hints.append(f"To accept it, pass snap_m >= {math.ceil(dist)}.")
+        else:
+            message = f"{where}, and is too far from them to measure (is it lon/lat?)."
+        hints.append("If it came from Amap, Tencent or a WeChat map (GCJ-02) or from Baidu "
+                     "(BD-09), convert it with geogrid.datum.to_storage first: those datums "
+                     "are 300-600 m off.")
+        return OutOfCoverageError(message, field="point", value=(x, y), fix=" ".join(hints))
 
 
 # ---------------------------------------------------------------- helpers
@@ -542,7 +567,8 @@ def _validate_areas(areas, id_column: str, tie_break: str | None):
     for name, col in (("id_column", id_column), ("tie_break", tie_break or id_column)):
         if col not in areas.columns:
             raise InputError(f"areas has no column {col!r} (given as {name}).", field=name,
-                             value=list(areas.columns)[:20], fix=f"Pass {name}= one of the columns.")
+                             value=list(areas.columns)[:20],
+                             fix=f"Pass {name}= one of the columns.")
     geoms = np.array(areas.geometry.values, dtype=object)
     problems: list[ValidationProblem] = []
     index = areas.index
@@ -571,7 +597,8 @@ def _validate_areas(areas, id_column: str, tie_break: str | None):
     ok = np.setdiff1d(ok, invalid)
     if ok.size:
         b = shapely.bounds(geoms[ok])
-        wild = ok[(np.abs(b[:, [0, 2]]) > 180).any(axis=1) | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)]
+        lon_off = (np.abs(b[:, [0, 2]]) > 180).any(axis=1)
+        wild = ok[lon_off | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)]
         for i in wild:
             problems.append(ValidationProblem(index[i], "geometry",
                                               "has coordinates outside lon/lat range; "
@@ -585,7 +612,8 @@ def _validate_areas(areas, id_column: str, tie_break: str | None):
         np.argsort(key_values, kind="stable")
     except TypeError:
         raise InputError(f"{tie_break or id_column} mixes values that cannot be ordered.",
-                         field="tie_break", fix="Use a column of one type (e.g. the code).") from None
+                         field="tie_break",
+                         fix="Use a column of one type (e.g. the code).") from None
     return geoms, ids.to_numpy(), key_values
 
 
@@ -671,6 +699,15 @@ def _sweep(p0, q0, p1, q1, pad: float):
     return col[k], rlo[k] + rstep, seg[k]
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` for integer keys, by sorting (faster than hashing here)."""
+    values = np.sort(values)
+    keep = np.empty(len(values), dtype=bool)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
 def _expand(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For counts ``c_i``: owner index and 0..c_i-1 step for every expanded item."""
     owner = np.repeat(np.arange(len(count)), count)
@@ -709,17 +746,28 @@ def _candidate_sets(cell_rank: np.ndarray, n: int):
     table = np.full((len(starts), width), -1, dtype=np.int64)
     owner, step = _expand(sizes)
     table[owner, step] = rank
-    bits = max(int(n).bit_length(), 1)
-    if width * bits <= 62:                    # pack each row into one integer: much faster
-        shift = np.arange(width - 1, -1, -1, dtype=np.int64) * bits
-        packed = ((table + 1) << shift).sum(axis=1)
-        _, first, set_of_cell = np.unique(packed, return_index=True, return_inverse=True)
-        lists = table[first]
-    else:
+    # one 64-bit hash per row, grouped by sorting; the grouping is then
+    # checked row by row, so a hash collision can only cost time, not exactness
+    weights = np.random.default_rng(0x9E3779B9).integers(1, 2**63, width, dtype=np.uint64) | 1
+    hashed = ((table + 1).astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    order = np.argsort(hashed)
+    new = np.empty(len(order), dtype=bool)
+    new[:1] = True
+    np.not_equal(hashed[order[1:]], hashed[order[:-1]], out=new[1:])
+    set_of_cell = np.empty(len(order), dtype=np.intp)
+    set_of_cell[order] = np.cumsum(new) - 1
+    lists = table[order[new]]
+    if not np.array_equal(lists[set_of_cell], table):
         lists, set_of_cell = np.unique(table, axis=0, return_inverse=True)
+    # number the lists in lexicographic order, so that lists sharing their
+    # first candidates are neighbours (the query sorts points by list number)
+    by = np.lexsort(lists.T[::-1])
+    renumber = np.empty(len(by), dtype=np.intp)
+    renumber[by] = np.arange(len(by))
+    lists, set_of_cell = lists[by], renumber[set_of_cell.ravel()]
     keep = lists >= 0
     set_ptr = np.r_[0, np.cumsum(keep.sum(axis=1))].astype(np.intp)
-    return cell[starts], set_of_cell.ravel(), set_ptr, lists[keep].astype(np.intp)
+    return cell[starts], set_of_cell, set_ptr, lists[keep].astype(np.intp)
 
 
 def _coordinates(lon, lat) -> tuple[np.ndarray, np.ndarray, tuple]:
@@ -729,7 +777,8 @@ def _coordinates(lon, lat) -> tuple[np.ndarray, np.ndarray, tuple]:
             arrays.append(np.asarray(value, dtype=np.float64))
         except (TypeError, ValueError):
             raise InputError(f"{name} must be numbers (or NaN for missing).", field=name,
-                             fix="Convert it with pandas.to_numeric(..., errors='coerce').") from None
+                             fix="Convert it with pandas.to_numeric(..., errors='coerce')."
+                             ) from None
     x, y = arrays
     if x.shape != y.shape:
         raise InputError(f"lat has shape {y.shape} but lon has shape {x.shape}.", field="lat",
