@@ -1,0 +1,93 @@
+"""A plan's areas as one lookup: point → the full chain 街道 / 网格 / 居民区 / 微网格 / 楼组.
+
+:class:`PlanLocator` indexes the leaves of a plan (the lowest level that
+tiles the street: microgrids when the plan has them) with
+:class:`~geogrid.locate.AreaIndex`, and building groups (楼组), when present,
+in a second index. The ancestors of each leaf are resolved once, so a lookup
+costs one index query plus a dictionary read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._errors import InputError, OutOfCoverageError
+from .locate import AreaIndex, ancestors
+from .model import LEVEL_ORDER, Level
+
+__all__ = ["PlanLocator", "CHAIN_LEVELS"]
+
+CHAIN_LEVELS = [lvl.value for lvl in LEVEL_ORDER]
+
+
+class PlanLocator:
+    def __init__(self, areas: gpd.GeoDataFrame):
+        if areas.empty:
+            raise InputError("the plan has no areas.", field="areas", fix="Import or draw areas first.")
+        self.areas = areas.reset_index(drop=True)
+        levels = set(self.areas["level"])
+        tiling = [lvl.value for lvl in LEVEL_ORDER[:4] if lvl.value in levels]
+        self.leaf_level = tiling[-1]
+        leaves = self.areas[self.areas["level"] == self.leaf_level].reset_index(drop=True)
+        self.leaves = leaves
+        tie = "code" if leaves["code"].notna().all() and leaves["code"].is_unique else None
+        self.index = AreaIndex.from_frame(leaves, id_column="id", tie_break=tie)
+        groups = self.areas[self.areas["level"] == Level.BUILDING_GROUP.value].reset_index(drop=True)
+        self.groups = groups
+        self.group_index = AreaIndex.from_frame(groups, id_column="id") if len(groups) else None
+        info = {r["id"]: {"id": r["id"], "level": r["level"], "name": r["name"],
+                          "code": r.get("code"), "kind": r.get("kind")}
+                for r in self.areas[["id", "level", "name", "code", "kind"]].to_dict("records")}
+        self.info = info
+        anc = ancestors(self.areas[["id", "parent_id"]])
+        self._chains: list[dict[str, Any]] = []
+        for leaf in leaves["id"]:
+            chain = {lvl: None for lvl in CHAIN_LEVELS}
+            for aid in (leaf, *anc[leaf]):
+                chain[info[aid]["level"]] = info[aid]
+            self._chains.append(chain)
+
+    def chain_of(self, position: int, lon: float | None = None, lat: float | None = None) -> dict:
+        chain = dict(self._chains[position])
+        if self.group_index is not None and lon is not None:
+            g = int(self.group_index.locate(np.array([lon]), np.array([lat]))[0])
+            if g >= 0:
+                chain[Level.BUILDING_GROUP.value] = self.info[self.groups["id"].iat[g]]
+        return chain
+
+    def locate_one(self, lon: float, lat: float, *, snap_m: float | None = None) -> dict:
+        """The chain for one point; raises OutOfCoverageError beyond ``snap_m``."""
+        try:  # fast path: inside coverage
+            pos = self.index.locate_one(lon, lat)
+            snapped, distance = False, 0.0
+        except OutOfCoverageError:
+            if not snap_m:
+                raise
+            located = self.index.locate_detail(np.array([lon], float), np.array([lat], float),
+                                               snap_m=snap_m)
+            pos = int(located.position[0])
+            if pos < 0:
+                self.index.locate_one(lon, lat, snap_m=snap_m)  # raises the detailed error
+            snapped, distance = bool(located.snapped[0]), float(located.distance_m[0])
+        return {"chain": self.chain_of(pos, lon, lat), "leaf": self.leaves["id"].iat[pos],
+                "snapped": snapped, "distance_m": distance}
+
+    def locate_many(self, lon, lat, *, snap_m: float | None = None) -> pd.DataFrame:
+        """Leaf id, microgrid code, grid id, snapped flag and distance for arrays of points."""
+        located = self.index.locate_detail(lon, lat, snap_m=snap_m)
+        pos = located.position
+        ids = np.asarray(self.leaves["id"], dtype=object)
+        leaf = np.where(pos >= 0, ids[np.maximum(pos, 0)], None)
+        codes = np.asarray(self.leaves["code"], dtype=object)
+        grid_ids = np.array([(c.get("grid") or {}).get("id") for c in self._chains] + [None],
+                            dtype=object)
+        return pd.DataFrame({
+            f"{self.leaf_level}_id": leaf,
+            f"{self.leaf_level}_code": np.where(pos >= 0, codes[np.maximum(pos, 0)], None),
+            "grid_id": grid_ids[np.where(pos >= 0, pos, len(self._chains))],
+            "snapped": located.snapped, "distance_m": located.distance_m,
+        })
