@@ -34,6 +34,7 @@ test: deps-test
 
 ## print the benchmark tables (ratios against baselines measured in the same run)
 bench: deps-test
+	bash scripts/install-system-deps.sh bench
 	$(BIN)/python -m benchmarks
 
 demo: deps-run

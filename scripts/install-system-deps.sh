@@ -2,11 +2,15 @@
 # Install the Debian packages geogrid needs, only those missing.
 #   run:  SpatiaLite (the embedded store)
 #   test: + PostgreSQL with PostGIS (throwaway test clusters) and Chromium (page tests)
+#   bench: + wrk (HTTP load generator)
 set -euo pipefail
 profile="${1:-run}"
 pkgs=(libsqlite3-mod-spatialite)
-if [ "$profile" = "test" ]; then
+if [ "$profile" = "test" ] || [ "$profile" = "bench" ]; then
   pkgs+=(postgresql postgresql-15-postgis-3 chromium fonts-noto-cjk)
+fi
+if [ "$profile" = "bench" ]; then
+  pkgs+=(wrk)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
