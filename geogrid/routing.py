@@ -66,7 +66,7 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from os import PathLike
 from typing import IO, Any, Iterable, Sequence
@@ -739,7 +739,7 @@ def _snap_gaps(coords: np.ndarray, offsets: np.ndarray, tol: float,
     end_pos = np.concatenate([offsets[:-1], offsets[1:] - 1])
     end_line = np.concatenate([np.arange(nl), np.arange(nl)])
 
-    def touching(lines, tree, pos):
+    def touching(tree, pos):
         qi, li = tree.query(shapely.points(coords[end_pos[pos]]), predicate="intersects")
         hit = np.zeros(len(pos), bool)
         hit[qi[li != end_line[pos[qi]]]] = True
@@ -753,7 +753,7 @@ def _snap_gaps(coords: np.ndarray, offsets: np.ndarray, tol: float,
     size = np.bincount(labels)
     multi = np.flatnonzero(size[labels] > 1)
     if len(multi):
-        touch = touching(lines, tree, multi)
+        touch = touching(tree, multi)
         key = np.column_stack([labels[multi], ends[multi]])
         _, inv, cnt = np.unique(key, axis=0, return_inverse=True, return_counts=True)
         score = touch * 1e6 + cnt[inv.ravel()]
@@ -773,7 +773,7 @@ def _snap_gaps(coords: np.ndarray, offsets: np.ndarray, tol: float,
     lone = np.flatnonzero(size[labels] == 1)
     if len(lone) == 0:
         return
-    lone = lone[~touching(lines, tree, lone)]
+    lone = lone[~touching(tree, lone)]
     if len(lone) == 0:
         return
     pts = shapely.points(coords[end_pos[lone]])

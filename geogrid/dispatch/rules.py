@@ -1,0 +1,199 @@
+"""Who handles an incident: the dispatch rules (派单规则).
+
+Orders go straight to the microgrid (派单直接到微网格). :func:`assign`
+applies these rules in order and says which one decided:
+
+1. ``raise_hand``   — the microgrid raised its hand (举手): the named
+   department (or the category's ``escalate_to``) takes over, the microgrid
+   stays on as a participant.
+2. ``department``   — the category needs a department's powers
+   (网格出题、部门答题, e.g. 违法搭建 → 城管执法): the department leads, the
+   microgrid(s) take part on site.
+3. ``microgrid``    — the default: the team of the microgrid the incident is
+   in, in the category's role (网格长 / 专职网格员 / 兼职网格员).
+4. ``territorial``  — 属地兜底: nothing above matched (no microgrid, or a
+   category missing from the catalogue): the nearest territorial unit that
+   holds the point takes it — the microgrid's 网格长 if there is a
+   microgrid, else the community, grid or street it lies in.
+
+An incident that spans several microgrids (a flooded road, a noise complaint
+across a block) gets a **lead** microgrid and **participants**:
+:func:`lead_microgrid` picks the one containing the reported point, or with
+the largest overlap for a line or area. Re-categorising or correcting the
+location simply calls :func:`assign` again; the workflow records both
+assignments (see :mod:`geogrid.dispatch.workflow`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from .._errors import InputError, OutOfCoverageError
+from ..crs import metric_crs, require_storage_crs
+from .catalogue import Catalogue, Category
+
+__all__ = ["Assignment", "assign", "raise_hand", "lead_microgrid", "RULES"]
+
+#: Rule names, in the order :func:`assign` tries them.
+RULES = ("raise_hand", "department", "microgrid", "territorial")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The result of dispatch rules: who leads, in which role, who takes part, and why.
+
+    ``handler_kind`` is ``"team"`` (a microgrid team role), ``"department"``
+    or ``"territorial"`` (a community / grid / street as 属地兜底). ``unit``
+    is the microgrid id, the department name or the territorial unit id.
+    """
+
+    handler_kind: str
+    handler: str
+    unit: str
+    rule: str
+    reason: str
+    participants: tuple[str, ...] = ()
+    must_attend: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"handler_kind": self.handler_kind, "handler": self.handler, "unit": self.unit,
+                "rule": self.rule, "reason": self.reason, "participants": list(self.participants),
+                "must_attend": self.must_attend}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Assignment:
+        return cls(handler_kind=data["handler_kind"], handler=data["handler"], unit=str(data["unit"]),
+                   rule=data["rule"], reason=data.get("reason", ""),
+                   participants=tuple(str(p) for p in data.get("participants") or ()),
+                   must_attend=data.get("must_attend"))
+
+    def same_handler(self, other: Assignment | None) -> bool:
+        """Whether ``other`` sends the order to the same unit in the same role."""
+        return other is not None and (self.handler_kind, self.handler, self.unit) == \
+            (other.handler_kind, other.handler, other.unit)
+
+
+def assign(category: Category | str | None, *, microgrid: str | None = None,
+           participants: Sequence[str] = (), chain: Sequence[str] = (),
+           catalogue: Catalogue | None = None, raise_hand_to: str | None = None) -> Assignment:
+    """Apply the dispatch rules (see the module docstring).
+
+    Parameters
+    ----------
+    category
+        A :class:`Category`, or a key looked up in ``catalogue``; an unknown
+        key (or ``None``) falls through to the territorial rule.
+    microgrid
+        The lead microgrid (the one the incident is in), if any.
+    participants
+        Other microgrids the incident touches.
+    chain
+        The territorial units above the point, nearest first (community,
+        grid, street), used when there is no microgrid.
+    raise_hand_to
+        A department the microgrid asks to take over (举手).
+
+    Raises
+    ------
+    OutOfCoverageError
+        when there is neither a microgrid nor a territorial unit.
+    """
+    cat = category if isinstance(category, Category) else None
+    if cat is None and category is not None and catalogue is not None:
+        cat = catalogue.find(str(category))
+    parts = tuple(p for p in dict.fromkeys(str(p) for p in participants) if p != microgrid)
+    local = ((microgrid,) if microgrid else ()) + parts
+    must = cat.must_attend.value if cat is not None and cat.must_attend else None
+    if raise_hand_to is not None or (cat is not None and cat.needs_department):
+        dept = raise_hand_to or cat.handler
+        if catalogue is not None and not catalogue.is_department(dept):
+            raise InputError(f"department {dept!r} is not in the catalogue's departments.",
+                             field="department", value=dept,
+                             fix=f"Use one of: {', '.join(catalogue.departments)}.")
+        if raise_hand_to is not None:
+            rule, reason = "raise_hand", f"举手: the microgrid asked {dept} to take over"
+        else:
+            rule, reason = "department", f"网格出题、部门答题: {cat.name} needs {dept}'s powers"
+        return Assignment("department", dept, dept, rule, reason, local, must)
+    if cat is not None and microgrid:
+        return Assignment("team", cat.handler, str(microgrid), "microgrid",
+                          f"派单到微网格: {cat.name} goes to the microgrid team ({cat.handler})", parts, must)
+    # 属地兜底
+    why = "category not in the catalogue" if cat is None else "no microgrid at this location"
+    if microgrid:
+        return Assignment("team", "网格长", str(microgrid), "territorial",
+                          f"属地兜底: {why}; the microgrid's 网格长 takes it", parts, must)
+    units = [str(u) for u in chain if u]
+    if not units:
+        raise OutOfCoverageError(
+            "the incident is in no microgrid and no territorial unit, so no one can take it.",
+            field="location", fix="Check the coordinates and their datum, or pass chain=(street_id,).")
+    return Assignment("territorial", "负责人", units[0], "territorial",
+                      f"属地兜底: {why}; {units[0]} takes it", parts, must)
+
+
+def raise_hand(current: Assignment, department: str, *, catalogue: Catalogue | None = None) -> Assignment:
+    """The assignment after a microgrid raises its hand to ``department`` (举手).
+
+    The department leads; the microgrid that raised its hand and the earlier
+    participants stay on.
+    """
+    if catalogue is not None and not catalogue.is_department(department):
+        raise InputError(f"department {department!r} is not in the catalogue's departments.",
+                         field="department", value=department,
+                         fix=f"Use one of: {', '.join(catalogue.departments)}.")
+    keep = ((current.unit,) if current.handler_kind != "department" else ()) + current.participants
+    parts = tuple(p for p in dict.fromkeys(keep) if p != department)
+    return Assignment("department", department, department, "raise_hand",
+                      f"举手: {current.unit} asked {department} to take over", parts, current.must_attend)
+
+
+def lead_microgrid(geometry: BaseGeometry, microgrids: gpd.GeoDataFrame, *, id_column: str = "id",
+                   min_share: float = 0.0) -> tuple[Any, tuple[Any, ...], dict[Any, float]]:
+    """The lead microgrid of an incident and the others it touches.
+
+    A point goes to the microgrid that covers it (on a shared edge: the
+    smallest id, as :mod:`geogrid.locate` does) and has no participants. A
+    line or area is shared by overlap — length for lines, area for polygons,
+    measured in a local metric CRS — and the largest share leads. Shares
+    below ``min_share`` are dropped.
+
+    Returns ``(lead, participants, shares)``; ``lead`` is ``None`` when the
+    geometry touches no microgrid.
+    """
+    require_storage_crs(microgrids, "microgrids")
+    if id_column not in microgrids.columns:
+        raise InputError(f"microgrids has no column {id_column!r}.", field=id_column,
+                         value=list(microgrids.columns), fix="Pass id_column=...")
+    if geometry is None or shapely.is_empty(geometry):
+        raise InputError("geometry is empty.", field="geometry", fix="Pass the incident's point, line or area.")
+    ids = microgrids[id_column].to_numpy()
+    geoms = microgrids.geometry.to_numpy()
+    hits = microgrids.sindex.query(geometry, predicate="intersects")
+    if len(hits) == 0:
+        return None, (), {}
+    dim = shapely.get_dimensions(geometry)
+    if dim == 0:
+        order = sorted(hits.tolist(), key=lambda i: (str(ids[i]), i))
+        return ids[order[0]], (), {ids[order[0]]: 1.0}
+    crs = metric_crs(microgrids)
+    series = gpd.GeoSeries([geometry], crs=microgrids.crs).to_crs(crs)
+    g = series.iloc[0]
+    parts = gpd.GeoSeries(geoms[hits], crs=microgrids.crs).to_crs(crs).to_numpy()
+    inter = shapely.intersection(parts, g)
+    size = shapely.length(inter) if dim == 1 else shapely.area(inter)
+    total = size.sum()
+    if total <= 0:  # touches edges only
+        order = sorted(hits.tolist(), key=lambda i: (str(ids[i]), i))
+        return ids[order[0]], tuple(ids[i] for i in order[1:]), {ids[i]: 0.0 for i in order}
+    share = size / total
+    order = np.lexsort((np.array([str(ids[i]) for i in hits]), -share))
+    kept = [k for k in order if share[k] > 0 and share[k] >= min_share] or [order[0]]
+    shares = {ids[hits[k]]: float(share[k]) for k in kept}
+    return ids[hits[kept[0]]], tuple(ids[hits[k]] for k in kept[1:]), shares
