@@ -64,15 +64,15 @@ from .._errors import InputError
 from ._numerals import CN_NUMERAL_CHARS, cn_to_int
 
 __all__ = [
+    "DIRECTIONS",
+    "HouseNumber",
     "Intersection",
     "Offset",
     "ParsedAddress",
-    "HouseNumber",
     "normalise",
     "parse_address",
     "parse_house_number",
     "road_key",
-    "DIRECTIONS",
 ]
 
 #: compass words and their unit vectors (east, north)
@@ -110,7 +110,7 @@ class ParsedAddress:
     ``number`` is the first house number; ``numbers`` holds every number that
     was written (``45、55号`` → ``(45, 55)``) and ``number_range`` the ends of a
     range (``17-19号`` → ``(17, 19)``). ``floor`` is an int, basements negative
-    (``B1层`` → ``-1``). ``building``, ``unit`` and ``room`` are strings because
+    (``B1层`` → ``-1``; mall levels ``B2`` → ``-2``, ``L3`` → ``3``). ``building``, ``unit`` and ``room`` are strings because
     they may carry letters (``A座``). ``poi`` is whatever named place is left
     once every structured part is taken out: a POI, a building or a compound
     name (崂山五村); the gazetteer decides which.
@@ -228,7 +228,7 @@ _DIST = r"(?:约|大约)?(?P<dist>\d+(?:\.\d+)?)(?P<unit>米|M|公里|KM)"
 _INTERSECTION_RE = re.compile(
     rf"(?P<a>{_ROAD_CORE})(?P<conj>与|和|跟|同|及|、|/|&|\+|×)?(?P<b>{_ROAD_CORE})的?"
     rf"(?P<key>交叉路口|十字路口|交叉口|交汇处|交界处|交口|路口|口)?"
-    rf"(?:(?:以|往|向|朝)?(?P<dir>{_DIR})(?:侧|面|方向|边|角)?(?:{_DIST})?)?"
+    rf"(?:(?:以|往|向|朝)?(?P<dir>{_DIR})(?:侧|面|方向|边|角)?(?:{_DIST})?)?(?:处|左右|附近)?"
 )
 _NEAR_RE = re.compile(rf"(?:靠近|临近|邻近|近)(?P<road>{_ROAD_CORE})(?:交叉口|路口|口|附近|旁)?")
 _NEAR_HINT_RE = re.compile(
@@ -248,12 +248,17 @@ _T_LANE = re.compile(r"(?P<n>\d+)弄")
 _T_SUBLANE = re.compile(r"(?P<n>\d+)支弄")
 _T_BUILDING = re.compile(r"(?P<n>\d+|[A-Z]\d{0,2})(?:号楼|栋|幢|座|号馆|号库)")
 _T_UNIT = re.compile(r"(?P<n>\d+|[A-Z])单元")
-_T_FLOOR = re.compile(r"(?P<neg>B|负|地下|-)?(?P<n>\d+)(?:层|楼|F)(?!\d)|F(?P<n2>\d+)(?![\d号])")
+_T_FLOOR = re.compile(
+    r"(?P<neg>B|负|地下|-)?(?P<n>\d+)(?:层|楼|F(?!\d))"     # 12层 12楼 12F B1层 负1层
+    r"|F(?P<n2>\d+)(?![\d号])"                              # F12
+    r"|(?P<mall>[BL])(?P<n3>\d{1,2})(?![\dA-Z号座栋幢单室])"  # mall levels: B2, L3
+)
 _T_ROOM = re.compile(r"(?P<n>[A-Z]?\d+)(?:室|房|户)")
 _T_OFFSET = re.compile(rf"(?:以|往|向|朝)?(?P<dir>{_DIR})(?:侧|面|方向|边)?{_DIST}(?:处|左右)?")
 _NUM_ATOM = r"\d+[甲乙丙丁戊A-E]?"
 _T_NUMBER = re.compile(
     rf"(?P<ne>{_NUM_ATOM}(?:(?:、|,|/|及|和|~|-|至|到){_NUM_ATOM})*)(?P<hao>号(?!楼))?"
+    r"(?P<late>(?<=号)[甲乙丙丁](?![\u4e00-\u9fff]))?"
     r"(?:之(?P<zhi>\d+|[一二三四五六七八九十]+))?"
 )
 _NUM_SPLIT = re.compile(r"(、|,|/|及|和|~|-|至|到)")
@@ -267,6 +272,8 @@ _FILLER_HEAD = ("位于", "在", "的")
 
 def _strip_filler(text: str) -> str:
     t = text.strip(" -,、:.")
+    if t in _FILLER_TAIL or t in _FILLER_HEAD:
+        return ""
     changed = True
     while changed and t:
         changed = False
@@ -356,6 +363,8 @@ def _apply_number(st: _State, m: re.Match) -> None:
     if zhi:
         z = zhi if zhi.isdigit() else str(cn_to_int(zhi))
         st.number_suffix = f"之{z}"
+    if m.group("late"):  # 5号甲
+        st.number_suffix = m.group("late")
 
 
 def _scan(text: str, st: _State, *, allow_road: bool) -> None:
@@ -378,7 +387,7 @@ def _scan(text: str, st: _State, *, allow_road: bool) -> None:
             m = _ROAD_RE.match(text, pos)
             if m:
                 st.road = m.group(0)
-        if m is None and (ch.isdigit() or ch in "BF-负地ABCDE"):
+        if m is None and (ch.isdigit() or ch in "BFL-负地ABCDE"):
             if (m := _T_SUBLANE.match(text, pos)) and st.sublane is None:
                 st.sublane = int(m.group("n"))
             elif (m := _T_LANE.match(text, pos)) and st.lane is None and st.number is None:
@@ -388,8 +397,8 @@ def _scan(text: str, st: _State, *, allow_road: bool) -> None:
             elif m := _T_UNIT.match(text, pos):
                 st.unit = m.group("n")
             elif m := _T_FLOOR.match(text, pos):
-                n = int(m.group("n") or m.group("n2"))
-                st.floor = -n if m.group("neg") else n
+                n = int(m.group("n") or m.group("n2") or m.group("n3"))
+                st.floor = -n if m.group("neg") or m.group("mall") == "B" else n
             elif m := _T_ROOM.match(text, pos):
                 st.room = m.group("n")
             elif ch.isdigit() and (m := _T_NUMBER.match(text, pos)):
@@ -413,7 +422,7 @@ def _peel_admin(body: str) -> tuple[str, dict[str, str]]:
 
     def district_at(s: str) -> re.Match | None:
         m = _DISTRICT_RE.match(s)
-        if m and not m.group(0).endswith(_NOT_DISTRICT) and len(m.group(0)) < len(s):
+        if m and not m.group(0).endswith(_NOT_DISTRICT):
             return m
         return None
 
@@ -421,7 +430,9 @@ def _peel_admin(body: str) -> tuple[str, dict[str, str]]:
         out["province"], rest = m.group(0), rest[m.end():]
     if m := _MUNICIPALITY_RE.match(rest):
         after = rest[m.end():]
-        if m.group("shi") or district_at(after) or _SUBDISTRICT_RE.match(after):
+        road = _ROAD_RE.match(after)  # 上海中山东一路: a full road name follows, not 上海南路
+        if m.group("shi") or district_at(after) or _SUBDISTRICT_RE.match(after) or (
+                road and len(road.group(0)) >= 3):
             name = m.group("v") + "市"
             out.setdefault("province", name)
             out["city"], rest = name, after

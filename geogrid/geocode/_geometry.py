@@ -1,0 +1,285 @@
+"""Metric geometry behind the gazetteer: house-number interpolation and road junctions.
+
+Everything here works in a local metric CRS (metres, x east, y north); the
+gazetteer converts to and from lon/lat at its edges.
+
+House-number interpolation
+--------------------------
+Chinese streets number one side odd and the other even, both rising in the
+same direction. A missing number ``n`` is therefore placed between its
+nearest *same-parity* neighbours ``a < n < b`` on the same street::
+
+    p(n) = p(a) + (n - a) / (b - a) * (p(b) - p(a))
+
+Because both neighbours stand on the same side, so does ``p(n)``. Beyond the
+last known number the spacing of the last two same-parity points is
+continued, capped at ``max_extrapolation_m``. With fewer than two
+same-parity points the opposite side is interpolated and the point is
+mirrored across the road centreline (``p' = 2q - p``, ``q`` the nearest
+point of the road), which keeps it on the correct side.
+
+The rule has exceptions: along a waterfront or a park every number stands on
+the one built-up side (the Bund, 中山东一路). :func:`street_sides` checks the
+data: when the odd and the even points keep to the same side of the road,
+all numbers are neighbours regardless of parity.
+
+Junctions
+---------
+OSM roads are not noded: two named roads may cross between vertices, touch
+only approximately, or meet several times (dual carriageways). The junction
+of roads A and B is the set of points of ``A ∩ B``, clustered within
+``cluster_m`` (a junction of two dual carriageways spreads over 100 m and
+more on avenues such as 世纪大道); if they do not intersect, the midpoint of the shortest line
+between them counts when it is shorter than ``tolerance_m``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiLineString, Point
+
+__all__ = [
+    "NumberLine",
+    "interpolate_number",
+    "junctions",
+    "merge_lines",
+    "offset_from_junction",
+    "road_anchor",
+    "street_sides",
+]
+
+
+@dataclass(frozen=True)
+class NumberLine:
+    """Known numbered points of one street: ``numbers`` sorted ascending, ``xy`` aligned."""
+
+    numbers: np.ndarray
+    xy: np.ndarray
+
+    @classmethod
+    def build(cls, numbers, xy) -> NumberLine:
+        numbers = np.asarray(numbers, dtype=np.int64)
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        uniq, inverse = np.unique(numbers, return_inverse=True)
+        sums = np.zeros((len(uniq), 2))
+        np.add.at(sums, inverse, xy)
+        counts = np.bincount(inverse, minlength=len(uniq))[:, None]
+        return cls(uniq, sums / counts)
+
+    def parity(self, p: int) -> NumberLine:
+        keep = self.numbers % 2 == p
+        return NumberLine(self.numbers[keep], self.xy[keep])
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+
+@dataclass(frozen=True)
+class Interpolated:
+    xy: tuple[float, float]
+    confidence: float
+    detail: str
+
+
+def _between(line: NumberLine, n: int, max_extrapolation_m: float):
+    """Point for ``n`` from ``line`` (≥ 2 numbers): (xy, bracketed?, neighbours, gap_m)."""
+    nums, xy = line.numbers, line.xy
+    i = int(np.searchsorted(nums, n))
+    if 0 < i < len(nums):
+        a, b = i - 1, i
+        t = (n - nums[a]) / (nums[b] - nums[a])
+        gap = float(np.hypot(*(xy[b] - xy[a])))
+        return xy[a] + t * (xy[b] - xy[a]), True, (int(nums[a]), int(nums[b])), gap
+    a, b = (0, 1) if i == 0 else (len(nums) - 1, len(nums) - 2)  # a: the end, b: its neighbour
+    step = (xy[a] - xy[b]) / (nums[a] - nums[b])  # metres per number, signed
+    out = (n - nums[a]) * step
+    length = float(np.hypot(*out))
+    if length > max_extrapolation_m:
+        out = out * (max_extrapolation_m / length)
+    return xy[a] + out, False, (int(nums[a]), int(nums[b])), length
+
+
+def street_sides(line: NumberLine, road: shapely.Geometry | None) -> str:
+    """Which side of ``road`` the odd and the even numbers of ``line`` stand on.
+
+    Returns ``"opposite"`` (the usual rule), ``"same"`` when both parities
+    keep to one side (a waterfront such as the Bund, 中山东一路 1-33 on the west
+    side only), or ``"unknown"`` without geometry or with too few points. A
+    side is the sign of the cross product of the road's local direction with
+    the vector to the point; a parity "keeps to a side" when at least 3/4 of
+    its points agree.
+    """
+    parts = _parts(road) if road is not None else []
+    if not parts or len(line) < 3:
+        return "unknown"
+    signs = {0: [], 1: []}
+    for n, (x, y) in zip(line.numbers, line.xy):
+        here = Point(x, y)
+        part = min(parts, key=lambda g: g.distance(here))
+        m = part.project(here)
+        a = part.interpolate(max(m - 5.0, 0.0))
+        b = part.interpolate(min(m + 5.0, part.length))
+        cross = (b.x - a.x) * (y - a.y) - (b.y - a.y) * (x - a.x)
+        signs[int(n) % 2].append(np.sign(cross))
+    if not signs[0] or not signs[1]:
+        return "unknown"
+    odd, even = np.mean(signs[1]), np.mean(signs[0])
+    if abs(odd) < 0.5 or abs(even) < 0.5:
+        return "unknown"
+    return "same" if np.sign(odd) == np.sign(even) else "opposite"
+
+
+def interpolate_number(line: NumberLine, n: int, road: shapely.Geometry | None = None, *,
+                       sides: str = "opposite",
+                       max_extrapolation_m: float = 300.0) -> Interpolated | None:
+    """Estimate where house number ``n`` stands on a street (see the module docstring).
+
+    ``sides`` comes from :func:`street_sides`: with ``"same"`` every number is
+    a neighbour, whatever its parity.
+
+    Confidence falls with the distance between the bracketing neighbours
+    (0.83 for neighbours 30 m apart, 0.58 at 300 m) and is lower for
+    extrapolation (≤ 0.5) and for mirrored opposite-side estimates (≤ 0.45).
+    Returns ``None`` when fewer than two numbered points are known.
+    """
+    one_sided = sides == "same"
+    same = line if one_sided else line.parity(n % 2)
+    side_note = "one-sided street" if one_sided else "same side"
+    if len(same) >= 2:
+        p, bracketed, (a, b), gap = _between(same, n, max_extrapolation_m)
+        if bracketed:
+            conf = float(np.clip(0.95 - 0.25 * np.log10(max(gap, 10.0) / 10.0), 0.5, 0.85))
+            return Interpolated((float(p[0]), float(p[1])), conf,
+                                f"interpolated between {a}号 and {b}号 ({side_note})")
+        conf = float(np.clip(0.5 - gap / 1000.0, 0.25, 0.5))
+        return Interpolated((float(p[0]), float(p[1])), conf,
+                            f"extrapolated {gap:.0f} m beyond {a}号 ({side_note}, spacing of {a}-{b})")
+    other = line.parity(1 - n % 2)
+    if len(other) >= 2 and road is not None and not road.is_empty:
+        p, bracketed, (a, b), _ = _between(other, n, max_extrapolation_m)
+        q = shapely.line_interpolate_point(road, shapely.line_locate_point(road, Point(p)))
+        qx, qy = q.x, q.y
+        if np.hypot(p[0] - qx, p[1] - qy) <= 80.0:
+            p = (2 * qx - p[0], 2 * qy - p[1])
+        conf = 0.45 if bracketed else 0.3
+        return Interpolated((float(p[0]), float(p[1])), conf,
+                            f"placed from the opposite side ({a}号-{b}号) and mirrored across the road")
+    if len(line) >= 2:
+        p, bracketed, (a, b), _ = _between(line, n, max_extrapolation_m)
+        return Interpolated((float(p[0]), float(p[1])), 0.4 if bracketed else 0.25,
+                            f"interpolated between {a}号 and {b}号 (sides unknown)")
+    return None
+
+
+def _parts(geom: shapely.Geometry) -> list[LineString]:
+    if geom is None or geom.is_empty:
+        return []
+    if isinstance(geom, LineString):
+        return [geom]
+    return [g for g in getattr(geom, "geoms", []) if isinstance(g, LineString) and not g.is_empty]
+
+
+def _cluster(points: np.ndarray, radius: float) -> list[np.ndarray]:
+    """Greedy clusters of ``points`` (n×2) within ``radius``; largest first."""
+    remaining = list(range(len(points)))
+    clusters = []
+    while remaining:
+        seed = points[remaining[0]]
+        members = [i for i in remaining if np.hypot(*(points[i] - seed)) <= radius]
+        clusters.append(points[members])
+        remaining = [i for i in remaining if i not in members]
+    clusters.sort(key=len, reverse=True)
+    return clusters
+
+
+def junctions(a: shapely.Geometry, b: shapely.Geometry, *, tolerance_m: float = 40.0,
+              cluster_m: float = 150.0) -> list[tuple[float, float, bool]]:
+    """Junction points of two roads, largest cluster first: ``(x, y, crosses)``.
+
+    ``crosses`` is False when the roads do not intersect and the point is the
+    midpoint of their nearest approach (within ``tolerance_m``).
+    """
+    if a is None or b is None or a.is_empty or b.is_empty:
+        return []
+    inter = shapely.intersection(a, b)
+    coords = []
+    if not inter.is_empty:
+        for g in getattr(inter, "geoms", [inter]):
+            if g.is_empty:
+                continue
+            c = g if isinstance(g, Point) else g.centroid
+            coords.append((c.x, c.y))
+    if coords:
+        return [(float(c[:, 0].mean()), float(c[:, 1].mean()), True)
+                for c in _cluster(np.array(coords), cluster_m)]
+    line = shapely.shortest_line(a, b)
+    if line is None or line.length > tolerance_m:
+        return []
+    mid = line.interpolate(0.5, normalized=True)
+    return [(mid.x, mid.y, False)]
+
+
+def offset_from_junction(x: float, y: float, roads: list[shapely.Geometry], unit: tuple[float, float],
+                         distance: float, *, max_angle_deg: float = 35.0) -> tuple[float, float, str]:
+    """Move ``distance`` metres from a junction toward compass vector ``unit``.
+
+    A person who says "交叉口东50米" walks along whichever road leaves the
+    junction eastward. So each road part near the junction contributes its
+    two directions of travel; the one closest to ``unit`` (within
+    ``max_angle_deg``) is followed along the line. If no road leaves in
+    roughly that direction the offset is a straight line.
+    Returns ``(x, y, how)`` with ``how`` one of ``"along road"``, ``"straight"``.
+    """
+    ux, uy = unit
+    here = Point(x, y)
+    best, best_dot = None, np.cos(np.radians(max_angle_deg))
+    for road in roads:
+        for part in _parts(road):
+            if part.distance(here) > 30.0:
+                continue
+            m = part.project(here)
+            base = part.interpolate(m)
+            for sign in (1.0, -1.0):
+                probe = part.interpolate(float(np.clip(m + sign * 20.0, 0.0, part.length)))
+                vx, vy = probe.x - base.x, probe.y - base.y
+                norm = np.hypot(vx, vy)
+                if norm < 5.0:
+                    continue
+                dot = (vx * ux + vy * uy) / norm
+                if dot > best_dot:
+                    best_dot, best = dot, (part, m, sign, vx / norm, vy / norm)
+    if best is None:
+        return x + ux * distance, y + uy * distance, "straight"
+    part, m, sign, tx, ty = best
+    target = m + sign * distance
+    if 0.0 <= target <= part.length:
+        p = part.interpolate(target)
+        # the junction point may sit between carriageways: keep its offset from the line
+        base = part.interpolate(m)
+        return p.x + (x - base.x), p.y + (y - base.y), "along road"
+    return x + tx * distance, y + ty * distance, "along road"
+
+
+def road_anchor(geom: shapely.Geometry) -> tuple[float, float]:
+    """A point on the road that stands for the whole road: the middle of its longest part."""
+    parts = _parts(geom)
+    if not parts:
+        c = geom.representative_point()
+        return c.x, c.y
+    longest = max(parts, key=lambda g: g.length)
+    p = longest.interpolate(0.5, normalized=True)
+    return p.x, p.y
+
+
+def merge_lines(geoms) -> shapely.Geometry:
+    """Union of line geometries as one (Multi)LineString, merged where parts touch."""
+    lines = []
+    for g in geoms:
+        lines.extend(_parts(g))
+    if not lines:
+        return MultiLineString()
+    merged = shapely.line_merge(MultiLineString(lines))
+    return merged

@@ -1,0 +1,18 @@
+"""The examples in the geocode docstrings run and give what they show."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["geogrid.geocode._numerals", "geogrid.geocode.address", "geogrid.geocode.gazetteer",
+           "geogrid.geocode.osm"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
