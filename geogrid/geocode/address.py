@@ -442,8 +442,8 @@ def _peel_admin(body: str) -> tuple[str, dict[str, str]]:
             out["city"], rest = m.group(0), after
     if m := district_at(rest):
         out["district"], rest = m.group(0), rest[m.end():]
-    if (m := _SUBDISTRICT_RE.match(rest)) and len(m.group(0)) < len(rest) or (
-            m and m.group(0).endswith("街道")):
+    m = _SUBDISTRICT_RE.match(rest)
+    if m and (len(m.group(0)) < len(rest) or m.group(0).endswith("街道")):
         out["subdistrict"], rest = m.group(0).removesuffix("办事处"), rest[m.end():]
     return rest, out
 

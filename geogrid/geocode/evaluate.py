@@ -59,9 +59,10 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import Point
 
+from ._index import street_of
 from ._numerals import int_to_cn
 from .address import parse_house_number, road_key
-from .gazetteer import Gazetteer, MatchLevel, _street_of
+from .gazetteer import Gazetteer, MatchLevel
 
 __all__ = ["EvalCase", "EvalSet", "build_eval_set", "district_namer", "evaluate"]
 
@@ -135,7 +136,7 @@ def _truths(frames) -> dict[tuple, dict]:
                                        reps):
             if not isinstance(street, str) or not isinstance(hn, str):
                 continue
-            skey = _street_of(street)
+            skey = street_of(street)
             num = parse_house_number(hn)
             if skey is None or num is None or not re.search(r"[\u4e00-\u9fff]", street):
                 continue

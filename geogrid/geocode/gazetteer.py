@@ -77,12 +77,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from scipy.spatial import cKDTree
 from shapely.geometry import Point, box
 
-from .._errors import InputError, NotFoundError, ValidationError, ValidationProblem
-from ..crs import STORAGE_CRS, metric_crs, require_storage_crs
+from .._errors import InputError, NotFoundError, ValidationProblem
+from ..crs import STORAGE_CRS, metric_crs
 from ._geometry import (
     NumberLine,
     interpolate_number,
@@ -92,14 +92,19 @@ from ._geometry import (
     road_anchor,
     street_sides,
 )
-from .address import (
-    DIRECTIONS,
-    ParsedAddress,
-    normalise,
-    parse_address,
-    parse_house_number,
-    road_key,
+from ._index import (
+    FuzzyIndex,
+    House,
+    Place,
+    StreetKey,
+    grouped_places,
+    index_houses,
+    is_missing,
+    label,
+    places_of,
+    validate_frames,
 )
+from .address import DIRECTIONS, ParsedAddress, normalise, parse_address, road_key
 
 __all__ = ["Gazetteer", "GeocodeResult", "MatchLevel", "ReverseResult"]
 
@@ -191,26 +196,6 @@ class ReverseResult:
 # ---------------------------------------------------------------------------
 # internal records
 
-@dataclass(frozen=True)
-class _Place:
-    name: str
-    x: float
-    y: float
-    lon: float
-    lat: float
-    source: str
-    index: Any
-
-
-@dataclass(frozen=True)
-class _House:
-    place: _Place
-    number: int
-    suffix: str | None
-    label: str
-    primary: bool = True
-
-
 @dataclass
 class _Candidate:
     level: MatchLevel
@@ -220,79 +205,7 @@ class _Candidate:
     matched: str
     detail: str | None = None
     estimated: bool = False
-    place: _Place | None = None
-
-
-_StreetKey = tuple[str, int | None, int | None]
-
-
-def _label(key: _StreetKey, number: int | None, suffix: str | None = None) -> str:
-    road, lane, sublane = key
-    out = road
-    if lane is not None:
-        out += f"{lane}弄"
-    if sublane is not None:
-        out += f"{sublane}支弄"
-    if number is not None:
-        out += f"{number}{suffix or ''}号"
-    return out
-
-
-def _street_of(text: str) -> tuple[str, int | None, int | None] | None:
-    """Street key of an ``addr:street`` value: ``四川中路126弄`` → (四川中路, 126, None)."""
-    p = parse_address(text)
-    if p.road:
-        return road_key(p.road), p.lane, p.sublane
-    if p.poi:
-        return road_key(p.poi), p.lane, p.sublane
-    return None
-
-
-def _is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
-
-
-class _FuzzyIndex:
-    """Choices for rapidfuzz, narrowed by a character index when there are many.
-
-    Scoring 100 000 names costs tens of milliseconds, too slow for a
-    dispatcher. Any name that can reach the cutoff (``fuzz.ratio`` ≥ 80, or a
-    ``WRatio`` partial match) shares most of the query's characters, so above
-    ``direct_max`` choices only the names sharing at least half of the
-    query's distinct characters are scored, at most ``pool`` of them, most
-    shared characters first.
-    """
-
-    def __init__(self, choices: Iterable[str], *, direct_max: int = 2000, pool: int = 256):
-        self.choices = sorted(choices)
-        self.pool_size = pool
-        self._post: dict[str, np.ndarray] | None = None
-        if len(self.choices) > direct_max:
-            post: dict[str, list[int]] = defaultdict(list)
-            for i, c in enumerate(self.choices):
-                for ch in set(c):
-                    post[ch].append(i)
-            self._post = {ch: np.asarray(v, dtype=np.int64) for ch, v in post.items()}
-
-    def pool(self, query: str) -> list[str]:
-        if self._post is None:
-            return self.choices
-        chars = set(query)
-        posts = [self._post[c] for c in chars if c in self._post]
-        if not posts:
-            return []
-        counts = np.bincount(np.concatenate(posts), minlength=len(self.choices))
-        cand = np.flatnonzero(counts >= max(1, (len(chars) + 1) // 2))
-        if len(cand) > self.pool_size:
-            cand = cand[np.argsort(-counts[cand], kind="stable")[: self.pool_size]]
-        return [self.choices[i] for i in cand]
-
-    def extract(self, query: str, scorer, limit: int, cutoff: float):
-        return process.extract(query, self.pool(query), scorer=scorer, limit=limit,
-                               score_cutoff=cutoff)
-
-    def extract_one(self, query: str, scorer, cutoff: float | None = None):
-        return process.extractOne(query, self.pool(query), scorer=scorer, score_cutoff=cutoff)
+    place: Place | None = None
 
 
 class Gazetteer:
@@ -318,16 +231,16 @@ class Gazetteer:
         self._crs_metric = metric
         self._fwd = Transformer.from_crs(STORAGE_CRS, metric, always_xy=True)
         self._inv = Transformer.from_crs(metric, STORAGE_CRS, always_xy=True)
-        self._houses: dict[_StreetKey, dict[int, list[_House]]] = places_houses
-        self._names: dict[str, list[tuple[MatchLevel, _Place]]] = names
+        self._houses: dict[StreetKey, dict[int, list[House]]] = places_houses
+        self._names: dict[str, list[tuple[MatchLevel, Place]]] = names
         self._roads: dict[str, shapely.Geometry] = roads
-        self._areas: dict[str, tuple[shapely.Geometry, _Place]] = areas
+        self._areas: dict[str, tuple[shapely.Geometry, Place]] = areas
         self.fuzzy_cutoff = float(fuzzy_cutoff)
         #: rows that could not be indexed by house number, with the reason
         self.unindexed: list[ValidationProblem] = list(unindexed)
 
         self._road_anchor = {k: road_anchor(g) for k, g in roads.items()}
-        self._lines: dict[_StreetKey, NumberLine] = {}
+        self._lines: dict[StreetKey, NumberLine] = {}
         for key, by_number in places_houses.items():
             # one anchor per feature: a range such as 151-171 counts once, at its middle number
             anchors = [(n, h.place.x, h.place.y) for n, hs in by_number.items() for h in hs
@@ -338,9 +251,9 @@ class Gazetteer:
         self._sides = {k: street_sides(line, roads.get(k[0])) for k, line in self._lines.items()}
         self._street_roads = {k[0] for k in places_houses}
         self._known_streets = set(roads) | self._street_roads
-        self._road_choices = _FuzzyIndex(self._known_streets)
-        self._name_choices = _FuzzyIndex(names)
-        self._area_choices = _FuzzyIndex(areas)
+        self._road_choices = FuzzyIndex(self._known_streets)
+        self._name_choices = FuzzyIndex(names)
+        self._area_choices = FuzzyIndex(areas)
 
         rev = []
         for by_number in places_houses.values():
@@ -382,7 +295,7 @@ class Gazetteer:
             raise InputError("no frame was given.", field="frames",
                              fix="Pass at least one of address_points, buildings, compounds, "
                                  "pois, roads or areas.")
-        _validate(frames)
+        validate_frames(frames)
         nonempty = [f for f in frames.values() if len(f)]
         if not nonempty:
             raise InputError("every frame is empty.", field="frames",
@@ -393,8 +306,8 @@ class Gazetteer:
         metric = metric_crs(extent)
         fwd = Transformer.from_crs(STORAGE_CRS, metric, always_xy=True)
 
-        houses: dict[_StreetKey, dict[int, list[_House]]] = defaultdict(lambda: defaultdict(list))
-        names: dict[str, list[tuple[MatchLevel, _Place]]] = defaultdict(list)
+        houses: dict[StreetKey, dict[int, list[House]]] = defaultdict(lambda: defaultdict(list))
+        names: dict[str, list[tuple[MatchLevel, Place]]] = defaultdict(list)
         unindexed: list[ValidationProblem] = []
         street_cache: dict[str, Any] = {}
 
@@ -402,18 +315,18 @@ class Gazetteer:
             frame = frames.get(source)
             if frame is None or not len(frame):
                 continue
-            places = _places(frame, source, fwd)
+            places = places_of(frame, source, fwd)
             level = {"buildings": MatchLevel.BUILDING}.get(source, MatchLevel.POI)
             if "name" in frame.columns:
                 for place, name in zip(places, frame["name"].tolist()):
-                    if not _is_missing(name) and str(name).strip():
+                    if not is_missing(name) and str(name).strip():
                         names[normalise(str(name))].append((level, place))
             if source == "pois":
                 continue
-            _index_houses(frame, places, source, houses, unindexed, street_cache)
+            index_houses(frame, places, source, houses, unindexed, street_cache)
 
         if (frame := frames.get("compounds")) is not None and len(frame):
-            for key, place in _grouped_places(frame, "compounds", fwd):
+            for key, place in grouped_places(frame, "compounds", fwd):
                 names[key].append((MatchLevel.COMPOUND, place))
 
         road_geoms: dict[str, shapely.Geometry] = {}
@@ -421,21 +334,21 @@ class Gazetteer:
             metric_geoms = frame.geometry.to_crs(metric)
             groups: dict[str, list] = defaultdict(list)
             for name, geom in zip(frame["name"].tolist(), metric_geoms.tolist()):
-                if _is_missing(name) or not str(name).strip():
+                if is_missing(name) or not str(name).strip():
                     continue
                 groups[road_key(str(name))].append(geom)
             road_geoms = {k: merge_lines(v) for k, v in groups.items()}
             road_geoms = {k: g for k, g in road_geoms.items() if not g.is_empty}
 
-        area_index: dict[str, tuple[shapely.Geometry, _Place]] = {}
+        area_index: dict[str, tuple[shapely.Geometry, Place]] = {}
         if (frame := frames.get("areas")) is not None and len(frame):
             metric_geoms = frame.geometry.to_crs(metric)
             for (name, idx), geom, orig in zip(zip(frame["name"].tolist(), frame.index),
                                                metric_geoms.tolist(), frame.geometry.tolist()):
-                if _is_missing(name):
+                if is_missing(name):
                     continue
                 rp, rpo = geom.representative_point(), orig.representative_point()
-                place = _Place(str(name), rp.x, rp.y, rpo.x, rpo.y, "areas", idx)
+                place = Place(str(name), rp.x, rp.y, rpo.x, rpo.y, "areas", idx)
                 shapely.prepare(geom)
                 area_index[normalise(str(name))] = (geom, place)
 
@@ -469,8 +382,8 @@ class Gazetteer:
         Results are cached per normalised text, so repeated addresses (the
         common case in hotline records) cost a dictionary lookup.
         """
-        if _is_missing(text) or not str(text).strip():
-            return GeocodeResult(query="" if _is_missing(text) else str(text), ok=False,
+        if is_missing(text) or not str(text).strip():
+            return GeocodeResult(query="" if is_missing(text) else str(text), ok=False,
                                  reason="the address is empty.")
         text = str(text)
         result = self._cached(normalise(text))
@@ -563,7 +476,7 @@ class Gazetteer:
         has_number = p.number is not None or p.lane is not None
         found_house = False
         if has_number:
-            streets: list[tuple[_StreetKey, float]] = []
+            streets: list[tuple[StreetKey, float]] = []
             if road:
                 streets.append(((road, p.lane, p.sublane), road_score))
             for name in (p.poi, leftover):
@@ -740,7 +653,7 @@ class Gazetteer:
 
     # houses ------------------------------------------------------------
 
-    def _house_candidates(self, p: ParsedAddress, key: _StreetKey, score: float,
+    def _house_candidates(self, p: ParsedAddress, key: StreetKey, score: float,
                           misses: list[str]) -> list[_Candidate]:
         by_number = self._houses.get(key)
         numbers = p.numbers or ((p.number,) if p.number is not None else ())
@@ -754,14 +667,14 @@ class Gazetteer:
                                      sides=self._sides[key])
             if got is not None:
                 return [_Candidate(MatchLevel.INTERPOLATED, got.xy[0], got.xy[1],
-                                   got.confidence * score, _label(key, p.number, p.number_suffix),
+                                   got.confidence * score, label(key, p.number, p.number_suffix),
                                    got.detail, estimated=True)]
         if p.lane is not None and p.number is None and by_number:
             # the lane itself (张杨路628弄): the middle of its known houses
             pts = np.array([(h.place.x, h.place.y) for hs in by_number.values() for h in hs])
             c = pts.mean(axis=0)
             return [_Candidate(MatchLevel.HOUSE_NUMBER, float(c[0]), float(c[1]),
-                               0.75 * score, _label(key, None),
+                               0.75 * score, label(key, None),
                                f"the lane as a whole: centre of its {len(by_number)} known "
                                "house numbers", estimated=True)]
         if p.lane is not None:
@@ -772,18 +685,18 @@ class Gazetteer:
             got = self._house_candidates(lane_as_number, outer, score, [])
             for c in got:
                 c.confidence *= 0.8
-                c.matched = _label(key, p.number, p.number_suffix)
+                c.matched = label(key, p.number, p.number_suffix)
                 c.detail = _join(f"house {p.number} inside lane {p.lane} is not indexed; "
                                  f"placed at the lane entrance {key[0]}{p.lane}号", c.detail)
                 c.estimated = True
             return got
         if p.number is not None:
-            misses.append(f"{_label(key, p.number)} is not indexed and {_label(key, None)} has "
+            misses.append(f"{label(key, p.number)} is not indexed and {label(key, None)} has "
                           f"{len(self._lines[key]) if key in self._lines else 0} numbered points "
                           "to interpolate from")
         return []
 
-    def _exact(self, p: ParsedAddress, key: _StreetKey, n: int, houses: list[_House],
+    def _exact(self, p: ParsedAddress, key: StreetKey, n: int, houses: list[House],
                score: float) -> list[_Candidate]:
         want = p.number_suffix
         same = [h for h in houses if (h.suffix or None) == (want or None)]
@@ -822,7 +735,7 @@ class Gazetteer:
             entries = self._names[choice]
             # one entry per place: prefer building over POI over compound when they coincide
             entries = sorted(entries, key=lambda e: _NAME_LEVEL_ORDER.index(e[0]))
-            places: list[tuple[MatchLevel, _Place]] = []
+            places: list[tuple[MatchLevel, Place]] = []
             for level, pl in entries:
                 if not any(math.hypot(pl.x - o.x, pl.y - o.y) < 100 for _, o in places):
                     places.append((level, pl))
@@ -888,129 +801,3 @@ def _join(a: str | None, b: str | None) -> str | None:
     return a or b
 
 
-# ---------------------------------------------------------------------------
-# building the index
-
-_REQUIRED = {
-    "address_points": (("addr_street", "addr_housenumber"), ("address",)),
-    "buildings": (("addr_street", "addr_housenumber"), ("address",), ("name",)),
-    "compounds": (("name",),),
-    "pois": (("name",),),
-    "roads": (("name",),),
-    "areas": (("name",),),
-}
-
-
-def _validate(frames: dict[str, gpd.GeoDataFrame]) -> None:
-    problems: list[ValidationProblem] = []
-    for name, frame in frames.items():
-        if not isinstance(frame, gpd.GeoDataFrame):
-            raise InputError(f"{name} must be a GeoDataFrame, got {type(frame).__name__}.",
-                             field=name, fix=f"Wrap it: gpd.GeoDataFrame({name}, crs='EPSG:4490').")
-        require_storage_crs(frame, name)
-        options = _REQUIRED[name]
-        if not any(all(c in frame.columns for c in opt) for opt in options):
-            wanted = " or ".join("+".join(opt) for opt in options)
-            raise InputError(f"{name} lacks the columns {wanted}; it has {list(frame.columns)}.",
-                             field=name, fix=f"Rename the columns of {name} to {wanted}.")
-        geoms = frame.geometry
-        bad = geoms.isna() | geoms.is_empty
-        for idx in frame.index[bad.to_numpy()]:
-            problems.append(ValidationProblem(idx, f"{name}.geometry", "null or empty geometry"))
-        if name == "roads":
-            kinds = geoms[~bad].geom_type
-            for idx in kinds.index[~kinds.isin(["LineString", "MultiLineString"]).to_numpy()]:
-                problems.append(ValidationProblem(idx, "roads.geometry",
-                                                  f"a road must be a line, got {kinds[idx]}"))
-        if name == "areas":
-            kinds = geoms[~bad].geom_type
-            for idx in kinds.index[~kinds.isin(["Polygon", "MultiPolygon"]).to_numpy()]:
-                problems.append(ValidationProblem(idx, "areas.geometry",
-                                                  f"an area must be a polygon, got {kinds[idx]}"))
-    if problems:
-        raise ValidationError("the gazetteer frames have unusable geometries", problems,
-                              fix="Drop or repair those rows before building the gazetteer.")
-
-
-def _places(frame: gpd.GeoDataFrame, source: str, fwd: Transformer) -> list[_Place]:
-    reps = frame.geometry.representative_point()
-    lon, lat = reps.x.to_numpy(), reps.y.to_numpy()
-    x, y = fwd.transform(lon, lat)
-    names = frame["name"].tolist() if "name" in frame.columns else [None] * len(frame)
-    return [_Place("" if _is_missing(nm) else str(nm), float(a), float(b), float(c), float(d),
-                   source, idx)
-            for nm, a, b, c, d, idx in zip(names, x, y, lon, lat, frame.index)]
-
-
-def _grouped_places(frame: gpd.GeoDataFrame, source: str, fwd: Transformer):
-    """One place per compound name: the representative point of the union of its parts."""
-    groups: dict[str, list[int]] = defaultdict(list)
-    for pos, name in enumerate(frame["name"].tolist()):
-        if not _is_missing(name) and str(name).strip():
-            groups[normalise(str(name))].append(pos)
-    geoms = frame.geometry.to_numpy()
-    for key, positions in groups.items():
-        parts = [geoms[i] for i in positions]
-        polys = [g for g in parts if g.geom_type in ("Polygon", "MultiPolygon")]
-        rp = (shapely.union_all(polys) if polys else parts[0]).representative_point()
-        x, y = fwd.transform(rp.x, rp.y)
-        name = str(frame["name"].iloc[positions[0]])
-        yield key, _Place(name, float(x), float(y), rp.x, rp.y, source, frame.index[positions[0]])
-
-
-def _index_houses(frame, places, source, houses, unindexed, street_cache) -> None:
-    if "addr_street" in frame.columns and "addr_housenumber" in frame.columns:
-        pairs = zip(frame["addr_street"].tolist(), frame["addr_housenumber"].tolist())
-        parsed_rows = []
-        number_cache: dict[str, Any] = {}
-        for street, hn in pairs:
-            if _is_missing(street) and _is_missing(hn):
-                parsed_rows.append(None)
-                continue
-            if _is_missing(street) or _is_missing(hn):
-                parsed_rows.append("street and house number must both be given")
-                continue
-            street = str(street)
-            if street not in street_cache:
-                street_cache[street] = _street_of(street)
-            skey = street_cache[street]
-            hn = str(hn)
-            if hn not in number_cache:
-                number_cache[hn] = parse_house_number(hn)
-            number = number_cache[hn]
-            if skey is None:
-                parsed_rows.append(f"street {street!r} is not a road or place name")
-            elif number is None:
-                parsed_rows.append(f"house number {hn!r} is not a plain house number")
-            else:
-                lane = number.lane if number.lane is not None else skey[1]
-                sub = number.sublane if number.sublane is not None else skey[2]
-                parsed_rows.append(((skey[0], lane, sub), number.numbers, number.suffix))
-    elif "address" in frame.columns:
-        parsed_rows = []
-        for text in frame["address"].tolist():
-            if _is_missing(text):
-                parsed_rows.append(None)
-                continue
-            p = parse_address(str(text))
-            street = p.road or p.poi
-            if street is None or p.number is None:
-                parsed_rows.append(f"address {text!r} has no road and house number")
-                continue
-            numbers = p.numbers
-            if p.number_range is not None:
-                a, b = p.number_range
-                numbers = tuple(range(a, b + 1, 2 if (b - a) % 2 == 0 and p.lane is None else 1))
-            parsed_rows.append(((road_key(street), p.lane, p.sublane), numbers, p.number_suffix))
-    else:
-        return
-    for place, row in zip(places, parsed_rows):
-        if row is None:
-            continue
-        if isinstance(row, str):
-            unindexed.append(ValidationProblem(place.index, f"{source}.address", row))
-            continue
-        key, numbers, suffix = row
-        middle = numbers[len(numbers) // 2]
-        for n in numbers:
-            houses[key][n].append(_House(place, n, suffix, _label(key, n, suffix), n == middle))

@@ -37,7 +37,7 @@ def test_int_to_cn_round_trips_every_house_number():
 
 
 def test_int_to_cn_refuses_out_of_range():
-    with pytest.raises(ValueError, match="0..9999"):
+    with pytest.raises(ValueError, match=r"0\.\.9999"):
         int_to_cn(10_000)
 
 
