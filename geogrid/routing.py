@@ -21,8 +21,10 @@ Two builders produce the same structure:
 
 Queries
 -------
-Points are snapped to the nearest *segment* (or node) in a local metric CRS.
-A route from a snapped point leaves along its segment in the directions the
+Points are snapped to the nearest *segment* (or node) in a local metric CRS,
+with a ``cKDTree`` over the midpoints of short straight pieces of every
+segment (exact: the search widens until no other piece can be nearer). A
+route from a snapped point leaves along its segment in the directions the
 segment allows, so a point half-way along a one-way street has to drive on
 to the next junction.
 
@@ -315,10 +317,13 @@ class RoadGraph:
         return cKDTree(np.column_stack([self.x[usable], self.y[usable]])), usable
 
     @cached_property
-    def _seg_tree(self) -> tuple[shapely.STRtree, np.ndarray]:
-        idx = np.repeat(np.arange(self.n_segments), np.diff(self.seg_offsets))
-        lines = shapely.linestrings(self.coords_xy, indices=idx)
-        return shapely.STRtree(lines), lines
+    def _pieces(self) -> _PieceIndex:
+        return _PieceIndex.build(self)
+
+    @cached_property
+    def _frac_key(self) -> np.ndarray:
+        counts = np.diff(self.seg_offsets)
+        return np.repeat(np.arange(self.n_segments, dtype=float), counts) + self.coords_frac
 
     @cached_property
     def _to_metric(self) -> Transformer:
@@ -1038,55 +1043,148 @@ def largest_component(graph: RoadGraph, *, strong: bool = True) -> RoadGraph:
 # --------------------------------------------------------------------------- snapping
 
 
-def _snap_arrays(graph: RoadGraph, x: np.ndarray, y: np.ndarray, to: str):
-    """Vectorised snapping in metric coordinates → (node, segment, t, distance, sx, sy)."""
+_PIECE_M = 20.0  # segments are indexed in pieces of at most this length
+
+
+@dataclass(frozen=True)
+class _PieceIndex:
+    """Nearest-segment search: a KD-tree over the midpoints of short straight pieces.
+
+    Every segment is cut (for indexing only) into straight pieces no longer
+    than ``_PIECE_M``. A piece at distance ``d`` from a point has its
+    midpoint within ``d + half`` of it, where ``half`` is the largest
+    half-length; so once the ``k`` nearest midpoints reach beyond
+    ``best + half``, no other piece can be nearer than the best one found.
+    """
+
+    tree: cKDTree
+    p0: np.ndarray
+    p1: np.ndarray
+    seg: np.ndarray
+    f0: np.ndarray
+    f1: np.ndarray
+    half: float
+
+    @classmethod
+    def build(cls, g: RoadGraph) -> _PieceIndex:
+        xy, frac, off = g.coords_xy, g.coords_frac, g.seg_offsets
+        starts = np.ones(len(xy), bool)
+        starts[off[1:] - 1] = False  # a segment's last vertex starts no piece
+        i = np.flatnonzero(starts)
+        a, b = xy[i], xy[i + 1]
+        length = np.hypot(*(b - a).T)
+        n_sub = np.maximum(1, np.ceil(length / _PIECE_M)).astype(np.int64)
+        rep = np.repeat(np.arange(len(i)), n_sub)
+        k = _ragged_arange(n_sub)
+        u0 = k / n_sub[rep]
+        u1 = (k + 1) / n_sub[rep]
+        d = (b - a)[rep]
+        p0 = a[rep] + u0[:, None] * d
+        p1 = a[rep] + u1[:, None] * d
+        fa, fb = frac[i][rep], frac[i + 1][rep]
+        seg = np.searchsorted(off, i[rep], side="right") - 1
+        half = float((np.hypot(*(p1 - p0).T).max() / 2) if len(p0) else 0.0)
+        return cls(cKDTree((p0 + p1) / 2), p0, p1, seg, fa + u0 * (fb - fa), fa + u1 * (fb - fa), half)
+
+    def _project(self, q: np.ndarray, j: np.ndarray):
+        p0, v = self.p0[j], self.p1[j] - self.p0[j]
+        vv = np.einsum("...i,...i->...", v, v)
+        w = q - p0
+        u = np.clip(np.divide(np.einsum("...i,...i->...", w, v), vv, out=np.zeros_like(vv), where=vv > 0),
+                    0.0, 1.0)
+        proj = p0 + u[..., None] * v
+        return np.linalg.norm(q - proj, axis=-1), u, proj
+
+    def nearest(self, x: np.ndarray, y: np.ndarray, bound: float | None):
+        """For each point: (segment or -1, fraction along it, distance or inf, snapped x, y)."""
+        q = np.column_stack([x, y])
+        npts, total = len(q), len(self.p0)
+        seg = np.full(npts, -1, np.int64)
+        t = np.zeros(npts)
+        dist = np.full(npts, np.inf)
+        sxy = np.full((npts, 2), np.nan)
+        if total == 0 or npts == 0:
+            return seg, t, dist, sxy[:, 0], sxy[:, 1]
+        k = min(8, total)
+        ub = np.inf if bound is None else bound + self.half
+        dmid, j = self.tree.query(q, k=k, distance_upper_bound=ub)
+        dmid, j = dmid.reshape(npts, k), j.reshape(npts, k)
+        valid = j < total
+        js = np.where(valid, j, 0)
+        d, u, proj = self._project(q[:, None, :], js)
+        d = np.where(valid, d, np.inf)
+        best = np.argmin(d, axis=1)
+        rows = np.arange(npts)
+        db = d[rows, best]
+        # proven when the k-th midpoint is beyond best + half (or fewer than k were in range)
+        proven = ~valid[:, -1] | (dmid[:, -1] >= db + self.half) | (k == total)
+        pick_j = js[rows, best]
+        pick_u = u[rows, best]
+        pick_p = proj[rows, best]
+        for r in np.flatnonzero(~proven).tolist():
+            cand = np.asarray(self.tree.query_ball_point(q[r], db[r] + self.half), np.int64)
+            dd, uu, pp = self._project(q[r][None, :], cand)
+            c = int(np.argmin(dd))
+            db[r], pick_j[r], pick_u[r], pick_p[r] = dd[c], cand[c], uu[c], pp[c]
+        hit = np.isfinite(db) if bound is None else db <= bound
+        seg[hit] = self.seg[pick_j[hit]]
+        t[hit] = np.clip(self.f0[pick_j[hit]] + pick_u[hit] * (self.f1[pick_j[hit]] - self.f0[pick_j[hit]]),
+                         0.0, 1.0)
+        dist[hit] = db[hit]
+        sxy[hit] = pick_p[hit]
+        return seg, t, dist, sxy[:, 0], sxy[:, 1]
+
+
+
+
+def _snap_arrays(graph: RoadGraph, x: np.ndarray, y: np.ndarray, to: str,
+                 max_distance: float | None = None):
+    """Vectorised snapping in metric coordinates → (node, segment, t, distance, sx, sy).
+
+    With ``max_distance``, points farther than that from every segment (or
+    node) get ``distance = inf``, ``node = segment = -1``; the bounded search
+    is several times faster than an unbounded one.
+    """
     k = len(x)
+    bound = None if max_distance is None or not math.isfinite(max_distance) else float(max_distance)
     if to == "node":
         tree, usable = graph._node_tree
         if len(usable) == 0:
             raise NotFoundError("the graph has no edges to snap to.", field="graph",
                                 fix="Build the graph from at least one road line.")
-        d, i = tree.query(np.column_stack([x, y]))
-        node = usable[i]
-        return node, np.full(k, -1), np.zeros(k), d, graph.x[node], graph.y[node]
+        d, i = tree.query(np.column_stack([x, y]), distance_upper_bound=bound if bound is not None else np.inf)
+        found = np.isfinite(d)
+        node = np.where(found, usable[np.minimum(i, len(usable) - 1)], -1)
+        safe = np.maximum(node, 0)
+        return (node, np.full(k, -1), np.zeros(k), d, np.where(found, graph.x[safe], np.nan),
+                np.where(found, graph.y[safe], np.nan))
     if to != "edge":
         raise InputError(f"to must be 'edge' or 'node', got {to!r}.", field="to", value=to,
                          fix="Use to='edge' (nearest road) or to='node' (nearest junction).")
-    tree, lines = graph._seg_tree
-    if len(lines) == 0:
+    seg, t, d, sx, sy = graph._pieces.nearest(np.asarray(x, float), np.asarray(y, float), bound)
+    if graph.n_segments == 0:
         raise NotFoundError("the graph has no segments to snap to.", field="graph",
                             fix="Build the graph from at least one road line.")
-    pts = shapely.points(x, y)
-    qi, si = tree.query_nearest(pts, all_matches=False)
-    seg = np.empty(k, np.int64)
-    seg[qi] = si
-    t = shapely.line_locate_point(lines[seg], pts, normalized=True)
-    t = np.clip(np.nan_to_num(t), 0.0, 1.0)
-    sxy = _points_at(graph, seg, t, graph.coords_xy)
-    d = np.hypot(x - sxy[:, 0], y - sxy[:, 1])
-    node = np.where(t <= 0.5, graph.seg_a[seg], graph.seg_b[seg])
-    return node, seg, t, d, sxy[:, 0], sxy[:, 1]
+    found = seg >= 0
+    safe = np.maximum(seg, 0)
+    node = np.where(found, np.where(t <= 0.5, graph.seg_a[safe], graph.seg_b[safe]), -1)
+    return node, seg, t, d, sx, sy
 
 
 def _points_at(graph: RoadGraph, seg: np.ndarray, t: np.ndarray, coords: np.ndarray) -> np.ndarray:
-    """Points at fractions ``t`` along segments ``seg`` (vectorised), in ``coords``' space."""
-    out = np.empty((len(seg), 2))
-    for j, (s, tt) in enumerate(zip(np.asarray(seg).tolist(), np.asarray(t).tolist())):
-        out[j] = _point_at(graph, s, tt, coords)
-    return out
+    """Points at fractions ``t`` along segments ``seg`` (vectorised), in ``coords``' space.
 
-
-def _point_at(graph: RoadGraph, s: int, t: float, coords: np.ndarray) -> np.ndarray:
-    lo, hi = graph.seg_offsets[s], graph.seg_offsets[s + 1]
-    f = graph.coords_frac[lo:hi]
-    k = int(np.searchsorted(f, t, side="right"))
-    if k <= 0:
-        return coords[lo].copy()
-    if k >= hi - lo:
-        return coords[hi - 1].copy()
-    f0, f1 = f[k - 1], f[k]
-    r = 0.0 if f1 <= f0 else (t - f0) / (f1 - f0)
-    return coords[lo + k - 1] + r * (coords[lo + k] - coords[lo + k - 1])
+    Segment index plus vertex fraction is non-decreasing over the flat vertex
+    array, so one ``searchsorted`` finds every point's vertex pair.
+    """
+    seg = np.asarray(seg, np.int64)
+    t = np.asarray(t, float)
+    pos = np.searchsorted(graph._frac_key, seg + t, side="right")
+    k = np.clip(pos, graph.seg_offsets[seg] + 1, graph.seg_offsets[seg + 1] - 1)
+    f0, f1 = graph.coords_frac[k - 1], graph.coords_frac[k]
+    span = f1 - f0
+    r = np.clip(np.divide(t - f0, span, out=np.zeros_like(t), where=span > 0), 0.0, 1.0)
+    return coords[k - 1] + r[:, None] * (coords[k] - coords[k - 1])
 
 
 def _cut(graph: RoadGraph, s: int, t0: float, t1: float) -> np.ndarray:
@@ -1095,8 +1193,8 @@ def _cut(graph: RoadGraph, s: int, t0: float, t1: float) -> np.ndarray:
     lo_t, hi_t = (t0, t1) if t0 <= t1 else (t1, t0)
     f = graph.coords_frac[lo:hi]
     inner = graph.coords_lonlat[lo:hi][(f > lo_t) & (f < hi_t)]
-    pts = np.vstack([_point_at(graph, s, lo_t, graph.coords_lonlat), inner,
-                     _point_at(graph, s, hi_t, graph.coords_lonlat)])
+    ends = _points_at(graph, np.array([s, s]), np.array([lo_t, hi_t]), graph.coords_lonlat)
+    pts = np.vstack([ends[:1], inner, ends[1:]])
     return pts if t0 <= t1 else pts[::-1]
 
 
@@ -1138,31 +1236,47 @@ class _Anchor:
     seg: int = -1           # or a point on a segment
     t: float = 0.0
     access_m: float = 0.0
-    sll: tuple[float, float] | None = None  # snapped lon/lat
 
 
-def _anchor(graph: RoadGraph, where, snap_to: str, name: str) -> _Anchor:
-    if isinstance(where, Snap):
-        x, y = graph.project([where.lon], [where.lat])
-        return _Anchor(where.lon, where.lat, float(x[0]), float(y[0]), node=where.node if where.segment < 0 else -1,
-                       seg=where.segment, t=where.t, access_m=where.distance_m,
-                       sll=(where.snapped_lon, where.snapped_lat))
-    if isinstance(where, int | np.integer) and not isinstance(where, bool):
-        i = int(where)
-        if not 0 <= i < graph.n_nodes:
-            raise InputError(f"{name} node {i} is not in the graph (0..{graph.n_nodes - 1}).",
-                             field=name, value=i, fix="Pass a node index or a (lon, lat) pair.")
-        return _Anchor(float(graph.lon[i]), float(graph.lat[i]), float(graph.x[i]),
-                       float(graph.y[i]), node=i, sll=(float(graph.lon[i]), float(graph.lat[i])))
-    try:
-        lon, lat = (float(v) for v in where)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a node index, a (lon, lat) pair or a Snap; got {where!r}.",
-                         field=name, value=where, fix="Pass e.g. (121.5, 31.23) in EPSG:4490.") from None
-    s = snap(graph, lon, lat, to=snap_to)
-    x, y = graph.project([lon], [lat])
-    return _Anchor(lon, lat, float(x[0]), float(y[0]), node=s.node if s.segment < 0 else -1,
-                   seg=s.segment, t=s.t, access_m=s.distance_m, sll=(s.snapped_lon, s.snapped_lat))
+def _anchors(graph: RoadGraph, places: Sequence[Any], names: Sequence[str], snap_to: str,
+             max_snap_m: float | None = None) -> list[_Anchor]:
+    """Route ends from node indices, :class:`Snap` objects or (lon, lat) pairs (snapped together)."""
+    out: list[_Anchor | None] = []
+    todo: list[tuple[int, float, float]] = []
+    for k, (where, name) in enumerate(zip(places, names)):
+        if isinstance(where, Snap):
+            x, y = graph.project([where.lon], [where.lat])
+            out.append(_Anchor(where.lon, where.lat, float(x[0]), float(y[0]),
+                               node=where.node if where.segment < 0 else -1, seg=where.segment,
+                               t=where.t, access_m=where.distance_m))
+        elif isinstance(where, int | np.integer) and not isinstance(where, bool):
+            i = int(where)
+            if not 0 <= i < graph.n_nodes:
+                raise InputError(f"{name} node {i} is not in the graph (0..{graph.n_nodes - 1}).",
+                                 field=name, value=i, fix="Pass a node index or a (lon, lat) pair.")
+            out.append(_Anchor(float(graph.lon[i]), float(graph.lat[i]), float(graph.x[i]),
+                               float(graph.y[i]), node=i))
+        else:
+            try:
+                lon, lat = (float(v) for v in where)
+            except (TypeError, ValueError):
+                raise InputError(f"{name} must be a node index, a (lon, lat) pair or a Snap; got {where!r}.",
+                                 field=name, value=where,
+                                 fix="Pass e.g. (121.5, 31.23) in EPSG:4490.") from None
+            if not (math.isfinite(lon) and math.isfinite(lat)):
+                raise InputError(f"{name} has a non-finite coordinate: {where!r}.", field=name, value=where,
+                                 fix="Pass finite (lon, lat) in EPSG:4490.")
+            out.append(None)
+            todo.append((k, lon, lat))
+    if todo:
+        lon = np.array([p[1] for p in todo])
+        lat = np.array([p[2] for p in todo])
+        x, y = graph.project(lon, lat)
+        node, seg, t, d, _, _ = _snap_arrays(graph, x, y, snap_to, max_snap_m)
+        for r, (k, lo, la) in enumerate(todo):
+            out[k] = _Anchor(lo, la, float(x[r]), float(y[r]), node=int(node[r]) if seg[r] < 0 else -1,
+                             seg=int(seg[r]), t=float(t[r]), access_m=float(d[r]))
+    return out
 
 
 def _w(graph: RoadGraph, s: int, metres: float) -> float:
@@ -1345,12 +1459,11 @@ def shortest_path(graph: RoadGraph, origin, dest, *, snap_to: str = "edge",
     ``max_snap_m`` from the graph, or a pair with no path between them,
     gives a straight-line :class:`Route` with ``fallback=True``.
     """
-    o = _anchor(graph, origin, snap_to, "origin")
-    d = _anchor(graph, dest, snap_to, "dest")
+    o, d = _anchors(graph, (origin, dest), ("origin", "dest"), snap_to, max_snap_m)
     for a, name in ((o, "origin"), (d, "dest")):
         if a.access_m > max_snap_m:
-            return _fallback(graph, o, d, f"{name} is {a.access_m:.0f} m from the nearest road, "
-                                          f"beyond max_snap_m={max_snap_m:g}")
+            return _fallback(graph, o, d, f"{name} is more than max_snap_m={max_snap_m:g} m "
+                                          f"from the nearest road")
     direct = _direct(graph, o, d)
     if o.seg < 0 and d.seg < 0 and o.node == d.node:
         return _build_route(graph, o, d, [o.node], (o.node, 0.0, -1, 0.0), (d.node, 0.0, -1, 0.0), 0.0)
@@ -1419,7 +1532,7 @@ def nearest_responder(graph: RoadGraph, incident, responders, available=None, *,
     if not np.isfinite(pts[cand]).all():
         raise InputError("responders has non-finite coordinates.", field="responders",
                          fix="Pass finite lon/lat pairs in EPSG:4490.")
-    inc = _anchor(graph, incident, snap_to, "incident")
+    inc, = _anchors(graph, (incident,), ("incident",), snap_to, max_snap_m)
     rx, ry = graph.project(pts[cand, 0], pts[cand, 1])
     straight = np.hypot(rx - inc.x, ry - inc.y)
 
@@ -1431,12 +1544,11 @@ def nearest_responder(graph: RoadGraph, incident, responders, available=None, *,
         return int(cand[j]), _fallback(graph, anchor_of(j), inc, reason)
 
     if inc.access_m > max_snap_m:
-        return fallback(f"incident is {inc.access_m:.0f} m from the nearest road, "
-                        f"beyond max_snap_m={max_snap_m:g}")
-    node, seg, t, dsnap, _, _ = _snap_arrays(graph, rx, ry, snap_to)
+        return fallback(f"incident is more than max_snap_m={max_snap_m:g} m from the nearest road")
+    node, seg, t, dsnap, _, _ = _snap_arrays(graph, rx, ry, snap_to, max_snap_m)
     ok = dsnap <= max_snap_m
     if not ok.any():
-        return fallback(f"no available responder is within max_snap_m={max_snap_m:g} of a road")
+        return fallback(f"no available responder is within max_snap_m={max_snap_m:g} m of a road")
     ins = _in_entries(graph, inc)
     n = graph.n_nodes
     if inc.seg < 0:
@@ -1444,26 +1556,30 @@ def nearest_responder(graph: RoadGraph, incident, responders, available=None, *,
     else:
         m, src = _with_source(graph.reverse, [e[0] for e in ins], [e[1] for e in ins]), n
 
-    # each responder leaves along its segment towards one or two nodes
-    ent_j: list[int] = []
-    ent_node: list[int] = []
-    ent_cost: list[float] = []
-    anchors: dict[int, _Anchor] = {}
+    # each responder leaves along its segment towards one or two nodes (vectorised)
+    acc = np.where(ok, dsnap, np.inf)
+    if graph.weight == "time":
+        acc = acc / ACCESS_SPEED_MPS
+    okj = np.flatnonzero(ok)
     direct = np.full(len(cand), math.inf)
-    acc = np.array([_access_cost(graph, float(v)) for v in dsnap])
-    for j in np.flatnonzero(ok).tolist():
-        a = anchor_of(j)
-        a.seg, a.t, a.access_m = int(seg[j]), float(t[j]), float(dsnap[j])
-        a.node = int(node[j]) if a.seg < 0 else -1
-        anchors[j] = a
-        for e in _out_entries(graph, a):
-            ent_j.append(j)
-            ent_node.append(e[0])
-            ent_cost.append(e[1] + acc[j])
-        direct[j] = _direct(graph, a, inc) + acc[j]
-    ent_j_a = np.asarray(ent_j)
-    ent_node_a = np.asarray(ent_node)
-    ent_cost_a = np.asarray(ent_cost)
+    if snap_to == "node":
+        ent_j_a, ent_node_a, ent_cost_a = okj, node[okj], acc[okj]
+    else:
+        s_ = seg[okj]
+        length = graph.seg_length_m[s_]
+        per_m = np.ones(len(okj)) if graph.weight == "length" else 1.0 / graph.seg_speed_mps[s_]
+        ow = graph.seg_oneway[s_]
+        fw, bw = ow >= 0, ow <= 0
+        ent_j_a = np.concatenate([okj[fw], okj[bw]])
+        ent_node_a = np.concatenate([graph.seg_b[s_][fw], graph.seg_a[s_][bw]]).astype(np.int64)
+        ent_cost_a = np.concatenate([((1 - t[okj]) * length * per_m + acc[okj])[fw],
+                                     (t[okj] * length * per_m + acc[okj])[bw]])
+        if inc.seg >= 0:
+            same = okj[s_ == inc.seg]
+            for j in same.tolist():
+                a = anchor_of(j)
+                a.seg, a.t = int(seg[j]), float(t[j])
+                direct[j] = _direct(graph, a, inc) + acc[j]
 
     def totals(dist):
         tot = np.full(len(cand), math.inf)
@@ -1477,7 +1593,9 @@ def nearest_responder(graph: RoadGraph, incident, responders, available=None, *,
                         "(different components or one-way dead end)")
     tot = totals(dist)
     j = int(np.argmin(tot))
-    a = anchors[j]
+    a = anchor_of(j)
+    a.seg, a.t, a.access_m = int(seg[j]), float(t[j]), float(dsnap[j])
+    a.node = int(node[j]) if a.seg < 0 else -1
     access_cost = acc[j] + _access_cost(graph, inc.access_m)
     if direct[j] <= tot[j] and math.isfinite(direct[j]):
         return int(cand[j]), _build_route(graph, a, inc, [], None, None,

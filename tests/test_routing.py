@@ -287,6 +287,26 @@ def test_snap_to_edge_and_node(ladder):
         snap(ladder, *ll(0, 0), to="road")
 
 
+def test_snap_matches_brute_force_nearest_segment(huangpu):
+    import shapely
+
+    g = huangpu
+    rng = np.random.default_rng(3)
+    lon = rng.uniform(g.lon.min() - 0.003, g.lon.max() + 0.003, 300)
+    lat = rng.uniform(g.lat.min() - 0.003, g.lat.max() + 0.003, 300)
+    snaps = snap(g, lon, lat)
+    x, y = g.project(lon, lat)
+    lines = shapely.linestrings(g.coords_xy, indices=np.repeat(np.arange(g.n_segments),
+                                                               np.diff(g.seg_offsets)))
+    brute = shapely.distance(shapely.points(x, y)[:, None], lines[None, :]).min(axis=1)
+    assert [s.distance_m for s in snaps] == pytest.approx(brute, abs=1e-6)
+    # the snapped point lies on the chosen segment
+    on = shapely.distance(shapely.points(*g.project([s.snapped_lon for s in snaps],
+                                                    [s.snapped_lat for s in snaps])),
+                          lines[[s.segment for s in snaps]])
+    assert on.max() < 1e-3
+
+
 def test_time_weight_prefers_the_faster_road():
     # short slow lane (20 km/h) vs longer fast road (60 km/h) between the same ends
     geoms = [line((0, 0), (500, 0)), line((0, 0), (0, 200), (500, 200), (500, 0))]

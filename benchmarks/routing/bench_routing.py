@@ -32,6 +32,7 @@ against the full scipy Dijkstra.
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import time
 from pathlib import Path
@@ -83,11 +84,18 @@ def synthetic_roads(n_nodes: int = 20_000, *, spacing_m: float = 100.0, oneway_s
 
 
 def _timeit(fn: Callable[[], Any], repeat: int) -> tuple[np.ndarray, list[Any]]:
+    """Per-call wall times in ms (garbage collection paused, as ``timeit`` does)."""
     times, out = [], []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out.append(fn())
-        times.append(time.perf_counter() - t0)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            out.append(fn())
+            times.append(time.perf_counter() - t0)
+    finally:
+        if enabled:
+            gc.enable()
     return np.asarray(times) * 1e3, out
 
 
