@@ -339,7 +339,7 @@ def build_addresses() -> gpd.GeoDataFrame:
         "name": b["name"].where(b["name"].notna(), None),
         "addr_street": b["addr_street"], "addr_housenumber": b["addr_housenumber"],
     }, geometry=b.geometry.values, crs=CRS)
-    out = out.drop_duplicates(["addr_street", "addr_housenumber", "name"])
+    out = out.drop_duplicates(["addr_street", "addr_housenumber", "name"]).drop_duplicates("id")
     return out.sort_values(["addr_street", "addr_housenumber", "id"]).reset_index(drop=True)
 
 

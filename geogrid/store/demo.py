@@ -60,6 +60,9 @@ def load_demo(store: Store, *, directory: Path | None = None, actor: str = "demo
         store.upsert_objects(conn, frames["objects"], actor=actor)
         say(f"{len(frames['roads'])} roads")
         store.add_roads(conn, frames["roads"])
+        if "addresses" in frames:
+            say(f"{len(frames['addresses'])} address points")
+            store.add_addresses(conn, frames["addresses"].assign(source="osm"))
         if "membership" in frames["objects"]:
             store.set_memberships(conn, plan_id, frames["objects"].set_index("id")["membership"])
     store.activate_plan(plan_id, actor=actor)

@@ -461,6 +461,35 @@ class Store:
             rows = conn.execute(q.order_by(r.uid)).all()
         return _frame(rows, ["id", "name", "kind", "kind_detail", "oneway", "is_tunnel"])
 
+    # -- address registry -----------------------------------------------------------------
+    def add_addresses(self, conn: Connection, addresses: gpd.GeoDataFrame) -> int:
+        """Insert or replace address points (columns id, addr_street, addr_housenumber, name)."""
+        if addresses.empty:
+            return 0
+        require_storage_crs(addresses, "addresses")
+        pts = addresses.geometry.representative_point().values
+        rows = [{"uid": str(a["id"]), "addr_street": str(a["addr_street"]),
+                 "addr_housenumber": str(a["addr_housenumber"]), "name": _clean(a.get("name")),
+                 "source": _clean(a.get("source")) or "import", "wkb": shapely.to_wkb(p)}
+                for (_, a), p in zip(addresses.iterrows(), pts)]
+        for chunk in _chunks([r["uid"] for r in rows], 500):
+            conn.execute(sa.delete(S.addresses).where(S.addresses.c.uid.in_(chunk)))
+        stmt = sa.insert(S.addresses).values(
+            **{c: sa.bindparam(c) for c in ("uid", "addr_street", "addr_housenumber", "name",
+                                            "source")}, geom=_wkb_param())
+        conn.execute(stmt, rows)
+        return len(rows)
+
+    def addresses(self, *, bbox=None) -> gpd.GeoDataFrame:
+        a = S.addresses.c
+        q = sa.select(a.uid.label("id"), a.addr_street, a.addr_housenumber, a.name, a.source,
+                      sa.func.ST_AsBinary(a.geom).label("wkb"))
+        if bbox:
+            q = q.where(self._bbox_clause(a.geom, bbox))
+        with self.read() as conn:
+            rows = conn.execute(q.order_by(a.uid)).all()
+        return _frame(rows, ["id", "addr_street", "addr_housenumber", "name", "source"])
+
     def counts(self) -> dict[str, int]:
         with self.read() as conn:
             return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()

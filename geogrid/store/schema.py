@@ -20,7 +20,7 @@ from ..crs import STORAGE_SRID
 
 __all__ = ["metadata", "plans", "areas", "objects", "memberships", "roads", "plan_edits",
            "incidents", "incident_events", "teams", "responders", "users", "api_tokens",
-           "audit_log"]
+           "audit_log", "addresses"]
 
 metadata = sa.MetaData()
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -231,4 +231,15 @@ audit_log = sa.Table(
     sa.Column("after", JSON),
     sa.Index("ix_audit_entity", "entity", "entity_id"),
     sa.Index("ix_audit_at", "at"),
+)
+
+addresses = sa.Table(
+    "addresses", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("uid", sa.String(64), nullable=False, unique=True),
+    sa.Column("addr_street", sa.String(100), nullable=False),
+    sa.Column("addr_housenumber", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("source", sa.String(64)),
+    sa.Column("geom", _geom("POINT"), nullable=False),
 )

@@ -1,0 +1,92 @@
+"""Addresses → points → microgrids: ``/geocode`` (one or a batch) and ``/reverse``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from geogrid._errors import LimitExceeded, OutOfCoverageError
+from geogrid.datum import Datum, to_storage
+from geogrid.security import Principal
+
+from ..auth import Allowed
+from ..deps import StateDep
+from ..responses import JSONResp
+
+router = APIRouter(tags=["geocode"])
+Geocoder = Annotated[Principal, Depends(Allowed("geocode"))]
+
+
+def gazetteer(state):
+    from geogrid.store.gazetteer import gazetteer_from_store
+
+    plan_id = None
+    try:
+        plan_id = state.active_plan_id()
+    except Exception:
+        pass
+    return state.shared("gazetteer", lambda: gazetteer_from_store(state.store, plan_id))
+
+
+def _with_area(state, result: dict) -> dict:
+    if not result["ok"]:
+        return result
+    try:
+        plan_id = state.active_plan_id()
+        hit = state.locator(plan_id).locate_one(result["lon"], result["lat"],
+                                                snap_m=state.settings.snap_distance_m)
+        result["chain"] = hit["chain"]
+        result["area_id"] = hit["leaf"]
+        result["snapped"] = hit["snapped"]
+    except OutOfCoverageError as exc:
+        result["chain"] = None
+        result["area_reason"] = exc.message
+    return result
+
+
+@router.get("/geocode", summary="Geocode one Chinese address into a point and its microgrid")
+def geocode(state: StateDep, _: Geocoder,
+            q: Annotated[str, Query(min_length=1, max_length=300, description="the address")]):
+    result = gazetteer(state).geocode(q).to_dict()
+    return JSONResp(_with_area(state, result))
+
+
+class GeocodeBatch(BaseModel):
+    queries: list[Annotated[str, Field(min_length=1, max_length=300)]]
+
+
+@router.post("/geocode", summary="Geocode a batch of addresses (results in order)")
+def geocode_batch(body: GeocodeBatch, state: StateDep, _: Geocoder):
+    if len(body.queries) > state.settings.max_batch:
+        raise LimitExceeded(f"batch has {len(body.queries)} queries; the limit is "
+                            f"{state.settings.max_batch}.", field="queries",
+                            value=len(body.queries), fix="Split it, or use `geogrid geocode`.")
+    frame = gazetteer(state).geocode_many(body.queries)
+    plan_id = state.active_plan_id()
+    ok = frame["ok"].to_numpy(bool)
+    lon = frame["lon"].to_numpy(float)
+    lat = frame["lat"].to_numpy(float)
+    areas = np.full(len(frame), None, dtype=object)
+    if ok.any():
+        located = state.locator(plan_id).locate_many(lon[ok], lat[ok],
+                                                     snap_m=state.settings.snap_distance_m)
+        areas[ok] = located.iloc[:, 0].to_numpy(object)
+    rows = []
+    for rec, area in zip(frame.to_dict("records"), areas):
+        rec = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in rec.items()}
+        rec["area_id"] = area
+        rows.append(rec)
+    return JSONResp({"count": len(rows), "found": int(ok.sum()), "results": rows})
+
+
+@router.get("/reverse", summary="The nearest address point to a location")
+def reverse(state: StateDep, _: Geocoder, lon: Annotated[float, Query(ge=-180, le=180)],
+            lat: Annotated[float, Query(ge=-90, le=90)],
+            datum: Annotated[Datum, Query(description="datum of lon/lat")],
+            max_distance_m: Annotated[float | None, Query(ge=0, le=10000)] = 500):
+    x, y = to_storage(np.array([lon]), np.array([lat]), datum)
+    res = gazetteer(state).reverse(float(x[0]), float(y[0]), max_distance_m=max_distance_m)
+    return JSONResp(res.to_dict() if hasattr(res, "to_dict") else res.__dict__)
