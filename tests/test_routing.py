@@ -405,6 +405,10 @@ def test_read_osm_xml_tiny():
     assert g.seg_speed_mps[g.seg_kind == "residential"] == pytest.approx(30 / 3.6)
     # the isolated node is never snapped to
     assert snap(g, 121.5100, 31.2400, to="node").node != 4
+    only = read_osm_xml(io.BytesIO(TINY_OSM), highways={"secondary"})
+    assert only.n_segments == 2 and any("skipped 1 way" in n for n in only.notes)
+    walk = read_osm_xml(io.BytesIO(TINY_OSM), respect_oneway=False)
+    assert not shortest_path(walk, 2, 0).fallback
     with pytest.raises(InputError):
         read_osm_xml(io.BytesIO(b"<osm><node"))
 

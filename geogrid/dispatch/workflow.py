@@ -1,14 +1,21 @@
 """The closed loop of an incident as a pure state machine.
 
-Six stages (发现 → 受理 → 指挥 → 处置 → 监督 → 评价) and an end::
+Six stages (发现 → 受理 → 指挥 → 处置 → 监督 → 评价) and an end:
 
-    reported ──accept──▶ accepted ──dispatch──▶ dispatched ──start──▶ handling
-       │                    ▲  ▲                  │   ▲                  │
-     reject              return reopen       raise_hand (举手)         complete
-       ▼                    │  │                  └───┘                  ▼
-    rejected ──reopen───────┘  │                                     verifying
-                               │                    handling ◀─rework─┘  │ approve
-                            closed ◀──evaluate── evaluating ◀─────────────┘
+==========  =========================================================
+state       action → next state
+==========  =========================================================
+reported    accept → accepted, reject (不予受理) → rejected
+accepted    dispatch (派遣) → dispatched
+dispatched  start (签收) → handling, return (退回) → accepted,
+            raise_hand (举手) → dispatched (to a department)
+handling    complete (处置反馈) → verifying, return → accepted,
+            raise_hand → dispatched
+verifying   approve (核查通过) → evaluating, rework (返工) → handling
+evaluating  evaluate (评价) → closed (结案)
+closed      reopen → accepted
+rejected    reopen → accepted
+==========  =========================================================
 
 ``extend`` (延期) and ``escalate`` keep the state and move the deadline or the
 escalation level; ``recategorise`` and ``relocate`` change the category or
