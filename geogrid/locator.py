@@ -39,11 +39,18 @@ class PlanLocator:
         groups = self.areas[self.areas["level"] == Level.BUILDING_GROUP.value].reset_index(drop=True)
         self.groups = groups
         self.group_index = AreaIndex.from_frame(groups, id_column="id") if len(groups) else None
+        for col in ("name", "code", "kind"):
+            if col not in self.areas:
+                self.areas[col] = None
         info = {r["id"]: {"id": r["id"], "level": r["level"], "name": r["name"],
                           "code": r.get("code"), "kind": r.get("kind")}
                 for r in self.areas[["id", "level", "name", "code", "kind"]].to_dict("records")}
         self.info = info
-        anc = ancestors(self.areas[["id", "parent_id"]])
+        tree = self.areas[["id"]].copy()
+        # a file may hold one level only: parents it does not contain are roots here
+        parent = self.areas["parent_id"] if "parent_id" in self.areas else None
+        tree["parent_id"] = None if parent is None else parent.where(parent.isin(set(tree["id"])), None)
+        anc = ancestors(tree)
         self._chains: list[dict[str, Any]] = []
         for leaf in leaves["id"]:
             chain = {lvl: None for lvl in CHAIN_LEVELS}
@@ -86,8 +93,10 @@ class PlanLocator:
         grid_ids = np.array([(c.get("grid") or {}).get("id") for c in self._chains] + [None],
                             dtype=object)
         return pd.DataFrame({
-            f"{self.leaf_level}_id": leaf,
-            f"{self.leaf_level}_code": np.where(pos >= 0, codes[np.maximum(pos, 0)], None),
-            "grid_id": grid_ids[np.where(pos >= 0, pos, len(self._chains))],
-            "snapped": located.snapped, "distance_m": located.distance_m,
+            f"{self.leaf_level}_id": pd.array(leaf, dtype="string"),
+            f"{self.leaf_level}_code": pd.array(np.where(pos >= 0, codes[np.maximum(pos, 0)], None),
+                                                dtype="string"),
+            "grid_id": pd.array(grid_ids[np.where(pos >= 0, pos, len(self._chains))], dtype="string"),
+            "snapped": np.asarray(located.snapped, dtype=bool),
+            "distance_m": np.asarray(located.distance_m, dtype=float),
         })

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import data, serve, users
+from . import batch, data, serve, users
 
 app = typer.Typer(name="geogrid", help="网格化治理: microgrid planning, geocoding, dispatch, maps.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -13,6 +13,8 @@ app.command("import")(data.import_)
 app.command("export")(data.export)
 app.command("plans")(data.plans)
 app.command("check")(data.check)
+app.command("locate")(batch.locate)
+app.command("geocode")(batch.geocode)
 app.command("serve")(serve.serve)
 app.add_typer(users.app, name="users")
 
