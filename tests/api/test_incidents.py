@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import pytest
+
+from geogrid.store.users import create_user, issue_token
+
+
+@pytest.fixture
+def h(demo_store):
+    out = {}
+    for name, role, scope in [("disp", "dispatcher", None), ("resp", "responder", None),
+                              ("plan", "planner", None), ("far", "dispatcher", "310115005001")]:
+        create_user(demo_store, name, role, scope=scope)
+        out[name] = {"Authorization": f"Bearer {issue_token(demo_store, name)}"}
+    return out
+
+
+def report(client, h, **kw):
+    body = {"category": "积水", "lon": 121.512, "lat": 31.237, "datum": "wgs84"} | kw
+    return client.post("/incidents", json=body, headers=h["disp"])
+
+
+def test_intake_dispatches_to_the_located_unit(client, h):
+    r = report(client, h)
+    assert r.status_code == 201
+    inc = r.json()
+    assert inc["status"] == "dispatched"
+    assert inc["area_chain"]["grid"]["name"] == "崂山住区"
+    assert inc["handler"] == inc["microgrid_uid"]
+    assert inc["deadline_at"] is not None
+    # the queue of that unit holds it
+    q = client.get(f"/queues/{inc['handler']}", headers=h["disp"]).json()
+    assert [i["uid"] for i in q] == [inc["uid"]]
+
+
+def test_idempotency_key_never_creates_two(client, h):
+    hdr = h["disp"] | {"Idempotency-Key": "retry-1"}
+    body = {"category": "积水", "lon": 121.512, "lat": 31.237, "datum": "wgs84"}
+    a = client.post("/incidents", json=body, headers=hdr)
+    b = client.post("/incidents", json=body, headers=hdr)
+    assert a.status_code == 201 and b.status_code == 200
+    assert a.json()["uid"] == b.json()["uid"]
+    assert b.headers["Idempotent-Replay"] == "true"
+    assert len(client.get("/incidents", headers=h["disp"]).json()) == 1
+
+
+def test_full_loop_with_rework_and_metrics(client, h):
+    uid = report(client, h).json()["uid"]
+
+    def act(who, action, **kw):
+        r = client.post(f"/incidents/{uid}/actions", json={"action": action, **kw}, headers=h[who])
+        assert r.status_code == 200, r.json()
+        return r.json()
+
+    act("resp", "start")
+    act("resp", "complete")
+    act("disp", "rework", reason="积水未清")
+    act("resp", "complete")
+    act("disp", "approve")
+    final = act("disp", "evaluate", satisfaction=5)
+    assert final["status"] == "closed" and final["reworks"] == 1 and final["satisfaction"] == 5
+    detail = client.get(f"/incidents/{uid}", headers=h["disp"]).json()
+    assert [e["action"] for e in detail["events"]] == [
+        "report", "accept", "dispatch", "start", "complete", "rework", "complete", "approve", "evaluate"]
+    assert all(e["actor"] for e in detail["events"])
+    m = client.get("/metrics", params={"by": "grid"}, headers=h["disp"]).json()
+    row = next(r for r in m if r["grid"] == detail["area_chain"]["grid"]["id"])
+    assert row["closed"] == 1 and row["rework_rate"] == 1.0 and row["satisfaction_mean"] == 5
+
+
+def test_illegal_transition_names_state_and_allowed(client, h):
+    uid = report(client, h).json()["uid"]
+    r = client.post(f"/incidents/{uid}/actions", json={"action": "evaluate"}, headers=h["disp"])
+    assert r.status_code == 409
+    err = r.json()["error"]
+    assert "dispatched" in err["message"] and "start" in err["fix"]
+
+
+def test_reason_required_and_stale_version_refused(client, h):
+    uid = report(client, h).json()["uid"]
+    r = client.post(f"/incidents/{uid}/actions", json={"action": "return"}, headers=h["resp"])
+    assert r.status_code == 403  # responders cannot return to the centre
+    r = client.post(f"/incidents/{uid}/actions", json={"action": "return"}, headers=h["disp"])
+    assert r.status_code == 422 and r.json()["error"]["field"] == "reason"
+    r = client.post(f"/incidents/{uid}/actions", json={"action": "start", "version": 1},
+                    headers=h["resp"])
+    assert r.status_code == 409 and r.json()["error"]["field"] == "version"
+
+
+def test_personal_fields_only_for_dispatchers(client, h):
+    uid = report(client, h, reporter={"name": "张三", "phone": "13800000000"}).json()["uid"]
+    disp = client.get(f"/incidents/{uid}", headers=h["disp"]).json()
+    resp = client.get(f"/incidents/{uid}", headers=h["resp"]).json()
+    assert disp["reporter_phone"] == "13800000000"
+    assert "reporter_phone" not in resp and "reporter_name" not in resp
+    assert client.get(f"/incidents/{uid}").status_code == 401
+
+
+def test_scope_limits_what_a_dispatcher_sees(client, h):
+    uid = report(client, h).json()["uid"]  # in grid 003
+    assert client.get(f"/incidents/{uid}", headers=h["far"]).status_code == 403
+    assert client.get("/incidents", headers=h["far"]).json() == []
+
+
+def test_relocation_redispatches_and_keeps_trail(client, h):
+    inc = report(client, h).json()
+    r = client.post(f"/incidents/{inc['uid']}/actions",
+                    json={"action": "relocate", "lon": 121.5005, "lat": 31.2385, "datum": "wgs84",
+                          "reason": "位置更正"}, headers=h["disp"]).json()
+    assert r["area_chain"]["grid"]["name"] == "陆家嘴金融城"
+    assert r["handler"] != inc["handler"]
+    events = client.get(f"/incidents/{inc['uid']}", headers=h["disp"]).json()["events"]
+    assert events[-1]["action"] == "relocate" and events[-1]["data"]["redispatched"] is True
+
+
+def test_duplicates_wait_for_a_merge(client, h):
+    first = report(client, h).json()
+    second = report(client, h, lon=121.5121, lat=31.2371).json()  # ~15 m away, same category
+    assert second["duplicates_of"] == [first["uid"]] and second["status"] == "reported"
+    merged = client.post(f"/incidents/{second['uid']}/merge", json={"into": first["uid"]},
+                         headers=h["disp"]).json()
+    assert merged["status"] == "rejected" and merged["merged_into"] == first["uid"]
+    other = report(client, h, category="噪声").json()  # another category is not a duplicate
+    assert other["duplicates_of"] is None and other["status"] == "dispatched"
+
+
+def test_department_category_escalates(client, h):
+    inc = report(client, h, category="违法搭建").json()
+    assert inc["handler_kind"] == "department"
+
+
+def test_unknown_category_and_missing_datum(client, h):
+    r = report(client, h, category="不存在")
+    assert r.status_code == 422 and r.json()["error"]["field"] == "category"
+    r = client.post("/incidents", json={"category": "积水", "lon": 121.5, "lat": 31.2},
+                    headers=h["disp"])
+    assert r.status_code == 422 and r.json()["error"]["field"] == "datum"
+
+
+def test_nearest_responder_route(client, h):
+    uid = report(client, h).json()["uid"]
+    for name, lon, lat in [("近", 121.5125, 31.2372), ("远", 121.500, 31.230)]:
+        assert client.post("/responders", json={"name": name, "lon": lon, "lat": lat},
+                           headers=h["disp"]).status_code == 201
+    r = client.get(f"/incidents/{uid}/route", headers=h["disp"]).json()
+    assert r["responder"]["name"] == "近"
+    assert r["route"]["geometry"]["type"] == "LineString"
+    assert 0 < r["route"]["distance_m"] < 500
