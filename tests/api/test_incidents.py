@@ -146,3 +146,22 @@ def test_nearest_responder_route(client, h):
     assert r["responder"]["name"] == "近"
     assert r["route"]["geometry"]["type"] == "LineString"
     assert 0 < r["route"]["distance_m"] < 500
+
+
+def test_open311_services_and_requests(client, h):
+    services = client.get("/open311/v2/services.json").json()
+    code = next(s["service_code"] for s in services if s["service_name"] == "积水")
+    r = client.post("/open311/v2/requests.json", headers=h["disp"],
+                    data={"service_code": code, "lat": 31.237, "long": 121.512,
+                          "description": "路口积水", "phone": "13900000000"})
+    assert r.status_code == 201
+    rid = r.json()[0]["service_request_id"]
+    got = client.get(f"/open311/v2/requests/{rid}.json", headers=h["disp"]).json()[0]
+    assert got["status"] == "open" and got["service_code"] == code and got["status_notes"] == "指挥"
+    assert "phone" not in got
+    listed = client.get("/open311/v2/requests.json", params={"status": "closed"},
+                        headers=h["disp"]).json()
+    assert listed == []
+    bad = client.post("/open311/v2/requests.json", headers=h["disp"],
+                      data={"service_code": code, "lat": 91, "long": 121.5})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "lat"
