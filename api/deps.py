@@ -36,3 +36,16 @@ def parse_bbox(bbox: Annotated[str | None, Query(
 
 
 BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(parse_bbox)]
+
+
+def check_in_china(lon: float, lat: float, field: str = "lon/lat") -> None:
+    """Refuse coordinates outside China (or not finite) with a 422 naming the field."""
+    import math
+
+    from geogrid._validate import CHINA_BOUNDS
+
+    lo_x, lo_y, hi_x, hi_y = CHINA_BOUNDS
+    if not (math.isfinite(lon) and math.isfinite(lat)) or not (lo_x <= lon <= hi_x and lo_y <= lat <= hi_y):
+        hint = " They look swapped." if lo_x <= lat <= hi_x and lo_y <= lon <= hi_y else ""
+        raise InputError(f"({lon}, {lat}) is outside China.{hint}", field=field, value=[lon, lat],
+                         fix=f"Send lon in [{lo_x}, {hi_x}] and lat in [{lo_y}, {hi_y}], lon first.")

@@ -60,10 +60,13 @@ class GeoState:
         if plan in (None, "", "active"):
             return self.active_plan_id()
         try:
-            return int(plan)
+            plan_id = int(plan)
         except (TypeError, ValueError):
+            plan_id = -1
+        if not 0 < plan_id < 2**31:
             raise NotFoundError(f"plan {plan!r} is not a plan id.", field="plan", value=plan,
-                                fix="Pass a numeric plan id or 'active'.") from None
+                                fix="Pass a numeric plan id or 'active'.")
+        return plan_id
 
     def plan_data(self, plan_id: int) -> PlanData:
         cached = self._plans.get(plan_id)

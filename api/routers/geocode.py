@@ -13,7 +13,7 @@ from geogrid.datum import Datum, to_storage
 from geogrid.security import Principal
 
 from ..auth import Allowed
-from ..deps import StateDep
+from ..deps import StateDep, check_in_china
 from ..responses import JSONResp
 
 router = APIRouter(tags=["geocode"])
@@ -87,6 +87,7 @@ def reverse(state: StateDep, _: Geocoder, lon: Annotated[float, Query(ge=-180, l
             lat: Annotated[float, Query(ge=-90, le=90)],
             datum: Annotated[Datum, Query(description="datum of lon/lat")],
             max_distance_m: Annotated[float | None, Query(ge=0, le=10000)] = 500):
+    check_in_china(lon, lat)
     x, y = to_storage(np.array([lon]), np.array([lat]), datum)
     res = gazetteer(state).reverse(float(x[0]), float(y[0]), max_distance_m=max_distance_m)
     return JSONResp(res.to_dict() if hasattr(res, "to_dict") else res.__dict__)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
@@ -16,7 +16,7 @@ from geogrid.security import Principal
 from geogrid.store.incidents import PERSONAL_FIELDS, Intake, IncidentService
 
 from ..auth import Allowed, PrincipalDep
-from ..deps import StateDep
+from ..deps import StateDep, check_in_china
 from ..geojson import plain
 from ..responses import JSONResp
 
@@ -100,6 +100,8 @@ def create_incident(body: IncidentCreate, state: StateDep, principal: Creator,
     elif datum is None:
         raise InputError("datum is required with lon/lat.", field="datum",
                          fix="Send datum: wgs84, cgcs2000, gcj02 or bd09.")
+    else:
+        check_in_china(lon, lat)
     plan_id = state.active_plan_id()
     item = Intake(category=body.category, lon=lon, lat=lat, datum=datum.value,
                   channel=body.channel, description=body.description, address=body.address,
@@ -123,7 +125,7 @@ def list_incidents(state: StateDep, principal: Reader,
                    since: datetime | None = None, until: datetime | None = None,
                    overdue: bool = False,
                    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-                   offset: Annotated[int, Query(ge=0)] = 0):
+                   offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
     from geogrid.store.repo import now
 
     rows = service(state).list(status=status, microgrid=microgrid, category=category, since=since,
@@ -183,6 +185,7 @@ def act(uid: str, body: ActionIn, state: StateDep, principal: PrincipalDep):
         if body.lon is None or body.lat is None or body.datum is None:
             raise InputError("relocate needs lon, lat and datum.", field="lon/lat",
                              fix="Send the corrected lon, lat and their datum.")
+        check_in_china(body.lon, body.lat)
         payload.update(lon=body.lon, lat=body.lat, datum=body.datum.value,
                        snap_m=state.settings.snap_distance_m)
         locator = state.locator(row["plan_id"] or state.active_plan_id())
@@ -253,15 +256,19 @@ def add_responder(body: ResponderIn, state: StateDep,
                   principal: Annotated[Principal, Depends(Allowed("incident.dispatch"))]):
     from geogrid.store.responders import add_responder as add
 
+    if body.lon is not None and body.lat is not None:
+        check_in_china(body.lon, body.lat)
     rid = add(state.store, actor=principal.username, **body.model_dump())
     return JSONResp({"id": rid}, status_code=201)
 
 
 @router.patch("/responders/{rid}", summary="Update a responder's position or availability")
-def patch_responder(rid: int, body: ResponderPatch, state: StateDep,
+def patch_responder(rid: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ResponderPatch, state: StateDep,
                     principal: Annotated[Principal, Depends(Allowed("responder.write"))]):
     from geogrid.store.responders import update_responder
 
+    if body.lon is not None and body.lat is not None:
+        check_in_china(body.lon, body.lat)
     return JSONResp({k: plain(v) for k, v in update_responder(
         state.store, rid, actor=principal.username, **body.model_dump()).items()})
 

@@ -18,7 +18,7 @@ from geogrid._errors import InputError, LimitExceeded
 from geogrid.datum import Datum, to_storage
 from geogrid.datumcheck import check_datum
 
-from ..deps import StateDep
+from ..deps import StateDep, check_in_china
 from ..responses import JSONResp
 
 router = APIRouter(tags=["locate"])
@@ -37,9 +37,7 @@ def _plan_for(state, plan: str | None, date: datetime | None) -> int:
 
 
 def _check_lonlat(lon: float, lat: float) -> None:
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90) or not np.isfinite([lon, lat]).all():
-        raise InputError(f"({lon}, {lat}) is not a lon/lat pair.", field="lon/lat",
-                         value=[lon, lat], fix="Send lon in [-180, 180] and lat in [-90, 90].")
+    check_in_china(lon, lat)
 
 
 def locate_point(state, lon: float, lat: float, datum: Datum, plan_id: int,
