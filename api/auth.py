@@ -44,6 +44,26 @@ def make_jwt(state, principal: Principal) -> tuple[str, int]:
     return jwt.encode(payload, _secret(state), algorithm=_ALG), ttl
 
 
+TOKEN_CACHE_S = 5.0  # a revoked token stops working within this many seconds
+
+
+def _cached_token(state, token: str) -> Principal | None:
+    """Token → principal, remembered for a few seconds so hot paths skip the database."""
+    import time
+
+    cache = state.__dict__.setdefault("_token_cache", {})
+    hit = cache.get(token)
+    now = time.monotonic()
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    principal = principal_for_token(state.store, token)
+    if len(cache) > 10_000:
+        cache.clear()
+    if principal is not None:
+        cache[token] = (principal, now + TOKEN_CACHE_S)
+    return principal
+
+
 def current_principal(request: Request, state: StateDep) -> Principal:
     header = request.headers.get("authorization")
     if not header:
@@ -54,7 +74,7 @@ def current_principal(request: Request, state: StateDep) -> Principal:
                                   field="Authorization", fix="Send 'Authorization: Bearer <token>'.")
     value = value.strip()
     if value.startswith("ggt_"):
-        principal = principal_for_token(state.store, value)
+        principal = _cached_token(state, value)
         if principal is None:
             raise AuthenticationError("API token is unknown or revoked.", field="Authorization",
                                       fix="Ask an admin for a new token.")

@@ -114,7 +114,8 @@ def create_incident(body: IncidentCreate, state: StateDep, principal: Creator,
                                          snap_m=state.settings.snap_distance_m)
     return JSONResp(public_incident(row, principal), status_code=201 if created else 200,
                     headers={"Location": f"/incidents/{row['uid']}",
-                             "Idempotent-Replay": "false" if created else "true"})
+                             "Idempotent-Replay": "false" if created else "true",
+                             **({"Idempotency-Key": idempotency_key} if idempotency_key else {})})
 
 
 @router.get("/incidents", summary="Incidents, filterable (overdue=true: past their deadline)")

@@ -71,6 +71,20 @@ def _new_uid(at: datetime) -> str:
     return f"INC-{at.astimezone(BEIJING):%Y%m%d}-{secrets.token_hex(4).upper()}"
 
 
+# statements built once: SQLAlchemy caches their compiled form, which matters on the intake path
+_INSERT_INCIDENT = sa.insert(S.incidents).values(geom=_wkb_param())
+_INSERT_EVENT = sa.insert(S.incident_events)
+_INSERT_AUDIT = sa.insert(S.audit_log)
+_UID_BY_KEY = sa.select(S.incidents.c.uid).where(
+    S.incidents.c.idempotency_key == sa.bindparam("key"))
+_NEAR_SAME_CATEGORY = sa.select(S.incidents.c.uid, S.incidents.c.lon, S.incidents.c.lat).where(
+    S.incidents.c.category == sa.bindparam("category"),
+    S.incidents.c.reported_at >= sa.bindparam("t0"), S.incidents.c.reported_at <= sa.bindparam("t1"),
+    S.incidents.c.status.in_(OPEN_STATUSES),
+    S.incidents.c.lon.between(sa.bindparam("x0"), sa.bindparam("x1")),
+    S.incidents.c.lat.between(sa.bindparam("y0"), sa.bindparam("y1")))
+
+
 class IncidentService:
     def __init__(self, store: Store, workflow: Workflow | None = None):
         self.store = store
@@ -126,23 +140,27 @@ class IncidentService:
                                          "duplicates_of": duplicates or None},
         }
         row.update(self._denormalised(state))
+        params = {c.name: None for c in S.incidents.c if c.name not in ("id", "geom")}
+        params.update(row, merged_into=None, responder_id=None,
+                      wkb=shapely.to_wkb(shapely.Point(x, y)))
         try:
             with self.store.write() as conn:
-                res = conn.execute(sa.insert(S.incidents).values(**row, geom=_wkb_param()),
-                                   {"wkb": shapely.to_wkb(shapely.Point(x, y))})
+                res = conn.execute(_INSERT_INCIDENT, params)
                 incident_id = int(res.inserted_primary_key[0])
                 self._insert_events(conn, incident_id, events)
-                self.store.audit(conn, actor=actor, action="incident.create", entity="incident",
-                                 entity_id=uid, after={"category": cat.code,
-                                                       "microgrid": hit["leaf"],
-                                                       "channel": item.channel})
+                conn.execute(_INSERT_AUDIT, {
+                    "at": now(), "actor": actor, "action": "incident.create", "entity": "incident",
+                    "entity_id": uid, "before": None,
+                    "after": {"category": cat.code, "microgrid": hit["leaf"],
+                              "channel": item.channel}})
         except IntegrityError:
             if item.idempotency_key:
                 existing = self._by_key(item.idempotency_key)
                 if existing is not None:  # a concurrent retry won the race
                     return existing, False
             raise
-        return self.get(uid), True
+        params.pop("wkb")
+        return {"id": incident_id, **params}, True
 
     def _footprint_units(self, locator, footprint, lead):
         geom = shapely.geometry.shape(footprint) if isinstance(footprint, dict) else footprint
@@ -161,7 +179,7 @@ class IncidentService:
                 "participants": list(state.participants), "version": state.version}
 
     def _insert_events(self, conn, incident_id: int, events: list[Event]) -> None:
-        conn.execute(sa.insert(S.incident_events), [
+        conn.execute(_INSERT_EVENT, [
             {"incident_id": incident_id, "seq": e.seq, "action": e.action.value,
              "from_status": e.from_status.value if e.from_status else None,
              "to_status": e.to_status.value, "actor": e.actor, "at": _utc(e.at), "reason": e.reason,
@@ -169,8 +187,7 @@ class IncidentService:
 
     def _by_key(self, key: str) -> dict | None:
         with self.store.read() as conn:
-            uid = conn.execute(sa.select(S.incidents.c.uid).where(
-                S.incidents.c.idempotency_key == key)).scalar()
+            uid = conn.execute(_UID_BY_KEY, {"key": key}).scalar()
         return self.get(uid) if uid else None
 
     # -- reading ----------------------------------------------------------------------------
@@ -307,15 +324,12 @@ class IncidentService:
 
     def find_duplicates(self, category: str, x: float, y: float, at: datetime, radius_m: float,
                         window: timedelta) -> list[str]:
-        c = S.incidents.c
         dlat = radius_m / 111_000.0
         dlon = dlat / max(0.1, math.cos(math.radians(y)))
-        q = sa.select(c.uid, c.lon, c.lat).where(
-            c.category == category, c.status.in_(OPEN_STATUSES),
-            c.reported_at >= at - window, c.reported_at <= at + window,
-            c.lon.between(x - dlon, x + dlon), c.lat.between(y - dlat, y + dlat))
         with self.store.read() as conn:
-            rows = conn.execute(q).all()
+            rows = conn.execute(_NEAR_SAME_CATEGORY, {
+                "category": category, "t0": at - window, "t1": at + window,
+                "x0": x - dlon, "x1": x + dlon, "y0": y - dlat, "y1": y + dlat}).all()
         out = []
         for uid, lon, lat in rows:
             d = math.hypot((lon - x) * 111_000 * math.cos(math.radians(y)), (lat - y) * 111_000)

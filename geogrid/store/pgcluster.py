@@ -64,6 +64,13 @@ class PgCluster:
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run([*self._as_user, *args], check=check, capture_output=True, text=True)
 
+    def _options(self) -> str:
+        # fsync off: a throwaway cluster need not survive an OS crash. synchronous_commit
+        # stays on, so a commit the server acknowledged survives the server being killed
+        # (the fault-injection tests rely on that, as production does).
+        return (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB")
+
     def start(self) -> PgCluster:
         self.root = Path(tempfile.mkdtemp(prefix="geogrid-pg-"))
         if os.geteuid() == 0:
@@ -73,9 +80,7 @@ class PgCluster:
         data = self.root / "data"
         self._run(str(self.bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
                   "-E", "UTF8", "--no-sync", "--locale=C")
-        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
-                "-c shared_buffers=256MB")
+        opts = self._options()
         res = self._run(str(self.bindir / "pg_ctl"), "-D", str(data), "-o", opts,
                         "-l", str(self.root / "server.log"), "-w", "-t", "60", "start", check=False)
         if res.returncode != 0:
@@ -110,8 +115,7 @@ class PgCluster:
 
     def restart(self) -> None:
         assert self.root is not None
-        opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c max_connections=200")
+        opts = self._options()
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-o", opts,
                   "-l", str(self.root / "server.log"), "-w", "start")
 

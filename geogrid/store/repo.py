@@ -11,8 +11,9 @@ query literal, never the column, so spatial indexes stay usable.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,6 +86,9 @@ class Store:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        # SQLite has one writer. Writers of this process queue on a lock instead of on
+        # SQLite's busy handler, whose growing sleeps (up to 100 ms) make long tails.
+        self._write_lock = threading.Lock() if is_sqlite(engine) else None
 
     @classmethod
     def open(cls, url: str, *, spatialite_library: str = "mod_spatialite", migrate: bool = True,
@@ -107,8 +111,9 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction: all of it commits, or none of it."""
+        lock = self._write_lock or nullcontext()
         try:
-            with self.engine.connect().execution_options(geogrid_write=True) as conn:
+            with lock, self.engine.connect().execution_options(geogrid_write=True) as conn:
                 with conn.begin():
                     yield conn
         except OperationalError as exc:

@@ -180,6 +180,7 @@ incidents = sa.Table(
     sa.Column("geom", _geom("POINT"), nullable=False),
     sa.Index("ix_incidents_microgrid", "microgrid_uid", "status"),
     sa.Index("ix_incidents_reported", "reported_at"),
+    sa.Index("ix_incidents_dedupe", "category", "reported_at"),
 )
 
 incident_events = sa.Table(
