@@ -1,0 +1,723 @@
+"""The microgrid partition engine: one parent polygon in, microgrids that tile it out.
+
+:func:`partition` runs the whole pipeline (see the package docstring for the
+design): inputs → seeds → :func:`~geogrid.partition.tessellate.tessellate` →
+cell graph → METIS → contiguity repair → balance refinement → walking-distance
+attachment (residential) → microgrids, assignment, 楼组 and report.
+
+The result keeps the cell tessellation and the cell graph, so the editing
+helpers in :mod:`geogrid.partition.edit` can move cells and re-dissolve them
+without ever leaving a gap or an overlap.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+from .._errors import InputError
+from ..codes import reading_order
+from .business import business_weights, cell_dissimilarity
+from .graph import (CellGraph, cv, cv_lower_bound, ensure_parts, metis_partition,
+                    rebisect_pairs, refine_balance, repair_contiguity)
+from .groups import building_groups
+from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_compounds,
+                     prepare_lines, prepare_objects, prepare_parent)
+from .report import microgrid_table, summary
+from .tessellate import affinity_factor, tessellate
+
+__all__ = ["PartitionOptions", "PartitionResult", "partition", "DEFAULT_TARGET_WORKLOAD"]
+
+#: households-equivalent per microgrid when neither a count nor a target is given
+DEFAULT_TARGET_WORKLOAD = 300.0
+
+#: walking detour (metres) charged for crossing a line of each class
+CROSSING_PENALTY_M = {
+    BarrierClass.NONE: 0.0, BarrierClass.WALL: 0.0, BarrierClass.PATH: 0.0,
+    BarrierClass.MINOR: 20.0, BarrierClass.MAJOR: 120.0, BarrierClass.BARRIER: 600.0,
+    BarrierClass.OUTER: 600.0,
+}
+_PENALTY = np.array([CROSSING_PENALTY_M[BarrierClass(i)] for i in range(len(BarrierClass))])
+
+
+@dataclass(frozen=True)
+class PartitionOptions:
+    """Knobs of :func:`partition`. Give ``n_microgrids`` *or* ``target_workload``.
+
+    kind
+        ``"residential"``, ``"business"`` or ``"mixed"``; default: the parent's
+        ``kind`` column, else residential when most workload is households.
+    type_weight
+        Business rule balance in [0, 1] between adjacency (0) and business type
+        similarity (1); used for business and mixed parents.
+    cv_target
+        Balance goal: barrier-crossing refinement moves are tried only while
+        the CV of microgrid workloads is above it.
+    keep_whole
+        A compound stays in one microgrid when its workload is at most
+        ``keep_whole × target``.
+    group_size, group_households
+        楼组: buildings per group; households per estimated group.
+    outline_seeds_m2
+        Footprints larger than this get extra seeds along their outline so
+        their cell wraps the whole building.
+    seed, starts
+        METIS seed, and how many seeded starts to try (default 8 for graphs
+        up to 2,000 vertices, else 1); the most balanced result is kept.
+    """
+
+    n_microgrids: int | None = None
+    target_workload: float | None = None
+    weights: WorkloadWeights = field(default_factory=WorkloadWeights)
+    estimation: EstimationRules = field(default_factory=EstimationRules)
+    kind: str | None = None
+    type_weight: float = 0.5
+    cv_target: float = 0.15
+    keep_whole: float = 1.15
+    group_size: int = 3
+    group_households: float = 120.0
+    outline_seeds_m2: float = 500.0
+    nearest_attachment: bool = True
+    seed: int = 0
+    starts: int | None = None
+
+    @classmethod
+    def from_kwargs(cls, **kwargs) -> PartitionOptions:
+        names = {f for f in cls.__dataclass_fields__}
+        unknown = set(kwargs) - names
+        if unknown:
+            raise InputError(f"unknown partition option(s) {sorted(unknown)}.", field="options",
+                             value=sorted(unknown), fix=f"Known options: {sorted(names)}.")
+        if "weights" in kwargs:
+            kwargs["weights"] = WorkloadWeights.coerce(kwargs["weights"])
+        if isinstance(kwargs.get("estimation"), dict):
+            kwargs["estimation"] = EstimationRules(**kwargs["estimation"])
+        opts = cls(**kwargs)
+        opts.check()
+        return opts
+
+    def check(self) -> None:
+        if self.n_microgrids is not None and self.target_workload is not None:
+            raise InputError("give n_microgrids or target_workload, not both.",
+                             field="n_microgrids", value=(self.n_microgrids, self.target_workload))
+        if self.n_microgrids is not None and (int(self.n_microgrids) != self.n_microgrids
+                                              or self.n_microgrids < 1):
+            raise InputError(f"n_microgrids must be a positive integer, got {self.n_microgrids!r}.",
+                             field="n_microgrids", value=self.n_microgrids)
+        if self.target_workload is not None and not self.target_workload > 0:
+            raise InputError(f"target_workload must be positive, got {self.target_workload!r}.",
+                             field="target_workload", value=self.target_workload)
+        if not 0.0 <= self.type_weight <= 1.0:
+            raise InputError(f"type_weight must be in [0, 1], got {self.type_weight!r}.",
+                             field="type_weight", value=self.type_weight)
+        if self.kind is not None and self.kind not in ("residential", "business", "mixed"):
+            raise InputError(f"kind must be residential, business or mixed, got {self.kind!r}.",
+                             field="kind", value=self.kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        return out
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    """The outcome of :func:`partition` (and of every edit, which returns a new one).
+
+    microgrids   GeoDataFrame in the parent's CRS, one row per microgrid: ``id``
+                 (1..k in reading order), ``parent_id``, ``code`` (when the parent
+                 has a 12-digit code), ``workload``, ``households``, object counts,
+                 ``n_building_groups``, ``building_groups`` (lists of object ids),
+                 ``area_m2``, ``compactness``, ``road_crossings``, ``geometry``.
+    assignment   Series object id → microgrid id; every object inside the parent once.
+    cells        GeoDataFrame of the tessellation: ``cell``, ``microgrid``,
+                 ``workload``, ``households``, ``compound_id``, ``block``,
+                 ``object_ids``, ``geometry`` (parent CRS).
+    edges        cell adjacency: ``a``, ``b``, ``length``, ``cls``, ``source``,
+                 ``affinity`` (the METIS weight before scaling).
+    objects      the normalised objects (parent CRS): workload, estimates, ``cell``.
+    groups       楼组: ``group_id``, ``microgrid``, ``object_ids``, ``households``,
+                 ``estimated``.
+    report       JSON-able dict (see :mod:`geogrid.partition.report`).
+    """
+
+    microgrids: gpd.GeoDataFrame
+    assignment: pd.Series
+    cells: gpd.GeoDataFrame
+    edges: pd.DataFrame
+    objects: gpd.GeoDataFrame
+    groups: pd.DataFrame
+    report: dict
+    options: PartitionOptions
+    parent: gpd.GeoSeries
+    metric_crs: CRS
+    context: dict = field(default_factory=dict, repr=False)  # metric-CRS state for edits
+
+    def graph(self) -> CellGraph:
+        """The cell graph (vertex weight = cell workload)."""
+        return _graph_from(self.cells["workload"].to_numpy(float), self.edges)
+
+
+def partition(parent, objects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None = None,
+              compounds: gpd.GeoDataFrame | None = None, barriers=None, *,
+              options: PartitionOptions | None = None, **kwargs) -> PartitionResult:
+    """Partition ``parent`` into microgrids that tile it exactly.
+
+    Parameters
+    ----------
+    parent : GeoDataFrame/GeoSeries with one Polygon or MultiPolygon (a grid or
+        community), with a CRS (EPSG:4490 in storage). Optional columns ``id``,
+        ``kind`` and ``code`` are used.
+    objects : management objects (see :mod:`geogrid.model`): ``id``, ``type``,
+        ``households``, ``business_type``, … Points or Polygons.
+    roads : optional road lines (not noded) with ``kind``/``kind_detail``.
+    compounds : optional compound polygons (added to those among the objects).
+    barriers : optional water/rail lines or polygons (strong boundaries).
+    options / kwargs : :class:`PartitionOptions` or its fields as keywords
+        (``n_microgrids=12``, ``target_workload=300``, ``type_weight=0.7``…).
+
+    Returns
+    -------
+    PartitionResult
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> parent = gpd.GeoSeries([shapely.box(121.50, 31.23, 121.51, 31.24)], crs="EPSG:4490")
+    >>> pts = [shapely.Point(121.500 + 0.001 * i, 31.231 + 0.0008 * (i % 9)) for i in range(10)]
+    >>> objs = gpd.GeoDataFrame({"id": [f"b{i}" for i in range(10)], "type": "building",
+    ...                          "households": 50.0}, geometry=pts, crs="EPSG:4490")
+    >>> res = partition(parent, objs, n_microgrids=2)
+    >>> len(res.microgrids), res.assignment.size
+    (2, 10)
+    """
+    if options is None:
+        options = PartitionOptions.from_kwargs(**kwargs)
+    elif kwargs:
+        options = replace(options, **kwargs)
+        options.check()
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    parent_m, crs, mcrs, parent_id, parent_row, parent_src = prepare_parent(parent)
+    objs, notes = prepare_objects(objects, parent_m, crs, mcrs, weights=options.weights,
+                                  rules=options.estimation, parent_src=parent_src)
+    road_lines, road_cls, road_ids = prepare_lines(roads, parent_m, crs, mcrs, name="roads")
+    bar_lines, bar_cls, bar_ids = prepare_lines(barriers, parent_m, crs, mcrs, name="barriers",
+                                                barrier=True)
+    comps = prepare_compounds(objs, compounds, parent_m, crs, mcrs)
+    timings["inputs"] = time.perf_counter() - t0
+
+    kind = _kind(options, parent_row, objs)
+    total = float(objs["workload"].sum())
+    notes["zero_workload"] = False
+    if total <= 0 and len(objs):
+        objs["workload"] = 1.0  # nothing weighs anything: balance object counts
+        total = float(len(objs))
+        notes["zero_workload"] = True
+    if options.n_microgrids is not None:
+        k = int(options.n_microgrids)
+        target = total / k if k else 0.0
+    else:
+        target = float(options.target_workload or DEFAULT_TARGET_WORKLOAD)
+        k = max(1, int(round(total / target))) if total > 0 else 1
+
+    # --- seeds -------------------------------------------------------------------------
+    t = time.perf_counter()
+    seeds, seed_label, virtual = _seeds(objs, comps, target, options)
+    fp_rows = np.flatnonzero((objs["type"].to_numpy(dtype=object) == "building")
+                             & (shapely.get_type_id(np.asarray(objs.geometry.values,
+                                                               dtype=object)) != 0))
+    footprints = shapely.intersection(np.asarray(objs.geometry.values, dtype=object)[fp_rows],
+                                      parent_m)
+    tess = tessellate(parent_m, seeds, seed_label,
+                      lines=np.concatenate([road_lines, bar_lines]),
+                      line_classes=np.concatenate([road_cls, bar_cls]),
+                      line_ids=np.concatenate([road_ids, bar_ids]), compounds=comps,
+                      footprints=footprints, footprint_label=seed_label[fp_rows])
+    timings["tessellate"] = time.perf_counter() - t
+
+    # --- cells: objects, workload ------------------------------------------------------
+    t = time.perf_counter()
+    cells = tess.cells
+    n_obj = len(objs)
+    obj_cell = np.array([tess.label_cell[int(lab)] for lab in seed_label[:n_obj]]) \
+        if n_obj else np.empty(0, dtype=int)
+    # the first n_obj seeds are the objects' primary seeds, in row order (see _seeds)
+    objs["cell"] = obj_cell
+    cell_work, cell_hh, shares = _cell_loads(objs, cells, tess, virtual, comps)
+    cells["workload"] = cell_work
+    cells["households"] = cell_hh
+    edges = tess.edges.copy()
+    edges["affinity"] = edges["length"].to_numpy() * affinity_factor(edges["cls"].to_numpy())
+    if kind in ("business", "mixed") and options.type_weight > 0 and len(edges):
+        profiles = _type_profiles(objs, len(cells))
+        d = cell_dissimilarity(profiles, edges["a"].to_numpy(), edges["b"].to_numpy())
+        edges["affinity"] = business_weights(edges["affinity"].to_numpy(), d,
+                                             options.type_weight)
+    graph = _graph_from(cell_work, edges)
+    timings["graph"] = time.perf_counter() - t
+
+    # --- partition ---------------------------------------------------------------------
+    t = time.perf_counter()
+    group, kept_whole = _keep_whole_groups(graph, cells, target, options)
+    cg, vmap = graph.contract(group)
+    k_eff = min(k, cg.n) if cg.n else 1
+    labels_c = _best_of_starts(cg, k_eff, options)
+    labels = labels_c[vmap]
+    if kind == "residential" and options.nearest_attachment:
+        labels = _attach_nearest(graph, labels, cells, objs, edges, options.cv_target)
+    labels = repair_contiguity(graph, labels)  # no-op unless something above misbehaved
+    timings["partition"] = time.perf_counter() - t
+
+    context = {
+        "parent_id": parent_id, "parent_code": parent_row.get("code"), "kind": kind,
+        "target": target, "k_requested": k, "notes": notes, "kept_whole": kept_whole,
+        "shares": shares, "n_regions": tess.n_regions, "n_faces": tess.n_faces,
+        "timings": timings, "t0": t0, "cv_lower_bound": cv_lower_bound(cg.weight, k_eff),
+    }
+    state = {"parent_m": parent_m, "crs": crs, "mcrs": mcrs, "objs": objs, "cells": cells,
+             "edges": edges, "options": options, "context": context}
+    return assemble(state, labels, renumber=True)
+
+
+# ----------------------------------------------------------------------------- assembly
+def assemble(state: dict, cell_part: np.ndarray, *, renumber: bool = True) -> PartitionResult:
+    """Build microgrids, assignment, 楼组 and report from a cell → part labelling.
+
+    With ``renumber`` the parts become microgrids 1..k in reading order
+    (north→south bands, west→east; see :func:`geogrid.codes.reading_order`);
+    without, the labels are the microgrid ids already (edits keep ids stable).
+    ``state`` holds the metric-CRS inputs kept in ``PartitionResult.context``.
+    """
+    t = time.perf_counter()
+    parent_m, crs, mcrs = state["parent_m"], state["crs"], state["mcrs"]
+    objs, cells, edges = state["objs"], state["cells"], state["edges"]
+    options, context = state["options"], state["context"]
+    cell_part = np.asarray(cell_part, dtype=np.int64)
+    used, dense = np.unique(cell_part, return_inverse=True)
+    geoms_m = _dissolve(np.asarray(cells.geometry.values, dtype=object), dense, len(used))
+    if renumber:
+        serial = reading_order(gpd.GeoSeries(geoms_m, crs=mcrs))
+    else:
+        serial = used.astype(np.int64)
+    mg_of_cell = serial[dense]
+    cells = cells.copy()
+    cells["microgrid"] = mg_of_cell
+    objs = objs.copy()
+    # an object belongs to the microgrid its location is in; a compound split over
+    # several microgrids too (its households are shared out in the cells' loads
+    # and listed under report["compounds"]["split"])
+    objs["microgrid"] = mg_of_cell[objs["cell"].to_numpy()] if len(objs) else []
+    assignment = pd.Series(objs["microgrid"].to_numpy(), index=pd.Index(objs["id"], name="id"),
+                           name="microgrid")
+    order = np.argsort(serial, kind="stable")
+    ids = serial[order]
+    mg_geom_m = geoms_m[order]
+    groups = building_groups(_group_items(objs, cells, context), group_size=options.group_size,
+                             group_households=options.group_households)
+    table = microgrid_table(mg_geom_m, ids, cells, edges, objs, groups)
+    table.insert(1, "parent_id", context.get("parent_id"))
+    code = context.get("parent_code")
+    if isinstance(code, str) and len(code) == 12 and code.isdigit() and ids.max(initial=0) <= 999:
+        table.insert(2, "code", [f"{code}{int(i):03d}" for i in table["id"]])
+    mg = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(mg_geom_m, crs=mcrs).to_crs(crs).values,
+                          crs=crs)
+    cells_out = cells.to_crs(crs)
+    members = objs.groupby("cell")["id"].apply(list) if len(objs) else pd.Series(dtype=object)
+    cells_out["object_ids"] = [members.get(c, []) for c in cells_out["cell"]]
+    objs_out = objs.to_crs(crs)
+    if len(objs):
+        objs_out["seed"] = gpd.GeoSeries(objs["seed"].values, crs=mcrs).to_crs(crs).values
+    context = dict(context)
+    context["timings"] = dict(context.get("timings", {}))
+    context["timings"]["assemble"] = time.perf_counter() - t
+    if "t0" in context:
+        context["timings"]["total"] = time.perf_counter() - context.pop("t0")
+    report = summary(mg, cells_out, edges, objs_out, groups, options, context)
+    new_state = dict(state, objs=objs, cells=cells, context=context)
+    return PartitionResult(microgrids=mg, assignment=assignment, cells=cells_out, edges=edges,
+                           objects=objs_out, groups=groups, report=report, options=options,
+                           parent=gpd.GeoSeries([parent_m], crs=mcrs).to_crs(crs),
+                           metric_crs=mcrs, context=new_state)
+
+
+def _dissolve(geoms: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """Union the cells of each group (an exact coverage: shared edges vanish whole)."""
+    out = np.empty(n, dtype=object)
+    order = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    for idx in np.split(order, bounds):
+        if len(idx) == 0:
+            continue
+        g = group[idx[0]]
+        if len(idx) == 1:
+            out[g] = geoms[idx[0]]
+            continue
+        u = shapely.coverage_union_all(geoms[idx])
+        if not shapely.is_valid(u):
+            u = shapely.union_all(geoms[idx])
+        out[g] = u
+    return out
+
+
+# ----------------------------------------------------------------------------- helpers
+def _kind(options: PartitionOptions, parent_row: dict, objs: gpd.GeoDataFrame) -> str:
+    if options.kind:
+        return options.kind
+    k = parent_row.get("kind")
+    if isinstance(k, str) and k in ("residential", "business", "mixed"):
+        return k
+    hh = float(objs["hh_work"].sum()) if len(objs) else 0.0
+    total = float(objs["workload"].sum()) if len(objs) else 0.0
+    return "residential" if total > 0 and hh >= 0.5 * total else "business"
+
+
+def _seeds(objs: gpd.GeoDataFrame, comps: gpd.GeoDataFrame, target: float,
+           options: PartitionOptions):
+    """Seeds and their cell labels.
+
+    The first ``len(objs)`` seeds are the objects' own locations, in row order;
+    label ``i`` is object row ``i``'s, except that a point inside a building
+    footprint takes the building's label and coincident points share one.
+    Extra seeds follow: outline points of large footprints (the building's
+    label) and lattices of virtual seeds in compounds too heavy for one cell
+    (new labels, recorded in ``virtual``: label → compound row).
+    """
+    n = len(objs)
+    seeds = np.asarray(objs["seed"].values, dtype=object)
+    label = np.arange(n, dtype=np.int64)
+    if n == 0:
+        return seeds, label, {}
+    geoms = np.asarray(objs.geometry.values, dtype=object)
+    types = objs["type"].to_numpy(dtype=object)
+    is_point = shapely.get_type_id(geoms) == 0
+    bldg = np.flatnonzero((types == "building") & ~is_point)
+    # points inside a footprint belong to that building's cell
+    if len(bldg) and is_point.any():
+        pts = np.flatnonzero(is_point)
+        pi, bi = shapely.STRtree(geoms[bldg]).query(seeds[pts], predicate="within")
+        if len(pi):
+            frame = pd.DataFrame({"p": pts[pi], "b": bldg[bi], "a": shapely.area(geoms[bldg[bi]])})
+            frame = frame.sort_values(["p", "a", "b"]).drop_duplicates("p")
+            label[frame["p"].to_numpy()] = frame["b"].to_numpy()
+    # coincident seeds (within 1 cm) share a label
+    key = pd.DataFrame({"x": np.round(shapely.get_x(seeds), 2), "y": np.round(shapely.get_y(seeds), 2),
+                        "lab": label})
+    first = key.groupby(["x", "y"], sort=False)["lab"].transform("min").to_numpy()
+    label = np.minimum(label, first)
+    # resolve chains (a point joined to a building that itself shares a location)
+    for _ in range(3):
+        label = label[label]
+    extra_pts, extra_lab = [], []
+    # outline seeds: large footprints get points along a slightly shrunk outline
+    big = bldg[shapely.area(geoms[bldg]) > options.outline_seeds_m2] if len(bldg) else bldg
+    for i in big:
+        g = geoms[i]
+        inset = shapely.buffer(g, -min(2.0, 0.05 * math.sqrt(shapely.area(g))))
+        if shapely.is_empty(inset):
+            continue
+        ring = shapely.simplify(shapely.boundary(inset), 2.0)
+        length = shapely.length(ring)
+        npts = int(min(24, max(4, length // 25)))
+        pts = shapely.line_interpolate_point(ring, np.linspace(0, 1, npts, endpoint=False),
+                                             normalized=True)
+        pts = shapely.get_parts(pts)
+        pts = pts[shapely.within(pts, g)]
+        extra_pts.append(pts)
+        extra_lab.append(np.full(len(pts), label[i]))
+    # virtual seeds in heavy compounds without footprints
+    virtual: dict[int, int] = {}
+    next_label = n
+    if target > 0 and len(comps):
+        rows = comps["object_row"].to_numpy()
+        for j, row in enumerate(rows):
+            if row < 0:
+                continue
+            w = float(objs.at[row, "workload"])
+            if w <= 0.5 * target:
+                continue
+            poly = comps.geometry.values[j]
+            nv = int(min(400, math.ceil(w / (target / 4.0))))
+            lattice = _lattice(poly, nv)
+            if len(lattice) == 0:
+                continue
+            labs = np.arange(next_label, next_label + len(lattice))
+            next_label += len(lattice)
+            for lab in labs:
+                virtual[int(lab)] = int(row)
+            extra_pts.append(lattice)
+            extra_lab.append(labs)
+    if extra_pts:
+        seeds = np.concatenate([seeds] + extra_pts)
+        label = np.concatenate([label] + [np.asarray(x, dtype=np.int64) for x in extra_lab])
+    return seeds, label, virtual
+
+
+def _lattice(poly, n: int) -> np.ndarray:
+    """About ``n`` points on a square lattice inside ``poly`` (deterministic)."""
+    area = shapely.area(poly)
+    if area <= 0 or n <= 1:
+        return np.empty(0, dtype=object)
+    step = math.sqrt(area / n)
+    minx, miny, maxx, maxy = shapely.bounds(poly)
+    xs = np.arange(minx + step / 2, maxx, step)
+    ys = np.arange(miny + step / 2, maxy, step)
+    gx, gy = np.meshgrid(xs, ys)
+    pts = shapely.points(gx.ravel(), gy.ravel())
+    inside = shapely.contains_properly(poly, pts)
+    pts = pts[inside]
+    # keep clear of the representative seed of the compound itself
+    rep = shapely.point_on_surface(poly)
+    return pts[shapely.distance(pts, rep) > step / 4]
+
+
+def _cell_loads(objs, cells, tess, virtual, comps):
+    """Workload and households per cell; compounds spread over their virtual cells.
+
+    A compound with virtual seeds spreads its own households over its cells in
+    proportion to the area of each cell *inside the compound* (cells may also
+    hold seed-less land outside the walls, which houses nobody).
+    """
+    n = len(cells)
+    work = np.bincount(objs["cell"].to_numpy(), weights=objs["workload"].to_numpy(float),
+                       minlength=n) if len(objs) else np.zeros(n)
+    hh = np.bincount(objs["cell"].to_numpy(), weights=objs["hh_work"].to_numpy(float),
+                     minlength=n) if len(objs) else np.zeros(n)
+    shares: dict[int, dict[int, float]] = {}
+    by_row: dict[int, list[int]] = {}
+    for lab, row in virtual.items():
+        c = tess.label_cell.get(lab)
+        if c is not None:
+            by_row.setdefault(row, []).append(c)
+    cell_geoms = np.asarray(cells.geometry.values, dtype=object)
+    comp_geom = dict(zip(comps["object_row"].to_numpy(), comps.geometry.values))
+    for row, vcells in by_row.items():
+        home = int(objs.at[row, "cell"])
+        group = np.array(sorted(set(vcells) | {home}))
+        poly = comp_geom.get(row, objs.geometry.values[row])
+        a = shapely.area(shapely.intersection(cell_geoms[group], poly))
+        frac = a / a.sum() if a.sum() > 0 else np.full(len(group), 1 / len(group))
+        h = float(objs.at[row, "hh_work"])
+        wk = float(objs.at[row, "workload"])
+        # move the compound's households from its home cell to all its cells
+        work[home] -= wk
+        hh[home] -= h
+        for c, f in zip(group, frac):
+            work[c] += f * h + ((wk - h) if c == home else 0.0)
+            hh[c] += f * h
+        shares[row] = {int(c): float(f * h) for c, f in zip(group, frac) if f > 0 or c == home}
+    return work, hh, shares
+
+
+def _type_profiles(objs, n_cells: int) -> list[dict[str, float]]:
+    profiles: list[dict[str, float]] = [{} for _ in range(n_cells)]
+    bt = objs["business_type"].to_numpy(dtype=object)
+    w = objs["workload"].to_numpy(float)
+    for c, t, wk in zip(objs["cell"].to_numpy(), bt, w):
+        if t is None:
+            continue
+        profiles[c][t] = profiles[c].get(t, 0.0) + max(wk, 1e-6)
+    for p in profiles:
+        s = sum(p.values())
+        for key in p:
+            p[key] /= s
+    return profiles
+
+
+def _graph_from(work: np.ndarray, edges: pd.DataFrame) -> CellGraph:
+    soft = np.where(edges["cls"].to_numpy() < int(BarrierClass.MAJOR), edges["length"], 0.0) \
+        if len(edges) else np.empty(0)
+    return CellGraph.from_edges(len(work), work, edges["a"].to_numpy(), edges["b"].to_numpy(),
+                                edges["length"].to_numpy(float), edges["affinity"].to_numpy(float),
+                                soft)
+
+
+def _best_of_starts(graph: CellGraph, k: int, options: PartitionOptions) -> np.ndarray:
+    """METIS → repair → refine from several seeds; keep the best result.
+
+    Small graphs get ``starts`` seeded runs (``seed, seed+1, …``), large ones a
+    single run; the best has the lowest CV (to 0.001), then the least length of
+    major road inside microgrids, then the lowest seed. Deterministic. The
+    balance goal is ``cv_target``, or just above the lower bound
+    (:func:`~geogrid.partition.graph.cv_lower_bound`) when the data cannot
+    reach it: balance that cannot be had is not bought with road crossings.
+    """
+    starts = options.starts if options.starts is not None else (8 if graph.n <= 2000 else 1)
+    # never trade boundaries for balance no partition can reach
+    goal = max(options.cv_target, 1.05 * cv_lower_bound(graph.weight, k) + 0.005)
+    hard = graph.length - graph.soft  # per CSR entry: length on major roads
+    src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
+    best, best_key = None, None
+    for t in range(max(1, int(starts))):
+        seed = options.seed + t
+        lab = metis_partition(graph, k, seed=seed)
+        lab = repair_contiguity(graph, lab)
+        lab = ensure_parts(graph, lab, k, seed=seed)
+        lab = refine_balance(graph, lab, cv_target=goal)
+        w = np.bincount(lab, weights=graph.weight)
+        if cv(w) > goal:  # coarse cells: re-split stuck pairs of parts
+            lab = rebisect_pairs(graph, lab)
+            w = np.bincount(lab, weights=graph.weight)
+        inside = float(hard[lab[src] == lab[graph.indices]].sum())
+        key = (max(round(cv(w), 3), round(goal, 3)), round(inside, 1), t)
+        if best_key is None or key < best_key:
+            best, best_key = lab, key
+    return best
+
+
+def _keep_whole_groups(graph: CellGraph, cells, target: float, options: PartitionOptions):
+    """Vertex → group: the cells of a compound that fits in one microgrid move together.
+
+    A compound fits when its cells weigh at most ``keep_whole × target``. Its
+    cells are grouped per connected piece (a compound cut by a public road is
+    two pieces, each kept whole).
+    """
+    group = np.arange(graph.n, dtype=np.int64)
+    kept: list[str] = []
+    comp_ids = pd.Series(cells["compound_id"].to_numpy(dtype=object))
+    if comp_ids.isna().all() or target <= 0:
+        return group, kept
+    a, b, _ = graph.edge_list()
+    keys = comp_ids.where(comp_ids.isna(), comp_ids.astype(str))
+    for cid, verts in keys.dropna().groupby(keys.dropna()).groups.items():
+        verts = np.asarray(verts, dtype=np.int64)
+        if graph.weight[verts].sum() > options.keep_whole * target:
+            continue
+        kept.append(str(cid))
+        if len(verts) < 2:
+            continue
+        pos = np.full(graph.n, -1)
+        pos[verts] = np.arange(len(verts))
+        m = (pos[a] >= 0) & (pos[b] >= 0)
+        sub = sparse.coo_matrix((np.ones(int(m.sum())), (pos[a[m]], pos[b[m]])),
+                                shape=(len(verts), len(verts)))
+        ncomp, comp = connected_components(sub, directed=False)
+        for c in range(ncomp):
+            vs = verts[comp == c]
+            group[vs] = vs.min()
+    return group, sorted(kept)
+
+
+def _attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.DataFrame,
+                    cv_target: float) -> np.ndarray:
+    """Non-residential cells join the microgrid nearest by walking distance.
+
+    Walking distance is approximated on the cell graph: an edge costs the
+    distance between the two cells' interior points plus a detour for the line
+    crossed (:data:`CROSSING_PENALTY_M`: 0 for walls and paths, 20 m for a
+    minor street, 120 m for a major road, 600 m for a river or rail line).
+    A multi-source Dijkstra from all residential cells (households > 0) finds,
+    for every other cell, the nearest residential cell and so the nearest
+    microgrid. A shop, institution, plaza or office cell is moved there when
+    it touches that microgrid other than across a major road, river or rail
+    line, the move keeps both microgrids contiguous, and
+    the workload CV does not rise above ``max(cv_target, current CV)``.
+    Cells inside compounds are left alone (compounds are kept whole).
+    """
+    hh = cells["households"].to_numpy(float)
+    res = np.flatnonzero(hh > 0)
+    if len(res) == 0 or graph.n < 2:
+        return labels
+    pts = shapely.point_on_surface(np.asarray(cells.geometry.values, dtype=object))
+    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    pair = edges.groupby(["a", "b"], sort=True)["cls"].max().reset_index()
+    a, b = pair["a"].to_numpy(), pair["b"].to_numpy()
+    hard = {(int(x), int(y)): bool(c >= int(BarrierClass.MAJOR))
+            for x, y, c in zip(a, b, pair["cls"].to_numpy())}
+    cost = np.hypot(x[a] - x[b], y[a] - y[b]) + _PENALTY[pair["cls"].to_numpy()] + 1e-6
+    m = sparse.coo_matrix((np.concatenate([cost, cost]),
+                           (np.concatenate([a, b]), np.concatenate([b, a]))),
+                          shape=(graph.n, graph.n)).tocsr()
+    dist, _, src = dijkstra(m, directed=False, indices=res, min_only=True,
+                            return_predecessors=True)
+    labels = labels.copy()
+    in_comp = cells["compound_id"].notna().to_numpy()
+    has_obj = np.bincount(objs["cell"].to_numpy(), minlength=graph.n) > 0 if len(objs) \
+        else np.zeros(graph.n, dtype=bool)
+    cand = np.flatnonzero((hh <= 0) & has_obj & ~in_comp & (src >= 0))
+    if len(cand) == 0:
+        return labels
+    k = int(labels.max()) + 1
+    w = np.bincount(labels, weights=graph.weight, minlength=k)
+    limit = max(cv_target, cv(w[w > 0]))
+    for _ in range(3):
+        moved = False
+        for v in cand[np.argsort(dist[cand], kind="stable")]:
+            q = labels[src[v]]
+            p = labels[v]
+            if q == p:
+                continue
+            nb = graph.neighbours(v)
+            into_q = nb[labels[nb] == q]
+            if len(into_q) == 0 or any(hard.get((min(v, u), max(v, u)), False) for u in into_q):
+                continue  # not touching q, or touching it across a major road
+            if not _stays_connected(graph, labels, v):
+                continue
+            w2 = w.copy()
+            w2[p] -= graph.weight[v]
+            w2[q] += graph.weight[v]
+            if (w2[p] <= 0) or cv(w2[w2 > 0]) > limit:
+                continue
+            labels[v] = q
+            w = w2
+            moved = True
+        if not moved:
+            break
+    return labels
+
+
+def _stays_connected(graph: CellGraph, labels: np.ndarray, v: int) -> bool:
+    p = labels[v]
+    same = [u for u in graph.neighbours(v) if labels[u] == p]
+    if len(same) == 0:
+        return False  # v is its part's only vertex
+    if len(same) == 1:
+        return True
+    targets = set(same)
+    seen = {v, same[0]}
+    stack = [same[0]]
+    found = 1
+    while stack:
+        u = stack.pop()
+        for x in graph.neighbours(u):
+            if x not in seen and labels[x] == p:
+                seen.add(x)
+                if x in targets:
+                    found += 1
+                    if found == len(targets):
+                        return True
+                stack.append(x)
+    return found == len(targets)
+
+
+def _group_items(objs, cells, context) -> pd.DataFrame:
+    """Residential items per microgrid for 楼组 formation."""
+    rows = []
+    shares = context.get("shares", {})
+    mg_of_cell = cells["microgrid"].to_numpy()
+    for i in np.flatnonzero((objs["hh_work"].to_numpy(float) > 0)):
+        oid = objs.at[i, "id"]
+        footprint = objs.at[i, "type"] == "building"
+        point = objs["seed"].values[i]
+        if i in shares:
+            per_mg: dict[int, float] = {}
+            for c, h in shares[i].items():
+                per_mg[int(mg_of_cell[c])] = per_mg.get(int(mg_of_cell[c]), 0.0) + h
+            for mgid, h in sorted(per_mg.items()):
+                rows.append({"microgrid": mgid, "object_id": oid, "households": h,
+                             "point": point, "footprint": False})
+        else:
+            rows.append({"microgrid": int(objs.at[i, "microgrid"]), "object_id": oid,
+                         "households": float(objs.at[i, "hh_work"]), "point": point,
+                         "footprint": bool(footprint)})
+    return pd.DataFrame(rows, columns=["microgrid", "object_id", "households", "point",
+                                       "footprint"])

@@ -1,0 +1,120 @@
+"""Plan edits: moves, splits and merges keep exact tiling and contiguity, or refuse."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geogrid.partition import (PlanEditError, diff_assignments, merge_microgrids, move_cells,
+                               move_objects, partition, split_microgrid)
+from geogrid.validate import validate_plan
+
+from conftest import synthetic_case, tiling_errors
+
+
+@pytest.fixture(scope="module")
+def plan():
+    parent, objects, roads = synthetic_case(300, seed=8)
+    return parent, objects, partition(parent, objects, roads, n_microgrids=5)
+
+
+def _boundary_cell(res):
+    """A cell on a microgrid edge whose move keeps its microgrid connected."""
+    labels = res.cells["microgrid"].to_numpy()
+    e = res.edges
+    for a, b in zip(e["a"], e["b"]):
+        for v, u in ((a, b), (b, a)):
+            if labels[v] != labels[u]:
+                try:
+                    return v, labels[u], move_cells(res, [v], int(labels[u]))
+                except PlanEditError:
+                    continue
+    raise AssertionError("no movable cell")
+
+
+def _valid(parent, objects, res):
+    report = validate_plan(parent, res.microgrids, objects, assignment=res.assignment)
+    assert report.ok, report.to_text()
+    gap, overlap = tiling_errors(parent, res.microgrids)
+    assert gap < 1.0 and overlap < 1.0
+    assert (res.microgrids.geom_type == "Polygon").all()
+
+
+def test_move_cell_re_dissolves_and_keeps_ids(plan):
+    parent, objects, res = plan
+    cell, target, moved = _boundary_cell(res)
+    _valid(parent, objects, moved)
+    assert list(moved.microgrids["id"]) == list(res.microgrids["id"])
+    assert moved.cells.set_index("cell").loc[cell, "microgrid"] == target
+    changes = diff_assignments(res.assignment, moved.assignment)
+    objs_in_cell = set(res.cells.set_index("cell").loc[cell, "object_ids"])
+    assert set(changes["object_id"]) == objs_in_cell
+    assert (changes["to_microgrid"] == target).all()
+    assert res.cells.set_index("cell").loc[cell, "microgrid"] != target  # input unchanged
+
+
+def test_move_objects_and_cellmates(plan):
+    _, _, res = plan
+    cell, target, _ = _boundary_cell(res)
+    ids = res.cells.set_index("cell").loc[cell, "object_ids"]
+    moved = move_objects(res, ids, target)
+    assert (moved.assignment[ids] == target).all()
+    with pytest.raises(PlanEditError, match="not in this plan"):
+        move_objects(res, ["nope"], target)
+
+
+def test_move_that_breaks_contiguity_is_refused(plan):
+    _, _, res = plan
+    labels = res.cells["microgrid"].to_numpy()
+    mg = int(res.microgrids["id"].iloc[0])
+    cells = np.flatnonzero(labels == mg)
+    other = int(res.microgrids["id"].iloc[1])
+    # moving all but one cell of a microgrid somewhere else cannot stay contiguous for both
+    with pytest.raises(PlanEditError):
+        for c in cells:
+            res = move_cells(res, [int(c)], other)
+    with pytest.raises(PlanEditError, match="empty"):
+        move_cells(plan[2], cells.tolist(), other)
+    with pytest.raises(PlanEditError, match="not a microgrid"):
+        move_cells(plan[2], [0], 999)
+
+
+def test_split_and_merge_round_trip(plan):
+    parent, objects, res = plan
+    big = int(res.microgrids.sort_values("n_cells").iloc[-1]["id"])
+    split = split_microgrid(res, big)
+    assert len(split.microgrids) == len(res.microgrids) + 1
+    new_id = int(split.microgrids["id"].max())
+    _valid(parent, objects, split)
+    w = split.microgrids.set_index("id")["workload"]
+    assert abs(w[big] - w[new_id]) / (w[big] + w[new_id]) < 0.25
+    merged = merge_microgrids(split, big, new_id)
+    _valid(parent, objects, merged)
+    assert merged.assignment.sort_index().equals(res.assignment.sort_index())
+    back = diff_assignments(res.assignment, merged.assignment)
+    assert back.empty
+
+
+def test_merge_requires_neighbours(plan):
+    _, _, res = plan
+    labels = res.cells["microgrid"].to_numpy()
+    e = res.edges
+    pairs = {(min(labels[a], labels[b]), max(labels[a], labels[b])) for a, b in zip(e["a"], e["b"])}
+    ids = sorted(res.microgrids["id"])
+    far = [(a, b) for a in ids for b in ids if a < b and (a, b) not in pairs]
+    if far:
+        with pytest.raises(PlanEditError, match="do not share"):
+            merge_microgrids(res, *far[0])
+    with pytest.raises(PlanEditError, match="same"):
+        merge_microgrids(res, ids[0], ids[0])
+
+
+def test_diff_reports_added_and_removed():
+    import pandas as pd
+    old = pd.Series({"a": 1, "b": 2, "c": 3})
+    new = pd.Series({"a": 1, "b": 3, "d": 1})
+    d = diff_assignments(old, new)
+    assert d.to_dict("records") == [
+        {"object_id": "b", "from_microgrid": 2, "to_microgrid": 3, "change": "moved"},
+        {"object_id": "c", "from_microgrid": 3, "to_microgrid": None, "change": "removed"},
+        {"object_id": "d", "from_microgrid": None, "to_microgrid": 1, "change": "added"}]
