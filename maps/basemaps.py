@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import folium
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -18,7 +19,12 @@ import shapely
 from geogrid._errors import InputError
 from geogrid.datum import from_storage, parse_datum
 
-__all__ = ["Basemap", "BASEMAPS", "get_basemap", "shift_geometries"]
+__all__ = ["Basemap", "BASEMAPS", "OSM_ATTRIBUTION", "get_basemap", "offline_map",
+           "shift_geometries"]
+
+#: every overlay is derived from OpenStreetMap: credited on every map, whatever the tiles
+OSM_ATTRIBUTION = ('© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+                   "contributors (ODbL)")
 
 
 @dataclass(frozen=True)
@@ -69,3 +75,40 @@ def shift_geometries(frame: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
     out = frame.copy()
     out["geometry"] = shapely.transform(np.asarray(frame.geometry.values, dtype=object), shift)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=frame.crs)
+
+
+def offline_map(*, static_url: str, center, zoom: int = 15, basemap: Basemap | None = None,
+                extra_js: tuple[tuple[str, str], ...] = (), **kwargs) -> folium.Map:
+    """A folium Map whose JS/CSS come from ``static_url`` and whose tiles are ``basemap``.
+
+    ``extra_js`` adds classic scripts after Leaflet (e.g. the vendored Leaflet.heat).
+    The OpenStreetMap attribution is always in the attribution control, with or
+    without tiles.
+    """
+    basemap = basemap or get_basemap("osm")
+    m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True,
+                   prefer_canvas=False, **kwargs)
+    m.default_js = [("leaflet", f"{static_url}/vendor/leaflet/leaflet.js"),
+                    *((name, f"{static_url}/{path}") for name, path in extra_js)]
+    m.default_css = [("leaflet_css", f"{static_url}/vendor/leaflet/leaflet.css"),
+                     ("geogrid_css", f"{static_url}/geogrid.css")]
+    if basemap.url:
+        folium.TileLayer(tiles=basemap.url, attr=f"{basemap.attribution} | {OSM_ATTRIBUTION}",
+                         name=basemap.name, max_zoom=19, subdomains=basemap.subdomains,
+                         control=False).add_to(m)
+    else:
+        # no basemap: still credit the data the overlays are derived from
+        m.add_child(_AttributionOnly(OSM_ATTRIBUTION))
+    return m
+
+
+class _AttributionOnly(folium.MacroElement):
+    _template = folium.elements.Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text

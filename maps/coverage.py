@@ -1,16 +1,33 @@
 """The coverage map: who covers where, built with folium on locally served Leaflet.
 
-Layers for each level (街道 / 网格 / 居民区 / 微网格 / 楼组) can be toggled;
-microgrids are coloured by their grid, grids carry labels; every feature
-has a tooltip with its name and code. The map carries the OpenStreetMap
-attribution, and all JavaScript and CSS come from ``static_url`` (the package's
-``maps/static``), never from a CDN.
+One toggleable layer per level (街道 / 网格 / 居民区 / 微网格 / 楼组).
+Microgrids are coloured by their grid, or by workload (households of the
+objects assigned to them) when a workload is given; grids carry labels with
+their name and code; validation problems, when given, are marked and the
+areas they name are outlined in red. The legend lists the grids, the
+workload ramp (flagged when it rests on estimates) and the OpenStreetMap
+attribution, which the attribution control shows as well.
+
+The page's module (``static/js/coverage.js``) adds tooltips, microgrid codes
+at close zoom and a search box (name and code over the loaded features; and
+addresses through ``/geocode`` for signed-in staff). All JavaScript and CSS
+come from ``static_url`` (the package's ``maps/static``), never from a CDN.
+
+Example
+-------
+>>> import geopandas as gpd, shapely
+>>> areas = gpd.GeoDataFrame({"id": ["g1"], "level": ["grid"], "name": ["崂山住区"],
+...     "code": ["310115005003"], "kind": ["residential"], "parent_id": [None]},
+...     geometry=[shapely.box(121.50, 31.23, 121.51, 31.24)], crs=4490)
+>>> "崂山住区" in coverage_map(areas).get_root().render()
+True
 """
 
 from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import folium
@@ -18,13 +35,13 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .basemaps import Basemap, get_basemap, shift_geometries
-from .i18n import t
+from ._page import Register, add_config, add_modules
+from .basemaps import OSM_ATTRIBUTION, get_basemap, offline_map, shift_geometries
+from .i18n import bundle, t
 
-__all__ = ["coverage_map", "PALETTE", "OSM_ATTRIBUTION", "offline_map"]
+__all__ = ["coverage_map", "PALETTE", "OSM_ATTRIBUTION", "offline_map", "LEVELS",
+           "grid_colors", "ramp"]
 
-OSM_ATTRIBUTION = ('© <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
-                   "contributors (ODbL)")
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]
 LEVELS = ["street", "grid", "community", "microgrid", "building_group"]
@@ -35,41 +52,12 @@ STYLE = {
     "microgrid": {"weight": 1, "fillOpacity": 0.3},
     "building_group": {"weight": 0.5, "fillOpacity": 0.15},
 }
+PROBLEM_STYLE = {"color": "#d00", "weight": 3, "dashArray": "5 3"}
+FIELDS = ["id", "name", "code", "level", "kind", "parent_id"]
 
 
-def offline_map(*, static_url: str, center, zoom: int = 15, basemap: Basemap | None = None,
-                **kwargs) -> folium.Map:
-    """A folium Map whose JS/CSS come from ``static_url`` and whose tiles are ``basemap``."""
-    basemap = basemap or get_basemap("osm")
-    m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True,
-                   prefer_canvas=False, **kwargs)
-    m.default_js = [("leaflet", f"{static_url}/vendor/leaflet/leaflet.js")]
-    m.default_css = [("leaflet_css", f"{static_url}/vendor/leaflet/leaflet.css"),
-                     ("geogrid_css", f"{static_url}/geogrid.css")]
-    if basemap.url:
-        folium.TileLayer(tiles=basemap.url, attr=f"{basemap.attribution} | {OSM_ATTRIBUTION}",
-                         name=basemap.name, max_zoom=19, subdomains=basemap.subdomains,
-                         control=False).add_to(m)
-    else:
-        # no basemap: still credit the data the overlays are derived from
-        m.add_child(_AttributionOnly(OSM_ATTRIBUTION))
-    return m
-
-
-class _AttributionOnly(folium.MacroElement):
-    _template = folium.elements.Template("""
-        {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
-        {% endmacro %}
-    """)
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.text = text
-
-
-def _color_by_grid(areas: gpd.GeoDataFrame) -> dict[str, str]:
-    """A colour per area: grids get palette colours, descendants inherit their grid's colour."""
+def grid_colors(areas: gpd.GeoDataFrame) -> dict[str, str]:
+    """A colour per area: grids get palette colours in code order, descendants inherit theirs."""
     colors: dict[str, str] = {}
     grids = areas[areas["level"] == "grid"].sort_values("code", na_position="last")
     for i, gid in enumerate(grids["id"]):
@@ -83,108 +71,53 @@ def _color_by_grid(areas: gpd.GeoDataFrame) -> dict[str, str]:
     return colors
 
 
-def _features(frame: gpd.GeoDataFrame, colors: dict[str, str], fields: list[str],
-              choropleth: dict[str, float] | None) -> dict[str, Any]:
-    feats = []
-    geoms = shapely.set_precision(frame.geometry.values, 1e-6)  # ~0.1 m: keeps the page small
-    lo = hi = None
-    if choropleth:
-        vals = np.array([v for v in choropleth.values() if v is not None], dtype=float)
-        if vals.size:
-            lo, hi = float(vals.min()), float(vals.max())
-    for (_, row), geom in zip(frame.iterrows(), geoms):
-        props = {f: _plain(row.get(f)) for f in fields if f in row}
-        props["color"] = colors.get(row["id"], "#555555")
-        if choropleth and row["id"] in choropleth and lo is not None:
-            v = choropleth[row["id"]]
-            props["workload"] = v
-            props["fill"] = _ramp(0.0 if hi == lo else (v - lo) / (hi - lo))
-        feats.append({"type": "Feature", "properties": props,
-                      "geometry": shapely.geometry.mapping(geom)})
-    return {"type": "FeatureCollection", "features": feats}
+def ramp(x: float) -> str:
+    """White → dark red for x in [0, 1] (the workload choropleth)."""
+    x = min(max(float(x), 0.0), 1.0)
+    r, g, b = 255 - int(90 * x), int(245 - 215 * x), int(240 - 210 * x)
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def _plain(value):
     if value is None:
         return None
-    if isinstance(value, (np.integer,)):
+    if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, (np.floating, float)):
         return None if not np.isfinite(value) else round(float(value), 2)
     if isinstance(value, (str, int, bool)):
-        return html.escape(value) if isinstance(value, str) else value
-    return html.escape(str(value))
+        return value
+    return str(value)
 
 
-def _ramp(x: float) -> str:
-    """White → dark red, for the workload choropleth."""
-    x = min(max(x, 0.0), 1.0)
-    r, g, b = 255, int(245 - 200 * x), int(240 - 210 * x)
-    return f"#{r:02x}{g:02x}{b:02x}"
+def _features(frame: gpd.GeoDataFrame, colors: Mapping[str, str],
+              workload: Mapping[str, float] | None, flagged: set[str]) -> dict[str, Any]:
+    """GeoJSON of ``frame``, rounded to 1e-6° (~0.1 m) to keep the page small.
 
-
-def coverage_map(
-    areas: gpd.GeoDataFrame,
-    *,
-    static_url: str = "/static",
-    lang: str = "zh",
-    basemap: str = "osm",
-    workload: dict[str, float] | None = None,
-    problems: list[dict] | None = None,
-    title: str | None = None,
-    api_url: str = "",
-) -> folium.Map:
-    """Build the coverage map of one plan's areas (GeoDataFrame in EPSG:4490)."""
-    bm = get_basemap(basemap)
-    shown = areas if bm.datum in ("wgs84", "cgcs2000") else shift_geometries(areas, bm.datum)
-    minx, miny, maxx, maxy = shown.total_bounds if len(shown) else (121.49, 31.22, 121.52, 31.25)
-    m = offline_map(static_url=static_url, center=[(miny + maxy) / 2, (minx + maxx) / 2],
-                    zoom=15, basemap=bm)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
-    colors = _color_by_grid(shown)
-    fields = ["id", "name", "code", "level", "kind", "parent_id"]
-    for level in LEVELS:
-        frame = shown[shown["level"] == level]
-        if frame.empty:
-            continue
-        data = _features(frame, colors, fields, workload if level == "microgrid" else None)
-        style = STYLE[level]
-        group = folium.FeatureGroup(name=t(f"level.{level}", lang), show=level != "building_group")
-        folium.GeoJson(
-            data, name=level,
-            style_function=_style_fn(style),
-            highlight_function=lambda _f: {"weight": 4, "fillOpacity": 0.45},
-            tooltip=folium.GeoJsonTooltip(fields=["name", "code"],
-                                          aliases=[t("field.name", lang), t("field.code", lang)],
-                                          sticky=True),
-        ).add_to(group)
-        group.add_to(m)
-        if level == "grid":
-            for _, row in frame.iterrows():
-                p = row.geometry.representative_point()
-                folium.Marker(
-                    [p.y, p.x],
-                    icon=folium.DivIcon(html=f'<div class="gg-label">{html.escape(str(row["name"]))}</div>',
-                                        icon_size=(120, 20), icon_anchor=(60, 10)),
-                ).add_to(group)
-    if problems:
-        bad = folium.FeatureGroup(name=t("layer.problems", lang), show=True)
-        for p in problems:
-            loc = p.get("location")
-            if not loc:
-                continue
-            folium.CircleMarker([loc[1], loc[0]], radius=7, color="#d00", fill=True,
-                                fill_opacity=0.8,
-                                tooltip=html.escape(f"{p.get('kind', '')}: {p.get('message', '')}")
-                                ).add_to(bad)
-        bad.add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    legend = _legend(shown, colors, lang, title)
-    m.get_root().html.add_child(folium.Element(legend))
-    m.get_root().header.add_child(folium.Element(
-        f'<meta name="geogrid-api" content="{html.escape(api_url)}">'
-        f'<meta name="geogrid-basemap-datum" content="{bm.datum}">'))
-    return m
+    Properties are raw strings: the page's module renders them with ``textContent``.
+    """
+    geoms = shapely.set_precision(frame.geometry.values, 1e-6)
+    lo = hi = None
+    if workload:
+        vals = np.array([v for v in workload.values() if v is not None], dtype=float)
+        if vals.size:
+            lo, hi = float(vals.min()), float(vals.max())
+    labels = shapely.point_on_surface(geoms)
+    feats = []
+    for rec, geom, label in zip(frame[[f for f in FIELDS if f in frame]].to_dict("records"), geoms,
+                                labels):
+        props = {f: _plain(v) for f, v in rec.items()}
+        props["color"] = colors.get(rec["id"], "#555555")
+        props["label"] = [round(label.x, 6), round(label.y, 6)]  # inside the area, for its code
+        if workload is not None and lo is not None:
+            v = workload.get(rec["id"], 0.0)
+            props["workload"] = round(float(v), 1)
+            props["fill"] = ramp(0.0 if hi == lo else (v - lo) / (hi - lo))
+        if rec["id"] in flagged:
+            props["problem"] = True
+        feats.append({"type": "Feature", "id": rec["id"], "properties": props,
+                      "geometry": shapely.geometry.mapping(geom)})
+    return {"type": "FeatureCollection", "features": feats}
 
 
 def _style_fn(style: dict):
@@ -193,20 +126,161 @@ def _style_fn(style: dict):
         out = dict(style)
         out.setdefault("color", props.get("color", "#555"))
         out["fillColor"] = props.get("fill") or props.get("color", "#555")
-        if "color" not in style:
-            out["color"] = props.get("color", "#555")
+        if props.get("fill"):
+            out["fillOpacity"] = 0.75
+        if props.get("problem"):
+            out.update(PROBLEM_STYLE)
         return out
     return fn
 
 
-def _legend(areas: gpd.GeoDataFrame, colors: dict[str, str], lang: str, title: str | None) -> str:
+def _problem_dicts(problems: Iterable[Any]) -> list[dict]:
+    """Problems as dicts (``kind``, ``message``, ``ids``, ``location``, ``severity``).
+
+    Accepts dicts or objects with a ``to_dict()`` (e.g. validation issues).
+    """
+    out = []
+    for p in problems or ():
+        d = p.to_dict() if hasattr(p, "to_dict") else dict(p)
+        out.append(d)
+    return out
+
+
+def coverage_map(
+    areas: gpd.GeoDataFrame,
+    *,
+    static_url: str = "/static",
+    lang: str = "zh",
+    basemap: str = "osm",
+    workload: Mapping[str, float] | None = None,
+    estimated: bool = False,
+    problems: Iterable[Any] | None = None,
+    title: str | None = None,
+    links: Iterable[tuple[str, str]] = (),
+    embed_snippet: bool = False,
+) -> folium.Map:
+    """Build the coverage map of one plan's areas (GeoDataFrame in EPSG:4490).
+
+    ``workload`` (microgrid id → households) colours the microgrids as a
+    choropleth; ``estimated`` says some of it is estimated (shown in the
+    legend). ``problems`` are marked where they are and outline the areas
+    they name. ``links`` are (label, href) pairs shown in the legend (the page
+    passes the language switch and the choropleth toggle); ``embed_snippet``
+    adds the copy-paste ``<iframe>`` box for the public embed.
+    """
+    bm = get_basemap(basemap)
+    shown = areas if bm.datum in ("wgs84", "cgcs2000") else shift_geometries(areas, bm.datum)
+    minx, miny, maxx, maxy = shown.total_bounds if len(shown) else (121.49, 31.22, 121.52, 31.25)
+    m = offline_map(static_url=static_url, center=[(miny + maxy) / 2, (minx + maxx) / 2],
+                    zoom=15, basemap=bm)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    colors = grid_colors(shown)
+    issues = _problem_dicts(problems or ())
+    flagged = {str(i) for p in issues for i in p.get("ids", ())}
+    has_workload = bool(workload) and bool((shown["level"] == "microgrid").any())
+    for level in LEVELS:
+        frame = shown[shown["level"] == level]
+        if frame.empty:
+            continue
+        data = _features(frame, colors, workload if has_workload and level == "microgrid" else None,
+                         flagged)
+        group = folium.FeatureGroup(name=t(f"level.{level}", lang), show=level != "building_group")
+        layer = folium.GeoJson(data, name=level, style_function=_style_fn(STYLE[level]),
+                               highlight_function=lambda _f: {"weight": 4, "fillOpacity": 0.45})
+        layer.add_to(group)
+        group.add_to(m)
+        m.add_child(Register(layer, level))
+        if level == "grid":
+            _grid_labels(frame).add_to(group)
+    if issues:
+        _problem_layer(issues, lang, bm.datum).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.add_child(Register())
+    root = m.get_root()
+    root.html.add_child(folium.Element(_legend(
+        shown, colors, lang, title, workload if has_workload else None, estimated, len(issues),
+        links, embed_snippet)))
+    add_config(m, {
+        "page": "coverage", "lang": lang, "datum": bm.datum,
+        "strings": bundle(lang, "level.", "field.", "search.", "embed."),
+        "geocode": "/geocode", "embed": "/embed/coverage", "embedTitle": t("title.embed", lang),
+    })
+    add_modules(m, static_url, "coverage.js")
+    return m
+
+
+def _grid_labels(frame: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    labels = folium.FeatureGroup(name="labels", control=False)
+    for rec, geom in zip(frame[["name", "code"]].to_dict("records"), frame.geometry.values):
+        p = geom.representative_point()
+        code = html.escape(str(rec["code"] or ""))
+        folium.Marker(
+            [p.y, p.x],
+            icon=folium.DivIcon(
+                html=(f'<div class="gg-label">{html.escape(str(rec["name"]))}'
+                      f'<small class="gg-label-code">{code}</small></div>'),
+                icon_size=(140, 34), icon_anchor=(70, 17)),
+        ).add_to(labels)
+    return labels
+
+
+def _problem_layer(issues: list[dict], lang: str, datum: str) -> folium.FeatureGroup:
+    from geogrid.datum import from_storage
+
+    bad = folium.FeatureGroup(name=t("layer.problems", lang), show=True)
+    for p in issues:
+        loc = p.get("location")
+        if not loc:
+            continue
+        x, y = from_storage(np.array([loc[0]]), np.array([loc[1]]), datum)
+        sev = p.get("severity", "error")
+        folium.CircleMarker(
+            [float(y[0]), float(x[0])], radius=7, color="#d00" if sev == "error" else "#e69500",
+            fill=True, fill_opacity=0.8, class_name="gg-problem",
+            tooltip=html.escape(f"{p.get('kind', '')}: {p.get('message', '')}"),
+        ).add_to(bad)
+    return bad
+
+
+def _legend(areas: gpd.GeoDataFrame, colors: Mapping[str, str], lang: str, title: str | None,
+            workload: Mapping[str, float] | None, estimated: bool, n_problems: int,
+            links: Iterable[tuple[str, str]], embed_snippet: bool) -> str:
+    esc = html.escape
     grids = areas[areas["level"] == "grid"].sort_values("code", na_position="last")
     rows = "".join(
-        f'<div><span class="gg-swatch" style="background:{colors[g["id"]]}"></span>'
-        f'{html.escape(str(g["name"]))} <small>{html.escape(str(g["code"] or ""))}</small></div>'
-        for _, g in grids.iterrows())
-    head = html.escape(title or t("legend.title", lang))
+        f'<div class="gg-legend-row"><span class="gg-swatch" style="background:{colors[g["id"]]}">'
+        f'</span>{esc(str(g["name"]))} <small>{esc(str(g["code"] or ""))}</small></div>'
+        for g in grids[["id", "name", "code"]].to_dict("records"))
+    parts = [f"<summary><b>{esc(title or t('legend.title', lang))}</b></summary>", rows]
+    if workload:
+        vals = [float(v) for v in workload.values()]
+        lo, hi = min(vals), max(vals)
+        stops = "".join(f'<span class="gg-ramp-stop" style="background:{ramp(i / 4)}"></span>'
+                        for i in range(5))
+        parts.append(f'<div class="gg-ramp" id="gg-workload-legend">'
+                     f"<div>{esc(t('legend.workload', lang))}</div>{stops}"
+                     f'<div class="gg-ramp-labels"><span>{lo:.0f}</span>'
+                     f"<span>{hi:.0f}</span></div>")
+        if estimated:
+            parts.append(f'<div class="gg-estimated">* {esc(t("legend.estimated", lang))}</div>')
+        parts.append("</div>")
+    if n_problems:
+        parts.append('<div class="gg-legend-row gg-problems">'
+                     '<span class="gg-swatch gg-swatch-problem"></span>'
+                     f"{esc(t('legend.problems', lang, n=n_problems))}</div>")
     counts = json.dumps({lvl: int((areas["level"] == lvl).sum()) for lvl in LEVELS})
-    return (f'<div id="gg-legend" class="gg-legend" data-counts=\'{counts}\'>'
-            f"<b>{head}</b>{rows}"
-            f'<div class="gg-attr">{OSM_ATTRIBUTION}</div></div>')
+    link_html = " · ".join(f'<a href="{esc(href)}" class="gg-link">{esc(label)}</a>'
+                           for label, href in links)
+    if link_html:
+        parts.append(f'<div class="gg-links">{link_html}</div>')
+    if embed_snippet:
+        parts.append(
+            f'<details class="gg-embed"><summary>{esc(t("embed.summary", lang))}</summary>'
+            f'<p>{esc(t("embed.help", lang))}</p>'
+            f'<textarea id="gg-embed-snippet" readonly rows="4"></textarea>'
+            f'<p><small>{esc(t("embed.note", lang))}</small> '
+            f'<a href="/embed/snippet{"?lang=en" if lang == "en" else ""}">'
+            f'{esc(t("embed.more", lang))}</a></p></details>')
+    parts.append(f'<div class="gg-attr">{OSM_ATTRIBUTION}</div>')
+    return (f'<details open id="gg-legend" class="gg-legend" data-counts=\'{counts}\'>'
+            + "".join(parts) + "</details>")

@@ -1,33 +1,161 @@
-"""HTML pages: the coverage map at ``/``."""
+"""HTML pages: the coverage map at ``/``, the dispatcher console and the public embed.
+
+Pages are built once per plan version, language and basemap and cached with
+the plan (``PlanData.extra``); the console and the embed carry no data, their
+modules fetch it from the API.
+"""
 
 from __future__ import annotations
 
+from html import escape
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
-from maps import coverage_map
+from maps import console_page, coverage_map, embed_page, get_basemap, snippet_page
+from maps._page import page_url
 from maps.i18n import t
 
 from ..deps import StateDep
 
 router = APIRouter(tags=["pages"])
 Lang = Annotated[Literal["zh", "en"], Query(description="UI language")]
-BasemapQ = Annotated[Literal["osm", "amap", "tianditu", "local", "none"], Query()]
+BasemapQ = Annotated[Literal["osm", "amap", "tianditu", "local", "none"],
+                     Query(description="tiles; overlays are shifted into their datum")]
+Choropleth = Annotated[Literal["workload"] | None,
+                       Query(description="colour microgrids by workload (households)")]
+Days = Annotated[int, Query(ge=1, le=365, description="window of the incident counts")]
+
+
+def workload(state, plan_id: int) -> tuple[dict[str, float], bool]:
+    """Households per microgrid from the store's object memberships, and whether any is estimated.
+
+    Empty when the plan has no memberships (the choropleth is then not offered).
+    """
+    data = state.plan_data(plan_id)
+    cached = data.extra.get("workload")
+    if cached is None:
+        mem = state.store.memberships(plan_id)
+        cached = ({}, False)
+        if not mem.empty:
+            objs = state.store.objects()[["id", "households", "estimated"]].set_index("id")
+            objs = objs.reindex(mem.index)
+            hh = objs["households"].fillna(0.0).groupby(mem.values).sum()
+            mgs = set(data.areas.loc[data.areas["level"] == "microgrid", "id"])
+            values = {k: float(v) for k, v in hh.items() if k in mgs}
+            values.update({k: 0.0 for k in mgs - values.keys()})
+            est = bool((objs["estimated"].fillna(False).astype(bool)
+                        & (objs["households"].fillna(0) > 0)).any())
+            cached = (values, est) if values else ({}, False)
+        data.extra["workload"] = cached
+    return cached
+
+
+def problems(state, plan_id: int) -> list[dict]:
+    """Validation problems of the plan's microgrids, grid by grid (cached with the plan)."""
+    data = state.plan_data(plan_id)
+    if "problems" in data.extra:
+        return data.extra["problems"]
+    try:
+        from geogrid.validate import validate_plan
+    except ImportError:  # validation not installed: nothing to highlight
+        return []
+    areas = data.areas
+    out: list[dict] = []
+    for _, grid in areas[areas["level"] == "grid"].iterrows():
+        mgs = areas[(areas["level"] == "microgrid") & (areas["parent_id"] == grid["id"])]
+        if len(mgs):
+            report = validate_plan(grid.geometry, mgs[["id", "geometry"]].reset_index(drop=True))
+            out.extend(i.to_dict() for i in report.issues)
+    data.extra["problems"] = out
+    return out
+
+
+def _view(state, plan_id: int, datum: str):
+    """Centre (lat, lon) and bounds of the plan in ``datum`` (what the tiles are drawn in)."""
+    from geogrid.datum import from_storage
+
+    areas = state.plan_data(plan_id).areas
+    minx, miny, maxx, maxy = areas.total_bounds if len(areas) else (121.49, 31.22, 121.52, 31.25)
+    xs, ys = from_storage(np.array([minx, maxx]), np.array([miny, maxy]), datum)
+    bounds = [[float(ys[0]), float(xs[0])], [float(ys[1]), float(xs[1])]]
+    center = ((bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2)
+    return center, bounds
 
 
 @router.get("/", response_class=HTMLResponse, summary="Coverage map of the active plan")
 def index(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm",
-          plan: Annotated[str | None, Query()] = None):
+          plan: Annotated[str | None, Query()] = None, choropleth: Choropleth = None,
+          check: Annotated[bool, Query(description="highlight validation problems")] = False):
     plan_id = state.resolve_plan_id(plan)
     data = state.plan_data(plan_id)
-    key = ("coverage", lang, basemap)
+    load, estimated = workload(state, plan_id)
+    choropleth = choropleth if load else None
+    key = ("coverage", lang, basemap, choropleth, check)
     html = data.extra.get(key)
     if html is None:
+        title = f"{data.plan['name']} · {t('title.coverage', lang)}"
+        params = {"plan": plan, "basemap": None if basemap == "osm" else basemap,
+                  "check": check or None}
+        links = [(t("lang.switch", lang), page_url("/", **params, choropleth=choropleth,
+                                                   lang=None if lang == "en" else "en"))]
+        if load:
+            links.append((t("legend.by_grid" if choropleth else "legend.by_workload", lang),
+                          page_url("/", **params, lang=None if lang == "zh" else lang,
+                                   choropleth=None if choropleth else "workload")))
         m = coverage_map(data.areas, static_url="/static", lang=lang, basemap=basemap,
-                         title=f"{data.plan['name']} · {t('title.coverage', lang)}")
-        m.get_root().title = f"{data.plan['name']} · {t('title.coverage', lang)}"
+                         workload=load if choropleth else None, estimated=estimated,
+                         problems=problems(state, plan_id) if check else None, title=title,
+                         links=links, embed_snippet=True)
+        m.get_root().title = escape(title)
         html = m.get_root().render()
         data.extra[key] = html
     return HTMLResponse(html)
+
+
+@router.get("/console", response_class=HTMLResponse,
+            summary="Dispatcher console (sign-in required)")
+def console(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm"):
+    from geogrid.dispatch.workflow import NEEDS_REASON
+
+    plan_id = state.active_plan_id()
+    data = state.plan_data(plan_id)
+    key = ("console", lang, basemap)
+    html = data.extra.get(key)
+    if html is None:
+        center, bounds = _view(state, plan_id, get_basemap(basemap).datum)
+        m = console_page(center=center, bounds=bounds, lang=lang, basemap=basemap,
+                         needs_reason=[a.value for a in NEEDS_REASON],
+                         title=f"{t('title.console', lang)} · {data.plan['name']}")
+        html = m.get_root().render()
+        data.extra[key] = html
+    return HTMLResponse(html)
+
+
+@router.get("/embed", include_in_schema=False)
+def embed_root(request: Request):
+    query = request.url.query
+    return RedirectResponse("/embed/coverage" + (f"?{query}" if query else ""), status_code=307)
+
+
+@router.get("/embed/coverage", response_class=HTMLResponse,
+            summary="Public coverage map for an iframe (aggregates only, no personal data)")
+def embed_coverage(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm", days: Days = 30):
+    plan_id = state.active_plan_id()
+    data = state.plan_data(plan_id)
+    key = ("embed", lang, basemap, days)
+    html = data.extra.get(key)
+    if html is None:
+        center, bounds = _view(state, plan_id, get_basemap(basemap).datum)
+        m = embed_page(center=center, bounds=bounds, lang=lang, basemap=basemap, days=days)
+        html = m.get_root().render()
+        data.extra[key] = html
+    return HTMLResponse(html)
+
+
+@router.get("/embed/snippet", response_class=HTMLResponse,
+            summary="The <iframe> snippet to paste into a community website")
+def embed_snippet_page(request: Request, lang: Lang = "zh"):
+    return HTMLResponse(snippet_page(str(request.base_url), lang=lang))

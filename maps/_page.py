@@ -1,0 +1,79 @@
+"""What every page shares: the config the JS modules read, module tags and the language switch.
+
+A page is a folium ``Map`` (Leaflet served locally) plus:
+
+* ``<script type="application/json" id="gg-config">``: strings, datum and
+  endpoints for the page's module, serialised so that no value can close the
+  script element;
+* ``window.geogrid``: the Leaflet map (and named layers) for the modules,
+  registered by :class:`Register` right after folium creates them;
+* ``<script type="module">`` tags for the page's modules under
+  ``static/js/``. Modules are deferred, so they run after folium's inline
+  script has built the map.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from urllib.parse import urlencode
+
+import folium
+
+from .i18n import t
+
+__all__ = ["json_for_script", "add_config", "add_modules", "Register", "lang_switch",
+           "page_url"]
+
+
+def json_for_script(value) -> str:
+    """JSON safe inside ``<script>``: ``<``, ``>``, ``&`` and line separators are escaped."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def add_config(m: folium.Map, config: dict) -> None:
+    m.get_root().header.add_child(folium.Element(
+        f'<script type="application/json" id="gg-config">{json_for_script(config)}</script>'))
+
+
+def add_modules(m: folium.Map, static_url: str, *names: str) -> None:
+    tags = "".join(f'<script type="module" src="{html.escape(static_url)}/js/{html.escape(n)}">'
+                   "</script>" for n in names)
+    m.get_root().html.add_child(folium.Element(tags))
+
+
+class Register(folium.MacroElement):
+    """Expose the map (and optionally one layer, under ``key``) as ``window.geogrid``."""
+
+    _template = folium.elements.Template("""
+        {% macro script(this, kwargs) %}
+        (function (g) {
+            g.map = {{ this._parent.get_name() }};
+            g.layers = g.layers || {};
+            {% if this.layer is not none %}
+            g.layers[{{ this.key|tojson }}] = {{ this.layer.get_name() }};
+            {% endif %}
+        })(window.geogrid = window.geogrid || {});
+        {% endmacro %}
+    """)
+
+    def __init__(self, layer=None, key: str | None = None):
+        super().__init__()
+        self._name = "GeogridRegister"
+        self.layer = layer
+        self.key = key
+
+
+def page_url(path: str, **params) -> str:
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "", False)})
+    return f"{path}?{query}" if query else path
+
+
+def lang_switch(path: str, lang: str, **params) -> str:
+    """A link to the same page in the other language (other query parameters kept)."""
+    other = "en" if lang == "zh" else "zh"
+    href = page_url(path, **params, lang=None if other == "zh" else other)
+    return (f'<a class="gg-lang" hreflang="{other}" href="{html.escape(href)}">'
+            f"{html.escape(t('lang.switch', lang))}</a>")

@@ -1,0 +1,117 @@
+"""The dispatcher console (派单指挥台): a Leaflet map and a side panel driven by ``console.js``.
+
+The page itself holds no incident data: after sign-in (``POST /auth/token``,
+the JWT kept in ``sessionStorage``) the module lists incidents from the API
+by status and category, highlights overdue ones, draws a heatmap
+(Leaflet.heat, vendored), shows an incident's chain of areas and timeline,
+asks the API for the nearest responder and draws the route, and offers the
+workflow actions the incident allows. Every value from the API is rendered
+with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import html
+
+import folium
+
+from ._page import Register, add_config, add_modules, lang_switch
+from .basemaps import get_basemap, offline_map
+from .i18n import bundle, t
+
+__all__ = ["console_page"]
+
+
+def console_page(*, center: tuple[float, float], bounds: list[list[float]] | None = None,
+                 static_url: str = "/static", lang: str = "zh", basemap: str = "osm",
+                 needs_reason: list[str] = (), title: str | None = None) -> folium.Map:
+    """The console page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum."""
+    bm = get_basemap(basemap)
+    m = offline_map(static_url=static_url, center=list(center), zoom=15, basemap=bm,
+                    extra_js=(("leaflet_heat", "vendor/leaflet.heat/leaflet-heat.js"),))
+    if bounds:
+        m.fit_bounds(bounds)
+    m.add_child(Register())
+    root = m.get_root()
+    root.title = html.escape(title or t("title.console", lang))
+    root.header.add_child(folium.Element(
+        f'<link rel="stylesheet" href="{html.escape(static_url)}/console.css"/>'))
+    root.html.add_child(folium.Element(_panel(lang, basemap, title)))
+    add_config(m, {
+        "page": "console", "lang": lang, "datum": bm.datum,
+        "strings": bundle(lang, "console.", "status.", "action.", "field.", "layer.", "level.",
+                          "error."),
+        "needsReason": sorted(needs_reason),
+        "openStatuses": ["reported", "accepted", "dispatched", "handling", "verifying",
+                         "evaluating"],
+        "overdueStatuses": ["dispatched", "handling"],
+        "statuses": ["reported", "accepted", "dispatched", "handling", "verifying", "evaluating",
+                     "closed", "rejected"],
+    })
+    add_modules(m, static_url, "console.js")
+    return m
+
+
+def _panel(lang: str, basemap: str, title: str | None) -> str:
+    e = html.escape
+
+    def s(key: str) -> str:
+        return e(t(key, lang))
+
+    switch = lang_switch("/console", lang, basemap=None if basemap == "osm" else basemap)
+    return f"""
+<aside id="gg-side" class="gg-side">
+  <header class="gg-side-head"><h1>{e(title or t("title.console", lang))}</h1>{switch}</header>
+  <form id="gg-signin" class="gg-signin" autocomplete="on">
+    <label>{s("console.username")} <input name="username" id="gg-username" required
+      autocomplete="username"></label>
+    <label>{s("console.password")} <input name="password" id="gg-password" type="password"
+      required autocomplete="current-password"></label>
+    <button type="submit">{s("console.signin")}</button>
+    <p class="gg-error" id="gg-signin-error" role="alert"></p>
+  </form>
+  <div id="gg-session" class="gg-session" hidden>
+    {s("console.signed_in")} <b id="gg-user"></b> <span id="gg-role" class="gg-muted"></span>
+    <button type="button" id="gg-signout">{s("console.signout")}</button>
+  </div>
+  <section id="gg-filters" class="gg-filters" hidden>
+    <label>{s("field.category")} <select id="gg-f-category"><option value="">{s("console.all")}
+      </option></select></label>
+    <label>{s("console.area")} <select id="gg-f-area"><option value="">{s("console.all")}
+      </option></select></label>
+    <label>{s("console.since")} <input type="datetime-local" id="gg-f-since"></label>
+    <label>{s("console.until")} <input type="datetime-local" id="gg-f-until"></label>
+    <label class="gg-inline"><input type="checkbox" id="gg-f-overdue"> {s("console.overdue_only")}
+    </label>
+    <button type="button" id="gg-refresh">{s("console.refresh")}</button>
+  </section>
+  <nav id="gg-status-tabs" class="gg-tabs" hidden></nav>
+  <p id="gg-count" class="gg-muted"></p>
+  <p id="gg-error" class="gg-error" role="alert"></p>
+  <ul id="gg-list" class="gg-list"></ul>
+  <section id="gg-detail" class="gg-detail" hidden>
+    <header><h2 id="gg-d-title"></h2><button type="button" id="gg-d-close"
+      aria-label="{s("console.close")}">×</button></header>
+    <dl id="gg-d-fields" class="gg-fields"></dl>
+    <h3>{s("field.chain")}</h3><ol id="gg-chain" class="gg-chain"></ol>
+    <h3>{s("field.timeline")}</h3><ol id="gg-timeline" class="gg-timeline"></ol>
+    <div id="gg-actions" class="gg-actions"></div>
+    <form id="gg-action-form" class="gg-action-form" hidden>
+      <p id="gg-action-name"></p>
+      <label id="gg-af-reason-l">{s("console.reason")}
+        <textarea id="gg-af-reason" rows="2" maxlength="2000"></textarea></label>
+      <label id="gg-af-extra-l" hidden>{s("console.extra")}
+        <input id="gg-af-extra" value="1 working_days" maxlength="32"></label>
+      <label id="gg-af-satisfaction-l" hidden>{s("console.satisfaction")}
+        <input id="gg-af-satisfaction" type="number" min="1" max="5" value="5"></label>
+      <label id="gg-af-category-l" hidden>{s("field.category")}
+        <select id="gg-af-category"></select></label>
+      <label id="gg-af-department-l" hidden>{s("console.department")}
+        <input id="gg-af-department" maxlength="64"></label>
+      <button type="submit">{s("console.confirm")}</button>
+      <button type="button" id="gg-af-cancel">{s("console.cancel")}</button>
+    </form>
+    <button type="button" id="gg-route-btn" class="gg-route-btn">{s("console.route")}</button>
+    <p id="gg-route-info" class="gg-muted"></p>
+  </section>
+</aside>"""

@@ -1,0 +1,125 @@
+// What the page modules share: the page config, strings, safe DOM building,
+// the signed-in session (a JWT in sessionStorage) and API calls.
+// Data from the API is only ever rendered as text (textContent), never as HTML.
+
+const node = document.getElementById("gg-config");
+export const config = node ? JSON.parse(node.textContent) : { strings: {}, datum: "wgs84" };
+
+/** The UI string ``key`` with ``{name}`` placeholders filled from ``values``. */
+export function t(key, values) {
+  let text = (config.strings && config.strings[key]) || key;
+  if (values) {
+    for (const [k, v] of Object.entries(values)) text = text.split(`{${k}}`).join(String(v));
+  }
+  return text;
+}
+
+/**
+ * Build an element. ``props`` sets properties (className, type, value, hidden, title,
+ * dataset: {...}, on: {event: fn}); children are nodes or strings (added as text).
+ */
+export function el(tag, props, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === undefined || v === null) continue;
+    if (k === "dataset") Object.assign(e.dataset, v);
+    else if (k === "on") for (const [ev, fn] of Object.entries(v)) e.addEventListener(ev, fn);
+    else if (k === "style") e.style.cssText = v;
+    else e[k] = v;
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+/** Replace the children of ``parent`` with ``children``. */
+export function fill(parent, ...children) {
+  parent.replaceChildren();
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    parent.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return parent;
+}
+
+const SESSION_KEY = "geogrid.session";
+
+/** The signed-in session ({token, role, username, expires}) or null. */
+export const session = {
+  get() {
+    try {
+      const s = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
+      if (s && s.token && (!s.expires || s.expires > Date.now())) return s;
+    } catch (_e) { /* a damaged entry counts as signed out */ }
+    return null;
+  },
+  set(value) { sessionStorage.setItem(SESSION_KEY, JSON.stringify(value)); },
+  clear() { sessionStorage.removeItem(SESSION_KEY); },
+};
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const err = (body && body.error) || {};
+    super(err.message || (body && body.detail) || `HTTP ${status}`);
+    this.status = status;
+    this.code = err.code;
+    this.fix = err.fix;
+  }
+}
+
+/**
+ * Call the API. ``opts``: method, params (query object), json (body), form (urlencoded
+ * body), auth (default true: send the session's token when there is one).
+ */
+export async function api(path, opts = {}) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(opts.params || {})) {
+    if (v === undefined || v === null || v === "") continue;
+    if (Array.isArray(v)) v.forEach((x) => url.searchParams.append(k, x));
+    else url.searchParams.set(k, v);
+  }
+  const headers = { Accept: "application/json" };
+  const s = opts.auth === false ? null : session.get();
+  if (s) headers.Authorization = `Bearer ${s.token}`;
+  let body;
+  if (opts.json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(opts.json);
+  } else if (opts.form) {
+    body = new URLSearchParams(opts.form);
+  }
+  const r = await fetch(url, { method: opts.method || (body ? "POST" : "GET"), headers, body,
+                               credentials: "same-origin" });
+  const data = r.status === 204 ? null : await r.json().catch(() => null);
+  if (!r.ok) throw new ApiError(r.status, data);
+  return data;
+}
+
+/** Colours for grids in code order; other areas take their grid's colour. */
+export const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+export function gridColors(features) {
+  const colors = new Map();
+  const parent = new Map(features.map((f) => [f.properties.id, f.properties.parent_id]));
+  features.filter((f) => f.properties.level === "grid")
+    .sort((a, b) => String(a.properties.code || "~").localeCompare(String(b.properties.code || "~")))
+    .forEach((f, i) => colors.set(f.properties.id, PALETTE[i % PALETTE.length]));
+  for (const f of features) {
+    let cur = f.properties.id;
+    for (let i = 0; i < 8 && cur && !colors.has(cur); i++) cur = parent.get(cur);
+    if (!colors.has(f.properties.id)) colors.set(f.properties.id, colors.get(cur) || "#555555");
+  }
+  return colors;
+}
+
+/** Format an ISO time for display in Beijing time. */
+export function when(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  return d.toLocaleString(config.lang === "en" ? "en-GB" : "zh-CN",
+                          { timeZone: "Asia/Shanghai", hour12: false });
+}
