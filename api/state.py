@@ -68,6 +68,16 @@ class GeoState:
                                 fix="Pass a numeric plan id or 'active'.")
         return plan_id
 
+    def visible_plan_id(self, plan: str | int | None, principal) -> int:
+        """Like :meth:`resolve_plan_id`, but drafts exist only for staff who may read plans."""
+        plan_id = self.resolve_plan_id(plan)
+        if plan in (None, "", "active") or principal.can("plan.read"):
+            return plan_id
+        if self.plan_data(plan_id).plan["status"] == "draft":
+            raise NotFoundError(f"plan {plan!r} does not exist.", field="plan", value=plan,
+                                fix="Sign in to see draft plans.")
+        return plan_id
+
     def plan_data(self, plan_id: int) -> PlanData:
         cached = self._plans.get(plan_id)
         if cached is not None and time.monotonic() - cached.checked_at <= self.ttl_s:

@@ -9,6 +9,7 @@ from ..responses import GeoJSONResp
 
 from geogrid._errors import NotFoundError
 
+from ..auth import PrincipalDep
 from ..deps import BBoxDep, StateDep
 from ..geojson import feature_collection
 from .plans import ATTRIBUTION, LevelQ, areas_frame
@@ -19,9 +20,9 @@ PlanQ = Annotated[str | None, Query(description="plan id; default: the active pl
 
 @router.get("", summary="Areas as GeoJSON", response_class=GeoJSONResp,
             responses={200: {"content": {"application/geo+json": {}}}})
-def list_areas(state: StateDep, bbox: BBoxDep, level: LevelQ = None,
+def list_areas(state: StateDep, principal: PrincipalDep, bbox: BBoxDep, level: LevelQ = None,
                parent: Annotated[str | None, Query(max_length=64)] = None, plan: PlanQ = None):
-    plan_id = state.resolve_plan_id(plan)
+    plan_id = state.visible_plan_id(plan, principal)
     frame = areas_frame(state, plan_id, level=level, parent=parent, bbox=bbox)
     return GeoJSONResp(
         feature_collection(frame, ["id", "level", "kind", "name", "code", "parent_id"],
@@ -30,8 +31,8 @@ def list_areas(state: StateDep, bbox: BBoxDep, level: LevelQ = None,
 
 
 @router.get("/{area_id}", summary="One area as a GeoJSON Feature", response_class=GeoJSONResp)
-def get_area(area_id: str, state: StateDep, plan: PlanQ = None):
-    plan_id = state.resolve_plan_id(plan)
+def get_area(area_id: str, state: StateDep, principal: PrincipalDep, plan: PlanQ = None):
+    plan_id = state.visible_plan_id(plan, principal)
     frame = state.plan_data(plan_id).areas
     hit = frame[frame["id"] == area_id]
     if hit.empty:

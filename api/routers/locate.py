@@ -18,6 +18,7 @@ from geogrid._errors import InputError, LimitExceeded
 from geogrid.datum import Datum, to_storage
 from geogrid.datumcheck import check_datum
 
+from ..auth import PrincipalDep
 from ..deps import StateDep, check_in_china
 from ..responses import JSONResp
 
@@ -26,13 +27,15 @@ router = APIRouter(tags=["locate"])
 DatumQ = Annotated[Datum, Query(description="datum of lon/lat: wgs84, cgcs2000, gcj02 or bd09")]
 
 
-def _plan_for(state, plan: str | None, date: datetime | None) -> int:
+def _plan_for(state, plan: str | None, date: datetime | None, principal=None) -> int:
     if date is not None:
         row = state.store.plan_on(date)
         if row is None:
             raise InputError(f"no plan was active on {date.isoformat()}.", field="date",
                              value=date.isoformat(), fix="Pass a later date or a plan id.")
         return int(row["id"])
+    if principal is not None:
+        return state.visible_plan_id(plan, principal)
     return state.resolve_plan_id(plan)
 
 
@@ -69,12 +72,12 @@ def locate_point(state, lon: float, lat: float, datum: Datum, plan_id: int,
 
 
 @router.get("/locate", summary="Which microgrid is this point in (and its whole chain)")
-async def locate(state: StateDep, lon: Annotated[float, Query(ge=-180, le=180)],
+async def locate(state: StateDep, principal: PrincipalDep, lon: Annotated[float, Query(ge=-180, le=180)],
                  lat: Annotated[float, Query(ge=-90, le=90)], datum: DatumQ,
                  plan: Annotated[str | None, Query(description="plan id; default active")] = None,
                  date: Annotated[datetime | None, Query(description="use the plan active then")] = None,
                  snap_m: Annotated[float | None, Query(ge=0, le=5000)] = None):
-    plan_id = _plan_for(state, plan, date)
+    plan_id = _plan_for(state, plan, date, principal)
     return JSONResp(locate_point(state, lon, lat, datum, plan_id, snap_m))
 
 
@@ -86,7 +89,7 @@ class BatchIn(BaseModel):
 
 
 @router.post("/locate", summary="Locate a batch of points (one result per point, in order)")
-def locate_batch(body: BatchIn, state: StateDep):
+def locate_batch(body: BatchIn, state: StateDep, principal: PrincipalDep):
     if len(body.points) > state.settings.max_batch:
         raise LimitExceeded(f"batch has {len(body.points)} points; the limit is "
                             f"{state.settings.max_batch}.", field="points", value=len(body.points),
@@ -98,7 +101,7 @@ def locate_batch(body: BatchIn, state: StateDep):
         raise InputError(f"points[{i}] = {body.points[i]} is not a lon/lat pair.",
                          field=f"points[{i}]", value=list(body.points[i]),
                          fix="Send [lon, lat] pairs with lon in [-180, 180], lat in [-90, 90].")
-    plan_id = state.resolve_plan_id(body.plan)
+    plan_id = state.visible_plan_id(body.plan, principal)
     x, y = to_storage(pts[:, 0], pts[:, 1], body.datum)
     snap = state.settings.snap_distance_m if body.snap_m is None else body.snap_m
     frame = state.locator(plan_id).locate_many(x, y, snap_m=snap)

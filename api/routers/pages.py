@@ -18,6 +18,7 @@ from maps import console_page, coverage_map, embed_page, get_basemap, snippet_pa
 from maps._page import page_url
 from maps.i18n import t
 
+from ..auth import PrincipalDep
 from ..deps import StateDep
 
 router = APIRouter(tags=["pages"])
@@ -86,10 +87,10 @@ def _view(state, plan_id: int, datum: str):
 
 
 @router.get("/", response_class=HTMLResponse, summary="Coverage map of the active plan")
-def index(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm",
+def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: BasemapQ = "osm",
           plan: Annotated[str | None, Query()] = None, choropleth: Choropleth = None,
           check: Annotated[bool, Query(description="highlight validation problems")] = False):
-    plan_id = state.resolve_plan_id(plan)
+    plan_id = state.visible_plan_id(plan, principal)
     data = state.plan_data(plan_id)
     load, estimated = workload(state, plan_id)
     choropleth = choropleth if load else None

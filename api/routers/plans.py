@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from geogrid.model import parse_level
 
+from ..auth import PrincipalDep
 from ..deps import BBoxDep, StateDep
 from ..geojson import feature_collection, plain
 
@@ -38,22 +39,25 @@ def plan_public(row: dict) -> PlanPublic:
 
 
 @router.get("", response_model=list[PlanPublic], summary="List plans")
-def list_plans(state: StateDep,
+def list_plans(state: StateDep, principal: PrincipalDep,
                status: Annotated[Literal["draft", "active", "retired"] | None, Query()] = None):
-    return [plan_public(p) for p in state.store.plans(status)]
+    rows = state.store.plans(status)
+    if not principal.can("plan.read"):
+        rows = [p for p in rows if p["status"] != "draft"]
+    return [plan_public(p) for p in rows]
 
 
 @router.get("/{plan}", response_model=PlanPublic, summary="One plan ('active' for the active one)")
-def get_plan(plan: str, state: StateDep):
-    return plan_public(state.store.plan(state.resolve_plan_id(plan)))
+def get_plan(plan: str, state: StateDep, principal: PrincipalDep):
+    return plan_public(state.store.plan(state.visible_plan_id(plan, principal)))
 
 
 @router.get("/{plan}/areas", summary="Areas of a plan as GeoJSON",
             response_class=GeoJSONResp,
             responses={200: {"content": {"application/geo+json": {}}}})
-def plan_areas(plan: str, state: StateDep, bbox: BBoxDep, level: LevelQ = None,
+def plan_areas(plan: str, state: StateDep, principal: PrincipalDep, bbox: BBoxDep, level: LevelQ = None,
                parent: Annotated[str | None, Query(max_length=64)] = None):
-    plan_id = state.resolve_plan_id(plan)
+    plan_id = state.visible_plan_id(plan, principal)
     frame = areas_frame(state, plan_id, level=level, parent=parent, bbox=bbox)
     return GeoJSONResp(
         feature_collection(frame, ["id", "level", "kind", "name", "code", "parent_id"],

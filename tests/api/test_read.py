@@ -89,3 +89,17 @@ def test_oversized_body_is_413_before_parsing(demo_store):
         r = c.post("/auth/token", content=b"x" * 5000,
                    headers={"content-type": "application/x-www-form-urlencoded"})
         assert r.status_code == 413 and r.json()["error"]["code"] == "limit_exceeded"
+
+
+def test_drafts_are_hidden_from_the_public(client, demo_store):
+    from geogrid.store.users import create_user, issue_token
+
+    draft = demo_store.copy_plan(1, name="草稿")
+    assert client.get(f"/plans/{draft}").status_code == 404
+    assert client.get("/areas", params={"plan": draft}).status_code == 404
+    assert client.get("/", params={"plan": draft}).status_code == 404
+    assert all(p["status"] != "draft" for p in client.get("/plans").json())
+    create_user(demo_store, "pl", "planner")
+    h = {"Authorization": f"Bearer {issue_token(demo_store, 'pl')}"}
+    assert client.get(f"/plans/{draft}", headers=h).json()["status"] == "draft"
+    assert len(client.get("/areas", params={"plan": draft}, headers=h).json()["features"]) == 7
