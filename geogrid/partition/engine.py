@@ -410,8 +410,8 @@ def _seeds(objs: gpd.GeoDataFrame, comps: gpd.GeoDataFrame, target: float,
             frame = frame.sort_values(["p", "a", "b"]).drop_duplicates("p")
             label[frame["p"].to_numpy()] = frame["b"].to_numpy()
     # coincident seeds (within 1 cm) share a label
-    key = pd.DataFrame({"x": np.round(shapely.get_x(seeds), 2), "y": np.round(shapely.get_y(seeds), 2),
-                        "lab": label})
+    key = pd.DataFrame({"x": np.round(shapely.get_x(seeds), 2),
+                        "y": np.round(shapely.get_y(seeds), 2), "lab": label})
     first = key.groupby(["x", "y"], sort=False)["lab"].transform("min").to_numpy()
     label = np.minimum(label, first)
     # resolve chains (a point joined to a building that itself shares a location)
@@ -700,24 +700,34 @@ def _stays_connected(graph: CellGraph, labels: np.ndarray, v: int) -> bool:
 
 
 def _group_items(objs, cells, context) -> pd.DataFrame:
-    """Residential items per microgrid for 楼组 formation."""
-    rows = []
+    """Residential items per microgrid for 楼组 formation.
+
+    One item per residential object in its microgrid; a compound split over
+    several microgrids gives one item per microgrid with its share.
+    """
+    cols = ["microgrid", "object_id", "households", "point", "footprint"]
+    hh = objs["hh_work"].to_numpy(float)
     shares = context.get("shares", {})
+    res = hh > 0
+    split_rows = np.array(sorted(r for r in shares if res[r]), dtype=np.int64)
+    whole = res.copy()
+    whole[split_rows] = False
+    seeds = np.asarray(objs["seed"].values, dtype=object)
+    frame = pd.DataFrame({
+        "microgrid": objs["microgrid"].to_numpy()[whole].astype(np.int64),
+        "object_id": objs["id"].to_numpy(dtype=object)[whole],
+        "households": hh[whole],
+        "point": seeds[whole],
+        "footprint": (objs["type"].to_numpy(dtype=object) == "building")[whole],
+    }, columns=cols)
+    extra = []
     mg_of_cell = cells["microgrid"].to_numpy()
-    for i in np.flatnonzero((objs["hh_work"].to_numpy(float) > 0)):
-        oid = objs.at[i, "id"]
-        footprint = objs.at[i, "type"] == "building"
-        point = objs["seed"].values[i]
-        if i in shares:
-            per_mg: dict[int, float] = {}
-            for c, h in shares[i].items():
-                per_mg[int(mg_of_cell[c])] = per_mg.get(int(mg_of_cell[c]), 0.0) + h
-            for mgid, h in sorted(per_mg.items()):
-                rows.append({"microgrid": mgid, "object_id": oid, "households": h,
-                             "point": point, "footprint": False})
-        else:
-            rows.append({"microgrid": int(objs.at[i, "microgrid"]), "object_id": oid,
-                         "households": float(objs.at[i, "hh_work"]), "point": point,
-                         "footprint": bool(footprint)})
-    return pd.DataFrame(rows, columns=["microgrid", "object_id", "households", "point",
-                                       "footprint"])
+    for r in split_rows:
+        per_mg: dict[int, float] = {}
+        for c, h in shares[r].items():
+            per_mg[int(mg_of_cell[c])] = per_mg.get(int(mg_of_cell[c]), 0.0) + h
+        for mgid, h in sorted(per_mg.items()):
+            extra.append((mgid, objs["id"].iloc[r], h, seeds[r], False))
+    if extra:
+        frame = pd.concat([frame, pd.DataFrame(extra, columns=cols)], ignore_index=True)
+    return frame

@@ -14,7 +14,6 @@ are flagged ``estimated``.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
@@ -57,33 +56,45 @@ def building_groups(items: pd.DataFrame, *, group_size: int = 3,
     ``households`` (in this microgrid), ``point`` (a Point), ``footprint``
     (bool: a real building rather than an area estimate). Returns one row per
     group: ``group_id``, ``microgrid``, ``object_ids``, ``households``,
-    ``estimated``.
+    ``estimated``. Groups are numbered per microgrid, buildings first.
     """
-    rows = []
-    if group_size < 1:
-        group_size = 1
-    for mg, sub in items.groupby("microgrid", sort=True):
-        serial = 0
-        real = sub[sub["footprint"].to_numpy(bool)]
-        area = sub[~sub["footprint"].to_numpy(bool)]
-        if len(real):
-            pts = np.asarray(real["point"].values, dtype=object)
-            order = hilbert_order(shapely.get_x(pts), shapely.get_y(pts))
-            ids = real["object_id"].to_numpy(dtype=object)[order]
-            hh = real["households"].to_numpy(float)[order]
-            n_groups = max(1, round(len(ids) / group_size))
-            for chunk in np.array_split(np.arange(len(ids)), n_groups):
-                serial += 1
-                rows.append({"group_id": f"{mg}-{serial:02d}", "microgrid": mg,
-                             "object_ids": [ids[i] for i in chunk],
-                             "households": round(float(hh[chunk].sum()), 1),
-                             "estimated": False})
-        for oid, h in zip(area["object_id"], area["households"]):
-            n = max(1, math.ceil(float(h) / group_households)) if h > 0 else 0
-            for j in range(n):
-                serial += 1
-                rows.append({"group_id": f"{mg}-{serial:02d}", "microgrid": mg,
-                             "object_ids": [oid], "households": round(float(h) / n, 1),
-                             "estimated": True})
-    return pd.DataFrame(rows, columns=["group_id", "microgrid", "object_ids", "households",
-                                       "estimated"])
+    cols = ["group_id", "microgrid", "object_ids", "households", "estimated"]
+    group_size = max(1, int(group_size))
+    if len(items) == 0:
+        return pd.DataFrame(columns=cols)
+    real = items[items["footprint"].to_numpy(bool)]
+    area = items[~items["footprint"].to_numpy(bool)]
+    parts = []
+    if len(real):
+        pts = np.asarray(real["point"].values, dtype=object)
+        h = np.empty(len(real), dtype=np.int64)
+        h[hilbert_order(shapely.get_x(pts), shapely.get_y(pts))] = np.arange(len(real))
+        r = pd.DataFrame({"microgrid": real["microgrid"].to_numpy(),
+                          "object_id": real["object_id"].to_numpy(dtype=object),
+                          "households": real["households"].to_numpy(float), "h": h})
+        # along one Hilbert curve over all points, neighbours within a microgrid
+        # stay neighbours; cut each microgrid's run into ~group_size pieces
+        r = r.sort_values(["microgrid", "h"], kind="stable")
+        rank = r.groupby("microgrid").cumcount().to_numpy()
+        n = r.groupby("microgrid")["h"].transform("size").to_numpy()
+        ngroups = np.maximum(1, np.round(n / group_size)).astype(np.int64)
+        r["g"] = rank * ngroups // n
+        g = r.groupby(["microgrid", "g"], sort=True).agg(
+            object_ids=("object_id", list), households=("households", "sum")).reset_index()
+        g["estimated"] = False
+        parts.append(g)
+    if len(area):
+        hh = area["households"].to_numpy(float)
+        n = np.where(hh > 0, np.maximum(1, np.ceil(hh / group_households)), 0).astype(np.int64)
+        rep = np.repeat(np.arange(len(area)), n)
+        g = pd.DataFrame({"microgrid": area["microgrid"].to_numpy()[rep],
+                          "g": 10**9 + np.arange(len(rep)),
+                          "object_ids": [[o] for o in
+                                         area["object_id"].to_numpy(dtype=object)[rep]],
+                          "households": (hh / np.maximum(n, 1))[rep], "estimated": True})
+        parts.append(g)
+    out = pd.concat(parts, ignore_index=True).sort_values(["microgrid", "g"], kind="stable")
+    serial = out.groupby("microgrid").cumcount().to_numpy() + 1
+    out["group_id"] = [f"{m}-{k:02d}" for m, k in zip(out["microgrid"], serial)]
+    out["households"] = out["households"].round(1)
+    return out[cols].reset_index(drop=True)

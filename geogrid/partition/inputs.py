@@ -34,7 +34,7 @@ in the report, never applied silently:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from enum import IntEnum
 from typing import Any
 
@@ -188,15 +188,16 @@ def prepare_parent(parent, name: str = "parent"):
     MultiPolygon, with a CRS.
     """
     if not isinstance(parent, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        raise InputError(f"{name} must be a GeoDataFrame or GeoSeries, got {type(parent).__name__}.",
+        raise InputError(f"{name} must be a GeoDataFrame or GeoSeries, "
+                         f"got {type(parent).__name__}.",
                          field=name, value=type(parent).__name__,
                          fix="Wrap the polygon: gpd.GeoSeries([poly], crs='EPSG:4490').")
     crs = require_crs(parent, name)
     if len(parent) != 1:
         raise InputError(f"{name} must hold exactly one polygon, got {len(parent)} rows.",
                          field=name, value=len(parent),
-                         fix="Partition one grid at a time (select the row), or use partition_files, "
-                             "which loops over the rows.")
+                         fix="Partition one grid at a time (select the row), or use "
+                             "partition_files, which loops over the rows.")
     geom = _geoms_of(parent)[0]
     problems = []
     if geom is None or shapely.is_empty(geom):
@@ -361,7 +362,6 @@ def _estimate_households(out: gpd.GeoDataFrame, rules: EstimationRules) -> dict:
     geoms = np.asarray(out.geometry.values, dtype=object)
     is_poly = shapely.get_type_id(geoms) != 0
     # member footprints per compound, for the "compound without footprints" rule
-    compound_rows = np.flatnonzero((out["type"] == "compound").to_numpy() & is_poly)
     has_members = _compound_members(out)
     for i in np.flatnonzero(np.isnan(hh)):
         t, res = out.at[i, "type"], out.at[i, "residential"]
@@ -390,15 +390,14 @@ def _estimate_households(out: gpd.GeoDataFrame, rules: EstimationRules) -> dict:
         flags[i], methods[i] = True, method
         estimated.append({"id": out.at[i, "id"], "field": "households", "value": float(hh[i]),
                           "method": method})
-    del compound_rows
     out["households"] = hh
     out["estimated"] = flags
     out["estimate_method"] = methods
-    already = [{"id": oid, "field": "households", "value": float(h), "method": m}
-               for oid, h, m, f, new in zip(out["id"], hh, methods, flags,
-                                             out["id"].isin([e["id"] for e in estimated]))
-               if f and not new]
-    return {"estimated": already + estimated, "estimated_here": [e["id"] for e in estimated],
+    # estimates that came with the input (flagged ``estimated``) are listed too
+    made = {e["id"] for e in estimated}
+    given = [{"id": oid, "field": "households", "value": float(h), "method": m}
+             for oid, h, m, f in zip(out["id"], hh, methods, flags) if f and oid not in made]
+    return {"estimated": given + estimated, "estimated_here": [e["id"] for e in estimated],
             "unknown_households": unknown}
 
 
@@ -572,8 +571,3 @@ def _polygonal(g):
         return g
     parts = [p for p in shapely.get_parts(g) if shapely.get_type_id(p) in (3, 6)]
     return shapely.union_all(parts) if parts else shapely.Polygon()
-
-
-@dataclass
-class _Notes:
-    items: dict = field(default_factory=dict)

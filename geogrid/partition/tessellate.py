@@ -320,7 +320,8 @@ def tessellate(parent_m, seeds: np.ndarray, seed_label: np.ndarray, *,
             anchor[label_cell[lab]] = f
     no_anchor = anchor < 0
     if no_anchor.any():
-        largest = pd.DataFrame({"c": face_cell, "a": shapely.area(faces), "f": np.arange(len(faces))})
+        largest = pd.DataFrame({"c": face_cell, "a": shapely.area(faces),
+                                "f": np.arange(len(faces))})
         largest = largest.sort_values(["c", "a"], ascending=[True, False]).drop_duplicates("c")
         anchor[largest["c"].to_numpy()[no_anchor[largest["c"].to_numpy()]]] = \
             largest["f"].to_numpy()[no_anchor[largest["c"].to_numpy()]]

@@ -9,7 +9,7 @@ from geogrid.partition import (PlanEditError, diff_assignments, merge_microgrids
                                move_objects, partition, split_microgrid)
 from geogrid.validate import validate_plan
 
-from conftest import synthetic_case, tiling_errors
+from partition_helpers import synthetic_case, tiling_errors
 
 
 @pytest.fixture(scope="module")

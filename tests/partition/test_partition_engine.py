@@ -11,7 +11,7 @@ from geogrid._errors import CRSError, InputError, ValidationError
 from geogrid.partition import WorkloadWeights, partition
 from geogrid.partition.business import type_dissimilarity
 
-from conftest import synthetic_case, tiling_errors, to_storage
+from partition_helpers import synthetic_case, tiling_errors, to_storage
 
 
 def frame(geoms, **cols):
@@ -95,7 +95,8 @@ def test_compound_fits_stays_whole_and_big_compound_is_split():
     rng = np.random.default_rng(0)
     shops = [shapely.Point(x, y) for x, y in rng.uniform([20, 20], [980, 580], (40, 2))
              if not (small.contains(shapely.Point(x, y)) or big.contains(shapely.Point(x, y)))]
-    objs = frame([small, big] + shops, id=["c-small", "c-big"] + [f"s{i}" for i in range(len(shops))],
+    objs = frame([small, big] + shops,
+                 id=["c-small", "c-big"] + [f"s{i}" for i in range(len(shops))],
                  type=["compound", "compound"] + ["shop"] * len(shops),
                  households=[150.0, 1500.0] + [0.0] * len(shops))
     res = partition(parent, objs, target_workload=300)

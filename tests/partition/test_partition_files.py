@@ -10,7 +10,7 @@ import pytest
 from geogrid._errors import InputError
 from geogrid.partition import partition_files, validate_files
 
-from conftest import synthetic_case
+from partition_helpers import synthetic_case
 
 
 @pytest.fixture(scope="module")

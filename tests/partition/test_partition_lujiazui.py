@@ -15,7 +15,7 @@ import pytest
 from geogrid.partition import partition
 from geogrid.validate import validate_plan
 
-from conftest import tiling_errors
+from partition_helpers import tiling_errors
 
 
 def _options(kind):

@@ -8,9 +8,8 @@ coincident points and points on the parent's edge.
 
 from __future__ import annotations
 
-import numpy as np
 import geopandas as gpd
-import pytest
+import numpy as np
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,7 +17,7 @@ from hypothesis import strategies as st
 from geogrid.partition import partition
 from geogrid.validate import validate_plan
 
-from conftest import tiling_errors, to_storage
+from partition_helpers import tiling_errors, to_storage
 
 
 @st.composite
