@@ -38,7 +38,7 @@ are broken by index.
 
 from .business import type_dissimilarity
 from .edit import (PlanEditError, diff_assignments, merge_microgrids, move_cells, move_objects,
-                   split_microgrid)
+                   restore_result, split_microgrid)
 from .engine import DEFAULT_TARGET_WORKLOAD, PartitionOptions, PartitionResult, partition
 from .files import partition_files, validate_files
 from .inputs import BarrierClass, EstimationRules, WorkloadWeights, road_class
@@ -59,6 +59,7 @@ __all__ = [
     "split_microgrid",
     "merge_microgrids",
     "diff_assignments",
+    "restore_result",
     "PlanEditError",
     "tessellate",
     "Tessellation",

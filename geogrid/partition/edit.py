@@ -16,17 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from .._errors import InputError
-from .engine import PartitionResult, assemble
+from .engine import PartitionOptions, PartitionResult, assemble
+from .inputs import prepare_parent
 from .graph import split_part
 
 __all__ = ["PlanEditError", "move_cells", "move_objects", "split_microgrid", "merge_microgrids",
-           "diff_assignments"]
+           "diff_assignments", "restore_result"]
 
 
 class PlanEditError(InputError):
@@ -179,3 +181,38 @@ def diff_assignments(old: pd.Series, new: pd.Series) -> pd.DataFrame:
 def _plain(v):
     return int(v) if isinstance(v, (int, np.integer)) or (isinstance(v, float) and v.is_integer()) \
         else v
+
+
+def restore_result(parent, cells, edges: pd.DataFrame, objects, *,
+                   options: PartitionOptions | None = None) -> PartitionResult:
+    """Rebuild an editable result from its stored parts.
+
+    ``cells``, ``edges`` and ``objects`` are ``PartitionResult.cells``,
+    ``.edges`` and ``.objects`` as persisted (``cells.cell`` numbers 0..n-1,
+    ``cells.microgrid`` the plan; ``objects`` keep ``id, type, hh_work,
+    workload, estimated, cell, seed``). Microgrid ids are kept. What the
+    report said about compounds split by the original run is not rebuilt.
+    """
+    parent_m, crs, mcrs, parent_id, row, _ = prepare_parent(parent)
+    cells = cells.sort_values("cell").reset_index(drop=True)
+    if not (cells["cell"].to_numpy() == np.arange(len(cells))).all():
+        raise PlanEditError("cells must be numbered 0..n-1 without gaps.", field="cells",
+                            fix="Persist and reload PartitionResult.cells whole.")
+    keep = [c for c in ("cell", "label", "block", "compound_id", "area_m2", "workload",
+                        "households", "microgrid") if c in cells.columns]
+    cells_m = cells[keep + [cells.geometry.name]].to_crs(mcrs)
+    cells_m["compound_id"] = cells_m["compound_id"].astype(object).where(
+        cells_m["compound_id"].notna(), None) if "compound_id" in cells_m else None
+    objs = objects.to_crs(mcrs)
+    if "seed" in objs.columns:
+        objs["seed"] = gpd.GeoSeries(objects["seed"].values, crs=objects.crs).to_crs(mcrs).values
+    else:
+        objs["seed"] = objs.geometry.representative_point()
+    options = options or PartitionOptions()
+    context = {"parent_id": row.get("id", parent_id), "parent_code": row.get("code"),
+               "kind": row.get("kind"), "notes": {}, "kept_whole": [], "shares": {},
+               "target": float(cells["workload"].sum()) / max(1, cells["microgrid"].nunique()),
+               "k_requested": int(cells["microgrid"].nunique())}
+    state = {"parent_m": parent_m, "crs": crs, "mcrs": mcrs, "objs": objs, "cells": cells_m,
+             "edges": edges.reset_index(drop=True), "options": options, "context": context}
+    return assemble(state, cells["microgrid"].to_numpy(), renumber=False)

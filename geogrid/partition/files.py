@@ -214,7 +214,7 @@ def _write_outputs(out_path: Path, driver: str, mg, cells, objs, groups) -> dict
 
 def validate_files(boundary_path, plan_path, objects_path=None, *, plan_layer=None,
                    parent_column: str = "parent_id", **kwargs) -> dict[str, Any]:
-    """Validate a plan file against its parents (one report per parent).
+    """Validate a plan file against its parents (one report per parent, with ``text``).
 
     Microgrids are matched to parents by ``parent_column`` when the plan has
     it and every value names a parent; otherwise the whole plan is checked
@@ -233,8 +233,10 @@ def validate_files(boundary_path, plan_path, objects_path=None, *, plan_layer=No
         for row, p in enumerate(pid):
             sub = plan[plan[parent_column].astype(str) == p]
             objs = objects[owner == row] if objects is not None else None
-            out[p] = validate_plan(parents.iloc[[row]], sub, objs, **kwargs).to_dict()
+            rep = validate_plan(parents.iloc[[row]], sub, objs, **kwargs)
+            out[p] = {**rep.to_dict(), "text": rep.to_text()}
     else:
         whole = gpd.GeoSeries([shapely.union_all(parents.geometry.values)], crs=parents.crs)
-        out["all"] = validate_plan(whole, plan, objects, **kwargs).to_dict()
+        rep = validate_plan(whole, plan, objects, **kwargs)
+        out["all"] = {**rep.to_dict(), "text": rep.to_text()}
     return {"ok": all(r["ok"] for r in out.values()), "parents": out}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from geogrid.partition import (PlanEditError, diff_assignments, merge_microgrids, move_cells,
-                               move_objects, partition, split_microgrid)
+                               move_objects, partition, restore_result, split_microgrid)
 from geogrid.validate import validate_plan
 
 from partition_helpers import synthetic_case, tiling_errors
@@ -118,3 +118,27 @@ def test_diff_reports_added_and_removed():
         {"object_id": "b", "from_microgrid": 2, "to_microgrid": 3, "change": "moved"},
         {"object_id": "c", "from_microgrid": 3, "to_microgrid": None, "change": "removed"},
         {"object_id": "d", "from_microgrid": None, "to_microgrid": 1, "change": "added"}]
+
+
+def test_restore_from_stored_parts_and_edit(plan, tmp_path):
+    parent, objects, res = plan
+    # persist the parts as a store would (GeoPackage round trip), then restore
+    cells = res.cells.drop(columns=["object_ids"])
+    cells.to_file(tmp_path / "p.gpkg", layer="cells")
+    objs = res.objects.drop(columns=["seed"])
+    objs["seed_wkt"] = res.objects["seed"].to_wkt()
+    objs.to_file(tmp_path / "p.gpkg", layer="objects")
+    res.edges.to_csv(tmp_path / "edges.csv", index=False)
+    import geopandas as gpd
+    import pandas as pd
+    back_cells = gpd.read_file(tmp_path / "p.gpkg", layer="cells")
+    back_objs = gpd.read_file(tmp_path / "p.gpkg", layer="objects")
+    back_objs["seed"] = gpd.GeoSeries.from_wkt(back_objs.pop("seed_wkt"), crs=back_objs.crs)
+    edges = pd.read_csv(tmp_path / "edges.csv", dtype={"source": object})
+    restored = restore_result(parent, back_cells, edges, back_objs)
+    assert restored.assignment.sort_index().equals(res.assignment.sort_index())
+    assert list(restored.microgrids["id"]) == list(res.microgrids["id"])
+    assert np.allclose(restored.microgrids["workload"], res.microgrids["workload"])
+    _valid(parent, objects, restored)
+    big = int(restored.microgrids.sort_values("n_cells").iloc[-1]["id"])
+    _valid(parent, objects, split_microgrid(restored, big))
