@@ -21,7 +21,7 @@ from maps import STATIC_DIR
 from .errors import install_error_handlers
 from .middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from .routers import areas, geocode, health, incidents, locate, open311, pages, plans, users
-from .routers import public
+from .routers import planning, public
 from .state import GeoState
 
 __all__ = ["create_app"]
@@ -79,7 +79,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (health.router, users.router, plans.router, areas.router, locate.router,
+    for router in (health.router, users.router, plans.router, planning.router, areas.router,
+                   locate.router,
                    geocode.router, incidents.router, open311.router, pages.router, public.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

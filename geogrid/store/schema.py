@@ -20,7 +20,7 @@ from ..crs import STORAGE_SRID
 
 __all__ = ["metadata", "plans", "areas", "objects", "memberships", "roads", "plan_edits",
            "incidents", "incident_events", "teams", "responders", "users", "api_tokens",
-           "audit_log", "addresses"]
+           "audit_log", "addresses", "partition_states"]
 
 metadata = sa.MetaData()
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -243,4 +243,18 @@ addresses = sa.Table(
     sa.Column("name", sa.String(200)),
     sa.Column("source", sa.String(64)),
     sa.Column("geom", _geom("POINT"), nullable=False),
+)
+
+partition_states = sa.Table(
+    "partition_states", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("parent_uid", sa.String(64), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("options", sa.JSON),
+    sa.Column("report", sa.JSON),
+    sa.Column("cells", sa.LargeBinary, nullable=False),
+    sa.Column("edges", sa.LargeBinary, nullable=False),
+    sa.Column("objects", sa.LargeBinary, nullable=False),
+    sa.Index("ix_partition_states_parent", "plan_id", "parent_uid"),
 )

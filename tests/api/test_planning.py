@@ -1,0 +1,111 @@
+"""Planning through the API: copy, partition, edit, undo/redo, validate, diff, activate."""
+
+from __future__ import annotations
+
+import pytest
+
+from geogrid.store.users import create_user, issue_token
+
+GRID = "grid-310115005004"  # 梅园住区
+
+
+@pytest.fixture
+def h(demo_store):
+    out = {}
+    for name, role, scope in [("pl", "planner", None), ("gridpl", "planner", "310115005004"),
+                              ("other", "planner", "310115005001"), ("disp", "dispatcher", None)]:
+        create_user(demo_store, name, role, scope=scope)
+        out[name] = {"Authorization": f"Bearer {issue_token(demo_store, name)}"}
+    return out
+
+
+@pytest.fixture
+def draft(client, h):
+    plan = client.post("/plans/1/copy", json={"name": "2027 草稿"}, headers=h["pl"]).json()
+    assert plan["status"] == "draft"
+    r = client.post(f"/plans/{plan['id']}/partition",
+                    json={"grid_id": GRID, "target_workload": 300, "version": plan["version"]},
+                    headers=h["gridpl"])
+    assert r.status_code == 200, r.json()
+    return plan["id"], r.json()
+
+
+def test_partition_tiles_and_validates(client, h, draft):
+    plan_id, out = draft
+    assert out["microgrids"] >= 3
+    fc = client.get(f"/plans/{plan_id}/areas", params={"level": "microgrid"}, headers=h["pl"]).json()
+    codes = [f["properties"]["code"] for f in fc["features"]]
+    assert all(c.startswith("310115005004") and len(c) == 15 for c in codes)
+    rep = client.get(f"/plans/{plan_id}/validate", params={"grid": GRID}, headers=h["pl"]).json()
+    counts = rep["grids"][0]["counts"]
+    assert rep["ok"] and counts["gap"] == 0 and counts["overlap"] == 0
+    assert counts["orphan_object"] == 0 and counts["multipart"] == 0
+    text = client.get(f"/plans/{plan_id}/validate", params={"format": "text"}, headers=h["pl"]).text
+    assert "梅园住区" in text or GRID in text
+
+
+def test_split_merge_undo_redo_keep_tiling(client, h, draft):
+    plan_id, _ = draft
+
+    def version():
+        return client.get(f"/plans/{plan_id}", headers=h["pl"]).json()["version"]
+
+    mgs = client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
+    n = len(mgs)
+    r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[0]["id"],
+                                                     "version": version()}, headers=h["pl"])
+    assert r.status_code == 200 and r.json()["microgrids"] == n + 1
+    stale = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[1]["id"],
+                                                         "version": 1}, headers=h["pl"])
+    assert stale.status_code == 409
+    assert client.post(f"/plans/{plan_id}/undo", json={}, headers=h["pl"]).json()["undone"] is True
+    assert len(client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]) == n
+    client.post(f"/plans/{plan_id}/redo", json={}, headers=h["pl"])
+    stats = client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()
+    assert len(stats["microgrids"]) == n + 1
+    rep = client.get(f"/plans/{plan_id}/validate", headers=h["pl"]).json()
+    assert rep["grids"][0]["counts"]["gap"] == 0 and rep["grids"][0]["counts"]["overlap"] == 0
+
+
+def test_locked_microgrid_refuses_edits(client, h, draft):
+    plan_id, _ = draft
+    mgs = client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
+    client.post(f"/plans/{plan_id}/edits", json={"op": "lock", "microgrid": mgs[0]["id"]},
+                headers=h["pl"])
+    r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[0]["id"]},
+                    headers=h["pl"])
+    assert r.status_code == 409 and "locked" in r.json()["error"]["message"]
+
+
+def test_scope_limits_planners(client, h, draft):
+    plan_id, _ = draft
+    mgs = client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
+    r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[0]["id"]},
+                    headers=h["other"])
+    assert r.status_code == 403
+    r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[0]["id"]},
+                    headers=h["disp"])
+    assert r.status_code == 403
+
+
+def test_activate_retires_old_and_keeps_filed_incidents(client, h, draft, demo_store):
+    plan_id, _ = draft
+    inc = client.post("/incidents", json={"category": "积水", "lon": 121.5185, "lat": 31.2375,
+                                          "datum": "cgcs2000"}, headers=h["disp"]).json()
+    assert inc["plan_id"] == 1
+    diff = client.get(f"/plans/{plan_id}/diff", headers=h["pl"]).json()
+    assert diff["moved"] > 0
+    v = client.get(f"/plans/{plan_id}", headers=h["pl"]).json()["version"]
+    act = client.post(f"/plans/{plan_id}/activate", json={"version": v}, headers=h["pl"])
+    assert act.status_code == 200 and act.json()["status"] == "active"
+    assert client.get("/plans/1").json()["status"] == "retired"
+    # new incidents go to the new microgrids; the old one keeps the unit it was filed in
+    new = client.post("/incidents", json={"category": "积水", "lon": 121.5185, "lat": 31.2375,
+                                          "datum": "cgcs2000"}, headers=h["disp"]).json()
+    assert new["plan_id"] == plan_id and new["microgrid_uid"].startswith("mg-310115005004")
+    again = client.get(f"/incidents/{inc['uid']}", headers=h["disp"]).json()
+    assert again["plan_id"] == 1 and again["microgrid_uid"] == inc["microgrid_uid"]
+    # locate on a date before the activation uses the old plan
+    old = client.get("/locate", params={"lon": 121.5185, "lat": 31.2375, "datum": "cgcs2000",
+                                        "date": inc["reported_at"]}).json()
+    assert old["plan_id"] == 1
