@@ -42,8 +42,11 @@ class PlanLocator:
         for col in ("name", "code", "kind"):
             if col not in self.areas:
                 self.areas[col] = None
-        info = {r["id"]: {"id": r["id"], "level": r["level"], "name": r["name"],
-                          "code": r.get("code"), "kind": r.get("kind")}
+        def clean(v):
+            return None if v is None or (isinstance(v, float) and v != v) else v
+
+        info = {r["id"]: {"id": r["id"], "level": r["level"], "name": clean(r["name"]),
+                          "code": clean(r.get("code")), "kind": clean(r.get("kind"))}
                 for r in self.areas[["id", "level", "name", "code", "kind"]].to_dict("records")}
         self.info = info
         tree = self.areas[["id"]].copy()

@@ -19,6 +19,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import sqlalchemy as sa
 
 from .._errors import InputError, NotFoundError, StateError
@@ -170,6 +171,9 @@ class PlanningService:
                                                   mg["compactness"])],
         }, geometry=mg.geometry.values, crs=mg.crs)
         self.store.add_areas(conn, plan_id, frame)
+        groups = self._building_groups(result, dict(zip(mg["id"], uids)))
+        if len(groups):
+            self.store.add_areas(conn, plan_id, groups)
         if locked:
             conn.execute(sa.update(S.areas).where(a.plan_id == plan_id, a.uid.in_(sorted(locked)))
                          .values(locked=True))
@@ -185,6 +189,33 @@ class PlanningService:
                 for k, v in assignment.items() if v is not None and v == v]
         if rows:
             conn.execute(sa.insert(S.memberships), rows)
+
+    @staticmethod
+    def _building_groups(result, mg_uid: dict) -> gpd.GeoDataFrame:
+        """楼组 as areas: the union of the cells of each group's objects, inside its microgrid."""
+        groups = result.groups
+        if groups is None or groups.empty:
+            return gpd.GeoDataFrame(columns=["id", "geometry"], geometry="geometry",
+                                    crs=result.cells.crs)
+        cell_of = dict(zip(result.objects["id"].astype(str), result.objects["cell"]))
+        cell_geom = dict(zip(result.cells["cell"], result.cells.geometry.values))
+        rows, geoms = [], []
+        for g in groups.itertuples():
+            cells = {cell_of[str(o)] for o in g.object_ids if str(o) in cell_of}
+            if not cells:
+                continue
+            geom = shapely.union_all([cell_geom[c] for c in sorted(cells)])
+            parent = mg_uid.get(g.microgrid)
+            if parent is None or geom.is_empty:
+                continue
+            rows.append({"id": f"{parent}-lz{str(g.group_id).split('-')[-1]}",
+                         "level": "building_group", "kind": "residential",
+                         "name": f"第{str(g.group_id).split('-')[-1].lstrip('0') or '0'}楼组",
+                         "code": None, "parent_id": parent,
+                         "attrs": {"households": float(g.households), "estimated": bool(g.estimated),
+                                   "objects": [str(o) for o in g.object_ids]}})
+            geoms.append(geom)
+        return gpd.GeoDataFrame(rows, geometry=geoms, crs=result.cells.crs)
 
     # -- edit stack ---------------------------------------------------------------------
     def _push_edit(self, conn, plan_id: int, op: str, params: dict, *, before, after,
@@ -329,7 +360,8 @@ class PlanningService:
         e = S.plan_edits.c
         with self.store.write() as conn:
             self.store.require_draft(conn, plan_id)
-            q = sa.select(S.plan_edits).where(e.plan_id == plan_id, e.undone.is_(not undo))
+            q = sa.select(S.plan_edits).where(e.plan_id == plan_id, e.undone.is_(not undo),
+                                              e.op != "base")
             q = q.order_by(e.seq.desc() if undo else e.seq.asc())
             row = conn.execute(q).first()
             if row is None:

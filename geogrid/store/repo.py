@@ -275,13 +275,39 @@ class Store:
                 ["plan_id", "object_uid", "area_uid"],
                 sa.select(sa.literal(new_id), S.memberships.c.object_uid, S.memberships.c.area_uid)
                 .where(S.memberships.c.plan_id == plan_id)))
+            self._copy_partition_states(conn, plan_id, new_id, actor)
         return new_id
+
+    def _copy_partition_states(self, conn: Connection, src: int, dst: int, actor) -> None:
+        """Carry each grid's current cell tessellation over, so the copy can be edited.
+
+        The copies enter the new plan's edit stack as ``base`` entries, which
+        undo never goes past.
+        """
+        e, p = S.plan_edits.c, S.partition_states.c
+        current: dict[str, int] = {}
+        for undo in conn.execute(sa.select(e.undo).where(e.plan_id == src, e.undone.is_(False))
+                                 .order_by(e.seq.desc())).scalars():
+            parent, after = (undo or {}).get("parent_uid"), (undo or {}).get("after")
+            if parent and after is not None and parent not in current:
+                current[parent] = int(after)
+        for seq, (parent, state_id) in enumerate(sorted(current.items()), start=1):
+            row = conn.execute(sa.select(S.partition_states).where(p.id == state_id)).first()
+            res = conn.execute(sa.insert(S.partition_states).values(
+                plan_id=dst, parent_uid=parent, created_at=now(), options=row.options,
+                report=row.report, cells=row.cells, edges=row.edges, objects=row.objects))
+            conn.execute(sa.insert(S.plan_edits).values(
+                plan_id=dst, seq=seq, op="base", params={"copied_from": src}, actor=actor,
+                at=now(), undo={"parent_uid": parent, "before": None,
+                                "after": int(res.inserted_primary_key[0])}))
 
     def delete_plan(self, plan_id: int, *, actor: str | None = None) -> None:
         with self.write() as conn:
             self.require_draft(conn, plan_id)
             conn.execute(sa.delete(S.memberships).where(S.memberships.c.plan_id == plan_id))
             conn.execute(sa.delete(S.plan_edits).where(S.plan_edits.c.plan_id == plan_id))
+            conn.execute(sa.delete(S.partition_states).where(
+                S.partition_states.c.plan_id == plan_id))
             conn.execute(sa.delete(S.areas).where(S.areas.c.plan_id == plan_id))
             conn.execute(sa.delete(S.plans).where(S.plans.c.id == plan_id))
             self.audit(conn, actor=actor, action="plan.delete", entity="plan", entity_id=plan_id)

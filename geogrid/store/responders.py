@@ -23,6 +23,9 @@ def _point(lon, lat, datum):
 def ensure_team(conn, area_code: str, name: str, public_contact: dict | None = None) -> int:
     row = conn.execute(sa.select(S.teams.c.id).where(S.teams.c.area_code == area_code)).first()
     if row:
+        if public_contact is not None:
+            conn.execute(sa.update(S.teams).where(S.teams.c.id == row[0])
+                         .values(name=name, public_contact=public_contact))
         return int(row[0])
     res = conn.execute(sa.insert(S.teams).values(area_code=area_code, name=name,
                                                  public_contact=public_contact or {}))

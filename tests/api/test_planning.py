@@ -33,7 +33,8 @@ def draft(client, h):
 def test_partition_tiles_and_validates(client, h, draft):
     plan_id, out = draft
     assert out["microgrids"] >= 3
-    fc = client.get(f"/plans/{plan_id}/areas", params={"level": "microgrid"}, headers=h["pl"]).json()
+    fc = client.get(f"/plans/{plan_id}/areas", params={"level": "microgrid", "parent": GRID},
+                    headers=h["pl"]).json()
     codes = [f["properties"]["code"] for f in fc["features"]]
     assert all(c.startswith("310115005004") and len(c) == 15 for c in codes)
     rep = client.get(f"/plans/{plan_id}/validate", params={"grid": GRID}, headers=h["pl"]).json()
@@ -50,7 +51,8 @@ def test_split_merge_undo_redo_keep_tiling(client, h, draft):
     def version():
         return client.get(f"/plans/{plan_id}", headers=h["pl"]).json()["version"]
 
-    mgs = client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
+    mgs = [m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
+           if m["grid_id"] == GRID]
     n = len(mgs)
     r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[0]["id"],
                                                      "version": version()}, headers=h["pl"])
@@ -59,17 +61,26 @@ def test_split_merge_undo_redo_keep_tiling(client, h, draft):
                                                          "version": 1}, headers=h["pl"])
     assert stale.status_code == 409
     assert client.post(f"/plans/{plan_id}/undo", json={}, headers=h["pl"]).json()["undone"] is True
-    assert len(client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]) == n
+    def count():
+        stats = client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
+        return sum(m["grid_id"] == GRID for m in stats)
+
+    assert count() == n
     client.post(f"/plans/{plan_id}/redo", json={}, headers=h["pl"])
-    stats = client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()
-    assert len(stats["microgrids"]) == n + 1
-    rep = client.get(f"/plans/{plan_id}/validate", headers=h["pl"]).json()
+    assert count() == n + 1
+    rep = client.get(f"/plans/{plan_id}/validate", params={"grid": GRID}, headers=h["pl"]).json()
     assert rep["grids"][0]["counts"]["gap"] == 0 and rep["grids"][0]["counts"]["overlap"] == 0
+    # undo never goes past the copied base: the repartition, split are the only steps
+    client.post(f"/plans/{plan_id}/undo", json={}, headers=h["pl"])
+    client.post(f"/plans/{plan_id}/undo", json={}, headers=h["pl"])
+    r = client.post(f"/plans/{plan_id}/undo", json={}, headers=h["pl"])
+    assert r.status_code == 409 and "nothing to undo" in r.json()["error"]["message"]
 
 
 def test_locked_microgrid_refuses_edits(client, h, draft):
     plan_id, _ = draft
-    mgs = client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
+    mgs = [m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
+           if m["grid_id"] == GRID]
     client.post(f"/plans/{plan_id}/edits", json={"op": "lock", "microgrid": mgs[0]["id"]},
                 headers=h["pl"])
     r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[0]["id"]},
@@ -79,7 +90,8 @@ def test_locked_microgrid_refuses_edits(client, h, draft):
 
 def test_scope_limits_planners(client, h, draft):
     plan_id, _ = draft
-    mgs = client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
+    mgs = [m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
+           if m["grid_id"] == GRID]
     r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[0]["id"]},
                     headers=h["other"])
     assert r.status_code == 403
@@ -93,8 +105,14 @@ def test_activate_retires_old_and_keeps_filed_incidents(client, h, draft, demo_s
     inc = client.post("/incidents", json={"category": "积水", "lon": 121.5185, "lat": 31.2375,
                                           "datum": "cgcs2000"}, headers=h["disp"]).json()
     assert inc["plan_id"] == 1
+    # split one microgrid so the draft differs from the active plan
+    mg = max((m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
+              if m["grid_id"] == GRID), key=lambda m: m["objects"])
+    client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mg["id"]},
+                headers=h["pl"])
     diff = client.get(f"/plans/{plan_id}/diff", headers=h["pl"]).json()
     assert diff["moved"] > 0
+    assert all(c["from_microgrid"] != c["to_microgrid"] for c in diff["changes"])
     v = client.get(f"/plans/{plan_id}", headers=h["pl"]).json()["version"]
     act = client.post(f"/plans/{plan_id}/activate", json={"version": v}, headers=h["pl"])
     assert act.status_code == 200 and act.json()["status"] == "active"
@@ -105,6 +123,7 @@ def test_activate_retires_old_and_keeps_filed_incidents(client, h, draft, demo_s
     assert new["plan_id"] == plan_id and new["microgrid_uid"].startswith("mg-310115005004")
     again = client.get(f"/incidents/{inc['uid']}", headers=h["disp"]).json()
     assert again["plan_id"] == 1 and again["microgrid_uid"] == inc["microgrid_uid"]
+    assert inc["area_chain"]["microgrid"]["code"].startswith("310115005004")
     # locate on a date before the activation uses the old plan
     old = client.get("/locate", params={"lon": 121.5185, "lat": 31.2375, "datum": "cgcs2000",
                                         "date": inc["reported_at"]}).json()

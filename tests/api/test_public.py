@@ -57,7 +57,8 @@ def test_public_areas_have_public_fields_and_team_contact(client, demo_store):
     # the office phone is public by design; the leader's mobile and name are dropped
     assert props["310115005003"]["contact"] == {"role": "网格长", "office_phone": "021-50000000",
                                                 "hours": "9-17", "team": "崂山住区网格团队"}
-    assert props["310115005004"]["contact"] is None
+    # the demo's teams show the street's hotline, never a person
+    assert props["310115005004"]["contact"]["office_phone"] == "12345"
     assert "13900001111" not in r.text and "王五" not in r.text
     assert not keys(fc) & {"phone", "reporter_name", "reporter_phone", "team_id"}
 

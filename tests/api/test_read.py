@@ -102,4 +102,4 @@ def test_drafts_are_hidden_from_the_public(client, demo_store):
     create_user(demo_store, "pl", "planner")
     h = {"Authorization": f"Bearer {issue_token(demo_store, 'pl')}"}
     assert client.get(f"/plans/{draft}", headers=h).json()["status"] == "draft"
-    assert len(client.get("/areas", params={"plan": draft}, headers=h).json()["features"]) == 7
+    assert len(client.get("/areas", params={"plan": draft, "level": "grid"}, headers=h).json()["features"]) == 6

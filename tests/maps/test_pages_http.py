@@ -97,11 +97,22 @@ def test_coverage_grids_shift_onto_gcj02_tiles(client):
     assert 0.003 < x1 - x0 < 0.006 and -0.003 < y1 - y0 < 0.0
 
 
-def test_choropleth_link_only_with_memberships(client):
-    # the demo has no microgrids or memberships: no toggle, and the parameter is ignored
-    html = client.get("/").text
-    assert "按工作量着色" not in html
-    assert "gg-workload-legend" not in client.get("/", params={"choropleth": "workload"}).text
+def test_choropleth_link_only_with_memberships(demo_store):
+    import sqlalchemy as sa
+
+    from geogrid.store import schema as S
+
+    def pages():
+        app = create_app(Settings(database_url=str(demo_store.engine.url)), store=demo_store)
+        with TestClient(app) as c:
+            return c.get("/").text, c.get("/", params={"choropleth": "workload"}).text
+
+    plain, coloured = pages()
+    assert "按工作量着色" in plain and "gg-workload-legend" in coloured
+    with demo_store.write() as conn:  # without memberships there is nothing to colour by
+        conn.execute(sa.delete(S.memberships))
+    plain, coloured = pages()
+    assert "按工作量着色" not in plain and "gg-workload-legend" not in coloured
 
 
 def test_config_json_cannot_break_out_of_its_script(client):
@@ -137,11 +148,15 @@ def test_every_string_has_both_languages():
 
 def test_validation_problems_are_highlighted_when_asked(client, demo_store, stand_in):
     pytest.importorskip("geogrid.validate")
+    import sqlalchemy as sa
+
+    from geogrid.store import schema as S
+
     plan_id = int(demo_store.active_plan()["id"])
-    mgs = stand_in(demo_store.areas(plan_id))
-    mgs = mgs.drop(index=[0])          # leave a gap in 滨江船厂带
-    with demo_store.write() as conn:
-        demo_store.add_areas(conn, plan_id, mgs, actor="test")
+    first = demo_store.areas(plan_id, level="microgrid")["id"].iloc[0]
+    with demo_store.write() as conn:   # leave a gap in 滨江船厂带
+        conn.execute(sa.delete(S.areas).where(S.areas.c.plan_id == plan_id,
+                                              S.areas.c.uid == first))
     html = client.get("/", params={"check": True}).text
     assert "gg-problem" in html and re.search(r"校验问题 \d+ 处", html)
     assert "gg-problem" not in client.get("/").text

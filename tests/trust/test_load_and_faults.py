@@ -42,6 +42,15 @@ def loaded(request, tmp_path, demo_db_path):
     store.dispose()
 
 
+def _load(**kwargs):
+    """Run the async load in its own thread and loop (the browser tests keep one running here)."""
+    holder = {}
+    t = threading.Thread(target=lambda: holder.setdefault("r", asyncio.run(run_load(**kwargs))))
+    t.start()
+    t.join(300)
+    return holder["r"]
+
+
 def _check(result, report):
     assert result.replays_mismatch == 0
     assert report["lost"] == 0 and report["duplicated"] == 0 and report["wrong_uid"] == 0
@@ -53,8 +62,8 @@ def _check(result, report):
 def test_concurrent_intake_with_retries(loaded):
     kind, store, token = loaded
     with ApiServer(str(store.engine.url.render_as_string(hide_password=False))) as server:
-        result = asyncio.run(run_load(server.url, token, seconds=4, rate=120, concurrency=32,
-                                      replay_share=0.15, seed=1))
+        result = _load(base_url=server.url, token=token, seconds=4, rate=120, concurrency=32,
+                       replay_share=0.15, seed=1)
     report = verify(store, result)
     _check(result, report)
     assert report["acked"] > 300
