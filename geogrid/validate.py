@@ -129,7 +129,8 @@ class ValidationReport:
                 f"overlap {s.get('overlap_m2', 0):.2f} m²; "
                 + (f"workload CV {s['workload_cv']:.3f}, max/min {s['workload_max_min']}; "
                    if s.get("workload_cv") is not None else "")
-                + f"compactness min {s.get('compactness_min', float('nan')):.3f}.")
+                + (f"compactness min {s['compactness_min']:.3f}."
+                   if s.get("compactness_min") is not None else "no microgrids."))
         counts = {k: v for k, v in self.counts.items() if v}
         if counts:
             lines.append("  " + ", ".join(f"{k}: {v}" for k, v in counts.items()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import batch, data, serve, users
+from . import batch, data, planning, serve, simulate, users
 
 app = typer.Typer(name="geogrid", help="网格化治理: microgrid planning, geocoding, dispatch, maps.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -15,6 +15,9 @@ app.command("plans")(data.plans)
 app.command("check")(data.check)
 app.command("locate")(batch.locate)
 app.command("geocode")(batch.geocode)
+app.command("partition")(planning.partition)
+app.command("validate")(planning.validate)
+app.command("simulate")(simulate.simulate)
 app.command("serve")(serve.serve)
 app.add_typer(users.app, name="users")
 

@@ -89,7 +89,8 @@ def _by_parent(objects: gpd.GeoDataFrame, parents: gpd.GeoDataFrame) -> np.ndarr
 
 
 def partition_files(boundary_path, objects_path, out_path, roads_path=None, compounds_path=None,
-                    *, barriers_path=None, parent_ids=None, **options) -> dict[str, Any]:
+                    *, barriers_path=None, parent_ids=None, progress=None,
+                    **options) -> dict[str, Any]:
     """Partition every polygon of ``boundary_path``; write the plan; return the report.
 
     Parameters
@@ -99,6 +100,7 @@ def partition_files(boundary_path, objects_path, out_path, roads_path=None, comp
     objects_path, roads_path, compounds_path, barriers_path : input layers.
     out_path : ``.geojson`` or ``.gpkg`` (see the module docstring).
     parent_ids : only these parents (default: all).
+    progress : optional ``callable(done, total, parent_id)`` called after each parent.
     options : :class:`~geogrid.partition.engine.PartitionOptions` fields.
         ``n_microgrids`` may be a dict ``{parent_id: n}``.
 
@@ -156,6 +158,8 @@ def partition_files(boundary_path, objects_path, out_path, roads_path=None, comp
         g = res.groups.copy()
         g["parent_id"] = pid
         groups.append(g)
+        if progress is not None:
+            progress(row + 1, len(parents), pid)
     mg_all = pd.concat(mgs, ignore_index=True)
     cells_all = pd.concat(cells, ignore_index=True)
     objs_all = pd.concat(objs, ignore_index=True)

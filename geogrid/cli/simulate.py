@@ -1,0 +1,27 @@
+"""``geogrid simulate``: a realistic day of incidents through the whole loop."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from ._common import echo_json, handle_errors, open_store, progress
+
+
+@handle_errors
+def simulate(
+    day: Annotated[str, typer.Option(help="YYYY-MM-DD")] = date.today().isoformat(),
+    n: Annotated[int | None, typer.Option(help="number of reports (default: from population)")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Simulate a day on the active plan's street: intake, dispatch, handling, metrics."""
+    from ..store.simulation import run_day
+
+    store = open_store()
+    with progress() as bar:
+        task = bar.add_task("simulating", total=None)
+        result = run_day(store, date.fromisoformat(day), n=n, seed=seed,
+                         progress=lambda d, t: bar.update(task, completed=d, total=t))
+    echo_json(result)
