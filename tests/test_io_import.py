@@ -161,3 +161,46 @@ def test_cli_import_dry_run_then_commit(tmp_path, monkeypatch):
         assert open_store().counts()["areas"] == 2  # nothing written
     finally:
         get_settings.cache_clear()
+
+
+def test_import_limits_features_and_vertices(tmp_path, monkeypatch):
+    from geogrid.settings import get_settings
+
+    path = tmp_path / "big.geojson"
+    frame = _frame(["valid", "holes", "multipart"])
+    write_frame(frame, path)
+    monkeypatch.setenv("GEOGRID_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite'}")
+    monkeypatch.setenv("GEOGRID_MAX_IMPORT_FEATURES", "2")
+    get_settings.cache_clear()
+    try:
+        res = CliRunner().invoke(app, ["import", str(path), "-d", "wgs84"])
+        assert res.exit_code == 2 and "the limit is 2" in res.output
+        monkeypatch.setenv("GEOGRID_MAX_IMPORT_FEATURES", "100")
+        monkeypatch.setenv("GEOGRID_MAX_VERTICES", "6")
+        get_settings.cache_clear()
+        res = CliRunner().invoke(app, ["import", str(path), "-d", "wgs84"])
+        assert res.exit_code == 2 and "more than 6 vertices" in res.output
+    finally:
+        get_settings.cache_clear()
+
+
+def test_purge_personal_after_retention(demo_store, tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from geogrid.store import schema as S
+    from geogrid.store.incidents import IncidentService
+    from geogrid.store.repo import now
+
+    with demo_store.write() as conn:
+        conn.execute(sa.insert(S.incidents).values(
+            uid="OLD-1", channel="api", category="noise", status="closed", lon=121.51, lat=31.237,
+            input_datum="wgs84", reported_at=now() - timedelta(days=400),
+            closed_at=now() - timedelta(days=399), reporter_name="张三", reporter_phone="13800000000",
+            geom=sa.func.ST_GeomFromText("POINT(121.51 31.237)", 4490)))
+    svc = IncidentService(demo_store)
+    assert svc.purge_personal(older_than_days=365) == 1
+    row = svc.get("OLD-1")
+    assert row["reporter_name"] is None and row["reporter_phone"] is None
+    assert svc.purge_personal(older_than_days=365) == 0

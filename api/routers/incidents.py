@@ -55,6 +55,28 @@ class IncidentCreate(BaseModel):
     footprint: dict | None = Field(default=None, description="GeoJSON geometry it spans (CGCS2000)")
 
 
+def _check_footprint(footprint: dict, max_vertices: int) -> None:
+    import shapely
+
+    from geogrid._errors import LimitExceeded
+
+    try:
+        geom = shapely.geometry.shape(footprint)
+    except Exception:
+        raise InputError("footprint is not a GeoJSON geometry.", field="footprint",
+                         fix="Send a GeoJSON Polygon or LineString in CGCS2000 lon/lat.") from None
+    n = shapely.get_num_coordinates(geom)
+    if n > max_vertices:
+        raise LimitExceeded(f"footprint has {n} vertices; the limit is {max_vertices}.",
+                            field="footprint", value=n, fix="Simplify the geometry.")
+    if not geom.is_valid:
+        raise InputError(f"footprint is invalid: {shapely.is_valid_reason(geom)}.",
+                         field="footprint", fix="Send a valid geometry.")
+    lo_x, lo_y, hi_x, hi_y = geom.bounds
+    check_in_china(lo_x, lo_y, "footprint")
+    check_in_china(hi_x, hi_y, "footprint")
+
+
 def public_incident(row: dict, principal: Principal) -> dict:
     out = {k: plain(v) for k, v in row.items() if k not in ("attrs", "idempotency_key")}
     state = (row.get("attrs") or {}).get("state") or {}
@@ -102,6 +124,8 @@ def create_incident(body: IncidentCreate, state: StateDep, principal: Creator,
                          fix="Send datum: wgs84, cgcs2000, gcj02 or bd09.")
     else:
         check_in_china(lon, lat)
+    if body.footprint is not None:
+        _check_footprint(body.footprint, state.settings.max_vertices)
     plan_id = state.active_plan_id()
     item = Intake(category=body.category, lon=lon, lat=lat, datum=datum.value,
                   channel=body.channel, description=body.description, address=body.address,
@@ -195,6 +219,20 @@ def act(uid: str, body: ActionIn, state: StateDep, principal: PrincipalDep):
     return JSONResp(public_incident(out, principal))
 
 
+class AssignIn(BaseModel):
+    responder_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                     description="the responder who goes; null clears it")
+
+
+@router.post("/incidents/{uid}/responder", summary="Send a named responder (or clear the choice)")
+def assign_responder(uid: str, body: AssignIn, state: StateDep,
+                     principal: Annotated[Principal, Depends(Allowed("incident.dispatch"))]):
+    svc = service(state)
+    _scope_check(principal, svc.get(uid))
+    return JSONResp(public_incident(svc.assign_responder(uid, body.responder_id,
+                                                         actor=principal.username), principal))
+
+
 class MergeIn(BaseModel):
     into: str = Field(min_length=1, max_length=40)
 
@@ -275,18 +313,22 @@ def patch_responder(rid: Annotated[int, Path(ge=1, le=2**31 - 1)], body: Respond
 
 
 @router.get("/incidents/{uid}/route", summary="Nearest available responder by road, and the route")
-def route(uid: str, state: StateDep, principal: Reader):
+def route(uid: str, state: StateDep, principal: Reader,
+          responder_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
     from geogrid.routing import nearest_responder
     from geogrid.store.responders import list_responders
 
     row = service(state).get(uid)
     _scope_check(principal, row)
     people = [r for r in list_responders(state.store) if r["lon"] is not None]
+    if responder_id is not None:  # route a named responder rather than the nearest
+        people = [r for r in people if r["id"] == responder_id]
     if not people:
-        raise NotFoundError("no responder has a position.", field="responders",
-                            fix="Add responders with POST /responders.")
+        raise NotFoundError("no responder with a position matches.", field="responder_id",
+                            value=responder_id, fix="Add responders with POST /responders, or "
+                            "update their position with PATCH /responders/{id}.")
     pts = np.array([[r["lon"], r["lat"]] for r in people])
-    avail = np.array([bool(r["available"]) for r in people])
+    avail = np.array([bool(r["available"]) or responder_id is not None for r in people])
     idx, rt = nearest_responder(road_graph(state), (row["lon"], row["lat"]), pts, avail)
     who = {k: plain(v) for k, v in people[idx].items() if k != "phone"}
     return JSONResp({"incident": uid, "responder": who, "route": rt.to_dict()})

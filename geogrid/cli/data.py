@@ -55,6 +55,25 @@ def import_(
                          fix="Use --as areas, --as objects or --as roads.")
     with console.status(f"reading {path.name}…"):
         frame = read_frame(path, datum=datum, layer=layer, lon_column=lon_col, lat_column=lat_col)
+    from ..settings import get_settings
+
+    limits = get_settings()
+    if len(frame) > limits.max_import_features:
+        from .._errors import LimitExceeded
+
+        raise LimitExceeded(f"{path.name} has {len(frame)} features; the limit is "
+                            f"{limits.max_import_features}.", field="features", value=len(frame),
+                            fix="Split the file, or raise GEOGRID_MAX_IMPORT_FEATURES.")
+    import shapely
+
+    heavy = shapely.get_num_coordinates(frame.geometry.values) > limits.max_vertices
+    if heavy.any():
+        from .._errors import ValidationError, ValidationProblem
+
+        raise ValidationError(f"{path.name} failed validation", [
+            ValidationProblem(i, "geometry", f"more than {limits.max_vertices} vertices")
+            for i in frame.index[heavy][:100]],
+            fix="Simplify those geometries, or raise GEOGRID_MAX_VERTICES.")
     if id_column != "id":
         if id_column not in frame:
             raise InputError(f"column {id_column!r} is not in {path.name}.", field="--id-column",
@@ -142,3 +161,16 @@ def check(
                "problems": [p.to_dict() for p in problems]})
     if problems:
         raise typer.Exit(1)
+
+
+@handle_errors
+def purge_personal(
+    days: Annotated[int | None, typer.Option(help="default: GEOGRID_PERSONAL_DATA_RETENTION_DAYS")] = None,
+) -> None:
+    """Blank reporters' names and phones of incidents closed longer ago than the retention period."""
+    from ..settings import get_settings
+    from ..store.incidents import IncidentService
+
+    keep = get_settings().personal_data_retention_days if days is None else days
+    n = IncidentService(open_store()).purge_personal(older_than_days=keep, actor="cli")
+    out.print(f"personal fields cleared on {n} incident(s) closed more than {keep} days ago")

@@ -304,6 +304,25 @@ class IncidentService:
                                     "reason": reason})
         return self.get(uid)
 
+    def assign_responder(self, uid: str, responder_id: int | None, *, actor: str) -> dict:
+        """Name the responder who goes (or clear it), recorded in the audit log."""
+        row = self.get(uid)
+        with self.store.write() as conn:
+            if responder_id is not None:
+                exists = conn.execute(sa.select(S.responders.c.id).where(
+                    S.responders.c.id == responder_id)).first()
+                if exists is None:
+                    raise NotFoundError(f"responder {responder_id} does not exist.",
+                                        field="responder_id", value=responder_id,
+                                        fix="List responders with GET /responders.")
+            conn.execute(sa.update(S.incidents).where(S.incidents.c.uid == uid)
+                         .values(responder_id=responder_id))
+            self.store.audit(conn, actor=actor, action="incident.assign_responder",
+                             entity="incident", entity_id=uid,
+                             before={"responder_id": row.get("responder_id")},
+                             after={"responder_id": responder_id})
+        return self.get(uid)
+
     def merge(self, uid: str, into: str, *, actor: str) -> dict:
         """Close ``uid`` as a duplicate of ``into`` (不予受理 with the link kept)."""
         target = self.get(into)

@@ -165,3 +165,27 @@ def test_open311_services_and_requests(client, h):
     bad = client.post("/open311/v2/requests.json", headers=h["disp"],
                       data={"service_code": code, "lat": 91, "long": 121.5})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "lat"
+
+
+def test_named_responder_and_route(client, h):
+    uid = report(client, h).json()["uid"]
+    far = client.post("/responders", json={"name": "远", "lon": 121.500, "lat": 31.230},
+                      headers=h["disp"]).json()["id"]
+    client.post("/responders", json={"name": "近", "lon": 121.5125, "lat": 31.2372}, headers=h["disp"])
+    r = client.post(f"/incidents/{uid}/responder", json={"responder_id": far}, headers=h["disp"])
+    assert r.status_code == 200 and r.json()["responder_id"] == far
+    route = client.get(f"/incidents/{uid}/route", params={"responder_id": far}, headers=h["disp"]).json()
+    assert route["responder"]["name"] == "远" and route["route"]["distance_m"] > 1000
+    assert client.post(f"/incidents/{uid}/responder", json={"responder_id": 999},
+                       headers=h["disp"]).status_code == 404
+    assert client.post(f"/incidents/{uid}/responder", json={"responder_id": far},
+                       headers=h["resp"]).status_code == 403
+
+
+def test_footprint_spanning_microgrids_gets_participants(client, h):
+    line = {"type": "LineString", "coordinates": [[121.5112, 31.2368], [121.5160, 31.2390]]}
+    inc = report(client, h, footprint=line).json()
+    assert inc["participants"], inc
+    too_big = {"type": "LineString", "coordinates": [[121.51 + i * 1e-6, 31.237] for i in range(200_000)]}
+    r = report(client, h, footprint=too_big)
+    assert r.status_code in (413, 422)
