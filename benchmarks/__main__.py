@@ -11,7 +11,6 @@ Options: ``--quick`` (smaller inputs, for a smoke run), ``--only NAME[,NAME]``
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import sys
 import traceback

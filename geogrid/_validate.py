@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from ._errors import ValidationError, ValidationProblem

@@ -446,7 +446,7 @@ def _assemble(*, node_lonlat: np.ndarray, node_xy: np.ndarray, node_ids: np.ndar
     n = node_lonlat.shape[0]
     m = seg_a.shape[0]
     counts = np.diff(offsets)
-    seg_idx = np.repeat(np.arange(m), counts)
+
     step = np.zeros(len(coords_xy))
     if len(coords_xy) > 1:
         d = np.hypot(*np.diff(coords_xy, axis=0).T)

@@ -12,7 +12,7 @@ from geogrid._errors import NotFoundError
 from ..auth import PrincipalDep
 from ..deps import BBoxDep, StateDep
 from ..geojson import feature_collection
-from .plans import ATTRIBUTION, LevelQ, areas_frame
+from .plans import LevelQ, areas_response
 
 router = APIRouter(prefix="/areas", tags=["areas"])
 PlanQ = Annotated[str | None, Query(description="plan id; default: the active plan")]
@@ -22,12 +22,8 @@ PlanQ = Annotated[str | None, Query(description="plan id; default: the active pl
             responses={200: {"content": {"application/geo+json": {}}}})
 def list_areas(state: StateDep, principal: PrincipalDep, bbox: BBoxDep, level: LevelQ = None,
                parent: Annotated[str | None, Query(max_length=64)] = None, plan: PlanQ = None):
-    plan_id = state.visible_plan_id(plan, principal)
-    frame = areas_frame(state, plan_id, level=level, parent=parent, bbox=bbox)
-    return GeoJSONResp(
-        feature_collection(frame, ["id", "level", "kind", "name", "code", "parent_id"],
-                           plan_id=plan_id, attribution=ATTRIBUTION),
-        media_type="application/geo+json")
+    return areas_response(state, state.visible_plan_id(plan, principal), level=level,
+                          parent=parent, bbox=bbox)
 
 
 @router.get("/{area_id}", summary="One area as a GeoJSON Feature", response_class=GeoJSONResp)

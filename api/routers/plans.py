@@ -57,12 +57,15 @@ def get_plan(plan: str, state: StateDep, principal: PrincipalDep):
             responses={200: {"content": {"application/geo+json": {}}}})
 def plan_areas(plan: str, state: StateDep, principal: PrincipalDep, bbox: BBoxDep, level: LevelQ = None,
                parent: Annotated[str | None, Query(max_length=64)] = None):
-    plan_id = state.visible_plan_id(plan, principal)
+    return areas_response(state, state.visible_plan_id(plan, principal), level=level,
+                          parent=parent, bbox=bbox)
+
+
+def areas_response(state, plan_id: int, *, level=None, parent=None, bbox=None) -> GeoJSONResp:
+    """The public fields of a plan's areas as a GeoJSON FeatureCollection, attributed."""
     frame = areas_frame(state, plan_id, level=level, parent=parent, bbox=bbox)
-    return GeoJSONResp(
-        feature_collection(frame, ["id", "level", "kind", "name", "code", "parent_id"],
-                           plan_id=plan_id, attribution=ATTRIBUTION),
-        media_type="application/geo+json")
+    return GeoJSONResp(feature_collection(frame, ["id", "level", "kind", "name", "code", "parent_id"],
+                                          plan_id=plan_id, attribution=ATTRIBUTION))
 
 
 def areas_frame(state, plan_id: int, *, level=None, parent=None, bbox=None):
