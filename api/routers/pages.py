@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from maps import console_page, coverage_map, embed_page, get_basemap, snippet_page
 from maps._page import page_url
+from maps.editor import editor_page
 from maps.i18n import t
 
 from ..auth import PrincipalDep
@@ -130,6 +131,22 @@ def console(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm"):
         m = console_page(center=center, bounds=bounds, lang=lang, basemap=basemap,
                          needs_reason=[a.value for a in NEEDS_REASON],
                          title=f"{t('title.console', lang)} · {data.plan['name']}")
+        html = m.get_root().render()
+        data.extra[key] = html
+    return HTMLResponse(html)
+
+
+@router.get("/editor", response_class=HTMLResponse,
+            summary="Planner editor: drafts, reassignment, split/merge, stats (sign-in required)")
+def editor(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm"):
+    plan_id = state.active_plan_id()
+    data = state.plan_data(plan_id)
+    key = ("editor", lang, basemap)
+    html = data.extra.get(key)
+    if html is None:
+        center, bounds = _view(state, plan_id, get_basemap(basemap).datum)
+        m = editor_page(center=center, bounds=bounds, lang=lang, basemap=basemap,
+                        title=t("title.editor", lang))
         html = m.get_root().render()
         data.extra[key] = html
     return HTMLResponse(html)

@@ -1,4 +1,5 @@
-"""Planning: copy a plan into a draft, partition grids, edit, undo/redo, validate, diff, activate.
+"""Planning: copy a plan into a draft, partition grids, edit, undo/redo, validate, diff, activate;
+the management objects with their microgrid in a plan (for the editor).
 
 Every write takes the plan's ``version`` (optimistic lock): a stale version
 answers 409 and changes nothing. Planners are limited to their scope (a
@@ -18,10 +19,10 @@ from geogrid.security import Principal
 from geogrid.store.planning import PlanningService
 
 from ..auth import Allowed
-from ..deps import StateDep
-from ..geojson import plain
-from ..responses import JSONResp
-from .plans import plan_public
+from ..deps import BBoxDep, StateDep
+from ..geojson import feature_collection, plain
+from ..responses import GeoJSONResp, JSONResp
+from .plans import ATTRIBUTION, plan_public
 
 router = APIRouter(prefix="/plans", tags=["planning"])
 Planner = Annotated[Principal, Depends(Allowed("plan.write"))]
@@ -118,6 +119,47 @@ def redo(plan_id: PlanId, body: Versioned, state: StateDep, principal: Planner):
 @router.get("/{plan_id}/history", summary="The edit stack")
 def history(plan_id: PlanId, state: StateDep, _: Reader):
     return JSONResp([{k: plain(v) for k, v in h.items()} for h in planning(state).history(plan_id)])
+
+
+#: what the editor needs of a management object; ``microgrid`` is its membership in the plan
+OBJECT_FIELDS = ["id", "type", "name", "address", "households", "estimated", "business_type",
+                 "microgrid"]
+
+
+def objects_frame(state, plan_id: int, *, grid: str | None = None, bbox=None):
+    """The store's objects (in ``bbox``) with their microgrid in the plan (None: in none).
+
+    With ``grid``, only the objects of that grid's microgrids, plus the objects
+    lying in the grid that no microgrid holds (so orphans stay visible).
+    """
+    areas = state.plan_data(plan_id).areas  # 404 for an unknown plan
+    parent = None
+    if grid is not None:
+        parent = areas[(areas["id"] == grid) & areas["level"].isin(["grid", "community"])]
+        if parent.empty:
+            raise NotFoundError(f"grid {grid!r} is not a grid of plan {plan_id}.", field="grid",
+                                value=grid, fix="Use a grid id from GET /plans/{id}/areas?level=grid.")
+    box = bbox if bbox is not None or parent is None else tuple(parent.total_bounds)
+    objs = state.store.objects(bbox=box)
+    objs["microgrid"] = state.store.memberships(plan_id).reindex(objs["id"]).to_numpy()
+    if parent is not None and len(objs):
+        mine = areas.loc[(areas["level"] == "microgrid") & (areas["parent_id"] == grid), "id"]
+        inside = objs.geometry.representative_point().intersects(parent.geometry.iat[0])
+        keep = objs["microgrid"].isin(set(mine)) | (objs["microgrid"].isna() & inside)
+        objs = objs[keep.to_numpy()]
+    return objs
+
+
+@router.get("/{plan_id}/objects", summary="Management objects with their microgrid in this plan",
+            response_class=GeoJSONResp,
+            responses={200: {"content": {"application/geo+json": {}}}})
+def objects(plan_id: PlanId, state: StateDep, _: Reader, bbox: BBoxDep,
+            grid: Annotated[str | None, Query(max_length=64,
+                                              description="only the objects of this grid")] = None):
+    frame = objects_frame(state, plan_id, grid=grid, bbox=bbox)
+    return GeoJSONResp(feature_collection(frame, OBJECT_FIELDS, plan_id=plan_id,
+                                          attribution=ATTRIBUTION),
+                       media_type="application/geo+json")
 
 
 @router.get("/{plan_id}/stats", summary="Households, objects, 楼组 per microgrid; CV per grid")

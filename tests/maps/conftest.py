@@ -31,6 +31,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]
 DISPATCHER = ("disp1", "correct horse battery")
+PLANNER = ("plan1", "staple battery horse")
 RESPONDER_PHONE = "13912345678"
 TEAM_CONTACT = {"role": "网格长", "office_phone": "021-58880001", "hours": "9:00-17:00"}
 #: tile hosts of the basemaps in maps/basemaps.py (answered locally, never fetched)
@@ -77,7 +78,8 @@ def stand_in():
 
 
 def seed_live_store(path: Path) -> str:
-    """Add the stand-ins, a dispatcher and an API token to the store at ``path``; return it."""
+    """Add the stand-ins, a dispatcher, a planner and an API token to the store at ``path``;
+    return the token (the dispatcher's)."""
     from geogrid.store import Store
     from geogrid.store.responders import add_responder, ensure_team
     from geogrid.store.users import create_user, issue_token
@@ -100,6 +102,7 @@ def seed_live_store(path: Path) -> str:
         with store.write() as conn:
             ensure_team(conn, first_mg, "第一微网格团队", public_contact=TEAM_CONTACT)
         create_user(store, DISPATCHER[0], "dispatcher", password=DISPATCHER[1])
+        create_user(store, PLANNER[0], "planner", password=PLANNER[1])
         add_responder(store, name="测试网格员甲", role="专职网格员", actor="test",
                       phone=RESPONDER_PHONE, lon=121.5100, lat=31.2360, datum="cgcs2000")
         add_responder(store, name="测试网格员乙", role="兼职网格员", actor="test",
@@ -146,6 +149,12 @@ def live_server(live_store):
 def live_login() -> tuple[str, str]:
     """Username and password of the live store's dispatcher."""
     return DISPATCHER
+
+
+@pytest.fixture(scope="session")
+def live_planner() -> tuple[str, str]:
+    """Username and password of the live store's planner (no scope: the whole street)."""
+    return PLANNER
 
 
 @pytest.fixture(scope="session")

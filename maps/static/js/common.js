@@ -66,6 +66,8 @@ export class ApiError extends Error {
     this.status = status;
     this.code = err.code;
     this.fix = err.fix;
+    this.field = err.field;
+    this.value = err.value;
   }
 }
 
@@ -95,6 +97,18 @@ export async function api(path, opts = {}) {
   const data = r.status === 204 ? null : await r.json().catch(() => null);
   if (!r.ok) throw new ApiError(r.status, data);
   return data;
+}
+
+/**
+ * Sign in with a username and password (POST /auth/token) and keep the JWT in
+ * sessionStorage (this tab only, gone when it closes). Returns the session.
+ */
+export async function signIn(username, password) {
+  const tok = await api("/auth/token", { auth: false, form: { username, password } });
+  const s = { token: tok.access_token, role: tok.role, scope: tok.scope || null, username,
+              expires: Date.now() + (tok.expires_in || 3600) * 1000 };
+  session.set(s);
+  return s;
 }
 
 /** Colours for grids in code order; other areas take their grid's colour. */

@@ -2,7 +2,7 @@
 // highlighted), heatmap, details with the chain of areas and the timeline, nearest
 // responder and route, and the workflow actions each incident allows.
 // Everything from the API is rendered with textContent (see common.js: el, fill).
-import { api, config, el, fill, session, t, when } from "./common.js";
+import { api, config, el, fill, session, signIn, t, when } from "./common.js";
 import { geoJsonShift, latLng } from "./datum.js";
 
 const gg = window.geogrid;
@@ -81,10 +81,7 @@ $("gg-signin").addEventListener("submit", async (ev) => {
   $("gg-signin-error").textContent = "";
   const username = $("gg-username").value.trim();
   try {
-    const tok = await api("/auth/token", { auth: false,
-      form: { username, password: $("gg-password").value } });
-    session.set({ token: tok.access_token, role: tok.role, username,
-                  expires: Date.now() + (tok.expires_in || 3600) * 1000 });
+    await signIn(username, $("gg-password").value);
     $("gg-password").value = "";
     await start();
   } catch (e) {
