@@ -21,7 +21,7 @@ from maps import STATIC_DIR
 from .errors import install_error_handlers
 from .middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from .routers import areas, geocode, health, incidents, locate, open311, pages, plans, users
-from .routers import planning, public
+from .routers import planning, public, tiles
 from .state import GeoState
 
 __all__ = ["create_app"]
@@ -81,7 +81,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_error_handlers(app)
     for router in (health.router, users.router, plans.router, planning.router, areas.router,
                    locate.router,
-                   geocode.router, incidents.router, open311.router, pages.router, public.router):
+                   geocode.router, incidents.router, open311.router, pages.router, public.router,
+                   tiles.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)

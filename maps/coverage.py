@@ -13,6 +13,15 @@ at close zoom and a search box (name and code over the loaded features; and
 addresses through ``/geocode`` for signed-in staff). All JavaScript and CSS
 come from ``static_url`` (the package's ``maps/static``), never from a CDN.
 
+Plans too large to inline (more than :data:`INLINE_MAX_AREAS` areas, or an
+estimated :data:`INLINE_MAX_BYTES` of GeoJSON; city scale) are drawn from
+vector tiles instead (``tiles=True`` forces it): ``static/js/tiles.js``
+loads ``tile_url`` through the vendored Leaflet.VectorGrid, one toggleable
+layer per level over one request per tile. Only the upper levels (street,
+grid, community: a few thousand at most) travel with the page, for the
+grid colours, the labels, the legend and the search; microgrids and
+building groups come from the tiles and take their grid's colour there.
+
 Example
 -------
 >>> import geopandas as gpd, shapely
@@ -40,7 +49,8 @@ from .basemaps import OSM_ATTRIBUTION, get_basemap, offline_map, shift_geometrie
 from .i18n import bundle, t
 
 __all__ = ["coverage_map", "PALETTE", "OSM_ATTRIBUTION", "offline_map", "LEVELS",
-           "grid_colors", "ramp"]
+           "grid_colors", "ramp", "use_tiles", "geojson_size_estimate", "INLINE_MAX_AREAS",
+           "INLINE_MAX_BYTES"]
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]
@@ -54,6 +64,16 @@ STYLE = {
 }
 PROBLEM_STYLE = {"color": "#d00", "weight": 3, "dashArray": "5 3"}
 FIELDS = ["id", "name", "code", "level", "kind", "parent_id"]
+#: above either limit the coverage map loads vector tiles instead of inlining GeoJSON
+INLINE_MAX_AREAS = 3000
+INLINE_MAX_BYTES = 2 * 1024 * 1024
+#: levels that travel with a tiled page (colours, labels, legend, search); the rest is in tiles
+PAGE_LEVELS = ("street", "grid", "community")
+#: grid labels are drawn on a tiled map only up to this many grids
+MAX_TILED_LABELS = 500
+#: grids listed in the legend (a city has thousands; the map shows the rest)
+MAX_LEGEND_GRIDS = 60
+VECTORGRID_JS = "vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"
 
 
 def grid_colors(areas: gpd.GeoDataFrame) -> dict[str, str]:
@@ -76,6 +96,21 @@ def ramp(x: float) -> str:
     x = min(max(float(x), 0.0), 1.0)
     r, g, b = 255 - int(90 * x), int(245 - 215 * x), int(240 - 210 * x)
     return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def geojson_size_estimate(areas: gpd.GeoDataFrame) -> int:
+    """Bytes the inline GeoJSON of ``areas`` would take, roughly.
+
+    A vertex rounded to 1e-6° is about 23 characters (``[121.512345,31.234567],``);
+    a feature's properties, label point and framing about 260.
+    """
+    coords = int(shapely.get_num_coordinates(areas.geometry.values).sum()) if len(areas) else 0
+    return 23 * coords + 260 * len(areas)
+
+
+def use_tiles(areas: gpd.GeoDataFrame) -> bool:
+    """Whether the coverage map of ``areas`` should load vector tiles instead of inline GeoJSON."""
+    return len(areas) > INLINE_MAX_AREAS or geojson_size_estimate(areas) > INLINE_MAX_BYTES
 
 
 def _plain(value):
@@ -158,6 +193,8 @@ def coverage_map(
     title: str | None = None,
     links: Iterable[tuple[str, str]] = (),
     embed_snippet: bool = False,
+    tiles: bool | None = None,
+    tile_url: str = "/tiles/active/{z}/{x}/{y}.mvt",
 ) -> folium.Map:
     """Build the coverage map of one plan's areas (GeoDataFrame in EPSG:4490).
 
@@ -167,8 +204,18 @@ def coverage_map(
     they name. ``links`` are (label, href) pairs shown in the legend (the page
     passes the language switch and the choropleth toggle); ``embed_snippet``
     adds the copy-paste ``<iframe>`` box for the public embed.
+
+    ``tiles`` draws the areas from the vector tiles at ``tile_url`` (a
+    ``{z}/{x}/{y}`` template of ``GET /tiles``) instead of inlining them;
+    ``None`` decides by size (:func:`use_tiles`).
     """
     bm = get_basemap(basemap)
+    if tiles is None:
+        tiles = use_tiles(areas)
+    if tiles:
+        return _tiled_map(areas, bm, static_url=static_url, lang=lang, tile_url=tile_url,
+                          workload=workload, estimated=estimated, problems=problems,
+                          title=title, links=links, embed_snippet=embed_snippet)
     shown = areas if bm.datum in ("wgs84", "cgcs2000") else shift_geometries(areas, bm.datum)
     minx, miny, maxx, maxy = shown.total_bounds if len(shown) else (121.49, 31.22, 121.52, 31.25)
     m = offline_map(static_url=static_url, center=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -204,6 +251,65 @@ def coverage_map(
         "page": "coverage", "lang": lang, "datum": bm.datum,
         "strings": bundle(lang, "level.", "field.", "search.", "embed."),
         "geocode": "/geocode", "embed": "/embed/coverage", "embedTitle": t("title.embed", lang),
+    })
+    add_modules(m, static_url, "coverage.js")
+    return m
+
+
+def _tiled_map(areas: gpd.GeoDataFrame, bm, *, static_url: str, lang: str, tile_url: str,
+               workload: Mapping[str, float] | None, estimated: bool,
+               problems: Iterable[Any] | None, title: str | None,
+               links: Iterable[tuple[str, str]], embed_snippet: bool) -> folium.Map:
+    """The coverage map drawn from vector tiles; only the upper levels travel with the page."""
+    from geogrid.datum import from_storage
+    from geogrid.store.tiles import LEVEL_MIN_ZOOM
+
+    native = bm.datum in ("wgs84", "cgcs2000")
+    upper = areas[areas["level"].isin(PAGE_LEVELS)]
+    shown = upper if native else shift_geometries(upper, bm.datum)
+    minx, miny, maxx, maxy = areas.total_bounds if len(areas) else (121.49, 31.22, 121.52, 31.25)
+    xs, ys = from_storage(np.array([minx, maxx]), np.array([miny, maxy]), bm.datum)
+    minx, maxx, miny, maxy = float(xs[0]), float(xs[1]), float(ys[0]), float(ys[1])
+    m = offline_map(static_url=static_url, center=[(miny + maxy) / 2, (minx + maxx) / 2],
+                    zoom=15, basemap=bm, extra_js=(("leaflet_vectorgrid", VECTORGRID_JS),))
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    colors = grid_colors(shown)
+    issues = _problem_dicts(problems or ())
+    flagged = sorted({str(i) for p in issues for i in p.get("ids", ())})
+    grids = shown[shown["level"] == "grid"]
+    if 0 < len(grids) <= MAX_TILED_LABELS:
+        labels = _grid_labels(grids)
+        labels.add_to(m)
+        m.add_child(Register(labels, "grid_labels"))
+    if issues:
+        bad = _problem_layer(issues, lang, bm.datum)
+        bad.add_to(m)
+        m.add_child(Register(bad, "problems"))
+    m.add_child(Register())
+    present = set(areas["level"])
+    mg_ids = set(areas.loc[areas["level"] == "microgrid", "id"])
+    load = {k: round(float(v), 1) for k, v in (workload or {}).items()
+            if k in mg_ids and v is not None and np.isfinite(v)}
+    url = tile_url if native else f"{tile_url}{'&' if '?' in tile_url else '?'}datum={bm.datum}"
+    geoms = shapely.set_precision(shown.geometry.values, 1e-6)
+    index = [[rec["id"], rec["level"], _plain(rec["name"]), _plain(rec["code"]),
+              [round(float(v), 6) for v in shapely.bounds(g)]]
+             for rec, g in zip(shown[["id", "level", "name", "code"]].to_dict("records"), geoms)]
+    root = m.get_root()
+    root.html.add_child(folium.Element(_legend(
+        areas, colors, lang, title, load or None, estimated, len(issues), links, embed_snippet)))
+    add_config(m, {
+        "page": "coverage", "lang": lang, "datum": bm.datum,
+        "strings": bundle(lang, "level.", "field.", "search.", "embed.", "layer."),
+        "geocode": "/geocode", "embed": "/embed/coverage", "embedTitle": t("title.embed", lang),
+        "tiles": {
+            "url": url,
+            "levels": [{"level": lv, "minZoom": LEVEL_MIN_ZOOM[lv], "show": lv != "building_group",
+                        "style": STYLE[lv]} for lv in LEVELS if lv in present],
+            "colors": colors, "areas": index, "flagged": flagged, "problemStyle": PROBLEM_STYLE,
+            "workload": load or None,
+            "range": [min(load.values()), max(load.values())] if load else None,
+        },
     })
     add_modules(m, static_url, "coverage.js")
     return m
@@ -250,7 +356,9 @@ def _legend(areas: gpd.GeoDataFrame, colors: Mapping[str, str], lang: str, title
     rows = "".join(
         f'<div class="gg-legend-row"><span class="gg-swatch" style="background:{colors[g["id"]]}">'
         f'</span>{esc(str(g["name"]))} <small>{esc(str(g["code"] or ""))}</small></div>'
-        for g in grids[["id", "name", "code"]].to_dict("records"))
+        for g in grids.head(MAX_LEGEND_GRIDS)[["id", "name", "code"]].to_dict("records"))
+    if len(grids) > MAX_LEGEND_GRIDS:
+        rows += f'<div class="gg-legend-row gg-muted">… +{len(grids) - MAX_LEGEND_GRIDS}</div>'
     parts = [f"<summary><b>{esc(title or t('legend.title', lang))}</b></summary>", rows]
     if workload:
         vals = [float(v) for v in workload.values()]

@@ -90,17 +90,20 @@ def _view(state, plan_id: int, datum: str):
 @router.get("/", response_class=HTMLResponse, summary="Coverage map of the active plan")
 def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: BasemapQ = "osm",
           plan: Annotated[str | None, Query()] = None, choropleth: Choropleth = None,
-          check: Annotated[bool, Query(description="highlight validation problems")] = False):
+          check: Annotated[bool, Query(description="highlight validation problems")] = False,
+          tiles: Annotated[bool | None, Query(
+              description="draw the areas from /tiles instead of inline GeoJSON; "
+                          "default: only for plans too large to inline")] = None):
     plan_id = state.visible_plan_id(plan, principal)
     data = state.plan_data(plan_id)
     load, estimated = workload(state, plan_id)
     choropleth = choropleth if load else None
-    key = ("coverage", lang, basemap, choropleth, check)
+    key = ("coverage", lang, basemap, choropleth, check, tiles)
     html = data.extra.get(key)
     if html is None:
         title = f"{data.plan['name']} · {t('title.coverage', lang)}"
         params = {"plan": plan, "basemap": None if basemap == "osm" else basemap,
-                  "check": check or None}
+                  "check": check or None, "tiles": None if tiles is None else str(int(tiles))}
         links = [(t("lang.switch", lang), page_url("/", **params, choropleth=choropleth,
                                                    lang=None if lang == "en" else "en"))]
         if load:
@@ -110,7 +113,8 @@ def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: 
         m = coverage_map(data.areas, static_url="/static", lang=lang, basemap=basemap,
                          workload=load if choropleth else None, estimated=estimated,
                          problems=problems(state, plan_id) if check else None, title=title,
-                         links=links, embed_snippet=True)
+                         links=links, embed_snippet=True, tiles=tiles,
+                         tile_url=f"/tiles/{plan_id}/{{z}}/{{x}}/{{y}}.mvt")
         m.get_root().title = escape(title)
         html = m.get_root().render()
         data.extra[key] = html

@@ -1,13 +1,16 @@
 // The coverage map's behaviour: tooltips, microgrid codes at close zoom, the search box
-// and the embed snippet. The map and its layers come from folium (window.geogrid).
+// and the embed snippet. The map and its layers come from folium (window.geogrid); a large
+// plan's areas come from vector tiles instead (config.tiles, see tiles.js).
 import { api, config, el, fill, session, t } from "./common.js";
 import { latLng } from "./datum.js";
+import { tiledLevels } from "./tiles.js";
 
 const gg = window.geogrid;
 const map = gg.map;
 const layers = gg.layers || {};
 const LEVELS = ["street", "grid", "community", "microgrid", "building_group"];
 const CODE_ZOOM = 17;
+const tiled = config.tiles ? tiledLevels(map, config.tiles) : null;
 
 function tooltipNode(p) {
   const box = el("div", { className: "gg-tip" },
@@ -17,11 +20,11 @@ function tooltipNode(p) {
   return box;
 }
 
-/** Every drawn feature: {props, layer, level}. */
+/** Every drawn feature: {props, layer, level} (inline) or {props, level, bounds} (tiles). */
 const features = [];
 for (const level of LEVELS) {
   const group = layers[level];
-  if (!group) continue;
+  if (!group || tiled) continue;
   group.eachLayer((l) => {
     if (!l.feature) return;
     l.bindTooltip(() => tooltipNode(l.feature.properties), { sticky: true });
@@ -29,10 +32,52 @@ for (const level of LEVELS) {
   });
 }
 
+// -- tiles: levels in the layer control, tooltips and clicks, features for the search --------
+if (tiled) {
+  for (const [id, level, name, code, b] of config.tiles.areas || []) {
+    features.push({ props: { id, level, name, code }, level,
+                    bounds: L.latLngBounds([b[1], b[0]], [b[3], b[2]]) });
+  }
+  const known = new Set(features.map((f) => f.props.id));
+  tiled.onFeature((f) => { if (!known.has(f.props.id)) { known.add(f.props.id); features.push(f); } });
+  const overlays = {};
+  for (const { level } of config.tiles.levels) {
+    overlays[t(`level.${level}`)] = tiled.layers[level];
+    layers[level] = tiled.layers[level];
+  }
+  if (layers.problems) overlays[t("layer.problems")] = layers.problems;
+  L.control.layers(null, overlays, { collapsed: false }).addTo(map);
+  const labels = layers.grid_labels;
+  const syncLabels = () => {
+    if (!labels) return;
+    const want = tiled.layers.grid && map.hasLayer(tiled.layers.grid);
+    if (want && !map.hasLayer(labels)) labels.addTo(map);
+    if (!want && map.hasLayer(labels)) map.removeLayer(labels);
+  };
+  map.on("overlayadd overlayremove", syncLabels);
+  syncLabels();
+  const tip = L.tooltip({ sticky: true, direction: "top", offset: [0, -8] });
+  for (const layer of Object.values(tiled.layers)) {
+    layer.on("mouseover mousemove", (e) => {
+      if (!e.layer || !e.layer.properties) return;
+      tip.setLatLng(e.latlng).setContent(tooltipNode(e.layer.properties));
+      if (!map.hasLayer(tip)) tip.addTo(map);
+    });
+    layer.on("mouseout", () => { if (map.hasLayer(tip)) map.removeLayer(tip); });
+    layer.on("click", (e) => {
+      if (!e.layer || !e.layer.properties) return;
+      L.popup({ className: "gg-tile-popup" }).setLatLng(e.latlng)
+        .setContent(tooltipNode(e.layer.properties)).openOn(map);
+    });
+  }
+  gg.tiles = tiled;
+}
+
 // -- microgrid codes at close zoom -----------------------------------------------------------
 const codeLabels = L.layerGroup();
 let codesBuilt = false;
 function updateCodes() {
+  if (tiled) return; // tiles: codes are in the tooltips (features arrive tile by tile)
   const want = map.getZoom() >= CODE_ZOOM && layers.microgrid && map.hasLayer(layers.microgrid);
   if (want && !codesBuilt) {
     for (const f of features) {
@@ -56,6 +101,15 @@ let highlighted = null;
 let addressMarker = null;
 
 function select(f) {
+  if (!f.layer) { // from tiles: outline it in every tile it is drawn in, show its name and code
+    const level = tiled.layers[f.level];
+    if (level && !map.hasLayer(level)) level.addTo(map);
+    tiled.highlight(f);
+    map.fitBounds(f.bounds, { maxZoom: 17 });
+    L.popup({ className: "gg-tile-popup" }).setLatLng(f.bounds.getCenter())
+      .setContent(tooltipNode(f.props)).openOn(map);
+    return;
+  }
   if (highlighted) highlighted.layer.setStyle({ weight: highlighted.weight, color: highlighted.color });
   const opts = f.layer.options || {};
   highlighted = { layer: f.layer, weight: opts.weight, color: opts.color };
