@@ -5,7 +5,7 @@ Prints each benchmark's own table, then one summary table of ratios. Ratios
 noisy, the baselines share the noise.
 
 Options: ``--quick`` (smaller inputs, for a smoke run), ``--only NAME[,NAME]``
-(locate, postgis, http, routing, geocode, partition, intake).
+(locate, postgis, http, routing, geocode, partition, tiles, intake).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def _locate(quick: bool, with_postgis: bool) -> list[dict]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="geogrid benchmarks")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="locate,postgis,http,routing,geocode,partition,intake")
+    ap.add_argument("--only", default="locate,postgis,http,routing,geocode,partition,tiles,intake")
     args = ap.parse_args(argv)
     only = set(args.only.split(","))
     summary = Table(title="geogrid benchmarks (ratios against baselines run on the same machine, same run)")
@@ -140,6 +140,24 @@ def main(argv=None) -> int:
             for row in mod.summary_rows(r):
                 summary.add_row(*row)
         section("partition", partition)
+
+    if "tiles" in only:
+        def tiles():
+            from .tiles import bench_tiles
+
+            r = bench_tiles.main(["--quick"] if args.quick else [])
+            for p in r["plans"]:
+                sl, pg = p["stores"]["spatialite"], p["stores"].get("postgis")
+                if pg:
+                    summary.add_row(f"z=15 vector tile, {p['plan']}",
+                                    f"SpatiaLite {sl['p50_ms']:.1f} / {sl['p99_ms']:.1f} ms",
+                                    f"PostGIS ST_AsMVT {pg['p50_ms']:.1f} / {pg['p99_ms']:.1f} ms",
+                                    f"{sl['p50_ms'] / pg['p50_ms']:.1f}× (p50)")
+                summary.add_row(f"  view tiles vs inline GeoJSON (gzip), {p['areas']:,} areas",
+                                f"{sl['view_gzip_bytes'] / 1024:.0f} KiB",
+                                f"{p['geojson_gzip_bytes'] / 1024:.0f} KiB",
+                                f"{p['geojson_gzip_bytes'] / max(sl['view_gzip_bytes'], 1):.1f}×")
+        section("tiles", tiles)
 
     if "intake" in only:
         def intake():
