@@ -388,8 +388,6 @@ def yearly_report(area_id: str, state: StateDep,
         raise NotFoundError(f"area {area_id!r} is not in the active plan.", field="area_id",
                             value=area_id, fix="Use an id from GET /areas?level=microgrid.")
     pop = _population(state, "microgrid").get(area_id)
-    if inc.empty:
-        inc = inc.assign(microgrid=[])
     report = microgrid_report(inc, ev, microgrid=area_id, year=year,
                               name=str(areas.loc[area_id, "name"]), population_end=pop,
                               notes=["人口为估算值 (OSM 无户数, 按建筑面积估算)"])

@@ -66,6 +66,13 @@ def states_frame(states: Iterable[Any]) -> pd.DataFrame:
         a = d.pop("assignment", None) or {}
         d["handler_kind"], d["handler"], d["unit"] = a.get("handler_kind"), a.get("handler"), a.get("unit")
         rows.append(d)
+    if not rows:  # keep the columns, so grouping an empty period still works
+        from dataclasses import fields
+
+        from .workflow import IncidentState
+
+        cols = [f.name for f in fields(IncidentState) if f.name != "assignment"]
+        return pd.DataFrame(columns=[*cols, "on_time", "handler_kind", "handler", "unit"])
     return pd.DataFrame(rows)
 
 

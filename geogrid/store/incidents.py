@@ -364,8 +364,7 @@ class IncidentService:
 
         rows = self.list(since=since, until=until, limit=10_000_000)
         states = [IncidentState.from_dict(r["attrs"]["state"]) for r in rows]
-        inc = states_frame(states) if states else pd.DataFrame(
-            columns=["id", "status", "reported_at", "microgrid"])
+        inc = states_frame(states)
         chains = {r["uid"]: r["area_chain"] or {} for r in rows}
         leaf = {r["uid"]: r["microgrid_uid"] for r in rows}
         if len(inc):
