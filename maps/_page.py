@@ -77,3 +77,24 @@ def lang_switch(path: str, lang: str, **params) -> str:
     href = page_url(path, **params, lang=None if other == "zh" else other)
     return (f'<a class="gg-lang" hreflang="{other}" href="{html.escape(href)}">'
             f"{html.escape(t('lang.switch', lang))}</a>")
+
+
+def start_page(*, title: str, css: str, center, bounds, static_url: str, basemap: str,
+               extra_js: tuple = ()):
+    """The common start of every app page: offline map, fitted view, page title and stylesheet.
+
+    Returns ``(map, basemap)``; the caller adds its panel, config and modules.
+    """
+    from .basemaps import get_basemap, offline_map
+
+    bm = get_basemap(basemap)
+    kwargs = {"extra_js": extra_js} if extra_js else {}
+    m = offline_map(static_url=static_url, center=list(center), zoom=15, basemap=bm, **kwargs)
+    if bounds:
+        m.fit_bounds(bounds)
+    m.add_child(Register())
+    root = m.get_root()
+    root.title = html.escape(title)
+    root.header.add_child(folium.Element(
+        f'<link rel="stylesheet" href="{html.escape(static_url)}/{css}"/>'))
+    return m, bm

@@ -15,8 +15,7 @@ import html
 
 import folium
 
-from ._page import Register, add_config, add_modules, lang_switch
-from .basemaps import get_basemap, offline_map
+from ._page import add_config, add_modules, lang_switch, start_page
 from .i18n import bundle, t
 
 __all__ = ["console_page"]
@@ -26,16 +25,10 @@ def console_page(*, center: tuple[float, float], bounds: list[list[float]] | Non
                  static_url: str = "/static", lang: str = "zh", basemap: str = "osm",
                  needs_reason: list[str] = (), title: str | None = None) -> folium.Map:
     """The console page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum."""
-    bm = get_basemap(basemap)
-    m = offline_map(static_url=static_url, center=list(center), zoom=15, basemap=bm,
-                    extra_js=(("leaflet_heat", "vendor/leaflet.heat/leaflet-heat.js"),))
-    if bounds:
-        m.fit_bounds(bounds)
-    m.add_child(Register())
+    m, bm = start_page(title=title or t("title.console", lang), css="console.css", center=center,
+                       bounds=bounds, static_url=static_url, basemap=basemap,
+                       extra_js=(("leaflet_heat", "vendor/leaflet.heat/leaflet-heat.js"),))
     root = m.get_root()
-    root.title = html.escape(title or t("title.console", lang))
-    root.header.add_child(folium.Element(
-        f'<link rel="stylesheet" href="{html.escape(static_url)}/console.css"/>'))
     root.html.add_child(folium.Element(_panel(lang, basemap, title)))
     add_config(m, {
         "page": "console", "lang": lang, "datum": bm.datum,

@@ -27,8 +27,8 @@ import html
 
 import folium
 
-from ._page import Register, add_config, add_modules, lang_switch
-from .basemaps import OSM_ATTRIBUTION, get_basemap, offline_map
+from ._page import add_config, add_modules, lang_switch, start_page
+from .basemaps import OSM_ATTRIBUTION
 from .i18n import bundle, t
 
 __all__ = ["editor_page"]
@@ -48,15 +48,9 @@ def editor_page(*, center: tuple[float, float], bounds: list[list[float]] | None
                 static_url: str = "/static", lang: str = "zh", basemap: str = "osm",
                 title: str | None = None) -> folium.Map:
     """The editor page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum."""
-    bm = get_basemap(basemap)
-    m = offline_map(static_url=static_url, center=list(center), zoom=15, basemap=bm)
-    if bounds:
-        m.fit_bounds(bounds)
-    m.add_child(Register())
+    m, bm = start_page(title=title or t("title.editor", lang), css="editor.css", center=center,
+                       bounds=bounds, static_url=static_url, basemap=basemap)
     root = m.get_root()
-    root.title = html.escape(title or t("title.editor", lang))
-    root.header.add_child(folium.Element(
-        f'<link rel="stylesheet" href="{html.escape(static_url)}/editor.css"/>'))
     root.html.add_child(folium.Element(HATCH + _panel(lang, basemap, title)))
     strings = bundle(lang, "editor.", "level.", "error.")
     strings.update({k: t(k, lang) for k in SIGNIN_KEYS})

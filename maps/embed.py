@@ -14,8 +14,8 @@ import html
 
 import folium
 
-from ._page import Register, add_config, add_modules, lang_switch
-from .basemaps import OSM_ATTRIBUTION, get_basemap, offline_map
+from ._page import add_config, add_modules, lang_switch, start_page
+from .basemaps import OSM_ATTRIBUTION
 from .i18n import bundle, t
 
 __all__ = ["embed_page", "embed_snippet", "snippet_page"]
@@ -25,15 +25,9 @@ def embed_page(*, center: tuple[float, float], bounds: list[list[float]] | None 
                static_url: str = "/static", lang: str = "zh", basemap: str = "osm",
                days: int = 30, title: str | None = None) -> folium.Map:
     """The embed page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum."""
-    bm = get_basemap(basemap)
-    m = offline_map(static_url=static_url, center=list(center), zoom=15, basemap=bm)
-    if bounds:
-        m.fit_bounds(bounds)
-    m.add_child(Register())
+    m, bm = start_page(title=title or t("title.embed", lang), css="embed.css", center=center,
+                       bounds=bounds, static_url=static_url, basemap=basemap)
     root = m.get_root()
-    root.title = html.escape(title or t("title.embed", lang))
-    root.header.add_child(folium.Element(
-        f'<link rel="stylesheet" href="{html.escape(static_url)}/embed.css"/>'))
     switch = lang_switch("/embed/coverage", lang, basemap=None if basemap == "osm" else basemap,
                          days=None if days == 30 else days)
     head = html.escape(title or t("title.embed", lang))
