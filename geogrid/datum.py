@@ -152,7 +152,8 @@ def _invert(forward, lon, lat, first_guess, *, tol: float = 1e-11, max_iter: int
         elat = flat - lat
         wlon = wlon - elon
         wlat = wlat - elat
-        if elon.size == 0 or max(np.nanmax(np.abs(elon)), np.nanmax(np.abs(elat))) < tol:
+        finite = np.isfinite(elon) & np.isfinite(elat)
+        if not finite.any() or max(np.abs(elon[finite]).max(), np.abs(elat[finite]).max()) < tol:
             break
     return wlon, wlat
 
