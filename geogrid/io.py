@@ -86,6 +86,8 @@ def read_frame(
             f"file type {suffix!r} is not supported.", field="path", value=path.name,
             fix=f"Use one of {', '.join(SUPPORTED_SUFFIXES)}.",
         )
+    if suffix == ".zip":
+        _check_archive(path)
     if suffix in (".csv", ".txt"):
         df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
         lon, lat = _lonlat_columns(df, lon_column, lat_column)
@@ -111,6 +113,35 @@ def read_frame(
             )
         frame = frame.to_crs(STORAGE_CRS)
     return convert_frame(frame, datum)
+
+
+#: an archive may unpack to at most this much, and at most this ratio of its own size
+MAX_UNPACKED_BYTES = 4 * 1024**3
+MAX_RATIO = 200
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse zip bombs and entries that would escape the archive, before GDAL opens it."""
+    import zipfile
+
+    from ._errors import LimitExceeded
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile:
+        raise InputError(f"{path.name} is not a readable zip archive.", field="path",
+                         value=path.name, fix="Re-create the archive.") from None
+    total = sum(i.file_size for i in infos)
+    packed = max(1, sum(i.compress_size for i in infos))
+    if total > MAX_UNPACKED_BYTES or total / packed > MAX_RATIO:
+        raise LimitExceeded(f"{path.name} would unpack to {total} bytes ({total / packed:.0f}× "
+                            "its size).", field="path", value=path.name,
+                            fix="Unpack it yourself and import the shapefile or GeoPackage inside.")
+    bad = [i.filename for i in infos if i.filename.startswith(("/", "\\")) or ".." in Path(i.filename).parts]
+    if bad:
+        raise InputError(f"{path.name} has entries outside the archive: {bad[:3]}.", field="path",
+                         value=bad[:3], fix="Re-create the archive with relative paths.")
 
 
 def write_frame(frame: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = None) -> Path:

@@ -204,3 +204,29 @@ def test_purge_personal_after_retention(demo_store, tmp_path, monkeypatch):
     row = svc.get("OLD-1")
     assert row["reporter_name"] is None and row["reporter_phone"] is None
     assert svc.purge_personal(older_than_days=365) == 0
+
+
+def test_zip_bombs_and_escaping_entries_are_refused(tmp_path):
+    import zipfile
+
+    from geogrid._errors import LimitExceeded
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.shp", b"\0" * (50 * 1024 * 1024))
+    with pytest.raises(LimitExceeded, match="unpack"):
+        read_frame(bomb, datum="wgs84")
+    escape = tmp_path / "escape.zip"
+    with zipfile.ZipFile(escape, "w") as zf:
+        zf.writestr("../../etc/x.shp", b"x")
+    with pytest.raises(InputError, match="outside the archive"):
+        read_frame(escape, datum="wgs84")
+    frame = _frame(["valid"])
+    shp = tmp_path / "ok" / "areas.shp"
+    shp.parent.mkdir()
+    frame.to_file(shp)
+    good = tmp_path / "ok.zip"
+    with zipfile.ZipFile(good, "w") as zf:
+        for f in shp.parent.iterdir():
+            zf.write(f, f.name)
+    assert len(read_frame(good, datum="wgs84")) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import batch, data, planning, serve, simulate, users
+from . import batch, data, incidents, planning, serve, simulate, users
 
 app = typer.Typer(name="geogrid", help="网格化治理: microgrid planning, geocoding, dispatch, maps.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -21,5 +21,6 @@ app.command("validate")(planning.validate)
 app.command("simulate")(simulate.simulate)
 app.command("serve")(serve.serve)
 app.add_typer(users.app, name="users")
+app.add_typer(incidents.app, name="incidents")
 
 __all__ = ["app"]

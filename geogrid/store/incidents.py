@@ -385,6 +385,30 @@ class IncidentService:
             ev["at"] = _utc(ev["at"])
         return inc, events_frame([Event.from_dict(ev) for ev in evs])
 
+    # -- timers -------------------------------------------------------------------------
+    def tick(self, *, at: datetime | None = None, actor: str = SYSTEM) -> dict:
+        """Run the escalation timers: every open order whose timer passed a new escalation
+        threshold is escalated (one event each, audited). Returns what was done."""
+        at = _utc(at) or now()
+        rows = self.list(status=["dispatched", "handling"], limit=10_000_000)
+        escalated, overdue = [], 0
+        for row in rows:
+            state = self.state(row)
+            timer = self.workflow.timer(state, at)
+            if timer is None:
+                continue
+            overdue += timer.stage in ("overdue", "escalated")
+            if timer.escalation_level > state.escalation_level:
+                try:
+                    self.transition(row["uid"], "escalate", actor=actor, at=at,
+                                    level=timer.escalation_level)
+                    escalated.append({"uid": row["uid"], "level": timer.escalation_level,
+                                      "to": timer.escalate_to})
+                except ConflictError:
+                    continue  # someone acted on it meanwhile; the next tick sees the new state
+        return {"at": at.isoformat(), "open": len(rows), "overdue": overdue,
+                "escalated": escalated}
+
     # -- retention --------------------------------------------------------------------------
     def purge_personal(self, *, older_than_days: int, actor: str = SYSTEM) -> int:
         """Blank reporter name/phone of incidents closed more than ``older_than_days`` ago."""

@@ -1,0 +1,95 @@
+"""``geogrid incidents``: CSV intake and the escalation timers."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from .._errors import InputError
+from ..datum import Datum
+from ._common import console, echo_json, handle_errors, open_store, progress
+
+app = typer.Typer(help="Incidents: CSV intake, escalation timers.", no_args_is_help=True)
+
+
+@app.command("import")
+@handle_errors
+def import_csv(
+    path: Annotated[Path, typer.Argument(help="CSV: category, lon, lat (or address), ...")],
+    datum: Annotated[Datum, typer.Option("--datum", "-d", case_sensitive=False)],
+    channel: Annotated[str, typer.Option(help="channel of rows that name none")] = "csv",
+    key_column: Annotated[str | None, typer.Option(help="column with a unique id per report")] = None,
+) -> None:
+    """Take in a CSV of reports (e.g. a 12345 export). Re-running the same file adds nothing.
+
+    Columns: category (required); lon + lat, or address; optional channel, description,
+    reported_at, reporter_name, reporter_phone. Each row's idempotency key is its
+    ``--key-column`` value, or a hash of the row.
+    """
+    from ..locator import PlanLocator
+    from ..store.gazetteer import gazetteer_from_store
+    from ..store.incidents import IncidentService, Intake
+
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    if "category" not in df.columns:
+        raise InputError(f"{path.name} has no category column; found {list(df.columns)[:12]}.",
+                         field="category", fix="Add a category column (code, name or alias).")
+    if key_column and key_column not in df.columns:
+        raise InputError(f"column {key_column!r} is not in {path.name}.", field="--key-column",
+                         value=key_column, fix=f"Use one of {list(df.columns)[:12]}.")
+    store = open_store()
+    plan = store.active_plan()
+    if plan is None:
+        raise InputError("there is no active plan.", field="plan", fix="Load or activate a plan.")
+    locator = PlanLocator(store.areas(int(plan["id"])))
+    svc = IncidentService(store)
+    gaz = None
+    created = replayed = failed = 0
+    problems = []
+    with progress() as bar:
+        task = bar.add_task(f"importing {path.name}", total=len(df))
+        for i, row in df.iterrows():
+            rec = {k: (None if pd.isna(v) else v) for k, v in row.items()}
+            key = rec.get(key_column) if key_column else hashlib.sha256(
+                "|".join(f"{k}={rec[k]}" for k in sorted(rec)).encode()).hexdigest()[:40]
+            try:
+                lon, lat, d = rec.get("lon") or rec.get("lng"), rec.get("lat"), datum.value
+                if lon is None or lat is None:
+                    if not rec.get("address"):
+                        raise InputError("row has neither lon/lat nor address.", field="lon/lat")
+                    gaz = gaz or gazetteer_from_store(store, int(plan["id"]))
+                    hit = gaz.geocode(rec["address"]).require()
+                    lon, lat, d = hit.lon, hit.lat, "cgcs2000"
+                _, was_new = svc.intake(Intake(
+                    category=rec["category"], lon=float(lon), lat=float(lat), datum=d,
+                    channel=rec.get("channel") or channel, description=rec.get("description"),
+                    address=rec.get("address"), reporter_name=rec.get("reporter_name"),
+                    reporter_phone=rec.get("reporter_phone"),
+                    reported_at=pd.Timestamp(rec["reported_at"]).to_pydatetime()
+                    if rec.get("reported_at") else None,
+                    idempotency_key=f"csv:{key}"), actor="csv-import", locator=locator,
+                    plan_id=int(plan["id"]))
+                created += was_new
+                replayed += not was_new
+            except Exception as exc:  # report every bad row, keep the good ones
+                failed += 1
+                problems.append({"row": int(i) + 2, "error": getattr(exc, "message", str(exc))})
+            bar.update(task, advance=1)
+    echo_json({"rows": len(df), "created": created, "already_there": replayed, "failed": failed,
+               "problems": problems[:100]})
+    if failed:
+        console.print(f"[yellow]{failed} row(s) not taken in; see problems[/yellow]")
+        raise typer.Exit(1)
+
+
+@app.command("tick")
+@handle_errors
+def tick() -> None:
+    """Run the escalation timers once (schedule it, e.g. every minute)."""
+    from ..store.incidents import IncidentService
+
+    echo_json(IncidentService(open_store()).tick())

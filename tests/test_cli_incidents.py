@@ -1,0 +1,63 @@
+"""CSV intake (idempotent, row-level problems) and the escalation timers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from geogrid.cli import app
+
+
+@pytest.fixture
+def cli_store(tmp_path, monkeypatch, demo_db_path):
+    from geogrid.settings import get_settings
+    from geogrid.store import open_store
+
+    db = tmp_path / "cli.sqlite"
+    shutil.copy(demo_db_path, db)
+    monkeypatch.setenv("GEOGRID_DATABASE_URL", f"sqlite:///{db}")
+    get_settings.cache_clear()
+    yield open_store()
+    get_settings.cache_clear()
+
+
+def _json(out: str) -> dict:
+    return json.loads(out[out.index("{"):out.rindex("}") + 1])
+
+
+def test_csv_import_is_idempotent_and_reports_bad_rows(cli_store, tmp_path):
+    csv = tmp_path / "hotline.csv"
+    csv.write_text("id,category,lon,lat,address,description\n"
+                   "A1,积水,121.512,31.237,,路口积水\n"
+                   "A2,噪声,,,崂山五村,夜间施工\n"
+                   "A3,不存在的类别,121.512,31.237,,\n", encoding="utf-8")
+    runner = CliRunner()
+    first = runner.invoke(app, ["incidents", "import", str(csv), "-d", "wgs84", "--key-column", "id"])
+    assert first.exit_code == 1  # one bad row
+    out = _json(first.stdout)
+    assert out["created"] == 2 and out["failed"] == 1 and out["problems"][0]["row"] == 4
+    again = _json(runner.invoke(app, ["incidents", "import", str(csv), "-d", "wgs84",
+                                      "--key-column", "id"]).stdout)
+    assert again["created"] == 0 and again["already_there"] == 2
+
+
+def test_tick_escalates_overdue_orders_once(cli_store):
+    from geogrid.locator import PlanLocator
+    from geogrid.store.incidents import IncidentService, Intake
+
+    svc = IncidentService(cli_store)
+    loc = PlanLocator(cli_store.areas(cli_store.active_plan()["id"]))
+    long_ago = datetime.now(UTC) - timedelta(days=10)
+    row, _ = svc.intake(Intake(category="井盖", lon=121.512, lat=31.237, datum="wgs84",
+                               reported_at=long_ago), actor="t", locator=loc, plan_id=1)
+    first = svc.tick()
+    assert [e["uid"] for e in first["escalated"]] == [row["uid"]] and first["overdue"] >= 1
+    assert svc.tick()["escalated"] == []  # already at that level
+    events = [e["action"] for e in svc.events(row["uid"])]
+    assert events.count("escalate") == 1
+    res = CliRunner().invoke(app, ["incidents", "tick"])
+    assert res.exit_code == 0 and _json(res.stdout)["escalated"] == []
