@@ -98,3 +98,22 @@ def start_page(*, title: str, css: str, center, bounds, static_url: str, basemap
     root.header.add_child(folium.Element(
         f'<link rel="stylesheet" href="{html.escape(static_url)}/{css}"/>'))
     return m, bm
+
+
+def signin_block(lang: str, *, hidden: bool = False) -> str:
+    """The sign-in form and the signed-in line shared by the console and the editor."""
+    def s(key: str) -> str:
+        return html.escape(t(key, lang))
+
+    return f"""<form id="gg-signin" class="gg-signin" autocomplete="on"{" hidden" if hidden else ""}>
+    <label>{s("console.username")} <input name="username" id="gg-username" required
+      autocomplete="username"></label>
+    <label>{s("console.password")} <input name="password" id="gg-password" type="password"
+      required autocomplete="current-password"></label>
+    <button type="submit">{s("console.signin")}</button>
+    <p class="gg-error" id="gg-signin-error" role="alert"></p>
+  </form>
+  <div id="gg-session" class="gg-session" hidden>
+    {s("console.signed_in")} <b id="gg-user"></b> <span id="gg-role" class="gg-muted"></span>
+    <button type="button" id="gg-signout">{s("console.signout")}</button>
+  </div>"""

@@ -15,7 +15,7 @@ import html
 
 import folium
 
-from ._page import add_config, add_modules, lang_switch, start_page
+from ._page import add_config, add_modules, lang_switch, signin_block, start_page
 from .i18n import bundle, t
 
 __all__ = ["console_page"]
@@ -55,18 +55,7 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
     return f"""
 <aside id="gg-side" class="gg-side">
   <header class="gg-side-head"><h1>{e(title or t("title.console", lang))}</h1>{switch}</header>
-  <form id="gg-signin" class="gg-signin" autocomplete="on">
-    <label>{s("console.username")} <input name="username" id="gg-username" required
-      autocomplete="username"></label>
-    <label>{s("console.password")} <input name="password" id="gg-password" type="password"
-      required autocomplete="current-password"></label>
-    <button type="submit">{s("console.signin")}</button>
-    <p class="gg-error" id="gg-signin-error" role="alert"></p>
-  </form>
-  <div id="gg-session" class="gg-session" hidden>
-    {s("console.signed_in")} <b id="gg-user"></b> <span id="gg-role" class="gg-muted"></span>
-    <button type="button" id="gg-signout">{s("console.signout")}</button>
-  </div>
+  {signin_block(lang)}
   <section id="gg-filters" class="gg-filters" hidden>
     <label>{s("field.category")} <select id="gg-f-category"><option value="">{s("console.all")}
       </option></select></label>

@@ -27,7 +27,7 @@ import html
 
 import folium
 
-from ._page import add_config, add_modules, lang_switch, start_page
+from ._page import add_config, add_modules, lang_switch, signin_block, start_page
 from .basemaps import OSM_ATTRIBUTION
 from .i18n import bundle, t
 
@@ -70,18 +70,7 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
     return f"""
 <aside id="gg-side" class="gg-side gg-editor">
   <header class="gg-side-head"><h1>{e(title or t("title.editor", lang))}</h1>{switch}</header>
-  <form id="gg-signin" class="gg-signin" autocomplete="on" hidden>
-    <label>{s("console.username")} <input name="username" id="gg-username" required
-      autocomplete="username"></label>
-    <label>{s("console.password")} <input name="password" id="gg-password" type="password"
-      required autocomplete="current-password"></label>
-    <button type="submit">{s("console.signin")}</button>
-    <p class="gg-error" id="gg-signin-error" role="alert"></p>
-  </form>
-  <div id="gg-session" class="gg-session" hidden>
-    {s("console.signed_in")} <b id="gg-user"></b> <span id="gg-role" class="gg-muted"></span>
-    <button type="button" id="gg-signout">{s("console.signout")}</button>
-  </div>
+  {signin_block(lang, hidden=True)}
   <section id="gg-plans" class="gg-plans" hidden>
     <h2>{s("editor.plans")}</h2>
     <div id="gg-active-plan" class="gg-plan-row"></div>

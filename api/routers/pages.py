@@ -121,39 +121,35 @@ def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: 
     return HTMLResponse(html)
 
 
+def _app_page(state, key: tuple, basemap: str, build) -> HTMLResponse:
+    """An app page over the active plan, rendered once per plan version and key."""
+    plan_id = state.active_plan_id()
+    data = state.plan_data(plan_id)
+    html = data.extra.get(key)
+    if html is None:
+        center, bounds = _view(state, plan_id, get_basemap(basemap).datum)
+        html = build(data, center, bounds).get_root().render()
+        data.extra[key] = html
+    return HTMLResponse(html)
+
+
 @router.get("/console", response_class=HTMLResponse,
             summary="Dispatcher console (sign-in required)")
 def console(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm"):
     from geogrid.dispatch.workflow import NEEDS_REASON
 
-    plan_id = state.active_plan_id()
-    data = state.plan_data(plan_id)
-    key = ("console", lang, basemap)
-    html = data.extra.get(key)
-    if html is None:
-        center, bounds = _view(state, plan_id, get_basemap(basemap).datum)
-        m = console_page(center=center, bounds=bounds, lang=lang, basemap=basemap,
-                         needs_reason=[a.value for a in NEEDS_REASON],
-                         title=f"{t('title.console', lang)} · {data.plan['name']}")
-        html = m.get_root().render()
-        data.extra[key] = html
-    return HTMLResponse(html)
+    return _app_page(state, ("console", lang, basemap), basemap, lambda data, center, bounds:
+                     console_page(center=center, bounds=bounds, lang=lang, basemap=basemap,
+                                  needs_reason=[a.value for a in NEEDS_REASON],
+                                  title=f"{t('title.console', lang)} · {data.plan['name']}"))
 
 
 @router.get("/editor", response_class=HTMLResponse,
             summary="Planner editor: drafts, reassignment, split/merge, stats (sign-in required)")
 def editor(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm"):
-    plan_id = state.active_plan_id()
-    data = state.plan_data(plan_id)
-    key = ("editor", lang, basemap)
-    html = data.extra.get(key)
-    if html is None:
-        center, bounds = _view(state, plan_id, get_basemap(basemap).datum)
-        m = editor_page(center=center, bounds=bounds, lang=lang, basemap=basemap,
-                        title=t("title.editor", lang))
-        html = m.get_root().render()
-        data.extra[key] = html
-    return HTMLResponse(html)
+    return _app_page(state, ("editor", lang, basemap), basemap, lambda data, center, bounds:
+                     editor_page(center=center, bounds=bounds, lang=lang, basemap=basemap,
+                                 title=t("title.editor", lang)))
 
 
 @router.get("/embed", include_in_schema=False)
@@ -165,16 +161,9 @@ def embed_root(request: Request):
 @router.get("/embed/coverage", response_class=HTMLResponse,
             summary="Public coverage map for an iframe (aggregates only, no personal data)")
 def embed_coverage(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm", days: Days = 30):
-    plan_id = state.active_plan_id()
-    data = state.plan_data(plan_id)
-    key = ("embed", lang, basemap, days)
-    html = data.extra.get(key)
-    if html is None:
-        center, bounds = _view(state, plan_id, get_basemap(basemap).datum)
-        m = embed_page(center=center, bounds=bounds, lang=lang, basemap=basemap, days=days)
-        html = m.get_root().render()
-        data.extra[key] = html
-    return HTMLResponse(html)
+    return _app_page(state, ("embed", lang, basemap, days), basemap, lambda data, center, bounds:
+                     embed_page(center=center, bounds=bounds, lang=lang, basemap=basemap,
+                                days=days))
 
 
 @router.get("/embed/snippet", response_class=HTMLResponse,

@@ -474,13 +474,8 @@ class Store:
                  "oneway": None if _clean(r.get("oneway")) is None else str(r.get("oneway")),
                  "is_tunnel": bool(_clean(r.get("is_tunnel")) or False), "wkb": w}
                 for (_, r), w in zip(roads.iterrows(), wkb)]
-        for chunk in _chunks([r["uid"] for r in rows], 500):
-            conn.execute(sa.delete(S.roads).where(S.roads.c.uid.in_(chunk)))
-        stmt = sa.insert(S.roads).values(
-            **{c: sa.bindparam(c) for c in ("uid", "name", "kind", "kind_detail", "oneway",
-                                            "is_tunnel")}, geom=_wkb_param())
-        conn.execute(stmt, rows)
-        return len(rows)
+        return _replace_by_uid(conn, S.roads, rows,
+                               ("uid", "name", "kind", "kind_detail", "oneway", "is_tunnel"))
 
     def roads(self, *, bbox=None) -> gpd.GeoDataFrame:
         r = S.roads.c
@@ -503,13 +498,8 @@ class Store:
                  "addr_housenumber": str(a["addr_housenumber"]), "name": _clean(a.get("name")),
                  "source": _clean(a.get("source")) or "import", "wkb": shapely.to_wkb(p)}
                 for (_, a), p in zip(addresses.iterrows(), pts)]
-        for chunk in _chunks([r["uid"] for r in rows], 500):
-            conn.execute(sa.delete(S.addresses).where(S.addresses.c.uid.in_(chunk)))
-        stmt = sa.insert(S.addresses).values(
-            **{c: sa.bindparam(c) for c in ("uid", "addr_street", "addr_housenumber", "name",
-                                            "source")}, geom=_wkb_param())
-        conn.execute(stmt, rows)
-        return len(rows)
+        return _replace_by_uid(conn, S.addresses, rows,
+                               ("uid", "addr_street", "addr_housenumber", "name", "source"))
 
     def addresses(self, *, bbox=None) -> gpd.GeoDataFrame:
         a = S.addresses.c
@@ -525,6 +515,15 @@ class Store:
         with self.read() as conn:
             return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
                     for t in (S.plans, S.areas, S.objects, S.memberships, S.roads, S.incidents)}
+
+
+def _replace_by_uid(conn: Connection, table: sa.Table, rows: list[dict], columns) -> int:
+    """Insert ``rows`` (each with ``wkb``), first deleting rows of ``table`` with the same uid."""
+    for chunk in _chunks([r["uid"] for r in rows], 500):
+        conn.execute(sa.delete(table).where(table.c.uid.in_(chunk)))
+    stmt = sa.insert(table).values(**{c: sa.bindparam(c) for c in columns}, geom=_wkb_param())
+    conn.execute(stmt, rows)
+    return len(rows)
 
 
 def _chunks(seq, n):
