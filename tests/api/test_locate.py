@@ -50,7 +50,9 @@ def test_wrong_datum_is_flagged(client, demo_frames):
 def test_outside_coverage_snaps_within_distance_then_errors(client):
     near = client.get("/locate", params={"lon": 121.5199, "lat": 31.236, "datum": "wgs84",
                                          "snap_m": 200}).json()
-    assert near.get("snapped") in (True, False)
+    # ~12 m east of the street's edge: snapped to the nearest microgrid and flagged
+    assert near["snapped"] is True and 0 < near["distance_m"] < 50
+    assert near["warnings"] and near["chain"]["microgrid"] is not None
     far = client.get("/locate", params={"lon": 121.40, "lat": 31.10, "datum": "wgs84"})
     assert far.status_code == 422 and far.json()["error"]["code"] == "out_of_coverage"
     assert "snap_m" in far.json()["error"]["message"]
