@@ -1,0 +1,102 @@
+"""Road-network routing for dispatch: build a graph, snap points, find routes.
+
+One concept per module: :mod:`~geogrid.routing.graph` (the graph model),
+:mod:`~geogrid.routing.build` (noding builder from unnoded centrelines),
+:mod:`~geogrid.routing.osm` (OSM XML reader), :mod:`~geogrid.routing.snap`
+and :mod:`~geogrid.routing.search`.
+
+A :class:`RoadGraph` is a directed graph held as a ``scipy.sparse`` CSR matrix
+of edge weights (metres, or seconds when built with ``weight="time"``) plus
+arrays of node coordinates and a table of *segments*: the road pieces between
+two nodes, each with its geometry, length, speed and one-way code. A two-way
+segment gives two directed edges, a one-way segment one. Parallel edges
+between the same pair of nodes are reduced to the cheapest.
+
+Two builders produce the same structure:
+
+* :func:`graph_from_lines` takes road centrelines (a GeoDataFrame in
+  EPSG:4490) that need not be noded: lines that cross without a shared
+  vertex are split at the crossing (unless they are on different levels,
+  i.e. a bridge over a road), end points closer than ``snap_tolerance_m``
+  are merged, and a dangling end point that stops short of another line by
+  less than the tolerance is extended onto it. Every repair is counted in
+  :attr:`RoadGraph.notes`.
+* :func:`read_osm_xml` reads an OSM XML file of an already noded network
+  (such as an OSMnx export) with the standard library's XML parser.
+
+Queries
+-------
+Points are snapped to the nearest *segment* (or node) in a local metric CRS,
+with a ``cKDTree`` over the midpoints of short straight pieces of every
+segment (exact: the search widens until no other piece can be nearer). A
+route from a snapped point leaves along its segment in the directions the
+segment allows, so a point half-way along a one-way street has to drive on
+to the next junction.
+
+:func:`shortest_path` and :func:`nearest_responder` run SciPy's compiled
+Dijkstra with a *limit*. The limit starts at a multiple of the straight-line
+distance and is only raised when the answer is not yet proven: Dijkstra
+settles every node whose distance is at most the limit exactly, so a best
+candidate whose cost is within the limit cannot be beaten by anything beyond
+it. Dispatch questions are local (the nearest responder is rarely more than a
+few kilometres away), so the search usually settles a few hundred nodes
+instead of the whole city. ``nearest_responder`` searches once, backwards
+from the incident on the reversed graph, and reads off every responder's
+distance to the incident.
+
+When there is no path (different components, or a point farther than
+``max_snap_m`` from every road) the result is a straight line with
+``Route.fallback = True`` and a ``reason``; it is never passed off as a road
+route.
+
+Example
+-------
+>>> import geopandas as gpd
+>>> from shapely.geometry import LineString
+>>> roads = gpd.GeoDataFrame(
+...     {"oneway": [None, None]},
+...     geometry=[LineString([(121.500, 31.230), (121.510, 31.230)]),
+...               LineString([(121.505, 31.225), (121.505, 31.235)])],
+...     crs="EPSG:4490")
+>>> g = graph_from_lines(roads)
+>>> g.n_nodes   # the crossing became a node: 4 ends + 1 junction
+5
+>>> r = shortest_path(g, (121.500, 31.230), (121.505, 31.235))
+>>> round(r.distance_m)   # about 476 m east, then 555 m north
+1031
+
+Road data © OpenStreetMap contributors (ODbL) where it comes from OSM.
+"""
+
+from .build import graph_from_lines
+from .graph import (
+    ACCESS_SPEED_MPS,
+    DEFAULT_SPEEDS_KMH,
+    EXCLUDED_KINDS,
+    RoadGraph,
+    largest_component,
+    parse_maxspeed,
+    parse_oneway,
+    subgraph,
+)
+from .osm import read_osm_xml
+from .search import Route, nearest_responder, shortest_path
+from .snap import Snap, snap
+
+__all__ = [
+    "RoadGraph",
+    "Snap",
+    "Route",
+    "graph_from_lines",
+    "read_osm_xml",
+    "subgraph",
+    "largest_component",
+    "snap",
+    "shortest_path",
+    "nearest_responder",
+    "parse_oneway",
+    "parse_maxspeed",
+    "DEFAULT_SPEEDS_KMH",
+    "EXCLUDED_KINDS",
+    "ACCESS_SPEED_MPS",
+]

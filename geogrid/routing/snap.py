@@ -1,0 +1,280 @@
+"""Snapping: where a lon/lat point meets a :class:`~geogrid.routing.graph.RoadGraph`.
+
+Points are snapped to the nearest *segment* (or node) in the graph's local
+metric CRS, with a ``cKDTree`` over the midpoints of short straight pieces of
+every segment (exact: the search widens until no other piece can be nearer).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .._errors import InputError, NotFoundError
+from .graph import RoadGraph, _ragged_arange
+
+__all__ = ["Snap", "snap"]
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Where a lon/lat point meets the graph.
+
+    ``segment`` is the snapped segment (``-1`` when snapped to a node) and
+    ``t`` the position along it from ``seg_a`` (0) to ``seg_b`` (1), by length.
+    ``node`` is the snapped node, or the nearer end of the segment.
+    """
+
+    lon: float
+    lat: float
+    node: int
+    segment: int
+    t: float
+    distance_m: float
+    snapped_lon: float
+    snapped_lat: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"lon": self.lon, "lat": self.lat, "node": self.node, "segment": self.segment,
+                "t": round(self.t, 6), "distance_m": round(self.distance_m, 3),
+                "snapped": [self.snapped_lon, self.snapped_lat]}
+
+
+# --------------------------------------------------------------------------- snapping
+
+
+_PIECE_M = 20.0  # segments are indexed in pieces of at most this length
+
+
+@dataclass(frozen=True)
+class _PieceIndex:
+    """Nearest-segment search: a KD-tree over the midpoints of short straight pieces.
+
+    Every segment is cut (for indexing only) into straight pieces no longer
+    than ``_PIECE_M``. A piece at distance ``d`` from a point has its
+    midpoint within ``d + half`` of it, where ``half`` is the largest
+    half-length; so once the ``k`` nearest midpoints reach beyond
+    ``best + half``, no other piece can be nearer than the best one found.
+    """
+
+    tree: cKDTree
+    p0: np.ndarray
+    p1: np.ndarray
+    seg: np.ndarray
+    f0: np.ndarray
+    f1: np.ndarray
+    half: float
+
+    @classmethod
+    def build(cls, g: RoadGraph) -> _PieceIndex:
+        xy, frac, off = g.coords_xy, g.coords_frac, g.seg_offsets
+        starts = np.ones(len(xy), bool)
+        starts[off[1:] - 1] = False  # a segment's last vertex starts no piece
+        i = np.flatnonzero(starts)
+        a, b = xy[i], xy[i + 1]
+        length = np.hypot(*(b - a).T)
+        n_sub = np.maximum(1, np.ceil(length / _PIECE_M)).astype(np.int64)
+        rep = np.repeat(np.arange(len(i)), n_sub)
+        k = _ragged_arange(n_sub)
+        u0 = k / n_sub[rep]
+        u1 = (k + 1) / n_sub[rep]
+        d = (b - a)[rep]
+        p0 = a[rep] + u0[:, None] * d
+        p1 = a[rep] + u1[:, None] * d
+        fa, fb = frac[i][rep], frac[i + 1][rep]
+        seg = np.searchsorted(off, i[rep], side="right") - 1
+        half = float((np.hypot(*(p1 - p0).T).max() / 2) if len(p0) else 0.0)
+        return cls(cKDTree((p0 + p1) / 2), p0, p1, seg, fa + u0 * (fb - fa), fa + u1 * (fb - fa), half)
+
+    def _project(self, q: np.ndarray, j: np.ndarray):
+        p0, v = self.p0[j], self.p1[j] - self.p0[j]
+        vv = np.einsum("...i,...i->...", v, v)
+        w = q - p0
+        u = np.clip(np.divide(np.einsum("...i,...i->...", w, v), vv, out=np.zeros_like(vv), where=vv > 0),
+                    0.0, 1.0)
+        proj = p0 + u[..., None] * v
+        return np.linalg.norm(q - proj, axis=-1), u, proj
+
+    def nearest(self, x: np.ndarray, y: np.ndarray, bound: float | None):
+        """For each point: (segment or -1, fraction along it, distance or inf, snapped x, y)."""
+        q = np.column_stack([x, y])
+        npts, total = len(q), len(self.p0)
+        seg = np.full(npts, -1, np.int64)
+        t = np.zeros(npts)
+        dist = np.full(npts, np.inf)
+        sxy = np.full((npts, 2), np.nan)
+        if total == 0 or npts == 0:
+            return seg, t, dist, sxy[:, 0], sxy[:, 1]
+        k = min(8, total)
+        ub = np.inf if bound is None else bound + self.half
+        dmid, j = self.tree.query(q, k=k, distance_upper_bound=ub)
+        dmid, j = dmid.reshape(npts, k), j.reshape(npts, k)
+        valid = j < total
+        js = np.where(valid, j, 0)
+        d, u, proj = self._project(q[:, None, :], js)
+        d = np.where(valid, d, np.inf)
+        best = np.argmin(d, axis=1)
+        rows = np.arange(npts)
+        db = d[rows, best]
+        # proven when the k-th midpoint is beyond best + half (or fewer than k were in range)
+        proven = ~valid[:, -1] | (dmid[:, -1] >= db + self.half) | (k == total)
+        pick_j = js[rows, best]
+        pick_u = u[rows, best]
+        pick_p = proj[rows, best]
+        for r in np.flatnonzero(~proven).tolist():
+            cand = np.asarray(self.tree.query_ball_point(q[r], db[r] + self.half), np.int64)
+            dd, uu, pp = self._project(q[r][None, :], cand)
+            c = int(np.argmin(dd))
+            db[r], pick_j[r], pick_u[r], pick_p[r] = dd[c], cand[c], uu[c], pp[c]
+        hit = np.isfinite(db) if bound is None else db <= bound
+        seg[hit] = self.seg[pick_j[hit]]
+        t[hit] = np.clip(self.f0[pick_j[hit]] + pick_u[hit] * (self.f1[pick_j[hit]] - self.f0[pick_j[hit]]),
+                         0.0, 1.0)
+        dist[hit] = db[hit]
+        sxy[hit] = pick_p[hit]
+        return seg, t, dist, sxy[:, 0], sxy[:, 1]
+
+
+
+
+def _snap_arrays(graph: RoadGraph, x: np.ndarray, y: np.ndarray, to: str,
+                 max_distance: float | None = None):
+    """Vectorised snapping in metric coordinates → (node, segment, t, distance, sx, sy).
+
+    With ``max_distance``, points farther than that from every segment (or
+    node) get ``distance = inf``, ``node = segment = -1``; the bounded search
+    is several times faster than an unbounded one.
+    """
+    k = len(x)
+    bound = None if max_distance is None or not math.isfinite(max_distance) else float(max_distance)
+    if to == "node":
+        tree, usable = graph._node_tree
+        if len(usable) == 0:
+            raise NotFoundError("the graph has no edges to snap to.", field="graph",
+                                fix="Build the graph from at least one road line.")
+        d, i = tree.query(np.column_stack([x, y]), distance_upper_bound=bound if bound is not None else np.inf)
+        found = np.isfinite(d)
+        node = np.where(found, usable[np.minimum(i, len(usable) - 1)], -1)
+        safe = np.maximum(node, 0)
+        return (node, np.full(k, -1), np.zeros(k), d, np.where(found, graph.x[safe], np.nan),
+                np.where(found, graph.y[safe], np.nan))
+    if to != "edge":
+        raise InputError(f"to must be 'edge' or 'node', got {to!r}.", field="to", value=to,
+                         fix="Use to='edge' (nearest road) or to='node' (nearest junction).")
+    seg, t, d, sx, sy = graph._memo("pieces", _PieceIndex.build).nearest(np.asarray(x, float), np.asarray(y, float), bound)
+    if graph.n_segments == 0:
+        raise NotFoundError("the graph has no segments to snap to.", field="graph",
+                            fix="Build the graph from at least one road line.")
+    found = seg >= 0
+    safe = np.maximum(seg, 0)
+    node = np.where(found, np.where(t <= 0.5, graph.seg_a[safe], graph.seg_b[safe]), -1)
+    return node, seg, t, d, sx, sy
+
+
+def _points_at(graph: RoadGraph, seg: np.ndarray, t: np.ndarray, coords: np.ndarray) -> np.ndarray:
+    """Points at fractions ``t`` along segments ``seg`` (vectorised), in ``coords``' space.
+
+    Segment index plus vertex fraction is non-decreasing over the flat vertex
+    array, so one ``searchsorted`` finds every point's vertex pair.
+    """
+    seg = np.asarray(seg, np.int64)
+    t = np.asarray(t, float)
+    pos = np.searchsorted(graph._frac_key, seg + t, side="right")
+    k = np.clip(pos, graph.seg_offsets[seg] + 1, graph.seg_offsets[seg + 1] - 1)
+    f0, f1 = graph.coords_frac[k - 1], graph.coords_frac[k]
+    span = f1 - f0
+    r = np.clip(np.divide(t - f0, span, out=np.zeros_like(t), where=span > 0), 0.0, 1.0)
+    return coords[k - 1] + r[:, None] * (coords[k] - coords[k - 1])
+
+
+def _cut(graph: RoadGraph, s: int, t0: float, t1: float) -> np.ndarray:
+    """Lon/lat vertices of segment ``s`` from fraction ``t0`` to ``t1`` (reversed if ``t0 > t1``)."""
+    lo, hi = graph.seg_offsets[s], graph.seg_offsets[s + 1]
+    lo_t, hi_t = (t0, t1) if t0 <= t1 else (t1, t0)
+    f = graph.coords_frac[lo:hi]
+    inner = graph.coords_lonlat[lo:hi][(f > lo_t) & (f < hi_t)]
+    ends = _points_at(graph, np.array([s, s]), np.array([lo_t, hi_t]), graph.coords_lonlat)
+    pts = np.vstack([ends[:1], inner, ends[1:]])
+    return pts if t0 <= t1 else pts[::-1]
+
+
+def snap(graph: RoadGraph, lon, lat, *, to: str = "edge") -> Snap | list[Snap]:
+    """Snap lon/lat point(s) in EPSG:4490 to the nearest segment (``to="edge"``) or node.
+
+    Scalars give one :class:`Snap`, arrays a list. Isolated nodes are never
+    snapped to.
+    """
+    scalar = np.ndim(lon) == 0
+    lon_a = np.atleast_1d(np.asarray(lon, float))
+    lat_a = np.atleast_1d(np.asarray(lat, float))
+    if lon_a.shape != lat_a.shape or not (np.isfinite(lon_a).all() and np.isfinite(lat_a).all()):
+        raise InputError("lon and lat must be finite and of the same shape.", field="lon",
+                         value=(lon, lat), fix="Pass matching arrays of finite coordinates.")
+    x, y = graph.project(lon_a, lat_a)
+    node, seg, t, d, sx, sy = _snap_arrays(graph, x, y, to)
+    if to == "node":
+        sll = np.column_stack([graph.lon[node], graph.lat[node]])
+    else:
+        sll = _points_at(graph, seg, t, graph.coords_lonlat)
+    out = [Snap(float(lon_a[j]), float(lat_a[j]), int(node[j]), int(seg[j]), float(t[j]),
+                float(d[j]), float(sll[j, 0]), float(sll[j, 1])) for j in range(len(lon_a))]
+    return out[0] if scalar else out
+
+
+@dataclass
+class _Anchor:
+    """A route end: the query point and how it joins the graph."""
+
+    lon: float
+    lat: float
+    x: float
+    y: float
+    node: int = -1          # a node anchor
+    seg: int = -1           # or a point on a segment
+    t: float = 0.0
+    access_m: float = 0.0
+
+
+def _anchors(graph: RoadGraph, places: Sequence[Any], names: Sequence[str], snap_to: str,
+             max_snap_m: float | None = None) -> list[_Anchor]:
+    """Route ends from node indices, :class:`Snap` objects or (lon, lat) pairs (snapped together)."""
+    out: list[_Anchor | None] = []
+    todo: list[tuple[int, float, float]] = []
+    for k, (where, name) in enumerate(zip(places, names)):
+        if isinstance(where, Snap):
+            x, y = graph.project([where.lon], [where.lat])
+            out.append(_Anchor(where.lon, where.lat, float(x[0]), float(y[0]),
+                               node=where.node if where.segment < 0 else -1, seg=where.segment,
+                               t=where.t, access_m=where.distance_m))
+        elif isinstance(where, int | np.integer) and not isinstance(where, bool):
+            i = int(where)
+            if not 0 <= i < graph.n_nodes:
+                raise InputError(f"{name} node {i} is not in the graph (0..{graph.n_nodes - 1}).",
+                                 field=name, value=i, fix="Pass a node index or a (lon, lat) pair.")
+            out.append(_Anchor(float(graph.lon[i]), float(graph.lat[i]), float(graph.x[i]),
+                               float(graph.y[i]), node=i))
+        else:
+            try:
+                lon, lat = (float(v) for v in where)
+            except (TypeError, ValueError):
+                raise InputError(f"{name} must be a node index, a (lon, lat) pair or a Snap; got {where!r}.",
+                                 field=name, value=where,
+                                 fix="Pass e.g. (121.5, 31.23) in EPSG:4490.") from None
+            if not (math.isfinite(lon) and math.isfinite(lat)):
+                raise InputError(f"{name} has a non-finite coordinate: {where!r}.", field=name, value=where,
+                                 fix="Pass finite (lon, lat) in EPSG:4490.")
+            out.append(None)
+            todo.append((k, lon, lat))
+    if todo:
+        lon = np.array([p[1] for p in todo])
+        lat = np.array([p[2] for p in todo])
+        x, y = graph.project(lon, lat)
+        node, seg, t, d, _, _ = _snap_arrays(graph, x, y, snap_to, max_snap_m)
+        for r, (k, lo, la) in enumerate(todo):
+            out[k] = _Anchor(lo, la, float(x[r]), float(y[r]), node=int(node[r]) if seg[r] < 0 else -1,
+                             seg=int(seg[r]), t=float(t[r]), access_m=float(d[r]))
+    return out
