@@ -98,13 +98,44 @@ def graph_from_lines(roads: gpd.GeoDataFrame, *, snap_tolerance_m: float = 2.0,
         raise InputError(f"snap_tolerance_m must be a finite number >= 0, got {snap_tolerance_m!r}.",
                          field="snap_tolerance_m", value=snap_tolerance_m, fix="Use e.g. 2.0.")
     notes: list[str] = []
-    columns = set(roads.columns)
+    frame = _drop_excluded(roads, exclude_kinds, notes)
+    _validate_lines(frame)
+    crs = metric_crs(frame)
+    metric = frame.geometry.to_crs(crs).to_numpy()
+    parts, src = shapely.get_parts(metric, return_index=True)
+    rows = _row_attributes(frame, respect_oneway=respect_oneway, respect_levels=respect_levels,
+                           default_speed_kmh=default_speed_kmh, notes=notes)
+    coords, cidx, offsets, line_ids = _line_vertices(parts, notes)
+    src = src[line_ids]
+
+    forced: list[tuple[int, float, float]] = []  # (line, x, y) split points from gap snapping
+    if snap_tolerance_m > 0:
+        _snap_gaps(coords, offsets, snap_tolerance_m, forced, notes)
+    lines = shapely.linestrings(coords, indices=cidx)
+    pieces = _node_lines(lines, coords, offsets, rows["level"][src], forced, respect_levels)
+    piece_line, piece_off, piece_xy, a, b, node_xy = _nodes_from_pieces(*pieces, notes)
+
+    inv = Transformer.from_crs(crs, STORAGE_CRS, always_xy=True)
+    lon, lat = inv.transform(piece_xy[:, 0], piece_xy[:, 1])
+    nlon, nlat = inv.transform(node_xy[:, 0], node_xy[:, 1])
+    row = src[piece_line]
+    return _assemble(
+        node_lonlat=np.column_stack([nlon, nlat]), node_xy=node_xy,
+        node_ids=np.full(len(node_xy), None, object), crs=crs, seg_a=a, seg_b=b, offsets=piece_off,
+        coords_lonlat=np.column_stack([lon, lat]), coords_xy=piece_xy, oneway=rows["oneway"][row],
+        speed_kmh=rows["speed"][row], names=rows["name"][row], kinds=rows["kind"][row],
+        weight=weight, notes=notes)
+
+
+def _drop_excluded(roads: gpd.GeoDataFrame, exclude_kinds: Iterable[str] | None,
+                   notes: list[str]) -> gpd.GeoDataFrame:
+    """``roads`` without the rows whose class is in ``exclude_kinds``; raises when none is left."""
     frame = roads
     if exclude_kinds:
         excl = set(exclude_kinds)
         mask = np.zeros(len(frame), bool)
         for col in ("highway", "kind", "kind_detail", "railway", "route"):
-            if col in columns:
+            if col in frame.columns:
                 mask |= frame[col].isin(excl).to_numpy()
         if mask.any():
             notes.append(f"excluded {int(mask.sum())} non-road line(s) by kind")
@@ -112,11 +143,15 @@ def graph_from_lines(roads: gpd.GeoDataFrame, *, snap_tolerance_m: float = 2.0,
     if len(frame) == 0:
         raise InputError("roads has no usable lines.", field="roads", value=len(roads),
                          fix="Pass at least one LineString road (check exclude_kinds).")
+    return frame
 
+
+def _validate_lines(frame: gpd.GeoDataFrame) -> None:
+    """Raise one :class:`ValidationError` listing every null, empty, non-line or non-finite row."""
     geoms = frame.geometry.to_numpy()
     problems: list[ValidationProblem] = []
     gtype = shapely.get_type_id(geoms)
-    for i, (idx, g, t) in enumerate(zip(frame.index, geoms, gtype)):
+    for idx, g, t in zip(frame.index, geoms, gtype):
         if g is None:
             problems.append(ValidationProblem(idx, "geometry", "missing geometry"))
         elif t not in (1, 5):
@@ -130,24 +165,22 @@ def graph_from_lines(roads: gpd.GeoDataFrame, *, snap_tolerance_m: float = 2.0,
         raise ValidationError("roads has unusable geometries", problems,
                               fix="Drop or repair those rows before building the graph.")
 
-    crs = metric_crs(frame)
-    metric = frame.geometry.to_crs(crs).to_numpy()
-    parts, src = shapely.get_parts(metric, return_index=True)
 
-    # per source row attributes
+def _row_attributes(frame: gpd.GeoDataFrame, *, respect_oneway: bool, respect_levels: bool,
+                    default_speed_kmh: float | None, notes: list[str]) -> dict[str, np.ndarray]:
+    """Per source row: one-way code, speed (km/h), name, kind and vertical level."""
     n_rows = len(frame)
 
     def col(name):
-        return frame[name].tolist() if name in columns else [None] * n_rows
+        return frame[name].tolist() if name in frame.columns else [None] * n_rows
 
     ow_raw, junction = col("oneway"), col("junction")
     highway, kind_detail, kind, maxspeed, name = (col(c) for c in
                                                   ("highway", "kind_detail", "kind", "maxspeed", "name"))
     bad_oneway = 0
-    ow_row = np.zeros(n_rows, np.int8)
-    sp_row = np.zeros(n_rows)
-    name_row = np.empty(n_rows, object)
-    kind_row = np.empty(n_rows, object)
+    out = {"oneway": np.zeros(n_rows, np.int8), "speed": np.zeros(n_rows),
+           "name": np.empty(n_rows, object), "kind": np.empty(n_rows, object),
+           "level": np.zeros(n_rows, np.int64)}
     for i in range(n_rows):
         code = 0
         if respect_oneway:
@@ -157,22 +190,26 @@ def graph_from_lines(roads: gpd.GeoDataFrame, *, snap_tolerance_m: float = 2.0,
                 code = 0
             elif _text(ow_raw[i]) is None and _text(junction[i]) in ("roundabout", "circular"):
                 code = 1
-        ow_row[i] = code
+        out["oneway"][i] = code
         classes = (highway[i], kind_detail[i], kind[i])
-        sp_row[i] = _speed_kmh(maxspeed[i], *classes, default=default_speed_kmh)
-        name_row[i] = _text(name[i])
-        kind_row[i] = next((_text(c) for c in classes if _text(c)), None)
-    lv_row = np.zeros(n_rows, np.int64)
+        out["speed"][i] = _speed_kmh(maxspeed[i], *classes, default=default_speed_kmh)
+        out["name"][i] = _text(name[i])
+        out["kind"][i] = next((_text(c) for c in classes if _text(c)), None)
     if respect_levels:
-        layer = col("layer")
         bridge = [b if _truthy(b) else ib for b, ib in zip(col("bridge"), col("is_bridge"))]
         tunnel = [t if _truthy(t) else it for t, it in zip(col("tunnel"), col("is_tunnel"))]
-        lv_row[:] = [_level(*v) for v in zip(layer, bridge, tunnel)]
+        out["level"][:] = [_level(*v) for v in zip(col("layer"), bridge, tunnel)]
     if bad_oneway:
         notes.append(f"treated {bad_oneway} unrecognised oneway value(s) as two-way")
+    return out
 
+
+def _line_vertices(parts: np.ndarray, notes: list[str]):
+    """Vertices of every line part without consecutive duplicates or zero-length parts.
+
+    Returns (coords, line index per vertex, offsets, kept part indices).
+    """
     coords, cidx = shapely.get_coordinates(parts, return_index=True)
-    # drop consecutive duplicate vertices
     keep = np.ones(len(coords), bool)
     keep[1:] = ~((cidx[1:] == cidx[:-1]) & np.all(coords[1:] == coords[:-1], axis=1))
     coords, cidx = coords[keep], cidx[keep]
@@ -185,25 +222,19 @@ def graph_from_lines(roads: gpd.GeoDataFrame, *, snap_tolerance_m: float = 2.0,
     remap[line_ids] = np.arange(len(line_ids))
     sel = good[cidx]
     coords, cidx = coords[sel].copy(), remap[cidx[sel]]
-    src = src[line_ids]
-    nl = len(line_ids)
-    offsets = np.zeros(nl + 1, np.int64)
-    np.cumsum(np.bincount(cidx, minlength=nl), out=offsets[1:])
-    level = lv_row[src]
+    offsets = np.zeros(len(line_ids) + 1, np.int64)
+    np.cumsum(np.bincount(cidx, minlength=len(line_ids)), out=offsets[1:])
+    return coords, cidx, offsets, line_ids
 
-    forced: list[tuple[int, float, float]] = []  # (line, x, y) split points from gap snapping
-    if snap_tolerance_m > 0:
-        _snap_gaps(coords, offsets, snap_tolerance_m, forced, notes)
 
-    lines = shapely.linestrings(coords, indices=cidx)
-    pieces = _node_lines(lines, coords, offsets, level, forced, respect_levels)
-    piece_line, piece_off, piece_xy = pieces
+def _nodes_from_pieces(piece_line: np.ndarray, piece_off: np.ndarray, piece_xy: np.ndarray,
+                       notes: list[str]):
+    """Nodes from piece end points (merged within ``_NODE_EPS_M``); loops dropped.
 
-    # nodes from piece end points
+    Returns (line of piece, offsets, vertices, node a, node b, node coordinates).
+    """
     m = len(piece_line)
-    starts = piece_xy[piece_off[:-1]]
-    ends = piece_xy[piece_off[1:] - 1]
-    ep = np.vstack([starts, ends])
+    ep = np.vstack([piece_xy[piece_off[:-1]], piece_xy[piece_off[1:] - 1]])
     labels, node_xy = _cluster(ep, _NODE_EPS_M)
     a, b = labels[:m], labels[m:]
     piece_xy[piece_off[:-1]] = node_xy[a]
@@ -211,8 +242,7 @@ def graph_from_lines(roads: gpd.GeoDataFrame, *, snap_tolerance_m: float = 2.0,
     loops = a == b
     if loops.any():
         notes.append(f"dropped {int(loops.sum())} degenerate loop piece(s)")
-        keep_p = ~loops
-        kept = np.flatnonzero(keep_p)
+        kept = np.flatnonzero(~loops)
         cnt = np.diff(piece_off)[kept]
         sel = np.repeat(piece_off[:-1][kept], cnt) + _ragged_arange(cnt)
         piece_xy = piece_xy[sel]
@@ -224,20 +254,7 @@ def graph_from_lines(roads: gpd.GeoDataFrame, *, snap_tolerance_m: float = 2.0,
     used[a] = True
     used[b] = True
     new_id = np.cumsum(used) - 1
-    a, b, node_xy = new_id[a], new_id[b], node_xy[used]
-
-    inv = Transformer.from_crs(crs, STORAGE_CRS, always_xy=True)
-    lon, lat = inv.transform(piece_xy[:, 0], piece_xy[:, 1])
-    coords_ll = np.column_stack([lon, lat])
-    nlon, nlat = inv.transform(node_xy[:, 0], node_xy[:, 1])
-    row_of_piece = src[piece_line]
-    return _assemble(
-        node_lonlat=np.column_stack([nlon, nlat]), node_xy=node_xy,
-        node_ids=np.full(len(node_xy), None, object), crs=crs, seg_a=a, seg_b=b, offsets=piece_off,
-        coords_lonlat=coords_ll, coords_xy=piece_xy, oneway=ow_row[row_of_piece],
-        speed_kmh=sp_row[row_of_piece], names=name_row[row_of_piece], kinds=kind_row[row_of_piece],
-        weight=weight, notes=notes)
-
+    return piece_line, piece_off, piece_xy, new_id[a], new_id[b], node_xy[used]
 
 
 def _cluster(points: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
@@ -330,6 +347,17 @@ def _snap_gaps(coords: np.ndarray, offsets: np.ndarray, tol: float,
     notes.append(f"extended {len(qi)} dangling end point(s) onto a line within {tol:g} m")
 
 
+def _split_closed(p: np.ndarray, eps: float) -> list[np.ndarray]:
+    """A closed piece split at half its length, so it has two nodes; other pieces unchanged."""
+    if not (np.hypot(*(p[0] - p[-1])) <= eps and len(p) > 2):
+        return [p]
+    pl = shapely.LineString(p)
+    mid = pl.length / 2
+    hxy = np.asarray(shapely.line_interpolate_point(pl, mid).coords[0])
+    ps = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(p, axis=0).T))])
+    return [np.vstack([p[ps < mid - eps], hxy]), np.vstack([hxy, p[ps > mid + eps]])]
+
+
 def _node_lines(lines: np.ndarray, coords: np.ndarray, offsets: np.ndarray, level: np.ndarray,
                 forced: list[tuple[int, float, float]], respect_levels: bool):
     """Split every line at its crossings with other lines; return (line of piece, offsets, coords)."""
@@ -396,21 +424,9 @@ def _node_lines(lines: np.ndarray, coords: np.ndarray, offsets: np.ndarray, leve
                 inner = c[(s > cuts[k] + eps) & (s < cuts[k + 1] - eps)]
                 pieces.append(np.vstack([cpts[k:k + 1], inner, cpts[k + 1:k + 2]]))
         for p in pieces:
-            if np.hypot(*(p[0] - p[-1])) <= eps and len(p) > 2:
-                # a closed piece: split it at half its length so it has two nodes
-                pl = shapely.LineString(p)
-                half = shapely.line_interpolate_point(pl, pl.length / 2)
-                hxy = np.asarray(half.coords[0])
-                ps = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(p, axis=0).T))])
-                mid = pl.length / 2
-                first = np.vstack([p[ps < mid - eps], hxy])
-                second = np.vstack([hxy, p[ps > mid + eps]])
-                for q in (first, second):
-                    out_line.append(line)
-                    out_xy.append(q)
-            else:
+            for q in _split_closed(p, eps):
                 out_line.append(line)
-                out_xy.append(p)
+                out_xy.append(q)
     cnt = np.fromiter((len(p) for p in out_xy), np.int64, count=len(out_xy))
     off = np.zeros(len(out_xy) + 1, np.int64)
     np.cumsum(cnt, out=off[1:])

@@ -35,33 +35,9 @@ def read_osm_xml(source: str | PathLike | IO[bytes], *, weight: str = "length",
     """
     _check_weight(weight)
     wanted = set(highways) if highways is not None else None
-    ids: list[int] = []
-    lons: list[float] = []
-    lats: list[float] = []
-    ways: list[tuple[list[int], dict[str, str]]] = []
-    try:
-        for _, elem in ET.iterparse(source, events=("end",)):
-            tag = elem.tag
-            if tag == "node":
-                ids.append(int(elem.get("id")))
-                lons.append(float(elem.get("lon")))
-                lats.append(float(elem.get("lat")))
-                elem.clear()
-            elif tag == "way":
-                refs = [int(nd.get("ref")) for nd in elem.iter("nd")]
-                tags = {t.get("k"): t.get("v") for t in elem.iter("tag")}
-                ways.append((refs, tags))
-                elem.clear()
-    except ET.ParseError as exc:
-        raise InputError(f"source is not valid OSM XML: {exc}.", field="source",
-                         fix="Pass an .osm XML file (OSMnx save_graph_xml writes one).") from None
-    if not ids:
-        raise InputError("source has no <node> elements.", field="source",
-                         fix="Pass an OSM XML file with nodes and ways.")
+    ids, lon, lat, ways = _parse(source)
     node_ids = np.asarray(ids, np.int64)
     order = np.argsort(node_ids)
-    lon = np.asarray(lons)
-    lat = np.asarray(lats)
     notes: list[str] = []
     seg_a: list[int] = []
     seg_b: list[int] = []
@@ -121,3 +97,31 @@ def read_osm_xml(source: str | PathLike | IO[bytes], *, weight: str = "length",
         seg_a=a, seg_b=b, offsets=offsets, coords_lonlat=np.column_stack([lon[pairs], lat[pairs]]),
         coords_xy=node_xy[pairs], oneway=np.asarray(ow, np.int8), speed_kmh=np.asarray(spd, float),
         names=np.asarray(names, object), kinds=np.asarray(kinds, object), weight=weight, notes=notes)
+
+
+def _parse(source) -> tuple[list[int], np.ndarray, np.ndarray, list[tuple[list[int], dict[str, str]]]]:
+    """Node ids, lon, lat and ``(node refs, tags)`` per way, streamed with ``iterparse``."""
+    ids: list[int] = []
+    lons: list[float] = []
+    lats: list[float] = []
+    ways: list[tuple[list[int], dict[str, str]]] = []
+    try:
+        for _, elem in ET.iterparse(source, events=("end",)):
+            tag = elem.tag
+            if tag == "node":
+                ids.append(int(elem.get("id")))
+                lons.append(float(elem.get("lon")))
+                lats.append(float(elem.get("lat")))
+                elem.clear()
+            elif tag == "way":
+                refs = [int(nd.get("ref")) for nd in elem.iter("nd")]
+                tags = {t.get("k"): t.get("v") for t in elem.iter("tag")}
+                ways.append((refs, tags))
+                elem.clear()
+    except ET.ParseError as exc:
+        raise InputError(f"source is not valid OSM XML / 不是有效的 OSM XML 文件: {exc}.", field="source",
+                         fix="Pass an .osm XML file (OSMnx save_graph_xml writes one).") from None
+    if not ids:
+        raise InputError("source has no <node> elements / 文件中没有 <node> 元素.", field="source",
+                         fix="Pass an OSM XML file with nodes and ways.")
+    return ids, np.asarray(lons), np.asarray(lats), ways
