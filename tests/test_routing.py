@@ -16,6 +16,7 @@ from pyproj import Geod
 from shapely.geometry import LineString, MultiLineString, Point
 
 from geogrid._errors import CRSError, InputError, NotFoundError, ValidationError
+from geogrid.constants import m_per_deg_lat, m_per_deg_lon
 from geogrid.routing import (
     graph_from_lines,
     largest_component,
@@ -34,8 +35,8 @@ LUJIAZUI_ROADS = ROOT / "data" / "osm" / "lujiazui" / "roads.geojson"
 
 LON0, LAT0 = 121.50, 31.23
 GEOD = Geod(ellps="GRS80")
-M_PER_DEG_LAT = 110_860.0
-M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(LAT0))
+M_PER_DEG_LAT = m_per_deg_lat(LAT0)
+M_PER_DEG_LON = m_per_deg_lon(LAT0)
 
 
 def ll(x_m: float, y_m: float) -> tuple[float, float]:

@@ -43,6 +43,7 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
+from geogrid.constants import m_per_deg_lat, m_per_deg_lon
 from geogrid.routing import (
     RoadGraph,
     graph_from_lines,
@@ -56,8 +57,8 @@ __all__ = ["synthetic_roads", "run", "main"]
 
 HUANGPU = Path(__file__).resolve().parents[2] / "data" / "osm" / "huangpu-drive" / "huangpu_drive_osmnx.osm"
 LON0, LAT0 = 121.40, 31.15
-M_PER_DEG_LAT = 110_860.0
-M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(LAT0))
+M_PER_DEG_LAT = m_per_deg_lat(LAT0)
+M_PER_DEG_LON = m_per_deg_lon(LAT0)
 
 
 def synthetic_roads(n_nodes: int = 20_000, *, spacing_m: float = 100.0, oneway_share: float = 0.2,

@@ -36,6 +36,7 @@ import pandas as pd
 import shapely
 
 from .._errors import InputError
+from ..constants import M_PER_DEG_EQUATOR, m_per_deg_lat
 from ..crs import require_storage_crs
 from ..datum import from_storage
 from .calendar import BEIJING, WorkingCalendar
@@ -86,8 +87,8 @@ _TILT = {  # category multipliers by object type
 }
 _PHRASES = ("{place}附近{cat}", "{place}{cat}，请尽快处理", "反映{place}存在{cat}问题", "{place}：{cat}")
 _PHRASES_NO_PLACE = ("发现{cat}", "{cat}，请尽快处理", "反映存在{cat}问题")
-_M_PER_DEG_LAT = 110_860.0      # near 31°N; jitter only needs metre-level accuracy
-_M_PER_DEG_LON_EQ = 111_320.0
+_M_PER_DEG_LAT = m_per_deg_lat(31.0)      # near 31°N; jitter only needs metre-level accuracy
+_M_PER_DEG_LON_EQ = M_PER_DEG_EQUATOR
 
 
 def _place_weights(places: gpd.GeoDataFrame) -> np.ndarray:
