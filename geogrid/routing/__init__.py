@@ -33,16 +33,17 @@ route from a snapped point leaves along its segment in the directions the
 segment allows, so a point half-way along a one-way street has to drive on
 to the next junction.
 
-:func:`shortest_path` and :func:`nearest_responder` run SciPy's compiled
-Dijkstra with a *limit*. The limit starts at a multiple of the straight-line
-distance and is only raised when the answer is not yet proven: Dijkstra
-settles every node whose distance is at most the limit exactly, so a best
-candidate whose cost is within the limit cannot be beaten by anything beyond
-it. Dispatch questions are local (the nearest responder is rarely more than a
-few kilometres away), so the search usually settles a few hundred nodes
-instead of the whole city. ``nearest_responder`` searches once, backwards
-from the incident on the reversed graph, and reads off every responder's
-distance to the incident.
+:func:`shortest_path`, :func:`nearest_responder` and :func:`node_route`
+search the graph's customizable contraction hierarchy
+(:mod:`~geogrid.routing.hierarchy`, RoutingKit's CCH), built once per graph:
+a query climbs the hierarchy from both ends and settles a few hundred nodes
+instead of the whole city, so it takes microseconds where SciPy's full
+single-source Dijkstra takes milliseconds. A query may start and end at
+several nodes with offsets, so a point half-way along a segment and a team
+of responders are each one search. ``nearest_responder`` searches from every
+available responder at once; a :class:`Responders` prepared when the team
+moves saves snapping the team again for each incident. Reported costs are
+the floating-point sums along the chosen path, equal to SciPy's distances.
 
 When there is no path (different components, or a point farther than
 ``max_snap_m`` from every road) the result is a straight line with
@@ -80,7 +81,8 @@ from .graph import (
     subgraph,
 )
 from .osm import read_osm_xml
-from .search import Route, nearest_responder, shortest_path
+from .hierarchy import Hierarchy, hierarchy
+from .search import Responders, Route, nearest_responder, node_route, shortest_path
 from .snap import Snap, snap
 
 __all__ = [
@@ -94,6 +96,10 @@ __all__ = [
     "snap",
     "shortest_path",
     "nearest_responder",
+    "node_route",
+    "Responders",
+    "Hierarchy",
+    "hierarchy",
     "parse_oneway",
     "parse_maxspeed",
     "DEFAULT_SPEEDS_KMH",

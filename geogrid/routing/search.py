@@ -1,4 +1,13 @@
-"""Route search: :func:`shortest_path` and :func:`nearest_responder`.
+"""Route search: :func:`shortest_path`, :func:`nearest_responder` and :func:`node_route`.
+
+Every query is one search in the graph's contraction hierarchy
+(:mod:`geogrid.routing.hierarchy`) from a set of start nodes to a set of end
+nodes, each with an offset: a point snapped half-way along a segment starts
+at the segment's end nodes with the rest of the segment as offset, and a
+nearest-responder query starts at every available responder at once, with
+each responder's way onto the road as offset. The hierarchy chooses the
+path; the reported cost is the sum of the floating-point edge weights along
+it, so it equals SciPy's Dijkstra distance.
 
 A route from a snapped point leaves along its segment in the directions the
 segment allows, so a point half-way along a one-way street has to drive on
@@ -16,15 +25,14 @@ from typing import Any, Sequence
 
 import numpy as np
 import shapely
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
 from .._errors import InputError, NotFoundError
 from .graph import ACCESS_SPEED_MPS, RoadGraph, _ragged_arange
+from .hierarchy import Hierarchy, hierarchy
 from .snap import _Anchor, _anchors, _cut, _snap_arrays
 
-__all__ = ["Route", "shortest_path", "nearest_responder"]
+__all__ = ["Route", "Responders", "shortest_path", "nearest_responder", "node_route"]
 
 
 @dataclass(frozen=True)
@@ -103,65 +111,69 @@ def _direct(graph: RoadGraph, o: _Anchor, d: _Anchor) -> float:
     return math.inf
 
 
-def _with_source(m: csr_array, targets: Sequence[int], costs: Sequence[float]) -> csr_array:
-    """``m`` plus a virtual node ``n`` with edges to ``targets``; shares no state with ``m``."""
-    n = m.shape[0]
-    t = np.asarray(targets, np.int32)
-    c = np.asarray(costs, np.float64)
-    order = np.argsort(t, kind="stable")
-    indptr = np.empty(n + 2, np.int32)
-    indptr[:-1] = m.indptr
-    indptr[-1] = m.indptr[-1] + len(t)
-    return csr_array((np.concatenate([m.data, c[order]]), np.concatenate([m.indices, t[order]]),
-                      indptr), shape=(n + 1, n + 1), copy=False)
+def _exact_cost(graph: RoadGraph, start: float, arcs: Sequence[int], end: float) -> float:
+    """``start`` plus the weights of ``arcs`` in path order plus ``end``, as Dijkstra adds them."""
+    cost = start
+    for w in graph.matrix.data[arcs].tolist() if len(arcs) else ():
+        cost += w
+    return cost + end
 
 
-def _search(m: csr_array, src: int, limit0: float, best_of) -> tuple[np.ndarray, np.ndarray, float]:
-    """Limited Dijkstra from ``src``, widened until ``best_of(dist)`` is proven optimal."""
-    limit = limit0
-    while True:
-        dist, pred = dijkstra(m, directed=True, indices=src, return_predecessors=True, limit=limit)
-        best = best_of(dist)
-        if best <= limit or math.isinf(limit):
-            return dist, pred, best
-        # every node at distance <= best is settled within this limit
-        limit = best * (1 + 1e-12) + 1e-9 if math.isfinite(best) else math.inf
+def _run(h: Hierarchy, outs: Sequence[tuple], ins: Sequence[tuple]):
+    """One hierarchy search from entries ``(node, cost, ...)`` to entries ``(node, cost, ...)``."""
+    return h.query([(int(e[0]), h.to_units(e[1])) for e in outs],
+                   [(int(e[0]), h.to_units(e[1])) for e in ins])
 
 
-def _path_nodes(pred: np.ndarray, start: int, stop: int) -> list[int]:
-    """Follow predecessors from ``start`` until ``stop`` (exclusive) or a root."""
-    path = [start]
-    p = start
-    while True:
-        p = int(pred[p])
-        if p < 0 or p == stop:
-            break
-        path.append(p)
-    return path
+def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple[int, ...]]:
+    """Cost and node path of the cheapest route between two node indices; ``(inf, ())`` if none.
+
+    The bare search, without snapping or geometry: what a full single-source
+    Dijkstra answers for one target.
+
+    >>> import geopandas as gpd
+    >>> from scipy.sparse.csgraph import dijkstra
+    >>> from shapely.geometry import LineString
+    >>> from geogrid.routing import graph_from_lines
+    >>> g = graph_from_lines(gpd.GeoDataFrame(geometry=[
+    ...     LineString([(121.500, 31.230), (121.510, 31.230)]),
+    ...     LineString([(121.505, 31.225), (121.505, 31.235)])], crs="EPSG:4490"))
+    >>> cost, nodes = node_route(g, 0, 4)
+    >>> bool(cost == dijkstra(g.matrix, indices=0)[4]), len(nodes)
+    (True, 3)
+    """
+    for name, v in (("source", source), ("target", target)):
+        if not (isinstance(v, int | np.integer) and 0 <= v < graph.n_nodes):
+            raise InputError(f"{name} 节点 {v!r} 不在路网中 / {name} node {v!r} is not in the graph "
+                             f"(0..{graph.n_nodes - 1}).", field=name, value=v,
+                             fix="Pass a node index of this graph / 请传入本路网的节点序号.")
+    if source == target:
+        return 0.0, (int(source),)
+    found = hierarchy(graph).query([(int(source), 0)], [(int(target), 0)])
+    if found is None:
+        return math.inf, ()
+    nodes, arcs = found
+    return _exact_cost(graph, 0.0, arcs, 0.0), tuple(nodes)
 
 
-def _path_coords(graph: RoadGraph, nodes: Sequence[int]) -> tuple[np.ndarray, float, float]:
-    """Lon/lat coordinates, metres and seconds along ``nodes`` (forward edges)."""
-    if len(nodes) < 2:
-        p = np.array([[graph.lon[nodes[0]], graph.lat[nodes[0]]]]) if nodes else np.zeros((0, 2))
-        return p, 0.0, 0.0
-    u = np.asarray(nodes[:-1])
-    v = np.asarray(nodes[1:])
-    pos = graph.edge_position(u, v)
+def _path_coords(graph: RoadGraph, nodes: Sequence[int], arcs: Sequence[int]
+                 ) -> tuple[np.ndarray, float, float]:
+    """Lon/lat coordinates, metres and seconds along a path given by its edges ``arcs``."""
+    if len(arcs) == 0:
+        return np.array([[graph.lon[nodes[0]], graph.lat[nodes[0]]]]), 0.0, 0.0
+    pos = np.asarray(arcs, np.int64)
     seg = graph.edge_segment[pos]
     fwd = graph.edge_forward[pos]
     starts = graph.seg_offsets[seg]
     cnt = graph.seg_offsets[seg + 1] - starts
     rel = _ragged_arange(cnt)
-    rep_cnt = np.repeat(cnt, cnt)
-    rel = np.where(np.repeat(fwd, cnt), rel, rep_cnt - 1 - rel)
+    rel = np.where(np.repeat(fwd, cnt), rel, np.repeat(cnt, cnt) - 1 - rel)
     idx = np.repeat(starts, cnt) + rel
     first = np.ones(len(idx), bool)
     first[(np.cumsum(cnt) - cnt)[1:]] = False  # drop each repeated junction vertex
-    coords = graph.coords_lonlat[idx[first]]
     metres = float(graph.seg_length_m[seg].sum())
     secs = float((graph.seg_length_m[seg] / graph.seg_speed_mps[seg]).sum())
-    return coords, metres, secs
+    return graph.coords_lonlat[idx[first]], metres, secs
 
 
 def _partial(graph: RoadGraph, s: int, t0: float, t1: float) -> tuple[np.ndarray, float, float]:
@@ -171,41 +183,26 @@ def _partial(graph: RoadGraph, s: int, t0: float, t1: float) -> tuple[np.ndarray
     return _cut(graph, s, t0, t1), metres, metres / graph.seg_speed_mps[s]
 
 
-def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, nodes: list[int],
+def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
                  o_entry: tuple | None, d_entry: tuple | None, cost: float) -> Route:
-    pieces = [np.array([[o.lon, o.lat]])]
-    metres = secs = 0.0
-    if nodes:
-        _, _, s, tn = o_entry
-        c, m_, t_ = _partial(graph, s, o.t, tn)
-        pieces.append(c)
-        metres += m_
-        secs += t_
-        c, m_, t_ = _path_coords(graph, nodes)
-        pieces.append(c)
-        metres += m_
-        secs += t_
-        _, _, s, tn = d_entry
-        c, m_, t_ = _partial(graph, s, tn, d.t)
-        pieces.append(c)
-        metres += m_
-        secs += t_
+    """The route geometry and lengths from ``o`` to ``d``; ``path`` is ``(nodes, arcs)`` or ``None``."""
+    if path is not None:
+        parts = [_partial(graph, o_entry[2], o.t, o_entry[3]), _path_coords(graph, *path),
+                 _partial(graph, d_entry[2], d_entry[3], d.t)]
     else:  # along one segment
-        c, m_, t_ = _partial(graph, o.seg, o.t, d.t)
-        pieces.append(c)
-        metres += m_
-        secs += t_
-    pieces.append(np.array([[d.lon, d.lat]]))
-    coords = np.vstack(pieces)
+        parts = [_partial(graph, o.seg, o.t, d.t)]
+    coords = np.vstack([np.array([[o.lon, o.lat]]), *(p[0] for p in parts), np.array([[d.lon, d.lat]])])
     keep = np.ones(len(coords), bool)
     keep[1:] = np.any(np.abs(np.diff(coords, axis=0)) > 1e-12, axis=1)
     coords = coords[keep]
     if len(coords) == 1:
         coords = np.vstack([coords, coords])
     access = o.access_m + d.access_m
-    return Route(distance_m=metres + access, duration_s=secs + access / ACCESS_SPEED_MPS,
-                 cost=float(cost), nodes=tuple(int(n) for n in nodes), geometry=LineString(coords),
-                 access_m=access)
+    metres = sum(p[1] for p in parts) + access
+    secs = sum(p[2] for p in parts) + access / ACCESS_SPEED_MPS
+    nodes = tuple(int(n) for n in path[0]) if path is not None else ()
+    return Route(distance_m=metres, duration_s=secs, cost=float(cost), nodes=nodes,
+                 geometry=LineString(coords), access_m=access)
 
 
 def _fallback(graph: RoadGraph, o: _Anchor, d: _Anchor, reason: str) -> Route:
@@ -220,9 +217,8 @@ def _ref_speed_mps(graph: RoadGraph) -> float:
     return graph._ref_speed if graph.n_segments else ACCESS_SPEED_MPS
 
 
-def _limit0(graph: RoadGraph, straight_m: float) -> float:
-    metres = 1.5 * straight_m + 500.0
-    return metres if graph.weight == "length" else metres / _ref_speed_mps(graph)
+_NO_PATH = ("起点与终点之间没有道路路径 (不连通或单行道死路) / no path between origin and dest in the "
+            "road graph (different components or one-way dead end)")
 
 
 def shortest_path(graph: RoadGraph, origin, dest, *, snap_to: str = "edge",
@@ -236,38 +232,141 @@ def shortest_path(graph: RoadGraph, origin, dest, *, snap_to: str = "edge",
     gives a straight-line :class:`Route` with ``fallback=True``.
     """
     o, d = _anchors(graph, (origin, dest), ("origin", "dest"), snap_to, max_snap_m)
-    for a, name in ((o, "origin"), (d, "dest")):
+    for a, name, zh in ((o, "origin", "起点"), (d, "dest", "终点")):
         if a.access_m > max_snap_m:
-            return _fallback(graph, o, d, f"{name} is more than max_snap_m={max_snap_m:g} m "
-                                          f"from the nearest road")
-    direct = _direct(graph, o, d)
+            return _fallback(graph, o, d, f"{zh}离最近道路超过 {max_snap_m:g} 米 / {name} is more than "
+                                          f"max_snap_m={max_snap_m:g} m from the nearest road")
     if o.seg < 0 and d.seg < 0 and o.node == d.node:
-        return _build_route(graph, o, d, [o.node], (o.node, 0.0, -1, 0.0), (d.node, 0.0, -1, 0.0), 0.0)
+        entry = (o.node, 0.0, -1, 0.0)
+        return _build_route(graph, o, d, ([o.node], []), entry, entry, 0.0)
+    direct = _direct(graph, o, d)
     outs = _out_entries(graph, o)
     ins = _in_entries(graph, d)
-    n = graph.n_nodes
-    if o.seg < 0:
-        m, src = graph.matrix, o.node
-    else:
-        m, src = _with_source(graph.matrix, [e[0] for e in outs], [e[1] for e in outs]), n
-    in_nodes = np.asarray([e[0] for e in ins])
-    in_cost = np.asarray([e[1] for e in ins])
-
-    def best_of(dist):
-        return min(float((dist[in_nodes] + in_cost).min()) if len(in_nodes) else math.inf, direct)
-
-    straight = math.hypot(o.x - d.x, o.y - d.y)
-    dist, pred, best = _search(m, src, _limit0(graph, straight), best_of)
-    if math.isinf(best):
-        return _fallback(graph, o, d, "no path between origin and dest in the road graph "
-                                      "(different components or one-way dead end)")
+    found = _run(hierarchy(graph), outs, ins)
+    best = math.inf
+    if found is not None:
+        nodes, arcs = found
+        o_entry = next(e for e in outs if e[0] == nodes[0])
+        d_entry = next(e for e in ins if e[0] == nodes[-1])
+        best = _exact_cost(graph, o_entry[1], arcs, d_entry[1])
     access_cost = _access_cost(graph, o.access_m) + _access_cost(graph, d.access_m)
-    if direct <= best and math.isfinite(direct):
-        return _build_route(graph, o, d, [], None, None, direct + access_cost)
-    j = int(np.argmin(dist[in_nodes] + in_cost))
-    nodes = _path_nodes(pred, int(in_nodes[j]), n if src == n else -1)[::-1]
-    o_entry = next(e for e in outs if e[0] == nodes[0]) if o.seg >= 0 else outs[0]
-    return _build_route(graph, o, d, nodes, o_entry, ins[j], best + access_cost)
+    if math.isfinite(direct) and direct <= best:
+        return _build_route(graph, o, d, None, None, None, direct + access_cost)
+    if math.isinf(best):
+        return _fallback(graph, o, d, _NO_PATH)
+    return _build_route(graph, o, d, found, o_entry, d_entry, best + access_cost)
+
+
+@dataclass(frozen=True, eq=False)
+class Responders:
+    """A team's responders snapped to a graph once, for many :func:`nearest_responder` queries.
+
+    Build it with :meth:`prepare` when the team's positions change (a GPS
+    update); each query then only snaps the incident and runs one search.
+    ``entries`` are the nodes each responder can drive onto the road network
+    by, with the cost of getting there (the rest of its segment plus its
+    walk to the road), sorted by node and cost.
+    """
+
+    graph: RoadGraph
+    lonlat: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    node: np.ndarray
+    seg: np.ndarray
+    t: np.ndarray
+    snap_m: np.ndarray
+    ok: np.ndarray
+    acc: np.ndarray
+    ent_j: np.ndarray
+    ent_node: np.ndarray
+    ent_cost: np.ndarray
+    snap_to: str
+    max_snap_m: float
+
+    def __len__(self) -> int:
+        return len(self.lonlat)
+
+    @classmethod
+    def prepare(cls, graph: RoadGraph, responders, *, snap_to: str = "edge",
+                max_snap_m: float = 500.0) -> Responders:
+        """Snap ``responders`` (a ``(k, 2)`` array of lon/lat in EPSG:4490) to ``graph``."""
+        pts = np.asarray(responders, float).reshape(-1, 2)
+        if not np.isfinite(pts).all():
+            raise InputError("responders 含有非有限坐标 / responders has non-finite coordinates.",
+                             field="responders", fix="Pass finite lon/lat pairs in EPSG:4490 / "
+                                                     "请传入 EPSG:4490 的有限经纬度.")
+        x, y = graph.project(pts[:, 0], pts[:, 1])
+        node, seg, t, dsnap, _, _ = _snap_arrays(graph, x, y, snap_to, max_snap_m)
+        ok = dsnap <= max_snap_m
+        acc = np.where(ok, dsnap, np.inf) / (1.0 if graph.weight == "length" else ACCESS_SPEED_MPS)
+        okj = np.flatnonzero(ok)
+        if snap_to == "node":
+            ent_j, ent_node, ent_cost = okj, node[okj], acc[okj]
+        else:
+            s_ = seg[okj]
+            length = graph.seg_length_m[s_]
+            per = np.ones(len(okj)) if graph.weight == "length" else 1.0 / graph.seg_speed_mps[s_]
+            fw, bw = graph.seg_oneway[s_] >= 0, graph.seg_oneway[s_] <= 0
+            ent_j = np.concatenate([okj[fw], okj[bw]])
+            ent_node = np.concatenate([graph.seg_b[s_][fw], graph.seg_a[s_][bw]])
+            ent_cost = np.concatenate([((1 - t[okj]) * length * per + acc[okj])[fw],
+                                       (t[okj] * length * per + acc[okj])[bw]])
+        order = np.lexsort((ent_cost, ent_node))
+        return cls(graph, pts, np.asarray(x), np.asarray(y), node, seg, t, dsnap, ok, acc,
+                   ent_j[order], ent_node[order].astype(np.int64), ent_cost[order], snap_to,
+                   float(max_snap_m))
+
+    def anchor(self, j: int) -> _Anchor:
+        """Responder ``j`` as a route end."""
+        a = _Anchor(float(self.lonlat[j, 0]), float(self.lonlat[j, 1]), float(self.x[j]),
+                    float(self.y[j]))
+        if self.ok[j]:
+            a.seg, a.t, a.access_m = int(self.seg[j]), float(self.t[j]), float(self.snap_m[j])
+            a.node = int(self.node[j]) if a.seg < 0 else -1
+        return a
+
+    def sources(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(node, cost, responder) of the cheapest available responder entry at each node."""
+        keep = mask[self.ent_j]
+        node, cost, j = self.ent_node[keep], self.ent_cost[keep], self.ent_j[keep]
+        first = np.ones(len(node), bool)
+        first[1:] = node[1:] != node[:-1]
+        return node[first], cost[first], j[first]
+
+
+def _available(team: Responders, available) -> np.ndarray:
+    k = len(team)
+    mask = np.ones(k, bool) if available is None else np.asarray(available, bool)
+    if mask.shape != (k,):
+        raise InputError(f"available 须为每个响应者一个标志 ({k}) / available must have one flag per "
+                         f"responder ({k}), got shape {mask.shape}.", field="available",
+                         value=list(mask.shape), fix="Pass a boolean mask of length k / 请传入长度为 k 的布尔数组.")
+    if not mask.any():
+        raise NotFoundError("没有可用的响应者 / no responder is available.", field="available",
+                            fix="Mark at least one responder as available / 请至少标记一名可用的响应者.")
+    return mask
+
+
+def _team_fallback(graph: RoadGraph, team: Responders, mask: np.ndarray, inc: _Anchor,
+                   reason: str) -> tuple[int, Route]:
+    cand = np.flatnonzero(mask)
+    j = int(cand[np.argmin(np.hypot(team.x[cand] - inc.x, team.y[cand] - inc.y))])
+    return j, _fallback(graph, team.anchor(j), inc, reason)
+
+
+def _same_segment(graph: RoadGraph, team: Responders, mask: np.ndarray, inc: _Anchor
+                  ) -> tuple[int, float]:
+    """The cheapest available responder driving along the incident's own segment: (j, cost)."""
+    if inc.seg < 0 or team.snap_to == "node":
+        return -1, math.inf
+    same = np.flatnonzero(mask & team.ok & (team.seg == inc.seg))
+    best_j, best = -1, math.inf
+    for j in same.tolist():
+        c = _direct(graph, team.anchor(j), inc) + team.acc[j]
+        if c < best:
+            best_j, best = j, c
+    return best_j, best
 
 
 def nearest_responder(graph: RoadGraph, incident, responders, available=None, *,
@@ -279,109 +378,59 @@ def nearest_responder(graph: RoadGraph, incident, responders, available=None, *,
     incident
         ``(lon, lat)`` in EPSG:4490 (or a node index / :class:`Snap`).
     responders
-        ``(k, 2)`` array-like of lon/lat in EPSG:4490.
+        ``(k, 2)`` array-like of lon/lat in EPSG:4490, or a :class:`Responders`
+        prepared for this graph (then its own ``snap_to`` and ``max_snap_m``
+        apply to the responders).
     available
         Boolean mask of length ``k``; ``None`` means all are available.
 
-    One Dijkstra runs backwards from the incident on the reversed graph with
-    a limit that is widened only until the best responder is proven. Costs
-    include each responder's straight access leg to the road. Responders with
-    a road route always beat those without; when no available responder can
-    reach the incident by road, the straight-line nearest is returned with
-    ``Route.fallback = True``.
+    One search runs from every available responder at once to the incident.
+    Costs include each responder's straight access leg to the road.
+    Responders with a road route always beat those without; when no
+    available responder can reach the incident by road, the straight-line
+    nearest is returned with ``Route.fallback = True``.
 
     Raises
     ------
     NotFoundError
         when no responder is available.
     """
-    pts = np.asarray(responders, float).reshape(-1, 2)
-    k = len(pts)
-    mask = np.ones(k, bool) if available is None else np.asarray(available, bool)
-    if mask.shape != (k,):
-        raise InputError(f"available must have one flag per responder ({k}), got shape {mask.shape}.",
-                         field="available", value=list(mask.shape), fix="Pass a boolean mask of length k.")
-    cand = np.flatnonzero(mask)
-    if len(cand) == 0:
-        raise NotFoundError("no responder is available.", field="available",
-                            fix="Mark at least one responder as available.")
-    if not np.isfinite(pts[cand]).all():
-        raise InputError("responders has non-finite coordinates.", field="responders",
-                         fix="Pass finite lon/lat pairs in EPSG:4490.")
+    team = responders if isinstance(responders, Responders) else \
+        Responders.prepare(graph, responders, snap_to=snap_to, max_snap_m=max_snap_m)
+    if team.graph is not graph:
+        raise InputError("responders 是为另一个路网准备的 / responders were prepared for another graph.",
+                         field="responders", fix="Call Responders.prepare(graph, ...) with this graph / "
+                                                 "请用本路网重新准备.")
+    mask = _available(team, available)
     inc, = _anchors(graph, (incident,), ("incident",), snap_to, max_snap_m)
-    rx, ry = graph.project(pts[cand, 0], pts[cand, 1])
-    straight = np.hypot(rx - inc.x, ry - inc.y)
-
-    def anchor_of(j: int) -> _Anchor:
-        return _Anchor(float(pts[cand[j], 0]), float(pts[cand[j], 1]), float(rx[j]), float(ry[j]))
-
-    def fallback(reason: str) -> tuple[int, Route]:
-        j = int(np.argmin(straight))
-        return int(cand[j]), _fallback(graph, anchor_of(j), inc, reason)
-
     if inc.access_m > max_snap_m:
-        return fallback(f"incident is more than max_snap_m={max_snap_m:g} m from the nearest road")
-    node, seg, t, dsnap, _, _ = _snap_arrays(graph, rx, ry, snap_to, max_snap_m)
-    ok = dsnap <= max_snap_m
-    if not ok.any():
-        return fallback(f"no available responder is within max_snap_m={max_snap_m:g} m of a road")
+        return _team_fallback(graph, team, mask, inc, f"事件点离最近道路超过 {max_snap_m:g} 米 / incident "
+                                                      f"is more than max_snap_m={max_snap_m:g} m from the nearest road")
+    if not (mask & team.ok).any():
+        return _team_fallback(graph, team, mask, inc, f"没有可用响应者在道路 {team.max_snap_m:g} 米以内 / no "
+                                                      f"available responder is within max_snap_m="
+                                                      f"{team.max_snap_m:g} m of a road")
+    src_node, src_cost, src_j = team.sources(mask)
     ins = _in_entries(graph, inc)
-    n = graph.n_nodes
-    if inc.seg < 0:
-        m, src = graph.reverse, inc.node
-    else:
-        m, src = _with_source(graph.reverse, [e[0] for e in ins], [e[1] for e in ins]), n
-
-    # each responder leaves along its segment towards one or two nodes (vectorised)
-    acc = np.where(ok, dsnap, np.inf)
-    if graph.weight == "time":
-        acc = acc / ACCESS_SPEED_MPS
-    okj = np.flatnonzero(ok)
-    direct = np.full(len(cand), math.inf)
-    if snap_to == "node":
-        ent_j_a, ent_node_a, ent_cost_a = okj, node[okj], acc[okj]
-    else:
-        s_ = seg[okj]
-        length = graph.seg_length_m[s_]
-        per_m = np.ones(len(okj)) if graph.weight == "length" else 1.0 / graph.seg_speed_mps[s_]
-        ow = graph.seg_oneway[s_]
-        fw, bw = ow >= 0, ow <= 0
-        ent_j_a = np.concatenate([okj[fw], okj[bw]])
-        ent_node_a = np.concatenate([graph.seg_b[s_][fw], graph.seg_a[s_][bw]]).astype(np.int64)
-        ent_cost_a = np.concatenate([((1 - t[okj]) * length * per_m + acc[okj])[fw],
-                                     (t[okj] * length * per_m + acc[okj])[bw]])
-        if inc.seg >= 0:
-            same = okj[s_ == inc.seg]
-            for j in same.tolist():
-                a = anchor_of(j)
-                a.seg, a.t = int(seg[j]), float(t[j])
-                direct[j] = _direct(graph, a, inc) + acc[j]
-
-    def totals(dist):
-        tot = np.full(len(cand), math.inf)
-        np.minimum.at(tot, ent_j_a, dist[ent_node_a] + ent_cost_a)
-        return np.minimum(tot, direct)
-
-    limit0 = _limit0(graph, float(straight[ok].min()))
-    dist, pred, best = _search(m, src, limit0, lambda dist: float(totals(dist).min()))
-    if math.isinf(best):
-        return fallback("no available responder has a road route to the incident "
-                        "(different components or one-way dead end)")
-    tot = totals(dist)
-    j = int(np.argmin(tot))
-    a = anchor_of(j)
-    a.seg, a.t, a.access_m = int(seg[j]), float(t[j]), float(dsnap[j])
-    a.node = int(node[j]) if a.seg < 0 else -1
-    access_cost = acc[j] + _access_cost(graph, inc.access_m)
-    if direct[j] <= tot[j] and math.isfinite(direct[j]):
-        return int(cand[j]), _build_route(graph, a, inc, [], None, None,
-                                          direct[j] - acc[j] + access_cost)
-    sel = np.flatnonzero(ent_j_a == j)
-    e = sel[int(np.argmin(dist[ent_node_a[sel]] + ent_cost_a[sel]))]
-    start = int(ent_node_a[e])
-    nodes = _path_nodes(pred, start, n if src == n else -1)
-    o_entry = next(x for x in _out_entries(graph, a) if x[0] == start)
-    last = nodes[-1]
-    d_entry = next((x for x in ins if x[0] == last), ins[0])
-    return int(cand[j]), _build_route(graph, a, inc, nodes, o_entry, d_entry,
-                                      float(tot[j]) - acc[j] + access_cost)
+    h = hierarchy(graph)
+    found = h.query([(int(n), h.to_units(c)) for n, c in zip(src_node.tolist(), src_cost.tolist())],
+                    [(int(e[0]), h.to_units(e[1])) for e in ins])
+    best_j, best = _same_segment(graph, team, mask, inc)
+    direct = best_j >= 0
+    if found is not None:
+        nodes, arcs = found
+        k = int(np.searchsorted(src_node, nodes[0]))
+        d_entry = next(e for e in ins if e[0] == nodes[-1])
+        via = _exact_cost(graph, float(src_cost[k]), arcs, d_entry[1])
+        if via < best:
+            best_j, best, direct = int(src_j[k]), via, False
+    if best_j < 0:
+        return _team_fallback(graph, team, mask, inc, "没有可用响应者能经道路到达事件点 / no available "
+                                                      "responder has a road route to the incident "
+                                                      "(different components or one-way dead end)")
+    a = team.anchor(best_j)
+    cost = best - team.acc[best_j] + _access_cost(graph, a.access_m) + _access_cost(graph, inc.access_m)
+    if direct:
+        return best_j, _build_route(graph, a, inc, None, None, None, cost)
+    o_entry = next(x for x in _out_entries(graph, a) if x[0] == nodes[0])
+    return best_j, _build_route(graph, a, inc, found, o_entry, d_entry, cost)

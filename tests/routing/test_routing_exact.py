@@ -1,0 +1,167 @@
+"""Routes through the contraction hierarchy equal SciPy's Dijkstra on the shipped graphs.
+
+The reference is :func:`scipy.sparse.csgraph.dijkstra`, a third-party
+implementation that shares no code with the hierarchy. Graphs: the Huangpu
+drive network (OSMnx export, © OpenStreetMap contributors, ODbL), the demo
+Lujiazui roads built by the noding builder, and a synthetic perturbed grid
+with one-way streets.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from scipy.sparse.csgraph import dijkstra
+
+from benchmarks.routing.bench_routing import synthetic_roads
+from geogrid._errors import InputError
+from geogrid.routing import (
+    Responders,
+    graph_from_lines,
+    hierarchy,
+    largest_component,
+    nearest_responder,
+    node_route,
+    read_osm_xml,
+    shortest_path,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+HUANGPU = ROOT / "data" / "osm" / "huangpu-drive" / "huangpu_drive_osmnx.osm"
+DEMO_ROADS = ROOT / "data" / "boundaries" / "lujiazui_roads.geojson"
+
+
+def _graph(name: str, weight: str = "length"):
+    if name == "huangpu":
+        return largest_component(read_osm_xml(HUANGPU, weight=weight))
+    if name == "lujiazui":  # not reduced: several components, so some pairs have no path
+        return graph_from_lines(gpd.read_file(DEMO_ROADS).to_crs("EPSG:4490"), weight=weight)
+    return graph_from_lines(synthetic_roads(3_000, seed=5), weight=weight)
+
+
+GRAPHS = {}
+
+
+@pytest.fixture(scope="module", params=["huangpu", "lujiazui", "synthetic"])
+def graph(request):
+    if request.param not in GRAPHS:
+        GRAPHS[request.param] = _graph(request.param)
+    return GRAPHS[request.param]
+
+
+def test_node_route_equals_scipy_everywhere(graph):
+    rng = np.random.default_rng(11)
+    sources = rng.choice(graph.n_nodes, 12, replace=False)
+    checked = unreachable = 0
+    for s in sources.tolist():
+        dist = dijkstra(graph.matrix, directed=True, indices=s)
+        for t in rng.choice(graph.n_nodes, 60, replace=False).tolist():
+            cost, nodes = node_route(graph, s, t)
+            if math.isinf(dist[t]):
+                assert math.isinf(cost) and nodes == ()
+                unreachable += 1
+                continue
+            assert cost == pytest.approx(dist[t], rel=1e-12, abs=1e-9)
+            assert nodes[0] == s and nodes[-1] == t
+            # the path is made of graph edges whose weights add up to the cost
+            pos = graph.edge_position(nodes[:-1], nodes[1:])
+            assert (pos >= 0).all()
+            assert graph.matrix.data[pos].sum() == pytest.approx(cost, rel=1e-12, abs=1e-9)
+            checked += 1
+    assert checked > 500
+    if graph.summary()["components"] > 1:
+        assert unreachable > 0
+
+
+def test_shortest_path_between_nodes_equals_scipy(graph):
+    rng = np.random.default_rng(3)
+    pairs = rng.choice(graph.n_nodes, (80, 2))
+    for s, t in pairs.tolist():
+        d = dijkstra(graph.matrix, directed=True, indices=s)[t]
+        r = shortest_path(graph, s, t)
+        if math.isinf(d):
+            assert r.fallback and "no path" in r.reason
+        else:
+            assert not r.fallback and r.cost == pytest.approx(d, rel=1e-12, abs=1e-9)
+
+
+@pytest.mark.parametrize("name", ["huangpu", "lujiazui"])
+def test_time_weighted_routes_equal_scipy(name):
+    g = _graph(name, weight="time")
+    rng = np.random.default_rng(8)
+    for s in rng.choice(g.n_nodes, 5, replace=False).tolist():
+        dist = dijkstra(g.matrix, directed=True, indices=s)
+        for t in rng.choice(g.n_nodes, 40, replace=False).tolist():
+            cost, _ = node_route(g, s, t)
+            assert cost == pytest.approx(dist[t], rel=1e-12, abs=1e-9) or (math.isinf(cost) and math.isinf(dist[t]))
+
+
+def test_nearest_of_50_equals_scipy_reverse_dijkstra(graph):
+    """Responders standing on nodes, incident on a node: the answer is SciPy's minimum."""
+    rng = np.random.default_rng(21)
+    for _ in range(15):
+        inc = int(rng.integers(graph.n_nodes))
+        nodes = rng.choice(graph.n_nodes, 50, replace=False)
+        avail = rng.random(50) < 0.7
+        avail[0] = True
+        team = Responders.prepare(graph, np.column_stack([graph.lon[nodes], graph.lat[nodes]]),
+                                  snap_to="node")
+        to_inc = dijkstra(graph.reverse, directed=True, indices=inc)[nodes]
+        expected = np.where(avail, to_inc, np.inf).min()
+        j, r = nearest_responder(graph, inc, team, avail)
+        assert avail[j]
+        if math.isinf(expected):
+            assert r.fallback
+            continue
+        assert not r.fallback
+        # responders are projected from their node's lon/lat: sub-micrometre access legs
+        assert r.cost == pytest.approx(expected, abs=1e-6)
+        assert to_inc[j] == pytest.approx(expected, abs=1e-6)
+
+
+def test_prepared_team_answers_like_raw_points(graph):
+    rng = np.random.default_rng(4)
+    lon0, lon1, lat0, lat1 = graph.lon.min(), graph.lon.max(), graph.lat.min(), graph.lat.max()
+    pts = np.column_stack([rng.uniform(lon0, lon1, 50), rng.uniform(lat0, lat1, 50)])
+    team = Responders.prepare(graph, pts)
+    assert len(team) == 50
+    for _ in range(10):
+        inc = (rng.uniform(lon0, lon1), rng.uniform(lat0, lat1))
+        avail = rng.random(50) < 0.6
+        avail[int(rng.integers(50))] = True
+        j1, r1 = nearest_responder(graph, inc, pts, avail)
+        j2, r2 = nearest_responder(graph, inc, team, avail)
+        assert (j1, r1.cost, r1.fallback) == (j2, r2.cost, r2.fallback)
+        if not r1.fallback:
+            # and it is the responder with the cheapest point-to-point route
+            routes = [shortest_path(graph, tuple(p), inc) if a else None for p, a in zip(pts, avail)]
+            costs = [r.cost if r is not None and not r.fallback else np.inf for r in routes]
+            assert r1.cost == pytest.approx(min(costs), rel=1e-9)
+
+
+def test_team_from_another_graph_is_refused():
+    g = GRAPHS.get("huangpu") or _graph("huangpu")
+    other = largest_component(g)
+    team = Responders.prepare(other, np.column_stack([other.lon[:3], other.lat[:3]]))
+    with pytest.raises(InputError, match="another graph"):
+        nearest_responder(g, 0, team)
+
+
+def test_route_ends_beyond_the_offset_budget_are_refused():
+    g = GRAPHS.get("huangpu") or _graph("huangpu")
+    h = hierarchy(g)
+    assert h is hierarchy(g)  # built once per graph
+    assert h.scale > 1000  # sub-millimetre units on a district graph
+    far = (float(g.lon.max()) + 0.15, float(g.lat.mean()))  # about 14 km east of the network
+    # a responder's walk to the road is part of its start offset, which has a budget
+    with pytest.raises(InputError, match="max_snap_m"):
+        nearest_responder(g, 0, np.array([far]), max_snap_m=30_000)
+    # a route's own access legs are not offsets: the same point routes by road
+    r = shortest_path(g, far, 0, max_snap_m=30_000)
+    assert not r.fallback and r.access_m > 10_000
+    # within the default max_snap_m it is a straight-line fallback, not an error
+    assert shortest_path(g, 0, far).fallback
