@@ -82,7 +82,14 @@ from .graph import (
 )
 from .osm import read_osm_xml
 from .hierarchy import Hierarchy, hierarchy
-from .search import Responders, Route, nearest_responder, node_route, shortest_path
+from .search import (
+    Responders,
+    Route,
+    nearest_responder,
+    node_nearest_responder,
+    node_route,
+    shortest_path,
+)
 from .snap import Snap, snap
 
 __all__ = [
@@ -97,6 +104,7 @@ __all__ = [
     "shortest_path",
     "nearest_responder",
     "node_route",
+    "node_nearest_responder",
     "Responders",
     "Hierarchy",
     "hierarchy",

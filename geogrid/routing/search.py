@@ -32,7 +32,8 @@ from .graph import ACCESS_SPEED_MPS, RoadGraph, _ragged_arange
 from .hierarchy import Hierarchy, hierarchy
 from .snap import _Anchor, _anchors, _cut, _snap_arrays
 
-__all__ = ["Route", "Responders", "shortest_path", "nearest_responder", "node_route"]
+__all__ = ["Route", "Responders", "shortest_path", "nearest_responder", "node_route",
+           "node_nearest_responder"]
 
 
 @dataclass(frozen=True)
@@ -281,6 +282,7 @@ class Responders:
     ent_j: np.ndarray
     ent_node: np.ndarray
     ent_cost: np.ndarray
+    ent_units: np.ndarray
     snap_to: str
     max_snap_m: float
 
@@ -313,9 +315,12 @@ class Responders:
             ent_cost = np.concatenate([((1 - t[okj]) * length * per + acc[okj])[fw],
                                        (t[okj] * length * per + acc[okj])[bw]])
         order = np.lexsort((ent_cost, ent_node))
+        h = hierarchy(graph)
+        if len(ent_cost) and ent_cost.max() > h.max_offset:
+            h.to_units(float(ent_cost.max()))  # raises, naming max_snap_m
         return cls(graph, pts, np.asarray(x), np.asarray(y), node, seg, t, dsnap, ok, acc,
-                   ent_j[order], ent_node[order].astype(np.int64), ent_cost[order], snap_to,
-                   float(max_snap_m))
+                   ent_j[order], ent_node[order].astype(np.int64), ent_cost[order],
+                   np.rint(ent_cost[order] * h.scale).astype(np.int64), snap_to, float(max_snap_m))
 
     def anchor(self, j: int) -> _Anchor:
         """Responder ``j`` as a route end."""
@@ -326,13 +331,14 @@ class Responders:
             a.node = int(self.node[j]) if a.seg < 0 else -1
         return a
 
-    def sources(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(node, cost, responder) of the cheapest available responder entry at each node."""
+    def sources(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(node, cost, units, responder) of the cheapest available responder entry at each node."""
         keep = mask[self.ent_j]
-        node, cost, j = self.ent_node[keep], self.ent_cost[keep], self.ent_j[keep]
+        node = self.ent_node[keep]
         first = np.ones(len(node), bool)
         first[1:] = node[1:] != node[:-1]
-        return node[first], cost[first], j[first]
+        keep[keep] = first
+        return self.ent_node[keep], self.ent_cost[keep], self.ent_units[keep], self.ent_j[keep]
 
 
 def _available(team: Responders, available) -> np.ndarray:
@@ -410,20 +416,12 @@ def nearest_responder(graph: RoadGraph, incident, responders, available=None, *,
         return _team_fallback(graph, team, mask, inc, f"没有可用响应者在道路 {team.max_snap_m:g} 米以内 / no "
                                                       f"available responder is within max_snap_m="
                                                       f"{team.max_snap_m:g} m of a road")
-    src_node, src_cost, src_j = team.sources(mask)
     ins = _in_entries(graph, inc)
-    h = hierarchy(graph)
-    found = h.query([(int(n), h.to_units(c)) for n, c in zip(src_node.tolist(), src_cost.tolist())],
-                    [(int(e[0]), h.to_units(e[1])) for e in ins])
     best_j, best = _same_segment(graph, team, mask, inc)
     direct = best_j >= 0
-    if found is not None:
-        nodes, arcs = found
-        k = int(np.searchsorted(src_node, nodes[0]))
-        d_entry = next(e for e in ins if e[0] == nodes[-1])
-        via = _exact_cost(graph, float(src_cost[k]), arcs, d_entry[1])
-        if via < best:
-            best_j, best, direct = int(src_j[k]), via, False
+    j, via, found, d_entry = _team_search(graph, team, mask, ins)
+    if found is not None and via < best:
+        best_j, best, direct = j, via, False
     if best_j < 0:
         return _team_fallback(graph, team, mask, inc, "没有可用响应者能经道路到达事件点 / no available "
                                                       "responder has a road route to the incident "
@@ -432,5 +430,43 @@ def nearest_responder(graph: RoadGraph, incident, responders, available=None, *,
     cost = best - team.acc[best_j] + _access_cost(graph, a.access_m) + _access_cost(graph, inc.access_m)
     if direct:
         return best_j, _build_route(graph, a, inc, None, None, None, cost)
-    o_entry = next(x for x in _out_entries(graph, a) if x[0] == nodes[0])
+    o_entry = next(x for x in _out_entries(graph, a) if x[0] == found[0][0])
     return best_j, _build_route(graph, a, inc, found, o_entry, d_entry, cost)
+
+
+def _team_search(graph: RoadGraph, team: Responders, mask: np.ndarray, ins: Sequence[tuple]):
+    """One search from every available responder to the entries ``ins``.
+
+    Returns (responder, cost from its position to the end entry, (nodes, arcs), end entry);
+    ``(-1, inf, None, None)`` when no responder reaches the end.
+    """
+    src_node, src_cost, src_units, src_j = team.sources(mask)
+    h = hierarchy(graph)
+    found = h.query(list(zip(src_node.tolist(), src_units.tolist())),
+                    [(int(e[0]), h.to_units(e[1])) for e in ins])
+    if found is None:
+        return -1, math.inf, None, None
+    nodes, arcs = found
+    k = int(np.searchsorted(src_node, nodes[0]))
+    d_entry = next(e for e in ins if e[0] == nodes[-1])
+    return int(src_j[k]), _exact_cost(graph, float(src_cost[k]), arcs, d_entry[1]), found, d_entry
+
+
+def node_nearest_responder(graph: RoadGraph, incident: int, team: Responders, available=None
+                           ) -> tuple[int, float, tuple[int, ...]]:
+    """The bare search of :func:`nearest_responder` for an incident at node ``incident``.
+
+    Returns (responder index, cost including its walk to the road, node
+    path), or ``(-1, inf, ())`` when no available responder reaches the node
+    by road; no incident snapping and no geometry, like :func:`node_route`.
+    """
+    if team.graph is not graph:
+        raise InputError("responders 是为另一个路网准备的 / responders were prepared for another graph.",
+                         field="team", fix="Call Responders.prepare(graph, ...) with this graph / "
+                                           "请用本路网重新准备.")
+    if not (isinstance(incident, int | np.integer) and 0 <= incident < graph.n_nodes):
+        raise InputError(f"incident 节点 {incident!r} 不在路网中 / incident node {incident!r} is not in "
+                         f"the graph (0..{graph.n_nodes - 1}).", field="incident", value=incident,
+                         fix="Pass a node index of this graph / 请传入本路网的节点序号.")
+    j, cost, found, _ = _team_search(graph, team, _available(team, available), [(int(incident), 0.0)])
+    return (j, cost, tuple(found[0])) if found is not None else (-1, math.inf, ())

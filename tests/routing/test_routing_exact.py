@@ -25,6 +25,7 @@ from geogrid.routing import (
     hierarchy,
     largest_component,
     nearest_responder,
+    node_nearest_responder,
     node_route,
     read_osm_xml,
     shortest_path,
@@ -116,11 +117,17 @@ def test_nearest_of_50_equals_scipy_reverse_dijkstra(graph):
         assert avail[j]
         if math.isinf(expected):
             assert r.fallback
+            assert node_nearest_responder(graph, inc, team, avail) == (-1, math.inf, ())
             continue
         assert not r.fallback
         # responders are projected from their node's lon/lat: sub-micrometre access legs
         assert r.cost == pytest.approx(expected, abs=1e-6)
         assert to_inc[j] == pytest.approx(expected, abs=1e-6)
+        # the bare search gives the same responder, cost and a path of graph edges to the incident
+        j2, cost, nodes = node_nearest_responder(graph, inc, team, avail)
+        assert (j2, cost) == (j, pytest.approx(r.cost, abs=1e-9))
+        assert nodes[-1] == inc and nodes[0] == team.node[j]
+        assert (graph.edge_position(nodes[:-1], nodes[1:]) >= 0).all()
 
 
 def test_prepared_team_answers_like_raw_points(graph):
