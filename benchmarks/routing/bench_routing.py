@@ -1,42 +1,50 @@
-"""Benchmark: point-to-point routes and nearest responder on a ~20k-node street graph.
+"""Benchmark: routes and nearest responder against SciPy's full Dijkstra, paired, on every shipped graph.
 
 Run with ``python -m benchmarks.routing.bench_routing`` (options: ``--help``).
 
 Graphs
 ------
-* ``synthetic``: a perturbed grid of long wiggly streets (about 100 m apart)
-  that cross without shared vertices, so building it also exercises the
-  noding; a fifth of the streets are one-way.
+* ``lujiazui``: the demo roads ``data/boundaries/lujiazui_roads.geojson``
+  (© OpenStreetMap contributors, ODbL) through the noding builder, largest
+  strongly connected part.
 * ``huangpu``: the OSMnx export of central Huangpu's drive network
-  (© OpenStreetMap contributors, ODbL), its largest strongly connected part.
+  (© OpenStreetMap contributors, ODbL), largest strongly connected part.
+* ``synthetic``: a perturbed grid of long wiggly streets about 100 m apart
+  that cross without shared vertices (so building it exercises the noding);
+  a fifth of the streets are one-way; about 20,000 junctions.
 
-Methods timed in the same run, on the same queries
---------------------------------------------------
-route
-  ``geogrid`` :func:`geogrid.routing.shortest_path` between node ids, and
-  from lon/lat points (snapping and geometry included);
-  ``scipy`` one full single-source :func:`scipy.sparse.csgraph.dijkstra`;
-  ``networkx`` ``dijkstra_path`` and ``bidirectional_dijkstra``.
-nearest responder (50 responders, 70 % available)
-  ``geogrid`` :func:`geogrid.routing.nearest_responder` from lon/lat;
-  ``scipy`` a full Dijkstra from the incident on the reversed graph, and a
-  ``min_only`` multi-source Dijkstra from the responders;
-  ``networkx`` ``multi_source_dijkstra`` from the responders to the incident.
+Comparisons (A = geogrid, B = SciPy; every pair alternates A B / B A per query)
+------------------------------------------------------------------------------
+* route, node to node: :func:`geogrid.routing.node_route` (cost and node
+  path) against one full single-source :func:`scipy.sparse.csgraph.dijkstra`
+  with predecessors, reading the target's distance. Local pairs (within
+  ``--radius`` metres, as in dispatch) and city-wide pairs (any two nodes).
+* route from lon/lat: :func:`geogrid.routing.shortest_path` with snapping and
+  the route geometry, against the same full Dijkstra.
+* nearest of 50: :func:`geogrid.routing.node_nearest_responder` (incident
+  node, a team prepared once with :class:`geogrid.routing.Responders`, as
+  when it is refreshed on each GPS update; responders on nodes, 70 %
+  available) against a full Dijkstra from the incident on the reversed graph
+  and an argmin over the available responders; then the full
+  :func:`geogrid.routing.nearest_responder` from the incident's lon/lat with
+  the route geometry, with the team prepared and with 50 raw lon/lat
+  snapped on every query.
 
-Routes are timed twice: "local" (destination within ``radius_m`` of the
-origin, as in dispatch) and "city-wide" (any two nodes). Responders are
-drawn within 1.5 ``radius_m`` of the incident. Every geogrid cost is checked
-against the full scipy Dijkstra.
+Every geogrid answer is checked against SciPy's distances in the same run
+(``mismatches`` counts costs that differ by more than 1e-9 relative).
+Whole-process figures run a child that loads the graph, builds what it
+needs and answers ``--process-queries`` routes, alternated with a child
+doing the same with SciPy, with each child's peak memory.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import json
 import math
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -45,17 +53,26 @@ from shapely.geometry import LineString
 
 from geogrid.constants import m_per_deg_lat, m_per_deg_lon
 from geogrid.routing import (
+    Responders,
     RoadGraph,
     graph_from_lines,
+    hierarchy,
     largest_component,
     nearest_responder,
+    node_nearest_responder,
+    node_route,
     read_osm_xml,
     shortest_path,
 )
 
-__all__ = ["synthetic_roads", "run", "main"]
+from .._paired import Paired, format_table, paired, python_argv, rss_mb, whole_process
 
-HUANGPU = Path(__file__).resolve().parents[2] / "data" / "osm" / "huangpu-drive" / "huangpu_drive_osmnx.osm"
+__all__ = ["synthetic_roads", "load_graph", "run", "main", "GRAPHS"]
+
+ROOT = Path(__file__).resolve().parents[2]
+HUANGPU = ROOT / "data" / "osm" / "huangpu-drive" / "huangpu_drive_osmnx.osm"
+DEMO_ROADS = ROOT / "data" / "boundaries" / "lujiazui_roads.geojson"
+GRAPHS = ("lujiazui", "huangpu", "synthetic")
 LON0, LAT0 = 121.40, 31.15
 M_PER_DEG_LAT = m_per_deg_lat(LAT0)
 M_PER_DEG_LON = m_per_deg_lon(LAT0)
@@ -84,202 +101,211 @@ def synthetic_roads(n_nodes: int = 20_000, *, spacing_m: float = 100.0, oneway_s
     return gpd.GeoDataFrame({"oneway": oneway}, geometry=geoms, crs="EPSG:4490")
 
 
-def _timeit(fn: Callable[[], Any], repeat: int) -> tuple[np.ndarray, list[Any]]:
-    """Per-call wall times in ms (garbage collection paused, as ``timeit`` does)."""
-    times, out = [], []
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            out.append(fn())
-            times.append(time.perf_counter() - t0)
-    finally:
-        if enabled:
-            gc.enable()
-    return np.asarray(times) * 1e3, out
-
-
-def _stats(ms: np.ndarray) -> dict[str, float]:
-    return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99)),
-            "mean_ms": float(ms.mean()), "n": int(len(ms))}
+def load_graph(name: str, n_nodes: int = 20_000, seed: int = 0) -> RoadGraph:
+    """One of :data:`GRAPHS`, reduced to its largest strongly connected part."""
+    if name == "lujiazui":
+        return largest_component(graph_from_lines(gpd.read_file(DEMO_ROADS).to_crs("EPSG:4490")))
+    if name == "huangpu":
+        return largest_component(read_osm_xml(HUANGPU))
+    if name == "synthetic":
+        return largest_component(graph_from_lines(synthetic_roads(n_nodes, seed=seed)))
+    raise SystemExit(f"unknown graph {name!r}; choose from {', '.join(GRAPHS)}")
 
 
 def _pairs(g: RoadGraph, rng: np.random.Generator, count: int, radius_m: float | None):
     """Random node pairs; within ``radius_m`` of each other unless it is ``None``."""
-    usable = np.flatnonzero(g.degree > 0)
-    src = rng.choice(usable, count)
+    src = rng.integers(0, g.n_nodes, count)
     if radius_m is None:
-        return src, rng.choice(usable, count)
+        return src, rng.integers(0, g.n_nodes, count)
     dst = np.empty(count, np.int64)
     for i, s in enumerate(src):
-        d = np.hypot(g.x[usable] - g.x[s], g.y[usable] - g.y[s])
-        near = usable[(d < radius_m) & (d > radius_m / 10)]
-        dst[i] = rng.choice(near) if len(near) else rng.choice(usable)
+        d = np.hypot(g.x - g.x[s], g.y - g.y[s])
+        near = np.flatnonzero((d < radius_m) & (d > radius_m / 10))
+        dst[i] = rng.choice(near) if len(near) else rng.integers(0, g.n_nodes)
     return src, dst
 
 
-def _bench_graph(name: str, g: RoadGraph, *, queries: int, nx_queries: int, responders: int,
-                 radius_m: float, seed: int) -> dict[str, Any]:
-    import networkx as nx
+def _mismatches(ours: list[float], theirs: list[float]) -> int:
+    return int(sum(not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9) and not (math.isinf(a) and math.isinf(b))
+                   for a, b in zip(ours, theirs)))
 
-    rng = np.random.default_rng(seed)
-    G = g.to_networkx()
-    res: dict[str, Any] = {"graph": name, "nodes": g.n_nodes, "edges": g.n_edges}
-    # warm the lazily built indexes (reverse matrix, KD-tree, STRtree) outside the timings
-    shortest_path(g, (float(g.lon[0]), float(g.lat[0])), 0)
-    nearest_responder(g, 0, np.column_stack([g.lon[:2], g.lat[:2]]), snap_to="node")
-    errs: list[float] = []
-    for task, radius in (("route (local)", radius_m), ("route (city-wide)", None)):
+
+def _scipy_to(g: RoadGraph, s: int, t: int) -> float:
+    dist, _ = dijkstra(g.matrix, directed=True, indices=s, return_predecessors=True)
+    return float(dist[t])
+
+
+def _route_pairs(g: RoadGraph, rng, queries: int, radius_m: float) -> list[Paired]:
+    out = []
+    for label, radius in (("route node→node, local", radius_m), ("route node→node, city-wide", None)):
         src, dst = _pairs(g, rng, queries, radius)
-        it = iter(range(queries))
-        ours_ms, ours = _timeit(lambda: (lambda i: shortest_path(g, int(src[i]), int(dst[i])))(next(it)),
-                                queries)
-        jitter = rng.normal(0, 8, (queries, 2))
-        o_ll = [(g.lon[s] + jitter[i, 0] / M_PER_DEG_LON, g.lat[s] + jitter[i, 1] / M_PER_DEG_LAT)
-                for i, s in enumerate(src)]
-        d_ll = [(g.lon[t], g.lat[t]) for t in dst]
-        it = iter(range(queries))
-        ll_ms, _ = _timeit(lambda: (lambda i: shortest_path(g, o_ll[i], d_ll[i]))(next(it)), queries)
-        it = iter(range(queries))
-        sp_ms, sp_out = _timeit(lambda: (lambda i: dijkstra(g.matrix, indices=int(src[i]),
-                                                            return_predecessors=True)[0][dst[i]])(next(it)),
-                                queries)
-        errs += [abs(r.cost - d) for r, d in zip(ours, sp_out) if math.isfinite(d)]
-        it = iter(range(nx_queries))
-        nx_ms, _ = _timeit(lambda: (lambda i: _nx_path(nx.dijkstra_path, G, src[i], dst[i]))(next(it)),
-                           nx_queries)
-        it = iter(range(nx_queries))
-        nxb_ms, _ = _timeit(lambda: (lambda i: _nx_path(nx.bidirectional_dijkstra, G, src[i], dst[i]))(next(it)),
-                            nx_queries)
-        res[task] = {"geogrid (node ids)": _stats(ours_ms), "geogrid (lon/lat + snap)": _stats(ll_ms),
-                     "scipy full dijkstra": _stats(sp_ms), "networkx dijkstra_path": _stats(nx_ms),
-                     "networkx bidirectional": _stats(nxb_ms)}
-    res["route_max_cost_error"] = float(max(errs)) if errs else 0.0
+        ours, theirs = [0.0] * queries, [0.0] * queries
 
-    # ---- nearest responder
-    usable = np.flatnonzero(g.degree > 0)
+        def a(i):
+            ours[i] = node_route(g, int(src[i]), int(dst[i]))[0]
+
+        def b(i):
+            theirs[i] = _scipy_to(g, int(src[i]), int(dst[i]))
+
+        res = paired("geogrid node_route", a, "scipy full dijkstra", b, rounds=queries, label=label)
+        res.extra["mismatches"] = _mismatches(ours, theirs)
+        out.append(res)
+    src, dst = _pairs(g, rng, queries, radius_m)
+    jitter = rng.normal(0, 8, (queries, 2))
+    o_ll = [(g.lon[s] + jitter[i, 0] / M_PER_DEG_LON, g.lat[s] + jitter[i, 1] / M_PER_DEG_LAT)
+            for i, s in enumerate(src)]
+    d_ll = [(float(g.lon[t]), float(g.lat[t])) for t in dst]
+    out.append(paired("geogrid shortest_path", lambda i: shortest_path(g, o_ll[i], d_ll[i]),
+                      "scipy full dijkstra", lambda i: _scipy_to(g, int(src[i]), int(dst[i])),
+                      rounds=queries, label="route lon/lat + snap + geometry"))
+    return out
+
+
+def _nearest_cases(g: RoadGraph, rng, queries: int, responders: int, radius_m: float):
     cases = []
-    for i in range(queries):
-        inc = int(rng.choice(usable))
-        d = np.hypot(g.x[usable] - g.x[inc], g.y[usable] - g.y[inc])
-        near = usable[d < radius_m * 1.5]
-        pool = near if len(near) >= responders else usable
-        r_nodes = rng.choice(pool, responders)
+    for _ in range(queries):
+        inc = int(rng.integers(g.n_nodes))
+        d = np.hypot(g.x - g.x[inc], g.y - g.y[inc])
+        near = np.flatnonzero(d < radius_m * 1.5)
+        pool = near if len(near) >= responders else np.arange(g.n_nodes)
+        nodes = rng.choice(pool, responders, replace=False)
         avail = rng.random(responders) < 0.7
         avail[0] = True
-        r_ll = np.column_stack([g.lon[r_nodes], g.lat[r_nodes]]) + rng.normal(0, 1e-4, (responders, 2))
-        cases.append((inc, r_nodes, avail, r_ll))
-    it = iter(cases)
-    nr_ms, nr_out = _timeit(lambda: (lambda c: nearest_responder(g, (g.lon[c[0]], g.lat[c[0]]), c[3], c[2]))(next(it)),
-                            queries)
-    it = iter(cases)
-    nrn_ms, _ = _timeit(lambda: (lambda c: _ours_nodes(g, c))(next(it)), queries)
-    it = iter(cases)
-    rev_ms, _ = _timeit(lambda: (lambda c: int(np.argmin(
-        dijkstra(g.reverse, indices=c[0])[c[1][c[2]]])))(next(it)), queries)
-    it = iter(cases)
-    mo_ms, _ = _timeit(lambda: (lambda c: dijkstra(g.matrix, indices=c[1][c[2]], min_only=True,
-                                                   return_predecessors=True)[0][c[0]])(next(it)), queries)
-    it = iter(cases[:nx_queries])
-    nxm_ms, _ = _timeit(lambda: (lambda c: _nx_multi(nx, G, c))(next(it)), nx_queries)
-    # exactness of the node-based variant against a full reversed Dijkstra
-    errs = []
-    for c in cases[: min(queries, 50)]:
-        full = dijkstra(g.reverse, indices=c[0])[c[1][c[2]]]
-        _, r = nearest_responder(g, int(c[0]), np.column_stack([g.lon[c[1]], g.lat[c[1]]]), c[2],
-                                 snap_to="node")
-        if math.isfinite(full.min()):
-            errs.append(abs(r.cost - full.min()))
-    res["nearest responder"] = {"geogrid (lon/lat + snap)": _stats(nr_ms), "geogrid (node snap)": _stats(nrn_ms),
-                      "scipy full reverse dijkstra": _stats(rev_ms),
-                      "scipy multi-source min_only": _stats(mo_ms),
-                      "networkx multi_source_dijkstra": _stats(nxm_ms)}
-    res["nearest_max_cost_error"] = float(max(errs)) if errs else 0.0
-    res["nearest_fallbacks"] = int(sum(r.fallback for _, r in nr_out))
-    return res
+        pts = np.column_stack([g.lon[nodes], g.lat[nodes]])
+        cases.append((inc, nodes, avail, pts))
+    return cases
 
 
-def _ours_nodes(g: RoadGraph, c) -> Any:
-    inc, r_nodes, avail, _ = c
-    return nearest_responder(g, int(inc), np.column_stack([g.lon[r_nodes], g.lat[r_nodes]]), avail,
-                             snap_to="node")
-
-
-def _nx_path(fn, G, s, t):
-    try:
-        return fn(G, int(s), int(t), weight="weight")
-    except Exception:  # noqa: BLE001 - networkx raises NetworkXNoPath
-        return None
-
-
-def _nx_multi(nx, G, c):
-    inc, r_nodes, avail, _ = c
-    try:
-        return nx.multi_source_dijkstra(G, {int(v) for v in r_nodes[avail]}, target=int(inc),
-                                        weight="weight")
-    except nx.NetworkXNoPath:
-        return None
-
-
-def run(n_nodes: int = 20_000, *, queries: int = 200, nx_queries: int = 50, responders: int = 50,
-        radius_m: float = 2_000.0, seed: int = 0, huangpu: bool = True) -> dict[str, Any]:
-    """Build the graphs, time every method and return the results as a dict."""
-    out: dict[str, Any] = {"params": {"n_nodes": n_nodes, "queries": queries, "nx_queries": nx_queries,
-                                      "responders": responders, "radius_m": radius_m, "seed": seed},
-                           "graphs": []}
-    roads = synthetic_roads(n_nodes, seed=seed)
+def _nearest_pairs(g: RoadGraph, rng, queries: int, responders: int, radius_m: float) -> list[Paired]:
+    cases = _nearest_cases(g, rng, queries, responders, radius_m)
     t0 = time.perf_counter()
-    g = largest_component(graph_from_lines(roads))
+    teams = [Responders.prepare(g, c[3], snap_to="node") for c in cases]
+    prepare_ms = (time.perf_counter() - t0) / queries * 1e3
+    ours, theirs = [0.0] * queries, [0.0] * queries
+
+    def a(i):
+        ours[i] = node_nearest_responder(g, int(cases[i][0]), teams[i], cases[i][2])[1]
+
+    def b(i):
+        inc, nodes, avail, _ = cases[i]
+        dist = dijkstra(g.reverse, directed=True, indices=inc)
+        theirs[i] = float(dist[nodes[avail]].min())
+
+    label = f"nearest of {responders}"
+    bare = paired("geogrid node_nearest_responder", a, "scipy full reverse dijkstra", b, rounds=queries,
+                  label=f"{label}, node, team prepared")
+    bare.extra["mismatches"] = int(sum(not math.isclose(x, y, abs_tol=1e-6) for x, y in zip(ours, theirs)))
+    bare.extra["prepare_ms"] = prepare_ms
+    inc_ll = [(float(g.lon[c[0]]), float(g.lat[c[0]])) for c in cases]
+    team = paired("geogrid nearest_responder", lambda i: nearest_responder(g, inc_ll[i], teams[i], cases[i][2]),
+                  "scipy full reverse dijkstra", b, rounds=queries,
+                  label=f"{label}, lon/lat + geometry, team prepared")
+    raw = paired("geogrid nearest_responder", lambda i: nearest_responder(g, inc_ll[i], cases[i][3], cases[i][2]),
+                 "scipy full reverse dijkstra", b, rounds=queries,
+                 label=f"{label}, lon/lat + geometry, team snapped per query")
+    return [bare, team, raw]
+
+
+def bench_graph(name: str, *, queries: int, responders: int, radius_m: float, n_nodes: int,
+                seed: int) -> dict[str, Any]:
+    """Build one graph and its hierarchy, then run every paired comparison on it."""
+    t0 = time.perf_counter()
+    g = load_graph(name, n_nodes, seed)
     build_s = time.perf_counter() - t0
-    r = _bench_graph("synthetic", g, queries=queries, nx_queries=nx_queries, responders=responders,
-                     radius_m=radius_m, seed=seed)
-    r["build_s"] = build_s
-    r["lines"] = len(roads)
-    out["graphs"].append(r)
-    if huangpu and HUANGPU.exists():
-        t0 = time.perf_counter()
-        h = largest_component(read_osm_xml(HUANGPU))
-        build_s = time.perf_counter() - t0
-        r = _bench_graph("huangpu", h, queries=queries, nx_queries=nx_queries, responders=responders,
-                         radius_m=radius_m, seed=seed)
-        r["build_s"] = build_s
+    rss0 = rss_mb()
+    t0 = time.perf_counter()
+    hierarchy(g)
+    index_s = time.perf_counter() - t0
+    index_mb = rss_mb() - rss0
+    g.reverse  # noqa: B018 - built outside the timings, as the scipy baseline needs it
+    rng = np.random.default_rng(seed)
+    rows = _route_pairs(g, rng, queries, radius_m) + _nearest_pairs(g, rng, queries, responders, radius_m)
+    return {"graph": name, "nodes": g.n_nodes, "edges": g.n_edges, "build_s": build_s,
+            "index_s": index_s, "index_rss_mb": index_mb, "rows": rows}
+
+
+def _process(name: str, method: str, queries: int, n_nodes: int, seed: int) -> None:
+    """Child process body: load ``name``, answer ``queries`` node routes with ``method``."""
+    g = load_graph(name, n_nodes, seed)
+    src, dst = _pairs(g, np.random.default_rng(seed), queries, None)
+    total = 0.0
+    for s, t in zip(src.tolist(), dst.tolist()):
+        total += node_route(g, s, t)[0] if method == "geogrid" else _scipy_to(g, s, t)
+    print(json.dumps({"total": total}))
+
+
+def run(graphs=GRAPHS, *, queries: int = 200, responders: int = 50, radius_m: float = 2_000.0,
+        n_nodes: int = 20_000, seed: int = 0, process_queries: int = 200,
+        process_rounds: int = 3) -> dict[str, Any]:
+    """Every graph's paired tables, plus whole-process runs; results as a dict."""
+    out: dict[str, Any] = {"params": {"queries": queries, "responders": responders, "radius_m": radius_m,
+                                      "n_nodes": n_nodes, "seed": seed}, "graphs": []}
+    for name in graphs:
+        r = bench_graph(name, queries=queries, responders=responders, radius_m=radius_m,
+                        n_nodes=n_nodes, seed=seed)
+        if process_rounds:
+            base = ["-m", "benchmarks.routing.bench_routing", "--process", name, "--nodes", str(n_nodes),
+                    "--seed", str(seed), "--process-queries", str(process_queries)]
+            r["process"] = whole_process(
+                "geogrid", python_argv(*base, "--method", "geogrid"), "scipy",
+                python_argv(*base, "--method", "scipy"), rounds=process_rounds, cwd=str(ROOT),
+                label=f"whole process, {process_queries} routes")
         out["graphs"].append(r)
     return out
 
 
-def _table(results: dict[str, Any]) -> str:
-    lines = []
+def table(results: dict[str, Any]) -> str:
+    """Every graph's paired table, whole-process line and exactness."""
+    parts = []
     for r in results["graphs"]:
-        extra = f", {r['lines']} unnoded lines" if "lines" in r else ""
-        lines.append(f"\n== {r['graph']}: {r['nodes']} nodes, {r['edges']} edges{extra}; "
-                     f"build {r['build_s']:.2f} s")
-        for task in ("route (local)", "route (city-wide)", "nearest responder"):
-            rows = r[task]
-            ours = next(iter(rows.values()))["p50_ms"]
-            lines.append(f"-- {task}")
-            lines.append(f"   {'method':34s} {'p50 ms':>9s} {'p99 ms':>9s} {'n':>5s} {'p50 / geogrid':>14s}")
-            for name, s in rows.items():
-                lines.append(f"   {name:34s} {s['p50_ms']:9.3f} {s['p99_ms']:9.3f} {s['n']:5d} "
-                             f"{s['p50_ms'] / ours:13.1f}x")
-        lines.append(f"   max |cost - scipy| route {r['route_max_cost_error']:.2e}, "
-                     f"nearest {r['nearest_max_cost_error']:.2e}; nearest fallbacks {r['nearest_fallbacks']}")
-    return "\n".join(lines)
+        title = (f"{r['graph']}: {r['nodes']:,} nodes, {r['edges']:,} edges; graph {r['build_s']:.2f} s, "
+                 f"hierarchy {r['index_s'] * 1e3:.0f} ms (+{r['index_rss_mb']:.0f} MiB RSS)")
+        parts.append(format_table(title, r["rows"]))
+        if "process" in r:
+            parts.append(format_table("  whole process (s)", [r["process"]], unit="s"))
+        miss = {row.label: row.extra["mismatches"] for row in r["rows"] if "mismatches" in row.extra}
+        prep = next(row.extra["prepare_ms"] for row in r["rows"] if "prepare_ms" in row.extra)
+        parts.append(f"   answers that differ from scipy: {miss}; preparing a team of 50: {prep:.2f} ms")
+    return "\n".join(parts)
+
+
+def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(benchmark, geogrid, baseline, ratio) rows for the ``make bench`` summary."""
+    rows = []
+    for r in results["graphs"]:
+        for p in r["rows"]:
+            rows.append((f"{p.label}, {r['graph']} {r['nodes']:,} nodes",
+                         f"{np.median(p.a) * 1e3:.3f} ms", f"{p.name_b} {np.median(p.b) * 1e3:.3f} ms",
+                         f"{p.ratio:.1f}× (IQR {p.iqr[0]:.1f}-{p.iqr[1]:.1f})"))
+        if "process" in r:
+            p = r["process"]
+            rows.append((f"{p.label}, {r['graph']}",
+                         f"{np.median(p.a):.2f} s, {p.extra['a_peak_mb']:.0f} MiB",
+                         f"scipy {np.median(p.b):.2f} s, {p.extra['b_peak_mb']:.0f} MiB", f"{p.ratio:.2f}×"))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.routing.bench_routing", description=__doc__.split("\n")[0])
-    p.add_argument("--nodes", type=int, default=20_000)
+    p = argparse.ArgumentParser(prog="python -m benchmarks.routing.bench_routing",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("--graphs", default=",".join(GRAPHS), help="comma-separated: " + ", ".join(GRAPHS))
+    p.add_argument("--nodes", type=int, default=20_000, help="junctions of the synthetic graph")
     p.add_argument("--queries", type=int, default=200)
-    p.add_argument("--nx-queries", type=int, default=50)
     p.add_argument("--responders", type=int, default=50)
     p.add_argument("--radius", type=float, default=2_000.0, help="local query radius in metres")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--no-huangpu", action="store_true")
+    p.add_argument("--process-queries", type=int, default=200)
+    p.add_argument("--process-rounds", type=int, default=3, help="0 skips the whole-process runs")
+    p.add_argument("--process", help=argparse.SUPPRESS)
+    p.add_argument("--method", default="geogrid", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
-    res = run(a.nodes, queries=a.queries, nx_queries=a.nx_queries, responders=a.responders,
-              radius_m=a.radius, seed=a.seed, huangpu=not a.no_huangpu)
-    print(_table(res))
+    if a.process:
+        _process(a.process, a.method, a.process_queries, a.nodes, a.seed)
+        return {}
+    res = run([x for x in a.graphs.split(",") if x], queries=a.queries, responders=a.responders,
+              radius_m=a.radius, n_nodes=a.nodes, seed=a.seed, process_queries=a.process_queries,
+              process_rounds=a.process_rounds)
+    print(table(res))
     return res
 
 
