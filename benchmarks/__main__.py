@@ -1,8 +1,13 @@
 """``make bench``: every benchmark, each against a baseline measured in the same run.
 
-Prints each benchmark's own table, then one summary table of ratios. Ratios
-(not absolute times) are what to compare across machines: the machines are
-noisy, the baselines share the noise.
+Each section runs in its own child process, so the summary can give its
+whole-process wall time and peak memory (read from the kernel with
+``wait4``) next to the steady-state figures it reports, and one section's
+caches or memory cannot colour the next. The one-minute load average is
+printed at the start and end of every section and of the whole run: on a
+shared machine it says how much to trust the figures. Ratios (not absolute
+times) are what to compare across machines; sections that use
+:mod:`benchmarks._paired` report the median of paired, alternated ratios.
 
 Options: ``--quick`` (smaller inputs, for a smoke run), ``--only NAME[,NAME]``
 (locate, postgis, http, routing, geocode, partition, tiles, intake).
@@ -12,16 +17,29 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import os
 import sys
+import tempfile
+import time
 import traceback
+from pathlib import Path
+from typing import Callable
 
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+from ._paired import load_average, run_measured
+
+__all__ = ["SECTIONS", "main"]
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+ROOT = Path(__file__).resolve().parents[1]
+Row = tuple[str, str, str, str]
 
 
-def _locate(quick: bool, with_postgis: bool) -> list[dict]:
+def _locate(quick: bool, only: set[str]) -> list[Row]:
+    with_postgis = "postgis" in only
     from .locate import bench_locate
 
     others = {}
@@ -46,133 +64,161 @@ def _locate(quick: bool, with_postgis: bool) -> list[dict]:
         if cluster:
             cluster.stop()
     print(bench_locate.table(rows))
-    return rows
+    out: list[Row] = []
+    for r in rows:
+        out.append((f"locate {r['points']:,} pts in {r['polygons']:,} polygons",
+                    f"{r['locate_pts_s'] / 1e6:.1f} M pts/s", f"geopandas.sjoin {r['sjoin_pts_s'] / 1e6:.2f} M pts/s",
+                    f"{r['ratio']:.1f}×"))
+        pg = r["others"].get("postgis")
+        if pg:
+            out.append(("  same points, PostGIS ST_Intersects join", f"{r['locate_pts_s'] / 1e6:.1f} M pts/s",
+                        f"PostGIS {pg['join_pts_s'] / 1e6:.2f} M pts/s",
+                        f"{r['locate_pts_s'] / pg['join_pts_s']:.0f}×"))
+    r = rows[0]
+    out.append(("single lookup p50 / p99", f"{r['single_p50_us']:.1f} / {r['single_p99_us']:.1f} µs",
+                f"STRtree query {r['strtree_p50_us']:.1f} / {r['strtree_p99_us']:.1f} µs",
+                f"{r['strtree_p99_us'] / r['single_p99_us']:.1f}× (p99)"))
+    return out
+
+
+def _http(quick: bool, only: set[str]) -> list[Row]:
+    from .locate import bench_http
+
+    r = bench_http.main(["--seconds", "5" if quick else "15", "--connections", "8"])
+    base = r.get("baseline_rps")
+    if base:  # a plain endpoint measured alongside in the same run
+        return [("GET /locate over HTTP, 1 worker (wrk, 8 conns)",
+                 f"{r['rps']:.0f} req/s, p99 {r['p99_ms']:.1f} ms", f"plain FastAPI {base:.0f} req/s",
+                 f"{r['rps'] / base:.2f}×")]
+    return [("GET /locate over HTTP, 1 worker (wrk, 8 conns)",
+             f"{r['rps']:.0f} req/s, p50 {r['p50_ms']:.1f} / p99 {r['p99_ms']:.1f} ms",
+             "no baseline run alongside", "—")]
+
+
+def _routing(quick: bool, only: set[str]) -> list[Row]:
+    from .routing import bench_routing
+
+    argv = ["--queries", "60", "--process-rounds", "1", "--process-queries", "50"] if quick else []
+    return bench_routing.summary_rows(bench_routing.main(argv))
+
+
+def _geocode(quick: bool, only: set[str]) -> list[Row]:
+    from .geocode import bench_geocode, microgrid_accuracy
+
+    r = bench_geocode.main(["--records", "20000"] if quick else [])
+    acc = r["accuracy_total"]
+    lat = r["latency"]["门牌 exact"]
+    m = microgrid_accuracy.main()
+    return [("geocode accuracy (demo addresses + variants)", f"{acc['pct_within']:.1f}% within 50 m",
+             "fuzzy-only baseline", "see table"),
+            ("geocode single / batch", f"{lat['p50_ms'] * 1000:.0f} µs p50",
+             f"{r['throughput']['records_per_s']:,.0f} records/s", ""),
+            ("geocoded into the right microgrid (demo)",
+             f"{m['pct_right_microgrid']:.1f}% of {m['cases_in_microgrids']}",
+             f"{m['pct_within_50m']:.1f}% within 50 m", "")]
+
+
+def _partition(quick: bool, only: set[str]) -> list[Row]:
+    mod = importlib.import_module("benchmarks.partition.bench_partition")
+    return [tuple(row) for row in mod.summary_rows(mod.main(["--quick"] if quick else []))]
+
+
+def _tiles(quick: bool, only: set[str]) -> list[Row]:
+    from .tiles import bench_tiles
+
+    r = bench_tiles.main(["--quick"] if quick else [])
+    out: list[Row] = []
+    for p in r["plans"]:
+        sl, pg = p["stores"]["spatialite"], p["stores"].get("postgis")
+        if pg:
+            out.append((f"z=15 vector tile, {p['plan']}", f"SpatiaLite {sl['p50_ms']:.1f} / {sl['p99_ms']:.1f} ms",
+                        f"PostGIS ST_AsMVT {pg['p50_ms']:.1f} / {pg['p99_ms']:.1f} ms",
+                        f"{sl['p50_ms'] / pg['p50_ms']:.1f}× (p50)"))
+        out.append((f"  view tiles vs inline GeoJSON (gzip), {p['areas']:,} areas",
+                    f"{sl['view_gzip_bytes'] / 1024:.0f} KiB", f"{p['geojson_gzip_bytes'] / 1024:.0f} KiB",
+                    f"{p['geojson_gzip_bytes'] / max(sl['view_gzip_bytes'], 1):.1f}×"))
+    return out
+
+
+def _intake(quick: bool, only: set[str]) -> list[Row]:
+    from .intake_load import main as load_main
+
+    r = load_main(["--seconds", "5" if quick else "20", "--rate", "500"])
+    return [("POST /incidents, retries + replays (SpatiaLite, 1 worker)", f"{r['acked_per_s']:.0f} acked/s",
+             f"p99 {r['p99_ms']:.0f} ms", f"lost {r['lost']}, duplicated {r['duplicated']}")]
+
+
+#: Section name → function(quick, selected names) returning summary rows
+#: (benchmark, geogrid, baseline, ratio).
+SECTIONS: dict[str, Callable[[bool, set[str]], list[Row]]] = {
+    "locate": _locate, "http": _http, "routing": _routing, "geocode": _geocode, "partition": _partition,
+    "tiles": _tiles, "intake": _intake,
+}
+
+
+def _child(name: str, quick: bool, only: set[str], out: str) -> int:
+    """Body of one section's child process: run it and write its summary rows as JSON.
+
+    A failure is reported in one line; the full trace goes to a log file in the temp directory.
+    """
+    try:
+        rows = SECTIONS[name](quick, only)
+    except Exception as exc:  # report, do not dump a trace on the console
+        log = Path(tempfile.gettempdir()) / f"geogrid-bench-{name}.log"
+        log.write_text(traceback.format_exc())
+        print(f"{name} 基准失败 / benchmark failed: {type(exc).__name__}: {exc} (trace: {log})")
+        return 1
+    Path(out).write_text(json.dumps([list(r) for r in rows], ensure_ascii=False))
+    return 0
+
+
+def _run_section(name: str, quick: bool, only: str) -> tuple[list[Row], dict]:
+    """Run one section in a child process; its rows, wall time, peak RSS and load average."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "rows.json"
+        argv = [sys.executable, "-m", "benchmarks", "--section", name, "--rows", str(out), "--only", only]
+        argv += ["--quick"] if quick else []
+        load0 = load_average()
+        info = run_measured(argv, cwd=str(ROOT), quiet=False)
+        info["load"] = (load0, load_average())
+        rows = [tuple(r) for r in json.loads(out.read_text())] if out.exists() else []
+    return rows, info
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="geogrid benchmarks")
+    ap = argparse.ArgumentParser(description="geogrid benchmarks / geogrid 基准测试")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", default="locate,postgis,http,routing,geocode,partition,tiles,intake")
+    ap.add_argument("--section", choices=sorted(SECTIONS), help=argparse.SUPPRESS)
+    ap.add_argument("--rows", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    only = set(args.only.split(","))
-    summary = Table(title="geogrid benchmarks (ratios against baselines run on the same machine, same run)")
+    if args.section:
+        return _child(args.section, args.quick, set(args.only.split(",")), args.rows)
+    only = [s for s in args.only.split(",") if s in SECTIONS]
+    summary = Table(title="geogrid benchmarks: ratios against baselines run in the same run "
+                          "(基准与对照在同一次运行中交替测量)")
     for col in ("benchmark", "geogrid", "baseline", "ratio"):
         summary.add_column(col)
     failed = []
-
-    def section(name, fn):
+    load0 = load_average()
+    t_run = time.perf_counter()
+    for name in only:
         console.rule(f"[bold]{name}")
-        try:
-            fn()
-        except Exception:  # keep going: one broken benchmark should not hide the others
+        rows, info = _run_section(name, args.quick, args.only)
+        if info["exit"] != 0:  # keep going: one broken benchmark should not hide the others
             failed.append(name)
-            traceback.print_exc()
-
-    if "locate" in only:
-        def locate():
-            rows = _locate(args.quick, "postgis" in only)
-            for r in rows:
-                summary.add_row(f"locate {r['points']:,} pts in {r['polygons']:,} polygons",
-                                f"{r['locate_pts_s'] / 1e6:.1f} M pts/s",
-                                f"geopandas.sjoin {r['sjoin_pts_s'] / 1e6:.2f} M pts/s",
-                                f"{r['ratio']:.1f}×")
-                pg = r["others"].get("postgis")
-                if pg:
-                    summary.add_row("  same points, PostGIS ST_Intersects join",
-                                    f"{r['locate_pts_s'] / 1e6:.1f} M pts/s",
-                                    f"PostGIS {pg['join_pts_s'] / 1e6:.2f} M pts/s",
-                                    f"{r['locate_pts_s'] / pg['join_pts_s']:.0f}×")
-            r = rows[0]
-            summary.add_row("single lookup p50 / p99", f"{r['single_p50_us']:.1f} / {r['single_p99_us']:.1f} µs",
-                            f"STRtree query {r['strtree_p50_us']:.1f} / {r['strtree_p99_us']:.1f} µs",
-                            f"{r['strtree_p99_us'] / r['single_p99_us']:.1f}× (p99)")
-        section("locate", locate)
-
-    if "http" in only:
-        def http():
-            from .locate import bench_http
-
-            r = bench_http.main(["--seconds", "5" if args.quick else "15", "--connections", "8"])
-            summary.add_row("GET /locate over HTTP, 1 worker (wrk, 8 conns)", f"{r['rps']:.0f} req/s",
-                            f"p50 {r['p50_ms']:.1f} ms", f"p99 {r['p99_ms']:.1f} ms")
-        section("http", http)
-
-    if "routing" in only:
-        def routing():
-            from .routing import bench_routing
-
-            r = bench_routing.main(["--queries", "50"] if args.quick else [])
-            g = r["graphs"][0]
-            for task, ours, base in [
-                ("route (local)", "geogrid (lon/lat + snap)", "scipy full dijkstra"),
-                ("route (city-wide)", "geogrid (lon/lat + snap)", "networkx dijkstra_path"),
-                ("nearest responder", "geogrid (lon/lat + snap)", "scipy full reverse dijkstra"),
-                ("nearest responder", "geogrid (lon/lat + snap)", "networkx multi_source_dijkstra"),
-            ]:
-                a, b = g[task][ours]["p50_ms"], g[task][base]["p50_ms"]
-                summary.add_row(f"{task}, {g['nodes']:,}-node graph", f"{a:.2f} ms p50",
-                                f"{base} {b:.2f} ms", f"{b / a:.1f}×")
-        section("routing", routing)
-
-    if "geocode" in only:
-        def geocode():
-            from .geocode import bench_geocode
-
-            r = bench_geocode.main(["--records", "20000"] if args.quick else [])
-            acc = r["accuracy_total"]
-            lat = r["latency"]["门牌 exact"]
-            summary.add_row("geocode accuracy (demo addresses + variants)",
-                            f"{acc['pct_within']:.1f}% within 50 m", "fuzzy-only baseline", "see table")
-            summary.add_row("geocode single / batch", f"{lat['p50_ms'] * 1000:.0f} µs p50",
-                            f"{r['throughput']['records_per_s']:,.0f} records/s", "")
-            from .geocode import microgrid_accuracy
-
-            m = microgrid_accuracy.main()
-            summary.add_row("geocoded into the right microgrid (demo)",
-                            f"{m['pct_right_microgrid']:.1f}% of {m['cases_in_microgrids']}",
-                            f"{m['pct_within_50m']:.1f}% within 50 m", "")
-        section("geocode", geocode)
-
-    if "partition" in only:
-        def partition():
-            mod = importlib.import_module("benchmarks.partition.bench_partition")
-            r = mod.main(["--quick"] if args.quick else [])
-            for row in mod.summary_rows(r):
-                summary.add_row(*row)
-        section("partition", partition)
-
-    if "tiles" in only:
-        def tiles():
-            from .tiles import bench_tiles
-
-            r = bench_tiles.main(["--quick"] if args.quick else [])
-            for p in r["plans"]:
-                sl, pg = p["stores"]["spatialite"], p["stores"].get("postgis")
-                if pg:
-                    summary.add_row(f"z=15 vector tile, {p['plan']}",
-                                    f"SpatiaLite {sl['p50_ms']:.1f} / {sl['p99_ms']:.1f} ms",
-                                    f"PostGIS ST_AsMVT {pg['p50_ms']:.1f} / {pg['p99_ms']:.1f} ms",
-                                    f"{sl['p50_ms'] / pg['p50_ms']:.1f}× (p50)")
-                summary.add_row(f"  view tiles vs inline GeoJSON (gzip), {p['areas']:,} areas",
-                                f"{sl['view_gzip_bytes'] / 1024:.0f} KiB",
-                                f"{p['geojson_gzip_bytes'] / 1024:.0f} KiB",
-                                f"{p['geojson_gzip_bytes'] / max(sl['view_gzip_bytes'], 1):.1f}×")
-        section("tiles", tiles)
-
-    if "intake" in only:
-        def intake():
-            from .intake_load import main as load_main
-
-            r = load_main(["--seconds", "5" if args.quick else "20", "--rate", "500"])
-            summary.add_row("POST /incidents, retries + replays (SpatiaLite, 1 worker)",
-                            f"{r['acked_per_s']:.0f} acked/s", f"p99 {r['p99_ms']:.0f} ms",
-                            f"lost {r['lost']}, duplicated {r['duplicated']}")
-        section("intake", intake)
-
+        for row in rows:
+            summary.add_row(*row)
+        summary.add_row(f"[dim]{name}: whole process (整个进程)", f"[dim]{info['wall_s']:.1f} s",
+                        f"[dim]peak {info['peak_mb']:.0f} MiB",
+                        f"[dim]load {info['load'][0]:.1f}→{info['load'][1]:.1f}")
     console.rule("[bold]summary")
     console.print(summary)
+    console.print(f"run: {time.perf_counter() - t_run:.0f} s, one-minute load average "
+                  f"{load0:.1f} at the start, {load_average():.1f} at the end, "
+                  f"{os.cpu_count()} CPUs (运行期间的系统负载)")
     if failed:
-        console.print(f"[red]failed: {', '.join(failed)}")
+        console.print(f"[red]failed (失败): {', '.join(failed)}")
     return 1 if failed else 0
 
 

@@ -11,7 +11,8 @@ A and B, and the load average before and after.
 Steady-state figures leave out what a user pays once: imports, reading
 data, building indexes. :func:`whole_process` times complete child
 processes, alternated the same way, and reads each child's peak resident
-memory from the kernel (``wait4``), so both costs are printed side by side.
+memory from the kernel (``wait4`` in a small launcher, see :data:`_LAUNCHER`),
+so both costs are printed side by side.
 
 Use::
 
@@ -24,18 +25,21 @@ Use::
 from __future__ import annotations
 
 import gc
+import json
+import math
 import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Paired", "paired", "whole_process", "python_argv", "format_table", "load_average",
-           "rss_mb", "peak_rss_mb"]
+__all__ = ["Paired", "paired", "whole_process", "run_measured", "python_argv", "format_table",
+           "load_average", "rss_mb", "peak_rss_mb"]
 
 
 def load_average() -> float:
@@ -133,20 +137,47 @@ def paired(name_a: str, a: Callable[[int], Any], name_b: str, b: Callable[[int],
     return Paired(name_a, name_b, ta, tb, load0, load_average(), label)
 
 
+#: Runs ``argv[2:]`` as a grandchild and writes its wall time and peak RSS to ``argv[1]``.
+#: Linux carries the peak RSS of the process that forks into the child (``maxrss`` survives
+#: ``exec``), so forking a benchmark straight from a large parent would report the parent's
+#: peak; a small launcher forks instead, and its own few MiB are the floor of the figure.
+_LAUNCHER = """
+import json, os, sys, time
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    json.dump({"wall_s": time.perf_counter() - t0, "peak_kb": usage.ru_maxrss}, f)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_measured(argv: Sequence[str], *, cwd: str | None = None, env: dict[str, str] | None = None,
+                 quiet: bool = True) -> dict[str, Any]:
+    """Run ``argv`` as a whole process: ``{"wall_s", "peak_mb", "exit", "stderr"}``.
+
+    With ``quiet`` its output is discarded (stderr kept for the error
+    message); otherwise it goes to this process's stdout and stderr.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "usage.json")
+        pipe = subprocess.PIPE if quiet else None
+        proc = subprocess.run([sys.executable, "-c", _LAUNCHER, out, *argv], cwd=cwd, env=env,
+                              stdout=subprocess.DEVNULL if quiet else None, stderr=pipe, check=False)
+        usage = json.loads(open(out).read()) if os.path.exists(out) else {"wall_s": math.nan,
+                                                                          "peak_kb": math.nan}
+    return {"wall_s": usage["wall_s"], "peak_mb": usage["peak_kb"] / 1024, "exit": proc.returncode,
+            "stderr": proc.stderr.decode(errors="replace") if proc.stderr else ""}
+
+
 def _run_child(argv: Sequence[str], env: dict[str, str] | None, cwd: str | None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one child process; raises if it fails."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
-                            cwd=cwd)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)} exited with {proc.returncode}: {err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024
+    r = run_measured(argv, cwd=cwd, env=env)
+    if r["exit"] != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited with {r['exit']}: {r['stderr'][-2000:]}")
+    return r["wall_s"], r["peak_mb"]
 
 
 def whole_process(name_a: str, argv_a: Sequence[str], name_b: str, argv_b: Sequence[str], *,
