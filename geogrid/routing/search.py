@@ -201,7 +201,7 @@ def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
     access = o.access_m + d.access_m
     metres = sum(p[1] for p in parts) + access
     secs = sum(p[2] for p in parts) + access / ACCESS_SPEED_MPS
-    nodes = tuple(int(n) for n in path[0]) if path is not None else ()
+    nodes = tuple(path[0]) if path is not None else ()
     return Route(distance_m=metres, duration_s=secs, cost=float(cost), nodes=nodes,
                  geometry=LineString(coords), access_m=access)
 

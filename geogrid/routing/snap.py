@@ -8,6 +8,7 @@ every segment (exact: the search widens until no other piece can be nearer).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -191,14 +192,25 @@ def _points_at(graph: RoadGraph, seg: np.ndarray, t: np.ndarray, coords: np.ndar
     return coords[k - 1] + r[:, None] * (coords[k] - coords[k - 1])
 
 
+def _point_on(graph: RoadGraph, lo: int, hi: int, frac: list[float], t: float) -> list[float]:
+    """Lon/lat of the point at fraction ``t`` of the segment whose vertices are ``lo:hi``."""
+    k = min(max(bisect_right(frac, t), 1), hi - lo - 1)
+    f0, f1 = frac[k - 1], frac[k]
+    r = min(max((t - f0) / (f1 - f0), 0.0), 1.0) if f1 > f0 else 0.0
+    (x0, y0), (x1, y1) = graph.coords_lonlat[lo + k - 1], graph.coords_lonlat[lo + k]
+    return [x0 + r * (x1 - x0), y0 + r * (y1 - y0)]
+
+
 def _cut(graph: RoadGraph, s: int, t0: float, t1: float) -> np.ndarray:
     """Lon/lat vertices of segment ``s`` from fraction ``t0`` to ``t1`` (reversed if ``t0 > t1``)."""
-    lo, hi = graph.seg_offsets[s], graph.seg_offsets[s + 1]
+    lo, hi = int(graph.seg_offsets[s]), int(graph.seg_offsets[s + 1])
     lo_t, hi_t = (t0, t1) if t0 <= t1 else (t1, t0)
-    f = graph.coords_frac[lo:hi]
-    inner = graph.coords_lonlat[lo:hi][(f > lo_t) & (f < hi_t)]
-    ends = _points_at(graph, np.array([s, s]), np.array([lo_t, hi_t]), graph.coords_lonlat)
-    pts = np.vstack([ends[:1], inner, ends[1:]])
+    frac = graph.coords_frac[lo:hi].tolist()
+    # inner vertices k (1 .. n-2) with lo_t < frac[k] < hi_t form one run, as frac is sorted
+    first = max(bisect_right(frac, lo_t), 1)
+    stop = min(bisect_left(frac, hi_t), hi - lo - 1)
+    inner = graph.coords_lonlat[lo + first:lo + stop].tolist() if stop > first else []
+    pts = np.array([_point_on(graph, lo, hi, frac, lo_t), *inner, _point_on(graph, lo, hi, frac, hi_t)])
     return pts if t0 <= t1 else pts[::-1]
 
 

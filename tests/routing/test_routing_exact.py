@@ -172,3 +172,25 @@ def test_route_ends_beyond_the_offset_budget_are_refused():
     assert not r.fallback and r.access_m > 10_000
     # within the default max_snap_m it is a straight-line fallback, not an error
     assert shortest_path(g, 0, far).fallback
+
+
+def test_route_geometry_follows_curved_segments(graph):
+    """From points part-way along multi-vertex segments: geometry length equals the distance."""
+    from pyproj import Geod
+
+    geod = Geod(ellps="GRS80")
+    rng = np.random.default_rng(9)
+    lon0, lon1, lat0, lat1 = graph.lon.min(), graph.lon.max(), graph.lat.min(), graph.lat.max()
+    checked = 0
+    for _ in range(40):
+        o = (rng.uniform(lon0, lon1), rng.uniform(lat0, lat1))
+        d = (rng.uniform(lon0, lon1), rng.uniform(lat0, lat1))
+        r = shortest_path(graph, o, d)
+        if r.fallback:
+            continue
+        coords = np.asarray(r.geometry.coords)
+        assert tuple(coords[0]) == pytest.approx(o) and tuple(coords[-1]) == pytest.approx(d)
+        # metres along the geometry (geodesic) against the graph's metric lengths: same within 0.1 %
+        assert geod.line_length(coords[:, 0], coords[:, 1]) == pytest.approx(r.distance_m, rel=1e-3)
+        checked += 1
+    assert checked > 20
