@@ -1,8 +1,8 @@
 """Snapping: where a lon/lat point meets a :class:`~geogrid.routing.graph.RoadGraph`.
 
 Points are snapped to the nearest *segment* (or node) in the graph's local
-metric CRS, with shapely's ``STRtree`` over the segments (GEOS computes the
-exact distances), or to the nearest node with a ``cKDTree`` (kept on the graph).
+metric CRS, with a ``cKDTree`` over the midpoints of short straight pieces of
+every segment (exact: the search widens until no other piece can be nearer).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-import shapely
+from scipy.spatial import cKDTree
 
 from .._errors import InputError, NotFoundError
-from .graph import RoadGraph
+from .graph import RoadGraph, _ragged_arange
 
 __all__ = ["Snap", "snap"]
 
@@ -48,46 +48,98 @@ class Snap:
 # --------------------------------------------------------------------------- snapping
 
 
-@dataclass(frozen=True)
-class _SegmentIndex:
-    """Nearest-segment search: shapely's ``STRtree.query_nearest`` over the segments in metres.
+_PIECE_M = 20.0  # segments are indexed in pieces of at most this length
 
-    GEOS computes exact point-to-line distances; of several segments at the
-    same distance (a point nearest to a junction) the lowest index is taken,
-    so the answer does not depend on the tree's traversal order.
+
+@dataclass(frozen=True)
+class _PieceIndex:
+    """Nearest-segment search: a KD-tree over the midpoints of short straight pieces.
+
+    Every segment is cut (for indexing only) into straight pieces no longer
+    than ``_PIECE_M``. A piece at distance ``d`` from a point has its
+    midpoint within ``d + half`` of it, where ``half`` is the largest
+    half-length; so once the ``k`` nearest midpoints reach beyond
+    ``best + half``, no other piece can be nearer than the best one found.
     """
 
-    lines: np.ndarray
-    tree: shapely.STRtree
+    tree: cKDTree
+    p0: np.ndarray
+    p1: np.ndarray
+    seg: np.ndarray
+    f0: np.ndarray
+    f1: np.ndarray
+    half: float
 
     @classmethod
-    def build(cls, g: RoadGraph) -> _SegmentIndex:
-        lines = shapely.linestrings(g.coords_xy, indices=np.repeat(np.arange(g.n_segments),
-                                                                   np.diff(g.seg_offsets)))
-        return cls(lines, shapely.STRtree(lines))
+    def build(cls, g: RoadGraph) -> _PieceIndex:
+        xy, frac, off = g.coords_xy, g.coords_frac, g.seg_offsets
+        starts = np.ones(len(xy), bool)
+        starts[off[1:] - 1] = False  # a segment's last vertex starts no piece
+        i = np.flatnonzero(starts)
+        a, b = xy[i], xy[i + 1]
+        length = np.hypot(*(b - a).T)
+        n_sub = np.maximum(1, np.ceil(length / _PIECE_M)).astype(np.int64)
+        rep = np.repeat(np.arange(len(i)), n_sub)
+        k = _ragged_arange(n_sub)
+        u0 = k / n_sub[rep]
+        u1 = (k + 1) / n_sub[rep]
+        d = (b - a)[rep]
+        p0 = a[rep] + u0[:, None] * d
+        p1 = a[rep] + u1[:, None] * d
+        fa, fb = frac[i][rep], frac[i + 1][rep]
+        seg = np.searchsorted(off, i[rep], side="right") - 1
+        half = float((np.hypot(*(p1 - p0).T).max() / 2) if len(p0) else 0.0)
+        return cls(cKDTree((p0 + p1) / 2), p0, p1, seg, fa + u0 * (fb - fa), fa + u1 * (fb - fa), half)
+
+    def _project(self, q: np.ndarray, j: np.ndarray):
+        p0, v = self.p0[j], self.p1[j] - self.p0[j]
+        vv = np.einsum("...i,...i->...", v, v)
+        w = q - p0
+        u = np.clip(np.divide(np.einsum("...i,...i->...", w, v), vv, out=np.zeros_like(vv), where=vv > 0),
+                    0.0, 1.0)
+        proj = p0 + u[..., None] * v
+        return np.linalg.norm(q - proj, axis=-1), u, proj
 
     def nearest(self, x: np.ndarray, y: np.ndarray, bound: float | None):
         """For each point: (segment or -1, fraction along it, distance or inf, snapped x, y)."""
-        npts = len(x)
+        q = np.column_stack([x, y])
+        npts, total = len(q), len(self.p0)
         seg = np.full(npts, -1, np.int64)
         t = np.zeros(npts)
         dist = np.full(npts, np.inf)
         sxy = np.full((npts, 2), np.nan)
-        if npts == 0 or len(self.lines) == 0:
+        if total == 0 or npts == 0:
             return seg, t, dist, sxy[:, 0], sxy[:, 1]
-        pts = shapely.points(x, y)
-        (qi, li), d = self.tree.query_nearest(pts, max_distance=bound, return_distance=True,
-                                              all_matches=True)
-        order = np.lexsort((li, qi))
-        qi, li, d = qi[order], li[order], d[order]
-        first = np.ones(len(qi), bool)
-        first[1:] = qi[1:] != qi[:-1]
-        qi, li, d = qi[first], li[first], d[first]
-        frac = np.nan_to_num(shapely.line_locate_point(self.lines[li], pts[qi], normalized=True))
-        seg[qi], t[qi], dist[qi] = li, np.clip(frac, 0.0, 1.0), d
-        sxy[qi] = shapely.get_coordinates(shapely.line_interpolate_point(self.lines[li], t[qi],
-                                                                          normalized=True))
+        k = min(8, total)
+        ub = np.inf if bound is None else bound + self.half
+        dmid, j = self.tree.query(q, k=k, distance_upper_bound=ub)
+        dmid, j = dmid.reshape(npts, k), j.reshape(npts, k)
+        valid = j < total
+        js = np.where(valid, j, 0)
+        d, u, proj = self._project(q[:, None, :], js)
+        d = np.where(valid, d, np.inf)
+        best = np.argmin(d, axis=1)
+        rows = np.arange(npts)
+        db = d[rows, best]
+        # proven when the k-th midpoint is beyond best + half (or fewer than k were in range)
+        proven = ~valid[:, -1] | (dmid[:, -1] >= db + self.half) | (k == total)
+        pick_j = js[rows, best]
+        pick_u = u[rows, best]
+        pick_p = proj[rows, best]
+        for r in np.flatnonzero(~proven).tolist():
+            cand = np.asarray(self.tree.query_ball_point(q[r], db[r] + self.half), np.int64)
+            dd, uu, pp = self._project(q[r][None, :], cand)
+            c = int(np.argmin(dd))
+            db[r], pick_j[r], pick_u[r], pick_p[r] = dd[c], cand[c], uu[c], pp[c]
+        hit = np.isfinite(db) if bound is None else db <= bound
+        seg[hit] = self.seg[pick_j[hit]]
+        t[hit] = np.clip(self.f0[pick_j[hit]] + pick_u[hit] * (self.f1[pick_j[hit]] - self.f0[pick_j[hit]]),
+                         0.0, 1.0)
+        dist[hit] = db[hit]
+        sxy[hit] = pick_p[hit]
         return seg, t, dist, sxy[:, 0], sxy[:, 1]
+
+
 
 
 def _snap_arrays(graph: RoadGraph, x: np.ndarray, y: np.ndarray, to: str,
@@ -114,8 +166,7 @@ def _snap_arrays(graph: RoadGraph, x: np.ndarray, y: np.ndarray, to: str,
     if to != "edge":
         raise InputError(f"to must be 'edge' or 'node', got {to!r}.", field="to", value=to,
                          fix="Use to='edge' (nearest road) or to='node' (nearest junction).")
-    seg, t, d, sx, sy = graph._memo("segments", _SegmentIndex.build).nearest(np.asarray(x, float),
-                                                                          np.asarray(y, float), bound)
+    seg, t, d, sx, sy = graph._memo("pieces", _PieceIndex.build).nearest(np.asarray(x, float), np.asarray(y, float), bound)
     if graph.n_segments == 0:
         raise NotFoundError("the graph has no segments to snap to.", field="graph",
                             fix="Build the graph from at least one road line.")
