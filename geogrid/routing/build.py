@@ -95,8 +95,9 @@ def graph_from_lines(roads: gpd.GeoDataFrame, *, snap_tolerance_m: float = 2.0,
     _check_weight(weight)
     require_storage_crs(roads, "roads")
     if snap_tolerance_m < 0 or not math.isfinite(snap_tolerance_m):
-        raise InputError(f"snap_tolerance_m must be a finite number >= 0, got {snap_tolerance_m!r}.",
-                         field="snap_tolerance_m", value=snap_tolerance_m, fix="Use e.g. 2.0.")
+        raise InputError(f"snap_tolerance_m 须为不小于 0 的有限数 / "
+                         f"snap_tolerance_m must be a finite number >= 0, got {snap_tolerance_m!r}.",
+                         field="snap_tolerance_m", value=snap_tolerance_m, fix="例如 2.0 / Use e.g. 2.0.")
     notes: list[str] = []
     frame = _drop_excluded(roads, exclude_kinds, notes)
     _validate_lines(frame)
@@ -141,8 +142,9 @@ def _drop_excluded(roads: gpd.GeoDataFrame, exclude_kinds: Iterable[str] | None,
             notes.append(f"excluded {int(mask.sum())} non-road line(s) by kind")
             frame = frame.loc[~mask]
     if len(frame) == 0:
-        raise InputError("roads has no usable lines.", field="roads", value=len(roads),
-                         fix="Pass at least one LineString road (check exclude_kinds).")
+        raise InputError("roads 中没有可用的道路线 / roads has no usable lines.", field="roads", value=len(roads),
+                         fix="请至少提供一条 LineString 道路 (检查 exclude_kinds) / "
+                             "Pass at least one LineString road (check exclude_kinds).")
     return frame
 
 
@@ -153,17 +155,18 @@ def _validate_lines(frame: gpd.GeoDataFrame) -> None:
     gtype = shapely.get_type_id(geoms)
     for idx, g, t in zip(frame.index, geoms, gtype):
         if g is None:
-            problems.append(ValidationProblem(idx, "geometry", "missing geometry"))
+            problems.append(ValidationProblem(idx, "geometry", "几何为空值 / missing geometry"))
         elif t not in (1, 5):
             problems.append(ValidationProblem(idx, "geometry",
+                                              f"{g.geom_type} 不是线 / "
                                               f"{g.geom_type} is not a LineString or MultiLineString"))
         elif shapely.is_empty(g):
-            problems.append(ValidationProblem(idx, "geometry", "empty geometry"))
+            problems.append(ValidationProblem(idx, "geometry", "几何为空 / empty geometry"))
         elif not np.isfinite(shapely.get_coordinates(g)).all():
-            problems.append(ValidationProblem(idx, "geometry", "non-finite coordinate"))
+            problems.append(ValidationProblem(idx, "geometry", "坐标不是有限数 / non-finite coordinate"))
     if problems:
-        raise ValidationError("roads has unusable geometries", problems,
-                              fix="Drop or repair those rows before building the graph.")
+        raise ValidationError("roads 含有不可用的几何 / roads has unusable geometries", problems,
+                              fix="建图前请删除或修复这些行 / Drop or repair those rows before building the graph.")
 
 
 def _row_attributes(frame: gpd.GeoDataFrame, *, respect_oneway: bool, respect_levels: bool,

@@ -156,8 +156,10 @@ def _truthy(value: Any) -> bool:
 
 def _check_weight(weight: str) -> str:
     if weight not in ("length", "time"):
-        raise InputError(f"weight must be 'length' or 'time', got {weight!r}.", field="weight",
-                         value=weight, fix="Pass weight='length' (metres) or weight='time' (seconds).")
+        raise InputError(f"weight 须为 'length' 或 'time' / "
+                         f"weight must be 'length' or 'time', got {weight!r}.", field="weight",
+                         value=weight, fix="按长度 (米) 用 weight='length', 按时间 (秒) 用 weight='time' / "
+                                           "Pass weight='length' (metres) or weight='time' (seconds).")
     return weight
 
 # --------------------------------------------------------------------------- data classes
@@ -408,8 +410,9 @@ def subgraph(graph: RoadGraph, nodes) -> RoadGraph:
     nodes = np.asarray(nodes)
     if nodes.dtype == bool:
         if nodes.shape != (graph.n_nodes,):
-            raise InputError(f"nodes mask must have length {graph.n_nodes}, got {nodes.shape}.",
-                             field="nodes", value=list(nodes.shape), fix="Pass one flag per node.")
+            raise InputError(f"nodes 掩码长度须为 {graph.n_nodes} / "
+                             f"nodes mask must have length {graph.n_nodes}, got {nodes.shape}.",
+                             field="nodes", value=list(nodes.shape), fix="每个节点一个标志 / Pass one flag per node.")
         mask[:] = nodes
     else:
         mask[nodes.astype(np.int64)] = True

@@ -120,8 +120,9 @@ def _parse(source) -> tuple[list[int], np.ndarray, np.ndarray, list[tuple[list[i
                 elem.clear()
     except ET.ParseError as exc:
         raise InputError(f"source is not valid OSM XML / 不是有效的 OSM XML 文件: {exc}.", field="source",
-                         fix="Pass an .osm XML file (OSMnx save_graph_xml writes one).") from None
+                         fix="请传入 .osm XML 文件 (OSMnx 的 save_graph_xml 可生成) / "
+                             "Pass an .osm XML file (OSMnx save_graph_xml writes one).") from None
     if not ids:
         raise InputError("source has no <node> elements / 文件中没有 <node> 元素.", field="source",
-                         fix="Pass an OSM XML file with nodes and ways.")
+                         fix="请传入含节点和路段的 OSM XML 文件 / Pass an OSM XML file with nodes and ways.")
     return ids, np.asarray(lons), np.asarray(lats), ways

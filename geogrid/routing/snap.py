@@ -155,8 +155,8 @@ def _snap_arrays(graph: RoadGraph, x: np.ndarray, y: np.ndarray, to: str,
     if to == "node":
         tree, usable = graph._node_tree
         if len(usable) == 0:
-            raise NotFoundError("the graph has no edges to snap to.", field="graph",
-                                fix="Build the graph from at least one road line.")
+            raise NotFoundError("路网没有可吸附的边 / the graph has no edges to snap to.", field="graph",
+                                fix="请至少用一条道路线建图 / Build the graph from at least one road line.")
         d, i = tree.query(np.column_stack([x, y]), distance_upper_bound=bound if bound is not None else np.inf)
         found = np.isfinite(d)
         node = np.where(found, usable[np.minimum(i, len(usable) - 1)], -1)
@@ -164,12 +164,14 @@ def _snap_arrays(graph: RoadGraph, x: np.ndarray, y: np.ndarray, to: str,
         return (node, np.full(k, -1), np.zeros(k), d, np.where(found, graph.x[safe], np.nan),
                 np.where(found, graph.y[safe], np.nan))
     if to != "edge":
-        raise InputError(f"to must be 'edge' or 'node', got {to!r}.", field="to", value=to,
-                         fix="Use to='edge' (nearest road) or to='node' (nearest junction).")
+        raise InputError(f"to 须为 'edge' 或 'node' / "
+                         f"to must be 'edge' or 'node', got {to!r}.", field="to", value=to,
+                         fix="最近道路用 to='edge', 最近路口用 to='node' / "
+                             "Use to='edge' (nearest road) or to='node' (nearest junction).")
     seg, t, d, sx, sy = graph._memo("pieces", _PieceIndex.build).nearest(np.asarray(x, float), np.asarray(y, float), bound)
     if graph.n_segments == 0:
-        raise NotFoundError("the graph has no segments to snap to.", field="graph",
-                            fix="Build the graph from at least one road line.")
+        raise NotFoundError("路网没有可吸附的路段 / the graph has no segments to snap to.", field="graph",
+                            fix="请至少用一条道路线建图 / Build the graph from at least one road line.")
     found = seg >= 0
     safe = np.maximum(seg, 0)
     node = np.where(found, np.where(t <= 0.5, graph.seg_a[safe], graph.seg_b[safe]), -1)
@@ -224,8 +226,9 @@ def snap(graph: RoadGraph, lon, lat, *, to: str = "edge") -> Snap | list[Snap]:
     lon_a = np.atleast_1d(np.asarray(lon, float))
     lat_a = np.atleast_1d(np.asarray(lat, float))
     if lon_a.shape != lat_a.shape or not (np.isfinite(lon_a).all() and np.isfinite(lat_a).all()):
-        raise InputError("lon and lat must be finite and of the same shape.", field="lon",
-                         value=(lon, lat), fix="Pass matching arrays of finite coordinates.")
+        raise InputError("lon 与 lat 须为有限数且形状相同 / "
+                         "lon and lat must be finite and of the same shape.", field="lon",
+                         value=(lon, lat), fix="请传入长度一致的有限坐标数组 / Pass matching arrays of finite coordinates.")
     x, y = graph.project(lon_a, lat_a)
     node, seg, t, d, sx, sy = _snap_arrays(graph, x, y, to)
     if to == "node":
@@ -265,20 +268,25 @@ def _anchors(graph: RoadGraph, places: Sequence[Any], names: Sequence[str], snap
         elif isinstance(where, int | np.integer) and not isinstance(where, bool):
             i = int(where)
             if not 0 <= i < graph.n_nodes:
-                raise InputError(f"{name} node {i} is not in the graph (0..{graph.n_nodes - 1}).",
-                                 field=name, value=i, fix="Pass a node index or a (lon, lat) pair.")
+                raise InputError(f"{name} 节点 {i} 不在路网中 / "
+                                 f"{name} node {i} is not in the graph (0..{graph.n_nodes - 1}).",
+                                 field=name, value=i, fix="请传入节点序号或 (经度, 纬度) / "
+                                                          "Pass a node index or a (lon, lat) pair.")
             out.append(_Anchor(float(graph.lon[i]), float(graph.lat[i]), float(graph.x[i]),
                                float(graph.y[i]), node=i))
         else:
             try:
                 lon, lat = (float(v) for v in where)
             except (TypeError, ValueError):
-                raise InputError(f"{name} must be a node index, a (lon, lat) pair or a Snap; got {where!r}.",
+                raise InputError(f"{name} 须为节点序号、(经度, 纬度) 或 Snap / "
+                                 f"{name} must be a node index, a (lon, lat) pair or a Snap; got {where!r}.",
                                  field=name, value=where,
-                                 fix="Pass e.g. (121.5, 31.23) in EPSG:4490.") from None
+                                 fix="例如 EPSG:4490 下的 (121.5, 31.23) / "
+                                     "Pass e.g. (121.5, 31.23) in EPSG:4490.") from None
             if not (math.isfinite(lon) and math.isfinite(lat)):
-                raise InputError(f"{name} has a non-finite coordinate: {where!r}.", field=name, value=where,
-                                 fix="Pass finite (lon, lat) in EPSG:4490.")
+                raise InputError(f"{name} 含非有限坐标 / "
+                                 f"{name} has a non-finite coordinate: {where!r}.", field=name, value=where,
+                                 fix="请传入 EPSG:4490 的有限 (经度, 纬度) / Pass finite (lon, lat) in EPSG:4490.")
             out.append(None)
             todo.append((k, lon, lat))
     if todo:
