@@ -269,6 +269,11 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _speed(ratio: float) -> str:
+    """A paired ratio B / A as words: "3.2× faster" or "2.9× slower" (快 / 慢)."""
+    return f"{ratio:.1f}× faster (快)" if ratio >= 1 else f"{1 / ratio:.1f}× slower (慢)"
+
+
 def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(benchmark, geogrid, baseline, ratio) rows for the ``make bench`` summary."""
     rows = []
@@ -276,12 +281,12 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         for p in r["rows"]:
             rows.append((f"{p.label}, {r['graph']} {r['nodes']:,} nodes",
                          f"{np.median(p.a) * 1e3:.3f} ms", f"{p.name_b} {np.median(p.b) * 1e3:.3f} ms",
-                         f"{p.ratio:.1f}× (IQR {p.iqr[0]:.1f}-{p.iqr[1]:.1f})"))
+                         f"{_speed(p.ratio)} (IQR {p.iqr[0]:.2f}-{p.iqr[1]:.2f})"))
         if "process" in r:
             p = r["process"]
             rows.append((f"{p.label}, {r['graph']}",
                          f"{np.median(p.a):.2f} s, {p.extra['a_peak_mb']:.0f} MiB",
-                         f"scipy {np.median(p.b):.2f} s, {p.extra['b_peak_mb']:.0f} MiB", f"{p.ratio:.2f}×"))
+                         f"scipy {np.median(p.b):.2f} s, {p.extra['b_peak_mb']:.0f} MiB", _speed(p.ratio)))
     return rows
 
 

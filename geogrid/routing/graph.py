@@ -8,7 +8,7 @@ segment gives two directed edges, a one-way segment one. Parallel edges
 between the same pair of nodes are reduced to the cheapest.
 
 The builders (:mod:`geogrid.routing.build` for unnoded centrelines,
-:mod:`geogrid.routing.osm` for OSM XML) both end in :func:`assemble`.
+:mod:`geogrid.routing.osm` for OSM XML) both end in ``_assemble``.
 """
 
 from __future__ import annotations
