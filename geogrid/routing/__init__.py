@@ -5,12 +5,9 @@ One concept per module: :mod:`~geogrid.routing.graph` (the graph model),
 :mod:`~geogrid.routing.osm` (OSM XML reader), :mod:`~geogrid.routing.snap`
 and :mod:`~geogrid.routing.search`.
 
-A :class:`RoadGraph` is a directed graph held as a ``scipy.sparse`` CSR matrix
-of edge weights (metres, or seconds when built with ``weight="time"``) plus
-arrays of node coordinates and a table of *segments*: the road pieces between
-two nodes, each with its geometry, length, speed and one-way code. A two-way
-segment gives two directed edges, a one-way segment one. Parallel edges
-between the same pair of nodes are reduced to the cheapest.
+A :class:`RoadGraph` holds a directed road graph as a SciPy CSR matrix of
+edge weights (metres or seconds) plus the geometry of every *segment*, the
+road piece between two nodes; see :mod:`~geogrid.routing.graph`.
 
 Two builders produce the same structure:
 

@@ -72,32 +72,29 @@ def _access_cost(graph: RoadGraph, metres: float) -> float:
     return metres if graph.weight == "length" else metres / ACCESS_SPEED_MPS
 
 
-def _out_entries(graph: RoadGraph, a: _Anchor) -> list[tuple[int, float, int, float]]:
-    """Nodes reachable from an anchor along its segment: (node, cost, segment, t_node)."""
+def _entries(graph: RoadGraph, a: _Anchor, leaving: bool) -> list[tuple[int, float, int, float]]:
+    """How an anchor joins the graph along its segment: (node, cost, segment, t_node) each.
+
+    ``leaving``: the nodes reachable from the anchor; otherwise the nodes it is reached from.
+    Driving towards ``seg_b`` is allowed unless the segment is one-way backwards, and the
+    reverse; arriving from ``seg_a`` is driving towards ``seg_b``.
+    """
     if a.seg < 0:
         return [(a.node, 0.0, -1, 0.0)]
     s, t, L = a.seg, a.t, graph.seg_length_m[a.seg]
     ow = graph.seg_oneway[s]
-    out = []
-    if ow >= 0:
-        out.append((int(graph.seg_b[s]), _w(graph, s, (1 - t) * L), s, 1.0))
-    if ow <= 0:
-        out.append((int(graph.seg_a[s]), _w(graph, s, t * L), s, 0.0))
-    return out
+    to_b = (int(graph.seg_b[s]), _w(graph, s, (1 - t) * L), s, 1.0)
+    to_a = (int(graph.seg_a[s]), _w(graph, s, t * L), s, 0.0)
+    forward, backward = (to_b, to_a) if leaving else (to_a, to_b)
+    return ([forward] if ow >= 0 else []) + ([backward] if ow <= 0 else [])
+
+
+def _out_entries(graph: RoadGraph, a: _Anchor) -> list[tuple[int, float, int, float]]:
+    return _entries(graph, a, True)
 
 
 def _in_entries(graph: RoadGraph, a: _Anchor) -> list[tuple[int, float, int, float]]:
-    """Nodes from which an anchor is reached along its segment: (node, cost, segment, t_node)."""
-    if a.seg < 0:
-        return [(a.node, 0.0, -1, 0.0)]
-    s, t, L = a.seg, a.t, graph.seg_length_m[a.seg]
-    ow = graph.seg_oneway[s]
-    out = []
-    if ow >= 0:
-        out.append((int(graph.seg_a[s]), _w(graph, s, t * L), s, 0.0))
-    if ow <= 0:
-        out.append((int(graph.seg_b[s]), _w(graph, s, (1 - t) * L), s, 1.0))
-    return out
+    return _entries(graph, a, False)
 
 
 def _direct(graph: RoadGraph, o: _Anchor, d: _Anchor) -> float:
