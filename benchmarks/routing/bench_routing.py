@@ -201,7 +201,7 @@ def _nearest_pairs(g: RoadGraph, rng, queries: int, responders: int, radius_m: f
                   "scipy full reverse dijkstra", b, rounds=queries,
                   label=f"{label}, lon/lat + geometry, team prepared")
     raw = paired("geogrid nearest_responder", lambda i: nearest_responder(g, inc_ll[i], cases[i][3], cases[i][2]),
-                 "scipy full reverse dijkstra", b, rounds=queries,
+                 "scipy full reverse dijkstra", b, rounds=queries, warmup=0,  # each team new: snapped
                  label=f"{label}, lon/lat + geometry, team snapped per query")
     return [bare, team, raw]
 

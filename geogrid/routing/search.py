@@ -20,6 +20,8 @@ as a road route.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -319,6 +321,24 @@ class Responders:
                    ent_j[order], ent_node[order].astype(np.int64), ent_cost[order],
                    np.rint(ent_cost[order] * h.scale).astype(np.int64), snap_to, float(max_snap_m))
 
+    @classmethod
+    def for_positions(cls, graph: RoadGraph, responders, *, snap_to: str = "edge",
+                      max_snap_m: float = 500.0) -> Responders:
+        """:meth:`prepare`, remembered per graph for the last :data:`TEAMS_KEPT` sets of positions.
+
+        A dispatch desk asks about many incidents while its responders stand
+        still; the same positions give the same prepared team, and a team
+        that moved (any coordinate changed) is prepared again.
+        """
+        pts = np.ascontiguousarray(np.asarray(responders, float).reshape(-1, 2))
+        key = (pts.tobytes(), snap_to, float(max_snap_m))
+        cache = graph._memo("teams", lambda g: _TeamCache())
+        team = cache.get(key)
+        if team is None:
+            team = cls.prepare(graph, pts, snap_to=snap_to, max_snap_m=max_snap_m)
+            cache.put(key, team)
+        return team
+
     def anchor(self, j: int) -> _Anchor:
         """Responder ``j`` as a route end."""
         a = _Anchor(float(self.lonlat[j, 0]), float(self.lonlat[j, 1]), float(self.x[j]),
@@ -336,6 +356,31 @@ class Responders:
         first[1:] = node[1:] != node[:-1]
         keep[keep] = first
         return self.ent_node[keep], self.ent_cost[keep], self.ent_units[keep], self.ent_j[keep]
+
+
+#: How many prepared teams :meth:`Responders.for_positions` keeps per graph.
+TEAMS_KEPT = 64
+
+
+class _TeamCache:
+    """Prepared teams by (positions, snap_to, max_snap_m); oldest dropped first; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._teams: OrderedDict[tuple, Responders] = OrderedDict()
+
+    def get(self, key: tuple) -> Responders | None:
+        with self._lock:
+            team = self._teams.get(key)
+            if team is not None:
+                self._teams.move_to_end(key)
+            return team
+
+    def put(self, key: tuple, team: Responders) -> None:
+        with self._lock:
+            self._teams[key] = team
+            while len(self._teams) > TEAMS_KEPT:
+                self._teams.popitem(last=False)
 
 
 def _available(team: Responders, available) -> np.ndarray:
@@ -399,7 +444,7 @@ def nearest_responder(graph: RoadGraph, incident, responders, available=None, *,
         when no responder is available.
     """
     team = responders if isinstance(responders, Responders) else \
-        Responders.prepare(graph, responders, snap_to=snap_to, max_snap_m=max_snap_m)
+        Responders.for_positions(graph, responders, snap_to=snap_to, max_snap_m=max_snap_m)
     if team.graph is not graph:
         raise InputError("responders 是为另一个路网准备的 / responders were prepared for another graph.",
                          field="responders", fix="Call Responders.prepare(graph, ...) with this graph / "

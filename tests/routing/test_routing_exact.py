@@ -194,3 +194,24 @@ def test_route_geometry_follows_curved_segments(graph):
         assert geod.line_length(coords[:, 0], coords[:, 1]) == pytest.approx(r.distance_m, rel=1e-3)
         checked += 1
     assert checked > 20
+
+
+def test_same_positions_reuse_the_prepared_team():
+    from geogrid.routing.search import TEAMS_KEPT
+
+    g = GRAPHS.get("huangpu") or _graph("huangpu")
+    pts = np.column_stack([g.lon[:20], g.lat[:20]]) + 1e-5
+    team = Responders.for_positions(g, pts)
+    assert Responders.for_positions(g, pts.copy()) is team  # same positions: no new snapping
+    moved = pts.copy()
+    moved[3, 0] += 1e-4
+    again = Responders.for_positions(g, moved)
+    assert again is not team and again.lonlat[3, 0] == moved[3, 0]
+    assert Responders.for_positions(g, pts, snap_to="node") is not team
+    # nearest_responder on raw positions answers like the prepared team
+    j1, r1 = nearest_responder(g, 100, pts)
+    j2, r2 = nearest_responder(g, 100, team)
+    assert (j1, r1.cost) == (j2, r2.cost)
+    for k in range(TEAMS_KEPT):  # the oldest teams make room for new ones
+        Responders.for_positions(g, pts + (k + 1) * 1e-6)
+    assert Responders.for_positions(g, pts) is not team
