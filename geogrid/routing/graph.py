@@ -263,6 +263,12 @@ class RoadGraph:
             cache[name] = build(self)
         return cache[name]
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the graph without its derived structures (the route index is native code)."""
+        state = self.__dict__.copy()
+        state.pop("_derived", None)
+        return state
+
     @cached_property
     def _frac_key(self) -> np.ndarray:
         counts = np.diff(self.seg_offsets)

@@ -215,3 +215,12 @@ def test_same_positions_reuse_the_prepared_team():
     for k in range(TEAMS_KEPT):  # the oldest teams make room for new ones
         Responders.for_positions(g, pts + (k + 1) * 1e-6)
     assert Responders.for_positions(g, pts) is not team
+
+
+def test_graph_pickles_after_routing_and_routes_the_same():
+    import pickle
+
+    g = GRAPHS.get("huangpu") or _graph("huangpu")
+    before = node_route(g, 3, 700)
+    copy = pickle.loads(pickle.dumps(g))  # the hierarchy is rebuilt on first use, not pickled
+    assert node_route(copy, 3, 700) == before
