@@ -64,11 +64,11 @@ class Hierarchy:
         """A start or end offset in the graph's weight unit → RoutingKit units."""
         if not 0 <= cost <= self.max_offset:
             raise InputError(
-                f"a route end is {cost:g} weight units from its road node, more than the "
-                f"{self.max_offset:g} the route index allows / 路线端点离道路节点太远 ({cost:g}).",
-                field="max_snap_m", value=cost,
-                fix=f"Keep max_snap_m at or below {OFFSET_BUDGET_M:g} m / 请把 max_snap_m 设为不超过 "
-                    f"{OFFSET_BUDGET_M:g} 米.")
+                f"路线端点离道路节点太远 ({cost:g}, 上限 {self.max_offset:g}) / a route end is {cost:g} "
+                f"weight units from its road node, more than the {self.max_offset:g} the route index "
+                f"allows.", field="max_snap_m", value=cost,
+                fix=f"请把 max_snap_m 设为不超过 {OFFSET_BUDGET_M:g} 米 / Keep max_snap_m at or below "
+                    f"{OFFSET_BUDGET_M:g} m.")
         return int(round(cost * self.scale))
 
     def query(self, sources: Sequence[tuple[int, int]],
@@ -123,8 +123,8 @@ def _build(graph: RoadGraph) -> Hierarchy:
     scale = min(1e6, (_RK_INF / 2) / max(budget, 1e-9))
     weights = np.rint(m.data * scale)
     if not math.isfinite(scale) or weights.max() >= _RK_INF / 4:
-        raise InputError("the road graph is too long to index / 路网过大, 无法建立路线索引.", field="graph",
-                         value=budget, fix="Split the network into districts / 请按区拆分路网.")
+        raise InputError("路网过大, 无法建立路线索引 / the road graph is too long to index.", field="graph",
+                         value=budget, fix="请按区拆分路网 / Split the network into districts.")
     metric = rk.CCHMetric(cch, weights.astype(np.uint32).tolist())
     return Hierarchy(cch, metric, scale, max_offset, graph.n_nodes)
 

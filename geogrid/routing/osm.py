@@ -119,10 +119,10 @@ def _parse(source) -> tuple[list[int], np.ndarray, np.ndarray, list[tuple[list[i
                 ways.append((refs, tags))
                 elem.clear()
     except ET.ParseError as exc:
-        raise InputError(f"source is not valid OSM XML / 不是有效的 OSM XML 文件: {exc}.", field="source",
+        raise InputError(f"source 不是有效的 OSM XML 文件 / source is not valid OSM XML: {exc}.", field="source",
                          fix="请传入 .osm XML 文件 (OSMnx 的 save_graph_xml 可生成) / "
                              "Pass an .osm XML file (OSMnx save_graph_xml writes one).") from None
     if not ids:
-        raise InputError("source has no <node> elements / 文件中没有 <node> 元素.", field="source",
+        raise InputError("source 中没有 <node> 元素 / source has no <node> elements.", field="source",
                          fix="请传入含节点和路段的 OSM XML 文件 / Pass an OSM XML file with nodes and ways.")
     return ids, np.asarray(lons), np.asarray(lats), ways

@@ -146,7 +146,7 @@ def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple
         if not (isinstance(v, int | np.integer) and 0 <= v < graph.n_nodes):
             raise InputError(f"{name} 节点 {v!r} 不在路网中 / {name} node {v!r} is not in the graph "
                              f"(0..{graph.n_nodes - 1}).", field=name, value=v,
-                             fix="Pass a node index of this graph / 请传入本路网的节点序号.")
+                             fix="请传入本路网的节点序号 / Pass a node index of this graph.")
     if source == target:
         return 0.0, (int(source),)
     found = hierarchy(graph).query([(int(source), 0)], [(int(target), 0)])
@@ -295,8 +295,8 @@ class Responders:
         pts = np.asarray(responders, float).reshape(-1, 2)
         if not np.isfinite(pts).all():
             raise InputError("responders 含有非有限坐标 / responders has non-finite coordinates.",
-                             field="responders", fix="Pass finite lon/lat pairs in EPSG:4490 / "
-                                                     "请传入 EPSG:4490 的有限经纬度.")
+                             field="responders", fix="请传入 EPSG:4490 的有限经纬度 / "
+                                                     "Pass finite lon/lat pairs in EPSG:4490.")
         x, y = graph.project(pts[:, 0], pts[:, 1])
         node, seg, t, dsnap, _, _ = _snap_arrays(graph, x, y, snap_to, max_snap_m)
         ok = dsnap <= max_snap_m
@@ -389,10 +389,10 @@ def _available(team: Responders, available) -> np.ndarray:
     if mask.shape != (k,):
         raise InputError(f"available 须为每个响应者一个标志 ({k}) / available must have one flag per "
                          f"responder ({k}), got shape {mask.shape}.", field="available",
-                         value=list(mask.shape), fix="Pass a boolean mask of length k / 请传入长度为 k 的布尔数组.")
+                         value=list(mask.shape), fix="请传入长度为 k 的布尔数组 / Pass a boolean mask of length k.")
     if not mask.any():
         raise NotFoundError("没有可用的响应者 / no responder is available.", field="available",
-                            fix="Mark at least one responder as available / 请至少标记一名可用的响应者.")
+                            fix="请至少标记一名可用的响应者 / Mark at least one responder as available.")
     return mask
 
 
@@ -447,8 +447,8 @@ def nearest_responder(graph: RoadGraph, incident, responders, available=None, *,
         Responders.for_positions(graph, responders, snap_to=snap_to, max_snap_m=max_snap_m)
     if team.graph is not graph:
         raise InputError("responders 是为另一个路网准备的 / responders were prepared for another graph.",
-                         field="responders", fix="Call Responders.prepare(graph, ...) with this graph / "
-                                                 "请用本路网重新准备.")
+                         field="responders", fix="请用本路网重新准备 / Call Responders.prepare(graph, ...) "
+                                                 "with this graph.")
     mask = _available(team, available)
     inc, = _anchors(graph, (incident,), ("incident",), snap_to, max_snap_m)
     if inc.access_m > max_snap_m:
@@ -504,11 +504,11 @@ def node_nearest_responder(graph: RoadGraph, incident: int, team: Responders, av
     """
     if team.graph is not graph:
         raise InputError("responders 是为另一个路网准备的 / responders were prepared for another graph.",
-                         field="team", fix="Call Responders.prepare(graph, ...) with this graph / "
-                                           "请用本路网重新准备.")
+                         field="team", fix="请用本路网重新准备 / Call Responders.prepare(graph, ...) "
+                                           "with this graph.")
     if not (isinstance(incident, int | np.integer) and 0 <= incident < graph.n_nodes):
         raise InputError(f"incident 节点 {incident!r} 不在路网中 / incident node {incident!r} is not in "
                          f"the graph (0..{graph.n_nodes - 1}).", field="incident", value=incident,
-                         fix="Pass a node index of this graph / 请传入本路网的节点序号.")
+                         fix="请传入本路网的节点序号 / Pass a node index of this graph.")
     j, cost, found, _ = _team_search(graph, team, _available(team, available), [(int(incident), 0.0)])
     return (j, cost, tuple(found[0])) if found is not None else (-1, math.inf, ())
