@@ -100,6 +100,38 @@ class _PieceIndex:
         proj = p0 + u[..., None] * v
         return np.linalg.norm(q - proj, axis=-1), u, proj
 
+    def _nearest_one(self, qx: float, qy: float, bound: float | None) -> tuple:
+        """:meth:`nearest` for one point: (segment or -1, fraction, distance or inf, x, y)."""
+        total = len(self.p0)
+        k = min(8, total)
+        ub = np.inf if bound is None else bound + self.half
+        dmid, j = self.tree.query((qx, qy), k=k, distance_upper_bound=ub)
+        dmid, j = np.atleast_1d(dmid).tolist(), np.atleast_1d(j).tolist()
+        best = (math.inf, -1, 0.0, math.nan, math.nan)
+        for jj in j:
+            if jj < total:
+                best = min(best, self._project_one(qx, qy, jj), key=lambda c: c[0])
+        if not (j[-1] >= total or dmid[-1] >= best[0] + self.half or k == total):
+            # not proven by the k nearest midpoints: every piece that can be nearer is in this ball
+            ball = self.tree.query_ball_point((qx, qy), best[0] + self.half)
+            best = (math.inf, -1, 0.0, math.nan, math.nan)
+            for jj in ball:
+                best = min(best, self._project_one(qx, qy, jj), key=lambda c: c[0])
+        d, jj, u, sx, sy = best
+        if jj < 0 or (bound is not None and d > bound):
+            return -1, 0.0, math.inf, math.nan, math.nan
+        f0, f1 = float(self.f0[jj]), float(self.f1[jj])
+        return int(self.seg[jj]), min(max(f0 + u * (f1 - f0), 0.0), 1.0), d, sx, sy
+
+    def _project_one(self, qx: float, qy: float, jj: int) -> tuple[float, int, float, float, float]:
+        """Distance from (qx, qy) to piece ``jj``, the piece, the fraction along it and the foot."""
+        (ax, ay), (bx, by) = self.p0[jj].tolist(), self.p1[jj].tolist()
+        vx, vy = bx - ax, by - ay
+        vv = vx * vx + vy * vy
+        u = min(max(((qx - ax) * vx + (qy - ay) * vy) / vv, 0.0), 1.0) if vv > 0 else 0.0
+        px, py = ax + u * vx, ay + u * vy
+        return math.sqrt((qx - px) ** 2 + (qy - py) ** 2), jj, u, px, py
+
     def nearest(self, x: np.ndarray, y: np.ndarray, bound: float | None):
         """For each point: (segment or -1, fraction along it, distance or inf, snapped x, y)."""
         q = np.column_stack([x, y])
@@ -109,6 +141,10 @@ class _PieceIndex:
         dist = np.full(npts, np.inf)
         sxy = np.full((npts, 2), np.nan)
         if total == 0 or npts == 0:
+            return seg, t, dist, sxy[:, 0], sxy[:, 1]
+        if npts == 1:  # one point (a route end, an incident): plain floats beat small arrays
+            seg[0], t[0], dist[0], sxy[0, 0], sxy[0, 1] = self._nearest_one(float(q[0, 0]), float(q[0, 1]),
+                                                                         bound)
             return seg, t, dist, sxy[:, 0], sxy[:, 1]
         k = min(8, total)
         ub = np.inf if bound is None else bound + self.half

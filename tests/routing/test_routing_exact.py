@@ -224,3 +224,18 @@ def test_graph_pickles_after_routing_and_routes_the_same():
     before = node_route(g, 3, 700)
     copy = pickle.loads(pickle.dumps(g))  # the hierarchy is rebuilt on first use, not pickled
     assert node_route(copy, 3, 700) == before
+
+
+def test_one_point_snaps_like_a_batch(graph):
+    """A single point takes a scalar path through the snapping index; it must agree with the batch."""
+    from geogrid.routing import snap
+
+    rng = np.random.default_rng(12)
+    lon = rng.uniform(graph.lon.min() - 0.002, graph.lon.max() + 0.002, 150)
+    lat = rng.uniform(graph.lat.min() - 0.002, graph.lat.max() + 0.002, 150)
+    batch = snap(graph, lon, lat)
+    for k in range(150):
+        one = snap(graph, float(lon[k]), float(lat[k]))
+        assert one.distance_m == pytest.approx(batch[k].distance_m, abs=1e-9)
+        assert (one.snapped_lon, one.snapped_lat) == pytest.approx(
+            (batch[k].snapped_lon, batch[k].snapped_lat), abs=1e-12)
