@@ -16,7 +16,7 @@ Projections: A Working Manual*, USGS PP 1395, 1987, p. 25)::
 >>> round(M_PER_DEG_EQUATOR, 1)
 111319.5
 >>> round(m_per_deg_lat(31.23)), round(m_per_deg_lon(31.23))
-(110874, 95274)
+(110873, 95274)
 """
 
 from __future__ import annotations

@@ -428,7 +428,9 @@ def nearest_responder(graph: RoadGraph, incident, responders, available=None, *,
     responders
         ``(k, 2)`` array-like of lon/lat in EPSG:4490, or a :class:`Responders`
         prepared for this graph (then its own ``snap_to`` and ``max_snap_m``
-        apply to the responders).
+        apply to the responders). Positions go through
+        :meth:`Responders.for_positions`, so a team that has not moved since
+        the last call is not snapped again.
     available
         Boolean mask of length ``k``; ``None`` means all are available.
 
