@@ -269,9 +269,14 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _speed(ratio: float) -> str:
-    """A paired ratio B / A as words: "3.2× faster" or "2.9× slower" (快 / 慢)."""
-    return f"{ratio:.1f}× faster (快)" if ratio >= 1 else f"{1 / ratio:.1f}× slower (慢)"
+def _speed(p: Paired, iqr: bool = True) -> str:
+    """A paired result as words, IQR in the same direction: "3.2× faster (IQR 2.9-3.6)" (快 / 慢)."""
+    q1, q3 = p.iqr
+    if p.ratio >= 1:
+        text, lo, hi = f"{p.ratio:.1f}× faster (快)", q1, q3
+    else:
+        text, lo, hi = f"{1 / p.ratio:.1f}× slower (慢)", 1 / q3, 1 / q1
+    return f"{text}, IQR {lo:.2f}-{hi:.2f}" if iqr else text
 
 
 def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
@@ -281,12 +286,12 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         for p in r["rows"]:
             rows.append((f"{p.label}, {r['graph']} {r['nodes']:,} nodes",
                          f"{np.median(p.a) * 1e3:.3f} ms", f"{p.name_b} {np.median(p.b) * 1e3:.3f} ms",
-                         f"{_speed(p.ratio)} (IQR {p.iqr[0]:.2f}-{p.iqr[1]:.2f})"))
+                         _speed(p)))
         if "process" in r:
             p = r["process"]
             rows.append((f"{p.label}, {r['graph']}",
                          f"{np.median(p.a):.2f} s, {p.extra['a_peak_mb']:.0f} MiB",
-                         f"scipy {np.median(p.b):.2f} s, {p.extra['b_peak_mb']:.0f} MiB", _speed(p.ratio)))
+                         f"scipy {np.median(p.b):.2f} s, {p.extra['b_peak_mb']:.0f} MiB", _speed(p, iqr=False)))
     return rows
 
 

@@ -55,3 +55,14 @@ def test_whole_process_failure_names_the_command_and_its_error():
     bad = [sys.executable, "-c", "raise SystemExit('no data file')"]
     with pytest.raises(RuntimeError, match="no data file"):
         whole_process("bad", bad, "ok", python_argv("-c", "pass"), rounds=1)
+
+
+def test_routing_summary_words_follow_the_direction_of_the_ratio():
+    from benchmarks.routing.bench_routing import _speed
+
+    fast = Paired("A", "B", np.ones(4), np.array([2.0, 3.0, 4.0, 5.0]), 0.0, 0.0)
+    slow = Paired("A", "B", np.array([2.0, 3.0, 4.0, 5.0]), np.ones(4), 0.0, 0.0)
+    assert _speed(fast) == "3.5× faster (快), IQR 2.75-4.25"
+    # B/A = 1/2 .. 1/5: A is slower, and the IQR is given as A/B like the headline figure
+    assert _speed(slow).startswith("3.4× slower (慢), IQR 2.67-4.2")
+    assert _speed(slow, iqr=False) == "3.4× slower (慢)"
