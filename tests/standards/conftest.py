@@ -19,7 +19,8 @@ from geogrid.store.users import create_user, issue_token
 #: grid 1 (滨江船厂带) of the demo street: the scoped dispatcher's beat
 GRID1 = "310115005001"
 FAST_WEBHOOKS = {"GEOGRID_WEBHOOK_POLL_S": "0.2", "GEOGRID_WEBHOOK_RETRY_BASE_S": "0.5",
-                 "GEOGRID_WEBHOOK_RETRY_MAX_S": "2", "GEOGRID_DEMO": "0"}
+                 "GEOGRID_WEBHOOK_RETRY_MAX_S": "2", "GEOGRID_WEBHOOK_TIMEOUT_S": "1",
+                 "GEOGRID_DEMO": "0"}
 
 
 @dataclass
