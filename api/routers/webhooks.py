@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Response
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -109,14 +109,14 @@ def list_all(state: StateDep, _: Admin):
 
 
 @router.delete("/{sid}", status_code=204, summary="Remove a subscriber and its deliveries (admin)")
-def remove(sid: int, state: StateDep, admin: Admin):
+def remove(sid: Annotated[int, Path(ge=1, le=2**31 - 1)], state: StateDep, admin: Admin):
     W.delete_subscriber(state.store, sid, actor=admin.username)
     return Response(status_code=204)
 
 
 @router.get("/deliveries", summary="The delivery log, newest first (admin)")
 def deliveries(state: StateDep, _: Admin,
-               subscriber_id: Annotated[int | None, Query(ge=1)] = None,
+               subscriber_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
                status: Annotated[Literal["pending", "delivered", "failed"] | None, Query()] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100):
     rows = W.delivery_log(state.store, subscriber_id=subscriber_id, status=status, limit=limit)
