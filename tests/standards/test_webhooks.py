@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from benchmarks.webhook_outage import Receiver
 from geogrid.store.incidents import IncidentService
 
 
@@ -22,48 +21,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-class Receiver:
-    """A webhook receiver on loopback that keeps what verifies and counts what does not."""
-
-    def __init__(self, port: int, secret: str):
-        self.port, self.webhook = port, Webhook(secret)
-        self.got: list[tuple[str, dict]] = []
-        self.raw: list[tuple[bytes, dict]] = []
-        self.bad = 0
-        self.server: ThreadingHTTPServer | None = None
-
-    def _handler(self):
-        rec = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["content-length"]))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                try:
-                    payload = rec.webhook.verify(body, headers)
-                except WebhookVerificationError:
-                    rec.bad += 1
-                    self.send_response(401)
-                else:
-                    rec.got.append((headers["webhook-id"], payload))
-                    rec.raw.append((body, headers))
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-    def start(self) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class Silent:
@@ -106,7 +63,8 @@ def _report(live, body: dict) -> str:
 
 
 @pytest.fixture
-def subscribed(live):
+def subscribed(live_any):
+    live = live_any
     silent = Silent()
     port = _free_port()
     admin = live.auth("admin")
@@ -124,8 +82,9 @@ def subscribed(live):
         httpx.delete(f"{live.url}/webhooks/{sid}", headers=admin)
 
 
-def test_every_event_once_in_order_after_an_outage(live, subscribed):
-    receiver, sub = subscribed
+def test_every_event_once_in_order_after_an_outage(live_any, subscribed):
+    """On both stores (on PostgreSQL the outbox reads with a look-back window)."""
+    live, (receiver, sub) = live_any, subscribed
     a = _report(live, {"category": "积水", "lon": 121.5120, "lat": 31.2370})
     assert _wait(lambda: len(receiver.got) >= 3), receiver.got
     receiver.stop()  # down: connections refused from now on
@@ -175,8 +134,8 @@ def test_every_event_once_in_order_after_an_outage(live, subscribed):
     assert all(p["occurred_at"].endswith("+08:00") for _, p in receiver.got)
 
 
-def test_payloads_carry_no_personal_data_and_signatures_bind_the_secret(live, subscribed):
-    receiver, _ = subscribed
+def test_payloads_carry_no_personal_data_and_signatures_bind_the_secret(live_any, subscribed):
+    live, (receiver, _) = live_any, subscribed
     uid = _report(live, {"category": "噪声", "lon": 121.5010, "lat": 31.2300,
                          "reporter": {"name": "王隐私", "phone": "13811112222"},
                          "description": "楼上住户王隐私深夜装修"})
