@@ -123,6 +123,43 @@ def _expected(client: httpx.Client, uids: set[str]) -> dict[str, list[int]]:
     return out
 
 
+def _intake_pairs(disp: httpx.Client, receiver: Receiver, pairs: int, block: int):
+    """Median intake time with the receiver up (A) and down (B), alternating A B A B."""
+    medians = []
+    for p in range(pairs):
+        a = statistics.median(_block(disp, block, 2 * p))
+        receiver.stop()
+        b = statistics.median(_block(disp, block, 2 * p + 1))
+        receiver.start()
+        medians.append((a, b))
+    return medians
+
+
+def _outage(disp: httpx.Client, receiver: Receiver, outage_s: float) -> tuple[list[str], float]:
+    """Report and move incidents while the receiver is down; returns (uids, when it came back)."""
+    receiver.stop()
+    t_down = time.monotonic()
+    uids = []
+    while time.monotonic() - t_down < outage_s:
+        uid = disp.post("/incidents", json={
+            "category": "积水", "lon": 121.508 + (len(uids) % 8) * 0.0007,
+            "lat": 31.234 + (len(uids) // 8) * 0.0007, "datum": "wgs84"}).json()["uid"]
+        uids.append(uid)
+        for action in ("start", "complete"):
+            disp.post(f"/incidents/{uid}/actions", json={"action": action})
+        time.sleep(1.0)
+    receiver.start()
+    return uids, time.monotonic()
+
+
+def _received(receiver: Receiver) -> dict[str, list[int]]:
+    per: dict[str, list[int]] = {}
+    for _, p in receiver.got:
+        if p["type"].startswith("incident."):
+            per.setdefault(p["data"]["service_request_id"], []).append(p["data"]["seq"])
+    return per
+
+
 def run(outage_s: float = 30.0, pairs: int = 4, block: int = 25) -> dict:
     from ._server import ApiServer
 
@@ -139,46 +176,19 @@ def run(outage_s: float = 30.0, pairs: int = 4, block: int = 25) -> dict:
         sub = admin.post("/webhooks", json={"url": f"http://127.0.0.1:{port}/hook"}).json()
         receiver = Receiver(port, sub["secret"])
         receiver.start()
-        ratios, medians = [], []
-        for p in range(pairs):  # A: receiver up; B: receiver down
-            a = statistics.median(_block(disp, block, 2 * p))
-            receiver.stop()
-            b = statistics.median(_block(disp, block, 2 * p + 1))
-            receiver.start()
-            ratios.append(b / a)
-            medians.append((a, b))
+        medians = _intake_pairs(disp, receiver, pairs, block)
+        ratios = [b / a for a, b in medians]
         time.sleep(3)
-        before = {p["data"]["service_request_id"] for _, p in receiver.got
-                  if p["type"].startswith("incident.")}
-        # the outage
-        receiver.stop()
-        t_down = time.monotonic()
-        uids = []
-        while time.monotonic() - t_down < outage_s:
-            uid = disp.post("/incidents", json={
-                "category": "积水", "lon": 121.508 + (len(uids) % 8) * 0.0007,
-                "lat": 31.234 + (len(uids) // 8) * 0.0007,
-                "datum": "wgs84"}).json()["uid"]
-            uids.append(uid)
-            for action in ("start", "complete"):
-                disp.post(f"/incidents/{uid}/actions", json={"action": action})
-            time.sleep(1.0)
-        receiver.start()
-        t_up = time.monotonic()
+        before = set(_received(receiver))
+        uids, t_up = _outage(disp, receiver, outage_s)
         want = _expected(admin, set(uids) | before)
         total = sum(map(len, want.values()))
         deadline = t_up + 300
-        while time.monotonic() < deadline:
-            got = {(p["data"]["service_request_id"], p["data"]["seq"]) for _, p in receiver.got
-                   if p["type"].startswith("incident.")}
-            if len(got) >= total:
-                break
+        while time.monotonic() < deadline and \
+                sum(len(set(v)) for v in _received(receiver).values()) < total:
             time.sleep(0.5)
         time.sleep(3)
-        per: dict[str, list[int]] = {}
-        for _, p in receiver.got:
-            if p["type"].startswith("incident."):
-                per.setdefault(p["data"]["service_request_id"], []).append(p["data"]["seq"])
+        per = _received(receiver)
         ids = [m for m, _ in receiver.got]
         result = {
             "outage_s": outage_s, "incidents_in_outage": len(uids),

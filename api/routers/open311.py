@@ -104,8 +104,8 @@ class Open311Route(APIRoute):
             except GeoGridError as exc:
                 status = status_for(exc)
                 status = 400 if status == 422 else status
-                text = exc.message + (f" ({exc.field}={exc.value!r})" if exc.value is not None else "") \
-                    + (f" {exc.fix}" if exc.fix else "")
+                shown = f" ({exc.field}={exc.value!r})" if exc.value is not None else ""
+                text = exc.message + shown + (f" {exc.fix}" if exc.fix else "")
                 headers = {"WWW-Authenticate": "Bearer"} if status == 401 else \
                     {"Retry-After": "5"} if status == 503 else None
                 return _error(fmt, status, text, headers)
@@ -304,6 +304,6 @@ def from_token(token: str, fmt: Fmt, state: StateDep,
                jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None):
     uid = store311.uid_for_token(state.store, token)
     if uid is None:
-        raise NotFoundError(f"token {token!r} 不存在 / is not known.", field="token", value=token,
-                            fix="Use the token returned by POST requests.")
+        raise NotFoundError(f"token {token!r} 不存在 / is not known.", field="token",
+                            value=token, fix="Use the token returned by POST requests.")
     return render(fmt, "service_requests", [{"service_request_id": uid, "token": token}])

@@ -95,7 +95,8 @@ def _public(sub: dict) -> dict:
     return _out({k: v for k, v in sub.items() if k != "secret"})
 
 
-@router.post("", status_code=201, summary="Add a webhook subscriber (admin); the secret is shown once")
+@router.post("", status_code=201,
+             summary="Add a webhook subscriber (admin); the secret is shown once")
 def add(body: WebhookCreate, state: StateDep, admin: Admin):
     secret = body.secret or hooks.new_secret()
     sub = W.add_subscriber(state.store, url=body.url, secret=secret, events=body.events,

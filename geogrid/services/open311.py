@@ -177,7 +177,8 @@ def _area_id(row: Mapping[str, Any]) -> str | None:
     return (chain.get("microgrid") or {}).get("id") or row.get("microgrid_uid")
 
 
-def public_point(row: Mapping[str, Any], areas: gpd.GeoDataFrame | None) -> tuple[float, float, str]:
+def public_point(row: Mapping[str, Any],
+                 areas: gpd.GeoDataFrame | None) -> tuple[float, float, str]:
     """(lon, lat, precision): the microgrid's representative point, which the public map
     shows anyway; without the area, the centre of the 0.01° cell (about 1 km) it falls in."""
     area_id = _area_id(row)
@@ -187,8 +188,8 @@ def public_point(row: Mapping[str, Any], areas: gpd.GeoDataFrame | None) -> tupl
             p = shapely.point_on_surface(hit.iloc[0])
             return round(p.x, 6), round(p.y, 6), "microgrid"
     cell = 0.01
-    return (round((row["lon"] // cell + 0.5) * cell, 6), round((row["lat"] // cell + 0.5) * cell, 6),
-            "0.01deg")
+    lon, lat = ((v // cell + 0.5) * cell for v in (row["lon"], row["lat"]))
+    return round(lon, 6), round(lat, 6), "0.01deg"
 
 
 def agency_name(row: Mapping[str, Any], areas: gpd.GeoDataFrame | None,
@@ -274,8 +275,8 @@ def create_request(req: OpenRequest, *, catalogue: Catalogue,
     lon, lat, datum = req.long, req.lat, (person or {}).get("datum", "wgs84")
     if lon is None or lat is None:
         if (lon is None) != (lat is None):
-            raise InputError("lat 与 long 须同时给出 / lat and long go together.", field="lat/long",
-                             fix="Send both lat and long, or address_string instead.")
+            raise InputError("lat 与 long 须同时给出 / lat and long go together.",
+                             field="lat/long", fix="Send both lat and long, or address_string instead.")
         if not req.address_string or geocode is None:
             raise InputError("缺少位置 / a request needs lat/long or address_string.",
                              field="lat/long", value=req.extras.get("address_id"),

@@ -49,7 +49,8 @@ def _expected(live, uids: list[str]) -> dict[str, list[int]]:
     """Per incident, the seqs of its timeline that a subscriber must hear about."""
     out = {}
     for uid in uids:
-        events = httpx.get(f"{live.url}/incidents/{uid}", headers=live.auth("admin")).json()["events"]
+        events = httpx.get(f"{live.url}/incidents/{uid}",
+                           headers=live.auth("admin")).json()["events"]
         out[uid] = [e["seq"] for e in events if e["action"] in ("report", "escalate")
                     or e["from_status"] != e["to_status"]]
     return out

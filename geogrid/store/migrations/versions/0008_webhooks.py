@@ -64,7 +64,8 @@ def upgrade() -> None:
         sa.CheckConstraint("status IN ('pending','delivered','failed')",
                            name="ck_webhook_deliveries_status"),
     )
-    op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["status", "next_attempt_at"])
+    op.create_index("ix_webhook_deliveries_due", "webhook_deliveries",
+                    ["status", "next_attempt_at"])
     op.create_table(
         "open311_requests",
         sa.Column("incident_uid", sa.String(40), primary_key=True),
