@@ -225,12 +225,17 @@ def _create(state, who: Principal, req: O.OpenRequest, person: dict) -> tuple[di
 
 
 def _areas(state, plan_id):
+    """The plan's area index (names, codes, parents, public points), cached per version."""
     if plan_id is None:
         return None
     try:
-        return state.plan_data(int(plan_id)).areas
+        data = state.plan_data(int(plan_id))
     except NotFoundError:
         return None
+    index = data.extra.get("open311_index")
+    if index is None:
+        index = data.extra["open311_index"] = O.area_index(data.areas)
+    return index
 
 
 def _views(state, rows: list[dict], principal: Principal) -> list[dict]:
@@ -243,7 +248,7 @@ def _views(state, rows: list[dict], principal: Principal) -> list[dict]:
         if r.get("plan_id") not in plans:
             plans[r.get("plan_id")] = _areas(state, r.get("plan_id"))
         out.append(O.request_view(r, principal=principal, catalogue=svc.workflow.catalogue,
-                                  areas=plans[r.get("plan_id")], teams=teams,
+                                  index=plans[r.get("plan_id")], teams=teams,
                                   extras=extras.get(r["uid"])))
     return out
 

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
 from .._errors import InputError, NotFoundError
@@ -39,7 +40,7 @@ from ..security import Principal
 
 __all__ = ["CLOSED", "DEFAULT_WINDOW", "OpenRequest", "iso", "discovery", "service_list",
            "service_definition", "parse_attributes", "check_attributes", "incident_code",
-           "public_point", "agency_name", "request_view", "status_of", "create_request"]
+           "AreaInfo", "area_index", "public_point", "agency_name", "request_view", "status_of", "create_request"]
 
 CLOSED = frozenset({"closed", "rejected"})
 #: GET requests without dates covers the most recent 90 days, as the specification says
@@ -177,41 +178,53 @@ def _area_id(row: Mapping[str, Any]) -> str | None:
     return (chain.get("microgrid") or {}).get("id") or row.get("microgrid_uid")
 
 
+@dataclass(frozen=True)
+class AreaInfo:
+    name: str
+    code: str | None
+    parent_id: str | None
+    point: tuple[float, float]  # representative point (lon, lat), inside the area
+
+
+def area_index(areas: gpd.GeoDataFrame) -> dict[str, AreaInfo]:
+    """Area id → name, code, parent and representative point; built once per plan version."""
+    pts = shapely.point_on_surface(np.asarray(areas.geometry.values))
+    xs, ys = shapely.get_x(pts), shapely.get_y(pts)
+    return {str(i): AreaInfo(n, None if c is None else str(c), p, (round(float(x), 6),
+                                                                    round(float(y), 6)))
+            for i, n, c, p, x, y in zip(areas["id"], areas["name"], areas["code"],
+                                        areas["parent_id"], xs, ys)}
+
+
 def public_point(row: Mapping[str, Any],
-                 areas: gpd.GeoDataFrame | None) -> tuple[float, float, str]:
+                 index: Mapping[str, AreaInfo] | None) -> tuple[float, float, str]:
     """(lon, lat, precision): the microgrid's representative point, which the public map
     shows anyway; without the area, the centre of the 0.01° cell (about 1 km) it falls in."""
-    area_id = _area_id(row)
-    if areas is not None and area_id is not None:
-        hit = areas.geometry[areas["id"].values == area_id]
-        if len(hit):
-            p = shapely.point_on_surface(hit.iloc[0])
-            return round(p.x, 6), round(p.y, 6), "microgrid"
+    info = (index or {}).get(_area_id(row) or "")
+    if info is not None:
+        return info.point[0], info.point[1], "microgrid"
     cell = 0.01
     lon, lat = ((v // cell + 0.5) * cell for v in (row["lon"], row["lat"]))
     return round(lon, 6), round(lat, 6), "0.01deg"
 
 
-def agency_name(row: Mapping[str, Any], areas: gpd.GeoDataFrame | None,
+def agency_name(row: Mapping[str, Any], index: Mapping[str, AreaInfo] | None,
                 teams: Mapping[str, str]) -> str:
     """The name of who handles it: a department, or the team covering the handling area
     (its own, else the nearest ancestor's: 属地兜底)."""
     handler = row.get("handler")
     if not handler:
         return "街道城运中心（待派遣）/ operations centre (awaiting dispatch)"
-    if row.get("handler_kind") == "department":
+    if row.get("handler_kind") == "department" or not index:
         return str(handler)
-    if areas is None:
-        return str(handler)
-    by_id = areas.set_index("id", drop=False)
-    node, first_name = handler, None
-    while node is not None and node in by_id.index:
-        area = by_id.loc[node]
-        first_name = first_name or area["name"]
-        team = teams.get(str(area["code"]))
-        if team:
-            return team
-        node = area["parent_id"]
+    node, first_name, seen = handler, None, set()
+    while node is not None and node in index and node not in seen:
+        seen.add(node)
+        info = index[node]
+        first_name = first_name or info.name
+        if teams.get(str(info.code)):
+            return teams[str(info.code)]
+        node = info.parent_id
     return f"{first_name}网格团队" if first_name else str(handler)
 
 
@@ -223,7 +236,7 @@ def _area_label(row: Mapping[str, Any]) -> str | None:
 
 
 def request_view(row: Mapping[str, Any], *, principal: Principal, catalogue: Catalogue,
-                 areas: gpd.GeoDataFrame | None, teams: Mapping[str, str],
+                 index: Mapping[str, AreaInfo] | None, teams: Mapping[str, str],
                  extras: Mapping[str, Any] | None) -> dict:
     """One request as GeoReport v2 fields: the full record for staff in scope, else public."""
     cat = catalogue.find(row["category"])
@@ -235,7 +248,7 @@ def request_view(row: Mapping[str, Any], *, principal: Principal, catalogue: Cat
         "status_notes": f"{Status(row['status']).zh} ({row['status']})",
         "service_name": cat.name if cat else row["category"],
         "service_code": cat.service_code if cat else row["category"],
-        "description": None, "agency_responsible": agency_name(row, areas, teams),
+        "description": None, "agency_responsible": agency_name(row, index, teams),
         "service_notice": None,
         "requested_datetime": iso(row.get("reported_at")),
         "updated_datetime": iso(state.updated_at if state else row.get("reported_at")),
@@ -244,7 +257,7 @@ def request_view(row: Mapping[str, Any], *, principal: Principal, catalogue: Cat
         "media_url": extras.get("media_url"),
     }
     if not full:
-        lon, lat, precision = public_point(row, areas)
+        lon, lat, precision = public_point(row, index)
         return out | {"lat": lat, "long": lon, "position_precision": precision}
     out |= {"description": row.get("description"), "address": row.get("address") or out["address"],
             "address_id": extras.get("address_id"), "lat": row["lat"], "long": row["lon"],
