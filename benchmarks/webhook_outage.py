@@ -101,7 +101,7 @@ def _prepare(tmp: Path) -> tuple[str, dict[str, str]]:
     return url, tokens
 
 
-def _block(client: httpx.Client, n: int, seed: int) -> list[float]:
+def _block(client: httpx.Client, n: int, seed: int, uids: list[str]) -> list[float]:
     times = []
     for i in range(n):
         lon = 121.508 + ((seed * 37 + i * 13) % 60) / 10_000  # inside the demo street
@@ -111,6 +111,7 @@ def _block(client: httpx.Client, n: int, seed: int) -> list[float]:
                                             "datum": "wgs84"})
         times.append(time.perf_counter() - t0)
         assert r.status_code == 201, r.text
+        uids.append(r.json()["uid"])
     return times
 
 
@@ -123,13 +124,14 @@ def _expected(client: httpx.Client, uids: set[str]) -> dict[str, list[int]]:
     return out
 
 
-def _intake_pairs(disp: httpx.Client, receiver: Receiver, pairs: int, block: int):
+def _intake_pairs(disp: httpx.Client, receiver: Receiver, pairs: int, block: int,
+                  uids: list[str]) -> list[tuple[float, float]]:
     """Median intake time with the receiver up (A) and down (B), alternating A B A B."""
     medians = []
     for p in range(pairs):
-        a = statistics.median(_block(disp, block, 2 * p))
+        a = statistics.median(_block(disp, block, 2 * p, uids))
         receiver.stop()
-        b = statistics.median(_block(disp, block, 2 * p + 1))
+        b = statistics.median(_block(disp, block, 2 * p + 1, uids))
         receiver.start()
         medians.append((a, b))
     return medians
@@ -176,16 +178,19 @@ def run(outage_s: float = 30.0, pairs: int = 4, block: int = 25) -> dict:
         sub = admin.post("/webhooks", json={"url": f"http://127.0.0.1:{port}/hook"}).json()
         receiver = Receiver(port, sub["secret"])
         receiver.start()
-        medians = _intake_pairs(disp, receiver, pairs, block)
+        before: list[str] = []
+        medians = _intake_pairs(disp, receiver, pairs, block, before)
         ratios = [b / a for a, b in medians]
-        time.sleep(3)
-        before = set(_received(receiver))
         uids, t_up = _outage(disp, receiver, outage_s)
-        want = _expected(admin, set(uids) | before)
+        want = _expected(admin, set(uids) | set(before))
         total = sum(map(len, want.values()))
         deadline = t_up + 300
-        while time.monotonic() < deadline and \
-                sum(len(set(v)) for v in _received(receiver).values()) < total:
+
+        def arrived() -> int:
+            got = _received(receiver)
+            return sum(len(set(v) & set(got.get(k, []))) for k, v in want.items())
+
+        while time.monotonic() < deadline and arrived() < total:
             time.sleep(0.5)
         time.sleep(3)
         per = _received(receiver)

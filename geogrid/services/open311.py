@@ -10,7 +10,7 @@ Who sees what
     finer than the public map: ``lat``/``long`` are the representative point of
     the microgrid the incident was filed in (``position_precision`` says so).
     Staff whose scope covers the incident get the full record; personal fields
-    (reporter, phone, email) only with the ``incident.personal`` permission.
+    (reporter, phone, email, device and account ids) only with the ``incident.personal`` permission.
     Staff outside the incident's scope get the public view.
 
 Times
@@ -262,11 +262,11 @@ def request_view(row: Mapping[str, Any], *, principal: Principal, catalogue: Cat
     out |= {"description": row.get("description"), "address": row.get("address") or out["address"],
             "address_id": extras.get("address_id"), "lat": row["lat"], "long": row["lon"],
             "position_precision": "exact", "channel": row.get("channel"),
-            "attributes": extras.get("attributes") or {}, "device_id": extras.get("device_id"),
-            "account_id": extras.get("account_id")}
+            "attributes": extras.get("attributes") or {}}
     if principal.can("incident.personal"):
         out |= {"reporter_name": row.get("reporter_name"), "phone": row.get("reporter_phone"),
-                "email": extras.get("email")}
+                "email": extras.get("email"), "device_id": extras.get("device_id"),
+                "account_id": extras.get("account_id")}
     return out
 
 

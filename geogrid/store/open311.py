@@ -1,9 +1,12 @@
 """What a GeoReport v2 client sends beyond the incident itself, keyed by the incident uid.
 
 The incident goes through the ordinary intake; this table keeps the Open311
-extras next to it: ``attribute[...]`` answers, ``media_url``, the ``email``
-(personal), ``device_id``, ``account_id``, ``address_id``, the jurisdiction,
-and the token of the spec's asynchronous-creation flow.
+extras next to it: ``attribute[...]`` answers, ``media_url``, ``address_id``,
+the jurisdiction, the token of the spec's asynchronous-creation flow, and the
+personal ``email``, ``device_id`` and ``account_id``, which
+:func:`purge_personal` blanks once the incident has ended and the retention
+period has passed (``geogrid purge-personal`` should call it with the
+incidents' own purge).
 """
 
 from __future__ import annotations
@@ -15,13 +18,13 @@ import sqlalchemy as sa
 from .repo import Store, now
 
 __all__ = ["open311_requests", "save_extras", "extras_for", "uid_for_token", "team_names",
-           "PERSONAL_EXTRAS"]
+           "purge_personal", "PERSONAL_EXTRAS"]
 
 _meta = sa.MetaData()
 TS = sa.DateTime(timezone=True)
 
 #: personal: shown only to staff allowed to read personal data in scope
-PERSONAL_EXTRAS = ("email",)
+PERSONAL_EXTRAS = ("email", "device_id", "account_id")
 
 open311_requests = sa.Table(
     "open311_requests", _meta,
@@ -80,3 +83,24 @@ def team_names(store: Store) -> dict[str, str]:
     with store.read() as conn:
         return {str(code): name for code, name in conn.execute(
             sa.select(S.teams.c.area_code, S.teams.c.name))}
+
+
+def purge_personal(store: Store, *, older_than_days: int, actor: str = "system") -> int:
+    """Blank the personal extras (email, device and account ids) of requests whose incident
+    ended (closed or rejected, merged ones included) more than ``older_than_days`` ago."""
+    from datetime import timedelta
+
+    from . import schema as S
+
+    cutoff = now() - timedelta(days=older_than_days)
+    i, o = S.incidents.c, open311_requests.c
+    ended = sa.select(i.uid).where(i.status.in_(("closed", "rejected")),
+                                   sa.func.coalesce(i.closed_at, i.reported_at) < cutoff)
+    with store.write() as conn:
+        res = conn.execute(sa.update(open311_requests).where(
+            o.incident_uid.in_(ended), sa.or_(*(getattr(o, k).is_not(None)
+                                                for k in PERSONAL_EXTRAS)))
+            .values(**{k: None for k in PERSONAL_EXTRAS}))
+        store.audit(conn, actor=actor, action="open311.purge_personal", entity="incident",
+                    entity_id=None, after={"count": res.rowcount, "cutoff": cutoff.isoformat()})
+    return res.rowcount
