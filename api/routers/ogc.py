@@ -25,7 +25,9 @@ from ..responses import GeoJSONResp, JSONResp
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/ogc", tags=["ogc-features"])
+router = APIRouter(prefix="/ogc", tags=["ogc-features"], responses={
+    s: {"description": "错误 / error: {error: {code, message, field, value, fix}}"}
+    for s in (404, 422, 503)})
 GEOJSON = "application/geo+json"
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 MAX_LIMIT = 10_000

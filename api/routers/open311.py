@@ -118,7 +118,9 @@ class Open311Route(APIRoute):
         return route
 
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+_ERR = {"description": "GeoReport v2 错误 / error: [{code, description}] or <errors>"}
+router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route,
+                   responses={s: _ERR for s in (400, 401, 403, 404, 409, 413, 503)})
 
 
 def _key_principal(state, api_key: str | None, principal: Principal) -> Principal:

@@ -144,7 +144,7 @@ class Dispatcher:
     # -- one pass ---------------------------------------------------------------------------
     def run_once(self, at: datetime | None = None) -> dict:
         """Queue new events and send what is due; returns counts."""
-        if not W.acquire_lease(self.store, self.holder, ttl_s=max(10.0, 5 * self.poll_s)):
+        if not W.acquire_lease(self.store, self.holder, ttl_s=max(20.0, 10 * self.poll_s)):
             return {"leader": False, "queued": 0, "sent": 0, "failed": 0}
         queued = W.enqueue_new(self.store, build_event)
         sent = failed = 0

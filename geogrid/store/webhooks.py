@@ -111,20 +111,27 @@ def acquire_lease(store: Store, holder: str, ttl_s: float) -> bool:
     """Take (or renew) the dispatcher lease, so one process of several sends."""
     at = now()
     st = webhook_state.c
+    with store.read() as conn:  # renewing only past half the lease keeps writes rare
+        row = conn.execute(sa.select(st.holder, st.lease_until).where(st.name == "lease")).first()
+    if row is not None and row.holder == holder and row.lease_until is not None and \
+            _aware(row.lease_until, at) - at > timedelta(seconds=ttl_s / 2):
+        return True
     with store.write() as conn:
         row = conn.execute(sa.select(st.holder, st.lease_until).where(st.name == "lease")).first()
         if row is None:
             conn.execute(sa.insert(webhook_state).values(name="lease", last_id=0, holder=holder,
                                                          lease_until=at + timedelta(seconds=ttl_s)))
             return True
-        until = row.lease_until
-        if until is not None and until.tzinfo is None:
-            until = until.replace(tzinfo=at.tzinfo)
+        until = None if row.lease_until is None else _aware(row.lease_until, at)
         if row.holder != holder and until is not None and until > at:
             return False
         conn.execute(sa.update(webhook_state).where(st.name == "lease").values(
             holder=holder, lease_until=at + timedelta(seconds=ttl_s)))
         return True
+
+
+def _aware(value: datetime, like: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=like.tzinfo)
 
 
 def _cursor(conn, name: str) -> int:
@@ -150,6 +157,16 @@ def _source_rows(conn, name: str, after: int, limit: int) -> list[dict]:
     return [dict(r._mapping) for r in conn.execute(q.limit(limit))]
 
 
+def _has_new(store: Store) -> bool:
+    """Whether any source has rows past its cursor (read only: no write lock when idle).
+    PostgreSQL always re-reads its look-back window: a late commit may sit below the cursor."""
+    if store.dialect == "postgresql":
+        return True
+    with store.read() as conn:
+        cursors = dict(conn.execute(sa.select(webhook_state.c.name, webhook_state.c.last_id)).all())
+        return any(_max_id(conn, table) > cursors.get(name, 0) for name, table in _SOURCES.items())
+
+
 #: (row, source name) → list of (event type, entity id, payload) it announces
 Builder = Callable[[dict, str], "tuple[str, str, dict] | None"]
 
@@ -157,6 +174,8 @@ Builder = Callable[[dict, str], "tuple[str, str, dict] | None"]
 def enqueue_new(store: Store, build: Builder, *, limit: int = 2000) -> int:
     """Queue deliveries for source rows past the cursors, and move them; one transaction."""
     subs = list_subscribers(store, active_only=True)
+    if not _has_new(store):
+        return 0
     queued = 0
     with store.write() as conn:
         lookback = LOOKBACK if store.dialect == "postgresql" else 0
