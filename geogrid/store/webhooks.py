@@ -219,26 +219,21 @@ def _queue(conn, name: str, rows: list[dict], subs: list[dict], build: Builder) 
     return len(out)
 
 
-def due_deliveries(store: Store, at: datetime, *, scan: int = 5000) -> list[dict]:
+def due_deliveries(store: Store, at: datetime, *, limit: int = 1000) -> list[dict]:
     """Pending deliveries that are due and first in line for their (subscriber, entity):
-    a later event of an incident waits until the earlier one is delivered or failed."""
+    a later event of an incident waits until the earlier one is delivered or failed.
+    The heads are chosen in SQL, so a long backlog is not read on every pass."""
     d, s = deliveries.c, subscribers.c
-    q = (sa.select(deliveries, s.url, s.secret).join(subscribers, d.subscriber_id == s.id)
-         .where(d.status == "pending", s.active.is_(True))
-         .order_by(d.source, d.source_id, d.id).limit(scan))
+    heads = (sa.select(d.subscriber_id, d.entity_id, sa.func.min(d.source_id).label("first"))
+             .where(d.status == "pending").group_by(d.subscriber_id, d.entity_id).subquery())
+    q = (sa.select(deliveries, s.url, s.secret)
+         .join(heads, sa.and_(d.subscriber_id == heads.c.subscriber_id,
+                              d.entity_id == heads.c.entity_id, d.source_id == heads.c.first))
+         .join(subscribers, d.subscriber_id == s.id)
+         .where(d.status == "pending", d.next_attempt_at <= at, s.active.is_(True))
+         .order_by(d.id).limit(limit))
     with store.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(q)]
-    first: dict[tuple, dict] = {}
-    for r in rows:
-        first.setdefault((r["subscriber_id"], r["entity_id"]), r)
-    due = []
-    for r in first.values():
-        nxt = r["next_attempt_at"]
-        if nxt.tzinfo is None:
-            nxt = nxt.replace(tzinfo=at.tzinfo)
-        if nxt <= at:
-            due.append(r)
-    return sorted(due, key=lambda r: r["id"])
+        return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def record_attempt(store: Store, delivery_id: int, *, ok: bool, status: int | None,
