@@ -162,8 +162,8 @@ def _geocoder(state):
         found = gazetteer(state).geocode(address)
         if not found.ok:
             raise InputError(f"地址未找到 / address {address!r} was not found: {found.reason}",
-                               field="address_string", value=address,
-                               fix="Send lat/long, or a fuller address.")
+                             field="address_string", value=address,
+                             fix="Send lat/long, or a fuller address.")
         return found.lon, found.lat, Datum.CGCS2000.value
 
     return geocode
@@ -192,7 +192,6 @@ async def create_request(
 ):
     from starlette.concurrency import run_in_threadpool
 
-    who = _key_principal(state, api_key, principal).require("incident.create")
     if lat is not None and long is not None:
         check_in_china(long, lat, "lat/long")
     form = await request.form()
@@ -202,13 +201,16 @@ async def create_request(
         "jurisdiction_id": jurisdiction_id})
     person = {"first_name": first_name, "last_name": last_name, "phone": phone,
               "description": description, "datum": datum.value, "idempotency_key": idempotency_key}
-    body, created = await run_in_threadpool(_create, state, who, req, person)
+    body, created = await run_in_threadpool(_create, state, (principal, api_key), req, person)
     resp = render(fmt, "service_requests", [body], 201 if created else 200)
     resp.headers["Location"] = f"/open311/v2/requests/{body['service_request_id']}.{fmt}"
     return resp
 
 
-def _create(state, who: Principal, req: O.OpenRequest, person: dict) -> tuple[dict, bool]:
+def _create(state, caller: tuple[Principal, str | None], req: O.OpenRequest,
+            person: dict) -> tuple[dict, bool]:
+    """Authenticate (bearer or the spec's api_key), then intake; runs off the event loop."""
+    who = _key_principal(state, caller[1], caller[0]).require("incident.create")
     svc = service(state)
     plan_id = state.active_plan_id()
 
