@@ -22,6 +22,7 @@ from .errors import install_error_handlers
 from .middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from .routers import areas, geocode, health, incidents, locate, open311, pages, plans, users
 from .routers import planning, public, tiles
+from .routers import ogc, webhooks
 from .state import GeoState
 
 __all__ = ["create_app"]
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                    geocode.router, incidents.router, open311.router, pages.router, public.router,
                    tiles.router):
         app.include_router(router)
+    app.include_router(ogc.router)
+    app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -1,118 +1,318 @@
-"""Open311 GeoReport v2 (services; requests POST and GET), mapped onto the closed loop.
+"""Open311 GeoReport v2 at ``/open311/v2``, in XML (the required format) and JSON.
 
-Statuses map as: reported, accepted, dispatched, handling, verifying,
-evaluating → ``open``; closed, rejected → ``closed`` (``status_notes`` gives
-the loop stage in Chinese). Coordinates are WGS84 as the standard says; the
-extension field ``datum`` accepts gcj02 / bd09 / cgcs2000 as well.
+Every path takes its format as the spec writes it: ``services.xml``,
+``requests/{id}.json``. Errors use the spec's shape in both encodings
+(``[{"code": 404, "description": "…"}]`` and ``<errors><error>…``). ``POST
+requests`` takes the API key as the spec passes it, in the ``api_key`` form
+field, or as ``Authorization: Bearer``. Reads are public; see
+:mod:`geogrid.services.open311` for what the public and staff see. The
+extension field ``datum`` (wgs84 / cgcs2000 / gcj02 / bd09) names the datum of
+``lat``/``long``; WGS84 when absent, as the spec says.
 """
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Header, Query
+from fastapi import APIRouter, Form, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
 
-from geogrid._errors import NotFoundError
+from geogrid._errors import AuthenticationError, GeoGridError, InputError, NotFoundError
 from geogrid.datum import Datum
-from geogrid.dispatch import Status
 from geogrid.security import Principal
-from geogrid.store.incidents import Intake
+from geogrid.services import open311 as O
+from geogrid.store import open311 as store311
+from geogrid.store.users import principal_for_token
 
-from ..auth import Allowed
-from ..deps import StateDep
+from ..auth import PrincipalDep
+from ..deps import StateDep, check_in_china
+from ..errors import status_for
 from ..responses import JSONResp
 from .incidents import service
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
-CLOSED = {"closed", "rejected"}
+__all__ = ["router"]
+
+Fmt = Literal["xml", "json"]
+#: XML element of each list's items
+_ITEM_TAG = {"services": "service", "attributes": "attribute", "values": "value",
+             "endpoints": "endpoint", "formats": "format", "service_requests": "request",
+             "errors": "error"}
+_ZH = {401: "需要有效的 API 密钥", 403: "无权执行此操作", 404: "未找到", 400: "请求有误",
+       409: "状态冲突", 413: "请求过大", 503: "服务暂不可用"}
 
 
-def _status(row: dict) -> str:
-    return "closed" if row["status"] in CLOSED else "open"
+def _fmt(request: Request) -> str:
+    return "xml" if request.url.path.endswith(".xml") else "json"
 
 
-def _request(row: dict, svc) -> dict:
-    cat = svc.workflow.catalogue.find(row["category"])
-    return {
-        "service_request_id": row["uid"], "status": _status(row),
-        "status_notes": Status(row["status"]).zh,
-        "service_name": cat.name if cat else row["category"],
-        "service_code": cat.service_code if cat else row["category"],
-        "description": row.get("description"),
-        "agency_responsible": row.get("handler"),
-        "requested_datetime": row["reported_at"].isoformat() if row.get("reported_at") else None,
-        "updated_datetime": (row.get("attrs") or {}).get("state", {}).get("updated_at"),
-        "expected_datetime": row["deadline_at"].isoformat() if row.get("deadline_at") else None,
-        "address": row.get("address"), "lat": row["lat"], "long": row["lon"],
-    }
+def _xml_value(parent: ET.Element, tag: str, value: Any) -> None:
+    el = ET.SubElement(parent, tag)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _xml_value(el, str(k), v)
+    elif isinstance(value, list):
+        for v in value:
+            _xml_value(el, _ITEM_TAG.get(tag, "item"), v)
+    elif isinstance(value, bool):
+        el.text = "true" if value else "false"
+    elif value is not None:
+        el.text = str(value)
 
 
-@router.get("/services.json", summary="Open311 service list")
-def services(state: StateDep):
-    return JSONResp(service(state).workflow.catalogue.services())
+def to_xml(root: str, content: Any) -> bytes:
+    """GeoReport v2 XML: a list under ``root`` repeats its item element; dicts nest."""
+    top = ET.Element(root)
+    if isinstance(content, list):
+        for item in content:
+            _xml_value(top, _ITEM_TAG[root], item)
+    else:
+        for k, v in content.items():
+            _xml_value(top, k, v)
+    return b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(top, encoding="utf-8",
+                                                                    xml_declaration=False)
 
 
-@router.get("/services/{service_code}.json", summary="Open311 service definition")
-def service_definition(service_code: str, state: StateDep):
-    cat = service(state).workflow.catalogue.find(service_code)
-    if cat is None:
-        raise NotFoundError(f"service_code {service_code!r} is not known.", field="service_code",
-                            value=service_code, fix="List services with GET /open311/v2/services.json.")
-    return JSONResp({"service_code": cat.service_code, "attributes": []})
+def render(fmt: str, root: str, content: Any, status_code: int = 200) -> Response:
+    if fmt == "xml":
+        return Response(to_xml(root, content), status_code=status_code,
+                        media_type="text/xml; charset=utf-8")
+    return JSONResp(content, status_code=status_code)
 
 
-@router.post("/requests.json", summary="Open311: create a service request")
-def create_request(
-    state: StateDep, principal: Annotated[Principal, Depends(Allowed("incident.create"))],
+def _error(fmt: str, status: int, description: str, headers: dict | None = None) -> Response:
+    zh = _ZH.get(status, "请求有误")
+    resp = render(fmt, "errors", [{"code": status, "description": f"{zh}: {description}"}], status)
+    resp.headers.update(headers or {})
+    return resp
+
+
+class Open311Route(APIRoute):
+    """Answers every error of these routes in the spec's error format and encoding."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            fmt = _fmt(request)
+            try:
+                return await handler(request)
+            except GeoGridError as exc:
+                status = status_for(exc)
+                status = 400 if status == 422 else status
+                shown = f" ({exc.field}={exc.value!r})" if exc.value is not None else ""
+                text = exc.message + shown + (f" {exc.fix}" if exc.fix else "")
+                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else \
+                    {"Retry-After": "5"} if status == 503 else None
+                return _error(fmt, status, text, headers)
+            except RequestValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'body'}: {e.get('msg')}"
+                    for e in exc.errors())
+                return _error(fmt, 400, f"{problems}. 请按规范修正 / correct these fields.")
+
+        return route
+
+
+_ERR = {"description": "GeoReport v2 错误 / error: [{code, description}] or <errors>"}
+router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route,
+                   responses={s: _ERR for s in (400, 401, 403, 404, 409, 413, 503)})
+
+
+def _key_principal(state, api_key: str | None, principal: Principal) -> Principal:
+    """The bearer header's principal, else the one of the spec's ``api_key``."""
+    if not api_key or not principal.is_public:
+        return principal
+    found = principal_for_token(state.store, api_key.strip())
+    if found is None:
+        raise AuthenticationError("api_key 无效或已吊销 / api_key is unknown or revoked.",
+                                  field="api_key", fix="Ask an administrator for an API token.")
+    return found
+
+
+@router.get("/discovery.{fmt}", summary="Open311 discovery")
+def discovery(fmt: Fmt, request: Request, state: StateDep):
+    plan = state.store.plan(state.active_plan_id())
+    base = str(request.url_for("open311_services", fmt="json")).rsplit("/", 1)[0]
+    return render(fmt, "discovery", O.discovery(base, changeset=plan["effective_at"]
+                                                 or plan["created_at"]))
+
+
+@router.get("/services.{fmt}", name="open311_services", summary="Open311 service list")
+def services(fmt: Fmt, state: StateDep,
+             jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None):
+    return render(fmt, "services", O.service_list(service(state).workflow.catalogue))
+
+
+@router.get("/services/{service_code}.{fmt}", summary="Open311 service definition")
+def service_definition(service_code: str, fmt: Fmt, state: StateDep,
+                       jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None):
+    return render(fmt, "service_definition",
+                  O.service_definition(service(state).workflow.catalogue, service_code))
+
+
+def _geocoder(state):
+    from .geocode import gazetteer
+
+    def geocode(address: str) -> tuple[float, float, str]:
+        found = gazetteer(state).geocode(address)
+        if not found.ok:
+            raise InputError(f"地址未找到 / address {address!r} was not found: {found.reason}",
+                             field="address_string", value=address,
+                             fix="Send lat/long, or a fuller address.")
+        return found.lon, found.lat, Datum.CGCS2000.value
+
+    return geocode
+
+
+@router.post("/requests.{fmt}", summary="Open311: create a service request", status_code=201)
+async def create_request(
+    fmt: Fmt, request: Request, state: StateDep, principal: PrincipalDep,
     service_code: Annotated[str, Form(max_length=64)],
-    lat: Annotated[float, Form(ge=-90, le=90)], long: Annotated[float, Form(ge=-180, le=180)],
-    description: Annotated[str | None, Form(max_length=4000)] = None,
+    lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
+    long: Annotated[float | None, Form(ge=-180, le=180)] = None,
     address_string: Annotated[str | None, Form(max_length=300)] = None,
+    address_id: Annotated[str | None, Form(max_length=100)] = None,
+    description: Annotated[str | None, Form(max_length=4000)] = None,
     first_name: Annotated[str | None, Form(max_length=50)] = None,
     last_name: Annotated[str | None, Form(max_length=50)] = None,
     phone: Annotated[str | None, Form(max_length=32, pattern=r"^[0-9+\- ]{3,32}$")] = None,
+    email: Annotated[str | None, Form(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] = None,
+    media_url: Annotated[str | None, Form(max_length=500, pattern=r"^https?://")] = None,
+    device_id: Annotated[str | None, Form(max_length=100)] = None,
+    account_id: Annotated[str | None, Form(max_length=100)] = None,
+    jurisdiction_id: Annotated[str | None, Form(max_length=100)] = None,
+    api_key: Annotated[str | None, Form(max_length=200)] = None,
     datum: Annotated[Datum, Form(description="extension: the datum of lat/long")] = Datum.WGS84,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ):
+    from starlette.concurrency import run_in_threadpool
+
+    if lat is not None and long is not None:
+        check_in_china(long, lat, "lat/long")
+    form = await request.form()
+    req = O.OpenRequest(service_code, lat=lat, long=long, address_string=address_string, extras={
+        "attributes": O.parse_attributes(form), "media_url": media_url, "email": email,
+        "device_id": device_id, "account_id": account_id, "address_id": address_id,
+        "jurisdiction_id": jurisdiction_id})
+    person = {"first_name": first_name, "last_name": last_name, "phone": phone,
+              "description": description, "datum": datum.value, "idempotency_key": idempotency_key}
+    body, created = await run_in_threadpool(_create, state, (principal, api_key), req, person)
+    resp = render(fmt, "service_requests", [body], 201 if created else 200)
+    resp.headers["Location"] = f"/open311/v2/requests/{body['service_request_id']}.{fmt}"
+    return resp
+
+
+def _create(state, caller: tuple[Principal, str | None], req: O.OpenRequest,
+            person: dict) -> tuple[dict, bool]:
+    """Authenticate (bearer or the spec's api_key), then intake; runs off the event loop."""
+    who = _key_principal(state, caller[1], caller[0]).require("incident.create")
     svc = service(state)
-    cat = svc.workflow.catalogue.find(service_code)
     plan_id = state.active_plan_id()
-    name = " ".join(p for p in (last_name, first_name) if p) or None
-    row, _ = svc.intake(Intake(category=cat.code if cat else service_code, lon=long, lat=lat,
-                               datum=datum.value, channel="open311", description=description,
-                               address=address_string, reporter_name=name, reporter_phone=phone,
-                               idempotency_key=idempotency_key),
-                        actor=principal.username, locator=state.locator(plan_id), plan_id=plan_id,
-                        snap_m=state.settings.snap_distance_m)
-    return JSONResp([{"service_request_id": row["uid"], "account_id": None,
-                      "service_notice": f"已派至 {row.get('handler')}"}], status_code=201)
+
+    def intake(item):
+        return svc.intake(item, actor=who.username, locator=state.locator(plan_id),
+                          plan_id=plan_id, snap_m=state.settings.snap_distance_m)
+
+    row, created, token = O.create_request(
+        req, catalogue=svc.workflow.catalogue, intake=intake, geocode=_geocoder(state),
+        save_extras=lambda uid, ex: store311.save_extras(state.store, uid, ex), person=person)
+    agency = O.agency_name(row, _areas(state, plan_id), store311.team_names(state.store))
+    notice = f"已派至 {agency} / dispatched to {agency}" if row.get("handler") \
+        else "已受理，待派遣 / received, awaiting dispatch"
+    return {"service_request_id": row["uid"], "token": token, "service_notice": notice,
+            "account_id": req.extras.get("account_id"), "agency_responsible": agency}, created
 
 
-@router.get("/requests.json", summary="Open311: service requests")
-def list_requests(state: StateDep, principal: Annotated[Principal, Depends(Allowed("incident.read"))],
-                  service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
-                  service_code: Annotated[str | None, Query(max_length=64)] = None,
-                  start_date: datetime | None = None, end_date: datetime | None = None,
-                  status: Annotated[str | None, Query(pattern=r"^(open|closed)(,(open|closed))?$")] = None):
+def _areas(state, plan_id):
+    """The plan's area index (names, codes, parents, public points), cached per version."""
+    if plan_id is None:
+        return None
+    try:
+        data = state.plan_data(int(plan_id))
+    except NotFoundError:
+        return None
+    index = data.extra.get("open311_index")
+    if index is None:
+        index = data.extra["open311_index"] = O.area_index(data.areas)
+    return index
+
+
+def _views(state, rows: list[dict], principal: Principal) -> list[dict]:
+    svc = service(state)
+    teams = store311.team_names(state.store)
+    extras = store311.extras_for(state.store, [r["uid"] for r in rows])
+    plans: dict[Any, Any] = {}
+    out = []
+    for r in rows:
+        if r.get("plan_id") not in plans:
+            plans[r.get("plan_id")] = _areas(state, r.get("plan_id"))
+        out.append(O.request_view(r, principal=principal, catalogue=svc.workflow.catalogue,
+                                  index=plans[r.get("plan_id")], teams=teams,
+                                  extras=extras.get(r["uid"])))
+    return out
+
+
+def _reader(state, principal: Principal, api_key: str | None) -> Principal:
+    return _key_principal(state, api_key, principal)
+
+
+ApiKeyQ = Annotated[str | None, Query(max_length=200, description="staff API key (optional)")]
+
+
+@router.get("/requests.{fmt}", summary="Open311: service requests (public; staff see more)")
+def list_requests(
+    fmt: Fmt, state: StateDep, principal: PrincipalDep, api_key: ApiKeyQ = None,
+    service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
+    service_code: Annotated[str | None, Query(max_length=200)] = None,
+    start_date: datetime | None = None, end_date: datetime | None = None,
+    status: Annotated[str | None, Query(pattern=r"^(open|closed)(,(open|closed))?$")] = None,
+    jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None,
+):
+    who = _reader(state, principal, api_key)
     svc = service(state)
     if service_request_id:
         rows = []
-        for uid in service_request_id.split(","):
+        for uid in dict.fromkeys(u.strip() for u in service_request_id.split(",") if u.strip()):
             try:
-                rows.append(svc.get(uid.strip()))
+                rows.append(svc.get(uid))
             except NotFoundError:
                 continue
     else:
-        cat = svc.workflow.catalogue.find(service_code) if service_code else None
-        rows = svc.list(category=cat.code if cat else None, since=start_date, until=end_date,
-                        limit=1000)
+        from geogrid.store.repo import now
+
+        end = end_date or now()
+        start = start_date or end - O.DEFAULT_WINDOW
+        codes = [svc.workflow.catalogue.find(c.strip()) for c in (service_code or "").split(",")
+                 if c.strip()]
+        rows = []
+        for cat in codes or [None]:
+            if service_code and cat is None:
+                continue
+            rows += svc.list(category=cat.code if cat else None, since=start, until=end,
+                             limit=1000)
     wanted = set(status.split(",")) if status else {"open", "closed"}
-    return JSONResp([_request(r, svc) for r in rows if _status(r) in wanted])
+    rows = [r for r in rows if O.status_of(r) in wanted]
+    return render(fmt, "service_requests", _views(state, rows, who))
 
 
-@router.get("/requests/{uid}.json", summary="Open311: one service request")
-def get_request(uid: str, state: StateDep,
-                _: Annotated[Principal, Depends(Allowed("incident.read"))]):
-    svc = service(state)
-    return JSONResp([_request(svc.get(uid), svc)])
+@router.get("/requests/{uid}.{fmt}", summary="Open311: one service request")
+def get_request(uid: str, fmt: Fmt, state: StateDep, principal: PrincipalDep,
+                api_key: ApiKeyQ = None,
+                jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None):
+    who = _reader(state, principal, api_key)
+    return render(fmt, "service_requests", _views(state, [service(state).get(uid)], who))
+
+
+@router.get("/tokens/{token}.{fmt}", summary="Open311: service_request_id from a token")
+def from_token(token: str, fmt: Fmt, state: StateDep,
+               jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None):
+    uid = store311.uid_for_token(state.store, token)
+    if uid is None:
+        raise NotFoundError(f"token {token!r} 不存在 / is not known.", field="token",
+                            value=token, fix="Use the token returned by POST requests.")
+    return render(fmt, "service_requests", [{"service_request_id": uid, "token": token}])

@@ -20,7 +20,9 @@ MAX_EXAMPLES = 30
 
 
 @pytest.fixture
-def app_and_token(demo_store):
+def app_and_token(demo_store, monkeypatch):
+    # generated subscriber URLs must never be called: no webhook dispatcher in this test
+    monkeypatch.setenv("GEOGRID_WEBHOOK_ENABLED", "0")
     create_user(demo_store, "admin1", "admin")
     token = issue_token(demo_store, "admin1")
     app = create_app(Settings(database_url=str(demo_store.engine.url), max_batch=200),
