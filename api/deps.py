@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from geogrid._errors import InputError
+from geogrid.errors import InputError
 
 from .state import GeoState
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from geogrid._errors import NotFoundError
+from geogrid.errors import NotFoundError
 from geogrid.settings import Settings
 from geogrid.store import Store
 

@@ -27,7 +27,7 @@ def _locate(quick: bool, with_postgis: bool) -> list[dict]:
     others = {}
     cluster = None
     if with_postgis:
-        from geogrid.store.pgcluster import PgCluster
+        from tests.support.pgcluster import PgCluster
 
         from .postgis import locate_join
 

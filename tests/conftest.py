@@ -11,7 +11,7 @@ import geopandas as gpd
 import pytest
 
 from geogrid.store import Store
-from geogrid.store.pgcluster import PgCluster, postgis_available
+from tests.support.pgcluster import PgCluster, postgis_available
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"

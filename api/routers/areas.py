@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from ..responses import GeoJSONResp
 
-from geogrid._errors import NotFoundError
+from geogrid.errors import NotFoundError
 
 from ..auth import PrincipalDep
 from ..deps import BBoxDep, StateDep

@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from geogrid._errors import LimitExceeded, OutOfCoverageError
+from geogrid.errors import LimitExceeded, OutOfCoverageError
 from geogrid.datum import Datum, to_storage
 from geogrid.security import Principal
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
-from geogrid._errors import InputError, NotFoundError, PermissionDenied
+from geogrid.errors import InputError, NotFoundError, PermissionDenied
 from geogrid.datum import Datum
 from geogrid.security import Principal
 from geogrid.store.incidents import PERSONAL_FIELDS, Intake, IncidentService
@@ -58,7 +58,7 @@ class IncidentCreate(BaseModel):
 def _check_footprint(footprint: dict, max_vertices: int) -> None:
     import shapely
 
-    from geogrid._errors import LimitExceeded
+    from geogrid.errors import LimitExceeded
 
     try:
         geom = shapely.geometry.shape(footprint)

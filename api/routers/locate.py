@@ -14,7 +14,7 @@ import numpy as np
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from geogrid._errors import InputError, LimitExceeded
+from geogrid.errors import InputError, LimitExceeded
 from geogrid.datum import Datum, to_storage
 from geogrid.datumcheck import check_datum
 
@@ -54,7 +54,7 @@ def locate_point(state, lon: float, lat: float, datum: Datum, plan_id: int,
     except Exception:
         warning = check_datum(lon, lat, datum, locator, state.buildings())
         if warning:
-            from geogrid._errors import OutOfCoverageError
+            from geogrid.errors import OutOfCoverageError
             raise OutOfCoverageError(
                 f"({lon}, {lat}) in {datum.value} is outside every area; {warning['message']}",
                 field="datum", value=datum.value,

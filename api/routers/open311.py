@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Header, Query
 
-from geogrid._errors import NotFoundError
+from geogrid.errors import NotFoundError
 from geogrid.datum import Datum
 from geogrid.dispatch import Status
 from geogrid.security import Principal

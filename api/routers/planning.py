@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from geogrid._errors import NotFoundError
+from geogrid.errors import NotFoundError
 from geogrid.security import Principal
 from geogrid.store.planning import PlanningService
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Form, Query
 from pydantic import BaseModel, Field
 
-from geogrid._errors import AuthenticationError
+from geogrid.errors import AuthenticationError
 from geogrid.security import Principal
 from geogrid.store.users import authenticate, create_user, issue_token, list_users
 
