@@ -12,7 +12,7 @@ from geogrid.errors import NotFoundError
 from ..auth import PrincipalDep
 from ..deps import BBoxDep, StateDep
 from ..geojson import feature_collection
-from .plans import LevelQ, areas_response
+from ..shared import AREA_FIELDS, LevelQ, areas_response
 
 router = APIRouter(prefix="/areas", tags=["areas"])
 PlanQ = Annotated[str | None, Query(description="plan id; default: the active plan")]
@@ -34,5 +34,5 @@ def get_area(area_id: str, state: StateDep, principal: PrincipalDep, plan: PlanQ
     if hit.empty:
         raise NotFoundError(f"area {area_id!r} is not in plan {plan_id}.", field="area_id",
                             value=area_id, fix="List areas with GET /areas.")
-    fc = feature_collection(hit, ["id", "level", "kind", "name", "code", "parent_id"])
+    fc = feature_collection(hit, AREA_FIELDS)
     return GeoJSONResp(fc["features"][0], media_type="application/geo+json")

@@ -21,7 +21,7 @@ Geocoder = Annotated[Principal, Depends(Allowed("geocode"))]
 
 
 def gazetteer(state):
-    from geogrid.store.gazetteer import gazetteer_from_store
+    from geogrid.services.gazetteer import gazetteer_from_store
 
     plan_id = None
     try:

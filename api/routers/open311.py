@@ -17,12 +17,12 @@ from geogrid.errors import NotFoundError
 from geogrid.datum import Datum
 from geogrid.dispatch import Status
 from geogrid.security import Principal
-from geogrid.store.incidents import Intake
+from geogrid.services.incidents import Intake
 
 from ..auth import Allowed
 from ..deps import StateDep
 from ..responses import JSONResp
-from .incidents import service
+from ..shared import service
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 CLOSED = {"closed", "rejected"}

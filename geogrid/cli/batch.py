@@ -69,7 +69,7 @@ def geocode(
 ) -> None:
     """Geocode every address of a file (gazetteer from the store) and locate it."""
     from ..batch import geocode_file
-    from ..store.gazetteer import gazetteer_from_store
+    from ..services.gazetteer import gazetteer_from_store
 
     store = open_store()
     with console.status("building the gazetteer…"):

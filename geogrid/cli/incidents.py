@@ -31,8 +31,8 @@ def import_csv(
     ``--key-column`` value, or a hash of the row.
     """
     from ..locator import PlanLocator
-    from ..store.gazetteer import gazetteer_from_store
-    from ..store.incidents import IncidentService, Intake
+    from ..services.gazetteer import gazetteer_from_store
+    from ..services.incidents import IncidentService, Intake
 
     df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     if "category" not in df.columns:
@@ -90,6 +90,6 @@ def import_csv(
 @handle_errors
 def tick() -> None:
     """Run the escalation timers once (schedule it, e.g. every minute)."""
-    from ..store.incidents import IncidentService
+    from ..services.incidents import IncidentService
 
     echo_json(IncidentService(open_store()).tick())

@@ -50,7 +50,7 @@ def partition(
     options = _options(n, target, type_weight, kind)
     if grid is not None:
         store = open_store()
-        from ..store.planning import PlanningService
+        from ..services.planning import PlanningService
 
         row = store.active_plan() if plan == "active" else store.plan(int(plan))
         if row is None:
@@ -107,7 +107,7 @@ def validate(
     Exits 1 when any error is found (warnings do not fail).
     """
     if plan is not None:
-        from ..store.planning import PlanningService
+        from ..services.planning import PlanningService
 
         store = open_store()
         row = store.active_plan() if plan == "active" else store.plan(int(plan))

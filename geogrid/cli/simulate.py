@@ -17,7 +17,7 @@ def simulate(
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Simulate a day on the active plan's street: intake, dispatch, handling, metrics."""
-    from ..store.simulation import run_day
+    from ..services.simulation import run_day
 
     store = open_store()
     with progress() as bar:
