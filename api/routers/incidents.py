@@ -20,6 +20,8 @@ from ..auth import Allowed, PrincipalDep
 from ..deps import NO_STORE, StateDep, check_in_china
 from ..geojson import plain
 from ..responses import JSONResp
+from ..schemas import (Created, IncidentDetail, IncidentPublic, ReportOut, ResponderPublic,
+                       RouteOut)
 
 __all__ = ["router", "public_incident"]
 
@@ -113,22 +115,19 @@ def public_incident(row: dict, principal: Principal) -> dict:
     return out
 
 
-def _scope_check(principal: Principal, row: dict, verb: str = "read") -> None:
-    policy.require(principal, verb, policy.IncidentRef.of(row))
-
-
 def _personal(body, principal: Principal, status_code: int = 200, **headers) -> JSONResp:
     """A response that may carry personal data: never cached."""
     extra = NO_STORE if principal.can("incident.personal") else {}
     return JSONResp(body, status_code=status_code, headers={**headers, **extra} or None)
 
 
-@router.get("/categories", summary="The incident catalogue (time limits, handlers)")
+@router.get("/categories", response_model=list[dict[str, Any]], summary="The incident catalogue (time limits, handlers)")
 def categories(state: StateDep):
     return JSONResp([c.to_dict() for c in state.incidents.workflow.catalogue.categories])
 
 
-@router.post("/incidents", status_code=201, summary="Report an incident (idempotent with Idempotency-Key)")
+@router.post("/incidents", status_code=201, response_model=IncidentPublic,
+             summary="Report an incident (idempotent with Idempotency-Key)")
 def create_incident(body: IncidentCreate, state: StateDep, principal: Creator,
                     idempotency_key: Annotated[str | None, Header(max_length=128)] = None):
     if body.lon is not None and body.lat is not None:
@@ -152,14 +151,16 @@ def create_incident(body: IncidentCreate, state: StateDep, principal: Creator,
                                           key_owner=str(principal.user_id or principal.username))
     out = public_incident(row, principal)
     if not created and not policy.allowed(principal, "read", policy.IncidentRef.of(row)):
-        out = {k: out.get(k) for k in ("uid", "status", "category")}  # a replay shows no more
+        # a replay of a report outside the caller's scope shows no more than they sent
+        out = {k: v for k, v in out.items() if k not in (*PERSONAL_FIELDS, "description",
+                                                         "address", "events")}
     return _personal(out, principal, status_code=201 if created else 200,
                      Location=f"/incidents/{row['uid']}",
                      **{"Idempotent-Replay": "false" if created else "true"},
                      **({"Idempotency-Key": idempotency_key} if idempotency_key else {}))
 
 
-@router.get("/incidents", summary="Incidents, filterable (overdue=true: past their deadline)")
+@router.get("/incidents", response_model=list[IncidentPublic], summary="Incidents, filterable (overdue=true: past their deadline)")
 def list_incidents(state: StateDep, principal: Reader,
                    status: Annotated[list[str] | None, Query()] = None,
                    microgrid: Annotated[str | None, Query(max_length=64)] = None,
@@ -171,15 +172,14 @@ def list_incidents(state: StateDep, principal: Reader,
     rows = state.incidents.list(status=status, microgrid=microgrid, category=category, since=since,
                                until=until, overdue_at=now() if overdue else None, limit=limit,
                                offset=offset)
-    rows = [r for r in rows if policy.allowed(principal, "read", policy.IncidentRef.of(r))]
+    rows = state.incidents.visible(principal, rows)
     return _personal([public_incident(r, principal) for r in rows], principal)
 
 
-@router.get("/incidents/{uid}", summary="One incident with its timeline")
+@router.get("/incidents/{uid}", response_model=IncidentDetail, summary="One incident with its timeline")
 def get_incident(uid: str, state: StateDep, principal: Reader):
     svc = state.incidents
-    row = svc.get(uid)
-    _scope_check(principal, row)
+    row = svc.get_for(principal, uid)
     out = public_incident(row, principal)
     out["events"] = [{k: plain(v) for k, v in e.items() if k != "id"} for e in svc.events(uid)]
     st = svc.state(row)
@@ -203,12 +203,11 @@ class ActionIn(BaseModel):
     datum: Datum | None = None
 
 
-@router.post("/incidents/{uid}/actions", summary="Move an incident through the loop")
+@router.post("/incidents/{uid}/actions", response_model=IncidentPublic, summary="Move an incident through the loop")
 def act(uid: str, body: ActionIn, state: StateDep, principal: PrincipalDep):
     principal.require(ACTION_PERMISSION.get(body.action, "incident.dispatch"))
     svc = state.incidents
-    row = svc.get(uid)
-    _scope_check(principal, row, "change")
+    row = svc.get_for(principal, uid, "change")
     payload: dict[str, Any] = {}
     for key in ("department", "satisfaction", "category", "extra"):
         if getattr(body, key) is not None:
@@ -232,11 +231,12 @@ class AssignIn(BaseModel):
                                      description="the responder who goes; null clears it")
 
 
-@router.post("/incidents/{uid}/responder", summary="Send a named responder (or clear the choice)")
+@router.post("/incidents/{uid}/responder", response_model=IncidentPublic,
+             summary="Send a named responder (or clear the choice)")
 def assign_responder(uid: str, body: AssignIn, state: StateDep,
                      principal: Annotated[Principal, Depends(Allowed("incident.dispatch"))]):
     svc = state.incidents
-    _scope_check(principal, svc.get(uid), "change")
+    svc.get_for(principal, uid, "change")
     return _personal(public_incident(svc.assign_responder(uid, body.responder_id,
                                                           actor=principal.username), principal),
                      principal)
@@ -246,20 +246,21 @@ class MergeIn(BaseModel):
     into: str = Field(min_length=1, max_length=40)
 
 
-@router.post("/incidents/{uid}/merge", summary="Merge a duplicate report into another incident")
+@router.post("/incidents/{uid}/merge", response_model=IncidentPublic,
+             summary="Merge a duplicate report into another incident")
 def merge(uid: str, body: MergeIn, state: StateDep,
           principal: Annotated[Principal, Depends(Allowed("incident.dispatch"))]):
     svc = state.incidents
-    _scope_check(principal, svc.get(uid), "change")
-    _scope_check(principal, svc.get(body.into), "change")
+    svc.get_for(principal, uid, "change")
+    svc.get_for(principal, body.into, "change")
     return _personal(public_incident(svc.merge(uid, body.into, actor=principal.username),
                                      principal), principal)
 
 
-@router.get("/queues/{unit}", summary="Open incidents assigned to a microgrid, grid or department")
+@router.get("/queues/{unit}", response_model=list[IncidentPublic],
+            summary="Open incidents assigned to a microgrid, grid or department")
 def queue(unit: str, state: StateDep, principal: Reader):
-    rows = [r for r in state.incidents.queue(unit)
-            if policy.allowed(principal, "read", policy.IncidentRef.of(r))]
+    rows = state.incidents.visible(principal, state.incidents.queue(unit))
     return _personal([public_incident(r, principal) for r in rows], principal)
 
 
@@ -284,13 +285,13 @@ class ResponderPatch(BaseModel):
     available: bool | None = None
 
 
-@router.get("/responders", summary="Responders with positions and availability")
+@router.get("/responders", response_model=list[ResponderPublic], summary="Responders with positions and availability")
 def responders(state: StateDep, principal: Reader):
     rows = state.responders.visible(principal)
     return _personal([{k: plain(v) for k, v in r.items()} for r in rows], principal)
 
 
-@router.post("/responders", status_code=201, summary="Add a responder")
+@router.post("/responders", status_code=201, response_model=Created, summary="Add a responder")
 def add_responder(body: ResponderIn, state: StateDep,
                   principal: Annotated[Principal, Depends(Allowed("incident.dispatch"))]):
     if body.lon is not None and body.lat is not None:
@@ -299,7 +300,7 @@ def add_responder(body: ResponderIn, state: StateDep,
     return JSONResp({"id": rid}, status_code=201)
 
 
-@router.patch("/responders/{rid}", summary="Update a responder's position or availability")
+@router.patch("/responders/{rid}", response_model=ResponderPublic, summary="Update a responder's position or availability")
 def patch_responder(rid: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ResponderPatch, state: StateDep,
                     principal: Annotated[Principal, Depends(Allowed("responder.write"))]):
     if body.lon is not None and body.lat is not None:
@@ -308,17 +309,16 @@ def patch_responder(rid: Annotated[int, Path(ge=1, le=2**31 - 1)], body: Respond
     return _personal({k: plain(v) for k, v in row.items()}, principal)
 
 
-@router.get("/incidents/{uid}/route", summary="Nearest available responder by road, and the route")
+@router.get("/incidents/{uid}/route", response_model=RouteOut, summary="Nearest available responder by road, and the route")
 def route(uid: str, state: StateDep, principal: Reader,
           responder_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
-    row = state.incidents.get(uid)
-    _scope_check(principal, row)
+    row = state.incidents.get_for(principal, uid)
     return JSONResp(state.responders.route(row, responder_id))
 
 
 # -- metrics and reports ------------------------------------------------------------------
 
-@router.get("/metrics", summary="结案率, 按期结案率, 返工率, 延期率, 每千人投诉率, satisfaction")
+@router.get("/metrics", response_model=list[dict[str, Any]], summary="结案率, 按期结案率, 返工率, 延期率, 每千人投诉率, satisfaction")
 def metrics(state: StateDep, _: Annotated[Principal, Depends(Allowed("metrics.read"))],
             by: Literal["microgrid", "grid", "street"] = "microgrid",
             start: datetime | None = None, end: datetime | None = None,
@@ -327,7 +327,8 @@ def metrics(state: StateDep, _: Annotated[Principal, Depends(Allowed("metrics.re
     return JSONResp([{k: plain(v) for k, v in r.items()} for r in rows])
 
 
-@router.get("/reports/microgrid/{area_id}", summary="Yearly microgrid report (民情报告), JSON or HTML")
+@router.get("/reports/microgrid/{area_id}", response_model=ReportOut,
+            responses={200: {"content": {"text/html": {}}}}, summary="Yearly microgrid report (民情报告), JSON or HTML")
 def yearly_report(area_id: str, state: StateDep,
                   _: Annotated[Principal, Depends(Allowed("metrics.read"))],
                   year: Annotated[int, Query(ge=2000, le=2100)],

@@ -1,8 +1,8 @@
 """Point → microgrid: ``/locate`` for one point or a batch, in any declared datum.
 
 Public: the answer is the public chain of areas and contact, no personal data.
-The single-point handler is deliberately lean (no response model, orjson
-bytes) because it is the dispatch hot path.
+The single-point handler is deliberately lean (its response model documents the
+answer; the body is orjson bytes, not validated again) because it is the dispatch hot path.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from geogrid.errors import InputError, LimitExceeded
 from ..auth import PrincipalDep
 from ..deps import StateDep, check_in_china
 from ..responses import JSONResp
+from ..schemas import BatchOut, LocateOut
 
 __all__ = ["router", "locate_point"]
 
@@ -50,7 +51,7 @@ def locate_point(state, lon: float, lat: float, datum: Datum, plan_id: int,
     return state.locating.point(lon, lat, datum, plan_id, snap_m)
 
 
-@router.get("/locate", summary="Which microgrid is this point in (and its whole chain)")
+@router.get("/locate", response_model=LocateOut, summary="Which microgrid is this point in (and its whole chain)")
 async def locate(state: StateDep, principal: PrincipalDep, lon: Annotated[float, Query(ge=-180, le=180)],
                  lat: Annotated[float, Query(ge=-90, le=90)], datum: DatumQ,
                  plan: Annotated[str | None, Query(description="plan id; default active")] = None,
@@ -67,7 +68,7 @@ class BatchIn(BaseModel):
     snap_m: float | None = Field(default=None, ge=0, le=5000)
 
 
-@router.post("/locate", summary="Locate a batch of points (one result per point, in order)")
+@router.post("/locate", response_model=BatchOut, summary="Locate a batch of points (one result per point, in order)")
 def locate_batch(body: BatchIn, state: StateDep, principal: PrincipalDep):
     if len(body.points) > state.settings.max_batch:
         raise LimitExceeded(f"batch has {len(body.points)} points; the limit is "

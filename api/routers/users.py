@@ -14,6 +14,7 @@ from ..auth import Allowed, PrincipalDep, make_jwt
 from ..deps import NO_STORE, StateDep
 from ..geojson import plain
 from ..responses import JSONResp
+from ..schemas import AuditEntry
 
 router = APIRouter(tags=["auth"])
 
@@ -119,7 +120,7 @@ def revoke(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], state: StateDep,
     return {k: plain(v) for k, v in state.accounts.revoke(principal, token_id).items()}
 
 
-@router.get("/audit", summary="Query the audit log")
+@router.get("/audit", response_model=list[AuditEntry], summary="Query the audit log")
 def audit(state: StateDep, _: Annotated[Principal, Depends(Allowed("audit.read"))],
           entity: Annotated[str | None, Query(max_length=32)] = None,
           entity_id: Annotated[str | None, Query(max_length=64)] = None,

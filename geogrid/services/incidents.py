@@ -36,9 +36,11 @@ from .._errors import ConflictError, InputError, OutOfCoverageError, StateError
 from ..dispatch import Action, Event, IncidentState, Status, Workflow
 from ..datum import parse_datum, to_storage
 from ..dispatch.calendar import BEIJING
+from ..security import Principal
 from ..store import Store
 from ..store._sql import now, utc
 from ..store.incidents import OPEN_STATUSES, PERSONAL_FIELDS
+from . import policy
 from .gazetteer import cached_gazetteer, gazetteer_from_store
 from .locating import locate_point, territorial_unit
 from .plancache import PlanCache
@@ -278,6 +280,17 @@ class IncidentService:
 
     def state(self, row: dict) -> IncidentState:
         return IncidentState.from_dict(row["attrs"]["state"])
+
+    # -- scoped access (what the API and Open311 call) ----------------------------------
+    def get_for(self, principal: Principal, uid: str, verb: str = "read") -> dict:
+        """The incident, if ``principal`` may ``verb`` it (403 otherwise)."""
+        row = self.get(uid)
+        policy.require(principal, verb, policy.IncidentRef.of(row))
+        return row
+
+    def visible(self, principal: Principal, rows: list[dict]) -> list[dict]:
+        """The rows ``principal`` may read (scope on every object, not only on the route)."""
+        return [r for r in rows if policy.allowed(principal, "read", policy.IncidentRef.of(r))]
 
     def queue(self, unit: str) -> list[dict]:
         """Open orders a unit leads or takes part in (派单到微网格, participants included)."""
