@@ -90,7 +90,7 @@ def _new_uid(at: datetime) -> str:
 
 
 def stored_key(owner: str | None, key: str | None) -> str | None:
-    """The key as stored: per caller (``owner:key``; hashed when longer than the column)."""
+    """A key namespaced to its caller (``owner:key``; hashed when longer than the column)."""
     if key is None or owner is None:
         return key
     full = f"{owner}:{key}"
@@ -130,12 +130,10 @@ class IncidentService:
                dedupe_radius_m: float = 50.0,
                dedupe_window: timedelta = timedelta(hours=2)) -> tuple[dict, bool]:
         """Create (or, for a known idempotency key, return) an incident. Returns (row, created)."""
-        key = stored_key(key_owner, item.idempotency_key)
         digest = item.request_hash() if key_owner is not None else None
-        if key:
-            existing = self._replay(key, digest)
-            if existing is not None:
-                return existing, False
+        existing, key = self._claim(key_owner, item.idempotency_key, digest)
+        if existing is not None:
+            return existing, False
         if plan_id is None:
             plan_id = self.cache.active_plan_id()
         locator = locator if locator is not None else self.cache.locator(plan_id)
@@ -150,32 +148,58 @@ class IncidentService:
         state, events = self._open(uid, code, at, actor, item, where, dedupe_radius_m,
                                    dedupe_window)
         row = self._row(uid, key, item, code, at, plan_id, where, state)
-        row["attrs"]["request_hash"] = digest
-        try:
-            incident_id = self.repo.insert(row, [_event(e) for e in events], actor=actor,
-                                           audit_after={"category": code, "microgrid": where.leaf,
-                                                        "channel": item.channel,
-                                                        "flags": where.flags or None})
-        except IntegrityError:
-            existing = self._replay(key, digest) if key else None
-            if existing is not None:  # a concurrent retry won the race
-                return existing, False
-            raise
-        return {"id": incident_id, **row}, True
+        row["attrs"].update(request_hash=digest, key_owner=key_owner)
+        audit = {"category": code, "microgrid": where.leaf, "channel": item.channel,
+                 "flags": where.flags or None}
+        for _attempt in range(2):
+            try:
+                incident_id = self.repo.insert(row, [_event(e) for e in events], actor=actor,
+                                               audit_after=audit)
+                return {"id": incident_id, **row}, True
+            except IntegrityError:
+                if not key:
+                    raise
+                # a concurrent retry won the race (replay it), or another caller took the
+                # key at the same moment (store this report under this caller's key)
+                existing, again = self._claim(key_owner, item.idempotency_key, digest)
+                if existing is not None:
+                    return existing, False
+                if again == row["idempotency_key"]:
+                    raise
+                row["idempotency_key"] = again
+        raise ConflictError("Idempotency-Key 正被同时使用, 请重试。the Idempotency-Key is being "
+                            "used at this moment; retry.", field="Idempotency-Key",
+                            fix="稍后原样重发。Resend the same request shortly.")
 
-    def _replay(self, key: str, digest: str | None) -> dict | None:
-        uid = self.repo.uid_by_key(key)
-        if uid is None:
-            return None
-        row = self.repo.get(uid)
-        seen = (row.get("attrs") or {}).get("request_hash")
-        if digest is not None and seen is not None and seen != digest:
-            raise InputError(
-                "这个 Idempotency-Key 已用于另一份不同的上报。this Idempotency-Key was used "
-                "for a different report.", field="Idempotency-Key", value=None,
-                fix="每份新上报用一个新 key; 重试时请原样重发。Use a new key for a new report; "
-                    "resend a retry unchanged.")
-        return row
+    def _claim(self, owner: str | None, key: str | None, digest: str | None
+               ) -> tuple[dict | None, str | None]:
+        """(the incident a retry replays, or None; the key a new incident is stored under).
+
+        Keys are per caller: the first caller to use a key stores it as sent; another
+        caller's use of the same key is stored as ``owner:key``. A replay must come from
+        the key's owner with the same body (a different body answers 422)."""
+        if key is None:
+            return None, None
+        if owner is None:  # trusted batch channels (CSV, simulation) use their keys as they are
+            uid = self.repo.uid_by_key(key)
+            return (self.repo.get(uid) if uid else None), key
+        mine = stored_key(owner, key)
+        for candidate in (mine, key):
+            uid = self.repo.uid_by_key(candidate)
+            if uid is None:
+                continue
+            row = self.repo.get(uid)
+            attrs = row.get("attrs") or {}
+            if candidate == key and attrs.get("key_owner") != owner:
+                return None, mine  # another caller's key: this is a new report
+            if digest is not None and attrs.get("request_hash") not in (None, digest):
+                raise InputError(
+                    "这个 Idempotency-Key 已用于另一份不同的上报。this Idempotency-Key was used "
+                    "for a different report.", field="Idempotency-Key", value=None,
+                    fix="每份新上报用一个新 key; 重试时请原样重发。Use a new key for a new "
+                        "report; resend a retry unchanged.")
+            return row, candidate
+        return None, key
 
     def _category(self, name: str):
         if name.strip().lower() in OTHER_NAMES:
