@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Open", "IncidentPublic", "IncidentDetail", "ResponderPublic", "Created", "RouteOut",
+__all__ = ["Open", "Feature", "FeatureCollection", "IncidentPublic", "IncidentDetail", "ResponderPublic", "Created", "RouteOut",
            "LocateOut", "BatchResult", "BatchOut", "AuditEntry", "ReportOut"]
 
 
@@ -104,3 +104,17 @@ class AuditEntry(Open):
 
 class ReportOut(Open):
     """The 民情报告 of one microgrid (JSON); ``format=html`` gives the page."""
+
+
+class Feature(Open):
+    """A GeoJSON Feature (RFC 7946), lon/lat."""
+    type: str
+    id: str | int | None = None
+    properties: dict[str, Any]
+    geometry: dict[str, Any] | None = None
+
+
+class FeatureCollection(Open):
+    """A GeoJSON FeatureCollection (RFC 7946); ``plan_id`` and ``attribution`` when known."""
+    type: str
+    features: list[Feature]

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 
-import pytest
 from typer.testing import CliRunner
 
 from geogrid.cli import app
-
-
-@pytest.fixture
-def cli_store(tmp_path, monkeypatch, demo_db_path):
-    from geogrid.settings import get_settings
-    from geogrid.store import open_store
-
-    db = tmp_path / "cli.sqlite"
-    shutil.copy(demo_db_path, db)
-    monkeypatch.setenv("GEOGRID_DATABASE_URL", f"sqlite:///{db}")
-    get_settings.cache_clear()
-    yield open_store()
-    get_settings.cache_clear()
 
 
 def test_tokens_are_listed_and_revoked(cli_store):

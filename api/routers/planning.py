@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from geogrid.errors import NotFoundError
 from geogrid.security import Principal
@@ -24,6 +24,7 @@ from ..auth import Allowed
 from ..deps import BBoxDep, StateDep
 from ..geojson import feature_collection, plain
 from ..responses import GeoJSONResp, JSONResp
+from ..schemas import FeatureCollection, Open
 from ..shared import ATTRIBUTION, PlanPublic, plan_public
 
 __all__ = ["router", "objects_frame"]
@@ -36,11 +37,6 @@ PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 def scoped(state, principal: Principal) -> ScopedPlanning:
     return ScopedPlanning(state.planning, principal)
-
-
-class Open(BaseModel):
-    """An answer whose documented keys are always there; more may follow."""
-    model_config = ConfigDict(extra="allow")
 
 
 class WriteOut(Open):
@@ -194,7 +190,7 @@ def objects_frame(state, plan_id: int, *, grid: str | None = None, bbox=None):
 
 
 @router.get("/{plan_id}/objects", summary="Management objects with their microgrid in this plan",
-            response_class=GeoJSONResp,
+            response_class=GeoJSONResp, response_model=FeatureCollection,
             responses={200: {"content": {"application/geo+json": {}}}})
 def objects(plan_id: PlanId, state: StateDep, _: Reader, bbox: BBoxDep,
             grid: Annotated[str | None, Query(max_length=64,

@@ -11,6 +11,7 @@ from geogrid.services.policy import can_read_plan
 from ..auth import PrincipalDep
 from ..deps import BBoxDep, StateDep
 from ..responses import GeoJSONResp
+from ..schemas import FeatureCollection
 from ..shared import ATTRIBUTION, LevelQ, PlanPublic, areas_frame, areas_response, plan_public
 
 __all__ = ["router", "ATTRIBUTION", "LevelQ", "PlanPublic", "plan_public", "areas_response",
@@ -31,7 +32,7 @@ def get_plan(plan: str, state: StateDep, principal: PrincipalDep):
     return plan_public(state.store.plan(state.visible_plan_id(plan, principal)))
 
 
-@router.get("/{plan}/areas", summary="Areas of a plan as GeoJSON", response_class=GeoJSONResp,
+@router.get("/{plan}/areas", response_model=FeatureCollection, summary="Areas of a plan as GeoJSON", response_class=GeoJSONResp,
             responses=GEOJSON)
 def plan_areas(plan: str, state: StateDep, principal: PrincipalDep, bbox: BBoxDep,
                level: LevelQ = None, parent: Annotated[str | None, Query(max_length=64)] = None):

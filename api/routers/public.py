@@ -17,6 +17,7 @@ from geogrid.services.public import public_areas_frame  # noqa: F401  (kept impo
 from ..deps import StateDep
 from ..geojson import feature_collection, plain
 from ..responses import GeoJSONResp, JSONResp
+from ..schemas import FeatureCollection
 from ..shared import ATTRIBUTION, LevelQ
 
 __all__ = ["router", "public_areas_frame"]
@@ -45,7 +46,7 @@ class PublicStats(BaseModel):
 
 
 @router.get("/areas", summary="Areas of the active plan with public contacts (no personal data)",
-            response_class=GeoJSONResp, responses={200: {"content": {"application/geo+json": {}}}})
+            response_class=GeoJSONResp, response_model=FeatureCollection, responses={200: {"content": {"application/geo+json": {}}}})
 def public_areas(state: StateDep, level: LevelQ = None):
     frame = state.public.areas(level)
     return GeoJSONResp(feature_collection(frame, PUBLIC_FIELDS, precision=6,

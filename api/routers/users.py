@@ -16,6 +16,8 @@ from ..geojson import plain
 from ..responses import JSONResp
 from ..schemas import AuditEntry
 
+__all__ = ["router"]
+
 router = APIRouter(tags=["auth"])
 
 

@@ -11,6 +11,8 @@ from .._errors import InputError
 from ..datum import Datum
 from ._common import console, echo_json, handle_errors, open_store, progress
 
+__all__ = ["locate", "geocode"]
+
 
 def _locator(areas: Path | None, plan: str):
     from ..io import read_frame

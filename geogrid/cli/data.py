@@ -13,6 +13,8 @@ from ..datum import Datum
 from ..io import read_frame, write_frame
 from ._common import console, echo_json, handle_errors, open_store, out
 
+__all__ = ["demo", "import_", "export", "plans", "check", "purge_personal"]
+
 DatumOpt = Annotated[Datum, typer.Option("--datum", "-d", help="datum of the input coordinates",
                                          case_sensitive=False)]
 

@@ -10,6 +10,8 @@ import typer
 from .._errors import InputError
 from ._common import console, echo_json, handle_errors, open_store, out, progress
 
+__all__ = ["partition", "validate"]
+
 
 def _options(n: int | None, target: float | None, type_weight: float | None,
              kind: str | None) -> dict:

@@ -9,6 +9,8 @@ import typer
 
 from ._common import echo_json, handle_errors, open_store, progress
 
+__all__ = ["simulate"]
+
 
 @handle_errors
 def simulate(

@@ -274,3 +274,15 @@ def test_scoped_dispatcher_sees_no_phone_or_position_outside_scope(client, h):
     rows = client.get("/responders", headers=h["far"]).json()
     out = next(r for r in rows if r["name"] == "外")
     assert out.get("phone") is None and out["lon"] is None and out["lat"] is None
+
+
+def test_metrics_credit_the_lead_microgrid_of_a_footprint(client, h):
+    # the point lies in one microgrid, the footprint mostly in another: the lead gets the count
+    line = {"type": "LineString", "coordinates": [[121.5112, 31.2368], [121.5160, 31.2390]]}
+    inc = report(client, h, footprint=line).json()
+    lead = inc["handler"]
+    rows = client.get("/metrics", params={"by": "microgrid"}, headers=h["disp"]).json()
+    counted = {r["microgrid"]: r["reported"] for r in rows}
+    assert counted.get(lead) == 1
+    if inc["microgrid_uid"] != lead:
+        assert inc["microgrid_uid"] not in counted
