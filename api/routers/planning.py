@@ -91,6 +91,11 @@ class Versioned(BaseModel):
     version: int | None = Field(default=None, ge=1, description="the plan version you edited")
 
 
+class VersionRequired(BaseModel):
+    version: int = Field(ge=1, description="the plan version you reviewed (required: activation "
+                                           "never goes ahead on a plan changed since)")
+
+
 class CopyIn(BaseModel):
     name: str | None = Field(default=None, max_length=200)
 
@@ -229,7 +234,7 @@ def diff(plan_id: PlanId, state: StateDep, _: Reader,
 
 @router.post("/{plan_id}/activate", response_model=PlanPublic,
              summary="Activate a draft; the old plan is retired atomically")
-def activate(plan_id: PlanId, body: Versioned, state: StateDep,
+def activate(plan_id: PlanId, body: VersionRequired, state: StateDep,
              principal: Annotated[Principal, Depends(Allowed("plan.activate"))]):
     plan = scoped(state, principal).activate(plan_id, body.version)
     state.invalidate()

@@ -80,3 +80,11 @@ def test_complementary_suppression_resists_subtraction():
     assert totals["s"] - shown == totals["g2"] + totals["g3"]   # two cells, not one
     cats = suppressed_counts({"a": 4, "b": 1})
     assert cats["by_category"] == {"other": 5} and SUPPRESSED not in cats["by_category"].values()
+
+
+def test_activation_requires_the_version_reviewed(client, demo_store):
+    h = _h(demo_store, "p9", "planner")
+    draft = client.post("/plans/1/copy", json={}, headers=h).json()
+    r = client.post(f"/plans/{draft['id']}/activate", json={}, headers=h)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "version"
+    assert client.get(f"/plans/{draft['id']}", headers=h).json()["status"] == "draft"
