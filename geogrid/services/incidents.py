@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 from sqlalchemy.exc import IntegrityError
 
-from .._errors import ConflictError, InputError, OutOfCoverageError, StateError
+from .._errors import ConflictError, InputError, NotFoundError, OutOfCoverageError, StateError
 from ..dispatch import Action, Event, IncidentState, Status, Workflow
 from ..datum import parse_datum, to_storage
 from ..dispatch.calendar import BEIJING
@@ -46,12 +46,13 @@ from .locating import locate_point, territorial_unit
 from .plancache import PlanCache
 
 __all__ = ["IncidentService", "Intake", "PERSONAL_FIELDS", "OPEN_STATUSES", "SYSTEM",
-           "FLAG_UNKNOWN_CATEGORY", "FLAG_OUTSIDE_COVERAGE"]
+           "FLAG_UNKNOWN_CATEGORY", "FLAG_OUTSIDE_COVERAGE", "FLAG_DATUM_SUSPECT"]
 
 SYSTEM = "system"
 #: flags a dispatcher should look at
 FLAG_UNKNOWN_CATEGORY = "unknown_category"
 FLAG_OUTSIDE_COVERAGE = "outside_coverage"
+FLAG_DATUM_SUSPECT = "datum_suspect"
 #: the catch-all category names that go to the territorial unit
 OTHER_NAMES = ("其他", "其它", "other")
 #: metres per degree of latitude, for the duplicate pre-filter box
@@ -135,7 +136,8 @@ class IncidentService:
         if existing is not None:
             return existing, False
         if plan_id is None:
-            plan_id = self.cache.active_plan_id()
+            plan_id = self.cache.active_plan_id() if self.cache is not None else \
+                self._active_plan_id()
         locator = locator if locator is not None else self.cache.locator(plan_id)
         snap = self.snap_m if snap_m is None else snap_m
         cat = self._category(item.category)
@@ -170,6 +172,13 @@ class IncidentService:
         raise ConflictError("Idempotency-Key 正被同时使用, 请重试。the Idempotency-Key is being "
                             "used at this moment; retry.", field="Idempotency-Key",
                             fix="稍后原样重发。Resend the same request shortly.")
+
+    def _active_plan_id(self) -> int:
+        plan = self.store.active_plan()
+        if plan is None:
+            raise NotFoundError("没有已启用的方案。there is no active plan.", field="plan",
+                                fix="加载或启用一个方案。Load or activate a plan.")
+        return int(plan["id"])
 
     def _claim(self, owner: str | None, key: str | None, digest: str | None
                ) -> tuple[dict | None, str | None]:
@@ -213,8 +222,17 @@ class IncidentService:
         buildings = self.cache.buildings() if self.cache is not None else None
         try:
             hit = locate_point(locator, lon, lat, datum, snap_m=snap, buildings=buildings)
-        except OutOfCoverageError:
-            return self._territorial(item, locator, lon, lat, datum, plan_id)
+        except OutOfCoverageError as exc:
+            try:
+                where = self._territorial(item, locator, lon, lat, datum, plan_id)
+            except OutOfCoverageError:
+                if exc.field == "datum":  # beyond reach too: refuse with the datum hint
+                    raise exc from None
+                raise
+            if exc.field == "datum":  # read in another datum it lands on a building
+                where.flags.append(FLAG_DATUM_SUSPECT)
+                where.warnings.append(exc.message)
+            return where
         chain = hit["chain"]
         microgrid = (chain.get("microgrid") or {}).get("id")
         territorial = [c["id"] for c in (chain.get("community"), chain.get("grid"),
@@ -224,7 +242,9 @@ class IncidentService:
             lead, participants = _footprint_units(locator, item.footprint, lead, hit["point"])
         return _Where(hit["point"][0], hit["point"][1], str(datum), hit["leaf"], chain,
                       "snapped" if hit["snapped"] else "inside", lead if microgrid else None,
-                      participants, territorial, [], hit.get("warnings", []))
+                      participants, territorial,
+                      [FLAG_DATUM_SUSPECT] if hit.get("datum_warning") else [],
+                      hit.get("warnings", []))
 
     def _territorial(self, item, locator, lon, lat, datum, plan_id) -> _Where:
         x, y = (float(v[0]) for v in to_storage(np.array([lon]), np.array([lat]),

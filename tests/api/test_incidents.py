@@ -286,3 +286,29 @@ def test_metrics_credit_the_lead_microgrid_of_a_footprint(client, h):
     assert counted.get(lead) == 1
     if inc["microgrid_uid"] != lead:
         assert inc["microgrid_uid"] not in counted
+
+
+def test_intake_gives_the_datum_warning_locate_gives(client, h, demo_store):
+    """A GCJ-02 point sent as WGS84: intake warns exactly as /locate does (never silently)."""
+    import numpy as np
+
+    from geogrid.datum import from_storage
+
+    buildings = demo_store.objects(types=["building"])
+    pts = buildings.geometry.representative_point()
+    order = np.argsort(-pts.x.to_numpy())          # east edge first: the shift leaves coverage
+    for i in order[:300]:
+        gx, gy = from_storage(np.array([pts.x.iat[i]]), np.array([pts.y.iat[i]]), "gcj02")
+        params = {"lon": float(gx[0]), "lat": float(gy[0]), "datum": "wgs84", "snap_m": 0}
+        located = client.get("/locate", params=params)
+        if located.status_code == 422 and located.json()["error"]["field"] == "datum":
+            break
+    else:
+        raise AssertionError("no building near the edge to test with")
+    r = report(client, h, lon=params["lon"], lat=params["lat"], datum="wgs84")
+    if r.status_code == 201:                      # within reach: 属地兜底, flagged and warned
+        inc = r.json()
+        assert "datum_suspect" in inc["flags"] and "outside_coverage" in inc["flags"]
+        assert any("gcj02" in w for w in inc["warnings"])
+    else:                                          # beyond reach: refused with the same hint
+        assert r.status_code == 422 and "gcj02" in r.json()["error"]["message"]
