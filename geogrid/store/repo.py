@@ -94,12 +94,18 @@ class Store:
         self.audit_log.record(conn, actor=actor, action=action, entity=entity,
                               entity_id=entity_id, before=before, after=after)
 
-    def audit_entries(self, **filters) -> list[dict]:
-        return self.audit_log.entries(**filters)
+    def audit_entries(self, *, entity: str | None = None, entity_id: str | None = None,
+                      actor: str | None = None, limit: int = 100) -> list[dict]:
+        return self.audit_log.entries(entity=entity, entity_id=entity_id, actor=actor,
+                                      limit=limit)
 
     # -- plans and areas ----------------------------------------------------------------
-    def create_plan(self, conn: Connection, **kwargs) -> int:
-        return self.plan_repo.create(conn, **kwargs)
+    def create_plan(self, conn: Connection, *, name: str, street_code: str,
+                    parent_plan_id: int | None = None, description: str | None = None,
+                    actor: str | None = None, attrs: dict | None = None) -> int:
+        return self.plan_repo.create(conn, name=name, street_code=street_code,
+                                     parent_plan_id=parent_plan_id, description=description,
+                                     actor=actor, attrs=attrs)
 
     def plans(self, status: str | None = None) -> list[dict]:
         return self.plan_repo.list(status)
@@ -119,30 +125,42 @@ class Store:
     def require_draft(self, conn: Connection, plan_id: int) -> dict:
         return self.plan_repo.require_draft(conn, plan_id)
 
-    def activate_plan(self, plan_id: int, **kwargs) -> dict:
-        return self.plan_repo.activate(plan_id, **kwargs)
+    def activate_plan(self, plan_id: int, *, expected_version: int | None = None,
+                      actor: str | None = None, when: datetime | None = None) -> dict:
+        return self.plan_repo.activate(plan_id, expected_version=expected_version, actor=actor,
+                                       when=when)
 
-    def copy_plan(self, plan_id: int, **kwargs) -> int:
-        return self.plan_repo.copy(plan_id, **kwargs)
+    def copy_plan(self, plan_id: int, *, name: str | None = None,
+                  actor: str | None = None) -> int:
+        return self.plan_repo.copy(plan_id, name=name, actor=actor)
 
     def delete_plan(self, plan_id: int, *, actor: str | None = None) -> None:
         self.plan_repo.delete(plan_id, actor=actor)
 
-    def add_areas(self, conn: Connection, plan_id: int, areas: gpd.GeoDataFrame, **kw) -> int:
-        return self.plan_repo.add_areas(conn, plan_id, areas, **kw)
+    def add_areas(self, conn: Connection, plan_id: int, areas: gpd.GeoDataFrame, *,
+                  actor: str | None = None) -> int:
+        return self.plan_repo.add_areas(conn, plan_id, areas, actor=actor)
 
-    def replace_areas(self, conn: Connection, plan_id: int, level, areas, **kw) -> int:
-        return self.plan_repo.replace_areas(conn, plan_id, level, areas, **kw)
+    def replace_areas(self, conn: Connection, plan_id: int, level: str,
+                      areas: gpd.GeoDataFrame, *, parent_uid: str | None = None,
+                      actor: str | None = None) -> int:
+        return self.plan_repo.replace_areas(conn, plan_id, level, areas, parent_uid=parent_uid,
+                                            actor=actor)
 
-    def areas(self, plan_id: int, **filters) -> gpd.GeoDataFrame:
-        return self.plan_repo.areas(plan_id, **filters)
+    def areas(self, plan_id: int, *, level: str | None = None, parent: str | None = None,
+              bbox: tuple[float, float, float, float] | None = None,
+              uids: list[str] | None = None, conn: Connection | None = None) -> gpd.GeoDataFrame:
+        return self.plan_repo.areas(plan_id, level=level, parent=parent, bbox=bbox, uids=uids,
+                                    conn=conn)
 
     # -- objects and memberships ----------------------------------------------------------
-    def upsert_objects(self, conn: Connection, objects: gpd.GeoDataFrame, **kw) -> int:
-        return self.registry.upsert(conn, objects, **kw)
+    def upsert_objects(self, conn: Connection, objects: gpd.GeoDataFrame, *,
+                       actor: str | None = None) -> int:
+        return self.registry.upsert(conn, objects, actor=actor)
 
-    def objects(self, **filters) -> gpd.GeoDataFrame:
-        return self.registry.list(**filters)
+    def objects(self, *, bbox=None, types: list[str] | None = None,
+                uids: list[str] | None = None) -> gpd.GeoDataFrame:
+        return self.registry.list(bbox=bbox, types=types, uids=uids)
 
     def set_memberships(self, conn: Connection, plan_id: int, assignment: pd.Series) -> int:
         return self.registry.set_memberships(conn, plan_id, assignment)
