@@ -186,15 +186,20 @@ class IncidentRepository:
     # -- retention ----------------------------------------------------------------------
     def purge_personal(self, cutoff: datetime, *, actor: str) -> int:
         """Blank reporter fields of incidents that reached a terminal state before ``cutoff``
-        (closed, rejected or merged: the time of their last event), then checkpoint the WAL."""
+        (closed, rejected or merged: the time of their last event), then checkpoint the WAL, so
+        no copy of the blanked values is left in the database file or its log."""
         c, e = S.incidents.c, S.incident_events.c
         ended = (sa.select(sa.func.max(e.at)).where(e.incident_id == c.id).scalar_subquery())
         terminal = sa.or_(c.status.in_(TERMINAL_STATUSES), c.merged_into.is_not(None))
         with self.db.write() as conn:
+            if conn.dialect.name == "sqlite":  # overwrite freed bytes, not only unlink them
+                conn.exec_driver_sql("PRAGMA secure_delete=ON")
             res = conn.execute(sa.update(S.incidents).where(
                 terminal, sa.func.coalesce(c.closed_at, ended) < cutoff,
                 sa.or_(c.reporter_name.is_not(None), c.reporter_phone.is_not(None)))
                 .values(reporter_name=None, reporter_phone=None))
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA secure_delete=OFF")
             self.audit.record(conn, actor=actor, action="incident.purge_personal",
                               entity="incident", entity_id=None,
                               after={"count": res.rowcount, "cutoff": cutoff.isoformat()})

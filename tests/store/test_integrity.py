@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -51,11 +52,12 @@ def test_the_database_refuses_a_second_active_plan(store):
             conn.execute(sa.update(S.plans).where(S.plans.c.id == b).values(status="active"))
 
 
-def test_purge_covers_rejected_and_merged_and_leaves_no_copy_in_the_wal(demo_store):
+def test_purge_covers_rejected_and_merged_and_leaves_no_copy_in_the_wal(store):
     import sqlalchemy as sa
 
     from geogrid.store import schema as S
 
+    demo_store = store
     svc = IncidentService(demo_store)
     old = datetime.now(UTC) - timedelta(days=400)
     phone = "13712345678"
@@ -73,7 +75,9 @@ def test_purge_covers_rejected_and_merged_and_leaves_no_copy_in_the_wal(demo_sto
                 incident_id=iid, seq=1, action="reject", to_status=status, at=old))
     assert svc.purge_personal(older_than_days=365) == 2
     assert all(svc.get(f"OLD-{i}")["reporter_phone"] is None for i in range(2))
+    if store.dialect != "sqlite":
+        return  # PostgreSQL's files are the server's; the rows above are what it serves
     path = demo_store.engine.url.database
     raw = open(path, "rb").read() + (open(path + "-wal", "rb").read()
-                                     if __import__("os").path.exists(path + "-wal") else b"")
+                                     if os.path.exists(path + "-wal") else b"")
     assert phone.encode() not in raw
