@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Open", "Feature", "FeatureCollection", "IncidentPublic", "IncidentDetail", "ResponderPublic", "Created", "RouteOut",
+__all__ = ["Open", "Feature", "FeatureCollection", "IncidentPublic", "IncidentDetail",
+           "ResponderPublic", "Created", "RouteOut",
            "LocateOut", "BatchResult", "BatchOut", "AuditEntry", "ReportOut"]
 
 

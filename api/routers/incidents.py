@@ -121,7 +121,8 @@ def _personal(body, principal: Principal, status_code: int = 200, **headers) -> 
     return JSONResp(body, status_code=status_code, headers={**headers, **extra} or None)
 
 
-@router.get("/categories", response_model=list[dict[str, Any]], summary="The incident catalogue (time limits, handlers)")
+@router.get("/categories", response_model=list[dict[str, Any]],
+            summary="The incident catalogue (time limits, handlers)")
 def categories(state: StateDep):
     return JSONResp([c.to_dict() for c in state.incidents.workflow.catalogue.categories])
 
@@ -160,7 +161,8 @@ def create_incident(body: IncidentCreate, state: StateDep, principal: Creator,
                      **({"Idempotency-Key": idempotency_key} if idempotency_key else {}))
 
 
-@router.get("/incidents", response_model=list[IncidentPublic], summary="Incidents, filterable (overdue=true: past their deadline)")
+@router.get("/incidents", response_model=list[IncidentPublic],
+            summary="Incidents, filterable (overdue=true: past their deadline)")
 def list_incidents(state: StateDep, principal: Reader,
                    status: Annotated[list[str] | None, Query()] = None,
                    microgrid: Annotated[str | None, Query(max_length=64)] = None,
@@ -176,7 +178,8 @@ def list_incidents(state: StateDep, principal: Reader,
     return _personal([public_incident(r, principal) for r in rows], principal)
 
 
-@router.get("/incidents/{uid}", response_model=IncidentDetail, summary="One incident with its timeline")
+@router.get("/incidents/{uid}", response_model=IncidentDetail,
+            summary="One incident with its timeline")
 def get_incident(uid: str, state: StateDep, principal: Reader):
     svc = state.incidents
     row = svc.get_for(principal, uid)
@@ -203,7 +206,8 @@ class ActionIn(BaseModel):
     datum: Datum | None = None
 
 
-@router.post("/incidents/{uid}/actions", response_model=IncidentPublic, summary="Move an incident through the loop")
+@router.post("/incidents/{uid}/actions", response_model=IncidentPublic,
+             summary="Move an incident through the loop")
 def act(uid: str, body: ActionIn, state: StateDep, principal: PrincipalDep):
     principal.require(ACTION_PERMISSION.get(body.action, "incident.dispatch"))
     svc = state.incidents
@@ -285,7 +289,8 @@ class ResponderPatch(BaseModel):
     available: bool | None = None
 
 
-@router.get("/responders", response_model=list[ResponderPublic], summary="Responders with positions and availability")
+@router.get("/responders", response_model=list[ResponderPublic],
+            summary="Responders with positions and availability")
 def responders(state: StateDep, principal: Reader):
     rows = state.responders.visible(principal)
     return _personal([{k: plain(v) for k, v in r.items()} for r in rows], principal)
@@ -300,7 +305,8 @@ def add_responder(body: ResponderIn, state: StateDep,
     return JSONResp({"id": rid}, status_code=201)
 
 
-@router.patch("/responders/{rid}", response_model=ResponderPublic, summary="Update a responder's position or availability")
+@router.patch("/responders/{rid}", response_model=ResponderPublic,
+              summary="Update a responder's position or availability")
 def patch_responder(rid: Annotated[int, Path(ge=1, le=2**31 - 1)], body: ResponderPatch, state: StateDep,
                     principal: Annotated[Principal, Depends(Allowed("responder.write"))]):
     if body.lon is not None and body.lat is not None:
@@ -309,7 +315,8 @@ def patch_responder(rid: Annotated[int, Path(ge=1, le=2**31 - 1)], body: Respond
     return _personal({k: plain(v) for k, v in row.items()}, principal)
 
 
-@router.get("/incidents/{uid}/route", response_model=RouteOut, summary="Nearest available responder by road, and the route")
+@router.get("/incidents/{uid}/route", response_model=RouteOut,
+            summary="Nearest available responder by road, and the route")
 def route(uid: str, state: StateDep, principal: Reader,
           responder_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
     row = state.incidents.get_for(principal, uid)
@@ -318,7 +325,8 @@ def route(uid: str, state: StateDep, principal: Reader,
 
 # -- metrics and reports ------------------------------------------------------------------
 
-@router.get("/metrics", response_model=list[dict[str, Any]], summary="结案率, 按期结案率, 返工率, 延期率, 每千人投诉率, satisfaction")
+@router.get("/metrics", response_model=list[dict[str, Any]],
+            summary="结案率, 按期结案率, 返工率, 延期率, 每千人投诉率, satisfaction")
 def metrics(state: StateDep, _: Annotated[Principal, Depends(Allowed("metrics.read"))],
             by: Literal["microgrid", "grid", "street"] = "microgrid",
             start: datetime | None = None, end: datetime | None = None,
@@ -328,7 +336,8 @@ def metrics(state: StateDep, _: Annotated[Principal, Depends(Allowed("metrics.re
 
 
 @router.get("/reports/microgrid/{area_id}", response_model=ReportOut,
-            responses={200: {"content": {"text/html": {}}}}, summary="Yearly microgrid report (民情报告), JSON or HTML")
+            responses={200: {"content": {"text/html": {}}}},
+            summary="Yearly microgrid report (民情报告), JSON or HTML")
 def yearly_report(area_id: str, state: StateDep,
                   _: Annotated[Principal, Depends(Allowed("metrics.read"))],
                   year: Annotated[int, Query(ge=2000, le=2100)],

@@ -46,7 +46,8 @@ class PublicStats(BaseModel):
 
 
 @router.get("/areas", summary="Areas of the active plan with public contacts (no personal data)",
-            response_class=GeoJSONResp, response_model=FeatureCollection, responses={200: {"content": {"application/geo+json": {}}}})
+            response_class=GeoJSONResp, response_model=FeatureCollection,
+            responses={200: {"content": {"application/geo+json": {}}}})
 def public_areas(state: StateDep, level: LevelQ = None):
     frame = state.public.areas(level)
     return GeoJSONResp(feature_collection(frame, PUBLIC_FIELDS, precision=6,

@@ -95,7 +95,9 @@ def stored_key(owner: str | None, key: str | None) -> str | None:
     if key is None or owner is None:
         return key
     full = f"{owner}:{key}"
-    return full if len(full) <= 128 else f"{owner[:40]}:#{hashlib.sha256(full.encode()).hexdigest()}"
+    if len(full) <= 128:
+        return full
+    return f"{owner[:40]}:#{hashlib.sha256(full.encode()).hexdigest()}"
 
 
 @dataclass
@@ -261,7 +263,8 @@ class IncidentService:
         chain = {"street": unit["street"]} | ({"grid": unit["grid"]} if unit["grid"] else {})
         territorial = [unit["unit"]] + ([unit["street"]["id"]] if unit["grid"] else [])
         note = (f"不在任何微网格内, 由{unit['unit']}属地兜底 ({unit['distance_m']} 米)。outside every "
-                f"microgrid; the territorial unit {unit['unit']} takes it ({unit['distance_m']} m).")
+                f"microgrid; the territorial unit {unit['unit']} takes it "
+                f"({unit['distance_m']} m).")
         return _Where(x, y, str(datum), None, chain, "territorial", None, (), territorial,
                       [FLAG_OUTSIDE_COVERAGE], [note])
 
@@ -339,7 +342,8 @@ class IncidentService:
     def queue(self, unit: str) -> list[dict]:
         """Open orders a unit leads or takes part in (派单到微网格, participants included)."""
         rows = self.repo.list(status=["dispatched", "handling"], limit=10_000_000)
-        return [r for r in rows if r.get("handler") == unit or unit in (r.get("participants") or [])]
+        return [r for r in rows
+                if r.get("handler") == unit or unit in (r.get("participants") or [])]
 
     # -- transitions ------------------------------------------------------------------------
     def transition(self, uid: str, action: str, *, actor: str, reason: str | None = None,

@@ -112,7 +112,8 @@ class EditRepository:
 
     # -- microgrids of a plan -----------------------------------------------------------
     def require_microgrid(self, conn: Connection, plan_id: int, uid) -> str:
-        fix = "用 GET /areas?level=microgrid 中的微网格 id。Pass a microgrid id from GET /areas?level=microgrid."
+        fix = ("用 GET /areas?level=microgrid 中的微网格 id。"
+               "Pass a microgrid id from GET /areas?level=microgrid.")
         if not uid:
             raise InputError("缺少 microgrid。microgrid is required.", field="microgrid", fix=fix)
         a = S.areas.c

@@ -40,7 +40,8 @@ _UID_BY_KEY = sa.select(S.incidents.c.uid).where(
     S.incidents.c.idempotency_key == sa.bindparam("key"))
 _NEAR_SAME_CATEGORY = sa.select(S.incidents.c.uid, S.incidents.c.lon, S.incidents.c.lat).where(
     S.incidents.c.category == sa.bindparam("category"),
-    S.incidents.c.reported_at >= sa.bindparam("t0"), S.incidents.c.reported_at <= sa.bindparam("t1"),
+    S.incidents.c.reported_at >= sa.bindparam("t0"),
+    S.incidents.c.reported_at <= sa.bindparam("t1"),
     S.incidents.c.status.in_(OPEN_STATUSES),
     S.incidents.c.lon.between(sa.bindparam("x0"), sa.bindparam("x1")),
     S.incidents.c.lat.between(sa.bindparam("y0"), sa.bindparam("y1")))

@@ -188,7 +188,8 @@ class PlanRepository:
             raise InputError(f"{int(bad.sum())} 个区域几何不是面。{int(bad.sum())} area geometries "
                              "are not polygonal.", field="geometry",
                              value=areas.loc[bad, "id"].tolist()[:5],
-                             fix="区域须为 Polygon 或 MultiPolygon。Areas must be Polygon or MultiPolygon.")
+                             fix="区域须为 Polygon 或 MultiPolygon。"
+                                 "Areas must be Polygon or MultiPolygon.")
         rows = [_area_row(plan_id, a, w)
                 for (_, a), w in zip(areas.iterrows(), to_multi(polys, "polygon"))]
         stmt = sa.insert(S.areas).values(

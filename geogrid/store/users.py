@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from .._errors import ConflictError, InputError, NotFoundError
-from ..security import Principal, Role, hash_password, hash_token, new_token, parse_role, verify_password
+from ..security import (Principal, Role, hash_password, hash_token, new_token, parse_role,
+                        verify_password)
 from . import schema as S
 from ._sql import now
 from .audit import AuditRepository
@@ -14,6 +15,7 @@ from .database import Database
 __all__ = ["AccountRepository", "create_user", "issue_token", "principal_for_token",
            "principal_for_user", "authenticate", "list_users", "revoke_token", "TOKEN_PREFIX"]
 
+_USER_ID = sa.select(S.users.c.id).where(S.users.c.username == sa.bindparam("name"))
 #: every API token starts with this, so a bearer value says whether it is a token or a JWT
 TOKEN_PREFIX = "ggt_"
 
@@ -60,7 +62,7 @@ class AccountRepository:
 
     def user_id(self, username: str) -> int | None:
         with self.db.read() as conn:
-            row = conn.execute(sa.select(S.users.c.id).where(S.users.c.username == username)).first()
+            row = conn.execute(_USER_ID, {"name": username}).first()
         return None if row is None else int(row[0])
 
     def add_token(self, username: str, token: str, *, name: str = "api",
@@ -68,7 +70,7 @@ class AccountRepository:
         """Store ``token`` (hashed) for ``username``; with ``replace_name``, revoke the user's
         other live tokens of that name in the same transaction."""
         with self.db.write() as conn:
-            row = conn.execute(sa.select(S.users.c.id).where(S.users.c.username == username)).first()
+            row = conn.execute(_USER_ID, {"name": username}).first()
             if row is None:
                 raise NotFoundError(f"用户 {username!r} 不存在。user {username!r} does not exist.",
                                     field="username", value=username,
@@ -145,7 +147,8 @@ class AccountRepository:
         u = S.users.c
         with self.db.read() as conn:
             return [dict(r._mapping) for r in conn.execute(
-                sa.select(u.id, u.username, u.role, u.scope, u.active, u.created_at).order_by(u.id))]
+                sa.select(u.id, u.username, u.role, u.scope, u.active, u.created_at)
+                .order_by(u.id))]
 
 
 # -- the functions kept for existing callers ------------------------------------------------

@@ -66,7 +66,8 @@ def test_purge_covers_rejected_and_merged_and_leaves_no_copy_in_the_wal(store):
             conn.execute(sa.insert(S.incidents).values(
                 uid=f"OLD-{i}", channel="api", category="waterlogging", status=status,
                 lon=121.51, lat=31.237, input_datum="wgs84", reporter_name="王五",
-                reporter_phone=phone, reported_at=old, closed_at=old if status == "closed" else None,
+                reporter_phone=phone, reported_at=old,
+                closed_at=old if status == "closed" else None,
                 merged_into="X" if status == "rejected" else None, attrs={},
                 geom=sa.func.ST_GeomFromText("POINT(121.51 31.237)", 4490)))
             iid = conn.execute(sa.select(S.incidents.c.id).where(
