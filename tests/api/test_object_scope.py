@@ -88,3 +88,16 @@ def test_activation_requires_the_version_reviewed(client, demo_store):
     r = client.post(f"/plans/{draft['id']}/activate", json={}, headers=h)
     assert r.status_code == 422 and r.json()["error"]["field"] == "version"
     assert client.get(f"/plans/{draft['id']}", headers=h).json()["status"] == "draft"
+
+
+def test_personal_data_responses_are_not_cached(client, demo_store):
+    admin = _h(demo_store, "root2", "admin")
+    disp = _h(demo_store, "d3", "dispatcher")
+    made = client.post("/users", json={"username": "x1", "role": "responder"}, headers=admin)
+    assert made.status_code == 201 and made.headers["Cache-Control"] == "no-store"
+    client.post("/responders", json={"name": "甲", "phone": "13800000009"}, headers=disp)
+    listed = client.get("/responders", headers=disp)
+    assert listed.headers["Cache-Control"] == "no-store"
+    assert any(r.get("phone") == "13800000009" for r in listed.json())
+    public = client.get("/public/stats")
+    assert "no-store" not in public.headers.get("Cache-Control", "")
