@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from geogrid.errors import GeoGridError
+from geogrid.services.demo import load_demo
 from geogrid.settings import Settings, get_settings
 from geogrid.store import Store
 from maps import STATIC_DIR
@@ -23,35 +25,22 @@ from .middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from .routers import areas, geocode, health, incidents, locate, open311, pages, plans, users
 from .routers import planning, public, tiles
 from .routers import ogc, webhooks
-from .state import GeoState
+from .state import AppState
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("geogrid.api")
 
 
-def _bootstrap_admin(store: Store, settings: Settings) -> None:
-    """Make GEOGRID_ADMIN_TOKEN a valid admin API token (stored hashed), once."""
+def _bootstrap_admin(state: AppState, settings: Settings) -> None:
+    """Make GEOGRID_ADMIN_TOKEN the admin's API token (stored hashed), replacing the previous
+    one; a token that could never work is refused with a message, not stored."""
     if settings.admin_token is None:
         return
-    import sqlalchemy as sa
-
-    from geogrid.security import hash_token
-    from geogrid.store import schema as S
-    from geogrid.store.repo import now
-    from geogrid.store.users import create_user
-
-    token = settings.admin_token.get_secret_value()
-    with store.read() as conn:
-        known = conn.execute(sa.select(S.api_tokens.c.id).where(
-            S.api_tokens.c.token_hash == hash_token(token))).first()
-        admin = conn.execute(sa.select(S.users.c.id).where(S.users.c.username == "admin")).first()
-    if known:
-        return
-    uid = admin[0] if admin else create_user(store, "admin", "admin", actor="bootstrap")
-    with store.write() as conn:
-        conn.execute(sa.insert(S.api_tokens).values(user_id=uid, token_hash=hash_token(token),
-                                                    name="bootstrap", created_at=now()))
+    try:
+        state.accounts.bootstrap_admin(settings.admin_token.get_secret_value())
+    except GeoGridError as exc:
+        log.error("%s %s", exc.message, exc.fix or "")
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -63,10 +52,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         st = store or Store.open(settings.effective_database_url,
                                  spatialite_library=settings.spatialite_library)
         if settings.demo:
-            from geogrid.store.demo import load_demo
             load_demo(st, progress=lambda m: log.info("demo: %s", m))
-        _bootstrap_admin(st, settings)
-        app.state.geo = GeoState(st, settings)
+        state = AppState(st, settings)
+        _bootstrap_admin(state, settings)
+        app.state.geo = state
         try:
             yield
         finally:

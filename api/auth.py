@@ -15,7 +15,7 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Request
 
-from geogrid._errors import AuthenticationError
+from geogrid.errors import AuthenticationError
 from geogrid.security import PUBLIC, Principal, Role
 from geogrid.store.users import principal_for_token, principal_for_user
 

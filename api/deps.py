@@ -6,18 +6,21 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from geogrid._errors import InputError
+from geogrid.errors import InputError
 
-from .state import GeoState
+from .state import AppState
 
-__all__ = ["StateDep", "BBoxDep", "parse_bbox"]
+__all__ = ["StateDep", "BBoxDep", "parse_bbox", "check_in_china", "NO_STORE"]
+
+#: headers of responses that carry personal data: never kept by a cache
+NO_STORE = {"Cache-Control": "no-store"}
 
 
-def get_state(request: Request) -> GeoState:
+def get_state(request: Request) -> AppState:
     return request.app.state.geo
 
 
-StateDep = Annotated[GeoState, Depends(get_state)]
+StateDep = Annotated[AppState, Depends(get_state)]
 
 
 def parse_bbox(bbox: Annotated[str | None, Query(

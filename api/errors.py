@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from .responses import JSONResp
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from geogrid._errors import (
+from geogrid.errors import (
     AuthenticationError,
     ConflictError,
     GeoGridError,

@@ -1,141 +1,48 @@
-"""Per-application state owned by the lifespan: the store and the caches built from it.
+"""Per-application state owned by the lifespan: settings, the plan cache and the services.
 
-Caches are keyed by plan id and checked against the plan's version and
-status at most once every ``ttl_s`` seconds, so a hot path such as
-``/locate`` does not query the database per request, and an activation or
-an edit (which bumps the version) is picked up within ``ttl_s`` by every
-worker process — at once by the process that made it (it calls
-:meth:`GeoState.invalidate`).
+:class:`AppState` *is* the plan cache (:class:`geogrid.services.PlanCache`),
+so handlers keep ``state.plan_data(id)``, ``state.locator(id)`` and
+``state.invalidate()``; the use cases are typed attributes
+(``state.incidents``, ``state.planning`` …) built once in the lifespan hook.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass, field
-from typing import Any
-
-import geopandas as gpd
-
-from geogrid._errors import NotFoundError
+from geogrid.services import (AccountService, IncidentService, LocatingService, PlanCache,
+                              PlanData, PlanningService, PublicService, ReportService,
+                              ResponderService, Services)
 from geogrid.settings import Settings
 from geogrid.store import Store
 
-__all__ = ["GeoState", "PlanData"]
+__all__ = ["AppState", "GeoState", "PlanData"]
 
 
-@dataclass
-class PlanData:
-    plan: dict
-    areas: gpd.GeoDataFrame
-    checked_at: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
+class AppState(PlanCache):
+    """Settings, the plan cache, and one typed attribute per service."""
 
-
-class GeoState:
-    """The store plus caches keyed by plan id and version (rebuilt when a plan changes)."""
+    locating: LocatingService
+    incidents: IncidentService
+    planning: PlanningService
+    public: PublicService
+    reports: ReportService
+    responders: ResponderService
+    accounts: AccountService
 
     def __init__(self, store: Store, settings: Settings, ttl_s: float = 1.0):
-        self.store = store
+        super().__init__(store, ttl_s=ttl_s)
         self.settings = settings
-        self.ttl_s = ttl_s
-        self._plans: dict[int, PlanData] = {}
-        self._active: tuple[float, int | None] = (0.0, None)
-        self._shared: dict[str, Any] = {}
-        self._lock = threading.RLock()
+        # the services share this object as their cache, so an invalidation reaches them all
+        services = Services.build(store, cache=self, snap_m=settings.snap_distance_m,
+                                  reach_m=settings.territorial_reach_m,
+                                  fallback_level=settings.territorial_fallback)
+        self.locating = services.locating
+        self.incidents = services.incidents
+        self.planning = services.planning
+        self.public = services.public
+        self.reports = services.reports
+        self.responders = services.responders
+        self.accounts = services.accounts
 
-    # -- plans ----------------------------------------------------------------------------
-    def active_plan_id(self) -> int:
-        checked, plan_id = self._active
-        if plan_id is None or time.monotonic() - checked > self.ttl_s:
-            active = self.store.active_plan()
-            plan_id = None if active is None else int(active["id"])
-            self._active = (time.monotonic(), plan_id)
-        if plan_id is None:
-            raise NotFoundError("there is no active plan.", field="plan", value="active",
-                                fix="Load the demo (geogrid demo) or activate a plan.")
-        return plan_id
 
-    def resolve_plan_id(self, plan: str | int | None) -> int:
-        if plan in (None, "", "active"):
-            return self.active_plan_id()
-        try:
-            plan_id = int(plan)
-        except (TypeError, ValueError):
-            plan_id = -1
-        if not 0 < plan_id < 2**31:
-            raise NotFoundError(f"plan {plan!r} is not a plan id.", field="plan", value=plan,
-                                fix="Pass a numeric plan id or 'active'.")
-        return plan_id
-
-    def visible_plan_id(self, plan: str | int | None, principal) -> int:
-        """Like :meth:`resolve_plan_id`, but drafts exist only for staff who may read plans."""
-        plan_id = self.resolve_plan_id(plan)
-        if plan in (None, "", "active") or principal.can("plan.read"):
-            return plan_id
-        if self.plan_data(plan_id).plan["status"] == "draft":
-            raise NotFoundError(f"plan {plan!r} does not exist.", field="plan", value=plan,
-                                fix="Sign in to see draft plans.")
-        return plan_id
-
-    def plan_data(self, plan_id: int) -> PlanData:
-        cached = self._plans.get(plan_id)
-        if cached is not None and time.monotonic() - cached.checked_at <= self.ttl_s:
-            return cached
-        plan = self.store.plan(plan_id)
-        with self._lock:
-            cached = self._plans.get(plan_id)
-            if cached is not None and cached.plan["version"] == plan["version"] \
-                    and cached.plan["status"] == plan["status"]:
-                cached.checked_at = time.monotonic()
-                return cached
-            data = PlanData(plan=plan, areas=self.store.areas(plan_id), checked_at=time.monotonic())
-            self._plans[plan_id] = data
-            return data
-
-    def locator(self, plan_id: int):
-        """The point → area-chain index of a plan (built on first use, rebuilt on change)."""
-        from geogrid.locator import PlanLocator
-
-        data = self.plan_data(plan_id)
-        loc = data.extra.get("locator")
-        if loc is None:
-            with self._lock:
-                loc = data.extra.get("locator")
-                if loc is None:
-                    loc = PlanLocator(data.areas)
-                    data.extra["locator"] = loc
-        return loc
-
-    def buildings(self):
-        from geogrid.datumcheck import BuildingIndex
-
-        idx = self._shared.get("buildings")
-        if idx is None:
-            with self._lock:
-                idx = self._shared.get("buildings")
-                if idx is None:
-                    idx = BuildingIndex(self.store.objects(types=["building"]))
-                    self._shared["buildings"] = idx
-        return idx
-
-    def shared(self, key: str, build):
-        """A cache entry shared across plans (e.g. the gazetteer), built once."""
-        value = self._shared.get(key)
-        if value is None:
-            with self._lock:
-                value = self._shared.get(key)
-                if value is None:
-                    value = build()
-                    self._shared[key] = value
-        return value
-
-    def invalidate(self, plan_id: int | None = None, *, objects: bool = False) -> None:
-        with self._lock:
-            if plan_id is None:
-                self._plans.clear()
-            else:
-                self._plans.pop(plan_id, None)
-            self._active = (0.0, None)
-            if objects:
-                self._shared.clear()
+#: the name the routers used before the services layer
+GeoState = AppState

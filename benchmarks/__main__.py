@@ -45,7 +45,7 @@ def _locate(quick: bool, only: set[str]) -> list[Row]:
     others = {}
     cluster = None
     if with_postgis:
-        from geogrid.store.pgcluster import PgCluster
+        from tests.support.pgcluster import PgCluster
 
         from .postgis import locate_join
 

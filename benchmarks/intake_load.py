@@ -175,7 +175,7 @@ def main(argv=None) -> dict:
 
     from geogrid.store import Store
     from geogrid.store.demo import load_demo
-    from geogrid.store.pgcluster import PgCluster
+    from tests.support.pgcluster import PgCluster
     from geogrid.store.users import create_user, issue_token
 
     from ._server import ApiServer

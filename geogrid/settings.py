@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,11 @@ class Settings(BaseSettings):
 
     #: a point outside every microgrid snaps to the nearest one within this distance
     snap_distance_m: float = Field(default=50.0, ge=0, le=5000)
+    #: 属地兜底: a report outside every microgrid but within this distance of the street goes
+    #: to the territorial unit (flagged for a dispatcher) instead of being refused
+    territorial_reach_m: float = Field(default=500.0, ge=0, le=20000)
+    #: which unit takes it: the nearest grid's team, or the street's
+    territorial_fallback: Literal["grid", "street"] = "grid"
 
     #: signing key for session tokens; no default: set it in production.
     #: When unset, a random key is generated per process (tokens die with it).

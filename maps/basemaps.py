@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geogrid._errors import InputError
+from geogrid.errors import InputError
 from geogrid.datum import from_storage, parse_datum
 
 __all__ = ["Basemap", "BASEMAPS", "OSM_ATTRIBUTION", "get_basemap", "offline_map",

@@ -11,7 +11,7 @@ import geopandas as gpd
 import pytest
 
 from geogrid.store import Store
-from geogrid.store.pgcluster import PgCluster, postgis_available
+from tests.support.pgcluster import PgCluster, postgis_available
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -65,7 +65,7 @@ def spatialite_store(tmp_path) -> Store:
 
 @pytest.fixture(scope="session")
 def demo_frames() -> dict[str, gpd.GeoDataFrame]:
-    from geogrid.store.demo import demo_frames as load
+    from geogrid.services.demo import demo_frames as load
 
     return load()
 
@@ -73,7 +73,7 @@ def demo_frames() -> dict[str, gpd.GeoDataFrame]:
 @pytest.fixture(scope="session")
 def demo_db_path(tmp_path_factory) -> Path:
     """A SpatiaLite file with the demo loaded once; tests copy it."""
-    from geogrid.store.demo import load_demo
+    from geogrid.services.demo import load_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     s = Store.open(f"sqlite:///{path}")
@@ -97,3 +97,19 @@ def demo_store(demo_db_path, tmp_path) -> Store:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def cli_store(tmp_path, monkeypatch, demo_db_path):
+    """A copy of the demo store that the CLI opens (through GEOGRID_DATABASE_URL)."""
+    import shutil
+
+    from geogrid.settings import get_settings
+    from geogrid.store import open_store
+
+    db = tmp_path / "cli.sqlite"
+    shutil.copy(demo_db_path, db)
+    monkeypatch.setenv("GEOGRID_DATABASE_URL", f"sqlite:///{db}")
+    get_settings.cache_clear()
+    yield open_store()
+    get_settings.cache_clear()

@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from geogrid._errors import LimitExceeded, OutOfCoverageError
+from geogrid.errors import LimitExceeded, OutOfCoverageError
 from geogrid.datum import Datum, to_storage
 from geogrid.security import Principal
 
@@ -21,7 +21,7 @@ Geocoder = Annotated[Principal, Depends(Allowed("geocode"))]
 
 
 def gazetteer(state):
-    from geogrid.store.gazetteer import gazetteer_from_store
+    from geogrid.services.gazetteer import gazetteer_from_store
 
     plan_id = None
     try:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from geogrid._errors import InputError, NotFoundError
+from geogrid.errors import InputError, NotFoundError
 from geogrid.services import features as F
 
 from ..auth import PrincipalDep

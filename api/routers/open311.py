@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from geogrid._errors import AuthenticationError, GeoGridError, InputError, NotFoundError
+from geogrid.errors import AuthenticationError, GeoGridError, InputError, NotFoundError
 from geogrid.datum import Datum
 from geogrid.security import Principal
 from geogrid.services import open311 as O
@@ -33,7 +33,7 @@ from ..auth import PrincipalDep
 from ..deps import StateDep, check_in_china
 from ..errors import status_for
 from ..responses import JSONResp
-from .incidents import service
+from ..shared import service
 
 __all__ = ["router"]
 
@@ -216,7 +216,8 @@ def _create(state, caller: tuple[Principal, str | None], req: O.OpenRequest,
 
     def intake(item):
         return svc.intake(item, actor=who.username, locator=state.locator(plan_id),
-                          plan_id=plan_id, snap_m=state.settings.snap_distance_m)
+                          plan_id=plan_id, snap_m=state.settings.snap_distance_m,
+                          key_owner=who.username)
 
     row, created, token = O.create_request(
         req, catalogue=svc.workflow.catalogue, intake=intake, geocode=_geocoder(state),

@@ -22,6 +22,8 @@ from maps.i18n import t
 from ..auth import PrincipalDep
 from ..deps import StateDep
 
+__all__ = ["router"]
+
 router = APIRouter(tags=["pages"])
 Lang = Annotated[Literal["zh", "en"], Query(description="UI language")]
 BasemapQ = Annotated[Literal["osm", "amap", "tianditu", "local", "none"],

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from geogrid._errors import NotFoundError
+from geogrid.errors import NotFoundError
 from geogrid.security import Principal
-from geogrid.store.planning import PlanningService
+from geogrid.services import ScopedPlanning
 
 from ..auth import Allowed
 from ..deps import BBoxDep, StateDep
 from ..geojson import feature_collection, plain
 from ..responses import GeoJSONResp, JSONResp
-from .plans import ATTRIBUTION, plan_public
+from ..schemas import FeatureCollection, Open
+from ..shared import ATTRIBUTION, PlanPublic, plan_public
+
+__all__ = ["router", "objects_frame"]
 
 router = APIRouter(prefix="/plans", tags=["planning"])
 Planner = Annotated[Principal, Depends(Allowed("plan.write"))]
@@ -30,23 +35,65 @@ Reader = Annotated[Principal, Depends(Allowed("plan.read"))]
 PlanId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def planning(state) -> PlanningService:
-    return state.shared("planning", lambda: PlanningService(state.store))
+def scoped(state, principal: Principal) -> ScopedPlanning:
+    return ScopedPlanning(state.planning, principal)
 
 
-def _area_code(state, plan_id: int, uid: str | None) -> str | None:
-    if uid is None:
-        return None
-    areas = state.plan_data(plan_id).areas
-    hit = areas[areas["id"] == uid]
-    if hit.empty:
-        raise NotFoundError(f"area {uid!r} is not in plan {plan_id}.", field="area", value=uid,
-                            fix="Use ids from GET /plans/{id}/areas.")
-    return hit["code"].iat[0]
+class WriteOut(Open):
+    plan_id: int
+    version: int
+
+
+class EditOut(WriteOut):
+    op: str
+
+
+class PartitionOut(WriteOut):
+    grid_id: str
+    microgrids: int
+    report: dict[str, Any]
+
+
+class StepOut(EditOut):
+    seq: int
+    undone: bool
+
+
+class HistoryEntry(Open):
+    seq: int
+    op: str
+    params: dict[str, Any] | None = None
+    actor: str | None = None
+    at: str | None = None
+    undone: bool
+
+
+class StatsOut(Open):
+    plan_id: int
+    microgrids: list[dict[str, Any]]
+    grids: list[dict[str, Any]]
+
+
+class ValidateOut(Open):
+    plan_id: int
+    ok: bool
+    grids: list[dict[str, Any]]
+
+
+class DiffOut(Open):
+    plan_id: int
+    against: int
+    moved: int
+    changes: list[dict[str, Any]]
 
 
 class Versioned(BaseModel):
     version: int | None = Field(default=None, ge=1, description="the plan version you edited")
+
+
+class VersionRequired(BaseModel):
+    version: int = Field(ge=1, description="the plan version you reviewed (required: activation "
+                                           "never goes ahead on a plan changed since)")
 
 
 class CopyIn(BaseModel):
@@ -73,52 +120,49 @@ class EditIn(Versioned):
     with_cellmates: bool = False
 
 
-@router.post("/{plan_id}/copy", status_code=201, summary="A draft copy of a plan, to edit")
+@router.post("/{plan_id}/copy", status_code=201, response_model=PlanPublic,
+             summary="A draft copy of a plan, to edit")
 def copy(plan_id: PlanId, body: CopyIn, state: StateDep, principal: Planner):
-    # any planner may start a draft; what they may change in it is limited by scope
-    new_id = state.store.copy_plan(plan_id, name=body.name, actor=principal.username)
-    return JSONResp(plan_public(state.store.plan(new_id)).model_dump(), status_code=201)
+    plan = scoped(state, principal).copy(plan_id, body.name)
+    return JSONResp(plan_public(plan).model_dump(), status_code=201)
 
 
-@router.post("/{plan_id}/partition", summary="Partition one grid of a draft into microgrids")
+@router.post("/{plan_id}/partition", response_model=PartitionOut,
+             summary="Partition one grid of a draft into microgrids")
 def partition_grid(plan_id: PlanId, body: PartitionIn, state: StateDep, principal: Planner):
-    principal.require_scope(_area_code(state, plan_id, body.grid_id), "grid")
     options = body.model_dump(exclude={"grid_id", "version"}, exclude_none=True)
-    out = planning(state).partition_grid(plan_id, body.grid_id, actor=principal.username,
-                                         expected_version=body.version, **options)
+    out = scoped(state, principal).partition(plan_id, body.grid_id, body.version, **options)
     state.invalidate(plan_id)
     return JSONResp(out)
 
 
-@router.post("/{plan_id}/edits", summary="Move objects or cells, split, merge, lock or unlock")
+@router.post("/{plan_id}/edits", response_model=EditOut,
+             summary="Move objects or cells, split, merge, lock or unlock")
 def edit(plan_id: PlanId, body: EditIn, state: StateDep, principal: Planner):
-    for uid in (body.to, body.microgrid, body.a, body.b):
-        if uid:
-            principal.require_scope(_area_code(state, plan_id, uid), "microgrid")
     params = body.model_dump(exclude={"op", "version"}, exclude_none=True)
-    out = planning(state).edit(plan_id, body.op, actor=principal.username,
-                               expected_version=body.version, **params)
+    out = scoped(state, principal).edit(plan_id, body.op, body.version, **params)
     state.invalidate(plan_id)
     return JSONResp(out)
 
 
-@router.post("/{plan_id}/undo", summary="Undo the last edit")
+@router.post("/{plan_id}/undo", response_model=StepOut, summary="Undo the last edit")
 def undo(plan_id: PlanId, body: Versioned, state: StateDep, principal: Planner):
-    out = planning(state).undo(plan_id, actor=principal.username, expected_version=body.version)
+    out = scoped(state, principal).step(plan_id, body.version, undo=True)
     state.invalidate(plan_id)
     return JSONResp(out)
 
 
-@router.post("/{plan_id}/redo", summary="Redo the last undone edit")
+@router.post("/{plan_id}/redo", response_model=StepOut, summary="Redo the last undone edit")
 def redo(plan_id: PlanId, body: Versioned, state: StateDep, principal: Planner):
-    out = planning(state).redo(plan_id, actor=principal.username, expected_version=body.version)
+    out = scoped(state, principal).step(plan_id, body.version, undo=False)
     state.invalidate(plan_id)
     return JSONResp(out)
 
 
-@router.get("/{plan_id}/history", summary="The edit stack")
+@router.get("/{plan_id}/history", response_model=list[HistoryEntry], summary="The edit stack")
 def history(plan_id: PlanId, state: StateDep, _: Reader):
-    return JSONResp([{k: plain(v) for k, v in h.items()} for h in planning(state).history(plan_id)])
+    return JSONResp([{k: plain(v) for k, v in h.items()}
+                     for h in state.planning.history(plan_id)])
 
 
 #: what the editor needs of a management object; ``microgrid`` is its membership in the plan
@@ -151,7 +195,7 @@ def objects_frame(state, plan_id: int, *, grid: str | None = None, bbox=None):
 
 
 @router.get("/{plan_id}/objects", summary="Management objects with their microgrid in this plan",
-            response_class=GeoJSONResp,
+            response_class=GeoJSONResp, response_model=FeatureCollection,
             responses={200: {"content": {"application/geo+json": {}}}})
 def objects(plan_id: PlanId, state: StateDep, _: Reader, bbox: BBoxDep,
             grid: Annotated[str | None, Query(max_length=64,
@@ -162,40 +206,43 @@ def objects(plan_id: PlanId, state: StateDep, _: Reader, bbox: BBoxDep,
                        media_type="application/geo+json")
 
 
-@router.get("/{plan_id}/stats", summary="Households, objects, 楼组 per microgrid; CV per grid")
+@router.get("/{plan_id}/stats", response_model=StatsOut,
+            summary="Households, objects, 楼组 per microgrid; CV per grid")
 def stats(plan_id: PlanId, state: StateDep, _: Reader):
-    return JSONResp(planning(state).stats(plan_id))
+    return JSONResp(state.planning.stats(plan_id))
 
 
-@router.get("/{plan_id}/validate", summary="Gaps, overlaps, orphans, imbalance… with locations")
+@router.get("/{plan_id}/validate", response_model=ValidateOut,
+            responses={200: {"content": {"text/plain": {}}}},
+            summary="Gaps, overlaps, orphans, imbalance… with locations")
 def validate(plan_id: PlanId, state: StateDep, _: Reader,
              grid: Annotated[str | None, Query(max_length=64)] = None,
              format: Literal["json", "text"] = "json"):
-    report = planning(state).validate(plan_id, grid)
+    report = state.planning.validate(plan_id, grid)
     if format == "text":
         return PlainTextResponse("\n\n".join(g["text"] for g in report["grids"]) or "no microgrids")
     return JSONResp(report)
 
 
-@router.get("/{plan_id}/diff", summary="Objects whose microgrid differs from another plan")
+@router.get("/{plan_id}/diff", response_model=DiffOut,
+            summary="Objects whose microgrid differs from another plan")
 def diff(plan_id: PlanId, state: StateDep, _: Reader,
          against: Annotated[str, Query(description="plan id or 'active'")] = "active"):
     other = state.resolve_plan_id(against)
-    return JSONResp(planning(state).diff(plan_id, other))
+    return JSONResp(state.planning.diff(plan_id, other))
 
 
-@router.post("/{plan_id}/activate", summary="Activate a draft; the old plan is retired atomically")
-def activate(plan_id: PlanId, body: Versioned, state: StateDep,
+@router.post("/{plan_id}/activate", response_model=PlanPublic,
+             summary="Activate a draft; the old plan is retired atomically")
+def activate(plan_id: PlanId, body: VersionRequired, state: StateDep,
              principal: Annotated[Principal, Depends(Allowed("plan.activate"))]):
-    street = state.store.plan(plan_id)["street_code"]
-    principal.require_scope(street, "street")
-    plan = state.store.activate_plan(plan_id, expected_version=body.version, actor=principal.username)
+    plan = scoped(state, principal).activate(plan_id, body.version)
     state.invalidate()
     return JSONResp(plan_public(plan).model_dump())
 
 
-@router.delete("/{plan_id}", status_code=204, summary="Delete a draft")
+@router.delete("/{plan_id}", status_code=204, response_class=Response, summary="Delete a draft")
 def delete(plan_id: PlanId, state: StateDep, principal: Planner):
-    state.store.delete_plan(plan_id, actor=principal.username)
+    scoped(state, principal).delete(plan_id)
     state.invalidate(plan_id)
-    return JSONResp(None, status_code=204)
+    return Response(status_code=204)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Query
+from fastapi import APIRouter, Depends, Form, Path, Query
 from pydantic import BaseModel, Field
 
-from geogrid._errors import AuthenticationError
+from geogrid.errors import AuthenticationError
 from geogrid.security import Principal
-from geogrid.store.users import authenticate, create_user, issue_token, list_users
 
 from ..auth import Allowed, PrincipalDep, make_jwt
-from ..deps import StateDep
+from ..deps import NO_STORE, StateDep
 from ..geojson import plain
+from ..responses import JSONResp
+from ..schemas import AuditEntry
+
+__all__ = ["router"]
 
 router = APIRouter(tags=["auth"])
 
@@ -29,7 +32,7 @@ class TokenOut(BaseModel):
 @router.post("/auth/token", response_model=TokenOut, summary="OAuth2 password sign-in → JWT")
 def sign_in(state: StateDep, username: Annotated[str, Form(max_length=64)],
             password: Annotated[str, Form(max_length=200)]):
-    principal = authenticate(state.store, username, password)
+    principal = state.accounts.repo.authenticate(username, password)
     if principal is None:
         raise AuthenticationError("username or password is wrong.", field="password",
                                   fix="Check both and try again.")
@@ -66,22 +69,65 @@ class UserCreated(BaseModel):
              summary="Create a user and issue an API token (shown once)")
 def add_user(body: UserCreate, state: StateDep,
              admin: Annotated[Principal, Depends(Allowed("users.manage"))]):
-    uid = create_user(state.store, body.username, body.role, scope=body.scope,
-                      password=body.password, actor=admin.username)
-    token = issue_token(state.store, body.username, actor=admin.username)
-    return UserCreated(id=uid, username=body.username, token=token)
+    uid, token = state.accounts.create_user(admin, body.username, body.role, scope=body.scope,
+                                            password=body.password)
+    return JSONResp(UserCreated(id=uid, username=body.username, token=token).model_dump(),
+                    status_code=201, headers=NO_STORE)
 
 
-@router.get("/users", summary="List users")
+class UserPublic(BaseModel):
+    id: int
+    username: str
+    role: str
+    scope: str | None = None
+    active: bool
+    created_at: str | None = None
+
+
+@router.get("/users", response_model=list[UserPublic], summary="List users")
 def users(state: StateDep, _: Annotated[Principal, Depends(Allowed("users.manage"))]):
-    return [{k: plain(v) for k, v in u.items()} for u in list_users(state.store)]
+    return [{k: plain(v) for k, v in u.items()} for u in state.accounts.repo.users()]
 
 
-@router.get("/audit", summary="Query the audit log")
+class TokenPublic(BaseModel):
+    id: int
+    username: str
+    role: str
+    scope: str | None = None
+    name: str | None = None
+    created_at: str | None = None
+    revoked_at: str | None = None
+
+
+@router.get("/tokens", response_model=list[TokenPublic],
+            summary="API tokens (admin: all; others: their own); never the secret")
+def tokens(state: StateDep, principal: PrincipalDep,
+           username: Annotated[str | None, Query(max_length=64)] = None):
+    if principal.user_id is None:
+        raise AuthenticationError("查看令牌需要登录。listing tokens needs a signed-in user.",
+                                  field="Authorization",
+                                  fix="发送 'Authorization: Bearer <token>'。Send 'Authorization: "
+                                      "Bearer <token>'.")
+    return [{k: plain(v) for k, v in t.items()} for t in state.accounts.tokens(principal, username)]
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenPublic, summary="Revoke an API token")
+def revoke(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], state: StateDep,
+           principal: PrincipalDep):
+    if principal.user_id is None:
+        raise AuthenticationError("吊销令牌需要登录。revoking a token needs a signed-in user.",
+                                  field="Authorization",
+                                  fix="发送 'Authorization: Bearer <token>'。Send 'Authorization: "
+                                      "Bearer <token>'.")
+    return {k: plain(v) for k, v in state.accounts.revoke(principal, token_id).items()}
+
+
+@router.get("/audit", response_model=list[AuditEntry], summary="Query the audit log")
 def audit(state: StateDep, _: Annotated[Principal, Depends(Allowed("audit.read"))],
           entity: Annotated[str | None, Query(max_length=32)] = None,
           entity_id: Annotated[str | None, Query(max_length=64)] = None,
           actor: Annotated[str | None, Query(max_length=100)] = None,
           limit: Annotated[int, Query(ge=1, le=1000)] = 100):
-    rows = state.store.audit_entries(entity=entity, entity_id=entity_id, actor=actor, limit=limit)
+    rows = state.store.audit_log.entries(entity=entity, entity_id=entity_id, actor=actor,
+                                         limit=limit)
     return [{k: plain(v) for k, v in r.items()} for r in rows]

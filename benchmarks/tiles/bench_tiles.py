@@ -18,7 +18,7 @@ Measures, per plan and store
       and the tiles a 1280 × 860 view at z=15 needs (about 6 × 5), raw and
       gzipped.
 
-The PostGIS store is a throwaway cluster (:class:`geogrid.store.pgcluster.PgCluster`).
+The PostGIS store is a throwaway cluster (:class:`tests.support.pgcluster.PgCluster`).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def _measure(store: Store, plan_id: int, areas: gpd.GeoDataFrame, repeat: int) -
 def run(*, quick: bool = False, city: int | None = None, repeat: int | None = None,
         postgis: bool = True) -> dict:
     """Measure both plans on both stores; returns ``{"plans": [...]}`` (see :func:`table`)."""
-    from geogrid.store.pgcluster import PgCluster, postgis_available
+    from tests.support.pgcluster import PgCluster, postgis_available
 
     city = city if city is not None else (5_000 if quick else 30_000)
     repeat = repeat or (3 if quick else 10)

@@ -13,6 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .._errors import GeoGridError, ValidationError
 
+__all__ = ["console", "out", "progress", "handle_errors", "open_store", "echo_json"]
+
 console = Console(stderr=True)
 out = Console()
 

@@ -11,6 +11,8 @@ from .._errors import InputError
 from ..datum import Datum
 from ._common import console, echo_json, handle_errors, open_store, progress
 
+__all__ = ["locate", "geocode"]
+
 
 def _locator(areas: Path | None, plan: str):
     from ..io import read_frame
@@ -69,7 +71,7 @@ def geocode(
 ) -> None:
     """Geocode every address of a file (gazetteer from the store) and locate it."""
     from ..batch import geocode_file
-    from ..store.gazetteer import gazetteer_from_store
+    from ..services.gazetteer import gazetteer_from_store
 
     store = open_store()
     with console.status("building the gazetteer…"):

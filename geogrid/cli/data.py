@@ -13,6 +13,8 @@ from ..datum import Datum
 from ..io import read_frame, write_frame
 from ._common import console, echo_json, handle_errors, open_store, out
 
+__all__ = ["demo", "import_", "export", "plans", "check", "purge_personal"]
+
 DatumOpt = Annotated[Datum, typer.Option("--datum", "-d", help="datum of the input coordinates",
                                          case_sensitive=False)]
 
@@ -20,7 +22,7 @@ DatumOpt = Annotated[Datum, typer.Option("--datum", "-d", help="datum of the inp
 @handle_errors
 def demo() -> None:
     """Load the Lujiazui demo street into the store (idempotent)."""
-    from ..store.demo import load_demo
+    from ..services.demo import load_demo
 
     store = open_store()
     with console.status("loading demo…"):
@@ -169,7 +171,7 @@ def purge_personal(
 ) -> None:
     """Blank reporters' names and phones of incidents closed longer ago than the retention period."""
     from ..settings import get_settings
-    from ..store.incidents import IncidentService
+    from ..services.incidents import IncidentService
 
     keep = get_settings().personal_data_retention_days if days is None else days
     n = IncidentService(open_store()).purge_personal(older_than_days=keep, actor="cli")

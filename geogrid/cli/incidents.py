@@ -13,7 +13,10 @@ from .._errors import InputError
 from ..datum import Datum
 from ._common import console, echo_json, handle_errors, open_store, progress
 
-app = typer.Typer(help="Incidents: CSV intake, escalation timers.", no_args_is_help=True)
+__all__ = ["app"]
+
+app = typer.Typer(help="事件: CSV 导入、升级计时。Incidents: CSV intake, escalation timers.",
+                  no_args_is_help=True)
 
 
 @app.command("import")
@@ -30,24 +33,24 @@ def import_csv(
     reported_at, reporter_name, reporter_phone. Each row's idempotency key is its
     ``--key-column`` value, or a hash of the row.
     """
-    from ..locator import PlanLocator
-    from ..store.gazetteer import gazetteer_from_store
-    from ..store.incidents import IncidentService, Intake
+    from ..services import PlanCache
+    from ..services.incidents import IncidentService, Intake
 
     df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     if "category" not in df.columns:
-        raise InputError(f"{path.name} has no category column; found {list(df.columns)[:12]}.",
-                         field="category", fix="Add a category column (code, name or alias).")
+        raise InputError(f"{path.name} 没有 category 列; 现有 {list(df.columns)[:12]}。"
+                         f"{path.name} has no category column; found {list(df.columns)[:12]}.",
+                         field="category", fix="加一列 category (代码、名称或别名)。"
+                                               "Add a category column (code, name or alias).")
     if key_column and key_column not in df.columns:
-        raise InputError(f"column {key_column!r} is not in {path.name}.", field="--key-column",
-                         value=key_column, fix=f"Use one of {list(df.columns)[:12]}.")
+        raise InputError(f"{path.name} 中没有列 {key_column!r}。column {key_column!r} is not in "
+                         f"{path.name}.", field="--key-column", value=key_column,
+                         fix=f"用其中之一 Use one of {list(df.columns)[:12]}.")
     store = open_store()
-    plan = store.active_plan()
-    if plan is None:
-        raise InputError("there is no active plan.", field="plan", fix="Load or activate a plan.")
-    locator = PlanLocator(store.areas(int(plan["id"])))
-    svc = IncidentService(store)
-    gaz = None
+    cache = PlanCache(store)
+    plan_id = cache.active_plan_id()  # NotFoundError names the fix
+    # the same intake as the API: address fallback, datum check, 属地兜底
+    svc = IncidentService(store, cache)
     created = replayed = failed = 0
     problems = []
     with progress() as bar:
@@ -57,22 +60,8 @@ def import_csv(
             key = rec.get(key_column) if key_column else hashlib.sha256(
                 "|".join(f"{k}={rec[k]}" for k in sorted(rec)).encode()).hexdigest()[:40]
             try:
-                lon, lat, d = rec.get("lon") or rec.get("lng"), rec.get("lat"), datum.value
-                if lon is None or lat is None:
-                    if not rec.get("address"):
-                        raise InputError("row has neither lon/lat nor address.", field="lon/lat")
-                    gaz = gaz or gazetteer_from_store(store, int(plan["id"]))
-                    hit = gaz.geocode(rec["address"]).require()
-                    lon, lat, d = hit.lon, hit.lat, "cgcs2000"
-                _, was_new = svc.intake(Intake(
-                    category=rec["category"], lon=float(lon), lat=float(lat), datum=d,
-                    channel=rec.get("channel") or channel, description=rec.get("description"),
-                    address=rec.get("address"), reporter_name=rec.get("reporter_name"),
-                    reporter_phone=rec.get("reporter_phone"),
-                    reported_at=pd.Timestamp(rec["reported_at"]).to_pydatetime()
-                    if rec.get("reported_at") else None,
-                    idempotency_key=f"csv:{key}"), actor="csv-import", locator=locator,
-                    plan_id=int(plan["id"]))
+                _, was_new = svc.intake(_intake(Intake, rec, datum.value, channel, key),
+                                        actor="csv-import", plan_id=plan_id)
                 created += was_new
                 replayed += not was_new
             except Exception as exc:  # report every bad row, keep the good ones
@@ -86,10 +75,23 @@ def import_csv(
         raise typer.Exit(1)
 
 
+def _intake(Intake, rec: dict, datum: str, channel: str, key: str):
+    """One CSV row as an intake (no lon/lat: the address is geocoded by the service)."""
+    lon, lat = rec.get("lon") or rec.get("lng"), rec.get("lat")
+    located = lon is not None and lat is not None
+    return Intake(category=rec["category"], lon=float(lon) if located else None,
+                  lat=float(lat) if located else None, datum=datum if located else None,
+                  channel=rec.get("channel") or channel, description=rec.get("description"),
+                  address=rec.get("address"), reporter_name=rec.get("reporter_name"),
+                  reporter_phone=rec.get("reporter_phone"),
+                  reported_at=pd.Timestamp(rec["reported_at"]).to_pydatetime()
+                  if rec.get("reported_at") else None, idempotency_key=f"csv:{key}")
+
+
 @app.command("tick")
 @handle_errors
 def tick() -> None:
     """Run the escalation timers once (schedule it, e.g. every minute)."""
-    from ..store.incidents import IncidentService
+    from ..services.incidents import IncidentService
 
     echo_json(IncidentService(open_store()).tick())

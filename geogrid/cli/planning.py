@@ -10,6 +10,8 @@ import typer
 from .._errors import InputError
 from ._common import console, echo_json, handle_errors, open_store, out, progress
 
+__all__ = ["partition", "validate"]
+
 
 def _options(n: int | None, target: float | None, type_weight: float | None,
              kind: str | None) -> dict:
@@ -50,7 +52,7 @@ def partition(
     options = _options(n, target, type_weight, kind)
     if grid is not None:
         store = open_store()
-        from ..store.planning import PlanningService
+        from ..services.planning import PlanningService
 
         row = store.active_plan() if plan == "active" else store.plan(int(plan))
         if row is None:
@@ -107,7 +109,7 @@ def validate(
     Exits 1 when any error is found (warnings do not fail).
     """
     if plan is not None:
-        from ..store.planning import PlanningService
+        from ..services.planning import PlanningService
 
         store = open_store()
         row = store.active_plan() if plan == "active" else store.plan(int(plan))

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+__all__ = ["serve"]
+
 
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,

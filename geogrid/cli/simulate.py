@@ -9,6 +9,8 @@ import typer
 
 from ._common import echo_json, handle_errors, open_store, progress
 
+__all__ = ["simulate"]
+
 
 @handle_errors
 def simulate(
@@ -17,7 +19,7 @@ def simulate(
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Simulate a day on the active plan's street: intake, dispatch, handling, metrics."""
-    from ..store.simulation import run_day
+    from ..services.simulation import run_day
 
     store = open_store()
     with progress() as bar:

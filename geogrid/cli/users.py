@@ -8,7 +8,9 @@ import typer
 
 from ._common import handle_errors, open_store, out
 
-app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
+__all__ = ["app"]
+
+app = typer.Typer(help="用户与 API 令牌。Users and API tokens.", no_args_is_help=True)
 
 
 @app.command("add")
@@ -42,3 +44,25 @@ def list_() -> None:
 
     for u in list_users(open_store()):
         out.print(f"{u['id']:>4}  {u['username']:20} {u['role']:10} {u['scope'] or '*'}")
+
+
+@app.command("tokens")
+@handle_errors
+def tokens(username: Annotated[str | None, typer.Argument(help="only this user's")] = None) -> None:
+    """List API tokens: id, owner, name, issued, revoked (never the secret)."""
+    for t in open_store().accounts.tokens(username):
+        state = f"revoked {t['revoked_at']:%Y-%m-%d %H:%M}" if t["revoked_at"] else "active"
+        out.print(f"{t['id']:>4}  {t['username']:20} {t['name'] or '':12} "
+                  f"{t['created_at']:%Y-%m-%d %H:%M}  {state}")
+
+
+@app.command("revoke")
+@handle_errors
+def revoke(token_id: Annotated[int, typer.Argument(help="the id from `geogrid users tokens`")]
+           ) -> None:
+    """Revoke an API token (it stops working within seconds on every server)."""
+    store = open_store()
+    store.accounts.token_owner(token_id)  # NotFoundError names the id
+    n = store.accounts.revoke(token_id=token_id, actor="cli")
+    out.print(f"令牌 {token_id} 已吊销 token {token_id} revoked" if n else
+              f"令牌 {token_id} 早已吊销 token {token_id} was already revoked")

@@ -1,0 +1,66 @@
+"""Use cases: what a caller (the API, the CLI, a page) asks geogrid to do.
+
+Each service takes a store (and the plan cache) and plain values, and returns
+plain values or frames; none speaks HTTP or reads settings. The API builds
+one :class:`Services` in its lifespan hook; the CLI builds what it needs.
+
+=============  ===========================================================
+locating       datum-tagged point → area chain, with the datum warning
+incidents      intake (address fallback, datum check, 属地兜底), the loop
+planning       partition, edit, undo/redo, validate, diff, activate
+public         contacts and complementary-suppressed counts
+reports        indicators and the 民情报告
+responders     who sees and moves whom; nearest responder by road
+accounts       users, tokens, the bootstrap admin token
+simulation     a simulated day through the real intake
+gazetteer      the address gazetteer from what the store holds
+demo           the Lujiazui demo street
+policy         who may read or change which object
+=============  ===========================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..store import Store
+from .accounts import AccountService
+from .incidents import IncidentService, Intake
+from .locating import LocatingService, locate_point
+from .plancache import PlanCache, PlanData
+from .planning import PlanningService, ScopedPlanning
+from .public import PublicService
+from .reports import ReportService
+from .responders import ResponderService
+
+__all__ = ["Services", "PlanCache", "PlanData", "LocatingService", "IncidentService", "Intake",
+           "PlanningService", "ScopedPlanning", "PublicService", "ReportService",
+           "ResponderService", "AccountService", "locate_point"]
+
+
+@dataclass
+class Services:
+    """Every use case over one store, sharing one plan cache."""
+
+    cache: PlanCache
+    locating: LocatingService
+    incidents: IncidentService
+    planning: PlanningService
+    public: PublicService
+    reports: ReportService
+    responders: ResponderService
+    accounts: AccountService
+
+    @classmethod
+    def build(cls, store: Store, *, cache: PlanCache | None = None, snap_m: float = 50.0,
+              reach_m: float = 500.0, fallback_level: str = "grid",
+              ttl_s: float = 1.0) -> Services:
+        cache = cache if cache is not None else PlanCache(store, ttl_s=ttl_s)
+        incidents = IncidentService(store, cache, snap_m=snap_m, reach_m=reach_m,
+                                    fallback_level=fallback_level)
+        names = {c.code: c.name for c in incidents.workflow.catalogue.categories}
+        return cls(cache=cache, locating=LocatingService(cache, snap_m=snap_m),
+                   incidents=incidents, planning=PlanningService(store),
+                   public=PublicService(cache, names),
+                   reports=ReportService(cache, incidents),
+                   responders=ResponderService(store, cache), accounts=AccountService(store))

@@ -277,11 +277,11 @@ def create_request(req: OpenRequest, *, catalogue: Catalogue,
                    person: Mapping[str, Any] | None = None) -> tuple[dict, bool, str]:
     """Create an incident from a GeoReport v2 POST through the ordinary intake.
 
-    ``intake`` is the incident intake (it takes an :class:`~geogrid.store.incidents.Intake`);
+    ``intake`` is the incident intake (it takes an :class:`~geogrid.services.incidents.Intake`);
     ``save_extras`` records the Open311 extras and returns the request's token. Returns
     (incident row, created, token).
     """
-    from ..store.incidents import Intake
+    from .incidents import Intake
 
     cat = _category(catalogue, req.service_code)
     attrs = check_attributes(catalogue, req.service_code, req.extras.get("attributes") or {})

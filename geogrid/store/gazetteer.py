@@ -1,35 +1,11 @@
-"""Build the gazetteer from what the store holds (addresses, objects, roads, street areas)."""
-
-from __future__ import annotations
-
-import geopandas as gpd
-
-from ..geocode import Gazetteer
-from .repo import Store
+"""Kept so existing imports keep working: the gazetteer is built in :mod:`geogrid.services.gazetteer`."""
 
 __all__ = ["gazetteer_from_store"]
 
 
-def gazetteer_from_store(store: Store, plan_id: int | None = None) -> Gazetteer:
-    addresses = store.addresses()
-    objects = store.objects()
-    named = objects[objects["name"].notna()]
-    buildings = named[named["type"] == "building"][["name", "geometry"]]
-    compounds = named[named["type"] == "compound"][["name", "geometry"]]
-    pois = named[named["type"].isin(["shop", "institution", "plaza"])][["name", "geometry"]]
-    roads = store.roads()
-    roads = roads[roads["name"].notna()][["name", "kind", "kind_detail", "geometry"]]
-    areas = None
-    if plan_id is not None:
-        streets = store.areas(plan_id, level="street")
-        if len(streets):
-            areas = streets[["name", "geometry"]]
-    frames = {"address_points": addresses[["addr_street", "addr_housenumber", "name", "geometry"]]
-              if len(addresses) else None,
-              "buildings": _frame(buildings), "compounds": _frame(compounds), "pois": _frame(pois),
-              "roads": _frame(roads), "areas": areas}
-    return Gazetteer.from_frames(**{k: v for k, v in frames.items() if v is not None})
+def __getattr__(name: str):
+    if name == "gazetteer_from_store":
+        from ..services.gazetteer import gazetteer_from_store
 
-
-def _frame(frame: gpd.GeoDataFrame):
-    return frame.reset_index(drop=True) if len(frame) else None
+        return gazetteer_from_store
+    raise AttributeError(name)

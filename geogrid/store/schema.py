@@ -46,6 +46,9 @@ plans = sa.Table(
     sa.Column("created_by", sa.String(100)),
     sa.Column("attrs", JSON),
     sa.CheckConstraint("status IN ('draft','active','retired')", name="ck_plans_status"),
+    sa.Index("uq_plans_one_active", "street_code", unique=True,
+             postgresql_where=sa.text("status = 'active'"),
+             sqlite_where=sa.text("status = 'active'")),
 )
 
 areas = sa.Table(

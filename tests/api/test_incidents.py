@@ -130,8 +130,9 @@ def test_department_category_escalates(client, h):
 
 
 def test_unknown_category_and_missing_datum(client, h):
+    # 属地兜底: an unknown category is taken in, never refused (see test_territorial_*)
     r = report(client, h, category="不存在")
-    assert r.status_code == 422 and r.json()["error"]["field"] == "category"
+    assert r.status_code == 201 and r.json()["handler_kind"] == "team"
     r = client.post("/incidents", json={"category": "积水", "lon": 121.5, "lat": 31.2},
                     headers=h["disp"])
     assert r.status_code == 422 and r.json()["error"]["field"] == "datum"
@@ -192,3 +193,125 @@ def test_footprint_spanning_microgrids_gets_participants(client, h):
     too_big = {"type": "LineString", "coordinates": [[121.51 + i * 1e-6, 31.237] for i in range(200_000)]}
     r = report(client, h, footprint=too_big)
     assert r.status_code in (413, 422)
+
+
+def test_territorial_unknown_or_other_category_goes_to_the_unit_flagged(client, h):
+    for category in ("不存在", "其他"):
+        inc = report(client, h, category=category).json()
+        assert inc["status"] == "dispatched"
+        assert inc["assignment"]["rule"] == "territorial"
+        assert inc["handler"] == inc["microgrid_uid"]          # the microgrid's 网格长 takes it
+        assert inc["flags"] == ["unknown_category"]
+
+
+def test_territorial_point_just_outside_coverage_goes_to_the_nearest_grid(client, h):
+    # 150 m east of the street's eastern edge: outside every microgrid, within reach
+    r = report(client, h, lon=121.5235, lat=31.2405, datum="cgcs2000")
+    assert r.status_code == 201, r.json()
+    inc = r.json()
+    assert inc["microgrid_uid"] is None and inc["located_by"] == "territorial"
+    assert inc["handler_kind"] == "territorial" and inc["handler"].startswith("grid-")
+    assert inc["flags"] == ["outside_coverage"]
+    far = report(client, h, lon=121.60, lat=31.30, datum="cgcs2000")   # kilometres away
+    assert far.status_code == 422 and far.json()["error"]["field"] == "location"
+
+
+def test_participants_see_a_multi_microgrid_order_in_their_queue(client, h):
+    line = {"type": "LineString", "coordinates": [[121.5112, 31.2368], [121.5160, 31.2390]]}
+    inc = report(client, h, footprint=line).json()
+    for unit in inc["participants"]:
+        q = client.get(f"/queues/{unit}", headers=h["disp"]).json()
+        assert inc["uid"] in [i["uid"] for i in q]
+
+
+def test_footprint_far_from_its_point_is_refused(client, h):
+    far_line = {"type": "LineString", "coordinates": [[121.49, 31.22], [121.491, 31.221]]}
+    r = report(client, h, footprint=far_line)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "footprint"
+
+
+def test_idempotency_key_is_per_caller_and_tied_to_the_body(client, h):
+    body = {"category": "积水", "lon": 121.512, "lat": 31.237, "datum": "wgs84",
+            "reporter": {"name": "张三", "phone": "13900000000"}}
+    first = client.post("/incidents", json=body, headers=h["disp"] | {"Idempotency-Key": "k1"})
+    assert first.status_code == 201
+    # another caller with the same key gets their own incident, never the first one
+    other = client.post("/incidents", json=body, headers=h["far"] | {"Idempotency-Key": "k1"})
+    assert other.status_code == 201 and other.json()["uid"] != first.json()["uid"]
+    # the same caller and key with another body: 422 in the documented shape
+    changed = client.post("/incidents", json=body | {"category": "井盖"},
+                          headers=h["disp"] | {"Idempotency-Key": "k1"})
+    assert changed.status_code == 422
+    assert changed.json()["error"]["field"] == "Idempotency-Key"
+    assert first.headers["Cache-Control"] == "no-store"
+
+
+def test_merge_needs_scope_and_a_plausible_duplicate(client, h):
+    a = report(client, h).json()
+    b = report(client, h, category="井盖", lon=121.5235 - 0.01, lat=31.2405).json()
+    r = client.post(f"/incidents/{b['uid']}/merge", json={"into": a["uid"]}, headers=h["disp"])
+    assert r.status_code in (409, 422)   # another category far away is no duplicate
+
+
+def test_responder_edits_only_their_own_row_and_patch_hides_the_phone(client, h):
+    other = client.post("/responders", json={"name": "别人", "phone": "13800000000",
+                                              "lon": 121.51, "lat": 31.237},
+                        headers=h["disp"]).json()["id"]
+    r = client.patch(f"/responders/{other}", json={"available": False}, headers=h["resp"])
+    assert r.status_code == 403
+    own = client.post("/responders", json={"name": "resp", "phone": "13800000001"},
+                      headers=h["disp"]).json()["id"]
+    r = client.patch(f"/responders/{own}", json={"available": False}, headers=h["resp"])
+    assert r.status_code == 200 and "phone" not in r.json()
+
+
+def test_responder_with_lon_but_no_lat_is_refused(client, h):
+    r = client.post("/responders", json={"name": "半", "lon": 121.51}, headers=h["disp"])
+    assert r.status_code == 422 and r.json()["error"]["field"] == "lat"
+
+
+def test_scoped_dispatcher_sees_no_phone_or_position_outside_scope(client, h):
+    client.post("/responders", json={"name": "外", "phone": "13800000002", "lon": 121.51,
+                                     "lat": 31.237, "area_code": "310115005003001"},
+                headers=h["disp"])
+    rows = client.get("/responders", headers=h["far"]).json()
+    out = next(r for r in rows if r["name"] == "外")
+    assert out.get("phone") is None and out["lon"] is None and out["lat"] is None
+
+
+def test_metrics_credit_the_lead_microgrid_of_a_footprint(client, h):
+    # the point lies in one microgrid, the footprint mostly in another: the lead gets the count
+    line = {"type": "LineString", "coordinates": [[121.5112, 31.2368], [121.5160, 31.2390]]}
+    inc = report(client, h, footprint=line).json()
+    lead = inc["handler"]
+    rows = client.get("/metrics", params={"by": "microgrid"}, headers=h["disp"]).json()
+    counted = {r["microgrid"]: r["reported"] for r in rows}
+    assert counted.get(lead) == 1
+    if inc["microgrid_uid"] != lead:
+        assert inc["microgrid_uid"] not in counted
+
+
+def test_intake_gives_the_datum_warning_locate_gives(client, h, demo_store):
+    """A GCJ-02 point sent as WGS84: intake warns exactly as /locate does (never silently)."""
+    import numpy as np
+
+    from geogrid.datum import from_storage
+
+    buildings = demo_store.objects(types=["building"])
+    pts = buildings.geometry.representative_point()
+    order = np.argsort(-pts.x.to_numpy())          # east edge first: the shift leaves coverage
+    for i in order[:300]:
+        gx, gy = from_storage(np.array([pts.x.iat[i]]), np.array([pts.y.iat[i]]), "gcj02")
+        params = {"lon": float(gx[0]), "lat": float(gy[0]), "datum": "wgs84", "snap_m": 0}
+        located = client.get("/locate", params=params)
+        if located.status_code == 422 and located.json()["error"]["field"] == "datum":
+            break
+    else:
+        raise AssertionError("no building near the edge to test with")
+    r = report(client, h, lon=params["lon"], lat=params["lat"], datum="wgs84")
+    if r.status_code == 201:                      # within reach: 属地兜底, flagged and warned
+        inc = r.json()
+        assert "datum_suspect" in inc["flags"] and "outside_coverage" in inc["flags"]
+        assert any("gcj02" in w for w in inc["warnings"])
+    else:                                          # beyond reach: refused with the same hint
+        assert r.status_code == 422 and "gcj02" in r.json()["error"]["message"]

@@ -139,7 +139,7 @@ def test_missing_plan_is_not_found(store):
 
 
 def test_demo_loads_into_both_stores(store, demo_frames):
-    from geogrid.store.demo import load_demo
+    from geogrid.services.demo import load_demo
 
     pid = load_demo(store)
     assert store.active_plan()["id"] == pid

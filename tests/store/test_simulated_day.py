@@ -6,8 +6,8 @@ from datetime import date
 
 import pandas as pd
 
-from geogrid.store.incidents import IncidentService
-from geogrid.store.simulation import run_day
+from geogrid.services.incidents import IncidentService
+from geogrid.services.simulation import run_day
 
 
 def test_simulated_day_lands_everything_once(demo_store):

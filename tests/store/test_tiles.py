@@ -15,7 +15,7 @@ from shapely.geometry import shape
 from geogrid._errors import InputError
 from geogrid.crs import STORAGE_CRS
 from geogrid.datum import from_storage
-from geogrid.store.demo import load_demo
+from geogrid.services.demo import load_demo
 from geogrid.store.tiles import (
     BUFFER,
     EXTENT,

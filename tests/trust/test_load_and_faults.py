@@ -17,7 +17,7 @@ import pytest
 from benchmarks._server import ApiServer
 from benchmarks.intake_load import run_load, verify
 from geogrid.store import Store
-from geogrid.store.demo import load_demo
+from geogrid.services.demo import load_demo
 from geogrid.store.users import create_user, issue_token
 
 pytestmark = pytest.mark.slow

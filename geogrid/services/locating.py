@@ -1,0 +1,118 @@
+"""Datum-tagged point → area chain, with the datum check: one function for every caller.
+
+``/locate``, incident intake, Open311 and the CLI all call :func:`locate_point`,
+so a point with a mislabelled datum gets the same warning whichever way it
+came in. :func:`territorial_unit` finds who takes a point just outside every
+microgrid (属地兜底).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from .._errors import OutOfCoverageError
+from ..crs import metric_crs
+from ..datum import Datum, parse_datum, to_storage
+from ..datumcheck import BuildingIndex, check_datum
+from ..locator import PlanLocator
+from .plancache import PlanCache
+
+__all__ = ["locate_point", "territorial_unit", "LocatingService"]
+
+
+def locate_point(locator: PlanLocator, lon: float, lat: float, datum: Datum | str, *,
+                 snap_m: float, buildings: BuildingIndex | None = None) -> dict:
+    """Where ``(lon, lat)`` in ``datum`` lies: ``point`` (storage datum), ``chain``, ``leaf``,
+    ``snapped``, ``distance_m``, and ``warnings`` / ``datum_warning`` when it lies outside
+    every area and another datum would put it on a building.
+
+    Raises OutOfCoverageError beyond ``snap_m`` (naming the likely datum when there is one).
+    """
+    datum = parse_datum(datum)
+    x, y = (float(v[0]) for v in to_storage(np.array([lon]), np.array([lat]), datum))
+    try:
+        hit = locator.locate_one(x, y, snap_m=snap_m)
+    except OutOfCoverageError as exc:
+        warning = check_datum(lon, lat, datum, locator, buildings)
+        if warning:
+            raise OutOfCoverageError(
+                f"({lon}, {lat}) 按 {datum.value} 不在任何区域内; {warning['message']} "
+                f"({lon}, {lat}) in {datum.value} is outside every area; {warning['message']}",
+                field="datum", value=datum.value,
+                fix=f"若坐标来自 {warning['likely']}, 请用 datum={warning['likely']} 重发。"
+                    f"Resend with datum={warning['likely']} if that is where the point came from."
+            ) from exc
+        raise
+    out = {"point": [round(x, 7), round(y, 7)],
+           "input": {"lon": lon, "lat": lat, "datum": datum.value}, **hit}
+    if hit["snapped"]:
+        out["warnings"] = [f"不在任何区域内, 已吸附到 {hit['distance_m']:.1f} 米外最近的区域。"
+                           f"outside every area; snapped {hit['distance_m']:.1f} m to the nearest"]
+        warning = check_datum(lon, lat, datum, locator, buildings)
+        if warning:
+            out["warnings"].append(warning["message"])
+            out["datum_warning"] = warning
+    return out
+
+
+def territorial_unit(areas, x: float, y: float, *, reach_m: float, level: str = "grid"
+                     ) -> dict | None:
+    """The unit that takes a point outside every microgrid but within ``reach_m`` of a street
+    (属地兜底): the nearest grid of that street (``level="grid"``) or the street itself.
+
+    Returns ``{"street": {...}, "grid": {...} | None, "unit": id, "distance_m": d}`` or None.
+    """
+    streets = areas[areas["level"] == "street"]
+    if streets.empty:
+        return None
+    crs = metric_crs(streets)
+    pt_m = gpd.GeoSeries([shapely.Point(x, y)], crs=streets.crs).to_crs(crs).iloc[0]
+    dist = streets.to_crs(crs).distance(pt_m)
+    best = dist.idxmin()
+    if float(dist[best]) > reach_m:
+        return None
+    street = streets.loc[best]
+    out = {"street": _ref(street), "grid": None, "unit": street["id"],
+           "distance_m": round(float(dist[best]), 1)}
+    grids = areas[(areas["level"] == "grid") & (areas["parent_id"] == street["id"])]
+    if level == "grid" and len(grids):
+        gd = grids.to_crs(crs).distance(pt_m)
+        grid = grids.loc[gd.idxmin()]
+        out["grid"] = _ref(grid)
+        out["unit"] = grid["id"]
+    return out
+
+
+def _ref(row) -> dict:
+    return {"id": row["id"], "name": row["name"], "code": row.get("code"), "level": row["level"]}
+
+
+class LocatingService:
+    """:func:`locate_point` over the cached plans (what ``/locate`` and intake call)."""
+
+    def __init__(self, cache: PlanCache, *, snap_m: float):
+        self.cache = cache
+        self.snap_m = snap_m
+
+    def point(self, lon: float, lat: float, datum: Datum | str, plan_id: int,
+              snap_m: float | None = None) -> dict:
+        out = locate_point(self.cache.locator(plan_id), lon, lat, datum,
+                           snap_m=self.snap_m if snap_m is None else snap_m,
+                           buildings=self.cache.buildings())
+        return {"plan_id": plan_id, **out}
+
+    def batch(self, points: np.ndarray, datum: Datum | str, plan_id: int,
+              snap_m: float | None = None) -> dict:
+        """One result per ``[lon, lat]`` row, in order."""
+        x, y = to_storage(points[:, 0], points[:, 1], parse_datum(datum))
+        snap = self.snap_m if snap_m is None else snap_m
+        located = self.cache.locator(plan_id).locate_many(x, y, snap_m=snap)
+        leaf = located.columns[0]
+        results = [{"area_id": a, "code": c, "grid_id": g, "snapped": bool(s),
+                    "distance_m": None if not np.isfinite(d) else round(float(d), 2)}
+                   for a, c, g, s, d in zip(located[leaf], located.iloc[:, 1], located["grid_id"],
+                                            located["snapped"], located["distance_m"])]
+        return {"plan_id": plan_id, "level": leaf.removesuffix("_id"), "count": len(results),
+                "located": int(located[leaf].notna().sum()), "results": results}

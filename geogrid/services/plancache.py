@@ -1,0 +1,141 @@
+"""Plans and the indexes built from them, cached per plan id and version.
+
+Entries are checked against the plan's version and status at most once
+every ``ttl_s`` seconds, so a hot path such as ``/locate`` does not query
+the database per request, and an activation or an edit (which bumps the
+version) is picked up within ``ttl_s`` by every worker process — at once by
+the process that made it (it calls :meth:`PlanCache.invalidate`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import geopandas as gpd
+
+from .._errors import NotFoundError
+from ..datumcheck import BuildingIndex
+from ..locator import PlanLocator
+from ..store import Store
+from .policy import can_read_plan
+
+__all__ = ["PlanCache", "PlanData"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class PlanData:
+    plan: dict
+    areas: gpd.GeoDataFrame
+    checked_at: float = 0.0
+    #: things derived from this version of the plan (locator, pages, workload …)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class PlanCache:
+    """The store plus caches keyed by plan id and version (rebuilt when a plan changes)."""
+
+    def __init__(self, store: Store, ttl_s: float = 1.0):
+        self.store = store
+        self.ttl_s = ttl_s
+        self._plans: dict[int, PlanData] = {}
+        self._active: tuple[float, int | None] = (0.0, None)
+        self._shared: dict[str, Any] = {}
+        self._lock = threading.RLock()
+
+    # -- which plan ---------------------------------------------------------------------
+    def active_plan_id(self) -> int:
+        checked, plan_id = self._active
+        if plan_id is None or time.monotonic() - checked > self.ttl_s:
+            active = self.store.active_plan()
+            plan_id = None if active is None else int(active["id"])
+            self._active = (time.monotonic(), plan_id)
+        if plan_id is None:
+            raise NotFoundError("没有已启用的方案。there is no active plan.", field="plan",
+                                value="active",
+                                fix="加载演示数据 (geogrid demo) 或启用一个方案。"
+                                    "Load the demo (geogrid demo) or activate a plan.")
+        return plan_id
+
+    def resolve_plan_id(self, plan: str | int | None) -> int:
+        if plan in (None, "", "active"):
+            return self.active_plan_id()
+        try:
+            plan_id = int(plan)
+        except (TypeError, ValueError):
+            plan_id = -1
+        if not 0 < plan_id < 2**31:
+            raise NotFoundError(f"{plan!r} 不是方案编号。plan {plan!r} is not a plan id.",
+                                field="plan", value=plan,
+                                fix="传数字方案编号或 'active'。Pass a numeric plan id or 'active'.")
+        return plan_id
+
+    def visible_plan_id(self, plan: str | int | None, principal) -> int:
+        """Like :meth:`resolve_plan_id`, but a plan the caller may not read does not exist."""
+        plan_id = self.resolve_plan_id(plan)
+        if plan in (None, "", "active") or principal.can("plan.read"):
+            return plan_id
+        if not can_read_plan(principal, self.plan_data(plan_id).plan):
+            raise NotFoundError(f"方案 {plan!r} 不存在。plan {plan!r} does not exist.",
+                                field="plan", value=plan,
+                                fix="登录后才能查看草稿方案。Sign in to see draft plans.")
+        return plan_id
+
+    # -- cached data --------------------------------------------------------------------
+    def plan_data(self, plan_id: int) -> PlanData:
+        cached = self._plans.get(plan_id)
+        if cached is not None and time.monotonic() - cached.checked_at <= self.ttl_s:
+            return cached
+        plan = self.store.plan(plan_id)
+        with self._lock:
+            cached = self._plans.get(plan_id)
+            if cached is not None and cached.plan["version"] == plan["version"] \
+                    and cached.plan["status"] == plan["status"]:
+                cached.checked_at = time.monotonic()
+                return cached
+            data = PlanData(plan=plan, areas=self.store.areas(plan_id), checked_at=time.monotonic())
+            self._plans[plan_id] = data
+            return data
+
+    def locator(self, plan_id: int) -> PlanLocator:
+        """The point → area-chain index of a plan (built on first use, rebuilt on change)."""
+        data = self.plan_data(plan_id)
+        loc = data.extra.get("locator")
+        if loc is None:
+            with self._lock:
+                loc = data.extra.get("locator")
+                if loc is None:
+                    loc = PlanLocator(data.areas)
+                    data.extra["locator"] = loc
+        return loc
+
+    def buildings(self) -> BuildingIndex:
+        """Building footprints, for the datum check."""
+        return self.shared("buildings",
+                           lambda: BuildingIndex(self.store.objects(types=["building"])))
+
+    def shared(self, key: str, build: Callable[[], T]) -> T:
+        """A cache entry shared across plans (e.g. the gazetteer), built once."""
+        value = self._shared.get(key)
+        if value is None:
+            with self._lock:
+                value = self._shared.get(key)
+                if value is None:
+                    value = build()
+                    self._shared[key] = value
+        return value
+
+    def invalidate(self, plan_id: int | None = None, *, objects: bool = False) -> None:
+        with self._lock:
+            if plan_id is None:
+                self._plans.clear()
+            else:
+                self._plans.pop(plan_id, None)
+            self._active = (0.0, None)
+            if objects:
+                self._shared.clear()

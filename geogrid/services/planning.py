@@ -1,0 +1,480 @@
+"""Planning in the store: partition a grid into a draft, edit it, undo/redo, diff, validate.
+
+Every change runs in one transaction that also bumps the plan's version
+(optimistic lock: two planners cannot overwrite each other) and writes the
+audit log. The cell tessellation behind each partitioned grid is kept in
+``partition_states`` (append-only), so edits re-dissolve cells and keep the
+exact tiling; ``plan_edits`` is the undo/redo stack, each entry pointing at
+the state before and after it.
+
+Editing an active plan is refused: planners work on a draft copy
+(:meth:`Store.copy_plan`) and activate it when done.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .._errors import InputError, NotFoundError, StateError
+from ..model import Level
+from ..partition import (PartitionOptions, diff_assignments, merge_microgrids, move_cells,
+                         move_objects, partition, restore_result, split_microgrid)
+from ..security import Principal
+from ..store import Store
+from ..validate import validate_plan
+from . import policy
+
+__all__ = ["PlanningService", "ScopedPlanning", "microgrid_uid"]
+
+EDIT_OPS = ("move_objects", "move_cells", "split", "merge", "lock", "unlock")
+
+
+def microgrid_uid(parent_uid: str, mg_id: int, code: str | None) -> str:
+    return f"mg-{code}" if code else f"{parent_uid}-mg{int(mg_id):03d}"
+
+
+class PlanningService:
+    def __init__(self, store: Store):
+        self.store = store
+        self.edits = store.edits
+
+    # -- inputs -------------------------------------------------------------------------
+    def _parent(self, plan_id: int, parent_uid: str) -> gpd.GeoDataFrame:
+        parent = self.store.areas(plan_id, uids=[parent_uid])
+        if parent.empty:
+            raise NotFoundError(f"area {parent_uid!r} is not in plan {plan_id}.",
+                                field="grid_id", value=parent_uid,
+                                fix="Use a grid or community id from GET /areas?level=grid.")
+        if parent["level"].iat[0] not in (Level.GRID.value, Level.COMMUNITY.value):
+            raise InputError(f"area {parent_uid!r} is a {parent['level'].iat[0]}; only grids and "
+                             "communities are partitioned into microgrids.", field="grid_id",
+                             value=parent_uid, fix="Pass a grid or community id.")
+        return parent
+
+    def _objects_in(self, parent: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        geom = parent.geometry.iat[0]
+        objs = self.store.objects(bbox=tuple(parent.total_bounds))
+        if objs.empty:
+            return objs
+        inside = objs.geometry.representative_point().intersects(geom)
+        return objs[inside.to_numpy()].reset_index(drop=True)
+
+    # -- partition ----------------------------------------------------------------------
+    def partition_grid(self, plan_id: int, grid_uid: str, *, actor: str,
+                       expected_version: int | None = None, **options) -> dict:
+        """Partition one grid of a draft plan into microgrids; returns the report."""
+        with self.store.read() as conn:
+            plan = self.store.plan(plan_id, conn)
+        if plan["status"] != "draft":
+            raise StateError(f"plan {plan_id} is {plan['status']}; partition a draft.",
+                             field="plan_id", value=plan_id,
+                             fix="Copy it first (POST /plans/{id}/copy) and partition the copy.")
+        parent = self._parent(plan_id, grid_uid)
+        locked = self.store.areas(plan_id, level="microgrid", parent=grid_uid)
+        if len(locked) and locked["locked"].fillna(False).astype(bool).any():
+            raise StateError(f"grid {grid_uid} has locked microgrids.", field="grid_id",
+                             value=grid_uid, fix="Unlock them before partitioning the grid again.")
+        objects = self._objects_in(parent)
+        roads = self.store.roads(bbox=tuple(parent.total_bounds))
+        opts = PartitionOptions.from_kwargs(**options)
+        result = partition(parent, objects, roads if len(roads) else None, options=opts)
+        with self.store.write() as conn:
+            version = self.store.bump_version(conn, plan_id, expected_version)
+            state_id = self._save_state(conn, plan_id, grid_uid, result)
+            self._materialise(conn, plan_id, grid_uid, result)
+            self._truncate_redo(conn, plan_id)
+            self._push_edit(conn, plan_id, "partition", {"grid_id": grid_uid, **_plain(options)},
+                            before=None, after=state_id, actor=actor)
+            self.store.audit(conn, actor=actor, action="plan.partition", entity="plan",
+                             entity_id=plan_id, after={"grid": grid_uid,
+                                                       "microgrids": len(result.microgrids)})
+        return {"plan_id": plan_id, "version": version, "grid_id": grid_uid,
+                "microgrids": len(result.microgrids), "report": result.report}
+
+    def _save_state(self, conn, plan_id: int, parent_uid: str, result) -> int:
+        cells = result.cells.copy()
+        cells["object_ids"] = cells["object_ids"].map(lambda v: [str(x) for x in (v or [])])
+        cells["compound_id"] = cells["compound_id"].astype(object).where(
+            cells["compound_id"].notna(), None).map(lambda v: None if v is None else str(v))
+        objects = result.objects.copy()
+        for col in objects.columns:
+            if objects[col].dtype == object and col not in ("geometry", "seed"):
+                objects[col] = objects[col].map(lambda v: None if v is None or v != v else str(v))
+        return self.edits.save_state(conn, plan_id, parent_uid, cells=cells, edges=result.edges,
+                                     objects=objects, options=_plain(result.options.to_dict()),
+                                     report=_plain(result.report))
+
+    def _load_state(self, conn, state_id: int, plan_id: int):
+        saved = self.edits.load_state(conn, state_id)
+        parent = self.store.areas(plan_id, uids=[saved.parent_uid], conn=conn)
+        options = PartitionOptions.from_kwargs(**{k: v for k, v in saved.options.items()
+                                                  if k not in ("weights", "estimation")})
+        return saved.parent_uid, restore_result(parent, saved.cells, saved.edges, saved.objects,
+                                                options=options)
+
+    def _current_state_id(self, conn, plan_id: int, parent_uid: str) -> int:
+        return self.edits.current_state_id(conn, plan_id, parent_uid)
+
+    def _materialise(self, conn, plan_id: int, parent_uid: str, result) -> None:
+        """Make the plan's microgrids, 楼组 and memberships under ``parent_uid`` those of ``result``."""
+        old = self.edits.microgrids(conn, plan_id, parent_uid)
+        locked = {u for u, _, lk in old if lk}
+        self.edits.delete_areas(conn, plan_id, [u for u, _, _ in old])
+        mg = result.microgrids
+        uids = [microgrid_uid(parent_uid, i, c) for i, c in zip(mg["id"], mg.get("code", [None] * len(mg)))]
+        frame = gpd.GeoDataFrame({
+            "id": uids, "level": "microgrid", "kind": result.context.get("kind") or "mixed",
+            "name": [f"第{int(i)}微网格" for i in mg["id"]],
+            "code": mg["code"] if "code" in mg else None, "parent_id": parent_uid,
+            "attrs": [{"workload": float(w), "households": float(h), "n_objects": int(n),
+                       "n_building_groups": int(g), "estimated_households": bool(e),
+                       "compactness": float(c)}
+                      for w, h, n, g, e, c in zip(mg["workload"], mg["households"], mg["n_objects"],
+                                                  mg["n_building_groups"],
+                                                  mg["estimated_households"] > 0,
+                                                  mg["compactness"])],
+        }, geometry=mg.geometry.values, crs=mg.crs)
+        self.store.add_areas(conn, plan_id, frame)
+        groups = self._building_groups(result, dict(zip(mg["id"], uids)))
+        if len(groups):
+            self.store.add_areas(conn, plan_id, groups)
+        if locked:
+            self.edits.set_locked(conn, plan_id, locked, True)
+        # memberships of this parent's objects
+        assignment = result.assignment.map(dict(zip(mg["id"], uids)))
+        self.edits.replace_memberships(conn, plan_id, result.objects["id"], assignment)
+
+    @staticmethod
+    def _building_groups(result, mg_uid: dict) -> gpd.GeoDataFrame:
+        """楼组 as areas: the union of the cells of each group's objects, inside its microgrid."""
+        groups = result.groups
+        if groups is None or groups.empty:
+            return gpd.GeoDataFrame(columns=["id", "geometry"], geometry="geometry",
+                                    crs=result.cells.crs)
+        cell_of = dict(zip(result.objects["id"].astype(str), result.objects["cell"]))
+        cell_geom = dict(zip(result.cells["cell"], result.cells.geometry.values))
+        rows, geoms = [], []
+        for g in groups.itertuples():
+            cells = {cell_of[str(o)] for o in g.object_ids if str(o) in cell_of}
+            if not cells:
+                continue
+            geom = shapely.union_all([cell_geom[c] for c in sorted(cells)])
+            parent = mg_uid.get(g.microgrid)
+            if parent is None or geom.is_empty:
+                continue
+            rows.append({"id": f"{parent}-lz{str(g.group_id).split('-')[-1]}",
+                         "level": "building_group", "kind": "residential",
+                         "name": f"第{str(g.group_id).split('-')[-1].lstrip('0') or '0'}楼组",
+                         "code": None, "parent_id": parent,
+                         "attrs": {"households": float(g.households), "estimated": bool(g.estimated),
+                                   "objects": [str(o) for o in g.object_ids]}})
+            geoms.append(geom)
+        return gpd.GeoDataFrame(rows, geometry=geoms, crs=result.cells.crs)
+
+    # -- edit stack ---------------------------------------------------------------------
+    def _push_edit(self, conn, plan_id: int, op: str, params: dict, *, before, after,
+                   actor: str, parent_uid: str | None = None) -> int:
+        return self.edits.push(conn, plan_id, op, params, before=before, after=after,
+                               actor=actor, parent_uid=parent_uid)
+
+    def _truncate_redo(self, conn, plan_id: int) -> None:
+        self.edits.truncate_redo(conn, plan_id)
+
+    def edit(self, plan_id: int, op: str, *, actor: str, expected_version: int | None = None,
+             **params) -> dict:
+        """Apply one edit: move_objects, move_cells, split, merge, lock, unlock."""
+        if op not in EDIT_OPS:
+            raise InputError(f"op {op!r} is not an edit.", field="op", value=op,
+                             fix=f"Use one of {', '.join(EDIT_OPS)}.")
+        with self.store.write() as conn:
+            self.store.require_draft(conn, plan_id)
+            version = self.store.bump_version(conn, plan_id, expected_version)
+            if op in ("lock", "unlock"):
+                uid = self._require_microgrid(conn, plan_id, params.get("microgrid"))
+                self.edits.set_locked(conn, plan_id, [uid], op == "lock")
+                self._truncate_redo(conn, plan_id)
+                self._push_edit(conn, plan_id, op, {"microgrid": uid}, before=None, after=None,
+                                actor=actor, parent_uid=None)
+                self.store.audit(conn, actor=actor, action=f"plan.{op}", entity="area",
+                                 entity_id=uid)
+                return {"plan_id": plan_id, "version": version, "op": op, "microgrid": uid}
+            parent_uid, mg_map = self._parent_of_edit(conn, plan_id, op, params)
+            before = self._current_state_id(conn, plan_id, parent_uid)
+            _, result = self._load_state(conn, before, plan_id)
+            inverse = {v: k for k, v in mg_map.items()}
+            self._refuse_locked(conn, plan_id, op, params, inverse, result)
+            new = self._apply(result, op, params, inverse)
+            after = self._save_state(conn, plan_id, parent_uid, new)
+            self._materialise(conn, plan_id, parent_uid, new)
+            self._truncate_redo(conn, plan_id)
+            seq = self._push_edit(conn, plan_id, op, _plain(params), before=before, after=after,
+                                  actor=actor, parent_uid=parent_uid)
+            moved = diff_assignments(result.assignment, new.assignment)
+            self.store.audit(conn, actor=actor, action=f"plan.{op}", entity="plan",
+                             entity_id=plan_id, before={"state": before},
+                             after={"state": after, "moved": int(len(moved))})
+        return {"plan_id": plan_id, "version": version, "op": op, "seq": seq,
+                "moved_objects": int(len(moved)), "microgrids": len(new.microgrids)}
+
+    def _require_microgrid(self, conn, plan_id: int, uid) -> str:
+        return self.edits.require_microgrid(conn, plan_id, uid)
+
+    def _parent_of_edit(self, conn, plan_id: int, op: str, params: dict) -> tuple[str, dict]:
+        keys = {"move_objects": ["to"], "move_cells": ["to"], "split": ["microgrid"],
+                "merge": ["a", "b"]}[op]
+        uids = [self._require_microgrid(conn, plan_id, params.get(k)) for k in keys]
+        parents = self.edits.parents(conn, plan_id, uids)
+        if len(parents) != 1:
+            raise InputError("一次编辑的微网格须在同一网格内。the microgrids of one edit must share "
+                             "a grid.", field=keys[-1], value=uids,
+                             fix="一次只编辑一个网格。Edit within one grid at a time.")
+        parent_uid = parents.pop()
+        # area uid ↔ partition microgrid id (the serial at the end of the code / uid)
+        mg_map = {int((code or uid)[-3:]): uid
+                  for uid, code, _ in self.edits.microgrids(conn, plan_id, parent_uid)}
+        return parent_uid, mg_map
+
+    def _refuse_locked(self, conn, plan_id, op, params, inverse, result) -> None:
+        locked = self.edits.locked(conn, plan_id)
+        touched: set[str] = set()
+        if op == "split":
+            touched.add(params["microgrid"])
+        elif op == "merge":
+            touched.update([params["a"], params["b"]])
+        else:
+            touched.add(params["to"])
+            mg_of = result.assignment
+            inv = {v: k for k, v in inverse.items()}
+            if op == "move_objects":
+                for oid in params.get("objects") or []:
+                    if oid in mg_of.index:
+                        touched.add(inv.get(int(mg_of[oid]), ""))
+            else:
+                cells = result.cells.set_index("cell")["microgrid"]
+                for c in params.get("cells") or []:
+                    if int(c) in cells.index:
+                        touched.add(inv.get(int(cells[int(c)]), ""))
+        bad = sorted(touched & locked)
+        if bad:
+            raise StateError(f"microgrid(s) {bad} are locked.", field="microgrid", value=bad,
+                             fix="Unlock them first (op=unlock).")
+
+    @staticmethod
+    def _apply(result, op: str, params: dict, inverse: dict):
+        def mg(uid):
+            if uid not in inverse:
+                raise NotFoundError(f"microgrid {uid!r} is not in this grid.", field="microgrid",
+                                    value=uid)
+            return inverse[uid]
+
+        if op == "move_objects":
+            objects = params.get("objects") or []
+            if not objects:
+                raise InputError("objects is empty.", field="objects", fix="Pass object ids.")
+            return move_objects(result, [str(o) for o in objects], mg(params["to"]),
+                                with_cellmates=bool(params.get("with_cellmates", False)))
+        if op == "move_cells":
+            return move_cells(result, [int(c) for c in params.get("cells") or []], mg(params["to"]))
+        if op == "split":
+            return split_microgrid(result, mg(params["microgrid"]))
+        return merge_microgrids(result, mg(params["a"]), mg(params["b"]))
+
+    def undo(self, plan_id: int, *, actor: str, expected_version: int | None = None) -> dict:
+        return self._step(plan_id, actor=actor, expected_version=expected_version, undo=True)
+
+    def redo(self, plan_id: int, *, actor: str, expected_version: int | None = None) -> dict:
+        return self._step(plan_id, actor=actor, expected_version=expected_version, undo=False)
+
+    def _step(self, plan_id: int, *, actor: str, expected_version, undo: bool) -> dict:
+        with self.store.write() as conn:
+            self.store.require_draft(conn, plan_id)
+            row = self.edits.next_step(conn, plan_id, undo=undo)
+            if row is None:
+                raise StateError(f"方案 {plan_id} 没有可{'撤销' if undo else '重做'}的编辑。"
+                                 f"nothing to {'undo' if undo else 'redo'} in plan {plan_id}.",
+                                 field="plan_id", value=plan_id)
+            version = self.store.bump_version(conn, plan_id, expected_version)
+            info = row.undo or {}
+            if row.op in ("lock", "unlock"):
+                self.edits.set_locked(conn, plan_id, [row.params["microgrid"]],
+                                      (row.op == "lock") != undo)
+            else:
+                target = info.get("before") if undo else info.get("after")
+                if target is None:  # undoing the first partition: remove its microgrids
+                    self.edits.clear(conn, plan_id, info["parent_uid"])
+                else:
+                    _, result = self._load_state(conn, int(target), plan_id)
+                    self._materialise(conn, plan_id, info["parent_uid"], result)
+            self.edits.mark(conn, row.id, undone=undo)
+            self.store.audit(conn, actor=actor, action="plan.undo" if undo else "plan.redo",
+                             entity="plan", entity_id=plan_id, after={"seq": row.seq, "op": row.op})
+        return {"plan_id": plan_id, "version": version, "op": row.op, "seq": row.seq,
+                "undone": undo}
+
+    def next_step_area(self, plan_id: int, *, undo: bool) -> str | None:
+        """The area (grid or microgrid uid) the next undo/redo would change, for the scope check."""
+        with self.store.read() as conn:
+            row = self.edits.next_step(conn, plan_id, undo=undo)
+        if row is None:
+            return None
+        return (row.undo or {}).get("parent_uid") or (row.params or {}).get("microgrid")
+
+    def history(self, plan_id: int) -> list[dict]:
+        self.store.plan(plan_id)  # NotFoundError for a missing plan
+        with self.store.read() as conn:
+            return self.edits.history(conn, plan_id)
+
+    # -- read side ------------------------------------------------------------------------
+    def diff(self, plan_id: int, against: int) -> dict:
+        """Objects whose microgrid differs between two plans, and where they went."""
+        self.store.plan(plan_id), self.store.plan(against)  # NotFoundError for a missing plan
+        old = self.store.memberships(against)
+        new = self.store.memberships(plan_id)
+        table = diff_assignments(old, new)
+        return {"plan_id": plan_id, "against": against, "moved": int(len(table)),
+                "changes": [{k: _plain(v) for k, v in r.items()} for r in table.to_dict("records")]}
+
+    def validate(self, plan_id: int, grid_uid: str | None = None) -> dict:
+        self.store.plan(plan_id)  # NotFoundError for a missing plan
+        areas = self.store.areas(plan_id)
+        grids = areas[areas["level"].isin(["grid", "community"])]
+        if grid_uid:
+            grids = grids[grids["id"] == grid_uid]
+            if grids.empty:
+                raise NotFoundError(f"grid {grid_uid!r} is not in plan {plan_id}.", field="grid",
+                                    value=grid_uid)
+        assignment = self.store.memberships(plan_id)
+        reports = []
+        for _, g in grids.iterrows():
+            mgs = areas[(areas["level"] == "microgrid") & (areas["parent_id"] == g["id"])]
+            if mgs.empty:
+                continue
+            parent = gpd.GeoDataFrame([g], crs=areas.crs)
+            objects = self._objects_in(parent)
+            sub = assignment[assignment.isin(set(mgs["id"]))] if len(assignment) else None
+            rep = validate_plan(parent, mgs.reset_index(drop=True), objects,
+                                assignment=sub if sub is not None and len(sub) else None)
+            d = rep.to_dict()
+            d["grid_id"], d["grid_name"] = g["id"], g["name"]
+            d["text"] = f"{g['name']} ({g['id']})\n{rep.to_text()}"
+            reports.append(d)
+        return {"plan_id": plan_id, "ok": all(r["ok"] for r in reports), "grids": reports}
+
+    def stats(self, plan_id: int) -> dict:
+        """Live numbers per microgrid, and balance per grid (for the editor)."""
+        self.store.plan(plan_id)  # NotFoundError for a missing plan
+        areas = self.store.areas(plan_id)
+        mgs = areas[areas["level"] == "microgrid"]
+        assignment = self.store.memberships(plan_id)
+        objects = self.store.objects()
+        per = pd.DataFrame({"area": assignment}) if len(assignment) else pd.DataFrame(columns=["area"])
+        if len(per):
+            o = objects.set_index("id").reindex(per.index)
+            per["households"] = o["households"].fillna(0).to_numpy()
+            per["type"] = o["type"].to_numpy()
+        rows = []
+        for _, m in mgs.iterrows():
+            mine = per[per["area"] == m["id"]] if len(per) else per
+            attrs = m.get("attrs") or {}
+            rows.append({"id": m["id"], "code": m["code"], "grid_id": m["parent_id"],
+                         "locked": bool(m.get("locked") or False),
+                         "households": float(mine["households"].sum()) if len(mine) else 0.0,
+                         "objects": int(len(mine)),
+                         "buildings": int((mine["type"] == "building").sum()) if len(mine) else 0,
+                         "building_groups": int(attrs.get("n_building_groups", 0)),
+                         "workload": float(attrs.get("workload", 0.0))})
+        frame = pd.DataFrame(rows)
+        grids = []
+        if len(frame):
+            for gid, g in frame.groupby("grid_id"):
+                w = g["workload"].to_numpy(float)
+                grids.append({"grid_id": gid, "microgrids": int(len(g)),
+                              "cv": float(w.std() / w.mean()) if w.mean() > 0 else None,
+                              "max_min": float(w.max() / w.min()) if w.min() > 0 else None})
+        return {"plan_id": plan_id, "microgrids": rows, "grids": grids}
+
+
+class ScopedPlanning:
+    """The planning use cases for one caller: every write asks :mod:`.policy` first."""
+
+    def __init__(self, planning: PlanningService, principal: Principal):
+        self.planning, self.store, self.principal = planning, planning.store, principal
+
+    def _plan(self, plan_id: int) -> dict:
+        plan = self.store.plan(plan_id)
+        policy.require(self.principal, "read", policy.PlanRef.of(plan))
+        return plan
+
+    def _area(self, plan_id: int, uid: str | None) -> None:
+        if uid is None:
+            return
+        hit = self.store.areas(plan_id, uids=[uid])
+        if hit.empty:
+            raise NotFoundError(f"区域 {uid!r} 不在方案 {plan_id} 中。area {uid!r} is not in plan "
+                                f"{plan_id}.", field="area", value=uid,
+                                fix="用 GET /plans/{id}/areas 中的 id。Use ids from GET /plans/{id}/areas.")
+        policy.require(self.principal, "change", policy.AreaRef(uid, hit["code"].iat[0]))
+
+    def copy(self, plan_id: int, name: str | None) -> dict:
+        # any planner may start a draft; what they may change in it is limited by scope
+        self._plan(plan_id)
+        return self.store.plan(self.store.copy_plan(plan_id, name=name,
+                                                    actor=self.principal.username))
+
+    def partition(self, plan_id: int, grid_uid: str, version: int | None, **options) -> dict:
+        self._plan(plan_id)
+        self._area(plan_id, grid_uid)
+        return self.planning.partition_grid(plan_id, grid_uid, actor=self.principal.username,
+                                            expected_version=version, **options)
+
+    def edit(self, plan_id: int, op: str, version: int | None, **params) -> dict:
+        self._plan(plan_id)
+        for key in ("to", "microgrid", "a", "b"):
+            self._area(plan_id, params.get(key))
+        return self.planning.edit(plan_id, op, actor=self.principal.username,
+                                  expected_version=version, **params)
+
+    def step(self, plan_id: int, version: int | None, *, undo: bool) -> dict:
+        """Undo (or redo) the last edit, if it lies in the caller's scope."""
+        plan = self._plan(plan_id)
+        policy.require(self.principal, "change", policy.PlanRef.of(plan))
+        self._area(plan_id, self.planning.next_step_area(plan_id, undo=undo))
+        step = self.planning.undo if undo else self.planning.redo
+        return step(plan_id, actor=self.principal.username, expected_version=version)
+
+    def activate(self, plan_id: int, version: int | None) -> dict:
+        policy.require(self.principal, "activate", policy.PlanRef.of(self._plan(plan_id)))
+        return self.store.activate_plan(plan_id, expected_version=version,
+                                        actor=self.principal.username)
+
+    def delete(self, plan_id: int) -> None:
+        policy.require(self.principal, "delete", policy.PlanRef.of(self._plan(plan_id)))
+        self.store.delete_plan(plan_id, actor=self.principal.username)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    try:
+        if value != value:
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
