@@ -67,8 +67,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from enum import Enum
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -79,9 +78,9 @@ import shapely
 from pyproj import Transformer
 from rapidfuzz import fuzz
 from scipy.spatial import cKDTree
-from shapely.geometry import Point, box
+from shapely.geometry import box
 
-from .._errors import InputError, NotFoundError, ValidationProblem
+from .._errors import InputError, ValidationProblem
 from ..crs import STORAGE_CRS, metric_crs
 from ._geometry import (
     NumberLine,
@@ -104,111 +103,22 @@ from ._index import (
     places_of,
     validate_frames,
 )
+from ._names import NameMatching
+from ._results import (
+    _BASE,
+    _SOURCE_ORDER,
+    GeocodeResult,
+    MatchLevel,
+    ReverseResult,
+    _Candidate,
+    _join,
+)
 from .address import DIRECTIONS, ParsedAddress, normalise, parse_address, road_key
 
 __all__ = ["Gazetteer", "GeocodeResult", "MatchLevel", "ReverseResult"]
 
 
-class MatchLevel(str, Enum):
-    """How precisely a result was located, most precise first."""
-
-    HOUSE_NUMBER = "门牌"
-    BUILDING = "楼栋"
-    COMPOUND = "小区"
-    POI = "POI"
-    INTERPOLATED = "道路插值"
-    INTERSECTION = "交叉口"
-    ROAD = "道路"
-    AREA = "区域"
-
-    def __str__(self) -> str:  # pragma: no cover - cosmetic
-        return self.value
-
-
-_BASE = {
-    MatchLevel.HOUSE_NUMBER: 0.98, MatchLevel.BUILDING: 0.92, MatchLevel.POI: 0.90,
-    MatchLevel.INTERSECTION: 0.85, MatchLevel.COMPOUND: 0.80, MatchLevel.ROAD: 0.35,
-    MatchLevel.AREA: 0.15,
-}
-_NAME_LEVEL_ORDER = (MatchLevel.BUILDING, MatchLevel.POI, MatchLevel.COMPOUND)
-_SOURCE_ORDER = {"address_points": 0, "buildings": 1, "pois": 2, "compounds": 3}
-
-
-@dataclass(frozen=True)
-class GeocodeResult:
-    """The answer to one address.
-
-    ``ok`` False means nothing was located; ``reason`` then says why.
-    ``estimated`` is True when the point was computed (interpolated, offset,
-    road or area level) rather than read from a stored feature. ``source`` and
-    ``source_index`` name the input frame and row the point came from.
-    """
-
-    query: str
-    ok: bool
-    lon: float | None = None
-    lat: float | None = None
-    level: MatchLevel | None = None
-    confidence: float = 0.0
-    matched: str | None = None
-    detail: str | None = None
-    estimated: bool = False
-    source: str | None = None
-    source_index: Any = None
-    reason: str | None = None
-    parsed: ParsedAddress | None = None
-    alternatives: tuple[GeocodeResult, ...] = ()
-
-    def require(self) -> GeocodeResult:
-        """Return self, or raise :class:`~geogrid.NotFoundError` when nothing matched."""
-        if not self.ok:
-            raise NotFoundError(f"address {self.query!r} was not found: {self.reason}",
-                                field="text", value=self.query,
-                                fix="Check the road name and number, or add a POI or compound name.")
-        return self
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "query": self.query, "ok": self.ok, "lon": self.lon, "lat": self.lat,
-            "level": self.level.value if self.level else None,
-            "confidence": round(self.confidence, 3), "matched": self.matched,
-            "detail": self.detail, "estimated": self.estimated, "source": self.source,
-            "reason": self.reason,
-            "alternatives": [a.to_dict() for a in self.alternatives],
-        }
-
-
-@dataclass(frozen=True)
-class ReverseResult:
-    """The nearest indexed address to a point, and how far it is (metres)."""
-
-    ok: bool
-    lon: float | None = None
-    lat: float | None = None
-    address: str | None = None
-    name: str | None = None
-    distance_m: float | None = None
-    source: str | None = None
-    source_index: Any = None
-    reason: str | None = None
-
-
-# ---------------------------------------------------------------------------
-# internal records
-
-@dataclass
-class _Candidate:
-    level: MatchLevel
-    x: float
-    y: float
-    confidence: float
-    matched: str
-    detail: str | None = None
-    estimated: bool = False
-    place: Place | None = None
-
-
-class Gazetteer:
+class Gazetteer(NameMatching):
     """An in-memory address index over GeoDataFrames. Build it with :meth:`from_frames`.
 
     Example
@@ -713,91 +623,5 @@ class Gazetteer:
             out.append(_Candidate(MatchLevel.HOUSE_NUMBER, h.place.x, h.place.y, conf,
                                   h.label, detail, place=h.place))
         return out
-
-    # names -------------------------------------------------------------
-
-    def _name_candidates(self, name: str, anchor, misses: list[str], *, whole: bool = False
-                         ) -> list[_Candidate]:
-        key = normalise(name)
-        hits: list[tuple[str, float]] = []
-        if key in self._names:
-            hits.append((key, 1.0))
-        elif len(key) >= 2 and not whole:
-            for choice, sc, _ in self._name_choices.extract(key, fuzz.WRatio, 3,
-                                                            self.fuzzy_cutoff):
-                hits.append((choice, sc / 100.0))
-        if not hits:
-            if not whole:
-                misses.append(f"name {name!r} matches no building, POI or compound")
-            return []
-        out = []
-        for choice, sc in hits:
-            entries = self._names[choice]
-            # one entry per place: prefer building over POI over compound when they coincide
-            entries = sorted(entries, key=lambda e: _NAME_LEVEL_ORDER.index(e[0]))
-            places: list[tuple[MatchLevel, Place]] = []
-            for level, pl in entries:
-                if not any(math.hypot(pl.x - o.x, pl.y - o.y) < 100 for _, o in places):
-                    places.append((level, pl))
-            ambiguous = len(places) > 1
-            if ambiguous and anchor is not None:
-                places.sort(key=lambda e: anchor.distance(Point(e[1].x, e[1].y)))
-            for rank, (level, pl) in enumerate(places):
-                conf = _BASE[level] * sc
-                detail = None if sc == 1.0 else f"fuzzy name match {sc * 100:.0f}"
-                if anchor is not None and not ambiguous:
-                    far = anchor.distance(Point(pl.x, pl.y))
-                    if far > 300:
-                        conf *= 0.75
-                        detail = _join(detail, f"{far:.0f} m from the road named with it")
-                if ambiguous:
-                    near = anchor is not None and anchor.distance(Point(pl.x, pl.y)) < 300
-                    conf *= (0.8 if near else 0.6) if rank == 0 else 0.5
-                    detail = _join(detail, f"{len(places)} places share this name"
-                                   + ("; nearest to the road chosen" if near and rank == 0 else ""))
-                out.append(_Candidate(level, pl.x, pl.y, conf, pl.name, detail, place=pl))
-        return out
-
-    # areas -------------------------------------------------------------
-
-    def _find_area(self, name: str | None):
-        if not name or not self._areas:
-            return None
-        key = normalise(name)
-        if key in self._areas:
-            return self._areas[key], 1.0
-        hit = self._area_choices.extract_one(key, fuzz.ratio, self.fuzzy_cutoff)
-        return (self._areas[hit[0]], hit[1] / 100.0) if hit else None
-
-    def _area_candidates(self, p: ParsedAddress, misses: list[str]) -> list[_Candidate]:
-        named = [n for n in (p.subdistrict, p.district, p.city) if n]
-        for name in named:
-            found = self._find_area(name)
-            if found:
-                (_, pl), sc = found
-                return [_Candidate(MatchLevel.AREA, pl.x, pl.y, _BASE[MatchLevel.AREA] * sc,
-                                   pl.name, "only an administrative area was recognised",
-                                   estimated=True, place=pl)]
-        if named:
-            misses.append(f"only the area {named[0]} was recognised"
-                          + ("" if self._areas else " and no areas are loaded"))
-        return []
-
-    def _check_areas(self, p: ParsedAddress, cands: list[_Candidate]) -> None:
-        for name in (p.subdistrict, p.district):
-            found = self._find_area(name)
-            if not found:
-                continue
-            (geom, pl), _ = found
-            for c in cands:
-                if c.level is not MatchLevel.AREA and geom.distance(Point(c.x, c.y)) > 100:
-                    c.confidence *= 0.6
-                    c.detail = _join(c.detail, f"outside {pl.name} named in the address")
-
-
-def _join(a: str | None, b: str | None) -> str | None:
-    if a and b:
-        return f"{a}; {b}"
-    return a or b
 
 
