@@ -121,6 +121,7 @@ class FuzzyIndex:
 
 
 REQUIRED_COLUMNS = {
+    "addresses": (("address",),),
     "address_points": (("addr_street", "addr_housenumber"), ("address",)),
     "buildings": (("addr_street", "addr_housenumber"), ("address",), ("name",)),
     "compounds": (("name",),),
@@ -230,6 +231,8 @@ def index_houses(frame, places, source, houses, unindexed, street_cache) -> None
             if p.number_range is not None:
                 a, b = p.number_range
                 numbers = tuple(range(a, b + 1, 2 if (b - a) % 2 == 0 and p.lane is None else 1))
+            if p.compound:  # 浦东南路东园一村113号: number 113 of the compound
+                street = p.compound
             parsed_rows.append(((road_key(street), p.lane, p.sublane), numbers, p.number_suffix))
     else:
         return

@@ -20,8 +20,10 @@ class MatchLevel(str, Enum):
     BUILDING = "楼栋"
     COMPOUND = "小区"
     POI = "POI"
+    LANE_ENTRANCE = "弄口"
     INTERPOLATED = "道路插值"
     INTERSECTION = "交叉口"
+    ROAD_SEGMENT = "路段"
     ROAD = "道路"
     AREA = "区域"
 
@@ -32,10 +34,10 @@ class MatchLevel(str, Enum):
 _BASE = {
     MatchLevel.HOUSE_NUMBER: 0.98, MatchLevel.BUILDING: 0.92, MatchLevel.POI: 0.90,
     MatchLevel.INTERSECTION: 0.85, MatchLevel.COMPOUND: 0.80, MatchLevel.ROAD: 0.35,
-    MatchLevel.AREA: 0.15,
+    MatchLevel.AREA: 0.15, MatchLevel.LANE_ENTRANCE: 0.75, MatchLevel.ROAD_SEGMENT: 0.5,
 }
 _NAME_LEVEL_ORDER = (MatchLevel.BUILDING, MatchLevel.POI, MatchLevel.COMPOUND)
-_SOURCE_ORDER = {"address_points": 0, "buildings": 1, "pois": 2, "compounds": 3}
+_SOURCE_ORDER = {"addresses": 0, "address_points": 1, "buildings": 2, "pois": 3, "compounds": 4}
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,13 @@ class GeocodeResult:
     ``estimated`` is True when the point was computed (interpolated, offset,
     road or area level) rather than read from a stored feature. ``source`` and
     ``source_index`` name the input frame and row the point came from.
+
+    ``level`` is the rung of the resolution ladder the answer reached
+    (``rung`` is its English name). ``confidence`` is the calibrated
+    probability that the point is within 100 m of the truth (see
+    :mod:`geogrid.geocode.calibrate`); ``score`` is the rule score it was
+    calibrated from. ``needs_review`` is True below the gazetteer's review
+    threshold: a person should pick among the point and its ``alternatives``.
     """
 
     query: str
@@ -62,6 +71,13 @@ class GeocodeResult:
     reason: str | None = None
     parsed: ParsedAddress | None = None
     alternatives: tuple[GeocodeResult, ...] = ()
+    score: float = 0.0
+    needs_review: bool = False
+
+    @property
+    def rung(self) -> str | None:
+        """The ladder rung in English: house_number, lane_entrance, interpolated, …"""
+        return self.level.name.lower() if self.level else None
 
     def require(self) -> GeocodeResult:
         """Return self, or raise :class:`~geogrid.NotFoundError` when nothing matched."""
@@ -74,8 +90,9 @@ class GeocodeResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "query": self.query, "ok": self.ok, "lon": self.lon, "lat": self.lat,
-            "level": self.level.value if self.level else None,
-            "confidence": round(self.confidence, 3), "matched": self.matched,
+            "level": self.level.value if self.level else None, "rung": self.rung,
+            "confidence": round(self.confidence, 3), "score": round(self.score, 3),
+            "needs_review": self.needs_review, "matched": self.matched,
             "detail": self.detail, "estimated": self.estimated, "source": self.source,
             "reason": self.reason,
             "alternatives": [a.to_dict() for a in self.alternatives],

@@ -104,6 +104,7 @@ from ._index import (
     validate_frames,
 )
 from ._names import NameMatching
+from .calibrate import Calibration
 from ._results import (
     _BASE,
     _SOURCE_ORDER,
@@ -137,7 +138,7 @@ class Gazetteer(NameMatching):
     """
 
     def __init__(self, *, metric, places_houses, names, roads, areas, fuzzy_cutoff,
-                 cache_size, unindexed):
+                 cache_size, unindexed, calibration=None, review_below=0.6):
         self._crs_metric = metric
         self._fwd = Transformer.from_crs(STORAGE_CRS, metric, always_xy=True)
         self._inv = Transformer.from_crs(metric, STORAGE_CRS, always_xy=True)
@@ -146,6 +147,14 @@ class Gazetteer(NameMatching):
         self._roads: dict[str, shapely.Geometry] = roads
         self._areas: dict[str, tuple[shapely.Geometry, Place]] = areas
         self.fuzzy_cutoff = float(fuzzy_cutoff)
+        #: maps (rung, rule score) to P(within 100 m); None keeps the rule score
+        self.calibration: Calibration | None = calibration
+        #: answers below this calibrated confidence are flagged for a person
+        self.review_below = float(review_below)
+        self._brands: dict[str, list[str]] = defaultdict(list)
+        for key in sorted(names):
+            if "(" in key and not key.startswith("("):
+                self._brands[key.split("(", 1)[0]].append(key)
         #: rows that could not be indexed by house number, with the reason
         self.unindexed: list[ValidationProblem] = list(unindexed)
 
@@ -183,13 +192,24 @@ class Gazetteer(NameMatching):
                     compounds: gpd.GeoDataFrame | None = None,
                     pois: gpd.GeoDataFrame | None = None,
                     roads: gpd.GeoDataFrame | None = None,
-                    areas: gpd.GeoDataFrame | None = None, *,
-                    fuzzy_cutoff: float = 80.0, cache_size: int = 16384) -> Gazetteer:
+                    areas: gpd.GeoDataFrame | None = None,
+                    addresses: gpd.GeoDataFrame | None = None, *,
+                    fuzzy_cutoff: float = 80.0, cache_size: int = 16384,
+                    calibration: Calibration | str | None = "default",
+                    review_below: float = 0.6) -> Gazetteer:
         """Index the given frames (all optional, all in EPSG:4490 or the equivalent 4326).
 
         ``fuzzy_cutoff`` (0-100) is the least rapidfuzz score a fuzzy road or
         name match needs. ``cache_size`` bounds the per-gazetteer cache of
         results by normalised text (under 1 KB each; 0 turns it off).
+
+        ``addresses`` is the address database (标准地址库, imported POIs,
+        confirmed incident locations): a free-text ``address`` column, an
+        optional ``name``, points. Its numbers and names rank before OSM's.
+        ``calibration`` turns rule scores into probabilities (``"default"``:
+        the one shipped in :data:`~geogrid.geocode.calibrate.DEFAULT_CALIBRATION`;
+        ``None``: keep rule scores). ``review_below`` is the confidence under
+        which an answer is flagged ``needs_review``.
 
         Raises :class:`~geogrid.CRSError` for a frame without a lon/lat CRS,
         :class:`~geogrid.InputError` for missing columns and
@@ -198,8 +218,9 @@ class Gazetteer(NameMatching):
         raise: those rows are still indexed by name and are listed in
         :attr:`unindexed`.
         """
-        frames = {"address_points": address_points, "buildings": buildings,
-                  "compounds": compounds, "pois": pois, "roads": roads, "areas": areas}
+        frames = {"addresses": addresses, "address_points": address_points,
+                  "buildings": buildings, "compounds": compounds, "pois": pois, "roads": roads,
+                  "areas": areas}
         frames = {k: v for k, v in frames.items() if v is not None}
         if not frames:
             raise InputError("no frame was given.", field="frames",
@@ -221,7 +242,7 @@ class Gazetteer(NameMatching):
         unindexed: list[ValidationProblem] = []
         street_cache: dict[str, Any] = {}
 
-        for source in ("address_points", "buildings", "pois"):
+        for source in ("addresses", "address_points", "buildings", "pois"):
             frame = frames.get(source)
             if frame is None or not len(frame):
                 continue
@@ -265,7 +286,9 @@ class Gazetteer(NameMatching):
         return cls(metric=metric,
                    places_houses={k: dict(v) for k, v in houses.items()},
                    names=dict(names), roads=road_geoms, areas=area_index,
-                   fuzzy_cutoff=fuzzy_cutoff, cache_size=cache_size, unindexed=unindexed)
+                   fuzzy_cutoff=fuzzy_cutoff, cache_size=cache_size, unindexed=unindexed,
+                   calibration=Calibration.load() if calibration == "default" else calibration,
+                   review_below=review_below)
 
     def __repr__(self) -> str:
         n_houses = sum(len(v) for v in self._houses.values())
@@ -358,6 +381,22 @@ class Gazetteer(NameMatching):
 
     def _geocode_normalised(self, s: str) -> GeocodeResult:
         p = parse_address(s)
+        if p.metro_lines and not (p.road or p.poi or p.intersection or p.alternates):
+            return GeocodeResult(query=s, ok=False, parsed=p, reason=(
+                f"线路列表不是地点 / {'、'.join(p.metro_lines)} is a list of metro lines, "
+                "not a place; give the station name or an address."))
+        result = self._ladder(s, p)
+        if not p.alternates:
+            return result
+        # several addresses in one field: the best of them, the others as alternatives
+        results = [result] + [self._cached(normalise(a)) for a in p.alternates]
+        found = sorted((r for r in results if r.ok), key=lambda r: -r.confidence)
+        if not found:
+            return result
+        rest = [a for r in found for a in (r, *r.alternatives)][1:7]
+        return replace(found[0], query=s, parsed=p, alternatives=tuple(rest))
+
+    def _ladder(self, s: str, p: ParsedAddress) -> GeocodeResult:
         cands: list[_Candidate] = []
         misses: list[str] = []
 
@@ -387,6 +426,8 @@ class Gazetteer(NameMatching):
         found_house = False
         if has_number:
             streets: list[tuple[StreetKey, float]] = []
+            if p.compound and (k := road_key(p.compound)) in self._street_roads:
+                streets.append(((k, p.lane, p.sublane), 1.0))
             if road:
                 streets.append(((road, p.lane, p.sublane), road_score))
             for name in (p.poi, leftover):
@@ -407,9 +448,9 @@ class Gazetteer(NameMatching):
                                         "building number read as the compound's house number",
                                         place=h.place))
 
-        for name in () if whole else (p.poi, leftover):
+        for name in () if whole else (p.poi, p.compound if not found_house else None, leftover):
             if name:
-                got = self._name_candidates(name, anchor, misses)
+                got = self._name_candidates(name, anchor, misses, branch=p.branch)
                 if has_number and not found_house:
                     for c in got:
                         c.detail = _join(c.detail, "the house number was not found; "
@@ -449,16 +490,21 @@ class Gazetteer(NameMatching):
             if len(chosen) == 6:
                 break
         results = [self._to_result(s, p, c) for c in chosen]
-        return replace(results[0], alternatives=tuple(results[1:]))
+        results.sort(key=lambda r: -r.confidence)
+        best = results[0]
+        return replace(best, alternatives=tuple(results[1:]),
+                       needs_review=best.confidence < self.review_below)
 
     def _to_result(self, s: str, p: ParsedAddress, c: _Candidate) -> GeocodeResult:
         if c.place is not None and not c.estimated:
             lon, lat = c.place.lon, c.place.lat
         else:
             lon, lat = self._lonlat(c.x, c.y)
+        score = float(round(min(max(c.confidence, 0.0), 1.0), 4))
+        conf = score if self.calibration is None else self.calibration(c.level.value, score)
         return GeocodeResult(
-            query=s, ok=True, lon=lon, lat=lat, level=c.level,
-            confidence=float(round(min(max(c.confidence, 0.0), 1.0), 4)), matched=c.matched,
+            query=s, ok=True, lon=lon, lat=lat, level=c.level, score=score,
+            confidence=float(round(conf, 4)), matched=c.matched,
             detail=c.detail, estimated=c.estimated,
             source=c.place.source if c.place else None,
             source_index=c.place.index if c.place else None, parsed=p)
@@ -489,13 +535,11 @@ class Gazetteer(NameMatching):
         why = (f"number {p.number if p.number is not None else p.lane} is not known on {road} "
                "and cannot be interpolated") if has_number else None
         out = []
-        if p.near_road and road in self._roads:
-            near = self._resolve_road(p.near_road)
-            if near and near[0] in self._roads and near[0] != road:
-                for x, y, _ in self._junctions(road, near[0])[:1]:
-                    out.append(_Candidate(MatchLevel.ROAD, x, y, 0.5 * score * near[1],
-                                          f"{road}(近{near[0]})", _join(why, f"at the junction "
-                                          f"with {near[0]}"), estimated=True))
+        for x, y, near in self._hinted_junctions(p, road)[:1]:
+            out.append(_Candidate(MatchLevel.ROAD_SEGMENT, x, y,
+                                  _BASE[MatchLevel.ROAD_SEGMENT] * score, f"{road}(近{near})",
+                                  _join(why, f"the segment at the junction with {near}"),
+                                  estimated=True))
         if road in self._roads:
             x, y = self._road_anchor[road]
             out.append(_Candidate(MatchLevel.ROAD, x, y, _BASE[MatchLevel.ROAD] * score, road,
@@ -509,6 +553,17 @@ class Gazetteer(NameMatching):
                                   0.3 * score, road,
                                   _join(why, "no road geometry: central numbered point"),
                                   estimated=True))
+        return out
+
+    def _hinted_junctions(self, p: ParsedAddress, road: str) -> list[tuple[float, float, str]]:
+        """Junctions of ``road`` with the cross streets hinted in ``p`` (近X路, X路口)."""
+        out = []
+        if road not in self._roads:
+            return out
+        for name in p.near_roads:
+            near = self._resolve_road(name)
+            if near and near[0] in self._roads and near[0] != road:
+                out += [(x, y, near[0]) for x, y, _ in self._junctions(road, near[0])[:1]]
         return out
 
     def _junctions(self, a: str, b: str) -> list:
@@ -576,9 +631,10 @@ class Gazetteer(NameMatching):
             got = interpolate_number(self._lines[key], p.number, self._roads.get(key[0]),
                                      sides=self._sides[key])
             if got is not None:
-                return [_Candidate(MatchLevel.INTERPOLATED, got.xy[0], got.xy[1],
-                                   got.confidence * score, label(key, p.number, p.number_suffix),
-                                   got.detail, estimated=True)]
+                cand = _Candidate(MatchLevel.INTERPOLATED, got.xy[0], got.xy[1],
+                                  got.confidence * score, label(key, p.number, p.number_suffix),
+                                  got.detail, estimated=True)
+                return self._check_hint(p, key, cand)
         if p.lane is not None and p.number is None and by_number:
             # the lane itself (张杨路628弄): the middle of its known houses
             pts = np.array([(h.place.x, h.place.y) for hs in by_number.values() for h in hs])
@@ -594,6 +650,7 @@ class Gazetteer(NameMatching):
                                      number_suffix=None, number_range=None)
             got = self._house_candidates(lane_as_number, outer, score, [])
             for c in got:
+                c.level = MatchLevel.LANE_ENTRANCE
                 c.confidence *= 0.8
                 c.matched = label(key, p.number, p.number_suffix)
                 c.detail = _join(f"house {p.number} inside lane {p.lane} is not indexed; "
@@ -606,6 +663,34 @@ class Gazetteer(NameMatching):
                           "to interpolate from")
         return []
 
+    def _check_hint(self, p: ParsedAddress, key: StreetKey, cand: _Candidate) -> list[_Candidate]:
+        """Use a hinted cross street (近X路, X路口) as a constraint on an interpolated number.
+
+        Within 150 m of the junction the two agree and the score rises; more
+        than 300 m away they disagree: both answers are returned, each with a
+        lower score, the junction's road segment first only if the
+        interpolation was weak.
+        """
+        if key[1] is not None:
+            return [cand]
+        found = self._hinted_junctions(p, key[0])
+        if not found:
+            return [cand]
+        x, y, near = min(found, key=lambda j: math.hypot(j[0] - cand.x, j[1] - cand.y))
+        d = math.hypot(x - cand.x, y - cand.y)
+        if d <= 150:
+            cand.confidence = min(cand.confidence * 1.15, 0.95)
+            cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted junction with {near}")
+            return [cand]
+        if d <= 300:
+            return [cand]
+        cand.confidence *= 0.6
+        cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted junction with {near}")
+        seg = _Candidate(MatchLevel.ROAD_SEGMENT, x, y, _BASE[MatchLevel.ROAD_SEGMENT] * 0.8,
+                         f"{key[0]}(近{near})", "the hint and the interpolation disagree; "
+                         f"the segment at the junction with {near}", estimated=True)
+        return [cand, seg]
+
     def _exact(self, p: ParsedAddress, key: StreetKey, n: int, houses: list[House],
                score: float) -> list[_Candidate]:
         want = p.number_suffix
@@ -613,6 +698,10 @@ class Gazetteer(NameMatching):
         pool, factor, detail = (same, 1.0, None) if same else (
             houses, 0.85, f"suffix {want or '(none)'} asked, {houses[0].suffix or '(none)'} found")
         pool = sorted(pool, key=lambda h: _SOURCE_ORDER.get(h.place.source, 9))
+        top = [h for h in pool if h.place.source == pool[0].place.source]
+        if len(top) > 2:
+            pool = _by_medoid(top) + [h for h in pool if h not in top]
+            factor *= _spread_factor(top)
         out = []
         first = pool[0]
         for h in pool:
@@ -625,3 +714,21 @@ class Gazetteer(NameMatching):
         return out
 
 
+
+
+def _by_medoid(houses: list[House]) -> list[House]:
+    """``houses`` ordered by their summed distance to the others: the medoid first.
+
+    Many records may share one number (the shops of a mall at 西藏中路268号);
+    the medoid is the record most typical of them, robust to a stray one.
+    """
+    xy = np.array([(h.place.x, h.place.y) for h in houses])
+    cost = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]).sum(1)
+    return [houses[i] for i in np.argsort(cost, kind="stable")]
+
+
+def _spread_factor(houses: list[House]) -> float:
+    """1 when the records of one number agree within 50 m, down to 0.7 when spread over 250 m."""
+    xy = np.array([(h.place.x, h.place.y) for h in houses])
+    spread = float(np.median(np.hypot(*(xy - np.median(xy, axis=0)).T)))
+    return float(np.clip(1.0 - (spread - 50.0) / 667.0, 0.7, 1.0))

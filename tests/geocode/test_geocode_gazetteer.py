@@ -43,7 +43,7 @@ L = MatchLevel
     ("南北路和测试路路口", L.INTERSECTION, 500, 0, 0.5),
     ("测试路南北路口", L.INTERSECTION, 500, 0, 0.5),
     ("测试路与断头路交叉口", L.INTERSECTION, 800, 7.5, 0.5),   # nearest approach, 15 m gap
-    ("南北路8号(近测试路)", L.ROAD, 500, 0, 0.5),              # no numbers: junction with the hint
+    ("南北路8号(近测试路)", L.ROAD_SEGMENT, 500, 0, 0.5),      # no numbers: the segment at the hint
     ("南北路", L.ROAD, 500, 0, 0.5),                           # middle of the road
     ("测试街道", L.AREA, None, None, None),
 ])
@@ -58,8 +58,8 @@ def test_levels_and_points(gaz, query, level, x, y, tol):
 
 
 def test_match_levels_have_chinese_values_and_english_names():
-    assert [m.value for m in MatchLevel] == ["门牌", "楼栋", "小区", "POI", "道路插值", "交叉口",
-                                             "道路", "区域"]
+    assert [m.value for m in MatchLevel] == ["门牌", "楼栋", "小区", "POI", "弄口", "道路插值",
+                                             "交叉口", "路段", "道路", "区域"]
     assert MatchLevel("道路插值") is MatchLevel.INTERPOLATED
     assert MatchLevel.HOUSE_NUMBER == "门牌"
 
