@@ -65,6 +65,7 @@ BD-09 input with :func:`geogrid.datum.to_storage` before :meth:`Gazetteer.revers
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -182,6 +183,7 @@ class Gazetteer(NameMatching):
         self._rev_houses = [r[2] for r in rev]
         self._rev_tree = cKDTree(np.array([(r[0], r[1]) for r in rev])) if rev else None
         self._junction_cache: dict[tuple[str, str], list] = {}
+        self._build_suggestions()
         self._cached = lru_cache(maxsize=cache_size)(self._geocode_normalised)
 
     # ------------------------------------------------------------------ build
@@ -329,7 +331,8 @@ class Gazetteer(NameMatching):
         """Geocode many addresses; one row per input, in order (a Series keeps its index).
 
         Columns: query, ok, lon, lat, level (the Chinese value of
-        :class:`MatchLevel`), confidence, matched, estimated, detail, reason.
+        :class:`MatchLevel`), confidence, matched, estimated, detail, reason,
+        score (the rule score before calibration), needs_review.
         ``progress(n_done, n_total)`` is called every ``progress_every`` rows
         (default: about 100 times in all) and once at the end.
         """
@@ -338,20 +341,71 @@ class Gazetteer(NameMatching):
         total = len(items)
         every = progress_every or max(1, total // 100)
         rows = []
+        seen: dict[Any, tuple] = {}  # hotline records repeat: each distinct text once
         for i, text in enumerate(items, start=1):
-            r = self.geocode(text)
-            rows.append((r.query, r.ok, r.lon, r.lat, r.level.value if r.level else None,
-                         r.confidence, r.matched, r.estimated, r.detail, r.reason))
+            row = seen.get(text) if isinstance(text, str) else None
+            if row is None:
+                r = self.geocode(text)
+                row = (r.query, r.ok, r.lon, r.lat, r.level.value if r.level else None,
+                       r.confidence, r.matched, r.estimated, r.detail, r.reason, r.score,
+                       r.needs_review)
+                if isinstance(text, str):
+                    seen[text] = row
+            rows.append(row)
             if progress is not None and (i % every == 0 or i == total):
                 progress(i, total)
         if progress is not None and total == 0:
             progress(0, 0)
         cols = ["query", "ok", "lon", "lat", "level", "confidence", "matched", "estimated",
-                "detail", "reason"]
+                "detail", "reason", "score", "needs_review"]
         frame = pd.DataFrame(rows, columns=cols)
         if index is not None:
             frame.index = index
         return frame
+
+    def suggest(self, text: str, *, limit: int = 10) -> list[dict[str, Any]]:
+        """Ranked completions of a partly typed address, POI or compound name.
+
+        Prefix matches of the normalised text come first (found by bisection
+        in the sorted labels), then labels that contain it; within each,
+        roads and numbered addresses before names, shorter first. Each item
+        has ``label``, ``kind`` (道路 / 门牌 / 名称) and a CGCS2000 ``lon``/``lat``
+        (``None`` for roads).
+        """
+        q = normalise(text) if not is_missing(text) else ""
+        if not q:
+            return []
+        keys = self._suggest_keys
+        i = bisect_left(keys, q)
+        prefix = []
+        while i < len(keys) and keys[i].startswith(q) and len(prefix) < 200:
+            prefix.append(i)
+            i += 1
+        seen = set(prefix)
+        inner = [] if len(prefix) >= limit else [
+            j for j, k in enumerate(keys) if q in k and j not in seen][:200]
+        ranked = (sorted(prefix, key=self._suggest_rank) + sorted(inner, key=self._suggest_rank))
+        return [dict(self._suggest_items[j]) for j in ranked[:limit]]
+
+    def _suggest_rank(self, j: int) -> tuple:
+        item = self._suggest_items[j]
+        return (_SUGGEST_KIND[item["kind"]], len(item["label"]), item["label"])
+
+    def _build_suggestions(self) -> None:
+        items: dict[str, dict[str, Any]] = {}
+        for road in self._known_streets:
+            items.setdefault(road, {"label": road, "kind": "道路", "lon": None, "lat": None})
+        for by_number in self._houses.values():
+            for houses in by_number.values():
+                h = min(houses, key=lambda h: _SOURCE_ORDER.get(h.place.source, 9))
+                items.setdefault(normalise(h.label), {"label": h.label, "kind": "门牌",
+                                                      "lon": h.place.lon, "lat": h.place.lat})
+        for key, entries in self._names.items():
+            pl = entries[0][1]
+            items.setdefault(key, {"label": pl.name, "kind": "名称", "lon": pl.lon, "lat": pl.lat})
+        order = sorted(items)
+        self._suggest_keys = order
+        self._suggest_items = [items[k] for k in order]
 
     def reverse(self, lon: float, lat: float, *, max_distance_m: float | None = None
                 ) -> ReverseResult:
@@ -714,6 +768,9 @@ class Gazetteer(NameMatching):
         return out
 
 
+
+
+_SUGGEST_KIND = {"门牌": 0, "道路": 1, "名称": 2}
 
 
 def _by_medoid(houses: list[House]) -> list[House]:
