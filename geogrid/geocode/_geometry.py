@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from scipy.stats import theilslopes
 from shapely.geometry import LineString, MultiLineString, Point
 
 __all__ = [
@@ -154,6 +155,9 @@ def interpolate_number(line: NumberLine, n: int, road: shapely.Geometry | None =
             conf = float(np.clip(0.95 - 0.25 * np.log10(max(gap, 10.0) / 10.0), 0.5, 0.85))
             return Interpolated((float(p[0]), float(p[1])), conf,
                                 f"interpolated between {a}号 and {b}号 ({side_note})")
+        along = _along_road(line, same, n, road) if road is not None else None
+        if along is not None:
+            return along
         conf = float(np.clip(0.5 - gap / 1000.0, 0.25, 0.5))
         return Interpolated((float(p[0]), float(p[1])), conf,
                             f"extrapolated {gap:.0f} m beyond {a}号 ({side_note}, spacing of {a}-{b})")
@@ -172,6 +176,42 @@ def interpolate_number(line: NumberLine, n: int, road: shapely.Geometry | None =
         return Interpolated((float(p[0]), float(p[1])), 0.4 if bracketed else 0.25,
                             f"interpolated between {a}号 and {b}号 (sides unknown)")
     return None
+
+
+def _along_road(line: NumberLine, same: NumberLine, n: int, road: shapely.Geometry
+                ) -> Interpolated | None:
+    """Extrapolate ``n`` along the road's main axis from the numbers known on it.
+
+    Positions ``t`` along the principal axis of the road's vertices are fit
+    against the numbers with the Theil-Sen slope (metres per number, robust
+    to a misplaced record); ``n`` goes to ``t(a) + slope · (n - a)`` from its
+    nearest known same-side number ``a``, no further than the road's end, then
+    onto the road and to ``a``'s side of it. Needs 3 known numbers.
+    """
+    if len(line) < 3 or road.is_empty:
+        return None
+    coords = shapely.get_coordinates(road)
+    centre = coords.mean(axis=0)
+    _, _, vt = np.linalg.svd(coords - centre, full_matrices=False)
+    u = vt[0]
+    t = (line.xy - centre) @ u
+    slope = float(theilslopes(t, line.numbers.astype(float))[0])
+    if abs(slope) < 0.2 or abs(slope) > 30:
+        return None  # not a numbered sequence along this road
+    i = int(np.argmin(np.abs(same.numbers - n)))
+    a, pa = int(same.numbers[i]), same.xy[i]
+    ends = (coords - centre) @ u
+    target = float(np.clip((pa - centre) @ u + slope * (n - a), ends.min(), ends.max()))
+    on_axis = Point(*(centre + target * u))
+    q = shapely.line_interpolate_point(road, shapely.line_locate_point(road, on_axis))
+    qa = shapely.line_interpolate_point(road, shapely.line_locate_point(road, Point(pa)))
+    off = pa - np.array([qa.x, qa.y])
+    p = np.array([q.x, q.y]) + off
+    gap = float(np.hypot(*(p - pa)))
+    conf = float(np.clip(0.5 - gap / 2000.0, 0.2, 0.5))
+    return Interpolated((float(p[0]), float(p[1])), conf,
+                        f"extrapolated {gap:.0f} m along the road from {a}号 "
+                        f"({abs(slope):.1f} m per number, fit on {len(line)} numbers)")
 
 
 def _parts(geom: shapely.Geometry) -> list[LineString]:
