@@ -1,4 +1,10 @@
-"""Build the gazetteer from what the store holds (addresses, objects, roads, street areas)."""
+"""Build the gazetteer from what the store holds (addresses, objects, roads, street areas).
+
+The address database (:class:`~geogrid.store.addresses.AddressBook`, active
+rows only) is the ``addresses`` frame. ``review_below`` is the confidence
+under which answers are flagged for a person (setting
+``GEOGRID_GEOCODE_REVIEW_BELOW``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,11 @@ from .repo import Store
 __all__ = ["gazetteer_from_store"]
 
 
-def gazetteer_from_store(store: Store, plan_id: int | None = None) -> Gazetteer:
+def gazetteer_from_store(store: Store, plan_id: int | None = None, *,
+                         review_below: float = 0.6) -> Gazetteer:
+    from .addresses import AddressBook
+
+    book = AddressBook(store).frame()
     addresses = store.addresses()
     objects = store.objects()
     named = objects[objects["name"].notna()]
@@ -27,8 +37,10 @@ def gazetteer_from_store(store: Store, plan_id: int | None = None) -> Gazetteer:
     frames = {"address_points": addresses[["addr_street", "addr_housenumber", "name", "geometry"]]
               if len(addresses) else None,
               "buildings": _frame(buildings), "compounds": _frame(compounds), "pois": _frame(pois),
-              "roads": _frame(roads), "areas": areas}
-    return Gazetteer.from_frames(**{k: v for k, v in frames.items() if v is not None})
+              "roads": _frame(roads), "areas": areas,
+              "addresses": book[["address", "name", "geometry"]] if len(book) else None}
+    return Gazetteer.from_frames(**{k: v for k, v in frames.items() if v is not None},
+                                 review_below=review_below)
 
 
 def _frame(frame: gpd.GeoDataFrame):
