@@ -1,4 +1,4 @@
-"""Addresses → points → microgrids: ``/geocode`` (one or a batch) and ``/reverse``."""
+"""Addresses → points → microgrids: ``/geocode`` (one or a batch), ``/geocode/suggest``, ``/reverse``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ Geocoder = Annotated[Principal, Depends(Allowed("geocode"))]
 
 
 def gazetteer(state):
+    """The shared gazetteer, rebuilt on this worker when the address database changed."""
+    from geogrid.store.addresses import AddressBook
     from geogrid.store.gazetteer import gazetteer_from_store
 
     plan_id = None
@@ -28,7 +30,15 @@ def gazetteer(state):
         plan_id = state.active_plan_id()
     except Exception:
         pass
-    return state.shared("gazetteer", lambda: gazetteer_from_store(state.store, plan_id))
+    revision = AddressBook(state.store).revision()
+    review_below = getattr(state.settings, "geocode_review_below", 0.6)
+    entry = state.shared("gazetteer", lambda: (revision, gazetteer_from_store(
+        state.store, plan_id, review_below=review_below)))
+    if entry[0] != revision:
+        state.invalidate(objects=True)
+        entry = state.shared("gazetteer", lambda: (revision, gazetteer_from_store(
+            state.store, plan_id, review_below=review_below)))
+    return entry[1]
 
 
 def _with_area(state, result: dict) -> dict:
@@ -45,6 +55,14 @@ def _with_area(state, result: dict) -> dict:
         result["chain"] = None
         result["area_reason"] = exc.message
     return result
+
+
+@router.get("/geocode/suggest", summary="地址联想 / ranked completions of a partly typed address")
+def suggest(state: StateDep, _: Geocoder,
+            q: Annotated[str, Query(min_length=1, max_length=100, description="what was typed")],
+            limit: Annotated[int, Query(ge=1, le=50)] = 10):
+    items = gazetteer(state).suggest(q, limit=limit)
+    return JSONResp({"query": q, "count": len(items), "items": items})
 
 
 @router.get("/geocode", summary="Geocode one Chinese address into a point and its microgrid")
