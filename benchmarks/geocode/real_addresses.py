@@ -23,7 +23,7 @@ Settings
   geocoded, then the other way round.
 
 Confidence is calibrated on training folds only: within the half that is the
-address database, two inner halves geocode each other and
+address database, five inner folds are each geocoded by the other four and
 :class:`geogrid.geocode.Calibration` is fit on those answers; it is then
 applied to the held-out half. The evaluated rows never touch the fit.
 
@@ -36,8 +36,8 @@ shortcut: ``rapidfuzz.process.extractOne`` of the whole text over every
 indexed address, no parsing) in one process, A B A B, and report the paired
 ratio; whole-process time and peak memory close the report.
 
-``--write-calibration PATH`` fits the calibration on all rows (each half
-geocoded by the other) and writes it; that is how the file shipped in
+``--write-calibration PATH`` fits the calibration on all rows (each of five
+folds geocoded by the other four) and writes it; that is how the file shipped in
 ``geogrid/geocode/calibration.json`` is made.
 """
 
@@ -120,11 +120,12 @@ def _halves(n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).permutation(n) % 2
 
 
-def _fit_on(rows: pd.DataFrame, frames: dict, *, with_db: bool, seed: int) -> Calibration:
-    """Calibration from ``rows`` only: two inner halves geocode each other."""
-    inner = _halves(len(rows), seed + 1)
+def _fit_on(rows: pd.DataFrame, frames: dict, *, with_db: bool, seed: int,
+            folds: int = 5) -> Calibration:
+    """Calibration from ``rows`` only: each inner fold is geocoded by the others."""
+    inner = np.random.default_rng(seed + 1).permutation(len(rows)) % folds
     parts = []
-    for k in (0, 1):
+    for k in range(folds):
         db = rows[inner != k]
         gaz = Gazetteer.from_frames(**frames, addresses=_addresses(db) if with_db else None,
                                     calibration=None)

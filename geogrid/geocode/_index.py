@@ -224,6 +224,10 @@ def index_houses(frame, places, source, houses, unindexed, street_cache) -> None
                 continue
             p = parse_address(str(text))
             street = p.road or p.poi
+            if street is not None and p.lane is not None and p.number is None:
+                # 太仓路181弄新天地北里: a place in the lane, number 0 stands for "somewhere in it"
+                parsed_rows.append(((road_key(street), p.lane, p.sublane), (0,), None))
+                continue
             if street is None or p.number is None:
                 parsed_rows.append(f"address {text!r} has no road and house number")
                 continue
@@ -245,4 +249,5 @@ def index_houses(frame, places, source, houses, unindexed, street_cache) -> None
         key, numbers, suffix = row
         middle = numbers[len(numbers) // 2]
         for n in numbers:
-            houses[key][n].append(House(place, n, suffix, label(key, n, suffix), n == middle))
+            houses[key][n].append(House(place, n, suffix, label(key, n if n else None, suffix),
+                                        n == middle and n != 0))

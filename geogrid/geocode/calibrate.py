@@ -16,8 +16,9 @@ nothing until one counts how often such answers really fall within 100 m.
    by bin size): a higher score never means a lower probability;
 4. predict by linear interpolation between bin centres (flat beyond them).
 
-A rung seen fewer than ``min_rung`` times uses the model pooled over every
-rung. :func:`reliability_table` checks the result on held-out answers:
+A rung seen fewer than ``min_rung`` times gets one constant, its own
+``(k + 1) / (n + 2)``; a rung never seen gets the pooled model capped at 0.5:
+an answer of a kind the fit never checked is not trusted. :func:`reliability_table` checks the result on held-out answers:
 predicted versus observed share within 100 m per confidence band.
 
 Reference: Zadrozny & Elkan (2002), *Transforming classifier scores into
@@ -87,11 +88,16 @@ class Calibration:
             counts[level] = int(mask.sum())
             if mask.sum() >= min_rung:
                 curves[level] = _curve(scores[mask], hits[mask], bins)
+            else:
+                rate = round((hits[mask].sum() + 1.0) / (mask.sum() + 2.0), 6)
+                curves[level] = ([0.0, 1.0], [rate, rate])
         return cls(curves, _curve(scores, hits, bins), counts, radius_m)
 
     def __call__(self, level: str, score: float) -> float:
-        xs, ys = self.curves.get(str(level), self.pooled)
-        return float(np.interp(score, xs, ys))
+        curve = self.curves.get(str(level))
+        if curve is None:
+            return min(float(np.interp(score, *self.pooled)), 0.5)
+        return float(np.interp(score, *curve))
 
     def to_dict(self) -> dict:
         return {"radius_m": self.radius_m, "counts": self.counts,

@@ -177,7 +177,9 @@ class Gazetteer(NameMatching):
 
         rev = []
         for by_number in places_houses.values():
-            for houses in by_number.values():
+            for n, houses in by_number.items():
+                if n == 0:
+                    continue
                 h = min(houses, key=lambda h: _SOURCE_ORDER.get(h.place.source, 9))
                 rev.append((h.place.x, h.place.y, h))
         self._rev_houses = [r[2] for r in rev]
@@ -398,6 +400,8 @@ class Gazetteer(NameMatching):
         for by_number in self._houses.values():
             for houses in by_number.values():
                 h = min(houses, key=lambda h: _SOURCE_ORDER.get(h.place.source, 9))
+                if h.number == 0:
+                    continue
                 items.setdefault(normalise(h.label), {"label": h.label, "kind": "门牌",
                                                       "lon": h.place.lon, "lat": h.place.lat})
         for key, entries in self._names.items():
@@ -689,14 +693,17 @@ class Gazetteer(NameMatching):
                                   got.confidence * score, label(key, p.number, p.number_suffix),
                                   got.detail, estimated=True)
                 return self._check_hint(p, key, cand)
-        if p.lane is not None and p.number is None and by_number:
-            # the lane itself (张杨路628弄): the middle of its known houses
-            pts = np.array([(h.place.x, h.place.y) for hs in by_number.values() for h in hs])
-            c = pts.mean(axis=0)
-            return [_Candidate(MatchLevel.HOUSE_NUMBER, float(c[0]), float(c[1]),
-                               0.75 * score, label(key, None),
-                               f"the lane as a whole: centre of its {len(by_number)} known "
-                               "house numbers", estimated=True)]
+        if p.number is not None and p.lane is None and by_number:
+            got = self._nearest_number(p, key, by_number, score)
+            if got:
+                return got
+        if p.lane is not None and by_number:
+            # the lane itself (张杨路628弄), or a number not known in it: its most typical place
+            hs = _by_medoid([h for hs in by_number.values() for h in hs])
+            return [_Candidate(MatchLevel.HOUSE_NUMBER, hs[0].place.x, hs[0].place.y,
+                               0.75 * score * _spread_factor(hs), label(key, None),
+                               f"the lane as a whole: the medoid of its {len(hs)} known places",
+                               estimated=True)]
         if p.lane is not None:
             # a lane opens onto its road at the road's house number equal to the lane number
             outer = (key[0], None, None)
@@ -716,6 +723,28 @@ class Gazetteer(NameMatching):
                           f"{len(self._lines[key]) if key in self._lines else 0} numbered points "
                           "to interpolate from")
         return []
+
+    def _nearest_number(self, p: ParsedAddress, key: StreetKey, by_number, score: float
+                        ) -> list[_Candidate]:
+        """Too few numbers to interpolate: the nearest known number, if within 20 of the asked one.
+
+        Same parity first (same side of the street). Neighbouring numbers
+        stand a few metres apart, so a number 6 away is usually the same block.
+        """
+        known = [n for n in by_number if n > 0]
+        same = [n for n in known if n % 2 == p.number % 2] or known
+        n0 = min(same, key=lambda n: abs(n - p.number))
+        gap = abs(n0 - p.number)
+        if gap > 20:
+            return []
+        h = _by_medoid(by_number[n0])[0]
+        parity = "same side" if n0 % 2 == p.number % 2 else "other side"
+        cand = _Candidate(MatchLevel.INTERPOLATED, h.place.x, h.place.y,
+                          score * (0.6 - 0.01 * gap) * (1.0 if parity == "same side" else 0.8),
+                          label(key, p.number, p.number_suffix),
+                          f"too few numbers to interpolate: at {n0}号, {gap} numbers away "
+                          f"({parity})", estimated=True)
+        return self._check_hint(p, key, cand)
 
     def _check_hint(self, p: ParsedAddress, key: StreetKey, cand: _Candidate) -> list[_Candidate]:
         """Use a hinted cross street (近X路, X路口) as a constraint on an interpolated number.
@@ -753,9 +782,11 @@ class Gazetteer(NameMatching):
             houses, 0.85, f"suffix {want or '(none)'} asked, {houses[0].suffix or '(none)'} found")
         pool = sorted(pool, key=lambda h: _SOURCE_ORDER.get(h.place.source, 9))
         top = [h for h in pool if h.place.source == pool[0].place.source]
-        if len(top) > 2:
+        if len(top) >= 2:
             pool = _by_medoid(top) + [h for h in pool if h not in top]
             factor *= _spread_factor(top)
+        elif top[0].place.source == "addresses":
+            factor *= 0.92  # one record, nothing to confirm it
         out = []
         first = pool[0]
         for h in pool:
