@@ -39,7 +39,8 @@ class NameMatching:
                 if k in self._names:
                     return self._places_named(k, 1.0, anchor)
         group = self._brands.get(key, ())
-        if group and (branch or len(group) + (key in self._names) > 1):
+        shared = key in self._names and len(self._names[key]) > 1
+        if (group or (branch and shared)) and (branch or len(group) + (key in self._names) > 1):
             return self._brand_candidates(key, group, branch)
         hits: list[tuple[str, float]] = []
         if key in self._names:

@@ -545,7 +545,7 @@ def parse_address(text: str) -> ParsedAddress:
 
 def _compound_of(st: _State) -> str | None:
     """The compound named between the road and the number (浦东南路东园一村113号)."""
-    if st.road is None or st.number is None or not st.residual_before_number:
+    if st.road is None or st.number is None or st.lane is not None or not st.residual_before_number:
         return None
     name = _strip_filler(st.residual_before_number)
     if looks_like_compound(name) and name in st.residual:

@@ -16,8 +16,9 @@ nothing until one counts how often such answers really fall within 100 m.
    by bin size): a higher score never means a lower probability;
 4. predict by linear interpolation between bin centres (flat beyond them).
 
-A rung seen fewer than ``min_rung`` times gets one constant, its own
-``(k + 1) / (n + 2)``; a rung never seen gets the pooled model capped at 0.5:
+A rung seen fewer than ``min_rung`` times gets its own rate
+``(k + 1) / (n + 2)``, but never more than the rule score (so an ambiguous
+name the rules scored 0.3 stays at 0.3); a rung never seen gets the pooled model capped at 0.5:
 an answer of a kind the fit never checked is not trusted. :func:`reliability_table` checks the result on held-out answers:
 predicted versus observed share within 100 m per confidence band.
 
@@ -88,9 +89,9 @@ class Calibration:
             counts[level] = int(mask.sum())
             if mask.sum() >= min_rung:
                 curves[level] = _curve(scores[mask], hits[mask], bins)
-            else:
+            else:  # too few to fit a curve: its own rate, never above the rule score
                 rate = round((hits[mask].sum() + 1.0) / (mask.sum() + 2.0), 6)
-                curves[level] = ([0.0, 1.0], [rate, rate])
+                curves[level] = ([0.0, rate, 1.0], [0.0, rate, rate])
         return cls(curves, _curve(scores, hits, bins), counts, radius_m)
 
     def __call__(self, level: str, score: float) -> float:

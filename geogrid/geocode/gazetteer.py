@@ -484,9 +484,11 @@ class Gazetteer(NameMatching):
         found_house = False
         if has_number:
             streets: list[tuple[StreetKey, float]] = []
-            if p.compound and (k := road_key(p.compound)) in self._street_roads:
-                streets.append(((k, p.lane, p.sublane), 1.0))
-            if road:
+            if p.compound:
+                # 浦东南路东园一村113号: 113 numbers a building of the compound, not the road
+                if (k := road_key(p.compound)) in self._street_roads:
+                    streets.append(((k, p.lane, p.sublane), 1.0))
+            elif road:
                 streets.append(((road, p.lane, p.sublane), road_score))
             for name in (p.poi, leftover):
                 if name and (k := road_key(name)) in self._street_roads:
@@ -769,7 +771,7 @@ class Gazetteer(NameMatching):
             return [cand]
         cand.confidence *= 0.6
         cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted junction with {near}")
-        seg = _Candidate(MatchLevel.ROAD_SEGMENT, x, y, _BASE[MatchLevel.ROAD_SEGMENT] * 0.8,
+        seg = _Candidate(MatchLevel.ROAD_SEGMENT, x, y, cand.confidence * 0.9,
                          f"{key[0]}(近{near})", "the hint and the interpolation disagree; "
                          f"the segment at the junction with {near}", estimated=True)
         return [cand, seg]
