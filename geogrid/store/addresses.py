@@ -96,6 +96,26 @@ class AddressBook:
                                                       "status": row["status"]})
         return row["key"]
 
+    def learn(self, conn: Connection, *, address: str, lon: float, lat: float, actor: str,
+              incident_id: str | int | None, mode: str) -> str:
+        """Record a dispatcher's confirmed or corrected incident location as an address.
+
+        The incidents use case calls this, in the transaction that confirms the
+        location, with ``mode=settings.geocode_learning``::
+
+            AddressBook(store).learn(conn, address=incident.address, lon=lon, lat=lat,
+                                     actor=actor, incident_id=incident.id,
+                                     mode=settings.geocode_learning)
+
+        ``auto`` makes the row active at once; ``review`` keeps it a candidate
+        until :meth:`approve`. Either way the audit log keeps who confirmed what.
+        """
+        from ..geocode.addressdb import confirmed_candidate
+
+        row = confirmed_candidate(address, lon, lat, actor=actor, incident_id=incident_id,
+                                  mode=mode)
+        return self.record_confirmed(conn, row, actor=actor)
+
     def approve(self, conn: Connection, key: str, *, actor: str) -> None:
         """Make a candidate active (it joins the gazetteer on the next rebuild)."""
         t = address_book.c

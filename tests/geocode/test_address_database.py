@@ -112,10 +112,10 @@ def test_learning_review_then_approve_and_gazetteer_rebuild(spatialite_store):
     r = gaz.geocode("测试大道12号")
     assert r.ok and r.source == "addresses" and r.level.value == "门牌"
 
-    row = confirmed_candidate("新建路5号", 121.602, 31.301, actor="dispatcher7", incident_id=9,
-                              mode="review")
     with spatialite_store.write() as conn:
-        book.record_confirmed(conn, row, actor="dispatcher7")
+        key = book.learn(conn, address="新建路5号", lon=121.602, lat=31.301, actor="dispatcher7",
+                         incident_id=9, mode="review")
+    row = {"key": key}
     assert book.revision() != rev0
     assert not gazetteer_from_store(spatialite_store).geocode("新建路5号").ok  # waits for review
     with spatialite_store.write() as conn:
@@ -125,6 +125,24 @@ def test_learning_review_then_approve_and_gazetteer_rebuild(spatialite_store):
     audit = spatialite_store.audit_entries(entity="address_book")
     assert {"addresses.confirm", "addresses.approve"} <= {a["action"] for a in audit}
     assert any(a["actor"] == "dispatcher7" for a in audit)
+    with spatialite_store.write() as conn:  # auto mode: active at once
+        book.learn(conn, address="新建路7号", lon=121.6022, lat=31.301, actor="d2",
+                   incident_id=10, mode="auto")
+    assert gazetteer_from_store(spatialite_store).geocode("新建路7号").source == "addresses"
+
+
+def test_failed_write_leaves_the_table_as_it_was(spatialite_store):
+    from geogrid.store.addresses import AddressBook
+
+    book = AddressBook(spatialite_store)
+    with spatialite_store.write() as conn:
+        book.upsert(conn, _rows(), actor="test")
+    before = book.frame()
+    with pytest.raises(RuntimeError), spatialite_store.write() as conn:
+        book.upsert(conn, _rows().assign(source="changed"), actor="test")
+        raise RuntimeError("disk full")
+    after = book.frame()
+    assert after["source"].tolist() == before["source"].tolist() == ["t", "t"]
 
 
 def _rows():
