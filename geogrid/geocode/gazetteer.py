@@ -185,6 +185,7 @@ class Gazetteer(NameMatching):
         self._rev_houses = [r[2] for r in rev]
         self._rev_tree = cKDTree(np.array([(r[0], r[1]) for r in rev])) if rev else None
         self._junction_cache: dict[tuple[str, str], list] = {}
+        self._street_geoms: dict[str, Any] = {}
         self._build_suggestions()
         self._cached = lru_cache(maxsize=cache_size)(self._geocode_normalised)
 
@@ -616,15 +617,42 @@ class Gazetteer(NameMatching):
         return out
 
     def _hinted_junctions(self, p: ParsedAddress, road: str) -> list[tuple[float, float, str]]:
-        """Junctions of ``road`` with the cross streets hinted in ``p`` (近X路, X路口)."""
+        """Where ``road`` meets the cross streets hinted in ``p`` (近X路, X路口).
+
+        Two road lines give their junction. When they do not meet (a road cut
+        off by the edge of the data, a pedestrian street missing from the
+        drive graph) or a street is known only by its numbered records, the
+        point of ``road`` nearest the cross street counts, if within
+        ``_HINT_REACH_M``: the segment of the road nearest the hinted street.
+        """
         out = []
-        if road not in self._roads:
+        main = self._street_geom(road)
+        if main is None:
             return out
         for name in p.near_roads:
             near = self._resolve_road(name)
-            if near and near[0] in self._roads and near[0] != road:
-                out += [(x, y, near[0]) for x, y, _ in self._junctions(road, near[0])[:1]]
+            if not near or near[0] == road:
+                continue
+            if road in self._roads and near[0] in self._roads:
+                got = self._junctions(road, near[0])[:1]
+                if got:
+                    out += [(x, y, near[0]) for x, y, _ in got]
+                    continue
+            other = self._street_geom(near[0])
+            if other is not None and main.distance(other) <= _HINT_REACH_M:
+                q = shapely.shortest_line(main, other).coords[0]
+                out.append((float(q[0]), float(q[1]), near[0]))
         return out
+
+    def _street_geom(self, key: str):
+        """The road line of ``key``, else the points of its numbered records, else None."""
+        if key in self._roads:
+            return self._roads[key]
+        if key not in self._street_geoms:
+            pts = [(h.place.x, h.place.y) for k, by_n in self._houses.items() if k[0] == key
+                   for hs in by_n.values() for h in hs]
+            self._street_geoms[key] = shapely.multipoints(pts) if pts else None
+        return self._street_geoms[key]
 
     def _junctions(self, a: str, b: str) -> list:
         key = (a, b) if a <= b else (b, a)
@@ -737,7 +765,7 @@ class Gazetteer(NameMatching):
         same = [n for n in known if n % 2 == p.number % 2] or known
         n0 = min(same, key=lambda n: abs(n - p.number))
         gap = abs(n0 - p.number)
-        if gap > 20:
+        if gap > 60:
             return []
         h = _by_medoid(by_number[n0])[0]
         parity = "same side" if n0 % 2 == p.number % 2 else "other side"
@@ -803,6 +831,8 @@ class Gazetteer(NameMatching):
 
 
 
+#: how far a road may pass from a hinted cross street that it does not meet
+_HINT_REACH_M = 250.0
 _SUGGEST_KIND = {"门牌": 0, "道路": 1, "名称": 2}
 
 
