@@ -108,29 +108,39 @@ def street_sides(line: NumberLine, road: shapely.Geometry | None) -> str:
 
     Returns ``"opposite"`` (the usual rule), ``"same"`` when both parities
     keep to one side (a waterfront such as the Bund, 中山东一路 1-33 on the west
-    side only), or ``"unknown"`` without geometry or with too few points. A
-    side is the sign of the cross product of the road's local direction with
-    the vector to the point; a parity "keeps to a side" when at least 3/4 of
-    its points agree.
+    side only), or ``"unknown"`` without geometry or with too few points.
+
+    A point's side is the sign of the cross product of the road's local axis
+    with the vector from the axis to the point. The local axis is the
+    principal direction of the road's vertices within 150 m, through their
+    mean, so a dual carriageway counts as one road: a point between its two
+    lines is not "left of one and right of the other". A parity keeps to a
+    side when at least 3/4 of its points agree; "same" also needs 3 points of
+    each parity, since it overrules the usual rule.
     """
-    parts = _parts(road) if road is not None else []
-    if not parts or len(line) < 3:
+    coords = shapely.get_coordinates(road) if road is not None and not road.is_empty else None
+    if coords is None or len(coords) < 2 or len(line) < 3:
         return "unknown"
+    centre = coords.mean(axis=0)
+    main = np.linalg.svd(coords - centre, full_matrices=False)[2][0]
     signs = {0: [], 1: []}
-    for n, (x, y) in zip(line.numbers, line.xy):
-        here = Point(x, y)
-        part = min(parts, key=lambda g: g.distance(here))
-        m = part.project(here)
-        a = part.interpolate(max(m - 5.0, 0.0))
-        b = part.interpolate(min(m + 5.0, part.length))
-        cross = (b.x - a.x) * (y - a.y) - (b.y - a.y) * (x - a.x)
+    for n, xy in zip(line.numbers, line.xy):
+        near = coords[np.hypot(*(coords - xy).T) <= 150.0]
+        if len(near) < 2:
+            near = coords[np.argsort(np.hypot(*(coords - xy).T))[:4]]
+        c = near.mean(axis=0)
+        d = np.linalg.svd(near - c, full_matrices=False)[2][0] if len(near) >= 2 else main
+        d = d if d @ main >= 0 else -d
+        cross = d[0] * (xy[1] - c[1]) - d[1] * (xy[0] - c[0])
         signs[int(n) % 2].append(np.sign(cross))
     if not signs[0] or not signs[1]:
         return "unknown"
     odd, even = np.mean(signs[1]), np.mean(signs[0])
     if abs(odd) < 0.5 or abs(even) < 0.5:
         return "unknown"
-    return "same" if np.sign(odd) == np.sign(even) else "opposite"
+    if np.sign(odd) != np.sign(even):
+        return "opposite"
+    return "same" if min(len(signs[0]), len(signs[1])) >= 3 else "unknown"
 
 
 def interpolate_number(line: NumberLine, n: int, road: shapely.Geometry | None = None, *,
