@@ -39,7 +39,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy.stats import theilslopes
 from shapely.geometry import LineString, MultiLineString, Point
 
 __all__ = [
@@ -205,7 +204,7 @@ def _along_road(line: NumberLine, same: NumberLine, n: int, road: shapely.Geomet
     _, _, vt = np.linalg.svd(coords - centre, full_matrices=False)
     u = vt[0]
     t = (line.xy - centre) @ u
-    slope = float(theilslopes(t, line.numbers.astype(float))[0])
+    slope = _theil_sen(line.numbers.astype(float), t)
     if abs(slope) < 0.2 or abs(slope) > 30:
         return None  # not a numbered sequence along this road
     i = int(np.argmin(np.abs(same.numbers - n)))
@@ -222,6 +221,14 @@ def _along_road(line: NumberLine, same: NumberLine, n: int, road: shapely.Geomet
     return Interpolated((float(p[0]), float(p[1])), conf,
                         f"extrapolated {gap:.0f} m along the road from {a}号 "
                         f"({abs(slope):.1f} m per number, fit on {len(line)} numbers)")
+
+
+def _theil_sen(x: np.ndarray, y: np.ndarray) -> float:
+    """Median of the pairwise slopes (Theil 1950, Sen 1968): robust to a few wrong points."""
+    i, j = np.triu_indices(len(x), k=1)
+    dx = x[j] - x[i]
+    keep = dx != 0
+    return float(np.median((y[j] - y[i])[keep] / dx[keep])) if keep.any() else 0.0
 
 
 def _parts(geom: shapely.Geometry) -> list[LineString]:

@@ -511,7 +511,9 @@ class Gazetteer(NameMatching):
 
         for name in () if whole else (p.poi, p.compound if not found_house else None, leftover):
             if name:
-                got = self._name_candidates(name, anchor, misses, branch=p.branch)
+                # with the house found, a name only adds alternatives: exact names, no fuzzy search
+                got = self._name_candidates(name, anchor, misses, branch=p.branch,
+                                            whole=found_house)
                 if has_number and not found_house:
                     for c in got:
                         c.detail = _join(c.detail, "the house number was not found; "
