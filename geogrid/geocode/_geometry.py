@@ -173,6 +173,8 @@ def interpolate_number(line: NumberLine, n: int, road: shapely.Geometry | None =
     other = line.parity(1 - n % 2)
     if len(other) >= 2 and road is not None and not road.is_empty:
         p, bracketed, (a, b), _ = _between(other, n, max_extrapolation_m)
+        if not bracketed and (along := _along_road(line, same, n, road)) is not None:
+            return along
         q = shapely.line_interpolate_point(road, shapely.line_locate_point(road, Point(p)))
         qx, qy = q.x, q.y
         if np.hypot(p[0] - qx, p[1] - qy) <= 80.0:
@@ -187,6 +189,10 @@ def interpolate_number(line: NumberLine, n: int, road: shapely.Geometry | None =
     return None
 
 
+#: how far past the end of a road's geometry a number may be extrapolated
+_BEYOND_END_M = 1000.0
+
+
 def _along_road(line: NumberLine, same: NumberLine, n: int, road: shapely.Geometry
                 ) -> Interpolated | None:
     """Extrapolate ``n`` along the road's main axis from the numbers known on it.
@@ -194,8 +200,11 @@ def _along_road(line: NumberLine, same: NumberLine, n: int, road: shapely.Geomet
     Positions ``t`` along the principal axis of the road's vertices are fit
     against the numbers with the Theil-Sen slope (metres per number, robust
     to a misplaced record); ``n`` goes to ``t(a) + slope · (n - a)`` from its
-    nearest known same-side number ``a``, no further than the road's end, then
-    onto the road and to ``a``'s side of it. Needs 3 known numbers.
+    nearest known same-side number ``a`` (any number, mirrored across the road,
+    when that side has none), then onto the road and to ``a``'s side of it.
+    Past the end of the road's geometry (a road cut off by the edge of the
+    data) the axis is followed straight, at most ``_BEYOND_END_M``, with a
+    lower score. Needs 3 known numbers.
     """
     if len(line) < 3 or road.is_empty:
         return None
@@ -207,17 +216,20 @@ def _along_road(line: NumberLine, same: NumberLine, n: int, road: shapely.Geomet
     slope = _theil_sen(line.numbers.astype(float), t)
     if abs(slope) < 0.2 or abs(slope) > 30:
         return None  # not a numbered sequence along this road
-    i = int(np.argmin(np.abs(same.numbers - n)))
-    a, pa = int(same.numbers[i]), same.xy[i]
+    ref, mirror = (same, 1.0) if len(same) else (line, -1.0)
+    i = int(np.argmin(np.abs(ref.numbers - n)))
+    a, pa = int(ref.numbers[i]), ref.xy[i]
     ends = (coords - centre) @ u
-    target = float(np.clip((pa - centre) @ u + slope * (n - a), ends.min(), ends.max()))
+    want = float((pa - centre) @ u + slope * (n - a))
+    target = float(np.clip(want, ends.min(), ends.max()))
+    beyond = min(abs(want - target), _BEYOND_END_M)
     on_axis = Point(*(centre + target * u))
     q = shapely.line_interpolate_point(road, shapely.line_locate_point(road, on_axis))
     qa = shapely.line_interpolate_point(road, shapely.line_locate_point(road, Point(pa)))
-    off = pa - np.array([qa.x, qa.y])
-    p = np.array([q.x, q.y]) + off
+    off = mirror * (pa - np.array([qa.x, qa.y]))
+    p = np.array([q.x, q.y]) + off + np.sign(want - target) * beyond * u
     gap = float(np.hypot(*(p - pa)))
-    conf = float(np.clip(0.5 - gap / 2000.0, 0.2, 0.5))
+    conf = float(np.clip(0.5 - gap / 2000.0, 0.2, 0.5)) * (0.7 if beyond else 1.0)
     return Interpolated((float(p[0]), float(p[1])), conf,
                         f"extrapolated {gap:.0f} m along the road from {a}号 "
                         f"({abs(slope):.1f} m per number, fit on {len(line)} numbers)")

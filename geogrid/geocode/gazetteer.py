@@ -259,6 +259,8 @@ class Gazetteer(NameMatching):
                         names[normalise(str(name))].append((level, place))
             if source == "pois":
                 continue
+            if source == "addresses":
+                _index_building_names(frame["address"].tolist(), places, names)
             index_houses(frame, places, source, houses, unindexed, street_cache)
 
         if (frame := frames.get("compounds")) is not None and len(frame):
@@ -836,6 +838,21 @@ class Gazetteer(NameMatching):
 #: how far a road may pass from a hinted cross street that it does not meet
 _HINT_REACH_M = 250.0
 _SUGGEST_KIND = {"门牌": 0, "道路": 1, "名称": 2}
+
+
+def _index_building_names(addresses: list, places: list[Place], names: dict) -> None:
+    """Index the building or compound named inside each database address as a building.
+
+    ``淮海中路8号兰生大厦5层`` names 兰生大厦: another caller's ``兰生大厦`` (or
+    ``淮海中路10号兰生大厦``) is the same building, whatever number they write.
+    """
+    for text, place in zip(addresses, places):
+        if is_missing(text):
+            continue
+        p = parse_address(str(text))
+        name = p.poi or p.compound
+        if name and len(name) >= 3 and (p.road or p.lane is not None):
+            names[normalise(name)].append((MatchLevel.BUILDING, place))
 
 
 def _by_medoid(houses: list[House]) -> list[House]:
