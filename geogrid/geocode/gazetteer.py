@@ -139,7 +139,7 @@ class Gazetteer(NameMatching):
     """
 
     def __init__(self, *, metric, places_houses, names, roads, areas, fuzzy_cutoff,
-                 cache_size, unindexed, calibration=None, review_below=0.6):
+                 cache_size, unindexed, building_of=None, calibration=None, review_below=0.6):
         self._crs_metric = metric
         self._fwd = Transformer.from_crs(STORAGE_CRS, metric, always_xy=True)
         self._inv = Transformer.from_crs(metric, STORAGE_CRS, always_xy=True)
@@ -148,6 +148,8 @@ class Gazetteer(NameMatching):
         self._roads: dict[str, shapely.Geometry] = roads
         self._areas: dict[str, tuple[shapely.Geometry, Place]] = areas
         self.fuzzy_cutoff = float(fuzzy_cutoff)
+        #: (source, index) of a database record → the building its address names
+        self._building_of: dict[tuple[str, Any], str] = dict(building_of or {})
         #: maps (rung, rule score) to P(within 100 m); None keeps the rule score
         self.calibration: Calibration | None = calibration
         #: answers below this calibrated confidence are flagged for a person
@@ -246,6 +248,7 @@ class Gazetteer(NameMatching):
         names: dict[str, list[tuple[MatchLevel, Place]]] = defaultdict(list)
         unindexed: list[ValidationProblem] = []
         street_cache: dict[str, Any] = {}
+        building_of: dict[tuple[str, Any], str] = {}
 
         for source in ("addresses", "address_points", "buildings", "pois"):
             frame = frames.get(source)
@@ -260,7 +263,8 @@ class Gazetteer(NameMatching):
             if source == "pois":
                 continue
             if source == "addresses":
-                _index_building_names(frame["address"].tolist(), places, names)
+                building_of.update(_index_building_names(frame["address"].tolist(), places,
+                                                         names))
             index_houses(frame, places, source, houses, unindexed, street_cache)
 
         if (frame := frames.get("compounds")) is not None and len(frame):
@@ -294,7 +298,7 @@ class Gazetteer(NameMatching):
                    places_houses={k: dict(v) for k, v in houses.items()},
                    names=dict(names), roads=road_geoms, areas=area_index,
                    fuzzy_cutoff=fuzzy_cutoff, cache_size=cache_size, unindexed=unindexed,
-                   calibration=Calibration.load() if calibration == "default" else calibration,
+                   building_of=building_of, calibration=Calibration.load() if calibration == "default" else calibration,
                    review_below=review_below)
 
     def __repr__(self) -> str:
@@ -808,6 +812,20 @@ class Gazetteer(NameMatching):
                          f"the segment at the junction with {near}", estimated=True)
         return [cand, seg]
 
+    def _same_building(self, p: ParsedAddress, houses: list[House]) -> list[House]:
+        """The records of one number whose address names the building the query names.
+
+        ``南京东路800号东方商厦9层``: 800号 covers several buildings; the records
+        that say 东方商厦 are the ones to use.
+        """
+        if not p.poi or len(houses) < 2:
+            return []
+        want = normalise(p.poi)
+        out = [h for h in houses
+               if (b := self._building_of.get((h.place.source, h.place.index)))
+               and fuzz.partial_ratio(want, b) >= 80]
+        return out if len(out) < len(houses) else []
+
     def _exact(self, p: ParsedAddress, key: StreetKey, n: int, houses: list[House],
                score: float) -> list[_Candidate]:
         want = p.number_suffix
@@ -816,6 +834,10 @@ class Gazetteer(NameMatching):
             houses, 0.85, f"suffix {want or '(none)'} asked, {houses[0].suffix or '(none)'} found")
         pool = sorted(pool, key=lambda h: _SOURCE_ORDER.get(h.place.source, 9))
         top = [h for h in pool if h.place.source == pool[0].place.source]
+        named = self._same_building(p, top)
+        if named:
+            top, detail = named, _join(detail, f"{len(named)} records name {p.poi}")
+            pool = top + [h for h in pool if h not in top]
         if len(top) >= 2:
             pool = _by_medoid(top) + [h for h in pool if h not in top]
             factor *= _spread_factor(top)
@@ -840,12 +862,14 @@ _HINT_REACH_M = 250.0
 _SUGGEST_KIND = {"门牌": 0, "道路": 1, "名称": 2}
 
 
-def _index_building_names(addresses: list, places: list[Place], names: dict) -> None:
+def _index_building_names(addresses: list, places: list[Place], names: dict
+                          ) -> dict[tuple[str, Any], str]:
     """Index the building or compound named inside each database address as a building.
 
     ``淮海中路8号兰生大厦5层`` names 兰生大厦: another caller's ``兰生大厦`` (or
     ``淮海中路10号兰生大厦``) is the same building, whatever number they write.
     """
+    out = {}
     for text, place in zip(addresses, places):
         if is_missing(text):
             continue
@@ -853,6 +877,8 @@ def _index_building_names(addresses: list, places: list[Place], names: dict) -> 
         name = p.poi or p.compound
         if name and len(name) >= 3 and (p.road or p.lane is not None):
             names[normalise(name)].append((MatchLevel.BUILDING, place))
+            out[(place.source, place.index)] = normalise(name)
+    return out
 
 
 def _by_medoid(houses: list[House]) -> list[House]:
