@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from geogrid._errors import LimitExceeded, OutOfCoverageError
+from geogrid._errors import LimitExceeded, NotFoundError, OutOfCoverageError
 from geogrid.datum import Datum, to_storage
 from geogrid.security import Principal
 
@@ -51,7 +51,7 @@ def _with_area(state, result: dict) -> dict:
         result["chain"] = hit["chain"]
         result["area_id"] = hit["leaf"]
         result["snapped"] = hit["snapped"]
-    except OutOfCoverageError as exc:
+    except (OutOfCoverageError, NotFoundError) as exc:  # outside every microgrid, or no plan
         result["chain"] = None
         result["area_reason"] = exc.message
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 
+from .._errors import InputError
 from ..geocode import Gazetteer
 from .repo import Store
 
@@ -39,8 +40,12 @@ def gazetteer_from_store(store: Store, plan_id: int | None = None, *,
               "buildings": _frame(buildings), "compounds": _frame(compounds), "pois": _frame(pois),
               "roads": _frame(roads), "areas": areas,
               "addresses": book[["address", "name", "geometry"]] if len(book) else None}
-    return Gazetteer.from_frames(**{k: v for k, v in frames.items() if v is not None},
-                                 review_below=review_below)
+    frames = {k: v for k, v in frames.items() if v is not None}
+    if not frames:
+        raise InputError("地址库为空 / the store holds no addresses, roads or named places to "
+                         "geocode with.", field="store", fix="Run `geogrid demo`, or "
+                         "`geogrid import FILE --as addresses --commit` (or --as roads).")
+    return Gazetteer.from_frames(**frames, review_below=review_below)
 
 
 def _frame(frame: gpd.GeoDataFrame):
