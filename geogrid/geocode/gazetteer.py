@@ -77,21 +77,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from rapidfuzz import fuzz
 from scipy.spatial import cKDTree
 from shapely.geometry import box
 
 from .._errors import InputError, ValidationProblem
 from ..crs import STORAGE_CRS, metric_crs
-from ._geometry import (
-    NumberLine,
-    interpolate_number,
-    junctions,
-    merge_lines,
-    offset_from_junction,
-    road_anchor,
-    street_sides,
-)
+from ._geometry import NumberLine, merge_lines, road_anchor, street_sides
 from ._index import (
     FuzzyIndex,
     House,
@@ -100,11 +91,12 @@ from ._index import (
     grouped_places,
     index_houses,
     is_missing,
-    label,
     places_of,
     validate_frames,
 )
+from ._houses import HouseMatching
 from ._names import NameMatching
+from ._roads import RoadMatching
 from .calibrate import Calibration
 from ._results import (
     _BASE,
@@ -120,7 +112,7 @@ from .address import DIRECTIONS, ParsedAddress, normalise, parse_address, road_k
 __all__ = ["Gazetteer", "GeocodeResult", "MatchLevel", "ReverseResult"]
 
 
-class Gazetteer(NameMatching):
+class Gazetteer(HouseMatching, RoadMatching, NameMatching):
     """An in-memory address index over GeoDataFrames. Build it with :meth:`from_frames`.
 
     Example
@@ -244,62 +236,15 @@ class Gazetteer(NameMatching):
         metric = metric_crs(extent)
         fwd = Transformer.from_crs(STORAGE_CRS, metric, always_xy=True)
 
-        houses: dict[StreetKey, dict[int, list[House]]] = defaultdict(lambda: defaultdict(list))
-        names: dict[str, list[tuple[MatchLevel, Place]]] = defaultdict(list)
-        unindexed: list[ValidationProblem] = []
-        street_cache: dict[str, Any] = {}
-        building_of: dict[tuple[str, Any], str] = {}
-
-        for source in ("addresses", "address_points", "buildings", "pois"):
-            frame = frames.get(source)
-            if frame is None or not len(frame):
-                continue
-            places = places_of(frame, source, fwd)
-            level = {"buildings": MatchLevel.BUILDING}.get(source, MatchLevel.POI)
-            if "name" in frame.columns:
-                for place, name in zip(places, frame["name"].tolist()):
-                    if not is_missing(name) and str(name).strip():
-                        names[normalise(str(name))].append((level, place))
-            if source == "pois":
-                continue
-            if source == "addresses":
-                building_of.update(_index_building_names(frame["address"].tolist(), places,
-                                                         names))
-            index_houses(frame, places, source, houses, unindexed, street_cache)
-
-        if (frame := frames.get("compounds")) is not None and len(frame):
-            for key, place in grouped_places(frame, "compounds", fwd):
-                names[key].append((MatchLevel.COMPOUND, place))
-
-        road_geoms: dict[str, shapely.Geometry] = {}
-        if (frame := frames.get("roads")) is not None and len(frame):
-            metric_geoms = frame.geometry.to_crs(metric)
-            groups: dict[str, list] = defaultdict(list)
-            for name, geom in zip(frame["name"].tolist(), metric_geoms.tolist()):
-                if is_missing(name) or not str(name).strip():
-                    continue
-                groups[road_key(str(name))].append(geom)
-            road_geoms = {k: merge_lines(v) for k, v in groups.items()}
-            road_geoms = {k: g for k, g in road_geoms.items() if not g.is_empty}
-
-        area_index: dict[str, tuple[shapely.Geometry, Place]] = {}
-        if (frame := frames.get("areas")) is not None and len(frame):
-            metric_geoms = frame.geometry.to_crs(metric)
-            for (name, idx), geom, orig in zip(zip(frame["name"].tolist(), frame.index),
-                                               metric_geoms.tolist(), frame.geometry.tolist()):
-                if is_missing(name):
-                    continue
-                rp, rpo = geom.representative_point(), orig.representative_point()
-                place = Place(str(name), rp.x, rp.y, rpo.x, rpo.y, "areas", idx)
-                shapely.prepare(geom)
-                area_index[normalise(str(name))] = (geom, place)
-
+        houses, names, unindexed, building_of = _point_index(frames, fwd)
+        road_geoms = _road_index(frames.get("roads"), metric)
+        area_index = _area_index(frames.get("areas"), metric)
         return cls(metric=metric,
                    places_houses={k: dict(v) for k, v in houses.items()},
                    names=dict(names), roads=road_geoms, areas=area_index,
                    fuzzy_cutoff=fuzzy_cutoff, cache_size=cache_size, unindexed=unindexed,
-                   building_of=building_of, calibration=Calibration.load() if calibration == "default" else calibration,
-                   review_below=review_below)
+                   building_of=building_of, review_below=review_below,
+                   calibration=Calibration.load() if calibration == "default" else calibration)
 
     def __repr__(self) -> str:
         n_houses = sum(len(v) for v in self._houses.values())
@@ -488,32 +433,9 @@ class Gazetteer(NameMatching):
             cands += self._intersection_candidates(p, misses)
 
         has_number = p.number is not None or p.lane is not None
-        found_house = False
-        if has_number:
-            streets: list[tuple[StreetKey, float]] = []
-            if p.compound:
-                # 浦东南路东园一村113号: 113 numbers a building of the compound, not the road
-                if (k := road_key(p.compound)) in self._street_roads:
-                    streets.append(((k, p.lane, p.sublane), 1.0))
-            elif road:
-                streets.append(((road, p.lane, p.sublane), road_score))
-            for name in (p.poi, leftover):
-                if name and (k := road_key(name)) in self._street_roads:
-                    streets.append(((k, p.lane, p.sublane), 1.0))
-            for key, score in streets:
-                got = self._house_candidates(p, key, score, misses)
-                cands += got
-                found_house = found_house or bool(got)
-                if got:
-                    break
-        elif (p.building is not None and p.building.isdigit() and p.poi
-              and (k := road_key(p.poi)) in self._street_roads):
-            # 崂山五村3号楼: building 3 of the compound's own numbering
-            for h in self._houses.get((k, None, None), {}).get(int(p.building), []):
-                cands.append(_Candidate(MatchLevel.BUILDING, h.place.x, h.place.y,
-                                        _BASE[MatchLevel.BUILDING], f"{p.poi}{p.building}号楼",
-                                        "building number read as the compound's house number",
-                                        place=h.place))
+        got = self._numbered(p, road, road_score, leftover, misses)
+        found_house = has_number and bool(got)
+        cands += got
 
         for name in () if whole else (p.poi, p.compound if not found_house else None, leftover):
             if name:
@@ -537,17 +459,37 @@ class Gazetteer(NameMatching):
             return GeocodeResult(query=s, ok=False, reason="; ".join(misses) + ".", parsed=p)
 
         if p.offset is not None:
-            ux, uy = DIRECTIONS[p.offset.direction]
-            d = p.offset.distance_m
-            for c in cands:
-                c.x, c.y = c.x + ux * d, c.y + uy * d
-                c.confidence *= 0.95
-                c.estimated = True
-                c.matched += f"{p.offset.direction}{d:g}米"
-                c.detail = _join(c.detail, f"moved {d:g} m {p.offset.direction}")
-                c.place = None
+            _apply_offset(p, cands)
         self._check_areas(p, cands)
         return self._result(s, p, cands)
+
+    def _numbered(self, p: ParsedAddress, road: str | None, road_score: float,
+                  leftover: str | None, misses: list[str]) -> list[_Candidate]:
+        """The numbered rungs: the house on the first street that knows it, or a compound's
+        building by its own number (崂山五村3号楼)."""
+        if p.number is not None or p.lane is not None:
+            streets: list[tuple[StreetKey, float]] = []
+            if p.compound:
+                # 浦东南路东园一村113号: 113 numbers a building of the compound, not the road
+                if (k := road_key(p.compound)) in self._street_roads:
+                    streets.append(((k, p.lane, p.sublane), 1.0))
+            elif road:
+                streets.append(((road, p.lane, p.sublane), road_score))
+            for name in (p.poi, leftover):
+                if name and (k := road_key(name)) in self._street_roads:
+                    streets.append(((k, p.lane, p.sublane), 1.0))
+            for key, score in streets:
+                if got := self._house_candidates(p, key, score, misses):
+                    return got
+            return []
+        if (p.building is not None and p.building.isdigit() and p.poi
+                and (k := road_key(p.poi)) in self._street_roads):
+            return [_Candidate(MatchLevel.BUILDING, h.place.x, h.place.y,
+                               _BASE[MatchLevel.BUILDING], f"{p.poi}{p.building}号楼",
+                               "building number read as the compound's house number",
+                               place=h.place)
+                    for h in self._houses.get((k, None, None), {}).get(int(p.building), [])]
+        return []
 
     def _result(self, s: str, p: ParsedAddress, cands: list[_Candidate]) -> GeocodeResult:
         cands.sort(key=lambda c: -c.confidence)
@@ -578,287 +520,7 @@ class Gazetteer(NameMatching):
             source=c.place.source if c.place else None,
             source_index=c.place.index if c.place else None, parsed=p)
 
-    # roads -------------------------------------------------------------
 
-    def _resolve_road(self, name: str) -> tuple[str, float, str | None] | None:
-        k = road_key(name)
-        if k in self._known_streets:
-            return k, 1.0, None
-        for i in range(2, len(k) - 2):  # 崂山五村崂山路 → 崂山路, leftover 崂山五村
-            if k[i:] in self._known_streets:
-                return k[i:], 0.95, k[:i]
-        hit = self._road_choices.extract_one(k, fuzz.ratio, self.fuzzy_cutoff)
-        if hit is not None:
-            return hit[0], hit[1] / 100.0, None
-        return None
-
-    def _road_miss(self, name: str) -> str:
-        hit = self._road_choices.extract_one(road_key(name), fuzz.ratio)
-        if hit is None:
-            return f"road {name!r} is not in the gazetteer (it has no roads)"
-        return (f"road {name!r} is not in the gazetteer (closest: {hit[0]}, similarity "
-                f"{hit[1]:.0f} < {self.fuzzy_cutoff:.0f})")
-
-    def _road_candidates(self, p: ParsedAddress, road: str, score: float, has_number: bool
-                         ) -> list[_Candidate]:
-        why = (f"number {p.number if p.number is not None else p.lane} is not known on {road} "
-               "and cannot be interpolated") if has_number else None
-        out = []
-        for x, y, near in self._hinted_junctions(p, road)[:1]:
-            out.append(_Candidate(MatchLevel.ROAD_SEGMENT, x, y,
-                                  _BASE[MatchLevel.ROAD_SEGMENT] * score, f"{road}(近{near})",
-                                  _join(why, f"the segment at the junction with {near}"),
-                                  estimated=True))
-        if road in self._roads:
-            x, y = self._road_anchor[road]
-            out.append(_Candidate(MatchLevel.ROAD, x, y, _BASE[MatchLevel.ROAD] * score, road,
-                                  _join(why, "middle of the road"), estimated=True))
-        elif road in self._street_roads:
-            pts = np.array([(h.place.x, h.place.y) for key, by_n in self._houses.items()
-                            if key[0] == road for hs in by_n.values() for h in hs])
-            c = pts.mean(axis=0)
-            j = int(np.argmin(np.hypot(*(pts - c).T)))
-            out.append(_Candidate(MatchLevel.ROAD, float(pts[j, 0]), float(pts[j, 1]),
-                                  0.3 * score, road,
-                                  _join(why, "no road geometry: central numbered point"),
-                                  estimated=True))
-        return out
-
-    def _hinted_junctions(self, p: ParsedAddress, road: str) -> list[tuple[float, float, str]]:
-        """Where ``road`` meets the cross streets hinted in ``p`` (近X路, X路口).
-
-        Two road lines give their junction. When they do not meet (a road cut
-        off by the edge of the data, a pedestrian street missing from the
-        drive graph) or a street is known only by its numbered records, the
-        point of ``road`` nearest the cross street counts, if within
-        ``_HINT_REACH_M``: the segment of the road nearest the hinted street.
-        """
-        out = []
-        main = self._street_geom(road)
-        if main is None:
-            return out
-        for name in p.near_roads:
-            near = self._resolve_road(name)
-            if not near or near[0] == road:
-                continue
-            if road in self._roads and near[0] in self._roads:
-                got = self._junctions(road, near[0])[:1]
-                if got:
-                    out += [(x, y, near[0]) for x, y, _ in got]
-                    continue
-            other = self._street_geom(near[0])
-            if other is not None and main.distance(other) <= _HINT_REACH_M:
-                q = shapely.shortest_line(main, other).coords[0]
-                out.append((float(q[0]), float(q[1]), near[0]))
-        return out
-
-    def _street_geom(self, key: str):
-        """The road line of ``key``, else the points of its numbered records, else None."""
-        if key in self._roads:
-            return self._roads[key]
-        if key not in self._street_geoms:
-            pts = [(h.place.x, h.place.y) for k, by_n in self._houses.items() if k[0] == key
-                   for hs in by_n.values() for h in hs]
-            self._street_geoms[key] = shapely.multipoints(pts) if pts else None
-        return self._street_geoms[key]
-
-    def _junctions(self, a: str, b: str) -> list:
-        key = (a, b) if a <= b else (b, a)
-        if key not in self._junction_cache:
-            self._junction_cache[key] = junctions(self._roads[a], self._roads[b])
-        return self._junction_cache[key]
-
-    def _intersection_candidates(self, p: ParsedAddress, misses: list[str]) -> list[_Candidate]:
-        ix = p.intersection
-        ra, rb = self._resolve_road(ix.road_a), self._resolve_road(ix.road_b)
-        if ra is None or rb is None:
-            for raw, r in ((ix.road_a, ra), (ix.road_b, rb)):
-                if r is None:
-                    misses.append(self._road_miss(raw))
-            known = ra or rb
-            if known and known[0] in self._roads:
-                x, y = self._road_anchor[known[0]]
-                return [_Candidate(MatchLevel.ROAD, x, y, 0.25 * known[1], known[0],
-                                   "the other road of the intersection is unknown",
-                                   estimated=True)]
-            return []
-        (ka, sa, _), (kb, sb, _) = ra, rb
-        if ka not in self._roads or kb not in self._roads:
-            missing = ka if ka not in self._roads else kb
-            misses.append(f"road {missing} has no geometry, so its junctions are unknown")
-            return []
-        points = self._junctions(ka, kb)
-        if not points:
-            d = self._roads[ka].distance(self._roads[kb])
-            misses.append(f"{ka} and {kb} do not meet (nearest approach {d:.0f} m)")
-            return []
-        out = []
-        label = f"{ka}与{kb}交叉口"
-        for rank, (x, y, crosses) in enumerate(points):
-            conf = (0.85 if crosses else 0.70) * sa * sb
-            if len(points) > 1:
-                conf *= 0.8 if rank == 0 else 0.6
-            detail = "roads cross" if crosses else "nearest approach of the two roads"
-            matched = label
-            if ix.direction and ix.distance_m:
-                x, y, how = offset_from_junction(x, y, [self._roads[ka], self._roads[kb]],
-                                                 DIRECTIONS[ix.direction], ix.distance_m)
-                conf *= 0.95
-                matched = f"{label}{ix.direction}{ix.distance_m:g}米"
-                detail += f"; moved {ix.distance_m:g} m {ix.direction} ({how})"
-            elif ix.direction:
-                detail += f"; {ix.direction} corner"
-            out.append(_Candidate(MatchLevel.INTERSECTION, x, y, conf, matched, detail,
-                                  estimated=True))
-        return out
-
-    # houses ------------------------------------------------------------
-
-    def _house_candidates(self, p: ParsedAddress, key: StreetKey, score: float,
-                          misses: list[str]) -> list[_Candidate]:
-        by_number = self._houses.get(key)
-        numbers = p.numbers or ((p.number,) if p.number is not None else ())
-        if by_number:
-            for n in numbers:
-                houses = by_number.get(n)
-                if houses:
-                    return self._exact(p, key, n, houses, score)
-        if p.number is not None and key in self._lines:
-            got = interpolate_number(self._lines[key], p.number, self._roads.get(key[0]),
-                                     sides=self._sides[key])
-            if got is not None:
-                cand = _Candidate(MatchLevel.INTERPOLATED, got.xy[0], got.xy[1],
-                                  got.confidence * score, label(key, p.number, p.number_suffix),
-                                  got.detail, estimated=True)
-                return self._check_hint(p, key, cand)
-        if p.number is not None and p.lane is None and by_number:
-            got = self._nearest_number(p, key, by_number, score)
-            if got:
-                return got
-        if p.lane is not None and by_number:
-            # the lane itself (张杨路628弄), or a number not known in it: its most typical place
-            hs = _by_medoid([h for hs in by_number.values() for h in hs])
-            return [_Candidate(MatchLevel.HOUSE_NUMBER, hs[0].place.x, hs[0].place.y,
-                               0.75 * score * _spread_factor(hs), label(key, None),
-                               f"the lane as a whole: the medoid of its {len(hs)} known places",
-                               estimated=True)]
-        if p.lane is not None:
-            # a lane opens onto its road at the road's house number equal to the lane number
-            outer = (key[0], None, None)
-            lane_as_number = replace(p, lane=None, sublane=None, number=p.lane, numbers=(p.lane,),
-                                     number_suffix=None, number_range=None)
-            got = self._house_candidates(lane_as_number, outer, score, [])
-            for c in got:
-                c.level = MatchLevel.LANE_ENTRANCE
-                c.confidence *= 0.8
-                c.matched = label(key, p.number, p.number_suffix)
-                c.detail = _join(f"house {p.number} inside lane {p.lane} is not indexed; "
-                                 f"placed at the lane entrance {key[0]}{p.lane}号", c.detail)
-                c.estimated = True
-            return got
-        if p.number is not None:
-            misses.append(f"{label(key, p.number)} is not indexed and {label(key, None)} has "
-                          f"{len(self._lines[key]) if key in self._lines else 0} numbered points "
-                          "to interpolate from")
-        return []
-
-    def _nearest_number(self, p: ParsedAddress, key: StreetKey, by_number, score: float
-                        ) -> list[_Candidate]:
-        """Too few numbers to interpolate: the nearest known number, if within 20 of the asked one.
-
-        Same parity first (same side of the street). Neighbouring numbers
-        stand a few metres apart, so a number 6 away is usually the same block.
-        """
-        known = [n for n in by_number if n > 0]
-        same = [n for n in known if n % 2 == p.number % 2] or known
-        n0 = min(same, key=lambda n: abs(n - p.number))
-        gap = abs(n0 - p.number)
-        if gap > 60:
-            return []
-        h = _by_medoid(by_number[n0])[0]
-        parity = "same side" if n0 % 2 == p.number % 2 else "other side"
-        cand = _Candidate(MatchLevel.INTERPOLATED, h.place.x, h.place.y,
-                          score * (0.6 - 0.01 * gap) * (1.0 if parity == "same side" else 0.8),
-                          label(key, p.number, p.number_suffix),
-                          f"too few numbers to interpolate: at {n0}号, {gap} numbers away "
-                          f"({parity})", estimated=True)
-        return self._check_hint(p, key, cand)
-
-    def _check_hint(self, p: ParsedAddress, key: StreetKey, cand: _Candidate) -> list[_Candidate]:
-        """Use a hinted cross street (近X路, X路口) as a constraint on an interpolated number.
-
-        Within 150 m of the junction the two agree and the score rises; more
-        than 300 m away they disagree: both answers are returned, each with a
-        lower score, the junction's road segment first only if the
-        interpolation was weak.
-        """
-        if key[1] is not None:
-            return [cand]
-        found = self._hinted_junctions(p, key[0])
-        if not found:
-            return [cand]
-        x, y, near = min(found, key=lambda j: math.hypot(j[0] - cand.x, j[1] - cand.y))
-        d = math.hypot(x - cand.x, y - cand.y)
-        if d <= 150:
-            cand.confidence = min(cand.confidence * 1.15, 0.95)
-            cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted junction with {near}")
-            return [cand]
-        if d <= 300:
-            return [cand]
-        cand.confidence *= 0.6
-        cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted junction with {near}")
-        seg = _Candidate(MatchLevel.ROAD_SEGMENT, x, y, cand.confidence * 0.9,
-                         f"{key[0]}(近{near})", "the hint and the interpolation disagree; "
-                         f"the segment at the junction with {near}", estimated=True)
-        return [cand, seg]
-
-    def _same_building(self, p: ParsedAddress, houses: list[House]) -> list[House]:
-        """The records of one number whose address names the building the query names.
-
-        ``南京东路800号东方商厦9层``: 800号 covers several buildings; the records
-        that say 东方商厦 are the ones to use.
-        """
-        if not p.poi or len(houses) < 2:
-            return []
-        want = normalise(p.poi)
-        out = [h for h in houses
-               if (b := self._building_of.get((h.place.source, h.place.index)))
-               and fuzz.partial_ratio(want, b) >= 80]
-        return out if len(out) < len(houses) else []
-
-    def _exact(self, p: ParsedAddress, key: StreetKey, n: int, houses: list[House],
-               score: float) -> list[_Candidate]:
-        want = p.number_suffix
-        same = [h for h in houses if (h.suffix or None) == (want or None)]
-        pool, factor, detail = (same, 1.0, None) if same else (
-            houses, 0.85, f"suffix {want or '(none)'} asked, {houses[0].suffix or '(none)'} found")
-        pool = sorted(pool, key=lambda h: _SOURCE_ORDER.get(h.place.source, 9))
-        top = [h for h in pool if h.place.source == pool[0].place.source]
-        named = self._same_building(p, top)
-        if named:
-            top, detail = named, _join(detail, f"{len(named)} records name {p.poi}")
-            pool = top + [h for h in pool if h not in top]
-        if len(top) >= 2:
-            pool = _by_medoid(top) + [h for h in pool if h not in top]
-            factor *= _spread_factor(top)
-        elif top[0].place.source == "addresses":
-            factor *= 0.92  # one record, nothing to confirm it
-        out = []
-        first = pool[0]
-        for h in pool:
-            far = math.hypot(h.place.x - first.place.x, h.place.y - first.place.y)
-            if h is not first and far < 30:
-                continue
-            conf = _BASE[MatchLevel.HOUSE_NUMBER] * score * factor * (1.0 if h is first else 0.9)
-            out.append(_Candidate(MatchLevel.HOUSE_NUMBER, h.place.x, h.place.y, conf,
-                                  h.label, detail, place=h.place))
-        return out
-
-
-
-
-#: how far a road may pass from a hinted cross street that it does not meet
-_HINT_REACH_M = 250.0
 _SUGGEST_KIND = {"门牌": 0, "道路": 1, "名称": 2}
 
 
@@ -881,19 +543,74 @@ def _index_building_names(addresses: list, places: list[Place], names: dict
     return out
 
 
-def _by_medoid(houses: list[House]) -> list[House]:
-    """``houses`` ordered by their summed distance to the others: the medoid first.
+def _point_index(frames: dict, fwd: Transformer):
+    """House numbers and names of the point-like frames, compounds' names, unreadable rows."""
+    houses: dict[StreetKey, dict[int, list[House]]] = defaultdict(lambda: defaultdict(list))
+    names: dict[str, list[tuple[MatchLevel, Place]]] = defaultdict(list)
+    unindexed: list[ValidationProblem] = []
+    street_cache: dict[str, Any] = {}
+    building_of: dict[tuple[str, Any], str] = {}
 
-    Many records may share one number (the shops of a mall at 西藏中路268号);
-    the medoid is the record most typical of them, robust to a stray one.
-    """
-    xy = np.array([(h.place.x, h.place.y) for h in houses])
-    cost = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]).sum(1)
-    return [houses[i] for i in np.argsort(cost, kind="stable")]
+    for source in ("addresses", "address_points", "buildings", "pois"):
+        frame = frames.get(source)
+        if frame is None or not len(frame):
+            continue
+        places = places_of(frame, source, fwd)
+        level = {"buildings": MatchLevel.BUILDING}.get(source, MatchLevel.POI)
+        if "name" in frame.columns:
+            for place, name in zip(places, frame["name"].tolist()):
+                if not is_missing(name) and str(name).strip():
+                    names[normalise(str(name))].append((level, place))
+        if source == "pois":
+            continue
+        if source == "addresses":
+            building_of.update(_index_building_names(frame["address"].tolist(), places,
+                                                     names))
+        index_houses(frame, places, source, houses, unindexed, street_cache)
+
+    if (frame := frames.get("compounds")) is not None and len(frame):
+        for key, place in grouped_places(frame, "compounds", fwd):
+            names[key].append((MatchLevel.COMPOUND, place))
+    return houses, names, unindexed, building_of
 
 
-def _spread_factor(houses: list[House]) -> float:
-    """1 when the records of one number agree within 50 m, down to 0.7 when spread over 250 m."""
-    xy = np.array([(h.place.x, h.place.y) for h in houses])
-    spread = float(np.median(np.hypot(*(xy - np.median(xy, axis=0)).T)))
-    return float(np.clip(1.0 - (spread - 50.0) / 667.0, 0.7, 1.0))
+def _apply_offset(p: ParsedAddress, cands: list[_Candidate]) -> None:
+    """Move every candidate by the written offset (``东50米``): an estimate now."""
+    ux, uy = DIRECTIONS[p.offset.direction]
+    d = p.offset.distance_m
+    for c in cands:
+        c.x, c.y = c.x + ux * d, c.y + uy * d
+        c.confidence *= 0.95
+        c.estimated = True
+        c.matched += f"{p.offset.direction}{d:g}米"
+        c.detail = _join(c.detail, f"moved {d:g} m {p.offset.direction}")
+        c.place = None
+
+
+def _road_index(frame: gpd.GeoDataFrame | None, metric) -> dict[str, shapely.Geometry]:
+    """Road key → merged metric geometry of every named piece of that road."""
+    if frame is None or not len(frame):
+        return {}
+    groups: dict[str, list] = defaultdict(list)
+    for name, geom in zip(frame["name"].tolist(), frame.geometry.to_crs(metric).tolist()):
+        if not is_missing(name) and str(name).strip():
+            groups[road_key(str(name))].append(geom)
+    merged = {k: merge_lines(v) for k, v in groups.items()}
+    return {k: g for k, g in merged.items() if not g.is_empty}
+
+
+def _area_index(frame: gpd.GeoDataFrame | None, metric
+                ) -> dict[str, tuple[shapely.Geometry, Place]]:
+    """Area name → (prepared metric polygon, its representative place)."""
+    out: dict[str, tuple[shapely.Geometry, Place]] = {}
+    if frame is None or not len(frame):
+        return out
+    for (name, idx), geom, orig in zip(zip(frame["name"].tolist(), frame.index),
+                                       frame.geometry.to_crs(metric).tolist(),
+                                       frame.geometry.tolist()):
+        if is_missing(name):
+            continue
+        rp, rpo = geom.representative_point(), orig.representative_point()
+        shapely.prepare(geom)
+        out[normalise(str(name))] = (geom, Place(str(name), rp.x, rp.y, rpo.x, rpo.y, "areas", idx))
+    return out
