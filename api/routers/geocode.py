@@ -16,6 +16,8 @@ from ..auth import Allowed
 from ..deps import StateDep, check_in_china
 from ..responses import JSONResp
 
+__all__ = ["router"]
+
 router = APIRouter(tags=["geocode"])
 Geocoder = Annotated[Principal, Depends(Allowed("geocode"))]
 
