@@ -2,39 +2,48 @@
 
 A :class:`Gazetteer` indexes GeoDataFrames in the storage CRS (EPSG:4490):
 
+* ``addresses``: the address database (标准地址库, imported POIs, confirmed
+  incident locations): free-text ``address``, optional ``name``. Gives 门牌,
+  and its records rank before OSM's; the building an address names
+  (``…8号兰生大厦``) is indexed as a 楼栋 too.
 * ``address_points``: ``addr_street`` + ``addr_housenumber`` (or one
   ``address`` column), optional ``name``. Gives 门牌.
 * ``buildings``: the same columns; a ``name`` alone is enough. Gives 门牌 and
   楼栋 (by name).
 * ``compounds``: ``name``, polygons or points. Gives 小区.
-* ``pois``: ``name``. Gives POI.
-* ``roads``: ``name``, lines that need not be noded. Gives 道路 and 交叉口,
-  and tells interpolation which side of the road a number is on.
+* ``pois``: ``name``. Gives POI; ``星巴克(张杨路店)`` also files 星巴克 as a brand.
+* ``roads``: ``name``, lines that need not be noded. Gives 道路, 路段 and
+  交叉口, and tells interpolation which side of the road a number is on.
 * ``areas`` (optional): ``name`` of 街道 / 区 polygons. Gives 区域, and
   checks that a match lies in the area the address names.
 
 Polygons stand in for their :meth:`~shapely.Geometry.representative_point`.
 
-Matching, in order of the levels of :class:`MatchLevel`:
+The resolution ladder
+---------------------
+Each answer names the rung it reached (:class:`MatchLevel`, ``rung``):
 
-* **门牌** exact: the normalised road (plus 弄 / 支弄) and house number are
-  looked up in a dictionary. A range such as ``151-171`` indexes every
-  same-parity number in it.
-* **楼栋 / POI / 小区** by name, exact first, then fuzzy
-  (:func:`rapidfuzz.process.extract` with ``fuzz.WRatio``). When one name
-  belongs to several places, the one nearest the road named in the address
-  wins.
-* **道路插值**: a number that is not indexed is interpolated between its
-  same-parity neighbours on the street, because odd and even numbers stand
-  on opposite sides; a street whose odd and even points keep to one side
-  (the Bund) is detected from the road geometry and interpolated across
-  parities (see :mod:`geogrid.geocode._geometry`).
-* **交叉口**: the junction of two named roads, computed from the road
-  geometry, optionally moved ``distance`` metres toward a compass direction
-  along the road that leaves that way.
-* **道路**: only the road is known; the point is its junction with the
-  ``近X路`` hint if there is one, else the middle of the road.
-* **区域**: only an administrative area is known (needs ``areas``).
+1. **门牌** exact: road (plus 弄 / 支弄, or the compound written before the
+   number) and number looked up in a dictionary; when several records share
+   the number, those naming the asked building, then their medoid.
+2. **弄口**: a 弄 address whose lane is not indexed goes to the lane's entrance,
+   the main road's house number equal to the lane number (崂山路638弄1号 →
+   崂山路638号); a lane with known records goes to their medoid.
+3. **道路插值**: between known numbers on the same side (odd/even; a one-sided
+   street is detected), along the road beyond the last one (Theil-Sen metres
+   per number), or at the nearest known number; a hinted cross street
+   (``近X路``, ``X路口``) confirms or contradicts the estimate
+   (see :mod:`geogrid.geocode._houses` and :mod:`geogrid.geocode._geometry`).
+4. **路段**: only the road and a hinted cross street are known: the road
+   segment nearest that street.
+5. **道路**: only the road: the middle of its longest part (the last resort).
+6. **区域**: only an administrative area (needs ``areas``).
+
+Names (楼栋 / POI / 小区) are matched exactly, by brand and branch, then
+fuzzily (:func:`rapidfuzz.process.extract`, ``fuzz.WRatio``); a name shared
+by places far apart is ambiguous and every place comes back. 交叉口 is the
+junction of two named roads, optionally moved along the road that leaves it
+toward a compass direction (``东50米``).
 
 Road names that do not match exactly are resolved by their longest known
 suffix (``崂山五村崂山路`` → ``崂山路``) and then fuzzily (``fuzz.ratio`` ≥
@@ -43,14 +52,14 @@ not become 四川中路).
 
 Confidence
 ----------
-Each candidate gets ``base(level) × match scores``: 门牌 0.98, 楼栋 0.92,
-POI 0.90, 交叉口 0.85 (0.70 for a nearest approach), 小区 0.80, 道路插值 0.25-0.85
-(by how far apart the neighbours are), 道路 0.35 (0.50 at a 近X路 junction),
-区域 0.15. Fuzzy matches multiply by ``score / 100``; an ambiguous name by
-0.6-0.8; a name more than 300 m from the road written with it by 0.75; an
-offset (``东50米``) by 0.95; a point outside the district or 街道 named in the
-address by 0.6. The best candidate is the result; the
-others are its ``alternatives``.
+Each candidate gets a rule ``score``: ``base(rung) × match factors`` (fuzzy
+matches by ``similarity / 100``, ambiguity, a name far from its road, records
+that disagree, a hint that contradicts the number, an offset, a point outside
+the area the address names). A :class:`~geogrid.geocode.calibrate.Calibration`
+maps ``(rung, score)`` to ``confidence``, the measured probability of being
+within 100 m; candidates are ranked by it, and an answer under
+``review_below`` is flagged ``needs_review`` with the others as
+``alternatives``.
 
 No match is not an exception: :meth:`Gazetteer.geocode` returns a
 :class:`GeocodeResult` with ``ok=False`` and a ``reason`` that says what was
