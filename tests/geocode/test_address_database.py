@@ -150,3 +150,21 @@ def _rows():
     rows, problems = prepare_addresses(f, source="t", source_date="2026-01-01", licence="l")
     assert not problems
     return rows
+
+
+def test_repository_on_both_stores(store):
+    """Upsert is idempotent on the key, keeps provenance and changes the revision (SpatiaLite, PostGIS)."""
+    from geogrid.store.addresses import AddressBook
+
+    book = AddressBook(store)
+    rev0 = book.revision()
+    with store.write() as conn:
+        assert book.upsert(conn, _rows(), actor="test") == {"new": 2, "replaced": 0}
+    rev1 = book.revision()
+    with store.write() as conn:
+        assert book.upsert(conn, _rows(), actor="test") == {"new": 0, "replaced": 2}
+    got = book.frame()
+    assert sorted(got["key"]) == ["测试大道12号", "测试大道14号"]
+    assert set(got["licence"]) == {"l"} and got.crs.to_epsg() == 4490
+    assert sorted(got.geometry.x.round(4).tolist()) == [121.6, 121.6003]
+    assert len({rev0, rev1, book.revision()}) == 3
