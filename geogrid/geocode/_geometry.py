@@ -189,7 +189,7 @@ def interpolate_number(line: NumberLine, n: int, road: shapely.Geometry | None =
     return None
 
 
-#: how far past the end of a road's geometry a number may be extrapolated
+#: how far from the nearest known number an extrapolation may move
 _BEYOND_END_M = 1000.0
 
 
@@ -203,10 +203,10 @@ def _along_road(line: NumberLine, same: NumberLine, n: int, road: shapely.Geomet
     nearest known same-side number ``a`` (any number, mirrored across the road,
     when that side has none), then onto the road and to ``a``'s side of it.
     Past the end of the road's geometry (a road cut off by the edge of the
-    data) the axis is followed straight, at most ``_BEYOND_END_M``, with a
-    lower score. Needs 3 known numbers.
+    data) the axis is followed straight from ``a``, with a lower score. No
+    estimate moves more than ``_BEYOND_END_M`` from ``a``. Needs 4 known numbers.
     """
-    if len(line) < 3 or road.is_empty:
+    if len(line) < 4 or road.is_empty:
         return None
     coords = shapely.get_coordinates(road)
     centre = coords.mean(axis=0)
@@ -220,14 +220,16 @@ def _along_road(line: NumberLine, same: NumberLine, n: int, road: shapely.Geomet
     i = int(np.argmin(np.abs(ref.numbers - n)))
     a, pa = int(ref.numbers[i]), ref.xy[i]
     ends = (coords - centre) @ u
-    want = float((pa - centre) @ u + slope * (n - a))
-    target = float(np.clip(want, ends.min(), ends.max()))
-    beyond = min(abs(want - target), _BEYOND_END_M)
-    on_axis = Point(*(centre + target * u))
-    q = shapely.line_interpolate_point(road, shapely.line_locate_point(road, on_axis))
-    qa = shapely.line_interpolate_point(road, shapely.line_locate_point(road, Point(pa)))
-    off = mirror * (pa - np.array([qa.x, qa.y]))
-    p = np.array([q.x, q.y]) + off + np.sign(want - target) * beyond * u
+    move = float(np.clip(slope * (n - a), -_BEYOND_END_M, _BEYOND_END_M))
+    want = float((pa - centre) @ u) + move
+    beyond = not ends.min() <= want <= ends.max()
+    if beyond:  # past the road's geometry (or the record already is): straight along the axis
+        p = pa + move * u
+    else:
+        on_axis = Point(*(centre + want * u))
+        q = shapely.line_interpolate_point(road, shapely.line_locate_point(road, on_axis))
+        qa = shapely.line_interpolate_point(road, shapely.line_locate_point(road, Point(pa)))
+        p = np.array([q.x, q.y]) + mirror * (pa - np.array([qa.x, qa.y]))
     gap = float(np.hypot(*(p - pa)))
     conf = float(np.clip(0.5 - gap / 2000.0, 0.2, 0.5)) * (0.7 if beyond else 1.0)
     return Interpolated((float(p[0]), float(p[1])), conf,
