@@ -13,6 +13,7 @@ __all__ = ["import_addresses"]
 
 
 def import_addresses(path: Path, datum: Datum, *, address_col: str, name_col: str | None,
+                     building_col: str | None, compound_col: str | None,
                      lon_col: str | None, lat_col: str | None, layer: str | None, source: str,
                      source_date: str, licence: str, commit: bool, as_json: bool) -> None:
     """Dry run by default: report every unparsable address; with ``commit`` write in one transaction.
@@ -25,7 +26,9 @@ def import_addresses(path: Path, datum: Datum, *, address_col: str, name_col: st
     with console.status(f"reading {path.name}…"):
         frame = read_frame(path, datum=datum, layer=layer, lon_column=lon_col, lat_column=lat_col)
     rows, problems = prepare_addresses(frame, address_column=address_col, name_column=name_col,
-                                       source=source, source_date=source_date, licence=licence)
+                                       building_column=building_col,
+                                       compound_column=compound_col, source=source,
+                                       source_date=source_date, licence=licence)
     report = {"file": path.name, "as": "addresses", "datum": datum.value, "rows": len(frame),
               "readable": len(rows), "unparsable": [p.to_dict() for p in problems],
               "committed": False}

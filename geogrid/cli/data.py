@@ -46,6 +46,8 @@ def import_(
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
     address_col: Annotated[str, typer.Option(help="addresses: column of the address text")] = "address",
     name_col: Annotated[str | None, typer.Option(help="addresses: column of place names")] = None,
+    building_col: Annotated[str | None, typer.Option(help="addresses: building id column")] = None,
+    compound_col: Annotated[str | None, typer.Option(help="addresses: compound id column")] = None,
     source: Annotated[str, typer.Option(help="addresses: where the rows come from")] = "",
     source_date: Annotated[str, typer.Option(help="addresses: date of the source")] = "",
     licence: Annotated[str, typer.Option(help="addresses: licence of the source")] = "",
@@ -59,6 +61,7 @@ def import_(
         from .addresses import import_addresses
 
         return import_addresses(path, datum, address_col=address_col, name_col=name_col,
+                                building_col=building_col, compound_col=compound_col,
                                 lon_col=lon_col, lat_col=lat_col, layer=layer, source=source,
                                 source_date=source_date, licence=licence, commit=commit,
                                 as_json=as_json)

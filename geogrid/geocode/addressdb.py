@@ -59,16 +59,20 @@ def _readable(text: str) -> bool:
 
 
 def prepare_addresses(frame: gpd.GeoDataFrame, *, address_column: str = "address",
-                      name_column: str | None = None, source: str, source_date: str,
+                      name_column: str | None = None, building_column: str | None = None,
+                      compound_column: str | None = None, source: str, source_date: str,
                       licence: str) -> tuple[gpd.GeoDataFrame, list[ValidationProblem]]:
     """Rows ready to store (key, address, name, provenance, point) and every unparsable row.
 
     ``frame`` must be in the storage CRS (read it with :func:`geogrid.io.read_frame`
     and a declared datum). Rows with a missing point or an unreadable address
     are reported, not stored. Within the frame the last row of a key wins.
+    ``building_column`` / ``compound_column`` carry the source's own building
+    and compound identifiers into ``building_id`` / ``compound_id``.
     """
     require_storage_crs(frame, "addresses")
-    for col, opt in ((address_column, "--address-col"), (name_column, "--name-col")):
+    for col, opt in ((address_column, "--address-col"), (name_column, "--name-col"),
+                     (building_column, "--building-col"), (compound_column, "--compound-col")):
         if col is not None and col not in frame.columns:
             raise InputError(f"column {col!r} is not in the file; it has {list(frame.columns)[:12]}.",
                              field=opt, value=col, fix=f"Pass {opt} with one of those columns.")
@@ -97,10 +101,19 @@ def prepare_addresses(frame: gpd.GeoDataFrame, *, address_column: str = "address
         "key": keys,
         "address": [str(frame[address_column].iloc[i]) for i in keep],
         "name": [None if names[i] is None or pd.isna(names[i]) else str(names[i]) for i in keep],
+        "building_id": _ids(frame, building_column, keep),
+        "compound_id": _ids(frame, compound_column, keep),
         "source": source, "source_date": str(source_date), "licence": licence,
     }, geometry=[pts.iloc[i] for i in keep], crs=frame.crs)
     rows = rows.drop_duplicates("key", keep="last").reset_index(drop=True)
     return rows, problems
+
+
+def _ids(frame: pd.DataFrame, column: str | None, keep: list[int]) -> list[str | None]:
+    if column is None:
+        return [None] * len(keep)
+    values = frame[column].tolist()
+    return [None if pd.isna(values[i]) else str(values[i]) for i in keep]
 
 
 def confirmed_candidate(address: str, lon: float, lat: float, *, actor: str,

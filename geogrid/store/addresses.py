@@ -30,6 +30,8 @@ address_book = sa.Table(
     sa.Column("key", sa.String(400), nullable=False, unique=True),
     sa.Column("address", sa.String(300), nullable=False),
     sa.Column("name", sa.String(200)),
+    sa.Column("building_id", sa.String(64)),
+    sa.Column("compound_id", sa.String(64)),
     sa.Column("source", sa.String(100), nullable=False),
     sa.Column("source_date", sa.String(32), nullable=False),
     sa.Column("licence", sa.String(200), nullable=False),
@@ -39,8 +41,15 @@ address_book = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("geom", Geometry("POINT", srid=STORAGE_SRID, spatial_index=False), nullable=False),
 )
-_COLS = ("key", "address", "name", "source", "source_date", "licence", "status",
+_COLS = ("key", "address", "name", "building_id", "compound_id", "source", "source_date", "licence", "status",
          "confirmed_by", "incident_id", "updated_at")
+
+
+def _text(value) -> str | None:
+    """None for missing values (None, NaN), else the value as text."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return str(value)
 
 
 def _geom_param():
@@ -67,11 +76,13 @@ class AddressBook:
             existing |= set(conn.execute(sa.select(t.key).where(t.key.in_(chunk))).scalars())
             conn.execute(sa.delete(address_book).where(t.key.in_(chunk)))
         at = datetime.now(UTC)
-        data = [{"key": r.key, "address": r.address, "name": r.name, "source": r.source,
+        data = [{"key": r.key, "address": r.address, "name": _text(r.name),
+                 "building_id": _text(getattr(r, "building_id", None)),
+                 "compound_id": _text(getattr(r, "compound_id", None)), "source": r.source,
                  "source_date": r.source_date, "licence": r.licence,
-                 "status": getattr(r, "status", status) or status,
-                 "confirmed_by": getattr(r, "confirmed_by", None),
-                 "incident_id": getattr(r, "incident_id", None), "updated_at": at,
+                 "status": _text(getattr(r, "status", None)) or status,
+                 "confirmed_by": _text(getattr(r, "confirmed_by", None)),
+                 "incident_id": _text(getattr(r, "incident_id", None)), "updated_at": at,
                  "wkb": shapely.to_wkb(r.geometry)} for r in rows.itertuples()]
         stmt = sa.insert(address_book).values(**{c: sa.bindparam(c) for c in _COLS},
                                                geom=_geom_param())

@@ -40,6 +40,23 @@ def test_prepare_reports_every_unparsable_row_and_requires_provenance():
         prepare_addresses(f, address_column="addr", source="s", source_date="d", licence="l")
 
 
+def test_building_and_compound_ids_are_kept(spatialite_store):
+    from geogrid.store.addresses import AddressBook
+
+    f = _frame(["崂山路638弄1号", "崂山路638弄2号"], [(121.51, 31.23), (121.5101, 31.23)])
+    f["bid"], f["cid"] = ["B-1", None], ["C-638", "C-638"]
+    rows, _ = prepare_addresses(f, building_column="bid", compound_column="cid", source="s",
+                                source_date="d", licence="l")
+    assert rows["building_id"].iloc[0] == "B-1" and rows["building_id"].isna().iloc[1]
+    with spatialite_store.write() as conn:
+        AddressBook(spatialite_store).upsert(conn, rows, actor="t")
+    got = AddressBook(spatialite_store).frame().sort_values("key")
+    assert got["building_id"].iloc[0] == "B-1" and got["building_id"].isna().iloc[1]
+    assert got["compound_id"].tolist() == ["C-638", "C-638"]
+    with pytest.raises(InputError, match="--building-col"):
+        prepare_addresses(f, building_column="nope", source="s", source_date="d", licence="l")
+
+
 def test_confirmed_candidate_modes():
     row = confirmed_candidate("崂山路638弄1号", 121.51, 31.23, actor="dispatcher7",
                               incident_id=42, mode="review")

@@ -1,7 +1,8 @@
 """Address database (标准地址库): free-text addresses with provenance, and learned candidates.
 
 One row per normalised key (address, plus name when the source names its
-rows). ``status`` is ``active`` (read by the gazetteer) or ``candidate`` (a
+rows). ``building_id`` / ``compound_id`` link a row to the source's own
+building and compound identifiers, when it has them. ``status`` is ``active`` (read by the gazetteer) or ``candidate`` (a
 dispatcher-confirmed location waiting for review). ``confirmed_by`` and
 ``incident_id`` keep who confirmed what.
 
@@ -26,6 +27,8 @@ def upgrade() -> None:
         sa.Column("key", sa.String(400), nullable=False, unique=True),
         sa.Column("address", sa.String(300), nullable=False),
         sa.Column("name", sa.String(200)),
+        sa.Column("building_id", sa.String(64)),
+        sa.Column("compound_id", sa.String(64)),
         sa.Column("source", sa.String(100), nullable=False),
         sa.Column("source_date", sa.String(32), nullable=False),
         sa.Column("licence", sa.String(200), nullable=False),
