@@ -90,7 +90,7 @@ class HouseMatching:
         h = _by_medoid(by_number[n0])[0]
         parity = "same side" if n0 % 2 == p.number % 2 else "other side"
         cand = _Candidate(MatchLevel.INTERPOLATED, h.place.x, h.place.y,
-                          score * (0.6 - 0.01 * gap) * (1.0 if parity == "same side" else 0.8),
+                          score * (0.9 - 0.01 * gap) * (1.0 if parity == "same side" else 0.8),
                           label(key, p.number, p.number_suffix),
                           f"too few numbers to interpolate: at {n0}号, {gap} numbers away "
                           f"({parity})", estimated=True)
