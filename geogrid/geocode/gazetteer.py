@@ -459,6 +459,8 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
 
         if road and not found_house:
             cands += self._road_candidates(p, road, road_score, has_number)
+        if not cands and p.road and road is None:
+            cands += self._hinted_road_only(p)
 
         if not cands:
             cands += self._area_candidates(p, misses)
@@ -471,6 +473,22 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
             _apply_offset(p, cands)
         self._check_areas(p, cands)
         return self._result(s, p, cands)
+
+    def _hinted_road_only(self, p: ParsedAddress) -> list[_Candidate]:
+        """The road is unknown but a hinted cross street is: somewhere along that street.
+
+        ``蓬莱路225号(迎勋北路)`` with no 蓬莱路 in the data: the middle of 迎勋北路,
+        scored low so that it is flagged for a person, not trusted.
+        """
+        out = []
+        for name in p.near_roads:
+            near = self._resolve_road(name)
+            if near and near[0] in self._roads:
+                x, y = self._road_anchor[near[0]]
+                out.append(_Candidate(MatchLevel.ROAD, x, y, 0.2 * near[1], near[0],
+                                      f"{p.road} is not in the gazetteer; the hinted cross "
+                                      f"street {near[0]}", estimated=True))
+        return out
 
     def _numbered(self, p: ParsedAddress, road: str | None, road_score: float,
                   leftover: str | None, misses: list[str]) -> list[_Candidate]:

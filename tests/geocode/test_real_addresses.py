@@ -183,6 +183,13 @@ def test_numbers_on_a_known_road_are_not_middle_of_the_road(why):
         assert why.geocode(q).level is not L.ROAD, q
 
 
+def test_unknown_road_with_a_known_cross_street_is_a_flagged_guess(why):
+    r = why.geocode("火星路225号(近商城路)")
+    assert r.ok and r.level is L.ROAD and r.matched == "商城路" and dist_m(r, 1500, 300) < 1
+    assert r.score <= 0.2 and "火星路 is not in the gazetteer" in r.detail
+    assert not why.geocode("火星路225号").ok
+
+
 def test_metro_line_list_is_not_a_place(why):
     r = why.geocode("(在建)14号线;1号线")
     assert not r.ok and "线路列表不是地点" in r.reason and "metro" in r.reason
