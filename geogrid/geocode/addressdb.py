@@ -74,11 +74,12 @@ def prepare_addresses(frame: gpd.GeoDataFrame, *, address_column: str = "address
     for col, opt in ((address_column, "--address-col"), (name_column, "--name-col"),
                      (building_column, "--building-col"), (compound_column, "--compound-col")):
         if col is not None and col not in frame.columns:
-            raise InputError(f"column {col!r} is not in the file; it has {list(frame.columns)[:12]}.",
+            raise InputError(f"文件中没有列 {col!r} / column {col!r} is not in the file; it has "
+                             f"{list(frame.columns)[:12]}.",
                              field=opt, value=col, fix=f"Pass {opt} with one of those columns.")
     for value, opt in ((source, "--source"), (source_date, "--source-date"), (licence, "--licence")):
         if not value or not str(value).strip():
-            raise InputError(f"{opt} is required: every address keeps its provenance.",
+            raise InputError(f"缺少 {opt} / {opt} is required: every address keeps its provenance.",
                              field=opt, value=value,
                              fix=f"Pass {opt} (来源 / 日期 / 许可), e.g. {opt} '街道标准地址库'.")
     problems: list[ValidationProblem] = []
@@ -125,10 +126,10 @@ def confirmed_candidate(address: str, lon: float, lat: float, *, actor: str,
     for which incident.
     """
     if mode not in LEARNING_MODES:
-        raise InputError(f"learning mode {mode!r} is not known.", field="geocode_learning",
+        raise InputError(f"未知的学习模式 / learning mode {mode!r} is not known.", field="geocode_learning",
                          value=mode, fix="Use 'auto' or 'review'.")
     if not (np.isfinite(lon) and np.isfinite(lat)):
-        raise InputError(f"lon/lat must be finite, got ({lon}, {lat}).", field="lon/lat",
+        raise InputError(f"坐标无效 / lon/lat must be finite, got ({lon}, {lat}).", field="lon/lat",
                          value=(lon, lat), fix="Pass the confirmed CGCS2000 point.")
     if not address or not _readable(str(address)):
         raise InputError(f"地址无法解析 / the address {address!r} names no road, place or number.",

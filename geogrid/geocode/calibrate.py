@@ -80,7 +80,7 @@ class Calibration:
         scores = np.asarray(scores, dtype=float)
         hits = np.asarray(hits, dtype=bool)
         if not (len(levels) == len(scores) == len(hits)) or len(scores) == 0:
-            raise InputError(f"calibration needs aligned, non-empty levels, scores and hits; got "
+            raise InputError(f"校准数据不完整 / calibration needs aligned, non-empty levels, scores and hits; got "
                              f"{len(levels)}, {len(scores)}, {len(hits)}.", field="hits",
                              fix="Pass one level, score and hit per held-out answer.")
         curves, counts = {}, {}
@@ -111,7 +111,7 @@ class Calibration:
             curves = {k: (list(v["score"]), list(v["p"])) for k, v in d["curves"].items()}
             pooled = (list(d["pooled"]["score"]), list(d["pooled"]["p"]))
         except (KeyError, TypeError) as exc:
-            raise InputError(f"calibration data lacks {exc}.", field="calibration",
+            raise InputError(f"校准数据缺少 {exc} / calibration data lacks {exc}.", field="calibration",
                              fix="Write it with Calibration.to_dict() / save().") from exc
         return cls(curves, pooled, dict(d.get("counts", {})), float(d.get("radius_m", 100.0)))
 
@@ -128,7 +128,7 @@ class Calibration:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise InputError(f"calibration file {path.name} is not JSON: {exc}.",
+            raise InputError(f"校准文件 {path.name} 不是 JSON / calibration file {path.name} is not JSON: {exc}.",
                              field="calibration", value=str(path),
                              fix="Regenerate it with the geocoding benchmark.") from exc
         return cls.from_dict(data)

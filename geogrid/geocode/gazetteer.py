@@ -467,7 +467,8 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         if not cands:
             if not misses:
                 misses.append(f"no road, house number, name or area was recognised in {s!r}")
-            return GeocodeResult(query=s, ok=False, reason="; ".join(misses) + ".", parsed=p)
+            return GeocodeResult(query=s, ok=False, parsed=p,
+                                 reason="无法定位 / not located: " + "; ".join(misses) + ".")
 
         if p.offset is not None:
             _apply_offset(p, cands)

@@ -133,7 +133,7 @@ class AddressBook:
         n = conn.execute(sa.update(address_book).where(t.key == key, t.status == "candidate")
                          .values(status="active", updated_at=datetime.now(UTC))).rowcount
         if not n:
-            raise NotFoundError(f"no candidate address with key {key!r}.", field="key", value=key,
+            raise NotFoundError(f"没有待审核的地址 {key!r} / no candidate address with key {key!r}.", field="key", value=key,
                                 fix="List candidates with status='candidate' first.")
         self.store.audit(conn, actor=actor, action="addresses.approve", entity="address_book",
                          entity_id=key)
