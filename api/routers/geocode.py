@@ -1,4 +1,5 @@
-"""Addresses → points → microgrids: ``/geocode`` (one or a batch), ``/geocode/suggest``, ``/reverse``."""
+"""Addresses → points → microgrids: ``/geocode`` (one or a batch), ``/geocode/suggest``,
+``/reverse``."""
 
 from __future__ import annotations
 

@@ -98,7 +98,8 @@ def osm_frames() -> dict[str, gpd.GeoDataFrame]:
 
 
 def _addresses(rows: pd.DataFrame) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"address": rows["address"].to_numpy(), "name": rows["name"].to_numpy()},
+    return gpd.GeoDataFrame({"address": rows["address"].to_numpy(),
+                             "name": rows["name"].to_numpy()},
                             geometry=gpd.points_from_xy(rows.lon, rows.lat), crs="EPSG:4326")
 
 
@@ -216,7 +217,8 @@ def speed(rows: pd.DataFrame, frames: dict, *, records: int, rounds: int, seed: 
     prefixes = [q[:k] for q in queries[:200] for k in (2, 4, 6) if len(q) >= k]
     sug = _timed(lambda q: warm.suggest(q, limit=10), prefixes)
     return {
-        "single_p50_ms": float(np.median(a) * 1e3), "single_p95_ms": float(np.percentile(a, 95) * 1e3),
+        "single_p50_ms": float(np.median(a) * 1e3),
+        "single_p95_ms": float(np.percentile(a, 95) * 1e3),
         # each query's fastest round: what is left once the shared machine's scheduler noise is
         "single_p95_ms_best_round": float(np.percentile(np.min(a_times, axis=0), 95) * 1e3),
         "baseline_p50_ms": float(np.median(b) * 1e3),

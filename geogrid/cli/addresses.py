@@ -16,7 +16,7 @@ def import_addresses(path: Path, datum: Datum, *, address_col: str, name_col: st
                      building_col: str | None, compound_col: str | None,
                      lon_col: str | None, lat_col: str | None, layer: str | None, source: str,
                      source_date: str, licence: str, commit: bool, as_json: bool) -> None:
-    """Dry run by default: report every unparsable address; with ``commit`` write in one transaction.
+    """Dry run by default: report every unparsable address; ``commit`` writes in one transaction.
 
     Rows with readable addresses are written even when others are not; the
     report lists the others, so nothing is dropped silently.

@@ -44,7 +44,7 @@ def import_(
     repair: Annotated[bool, typer.Option(help="make invalid geometries valid, unswap lon/lat")] = False,
     commit: Annotated[bool, typer.Option(help="write to the store (default: dry run)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
-    address_col: Annotated[str, typer.Option(help="addresses: column of the address text")] = "address",
+    address_col: Annotated[str, typer.Option(help="addresses: address text column")] = "address",
     name_col: Annotated[str | None, typer.Option(help="addresses: column of place names")] = None,
     building_col: Annotated[str | None, typer.Option(help="addresses: building id column")] = None,
     compound_col: Annotated[str | None, typer.Option(help="addresses: compound id column")] = None,

@@ -102,7 +102,7 @@ class NameMatching:
             detail = None if sc == 1.0 else f"fuzzy name match {sc * 100:.0f}"
             if anchor is not None and not ambiguous:
                 far = anchor.distance(Point(pl.x, pl.y))
-                if far > 300:  # a name far from the road written with it is most likely another place
+                if far > 300:  # far from the road written with it: most likely another place
                     conf *= 0.4 if sc == 1.0 else 0.25
                     detail = _join(detail, f"{far:.0f} m from the road named with it")
             if ambiguous:

@@ -77,7 +77,8 @@ def prepare_addresses(frame: gpd.GeoDataFrame, *, address_column: str = "address
             raise InputError(f"文件中没有列 {col!r} / column {col!r} is not in the file; it has "
                              f"{list(frame.columns)[:12]}.",
                              field=opt, value=col, fix=f"Pass {opt} with one of those columns.")
-    for value, opt in ((source, "--source"), (source_date, "--source-date"), (licence, "--licence")):
+    for value, opt in ((source, "--source"), (source_date, "--source-date"),
+                       (licence, "--licence")):
         if not value or not str(value).strip():
             raise InputError(f"缺少 {opt} / {opt} is required: every address keeps its provenance.",
                              field=opt, value=value,
@@ -126,7 +127,8 @@ def confirmed_candidate(address: str, lon: float, lat: float, *, actor: str,
     for which incident.
     """
     if mode not in LEARNING_MODES:
-        raise InputError(f"未知的学习模式 / learning mode {mode!r} is not known.", field="geocode_learning",
+        raise InputError(f"未知的学习模式 / learning mode {mode!r} is not known.",
+                         field="geocode_learning",
                          value=mode, fix="Use 'auto' or 'review'.")
     if not (np.isfinite(lon) and np.isfinite(lat)):
         raise InputError(f"坐标无效 / lon/lat must be finite, got ({lon}, {lat}).", field="lon/lat",

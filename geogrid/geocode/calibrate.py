@@ -18,8 +18,9 @@ nothing until one counts how often such answers really fall within 100 m.
 
 A rung seen fewer than ``min_rung`` times gets its own rate
 ``(k + 1) / (n + 2)``, but never more than the rule score (so an ambiguous
-name the rules scored 0.3 stays at 0.3); a rung never seen gets the pooled model capped at 0.5:
-an answer of a kind the fit never checked is not trusted. :func:`reliability_table` checks the result on held-out answers:
+name the rules scored 0.3 stays at 0.3); a rung never seen gets the pooled
+model capped at 0.5: an answer of a kind the fit never checked is not
+trusted. :func:`reliability_table` checks the result on held-out answers:
 predicted versus observed share within 100 m per confidence band.
 
 Reference: Zadrozny & Elkan (2002), *Transforming classifier scores into
@@ -55,7 +56,8 @@ DEFAULT_CALIBRATION = Path(__file__).with_name("calibration.json")
 def _curve(score: np.ndarray, hit: np.ndarray, bins: int) -> tuple[list[float], list[float]]:
     order = np.argsort(score, kind="stable")
     s, h = score[order], hit[order].astype(float)
-    parts = [p for p in np.array_split(np.arange(len(s)), min(bins, max(1, len(s) // 10))) if len(p)]
+    n_bins = min(bins, max(1, len(s) // 10))
+    parts = [p for p in np.array_split(np.arange(len(s)), n_bins) if len(p)]
     centres = np.array([s[p].mean() for p in parts])
     n = np.array([len(p) for p in parts], dtype=float)
     rate = np.array([(h[p].sum() + 1.0) / (len(p) + 2.0) for p in parts])
@@ -80,7 +82,8 @@ class Calibration:
         scores = np.asarray(scores, dtype=float)
         hits = np.asarray(hits, dtype=bool)
         if not (len(levels) == len(scores) == len(hits)) or len(scores) == 0:
-            raise InputError(f"校准数据不完整 / calibration needs aligned, non-empty levels, scores and hits; got "
+            raise InputError(f"校准数据不完整 / calibration needs aligned, non-empty levels, "
+                             f"scores and hits; got "
                              f"{len(levels)}, {len(scores)}, {len(hits)}.", field="hits",
                              fix="Pass one level, score and hit per held-out answer.")
         curves, counts = {}, {}
@@ -128,7 +131,8 @@ class Calibration:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise InputError(f"校准文件 {path.name} 不是 JSON / calibration file {path.name} is not JSON: {exc}.",
+            raise InputError(f"校准文件 {path.name} 不是 JSON / calibration file {path.name} "
+                             f"is not JSON: {exc}.",
                              field="calibration", value=str(path),
                              fix="Regenerate it with the geocoding benchmark.") from exc
         return cls.from_dict(data)

@@ -41,7 +41,8 @@ address_book = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("geom", Geometry("POINT", srid=STORAGE_SRID, spatial_index=False), nullable=False),
 )
-_COLS = ("key", "address", "name", "building_id", "compound_id", "source", "source_date", "licence", "status",
+_COLS = ("key", "address", "name", "building_id", "compound_id", "source", "source_date",
+         "licence", "status",
          "confirmed_by", "incident_id", "updated_at")
 
 
@@ -133,7 +134,8 @@ class AddressBook:
         n = conn.execute(sa.update(address_book).where(t.key == key, t.status == "candidate")
                          .values(status="active", updated_at=datetime.now(UTC))).rowcount
         if not n:
-            raise NotFoundError(f"没有待审核的地址 {key!r} / no candidate address with key {key!r}.", field="key", value=key,
+            raise NotFoundError(f"没有待审核的地址 {key!r} / no candidate address with key {key!r}.",
+                                field="key", value=key,
                                 fix="List candidates with status='candidate' first.")
         self.store.audit(conn, actor=actor, action="addresses.approve", entity="address_book",
                          entity_id=key)

@@ -1,4 +1,4 @@
-"""Fixtures for the geocoding tests: the synthetic street of ``geocode_helpers`` and the OSM extract."""
+"""Fixtures for the geocoding tests: the synthetic street of ``geocode_helpers``, the OSM extract."""
 
 from __future__ import annotations
 

@@ -170,7 +170,7 @@ def _rows():
 
 
 def test_repository_on_both_stores(store):
-    """Upsert is idempotent on the key, keeps provenance and changes the revision (SpatiaLite, PostGIS)."""
+    """Upsert is idempotent on the key, keeps provenance, changes the revision; both backends."""
     from geogrid.store.addresses import AddressBook
 
     book = AddressBook(store)

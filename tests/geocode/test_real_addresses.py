@@ -86,7 +86,8 @@ def _world() -> dict[str, gpd.GeoDataFrame]:
                    [LineString([(0, 0), (1000, 0)]), LineString([(0, 300), (2000, 300)]),
                     LineString([(1500, 200), (1500, 400)]), LineString([(0, 600), (1000, 600)]),
                     LineString([(480, 500), (480, 700)]), LineString([(0, 900), (1000, 900)]),
-                    LineString([(0, -600), (1000, -600)]), LineString([(2000, -600), (3000, -600)])])
+                    LineString([(0, -600), (1000, -600)]),
+                    LineString([(2000, -600), (3000, -600)])])
     rows, geoms = [], []
     for n in (1, 601, 621, 641, 661):
         rows.append({"addr_street": "崂山路", "addr_housenumber": str(n)})

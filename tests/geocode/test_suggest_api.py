@@ -56,7 +56,8 @@ def test_worker_rebuilds_its_gazetteer_when_the_address_database_changes(spatial
 
     create_user(spatialite_store, "s2", "dispatcher")
     auth = {"Authorization": f"Bearer {issue_token(spatialite_store, 's2')}"}
-    app = create_app(Settings(database_url=str(spatialite_store.engine.url)), store=spatialite_store)
+    app = create_app(Settings(database_url=str(spatialite_store.engine.url)),
+                     store=spatialite_store)
     def add(address, lon):
         frame = gpd.GeoDataFrame({"address": [address]}, geometry=[Point(lon, 31.3)],
                                  crs="EPSG:4490")

@@ -2,8 +2,9 @@
 
 One row per normalised key (address, plus name when the source names its
 rows). ``building_id`` / ``compound_id`` link a row to the source's own
-building and compound identifiers, when it has them. ``status`` is ``active`` (read by the gazetteer) or ``candidate`` (a
-dispatcher-confirmed location waiting for review). ``confirmed_by`` and
+building and compound identifiers, when it has them. ``status`` is ``active``
+(read by the gazetteer) or ``candidate`` (a dispatcher-confirmed location
+waiting for review). ``confirmed_by`` and
 ``incident_id`` keep who confirmed what.
 
 Revision ID: 0005
