@@ -13,12 +13,13 @@ from pydantic import BaseModel
 
 from geogrid.model import parse_level
 from geogrid.services import IncidentService
+from geogrid.services.gazetteer import cached_gazetteer
 
 from .geojson import feature_collection, plain
 from .responses import GeoJSONResp
 
 __all__ = ["ATTRIBUTION", "LevelQ", "PlanPublic", "plan_public", "areas_frame",
-           "areas_response", "service", "AREA_FIELDS"]
+           "areas_response", "service", "gazetteer", "AREA_FIELDS"]
 
 LevelQ = Annotated[Literal["street", "grid", "community", "microgrid", "building_group"] | None,
                    Query(description="only areas of this level")]
@@ -65,3 +66,8 @@ def areas_response(state, plan_id: int, *, level=None, parent=None, bbox=None) -
 def service(state) -> IncidentService:
     """The incident service of the app (for routers that take reports in, e.g. Open311)."""
     return state.incidents
+
+
+def gazetteer(state):
+    """This worker's gazetteer, rebuilt when the address database changes."""
+    return cached_gazetteer(state, review_below=state.settings.geocode_review_below)

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     #: days personal fields (reporter name/phone) are kept after an incident closes
     personal_data_retention_days: int = Field(default=365, ge=0)
 
+    #: geocodes below this calibrated confidence are flagged for a person, with candidates
+    geocode_review_below: float = Field(default=0.6, ge=0, le=1)
+    #: dispatcher-confirmed locations join the gazetteer at once ("auto") or after review
+    geocode_learning: Literal["auto", "review"] = "review"
+
     #: load the Lujiazui demo into an empty store on start
     demo: bool = False
 

@@ -1,4 +1,5 @@
-"""Addresses → points → microgrids: ``/geocode`` (one or a batch) and ``/reverse``."""
+"""Addresses → points → microgrids: ``/geocode`` (one or a batch), ``/geocode/suggest``,
+``/reverse``."""
 
 from __future__ import annotations
 
@@ -8,27 +9,19 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
-from geogrid.errors import LimitExceeded, OutOfCoverageError
+from geogrid.errors import LimitExceeded, NotFoundError, OutOfCoverageError
 from geogrid.datum import Datum, to_storage
 from geogrid.security import Principal
 
 from ..auth import Allowed
 from ..deps import StateDep, check_in_china
 from ..responses import JSONResp
+from ..shared import gazetteer
+
+__all__ = ["router"]
 
 router = APIRouter(tags=["geocode"])
 Geocoder = Annotated[Principal, Depends(Allowed("geocode"))]
-
-
-def gazetteer(state):
-    from geogrid.services.gazetteer import gazetteer_from_store
-
-    plan_id = None
-    try:
-        plan_id = state.active_plan_id()
-    except Exception:
-        pass
-    return state.shared("gazetteer", lambda: gazetteer_from_store(state.store, plan_id))
 
 
 def _with_area(state, result: dict) -> dict:
@@ -41,10 +34,18 @@ def _with_area(state, result: dict) -> dict:
         result["chain"] = hit["chain"]
         result["area_id"] = hit["leaf"]
         result["snapped"] = hit["snapped"]
-    except OutOfCoverageError as exc:
+    except (OutOfCoverageError, NotFoundError) as exc:  # outside every microgrid, or no plan
         result["chain"] = None
         result["area_reason"] = exc.message
     return result
+
+
+@router.get("/geocode/suggest", summary="地址联想 / ranked completions of a partly typed address")
+def suggest(state: StateDep, _: Geocoder,
+            q: Annotated[str, Query(min_length=1, max_length=100, description="what was typed")],
+            limit: Annotated[int, Query(ge=1, le=50)] = 10):
+    items = gazetteer(state).suggest(q, limit=limit)
+    return JSONResp({"query": q, "count": len(items), "items": items})
 
 
 @router.get("/geocode", summary="Geocode one Chinese address into a point and its microgrid")

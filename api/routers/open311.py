@@ -33,7 +33,7 @@ from ..auth import PrincipalDep
 from ..deps import StateDep, check_in_china
 from ..errors import status_for
 from ..responses import JSONResp
-from ..shared import service
+from ..shared import gazetteer, service
 
 __all__ = ["router"]
 
@@ -156,8 +156,6 @@ def service_definition(service_code: str, fmt: Fmt, state: StateDep,
 
 
 def _geocoder(state):
-    from .geocode import gazetteer
-
     def geocode(address: str) -> tuple[float, float, str]:
         found = gazetteer(state).geocode(address)
         if not found.ok:

@@ -34,7 +34,7 @@ def demo() -> None:
 def import_(
     path: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, Shapefile, GeoParquet or CSV")],
     datum: DatumOpt,
-    as_: Annotated[str, typer.Option("--as", help="areas, objects or roads")] = "areas",
+    as_: Annotated[str, typer.Option("--as", help="areas, objects, roads or addresses")] = "areas",
     plan: Annotated[int | None, typer.Option(help="add areas to this draft plan")] = None,
     new_plan: Annotated[str | None, typer.Option(help="create a draft plan with this name")] = None,
     street_code: Annotated[str, typer.Option(help="9-digit street code of a new plan")] = "310115005",
@@ -46,15 +46,30 @@ def import_(
     repair: Annotated[bool, typer.Option(help="make invalid geometries valid, unswap lon/lat")] = False,
     commit: Annotated[bool, typer.Option(help="write to the store (default: dry run)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    address_col: Annotated[str, typer.Option(help="addresses: address text column")] = "address",
+    name_col: Annotated[str | None, typer.Option(help="addresses: column of place names")] = None,
+    building_col: Annotated[str | None, typer.Option(help="addresses: building id column")] = None,
+    compound_col: Annotated[str | None, typer.Option(help="addresses: compound id column")] = None,
+    source: Annotated[str, typer.Option(help="addresses: where the rows come from")] = "",
+    source_date: Annotated[str, typer.Option(help="addresses: date of the source")] = "",
+    licence: Annotated[str, typer.Option(help="addresses: licence of the source")] = "",
 ) -> None:
     """Validate a file and (with --commit) import it in one transaction.
 
     Dry run by default: prints every problem found. Nothing is written unless
     the whole file is valid and --commit is given.
     """
+    if as_ == "addresses":
+        from .addresses import import_addresses
+
+        return import_addresses(path, datum, address_col=address_col, name_col=name_col,
+                                building_col=building_col, compound_col=compound_col,
+                                lon_col=lon_col, lat_col=lat_col, layer=layer, source=source,
+                                source_date=source_date, licence=licence, commit=commit,
+                                as_json=as_json)
     if as_ not in ("areas", "objects", "roads"):
         raise InputError(f"--as {as_!r} is not known.", field="--as", value=as_,
-                         fix="Use --as areas, --as objects or --as roads.")
+                         fix="Use --as areas, --as objects, --as roads or --as addresses.")
     with console.status(f"reading {path.name}…"):
         frame = read_frame(path, datum=datum, layer=layer, lon_column=lon_col, lat_column=lat_col)
     from ..settings import get_settings

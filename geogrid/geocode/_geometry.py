@@ -107,29 +107,39 @@ def street_sides(line: NumberLine, road: shapely.Geometry | None) -> str:
 
     Returns ``"opposite"`` (the usual rule), ``"same"`` when both parities
     keep to one side (a waterfront such as the Bund, 中山东一路 1-33 on the west
-    side only), or ``"unknown"`` without geometry or with too few points. A
-    side is the sign of the cross product of the road's local direction with
-    the vector to the point; a parity "keeps to a side" when at least 3/4 of
-    its points agree.
+    side only), or ``"unknown"`` without geometry or with too few points.
+
+    A point's side is the sign of the cross product of the road's local axis
+    with the vector from the axis to the point. The local axis is the
+    principal direction of the road's vertices within 150 m, through their
+    mean, so a dual carriageway counts as one road: a point between its two
+    lines is not "left of one and right of the other". A parity keeps to a
+    side when at least 3/4 of its points agree; "same" also needs 3 points of
+    each parity, since it overrules the usual rule.
     """
-    parts = _parts(road) if road is not None else []
-    if not parts or len(line) < 3:
+    coords = shapely.get_coordinates(road) if road is not None and not road.is_empty else None
+    if coords is None or len(coords) < 2 or len(line) < 3:
         return "unknown"
+    centre = coords.mean(axis=0)
+    main = np.linalg.svd(coords - centre, full_matrices=False)[2][0]
     signs = {0: [], 1: []}
-    for n, (x, y) in zip(line.numbers, line.xy):
-        here = Point(x, y)
-        part = min(parts, key=lambda g: g.distance(here))
-        m = part.project(here)
-        a = part.interpolate(max(m - 5.0, 0.0))
-        b = part.interpolate(min(m + 5.0, part.length))
-        cross = (b.x - a.x) * (y - a.y) - (b.y - a.y) * (x - a.x)
+    for n, xy in zip(line.numbers, line.xy):
+        near = coords[np.hypot(*(coords - xy).T) <= 150.0]
+        if len(near) < 2:
+            near = coords[np.argsort(np.hypot(*(coords - xy).T))[:4]]
+        c = near.mean(axis=0)
+        d = np.linalg.svd(near - c, full_matrices=False)[2][0] if len(near) >= 2 else main
+        d = d if d @ main >= 0 else -d
+        cross = d[0] * (xy[1] - c[1]) - d[1] * (xy[0] - c[0])
         signs[int(n) % 2].append(np.sign(cross))
     if not signs[0] or not signs[1]:
         return "unknown"
     odd, even = np.mean(signs[1]), np.mean(signs[0])
     if abs(odd) < 0.5 or abs(even) < 0.5:
         return "unknown"
-    return "same" if np.sign(odd) == np.sign(even) else "opposite"
+    if np.sign(odd) != np.sign(even):
+        return "opposite"
+    return "same" if min(len(signs[0]), len(signs[1])) >= 3 else "unknown"
 
 
 def interpolate_number(line: NumberLine, n: int, road: shapely.Geometry | None = None, *,
@@ -154,12 +164,17 @@ def interpolate_number(line: NumberLine, n: int, road: shapely.Geometry | None =
             conf = float(np.clip(0.95 - 0.25 * np.log10(max(gap, 10.0) / 10.0), 0.5, 0.85))
             return Interpolated((float(p[0]), float(p[1])), conf,
                                 f"interpolated between {a}号 and {b}号 ({side_note})")
+        along = _along_road(line, same, n, road) if road is not None else None
+        if along is not None:
+            return along
         conf = float(np.clip(0.5 - gap / 1000.0, 0.25, 0.5))
         return Interpolated((float(p[0]), float(p[1])), conf,
                             f"extrapolated {gap:.0f} m beyond {a}号 ({side_note}, spacing of {a}-{b})")
     other = line.parity(1 - n % 2)
     if len(other) >= 2 and road is not None and not road.is_empty:
         p, bracketed, (a, b), _ = _between(other, n, max_extrapolation_m)
+        if not bracketed and (along := _along_road(line, same, n, road)) is not None:
+            return along
         q = shapely.line_interpolate_point(road, shapely.line_locate_point(road, Point(p)))
         qx, qy = q.x, q.y
         if np.hypot(p[0] - qx, p[1] - qy) <= 80.0:
@@ -172,6 +187,62 @@ def interpolate_number(line: NumberLine, n: int, road: shapely.Geometry | None =
         return Interpolated((float(p[0]), float(p[1])), 0.4 if bracketed else 0.25,
                             f"interpolated between {a}号 and {b}号 (sides unknown)")
     return None
+
+
+#: how far from the nearest known number an extrapolation may move
+_BEYOND_END_M = 1000.0
+
+
+def _along_road(line: NumberLine, same: NumberLine, n: int, road: shapely.Geometry
+                ) -> Interpolated | None:
+    """Extrapolate ``n`` along the road's main axis from the numbers known on it.
+
+    Positions ``t`` along the principal axis of the road's vertices are fit
+    against the numbers with the Theil-Sen slope (metres per number, robust
+    to a misplaced record); ``n`` goes to ``t(a) + slope · (n - a)`` from its
+    nearest known same-side number ``a`` (any number, mirrored across the road,
+    when that side has none), then onto the road and to ``a``'s side of it.
+    Past the end of the road's geometry (a road cut off by the edge of the
+    data) the axis is followed straight from ``a``, with a lower score. No
+    estimate moves more than ``_BEYOND_END_M`` from ``a``. Needs 4 known numbers.
+    """
+    if len(line) < 4 or road.is_empty:
+        return None
+    coords = shapely.get_coordinates(road)
+    centre = coords.mean(axis=0)
+    _, _, vt = np.linalg.svd(coords - centre, full_matrices=False)
+    u = vt[0]
+    t = (line.xy - centre) @ u
+    slope = _theil_sen(line.numbers.astype(float), t)
+    if abs(slope) < 0.2 or abs(slope) > 30:
+        return None  # not a numbered sequence along this road
+    ref, mirror = (same, 1.0) if len(same) else (line, -1.0)
+    i = int(np.argmin(np.abs(ref.numbers - n)))
+    a, pa = int(ref.numbers[i]), ref.xy[i]
+    ends = (coords - centre) @ u
+    move = float(np.clip(slope * (n - a), -_BEYOND_END_M, _BEYOND_END_M))
+    want = float((pa - centre) @ u) + move
+    beyond = not ends.min() <= want <= ends.max()
+    if beyond:  # past the road's geometry (or the record already is): straight along the axis
+        p = pa + move * u
+    else:
+        on_axis = Point(*(centre + want * u))
+        q = shapely.line_interpolate_point(road, shapely.line_locate_point(road, on_axis))
+        qa = shapely.line_interpolate_point(road, shapely.line_locate_point(road, Point(pa)))
+        p = np.array([q.x, q.y]) + mirror * (pa - np.array([qa.x, qa.y]))
+    gap = float(np.hypot(*(p - pa)))
+    conf = float(np.clip(0.5 - gap / 2000.0, 0.2, 0.5)) * (0.7 if beyond else 1.0)
+    return Interpolated((float(p[0]), float(p[1])), conf,
+                        f"extrapolated {gap:.0f} m along the road from {a}号 "
+                        f"({abs(slope):.1f} m per number, fit on {len(line)} numbers)")
+
+
+def _theil_sen(x: np.ndarray, y: np.ndarray) -> float:
+    """Median of the pairwise slopes (Theil 1950, Sen 1968): robust to a few wrong points."""
+    i, j = np.triu_indices(len(x), k=1)
+    dx = x[j] - x[i]
+    keep = dx != 0
+    return float(np.median((y[j] - y[i])[keep] / dx[keep])) if keep.any() else 0.0
 
 
 def _parts(geom: shapely.Geometry) -> list[LineString]:

@@ -121,6 +121,7 @@ class FuzzyIndex:
 
 
 REQUIRED_COLUMNS = {
+    "addresses": (("address",),),
     "address_points": (("addr_street", "addr_housenumber"), ("address",)),
     "buildings": (("addr_street", "addr_housenumber"), ("address",), ("name",)),
     "compounds": (("name",),),
@@ -223,6 +224,10 @@ def index_houses(frame, places, source, houses, unindexed, street_cache) -> None
                 continue
             p = parse_address(str(text))
             street = p.road or p.poi
+            if street is not None and p.lane is not None and p.number is None:
+                # 太仓路181弄新天地北里: a place in the lane, number 0 stands for "somewhere in it"
+                parsed_rows.append(((road_key(street), p.lane, p.sublane), (0,), None))
+                continue
             if street is None or p.number is None:
                 parsed_rows.append(f"address {text!r} has no road and house number")
                 continue
@@ -230,6 +235,8 @@ def index_houses(frame, places, source, houses, unindexed, street_cache) -> None
             if p.number_range is not None:
                 a, b = p.number_range
                 numbers = tuple(range(a, b + 1, 2 if (b - a) % 2 == 0 and p.lane is None else 1))
+            if p.compound:  # 浦东南路东园一村113号: number 113 of the compound
+                street = p.compound
             parsed_rows.append(((road_key(street), p.lane, p.sublane), numbers, p.number_suffix))
     else:
         return
@@ -242,4 +249,5 @@ def index_houses(frame, places, source, houses, unindexed, street_cache) -> None
         key, numbers, suffix = row
         middle = numbers[len(numbers) // 2]
         for n in numbers:
-            houses[key][n].append(House(place, n, suffix, label(key, n, suffix), n == middle))
+            houses[key][n].append(House(place, n, suffix, label(key, n if n else None, suffix),
+                                        n == middle and n != 0))

@@ -61,6 +61,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 
 from .._errors import InputError
+from ._forms import branch_of, looks_like_compound, split_parts, take_metro_lines
 from ._numerals import CN_NUMERAL_CHARS, cn_to_int
 
 __all__ = [
@@ -137,13 +138,18 @@ class ParsedAddress:
     near_road: str | None = None
     intersection: Intersection | None = None
     offset: Offset | None = None
+    compound: str | None = None
+    branch: str | None = None
+    near_roads: tuple[str, ...] = ()
+    metro_lines: tuple[str, ...] = ()
+    alternates: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:
         """True when nothing locatable was found (no admin area, road, name or number)."""
         return not any((self.province, self.city, self.district, self.subdistrict, self.road,
                         self.poi, self.intersection, self.number is not None,
-                        self.lane is not None))
+                        self.lane is not None, self.compound))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -305,6 +311,7 @@ class _State:
     floor: int | None = None
     offset: Offset | None = None
     residual: list[str] = field(default_factory=list)
+    residual_before_number: str | None = None
 
     @property
     def in_lane(self) -> bool:
@@ -325,6 +332,9 @@ def _apply_number(st: _State, m: re.Match) -> None:
     values = [int(a.group(1)) for a in atoms]
     suffixes = [a.group(2) or None for a in atoms]
     seps = parts[1::2]
+    if st.number is None and st.floor is not None and st.road is None:
+        st.room = ne  # 正大广场7层08A号: a shop number on a floor, not a house number
+        return
     if st.number is not None:
         # a second bare number after the house number: room (12号302), or 号 → building
         if hao and st.building is None:
@@ -344,6 +354,10 @@ def _apply_number(st: _State, m: re.Match) -> None:
         sep = seps[0]
         if sep in _RANGE_SEPS or (sep == "-" and a < b and (hao or b - a <= 60)):
             st.number, st.numbers, st.number_range = a, (a, b), (a, b)
+        elif sep == "-" and hao and b < a and a - b <= 60 and b >= 10:
+            st.number, st.numbers, st.number_range = b, (b, a), (b, a)  # 398-396号
+        elif sep == "-" and hao and b < a:
+            st.number, st.numbers, st.number_suffix = a, (a,), f"-{b}"  # 555-1号
         elif sep == "-" and b < a and not st.in_lane:
             st.lane, st.number, st.numbers = a, b, (b,)
         elif sep == "-" and hao:
@@ -387,7 +401,9 @@ def _scan(text: str, st: _State, *, allow_road: bool) -> None:
             m = _ROAD_RE.match(text, pos)
             if m:
                 st.road = m.group(0)
-        if m is None and (ch.isdigit() or ch in "BFL-负地ABCDE"):
+        latin_word = ch.isascii() and ch.isalpha() and bool(buf) and buf[-1].isascii() and (
+            buf[-1].isalpha() or buf[-1] in "+&")  # L+MALL10层: the L of a name, not level L10
+        if m is None and not latin_word and (ch.isdigit() or ch in "BFL-负地ABCDE"):
             if (m := _T_SUBLANE.match(text, pos)) and st.sublane is None:
                 st.sublane = int(m.group("n"))
             elif (m := _T_LANE.match(text, pos)) and st.lane is None and st.number is None:
@@ -402,6 +418,8 @@ def _scan(text: str, st: _State, *, allow_road: bool) -> None:
             elif m := _T_ROOM.match(text, pos):
                 st.room = m.group("n")
             elif ch.isdigit() and (m := _T_NUMBER.match(text, pos)):
+                if st.number is None and st.road is not None and buf:
+                    st.residual_before_number = "".join(buf)
                 _apply_number(st, m)
             else:
                 m = None
@@ -458,34 +476,44 @@ def parse_address(text: str) -> ParsedAddress:
     dropped, and the gazetteer reports what it could not match. ``None``
     raises :class:`~geogrid.InputError`.
 
+    Several addresses in one field (``南京东路800号;西藏中路268号``) parse as
+    the first, with the others in ``alternates``. A bracketed branch
+    (``星巴克(张杨路店)``) goes to ``branch``; a bracketed or trailing cross
+    street (``(近商城路)``, ``(凤阳路口)``, ``(浦东大道与东方路路口)`` after a
+    numbered address) goes to ``near_roads``; metro line lists to
+    ``metro_lines``.
+
     >>> p = parse_address("崂山路638弄1号302室")
     >>> (p.road, p.lane, p.number, p.room)
     ('崂山路', 638, 1, '302')
     >>> p = parse_address("陆家嘴西路168号正大广场B1层")
     >>> (p.road, p.number, p.poi, p.floor)
     ('陆家嘴西路', 168, '正大广场', -1)
+    >>> p = parse_address("浦东南路东园一村113号")
+    >>> (p.road, p.compound, p.number)
+    ('浦东南路', '东园一村', 113)
     """
     raw = "" if text is None else str(text)
     if text is None:
         normalise(text)  # raises InputError
     s = normalise(raw)
-
+    core, metro_lines = take_metro_lines(s)
+    parts = split_parts(core) if core else [""]
     hints: list[str] = []
 
     def take(m: re.Match) -> str:
-        hints.append(m.group(1))
+        hints.extend(h for h in m.group(1).split(",") if h.strip())
         return " "
 
-    body = _PAREN_RE.sub(take, s)
+    body = _PAREN_RE.sub(take, parts[0])
     if "(" in body:  # an unclosed parenthesis: the rest is a hint
         body, _, tail = body.partition("(")
         hints.append(tail.replace(")", ""))
     body = body.replace(")", " ")
-
     body, admin = _peel_admin(body.strip())
-    near_road = None
+    near: list[str] = []
     if m := _NEAR_RE.search(body):
-        near_road = m.group("road")
+        near.append(m.group("road"))
         body = body[: m.start()] + " " + body[m.end():]
 
     st = _State()
@@ -495,28 +523,12 @@ def parse_address(text: str) -> ParsedAddress:
         intersection = Intersection(m.group("a"), m.group("b"), m.group("dir"), _distance_m(m))
         body = body[m.end():]
     _scan(body, st, allow_road=intersection is None)
-
-    extra_poi: list[str] = []
-    for hint in hints:
-        hint = hint.strip()
-        if not hint:
-            continue
-        if (hm := _INTERSECTION_RE.fullmatch(hint)) and intersection is None and (
-                hm.group("conj") or hm.group("key")):
-            intersection = Intersection(hm.group("a"), hm.group("b"), hm.group("dir"),
-                                        _distance_m(hm))
-        elif (hm := _NEAR_HINT_RE.fullmatch(hint)) and near_road is None:
-            near_road = hm.group("road")
-        else:
-            before = len(st.residual)
-            _scan(hint, st, allow_road=False)
-            extra_poi.extend(st.residual[before:])
-            del st.residual[before:]
+    compound = _compound_of(st)
+    intersection, branch, extra_poi = _read_hints(hints, st, intersection, near)
 
     names = [t for t in (_strip_filler(r) for r in st.residual + extra_poi) if t]
     names = [t for t in names if not re.fullmatch(r"[-~号\d]*", t)]
     poi = names[0] if names else None
-
     return ParsedAddress(
         raw=raw, normalised=s,
         province=admin.get("province"), city=admin.get("city"),
@@ -524,9 +536,54 @@ def parse_address(text: str) -> ParsedAddress:
         road=st.road, lane=st.lane, sublane=st.sublane,
         number=st.number, number_suffix=st.number_suffix, numbers=st.numbers,
         number_range=st.number_range, building=st.building, unit=st.unit, room=st.room,
-        floor=st.floor, poi=poi, near_road=near_road, intersection=intersection,
-        offset=st.offset,
+        floor=st.floor, poi=poi, near_road=near[0] if near else None,
+        intersection=intersection, offset=st.offset, compound=compound, branch=branch,
+        near_roads=tuple(dict.fromkeys(near)), metro_lines=metro_lines,
+        alternates=tuple(parts[1:]),
     )
+
+
+def _compound_of(st: _State) -> str | None:
+    """The compound named between the road and the number (浦东南路东园一村113号)."""
+    if st.road is None or st.number is None or st.lane is not None or not st.residual_before_number:
+        return None
+    name = _strip_filler(st.residual_before_number)
+    if looks_like_compound(name) and name in st.residual:
+        st.residual.remove(name)
+        return name
+    return None
+
+
+def _read_hints(hints: list[str], st: _State, intersection: Intersection | None,
+                near: list[str]) -> tuple[Intersection | None, str | None, list[str]]:
+    """Sort bracketed hints into an intersection, cross streets, a branch or extra names.
+
+    After a road and number, a junction in brackets only says which end of the
+    road the number is at: its other road joins ``near`` and the number stays
+    the answer (浦东大道637号(浦东大道与东方路路口)).
+    """
+    branch, extra_poi = None, []
+    numbered = st.road is not None and (st.number is not None or st.lane is not None)
+    for hint in (h.strip() for h in hints):
+        if not hint:
+            continue
+        hm = _INTERSECTION_RE.fullmatch(hint)
+        if hm and (hm.group("conj") or hm.group("key")):
+            if numbered or intersection is not None:
+                near.extend(r for r in (hm.group("a"), hm.group("b")) if r != st.road)
+            else:
+                intersection = Intersection(hm.group("a"), hm.group("b"), hm.group("dir"),
+                                            _distance_m(hm))
+        elif hm := _NEAR_HINT_RE.fullmatch(hint):
+            near.append(hm.group("road"))
+        elif (b := branch_of(hint)) is not None and branch is None:
+            branch = b
+        else:
+            before = len(st.residual)
+            _scan(hint, st, allow_road=False)
+            extra_poi.extend(st.residual[before:])
+            del st.residual[before:]
+    return intersection, branch, extra_poi
 
 
 _HN_PREFIX = re.compile(r"^(?:NO\.?|门牌|#)")

@@ -2,39 +2,48 @@
 
 A :class:`Gazetteer` indexes GeoDataFrames in the storage CRS (EPSG:4490):
 
+* ``addresses``: the address database (标准地址库, imported POIs, confirmed
+  incident locations): free-text ``address``, optional ``name``. Gives 门牌,
+  and its records rank before OSM's; the building an address names
+  (``…8号兰生大厦``) is indexed as a 楼栋 too.
 * ``address_points``: ``addr_street`` + ``addr_housenumber`` (or one
   ``address`` column), optional ``name``. Gives 门牌.
 * ``buildings``: the same columns; a ``name`` alone is enough. Gives 门牌 and
   楼栋 (by name).
 * ``compounds``: ``name``, polygons or points. Gives 小区.
-* ``pois``: ``name``. Gives POI.
-* ``roads``: ``name``, lines that need not be noded. Gives 道路 and 交叉口,
-  and tells interpolation which side of the road a number is on.
+* ``pois``: ``name``. Gives POI; ``星巴克(张杨路店)`` also files 星巴克 as a brand.
+* ``roads``: ``name``, lines that need not be noded. Gives 道路, 路段 and
+  交叉口, and tells interpolation which side of the road a number is on.
 * ``areas`` (optional): ``name`` of 街道 / 区 polygons. Gives 区域, and
   checks that a match lies in the area the address names.
 
 Polygons stand in for their :meth:`~shapely.Geometry.representative_point`.
 
-Matching, in order of the levels of :class:`MatchLevel`:
+The resolution ladder
+---------------------
+Each answer names the rung it reached (:class:`MatchLevel`, ``rung``):
 
-* **门牌** exact: the normalised road (plus 弄 / 支弄) and house number are
-  looked up in a dictionary. A range such as ``151-171`` indexes every
-  same-parity number in it.
-* **楼栋 / POI / 小区** by name, exact first, then fuzzy
-  (:func:`rapidfuzz.process.extract` with ``fuzz.WRatio``). When one name
-  belongs to several places, the one nearest the road named in the address
-  wins.
-* **道路插值**: a number that is not indexed is interpolated between its
-  same-parity neighbours on the street, because odd and even numbers stand
-  on opposite sides; a street whose odd and even points keep to one side
-  (the Bund) is detected from the road geometry and interpolated across
-  parities (see :mod:`geogrid.geocode._geometry`).
-* **交叉口**: the junction of two named roads, computed from the road
-  geometry, optionally moved ``distance`` metres toward a compass direction
-  along the road that leaves that way.
-* **道路**: only the road is known; the point is its junction with the
-  ``近X路`` hint if there is one, else the middle of the road.
-* **区域**: only an administrative area is known (needs ``areas``).
+1. **门牌** exact: road (plus 弄 / 支弄, or the compound written before the
+   number) and number looked up in a dictionary; when several records share
+   the number, those naming the asked building, then their medoid.
+2. **弄口**: a 弄 address whose lane is not indexed goes to the lane's entrance,
+   the main road's house number equal to the lane number (崂山路638弄1号 →
+   崂山路638号); a lane with known records goes to their medoid.
+3. **道路插值**: between known numbers on the same side (odd/even; a one-sided
+   street is detected), along the road beyond the last one (Theil-Sen metres
+   per number), or at the nearest known number; a hinted cross street
+   (``近X路``, ``X路口``) confirms or contradicts the estimate
+   (see :mod:`geogrid.geocode._houses` and :mod:`geogrid.geocode._geometry`).
+4. **路段**: only the road and a hinted cross street are known: the road
+   segment nearest that street.
+5. **道路**: only the road: the middle of its longest part (the last resort).
+6. **区域**: only an administrative area (needs ``areas``).
+
+Names (楼栋 / POI / 小区) are matched exactly, by brand and branch, then
+fuzzily (:func:`rapidfuzz.process.extract`, ``fuzz.WRatio``); a name shared
+by places far apart is ambiguous and every place comes back. 交叉口 is the
+junction of two named roads, optionally moved along the road that leaves it
+toward a compass direction (``东50米``).
 
 Road names that do not match exactly are resolved by their longest known
 suffix (``崂山五村崂山路`` → ``崂山路``) and then fuzzily (``fuzz.ratio`` ≥
@@ -43,14 +52,14 @@ not become 四川中路).
 
 Confidence
 ----------
-Each candidate gets ``base(level) × match scores``: 门牌 0.98, 楼栋 0.92,
-POI 0.90, 交叉口 0.85 (0.70 for a nearest approach), 小区 0.80, 道路插值 0.25-0.85
-(by how far apart the neighbours are), 道路 0.35 (0.50 at a 近X路 junction),
-区域 0.15. Fuzzy matches multiply by ``score / 100``; an ambiguous name by
-0.6-0.8; a name more than 300 m from the road written with it by 0.75; an
-offset (``东50米``) by 0.95; a point outside the district or 街道 named in the
-address by 0.6. The best candidate is the result; the
-others are its ``alternatives``.
+Each candidate gets a rule ``score``: ``base(rung) × match factors`` (fuzzy
+matches by ``similarity / 100``, ambiguity, a name far from its road, records
+that disagree, a hint that contradicts the number, an offset, a point outside
+the area the address names). A :class:`~geogrid.geocode.calibrate.Calibration`
+maps ``(rung, score)`` to ``confidence``, the measured probability of being
+within 100 m; candidates are ranked by it, and an answer under
+``review_below`` is flagged ``needs_review`` with the others as
+``alternatives``.
 
 No match is not an exception: :meth:`Gazetteer.geocode` returns a
 :class:`GeocodeResult` with ``ok=False`` and a ``reason`` that says what was
@@ -65,10 +74,10 @@ BD-09 input with :func:`geogrid.datum.to_storage` before :meth:`Gazetteer.revers
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from enum import Enum
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -77,21 +86,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from rapidfuzz import fuzz
 from scipy.spatial import cKDTree
-from shapely.geometry import Point, box
+from shapely.geometry import box
 
-from .._errors import InputError, NotFoundError, ValidationProblem
+from .._errors import InputError, ValidationProblem
 from ..crs import STORAGE_CRS, metric_crs
-from ._geometry import (
-    NumberLine,
-    interpolate_number,
-    junctions,
-    merge_lines,
-    offset_from_junction,
-    road_anchor,
-    street_sides,
-)
+from ._geometry import NumberLine, merge_lines, road_anchor, street_sides
 from ._index import (
     FuzzyIndex,
     House,
@@ -100,115 +100,28 @@ from ._index import (
     grouped_places,
     index_houses,
     is_missing,
-    label,
     places_of,
     validate_frames,
+)
+from ._houses import HouseMatching
+from ._names import NameMatching
+from ._roads import RoadMatching
+from .calibrate import Calibration
+from ._results import (
+    _BASE,
+    _SOURCE_ORDER,
+    GeocodeResult,
+    MatchLevel,
+    ReverseResult,
+    _Candidate,
+    _join,
 )
 from .address import DIRECTIONS, ParsedAddress, normalise, parse_address, road_key
 
 __all__ = ["Gazetteer", "GeocodeResult", "MatchLevel", "ReverseResult"]
 
 
-class MatchLevel(str, Enum):
-    """How precisely a result was located, most precise first."""
-
-    HOUSE_NUMBER = "门牌"
-    BUILDING = "楼栋"
-    COMPOUND = "小区"
-    POI = "POI"
-    INTERPOLATED = "道路插值"
-    INTERSECTION = "交叉口"
-    ROAD = "道路"
-    AREA = "区域"
-
-    def __str__(self) -> str:  # pragma: no cover - cosmetic
-        return self.value
-
-
-_BASE = {
-    MatchLevel.HOUSE_NUMBER: 0.98, MatchLevel.BUILDING: 0.92, MatchLevel.POI: 0.90,
-    MatchLevel.INTERSECTION: 0.85, MatchLevel.COMPOUND: 0.80, MatchLevel.ROAD: 0.35,
-    MatchLevel.AREA: 0.15,
-}
-_NAME_LEVEL_ORDER = (MatchLevel.BUILDING, MatchLevel.POI, MatchLevel.COMPOUND)
-_SOURCE_ORDER = {"address_points": 0, "buildings": 1, "pois": 2, "compounds": 3}
-
-
-@dataclass(frozen=True)
-class GeocodeResult:
-    """The answer to one address.
-
-    ``ok`` False means nothing was located; ``reason`` then says why.
-    ``estimated`` is True when the point was computed (interpolated, offset,
-    road or area level) rather than read from a stored feature. ``source`` and
-    ``source_index`` name the input frame and row the point came from.
-    """
-
-    query: str
-    ok: bool
-    lon: float | None = None
-    lat: float | None = None
-    level: MatchLevel | None = None
-    confidence: float = 0.0
-    matched: str | None = None
-    detail: str | None = None
-    estimated: bool = False
-    source: str | None = None
-    source_index: Any = None
-    reason: str | None = None
-    parsed: ParsedAddress | None = None
-    alternatives: tuple[GeocodeResult, ...] = ()
-
-    def require(self) -> GeocodeResult:
-        """Return self, or raise :class:`~geogrid.NotFoundError` when nothing matched."""
-        if not self.ok:
-            raise NotFoundError(f"address {self.query!r} was not found: {self.reason}",
-                                field="text", value=self.query,
-                                fix="Check the road name and number, or add a POI or compound name.")
-        return self
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "query": self.query, "ok": self.ok, "lon": self.lon, "lat": self.lat,
-            "level": self.level.value if self.level else None,
-            "confidence": round(self.confidence, 3), "matched": self.matched,
-            "detail": self.detail, "estimated": self.estimated, "source": self.source,
-            "reason": self.reason,
-            "alternatives": [a.to_dict() for a in self.alternatives],
-        }
-
-
-@dataclass(frozen=True)
-class ReverseResult:
-    """The nearest indexed address to a point, and how far it is (metres)."""
-
-    ok: bool
-    lon: float | None = None
-    lat: float | None = None
-    address: str | None = None
-    name: str | None = None
-    distance_m: float | None = None
-    source: str | None = None
-    source_index: Any = None
-    reason: str | None = None
-
-
-# ---------------------------------------------------------------------------
-# internal records
-
-@dataclass
-class _Candidate:
-    level: MatchLevel
-    x: float
-    y: float
-    confidence: float
-    matched: str
-    detail: str | None = None
-    estimated: bool = False
-    place: Place | None = None
-
-
-class Gazetteer:
+class Gazetteer(HouseMatching, RoadMatching, NameMatching):
     """An in-memory address index over GeoDataFrames. Build it with :meth:`from_frames`.
 
     Example
@@ -227,7 +140,7 @@ class Gazetteer:
     """
 
     def __init__(self, *, metric, places_houses, names, roads, areas, fuzzy_cutoff,
-                 cache_size, unindexed):
+                 cache_size, unindexed, building_of=None, calibration=None, review_below=0.6):
         self._crs_metric = metric
         self._fwd = Transformer.from_crs(STORAGE_CRS, metric, always_xy=True)
         self._inv = Transformer.from_crs(metric, STORAGE_CRS, always_xy=True)
@@ -236,6 +149,16 @@ class Gazetteer:
         self._roads: dict[str, shapely.Geometry] = roads
         self._areas: dict[str, tuple[shapely.Geometry, Place]] = areas
         self.fuzzy_cutoff = float(fuzzy_cutoff)
+        #: (source, index) of a database record → the building its address names
+        self._building_of: dict[tuple[str, Any], str] = dict(building_of or {})
+        #: maps (rung, rule score) to P(within 100 m); None keeps the rule score
+        self.calibration: Calibration | None = calibration
+        #: answers below this calibrated confidence are flagged for a person
+        self.review_below = float(review_below)
+        self._brands: dict[str, list[str]] = defaultdict(list)
+        for key in sorted(names):
+            if "(" in key and not key.startswith("("):
+                self._brands[key.split("(", 1)[0]].append(key)
         #: rows that could not be indexed by house number, with the reason
         self.unindexed: list[ValidationProblem] = list(unindexed)
 
@@ -257,12 +180,16 @@ class Gazetteer:
 
         rev = []
         for by_number in places_houses.values():
-            for houses in by_number.values():
+            for n, houses in by_number.items():
+                if n == 0:
+                    continue
                 h = min(houses, key=lambda h: _SOURCE_ORDER.get(h.place.source, 9))
                 rev.append((h.place.x, h.place.y, h))
         self._rev_houses = [r[2] for r in rev]
         self._rev_tree = cKDTree(np.array([(r[0], r[1]) for r in rev])) if rev else None
         self._junction_cache: dict[tuple[str, str], list] = {}
+        self._street_geoms: dict[str, Any] = {}
+        self._build_suggestions()
         self._cached = lru_cache(maxsize=cache_size)(self._geocode_normalised)
 
     # ------------------------------------------------------------------ build
@@ -273,13 +200,24 @@ class Gazetteer:
                     compounds: gpd.GeoDataFrame | None = None,
                     pois: gpd.GeoDataFrame | None = None,
                     roads: gpd.GeoDataFrame | None = None,
-                    areas: gpd.GeoDataFrame | None = None, *,
-                    fuzzy_cutoff: float = 80.0, cache_size: int = 16384) -> Gazetteer:
+                    areas: gpd.GeoDataFrame | None = None,
+                    addresses: gpd.GeoDataFrame | None = None, *,
+                    fuzzy_cutoff: float = 80.0, cache_size: int = 16384,
+                    calibration: Calibration | str | None = "default",
+                    review_below: float = 0.6) -> Gazetteer:
         """Index the given frames (all optional, all in EPSG:4490 or the equivalent 4326).
 
         ``fuzzy_cutoff`` (0-100) is the least rapidfuzz score a fuzzy road or
         name match needs. ``cache_size`` bounds the per-gazetteer cache of
         results by normalised text (under 1 KB each; 0 turns it off).
+
+        ``addresses`` is the address database (标准地址库, imported POIs,
+        confirmed incident locations): a free-text ``address`` column, an
+        optional ``name``, points. Its numbers and names rank before OSM's.
+        ``calibration`` turns rule scores into probabilities (``"default"``:
+        the one shipped in :data:`~geogrid.geocode.calibrate.DEFAULT_CALIBRATION`;
+        ``None``: keep rule scores). ``review_below`` is the confidence under
+        which an answer is flagged ``needs_review``.
 
         Raises :class:`~geogrid.CRSError` for a frame without a lon/lat CRS,
         :class:`~geogrid.InputError` for missing columns and
@@ -288,8 +226,9 @@ class Gazetteer:
         raise: those rows are still indexed by name and are listed in
         :attr:`unindexed`.
         """
-        frames = {"address_points": address_points, "buildings": buildings,
-                  "compounds": compounds, "pois": pois, "roads": roads, "areas": areas}
+        frames = {"addresses": addresses, "address_points": address_points,
+                  "buildings": buildings, "compounds": compounds, "pois": pois, "roads": roads,
+                  "areas": areas}
         frames = {k: v for k, v in frames.items() if v is not None}
         if not frames:
             raise InputError("no frame was given.", field="frames",
@@ -306,56 +245,15 @@ class Gazetteer:
         metric = metric_crs(extent)
         fwd = Transformer.from_crs(STORAGE_CRS, metric, always_xy=True)
 
-        houses: dict[StreetKey, dict[int, list[House]]] = defaultdict(lambda: defaultdict(list))
-        names: dict[str, list[tuple[MatchLevel, Place]]] = defaultdict(list)
-        unindexed: list[ValidationProblem] = []
-        street_cache: dict[str, Any] = {}
-
-        for source in ("address_points", "buildings", "pois"):
-            frame = frames.get(source)
-            if frame is None or not len(frame):
-                continue
-            places = places_of(frame, source, fwd)
-            level = {"buildings": MatchLevel.BUILDING}.get(source, MatchLevel.POI)
-            if "name" in frame.columns:
-                for place, name in zip(places, frame["name"].tolist()):
-                    if not is_missing(name) and str(name).strip():
-                        names[normalise(str(name))].append((level, place))
-            if source == "pois":
-                continue
-            index_houses(frame, places, source, houses, unindexed, street_cache)
-
-        if (frame := frames.get("compounds")) is not None and len(frame):
-            for key, place in grouped_places(frame, "compounds", fwd):
-                names[key].append((MatchLevel.COMPOUND, place))
-
-        road_geoms: dict[str, shapely.Geometry] = {}
-        if (frame := frames.get("roads")) is not None and len(frame):
-            metric_geoms = frame.geometry.to_crs(metric)
-            groups: dict[str, list] = defaultdict(list)
-            for name, geom in zip(frame["name"].tolist(), metric_geoms.tolist()):
-                if is_missing(name) or not str(name).strip():
-                    continue
-                groups[road_key(str(name))].append(geom)
-            road_geoms = {k: merge_lines(v) for k, v in groups.items()}
-            road_geoms = {k: g for k, g in road_geoms.items() if not g.is_empty}
-
-        area_index: dict[str, tuple[shapely.Geometry, Place]] = {}
-        if (frame := frames.get("areas")) is not None and len(frame):
-            metric_geoms = frame.geometry.to_crs(metric)
-            for (name, idx), geom, orig in zip(zip(frame["name"].tolist(), frame.index),
-                                               metric_geoms.tolist(), frame.geometry.tolist()):
-                if is_missing(name):
-                    continue
-                rp, rpo = geom.representative_point(), orig.representative_point()
-                place = Place(str(name), rp.x, rp.y, rpo.x, rpo.y, "areas", idx)
-                shapely.prepare(geom)
-                area_index[normalise(str(name))] = (geom, place)
-
+        houses, names, unindexed, building_of = _point_index(frames, fwd)
+        road_geoms = _road_index(frames.get("roads"), metric)
+        area_index = _area_index(frames.get("areas"), metric)
         return cls(metric=metric,
                    places_houses={k: dict(v) for k, v in houses.items()},
                    names=dict(names), roads=road_geoms, areas=area_index,
-                   fuzzy_cutoff=fuzzy_cutoff, cache_size=cache_size, unindexed=unindexed)
+                   fuzzy_cutoff=fuzzy_cutoff, cache_size=cache_size, unindexed=unindexed,
+                   building_of=building_of, review_below=review_below,
+                   calibration=Calibration.load() if calibration == "default" else calibration)
 
     def __repr__(self) -> str:
         n_houses = sum(len(v) for v in self._houses.values())
@@ -396,7 +294,8 @@ class Gazetteer:
         """Geocode many addresses; one row per input, in order (a Series keeps its index).
 
         Columns: query, ok, lon, lat, level (the Chinese value of
-        :class:`MatchLevel`), confidence, matched, estimated, detail, reason.
+        :class:`MatchLevel`), confidence, matched, estimated, detail, reason,
+        score (the rule score before calibration), needs_review.
         ``progress(n_done, n_total)`` is called every ``progress_every`` rows
         (default: about 100 times in all) and once at the end.
         """
@@ -405,20 +304,73 @@ class Gazetteer:
         total = len(items)
         every = progress_every or max(1, total // 100)
         rows = []
+        seen: dict[Any, tuple] = {}  # hotline records repeat: each distinct text once
         for i, text in enumerate(items, start=1):
-            r = self.geocode(text)
-            rows.append((r.query, r.ok, r.lon, r.lat, r.level.value if r.level else None,
-                         r.confidence, r.matched, r.estimated, r.detail, r.reason))
+            row = seen.get(text) if isinstance(text, str) else None
+            if row is None:
+                r = self.geocode(text)
+                row = (r.query, r.ok, r.lon, r.lat, r.level.value if r.level else None,
+                       r.confidence, r.matched, r.estimated, r.detail, r.reason, r.score,
+                       r.needs_review)
+                if isinstance(text, str):
+                    seen[text] = row
+            rows.append(row)
             if progress is not None and (i % every == 0 or i == total):
                 progress(i, total)
         if progress is not None and total == 0:
             progress(0, 0)
         cols = ["query", "ok", "lon", "lat", "level", "confidence", "matched", "estimated",
-                "detail", "reason"]
+                "detail", "reason", "score", "needs_review"]
         frame = pd.DataFrame(rows, columns=cols)
         if index is not None:
             frame.index = index
         return frame
+
+    def suggest(self, text: str, *, limit: int = 10) -> list[dict[str, Any]]:
+        """Ranked completions of a partly typed address, POI or compound name.
+
+        Prefix matches of the normalised text come first (found by bisection
+        in the sorted labels), then labels that contain it; within each,
+        roads and numbered addresses before names, shorter first. Each item
+        has ``label``, ``kind`` (道路 / 门牌 / 名称) and a CGCS2000 ``lon``/``lat``
+        (``None`` for roads).
+        """
+        q = normalise(text) if not is_missing(text) else ""
+        if not q:
+            return []
+        keys = self._suggest_keys
+        i = bisect_left(keys, q)
+        prefix = []
+        while i < len(keys) and keys[i].startswith(q) and len(prefix) < 200:
+            prefix.append(i)
+            i += 1
+        seen = set(prefix)
+        inner = [] if len(prefix) >= limit else [
+            j for j, k in enumerate(keys) if q in k and j not in seen][:200]
+        ranked = (sorted(prefix, key=self._suggest_rank) + sorted(inner, key=self._suggest_rank))
+        return [dict(self._suggest_items[j]) for j in ranked[:limit]]
+
+    def _suggest_rank(self, j: int) -> tuple:
+        item = self._suggest_items[j]
+        return (_SUGGEST_KIND[item["kind"]], len(item["label"]), item["label"])
+
+    def _build_suggestions(self) -> None:
+        items: dict[str, dict[str, Any]] = {}
+        for road in self._known_streets:
+            items.setdefault(road, {"label": road, "kind": "道路", "lon": None, "lat": None})
+        for by_number in self._houses.values():
+            for houses in by_number.values():
+                h = min(houses, key=lambda h: _SOURCE_ORDER.get(h.place.source, 9))
+                if h.number == 0:
+                    continue
+                items.setdefault(normalise(h.label), {"label": h.label, "kind": "门牌",
+                                                      "lon": h.place.lon, "lat": h.place.lat})
+        for key, entries in self._names.items():
+            pl = entries[0][1]
+            items.setdefault(key, {"label": pl.name, "kind": "名称", "lon": pl.lon, "lat": pl.lat})
+        order = sorted(items)
+        self._suggest_keys = order
+        self._suggest_items = [items[k] for k in order]
 
     def reverse(self, lon: float, lat: float, *, max_distance_m: float | None = None
                 ) -> ReverseResult:
@@ -448,6 +400,22 @@ class Gazetteer:
 
     def _geocode_normalised(self, s: str) -> GeocodeResult:
         p = parse_address(s)
+        if p.metro_lines and not (p.road or p.poi or p.intersection or p.alternates):
+            return GeocodeResult(query=s, ok=False, parsed=p, reason=(
+                f"线路列表不是地点 / {'、'.join(p.metro_lines)} is a list of metro lines, "
+                "not a place; give the station name or an address."))
+        result = self._ladder(s, p)
+        if not p.alternates:
+            return result
+        # several addresses in one field: the best of them, the others as alternatives
+        results = [result] + [self._cached(normalise(a)) for a in p.alternates]
+        found = sorted((r for r in results if r.ok), key=lambda r: -r.confidence)
+        if not found:
+            return result
+        rest = [a for r in found for a in (r, *r.alternatives)][1:7]
+        return replace(found[0], query=s, parsed=p, alternatives=tuple(rest))
+
+    def _ladder(self, s: str, p: ParsedAddress) -> GeocodeResult:
         cands: list[_Candidate] = []
         misses: list[str] = []
 
@@ -474,32 +442,15 @@ class Gazetteer:
             cands += self._intersection_candidates(p, misses)
 
         has_number = p.number is not None or p.lane is not None
-        found_house = False
-        if has_number:
-            streets: list[tuple[StreetKey, float]] = []
-            if road:
-                streets.append(((road, p.lane, p.sublane), road_score))
-            for name in (p.poi, leftover):
-                if name and (k := road_key(name)) in self._street_roads:
-                    streets.append(((k, p.lane, p.sublane), 1.0))
-            for key, score in streets:
-                got = self._house_candidates(p, key, score, misses)
-                cands += got
-                found_house = found_house or bool(got)
-                if got:
-                    break
-        elif (p.building is not None and p.building.isdigit() and p.poi
-              and (k := road_key(p.poi)) in self._street_roads):
-            # 崂山五村3号楼: building 3 of the compound's own numbering
-            for h in self._houses.get((k, None, None), {}).get(int(p.building), []):
-                cands.append(_Candidate(MatchLevel.BUILDING, h.place.x, h.place.y,
-                                        _BASE[MatchLevel.BUILDING], f"{p.poi}{p.building}号楼",
-                                        "building number read as the compound's house number",
-                                        place=h.place))
+        got = self._numbered(p, road, road_score, leftover, misses)
+        found_house = has_number and bool(got)
+        cands += got
 
-        for name in () if whole else (p.poi, leftover):
+        for name in () if whole else (p.poi, p.compound if not found_house else None, leftover):
             if name:
-                got = self._name_candidates(name, anchor, misses)
+                # with the house found, a name only adds alternatives: exact names, no fuzzy search
+                got = self._name_candidates(name, anchor, misses, branch=p.branch,
+                                            whole=found_house)
                 if has_number and not found_house:
                     for c in got:
                         c.detail = _join(c.detail, "the house number was not found; "
@@ -508,26 +459,65 @@ class Gazetteer:
 
         if road and not found_house:
             cands += self._road_candidates(p, road, road_score, has_number)
+        if not cands and p.road and road is None:
+            cands += self._hinted_road_only(p)
 
         if not cands:
             cands += self._area_candidates(p, misses)
         if not cands:
             if not misses:
                 misses.append(f"no road, house number, name or area was recognised in {s!r}")
-            return GeocodeResult(query=s, ok=False, reason="; ".join(misses) + ".", parsed=p)
+            return GeocodeResult(query=s, ok=False, parsed=p,
+                                 reason="无法定位 / not located: " + "; ".join(misses) + ".")
 
         if p.offset is not None:
-            ux, uy = DIRECTIONS[p.offset.direction]
-            d = p.offset.distance_m
-            for c in cands:
-                c.x, c.y = c.x + ux * d, c.y + uy * d
-                c.confidence *= 0.95
-                c.estimated = True
-                c.matched += f"{p.offset.direction}{d:g}米"
-                c.detail = _join(c.detail, f"moved {d:g} m {p.offset.direction}")
-                c.place = None
+            _apply_offset(p, cands)
         self._check_areas(p, cands)
         return self._result(s, p, cands)
+
+    def _hinted_road_only(self, p: ParsedAddress) -> list[_Candidate]:
+        """The road is unknown but a hinted cross street is: somewhere along that street.
+
+        ``蓬莱路225号(迎勋北路)`` with no 蓬莱路 in the data: the middle of 迎勋北路,
+        scored low so that it is flagged for a person, not trusted.
+        """
+        out = []
+        for name in p.near_roads:
+            near = self._resolve_road(name)
+            if near and near[0] in self._roads:
+                x, y = self._road_anchor[near[0]]
+                out.append(_Candidate(MatchLevel.ROAD, x, y, 0.2 * near[1], near[0],
+                                      f"{p.road} is not in the gazetteer; the hinted cross "
+                                      f"street {near[0]}", estimated=True))
+        return out
+
+    def _numbered(self, p: ParsedAddress, road: str | None, road_score: float,
+                  leftover: str | None, misses: list[str]) -> list[_Candidate]:
+        """The numbered rungs: the house on the first street that knows it, or a compound's
+        building by its own number (崂山五村3号楼)."""
+        if p.number is not None or p.lane is not None:
+            streets: list[tuple[StreetKey, float]] = []
+            if p.compound:
+                # 浦东南路东园一村113号: 113 numbers a building of the compound, not the road
+                if (k := road_key(p.compound)) in self._street_roads:
+                    streets.append(((k, p.lane, p.sublane), 1.0))
+            elif road:
+                streets.append(((road, p.lane, p.sublane), road_score))
+            for name in (p.poi, leftover):
+                if name and (k := road_key(name)) in self._street_roads:
+                    streets.append(((k, p.lane, p.sublane), 1.0))
+            for key, score in streets:
+                if got := self._house_candidates(p, key, score, misses):
+                    return got
+            return []
+        if (p.building is not None and p.building.isdigit() and p.poi
+                and (k := road_key(p.poi)) in self._street_roads):
+            return [_Candidate(MatchLevel.BUILDING, h.place.x, h.place.y,
+                               _BASE[MatchLevel.BUILDING], f"{p.poi}{p.building}号楼",
+                               "building number read as the compound's house number",
+                               place=h.place)
+                    for h in self._houses.get((k, None, None), {}).get(int(p.building), [])]
+        return []
 
     def _result(self, s: str, p: ParsedAddress, cands: list[_Candidate]) -> GeocodeResult:
         cands.sort(key=lambda c: -c.confidence)
@@ -539,265 +529,116 @@ class Gazetteer:
             if len(chosen) == 6:
                 break
         results = [self._to_result(s, p, c) for c in chosen]
-        return replace(results[0], alternatives=tuple(results[1:]))
+        results.sort(key=lambda r: -r.confidence)
+        best = results[0]
+        return replace(best, alternatives=tuple(results[1:]),
+                       needs_review=best.confidence < self.review_below)
 
     def _to_result(self, s: str, p: ParsedAddress, c: _Candidate) -> GeocodeResult:
         if c.place is not None and not c.estimated:
             lon, lat = c.place.lon, c.place.lat
         else:
             lon, lat = self._lonlat(c.x, c.y)
+        score = float(round(min(max(c.confidence, 0.0), 1.0), 4))
+        conf = score if self.calibration is None else self.calibration(c.level.value, score)
         return GeocodeResult(
-            query=s, ok=True, lon=lon, lat=lat, level=c.level,
-            confidence=float(round(min(max(c.confidence, 0.0), 1.0), 4)), matched=c.matched,
+            query=s, ok=True, lon=lon, lat=lat, level=c.level, score=score,
+            confidence=float(round(conf, 4)), matched=c.matched,
             detail=c.detail, estimated=c.estimated,
             source=c.place.source if c.place else None,
             source_index=c.place.index if c.place else None, parsed=p)
 
-    # roads -------------------------------------------------------------
 
-    def _resolve_road(self, name: str) -> tuple[str, float, str | None] | None:
-        k = road_key(name)
-        if k in self._known_streets:
-            return k, 1.0, None
-        for i in range(2, len(k) - 2):  # 崂山五村崂山路 → 崂山路, leftover 崂山五村
-            if k[i:] in self._known_streets:
-                return k[i:], 0.95, k[:i]
-        hit = self._road_choices.extract_one(k, fuzz.ratio, self.fuzzy_cutoff)
-        if hit is not None:
-            return hit[0], hit[1] / 100.0, None
-        return None
+_SUGGEST_KIND = {"门牌": 0, "道路": 1, "名称": 2}
 
-    def _road_miss(self, name: str) -> str:
-        hit = self._road_choices.extract_one(road_key(name), fuzz.ratio)
-        if hit is None:
-            return f"road {name!r} is not in the gazetteer (it has no roads)"
-        return (f"road {name!r} is not in the gazetteer (closest: {hit[0]}, similarity "
-                f"{hit[1]:.0f} < {self.fuzzy_cutoff:.0f})")
 
-    def _road_candidates(self, p: ParsedAddress, road: str, score: float, has_number: bool
-                         ) -> list[_Candidate]:
-        why = (f"number {p.number if p.number is not None else p.lane} is not known on {road} "
-               "and cannot be interpolated") if has_number else None
-        out = []
-        if p.near_road and road in self._roads:
-            near = self._resolve_road(p.near_road)
-            if near and near[0] in self._roads and near[0] != road:
-                for x, y, _ in self._junctions(road, near[0])[:1]:
-                    out.append(_Candidate(MatchLevel.ROAD, x, y, 0.5 * score * near[1],
-                                          f"{road}(近{near[0]})", _join(why, f"at the junction "
-                                          f"with {near[0]}"), estimated=True))
-        if road in self._roads:
-            x, y = self._road_anchor[road]
-            out.append(_Candidate(MatchLevel.ROAD, x, y, _BASE[MatchLevel.ROAD] * score, road,
-                                  _join(why, "middle of the road"), estimated=True))
-        elif road in self._street_roads:
-            pts = np.array([(h.place.x, h.place.y) for key, by_n in self._houses.items()
-                            if key[0] == road for hs in by_n.values() for h in hs])
-            c = pts.mean(axis=0)
-            j = int(np.argmin(np.hypot(*(pts - c).T)))
-            out.append(_Candidate(MatchLevel.ROAD, float(pts[j, 0]), float(pts[j, 1]),
-                                  0.3 * score, road,
-                                  _join(why, "no road geometry: central numbered point"),
-                                  estimated=True))
+def _index_building_names(addresses: list, places: list[Place], names: dict
+                          ) -> dict[tuple[str, Any], str]:
+    """Index the building or compound named inside each database address as a building.
+
+    ``淮海中路8号兰生大厦5层`` names 兰生大厦: another caller's ``兰生大厦`` (or
+    ``淮海中路10号兰生大厦``) is the same building, whatever number they write.
+    """
+    out = {}
+    for text, place in zip(addresses, places):
+        if is_missing(text):
+            continue
+        p = parse_address(str(text))
+        name = p.poi or p.compound
+        if name and len(name) >= 3 and (p.road or p.lane is not None):
+            names[normalise(name)].append((MatchLevel.BUILDING, place))
+            out[(place.source, place.index)] = normalise(name)
+    return out
+
+
+def _point_index(frames: dict, fwd: Transformer):
+    """House numbers and names of the point-like frames, compounds' names, unreadable rows."""
+    houses: dict[StreetKey, dict[int, list[House]]] = defaultdict(lambda: defaultdict(list))
+    names: dict[str, list[tuple[MatchLevel, Place]]] = defaultdict(list)
+    unindexed: list[ValidationProblem] = []
+    street_cache: dict[str, Any] = {}
+    building_of: dict[tuple[str, Any], str] = {}
+
+    for source in ("addresses", "address_points", "buildings", "pois"):
+        frame = frames.get(source)
+        if frame is None or not len(frame):
+            continue
+        places = places_of(frame, source, fwd)
+        level = {"buildings": MatchLevel.BUILDING}.get(source, MatchLevel.POI)
+        if "name" in frame.columns:
+            for place, name in zip(places, frame["name"].tolist()):
+                if not is_missing(name) and str(name).strip():
+                    names[normalise(str(name))].append((level, place))
+        if source == "pois":
+            continue
+        if source == "addresses":
+            building_of.update(_index_building_names(frame["address"].tolist(), places,
+                                                     names))
+        index_houses(frame, places, source, houses, unindexed, street_cache)
+
+    if (frame := frames.get("compounds")) is not None and len(frame):
+        for key, place in grouped_places(frame, "compounds", fwd):
+            names[key].append((MatchLevel.COMPOUND, place))
+    return houses, names, unindexed, building_of
+
+
+def _apply_offset(p: ParsedAddress, cands: list[_Candidate]) -> None:
+    """Move every candidate by the written offset (``东50米``): an estimate now."""
+    ux, uy = DIRECTIONS[p.offset.direction]
+    d = p.offset.distance_m
+    for c in cands:
+        c.x, c.y = c.x + ux * d, c.y + uy * d
+        c.confidence *= 0.95
+        c.estimated = True
+        c.matched += f"{p.offset.direction}{d:g}米"
+        c.detail = _join(c.detail, f"moved {d:g} m {p.offset.direction}")
+        c.place = None
+
+
+def _road_index(frame: gpd.GeoDataFrame | None, metric) -> dict[str, shapely.Geometry]:
+    """Road key → merged metric geometry of every named piece of that road."""
+    if frame is None or not len(frame):
+        return {}
+    groups: dict[str, list] = defaultdict(list)
+    for name, geom in zip(frame["name"].tolist(), frame.geometry.to_crs(metric).tolist()):
+        if not is_missing(name) and str(name).strip():
+            groups[road_key(str(name))].append(geom)
+    merged = {k: merge_lines(v) for k, v in groups.items()}
+    return {k: g for k, g in merged.items() if not g.is_empty}
+
+
+def _area_index(frame: gpd.GeoDataFrame | None, metric
+                ) -> dict[str, tuple[shapely.Geometry, Place]]:
+    """Area name → (prepared metric polygon, its representative place)."""
+    out: dict[str, tuple[shapely.Geometry, Place]] = {}
+    if frame is None or not len(frame):
         return out
-
-    def _junctions(self, a: str, b: str) -> list:
-        key = (a, b) if a <= b else (b, a)
-        if key not in self._junction_cache:
-            self._junction_cache[key] = junctions(self._roads[a], self._roads[b])
-        return self._junction_cache[key]
-
-    def _intersection_candidates(self, p: ParsedAddress, misses: list[str]) -> list[_Candidate]:
-        ix = p.intersection
-        ra, rb = self._resolve_road(ix.road_a), self._resolve_road(ix.road_b)
-        if ra is None or rb is None:
-            for raw, r in ((ix.road_a, ra), (ix.road_b, rb)):
-                if r is None:
-                    misses.append(self._road_miss(raw))
-            known = ra or rb
-            if known and known[0] in self._roads:
-                x, y = self._road_anchor[known[0]]
-                return [_Candidate(MatchLevel.ROAD, x, y, 0.25 * known[1], known[0],
-                                   "the other road of the intersection is unknown",
-                                   estimated=True)]
-            return []
-        (ka, sa, _), (kb, sb, _) = ra, rb
-        if ka not in self._roads or kb not in self._roads:
-            missing = ka if ka not in self._roads else kb
-            misses.append(f"road {missing} has no geometry, so its junctions are unknown")
-            return []
-        points = self._junctions(ka, kb)
-        if not points:
-            d = self._roads[ka].distance(self._roads[kb])
-            misses.append(f"{ka} and {kb} do not meet (nearest approach {d:.0f} m)")
-            return []
-        out = []
-        label = f"{ka}与{kb}交叉口"
-        for rank, (x, y, crosses) in enumerate(points):
-            conf = (0.85 if crosses else 0.70) * sa * sb
-            if len(points) > 1:
-                conf *= 0.8 if rank == 0 else 0.6
-            detail = "roads cross" if crosses else "nearest approach of the two roads"
-            matched = label
-            if ix.direction and ix.distance_m:
-                x, y, how = offset_from_junction(x, y, [self._roads[ka], self._roads[kb]],
-                                                 DIRECTIONS[ix.direction], ix.distance_m)
-                conf *= 0.95
-                matched = f"{label}{ix.direction}{ix.distance_m:g}米"
-                detail += f"; moved {ix.distance_m:g} m {ix.direction} ({how})"
-            elif ix.direction:
-                detail += f"; {ix.direction} corner"
-            out.append(_Candidate(MatchLevel.INTERSECTION, x, y, conf, matched, detail,
-                                  estimated=True))
-        return out
-
-    # houses ------------------------------------------------------------
-
-    def _house_candidates(self, p: ParsedAddress, key: StreetKey, score: float,
-                          misses: list[str]) -> list[_Candidate]:
-        by_number = self._houses.get(key)
-        numbers = p.numbers or ((p.number,) if p.number is not None else ())
-        if by_number:
-            for n in numbers:
-                houses = by_number.get(n)
-                if houses:
-                    return self._exact(p, key, n, houses, score)
-        if p.number is not None and key in self._lines:
-            got = interpolate_number(self._lines[key], p.number, self._roads.get(key[0]),
-                                     sides=self._sides[key])
-            if got is not None:
-                return [_Candidate(MatchLevel.INTERPOLATED, got.xy[0], got.xy[1],
-                                   got.confidence * score, label(key, p.number, p.number_suffix),
-                                   got.detail, estimated=True)]
-        if p.lane is not None and p.number is None and by_number:
-            # the lane itself (张杨路628弄): the middle of its known houses
-            pts = np.array([(h.place.x, h.place.y) for hs in by_number.values() for h in hs])
-            c = pts.mean(axis=0)
-            return [_Candidate(MatchLevel.HOUSE_NUMBER, float(c[0]), float(c[1]),
-                               0.75 * score, label(key, None),
-                               f"the lane as a whole: centre of its {len(by_number)} known "
-                               "house numbers", estimated=True)]
-        if p.lane is not None:
-            # a lane opens onto its road at the road's house number equal to the lane number
-            outer = (key[0], None, None)
-            lane_as_number = replace(p, lane=None, sublane=None, number=p.lane, numbers=(p.lane,),
-                                     number_suffix=None, number_range=None)
-            got = self._house_candidates(lane_as_number, outer, score, [])
-            for c in got:
-                c.confidence *= 0.8
-                c.matched = label(key, p.number, p.number_suffix)
-                c.detail = _join(f"house {p.number} inside lane {p.lane} is not indexed; "
-                                 f"placed at the lane entrance {key[0]}{p.lane}号", c.detail)
-                c.estimated = True
-            return got
-        if p.number is not None:
-            misses.append(f"{label(key, p.number)} is not indexed and {label(key, None)} has "
-                          f"{len(self._lines[key]) if key in self._lines else 0} numbered points "
-                          "to interpolate from")
-        return []
-
-    def _exact(self, p: ParsedAddress, key: StreetKey, n: int, houses: list[House],
-               score: float) -> list[_Candidate]:
-        want = p.number_suffix
-        same = [h for h in houses if (h.suffix or None) == (want or None)]
-        pool, factor, detail = (same, 1.0, None) if same else (
-            houses, 0.85, f"suffix {want or '(none)'} asked, {houses[0].suffix or '(none)'} found")
-        pool = sorted(pool, key=lambda h: _SOURCE_ORDER.get(h.place.source, 9))
-        out = []
-        first = pool[0]
-        for h in pool:
-            far = math.hypot(h.place.x - first.place.x, h.place.y - first.place.y)
-            if h is not first and far < 30:
-                continue
-            conf = _BASE[MatchLevel.HOUSE_NUMBER] * score * factor * (1.0 if h is first else 0.9)
-            out.append(_Candidate(MatchLevel.HOUSE_NUMBER, h.place.x, h.place.y, conf,
-                                  h.label, detail, place=h.place))
-        return out
-
-    # names -------------------------------------------------------------
-
-    def _name_candidates(self, name: str, anchor, misses: list[str], *, whole: bool = False
-                         ) -> list[_Candidate]:
-        key = normalise(name)
-        hits: list[tuple[str, float]] = []
-        if key in self._names:
-            hits.append((key, 1.0))
-        elif len(key) >= 2 and not whole:
-            for choice, sc, _ in self._name_choices.extract(key, fuzz.WRatio, 3,
-                                                            self.fuzzy_cutoff):
-                hits.append((choice, sc / 100.0))
-        if not hits:
-            if not whole:
-                misses.append(f"name {name!r} matches no building, POI or compound")
-            return []
-        out = []
-        for choice, sc in hits:
-            entries = self._names[choice]
-            # one entry per place: prefer building over POI over compound when they coincide
-            entries = sorted(entries, key=lambda e: _NAME_LEVEL_ORDER.index(e[0]))
-            places: list[tuple[MatchLevel, Place]] = []
-            for level, pl in entries:
-                if not any(math.hypot(pl.x - o.x, pl.y - o.y) < 100 for _, o in places):
-                    places.append((level, pl))
-            ambiguous = len(places) > 1
-            if ambiguous and anchor is not None:
-                places.sort(key=lambda e: anchor.distance(Point(e[1].x, e[1].y)))
-            for rank, (level, pl) in enumerate(places):
-                conf = _BASE[level] * sc
-                detail = None if sc == 1.0 else f"fuzzy name match {sc * 100:.0f}"
-                if anchor is not None and not ambiguous:
-                    far = anchor.distance(Point(pl.x, pl.y))
-                    if far > 300:
-                        conf *= 0.75
-                        detail = _join(detail, f"{far:.0f} m from the road named with it")
-                if ambiguous:
-                    near = anchor is not None and anchor.distance(Point(pl.x, pl.y)) < 300
-                    conf *= (0.8 if near else 0.6) if rank == 0 else 0.5
-                    detail = _join(detail, f"{len(places)} places share this name"
-                                   + ("; nearest to the road chosen" if near and rank == 0 else ""))
-                out.append(_Candidate(level, pl.x, pl.y, conf, pl.name, detail, place=pl))
-        return out
-
-    # areas -------------------------------------------------------------
-
-    def _find_area(self, name: str | None):
-        if not name or not self._areas:
-            return None
-        key = normalise(name)
-        if key in self._areas:
-            return self._areas[key], 1.0
-        hit = self._area_choices.extract_one(key, fuzz.ratio, self.fuzzy_cutoff)
-        return (self._areas[hit[0]], hit[1] / 100.0) if hit else None
-
-    def _area_candidates(self, p: ParsedAddress, misses: list[str]) -> list[_Candidate]:
-        named = [n for n in (p.subdistrict, p.district, p.city) if n]
-        for name in named:
-            found = self._find_area(name)
-            if found:
-                (_, pl), sc = found
-                return [_Candidate(MatchLevel.AREA, pl.x, pl.y, _BASE[MatchLevel.AREA] * sc,
-                                   pl.name, "only an administrative area was recognised",
-                                   estimated=True, place=pl)]
-        if named:
-            misses.append(f"only the area {named[0]} was recognised"
-                          + ("" if self._areas else " and no areas are loaded"))
-        return []
-
-    def _check_areas(self, p: ParsedAddress, cands: list[_Candidate]) -> None:
-        for name in (p.subdistrict, p.district):
-            found = self._find_area(name)
-            if not found:
-                continue
-            (geom, pl), _ = found
-            for c in cands:
-                if c.level is not MatchLevel.AREA and geom.distance(Point(c.x, c.y)) > 100:
-                    c.confidence *= 0.6
-                    c.detail = _join(c.detail, f"outside {pl.name} named in the address")
-
-
-def _join(a: str | None, b: str | None) -> str | None:
-    if a and b:
-        return f"{a}; {b}"
-    return a or b
-
-
+    for (name, idx), geom, orig in zip(zip(frame["name"].tolist(), frame.index),
+                                       frame.geometry.to_crs(metric).tolist(),
+                                       frame.geometry.tolist()):
+        if is_missing(name):
+            continue
+        rp, rpo = geom.representative_point(), orig.representative_point()
+        shapely.prepare(geom)
+        out[normalise(str(name))] = (geom, Place(str(name), rp.x, rp.y, rpo.x, rpo.y, "areas", idx))
+    return out

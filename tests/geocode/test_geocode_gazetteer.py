@@ -43,7 +43,7 @@ L = MatchLevel
     ("南北路和测试路路口", L.INTERSECTION, 500, 0, 0.5),
     ("测试路南北路口", L.INTERSECTION, 500, 0, 0.5),
     ("测试路与断头路交叉口", L.INTERSECTION, 800, 7.5, 0.5),   # nearest approach, 15 m gap
-    ("南北路8号(近测试路)", L.ROAD, 500, 0, 0.5),              # no numbers: junction with the hint
+    ("南北路8号(近测试路)", L.ROAD_SEGMENT, 500, 0, 0.5),      # no numbers: the segment at the hint
     ("南北路", L.ROAD, 500, 0, 0.5),                           # middle of the road
     ("测试街道", L.AREA, None, None, None),
 ])
@@ -58,8 +58,8 @@ def test_levels_and_points(gaz, query, level, x, y, tol):
 
 
 def test_match_levels_have_chinese_values_and_english_names():
-    assert [m.value for m in MatchLevel] == ["门牌", "楼栋", "小区", "POI", "道路插值", "交叉口",
-                                             "道路", "区域"]
+    assert [m.value for m in MatchLevel] == ["门牌", "楼栋", "小区", "POI", "弄口", "道路插值",
+                                             "交叉口", "路段", "道路", "区域"]
     assert MatchLevel("道路插值") is MatchLevel.INTERPOLATED
     assert MatchLevel.HOUSE_NUMBER == "门牌"
 
@@ -106,7 +106,7 @@ _CACHE: dict[str, Gazetteer] = {}
 
 def _gaz() -> Gazetteer:
     if "g" not in _CACHE:
-        _CACHE["g"] = Gazetteer.from_frames(**synthetic_frames())
+        _CACHE["g"] = Gazetteer.from_frames(**synthetic_frames(), calibration=None)
     return _CACHE["g"]
 
 
@@ -140,7 +140,8 @@ def test_one_sided_street_interpolates_across_parities():
         geometry=[Point(*ll(10 * n, 320)) for n in (1, 2, 3, 6, 7, 8)], crs="EPSG:4490")
     road = gpd.GeoDataFrame({"name": ["滨江路"]},
                             geometry=[LineString([ll(0, 300), ll(100, 300)])], crs="EPSG:4490")
-    g = Gazetteer.from_frames(address_points=pts, roads=road, compounds=frames["compounds"])
+    g = Gazetteer.from_frames(address_points=pts, roads=road, compounds=frames["compounds"],
+                              calibration=None)
     r = g.geocode("滨江路5号")
     assert r.level is L.INTERPOLATED and "one-sided" in r.detail
     assert dist_m(r, 50, 320) < 1.0     # between 3 and 6, not between 3 and 7 on "the odd side"
@@ -267,7 +268,7 @@ def test_geocode_many_with_progress(gaz):
     calls = []
     out = gaz.geocode_many(texts, progress=lambda done, total: calls.append((done, total)))
     assert list(out.columns) == ["query", "ok", "lon", "lat", "level", "confidence", "matched",
-                                 "estimated", "detail", "reason"]
+                                 "estimated", "detail", "reason", "score", "needs_review"]
     assert len(out) == 200
     assert out["ok"].tolist()[:5] == [True, True, False, False, True]
     assert out["level"].tolist()[:2] == ["门牌", "道路插值"]

@@ -1,0 +1,98 @@
+"""Address forms that wrap an address rather than belong to it.
+
+Private helpers of :func:`geogrid.geocode.address.parse_address`, each for
+one way real addresses are written around the road-and-number core:
+
+* several addresses in one field, joined with ``;`` / ``,`` / ``、``
+  (``南京东路800号;西藏中路268号``): :func:`split_parts` keeps a piece as a
+  separate address only when it has its own road and number, so
+  ``金陵大厦1号楼3层、2号楼1010室`` stays one address;
+* metro line lists (``1号线;2号线;8号线``, ``(在建)14号线``): a station
+  field, not a place; :func:`take_metro_lines` removes them so ``14号线``
+  is never read as house number 14;
+* branch names in brackets (``星巴克(张杨路店)``): :func:`branch_of`;
+* compound names written between the road and the number
+  (``浦东南路东园一村113号``): :func:`looks_like_compound`.
+
+Every helper works on normalised text (see :func:`~geogrid.geocode.address.normalise`).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["COMPOUND_SUFFIXES", "branch_of", "looks_like_compound", "split_parts",
+           "take_metro_lines"]
+
+#: endings of residential compound names (小区) in Shanghai addresses
+COMPOUND_SUFFIXES = ("新村", "小区", "花园", "公寓", "村", "苑", "坊", "里", "邨", "园", "城",
+                     "家园", "山庄", "大楼")
+
+_METRO_RE = re.compile(r"(?:地铁|轨道交通)?(?P<n>\d{1,2})号线(?:支线)?")
+_UNDER_CONSTRUCTION = re.compile(r"\((?:在建|规划|待建|施工中)\)")
+_ROAD_NUMBER = re.compile(r"^[^\d(),、]{1,12}?(?:大道|公路|大街|路|街|巷|弄)\d")
+_BRANCH_RE = re.compile(r"^(?P<b>[^()]{1,20}?)(?:分店|旗舰店|店|分院|院区|校区|门店)$")
+
+
+def take_metro_lines(text: str) -> tuple[str, tuple[str, ...]]:
+    """Remove metro line mentions; return the rest and the lines (``("1号线", "8号线")``).
+
+    >>> take_metro_lines("(在建)14号线,8号线")
+    ('', ('14号线', '8号线'))
+    """
+    lines = tuple(f"{m.group('n')}号线" for m in _METRO_RE.finditer(text))
+    if not lines:
+        return text, ()
+    rest = _METRO_RE.sub(" ", _UNDER_CONSTRUCTION.sub(" ", text))
+    rest = re.sub(r"[\s,、]+", " ", rest).strip()
+    return rest.replace(" ", ""), lines
+
+
+def split_parts(text: str) -> list[str]:
+    """Split a normalised field holding several addresses; one-address text comes back whole.
+
+    A separator (``,`` or ``、`` outside brackets; ``;`` is normalised to ``,``)
+    starts a new address only when the piece after it begins with a road and
+    a number of its own.
+
+    >>> split_parts("南京东路800号,西藏中路268号来福士广场")
+    ['南京东路800号', '西藏中路268号来福士广场']
+    >>> split_parts("金陵西路28号金陵大厦1号楼3层、2号楼1010室")
+    ['金陵西路28号金陵大厦1号楼3层、2号楼1010室']
+    """
+    pieces, depth, buf = [], 0, []
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")" and depth > 0
+        if ch in ",、" and depth == 0:
+            pieces.append("".join(buf))
+            buf = []
+            pieces.append(ch)
+        else:
+            buf.append(ch)
+    pieces.append("".join(buf))
+    out: list[str] = []
+    for i in range(0, len(pieces), 2):
+        piece = pieces[i].strip()
+        if out and not _ROAD_NUMBER.match(piece):
+            out[-1] += pieces[i - 1] + piece
+        elif piece:
+            out.append(piece)
+    return out or [text]
+
+
+def branch_of(hint: str) -> str | None:
+    """The branch written in a bracket after a POI name: ``张杨路店`` → ``张杨路``.
+
+    >>> branch_of("张杨路店"), branch_of("近东方路")
+    ('张杨路', None)
+    """
+    if hint.startswith(("近", "靠近", "临近")):
+        return None
+    m = _BRANCH_RE.match(hint)
+    return m.group("b") if m else None
+
+
+def looks_like_compound(name: str | None) -> bool:
+    """True for a compound name such as 东园一村, 梅园三街坊 or 仁恒滨江园."""
+    return bool(name) and len(name) >= 3 and name.endswith(COMPOUND_SUFFIXES)

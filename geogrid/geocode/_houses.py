@@ -1,0 +1,189 @@
+"""House-number matching for the gazetteer: exact, lane, interpolated, nearest number.
+
+A mixin of :class:`~geogrid.geocode.gazetteer.Gazetteer`. The rungs it gives,
+best first: the exact number (the medoid of the records that share it, those
+naming the asked building first) → the lane as a whole or its entrance on the
+main road (弄口) → interpolation between same-side numbers, checked against a
+hinted cross street → the nearest known number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from ._geometry import interpolate_number
+from ._index import House, StreetKey, label
+from ._results import _BASE, _SOURCE_ORDER, MatchLevel, _Candidate, _join
+from .address import ParsedAddress, normalise
+
+__all__ = ["HouseMatching"]
+
+
+class HouseMatching:
+    """House-number candidates (mixed into the gazetteer)."""
+
+    def _house_candidates(self, p: ParsedAddress, key: StreetKey, score: float,
+                          misses: list[str]) -> list[_Candidate]:
+        by_number = self._houses.get(key)
+        numbers = p.numbers or ((p.number,) if p.number is not None else ())
+        if by_number:
+            for n in numbers:
+                houses = by_number.get(n)
+                if houses:
+                    return self._exact(p, key, n, houses, score)
+        if p.number is not None and key in self._lines:
+            got = interpolate_number(self._lines[key], p.number, self._roads.get(key[0]),
+                                     sides=self._sides[key])
+            if got is not None:
+                cand = _Candidate(MatchLevel.INTERPOLATED, got.xy[0], got.xy[1],
+                                  got.confidence * score, label(key, p.number, p.number_suffix),
+                                  got.detail, estimated=True)
+                return self._check_hint(p, key, cand)
+        if p.number is not None and p.lane is None and by_number:
+            got = self._nearest_number(p, key, by_number, score)
+            if got:
+                return got
+        if p.lane is not None and by_number:
+            # the lane itself (张杨路628弄), or a number not known in it: its most typical place
+            hs = _by_medoid([h for hs in by_number.values() for h in hs])
+            return [_Candidate(MatchLevel.HOUSE_NUMBER, hs[0].place.x, hs[0].place.y,
+                               0.75 * score * _spread_factor(hs), label(key, None),
+                               f"the lane as a whole: the medoid of its {len(hs)} known places",
+                               estimated=True)]
+        if p.lane is not None:
+            # a lane opens onto its road at the road's house number equal to the lane number
+            outer = (key[0], None, None)
+            lane_as_number = replace(p, lane=None, sublane=None, number=p.lane, numbers=(p.lane,),
+                                     number_suffix=None, number_range=None)
+            got = self._house_candidates(lane_as_number, outer, score, [])
+            for c in got:
+                c.level = MatchLevel.LANE_ENTRANCE
+                c.confidence *= 0.8
+                c.matched = label(key, p.number, p.number_suffix)
+                c.detail = _join(f"house {p.number} inside lane {p.lane} is not indexed; "
+                                 f"placed at the lane entrance {key[0]}{p.lane}号", c.detail)
+                c.estimated = True
+            return got
+        if p.number is not None:
+            misses.append(f"{label(key, p.number)} is not indexed and {label(key, None)} has "
+                          f"{len(self._lines[key]) if key in self._lines else 0} numbered points "
+                          "to interpolate from")
+        return []
+
+    def _nearest_number(self, p: ParsedAddress, key: StreetKey, by_number, score: float
+                        ) -> list[_Candidate]:
+        """Too few numbers to interpolate: the nearest known number, if within 20 of the asked one.
+
+        Same parity first (same side of the street). Neighbouring numbers
+        stand a few metres apart, so a number 6 away is usually the same block.
+        """
+        known = [n for n in by_number if n > 0]
+        same = [n for n in known if n % 2 == p.number % 2] or known
+        n0 = min(same, key=lambda n: abs(n - p.number))
+        gap = abs(n0 - p.number)
+        if gap > 60:
+            return []
+        h = _by_medoid(by_number[n0])[0]
+        parity = "same side" if n0 % 2 == p.number % 2 else "other side"
+        cand = _Candidate(MatchLevel.INTERPOLATED, h.place.x, h.place.y,
+                          score * (0.9 - 0.01 * gap) * (1.0 if parity == "same side" else 0.8),
+                          label(key, p.number, p.number_suffix),
+                          f"too few numbers to interpolate: at {n0}号, {gap} numbers away "
+                          f"({parity})", estimated=True)
+        return self._check_hint(p, key, cand)
+
+    def _check_hint(self, p: ParsedAddress, key: StreetKey, cand: _Candidate) -> list[_Candidate]:
+        """Use a hinted cross street (近X路, X路口) as a constraint on an interpolated number.
+
+        Within 150 m of the junction the two agree and the score rises; more
+        than 300 m away they disagree: both answers are returned, each with a
+        lower score, the junction's road segment first only if the
+        interpolation was weak.
+        """
+        if key[1] is not None:
+            return [cand]
+        found = self._hinted_junctions(p, key[0])
+        if not found:
+            return [cand]
+        x, y, near = min(found, key=lambda j: math.hypot(j[0] - cand.x, j[1] - cand.y))
+        d = math.hypot(x - cand.x, y - cand.y)
+        if d <= 150:
+            cand.confidence = min(cand.confidence * 1.15, 0.95)
+            cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted junction with {near}")
+            return [cand]
+        if d <= 300:
+            return [cand]
+        cand.confidence *= 0.6
+        cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted junction with {near}")
+        seg = _Candidate(MatchLevel.ROAD_SEGMENT, x, y, cand.confidence * 0.9,
+                         f"{key[0]}(近{near})", "the hint and the interpolation disagree; "
+                         f"the segment at the junction with {near}", estimated=True)
+        return [cand, seg]
+
+    def _same_building(self, p: ParsedAddress, houses: list[House]) -> list[House]:
+        """The records of one number whose address names the building the query names.
+
+        ``南京东路800号东方商厦9层``: 800号 covers several buildings; the records
+        that say 东方商厦 are the ones to use.
+        """
+        if not p.poi or len(houses) < 2:
+            return []
+        want = normalise(p.poi)
+        out = [h for h in houses
+               if (b := self._building_of.get((h.place.source, h.place.index)))
+               and fuzz.partial_ratio(want, b) >= 80]
+        return out if len(out) < len(houses) else []
+
+    def _exact(self, p: ParsedAddress, key: StreetKey, n: int, houses: list[House],
+               score: float) -> list[_Candidate]:
+        want = p.number_suffix
+        same = [h for h in houses if (h.suffix or None) == (want or None)]
+        pool, factor, detail = (same, 1.0, None) if same else (
+            houses, 0.85, f"suffix {want or '(none)'} asked, {houses[0].suffix or '(none)'} found")
+        pool = sorted(pool, key=lambda h: _SOURCE_ORDER.get(h.place.source, 9))
+        top = [h for h in pool if h.place.source == pool[0].place.source]
+        named = self._same_building(p, top)
+        if named:
+            top, detail = named, _join(detail, f"{len(named)} records name {p.poi}")
+            pool = top + [h for h in pool if h not in top]
+        if len(top) >= 2:
+            pool = _by_medoid(top) + [h for h in pool if h not in top]
+            factor *= _spread_factor(top)
+        elif top[0].place.source == "addresses":
+            factor *= 0.92  # one record, nothing to confirm it
+        out = []
+        first = pool[0]
+        for h in pool:
+            far = math.hypot(h.place.x - first.place.x, h.place.y - first.place.y)
+            if h is not first and far < 30:
+                continue
+            conf = _BASE[MatchLevel.HOUSE_NUMBER] * score * factor * (1.0 if h is first else 0.9)
+            out.append(_Candidate(MatchLevel.HOUSE_NUMBER, h.place.x, h.place.y, conf,
+                                  h.label, detail, place=h.place))
+        return out
+
+
+
+
+#: how far a road may pass from a hinted cross street that it does not meet
+
+def _by_medoid(houses: list[House]) -> list[House]:
+    """``houses`` ordered by their summed distance to the others: the medoid first.
+
+    Many records may share one number (the shops of a mall at 西藏中路268号);
+    the medoid is the record most typical of them, robust to a stray one.
+    """
+    xy = np.array([(h.place.x, h.place.y) for h in houses])
+    cost = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]).sum(1)
+    return [houses[i] for i in np.argsort(cost, kind="stable")]
+
+
+def _spread_factor(houses: list[House]) -> float:
+    """1 when the records of one number agree within 50 m, down to 0.7 when spread over 250 m."""
+    xy = np.array([(h.place.x, h.place.y) for h in houses])
+    spread = float(np.median(np.hypot(*(xy - np.median(xy, axis=0)).T)))
+    return float(np.clip(1.0 - (spread - 50.0) / 667.0, 0.7, 1.0))

@@ -1,0 +1,77 @@
+"""Calibrated confidence: monotone, honest on held-out data, conservative where data is thin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geogrid._errors import InputError
+from geogrid.geocode import Calibration, reliability_table
+from geogrid.geocode.calibrate import DEFAULT_CALIBRATION
+
+
+def _truth(n, seed, p=lambda s: s):
+    rng = np.random.default_rng(seed)
+    score = rng.uniform(size=n)
+    return score, rng.uniform(size=n) < p(score)
+
+
+def test_recovers_a_known_probability_on_held_out_data():
+    score, hit = _truth(4000, 0, p=lambda s: 0.2 + 0.7 * s ** 2)
+    cal = Calibration.fit(["门牌"] * len(score), score, hit)
+    test_score, test_hit = _truth(4000, 1, p=lambda s: 0.2 + 0.7 * s ** 2)
+    conf = np.array([cal("门牌", s) for s in test_score])
+    table = reliability_table(conf, test_hit)
+    assert (abs(table["predicted"] - table["observed"]) < 0.08).all(), table
+    assert table["n"].sum() == 4000
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000))
+def test_never_decreases_with_the_score(seed):
+    score, hit = _truth(300, seed, p=lambda s: np.full_like(s, 0.5))  # noise only
+    cal = Calibration.fit(["道路插值"] * 300, score, hit)
+    grid = np.linspace(0, 1, 101)
+    probs = np.array([cal("道路插值", s) for s in grid])
+    assert (np.diff(probs) >= -1e-12).all()
+    assert ((probs >= 0) & (probs <= 1)).all()
+
+
+def test_perfect_bins_are_shrunk_not_certain():
+    cal = Calibration.fit(["门牌"] * 40, np.linspace(0.5, 1, 40), np.ones(40, bool), bins=4)
+    assert cal("门牌", 1.0) == pytest.approx(11 / 12)   # (10 + 1) / (10 + 2)
+
+
+def test_thin_and_unseen_rungs_are_not_trusted():
+    levels = ["门牌"] * 100 + ["POI"] * 5
+    score = np.r_[np.linspace(0, 1, 100), np.full(5, 0.9)]
+    hit = np.r_[np.ones(100, bool), np.array([1, 1, 1, 1, 0], bool)]
+    cal = Calibration.fit(levels, score, hit, min_rung=30)
+    assert cal("POI", 0.9) == pytest.approx(5 / 7)      # its own rate, (4 + 1) / (5 + 2)
+    assert cal("POI", 0.3) == pytest.approx(0.3)        # never above the rule score
+    assert cal("区域", 0.99) <= 0.5                       # a rung the fit never saw
+
+
+def test_round_trip_and_bad_input(tmp_path):
+    score, hit = _truth(500, 3)
+    cal = Calibration.fit(["门牌"] * 500, score, hit)
+    cal.save(tmp_path / "c.json")
+    back = Calibration.load(tmp_path / "c.json")
+    assert back == cal
+    assert Calibration.load(tmp_path / "missing.json") is None
+    (tmp_path / "bad.json").write_text("{", encoding="utf-8")
+    with pytest.raises(InputError, match="not JSON"):
+        Calibration.load(tmp_path / "bad.json")
+    with pytest.raises(InputError, match="aligned"):
+        Calibration.fit(["门牌"], [0.5, 0.6], [True])
+
+
+def test_shipped_calibration_is_monotone_probabilities():
+    cal = Calibration.load(DEFAULT_CALIBRATION)
+    assert cal is not None and cal.radius_m == 100.0
+    assert sum(cal.counts.values()) > 400                # fit on the real-address set
+    for level, (xs, ys) in cal.curves.items():
+        assert list(xs) == sorted(xs) and list(ys) == sorted(ys), level
+        assert all(0 <= y <= 1 for y in ys)
