@@ -105,7 +105,8 @@ def test_every_event_once_in_order_after_an_outage(live_any, subscribed):
     finally:
         store.dispose()
     draft = httpx.post(f"{live.url}/plans/1/copy", json={}, headers=live.auth("planner")).json()
-    assert httpx.post(f"{live.url}/plans/{draft['id']}/activate", json={},
+    assert httpx.post(f"{live.url}/plans/{draft['id']}/activate",
+                      json={"version": draft["version"]},
                       headers=live.auth("planner")).status_code == 200
     log = f"{live.url}/webhooks/deliveries"
     assert _wait(lambda: any(d["attempts"] >= 2 and d["last_error"] for d in httpx.get(
