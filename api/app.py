@@ -19,7 +19,8 @@ from geogrid.store import Store
 from maps import STATIC_DIR
 
 from .errors import install_error_handlers
-from .middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from .auth import init_jwt_secret
+from .middleware import install_middleware
 from .routers import areas, geocode, health, incidents, locate, open311, pages, plans, users
 from .routers import planning, public, tiles
 from .state import GeoState
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             load_demo(st, progress=lambda m: log.info("demo: %s", m))
         _bootstrap_admin(st, settings)
         app.state.geo = GeoState(st, settings)
+        init_jwt_secret(app.state.geo)
         try:
             yield
         finally:
@@ -85,6 +87,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                    tiles.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_middleware(app, settings)
     return app

@@ -8,32 +8,98 @@ the scope against what they touch.
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request
+from sqlalchemy.engine import make_url
 
-from geogrid._errors import AuthenticationError
+from geogrid._errors import AuthenticationError, StoreUnavailableError
 from geogrid.security import PUBLIC, Principal, Role
 from geogrid.store.users import principal_for_token, principal_for_user
 
 from .deps import StateDep
 
-__all__ = ["current_principal", "Allowed", "PrincipalDep", "make_jwt"]
+__all__ = ["current_principal", "Allowed", "PrincipalDep", "make_jwt", "init_jwt_secret"]
+
+log = logging.getLogger("geogrid.api")
 
 _ALG = "HS256"
 
 
-def _secret(state) -> str:
+def _secret_path(settings) -> Path:
+    """Where the shared key lives: next to a SpatiaLite file, else in the data directory."""
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        db = Path(url.database)
+        return db.with_name(db.name + ".jwt-secret")
+    return Path(settings.data_dir) / "jwt-secret"
+
+
+def _shared_secret(path: Path) -> str:
+    """Read the key at ``path``, or create it (0600) if no other worker has yet.
+
+    The key is written to a private temporary file and hard-linked into place,
+    so a concurrent worker either wins the link or reads the complete key.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, secrets.token_urlsafe(48).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another worker was first; use its key
+        finally:
+            tmp.unlink(missing_ok=True)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
+        log.warning("JWT 密钥文件 %s 权限过宽，已改为 0600 / key file %s was readable by others; "
+                    "now 0600", path, path)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise StoreUnavailableError(
+            f"JWT 密钥文件 {path} 内容过短 / key file {path} holds fewer than 32 characters.",
+            field="jwt_secret", value=str(path),
+            fix="删除该文件让服务重新生成，或设置 GEOGRID_JWT_SECRET / Delete it to have a new "
+                "one made, or set GEOGRID_JWT_SECRET.")
+    return key
+
+
+def init_jwt_secret(state) -> str:
+    """Choose the session-token signing key once per worker, and say which at start.
+
+    ``GEOGRID_JWT_SECRET`` when set; otherwise one key generated for the store and
+    kept in a 0600 file, so every worker of that store signs with the same key.
+    """
     secret = state.settings.jwt_secret
     if secret is not None:
-        return secret.get_secret_value()
-    if not hasattr(state, "_ephemeral_secret"):
-        # no secret configured: tokens live as long as this process
-        state._ephemeral_secret = secrets.token_urlsafe(32)
-    return state._ephemeral_secret
+        state._jwt_secret = secret.get_secret_value()
+        log.info("会话令牌使用 GEOGRID_JWT_SECRET 签名 / session tokens signed with "
+                 "GEOGRID_JWT_SECRET")
+        return state._jwt_secret
+    path = _secret_path(state.settings)
+    state._jwt_secret = _shared_secret(path)
+    log.warning("未设置 GEOGRID_JWT_SECRET：会话令牌使用 %s 中的共享密钥签名（所有工作进程共用；"
+                "多台主机须设置 GEOGRID_JWT_SECRET） / GEOGRID_JWT_SECRET is not set: session "
+                "tokens are signed with the shared key in %s (one key for every worker of this "
+                "store; set GEOGRID_JWT_SECRET when workers run on several hosts)", path, path)
+    return state._jwt_secret
+
+
+def _secret(state) -> str:
+    key = getattr(state, "_jwt_secret", None)
+    return key if key is not None else init_jwt_secret(state)
 
 
 def make_jwt(state, principal: Principal) -> tuple[str, int]:

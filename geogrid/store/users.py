@@ -84,7 +84,7 @@ def authenticate(store: Store, username: str, password: str) -> Principal | None
     with store.read() as conn:
         row = conn.execute(sa.select(u.id, u.username, u.role, u.scope, u.password_hash)
                            .where(u.username == username, u.active.is_(True))).first()
-    if row is None or not verify_password(password, row.password_hash):
+    if not verify_password(password, row.password_hash if row else None) or row is None:
         return None
     return _principal(row)
 
