@@ -1,0 +1,136 @@
+"""Sign-in: lockout per user name and per address, the same hash work for unknown names,
+and one signing key shared by every worker of a store."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import stat
+
+import httpx
+import pytest
+
+from geogrid import security
+from geogrid.security import SignInThrottle, hash_password, verify_password
+from geogrid.store.users import authenticate, create_user
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def users(demo_store):
+    create_user(demo_store, "amy", "dispatcher", password=PASSWORD)
+    create_user(demo_store, "bob", "dispatcher", password=PASSWORD)
+    return demo_store
+
+
+def _sign_in(client, user, password=PASSWORD, address=None):
+    return client.post("/auth/token", data={"username": user, "password": password})
+
+
+def test_user_is_locked_after_repeated_failures_then_released(make_client, users):
+    client = make_client(signin_max_failures=3, signin_max_failures_per_address=100)
+    for _ in range(3):
+        assert _sign_in(client, "amy", "wrong pass").status_code == 401
+    locked = _sign_in(client, "amy")                     # the right password, but locked
+    assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+    err = locked.json()["error"]
+    assert err["code"] == "too_many_attempts" and err["field"] == "username"
+    assert "锁定" in err["message"] and "locked" in err["message"]
+    assert _sign_in(client, "bob").status_code == 200     # other users are unaffected
+    client.app.state.signin_throttle.lockout_s = 0        # lockout over
+    client.app.state.signin_throttle._until.clear()
+    assert _sign_in(client, "amy").status_code == 200
+
+
+def test_success_clears_the_user_count(make_client, users):
+    client = make_client(signin_max_failures=3, signin_max_failures_per_address=100)
+    for _ in range(5):
+        assert _sign_in(client, "amy", "wrong pass").status_code == 401
+        assert _sign_in(client, "amy", "wrong pass").status_code == 401
+        client.app.state.signin_throttle._fails.pop(("user", "amy"), None)
+    assert _sign_in(client, "amy").status_code == 200
+
+
+def test_address_is_locked_across_user_names(make_client, users):
+    client = make_client(signin_max_failures=100, signin_max_failures_per_address=4)
+    for name in ("u1", "u2", "u3", "amy"):                # spraying many names
+        assert _sign_in(client, name, "wrong pass").status_code == 401
+    assert _sign_in(client, "bob").status_code == 429
+
+
+def test_throttle_window_and_lockout_with_a_clock():
+    now = [0.0]
+    t = SignInThrottle(max_failures=3, max_per_address=50, window_s=60, lockout_s=300,
+                       clock=lambda: now[0])
+    t.failed("amy", "a"); now[0] = 50; t.failed("amy", "a")
+    now[0] = 100                                          # the first failure left the window
+    t.failed("amy", "a")
+    assert t.locked_for("amy", "b") == 0
+    t.failed("amy", "a")
+    assert t.locked_for("amy", "b") == 300
+    now[0] = 399
+    assert t.locked_for("amy", "b") == 1
+    now[0] = 400
+    assert t.locked_for("amy", "b") == 0
+
+
+def test_unknown_user_does_the_same_password_hash_work(users, monkeypatch):
+    calls = []
+    real = hashlib.scrypt
+
+    def counting(password, **kw):
+        calls.append((len(kw["salt"]), kw["n"], kw["r"], kw["p"], kw["dklen"]))
+        return real(password, **kw)
+
+    monkeypatch.setattr(security.hashlib, "scrypt", counting)
+    assert authenticate(users, "amy", "wrong pass") is None
+    known = list(calls)
+    calls.clear()
+    assert authenticate(users, "nobody", "wrong pass") is None
+    assert calls == known and len(known) == 1             # one scrypt of the same cost
+    calls.clear()
+    assert authenticate(users, "amy", PASSWORD).username == "amy"
+    assert calls == known
+
+
+def test_verify_password_is_false_without_a_stored_hash():
+    assert verify_password("anything at all", None) is False
+    assert verify_password("anything at all", "garbage") is False
+    assert verify_password(PASSWORD, hash_password(PASSWORD)) is True
+    assert verify_password("wrong pass", hash_password(PASSWORD)) is False
+
+
+def test_shared_key_file_is_private_and_its_choice_logged(make_client, demo_store, caplog):
+    caplog.set_level(logging.INFO, logger="geogrid.api")
+    make_client()
+    path = demo_store.engine.url.database + ".jwt-secret"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert len(open(path).read()) >= 32
+    assert any("GEOGRID_JWT_SECRET" in r.getMessage() and path in r.getMessage()
+               and "未设置" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    make_client(jwt_secret="s" * 40)
+    assert any("使用 GEOGRID_JWT_SECRET" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.slow
+def test_two_workers_without_a_secret_accept_each_others_tokens(users, monkeypatch):
+    from benchmarks._server import ApiServer
+
+    monkeypatch.delenv("GEOGRID_JWT_SECRET", raising=False)
+    url = str(users.engine.url)
+    refused = 0
+    with ApiServer(url, workers=2) as server:
+        for _ in range(60):
+            with httpx.Client(base_url=server.url) as a:  # a new connection per call
+                token = a.post("/auth/token", data={"username": "amy", "password": PASSWORD})
+                assert token.status_code == 200
+                jwt_token = token.json()["access_token"]
+            with httpx.Client(base_url=server.url) as b:
+                me = b.get("/auth/me", headers={"Authorization": f"Bearer {jwt_token}"})
+            refused += me.status_code == 401
+            if me.status_code == 200:
+                assert me.json()["username"] == "amy"
+    assert refused == 0
