@@ -22,3 +22,15 @@ def make_client(demo_store):
     yield make
     for c in opened:
         c.__exit__(None, None, None)
+
+
+# the real server and headless Chromium of the page tests
+from tests.maps.conftest import (  # noqa: E402,F401
+    browser,
+    live_api,
+    live_incidents,
+    live_login,
+    live_server,
+    live_store,
+    page,
+)
