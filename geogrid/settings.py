@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     signin_max_failures_per_address: int = Field(default=20, ge=1)
     signin_window_s: float = Field(default=900.0, gt=0)
     signin_lockout_s: float = Field(default=900.0, ge=0)
+    #: holiday arrangements imported with `geogrid calendar import`; unset: {data_dir}/calendar
+    calendar_dir: Path | None = None
+
+    @property
+    def effective_calendar_dir(self) -> Path:
+        return self.calendar_dir or self.data_dir / "calendar"
 
     @property
     def effective_database_url(self) -> str:

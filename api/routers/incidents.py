@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from geogrid._errors import InputError, NotFoundError, PermissionDenied
 from geogrid.datum import Datum
+from geogrid.dispatch.workflow import Workflow
 from geogrid.security import Principal
 from geogrid.store.incidents import PERSONAL_FIELDS, Intake, IncidentService
 
@@ -34,7 +35,8 @@ ACTION_PERMISSION = {
 
 
 def service(state) -> IncidentService:
-    return state.shared("incidents", lambda: IncidentService(state.store))
+    return state.shared("incidents", lambda: IncidentService(
+        state.store, Workflow.default(state.settings.effective_calendar_dir)))
 
 
 class Reporter(BaseModel):
@@ -82,6 +84,7 @@ def public_incident(row: dict, principal: Principal) -> dict:
     state = (row.get("attrs") or {}).get("state") or {}
     out["assignment"] = state.get("assignment")
     out["on_time"] = state.get("on_time")
+    out["calendar_gap"] = state.get("calendar_gap") or []  # deadline in a year without holidays
     out["duplicates_of"] = (row.get("attrs") or {}).get("duplicates_of")
     if not principal.can("incident.personal"):
         for f in PERSONAL_FIELDS:
