@@ -343,27 +343,31 @@ def route(uid: str, state: StateDep, principal: Reader,
 def metrics(state: StateDep, _: Annotated[Principal, Depends(Allowed("metrics.read"))],
             by: Literal["microgrid", "grid", "street"] = "microgrid",
             start: datetime | None = None, end: datetime | None = None,
-            freq: Literal["D", "W", "M", "Q", "Y"] | None = None):
+            freq: Literal["D", "W", "M", "Q", "Y"] | None = None, as_of: datetime | None = None):
     from geogrid.dispatch import incident_metrics
 
-    inc, ev = service(state).frames(since=start, until=end)
+    inc, ev = service(state).frames()  # cases due in the period may be reported before it
     if inc.empty:
         return JSONResp([])
     population = _population(state, by)
-    table = incident_metrics(inc, ev, by=by, freq=freq, population=population)
+    table = incident_metrics(inc, ev, by=by, freq=freq, start=start, end=end, as_of=as_of,
+                             population=population)
     return JSONResp([{k: plain(v) for k, v in r.items()} for r in table.reset_index().to_dict("records")])
 
 
 def _population(state, by: str) -> dict[str, float]:
-    """Residents per microgrid (from object memberships), summed up to ``by``'s level."""
+    """Residents per microgrid (compounds split by their buildings' households), summed up to
+    ``by``'s level."""
     from geogrid.locate import ancestors
 
     plan_id = state.active_plan_id()
     mem = state.store.memberships(plan_id)
     if mem.empty:
         return {}
-    objs = state.store.objects()[["id", "population"]].set_index("id")["population"]
-    pop = objs.reindex(mem.index).fillna(0).groupby(mem.values).sum()
+    from geogrid.dispatch.metrics import population_by_area
+
+    leaves = state.plan_data(plan_id).areas
+    pop = population_by_area(state.store.objects(), mem, leaves[leaves["id"].isin(set(mem))])
     if by == "microgrid":
         return {k: float(v) for k, v in pop.items()}
     areas = state.plan_data(plan_id).areas

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -268,3 +269,77 @@ def _rates(agg: pd.DataFrame, population) -> pd.DataFrame:
         agg["satisfaction_n"] > 0)
     agg["definition"] = DEFINITION
     return agg[list(METRIC_COLUMNS)]
+
+
+def _compound_of(buildings: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> pd.Series:
+    """Compound id per building: its ``compound_id``, else the compound its point lies in."""
+    given = buildings["compound_id"] if "compound_id" in buildings.columns \
+        else pd.Series(None, index=buildings.index, dtype=object)
+    todo = buildings.loc[given.isna()]
+    polys = compounds.loc[compounds.geom_type.isin(["Polygon", "MultiPolygon"]),
+                          ["id", "geometry"]].reset_index(drop=True)
+    if len(todo) and len(polys):
+        pts = gpd.GeoDataFrame({"_b": todo.index}, geometry=todo.geometry.representative_point().values,
+                               crs=buildings.crs)
+        hit = gpd.sjoin(pts, polys, predicate="within", how="inner").drop_duplicates("_b")
+        given = given.copy()
+        given.loc[hit["_b"].to_numpy()] = hit["id"].to_numpy()
+    return given
+
+
+def population_by_area(objects: gpd.GeoDataFrame, membership: pd.Series,
+                       areas: gpd.GeoDataFrame | None = None) -> pd.Series:
+    """Residents per area, with compounds split by the households of their buildings.
+
+    ``membership`` maps object id → area id (the microgrid holding it);
+    ``areas`` (``id``, polygons) lets a compound with no household-bearing
+    building be split by the share of its ground in each area instead. A
+    compound's own population, when it has one, is what gets split, and its
+    buildings' own figures are then not added again; buildings outside any
+    populated compound, and other objects, count for the area holding them.
+    Returns a Series indexed by area id (areas without residents are absent).
+
+    >>> import shapely
+    >>> objs = gpd.GeoDataFrame({"id": ["c", "b1", "b2"], "type": ["compound", "building",
+    ...     "building"], "households": [0, 10, 30], "population": [200, 0, 0]},
+    ...     geometry=[shapely.box(0, 0, 2, 1), shapely.box(0.1, 0.1, 0.4, 0.4),
+    ...               shapely.box(1.1, 0.1, 1.4, 0.4)], crs="EPSG:4490")
+    >>> population_by_area(objs, pd.Series({"c": "A", "b1": "A", "b2": "B"})).to_dict()
+    {'A': 50.0, 'B': 150.0}
+    """
+    objs = objects.set_index(objects["id"].astype(str).rename(None), drop=False)
+    unit = membership.copy()
+    unit.index = unit.index.astype(str)
+    pop = pd.to_numeric(objs["population"], errors="coerce").fillna(0.0)
+    hh = pd.to_numeric(objs.get("households", pd.Series(0.0, index=objs.index)),
+                       errors="coerce").fillna(0.0)
+    kind = objs["type"].astype(str)
+    compounds = objs.loc[(kind == "compound") & (pop > 0)]
+    buildings = objs.loc[kind == "building"]
+    home = _compound_of(buildings, compounds) if len(compounds) else \
+        pd.Series(None, index=buildings.index, dtype=object)
+    inside = home.isin(compounds.index)
+    parts = [pop.loc[~objs.index.isin(compounds.index) & ~objs.index.isin(inside[inside].index)]
+             .groupby(unit.reindex(objs.index)).sum()]
+    for cid in compounds.index:
+        mine = home.index[home == cid]
+        weights = hh.reindex(mine).groupby(unit.reindex(mine)).sum()
+        weights = weights[weights > 0]
+        if weights.empty and areas is not None:
+            weights = _ground_share(compounds.loc[[cid]], areas)
+        if weights.empty:
+            weights = pd.Series({unit.get(cid): 1.0}).dropna()
+        parts.append(pop[cid] * weights / weights.sum())
+    out = pd.concat(parts).groupby(level=0).sum()
+    return out[out > 0].astype(float)
+
+
+def _ground_share(compound: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.Series:
+    """Area of ``compound`` inside each of ``areas``, in a local metric CRS."""
+    from ..crs import metric_crs
+
+    crs = metric_crs(compound)
+    shape = compound.to_crs(crs).geometry.iloc[0]
+    local = areas.to_crs(crs)
+    cut = local.geometry.intersection(shape).area
+    return pd.Series(cut.to_numpy(), index=local["id"].astype(str).to_numpy())[lambda s: s > 0]

@@ -70,8 +70,8 @@ def microgrid_report(incidents: pd.DataFrame, events: pd.DataFrame | None = None
     ``visits`` is a frame of planned key-population visits (``microgrid``,
     ``at``, ``done``) or a ``{"planned": n, "done": m}`` mapping. ``notes``
     carries caveats (e.g. "population is estimated") into the report.
-    ``as_of`` (default: the end of the year) decides which open incidents
-    count as due; pass the generation time for a report on a year in progress.
+    Indicators are counted as of the end of the year, or as of now for the
+    current year; ``as_of`` caps that moment (see :mod:`.metrics`).
     """
     if not isinstance(year, int) or not 1900 < year < 3000:
         raise InputError(f"year must be a calendar year, got {year!r}.", field="year", value=year,
@@ -86,7 +86,7 @@ def microgrid_report(incidents: pd.DataFrame, events: pd.DataFrame | None = None
     pop = population_end if population_end is not None else population_start
     pop_map = {microgrid: pop} if pop else None
     m = incident_metrics(mine, ev, by=by, start=start, end=end, population=pop_map,
-                         as_of=as_of if as_of is not None else end)
+                         as_of=as_of)  # as of the year's end, or now for the current year
     summary = {k: _clean(m.iloc[0][k]) for k in m.columns} if len(m) else {}
 
     reported = pd.to_datetime(mine["reported_at"], utc=True, format="ISO8601").dt.tz_convert("Asia/Shanghai")
