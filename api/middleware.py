@@ -217,7 +217,13 @@ class SignInThrottleMiddleware:
                 status = msg["status"]
             await send(msg)
 
+        replayed = False
+
         async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
             return message
 
         await self.app(scope, replay, watch)

@@ -23,7 +23,10 @@ from benchmarks._server import ApiServer, free_port
 from geogrid.store import Store
 from geogrid.store.demo import load_demo
 from geogrid.store.engine import durability
-from geogrid.store.pgcluster import PgCluster
+try:  # the throwaway cluster lives with the tests' support code, or in the store package
+    from tests.support.pgcluster import PgCluster
+except ImportError:
+    from geogrid.store.pgcluster import PgCluster
 from geogrid.store.users import create_user, issue_token
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ import pytest
 
 from geogrid import security
 from geogrid.security import SignInThrottle, hash_password, verify_password
-from geogrid.store.users import authenticate, create_user
+from geogrid.store.users import create_user
 
 PASSWORD = "correct horse"
 
@@ -76,7 +76,10 @@ def test_throttle_window_and_lockout_with_a_clock():
     assert t.locked_for("amy", "b") == 0
 
 
-def test_unknown_user_does_the_same_password_hash_work(users, monkeypatch):
+def test_unknown_user_does_the_same_password_hash_work(make_client, users, monkeypatch):
+    """Through the sign-in endpoint: a wrong password for a real user, an unknown user name
+    and a right password each cost exactly one scrypt of the same parameters."""
+    client = make_client(signin_max_failures=100, signin_max_failures_per_address=100)
     calls = []
     real = hashlib.scrypt
 
@@ -85,14 +88,15 @@ def test_unknown_user_does_the_same_password_hash_work(users, monkeypatch):
         return real(password, **kw)
 
     monkeypatch.setattr(security.hashlib, "scrypt", counting)
-    assert authenticate(users, "amy", "wrong pass") is None
-    known = list(calls)
-    calls.clear()
-    assert authenticate(users, "nobody", "wrong pass") is None
-    assert calls == known and len(known) == 1             # one scrypt of the same cost
-    calls.clear()
-    assert authenticate(users, "amy", PASSWORD).username == "amy"
-    assert calls == known
+    work = {}
+    for case, (user, password, status) in {"known": ("amy", "wrong pass", 401),
+                                           "unknown": ("nobody", "wrong pass", 401),
+                                           "right": ("amy", PASSWORD, 200)}.items():
+        calls.clear()
+        assert _sign_in(client, user, password).status_code == status
+        work[case] = list(calls)
+    assert len(work["known"]) == 1
+    assert work["unknown"] == work["known"] == work["right"]
 
 
 def test_verify_password_is_false_without_a_stored_hash():
