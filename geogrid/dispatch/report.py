@@ -106,7 +106,26 @@ def microgrid_report(incidents: pd.DataFrame, events: pd.DataFrame | None = None
     by_month = [{"month": f"{year}-{mm:02d}", "reported": int((months == mm).sum()),
                  "closed": int(((months == mm) & closed).sum())} for mm in range(1, 13)]
 
-    # raise-hand outcomes
+    raise_hand = _raise_hands(ev, inyear)
+
+    change = (population_end - population_start) if None not in (population_start, population_end) else None
+    report = {
+        "title": f"{name or microgrid} {year}年民情报告",
+        "microgrid": {"id": microgrid, "name": name}, "year": year,
+        "population": {"start": population_start, "end": population_end, "change": change,
+                       "change_rate": (change / population_start) if change is not None and population_start
+                       else None},
+        "visits": _visits(visits, microgrid, year),
+        "incidents": {**summary, "by_category": by_category, "by_channel": by_channel,
+                      "by_month": by_month},
+        "raise_hand": raise_hand,
+        "notes": list(notes or []),
+    }
+    return _clean(report)
+
+
+def _raise_hands(ev: pd.DataFrame | None, inyear: pd.DataFrame) -> dict[str, Any]:
+    """Raise-hand (吹哨) outcomes of the year's incidents, per department."""
     hands: list[dict[str, Any]] = []
     if ev is not None and len(ev):
         rh = ev.loc[ev["action"] == "raise_hand"]
@@ -131,21 +150,7 @@ def microgrid_report(incidents: pd.DataFrame, events: pd.DataFrame | None = None
     raise_hand = {"count": len(hands), "closed": sum(h["closed"] for h in hands),
                   "resolution_rate": (sum(h["closed"] for h in hands) / len(hands)) if hands else None,
                   "by_department": [{"department": k, **v} for k, v in sorted(depts.items())]}
-
-    change = (population_end - population_start) if None not in (population_start, population_end) else None
-    report = {
-        "title": f"{name or microgrid} {year}年民情报告",
-        "microgrid": {"id": microgrid, "name": name}, "year": year,
-        "population": {"start": population_start, "end": population_end, "change": change,
-                       "change_rate": (change / population_start) if change is not None and population_start
-                       else None},
-        "visits": _visits(visits, microgrid, year),
-        "incidents": {**summary, "by_category": by_category, "by_channel": by_channel,
-                      "by_month": by_month},
-        "raise_hand": raise_hand,
-        "notes": list(notes or []),
-    }
-    return _clean(report)
+    return raise_hand
 
 
 _LABELS = {
