@@ -53,6 +53,17 @@ def test_success_clears_the_user_count(make_client, users):
     assert _sign_in(client, "amy").status_code == 200
 
 
+def test_multipart_bodies_count_for_the_same_user(make_client, users):
+    client = make_client(signin_max_failures=3, signin_max_failures_per_address=100)
+    for _ in range(3):
+        r = client.post("/auth/token", files={"username": (None, "amy"),
+                                              "password": (None, "wrong pass")})
+        assert r.status_code == 401
+    assert _sign_in(client, "amy").status_code == 429      # the urlencoded form is locked too
+    r = client.post("/auth/token", files={"username": (None, "amy"), "password": (None, PASSWORD)})
+    assert r.status_code == 429
+
+
 def test_address_is_locked_across_user_names(make_client, users):
     client = make_client(signin_max_failures=100, signin_max_failures_per_address=4)
     for name in ("u1", "u2", "u3", "amy"):                # spraying many names
