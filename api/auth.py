@@ -25,20 +25,26 @@ from geogrid.store.users import principal_for_token, principal_for_user
 
 from .deps import StateDep
 
-__all__ = ["current_principal", "Allowed", "PrincipalDep", "make_jwt", "init_jwt_secret"]
+__all__ = ["current_principal", "Allowed", "PrincipalDep", "make_jwt", "init_jwt_secret",
+           "state_file"]
 
 log = logging.getLogger("geogrid.api")
 
 _ALG = "HS256"
 
 
-def _secret_path(settings) -> Path:
-    """Where the shared key lives: next to a SpatiaLite file, else in the data directory."""
+def state_file(settings, name: str) -> Path:
+    """A file of state shared by the workers of one store: next to a SpatiaLite file
+    (``<db>.<name>``), else in the data directory."""
     url = make_url(settings.effective_database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         db = Path(url.database)
-        return db.with_name(db.name + ".jwt-secret")
-    return Path(settings.data_dir) / "jwt-secret"
+        return db.with_name(f"{db.name}.{name}")
+    return Path(settings.data_dir) / name
+
+
+def _secret_path(settings) -> Path:
+    return state_file(settings, "jwt-secret")
 
 
 def _shared_secret(path: Path) -> str:

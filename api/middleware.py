@@ -17,15 +17,21 @@ Outermost first (:func:`install_middleware`):
     ``GEOGRID_MAX_JSON_DEPTH`` → 422, both in the documented error shape.
 ``SignInThrottleMiddleware``
     ``POST /auth/token`` is locked out per user name and per client address
-    after repeated failures (429 with ``Retry-After``).
+    after repeated failures (429 with ``Retry-After``); the counts live in a
+    0600 SQLite file beside the store, shared by every worker on the host.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
+import sqlite3
+import time
 from collections import OrderedDict
+from contextlib import closing
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import orjson
@@ -33,7 +39,7 @@ import orjson
 from geogrid.security import SignInThrottle
 
 __all__ = ["BodyLimitMiddleware", "HostMiddleware", "SecurityHeadersMiddleware",
-           "SignInThrottleMiddleware", "install_middleware", "json_depth", "script_hashes",
+           "SignInThrottleMiddleware", "SharedSignInThrottle", "install_middleware", "json_depth", "script_hashes",
            "NO_STORE_PREFIXES"]
 
 
@@ -343,9 +349,63 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, with_headers)
 
 
+class SharedSignInThrottle(SignInThrottle):
+    """:class:`~geogrid.security.SignInThrottle` kept in a small SQLite file, so every
+    worker process on the host counts the same failures and honours the same locks."""
+
+    def __init__(self, path: Path, **kw):
+        super().__init__(clock=time.time, **kw)
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS fails (kind TEXT, key TEXT, at REAL)")
+            db.execute("CREATE TABLE IF NOT EXISTS locks (kind TEXT, key TEXT, until REAL, "
+                       "PRIMARY KEY (kind, key))")
+        os.chmod(path, 0o600)
+
+    def _db(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10, isolation_level="IMMEDIATE")
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def locked_for(self, username, address) -> float:
+        now, keys = self.clock(), self._keys(username, address)
+        with closing(self._db()) as db:
+            until = [db.execute("SELECT until FROM locks WHERE kind = ? AND key = ?", k).fetchone()
+                     for k in keys]
+        return max([u[0] - now for u in until if u] + [0.0])
+
+    def failed(self, username, address) -> None:
+        now = self.clock()
+        with closing(self._db()) as db, db:
+            for kind, key in self._keys(username, address):
+                db.execute("DELETE FROM fails WHERE at <= ?", (now - self.window_s,))
+                db.execute("INSERT INTO fails VALUES (?, ?, ?)", (kind, key, now))
+                n = db.execute("SELECT count(*) FROM fails WHERE kind = ? AND key = ?",
+                               (kind, key)).fetchone()[0]
+                if n >= self.limits[kind]:
+                    db.execute("INSERT OR REPLACE INTO locks VALUES (?, ?, ?)",
+                               (kind, key, now + self.lockout_s))
+                    db.execute("DELETE FROM fails WHERE kind = ? AND key = ?", (kind, key))
+
+    def succeeded(self, username, address) -> None:
+        with closing(self._db()) as db, db:
+            db.execute("DELETE FROM fails WHERE kind = 'user' AND key = ?", (username,))
+            db.execute("DELETE FROM locks WHERE kind = 'user' AND key = ?", (username,))
+
+    def clear(self) -> None:
+        """Forget every failure and lock (an admin's reset)."""
+        with closing(self._db()) as db, db:
+            db.execute("DELETE FROM fails")
+            db.execute("DELETE FROM locks")
+
+
 def install_middleware(app, settings) -> None:
     """Add the edge middleware to ``app`` in the order described above."""
-    throttle = SignInThrottle(
+    from .auth import state_file
+
+    throttle = SharedSignInThrottle(
+        state_file(settings, "signin"),
         max_failures=settings.signin_max_failures,
         max_per_address=settings.signin_max_failures_per_address,
         window_s=settings.signin_window_s, lockout_s=settings.signin_lockout_s)
