@@ -19,7 +19,6 @@ from geogrid.store import Store
 from maps import STATIC_DIR
 
 from .errors import install_error_handlers
-from .auth import init_jwt_secret
 from .middleware import install_middleware
 from .routers import areas, geocode, health, incidents, locate, open311, pages, plans, users
 from .routers import planning, public, tiles
@@ -67,7 +66,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             load_demo(st, progress=lambda m: log.info("demo: %s", m))
         _bootstrap_admin(st, settings)
         app.state.geo = GeoState(st, settings)
-        init_jwt_secret(app.state.geo)
         try:
             yield
         finally:

@@ -82,30 +82,37 @@ def _shared_secret(path: Path) -> str:
     return key
 
 
-def init_jwt_secret(state) -> str:
-    """Choose the session-token signing key once per worker, and say which at start.
+def _signing_key(settings) -> str:
+    secret = settings.jwt_secret
+    return secret.get_secret_value() if secret is not None else \
+        _shared_secret(_secret_path(settings))
+
+
+def init_jwt_secret(settings) -> str:
+    """Choose the session-token signing key as a worker starts, and say which in the log.
 
     ``GEOGRID_JWT_SECRET`` when set; otherwise one key generated for the store and
     kept in a 0600 file, so every worker of that store signs with the same key.
     """
-    secret = state.settings.jwt_secret
-    if secret is not None:
-        state._jwt_secret = secret.get_secret_value()
+    key = _signing_key(settings)
+    if settings.jwt_secret is not None:
         log.info("会话令牌使用 GEOGRID_JWT_SECRET 签名 / session tokens signed with "
                  "GEOGRID_JWT_SECRET")
-        return state._jwt_secret
-    path = _secret_path(state.settings)
-    state._jwt_secret = _shared_secret(path)
-    log.warning("未设置 GEOGRID_JWT_SECRET：会话令牌使用 %s 中的共享密钥签名（所有工作进程共用；"
-                "多台主机须设置 GEOGRID_JWT_SECRET） / GEOGRID_JWT_SECRET is not set: session "
-                "tokens are signed with the shared key in %s (one key for every worker of this "
-                "store; set GEOGRID_JWT_SECRET when workers run on several hosts)", path, path)
-    return state._jwt_secret
+    else:
+        path = _secret_path(settings)
+        log.warning("未设置 GEOGRID_JWT_SECRET：会话令牌使用 %s 中的共享密钥签名（所有工作进程共用；"
+                    "多台主机须设置 GEOGRID_JWT_SECRET） / GEOGRID_JWT_SECRET is not set: session "
+                    "tokens are signed with the shared key in %s (one key for every worker of "
+                    "this store; set GEOGRID_JWT_SECRET when workers run on several hosts)",
+                    path, path)
+    return key
 
 
 def _secret(state) -> str:
     key = getattr(state, "_jwt_secret", None)
-    return key if key is not None else init_jwt_secret(state)
+    if key is None:  # read once per worker: the file was made (and logged) at start
+        key = state._jwt_secret = _signing_key(state.settings)
+    return key
 
 
 def make_jwt(state, principal: Principal) -> tuple[str, int]:

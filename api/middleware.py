@@ -401,8 +401,11 @@ class SharedSignInThrottle(SignInThrottle):
 
 
 def install_middleware(app, settings) -> None:
-    """Add the edge middleware to ``app`` in the order described above."""
-    from .auth import state_file
+    """Add the edge middleware to ``app`` in the order described above, and choose (and
+    log) the session signing key as the worker starts."""
+    from .auth import init_jwt_secret, state_file
+
+    init_jwt_secret(settings)
 
     throttle = SharedSignInThrottle(
         state_file(settings, "signin"),
