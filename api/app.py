@@ -21,7 +21,7 @@ from geogrid.store import Store
 from maps import STATIC_DIR
 
 from .errors import install_error_handlers
-from .middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from .middleware import install_middleware
 from .routers import areas, geocode, health, incidents, locate, open311, pages, plans, users
 from .routers import planning, public, tiles
 from .routers import ogc, webhooks
@@ -77,6 +77,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(ogc.router)
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_middleware(app, settings)
     return app

@@ -8,32 +8,111 @@ the scope against what they touch.
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request
+from sqlalchemy.engine import make_url
 
-from geogrid.errors import AuthenticationError
+from geogrid.errors import AuthenticationError, StoreUnavailableError
 from geogrid.security import PUBLIC, Principal, Role
 from geogrid.store.users import principal_for_token, principal_for_user
 
 from .deps import StateDep
 
-__all__ = ["current_principal", "Allowed", "PrincipalDep", "make_jwt"]
+__all__ = ["current_principal", "Allowed", "PrincipalDep", "make_jwt", "init_jwt_secret",
+           "state_file"]
+
+log = logging.getLogger("geogrid.api")
 
 _ALG = "HS256"
 
 
+def state_file(settings, name: str) -> Path:
+    """A file of state shared by the workers of one store: next to a SpatiaLite file
+    (``<db>.<name>``), else in the data directory."""
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        db = Path(url.database)
+        return db.with_name(f"{db.name}.{name}")
+    return Path(settings.data_dir) / name
+
+
+def _secret_path(settings) -> Path:
+    return state_file(settings, "jwt-secret")
+
+
+def _shared_secret(path: Path) -> str:
+    """Read the key at ``path``, or create it (0600) if no other worker has yet.
+
+    The key is written to a private temporary file and hard-linked into place,
+    so a concurrent worker either wins the link or reads the complete key.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, secrets.token_urlsafe(48).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another worker was first; use its key
+        finally:
+            tmp.unlink(missing_ok=True)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
+        log.warning("JWT 密钥文件 %s 权限过宽，已改为 0600 / key file %s was readable by others; "
+                    "now 0600", path, path)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise StoreUnavailableError(
+            f"JWT 密钥文件 {path} 内容过短 / key file {path} holds fewer than 32 characters.",
+            field="jwt_secret", value=str(path),
+            fix="删除该文件让服务重新生成，或设置 GEOGRID_JWT_SECRET / Delete it to have a new "
+                "one made, or set GEOGRID_JWT_SECRET.")
+    return key
+
+
+def _signing_key(settings) -> str:
+    secret = settings.jwt_secret
+    return secret.get_secret_value() if secret is not None else \
+        _shared_secret(_secret_path(settings))
+
+
+def init_jwt_secret(settings) -> str:
+    """Choose the session-token signing key as a worker starts, and say which in the log.
+
+    ``GEOGRID_JWT_SECRET`` when set; otherwise one key generated for the store and
+    kept in a 0600 file, so every worker of that store signs with the same key.
+    """
+    key = _signing_key(settings)
+    if settings.jwt_secret is not None:
+        log.info("会话令牌使用 GEOGRID_JWT_SECRET 签名 / session tokens signed with "
+                 "GEOGRID_JWT_SECRET")
+    else:
+        path = _secret_path(settings)
+        log.warning("未设置 GEOGRID_JWT_SECRET：会话令牌使用 %s 中的共享密钥签名（所有工作进程共用；"
+                    "多台主机须设置 GEOGRID_JWT_SECRET） / GEOGRID_JWT_SECRET is not set: session "
+                    "tokens are signed with the shared key in %s (one key for every worker of "
+                    "this store; set GEOGRID_JWT_SECRET when workers run on several hosts)",
+                    path, path)
+    return key
+
+
 def _secret(state) -> str:
-    secret = state.settings.jwt_secret
-    if secret is not None:
-        return secret.get_secret_value()
-    if not hasattr(state, "_ephemeral_secret"):
-        # no secret configured: tokens live as long as this process
-        state._ephemeral_secret = secrets.token_urlsafe(32)
-    return state._ephemeral_secret
+    key = getattr(state, "_jwt_secret", None)
+    if key is None:  # read once per worker: the file was made (and logged) at start
+        key = state._jwt_secret = _signing_key(state.settings)
+    return key
 
 
 def make_jwt(state, principal: Principal) -> tuple[str, int]:

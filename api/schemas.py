@@ -39,6 +39,7 @@ class IncidentPublic(Open):
     assignment: dict[str, Any] | None = None
     flags: list[str] | None = None
     warnings: list[str] | None = None
+    calendar_gap: list[Any] | None = None
 
 
 class IncidentDetail(IncidentPublic):
@@ -75,6 +76,7 @@ class LocateOut(Open):
     snapped: bool
     distance_m: float
     warnings: list[str] | None = None
+    calendar_gap: list[Any] | None = None
     datum_warning: dict[str, Any] | None = None
 
 

@@ -34,7 +34,8 @@ class AppState(PlanCache):
         # the services share this object as their cache, so an invalidation reaches them all
         services = Services.build(store, cache=self, snap_m=settings.snap_distance_m,
                                   reach_m=settings.territorial_reach_m,
-                                  fallback_level=settings.territorial_fallback)
+                                  fallback_level=settings.territorial_fallback,
+                                  calendar_dir=settings.effective_calendar_dir)
         self.locating = services.locating
         self.incidents = services.incidents
         self.planning = services.planning

@@ -118,30 +118,99 @@ def read_frame(
 #: an archive may unpack to at most this much, and at most this ratio of its own size
 MAX_UNPACKED_BYTES = 4 * 1024**3
 MAX_RATIO = 200
+_CHUNK = 1 << 20
 
 
-def _check_archive(path: Path) -> None:
-    """Refuse zip bombs and entries that would escape the archive, before GDAL opens it."""
+def _check_archive(path: Path, *, max_bytes: int | None = None, max_ratio: float | None = None
+                   ) -> None:
+    """Refuse zip bombs and entries that would escape the archive, before GDAL opens it.
+
+    The sizes an archive declares in its headers are not trusted: every entry is
+    inflated as a stream and the bytes actually produced are counted, stopping
+    at the first chunk past ``max_bytes`` in total or ``max_ratio`` × the
+    archive's size on disk. Nothing is written anywhere.
+    """
     import zipfile
+    import zlib
 
-    from ._errors import LimitExceeded
-
+    cap = MAX_UNPACKED_BYTES if max_bytes is None else max_bytes
+    ratio_cap = MAX_RATIO if max_ratio is None else max_ratio
+    limit = min(cap, max(1, path.stat().st_size) * ratio_cap)
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-    except zipfile.BadZipFile:
-        raise InputError(f"{path.name} is not a readable zip archive.", field="path",
-                         value=path.name, fix="Re-create the archive.") from None
-    total = sum(i.file_size for i in infos)
-    packed = max(1, sum(i.compress_size for i in infos))
-    if total > MAX_UNPACKED_BYTES or total / packed > MAX_RATIO:
-        raise LimitExceeded(f"{path.name} would unpack to {total} bytes ({total / packed:.0f}× "
-                            "its size).", field="path", value=path.name,
-                            fix="Unpack it yourself and import the shapefile or GeoPackage inside.")
-    bad = [i.filename for i in infos if i.filename.startswith(("/", "\\")) or ".." in Path(i.filename).parts]
-    if bad:
-        raise InputError(f"{path.name} has entries outside the archive: {bad[:3]}.", field="path",
-                         value=bad[:3], fix="Re-create the archive with relative paths.")
+            bad = [i.filename for i in infos
+                   if i.filename.startswith(("/", "\\")) or ".." in Path(i.filename).parts]
+            if bad:
+                raise InputError(
+                    f"压缩包 {path.name} 含有指向包外的条目 / has entries outside the archive: "
+                    f"{bad[:3]}.", field="path", value=bad[:3],
+                    fix="用相对路径重新打包 / Re-create the archive with relative paths.")
+            _inflate_counted(zf, infos, path, limit)
+    except (zipfile.BadZipFile, zlib.error, OSError):
+        raise _bad_zip(path) from None
+
+
+def _inflate_counted(zf, infos, path: Path, limit: float) -> None:
+    """Inflate every entry from its raw bytes, counting real output; raise past ``limit``.
+
+    zipfile (like most readers) stops at the size the header declares, so the
+    raw deflate stream is fed to zlib directly, up to its real end or the end of
+    the file, whatever the headers say.
+    """
+    import struct
+    import zlib
+
+    from ._errors import LimitExceeded
+
+    total = 0
+    fh = zf.fp
+    for info in infos:
+        if info.is_dir():
+            continue
+        fh.seek(info.header_offset)
+        head = fh.read(30)
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            raise _bad_zip(path)
+        name_len, extra_len = struct.unpack("<HH", head[26:30])
+        fh.seek(info.header_offset + 30 + name_len + extra_len)
+        if info.compress_type == 0:  # stored: the bytes are the content
+            produced = _stored_size(fh, info)
+        elif info.compress_type == 8:
+            produced = 0
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            while not inflater.eof and (raw := fh.read(_CHUNK)):
+                while raw and not inflater.eof:
+                    produced += len(inflater.decompress(raw, _CHUNK))
+                    raw = inflater.unconsumed_tail
+                    if total + produced > limit:
+                        break
+                if total + produced > limit:
+                    break
+        else:
+            raise InputError(
+                f"压缩包 {path.name} 的条目 {info.filename} 使用了不支持的压缩方式 / uses "
+                f"compression method {info.compress_type}.", field="path", value=info.filename,
+                fix="用 deflate 或不压缩重新打包 / Re-create the archive with deflate or stored.")
+        total += produced
+        if total > limit:
+            raise LimitExceeded(
+                f"压缩包 {path.name} 解压超过 {int(limit)} 字节 / unpacks to more than "
+                f"{int(limit)} bytes (declared {sum(i.file_size for i in infos)}).",
+                field="path", value=path.name,
+                fix="自行解压后导入其中的 shapefile 或 GeoPackage / Unpack it yourself and "
+                    "import the shapefile or GeoPackage inside.")
+
+
+def _stored_size(fh, info) -> int:
+    start = fh.tell()
+    fh.seek(0, 2)
+    return min(info.compress_size, fh.tell() - start)
+
+
+def _bad_zip(path: Path) -> InputError:
+    return InputError(f"{path.name} 不是可读的 zip 压缩包 / is not a readable zip archive.",
+                      field="path", value=path.name, fix="重新打包 / Re-create the archive.")
 
 
 def write_frame(frame: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = None) -> Path:

@@ -19,13 +19,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
 from ._errors import AuthenticationError, InputError, PermissionDenied
 
 __all__ = ["Role", "Principal", "PUBLIC", "PERMISSIONS", "new_token", "hash_token",
-           "hash_password", "verify_password", "parse_role"]
+           "hash_password", "verify_password", "parse_role", "SignInThrottle"]
 
 
 class Role(str, Enum):
@@ -120,19 +124,85 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+#: verified against when the user is unknown or has no password, so that path
+#: does the same scrypt work as a wrong password for a real user
+_DUMMY_HASH = "scrypt$" + "00" * 16 + "$" + "00" * 32
+
+
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     if len(password) < 8:
-        raise InputError("password is shorter than 8 characters.", field="password",
-                         fix="Use at least 8 characters.")
+        raise InputError("密码少于 8 个字符 / password is shorter than 8 characters.",
+                         field="password", fix="至少 8 个字符 / Use at least 8 characters.")
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
     return f"scrypt${salt.hex()}${digest.hex()}"
 
 
 def verify_password(password: str, stored: str | None) -> bool:
-    if not stored or not stored.startswith("scrypt$"):
-        return False
-    _, salt, digest = stored.split("$")
-    test = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=2**14, r=8, p=1,
-                          dklen=32)
-    return hmac.compare_digest(test.hex(), digest)
+    """True if ``password`` matches ``stored``; constant time, and the same work when
+    ``stored`` is missing (unknown user): then a dummy hash is checked and False returned."""
+    known = bool(stored) and stored.startswith("scrypt$") and stored.count("$") == 2
+    _, salt, digest = (stored if known else _DUMMY_HASH).split("$")
+    test = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), **_SCRYPT)
+    return hmac.compare_digest(test.hex(), digest) and known
+
+
+class SignInThrottle:
+    """Failed sign-ins counted per user name and per client address, with a lockout.
+
+    ``max_failures`` failures for one user name (or ``max_per_address`` from one
+    address) within ``window_s`` seconds lock that name (or address) for
+    ``lockout_s`` seconds. A success clears the user name's count, not the
+    address's. State lives in this process: with several workers each keeps its
+    own count, so the effective allowance is at most workers × the limit.
+
+    >>> t = SignInThrottle(max_failures=2, max_per_address=10, window_s=60, lockout_s=60,
+    ...                    clock=lambda: 0.0)
+    >>> t.failed("amy", "10.0.0.1"); t.failed("amy", "10.0.0.1")
+    >>> t.locked_for("amy", "10.0.0.2") > 0, t.locked_for("bob", "10.0.0.1") > 0
+    (True, False)
+    """
+
+    _MAX_KEYS = 100_000
+
+    def __init__(self, *, max_failures: int = 5, max_per_address: int = 20,
+                 window_s: float = 900.0, lockout_s: float = 900.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.limits = {"user": max_failures, "addr": max_per_address}
+        self.window_s = window_s
+        self.lockout_s = lockout_s
+        self.clock = clock
+        self._fails: dict[tuple[str, str], deque] = {}
+        self._until: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+
+    def _keys(self, username: str | None, address: str | None) -> list[tuple[str, str]]:
+        keys = [("user", username)] if username else []
+        return keys + ([("addr", address)] if address else [])
+
+    def locked_for(self, username: str | None, address: str | None) -> float:
+        """Seconds until this user name and address may try again (0: now)."""
+        now = self.clock()
+        with self._lock:
+            return max([self._until.get(k, now) - now for k in self._keys(username, address)]
+                       + [0.0])
+
+    def failed(self, username: str | None, address: str | None) -> None:
+        now = self.clock()
+        with self._lock:
+            if len(self._fails) > self._MAX_KEYS:
+                self._fails.clear()
+            for key in self._keys(username, address):
+                times = self._fails.setdefault(key, deque())
+                times.append(now)
+                while times and times[0] <= now - self.window_s:
+                    times.popleft()
+                if len(times) >= self.limits[key[0]]:
+                    self._until[key] = now + self.lockout_s
+                    times.clear()
+
+    def succeeded(self, username: str | None, address: str | None) -> None:
+        with self._lock:
+            self._fails.pop(("user", username), None)
+            self._until.pop(("user", username), None)

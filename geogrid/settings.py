@@ -65,6 +65,25 @@ class Settings(BaseSettings):
     #: load the Lujiazui demo into an empty store on start
     demo: bool = False
 
+    # edge security (see api/middleware.py)
+    #: host names the server answers to (comma-separated, port ignored; "*.x.cn" matches
+    #: subdomains, "*" any); other Host headers get 400
+    allowed_hosts: str = "localhost,127.0.0.1,::1"
+    #: absolute URLs (embed snippet, links) use this base, never the Host header
+    public_base_url: str | None = None
+    max_json_depth: int = Field(default=64, ge=2, le=1000)
+    #: sign-in lockout: failures per user name / per client address within the window
+    signin_max_failures: int = Field(default=5, ge=1)
+    signin_max_failures_per_address: int = Field(default=20, ge=1)
+    signin_window_s: float = Field(default=900.0, gt=0)
+    signin_lockout_s: float = Field(default=900.0, ge=0)
+    #: holiday arrangements imported with `geogrid calendar import`; unset: {data_dir}/calendar
+    calendar_dir: Path | None = None
+
+    @property
+    def effective_calendar_dir(self) -> Path:
+        return self.calendar_dir or self.data_dir / "calendar"
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

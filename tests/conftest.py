@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 
 warnings.filterwarnings("ignore", message=".*httpx2.*")
+os.environ.setdefault("GEOGRID_ALLOWED_HOSTS", "localhost,127.0.0.1,::1,testserver")  # TestClient
 
 
 @pytest.fixture(scope="session")

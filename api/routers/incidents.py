@@ -105,6 +105,7 @@ def public_incident(row: dict, principal: Principal) -> dict:
     state = (row.get("attrs") or {}).get("state") or {}
     out["assignment"] = state.get("assignment")
     out["on_time"] = state.get("on_time")
+    out["calendar_gap"] = state.get("calendar_gap") or []  # deadline in a year without holidays
     out["duplicates_of"] = (row.get("attrs") or {}).get("duplicates_of")
     # 属地兜底 and datum warnings: what a dispatcher should look at
     out["flags"] = (row.get("attrs") or {}).get("flags")
@@ -330,8 +331,8 @@ def route(uid: str, state: StateDep, principal: Reader,
 def metrics(state: StateDep, _: Annotated[Principal, Depends(Allowed("metrics.read"))],
             by: Literal["microgrid", "grid", "street"] = "microgrid",
             start: datetime | None = None, end: datetime | None = None,
-            freq: Literal["D", "W", "M", "Q", "Y"] | None = None):
-    rows = state.reports.metrics(by=by, start=start, end=end, freq=freq)
+            freq: Literal["D", "W", "M", "Q", "Y"] | None = None, as_of: datetime | None = None):
+    rows = state.reports.metrics(by=by, start=start, end=end, freq=freq, as_of=as_of)
     return JSONResp([{k: plain(v) for k, v in r.items()} for r in rows])
 
 

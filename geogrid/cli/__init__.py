@@ -22,5 +22,7 @@ app.command("simulate")(simulate.simulate)
 app.command("serve")(serve.serve)
 app.add_typer(users.app, name="users")
 app.add_typer(incidents.app, name="incidents")
+from . import calendar as _calendar  # noqa: E402
+app.add_typer(_calendar.app, name="calendar")
 
 __all__ = ["app"]

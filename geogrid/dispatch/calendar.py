@@ -12,8 +12,16 @@ Time limits for dispatched orders are set per category in one of four units:
 * ``days``           calendar days.
 
 A working day is a weekday that is not a public holiday, or a make-up
-working day (调休) even if it falls on a weekend. The default calendar
-carries the State Council's 2026 arrangement (国办发明电〔2025〕7号).
+working day (调休) even if it falls on a weekend. The default calendar takes
+the State Council's yearly arrangements from the ``chinese_calendar`` package
+for the years it covers, then the bundled file (2026, 国办发明电〔2025〕7号),
+then arrangements imported with ``geogrid calendar import`` (later sources
+replace earlier ones year by year).
+
+Calendars do not run out silently: a calendar knows which years it covers
+(:attr:`WorkingCalendar.years`); :meth:`WorkingCalendar.uncovered` names the
+years a span reaches that it does not, so a deadline computed across such a
+year is flagged, and :meth:`WorkingCalendar.coverage` warns 30 days ahead.
 
 Datetimes may be naive (read as Beijing time) or aware (converted to
 Beijing time, UTC+8, which has no daylight saving). Results keep the
@@ -58,6 +66,8 @@ __all__ = [
     "TimerStatus",
     "timer_status",
     "parse_unit",
+    "load_arrangement",
+    "WARN_DAYS_AHEAD",
 ]
 
 #: Beijing time (China Standard Time), UTC+8 all year.
@@ -200,6 +210,19 @@ def _expand_dates(items: Iterable[Any]) -> set[date]:
     return out
 
 
+def _expand_years(items: Any) -> set[int]:
+    """Years from ``[2026, 2027]`` or ``["2004..2026"]``."""
+    out: set[int] = set()
+    for item in items if isinstance(items, (list, tuple, set, frozenset)) else [items]:
+        lo, _, hi = str(item).partition("..")
+        try:
+            out.update(range(int(lo), int(hi or lo) + 1))
+        except ValueError:
+            raise InputError(f"年份 {item!r} 无效 / year {item!r} is not a year.", field="years",
+                             value=item, fix="写作 2027 或 '2004..2026' / Write 2027 or '2004..2026'.")
+    return out
+
+
 _MAX_DAYS = 3660  # a deadline more than ten years out means the calendar has no working time
 
 
@@ -217,6 +240,9 @@ class WorkingCalendar:
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()
     name: str = ""
+    #: the years whose holiday arrangement this calendar carries; ``None``: the years of
+    #: its holidays and make-up days, or every year for a calendar with none at all
+    years: frozenset[int] | None = None
 
     def __post_init__(self):
         problems = []
@@ -243,6 +269,10 @@ class WorkingCalendar:
         object.__setattr__(self, "weekdays", frozenset(self.weekdays))
         object.__setattr__(self, "holidays", frozenset(self.holidays))
         object.__setattr__(self, "workdays", frozenset(self.workdays))
+        years = self.years
+        if years is None and (self.holidays or self.workdays):
+            years = {d.year for d in self.holidays | self.workdays}
+        object.__setattr__(self, "years", None if years is None else frozenset(int(y) for y in years))
 
     # ---- construction
     @classmethod
@@ -258,6 +288,8 @@ class WorkingCalendar:
         kw["holidays"] = frozenset(_expand_dates(data.get("holidays", ())))
         kw["workdays"] = frozenset(_expand_dates(data.get("workdays", ())))
         kw["name"] = str(data.get("name", ""))
+        if "years" in data:
+            kw["years"] = frozenset(_expand_years(data["years"]))
         return cls(**kw)
 
     @classmethod
@@ -269,22 +301,89 @@ class WorkingCalendar:
         return cls.from_dict(data.get("calendar", data))
 
     @classmethod
-    def default(cls) -> WorkingCalendar:
-        """9:00–12:00 and 13:00–17:30, Monday to Friday, with China's 2026 public holidays."""
+    def default(cls, local: str | PathLike | None = None) -> WorkingCalendar:
+        """9:00–12:00 and 13:00–17:30, Monday to Friday, with China's public holidays.
+
+        Year by year, later sources replace earlier ones: the ``chinese_calendar``
+        package (when installed), the bundled ``data/calendar.toml``, then every
+        arrangement file in the directory ``local`` (see :func:`load_arrangement`).
+        """
         text = resources.files("geogrid.dispatch").joinpath("data/calendar.toml").read_text("utf-8")
-        return cls.from_dict(tomllib.loads(text)["calendar"])
+        cal = cls.from_dict(tomllib.loads(text)["calendar"])
+        library = cls.from_library(periods=cal.periods, weekdays=cal.weekdays)
+        if library is not None:
+            cal = library.overridden_by(cal)
+        if local is not None and Path(local).is_dir():
+            for path in sorted(Path(local).iterdir()):
+                if path.suffix.lower() in (".toml", ".json", ".csv"):
+                    cal = cal.overridden_by(load_arrangement(path))
+        return cal
+
+    @classmethod
+    def from_library(cls, **kw) -> WorkingCalendar | None:
+        """The arrangements of every year the ``chinese_calendar`` package covers (or None)."""
+        try:
+            from chinese_calendar import constants
+        except ImportError:
+            return None
+        days = set(constants.holidays) | set(constants.workdays)
+        years = range(min(d.year for d in days), max(d.year for d in days) + 1)
+        return cls(holidays=frozenset(constants.holidays), workdays=frozenset(constants.workdays),
+                   years=frozenset(years), name="chinese_calendar", **kw)
+
+    def overridden_by(self, other: WorkingCalendar) -> WorkingCalendar:
+        """This calendar with the years ``other`` covers replaced by ``other``'s days."""
+        replaced = other.years or frozenset()
+        keep = lambda days: {d for d in days if d.year not in replaced}  # noqa: E731
+        years = None if self.years is None else self.years | replaced
+        name = " + ".join(n for n in (self.name, other.name) if n)
+        return WorkingCalendar(self.periods, self.weekdays,
+                               frozenset(keep(self.holidays) | other.holidays),
+                               frozenset(keep(self.workdays) | other.workdays), name, years)
+
+    # ---- coverage
+    def covers(self, day: date | datetime) -> bool:
+        """Whether this calendar carries the holiday arrangement of ``day``'s year."""
+        return self.years is None or _parse_date(day).year in self.years
+
+    def uncovered(self, start: date | datetime, end: date | datetime) -> list[int]:
+        """The years from ``start`` to ``end`` (inclusive) this calendar does not cover."""
+        lo, hi = sorted((_local(start)[0].date() if isinstance(start, datetime) else start,
+                         _local(end)[0].date() if isinstance(end, datetime) else end))
+        return [y for y in range(lo.year, hi.year + 1) if self.years is not None
+                and y not in self.years]
+
+    def coverage(self, now: datetime, days_ahead: int = 30) -> dict[str, Any]:
+        """What ``/health`` reports: covered years, and a bilingual warning when a year
+        within ``days_ahead`` days of ``now`` is not covered."""
+        t = _local(now)[0]
+        gap = self.uncovered(t.date(), t.date() + timedelta(days=days_ahead))
+        out: dict[str, Any] = {"years": None if self.years is None else
+                               [min(self.years), max(self.years)] if self.years else [],
+                               "uncovered_within_days": days_ahead, "uncovered": gap}
+        if gap:
+            years = ", ".join(map(str, gap))
+            out["warning"] = (
+                f"工作日历未包含 {years} 年的节假日安排：该年的期限将按无节假日计算 / the working "
+                f"calendar has no holiday arrangement for {years}: deadlines there are computed "
+                "as if it had no holidays. 用 geogrid calendar import 导入 / Import it with "
+                "geogrid calendar import.")
+        return out
 
     def with_holidays(self, holidays: Iterable[Any] = (), workdays: Iterable[Any] = ()) -> WorkingCalendar:
         """A copy with more holidays and make-up working days (e.g. another year's)."""
-        return WorkingCalendar(self.periods, self.weekdays, self.holidays | _expand_dates(holidays),
-                               self.workdays | _expand_dates(workdays), self.name)
+        more_h, more_w = _expand_dates(holidays), _expand_dates(workdays)
+        years = None if self.years is None else self.years | {d.year for d in more_h | more_w}
+        return WorkingCalendar(self.periods, self.weekdays, self.holidays | more_h,
+                               self.workdays | more_w, self.name, years)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name,
                 "periods": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in self.periods],
                 "weekdays": sorted(self.weekdays),
                 "holidays": sorted(d.isoformat() for d in self.holidays),
-                "workdays": sorted(d.isoformat() for d in self.workdays)}
+                "workdays": sorted(d.isoformat() for d in self.workdays),
+                "years": None if self.years is None else sorted(self.years)}
 
     # ---- days
     @property
@@ -482,3 +581,98 @@ def timer_status(calendar: WorkingCalendar, start: datetime, deadline: datetime,
                        escalation_level=level, escalate_to=escalate_to,
                        next_stage=nxt[1] if nxt else None, next_at=next_at,
                        remaining=allowed - used, unit=u)
+
+
+# ---- a year's arrangement from a file (geogrid calendar import) ---------------------------
+
+#: /health and incidents warn this many days before a deadline reaches an uncovered year
+WARN_DAYS_AHEAD = 30
+_KINDS = {"holiday": "holidays", "休": "holidays", "假": "holidays", "休息": "holidays",
+          "workday": "workdays", "班": "workdays", "调休": "workdays", "上班": "workdays"}
+
+
+def _arrangement_rows(path: Path) -> tuple[int | None, list[tuple[Any, str, str]]]:
+    """(declared year, [(row label, date text, kind text)]) from a CSV, TOML or JSON file."""
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".csv":
+        import csv
+
+        reader = csv.DictReader(text.splitlines())
+        if not reader.fieldnames or not {"date", "type"} <= {f.strip() for f in reader.fieldnames}:
+            raise InputError(
+                f"{path.name} 需要 date,type 两列 / needs the columns date,type "
+                f"(found {reader.fieldnames}).", field="columns", value=reader.fieldnames,
+                fix="首行写 date,type,name；type 为 holiday/休 或 workday/班 / Start with the "
+                    "header date,type,name; type is holiday/休 or workday/班.")
+        rows = [(i, (r.get("date") or "").strip(), (r.get("type") or "").strip())
+                for i, r in enumerate(({k.strip(): v for k, v in r.items() if k} for r in reader),
+                                      start=2)]
+        return None, rows
+    data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    data = data.get("calendar", data)
+    rows = []
+    for key, kind in (("holidays", "holiday"), ("workdays", "workday")):
+        for i, item in enumerate(data.get(key, ())):
+            try:
+                days = sorted(_expand_dates([item]))
+            except InputError:
+                rows.append((f"{key}[{i}]", str(item), kind))
+                continue
+            rows += [(f"{key}[{i}]", d.isoformat(), kind) for d in days]
+    year = data.get("year")
+    return (int(year) if str(year).isdigit() else year), rows
+
+
+def load_arrangement(path: str | PathLike) -> WorkingCalendar:
+    """One year's holiday arrangement (holidays and 调休 days) from a file, checked.
+
+    CSV: a header ``date,type[,name]`` and one row per day, ``type`` being
+    ``holiday``/``休`` or ``workday``/``班``. TOML/JSON: ``year = 2027``,
+    ``holidays = ["2027-01-01..2027-01-03", ...]``, ``workdays = [...]``.
+    Every bad row is reported at once (row number, value, reason), in Chinese
+    and English; nothing is returned unless the whole file is right.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"文件 {str(p)!r} 不存在 / file {str(p)!r} does not exist.", field="path",
+                         value=str(p), fix="检查路径 / Check the path.")
+    declared, rows = _arrangement_rows(p)
+    problems: list[ValidationProblem] = []
+    days: dict[str, dict[date, Any]] = {"holidays": {}, "workdays": {}}
+    for label, text, kind in rows:
+        target = _KINDS.get(kind.lower())
+        try:
+            d = date.fromisoformat(text)
+        except ValueError:
+            problems.append(ValidationProblem(label, "date", "日期应为 YYYY-MM-DD / date is not "
+                                                             "YYYY-MM-DD", text))
+            continue
+        if target is None:
+            problems.append(ValidationProblem(label, "type", "类型应为 holiday/休 或 workday/班 / "
+                                                             "type is not holiday or workday", kind))
+            continue
+        if target == "workdays" and d.weekday() < 5:
+            problems.append(ValidationProblem(label, "date", "调休上班日应在周末 / a make-up "
+                                                             "working day must be a weekend day", text))
+        days[target][d] = label
+    both = set(days["holidays"]) & set(days["workdays"])
+    problems += [ValidationProblem(days["workdays"][d], "date", "同一天既是假日又是上班日 / date is "
+                                   "both a holiday and a working day", d.isoformat()) for d in sorted(both)]
+    years = {d.year for kind in days.values() for d in kind}
+    year = declared if declared is not None else (min(years) if years else None)
+    if not isinstance(year, int):
+        problems.append(ValidationProblem("year", "year", "缺少年份 / no year given", declared))
+    else:
+        problems += [ValidationProblem(label, "date", f"不属于 {year} 年 / not in {year}",
+                                       d.isoformat())
+                     for kind in days.values() for d, label in kind.items() if d.year != year]
+        if not any(d.year == year for d in days["holidays"]):
+            problems.append(ValidationProblem("holidays", "holidays", f"{year} 年没有假日：文件不完整 "
+                                              f"/ no holidays in {year}: the file is incomplete"))
+    if problems:
+        raise ValidationError(f"节假日安排 {p.name} 有误 / holiday arrangement {p.name} is invalid",
+                              problems, fix="改正所列各行后重新导入 / Correct the listed rows and "
+                                            "import again.")
+    return WorkingCalendar(holidays=frozenset(days["holidays"]),
+                           workdays=frozenset(days["workdays"]), name=f"{p.name}",
+                           years=frozenset({year}))

@@ -70,8 +70,8 @@ def microgrid_report(incidents: pd.DataFrame, events: pd.DataFrame | None = None
     ``visits`` is a frame of planned key-population visits (``microgrid``,
     ``at``, ``done``) or a ``{"planned": n, "done": m}`` mapping. ``notes``
     carries caveats (e.g. "population is estimated") into the report.
-    ``as_of`` (default: the end of the year) decides which open incidents
-    count as due; pass the generation time for a report on a year in progress.
+    Indicators are counted as of the end of the year, or as of now for the
+    current year; ``as_of`` caps that moment (see :mod:`.metrics`).
     """
     if not isinstance(year, int) or not 1900 < year < 3000:
         raise InputError(f"year must be a calendar year, got {year!r}.", field="year", value=year,
@@ -86,7 +86,7 @@ def microgrid_report(incidents: pd.DataFrame, events: pd.DataFrame | None = None
     pop = population_end if population_end is not None else population_start
     pop_map = {microgrid: pop} if pop else None
     m = incident_metrics(mine, ev, by=by, start=start, end=end, population=pop_map,
-                         as_of=as_of if as_of is not None else end)
+                         as_of=as_of)  # as of the year's end, or now for the current year
     summary = {k: _clean(m.iloc[0][k]) for k in m.columns} if len(m) else {}
 
     reported = pd.to_datetime(mine["reported_at"], utc=True, format="ISO8601").dt.tz_convert("Asia/Shanghai")
@@ -106,7 +106,26 @@ def microgrid_report(incidents: pd.DataFrame, events: pd.DataFrame | None = None
     by_month = [{"month": f"{year}-{mm:02d}", "reported": int((months == mm).sum()),
                  "closed": int(((months == mm) & closed).sum())} for mm in range(1, 13)]
 
-    # raise-hand outcomes
+    raise_hand = _raise_hands(ev, inyear)
+
+    change = (population_end - population_start) if None not in (population_start, population_end) else None
+    report = {
+        "title": f"{name or microgrid} {year}年民情报告",
+        "microgrid": {"id": microgrid, "name": name}, "year": year,
+        "population": {"start": population_start, "end": population_end, "change": change,
+                       "change_rate": (change / population_start) if change is not None and population_start
+                       else None},
+        "visits": _visits(visits, microgrid, year),
+        "incidents": {**summary, "by_category": by_category, "by_channel": by_channel,
+                      "by_month": by_month},
+        "raise_hand": raise_hand,
+        "notes": list(notes or []),
+    }
+    return _clean(report)
+
+
+def _raise_hands(ev: pd.DataFrame | None, inyear: pd.DataFrame) -> dict[str, Any]:
+    """Raise-hand (吹哨) outcomes of the year's incidents, per department."""
     hands: list[dict[str, Any]] = []
     if ev is not None and len(ev):
         rh = ev.loc[ev["action"] == "raise_hand"]
@@ -131,21 +150,7 @@ def microgrid_report(incidents: pd.DataFrame, events: pd.DataFrame | None = None
     raise_hand = {"count": len(hands), "closed": sum(h["closed"] for h in hands),
                   "resolution_rate": (sum(h["closed"] for h in hands) / len(hands)) if hands else None,
                   "by_department": [{"department": k, **v} for k, v in sorted(depts.items())]}
-
-    change = (population_end - population_start) if None not in (population_start, population_end) else None
-    report = {
-        "title": f"{name or microgrid} {year}年民情报告",
-        "microgrid": {"id": microgrid, "name": name}, "year": year,
-        "population": {"start": population_start, "end": population_end, "change": change,
-                       "change_rate": (change / population_start) if change is not None and population_start
-                       else None},
-        "visits": _visits(visits, microgrid, year),
-        "incidents": {**summary, "by_category": by_category, "by_channel": by_channel,
-                      "by_month": by_month},
-        "raise_hand": raise_hand,
-        "notes": list(notes or []),
-    }
-    return _clean(report)
+    return raise_hand
 
 
 _LABELS = {

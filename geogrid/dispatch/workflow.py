@@ -54,6 +54,8 @@ geogrid._errors.StateError: cannot 'evaluate' incident 'INC-1': it is 'dispatche
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
@@ -194,6 +196,8 @@ class IncidentState:
     raised_hands: int = 0
     escalation_level: int = 0
     satisfaction: int | None = None
+    #: years the deadline's span reaches that the working calendar has no arrangement for
+    calendar_gap: tuple[int, ...] = ()
 
     @property
     def on_time(self) -> bool | None:
@@ -216,7 +220,7 @@ class IncidentState:
             "closed_at": _iso(self.closed_at), "extensions": self.extensions, "reworks": self.reworks,
             "returns": self.returns, "reopens": self.reopens, "raised_hands": self.raised_hands,
             "escalation_level": self.escalation_level, "satisfaction": self.satisfaction,
-            "on_time": self.on_time,
+            "on_time": self.on_time, "calendar_gap": list(self.calendar_gap),
         }
 
     @classmethod
@@ -230,6 +234,7 @@ class IncidentState:
         d["location"] = tuple(d["location"]) if d.get("location") else None
         d["participants"] = tuple(d.get("participants") or ())
         d["chain"] = tuple(d.get("chain") or ())
+        d["calendar_gap"] = tuple(d.get("calendar_gap") or ())
         d["assignment"] = Assignment.from_dict(d["assignment"]) if d.get("assignment") else None
         return cls(**d)
 
@@ -287,8 +292,10 @@ class Workflow:
     default_limit: TimeLimit = TimeLimit(3, "working_days")
 
     @classmethod
-    def default(cls) -> Workflow:
-        return cls(Catalogue.default(), WorkingCalendar.default())
+    def default(cls, calendar_dir: str | Path | None = None) -> Workflow:
+        """The bundled catalogue and the default calendar, with the arrangements imported
+        into ``calendar_dir`` (see :meth:`WorkingCalendar.default`)."""
+        return cls(Catalogue.default(), WorkingCalendar.default(calendar_dir))
 
     # ---- queries
     def allowed(self, state: IncidentState) -> tuple[Action, ...]:
@@ -399,10 +406,11 @@ class Workflow:
                      category: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         limit = self.limit_of(category or state.category)
         deadline = _aware(self.calendar.deadline(at, limit))
+        gap = tuple(self.calendar.uncovered(at, deadline)) if limit.unit.working else ()
         changes = {"assignment": assignment, "dispatched_at": at, "deadline": deadline,
-                   "completed_at": None, "escalation_level": 0}
+                   "completed_at": None, "escalation_level": 0, "calendar_gap": gap}
         data = {"assignment": assignment.to_dict(), "deadline": deadline.isoformat(),
-                "limit": limit.to_dict()}
+                "limit": limit.to_dict()} | ({"calendar_gap": list(gap)} if gap else {})
         return changes, data
 
     def _auto_assign(self, state: IncidentState, category: str | None = None, **where) -> Assignment:
@@ -455,9 +463,11 @@ class Workflow:
                              f"({state.deadline.isoformat()}).", field="new_deadline",
                              value=new.isoformat(), fix="An extension must move the deadline later.")
         data = {"old_deadline": state.deadline.isoformat(), "new_deadline": new.isoformat()}
+        gap = tuple(self.calendar.uncovered(state.dispatched_at or at, new)) if extra is not None \
+            and TimeLimit.parse(extra).unit.working else state.calendar_gap
         if extra is not None:
             data["extra"] = TimeLimit.parse(extra).to_dict()
-        return {"deadline": new, "extensions": state.extensions + 1}, data
+        return {"deadline": new, "extensions": state.extensions + 1, "calendar_gap": gap}, data
 
     def _do_escalate(self, state, at, p):
         level = int(p.get("level", state.escalation_level + 1))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..dispatch import Workflow
 from ..store import Store
 from .accounts import AccountService
 from .incidents import IncidentService, Intake
@@ -54,10 +55,11 @@ class Services:
     @classmethod
     def build(cls, store: Store, *, cache: PlanCache | None = None, snap_m: float = 50.0,
               reach_m: float = 500.0, fallback_level: str = "grid",
-              ttl_s: float = 1.0) -> Services:
+              ttl_s: float = 1.0, calendar_dir=None) -> Services:
         cache = cache if cache is not None else PlanCache(store, ttl_s=ttl_s)
         incidents = IncidentService(store, cache, snap_m=snap_m, reach_m=reach_m,
-                                    fallback_level=fallback_level)
+                                    fallback_level=fallback_level,
+                                    workflow=Workflow.default(calendar_dir))
         names = {c.code: c.name for c in incidents.workflow.catalogue.categories}
         return cls(cache=cache, locating=LocatingService(cache, snap_m=snap_m),
                    incidents=incidents, planning=PlanningService(store),

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from .._errors import NotFoundError
 from ..dispatch import incident_metrics, microgrid_report, report_html
+from ..dispatch.metrics import population_by_area
 from ..locate import ancestors
 from .incidents import IncidentService
 from .plancache import PlanCache
@@ -21,13 +22,14 @@ class ReportService:
         self.cache, self.store, self.incidents = cache, cache.store, incidents
 
     def population(self, by: str) -> dict[str, float]:
-        """Residents per microgrid (from object memberships), summed up to ``by``'s level."""
+        """Residents per microgrid (compounds split by their buildings' households), summed up
+        to ``by``'s level."""
         plan_id = self.cache.active_plan_id()
         mem = self.store.memberships(plan_id)
         if mem.empty:
             return {}
-        objs = self.store.objects()[["id", "population"]].set_index("id")["population"]
-        pop = objs.reindex(mem.index).fillna(0).groupby(mem.values).sum()
+        leaves = self.cache.plan_data(plan_id).areas
+        pop = population_by_area(self.store.objects(), mem, leaves[leaves["id"].isin(set(mem))])
         if by == "microgrid":
             return {k: float(v) for k, v in pop.items()}
         areas = self.cache.plan_data(plan_id).areas
@@ -41,11 +43,14 @@ class ReportService:
         return out
 
     def metrics(self, *, by: str, start: datetime | None = None, end: datetime | None = None,
-                freq: str | None = None) -> list[dict]:
-        inc, ev = self.incidents.frames(since=start, until=end)
+                freq: str | None = None, as_of: datetime | None = None) -> list[dict]:
+        """Indicators by the standard definitions: cases due within the period, counted as of
+        its end (or ``as_of``; now while the period is open)."""
+        inc, ev = self.incidents.frames()  # cases due in the period may be reported before it
         if inc.empty:
             return []
-        table = incident_metrics(inc, ev, by=by, freq=freq, population=self.population(by))
+        table = incident_metrics(inc, ev, by=by, freq=freq, start=start, end=end, as_of=as_of,
+                                 population=self.population(by))
         return table.reset_index().to_dict("records")
 
     def yearly(self, area_id: str, year: int, *, html: bool = False) -> dict | str:

@@ -139,7 +139,8 @@ class AccountRepository:
         with self.db.read() as conn:
             row = conn.execute(sa.select(u.id, u.username, u.role, u.scope, u.password_hash)
                                .where(u.username == username, u.active.is_(True))).first()
-        if row is None or not verify_password(password, row.password_hash):
+        # an unknown user is checked against a dummy hash, so timing does not tell who exists
+        if not verify_password(password, row.password_hash if row else None) or row is None:
             return None
         return _principal(row)
 

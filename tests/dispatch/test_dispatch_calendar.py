@@ -28,8 +28,8 @@ def dt(*a):
 
 def test_default_calendar_2026():
     assert CAL.day_seconds == 7.5 * 3600
-    assert len(CAL.holidays) == 3 + 9 + 3 + 5 + 3 + 3 + 7
-    assert CAL.workdays == {date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9),
+    assert len({d for d in CAL.holidays if d.year == 2026}) == 3 + 9 + 3 + 5 + 3 + 3 + 7
+    assert {d for d in CAL.workdays if d.year == 2026} == {date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9),
                             date(2026, 9, 20), date(2026, 10, 10)}
     assert CAL.is_working_day(date(2026, 2, 14))        # Saturday, make-up working day
     assert not CAL.is_working_day(date(2026, 2, 16))    # Monday, Spring Festival

@@ -220,7 +220,9 @@ def _is_tile(request) -> bool:
 def page(browser, live_server):
     """A fresh page; tile requests are answered locally (no internet here), anything
     else leaving the machine is recorded so tests can assert the page is offline-clean."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    # Playwright's polling waits evaluate strings, which the pages' CSP forbids; the CSP
+    # itself is exercised by tests/security/test_csp_browser.py
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=True)
     pg = context.new_page()
     pg.external_requests = []
     pg.console_errors = []
