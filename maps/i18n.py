@@ -241,6 +241,16 @@ STRINGS: dict[str, dict[str, str]] = {
     "action.relocate": {"zh": "更正位置", "en": "Relocate"},
     # misc
     "lang.switch": {"zh": "English", "en": "中文"},
+    # API documentation pages
+    "docs.title": {"zh": "geogrid 接口文档", "en": "geogrid API documentation"},
+    "docs.swagger": {"zh": "交互式文档 (Swagger UI)", "en": "Interactive docs (Swagger UI)"},
+    "docs.redoc": {"zh": "参考文档 (ReDoc)", "en": "Reference (ReDoc)"},
+    "docs.openapi": {"zh": "OpenAPI 描述文件", "en": "OpenAPI document"},
+    "docs.home": {"zh": "返回地图", "en": "Back to the map"},
+    "docs.intro": {"zh": "坐标一律为经度/纬度 (CRS84), 每个传入坐标须注明坐标系 (datum)。"
+                         "页面资源全部由本服务提供, 内网可用。",
+                   "en": "Coordinates are lon/lat (CRS84); every incoming coordinate names its "
+                         "datum. Every asset is served locally, so the pages work offline."},
     "basemap.label": {"zh": "底图", "en": "Basemap"},
     "error.load": {"zh": "数据加载失败", "en": "Could not load data"},
 }
