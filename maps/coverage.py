@@ -45,7 +45,7 @@ import numpy as np
 import shapely
 
 from ._page import Register, add_config, add_modules
-from .basemaps import OSM_ATTRIBUTION, get_basemap, offline_map, shift_geometries
+from .basemaps import OSM_ATTRIBUTION, default_basemap, get_basemap, offline_map, shift_geometries
 from .i18n import bundle, t
 
 __all__ = ["coverage_map", "PALETTE", "OSM_ATTRIBUTION", "offline_map", "LEVELS",
@@ -186,7 +186,7 @@ def coverage_map(
     *,
     static_url: str = "/static",
     lang: str = "zh",
-    basemap: str = "osm",
+    basemap: str | None = None,
     workload: Mapping[str, float] | None = None,
     estimated: bool = False,
     problems: Iterable[Any] | None = None,

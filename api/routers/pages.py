@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from maps import console_page, coverage_map, embed_page, get_basemap, snippet_page
+from maps.basemaps import default_basemap
 from maps._page import page_url
 from maps.editor import editor_page
 from maps.i18n import t
@@ -24,8 +25,9 @@ from ..deps import StateDep
 
 router = APIRouter(tags=["pages"])
 Lang = Annotated[Literal["zh", "en"], Query(description="UI language")]
-BasemapQ = Annotated[Literal["osm", "amap", "tianditu", "local", "none"],
-                     Query(description="tiles; overlays are shifted into their datum")]
+BasemapQ = Annotated[Literal["geogrid", "osm", "amap", "tianditu", "local", "none"] | None,
+                     Query(description="tiles (default: geogrid's own offline basemap); "
+                                       "overlays are shifted into their datum")]
 Choropleth = Annotated[Literal["workload"] | None,
                        Query(description="colour microgrids by workload (households)")]
 Days = Annotated[int, Query(ge=1, le=365, description="window of the incident counts")]
@@ -88,7 +90,7 @@ def _view(state, plan_id: int, datum: str):
 
 
 @router.get("/", response_class=HTMLResponse, summary="Coverage map of the active plan")
-def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: BasemapQ = "osm",
+def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: BasemapQ = None,
           plan: Annotated[str | None, Query()] = None, choropleth: Choropleth = None,
           check: Annotated[bool, Query(description="highlight validation problems")] = False,
           tiles: Annotated[bool | None, Query(
@@ -102,7 +104,7 @@ def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: 
     html = data.extra.get(key)
     if html is None:
         title = f"{data.plan['name']} · {t('title.coverage', lang)}"
-        params = {"plan": plan, "basemap": None if basemap == "osm" else basemap,
+        params = {"plan": plan, "basemap": None if basemap in (None, default_basemap()) else basemap,
                   "check": check or None, "tiles": None if tiles is None else str(int(tiles))}
         links = [(t("lang.switch", lang), page_url("/", **params, choropleth=choropleth,
                                                    lang=None if lang == "en" else "en"))]
@@ -135,7 +137,7 @@ def _app_page(state, key: tuple, basemap: str, build) -> HTMLResponse:
 
 @router.get("/console", response_class=HTMLResponse,
             summary="Dispatcher console (sign-in required)")
-def console(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm"):
+def console(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = None):
     from geogrid.dispatch.workflow import NEEDS_REASON
 
     return _app_page(state, ("console", lang, basemap), basemap, lambda data, center, bounds:
@@ -146,7 +148,7 @@ def console(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm"):
 
 @router.get("/editor", response_class=HTMLResponse,
             summary="Planner editor: drafts, reassignment, split/merge, stats (sign-in required)")
-def editor(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm"):
+def editor(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = None):
     return _app_page(state, ("editor", lang, basemap), basemap, lambda data, center, bounds:
                      editor_page(center=center, bounds=bounds, lang=lang, basemap=basemap,
                                  title=t("title.editor", lang)))
@@ -160,7 +162,7 @@ def embed_root(request: Request):
 
 @router.get("/embed/coverage", response_class=HTMLResponse,
             summary="Public coverage map for an iframe (aggregates only, no personal data)")
-def embed_coverage(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm", days: Days = 30):
+def embed_coverage(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = None, days: Days = 30):
     return _app_page(state, ("embed", lang, basemap, days), basemap, lambda data, center, bounds:
                      embed_page(center=center, bounds=bounds, lang=lang, basemap=basemap,
                                 days=days))
