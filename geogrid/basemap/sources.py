@@ -9,23 +9,28 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
 
 from .._errors import InputError
-from .layers import normalise_osm, normalise_tilezen
+from .layers import LAYERS, empty_layers, normalise_osm, normalise_tilezen
 
-__all__ = ["read_layers", "TILEZEN_FILES", "SUFFIXES"]
+__all__ = ["read_layers", "write_layers", "TILEZEN_FILES", "SUFFIXES", "NORMALISED_MARK"]
 
 TILEZEN_FILES = ("roads", "water", "landuse", "buildings", "places", "transit")
 SUFFIXES = (".geojson", ".gpkg", ".fgb", ".parquet", ".json")
+#: the layer that marks a GeoPackage written by :func:`write_layers`
+NORMALISED_MARK = "labels"
 
 
 def _read(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
     if path.suffix == ".parquet":
         return gpd.read_parquet(path)
-    return gpd.read_file(path, layer=layer, engine="pyogrio")
+    with warnings.catch_warnings():  # duplicate OSM ids are renumbered by GDAL: harmless here
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return gpd.read_file(path, layer=layer, engine="pyogrio")
 
 
 def _missing(path: Path) -> InputError:
@@ -65,7 +70,12 @@ def read_layers(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
         if name.endswith(".gpkg"):
             import pyogrio
 
-            names = {n for n, _ in pyogrio.list_layers(path)} & set(TILEZEN_FILES)
+            present = {n for n, _ in pyogrio.list_layers(path)}
+            if NORMALISED_MARK in present:  # written by write_layers: already normalised
+                out = empty_layers()
+                out.update({n: _read(path, n) for n in present & set(LAYERS)})
+                return out
+            names = present & set(TILEZEN_FILES)
             if not names:
                 raise _missing(path)
             return normalise_tilezen({n: _read(path, n) for n in names})
@@ -76,3 +86,34 @@ def read_layers(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
                          value=str(path), fix="Check the file is a valid GeoJSON, GeoPackage "
                          "or OSM extract / 请检查文件格式.") from exc
     raise _missing(path)
+
+
+def write_layers(layers: dict[str, gpd.GeoDataFrame], path: str | Path) -> None:
+    """Write normalised layers to the GeoPackage ``path``, all or nothing.
+
+    The file is written next to ``path`` and moved into place only when every
+    layer is written, so a failed write leaves the previous file as it was.
+    """
+    import os
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        labels = layers.get("labels")
+        if labels is None or labels.empty:  # the mark must exist even with no names
+            labels = empty_layers()["labels"]
+        for name in LAYERS:
+            frame = labels if name == "labels" else layers.get(name)
+            if frame is None or (frame.empty and name != "labels"):
+                continue
+            frame = frame.copy()
+            if frame.empty:
+                frame = gpd.GeoDataFrame({"name": ["-"], "kind": ["-"], "rank": [0.0]},
+                                         geometry=gpd.points_from_xy([0], [0]), crs=4326).iloc[:0]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

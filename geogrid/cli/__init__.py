@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import batch, data, incidents, planning, serve, simulate, users
+from . import basemap, batch, data, incidents, planning, serve, simulate, users
 
 app = typer.Typer(name="geogrid", help="网格化治理: microgrid planning, geocoding, dispatch, maps.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -22,5 +22,6 @@ app.command("simulate")(simulate.simulate)
 app.command("serve")(serve.serve)
 app.add_typer(users.app, name="users")
 app.add_typer(incidents.app, name="incidents")
+app.add_typer(basemap.app, name="basemap")
 
 __all__ = ["app"]
