@@ -28,6 +28,7 @@ from geogrid._errors import InputError
 from geogrid.datum import from_storage, parse_datum
 
 __all__ = ["Basemap", "BASEMAPS", "OSM_ATTRIBUTION", "default_basemap", "get_basemap", "offline_map",
+           "PageFigure",
            "shift_geometries"]
 
 #: every overlay is derived from OpenStreetMap: credited on every map, whatever the tiles
@@ -94,17 +95,31 @@ def shift_geometries(frame: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry="geometry", crs=frame.crs)
 
 
+class PageFigure(folium.Figure):
+    """folium's page with ``<html lang>`` set, so dates, fonts and screen readers follow it."""
+
+    def __init__(self, lang: str = "zh"):
+        super().__init__()
+        self.lang = "zh-CN" if lang == "zh" else "en"
+
+    def render(self, **kwargs) -> str:
+        return super().render(**kwargs).replace("<html>", f'<html lang="{self.lang}">', 1)
+
+
 def offline_map(*, static_url: str, center, zoom: int = 15, basemap: Basemap | None = None,
-                extra_js: tuple[tuple[str, str], ...] = (), **kwargs) -> folium.Map:
+                extra_js: tuple[tuple[str, str], ...] = (), lang: str = "zh",
+                **kwargs) -> folium.Map:
     """A folium Map whose JS/CSS come from ``static_url`` and whose tiles are ``basemap``.
 
     ``extra_js`` adds classic scripts after Leaflet (e.g. the vendored Leaflet.heat).
     The OpenStreetMap attribution is always in the attribution control, with or
-    without tiles.
+    without tiles. The page is in ``lang`` (``<html lang>``), with a metric scale bar.
     """
     basemap = basemap or get_basemap(None)
-    m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True,
+    m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=False,
                    prefer_canvas=False, **kwargs)
+    PageFigure(lang).add_child(m)
+    m.add_child(_MapChrome())
     m.default_js = [("leaflet", f"{static_url}/vendor/leaflet/leaflet.js"),
                     *((name, f"{static_url}/{path}") for name, path in extra_js)]
     m.default_css = [("leaflet_css", f"{static_url}/vendor/leaflet/leaflet.css"),
@@ -138,6 +153,18 @@ def _add_vector_basemap(m: folium.Map, static_url: str, basemap: Basemap) -> Non
     root.html.add_child(folium.Element(
         f'<script type="module" src="{static_url}/js/basemap.js"></script>'))
     m.add_child(Register())
+
+
+class _MapChrome(folium.MacroElement):
+    """A metric scale bar, and the attribution prefix without Leaflet's English tooltip."""
+
+    _template = folium.elements.Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {{ this._parent.get_name() }}.attributionControl.setPrefix(
+            '<a href="https://leafletjs.com">Leaflet</a>');
+        {% endmacro %}
+    """)
 
 
 class _AttributionOnly(folium.MacroElement):

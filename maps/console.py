@@ -27,7 +27,7 @@ def console_page(*, center: tuple[float, float], bounds: list[list[float]] | Non
                  needs_reason: list[str] = (), title: str | None = None) -> folium.Map:
     """The console page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum."""
     m, bm = start_page(title=title or t("title.console", lang), css="console.css", center=center,
-                       bounds=bounds, static_url=static_url, basemap=basemap,
+                       bounds=bounds, static_url=static_url, basemap=basemap, lang=lang,
                        extra_js=(("leaflet_heat", "vendor/leaflet.heat/leaflet-heat.js"),))
     root = m.get_root()
     root.html.add_child(folium.Element(_panel(lang, basemap, title)))

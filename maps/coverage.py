@@ -219,7 +219,7 @@ def coverage_map(
     shown = areas if bm.datum in ("wgs84", "cgcs2000") else shift_geometries(areas, bm.datum)
     minx, miny, maxx, maxy = shown.total_bounds if len(shown) else (121.49, 31.22, 121.52, 31.25)
     m = offline_map(static_url=static_url, center=[(miny + maxy) / 2, (minx + maxx) / 2],
-                    zoom=15, basemap=bm)
+                    zoom=15, basemap=bm, lang=lang)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     colors = grid_colors(shown)
     issues = _problem_dicts(problems or ())
@@ -271,7 +271,8 @@ def _tiled_map(areas: gpd.GeoDataFrame, bm, *, static_url: str, lang: str, tile_
     xs, ys = from_storage(np.array([minx, maxx]), np.array([miny, maxy]), bm.datum)
     minx, maxx, miny, maxy = float(xs[0]), float(xs[1]), float(ys[0]), float(ys[1])
     m = offline_map(static_url=static_url, center=[(miny + maxy) / 2, (minx + maxx) / 2],
-                    zoom=15, basemap=bm, extra_js=(("leaflet_vectorgrid", VECTORGRID_JS),))
+                    zoom=15, basemap=bm, extra_js=(("leaflet_vectorgrid", VECTORGRID_JS),),
+                    lang=lang)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     colors = grid_colors(shown)
     issues = _problem_dicts(problems or ())

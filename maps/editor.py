@@ -49,7 +49,7 @@ def editor_page(*, center: tuple[float, float], bounds: list[list[float]] | None
                 title: str | None = None) -> folium.Map:
     """The editor page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum."""
     m, bm = start_page(title=title or t("title.editor", lang), css="editor.css", center=center,
-                       bounds=bounds, static_url=static_url, basemap=basemap)
+                       bounds=bounds, static_url=static_url, basemap=basemap, lang=lang)
     root = m.get_root()
     root.html.add_child(folium.Element(HATCH + _panel(lang, basemap, title)))
     strings = bundle(lang, "editor.", "level.", "error.")

@@ -26,7 +26,7 @@ def embed_page(*, center: tuple[float, float], bounds: list[list[float]] | None 
                days: int = 30, title: str | None = None) -> folium.Map:
     """The embed page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum."""
     m, bm = start_page(title=title or t("title.embed", lang), css="embed.css", center=center,
-                       bounds=bounds, static_url=static_url, basemap=basemap)
+                       bounds=bounds, static_url=static_url, basemap=basemap, lang=lang)
     root = m.get_root()
     switch = lang_switch("/embed/coverage", lang, basemap=_bm(basemap),
                          days=None if days == 30 else days)
