@@ -119,7 +119,7 @@ def offline_map(*, static_url: str, center, zoom: int = 15, basemap: Basemap | N
     m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=False,
                    prefer_canvas=False, **kwargs)
     PageFigure(lang).add_child(m)
-    m.add_child(_MapChrome())
+    m.add_child(_MapChrome(lang))
     m.default_js = [("leaflet", f"{static_url}/vendor/leaflet/leaflet.js"),
                     *((name, f"{static_url}/{path}") for name, path in extra_js)]
     m.default_css = [("leaflet_css", f"{static_url}/vendor/leaflet/leaflet.css"),
@@ -156,15 +156,39 @@ def _add_vector_basemap(m: folium.Map, static_url: str, basemap: Basemap) -> Non
 
 
 class _MapChrome(folium.MacroElement):
-    """A metric scale bar, and the attribution prefix without Leaflet's English tooltip."""
+    """A metric scale bar, the attribution prefix without Leaflet's English tooltip, and
+    Leaflet's control titles (zoom, layers) in the page's language."""
 
     _template = folium.elements.Template("""
         {% macro script(this, kwargs) %}
-        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
-        {{ this._parent.get_name() }}.attributionControl.setPrefix(
-            '<a href="https://leafletjs.com">Leaflet</a>');
+        (function (map, titles) {
+            L.control.scale({metric: true, imperial: false}).addTo(map);
+            map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+            var name = function (el, text) {
+                if (el) { el.title = text; el.setAttribute("aria-label", text); }
+            };
+            if (map.zoomControl) {
+                name(map.zoomControl._zoomInButton, titles.zoom_in);
+                name(map.zoomControl._zoomOutButton, titles.zoom_out);
+            }
+            var proto = L.Control.Layers.prototype;
+            if (!proto._ggTitled) {
+                var init = proto._initLayout;
+                proto._initLayout = function () {
+                    init.call(this);
+                    name(this._layersLink, titles.layers);
+                };
+                proto._ggTitled = true;
+            }
+        })({{ this._parent.get_name() }}, {{ this.titles|tojson }});
         {% endmacro %}
     """)
+
+    def __init__(self, lang: str = "zh"):
+        super().__init__()
+        from .i18n import t
+
+        self.titles = {k: t(f"map.{k}", lang) for k in ("zoom_in", "zoom_out", "layers")}
 
 
 class _AttributionOnly(folium.MacroElement):

@@ -1,16 +1,10 @@
-"""UI strings: Chinese by default, English available (``?lang=en``).
-
-Pages get the strings they need as a JSON bundle (:func:`bundle`) so the
-JavaScript modules never carry their own copies. Keys are grouped by prefix:
-``level.``, ``status.``, ``action.`` and so on.
-"""
+"""The pages' UI strings: levels, fields, layers, legends, console, editor, statuses, actions."""
 
 from __future__ import annotations
 
-__all__ = ["t", "bundle", "LANGS", "STRINGS"]
+__all__ = ["UI"]
 
-LANGS = ("zh", "en")
-STRINGS: dict[str, dict[str, str]] = {
+UI: dict[str, dict[str, str]] = {
     # levels of the hierarchy
     "level.street": {"zh": "街道", "en": "Sub-district"},
     "level.grid": {"zh": "网格", "en": "Grids"},
@@ -252,19 +246,8 @@ STRINGS: dict[str, dict[str, str]] = {
                    "en": "Coordinates are lon/lat (CRS84); every incoming coordinate names its "
                          "datum. Every asset is served locally, so the pages work offline."},
     "basemap.label": {"zh": "底图", "en": "Basemap"},
+    "map.zoom_in": {"zh": "放大", "en": "Zoom in"},
+    "map.zoom_out": {"zh": "缩小", "en": "Zoom out"},
+    "map.layers": {"zh": "图层", "en": "Layers"},
     "error.load": {"zh": "数据加载失败", "en": "Could not load data"},
 }
-
-
-def t(key: str, lang: str = "zh", **values) -> str:
-    """The string ``key`` in ``lang`` (Chinese when missing), ``{name}`` placeholders filled."""
-    entry = STRINGS.get(key)
-    if entry is None:
-        return key
-    text = entry.get(lang if lang in LANGS else "zh", entry["zh"])
-    return text.format(**values) if values else text
-
-
-def bundle(lang: str, *prefixes: str) -> dict[str, str]:
-    """All strings whose key starts with one of ``prefixes``, in ``lang`` (for a page's JS)."""
-    return {k: t(k, lang) for k in STRINGS if k.startswith(prefixes)}

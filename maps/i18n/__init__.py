@@ -1,0 +1,36 @@
+"""UI strings: Chinese by default, English available (``?lang=en``).
+
+Pages get the strings they need as a JSON bundle (:func:`bundle`) so the
+JavaScript modules never carry their own copies. Keys are grouped by prefix:
+``level.``, ``status.``, ``action.`` and so on (:mod:`._ui`); codes the API
+returns (error codes, validation finding kinds, timer stages and units,
+dispatch rules) have their sentences in :mod:`._domain`, and every page gets
+those (``error.``, ``issue.``, ``timer.``, ``unit.``, ``rule.``, ``role.``, ``common.``).
+"""
+
+from __future__ import annotations
+
+from ._domain import DOMAIN, ERRORS
+from ._ui import UI
+
+__all__ = ["t", "bundle", "LANGS", "STRINGS", "ALWAYS", "ERRORS_PREFIX"]
+
+LANGS = ("zh", "en")
+STRINGS: dict[str, dict[str, str]] = {**UI, **ERRORS, **DOMAIN}
+ERRORS_PREFIX = "error.code."
+#: prefixes every page's bundle carries
+ALWAYS = ("error.", "issue.", "timer.", "unit.", "rule.", "role.", "common.")
+
+
+def t(key: str, lang: str = "zh", **values) -> str:
+    """The string ``key`` in ``lang`` (Chinese when missing), ``{name}`` placeholders filled."""
+    entry = STRINGS.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang if lang in LANGS else "zh", entry["zh"])
+    return text.format(**values) if values else text
+
+
+def bundle(lang: str, *prefixes: str) -> dict[str, str]:
+    """All strings whose key starts with one of ``prefixes`` (and :data:`ALWAYS`), in ``lang``."""
+    return {k: t(k, lang) for k in STRINGS if k.startswith(prefixes + ALWAYS)}
