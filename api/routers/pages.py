@@ -57,24 +57,28 @@ def workload(state, plan_id: int) -> tuple[dict[str, float], bool]:
     return cached
 
 
-def problems(state, plan_id: int) -> list[dict]:
-    """Validation problems of the plan's microgrids, grid by grid (cached with the plan)."""
+def problems(state, plan_id: int) -> tuple[list[dict], dict[str, str]]:
+    """The plan's validation findings (the editor's validation, the same service) with the
+    grid each is in, and display names for the ids they mention (cached with the plan)."""
+    from geogrid.store.planning import PlanningService
+
     data = state.plan_data(plan_id)
-    if "problems" in data.extra:
-        return data.extra["problems"]
-    try:
-        from geogrid.validate import validate_plan
-    except ImportError:  # validation not installed: nothing to highlight
-        return []
-    areas = data.areas
-    out: list[dict] = []
-    for _, grid in areas[areas["level"] == "grid"].iterrows():
-        mgs = areas[(areas["level"] == "microgrid") & (areas["parent_id"] == grid["id"])]
-        if len(mgs):
-            report = validate_plan(grid.geometry, mgs[["id", "geometry"]].reset_index(drop=True))
-            out.extend(i.to_dict() for i in report.issues)
-    data.extra["problems"] = out
-    return out
+    if "problems" not in data.extra:
+        service = state.shared("planning", lambda: PlanningService(state.store))
+        report = service.validate(plan_id)
+        found = [dict(i, grid=g["grid_name"]) for g in report["grids"] for i in g["issues"]]
+        mentioned = {str(i) for f in found for i in f.get("ids") or ()}
+        names = {str(r["id"]): str(r["name"]) for r in data.areas[["id", "name"]].to_dict("records")
+                 if str(r["id"]) in mentioned and r["name"]}
+        if mentioned - names.keys():
+            objs = state.store.objects()
+            objs = objs[objs["id"].astype(str).isin(mentioned - names.keys())]
+            for r in objs[["id", "type", "name", "address"]].to_dict("records"):
+                label = next((v for v in (r["name"], r["address"]) if isinstance(v, str) and v),
+                             t(f"editor.type.{r['type']}"))
+                names[str(r["id"])] = label
+        data.extra["problems"] = (found, names)
+    return data.extra["problems"]
 
 
 def _view(state, plan_id: int, datum: str):
@@ -112,9 +116,10 @@ def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: 
             links.append((t("legend.by_grid" if choropleth else "legend.by_workload", lang),
                           page_url("/", **params, lang=None if lang == "zh" else lang,
                                    choropleth=None if choropleth else "workload")))
+        found, names = problems(state, plan_id) if check else (None, None)
         m = coverage_map(data.areas, static_url="/static", lang=lang, basemap=basemap,
                          workload=load if choropleth else None, estimated=estimated,
-                         problems=problems(state, plan_id) if check else None, title=title,
+                         problems=found, names=names, title=title,
                          links=links, embed_snippet=True, tiles=tiles,
                          tile_url=f"/tiles/{plan_id}/{{z}}/{{x}}/{{y}}.mvt")
         m.get_root().title = escape(title)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ._domain import DOMAIN, ERRORS
 from ._ui import UI
 
-__all__ = ["t", "bundle", "LANGS", "STRINGS", "ALWAYS", "ERRORS_PREFIX"]
+__all__ = ["t", "bundle", "issue_text", "LANGS", "STRINGS", "ALWAYS", "ERRORS_PREFIX"]
 
 LANGS = ("zh", "en")
 STRINGS: dict[str, dict[str, str]] = {**UI, **ERRORS, **DOMAIN}
@@ -34,3 +34,19 @@ def t(key: str, lang: str = "zh", **values) -> str:
 def bundle(lang: str, *prefixes: str) -> dict[str, str]:
     """All strings whose key starts with one of ``prefixes`` (and :data:`ALWAYS`), in ``lang``."""
     return {k: t(k, lang) for k in STRINGS if k.startswith(prefixes + ALWAYS)}
+
+
+def issue_text(issue: dict, name_of, lang: str = "zh") -> str:
+    """A validation finding (``kind``, ``ids``, ``value``) as a sentence naming its areas.
+
+    ``name_of(id)`` gives an area's or object's display name (None: the id is shown).
+    The same sentences as ``static/js/texts.js`` ``issueText`` (the editor's list).
+    """
+    names = [name_of(i) or str(i) for i in issue.get("ids") or ()]
+    value = issue.get("value")
+    value = "" if value is None else f"{round(float(value), 2):g}"
+    key = f"issue.{issue.get('kind')}"
+    key = key if key in STRINGS else "issue.kind.other"
+    sep = "、" if lang == "zh" else ", "
+    return t(key, lang, names=sep.join(names), first=names[0] if names else "",
+             second=names[1] if len(names) > 1 else "", rest=sep.join(names[1:]), value=value)
