@@ -120,6 +120,8 @@ def offline_map(*, static_url: str, center, zoom: int = 15, basemap: Basemap | N
                    prefer_canvas=False, **kwargs)
     PageFigure(lang).add_child(m)
     m.add_child(_MapChrome(lang))
+    m.get_root().html.add_child(folium.Element(
+        f'<script type="module" src="{static_url}/js/mobile.js"></script>'))
     m.default_js = [("leaflet", f"{static_url}/vendor/leaflet/leaflet.js"),
                     *((name, f"{static_url}/{path}") for name, path in extra_js)]
     m.default_css = [("leaflet_css", f"{static_url}/vendor/leaflet/leaflet.css"),

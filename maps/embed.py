@@ -35,8 +35,9 @@ def embed_page(*, center: tuple[float, float], bounds: list[list[float]] | None 
         f'<div id="gg-embed-head" class="gg-embed-head"><b>{head}'
         f'</b> <span class="gg-muted">{html.escape(t("embed.click", lang))}</span> {switch}</div>'
         f'<div id="gg-info" class="gg-info" hidden></div>'
-        f'<div id="gg-embed-legend" class="gg-embed-legend"><div id="gg-counts-legend"></div>'
-        f'<div class="gg-attr">{OSM_ATTRIBUTION}</div></div>'))
+        f'<details open id="gg-embed-legend" class="gg-embed-legend">'
+        f'<summary>{html.escape(t("legend.legend", lang))}</summary><div id="gg-counts-legend">'
+        f'</div><div class="gg-attr">{OSM_ATTRIBUTION}</div></details>'))
     add_config(m, {
         "page": "embed", "lang": lang, "datum": bm.datum, "days": days,
         "strings": bundle(lang, "level.", "field.", "layer.", "embed.", "legend.", "error."),

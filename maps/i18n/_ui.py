@@ -44,6 +44,7 @@ UI: dict[str, dict[str, str]] = {
     "layer.stats": {"zh": "事件统计", "en": "Incident counts"},
     # legends and titles
     "legend.title": {"zh": "网格覆盖", "en": "Grid coverage"},
+    "legend.legend": {"zh": "图例", "en": "Legend"},
     "legend.by_grid": {"zh": "按网格着色", "en": "Colour by grid"},
     "legend.by_workload": {"zh": "按工作量着色", "en": "Colour by workload"},
     "legend.workload": {"zh": "微网格工作量 (户)", "en": "Microgrid workload (households)"},
