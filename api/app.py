@@ -22,7 +22,7 @@ from .errors import install_error_handlers
 from .middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from .routers import areas, geocode, health, incidents, locate, open311, pages, plans, users
 from .routers import planning, public, tiles
-from .routers import basemap, docs as docs_pages
+from .routers import basemap, docs as docs_pages, mygrid
 from .state import GeoState
 
 __all__ = ["create_app"]
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     for router in (health.router, users.router, plans.router, planning.router, areas.router,
                    locate.router,
                    geocode.router, incidents.router, open311.router, pages.router, public.router,
-                   tiles.router, docs_pages.router, basemap.router):
+                   tiles.router, docs_pages.router, basemap.router, mygrid.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)
