@@ -19,7 +19,7 @@ LANGS = ("zh", "en")
 STRINGS: dict[str, dict[str, str]] = {**UI, **ERRORS, **DOMAIN}
 ERRORS_PREFIX = "error.code."
 #: prefixes every page's bundle carries
-ALWAYS = ("error.", "issue.", "timer.", "unit.", "rule.", "role.", "common.")
+ALWAYS = ("error.", "issue.", "timer.", "unit.", "rule.", "role.", "common.", "mygrid.")
 
 
 def t(key: str, lang: str = "zh", **values) -> str:

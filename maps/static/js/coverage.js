@@ -3,6 +3,7 @@
 // plan's areas come from vector tiles instead (config.tiles, see tiles.js).
 import { api, config, el, fill, session, t } from "./common.js";
 import { latLng } from "./datum.js";
+import { lookupItem, lookupOnClick } from "./mygrid.js";
 import { tiledLevels } from "./tiles.js";
 
 const gg = window.geogrid;
@@ -179,6 +180,7 @@ const SearchControl = L.Control.extend({
           if (e.status === 401) session.clear();
         }
       }
+      if (mine === seq && !session.get() && q.trim().length >= 2) list.append(lookupItem(q.trim()));
       if (mine === seq && !list.children.length && q.trim()) {
         list.append(el("li", { className: "gg-muted" }, t("search.none")));
       }
@@ -195,6 +197,7 @@ const SearchControl = L.Control.extend({
   },
 });
 new SearchControl().addTo(map);
+if (!session.get()) lookupOnClick(map);
 
 // -- embed snippet -------------------------------------------------------------------------
 const snippet = document.getElementById("gg-embed-snippet");
