@@ -121,7 +121,8 @@ def offline_map(*, static_url: str, center, zoom: int = 15, basemap: Basemap | N
     PageFigure(lang).add_child(m)
     m.add_child(_MapChrome(lang))
     m.get_root().html.add_child(folium.Element(
-        f'<script type="module" src="{static_url}/js/mobile.js"></script>'))
+        f'<script type="module" src="{static_url}/js/mobile.js"></script>'
+        f'<script type="module" src="{static_url}/js/print.js"></script>'))
     m.default_js = [("leaflet", f"{static_url}/vendor/leaflet/leaflet.js"),
                     *((name, f"{static_url}/{path}") for name, path in extra_js)]
     m.default_css = [("leaflet_css", f"{static_url}/vendor/leaflet/leaflet.css"),

@@ -19,7 +19,8 @@ LANGS = ("zh", "en")
 STRINGS: dict[str, dict[str, str]] = {**UI, **ERRORS, **DOMAIN}
 ERRORS_PREFIX = "error.code."
 #: prefixes every page's bundle carries
-ALWAYS = ("error.", "issue.", "timer.", "unit.", "rule.", "role.", "common.", "mygrid.")
+ALWAYS = ("error.", "issue.", "timer.", "unit.", "rule.", "role.", "common.", "mygrid.", "print.",
+          "legend.legend")
 
 
 def t(key: str, lang: str = "zh", **values) -> str:

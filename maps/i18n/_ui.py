@@ -64,6 +64,14 @@ UI: dict[str, dict[str, str]] = {
     "search.none": {"zh": "无结果", "en": "No match"},
     "search.address": {"zh": "地址", "en": "Address"},
     "search.not_found": {"zh": "未找到该地址", "en": "Address not found"},
+    # print and export
+    "print.title": {"zh": "打印/导出", "en": "Print/export"},
+    "print.print": {"zh": "打印", "en": "Print"},
+    "print.png": {"zh": "导出 PNG", "en": "Export PNG"},
+    "print.pdf": {"zh": "导出 PDF", "en": "Export PDF"},
+    "print.paper": {"zh": "纸张", "en": "Paper"},
+    "print.date": {"zh": "制图日期", "en": "Date"},
+    "print.north": {"zh": "北", "en": "N"},
     # 我的网格 (public lookup)
     "mygrid.title": {"zh": "我的网格", "en": "My grid"},
     "mygrid.find": {"zh": "查找", "en": "Find"},
