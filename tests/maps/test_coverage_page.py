@@ -105,8 +105,11 @@ def test_search_by_name_and_code_is_local_for_the_public(page, live_server):
     page.locator(".gg-result").first.click()
     # the map zooms onto the microgrid and outlines it
     page.wait_for_function("window.geogrid.map.getZoom() >= 16")
-    box.fill("富城路99号")
+    box.fill("不存在的名称")
     page.wait_for_selector("#gg-results li >> text=无结果")
+    box.fill("富城路99号")           # an address: the public is offered 我的网格, not /geocode
+    page.wait_for_selector(".gg-result-mygrid")
+    assert "富城路99号" in page.inner_text(".gg-result-mygrid")
     assert api_calls == []          # no sign-in: names and codes only, nothing sent
     assert page.console_errors == []
 

@@ -145,6 +145,9 @@ function showAddress(res) {
   map.setView(at, Math.max(map.getZoom(), 17));
 }
 
+/** What an address has that a grid's name or code has not: a road word or a house number. */
+const ADDRESS_LIKE = /[路街弄巷道号栋幢]|\d+\s*号|[\u4e00-\u9fff]\d/;
+
 const SearchControl = L.Control.extend({
   options: { position: "topleft" },
   onAdd() {
@@ -180,7 +183,9 @@ const SearchControl = L.Control.extend({
           if (e.status === 401) session.clear();
         }
       }
-      if (mine === seq && !session.get() && q.trim().length >= 2) list.append(lookupItem(q.trim()));
+      if (mine === seq && !session.get() && !list.children.length && ADDRESS_LIKE.test(q)) {
+        list.append(lookupItem(q.trim()));  // 我的网格: sent only when chosen
+      }
       if (mine === seq && !list.children.length && q.trim()) {
         list.append(el("li", { className: "gg-muted" }, t("search.none")));
       }
