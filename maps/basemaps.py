@@ -27,7 +27,8 @@ import shapely
 from geogrid._errors import InputError
 from geogrid.datum import from_storage, parse_datum
 
-__all__ = ["Basemap", "BASEMAPS", "OSM_ATTRIBUTION", "default_basemap", "get_basemap", "offline_map",
+__all__ = ["Basemap", "BASEMAPS", "OSM_ATTRIBUTION", "default_basemap", "get_basemap",
+           "offline_map",
            "PageFigure",
            "shift_geometries"]
 

@@ -71,10 +71,12 @@ def findings_panel(findings: list[dict], lang: str, datum: str) -> str:
             where = f' data-lat="{float(y[0]):.7f}" data-lon="{float(x[0]):.7f}"'
         else:
             where = ""
-        note = "" if loc else f' <small class="gg-muted">({esc(t("issue.unlocated", lang))})</small>'
+        unlocated = esc(t("issue.unlocated", lang))
+        note = "" if loc else f' <small class="gg-muted">({unlocated})</small>'
         items.append(
             f'<li data-index="{i}" data-kind="{esc(str(f.get("kind", "")))}" '
-            f'data-severity="{esc(f["severity"])}"{where}><span class="gg-sev-{esc(f["severity"])}">'
+            f'data-severity="{esc(f["severity"])}"{where}>'
+            f'<span class="gg-sev-{esc(f["severity"])}">'
             f'{esc(t("editor.severity." + f["severity"], lang))}</span> '
             f'<span class="gg-muted">{esc(str(f.get("grid") or ""))}</span>{note}'
             f"<div>{esc(f['text'])}</div></li>")

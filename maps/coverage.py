@@ -45,7 +45,7 @@ import numpy as np
 import shapely
 
 from ._page import Register, add_config, add_modules
-from .basemaps import OSM_ATTRIBUTION, default_basemap, get_basemap, offline_map, shift_geometries
+from .basemaps import OSM_ATTRIBUTION, get_basemap, offline_map, shift_geometries
 from .check import findings_layer, findings_panel, prepare_findings
 from .i18n import bundle, t
 
@@ -209,8 +209,8 @@ def coverage_map(
     legend). ``problems`` (validation findings; ``None``: no check asked) are
     marked where they are, outline the areas they name and are listed in a
     panel that names the areas (``names``: id → display name) and says so
-    plainly when there are none (:mod:`maps.check`). ``links`` are (label, href) pairs shown in the legend (the page
-    passes the language switch and the choropleth toggle); ``embed_snippet``
+    plainly when there are none (:mod:`maps.check`). ``links`` are (label,
+    href) pairs shown in the legend (the page passes the language switch and the choropleth toggle); ``embed_snippet``
     adds the copy-paste ``<iframe>`` box for the public embed.
 
     ``tiles`` draws the areas from the vector tiles at ``tile_url`` (a
@@ -254,7 +254,8 @@ def coverage_map(
     m.add_child(Register())
     root = m.get_root()
     root.html.add_child(folium.Element(_legend(
-        shown, colors, lang, title, workload if has_workload else None, estimated, len(issues or ()),
+        shown, colors, lang, title, workload if has_workload else None, estimated,
+        len(issues or ()),
         links, embed_snippet)))
     add_config(m, {
         "page": "coverage", "lang": lang, "datum": bm.datum,

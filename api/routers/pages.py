@@ -108,7 +108,8 @@ def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: 
     html = data.extra.get(key)
     if html is None:
         title = f"{data.plan['name']} · {t('title.coverage', lang)}"
-        params = {"plan": plan, "basemap": None if basemap in (None, default_basemap()) else basemap,
+        shown_basemap = None if basemap in (None, default_basemap()) else basemap
+        params = {"plan": plan, "basemap": shown_basemap,
                   "check": check or None, "tiles": None if tiles is None else str(int(tiles))}
         links = [(t("lang.switch", lang), page_url("/", **params, choropleth=choropleth,
                                                    lang=None if lang == "en" else "en"))]

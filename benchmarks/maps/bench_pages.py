@@ -119,7 +119,8 @@ def _report(runs: dict, args, wall_s: float, server_peak_kib: int) -> None:
                   f"{max(r['bytes'] for r in runs['B']) / 1024:.0f}", "")
     Console().print(table)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    Console().print(f"whole process {wall_s:.1f} s; peak memory: this process {own / 1024:.0f} MiB, "
+    Console().print(f"whole process {wall_s:.1f} s; peak memory: this process "
+                    f"{own / 1024:.0f} MiB, "
                     f"server {server_peak_kib / 1024:.0f} MiB")
 
 

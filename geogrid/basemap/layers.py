@@ -29,7 +29,6 @@ import re
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from .._errors import CRSError
 

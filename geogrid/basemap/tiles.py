@@ -167,7 +167,8 @@ class BasemapTiles:
                  "properties": {"name": lines["name"].iloc[i]}}
                 for i in np.sort(ltree.query(box, predicate="intersects"))]
         place = [{"geometry": to_tile(points.geometry.values[i:i + 1], scaled=True)[0],
-                  "properties": {"name": points["name"].iloc[i], "kind": str(points["kind"].iloc[i])}}
+                  "properties": {"name": points["name"].iloc[i],
+                                 "kind": str(points["kind"].iloc[i])}}
                  for i in np.sort(ptree.query(box, predicate="intersects"))]
         return road, place
 

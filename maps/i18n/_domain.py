@@ -48,7 +48,8 @@ DOMAIN: dict[str, dict[str, str]] = {
     "issue.low_compactness": {"zh": "{names} 形状过于狭长 (紧凑度 {value})",
                               "en": "{names} is not compact (Polsby–Popper {value})"},
     "issue.imbalance": {"zh": "工作量不均衡: 最重 {first}, 最轻 {second} (变异系数 {value})",
-                        "en": "Workload imbalance: heaviest {first}, lightest {second} (CV {value})"},
+                        "en": "Workload imbalance: heaviest {first}, lightest {second} "
+                              "(CV {value})"},
     "issue.orphan_object": {"zh": "{names} 不在任何微网格内", "en": "{names} is in no microgrid"},
     "issue.double_covered_object": {"zh": "{first} 同时位于多个微网格: {rest}",
                                     "en": "{first} is inside several microgrids: {rest}"},

@@ -32,7 +32,8 @@ def test_style_document(client):
 def test_tiles_gzip_etag_and_empty(client):
     x, y = lonlat_to_tile(121.5070, 31.2330, 16)
     r = client.get(f"/basemap/16/{x}/{y}.pbf", headers={"Accept-Encoding": "gzip"})
-    assert r.status_code == 200 and r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
     assert r.headers["content-encoding"] == "gzip" and "max-age" in r.headers["cache-control"]
     tile = decode(r.content)  # httpx has already inflated it
     names = {f["properties"]["name"] for f in tile["road_labels"]["features"]}

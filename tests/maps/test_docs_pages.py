@@ -29,7 +29,8 @@ def test_swagger_ui_renders_the_api_offline(page, live_server, artifacts):
     assert page.external_requests == [] and page.console_errors == []
 
 
-@pytest.mark.parametrize("lang,html_lang,word", [("zh", "zh-CN", "参考文档"), ("en", "en", "Reference")])
+@pytest.mark.parametrize("lang,html_lang,word", [("zh", "zh-CN", "参考文档"),
+                                                  ("en", "en", "Reference")])
 def test_redoc_renders_the_api_offline(page, live_server, artifacts, lang, html_lang, word):
     page.goto(f"{live_server}/redoc" + ("?lang=en" if lang == "en" else ""))
     expect(page.locator("h1", has_text="geogrid").first).to_be_visible(timeout=20000)

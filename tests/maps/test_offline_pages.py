@@ -17,7 +17,8 @@ ALLOWED = {"GeoJSON", "JSON", "PNG", "PDF", "API", "OpenAPI", "OpenStreetMap", "
            "English", "CV", "A4", "A3", "km", "m", "iframe", "HTML", "URL", "OSM", "Amap"}
 #: the ODbL attribution is kept in its legal wording; user names and what users typed (the
 #: XSS probes of other tests) are data, not UI text
-KEPT_PHRASES = ("OpenStreetMap contributors", "disp1", "plan1", "<script>", "<img src=x onerror=alert(1)>")
+KEPT_PHRASES = ("OpenStreetMap contributors", "disp1", "plan1", "<script>",
+                "<img src=x onerror=alert(1)>")
 #: identifiers (incident numbers) are not words
 IDENTIFIER = re.compile(r"\b[A-Z]{2,5}-\d{8}-[0-9A-F]{6,}\b")
 #: basemap colours (maps/…/style): water fill and road-name ink
@@ -50,8 +51,8 @@ BASEMAP_INK = """([water, ink]) => {
   for (const c of document.querySelectorAll("canvas.gg-basemap-tile")) {
     const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
     for (let i = 0; i < d.length; i += 4) {
-      const near = (rgb, tol) => Math.abs(d[i] - rgb[0]) <= tol && Math.abs(d[i + 1] - rgb[1]) <= tol
-        && Math.abs(d[i + 2] - rgb[2]) <= tol;
+      const near = (rgb, tol) => Math.abs(d[i] - rgb[0]) <= tol
+        && Math.abs(d[i + 1] - rgb[1]) <= tol && Math.abs(d[i + 2] - rgb[2]) <= tol;
       if (near(water, 3)) w++;
       else if (near(ink, 40) && d[i + 3] > 200) k++;
     }

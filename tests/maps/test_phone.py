@@ -31,7 +31,8 @@ def overlaps(a: dict, b: dict) -> bool:
                 or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
 
 
-@pytest.mark.parametrize("path,legend", [("/", "#gg-legend"), ("/embed/coverage", "#gg-embed-legend")])
+@pytest.mark.parametrize("path,legend", [("/", "#gg-legend"),
+                                         ("/embed/coverage", "#gg-embed-legend")])
 def test_panels_fold_and_the_layer_list_opens_on_tap(phone, live_server, artifacts, path, legend):
     phone.goto(live_server + path)
     phone.wait_for_load_state("networkidle")
@@ -41,7 +42,8 @@ def test_panels_fold_and_the_layer_list_opens_on_tap(phone, live_server, artifac
     layers = phone.locator(".leaflet-control-layers").first
     assert "leaflet-control-layers-expanded" not in layers.get_attribute("class")
     assert box_area(phone, ".leaflet-control-layers") < 0.02 * screen
-    phone.screenshot(path=str(artifacts / f"phone-{path.strip('/').replace('/', '-') or 'index'}.png"))
+    name = path.strip("/").replace("/", "-") or "index"
+    phone.screenshot(path=str(artifacts / f"phone-{name}.png"))
     phone.tap(".leaflet-control-layers-toggle")
     assert "leaflet-control-layers-expanded" in layers.get_attribute("class")
     phone.tap(".leaflet-container", position={"x": 200, "y": 700})
