@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -28,6 +29,12 @@ NORMALISED_MARK = "labels"
 def _read(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
     if path.suffix == ".parquet":
         return gpd.read_parquet(path)
+    if path.suffix in (".geojson", ".json"):
+        # RFC 7946 GeoJSON is lon/lat WGS84; read directly (GDAL would renumber and warn
+        # about the repeated OSM ids of features split across tiles)
+        with open(path, encoding="utf-8") as fh:
+            doc = json.load(fh)
+        return gpd.GeoDataFrame.from_features(doc.get("features", []), crs=4326)
     with warnings.catch_warnings():  # duplicate OSM ids are renumbered by GDAL: harmless here
         warnings.simplefilter("ignore", RuntimeWarning)
         return gpd.read_file(path, layer=layer, engine="pyogrio")
