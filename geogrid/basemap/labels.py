@@ -53,6 +53,8 @@ def _readable(line: shapely.LineString) -> shapely.LineString:
 
 def _road_candidates(roads: gpd.GeoDataFrame, zoom: int):
     named = roads[roads["name"].map(lambda n: isinstance(n, str) and n.strip() != "")]
+    if "tunnel" in named:  # a tunnel's name is not written over what lies above it
+        named = named[~named["tunnel"].fillna(False).astype(bool)]
     named = named[named["cls"].map(lambda c: LABEL_MIN_ZOOM.get(c, 99) <= zoom)]
     groups = []
     for (name, cls), grp in named.groupby(["name", "cls"], sort=False):

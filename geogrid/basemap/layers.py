@@ -8,7 +8,7 @@
   ``building``, ``place`` columns).
 
 Both come out as the same six frames (EPSG:4326 lon/lat, WGS84 = CGCS2000 at
-city scale): ``roads`` (``cls``, ``name``), ``water`` (polygons),
+city scale): ``roads`` (``cls``, ``name``, ``tunnel``), ``water`` (polygons),
 ``waterways`` (lines), ``landuse`` (``cls``, ``name``), ``buildings`` and
 ``labels`` (points with ``name``, ``kind``, ``rank``). Only Chinese (or
 other non-Latin-only) names become labels in the Chinese map, so a pinyin
@@ -67,7 +67,7 @@ def _frame(geoms, crs, **cols) -> gpd.GeoDataFrame:
 
 
 def empty_layers(crs=4326) -> dict[str, gpd.GeoDataFrame]:
-    return {"roads": _frame([], crs, cls=[], name=[]), "water": _frame([], crs),
+    return {"roads": _frame([], crs, cls=[], name=[], tunnel=[]), "water": _frame([], crs),
             "waterways": _frame([], crs, name=[]), "landuse": _frame([], crs, cls=[], name=[]),
             "buildings": _frame([], crs), "labels": _frame([], crs, name=[], kind=[], rank=[])}
 
@@ -115,7 +115,8 @@ def normalise_tilezen(files: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDa
                                                "minor_road": "minor", "major_road": "tertiary"}))
         r = r[cls.notna()]
         out["roads"] = _frame(r.geometry, 4326, cls=cls[cls.notna()].values,
-                              name=_col(r, "name").values)
+                              name=_col(r, "name").values,
+                              tunnel=(_col(r, "is_tunnel").fillna(0).astype(float) > 0).values)
     if "water" in files:
         w = _lonlat(files["water"], "water")
         kind = _col(w, "kind")
@@ -159,8 +160,9 @@ def normalise_osm(lines: gpd.GeoDataFrame | None = None,
         tag = _col(ln, "highway").fillna(_col(ln, "railway"))
         cls = tag.map(_ROAD_MAP)
         r = ln[cls.notna()]
+        tunnel = _col(r, "other_tags").fillna("").str.contains('"tunnel"=>"yes"', regex=False)
         out["roads"] = _frame(r.geometry, 4326, cls=cls[cls.notna()].values,
-                              name=_col(r, "name").values)
+                              name=_col(r, "name").values, tunnel=tunnel.values)
         ww = ln[_col(ln, "waterway").isin(["river", "canal", "stream"]).to_numpy()]
         out["waterways"] = _frame(ww.geometry, 4326, name=_col(ww, "name").values)
     if polygons is not None and len(polygons):

@@ -153,6 +153,10 @@ class BasemapTiles:
             keep &= shapely.area(geoms) > 0
         props = [{"cls": str(c)} for c in frame["cls"].to_numpy()[idx]] if "cls" in frame \
             else [{} for _ in idx]
+        if "tunnel" in frame:
+            for p, tunnel in zip(props, frame["tunnel"].fillna(False).to_numpy(bool)[idx]):
+                if tunnel:
+                    p["tunnel"] = 1
         if name == "roads":
             order = np.argsort([-list(ROAD_CLASSES).index(p["cls"]) for p in props], kind="stable")
         else:

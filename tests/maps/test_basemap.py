@@ -58,6 +58,20 @@ def test_layers_from_the_shipped_extract(layers):
     assert "Lu Jia Du" not in labels
 
 
+def test_tunnels_are_flagged_in_the_tiles(layers, tiles):
+    roads = layers["roads"]
+    assert roads.loc[roads["name"] == "人民路隧道", "tunnel"].any()
+    assert not roads.loc[roads["name"] == "世纪大道", "tunnel"].any()
+    flagged = 0
+    x0, y0 = lonlat_to_tile(121.490, 31.245, 16)
+    x1, y1 = lonlat_to_tile(121.515, 31.228, 16)
+    for x in range(x0, x1 + 1):
+        for y in range(y0, y1 + 1):
+            feats = decode(tiles.tile(16, x, y)).get("roads", {"features": []})["features"]
+            flagged += sum(bool(f["properties"].get("tunnel")) for f in feats)
+    assert flagged > 0
+
+
 def test_layers_from_a_raw_osm_extract():
     layers = read_layers(HUANGPU)
     roads = layers["roads"]
@@ -77,9 +91,11 @@ def test_labels_sit_on_their_road_read_forward_and_never_overlap(layers, zoom):
     assert len(lines) > 5
     for name, line in zip(lines["name"], lines.geometry):
         assert line.length == pytest.approx(CHAR_PX * len(name), rel=1e-6)
-        road = shapely.union_all(roads.loc[roads["name"] == name].geometry.values)
+        above = roads.loc[(roads["name"] == name) & ~roads["tunnel"]]
+        road = shapely.union_all(above.geometry.values)
+        # the stretch lies on a road of that name, and not on a tunnel
         assert shapely.hausdorff_distance(line, shapely.intersection(line, road.buffer(0.5))) \
-            < 0.5 + 1e-6  # the stretch lies on a road of that name
+            < 0.5 + 1e-6
         (x0, y0), (x1, y1) = line.coords[0], line.coords[-1]
         assert x1 >= x0 or abs(y1 - y0) > 2 * abs(x1 - x0)  # reads left to right
     boxes = [g.buffer(CHAR_PX / 2, cap_style="flat") for g in lines.geometry]

@@ -62,9 +62,11 @@ function drawRoads(ctx, layer, style, z) {
     for (const f of feats) {
       const s = style.roads[f.properties.cls];
       if (!s || (pass === "casing" && !s.casing)) continue;
+      const tunnel = Boolean(f.properties.tunnel);  // drawn faint and dashed, under the rest
+      if (tunnel && pass === "color") continue;
       const w = widthAt(s.width, z);
       traceLine(ctx, f.geometry, k);
-      ctx.setLineDash(s.dash && pass === "color" ? s.dash : []);
+      ctx.setLineDash(tunnel ? [3, 3] : s.dash && pass === "color" ? s.dash : []);
       ctx.strokeStyle = s[pass];
       ctx.lineWidth = pass === "casing" ? w + 1.5 : w;
       ctx.stroke();
@@ -98,7 +100,8 @@ function stepsAlong(points, n) {
     const b = points[seg + 1] || a;
     const len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
     const t = Math.min(Math.max((target - done) / len, 0), 1.5);
-    out.push({ x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t, angle: Math.atan2(b.y - a.y, b.x - a.x) });
+    out.push({ x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t,
+               angle: Math.atan2(b.y - a.y, b.x - a.x) });
   }
   return out;
 }
