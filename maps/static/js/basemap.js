@@ -68,8 +68,10 @@ function drawRoads(ctx, layer, style, z) {
       traceLine(ctx, f.geometry, k);
       ctx.setLineDash(tunnel ? [3, 3] : s.dash && pass === "color" ? s.dash : []);
       ctx.strokeStyle = s[pass];
-      ctx.lineWidth = pass === "casing" ? w + 1.5 : w;
+      ctx.lineWidth = tunnel ? Math.max(1, w / 3) : pass === "casing" ? w + 1.5 : w;
+      ctx.globalAlpha = tunnel ? 0.6 : 1;
       ctx.stroke();
+      ctx.globalAlpha = 1;
     }
   }
   ctx.setLineDash([]);
