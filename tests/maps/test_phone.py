@@ -48,6 +48,8 @@ def test_panels_fold_and_the_layer_list_opens_on_tap(phone, live_server, artifac
     assert "leaflet-control-layers-expanded" in layers.get_attribute("class")
     phone.tap(".leaflet-container", position={"x": 200, "y": 700})
     assert "leaflet-control-layers-expanded" not in layers.get_attribute("class")
+    phone.wait_for_timeout(300)  # that tap only closed the list: no 我的网格 lookup
+    assert phone.locator("#gg-mygrid:not([hidden])").count() == 0
     phone.tap(f"{legend} > summary")
     assert phone.locator(legend).get_attribute("open") is not None
     assert phone.console_errors == []

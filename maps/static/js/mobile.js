@@ -23,10 +23,14 @@ new MutationObserver(() => {
   }
 }).observe(document.body, { childList: true, subtree: true });
 
+// a tap on the map while the layer list is open only closes the list (the map does not see it)
 document.addEventListener("click", (ev) => {
   if (!phone.matches || !ev.target.closest(".leaflet-container")) return;
   if (ev.target.closest(".leaflet-control")) return;
-  for (const c of document.querySelectorAll(LAYERS)) c.classList.remove("leaflet-control-layers-expanded");
-});
+  const open = document.querySelectorAll(`${LAYERS}.leaflet-control-layers-expanded`);
+  if (!open.length) return;
+  for (const c of open) c.classList.remove("leaflet-control-layers-expanded");
+  ev.stopPropagation();
+}, true);
 phone.addEventListener("change", fold);
 fold();
