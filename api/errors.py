@@ -11,6 +11,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from .i18n import localise_error
 from .responses import JSONResp
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -61,12 +62,13 @@ def _body(code: str, message: str, **extra) -> dict:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GeoGridError)
-    async def _geogrid(_: Request, exc: GeoGridError):
+    async def _geogrid(request: Request, exc: GeoGridError):
         status = status_for(exc)
         headers = {"Retry-After": RETRY_AFTER_S} if status == 503 else None
         if status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
-        return JSONResp({"error": exc.to_dict()}, status_code=status, headers=headers)
+        body = localise_error(exc.to_dict(), request.headers.get("accept-language"))
+        return JSONResp({"error": body}, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):

@@ -79,8 +79,8 @@ def lang_switch(path: str, lang: str, **params) -> str:
             f"{html.escape(t('lang.switch', lang))}</a>")
 
 
-def start_page(*, title: str, css: str, center, bounds, static_url: str, basemap: str,
-               extra_js: tuple = ()):
+def start_page(*, title: str, css: str, center, bounds, static_url: str, basemap: str | None,
+               extra_js: tuple = (), lang: str = "zh"):
     """The common start of every app page: offline map, fitted view, page title and stylesheet.
 
     Returns ``(map, basemap)``; the caller adds its panel, config and modules.
@@ -89,7 +89,8 @@ def start_page(*, title: str, css: str, center, bounds, static_url: str, basemap
 
     bm = get_basemap(basemap)
     kwargs = {"extra_js": extra_js} if extra_js else {}
-    m = offline_map(static_url=static_url, center=list(center), zoom=15, basemap=bm, **kwargs)
+    m = offline_map(static_url=static_url, center=list(center), zoom=15, basemap=bm, lang=lang,
+                    **kwargs)
     if bounds:
         m.fit_bounds(bounds)
     m.add_child(Register())

@@ -2,8 +2,16 @@
 
 OpenStreetMap tiles are WGS84; Amap (高德) tiles are GCJ-02; Tianditu (天地图)
 tiles are CGCS2000. Overlays are shifted into the basemap's datum before they
-are drawn, so nothing sits hundreds of metres off. For isolated networks set
-``GEOGRID_TILE_URL`` to a local tile server (datum ``GEOGRID_TILE_DATUM``).
+are drawn, so nothing sits hundreds of metres off.
+
+The default, ``geogrid``, is the offline basemap geogrid serves itself
+(``/basemap/{z}/{x}/{y}.pbf``, :mod:`geogrid.basemap`): vector tiles cut from
+the OpenStreetMap data on the machine, in WGS84 (= CGCS2000), drawn in the
+browser by ``static/js/basemap.js`` over the vendored Leaflet.VectorGrid
+decoder, so it needs no internet and overlays on it are never shifted.
+``GEOGRID_BASEMAP`` picks another default (``osm``, ``amap``, ``tianditu``,
+``local``, ``none``); ``GEOGRID_TILE_URL`` points ``local`` at a tile server
+(datum ``GEOGRID_TILE_DATUM``).
 """
 
 from __future__ import annotations
@@ -19,7 +27,9 @@ import shapely
 from geogrid.errors import InputError
 from geogrid.datum import from_storage, parse_datum
 
-__all__ = ["Basemap", "BASEMAPS", "OSM_ATTRIBUTION", "get_basemap", "offline_map",
+__all__ = ["Basemap", "BASEMAPS", "OSM_ATTRIBUTION", "default_basemap", "get_basemap",
+           "offline_map",
+           "PageFigure",
            "shift_geometries"]
 
 #: every overlay is derived from OpenStreetMap: credited on every map, whatever the tiles
@@ -34,9 +44,13 @@ class Basemap:
     attribution: str
     datum: str = "wgs84"
     subdomains: str = "abc"
+    #: ``raster``: an XYZ image tile URL; ``vector``: geogrid's own basemap style at ``url``
+    kind: str = "raster"
 
 
 BASEMAPS = {
+    "geogrid": Basemap("本地矢量底图", "/basemap/{z}/{x}/{y}.pbf", OSM_ATTRIBUTION, "wgs84",
+                       kind="vector"),
     "osm": Basemap("OpenStreetMap", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                    "OpenStreetMap", "wgs84"),
     "amap": Basemap("高德地图", "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1"
@@ -47,8 +61,13 @@ BASEMAPS = {
 }
 
 
+def default_basemap() -> str:
+    """The basemap pages use when none is asked for: ``GEOGRID_BASEMAP``, else ``geogrid``."""
+    return os.environ.get("GEOGRID_BASEMAP", "").strip().lower() or "geogrid"
+
+
 def get_basemap(name: str | None) -> Basemap:
-    name = (name or "osm").lower()
+    name = (name or default_basemap()).lower()
     if name == "local" or (name == "osm" and os.environ.get("GEOGRID_TILE_URL")):
         url = os.environ.get("GEOGRID_TILE_URL")
         if url:
@@ -77,22 +96,41 @@ def shift_geometries(frame: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry="geometry", crs=frame.crs)
 
 
+class PageFigure(folium.Figure):
+    """folium's page with ``<html lang>`` set, so dates, fonts and screen readers follow it."""
+
+    def __init__(self, lang: str = "zh"):
+        super().__init__()
+        self.lang = "zh-CN" if lang == "zh" else "en"
+
+    def render(self, **kwargs) -> str:
+        return super().render(**kwargs).replace("<html>", f'<html lang="{self.lang}">', 1)
+
+
 def offline_map(*, static_url: str, center, zoom: int = 15, basemap: Basemap | None = None,
-                extra_js: tuple[tuple[str, str], ...] = (), **kwargs) -> folium.Map:
+                extra_js: tuple[tuple[str, str], ...] = (), lang: str = "zh",
+                **kwargs) -> folium.Map:
     """A folium Map whose JS/CSS come from ``static_url`` and whose tiles are ``basemap``.
 
     ``extra_js`` adds classic scripts after Leaflet (e.g. the vendored Leaflet.heat).
     The OpenStreetMap attribution is always in the attribution control, with or
-    without tiles.
+    without tiles. The page is in ``lang`` (``<html lang>``), with a metric scale bar.
     """
-    basemap = basemap or get_basemap("osm")
-    m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=True,
+    basemap = basemap or get_basemap(None)
+    m = folium.Map(location=center, zoom_start=zoom, tiles=None, control_scale=False,
                    prefer_canvas=False, **kwargs)
+    PageFigure(lang).add_child(m)
+    m.add_child(_MapChrome(lang))
+    m.get_root().html.add_child(folium.Element(
+        f'<script type="module" src="{static_url}/js/mobile.js"></script>'
+        f'<script type="module" src="{static_url}/js/print.js"></script>'))
     m.default_js = [("leaflet", f"{static_url}/vendor/leaflet/leaflet.js"),
                     *((name, f"{static_url}/{path}") for name, path in extra_js)]
     m.default_css = [("leaflet_css", f"{static_url}/vendor/leaflet/leaflet.css"),
                      ("geogrid_css", f"{static_url}/geogrid.css")]
-    if basemap.url:
+    if basemap.kind == "vector":
+        _add_vector_basemap(m, static_url, basemap)
+    elif basemap.url:
         folium.TileLayer(tiles=basemap.url, attr=f"{basemap.attribution} | {OSM_ATTRIBUTION}",
                          name=basemap.name, max_zoom=19, subdomains=basemap.subdomains,
                          control=False).add_to(m)
@@ -100,6 +138,61 @@ def offline_map(*, static_url: str, center, zoom: int = 15, basemap: Basemap | N
         # no basemap: still credit the data the overlays are derived from
         m.add_child(_AttributionOnly(OSM_ATTRIBUTION))
     return m
+
+
+def _add_vector_basemap(m: folium.Map, static_url: str, basemap: Basemap) -> None:
+    """geogrid's own basemap: the style in the page, the decoder and the drawing module."""
+    from geogrid.basemap import MAX_ZOOM, MIN_ZOOM, style_document
+
+    from ._page import Register, json_for_script
+
+    vectorgrid = f"{static_url}/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"
+    if all(src != vectorgrid for _, src in m.default_js):
+        m.default_js.append(("leaflet_vectorgrid", vectorgrid))
+    doc = style_document(basemap.url, min_zoom=MIN_ZOOM, max_zoom=MAX_ZOOM, bounds=None)
+    doc["attribution"] = OSM_ATTRIBUTION
+    root = m.get_root()
+    root.header.add_child(folium.Element(
+        f'<script type="application/json" id="gg-basemap">{json_for_script(doc)}</script>'))
+    root.html.add_child(folium.Element(
+        f'<script type="module" src="{static_url}/js/basemap.js"></script>'))
+    m.add_child(Register())
+
+
+class _MapChrome(folium.MacroElement):
+    """A metric scale bar, the attribution prefix without Leaflet's English tooltip, and
+    Leaflet's control titles (zoom, layers) in the page's language."""
+
+    _template = folium.elements.Template("""
+        {% macro script(this, kwargs) %}
+        (function (map, titles) {
+            L.control.scale({metric: true, imperial: false}).addTo(map);
+            map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+            var name = function (el, text) {
+                if (el) { el.title = text; el.setAttribute("aria-label", text); }
+            };
+            if (map.zoomControl) {
+                name(map.zoomControl._zoomInButton, titles.zoom_in);
+                name(map.zoomControl._zoomOutButton, titles.zoom_out);
+            }
+            var proto = L.Control.Layers.prototype;
+            if (!proto._ggTitled) {
+                var init = proto._initLayout;
+                proto._initLayout = function () {
+                    init.call(this);
+                    name(this._layersLink, titles.layers);
+                };
+                proto._ggTitled = true;
+            }
+        })({{ this._parent.get_name() }}, {{ this.titles|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, lang: str = "zh"):
+        super().__init__()
+        from .i18n import t
+
+        self.titles = {k: t(f"map.{k}", lang) for k in ("zoom_in", "zoom_out", "layers")}
 
 
 class _AttributionOnly(folium.MacroElement):

@@ -16,17 +16,18 @@ import html
 import folium
 
 from ._page import add_config, add_modules, lang_switch, signin_block, start_page
+from .basemaps import default_basemap
 from .i18n import bundle, t
 
 __all__ = ["console_page"]
 
 
 def console_page(*, center: tuple[float, float], bounds: list[list[float]] | None = None,
-                 static_url: str = "/static", lang: str = "zh", basemap: str = "osm",
+                 static_url: str = "/static", lang: str = "zh", basemap: str | None = None,
                  needs_reason: list[str] = (), title: str | None = None) -> folium.Map:
     """The console page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum."""
     m, bm = start_page(title=title or t("title.console", lang), css="console.css", center=center,
-                       bounds=bounds, static_url=static_url, basemap=basemap,
+                       bounds=bounds, static_url=static_url, basemap=basemap, lang=lang,
                        extra_js=(("leaflet_heat", "vendor/leaflet.heat/leaflet-heat.js"),))
     root = m.get_root()
     root.html.add_child(folium.Element(_panel(lang, basemap, title)))
@@ -51,7 +52,7 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
     def s(key: str) -> str:
         return e(t(key, lang))
 
-    switch = lang_switch("/console", lang, basemap=None if basemap == "osm" else basemap)
+    switch = lang_switch("/console", lang, basemap=_bm(basemap))
     return f"""
 <aside id="gg-side" class="gg-side">
   <header class="gg-side-head"><h1>{e(title or t("title.console", lang))}</h1>{switch}</header>
@@ -97,3 +98,8 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
     <p id="gg-route-info" class="gg-muted"></p>
   </section>
 </aside>"""
+
+
+def _bm(basemap: str | None) -> str | None:
+    """The basemap for links: None when it is the default."""
+    return None if basemap in (None, default_basemap()) else basemap

@@ -46,6 +46,7 @@ import shapely
 
 from ._page import Register, add_config, add_modules
 from .basemaps import OSM_ATTRIBUTION, get_basemap, offline_map, shift_geometries
+from .check import findings_layer, findings_panel, prepare_findings
 from .i18n import bundle, t
 
 __all__ = ["coverage_map", "PALETTE", "OSM_ATTRIBUTION", "offline_map", "LEVELS",
@@ -169,16 +170,20 @@ def _style_fn(style: dict):
     return fn
 
 
-def _problem_dicts(problems: Iterable[Any]) -> list[dict]:
-    """Problems as dicts (``kind``, ``message``, ``ids``, ``location``, ``severity``).
+def _findings(problems, names, lang: str) -> list[dict] | None:
+    """Validation findings with their sentences; None when no check was asked for."""
+    if problems is None or (isinstance(problems, list) and problems and "text" in problems[0]):
+        return problems
+    return prepare_findings(problems, names, lang)
 
-    Accepts dicts or objects with a ``to_dict()`` (e.g. validation issues).
-    """
-    out = []
-    for p in problems or ():
-        d = p.to_dict() if hasattr(p, "to_dict") else dict(p)
-        out.append(d)
-    return out
+
+def _add_findings(m: folium.Map, issues: list[dict], lang: str, datum: str,
+                  static_url: str) -> None:
+    bad = findings_layer(issues, lang, datum)
+    bad.add_to(m)
+    m.add_child(Register(bad, "problems"))
+    m.get_root().html.add_child(folium.Element(findings_panel(issues, lang, datum)))
+    add_modules(m, static_url, "check.js")
 
 
 def coverage_map(
@@ -186,10 +191,11 @@ def coverage_map(
     *,
     static_url: str = "/static",
     lang: str = "zh",
-    basemap: str = "osm",
+    basemap: str | None = None,
     workload: Mapping[str, float] | None = None,
     estimated: bool = False,
     problems: Iterable[Any] | None = None,
+    names: Mapping[str, str] | None = None,
     title: str | None = None,
     links: Iterable[tuple[str, str]] = (),
     embed_snippet: bool = False,
@@ -200,9 +206,11 @@ def coverage_map(
 
     ``workload`` (microgrid id → households) colours the microgrids as a
     choropleth; ``estimated`` says some of it is estimated (shown in the
-    legend). ``problems`` are marked where they are and outline the areas
-    they name. ``links`` are (label, href) pairs shown in the legend (the page
-    passes the language switch and the choropleth toggle); ``embed_snippet``
+    legend). ``problems`` (validation findings; ``None``: no check asked) are
+    marked where they are, outline the areas they name and are listed in a
+    panel that names the areas (``names``: id → display name) and says so
+    plainly when there are none (:mod:`maps.check`). ``links`` are (label,
+    href) pairs shown in the legend (the page passes the language switch and the choropleth toggle); ``embed_snippet``
     adds the copy-paste ``<iframe>`` box for the public embed.
 
     ``tiles`` draws the areas from the vector tiles at ``tile_url`` (a
@@ -214,16 +222,17 @@ def coverage_map(
         tiles = use_tiles(areas)
     if tiles:
         return _tiled_map(areas, bm, static_url=static_url, lang=lang, tile_url=tile_url,
-                          workload=workload, estimated=estimated, problems=problems,
-                          title=title, links=links, embed_snippet=embed_snippet)
+                          workload=workload, estimated=estimated,
+                          problems=_findings(problems, names, lang), title=title, links=links,
+                          embed_snippet=embed_snippet)
     shown = areas if bm.datum in ("wgs84", "cgcs2000") else shift_geometries(areas, bm.datum)
     minx, miny, maxx, maxy = shown.total_bounds if len(shown) else (121.49, 31.22, 121.52, 31.25)
     m = offline_map(static_url=static_url, center=[(miny + maxy) / 2, (minx + maxx) / 2],
-                    zoom=15, basemap=bm)
+                    zoom=15, basemap=bm, lang=lang)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     colors = grid_colors(shown)
-    issues = _problem_dicts(problems or ())
-    flagged = {str(i) for p in issues for i in p.get("ids", ())}
+    issues = _findings(problems, names, lang)
+    flagged = {str(i) for p in issues or () for i in p.get("ids", ())}
     has_workload = bool(workload) and bool((shown["level"] == "microgrid").any())
     for level in LEVELS:
         frame = shown[shown["level"] == level]
@@ -239,13 +248,14 @@ def coverage_map(
         m.add_child(Register(layer, level))
         if level == "grid":
             _grid_labels(frame).add_to(group)
-    if issues:
-        _problem_layer(issues, lang, bm.datum).add_to(m)
+    if issues is not None:
+        _add_findings(m, issues, lang, bm.datum, static_url)
     folium.LayerControl(collapsed=False).add_to(m)
     m.add_child(Register())
     root = m.get_root()
     root.html.add_child(folium.Element(_legend(
-        shown, colors, lang, title, workload if has_workload else None, estimated, len(issues),
+        shown, colors, lang, title, workload if has_workload else None, estimated,
+        len(issues or ()),
         links, embed_snippet)))
     add_config(m, {
         "page": "coverage", "lang": lang, "datum": bm.datum,
@@ -271,20 +281,19 @@ def _tiled_map(areas: gpd.GeoDataFrame, bm, *, static_url: str, lang: str, tile_
     xs, ys = from_storage(np.array([minx, maxx]), np.array([miny, maxy]), bm.datum)
     minx, maxx, miny, maxy = float(xs[0]), float(xs[1]), float(ys[0]), float(ys[1])
     m = offline_map(static_url=static_url, center=[(miny + maxy) / 2, (minx + maxx) / 2],
-                    zoom=15, basemap=bm, extra_js=(("leaflet_vectorgrid", VECTORGRID_JS),))
+                    zoom=15, basemap=bm, extra_js=(("leaflet_vectorgrid", VECTORGRID_JS),),
+                    lang=lang)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     colors = grid_colors(shown)
-    issues = _problem_dicts(problems or ())
-    flagged = sorted({str(i) for p in issues for i in p.get("ids", ())})
+    issues = problems
+    flagged = sorted({str(i) for p in issues or () for i in p.get("ids", ())})
     grids = shown[shown["level"] == "grid"]
     if 0 < len(grids) <= MAX_TILED_LABELS:
         labels = _grid_labels(grids)
         labels.add_to(m)
         m.add_child(Register(labels, "grid_labels"))
-    if issues:
-        bad = _problem_layer(issues, lang, bm.datum)
-        bad.add_to(m)
-        m.add_child(Register(bad, "problems"))
+    if issues is not None:
+        _add_findings(m, issues, lang, bm.datum, static_url)
     m.add_child(Register())
     present = set(areas["level"])
     mg_ids = set(areas.loc[areas["level"] == "microgrid", "id"])
@@ -297,7 +306,8 @@ def _tiled_map(areas: gpd.GeoDataFrame, bm, *, static_url: str, lang: str, tile_
              for rec, g in zip(shown[["id", "level", "name", "code"]].to_dict("records"), geoms)]
     root = m.get_root()
     root.html.add_child(folium.Element(_legend(
-        areas, colors, lang, title, load or None, estimated, len(issues), links, embed_snippet)))
+        areas, colors, lang, title, load or None, estimated, len(issues or ()), links,
+        embed_snippet)))
     add_config(m, {
         "page": "coverage", "lang": lang, "datum": bm.datum,
         "strings": bundle(lang, "level.", "field.", "search.", "embed.", "layer."),
@@ -328,24 +338,6 @@ def _grid_labels(frame: gpd.GeoDataFrame) -> folium.FeatureGroup:
                 icon_size=(140, 34), icon_anchor=(70, 17)),
         ).add_to(labels)
     return labels
-
-
-def _problem_layer(issues: list[dict], lang: str, datum: str) -> folium.FeatureGroup:
-    from geogrid.datum import from_storage
-
-    bad = folium.FeatureGroup(name=t("layer.problems", lang), show=True)
-    for p in issues:
-        loc = p.get("location")
-        if not loc:
-            continue
-        x, y = from_storage(np.array([loc[0]]), np.array([loc[1]]), datum)
-        sev = p.get("severity", "error")
-        folium.CircleMarker(
-            [float(y[0]), float(x[0])], radius=7, color="#d00" if sev == "error" else "#e69500",
-            fill=True, fill_opacity=0.8, class_name="gg-problem",
-            tooltip=html.escape(f"{p.get('kind', '')}: {p.get('message', '')}"),
-        ).add_to(bad)
-    return bad
 
 
 def _legend(areas: gpd.GeoDataFrame, colors: Mapping[str, str], lang: str, title: str | None,

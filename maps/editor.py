@@ -28,7 +28,7 @@ import html
 import folium
 
 from ._page import add_config, add_modules, lang_switch, signin_block, start_page
-from .basemaps import OSM_ATTRIBUTION
+from .basemaps import OSM_ATTRIBUTION, default_basemap
 from .i18n import bundle, t
 
 __all__ = ["editor_page"]
@@ -45,11 +45,11 @@ HATCH = ('<svg class="gg-defs" width="0" height="0" aria-hidden="true" focusable
 
 
 def editor_page(*, center: tuple[float, float], bounds: list[list[float]] | None = None,
-                static_url: str = "/static", lang: str = "zh", basemap: str = "osm",
+                static_url: str = "/static", lang: str = "zh", basemap: str | None = None,
                 title: str | None = None) -> folium.Map:
     """The editor page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum."""
     m, bm = start_page(title=title or t("title.editor", lang), css="editor.css", center=center,
-                       bounds=bounds, static_url=static_url, basemap=basemap)
+                       bounds=bounds, static_url=static_url, basemap=basemap, lang=lang)
     root = m.get_root()
     root.html.add_child(folium.Element(HATCH + _panel(lang, basemap, title)))
     strings = bundle(lang, "editor.", "level.", "error.")
@@ -66,7 +66,7 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
     def s(key: str) -> str:
         return e(t(key, lang))
 
-    switch = lang_switch("/editor", lang, basemap=None if basemap == "osm" else basemap)
+    switch = lang_switch("/editor", lang, basemap=_bm(basemap))
     return f"""
 <aside id="gg-side" class="gg-side gg-editor">
   <header class="gg-side-head"><h1>{e(title or t("title.editor", lang))}</h1>{switch}</header>
@@ -136,3 +136,8 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
   </section>
   <footer class="gg-attr">{OSM_ATTRIBUTION}</footer>
 </aside>"""
+
+
+def _bm(basemap: str | None) -> str | None:
+    """The basemap for links: None when it is the default."""
+    return None if basemap in (None, default_basemap()) else basemap

@@ -15,28 +15,29 @@ import html
 import folium
 
 from ._page import add_config, add_modules, lang_switch, start_page
-from .basemaps import OSM_ATTRIBUTION
+from .basemaps import OSM_ATTRIBUTION, default_basemap
 from .i18n import bundle, t
 
 __all__ = ["embed_page", "embed_snippet", "snippet_page"]
 
 
 def embed_page(*, center: tuple[float, float], bounds: list[list[float]] | None = None,
-               static_url: str = "/static", lang: str = "zh", basemap: str = "osm",
+               static_url: str = "/static", lang: str = "zh", basemap: str | None = None,
                days: int = 30, title: str | None = None) -> folium.Map:
     """The embed page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum."""
     m, bm = start_page(title=title or t("title.embed", lang), css="embed.css", center=center,
-                       bounds=bounds, static_url=static_url, basemap=basemap)
+                       bounds=bounds, static_url=static_url, basemap=basemap, lang=lang)
     root = m.get_root()
-    switch = lang_switch("/embed/coverage", lang, basemap=None if basemap == "osm" else basemap,
+    switch = lang_switch("/embed/coverage", lang, basemap=_bm(basemap),
                          days=None if days == 30 else days)
     head = html.escape(title or t("title.embed", lang))
     root.html.add_child(folium.Element(
         f'<div id="gg-embed-head" class="gg-embed-head"><b>{head}'
         f'</b> <span class="gg-muted">{html.escape(t("embed.click", lang))}</span> {switch}</div>'
         f'<div id="gg-info" class="gg-info" hidden></div>'
-        f'<div id="gg-embed-legend" class="gg-embed-legend"><div id="gg-counts-legend"></div>'
-        f'<div class="gg-attr">{OSM_ATTRIBUTION}</div></div>'))
+        f'<details open id="gg-embed-legend" class="gg-embed-legend">'
+        f'<summary>{html.escape(t("legend.legend", lang))}</summary><div id="gg-counts-legend">'
+        f'</div><div class="gg-attr">{OSM_ATTRIBUTION}</div></details>'))
     add_config(m, {
         "page": "embed", "lang": lang, "datum": bm.datum, "days": days,
         "strings": bundle(lang, "level.", "field.", "layer.", "embed.", "legend.", "error."),
@@ -73,3 +74,8 @@ def snippet_page(base_url: str, *, lang: str = "zh") -> str:
 {snippet}
 <p class="gg-attr">{OSM_ATTRIBUTION}</p>
 </body></html>"""
+
+
+def _bm(basemap: str | None) -> str | None:
+    """The basemap for links: None when it is the default."""
+    return None if basemap in (None, default_basemap()) else basemap

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from maps import console_page, coverage_map, embed_page, get_basemap, snippet_page
+from maps.basemaps import default_basemap
 from maps._page import page_url
 from maps.editor import editor_page
 from maps.i18n import t
@@ -26,8 +27,9 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["pages"])
 Lang = Annotated[Literal["zh", "en"], Query(description="UI language")]
-BasemapQ = Annotated[Literal["osm", "amap", "tianditu", "local", "none"],
-                     Query(description="tiles; overlays are shifted into their datum")]
+BasemapQ = Annotated[Literal["geogrid", "osm", "amap", "tianditu", "local", "none"] | None,
+                     Query(description="tiles (default: geogrid's own offline basemap); "
+                                       "overlays are shifted into their datum")]
 Choropleth = Annotated[Literal["workload"] | None,
                        Query(description="colour microgrids by workload (households)")]
 Days = Annotated[int, Query(ge=1, le=365, description="window of the incident counts")]
@@ -57,24 +59,28 @@ def workload(state, plan_id: int) -> tuple[dict[str, float], bool]:
     return cached
 
 
-def problems(state, plan_id: int) -> list[dict]:
-    """Validation problems of the plan's microgrids, grid by grid (cached with the plan)."""
+def problems(state, plan_id: int) -> tuple[list[dict], dict[str, str]]:
+    """The plan's validation findings (the editor's validation, the same service) with the
+    grid each is in, and display names for the ids they mention (cached with the plan)."""
+    from geogrid.store.planning import PlanningService
+
     data = state.plan_data(plan_id)
-    if "problems" in data.extra:
-        return data.extra["problems"]
-    try:
-        from geogrid.validate import validate_plan
-    except ImportError:  # validation not installed: nothing to highlight
-        return []
-    areas = data.areas
-    out: list[dict] = []
-    for _, grid in areas[areas["level"] == "grid"].iterrows():
-        mgs = areas[(areas["level"] == "microgrid") & (areas["parent_id"] == grid["id"])]
-        if len(mgs):
-            report = validate_plan(grid.geometry, mgs[["id", "geometry"]].reset_index(drop=True))
-            out.extend(i.to_dict() for i in report.issues)
-    data.extra["problems"] = out
-    return out
+    if "problems" not in data.extra:
+        service = state.shared("planning", lambda: PlanningService(state.store))
+        report = service.validate(plan_id)
+        found = [dict(i, grid=g["grid_name"]) for g in report["grids"] for i in g["issues"]]
+        mentioned = {str(i) for f in found for i in f.get("ids") or ()}
+        names = {str(r["id"]): str(r["name"]) for r in data.areas[["id", "name"]].to_dict("records")
+                 if str(r["id"]) in mentioned and r["name"]}
+        if mentioned - names.keys():
+            objs = state.store.objects()
+            objs = objs[objs["id"].astype(str).isin(mentioned - names.keys())]
+            for r in objs[["id", "type", "name", "address"]].to_dict("records"):
+                label = next((v for v in (r["name"], r["address"]) if isinstance(v, str) and v),
+                             t(f"editor.type.{r['type']}"))
+                names[str(r["id"])] = label
+        data.extra["problems"] = (found, names)
+    return data.extra["problems"]
 
 
 def _view(state, plan_id: int, datum: str):
@@ -90,7 +96,7 @@ def _view(state, plan_id: int, datum: str):
 
 
 @router.get("/", response_class=HTMLResponse, summary="Coverage map of the active plan")
-def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: BasemapQ = "osm",
+def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: BasemapQ = None,
           plan: Annotated[str | None, Query()] = None, choropleth: Choropleth = None,
           check: Annotated[bool, Query(description="highlight validation problems")] = False,
           tiles: Annotated[bool | None, Query(
@@ -104,7 +110,8 @@ def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: 
     html = data.extra.get(key)
     if html is None:
         title = f"{data.plan['name']} · {t('title.coverage', lang)}"
-        params = {"plan": plan, "basemap": None if basemap == "osm" else basemap,
+        shown_basemap = None if basemap in (None, default_basemap()) else basemap
+        params = {"plan": plan, "basemap": shown_basemap,
                   "check": check or None, "tiles": None if tiles is None else str(int(tiles))}
         links = [(t("lang.switch", lang), page_url("/", **params, choropleth=choropleth,
                                                    lang=None if lang == "en" else "en"))]
@@ -112,9 +119,10 @@ def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: 
             links.append((t("legend.by_grid" if choropleth else "legend.by_workload", lang),
                           page_url("/", **params, lang=None if lang == "zh" else lang,
                                    choropleth=None if choropleth else "workload")))
+        found, names = problems(state, plan_id) if check else (None, None)
         m = coverage_map(data.areas, static_url="/static", lang=lang, basemap=basemap,
                          workload=load if choropleth else None, estimated=estimated,
-                         problems=problems(state, plan_id) if check else None, title=title,
+                         problems=found, names=names, title=title,
                          links=links, embed_snippet=True, tiles=tiles,
                          tile_url=f"/tiles/{plan_id}/{{z}}/{{x}}/{{y}}.mvt")
         m.get_root().title = escape(title)
@@ -137,7 +145,7 @@ def _app_page(state, key: tuple, basemap: str, build) -> HTMLResponse:
 
 @router.get("/console", response_class=HTMLResponse,
             summary="Dispatcher console (sign-in required)")
-def console(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm"):
+def console(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = None):
     from geogrid.dispatch.workflow import NEEDS_REASON
 
     return _app_page(state, ("console", lang, basemap), basemap, lambda data, center, bounds:
@@ -148,7 +156,7 @@ def console(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm"):
 
 @router.get("/editor", response_class=HTMLResponse,
             summary="Planner editor: drafts, reassignment, split/merge, stats (sign-in required)")
-def editor(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm"):
+def editor(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = None):
     return _app_page(state, ("editor", lang, basemap), basemap, lambda data, center, bounds:
                      editor_page(center=center, bounds=bounds, lang=lang, basemap=basemap,
                                  title=t("title.editor", lang)))
@@ -162,7 +170,7 @@ def embed_root(request: Request):
 
 @router.get("/embed/coverage", response_class=HTMLResponse,
             summary="Public coverage map for an iframe (aggregates only, no personal data)")
-def embed_coverage(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = "osm", days: Days = 30):
+def embed_coverage(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = None, days: Days = 30):
     return _app_page(state, ("embed", lang, basemap, days), basemap, lambda data, center, bounds:
                      embed_page(center=center, bounds=bounds, lang=lang, basemap=basemap,
                                 days=days))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import batch, data, incidents, planning, serve, simulate, users
+from . import basemap, batch, data, incidents, planning, serve, simulate, users
 
 app = typer.Typer(name="geogrid", help="网格化治理: microgrid planning, geocoding, dispatch, maps.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -24,5 +24,6 @@ app.add_typer(users.app, name="users")
 app.add_typer(incidents.app, name="incidents")
 from . import calendar as _calendar  # noqa: E402
 app.add_typer(_calendar.app, name="calendar")
+app.add_typer(basemap.app, name="basemap")
 
 __all__ = ["app"]

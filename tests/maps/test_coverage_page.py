@@ -38,13 +38,16 @@ def test_builder_workload_choropleth_and_problems(demo_areas, stand_in):
     load = {mid: float(i) for i, mid in enumerate(ids)}
     bad = ids[3]
     where = shapely.get_coordinates(mgs.geometry.iloc[3].representative_point())[0]
-    problems = [{"kind": "gap", "severity": "error", "message": "uncovered <b>x</b>",
-                 "ids": [bad], "location": [float(where[0]), float(where[1])]}]
+    problems = [{"kind": "gap", "severity": "error", "message": "uncovered",
+                 "ids": [bad], "location": [float(where[0]), float(where[1])], "value": 12.5}]
     html = coverage_map(areas, workload=load, estimated=True, problems=problems,
+                        names={bad: "第四<b>微网格</b>"},
                         links=[("按网格着色", "/?x=1&y=2")]).get_root().render()
     assert "gg-workload-legend" in html and "户数为估算值" in html
     assert "校验问题 1 处" in html and "gg-problem" in html
-    assert "uncovered &lt;b&gt;x&lt;/b&gt;" in html and "uncovered <b>" not in html
+    # the finding is a Chinese sentence naming the area (as text, never markup)
+    assert "第四&lt;b&gt;微网格&lt;/b&gt; 附近有 12.5 平方米未被任何微网格覆盖" in html
+    assert "<b>微网格</b>" not in html and "uncovered" not in html
     assert 'href="/?x=1&amp;y=2"' in html
     # the flagged microgrid is outlined in red; microgrid fills follow the ramp
     feats = _features(html, "microgrid")
@@ -102,8 +105,11 @@ def test_search_by_name_and_code_is_local_for_the_public(page, live_server):
     page.locator(".gg-result").first.click()
     # the map zooms onto the microgrid and outlines it
     page.wait_for_function("window.geogrid.map.getZoom() >= 16")
-    box.fill("富城路99号")
+    box.fill("不存在的名称")
     page.wait_for_selector("#gg-results li >> text=无结果")
+    box.fill("富城路99号")           # an address: the public is offered 我的网格, not /geocode
+    page.wait_for_selector(".gg-result-mygrid")
+    assert "富城路99号" in page.inner_text(".gg-result-mygrid")
     assert api_calls == []          # no sign-in: names and codes only, nothing sent
     assert page.console_errors == []
 

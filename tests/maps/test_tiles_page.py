@@ -27,7 +27,10 @@ def demo_areas(demo_frames, stand_in):
 def test_small_plans_inline_and_large_ones_switch_to_tiles(demo_areas, monkeypatch):
     assert not coverage.use_tiles(demo_areas)
     inline = coverage_map(demo_areas).get_root().render()
-    assert "FeatureCollection" in inline and "vectorgrid" not in inline.lower()
+    assert "FeatureCollection" in inline and "/tiles/" not in inline
+    # on a raster basemap the decoder is loaded only for tiled plans
+    raster = coverage_map(demo_areas, basemap="none").get_root().render()
+    assert "vectorgrid" not in raster.lower()
     # a city: more areas than the limit, or more GeoJSON than the budget
     cells = shapely.box(121.0, 31.0, 121.0001, 31.0001)
     city = gpd.GeoDataFrame({"id": [f"b{i}" for i in range(coverage.INLINE_MAX_AREAS + 1)],

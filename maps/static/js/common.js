@@ -59,13 +59,24 @@ export const session = {
   clear() { sessionStorage.removeItem(SESSION_KEY); },
 };
 
+const CJK = /[\u3400-\u9fff]/;
+const STATUS_CODES = { 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict",
+  413: "limit_exceeded", 422: "invalid_input", 429: "limit_exceeded", 503: "store_unavailable" };
+
+/** An API error. In Chinese pages the message is the sentence for its error code and an
+ *  English-only fix is left out; the API's own text stays in ``detail``. */
 export class ApiError extends Error {
   constructor(status, body) {
     const err = (body && body.error) || {};
-    super(err.message || (body && body.detail) || `HTTP ${status}`);
+    const detail = err.message || (body && typeof body.detail === "string" && body.detail) || `HTTP ${status}`;
+    const code = err.code || STATUS_CODES[status] || "http_error";
+    const zh = config.lang !== "en";
+    const known = config.strings && config.strings[`error.code.${code}`];
+    super(zh && known && !CJK.test(detail) ? known : detail);
+    this.detail = detail;
     this.status = status;
-    this.code = err.code;
-    this.fix = err.fix;
+    this.code = code;
+    this.fix = zh && err.fix && !CJK.test(err.fix) ? "" : err.fix;
     this.field = err.field;
     this.value = err.value;
   }

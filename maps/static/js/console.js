@@ -4,6 +4,7 @@
 // Everything from the API is rendered with textContent (see common.js: el, fill).
 import { api, config, el, fill, session, signIn, t, when } from "./common.js";
 import { geoJsonShift, latLng } from "./datum.js";
+import { actorName, roleName, timerText } from "./texts.js";
 
 const gg = window.geogrid;
 const map = gg.map;
@@ -57,7 +58,7 @@ function showSession(s) {
   $("gg-status-tabs").hidden = !s;
   if (s) {
     $("gg-user").textContent = s.username;
-    $("gg-role").textContent = s.role;
+    $("gg-role").textContent = roleName(s.role);
   }
 }
 
@@ -256,7 +257,7 @@ function renderDetail(inc) {
     ["field.handler", inc.handler ? `${areaName(inc.handler)}${inc.assignment && inc.assignment.role ? ` (${inc.assignment.role})` : ""}` : ""],
   ];
   if (inc.timer) {
-    rows.push(["field.timer", `${inc.timer.stage} · ${t("console.remaining")} ${Math.round((inc.timer.remaining || 0) * 10) / 10} ${inc.timer.unit || ""}`]);
+    rows.push(["field.timer", timerText(inc.timer)]);
   }
   fill($("gg-d-fields"), rows.filter(([, v]) => v).map(([k, v]) => [el("dt", {}, t(k)), el("dd", { className: `gg-f-${k.split(".")[1]}` }, v)]));
   const chain = inc.area_chain || {};
@@ -265,7 +266,7 @@ function renderDetail(inc) {
   fill($("gg-timeline"), (inc.events || []).map((e) => el("li", { dataset: { action: e.action } },
     el("span", { className: "gg-muted" }, when(e.at)), " ", el("b", {}, t(`action.${e.action}`)),
     e.from_status ? ` ${statusName(e.from_status)} → ${statusName(e.to_status)}` : ` → ${statusName(e.to_status)}`,
-    e.actor ? ` · ${e.actor}` : "", e.reason ? el("div", { className: "gg-reason" }, e.reason) : null)));
+    e.actor ? ` · ${actorName(e.actor)}` : "", e.reason ? el("div", { className: "gg-reason" }, e.reason) : null)));
   const actions = (inc.allowed_actions || []).filter((a) => !HIDDEN_ACTIONS.has(a));
   fill($("gg-actions"), actions.length
     ? actions.map((a) => el("button", { type: "button", className: "gg-action", dataset: { action: a },

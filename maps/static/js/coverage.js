@@ -3,6 +3,7 @@
 // plan's areas come from vector tiles instead (config.tiles, see tiles.js).
 import { api, config, el, fill, session, t } from "./common.js";
 import { latLng } from "./datum.js";
+import { lookupItem, lookupOnClick } from "./mygrid.js";
 import { tiledLevels } from "./tiles.js";
 
 const gg = window.geogrid;
@@ -144,6 +145,9 @@ function showAddress(res) {
   map.setView(at, Math.max(map.getZoom(), 17));
 }
 
+/** What an address has that a grid's name or code has not: a road word or a house number. */
+const ADDRESS_LIKE = /[路街弄巷道号栋幢]|\d+\s*号|[\u4e00-\u9fff]\d/;
+
 const SearchControl = L.Control.extend({
   options: { position: "topleft" },
   onAdd() {
@@ -179,6 +183,9 @@ const SearchControl = L.Control.extend({
           if (e.status === 401) session.clear();
         }
       }
+      if (mine === seq && !session.get() && !list.children.length && ADDRESS_LIKE.test(q)) {
+        list.append(lookupItem(q.trim()));  // 我的网格: sent only when chosen
+      }
       if (mine === seq && !list.children.length && q.trim()) {
         list.append(el("li", { className: "gg-muted" }, t("search.none")));
       }
@@ -195,6 +202,7 @@ const SearchControl = L.Control.extend({
   },
 });
 new SearchControl().addTo(map);
+if (!session.get()) lookupOnClick(map);
 
 // -- embed snippet -------------------------------------------------------------------------
 const snippet = document.getElementById("gg-embed-snippet");

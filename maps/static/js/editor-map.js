@@ -154,7 +154,7 @@ export class EditorMap {
       L.circleMarker(latLng(issue.location[0], issue.location[1], this.datum), {
         pane: "gg-marks", radius: error ? 10 : 8, color: error ? "#d00" : "#e69500", weight: 3,
         fillOpacity: 0.15, className: `gg-problem gg-problem-${issue.severity}`,
-      }).bindTooltip(() => el("span", {}, `${t(`editor.severity.${issue.severity}`)} · ${issue.kind}: ${issue.message}`))
+      }).bindTooltip(() => el("span", {}, `${t(`editor.severity.${issue.severity}`)} · ${issue.text || ""}`))
         .on("click", () => onClick && onClick(issue)).addTo(this.problems);
     }
   }

@@ -6,6 +6,8 @@
 // Everything from the API is rendered as text (common.js: el, fill).
 import { api, config, el, fill, gridColors, session, signIn, t } from "./common.js";
 import { latLng } from "./datum.js";
+import { findings, renderList, summary } from "./problems.js";
+import { roleName } from "./texts.js";
 import { colourClasses, neighbours, num, shade } from "./editor-geo.js";
 import { EditorMap, objectLabel } from "./editor-map.js";
 
@@ -34,6 +36,8 @@ const label = (id) => {
   const p = f.properties;
   return `${p.name || ""} ${p.code || ""}`.trim() || p.id;
 };
+const nameOf = (id) => (state.byId.has(id) ? label(id)
+  : state.objById.has(id) ? objectLabel(state.objById.get(id).properties) : String(id));
 const gridOf = (mgId) => (state.byId.get(mgId) || { properties: {} }).properties.parent_id;
 const byCode = (a, b) => String(a.properties.code || a.properties.id)
   .localeCompare(String(b.properties.code || b.properties.id));
@@ -77,7 +81,7 @@ function showSession(s) {
   $("gg-session").hidden = !s;
   if (s) {
     $("gg-user").textContent = s.username;
-    $("gg-role").textContent = s.scope ? `${s.role} · ${s.scope}` : s.role;
+    $("gg-role").textContent = s.scope ? `${roleName(s.role)} · ${s.scope}` : roleName(s.role);
   } else {
     $("gg-plans").hidden = true;
     $("gg-workspace").hidden = true;
@@ -636,18 +640,12 @@ function renderProblems() {
   const rep = state.problems;
   $("gg-problems-panel").hidden = !rep;
   if (!rep) { view.showProblems([]); return; }
-  const issues = rep.grids.flatMap((g) => g.issues.map((i) => ({ ...i, grid: g.grid_name })));
-  const errors = issues.filter((i) => i.severity === "error").length;
-  $("gg-problems-summary").textContent = `${errors ? "" : `${t("editor.valid")} · `}`
-    + t("editor.problems_summary", { errors, warnings: issues.length - errors })
+  const issues = findings(rep, nameOf);
+  $("gg-problems-summary").textContent = summary(issues)
     + (state.problemsStale ? ` · ${t("editor.problems_stale")}` : "");
   $("gg-problems-panel").dataset.ok = String(rep.ok);
   view.showProblems(state.problemsStale ? [] : issues, goToIssue);
-  fill($("gg-problems"), issues.map((i) => el("li", { dataset: { kind: i.kind, severity: i.severity },
-                                                     on: { click: () => goToIssue(i) } },
-    el("span", { className: `gg-sev-${i.severity}` }, t(`editor.severity.${i.severity}`)), " ",
-    el("b", {}, i.kind), " ", el("span", { className: "gg-muted" }, i.grid || ""),
-    el("div", {}, i.message))));
+  renderList($("gg-problems"), issues, goToIssue);
 }
 
 // -- keyboard ----------------------------------------------------------------------------------

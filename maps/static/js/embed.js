@@ -2,6 +2,7 @@
 // (small counts arrive suppressed as "<3"). Reads only /public/*; no token is ever sent.
 import { api, config, el, fill, gridColors, t } from "./common.js";
 import { geoJsonShift, latLng } from "./datum.js";
+import { lookupForm } from "./mygrid.js";
 import { permalink } from "./permalink.js";
 
 const gg = window.geogrid;
@@ -120,3 +121,14 @@ async function main() {
 }
 
 main();
+
+// 我的网格: find the grid of an address (clicking an area shows its contact already)
+const MyGridControl = L.Control.extend({
+  options: { position: "topleft" },
+  onAdd() {
+    const box = el("div", { className: "gg-search leaflet-bar" }, lookupForm());
+    L.DomEvent.disableClickPropagation(box);
+    return box;
+  },
+});
+new MyGridControl().addTo(map);

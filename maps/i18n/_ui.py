@@ -1,16 +1,10 @@
-"""UI strings: Chinese by default, English available (``?lang=en``).
-
-Pages get the strings they need as a JSON bundle (:func:`bundle`) so the
-JavaScript modules never carry their own copies. Keys are grouped by prefix:
-``level.``, ``status.``, ``action.`` and so on.
-"""
+"""The pages' UI strings: levels, fields, layers, legends, console, editor, statuses, actions."""
 
 from __future__ import annotations
 
-__all__ = ["t", "bundle", "LANGS", "STRINGS"]
+__all__ = ["UI"]
 
-LANGS = ("zh", "en")
-STRINGS: dict[str, dict[str, str]] = {
+UI: dict[str, dict[str, str]] = {
     # levels of the hierarchy
     "level.street": {"zh": "街道", "en": "Sub-district"},
     "level.grid": {"zh": "网格", "en": "Grids"},
@@ -50,6 +44,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "layer.stats": {"zh": "事件统计", "en": "Incident counts"},
     # legends and titles
     "legend.title": {"zh": "网格覆盖", "en": "Grid coverage"},
+    "legend.legend": {"zh": "图例", "en": "Legend"},
     "legend.by_grid": {"zh": "按网格着色", "en": "Colour by grid"},
     "legend.by_workload": {"zh": "按工作量着色", "en": "Colour by workload"},
     "legend.workload": {"zh": "微网格工作量 (户)", "en": "Microgrid workload (households)"},
@@ -69,6 +64,27 @@ STRINGS: dict[str, dict[str, str]] = {
     "search.none": {"zh": "无结果", "en": "No match"},
     "search.address": {"zh": "地址", "en": "Address"},
     "search.not_found": {"zh": "未找到该地址", "en": "Address not found"},
+    # print and export
+    "print.title": {"zh": "打印/导出", "en": "Print/export"},
+    "print.print": {"zh": "打印", "en": "Print"},
+    "print.png": {"zh": "导出 PNG", "en": "Export PNG"},
+    "print.pdf": {"zh": "导出 PDF", "en": "Export PDF"},
+    "print.paper": {"zh": "纸张", "en": "Paper"},
+    "print.date": {"zh": "制图日期", "en": "Date"},
+    "print.north": {"zh": "北", "en": "N"},
+    # 我的网格 (public lookup)
+    "mygrid.title": {"zh": "我的网格", "en": "My grid"},
+    "mygrid.find": {"zh": "查找", "en": "Find"},
+    "mygrid.lookup": {"zh": "查找“{q}”所在的网格", "en": "Find the grid of “{q}”"},
+    "mygrid.placeholder": {"zh": "输入地址查找我的网格, 如 东昌路498号",
+                           "en": "Type an address to find your grid"},
+    "mygrid.hint": {"zh": "输入地址, 或点击地图上的位置", "en": "Type an address, or tap the map"},
+    "mygrid.not_found": {"zh": "未找到该地址, 请换个写法或点击地图",
+                         "en": "Address not found; try another spelling or tap the map"},
+    "mygrid.outside": {"zh": "该位置不在网格覆盖范围内", "en": "This place is outside the grids"},
+    "mygrid.matched": {"zh": "匹配地址", "en": "Matched"},
+    "mygrid.estimated": {"zh": "位置为推算", "en": "estimated position"},
+    "mygrid.close": {"zh": "关闭", "en": "Close"},
     # embed snippet
     "embed.summary": {"zh": "嵌入地图", "en": "Embed this map"},
     "embed.help": {"zh": "将以下代码粘贴到社区网站页面中:",
@@ -241,20 +257,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "action.relocate": {"zh": "更正位置", "en": "Relocate"},
     # misc
     "lang.switch": {"zh": "English", "en": "中文"},
+    # API documentation pages
+    "docs.title": {"zh": "geogrid 接口文档", "en": "geogrid API documentation"},
+    "docs.swagger": {"zh": "交互式文档 (Swagger UI)", "en": "Interactive docs (Swagger UI)"},
+    "docs.redoc": {"zh": "参考文档 (ReDoc)", "en": "Reference (ReDoc)"},
+    "docs.openapi": {"zh": "OpenAPI 描述文件", "en": "OpenAPI document"},
+    "docs.home": {"zh": "返回地图", "en": "Back to the map"},
+    "docs.intro": {"zh": "坐标一律为经度/纬度 (CRS84), 每个传入坐标须注明坐标系 (datum)。"
+                         "页面资源全部由本服务提供, 内网可用。",
+                   "en": "Coordinates are lon/lat (CRS84); every incoming coordinate names its "
+                         "datum. Every asset is served locally, so the pages work offline."},
     "basemap.label": {"zh": "底图", "en": "Basemap"},
+    "map.zoom_in": {"zh": "放大", "en": "Zoom in"},
+    "map.zoom_out": {"zh": "缩小", "en": "Zoom out"},
+    "map.layers": {"zh": "图层", "en": "Layers"},
     "error.load": {"zh": "数据加载失败", "en": "Could not load data"},
 }
-
-
-def t(key: str, lang: str = "zh", **values) -> str:
-    """The string ``key`` in ``lang`` (Chinese when missing), ``{name}`` placeholders filled."""
-    entry = STRINGS.get(key)
-    if entry is None:
-        return key
-    text = entry.get(lang if lang in LANGS else "zh", entry["zh"])
-    return text.format(**values) if values else text
-
-
-def bundle(lang: str, *prefixes: str) -> dict[str, str]:
-    """All strings whose key starts with one of ``prefixes``, in ``lang`` (for a page's JS)."""
-    return {k: t(k, lang) for k in STRINGS if k.startswith(prefixes)}

@@ -1,0 +1,53 @@
+"""Error messages in the client's language, by error code (``Accept-Language``).
+
+The error body keeps its shape (``{"error": {"code", "message", "field", "value",
+"fix"}}``). When the client prefers Chinese, :func:`localise_error` puts the
+Chinese sentence for the code first in ``message`` and keeps the detailed
+English text after it, so nothing is lost; ``message_en`` carries the
+original. English clients get the body unchanged.
+
+``api/errors.py`` applies it where it builds the response::
+
+    body = localise_error(exc.to_dict(), request.headers.get("accept-language"))
+"""
+
+from __future__ import annotations
+
+from maps.i18n import ERRORS_PREFIX, t
+
+__all__ = ["prefers_chinese", "localise_error"]
+
+
+def prefers_chinese(accept_language: str | None) -> bool:
+    """Whether ``Accept-Language`` ranks a Chinese tag above every English one (q-values)."""
+    if not accept_language:
+        return False
+    best: dict[str, float] = {}
+    for part in accept_language.split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        for p in params.split(";"):
+            key, _, val = p.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(val)
+                except ValueError:
+                    q = 0.0
+        lang = tag.strip().lower().split("-")[0]
+        if lang in ("zh", "en"):
+            best[lang] = max(best.get(lang, 0.0), q)
+    return best.get("zh", 0.0) > best.get("en", 0.0)
+
+
+def localise_error(error: dict, accept_language: str | None) -> dict:
+    """``error`` (the inner object of an error body) in the client's language."""
+    if not prefers_chinese(accept_language):
+        return error
+    key = ERRORS_PREFIX + str(error.get("code", ""))
+    zh = t(key, "zh")
+    if zh == key:
+        zh = t(ERRORS_PREFIX + "http_error", "zh")
+    out = dict(error)
+    out["message_en"] = error.get("message")
+    out["message"] = f"{zh} ({error.get('message')})" if error.get("message") else zh
+    return out
