@@ -13,15 +13,94 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from scipy import ndimage
+
 from .._errors import InputError, ValidationError, ValidationProblem
 from ..crs import require_storage_crs
 
-__all__ = ["M_PER_DEG", "validate_areas", "is_coverage", "segments", "choose_grid",
+__all__ = ["M_PER_DEG", "build_tables", "validate_areas", "segments", "choose_grid",
            "touched_cells", "sorted_unique", "expand", "centres", "first_by_rank",
            "candidate_sets"]
 
 #: Approximate metres per degree, only used to make cells roughly square.
 M_PER_DEG = 111_320.0
+#: Cells within this many degrees (about 0.1 mm) of an edge are boundary cells.
+_PAD_DEG = 1e-9
+
+
+def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
+                 max_cells: int) -> dict:
+    """The lookup table and candidate lists of an index over ``geoms``.
+
+    Returns the keyword arguments of :class:`~geogrid.locate.index.AreaIndex`
+    other than the geometries, ids and CRS.
+    """
+    n = len(geoms)
+    order = np.argsort(key, kind="stable")          # positions by (key, position)
+    rank = np.empty(n, dtype=np.intp)
+    rank[order] = np.arange(n)
+    ax, ay, bx, by, seg_area = segments(geoms)
+    grid = choose_grid(shapely.total_bounds(geoms), ax, ay, bx, by, target_boundary, max_cells)
+    x0, y0, sx, sy, nx, ny = grid
+    pad = max(_PAD_DEG * max(sx, sy), 1e-8)
+    cols, rows, which = touched_cells(
+        (ax - x0) * sx, (ay - y0) * sy, (bx - x0) * sx, (by - y0) * sy, pad)
+    del ax, ay, bx, by
+    cell_rank = sorted_unique((rows * nx + cols) * n + rank[seg_area[which]])
+    del cols, rows, which
+    tree = shapely.STRtree(geoms)
+    # An area with no edge within the pad of a cell either covers all of it
+    # or none of it, so its centre decides: add the areas covering each
+    # boundary cell's centre (only overlapping areas add anything).
+    bcells = sorted_unique(cell_rank // n)
+    qi, qa = tree.query(shapely.points(*centres(bcells, grid)), predicate="intersects")
+    extra = bcells[qi] * n + rank[qa]
+    overlaps = bool(len(extra)) and not np.isin(extra, cell_rank).all()
+    if overlaps:
+        cell_rank = sorted_unique(np.concatenate([cell_rank, extra]))
+    del bcells, qi, qa, extra
+    bcell_of, set_of_cell, set_ptr, set_ranks = candidate_sets(cell_rank, n)
+    del cell_rank
+    lut, n_comp, shared = _label_pure_cells(grid, bcell_of, set_of_cell, tree, rank, n,
+                                            len(set_ptr) - 1)
+    stats = {
+        "areas": n,
+        "vertices": int(shapely.get_num_coordinates(geoms).sum()),
+        "grid": (ny, nx),
+        "cell_m": round(M_PER_DEG / sy, 3),
+        "boundary_cells": int(len(bcell_of)),
+        "boundary_fraction": round(len(bcell_of) / (nx * ny), 5),
+        "candidate_sets": int(len(set_ptr) - 1),
+        "components": int(n_comp),
+        # overlapping areas were seen (at a boundary cell or a pure cell)
+        "overlaps": overlaps or shared,
+        "lut_bytes": int(lut.nbytes),
+    }
+    return {"rank": rank, "grid": grid, "lut": lut, "set_ptr": set_ptr,
+            "set_items": order[set_ranks], "stats": stats}
+
+
+def _label_pure_cells(grid, bcell_of, set_of_cell, tree, rank, n: int, n_sets: int):
+    """The lookup table: area per pure cell (one exact test per component),
+    ``-2 - list`` per boundary cell."""
+    x0, y0, sx, sy, nx, ny = grid
+    boundary = np.zeros(nx * ny, dtype=bool)
+    boundary[bcell_of] = True
+    labels, n_comp = ndimage.label(~boundary.reshape(ny, nx))
+    del boundary
+    labels = labels.ravel()
+    rep = np.zeros(n_comp + 1, dtype=np.intp)
+    rep[labels] = np.arange(labels.size)      # any cell of each component will do
+    comp_area = np.full(n_comp + 1, -1, dtype=np.intp)
+    shared = False
+    if n_comp:
+        qi, qa = tree.query(shapely.points(*centres(rep[1:], grid)), predicate="intersects")
+        comp_area[1:] = first_by_rank(qi, qa, rank, n_comp)
+        shared = bool(np.any(np.sort(qi)[1:] == np.sort(qi)[:-1]))
+    dtype = np.int16 if max(n, n_sets + 2) < np.iinfo(np.int16).max else np.int32
+    lut = comp_area.astype(dtype)[labels]
+    lut[bcell_of] = (-2 - set_of_cell).astype(dtype)
+    return lut, n_comp, shared
 
 
 def validate_areas(areas, id_column: str, tie_break: str | None):
@@ -83,14 +162,6 @@ def validate_areas(areas, id_column: str, tie_break: str | None):
                          field="tie_break",
                          fix="Use a column of one type (e.g. the code).") from None
     return geoms, ids.to_numpy(), key_values
-
-
-def is_coverage(geoms: np.ndarray) -> bool:
-    """True when the areas certainly do not overlap (a valid polygonal coverage)."""
-    check = getattr(shapely, "coverage_is_valid", None)
-    if check is None:                    # shapely < 2.1: assume the worst, stay exact
-        return False
-    return bool(check(geoms))
 
 
 def segments(geoms: np.ndarray):

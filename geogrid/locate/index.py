@@ -85,9 +85,11 @@ Example
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 import time
-from functools import cached_property
+from pathlib import Path
 from typing import NamedTuple
 
 import geopandas as gpd
@@ -95,17 +97,13 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from scipy import ndimage
 
 from .._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
 from ..crs import metric_crs, require_storage_crs
-from ._build import (M_PER_DEG, candidate_sets, centres, choose_grid, first_by_rank, is_coverage,
-                     segments, sorted_unique, touched_cells, validate_areas)
+from ._build import M_PER_DEG, build_tables, segments, validate_areas
 
 __all__ = ["AreaIndex", "Located"]
 
-#: Cells within this many degrees (about 0.1 mm) of an edge are boundary cells.
-_PAD_DEG = 1e-9
 #: Points are looked up in chunks this long, so temporaries stay in cache.
 _CHUNK = 1 << 16
 #: Points in boundary cells are tested exactly in blocks this long.
@@ -136,15 +134,72 @@ class AreaIndex:
     """
 
     def __init__(self, *, geoms, ids, rank, crs, grid, lut, set_ptr, set_items, stats):
-        self._geoms = geoms
+        # ``geoms`` is an array of shapely polygons owned by this index, or a
+        # callable that makes it on first use (an index loaded from a file)
+        self._geoms_or_maker = geoms
         self._ids = ids
         self._rank = rank
         self.crs = crs
+        self._grid = tuple(grid)
         self._x0, self._y0, self._sx, self._sy, self._nx, self._ny = grid
         self._lut = lut
         self._set_ptr = set_ptr
         self._set_items = set_items
         self.stats = stats
+        self._init_lazy()
+
+    def _init_lazy(self) -> None:
+        # Everything built after construction is built once, under this lock,
+        # and then only read: threads sharing the index never race on a cache.
+        self._lock = threading.RLock()
+        self._metric_parts = None
+
+    def __getstate__(self) -> dict:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_metric_parts")}
+        state["_geoms_or_maker"] = self._geoms        # ship geometries, not a file handle
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._init_lazy()
+
+    def __dask_tokenize__(self) -> str:
+        """A cheap, stable token, so that dask does not hash the whole index."""
+        return self.fingerprint
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the lookup table and ids: equal indexes have equal fingerprints."""
+        if "fingerprint" not in self.stats:
+            h = hashlib.blake2b(digest_size=16)
+            for arr in (self._lut, self._set_ptr, self._set_items, self._rank):
+                h.update(np.ascontiguousarray(arr).view(np.uint8))
+            h.update(repr((self._grid, self._ids.tolist())).encode())
+            self.stats["fingerprint"] = h.hexdigest()
+        return self.stats["fingerprint"]
+
+    @property
+    def _geoms(self) -> np.ndarray:
+        geoms = self._geoms_or_maker
+        if callable(geoms):
+            with self._lock:
+                if callable(self._geoms_or_maker):
+                    self._geoms_or_maker = self._geoms_or_maker()
+                geoms = self._geoms_or_maker
+        return geoms
+
+    def save(self, path) -> Path:
+        """Write the index to directory ``path`` (see :func:`load`); returns it."""
+        from ._file import save_index
+
+        return save_index(self, path)
+
+    @classmethod
+    def load(cls, path, *, mmap: bool = True) -> AreaIndex:
+        """Open an index saved with :meth:`save`; arrays are memory-mapped."""
+        from ._file import load_index
+
+        return load_index(cls, path, mmap=mmap)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -184,78 +239,16 @@ class AreaIndex:
         if int(max_cells) < 64:
             raise InputError(f"max_cells must be at least 64, got {max_cells!r}.",
                              field="max_cells", value=max_cells)
-        n = len(geoms)
-        order = np.argsort(key, kind="stable")          # positions by (key, position)
-        rank = np.empty(n, dtype=np.intp)
-        rank[order] = np.arange(n)
-
-        ax, ay, bx, by, seg_area = segments(geoms)
-        grid = choose_grid(shapely.total_bounds(geoms), ax, ay, bx, by,
-                            target_boundary, int(max_cells))
-        x0, y0, sx, sy, nx, ny = grid
-        pad = max(_PAD_DEG * max(sx, sy), 1e-8)
-        cols, rows, which = touched_cells(
-            (ax - x0) * sx, (ay - y0) * sy, (bx - x0) * sx, (by - y0) * sy, pad)
-        cells = rows * nx + cols
-        cell_rank = sorted_unique(cells * n + rank[seg_area[which]])
-
-        shapely.prepare(geoms)
-        # GEOS builds a prepared polygon's point locator on first use: do it
-        # now, so that lookups from several threads only ever read
-        bounds = shapely.bounds(geoms)
-        shapely.intersects_xy(geoms, (bounds[:, 0] + bounds[:, 2]) / 2,
-                              (bounds[:, 1] + bounds[:, 3]) / 2)
-        tree = shapely.STRtree(geoms)
-        coverage_valid = is_coverage(geoms)
-        if not coverage_valid:
-            # an area may cover a boundary cell without an edge in it: add the
-            # areas covering each boundary cell's centre
-            bcells = sorted_unique(cell_rank // n)
-            cx, cy = centres(bcells, grid)
-            qi, qa = tree.query(shapely.points(cx, cy), predicate="intersects")
-            cell_rank = sorted_unique(np.concatenate([cell_rank, bcells[qi] * n + rank[qa]]))
-
-        bcell_of, set_of_cell, set_ptr, set_ranks = candidate_sets(cell_rank, n)
-        set_items = order[set_ranks]
-
-        boundary = np.zeros(nx * ny, dtype=bool)
-        boundary[bcell_of] = True
-        labels, n_comp = ndimage.label(~boundary.reshape(ny, nx))
-        labels = labels.ravel()
-        rep = np.zeros(n_comp + 1, dtype=np.intp)
-        rep[labels] = np.arange(labels.size)      # any cell of each component will do
-        comp_area = np.full(n_comp + 1, -1, dtype=np.intp)
-        if n_comp:
-            cx, cy = centres(rep[1:], grid)
-            qi, qa = tree.query(shapely.points(cx, cy), predicate="intersects")
-            comp_area[1:] = first_by_rank(qi, qa, rank, n_comp)
-
-        n_sets = len(set_ptr) - 1
-        dtype = np.int16 if max(n, n_sets + 2) < np.iinfo(np.int16).max else np.int32
-        lut = comp_area.astype(dtype)[labels]
-        lut[bcell_of] = (-2 - set_of_cell).astype(dtype)
-        del labels, boundary
-
-        cell_m = M_PER_DEG / sy
-        stats = {
-            "areas": n,
-            "vertices": int(shapely.get_num_coordinates(geoms).sum()),
-            "grid": (ny, nx),
-            "cell_m": round(cell_m, 3),
-            "boundary_cells": int(len(bcell_of)),
-            "boundary_fraction": round(len(bcell_of) / (nx * ny), 5),
-            "candidate_sets": int(n_sets),
-            "components": int(n_comp),
-            "coverage_valid": bool(coverage_valid),
-            "lut_bytes": int(lut.nbytes),
-            "build_s": round(time.perf_counter() - started, 4),
-        }
-        return cls(geoms=geoms, ids=ids, rank=rank, crs=areas.crs, grid=grid, lut=lut,
-                   set_ptr=set_ptr, set_items=set_items, stats=stats)
+        # the index owns its geometries: copies nobody else holds, never
+        # prepared, so that threads sharing the index only ever read them
+        geoms = shapely.from_wkb(shapely.to_wkb(geoms))
+        tables = build_tables(geoms, key, target_boundary, int(max_cells))
+        tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
+        return cls(geoms=geoms, ids=ids, crs=areas.crs, **tables)
 
     # ----------------------------------------------------------- properties
     def __len__(self) -> int:
-        return len(self._geoms)
+        return len(self._ids)
 
     def __repr__(self) -> str:
         s = self.stats
@@ -447,25 +440,34 @@ class AreaIndex:
         code = int(self._lut[int(v) * self._nx + int(u)])
         if code >= -1:
             return code
-        for pos in self._set_lists[-2 - code]:
-            if shapely.intersects_xy(self._geoms[pos], x, y):
+        k = -2 - code
+        geoms = self._geoms
+        for pos in self._set_items[self._set_ptr[k]:self._set_ptr[k + 1]].tolist():
+            # the array call: a scalar one would prepare the shared geometry
+            if shapely.intersects_xy(geoms[pos:pos + 1], x, y)[0]:
                 return pos
         return -1
 
-    @cached_property
-    def _set_lists(self) -> list[tuple[int, ...]]:
-        items = self._set_items.tolist()
-        ptr = self._set_ptr.tolist()
-        return [tuple(items[a:b]) for a, b in zip(ptr[:-1], ptr[1:])]
-
-    @cached_property
+    @property
     def _metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
         """Every ring segment in metres, in a tree: outside a polygon, the
         distance to it is the distance to its nearest segment, and a tree of
-        short segments prunes far better than one of whole polygons."""
-        crs = metric_crs(gpd.GeoSeries(self._geoms, crs=self.crs))
+        short segments prunes far better than one of whole polygons.
+
+        Built on the first distance asked for, once, under the lock."""
+        parts = self._metric_parts
+        if parts is None:
+            with self._lock:
+                if self._metric_parts is None:
+                    self._metric_parts = self._build_metric()
+                parts = self._metric_parts
+        return parts
+
+    def _build_metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
+        geoms = self._geoms
+        crs = metric_crs(gpd.GeoSeries(geoms, crs=self.crs))
         transformer = Transformer.from_crs(self.crs, crs, always_xy=True)
-        ax, ay, bx, by, seg_area = segments(self._geoms)
+        ax, ay, bx, by, seg_area = segments(geoms)
         ax, ay = transformer.transform(ax, ay)
         bx, by = transformer.transform(bx, by)
         lines = shapely.linestrings(np.stack([np.c_[ax, ay], np.c_[bx, by]], axis=1))
