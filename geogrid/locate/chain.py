@@ -70,13 +70,38 @@ def ancestors(areas: pd.DataFrame, id_column: str = "id",
 
 
 class PlanLocator:
+    """Point → the chain of areas a plan puts it in.
+
+    ``areas`` needs ``id`` and a polygon geometry; ``level`` (default: every
+    row is a microgrid), ``parent_id``, ``code``, ``name`` and ``kind`` are
+    optional. Rename other column names first (the CLI's ``--id-column``
+    and friends do).
+    """
+
     def __init__(self, areas: gpd.GeoDataFrame):
         if areas.empty:
-            raise InputError("the plan has no areas.", field="areas", fix="Import or draw areas first.")
+            raise InputError("方案没有区域 / the plan has no areas.", field="areas",
+                             fix="先导入或绘制区域 / import or draw areas first.")
+        if "id" not in areas.columns:
+            raise InputError(f"区域缺少 id 列 / the areas have no 'id' column; found "
+                             f"{list(areas.columns)[:12]}.", field="id",
+                             value=list(areas.columns)[:12],
+                             fix="用 --id-column 指定 / name the id column with --id-column.")
         self.areas = areas.reset_index(drop=True)
+        if "level" not in self.areas.columns:
+            self.areas["level"] = Level.MICROGRID.value
         levels = set(self.areas["level"])
         tiling = [lvl.value for lvl in LEVEL_ORDER[:4] if lvl.value in levels]
+        if not tiling:
+            raise InputError(f"没有可定位的层级 / no area has a level that tiles a street; levels "
+                             f"found: {sorted(map(str, levels))[:8]}.", field="level",
+                             value=sorted(map(str, levels))[:8],
+                             fix="层级取 street/grid/community/microgrid / use those level "
+                                 "names, or --level-column / --level to map them.")
         self.leaf_level = tiling[-1]
+        for col in ("name", "code", "kind"):
+            if col not in self.areas:
+                self.areas[col] = None
         leaves = self.areas[self.areas["level"] == self.leaf_level].reset_index(drop=True)
         self.leaves = leaves
         tie = "code" if leaves["code"].notna().all() and leaves["code"].is_unique else None
@@ -84,9 +109,7 @@ class PlanLocator:
         groups = self.areas[self.areas["level"] == Level.BUILDING_GROUP.value].reset_index(drop=True)
         self.groups = groups
         self.group_index = AreaIndex.from_frame(groups, id_column="id") if len(groups) else None
-        for col in ("name", "code", "kind"):
-            if col not in self.areas:
-                self.areas[col] = None
+
         def clean(v):
             return None if v is None or (isinstance(v, float) and v != v) else v
 
@@ -105,13 +128,25 @@ class PlanLocator:
             for aid in (leaf, *anc[leaf]):
                 chain[info[aid]["level"]] = info[aid]
             self._chains.append(chain)
+        # per leaf position, plain arrays (the last entry answers "no leaf")
+        self._leaf_ids = np.append(np.asarray(leaves["id"], dtype=object), None)
+        self._leaf_codes = np.append(np.asarray(leaves["code"], dtype=object), None)
+        self._grid_ids = np.array([(c.get("grid") or {}).get("id") for c in self._chains]
+                                  + [None], dtype=object)
+        self._group_ids = np.asarray(groups["id"], dtype=object) if len(groups) else None
+
+    def __dask_tokenize__(self) -> tuple:
+        """A cheap token, so that dask does not hash every polygon of the plan."""
+        groups = None if self.group_index is None else self.group_index.fingerprint
+        return ("PlanLocator", self.index.fingerprint, groups, self.leaf_level,
+                tuple(self._grid_ids.tolist()))
 
     def chain_of(self, position: int, lon: float | None = None, lat: float | None = None) -> dict:
         chain = dict(self._chains[position])
         if self.group_index is not None and lon is not None:
             g = int(self.group_index.locate(np.array([lon]), np.array([lat]))[0])
             if g >= 0:
-                chain[Level.BUILDING_GROUP.value] = self.info[self.groups["id"].iat[g]]
+                chain[Level.BUILDING_GROUP.value] = self.info[self._group_ids[g]]
         return chain
 
     def locate_one(self, lon: float, lat: float, *, snap_m: float | None = None) -> dict:
@@ -128,23 +163,28 @@ class PlanLocator:
             if pos < 0:
                 self.index.locate_one(lon, lat, snap_m=snap_m)  # raises the detailed error
             snapped, distance = bool(located.snapped[0]), float(located.distance_m[0])
-        return {"chain": self.chain_of(pos, lon, lat), "leaf": self.leaves["id"].iat[pos],
+        return {"chain": self.chain_of(pos, lon, lat), "leaf": self._leaf_ids[pos],
                 "snapped": snapped, "distance_m": distance}
 
-    def locate_many(self, lon, lat, *, snap_m: float | None = None) -> pd.DataFrame:
-        """Leaf id, microgrid code, grid id, snapped flag and distance for arrays of points."""
-        located = self.index.locate_detail(lon, lat, snap_m=snap_m)
-        pos = located.position
-        ids = np.asarray(self.leaves["id"], dtype=object)
-        leaf = np.where(pos >= 0, ids[np.maximum(pos, 0)], None)
-        codes = np.asarray(self.leaves["code"], dtype=object)
-        grid_ids = np.array([(c.get("grid") or {}).get("id") for c in self._chains] + [None],
-                            dtype=object)
+    def locate_many(self, lon, lat, *, snap_m: float | None = None,
+                    distances: bool = True) -> pd.DataFrame:
+        """Leaf id, leaf code, grid id, snapped flag and distance for arrays of points.
+
+        With ``distances=False`` and no ``snap_m``, points outside every area
+        get a missing distance instead of a measured one (no nearest search).
+        """
+        if distances or snap_m:
+            located = self.index.locate_detail(lon, lat, snap_m=snap_m)
+            pos, snapped, dist = located
+        else:
+            pos = self.index.locate(lon, lat)
+            snapped = np.zeros(pos.shape, dtype=bool)
+            dist = np.where(pos >= 0, 0.0, np.nan)
+        at = np.where(pos >= 0, pos, len(self._chains))
         return pd.DataFrame({
-            f"{self.leaf_level}_id": pd.array(leaf, dtype="string"),
-            f"{self.leaf_level}_code": pd.array(np.where(pos >= 0, codes[np.maximum(pos, 0)], None),
-                                                dtype="string"),
-            "grid_id": pd.array(grid_ids[np.where(pos >= 0, pos, len(self._chains))], dtype="string"),
-            "snapped": np.asarray(located.snapped, dtype=bool),
-            "distance_m": np.asarray(located.distance_m, dtype=float),
+            f"{self.leaf_level}_id": pd.array(self._leaf_ids[at], dtype="string"),
+            f"{self.leaf_level}_code": pd.array(self._leaf_codes[at], dtype="string"),
+            "grid_id": pd.array(self._grid_ids[at], dtype="string"),
+            "snapped": np.asarray(snapped, dtype=bool),
+            "distance_m": np.asarray(dist, dtype=float),
         })
