@@ -82,12 +82,13 @@ def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str |
                 snap_m: float | None = None, chunk_rows: int = 500_000,
                 engine: str = "pandas", scheduler: str | None = None,
                 geometry_point: str | None = None, force: bool = False, buildings=None,
-                progress: Progress | None = None) -> dict:
+                blocksize: str = "64MB", progress: Progress | None = None) -> dict:
     """Locate every row of ``path`` and write ``out``; returns counts.
 
     ``locator`` is a :class:`~geogrid.locate.chain.PlanLocator` or a
     :class:`BatchLookup`. See the module docstring for the engines, the
-    datum check (``force``, ``buildings``) and ``geometry_point``.
+    datum check (``force``, ``buildings``) and ``geometry_point``; ``blocksize``
+    is the size of a dask partition of a CSV file.
     """
     path, out = Path(path), Path(out)
     datum = parse_datum(datum)
@@ -111,7 +112,8 @@ def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str |
         from .scale import locate_dask
 
         stats = locate_dask(path, out, lookup, datum=datum, lon=lon, lat=lat, snap_m=snap_m,
-                            geometry_point=geometry_point, scheduler=scheduler)
+                            geometry_point=geometry_point, scheduler=scheduler,
+                            blocksize=blocksize)
     else:
         stats = _locate_chunks(first, chunks, out, lookup, datum=datum, snap_m=snap_m,
                                expected=count_rows(path) if path.suffix.lower() in

@@ -131,6 +131,7 @@ def locate_dask(path, out, lookup: BatchLookup, *, datum: Datum, lon=None, lat=N
         tmp_out = out.with_name(f".{out.name}.part")
         shutil.rmtree(tmp_out, ignore_errors=True)
         write = res.to_parquet(tmp_out, write_index=False, compute=False,
+                               name_function=lambda i: f"part.{i:06d}.parquet",
                                custom_metadata={b"geo": geo_metadata()} if geometry else None)
         run = {} if client is not None else {"scheduler": scheduler}
         _, located, total = dask.compute(write, res[leaf].count(), res[leaf].size, **run)
