@@ -124,16 +124,40 @@ def _csv_chunks(path: Path, lon, lat, chunk_rows: int) -> Iterator[Chunk]:
     lon, lat = _lonlat_columns(pd.DataFrame(columns=header), lon, lat, what=path.name)
     row_bytes = max(8, len(sample.encode()) // max(1, sample.count("\n")))
     block = int(min(max(row_bytes * chunk_rows, 1 << 20), 1 << 30))
-    reader = pacsv.open_csv(
-        path, read_options=pacsv.ReadOptions(block_size=block, encoding="utf8"),
-        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
-                                             strings_can_be_null=True))
-    for batch in reader:
+
+    def reader(numeric: bool):
+        types = {c: pa.string() for c in header}
+        if numeric:              # parsed by arrow, far faster than from strings
+            types[lon] = types[lat] = pa.float64()
+        return pacsv.open_csv(
+            path, read_options=pacsv.ReadOptions(block_size=block, encoding="utf8"),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True))
+
+    done = 0
+    try:
+        for batch in reader(numeric=True):
+            attrs = batch.to_pandas()
+            done += len(attrs)
+            yield attrs, _numbers(attrs[lon]), _numbers(attrs[lat])
+        return
+    except pa.ArrowInvalid:
+        pass                     # a coordinate that is not a number: read them as text
+    seen = 0
+    for batch in reader(numeric=False):
         attrs = batch.to_pandas()
-        yield attrs, _numbers(attrs[lon]), _numbers(attrs[lat])
+        seen += len(attrs)
+        if seen <= done:
+            continue             # already yielded with numeric coordinates
+        if seen - len(attrs) < done:
+            attrs = attrs.iloc[done - (seen - len(attrs)):]
+        x, y = _numbers(attrs[lon]), _numbers(attrs[lat])
+        # same column types as the chunks before; text that is no number is missing
+        yield attrs.assign(**{lon: x, lat: y}), x, y
 
 
 def _numbers(col: pd.Series) -> np.ndarray:
+    if pd.api.types.is_float_dtype(col.dtype):
+        return col.to_numpy(dtype=float, na_value=np.nan)
     return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 

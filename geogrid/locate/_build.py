@@ -49,16 +49,11 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
     cell_rank = sorted_unique((rows * nx + cols) * n + rank[seg_area[which]])
     del cols, rows, which
     tree = shapely.STRtree(geoms)
-    # An area with no edge within the pad of a cell either covers all of it
-    # or none of it, so its centre decides: add the areas covering each
-    # boundary cell's centre (only overlapping areas add anything).
-    bcells = sorted_unique(cell_rank // n)
-    qi, qa = tree.query(shapely.points(*centres(bcells, grid)), predicate="intersects")
-    extra = bcells[qi] * n + rank[qa]
-    overlaps = bool(len(extra)) and not np.isin(extra, cell_rank).all()
+    extra = _covering_without_edges(geoms, tree, cell_rank, grid, rank, n)
+    overlaps = bool(len(extra))
     if overlaps:
         cell_rank = sorted_unique(np.concatenate([cell_rank, extra]))
-    del bcells, qi, qa, extra
+    del extra
     bcell_of, set_of_cell, set_ptr, set_ranks = candidate_sets(cell_rank, n)
     del cell_rank
     lut, n_comp, shared = _label_pure_cells(grid, bcell_of, set_of_cell, tree, rank, n,
@@ -78,6 +73,27 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
     }
     return {"rank": rank, "grid": grid, "lut": lut, "set_ptr": set_ptr,
             "set_items": order[set_ranks], "stats": stats}
+
+
+def _covering_without_edges(geoms, tree, cell_rank, grid, rank, n: int) -> np.ndarray:
+    """``cell * n + rank`` keys of areas that cover a boundary cell with no edge in it.
+
+    An area with no edge within the pad of a cell covers all of it or none
+    of it, so the cell's centre decides. Only areas whose bounding box holds
+    the centre are tested, and only those without an edge there; in a valid
+    coverage none of them covers the centre (that would be an overlap), so
+    the answer is empty and costs one bounding-box query.
+    """
+    bcells = sorted_unique(cell_rank // n)
+    cx, cy = centres(bcells, grid)
+    qi, qa = tree.query(shapely.points(cx, cy))             # bounding boxes only
+    key = bcells[qi] * n + rank[qa]
+    at = np.minimum(np.searchsorted(cell_rank, key), len(cell_rank) - 1)
+    new = cell_rank[at] != key
+    qi, qa, key = qi[new], qa[new], key[new]
+    if not len(key):
+        return key
+    return key[shapely.intersects_xy(geoms[qa], cx[qi], cy[qi])]
 
 
 def _label_pure_cells(grid, bcell_of, set_of_cell, tree, rank, n: int, n_sets: int):

@@ -159,3 +159,18 @@ def test_outside_points_get_distances_only_when_snapping_is_asked(tmp_path):
     assert snapped.any() and (b.loc[snapped, "distance_m"] <= 200).all()
     assert (b.loc[snapped, "distance_m"] > 0).all() and not b.loc[~outside, "snapped"].any()
     assert b["microgrid_id"].notna().sum() == (~outside).sum() + snapped.sum()
+
+
+def test_a_coordinate_that_is_not_a_number_far_into_a_csv(tmp_path):
+    areas = voronoi_city(100)
+    pts = random_points(40_000)
+    text = pts.astype(str)
+    text.loc[35_000, "lon"] = "东经121度"
+    text.to_csv(tmp_path / "p.csv", index=False)
+    stats = locate_file(tmp_path / "p.csv", tmp_path / "o.parquet", PlanLocator(areas),
+                        datum="wgs84", chunk_rows=5_000)
+    got = pd.read_parquet(tmp_path / "o.parquet")
+    assert stats["rows"] == 40_000 == len(got) and got["pid"].tolist() == text["pid"].tolist()
+    want = truth(areas, pts["lon"].to_numpy(), pts["lat"].to_numpy())
+    want[35_000] = None
+    assert got["microgrid_id"].fillna("-").tolist() == pd.Series(want).fillna("-").tolist()
