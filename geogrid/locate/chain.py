@@ -144,7 +144,7 @@ class PlanLocator:
     def chain_of(self, position: int, lon: float | None = None, lat: float | None = None) -> dict:
         chain = dict(self._chains[position])
         if self.group_index is not None and lon is not None:
-            g = int(self.group_index.locate(np.array([lon]), np.array([lat]))[0])
+            g = self.group_index.find(lon, lat)
             if g >= 0:
                 chain[Level.BUILDING_GROUP.value] = self.info[self._group_ids[g]]
         return chain

@@ -49,14 +49,14 @@ def check_datum(lon: float, lat: float, declared: str | Datum, locator, building
     declared = parse_datum(declared)
     base = Datum.WGS84 if declared is Datum.CGCS2000 else declared
     x0, y0 = (float(v[0]) for v in to_storage(np.array([lon]), np.array([lat]), declared))
-    inside0 = int(locator.index.locate(np.array([x0]), np.array([y0]))[0]) >= 0
+    inside0 = locator.index.find(x0, y0) >= 0
     if inside0:
         return None
     for alt in _ALTERNATIVES:
         if alt is base:
             continue
         x, y = (float(v[0]) for v in to_storage(np.array([lon]), np.array([lat]), alt))
-        pos = int(locator.index.locate(np.array([x]), np.array([y]))[0])
+        pos = locator.index.find(x, y)
         if pos < 0:
             continue
         hit = buildings.hit(x, y) if buildings is not None else None
