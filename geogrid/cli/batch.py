@@ -11,6 +11,8 @@ from .._errors import InputError
 from ..datum import Datum
 from ._common import console, echo_json, handle_errors, open_store, progress
 
+__all__ = ["locate", "geocode"]
+
 
 def _areas_frame(areas: Path, datum: Datum, columns: dict[str, str | None]):
     """The areas file with its columns renamed to what the locator reads."""
