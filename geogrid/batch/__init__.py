@@ -131,11 +131,11 @@ def _locate_chunks(first, chunks, out: Path, lookup: BatchLookup, *, datum, snap
         pending = [first] if first is not None else []
         for attrs, x, y in _chain(pending, chunks):
             sx, sy = to_storage(x, y, datum)
-            answer = lookup.locate(sx, sy, snap_m=snap_m)
-            located += int(answer.iloc[:, 0].notna().sum())
-            total += len(answer)
-            answer.index = attrs.index
-            writer.write(pd.concat([attrs, answer], axis=1), np.asarray(sx), np.asarray(sy))
+            answer = lookup.arrow_columns(sx, sy, snap_m=snap_m)
+            first_column = next(iter(answer.values()))
+            located += len(first_column) - first_column.null_count
+            total += len(first_column)
+            writer.write(attrs, answer, np.asarray(sx), np.asarray(sy))
             if progress:
                 progress(total, expected)
         writer.close()

@@ -32,6 +32,9 @@ class BatchLookup:
         self._leaf_ids = np.asarray(leaf_ids, dtype=object)
         self._leaf_codes = np.asarray(leaf_codes, dtype=object)
         self._grid_ids = np.asarray(grid_ids, dtype=object)
+        # the same labels as Arrow strings, so a batch never builds Python strings per point
+        self._arrow = [_arrow_labels(v) for v in (self._leaf_ids, self._leaf_codes,
+                                                  self._grid_ids)]
 
     @classmethod
     def from_locator(cls, locator) -> BatchLookup:
@@ -48,19 +51,33 @@ class BatchLookup:
         return ("BatchLookup", self.index.fingerprint, self.leaf_level,
                 tuple(self._grid_ids.tolist()), tuple(self._leaf_codes.tolist()))
 
-    def locate(self, x, y, *, snap_m: float | None = None) -> pd.DataFrame:
-        """The answer columns for points already in the storage datum.
+    def positions(self, x, y, *, snap_m: float | None = None):
+        """Leaf position (-1 for none), snapped flag and distance per point.
 
         Distances are measured only when ``snap_m`` asks for snapping:
         otherwise a point outside every area costs what a point inside does,
-        and its ``distance_m`` is missing (inside: ``0``).
+        and its distance is missing (inside: ``0``).
         """
         if snap_m:
-            pos, snapped, dist = self.index.locate_detail(x, y, snap_m=snap_m)
-        else:
-            pos = self.index.locate(x, y)
-            snapped = np.zeros(len(pos), dtype=bool)
-            dist = np.where(pos >= 0, 0.0, np.nan)
+            return tuple(self.index.locate_detail(x, y, snap_m=snap_m))
+        pos = self.index.locate(x, y)
+        return pos, np.zeros(len(pos), dtype=bool), np.where(pos >= 0, 0.0, np.nan)
+
+    def arrow_columns(self, x, y, *, snap_m: float | None = None) -> dict:
+        """The answer columns as Arrow arrays (strings taken from the label arrays)."""
+        import pyarrow as pa
+
+        pos, snapped, dist = self.positions(x, y, snap_m=snap_m)
+        at = np.where(pos >= 0, pos, len(self._leaf_ids) - 1).astype(np.int32)
+        names = self.columns
+        out = {name: labels.take(pa.array(at)) for name, labels in zip(names, self._arrow)}
+        out[names[3]] = pa.array(np.asarray(snapped, dtype=bool))
+        out[names[4]] = pa.array(np.asarray(dist, dtype=float), from_pandas=True)  # NaN: null
+        return out
+
+    def locate(self, x, y, *, snap_m: float | None = None) -> pd.DataFrame:
+        """The answer columns for points already in the storage datum (see :meth:`positions`)."""
+        pos, snapped, dist = self.positions(x, y, snap_m=snap_m)
         at = np.where(pos >= 0, pos, len(self._leaf_ids) - 1)
         names = self.columns
         return pd.DataFrame({
@@ -80,6 +97,14 @@ class BatchLookup:
                   "grid_ids": _plain(self._grid_ids)}
         (path / "labels.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
         return path
+
+
+def _arrow_labels(values: np.ndarray):
+    """Labels as a large_string Arrow array (missing stays missing), as pandas' "string"
+    dtype converts them."""
+    import pyarrow as pa
+
+    return pa.array(pd.array(values, dtype="string"), type=pa.large_string())
 
 
 def _plain(values: np.ndarray) -> list:

@@ -1,8 +1,9 @@
 """Read a points file chunk by chunk, whatever its format.
 
 :func:`iter_points` yields ``(attributes, lon, lat)`` per chunk: the file's
-own columns as a DataFrame and the raw coordinates as float arrays (in the
-file's datum; converting them is the caller's job). CSV is read with
+own columns (an Arrow record batch for CSV and plain Parquet, else a
+DataFrame) and the raw coordinates as float arrays (in the file's datum;
+converting them is the caller's job). CSV is read with
 pyarrow's streaming reader and (Geo)Parquet by row groups, so memory stays
 flat however long the file is; GeoJSON, GeoPackage and shapefiles are read
 whole (they are small in practice).
@@ -126,7 +127,7 @@ def _csv_chunks(path: Path, lon, lat, chunk_rows: int) -> Iterator[Chunk]:
     block = int(min(max(row_bytes * chunk_rows, 1 << 20), 1 << 30))
 
     def reader(numeric: bool):
-        types = {c: pa.string() for c in header}
+        types = {c: pa.large_string() for c in header}
         if numeric:              # parsed by arrow, far faster than from strings
             types[lon] = types[lat] = pa.float64()
         return pacsv.open_csv(
@@ -136,9 +137,9 @@ def _csv_chunks(path: Path, lon, lat, chunk_rows: int) -> Iterator[Chunk]:
     done = 0
     try:
         for batch in reader(numeric=True):
-            attrs = batch.to_pandas()
-            done += len(attrs)
-            yield attrs, _numbers(attrs[lon]), _numbers(attrs[lat])
+            done += batch.num_rows
+            yield (batch, batch.column(lon).to_numpy(zero_copy_only=False),
+                   batch.column(lat).to_numpy(zero_copy_only=False))
         return
     except pa.ArrowInvalid:
         pass                     # a coordinate that is not a number: read them as text
@@ -174,10 +175,11 @@ def _parquet_chunks(path: Path, lon, lat, chunk_rows: int, how: str | None) -> I
         column = geo.get("primary_column", "geometry")
         transform = _to_lonlat(geo["columns"].get(column, {}).get("crs"), path)
     for batch in pf.iter_batches(batch_size=chunk_rows):
-        attrs = batch.to_pandas()
         if geo is None:
-            yield attrs, _numbers(attrs[lon]), _numbers(attrs[lat])
+            x, y = _numbers(batch.column(lon).to_pandas()), _numbers(batch.column(lat).to_pandas())
+            yield batch, x, y
             continue
+        attrs = batch.to_pandas()
         geoms = shapely.from_wkb(attrs.pop(column).to_numpy(object))
         x, y = points_of(geoms, how, where=path.name)
         if transform is not None:

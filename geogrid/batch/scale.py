@@ -49,6 +49,7 @@ def locate_partition(df: pd.DataFrame, lookup, *, datum: str, lon: str | None, l
     if geo is None:
         x = pd.to_numeric(df[lon], errors="coerce").to_numpy(float, na_value=np.nan)
         y = pd.to_numeric(df[lat], errors="coerce").to_numpy(float, na_value=np.nan)
+        df = df.assign(**{lon: x, lat: y})        # as the in-process engine writes them
     else:
         import shapely
 

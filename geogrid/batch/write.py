@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["ResultWriter", "point_wkb", "geo_metadata", "is_parquet"]
+__all__ = ["ResultWriter", "point_wkb", "point_wkb_arrow", "geo_metadata", "is_parquet"]
 
 
 def is_parquet(path: Path) -> bool:
@@ -37,6 +37,26 @@ def point_wkb(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def point_wkb_arrow(x: np.ndarray, y: np.ndarray):
+    """:func:`point_wkb` as an Arrow binary array, built from one buffer without copies."""
+    import pyarrow as pa
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = len(x)
+    buf = np.empty((n, 21), dtype=np.uint8)
+    buf[:, 0] = 1
+    buf[:, 1:5] = np.frombuffer(np.uint32(1).tobytes(), dtype=np.uint8)
+    buf[:, 5:13] = np.ascontiguousarray(x, dtype="<f8").view(np.uint8).reshape(n, 8)
+    buf[:, 13:21] = np.ascontiguousarray(y, dtype="<f8").view(np.uint8).reshape(n, 8)
+    offsets = (np.arange(n + 1, dtype=np.int32) * 21)
+    valid = np.isfinite(x) & np.isfinite(y)
+    mask = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(pa.binary(), n, [mask, pa.py_buffer(offsets),
+                                                  pa.py_buffer(buf)],
+                                 null_count=int(n - valid.sum()))
+
+
 def geo_metadata(column: str = "geometry") -> bytes:
     """GeoParquet 1.0 metadata for one WKB point column in EPSG:4490."""
     from pyproj import CRS
@@ -57,32 +77,40 @@ class ResultWriter:
         self._writer = None
         self._first = True
 
-    def write(self, frame: pd.DataFrame, x: np.ndarray, y: np.ndarray) -> None:
-        if is_parquet(self.out):
-            self._write_parquet(frame, x, y)
+    def write(self, attrs, answer: dict, x: np.ndarray, y: np.ndarray) -> None:
+        """Append rows: ``attrs`` (DataFrame or Arrow batch), the answer columns
+        (name → Arrow array), and the point geometry from ``x``/``y``."""
+        import pyarrow as pa
+
+        if isinstance(attrs, pd.DataFrame):
+            attrs = pa.Table.from_pandas(attrs.reset_index(drop=True), preserve_index=False)
         else:
-            frame.to_csv(self.tmp, mode="w" if self._first else "a", header=self._first,
-                         index=False)
+            attrs = pa.Table.from_batches([attrs])
+        attrs = attrs.replace_schema_metadata(None)
+        if self._writer is not None or not self._first:
+            attrs = attrs.cast(self._attrs_schema)
+        else:
+            self._attrs_schema = attrs.schema
+        for name, column in answer.items():
+            attrs = attrs.append_column(name, column)
+        if is_parquet(self.out):
+            self._write_parquet(attrs, x, y)
+        else:
+            attrs.to_pandas().to_csv(self.tmp, mode="w" if self._first else "a",
+                                     header=self._first, index=False)
         self._first = False
 
-    def _write_parquet(self, frame: pd.DataFrame, x, y) -> None:
+    def _write_parquet(self, table, x, y) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        if self._writer is None:
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            self._frame_schema = table.schema
-        else:
-            table = pa.Table.from_pandas(frame, preserve_index=False, schema=self._frame_schema)
         if self.geometry:
-            table = table.append_column("geometry", pa.array(point_wkb(x, y), pa.binary()))
+            table = table.append_column("geometry", point_wkb_arrow(x, y))
         if self._writer is None:
-            meta = dict(table.schema.metadata or {})
-            if self.geometry:
-                meta[b"geo"] = geo_metadata()
+            meta = {b"geo": geo_metadata()} if self.geometry else {}
             self._schema = table.schema.with_metadata(meta)
             self._writer = pq.ParquetWriter(self.tmp, self._schema)
-        self._writer.write_table(table.replace_schema_metadata(self._schema.metadata))
+        self._writer.write_table(pa.Table.from_arrays(table.columns, schema=self._schema))
 
     def close(self) -> None:
         if self._writer is not None:
