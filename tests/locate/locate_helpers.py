@@ -44,11 +44,12 @@ def truth(areas: gpd.GeoDataFrame, lon, lat) -> np.ndarray:
     """
     tree = shapely.STRtree(areas.geometry.values)
     pi, ai = tree.query(shapely.points(lon, lat), predicate="intersects")
-    codes = areas["code"].to_numpy(object)
+    key = areas["code"].to_numpy(str) if "code" in areas else areas["id"].to_numpy(str)
+    by = np.lexsort((key[ai], pi))                 # per point, smallest code first
+    pi, ai = pi[by], ai[by]
+    first = np.r_[True, pi[1:] != pi[:-1]]
     out = np.full(len(lon), None, dtype=object)
-    for p, a in sorted(zip(pi.tolist(), ai.tolist()), key=lambda t: (t[0], codes[t[1]]),
-                       reverse=True):
-        out[p] = areas["id"].iat[a]
+    out[pi[first]] = areas["id"].to_numpy(object)[ai[first]]
     return out
 
 

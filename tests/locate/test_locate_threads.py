@@ -42,10 +42,10 @@ def test_the_index_never_prepares_its_polygons_and_owns_them():
 def test_many_threads_on_one_cold_index_agree_with_shapely():
     """Threads hit the exact test and the first distance search at once."""
     areas = voronoi_city(2000, seed=4)
-    pts = random_points(200_000, seed=5)
+    pts = random_points(100_000, seed=5)
     x, y = pts["lon"].to_numpy(), pts["lat"].to_numpy()
     expected = truth(areas, x, y)
-    for _ in range(3):
+    for _ in range(2):
         index = AreaIndex.from_frame(areas, tie_break="code")      # cold: nothing built lazily yet
         parts = np.array_split(np.arange(len(x)), 16)
         with ThreadPoolExecutor(8) as pool:
