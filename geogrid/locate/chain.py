@@ -76,9 +76,13 @@ class PlanLocator:
     row is a microgrid), ``parent_id``, ``code``, ``name`` and ``kind`` are
     optional. Rename other column names first (the CLI's ``--id-column``
     and friends do).
+
+    ``index`` is a leaf index built before (e.g. saved when the plan was
+    activated and opened with :meth:`AreaIndex.load`): a worker then starts
+    without building one. It must index exactly this plan's leaves.
     """
 
-    def __init__(self, areas: gpd.GeoDataFrame):
+    def __init__(self, areas: gpd.GeoDataFrame, *, index: AreaIndex | None = None):
         if areas.empty:
             raise InputError("方案没有区域 / the plan has no areas.", field="areas",
                              fix="先导入或绘制区域 / import or draw areas first.")
@@ -105,7 +109,11 @@ class PlanLocator:
         leaves = self.areas[self.areas["level"] == self.leaf_level].reset_index(drop=True)
         self.leaves = leaves
         tie = "code" if leaves["code"].notna().all() and leaves["code"].is_unique else None
-        self.index = AreaIndex.from_frame(leaves, id_column="id", tie_break=tie)
+        if index is not None and index.ids.tolist() != leaves["id"].tolist():
+            raise InputError("定位索引与方案的区域不符 / the saved locate index does not index "
+                             "this plan's leaves.", field="index",
+                             fix="重新构建并保存索引 / rebuild and save the index for this plan.")
+        self.index = index or AreaIndex.from_frame(leaves, id_column="id", tie_break=tie)
         groups = self.areas[self.areas["level"] == Level.BUILDING_GROUP.value].reset_index(drop=True)
         self.groups = groups
         self.group_index = AreaIndex.from_frame(groups, id_column="id") if len(groups) else None

@@ -71,3 +71,18 @@ def test_find_is_the_batch_answer_for_single_points(built):
     x, y = pts["lon"].to_numpy(), pts["lat"].to_numpy()
     assert [index.find(u, v) for u, v in zip(x, y)] == index.locate(x, y).tolist()
     assert index.find(float("nan"), 31.2) == -1 and index.find(0.0, 0.0) == -1
+
+
+def test_a_plan_locator_starts_from_a_saved_index(tmp_path):
+    from geogrid.locate import PlanLocator
+
+    areas = voronoi_city(300, seed=8)
+    built = PlanLocator(areas)
+    built.index.save(tmp_path / "plan-index")
+    started = PlanLocator(areas, index=AreaIndex.load(tmp_path / "plan-index"))
+    pts = random_points(5000, seed=9)
+    x, y = pts["lon"].to_numpy(), pts["lat"].to_numpy()
+    assert started.locate_many(x, y).equals(built.locate_many(x, y))
+    assert started.locate_one(float(x[0]), float(y[0])) == built.locate_one(float(x[0]), float(y[0]))
+    with pytest.raises(InputError, match="rebuild"):
+        PlanLocator(voronoi_city(30, seed=1), index=started.index)
