@@ -54,6 +54,21 @@ def _locator(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
     return PlanLocator(store.areas(int(row["id"])))
 
 
+def _buildings(path: Path | None, datum: Datum, from_store: bool):
+    """Building footprints for the datum check: a file, or the store's buildings."""
+    from ..locate.datumcheck import BuildingIndex
+
+    if path is not None:
+        from ..io import read_frame
+
+        frame = read_frame(path, datum=datum)
+    elif from_store:
+        frame = open_store().objects(types=["building"])
+    else:
+        return None
+    return BuildingIndex(frame) if len(frame) else None
+
+
 def _run(job, label: str):
     with progress() as bar:
         task = bar.add_task(label, total=None)
@@ -89,16 +104,21 @@ def locate(
         help="dask: threads|processes|synchronous|tcp://host:8786")] = None,
     chunk_rows: Annotated[int, typer.Option(min=1000)] = 500_000,
     force: Annotated[bool, typer.Option(help="坐标系疑似有误也继续 / go on although another datum fits better")] = False,
+    buildings: Annotated[Path | None, typer.Option(
+        help="建筑轮廓，用于坐标系检查 / building footprints for the datum check "
+             "(default: the store's, when locating into a stored plan)")] = None,
 ) -> None:
     """把文件中的每个点定位到微网格 / Assign every point of a file to its microgrid."""
     from ..batch import locate_file
 
     columns = {"id": id_column, "name": name_column, "code": code_column, "level": level_column}
     locator = _locator(areas, plan, areas_datum, columns)
+    footprints = _buildings(buildings, areas_datum, from_store=areas is None)
     stats = _run(lambda cb: locate_file(path, out, locator, datum=datum, lon=lon_col, lat=lat_col,
                                         snap_m=snap_m, engine=engine, scheduler=scheduler,
                                         chunk_rows=chunk_rows, geometry_point=geometry_point,
-                                        force=force, progress=cb), f"locating {path.name}")
+                                        force=force, buildings=footprints, progress=cb),
+                 f"locating {path.name}")
     echo_json(stats)
 
 

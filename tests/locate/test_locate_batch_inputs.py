@@ -174,3 +174,26 @@ def test_a_coordinate_that_is_not_a_number_far_into_a_csv(tmp_path):
     want = truth(areas, pts["lon"].to_numpy(), pts["lat"].to_numpy())
     want[35_000] = None
     assert got["microgrid_id"].fillna("-").tolist() == pd.Series(want).fillna("-").tolist()
+
+
+def test_building_footprints_tell_a_datum_mix_up_inside_a_full_tiling(tmp_path):
+    """Microgrids that tile the whole extent cannot tell a 500 m shift; footprints can."""
+    areas = voronoi_city(200)
+    areas.to_file(tmp_path / "areas.geojson")
+    rng = np.random.default_rng(3)
+    centres = np.c_[rng.uniform(121.495, 121.515, 300), rng.uniform(31.23, 31.245, 300)]
+    houses = gpd.GeoDataFrame({"id": [f"H{i}" for i in range(300)]},
+                              geometry=[box(x - 0.0002, y - 0.0002, x + 0.0002, y + 0.0002)
+                                        for x, y in centres], crs="EPSG:4490")
+    houses.to_file(tmp_path / "houses.geojson")
+    pick = rng.integers(0, 300, 2000)
+    lon = centres[pick, 0] + rng.uniform(-0.00015, 0.00015, 2000)
+    lat = centres[pick, 1] + rng.uniform(-0.00015, 0.00015, 2000)
+    pd.DataFrame({"pid": np.arange(2000).astype(str), "lon": lon, "lat": lat}).to_csv(
+        tmp_path / "p.csv", index=False)
+    blind = _cli(tmp_path / "p.csv", "-o", tmp_path / "a.csv", "-d", "gcj02",
+                 "--areas", tmp_path / "areas.geojson")
+    assert blind.exit_code == 0, blind.output          # the tiling alone cannot tell
+    seeing = _cli(tmp_path / "p.csv", "-o", tmp_path / "b.csv", "-d", "gcj02",
+                  "--areas", tmp_path / "areas.geojson", "--buildings", tmp_path / "houses.geojson")
+    assert seeing.exit_code == 2 and "wgs84" in seeing.output and "建筑" in seeing.output
