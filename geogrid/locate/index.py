@@ -209,7 +209,7 @@ class AreaIndex:
         id_column: str = "id",
         *,
         tie_break: str | None = None,
-        target_boundary: float = 0.02,
+        target_boundary: float = 0.05,
         max_cells: int = 1 << 22,
     ) -> AreaIndex:
         """Index the (leaf) areas of ``areas``.
@@ -235,7 +235,7 @@ class AreaIndex:
         if not 0 < target_boundary < 1:
             raise InputError(f"target_boundary must be in (0, 1), got {target_boundary!r}.",
                              field="target_boundary", value=target_boundary,
-                             fix="Use e.g. 0.02 (2 % of cells are boundary cells).")
+                             fix="Use e.g. 0.05 (5 % of cells are boundary cells).")
         if int(max_cells) < 64:
             raise InputError(f"max_cells must be at least 64, got {max_cells!r}.",
                              field="max_cells", value=max_cells)
