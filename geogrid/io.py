@@ -25,8 +25,8 @@ from ._errors import InputError
 from .crs import STORAGE_CRS
 from .datum import Datum, convert, parse_datum
 
-__all__ = ["read_frame", "write_frame", "convert_frame", "iter_points", "points_of",
-           "GEOMETRY_POINTS", "SUPPORTED_SUFFIXES", "LON_NAMES", "LAT_NAMES"]
+__all__ = ["read_frame", "write_frame", "convert_frame", "SUPPORTED_SUFFIXES", "LON_NAMES",
+           "LAT_NAMES"]
 
 SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".parquet", ".geoparquet",
                       ".csv", ".txt")

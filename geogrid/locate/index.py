@@ -100,7 +100,7 @@ from pyproj import Transformer
 
 from .._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
 from ..crs import metric_crs, require_storage_crs
-from ._build import M_PER_DEG, build_tables, segments, validate_areas
+from ._build import build_tables, segments, validate_areas
 
 __all__ = ["AreaIndex", "Located"]
 

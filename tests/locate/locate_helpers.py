@@ -52,11 +52,3 @@ def truth(areas: gpd.GeoDataFrame, lon, lat) -> np.ndarray:
     out[pi[first]] = areas["id"].to_numpy(object)[ai[first]]
     return out
 
-
-def canonical(frame: pd.DataFrame, key: str = "pid") -> bytes:
-    """The frame as CSV bytes, rows in key order: equal bytes mean equal answers."""
-    frame = frame.copy()
-    if "geometry" in frame:
-        frame["geometry"] = [None if g is None else bytes(g).hex() for g in frame["geometry"]]
-    frame = frame.sort_values(key, key=lambda s: s.astype(int)).reset_index(drop=True)
-    return frame.to_csv(index=False).encode()

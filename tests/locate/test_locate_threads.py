@@ -21,7 +21,7 @@ import shapely
 
 from geogrid.locate import AreaIndex, PlanLocator
 
-from locate_helpers import canonical, random_points, truth, voronoi_city
+from locate_helpers import random_points, truth, voronoi_city
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
