@@ -49,11 +49,13 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
     cell_rank = sorted_unique((rows * nx + cols) * n + rank[seg_area[which]])
     del cols, rows, which
     tree = shapely.STRtree(geoms)
-    extra = _covering_without_edges(geoms, tree, cell_rank, grid, rank, n)
-    overlaps = bool(len(extra))
+    # In a valid coverage (no overlaps) no area covers a cell that holds
+    # another area's edge; GEOS checks that faster than the cells can be tested.
+    overlaps = not bool(shapely.coverage_is_valid(geoms))
     if overlaps:
+        extra = _covering_without_edges(geoms, tree, cell_rank, grid, rank, n)
         cell_rank = sorted_unique(np.concatenate([cell_rank, extra]))
-    del extra
+        del extra
     bcell_of, set_of_cell, set_ptr, set_ranks = candidate_sets(cell_rank, n)
     del cell_rank
     lut, n_comp, shared = _label_pure_cells(grid, bcell_of, set_of_cell, tree, rank, n,
@@ -67,7 +69,6 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
         "boundary_fraction": round(len(bcell_of) / (nx * ny), 5),
         "candidate_sets": int(len(set_ptr) - 1),
         "components": int(n_comp),
-        # overlapping areas were seen (at a boundary cell or a pure cell)
         "overlaps": overlaps or shared,
         "lut_bytes": int(lut.nbytes),
     }
@@ -82,7 +83,7 @@ def _covering_without_edges(geoms, tree, cell_rank, grid, rank, n: int) -> np.nd
     of it, so the cell's centre decides. Only areas whose bounding box holds
     the centre are tested, and only those without an edge there; in a valid
     coverage none of them covers the centre (that would be an overlap), so
-    the answer is empty and costs one bounding-box query.
+    the answer is empty (the caller skips the search for valid coverages).
     """
     bcells = sorted_unique(cell_rank // n)
     cx, cy = centres(bcells, grid)
