@@ -5,8 +5,9 @@ the store, and let every worker process open it: the lookup table and the
 candidate lists are memory-mapped, so opening costs milliseconds and the
 pages are shared by all processes on the machine. The polygons (needed only
 for the exact test of points in boundary cells and for distances) are kept
-as flat coordinate arrays (:func:`shapely.to_ragged_array`) and turned into
-geometries on first use.
+as WKB in one byte array, and each is parsed the first time a lookup needs
+it (:class:`LazyGeometries`), so a fresh process pays only for the polygons
+its points touch.
 
 Layout: ``index.json`` (format version, CRS, grid, ids, stats) and one
 ``.npy`` file per array. A save writes a sibling temporary directory and
@@ -19,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -26,33 +28,60 @@ import shapely
 
 from .._errors import InputError
 
-__all__ = ["save_index", "load_index", "FORMAT"]
+__all__ = ["save_index", "load_index", "LazyGeometries", "FORMAT"]
 
 #: bumped whenever the layout changes; an index of another version is refused
-FORMAT = "geogrid-area-index/1"
+FORMAT = "geogrid-area-index/2"
+
+
+class LazyGeometries:
+    """Polygons kept as WKB, parsed on first use, each once.
+
+    Parsing happens under a lock; a polygon, once parsed, is only read.
+    """
+
+    def __init__(self, buf: np.ndarray, offsets: np.ndarray):
+        self._buf = buf
+        self._offsets = offsets
+        n = len(offsets) - 1
+        self._cache = np.full(n, None, dtype=object)
+        self._done = np.zeros(n, dtype=bool)
+        self._lock = threading.Lock()
+
+    def take(self, positions) -> np.ndarray:
+        positions = np.asarray(positions, dtype=np.intp)
+        if not self._done[positions].all():
+            with self._lock:
+                need = np.unique(positions[~self._done[positions]])
+                if need.size:
+                    starts, ends = self._offsets[need], self._offsets[need + 1]
+                    blobs = np.array([self._buf[a:b].tobytes() for a, b in
+                                      zip(starts.tolist(), ends.tolist())], dtype=object)
+                    self._cache[need] = shapely.from_wkb(blobs)
+                    self._done[need] = True      # after the cache: readers never see a gap
+        return self._cache[positions]
 _ARRAYS = ("lut", "set_ptr", "set_items", "rank")
 
 
 def save_index(index, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    geom_type, coords, offsets = shapely.to_ragged_array(index._geoms)
+    wkb = shapely.to_wkb(index._geoms)
+    sizes = np.fromiter((len(b) for b in wkb), dtype=np.int64, count=len(wkb))
+    offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)
     meta = {
         "format": FORMAT,
         "crs": index.crs.to_wkt() if index.crs is not None else None,
         "grid": [float(v) for v in index._grid[:4]] + [int(v) for v in index._grid[4:]],
         "ids": np.asarray(index._ids).tolist(),
-        "geometry_type": int(geom_type),
-        "offsets": len(offsets),
         "stats": {**index.stats, "fingerprint": index.fingerprint},
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         for name in _ARRAYS:
             np.save(tmp / f"{name}.npy", getattr(index, f"_{name}"))
-        np.save(tmp / "coords.npy", coords)
-        for i, off in enumerate(offsets):
-            np.save(tmp / f"offsets{i}.npy", off)
+        np.save(tmp / "wkb.npy", np.frombuffer(b"".join(wkb), dtype=np.uint8))
+        np.save(tmp / "wkb_offsets.npy", offsets)
         (tmp / "index.json").write_text(json.dumps(meta, ensure_ascii=False, default=str),
                                         encoding="utf-8")
         old = path.with_name(f".{path.name}.old")
@@ -82,13 +111,8 @@ def load_index(cls, path, *, mmap: bool = True):
                          value=meta.get("format"), fix="重新构建索引 / rebuild the index.")
     mode = "r" if mmap else None
     arrays = {name: np.load(path / f"{name}.npy", mmap_mode=mode) for name in _ARRAYS}
-    n_off = int(meta["offsets"])
-    geom_type = shapely.GeometryType(meta["geometry_type"])
-
-    def geometries() -> np.ndarray:
-        coords = np.load(path / "coords.npy")
-        offsets = tuple(np.load(path / f"offsets{i}.npy") for i in range(n_off))
-        return shapely.from_ragged_array(geom_type, coords, offsets)
+    geometries = LazyGeometries(np.load(path / "wkb.npy", mmap_mode=mode),
+                                np.load(path / "wkb_offsets.npy"))
 
     stats = dict(meta["stats"])
     stats["grid"] = tuple(stats["grid"])

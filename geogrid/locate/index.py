@@ -134,8 +134,8 @@ class AreaIndex:
     """
 
     def __init__(self, *, geoms, ids, rank, crs, grid, lut, set_ptr, set_items, stats):
-        # ``geoms`` is an array of shapely polygons owned by this index, or a
-        # callable that makes it on first use (an index loaded from a file)
+        # ``geoms`` is an array of shapely polygons owned by this index, or an
+        # object whose ``take`` parses them on first use (an index loaded from a file)
         self._geoms_or_maker = geoms
         self._ids = ids
         self._rank = rank
@@ -180,13 +180,14 @@ class AreaIndex:
 
     @property
     def _geoms(self) -> np.ndarray:
+        """Every polygon (parses all of them for a loaded index)."""
         geoms = self._geoms_or_maker
-        if callable(geoms):
-            with self._lock:
-                if callable(self._geoms_or_maker):
-                    self._geoms_or_maker = self._geoms_or_maker()
-                geoms = self._geoms_or_maker
-        return geoms
+        return geoms if isinstance(geoms, np.ndarray) else geoms.take(np.arange(len(self._ids)))
+
+    def _geoms_at(self, positions: np.ndarray) -> np.ndarray:
+        """The polygons at ``positions`` (a loaded index parses only these, once)."""
+        geoms = self._geoms_or_maker
+        return geoms[positions] if isinstance(geoms, np.ndarray) else geoms.take(positions)
 
     def save(self, path) -> Path:
         """Write the index to directory ``path`` (see :func:`load`); returns it."""
@@ -434,7 +435,7 @@ class AreaIndex:
         point = np.repeat(np.arange(len(x)), count)
         first = np.cumsum(count) - count
         cand = self._set_items[np.repeat(start - first, count) + np.arange(len(point))]
-        hit = shapely.intersects_xy(self._geoms[cand], x[point], y[point])
+        hit = shapely.intersects_xy(self._geoms_at(cand), x[point], y[point])
         point, cand = point[hit], cand[hit]
         # pairs run by point, then by rank: the first hit of a point wins the tie
         lead = np.ones(len(point), dtype=bool)
@@ -450,12 +451,10 @@ class AreaIndex:
         if code >= -1:
             return code
         k = -2 - code
-        geoms = self._geoms
-        for pos in self._set_items[self._set_ptr[k]:self._set_ptr[k + 1]].tolist():
-            # the array call: a scalar one would prepare the shared geometry
-            if shapely.intersects_xy(geoms[pos:pos + 1], x, y)[0]:
-                return pos
-        return -1
+        cand = np.asarray(self._set_items[self._set_ptr[k]:self._set_ptr[k + 1]])
+        # the array call: a scalar one would prepare the shared geometry
+        hit = np.flatnonzero(shapely.intersects_xy(self._geoms_at(cand), x, y))
+        return int(cand[hit[0]]) if hit.size else -1
 
     @property
     def _metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:

@@ -41,7 +41,7 @@ def test_a_failed_save_keeps_the_earlier_index(built, tmp_path, monkeypatch):
     real_save = np.save
 
     def failing(path, arr, *a, **k):
-        if str(path).endswith("coords.npy"):
+        if str(path).endswith("wkb.npy"):
             raise OSError("disk full")
         return real_save(path, arr, *a, **k)
 
