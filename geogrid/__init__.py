@@ -40,8 +40,7 @@ from .datum import Datum, convert, from_storage, to_storage
 from .dispatch import Catalogue, Workflow, WorkingCalendar, assign, incident_metrics
 from .geocode import Gazetteer, GeocodeResult, MatchLevel, ParsedAddress, normalise, parse_address
 from .io import read_frame, write_frame
-from .locate import AreaIndex, Located, ancestors
-from .locator import PlanLocator
+from .locate import AreaIndex, Located, PlanLocator, ancestors
 from .model import Kind, Level, ObjectType, PlanStatus
 from .partition import (
     PartitionOptions,

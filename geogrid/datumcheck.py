@@ -1,73 +1,7 @@
-"""Does this coordinate's declared datum look wrong?
-
-Mixing up WGS84, GCJ-02 and BD-09 moves a point 300-600 m: enough to land in
-the river, outside the street, or in the wrong microgrid. The declared datum
-is suspicious when the point, read in it, lands outside every area (or in a
-gap such as water) while read in another datum it lands on a building inside
-coverage. Then :func:`check_datum` returns a warning naming the likely datum.
-It never changes the point: the caller decides.
-
->>> # doctest: +SKIP
->>> check_datum(121.5102, 31.2352, "wgs84", locator, buildings)
-{'declared': 'wgs84', 'likely': 'gcj02', 'message': '...'}
-"""
+"""Kept for existing imports: the datum check lives in :mod:`geogrid.locate.datumcheck`."""
 
 from __future__ import annotations
 
-import geopandas as gpd
-import numpy as np
-import shapely
-
-from .datum import Datum, parse_datum, to_storage
+from .locate.datumcheck import BuildingIndex, check_datum
 
 __all__ = ["BuildingIndex", "check_datum"]
-
-_ALTERNATIVES = (Datum.WGS84, Datum.GCJ02, Datum.BD09)
-#: ~5 m in degrees at Shanghai's latitude: "on a building" tolerance
-_ON_BUILDING_DEG = 5e-5
-
-
-class BuildingIndex:
-    """Building footprints (polygons only) in an STRtree."""
-
-    def __init__(self, buildings: gpd.GeoDataFrame):
-        polys = buildings[buildings.geom_type.isin(["Polygon", "MultiPolygon"])]
-        self.names = polys["name"].tolist() if "name" in polys else [None] * len(polys)
-        self.ids = polys["id"].tolist() if "id" in polys else list(range(len(polys)))
-        self.tree = shapely.STRtree(polys.geometry.values)
-
-    def hit(self, lon: float, lat: float) -> int | None:
-        pt = shapely.Point(lon, lat)
-        idx = self.tree.query(pt, predicate="dwithin", distance=_ON_BUILDING_DEG)
-        return int(idx[0]) if len(idx) else None
-
-
-def check_datum(lon: float, lat: float, declared: str | Datum, locator, buildings: BuildingIndex | None
-                ) -> dict | None:
-    """A warning dict when another datum fits the point much better, else ``None``."""
-    declared = parse_datum(declared)
-    base = Datum.WGS84 if declared is Datum.CGCS2000 else declared
-    x0, y0 = (float(v[0]) for v in to_storage(np.array([lon]), np.array([lat]), declared))
-    inside0 = int(locator.index.locate(np.array([x0]), np.array([y0]))[0]) >= 0
-    if inside0:
-        return None
-    for alt in _ALTERNATIVES:
-        if alt is base:
-            continue
-        x, y = (float(v[0]) for v in to_storage(np.array([lon]), np.array([lat]), alt))
-        pos = int(locator.index.locate(np.array([x]), np.array([y]))[0])
-        if pos < 0:
-            continue
-        hit = buildings.hit(x, y) if buildings is not None else None
-        if buildings is not None and hit is None:
-            continue
-        leaf = locator.leaves.iloc[pos]
-        on = f" on building {buildings.names[hit] or buildings.ids[hit]}" if hit is not None else ""
-        return {
-            "declared": declared.value, "likely": alt.value,
-            "message": (f"read as {declared.value} the point is outside every area; read as "
-                        f"{alt.value} it lands{on} in {leaf['name']} ({leaf.get('code')}). "
-                        f"Check the coordinate's datum."),
-            "likely_point": [round(x, 7), round(y, 7)],
-        }
-    return None

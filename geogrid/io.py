@@ -48,15 +48,19 @@ def convert_frame(frame: gpd.GeoDataFrame, datum: str | Datum) -> gpd.GeoDataFra
     return out.set_crs(STORAGE_CRS, allow_override=True)
 
 
-def _lonlat_columns(df: pd.DataFrame, lon: str | None, lat: str | None) -> tuple[str, str]:
-    cols = {c.lower().strip(): c for c in df.columns}
+def _lonlat_columns(df, lon: str | None, lat: str | None, *, what: str = "CSV"
+                    ) -> tuple[str, str]:
+    columns = [str(c) for c in df.columns]
+    cols = {c.lower().strip(): c for c in columns}
     lon = lon or next((cols[n] for n in LON_NAMES if n in cols), None)
     lat = lat or next((cols[n] for n in LAT_NAMES if n in cols), None)
-    if lon is None or lat is None or lon not in df or lat not in df:
+    if lon is None or lat is None or lon not in columns or lat not in columns:
         raise InputError(
-            f"CSV needs longitude and latitude columns; found {list(df.columns)[:12]}.",
+            f"{what} 缺少经纬度列 / needs longitude and latitude columns; found {columns[:12]}.",
             field="lon/lat columns", value=[lon, lat],
-            fix="Name them lon and lat (or lng/longitude, latitude), or pass --lon-col/--lat-col.",
+            fix="列名用 lon 和 lat（或 lng/longitude、latitude、经度/纬度），或用 --lon-col/--lat-col "
+                "指定 / name them lon and lat (or lng/longitude, latitude), or pass "
+                "--lon-col/--lat-col.",
         )
     return lon, lat
 
@@ -100,6 +104,8 @@ def read_frame(
         return convert_frame(frame, datum)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        if suffix in (".parquet", ".geoparquet") and not _is_geoparquet(path):
+            return _read_lonlat_parquet(path, datum, lon_column, lat_column)
         if suffix in (".parquet", ".geoparquet"):
             frame = gpd.read_parquet(path)
         else:
@@ -112,6 +118,31 @@ def read_frame(
                 fix="Declare --datum wgs84 or cgcs2000 for projected files.",
             )
         frame = frame.to_crs(STORAGE_CRS)
+    return convert_frame(frame, datum)
+
+
+def _is_geoparquet(path: Path) -> bool:
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except Exception as exc:  # pyarrow raises several types for unreadable files
+        raise InputError(f"无法读取 Parquet 文件 {path.name} / cannot read {path.name} as Parquet: "
+                         f"{exc}.", field="path", value=path.name,
+                         fix="检查文件 / check that the file is Parquet.") from None
+    return b"geo" in meta
+
+
+def _read_lonlat_parquet(path: Path, datum: Datum, lon: str | None, lat: str | None
+                         ) -> gpd.GeoDataFrame:
+    """A plain Parquet file (no geo metadata) with lon/lat columns, as points."""
+    df = pd.read_parquet(path)
+    lon, lat = _lonlat_columns(df, lon, lat, what=f"{path.name} (Parquet without geo metadata)")
+    x = pd.to_numeric(df[lon], errors="coerce").to_numpy(float)
+    y = pd.to_numeric(df[lat], errors="coerce").to_numpy(float)
+    geoms = shapely.points(x, y)
+    geoms[~np.isfinite(x) | ~np.isfinite(y)] = None
+    frame = gpd.GeoDataFrame(df.drop(columns=[lon, lat]), geometry=geoms, crs=STORAGE_CRS)
     return convert_frame(frame, datum)
 
 

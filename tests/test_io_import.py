@@ -230,3 +230,19 @@ def test_zip_bombs_and_escaping_entries_are_refused(tmp_path):
         for f in shp.parent.iterdir():
             zf.write(f, f.name)
     assert len(read_frame(good, datum="wgs84")) == 1
+
+
+def test_plain_parquet_with_lonlat_columns_reads_as_points(tmp_path):
+    import pandas as pd
+
+    pd.DataFrame({"名称": ["甲", "乙", "丙"], "lng": [121.50, 121.51, None],
+                  "lat": [31.23, 31.24, 31.25]}).to_parquet(tmp_path / "p.parquet")
+    got = read_frame(tmp_path / "p.parquet", datum="gcj02")
+    assert got.crs.to_epsg() == 4490 and got["名称"].tolist() == ["甲", "乙", "丙"]
+    assert got.geometry.iloc[2] is None
+    wgs = read_frame(tmp_path / "p.parquet", datum="wgs84")
+    shift = wgs.geometry.iloc[0].x - got.geometry.iloc[0].x
+    assert 0.003 < shift < 0.006           # GCJ-02 → storage moves the point ~450 m west
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "no.parquet")
+    with pytest.raises(InputError, match="longitude and latitude"):
+        read_frame(tmp_path / "no.parquet", datum="wgs84")

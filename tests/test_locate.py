@@ -104,7 +104,7 @@ def test_random_points_match_shapely_on_a_voronoi_tiling():
     got = index.locate(x, y)
     assert np.array_equal(got, expected(areas, x, y))
     assert (got == -1).any() and (got >= 0).mean() > 0.7
-    assert index.stats["coverage_valid"]
+    assert not index.stats["overlaps"]
     assert 0 < index.stats["boundary_fraction"] < 0.1
 
 
@@ -190,7 +190,7 @@ def test_overlapping_areas_are_still_exact():
     areas = frame(list(children.geometry) + [parent, sliver],
                   list(children["id"]) + ["P", "A-sliver"])
     index = AreaIndex.from_frame(areas)
-    assert not index.stats["coverage_valid"]
+    assert index.stats["overlaps"]
     x, y = uniform(areas.total_bounds, 50_000, margin=0.0005)
     xy = edge_points(areas)
     x, y = np.r_[x, xy[:, 0]], np.r_[y, xy[:, 1]]

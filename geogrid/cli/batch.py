@@ -14,18 +14,60 @@ from ._common import console, echo_json, handle_errors, open_store, progress
 __all__ = ["locate", "geocode"]
 
 
-def _locator(areas: Path | None, plan: str):
+
+def _areas_frame(areas: Path, datum: Datum, columns: dict[str, str | None]):
+    """The areas file with its columns renamed to what the locator reads."""
     from ..io import read_frame
+
+    frame = read_frame(areas, datum=datum)
+    rename = {}
+    for target, given in columns.items():
+        if given is None:
+            continue
+        if given not in frame.columns:
+            raise InputError(f"{areas.name} 没有列 {given!r} / has no column {given!r} (given as "
+                             f"--{target}-column); found {list(frame.columns)[:12]}.",
+                             field=f"--{target}-column", value=given,
+                             fix="从上面的列名中选择 / pick one of the columns listed.")
+        rename[given] = target
+    frame = frame.drop(columns=[c for c in rename.values() if c in frame.columns
+                                and c not in rename], errors="ignore").rename(columns=rename)
+    if "id" not in frame.columns:
+        raise InputError(f"{areas.name} 没有 id 列 / has no 'id' column; found "
+                         f"{list(frame.columns)[:12]}.", field="--id-column",
+                         value=list(frame.columns)[:12],
+                         fix="用 --id-column 指定编号列 / name the id column with --id-column.")
+    return frame
+
+
+def _locator(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
+             columns: dict[str, str | None] | None = None):
     from ..locator import PlanLocator
 
     if areas is not None:
-        return PlanLocator(read_frame(areas, datum="cgcs2000"))
+        return PlanLocator(_areas_frame(areas, datum, columns or {}))
     store = open_store()
     row = store.active_plan() if plan == "active" else store.plan(int(plan))
     if row is None:
-        raise InputError("there is no active plan.", field="--plan", value=plan,
-                         fix="Pass --areas FILE to work on files only, or load a plan.")
+        raise InputError("没有生效的方案 / there is no active plan.", field="--plan", value=plan,
+                         fix="用 --areas FILE 直接处理文件，或先导入方案 / pass --areas FILE to "
+                             "work on files only, or load a plan.")
     return PlanLocator(store.areas(int(row["id"])))
+
+
+def _buildings(path: Path | None, datum: Datum, from_store: bool):
+    """Building footprints for the datum check: a file, or the store's buildings."""
+    from ..locate.datumcheck import BuildingIndex
+
+    if path is not None:
+        from ..io import read_frame
+
+        frame = read_frame(path, datum=datum)
+    elif from_store:
+        frame = open_store().objects(types=["building"])
+    else:
+        return None
+    return BuildingIndex(frame) if len(frame) else None
 
 
 def _run(job, label: str):
@@ -40,24 +82,44 @@ def _run(job, label: str):
 
 @handle_errors
 def locate(
-    path: Annotated[Path, typer.Argument(help="CSV with lon/lat, GeoJSON/GPKG or GeoParquet")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="output .csv or .parquet")],
-    datum: Annotated[Datum, typer.Option("--datum", "-d", case_sensitive=False)],
-    areas: Annotated[Path | None, typer.Option(help="areas file (no store needed)")] = None,
-    plan: Annotated[str, typer.Option(help="plan id or 'active' (store)")] = "active",
+    path: Annotated[Path, typer.Argument(help="CSV 或 Parquet（经纬度列）、GeoParquet、GeoJSON/GPKG / "
+                                              "CSV or Parquet with lon/lat, GeoParquet, GeoJSON/GPKG")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="输出 / output .parquet (GeoParquet) or .csv")],
+    datum: Annotated[Datum, typer.Option("--datum", "-d", case_sensitive=False,
+                                         help="点的坐标系 / datum of the points")],
+    areas: Annotated[Path | None, typer.Option(help="区域文件（无需数据库）/ areas file (no store needed)")] = None,
+    areas_datum: Annotated[Datum, typer.Option("--areas-datum", case_sensitive=False,
+                                               help="区域文件的坐标系 / datum of the areas file")] = Datum.CGCS2000,
+    plan: Annotated[str, typer.Option(help="方案编号或 active / plan id or 'active' (store)")] = "active",
     lon_col: Annotated[str | None, typer.Option()] = None,
     lat_col: Annotated[str | None, typer.Option()] = None,
-    snap_m: Annotated[float | None, typer.Option(help="snap points outside within this distance")] = None,
-    engine: Annotated[str, typer.Option(help="pandas (chunked) or dask (larger than memory)")] = "pandas",
+    id_column: Annotated[str | None, typer.Option(help="区域编号列 / areas id column")] = None,
+    name_column: Annotated[str | None, typer.Option(help="区域名称列 / areas name column")] = None,
+    code_column: Annotated[str | None, typer.Option(help="区域代码列 / areas code column")] = None,
+    level_column: Annotated[str | None, typer.Option(help="层级列 / areas level column")] = None,
+    snap_m: Annotated[float | None, typer.Option(help="吸附范围（米）/ snap points outside within this distance")] = None,
+    geometry_point: Annotated[str | None, typer.Option(
+        help="线/面取点方式 / point of a line or polygon: representative|centroid|first|last")] = None,
+    engine: Annotated[str, typer.Option(help="pandas (streamed) or dask (parallel, cluster)")] = "pandas",
+    scheduler: Annotated[str | None, typer.Option(
+        help="dask: threads|processes|synchronous|tcp://host:8786")] = None,
     chunk_rows: Annotated[int, typer.Option(min=1000)] = 500_000,
+    force: Annotated[bool, typer.Option(help="坐标系疑似有误也继续 / go on although another datum fits better")] = False,
+    buildings: Annotated[Path | None, typer.Option(
+        help="建筑轮廓，用于坐标系检查 / building footprints for the datum check "
+             "(default: the store's, when locating into a stored plan)")] = None,
 ) -> None:
-    """Assign every point of a file to its microgrid."""
+    """把文件中的每个点定位到微网格 / Assign every point of a file to its microgrid."""
     from ..batch import locate_file
 
-    locator = _locator(areas, plan)
+    columns = {"id": id_column, "name": name_column, "code": code_column, "level": level_column}
+    locator = _locator(areas, plan, areas_datum, columns)
+    footprints = _buildings(buildings, areas_datum, from_store=areas is None)
     stats = _run(lambda cb: locate_file(path, out, locator, datum=datum, lon=lon_col, lat=lat_col,
-                                        snap_m=snap_m, engine=engine, chunk_rows=chunk_rows,
-                                        progress=cb), f"locating {path.name}")
+                                        snap_m=snap_m, engine=engine, scheduler=scheduler,
+                                        chunk_rows=chunk_rows, geometry_point=geometry_point,
+                                        force=force, buildings=footprints, progress=cb),
+                 f"locating {path.name}")
     echo_json(stats)
 
 

@@ -32,10 +32,16 @@ the areas, and the table lives in a numpy array.
    list ``k``.
 
 A query is two multiply-adds and one gather. Points in boundary cells
-(typically 1-3 % of them) are tested exactly with prepared
+(about 5 % of them for a street's plan) are tested exactly with
 :func:`shapely.intersects_xy` against their few candidates, so the answer is
 the one ``shapely.covers`` (and ``geopandas.sjoin(predicate="intersects")``)
 gives, including points on the outer edge of the coverage.
+
+Threads may share one index: it owns copies of its polygons and never
+prepares them (a GEOS prepared polygon builds and updates its point locator
+without locks, which corrupts the heap when threads share it, even after a
+warm-up), and what it builds after construction (the distance tree, the
+polygons of a loaded index) is built once under a lock, then only read.
 
 The cell size is chosen from the total edge length so that about
 ``target_boundary`` of the grid's cells are boundary cells, within
@@ -67,6 +73,7 @@ Example
 -------
 >>> import geopandas as gpd
 >>> from shapely.geometry import box
+>>> from geogrid.locate import AreaIndex
 >>> areas = gpd.GeoDataFrame(
 ...     {"id": ["MG-W", "MG-E"]},
 ...     geometry=[box(121.50, 31.23, 121.51, 31.24), box(121.51, 31.23, 121.52, 31.24)],
@@ -84,27 +91,25 @@ Example
 
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
 import time
-from functools import cached_property
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
-from scipy import ndimage
 
-from ._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
-from .crs import metric_crs, require_storage_crs
+from .._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
+from ..crs import metric_crs, require_storage_crs
+from ._build import build_tables, segments, validate_areas
 
-__all__ = ["AreaIndex", "Located", "ancestors"]
+__all__ = ["AreaIndex", "Located"]
 
-#: Cells within this many degrees (about 0.1 mm) of an edge are boundary cells.
-_PAD_DEG = 1e-9
-#: Approximate metres per degree, only used to make cells roughly square.
-_M_PER_DEG = 111_320.0
 #: Points are looked up in chunks this long, so temporaries stay in cache.
 _CHUNK = 1 << 16
 #: Points in boundary cells are tested exactly in blocks this long.
@@ -135,15 +140,73 @@ class AreaIndex:
     """
 
     def __init__(self, *, geoms, ids, rank, crs, grid, lut, set_ptr, set_items, stats):
-        self._geoms = geoms
+        # ``geoms`` is an array of shapely polygons owned by this index, or an
+        # object whose ``take`` parses them on first use (an index loaded from a file)
+        self._geoms_or_maker = geoms
         self._ids = ids
         self._rank = rank
         self.crs = crs
+        self._grid = tuple(grid)
         self._x0, self._y0, self._sx, self._sy, self._nx, self._ny = grid
         self._lut = lut
         self._set_ptr = set_ptr
         self._set_items = set_items
         self.stats = stats
+        self._init_lazy()
+
+    def _init_lazy(self) -> None:
+        # Everything built after construction is built once, under this lock,
+        # and then only read: threads sharing the index never race on a cache.
+        self._lock = threading.RLock()
+        self._metric_parts = None
+
+    def __getstate__(self) -> dict:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_metric_parts")}
+        state["_geoms_or_maker"] = self._geoms        # ship geometries, not a file handle
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._init_lazy()
+
+    def __dask_tokenize__(self) -> str:
+        """A cheap, stable token, so that dask does not hash the whole index."""
+        return self.fingerprint
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the lookup table and ids: equal indexes have equal fingerprints."""
+        if "fingerprint" not in self.stats:
+            h = hashlib.blake2b(digest_size=16)
+            for arr in (self._lut, self._set_ptr, self._set_items, self._rank):
+                h.update(np.ascontiguousarray(arr).view(np.uint8))
+            h.update(repr((self._grid, self._ids.tolist())).encode())
+            self.stats["fingerprint"] = h.hexdigest()
+        return self.stats["fingerprint"]
+
+    @property
+    def _geoms(self) -> np.ndarray:
+        """Every polygon (parses all of them for a loaded index)."""
+        geoms = self._geoms_or_maker
+        return geoms if isinstance(geoms, np.ndarray) else geoms.take(np.arange(len(self._ids)))
+
+    def _geoms_at(self, positions: np.ndarray) -> np.ndarray:
+        """The polygons at ``positions`` (a loaded index parses only these, once)."""
+        geoms = self._geoms_or_maker
+        return geoms[positions] if isinstance(geoms, np.ndarray) else geoms.take(positions)
+
+    def save(self, path) -> Path:
+        """Write the index to directory ``path`` (see :func:`load`); returns it."""
+        from ._file import save_index
+
+        return save_index(self, path)
+
+    @classmethod
+    def load(cls, path, *, mmap: bool = True) -> AreaIndex:
+        """Open an index saved with :meth:`save`; arrays are memory-mapped."""
+        from ._file import load_index
+
+        return load_index(cls, path, mmap=mmap)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -153,7 +216,7 @@ class AreaIndex:
         id_column: str = "id",
         *,
         tie_break: str | None = None,
-        target_boundary: float = 0.02,
+        target_boundary: float = 0.05,
         max_cells: int = 1 << 22,
     ) -> AreaIndex:
         """Index the (leaf) areas of ``areas``.
@@ -175,86 +238,24 @@ class AreaIndex:
             Upper bound on the number of grid cells (2 or 4 bytes each).
         """
         started = time.perf_counter()
-        geoms, ids, key = _validate_areas(areas, id_column, tie_break)
+        geoms, ids, key = validate_areas(areas, id_column, tie_break)
         if not 0 < target_boundary < 1:
             raise InputError(f"target_boundary must be in (0, 1), got {target_boundary!r}.",
                              field="target_boundary", value=target_boundary,
-                             fix="Use e.g. 0.02 (2 % of cells are boundary cells).")
+                             fix="Use e.g. 0.05 (5 % of cells are boundary cells).")
         if int(max_cells) < 64:
             raise InputError(f"max_cells must be at least 64, got {max_cells!r}.",
                              field="max_cells", value=max_cells)
-        n = len(geoms)
-        order = np.argsort(key, kind="stable")          # positions by (key, position)
-        rank = np.empty(n, dtype=np.intp)
-        rank[order] = np.arange(n)
-
-        ax, ay, bx, by, seg_area = _segments(geoms)
-        grid = _choose_grid(shapely.total_bounds(geoms), ax, ay, bx, by,
-                            target_boundary, int(max_cells))
-        x0, y0, sx, sy, nx, ny = grid
-        pad = max(_PAD_DEG * max(sx, sy), 1e-8)
-        cols, rows, which = _touched_cells(
-            (ax - x0) * sx, (ay - y0) * sy, (bx - x0) * sx, (by - y0) * sy, pad)
-        cells = rows * nx + cols
-        cell_rank = _sorted_unique(cells * n + rank[seg_area[which]])
-
-        shapely.prepare(geoms)
-        # GEOS builds a prepared polygon's point locator on first use: do it
-        # now, so that lookups from several threads only ever read
-        bounds = shapely.bounds(geoms)
-        shapely.intersects_xy(geoms, (bounds[:, 0] + bounds[:, 2]) / 2,
-                              (bounds[:, 1] + bounds[:, 3]) / 2)
-        tree = shapely.STRtree(geoms)
-        coverage_valid = _is_coverage(geoms)
-        if not coverage_valid:
-            # an area may cover a boundary cell without an edge in it: add the
-            # areas covering each boundary cell's centre
-            bcells = _sorted_unique(cell_rank // n)
-            cx, cy = _centres(bcells, grid)
-            qi, qa = tree.query(shapely.points(cx, cy), predicate="intersects")
-            cell_rank = _sorted_unique(np.concatenate([cell_rank, bcells[qi] * n + rank[qa]]))
-
-        bcell_of, set_of_cell, set_ptr, set_ranks = _candidate_sets(cell_rank, n)
-        set_items = order[set_ranks]
-
-        boundary = np.zeros(nx * ny, dtype=bool)
-        boundary[bcell_of] = True
-        labels, n_comp = ndimage.label(~boundary.reshape(ny, nx))
-        labels = labels.ravel()
-        rep = np.zeros(n_comp + 1, dtype=np.intp)
-        rep[labels] = np.arange(labels.size)      # any cell of each component will do
-        comp_area = np.full(n_comp + 1, -1, dtype=np.intp)
-        if n_comp:
-            cx, cy = _centres(rep[1:], grid)
-            qi, qa = tree.query(shapely.points(cx, cy), predicate="intersects")
-            comp_area[1:] = _first_by_rank(qi, qa, rank, n_comp)
-
-        n_sets = len(set_ptr) - 1
-        dtype = np.int16 if max(n, n_sets + 2) < np.iinfo(np.int16).max else np.int32
-        lut = comp_area.astype(dtype)[labels]
-        lut[bcell_of] = (-2 - set_of_cell).astype(dtype)
-        del labels, boundary
-
-        cell_m = _M_PER_DEG / sy
-        stats = {
-            "areas": n,
-            "vertices": int(shapely.get_num_coordinates(geoms).sum()),
-            "grid": (ny, nx),
-            "cell_m": round(cell_m, 3),
-            "boundary_cells": int(len(bcell_of)),
-            "boundary_fraction": round(len(bcell_of) / (nx * ny), 5),
-            "candidate_sets": int(n_sets),
-            "components": int(n_comp),
-            "coverage_valid": bool(coverage_valid),
-            "lut_bytes": int(lut.nbytes),
-            "build_s": round(time.perf_counter() - started, 4),
-        }
-        return cls(geoms=geoms, ids=ids, rank=rank, crs=areas.crs, grid=grid, lut=lut,
-                   set_ptr=set_ptr, set_items=set_items, stats=stats)
+        # the index owns its geometries: copies nobody else holds, never
+        # prepared, so that threads sharing the index only ever read them
+        geoms = shapely.from_wkb(shapely.to_wkb(geoms))
+        tables = build_tables(geoms, key, target_boundary, int(max_cells))
+        tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
+        return cls(geoms=geoms, ids=ids, crs=areas.crs, **tables)
 
     # ----------------------------------------------------------- properties
     def __len__(self) -> int:
-        return len(self._geoms)
+        return len(self._ids)
 
     def __repr__(self) -> str:
         s = self.stats
@@ -365,6 +366,15 @@ class AreaIndex:
         }, index=points.index)
 
     # --------------------------------------------------------------- single
+    def find(self, lon: float, lat: float) -> int:
+        """Position of the area covering one point, ``-1`` for none or for a
+        missing coordinate. Plain floats in, a plain int out: no arrays, no
+        exception, a few microseconds (the per-request path of a server)."""
+        x, y = float(lon), float(lat)
+        if not (math.isfinite(x) and math.isfinite(y)):
+            return -1
+        return self._inside_one(x, y)
+
     def locate_one(self, lon: float, lat: float, *, snap_m: float | None = None) -> int:
         """Position of the area covering one point.
 
@@ -417,8 +427,8 @@ class AreaIndex:
         for lo in range(0, len(edge), _EXACT_BLOCK):
             at = edge[lo:lo + _EXACT_BLOCK]
             sets = -2 - pos[at]
-            # points with the same candidates side by side: each prepared
-            # polygon is then tested many times in a row, while in cache
+            # points with the same candidates side by side: each polygon is
+            # then tested many times in a row, while in cache
             by = np.argsort(sets, kind="stable")
             at, sets = at[by], sets[by]
             pos[at] = self._exact(x[at], y[at], sets)
@@ -431,7 +441,7 @@ class AreaIndex:
         point = np.repeat(np.arange(len(x)), count)
         first = np.cumsum(count) - count
         cand = self._set_items[np.repeat(start - first, count) + np.arange(len(point))]
-        hit = shapely.intersects_xy(self._geoms[cand], x[point], y[point])
+        hit = shapely.intersects_xy(self._geoms_at(cand), x[point], y[point])
         point, cand = point[hit], cand[hit]
         # pairs run by point, then by rank: the first hit of a point wins the tie
         lead = np.ones(len(point), dtype=bool)
@@ -446,25 +456,32 @@ class AreaIndex:
         code = int(self._lut[int(v) * self._nx + int(u)])
         if code >= -1:
             return code
-        for pos in self._set_lists[-2 - code]:
-            if shapely.intersects_xy(self._geoms[pos], x, y):
-                return pos
-        return -1
+        k = -2 - code
+        cand = np.asarray(self._set_items[self._set_ptr[k]:self._set_ptr[k + 1]])
+        # the array call: a scalar one would prepare the shared geometry
+        hit = np.flatnonzero(shapely.intersects_xy(self._geoms_at(cand), x, y))
+        return int(cand[hit[0]]) if hit.size else -1
 
-    @cached_property
-    def _set_lists(self) -> list[tuple[int, ...]]:
-        items = self._set_items.tolist()
-        ptr = self._set_ptr.tolist()
-        return [tuple(items[a:b]) for a, b in zip(ptr[:-1], ptr[1:])]
-
-    @cached_property
+    @property
     def _metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
         """Every ring segment in metres, in a tree: outside a polygon, the
         distance to it is the distance to its nearest segment, and a tree of
-        short segments prunes far better than one of whole polygons."""
-        crs = metric_crs(gpd.GeoSeries(self._geoms, crs=self.crs))
+        short segments prunes far better than one of whole polygons.
+
+        Built on the first distance asked for, once, under the lock."""
+        parts = self._metric_parts
+        if parts is None:
+            with self._lock:
+                if self._metric_parts is None:
+                    self._metric_parts = self._build_metric()
+                parts = self._metric_parts
+        return parts
+
+    def _build_metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
+        geoms = self._geoms
+        crs = metric_crs(gpd.GeoSeries(geoms, crs=self.crs))
         transformer = Transformer.from_crs(self.crs, crs, always_xy=True)
-        ax, ay, bx, by, seg_area = _segments(self._geoms)
+        ax, ay, bx, by, seg_area = segments(geoms)
         ax, ay = transformer.transform(ax, ay)
         bx, by = transformer.transform(bx, by)
         lines = shapely.linestrings(np.stack([np.c_[ax, ay], np.c_[bx, by]], axis=1))
@@ -508,266 +525,6 @@ class AreaIndex:
                      "(BD-09), convert it with geogrid.datum.to_storage first: those datums "
                      "are 300-600 m off.")
         return OutOfCoverageError(message, field="point", value=(x, y), fix=" ".join(hints))
-
-
-# ---------------------------------------------------------------- helpers
-def ancestors(areas: pd.DataFrame, id_column: str = "id",
-              parent_column: str = "parent_id") -> dict[Any, tuple]:
-    """Map each area id to its ancestors' ids, nearest first.
-
-    Roots (null parent) map to ``()``. A parent id missing from ``areas``
-    or a cycle raises :class:`~geogrid.InputError`.
-
-    >>> import pandas as pd
-    >>> tree = pd.DataFrame({"id": ["S", "G", "C", "M"], "parent_id": [None, "S", "G", "C"]})
-    >>> ancestors(tree)["M"]
-    ('C', 'G', 'S')
-    """
-    for col in (id_column, parent_column):
-        if col not in areas.columns:
-            raise InputError(f"areas has no column {col!r}.", field=col,
-                             value=list(areas.columns),
-                             fix=f"Pass {'id_column' if col == id_column else 'parent_column'}=...")
-    ids = areas[id_column].tolist()
-    parents = [None if pd.isna(p) else p for p in areas[parent_column].tolist()]
-    parent_of = dict(zip(ids, parents))
-    if len(parent_of) != len(ids):
-        raise InputError(f"{id_column} has duplicate values.", field=id_column,
-                         fix="Give every area its own id.")
-    out: dict[Any, tuple] = {}
-    for area in ids:
-        chain: list = []
-        node = parent_of[area]
-        while node is not None:
-            if node not in parent_of:
-                raise InputError(f"area {area!r} has unknown ancestor {node!r}.",
-                                 field=parent_column, value=node,
-                                 fix="Include every ancestor in the frame, or null the parent.")
-            if node == area or len(chain) > len(ids):
-                raise InputError(f"area {area!r} is its own ancestor.", field=parent_column,
-                                 value=area, fix="Break the cycle in the parent column.")
-            if node in out:             # reuse a chain computed before
-                chain.append(node)
-                chain.extend(out[node])
-                break
-            chain.append(node)
-            node = parent_of[node]
-        out[area] = tuple(chain)
-    return out
-
-
-def _validate_areas(areas, id_column: str, tie_break: str | None):
-    if not isinstance(areas, gpd.GeoDataFrame):
-        raise InputError(f"areas must be a GeoDataFrame, got {type(areas).__name__}.",
-                         field="areas", fix="Wrap it: geopandas.GeoDataFrame(df, crs='EPSG:4490').")
-    require_storage_crs(areas, "areas")
-    if len(areas) == 0:
-        raise InputError("areas is empty; there is nothing to index.", field="areas",
-                         fix="Pass the microgrids of the active plan.")
-    for name, col in (("id_column", id_column), ("tie_break", tie_break or id_column)):
-        if col not in areas.columns:
-            raise InputError(f"areas has no column {col!r} (given as {name}).", field=name,
-                             value=list(areas.columns)[:20],
-                             fix=f"Pass {name}= one of the columns.")
-    geoms = np.array(areas.geometry.values, dtype=object)
-    problems: list[ValidationProblem] = []
-    index = areas.index
-    ids = areas[id_column]
-    for i in np.flatnonzero(ids.isna().to_numpy()):
-        problems.append(ValidationProblem(index[i], id_column, "is missing"))
-    for i in np.flatnonzero(ids.duplicated(keep="first").to_numpy()):
-        problems.append(ValidationProblem(index[i], id_column, "repeats an earlier id",
-                                          value=ids.iloc[i]))
-    key = areas[tie_break or id_column]
-    if tie_break and tie_break != id_column:
-        for i in np.flatnonzero(key.isna().to_numpy()):
-            problems.append(ValidationProblem(index[i], tie_break, "is missing"))
-    kinds = shapely.get_type_id(geoms)
-    polygonal = np.isin(kinds, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
-    for i in np.flatnonzero(~polygonal):
-        what = "is missing" if kinds[i] < 0 else f"is a {geoms[i].geom_type}, not a (Multi)Polygon"
-        problems.append(ValidationProblem(index[i], "geometry", what))
-    ok = np.flatnonzero(polygonal)
-    for i in ok[shapely.is_empty(geoms[ok])]:
-        problems.append(ValidationProblem(index[i], "geometry", "is empty"))
-    ok = ok[~shapely.is_empty(geoms[ok])]
-    invalid = ok[~shapely.is_valid(geoms[ok])]
-    for i in invalid:
-        problems.append(ValidationProblem(index[i], "geometry", shapely.is_valid_reason(geoms[i])))
-    ok = np.setdiff1d(ok, invalid)
-    if ok.size:
-        b = shapely.bounds(geoms[ok])
-        lon_off = (np.abs(b[:, [0, 2]]) > 180).any(axis=1)
-        wild = ok[lon_off | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)]
-        for i in wild:
-            problems.append(ValidationProblem(index[i], "geometry",
-                                              "has coordinates outside lon/lat range; "
-                                              "is it projected but labelled EPSG:4490?"))
-    if problems:
-        raise ValidationError("areas cannot be indexed", problems,
-                              fix="Fix or drop these rows; repair invalid polygons explicitly "
-                                  "with shapely.make_valid(..., method='structure').")
-    try:
-        key_values = key.to_numpy()
-        np.argsort(key_values, kind="stable")
-    except TypeError:
-        raise InputError(f"{tie_break or id_column} mixes values that cannot be ordered.",
-                         field="tie_break",
-                         fix="Use a column of one type (e.g. the code).") from None
-    return geoms, ids.to_numpy(), key_values
-
-
-def _is_coverage(geoms: np.ndarray) -> bool:
-    """True when the areas certainly do not overlap (a valid polygonal coverage)."""
-    check = getattr(shapely, "coverage_is_valid", None)
-    if check is None:                    # shapely < 2.1: assume the worst, stay exact
-        return False
-    return bool(check(geoms))
-
-
-def _segments(geoms: np.ndarray):
-    """Every ring segment as (ax, ay, bx, by, area position)."""
-    parts, part_area = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    xy, xy_ring = shapely.get_coordinates(rings, return_index=True)
-    same = np.flatnonzero(xy_ring[1:] == xy_ring[:-1])
-    a, b = xy[same], xy[same + 1]
-    return a[:, 0], a[:, 1], b[:, 0], b[:, 1], part_area[ring_part[xy_ring[same]]]
-
-
-def _choose_grid(bounds, ax, ay, bx, by, target_boundary: float, max_cells: int):
-    """Grid origin, cells per degree and shape, with two outside cells on each side.
-
-    A segment of length ``l`` crosses about ``(4/pi) l / h`` cells of size
-    ``h``; each edge is usually listed twice (once per neighbour), so the
-    boundary share of a bbox of area ``A`` is about ``0.64 L h / A`` for total
-    ring length ``L``.
-    """
-    minx, miny, maxx, maxy = (float(v) for v in bounds)
-    kx = _M_PER_DEG * math.cos(math.radians((miny + maxy) / 2))
-    ky = _M_PER_DEG
-    width = max((maxx - minx) * kx, 1e-3)
-    height = max((maxy - miny) * ky, 1e-3)
-    length = float(np.hypot((bx - ax) * kx, (by - ay) * ky).sum())
-    cell = target_boundary * width * height / max(0.64 * length, 1e-9)
-    cell = max(cell, math.sqrt(width * height / max_cells))
-    while True:
-        nx, ny = math.ceil(width / cell) + 4, math.ceil(height / cell) + 4
-        if nx * ny <= max_cells:
-            break
-        cell *= 1.02
-    dx = max(maxx - minx, 1e-3 / kx) / (nx - 4)
-    dy = max(maxy - miny, 1e-3 / ky) / (ny - 4)
-    return minx - 2 * dx, miny - 2 * dy, 1.0 / dx, 1.0 / dy, nx, ny
-
-
-def _touched_cells(au, av, bu, bv, pad: float):
-    """Cells within ``pad`` (grid units) of each segment: (cols, rows, segment index).
-
-    Each segment is walked along its longer axis so the slope is at most 1
-    and the interpolation error stays tiny.
-    """
-    steep = np.abs(bv - av) > np.abs(bu - au)
-    flat = np.flatnonzero(~steep)
-    steep = np.flatnonzero(steep)
-    c1, r1, s1 = _sweep(au[flat], av[flat], bu[flat], bv[flat], pad)
-    r2, c2, s2 = _sweep(av[steep], au[steep], bv[steep], bu[steep], pad)
-    return (np.concatenate([c1, c2]), np.concatenate([r1, r2]),
-            np.concatenate([flat[s1], steep[s2]]))
-
-
-def _sweep(p0, q0, p1, q1, pad: float):
-    """Cells along segments with ``|p1 - p0| >= |q1 - q0|``: (p cells, q cells, segment)."""
-    pmin, pmax = np.minimum(p0, p1), np.maximum(p0, p1)
-    qmin, qmax = np.minimum(q0, q1), np.maximum(q0, q1)
-    dp = p1 - p0
-    slope = np.divide(q1 - q0, dp, out=np.zeros_like(dp), where=dp != 0)
-    lo = np.floor(pmin - pad).astype(np.intp)
-    count = np.floor(pmax + pad).astype(np.intp) - lo + 1
-    seg, step = _expand(count)
-    col = lo[seg] + step
-    # the part of the segment within this column, widened by the pad
-    pa = np.maximum(col - pad, pmin[seg])
-    pb = np.minimum(col + 1 + pad, pmax[seg])
-    qa = q0[seg] + (pa - p0[seg]) * slope[seg]
-    qb = q0[seg] + (pb - p0[seg]) * slope[seg]
-    qlo = np.maximum(np.minimum(qa, qb), qmin[seg]) - pad
-    qhi = np.minimum(np.maximum(qa, qb), qmax[seg]) + pad
-    rlo = np.floor(qlo).astype(np.intp)
-    rcount = np.floor(qhi).astype(np.intp) - rlo + 1
-    k, rstep = _expand(rcount)
-    return col[k], rlo[k] + rstep, seg[k]
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """``np.unique`` for integer keys, by sorting (faster than hashing here)."""
-    values = np.sort(values)
-    keep = np.empty(len(values), dtype=bool)
-    keep[:1] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
-
-
-def _expand(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For counts ``c_i``: owner index and 0..c_i-1 step for every expanded item."""
-    owner = np.repeat(np.arange(len(count)), count)
-    step = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
-    return owner, step
-
-
-def _centres(cells: np.ndarray, grid) -> tuple[np.ndarray, np.ndarray]:
-    x0, y0, sx, sy, nx, _ = grid
-    return x0 + (cells % nx + 0.5) / sx, y0 + (cells // nx + 0.5) / sy
-
-
-def _first_by_rank(qi: np.ndarray, qa: np.ndarray, rank: np.ndarray, n: int) -> np.ndarray:
-    """For query hits (qi, qa): the lowest-rank area per query index, -1 for none."""
-    out = np.full(n, -1, dtype=np.intp)
-    if len(qi):
-        by = np.lexsort((rank[qa], qi))
-        qi, qa = qi[by], qa[by]
-        lead = np.ones(len(qi), dtype=bool)
-        lead[1:] = qi[1:] != qi[:-1]
-        out[qi[lead]] = qa[lead]
-    return out
-
-
-def _candidate_sets(cell_rank: np.ndarray, n: int):
-    """Group sorted ``cell * n + rank`` keys into shared candidate lists.
-
-    Returns the boundary cells, the list number of each, and the lists as
-    CSR (pointer, ranks ascending).
-    """
-    cell = cell_rank // n
-    rank = cell_rank % n
-    starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-    sizes = np.diff(np.r_[starts, len(cell)])
-    width = int(sizes.max())
-    table = np.full((len(starts), width), -1, dtype=np.int64)
-    owner, step = _expand(sizes)
-    table[owner, step] = rank
-    # one 64-bit hash per row, grouped by sorting; the grouping is then
-    # checked row by row, so a hash collision can only cost time, not exactness
-    weights = np.random.default_rng(0x9E3779B9).integers(1, 2**63, width, dtype=np.uint64) | 1
-    hashed = ((table + 1).astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
-    order = np.argsort(hashed)
-    new = np.empty(len(order), dtype=bool)
-    new[:1] = True
-    np.not_equal(hashed[order[1:]], hashed[order[:-1]], out=new[1:])
-    set_of_cell = np.empty(len(order), dtype=np.intp)
-    set_of_cell[order] = np.cumsum(new) - 1
-    lists = table[order[new]]
-    if not np.array_equal(lists[set_of_cell], table):
-        lists, set_of_cell = np.unique(table, axis=0, return_inverse=True)
-    # number the lists in lexicographic order, so that lists sharing their
-    # first candidates are neighbours (the query sorts points by list number)
-    by = np.lexsort(lists.T[::-1])
-    renumber = np.empty(len(by), dtype=np.intp)
-    renumber[by] = np.arange(len(by))
-    lists, set_of_cell = lists[by], renumber[set_of_cell.ravel()]
-    keep = lists >= 0
-    set_ptr = np.r_[0, np.cumsum(keep.sum(axis=1))].astype(np.intp)
-    return cell[starts], set_of_cell, set_ptr, lists[keep].astype(np.intp)
 
 
 def _coordinates(lon, lat) -> tuple[np.ndarray, np.ndarray, tuple]:

@@ -1,0 +1,144 @@
+"""Whole-process benchmark: the ``geogrid locate`` command against a ten-line
+geopandas.sjoin script, on the same files, alternated A B A B in one run.
+
+Run with ``python -m benchmarks.locate.bench_cli`` (``--help`` for options).
+
+Both sides are separate Python processes that read the same areas file
+(GeoParquet, Voronoi microgrids as in :mod:`benchmarks.locate.bench_locate`)
+and the same points CSV, locate every point, and write GeoParquet. Each
+process's wall time and peak resident memory (``ru_maxrss`` from
+``os.wait4``) are measured; every pair (geogrid, then sjoin, or the other way
+round on odd rounds) gives one ratio, and the table prints each paired ratio,
+their median, the medians of the whole-process times and the peak memories,
+and the load average of the machine during the run. Answers are compared
+point by point (must be 0 differences; points on a shared edge, where sjoin
+returns several rows, are skipped).
+
+``--outside 0.5`` puts half of the points in a box beside the areas, outside
+every one of them (the case where per-point nearest searches used to cost
+17x sjoin).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .bench_locate import LUJIAZUI, voronoi_microgrids
+
+__all__ = ["SJOIN_SCRIPT", "make_inputs", "run_pair", "main"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: the baseline: what a data team writes with geopandas
+SJOIN_SCRIPT = '''\
+import sys
+import geopandas as gpd
+import pandas as pd
+areas = gpd.read_parquet(sys.argv[1])
+pts = pd.read_csv(sys.argv[2])
+pts = gpd.GeoDataFrame(pts, geometry=gpd.points_from_xy(pts.lon, pts.lat), crs=areas.crs)
+joined = gpd.sjoin(pts, areas[["id", "geometry"]], how="left", predicate="intersects")
+joined = joined[~joined.index.duplicated()].drop(columns="index_right")
+joined.to_parquet(sys.argv[3])
+'''
+
+
+def make_inputs(work: Path, polygons: int, points: int, outside: float, seed: int = 0):
+    """Areas GeoParquet and points CSV in ``work``; returns their paths."""
+    minx, miny, maxx, maxy = LUJIAZUI
+    grow = (polygons / 300) ** 0.5
+    bounds = (minx, miny, minx + (maxx - minx) * grow, miny + (maxy - miny) * grow)
+    areas = voronoi_microgrids(polygons, bounds, seed=seed)
+    areas_path = work / f"areas{polygons}.parquet"
+    areas.to_parquet(areas_path)
+    rng = np.random.default_rng(seed + 1)
+    n_out = int(points * outside)
+    width = bounds[2] - bounds[0]
+    lon = rng.uniform(bounds[0], bounds[2], points)
+    lon[:n_out] += width * 1.01                  # a box of the same size east of the areas
+    lat = rng.uniform(bounds[1], bounds[3], points)
+    order = rng.permutation(points)
+    pts_path = work / f"pts{points}_{outside}.csv"
+    pd.DataFrame({"pid": np.arange(points), "lon": lon[order], "lat": lat[order]}).to_csv(
+        pts_path, index=False, float_format="%.8f")
+    return areas_path, pts_path
+
+
+def _measure(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one child process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(cmd[0], cmd, env, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
+    _, status, usage = os.wait4(pid, 0)
+    took = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed with {os.waitstatus_to_exitcode(status)}")
+    return took, usage.ru_maxrss / 1024
+
+
+def run_pair(work: Path, areas: Path, pts: Path, repeat: int, extra: list[str]) -> dict:
+    script = work / "sjoin_script.py"
+    script.write_text(SJOIN_SCRIPT)
+    ours_out, theirs_out = work / "geogrid.parquet", work / "sjoin.parquet"
+    ours = [sys.executable, "-c", "from geogrid.cli import app; app()", "locate", str(pts),
+            "-o", str(ours_out), "-d", "cgcs2000", "--areas", str(areas), *extra]
+    theirs = [sys.executable, str(script), str(areas), str(pts), str(theirs_out)]
+    a_s, b_s, a_mb, b_mb = [], [], [], []
+    loads = []
+    for r in range(repeat):
+        pair = [("a", ours), ("b", theirs)] if r % 2 == 0 else [("b", theirs), ("a", ours)]
+        for side, cmd in pair:
+            took, mb = _measure(cmd)
+            (a_s if side == "a" else b_s).append(took)
+            (a_mb if side == "a" else b_mb).append(mb)
+        loads.append(os.getloadavg()[0])
+    got = pd.read_parquet(ours_out, columns=["pid", "microgrid_id"])
+    got = got.assign(pid=got["pid"].astype(int)).sort_values("pid")
+    want = pd.read_parquet(theirs_out, columns=["pid", "id"]).sort_values("pid")
+    differ = int((got["microgrid_id"].fillna("-").to_numpy(str)
+                  != want["id"].fillna("-").to_numpy(str)).sum())
+    return {"geogrid_s": a_s, "sjoin_s": b_s, "ratios": [b / a for a, b in zip(a_s, b_s)],
+            "geogrid_mb": a_mb, "sjoin_mb": b_mb, "differ": differ, "load": loads,
+            "outside": float(got["microgrid_id"].isna().mean())}
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.locate.bench_cli",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("--polygons", default="300,30000,300000")
+    p.add_argument("--points", type=int, default=1_000_000)
+    p.add_argument("--outside", type=float, default=0.0, help="share of points outside all areas")
+    p.add_argument("--repeat", type=int, default=4, help="rounds (each one A and one B)")
+    p.add_argument("--extra", default="", help="more options for geogrid locate")
+    a = p.parse_args(argv)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
+        work = Path(tmp)
+        for n in (int(v) for v in a.polygons.split(",")):
+            areas, pts = make_inputs(work, n, a.points, a.outside)
+            row = run_pair(work, areas, pts, a.repeat, a.extra.split())
+            row.update(polygons=n, points=a.points)
+            rows.append(row)
+            med = statistics.median
+            print(f"{n:>7,d} polygons, {a.points:,} points ({100 * row['outside']:.0f}% outside): "
+                  f"geogrid {med(row['geogrid_s']):.2f} s / {max(row['geogrid_mb']):.0f} MB, "
+                  f"sjoin script {med(row['sjoin_s']):.2f} s / {max(row['sjoin_mb']):.0f} MB; "
+                  f"paired ratios {', '.join(f'{r:.2f}' for r in row['ratios'])} "
+                  f"(median {med(row['ratios']):.2f}x); answers differ: {row['differ']}; "
+                  f"load {', '.join(f'{v:.1f}' for v in row['load'])}", flush=True)
+    return rows
+
+
+if __name__ == "__main__":
+    main()

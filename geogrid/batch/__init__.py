@@ -1,0 +1,198 @@
+"""Batch jobs on plain files: locate points, geocode addresses.
+
+Inputs are CSV (lon/lat columns), Parquet (lon/lat columns or GeoParquet),
+GeoJSON, GeoPackage or shapefiles; ``locate`` writes GeoParquet (a point
+geometry in EPSG:4490 plus the file's columns and the answer) or CSV.
+
+* In-process (``engine="pandas"``, default): the file is read chunk by chunk
+  (:mod:`geogrid.batch.read`) and written chunk by chunk
+  (:mod:`geogrid.batch.write`), so memory stays flat however long it is.
+* ``engine="dask"``: partitions in parallel on threads, processes or a
+  ``dask.distributed`` cluster (:mod:`geogrid.batch.scale`).
+
+Before any point is located, the first chunk is checked against the other
+datums (:func:`geogrid.locate.datumcheck.check_batch_datum`): a file whose
+points fit another datum far better stops with a message unless ``force``.
+Distances to the nearest area are measured only when ``snap_m`` is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._errors import InputError
+from ..datum import parse_datum, to_storage
+from .lookup import BatchLookup, open_lookup
+from .read import GEOMETRY_POINTS, count_rows, iter_points, points_of
+from .write import ResultWriter
+
+__all__ = ["locate_table", "locate_file", "geocode_table", "geocode_file", "BatchLookup",
+           "open_lookup", "iter_points", "points_of", "GEOMETRY_POINTS", "DatumMismatch"]
+
+Progress = Callable[[int, int | None], None]
+
+
+class DatumMismatch(InputError):
+    """The batch's points fit another datum far better than the declared one."""
+
+    code = "datum_mismatch"
+
+
+def _columns(df: pd.DataFrame, lon: str | None, lat: str | None) -> tuple[str, str]:
+    from ..io import _lonlat_columns
+
+    return _lonlat_columns(df, lon, lat)
+
+
+def locate_table(df: pd.DataFrame, locator, *, datum, lon: str | None = None,
+                 lat: str | None = None, snap_m: float | None = None) -> pd.DataFrame:
+    """``df`` with the located area columns appended (leaf id, code, grid, snapped, distance)."""
+    lon, lat = _columns(df, lon, lat)
+    x = pd.to_numeric(df[lon], errors="coerce").to_numpy(float)
+    y = pd.to_numeric(df[lat], errors="coerce").to_numpy(float)
+    sx, sy = to_storage(x, y, parse_datum(datum))
+    answer = locator.locate_many(sx, sy, snap_m=snap_m)
+    answer.index = df.index
+    return pd.concat([df, answer], axis=1)
+
+
+def _lookup(locator) -> BatchLookup:
+    return locator if isinstance(locator, BatchLookup) else BatchLookup.from_locator(locator)
+
+
+def check_datum_or_stop(x, y, datum, lookup: BatchLookup, *, buildings=None,
+                        force: bool = False) -> dict | None:
+    """Run the batch datum check on raw coordinates; raise unless ``force``."""
+    from ..locate.datumcheck import check_batch_datum
+
+    warning = check_batch_datum(x, y, datum, lookup.index, buildings)
+    if warning and not force:
+        raise DatumMismatch(warning["message"], field="--datum", value=warning["declared"],
+                            fix=f"若确认无误，加 --force；否则改用 --datum {warning['likely']} / "
+                                f"declare --datum {warning['likely']}, or pass --force if the "
+                                "declared datum is right.")
+    return warning
+
+
+def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str | None = None,
+                snap_m: float | None = None, chunk_rows: int = 500_000,
+                engine: str = "pandas", scheduler: str | None = None,
+                geometry_point: str | None = None, force: bool = False, buildings=None,
+                blocksize: str = "64MB", progress: Progress | None = None) -> dict:
+    """Locate every row of ``path`` and write ``out``; returns counts.
+
+    ``locator`` is a :class:`~geogrid.locate.chain.PlanLocator` or a
+    :class:`BatchLookup`. See the module docstring for the engines, the
+    datum check (``force``, ``buildings``) and ``geometry_point``; ``blocksize``
+    is the size of a dask partition of a CSV file.
+    """
+    path, out = Path(path), Path(out)
+    datum = parse_datum(datum)
+    if engine not in ("pandas", "dask"):
+        raise InputError(f"未知引擎 / engine {engine!r} is not known.", field="--engine",
+                         value=engine, fix="用 pandas（默认）或 dask / use pandas (default) or dask.")
+    if geometry_point is not None and geometry_point not in GEOMETRY_POINTS:
+        raise InputError(f"未知取点方式 / --geometry-point {geometry_point!r} is not known.",
+                         field="--geometry-point", value=geometry_point,
+                         fix=f"用 / use one of {', '.join(GEOMETRY_POINTS)}.")
+    lookup = _lookup(locator)
+    chunks = iter_points(path, lon=lon, lat=lat, chunk_rows=chunk_rows,
+                         geometry_point=geometry_point)
+    first = next(chunks, None)
+    warning = None
+    if first is not None:
+        warning = check_datum_or_stop(first[1], first[2], datum, lookup, buildings=buildings,
+                                      force=force)
+    if engine == "dask":
+        chunks.close()
+        from .scale import locate_dask
+
+        stats = locate_dask(path, out, lookup, datum=datum, lon=lon, lat=lat, snap_m=snap_m,
+                            geometry_point=geometry_point, scheduler=scheduler,
+                            blocksize=blocksize)
+    else:
+        stats = _locate_chunks(first, chunks, out, lookup, datum=datum, snap_m=snap_m,
+                               expected=count_rows(path) if path.suffix.lower() in
+                               (".csv", ".txt") else None, progress=progress)
+    if warning:
+        stats["datum_warning"] = warning["message"]
+    return stats
+
+
+def _locate_chunks(first, chunks, out: Path, lookup: BatchLookup, *, datum, snap_m,
+                   expected: int | None, progress: Progress | None) -> dict:
+    total = located = 0
+    writer = ResultWriter(out)
+    try:
+        pending = [first] if first is not None else []
+        for attrs, x, y in _chain(pending, chunks):
+            sx, sy = to_storage(x, y, datum)
+            answer = lookup.arrow_columns(sx, sy, snap_m=snap_m)
+            first_column = next(iter(answer.values()))
+            located += len(first_column) - first_column.null_count
+            total += len(first_column)
+            writer.write(attrs, answer, np.asarray(sx), np.asarray(sy))
+            if progress:
+                progress(total, expected)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return {"rows": total, "located": located, "outside": total - located, "out": str(out)}
+
+
+def _chain(first: list, rest):
+    yield from first
+    yield from rest
+
+
+def geocode_table(df: pd.DataFrame, gazetteer, column: str, locator=None,
+                  snap_m: float | None = None) -> pd.DataFrame:
+    if column not in df.columns:
+        raise InputError(f"column {column!r} is not in the file; found {list(df.columns)[:12]}.",
+                         field="column", value=column, fix="Pass --column with the address column.")
+    res = gazetteer.geocode_many(df[column].fillna("").astype(str))
+    res = res.drop(columns=["query"]).add_prefix("geo_")
+    res.index = df.index
+    out = pd.concat([df, res], axis=1)
+    if locator is not None:
+        ok = out["geo_ok"].to_numpy(bool)
+        area = np.full(len(out), None, dtype=object)
+        if ok.any():
+            found = locator.locate_many(out.loc[ok, "geo_lon"].to_numpy(float),
+                                        out.loc[ok, "geo_lat"].to_numpy(float), snap_m=snap_m)
+            area[ok] = found.iloc[:, 0].to_numpy(object)
+        out["area_id"] = area
+    return out
+
+
+def geocode_file(path, out, gazetteer, *, column: str, locator=None, snap_m=None,
+                 chunk_rows: int = 50_000, progress: Progress | None = None) -> dict:
+    path, out = Path(path), Path(out)
+    expected = count_rows(path) if path.suffix.lower() in (".csv", ".txt") else None
+    if path.suffix.lower() not in (".csv", ".txt"):
+        df = pd.read_parquet(path)
+        chunks = [df.iloc[i:i + chunk_rows] for i in range(0, len(df), chunk_rows)]
+        expected = len(df)
+    else:
+        chunks = pd.read_csv(path, chunksize=chunk_rows, dtype=str, keep_default_na=False,
+                             na_values=[""])
+    total = found = 0
+    pieces = []
+    for i, chunk in enumerate(chunks):
+        res = geocode_table(chunk, gazetteer, column, locator, snap_m)
+        total += len(res)
+        found += int(res["geo_ok"].sum())
+        if out.suffix.lower() in (".parquet", ".geoparquet"):
+            pieces.append(res)
+        else:
+            res.to_csv(out, mode="w" if i == 0 else "a", header=i == 0, index=False)
+        if progress:
+            progress(total, expected)
+    if pieces:
+        pd.concat(pieces).to_parquet(out, index=False)
+    return {"rows": total, "found": found, "not_found": total - found, "out": str(out)}

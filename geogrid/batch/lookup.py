@@ -1,0 +1,128 @@
+"""What a batch needs from a plan, as immutable arrays that ship cheaply.
+
+:class:`BatchLookup` holds the plan's leaf index and, per leaf position, its
+id, code and grid id. It is never mutated after construction, so any number
+of threads may share one, and it crosses process boundaries in one of two
+ways: pickled once per worker (``distributed``'s ``scatter``), or saved to a
+directory and memory-mapped by every worker process (:meth:`save`,
+:func:`open_lookup`).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..locate.index import AreaIndex
+
+__all__ = ["BatchLookup", "open_lookup"]
+
+
+class BatchLookup:
+    """Point arrays → leaf id, leaf code, grid id, snapped flag, distance."""
+
+    def __init__(self, index: AreaIndex, leaf_level: str, leaf_ids, leaf_codes, grid_ids):
+        self.index = index
+        self.leaf_level = leaf_level
+        # one entry per leaf position plus a last one (missing) for "no leaf"
+        self._leaf_ids = np.asarray(leaf_ids, dtype=object)
+        self._leaf_codes = np.asarray(leaf_codes, dtype=object)
+        self._grid_ids = np.asarray(grid_ids, dtype=object)
+        # the same labels as Arrow strings, so a batch never builds Python strings per point
+        self._arrow = [_arrow_labels(v) for v in (self._leaf_ids, self._leaf_codes,
+                                                  self._grid_ids)]
+
+    @classmethod
+    def from_locator(cls, locator) -> BatchLookup:
+        """The batch part of a :class:`~geogrid.locate.chain.PlanLocator`."""
+        return cls(locator.index, locator.leaf_level, locator._leaf_ids, locator._leaf_codes,
+                   locator._grid_ids)
+
+    @property
+    def columns(self) -> list[str]:
+        return [f"{self.leaf_level}_id", f"{self.leaf_level}_code", "grid_id", "snapped",
+                "distance_m"]
+
+    def __dask_tokenize__(self) -> tuple:
+        return ("BatchLookup", self.index.fingerprint, self.leaf_level,
+                tuple(self._grid_ids.tolist()), tuple(self._leaf_codes.tolist()))
+
+    def positions(self, x, y, *, snap_m: float | None = None):
+        """Leaf position (-1 for none), snapped flag and distance per point.
+
+        Distances are measured only when ``snap_m`` asks for snapping:
+        otherwise a point outside every area costs what a point inside does,
+        and its distance is missing (inside: ``0``).
+        """
+        if snap_m:
+            return tuple(self.index.locate_detail(x, y, snap_m=snap_m))
+        pos = self.index.locate(x, y)
+        return pos, np.zeros(len(pos), dtype=bool), np.where(pos >= 0, 0.0, np.nan)
+
+    def arrow_columns(self, x, y, *, snap_m: float | None = None) -> dict:
+        """The answer columns as Arrow arrays (strings taken from the label arrays)."""
+        import pyarrow as pa
+
+        pos, snapped, dist = self.positions(x, y, snap_m=snap_m)
+        at = np.where(pos >= 0, pos, len(self._leaf_ids) - 1).astype(np.int32)
+        names = self.columns
+        out = {name: labels.take(pa.array(at)) for name, labels in zip(names, self._arrow)}
+        out[names[3]] = pa.array(np.asarray(snapped, dtype=bool))
+        out[names[4]] = pa.array(np.asarray(dist, dtype=float), from_pandas=True)  # NaN: null
+        return out
+
+    def locate(self, x, y, *, snap_m: float | None = None) -> pd.DataFrame:
+        """The answer columns for points already in the storage datum (see :meth:`positions`)."""
+        pos, snapped, dist = self.positions(x, y, snap_m=snap_m)
+        at = np.where(pos >= 0, pos, len(self._leaf_ids) - 1)
+        names = self.columns
+        return pd.DataFrame({
+            names[0]: pd.array(self._leaf_ids[at], dtype="string"),
+            names[1]: pd.array(self._leaf_codes[at], dtype="string"),
+            names[2]: pd.array(self._grid_ids[at], dtype="string"),
+            names[3]: np.asarray(snapped, dtype=bool),
+            names[4]: np.asarray(dist, dtype=float),
+        })
+
+    def save(self, path) -> Path:
+        """Write the lookup to directory ``path``: the index and a JSON of labels."""
+        path = Path(path)
+        self.index.save(path / "index")
+        labels = {"leaf_level": self.leaf_level,
+                  "leaf_ids": _plain(self._leaf_ids), "leaf_codes": _plain(self._leaf_codes),
+                  "grid_ids": _plain(self._grid_ids)}
+        (path / "labels.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
+        return path
+
+
+def _arrow_labels(values: np.ndarray):
+    """Labels as a large_string Arrow array (missing stays missing), as pandas' "string"
+    dtype converts them."""
+    import pyarrow as pa
+
+    return pa.array(pd.array(values, dtype="string"), type=pa.large_string())
+
+
+def _plain(values: np.ndarray) -> list:
+    return [None if v is None or (isinstance(v, float) and v != v) else
+            (v.item() if hasattr(v, "item") else v) for v in values.tolist()]
+
+
+@functools.lru_cache(maxsize=4)
+def open_lookup(path: str) -> BatchLookup:
+    """A saved lookup, opened once per process (arrays memory-mapped)."""
+    path = Path(path)
+    labels = json.loads((path / "labels.json").read_text(encoding="utf-8"))
+    return BatchLookup(AreaIndex.load(path / "index"), labels["leaf_level"],
+                       _objects(labels["leaf_ids"]), _objects(labels["leaf_codes"]),
+                       _objects(labels["grid_ids"]))
+
+
+def _objects(values: list) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out

@@ -1,0 +1,201 @@
+"""Read a points file chunk by chunk, whatever its format.
+
+:func:`iter_points` yields ``(attributes, lon, lat)`` per chunk: the file's
+own columns (an Arrow record batch for CSV and plain Parquet, else a
+DataFrame) and the raw coordinates as float arrays (in the file's datum;
+converting them is the caller's job). CSV is read with
+pyarrow's streaming reader and (Geo)Parquet by row groups, so memory stays
+flat however long the file is; GeoJSON, GeoPackage and shapefiles are read
+whole (they are small in practice).
+
+Lines and polygons become points only by an explicit rule
+(:data:`GEOMETRY_POINTS`); without one they are refused, never reduced
+silently to one of their vertices.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from .._errors import InputError
+from ..io import SUPPORTED_SUFFIXES, _lonlat_columns
+
+__all__ = ["iter_points", "points_of", "GEOMETRY_POINTS", "count_rows"]
+
+#: how a line or polygon becomes the point that is located
+GEOMETRY_POINTS = ("representative", "centroid", "first", "last")
+
+Chunk = tuple[pd.DataFrame, np.ndarray, np.ndarray]
+
+
+def points_of(geoms: np.ndarray, how: str | None, *, where: str = "geometry"
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of the point standing for each geometry (NaN for missing/empty).
+
+    Points stand for themselves. Any other geometry needs ``how``:
+    ``representative`` (a point inside, :func:`shapely.point_on_surface`),
+    ``centroid``, ``first`` or ``last`` (the first or last vertex).
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    kinds = shapely.get_type_id(geoms)
+    empty = (kinds < 0) | shapely.is_empty(geoms)
+    other = ~empty & (kinds != shapely.GeometryType.POINT)
+    x = np.full(len(geoms), np.nan)
+    y = np.full(len(geoms), np.nan)
+    pts = ~empty & ~other
+    x[pts], y[pts] = shapely.get_x(geoms[pts]), shapely.get_y(geoms[pts])
+    if not other.any():
+        return x, y
+    if how not in GEOMETRY_POINTS:
+        names = sorted({g.geom_type for g in geoms[other][:1000]})
+        raise InputError(
+            f"{where} 含 {int(other.sum())} 个非点几何（{', '.join(names)}）/ has {int(other.sum())} "
+            f"geometries that are not points ({', '.join(names)}); which point of each should be "
+            "located?", field="--geometry-point", value=how,
+            fix="用 --geometry-point 选择 representative（面内一点）、centroid（质心）、first 或 last"
+                "（首/末顶点）/ choose one with --geometry-point representative|centroid|first|last.")
+    sel = geoms[other]
+    if how == "representative":
+        p = shapely.point_on_surface(sel)
+    elif how == "centroid":
+        p = shapely.centroid(sel)
+    else:
+        xy, owner = shapely.get_coordinates(sel, return_index=True)
+        at = np.searchsorted(owner, np.arange(len(sel)), side="left" if how == "first" else "right")
+        at = at if how == "first" else at - 1
+        p = shapely.points(xy[at])
+    x[other], y[other] = shapely.get_x(p), shapely.get_y(p)
+    return x, y
+
+
+def count_rows(path: Path) -> int | None:
+    """Data rows of a CSV file (newlines minus the header), for progress."""
+    try:
+        with open(path, "rb") as fh:
+            return max(0, sum(buf.count(b"\n") for buf in iter(lambda: fh.read(1 << 20), b"")) - 1)
+    except OSError:
+        return None
+
+
+def iter_points(path, *, lon: str | None = None, lat: str | None = None,
+                chunk_rows: int = 500_000, geometry_point: str | None = None) -> Iterator[Chunk]:
+    """Chunks of ``(attributes, lon, lat)`` from a points file (see the module doc)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"文件不存在 / file {str(path)!r} does not exist.", field="path",
+                         value=str(path), fix="检查路径 / check the path.")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise InputError(f"不支持的文件类型 / file type {suffix!r} is not supported.", field="path",
+                         value=path.name, fix=f"Use one of {', '.join(SUPPORTED_SUFFIXES)}.")
+    if suffix in (".csv", ".txt"):
+        yield from _csv_chunks(path, lon, lat, chunk_rows)
+    elif suffix in (".parquet", ".geoparquet"):
+        yield from _parquet_chunks(path, lon, lat, chunk_rows, geometry_point)
+    else:
+        from ..io import read_frame
+
+        frame = read_frame(path, datum="wgs84")      # projected files come back as lon/lat
+        x, y = points_of(frame.geometry.values, geometry_point, where=path.name)
+        attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name)).reset_index(drop=True)
+        yield attrs.assign(lon=x, lat=y), x, y
+
+
+def _csv_chunks(path: Path, lon, lat, chunk_rows: int) -> Iterator[Chunk]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        try:
+            header = next(csv.reader(fh))
+        except StopIteration:
+            header = []
+        except UnicodeDecodeError:
+            raise InputError(f"{path.name} 不是 UTF-8 编码 / is not UTF-8 text.", field="path",
+                             value=path.name, fix="另存为 UTF-8 / save it as UTF-8 (e.g. from "
+                                                  "GBK: iconv -f gbk -t utf-8).") from None
+        sample = fh.read(1 << 16)
+    lon, lat = _lonlat_columns(pd.DataFrame(columns=header), lon, lat, what=path.name)
+    row_bytes = max(8, len(sample.encode()) // max(1, sample.count("\n")))
+    block = int(min(max(row_bytes * chunk_rows, 1 << 20), 1 << 30))
+
+    def reader(numeric: bool):
+        types = {c: pa.large_string() for c in header}
+        if numeric:              # parsed by arrow, far faster than from strings
+            types[lon] = types[lat] = pa.float64()
+        return pacsv.open_csv(
+            path, read_options=pacsv.ReadOptions(block_size=block, encoding="utf8"),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True))
+
+    done = 0
+    try:
+        for batch in reader(numeric=True):
+            done += batch.num_rows
+            yield (batch, batch.column(lon).to_numpy(zero_copy_only=False),
+                   batch.column(lat).to_numpy(zero_copy_only=False))
+        return
+    except pa.ArrowInvalid:
+        pass                     # a coordinate that is not a number: read them as text
+    seen = 0
+    for batch in reader(numeric=False):
+        attrs = batch.to_pandas()
+        seen += len(attrs)
+        if seen <= done:
+            continue             # already yielded with numeric coordinates
+        if seen - len(attrs) < done:
+            attrs = attrs.iloc[done - (seen - len(attrs)):]
+        x, y = _numbers(attrs[lon]), _numbers(attrs[lat])
+        # same column types as the chunks before; text that is no number is missing
+        yield attrs.assign(**{lon: x, lat: y}), x, y
+
+
+def _numbers(col: pd.Series) -> np.ndarray:
+    if pd.api.types.is_float_dtype(col.dtype):
+        return col.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _parquet_chunks(path: Path, lon, lat, chunk_rows: int, how: str | None) -> Iterator[Chunk]:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    meta = pf.schema_arrow.metadata or {}
+    geo = json.loads(meta[b"geo"]) if b"geo" in meta else None
+    if geo is None:
+        lon, lat = _lonlat_columns(pd.DataFrame(columns=pf.schema_arrow.names), lon, lat,
+                                   what=f"{path.name} (Parquet without geo metadata)")
+    else:
+        column = geo.get("primary_column", "geometry")
+        transform = _to_lonlat(geo["columns"].get(column, {}).get("crs"), path)
+    for batch in pf.iter_batches(batch_size=chunk_rows):
+        if geo is None:
+            x, y = _numbers(batch.column(lon).to_pandas()), _numbers(batch.column(lat).to_pandas())
+            yield batch, x, y
+            continue
+        attrs = batch.to_pandas()
+        geoms = shapely.from_wkb(attrs.pop(column).to_numpy(object))
+        x, y = points_of(geoms, how, where=path.name)
+        if transform is not None:
+            x, y = transform(x, y)
+        yield attrs.assign(lon=x, lat=y), x, y
+
+
+def _to_lonlat(crs, path: Path):
+    """None for lon/lat data, else a function taking projected x/y to lon/lat (EPSG:4490)."""
+    if crs is None:
+        return None
+    from pyproj import CRS, Transformer
+
+    crs = CRS.from_user_input(crs)
+    if not crs.is_projected:
+        return None
+    transformer = Transformer.from_crs(crs, "EPSG:4490", always_xy=True)
+    return lambda x, y: transformer.transform(x, y)
+

@@ -1,0 +1,134 @@
+"""Write batch results chunk by chunk: GeoParquet (points) or CSV.
+
+The output is written to a temporary file beside it and renamed into place
+when the last chunk is written, so a failed batch leaves any earlier output
+as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ResultWriter", "point_wkb", "point_wkb_arrow", "geo_metadata", "is_parquet"]
+
+
+def is_parquet(path: Path) -> bool:
+    return Path(path).suffix.lower() in (".parquet", ".geoparquet")
+
+
+def point_wkb(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """WKB of 2D points (little endian), ``None`` where a coordinate is missing.
+
+    Built with numpy in one pass: 21 bytes a point (byte order, type 1, x, y).
+    """
+    n = len(x)
+    buf = np.empty((n, 21), dtype=np.uint8)
+    buf[:, 0] = 1
+    buf[:, 1:5] = np.frombuffer(np.uint32(1).tobytes(), dtype=np.uint8)
+    buf[:, 5:13] = np.ascontiguousarray(x, dtype="<f8").view(np.uint8).reshape(n, 8)
+    buf[:, 13:21] = np.ascontiguousarray(y, dtype="<f8").view(np.uint8).reshape(n, 8)
+    out = np.frombuffer(buf.tobytes(), dtype="S21").astype(object)
+    out[~(np.isfinite(x) & np.isfinite(y))] = None
+    return out
+
+
+def point_wkb_arrow(x: np.ndarray, y: np.ndarray):
+    """:func:`point_wkb` as an Arrow binary array, built from one buffer without copies."""
+    import pyarrow as pa
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = len(x)
+    buf = np.empty((n, 21), dtype=np.uint8)
+    buf[:, 0] = 1
+    buf[:, 1:5] = np.frombuffer(np.uint32(1).tobytes(), dtype=np.uint8)
+    buf[:, 5:13] = np.ascontiguousarray(x, dtype="<f8").view(np.uint8).reshape(n, 8)
+    buf[:, 13:21] = np.ascontiguousarray(y, dtype="<f8").view(np.uint8).reshape(n, 8)
+    offsets = (np.arange(n + 1, dtype=np.int32) * 21)
+    valid = np.isfinite(x) & np.isfinite(y)
+    mask = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(pa.binary(), n, [mask, pa.py_buffer(offsets),
+                                                  pa.py_buffer(buf)],
+                                 null_count=int(n - valid.sum()))
+
+
+def geo_metadata(column: str = "geometry") -> bytes:
+    """GeoParquet 1.0 metadata for one WKB point column in EPSG:4490."""
+    from pyproj import CRS
+
+    return json.dumps({"version": "1.0.0", "primary_column": column, "columns": {column: {
+        "encoding": "WKB", "geometry_types": ["Point"],
+        "crs": CRS.from_epsg(4490).to_json_dict()}}}).encode()
+
+
+class ResultWriter:
+    """Append result frames to ``out``; :meth:`close` publishes the file."""
+
+    def __init__(self, out, *, geometry: bool = True):
+        self.out = Path(out)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.out.with_name(f".{self.out.name}.{os.getpid()}.part")
+        self.geometry = geometry and is_parquet(self.out)
+        self._writer = None
+        self._first = True
+
+    def write(self, attrs, answer: dict, x: np.ndarray, y: np.ndarray) -> None:
+        """Append rows: ``attrs`` (DataFrame or Arrow batch), the answer columns
+        (name → Arrow array), and the point geometry from ``x``/``y``."""
+        import pyarrow as pa
+
+        if isinstance(attrs, pd.DataFrame):
+            attrs = pa.Table.from_pandas(attrs.reset_index(drop=True), preserve_index=False)
+        else:
+            attrs = pa.Table.from_batches([attrs])
+        attrs = attrs.replace_schema_metadata(None)
+        if self._writer is not None or not self._first:
+            attrs = attrs.cast(self._attrs_schema)
+        else:
+            self._attrs_schema = attrs.schema
+        for name, column in answer.items():
+            attrs = attrs.append_column(name, column)
+        if is_parquet(self.out):
+            self._write_parquet(attrs, x, y)
+        else:
+            attrs.to_pandas().to_csv(self.tmp, mode="w" if self._first else "a",
+                                     header=self._first, index=False)
+        self._first = False
+
+    def _write_parquet(self, table, x, y) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self.geometry:
+            table = table.append_column("geometry", point_wkb_arrow(x, y))
+        if self._writer is None:
+            meta = {b"geo": geo_metadata()} if self.geometry else {}
+            self._schema = table.schema.with_metadata(meta)
+            self._writer = pq.ParquetWriter(self.tmp, self._schema)
+        self._writer.write_table(pa.Table.from_arrays(table.columns, schema=self._schema))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self._first:
+            if is_parquet(self.out):
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                pq.write_table(pa.table({}), self.tmp)
+            else:
+                self.tmp.write_text("")
+        os.replace(self.tmp, self.out)
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except Exception:  # the write already failed; keep the first error
+                pass
+        self.tmp.unlink(missing_ok=True)

@@ -1,0 +1,19 @@
+"""Point → area: the point index, the area chain and the datum check.
+
+* :mod:`~geogrid.locate.index`: :class:`AreaIndex`, an exact point-in-area
+  lookup table (which microgrid is this point in?), which can be saved to a
+  file and memory-mapped by every worker.
+* :mod:`~geogrid.locate.chain`: :class:`PlanLocator`, a plan's levels as one
+  lookup (point → 街道 / 网格 / 居民区 / 微网格 / 楼组), and :func:`ancestors`.
+* :mod:`~geogrid.locate.datumcheck`: does a coordinate's declared datum
+  (WGS84, GCJ-02, BD-09) look wrong?
+"""
+
+from __future__ import annotations
+
+from .chain import CHAIN_LEVELS, PlanLocator, ancestors
+from .datumcheck import BuildingIndex, check_datum
+from .index import AreaIndex, Located
+
+__all__ = ["AreaIndex", "Located", "PlanLocator", "CHAIN_LEVELS", "ancestors", "BuildingIndex",
+           "check_datum"]

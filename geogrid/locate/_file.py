@@ -1,0 +1,123 @@
+"""An :class:`~geogrid.locate.index.AreaIndex` as a directory of ``.npy`` files.
+
+Build the index once (when a plan is activated or imported), save it beside
+the store, and let every worker process open it: the lookup table and the
+candidate lists are memory-mapped, so opening costs milliseconds and the
+pages are shared by all processes on the machine. The polygons (needed only
+for the exact test of points in boundary cells and for distances) are kept
+as WKB in one byte array, and each is parsed the first time a lookup needs
+it (:class:`LazyGeometries`), so a fresh process pays only for the polygons
+its points touch.
+
+Layout: ``index.json`` (format version, CRS, grid, ids, stats) and one
+``.npy`` file per array. A save writes a sibling temporary directory and
+renames it into place, so a failed save leaves any earlier index intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from .._errors import InputError
+
+__all__ = ["save_index", "load_index", "LazyGeometries", "FORMAT"]
+
+#: bumped whenever the layout changes; an index of another version is refused
+FORMAT = "geogrid-area-index/2"
+
+
+class LazyGeometries:
+    """Polygons kept as WKB, parsed on first use, each once.
+
+    Parsing happens under a lock; a polygon, once parsed, is only read.
+    """
+
+    def __init__(self, buf: np.ndarray, offsets: np.ndarray):
+        self._buf = buf
+        self._offsets = offsets
+        n = len(offsets) - 1
+        self._cache = np.full(n, None, dtype=object)
+        self._done = np.zeros(n, dtype=bool)
+        self._lock = threading.Lock()
+
+    def take(self, positions) -> np.ndarray:
+        positions = np.asarray(positions, dtype=np.intp)
+        if not self._done[positions].all():
+            with self._lock:
+                need = np.unique(positions[~self._done[positions]])
+                if need.size:
+                    starts, ends = self._offsets[need], self._offsets[need + 1]
+                    blobs = np.array([self._buf[a:b].tobytes() for a, b in
+                                      zip(starts.tolist(), ends.tolist())], dtype=object)
+                    self._cache[need] = shapely.from_wkb(blobs)
+                    self._done[need] = True      # after the cache: readers never see a gap
+        return self._cache[positions]
+_ARRAYS = ("lut", "set_ptr", "set_items", "rank")
+
+
+def save_index(index, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wkb = shapely.to_wkb(index._geoms)
+    sizes = np.fromiter((len(b) for b in wkb), dtype=np.int64, count=len(wkb))
+    offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)
+    meta = {
+        "format": FORMAT,
+        "crs": index.crs.to_wkt() if index.crs is not None else None,
+        "grid": [float(v) for v in index._grid[:4]] + [int(v) for v in index._grid[4:]],
+        "ids": np.asarray(index._ids).tolist(),
+        "stats": {**index.stats, "fingerprint": index.fingerprint},
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        for name in _ARRAYS:
+            np.save(tmp / f"{name}.npy", getattr(index, f"_{name}"))
+        np.save(tmp / "wkb.npy", np.frombuffer(b"".join(wkb), dtype=np.uint8))
+        np.save(tmp / "wkb_offsets.npy", offsets)
+        (tmp / "index.json").write_text(json.dumps(meta, ensure_ascii=False, default=str),
+                                        encoding="utf-8")
+        old = path.with_name(f".{path.name}.old")
+        if path.exists():
+            os.replace(path, old)
+        os.replace(tmp, path)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def load_index(cls, path, *, mmap: bool = True):
+    from pyproj import CRS
+
+    path = Path(path)
+    try:
+        meta = json.loads((path / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"无法读取定位索引 {str(path)!r} / cannot read the locate index "
+                         f"{str(path)!r}: {exc}.", field="path", value=str(path),
+                         fix="重新构建索引 / rebuild it with AreaIndex.save.") from None
+    if meta.get("format") != FORMAT:
+        raise InputError(f"定位索引格式不符 / the locate index {str(path)!r} has format "
+                         f"{meta.get('format')!r}, not {FORMAT!r}.", field="path",
+                         value=meta.get("format"), fix="重新构建索引 / rebuild the index.")
+    mode = "r" if mmap else None
+    arrays = {name: np.load(path / f"{name}.npy", mmap_mode=mode) for name in _ARRAYS}
+    geometries = LazyGeometries(np.load(path / "wkb.npy", mmap_mode=mode),
+                                np.load(path / "wkb_offsets.npy"))
+
+    stats = dict(meta["stats"])
+    stats["grid"] = tuple(stats["grid"])
+    ids = np.empty(len(meta["ids"]), dtype=object)
+    ids[:] = meta["ids"]
+    grid = tuple(meta["grid"][:4]) + tuple(int(v) for v in meta["grid"][4:])
+    crs = CRS.from_wkt(meta["crs"]) if meta["crs"] else None
+    return cls(geoms=geometries, ids=ids, crs=crs, grid=grid, stats=stats, **arrays)

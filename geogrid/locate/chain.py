@@ -1,0 +1,198 @@
+"""A plan's areas as one lookup: point → the full chain 街道 / 网格 / 居民区 / 微网格 / 楼组.
+
+:class:`PlanLocator` indexes the leaves of a plan (the lowest level that
+tiles the street: microgrids when the plan has them) with
+:class:`~geogrid.locate.index.AreaIndex`, and building groups (楼组), when present,
+in a second index. The ancestors of each leaf are resolved once, so a lookup
+costs one index query plus a dictionary read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .._errors import InputError, OutOfCoverageError
+from ..model import LEVEL_ORDER, Level
+from .index import AreaIndex
+
+__all__ = ["PlanLocator", "CHAIN_LEVELS", "ancestors"]
+
+CHAIN_LEVELS = [lvl.value for lvl in LEVEL_ORDER]
+
+
+def ancestors(areas: pd.DataFrame, id_column: str = "id",
+              parent_column: str = "parent_id") -> dict[Any, tuple]:
+    """Map each area id to its ancestors' ids, nearest first.
+
+    Roots (null parent) map to ``()``. A parent id missing from ``areas``
+    or a cycle raises :class:`~geogrid.InputError`.
+
+    >>> import pandas as pd
+    >>> tree = pd.DataFrame({"id": ["S", "G", "C", "M"], "parent_id": [None, "S", "G", "C"]})
+    >>> ancestors(tree)["M"]
+    ('C', 'G', 'S')
+    """
+    for col in (id_column, parent_column):
+        if col not in areas.columns:
+            raise InputError(f"areas has no column {col!r}.", field=col,
+                             value=list(areas.columns),
+                             fix=f"Pass {'id_column' if col == id_column else 'parent_column'}=...")
+    ids = areas[id_column].tolist()
+    parents = [None if pd.isna(p) else p for p in areas[parent_column].tolist()]
+    parent_of = dict(zip(ids, parents))
+    if len(parent_of) != len(ids):
+        raise InputError(f"{id_column} has duplicate values.", field=id_column,
+                         fix="Give every area its own id.")
+    out: dict[Any, tuple] = {}
+    for area in ids:
+        chain: list = []
+        node = parent_of[area]
+        while node is not None:
+            if node not in parent_of:
+                raise InputError(f"area {area!r} has unknown ancestor {node!r}.",
+                                 field=parent_column, value=node,
+                                 fix="Include every ancestor in the frame, or null the parent.")
+            if node == area or len(chain) > len(ids):
+                raise InputError(f"area {area!r} is its own ancestor.", field=parent_column,
+                                 value=area, fix="Break the cycle in the parent column.")
+            if node in out:             # reuse a chain computed before
+                chain.append(node)
+                chain.extend(out[node])
+                break
+            chain.append(node)
+            node = parent_of[node]
+        out[area] = tuple(chain)
+    return out
+
+
+class PlanLocator:
+    """Point → the chain of areas a plan puts it in.
+
+    ``areas`` needs ``id`` and a polygon geometry; ``level`` (default: every
+    row is a microgrid), ``parent_id``, ``code``, ``name`` and ``kind`` are
+    optional. Rename other column names first (the CLI's ``--id-column``
+    and friends do).
+
+    ``index`` is a leaf index built before (e.g. saved when the plan was
+    activated and opened with :meth:`AreaIndex.load`): a worker then starts
+    without building one. It must index exactly this plan's leaves.
+    """
+
+    def __init__(self, areas: gpd.GeoDataFrame, *, index: AreaIndex | None = None):
+        if areas.empty:
+            raise InputError("方案没有区域 / the plan has no areas.", field="areas",
+                             fix="先导入或绘制区域 / import or draw areas first.")
+        if "id" not in areas.columns:
+            raise InputError(f"区域缺少 id 列 / the areas have no 'id' column; found "
+                             f"{list(areas.columns)[:12]}.", field="id",
+                             value=list(areas.columns)[:12],
+                             fix="用 --id-column 指定 / name the id column with --id-column.")
+        self.areas = areas.reset_index(drop=True)
+        if "level" not in self.areas.columns:
+            self.areas["level"] = Level.MICROGRID.value
+        levels = set(self.areas["level"])
+        tiling = [lvl.value for lvl in LEVEL_ORDER[:4] if lvl.value in levels]
+        if not tiling:
+            raise InputError(f"没有可定位的层级 / no area has a level that tiles a street; levels "
+                             f"found: {sorted(map(str, levels))[:8]}.", field="level",
+                             value=sorted(map(str, levels))[:8],
+                             fix="层级取 street/grid/community/microgrid / use those level "
+                                 "names, or --level-column / --level to map them.")
+        self.leaf_level = tiling[-1]
+        for col in ("name", "code", "kind"):
+            if col not in self.areas:
+                self.areas[col] = None
+        leaves = self.areas[self.areas["level"] == self.leaf_level].reset_index(drop=True)
+        self.leaves = leaves
+        tie = "code" if leaves["code"].notna().all() and leaves["code"].is_unique else None
+        if index is not None and index.ids.tolist() != leaves["id"].tolist():
+            raise InputError("定位索引与方案的区域不符 / the saved locate index does not index "
+                             "this plan's leaves.", field="index",
+                             fix="重新构建并保存索引 / rebuild and save the index for this plan.")
+        self.index = index or AreaIndex.from_frame(leaves, id_column="id", tie_break=tie)
+        groups = self.areas[self.areas["level"] == Level.BUILDING_GROUP.value].reset_index(drop=True)
+        self.groups = groups
+        self.group_index = AreaIndex.from_frame(groups, id_column="id") if len(groups) else None
+
+        def clean(v):
+            return None if v is None or (isinstance(v, float) and v != v) else v
+
+        info = {r["id"]: {"id": r["id"], "level": r["level"], "name": clean(r["name"]),
+                          "code": clean(r.get("code")), "kind": clean(r.get("kind"))}
+                for r in self.areas[["id", "level", "name", "code", "kind"]].to_dict("records")}
+        self.info = info
+        tree = self.areas[["id"]].copy()
+        # a file may hold one level only: parents it does not contain are roots here
+        parent = self.areas["parent_id"] if "parent_id" in self.areas else None
+        tree["parent_id"] = None if parent is None else parent.where(parent.isin(set(tree["id"])), None)
+        anc = ancestors(tree)
+        self._chains: list[dict[str, Any]] = []
+        for leaf in leaves["id"]:
+            chain = {lvl: None for lvl in CHAIN_LEVELS}
+            for aid in (leaf, *anc[leaf]):
+                chain[info[aid]["level"]] = info[aid]
+            self._chains.append(chain)
+        # per leaf position, plain arrays (the last entry answers "no leaf")
+        self._leaf_ids = np.append(np.asarray(leaves["id"], dtype=object), None)
+        self._leaf_codes = np.append(np.asarray(leaves["code"], dtype=object), None)
+        self._grid_ids = np.array([(c.get("grid") or {}).get("id") for c in self._chains]
+                                  + [None], dtype=object)
+        self._group_ids = np.asarray(groups["id"], dtype=object) if len(groups) else None
+
+    def __dask_tokenize__(self) -> tuple:
+        """A cheap token, so that dask does not hash every polygon of the plan."""
+        groups = None if self.group_index is None else self.group_index.fingerprint
+        return ("PlanLocator", self.index.fingerprint, groups, self.leaf_level,
+                tuple(self._grid_ids.tolist()))
+
+    def chain_of(self, position: int, lon: float | None = None, lat: float | None = None) -> dict:
+        chain = dict(self._chains[position])
+        if self.group_index is not None and lon is not None:
+            g = self.group_index.find(lon, lat)
+            if g >= 0:
+                chain[Level.BUILDING_GROUP.value] = self.info[self._group_ids[g]]
+        return chain
+
+    def locate_one(self, lon: float, lat: float, *, snap_m: float | None = None) -> dict:
+        """The chain for one point; raises OutOfCoverageError beyond ``snap_m``."""
+        try:  # fast path: inside coverage
+            pos = self.index.locate_one(lon, lat)
+            snapped, distance = False, 0.0
+        except OutOfCoverageError:
+            if not snap_m:
+                raise
+            located = self.index.locate_detail(np.array([lon], float), np.array([lat], float),
+                                               snap_m=snap_m)
+            pos = int(located.position[0])
+            if pos < 0:
+                self.index.locate_one(lon, lat, snap_m=snap_m)  # raises the detailed error
+            snapped, distance = bool(located.snapped[0]), float(located.distance_m[0])
+        return {"chain": self.chain_of(pos, lon, lat), "leaf": self._leaf_ids[pos],
+                "snapped": snapped, "distance_m": distance}
+
+    def locate_many(self, lon, lat, *, snap_m: float | None = None,
+                    distances: bool = True) -> pd.DataFrame:
+        """Leaf id, leaf code, grid id, snapped flag and distance for arrays of points.
+
+        With ``distances=False`` and no ``snap_m``, points outside every area
+        get a missing distance instead of a measured one (no nearest search).
+        """
+        if distances or snap_m:
+            located = self.index.locate_detail(lon, lat, snap_m=snap_m)
+            pos, snapped, dist = located
+        else:
+            pos = self.index.locate(lon, lat)
+            snapped = np.zeros(pos.shape, dtype=bool)
+            dist = np.where(pos >= 0, 0.0, np.nan)
+        at = np.where(pos >= 0, pos, len(self._chains))
+        return pd.DataFrame({
+            f"{self.leaf_level}_id": pd.array(self._leaf_ids[at], dtype="string"),
+            f"{self.leaf_level}_code": pd.array(self._leaf_codes[at], dtype="string"),
+            "grid_id": pd.array(self._grid_ids[at], dtype="string"),
+            "snapped": np.asarray(snapped, dtype=bool),
+            "distance_m": np.asarray(dist, dtype=float),
+        })
