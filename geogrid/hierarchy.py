@@ -9,7 +9,8 @@ top first). This module works on one GeoDataFrame of all of them, in EPSG:4490:
 * :func:`link_parents` finds each area's parent by id, by code prefix or by
   spatial containment;
 * :func:`check_plan` reports every problem of the plan at once: unknown levels,
-  duplicate ids and codes, orphans, parents on the wrong level, invalid
+  duplicate ids and codes, orphans (when the plan holds the level above),
+  parents on the wrong level, invalid
   geometry (with the GEOS reason and a location), and, per parent, gaps,
   overlaps and area outside the parent (:func:`geogrid.validate.validate_plan`).
   Topology errors raised inside GEOS ("non-noded intersection", "side
@@ -256,6 +257,7 @@ def _row_issues(areas, geoms, ids, levels: PlanLevels) -> list[Issue]:
     out: list[Issue] = []
     known = set(levels.keys)
     level_of = dict(zip(ids, areas["level"]))
+    present = set(areas["level"])
     for i, (aid, lvl, parent) in enumerate(zip(ids, areas["level"], areas["parent_id"])):
         g = geoms[i]
         if lvl not in known:
@@ -268,7 +270,7 @@ def _row_issues(areas, geoms, ids, levels: PlanLevels) -> list[Issue]:
             out.append(PlanIssue("invalid_geometry", f"几何无效。invalid geometry: "
                                  f"{shapely.is_valid_reason(g)}", (aid,), _rep(g)))
         want = levels.parent_key(lvl)
-        if want is None:
+        if want is None or want not in present:  # a plan may start below the street
             continue
         if parent is None or parent not in level_of:
             out.append(PlanIssue("orphan", f"找不到上级{levels.spec(want).zh} {parent!r}。no "
