@@ -82,6 +82,11 @@ class PlanReport(ValidationReport):
     def counts_nonzero(self) -> dict[str, int]:
         return {k: v for k, v in self.counts.items() if v}
 
+    def to_text(self) -> str:
+        lines = super().to_text().splitlines()
+        per = ", ".join(f"{k} {v}" for k, v in self.stats.get("levels", {}).items())
+        return "\n".join([lines[0], f"  {self.stats.get('n_areas', 0)} areas: {per}", *lines[2:]])
+
 
 # --------------------------------------------------------------------------- columns
 def standardize_areas(frame: gpd.GeoDataFrame, columns: ColumnMap, *, source: str,
@@ -90,7 +95,8 @@ def standardize_areas(frame: gpd.GeoDataFrame, columns: ColumnMap, *, source: st
 
     ``level`` (a declared level for every row) wins over the level column. Missing
     mapped columns raise one InputError naming ``source``, the column and the columns
-    there are. Ids default to the code, else ``<source>-<row>``.
+    there are. Ids default to the code (a repeated code: ``<code>~<row>``), else
+    ``<source>-<row>``.
     """
     require_crs(frame, source)
     have = [c for c in frame.columns if c != frame.geometry.name]
@@ -121,6 +127,9 @@ def standardize_areas(frame: gpd.GeoDataFrame, columns: ColumnMap, *, source: st
         out["level"] = level
     no_id = out["id"].isna()
     out.loc[no_id, "id"] = out.loc[no_id, "code"]
+    again = no_id & out["code"].notna() & out["code"].duplicated(keep="first")
+    out.loc[again, "id"] = [f"{c}~{i + 1}" for c, i in zip(out.loc[again, "code"],
+                                                            np.flatnonzero(again.to_numpy()))]
     still = out["id"].isna().to_numpy()
     out.loc[still, "id"] = [f"{source}-{i + 1}" for i in np.flatnonzero(still)]
     used = {c for c in src.values() if c is not None}
@@ -312,7 +321,9 @@ def _tiling(parent: gpd.GeoDataFrame, kids: gpd.GeoDataFrame, levels: PlanLevels
                           (pid, *kids["id"].astype(str)), where)]
     keep = ("gap", "overlap", "outside_parent")
     name = parent["name"].iat[0] if "name" in parent else None
-    return [PlanIssue(i.kind, f"{name or pid}: {i.message}", i.ids if i.kind != "gap"
+    child = levels.spec(levels.child_key(parent["level"].iat[0]))
+    return [PlanIssue(i.kind, f"{name or pid}: " + i.message.replace("microgrid", child.en)
+                      + f" ({child.zh})", i.ids if i.kind != "gap"
                       else (pid, *i.ids), i.location, i.value)
             for i in rep.issues if i.kind in keep]
 

@@ -117,7 +117,7 @@ def validate(
             raise InputError("there is no active plan.", field="--plan", value=plan)
         report = PlanningService(store).validate(int(row["id"]), grid)
         ok = report["ok"]
-        texts = [g["text"] for g in report["grids"]]
+        texts = [g["text"] for g in report["grids"]] or [report.get("text", "")]
     else:
         if boundary is None or plan_file is None:
             raise InputError("file mode needs BOUNDARY and PLAN; store mode needs --plan.",
