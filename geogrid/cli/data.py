@@ -56,7 +56,7 @@ def columns_of(id_column, name_column, code_column, level_column, parent_column)
 
 def prepare_files(paths: list[Path], *, datum, levels: str | None, level: str | None,
                   layer_level, layer, encoding, columns, parent_by: str, source=None,
-                  licence=None, store=None, plan: int | None = None):
+                  licence=None, store=None, plan: int | None = None, repair: bool = False):
     """Read and check a whole plan from files (the store is only read, for ``plan``)."""
     from ..model import parse_levels
     from ..services.imports import parse_layer_levels, prepare_plan
@@ -72,7 +72,7 @@ def prepare_files(paths: list[Path], *, datum, levels: str | None, level: str | 
                         parent_by=parent_by, level=level, layer_levels=parse_layer_levels(layer_level),
                         layer=layer, encoding=encoding, source=source, licence=licence,
                         max_features=limits.max_import_features,
-                        max_vertices=limits.max_vertices, existing=existing)
+                        max_vertices=limits.max_vertices, existing=existing, repair=repair)
 
 
 @handle_errors
@@ -97,7 +97,7 @@ def import_(
     standard_codes: Annotated[bool, typer.Option(help="生成 CJ/T 213 编码 (imported codes kept)")] = False,
     lon_col: Annotated[str | None, typer.Option(help="CSV longitude column")] = None,
     lat_col: Annotated[str | None, typer.Option(help="CSV latitude column")] = None,
-    repair: Annotated[bool, typer.Option(help="objects/roads: make invalid geometries valid")] = False,
+    repair: Annotated[bool, typer.Option(help="make invalid geometries valid (each repair listed)")] = False,
     with_problems: Annotated[bool, typer.Option(
         help="导入有缝隙/重叠/重复编码的草稿 write a draft despite gaps, overlaps, duplicate codes")] = False,
     commit: Annotated[bool, typer.Option(help="write to the store (default: dry run)")] = False,
@@ -120,13 +120,15 @@ def import_(
         prepared = prepare_files(paths, datum=datum, levels=levels, level=level,
                                  layer_level=layer_level, layer=layer, encoding=encoding,
                                  columns=columns, parent_by=parent_by, source=source,
-                                 licence=licence, store=store, plan=plan)
+                                 licence=licence, store=store, plan=plan, repair=repair)
     report = {"files": [p.name for p in paths], "as": "areas", "datum": datum.value,
               "levels": prepared.levels.to_list(), "counts": prepared.counts,
               "features": int(len(prepared.areas)),
               "provenance": {k: v.__dict__ for k, v in prepared.provenance.items()},
-              "report": prepared.report.to_dict(), "committed": False}
+              "report": prepared.report.to_dict(), "repairs": prepared.repairs, "committed": False}
     if not as_json:
+        for r in prepared.repairs:
+            console.print(f"  repaired {escape(r)}")
         console.print(escape(prepared.report.to_text()))
     if commit:
         from ..services.imports import PlanImporter

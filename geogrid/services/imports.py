@@ -34,7 +34,7 @@ __all__ = ["Provenance", "PlanSource", "PreparedPlan", "prepare_plan", "PlanImpo
 
 #: problems that make a plan unusable, so even ``allow_problems`` does not write it
 BLOCKING = ("unknown_level", "duplicate_id", "orphan", "wrong_parent_level", "empty_geometry",
-            "topology_error")
+            "invalid_geometry", "topology_error")
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
 UNDECLARED = "未声明 not declared"
 _OSM_COLUMNS = ("osm_id", "@id", "osm_type", "osm_way_id")
@@ -67,6 +67,7 @@ class PreparedPlan:
     report: PlanReport
     provenance: dict[str, Provenance] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    repairs: list[str] = field(default_factory=list)
 
 
 def detect_provenance(columns, *, source: str | None, licence: str | None,
@@ -148,10 +149,14 @@ def prepare_plan(paths: list[Path], *, datum, levels: PlanLevels, columns: Colum
                  layer_levels: dict[str, str] | None = None, layer: str | None = None,
                  encoding: str | None = None, source: str | None = None,
                  licence: str | None = None, max_features: int = 10**6,
-                 max_vertices: int = 10**6, existing: gpd.GeoDataFrame | None = None
-                 ) -> PreparedPlan:
-    """Read, map, link and check a whole plan; nothing is written."""
-    frames, provenance = [], {}
+                 max_vertices: int = 10**6, existing: gpd.GeoDataFrame | None = None,
+                 repair: bool = False) -> PreparedPlan:
+    """Read, map, link and check a whole plan; nothing is written.
+
+    ``repair`` makes invalid geometries valid (``make_valid``, method ``structure``) and
+    lists each repair; otherwise they are reported with their reason and location.
+    """
+    frames, provenance, repairs = [], {}, []
     for src in expand_sources(paths, layer=layer, layer_levels=layer_levels or {}):
         raw = _read(src, datum=datum, encoding=encoding, max_features=max_features,
                     max_vertices=max_vertices)
@@ -159,6 +164,9 @@ def prepare_plan(paths: list[Path], *, datum, levels: PlanLevels, columns: Colum
         frame = standardize_areas(raw, columns, source=src.label,
                                   level=None if fixed is None else levels.key_of(fixed))
         frame["level"] = [_key_or_raw(levels, v) for v in frame["level"]]
+        if repair:
+            frame, fixed = _repair(frame)
+            repairs += [f"{src.label} {r}" for r in fixed]
         frames.append(frame)
         provenance[src.label] = detect_provenance(list(raw.columns), source=source,
                                                   licence=licence, file=src.label)
@@ -172,7 +180,12 @@ def prepare_plan(paths: list[Path], *, datum, levels: PlanLevels, columns: Colum
     areas = link_parents(areas, levels, parent_by)
     report = check_plan(areas, levels)
     counts = {k: int((areas["level"].iloc[:n_new] == k).sum()) for k in levels.keys}
-    return PreparedPlan(areas.iloc[:n_new].copy(), levels, report, provenance, counts)
+    return PreparedPlan(areas.iloc[:n_new].copy(), levels, report, provenance, counts, repairs)
+
+
+def _repair(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    fixed, _, repairs = check_frame(frame, id_column="id", polygonal=True, repair=True)
+    return fixed, [r for r in repairs if "made valid" in r]
 
 
 def _level_of_layer(src: PlanSource, levels: PlanLevels, columns: ColumnMap, raw) -> str | None:

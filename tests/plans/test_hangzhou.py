@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from geogrid.cli import app
-from tests.plans.conftest import GAP_M2_MIN, HZ_ARGS
+from tests.plans.conftest import GAP_M2_MIN, HZ_ARGS, WRITE
 
 runner = CliRunner()
 
@@ -38,19 +38,22 @@ def test_dry_run_reports_the_real_problems_and_writes_nothing(hangzhou_gpkg, cli
     assert cli_store().counts()["areas"] == 0
 
 
-def test_commit_without_leave_writes_nothing(hangzhou_gpkg, cli_store):
+def test_commit_refuses_a_flawed_plan_and_writes_nothing(hangzhou_gpkg, cli_store):
     res = runner.invoke(app, ["import", str(hangzhou_gpkg), *HZ_ARGS, "--street-code",
                               "330106001", "--commit"])
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "--with-problems" in res.output
+    # an invalid geometry blocks even --with-problems until it is repaired
+    res = runner.invoke(app, ["import", str(hangzhou_gpkg), *HZ_ARGS, "--street-code",
+                              "330106001", "--with-problems", "--commit"])
+    assert res.exit_code == 2 and "invalid_geometry" in res.output
     assert cli_store().counts()["areas"] == 0
 
 
 def test_one_command_imports_the_plan_and_validate_reports_it(hangzhou_gpkg, cli_store):
-    res = runner.invoke(app, ["import", str(hangzhou_gpkg), *HZ_ARGS, "--street-code",
-                              "330106001", "--new-plan", "留下街道网格", "--source",
-                              "留下街道办 2025", "--licence", "内部使用 internal use",
-                              "--with-problems", "--commit", "--json"])
+    res = runner.invoke(app, ["import", str(hangzhou_gpkg), *HZ_ARGS, *WRITE, "--new-plan",
+                              "留下街道网格", "--source", "留下街道办 2025", "--licence",
+                              "内部使用 internal use", "--json"])
     assert res.exit_code == 0, res.output
     plan_id = _json(res)["plan_id"]
     store = cli_store()
@@ -76,14 +79,14 @@ def test_locate_returns_the_declared_chain(hangzhou_gpkg, cli_store):
     from api import create_app
     from geogrid.settings import Settings
 
-    res = runner.invoke(app, ["import", str(hangzhou_gpkg), *HZ_ARGS, "--street-code",
-                              "330106001", "--with-problems", "--commit", "--json"])
+    res = runner.invoke(app, ["import", str(hangzhou_gpkg), *HZ_ARGS, *WRITE, "--json"])
     plan_id = _json(res)["plan_id"]
     store = cli_store()
     store.activate_plan(plan_id)
     with TestClient(create_app(Settings(database_url=str(store.engine.url)), store=store)) as c:
         body = c.get("/locate", params={"lon": 120.125, "lat": 30.255, "datum": "cgcs2000",
                                         "snap_m": 0}).json()
+    assert "chain" in body, body
     chain = body["chain"]
     assert list(chain) == ["street", "community", "grid"], body
     assert chain["grid"]["id"] == "SQ-3-1" and chain["grid"]["level"] == "grid"
@@ -92,9 +95,8 @@ def test_locate_returns_the_declared_chain(hangzhou_gpkg, cli_store):
 
 
 def test_standard_codes_kept_alongside_external(hangzhou_gpkg, cli_store):
-    res = runner.invoke(app, ["import", str(hangzhou_gpkg), *HZ_ARGS, "--street-code",
-                              "330106001", "--standard-codes", "--with-problems", "--commit",
-                              "--json"])
+    res = runner.invoke(app, ["import", str(hangzhou_gpkg), *HZ_ARGS, *WRITE,
+                              "--standard-codes", "--json"])
     plan_id = _json(res)["plan_id"]
     areas = cli_store().areas(plan_id).set_index("id")
     # 社区 in reading order (west → east): SQ-1 is 001, SQ-3 is 002; grids under them
