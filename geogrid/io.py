@@ -143,13 +143,20 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None) -> gpd.Geo
         except Exception as exc:  # GDAL / iconv errors, reported below with the file name
             last = exc
             continue
-        if enc == "UTF-8" and _garbled(frame):
+        if enc and _garbled(frame):
+            if encoding:
+                raise InputError(
+                    f"{path.name} 的文字不是 {encoding} 编码。the text of {path.name} is not "
+                    f"{encoding}.", field="--encoding", value=encoding,
+                    fix="中文 Shapefile 多为 GBK: 试 --encoding GBK, 或去掉 --encoding 自动识别。"
+                        "Chinese shapefiles are often GBK: try --encoding GBK, or drop --encoding "
+                        "to detect it.")
             continue
         return frame
     raise InputError(
         f"无法读取 {path.name}: {last}。cannot read {path.name}: {last}", field="path",
-        value=path.name, fix="Shapefile 请用 --encoding 指明文字编码 (如 GBK), 并确认 .shp/.shx/.dbf "
-        "齐全。For a Shapefile declare the text encoding with --encoding (e.g. GBK) and check "
+        value=path.name, fix="Shapefile 请指明文字编码 (如 --encoding GBK), 并确认 .shp/.shx/.dbf "
+        "齐全。For a Shapefile declare the text encoding (e.g. --encoding GBK) and check "
         "that .shp, .shx and .dbf are all there.")
 
 

@@ -283,7 +283,7 @@ def check(
         prepared = prepare_files(paths, datum=datum, levels=levels, level=level,
                                  layer_level=layer_level, layer=layer, encoding=encoding,
                                  columns=columns, parent_by=parent_by)
-        echo_json({"files": [p.name for p in paths], "counts": prepared.counts,
+        echo_json({"files": [p.name for p in paths], "per_level": prepared.counts,
                    **prepared.report.to_dict()})
         if not prepared.report.ok:
             raise typer.Exit(1)
