@@ -165,7 +165,8 @@ def link_parents(areas: gpd.GeoDataFrame, levels: PlanLevels, by: str = "id") ->
 
     ``by="id"``: the parent column holds the parent's id, or its code (either is
     accepted). ``by="code-prefix"``: the parent is the area of the level above whose
-    code is the longest prefix of this area's code (``SQ-3`` for ``SQ-3-2``).
+    code is the longest prefix of this area's code (``SQ-3`` for ``SQ-3-2``); where no
+    code is a prefix (codes of another scheme), the containing area.
     ``by="contains"``: the area of the level above that holds the most of it.
     """
     if by not in PARENT_BY:
@@ -190,6 +191,10 @@ def link_parents(areas: gpd.GeoDataFrame, levels: PlanLevels, by: str = "id") ->
                             if c is not None), key=lambda t: -len(t[0]))
             found = [next((i for c, i in codes if code is not None and str(code).startswith(c)
                            and str(code) != c), None) for code in out["code"].iloc[rows]]
+            lost = [r for r, f in zip(rows, found) if f is None]
+            if lost:  # codes of another scheme (a 9-digit street above SQ-3): by containment
+                inside = dict(zip(lost, _containing(out.iloc[lost], parents)))
+                found = [inside.get(r, f) if f is None else f for r, f in zip(rows, found)]
             out.iloc[rows, out.columns.get_loc("parent_id")] = found
         else:
             out.iloc[rows, out.columns.get_loc("parent_id")] = _containing(out.iloc[rows], parents)
