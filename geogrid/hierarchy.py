@@ -293,8 +293,14 @@ def _row_issues(areas, geoms, ids, levels: PlanLevels) -> list[Issue]:
             out.append(PlanIssue("wrong_parent_level", f"上级 {parent!r} 是 {level_of[parent]}, "
                                  f"应为 {want}。parent {parent!r} is a {level_of[parent]}, not "
                                  f"a {want}.", (aid, parent), _rep(g)))
-    for col, kind in (("id", "duplicate_id"), ("code", "duplicate_code")):
-        vals = areas[col]
+    columns = {"id": areas["id"], "code": areas["code"]}
+    if "attrs" in areas:  # imported codes kept beside generated standard ones
+        ext = pd.Series([a.get("external_code") if isinstance(a, dict) else None
+                         for a in areas["attrs"]], index=areas.index)
+        if not ext.fillna("").equals(areas["code"].fillna("")):
+            columns["external_code"] = ext
+    for col, vals in columns.items():
+        kind = "duplicate_id" if col == "id" else "duplicate_code"
         dup = vals[vals.notna() & vals.duplicated(keep=False)]
         for value, group in dup.groupby(dup.astype(str)):
             rows = group.index.to_numpy()

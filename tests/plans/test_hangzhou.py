@@ -105,3 +105,7 @@ def test_standard_codes_kept_alongside_external(hangzhou_gpkg, cli_store):
     assert areas.loc["SQ-3-1", "code"] == "330106001002002"  # south of 四网格: read second
     assert areas.loc["SQ-3-1", "attrs"]["external_code"] == "SQ-3-1"
     assert all(len(c) == 15 for c in areas.loc[areas["level"] == "grid", "code"])
+    # the imported codes are still checked: SQ-3-1 is there twice
+    res = runner.invoke(app, ["validate", "--plan", str(plan_id), "--json"])
+    dup = [i for i in _json(res)["issues"] if i["kind"] == "duplicate_code"]
+    assert len(dup) == 1 and "external_code 'SQ-3-1'" in dup[0]["message"]
