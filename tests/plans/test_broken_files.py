@@ -86,7 +86,8 @@ def _cases(f, tmp):
                                  "上级"),
         "check non-noded": (["check", f["non_noded"], *g, "--polygonal"], "Self-intersection"),
         # validate (files)
-        "validate non-noded": (["validate", f["non_noded"], f["grids"]], "NOT OK"),
+        "validate non-noded": (["validate", f["non_noded"], f["grids"]],
+                               "parent: Self-intersection"),
         "validate unknown level": (["validate", f["unknown_level"], *g, "--levels",
                                     "街道=street,社区=community,网格=grid", "--level-column",
                                     "层级"], "unknown_level"),
