@@ -254,10 +254,14 @@ def _flatten_attrs(frame):
 
 @handle_errors
 def plans() -> None:
-    """List plans."""
+    """列出方案 List plans, each with its declared levels."""
+    from ..model import PlanLevels
+
     store = open_store()
     for p in store.plans():
-        out.print(f"{p['id']:>4}  {p['status']:8}  v{p['version']:<3} {p['street_code']}  {p['name']}")
+        chain = " → ".join(lv.zh for lv in PlanLevels.from_list(p.get("levels")))
+        out.print(f"{p['id']:>4}  {p['status']:8}  v{p['version']:<3} {p['street_code']}  "
+                  f"{p['name']}  ({chain})", markup=False)
 
 
 @handle_errors

@@ -65,6 +65,8 @@ def test_one_command_imports_the_plan_and_validate_reports_it(hangzhou_gpkg, cli
     assert areas.loc["SQ-1-2", "attrs"]["external_code"] == "SQ-1-2"
     assert areas.loc["SQ-1-2", "name"] == "二网格"
 
+    listed = runner.invoke(app, ["plans"]).output
+    assert "留下街道网格  (街道 → 社区 → 网格)" in listed, listed
     res = runner.invoke(app, ["validate", "--plan", str(plan_id), "--json"])
     assert res.exit_code == 1, res.output
     report = _json(res)
