@@ -201,9 +201,10 @@ class PlanLevels:
         raise InputError(
             f"层级 {value!r} 不在本方案的层级中 ({names})。level {value!r} is not one of this "
             f"plan's levels ({names}).", field="level", value=value,
-            fix="用已声明的层级名, 或用 --levels 声明层级, 或用 --layer-level 名称=层级 对应。"
-                "Use a declared level, declare the levels with --levels, or map it with "
-                "--layer-level NAME=LEVEL.")
+            fix="用本方案已声明的层级 (key 或中文名); 导入文件时可用 --levels 声明层级, 或用 "
+                "--layer-level 名称=层级 对应。Use one of the plan's declared levels (key or "
+                "Chinese name); when importing files, declare the levels with --levels or map "
+                "them with --layer-level NAME=LEVEL.")
 
     def slots(self) -> dict[str, str]:
         """Declared key → the position it takes in the five-slot chain of the locator:

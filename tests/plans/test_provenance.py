@@ -69,6 +69,10 @@ def test_areas_api_attributes_the_plan_and_shows_attributes(hangzhou_gpkg, cli_s
     with TestClient(create_app(Settings(database_url=str(store.engine.url)), store=store)) as c:
         body = c.get("/areas", params={"level": "社区"}).json()
         plan = c.get(f"/plans/{plan_id}").json()
+        unknown = c.get("/areas", params={"level": "片区"})
+    assert unknown.status_code == 422, unknown.text
+    error = unknown.json()["error"]
+    assert "片区" in error["message"] and "街道=street" in error["message"] and error["fix"]
     assert body["attribution"] == "来源 source: 留下街道办; 许可 licence: 内部"
     assert sorted(f["properties"]["id"] for f in body["features"]) == ["SQ-1", "SQ-3"]
     props = {f["properties"]["id"]: f["properties"] for f in body["features"]}
