@@ -214,7 +214,9 @@ class PlanRepository:
     @staticmethod
     def _refuse_existing(conn: Connection, plan_id: int, uids: list[str]) -> None:
         """A clear conflict, instead of the unique index's IntegrityError, for ids already there."""
-        dup = sorted({u for u in uids if uids.count(u) > 1}) if len(set(uids)) < len(uids) else []
+        from collections import Counter
+
+        dup = sorted(u for u, n in Counter(uids).items() if n > 1)
         a = S.areas.c
         for i in range(0, len(uids), 500):
             dup += conn.execute(sa.select(a.uid).where(a.plan_id == plan_id,
