@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import Query
 from pydantic import BaseModel
 
-from geogrid.model import parse_level
+from geogrid.model import PlanLevels
 from geogrid.services import IncidentService
 from geogrid.services.gazetteer import cached_gazetteer
 
@@ -19,12 +19,13 @@ from .geojson import feature_collection, plain
 from .responses import GeoJSONResp
 
 __all__ = ["ATTRIBUTION", "LevelQ", "PlanPublic", "plan_public", "areas_frame",
-           "areas_response", "service", "gazetteer", "AREA_FIELDS"]
+           "areas_response", "service", "gazetteer", "AREA_FIELDS", "plan_attribution"]
 
-LevelQ = Annotated[Literal["street", "grid", "community", "microgrid", "building_group"] | None,
-                   Query(description="only areas of this level")]
+LevelQ = Annotated[str | None, Query(
+    description="只看此层级 only areas of this level: one of the plan's declared levels "
+                "(key or Chinese name, e.g. grid or 网格)", max_length=32)]
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
-AREA_FIELDS = ["id", "level", "kind", "name", "code", "parent_id"]
+AREA_FIELDS = ["id", "level", "kind", "name", "code", "parent_id", "attrs"]
 
 
 class PlanPublic(BaseModel):
@@ -38,10 +39,22 @@ class PlanPublic(BaseModel):
     created_at: str | None = None
     effective_at: str | None = None
     retired_at: str | None = None
+    levels: list[dict] = []
 
 
 def plan_public(row: dict) -> PlanPublic:
-    return PlanPublic(**{k: plain(v) for k, v in row.items() if k in PlanPublic.model_fields})
+    fields = {k: plain(v) for k, v in row.items() if k in PlanPublic.model_fields}
+    fields["levels"] = PlanLevels.from_list(row.get("levels")).to_list()
+    return PlanPublic(**fields)
+
+
+def plan_attribution(state, plan_id: int) -> str:
+    """Exactly the sources of this plan's areas (the OSM line only for OSM-derived plans)."""
+    from geogrid.services.imports import attribution_of
+
+    plan = state.plan_data(plan_id).plan
+    return attribution_of(state.store.datasets(plan_id=plan_id),
+                          (plan.get("attrs") or {}).get("attribution"))
 
 
 def areas_frame(state, plan_id: int, *, level=None, parent=None, bbox=None):
@@ -50,7 +63,8 @@ def areas_frame(state, plan_id: int, *, level=None, parent=None, bbox=None):
         return state.store.areas(plan_id, level=level, parent=parent, bbox=bbox)
     frame = state.plan_data(plan_id).areas
     if level:
-        frame = frame[frame["level"] == parse_level(level).value]
+        key = PlanLevels.from_list(state.plan_data(plan_id).plan.get("levels")).key_of(level)
+        frame = frame[frame["level"] == key]
     if parent:
         frame = frame[frame["parent_id"] == parent]
     return frame
@@ -60,7 +74,7 @@ def areas_response(state, plan_id: int, *, level=None, parent=None, bbox=None) -
     """The public fields of a plan's areas as a GeoJSON FeatureCollection, attributed."""
     frame = areas_frame(state, plan_id, level=level, parent=parent, bbox=bbox)
     return GeoJSONResp(feature_collection(frame, AREA_FIELDS, plan_id=plan_id,
-                                          attribution=ATTRIBUTION))
+                                          attribution=plan_attribution(state, plan_id)))
 
 
 def service(state) -> IncidentService:

@@ -63,6 +63,7 @@ from ._errors import InputError
 from .crs import metric_crs, require_crs
 
 __all__ = [
+    "parse_street_code",
     "UnitGridCode",
     "CommunityCode",
     "unit_grid_code",
@@ -124,6 +125,22 @@ def _admin(value) -> str:
                          field="admin", value=value,
                          fix="Use the 6-digit county-level code, e.g. 310115 for 浦东新区.")
     return text
+
+
+def parse_street_code(value) -> str:
+    """A 9-digit street code: 6-digit GB/T 2260 county + 3-digit GB/T 10114 street.
+
+    >>> parse_street_code("330106001")
+    '330106001'
+    """
+    text = str(value).strip() if value is not None else ""
+    if len(text) != 9 or not text.isascii() or not text.isdigit():
+        raise InputError(f"街道代码须为 9 位数字 (6 位区县 GB/T 2260 + 3 位街道), 收到 {value!r}。"
+                 f"a street code has 9 digits (6 county GB/T 2260 + 3 street), got {value!r}.",
+                 field="--street-code", value=value,
+                 fix="例如 310115005 (浦东新区 陆家嘴街道) 或 330106001。"
+                     "e.g. 310115005 (陆家嘴街道, 浦东新区) or 330106001.")
+    return _admin(text[:6]) + _digits(text[6:], 3, "street")
 
 
 def unit_grid_code(admin, street, community, serial) -> str:

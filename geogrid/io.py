@@ -25,8 +25,8 @@ from ._errors import InputError
 from .crs import STORAGE_CRS
 from .datum import Datum, convert, parse_datum
 
-__all__ = ["read_frame", "write_frame", "convert_frame", "SUPPORTED_SUFFIXES", "LON_NAMES",
-           "LAT_NAMES"]
+__all__ = ["read_frame", "write_frame", "convert_frame", "list_layers", "SUPPORTED_SUFFIXES",
+           "LON_NAMES", "LAT_NAMES"]
 
 SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".parquet", ".geoparquet",
                       ".csv", ".txt")
@@ -72,10 +72,14 @@ def read_frame(
     layer: str | None = None,
     lon_column: str | None = None,
     lat_column: str | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a vector file into a GeoDataFrame in EPSG:4490.
 
     ``datum`` is required: the coordinates' datum as they are in the file.
+    ``encoding`` is the text encoding of a Shapefile's attributes (e.g. ``GBK``);
+    without it, a Shapefile with no ``.cpg`` is read as UTF-8 and, when that fails or
+    garbles the text, as GBK (GB18030), the encodings Chinese GIS tools write.
     Raises :class:`~geogrid.InputError` for unknown formats, missing columns
     and datum/CRS contradictions.
     """
@@ -109,7 +113,7 @@ def read_frame(
         if suffix in (".parquet", ".geoparquet"):
             frame = gpd.read_parquet(path)
         else:
-            frame = gpd.read_file(path, layer=layer)
+            frame = _read_vector(path, layer, encoding)
     if frame.crs is not None and frame.crs.is_projected:
         if datum not in (Datum.WGS84, Datum.CGCS2000):
             raise InputError(
@@ -144,6 +148,56 @@ def _read_lonlat_parquet(path: Path, datum: Datum, lon: str | None, lat: str | N
     geoms[~np.isfinite(x) | ~np.isfinite(y)] = None
     frame = gpd.GeoDataFrame(df.drop(columns=[lon, lat]), geometry=geoms, crs=STORAGE_CRS)
     return convert_frame(frame, datum)
+
+
+def list_layers(path: str | Path) -> list[str]:
+    """The layer names of a vector file (one for single-layer formats)."""
+    import pyogrio
+
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(str(path))]
+    except Exception as exc:  # GDAL's own message, kept
+        raise InputError(f"无法读取 {Path(path).name} 的图层: {exc}。cannot list the layers of "
+                         f"{Path(path).name}: {exc}", field="path", value=str(path),
+                         fix="检查文件是否完整。Check that the file is complete and readable.") from None
+
+
+def _read_vector(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    """GDAL read with a clean error; Shapefile text decoded as declared or detected."""
+    has_cpg = path.with_suffix(".cpg").exists() or path.with_suffix(".CPG").exists()
+    tries = [encoding] if encoding else ([None] if has_cpg or path.suffix.lower() != ".shp"
+                                         else ["UTF-8", "GB18030"])
+    last: Exception | None = None
+    for enc in tries:
+        try:
+            frame = gpd.read_file(path, layer=layer, **({"encoding": enc} if enc else {}))
+        except Exception as exc:  # GDAL / iconv errors, reported below with the file name
+            last = exc
+            continue
+        if enc and _garbled(frame):
+            if encoding:
+                raise InputError(
+                    f"{path.name} 的文字不是 {encoding} 编码。the text of {path.name} is not "
+                    f"{encoding}.", field="--encoding", value=encoding,
+                    fix="中文 Shapefile 多为 GBK: 试 --encoding GBK, 或去掉 --encoding 自动识别。"
+                        "Chinese shapefiles are often GBK: try --encoding GBK, or drop --encoding "
+                        "to detect it.")
+            continue
+        return frame
+    raise InputError(
+        f"无法读取 {path.name}: {last}。cannot read {path.name}: {last}", field="path",
+        value=path.name, fix="Shapefile 请指明文字编码 (如 --encoding GBK), 并确认 .shp/.shx/.dbf "
+        "齐全。For a Shapefile declare the text encoding (e.g. --encoding GBK) and check "
+        "that .shp, .shx and .dbf are all there.")
+
+
+def _garbled(frame: pd.DataFrame) -> bool:
+    """Replacement characters in the text: the bytes were not UTF-8."""
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            if frame[col].map(lambda v: isinstance(v, str) and "\ufffd" in v).any():
+                return True
+    return False
 
 
 #: an archive may unpack to at most this much, and at most this ratio of its own size

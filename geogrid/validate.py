@@ -200,11 +200,13 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
     ids = microgrids[id_column].tolist() if id_column in microgrids.columns \
         else list(microgrids.index)
     raw = np.asarray(microgrids.geometry.values, dtype=object)
-    issues: list[Issue] = []
 
     # --- geometry of each microgrid -------------------------------------------------
     geoms_m = to_m(raw)
     parent_m = to_m(np.array([parent_geom], dtype=object))[0]
+    issues: list[Issue] = _parent_issues(parent_geom, crs)
+    if issues:  # measured against its valid form, so GEOS cannot fail on it
+        parent_m = shapely.make_valid(parent_m, method="structure")
     usable = np.ones(len(raw), dtype=bool)
     for i, g in enumerate(raw):
         if g is None or shapely.is_empty(g):
@@ -340,6 +342,14 @@ class _Projector:
         p = shapely.point_on_surface(geom)
         q = gpd.GeoSeries([p], crs=self.mcrs).to_crs(STORAGE_CRS).values[0]
         return (float(q.x), float(q.y))
+
+
+def _parent_issues(parent_geom, crs) -> list[Issue]:
+    """An invalid parent is itself a located problem (GEOS overlays would fail on it)."""
+    if parent_geom is None or shapely.is_empty(parent_geom) or shapely.is_valid(parent_geom):
+        return []
+    return [Issue("invalid_geometry", f"parent: {shapely.is_valid_reason(parent_geom)}",
+                  ("parent",), _loc(parent_geom, crs))]
 
 
 def _safe_point(to_m, geom):

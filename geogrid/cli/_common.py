@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -46,8 +47,26 @@ def handle_errors(fn):
                 if exc.fix:
                     console.print(f"[yellow]fix:[/yellow] {escape(exc.fix)}")
             raise typer.Exit(2) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
+        except Exception as exc:  # a bug or an unforeseen input: a clean message, never a traceback
+            _unexpected(exc, bool(kwargs.get("as_json")))
+            raise typer.Exit(3) from None
 
     return wrapper
+
+
+def _unexpected(exc: Exception, as_json: bool) -> None:
+    text = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    msg = f"意外错误, 未写入任何数据。unexpected error, nothing was written: {text}"
+    fix = ("请检查输入文件; 若问题仍在, 请附上命令和此信息报告。Check the input files; if it "
+           "persists, report it with the command and this message.")
+    if as_json:
+        print(json.dumps({"error": {"code": "unexpected", "message": msg, "fix": fix}},
+                         ensure_ascii=False, indent=2))
+    else:
+        console.print(f"[red]error:[/red] {escape(msg)}")
+        console.print(f"[yellow]fix:[/yellow] {escape(fix)}")
 
 
 def open_store():

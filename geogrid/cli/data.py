@@ -11,9 +11,12 @@ from .._errors import InputError
 from .._validate import check_frame, validate_frame
 from ..datum import Datum
 from ..io import read_frame, write_frame
+from rich.markup import escape
+
 from ._common import console, echo_json, handle_errors, open_store, out
 
-__all__ = ["demo", "import_", "export", "plans", "check", "purge_personal"]
+__all__ = ["demo", "import_", "export", "plans", "check", "purge_personal", "prepare_files",
+           "columns_of"]
 
 DatumOpt = Annotated[Datum, typer.Option("--datum", "-d", help="datum of the input coordinates",
                                          case_sensitive=False)]
@@ -30,50 +33,153 @@ def demo() -> None:
     console.print(f"[green]demo ready:[/green] plan {plan_id} on {store.dialect}")
 
 
+IdCol = Annotated[str | None, typer.Option("--id-column", help="列: 编号 column holding unique ids")]
+NameCol = Annotated[str | None, typer.Option("--name-column", help="列: 名称 column (e.g. 名称)")]
+CodeCol = Annotated[str | None, typer.Option("--code-column", help="列: 编码 column (e.g. 编码)")]
+LevelCol = Annotated[str | None, typer.Option("--level-column", help="列: 层级 column (e.g. 层级)")]
+ParentCol = Annotated[str | None, typer.Option("--parent-column",
+                                               help="列: 上级 column (parent id or code)")]
+ParentBy = Annotated[str, typer.Option("--parent-by", help="上级: id, code-prefix or contains")]
+LevelsOpt = Annotated[str | None, typer.Option(
+    "--levels", help="层级声明 top first, e.g. 街道=street,社区=community,网格=grid")]
+LayerLevel = Annotated[list[str] | None, typer.Option(
+    "--layer-level", help="图层/文件=层级, e.g. 社区=community or grids.geojson=网格 (repeatable)")]
+EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="Shapefile 文字编码, e.g. GBK")]
+
+
+def columns_of(id_column, name_column, code_column, level_column, parent_column):
+    from ..hierarchy import ColumnMap
+
+    return ColumnMap(id=id_column, name=name_column, code=code_column, level=level_column,
+                     parent=parent_column)
+
+
+def prepare_files(paths: list[Path], *, datum, levels: str | None, level: str | None,
+                  layer_level, layer, encoding, columns, parent_by: str, source=None,
+                  licence=None, store=None, plan: int | None = None, repair: bool = False):
+    """Read and check a whole plan from files (the store is only read, for ``plan``)."""
+    from ..model import parse_levels
+    from ..services.imports import parse_layer_levels, prepare_plan
+    from ..settings import get_settings
+
+    limits = get_settings()
+    declared = parse_levels(levels)
+    existing = None
+    if plan is not None:
+        declared = store.plan_levels(plan) if levels is None else declared
+        existing = store.areas(plan)
+    return prepare_plan(paths, datum=datum, levels=declared, columns=columns,
+                        parent_by=parent_by, level=level, layer_levels=parse_layer_levels(layer_level),
+                        layer=layer, encoding=encoding, source=source, licence=licence,
+                        max_features=limits.max_import_features,
+                        max_vertices=limits.max_vertices, existing=existing, repair=repair)
+
+
+def _one(paths: list[Path], as_: str) -> Path:
+    if len(paths) != 1:
+        raise InputError(f"--as {as_} 一次导入一个文件。--as {as_} takes one file.", field="paths",
+                         value=[p.name for p in paths], fix="逐个导入。Import them one by one.")
+    return paths[0]
+
+
 @handle_errors
 def import_(
-    path: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, Shapefile, GeoParquet or CSV")],
+    paths: Annotated[list[Path], typer.Argument(
+        help="GeoJSON, GeoPackage (all layers), Shapefile, GeoParquet or CSV; several files "
+             "make one plan")],
     datum: DatumOpt,
     as_: Annotated[str, typer.Option("--as", help="areas, objects, roads or addresses")] = "areas",
     plan: Annotated[int | None, typer.Option(help="add areas to this draft plan")] = None,
-    new_plan: Annotated[str | None, typer.Option(help="create a draft plan with this name")] = None,
-    street_code: Annotated[str, typer.Option(help="9-digit street code of a new plan")] = "310115005",
-    level: Annotated[str | None, typer.Option(help="level for every area (else column 'level')")] = None,
-    id_column: Annotated[str, typer.Option(help="column holding unique ids")] = "id",
-    layer: Annotated[str | None, typer.Option(help="layer of a multi-layer file")] = None,
+    new_plan: Annotated[str | None, typer.Option(help="name of the new draft plan")] = None,
+    street_code: Annotated[str | None, typer.Option(help="新方案的 9 位街道代码 9-digit street code")] = None,
+    levels: LevelsOpt = None,
+    level: Annotated[str | None, typer.Option(help="level of every area")] = None,
+    layer_level: LayerLevel = None,
+    id_column: IdCol = None, name_column: NameCol = None, code_column: CodeCol = None,
+    level_column: LevelCol = None, parent_column: ParentCol = None, parent_by: ParentBy = "id",
+    layer: Annotated[str | None, typer.Option(help="only this layer of a multi-layer file")] = None,
+    encoding: EncodingOpt = None,
+    source: Annotated[str | None, typer.Option(help="数据来源 where the data came from")] = None,
+    licence: Annotated[str | None, typer.Option(help="许可 licence of the data")] = None,
+    standard_codes: Annotated[bool, typer.Option(help="生成 CJ/T 213 编码 (imported codes kept)")] = False,
     lon_col: Annotated[str | None, typer.Option(help="CSV longitude column")] = None,
     lat_col: Annotated[str | None, typer.Option(help="CSV latitude column")] = None,
-    repair: Annotated[bool, typer.Option(help="make invalid geometries valid, unswap lon/lat")] = False,
+    repair: Annotated[bool, typer.Option(help="make invalid geometries valid (each repair listed)")] = False,
+    with_problems: Annotated[bool, typer.Option(
+        help="导入有缝隙/重叠/重复编码的草稿 write a draft despite gaps, overlaps, duplicate codes")] = False,
     commit: Annotated[bool, typer.Option(help="write to the store (default: dry run)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
     address_col: Annotated[str, typer.Option(help="addresses: address text column")] = "address",
     name_col: Annotated[str | None, typer.Option(help="addresses: column of place names")] = None,
     building_col: Annotated[str | None, typer.Option(help="addresses: building id column")] = None,
     compound_col: Annotated[str | None, typer.Option(help="addresses: compound id column")] = None,
-    source: Annotated[str, typer.Option(help="addresses: where the rows come from")] = "",
     source_date: Annotated[str, typer.Option(help="addresses: date of the source")] = "",
-    licence: Annotated[str, typer.Option(help="addresses: licence of the source")] = "",
 ) -> None:
-    """Validate a file and (with --commit) import it in one transaction.
+    """检查并导入 (dry run by default; --commit writes all or nothing).
 
-    Dry run by default: prints every problem found. Nothing is written unless
-    the whole file is valid and --commit is given.
+    A whole plan: `geogrid import plan.gpkg -d cgcs2000 --levels 街道=street,社区=community,网格=grid
+    --name-column 名称 --code-column 编码 --parent-column 上级编码 --street-code 330106001 --commit`.
     """
     if as_ == "addresses":
         from .addresses import import_addresses
 
-        return import_addresses(path, datum, address_col=address_col, name_col=name_col,
+        return import_addresses(_one(paths, as_), datum, address_col=address_col, name_col=name_col,
                                 building_col=building_col, compound_col=compound_col,
-                                lon_col=lon_col, lat_col=lat_col, layer=layer, source=source,
-                                source_date=source_date, licence=licence, commit=commit,
+                                lon_col=lon_col, lat_col=lat_col, layer=layer, source=source or "",
+                                source_date=source_date, licence=licence or "", commit=commit,
                                 as_json=as_json)
     if as_ not in ("areas", "objects", "roads"):
-        raise InputError(f"--as {as_!r} is not known.", field="--as", value=as_,
-                         fix="Use --as areas, --as objects, --as roads or --as addresses.")
-    with console.status(f"reading {path.name}…"):
-        frame = read_frame(path, datum=datum, layer=layer, lon_column=lon_col, lat_column=lat_col)
+        raise InputError(f"--as {as_!r} 不可用。--as {as_!r} is not known.", field="--as", value=as_,
+                         fix="用 --as areas、objects、roads 或 addresses。"
+                             "Use --as areas, objects, roads or addresses.")
+    if as_ != "areas":
+        return _import_rows(paths, datum, as_, id_column or "id", layer, lon_col, lat_col, repair,
+                            encoding, source, licence, commit, as_json)
+    store = open_store() if (commit or plan is not None) else None
+    columns = columns_of(id_column, name_column, code_column, level_column, parent_column)
+    with console.status("reading…"):
+        prepared = prepare_files(paths, datum=datum, levels=levels, level=level,
+                                 layer_level=layer_level, layer=layer, encoding=encoding,
+                                 columns=columns, parent_by=parent_by, source=source,
+                                 licence=licence, store=store, plan=plan, repair=repair)
+    report = {"files": [p.name for p in paths], "as": "areas", "datum": datum.value,
+              "levels": prepared.levels.to_list(), "counts": prepared.counts,
+              "features": int(len(prepared.areas)),
+              "provenance": {k: v.__dict__ for k, v in prepared.provenance.items()},
+              "report": prepared.report.to_dict(), "repairs": prepared.repairs, "committed": False}
+    if not as_json:
+        for r in prepared.repairs:
+            console.print(f"  repaired {escape(r)}")
+        console.print(escape(prepared.report.to_text()))
+    if commit:
+        from ..services.imports import PlanImporter
+
+        report["plan_id"] = PlanImporter(store).commit(
+            prepared, plan_id=plan, name=new_plan or paths[0].stem, street_code=street_code,
+            with_standard_codes=standard_codes, allow_problems=with_problems)
+        report["committed"] = True
+    if as_json:
+        echo_json(report)
+    else:
+        verb = f"imported into plan {report['plan_id']}" if commit else \
+            "checked (dry run; add --commit to write)"
+        console.print(f"[green]{len(prepared.areas)} areas {verb}[/green] {prepared.counts}")
+    if not prepared.report.ok and not commit:
+        raise typer.Exit(1)
+
+
+def _import_rows(paths, datum, as_, id_column, layer, lon_col, lat_col, repair, encoding,
+                 source, licence, commit, as_json) -> None:
+    """Objects or roads from one file, with their provenance."""
+    from ..services.imports import detect_provenance
     from ..settings import get_settings
 
+    if len(paths) != 1:
+        raise InputError(f"--as {as_} 一次导入一个文件。--as {as_} takes one file.", field="paths",
+                         value=[p.name for p in paths], fix="逐个导入。Import them one by one.")
+    path = paths[0]
+    frame = read_frame(path, datum=datum, layer=layer, lon_column=lon_col, lat_column=lat_col,
+                       encoding=encoding)
     limits = get_settings()
     if len(frame) > limits.max_import_features:
         from .._errors import LimitExceeded
@@ -81,43 +187,27 @@ def import_(
         raise LimitExceeded(f"{path.name} has {len(frame)} features; the limit is "
                             f"{limits.max_import_features}.", field="features", value=len(frame),
                             fix="Split the file, or raise GEOGRID_MAX_IMPORT_FEATURES.")
-    import shapely
-
-    heavy = shapely.get_num_coordinates(frame.geometry.values) > limits.max_vertices
-    if heavy.any():
-        from .._errors import ValidationError, ValidationProblem
-
-        raise ValidationError(f"{path.name} failed validation", [
-            ValidationProblem(i, "geometry", f"more than {limits.max_vertices} vertices")
-            for i in frame.index[heavy][:100]],
-            fix="Simplify those geometries, or raise GEOGRID_MAX_VERTICES.")
     if id_column != "id":
         if id_column not in frame:
-            raise InputError(f"column {id_column!r} is not in {path.name}.", field="--id-column",
-                             value=id_column, fix=f"Use one of {list(frame.columns)[:12]}.")
+            raise InputError(f"{path.name} 中没有列 {id_column!r}。column {id_column!r} is not in "
+                             f"{path.name}.", field="--id-column", value=id_column,
+                             fix=f"可用的列 use one of {list(frame.columns)[:12]}.")
         frame = frame.rename(columns={id_column: "id"})
-    if level:
-        frame["level"] = level
-    frame, repairs = validate_frame(frame, path.name, id_column="id", polygonal=as_ == "areas",
-                                    level_column="level" if as_ == "areas" else None, repair=repair)
+    frame, repairs = validate_frame(frame, path.name, id_column="id", polygonal=False,
+                                    repair=repair)
+    prov = detect_provenance(list(frame.columns), source=source, licence=licence, file=path.name)
     report = {"file": path.name, "as": as_, "features": len(frame), "datum": datum.value,
-              "repairs": repairs, "committed": False}
+              "repairs": repairs, "provenance": prov.__dict__, "committed": False}
     if commit:
         store = open_store()
         with store.write() as conn:
-            if as_ == "areas":
-                plan_id = plan
-                if plan_id is None:
-                    plan_id = store.create_plan(conn, name=new_plan or path.stem,
-                                                street_code=street_code, actor="cli")
-                else:
-                    store.require_draft(conn, plan_id)
-                store.add_areas(conn, plan_id, frame, actor="cli")
-                report["plan_id"] = plan_id
-            elif as_ == "objects":
+            if as_ == "objects":
                 store.upsert_objects(conn, frame, actor="cli")
             else:
                 store.add_roads(conn, frame)
+            store.record_dataset(conn, plan_id=None, what=as_, file=path.name,
+                                 source=prov.source, licence=prov.licence,
+                                 attribution=prov.attribution, features=len(frame), actor="cli")
         report["committed"] = True
     if as_json:
         echo_json(report)
@@ -135,47 +225,102 @@ def export(
     level: Annotated[str | None, typer.Option(help="only this level")] = None,
     what: Annotated[str, typer.Option(help="areas, objects or roads")] = "areas",
 ) -> None:
-    """Write a plan's areas (or the objects / roads) to a file. Carries the ODbL attribution."""
+    """导出 Write a plan's areas (or the objects / roads), attributed to their recorded sources."""
+    from ..services.imports import OSM_ATTRIBUTION, attribution_of
+
     store = open_store()
     if what == "areas":
-        plan_row = store.active_plan() if plan == "active" else store.plan(int(plan))
+        plan_row = store.active_plan() if plan == "active" else store.plan(_plan_id(plan))
         if plan_row is None:
-            raise InputError("there is no active plan.", field="--plan", value=plan,
-                             fix="Run geogrid demo, or pass --plan ID.")
-        frame = store.areas(int(plan_row["id"]), level=level)
-        frame = frame.drop(columns=["team", "attrs"])
-    elif what == "objects":
-        frame = store.objects()
-    elif what == "roads":
-        frame = store.roads()
+            raise InputError("没有启用的方案。there is no active plan.", field="--plan", value=plan,
+                             fix="运行 geogrid demo 或指定 --plan ID。Run geogrid demo, or pass --plan ID.")
+        frame = _flatten_attrs(store.areas(int(plan_row["id"]), level=level))
+        attribution = attribution_of(store.datasets(plan_id=int(plan_row["id"])),
+                                     (plan_row.get("attrs") or {}).get("attribution"))
+    elif what in ("objects", "roads"):
+        frame = store.objects() if what == "objects" else store.roads()
+        legacy = OSM_ATTRIBUTION if what == "roads" or ("source" in frame and frame["source"]
+                                                        .astype(str).str.startswith("osm").any()) else None
+        attribution = attribution_of(store.datasets(what=what), legacy)
     else:
-        raise InputError(f"--what {what!r} is not known.", field="--what", value=what,
-                         fix="Use areas, objects or roads.")
-    frame["attribution"] = "© OpenStreetMap contributors, ODbL 1.0"
+        raise InputError(f"--what {what!r} 不可用。--what {what!r} is not known.", field="--what",
+                         value=what, fix="用 areas、objects 或 roads。Use areas, objects or roads.")
+    frame["attribution"] = attribution
     write_frame(frame, path)
-    out.print(f"wrote {len(frame)} {what} to {path}")
+    out.print(f"wrote {len(frame)} {what} to {path}  ({attribution})")
+
+
+def _plan_id(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(f"--plan {text!r} 不是方案编号。--plan {text!r} is not a plan id.",
+                         field="--plan", value=text,
+                         fix="用 geogrid plans 查看编号, 或用 active。See ids with geogrid plans, "
+                             "or pass active.") from None
+
+
+def _flatten_attrs(frame):
+    """Every kept attribute as its own column (no attribute is dropped on export)."""
+    import pandas as pd
+
+    attrs = pd.DataFrame([a if isinstance(a, dict) else {} for a in frame["attrs"]],
+                         index=frame.index)
+    attrs = attrs[[c for c in attrs.columns if c not in frame.columns]]
+    for col in attrs.columns:
+        if attrs[col].map(lambda v: isinstance(v, (dict, list))).any():
+            attrs[col] = attrs[col].map(lambda v: None if v is None else str(v))
+    return frame.drop(columns=["team", "attrs"]).join(attrs)
 
 
 @handle_errors
 def plans() -> None:
-    """List plans."""
+    """列出方案 List plans, each with its declared levels."""
+    from ..model import PlanLevels
+
     store = open_store()
     for p in store.plans():
-        out.print(f"{p['id']:>4}  {p['status']:8}  v{p['version']:<3} {p['street_code']}  {p['name']}")
+        chain = " → ".join(lv.zh for lv in PlanLevels.from_list(p.get("levels")))
+        out.print(f"{p['id']:>4}  {p['status']:8}  v{p['version']:<3} {p['street_code']}  "
+                  f"{p['name']}  ({chain})", markup=False)
 
 
 @handle_errors
 def check(
-    path: Annotated[Path, typer.Argument()],
+    paths: Annotated[list[Path], typer.Argument(help="files (several: one plan)")],
     datum: DatumOpt,
     polygonal: Annotated[bool, typer.Option(help="require polygons")] = False,
+    levels: LevelsOpt = None,
+    level: Annotated[str | None, typer.Option(help="level of every area")] = None,
+    layer_level: LayerLevel = None,
+    id_column: IdCol = None, name_column: NameCol = None, code_column: CodeCol = None,
+    level_column: LevelCol = None, parent_column: ParentCol = None, parent_by: ParentBy = "id",
+    layer: Annotated[str | None, typer.Option(help="only this layer")] = None,
+    encoding: EncodingOpt = None,
 ) -> None:
-    """Report every problem in a file without touching the store."""
-    frame = read_frame(path, datum=datum)
-    _, problems, _ = check_frame(frame, id_column="id" if "id" in frame else None,
-                                 polygonal=polygonal)
-    echo_json({"file": path.name, "features": len(frame),
-               "problems": [p.to_dict() for p in problems]})
+    """检查文件 Report every problem in files without touching the store.
+
+    With a level (--level, --level-column, --layer-level, --levels or a 'level' column) the
+    files are checked as one plan: gaps, overlaps, containment, orphans, duplicate codes.
+    """
+    columns = columns_of(id_column, name_column, code_column, level_column, parent_column)
+    if levels or level or layer_level or level_column or parent_column:
+        prepared = prepare_files(paths, datum=datum, levels=levels, level=level,
+                                 layer_level=layer_level, layer=layer, encoding=encoding,
+                                 columns=columns, parent_by=parent_by)
+        echo_json({"files": [p.name for p in paths], "per_level": prepared.counts,
+                   **prepared.report.to_dict()})
+        if not prepared.report.ok:
+            raise typer.Exit(1)
+        return
+    problems, n = [], 0
+    for path in paths:
+        frame = read_frame(path, datum=datum, layer=layer, encoding=encoding)
+        idc = id_column or ("id" if "id" in frame else None)
+        _, found, _ = check_frame(frame, id_column=idc, polygonal=polygonal)
+        problems += [{"file": path.name, **p.to_dict()} for p in found]
+        n += len(frame)
+    echo_json({"files": [p.name for p in paths], "features": n, "problems": problems})
     if problems:
         raise typer.Exit(1)
 

@@ -7,8 +7,11 @@ from typing import Annotated
 
 import typer
 
-from .._errors import InputError
+from .._errors import InputError, ValidationError, ValidationProblem
+from ..datum import Datum
 from ._common import console, echo_json, handle_errors, open_store, out, progress
+from .data import (CodeCol, EncodingOpt, IdCol, LayerLevel, LevelCol, LevelsOpt, NameCol,
+                   ParentBy, ParentCol, columns_of, prepare_files)
 
 __all__ = ["partition", "validate"]
 
@@ -27,6 +30,35 @@ def _options(n: int | None, target: float | None, type_weight: float | None,
     return opts
 
 
+def _geos_problem(exc: Exception, what: str) -> ValidationError:
+    """A GEOS topology error ("non-noded intersection", "side location conflict", an invalid
+    input) as a located problem instead of an exception."""
+    from ..hierarchy import geos_location
+
+    return ValidationError(
+        f"{what}: GEOS 拓扑错误。{what}: topology error in GEOS.",
+        [ValidationProblem("*", "geometry", str(exc), location=geos_location(exc))],
+        fix="用 geogrid check 找出无效几何并修复 (geogrid import 可加 --repair)。Find the invalid "
+            "geometries with geogrid check and fix them (geogrid import --repair can).")
+
+
+def _mapped(path: Path, id_column: str | None, name_column: str | None, encoding: str | None,
+            tmp: Path) -> Path:
+    """The file with its id / name columns renamed to ``id`` / ``name`` (others kept)."""
+    if id_column is None and name_column is None and encoding is None:
+        return path
+    from ..hierarchy import ColumnMap, standardize_areas
+    from ..io import read_frame, write_frame
+
+    frame = read_frame(path, datum="cgcs2000" if path.suffix.lower() != ".csv" else "wgs84",
+                       encoding=encoding)
+    std = standardize_areas(frame, ColumnMap(id=id_column, name=name_column), source=path.name,
+                            level="grid")
+    kept = frame.drop(columns=[c for c in (id_column, name_column) if c], errors="ignore")
+    out = kept.assign(id=std["id"].to_numpy(), name=std["name"].to_numpy())
+    return write_frame(out, tmp / f"{path.stem}.gpkg")
+
+
 @handle_errors
 def partition(
     boundary: Annotated[Path | None, typer.Argument(help="grids/communities file (file mode)")] = None,
@@ -42,6 +74,7 @@ def partition(
     target: Annotated[float | None, typer.Option(help="workload per microgrid (households+weights)")] = None,
     type_weight: Annotated[float | None, typer.Option(help="business: 0 adjacency … 1 business type")] = None,
     kind: Annotated[str | None, typer.Option(help="residential, business or mixed")] = None,
+    id_column: IdCol = None, name_column: NameCol = None, encoding: EncodingOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the whole report as JSON")] = False,
 ) -> None:
     """Cut grids into microgrids that tile them exactly.
@@ -74,15 +107,22 @@ def partition(
     if boundary is None or objects is None or out_path is None:
         raise InputError("file mode needs BOUNDARY, OBJECTS and --out; store mode needs --grid.",
                          field="arguments", fix="See `geogrid partition --help`.")
+    import tempfile
+
+    from shapely.errors import GEOSException
+
     from ..partition import partition_files
 
-    with progress() as bar:
+    with progress() as bar, tempfile.TemporaryDirectory() as tmp:
         task = bar.add_task("partitioning", total=None)
-        report = partition_files(boundary, objects, out_path, roads, compounds,
-                                 barriers_path=barriers, parent_ids=parent_id,
-                                 progress=lambda d, t, pid: bar.update(task, completed=d, total=t,
-                                                                       description=str(pid)),
-                                 **options)
+        try:
+            report = partition_files(
+                _mapped(boundary, id_column, name_column, encoding, Path(tmp)), objects, out_path,
+                roads, compounds, barriers_path=barriers, parent_ids=parent_id,
+                progress=lambda d, t, pid: bar.update(task, completed=d, total=t,
+                                                      description=str(pid)), **options)
+        except GEOSException as exc:
+            raise _geos_problem(exc, boundary.name) from None
     if as_json:
         echo_json(report)
         return
@@ -102,6 +142,12 @@ def validate(
     objects: Annotated[Path | None, typer.Option(help="objects file (file mode)")] = None,
     plan: Annotated[str | None, typer.Option(help="store plan id or 'active' (store mode)")] = None,
     grid: Annotated[str | None, typer.Option(help="only this grid (store mode)")] = None,
+    datum: Annotated[Datum, typer.Option("--datum", "-d", case_sensitive=False,
+                                         help="datum of the files (whole-plan mode)")] = Datum.CGCS2000,
+    levels: LevelsOpt = None, layer_level: LayerLevel = None,
+    id_column: IdCol = None, name_column: NameCol = None, code_column: CodeCol = None,
+    level_column: LevelCol = None, parent_column: ParentCol = None, parent_by: ParentBy = "id",
+    encoding: EncodingOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Report gaps, overlaps, slivers, orphans, imbalance, compactness and cut compounds.
@@ -117,15 +163,31 @@ def validate(
             raise InputError("there is no active plan.", field="--plan", value=plan)
         report = PlanningService(store).validate(int(row["id"]), grid)
         ok = report["ok"]
-        texts = [g["text"] for g in report["grids"]]
+        texts = [g["text"] for g in report["grids"]] or [report.get("text", "")]
+    elif boundary is not None and (plan_file is None or levels or layer_level or level_column
+                                   or parent_column or code_column or name_column or id_column):
+        prepared = prepare_files([p for p in (boundary, plan_file) if p], datum=datum,
+                                 levels=levels, level=None, layer_level=layer_level, layer=None,
+                                 encoding=encoding, parent_by=parent_by,
+                                 columns=columns_of(id_column, name_column, code_column,
+                                                    level_column, parent_column))
+        report = {"per_level": prepared.counts, **prepared.report.to_dict(),
+                  "text": prepared.report.to_text()}
+        ok, texts = report["ok"], [report["text"]]
     else:
         if boundary is None or plan_file is None:
-            raise InputError("file mode needs BOUNDARY and PLAN; store mode needs --plan.",
-                             field="arguments", fix="See `geogrid validate --help`.")
+            raise InputError("文件模式需要 BOUNDARY 和 PLAN; 库模式需要 --plan。file mode needs "
+                             "BOUNDARY and PLAN; store mode needs --plan.", field="arguments",
+                             fix="见 See `geogrid validate --help`.")
+        from shapely.errors import GEOSException
+
         from ..partition import validate_files
 
         layer = "microgrids" if plan_file.suffix.lower() == ".gpkg" else None
-        report = validate_files(boundary, plan_file, objects, plan_layer=layer)
+        try:
+            report = validate_files(boundary, plan_file, objects, plan_layer=layer)
+        except GEOSException as exc:
+            raise _geos_problem(exc, plan_file.name) from None
         parents = report.get("parents", report)
         ok = all(p.get("ok", False) for p in parents.values()) if isinstance(parents, dict) else False
         texts = [p.get("text", "") for p in parents.values()] if isinstance(parents, dict) else []

@@ -17,9 +17,11 @@ from ..crs import metric_crs
 from ..datum import Datum, parse_datum, to_storage
 from ..datumcheck import BuildingIndex, check_datum
 from ..locator import PlanLocator
+from ..model import DEFAULT_LEVELS, PlanLevels
 from .plancache import PlanCache
 
-__all__ = ["locate_point", "territorial_unit", "LocatingService"]
+__all__ = ["locate_point", "territorial_unit", "LocatingService", "DeclaredLocator",
+           "plan_locator"]
 
 
 def locate_point(locator: PlanLocator, lon: float, lat: float, datum: Datum | str, *,
@@ -87,6 +89,57 @@ def territorial_unit(areas, x: float, y: float, *, reach_m: float, level: str = 
 
 def _ref(row) -> dict:
     return {"id": row["id"], "name": row["name"], "code": row.get("code"), "level": row["level"]}
+
+
+class DeclaredLocator:
+    """A :class:`PlanLocator` that answers in a plan's declared levels.
+
+    The locator keeps five fixed slots (街道 / 网格 / 居民区 / 微网格 / 楼组); a plan such
+    as Hangzhou's 街道 → 社区 → 网格 puts its levels into them in declared order
+    (:meth:`PlanLevels.slots`), so its 网格 are the leaves, and every chain is mapped
+    back: keys, ``level`` and order are the plan's own.
+    """
+
+    def __init__(self, areas: gpd.GeoDataFrame, levels: PlanLevels):
+        self.levels = levels
+        slots = levels.slots()
+        self._back = {slot: key for key, slot in slots.items()}
+        relabelled = areas.assign(level=areas["level"].map(lambda v: slots.get(v, v)))
+        self.inner = PlanLocator(relabelled)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    @property
+    def leaf_level(self) -> str:
+        return self._back.get(self.inner.leaf_level, self.inner.leaf_level)
+
+    def _declared(self, chain: dict) -> dict:
+        out = {}
+        for key, slot in self.levels.slots().items():
+            info = chain.get(slot)
+            out[key] = None if info is None else {**info, "level": key}
+        return out
+
+    def chain_of(self, position: int, lon: float | None = None, lat: float | None = None) -> dict:
+        return self._declared(self.inner.chain_of(position, lon, lat))
+
+    def locate_one(self, lon: float, lat: float, *, snap_m: float | None = None) -> dict:
+        hit = self.inner.locate_one(lon, lat, snap_m=snap_m)
+        return {**hit, "chain": self._declared(hit["chain"])}
+
+    def locate_many(self, lon, lat, *, snap_m: float | None = None):
+        located = self.inner.locate_many(lon, lat, snap_m=snap_m)
+        slot = self.inner.leaf_level
+        return located.rename(columns={f"{slot}_id": f"{self.leaf_level}_id",
+                                       f"{slot}_code": f"{self.leaf_level}_code"})
+
+
+def plan_locator(areas: gpd.GeoDataFrame, levels: PlanLevels | None = None):
+    """The locator of a plan: :class:`PlanLocator` itself for the default five levels."""
+    if levels is None or levels == DEFAULT_LEVELS:
+        return PlanLocator(areas)
+    return DeclaredLocator(areas, levels)
 
 
 class LocatingService:

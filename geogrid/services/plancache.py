@@ -110,7 +110,7 @@ class PlanCache:
             with self._lock:
                 loc = data.extra.get("locator")
                 if loc is None:
-                    loc = PlanLocator(data.areas)
+                    loc = _plan_locator(data)
                     data.extra["locator"] = loc
         return loc
 
@@ -139,3 +139,11 @@ class PlanCache:
             self._active = (0.0, None)
             if objects:
                 self._shared.clear()
+
+
+def _plan_locator(data: PlanData):
+    """The plan's locator, answering in its declared levels (see :mod:`.locating`)."""
+    from ..model import PlanLevels
+    from .locating import plan_locator
+
+    return plan_locator(data.areas, PlanLevels.from_list(data.plan.get("levels")))

@@ -21,7 +21,8 @@ import pandas as pd
 import shapely
 
 from .._errors import InputError, NotFoundError, StateError
-from ..model import Level
+from ..hierarchy import check_plan
+from ..model import DEFAULT_LEVELS, Level
 from ..partition import (PartitionOptions, diff_assignments, merge_microgrids, move_cells,
                          move_objects, partition, restore_result, split_microgrid)
 from ..security import Principal
@@ -340,8 +341,11 @@ class PlanningService:
                 "changes": [{k: _plain(v) for k, v in r.items()} for r in table.to_dict("records")]}
 
     def validate(self, plan_id: int, grid_uid: str | None = None) -> dict:
-        self.store.plan(plan_id)  # NotFoundError for a missing plan
+        """Microgrids against their grids (default levels), or the whole declared hierarchy."""
+        levels = self.store.plan_levels(plan_id)  # NotFoundError for a missing plan
         areas = self.store.areas(plan_id)
+        if levels != DEFAULT_LEVELS:
+            return self._validate_declared(plan_id, areas, levels, grid_uid)
         grids = areas[areas["level"].isin(["grid", "community"])]
         if grid_uid:
             grids = grids[grids["id"] == grid_uid]
@@ -364,6 +368,16 @@ class PlanningService:
             d["text"] = f"{g['name']} ({g['id']})\n{rep.to_text()}"
             reports.append(d)
         return {"plan_id": plan_id, "ok": all(r["ok"] for r in reports), "grids": reports}
+
+    @staticmethod
+    def _validate_declared(plan_id: int, areas, levels, only: str | None) -> dict:
+        """Every problem of a plan with declared levels (:func:`geogrid.hierarchy.check_plan`);
+        ``only`` keeps the issues that name that area."""
+        report = check_plan(areas, levels)
+        if only is not None:
+            report.issues = [i for i in report.issues if only in map(str, i.ids)]
+        return {"plan_id": plan_id, "levels": levels.to_list(), **report.to_dict(),
+                "grids": [], "text": report.to_text()}
 
     def stats(self, plan_id: int) -> dict:
         """Live numbers per microgrid, and balance per grid (for the editor)."""

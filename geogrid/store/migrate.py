@@ -19,7 +19,7 @@ def alembic_config() -> Config:
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(engine: Engine, revision: str = "heads") -> None:
     """Upgrade the schema of ``engine``'s database to ``revision`` (idempotent)."""
     cfg = alembic_config()
     with engine.connect().execution_options(geogrid_write=True) as conn:

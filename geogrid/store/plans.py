@@ -19,13 +19,13 @@ from sqlalchemy.exc import IntegrityError
 
 from .._errors import ConflictError, InputError, NotFoundError, StateError
 from ..crs import require_storage_crs
-from ..model import Level, PlanStatus, parse_level
+from ..model import DEFAULT_LEVELS, Level, PlanLevels, PlanStatus
 from . import schema as S
 from ._sql import bbox_clause, clean, frame, json_safe, now, to_multi, wkb_param
 from .audit import AuditRepository
 from .database import Database
 
-__all__ = ["PlanRepository"]
+__all__ = ["PlanRepository", "record_dataset", "datasets"]
 
 AREA_COLUMNS = ["id", "level", "kind", "name", "code", "parent_id", "locked", "team", "attrs"]
 
@@ -37,7 +37,8 @@ class PlanRepository:
     # -- plans ------------------------------------------------------------------------
     def create(self, conn: Connection, *, name: str, street_code: str,
                parent_plan_id: int | None = None, description: str | None = None,
-               actor: str | None = None, attrs: dict | None = None) -> int:
+               actor: str | None = None, attrs: dict | None = None,
+               levels: PlanLevels | None = None) -> int:
         if not name or not name.strip():
             raise InputError("方案名称为空。plan name is empty.", field="name", value=name,
                              fix="给方案起个名字, 例如 '陆家嘴街道 2026 微网格'。"
@@ -45,7 +46,8 @@ class PlanRepository:
         res = conn.execute(sa.insert(S.plans).values(
             name=name.strip(), street_code=street_code, status=PlanStatus.DRAFT.value,
             parent_plan_id=parent_plan_id, description=description, created_at=now(),
-            created_by=actor, attrs=attrs or {}, version=1))
+            created_by=actor, attrs=attrs or {}, version=1,
+            levels=None if levels is None or levels == DEFAULT_LEVELS else levels.to_list()))
         plan_id = int(res.inserted_primary_key[0])
         self.audit.record(conn, actor=actor, action="plan.create", entity="plan",
                           entity_id=plan_id, after={"name": name, "street_code": street_code,
@@ -67,6 +69,10 @@ class PlanRepository:
                                 field="plan_id", value=plan_id,
                                 fix="用 GET /plans 列出方案。List plans with GET /plans.")
         return dict(row._mapping)
+
+    def levels(self, plan_id: int, conn: Connection | None = None) -> PlanLevels:
+        """The plan's declared hierarchy (the default five levels for older plans)."""
+        return PlanLevels.from_list(self.get(plan_id, conn).get("levels"))
 
     def active(self, street_code: str | None = None) -> dict | None:
         q = sa.select(S.plans).where(S.plans.c.status == PlanStatus.ACTIVE.value)
@@ -154,7 +160,8 @@ class PlanRepository:
             new_id = self.create(conn, name=name or f"{src['name']} (草稿)",
                                  street_code=src["street_code"], parent_plan_id=plan_id,
                                  description=src["description"], actor=actor,
-                                 attrs=src.get("attrs"))
+                                 attrs=src.get("attrs"),
+                                 levels=PlanLevels.from_list(src.get("levels")))
             cols = [c for c in S.areas.c if c.name not in ("id", "plan_id")]
             conn.execute(sa.insert(S.areas).from_select(
                 ["plan_id", *[c.name for c in cols]],
@@ -190,7 +197,9 @@ class PlanRepository:
                              value=areas.loc[bad, "id"].tolist()[:5],
                              fix="区域须为 Polygon 或 MultiPolygon。"
                                  "Areas must be Polygon or MultiPolygon.")
-        rows = [_area_row(plan_id, a, w)
+        levels = self.levels(plan_id, conn)
+        self._refuse_existing(conn, plan_id, areas["id"].astype(str).tolist())
+        rows = [_area_row(plan_id, a, w, levels)
                 for (_, a), w in zip(areas.iterrows(), to_multi(polys, "polygon"))]
         stmt = sa.insert(S.areas).values(
             plan_id=sa.bindparam("plan_id"), uid=sa.bindparam("uid"), level=sa.bindparam("level"),
@@ -202,10 +211,28 @@ class PlanRepository:
                           after={"count": len(rows), "levels": sorted({r["level"] for r in rows})})
         return len(rows)
 
+    @staticmethod
+    def _refuse_existing(conn: Connection, plan_id: int, uids: list[str]) -> None:
+        """A clear conflict, instead of the unique index's IntegrityError, for ids already there."""
+        from collections import Counter
+
+        dup = sorted(u for u, n in Counter(uids).items() if n > 1)
+        a = S.areas.c
+        for i in range(0, len(uids), 500):
+            dup += conn.execute(sa.select(a.uid).where(a.plan_id == plan_id,
+                                                       a.uid.in_(uids[i:i + 500]))).scalars().all()
+        if dup:
+            raise ConflictError(
+                f"方案 {plan_id} 中已有编号 {dup[:10]} 的区域 (共 {len(dup)} 个)。plan {plan_id} already "
+                f"has areas with ids {dup[:10]} ({len(dup)} in all).", field="id", value=dup[:10],
+                fix="导入到新方案 (--new-plan), 或先删除这些区域, 或用 --id-column 指定另一列。"
+                    "Import into a new plan (--new-plan), delete those areas first, or choose "
+                    "another id column with --id-column.")
+
     def replace_areas(self, conn: Connection, plan_id: int, level: Level | str,
                       areas: gpd.GeoDataFrame, *, parent_uid: str | None = None,
                       actor: str | None = None) -> int:
-        level = parse_level(level).value
+        level = self.levels(plan_id, conn).key_of(level)
         q = sa.delete(S.areas).where(S.areas.c.plan_id == plan_id, S.areas.c.level == level)
         if parent_uid is not None:
             q = q.where(S.areas.c.parent_uid == parent_uid)
@@ -220,7 +247,7 @@ class PlanRepository:
                       a.parent_uid.label("parent_id"), a.locked, a.team, a.attrs,
                       sa.func.ST_AsBinary(a.geom).label("wkb")).where(a.plan_id == plan_id)
         if level:
-            q = q.where(a.level == parse_level(level).value)
+            q = q.where(a.level == self.levels(plan_id, conn).key_of(level))
         if parent:
             q = q.where(a.parent_uid == parent)
         if uids is not None:
@@ -232,8 +259,31 @@ class PlanRepository:
         return frame(rows, AREA_COLUMNS)
 
 
-def _area_row(plan_id: int, a, wkb: bytes) -> dict:
-    return {"plan_id": plan_id, "uid": str(a["id"]), "level": parse_level(a["level"]).value,
+# -- provenance -------------------------------------------------------------------------
+def record_dataset(conn: Connection, *, plan_id: int | None, what: str, file: str | None,
+                   source: str, licence: str, attribution: str, features: int,
+                   actor: str | None = None) -> int:
+    """Record where one imported dataset came from and under which licence."""
+    res = conn.execute(sa.insert(S.datasets).values(
+        plan_id=plan_id, what=what, file=file, source=source, licence=licence,
+        attribution=attribution, features=int(features), imported_at=now(), imported_by=actor))
+    return int(res.inserted_primary_key[0])
+
+
+def datasets(conn: Connection, *, plan_id: int | None = None, what: str | None = None
+             ) -> list[dict]:
+    """The datasets behind a plan's areas (``plan_id``) or behind the objects / roads."""
+    d = S.datasets.c
+    q = sa.select(S.datasets).order_by(d.id)
+    if plan_id is not None:
+        q = q.where(d.plan_id == plan_id)
+    if what is not None:
+        q = q.where(d.what == what)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _area_row(plan_id: int, a, wkb: bytes, levels: PlanLevels = DEFAULT_LEVELS) -> dict:
+    return {"plan_id": plan_id, "uid": str(a["id"]), "level": levels.key_of(a["level"]),
             "kind": clean(a.get("kind")) or "mixed", "name": clean(a.get("name")) or str(a["id"]),
             "code": clean(a.get("code")), "parent_uid": clean(a.get("parent_id")),
             "team": clean(a.get("team")), "attrs": json_safe(a.get("attrs")) or {}, "wkb": wkb}

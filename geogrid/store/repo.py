@@ -102,10 +102,27 @@ class Store:
     # -- plans and areas ----------------------------------------------------------------
     def create_plan(self, conn: Connection, *, name: str, street_code: str,
                     parent_plan_id: int | None = None, description: str | None = None,
-                    actor: str | None = None, attrs: dict | None = None) -> int:
+                    actor: str | None = None, attrs: dict | None = None,
+                    levels=None) -> int:
         return self.plan_repo.create(conn, name=name, street_code=street_code,
                                      parent_plan_id=parent_plan_id, description=description,
-                                     actor=actor, attrs=attrs)
+                                     actor=actor, attrs=attrs, levels=levels)
+
+    def plan_levels(self, plan_id: int, conn: Connection | None = None):
+        """The plan's declared hierarchy (:class:`geogrid.model.PlanLevels`)."""
+        return self.plan_repo.levels(plan_id, conn)
+
+    def record_dataset(self, conn: Connection, **fields) -> int:
+        """Record an imported dataset's source and licence (see :func:`.plans.record_dataset`)."""
+        from .plans import record_dataset
+
+        return record_dataset(conn, **fields)
+
+    def datasets(self, *, plan_id: int | None = None, what: str | None = None) -> list[dict]:
+        from .plans import datasets
+
+        with self.read() as conn:
+            return datasets(conn, plan_id=plan_id, what=what)
 
     def plans(self, status: str | None = None) -> list[dict]:
         return self.plan_repo.list(status)

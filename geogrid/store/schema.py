@@ -20,7 +20,7 @@ from ..crs import STORAGE_SRID
 
 __all__ = ["metadata", "plans", "areas", "objects", "memberships", "roads", "plan_edits",
            "incidents", "incident_events", "teams", "responders", "users", "api_tokens",
-           "audit_log", "addresses", "partition_states"]
+           "audit_log", "addresses", "partition_states", "datasets"]
 
 metadata = sa.MetaData()
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -45,6 +45,7 @@ plans = sa.Table(
     sa.Column("retired_at", TS),
     sa.Column("created_by", sa.String(100)),
     sa.Column("attrs", JSON),
+    sa.Column("levels", JSON),  # the declared hierarchy; null = the default five levels
     sa.CheckConstraint("status IN ('draft','active','retired')", name="ck_plans_status"),
     sa.Index("uq_plans_one_active", "street_code", unique=True,
              postgresql_where=sa.text("status = 'active'"),
@@ -260,4 +261,19 @@ partition_states = sa.Table(
     sa.Column("edges", sa.LargeBinary, nullable=False),
     sa.Column("objects", sa.LargeBinary, nullable=False),
     sa.Index("ix_partition_states_parent", "plan_id", "parent_uid"),
+)
+
+datasets = sa.Table(
+    "datasets", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE")),
+    sa.Column("what", sa.String(16), nullable=False),  # areas, objects or roads
+    sa.Column("file", sa.String(300)),
+    sa.Column("source", sa.String(300), nullable=False),
+    sa.Column("licence", sa.String(200), nullable=False),
+    sa.Column("attribution", sa.String(300), nullable=False),
+    sa.Column("features", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("imported_at", TS, nullable=False),
+    sa.Column("imported_by", sa.String(100)),
+    sa.Index("ix_datasets_plan", "plan_id"),
 )

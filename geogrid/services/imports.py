@@ -1,0 +1,261 @@
+"""Import a whole plan in one go: several files or a multi-layer GeoPackage, one plan.
+
+:func:`prepare_plan` reads every source (each file, or each layer of a
+GeoPackage, with its level), maps its columns, links parents and checks the
+plan as a whole (:func:`geogrid.hierarchy.check_plan`) without touching the
+store. :meth:`PlanImporter.commit` writes the plan, its areas and the
+provenance of each source in one transaction: all or nothing.
+
+Provenance: each source records where it came from and its licence. Data
+that looks like OpenStreetMap (``osm_id`` / ``@id`` columns, or a declared
+source naming OpenStreetMap) is attributed "© OpenStreetMap contributors,
+ODbL 1.0"; anything else carries what was declared, and never the OSM line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from .._errors import InputError, LimitExceeded, StateError, ValidationError, ValidationProblem
+from .._validate import check_frame
+from ..codes import parse_street_code
+from ..hierarchy import ColumnMap, PlanReport, check_plan, link_parents, standard_codes, standardize_areas
+from ..io import list_layers, read_frame
+from ..model import PlanLevels
+from ..store import Store
+
+__all__ = ["Provenance", "PlanSource", "PreparedPlan", "prepare_plan", "PlanImporter",
+           "detect_provenance", "parse_layer_levels", "OSM_ATTRIBUTION", "attribution_of"]
+
+#: problems that make a plan unusable, so even ``allow_problems`` does not write it
+BLOCKING = ("unknown_level", "duplicate_id", "orphan", "wrong_parent_level", "empty_geometry",
+            "invalid_geometry", "topology_error")
+OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
+UNDECLARED = "未声明 not declared"
+_OSM_COLUMNS = ("osm_id", "@id", "osm_type", "osm_way_id")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    source: str
+    licence: str
+    attribution: str
+
+
+@dataclass
+class PlanSource:
+    """One input: a file, or one layer of it, and the level its rows are on (if fixed)."""
+
+    path: Path
+    layer: str | None = None
+    level: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.path.name}:{self.layer}" if self.layer else self.path.name
+
+
+@dataclass
+class PreparedPlan:
+    areas: gpd.GeoDataFrame
+    levels: PlanLevels
+    report: PlanReport
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    repairs: list[str] = field(default_factory=list)
+
+
+def detect_provenance(columns, *, source: str | None, licence: str | None,
+                      file: str) -> Provenance:
+    """What was declared, or OSM when the columns say so; never OSM by default."""
+    osm = any(c in columns for c in _OSM_COLUMNS) or "openstreetmap" in (source or "").lower() \
+        or (source or "").strip().lower() == "osm"
+    if osm:
+        return Provenance(source or "OpenStreetMap", licence or "ODbL 1.0", OSM_ATTRIBUTION)
+    src = source or file
+    lic = licence or UNDECLARED
+    return Provenance(src, lic, f"来源 source: {src}; 许可 licence: {lic}")
+
+
+def attribution_of(datasets: list[dict], fallback: str | None = None) -> str:
+    """One line naming every distinct attribution of ``datasets`` (or ``fallback``)."""
+    lines = list(dict.fromkeys(d["attribution"] for d in datasets if d.get("attribution")))
+    if lines:
+        return " | ".join(lines)
+    return fallback or "来源未登记 source not recorded"
+
+
+def parse_layer_levels(items: list[str] | None) -> dict[str, str]:
+    """``["社区=community", "grids=网格"]`` (or comma-joined) → {layer or file name: level}."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        for entry in str(item).replace("，", ",").split(","):
+            name, sep, level = entry.partition("=")
+            if not sep or not name.strip() or not level.strip():
+                raise InputError(
+                    f"--layer-level {entry!r} 应为 图层或文件名=层级。--layer-level {entry!r} is "
+                    "not NAME=LEVEL.", field="--layer-level", value=entry,
+                    fix="例如 --layer-level 社区=community --layer-level grids.geojson=网格。"
+                        "e.g. --layer-level 社区=community --layer-level grids.geojson=网格.")
+            out[name.strip()] = level.strip()
+    return out
+
+
+def expand_sources(paths: list[Path], *, layer: str | None, layer_levels: dict[str, str]
+                   ) -> list[PlanSource]:
+    """Each file, or each layer of a multi-layer file, with the level mapped to it."""
+    out = []
+    for path in paths:
+        layers = [layer] if layer else (list_layers(path) if path.suffix.lower() == ".gpkg"
+                                        and path.exists() else [None])
+        for name in layers:
+            keys = [k for k in (name, path.name, path.stem) if k]
+            level = next((layer_levels[k] for k in keys if k in layer_levels), None)
+            out.append(PlanSource(path, name if len(layers) > 1 or layer else None, level))
+    return out
+
+
+def _read(src: PlanSource, *, datum, encoding, max_features: int, max_vertices: int
+          ) -> gpd.GeoDataFrame:
+    frame = read_frame(src.path, datum=datum, layer=src.layer, encoding=encoding)
+    if len(frame) > max_features:
+        raise LimitExceeded(f"{src.label} 有 {len(frame)} 个要素, 上限 {max_features}。{src.label} "
+                            f"has {len(frame)} features; the limit is {max_features}.",
+                            field="features", value=len(frame),
+                            fix="拆分文件, 或调高 GEOGRID_MAX_IMPORT_FEATURES。Split the file, or "
+                                "raise GEOGRID_MAX_IMPORT_FEATURES.")
+    heavy = shapely.get_num_coordinates(frame.geometry.values) > max_vertices
+    _, problems, _ = check_frame(frame, id_column=None, polygonal=True)
+    fatal = [p for p in problems if not str(p.reason).startswith("invalid geometry")]
+    fatal += [ValidationProblem(int(i) + 1, "geometry", f"more than {max_vertices} vertices")
+              for i in frame.index[heavy][:100]]
+    if fatal:
+        raise ValidationError(
+            f"{src.label}: {len(fatal)} 行无法作为区域导入。{src.label}: {len(fatal)} row(s) cannot "
+            "be imported as areas", fatal,
+            fix="坐标超出经纬度范围时, 文件多为投影坐标 (如 EPSG:3857) 却缺少或写错 .prj: 请补上 CRS。"
+                "Coordinates out of lon/lat range mean a projected file (e.g. EPSG:3857) without "
+                "a correct CRS: give the file its CRS (.prj) and import again.")
+    return frame
+
+
+def prepare_plan(paths: list[Path], *, datum, levels: PlanLevels, columns: ColumnMap,
+                 parent_by: str = "id", level: str | None = None,
+                 layer_levels: dict[str, str] | None = None, layer: str | None = None,
+                 encoding: str | None = None, source: str | None = None,
+                 licence: str | None = None, max_features: int = 10**6,
+                 max_vertices: int = 10**6, existing: gpd.GeoDataFrame | None = None,
+                 repair: bool = False) -> PreparedPlan:
+    """Read, map, link and check a whole plan; nothing is written.
+
+    ``repair`` makes invalid geometries valid (``make_valid``, method ``structure``) and
+    lists each repair; otherwise they are reported with their reason and location.
+    """
+    frames, provenance, repairs = [], {}, []
+    for src in expand_sources(paths, layer=layer, layer_levels=layer_levels or {}):
+        raw = _read(src, datum=datum, encoding=encoding, max_features=max_features,
+                    max_vertices=max_vertices)
+        fixed = level or src.level or _level_of_layer(src, levels, columns, raw)
+        frame = standardize_areas(raw, columns, source=src.label,
+                                  level=None if fixed is None else levels.key_of(fixed))
+        frame["level"] = [_key_or_raw(levels, v) for v in frame["level"]]
+        if repair:
+            frame, fixed = _repair(frame)
+            repairs += [f"{src.label} {r}" for r in fixed]
+        frames.append(frame)
+        provenance[src.label] = detect_provenance(list(raw.columns), source=source,
+                                                  licence=licence, file=src.label)
+    areas = pd.concat(frames, ignore_index=True)
+    areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=frames[0].crs)
+    n_new = len(areas)
+    if existing is not None and len(existing):
+        old = existing.assign(source_file=None)[list(areas.columns)]
+        areas = gpd.GeoDataFrame(pd.concat([areas, old.to_crs(areas.crs)], ignore_index=True),
+                                 geometry="geometry", crs=areas.crs)
+    areas = link_parents(areas, levels, parent_by)
+    report = check_plan(areas, levels)
+    counts = {k: int((areas["level"].iloc[:n_new] == k).sum()) for k in levels.keys}
+    return PreparedPlan(areas.iloc[:n_new].copy(), levels, report, provenance, counts, repairs)
+
+
+def _repair(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    fixed, _, repairs = check_frame(frame, id_column="id", polygonal=True, repair=True)
+    return fixed, [r for r in repairs if "made valid" in r]
+
+
+def _level_of_layer(src: PlanSource, levels: PlanLevels, columns: ColumnMap, raw) -> str | None:
+    """A layer named after a level (``社区``, ``grid``) is on it, unless a level column says."""
+    if columns.level is not None or "level" in raw:
+        return None
+    for name in (src.layer, src.path.stem):
+        if name:
+            try:
+                return levels.key_of(name)
+            except InputError:
+                continue
+    return None
+
+
+def _key_or_raw(levels: PlanLevels, value):
+    try:
+        return levels.key_of(value)
+    except InputError:
+        return value  # reported as unknown_level by check_plan
+
+
+class PlanImporter:
+    """Write a prepared plan: all of it, or (on any error) nothing."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def commit(self, prepared: PreparedPlan, *, plan_id: int | None = None,
+               name: str | None = None, street_code: str | None = None,
+               with_standard_codes: bool = False, allow_problems: bool = False,
+               actor: str = "cli") -> int:
+        """Write the plan; refused while the report has errors, unless ``allow_problems`` and
+        none of them is :data:`BLOCKING` (a draft with gaps or duplicate codes, to fix in place)."""
+        errors = {k: v for k, v in prepared.report.counts_nonzero().items()
+                  if prepared.report.of_kind(k)[0].severity == "error"}
+        blocking = {k: v for k, v in errors.items() if k in BLOCKING or not allow_problems}
+        if blocking:
+            raise StateError(
+                f"方案有错误 {blocking}, 未写入。the plan has errors {blocking}; nothing was written.",
+                field="plan", value=blocking,
+                fix="先改正报告中的问题 (不加 --commit 可再次检查); 缝隙、重叠、重复编码等可加 "
+                    "--with-problems 先导入为草稿再修改。Fix the problems in the report (run without "
+                    "--commit to check again); gaps, overlaps or duplicate codes may be imported "
+                    "into a draft with --with-problems and fixed there.")
+        areas = prepared.areas.copy()
+        with self.store.write() as conn:
+            if plan_id is None:
+                if street_code is None:
+                    raise InputError("新方案需要 --street-code (9 位)。a new plan needs "
+                                     "--street-code (9 digits).", field="--street-code",
+                                     fix="例如 --street-code 330106001。e.g. --street-code 330106001.")
+                code = parse_street_code(street_code)
+                plan_id = self.store.create_plan(conn, name=name or "imported plan",
+                                                 street_code=code, actor=actor,
+                                                 levels=prepared.levels)
+            else:
+                plan = self.store.require_draft(conn, plan_id)
+                code = plan["street_code"]
+                if self.store.plan_levels(plan_id, conn) != prepared.levels:
+                    raise InputError(f"方案 {plan_id} 的层级与声明不同。plan {plan_id} declares "
+                                     "other levels.", field="--levels", value=prepared.levels.keys,
+                                     fix="去掉 --levels, 或导入为新方案。Drop --levels, or import "
+                                         "as a new plan.")
+            if with_standard_codes:
+                areas["code"] = standard_codes(areas, prepared.levels, parse_street_code(code))
+            self.store.add_areas(conn, plan_id, areas.drop(columns=["source_file"]), actor=actor)
+            for label, prov in prepared.provenance.items():
+                self.store.record_dataset(
+                    conn, plan_id=plan_id, what="areas", file=label, source=prov.source,
+                    licence=prov.licence, attribution=prov.attribution,
+                    features=int((areas["source_file"] == label).sum()), actor=actor)
+        return plan_id
