@@ -51,6 +51,7 @@ import shapely
 
 from ._errors import InputError
 from .crs import STORAGE_CRS, metric_crs, require_crs, require_same_crs
+from .workload import WorkloadWeights
 
 __all__ = ["Issue", "ValidationReport", "validate_plan", "ERROR_KINDS", "WARNING_KINDS"]
 
@@ -171,7 +172,7 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
         to the polygonal objects of those types.
     assignment : optional object id → microgrid id to check against locations.
     workload : optional microgrid id → workload; else computed from
-        ``objects`` with :class:`~geogrid.partition.inputs.WorkloadWeights`
+        ``objects`` with :class:`~geogrid.workload.WorkloadWeights`
         (``weights``), by location.
     """
     if not isinstance(microgrids, gpd.GeoDataFrame):
@@ -455,8 +456,6 @@ def _workload(objects, where, gm, idx, to_m, k, weights) -> np.ndarray:
     """Workload per microgrid: a point's load where it lies; a polygon's households
     shared by the area of the polygon in each microgrid (a compound split in two
     loads both), its per-type weight where its location is."""
-    from .partition.inputs import WorkloadWeights
-
     w = WorkloadWeights.coerce(weights)
     hh = pd.to_numeric(objects["households"], errors="coerce").fillna(0.0).to_numpy(float) \
         if "households" in objects.columns else np.zeros(len(objects))

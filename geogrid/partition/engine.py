@@ -12,7 +12,6 @@ without ever leaving a gap or an overlap.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -29,11 +28,12 @@ from .._errors import InputError
 from ..codes import reading_order
 from .business import business_weights, cell_dissimilarity
 from .graph import (CellGraph, cv, cv_lower_bound, ensure_parts, metis_partition,
-                    rebisect_pairs, refine_balance, repair_contiguity)
+                    rebisect_pairs, refine_balance, repair_contiguity, stays_connected)
 from .groups import building_groups
 from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_compounds,
                      prepare_lines, prepare_objects, prepare_parent)
 from .report import microgrid_table, summary
+from .seeds import object_seeds
 from .tessellate import affinity_factor, tessellate
 
 __all__ = ["PartitionOptions", "PartitionResult", "partition", "DEFAULT_TARGET_WORKLOAD"]
@@ -217,65 +217,21 @@ def partition(parent, objects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None 
     timings["inputs"] = time.perf_counter() - t0
 
     kind = _kind(options, parent_row, objs)
-    total = float(objs["workload"].sum())
-    notes["zero_workload"] = False
-    if total <= 0 and len(objs):
-        objs["workload"] = 1.0  # nothing weighs anything: balance object counts
-        total = float(len(objs))
-        notes["zero_workload"] = True
-    if options.n_microgrids is not None:
-        k = int(options.n_microgrids)
-        target = total / k if k else 0.0
-    else:
-        target = float(options.target_workload or DEFAULT_TARGET_WORKLOAD)
-        k = max(1, int(round(total / target))) if total > 0 else 1
+    k, target = _count_and_target(objs, options, notes)
 
-    # --- seeds -------------------------------------------------------------------------
     t = time.perf_counter()
-    seeds, seed_label, virtual = _seeds(objs, comps, target, options)
-    fp_rows = np.flatnonzero((objs["type"].to_numpy(dtype=object) == "building")
-                             & (shapely.get_type_id(np.asarray(objs.geometry.values,
-                                                               dtype=object)) != 0))
-    footprints = shapely.intersection(np.asarray(objs.geometry.values, dtype=object)[fp_rows],
-                                      parent_m)
-    tess = tessellate(parent_m, seeds, seed_label,
-                      lines=np.concatenate([road_lines, bar_lines]),
-                      line_classes=np.concatenate([road_cls, bar_cls]),
-                      line_ids=np.concatenate([road_ids, bar_ids]), compounds=comps,
-                      footprints=footprints, footprint_label=seed_label[fp_rows])
+    lines = (np.concatenate([road_lines, bar_lines]), np.concatenate([road_cls, bar_cls]),
+             np.concatenate([road_ids, bar_ids]))
+    tess, virtual = _tessellation(parent_m, objs, comps, lines, target, options)
     timings["tessellate"] = time.perf_counter() - t
 
-    # --- cells: objects, workload ------------------------------------------------------
     t = time.perf_counter()
-    cells = tess.cells
-    n_obj = len(objs)
-    obj_cell = np.array([tess.label_cell[int(lab)] for lab in seed_label[:n_obj]]) \
-        if n_obj else np.empty(0, dtype=int)
-    # the first n_obj seeds are the objects' primary seeds, in row order (see _seeds)
-    objs["cell"] = obj_cell
-    cell_work, cell_hh, shares = _cell_loads(objs, cells, tess, virtual, comps)
-    cells["workload"] = cell_work
-    cells["households"] = cell_hh
-    edges = tess.edges.copy()
-    edges["affinity"] = edges["length"].to_numpy() * affinity_factor(edges["cls"].to_numpy())
-    if kind in ("business", "mixed") and options.type_weight > 0 and len(edges):
-        profiles = _type_profiles(objs, len(cells))
-        d = cell_dissimilarity(profiles, edges["a"].to_numpy(), edges["b"].to_numpy())
-        edges["affinity"] = business_weights(edges["affinity"].to_numpy(), d,
-                                             options.type_weight)
-    graph = _graph_from(cell_work, edges)
+    cells, edges, shares = _cells_and_edges(tess, virtual, objs, comps, kind, options)
+    graph = _graph_from(cells["workload"].to_numpy(float), edges)
     timings["graph"] = time.perf_counter() - t
 
-    # --- partition ---------------------------------------------------------------------
     t = time.perf_counter()
-    group, kept_whole = _keep_whole_groups(graph, cells, target, options)
-    cg, vmap = graph.contract(group)
-    k_eff = min(k, cg.n) if cg.n else 1
-    labels_c = _best_of_starts(cg, k_eff, options)
-    labels = labels_c[vmap]
-    if kind == "residential" and options.nearest_attachment:
-        labels = _attach_nearest(graph, labels, cells, objs, edges, options.cv_target)
-    labels = repair_contiguity(graph, labels)  # no-op unless something above misbehaved
+    labels, cg, k_eff, kept_whole = _cut(graph, cells, objs, edges, kind, k, target, options)
     timings["partition"] = time.perf_counter() - t
 
     context = {
@@ -287,6 +243,68 @@ def partition(parent, objects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None 
     state = {"parent_m": parent_m, "crs": crs, "mcrs": mcrs, "objs": objs, "cells": cells,
              "edges": edges, "options": options, "context": context}
     return assemble(state, labels, renumber=True)
+
+
+def _count_and_target(objs, options: PartitionOptions, notes: dict) -> tuple[int, float]:
+    """Number of microgrids and workload per microgrid (objects all weightless: counts)."""
+    total = float(objs["workload"].sum())
+    notes["zero_workload"] = False
+    if total <= 0 and len(objs):
+        objs["workload"] = 1.0  # nothing weighs anything: balance object counts
+        total = float(len(objs))
+        notes["zero_workload"] = True
+    if options.n_microgrids is not None:
+        k = int(options.n_microgrids)
+        return k, (total / k if k else 0.0)
+    target = float(options.target_workload or DEFAULT_TARGET_WORKLOAD)
+    return (max(1, int(round(total / target))) if total > 0 else 1), target
+
+
+def _tessellation(parent_m, objs, comps, lines, target: float, options: PartitionOptions):
+    """Seeds (:mod:`.seeds`) → cells that tile the parent (:func:`.tessellate`)."""
+    seeds, seed_label, virtual = object_seeds(objs, comps, target,
+                                              outline_m2=options.outline_seeds_m2)
+    geoms = np.asarray(objs.geometry.values, dtype=object)
+    fp_rows = np.flatnonzero((objs["type"].to_numpy(dtype=object) == "building")
+                             & (shapely.get_type_id(geoms) != 0))
+    footprints = shapely.intersection(geoms[fp_rows], parent_m)
+    tess = tessellate(parent_m, seeds, seed_label, lines=lines[0], line_classes=lines[1],
+                      line_ids=lines[2], compounds=comps, footprints=footprints,
+                      footprint_label=seed_label[fp_rows])
+    n_obj = len(objs)
+    # the first n_obj seeds are the objects' primary seeds, in row order
+    objs["cell"] = np.array([tess.label_cell[int(lab)] for lab in seed_label[:n_obj]]) \
+        if n_obj else np.empty(0, dtype=int)
+    return tess, virtual
+
+
+def _cells_and_edges(tess, virtual, objs, comps, kind: str, options: PartitionOptions):
+    """Cell loads and the weighted cell adjacency (business: type affinity too)."""
+    cells = tess.cells
+    cell_work, cell_hh, shares = _cell_loads(objs, cells, tess, virtual, comps)
+    cells["workload"] = cell_work
+    cells["households"] = cell_hh
+    edges = tess.edges.copy()
+    edges["affinity"] = edges["length"].to_numpy() * affinity_factor(edges["cls"].to_numpy())
+    if kind in ("business", "mixed") and options.type_weight > 0 and len(edges):
+        profiles = _type_profiles(objs, len(cells))
+        d = cell_dissimilarity(profiles, edges["a"].to_numpy(), edges["b"].to_numpy())
+        edges["affinity"] = business_weights(edges["affinity"].to_numpy(), d,
+                                             options.type_weight)
+    return cells, edges, shares
+
+
+def _cut(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
+         options: PartitionOptions):
+    """Cell → part label: whole compounds contracted, best of seeded starts, attachment."""
+    group, kept_whole = _keep_whole_groups(graph, cells, target, options)
+    cg, vmap = graph.contract(group)
+    k_eff = min(k, cg.n) if cg.n else 1
+    labels = _best_of_starts(cg, k_eff, options)[vmap]
+    if kind == "residential" and options.nearest_attachment:
+        labels = _attach_nearest(graph, labels, cells, objs, edges, options.cv_target)
+    labels = repair_contiguity(graph, labels)  # no-op unless something above misbehaved
+    return labels, cg, k_eff, kept_whole
 
 
 # ----------------------------------------------------------------------------- assembly
@@ -379,105 +397,6 @@ def _kind(options: PartitionOptions, parent_row: dict, objs: gpd.GeoDataFrame) -
     hh = float(objs["hh_work"].sum()) if len(objs) else 0.0
     total = float(objs["workload"].sum()) if len(objs) else 0.0
     return "residential" if total > 0 and hh >= 0.5 * total else "business"
-
-
-def _seeds(objs: gpd.GeoDataFrame, comps: gpd.GeoDataFrame, target: float,
-           options: PartitionOptions):
-    """Seeds and their cell labels.
-
-    The first ``len(objs)`` seeds are the objects' own locations, in row order;
-    label ``i`` is object row ``i``'s, except that a point inside a building
-    footprint takes the building's label and coincident points share one.
-    Extra seeds follow: outline points of large footprints (the building's
-    label) and lattices of virtual seeds in compounds too heavy for one cell
-    (new labels, recorded in ``virtual``: label → compound row).
-    """
-    n = len(objs)
-    seeds = np.asarray(objs["seed"].values, dtype=object)
-    label = np.arange(n, dtype=np.int64)
-    if n == 0:
-        return seeds, label, {}
-    geoms = np.asarray(objs.geometry.values, dtype=object)
-    types = objs["type"].to_numpy(dtype=object)
-    is_point = shapely.get_type_id(geoms) == 0
-    bldg = np.flatnonzero((types == "building") & ~is_point)
-    # points inside a footprint belong to that building's cell
-    if len(bldg) and is_point.any():
-        pts = np.flatnonzero(is_point)
-        pi, bi = shapely.STRtree(geoms[bldg]).query(seeds[pts], predicate="within")
-        if len(pi):
-            frame = pd.DataFrame({"p": pts[pi], "b": bldg[bi], "a": shapely.area(geoms[bldg[bi]])})
-            frame = frame.sort_values(["p", "a", "b"]).drop_duplicates("p")
-            label[frame["p"].to_numpy()] = frame["b"].to_numpy()
-    # coincident seeds (within 1 cm) share a label
-    key = pd.DataFrame({"x": np.round(shapely.get_x(seeds), 2),
-                        "y": np.round(shapely.get_y(seeds), 2), "lab": label})
-    first = key.groupby(["x", "y"], sort=False)["lab"].transform("min").to_numpy()
-    label = np.minimum(label, first)
-    # resolve chains (a point joined to a building that itself shares a location)
-    for _ in range(3):
-        label = label[label]
-    extra_pts, extra_lab = [], []
-    # outline seeds: large footprints get points along a slightly shrunk outline
-    big = bldg[shapely.area(geoms[bldg]) > options.outline_seeds_m2] if len(bldg) else bldg
-    for i in big:
-        g = geoms[i]
-        inset = shapely.buffer(g, -min(2.0, 0.05 * math.sqrt(shapely.area(g))))
-        if shapely.is_empty(inset):
-            continue
-        ring = shapely.simplify(shapely.boundary(inset), 2.0)
-        length = shapely.length(ring)
-        npts = int(min(24, max(4, length // 25)))
-        pts = shapely.line_interpolate_point(ring, np.linspace(0, 1, npts, endpoint=False),
-                                             normalized=True)
-        pts = shapely.get_parts(pts)
-        pts = pts[shapely.within(pts, g)]
-        extra_pts.append(pts)
-        extra_lab.append(np.full(len(pts), label[i]))
-    # virtual seeds in heavy compounds without footprints
-    virtual: dict[int, int] = {}
-    next_label = n
-    if target > 0 and len(comps):
-        rows = comps["object_row"].to_numpy()
-        for j, row in enumerate(rows):
-            if row < 0:
-                continue
-            w = float(objs.at[row, "workload"])
-            if w <= 0.5 * target:
-                continue
-            poly = comps.geometry.values[j]
-            nv = int(min(400, math.ceil(w / (target / 4.0))))
-            lattice = _lattice(poly, nv)
-            if len(lattice) == 0:
-                continue
-            labs = np.arange(next_label, next_label + len(lattice))
-            next_label += len(lattice)
-            for lab in labs:
-                virtual[int(lab)] = int(row)
-            extra_pts.append(lattice)
-            extra_lab.append(labs)
-    if extra_pts:
-        seeds = np.concatenate([seeds] + extra_pts)
-        label = np.concatenate([label] + [np.asarray(x, dtype=np.int64) for x in extra_lab])
-    return seeds, label, virtual
-
-
-def _lattice(poly, n: int) -> np.ndarray:
-    """About ``n`` points on a square lattice inside ``poly`` (deterministic)."""
-    area = shapely.area(poly)
-    if area <= 0 or n <= 1:
-        return np.empty(0, dtype=object)
-    step = math.sqrt(area / n)
-    minx, miny, maxx, maxy = shapely.bounds(poly)
-    xs = np.arange(minx + step / 2, maxx, step)
-    ys = np.arange(miny + step / 2, maxy, step)
-    gx, gy = np.meshgrid(xs, ys)
-    pts = shapely.points(gx.ravel(), gy.ravel())
-    inside = shapely.contains_properly(poly, pts)
-    pts = pts[inside]
-    # keep clear of the representative seed of the compound itself
-    rep = shapely.point_on_surface(poly)
-    return pts[shapely.distance(pts, rep) > step / 4]
 
 
 def _cell_loads(objs, cells, tess, virtual, comps):
@@ -649,6 +568,7 @@ def _attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd
     k = int(labels.max()) + 1
     w = np.bincount(labels, weights=graph.weight, minlength=k)
     limit = max(cv_target, cv(w[w > 0]))
+    nbr = graph.neighbour_lists()
     for _ in range(3):
         moved = False
         for v in cand[np.argsort(dist[cand], kind="stable")]:
@@ -656,11 +576,11 @@ def _attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd
             p = labels[v]
             if q == p:
                 continue
-            nb = graph.neighbours(v)
+            nb = np.asarray(nbr[v], dtype=np.int64)
             into_q = nb[labels[nb] == q]
             if len(into_q) == 0 or any(hard.get((min(v, u), max(v, u)), False) for u in into_q):
                 continue  # not touching q, or touching it across a major road
-            if not _stays_connected(graph, labels, v):
+            if not stays_connected(nbr, labels, v):
                 continue
             w2 = w.copy()
             w2[p] -= graph.weight[v]
@@ -673,30 +593,6 @@ def _attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd
         if not moved:
             break
     return labels
-
-
-def _stays_connected(graph: CellGraph, labels: np.ndarray, v: int) -> bool:
-    p = labels[v]
-    same = [u for u in graph.neighbours(v) if labels[u] == p]
-    if len(same) == 0:
-        return False  # v is its part's only vertex
-    if len(same) == 1:
-        return True
-    targets = set(same)
-    seen = {v, same[0]}
-    stack = [same[0]]
-    found = 1
-    while stack:
-        u = stack.pop()
-        for x in graph.neighbours(u):
-            if x not in seen and labels[x] == p:
-                seen.add(x)
-                if x in targets:
-                    found += 1
-                    if found == len(targets):
-                        return True
-                stack.append(x)
-    return found == len(targets)
 
 
 def _group_items(objs, cells, context) -> pd.DataFrame:

@@ -39,6 +39,7 @@ __all__ = [
     "ensure_parts",
     "rebisect_pairs",
     "split_part",
+    "stays_connected",
     "allocate_parts",
     "is_contiguous",
     "cv",
@@ -127,6 +128,10 @@ class CellGraph:
 
     def neighbours(self, v: int) -> np.ndarray:
         return self.indices[self.indptr[v]:self.indptr[v + 1]]
+
+    def neighbour_lists(self) -> list[list[int]]:
+        """``out[v]``: the neighbours of ``v`` as a list (fast for Python loops)."""
+        return [self.indices[self.indptr[v]:self.indptr[v + 1]].tolist() for v in range(self.n)]
 
     def edge_list(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Undirected edges ``(a, b, entry)`` with ``a < b``."""
@@ -350,6 +355,34 @@ def ensure_parts(graph: CellGraph, labels: np.ndarray, k: int, *, seed: int = 0)
     return labels
 
 
+def stays_connected(nbr, labels: np.ndarray, v: int) -> bool:
+    """Would the part of ``v`` stay connected without ``v``?
+
+    ``nbr[u]`` lists the neighbours of ``u``. A breadth-first search from one
+    same-part neighbour of ``v`` stops as soon as it has reached all the
+    others. False when ``v`` has no neighbour in its part (it is the part).
+    """
+    p = labels[v]
+    same = [u for u in nbr[v] if labels[u] == p]
+    if len(same) <= 1:
+        return len(same) == 1
+    targets = set(same)
+    seen = {same[0], v}
+    queue = deque([same[0]])
+    found = 1
+    while queue:
+        u = queue.popleft()
+        for x in nbr[u]:
+            if x not in seen and labels[x] == p:
+                seen.add(x)
+                if x in targets:
+                    found += 1
+                    if found == len(targets):
+                        return True
+                queue.append(x)
+    return False
+
+
 class _Parts:
     """Mutable part bookkeeping for the refinement loops."""
 
@@ -362,36 +395,44 @@ class _Parts:
         self.members: list[set[int]] = [set() for _ in range(k)]
         for v, p in enumerate(labels):
             self.members[p].add(v)
-        self.nbr = [graph.indices[graph.indptr[v]:graph.indptr[v + 1]].tolist()
-                    for v in range(graph.n)]
+        self.nbr = graph.neighbour_lists()
         self.aff = [graph.affinity[graph.indptr[v]:graph.indptr[v + 1]].tolist()
                     for v in range(graph.n)]
         self.soft = [graph.soft[graph.indptr[v]:graph.indptr[v + 1]].tolist()
                      for v in range(graph.n)]
 
     def stays_connected(self, v: int) -> bool:
-        """Would part(v) stay connected without v? (BFS stopped early)"""
-        p = self.labels[v]
-        same = [u for u in self.nbr[v] if self.labels[u] == p]
-        if len(same) <= 1:
-            return self.size[p] > 1
-        targets = set(same)
-        start = same[0]
-        seen = {start, v}
-        queue = deque([start])
-        found = 1
-        labels = self.labels
-        while queue:
-            u = queue.popleft()
-            for x in self.nbr[u]:
-                if x not in seen and labels[x] == p:
-                    seen.add(x)
-                    if x in targets:
-                        found += 1
-                        if found == len(targets):
-                            return True
-                    queue.append(x)
-        return found == len(targets)
+        """Would part(v) stay connected without v?"""
+        return stays_connected(self.nbr, self.labels, v)
+
+    def candidates(self, A: int, mov: np.ndarray, cross_barriers: bool, c0: float,
+                   t: float) -> list[tuple[float, int, int]]:
+        """Balance-improving moves ``(score, v, B)`` of boundary vertices out of part ``A``.
+
+        ``v`` may go to a neighbouring part ``B`` when ``w(v) < w(A) − w(B)`` (the
+        sum of squared part weights falls) and, unless ``cross_barriers``, ``v``
+        touches ``B`` along something other than a major road, river or rail.
+        Score: affinity newly cut over ``c0`` plus ``Δ(Σw²) / t²`` (lower is better).
+        """
+        out = []
+        weight = self.g.weight
+        for v in self.members[A]:
+            wv = weight[v]
+            if wv <= 0 or not mov[v]:
+                continue
+            links = self.links(v)
+            if len(links) == 1:
+                continue
+            own = links.get(A, (0.0, 0.0))[0]
+            for B, (affB, softB) in links.items():
+                if B == A:
+                    continue
+                gap = self.w[A] - self.w[B]
+                if wv >= gap or (not cross_barriers and softB <= 0):
+                    continue
+                dss = 2.0 * wv * (wv - gap)          # < 0
+                out.append(((own - affB) / c0 + dss / (t * t), v, B))
+        return out
 
     def move(self, v: int, q: int) -> None:
         p = self.labels[v]
@@ -451,48 +492,22 @@ def refine_balance(graph: CellGraph, labels: np.ndarray, *, cv_target: float = 0
     vaff = np.bincount(np.repeat(np.arange(graph.n), np.diff(graph.indptr)),
                        weights=graph.affinity, minlength=graph.n)
     c0 = float(np.median(vaff[vaff > 0])) if (vaff > 0).any() else 1.0
-    weight = graph.weight
     for _ in range(max_passes):
         moved_any = False
         t = max(float(st.w.mean()), 1e-12)
         for A in np.argsort(-st.w, kind="stable"):
             A = int(A)
             while True:
-                best = None
-                for v in st.members[A]:
-                    wv = weight[v]
-                    if wv <= 0 or not mov[v]:
-                        continue
-                    links = st.links(v)
-                    if len(links) == 1:
-                        continue
-                    own = links.get(A, (0.0, 0.0))[0]
-                    for B, (affB, softB) in links.items():
-                        if B == A:
-                            continue
-                        gap = st.w[A] - st.w[B]
-                        if wv >= gap:
-                            continue
-                        if not cross_barriers and softB <= 0:
-                            continue
-                        dss = 2.0 * wv * (wv - gap)          # < 0
-                        score = (own - affB) / c0 + dss / (t * t)
-                        key = (score, v, B)
-                        if best is None or key < best:
-                            best = key
-                if best is None:
+                cands = st.candidates(A, mov, cross_barriers, c0, t)
+                if not cands:
                     break
-                # take the best move that keeps A connected; try a few in order
-                _, v, B = best
-                if st.stays_connected(v):
-                    st.move(v, B)
-                    moved_any = True
-                    continue
-                # the best move would split A: find the best connected alternative
-                alt = _best_connected_move(st, A, weight, mov, cross_barriers, c0, t)
-                if alt is None:
-                    break
-                st.move(*alt)
+                best = min(cands)
+                if not st.stays_connected(best[1]):
+                    # the best move would split A: the best of the next ones that does not
+                    best = next((c for c in sorted(cands)[:64] if st.stays_connected(c[1])), None)
+                    if best is None:
+                        break
+                st.move(best[1], best[2])
                 moved_any = True
         if not moved_any:
             break
@@ -605,28 +620,3 @@ def _connected(vertices: set[int], nbr) -> bool:
                 seen.add(x)
                 stack.append(x)
     return len(seen) == len(vertices)
-
-
-def _best_connected_move(st: _Parts, A: int, weight, mov, cross_barriers, c0, t):
-    cands = []
-    for v in st.members[A]:
-        wv = weight[v]
-        if wv <= 0 or not mov[v]:
-            continue
-        links = st.links(v)
-        if len(links) == 1:
-            continue
-        own = links.get(A, (0.0, 0.0))[0]
-        for B, (affB, softB) in links.items():
-            if B == A:
-                continue
-            gap = st.w[A] - st.w[B]
-            if wv >= gap or (not cross_barriers and softB <= 0):
-                continue
-            dss = 2.0 * wv * (wv - gap)
-            cands.append(((own - affB) / c0 + dss / (t * t), v, B))
-    cands.sort()
-    for _, v, B in cands[:64]:
-        if st.stays_connected(v):
-            return v, B
-    return None

@@ -34,7 +34,7 @@ in the report, never applied silently:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
@@ -47,6 +47,7 @@ from .._errors import InputError, ValidationError, ValidationProblem
 from ..crs import metric_crs, require_crs, require_same_crs
 from ..model import ObjectType
 from ..validate import DENSIFY_DEG
+from ..workload import WorkloadWeights
 
 __all__ = [
     "WorkloadWeights",
@@ -64,46 +65,6 @@ __all__ = [
 RESIDENTIAL_BUSINESS_TYPES = frozenset({"", "residential", "apartments", "housing", "house",
                                         "住宅", "类住宅", "dormitory"})
 _TYPES = {t.value for t in ObjectType}
-
-
-@dataclass(frozen=True)
-class WorkloadWeights:
-    """Workload of one object of each type, in household equivalents.
-
-    ``workload = households + w[type]``. The weights are a policy choice of
-    the street office; the defaults say a shop costs a grid worker about the
-    effort of one household, an institution five.
-    """
-
-    household: float = 1.0
-    building: float = 2.0
-    compound: float = 0.0
-    shop: float = 1.0
-    institution: float = 5.0
-    plaza: float = 2.0
-    address: float = 0.0
-
-    def of(self, type_: str) -> float:
-        return float(getattr(self, type_, 0.0))
-
-    def to_dict(self) -> dict[str, float]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def coerce(cls, value) -> WorkloadWeights:
-        if value is None:
-            return cls()
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, dict):
-            unknown = set(value) - {f.name for f in fields(cls)}
-            if unknown:
-                raise InputError(f"weights has unknown keys {sorted(unknown)}.", field="weights",
-                                 value=sorted(unknown),
-                                 fix=f"Use keys among {[f.name for f in fields(cls)]}.")
-            return cls(**{k: float(v) for k, v in value.items()})
-        raise InputError("weights must be a WorkloadWeights or a dict.", field="weights",
-                         value=type(value).__name__)
 
 
 @dataclass(frozen=True)
