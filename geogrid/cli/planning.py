@@ -98,6 +98,8 @@ def validate(
     boundary: Annotated[Path | None, typer.Argument(help="parents file (file mode)")] = None,
     plan_file: Annotated[Path | None, typer.Argument(help="microgrids file (file mode)")] = None,
     objects: Annotated[Path | None, typer.Option(help="objects file (file mode)")] = None,
+    roads: Annotated[Path | None, typer.Option(help="道路 roads file for the rule metrics (file mode)")] = None,
+    water: Annotated[Path | None, typer.Option(help="水体 water file for the rule metrics (file mode)")] = None,
     plan: Annotated[str | None, typer.Option(help="store plan id or 'active' (store mode)")] = None,
     grid: Annotated[str | None, typer.Option(help="only this grid (store mode)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -123,7 +125,8 @@ def validate(
         from ..partition import validate_files
 
         layer = "microgrids" if plan_file.suffix.lower() == ".gpkg" else None
-        report = validate_files(boundary, plan_file, objects, plan_layer=layer)
+        report = validate_files(boundary, plan_file, objects, plan_layer=layer, roads_path=roads,
+                                water_path=water)
         parents = report.get("parents", report)
         ok = all(p.get("ok", False) for p in parents.values()) if isinstance(parents, dict) else False
         texts = [p.get("text", "") for p in parents.values()] if isinstance(parents, dict) else []

@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from .._errors import InputError
 from ..codes import reading_order
+from ..rule_metrics import rule_metrics
 from .business import business_weights, cell_dissimilarity
 from .graph import (CellGraph, cv, cv_lower_bound, ensure_parts, metis_partition,
                     rebisect_pairs, refine_balance, repair_contiguity, stays_connected)
@@ -71,6 +72,9 @@ class PartitionOptions:
     outline_seeds_m2
         Footprints larger than this get extra seeds along their outline so
         their cell wraps the whole building.
+    measure_rules
+        Add the division-rule metrics (:func:`geogrid.rule_metrics.rule_metrics`,
+        measured on the result's polygons) to the report under ``rules``.
     seed, starts
         METIS seed, and how many seeded starts to try (default 8 for graphs
         up to 2,000 vertices, else 1); the most balanced result is kept.
@@ -88,6 +92,7 @@ class PartitionOptions:
     group_households: float = 120.0
     outline_seeds_m2: float = 500.0
     nearest_attachment: bool = True
+    measure_rules: bool = True
     seed: int = 0
     starts: int | None = None
 
@@ -200,11 +205,7 @@ def partition(parent, objects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None 
     >>> len(res.microgrids), res.assignment.size
     (2, 10)
     """
-    if options is None:
-        options = PartitionOptions.from_kwargs(**kwargs)
-    elif kwargs:
-        options = replace(options, **kwargs)
-        options.check()
+    options = _resolve_options(options, kwargs)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     parent_m, crs, mcrs, parent_id, parent_row, parent_src = prepare_parent(parent)
@@ -242,7 +243,22 @@ def partition(parent, objects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None 
     }
     state = {"parent_m": parent_m, "crs": crs, "mcrs": mcrs, "objs": objs, "cells": cells,
              "edges": edges, "options": options, "context": context}
-    return assemble(state, labels, renumber=True)
+    result = assemble(state, labels, renumber=True)
+    if options.measure_rules:
+        t = time.perf_counter()
+        result.report["rules"] = rule_metrics(parent, result.microgrids, objects, roads, barriers,
+                                              weights=options.weights)
+        result.report["timings_s"]["rules"] = round(time.perf_counter() - t, 3)
+    return result
+
+
+def _resolve_options(options: PartitionOptions | None, kwargs: dict) -> PartitionOptions:
+    if options is None:
+        return PartitionOptions.from_kwargs(**kwargs)
+    if kwargs:
+        options = replace(options, **kwargs)
+        options.check()
+    return options
 
 
 def _count_and_target(objs, options: PartitionOptions, notes: dict) -> tuple[int, float]:

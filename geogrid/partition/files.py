@@ -217,14 +217,20 @@ def _write_outputs(out_path: Path, driver: str, mg, cells, objs, groups) -> dict
 
 
 def validate_files(boundary_path, plan_path, objects_path=None, *, plan_layer=None,
-                   parent_column: str = "parent_id", **kwargs) -> dict[str, Any]:
+                   parent_column: str = "parent_id", roads_path=None, water_path=None,
+                   **kwargs) -> dict[str, Any]:
     """Validate a plan file against its parents (one report per parent, with ``text``).
 
     Microgrids are matched to parents by ``parent_column`` when the plan has
     it and every value names a parent; otherwise the whole plan is checked
-    against the union of the parents. ``kwargs`` go to
+    against the union of the parents. Roads and water (optional files) feed
+    the division-rule metrics. ``kwargs`` go to
     :func:`~geogrid.validate.validate_plan`.
     """
+    if roads_path:
+        kwargs["roads"] = read_layer(roads_path)
+    if water_path:
+        kwargs["water"] = read_layer(water_path)
     parents = read_layer(boundary_path)
     plan = read_layer(plan_path, layer=plan_layer)
     objects = read_layer(objects_path) if objects_path else None
