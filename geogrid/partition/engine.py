@@ -34,6 +34,7 @@ from .groups import building_groups
 from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_compounds,
                      prepare_lines, prepare_objects, prepare_parent)
 from .report import microgrid_table, summary
+from .compounds import compound_groups, pieces_needed
 from .seeds import object_seeds
 from .tessellate import affinity_factor, tessellate
 
@@ -41,6 +42,10 @@ __all__ = ["PartitionOptions", "PartitionResult", "partition", "DEFAULT_TARGET_W
 
 #: households-equivalent per microgrid when neither a count nor a target is given
 DEFAULT_TARGET_WORKLOAD = 300.0
+
+#: how much higher a workload CV may be to split heavy compounds into only the pieces
+#: they need (rather than wherever balance is easiest)
+NEED_CV_ALLOWANCE = 0.05
 
 #: walking detour (metres) charged for crossing a line of each class
 CROSSING_PENALTY_M = {
@@ -72,6 +77,10 @@ class PartitionOptions:
     outline_seeds_m2
         Footprints larger than this get extra seeds along their outline so
         their cell wraps the whole building.
+    compound_need
+        A compound heavier than ``keep_whole × target`` is cut into no more
+        pieces than it needs, along its internal paths (kept when the CV rises
+        by at most :data:`NEED_CV_ALLOWANCE`).
     measure_rules
         Add the division-rule metrics (:func:`geogrid.rule_metrics.rule_metrics`,
         measured on the result's polygons) to the report under ``rules``.
@@ -92,6 +101,7 @@ class PartitionOptions:
     group_households: float = 120.0
     outline_seeds_m2: float = 500.0
     nearest_attachment: bool = True
+    compound_need: bool = True
     measure_rules: bool = True
     seed: int = 0
     starts: int | None = None
@@ -312,7 +322,30 @@ def _cells_and_edges(tess, virtual, objs, comps, kind: str, options: PartitionOp
 
 def _cut(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
          options: PartitionOptions):
-    """Cell → part label: whole compounds contracted, best of seeded starts, attachment."""
+    """Cell → part label: whole compounds contracted, best of seeded starts, attachment.
+
+    With ``compound_need`` the cut that splits heavy compounds into only the
+    pieces they need is kept when its workload CV is at most
+    :data:`NEED_CV_ALLOWANCE` above the cut that splits them freely.
+    """
+    free = _cut_once(graph, cells, objs, edges, kind, k, target, replace(options,
+                                                                          compound_need=False))
+    if not options.compound_need:
+        return free
+    needed = _cut_once(graph, cells, objs, edges, kind, k, target, options)
+    if needed[0] is free[0] or _label_cv(graph, needed[0]) <= \
+            _label_cv(graph, free[0]) + NEED_CV_ALLOWANCE:
+        return needed
+    return free
+
+
+def _label_cv(graph: CellGraph, labels: np.ndarray) -> float:
+    w = np.bincount(labels, weights=graph.weight)
+    return cv(w[w > 0])
+
+
+def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
+              options: PartitionOptions):
     group, kept_whole = _keep_whole_groups(graph, cells, target, options)
     cg, vmap = graph.contract(group)
     k_eff = min(k, cg.n) if cg.n else 1
@@ -525,21 +558,30 @@ def _keep_whole_groups(graph: CellGraph, cells, target: float, options: Partitio
     keys = comp_ids.where(comp_ids.isna(), comp_ids.astype(str))
     for cid, verts in keys.dropna().groupby(keys.dropna()).groups.items():
         verts = np.asarray(verts, dtype=np.int64)
-        if graph.weight[verts].sum() > options.keep_whole * target:
+        w = graph.weight[verts].sum()
+        if w > options.keep_whole * target:
+            if options.compound_need:
+                need = pieces_needed(w, target, options.keep_whole)
+                for vs in compound_groups(graph, verts, need, seed=options.seed):
+                    group[vs] = vs.min()
             continue
         kept.append(str(cid))
-        if len(verts) < 2:
-            continue
-        pos = np.full(graph.n, -1)
-        pos[verts] = np.arange(len(verts))
-        m = (pos[a] >= 0) & (pos[b] >= 0)
-        sub = sparse.coo_matrix((np.ones(int(m.sum())), (pos[a[m]], pos[b[m]])),
-                                shape=(len(verts), len(verts)))
-        ncomp, comp = connected_components(sub, directed=False)
-        for c in range(ncomp):
-            vs = verts[comp == c]
+        for vs in _connected_pieces(graph, verts, a, b):
             group[vs] = vs.min()
     return group, sorted(kept)
+
+
+def _connected_pieces(graph: CellGraph, verts: np.ndarray, a, b) -> list[np.ndarray]:
+    """``verts`` split into the pieces connected within ``verts``."""
+    if len(verts) < 2:
+        return [verts]
+    pos = np.full(graph.n, -1)
+    pos[verts] = np.arange(len(verts))
+    m = (pos[a] >= 0) & (pos[b] >= 0)
+    sub = sparse.coo_matrix((np.ones(int(m.sum())), (pos[a[m]], pos[b[m]])),
+                            shape=(len(verts), len(verts)))
+    ncomp, comp = connected_components(sub, directed=False)
+    return [verts[comp == c] for c in range(ncomp)]
 
 
 def _attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.DataFrame,
