@@ -27,7 +27,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from .._errors import InputError
 from ..codes import reading_order
 from ..rule_metrics import rule_metrics
-from .business import business_weights, cell_dissimilarity
+from .business import business_weights, cell_dissimilarity, group_by_type, type_counts
 from .graph import (CellGraph, cv, cv_lower_bound, ensure_parts, metis_partition,
                     rebisect_pairs, refine_balance, repair_contiguity, stays_connected)
 from .groups import building_groups
@@ -352,6 +352,10 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
     labels = _best_of_starts(cg, k_eff, options)[vmap]
     if kind == "residential" and options.nearest_attachment:
         labels = _attach_nearest(graph, labels, cells, objs, edges, options.cv_target)
+    if kind in ("business", "mixed") and options.type_weight > 0 and len(objs):
+        counts, _ = type_counts(objs, graph.n)
+        labels = group_by_type(graph, labels, counts, options.type_weight,
+                               movable=cells["compound_id"].isna().to_numpy())
     labels = repair_contiguity(graph, labels)  # no-op unless something above misbehaved
     return labels, cg, k_eff, kept_whole
 
