@@ -218,7 +218,11 @@ def _walls(parent_m, mg, obj, road_m, water_m, near_m, wall_m):
         if len(road_m) + len(water_m) else shapely.Polygon()
     own = _internal_lines(parent_m, mg)
     along = shapely.difference(shapely.intersection(own, walls), away)
-    per = np.round(shapely.length(along), 1)
+    # a boundary that merely crosses a wall leaves 2·wall_m stubs: not "along" it
+    parts, which = shapely.get_parts(shapely.line_merge(along), return_index=True)
+    length = shapely.length(parts)
+    keep = length > 2 * wall_m + 1.0
+    per = np.round(np.bincount(which[keep], weights=length[keep], minlength=len(mg)), 1)
     # each shared edge belongs to two microgrids
     return {"length_m": round(float(per.sum()) / 2, 1), "n_compounds": int(len(comps))}, per
 
