@@ -34,6 +34,7 @@ from .groups import building_groups
 from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_compounds,
                      prepare_lines, prepare_objects, prepare_parent)
 from .report import microgrid_table, summary
+from .boundary import offroad_lengths, smooth_boundaries
 from .compounds import compound_groups, pieces_needed
 from .seeds import object_seeds
 from .tessellate import affinity_factor, tessellate
@@ -46,6 +47,8 @@ DEFAULT_TARGET_WORKLOAD = 300.0
 #: how much higher a workload CV may be to split heavy compounds into only the pieces
 #: they need (rather than wherever balance is easiest)
 NEED_CV_ALLOWANCE = 0.05
+#: how much higher a workload CV may be to move boundaries onto roads
+SMOOTH_CV_ALLOWANCE = 0.03
 
 #: walking detour (metres) charged for crossing a line of each class
 CROSSING_PENALTY_M = {
@@ -81,6 +84,10 @@ class PartitionOptions:
         A compound heavier than ``keep_whole × target`` is cut into no more
         pieces than it needs, along its internal paths (kept when the CV rises
         by at most :data:`NEED_CV_ALLOWANCE`).
+    smooth_boundaries
+        Residential: move cells between microgrids while that shortens the
+        boundary lying more than 15 m from any road or water
+        (:mod:`.boundary`), within :data:`SMOOTH_CV_ALLOWANCE` of the CV.
     measure_rules
         Add the division-rule metrics (:func:`geogrid.rule_metrics.rule_metrics`,
         measured on the result's polygons) to the report under ``rules``.
@@ -102,6 +109,7 @@ class PartitionOptions:
     outline_seeds_m2: float = 500.0
     nearest_attachment: bool = True
     compound_need: bool = True
+    smooth_boundaries: bool = True
     measure_rules: bool = True
     seed: int = 0
     starts: int | None = None
@@ -237,7 +245,7 @@ def partition(parent, objects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None 
     timings["tessellate"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    cells, edges, shares = _cells_and_edges(tess, virtual, objs, comps, kind, options)
+    cells, edges, shares = _cells_and_edges(tess, virtual, objs, comps, kind, options, lines[0])
     graph = _graph_from(cells["workload"].to_numpy(float), edges)
     timings["graph"] = time.perf_counter() - t
 
@@ -304,14 +312,17 @@ def _tessellation(parent_m, objs, comps, lines, target: float, options: Partitio
     return tess, virtual
 
 
-def _cells_and_edges(tess, virtual, objs, comps, kind: str, options: PartitionOptions):
-    """Cell loads and the weighted cell adjacency (business: type affinity too)."""
+def _cells_and_edges(tess, virtual, objs, comps, kind: str, options: PartitionOptions, lines):
+    """Cell loads and the weighted cell adjacency (business: type affinity too;
+    residential: the off-road metres of each edge, ``off_m``)."""
     cells = tess.cells
     cell_work, cell_hh, shares = _cell_loads(objs, cells, tess, virtual, comps)
     cells["workload"] = cell_work
     cells["households"] = cell_hh
     edges = tess.edges.copy()
     edges["affinity"] = edges["length"].to_numpy() * affinity_factor(edges["cls"].to_numpy())
+    if kind == "residential" and options.smooth_boundaries and len(edges):
+        edges["off_m"] = offroad_lengths(cells, edges, lines)
     if kind in ("business", "mixed") and options.type_weight > 0 and len(edges):
         profiles = _type_profiles(objs, len(cells))
         d = cell_dissimilarity(profiles, edges["a"].to_numpy(), edges["b"].to_numpy())
@@ -339,6 +350,31 @@ def _cut(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
     return free
 
 
+def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, target: float,
+            options: PartitionOptions) -> np.ndarray:
+    """Shorten the off-road boundary (:func:`.boundary.smooth_boundaries`).
+
+    The CV may rise by :data:`SMOOTH_CV_ALLOWANCE`, and never above the
+    balance goal of :func:`_best_of_starts` when it starts below it.
+    """
+    off = CellGraph.from_edges(graph.n, graph.weight, edges["a"].to_numpy(),
+                               edges["b"].to_numpy(), edges["length"].to_numpy(float),
+                               edges["off_m"].to_numpy(float), np.zeros(len(edges))).affinity
+    now = _label_cv(graph, labels)
+    goal = max(options.cv_target, 1.05 * cv_lower_bound(cg.weight, k) + 0.005)
+    limit = min(max(now, goal), now + SMOOTH_CV_ALLOWANCE)
+    codes, uniq = pd.factorize(cells["compound_id"].astype(object).where(
+        cells["compound_id"].notna(), None), use_na_sentinel=True)
+    cw = np.bincount(codes[codes >= 0], weights=graph.weight[codes >= 0],
+                     minlength=len(uniq)) if len(uniq) else np.zeros(0)
+    need = np.array([pieces_needed(x, target, options.keep_whole) for x in cw], dtype=np.int64)
+    if not options.compound_need:  # compounds may stay cut as the cut left them
+        seen = pd.DataFrame({"c": codes, "p": labels})[codes >= 0].drop_duplicates()
+        need = np.maximum(need, np.bincount(seen["c"], minlength=len(uniq)))
+    return smooth_boundaries(graph, labels, off, cv_limit=limit, compound=codes,
+                             need=need if len(need) else None)
+
+
 def _label_cv(graph: CellGraph, labels: np.ndarray) -> float:
     w = np.bincount(labels, weights=graph.weight)
     return cv(w[w > 0])
@@ -352,6 +388,8 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
     labels = _best_of_starts(cg, k_eff, options)[vmap]
     if kind == "residential" and options.nearest_attachment:
         labels = _attach_nearest(graph, labels, cells, objs, edges, options.cv_target)
+    if kind == "residential" and "off_m" in edges.columns:
+        labels = _smooth(graph, labels, cells, edges, cg, k_eff, target, options)
     if kind in ("business", "mixed") and options.type_weight > 0 and len(objs):
         counts, _ = type_counts(objs, graph.n)
         labels = group_by_type(graph, labels, counts, options.type_weight,

@@ -15,7 +15,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["object_seeds"]
+__all__ = ["object_seeds", "LATTICE_PER_TARGET"]
+
+#: virtual seeds per target workload in a compound too heavy for one cell: finer
+#: cells let a split compound's boundary take a shorter line
+LATTICE_PER_TARGET = 4.0
 
 
 def object_seeds(objs: gpd.GeoDataFrame, comps: gpd.GeoDataFrame, target: float, *,
@@ -83,7 +87,7 @@ def object_seeds(objs: gpd.GeoDataFrame, comps: gpd.GeoDataFrame, target: float,
             if w <= 0.5 * target:
                 continue
             poly = comps.geometry.values[j]
-            nv = int(min(400, math.ceil(w / (target / 4.0))))
+            nv = int(min(400, math.ceil(w / (target / LATTICE_PER_TARGET))))
             lattice = _lattice(poly, nv)
             if len(lattice) == 0:
                 continue
