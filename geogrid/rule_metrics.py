@@ -374,8 +374,7 @@ def _walking(pts, anchors, where, k, road_m):
     n = len(key)
     verts = shapely.points(key)
     tree = shapely.STRtree(verts)
-    anchor_pts = np.array([shapely.point_on_surface(g) if shapely.get_type_id(g) != 0 else g
-                           for g in anchors], dtype=object)
+    anchor_pts, owner = _anchor_points(anchors)
     extra = np.concatenate([pts, anchor_pts])
     near = tree.query_nearest(extra, return_distance=False, all_matches=False)[1]
     conn = shapely.distance(extra, verts[near])
@@ -386,10 +385,30 @@ def _walking(pts, anchors, where, k, road_m):
     graph = sparse.coo_matrix((cost, (src, dst)), shape=(m, m)).tocsr()
     out = np.full((len(pts), k), np.inf)
     for g in np.unique(where):
-        srcs = n + len(pts) + np.flatnonzero(where == g)
+        srcs = n + len(pts) + np.flatnonzero(where[owner] == g)
         d = dijkstra(graph, directed=False, indices=srcs, min_only=True)
         out[:, g] = d[n:n + len(pts)]
     return out
+
+
+def _anchor_points(anchors, step: float = 20.0):
+    """Points where housing is reached: a point itself; for a polygon (a building or a
+    compound's piece in one microgrid) points every ``step`` metres along its outline.
+    Returns the points and, for each, its position in ``anchors``."""
+    pts, owner = [], []
+    for i, g in enumerate(anchors):
+        if shapely.get_type_id(g) == 0:
+            pts.append(g)
+            owner.append(i)
+            continue
+        ring = shapely.boundary(g)
+        n = max(1, int(shapely.length(ring) // step))
+        ps = shapely.line_interpolate_point(ring, np.linspace(0, 1, n, endpoint=False),
+                                            normalized=True)
+        ps = [p for p in shapely.get_parts(ps) if not shapely.is_empty(p)]
+        pts += ps
+        owner += [i] * len(ps)
+    return np.asarray(pts, dtype=object), np.asarray(owner, dtype=np.int64)
 
 
 def _business(mg, obj) -> tuple[dict[str, Any], pd.DataFrame]:

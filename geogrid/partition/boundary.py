@@ -58,17 +58,18 @@ def offroad_lengths(cells, edges: pd.DataFrame, lines: np.ndarray, *,
 
 
 def smooth_boundaries(graph: CellGraph, labels: np.ndarray, off: np.ndarray, *,
-                      cv_limit: float, compound: np.ndarray | None = None,
-                      need: np.ndarray | None = None, max_passes: int = 30) -> np.ndarray:
+                      cv_limit: float, limit=None, movable: np.ndarray | None = None,
+                      max_passes: int = 30) -> np.ndarray:
     """Move boundary cells while that shortens the off-road boundary.
 
     ``off``: off-road metres per CSR entry of ``graph`` (both directions).
-    ``compound``: compound index per cell (-1: none), ``need``: pieces each
-    compound may span. A cell ``v`` of part ``A`` moves to neighbouring part
-    ``B`` when the off-road length of its edges into ``B`` exceeds that into
-    ``A`` (the boundary gets shorter), ``A`` stays connected, the compound of
-    ``v`` does not enter one more part than it needs, and the CV stays at most
-    ``cv_limit``. Largest gain first; deterministic.
+    A cell ``v`` of part ``A`` moves to a neighbouring part ``B`` when the
+    off-road length of its edges into ``B`` exceeds that into ``A`` (the
+    boundary gets shorter), ``A`` stays connected, ``limit`` allows it (a
+    :class:`~geogrid.partition.compounds.PieceLimit`: no compound enters one
+    more part than it needs), and the CV stays at most ``cv_limit`` (or does
+    not rise). Only ``movable`` cells move (default all). Largest gain first;
+    deterministic.
     """
     labels = np.asarray(labels, dtype=np.int64).copy()
     k = int(labels.max()) + 1 if len(labels) else 0
@@ -77,32 +78,25 @@ def smooth_boundaries(graph: CellGraph, labels: np.ndarray, off: np.ndarray, *,
     nbr = graph.neighbour_lists()
     offs = [off[graph.indptr[v]:graph.indptr[v + 1]].tolist() for v in range(graph.n)]
     w = np.bincount(labels, weights=graph.weight, minlength=k)
-    comp = np.full(graph.n, -1) if compound is None else np.asarray(compound)
-    n_comp = int(comp.max()) + 1 if len(comp) and comp.max() >= 0 else 0
-    cnt = np.zeros((max(n_comp, 1), k), dtype=np.int64)
-    np.add.at(cnt, (comp[comp >= 0], labels[comp >= 0]), 1)
-    need = np.ones(max(n_comp, 1), dtype=np.int64) if need is None else np.asarray(need)
     for _ in range(max_passes):
         moves = []
-        for v in range(graph.n):
+        for v in (range(graph.n) if movable is None else np.flatnonzero(movable)):
             into: dict[int, float] = {}
             for u, o in zip(nbr[v], offs[v]):
                 into[labels[u]] = into.get(labels[u], 0.0) + o
-            p = labels[v]
-            own = into.get(p, 0.0)
-            for q, o in into.items():
-                if q != p and o - own > 1e-6:
-                    moves.append((own - o, v, q))
+            own = into.get(labels[v], 0.0)
+            moves += [(own - o, v, q) for q, o in into.items()
+                      if q != labels[v] and o - own > 1e-6]
         moved = False
         for _gain, v, q in sorted(moves):
-            if _try_move(graph, labels, nbr, offs, w, cnt, comp, need, cv_limit, v, q):
+            if _try_move(graph, labels, nbr, offs, w, limit, cv_limit, v, q):
                 moved = True
         if not moved:
             break
     return labels
 
 
-def _try_move(graph, labels, nbr, offs, w, cnt, comp, need, cv_limit, v, q) -> bool:
+def _try_move(graph, labels, nbr, offs, w, limit, cv_limit, v, q) -> bool:
     """Move ``v`` to ``q`` if it still shortens the boundary and breaks no rule."""
     p = labels[v]
     if p == q:
@@ -111,19 +105,15 @@ def _try_move(graph, labels, nbr, offs, w, cnt, comp, need, cv_limit, v, q) -> b
         - sum(o for u, o in zip(nbr[v], offs[v]) if labels[u] == p)
     if gain <= 1e-6 or not stays_connected(nbr, labels, v):
         return False
-    c = comp[v]
-    if c >= 0 and cnt[c, q] == 0 and (cnt[c] > 0).sum() - (cnt[c, p] == 1) >= need[c]:
+    if limit is not None and not limit.allows(v, p, q):
         return False
     w2 = w.copy()
     w2[p] -= graph.weight[v]
     w2[q] += graph.weight[v]
-    if w2[p] <= 0 and graph.weight[v] > 0:
-        return False
-    if cv(w2[w2 > 0]) > max(cv_limit, cv(w[w > 0])) + 1e-12 and cv(w2[w2 > 0]) > cv(w[w > 0]):
+    if cv(w2[w2 > 0]) > max(cv_limit, cv(w[w > 0])) + 1e-12:
         return False
     w[:] = w2
-    if c >= 0:
-        cnt[c, p] -= 1
-        cnt[c, q] += 1
+    if limit is not None:
+        limit.move(v, p, q)
     labels[v] = q
     return True

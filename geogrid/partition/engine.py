@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import connected_components
 
 from .._errors import InputError
 from ..codes import reading_order
@@ -34,8 +34,9 @@ from .groups import building_groups
 from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_compounds,
                      prepare_lines, prepare_objects, prepare_parent)
 from .report import microgrid_table, summary
+from .attach import attach_nearest
 from .boundary import offroad_lengths, smooth_boundaries
-from .compounds import compound_groups, pieces_needed
+from .compounds import PieceLimit, compound_groups, pieces_needed
 from .seeds import object_seeds
 from .tessellate import affinity_factor, tessellate
 
@@ -47,16 +48,12 @@ DEFAULT_TARGET_WORKLOAD = 300.0
 #: how much higher a workload CV may be to split heavy compounds into only the pieces
 #: they need (rather than wherever balance is easiest)
 NEED_CV_ALLOWANCE = 0.05
+#: affinity per metre of an in-block edge within 15 m of a road or water (a path's)
+NEAR_ROAD_AFFINITY = 0.5
+
 #: how much higher a workload CV may be to move boundaries onto roads
 SMOOTH_CV_ALLOWANCE = 0.03
 
-#: walking detour (metres) charged for crossing a line of each class
-CROSSING_PENALTY_M = {
-    BarrierClass.NONE: 0.0, BarrierClass.WALL: 0.0, BarrierClass.PATH: 0.0,
-    BarrierClass.MINOR: 20.0, BarrierClass.MAJOR: 120.0, BarrierClass.BARRIER: 600.0,
-    BarrierClass.OUTER: 600.0,
-}
-_PENALTY = np.array([CROSSING_PENALTY_M[BarrierClass(i)] for i in range(len(BarrierClass))])
 
 
 @dataclass(frozen=True)
@@ -323,6 +320,11 @@ def _cells_and_edges(tess, virtual, objs, comps, kind: str, options: PartitionOp
     edges["affinity"] = edges["length"].to_numpy() * affinity_factor(edges["cls"].to_numpy())
     if kind == "residential" and options.smooth_boundaries and len(edges):
         edges["off_m"] = offroad_lengths(cells, edges, lines)
+        # in-block edges beside a road cut like a path; the off-road rest at full price
+        soft = edges["cls"].to_numpy() <= int(BarrierClass.WALL)
+        near = edges["length"].to_numpy() - edges["off_m"].to_numpy()
+        edges["affinity"] = np.where(soft, edges["off_m"].to_numpy() * affinity_factor(
+            edges["cls"].to_numpy()) + near * NEAR_ROAD_AFFINITY, edges["affinity"].to_numpy())
     if kind in ("business", "mixed") and options.type_weight > 0 and len(edges):
         profiles = _type_profiles(objs, len(cells))
         d = cell_dissimilarity(profiles, edges["a"].to_numpy(), edges["b"].to_numpy())
@@ -354,25 +356,32 @@ def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, targe
             options: PartitionOptions) -> np.ndarray:
     """Shorten the off-road boundary (:func:`.boundary.smooth_boundaries`).
 
-    The CV may rise by :data:`SMOOTH_CV_ALLOWANCE`, and never above the
-    balance goal of :func:`_best_of_starts` when it starts below it.
+    The CV may rise by :data:`SMOOTH_CV_ALLOWANCE`, but not above ``cv_target``
+    or 10 % above the data's floor, whichever is higher.
     """
     off = CellGraph.from_edges(graph.n, graph.weight, edges["a"].to_numpy(),
                                edges["b"].to_numpy(), edges["length"].to_numpy(float),
                                edges["off_m"].to_numpy(float), np.zeros(len(edges))).affinity
     now = _label_cv(graph, labels)
-    goal = max(options.cv_target, 1.05 * cv_lower_bound(cg.weight, k) + 0.005)
-    limit = min(max(now, goal), now + SMOOTH_CV_ALLOWANCE)
+    floor = cv_lower_bound(cg.weight, k)
+    # up to the allowance, and no further than 10 % above the data's floor (or the goal)
+    limit = max(now, min(now + SMOOTH_CV_ALLOWANCE, max(options.cv_target, 1.1 * floor + 0.01)))
+    return smooth_boundaries(graph, labels, off, cv_limit=limit,
+                             limit=_piece_limit(graph, labels, cells, target, options))
+
+
+def _piece_limit(graph: CellGraph, labels, cells, target: float, options: PartitionOptions):
+    """:class:`.compounds.PieceLimit` for the compounds of ``cells`` (with
+    ``compound_need`` off, a compound may keep the pieces it has)."""
     codes, uniq = pd.factorize(cells["compound_id"].astype(object).where(
         cells["compound_id"].notna(), None), use_na_sentinel=True)
-    cw = np.bincount(codes[codes >= 0], weights=graph.weight[codes >= 0],
-                     minlength=len(uniq)) if len(uniq) else np.zeros(0)
+    inside = codes >= 0
+    cw = np.bincount(codes[inside], weights=graph.weight[inside], minlength=len(uniq))
     need = np.array([pieces_needed(x, target, options.keep_whole) for x in cw], dtype=np.int64)
-    if not options.compound_need:  # compounds may stay cut as the cut left them
-        seen = pd.DataFrame({"c": codes, "p": labels})[codes >= 0].drop_duplicates()
+    if not options.compound_need:
+        seen = pd.DataFrame({"c": codes, "p": labels})[inside].drop_duplicates()
         need = np.maximum(need, np.bincount(seen["c"], minlength=len(uniq)))
-    return smooth_boundaries(graph, labels, off, cv_limit=limit, compound=codes,
-                             need=need if len(need) else None)
+    return PieceLimit(codes, need, labels, int(labels.max()) + 1)
 
 
 def _label_cv(graph: CellGraph, labels: np.ndarray) -> float:
@@ -386,8 +395,13 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
     cg, vmap = graph.contract(group)
     k_eff = min(k, cg.n) if cg.n else 1
     labels = _best_of_starts(cg, k_eff, options)[vmap]
+    if options.compound_need and cg.n < graph.n:
+        # compound pieces were indivisible: balance cell by cell, within their piece limits
+        goal = max(options.cv_target, 1.05 * cv_lower_bound(cg.weight, k_eff) + 0.005)
+        labels = refine_balance(graph, labels, cv_target=goal,
+                                limit=_piece_limit(graph, labels, cells, target, options))
     if kind == "residential" and options.nearest_attachment:
-        labels = _attach_nearest(graph, labels, cells, objs, edges, options.cv_target)
+        labels = attach_nearest(graph, labels, cells, objs, edges, options.cv_target)
     if kind == "residential" and "off_m" in edges.columns:
         labels = _smooth(graph, labels, cells, edges, cg, k_eff, target, options)
     if kind in ("business", "mixed") and options.type_weight > 0 and len(objs):
@@ -624,75 +638,6 @@ def _connected_pieces(graph: CellGraph, verts: np.ndarray, a, b) -> list[np.ndar
                             shape=(len(verts), len(verts)))
     ncomp, comp = connected_components(sub, directed=False)
     return [verts[comp == c] for c in range(ncomp)]
-
-
-def _attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.DataFrame,
-                    cv_target: float) -> np.ndarray:
-    """Non-residential cells join the microgrid nearest by walking distance.
-
-    Walking distance is approximated on the cell graph: an edge costs the
-    distance between the two cells' interior points plus a detour for the line
-    crossed (:data:`CROSSING_PENALTY_M`: 0 for walls and paths, 20 m for a
-    minor street, 120 m for a major road, 600 m for a river or rail line).
-    A multi-source Dijkstra from all residential cells (households > 0) finds,
-    for every other cell, the nearest residential cell and so the nearest
-    microgrid. A shop, institution, plaza or office cell is moved there when
-    it touches that microgrid other than across a major road, river or rail
-    line, the move keeps both microgrids contiguous, and
-    the workload CV does not rise above ``max(cv_target, current CV)``.
-    Cells inside compounds are left alone (compounds are kept whole).
-    """
-    hh = cells["households"].to_numpy(float)
-    res = np.flatnonzero(hh > 0)
-    if len(res) == 0 or graph.n < 2:
-        return labels
-    pts = shapely.point_on_surface(np.asarray(cells.geometry.values, dtype=object))
-    x, y = shapely.get_x(pts), shapely.get_y(pts)
-    pair = edges.groupby(["a", "b"], sort=True)["cls"].max().reset_index()
-    a, b = pair["a"].to_numpy(), pair["b"].to_numpy()
-    hard = {(int(x), int(y)): bool(c >= int(BarrierClass.MAJOR))
-            for x, y, c in zip(a, b, pair["cls"].to_numpy())}
-    cost = np.hypot(x[a] - x[b], y[a] - y[b]) + _PENALTY[pair["cls"].to_numpy()] + 1e-6
-    m = sparse.coo_matrix((np.concatenate([cost, cost]),
-                           (np.concatenate([a, b]), np.concatenate([b, a]))),
-                          shape=(graph.n, graph.n)).tocsr()
-    dist, _, src = dijkstra(m, directed=False, indices=res, min_only=True,
-                            return_predecessors=True)
-    labels = labels.copy()
-    in_comp = cells["compound_id"].notna().to_numpy()
-    has_obj = np.bincount(objs["cell"].to_numpy(), minlength=graph.n) > 0 if len(objs) \
-        else np.zeros(graph.n, dtype=bool)
-    cand = np.flatnonzero((hh <= 0) & has_obj & ~in_comp & (src >= 0))
-    if len(cand) == 0:
-        return labels
-    k = int(labels.max()) + 1
-    w = np.bincount(labels, weights=graph.weight, minlength=k)
-    limit = max(cv_target, cv(w[w > 0]))
-    nbr = graph.neighbour_lists()
-    for _ in range(3):
-        moved = False
-        for v in cand[np.argsort(dist[cand], kind="stable")]:
-            q = labels[src[v]]
-            p = labels[v]
-            if q == p:
-                continue
-            nb = np.asarray(nbr[v], dtype=np.int64)
-            into_q = nb[labels[nb] == q]
-            if len(into_q) == 0 or any(hard.get((min(v, u), max(v, u)), False) for u in into_q):
-                continue  # not touching q, or touching it across a major road
-            if not stays_connected(nbr, labels, v):
-                continue
-            w2 = w.copy()
-            w2[p] -= graph.weight[v]
-            w2[q] += graph.weight[v]
-            if (w2[p] <= 0) or cv(w2[w2 > 0]) > limit:
-                continue
-            labels[v] = q
-            w = w2
-            moved = True
-        if not moved:
-            break
-    return labels
 
 
 def _group_items(objs, cells, context) -> pd.DataFrame:

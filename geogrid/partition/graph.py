@@ -406,13 +406,15 @@ class _Parts:
         return stays_connected(self.nbr, self.labels, v)
 
     def candidates(self, A: int, mov: np.ndarray, cross_barriers: bool, c0: float,
-                   t: float) -> list[tuple[float, int, int]]:
+                   t: float, limit=None) -> list[tuple[float, int, int]]:
         """Balance-improving moves ``(score, v, B)`` of boundary vertices out of part ``A``.
 
         ``v`` may go to a neighbouring part ``B`` when ``w(v) < w(A) − w(B)`` (the
         sum of squared part weights falls) and, unless ``cross_barriers``, ``v``
         touches ``B`` along something other than a major road, river or rail.
         Score: affinity newly cut over ``c0`` plus ``Δ(Σw²) / t²`` (lower is better).
+        ``limit`` (e.g. :class:`~geogrid.partition.compounds.PieceLimit`) may
+        refuse a move with ``limit.allows(v, A, B)``.
         """
         out = []
         weight = self.g.weight
@@ -429,6 +431,8 @@ class _Parts:
                     continue
                 gap = self.w[A] - self.w[B]
                 if wv >= gap or (not cross_barriers and softB <= 0):
+                    continue
+                if limit is not None and not limit.allows(v, A, B):
                     continue
                 dss = 2.0 * wv * (wv - gap)          # < 0
                 out.append(((own - affB) / c0 + dss / (t * t), v, B))
@@ -461,7 +465,7 @@ class _Parts:
 
 def refine_balance(graph: CellGraph, labels: np.ndarray, *, cv_target: float = 0.15,
                    max_passes: int = 50, cross_barriers: bool | str = "auto",
-                   movable: np.ndarray | None = None) -> np.ndarray:
+                   movable: np.ndarray | None = None, limit=None) -> np.ndarray:
     """Lower the workload CV by moving boundary vertices to lighter neighbours.
 
     A vertex ``v`` of part ``A`` may move to a neighbouring part ``B`` when
@@ -474,6 +478,8 @@ def refine_balance(graph: CellGraph, labels: np.ndarray, *, cv_target: float = 0
     ``cross_barriers``: ``False`` never moves a vertex into a part it touches
     only across a major road, river or rail; ``True`` allows it; ``"auto"``
     first refines without, then with, if the CV is still above ``cv_target``.
+    ``limit``: an object whose ``allows(v, A, B)`` may refuse a move and whose
+    ``move(v, A, B)`` is told of every move made (a compound's piece limit).
     """
     labels = np.asarray(labels, dtype=np.int64).copy()
     if graph.n == 0:
@@ -481,12 +487,12 @@ def refine_balance(graph: CellGraph, labels: np.ndarray, *, cv_target: float = 0
     k = int(labels.max()) + 1
     if cross_barriers == "auto":
         labels = refine_balance(graph, labels, cv_target=cv_target, max_passes=max_passes,
-                                cross_barriers=False, movable=movable)
+                                cross_barriers=False, movable=movable, limit=limit)
         w = np.bincount(labels, weights=graph.weight, minlength=k)
         if cv(w[w > 0] if (w > 0).any() else w) <= cv_target:
             return labels
         return refine_balance(graph, labels, cv_target=cv_target, max_passes=max_passes,
-                              cross_barriers=True, movable=movable)
+                              cross_barriers=True, movable=movable, limit=limit)
     st = _Parts(graph, labels, k)
     mov = np.ones(graph.n, dtype=bool) if movable is None else np.asarray(movable, dtype=bool)
     vaff = np.bincount(np.repeat(np.arange(graph.n), np.diff(graph.indptr)),
@@ -498,7 +504,7 @@ def refine_balance(graph: CellGraph, labels: np.ndarray, *, cv_target: float = 0
         for A in np.argsort(-st.w, kind="stable"):
             A = int(A)
             while True:
-                cands = st.candidates(A, mov, cross_barriers, c0, t)
+                cands = st.candidates(A, mov, cross_barriers, c0, t, limit)
                 if not cands:
                     break
                 best = min(cands)
@@ -507,6 +513,8 @@ def refine_balance(graph: CellGraph, labels: np.ndarray, *, cv_target: float = 0
                     best = next((c for c in sorted(cands)[:64] if st.stays_connected(c[1])), None)
                     if best is None:
                         break
+                if limit is not None:
+                    limit.move(best[1], A, best[2])
                 st.move(best[1], best[2])
                 moved_any = True
         if not moved_any:
