@@ -121,14 +121,20 @@ def rule_metrics(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFrame
     water_m = to_m(water) if water is not None and len(water) else np.empty(0, dtype=object)
     per = pd.DataFrame({"id": ids})
     grid: dict[str, Any] = {"n_microgrids": len(ids)}
-    grid["boundary"], per_b = _boundary(parent_m, mg, road_m, road_cls, water_m, near_m)
+    # boundaries and walls only see lines within reach of the parent
+    reach = shapely.buffer(parent_m, near_m + 1.0)
+    near_roads = shapely.intersects(road_m, reach)
+    r_clip = shapely.intersection(road_m[near_roads], reach)
+    w_clip = shapely.intersection(water_m, reach) if len(water_m) else water_m
+    grid["boundary"], per_b = _boundary(parent_m, mg, r_clip, road_cls[near_roads], w_clip,
+                                        near_m)
     per = pd.concat([per, per_b], axis=1)
     per["compactness"] = _polsby_popper(mg)
     grid["compactness"] = {"min": _r(per["compactness"].min()), "mean": _r(per["compactness"].mean())}
     if objects is not None and len(objects):
         obj = _objects(objects, to_m(objects), weights)
         target = target_workload or (float(obj["workload"].sum()) / max(1, len(ids)))
-        grid["walls"], per["wall_m"] = _walls(parent_m, mg, obj, road_m, water_m, near_m, wall_m)
+        grid["walls"], per["wall_m"] = _walls(parent_m, mg, obj, r_clip, w_clip, near_m, wall_m)
         grid["compounds"] = _compounds(mg, ids, obj, target)
         grid["nearest"], per["not_nearest"] = _nearest(mg, ids, obj, road_m)
         grid["business"], per_bus = _business(mg, obj)

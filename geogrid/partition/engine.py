@@ -21,13 +21,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 from .._errors import InputError
 from ..codes import reading_order
 from ..rule_metrics import rule_metrics
-from .business import business_weights, cell_dissimilarity, group_by_type, type_counts
+from .business import (business_weights, cell_dissimilarity, group_by_type, majority_share,
+                       type_clusters, type_counts)
 from .graph import (CellGraph, cv, cv_lower_bound, ensure_parts, metis_partition,
                     rebisect_pairs, refine_balance, repair_contiguity, stays_connected)
 from .groups import building_groups
@@ -36,7 +35,7 @@ from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_com
 from .report import microgrid_table, summary
 from .attach import attach_nearest
 from .boundary import offroad_lengths, smooth_boundaries
-from .compounds import PieceLimit, compound_groups, pieces_needed
+from .compounds import keep_whole_groups, piece_limit
 from .seeds import object_seeds
 from .tessellate import affinity_factor, tessellate
 
@@ -50,6 +49,9 @@ DEFAULT_TARGET_WORKLOAD = 300.0
 NEED_CV_ALLOWANCE = 0.05
 #: affinity per metre of an in-block edge within 15 m of a road or water (a path's)
 NEAR_ROAD_AFFINITY = 0.5
+
+#: type emphases tried (up to the requested weight) by the business cut
+TYPE_LADDER = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 #: how much higher a workload CV may be to move boundaries onto roads
 SMOOTH_CV_ALLOWANCE = 0.03
@@ -328,6 +330,8 @@ def _cells_and_edges(tess, virtual, objs, comps, kind: str, options: PartitionOp
     if kind in ("business", "mixed") and options.type_weight > 0 and len(edges):
         profiles = _type_profiles(objs, len(cells))
         d = cell_dissimilarity(profiles, edges["a"].to_numpy(), edges["b"].to_numpy())
+        edges["base_affinity"] = edges["affinity"].to_numpy()
+        edges["dissimilarity"] = d
         edges["affinity"] = business_weights(edges["affinity"].to_numpy(), d,
                                              options.type_weight)
     return cells, edges, shares
@@ -337,14 +341,40 @@ def _cut(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
          options: PartitionOptions):
     """Cell → part label: whole compounds contracted, best of seeded starts, attachment.
 
-    With ``compound_need`` the cut that splits heavy compounds into only the
-    pieces they need is kept when its workload CV is at most
-    :data:`NEED_CV_ALLOWANCE` above the cut that splits them freely.
+    Business (业态相近): type emphasis ``x`` (edge weights, type clusters and
+    the type pass all at ``x``) is tried at each step of :data:`TYPE_LADDER` up
+    to ``type_weight`` (and at ``type_weight``); the cut with the highest
+    majority-type share is kept (then the lower CV). The candidates of a
+    weight include those of every lower ladder weight, so the grouping by type
+    never falls as the weight rises.
     """
-    free = _cut_once(graph, cells, objs, edges, kind, k, target, replace(options,
-                                                                          compound_need=False))
-    if not options.compound_need:
-        return free
+    if "dissimilarity" not in edges.columns or options.type_weight <= 0:
+        return _cut_need(graph, cells, objs, edges, kind, k, target, options)
+    counts = type_counts(objs, graph.n)[0]
+    steps = sorted({x for x in TYPE_LADDER if x <= options.type_weight} | {options.type_weight})
+    best, best_key = None, None
+    for x in steps:
+        ex = edges.assign(affinity=business_weights(edges["base_affinity"].to_numpy(),
+                                                    edges["dissimilarity"].to_numpy(), x))
+        out = _cut_need(_graph_from(graph.weight, ex), cells, objs, ex, kind, k, target,
+                        replace(options, type_weight=x))
+        key = (-round(majority_share(out[0], counts), 6), round(_label_cv(graph, out[0]), 6))
+        if best_key is None or key < best_key:
+            best, best_key = out, key
+    return best
+
+
+def _cut_need(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
+              options: PartitionOptions):
+    """With ``compound_need`` the cut that splits heavy compounds into only the
+    pieces they need is kept when its workload CV is at most
+    :data:`NEED_CV_ALLOWANCE` above the cut that splits them freely."""
+    loose = replace(options, compound_need=False)
+    free = _cut_once(graph, cells, objs, edges, kind, k, target, loose)
+    if not options.compound_need or np.array_equal(
+            keep_whole_groups(graph, cells, target, loose)[0],
+            keep_whole_groups(graph, cells, target, options)[0]):
+        return free  # no compound too heavy for one microgrid: the same cut
     needed = _cut_once(graph, cells, objs, edges, kind, k, target, options)
     if needed[0] is free[0] or _label_cv(graph, needed[0]) <= \
             _label_cv(graph, free[0]) + NEED_CV_ALLOWANCE:
@@ -367,21 +397,7 @@ def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, targe
     # up to the allowance, and no further than 10 % above the data's floor (or the goal)
     limit = max(now, min(now + SMOOTH_CV_ALLOWANCE, max(options.cv_target, 1.1 * floor + 0.01)))
     return smooth_boundaries(graph, labels, off, cv_limit=limit,
-                             limit=_piece_limit(graph, labels, cells, target, options))
-
-
-def _piece_limit(graph: CellGraph, labels, cells, target: float, options: PartitionOptions):
-    """:class:`.compounds.PieceLimit` for the compounds of ``cells`` (with
-    ``compound_need`` off, a compound may keep the pieces it has)."""
-    codes, uniq = pd.factorize(cells["compound_id"].astype(object).where(
-        cells["compound_id"].notna(), None), use_na_sentinel=True)
-    inside = codes >= 0
-    cw = np.bincount(codes[inside], weights=graph.weight[inside], minlength=len(uniq))
-    need = np.array([pieces_needed(x, target, options.keep_whole) for x in cw], dtype=np.int64)
-    if not options.compound_need:
-        seen = pd.DataFrame({"c": codes, "p": labels})[inside].drop_duplicates()
-        need = np.maximum(need, np.bincount(seen["c"], minlength=len(uniq)))
-    return PieceLimit(codes, need, labels, int(labels.max()) + 1)
+                             limit=piece_limit(graph, labels, cells, target, options))
 
 
 def _label_cv(graph: CellGraph, labels: np.ndarray) -> float:
@@ -391,7 +407,13 @@ def _label_cv(graph: CellGraph, labels: np.ndarray) -> float:
 
 def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
               options: PartitionOptions):
-    group, kept_whole = _keep_whole_groups(graph, cells, target, options)
+    group, kept_whole = keep_whole_groups(graph, cells, target, options)
+    typed = kind in ("business", "mixed") and options.type_weight > 0 and len(objs)
+    counts = type_counts(objs, graph.n)[0] if typed else None
+    if typed:
+        alone = np.bincount(group, minlength=graph.n)[group] == 1
+        clusters = type_clusters(graph, counts, options.type_weight, k, alone)
+        group = np.where(alone, clusters, group)
     cg, vmap = graph.contract(group)
     k_eff = min(k, cg.n) if cg.n else 1
     labels = _best_of_starts(cg, k_eff, options)[vmap]
@@ -399,13 +421,12 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
         # compound pieces were indivisible: balance cell by cell, within their piece limits
         goal = max(options.cv_target, 1.05 * cv_lower_bound(cg.weight, k_eff) + 0.005)
         labels = refine_balance(graph, labels, cv_target=goal,
-                                limit=_piece_limit(graph, labels, cells, target, options))
+                                limit=piece_limit(graph, labels, cells, target, options))
     if kind == "residential" and options.nearest_attachment:
         labels = attach_nearest(graph, labels, cells, objs, edges, options.cv_target)
     if kind == "residential" and "off_m" in edges.columns:
         labels = _smooth(graph, labels, cells, edges, cg, k_eff, target, options)
-    if kind in ("business", "mixed") and options.type_weight > 0 and len(objs):
-        counts, _ = type_counts(objs, graph.n)
+    if typed:
         labels = group_by_type(graph, labels, counts, options.type_weight,
                                movable=cells["compound_id"].isna().to_numpy())
     labels = repair_contiguity(graph, labels)  # no-op unless something above misbehaved
@@ -596,48 +617,6 @@ def _best_of_starts(graph: CellGraph, k: int, options: PartitionOptions) -> np.n
         if best_key is None or key < best_key:
             best, best_key = lab, key
     return best
-
-
-def _keep_whole_groups(graph: CellGraph, cells, target: float, options: PartitionOptions):
-    """Vertex → group: the cells of a compound that fits in one microgrid move together.
-
-    A compound fits when its cells weigh at most ``keep_whole × target``. Its
-    cells are grouped per connected piece (a compound cut by a public road is
-    two pieces, each kept whole).
-    """
-    group = np.arange(graph.n, dtype=np.int64)
-    kept: list[str] = []
-    comp_ids = pd.Series(cells["compound_id"].to_numpy(dtype=object))
-    if comp_ids.isna().all() or target <= 0:
-        return group, kept
-    a, b, _ = graph.edge_list()
-    keys = comp_ids.where(comp_ids.isna(), comp_ids.astype(str))
-    for cid, verts in keys.dropna().groupby(keys.dropna()).groups.items():
-        verts = np.asarray(verts, dtype=np.int64)
-        w = graph.weight[verts].sum()
-        if w > options.keep_whole * target:
-            if options.compound_need:
-                need = pieces_needed(w, target, options.keep_whole)
-                for vs in compound_groups(graph, verts, need, seed=options.seed):
-                    group[vs] = vs.min()
-            continue
-        kept.append(str(cid))
-        for vs in _connected_pieces(graph, verts, a, b):
-            group[vs] = vs.min()
-    return group, sorted(kept)
-
-
-def _connected_pieces(graph: CellGraph, verts: np.ndarray, a, b) -> list[np.ndarray]:
-    """``verts`` split into the pieces connected within ``verts``."""
-    if len(verts) < 2:
-        return [verts]
-    pos = np.full(graph.n, -1)
-    pos[verts] = np.arange(len(verts))
-    m = (pos[a] >= 0) & (pos[b] >= 0)
-    sub = sparse.coo_matrix((np.ones(int(m.sum())), (pos[a[m]], pos[b[m]])),
-                            shape=(len(verts), len(verts)))
-    ncomp, comp = connected_components(sub, directed=False)
-    return [verts[comp == c] for c in range(ncomp)]
 
 
 def _group_items(objs, cells, context) -> pd.DataFrame:
