@@ -135,29 +135,10 @@ def partition_files(boundary_path, objects_path, out_path, roads_path=None, comp
         n = n_opt.get(pid, n_opt.get(parent["id"].iloc[0])) if isinstance(n_opt, dict) else n_opt
         opts = base if n is None else PartitionOptions.from_kwargs(
             **{**options, "n_microgrids": int(n), "target_workload": None})
-        res = partition(parent, objects[owner == row], roads, compounds, barriers, options=opts)
-        reports[pid] = res.report
-        check = validate_plan(parent, res.microgrids, objects[owner == row],
-                              assignment=res.assignment)
-        checks[pid] = {"ok": check.ok, "counts": {k: v for k, v in check.counts.items() if v},
-                       "stats": check.stats}
-        mg = res.microgrids.copy()
-        mg.insert(1, "serial", mg["id"])
-        mg["id"] = mg["code"] if "code" in mg.columns else [f"{pid}-{i:03d}" for i in mg["id"]]
-        mgs.append(mg)
-        c = res.cells.copy()
-        c["parent_id"] = pid
-        c["microgrid_id"] = c["microgrid"].map(dict(zip(mg["serial"], mg["id"])))
-        cells.append(c)
-        o = res.objects[["id", "type", "households", "workload", "estimated", "microgrid",
-                         "seed"]].copy()
-        o["parent_id"] = pid
-        o["microgrid_id"] = o["microgrid"].map(dict(zip(mg["serial"], mg["id"])))
-        objs.append(gpd.GeoDataFrame(o.drop(columns="seed"), geometry=o["seed"].values,
-                                     crs=res.objects.crs))
-        g = res.groups.copy()
-        g["parent_id"] = pid
-        groups.append(g)
+        out = _one_parent(parent, pid, objects[owner == row], roads, compounds, barriers, opts)
+        for acc, item in zip((mgs, cells, objs, groups), out[:4]):
+            acc.append(item)
+        reports[pid], checks[pid] = out[4], out[5]
         if progress is not None:
             progress(row + 1, len(parents), pid)
     mg_all = pd.concat(mgs, ignore_index=True)
@@ -181,6 +162,31 @@ def partition_files(boundary_path, objects_path, out_path, roads_path=None, comp
     report_path.write_text(json.dumps(jsonable(summary), ensure_ascii=False, indent=1),
                            encoding="utf-8")
     return jsonable(summary)
+
+
+def _one_parent(parent, pid: str, objects, roads, compounds, barriers, opts):
+    """Partition one parent: its microgrids, cells, objects and groups tagged with the
+    parent, its report and its validation summary (the rule metrics are in the report)."""
+    res = partition(parent, objects, roads, compounds, barriers, options=opts)
+    check = validate_plan(parent, res.microgrids, objects, assignment=res.assignment,
+                          rules=False)
+    mg = res.microgrids.copy()
+    mg.insert(1, "serial", mg["id"])
+    mg["id"] = mg["code"] if "code" in mg.columns else [f"{pid}-{i:03d}" for i in mg["id"]]
+    to_id = dict(zip(mg["serial"], mg["id"]))
+    c = res.cells.copy()
+    c["parent_id"] = pid
+    c["microgrid_id"] = c["microgrid"].map(to_id)
+    o = res.objects[["id", "type", "households", "workload", "estimated", "microgrid",
+                     "seed"]].copy()
+    o["parent_id"] = pid
+    o["microgrid_id"] = o["microgrid"].map(to_id)
+    o = gpd.GeoDataFrame(o.drop(columns="seed"), geometry=o["seed"].values, crs=res.objects.crs)
+    g = res.groups.copy()
+    g["parent_id"] = pid
+    summary = {"ok": check.ok, "counts": {k: v for k, v in check.counts.items() if v},
+               "stats": check.stats}
+    return mg, c, o, g, res.report, summary
 
 
 def _looks_like_osm(objects) -> bool:
