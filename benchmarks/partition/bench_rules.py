@@ -131,23 +131,36 @@ def _judge(case, res, labels, seconds) -> dict:
             "pp_min": g["compactness"]["min"]}
 
 
-def _maxp(gdf, w, k: int, total: float):
-    """MaxP with the workload threshold that gives ``k`` regions (bisection)."""
+def _maxp(gdf, w, k: int, total: float) -> float:
+    """The workload threshold at which MaxP makes ``k`` regions (or the nearest count).
+
+    Each region must reach the threshold, so at ``total / k`` MaxP makes at
+    most ``k``; the threshold steps down by a tenth of that until MaxP makes
+    ``k`` or more, then one bisection step splits the last interval. (Low
+    thresholds are slow: MaxP's cost grows with the number of regions.)
+    """
     from spopt.region import MaxPHeuristic
 
-    lo, hi = 0.2 * total / k, 1.2 * total / k
-    best = None
-    for _ in range(8):
-        thr = (lo + hi) / 2
+    def regions(thr):
         np.random.seed(0)
         m = MaxPHeuristic(gdf, w, ["x", "y"], "workload", thr, top_n=2)
         m.solve()
-        got = len(np.unique(m.labels_))
+        return len(np.unique(m.labels_))
+
+    mean = total / k
+    prev, best = None, None
+    for f in np.arange(1.0, 0.25, -0.1):
+        got = regions(f * mean)
         if best is None or abs(got - k) < abs(best[1] - k):
-            best = (thr, got)
-        if got == k:
+            best = (f * mean, got)
+        if got >= k:
+            if got > k and prev is not None:
+                mid = (f + prev) / 2 * mean
+                got_mid = regions(mid)
+                if abs(got_mid - k) <= abs(best[1] - k):
+                    best = (mid, got_mid)
             break
-        lo, hi = (thr, hi) if got > k else (lo, thr)
+        prev = f
     return best[0]
 
 
@@ -170,6 +183,10 @@ def _spopt(case, res, model: str, k: int, threshold: float | None = None):
     return _judge(case, res, np.asarray(m.labels_), time.perf_counter() - t)
 
 
+def _say(msg: str) -> None:
+    print(f"[{time.perf_counter() - _T0:7.1f} s] {msg}", file=sys.stderr, flush=True)
+
+
 def _case_rows(case: dict, rounds: int) -> dict:
     runs: dict[str, list[dict]] = {"geogrid": [], "maxp": [], "skater": []}
     res, threshold = None, None
@@ -180,13 +197,17 @@ def _case_rows(case: dict, rounds: int) -> dict:
         runs["geogrid"].append(_judge(case, res, res.cells["microgrid"].to_numpy(),
                                       time.perf_counter() - t))
         k = runs["geogrid"][-1]["regions"]
+        _say(f"{case['name']}: geogrid {k} regions, {len(res.cells)} units")
         if threshold is None:
             gdf, w = _spopt_inputs(res)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 threshold = _maxp(gdf, w, k, float(gdf["workload"].sum()))
+            _say(f"{case['name']}: MaxP threshold {threshold:.1f}")
         runs["maxp"].append(_spopt(case, res, "maxp", k, threshold))
+        _say(f"{case['name']}: MaxP {runs['maxp'][-1]['regions']} regions")
         runs["skater"].append(_spopt(case, res, "skater", k))
+        _say(f"{case['name']}: Skater {runs['skater'][-1]['regions']} regions")
     ratio = {m: float(np.median([r["time_s"] / g["time_s"] for r, g in
                                  zip(runs[m], runs["geogrid"])])) for m in ("maxp", "skater")}
     return {"name": case["name"], "units": int(len(res.cells)), "maxp_threshold": threshold,
