@@ -215,9 +215,14 @@ def _case_rows(case: dict, rounds: int) -> dict:
             "time_ratio_vs_geogrid": {m: round(v, 2) for m, v in ratio.items()}}
 
 
-def run(rounds: int = 2) -> dict:
-    cases = demo_cases() + [bund_case()]
-    out = {"rows": [_case_rows(c, rounds) for c in cases]}
+def run(rounds: int = 2, cases: str = "demo,bund") -> dict:
+    wanted = set(cases.split(","))
+    chosen = (demo_cases() if "demo" in wanted else []) + ([bund_case()] if "bund" in wanted
+                                                         else [])
+    out: dict = {"rows": []}
+    for case in chosen:
+        out["rows"].append(_case_rows(case, rounds))
+        print(table({"rows": out["rows"][-1:]}), flush=True)  # each case as it finishes
     out["process_s"] = round(time.perf_counter() - _T0, 1)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return out
@@ -234,16 +239,19 @@ def table(result: dict) -> str:
         lines.append(f"{'':<26} time ÷ geogrid (median of paired runs): "
                      f"MaxP {row['time_ratio_vs_geogrid']['maxp']}×, "
                      f"Skater {row['time_ratio_vs_geogrid']['skater']}×; {row['units']} units")
-    lines.append(f"whole process {result['process_s']} s, peak RSS {result['peak_rss_mb']} MB")
+    if "process_s" in result:
+        lines.append(f"whole process {result['process_s']} s, peak RSS "
+                     f"{result['peak_rss_mb']} MB")
     return "\n".join(lines)
 
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per method")
+    ap.add_argument("--cases", default="demo,bund", help="demo, bund or both")
     ap.add_argument("--json", default=None, help="also write the result to this file")
     args = ap.parse_args(argv)
-    result = run(args.rounds)
+    result = run(args.rounds, args.cases)
     print(table(result))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
