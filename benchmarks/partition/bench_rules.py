@@ -188,9 +188,9 @@ def _say(msg: str) -> None:
     print(f"[{time.perf_counter() - _T0:7.1f} s] {msg}", file=sys.stderr, flush=True)
 
 
-def _case_rows(case: dict, rounds: int) -> dict:
+def _case_rows(case: dict, rounds: int, threshold: float | None = None) -> dict:
     runs: dict[str, list[dict]] = {"geogrid": [], "maxp": [], "skater": []}
-    res, threshold = None, None
+    res = None
     for _ in range(rounds):  # A B C A B C: the three methods alternate
         t = time.perf_counter()
         res = partition(case["parent"], case["objects"], case["roads"],
@@ -216,13 +216,15 @@ def _case_rows(case: dict, rounds: int) -> dict:
             "time_ratio_vs_geogrid": {m: round(v, 2) for m, v in ratio.items()}}
 
 
-def run(rounds: int = 2, cases: str = "demo,bund") -> dict:
+def run(rounds: int = 2, cases: str = "demo,bund", only: str | None = None,
+        threshold: float | None = None) -> dict:
     wanted = set(cases.split(","))
     chosen = (demo_cases() if "demo" in wanted else []) + ([bund_case()] if "bund" in wanted
                                                          else [])
+    chosen = [c for c in chosen if only is None or only in c["name"]]
     out: dict = {"rows": []}
     for case in chosen:
-        out["rows"].append(_case_rows(case, rounds))
+        out["rows"].append(_case_rows(case, rounds, threshold))
         print(table({"rows": out["rows"][-1:]}), flush=True)  # each case as it finishes
     out["process_s"] = round(time.perf_counter() - _T0, 1)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -250,9 +252,12 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per method")
     ap.add_argument("--cases", default="demo,bund", help="demo, bund or both")
+    ap.add_argument("--only", default=None, help="only cases whose name contains this")
+    ap.add_argument("--maxp-threshold", type=float, default=None,
+                    help="skip the search: MaxP's workload threshold (from an earlier run)")
     ap.add_argument("--json", default=None, help="also write the result to this file")
     args = ap.parse_args(argv)
-    result = run(args.rounds, args.cases)
+    result = run(args.rounds, args.cases, args.only, args.maxp_threshold)
     print(table(result))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
