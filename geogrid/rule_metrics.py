@@ -34,12 +34,12 @@ judge any plan, generated or hand-drawn:
 Example
 -------
 >>> import geopandas as gpd, shapely
->>> parent = gpd.GeoSeries([shapely.box(121.50, 31.23, 121.51, 31.24)], crs="EPSG:4490")
->>> plan = gpd.GeoDataFrame({"id": [1, 2]}, geometry=[shapely.box(121.50, 31.23, 121.505, 31.24),
-...                          shapely.box(121.505, 31.23, 121.51, 31.24)], crs="EPSG:4490")
->>> road = gpd.GeoDataFrame({"kind": ["major_road"]}, crs="EPSG:4490",
-...                         geometry=[shapely.LineString([(121.505, 31.229), (121.505, 31.241)])])
->>> rule_metrics(parent, plan, roads=road)["grid"]["boundary"]["share_road_or_water"]
+>>> grid = shapely.box(121.50, 31.23, 121.51, 31.24)
+>>> halves = [shapely.box(121.50, 31.23, 121.505, 31.24), shapely.box(121.505, 31.23, 121.51, 31.24)]
+>>> plan = gpd.GeoDataFrame({"id": ["west", "east"]}, geometry=halves, crs="EPSG:4490")
+>>> street = shapely.LineString([(121.505, 31.229), (121.505, 31.241)])
+>>> road = gpd.GeoDataFrame({"kind": ["major_road"]}, geometry=[street], crs="EPSG:4490")
+>>> rule_metrics(grid, plan, roads=road)["grid"]["boundary"]["share_road_or_water"]
 1.0
 """
 
@@ -57,7 +57,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from ._errors import InputError
 from .crs import metric_crs, require_crs, require_same_crs
-from .workload import WorkloadWeights
+from .workload import WorkloadWeights, cv_lower_bound
 
 __all__ = ["rule_metrics", "road_classes", "NEAR_M", "NEED_TOLERANCE", "rule_metrics_text"]
 
@@ -449,8 +449,8 @@ def _cv_floor(obj, k: int, target: float) -> float:
     """Lowest workload CV any plan of ``k`` microgrids can reach.
 
     Buildings and points are indivisible units; a compound is divisible into
-    pieces of at most ``target``. The i-th heaviest microgrid weighs at least
-    the i-th heaviest unit; water-filling the rest evenly gives the bound.
+    pieces of at most ``target``; :func:`geogrid.workload.cv_lower_bound`
+    water-fills them into ``k`` microgrids.
     """
     units = []
     for w, comp in zip(obj["workload"].to_numpy(float), obj["is_compound"].to_numpy()):
@@ -459,20 +459,7 @@ def _cv_floor(obj, k: int, target: float) -> float:
             units += [w / m] * m
         elif w > 0:
             units.append(w)
-    u = np.sort(np.asarray(units))[::-1]
-    if k <= 1 or len(u) == 0:
-        return 0.0
-    k = min(k, len(u))
-    parts, rest, left = [], float(u.sum()), k
-    for x in u:
-        if left <= 1 or x <= rest / left:
-            break
-        parts.append(x)
-        rest -= x
-        left -= 1
-    parts += [rest / left] * left
-    arr = np.asarray(parts)
-    return float(arr.std() / arr.mean()) if arr.mean() > 0 else 0.0
+    return cv_lower_bound(np.asarray(units, dtype=float), k)
 
 
 def _r(x, nd: int = 3):

@@ -31,6 +31,8 @@ import pymetis
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from ..workload import cv, cv_lower_bound
+
 __all__ = [
     "CellGraph",
     "metis_partition",
@@ -45,43 +47,6 @@ __all__ = [
     "cv",
     "cv_lower_bound",
 ]
-
-
-def cv(weights: np.ndarray) -> float:
-    """Coefficient of variation (population standard deviation / mean)."""
-    w = np.asarray(weights, dtype=float)
-    if len(w) == 0 or w.mean() == 0:
-        return 0.0
-    return float(w.std() / w.mean())
-
-
-def cv_lower_bound(unit_weights: np.ndarray, k: int) -> float:
-    """Smallest CV any partition of indivisible units into ``k`` parts can reach.
-
-    A part holding a unit weighs at least that unit, so the i-th heaviest part
-    weighs at least the i-th heaviest unit. Minimising the variance under
-    these bounds with the total fixed is water-filling: units heavier than
-    the even share of what is left get a part of their own, the rest is
-    shared evenly. Contiguity is ignored, so the bound is optimistic.
-
-    >>> round(cv_lower_bound(np.array([641, 402] + [50.0] * 9), 5), 3)
-    0.66
-    """
-    w = np.sort(np.asarray(unit_weights, dtype=float))[::-1]
-    total = w.sum()
-    if k <= 1 or total <= 0 or len(w) == 0:
-        return 0.0
-    k = min(k, len(w))
-    parts = []
-    rest, left = total, k
-    for x in w:
-        if left <= 1 or x <= rest / left:
-            break
-        parts.append(x)
-        rest -= x
-        left -= 1
-    parts += [rest / left] * left
-    return cv(np.array(parts))
 
 
 @dataclass
