@@ -61,18 +61,7 @@ def check_frame(
     index = frame[id_column].tolist() if id_column and id_column in frame else list(frame.index)
     geoms = frame.geometry.values
 
-    if id_column:
-        if id_column not in frame:
-            problems.append(ValidationProblem("*", id_column, f"column {id_column!r} is missing"))
-        else:
-            ids = frame[id_column]
-            for i in np.flatnonzero(ids.isna().to_numpy()):
-                problems.append(ValidationProblem(int(i), id_column, "id is empty"))
-            dup = ids[ids.duplicated(keep=False) & ids.notna()]
-            for value, group in dup.groupby(dup.astype(str)):
-                problems.append(ValidationProblem(
-                    value, id_column, f"duplicate id, rows {list(map(int, group.index))[:10]}",
-                    value=value))
+    problems += _id_problems(frame, id_column)
 
     isnull = shapely.is_missing(geoms)
     isempty = shapely.is_empty(geoms) & ~isnull
@@ -91,7 +80,48 @@ def check_frame(
                 location=_loc(geoms[i])))
         present &= ~bad
 
-    # coordinate range, swapped axes, China: on the bounds of each geometry
+    geoms = _coordinate_checks(geoms, index, present, repair, problems, repairs)
+
+    geoms = _validity(geoms, index, present, repair, polygonal, problems, repairs)
+
+    if level_column:
+        if level_column not in frame:
+            problems.append(ValidationProblem("*", level_column, f"column {level_column!r} is missing"))
+        else:
+            for i, value in enumerate(frame[level_column].tolist()):
+                try:
+                    parse_level(value)
+                except Exception:
+                    problems.append(ValidationProblem(
+                        index[i], level_column, "unknown level; use street, grid, community, "
+                        "microgrid or building_group", value=value))
+
+    frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
+    return frame, problems, repairs
+
+
+def _id_problems(frame, id_column) -> list[ValidationProblem]:
+    """Missing id column, empty ids, duplicate ids."""
+    problems: list[ValidationProblem] = []
+    if not id_column:
+        return problems
+    if id_column not in frame:
+        problems.append(ValidationProblem("*", id_column, f"column {id_column!r} is missing"))
+    else:
+        ids = frame[id_column]
+        for i in np.flatnonzero(ids.isna().to_numpy()):
+            problems.append(ValidationProblem(int(i), id_column, "id is empty"))
+        dup = ids[ids.duplicated(keep=False) & ids.notna()]
+        for value, group in dup.groupby(dup.astype(str)):
+            problems.append(ValidationProblem(
+                value, id_column, f"duplicate id, rows {list(map(int, group.index))[:10]}",
+                value=value))
+    return problems
+
+
+def _coordinate_checks(geoms, index, present, repair, problems, repairs):
+    """Out-of-range, swapped (repaired when asked) and outside-China coordinates,
+    judged on the bounds of each geometry. Returns the (possibly repaired) geometries."""
     bounds = shapely.bounds(geoms)
     with np.errstate(invalid="ignore"):
         out_range = present & ((np.abs(bounds[:, [0, 2]]) > 180).any(1)
@@ -123,7 +153,11 @@ def check_frame(
         problems.append(ValidationProblem(
             index[i], "geometry", "outside China", value=[float(cx[i]), float(cy[i])],
             location=(float(cx[i]), float(cy[i]))))
+    return geoms
 
+
+def _validity(geoms, index, present, repair, polygonal, problems, repairs):
+    """Invalid geometries: made valid (``structure``) when asked, else reported."""
     valid = shapely.is_valid(geoms)
     invalid = present & ~valid
     if repair and invalid.any():
@@ -139,21 +173,7 @@ def check_frame(
             problems.append(ValidationProblem(
                 index[i], "geometry", f"invalid geometry: {shapely.is_valid_reason(geoms[i])}",
                 location=_loc(geoms[i])))
-
-    if level_column:
-        if level_column not in frame:
-            problems.append(ValidationProblem("*", level_column, f"column {level_column!r} is missing"))
-        else:
-            for i, value in enumerate(frame[level_column].tolist()):
-                try:
-                    parse_level(value)
-                except Exception:
-                    problems.append(ValidationProblem(
-                        index[i], level_column, "unknown level; use street, grid, community, "
-                        "microgrid or building_group", value=value))
-
-    frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
-    return frame, problems, repairs
+    return geoms
 
 
 def _polygonal_part(geom):

@@ -51,6 +51,8 @@ import shapely
 
 from ._errors import InputError
 from .crs import STORAGE_CRS, metric_crs, require_crs, require_same_crs
+from .rule_metrics import rule_metrics, rule_metrics_text
+from .workload import WorkloadWeights
 
 __all__ = ["Issue", "ValidationReport", "validate_plan", "ERROR_KINDS", "WARNING_KINDS"]
 
@@ -131,6 +133,8 @@ class ValidationReport:
                    if s.get("workload_cv") is not None else "")
                 + (f"compactness min {s['compactness_min']:.3f}."
                    if s.get("compactness_min") is not None else "no microgrids."))
+        if isinstance(s.get("rules"), dict) and "grid" in s["rules"]:
+            lines += rule_metrics_text(s["rules"])
         counts = {k: v for k, v in self.counts.items() if v}
         if counts:
             lines.append("  " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
@@ -158,7 +162,8 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
                   compactness_min: float = 0.1, cut_share: float = 0.05,
                   cut_area_m2: float = 20.0, edge_tol_m: float = 0.5,
                   workload: pd.Series | None = None,
-                  weights=None) -> ValidationReport:
+                  weights=None, roads: gpd.GeoDataFrame | None = None, water=None,
+                  rules: bool = True) -> ValidationReport:
     """Check a plan; return a :class:`ValidationReport` listing every issue.
 
     Parameters
@@ -171,25 +176,18 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
         to the polygonal objects of those types.
     assignment : optional object id → microgrid id to check against locations.
     workload : optional microgrid id → workload; else computed from
-        ``objects`` with :class:`~geogrid.partition.inputs.WorkloadWeights`
+        ``objects`` with :class:`~geogrid.workload.WorkloadWeights`
         (``weights``), by location.
+    roads, water : optional lines/polygons for the division-rule metrics.
+    rules : add :func:`~geogrid.rule_metrics.rule_metrics` under
+        ``stats["rules"]`` (skipped, with the reason, when a microgrid is
+        empty or invalid).
     """
     if not isinstance(microgrids, gpd.GeoDataFrame):
         raise InputError("microgrids must be a GeoDataFrame.", field="microgrids",
                          value=type(microgrids).__name__)
     crs = require_crs(microgrids, "microgrids")
-    if isinstance(parent, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        require_same_crs(microgrids, parent, names=("microgrids", "parent"))
-        if len(parent) != 1:
-            raise InputError(f"parent must hold one polygon, got {len(parent)}.", field="parent",
-                             value=len(parent))
-        parent_geom = np.asarray(parent.geometry.values if isinstance(parent, gpd.GeoDataFrame)
-                                 else parent.values, dtype=object)[0]
-    elif isinstance(parent, shapely.Geometry):
-        parent_geom = parent
-    else:
-        raise InputError("parent must be a GeoDataFrame, GeoSeries or shapely geometry.",
-                         field="parent", value=type(parent).__name__)
+    parent_geom = _parent_geometry(parent, microgrids)
     for name, frame in (("objects", objects), ("compounds", compounds),
                         ("buildings", buildings)):
         if frame is not None:
@@ -201,12 +199,47 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
         else list(microgrids.index)
     raw = np.asarray(microgrids.geometry.values, dtype=object)
 
-    # --- geometry of each microgrid -------------------------------------------------
     geoms_m = to_m(raw)
     parent_m = to_m(np.array([parent_geom], dtype=object))[0]
     issues: list[Issue] = _parent_issues(parent_geom, crs)
     if issues:  # measured against its valid form, so GEOS cannot fail on it
         parent_m = shapely.make_valid(parent_m, method="structure")
+    usable = _geometry_issues(raw, geoms_m, ids, crs, issues)
+    idx = np.flatnonzero(usable)
+    gm = geoms_m[idx]
+
+    gap_area, overlap_area = _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues)
+    pp = _shapes(gm, ids, idx, to_m, area_tol_m2, sliver_area_m2, sliver_width_m,
+                 compactness_min, issues)
+    stats: dict[str, Any] = {"n_microgrids": int(len(raw)), "gap_m2": round(gap_area, 3),
+                             "overlap_m2": round(overlap_area, 3),
+                             "parent_area_m2": round(float(shapely.area(parent_m)), 1),
+                             "compactness_min": round(float(pp.min()), 4) if len(pp) else None,
+                             "compactness_mean": round(float(pp.mean()), 4) if len(pp) else None,
+                             "workload_cv": None, "workload_max_min": None}
+    where = None
+    if objects is not None and len(objects):
+        where, obj_issues = _locate_objects(objects, gm, ids, idx, to_m, parent_geom, assignment,
+                                            edge_tol_m)
+        issues += obj_issues
+        stats["n_objects"] = int(len(objects))
+    wl = np.array([float(workload.get(i, 0.0)) for i in ids]) if workload is not None else \
+        _workload(objects, where, gm, idx, to_m, len(raw), weights) if where is not None else None
+    if wl is not None and len(wl) > 1:
+        _balance(wl, ids, geoms_m, to_m, cv_max, ratio_max, stats, issues)
+    issues += _cut_issues(objects, compounds, buildings, gm, ids, idx, to_m, cut_share,
+                          cut_area_m2)
+    if rules:
+        clean = usable.all() and not any(i.kind == "invalid_geometry" for i in issues)
+        stats["rules"] = rule_metrics(parent_geom, microgrids, objects, roads, water,
+                                      id_column=id_column, weights=weights) if clean \
+            else {"skipped": "empty or invalid microgrids / 微网格为空或无效"}
+    return ValidationReport(issues=issues, stats=stats)
+
+
+def _geometry_issues(raw, geoms_m, ids, crs, issues) -> np.ndarray:
+    """Empty, non-polygonal and invalid microgrids; True where a microgrid is usable
+    (an invalid one is measured made valid, ``structure`` method)."""
     usable = np.ones(len(raw), dtype=bool)
     for i, g in enumerate(raw):
         if g is None or shapely.is_empty(g):
@@ -222,10 +255,54 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
             issues.append(Issue("invalid_geometry", shapely.is_valid_reason(g), (ids[i],),
                                 _loc(g, crs)))
             geoms_m[i] = shapely.make_valid(geoms_m[i], method="structure")
-    idx = np.flatnonzero(usable)
-    gm = geoms_m[idx]
+    return usable
 
-    # --- coverage: gaps, overlaps, outside ---------------------------------------------
+
+def _cut_issues(objects, compounds, buildings, gm, ids, idx, to_m, cut_share, cut_area_m2):
+    """Compounds and building footprints divided between microgrids."""
+    issues: list[Issue] = []
+    if compounds is None and objects is not None and "type" in objects.columns:
+        compounds = _polys_of_type(objects, "compound")
+    if buildings is None and objects is not None and "type" in objects.columns:
+        buildings = _polys_of_type(objects, "building")
+    for frame, kind in ((compounds, "cut_compound"), (buildings, "cut_building")):
+        if frame is not None and len(frame):
+            issues += _cuts(frame, gm, ids, idx, to_m, kind, cut_share, cut_area_m2)
+    return issues
+
+
+def _parent_geometry(parent, microgrids):
+    """The parent as one shapely geometry in the microgrids' CRS."""
+    if isinstance(parent, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        require_same_crs(microgrids, parent, names=("microgrids", "parent"))
+        if len(parent) != 1:
+            raise InputError(f"parent must hold one polygon, got {len(parent)}.", field="parent",
+                             value=len(parent))
+        return np.asarray(parent.geometry.values if isinstance(parent, gpd.GeoDataFrame)
+                          else parent.values, dtype=object)[0]
+    if isinstance(parent, shapely.Geometry):
+        return parent
+    raise InputError("parent must be a GeoDataFrame, GeoSeries or shapely geometry.",
+                     field="parent", value=type(parent).__name__)
+
+
+def _balance(wl, ids, geoms_m, to_m, cv_max, ratio_max, stats, issues) -> None:
+    """Workload CV and max/min into ``stats``; an ``imbalance`` issue when too high."""
+    mean = wl.mean()
+    cvv = float(wl.std() / mean) if mean > 0 else 0.0
+    ratio = float(wl.max() / wl.min()) if wl.min() > 0 else math.inf
+    stats["workload_cv"] = round(cvv, 4)
+    stats["workload_max_min"] = round(ratio, 3) if math.isfinite(ratio) else None
+    if cvv > cv_max or ratio > ratio_max:
+        hi, lo = int(np.argmax(wl)), int(np.argmin(wl))
+        issues.append(Issue("imbalance", f"workload CV {cvv:.3f} (max {cv_max}), max/min "
+                            f"{ratio:.2f} (max {ratio_max}); heaviest {wl[hi]:.0f}, "
+                            f"lightest {wl[lo]:.0f}", (ids[hi], ids[lo]),
+                            _safe_point(to_m, geoms_m[hi]), cvv))
+
+
+def _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues) -> tuple[float, float]:
+    """Gaps, overlaps and area outside the parent (appended to ``issues``)."""
     union = shapely.union_all(gm) if len(gm) else shapely.Polygon()
     gap = shapely.difference(parent_m, union)
     gap_area = 0.0
@@ -257,8 +334,12 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
                 if a > area_tol_m2:
                     issues.append(Issue("overlap", f"{a:.1f} m² is in two microgrids",
                                         (ids[idx[a_]], ids[idx[b_]]), to_m.back_point(geom), a))
+    return gap_area, overlap_area
 
-    # --- shape: multipart, slivers, compactness ------------------------------------------
+
+def _shapes(gm, ids, idx, to_m, area_tol_m2, sliver_area_m2, sliver_width_m, compactness_min,
+            issues) -> np.ndarray:
+    """Multipart, sliver and low-compactness issues; returns Polsby–Popper per microgrid."""
     pp = np.zeros(len(gm))
     for j, g in enumerate(gm):
         mid = ids[idx[j]]
@@ -278,47 +359,7 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
         if pp[j] < compactness_min:
             issues.append(Issue("low_compactness", f"Polsby–Popper {pp[j]:.3f} < "
                                 f"{compactness_min}", (mid,), to_m.back_point(g), pp[j]))
-
-    # --- objects ---------------------------------------------------------------------------
-    stats: dict[str, Any] = {"n_microgrids": int(len(raw)), "gap_m2": round(gap_area, 3),
-                             "overlap_m2": round(overlap_area, 3),
-                             "parent_area_m2": round(float(shapely.area(parent_m)), 1),
-                             "compactness_min": round(float(pp.min()), 4) if len(pp) else None,
-                             "compactness_mean": round(float(pp.mean()), 4) if len(pp) else None,
-                             "workload_cv": None, "workload_max_min": None}
-    where = None
-    if objects is not None and len(objects):
-        where, obj_issues = _locate_objects(objects, gm, ids, idx, to_m, parent_geom, assignment,
-                                            edge_tol_m)
-        issues += obj_issues
-        stats["n_objects"] = int(len(objects))
-    # --- workload balance ----------------------------------------------------------------
-    wl = None
-    if workload is not None:
-        wl = np.array([float(workload.get(i, 0.0)) for i in ids])
-    elif objects is not None and len(objects) and where is not None:
-        wl = _workload(objects, where, gm, idx, to_m, len(raw), weights)
-    if wl is not None and len(wl) > 1:
-        mean = wl.mean()
-        cvv = float(wl.std() / mean) if mean > 0 else 0.0
-        ratio = float(wl.max() / wl.min()) if wl.min() > 0 else math.inf
-        stats["workload_cv"] = round(cvv, 4)
-        stats["workload_max_min"] = round(ratio, 3) if math.isfinite(ratio) else None
-        if cvv > cv_max or ratio > ratio_max:
-            hi, lo = int(np.argmax(wl)), int(np.argmin(wl))
-            issues.append(Issue("imbalance", f"workload CV {cvv:.3f} (max {cv_max}), max/min "
-                                f"{ratio:.2f} (max {ratio_max}); heaviest {wl[hi]:.0f}, "
-                                f"lightest {wl[lo]:.0f}", (ids[hi], ids[lo]),
-                                _safe_point(to_m, geoms_m[hi]), cvv))
-    # --- cut compounds and buildings --------------------------------------------------------
-    if compounds is None and objects is not None and "type" in objects.columns:
-        compounds = _polys_of_type(objects, "compound")
-    if buildings is None and objects is not None and "type" in objects.columns:
-        buildings = _polys_of_type(objects, "building")
-    for frame, kind in ((compounds, "cut_compound"), (buildings, "cut_building")):
-        if frame is not None and len(frame):
-            issues += _cuts(frame, gm, ids, idx, to_m, kind, cut_share, cut_area_m2)
-    return ValidationReport(issues=issues, stats=stats)
+    return pp
 
 
 class _Projector:
@@ -465,8 +506,6 @@ def _workload(objects, where, gm, idx, to_m, k, weights) -> np.ndarray:
     """Workload per microgrid: a point's load where it lies; a polygon's households
     shared by the area of the polygon in each microgrid (a compound split in two
     loads both), its per-type weight where its location is."""
-    from .partition.inputs import WorkloadWeights
-
     w = WorkloadWeights.coerce(weights)
     hh = pd.to_numeric(objects["households"], errors="coerce").fillna(0.0).to_numpy(float) \
         if "households" in objects.columns else np.zeros(len(objects))

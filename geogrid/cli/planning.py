@@ -140,6 +140,8 @@ def validate(
     boundary: Annotated[Path | None, typer.Argument(help="parents file (file mode)")] = None,
     plan_file: Annotated[Path | None, typer.Argument(help="microgrids file (file mode)")] = None,
     objects: Annotated[Path | None, typer.Option(help="objects file (file mode)")] = None,
+    roads: Annotated[Path | None, typer.Option(help="道路 roads file for the rule metrics (file mode)")] = None,
+    water: Annotated[Path | None, typer.Option(help="水体 water file for the rule metrics (file mode)")] = None,
     plan: Annotated[str | None, typer.Option(help="store plan id or 'active' (store mode)")] = None,
     grid: Annotated[str | None, typer.Option(help="only this grid (store mode)")] = None,
     datum: Annotated[Datum, typer.Option("--datum", "-d", case_sensitive=False,
@@ -185,7 +187,8 @@ def validate(
 
         layer = "microgrids" if plan_file.suffix.lower() == ".gpkg" else None
         try:
-            report = validate_files(boundary, plan_file, objects, plan_layer=layer)
+            report = validate_files(boundary, plan_file, objects, plan_layer=layer,
+                                    roads_path=roads, water_path=water)
         except GEOSException as exc:
             raise _geos_problem(exc, plan_file.name) from None
         parents = report.get("parents", report)

@@ -24,7 +24,7 @@ import numpy as np
 from .._errors import InputError
 
 __all__ = ["FAMILIES", "type_family", "type_dissimilarity", "cell_dissimilarity",
-           "business_weights"]
+           "business_weights", "type_counts", "group_by_type", "type_clusters", "majority_share"]
 
 #: business type (业态) → family
 FAMILIES: dict[str, str] = {
@@ -109,3 +109,178 @@ def business_weights(affinity: np.ndarray, dissimilarity: np.ndarray, type_weigh
                          field="type_weight", value=type_weight,
                          fix="0 groups by adjacency only, 1 by business type as much as possible.")
     return np.asarray(affinity) * (1.0 - float(type_weight) * np.asarray(dissimilarity))
+
+
+def type_counts(objs, n_cells: int) -> tuple[np.ndarray, list[str]]:
+    """Typed objects per cell and business type family: ``(counts[cell, family], families)``."""
+    fam = [type_family(t) for t in objs["business_type"].to_numpy(dtype=object)]
+    names = sorted({f for f in fam if f is not None})
+    col = {f: i for i, f in enumerate(names)}
+    out = np.zeros((n_cells, len(names)))
+    for c, f in zip(objs["cell"].to_numpy(), fam):
+        if f is not None:
+            out[c, col[f]] += 1.0
+    return out, names
+
+
+def majority_share(labels: np.ndarray, counts: np.ndarray) -> float:
+    """Share of typed objects whose microgrid's most common family is their own."""
+    if counts.size == 0 or counts.sum() == 0:
+        return 0.0
+    n_pt = np.zeros((int(labels.max()) + 1, counts.shape[1]))
+    np.add.at(n_pt, labels, counts)
+    return float(n_pt.max(axis=1).sum() / n_pt.sum())
+
+
+def group_by_type(graph, labels: np.ndarray, counts: np.ndarray, type_weight: float, *,
+                  cv_allowance: float = 0.05, movable: np.ndarray | None = None,
+                  max_passes: int = 20) -> np.ndarray:
+    """Move typed cells between neighbouring microgrids to group like business types.
+
+    The purity ``S = Σ_p Σ_t N_pt² / N_p`` (``N_pt``: objects of family ``t``
+    in part ``p``) rises with every accepted move, so the loop ends. A move
+    takes a typed cell, or the run of same-family cells connected to it in its
+    part, to a neighbouring part when that raises ``S``, what is left of its
+    part stays connected and not empty, and the workload CV stays within
+    ``type_weight × cv_allowance`` of where it started: weight 0 changes
+    nothing (adjacency only), weight 1 groups by type first within contiguity
+    and the balance allowance.
+    """
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    if type_weight <= 0 or counts.size == 0 or graph.n < 2:
+        return labels
+    st = _TypeState(graph, labels, counts, cv_allowance * type_weight)
+    typed = np.flatnonzero(counts.sum(axis=1) > 0)
+    if movable is not None:
+        typed = typed[np.asarray(movable, dtype=bool)[typed]]
+    fam = np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), -1)
+    for _ in range(max_passes):
+        moved = False
+        for v in typed:
+            run = st.run(v, fam) if movable is None else \
+                [u for u in st.run(v, fam) if movable[u]]
+            for cells in ([int(v)], run):
+                q = st.best_target(cells)
+                if q is not None and st.try_move(cells, q):
+                    moved = True
+                    break
+        if not moved:
+            break
+    return st.labels
+
+
+class _TypeState:
+    """Part type counts, weights and contiguity for :func:`group_by_type`."""
+
+    def __init__(self, graph, labels, counts, allowance: float):
+        from .graph import cv
+
+        self.g, self.labels, self.counts = graph, labels, counts
+        k = int(labels.max()) + 1
+        self.n_pt = np.zeros((k, counts.shape[1]))
+        np.add.at(self.n_pt, labels, counts)
+        self.w = np.bincount(labels, weights=graph.weight, minlength=k)
+        self.limit = cv(self.w[self.w > 0]) + allowance
+        self.nbr = graph.neighbour_lists()
+
+    @staticmethod
+    def _purity(row) -> float:
+        tot = row.sum()
+        return float((row * row).sum() / tot) if tot > 0 else 0.0
+
+    def run(self, v: int, fam: np.ndarray) -> list[int]:
+        """Cells of ``v``'s family connected to it inside its part."""
+        p, f = self.labels[v], fam[v]
+        out, queue, seen = [int(v)], [int(v)], {int(v)}
+        while queue:
+            u = queue.pop()
+            for x in self.nbr[u]:
+                if x not in seen and self.labels[x] == p and fam[x] == f:
+                    seen.add(x)
+                    out.append(int(x))
+                    queue.append(int(x))
+        return out
+
+    def best_target(self, cells: list[int]):
+        p = self.labels[cells[0]]
+        c = self.counts[cells].sum(axis=0)
+        inside = set(cells)
+        touching = {int(self.labels[u]) for v in cells for u in self.nbr[v]
+                    if u not in inside} - {int(p)}
+        best, gain_best = None, 1e-9
+        for q in sorted(touching):
+            gain = (self._purity(self.n_pt[p] - c) + self._purity(self.n_pt[q] + c)
+                    - self._purity(self.n_pt[p]) - self._purity(self.n_pt[q]))
+            if gain > gain_best:
+                best, gain_best = q, gain
+        return best
+
+    def try_move(self, cells: list[int], q: int) -> bool:
+        from .graph import cv
+
+        p = self.labels[cells[0]]
+        rest = np.flatnonzero(self.labels == p)
+        rest = rest[~np.isin(rest, cells)]
+        if len(rest) == 0 or not _connected_set(set(rest.tolist()), self.nbr):
+            return False
+        dw = float(self.g.weight[cells].sum())
+        w2 = self.w.copy()
+        w2[p] -= dw
+        w2[q] += dw
+        if w2[p] <= 0 or cv(w2[w2 > 0]) > self.limit:
+            return False
+        c = self.counts[cells].sum(axis=0)
+        self.n_pt[p] -= c
+        self.n_pt[q] += c
+        self.labels[cells] = q
+        self.w = w2
+        return True
+
+
+def _connected_set(vertices: set[int], nbr) -> bool:
+    start = next(iter(vertices))
+    seen, stack = {start}, [start]
+    while stack:
+        u = stack.pop()
+        for x in nbr[u]:
+            if x in vertices and x not in seen:
+                seen.add(x)
+                stack.append(x)
+    return len(seen) == len(vertices)
+
+
+def type_clusters(graph, counts: np.ndarray, type_weight: float, k: int,
+                  free: np.ndarray) -> np.ndarray:
+    """Vertex → group: neighbouring cells of one business type family, grouped first.
+
+    A typed cell's family is the one most of its objects have. Clusters grow
+    breadth-first through neighbouring ``free`` cells of the same family and
+    stop at ``type_weight × N / k`` objects (``N`` typed objects, ``k``
+    microgrids): weight 0 groups nothing (pure adjacency), weight 1 lets a
+    cluster reach a whole microgrid's share, so the cut that follows parts
+    types before it parts neighbours (业态相近 first, 楼宇相邻 within).
+    """
+    group = np.arange(graph.n, dtype=np.int64)
+    total = counts.sum()
+    if type_weight <= 0 or counts.size == 0 or total == 0 or k < 2:
+        return group
+    cap = type_weight * total / k
+    fam = np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), -1)
+    fam[~np.asarray(free, dtype=bool)] = -1
+    seen = np.zeros(graph.n, dtype=bool)
+    nbr = graph.neighbour_lists()
+    for v in np.argsort(-counts.sum(axis=1), kind="stable"):
+        if fam[v] < 0 or seen[v]:
+            continue
+        seen[v] = True
+        members, size, queue = [int(v)], counts[v].sum(), [int(v)]
+        while queue and size < cap:
+            u = queue.pop(0)
+            for x in nbr[u]:
+                if not seen[x] and fam[x] == fam[v] and size + counts[x].sum() <= cap:
+                    seen[x] = True
+                    members.append(int(x))
+                    queue.append(int(x))
+                    size += counts[x].sum()
+        group[members] = min(members)
+    return group

@@ -190,8 +190,10 @@ def restore_result(parent, cells, edges: pd.DataFrame, objects, *,
     ``cells``, ``edges`` and ``objects`` are ``PartitionResult.cells``,
     ``.edges`` and ``.objects`` as persisted (``cells.cell`` numbers 0..n-1,
     ``cells.microgrid`` the plan; ``objects`` keep ``id, type, hh_work,
-    workload, estimated, cell, seed``). Microgrid ids are kept. What the
-    report said about compounds split by the original run is not rebuilt.
+    workload, estimated, cell, seed``). Microgrid ids are kept. The
+    households a heavy compound spread over its cells are recovered from the
+    cells (:func:`_compound_shares`), so its 楼组 per microgrid are those of the
+    first run.
     """
     parent_m, crs, mcrs, parent_id, row, _ = prepare_parent(parent)
     cells = cells.sort_values("cell").reset_index(drop=True)
@@ -210,9 +212,38 @@ def restore_result(parent, cells, edges: pd.DataFrame, objects, *,
         objs["seed"] = objs.geometry.representative_point()
     options = options or PartitionOptions()
     context = {"parent_id": row.get("id", parent_id), "parent_code": row.get("code"),
-               "kind": row.get("kind"), "notes": {}, "kept_whole": [], "shares": {},
+               "kind": row.get("kind"), "notes": {}, "kept_whole": [],
+               "shares": _compound_shares(objs, cells_m),
                "target": float(cells["workload"].sum()) / max(1, cells["microgrid"].nunique()),
                "k_requested": int(cells["microgrid"].nunique())}
     state = {"parent_m": parent_m, "crs": crs, "mcrs": mcrs, "objs": objs, "cells": cells_m,
              "edges": edges.reset_index(drop=True), "options": options, "context": context}
     return assemble(state, cells["microgrid"].to_numpy(), renumber=False)
+
+
+def _compound_shares(objs, cells) -> dict[int, dict[int, float]]:
+    """Object row → {cell: households} of each compound spread over several cells.
+
+    A cell's stored households are those of the objects in it plus the share
+    of a compound spread over it, so the share is what is left after the
+    cell's own objects (the compound's home cell holds the compound itself).
+    """
+    if "compound_id" not in cells.columns or not len(objs):
+        return {}
+    hh = objs["hh_work"].to_numpy(float) if "hh_work" in objs.columns \
+        else pd.to_numeric(objs["households"], errors="coerce").fillna(0.0).to_numpy(float)
+    obj_cell = objs["cell"].to_numpy()
+    own = np.bincount(obj_cell, weights=hh, minlength=len(cells))
+    cell_hh = cells["households"].to_numpy(float)
+    comp_of = cells["compound_id"].astype(object).to_numpy()
+    ids = objs["id"].astype(str).to_numpy()
+    types = objs["type"].astype(str).to_numpy()
+    out: dict[int, dict[int, float]] = {}
+    for r in np.flatnonzero((types == "compound") & (hh > 0)):
+        cs = np.flatnonzero(np.array([c is not None and str(c) == ids[r] for c in comp_of]))
+        home = int(obj_cell[r])
+        share = {int(c): float(cell_hh[c] - own[c] + (hh[r] if c == home else 0.0)) for c in cs}
+        share = {c: h for c, h in share.items() if h > 1e-9 or c == home}
+        if len(share) > 1:
+            out[int(r)] = share
+    return out

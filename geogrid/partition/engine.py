@@ -12,7 +12,6 @@ without ever leaving a gap or an overlap.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -22,18 +21,22 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components, dijkstra
 
 from .._errors import InputError
 from ..codes import reading_order
-from .business import business_weights, cell_dissimilarity
+from ..rule_metrics import rule_metrics
+from .business import (business_weights, cell_dissimilarity, group_by_type, majority_share,
+                       type_clusters, type_counts)
 from .graph import (CellGraph, cv, cv_lower_bound, ensure_parts, metis_partition,
-                    rebisect_pairs, refine_balance, repair_contiguity)
+                    rebisect_pairs, refine_balance, repair_contiguity, stays_connected)
 from .groups import building_groups
 from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_compounds,
                      prepare_lines, prepare_objects, prepare_parent)
 from .report import microgrid_table, summary
+from .attach import attach_nearest
+from .boundary import offroad_lengths, smooth_boundaries
+from .compounds import keep_whole_groups, piece_limit
+from .seeds import object_seeds
 from .tessellate import affinity_factor, tessellate
 
 __all__ = ["PartitionOptions", "PartitionResult", "partition", "DEFAULT_TARGET_WORKLOAD"]
@@ -41,13 +44,18 @@ __all__ = ["PartitionOptions", "PartitionResult", "partition", "DEFAULT_TARGET_W
 #: households-equivalent per microgrid when neither a count nor a target is given
 DEFAULT_TARGET_WORKLOAD = 300.0
 
-#: walking detour (metres) charged for crossing a line of each class
-CROSSING_PENALTY_M = {
-    BarrierClass.NONE: 0.0, BarrierClass.WALL: 0.0, BarrierClass.PATH: 0.0,
-    BarrierClass.MINOR: 20.0, BarrierClass.MAJOR: 120.0, BarrierClass.BARRIER: 600.0,
-    BarrierClass.OUTER: 600.0,
-}
-_PENALTY = np.array([CROSSING_PENALTY_M[BarrierClass(i)] for i in range(len(BarrierClass))])
+#: how much higher a workload CV may be to split heavy compounds into only the pieces
+#: they need (rather than wherever balance is easiest)
+NEED_CV_ALLOWANCE = 0.05
+#: affinity per metre of an in-block edge within 15 m of a road or water (a path's)
+NEAR_ROAD_AFFINITY = 0.5
+
+#: type emphases tried (up to the requested weight) by the business cut
+TYPE_LADDER = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+#: how much higher a workload CV may be to move boundaries onto roads
+SMOOTH_CV_ALLOWANCE = 0.03
+
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,17 @@ class PartitionOptions:
     outline_seeds_m2
         Footprints larger than this get extra seeds along their outline so
         their cell wraps the whole building.
+    compound_need
+        A compound heavier than ``keep_whole × target`` is cut into no more
+        pieces than it needs, along its internal paths (kept when the CV rises
+        by at most :data:`NEED_CV_ALLOWANCE`).
+    smooth_boundaries
+        Residential: move cells between microgrids while that shortens the
+        boundary lying more than 15 m from any road or water
+        (:mod:`.boundary`), within :data:`SMOOTH_CV_ALLOWANCE` of the CV.
+    measure_rules
+        Add the division-rule metrics (:func:`geogrid.rule_metrics.rule_metrics`,
+        measured on the result's polygons) to the report under ``rules``.
     seed, starts
         METIS seed, and how many seeded starts to try (default 8 for graphs
         up to 2,000 vertices, else 1); the most balanced result is kept.
@@ -88,6 +107,9 @@ class PartitionOptions:
     group_households: float = 120.0
     outline_seeds_m2: float = 500.0
     nearest_attachment: bool = True
+    compound_need: bool = True
+    smooth_boundaries: bool = True
+    measure_rules: bool = True
     seed: int = 0
     starts: int | None = None
 
@@ -200,11 +222,7 @@ def partition(parent, objects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None 
     >>> len(res.microgrids), res.assignment.size
     (2, 10)
     """
-    if options is None:
-        options = PartitionOptions.from_kwargs(**kwargs)
-    elif kwargs:
-        options = replace(options, **kwargs)
-        options.check()
+    options = _resolve_options(options, kwargs)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     parent_m, crs, mcrs, parent_id, parent_row, parent_src = prepare_parent(parent)
@@ -217,65 +235,21 @@ def partition(parent, objects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None 
     timings["inputs"] = time.perf_counter() - t0
 
     kind = _kind(options, parent_row, objs)
-    total = float(objs["workload"].sum())
-    notes["zero_workload"] = False
-    if total <= 0 and len(objs):
-        objs["workload"] = 1.0  # nothing weighs anything: balance object counts
-        total = float(len(objs))
-        notes["zero_workload"] = True
-    if options.n_microgrids is not None:
-        k = int(options.n_microgrids)
-        target = total / k if k else 0.0
-    else:
-        target = float(options.target_workload or DEFAULT_TARGET_WORKLOAD)
-        k = max(1, int(round(total / target))) if total > 0 else 1
+    k, target = _count_and_target(objs, options, notes)
 
-    # --- seeds -------------------------------------------------------------------------
     t = time.perf_counter()
-    seeds, seed_label, virtual = _seeds(objs, comps, target, options)
-    fp_rows = np.flatnonzero((objs["type"].to_numpy(dtype=object) == "building")
-                             & (shapely.get_type_id(np.asarray(objs.geometry.values,
-                                                               dtype=object)) != 0))
-    footprints = shapely.intersection(np.asarray(objs.geometry.values, dtype=object)[fp_rows],
-                                      parent_m)
-    tess = tessellate(parent_m, seeds, seed_label,
-                      lines=np.concatenate([road_lines, bar_lines]),
-                      line_classes=np.concatenate([road_cls, bar_cls]),
-                      line_ids=np.concatenate([road_ids, bar_ids]), compounds=comps,
-                      footprints=footprints, footprint_label=seed_label[fp_rows])
+    lines = (np.concatenate([road_lines, bar_lines]), np.concatenate([road_cls, bar_cls]),
+             np.concatenate([road_ids, bar_ids]))
+    tess, virtual = _tessellation(parent_m, objs, comps, lines, target, options)
     timings["tessellate"] = time.perf_counter() - t
 
-    # --- cells: objects, workload ------------------------------------------------------
     t = time.perf_counter()
-    cells = tess.cells
-    n_obj = len(objs)
-    obj_cell = np.array([tess.label_cell[int(lab)] for lab in seed_label[:n_obj]]) \
-        if n_obj else np.empty(0, dtype=int)
-    # the first n_obj seeds are the objects' primary seeds, in row order (see _seeds)
-    objs["cell"] = obj_cell
-    cell_work, cell_hh, shares = _cell_loads(objs, cells, tess, virtual, comps)
-    cells["workload"] = cell_work
-    cells["households"] = cell_hh
-    edges = tess.edges.copy()
-    edges["affinity"] = edges["length"].to_numpy() * affinity_factor(edges["cls"].to_numpy())
-    if kind in ("business", "mixed") and options.type_weight > 0 and len(edges):
-        profiles = _type_profiles(objs, len(cells))
-        d = cell_dissimilarity(profiles, edges["a"].to_numpy(), edges["b"].to_numpy())
-        edges["affinity"] = business_weights(edges["affinity"].to_numpy(), d,
-                                             options.type_weight)
-    graph = _graph_from(cell_work, edges)
+    cells, edges, shares = _cells_and_edges(tess, virtual, objs, comps, kind, options, lines[0])
+    graph = _graph_from(cells["workload"].to_numpy(float), edges)
     timings["graph"] = time.perf_counter() - t
 
-    # --- partition ---------------------------------------------------------------------
     t = time.perf_counter()
-    group, kept_whole = _keep_whole_groups(graph, cells, target, options)
-    cg, vmap = graph.contract(group)
-    k_eff = min(k, cg.n) if cg.n else 1
-    labels_c = _best_of_starts(cg, k_eff, options)
-    labels = labels_c[vmap]
-    if kind == "residential" and options.nearest_attachment:
-        labels = _attach_nearest(graph, labels, cells, objs, edges, options.cv_target)
-    labels = repair_contiguity(graph, labels)  # no-op unless something above misbehaved
+    labels, cg, k_eff, kept_whole = _cut(graph, cells, objs, edges, kind, k, target, options)
     timings["partition"] = time.perf_counter() - t
 
     context = {
@@ -286,7 +260,177 @@ def partition(parent, objects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None 
     }
     state = {"parent_m": parent_m, "crs": crs, "mcrs": mcrs, "objs": objs, "cells": cells,
              "edges": edges, "options": options, "context": context}
-    return assemble(state, labels, renumber=True)
+    result = assemble(state, labels, renumber=True)
+    if options.measure_rules:
+        t = time.perf_counter()
+        result.report["rules"] = rule_metrics(parent, result.microgrids, objects, roads, barriers,
+                                              weights=options.weights)
+        result.report["timings_s"]["rules"] = round(time.perf_counter() - t, 3)
+    return result
+
+
+def _resolve_options(options: PartitionOptions | None, kwargs: dict) -> PartitionOptions:
+    if options is None:
+        return PartitionOptions.from_kwargs(**kwargs)
+    if kwargs:
+        options = replace(options, **kwargs)
+        options.check()
+    return options
+
+
+def _count_and_target(objs, options: PartitionOptions, notes: dict) -> tuple[int, float]:
+    """Number of microgrids and workload per microgrid (objects all weightless: counts)."""
+    total = float(objs["workload"].sum())
+    notes["zero_workload"] = False
+    if total <= 0 and len(objs):
+        objs["workload"] = 1.0  # nothing weighs anything: balance object counts
+        total = float(len(objs))
+        notes["zero_workload"] = True
+    if options.n_microgrids is not None:
+        k = int(options.n_microgrids)
+        return k, (total / k if k else 0.0)
+    target = float(options.target_workload or DEFAULT_TARGET_WORKLOAD)
+    return (max(1, int(round(total / target))) if total > 0 else 1), target
+
+
+def _tessellation(parent_m, objs, comps, lines, target: float, options: PartitionOptions):
+    """Seeds (:mod:`.seeds`) → cells that tile the parent (:func:`.tessellate`)."""
+    seeds, seed_label, virtual = object_seeds(objs, comps, target,
+                                              outline_m2=options.outline_seeds_m2)
+    geoms = np.asarray(objs.geometry.values, dtype=object)
+    fp_rows = np.flatnonzero((objs["type"].to_numpy(dtype=object) == "building")
+                             & (shapely.get_type_id(geoms) != 0))
+    footprints = shapely.intersection(geoms[fp_rows], parent_m)
+    tess = tessellate(parent_m, seeds, seed_label, lines=lines[0], line_classes=lines[1],
+                      line_ids=lines[2], compounds=comps, footprints=footprints,
+                      footprint_label=seed_label[fp_rows])
+    n_obj = len(objs)
+    # the first n_obj seeds are the objects' primary seeds, in row order
+    objs["cell"] = np.array([tess.label_cell[int(lab)] for lab in seed_label[:n_obj]]) \
+        if n_obj else np.empty(0, dtype=int)
+    return tess, virtual
+
+
+def _cells_and_edges(tess, virtual, objs, comps, kind: str, options: PartitionOptions, lines):
+    """Cell loads and the weighted cell adjacency (business: type affinity too;
+    residential: the off-road metres of each edge, ``off_m``)."""
+    cells = tess.cells
+    cell_work, cell_hh, shares = _cell_loads(objs, cells, tess, virtual, comps)
+    cells["workload"] = cell_work
+    cells["households"] = cell_hh
+    edges = tess.edges.copy()
+    edges["affinity"] = edges["length"].to_numpy() * affinity_factor(edges["cls"].to_numpy())
+    if kind == "residential" and options.smooth_boundaries and len(edges):
+        edges["off_m"] = offroad_lengths(cells, edges, lines)
+        # in-block edges beside a road cut like a path; the off-road rest at full price
+        soft = edges["cls"].to_numpy() <= int(BarrierClass.WALL)
+        near = edges["length"].to_numpy() - edges["off_m"].to_numpy()
+        edges["affinity"] = np.where(soft, edges["off_m"].to_numpy() * affinity_factor(
+            edges["cls"].to_numpy()) + near * NEAR_ROAD_AFFINITY, edges["affinity"].to_numpy())
+    if kind in ("business", "mixed") and options.type_weight > 0 and len(edges):
+        profiles = _type_profiles(objs, len(cells))
+        d = cell_dissimilarity(profiles, edges["a"].to_numpy(), edges["b"].to_numpy())
+        edges["base_affinity"] = edges["affinity"].to_numpy()
+        edges["dissimilarity"] = d
+        edges["affinity"] = business_weights(edges["affinity"].to_numpy(), d,
+                                             options.type_weight)
+    return cells, edges, shares
+
+
+def _cut(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
+         options: PartitionOptions):
+    """Cell → part label: whole compounds contracted, best of seeded starts, attachment.
+
+    Business (业态相近): type emphasis ``x`` (edge weights, type clusters and
+    the type pass all at ``x``) is tried at each step of :data:`TYPE_LADDER` up
+    to ``type_weight`` (and at ``type_weight``); the cut with the highest
+    majority-type share is kept (then the lower CV). The candidates of a
+    weight include those of every lower ladder weight, so the grouping by type
+    never falls as the weight rises.
+    """
+    if "dissimilarity" not in edges.columns or options.type_weight <= 0:
+        return _cut_need(graph, cells, objs, edges, kind, k, target, options)
+    counts = type_counts(objs, graph.n)[0]
+    steps = sorted({x for x in TYPE_LADDER if x <= options.type_weight} | {options.type_weight})
+    best, best_key = None, None
+    for x in steps:
+        ex = edges.assign(affinity=business_weights(edges["base_affinity"].to_numpy(),
+                                                    edges["dissimilarity"].to_numpy(), x))
+        out = _cut_need(_graph_from(graph.weight, ex), cells, objs, ex, kind, k, target,
+                        replace(options, type_weight=x))
+        key = (-round(majority_share(out[0], counts), 6), round(_label_cv(graph, out[0]), 6))
+        if best_key is None or key < best_key:
+            best, best_key = out, key
+    return best
+
+
+def _cut_need(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
+              options: PartitionOptions):
+    """With ``compound_need`` the cut that splits heavy compounds into only the
+    pieces they need is kept when its workload CV is at most
+    :data:`NEED_CV_ALLOWANCE` above the cut that splits them freely."""
+    loose = replace(options, compound_need=False)
+    free = _cut_once(graph, cells, objs, edges, kind, k, target, loose)
+    if not options.compound_need or np.array_equal(
+            keep_whole_groups(graph, cells, target, loose)[0],
+            keep_whole_groups(graph, cells, target, options)[0]):
+        return free  # no compound too heavy for one microgrid: the same cut
+    needed = _cut_once(graph, cells, objs, edges, kind, k, target, options)
+    if needed[0] is free[0] or _label_cv(graph, needed[0]) <= \
+            _label_cv(graph, free[0]) + NEED_CV_ALLOWANCE:
+        return needed
+    return free
+
+
+def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, target: float,
+            options: PartitionOptions) -> np.ndarray:
+    """Shorten the off-road boundary (:func:`.boundary.smooth_boundaries`).
+
+    The CV may rise by :data:`SMOOTH_CV_ALLOWANCE`, but not above ``cv_target``
+    or 10 % above the data's floor, whichever is higher.
+    """
+    off = CellGraph.from_edges(graph.n, graph.weight, edges["a"].to_numpy(),
+                               edges["b"].to_numpy(), edges["length"].to_numpy(float),
+                               edges["off_m"].to_numpy(float), np.zeros(len(edges))).affinity
+    now = _label_cv(graph, labels)
+    floor = cv_lower_bound(cg.weight, k)
+    # up to the allowance, and no further than 10 % above the data's floor (or the goal)
+    limit = max(now, min(now + SMOOTH_CV_ALLOWANCE, max(options.cv_target, 1.1 * floor + 0.01)))
+    return smooth_boundaries(graph, labels, off, cv_limit=limit,
+                             limit=piece_limit(graph, labels, cells, target, options))
+
+
+def _label_cv(graph: CellGraph, labels: np.ndarray) -> float:
+    w = np.bincount(labels, weights=graph.weight)
+    return cv(w[w > 0])
+
+
+def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
+              options: PartitionOptions):
+    group, kept_whole = keep_whole_groups(graph, cells, target, options)
+    typed = kind in ("business", "mixed") and options.type_weight > 0 and len(objs)
+    counts = type_counts(objs, graph.n)[0] if typed else None
+    if typed:
+        alone = np.bincount(group, minlength=graph.n)[group] == 1
+        clusters = type_clusters(graph, counts, options.type_weight, k, alone)
+        group = np.where(alone, clusters, group)
+    cg, vmap = graph.contract(group)
+    k_eff = min(k, cg.n) if cg.n else 1
+    labels = _best_of_starts(cg, k_eff, options)[vmap]
+    if options.compound_need and cg.n < graph.n:
+        # compound pieces were indivisible: balance cell by cell, within their piece limits
+        goal = max(options.cv_target, 1.05 * cv_lower_bound(cg.weight, k_eff) + 0.005)
+        labels = refine_balance(graph, labels, cv_target=goal,
+                                limit=piece_limit(graph, labels, cells, target, options))
+    if kind == "residential" and options.nearest_attachment:
+        labels = attach_nearest(graph, labels, cells, objs, edges, options.cv_target)
+    if kind == "residential" and "off_m" in edges.columns:
+        labels = _smooth(graph, labels, cells, edges, cg, k_eff, target, options)
+    if typed:
+        labels = group_by_type(graph, labels, counts, options.type_weight,
+                               movable=cells["compound_id"].isna().to_numpy())
+    labels = repair_contiguity(graph, labels)  # no-op unless something above misbehaved
+    return labels, cg, k_eff, kept_whole
 
 
 # ----------------------------------------------------------------------------- assembly
@@ -381,105 +525,6 @@ def _kind(options: PartitionOptions, parent_row: dict, objs: gpd.GeoDataFrame) -
     return "residential" if total > 0 and hh >= 0.5 * total else "business"
 
 
-def _seeds(objs: gpd.GeoDataFrame, comps: gpd.GeoDataFrame, target: float,
-           options: PartitionOptions):
-    """Seeds and their cell labels.
-
-    The first ``len(objs)`` seeds are the objects' own locations, in row order;
-    label ``i`` is object row ``i``'s, except that a point inside a building
-    footprint takes the building's label and coincident points share one.
-    Extra seeds follow: outline points of large footprints (the building's
-    label) and lattices of virtual seeds in compounds too heavy for one cell
-    (new labels, recorded in ``virtual``: label → compound row).
-    """
-    n = len(objs)
-    seeds = np.asarray(objs["seed"].values, dtype=object)
-    label = np.arange(n, dtype=np.int64)
-    if n == 0:
-        return seeds, label, {}
-    geoms = np.asarray(objs.geometry.values, dtype=object)
-    types = objs["type"].to_numpy(dtype=object)
-    is_point = shapely.get_type_id(geoms) == 0
-    bldg = np.flatnonzero((types == "building") & ~is_point)
-    # points inside a footprint belong to that building's cell
-    if len(bldg) and is_point.any():
-        pts = np.flatnonzero(is_point)
-        pi, bi = shapely.STRtree(geoms[bldg]).query(seeds[pts], predicate="within")
-        if len(pi):
-            frame = pd.DataFrame({"p": pts[pi], "b": bldg[bi], "a": shapely.area(geoms[bldg[bi]])})
-            frame = frame.sort_values(["p", "a", "b"]).drop_duplicates("p")
-            label[frame["p"].to_numpy()] = frame["b"].to_numpy()
-    # coincident seeds (within 1 cm) share a label
-    key = pd.DataFrame({"x": np.round(shapely.get_x(seeds), 2),
-                        "y": np.round(shapely.get_y(seeds), 2), "lab": label})
-    first = key.groupby(["x", "y"], sort=False)["lab"].transform("min").to_numpy()
-    label = np.minimum(label, first)
-    # resolve chains (a point joined to a building that itself shares a location)
-    for _ in range(3):
-        label = label[label]
-    extra_pts, extra_lab = [], []
-    # outline seeds: large footprints get points along a slightly shrunk outline
-    big = bldg[shapely.area(geoms[bldg]) > options.outline_seeds_m2] if len(bldg) else bldg
-    for i in big:
-        g = geoms[i]
-        inset = shapely.buffer(g, -min(2.0, 0.05 * math.sqrt(shapely.area(g))))
-        if shapely.is_empty(inset):
-            continue
-        ring = shapely.simplify(shapely.boundary(inset), 2.0)
-        length = shapely.length(ring)
-        npts = int(min(24, max(4, length // 25)))
-        pts = shapely.line_interpolate_point(ring, np.linspace(0, 1, npts, endpoint=False),
-                                             normalized=True)
-        pts = shapely.get_parts(pts)
-        pts = pts[shapely.within(pts, g)]
-        extra_pts.append(pts)
-        extra_lab.append(np.full(len(pts), label[i]))
-    # virtual seeds in heavy compounds without footprints
-    virtual: dict[int, int] = {}
-    next_label = n
-    if target > 0 and len(comps):
-        rows = comps["object_row"].to_numpy()
-        for j, row in enumerate(rows):
-            if row < 0:
-                continue
-            w = float(objs.at[row, "workload"])
-            if w <= 0.5 * target:
-                continue
-            poly = comps.geometry.values[j]
-            nv = int(min(400, math.ceil(w / (target / 4.0))))
-            lattice = _lattice(poly, nv)
-            if len(lattice) == 0:
-                continue
-            labs = np.arange(next_label, next_label + len(lattice))
-            next_label += len(lattice)
-            for lab in labs:
-                virtual[int(lab)] = int(row)
-            extra_pts.append(lattice)
-            extra_lab.append(labs)
-    if extra_pts:
-        seeds = np.concatenate([seeds] + extra_pts)
-        label = np.concatenate([label] + [np.asarray(x, dtype=np.int64) for x in extra_lab])
-    return seeds, label, virtual
-
-
-def _lattice(poly, n: int) -> np.ndarray:
-    """About ``n`` points on a square lattice inside ``poly`` (deterministic)."""
-    area = shapely.area(poly)
-    if area <= 0 or n <= 1:
-        return np.empty(0, dtype=object)
-    step = math.sqrt(area / n)
-    minx, miny, maxx, maxy = shapely.bounds(poly)
-    xs = np.arange(minx + step / 2, maxx, step)
-    ys = np.arange(miny + step / 2, maxy, step)
-    gx, gy = np.meshgrid(xs, ys)
-    pts = shapely.points(gx.ravel(), gy.ravel())
-    inside = shapely.contains_properly(poly, pts)
-    pts = pts[inside]
-    # keep clear of the representative seed of the compound itself
-    rep = shapely.point_on_surface(poly)
-    return pts[shapely.distance(pts, rep) > step / 4]
-
-
 def _cell_loads(objs, cells, tess, virtual, comps):
     """Workload and households per cell; compounds spread over their virtual cells.
 
@@ -572,131 +617,6 @@ def _best_of_starts(graph: CellGraph, k: int, options: PartitionOptions) -> np.n
         if best_key is None or key < best_key:
             best, best_key = lab, key
     return best
-
-
-def _keep_whole_groups(graph: CellGraph, cells, target: float, options: PartitionOptions):
-    """Vertex → group: the cells of a compound that fits in one microgrid move together.
-
-    A compound fits when its cells weigh at most ``keep_whole × target``. Its
-    cells are grouped per connected piece (a compound cut by a public road is
-    two pieces, each kept whole).
-    """
-    group = np.arange(graph.n, dtype=np.int64)
-    kept: list[str] = []
-    comp_ids = pd.Series(cells["compound_id"].to_numpy(dtype=object))
-    if comp_ids.isna().all() or target <= 0:
-        return group, kept
-    a, b, _ = graph.edge_list()
-    keys = comp_ids.where(comp_ids.isna(), comp_ids.astype(str))
-    for cid, verts in keys.dropna().groupby(keys.dropna()).groups.items():
-        verts = np.asarray(verts, dtype=np.int64)
-        if graph.weight[verts].sum() > options.keep_whole * target:
-            continue
-        kept.append(str(cid))
-        if len(verts) < 2:
-            continue
-        pos = np.full(graph.n, -1)
-        pos[verts] = np.arange(len(verts))
-        m = (pos[a] >= 0) & (pos[b] >= 0)
-        sub = sparse.coo_matrix((np.ones(int(m.sum())), (pos[a[m]], pos[b[m]])),
-                                shape=(len(verts), len(verts)))
-        ncomp, comp = connected_components(sub, directed=False)
-        for c in range(ncomp):
-            vs = verts[comp == c]
-            group[vs] = vs.min()
-    return group, sorted(kept)
-
-
-def _attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.DataFrame,
-                    cv_target: float) -> np.ndarray:
-    """Non-residential cells join the microgrid nearest by walking distance.
-
-    Walking distance is approximated on the cell graph: an edge costs the
-    distance between the two cells' interior points plus a detour for the line
-    crossed (:data:`CROSSING_PENALTY_M`: 0 for walls and paths, 20 m for a
-    minor street, 120 m for a major road, 600 m for a river or rail line).
-    A multi-source Dijkstra from all residential cells (households > 0) finds,
-    for every other cell, the nearest residential cell and so the nearest
-    microgrid. A shop, institution, plaza or office cell is moved there when
-    it touches that microgrid other than across a major road, river or rail
-    line, the move keeps both microgrids contiguous, and
-    the workload CV does not rise above ``max(cv_target, current CV)``.
-    Cells inside compounds are left alone (compounds are kept whole).
-    """
-    hh = cells["households"].to_numpy(float)
-    res = np.flatnonzero(hh > 0)
-    if len(res) == 0 or graph.n < 2:
-        return labels
-    pts = shapely.point_on_surface(np.asarray(cells.geometry.values, dtype=object))
-    x, y = shapely.get_x(pts), shapely.get_y(pts)
-    pair = edges.groupby(["a", "b"], sort=True)["cls"].max().reset_index()
-    a, b = pair["a"].to_numpy(), pair["b"].to_numpy()
-    hard = {(int(x), int(y)): bool(c >= int(BarrierClass.MAJOR))
-            for x, y, c in zip(a, b, pair["cls"].to_numpy())}
-    cost = np.hypot(x[a] - x[b], y[a] - y[b]) + _PENALTY[pair["cls"].to_numpy()] + 1e-6
-    m = sparse.coo_matrix((np.concatenate([cost, cost]),
-                           (np.concatenate([a, b]), np.concatenate([b, a]))),
-                          shape=(graph.n, graph.n)).tocsr()
-    dist, _, src = dijkstra(m, directed=False, indices=res, min_only=True,
-                            return_predecessors=True)
-    labels = labels.copy()
-    in_comp = cells["compound_id"].notna().to_numpy()
-    has_obj = np.bincount(objs["cell"].to_numpy(), minlength=graph.n) > 0 if len(objs) \
-        else np.zeros(graph.n, dtype=bool)
-    cand = np.flatnonzero((hh <= 0) & has_obj & ~in_comp & (src >= 0))
-    if len(cand) == 0:
-        return labels
-    k = int(labels.max()) + 1
-    w = np.bincount(labels, weights=graph.weight, minlength=k)
-    limit = max(cv_target, cv(w[w > 0]))
-    for _ in range(3):
-        moved = False
-        for v in cand[np.argsort(dist[cand], kind="stable")]:
-            q = labels[src[v]]
-            p = labels[v]
-            if q == p:
-                continue
-            nb = graph.neighbours(v)
-            into_q = nb[labels[nb] == q]
-            if len(into_q) == 0 or any(hard.get((min(v, u), max(v, u)), False) for u in into_q):
-                continue  # not touching q, or touching it across a major road
-            if not _stays_connected(graph, labels, v):
-                continue
-            w2 = w.copy()
-            w2[p] -= graph.weight[v]
-            w2[q] += graph.weight[v]
-            if (w2[p] <= 0) or cv(w2[w2 > 0]) > limit:
-                continue
-            labels[v] = q
-            w = w2
-            moved = True
-        if not moved:
-            break
-    return labels
-
-
-def _stays_connected(graph: CellGraph, labels: np.ndarray, v: int) -> bool:
-    p = labels[v]
-    same = [u for u in graph.neighbours(v) if labels[u] == p]
-    if len(same) == 0:
-        return False  # v is its part's only vertex
-    if len(same) == 1:
-        return True
-    targets = set(same)
-    seen = {v, same[0]}
-    stack = [same[0]]
-    found = 1
-    while stack:
-        u = stack.pop()
-        for x in graph.neighbours(u):
-            if x not in seen and labels[x] == p:
-                seen.add(x)
-                if x in targets:
-                    found += 1
-                    if found == len(targets):
-                        return True
-                stack.append(x)
-    return found == len(targets)
 
 
 def _group_items(objs, cells, context) -> pd.DataFrame:

@@ -135,29 +135,10 @@ def partition_files(boundary_path, objects_path, out_path, roads_path=None, comp
         n = n_opt.get(pid, n_opt.get(parent["id"].iloc[0])) if isinstance(n_opt, dict) else n_opt
         opts = base if n is None else PartitionOptions.from_kwargs(
             **{**options, "n_microgrids": int(n), "target_workload": None})
-        res = partition(parent, objects[owner == row], roads, compounds, barriers, options=opts)
-        reports[pid] = res.report
-        check = validate_plan(parent, res.microgrids, objects[owner == row],
-                              assignment=res.assignment)
-        checks[pid] = {"ok": check.ok, "counts": {k: v for k, v in check.counts.items() if v},
-                       "stats": check.stats}
-        mg = res.microgrids.copy()
-        mg.insert(1, "serial", mg["id"])
-        mg["id"] = mg["code"] if "code" in mg.columns else [f"{pid}-{i:03d}" for i in mg["id"]]
-        mgs.append(mg)
-        c = res.cells.copy()
-        c["parent_id"] = pid
-        c["microgrid_id"] = c["microgrid"].map(dict(zip(mg["serial"], mg["id"])))
-        cells.append(c)
-        o = res.objects[["id", "type", "households", "workload", "estimated", "microgrid",
-                         "seed"]].copy()
-        o["parent_id"] = pid
-        o["microgrid_id"] = o["microgrid"].map(dict(zip(mg["serial"], mg["id"])))
-        objs.append(gpd.GeoDataFrame(o.drop(columns="seed"), geometry=o["seed"].values,
-                                     crs=res.objects.crs))
-        g = res.groups.copy()
-        g["parent_id"] = pid
-        groups.append(g)
+        out = _one_parent(parent, pid, objects[owner == row], roads, compounds, barriers, opts)
+        for acc, item in zip((mgs, cells, objs, groups), out[:4]):
+            acc.append(item)
+        reports[pid], checks[pid] = out[4], out[5]
         if progress is not None:
             progress(row + 1, len(parents), pid)
     mg_all = pd.concat(mgs, ignore_index=True)
@@ -181,6 +162,31 @@ def partition_files(boundary_path, objects_path, out_path, roads_path=None, comp
     report_path.write_text(json.dumps(jsonable(summary), ensure_ascii=False, indent=1),
                            encoding="utf-8")
     return jsonable(summary)
+
+
+def _one_parent(parent, pid: str, objects, roads, compounds, barriers, opts):
+    """Partition one parent: its microgrids, cells, objects and groups tagged with the
+    parent, its report and its validation summary (the rule metrics are in the report)."""
+    res = partition(parent, objects, roads, compounds, barriers, options=opts)
+    check = validate_plan(parent, res.microgrids, objects, assignment=res.assignment,
+                          rules=False)
+    mg = res.microgrids.copy()
+    mg.insert(1, "serial", mg["id"])
+    mg["id"] = mg["code"] if "code" in mg.columns else [f"{pid}-{i:03d}" for i in mg["id"]]
+    to_id = dict(zip(mg["serial"], mg["id"]))
+    c = res.cells.copy()
+    c["parent_id"] = pid
+    c["microgrid_id"] = c["microgrid"].map(to_id)
+    o = res.objects[["id", "type", "households", "workload", "estimated", "microgrid",
+                     "seed"]].copy()
+    o["parent_id"] = pid
+    o["microgrid_id"] = o["microgrid"].map(to_id)
+    o = gpd.GeoDataFrame(o.drop(columns="seed"), geometry=o["seed"].values, crs=res.objects.crs)
+    g = res.groups.copy()
+    g["parent_id"] = pid
+    summary = {"ok": check.ok, "counts": {k: v for k, v in check.counts.items() if v},
+               "stats": check.stats}
+    return mg, c, o, g, res.report, summary
 
 
 def _looks_like_osm(objects) -> bool:
@@ -217,14 +223,20 @@ def _write_outputs(out_path: Path, driver: str, mg, cells, objs, groups) -> dict
 
 
 def validate_files(boundary_path, plan_path, objects_path=None, *, plan_layer=None,
-                   parent_column: str = "parent_id", **kwargs) -> dict[str, Any]:
+                   parent_column: str = "parent_id", roads_path=None, water_path=None,
+                   **kwargs) -> dict[str, Any]:
     """Validate a plan file against its parents (one report per parent, with ``text``).
 
     Microgrids are matched to parents by ``parent_column`` when the plan has
     it and every value names a parent; otherwise the whole plan is checked
-    against the union of the parents. ``kwargs`` go to
+    against the union of the parents. Roads and water (optional files) feed
+    the division-rule metrics. ``kwargs`` go to
     :func:`~geogrid.validate.validate_plan`.
     """
+    if roads_path:
+        kwargs["roads"] = read_layer(roads_path)
+    if water_path:
+        kwargs["water"] = read_layer(water_path)
     parents = read_layer(boundary_path)
     plan = read_layer(plan_path, layer=plan_layer)
     objects = read_layer(objects_path) if objects_path else None

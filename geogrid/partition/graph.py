@@ -31,6 +31,8 @@ import pymetis
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from ..workload import cv, cv_lower_bound
+
 __all__ = [
     "CellGraph",
     "metis_partition",
@@ -39,48 +41,12 @@ __all__ = [
     "ensure_parts",
     "rebisect_pairs",
     "split_part",
+    "stays_connected",
     "allocate_parts",
     "is_contiguous",
     "cv",
     "cv_lower_bound",
 ]
-
-
-def cv(weights: np.ndarray) -> float:
-    """Coefficient of variation (population standard deviation / mean)."""
-    w = np.asarray(weights, dtype=float)
-    if len(w) == 0 or w.mean() == 0:
-        return 0.0
-    return float(w.std() / w.mean())
-
-
-def cv_lower_bound(unit_weights: np.ndarray, k: int) -> float:
-    """Smallest CV any partition of indivisible units into ``k`` parts can reach.
-
-    A part holding a unit weighs at least that unit, so the i-th heaviest part
-    weighs at least the i-th heaviest unit. Minimising the variance under
-    these bounds with the total fixed is water-filling: units heavier than
-    the even share of what is left get a part of their own, the rest is
-    shared evenly. Contiguity is ignored, so the bound is optimistic.
-
-    >>> round(cv_lower_bound(np.array([641, 402] + [50.0] * 9), 5), 3)
-    0.66
-    """
-    w = np.sort(np.asarray(unit_weights, dtype=float))[::-1]
-    total = w.sum()
-    if k <= 1 or total <= 0 or len(w) == 0:
-        return 0.0
-    k = min(k, len(w))
-    parts = []
-    rest, left = total, k
-    for x in w:
-        if left <= 1 or x <= rest / left:
-            break
-        parts.append(x)
-        rest -= x
-        left -= 1
-    parts += [rest / left] * left
-    return cv(np.array(parts))
 
 
 @dataclass
@@ -127,6 +93,10 @@ class CellGraph:
 
     def neighbours(self, v: int) -> np.ndarray:
         return self.indices[self.indptr[v]:self.indptr[v + 1]]
+
+    def neighbour_lists(self) -> list[list[int]]:
+        """``out[v]``: the neighbours of ``v`` as a list (fast for Python loops)."""
+        return [self.indices[self.indptr[v]:self.indptr[v + 1]].tolist() for v in range(self.n)]
 
     def edge_list(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Undirected edges ``(a, b, entry)`` with ``a < b``."""
@@ -350,6 +320,34 @@ def ensure_parts(graph: CellGraph, labels: np.ndarray, k: int, *, seed: int = 0)
     return labels
 
 
+def stays_connected(nbr, labels: np.ndarray, v: int) -> bool:
+    """Would the part of ``v`` stay connected without ``v``?
+
+    ``nbr[u]`` lists the neighbours of ``u``. A breadth-first search from one
+    same-part neighbour of ``v`` stops as soon as it has reached all the
+    others. False when ``v`` has no neighbour in its part (it is the part).
+    """
+    p = labels[v]
+    same = [u for u in nbr[v] if labels[u] == p]
+    if len(same) <= 1:
+        return len(same) == 1
+    targets = set(same)
+    seen = {same[0], v}
+    queue = deque([same[0]])
+    found = 1
+    while queue:
+        u = queue.popleft()
+        for x in nbr[u]:
+            if x not in seen and labels[x] == p:
+                seen.add(x)
+                if x in targets:
+                    found += 1
+                    if found == len(targets):
+                        return True
+                queue.append(x)
+    return False
+
+
 class _Parts:
     """Mutable part bookkeeping for the refinement loops."""
 
@@ -362,36 +360,48 @@ class _Parts:
         self.members: list[set[int]] = [set() for _ in range(k)]
         for v, p in enumerate(labels):
             self.members[p].add(v)
-        self.nbr = [graph.indices[graph.indptr[v]:graph.indptr[v + 1]].tolist()
-                    for v in range(graph.n)]
+        self.nbr = graph.neighbour_lists()
         self.aff = [graph.affinity[graph.indptr[v]:graph.indptr[v + 1]].tolist()
                     for v in range(graph.n)]
         self.soft = [graph.soft[graph.indptr[v]:graph.indptr[v + 1]].tolist()
                      for v in range(graph.n)]
 
     def stays_connected(self, v: int) -> bool:
-        """Would part(v) stay connected without v? (BFS stopped early)"""
-        p = self.labels[v]
-        same = [u for u in self.nbr[v] if self.labels[u] == p]
-        if len(same) <= 1:
-            return self.size[p] > 1
-        targets = set(same)
-        start = same[0]
-        seen = {start, v}
-        queue = deque([start])
-        found = 1
-        labels = self.labels
-        while queue:
-            u = queue.popleft()
-            for x in self.nbr[u]:
-                if x not in seen and labels[x] == p:
-                    seen.add(x)
-                    if x in targets:
-                        found += 1
-                        if found == len(targets):
-                            return True
-                    queue.append(x)
-        return found == len(targets)
+        """Would part(v) stay connected without v?"""
+        return stays_connected(self.nbr, self.labels, v)
+
+    def candidates(self, A: int, mov: np.ndarray, cross_barriers: bool, c0: float,
+                   t: float, limit=None) -> list[tuple[float, int, int]]:
+        """Balance-improving moves ``(score, v, B)`` of boundary vertices out of part ``A``.
+
+        ``v`` may go to a neighbouring part ``B`` when ``w(v) < w(A) − w(B)`` (the
+        sum of squared part weights falls) and, unless ``cross_barriers``, ``v``
+        touches ``B`` along something other than a major road, river or rail.
+        Score: affinity newly cut over ``c0`` plus ``Δ(Σw²) / t²`` (lower is better).
+        ``limit`` (e.g. :class:`~geogrid.partition.compounds.PieceLimit`) may
+        refuse a move with ``limit.allows(v, A, B)``.
+        """
+        out = []
+        weight = self.g.weight
+        for v in self.members[A]:
+            wv = weight[v]
+            if wv <= 0 or not mov[v]:
+                continue
+            links = self.links(v)
+            if len(links) == 1:
+                continue
+            own = links.get(A, (0.0, 0.0))[0]
+            for B, (affB, softB) in links.items():
+                if B == A:
+                    continue
+                gap = self.w[A] - self.w[B]
+                if wv >= gap or (not cross_barriers and softB <= 0):
+                    continue
+                if limit is not None and not limit.allows(v, A, B):
+                    continue
+                dss = 2.0 * wv * (wv - gap)          # < 0
+                out.append(((own - affB) / c0 + dss / (t * t), v, B))
+        return out
 
     def move(self, v: int, q: int) -> None:
         p = self.labels[v]
@@ -420,7 +430,7 @@ class _Parts:
 
 def refine_balance(graph: CellGraph, labels: np.ndarray, *, cv_target: float = 0.15,
                    max_passes: int = 50, cross_barriers: bool | str = "auto",
-                   movable: np.ndarray | None = None) -> np.ndarray:
+                   movable: np.ndarray | None = None, limit=None) -> np.ndarray:
     """Lower the workload CV by moving boundary vertices to lighter neighbours.
 
     A vertex ``v`` of part ``A`` may move to a neighbouring part ``B`` when
@@ -433,6 +443,8 @@ def refine_balance(graph: CellGraph, labels: np.ndarray, *, cv_target: float = 0
     ``cross_barriers``: ``False`` never moves a vertex into a part it touches
     only across a major road, river or rail; ``True`` allows it; ``"auto"``
     first refines without, then with, if the CV is still above ``cv_target``.
+    ``limit``: an object whose ``allows(v, A, B)`` may refuse a move and whose
+    ``move(v, A, B)`` is told of every move made (a compound's piece limit).
     """
     labels = np.asarray(labels, dtype=np.int64).copy()
     if graph.n == 0:
@@ -440,59 +452,35 @@ def refine_balance(graph: CellGraph, labels: np.ndarray, *, cv_target: float = 0
     k = int(labels.max()) + 1
     if cross_barriers == "auto":
         labels = refine_balance(graph, labels, cv_target=cv_target, max_passes=max_passes,
-                                cross_barriers=False, movable=movable)
+                                cross_barriers=False, movable=movable, limit=limit)
         w = np.bincount(labels, weights=graph.weight, minlength=k)
         if cv(w[w > 0] if (w > 0).any() else w) <= cv_target:
             return labels
         return refine_balance(graph, labels, cv_target=cv_target, max_passes=max_passes,
-                              cross_barriers=True, movable=movable)
+                              cross_barriers=True, movable=movable, limit=limit)
     st = _Parts(graph, labels, k)
     mov = np.ones(graph.n, dtype=bool) if movable is None else np.asarray(movable, dtype=bool)
     vaff = np.bincount(np.repeat(np.arange(graph.n), np.diff(graph.indptr)),
                        weights=graph.affinity, minlength=graph.n)
     c0 = float(np.median(vaff[vaff > 0])) if (vaff > 0).any() else 1.0
-    weight = graph.weight
     for _ in range(max_passes):
         moved_any = False
         t = max(float(st.w.mean()), 1e-12)
         for A in np.argsort(-st.w, kind="stable"):
             A = int(A)
             while True:
-                best = None
-                for v in st.members[A]:
-                    wv = weight[v]
-                    if wv <= 0 or not mov[v]:
-                        continue
-                    links = st.links(v)
-                    if len(links) == 1:
-                        continue
-                    own = links.get(A, (0.0, 0.0))[0]
-                    for B, (affB, softB) in links.items():
-                        if B == A:
-                            continue
-                        gap = st.w[A] - st.w[B]
-                        if wv >= gap:
-                            continue
-                        if not cross_barriers and softB <= 0:
-                            continue
-                        dss = 2.0 * wv * (wv - gap)          # < 0
-                        score = (own - affB) / c0 + dss / (t * t)
-                        key = (score, v, B)
-                        if best is None or key < best:
-                            best = key
-                if best is None:
+                cands = st.candidates(A, mov, cross_barriers, c0, t, limit)
+                if not cands:
                     break
-                # take the best move that keeps A connected; try a few in order
-                _, v, B = best
-                if st.stays_connected(v):
-                    st.move(v, B)
-                    moved_any = True
-                    continue
-                # the best move would split A: find the best connected alternative
-                alt = _best_connected_move(st, A, weight, mov, cross_barriers, c0, t)
-                if alt is None:
-                    break
-                st.move(*alt)
+                best = min(cands)
+                if not st.stays_connected(best[1]):
+                    # the best move would split A: the best of the next ones that does not
+                    best = next((c for c in sorted(cands)[:64] if st.stays_connected(c[1])), None)
+                    if best is None:
+                        break
+                if limit is not None:
+                    limit.move(best[1], A, best[2])
+                st.move(best[1], best[2])
                 moved_any = True
         if not moved_any:
             break
@@ -605,28 +593,3 @@ def _connected(vertices: set[int], nbr) -> bool:
                 seen.add(x)
                 stack.append(x)
     return len(seen) == len(vertices)
-
-
-def _best_connected_move(st: _Parts, A: int, weight, mov, cross_barriers, c0, t):
-    cands = []
-    for v in st.members[A]:
-        wv = weight[v]
-        if wv <= 0 or not mov[v]:
-            continue
-        links = st.links(v)
-        if len(links) == 1:
-            continue
-        own = links.get(A, (0.0, 0.0))[0]
-        for B, (affB, softB) in links.items():
-            if B == A:
-                continue
-            gap = st.w[A] - st.w[B]
-            if wv >= gap or (not cross_barriers and softB <= 0):
-                continue
-            dss = 2.0 * wv * (wv - gap)
-            cands.append(((own - affB) / c0 + dss / (t * t), v, B))
-    cands.sort()
-    for _, v, B in cands[:64]:
-        if st.stays_connected(v):
-            return v, B
-    return None

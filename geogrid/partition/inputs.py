@@ -34,7 +34,7 @@ in the report, never applied silently:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
@@ -47,6 +47,7 @@ from .._errors import InputError, ValidationError, ValidationProblem
 from ..crs import metric_crs, require_crs, require_same_crs
 from ..model import ObjectType
 from ..validate import DENSIFY_DEG
+from ..workload import WorkloadWeights
 
 __all__ = [
     "WorkloadWeights",
@@ -64,46 +65,6 @@ __all__ = [
 RESIDENTIAL_BUSINESS_TYPES = frozenset({"", "residential", "apartments", "housing", "house",
                                         "住宅", "类住宅", "dormitory"})
 _TYPES = {t.value for t in ObjectType}
-
-
-@dataclass(frozen=True)
-class WorkloadWeights:
-    """Workload of one object of each type, in household equivalents.
-
-    ``workload = households + w[type]``. The weights are a policy choice of
-    the street office; the defaults say a shop costs a grid worker about the
-    effort of one household, an institution five.
-    """
-
-    household: float = 1.0
-    building: float = 2.0
-    compound: float = 0.0
-    shop: float = 1.0
-    institution: float = 5.0
-    plaza: float = 2.0
-    address: float = 0.0
-
-    def of(self, type_: str) -> float:
-        return float(getattr(self, type_, 0.0))
-
-    def to_dict(self) -> dict[str, float]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-    @classmethod
-    def coerce(cls, value) -> WorkloadWeights:
-        if value is None:
-            return cls()
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, dict):
-            unknown = set(value) - {f.name for f in fields(cls)}
-            if unknown:
-                raise InputError(f"weights has unknown keys {sorted(unknown)}.", field="weights",
-                                 value=sorted(unknown),
-                                 fix=f"Use keys among {[f.name for f in fields(cls)]}.")
-            return cls(**{k: float(v) for k, v in value.items()})
-        raise InputError("weights must be a WorkloadWeights or a dict.", field="weights",
-                         value=type(value).__name__)
 
 
 @dataclass(frozen=True)
@@ -256,6 +217,48 @@ def prepare_objects(objects: gpd.GeoDataFrame, parent_m, crs, mcrs, *,
         raise InputError(f"{name} must be a GeoDataFrame, got {type(objects).__name__}.",
                          field=name, value=type(objects).__name__)
     require_same_crs(gpd.GeoSeries([], crs=crs), objects, names=("parent", name))
+    problems = _object_problems(objects, name)
+    ids, types = objects["id"], objects["type"].astype(object)
+    geoms = np.asarray(objects.geometry.values, dtype=object)
+    if problems:
+        raise ValidationError(f"{name} has unusable rows", problems,
+                              fix="Fix or drop the listed rows; repair geometry explicitly with "
+                                  "shapely.make_valid(..., method='structure').")
+
+    df = pd.DataFrame({
+        "id": ids.to_numpy(dtype=object),
+        "type": types.astype(str).to_numpy(dtype=object),
+        "name": _col(objects, "name", None).to_numpy(dtype=object),
+        "households": pd.to_numeric(_col(objects, "households"), errors="coerce").to_numpy(float),
+        "floors": pd.to_numeric(_col(objects, "floors"), errors="coerce").to_numpy(float),
+        "height": pd.to_numeric(_col(objects, "height"), errors="coerce").to_numpy(float),
+        "business_type": _col(objects, "business_type", None).to_numpy(dtype=object),
+        "estimated": _col(objects, "estimated", False).fillna(False).astype(bool).to_numpy(),
+        "estimate_method": _col(objects, "estimate_method", None).to_numpy(dtype=object),
+        "compound_id": _col(objects, "compound_id", None).to_numpy(dtype=object),
+    })
+    df["business_type"] = [str(b).strip().lower() if _present(b) else None
+                           for b in df["business_type"]]
+    gm = gpd.GeoSeries(geoms, crs=crs).to_crs(mcrs).values
+    out = gpd.GeoDataFrame(df, geometry=np.asarray(gm, dtype=object), crs=mcrs)
+    out["_key"] = out["id"].astype(str)
+    out = out.sort_values("_key", kind="stable").reset_index(drop=True)
+
+    seed, ok = _locations(objects, out, parent_m, parent_src, crs, mcrs, snap_m)
+    notes: dict[str, Any] = {"outside_parent": out.loc[~ok, "id"].tolist()}
+    out["seed"] = gpd.GeoSeries(seed, crs=mcrs)
+    out = out.loc[ok].reset_index(drop=True)
+    out["residential"] = [_is_residential(t, b) for t, b in zip(out["type"], out["business_type"])]
+    notes.update(_estimate_households(out, rules))
+    out["hh_work"] = out["households"].fillna(0.0).to_numpy(float)
+    notes["reconciled_compounds"] = _reconcile_compounds(out)
+    w = np.array([weights.of(t) for t in out["type"]])
+    out["workload"] = weights.household * out["hh_work"].to_numpy(float) + w
+    return out, notes
+
+
+def _object_problems(objects: gpd.GeoDataFrame, name: str) -> list[ValidationProblem]:
+    """Every unusable row: missing or duplicate id, unknown type, bad geometry."""
     problems: list[ValidationProblem] = []
     if "id" not in objects.columns:
         raise InputError(f"{name} has no 'id' column.", field=f"{name}.id",
@@ -289,30 +292,11 @@ def prepare_objects(objects: gpd.GeoDataFrame, parent_m, crs, mcrs, *,
             rp = shapely.point_on_surface(g)
             problems.append(ValidationProblem(oid, "geometry", shapely.is_valid_reason(g),
                                               location=(rp.x, rp.y)))
-    if problems:
-        raise ValidationError(f"{name} has unusable rows", problems,
-                              fix="Fix or drop the listed rows; repair geometry explicitly with "
-                                  "shapely.make_valid(..., method='structure').")
+    return problems
 
-    df = pd.DataFrame({
-        "id": ids.to_numpy(dtype=object),
-        "type": types.astype(str).to_numpy(dtype=object),
-        "name": _col(objects, "name", None).to_numpy(dtype=object),
-        "households": pd.to_numeric(_col(objects, "households"), errors="coerce").to_numpy(float),
-        "floors": pd.to_numeric(_col(objects, "floors"), errors="coerce").to_numpy(float),
-        "height": pd.to_numeric(_col(objects, "height"), errors="coerce").to_numpy(float),
-        "business_type": _col(objects, "business_type", None).to_numpy(dtype=object),
-        "estimated": _col(objects, "estimated", False).fillna(False).astype(bool).to_numpy(),
-        "estimate_method": _col(objects, "estimate_method", None).to_numpy(dtype=object),
-        "compound_id": _col(objects, "compound_id", None).to_numpy(dtype=object),
-    })
-    df["business_type"] = [str(b).strip().lower() if _present(b) else None
-                           for b in df["business_type"]]
-    gm = gpd.GeoSeries(geoms, crs=crs).to_crs(mcrs).values
-    out = gpd.GeoDataFrame(df, geometry=np.asarray(gm, dtype=object), crs=mcrs)
-    out["_key"] = out["id"].astype(str)
-    out = out.sort_values("_key", kind="stable").reset_index(drop=True)
 
+def _locations(objects, out, parent_m, parent_src, crs, mcrs, snap_m: float):
+    """Each object's location (metric CRS) and whether it lies in the parent."""
     # location: the point itself, or a point on the surface of the polygon as stored
     # (in its own CRS, so that every tool finds the same point); for a polygon
     # straddling the parent, a point on its part inside the parent
@@ -341,16 +325,7 @@ def prepare_objects(objects: gpd.GeoDataFrame, parent_m, crs, mcrs, *,
         if shapely.distance(parent_m, p) <= snap_m:
             seed[i] = shapely.line_interpolate_point(edge, shapely.line_locate_point(edge, p))
             ok[i] = True
-    notes: dict[str, Any] = {"outside_parent": out.loc[~ok, "id"].tolist()}
-    out["seed"] = gpd.GeoSeries(seed, crs=mcrs)
-    out = out.loc[ok].reset_index(drop=True)
-    out["residential"] = [_is_residential(t, b) for t, b in zip(out["type"], out["business_type"])]
-    notes.update(_estimate_households(out, rules))
-    out["hh_work"] = out["households"].fillna(0.0).to_numpy(float)
-    notes["reconciled_compounds"] = _reconcile_compounds(out)
-    w = np.array([weights.of(t) for t in out["type"]])
-    out["workload"] = weights.household * out["hh_work"].to_numpy(float) + w
-    return out, notes
+    return seed, ok
 
 
 def _estimate_households(out: gpd.GeoDataFrame, rules: EstimationRules) -> dict:

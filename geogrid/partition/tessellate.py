@@ -121,13 +121,104 @@ def tessellate(parent_m, seeds: np.ndarray, seed_label: np.ndarray, *,
         building; a footprint goes whole to its building's cell.
     """
     crs = compounds.crs if compounds is not None else None
+    shapely.prepare(parent_m)
+
+    src, src_cls, src_id, comp_geoms, comp_ids, fp_geoms, fp_label = _source_lines(
+        parent_m, lines, line_classes, line_ids, compounds, footprints, footprint_label)
+
+    # --- 1. regions and blocks; seeds → regions ---------------------------------------
+    noded1 = shapely.union_all(src, grid_size=GRID)
+    seeds = np.asarray(seeds, dtype=object)
+    seed_label = np.asarray(seed_label, dtype=int)
+    regions, region_tree, region_comp, block, seed_region = _regions(
+        noded1, parent_m, comp_geoms, comp_ids, src, src_cls, src_id, seeds)
+
+    # --- 2. which seeds share out each region ------------------------------------------
+    # a building footprint goes to its building; a compound with seeds is shared
+    # among its own seeds; any other region among all seeds of its block (those
+    # behind walls and in footprints included); a block without seeds among all.
+    scope, scope_seeds = _scopes(regions, block, region_comp, seed_region, seed_label,
+                                 fp_geoms, fp_label)
+
+    noded2 = _with_voronoi(noded1, regions, scope, scope_seeds, seeds, seed_label)
+
+    # --- 3. faces, each in its region ------------------------------------------------
+    faces = _faces(noded2, parent_m)
+    face_reps = shapely.point_on_surface(faces)
+    face_region = _face_regions(region_tree, face_reps)
+    face_tree = shapely.STRtree(faces)
+
+    # --- 4. arrangement edges: the faces on either side, the line they lie on --------
+    fe = _arrangement_edges(noded2, faces, src, src_cls, src_id)
+    # faces of different regions meet on a region line; if the midpoint search
+    # missed the line (it should not), call it a minor road
+    cross = face_region[fe["a"].to_numpy()] != face_region[fe["b"].to_numpy()]
+    unknown = fe["source"].isna().to_numpy()
+    fe.loc[cross & unknown & (fe["cls"].to_numpy() == 0), "cls"] = int(BarrierClass.MINOR)
+    fe["aff"] = fe["length"].to_numpy() * affinity_factor(fe["cls"].to_numpy())
+
+    # --- 5. label faces: the seed whose Voronoi cell (in the region's scope) holds it ---
+    face_label, primary_face, alias = _label_faces(faces, face_reps, face_region, face_tree,
+                                                   fe, scope, scope_seeds, seeds, seed_label,
+                                                   seed_region)
+    # --- 6. leftover faces join the neighbour with the most affinity ------------------
+    face_label = _absorb(face_label, fe)
+    empty = face_label < 0
+    next_label = int(seed_label.max(initial=-1)) + 1
+    if empty.any():  # islands without any seed (a part of the parent with no object)
+        sub = fe[empty[fe["a"].to_numpy()] & empty[fe["b"].to_numpy()]]
+        idx = np.flatnonzero(empty)
+        pos = {f: i for i, f in enumerate(idx)}
+        g = sparse.coo_matrix((np.ones(len(sub)), ([pos[a] for a in sub["a"]],
+                                                   [pos[b] for b in sub["b"]])),
+                              shape=(len(idx), len(idx)))
+        _, comp = connected_components(g, directed=False)
+        face_label[idx] = next_label + comp
+
+    # --- 7. cells -------------------------------------------------------------------------
+    return _cells(faces, face_label, fe, alias, primary_face, block, face_region, region_comp,
+                  next_label, crs, n_regions=len(regions))
+
+
+def _regions(noded1, parent_m, comp_geoms, comp_ids, src, src_cls, src_id, seeds):
+    """Regions of the line arrangement, their compound and block, and each seed's region."""
+    regions = _faces(noded1, parent_m)
+    region_tree = shapely.STRtree(regions)
+    region_comp = np.full(len(regions), None, dtype=object)
+    if len(comp_geoms):
+        ri, ci = shapely.STRtree(comp_geoms).query(shapely.point_on_surface(regions),
+                                                   predicate="within")
+        region_comp[ri] = comp_ids[ci]
+    re_ = _arrangement_edges(noded1, regions, src, src_cls, src_id)
+    block = _blocks(re_, len(regions))
+
+    # --- seeds → regions ----------------------------------------------------------
+    seed_region = _first_hit(region_tree, seeds, len(seeds), predicate="intersects")
+    missing = seed_region < 0
+    if missing.any():
+        si, ri = region_tree.query_nearest(seeds[missing], return_distance=False)
+        seed_region[np.flatnonzero(missing)[si]] = ri
+    return regions, region_tree, region_comp, block, seed_region
+
+
+def _face_regions(region_tree, face_reps) -> np.ndarray:
+    """The region holding each face's interior point (the nearest if on an edge)."""
+    face_region = _first_hit(region_tree, face_reps, len(face_reps), predicate="within")
+    lost = face_region < 0
+    if lost.any():  # an interior point on a region boundary: take the nearest region
+        fi, ri = region_tree.query_nearest(face_reps[lost], return_distance=False)
+        face_region[np.flatnonzero(lost)[fi]] = ri
+    return face_region
+
+
+def _source_lines(parent_m, lines, line_classes, line_ids, compounds, footprints,
+                  footprint_label):
+    """What each piece of the arrangement may lie on: the parent's rings, the lines,
+    compound walls and footprint outlines, with their class and source id."""
     lines = np.empty(0, dtype=object) if lines is None else np.asarray(lines, dtype=object)
     line_classes = np.empty(0, dtype=int) if line_classes is None else np.asarray(line_classes)
     line_ids = np.full(len(lines), None, dtype=object) if line_ids is None else \
         np.asarray(line_ids, dtype=object)
-    shapely.prepare(parent_m)
-
-    # --- source lines: what each piece of the arrangement may lie on -------------
     rings = shapely.get_parts(shapely.boundary(parent_m))
     src = [rings, lines]
     src_cls = [np.full(len(rings), int(BarrierClass.OUTER)), line_classes.astype(int)]
@@ -153,32 +244,11 @@ def tessellate(parent_m, seeds: np.ndarray, seed_label: np.ndarray, *,
     src = np.concatenate(src)
     src_cls = np.concatenate(src_cls)
     src_id = np.concatenate(src_id)
+    return src, src_cls, src_id, comp_geoms, comp_ids, fp_geoms, fp_label
 
-    # --- 1. regions and blocks -------------------------------------------------------
-    noded1 = shapely.union_all(src, grid_size=GRID)
-    regions = _faces(noded1, parent_m)
-    region_tree = shapely.STRtree(regions)
-    region_comp = np.full(len(regions), None, dtype=object)
-    if len(comp_geoms):
-        ri, ci = shapely.STRtree(comp_geoms).query(shapely.point_on_surface(regions),
-                                                   predicate="within")
-        region_comp[ri] = comp_ids[ci]
-    re_ = _arrangement_edges(noded1, regions, src, src_cls, src_id)
-    block = _blocks(re_, len(regions))
 
-    # --- seeds → regions ----------------------------------------------------------
-    seeds = np.asarray(seeds, dtype=object)
-    seed_label = np.asarray(seed_label, dtype=int)
-    seed_region = _first_hit(region_tree, seeds, len(seeds), predicate="intersects")
-    missing = seed_region < 0
-    if missing.any():
-        si, ri = region_tree.query_nearest(seeds[missing], return_distance=False)
-        seed_region[np.flatnonzero(missing)[si]] = ri
-
-    # --- 2. which seeds share out each region ------------------------------------------
-    # a building footprint goes to its building; a compound with seeds is shared
-    # among its own seeds; any other region among all seeds of its block (those
-    # behind walls and in footprints included); a block without seeds among all.
+def _scopes(regions, block, region_comp, seed_region, seed_label, fp_geoms, fp_label):
+    """Region → scope id, and scope id → the seeds (indices) that share it out."""
     region_bldg = np.full(len(regions), -1, dtype=int)
     if len(fp_geoms):
         ri, fi = shapely.STRtree(fp_geoms).query(shapely.point_on_surface(regions),
@@ -205,7 +275,7 @@ def tessellate(parent_m, seeds: np.ndarray, seed_label: np.ndarray, *,
     scope, scope_keys = pd.factorize(pd.Series(keys, dtype=object), sort=True)
     scope = np.asarray(scope, dtype=np.int64)
     scope_seeds: dict[int, np.ndarray] = {}
-    all_idx = np.arange(len(seeds))
+    all_idx = np.arange(len(seed_label))
     for sc, key in enumerate(scope_keys):
         kind, val = key
         if kind == "b":
@@ -216,8 +286,11 @@ def tessellate(parent_m, seeds: np.ndarray, seed_label: np.ndarray, *,
             scope_seeds[sc] = all_idx[seed_block == val]
         else:
             scope_seeds[sc] = all_idx
+    return scope, scope_seeds
 
-    # --- Voronoi edges of each scope, clipped to the regions it covers -----------------
+
+def _with_voronoi(noded1, regions, scope, scope_seeds, seeds, seed_label):
+    """The arrangement noded with the Voronoi edges of each scope, clipped to it."""
     vor = []
     for sc in np.unique(scope):
         idx = scope_seeds.get(int(sc), np.empty(0, dtype=int))
@@ -231,32 +304,17 @@ def tessellate(parent_m, seeds: np.ndarray, seed_label: np.ndarray, *,
         if not shapely.is_empty(clipped):
             vor.append(clipped)
     if vor:
-        noded2 = shapely.union_all(np.concatenate([shapely.get_parts(noded1),
-                                                   shapely.get_parts(np.array(vor, dtype=object))]),
-                                   grid_size=GRID)
-    else:
-        noded2 = noded1
+        return shapely.union_all(np.concatenate([shapely.get_parts(noded1),
+                                                 shapely.get_parts(np.array(vor, dtype=object))]),
+                                 grid_size=GRID)
+    return noded1
 
-    # --- 3. faces -------------------------------------------------------------------
-    faces = _faces(noded2, parent_m)
-    face_reps = shapely.point_on_surface(faces)
-    face_region = _first_hit(region_tree, face_reps, len(faces), predicate="within")
-    lost = face_region < 0
-    if lost.any():  # an interior point on a region boundary: take the nearest region
-        fi, ri = region_tree.query_nearest(face_reps[lost], return_distance=False)
-        face_region[np.flatnonzero(lost)[fi]] = ri
-    face_tree = shapely.STRtree(faces)
 
-    # --- 4. arrangement edges: the faces on either side, the line they lie on --------
-    fe = _arrangement_edges(noded2, faces, src, src_cls, src_id)
-    # faces of different regions meet on a region line; if the midpoint search
-    # missed the line (it should not), call it a minor road
-    cross = face_region[fe["a"].to_numpy()] != face_region[fe["b"].to_numpy()]
-    unknown = fe["source"].isna().to_numpy()
-    fe.loc[cross & unknown & (fe["cls"].to_numpy() == 0), "cls"] = int(BarrierClass.MINOR)
-    fe["aff"] = fe["length"].to_numpy() * affinity_factor(fe["cls"].to_numpy())
 
-    # --- 5. label faces: the seed whose Voronoi cell (in the region's scope) holds it ---
+def _label_faces(faces, face_reps, face_region, face_tree, fe, scope, scope_seeds, seeds,
+                 seed_label, seed_region):
+    """Each face's label (the seed whose Voronoi cell in the region's scope holds it),
+    the primary face of each label, and labels whose seed's face went to another."""
     face_label = np.full(len(faces), -1, dtype=int)
     face_scope = scope[face_region]
     order = np.argsort(face_scope, kind="stable")
@@ -291,21 +349,12 @@ def tessellate(parent_m, seeds: np.ndarray, seed_label: np.ndarray, *,
                 and face_label[f] not in primary_face]] = -1
     # keep, per label, only the faces connected to its primary face
     face_label = _keep_primary_component(face_label, fe, primary_face)
-    # --- 6. leftover faces join the neighbour with the most affinity ------------------
-    face_label = _absorb(face_label, fe)
-    empty = face_label < 0
-    next_label = int(seed_label.max(initial=-1)) + 1
-    if empty.any():  # islands without any seed (a part of the parent with no object)
-        sub = fe[empty[fe["a"].to_numpy()] & empty[fe["b"].to_numpy()]]
-        idx = np.flatnonzero(empty)
-        pos = {f: i for i, f in enumerate(idx)}
-        g = sparse.coo_matrix((np.ones(len(sub)), ([pos[a] for a in sub["a"]],
-                                                   [pos[b] for b in sub["b"]])),
-                              shape=(len(idx), len(idx)))
-        _, comp = connected_components(g, directed=False)
-        face_label[idx] = next_label + comp
+    return face_label, primary_face, alias
 
-    # --- 7. cells -------------------------------------------------------------------------
+
+def _cells(faces, face_label, fe, alias, primary_face, block, face_region, region_comp,
+           next_label, crs, *, n_regions: int) -> Tessellation:
+    """Faces dissolved into cells, each cell's block and compound, and the cell edges."""
     labels, face_cell = np.unique(face_label, return_inverse=True)
     label_cell = {int(lab): int(c) for c, lab in enumerate(labels)}
     for lab, target in alias.items():
@@ -340,7 +389,7 @@ def tessellate(parent_m, seeds: np.ndarray, seed_label: np.ndarray, *,
                           "source": fe["source"].to_numpy()[keep]})
     edges = edges.sort_values(["a", "b", "cls"], kind="stable").reset_index(drop=True)
     return Tessellation(cells=cells, edges=edges, label_cell=label_cell,
-                        n_regions=len(regions), n_faces=len(faces))
+                        n_regions=n_regions, n_faces=len(faces))
 
 
 def _faces(noded, parent_m) -> np.ndarray:

@@ -1,0 +1,482 @@
+"""The division rules, measured on any plan: own geometry, independent of the engine.
+
+The seeds set two division rules (see the domain notes):
+
+* residential, 打破围墙边界、内外一网覆盖: streets, rivers and rail lines are
+  the boundaries, compound walls are not; a compound is split only as far as
+  its workload needs; shops, institutions, offices and plazas join the
+  microgrid of the nearest housing;
+* business, 业态相近、楼宇相邻: offices of similar business type are grouped.
+
+:func:`rule_metrics` measures a plan against them with shapely/geopandas on the
+plan's polygons alone (it never reads a partition's cells or graph), so it can
+judge any plan, generated or hand-drawn:
+
+``boundary``  internal boundary length (microgrid edges not on the parent's
+              outline) and its share within ``near_m`` (15 m) of a road of each
+              class (major / minor / path), of water, and of either;
+``walls``     internal boundary within ``wall_m`` (3 m) of a compound outline
+              and farther than ``near_m`` from every road and water: a wall
+              acting as a boundary;
+``compounds`` per compound: pieces (microgrids holding more than 5 % and
+              20 m² of it) against need ``⌈w / (1.15 · target)⌉``;
+``nearest``   per shop / institution / plaza / office: the microgrid of the
+              nearest housing, by walking distance on the road lines (noded
+              here) where the object and the housing reach a common network,
+              else straight line; ``method`` says which was used;
+``business``  typed objects per microgrid: majority-type share and Shannon
+              entropy (bits);
+``compactness`` Polsby–Popper ``4πA/P²`` per microgrid;
+``floor``     what the data allow: the workload CV no plan of indivisible
+              units can beat, and whether the grid has a road or water inside
+              at all (without one no boundary can lie on one).
+
+Example
+-------
+>>> import geopandas as gpd, shapely
+>>> grid = shapely.box(121.50, 31.23, 121.51, 31.24)
+>>> halves = [shapely.box(121.50, 31.23, 121.505, 31.24), shapely.box(121.505, 31.23, 121.51, 31.24)]
+>>> plan = gpd.GeoDataFrame({"id": ["west", "east"]}, geometry=halves, crs="EPSG:4490")
+>>> street = shapely.LineString([(121.505, 31.229), (121.505, 31.241)])
+>>> road = gpd.GeoDataFrame({"kind": ["major_road"]}, geometry=[street], crs="EPSG:4490")
+>>> rule_metrics(grid, plan, roads=road)["grid"]["boundary"]["share_road_or_water"]
+1.0
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+from ._errors import InputError
+from .crs import metric_crs, require_crs, require_same_crs
+from .workload import WorkloadWeights, cv_lower_bound
+
+__all__ = ["rule_metrics", "road_classes", "NEAR_M", "NEED_TOLERANCE", "rule_metrics_text"]
+
+#: a boundary within this distance (metres) of a road or water follows it
+NEAR_M = 15.0
+#: a compound may hold this much more than the target before it needs another piece
+NEED_TOLERANCE = 1.15
+_MAJOR = {"motorway", "trunk", "primary", "secondary", "tertiary", "motorway_link", "trunk_link",
+          "primary_link", "secondary_link", "tertiary_link"}
+_MINOR = {"residential", "service", "unclassified", "living_street", "road"}
+_HOUSING_TYPES = {"", "residential", "apartments", "housing", "house", "住宅", "类住宅",
+                  "dormitory", "nan", "none"}
+_ATTACH_TYPES = {"shop", "institution", "plaza"}
+
+
+def road_classes(roads: gpd.GeoDataFrame) -> np.ndarray:
+    """``major`` / ``minor`` / ``path`` per road from ``kind`` and ``kind_detail``."""
+    kind = roads["kind"].astype(str).to_numpy() if "kind" in roads.columns \
+        else np.full(len(roads), "")
+    det = roads["kind_detail"].astype(str).to_numpy() if "kind_detail" in roads.columns \
+        else np.full(len(roads), "")
+    out = np.full(len(roads), "path", dtype=object)
+    out[(kind == "minor_road") | np.isin(det, list(_MINOR))] = "minor"
+    out[(kind == "major_road") | np.isin(det, list(_MAJOR))] = "major"
+    return out
+
+
+def rule_metrics(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFrame | None = None,
+                 roads: gpd.GeoDataFrame | None = None, water=None, *,
+                 id_column: str = "id", near_m: float = NEAR_M, wall_m: float = 3.0,
+                 target_workload: float | None = None, weights=None) -> dict[str, Any]:
+    """Measure a plan against the division rules (see the module docstring).
+
+    ``parent``: GeoDataFrame/GeoSeries with one polygon; ``microgrids``: the
+    plan; ``objects``: management objects (``type``, ``households``,
+    ``business_type``…); ``roads``: road lines (``kind``/``kind_detail``);
+    ``water``: water polygons or lines. All in one CRS. Returns
+    ``{"grid": {...}, "microgrids": [{...}, ...]}`` (JSON-able).
+    """
+    crs = require_crs(microgrids, "microgrids")
+    pgeom = _one_geometry(parent, microgrids)
+    for name, frame in (("objects", objects), ("roads", roads), ("water", water)):
+        if frame is not None:
+            require_same_crs(microgrids, frame, names=("microgrids", name))
+    mcrs = metric_crs(gpd.GeoSeries([pgeom], crs=crs))
+
+    def to_m(frame):
+        return np.asarray(gpd.GeoSeries(np.asarray(frame.geometry.values, dtype=object),
+                                        crs=crs).to_crs(mcrs).values, dtype=object)
+
+    parent_m = to_m(gpd.GeoSeries([pgeom], crs=crs))[0]
+    mg = to_m(microgrids)
+    ids = [_plain(i) for i in (microgrids[id_column] if id_column in microgrids.columns
+                               else microgrids.index)]
+    window = shapely.buffer(parent_m, 400.0)
+    road_m, road_cls = np.empty(0, dtype=object), np.empty(0, dtype=object)
+    if roads is not None and len(roads):
+        road_m, road_cls = to_m(roads), road_classes(roads)
+        keep = shapely.intersects(road_m, window)
+        road_m, road_cls = road_m[keep], road_cls[keep]
+    water_m = to_m(water) if water is not None and len(water) else np.empty(0, dtype=object)
+    per = pd.DataFrame({"id": ids})
+    grid: dict[str, Any] = {"n_microgrids": len(ids)}
+    # boundaries and walls only see lines within reach of the parent
+    reach = shapely.buffer(parent_m, near_m + 1.0)
+    near_roads = shapely.intersects(road_m, reach)
+    r_clip = shapely.intersection(road_m[near_roads], reach)
+    w_clip = shapely.intersection(water_m, reach) if len(water_m) else water_m
+    grid["boundary"], per_b = _boundary(parent_m, mg, r_clip, road_cls[near_roads], w_clip,
+                                        near_m)
+    per = pd.concat([per, per_b], axis=1)
+    per["compactness"] = _polsby_popper(mg)
+    grid["compactness"] = {"min": _r(per["compactness"].min()), "mean": _r(per["compactness"].mean())}
+    if objects is not None and len(objects):
+        obj = _objects(objects, to_m(objects), weights)
+        target = target_workload or (float(obj["workload"].sum()) / max(1, len(ids)))
+        grid["walls"], per["wall_m"] = _walls(parent_m, mg, obj, r_clip, w_clip, near_m, wall_m)
+        grid["compounds"] = _compounds(mg, ids, obj, target)
+        grid["nearest"], per["not_nearest"] = _nearest(mg, ids, obj, road_m)
+        grid["business"], per_bus = _business(mg, obj)
+        per = pd.concat([per, per_bus], axis=1)
+        grid["floor"] = {"workload_cv": _r(_cv_floor(obj, len(ids), target)),
+                         "road_or_water_inside": bool(grid["boundary"]["road_or_water_inside_m"]
+                                                      > 0)}
+    return {"grid": grid, "microgrids": [{k: _plain(v) for k, v in row.items()}
+                                         for row in per.to_dict("records")]}
+
+
+def rule_metrics_text(metrics: dict[str, Any]) -> list[str]:
+    """Short bilingual lines summarising :func:`rule_metrics` for a report."""
+    g = metrics["grid"]
+    b = g["boundary"]
+    lines = [f"  划分规则 / division rules: 内部边界 {b['internal_m']:.0f} m, 沿道路或水体 (≤{NEAR_M:.0f} m) "
+             f"{_pct(b['share_road_or_water'])} (major {_pct(b['share_major'])}, minor "
+             f"{_pct(b['share_minor'])}, path {_pct(b['share_path'])}, water {_pct(b['share_water'])})"
+             f"{'' if b['road_or_water_inside_m'] > 0 else ' — 网格内无道路/水体 no road or water inside'}"]
+    if "walls" in g:
+        c, n, bus = g["compounds"], g["nearest"], g["business"]
+        lines.append(f"  沿围墙而远离道路的边界 boundary along walls away from roads: "
+                     f"{g['walls']['length_m']:.0f} m; 切分过度的小区 compounds cut beyond need: "
+                     f"{c['over_cut']}/{c['n']}")
+        lines.append(f"  未归入最近住宅微网格的对象 objects not with nearest housing: "
+                     f"{n['not_nearest']}/{n['n']} ({n['method']}, worst {n['worst_excess_m']:.0f} m)")
+        lines.append(f"  业态 business: majority share {_pct(bus['majority_share'])} (grid-wide "
+                     f"{_pct(bus['grid_majority_share'])}), entropy {bus['entropy_bits']}; "
+                     f"紧凑度 compactness min {g['compactness']['min']}; 数据下限 floor CV "
+                     f"{g['floor']['workload_cv']}")
+    return lines
+
+
+# ----------------------------------------------------------------------------- parts
+def _one_geometry(parent, microgrids):
+    if isinstance(parent, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        require_same_crs(microgrids, parent, names=("microgrids", "parent"))
+        if len(parent) != 1:
+            raise InputError(f"parent must hold one polygon, got {len(parent)} / 上级区域须为一个面.",
+                             field="parent", value=len(parent), fix="Pass one grid at a time.")
+        return np.asarray(parent.geometry.values, dtype=object)[0]
+    if isinstance(parent, shapely.Geometry):
+        return parent
+    raise InputError("parent must be a GeoDataFrame, GeoSeries or shapely geometry "
+                     "/ 上级区域类型错误.", field="parent", value=type(parent).__name__)
+
+
+def _internal_lines(parent_m, mg: np.ndarray):
+    """Each microgrid's boundary without the parent's outline (0.5 m tolerance)."""
+    outline = shapely.buffer(shapely.boundary(parent_m), 0.5)
+    return shapely.difference(shapely.boundary(mg), outline)
+
+
+def _boundary(parent_m, mg, road_m, road_cls, water_m, near_m):
+    own = _internal_lines(parent_m, mg)
+    internal = shapely.line_merge(shapely.union_all(own)) if len(own) else shapely.LineString()
+    zones = {c: shapely.buffer(shapely.union_all(road_m[road_cls == c]), near_m)
+             for c in ("major", "minor", "path")}
+    zones["water"] = shapely.buffer(shapely.union_all(water_m), near_m) if len(water_m) \
+        else shapely.Polygon()
+    zones["road_or_water"] = shapely.union_all(list(zones.values()))
+    total = float(shapely.length(internal))
+    out: dict[str, Any] = {"internal_m": round(total, 1)}
+    per = pd.DataFrame({"internal_m": np.round(shapely.length(own), 1)})
+    for name, zone in zones.items():
+        on = float(shapely.length(shapely.intersection(internal, zone)))
+        out[f"share_{name}"] = _r(on / total) if total > 0 else None
+        if name == "road_or_water":
+            mine = shapely.length(shapely.intersection(own, zone))
+            per["share_road_or_water"] = np.where(per["internal_m"] > 0,
+                                                  np.round(mine / np.maximum(
+                                                      shapely.length(own), 1e-9), 3), np.nan)
+    inside = shapely.buffer(parent_m, -near_m)
+    lines = np.concatenate([road_m, water_m])
+    out["road_or_water_inside_m"] = round(float(shapely.length(shapely.intersection(
+        shapely.union_all(lines), inside))), 1) if len(lines) else 0.0
+    return out, per
+
+
+def _walls(parent_m, mg, obj, road_m, water_m, near_m, wall_m):
+    comps = obj.loc[obj["is_compound"], "geom_m"].to_numpy()
+    if len(comps) == 0:
+        return {"length_m": 0.0, "n_compounds": 0}, np.zeros(len(mg))
+    walls = shapely.buffer(shapely.union_all(shapely.boundary(comps)), wall_m)
+    away = shapely.union_all(np.concatenate([shapely.buffer(road_m, near_m),
+                                             shapely.buffer(water_m, near_m)])) \
+        if len(road_m) + len(water_m) else shapely.Polygon()
+    own = _internal_lines(parent_m, mg)
+    along = shapely.difference(shapely.intersection(own, walls), away)
+    # a boundary that merely crosses a wall leaves 2·wall_m stubs: not "along" it
+    parts, which = shapely.get_parts(shapely.line_merge(along), return_index=True)
+    length = shapely.length(parts)
+    keep = length > 2 * wall_m + 1.0
+    per = np.round(np.bincount(which[keep], weights=length[keep], minlength=len(mg)), 1)
+    # each shared edge belongs to two microgrids
+    return {"length_m": round(float(per.sum()) / 2, 1), "n_compounds": int(len(comps))}, per
+
+
+def _objects(objects, geom_m, weights) -> pd.DataFrame:
+    w = WorkloadWeights.coerce(weights)
+    types = objects["type"].astype(str).to_numpy() if "type" in objects.columns \
+        else np.full(len(objects), "")
+    hh = pd.to_numeric(objects["households"], errors="coerce").fillna(0.0).to_numpy(float) \
+        if "households" in objects.columns else np.zeros(len(objects))
+    bt = objects["business_type"].astype(str).str.strip().str.lower().to_numpy() \
+        if "business_type" in objects.columns else np.full(len(objects), "nan")
+    polygonal = np.isin(shapely.get_type_id(geom_m), [3, 6])
+    housing = (hh > 0) & np.isin(types, ["building", "compound"])
+    typed = ~np.isin(bt, list(_HOUSING_TYPES))
+    attach = ~housing & (np.isin(types, list(_ATTACH_TYPES))
+                         | ((types == "building") & typed))
+    return pd.DataFrame({
+        "id": objects["id"].to_numpy() if "id" in objects.columns else objects.index.to_numpy(),
+        "type": types, "households": hh, "business_type": np.where(typed, bt, None),
+        "workload": w.household * hh + np.array([w.of(t) for t in types]),
+        "geom_m": geom_m, "point": _surface_points(geom_m),
+        "is_compound": (types == "compound") & polygonal, "housing": housing, "attach": attach})
+
+
+def _surface_points(geoms):
+    pts = np.asarray(geoms, dtype=object).copy()
+    poly = shapely.get_type_id(pts) != 0
+    pts[poly] = shapely.point_on_surface(pts[poly])
+    return pts
+
+
+def _where(mg, points) -> np.ndarray:
+    """Position in ``mg`` of the microgrid holding each point (-1: none)."""
+    out = np.full(len(points), -1, dtype=np.int64)
+    if len(points) == 0:
+        return out
+    pi, gi = shapely.STRtree(mg).query(points, predicate="intersects")
+    frame = pd.DataFrame({"p": pi, "g": gi}).sort_values(["p", "g"]).drop_duplicates("p")
+    out[frame["p"].to_numpy()] = frame["g"].to_numpy()
+    return out
+
+
+def _pieces(mg, geoms, min_share=0.05, min_m2=20.0):
+    """(object row, microgrid, piece) of each polygon in each microgrid it really enters."""
+    polys = np.flatnonzero(np.isin(shapely.get_type_id(geoms), [3, 6]))
+    if len(polys) == 0:
+        return pd.DataFrame({"o": [], "g": [], "piece": []})
+    pi, gi = shapely.STRtree(mg).query(geoms[polys], predicate="intersects")
+    piece = shapely.intersection(geoms[polys][pi], mg[gi])
+    area = shapely.area(piece)
+    total = shapely.area(geoms[polys][pi])
+    keep = (area > min_m2) & (area > min_share * total)
+    return pd.DataFrame({"o": polys[pi][keep], "g": gi[keep], "piece": piece[keep]})
+
+
+def _compounds(mg, ids, obj, target: float) -> dict[str, Any]:
+    rows = np.flatnonzero(obj["is_compound"].to_numpy())
+    geoms = obj["geom_m"].to_numpy()
+    if len(rows) == 0:
+        return {"n": 0, "over_cut": 0, "items": []}
+    pieces = _pieces(mg, geoms[rows])
+    count = np.bincount(pieces["o"].astype(int), minlength=len(rows)) if len(pieces) \
+        else np.zeros(len(rows), int)
+    pts = obj["point"].to_numpy()
+    hh = obj["households"].to_numpy()
+    members = np.zeros(len(rows))
+    res_bldg = np.flatnonzero((obj["type"].to_numpy() == "building") & (hh > 0))
+    if len(res_bldg):
+        ci, bi = shapely.STRtree(geoms[rows]).query(pts[res_bldg], predicate="within")[::-1]
+        np.add.at(members, ci, hh[res_bldg][bi])
+    items = []
+    for j, r in enumerate(rows):
+        w = max(float(hh[r]), float(members[j]))
+        need = max(1, math.ceil(w / (NEED_TOLERANCE * target))) if target > 0 else 1
+        items.append({"id": _plain(obj["id"].iat[r]), "households": round(w, 1),
+                      "pieces": int(max(1, count[j])), "need": need})
+    return {"n": len(items), "over_cut": sum(i["pieces"] > i["need"] for i in items),
+            "cut": sum(i["pieces"] > 1 for i in items), "target": round(target, 1),
+            "items": items}
+
+
+def _anchors(mg, obj):
+    """Housing anchors: (point-like geometry, microgrid position, object row)."""
+    geoms = obj["geom_m"].to_numpy()
+    rows = np.flatnonzero(obj["housing"].to_numpy())
+    poly = np.isin(shapely.get_type_id(geoms[rows]), [3, 6])
+    pts = rows[~poly]
+    g_pts = _where(mg, geoms[pts])
+    pieces = _pieces(mg, geoms[rows[poly]], min_share=0.0, min_m2=1.0)
+    geo = np.concatenate([geoms[pts], pieces["piece"].to_numpy(dtype=object)])
+    where = np.concatenate([g_pts, pieces["g"].to_numpy(dtype=np.int64)])
+    ok = where >= 0
+    return geo[ok], where[ok]
+
+
+def _nearest(mg, ids, obj, road_m) -> tuple[dict[str, Any], np.ndarray]:
+    """Objects to attach whose microgrid is not that of their nearest housing."""
+    att = np.flatnonzero(obj["attach"].to_numpy())
+    per = np.zeros(len(mg), dtype=np.int64)
+    empty = {"n": int(len(att)), "not_nearest": 0, "method": "none", "worst_excess_m": 0.0,
+             "items": []}
+    geo, where = _anchors(mg, obj)
+    if len(att) == 0 or len(geo) == 0:
+        return empty, per
+    pts = obj["point"].to_numpy()[att]
+    own = _where(mg, pts)
+    straight = np.full((len(att), len(mg)), np.inf)
+    for g in np.unique(where):
+        straight[:, g] = shapely.distance(pts[:, None], geo[where == g][None, :]).min(axis=1)
+    walk = _walking(pts, geo, where, len(mg), road_m)
+    use_walk = np.isfinite(walk).any(axis=1) if walk is not None else np.zeros(len(att), bool)
+    dist = np.where(use_walk[:, None], walk if walk is not None else straight, straight)
+    best = dist.argmin(axis=1)
+    d_best = dist[np.arange(len(att)), best]
+    d_own = np.where(own >= 0, dist[np.arange(len(att)), np.maximum(own, 0)], np.inf)
+    excess = d_own - d_best
+    bad = (own >= 0) & (best != own) & (excess > 1.0)
+    items = [{"id": _plain(obj["id"].iat[att[i]]), "in": ids[own[i]], "nearest": ids[best[i]],
+              "excess_m": _r(excess[i], 1)} for i in np.flatnonzero(bad)]
+    np.add.at(per, own[bad], 1)
+    method = ("walking" if use_walk.all() else "straight-line" if not use_walk.any()
+              else f"walking ({int(use_walk.sum())}), straight-line ({int((~use_walk).sum())})")
+    worst = max((i["excess_m"] for i in items if i["excess_m"] is not None), default=0.0)
+    return {"n": int(len(att)), "not_nearest": len(items), "method": method,
+            "worst_excess_m": worst, "in_microgrid_without_housing":
+                sum(i["excess_m"] is None for i in items), "items": items}, per
+
+
+def _walking(pts, anchors, where, k, road_m):
+    """Walking distance from each point to the nearest anchor of each microgrid.
+
+    The road lines are noded (:func:`shapely.union_all`) and cut every 25 m;
+    points and anchors join the nearest vertex by a straight connector. Pairs
+    in different network components stay ``inf``. None without roads.
+    """
+    if len(road_m) == 0:
+        return None
+    net = shapely.segmentize(shapely.union_all(road_m), 25.0)
+    lines = [ln for ln in shapely.get_parts(net) if shapely.get_type_id(ln) == 1]
+    coords = [shapely.get_coordinates(ln) for ln in lines]
+    if not coords:
+        return None
+    seg_a = np.concatenate([c[:-1] for c in coords])
+    seg_b = np.concatenate([c[1:] for c in coords])
+    key, inv = np.unique(np.round(np.concatenate([seg_a, seg_b]), 2), axis=0, return_inverse=True)
+    inv = inv.ravel()
+    a, b = inv[:len(seg_a)], inv[len(seg_a):]
+    n = len(key)
+    verts = shapely.points(key)
+    tree = shapely.STRtree(verts)
+    anchor_pts, owner = _anchor_points(anchors)
+    extra = np.concatenate([pts, anchor_pts])
+    near = tree.query_nearest(extra, return_distance=False, all_matches=False)[1]
+    conn = shapely.distance(extra, verts[near])
+    m = n + len(extra)
+    src = np.concatenate([a, np.arange(n, m)])
+    dst = np.concatenate([b, near])
+    cost = np.concatenate([np.hypot(*(key[a] - key[b]).T), conn]) + 1e-6
+    graph = sparse.coo_matrix((cost, (src, dst)), shape=(m, m)).tocsr()
+    out = np.full((len(pts), k), np.inf)
+    for g in np.unique(where):
+        srcs = n + len(pts) + np.flatnonzero(where[owner] == g)
+        d = dijkstra(graph, directed=False, indices=srcs, min_only=True)
+        out[:, g] = d[n:n + len(pts)]
+    return out
+
+
+def _anchor_points(anchors, step: float = 20.0):
+    """Points where housing is reached: a point itself; for a polygon (a building or a
+    compound's piece in one microgrid) points every ``step`` metres along its outline.
+    Returns the points and, for each, its position in ``anchors``."""
+    pts, owner = [], []
+    for i, g in enumerate(anchors):
+        if shapely.get_type_id(g) == 0:
+            pts.append(g)
+            owner.append(i)
+            continue
+        ring = shapely.boundary(g)
+        n = max(1, int(shapely.length(ring) // step))
+        ps = shapely.line_interpolate_point(ring, np.linspace(0, 1, n, endpoint=False),
+                                            normalized=True)
+        ps = [p for p in shapely.get_parts(ps) if not shapely.is_empty(p)]
+        pts += ps
+        owner += [i] * len(ps)
+    return np.asarray(pts, dtype=object), np.asarray(owner, dtype=np.int64)
+
+
+def _business(mg, obj) -> tuple[dict[str, Any], pd.DataFrame]:
+    typed = obj[obj["business_type"].notna()]
+    per = pd.DataFrame({"n_typed": np.zeros(len(mg), int), "majority_share": np.nan,
+                        "entropy_bits": np.nan})
+    if typed.empty:
+        return {"n_typed": 0, "majority_share": None, "grid_majority_share": None,
+                "entropy_bits": None, "microgrids_without_typed": int(len(mg))}, per
+    g = _where(mg, typed["point"].to_numpy())
+    tab = pd.crosstab(g[g >= 0], typed["business_type"].to_numpy()[g >= 0])
+    counts = tab.to_numpy(float)
+    tot = counts.sum(axis=1)
+    p = counts / tot[:, None]
+    ent = -(np.where(p > 0, p * np.log2(np.where(p > 0, p, 1)), 0)).sum(axis=1)
+    per.loc[tab.index, "n_typed"] = tot.astype(int)
+    per.loc[tab.index, "majority_share"] = np.round(counts.max(axis=1) / tot, 3)
+    per.loc[tab.index, "entropy_bits"] = np.round(ent, 3)
+    grid_counts = counts.sum(axis=0)
+    return {"n_typed": int(tot.sum()), "majority_share": _r(counts.max(axis=1).sum() / tot.sum()),
+            "grid_majority_share": _r(grid_counts.max() / grid_counts.sum()),
+            "entropy_bits": _r(float((ent * tot).sum() / tot.sum())),
+            "microgrids_without_typed": int(len(mg) - len(tab))}, per
+
+
+def _polsby_popper(mg) -> np.ndarray:
+    a, p = shapely.area(mg), shapely.length(mg)
+    return np.round(np.where(p > 0, 4 * math.pi * a / np.maximum(p * p, 1e-12), 0.0), 4)
+
+
+def _cv_floor(obj, k: int, target: float) -> float:
+    """Lowest workload CV any plan of ``k`` microgrids can reach.
+
+    Buildings and points are indivisible units; a compound is divisible into
+    pieces of at most ``target``; :func:`geogrid.workload.cv_lower_bound`
+    water-fills them into ``k`` microgrids.
+    """
+    units = []
+    for w, comp in zip(obj["workload"].to_numpy(float), obj["is_compound"].to_numpy()):
+        if comp and target > 0 and w > target:
+            m = math.ceil(w / target)
+            units += [w / m] * m
+        elif w > 0:
+            units.append(w)
+    return cv_lower_bound(np.asarray(units, dtype=float), k)
+
+
+def _r(x, nd: int = 3):
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return None
+    return round(float(x), nd)
+
+
+def _pct(x) -> str:
+    return "n/a" if x is None else f"{100 * x:.0f} %"
+
+
+def _plain(v):
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return None if not math.isfinite(float(v)) else float(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v

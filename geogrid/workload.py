@@ -1,0 +1,94 @@
+"""Workload of management objects, in household equivalents.
+
+One definition shared by the partition engine (:mod:`geogrid.partition`), which
+balances it, and the plan validator (:mod:`geogrid.validate`), which measures it:
+``workload = households + w[type]`` (:class:`WorkloadWeights`), and the balance
+figures both use: :func:`cv` and the floor no partition can beat, :func:`cv_lower_bound`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from ._errors import InputError
+
+__all__ = ["WorkloadWeights", "cv", "cv_lower_bound"]
+
+
+@dataclass(frozen=True)
+class WorkloadWeights:
+    """Workload of one object of each type, in household equivalents.
+
+    ``workload = households + w[type]``. The weights are a policy choice of
+    the street office; the defaults say a shop costs a grid worker about the
+    effort of one household, an institution five.
+    """
+
+    household: float = 1.0
+    building: float = 2.0
+    compound: float = 0.0
+    shop: float = 1.0
+    institution: float = 5.0
+    plaza: float = 2.0
+    address: float = 0.0
+
+    def of(self, type_: str) -> float:
+        return float(getattr(self, type_, 0.0))
+
+    def to_dict(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def coerce(cls, value) -> WorkloadWeights:
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, dict):
+            unknown = set(value) - {f.name for f in fields(cls)}
+            if unknown:
+                raise InputError(f"weights has unknown keys {sorted(unknown)}.", field="weights",
+                                 value=sorted(unknown),
+                                 fix=f"Use keys among {[f.name for f in fields(cls)]}.")
+            return cls(**{k: float(v) for k, v in value.items()})
+        raise InputError("weights must be a WorkloadWeights or a dict.", field="weights",
+                         value=type(value).__name__)
+
+
+def cv(weights: np.ndarray) -> float:
+    """Coefficient of variation (population standard deviation / mean)."""
+    w = np.asarray(weights, dtype=float)
+    if len(w) == 0 or w.mean() == 0:
+        return 0.0
+    return float(w.std() / w.mean())
+
+
+def cv_lower_bound(unit_weights: np.ndarray, k: int) -> float:
+    """Smallest CV any partition of indivisible units into ``k`` parts can reach.
+
+    A part holding a unit weighs at least that unit, so the i-th heaviest part
+    weighs at least the i-th heaviest unit. Minimising the variance under
+    these bounds with the total fixed is water-filling: units heavier than
+    the even share of what is left get a part of their own, the rest is
+    shared evenly. Contiguity is ignored, so the bound is optimistic.
+
+    >>> round(cv_lower_bound(np.array([641, 402] + [50.0] * 9), 5), 3)
+    0.66
+    """
+    w = np.sort(np.asarray(unit_weights, dtype=float))[::-1]
+    total = w.sum()
+    if k <= 1 or total <= 0 or len(w) == 0:
+        return 0.0
+    k = min(k, len(w))
+    parts = []
+    rest, left = total, k
+    for x in w:
+        if left <= 1 or x <= rest / left:
+            break
+        parts.append(x)
+        rest -= x
+        left -= 1
+    parts += [rest / left] * left
+    return cv(np.array(parts))

@@ -1,0 +1,170 @@
+"""Division-rule metrics: hand-built plans with known answers, and the demo street."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geogrid.rule_metrics import rule_metrics, rule_metrics_text
+from geogrid.validate import validate_plan
+
+LOCAL = "+proj=tmerc +lat_0=31.23 +lon_0=121.5 +k=1 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+DATA = Path(__file__).resolve().parents[1] / "data" / "boundaries"
+
+
+def frame(geoms, **cols):
+    """Metric shapely geometries (local tmerc) → EPSG:4490 GeoDataFrame."""
+    gs = gpd.GeoSeries(list(geoms), crs=LOCAL).to_crs("EPSG:4490")
+    return gpd.GeoDataFrame(cols, geometry=gs.values, crs="EPSG:4490")
+
+
+PARENT = frame([shapely.box(0, 0, 400, 200)], id=["g"])
+HALVES = frame([shapely.box(0, 0, 200, 200), shapely.box(200, 0, 400, 200)], id=[1, 2])
+
+
+def test_boundary_on_a_road_is_counted_by_class():
+    road = frame([shapely.LineString([(205, -10), (205, 210)])], kind=["major_road"],
+                 kind_detail=["primary"])
+    m = rule_metrics(PARENT, HALVES, roads=road)["grid"]["boundary"]
+    assert m["internal_m"] == pytest.approx(200, abs=1)
+    assert m["share_major"] == pytest.approx(1.0, abs=0.01)
+    assert m["share_minor"] == 0.0 and m["share_road_or_water"] == pytest.approx(1.0, abs=0.01)
+    far = frame([shapely.LineString([(300, -10), (300, 210)])], kind=["minor_road"])
+    m = rule_metrics(PARENT, HALVES, roads=far)["grid"]["boundary"]
+    assert m["share_road_or_water"] == 0.0
+    assert m["road_or_water_inside_m"] > 150  # the road exists; the boundary just misses it
+
+
+def test_water_counts_and_a_grid_without_roads_says_so():
+    river = frame([shapely.box(210, -10, 240, 210)])
+    m = rule_metrics(PARENT, HALVES, water=river)["grid"]["boundary"]
+    assert m["share_water"] == pytest.approx(1.0, abs=0.01)
+    bare = rule_metrics(PARENT, HALVES)["grid"]["boundary"]
+    assert bare["share_road_or_water"] == 0.0 and bare["road_or_water_inside_m"] == 0.0
+    assert "no road or water inside" in rule_metrics_text({"grid": {"boundary": bare}})[0]
+
+
+def _objects():
+    # a compound straddling the boundary (300 households), two housing points, a shop
+    return frame([shapely.box(150, 50, 250, 150), shapely.Point(20, 100), shapely.Point(380, 100),
+                  shapely.Point(190, 10), shapely.Point(30, 150)],
+                 id=["c", "h1", "h2", "shop", "office"],
+                 type=["compound", "building", "building", "shop", "building"],
+                 households=[300.0, 100.0, 100.0, 0.0, 0.0],
+                 business_type=[None, None, None, "retail", "finance"])
+
+
+def test_walls_compounds_nearest_and_business():
+    m = rule_metrics(PARENT, HALVES, _objects(), target_workload=400)
+    g = m["grid"]
+    # the boundary x=200 crosses the compound: 100 m inside it, no road anywhere
+    assert g["walls"]["length_m"] == pytest.approx(0.0, abs=1)  # crossing is not along
+    items = {i["id"]: i for i in g["compounds"]["items"]}
+    assert items["c"]["pieces"] == 2 and items["c"]["need"] == 1
+    assert g["compounds"]["over_cut"] == 1
+    # the shop (190, 10) is in microgrid 1 and 10 m from the compound's half there
+    n = g["nearest"]
+    assert n["method"] == "straight-line" and n["n"] == 2 and n["not_nearest"] == 0
+    b = g["business"]
+    assert b["n_typed"] == 2 and b["majority_share"] == 0.5  # retail and finance, both in 1
+    assert b["grid_majority_share"] == 0.5
+    per = {r["id"]: r for r in m["microgrids"]}
+    assert per[1]["entropy_bits"] == pytest.approx(1.0)  # retail + finance, one each
+    assert math.isnan(per[2]["entropy_bits"]) if isinstance(per[2]["entropy_bits"], float) \
+        else per[2]["entropy_bits"] is None
+    assert per[1]["compactness"] == pytest.approx(math.pi / 4, abs=0.01)
+
+
+def test_wall_along_a_boundary_away_from_roads_is_measured():
+    comp = frame([shapely.box(100, 20, 200, 180)], id=["c"], type=["compound"],
+                 households=[50.0])
+    g = rule_metrics(PARENT, HALVES, comp)["grid"]
+    assert g["walls"]["length_m"] == pytest.approx(160, abs=8)  # the compound's east wall
+    near = frame([shapely.LineString([(195, -10), (195, 210)])], kind=["path"])
+    g = rule_metrics(PARENT, HALVES, comp, near)["grid"]
+    assert g["walls"]["length_m"] == pytest.approx(0, abs=1)
+
+
+def test_object_away_from_its_nearest_housing_is_flagged():
+    objs = frame([shapely.Point(20, 100), shapely.Point(380, 100), shapely.Point(195, 100)],
+                 id=["h1", "h2", "shop"], type=["building", "building", "shop"],
+                 households=[100.0, 100.0, 0.0])
+    housing_right = frame([shapely.box(0, 0, 190, 200), shapely.box(190, 0, 400, 200)], id=[1, 2])
+    n = rule_metrics(PARENT, housing_right, objs)["grid"]["nearest"]
+    # the shop at x=195 is in 2, but h1 (175 m) in 1 is nearer than h2 (185 m)
+    assert n["not_nearest"] == 1 and n["items"][0]["excess_m"] == pytest.approx(10, abs=0.5)
+    n = rule_metrics(PARENT, HALVES, objs)["grid"]["nearest"]
+    assert n["not_nearest"] == 0
+    moved = frame([shapely.Point(20, 100), shapely.Point(380, 100), shapely.Point(215, 100)],
+                  id=["h1", "h2", "shop"], type=["building", "building", "shop"],
+                  households=[100.0, 100.0, 0.0])
+    split = frame([shapely.box(0, 0, 230, 200), shapely.box(230, 0, 400, 200)], id=[1, 2])
+    n = rule_metrics(PARENT, split, moved)["grid"]["nearest"]
+    assert n["not_nearest"] == 1 and n["items"][0]["nearest"] == 2
+    assert n["items"][0]["excess_m"] == pytest.approx(195 - 165, abs=0.5)
+
+
+def test_walking_distance_is_used_where_a_network_exists():
+    objs = frame([shapely.Point(20, 100), shapely.Point(380, 100), shapely.Point(215, 100)],
+                 id=["h1", "h2", "shop"], type=["building", "building", "shop"],
+                 households=[100.0, 100.0, 0.0])
+    split = frame([shapely.box(0, 0, 230, 200), shapely.box(230, 0, 400, 200)], id=[1, 2])
+    # a road that reaches h1 directly but h2 only by a long detour north
+    roads = frame([shapely.LineString([(20, 100), (215, 100)]),
+                   shapely.LineString([(215, 100), (215, 190), (380, 190), (380, 100)])],
+                  kind=["path", "path"])
+    n = rule_metrics(PARENT, split, objs, roads)["grid"]["nearest"]
+    assert n["method"] == "walking"
+    assert n["not_nearest"] == 0  # by walking h1 (195 m) beats h2 (345 m)
+
+
+def test_floor_of_one_huge_building():
+    objs = frame([shapely.Point(50, 50), shapely.Point(300, 50), shapely.Point(310, 150)],
+                 id=["big", "a", "b"], type=["building"] * 3, households=[900.0, 50.0, 50.0])
+    g = rule_metrics(PARENT, HALVES, objs)["grid"]
+    # two parts can at best be {big} and {a, b}: weights 902 and 104
+    assert g["floor"]["workload_cv"] == pytest.approx((902 - 104) / (902 + 104), abs=0.002)
+
+
+def test_validate_reports_the_rules():
+    rep = validate_plan(PARENT, HALVES, _objects())
+    # target = mean workload ≈ 254: the 300-household compound needs 2 pieces and has 2
+    item = rep.stats["rules"]["grid"]["compounds"]["items"][0]
+    assert (item["pieces"], item["need"]) == (2, 2)
+    assert rep.stats["rules"]["grid"]["compounds"]["over_cut"] == 0
+    assert "划分规则" in rep.to_text()
+    assert "rules" not in validate_plan(PARENT, HALVES, rules=False).stats
+
+
+@pytest.fixture(scope="module")
+def demo():
+    names = ["grids", "objects", "roads"]
+    if not all((DATA / f"lujiazui_{n}.geojson").exists() for n in names):
+        pytest.skip("Lujiazui demo files are not built")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {n: gpd.read_file(DATA / f"lujiazui_{n}.geojson") for n in names}
+
+
+def test_demo_partition_report_carries_the_rules(demo):
+    from geogrid.partition import partition
+
+    grids = demo["grids"]
+    grid = grids[grids["name"] == "崂山住区"]
+    objs = demo["objects"][demo["objects"].intersects(grid.geometry.iloc[0])]
+    res = partition(grid, objs, demo["roads"], target_workload=300)
+    rules = res.report["rules"]
+    again = rule_metrics(grid, res.microgrids, objs, demo["roads"])
+    assert rules["grid"] == again["grid"]
+    assert len(rules["microgrids"]) == len(res.microgrids)
+    # no compound is cut into more microgrids than its workload needs
+    assert rules["grid"]["compounds"]["over_cut"] == 0
+    assert rules["grid"]["nearest"]["method"] == "walking"
+    assert rules["grid"]["boundary"]["share_road_or_water"] >= 0.6
+    # within the balance allowance: today's CV 0.163 + 0.05
+    assert res.report["workload"]["cv"] <= 0.213
