@@ -197,7 +197,7 @@ def get_incident(uid: str, state: StateDep, principal: Reader):
 class ActionIn(BaseModel):
     action: str = Field(min_length=1, max_length=32, description="accept, dispatch, start, ...")
     reason: str | None = Field(default=None, max_length=2000)
-    version: int | None = Field(default=None, ge=1, description="optimistic lock")
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1, description="optimistic lock")
     department: str | None = Field(default=None, max_length=64)
     satisfaction: int | None = Field(default=None, ge=1, le=5)
     category: str | None = Field(default=None, max_length=32)

@@ -88,12 +88,14 @@ class DiffOut(Open):
 
 
 class Versioned(BaseModel):
-    version: int | None = Field(default=None, ge=1, description="the plan version you edited")
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                description="the plan version you edited")
 
 
 class VersionRequired(BaseModel):
-    version: int = Field(ge=1, description="the plan version you reviewed (required: activation "
-                                           "never goes ahead on a plan changed since)")
+    version: int = Field(ge=1, le=2**31 - 1,
+                         description="the plan version you reviewed (required: activation "
+                                     "never goes ahead on a plan changed since)")
 
 
 class CopyIn(BaseModel):
