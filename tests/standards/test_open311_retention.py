@@ -36,3 +36,22 @@ def test_purge_blanks_personal_extras_of_ended_requests_only(demo_store):
         audit = conn.execute(sa.text(
             "SELECT count(*) FROM audit_log WHERE action = 'open311.purge_personal'")).scalar()
     assert audit == 2
+
+
+def test_the_retention_command_purges_the_open311_extras_too(demo_store):
+    """`geogrid purge-personal` runs IncidentService.purge_personal: it must blank the Open311
+    extras as well as the reporter's name and phone."""
+    svc = IncidentService(demo_store)
+    plan_id = int(demo_store.active_plan()["id"])
+    row, _ = svc.intake(Intake(category="噪声", lon=121.5120, lat=31.2370, datum="wgs84",
+                               channel="open311", auto_dispatch=False,
+                               reporter_name="张三", reporter_phone="13800000000"),
+                        actor="t", locator=PlanLocator(demo_store.areas(plan_id)),
+                        plan_id=plan_id)
+    store311.save_extras(demo_store, row["uid"], {"email": "p@example.org", "device_id": "d",
+                                                  "account_id": "a"})
+    svc.transition(row["uid"], "reject", actor="t", reason="重复")
+    svc.purge_personal(older_than_days=0, actor="t")
+    extras = store311.extras_for(demo_store, [row["uid"]])[row["uid"]]
+    assert (extras["email"], extras["device_id"], extras["account_id"]) == (None, None, None)
+    assert svc.get(row["uid"])["reporter_phone"] is None
