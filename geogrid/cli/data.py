@@ -174,10 +174,7 @@ def _import_rows(paths, datum, as_, id_column, layer, lon_col, lat_col, repair, 
     from ..services.imports import detect_provenance
     from ..settings import get_settings
 
-    if len(paths) != 1:
-        raise InputError(f"--as {as_} 一次导入一个文件。--as {as_} takes one file.", field="paths",
-                         value=[p.name for p in paths], fix="逐个导入。Import them one by one.")
-    path = paths[0]
+    path = _one(paths, as_)
     frame = read_frame(path, datum=datum, layer=layer, lon_column=lon_col, lat_column=lat_col,
                        encoding=encoding)
     limits = get_settings()

@@ -216,13 +216,10 @@ def _is_tile(request) -> bool:
         "tile" in url or "{z}" in url or url.endswith(".png") or any(h in url for h in TILE_HOSTS))
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh page; tile requests are answered locally (no internet here), anything
-    else leaving the machine is recorded so tests can assert the page is offline-clean."""
-    # Playwright's polling waits evaluate strings, which the pages' CSP forbids; the CSP
-    # itself is exercised by tests/security/test_csp_browser.py
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=True)
+def offline_page(browser, live_server: str, *, bypass_csp: bool):
+    """A fresh page and its context: tile requests answered locally (no internet here),
+    anything else leaving the machine recorded and refused, console errors collected."""
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=bypass_csp)
     pg = context.new_page()
     pg.external_requests = []
     pg.console_errors = []
@@ -239,5 +236,14 @@ def page(browser, live_server):
         return r.abort()
 
     pg.route("**/*", route)
+    return context, pg
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """An offline page for the page tests. Playwright's polling waits evaluate strings, which
+    the pages' CSP forbids, so the CSP is bypassed here and exercised by
+    tests/maps/test_csp_browser.py."""
+    context, pg = offline_page(browser, live_server, bypass_csp=True)
     yield pg
     context.close()

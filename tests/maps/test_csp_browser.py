@@ -11,31 +11,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.maps.conftest import PLANNER, TRANSPARENT_PNG, _is_tile
+from tests.maps.conftest import PLANNER, offline_page
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def csp_page(browser, live_server):
-    """A fresh page that enforces the pages' CSP (no bypass); tiles answered locally, anything
-    else leaving the machine recorded; console errors collected."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    pg = context.new_page()
-    pg.external_requests, pg.console_errors = [], []
-    pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
-    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
-
-    def route(r):
-        url = r.request.url
-        if url.startswith(live_server) or url.startswith("data:"):
-            return r.continue_()
-        if _is_tile(r.request):
-            return r.fulfill(status=200, content_type="image/png", body=TRANSPARENT_PNG)
-        pg.external_requests.append(url)
-        return r.abort()
-
-    pg.route("**/*", route)
+    """An offline page that enforces the pages' CSP (no bypass)."""
+    context, pg = offline_page(browser, live_server, bypass_csp=False)
     yield pg
     context.close()
 
