@@ -153,6 +153,19 @@ def _plain(v):
     return v
 
 
+def _checked_inputs(parent, microgrids, **frames):
+    """The plan's CRS and parent geometry, once the inputs' types and CRSs agree."""
+    if not isinstance(microgrids, gpd.GeoDataFrame):
+        raise InputError("microgrids must be a GeoDataFrame.", field="microgrids",
+                         value=type(microgrids).__name__)
+    crs = require_crs(microgrids, "microgrids")
+    parent_geom = _parent_geometry(parent, microgrids)
+    for name, frame in frames.items():
+        if frame is not None:
+            require_same_crs(microgrids, frame, names=("microgrids", name))
+    return crs, parent_geom
+
+
 def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFrame | None = None,
                   compounds: gpd.GeoDataFrame | None = None,
                   buildings: gpd.GeoDataFrame | None = None, *,
@@ -183,16 +196,8 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
         ``stats["rules"]`` (skipped, with the reason, when a microgrid is
         empty or invalid).
     """
-    if not isinstance(microgrids, gpd.GeoDataFrame):
-        raise InputError("microgrids must be a GeoDataFrame.", field="microgrids",
-                         value=type(microgrids).__name__)
-    crs = require_crs(microgrids, "microgrids")
-    parent_geom = _parent_geometry(parent, microgrids)
-    for name, frame in (("objects", objects), ("compounds", compounds),
-                        ("buildings", buildings)):
-        if frame is not None:
-            require_same_crs(microgrids, frame, names=("microgrids", name))
-
+    crs, parent_geom = _checked_inputs(parent, microgrids, objects=objects,
+                                       compounds=compounds, buildings=buildings)
     mcrs = metric_crs(gpd.GeoSeries([parent_geom], crs=crs))
     to_m = _Projector(crs, mcrs)
     ids = microgrids[id_column].tolist() if id_column in microgrids.columns \

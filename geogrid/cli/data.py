@@ -158,6 +158,11 @@ def import_(
             prepared, plan_id=plan, name=new_plan or paths[0].stem, street_code=street_code,
             with_standard_codes=standard_codes, allow_problems=with_problems)
         report["committed"] = True
+    _print_areas_outcome(report, prepared, commit=commit, as_json=as_json)
+
+
+def _print_areas_outcome(report: dict, prepared, *, commit: bool, as_json: bool) -> None:
+    """The import's report, as JSON or one line; a failing dry run exits 1."""
     if as_json:
         echo_json(report)
     else:

@@ -141,6 +141,21 @@ def _choice(rng: np.random.Generator, weights: Mapping[str, float]) -> str:
     return keys[int(rng.choice(len(keys), p=p / p.sum()))]
 
 
+def _checked_day(places: gpd.GeoDataFrame, day: date, n: int | None) -> date:
+    """``day`` as a date, once ``places`` and ``n`` are known to be usable."""
+    require_storage_crs(places, "places")
+    if len(places) == 0:
+        raise InputError("places is empty.", field="places", fix="Pass the street's objects or areas.")
+    if isinstance(day, datetime):
+        day = day.date()
+    if not isinstance(day, date):
+        raise InputError(f"day must be a date, got {day!r}.", field="day", value=day,
+                         fix="Pass e.g. date(2026, 3, 2).")
+    if n is not None and (not isinstance(n, int) or n < 0):
+        raise InputError(f"n must be an integer >= 0, got {n!r}.", field="n", value=n, fix="Pass e.g. n=100.")
+    return day
+
+
 def simulate_day(places: gpd.GeoDataFrame, day: date, *, catalogue: Catalogue | None = None,
                  calendar: WorkingCalendar | None = None, seed: int = 0, n: int | None = None,
                  rate_per_1000: float = 1.5, id_prefix: str = "SIM") -> pd.DataFrame:
@@ -155,16 +170,7 @@ def simulate_day(places: gpd.GeoDataFrame, day: date, *, catalogue: Catalogue | 
     ``true_lon``, ``true_lat``, ``place_id``, ``place_type``, ``description``,
     ``source``.
     """
-    require_storage_crs(places, "places")
-    if len(places) == 0:
-        raise InputError("places is empty.", field="places", fix="Pass the street's objects or areas.")
-    if isinstance(day, datetime):
-        day = day.date()
-    if not isinstance(day, date):
-        raise InputError(f"day must be a date, got {day!r}.", field="day", value=day,
-                         fix="Pass e.g. date(2026, 3, 2).")
-    if n is not None and (not isinstance(n, int) or n < 0):
-        raise InputError(f"n must be an integer >= 0, got {n!r}.", field="n", value=n, fix="Pass e.g. n=100.")
+    day = _checked_day(places, day, n)
     catalogue = catalogue or Catalogue.default()
     calendar = calendar or WorkingCalendar.default()
     rng = np.random.default_rng([int(seed), day.toordinal()])

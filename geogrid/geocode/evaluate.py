@@ -171,8 +171,17 @@ def build_eval_set(frames: dict[str, gpd.GeoDataFrame], *, boundaries: gpd.GeoDa
     truths = _truths(frames)
     roads = frames.get("roads")
     road_names = sorted({road_key(n) for n in roads["name"]}) if roads is not None else []
+    holdout = _holdout(truths, holdout_fraction, rng)
+    drop = _drop_held(frames, truths, holdout)
+    cases = _address_cases(truths, set(holdout), drop, namer, roads, rng)
+    cases += _intersection_cases(frames, road_names)
+    cases += _name_cases(frames, roads, road_names, namer, rng, seed)
+    return EvalSet(cases=cases, frames=frames,
+                   holdout=[f"{_street_text(s)}{n}号" for s, n in holdout])
 
-    # --- hold out interior numbers for interpolation
+
+def _holdout(truths: dict, holdout_fraction: float, rng: np.random.Generator) -> list[tuple]:
+    """Interior numbers of each street side, held out to test interpolation."""
     by_street: dict[tuple, list[int]] = defaultdict(list)
     for (street, n), rec in truths.items():
         if rec["single"]:
@@ -185,29 +194,37 @@ def build_eval_set(frames: dict[str, gpd.GeoDataFrame], *, boundaries: gpd.GeoDa
             k = round(len(interior) * holdout_fraction)
             if k:
                 holdout += [(street, int(n)) for n in rng.choice(interior, size=k, replace=False)]
+    return holdout
+
+
+def _drop_held(frames: dict, truths: dict, holdout: list[tuple]) -> dict[str, set]:
+    """Remove the held-out numbers' rows from ``frames``; the rows dropped, by source."""
     drop: dict[str, set] = defaultdict(set)
     for key in holdout:
         for source, idx in truths[key]["rows"]:
             drop[source].add(idx)
     for source, idxs in drop.items():
         frames[source] = frames[source].drop(index=list(idxs))
-    held = set(holdout)
+    return drop
 
-    cases: list[EvalCase] = []
-    exact = (MatchLevel.HOUSE_NUMBER,)
 
-    def nearest_other_road(lon, lat, own):
-        if roads is None:
-            return None
-        # degrees are fine for ranking neighbours a few hundred metres apart
-        d = shapely.distance(roads.geometry.to_numpy(), Point(lon, lat))
-        for i in np.argsort(d):
-            name = roads["name"].iloc[i]
-            if (isinstance(name, str) and road_key(name) != own
-                    and name.endswith(("路", "街", "大道")) and not name.endswith(("隧道", "地道"))):
-                return name
+def _nearest_other_road(roads, lon: float, lat: float, own: str) -> str | None:
+    """The nearest road or street not named ``own`` (tunnels passed over)."""
+    if roads is None:
         return None
+    # degrees are fine for ranking neighbours a few hundred metres apart
+    d = shapely.distance(roads.geometry.to_numpy(), Point(lon, lat))
+    for i in np.argsort(d):
+        name = roads["name"].iloc[i]
+        if (isinstance(name, str) and road_key(name) != own
+                and name.endswith(("路", "街", "大道")) and not name.endswith(("隧道", "地道"))):
+            return name
+    return None
 
+
+def _address_cases(truths, held, drop, namer, roads, rng) -> list[EvalCase]:
+    """House-number cases: the held-out ones, and written variants of the others."""
+    cases: list[EvalCase] = []
     for (street, n), rec in sorted(truths.items(), key=lambda kv: (_street_text(kv[0][0]), kv[0][1])):
         lon, lat = rec["point"]
         s = _street_text(street)
@@ -220,57 +237,72 @@ def build_eval_set(frames: dict[str, gpd.GeoDataFrame], *, boundaries: gpd.GeoDa
             continue
         if not rec["single"] and rng.random() > 0.2:
             continue  # ranges index many numbers; keep a few of them
-        district = namer(lon, lat)
-        prefix = rng.choice([f"上海市{district or ''}", f"上海{district or '市'}",
-                             district or "上海市"])
-        ncn = int_to_cn(n, digitwise=bool(rng.random() < 0.3)) if n < 10000 else str(n)
-        detail = rng.choice([f"{rng.integers(1, 12)}号楼{rng.integers(1, 30)}0{rng.integers(1, 6)}室",
-                             f"{rng.integers(1, 30)}层", f"{rng.integers(1, 4)}单元"])
-        variants = {
-            "exact": f"{s}{n}号",
-            "bare": f"{s}{n}",
-            "prefix": f"{prefix}{s}{n}号",
-            "fullwidth": f"{s}{str(n).translate(_FULLWIDTH)}号",
-            "cn_numeral": f"{s}{ncn}号",
-            "traditional": f"{s}{n}號",
-            "detail": f"{s}{n}号{detail}",
-            "spaces": f" 上海 {' '.join([s, str(n), '号'])} ",
-        }
-        if street[1] is not None and street[2] is None:
-            variants["dash"] = f"{street[0]}{street[1]}-{n}"
-        other = nearest_other_road(lon, lat, street[0])
+        variants = _variants(street, n, namer(lon, lat), rng)
+        other = _nearest_other_road(roads, lon, lat, street[0])
         if other:
             variants["paren_hint"] = f"{s}{n}号(近{other})"
         for variant, q in variants.items():
-            cases.append(EvalCase(q, variant, lon, lat, exact, truth))
+            cases.append(EvalCase(q, variant, lon, lat, (MatchLevel.HOUSE_NUMBER,), truth))
+    return cases
 
-    # --- intersections from POIs named after a crossing
+
+def _variants(street: tuple, n: int, district: str | None, rng: np.random.Generator) -> dict:
+    """The ways people write house number ``n`` of ``street``, by variant name."""
+    s = _street_text(street)
+    prefix = rng.choice([f"上海市{district or ''}", f"上海{district or '市'}",
+                         district or "上海市"])
+    ncn = int_to_cn(n, digitwise=bool(rng.random() < 0.3)) if n < 10000 else str(n)
+    detail = rng.choice([f"{rng.integers(1, 12)}号楼{rng.integers(1, 30)}0{rng.integers(1, 6)}室",
+                         f"{rng.integers(1, 30)}层", f"{rng.integers(1, 4)}单元"])
+    variants = {
+        "exact": f"{s}{n}号",
+        "bare": f"{s}{n}",
+        "prefix": f"{prefix}{s}{n}号",
+        "fullwidth": f"{s}{str(n).translate(_FULLWIDTH)}号",
+        "cn_numeral": f"{s}{ncn}号",
+        "traditional": f"{s}{n}號",
+        "detail": f"{s}{n}号{detail}",
+        "spaces": f" 上海 {' '.join([s, str(n), '号'])} ",
+    }
+    if street[1] is not None and street[2] is None:
+        variants["dash"] = f"{street[0]}{street[1]}-{n}"
+    return variants
+
+
+def _intersection_cases(frames: dict, road_names: list[str]) -> list[EvalCase]:
+    """Intersections from POIs named after a crossing (those POIs leave ``frames``)."""
     pois = frames.get("pois")
-    if pois is not None and road_names:
-        names = set(road_names)
-        pattern = re.compile(r"^(.+?(?:路|街|大道))(.+?(?:路|街|大道))$")
-        groups: dict[tuple[str, str], list] = defaultdict(list)
-        for idx, name, geom in zip(pois.index, pois["name"], pois.geometry):
-            if not isinstance(name, str):
-                continue
-            m = pattern.match(name.strip())
-            if m and road_key(m.group(1)) in names and road_key(m.group(2)) in names:
-                groups[(m.group(1), m.group(2))].append((idx, geom))
-        used = set()
-        for (a, b), items in sorted(groups.items()):
-            lon = float(np.mean([g.x for _, g in items]))
-            lat = float(np.mean([g.y for _, g in items]))
-            used |= {idx for idx, _ in items}
-            truth = f"{a}{b}"
-            ix = (MatchLevel.INTERSECTION,)
-            cases.append(EvalCase(f"{a}与{b}交叉口", "intersection", lon, lat, ix, truth))
-            cases.append(EvalCase(f"{b}和{a}路口", "intersection", lon, lat, ix, truth))
-            elon, elat, _ = _GEOD.fwd(lon, lat, 90.0, 50.0)
-            cases.append(EvalCase(f"{a}与{b}交叉口东50米", "intersection_offset", float(elon),
-                                  float(elat), ix, truth))
-        frames["pois"] = pois.drop(index=list(used))
+    if pois is None or not road_names:
+        return []
+    names = set(road_names)
+    pattern = re.compile(r"^(.+?(?:路|街|大道))(.+?(?:路|街|大道))$")
+    groups: dict[tuple[str, str], list] = defaultdict(list)
+    for idx, name, geom in zip(pois.index, pois["name"], pois.geometry):
+        if not isinstance(name, str):
+            continue
+        m = pattern.match(name.strip())
+        if m and road_key(m.group(1)) in names and road_key(m.group(2)) in names:
+            groups[(m.group(1), m.group(2))].append((idx, geom))
+    cases: list[EvalCase] = []
+    used = set()
+    ix = (MatchLevel.INTERSECTION,)
+    for (a, b), items in sorted(groups.items()):
+        lon = float(np.mean([g.x for _, g in items]))
+        lat = float(np.mean([g.y for _, g in items]))
+        used |= {idx for idx, _ in items}
+        truth = f"{a}{b}"
+        cases.append(EvalCase(f"{a}与{b}交叉口", "intersection", lon, lat, ix, truth))
+        cases.append(EvalCase(f"{b}和{a}路口", "intersection", lon, lat, ix, truth))
+        elon, elat, _ = _GEOD.fwd(lon, lat, 90.0, 50.0)
+        cases.append(EvalCase(f"{a}与{b}交叉口东50米", "intersection_offset", float(elon),
+                              float(elat), ix, truth))
+    frames["pois"] = pois.drop(index=list(used))
+    return cases
 
-    # --- names: POIs with a road in front, compounds with a number, named buildings
+
+def _name_cases(frames, roads, road_names, namer, rng, seed) -> list[EvalCase]:
+    """Names: POIs with a road in front, compounds with a number, named buildings."""
+    cases: list[EvalCase] = []
     pois = frames.get("pois")
     names_of_roads = set(road_names)
     if pois is not None and roads is not None:
@@ -281,7 +313,7 @@ def build_eval_set(frames: dict[str, gpd.GeoDataFrame], *, boundaries: gpd.GeoDa
                         & ~unique["name"].str.contains(r"[()（）]", regex=True)]
         pick = unique.sample(n=min(40, len(unique)), random_state=seed)
         for name, geom in zip(pick["name"], pick.geometry.representative_point()):
-            road = nearest_other_road(geom.x, geom.y, "")
+            road = _nearest_other_road(roads, geom.x, geom.y, "")
             if road and not name.startswith(road):
                 cases.append(EvalCase(f"{road}{name}", "poi_with_road", geom.x, geom.y,
                                       (MatchLevel.POI, MatchLevel.BUILDING), name))
@@ -292,21 +324,22 @@ def build_eval_set(frames: dict[str, gpd.GeoDataFrame], *, boundaries: gpd.GeoDa
             rp = (polys if len(polys) else grp).geometry.union_all().representative_point()
             q = f"{name}{rng.integers(1, 40)}号{rng.integers(1, 7)}0{rng.integers(1, 4)}室"
             cases.append(EvalCase(q, "compound", rp.x, rp.y, (MatchLevel.COMPOUND,), name))
-    buildings = frames.get("buildings")
-    if buildings is not None and "name" in buildings.columns:
-        named = buildings[buildings["name"].notna()]
-        counts = named["name"].value_counts()
-        named = named[named["name"].map(counts).le(2) & named["name"].str.len().ge(4)]
-        named = named[named.geom_type.isin(["Polygon", "MultiPolygon"])]
-        named = named.drop_duplicates("name")
-        pick = named.sample(n=min(40, len(named)), random_state=seed)
-        for name, geom in zip(pick["name"], pick.geometry.representative_point()):
-            district = namer(geom.x, geom.y) or ""
-            cases.append(EvalCase(f"上海市{district}{name}", "building_name", geom.x, geom.y,
-                                  (MatchLevel.BUILDING,), name))
+    return cases + _building_cases(frames.get("buildings"), namer, seed)
 
-    return EvalSet(cases=cases, frames=frames,
-                   holdout=[f"{_street_text(s)}{n}号" for s, n in holdout])
+
+def _building_cases(buildings, namer, seed: int) -> list[EvalCase]:
+    """Named buildings (a name used at most twice), written with city and district."""
+    if buildings is None or "name" not in buildings.columns:
+        return []
+    named = buildings[buildings["name"].notna()]
+    counts = named["name"].value_counts()
+    named = named[named["name"].map(counts).le(2) & named["name"].str.len().ge(4)]
+    named = named[named.geom_type.isin(["Polygon", "MultiPolygon"])]
+    named = named.drop_duplicates("name")
+    pick = named.sample(n=min(40, len(named)), random_state=seed)
+    return [EvalCase(f"上海市{namer(geom.x, geom.y) or ''}{name}", "building_name", geom.x, geom.y,
+                     (MatchLevel.BUILDING,), name)
+            for name, geom in zip(pick["name"], pick.geometry.representative_point())]
 
 
 def _stats(frame: pd.DataFrame, threshold_m: float, more: tuple[float, ...]) -> dict:
