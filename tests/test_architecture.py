@@ -3,7 +3,9 @@
 * the pure core (``geogrid/`` outside ``store/``, ``services/``, ``cli/``) imports no
   store, services, api, maps, SQLAlchemy, FastAPI or settings;
 * a router imports no other router and no SQLAlchemy;
-* no import cycle exists between modules of ``geogrid/``.
+* no import cycle exists between modules of ``geogrid/``;
+* no function is longer than 80 lines and no module longer than 700 lines in
+  ``geogrid/``, ``api/`` and ``maps/`` (frozen migrations aside).
 
 A cycle may only be allowed by name, with a comment, in ``ALLOWED_CYCLES``.
 """
@@ -21,6 +23,8 @@ FORBIDDEN_IN_CORE = ("geogrid.store", "geogrid.services", "geogrid.cli", "geogri
                      "api", "maps", "sqlalchemy", "fastapi", "starlette", "geoalchemy2")
 #: known cycles allowed (none: an entry needs a comment saying why and until when)
 ALLOWED_CYCLES: list[set[str]] = []
+MAX_FUNCTION_LINES = 80
+MAX_MODULE_LINES = 700
 
 
 def module_name(path: Path) -> str:
@@ -113,6 +117,23 @@ def test_no_import_cycle_in_geogrid():
     assert unexpected == []
 
 
+def too_long(source: str, name: str) -> list[str]:
+    """The module ``name`` if it is over the line limit, and each of its functions that is."""
+    out = [f"{name}: {n} lines"] if (n := len(source.splitlines())) > MAX_MODULE_LINES else []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            length = node.end_lineno - node.lineno + 1
+            if length > MAX_FUNCTION_LINES:
+                out.append(f"{name}:{node.lineno} {node.name}: {length} lines")
+    return out
+
+
+def test_functions_and_modules_stay_short():
+    bad = [hit for top in ("geogrid", "api", "maps") for p in sources(top)
+           for hit in too_long(p.read_text(encoding="utf-8"), module_name(p))]
+    assert bad == []
+
+
 def test_the_checks_see_a_violation():
     """The walker finds what it must forbid (a check that cannot fail proves nothing)."""
     sample = ROOT / "geogrid" / "services" / "incidents.py"
@@ -120,3 +141,7 @@ def test_the_checks_see_a_violation():
     cyclic = nx.DiGraph([("a", "b"), ("b", "a")])
     assert [c for c in nx.strongly_connected_components(cyclic) if len(c) > 1] == [{"a", "b"}]
     assert _hits({"sqlalchemy.orm"}, ("sqlalchemy",)) == {"sqlalchemy.orm"}
+    body = "".join(f"    x = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    assert too_long(f"def f():\n{body}", "m") == ["m:1 f: 81 lines"]
+    assert too_long(f"def f():\n{body.partition(chr(10))[2]}", "m") == []
+    assert too_long("x = 1\n" * (MAX_MODULE_LINES + 1), "m") == ["m: 701 lines"]
