@@ -8,41 +8,37 @@ so handlers keep ``state.plan_data(id)``, ``state.locator(id)`` and
 
 from __future__ import annotations
 
-from geogrid.services import (AccountService, IncidentService, LocatingService, PlanCache,
-                              PlanData, PlanningService, PublicService, ReportService,
-                              ResponderService, Services)
+from typing import TYPE_CHECKING
+
+from geogrid.services import PlanCache, PlanData, Services, UseCases
+from geogrid.services.plancache import Once
 from geogrid.settings import Settings
 from geogrid.store import Store
+
+if TYPE_CHECKING:
+    from geogrid.store.tiles import TileCache
+
+    from .routers.basemap import _Basemap
+    from .routers.mygrid import RateLimiter
 
 __all__ = ["AppState", "GeoState", "PlanData"]
 
 
-class AppState(PlanCache):
-    """Settings, the plan cache, and one typed attribute per service."""
-
-    locating: LocatingService
-    incidents: IncidentService
-    planning: PlanningService
-    public: PublicService
-    reports: ReportService
-    responders: ResponderService
-    accounts: AccountService
+class AppState(PlanCache, UseCases):
+    """Settings, the plan cache, one typed attribute per service, and what the routers
+    build once per process (tile and basemap caches, the /mygrid rate limiter)."""
 
     def __init__(self, store: Store, settings: Settings, ttl_s: float = 1.0):
         super().__init__(store, ttl_s=ttl_s)
         self.settings = settings
+        self.tile_cache: Once[TileCache] = Once()
+        self.basemap: Once[_Basemap] = Once()
+        self.mygrid_limiter: Once[RateLimiter] = Once()
         # the services share this object as their cache, so an invalidation reaches them all
-        services = Services.build(store, cache=self, snap_m=settings.snap_distance_m,
+        self.adopt(Services.build(store, cache=self, snap_m=settings.snap_distance_m,
                                   reach_m=settings.territorial_reach_m,
                                   fallback_level=settings.territorial_fallback,
-                                  calendar_dir=settings.effective_calendar_dir)
-        self.locating = services.locating
-        self.incidents = services.incidents
-        self.planning = services.planning
-        self.public = services.public
-        self.reports = services.reports
-        self.responders = services.responders
-        self.accounts = services.accounts
+                                  calendar_dir=settings.effective_calendar_dir))
 
 
 #: the name the routers used before the services layer

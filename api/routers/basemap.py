@@ -81,7 +81,7 @@ class _Basemap:
 
 
 def _basemap(state) -> _Basemap:
-    return state.shared("basemap", lambda: _Basemap(basemap_source(state.settings.data_dir)))
+    return state.basemap.get(lambda: _Basemap(basemap_source(state.settings.data_dir)))
 
 
 @router.get("/style.json", summary="Style of the offline basemap (colours, widths, tiles)")

@@ -99,7 +99,7 @@ def mygrid(state: StateDep, request: Request,
            lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
            datum: Annotated[Literal["wgs84", "cgcs2000", "gcj02", "bd09"] | None, Query(
                description="datum of lon/lat (required with them)")] = None):
-    wait = state.shared("mygrid-limiter", RateLimiter).retry_after(
+    wait = state.mygrid_limiter.get(RateLimiter).retry_after(
         request.client.host if request.client else "?")
     if wait:
         return _limited(wait)

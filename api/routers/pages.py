@@ -62,12 +62,9 @@ def workload(state, plan_id: int) -> tuple[dict[str, float], bool]:
 def problems(state, plan_id: int) -> tuple[list[dict], dict[str, str]]:
     """The plan's validation findings (the editor's validation, the same service) with the
     grid each is in, and display names for the ids they mention (cached with the plan)."""
-    from geogrid.store.planning import PlanningService
-
     data = state.plan_data(plan_id)
     if "problems" not in data.extra:
-        service = state.shared("planning", lambda: PlanningService(state.store))
-        report = service.validate(plan_id)
+        report = state.planning.validate(plan_id)
         found = [dict(i, grid=g["grid_name"]) for g in report["grids"] for i in g["issues"]]
         mentioned = {str(i) for f in found for i in f.get("ids") or ()}
         names = {str(r["id"]): str(r["name"]) for r in data.areas[["id", "name"]].to_dict("records")

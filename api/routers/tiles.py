@@ -39,7 +39,7 @@ DatumQ = Annotated[Literal["cgcs2000", "wgs84", "gcj02", "bd09"], Query(
 
 
 def tile_cache(state) -> TileCache:
-    return state.shared("tiles", lambda: TileCache(CACHE_ENTRIES, CACHE_BYTES))
+    return state.tile_cache.get(lambda: TileCache(CACHE_ENTRIES, CACHE_BYTES))
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:

@@ -21,7 +21,7 @@ policy         who may read or change which object
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from ..dispatch import Workflow
 from ..store import Store
@@ -34,16 +34,15 @@ from .public import PublicService
 from .reports import ReportService
 from .responders import ResponderService
 
-__all__ = ["Services", "PlanCache", "PlanData", "LocatingService", "IncidentService", "Intake",
+__all__ = ["Services", "UseCases", "PlanCache", "PlanData", "LocatingService", "IncidentService", "Intake",
            "PlanningService", "ScopedPlanning", "PublicService", "ReportService",
            "ResponderService", "AccountService", "locate_point"]
 
 
-@dataclass
-class Services:
-    """Every use case over one store, sharing one plan cache."""
+@dataclass(eq=False)
+class UseCases:
+    """One typed attribute per use case (the API's state carries the same ones)."""
 
-    cache: PlanCache
     locating: LocatingService
     incidents: IncidentService
     planning: PlanningService
@@ -51,6 +50,18 @@ class Services:
     reports: ReportService
     responders: ResponderService
     accounts: AccountService
+
+    def adopt(self, other: UseCases) -> None:
+        """Take ``other``'s services as this object's own."""
+        for f in fields(UseCases):
+            setattr(self, f.name, getattr(other, f.name))
+
+
+@dataclass(eq=False)
+class Services(UseCases):
+    """Every use case over one store, sharing one plan cache."""
+
+    cache: PlanCache
 
     @classmethod
     def build(cls, store: Store, *, cache: PlanCache | None = None, snap_m: float = 50.0,

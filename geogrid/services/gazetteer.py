@@ -63,8 +63,8 @@ def cached_gazetteer(cache, review_below: float = 0.6) -> Gazetteer:
     def build():
         return revision, gazetteer_from_store(cache.store, plan_id, review_below=review_below)
 
-    entry = cache.shared("gazetteer", build)
+    entry = cache.gazetteer.get(build)
     if entry[0] != revision:
         cache.invalidate(objects=True)
-        entry = cache.shared("gazetteer", build)
+        entry = cache.gazetteer.get(build)
     return entry[1]

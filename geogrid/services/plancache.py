@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import geopandas as gpd
 
@@ -23,7 +23,7 @@ from ..locator import PlanLocator
 from ..store import Store
 from .policy import can_read_plan
 
-__all__ = ["PlanCache", "PlanData"]
+__all__ = ["PlanCache", "PlanData", "Once"]
 
 T = TypeVar("T")
 
@@ -33,8 +33,30 @@ class PlanData:
     plan: dict
     areas: gpd.GeoDataFrame
     checked_at: float = 0.0
-    #: things derived from this version of the plan (locator, pages, workload …)
+    #: the point → area-chain index of this version (built on first use)
+    locator: PlanLocator | None = None
+    #: pages and other things derived from this version of the plan (workload, problems …)
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Once(Generic[T]):
+    """One value built on first use and kept (per process) until :meth:`clear`."""
+
+    def __init__(self, lock: threading.RLock | None = None):
+        self._lock = lock if lock is not None else threading.RLock()
+        self._value: T | None = None
+
+    def get(self, build: Callable[[], T]) -> T:
+        value = self._value
+        if value is None:
+            with self._lock:
+                value = self._value
+                if value is None:
+                    value = self._value = build()
+        return value
+
+    def clear(self) -> None:
+        self._value = None
 
 
 class PlanCache:
@@ -45,8 +67,14 @@ class PlanCache:
         self.ttl_s = ttl_s
         self._plans: dict[int, PlanData] = {}
         self._active: tuple[float, int | None] = (0.0, None)
-        self._shared: dict[str, Any] = {}
         self._lock = threading.RLock()
+        # built from the store's objects, roads and addresses; cleared by invalidate(objects=True)
+        #: footprints for the datum check
+        self.building_index: Once[BuildingIndex] = Once(self._lock)
+        #: the largest connected part of the road network (a networkx graph)
+        self.road_graph: Once[Any] = Once(self._lock)
+        #: (address database revision, gazetteer) — see :mod:`.gazetteer`
+        self.gazetteer: Once[tuple[Any, Any]] = Once(self._lock)
 
     # -- which plan ---------------------------------------------------------------------
     def active_plan_id(self) -> int:
@@ -105,30 +133,16 @@ class PlanCache:
     def locator(self, plan_id: int) -> PlanLocator:
         """The point → area-chain index of a plan (built on first use, rebuilt on change)."""
         data = self.plan_data(plan_id)
-        loc = data.extra.get("locator")
-        if loc is None:
+        if data.locator is None:
             with self._lock:
-                loc = data.extra.get("locator")
-                if loc is None:
-                    loc = _plan_locator(data)
-                    data.extra["locator"] = loc
-        return loc
+                if data.locator is None:
+                    data.locator = _plan_locator(data)
+        return data.locator
 
     def buildings(self) -> BuildingIndex:
         """Building footprints, for the datum check."""
-        return self.shared("buildings",
-                           lambda: BuildingIndex(self.store.objects(types=["building"])))
-
-    def shared(self, key: str, build: Callable[[], T]) -> T:
-        """A cache entry shared across plans (e.g. the gazetteer), built once."""
-        value = self._shared.get(key)
-        if value is None:
-            with self._lock:
-                value = self._shared.get(key)
-                if value is None:
-                    value = build()
-                    self._shared[key] = value
-        return value
+        return self.building_index.get(
+            lambda: BuildingIndex(self.store.objects(types=["building"])))
 
     def invalidate(self, plan_id: int | None = None, *, objects: bool = False) -> None:
         with self._lock:
@@ -138,7 +152,8 @@ class PlanCache:
                 self._plans.pop(plan_id, None)
             self._active = (0.0, None)
             if objects:
-                self._shared.clear()
+                for derived in (self.building_index, self.road_graph, self.gazetteer):
+                    derived.clear()
 
 
 def _plan_locator(data: PlanData):

@@ -67,7 +67,7 @@ class ResponderService:
         return row
 
     def road_graph(self):
-        return self.cache.shared("road_graph", lambda: largest_component(
+        return self.cache.road_graph.get(lambda: largest_component(
             graph_from_lines(self.store.roads())))
 
     def route(self, incident: dict, responder_id: int | None = None) -> dict:
