@@ -16,6 +16,10 @@ The pure core works on GeoDataFrames and arrays (EPSG:4490 unless stated):
 Storage (:mod:`geogrid.store`), HTTP (``api``) and HTML (``maps``) sit at the edges.
 """
 
+import importlib
+import sys
+import types
+
 from ._errors import (
     ConflictError,
     CRSError,
@@ -28,44 +32,64 @@ from ._errors import (
     ValidationError,
     ValidationProblem,
 )
-from .codes import (
-    assign_unit_grid_codes,
-    beidou_decode,
-    beidou_encode,
-    community_code,
-    parse_unit_grid_code,
-    unit_grid_code,
-)
-from .datum import Datum, convert, from_storage, to_storage
-from .dispatch import Catalogue, Workflow, WorkingCalendar, assign, incident_metrics
-from .geocode import Gazetteer, GeocodeResult, MatchLevel, ParsedAddress, normalise, parse_address
-from .io import read_frame, write_frame
-from .locate import AreaIndex, Located, PlanLocator, ancestors
-from .model import Kind, Level, ObjectType, PlanStatus
-from .partition import (
-    PartitionOptions,
-    PartitionResult,
-    WorkloadWeights,
-    diff_assignments,
-    merge_microgrids,
-    move_cells,
-    move_objects,
-    partition,
-    partition_files,
-    restore_result,
-    split_microgrid,
-    validate_files,
-)
-from .routing import (
-    RoadGraph,
-    Route,
-    graph_from_lines,
-    largest_component,
-    nearest_responder,
-    read_osm_xml,
-    shortest_path,
-)
-from .validate import ValidationReport, validate_plan
+
+#: public name → the module that defines it, imported on first use (PEP 562), so that
+#: importing one part of geogrid (the command line, a router) does not load them all
+_LAZY = {
+    **dict.fromkeys((
+        "assign_unit_grid_codes", "beidou_decode", "beidou_encode", "community_code",
+        "parse_unit_grid_code", "unit_grid_code"), "codes"),
+    **dict.fromkeys((
+        "Datum", "convert", "from_storage", "to_storage"), "datum"),
+    **dict.fromkeys((
+        "Catalogue", "Workflow", "WorkingCalendar", "assign", "incident_metrics"), "dispatch"),
+    **dict.fromkeys((
+        "Gazetteer", "GeocodeResult", "MatchLevel", "ParsedAddress", "normalise",
+        "parse_address"), "geocode"),
+    **dict.fromkeys((
+        "read_frame", "write_frame"), "io"),
+    **dict.fromkeys((
+        "AreaIndex", "Located", "PlanLocator", "ancestors"), "locate"),
+    **dict.fromkeys((
+        "Kind", "Level", "ObjectType", "PlanStatus"), "model"),
+    **dict.fromkeys((
+        "PartitionOptions", "PartitionResult", "WorkloadWeights", "diff_assignments",
+        "merge_microgrids", "move_cells", "move_objects", "partition",
+        "partition_files", "restore_result", "split_microgrid", "validate_files"), "partition"),
+    **dict.fromkeys((
+        "RoadGraph", "Route", "graph_from_lines", "largest_component",
+        "nearest_responder", "read_osm_xml", "shortest_path"), "routing"),
+    **dict.fromkeys((
+        "ValidationReport", "validate_plan"), "validate"),
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'geogrid' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    if name != "partition":  # the subpackage of that name would shadow the function
+        globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """``geogrid.partition`` is the function, as it was when this package imported eagerly."""
+
+    @property
+    def partition(self):
+        from .partition import partition
+
+        return partition
+
+    @partition.setter
+    def partition(self, _subpackage) -> None:  # the import system records the subpackage here
+        pass
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __version__ = "0.1.0"
 

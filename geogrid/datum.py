@@ -31,10 +31,9 @@ True
 
 from __future__ import annotations
 
-from enum import Enum
-
 import numpy as np
 
+from ._datum import Datum
 from ._errors import DatumError
 
 __all__ = [
@@ -50,16 +49,6 @@ __all__ = [
     "in_china_bbox",
     "STORAGE_DATUM",
 ]
-
-
-class Datum(str, Enum):
-    WGS84 = "wgs84"
-    CGCS2000 = "cgcs2000"
-    GCJ02 = "gcj02"
-    BD09 = "bd09"
-
-    def __str__(self) -> str:  # pragma: no cover - cosmetic
-        return self.value
 
 
 STORAGE_DATUM = Datum.CGCS2000

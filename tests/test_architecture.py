@@ -13,6 +13,9 @@ A cycle may only be allowed by name, with a comment, in ``ALLOWED_CYCLES``.
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -145,3 +148,19 @@ def test_the_checks_see_a_violation():
     assert too_long(f"def f():\n{body}", "m") == ["m:1 f: 81 lines"]
     assert too_long(f"def f():\n{body.partition(chr(10))[2]}", "m") == []
     assert too_long("x = 1\n" * (MAX_MODULE_LINES + 1), "m") == ["m: 701 lines"]
+
+
+def test_command_line_starts_without_the_heavy_libraries():
+    """``geogrid --help`` and the option parsing load no numpy, pandas, GIS or database
+    library: each command imports what it needs when it runs."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    heavy = ("numpy", "pandas", "geopandas", "shapely", "pyproj", "sqlalchemy", "fastapi")
+    code = ("import sys, geogrid.cli; "
+            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env=env, check=True)
+    assert out.stdout.strip() == ""
+    probe = subprocess.run([sys.executable, "-c", "import sys, geogrid; geogrid.Datum; "
+                            "print('numpy' in sys.modules)"], cwd=ROOT, capture_output=True,
+                           text=True, env=env, check=True)
+    assert probe.stdout.strip() == "True"  # the probe sees a heavy import when one happens

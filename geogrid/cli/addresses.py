@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .._errors import ValidationError
-from ..datum import Datum
+from .._datum import Datum
 from ..io import read_frame
 from ._common import console, echo_json, open_store
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .._errors import InputError
-from ..datum import Datum
+from .._datum import Datum
 from ._common import console, echo_json, handle_errors, open_store, progress
 
 __all__ = ["locate", "geocode"]

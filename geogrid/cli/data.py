@@ -8,9 +8,7 @@ from typing import Annotated
 import typer
 
 from .._errors import InputError
-from .._validate import check_frame, validate_frame
-from ..datum import Datum
-from ..io import read_frame, write_frame
+from .._datum import Datum
 from rich.markup import escape
 
 from ._common import console, echo_json, handle_errors, open_store, out
@@ -176,6 +174,8 @@ def _print_areas_outcome(report: dict, prepared, *, commit: bool, as_json: bool)
 def _import_rows(paths, datum, as_, id_column, layer, lon_col, lat_col, repair, encoding,
                  source, licence, commit, as_json) -> None:
     """Objects or roads from one file, with their provenance."""
+    from .._validate import validate_frame
+    from ..io import read_frame
     from ..services.imports import detect_provenance
     from ..settings import get_settings
 
@@ -228,6 +228,8 @@ def export(
     what: Annotated[str, typer.Option(help="areas, objects or roads")] = "areas",
 ) -> None:
     """导出 Write a plan's areas (or the objects / roads), attributed to their recorded sources."""
+    from ..io import write_frame
+
     from ..services.imports import OSM_ATTRIBUTION, attribution_of
 
     store = open_store()
@@ -305,6 +307,9 @@ def check(
     With a level (--level, --level-column, --layer-level, --levels or a 'level' column) the
     files are checked as one plan: gaps, overlaps, containment, orphans, duplicate codes.
     """
+    from .._validate import check_frame
+    from ..io import read_frame
+
     columns = columns_of(id_column, name_column, code_column, level_column, parent_column)
     if levels or level or layer_level or level_column or parent_column:
         prepared = prepare_files(paths, datum=datum, levels=levels, level=level,

@@ -6,11 +6,10 @@ import hashlib
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from .._errors import InputError
-from ..datum import Datum
+from .._datum import Datum
 from ._common import console, echo_json, handle_errors, open_store, progress
 
 __all__ = ["app"]
@@ -33,6 +32,8 @@ def import_csv(
     reported_at, reporter_name, reporter_phone. Each row's idempotency key is its
     ``--key-column`` value, or a hash of the row.
     """
+    import pandas as pd
+
     from ..services import PlanCache
     from ..services.incidents import IncidentService, Intake
 
@@ -77,6 +78,8 @@ def import_csv(
 
 def _intake(Intake, rec: dict, datum: str, channel: str, key: str):
     """One CSV row as an intake (no lon/lat: the address is geocoded by the service)."""
+    import pandas as pd
+
     lon, lat = rec.get("lon") or rec.get("lng"), rec.get("lat")
     located = lon is not None and lat is not None
     return Intake(category=rec["category"], lon=float(lon) if located else None,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from .._errors import InputError, ValidationError, ValidationProblem
-from ..datum import Datum
+from .._datum import Datum
 from ._common import console, echo_json, handle_errors, open_store, out, progress
 from .data import (CodeCol, EncodingOpt, IdCol, LayerLevel, LevelCol, LevelsOpt, NameCol,
                    ParentBy, ParentCol, columns_of, prepare_files)
