@@ -179,6 +179,20 @@ class PlanLevels:
         d = self.depth(key)
         return self.specs[d + 1].key if d + 1 < len(self.specs) else None
 
+    def parts_of(self, key: str) -> str | None:
+        """The level that partitioning an area of ``key`` makes: the tiling level right
+        below it (None when there is none). In the default declaration a grid is split
+        straight into microgrids, as Lujiazui's grids without 居民区 are."""
+        if key == Level.GRID.value and self == DEFAULT_LEVELS:
+            return Level.MICROGRID.value
+        child = self.child_key(key)
+        return child if child is not None and self.tiles(child) else None
+
+    def groups_of(self, key: str) -> str | None:
+        """The 楼组 level below ``key``, when the plan declares one right below it."""
+        child = self.child_key(key)
+        return child if child is not None and not self.tiles(child) else None
+
     def tiles(self, key: str) -> bool:
         """Whether the areas of ``key`` must tile their parent exactly."""
         return self.spec(key).kind != Level.BUILDING_GROUP.value

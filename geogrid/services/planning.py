@@ -46,16 +46,31 @@ class PlanningService:
 
     # -- inputs -------------------------------------------------------------------------
     def _parent(self, plan_id: int, parent_uid: str) -> gpd.GeoDataFrame:
+        """The area to partition: one of a declared level with a tiling level below it."""
         parent = self.store.areas(plan_id, uids=[parent_uid])
         if parent.empty:
-            raise NotFoundError(f"area {parent_uid!r} is not in plan {plan_id}.",
-                                field="grid_id", value=parent_uid,
-                                fix="Use a grid or community id from GET /areas?level=grid.")
-        if parent["level"].iat[0] not in (Level.GRID.value, Level.COMMUNITY.value):
-            raise InputError(f"area {parent_uid!r} is a {parent['level'].iat[0]}; only grids and "
-                             "communities are partitioned into microgrids.", field="grid_id",
-                             value=parent_uid, fix="Pass a grid or community id.")
+            raise NotFoundError(f"区域 {parent_uid!r} 不在方案 {plan_id} 中。area {parent_uid!r} is "
+                                f"not in plan {plan_id}.", field="grid_id", value=parent_uid,
+                                fix="用 GET /plans/{id}/areas 中的区域 id。"
+                                    "Use an area id from GET /plans/{id}/areas.")
+        levels = self.store.plan_levels(plan_id)
+        level = parent["level"].iat[0]
+        if level not in levels.keys or levels.parts_of(level) is None:
+            above = [f"{lv.zh}={lv.key}" for lv in levels if levels.parts_of(lv.key)]
+            raise InputError(
+                f"区域 {parent_uid!r} 属于 {level} 层, 其下没有可划分的层级。area {parent_uid!r} is "
+                f"a {level}: no level of plan {plan_id} tiles it, so it cannot be partitioned.",
+                field="grid_id", value=parent_uid,
+                fix=f"传这些层级的区域 id: {', '.join(above)}。"
+                    f"Pass the id of an area on one of these levels: {', '.join(above)}.")
         return parent
+
+    def _parts_level(self, plan_id: int, parent_uid: str, conn=None) -> tuple[str, str | None]:
+        """(level of the parts, level of their 楼组 or None) under ``parent_uid``."""
+        levels = self.store.plan_levels(plan_id, conn)
+        parent = self.store.areas(plan_id, uids=[parent_uid], conn=conn)
+        parts = levels.parts_of(parent["level"].iat[0])
+        return parts, levels.groups_of(parts)
 
     def _objects_in(self, parent: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         geom = parent.geometry.iat[0]
@@ -76,7 +91,8 @@ class PlanningService:
                              field="plan_id", value=plan_id,
                              fix="Copy it first (POST /plans/{id}/copy) and partition the copy.")
         parent = self._parent(plan_id, grid_uid)
-        locked = self.store.areas(plan_id, level="microgrid", parent=grid_uid)
+        locked = self.store.areas(plan_id, level=self._parts_level(plan_id, grid_uid)[0],
+                                  parent=grid_uid)
         if len(locked) and locked["locked"].fillna(False).astype(bool).any():
             raise StateError(f"grid {grid_uid} has locked microgrids.", field="grid_id",
                              value=grid_uid, fix="Unlock them before partitioning the grid again.")
@@ -122,15 +138,18 @@ class PlanningService:
         return self.edits.current_state_id(conn, plan_id, parent_uid)
 
     def _materialise(self, conn, plan_id: int, parent_uid: str, result) -> None:
-        """Make the plan's microgrids, 楼组 and memberships under ``parent_uid`` those of ``result``."""
-        old = self.edits.microgrids(conn, plan_id, parent_uid)
+        """Make the plan's parts (microgrids, or the declared level below the parent), their 楼组
+        and memberships under ``parent_uid`` those of ``result``."""
+        level, group_level = self._parts_level(plan_id, parent_uid, conn)
+        zh = self.store.plan_levels(plan_id, conn).spec(level).zh
+        old = self.edits.microgrids(conn, plan_id, parent_uid, level=level)
         locked = {u for u, _, lk in old if lk}
         self.edits.delete_areas(conn, plan_id, [u for u, _, _ in old])
         mg = result.microgrids
         uids = [microgrid_uid(parent_uid, i, c) for i, c in zip(mg["id"], mg.get("code", [None] * len(mg)))]
         frame = gpd.GeoDataFrame({
-            "id": uids, "level": "microgrid", "kind": result.context.get("kind") or "mixed",
-            "name": [f"第{int(i)}微网格" for i in mg["id"]],
+            "id": uids, "level": level, "kind": result.context.get("kind") or "mixed",
+            "name": [f"第{int(i)}{zh}" for i in mg["id"]],
             "code": mg["code"] if "code" in mg else None, "parent_id": parent_uid,
             "attrs": [{"workload": float(w), "households": float(h), "n_objects": int(n),
                        "n_building_groups": int(g), "estimated_households": bool(e),
@@ -142,7 +161,8 @@ class PlanningService:
         }, geometry=mg.geometry.values, crs=mg.crs)
         self.store.add_areas(conn, plan_id, frame)
         groups = self._building_groups(result, dict(zip(mg["id"], uids)))
-        if len(groups):
+        if len(groups) and group_level is not None:
+            groups["level"] = group_level
             self.store.add_areas(conn, plan_id, groups)
         if locked:
             self.edits.set_locked(conn, plan_id, locked, True)
@@ -307,7 +327,8 @@ class PlanningService:
             else:
                 target = info.get("before") if undo else info.get("after")
                 if target is None:  # undoing the first partition: remove its microgrids
-                    self.edits.clear(conn, plan_id, info["parent_uid"])
+                    self.edits.clear(conn, plan_id, info["parent_uid"],
+                                     level=self._parts_level(plan_id, info["parent_uid"], conn)[0])
                 else:
                     _, result = self._load_state(conn, int(target), plan_id)
                     self._materialise(conn, plan_id, info["parent_uid"], result)

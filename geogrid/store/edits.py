@@ -129,11 +129,12 @@ class EditRepository:
         return set(conn.execute(sa.select(a.parent_uid).where(
             a.plan_id == plan_id, a.uid.in_(uids))).scalars())
 
-    def microgrids(self, conn: Connection, plan_id: int, parent_uid: str) -> list[tuple]:
-        """(uid, code, locked) of the microgrids under ``parent_uid``."""
+    def microgrids(self, conn: Connection, plan_id: int, parent_uid: str, *,
+                   level: str = "microgrid") -> list[tuple]:
+        """(uid, code, locked) of the microgrids (or the parts of ``level``) under ``parent_uid``."""
         a = S.areas.c
         return [tuple(r) for r in conn.execute(sa.select(a.uid, a.code, a.locked).where(
-            a.plan_id == plan_id, a.parent_uid == parent_uid, a.level == "microgrid"))]
+            a.plan_id == plan_id, a.parent_uid == parent_uid, a.level == level))]
 
     def locked(self, conn: Connection, plan_id: int) -> set[str]:
         a = S.areas.c
@@ -145,10 +146,11 @@ class EditRepository:
         conn.execute(sa.update(S.areas).where(a.plan_id == plan_id, a.uid.in_(sorted(uids)))
                      .values(locked=locked))
 
-    def clear(self, conn: Connection, plan_id: int, parent_uid: str) -> None:
-        """Delete the microgrids under ``parent_uid`` and their memberships."""
+    def clear(self, conn: Connection, plan_id: int, parent_uid: str, *,
+              level: str = "microgrid") -> None:
+        """Delete the microgrids (or parts of ``level``) under ``parent_uid``, with memberships."""
         a, m = S.areas.c, S.memberships.c
-        uids = [u for u, _, _ in self.microgrids(conn, plan_id, parent_uid)]
+        uids = [u for u, _, _ in self.microgrids(conn, plan_id, parent_uid, level=level)]
         if uids:
             conn.execute(sa.delete(S.memberships).where(m.plan_id == plan_id, m.area_uid.in_(uids)))
             conn.execute(sa.delete(S.areas).where(a.plan_id == plan_id, a.uid.in_(uids)))
