@@ -69,3 +69,48 @@ def test_missing_columns_are_named(tmp_path):
     res = CliRunner().invoke(app, ["locate", str(path), "-o", str(tmp_path / "o.csv"), "-d", "wgs84",
                                    "--areas", GRIDS])
     assert res.exit_code == 2 and "longitude and latitude" in res.output
+
+
+def _hangzhou_file(tmp_path, names=("街道", "社区", "网格")):
+    """街道 → 社区 → 网格 in one file with Chinese level names: 2 社区 of 2 网格 each."""
+    boxes = {"S": (121.50, 31.23, 121.52, 31.25), "SQ-1": (121.50, 31.23, 121.51, 31.25),
+             "SQ-2": (121.51, 31.23, 121.52, 31.25), "SQ-1-1": (121.50, 31.23, 121.51, 31.24),
+             "SQ-1-2": (121.50, 31.24, 121.51, 31.25), "SQ-2-1": (121.51, 31.23, 121.52, 31.24),
+             "SQ-2-2": (121.51, 31.24, 121.52, 31.25)}
+    levels = {"S": names[0], "SQ-1": names[1], "SQ-2": names[1]}
+    frame = gpd.GeoDataFrame({"id": list(boxes), "code": list(boxes),
+                              "level": [levels.get(k, names[2]) for k in boxes],
+                              "parent_id": [None, "S", "S", "SQ-1", "SQ-1", "SQ-2", "SQ-2"]},
+                             geometry=[shapely.box(*b) for b in boxes.values()], crs="EPSG:4490")
+    path = tmp_path / "hz.geojson"
+    frame.to_file(path)
+    pts = tmp_path / "hz.csv"
+    pd.DataFrame({"id": [1, 2, 3], "lon": [121.505, 121.515, 121.519],
+                  "lat": [31.235, 31.245, 31.231]}).to_csv(pts, index=False)
+    return path, pts
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_locate_columns_follow_the_declared_levels(tmp_path, engine):
+    areas, pts = _hangzhou_file(tmp_path)
+    out = tmp_path / ("o.parquet" if engine == "dask" else "o.csv")
+    res = CliRunner().invoke(app, ["locate", str(pts), "-o", str(out), "-d", "cgcs2000",
+                                   "--areas", str(areas), "--engine", engine,
+                                   "--levels", "街道=street,社区=community,网格=grid"])
+    assert res.exit_code == 0, res.output
+    got = (pd.read_parquet(out) if engine == "dask" else pd.read_csv(out)).sort_values("id")
+    assert [c for c in got.columns if c.endswith(("_id", "_code"))] == [
+        "grid_id", "grid_code", "community_id"]
+    assert got["grid_id"].tolist() == ["SQ-1-1", "SQ-2-2", "SQ-2-1"]
+    assert got["community_id"].tolist() == ["SQ-1", "SQ-2", "SQ-2"]
+
+
+def test_locate_columns_of_the_default_levels_stay(tmp_path):
+    areas, pts = _hangzhou_file(tmp_path, names=("street", "grid", "microgrid"))
+    res = CliRunner().invoke(app, ["locate", str(pts), "-o", str(tmp_path / "o.csv"), "-d",
+                                   "cgcs2000", "--areas", str(areas)])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(tmp_path / "o.csv").sort_values("id")
+    assert list(got.columns)[3:] == ["microgrid_id", "microgrid_code", "grid_id", "snapped",
+                                     "distance_m"]
+    assert got["grid_id"].tolist() == ["SQ-1", "SQ-2", "SQ-2"]

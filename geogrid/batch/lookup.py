@@ -1,7 +1,8 @@
 """What a batch needs from a plan, as immutable arrays that ship cheaply.
 
 :class:`BatchLookup` holds the plan's leaf index and, per leaf position, its
-id, code and grid id. It is never mutated after construction, so any number
+id, code and the ids of the levels between the street and the leaf: ``grid_id`` for
+the default five levels, ``<key>_id`` for each level a plan or file declares. It is never mutated after construction, so any number
 of threads may share one, and it crosses process boundaries in one of two
 ways: pickled once per worker (``distributed``'s ``scatter``), or saved to a
 directory and memory-mapped by every worker process (:meth:`save`,
@@ -23,33 +24,40 @@ __all__ = ["BatchLookup", "open_lookup"]
 
 
 class BatchLookup:
-    """Point arrays → leaf id, leaf code, grid id, snapped flag, distance."""
+    """Point arrays → leaf id, leaf code, the ids of the levels above it, snapped, distance."""
 
-    def __init__(self, index: AreaIndex, leaf_level: str, leaf_ids, leaf_codes, grid_ids):
+    def __init__(self, index: AreaIndex, leaf_level: str, leaf_ids, leaf_codes,
+                 parents: dict[str, np.ndarray]):
         self.index = index
         self.leaf_level = leaf_level
         # one entry per leaf position plus a last one (missing) for "no leaf"
         self._leaf_ids = np.asarray(leaf_ids, dtype=object)
         self._leaf_codes = np.asarray(leaf_codes, dtype=object)
-        self._grid_ids = np.asarray(grid_ids, dtype=object)
+        #: output column (``grid_id``, ``community_id`` …) → the id per leaf position
+        self._parents = {name: np.asarray(ids, dtype=object) for name, ids in parents.items()
+                         if name != f"{leaf_level}_id"}  # a file of grids: the leaf is the grid
         # the same labels as Arrow strings, so a batch never builds Python strings per point
-        self._arrow = [_arrow_labels(v) for v in (self._leaf_ids, self._leaf_codes,
-                                                  self._grid_ids)]
+        self._arrow = [_arrow_labels(v) for v in self._labels()]
 
     @classmethod
     def from_locator(cls, locator) -> BatchLookup:
-        """The batch part of a :class:`~geogrid.locate.chain.PlanLocator`."""
+        """The batch part of a :class:`~geogrid.locate.chain.PlanLocator` (or of a plan's
+        locator that answers in declared levels, with ``levels`` and ``inner``)."""
         return cls(locator.index, locator.leaf_level, locator._leaf_ids, locator._leaf_codes,
-                   locator._grid_ids)
+                   _parent_columns(locator))
+
+    def _labels(self) -> list[np.ndarray]:
+        return [self._leaf_ids, self._leaf_codes, *self._parents.values()]
 
     @property
     def columns(self) -> list[str]:
-        return [f"{self.leaf_level}_id", f"{self.leaf_level}_code", "grid_id", "snapped",
-                "distance_m"]
+        return [f"{self.leaf_level}_id", f"{self.leaf_level}_code", *self._parents,
+                "snapped", "distance_m"]
 
     def __dask_tokenize__(self) -> tuple:
         return ("BatchLookup", self.index.fingerprint, self.leaf_level,
-                tuple(self._grid_ids.tolist()), tuple(self._leaf_codes.tolist()))
+                tuple((k, tuple(v.tolist())) for k, v in self._parents.items()),
+                tuple(self._leaf_codes.tolist()))
 
     def positions(self, x, y, *, snap_m: float | None = None):
         """Leaf position (-1 for none), snapped flag and distance per point.
@@ -69,24 +77,21 @@ class BatchLookup:
 
         pos, snapped, dist = self.positions(x, y, snap_m=snap_m)
         at = np.where(pos >= 0, pos, len(self._leaf_ids) - 1).astype(np.int32)
-        names = self.columns
+        *names, snapped_name, dist_name = self.columns
         out = {name: labels.take(pa.array(at)) for name, labels in zip(names, self._arrow)}
-        out[names[3]] = pa.array(np.asarray(snapped, dtype=bool))
-        out[names[4]] = pa.array(np.asarray(dist, dtype=float), from_pandas=True)  # NaN: null
+        out[snapped_name] = pa.array(np.asarray(snapped, dtype=bool))
+        out[dist_name] = pa.array(np.asarray(dist, dtype=float), from_pandas=True)  # NaN: null
         return out
 
     def locate(self, x, y, *, snap_m: float | None = None) -> pd.DataFrame:
         """The answer columns for points already in the storage datum (see :meth:`positions`)."""
         pos, snapped, dist = self.positions(x, y, snap_m=snap_m)
         at = np.where(pos >= 0, pos, len(self._leaf_ids) - 1)
-        names = self.columns
-        return pd.DataFrame({
-            names[0]: pd.array(self._leaf_ids[at], dtype="string"),
-            names[1]: pd.array(self._leaf_codes[at], dtype="string"),
-            names[2]: pd.array(self._grid_ids[at], dtype="string"),
-            names[3]: np.asarray(snapped, dtype=bool),
-            names[4]: np.asarray(dist, dtype=float),
-        })
+        *names, snapped_name, dist_name = self.columns
+        out = {name: pd.array(labels[at], dtype="string")
+               for name, labels in zip(names, self._labels())}
+        return pd.DataFrame({**out, snapped_name: np.asarray(snapped, dtype=bool),
+                             dist_name: np.asarray(dist, dtype=float)})
 
     def save(self, path) -> Path:
         """Write the lookup to directory ``path``: the index and a JSON of labels."""
@@ -94,9 +99,21 @@ class BatchLookup:
         self.index.save(path / "index")
         labels = {"leaf_level": self.leaf_level,
                   "leaf_ids": _plain(self._leaf_ids), "leaf_codes": _plain(self._leaf_codes),
-                  "grid_ids": _plain(self._grid_ids)}
+                  "parents": {k: _plain(v) for k, v in self._parents.items()}}
         (path / "labels.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
         return path
+
+
+def _parent_columns(locator) -> dict[str, np.ndarray]:
+    """Per leaf position, the id of each tiling level between the street and the leaf:
+    ``grid_id`` for the default five levels, else ``<key>_id`` per declared level."""
+    levels = getattr(locator, "levels", None)
+    if levels is None:
+        return {"grid_id": locator._grid_ids}
+    slots, keys = levels.slots(), levels.keys
+    between = [k for k in keys[1:keys.index(locator.leaf_level)] if levels.tiles(k)]
+    return {f"{k}_id": np.array([(c.get(slots[k]) or {}).get("id") for c in locator.inner._chains]
+                                + [None], dtype=object) for k in between}
 
 
 def _arrow_labels(values: np.ndarray):
@@ -119,7 +136,7 @@ def open_lookup(path: str) -> BatchLookup:
     labels = json.loads((path / "labels.json").read_text(encoding="utf-8"))
     return BatchLookup(AreaIndex.load(path / "index"), labels["leaf_level"],
                        _objects(labels["leaf_ids"]), _objects(labels["leaf_codes"]),
-                       _objects(labels["grid_ids"]))
+                       {k: _objects(v) for k, v in labels["parents"].items()})
 
 
 def _objects(values: list) -> np.ndarray:

@@ -41,18 +41,25 @@ def _areas_frame(areas: Path, datum: Datum, columns: dict[str, str | None]):
 
 
 def _locator(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
-             columns: dict[str, str | None] | None = None):
-    from ..locator import PlanLocator
+             columns: dict[str, str | None] | None = None, levels: str | None = None):
+    """The locator of an areas file (in the levels ``levels`` declares) or of a stored plan
+    (in its declared levels), so the output columns name the levels the areas have."""
+    from ..model import parse_levels
+    from ..services.locating import plan_locator
 
     if areas is not None:
-        return PlanLocator(_areas_frame(areas, datum, columns or {}))
+        frame = _areas_frame(areas, datum, columns or {})
+        declared = parse_levels(levels)
+        if levels and "level" in frame.columns:
+            frame["level"] = frame["level"].map(declared.key_of)
+        return plan_locator(frame, declared)
     store = open_store()
     row = store.active_plan() if plan == "active" else store.plan(int(plan))
     if row is None:
         raise InputError("没有生效的方案 / there is no active plan.", field="--plan", value=plan,
                          fix="用 --areas FILE 直接处理文件，或先导入方案 / pass --areas FILE to "
                              "work on files only, or load a plan.")
-    return PlanLocator(store.areas(int(row["id"])))
+    return plan_locator(store.areas(int(row["id"])), store.plan_levels(int(row["id"])))
 
 
 def _buildings(path: Path | None, datum: Datum, from_store: bool):
@@ -97,6 +104,9 @@ def locate(
     name_column: Annotated[str | None, typer.Option(help="区域名称列 / areas name column")] = None,
     code_column: Annotated[str | None, typer.Option(help="区域代码列 / areas code column")] = None,
     level_column: Annotated[str | None, typer.Option(help="层级列 / areas level column")] = None,
+    levels: Annotated[str | None, typer.Option(
+        help="区域文件的层级声明 / the areas file's levels, e.g. 街道=street,社区=community,网格=grid "
+             "(output: one <level>_id column per level between street and leaf)")] = None,
     snap_m: Annotated[float | None, typer.Option(help="吸附范围（米）/ snap points outside within this distance")] = None,
     geometry_point: Annotated[str | None, typer.Option(
         help="线/面取点方式 / point of a line or polygon: representative|centroid|first|last")] = None,
@@ -113,7 +123,7 @@ def locate(
     from ..batch import locate_file
 
     columns = {"id": id_column, "name": name_column, "code": code_column, "level": level_column}
-    locator = _locator(areas, plan, areas_datum, columns)
+    locator = _locator(areas, plan, areas_datum, columns, levels)
     footprints = _buildings(buildings, areas_datum, from_store=areas is None)
     stats = _run(lambda cb: locate_file(path, out, locator, datum=datum, lon=lon_col, lat=lat_col,
                                         snap_m=snap_m, engine=engine, scheduler=scheduler,
