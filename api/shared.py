@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from fastapi import Query
 from pydantic import BaseModel
 
+from geogrid.errors import NotFoundError
 from geogrid.model import PlanLevels
 from geogrid.services import IncidentService
 from geogrid.services.gazetteer import cached_gazetteer
@@ -18,13 +19,12 @@ from geogrid.services.gazetteer import cached_gazetteer
 from .geojson import feature_collection, plain
 from .responses import GeoJSONResp
 
-__all__ = ["ATTRIBUTION", "LevelQ", "PlanPublic", "plan_public", "areas_frame",
+__all__ = ["active_attribution", "LevelQ", "PlanPublic", "plan_public", "areas_frame",
            "areas_response", "service", "gazetteer", "AREA_FIELDS", "plan_attribution"]
 
 LevelQ = Annotated[str | None, Query(
     description="只看此层级 only areas of this level: one of the plan's declared levels "
                 "(key or Chinese name, e.g. grid or 网格)", max_length=32)]
-ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 AREA_FIELDS = ["id", "level", "kind", "name", "code", "parent_id", "attrs"]
 
 
@@ -50,11 +50,19 @@ def plan_public(row: dict) -> PlanPublic:
 
 def plan_attribution(state, plan_id: int) -> str:
     """Exactly the sources of this plan's areas (the OSM line only for OSM-derived plans)."""
-    from geogrid.services.imports import attribution_of
+    from geogrid.services.imports import plan_attribution as recorded
 
-    plan = state.plan_data(plan_id).plan
-    return attribution_of(state.store.datasets(plan_id=plan_id),
-                          (plan.get("attrs") or {}).get("attribution"))
+    return recorded(state.store, state.plan_data(plan_id).plan)
+
+
+def active_attribution(state) -> str:
+    """The sources of the active plan's areas (none active: none recorded)."""
+    from geogrid.services.imports import NOT_RECORDED
+
+    try:
+        return plan_attribution(state, state.active_plan_id())
+    except NotFoundError:
+        return NOT_RECORDED
 
 
 def areas_frame(state, plan_id: int, *, level=None, parent=None, bbox=None):

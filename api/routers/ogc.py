@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query, Request
 
 from geogrid.errors import InputError, NotFoundError
 from geogrid.services import features as F
+from geogrid.services.imports import NOT_RECORDED, plan_attribution, plans_attribution
 
 from ..auth import PrincipalDep
 from ..deps import StateDep
@@ -29,7 +30,6 @@ router = APIRouter(prefix="/ogc", tags=["ogc-features"], responses={
     s: {"description": "错误 / error: {error: {code, message, field, value, fix}}"}
     for s in (404, 422, 503)})
 GEOJSON = "application/geo+json"
-ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 MAX_LIMIT = 10_000
 
 
@@ -45,12 +45,12 @@ def _link(href: str, rel: str, type_: str = "application/json", title: str | Non
 
 
 @router.get("", summary="OGC API Features landing page")
-def landing(request: Request):
+def landing(request: Request, state: StateDep, principal: PrincipalDep):
     base = _base(request)
     return JSONResp({
         "title": "geogrid 网格 / microgrid plans",
         "description": "网格化治理的网格方案（OGC API – Features）/ grid plans as OGC API Features. "
-                       + ATTRIBUTION,
+                       + plans_attribution(state.store, _plans(state, principal)),
         "links": [_link(base, "self", title="本页 / this document"),
                   _link(f"{base}/api", "service-desc",
                         "application/vnd.oai.openapi+json;version=3.0", "OpenAPI 3.0"),
@@ -64,8 +64,9 @@ def conformance():
 
 
 @router.get("/api", summary="OpenAPI 3.0 description of /ogc")
-def api_description(request: Request):
-    return JSONResp(openapi30(_base(request)),
+def api_description(request: Request, state: StateDep, principal: PrincipalDep):
+    return JSONResp(openapi30(_base(request),
+                              plans_attribution(state.store, _plans(state, principal))),
                     media_type="application/vnd.oai.openapi+json;version=3.0")
 
 
@@ -98,11 +99,11 @@ def _resolve(state, principal, cid: str, when: F.Interval | None) -> tuple[dict 
                         field="collectionId", value=cid, fix="List them at /ogc/collections.")
 
 
-def _collection(base: str, cid: str, title: str, plan: dict, frame) -> dict:
+def _collection(base: str, cid: str, title: str, plan: dict, frame, attribution: str) -> dict:
     bbox = F.spatial_extent(frame)
     return {
         "id": cid, "title": title, "itemType": "feature",
-        "description": f"{plan['name']} ({plan['status']}). {ATTRIBUTION}",
+        "description": f"{plan['name']} ({plan['status']}). {attribution}",
         "extent": {"spatial": {"bbox": [bbox] if bbox else [], "crs": F.CRS84},
                    "temporal": {"interval": [F.temporal_extent(plan)],
                                 "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}},
@@ -128,11 +129,12 @@ def _collections(state, principal, base: str) -> list[dict]:
             frame = F.select(active.areas, level=level)
             if len(frame):
                 out.append(_collection(base, level, f"{_LEVEL_ZH[level]} / {level} "
-                                       f"({active.plan['name']})", active.plan, frame))
+                                       f"({active.plan['name']})", active.plan, frame,
+                                       plan_attribution(state.store, active.plan)))
     for plan in _plans(state, principal):
         data = state.plan_data(int(plan["id"]))
         out.append(_collection(base, f"plan-{plan['id']}", f"{plan['name']} [{plan['status']}]",
-                               data.plan, data.areas))
+                               data.plan, data.areas, plan_attribution(state.store, data.plan)))
     return out
 
 
@@ -149,7 +151,8 @@ def collection(cid: str, request: Request, state: StateDep, principal: Principal
     plan, level = _resolve(state, principal, cid, None)
     frame = F.select(state.plan_data(int(plan["id"])).areas, level=level)
     title = f"{_LEVEL_ZH[level]} / {level}" if level else plan["name"]
-    return JSONResp(_collection(_base(request), cid, title, plan, frame))
+    return JSONResp(_collection(_base(request), cid, title, plan, frame,
+                                plan_attribution(state.store, plan)))
 
 
 # -- items ------------------------------------------------------------------------------------
@@ -196,7 +199,8 @@ def items(cid: str, request: Request, state: StateDep, principal: PrincipalDep,
         "type": "FeatureCollection", "features": page, "numberMatched": matched,
         "numberReturned": len(page),
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "links": _page_links(request, offset, limit, matched), "attribution": ATTRIBUTION}
+        "links": _page_links(request, offset, limit, matched),
+        "attribution": NOT_RECORDED if plan is None else plan_attribution(state.store, plan)}
     if plan is not None:
         body["plan_id"] = int(plan["id"])
     return GeoJSONResp(body, headers=_crs_headers(out_crs))
@@ -234,7 +238,7 @@ def _ok(media: str, description: str) -> dict:
             "404": {"description": "not found / 未找到"}}
 
 
-def openapi30(base: str) -> dict:
+def openapi30(base: str, attribution: str) -> dict:
     """The OpenAPI 3.0 description of the OGC API Features paths (the conformance class oas30)."""
     cid = _param("collectionId", {"type": "string"}, "path", True, "level or plan-{id}")
     crs = _param("crs", {"type": "string", "format": "uri", "enum": list(F.SUPPORTED_CRS)})
@@ -253,7 +257,7 @@ def openapi30(base: str) -> dict:
     return {
         "openapi": "3.0.3",
         "info": {"title": "geogrid OGC API – Features", "version": "1.0.0",
-                 "description": "网格方案 / grid plans. " + ATTRIBUTION},
+                 "description": "网格方案 / grid plans. " + attribution},
         "servers": [{"url": base}],
         "paths": {
             "/": get("landing", "Landing page / 首页", []),

@@ -19,13 +19,14 @@ from pydantic import BaseModel, Field
 from geogrid.errors import NotFoundError
 from geogrid.security import Principal
 from geogrid.services import ScopedPlanning
+from geogrid.services.imports import layer_attribution
 
 from ..auth import Allowed
 from ..deps import BBoxDep, StateDep
 from ..geojson import feature_collection, plain
 from ..responses import GeoJSONResp, JSONResp
 from ..schemas import FeatureCollection, Open
-from ..shared import ATTRIBUTION, PlanPublic, plan_public
+from ..shared import PlanPublic, plan_public
 
 __all__ = ["router", "objects_frame"]
 
@@ -204,7 +205,8 @@ def objects(plan_id: PlanId, state: StateDep, _: Reader, bbox: BBoxDep,
                                               description="only the objects of this grid")] = None):
     frame = objects_frame(state, plan_id, grid=grid, bbox=bbox)
     return GeoJSONResp(feature_collection(frame, OBJECT_FIELDS, plan_id=plan_id,
-                                          attribution=ATTRIBUTION),
+                                          attribution=layer_attribution(state.store, "objects",
+                                                                        frame)),
                        media_type="application/geo+json")
 
 

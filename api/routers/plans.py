@@ -12,9 +12,9 @@ from ..auth import PrincipalDep
 from ..deps import BBoxDep, StateDep
 from ..responses import GeoJSONResp
 from ..schemas import FeatureCollection
-from ..shared import ATTRIBUTION, LevelQ, PlanPublic, areas_frame, areas_response, plan_public
+from ..shared import LevelQ, PlanPublic, areas_frame, areas_response, plan_public
 
-__all__ = ["router", "ATTRIBUTION", "LevelQ", "PlanPublic", "plan_public", "areas_response",
+__all__ = ["router", "LevelQ", "PlanPublic", "plan_public", "areas_response",
            "areas_frame"]
 
 router = APIRouter(prefix="/plans", tags=["plans"])

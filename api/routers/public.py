@@ -18,7 +18,7 @@ from ..deps import StateDep
 from ..geojson import feature_collection, plain
 from ..responses import GeoJSONResp, JSONResp
 from ..schemas import FeatureCollection
-from ..shared import ATTRIBUTION, LevelQ
+from ..shared import LevelQ, active_attribution
 
 __all__ = ["router", "public_areas_frame"]
 
@@ -51,7 +51,7 @@ class PublicStats(BaseModel):
 def public_areas(state: StateDep, level: LevelQ = None):
     frame = state.public.areas(level)
     return GeoJSONResp(feature_collection(frame, PUBLIC_FIELDS, precision=6,
-                                          attribution=ATTRIBUTION),
+                                          attribution=active_attribution(state)),
                        media_type="application/geo+json")
 
 
@@ -61,4 +61,4 @@ def public_stats(state: StateDep,
                  days: Annotated[int, Query(ge=1, le=365, description="window, days back")] = 30):
     out: dict[str, Any] = state.public.stats(days)
     out["areas"] = [{k: plain(v) for k, v in a.items()} for a in out["areas"]]
-    return JSONResp({**out, "attribution": ATTRIBUTION})
+    return JSONResp({**out, "attribution": active_attribution(state)})

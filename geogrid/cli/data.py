@@ -230,7 +230,7 @@ def export(
     """导出 Write a plan's areas (or the objects / roads), attributed to their recorded sources."""
     from ..io import write_frame
 
-    from ..services.imports import OSM_ATTRIBUTION, attribution_of
+    from ..services.imports import layer_attribution, plan_attribution
 
     store = open_store()
     if what == "areas":
@@ -239,13 +239,10 @@ def export(
             raise InputError("没有启用的方案。there is no active plan.", field="--plan", value=plan,
                              fix="运行 geogrid demo 或指定 --plan ID。Run geogrid demo, or pass --plan ID.")
         frame = _flatten_attrs(store.areas(int(plan_row["id"]), level=level))
-        attribution = attribution_of(store.datasets(plan_id=int(plan_row["id"])),
-                                     (plan_row.get("attrs") or {}).get("attribution"))
+        attribution = plan_attribution(store, plan_row)
     elif what in ("objects", "roads"):
         frame = store.objects() if what == "objects" else store.roads()
-        legacy = OSM_ATTRIBUTION if what == "roads" or ("source" in frame and frame["source"]
-                                                        .astype(str).str.startswith("osm").any()) else None
-        attribution = attribution_of(store.datasets(what=what), legacy)
+        attribution = layer_attribution(store, what, frame)
     else:
         raise InputError(f"--what {what!r} 不可用。--what {what!r} is not known.", field="--what",
                          value=what, fix="用 areas、objects 或 roads。Use areas, objects or roads.")

@@ -30,12 +30,14 @@ from ..model import PlanLevels
 from ..store import Store
 
 __all__ = ["Provenance", "PlanSource", "PreparedPlan", "prepare_plan", "PlanImporter",
-           "detect_provenance", "parse_layer_levels", "OSM_ATTRIBUTION", "attribution_of"]
+           "detect_provenance", "parse_layer_levels", "OSM_ATTRIBUTION", "attribution_of",
+           "plan_attribution", "layer_attribution", "plans_attribution", "NOT_RECORDED"]
 
 #: problems that make a plan unusable, so even ``allow_problems`` does not write it
 BLOCKING = ("unknown_level", "duplicate_id", "orphan", "wrong_parent_level", "empty_geometry",
             "invalid_geometry", "topology_error")
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
+NOT_RECORDED = "来源未登记 source not recorded"
 UNDECLARED = "未声明 not declared"
 _OSM_COLUMNS = ("osm_id", "@id", "osm_type", "osm_way_id")
 
@@ -87,7 +89,29 @@ def attribution_of(datasets: list[dict], fallback: str | None = None) -> str:
     lines = list(dict.fromkeys(d["attribution"] for d in datasets if d.get("attribution")))
     if lines:
         return " | ".join(lines)
-    return fallback or "来源未登记 source not recorded"
+    return fallback or NOT_RECORDED
+
+
+def plan_attribution(store, plan: dict) -> str:
+    """Exactly the sources of this plan's areas, as recorded when they were imported (the
+    OSM line only for an OSM-derived plan such as the demo, whose plan row carries it)."""
+    return attribution_of(store.datasets(plan_id=int(plan["id"])),
+                          (plan.get("attrs") or {}).get("attribution"))
+
+
+def plans_attribution(store, plans: list[dict]) -> str:
+    """Every distinct source behind ``plans``, once each."""
+    lines = dict.fromkeys(plan_attribution(store, p) for p in plans)
+    return " | ".join(line for line in lines if line != NOT_RECORDED) or NOT_RECORDED
+
+
+def layer_attribution(store, what: str, frame=None) -> str:
+    """The recorded sources of the store's objects or roads; roads, and objects tagged
+    ``osm…``, that were loaded before datasets were recorded are OpenStreetMap's."""
+    legacy = OSM_ATTRIBUTION if what == "roads" or (
+        frame is not None and "source" in frame
+        and frame["source"].astype(str).str.startswith("osm").any()) else None
+    return attribution_of(store.datasets(what=what), legacy)
 
 
 def parse_layer_levels(items: list[str] | None) -> dict[str, str]:

@@ -90,3 +90,39 @@ def test_demo_plan_keeps_its_osm_attribution(demo_store):
                                store=demo_store)) as c:
         body = c.get("/areas", params={"level": "grid"}).json()
     assert "OpenStreetMap" in body["attribution"] and len(body["features"]) == 6
+
+
+def test_ogc_and_public_documents_name_the_recorded_source_not_osm(hangzhou_gpkg, cli_store):
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+    from geogrid.settings import Settings
+
+    plan_id = _import(hangzhou_gpkg, "--source", "留下街道办", "--licence", "内部")
+    store = cli_store()
+    store.activate_plan(plan_id)
+    with TestClient(create_app(Settings(database_url=str(store.engine.url)), store=store)) as c:
+        texts = {
+            "landing": c.get("/ogc").json()["description"],
+            "api": c.get("/ogc/api").json()["info"]["description"],
+            "collection": c.get(f"/ogc/collections/plan-{plan_id}").json()["description"],
+            "items": c.get(f"/ogc/collections/plan-{plan_id}/items").json()["attribution"],
+            "public areas": c.get("/public/areas").json()["attribution"],
+            "public stats": c.get("/public/stats").json()["attribution"],
+        }
+    for where, text in texts.items():
+        assert "留下街道办" in text and "OpenStreetMap" not in text, (where, text)
+
+
+def test_ogc_keeps_the_demo_plans_osm_line(demo_store):
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+    from geogrid.settings import Settings
+
+    with TestClient(create_app(Settings(database_url=str(demo_store.engine.url)),
+                               store=demo_store)) as c:
+        [plan] = [p for p in c.get("/ogc/collections").json()["collections"]
+                  if p["id"].startswith("plan-")]
+        items = c.get(f"/ogc/collections/{plan['id']}/items", params={"limit": 1}).json()
+    assert "OpenStreetMap" in plan["description"] and "OpenStreetMap" in items["attribution"]
