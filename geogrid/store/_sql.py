@@ -44,6 +44,24 @@ def wkb_param(name: str = "wkb"):
     return sa.func.ST_GeomFromWKB(sa.bindparam(name, type_=sa.LargeBinary), STORAGE_SRID)
 
 
+def _keep_postgis_name() -> None:
+    """GeoAlchemy2 compiles ``ST_GeomFromWKB`` for SQLite by renaming the statement's own
+    function to ``GeomFromWKB``; a statement built once at import time and run later on
+    PostGIS in the same process then calls a function PostGIS does not have. Compile it
+    for PostGIS under its own name each time."""
+    from geoalchemy2 import functions
+    from geoalchemy2.admin.dialects.postgresql import _compile_GeomFromWKB_Postgresql
+    from sqlalchemy.ext.compiler import compiles
+
+    @compiles(functions.ST_GeomFromWKB, "postgresql")
+    def _postgis(element, compiler, **kw):
+        element.identifier = "ST_GeomFromWKB"
+        return _compile_GeomFromWKB_Postgresql(element, compiler, **kw)
+
+
+_keep_postgis_name()
+
+
 def to_multi(geoms: np.ndarray, kind: str) -> list[bytes]:
     """WKB of each geometry, promoted to Multi* so typed columns accept it."""
     out = []
