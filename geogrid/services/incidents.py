@@ -36,13 +36,14 @@ from .._errors import ConflictError, InputError, NotFoundError, OutOfCoverageErr
 from ..dispatch import Action, Event, IncidentState, Status, Workflow
 from ..datum import parse_datum, to_storage
 from ..dispatch.calendar import BEIJING
+from ..model import DEFAULT_LEVELS
 from ..security import Principal
 from ..store import Store, open311
 from ..store._sql import now, utc
 from ..store.incidents import OPEN_STATUSES, PERSONAL_FIELDS
 from . import policy
 from .gazetteer import cached_gazetteer, gazetteer_from_store
-from .locating import locate_point, territorial_unit
+from .locating import locate_point, territorial_levels, territorial_unit
 from .plancache import PlanCache
 
 __all__ = ["IncidentService", "Intake", "PERSONAL_FIELDS", "OPEN_STATUSES", "SYSTEM",
@@ -237,8 +238,8 @@ class IncidentService:
             return where
         chain = hit["chain"]
         microgrid = (chain.get("microgrid") or {}).get("id")
-        territorial = [c["id"] for c in (chain.get("community"), chain.get("grid"),
-                                         chain.get("street")) if c]
+        levels = getattr(locator, "levels", DEFAULT_LEVELS)  # a plan's declared hierarchy
+        territorial = [chain[k]["id"] for k in territorial_levels(levels) if chain.get(k)]
         lead, participants = microgrid or hit["leaf"], ()
         if item.footprint is not None:
             lead, participants = _footprint_units(locator, item.footprint, lead, hit["point"])
@@ -253,15 +254,16 @@ class IncidentService:
                                                 parse_datum(datum)))
         areas = (self.cache.plan_data(plan_id).areas if self.cache is not None
                  else self.store.areas(plan_id))
-        unit = territorial_unit(areas, x, y, reach_m=self.reach_m, level=self.fallback_level)
+        unit = territorial_unit(areas, x, y, reach_m=self.reach_m, level=self.fallback_level,
+                                levels=getattr(locator, "levels", DEFAULT_LEVELS))
         if unit is None:
             raise OutOfCoverageError(
                 f"({lon}, {lat}) 不在任何区域内, 离街道超过 {self.reach_m:.0f} 米。({lon}, {lat}) in "
                 f"{datum} is in no area and more than {self.reach_m:.0f} m from the street.",
                 field="location", value=[lon, lat],
                 fix="检查坐标及其坐标系。Check the coordinates and their datum.")
-        chain = {"street": unit["street"]} | ({"grid": unit["grid"]} if unit["grid"] else {})
-        territorial = [unit["unit"]] + ([unit["street"]["id"]] if unit["grid"] else [])
+        chain = {ref["level"]: ref for ref in reversed(unit["path"])}
+        territorial = [ref["id"] for ref in unit["path"]]
         note = (f"不在任何微网格内, 由{unit['unit']}属地兜底 ({unit['distance_m']} 米)。outside every "
                 f"microgrid; the territorial unit {unit['unit']} takes it "
                 f"({unit['distance_m']} m).")

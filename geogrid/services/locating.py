@@ -12,15 +12,15 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .._errors import OutOfCoverageError
+from .._errors import InputError, OutOfCoverageError
 from ..crs import metric_crs
 from ..datum import Datum, parse_datum, to_storage
 from ..datumcheck import BuildingIndex, check_datum
 from ..locator import PlanLocator
-from ..model import DEFAULT_LEVELS, PlanLevels
+from ..model import DEFAULT_LEVELS, Level, PlanLevels
 from .plancache import PlanCache
 
-__all__ = ["locate_point", "territorial_unit", "LocatingService", "DeclaredLocator",
+__all__ = ["locate_point", "territorial_unit", "territorial_levels", "LocatingService", "DeclaredLocator",
            "plan_locator"]
 
 
@@ -59,14 +59,25 @@ def locate_point(locator: PlanLocator, lon: float, lat: float, datum: Datum | st
     return out
 
 
-def territorial_unit(areas, x: float, y: float, *, reach_m: float, level: str = "grid"
-                     ) -> dict | None:
-    """The unit that takes a point outside every microgrid but within ``reach_m`` of a street
-    (属地兜底): the nearest grid of that street (``level="grid"``) or the street itself.
+def territorial_levels(levels: PlanLevels) -> list[str]:
+    """The declared levels that may take a report as 属地兜底, lowest first (the street last);
+    microgrids and 楼组 are not territorial units."""
+    return [k for k in reversed(levels.keys)
+            if levels.spec(k).kind not in (Level.MICROGRID.value, Level.BUILDING_GROUP.value)]
 
-    Returns ``{"street": {...}, "grid": {...} | None, "unit": id, "distance_m": d}`` or None.
+
+def territorial_unit(areas, x: float, y: float, *, reach_m: float, level: str = "grid",
+                     levels: PlanLevels = DEFAULT_LEVELS) -> dict | None:
+    """The unit that takes a point outside every microgrid but within ``reach_m`` of a street
+    (属地兜底): the nearest area of that street on ``level`` (a declared level: key, name or
+    kind; the default ``"grid"``), or the street itself (``level="street"``, or no such area).
+
+    Returns ``{"street": {...}, "grid": {...} | None, "unit": id, "distance_m": d,
+    "path": [the unit, its ancestors …, the street]}`` (``grid``: the unit below the street,
+    whatever its level), or None.
     """
-    streets = areas[areas["level"] == "street"]
+    street_key = levels.keys[0]
+    streets = areas[areas["level"] == street_key]
     if streets.empty:
         return None
     crs = metric_crs(streets)
@@ -77,13 +88,40 @@ def territorial_unit(areas, x: float, y: float, *, reach_m: float, level: str = 
         return None
     street = streets.loc[best]
     out = {"street": _ref(street), "grid": None, "unit": street["id"],
-           "distance_m": round(float(dist[best]), 1)}
-    grids = areas[(areas["level"] == "grid") & (areas["parent_id"] == street["id"])]
-    if level == "grid" and len(grids):
-        gd = grids.to_crs(crs).distance(pt_m)
-        grid = grids.loc[gd.idxmin()]
-        out["grid"] = _ref(grid)
-        out["unit"] = grid["id"]
+           "distance_m": round(float(dist[best]), 1), "path": [_ref(street)]}
+    key = _unit_level(levels, level)
+    if key is None or key == street_key:
+        return out
+    path = _paths_to(areas, street["id"])
+    units = areas[(areas["level"] == key) & areas["id"].isin(set(path))]
+    if len(units):
+        unit = units.loc[units.to_crs(crs).distance(pt_m).idxmin()]
+        out["path"] = path[unit["id"]]
+        out["grid"], out["unit"] = _ref(unit), unit["id"]
+    return out
+
+
+def _unit_level(levels: PlanLevels, level: str) -> str | None:
+    """The declared key the fallback setting names (None: a level this plan does not have)."""
+    try:
+        return levels.key_of(level)
+    except InputError:
+        return None
+
+
+def _paths_to(areas, street_id) -> dict:
+    """Area id → [refs from it up to the street] for every area under ``street_id``."""
+    rows = {r["id"]: r for r in areas.to_dict("records")}
+    out: dict = {}
+    for aid in rows:
+        path, cur, seen = [], aid, set()
+        while cur is not None and cur in rows and cur not in seen:
+            seen.add(cur)
+            path.append(_ref(rows[cur]))
+            cur = rows[cur].get("parent_id")
+            cur = None if cur is None or cur != cur else cur
+        if path[-1]["id"] == street_id and aid != street_id:
+            out[aid] = path
     return out
 
 
