@@ -1,17 +1,23 @@
 """UI strings: Chinese by default, English available (``?lang=en``).
 
 Pages get the strings they need as a JSON bundle (:func:`bundle`) so the
-JavaScript modules never carry their own copies. Keys are grouped by prefix:
-``level.``, ``status.``, ``action.`` and so on (:mod:`._ui`); codes the API
-returns (error codes, validation finding kinds, timer stages and units,
-dispatch rules) have their sentences in :mod:`._domain`, and every page gets
-those (``error.``, ``issue.``, ``timer.``, ``unit.``, ``rule.``, ``role.``, ``common.``).
+JavaScript modules never carry their own copies. The strings live in one data
+file, ``strings.toml``: keys are grouped by prefix (``level.``, ``status.``,
+``action.`` and so on) in its ``[UI]`` table; codes the API returns (error codes,
+validation finding kinds, timer stages and units, dispatch rules) have their
+sentences in ``[ERRORS]`` and ``[DOMAIN]``, and every page gets those (``error.``,
+``issue.``, ``timer.``, ``unit.``, ``rule.``, ``role.``, ``common.``).
 """
 
 from __future__ import annotations
 
-from ._domain import DOMAIN, ERRORS
-from ._ui import UI
+import tomllib
+from pathlib import Path
+
+_TABLES = tomllib.loads(Path(__file__).with_name("strings.toml").read_text(encoding="utf-8"))
+UI: dict[str, dict[str, str]] = _TABLES["UI"]
+ERRORS: dict[str, dict[str, str]] = _TABLES["ERRORS"]
+DOMAIN: dict[str, dict[str, str]] = _TABLES["DOMAIN"]
 
 __all__ = ["t", "bundle", "issue_text", "LANGS", "STRINGS", "ALWAYS", "ERRORS_PREFIX"]
 
