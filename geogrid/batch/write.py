@@ -21,18 +21,23 @@ def is_parquet(path: Path) -> bool:
     return Path(path).suffix.lower() in (".parquet", ".geoparquet")
 
 
-def point_wkb(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """WKB of 2D points (little endian), ``None`` where a coordinate is missing.
-
-    Built with numpy in one pass: 21 bytes a point (byte order, type 1, x, y).
-    """
+def _wkb_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """One 21-byte row per point: byte order (little endian), type 1 (Point), x, y."""
     n = len(x)
     buf = np.empty((n, 21), dtype=np.uint8)
     buf[:, 0] = 1
     buf[:, 1:5] = np.frombuffer(np.uint32(1).tobytes(), dtype=np.uint8)
     buf[:, 5:13] = np.ascontiguousarray(x, dtype="<f8").view(np.uint8).reshape(n, 8)
     buf[:, 13:21] = np.ascontiguousarray(y, dtype="<f8").view(np.uint8).reshape(n, 8)
-    out = np.frombuffer(buf.tobytes(), dtype="S21").astype(object)
+    return buf
+
+
+def point_wkb(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """WKB of 2D points (little endian), ``None`` where a coordinate is missing.
+
+    Built with numpy in one pass: 21 bytes a point (byte order, type 1, x, y).
+    """
+    out = np.frombuffer(_wkb_rows(x, y).tobytes(), dtype="S21").astype(object)
     out[~(np.isfinite(x) & np.isfinite(y))] = None
     return out
 
@@ -44,11 +49,7 @@ def point_wkb_arrow(x: np.ndarray, y: np.ndarray):
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     n = len(x)
-    buf = np.empty((n, 21), dtype=np.uint8)
-    buf[:, 0] = 1
-    buf[:, 1:5] = np.frombuffer(np.uint32(1).tobytes(), dtype=np.uint8)
-    buf[:, 5:13] = np.ascontiguousarray(x, dtype="<f8").view(np.uint8).reshape(n, 8)
-    buf[:, 13:21] = np.ascontiguousarray(y, dtype="<f8").view(np.uint8).reshape(n, 8)
+    buf = _wkb_rows(x, y)
     offsets = (np.arange(n + 1, dtype=np.int32) * 21)
     valid = np.isfinite(x) & np.isfinite(y)
     mask = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
