@@ -24,20 +24,16 @@ from ..crs import STORAGE_CRS, STORAGE_SRID, require_storage_crs
 __all__ = ["AddressBook", "address_book"]
 
 _meta = sa.MetaData()
+#: text columns, in table order: name → (length, required); the table is migration 0005's
+_TEXT = {"key": (400, True), "address": (300, True), "name": (200, False),
+         "building_id": (64, False), "compound_id": (64, False), "source": (100, True),
+         "source_date": (32, True), "licence": (200, True), "status": (16, True),
+         "confirmed_by": (100, False), "incident_id": (64, False)}
 address_book = sa.Table(
     "address_book", _meta,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("key", sa.String(400), nullable=False, unique=True),
-    sa.Column("address", sa.String(300), nullable=False),
-    sa.Column("name", sa.String(200)),
-    sa.Column("building_id", sa.String(64)),
-    sa.Column("compound_id", sa.String(64)),
-    sa.Column("source", sa.String(100), nullable=False),
-    sa.Column("source_date", sa.String(32), nullable=False),
-    sa.Column("licence", sa.String(200), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("confirmed_by", sa.String(100)),
-    sa.Column("incident_id", sa.String(64)),
+    *(sa.Column(name, sa.String(length), nullable=not required, unique=(name == "key") or None)
+      for name, (length, required) in _TEXT.items()),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("geom", Geometry("POINT", srid=STORAGE_SRID, spatial_index=False), nullable=False),
 )
