@@ -53,6 +53,20 @@ async def _send_error(send, status: int, code: str, message: str, fix: str, *,
     await send({"type": "http.response.body", "body": body})
 
 
+def _replaying(message: dict, receive):
+    """A ``receive`` that hands ``message`` (a body already read) over once, then reads on."""
+    replayed = False
+
+    async def replay():
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return message
+
+    return replay
+
+
 def _header(scope, name: bytes) -> bytes | None:
     for key, value in scope.get("headers", ()):
         if key == name:
@@ -119,16 +133,8 @@ class BodyLimitMiddleware:
                 f"JSON 嵌套超过 {self.max_json_depth} 层 / JSON is nested deeper than "
                 f"{self.max_json_depth} levels.", "展平请求体 / Flatten the request body "
                 "(see GEOGRID_MAX_JSON_DEPTH).", field="body", value=f">{self.max_json_depth}")
-        replayed = False
-
-        async def replay():
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, _replaying({"type": "http.request", "body": body,
+                                          "more_body": False}, receive), send)
 
     async def _too_large(self, send):
         await _send_error(send, 413, "limit_exceeded",
@@ -237,16 +243,7 @@ class SignInThrottleMiddleware:
                 status = msg["status"]
             await send(msg)
 
-        replayed = False
-
-        async def replay():
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return message
-
-        await self.app(scope, replay, watch)
+        await self.app(scope, _replaying(message, receive), watch)
         if status == 401:
             self.throttle.failed(username, address)
         elif status == 200:
