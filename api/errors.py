@@ -15,18 +15,8 @@ from .i18n import localise_error
 from .responses import JSONResp
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from geogrid.errors import (
-    AuthenticationError,
-    ConflictError,
-    GeoGridError,
-    InputError,
-    LimitExceeded,
-    NotFoundError,
-    OutOfCoverageError,
-    PermissionDenied,
-    StateError,
-    StoreUnavailableError,
-)
+from geogrid import errors as E
+from geogrid.errors import GeoGridError
 
 __all__ = ["STATUS", "install_error_handlers", "status_for"]
 
@@ -34,15 +24,15 @@ log = logging.getLogger("geogrid.api")
 
 #: most specific first
 STATUS: list[tuple[type[GeoGridError], int]] = [
-    (LimitExceeded, 413),
-    (InputError, 422),
-    (OutOfCoverageError, 422),
-    (NotFoundError, 404),
-    (ConflictError, 409),
-    (StateError, 409),
-    (AuthenticationError, 401),
-    (PermissionDenied, 403),
-    (StoreUnavailableError, 503),
+    (E.LimitExceeded, 413),
+    (E.InputError, 422),
+    (E.OutOfCoverageError, 422),
+    (E.NotFoundError, 404),
+    (E.ConflictError, 409),
+    (E.StateError, 409),
+    (E.AuthenticationError, 401),
+    (E.PermissionDenied, 403),
+    (E.StoreUnavailableError, 503),
 ]
 RETRY_AFTER_S = "5"
 

@@ -30,6 +30,7 @@ router = APIRouter(tags=["incidents"])
 Channel = Literal["api", "12345", "patrol", "resident", "sensor", "csv", "open311"]
 Creator = Annotated[Principal, Depends(Allowed("incident.create"))]
 Reader = Annotated[Principal, Depends(Allowed("incident.read"))]
+Dispatcher = Annotated[Principal, Depends(Allowed("incident.dispatch"))]
 
 #: which permission each workflow action needs
 ACTION_PERMISSION = {
@@ -238,13 +239,11 @@ class AssignIn(BaseModel):
 
 @router.post("/incidents/{uid}/responder", response_model=IncidentPublic,
              summary="Send a named responder (or clear the choice)")
-def assign_responder(uid: str, body: AssignIn, state: StateDep,
-                     principal: Annotated[Principal, Depends(Allowed("incident.dispatch"))]):
+def assign_responder(uid: str, body: AssignIn, state: StateDep, principal: Dispatcher):
     svc = state.incidents
     svc.get_for(principal, uid, "change")
-    return _personal(public_incident(svc.assign_responder(uid, body.responder_id,
-                                                          actor=principal.username), principal),
-                     principal)
+    row = svc.assign_responder(uid, body.responder_id, actor=principal.username)
+    return _personal(public_incident(row, principal), principal)
 
 
 class MergeIn(BaseModel):
@@ -253,13 +252,12 @@ class MergeIn(BaseModel):
 
 @router.post("/incidents/{uid}/merge", response_model=IncidentPublic,
              summary="Merge a duplicate report into another incident")
-def merge(uid: str, body: MergeIn, state: StateDep,
-          principal: Annotated[Principal, Depends(Allowed("incident.dispatch"))]):
+def merge(uid: str, body: MergeIn, state: StateDep, principal: Dispatcher):
     svc = state.incidents
-    svc.get_for(principal, uid, "change")
-    svc.get_for(principal, body.into, "change")
-    return _personal(public_incident(svc.merge(uid, body.into, actor=principal.username),
-                                     principal), principal)
+    for either in (uid, body.into):
+        svc.get_for(principal, either, "change")
+    row = svc.merge(uid, body.into, actor=principal.username)
+    return _personal(public_incident(row, principal), principal)
 
 
 @router.get("/queues/{unit}", response_model=list[IncidentPublic],
@@ -299,7 +297,7 @@ def responders(state: StateDep, principal: Reader):
 
 @router.post("/responders", status_code=201, response_model=Created, summary="Add a responder")
 def add_responder(body: ResponderIn, state: StateDep,
-                  principal: Annotated[Principal, Depends(Allowed("incident.dispatch"))]):
+                  principal: Dispatcher):
     if body.lon is not None and body.lat is not None:
         check_in_china(body.lon, body.lat)
     rid = state.responders.add(principal, **body.model_dump())

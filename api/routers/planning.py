@@ -134,16 +134,20 @@ def copy(plan_id: PlanId, body: CopyIn, state: StateDep, principal: Planner):
              summary="Partition one grid of a draft into microgrids")
 def partition_grid(plan_id: PlanId, body: PartitionIn, state: StateDep, principal: Planner):
     options = body.model_dump(exclude={"grid_id", "version"}, exclude_none=True)
-    out = scoped(state, principal).partition(plan_id, body.grid_id, body.version, **options)
-    state.invalidate(plan_id)
-    return JSONResp(out)
+    return _changed(state, plan_id, scoped(state, principal).partition(
+        plan_id, body.grid_id, body.version, **options))
 
 
 @router.post("/{plan_id}/edits", response_model=EditOut,
              summary="Move objects or cells, split, merge, lock or unlock")
 def edit(plan_id: PlanId, body: EditIn, state: StateDep, principal: Planner):
     params = body.model_dump(exclude={"op", "version"}, exclude_none=True)
-    out = scoped(state, principal).edit(plan_id, body.op, body.version, **params)
+    return _changed(state, plan_id, scoped(state, principal).edit(plan_id, body.op, body.version,
+                                                                  **params))
+
+
+def _changed(state, plan_id: int, out: dict):
+    """The answer to a write: the plan's cached data is stale from now on."""
     state.invalidate(plan_id)
     return JSONResp(out)
 
