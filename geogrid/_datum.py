@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["Datum"]
 
 
-class Datum(str, Enum):
+class Datum(StrEnum):
     WGS84 = "wgs84"
     CGCS2000 = "cgcs2000"
     GCJ02 = "gcj02"
     BD09 = "bd09"
-
-    def __str__(self) -> str:  # pragma: no cover - cosmetic
-        return self.value

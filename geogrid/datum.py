@@ -176,17 +176,14 @@ def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
 def _to_wgs(lon, lat, datum: Datum):
     if datum in (Datum.WGS84, Datum.CGCS2000):
         return _arrays(lon, lat)
-    if datum is Datum.GCJ02:
-        return gcj02_to_wgs84(lon, lat)
-    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+    return gcj02_to_wgs84(*((lon, lat) if datum is Datum.GCJ02 else bd09_to_gcj02(lon, lat)))
 
 
 def _from_wgs(lon, lat, datum: Datum):
     if datum in (Datum.WGS84, Datum.CGCS2000):
         return _arrays(lon, lat)
-    if datum is Datum.GCJ02:
-        return wgs84_to_gcj02(lon, lat)
-    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+    gcj = wgs84_to_gcj02(lon, lat)
+    return gcj if datum is Datum.GCJ02 else gcj02_to_bd09(*gcj)
 
 
 def convert(lon, lat, source: str | Datum, target: str | Datum) -> tuple[np.ndarray, np.ndarray]:

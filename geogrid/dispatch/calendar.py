@@ -173,14 +173,17 @@ def _out(dt: datetime, aware: bool) -> datetime:
     return dt.replace(tzinfo=BEIJING) if aware else dt
 
 
+def _from_iso(kind, value: Any, what: str, field: str, fix: str):
+    try:
+        return kind.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InputError(f"{value!r} is not {what}.", field=field, value=value, fix=fix) from None
+
+
 def _parse_time(value: Any) -> time:
     if isinstance(value, time):
         return value
-    try:
-        return time.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InputError(f"{value!r} is not a time of day.", field="periods", value=value,
-                         fix="Write times as 'HH:MM', e.g. '09:00'.") from None
+    return _from_iso(time, value, "a time of day", "periods", "Write times as 'HH:MM', e.g. '09:00'.")
 
 
 def _parse_date(value: Any) -> date:
@@ -188,11 +191,7 @@ def _parse_date(value: Any) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InputError(f"{value!r} is not a date.", field="date", value=value,
-                         fix="Write dates as 'YYYY-MM-DD'.") from None
+    return _from_iso(date, value, "a date", "date", "Write dates as 'YYYY-MM-DD'.")
 
 
 def _expand_dates(items: Iterable[Any]) -> set[date]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from .._errors import NotFoundError
@@ -13,7 +13,7 @@ from .address import ParsedAddress
 __all__ = ["GeocodeResult", "MatchLevel", "ReverseResult"]
 
 
-class MatchLevel(str, Enum):
+class MatchLevel(StrEnum):
     """How precisely a result was located, most precise first."""
 
     HOUSE_NUMBER = "门牌"
@@ -26,9 +26,6 @@ class MatchLevel(str, Enum):
     ROAD_SEGMENT = "路段"
     ROAD = "道路"
     AREA = "区域"
-
-    def __str__(self) -> str:  # pragma: no cover - cosmetic
-        return self.value
 
 
 _BASE = {
