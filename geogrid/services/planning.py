@@ -22,7 +22,7 @@ import shapely
 
 from .._errors import InputError, NotFoundError, StateError
 from ..hierarchy import check_plan
-from ..model import DEFAULT_LEVELS, Level
+from ..model import DEFAULT_LEVELS
 from ..partition import (PartitionOptions, diff_assignments, merge_microgrids, move_cells,
                          move_objects, partition, restore_result, split_microgrid)
 from ..security import Principal
