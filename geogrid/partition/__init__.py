@@ -37,6 +37,7 @@ are broken by index.
 """
 
 from .business import type_dissimilarity
+from .draw import cut_along_line
 from .edit import (PlanEditError, diff_assignments, merge_microgrids, move_cells, move_objects,
                    restore_result, split_microgrid)
 from .engine import DEFAULT_TARGET_WORKLOAD, PartitionOptions, PartitionResult, partition
@@ -58,6 +59,7 @@ __all__ = [
     "move_objects",
     "split_microgrid",
     "merge_microgrids",
+    "cut_along_line",
     "diff_assignments",
     "restore_result",
     "PlanEditError",
