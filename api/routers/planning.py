@@ -112,7 +112,7 @@ class PartitionIn(Versioned):
 
 
 class EditIn(Versioned):
-    op: Literal["move_objects", "move_cells", "split", "merge", "lock", "unlock"]
+    op: Literal["move_objects", "move_cells", "split", "merge", "cut", "lock", "unlock"]
     objects: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=10_000)
     cells: list[Annotated[int, Field(ge=0, le=10_000_000)]] | None = Field(default=None, max_length=10_000)
     to: str | None = Field(default=None, max_length=64)
@@ -120,6 +120,13 @@ class EditIn(Versioned):
     a: str | None = Field(default=None, max_length=64)
     b: str | None = Field(default=None, max_length=64)
     with_cellmates: bool = False
+    microgrids: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None, min_length=1, max_length=2,
+        description="cut: one microgrid to split along the line, or two neighbours to redraw "
+                    "their shared boundary")
+    line: list[tuple[float, float]] | None = Field(
+        default=None, min_length=2, max_length=2000,
+        description="cut: the drawn line, [lon, lat] points in the storage datum")
 
 
 @router.post("/{plan_id}/copy", status_code=201, response_model=PlanPublic,
@@ -139,7 +146,7 @@ def partition_grid(plan_id: PlanId, body: PartitionIn, state: StateDep, principa
 
 
 @router.post("/{plan_id}/edits", response_model=EditOut,
-             summary="Move objects or cells, split, merge, lock or unlock")
+             summary="Move objects or cells, split, merge, cut along a line, lock or unlock")
 def edit(plan_id: PlanId, body: EditIn, state: StateDep, principal: Planner):
     params = body.model_dump(exclude={"op", "version"}, exclude_none=True)
     out = scoped(state, principal).edit(plan_id, body.op, body.version, **params)

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 import geopandas as gpd
 import numpy as np
 import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 from shapely.ops import split as split_by
 
 from .edit import PlanEditError, _check_id, _labels, _rebuild
@@ -79,7 +81,8 @@ def cut_along_line(result: PartitionResult, microgrids: Sequence, line) -> Parti
                             "footprints).", field="line", value=members,
                             fix="把线画得离原边界更远，或画过整个单元。Draw the line further from "
                                 "the old boundary, across whole cells.")
-    return _rebuild(result, new, set(members) | set(np.unique(new[mine]).tolist()))
+    touched = set(members) | set(np.unique(new[mine]).tolist())
+    return _rebuild(result, _mend(result, new, touched), touched)
 
 
 def _metric_line(result: PartitionResult, line) -> shapely.LineString:
@@ -156,3 +159,47 @@ def _boundary_labels(side: np.ndarray, old: np.ndarray, n: int, members: list,
         held = [float(area[here & (old == m)].sum()) for m in members]
         out[here] = members[int(np.argmax(held))]
     return out
+
+
+def _mend(result: PartitionResult, labels: np.ndarray, touched: set) -> np.ndarray:
+    """Give each stray fragment of a cut microgrid to the touched neighbour it shares the
+    longest boundary with, so that a line across a ragged microgrid still leaves every
+    microgrid in one piece (its largest piece, by area, keeps the label)."""
+    labels = labels.copy()
+    e = result.edges
+    a, b, length = e["a"].to_numpy(), e["b"].to_numpy(), e["length"].to_numpy(float)
+    area = shapely.area(np.asarray(result.context["cells"].geometry.values, dtype=object))
+    for _ in range(8):
+        moved = False
+        for mg in sorted(touched):
+            verts = np.flatnonzero(labels == mg)
+            inside = (labels[a] == mg) & (labels[b] == mg)
+            pos = np.full(len(labels), -1)
+            pos[verts] = np.arange(len(verts))
+            g = sparse.coo_matrix((np.ones(int(inside.sum())), (pos[a[inside]], pos[b[inside]])),
+                                  shape=(len(verts), len(verts)))
+            n, comp = connected_components(g, directed=False)
+            if n < 2:
+                continue
+            keep = int(np.argmax(np.bincount(comp, weights=area[verts])))
+            for c in set(range(n)) - {keep}:
+                moved |= _join_neighbour(labels, verts[comp == c], a, b, length, touched - {mg})
+        if not moved:
+            break
+    return labels
+
+
+def _join_neighbour(labels, frag, a, b, length, others) -> bool:
+    """Relabel the cells ``frag`` to the label in ``others`` sharing the longest edge with them."""
+    inside = np.zeros(len(labels), bool)
+    inside[frag] = True
+    shared: dict[int, float] = {}
+    for x, y in ((a, b), (b, a)):
+        m = inside[x] & ~inside[y]
+        for lab, ln in zip(labels[y[m]], length[m]):
+            if int(lab) in others:
+                shared[int(lab)] = shared.get(int(lab), 0.0) + float(ln)
+    if not shared:
+        return False
+    labels[frag] = max(sorted(shared), key=shared.get)
+    return True

@@ -23,8 +23,8 @@ import shapely
 from .._errors import InputError, NotFoundError, StateError
 from ..hierarchy import check_plan
 from ..model import DEFAULT_LEVELS, Level
-from ..partition import (PartitionOptions, diff_assignments, merge_microgrids, move_cells,
-                         move_objects, partition, restore_result, split_microgrid)
+from ..partition import (PartitionOptions, cut_along_line, diff_assignments, merge_microgrids,
+                         move_cells, move_objects, partition, restore_result, split_microgrid)
 from ..security import Principal
 from ..store import Store
 from ..validate import validate_plan
@@ -32,7 +32,7 @@ from . import policy
 
 __all__ = ["PlanningService", "ScopedPlanning", "microgrid_uid"]
 
-EDIT_OPS = ("move_objects", "move_cells", "split", "merge", "lock", "unlock")
+EDIT_OPS = ("move_objects", "move_cells", "split", "merge", "cut", "lock", "unlock")
 
 
 def microgrid_uid(parent_uid: str, mg_id: int, code: str | None) -> str:
@@ -188,7 +188,8 @@ class PlanningService:
 
     def edit(self, plan_id: int, op: str, *, actor: str, expected_version: int | None = None,
              **params) -> dict:
-        """Apply one edit: move_objects, move_cells, split, merge, lock, unlock."""
+        """Apply one edit: move_objects, move_cells, split, merge, cut (along a drawn line),
+        lock, unlock."""
         if op not in EDIT_OPS:
             raise InputError(f"op {op!r} is not an edit.", field="op", value=op,
                              fix=f"Use one of {', '.join(EDIT_OPS)}.")
@@ -227,8 +228,10 @@ class PlanningService:
 
     def _parent_of_edit(self, conn, plan_id: int, op: str, params: dict) -> tuple[str, dict]:
         keys = {"move_objects": ["to"], "move_cells": ["to"], "split": ["microgrid"],
-                "merge": ["a", "b"]}[op]
-        uids = [self._require_microgrid(conn, plan_id, params.get(k)) for k in keys]
+                "merge": ["a", "b"], "cut": ["microgrids"]}[op]
+        wanted = list(params.get("microgrids") or [None]) if op == "cut" \
+            else [params.get(k) for k in keys]
+        uids = [self._require_microgrid(conn, plan_id, u) for u in wanted]
         parents = self.edits.parents(conn, plan_id, uids)
         if len(parents) != 1:
             raise InputError("一次编辑的微网格须在同一网格内。the microgrids of one edit must share "
@@ -247,6 +250,8 @@ class PlanningService:
             touched.add(params["microgrid"])
         elif op == "merge":
             touched.update([params["a"], params["b"]])
+        elif op == "cut":
+            touched.update(params["microgrids"])
         else:
             touched.add(params["to"])
             mg_of = result.assignment
@@ -283,6 +288,8 @@ class PlanningService:
             return move_cells(result, [int(c) for c in params.get("cells") or []], mg(params["to"]))
         if op == "split":
             return split_microgrid(result, mg(params["microgrid"]))
+        if op == "cut":
+            return cut_along_line(result, [mg(u) for u in params["microgrids"]], params.get("line"))
         return merge_microgrids(result, mg(params["a"]), mg(params["b"]))
 
     def undo(self, plan_id: int, *, actor: str, expected_version: int | None = None) -> dict:
@@ -450,6 +457,8 @@ class ScopedPlanning:
         self._plan(plan_id)
         for key in ("to", "microgrid", "a", "b"):
             self._area(plan_id, params.get(key))
+        for uid in params.get("microgrids") or []:
+            self._area(plan_id, uid)
         return self.planning.edit(plan_id, op, actor=self.principal.username,
                                   expected_version=version, **params)
 
