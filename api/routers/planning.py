@@ -72,6 +72,9 @@ class StatsOut(Open):
     plan_id: int
     microgrids: list[dict[str, Any]]
     grids: list[dict[str, Any]]
+    workload: dict[str, Any] | None = Field(
+        default=None, description="the workload formula (households + weight per object type) "
+                                  "and the balance tolerance around each grid's mean")
 
 
 class ValidateOut(Open):
@@ -152,6 +155,15 @@ def edit(plan_id: PlanId, body: EditIn, state: StateDep, principal: Planner):
     out = scoped(state, principal).edit(plan_id, body.op, body.version, **params)
     state.invalidate(plan_id)
     return JSONResp(out)
+
+
+class TargetsIn(BaseModel):
+    objects: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=10_000)
+
+
+@router.post("/{plan_id}/move-targets", summary="Where objects could move as one edit (a dry run)")
+def move_targets(plan_id: PlanId, body: TargetsIn, state: StateDep, _: Reader):
+    return JSONResp(state.planning.move_targets(plan_id, body.objects))
 
 
 @router.post("/{plan_id}/undo", response_model=StepOut, summary="Undo the last edit")

@@ -39,7 +39,7 @@ are broken by index.
 from .business import type_dissimilarity
 from .draw import cut_along_line
 from .edit import (PlanEditError, diff_assignments, merge_microgrids, move_cells, move_objects,
-                   restore_result, split_microgrid)
+                   move_options, restore_result, split_microgrid)
 from .engine import DEFAULT_TARGET_WORKLOAD, PartitionOptions, PartitionResult, partition
 from .files import partition_files, validate_files
 from .inputs import BarrierClass, EstimationRules, WorkloadWeights, road_class
@@ -60,6 +60,7 @@ __all__ = [
     "split_microgrid",
     "merge_microgrids",
     "cut_along_line",
+    "move_options",
     "diff_assignments",
     "restore_result",
     "PlanEditError",

@@ -24,11 +24,17 @@ from .._errors import InputError, NotFoundError, StateError
 from ..hierarchy import check_plan
 from ..model import DEFAULT_LEVELS, Level
 from ..partition import (PartitionOptions, cut_along_line, diff_assignments, merge_microgrids,
-                         move_cells, move_objects, partition, restore_result, split_microgrid)
+                         move_cells, move_objects, move_options, partition, restore_result,
+                         split_microgrid)
 from ..security import Principal
 from ..store import Store
 from ..validate import validate_plan
+from ..workload import WorkloadWeights
 from . import policy
+
+#: the balance band of the editor's chart: a microgrid within ±15 % of its grid's mean
+#: workload is balanced (the validator's default CV limit)
+BALANCE_TOLERANCE = 0.15
 
 __all__ = ["PlanningService", "ScopedPlanning", "microgrid_uid"]
 
@@ -238,10 +244,47 @@ class PlanningService:
                              "a grid.", field=keys[-1], value=uids,
                              fix="一次只编辑一个网格。Edit within one grid at a time.")
         parent_uid = parents.pop()
-        # area uid ↔ partition microgrid id (the serial at the end of the code / uid)
-        mg_map = {int((code or uid)[-3:]): uid
-                  for uid, code, _ in self.edits.microgrids(conn, plan_id, parent_uid)}
-        return parent_uid, mg_map
+        return parent_uid, self._mg_map(conn, plan_id, parent_uid)
+
+    def _mg_map(self, conn, plan_id: int, parent_uid: str) -> dict[int, str]:
+        """Partition microgrid id → area uid (the serial at the end of the code / uid)."""
+        return {int((code or uid)[-3:]): uid
+                for uid, code, _ in self.edits.microgrids(conn, plan_id, parent_uid)}
+
+    def move_targets(self, plan_id: int, objects: list[str]) -> dict:
+        """Where the objects could move together as one edit (nothing is changed): each
+        microgrid their cells touch, ``ok`` or the reason it is not offered."""
+        objects = [str(o) for o in objects]
+        member = self.store.memberships(plan_id)
+        held = sorted({member.get(o) for o in objects} - {None})
+        if not held:
+            raise InputError("所选对象不属于本方案的任何微网格。the objects are in no microgrid of "
+                             "this plan.", field="objects", value=objects[:10],
+                             fix="选择已划入微网格的对象。Pick objects that a microgrid holds.")
+        with self.store.read() as conn:
+            parents = self.edits.parents(conn, plan_id, held)
+            if len(parents) != 1:
+                raise InputError("一次只能调整同一网格内的对象。objects of one move must lie in one "
+                                 "grid.", field="objects", value=held,
+                                 fix="分网格分别调整。Move the objects of each grid separately.")
+            parent_uid = parents.pop()
+            mg_map = self._mg_map(conn, plan_id, parent_uid)
+            _, result = self._load_state(conn, self._current_state_id(conn, plan_id, parent_uid),
+                                         plan_id)
+            locked = self.edits.locked(conn, plan_id)
+        targets = []
+        for row in move_options(result, objects):
+            uid = mg_map.get(row["microgrid"])
+            if uid is None:
+                continue
+            row = {**row, "microgrid": uid}
+            if row.get("reason") == "split":
+                row["value"] = mg_map.get(row["value"], row["value"])
+            if uid in locked:
+                row.update(ok=False, reason="locked", value=uid)
+            targets.append(row)
+        return {"plan_id": plan_id, "grid_id": parent_uid, "objects": objects,
+                "targets": targets}
 
     def _refuse_locked(self, conn, plan_id, op, params, inverse, result) -> None:
         locked = self.edits.locked(conn, plan_id)
@@ -416,8 +459,11 @@ class PlanningService:
                 w = g["workload"].to_numpy(float)
                 grids.append({"grid_id": gid, "microgrids": int(len(g)),
                               "cv": float(w.std() / w.mean()) if w.mean() > 0 else None,
-                              "max_min": float(w.max() / w.min()) if w.min() > 0 else None})
-        return {"plan_id": plan_id, "microgrids": rows, "grids": grids}
+                              "max_min": float(w.max() / w.min()) if w.min() > 0 else None,
+                              "target": float(w.mean())})
+        return {"plan_id": plan_id, "microgrids": rows, "grids": grids,
+                "workload": {"weights": WorkloadWeights().to_dict(),
+                             "tolerance": BALANCE_TOLERANCE}}
 
 
 class ScopedPlanning:

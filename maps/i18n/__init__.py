@@ -11,12 +11,13 @@ those (``error.``, ``issue.``, ``timer.``, ``unit.``, ``rule.``, ``role.``, ``co
 from __future__ import annotations
 
 from ._domain import DOMAIN, ERRORS
+from ._editor import EDITOR_TOOLS
 from ._ui import UI
 
 __all__ = ["t", "bundle", "issue_text", "LANGS", "STRINGS", "ALWAYS", "ERRORS_PREFIX"]
 
 LANGS = ("zh", "en")
-STRINGS: dict[str, dict[str, str]] = {**UI, **ERRORS, **DOMAIN}
+STRINGS: dict[str, dict[str, str]] = {**UI, **EDITOR_TOOLS, **ERRORS, **DOMAIN}
 ERRORS_PREFIX = "error.code."
 #: prefixes every page's bundle carries
 ALWAYS = ("error.", "issue.", "timer.", "unit.", "rule.", "role.", "common.", "mygrid.", "print.",

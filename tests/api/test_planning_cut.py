@@ -62,3 +62,33 @@ def test_cut_refusals_name_the_field(client, h, draft):  # noqa: F811
     r = client.post(f"/plans/{plan_id}/edits", json={**far, "line": [[1.0, 2.0]]}, headers=hdr)
     assert r.status_code == 422
     assert client.get(f"/plans/{plan_id}", headers=hdr).json()["version"] == v   # nothing changed
+
+
+def test_move_targets_offer_only_moves_the_edit_accepts(client, h, draft):  # noqa: F811
+    plan_id, _ = draft
+    hdr = h["pl"]
+    feats = client.get(f"/plans/{plan_id}/objects", params={"grid": GRID}, headers=hdr).json()["features"]
+    by_mg: dict[str, list[str]] = {}
+    for f in feats:
+        if f["properties"]["type"] == "building" and f["properties"]["microgrid"]:
+            by_mg.setdefault(f["properties"]["microgrid"], []).append(f["id"])
+    checked = {"ok": 0, "refused": 0}
+    for mg, ids in sorted(by_mg.items()):
+        r = client.post(f"/plans/{plan_id}/move-targets", json={"objects": ids[:1]}, headers=hdr)
+        assert r.status_code == 200, r.json()
+        for row in r.json()["targets"]:
+            assert row["microgrid"] != mg
+            v = client.get(f"/plans/{plan_id}", headers=hdr).json()["version"]
+            body = {"op": "move_objects", "objects": ids[:1], "to": row["microgrid"], "version": v}
+            moved = client.post(f"/plans/{plan_id}/edits", json=body, headers=hdr)
+            assert (moved.status_code == 200) == row["ok"], (row, moved.json())
+            if row["ok"]:
+                client.post(f"/plans/{plan_id}/undo", json={"version": v + 1}, headers=hdr)
+            else:
+                assert row["reason"] in ("mates", "split")
+            checked["ok" if row["ok"] else "refused"] += 1
+        if checked["ok"] >= 1 and checked["refused"] >= 2:
+            break
+    assert checked["ok"] >= 1 and checked["refused"] >= 1, checked
+    r = client.post(f"/plans/{plan_id}/move-targets", json={"objects": ["nope"]}, headers=hdr)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "objects"
