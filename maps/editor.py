@@ -98,6 +98,11 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
       <button type="button" id="gg-activate" data-write="1" class="gg-primary">
         {s("editor.activate")}</button>
     </div>
+    <section id="gg-tools" class="gg-tools" hidden>
+      <div id="gg-tool-buttons" class="gg-toolbar" role="toolbar" aria-label="{s("editor.tools")}"></div>
+      <p id="gg-tool-hint" class="gg-muted"></p>
+      <div id="gg-tool-panel"></div>
+    </section>
     <div id="gg-activate-confirm" class="gg-confirm" role="alertdialog" hidden>
       <p id="gg-activate-text"></p>
       <button type="button" id="gg-activate-yes" class="gg-primary">{s("editor.confirm")}</button>
@@ -119,9 +124,11 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
       <table id="gg-stats" class="gg-table">
         <caption id="gg-stats-caption"></caption>
         <thead><tr><th>{s("editor.code")}</th><th>{s("editor.households")}</th>
-          <th>{s("editor.objects")}</th><th>{s("editor.groups")}</th><th></th></tr></thead>
+          <th>{s("editor.objects")}</th><th>{s("editor.groups")}</th>
+          <th>{s("editor.workload")}</th><th></th></tr></thead>
         <tbody></tbody>
       </table>
+      <div id="gg-chart-box" class="gg-chart-box"></div>
     </section>
     <section id="gg-diff-panel" class="gg-diff-panel" hidden>
       <h3>{s("editor.diff")}</h3>

@@ -7,8 +7,8 @@ One function serves both drawing tools of the editor:
   becomes a new microgrid;
 * **redraw a shared boundary** (two neighbouring microgrids): their union is
   cut by the new boundary line and each piece goes to the microgrid that held
-  most of it before, so the cells between the old and the new boundary change
-  side.
+  most of its outer edge before, so the cells between the old and the new
+  boundary change side.
 
 The line never becomes a boundary itself: whole cells of the tessellation go
 to the side of the line that holds their representative point, so the new
@@ -74,7 +74,7 @@ def cut_along_line(result: PartitionResult, microgrids: Sequence, line) -> Parti
     if len(members) == 1:
         new[mine] = _split_labels(side, pieces, members[0], int(result.microgrids["id"].max()))
     else:
-        new[mine] = _boundary_labels(side, labels[mine], len(pieces), members, geoms)
+        new[mine] = _boundary_labels(side, labels[mine], len(pieces), members, geoms, region)
     if np.array_equal(new, labels):
         raise PlanEditError("这条线没有让任何单元换边：线要越过单元的边界（道路、围墙、楼栋）。"
                             "no cell changes side: the line must pass cell edges (roads, walls, "
@@ -148,15 +148,21 @@ def _split_labels(side: np.ndarray, pieces: list, mg: int, max_id: int) -> np.nd
 
 
 def _boundary_labels(side: np.ndarray, old: np.ndarray, n: int, members: list,
-                     geoms: np.ndarray) -> np.ndarray:
-    """Each piece goes to the member that covered most of its area before."""
-    area = shapely.area(geoms)
+                     geoms: np.ndarray, region) -> np.ndarray:
+    """Each piece goes to the member that held most of its outer edge before.
+
+    The outer edge of the two microgrids does not move when their shared boundary is
+    redrawn, so it tells which side is whose even when the new line takes a region
+    larger than one of them (area would not); area breaks ties.
+    """
+    outer = shapely.length(shapely.intersection(shapely.boundary(geoms), region.boundary))
+    weight = outer + 1e-9 * shapely.area(geoms)
     out = old.copy()
     for k in range(n):
         here = side == k
         if not here.any():
             continue
-        held = [float(area[here & (old == m)].sum()) for m in members]
+        held = [float(weight[here & (old == m)].sum()) for m in members]
         out[here] = members[int(np.argmax(held))]
     return out
 
