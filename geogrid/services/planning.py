@@ -13,6 +13,7 @@ Editing an active plan is refused: planners work on a draft copy
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import geopandas as gpd
@@ -46,9 +47,14 @@ def microgrid_uid(parent_uid: str, mg_id: int, code: str | None) -> str:
 
 
 class PlanningService:
+    #: restored partition states kept per process; states are append-only, so an id
+    #: always names the same cells (undo, redo and the next edit skip the restore)
+    CACHE_SIZE = 16
+
     def __init__(self, store: Store):
         self.store = store
         self.edits = store.edits
+        self._restored: OrderedDict[int, tuple] = OrderedDict()
 
     # -- inputs -------------------------------------------------------------------------
     def _parent(self, plan_id: int, parent_uid: str) -> gpd.GeoDataFrame:
@@ -117,12 +123,25 @@ class PlanningService:
                                      report=_plain(result.report))
 
     def _load_state(self, conn, state_id: int, plan_id: int):
+        """The editable result of a saved state, restored once per process: the key holds
+        the state's plan, time of saving and its parent's geometry, so a reused id or a
+        reshaped grid is restored afresh."""
+        meta = self.edits.state_meta(conn, state_id)
+        parent = self.store.areas(plan_id, uids=[meta["parent_uid"]], conn=conn)
+        shape = parent.geometry.iat[0].wkb if len(parent) else b""
+        key = (int(state_id), int(plan_id), str(meta["created_at"]), hash(shape))
+        if key in self._restored:
+            self._restored.move_to_end(key)
+            return self._restored[key]
         saved = self.edits.load_state(conn, state_id)
-        parent = self.store.areas(plan_id, uids=[saved.parent_uid], conn=conn)
         options = PartitionOptions.from_kwargs(**{k: v for k, v in saved.options.items()
                                                   if k not in ("weights", "estimation")})
-        return saved.parent_uid, restore_result(parent, saved.cells, saved.edges, saved.objects,
-                                                options=options)
+        out = saved.parent_uid, restore_result(parent, saved.cells, saved.edges, saved.objects,
+                                               options=options)
+        self._restored[key] = out
+        while len(self._restored) > self.CACHE_SIZE:
+            self._restored.popitem(last=False)
+        return out
 
     def _current_state_id(self, conn, plan_id: int, parent_uid: str) -> int:
         return self.edits.current_state_id(conn, plan_id, parent_uid)
@@ -436,20 +455,25 @@ class PlanningService:
         mgs = areas[areas["level"] == "microgrid"]
         assignment = self.store.memberships(plan_id)
         objects = self.store.objects()
-        per = pd.DataFrame({"area": assignment}) if len(assignment) else pd.DataFrame(columns=["area"])
-        if len(per):
-            o = objects.set_index("id").reindex(per.index)
-            per["households"] = o["households"].fillna(0).to_numpy()
-            per["type"] = o["type"].to_numpy()
+        sums = pd.DataFrame(index=pd.Index([], name="area"), columns=["households", "objects",
+                                                                       "buildings"], dtype=float)
+        if len(assignment):
+            o = objects.set_index("id").reindex(assignment.index)
+            per = pd.DataFrame({"area": assignment.to_numpy(),
+                                "households": o["households"].fillna(0).to_numpy(float),
+                                "buildings": (o["type"] == "building").to_numpy(int)})
+            sums = per.groupby("area").agg(households=("households", "sum"),
+                                           objects=("households", "size"),
+                                           buildings=("buildings", "sum"))
         rows = []
-        for _, m in mgs.iterrows():
-            mine = per[per["area"] == m["id"]] if len(per) else per
+        for m in mgs.to_dict("records"):
             attrs = m.get("attrs") or {}
+            got = sums.loc[m["id"]] if m["id"] in sums.index else None
             rows.append({"id": m["id"], "code": m["code"], "grid_id": m["parent_id"],
                          "locked": bool(m.get("locked") or False),
-                         "households": float(mine["households"].sum()) if len(mine) else 0.0,
-                         "objects": int(len(mine)),
-                         "buildings": int((mine["type"] == "building").sum()) if len(mine) else 0,
+                         "households": float(got["households"]) if got is not None else 0.0,
+                         "objects": int(got["objects"]) if got is not None else 0,
+                         "buildings": int(got["buildings"]) if got is not None else 0,
                          "building_groups": int(attrs.get("n_building_groups", 0)),
                          "workload": float(attrs.get("workload", 0.0))})
         frame = pd.DataFrame(rows)
