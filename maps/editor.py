@@ -98,6 +98,9 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
       <button type="button" id="gg-activate" data-write="1" class="gg-primary">
         {s("editor.activate")}</button>
     </div>
+    <div class="gg-toolbar"><span id="gg-export" class="gg-toolbar"></span>
+      <label class="gg-inline" id="gg-swipe-l"><input type="checkbox" id="gg-swipe">
+        {s("editor.swipe")}</label></div>
     <section id="gg-tools" class="gg-tools" hidden>
       <div id="gg-tool-buttons" class="gg-toolbar" role="toolbar" aria-label="{s("editor.tools")}"></div>
       <p id="gg-tool-hint" class="gg-muted"></p>

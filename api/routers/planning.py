@@ -227,6 +227,45 @@ def objects(plan_id: PlanId, state: StateDep, _: Reader, bbox: BBoxDep,
                        media_type="application/geo+json")
 
 
+EXPORT_TYPES = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json"}
+
+
+@router.get("/{plan_id}/export.{fmt}", summary="The plan's areas and object memberships as a file",
+            responses={200: {"content": {t: {} for t in EXPORT_TYPES.values()}}})
+def export(plan_id: PlanId, fmt: Literal["gpkg", "geojson"], state: StateDep, _: Reader):
+    """GeoPackage: layers ``areas`` (every level; attrs as JSON text) and ``objects`` (with
+    their microgrid); GeoJSON: one collection, ``layer`` telling which. Both attributed."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    from geogrid.io import write_frame
+
+    areas = state.plan_data(plan_id).areas.copy()
+    areas["attrs"] = areas["attrs"].map(lambda v: json.dumps(plain(v or {}), ensure_ascii=False))
+    objs = objects_frame(state, plan_id)[OBJECT_FIELDS + ["geometry"]]
+    layers = {"areas": areas[AREA_EXPORT + ["geometry"]], "objects": objs}
+    for frame in layers.values():
+        frame["attribution"] = ATTRIBUTION
+    name = f"plan-{plan_id}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "geojson":
+        both = pd.concat([f.assign(layer=k) for k, f in layers.items()], ignore_index=True)
+        body = both.set_geometry("geometry").to_json(drop_id=True, ensure_ascii=False)
+        return Response(body.encode(), media_type=EXPORT_TYPES[fmt], headers=headers)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        for layer, frame in layers.items():
+            write_frame(frame, path, layer=layer)
+        return Response(path.read_bytes(), media_type=EXPORT_TYPES[fmt], headers=headers)
+
+
+#: the area columns exported (``attrs`` as JSON text)
+AREA_EXPORT = ["id", "level", "kind", "name", "code", "parent_id", "attrs"]
+
+
 @router.get("/{plan_id}/stats", response_model=StatsOut,
             summary="Households, objects, 楼组 per microgrid; CV per grid")
 def stats(plan_id: PlanId, state: StateDep, _: Reader):

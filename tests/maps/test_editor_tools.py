@@ -254,3 +254,51 @@ def test_a_dispatcher_sees_no_planner_controls(page, live_server, live_login, sh
     assert hidden == []
     page.screenshot(path=str(shots / "dispatcher.png"))
     assert page.console_errors == [] and page.external_requests == []
+
+
+def test_export_the_draft_and_swipe_against_the_active_plan(editor, planner_api, five, shots, tmp_path):
+    import json
+
+    import pyogrio
+
+    page = editor
+    plan_id = new_draft(page, "导出草稿")
+    v0 = int(page.get_attribute("#gg-workspace", "data-version"))
+    body = {"op": "move_objects", "objects": five["ids"], "to": five["to"], "version": v0}
+    assert planner_api.post(f"/plans/{plan_id}/edits", json=body).status_code == 200
+    page.click("#gg-switch-plan")
+    page.click(f'#gg-drafts li[data-plan="{plan_id}"] button')
+    wait_version(page, v0 + 1)
+    member = membership(planner_api, plan_id)
+    n_areas = len(planner_api.get(f"/plans/{plan_id}/areas").json()["features"])
+    with page.expect_download() as dl:
+        page.click("#gg-export-geojson")
+    fc = json.loads(open(dl.value.path(), encoding="utf-8").read())
+    layer = {k: [f["properties"] for f in fc["features"] if f["properties"]["layer"] == k]
+             for k in ("areas", "objects")}
+    assert len(layer["areas"]) == n_areas
+    assert {p["id"]: p["microgrid"] for p in layer["objects"]} == member   # the draft, with the move
+    assert all("OpenStreetMap" in p["attribution"] for p in layer["objects"])
+    with page.expect_download() as dl:
+        page.click("#gg-export-gpkg")
+    assert dl.value.suggested_filename == f"plan-{plan_id}.gpkg"
+    path = tmp_path / "plan.gpkg"
+    dl.value.save_as(path)
+    assert sorted(name for name, _ in pyogrio.list_layers(path)) == ["areas", "objects"]
+    objs = pyogrio.read_dataframe(path, layer="objects")
+    assert dict(zip(objs["id"], objs["microgrid"].where(objs["microgrid"].notna(), None))) == member
+    with page.expect_download(timeout=60000) as dl:
+        page.click("#gg-export-pdf-plan")
+    assert open(dl.value.path(), "rb").read(4) == b"%PDF"
+    # swipe: the active plan's microgrids left of the handle
+    n_active = len(planner_api.get("/plans/active/areas", params={"level": "microgrid"}).json()["features"])
+    page.check("#gg-swipe")
+    page.wait_for_selector("path.gg-swipe-mg")
+    assert page.locator("path.gg-swipe-mg").count() == n_active
+    page.fill("#gg-swipe-handle", "30")
+    width = page.evaluate("window.geogrid.map.getSize().x")
+    assert abs(int(page.get_attribute(".leaflet-gg-swipe-pane", "data-clip-x")) - 0.3 * width) <= 1
+    page.screenshot(path=str(shots / "swipe.png"))
+    page.uncheck("#gg-swipe")
+    assert page.locator("path.gg-swipe-mg").count() == 0
+    assert page.console_errors == [] and page.external_requests == []

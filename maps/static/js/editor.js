@@ -12,6 +12,7 @@ import { colourClasses, neighbours, num, shade } from "./editor-geo.js";
 import { EditorMap, objectLabel } from "./editor-map.js";
 import { renderStats as renderStatsPanel } from "./editor-stats.js";
 import { ToolsPanel } from "./editor-tools.js";
+import { initExport } from "./editor-export.js";
 
 const gg = window.geogrid;
 const map = gg.map;
@@ -51,6 +52,7 @@ const tools = new ToolsPanel({
   move: (ids, to) => moveObjects(ids, to, false),
   cut: (microgrids, line) => edit({ op: "cut", microgrids, line },
     (res) => t("editor.cut_done", { n: res.moved_objects })) });
+const resetSwipe = initExport(map, config.datum, () => state.plan, (e) => failed(e));
 
 // -- messages --------------------------------------------------------------------------------
 function say(text) {
@@ -184,6 +186,7 @@ async function openPlan(id) {
   sessionStorage.setItem(PLAN_KEY, String(id));
   $("gg-compare").checked = false;
   tools.clear();
+  resetSwipe();
   view.showProblems([]);
   showPicker(false);
   await reload();
@@ -286,6 +289,7 @@ function renderToolbar() {
   $("gg-activate").disabled = state.busy;
   $("gg-validate").disabled = state.busy;
   $("gg-compare-l").hidden = state.plan.status === "active";
+  $("gg-swipe-l").hidden = state.plan.status === "active";
   $("gg-activate-confirm").hidden = !(can && state.confirming);
 }
 
