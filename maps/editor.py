@@ -11,8 +11,15 @@ Like the console, the page carries no plan data. After sign-in (JWT in
   (from a list or by clicking the target), and offer "move together" when the
   API answers that cellmates must follow; split, merge, lock and unlock a
   microgrid; undo and redo;
-* live statistics per microgrid (households, objects, 楼组) and the balance
-  of each grid (CV, max/min), refreshed after every edit;
+* tools (``editor-tools.js``, ``editor-draw.js``): brush or lasso many objects and
+  move them as one edit to a neighbour the API has checked (the others listed
+  disabled, with the reason); draw a line across a microgrid to cut it; drag the
+  points of the boundary two microgrids share. Writes are queued, so a quick
+  Ctrl+Z, Ctrl+Y never sends a stale version;
+* live statistics per microgrid (households, objects, 楼组, workload) and the
+  balance of each grid (CV, max/min, and a bar per microgrid against the grid's
+  target and tolerance band, with the workload formula), refreshed after every edit;
+* export (GeoJSON, GeoPackage, PDF) and a swipe over the active plan;
 * compare with the active plan (moved objects highlighted), validate (problems
   marked on the map), activate with a confirmation.
 
