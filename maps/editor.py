@@ -105,14 +105,7 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
       <button type="button" id="gg-activate" data-write="1" class="gg-primary">
         {s("editor.activate")}</button>
     </div>
-    <div class="gg-toolbar"><span id="gg-export" class="gg-toolbar"></span>
-      <label class="gg-inline" id="gg-swipe-l"><input type="checkbox" id="gg-swipe">
-        {s("editor.swipe")}</label></div>
-    <section id="gg-tools" class="gg-tools" hidden>
-      <div id="gg-tool-buttons" class="gg-toolbar" role="toolbar" aria-label="{s("editor.tools")}"></div>
-      <p id="gg-tool-hint" class="gg-muted"></p>
-      <div id="gg-tool-panel"></div>
-    </section>
+    {_tools(s)}
     <div id="gg-activate-confirm" class="gg-confirm" role="alertdialog" hidden>
       <p id="gg-activate-text"></p>
       <button type="button" id="gg-activate-yes" class="gg-primary">{s("editor.confirm")}</button>
@@ -153,6 +146,18 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
   </section>
   <footer class="gg-attr">{OSM_ATTRIBUTION}</footer>
 </aside>"""
+
+
+def _tools(s) -> str:
+    """The export row, the swipe switch and the tools (filled by editor-export.js, editor-tools.js)."""
+    return f"""<div class="gg-toolbar"><span id="gg-export" class="gg-toolbar"></span>
+      <label class="gg-inline" id="gg-swipe-l"><input type="checkbox" id="gg-swipe">
+        {s("editor.swipe")}</label></div>
+    <section id="gg-tools" class="gg-tools" hidden>
+      <div id="gg-tool-buttons" class="gg-toolbar" role="toolbar" aria-label="{s("editor.tools")}"></div>
+      <p id="gg-tool-hint" class="gg-muted"></p>
+      <div id="gg-tool-panel"></div>
+    </section>"""
 
 
 def _bm(basemap: str | None) -> str | None:

@@ -302,3 +302,36 @@ def test_export_the_draft_and_swipe_against_the_active_plan(editor, planner_api,
     page.uncheck("#gg-swipe")
     assert page.locator("path.gg-swipe-mg").count() == 0
     assert page.console_errors == [] and page.external_requests == []
+
+
+def test_lasso_selects_the_objects_inside_the_ring(editor, planner_api, five, shots):
+    page = editor
+    plan_id = new_draft(page, "套索草稿")
+    page.click("#gg-tool-lasso")
+    fit(page, shapely.MultiPoint(list(five["points"].values())).bounds)
+    pts = [screen(page, *p) for p in five["points"].values()]
+    x0, y0 = min(p[0] for p in pts) - 12, min(p[1] for p in pts) - 12
+    x1, y1 = max(p[0] for p in pts) + 12, max(p[1] for p in pts) + 12
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for x, y in ((x1, y0), (x1, y1), (x0, y1), (x0, y0 + 1)):
+        page.mouse.move(x, y, steps=6)
+    page.mouse.up()
+    ring = shapely.box(x0, y0, x1, y1)
+    inside, edge = set(), set()    # well inside the ring; within a pixel of its edge
+    for f in planner_api.get(f"/plans/{plan_id}/objects").json()["features"]:
+        if f["properties"]["type"] == "compound":
+            continue
+        g = shapely.geometry.shape(f["geometry"])
+        at = shapely.Point(screen(page, (g.bounds[0] + g.bounds[2]) / 2, (g.bounds[1] + g.bounds[3]) / 2))
+        if ring.buffer(-1).contains(at):
+            inside.add(f["id"])
+        elif ring.buffer(1).contains(at):
+            edge.add(f["id"])
+    assert set(five["ids"]) <= inside
+    page.wait_for_function("document.querySelectorAll('path.gg-obj.gg-brushed').length > 0")
+    got = set(page.locator("path.gg-obj.gg-brushed").evaluate_all("ps => ps.map(p => p.dataset.id)"))
+    assert inside <= got <= inside | edge
+    assert page.get_attribute("#gg-brush-count", "data-n") == str(len(got))
+    page.screenshot(path=str(shots / "lasso.png"))
+    assert page.console_errors == [] and page.external_requests == []
