@@ -11,8 +11,15 @@ Like the console, the page carries no plan data. After sign-in (JWT in
   (from a list or by clicking the target), and offer "move together" when the
   API answers that cellmates must follow; split, merge, lock and unlock a
   microgrid; undo and redo;
-* live statistics per microgrid (households, objects, 楼组) and the balance
-  of each grid (CV, max/min), refreshed after every edit;
+* tools (``editor-tools.js``, ``editor-draw.js``): brush or lasso many objects and
+  move them as one edit to a neighbour the API has checked (the others listed
+  disabled, with the reason); draw a line across a microgrid to cut it; drag the
+  points of the boundary two microgrids share. Writes are queued, so a quick
+  Ctrl+Z, Ctrl+Y never sends a stale version;
+* live statistics per microgrid (households, objects, 楼组, workload) and the
+  balance of each grid (CV, max/min, and a bar per microgrid against the grid's
+  target and tolerance band, with the workload formula), refreshed after every edit;
+* export (GeoJSON, GeoPackage, PDF) and a swipe over the active plan;
 * compare with the active plan (moved objects highlighted), validate (problems
   marked on the map), activate with a confirmation.
 
@@ -98,6 +105,7 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
       <button type="button" id="gg-activate" data-write="1" class="gg-primary">
         {s("editor.activate")}</button>
     </div>
+    {_tools(s)}
     <div id="gg-activate-confirm" class="gg-confirm" role="alertdialog" hidden>
       <p id="gg-activate-text"></p>
       <button type="button" id="gg-activate-yes" class="gg-primary">{s("editor.confirm")}</button>
@@ -119,9 +127,11 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
       <table id="gg-stats" class="gg-table">
         <caption id="gg-stats-caption"></caption>
         <thead><tr><th>{s("editor.code")}</th><th>{s("editor.households")}</th>
-          <th>{s("editor.objects")}</th><th>{s("editor.groups")}</th><th></th></tr></thead>
+          <th>{s("editor.objects")}</th><th>{s("editor.groups")}</th>
+          <th>{s("editor.workload")}</th><th></th></tr></thead>
         <tbody></tbody>
       </table>
+      <div id="gg-chart-box" class="gg-chart-box"></div>
     </section>
     <section id="gg-diff-panel" class="gg-diff-panel" hidden>
       <h3>{s("editor.diff")}</h3>
@@ -136,6 +146,18 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
   </section>
   <footer class="gg-attr">{OSM_ATTRIBUTION}</footer>
 </aside>"""
+
+
+def _tools(s) -> str:
+    """The export row, the swipe switch and the tools (filled by editor-export.js, editor-tools.js)."""
+    return f"""<div class="gg-toolbar"><span id="gg-export" class="gg-toolbar"></span>
+      <label class="gg-inline" id="gg-swipe-l"><input type="checkbox" id="gg-swipe">
+        {s("editor.swipe")}</label></div>
+    <section id="gg-tools" class="gg-tools" hidden>
+      <div id="gg-tool-buttons" class="gg-toolbar" role="toolbar" aria-label="{s("editor.tools")}"></div>
+      <p id="gg-tool-hint" class="gg-muted"></p>
+      <div id="gg-tool-panel"></div>
+    </section>"""
 
 
 def _bm(basemap: str | None) -> str | None:

@@ -73,6 +73,9 @@ class StatsOut(Open):
     plan_id: int
     microgrids: list[dict[str, Any]]
     grids: list[dict[str, Any]]
+    workload: dict[str, Any] | None = Field(
+        default=None, description="the workload formula (households + weight per object type) "
+                                  "and the balance tolerance around each grid's mean")
 
 
 class ValidateOut(Open):
@@ -113,7 +116,7 @@ class PartitionIn(Versioned):
 
 
 class EditIn(Versioned):
-    op: Literal["move_objects", "move_cells", "split", "merge", "lock", "unlock"]
+    op: Literal["move_objects", "move_cells", "split", "merge", "cut", "lock", "unlock"]
     objects: list[Annotated[str, Field(max_length=64)]] | None = Field(default=None, max_length=10_000)
     cells: list[Annotated[int, Field(ge=0, le=10_000_000)]] | None = Field(default=None, max_length=10_000)
     to: str | None = Field(default=None, max_length=64)
@@ -121,6 +124,13 @@ class EditIn(Versioned):
     a: str | None = Field(default=None, max_length=64)
     b: str | None = Field(default=None, max_length=64)
     with_cellmates: bool = False
+    microgrids: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None, min_length=1, max_length=2,
+        description="cut: one microgrid to split along the line, or two neighbours to redraw "
+                    "their shared boundary")
+    line: list[tuple[float, float]] | None = Field(
+        default=None, min_length=2, max_length=2000,
+        description="cut: the drawn line, [lon, lat] points in the storage datum")
 
 
 @router.post("/{plan_id}/copy", status_code=201, response_model=PlanPublic,
@@ -139,7 +149,7 @@ def partition_grid(plan_id: PlanId, body: PartitionIn, state: StateDep, principa
 
 
 @router.post("/{plan_id}/edits", response_model=EditOut,
-             summary="Move objects or cells, split, merge, lock or unlock")
+             summary="Move objects or cells, split, merge, cut along a line, lock or unlock")
 def edit(plan_id: PlanId, body: EditIn, state: StateDep, principal: Planner):
     params = body.model_dump(exclude={"op", "version"}, exclude_none=True)
     return _changed(state, plan_id, scoped(state, principal).edit(plan_id, body.op, body.version,
@@ -150,6 +160,15 @@ def _changed(state, plan_id: int, out: dict):
     """The answer to a write: the plan's cached data is stale from now on."""
     state.invalidate(plan_id)
     return JSONResp(out)
+
+
+class TargetsIn(BaseModel):
+    objects: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=10_000)
+
+
+@router.post("/{plan_id}/move-targets", summary="Where objects could move as one edit (a dry run)")
+def move_targets(plan_id: PlanId, body: TargetsIn, state: StateDep, _: Reader):
+    return JSONResp(state.planning.move_targets(plan_id, body.objects))
 
 
 @router.post("/{plan_id}/undo", response_model=StepOut, summary="Undo the last edit")
@@ -212,6 +231,45 @@ def objects(plan_id: PlanId, state: StateDep, _: Reader, bbox: BBoxDep,
                                           attribution=layer_attribution(state.store, "objects",
                                                                         frame)),
                        media_type="application/geo+json")
+
+
+EXPORT_TYPES = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json"}
+
+
+@router.get("/{plan_id}/export.{fmt}", summary="The plan's areas and object memberships as a file",
+            responses={200: {"content": {t: {} for t in EXPORT_TYPES.values()}}})
+def export(plan_id: PlanId, fmt: Literal["gpkg", "geojson"], state: StateDep, _: Reader):
+    """GeoPackage: layers ``areas`` (every level; attrs as JSON text) and ``objects`` (with
+    their microgrid); GeoJSON: one collection, ``layer`` telling which. Both attributed."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    from geogrid.io import write_frame
+
+    areas = state.plan_data(plan_id).areas.copy()
+    areas["attrs"] = areas["attrs"].map(lambda v: json.dumps(plain(v or {}), ensure_ascii=False))
+    objs = objects_frame(state, plan_id)[OBJECT_FIELDS + ["geometry"]]
+    layers = {"areas": areas[AREA_EXPORT + ["geometry"]], "objects": objs}
+    for frame in layers.values():
+        frame["attribution"] = ATTRIBUTION
+    name = f"plan-{plan_id}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "geojson":
+        both = pd.concat([f.assign(layer=k) for k, f in layers.items()], ignore_index=True)
+        body = both.set_geometry("geometry").to_json(drop_id=True, ensure_ascii=False)
+        return Response(body.encode(), media_type=EXPORT_TYPES[fmt], headers=headers)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        for layer, frame in layers.items():
+            write_frame(frame, path, layer=layer)
+        return Response(path.read_bytes(), media_type=EXPORT_TYPES[fmt], headers=headers)
+
+
+#: the area columns exported (``attrs`` as JSON text)
+AREA_EXPORT = ["id", "level", "kind", "name", "code", "parent_id", "attrs"]
 
 
 @router.get("/{plan_id}/stats", response_model=StatsOut,

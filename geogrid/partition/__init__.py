@@ -37,8 +37,9 @@ are broken by index.
 """
 
 from .business import type_dissimilarity
+from .draw import cut_along_line
 from .edit import (PlanEditError, diff_assignments, merge_microgrids, move_cells, move_objects,
-                   restore_result, split_microgrid)
+                   move_options, restore_result, split_microgrid)
 from .engine import DEFAULT_TARGET_WORKLOAD, PartitionOptions, PartitionResult, partition
 from .files import partition_files, validate_files
 from .inputs import BarrierClass, EstimationRules, WorkloadWeights, road_class
@@ -58,6 +59,8 @@ __all__ = [
     "move_objects",
     "split_microgrid",
     "merge_microgrids",
+    "cut_along_line",
+    "move_options",
     "diff_assignments",
     "restore_result",
     "PlanEditError",

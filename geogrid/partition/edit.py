@@ -28,7 +28,7 @@ from .inputs import prepare_parent
 from .graph import split_part
 
 __all__ = ["PlanEditError", "move_cells", "move_objects", "split_microgrid", "merge_microgrids",
-           "diff_assignments", "restore_result"]
+           "diff_assignments", "restore_result", "move_options"]
 
 
 class PlanEditError(InputError):
@@ -121,6 +121,44 @@ def move_objects(result: PartitionResult, object_ids: Iterable, to_microgrid, *,
                             field="object_ids", value=mates[:10],
                             fix="Pass with_cellmates=True to move them together.")
     return move_cells(result, cells, to_microgrid)
+
+
+def move_options(result: PartitionResult, object_ids: Iterable) -> list[dict]:
+    """Where the objects could go as one move, without making it (for the editor's list).
+
+    One row per microgrid that shares a cell edge with the objects' cells:
+    ``microgrid``, ``ok``, and when not ok the ``reason`` — ``mates`` (other
+    objects share their cells: ``value`` lists them), ``split`` (a microgrid
+    would fall apart or be emptied: ``value`` names it). The sources themselves
+    are not listed. Only connectivity is checked, so this is cheap.
+    """
+    objs = result.context["objs"]
+    by_id = {str(i): int(c) for i, c in zip(objs["id"], objs["cell"])}
+    ids = [str(o) for o in object_ids if str(o) in by_id]
+    if not ids:
+        return []
+    cells = np.array(sorted({by_id[o] for o in ids}), dtype=np.int64)
+    mates = sorted(str(i) for i, c in zip(objs["id"], objs["cell"])
+                   if int(c) in set(cells.tolist()) and str(i) not in set(ids))
+    labels = _labels(result)
+    e = result.edges
+    a, b = e["a"].to_numpy(), e["b"].to_numpy()
+    mine = np.zeros(len(labels), bool)
+    mine[cells] = True
+    touching = set(labels[b[mine[a] & ~mine[b]]].tolist()) | set(labels[a[mine[b] & ~mine[a]]].tolist())
+    sources = set(labels[cells].tolist())
+    out = []
+    for mg in sorted(touching - sources):
+        new = labels.copy()
+        new[cells] = mg
+        broken = [s for s in sorted(sources | {mg}) if _pieces(result, new, s) != 1]
+        row = {"microgrid": int(mg), "ok": not broken and not mates}
+        if broken:
+            row.update(reason="split", value=int(broken[0]))
+        elif mates:
+            row.update(reason="mates", value=mates[:20])
+        out.append(row)
+    return out
 
 
 def split_microgrid(result: PartitionResult, microgrid, *, seed: int = 0) -> PartitionResult:

@@ -13,6 +13,7 @@ Editing an active plan is refused: planners work on a draft copy
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import geopandas as gpd
@@ -23,16 +24,22 @@ import shapely
 from .._errors import InputError, NotFoundError, StateError
 from ..hierarchy import check_plan
 from ..model import DEFAULT_LEVELS
-from ..partition import (PartitionOptions, diff_assignments, merge_microgrids, move_cells,
-                         move_objects, partition, restore_result, split_microgrid)
+from ..partition import (PartitionOptions, cut_along_line, diff_assignments, merge_microgrids,
+                         move_cells, move_objects, move_options, partition, restore_result,
+                         split_microgrid)
 from ..security import Principal
 from ..store import Store
 from ..validate import validate_plan
+from ..workload import WorkloadWeights
 from . import policy
+
+#: the balance band of the editor's chart: a microgrid within ±15 % of its grid's mean
+#: workload is balanced (the validator's default CV limit)
+BALANCE_TOLERANCE = 0.15
 
 __all__ = ["PlanningService", "ScopedPlanning", "microgrid_uid"]
 
-EDIT_OPS = ("move_objects", "move_cells", "split", "merge", "lock", "unlock")
+EDIT_OPS = ("move_objects", "move_cells", "split", "merge", "cut", "lock", "unlock")
 
 
 def microgrid_uid(parent_uid: str, mg_id: int, code: str | None) -> str:
@@ -40,9 +47,14 @@ def microgrid_uid(parent_uid: str, mg_id: int, code: str | None) -> str:
 
 
 class PlanningService:
+    #: restored partition states kept per process; states are append-only, so an id
+    #: always names the same cells (undo, redo and the next edit skip the restore)
+    CACHE_SIZE = 16
+
     def __init__(self, store: Store):
         self.store = store
         self.edits = store.edits
+        self._restored: OrderedDict[int, tuple] = OrderedDict()
 
     # -- inputs -------------------------------------------------------------------------
     def _parent(self, plan_id: int, parent_uid: str) -> gpd.GeoDataFrame:
@@ -127,12 +139,25 @@ class PlanningService:
                                      report=_plain(result.report))
 
     def _load_state(self, conn, state_id: int, plan_id: int):
+        """The editable result of a saved state, restored once per process: the key holds
+        the state's plan, time of saving and its parent's geometry, so a reused id or a
+        reshaped grid is restored afresh."""
+        meta = self.edits.state_meta(conn, state_id)
+        parent = self.store.areas(plan_id, uids=[meta["parent_uid"]], conn=conn)
+        shape = parent.geometry.iat[0].wkb if len(parent) else b""
+        key = (int(state_id), int(plan_id), str(meta["created_at"]), hash(shape))
+        if key in self._restored:
+            self._restored.move_to_end(key)
+            return self._restored[key]
         saved = self.edits.load_state(conn, state_id)
-        parent = self.store.areas(plan_id, uids=[saved.parent_uid], conn=conn)
         options = PartitionOptions.from_kwargs(**{k: v for k, v in saved.options.items()
                                                   if k not in ("weights", "estimation")})
-        return saved.parent_uid, restore_result(parent, saved.cells, saved.edges, saved.objects,
-                                                options=options)
+        out = saved.parent_uid, restore_result(parent, saved.cells, saved.edges, saved.objects,
+                                               options=options)
+        self._restored[key] = out
+        while len(self._restored) > self.CACHE_SIZE:
+            self._restored.popitem(last=False)
+        return out
 
     def _current_state_id(self, conn, plan_id: int, parent_uid: str) -> int:
         return self.edits.current_state_id(conn, plan_id, parent_uid)
@@ -208,7 +233,8 @@ class PlanningService:
 
     def edit(self, plan_id: int, op: str, *, actor: str, expected_version: int | None = None,
              **params) -> dict:
-        """Apply one edit: move_objects, move_cells, split, merge, lock, unlock."""
+        """Apply one edit: move_objects, move_cells, split, merge, cut (along a drawn line),
+        lock, unlock."""
         if op not in EDIT_OPS:
             raise InputError(f"op {op!r} is not an edit.", field="op", value=op,
                              fix=f"Use one of {', '.join(EDIT_OPS)}.")
@@ -247,18 +273,57 @@ class PlanningService:
 
     def _parent_of_edit(self, conn, plan_id: int, op: str, params: dict) -> tuple[str, dict]:
         keys = {"move_objects": ["to"], "move_cells": ["to"], "split": ["microgrid"],
-                "merge": ["a", "b"]}[op]
-        uids = [self._require_microgrid(conn, plan_id, params.get(k)) for k in keys]
+                "merge": ["a", "b"], "cut": ["microgrids"]}[op]
+        wanted = list(params.get("microgrids") or [None]) if op == "cut" \
+            else [params.get(k) for k in keys]
+        uids = [self._require_microgrid(conn, plan_id, u) for u in wanted]
         parents = self.edits.parents(conn, plan_id, uids)
         if len(parents) != 1:
             raise InputError("一次编辑的微网格须在同一网格内。the microgrids of one edit must share "
                              "a grid.", field=keys[-1], value=uids,
                              fix="一次只编辑一个网格。Edit within one grid at a time.")
         parent_uid = parents.pop()
-        # area uid ↔ partition microgrid id (the serial at the end of the code / uid)
-        mg_map = {int((code or uid)[-3:]): uid
-                  for uid, code, _ in self.edits.microgrids(conn, plan_id, parent_uid)}
-        return parent_uid, mg_map
+        return parent_uid, self._mg_map(conn, plan_id, parent_uid)
+
+    def _mg_map(self, conn, plan_id: int, parent_uid: str) -> dict[int, str]:
+        """Partition microgrid id → area uid (the serial at the end of the code / uid)."""
+        return {int((code or uid)[-3:]): uid
+                for uid, code, _ in self.edits.microgrids(conn, plan_id, parent_uid)}
+
+    def move_targets(self, plan_id: int, objects: list[str]) -> dict:
+        """Where the objects could move together as one edit (nothing is changed): each
+        microgrid their cells touch, ``ok`` or the reason it is not offered."""
+        objects = [str(o) for o in objects]
+        member = self.store.memberships(plan_id)
+        held = sorted({member.get(o) for o in objects} - {None})
+        if not held:
+            raise InputError("所选对象不属于本方案的任何微网格。the objects are in no microgrid of "
+                             "this plan.", field="objects", value=objects[:10],
+                             fix="选择已划入微网格的对象。Pick objects that a microgrid holds.")
+        with self.store.read() as conn:
+            parents = self.edits.parents(conn, plan_id, held)
+            if len(parents) != 1:
+                raise InputError("一次只能调整同一网格内的对象。objects of one move must lie in one "
+                                 "grid.", field="objects", value=held,
+                                 fix="分网格分别调整。Move the objects of each grid separately.")
+            parent_uid = parents.pop()
+            mg_map = self._mg_map(conn, plan_id, parent_uid)
+            _, result = self._load_state(conn, self._current_state_id(conn, plan_id, parent_uid),
+                                         plan_id)
+            locked = self.edits.locked(conn, plan_id)
+        targets = []
+        for row in move_options(result, objects):
+            uid = mg_map.get(row["microgrid"])
+            if uid is None:
+                continue
+            row = {**row, "microgrid": uid}
+            if row.get("reason") == "split":
+                row["value"] = mg_map.get(row["value"], row["value"])
+            if uid in locked:
+                row.update(ok=False, reason="locked", value=uid)
+            targets.append(row)
+        return {"plan_id": plan_id, "grid_id": parent_uid, "objects": objects,
+                "targets": targets}
 
     def _refuse_locked(self, conn, plan_id, op, params, inverse, result) -> None:
         locked = self.edits.locked(conn, plan_id)
@@ -267,6 +332,8 @@ class PlanningService:
             touched.add(params["microgrid"])
         elif op == "merge":
             touched.update([params["a"], params["b"]])
+        elif op == "cut":
+            touched.update(params["microgrids"])
         else:
             touched.add(params["to"])
             mg_of = result.assignment
@@ -303,6 +370,8 @@ class PlanningService:
             return move_cells(result, [int(c) for c in params.get("cells") or []], mg(params["to"]))
         if op == "split":
             return split_microgrid(result, mg(params["microgrid"]))
+        if op == "cut":
+            return cut_along_line(result, [mg(u) for u in params["microgrids"]], params.get("line"))
         return merge_microgrids(result, mg(params["a"]), mg(params["b"]))
 
     def undo(self, plan_id: int, *, actor: str, expected_version: int | None = None) -> dict:
@@ -407,20 +476,25 @@ class PlanningService:
         mgs = areas[areas["level"] == "microgrid"]
         assignment = self.store.memberships(plan_id)
         objects = self.store.objects()
-        per = pd.DataFrame({"area": assignment}) if len(assignment) else pd.DataFrame(columns=["area"])
-        if len(per):
-            o = objects.set_index("id").reindex(per.index)
-            per["households"] = o["households"].fillna(0).to_numpy()
-            per["type"] = o["type"].to_numpy()
+        sums = pd.DataFrame(index=pd.Index([], name="area"), columns=["households", "objects",
+                                                                       "buildings"], dtype=float)
+        if len(assignment):
+            o = objects.set_index("id").reindex(assignment.index)
+            per = pd.DataFrame({"area": assignment.to_numpy(),
+                                "households": o["households"].fillna(0).to_numpy(float),
+                                "buildings": (o["type"] == "building").to_numpy(int)})
+            sums = per.groupby("area").agg(households=("households", "sum"),
+                                           objects=("households", "size"),
+                                           buildings=("buildings", "sum"))
         rows = []
-        for _, m in mgs.iterrows():
-            mine = per[per["area"] == m["id"]] if len(per) else per
+        for m in mgs.to_dict("records"):
             attrs = m.get("attrs") or {}
+            got = sums.loc[m["id"]] if m["id"] in sums.index else None
             rows.append({"id": m["id"], "code": m["code"], "grid_id": m["parent_id"],
                          "locked": bool(m.get("locked") or False),
-                         "households": float(mine["households"].sum()) if len(mine) else 0.0,
-                         "objects": int(len(mine)),
-                         "buildings": int((mine["type"] == "building").sum()) if len(mine) else 0,
+                         "households": float(got["households"]) if got is not None else 0.0,
+                         "objects": int(got["objects"]) if got is not None else 0,
+                         "buildings": int(got["buildings"]) if got is not None else 0,
                          "building_groups": int(attrs.get("n_building_groups", 0)),
                          "workload": float(attrs.get("workload", 0.0))})
         frame = pd.DataFrame(rows)
@@ -430,8 +504,11 @@ class PlanningService:
                 w = g["workload"].to_numpy(float)
                 grids.append({"grid_id": gid, "microgrids": int(len(g)),
                               "cv": float(w.std() / w.mean()) if w.mean() > 0 else None,
-                              "max_min": float(w.max() / w.min()) if w.min() > 0 else None})
-        return {"plan_id": plan_id, "microgrids": rows, "grids": grids}
+                              "max_min": float(w.max() / w.min()) if w.min() > 0 else None,
+                              "target": float(w.mean())})
+        return {"plan_id": plan_id, "microgrids": rows, "grids": grids,
+                "workload": {"weights": WorkloadWeights().to_dict(),
+                             "tolerance": BALANCE_TOLERANCE}}
 
 
 class ScopedPlanning:
@@ -471,6 +548,8 @@ class ScopedPlanning:
         self._plan(plan_id)
         for key in ("to", "microgrid", "a", "b"):
             self._area(plan_id, params.get(key))
+        for uid in params.get("microgrids") or []:
+            self._area(plan_id, uid)
         return self.planning.edit(plan_id, op, actor=self.principal.username,
                                   expected_version=version, **params)
 

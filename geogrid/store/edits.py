@@ -54,6 +54,15 @@ class EditRepository:
             objects=_to_bytes(objects)))
         return int(res.inserted_primary_key[0])
 
+    def state_meta(self, conn: Connection, state_id: int) -> dict:
+        """The parent and time of saving of a state, without its frames."""
+        t = S.partition_states.c
+        row = conn.execute(sa.select(t.parent_uid, t.created_at).where(t.id == state_id)).first()
+        if row is None:
+            raise NotFoundError(f"划分状态 {state_id} 已不存在。partition state {state_id} is gone.",
+                                field="state")
+        return {"parent_uid": row.parent_uid, "created_at": row.created_at}
+
     def load_state(self, conn: Connection, state_id: int) -> SavedState:
         row = conn.execute(sa.select(S.partition_states).where(
             S.partition_states.c.id == state_id)).first()

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 PAGES = ["/", "/editor", "/console", "/embed/coverage", "/embed/snippet", "/docs", "/redoc"]
 MAP_PAGES = ["/", "/editor", "/console", "/embed/coverage"]
 #: proper names and technical tokens that stay as they are in a Chinese UI
-ALLOWED = {"GeoJSON", "JSON", "PNG", "PDF", "API", "OpenAPI", "OpenStreetMap", "ODbL", "Leaflet",
+ALLOWED = {"GeoJSON", "GeoPackage", "JSON", "PNG", "PDF", "API", "OpenAPI", "OpenStreetMap", "ODbL", "Leaflet",
            "CSV", "CRS84", "WGS84", "GCJ", "CGCS2000", "BD", "Swagger", "UI", "ReDoc", "geogrid",
            "English", "CV", "A4", "A3", "km", "m", "iframe", "HTML", "URL", "OSM", "Amap"}
 #: the ODbL attribution is kept in its legal wording; user names and what users typed (the

@@ -49,6 +49,31 @@ export function neighbours(features, group = (f) => f.properties.parent_id) {
 }
 
 /**
+ * The boundary two microgrids share, as the longest run of consecutive vertices of ``a``'s
+ * outer rings that are vertices of ``b`` too ([lon, lat] list; empty when they only touch).
+ */
+export function sharedBoundary(a, b) {
+  const keys = vertexKeys(b.geometry);
+  const g = a.geometry;
+  const polys = g.type === "MultiPolygon" ? g.coordinates : g.type === "Polygon" ? [g.coordinates] : [];
+  let best = [];
+  for (const poly of polys) {
+    const ring = poly[0].slice(0, -1);
+    const shared = ring.map(([x, y]) => keys.has(`${x.toFixed(7)},${y.toFixed(7)}`));
+    const start = shared.indexOf(false);
+    if (start < 0) continue;            // a enclosed by b: no line to drag
+    let run = [];
+    for (let k = 0; k <= ring.length; k++) {
+      const i = (start + k) % ring.length;
+      if (k < ring.length && shared[i]) { run.push(ring[i]); continue; }
+      if (run.length > best.length) best = run;
+      run = [];
+    }
+  }
+  return best.length >= 2 ? best : [];
+}
+
+/**
  * A colour class 0..n-1 per id such that neighbours differ where possible (greedy,
  * most-connected first; ids in code order break ties so the colouring is stable).
  */

@@ -10,6 +10,9 @@ import { findings, renderList, summary } from "./problems.js";
 import { roleName } from "./texts.js";
 import { colourClasses, neighbours, num, shade } from "./editor-geo.js";
 import { EditorMap, objectLabel } from "./editor-map.js";
+import { renderStats as renderStatsPanel } from "./editor-stats.js";
+import { ToolsPanel } from "./editor-tools.js";
+import { initExport } from "./editor-export.js";
 
 const gg = window.geogrid;
 const map = gg.map;
@@ -44,6 +47,12 @@ const byCode = (a, b) => String(a.properties.code || a.properties.id)
 
 const view = new EditorMap(map, config.datum, {
   label, onObject: (id) => selectObject(id), onMicrogrid: (id) => clickMicrogrid(id) });
+const tools = new ToolsPanel({
+  map, datum: config.datum, view, state, label,
+  move: (ids, to) => moveObjects(ids, to, false),
+  cut: (microgrids, line) => edit({ op: "cut", microgrids, line },
+    (res) => t("editor.cut_done", { n: res.moved_objects })) });
+const resetSwipe = initExport(map, config.datum, () => state.plan, (e) => failed(e));
 
 // -- messages --------------------------------------------------------------------------------
 function say(text) {
@@ -176,6 +185,8 @@ async function openPlan(id) {
                          problems: null, problemsStale: false, statsGrid: null, confirming: false });
   sessionStorage.setItem(PLAN_KEY, String(id));
   $("gg-compare").checked = false;
+  tools.clear();
+  resetSwipe();
   view.showProblems([]);
   showPicker(false);
   await reload();
@@ -211,6 +222,7 @@ async function reload() {
   }
   if (state.target && !state.byId.has(state.target)) state.target = null;
   draw();
+  tools.refresh();
   if (state.fitted !== id) {
     const b = view.bounds();
     if (b.isValid()) map.fitBounds(b, { padding: [10, 10] });
@@ -271,11 +283,13 @@ function renderToolbar() {
   const undoable = steps.some((h) => !h.undone && h.op !== "base");
   const redoable = steps.some((h) => h.undone);
   for (const b of $("gg-toolbar").querySelectorAll("button[data-write]")) b.hidden = !can;
+  $("gg-tools").hidden = !can;
   $("gg-undo").disabled = state.busy || !undoable;
   $("gg-redo").disabled = state.busy || !redoable;
   $("gg-activate").disabled = state.busy;
   $("gg-validate").disabled = state.busy;
   $("gg-compare-l").hidden = state.plan.status === "active";
+  $("gg-swipe-l").hidden = state.plan.status === "active";
   $("gg-activate-confirm").hidden = !(can && state.confirming);
 }
 
@@ -309,6 +323,7 @@ function selectMicrogrid(id) {
   view.select(state.selected, null);
   renderSelection();
   renderStats();
+  tools.render();
 }
 
 function clearSelection() {
@@ -491,16 +506,28 @@ async function write(path, body, onRefused) {
   return res;
 }
 
-async function edit(body, message) {
-  const res = await write("edits", body);
-  if (!res) return;
-  if (body.op === "merge" && state.selected && state.selected.id === body.b) state.selected = { kind: "microgrid", id: body.a };
-  await reload().catch(failed);
-  say(`${message || ""}${message ? " · " : ""}${t("editor.saved", { v: res.version })}`);
+let chain = Promise.resolve();
+/**
+ * Run writes one after another: each waits for the previous write and its reload, so it is
+ * sent with the version the previous one produced (a quick Ctrl+Z, Ctrl+Y never conflicts).
+ */
+function serial(fn) {
+  const run = chain.then(fn);
+  chain = run.catch(() => {});
+  return run;
 }
 
-async function moveObjects(objects, to, withCellmates) {
-  if (!to) return;
+const edit = (body, message) => serial(async () => {
+  const res = await write("edits", body);
+  if (!res) return null;
+  if (body.op === "merge" && state.selected && state.selected.id === body.b) state.selected = { kind: "microgrid", id: body.a };
+  await reload().catch(failed);
+  say(`${message ? message(res) : ""}${message ? " · " : ""}${t("editor.saved", { v: res.version })}`);
+  return res;
+});
+
+const moveObjects = (objects, to, withCellmates) => serial(async () => {
+  if (!to) return null;
   const res = await write("edits", { op: "move_objects", objects, to, with_cellmates: withCellmates },
     (e) => {
       // the API refuses a move that would split a cell: it names the cellmates to move too
@@ -512,19 +539,25 @@ async function moveObjects(objects, to, withCellmates) {
       renderSelection();
       return true;
     });
-  if (!res) return;
+  if (!res) return null;
   state.cellmates = null;
   state.target = null;
+  tools.clear();
   await reload().catch(failed);
   say(`${t("editor.moved_n", { n: res.moved_objects })} · ${t("editor.saved", { v: res.version })}`);
-}
+  return res;
+});
 
-async function step(which) {
+/** Undo or redo, queued behind any write still on its way; skipped when nothing is left. */
+const step = (which) => serial(async () => {
+  const steps = state.history || [];
+  const can = which === "undo" ? steps.some((h) => !h.undone && h.op !== "base") : steps.some((h) => h.undone);
+  if (!can || !editable()) return;
   const res = await write(which, {});
   if (!res) return;
   await reload().catch(failed);
   say(`${t(`editor.${which}`)} · ${t("editor.saved", { v: res.version })}`);
-}
+});
 
 $("gg-undo").addEventListener("click", () => step("undo"));
 $("gg-redo").addEventListener("click", () => step("redo"));
@@ -553,46 +586,9 @@ $("gg-activate-yes").addEventListener("click", async () => {
 
 // -- statistics --------------------------------------------------------------------------------
 function renderStats(before) {
-  const stats = state.stats;
-  if (!stats) return;
-  const grids = state.areas.filter((f) => f.properties.level === "grid").sort(byCode);
-  const balance = new Map(stats.grids.map((g) => [g.grid_id, g]));
-  const colours = gridColors(state.areas);
-  if (!state.statsGrid || !balance.has(state.statsGrid)) {
-    const first = grids.find((g) => balance.has(g.properties.id));
-    state.statsGrid = first ? first.properties.id : null;
-  }
-  fill($("gg-grid-stats").tBodies[0], grids.filter((g) => balance.has(g.properties.id)).map((g) => {
-    const id = g.properties.id;
-    const b = balance.get(id);
-    return el("tr", { dataset: { grid: id }, className: id === state.statsGrid ? "gg-current" : "",
-                      on: { click: () => { state.statsGrid = id; renderStats(); } } },
-    el("td", {}, el("span", { className: "gg-swatch", style: `background:${colours.get(id)}` }), g.properties.name),
-    el("td", { dataset: { field: "microgrids" } }, num(b.microgrids)),
-    el("td", { dataset: { field: "cv" } }, num(b.cv, 3)),
-    el("td", { dataset: { field: "max_min" } }, num(b.max_min, 2)));
-  }));
-  const rows = stats.microgrids.filter((m) => m.grid_id === state.statsGrid)
-    .sort((a, b) => String(a.code || a.id).localeCompare(String(b.code || b.id)));
-  const grid = state.byId.get(state.statsGrid);
-  $("gg-stats-caption").textContent = grid ? `${grid.properties.name} · ${t("editor.n_microgrids")} ${rows.length}` : "";
-  const changed = (m) => {
-    const old = before && before.get(m.id);
-    return Boolean(before && before.size && (!old || old.households !== m.households
-      || old.objects !== m.objects || old.building_groups !== m.building_groups));
-  };
-  const sel = state.selected;
-  const current = sel && (sel.kind === "microgrid" ? sel.id
-    : (state.objById.get(sel.id) || { properties: {} }).properties.microgrid);
-  fill($("gg-stats").tBodies[0], rows.map((m) => el("tr", {
-    dataset: { id: m.id, locked: m.locked ? "1" : "" },
-    className: `${m.id === current ? "gg-current" : ""}${changed(m) ? " gg-changed" : ""}`,
-    on: { click: () => { selectMicrogrid(m.id); view.focus("microgrid", m.id); } } },
-  el("td", { dataset: { field: "code" } }, m.code || m.id),
-  el("td", { dataset: { field: "households" } }, num(m.households)),
-  el("td", { dataset: { field: "objects" } }, num(m.objects)),
-  el("td", { dataset: { field: "building_groups" } }, num(m.building_groups)),
-  el("td", { dataset: { field: "locked" } }, m.locked ? t("editor.locked") : ""))));
+  renderStatsPanel(state, before, {
+    byCode, pick: (id) => { selectMicrogrid(id); view.focus("microgrid", id); },
+    pickGrid: (id) => { state.statsGrid = id; renderStats(); } });
 }
 
 // -- comparison with the active plan -----------------------------------------------------------
@@ -654,8 +650,8 @@ document.addEventListener("keydown", (ev) => {
   if (ev.key === "Escape") clearSelection();
   if (!editable() || !(ev.ctrlKey || ev.metaKey)) return;
   const key = ev.key.toLowerCase();
-  if (key === "z" && !ev.shiftKey && !$("gg-undo").disabled) { ev.preventDefault(); step("undo"); }
-  if (((key === "z" && ev.shiftKey) || key === "y") && !$("gg-redo").disabled) { ev.preventDefault(); step("redo"); }
+  if (key === "z" && !ev.shiftKey) { ev.preventDefault(); step("undo"); }
+  if ((key === "z" && ev.shiftKey) || key === "y") { ev.preventDefault(); step("redo"); }
 });
 
 // -- start -------------------------------------------------------------------------------------
