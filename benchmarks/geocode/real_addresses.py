@@ -18,7 +18,8 @@ Settings
 * **(a) roads only**: the gazetteer holds only OSM (roads, and in the demo
   street OSM's address points). Reported for every row and for the rows whose
   road has OSM address points.
-* **(b) 2-fold**: the rows are split in two at random (seeded); one half is
+* **(b) 2-fold**: the rows are split in two at random (seeded) by normalised
+  address, so a repeated address never sits in both halves; one half is
   imported as the address database (``addresses`` frame), the other half is
   geocoded, then the other way round.
 
@@ -60,6 +61,7 @@ from pyproj import Geod
 from rapidfuzz import fuzz, process
 
 from geogrid.geocode import Calibration, Gazetteer, gazetteer_frames, reliability_table
+from geogrid.geocode.addressdb import address_key
 
 __all__ = ["DRIVE", "evaluate_rows", "load_rows", "main", "osm_frames", "run"]
 
@@ -117,14 +119,23 @@ def evaluate_rows(gaz: Gazetteer, rows: pd.DataFrame) -> pd.DataFrame:
     return res
 
 
-def _halves(n: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).permutation(n) % 2
+def _folds(rows: pd.DataFrame, k: int, seed: int) -> np.ndarray:
+    """Fold of each row, drawn per normalised address: rows that repeat one address (the
+    shops of a mall, a POI listed under two categories) stay in one fold, so an evaluated
+    address is never in the imported half."""
+    keys = rows["address"].map(address_key).to_numpy()
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    return (np.random.default_rng(seed).permutation(len(uniq)) % k)[inverse]
+
+
+def _halves(rows: pd.DataFrame, seed: int) -> np.ndarray:
+    return _folds(rows, 2, seed)
 
 
 def _fit_on(rows: pd.DataFrame, frames: dict, *, with_db: bool, seed: int,
             folds: int = 5) -> Calibration:
     """Calibration from ``rows`` only: each inner fold is geocoded by the others."""
-    inner = np.random.default_rng(seed + 1).permutation(len(rows)) % folds
+    inner = _folds(rows, folds, seed + 1)
     parts = []
     for k in range(folds):
         db = rows[inner != k]
@@ -138,7 +149,7 @@ def _fit_on(rows: pd.DataFrame, frames: dict, *, with_db: bool, seed: int,
 
 def _setting(rows: pd.DataFrame, frames: dict, *, with_db: bool, seed: int
              ) -> tuple[pd.DataFrame, list[Gazetteer]]:
-    half = _halves(len(rows), seed)
+    half = _halves(rows, seed)
     results, gazes = [], []
     for k in (0, 1):
         train, test = rows[half != k], rows[half == k]
@@ -193,7 +204,7 @@ def _timed(fn, queries: list[str]) -> np.ndarray:
 
 def speed(rows: pd.DataFrame, frames: dict, *, records: int, rounds: int, seed: int) -> dict:
     """Single-query latency (cache off) paired A/B with the fuzzy baseline; batch; suggest."""
-    half = _halves(len(rows), seed)
+    half = _halves(rows, seed)
     train, test = rows[half == 0], rows[half == 1]
     cold = Gazetteer.from_frames(**frames, addresses=_addresses(train), cache_size=0)
     base = _FuzzyOnly(train)

@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 from rapidfuzz import fuzz
 
-from ._geometry import interpolate_number
+from ._geometry import Interpolated, interpolate_number
 from ._index import House, StreetKey, label
 from ._results import _BASE, _SOURCE_ORDER, MatchLevel, _Candidate, _join
 from .address import ParsedAddress, normalise
@@ -36,8 +36,7 @@ class HouseMatching:
                 if houses:
                     return self._exact(p, key, n, houses, score)
         if p.number is not None and key in self._lines:
-            got = interpolate_number(self._lines[key], p.number, self._roads.get(key[0]),
-                                     sides=self._sides[key])
+            got = self._interpolate(key, p.number)
             if got is not None:
                 cand = _Candidate(MatchLevel.INTERPOLATED, got.xy[0], got.xy[1],
                                   got.confidence * score, label(key, p.number, p.number_suffix),
@@ -73,6 +72,18 @@ class HouseMatching:
                           f"{len(self._lines[key]) if key in self._lines else 0} numbered points "
                           "to interpolate from")
         return []
+
+    def _interpolate(self, key: StreetKey, n: int) -> Interpolated | None:
+        """Between same-side neighbours; beyond them (or from one known number), the road's
+        number model (:mod:`geogrid.geocode._numbering`)."""
+        line, sides = self._lines[key], self._sides[key]
+        same = line if sides == "same" else line.parity(n % 2)
+        inside = len(same) >= 2 and same.numbers[0] < n < same.numbers[-1]
+        if not inside and key[1] is None and key[2] is None:
+            est = self._numbering.estimate(key[0], n, one_sided=sides == "same")
+            if est is not None:
+                return Interpolated(*est)
+        return interpolate_number(line, n, self._roads.get(key[0]), sides=sides)
 
     def _nearest_number(self, p: ParsedAddress, key: StreetKey, by_number, score: float
                         ) -> list[_Candidate]:

@@ -104,6 +104,7 @@ from ._index import (
     validate_frames,
 )
 from ._houses import HouseMatching
+from ._numbering import Numbering
 from ._names import NameMatching
 from ._roads import RoadMatching
 from .calibrate import Calibration
@@ -172,6 +173,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
                 arr = np.array(anchors, dtype=float)
                 self._lines[key] = NumberLine.build(arr[:, 0].astype(np.int64), arr[:, 1:])
         self._sides = {k: street_sides(line, roads.get(k[0])) for k, line in self._lines.items()}
+        self._numbering = Numbering.build(self._lines, roads)
         self._street_roads = {k[0] for k in places_houses}
         self._known_streets = set(roads) | self._street_roads
         self._road_choices = FuzzyIndex(self._known_streets)
