@@ -67,6 +67,11 @@ class HouseMatching:
                                  f"placed at the lane entrance {key[0]}{p.lane}号", c.detail)
                 c.estimated = True
             return got
+        if p.number is not None and not by_number and key[1] is None and key[2] is None:
+            if (est := self._numbering.from_start(key[0], p.number)) is not None:
+                cand = _Candidate(MatchLevel.INTERPOLATED, est[0][0], est[0][1], est[1] * score,
+                                  label(key, p.number, p.number_suffix), est[2], estimated=True)
+                return self._check_hint(p, key, cand)
         if p.number is not None:
             misses.append(f"{label(key, p.number)} is not indexed and {label(key, None)} has "
                           f"{len(self._lines[key]) if key in self._lines else 0} numbered points "

@@ -56,6 +56,10 @@ def theil_sen(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.median((y[j] - y[i])[keep] / dx[keep])) if keep.any() else 0.0
 
 
+#: a road end this close to the edge of the data may be cut off there
+EDGE_M = 150.0
+
+
 @dataclass(frozen=True)
 class NumberModel:
     """The known numbers of one road on its axis, and the slope fitted to them."""
@@ -84,6 +88,7 @@ class NumberModel:
         keys = np.unique(bins)
         road_t = np.array([rt[bins == k].mean() for k in keys])
         road_o = np.array([np.median(ro[bins == k]) for k in keys])
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
         t = (xy - centre) @ u
         centre_o = np.interp(t, road_t, road_o)
         offset = (xy - centre) @ v - centre_o
@@ -124,6 +129,8 @@ class Numbering:
     models: dict[str, NumberModel]
     pooled_slope: float | None
     directions: list[tuple[np.ndarray, float]]  # (axis, signed slope) of well-fitted roads
+    roads: dict[str, shapely.Geometry]
+    extent: tuple[float, float, float, float] | None  # bounds of every road: the data's edge
 
     @classmethod
     def build(cls, lines: dict, roads: dict[str, shapely.Geometry]) -> Numbering:
@@ -138,7 +145,37 @@ class Numbering:
         fitted = [m for m in models.values()
                   if m.axis_slope is not None and len(m.numbers) >= 3 and m.span >= 20]
         pooled = float(np.median([abs(m.axis_slope) for m in fitted])) if fitted else None
-        return cls(models, pooled, [(m.u, m.axis_slope) for m in fitted])
+        bounds = np.array([g.bounds for g in roads.values() if not g.is_empty])
+        extent = (tuple(bounds[:, :2].min(axis=0)) + tuple(bounds[:, 2:].max(axis=0))
+                  if len(bounds) else None)
+        return cls(models, pooled, [(m.u, m.axis_slope) for m in fitted], roads, extent)
+
+    def from_start(self, road: str, n: int) -> tuple[tuple[float, float], float, str] | None:
+        """Number ``n`` on a road with no known number: ``n`` pooled spacings from its start.
+
+        Numbers start at 1 at one end of a road; which end comes from the roads alike
+        (:meth:`rising`). When that end touches the edge of the data the road goes on
+        beyond it, its start is unknown, and there is no estimate.
+        """
+        geom = self.roads.get(road)
+        if self.pooled_slope is None or geom is None or geom.is_empty or self.extent is None:
+            return None
+        m = NumberModel.build(np.zeros(0), np.zeros((0, 2)), geom)
+        sign = self.rising(m.u) if m is not None else None
+        if sign is None:
+            return None
+        t0 = float(m.road_t[0] if sign > 0 else m.road_t[-1])
+        start = m.centre + t0 * m.u
+        x0, y0, x1, y1 = self.extent
+        if min(start[0] - x0, x1 - start[0], start[1] - y0, y1 - start[1]) < EDGE_M:
+            return None
+        move = sign * self.pooled_slope * max(n - 1, 0)
+        if abs(move) > float(m.road_t[-1] - m.road_t[0]) + BEYOND_ROAD_M:
+            return None  # beyond the road's far end: the numbering is not what we think
+        xy = m.point(t0 + move, 0.0)
+        score = float(np.clip(0.45 - abs(move) / 2500.0, 0.15, 0.45))
+        return xy, score, (f"no number known on the road: {abs(move):.0f} m from its start "
+                           f"({self.pooled_slope:.1f} m per number, direction from roads alike)")
 
     def rising(self, u: np.ndarray) -> float | None:
         """+1 or -1: the way numbers rise along axis ``u``, from roads of similar orientation."""
