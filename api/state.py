@@ -35,7 +35,9 @@ class AppState(PlanCache):
         services = Services.build(store, cache=self, snap_m=settings.snap_distance_m,
                                   reach_m=settings.territorial_reach_m,
                                   fallback_level=settings.territorial_fallback,
-                                  calendar_dir=settings.effective_calendar_dir)
+                                  calendar_dir=settings.effective_calendar_dir,
+                                  review_below=settings.geocode_review_below,
+                                  learning=settings.geocode_learning)
         self.locating = services.locating
         self.incidents = services.incidents
         self.planning = services.planning
