@@ -56,6 +56,8 @@ def theil_sen(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.median((y[j] - y[i])[keep] / dx[keep])) if keep.any() else 0.0
 
 
+#: how many of the nearest known numbers vote on where a number stands
+ANCHORS = 5
 #: a road end this close to the edge of the data may be cut off there
 EDGE_M = 150.0
 
@@ -110,6 +112,24 @@ class NumberModel:
         v = np.array([-self.u[1], self.u[0]])
         p = self.centre + t * self.u + o * v
         return float(p[0]), float(p[1])
+
+    def locate(self, n: int, slope: float, one_sided: bool) -> tuple[float, int, float]:
+        """Position ``t`` of ``n``: the weighted median of ``t_j + slope · (n - n_j)`` over the
+        :data:`ANCHORS` known numbers ``n_j`` nearest to ``n`` (of its parity when two are
+        known), nearer ones weighing more; one misplaced record does not move it. Returns
+        ``(t, nearest anchor, distance moved from it)``."""
+        gap = np.abs(self.numbers - n)
+        same = self.numbers % 2 == n % 2
+        pool = np.flatnonzero(same) if (same.sum() >= 2 and not one_sided) else \
+            np.arange(len(self.numbers))
+        near = pool[np.argsort(gap[pool], kind="stable")[:ANCHORS]]
+        preds = self.t[near] + slope * (n - self.numbers[near])
+        weights = 1.0 / (1.0 + gap[near] / 50.0)
+        order = np.argsort(preds)
+        cum = np.cumsum(weights[order])
+        t = float(preds[order][np.searchsorted(cum, cum[-1] / 2.0)])
+        a = near[0]
+        return t, int(self.numbers[a]), t - float(self.t[a])
 
     def side(self, n: int, one_sided: bool) -> float:
         """Offset across the road for number ``n``: its parity's known side (or the mirror of
@@ -203,11 +223,8 @@ class Numbering:
                 return None
             slope = sign * self.pooled_slope
             how = f"{abs(slope):.1f} m per number, direction from roads alike"
-        i = int(np.argmin(np.abs(m.numbers - n)))
-        a = int(m.numbers[i])
-        move = float(slope * (n - a))
-        xy = m.point(float(m.t[i]) + move, m.side(n, one_sided))
-        t = float(m.t[i]) + move
+        t, a, move = m.locate(n, slope, one_sided)
+        xy = m.point(t, m.side(n, one_sided))
         score = float(np.clip(0.6 - abs(move) / 2500.0, 0.15, 0.6))
         if own is None:
             score *= 0.8
