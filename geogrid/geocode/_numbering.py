@@ -230,4 +230,7 @@ class Numbering:
             score *= 0.8
         if not m.road_t[0] - BEYOND_ROAD_M <= t <= m.road_t[-1] + BEYOND_ROAD_M:
             score *= 0.7
-        return xy, score, f"extrapolated {abs(move):.0f} m along the road from {a}号 ({how})"
+        detail = f"extrapolated {abs(move):.0f} m along the road from {a}号 ({how})"
+        if not one_sided and not (m.numbers % 2 == n % 2).any():
+            detail += "; only the other side is known: its side of the road mirrored"
+        return xy, score, detail
