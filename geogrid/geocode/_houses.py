@@ -22,6 +22,9 @@ from .address import ParsedAddress, normalise
 
 __all__ = ["HouseMatching"]
 
+#: records of one number this close to their medoid agree: their mean stands for the site
+AGREE_M = 150.0
+
 
 class HouseMatching:
     """House-number candidates (mixed into the gazetteer)."""
@@ -173,14 +176,32 @@ class HouseMatching:
             factor *= 0.92  # one record, nothing to confirm it
         out = []
         first = pool[0]
+        centre = self._agreeing_centre(top) if len(top) >= 2 else None
         for h in pool:
             far = math.hypot(h.place.x - first.place.x, h.place.y - first.place.y)
             if h is not first and far < 30:
                 continue
             conf = _BASE[MatchLevel.HOUSE_NUMBER] * score * factor * (1.0 if h is first else 0.9)
-            out.append(_Candidate(MatchLevel.HOUSE_NUMBER, h.place.x, h.place.y, conf,
-                                  h.label, detail, place=h.place))
+            place = centre if h is first and centre is not None else h.place
+            out.append(_Candidate(MatchLevel.HOUSE_NUMBER, place.x, place.y, conf,
+                                  h.label, detail, place=place))
         return out
+
+    def _agreeing_centre(self, houses: list[House]):
+        """The mean of the records within :data:`AGREE_M` of their medoid, as a place.
+
+        Records of one number that agree (the shops of one mall, the departments of one
+        hospital) each stand somewhere on a site; their mean stands for the site better
+        than any one of them, and of two records neither is the medoid. Records farther
+        out are other places sharing the number and keep their own candidates."""
+        medoid = houses[0].place
+        near = [h.place for h in houses
+                if math.hypot(h.place.x - medoid.x, h.place.y - medoid.y) <= AGREE_M]
+        if len(near) < 2:
+            return None
+        x, y = float(np.mean([p.x for p in near])), float(np.mean([p.y for p in near]))
+        lon, lat = self._lonlat(x, y)
+        return replace(medoid, x=x, y=y, lon=lon, lat=lat)
 
 
 

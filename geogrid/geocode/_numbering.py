@@ -34,12 +34,12 @@ its parity (the other parity mirrored when only that side is known).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 
-__all__ = ["NumberModel", "Numbering", "SHRINK_SPAN"]
+__all__ = ["NumberModel", "Numbering", "SHRINK_SPAN", "theil_sen"]
 
 #: span of known numbers at which a road's own slope and the pooled slope weigh the same
 SHRINK_SPAN = 150.0
@@ -151,6 +151,7 @@ class Numbering:
     directions: list[tuple[np.ndarray, float]]  # (axis, signed slope) of well-fitted roads
     roads: dict[str, shapely.Geometry]
     extent: tuple[float, float, float, float] | None  # bounds of every road: the data's edge
+    _bare: dict[str, NumberModel] = field(default_factory=dict)  # roads with no known number
 
     @classmethod
     def build(cls, lines: dict, roads: dict[str, shapely.Geometry]) -> Numbering:
@@ -180,7 +181,9 @@ class Numbering:
         geom = self.roads.get(road)
         if self.pooled_slope is None or geom is None or geom.is_empty or self.extent is None:
             return None
-        m = NumberModel.build(np.zeros(0), np.zeros((0, 2)), geom)
+        if road not in self._bare:
+            self._bare[road] = NumberModel.build(np.zeros(0), np.zeros((0, 2)), geom)
+        m = self._bare[road]
         sign = self.rising(m.u) if m is not None else None
         if sign is None:
             return None

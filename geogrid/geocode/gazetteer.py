@@ -30,10 +30,13 @@ Each answer names the rung it reached (:class:`MatchLevel`, ``rung``):
    the main road's house number equal to the lane number (崂山路638弄1号 →
    崂山路638号); a lane with known records goes to their medoid.
 3. **道路插值**: between known numbers on the same side (odd/even; a one-sided
-   street is detected), along the road beyond the last one (Theil-Sen metres
-   per number), or at the nearest known number; a hinted cross street
-   (``近X路``, ``X路口``) confirms or contradicts the estimate
-   (see :mod:`geogrid.geocode._houses` and :mod:`geogrid.geocode._geometry`).
+   street is detected); beyond them, or from a single known number, the road's
+   number model (position along the road's axis, metres per number shrunk
+   toward the pooled slope of every road); on a road with no known number,
+   pooled spacings from the road's start, the direction taken from roads
+   alike; a hinted cross street (``近X路``, ``X路口``) confirms or contradicts
+   the estimate (see :mod:`geogrid.geocode._houses`,
+   :mod:`geogrid.geocode._numbering` and :mod:`geogrid.geocode._geometry`).
 4. **路段**: only the road and a hinted cross street are known: the road
    segment nearest that street.
 5. **道路**: only the road: the middle of its longest part (the last resort).
