@@ -14,7 +14,9 @@ The numbering model
 -------------------
 Shanghai numbers rise steadily along a road, odd on one side and even on the
 other, both in the same direction, so ``t(n)`` is close to linear:
-``t(n) = t(a) + s · (n - a)`` from the nearest known number ``a``. The
+``t(n) = t(a) + s · (n - a)`` from a known number ``a``; each of the
+:data:`ANCHORS` known numbers nearest to ``n`` gives such an estimate and their
+weighted median is the answer, so one misplaced record does not carry it. The
 slope ``s`` (metres per number) of one road is the Theil-Sen slope of its
 known ``(n, t)``; from a few numbers close together it is noisy, so it is
 shrunk toward the pooled slope of every road in the data::
@@ -30,6 +32,13 @@ such evidence there is no estimate.
 
 The point goes across the road to the median offset of the known numbers of
 its parity (the other parity mirrored when only that side is known).
+
+A road with no known number is numbered from its start: number 1 at the end
+that the roads alike say numbers rise from, ``n`` pooled spacings along it;
+not when that end touches the edge of the data (the road may go on beyond).
+
+A straight axis does not follow a ring or a bending road (中华路 circles the
+old city): there the estimate is poor, which the calibration measures.
 """
 
 from __future__ import annotations
