@@ -84,3 +84,18 @@ def test_geocode_many_takes_aligned_names_and_caches_per_name():
     with pytest.raises(InputError, match="names"):
         gaz.geocode_many(["凤阳路415号"] * 2, names=["长征医院急诊"])
 
+
+def test_benchmark_fold_definitions_never_share_a_row_or_an_address():
+    from benchmarks.geocode.real_addresses import _halves
+    from geogrid.geocode.addressdb import address_key
+
+    rows = pd.DataFrame({"address": ["凤阳路415号"] * 6 + [f"南京东路{n}号" for n in range(1, 31)]})
+    keys = rows["address"].map(address_key)
+    by_address = _halves(rows, 0, "address")
+    assert not set(keys[by_address == 0]) & set(keys[by_address == 1])
+    shared = []
+    for seed in range(5):
+        by_row = _halves(rows, seed, "row")
+        assert sorted(np.bincount(by_row)) == [18, 18]  # every row in exactly one half
+        shared.append(bool(set(keys[by_row == 0]) & set(keys[by_row == 1])))
+    assert any(shared)  # by row, an address may sit in both halves
