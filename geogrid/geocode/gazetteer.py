@@ -546,8 +546,11 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
             chosen.append(c)
             if len(chosen) == 6:
                 break
-        results = [self._to_result(s, p, c) for c in chosen]
-        results.sort(key=lambda r: -r.confidence)
+        # ranked by calibrated confidence before a candidate's cap: the cap lowers what is
+        # reported for a wide site's answer, it does not hand the answer to another rung
+        ranked = sorted(((self._to_result(s, p, c), c.cap) for c in chosen),
+                        key=lambda rc: -rc[0].confidence)
+        results = [r if r.confidence <= cap else replace(r, confidence=cap) for r, cap in ranked]
         best = results[0]
         return replace(best, alternatives=tuple(results[1:]),
                        needs_review=best.confidence < self.review_below)
@@ -559,7 +562,6 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
             lon, lat = self._lonlat(c.x, c.y)
         score = float(round(min(max(c.confidence, 0.0), 1.0), 4))
         conf = score if self.calibration is None else self.calibration(c.level.value, score)
-        conf = min(conf, c.cap)
         return GeocodeResult(
             query=s, ok=True, lon=lon, lat=lat, level=c.level, score=score,
             confidence=float(round(conf, 4)), matched=c.matched,

@@ -99,3 +99,15 @@ def test_benchmark_fold_definitions_never_share_a_row_or_an_address():
         assert sorted(np.bincount(by_row)) == [18, 18]  # every row in exactly one half
         shared.append(bool(set(keys[by_row == 0]) & set(keys[by_row == 1])))
     assert any(shared)  # by row, an address may sit in both halves
+
+
+def test_the_cap_lowers_a_wide_site_answer_without_handing_it_to_another_rung():
+    names = [*HOSPITAL[0], "长征医院急诊楼"]
+    addresses = ["凤阳路415号长征医院"] * 3 + ["凤阳路420号长征医院急诊楼"]
+    addr = gpd.GeoDataFrame({"address": addresses, "name": names},
+                            geometry=[Point(*p) for p in [*HOSPITAL[1], (121.4725, 31.2351)]],
+                            crs="EPSG:4326")
+    gaz = Gazetteer.from_frames(roads=ROAD, addresses=addr, calibration=None)
+    r = gaz.geocode("凤阳路415号长征医院急诊楼")
+    assert r.level.value == "门牌" and r.confidence <= WIDE_CAP
+    assert any(a.level.value == "楼栋" and a.confidence > WIDE_CAP for a in r.alternatives)
