@@ -38,7 +38,9 @@ class AppState(PlanCache, UseCases):
         self.adopt(Services.build(store, cache=self, snap_m=settings.snap_distance_m,
                                   reach_m=settings.territorial_reach_m,
                                   fallback_level=settings.territorial_fallback,
-                                  calendar_dir=settings.effective_calendar_dir))
+                                  calendar_dir=settings.effective_calendar_dir,
+                                  review_below=settings.geocode_review_below,
+                                  learning=settings.geocode_learning))
 
 
 #: the name the routers used before the services layer

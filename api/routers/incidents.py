@@ -232,6 +232,18 @@ def act(uid: str, body: ActionIn, state: StateDep, principal: PrincipalDep):
     return _personal(public_incident(out, principal), principal)
 
 
+@router.post("/incidents/{uid}/location/confirm", response_model=IncidentPublic,
+             summary="Confirm that the incident's point is where its address is")
+def confirm_location(uid: str, state: StateDep,
+                     principal: Annotated[Principal, Depends(Allowed("incident.dispatch"))]):
+    """The (address, point) pair joins the address database, active at once or for review
+    (setting ``GEOCODE_LEARNING``); the audit log keeps who confirmed it. To correct the
+    point, use the ``relocate`` action: it teaches the address the corrected point."""
+    state.incidents.get_for(principal, uid, "change")
+    out = state.incidents.confirm_location(uid, actor=principal.username)
+    return _personal(public_incident(out, principal), principal)
+
+
 class AssignIn(BaseModel):
     responder_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
                                      description="the responder who goes; null clears it")

@@ -41,6 +41,8 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiLineString, Point
 
+from ._numbering import theil_sen
+
 __all__ = [
     "NumberLine",
     "interpolate_number",
@@ -213,7 +215,7 @@ def _along_road(line: NumberLine, same: NumberLine, n: int, road: shapely.Geomet
     _, _, vt = np.linalg.svd(coords - centre, full_matrices=False)
     u = vt[0]
     t = (line.xy - centre) @ u
-    slope = _theil_sen(line.numbers.astype(float), t)
+    slope = theil_sen(line.numbers.astype(float), t)
     if abs(slope) < 0.2 or abs(slope) > 30:
         return None  # not a numbered sequence along this road
     ref, mirror = (same, 1.0) if len(same) else (line, -1.0)
@@ -235,14 +237,6 @@ def _along_road(line: NumberLine, same: NumberLine, n: int, road: shapely.Geomet
     return Interpolated((float(p[0]), float(p[1])), conf,
                         f"extrapolated {gap:.0f} m along the road from {a}号 "
                         f"({abs(slope):.1f} m per number, fit on {len(line)} numbers)")
-
-
-def _theil_sen(x: np.ndarray, y: np.ndarray) -> float:
-    """Median of the pairwise slopes (Theil 1950, Sen 1968): robust to a few wrong points."""
-    i, j = np.triu_indices(len(x), k=1)
-    dx = x[j] - x[i]
-    keep = dx != 0
-    return float(np.median((y[j] - y[i])[keep] / dx[keep])) if keep.any() else 0.0
 
 
 def _parts(geom: shapely.Geometry) -> list[LineString]:

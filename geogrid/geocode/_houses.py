@@ -5,6 +5,14 @@ best first: the exact number (the medoid of the records that share it, those
 naming the asked building first) → the lane as a whole or its entrance on the
 main road (弄口) → interpolation between same-side numbers, checked against a
 hinted cross street → the nearest known number.
+
+A large site (a hospital, a mall, a campus) files many records under one
+number. When they spread more than :data:`WIDE_M` from their medoid, the name
+given with the query (``place_name``, e.g. the department that called) picks
+the record whose name matches it (rapidfuzz ``WRatio`` ≥ :data:`NAME_MATCH`);
+without such a match the answer is the site's typical place and its calibrated
+confidence stays under :data:`WIDE_CAP`: the site is wider than 100 m, so
+which corner the caller is at is a guess.
 """
 
 from __future__ import annotations
@@ -15,12 +23,21 @@ from dataclasses import replace
 import numpy as np
 from rapidfuzz import fuzz
 
-from ._geometry import interpolate_number
+from ._geometry import Interpolated, interpolate_number
 from ._index import House, StreetKey, label
 from ._results import _BASE, _SOURCE_ORDER, MatchLevel, _Candidate, _join
 from .address import ParsedAddress, normalise
 
 __all__ = ["HouseMatching"]
+
+#: records of one number this close to their medoid agree: their mean stands for the site
+AGREE_M = 150.0
+#: records of one number farther than this from their medoid make a wide site
+WIDE_M = 100.0
+#: a wide site's answer, unless a given name picks one record, stays below this confidence
+WIDE_CAP = 0.75
+#: rapidfuzz ``WRatio`` (0-100) of a given name to a record's name that picks the record
+NAME_MATCH = 85.0
 
 
 class HouseMatching:
@@ -36,8 +53,7 @@ class HouseMatching:
                 if houses:
                     return self._exact(p, key, n, houses, score)
         if p.number is not None and key in self._lines:
-            got = interpolate_number(self._lines[key], p.number, self._roads.get(key[0]),
-                                     sides=self._sides[key])
+            got = self._interpolate(key, p.number)
             if got is not None:
                 cand = _Candidate(MatchLevel.INTERPOLATED, got.xy[0], got.xy[1],
                                   got.confidence * score, label(key, p.number, p.number_suffix),
@@ -68,11 +84,28 @@ class HouseMatching:
                                  f"placed at the lane entrance {key[0]}{p.lane}号", c.detail)
                 c.estimated = True
             return got
+        if p.number is not None and not by_number and key[1] is None and key[2] is None:
+            if (est := self._numbering.from_start(key[0], p.number)) is not None:
+                cand = _Candidate(MatchLevel.INTERPOLATED, est[0][0], est[0][1], est[1] * score,
+                                  label(key, p.number, p.number_suffix), est[2], estimated=True)
+                return self._check_hint(p, key, cand)
         if p.number is not None:
             misses.append(f"{label(key, p.number)} is not indexed and {label(key, None)} has "
                           f"{len(self._lines[key]) if key in self._lines else 0} numbered points "
                           "to interpolate from")
         return []
+
+    def _interpolate(self, key: StreetKey, n: int) -> Interpolated | None:
+        """Between same-side neighbours; beyond them (or from one known number), the road's
+        number model (:mod:`geogrid.geocode._numbering`)."""
+        line, sides = self._lines[key], self._sides[key]
+        same = line if sides == "same" else line.parity(n % 2)
+        inside = len(same) >= 2 and same.numbers[0] < n < same.numbers[-1]
+        if not inside and key[1] is None and key[2] is None:
+            est = self._numbering.estimate(key[0], n, one_sided=sides == "same")
+            if est is not None:
+                return Interpolated(*est)
+        return interpolate_number(line, n, self._roads.get(key[0]), sides=sides)
 
     def _nearest_number(self, p: ParsedAddress, key: StreetKey, by_number, score: float
                         ) -> list[_Candidate]:
@@ -150,9 +183,23 @@ class HouseMatching:
         if named:
             top, detail = named, _join(detail, f"{len(named)} records name {p.poi}")
             pool = top + [h for h in pool if h not in top]
+        centre, cap = None, 1.0
         if len(top) >= 2:
-            pool = _by_medoid(top) + [h for h in pool if h not in top]
-            factor *= _spread_factor(top)
+            top = _by_medoid(top)
+            wide = _wide(top)
+            picked = _by_place_name(p.place_name, top) if wide else None
+            if picked is not None:
+                top = [picked] + [h for h in top if h is not picked]
+                detail = _join(detail, f"the name {p.place_name} picks {picked.place.name} "
+                                       f"among {len(top)} records spread over more than {WIDE_M:.0f} m")
+            else:
+                factor *= _spread_factor(top)
+                centre = self._agreeing_centre(top)
+                cap = WIDE_CAP if wide else 1.0
+                if wide:
+                    detail = _join(detail, f"{len(top)} records spread over more than "
+                                           f"{WIDE_M:.0f} m and no given name picks one")
+            pool = top + [h for h in pool if h not in top]
         elif top[0].place.source == "addresses":
             factor *= 0.92  # one record, nothing to confirm it
         out = []
@@ -162,9 +209,26 @@ class HouseMatching:
             if h is not first and far < 30:
                 continue
             conf = _BASE[MatchLevel.HOUSE_NUMBER] * score * factor * (1.0 if h is first else 0.9)
-            out.append(_Candidate(MatchLevel.HOUSE_NUMBER, h.place.x, h.place.y, conf,
-                                  h.label, detail, place=h.place))
+            place = centre if h is first and centre is not None else h.place
+            out.append(_Candidate(MatchLevel.HOUSE_NUMBER, place.x, place.y, conf,
+                                  h.label, detail, place=place, cap=cap))
         return out
+
+    def _agreeing_centre(self, houses: list[House]):
+        """The mean of the records within :data:`AGREE_M` of their medoid, as a place.
+
+        Records of one number that agree (the shops of one mall, the departments of one
+        hospital) each stand somewhere on a site; their mean stands for the site better
+        than any one of them, and of two records neither is the medoid. Records farther
+        out are other places sharing the number and keep their own candidates."""
+        medoid = houses[0].place
+        near = [h.place for h in houses
+                if math.hypot(h.place.x - medoid.x, h.place.y - medoid.y) <= AGREE_M]
+        if len(near) < 2:
+            return None
+        x, y = float(np.mean([p.x for p in near])), float(np.mean([p.y for p in near]))
+        lon, lat = self._lonlat(x, y)
+        return replace(medoid, x=x, y=y, lon=lon, lat=lat)
 
 
 
@@ -180,6 +244,31 @@ def _by_medoid(houses: list[House]) -> list[House]:
     xy = np.array([(h.place.x, h.place.y) for h in houses])
     cost = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]).sum(1)
     return [houses[i] for i in np.argsort(cost, kind="stable")]
+
+
+def _wide(houses: list[House]) -> bool:
+    """True when a record lies more than :data:`WIDE_M` from the medoid (``houses[0]``)."""
+    m = houses[0].place
+    return any(math.hypot(h.place.x - m.x, h.place.y - m.y) > WIDE_M for h in houses[1:])
+
+
+def _by_place_name(name: str | None, houses: list[House]) -> House | None:
+    """The record whose name matches ``name`` (``WRatio`` ≥ :data:`NAME_MATCH`), if the
+    records that match about as well (within 5 points) stand within :data:`WIDE_M` of it;
+    ``None`` when no name is given, none matches, or the matches are far apart."""
+    if not name:
+        return None
+    want = normalise(name)
+    scored = [(fuzz.WRatio(want, normalise(h.place.name)), h) for h in houses if h.place.name]
+    good = [(s, h) for s, h in scored if s >= NAME_MATCH]
+    if not good:
+        return None
+    best_s, best = max(good, key=lambda t: t[0])
+    rivals = [h for s, h in good if s >= best_s - 5.0]
+    if any(math.hypot(h.place.x - best.place.x, h.place.y - best.place.y) > WIDE_M
+           for h in rivals):
+        return None
+    return best
 
 
 def _spread_factor(houses: list[House]) -> float:

@@ -124,8 +124,8 @@ class _Candidate:
     detail: str | None = None
     estimated: bool = False
     place: Place | None = None
-
-
+    #: the calibrated confidence may not exceed this (records of a wide site, no name to pick)
+    cap: float = 1.0
 
 
 def _join(a: str | None, b: str | None) -> str | None:

@@ -114,7 +114,9 @@ class ParsedAddress:
     (``B1层`` → ``-1``; mall levels ``B2`` → ``-2``, ``L3`` → ``3``). ``building``, ``unit`` and ``room`` are strings because
     they may carry letters (``A座``). ``poi`` is whatever named place is left
     once every structured part is taken out: a POI, a building or a compound
-    name (崂山五村); the gazetteer decides which.
+    name (崂山五村); the gazetteer decides which. ``place_name`` is not parsed
+    from the text: it is the name given beside the address (the shop or
+    department that called), which picks among the records of a large site.
     """
 
     raw: str
@@ -143,6 +145,7 @@ class ParsedAddress:
     near_roads: tuple[str, ...] = ()
     metro_lines: tuple[str, ...] = ()
     alternates: tuple[str, ...] = ()
+    place_name: str | None = None
 
     @property
     def is_empty(self) -> bool:

@@ -30,10 +30,13 @@ Each answer names the rung it reached (:class:`MatchLevel`, ``rung``):
    the main road's house number equal to the lane number (崂山路638弄1号 →
    崂山路638号); a lane with known records goes to their medoid.
 3. **道路插值**: between known numbers on the same side (odd/even; a one-sided
-   street is detected), along the road beyond the last one (Theil-Sen metres
-   per number), or at the nearest known number; a hinted cross street
-   (``近X路``, ``X路口``) confirms or contradicts the estimate
-   (see :mod:`geogrid.geocode._houses` and :mod:`geogrid.geocode._geometry`).
+   street is detected); beyond them, or from a single known number, the road's
+   number model (position along the road's axis, metres per number shrunk
+   toward the pooled slope of every road); on a road with no known number,
+   pooled spacings from the road's start, the direction taken from roads
+   alike; a hinted cross street (``近X路``, ``X路口``) confirms or contradicts
+   the estimate (see :mod:`geogrid.geocode._houses`,
+   :mod:`geogrid.geocode._numbering` and :mod:`geogrid.geocode._geometry`).
 4. **路段**: only the road and a hinted cross street are known: the road
    segment nearest that street.
 5. **道路**: only the road: the middle of its longest part (the last resort).
@@ -104,6 +107,7 @@ from ._index import (
     validate_frames,
 )
 from ._houses import HouseMatching
+from ._numbering import Numbering
 from ._names import NameMatching
 from ._roads import RoadMatching
 from .calibrate import Calibration
@@ -172,6 +176,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
                 arr = np.array(anchors, dtype=float)
                 self._lines[key] = NumberLine.build(arr[:, 0].astype(np.int64), arr[:, 1:])
         self._sides = {k: street_sides(line, roads.get(k[0])) for k, line in self._lines.items()}
+        self._numbering = Numbering.build(self._lines, roads)
         self._street_roads = {k[0] for k in places_houses}
         self._known_streets = set(roads) | self._street_roads
         self._road_choices = FuzzyIndex(self._known_streets)
@@ -274,21 +279,25 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
 
     # ---------------------------------------------------------------- geocode
 
-    def geocode(self, text: str) -> GeocodeResult:
+    def geocode(self, text: str, name: str | None = None) -> GeocodeResult:
         """Locate one address. Never raises for an unmatched address (see ``ok``/``reason``).
 
-        Results are cached per normalised text, so repeated addresses (the
-        common case in hotline records) cost a dictionary lookup.
+        ``name`` is the place's name when the caller gives one (the shop or
+        department at the address): among the records of a large site it picks
+        the one of that name. Results are cached per normalised text (and
+        name), so repeated addresses (the common case in hotline records) cost
+        a dictionary lookup.
         """
         if is_missing(text) or not str(text).strip():
             return GeocodeResult(query="" if is_missing(text) else str(text), ok=False,
                                  reason="the address is empty.")
         text = str(text)
-        result = self._cached(normalise(text))
+        name = None if is_missing(name) or not str(name).strip() else normalise(str(name))
+        result = self._cached(normalise(text), name)
         parsed = replace(result.parsed, raw=text) if result.parsed is not None else None
         return replace(result, query=text, parsed=parsed)
 
-    def geocode_many(self, texts: Iterable[str], *,
+    def geocode_many(self, texts: Iterable[str], *, names: Iterable[str | None] | None = None,
                      progress: Callable[[int, int], None] | None = None,
                      progress_every: int | None = None) -> pd.DataFrame:
         """Geocode many addresses; one row per input, in order (a Series keeps its index).
@@ -297,23 +306,30 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         :class:`MatchLevel`), confidence, matched, estimated, detail, reason,
         score (the rule score before calibration), needs_review.
         ``progress(n_done, n_total)`` is called every ``progress_every`` rows
-        (default: about 100 times in all) and once at the end.
+        (default: about 100 times in all) and once at the end. ``names``, aligned
+        with ``texts``, gives each address's place name (see :meth:`geocode`).
         """
         index = texts.index if isinstance(texts, pd.Series) else None
         items = list(texts)
         total = len(items)
+        given = [None] * total if names is None else list(names)
+        if len(given) != total:
+            raise InputError(f"names 与地址数量不同 / names has {len(given)} entries for "
+                             f"{total} addresses.", field="names", value=len(given),
+                             fix="Pass one name (or None) per address.")
         every = progress_every or max(1, total // 100)
         rows = []
         seen: dict[Any, tuple] = {}  # hotline records repeat: each distinct text once
-        for i, text in enumerate(items, start=1):
-            row = seen.get(text) if isinstance(text, str) else None
+        for i, (text, name) in enumerate(zip(items, given), start=1):
+            key = (text, None if is_missing(name) else str(name))
+            row = seen.get(key) if isinstance(text, str) else None
             if row is None:
-                r = self.geocode(text)
+                r = self.geocode(text, key[1])
                 row = (r.query, r.ok, r.lon, r.lat, r.level.value if r.level else None,
                        r.confidence, r.matched, r.estimated, r.detail, r.reason, r.score,
                        r.needs_review)
                 if isinstance(text, str):
-                    seen[text] = row
+                    seen[key] = row
             rows.append(row)
             if progress is not None and (i % every == 0 or i == total):
                 progress(i, total)
@@ -398,8 +414,10 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         lon, lat = self._inv.transform(x, y)
         return float(lon), float(lat)
 
-    def _geocode_normalised(self, s: str) -> GeocodeResult:
+    def _geocode_normalised(self, s: str, name: str | None = None) -> GeocodeResult:
         p = parse_address(s)
+        if name:
+            p = replace(p, place_name=name)
         if p.metro_lines and not (p.road or p.poi or p.intersection or p.alternates):
             return GeocodeResult(query=s, ok=False, parsed=p, reason=(
                 f"线路列表不是地点 / {'、'.join(p.metro_lines)} is a list of metro lines, "
@@ -408,7 +426,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         if not p.alternates:
             return result
         # several addresses in one field: the best of them, the others as alternatives
-        results = [result] + [self._cached(normalise(a)) for a in p.alternates]
+        results = [result] + [self._cached(normalise(a), name) for a in p.alternates]
         found = sorted((r for r in results if r.ok), key=lambda r: -r.confidence)
         if not found:
             return result
@@ -528,8 +546,11 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
             chosen.append(c)
             if len(chosen) == 6:
                 break
-        results = [self._to_result(s, p, c) for c in chosen]
-        results.sort(key=lambda r: -r.confidence)
+        # ranked by calibrated confidence before a candidate's cap: the cap lowers what is
+        # reported for a wide site's answer, it does not hand the answer to another rung
+        ranked = sorted(((self._to_result(s, p, c), c.cap) for c in chosen),
+                        key=lambda rc: -rc[0].confidence)
+        results = [r if r.confidence <= cap else replace(r, confidence=cap) for r, cap in ranked]
         best = results[0]
         return replace(best, alternatives=tuple(results[1:]),
                        needs_review=best.confidence < self.review_below)

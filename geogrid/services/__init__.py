@@ -66,11 +66,13 @@ class Services(UseCases):
     @classmethod
     def build(cls, store: Store, *, cache: PlanCache | None = None, snap_m: float = 50.0,
               reach_m: float = 500.0, fallback_level: str = "grid",
-              ttl_s: float = 1.0, calendar_dir=None) -> Services:
+              ttl_s: float = 1.0, calendar_dir=None, review_below: float = 0.6,
+              learning: str = "review") -> Services:
         cache = cache if cache is not None else PlanCache(store, ttl_s=ttl_s)
         incidents = IncidentService(store, cache, snap_m=snap_m, reach_m=reach_m,
                                     fallback_level=fallback_level,
-                                    workflow=Workflow.default(calendar_dir))
+                                    workflow=Workflow.default(calendar_dir),
+                                    review_below=review_below, learning=learning)
         names = {c.code: c.name for c in incidents.workflow.catalogue.categories}
         return cls(cache=cache, locating=LocatingService(cache, snap_m=snap_m),
                    incidents=incidents, planning=PlanningService(store),

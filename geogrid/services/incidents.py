@@ -40,6 +40,7 @@ from ..model import DEFAULT_LEVELS
 from ..security import Principal
 from ..store import Store, open311
 from ..store._sql import now, utc
+from ..store.addresses import AddressBook
 from ..store.incidents import OPEN_STATUSES, PERSONAL_FIELDS
 from . import policy
 from .gazetteer import cached_gazetteer, gazetteer_from_store
@@ -47,13 +48,16 @@ from .locating import locate_point, territorial_levels, territorial_unit
 from .plancache import PlanCache
 
 __all__ = ["IncidentService", "Intake", "PERSONAL_FIELDS", "OPEN_STATUSES", "SYSTEM",
-           "FLAG_UNKNOWN_CATEGORY", "FLAG_OUTSIDE_COVERAGE", "FLAG_DATUM_SUSPECT"]
+           "FLAG_UNKNOWN_CATEGORY", "FLAG_OUTSIDE_COVERAGE", "FLAG_DATUM_SUSPECT",
+           "FLAG_GEOCODE_REVIEW"]
 
 SYSTEM = "system"
 #: flags a dispatcher should look at
 FLAG_UNKNOWN_CATEGORY = "unknown_category"
 FLAG_OUTSIDE_COVERAGE = "outside_coverage"
 FLAG_DATUM_SUSPECT = "datum_suspect"
+#: the address was geocoded below the review threshold: a person should confirm the point
+FLAG_GEOCODE_REVIEW = "geocode_review"
 #: the catch-all category names that go to the territorial unit
 OTHER_NAMES = ("其他", "其它", "other")
 #: metres per degree of latitude, for the duplicate pre-filter box
@@ -120,8 +124,14 @@ class _Where:
 class IncidentService:
     def __init__(self, store: Store, cache: PlanCache | None = None, *, snap_m: float = 50.0,
                  reach_m: float = 500.0, fallback_level: str = "grid",
-                 workflow: Workflow | None = None, gazetteer=None):
+                 workflow: Workflow | None = None, gazetteer=None, review_below: float = 0.6,
+                 learning: str = "review"):
+        """``review_below``: geocodes under this confidence flag the incident for review
+        (setting ``GEOCODE_REVIEW_BELOW``). ``learning``: a dispatcher's confirmed or
+        corrected location joins the address database at once (``"auto"``) or as a candidate
+        for review (``"review"``; setting ``GEOCODE_LEARNING``)."""
         self.store = store
+        self.review_below, self.learning = review_below, learning
         self.repo = store.incidents
         self.cache = cache
         self.snap_m, self.reach_m, self.fallback_level = snap_m, reach_m, fallback_level
@@ -220,8 +230,17 @@ class IncidentService:
 
     def _where(self, item: Intake, locator, plan_id: int, snap: float) -> _Where:
         lon, lat, datum = item.lon, item.lat, item.datum
+        review = None
         if lon is None or lat is None:
-            lon, lat, datum = self._geocode(item.address)
+            lon, lat, datum, review = self._geocode(item.address)
+        where = self._locate(item, locator, plan_id, snap, lon, lat, datum)
+        if review is not None:
+            where.flags.append(FLAG_GEOCODE_REVIEW)
+            where.warnings.append(review)
+        return where
+
+    def _locate(self, item: Intake, locator, plan_id: int, snap: float, lon, lat, datum
+                ) -> _Where:
         buildings = self.cache.buildings() if self.cache is not None else None
         try:
             hit = locate_point(locator, lon, lat, datum, snap_m=snap, buildings=buildings)
@@ -270,22 +289,29 @@ class IncidentService:
         return _Where(x, y, str(datum), None, chain, "territorial", None, (), territorial,
                       [FLAG_OUTSIDE_COVERAGE], [note])
 
-    def _geocode(self, address: str | None) -> tuple[float, float, str]:
+    def _geocode(self, address: str | None) -> tuple[float, float, str, str | None]:
+        """The address's point, and a note when its confidence is under ``review_below``."""
         if not address:
             raise InputError("事件需要经纬度 (及坐标系) 或地址。an incident needs lon/lat (with "
                              "datum) or an address.", field="lon/lat",
                              fix="发送 lon、lat 和 datum, 或 address。Send lon, lat and datum, "
                                  "or address.")
         gazetteer = self._gazetteer() if self._gazetteer is not None else \
-            cached_gazetteer(self.cache) if self.cache is not None else \
-            gazetteer_from_store(self.store)
+            cached_gazetteer(self.cache, self.review_below) if self.cache is not None else \
+            gazetteer_from_store(self.store, review_below=self.review_below)
         found = gazetteer.geocode(address)
         if not found.ok:
             raise InputError(f"地址 {address!r} 未找到: {found.reason}。address {address!r} was "
                              f"not found: {found.reason}", field="address", value=address,
                              fix="发送经纬度和坐标系, 或更完整的地址。Send lon/lat with datum, or "
                                  "a fuller address.")
-        return found.lon, found.lat, "cgcs2000"
+        note = None
+        if found.confidence < self.review_below:
+            note = (f"地址定位置信度 {found.confidence:.2f} 低于 {self.review_below:.2f}, 请核实位置 "
+                    f"({found.level.value if found.level else ''})。the address was located with "
+                    f"confidence {found.confidence:.2f}, under {self.review_below:.2f}: confirm "
+                    "or correct the point.")
+        return found.lon, found.lat, "cgcs2000", note
 
     def _open(self, uid, code, at, actor, item, where, radius, window):
         wf = self.workflow
@@ -376,7 +402,38 @@ class IncidentService:
                                 "before": {"status": state.status.value, "version": state.version},
                                 "after": {"status": new.status.value, "version": new.version,
                                           "reason": reason}})
+        if point is not None and row.get("address"):
+            try:  # a dispatcher corrected the point: the address learns it
+                self.learn_location(row, point.x, point.y, actor=actor)
+            except InputError:
+                pass  # an address naming no road or place has nothing to teach; the move stands
         return self.get(uid)
+
+    def confirm_location(self, uid: str, *, actor: str) -> dict:
+        """A dispatcher confirms that the incident's point is where its address is.
+
+        The (address, point) pair joins the address database (see :meth:`learn_location`);
+        an incident without an address has nothing to teach and is refused."""
+        row = self.get(uid)
+        if not row.get("address"):
+            raise InputError(f"事件 {uid} 没有地址, 无从学习。incident {uid} was reported without "
+                             "an address: there is no address to confirm.", field="address",
+                             value=uid, fix="只确认按地址定位的事件; 改点请用 relocate。Confirm "
+                                 "incidents located from an address; move others with relocate.")
+        self.learn_location(row, float(row["lon"]), float(row["lat"]), actor=actor)
+        return self.get(uid)
+
+    def learn_location(self, row: dict, lon: float, lat: float, *, actor: str) -> str | None:
+        """Record (address, point) in the address database with who confirmed it, for which
+        incident; active at once or a candidate for review, as ``learning`` says. Returns the
+        address key, or None for an incident reported without an address (on relocation)."""
+        address = row.get("address")
+        if not address or not str(address).strip():
+            return None
+        with self.store.write() as conn:
+            return AddressBook(self.store).learn(conn, address=str(address), lon=lon, lat=lat,
+                                                 actor=actor, incident_id=row["uid"],
+                                                 mode=self.learning)
 
     def _relocation(self, payload: dict, locator) -> dict:
         if locator is None:

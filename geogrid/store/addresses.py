@@ -108,11 +108,12 @@ class AddressBook:
               incident_id: str | int | None, mode: str) -> str:
         """Record a dispatcher's confirmed or corrected incident location as an address.
 
-        The incidents use case calls this, in the transaction that confirms the
-        location, with ``mode=settings.geocode_learning``::
+        The incidents use case calls this when a dispatcher confirms an incident's
+        point or relocates it (:meth:`geogrid.services.incidents.IncidentService.learn_location`),
+        with ``mode=settings.geocode_learning``::
 
             AddressBook(store).learn(conn, address=incident.address, lon=lon, lat=lat,
-                                     actor=actor, incident_id=incident.id,
+                                     actor=actor, incident_id=incident.uid,
                                      mode=settings.geocode_learning)
 
         ``auto`` makes the row active at once; ``review`` keeps it a candidate

@@ -32,8 +32,14 @@ OPEN_STATUSES = ("reported", "accepted", "dispatched", "handling", "verifying", 
 #: states an incident never leaves: retention runs from the moment it entered one
 TERMINAL_STATUSES = ("closed", "rejected")
 
+
+def _insert_incident():
+    # built per call: geoalchemy2's SQLite compiler renames the WKB function inside the
+    # statement it compiles, so a statement shared with a PostGIS store would break there
+    return sa.insert(S.incidents).values(geom=wkb_param())
+
+
 # statements built once: SQLAlchemy caches their compiled form, which matters on the intake path
-_INSERT_INCIDENT = sa.insert(S.incidents).values(geom=wkb_param())
 _INSERT_EVENT = sa.insert(S.incident_events)
 _INSERT_AUDIT = sa.insert(S.audit_log)
 _UID_BY_KEY = sa.select(S.incidents.c.uid).where(
@@ -63,7 +69,7 @@ class IncidentRepository:
         params = {c.name: None for c in S.incidents.c if c.name not in ("id", "geom")}
         params.update(row, wkb=shapely.to_wkb(shapely.Point(row["lon"], row["lat"])))
         with self.db.write() as conn:
-            incident_id = int(conn.execute(_INSERT_INCIDENT, params).inserted_primary_key[0])
+            incident_id = int(conn.execute(_insert_incident(), params).inserted_primary_key[0])
             self.insert_events(conn, incident_id, events)
             conn.execute(_INSERT_AUDIT, {
                 "at": now(), "actor": actor, "action": "incident.create", "entity": "incident",

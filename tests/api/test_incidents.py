@@ -315,3 +315,19 @@ def test_intake_gives_the_datum_warning_locate_gives(client, h, demo_store):
         assert any("gcj02" in w for w in inc["warnings"])
     else:                                          # beyond reach: refused with the same hint
         assert r.status_code == 422 and "gcj02" in r.json()["error"]["message"]
+
+
+def test_confirming_a_location_records_a_candidate_address(client, h, demo_store):
+    from geogrid.store.addresses import AddressBook
+
+    inc = report(client, h, address="测试新路12号").json()
+    r = client.post(f"/incidents/{inc['uid']}/location/confirm", headers=h["disp"])
+    assert r.status_code == 200, r.text
+    cand = AddressBook(demo_store).frame(status="candidate")
+    row = cand[cand["key"] == "测试新路12号"]
+    assert row["confirmed_by"].tolist() == ["disp"] and row["incident_id"].tolist() == [inc["uid"]]
+    assert client.post(f"/incidents/{inc['uid']}/location/confirm",
+                       headers=h["resp"]).status_code == 403
+    bare = report(client, h, lon=121.5122, lat=31.2372, category="道路不洁").json()
+    r = client.post(f"/incidents/{bare['uid']}/location/confirm", headers=h["disp"])
+    assert r.status_code == 422 and "没有地址" in r.text and "Traceback" not in r.text

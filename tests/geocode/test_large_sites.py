@@ -1,0 +1,113 @@
+"""Large sites: many records under one number, the given name picks one, spread lowers confidence."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point
+
+from geogrid._errors import InputError
+from geogrid.geocode import Gazetteer
+from geogrid.geocode._houses import WIDE_CAP
+
+ROAD = gpd.GeoDataFrame({"name": ["凤阳路"]},
+                        geometry=[LineString([(121.460, 31.235), (121.480, 31.235)])],
+                        crs="EPSG:4326")
+M_PER_DEG_LON = 111_320 * math.cos(math.radians(31.235))
+
+
+def _gaz(names, points, *, calibration="default"):
+    addr = gpd.GeoDataFrame({"address": ["凤阳路415号"] * len(names), "name": names},
+                            geometry=[Point(*p) for p in points], crs="EPSG:4326")
+    return Gazetteer.from_frames(roads=ROAD, addresses=addr, calibration=calibration)
+
+
+def _metres(r, point):
+    return math.hypot((r.lon - point[0]) * M_PER_DEG_LON, (r.lat - point[1]) * 110_900)
+
+
+# a hospital: outpatients and wards together, the emergency building 240 m east
+HOSPITAL = (["长征医院门诊楼", "长征医院住院部", "长征医院急诊"],
+            [(121.4700, 31.2350), (121.4702, 31.2352), (121.4725, 31.2350)])
+
+
+@pytest.mark.parametrize("calibration", ["default", None])
+def test_wide_site_without_a_matching_name_stays_below_the_confident_band(calibration):
+    gaz = _gaz(*HOSPITAL, calibration=calibration)
+    for name in (None, "肯德基"):
+        r = gaz.geocode("凤阳路415号", name)
+        assert r.ok and r.confidence <= WIDE_CAP < 0.8
+        assert _metres(r, HOSPITAL[1][0]) < 30  # the typical place of the site, not the far one
+        assert "spread over more than 100 m" in r.detail
+
+
+def test_given_name_picks_its_record_among_a_wide_site():
+    gaz = _gaz(*HOSPITAL)
+    plain = gaz.geocode("凤阳路415号")
+    for name in ("长征医院急诊", "长征医院(急诊)", "长征医院急诊科"):
+        r = gaz.geocode("凤阳路415号", name)
+        assert _metres(r, HOSPITAL[1][2]) < 1, name
+        assert r.confidence > plain.confidence and "picks 长征医院急诊" in r.detail
+    # the far record is still offered as an alternative to the named one
+    near = gaz.geocode("凤阳路415号", "长征医院门诊楼")
+    assert _metres(near, HOSPITAL[1][0]) < 1
+    assert any(_metres(a, HOSPITAL[1][2]) < 1 for a in near.alternatives)
+
+
+def test_a_name_matching_records_far_apart_does_not_pick():
+    names = ["肯德基(西门店)", "肯德基(东门店)", "长征医院门诊楼"]
+    points = [(121.4700, 31.2350), (121.4725, 31.2350), (121.4701, 31.2351)]
+    r = _gaz(names, points).geocode("凤阳路415号", "肯德基")
+    assert r.confidence <= WIDE_CAP and "no given name picks one" in r.detail
+
+
+def test_compact_site_keeps_its_centre_and_confidence_whatever_the_name():
+    names = ["来福士A座", "来福士B座", "来福士C座"]
+    points = [(121.4700, 31.2350), (121.4706, 31.2350), (121.4703, 31.2354)]
+    gaz = _gaz(names, points)
+    plain, named = gaz.geocode("凤阳路415号"), gaz.geocode("凤阳路415号", "来福士C座")
+    centre = tuple(np.mean(points, axis=0))
+    assert _metres(plain, centre) < 1 and _metres(named, centre) < 1
+    assert plain.confidence == named.confidence > WIDE_CAP
+
+
+def test_geocode_many_takes_aligned_names_and_caches_per_name():
+    gaz = _gaz(*HOSPITAL)
+    out = gaz.geocode_many(pd.Series(["凤阳路415号"] * 3),
+                           names=[None, "长征医院急诊", "长征医院急诊"])
+    assert out["lon"].iloc[0] != out["lon"].iloc[1] == out["lon"].iloc[2]
+    assert out["confidence"].iloc[0] <= WIDE_CAP < out["confidence"].iloc[1]
+    with pytest.raises(InputError, match="names"):
+        gaz.geocode_many(["凤阳路415号"] * 2, names=["长征医院急诊"])
+
+
+def test_benchmark_fold_definitions_never_share_a_row_or_an_address():
+    from benchmarks.geocode.real_addresses import _halves
+    from geogrid.geocode.addressdb import address_key
+
+    rows = pd.DataFrame({"address": ["凤阳路415号"] * 6 + [f"南京东路{n}号" for n in range(1, 31)]})
+    keys = rows["address"].map(address_key)
+    by_address = _halves(rows, 0, "address")
+    assert not set(keys[by_address == 0]) & set(keys[by_address == 1])
+    shared = []
+    for seed in range(5):
+        by_row = _halves(rows, seed, "row")
+        assert sorted(np.bincount(by_row)) == [18, 18]  # every row in exactly one half
+        shared.append(bool(set(keys[by_row == 0]) & set(keys[by_row == 1])))
+    assert any(shared)  # by row, an address may sit in both halves
+
+
+def test_the_cap_lowers_a_wide_site_answer_without_handing_it_to_another_rung():
+    names = [*HOSPITAL[0], "长征医院急诊楼"]
+    addresses = ["凤阳路415号长征医院"] * 3 + ["凤阳路420号长征医院急诊楼"]
+    addr = gpd.GeoDataFrame({"address": addresses, "name": names},
+                            geometry=[Point(*p) for p in [*HOSPITAL[1], (121.4725, 31.2351)]],
+                            crs="EPSG:4326")
+    gaz = Gazetteer.from_frames(roads=ROAD, addresses=addr, calibration=None)
+    r = gaz.geocode("凤阳路415号长征医院急诊楼")
+    assert r.level.value == "门牌" and r.confidence <= WIDE_CAP
+    assert any(a.level.value == "楼栋" and a.confidence > WIDE_CAP for a in r.alternatives)
