@@ -26,7 +26,7 @@ from ..deps import BBoxDep, StateDep
 from ..geojson import feature_collection, plain
 from ..responses import GeoJSONResp, JSONResp
 from ..schemas import FeatureCollection, Open
-from ..shared import PlanPublic, plan_public
+from ..shared import PlanPublic, plan_attribution, plan_public
 
 __all__ = ["router", "objects_frame"]
 
@@ -251,10 +251,11 @@ def export(plan_id: PlanId, fmt: Literal["gpkg", "geojson"], state: StateDep, _:
 
     areas = state.plan_data(plan_id).areas.copy()
     areas["attrs"] = areas["attrs"].map(lambda v: json.dumps(plain(v or {}), ensure_ascii=False))
-    objs = objects_frame(state, plan_id)[OBJECT_FIELDS + ["geometry"]]
+    every = objects_frame(state, plan_id)
+    objs = every[OBJECT_FIELDS + ["geometry"]].copy()
     layers = {"areas": areas[AREA_EXPORT + ["geometry"]], "objects": objs}
-    for frame in layers.values():
-        frame["attribution"] = ATTRIBUTION
+    areas["attribution"] = plan_attribution(state, plan_id)
+    objs["attribution"] = layer_attribution(state.store, "objects", every)
     name = f"plan-{plan_id}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "geojson":
