@@ -42,13 +42,31 @@ class BatchLookup:
         return cls(locator.index, locator.leaf_level, locator._leaf_ids, locator._leaf_codes,
                    locator._grid_ids)
 
+    @classmethod
+    def from_frame(cls, areas, *, lazy: bool = True) -> BatchLookup:
+        """The lookup of a plan's areas (as :class:`~geogrid.locate.chain.PlanLocator`
+        takes them) without building the per-area chains a batch never reads.
+
+        ``lazy`` (default) builds no lookup table: a one-shot batch answers
+        from bucketed bounding boxes (see ``AreaIndex.from_frame(lazy=True)``).
+        """
+        from ..locate.chain import ancestor_at, leaf_rows
+        from ..model import Level
+
+        areas, leaf_level, leaves, tie = leaf_rows(areas)
+        index = AreaIndex.from_frame(leaves, id_column="id", tie_break=tie, lazy=lazy)
+        ids = leaves["id"].to_numpy(object)
+        return cls(index, leaf_level, np.append(ids, None),
+                   np.append(leaves["code"].to_numpy(object), None),
+                   np.append(ancestor_at(areas, ids, Level.GRID.value), None))
+
     @property
     def columns(self) -> list[str]:
         return [f"{self.leaf_level}_id", f"{self.leaf_level}_code", "grid_id", "snapped",
                 "distance_m"]
 
     def __dask_tokenize__(self) -> tuple:
-        return ("BatchLookup", self.index.fingerprint, self.leaf_level,
+        return ("BatchLookup", self.index.token, self.leaf_level,
                 tuple(self._grid_ids.tolist()), tuple(self._leaf_codes.tolist()))
 
     def positions(self, x, y, *, snap_m: float | None = None):

@@ -113,7 +113,12 @@ def locate(
     from ..batch import locate_file
 
     columns = {"id": id_column, "name": name_column, "code": code_column, "level": level_column}
-    locator = _locator(areas, plan, areas_datum, columns)
+    if areas is not None:        # one pass over a file: no chains, no lookup table to build
+        from ..batch import BatchLookup
+
+        locator = BatchLookup.from_frame(_areas_frame(areas, areas_datum, columns))
+    else:
+        locator = _locator(areas, plan, areas_datum, columns)
     footprints = _buildings(buildings, areas_datum, from_store=areas is None)
     stats = _run(lambda cb: locate_file(path, out, locator, datum=datum, lon=lon_col, lat=lat_col,
                                         snap_m=snap_m, engine=engine, scheduler=scheduler,

@@ -182,7 +182,28 @@ def validate_areas(areas, id_column: str, tie_break: str | None):
 
 
 def segments(geoms: np.ndarray):
-    """Every ring segment as (ax, ay, bx, by, area position)."""
+    """Every ring segment as (ax, ay, bx, by, area position), by area position.
+
+    Polygons without holes (one ring each) are read in one pass; the others
+    ring by ring.
+    """
+    simple = ((shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON)
+              & (shapely.get_num_interior_rings(geoms) == 0))
+    if simple.all():
+        xy, owner = shapely.get_coordinates(geoms, return_index=True)
+        same = np.flatnonzero(owner[1:] == owner[:-1])
+        return xy[same, 0], xy[same, 1], xy[same + 1, 0], xy[same + 1, 1], owner[same]
+    if not simple.any():
+        return _ring_segments(geoms)
+    one = np.flatnonzero(simple)
+    many = np.flatnonzero(~simple)
+    pieces = [segments(geoms[one]), _ring_segments(geoms[many])]
+    owner = np.concatenate([one[pieces[0][4]], many[pieces[1][4]]])
+    by = np.argsort(owner, kind="stable")
+    return tuple(np.concatenate([p[i] for p in pieces])[by] for i in range(4)) + (owner[by],)
+
+
+def _ring_segments(geoms: np.ndarray):
     parts, part_area = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     xy, xy_ring = shapely.get_coordinates(rings, return_index=True)
