@@ -106,7 +106,7 @@ from pyproj import Transformer
 
 from .._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
 from ..crs import metric_crs, require_storage_crs
-from ._build import build_tables, segments, validate_areas
+from ._build import build_tables, validate_areas
 
 __all__ = ["AreaIndex", "Located"]
 
@@ -540,11 +540,11 @@ class AreaIndex:
 
     @property
     def _metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
-        """Every ring segment in metres, in a tree: outside a polygon, the
-        distance to it is the distance to its nearest segment, and a tree of
-        short segments prunes far better than one of whole polygons.
+        """Every area in metres, in a tree: outside a polygon, the distance
+        to it is GEOS's point-polygon distance in a local transverse Mercator.
 
-        Built on the first distance asked for, once, under the lock."""
+        Built on the first distance asked for (or by :meth:`warm`), once,
+        under the lock."""
         parts = self._metric_parts
         if parts is None:
             with self._lock:
@@ -553,21 +553,29 @@ class AreaIndex:
                 parts = self._metric_parts
         return parts
 
+    def warm(self) -> AreaIndex:
+        """Build now what the first snapped lookup or distance would otherwise
+        build (the tree of areas in metres); returns the index."""
+        self._metric
+        return self
+
     def _build_metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
         geoms = self._geoms
         crs = metric_crs(gpd.GeoSeries(geoms, crs=self.crs))
         transformer = Transformer.from_crs(self.crs, crs, always_xy=True)
-        ax, ay, bx, by, seg_area = segments(geoms)
-        ax, ay = transformer.transform(ax, ay)
-        bx, by = transformer.transform(bx, by)
-        lines = shapely.linestrings(np.stack([np.c_[ax, ay], np.c_[bx, by]], axis=1))
-        return transformer, shapely.STRtree(lines), seg_area
+
+        def to_metres(xy: np.ndarray) -> np.ndarray:
+            mx, my = transformer.transform(xy[:, 0], xy[:, 1])
+            return np.column_stack([mx, my])
+
+        metric = shapely.transform(geoms, to_metres)
+        return transformer, shapely.STRtree(metric), np.arange(len(geoms))
 
     def _nearest_outside(self, x: np.ndarray, y: np.ndarray,
                          max_distance_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Nearest area of points outside every area (lowest rank among
         equally near ones) and its distance in metres."""
-        transformer, tree, seg_area = self._metric
+        transformer, tree, tree_area = self._metric
         mx, my = transformer.transform(x, y)
         near = np.full(len(x), -1, dtype=np.intp)
         dist = np.full(len(x), np.inf if max_distance_m else np.nan)
@@ -576,7 +584,7 @@ class AreaIndex:
             (qi, qs), d = tree.query_nearest(shapely.points(mx[ok], my[ok]),
                                              max_distance=max_distance_m,
                                              return_distance=True, all_matches=True)
-            qa = seg_area[qs]
+            qa = tree_area[qs]
             by = np.lexsort((self._rank[qa], qi))
             qi, qa, d = qi[by], qa[by], d[by]
             lead = np.ones(len(qi), dtype=bool)

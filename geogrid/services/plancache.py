@@ -111,6 +111,8 @@ class PlanCache:
                 loc = data.extra.get("locator")
                 if loc is None:
                     loc = _plan_locator(data)
+                    # distances for snapping are built now, not on the first snapped request
+                    threading.Thread(target=_warm, args=(loc,), daemon=True).start()
                     data.extra["locator"] = loc
         return loc
 
@@ -139,6 +141,12 @@ class PlanCache:
             self._active = (0.0, None)
             if objects:
                 self._shared.clear()
+
+
+def _warm(locator) -> None:
+    index = getattr(locator, "index", None)
+    if index is not None and hasattr(index, "warm"):
+        index.warm()
 
 
 def _plan_locator(data: PlanData):
