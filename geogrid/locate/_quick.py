@@ -39,6 +39,8 @@ __all__ = ["QuickTables"]
 
 #: Points are looked up in blocks this long (bounds the size of temporaries).
 _BLOCK = 1 << 15
+#: Bucket cells per area: more cells, fewer candidates per point, more entries.
+_CELLS_PER_AREA = 2
 #: A determinant smaller than this times its magnitude bound is not trusted
 #: (Shewchuk's bound for orient2d is about 3.3e-16).
 _ERR = 1e-13
@@ -52,15 +54,16 @@ class QuickTables:
         self.geoms = geoms
         self.ax, self.ay, self.bx, self.by, owner = segments(geoms)
         self.seg_ptr = np.searchsorted(owner, np.arange(n + 1))    # owner is sorted
-        self.bounds = shapely.bounds(geoms)
-        minx, miny = self.bounds[:, 0].min(), self.bounds[:, 1].min()
-        maxx, maxy = self.bounds[:, 2].max(), self.bounds[:, 3].max()
+        self.minx, self.miny, self.maxx, self.maxy = (
+            np.ascontiguousarray(v) for v in shapely.bounds(geoms).T)
+        minx, miny = self.minx.min(), self.miny.min()
+        maxx, maxy = self.maxx.max(), self.maxy.max()
         width, height = max(maxx - minx, 1e-9), max(maxy - miny, 1e-9)
-        cell = math.sqrt(width * height / min(2 * n + 16, 1 << 22))
+        cell = math.sqrt(width * height / min(_CELLS_PER_AREA * n + 16, 1 << 22))
         nx, ny = int(width / cell) + 1, int(height / cell) + 1
         self.grid = (minx, miny, 1.0 / cell, nx, ny)
-        c0, r0 = self._col_row(self.bounds[:, 0], self.bounds[:, 1])
-        c1, r1 = self._col_row(self.bounds[:, 2], self.bounds[:, 3])
+        c0, r0 = self._col_row(self.minx, self.miny)
+        c1, r1 = self._col_row(self.maxx, self.maxy)
         ncol, nrow = c1 - c0 + 1, r1 - r0 + 1
         area, k = expand(ncol * nrow)
         cells = (r0[area] + k // ncol[area]) * nx + c0[area] + k % ncol[area]
@@ -91,9 +94,9 @@ class QuickTables:
         point, k = expand(self.ptr[cell + 1] - start)
         area = self.items[start[point] + k]
         point = ok[point]
-        b = self.bounds[area]
         px, py = x[point], y[point]
-        inside = (b[:, 0] <= px) & (px <= b[:, 2]) & (b[:, 1] <= py) & (py <= b[:, 3])
+        inside = ((self.minx[area] <= px) & (px <= self.maxx[area])
+                  & (self.miny[area] <= py) & (py <= self.maxy[area]))
         return point[inside], area[inside]
 
     def _block(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
