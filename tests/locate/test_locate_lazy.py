@@ -101,3 +101,31 @@ def test_non_finite_coordinates_are_unassigned(bad):
     lazy = AreaIndex.from_frame(squares(2), lazy=True)
     assert lazy.locate([bad, LON0 + 0.1 * STEP], [LAT0 + 0.1 * STEP, bad]).tolist() == [-1, -1]
     assert lazy.find(bad, LAT0) == -1
+
+
+def test_batch_lookup_from_a_frame_matches_the_plan_locator():
+    """The file path of ``geogrid locate`` skips the chains but answers the same columns."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import box as bbox
+
+    from geogrid.batch import BatchLookup
+    from geogrid.locate import PlanLocator
+
+    micro = voronoi(80, seed=11)
+    micro["level"], micro["code"] = "microgrid", [f"31{k:04d}" for k in range(len(micro))]
+    west = micro.bounds["minx"] < micro.bounds["minx"].median()
+    micro["parent_id"] = np.where(west, "C-W", "C-E")       # communities, then grids
+    minx, miny, maxx, maxy = micro.total_bounds
+    upper = gpd.GeoDataFrame({
+        "id": ["S", "G-1", "C-W", "C-E"], "level": ["street", "grid", "community", "community"],
+        "parent_id": [None, "S", "G-1", "missing-parent"], "code": [None, None, None, None]},
+        geometry=[bbox(minx, miny, maxx, maxy)] * 4, crs="EPSG:4490")
+    areas = pd.concat([micro, upper], ignore_index=True)
+    x, y = uniform(micro.total_bounds, 5_000, seed=4)
+    quick = BatchLookup.from_frame(areas)
+    assert "lazy" in repr(quick.index)
+    got = quick.locate(x, y)
+    want = BatchLookup.from_locator(PlanLocator(areas)).locate(x, y)
+    pd.testing.assert_frame_equal(got, want)
+    assert set(got["grid_id"].dropna()) == {"G-1"} and got["grid_id"].isna().any()
