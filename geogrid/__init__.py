@@ -14,6 +14,10 @@ The pure core works on GeoDataFrames and arrays (EPSG:4490 unless stated):
 * :mod:`geogrid.routing`   road graphs, routes, nearest responder
 
 Storage (:mod:`geogrid.store`), HTTP (``api``) and HTML (``maps``) sit at the edges.
+
+The names below are imported on first use, so ``import geogrid`` is cheap. The
+partition function is :func:`geogrid.partition.partition` (once the subpackage
+is imported, ``geogrid.partition`` names the subpackage).
 """
 
 from ._errors import (
@@ -28,44 +32,44 @@ from ._errors import (
     ValidationError,
     ValidationProblem,
 )
-from .codes import (
-    assign_unit_grid_codes,
-    beidou_decode,
-    beidou_encode,
-    community_code,
-    parse_unit_grid_code,
-    unit_grid_code,
-)
-from .datum import Datum, convert, from_storage, to_storage
-from .dispatch import Catalogue, Workflow, WorkingCalendar, assign, incident_metrics
-from .geocode import Gazetteer, GeocodeResult, MatchLevel, ParsedAddress, normalise, parse_address
-from .io import read_frame, write_frame
-from .locate import AreaIndex, Located, PlanLocator, ancestors
-from .model import Kind, Level, ObjectType, PlanStatus
-from .partition import (
-    PartitionOptions,
-    PartitionResult,
-    WorkloadWeights,
-    diff_assignments,
-    merge_microgrids,
-    move_cells,
-    move_objects,
-    partition,
-    partition_files,
-    restore_result,
-    split_microgrid,
-    validate_files,
-)
-from .routing import (
-    RoadGraph,
-    Route,
-    graph_from_lines,
-    largest_component,
-    nearest_responder,
-    read_osm_xml,
-    shortest_path,
-)
-from .validate import ValidationReport, validate_plan
+#: public name -> the submodule that defines it; imported on first use (PEP 562), so
+#: ``import geogrid`` (and every command) does not pay for geopandas, SciPy, the
+#: geocoder or the router until they are used
+_LAZY = {
+    "assign_unit_grid_codes": "codes", "beidou_decode": "codes", "beidou_encode": "codes",
+    "community_code": "codes", "parse_unit_grid_code": "codes", "unit_grid_code": "codes",
+    "Datum": "datum", "convert": "datum", "from_storage": "datum", "to_storage": "datum",
+    "Catalogue": "dispatch", "Workflow": "dispatch", "WorkingCalendar": "dispatch",
+    "assign": "dispatch", "incident_metrics": "dispatch", "Gazetteer": "geocode",
+    "GeocodeResult": "geocode", "MatchLevel": "geocode", "ParsedAddress": "geocode",
+    "normalise": "geocode", "parse_address": "geocode", "read_frame": "io", "write_frame": "io",
+    "AreaIndex": "locate", "Located": "locate", "PlanLocator": "locate", "ancestors": "locate",
+    "Kind": "model", "Level": "model", "ObjectType": "model", "PlanStatus": "model",
+    "PartitionOptions": "partition", "PartitionResult": "partition",
+    "WorkloadWeights": "partition", "diff_assignments": "partition",
+    "merge_microgrids": "partition", "move_cells": "partition", "move_objects": "partition",
+    "partition": "partition", "partition_files": "partition", "restore_result": "partition",
+    "split_microgrid": "partition", "validate_files": "partition", "RoadGraph": "routing",
+    "Route": "routing", "graph_from_lines": "routing", "largest_component": "routing",
+    "nearest_responder": "routing", "read_osm_xml": "routing", "shortest_path": "routing",
+    "ValidationReport": "validate", "validate_plan": "validate",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 
