@@ -19,7 +19,7 @@ from .._errors import InputError, ValidationError, ValidationProblem
 from ..crs import require_storage_crs
 
 __all__ = ["M_PER_DEG", "build_tables", "validate_areas", "segments", "choose_grid",
-           "touched_cells", "sorted_unique", "expand", "centres", "first_by_rank",
+           "touched_cells", "sorted_unique", "expand", "centres", "first_by_rank", "first_hits",
            "candidate_sets"]
 
 #: Approximate metres per degree, only used to make cells roughly square.
@@ -306,6 +306,17 @@ def first_by_rank(qi: np.ndarray, qa: np.ndarray, rank: np.ndarray, n: int) -> n
         lead = np.ones(len(qi), dtype=bool)
         lead[1:] = qi[1:] != qi[:-1]
         out[qi[lead]] = qa[lead]
+    return out
+
+
+def first_hits(point: np.ndarray, area: np.ndarray, hit: np.ndarray, n_points: int) -> np.ndarray:
+    """For (point, area) pairs run by point, then by rank: the first area ``hit``
+    per point (the tie-break winner), ``-1`` for points with none."""
+    point, area = point[hit], area[hit]
+    lead = np.ones(len(point), dtype=bool)
+    lead[1:] = point[1:] != point[:-1]
+    out = np.full(n_points, -1, dtype=np.intp)
+    out[point[lead]] = area[lead]
     return out
 
 

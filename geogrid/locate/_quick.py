@@ -33,7 +33,7 @@ import math
 import numpy as np
 import shapely
 
-from ._build import expand, segments
+from ._build import expand, first_hits, segments
 
 __all__ = ["QuickTables"]
 
@@ -106,14 +106,8 @@ class QuickTables:
         if unsure.size:
             covered[unsure] = shapely.intersects_xy(self.geoms[area[unsure]], x[point[unsure]],
                                                     y[point[unsure]])
-        hit = covered.astype(bool)
-        point, area = point[hit], area[hit]
         # pairs run by point, then by rank: the first hit of a point wins the tie
-        lead = np.ones(len(point), dtype=bool)
-        lead[1:] = point[1:] != point[:-1]
-        out = np.full(len(x), -1, dtype=np.intp)
-        out[point[lead]] = area[lead]
-        return out
+        return first_hits(point, area, covered.astype(bool), len(x))
 
     def _crossings(self, point, area, x, y) -> np.ndarray:
         """Per pair: 1 inside, 0 outside, -1 too close to an edge to tell in floats."""

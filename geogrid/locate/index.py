@@ -106,7 +106,7 @@ from pyproj import Transformer
 
 from .._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
 from ..crs import metric_crs, require_storage_crs
-from ._build import build_tables, validate_areas
+from ._build import build_tables, first_hits, validate_areas
 
 __all__ = ["AreaIndex", "Located"]
 
@@ -515,13 +515,8 @@ class AreaIndex:
         first = np.cumsum(count) - count
         cand = self._set_items[np.repeat(start - first, count) + np.arange(len(point))]
         hit = shapely.intersects_xy(self._geoms_at(cand), x[point], y[point])
-        point, cand = point[hit], cand[hit]
         # pairs run by point, then by rank: the first hit of a point wins the tie
-        lead = np.ones(len(point), dtype=bool)
-        lead[1:] = point[1:] != point[:-1]
-        out = np.full(len(x), -1, dtype=np.intp)
-        out[point[lead]] = cand[lead]
-        return out
+        return first_hits(point, cand, hit, len(x))
 
     def _inside_one(self, x: float, y: float) -> int:
         quick = self._quick
