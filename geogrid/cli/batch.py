@@ -44,15 +44,21 @@ def _locator(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
              columns: dict[str, str | None] | None = None):
     from ..locator import PlanLocator
 
+    return PlanLocator(_plan_areas(areas, plan, datum, columns))
+
+
+def _plan_areas(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
+                columns: dict[str, str | None] | None = None):
+    """The areas to locate into: a file's, or a stored plan's."""
     if areas is not None:
-        return PlanLocator(_areas_frame(areas, datum, columns or {}))
+        return _areas_frame(areas, datum, columns or {})
     store = open_store()
     row = store.active_plan() if plan == "active" else store.plan(int(plan))
     if row is None:
         raise InputError("没有生效的方案 / there is no active plan.", field="--plan", value=plan,
                          fix="用 --areas FILE 直接处理文件，或先导入方案 / pass --areas FILE to "
                              "work on files only, or load a plan.")
-    return PlanLocator(store.areas(int(row["id"])))
+    return store.areas(int(row["id"]))
 
 
 def _buildings(path: Path | None, datum: Datum, from_store: bool):
@@ -113,12 +119,10 @@ def locate(
     from ..batch import locate_file
 
     columns = {"id": id_column, "name": name_column, "code": code_column, "level": level_column}
-    if areas is not None:        # one pass over a file: no chains, no lookup table to build
-        from ..batch import BatchLookup
+    from ..batch import BatchLookup
 
-        locator = BatchLookup.from_frame(_areas_frame(areas, areas_datum, columns))
-    else:
-        locator = _locator(areas, plan, areas_datum, columns)
+    # one pass over the points: no per-area chains, no lookup table to build
+    locator = BatchLookup.from_frame(_plan_areas(areas, plan, areas_datum, columns))
     footprints = _buildings(buildings, areas_datum, from_store=areas is None)
     stats = _run(lambda cb: locate_file(path, out, locator, datum=datum, lon=lon_col, lat=lat_col,
                                         snap_m=snap_m, engine=engine, scheduler=scheduler,
