@@ -124,8 +124,9 @@ def ancestor_at(areas: pd.DataFrame, ids, level: str) -> np.ndarray:
         current, todo = current[known], todo[known]
         if not len(todo):
             return out
-    raise InputError(f"area {ids[todo[0]]!r} is its own ancestor.", field="parent_id",
-                     value=ids[todo[0]], fix="Break the cycle in the parent column.")
+    raise InputError(f"区域 {ids[todo[0]]!r} 是自己的上级 / area {ids[todo[0]]!r} is its own "
+                     "ancestor.", field="parent_id", value=ids[todo[0]],
+                     fix="断开 parent_id 中的循环 / break the cycle in the parent column.")
 
 
 class PlanLocator:

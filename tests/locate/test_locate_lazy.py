@@ -129,3 +129,15 @@ def test_batch_lookup_from_a_frame_matches_the_plan_locator():
     want = BatchLookup.from_locator(PlanLocator(areas)).locate(x, y)
     pd.testing.assert_frame_equal(got, want)
     assert set(got["grid_id"].dropna()) == {"G-1"} and got["grid_id"].isna().any()
+
+
+def test_a_parent_cycle_is_named_in_both_languages():
+    from geogrid._errors import InputError
+    from geogrid.batch import BatchLookup
+
+    areas = squares(2, ids=["a", "b", "c", "d"])
+    areas["level"] = ["microgrid", "microgrid", "grid", "community"]
+    areas["parent_id"] = ["d", "d", "d", "c"]          # d -> c -> d: no grid above a or b
+    areas.loc[2, "level"] = "community"
+    with pytest.raises(InputError, match="是自己的上级 / area .* is its own ancestor"):
+        BatchLookup.from_frame(areas)
