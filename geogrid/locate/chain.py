@@ -96,7 +96,8 @@ def leaf_rows(areas: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str, gpd.GeoDa
     for col in ("name", "code", "kind"):
         if col not in areas:
             areas[col] = None
-    leaves = areas[areas["level"] == tiling[-1]].reset_index(drop=True)
+    is_leaf = (areas["level"] == tiling[-1]).to_numpy()
+    leaves = areas if is_leaf.all() else areas[is_leaf].reset_index(drop=True)
     tie = "code" if leaves["code"].notna().all() and leaves["code"].is_unique else None
     return areas, tiling[-1], leaves, tie
 
@@ -111,8 +112,13 @@ def ancestor_at(areas: pd.DataFrame, ids, level: str) -> np.ndarray:
     out = np.full(len(ids), None, dtype=object)
     if not len(ids):
         return out
+    if "parent_id" not in areas:          # every area is a root: only itself can match
+        own = pd.Series(areas["level"].to_numpy(object), index=areas["id"].to_numpy(object))
+        here = own.reindex(ids.to_numpy(object)).to_numpy(object) == level
+        out[here] = ids.to_numpy(object)[here]
+        return out
     level_of = pd.Series(areas["level"].to_numpy(object), index=areas["id"].to_numpy(object))
-    parent = areas["parent_id"] if "parent_id" in areas else pd.Series(None, index=areas.index)
+    parent = areas["parent_id"]
     parent_of = pd.Series(parent.to_numpy(object), index=areas["id"].to_numpy(object))
     current, todo = ids.to_numpy(object), np.arange(len(ids))
     for _ in range(len(CHAIN_LEVELS) + 2):
