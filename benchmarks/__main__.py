@@ -10,7 +10,7 @@ times) are what to compare across machines; sections that use
 :mod:`benchmarks._paired` report the median of paired, alternated ratios.
 
 Options: ``--quick`` (smaller inputs, for a smoke run), ``--only NAME[,NAME]``
-(locate, postgis, http, routing, geocode, partition, tiles, intake).
+(locate, postgis, cli, http, routing, geocode, partition, tiles, intake).
 """
 
 from __future__ import annotations
@@ -82,17 +82,34 @@ def _locate(quick: bool, only: set[str]) -> list[Row]:
 
 
 def _http(quick: bool, only: set[str]) -> list[Row]:
+    import statistics
+
     from .locate import bench_http
 
-    r = bench_http.main(["--seconds", "5" if quick else "15", "--connections", "8"])
-    base = r.get("baseline_rps")
-    if base:  # a plain endpoint measured alongside in the same run
-        return [("GET /locate over HTTP, 1 worker (wrk, 8 conns)",
-                 f"{r['rps']:.0f} req/s, p99 {r['p99_ms']:.1f} ms", f"plain FastAPI {base:.0f} req/s",
-                 f"{r['rps'] / base:.2f}×")]
-    return [("GET /locate over HTTP, 1 worker (wrk, 8 conns)",
-             f"{r['rps']:.0f} req/s, p50 {r['p50_ms']:.1f} / p99 {r['p99_ms']:.1f} ms",
-             "no baseline run alongside", "—")]
+    r = bench_http.main(["--seconds", "5" if quick else "15", "--connections", "8",
+                         "--rounds", "2" if quick else "4"])
+    med = statistics.median
+    ours, plain = r["runs"]["geogrid"], r["runs"]["plain"]
+    return [(f"GET /locate over HTTP, 1 worker ({r['client']}, 8 conns)",
+             f"{med(x['rps'] for x in ours):.0f} req/s, p99 {med(x['p99_ms'] for x in ours):.1f} ms",
+             f"plain FastAPI+STRtree {med(x['rps'] for x in plain):.0f} req/s, "
+             f"p99 {med(x['p99_ms'] for x in plain):.1f} ms",
+             f"{med(r['ratios']):.2f}× (paired)")]
+
+
+def _cli(quick: bool, only: set[str]) -> list[Row]:
+    import statistics
+
+    from .locate import bench_cli
+
+    rows = bench_cli.main(["--polygons", "300,30000" if quick else "300,30000,300000",
+                           "--points", "200000" if quick else "1000000",
+                           "--repeat", "2" if quick else "4"])
+    med = statistics.median
+    return [(f"geogrid locate, whole process, {r['points']:,} pts in {r['polygons']:,} polygons",
+             f"{med(r['geogrid_s']):.1f} s / {max(r['geogrid_mb']):.0f} MB",
+             f"sjoin script {med(r['sjoin_s']):.1f} s / {max(r['sjoin_mb']):.0f} MB",
+             f"{med(r['ratios']):.2f}× (paired)") for r in rows]
 
 
 def _routing(quick: bool, only: set[str]) -> list[Row]:
@@ -151,7 +168,7 @@ def _intake(quick: bool, only: set[str]) -> list[Row]:
 #: Section name → function(quick, selected names) returning summary rows
 #: (benchmark, geogrid, baseline, ratio).
 SECTIONS: dict[str, Callable[[bool, set[str]], list[Row]]] = {
-    "locate": _locate, "http": _http, "routing": _routing, "geocode": _geocode, "partition": _partition,
+    "locate": _locate, "cli": _cli, "http": _http, "routing": _routing, "geocode": _geocode, "partition": _partition,
     "tiles": _tiles, "intake": _intake,
 }
 
@@ -188,7 +205,8 @@ def _run_section(name: str, quick: bool, only: str) -> tuple[list[Row], dict]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="geogrid benchmarks / geogrid 基准测试")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="locate,postgis,http,routing,geocode,partition,tiles,intake")
+    ap.add_argument("--only", default="locate,postgis,cli,http,routing,geocode,partition,tiles,"
+                                      "intake")
     ap.add_argument("--section", choices=sorted(SECTIONS), help=argparse.SUPPRESS)
     ap.add_argument("--rows", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

@@ -14,6 +14,8 @@ The pure core works on GeoDataFrames and arrays (EPSG:4490 unless stated):
 * :mod:`geogrid.routing`   road graphs, routes, nearest responder
 
 Storage (:mod:`geogrid.store`), HTTP (``api``) and HTML (``maps``) sit at the edges.
+
+The names below are imported on first use, so ``import geogrid`` is cheap.
 """
 
 import importlib

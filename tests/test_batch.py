@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from geogrid.batch import locate_file
 from geogrid.cli import app
-from geogrid.datum import from_storage
+from geogrid.datum import from_storage, to_storage
 from geogrid.locator import PlanLocator
 
 GRIDS = "data/boundaries/lujiazui_grids.geojson"
@@ -114,3 +114,22 @@ def test_locate_columns_of_the_default_levels_stay(tmp_path):
     assert list(got.columns)[3:] == ["microgrid_id", "microgrid_code", "grid_id", "snapped",
                                      "distance_m"]
     assert got["grid_id"].tolist() == ["SQ-1", "SQ-2", "SQ-2"]
+
+
+def test_cli_locate_into_the_active_plan_matches_the_plan_locator(points_csv, tmp_path,
+                                                                   cli_store):
+    """The store path answers what the server's locator does: leaf, code and grid per point."""
+    path, lon, lat = points_csv
+    out = tmp_path / "o.parquet"
+    res = CliRunner().invoke(app, ["locate", str(path), "-o", str(out), "-d", "gcj02",
+                                   "--lon-col", "lng"])
+    assert res.exit_code == 0, res.output
+    got = pd.read_parquet(out)
+    got = got.sort_values("id", key=lambda s: s.astype(int)).reset_index(drop=True)
+    areas = cli_store.areas(int(cli_store.active_plan()["id"]))
+    x, y = to_storage(*from_storage(lon, lat, "gcj02"), "gcj02")     # what the command reads
+    want = PlanLocator(areas).locate_many(x, y, distances=False)
+    leaf = want.columns[0]
+    assert got[leaf].notna().mean() > 0.5 and got["grid_id"].notna().any()
+    for col in (leaf, want.columns[1], "grid_id"):
+        assert (got[col].fillna("-").to_numpy(str) == want[col].fillna("-").to_numpy(str)).all()

@@ -1,6 +1,7 @@
 """Peak memory of a batch locate as the number of points grows (10M → 100M).
 
-Run with ``python -m benchmarks.locate.bench_scale --points 10000000,100000000``.
+Run with ``python -m benchmarks.locate.bench_scale --points 10000000,100000000``
+(``--input parquet`` reads lon/lat from Parquet instead of CSV).
 
 For each size a points CSV is written chunk by chunk (uniform over a city of
 ``--polygons`` Voronoi microgrids), then ``geogrid locate`` runs on it as a
@@ -28,17 +29,25 @@ from .bench_locate import LUJIAZUI, voronoi_microgrids
 __all__ = ["write_points", "main"]
 
 
-def write_points(path: Path, n: int, bounds, *, chunk: int = 5_000_000, seed: int = 0) -> None:
+def write_points(path: Path, n: int, bounds, *, chunk: int = 2_000_000, seed: int = 0) -> None:
+    """``n`` uniform points written chunk by chunk (memory stays flat): CSV, or
+    Parquet with one row group per chunk when ``path`` ends in ``.parquet``."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
     rng = np.random.default_rng(seed)
+    schema = pa.schema([("pid", pa.int64()), ("lon", pa.float64()), ("lat", pa.float64())])
+    parquet = path.suffix == ".parquet"
+    writer = pq.ParquetWriter(path, schema) if parquet else pcsv.CSVWriter(path, schema)
     done = 0
-    with open(path, "w") as fh:
-        fh.write("pid,lon,lat\n")
+    with writer:
         while done < n:
             k = min(chunk, n - done)
-            frame = pd.DataFrame({"pid": np.arange(done, done + k),
-                                  "lon": rng.uniform(bounds[0], bounds[2], k),
-                                  "lat": rng.uniform(bounds[1], bounds[3], k)})
-            frame.to_csv(fh, header=False, index=False, float_format="%.7f")
+            writer.write_table(pa.table({"pid": np.arange(done, done + k),
+                                         "lon": rng.uniform(bounds[0], bounds[2], k),
+                                         "lat": rng.uniform(bounds[1], bounds[3], k)},
+                                        schema=schema))
             done += k
 
 
@@ -51,6 +60,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--polygons", type=int, default=60_000)
     p.add_argument("--engines", default="dask", help="dask and/or pandas, comma separated")
     p.add_argument("--workdir", default=None, help="where the (large) inputs go")
+    p.add_argument("--input", default="csv", choices=("csv", "parquet"),
+                   help="points file format (Parquet: lon/lat columns, 2M-row row groups)")
     a = p.parse_args(argv)
     work = Path(a.workdir or tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -62,7 +73,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows = []
     try:
         for n in (int(v) for v in a.points.split(",")):
-            pts = work / f"pts{n}.csv"
+            pts = work / f"pts{n}.{a.input}"
             write_points(pts, n, bounds)
             for engine in a.engines.split(","):
                 out = work / f"out-{engine}.parquet"
@@ -73,7 +84,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 rows.append({"engine": engine, "points": n, "s": took, "peak_mb": mb,
                              "load": os.getloadavg()[0]})
                 base = next(r["peak_mb"] for r in rows if r["engine"] == engine)
-                print(f"{engine:>6s} {n:>12,d} points: {took:8.1f} s, {n / took / 1e6:5.2f} M pts/s, "
+                print(f"{engine:>6s} {a.input:>7s} {n:>12,d} points: {took:8.1f} s, {n / took / 1e6:5.2f} M pts/s, "
                       f"peak {mb:7.0f} MB ({mb / base:.2f}x the first size), "
                       f"load {rows[-1]['load']:.1f}", flush=True)
                 shutil.rmtree(out, ignore_errors=True) if out.is_dir() else out.unlink(missing_ok=True)

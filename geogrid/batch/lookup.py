@@ -49,6 +49,24 @@ class BatchLookup:
     def _labels(self) -> list[np.ndarray]:
         return [self._leaf_ids, self._leaf_codes, *self._parents.values()]
 
+    @classmethod
+    def from_frame(cls, areas, *, lazy: bool = True) -> BatchLookup:
+        """The lookup of a plan's areas (as :class:`~geogrid.locate.chain.PlanLocator`
+        takes them) without building the per-area chains a batch never reads.
+
+        ``lazy`` (default) builds no lookup table: a one-shot batch answers
+        from bucketed bounding boxes (see ``AreaIndex.from_frame(lazy=True)``).
+        """
+        from ..locate.chain import ancestor_at, leaf_rows
+        from ..model import Level
+
+        areas, leaf_level, leaves, tie = leaf_rows(areas)
+        index = AreaIndex.from_frame(leaves, id_column="id", tie_break=tie, lazy=lazy)
+        ids = leaves["id"].to_numpy(object)
+        return cls(index, leaf_level, np.append(ids, None),
+                   np.append(leaves["code"].to_numpy(object), None),
+                   {"grid_id": np.append(ancestor_at(areas, ids, Level.GRID.value), None)})
+
     @property
     def columns(self) -> list[str]:
         return [f"{self.leaf_level}_id", f"{self.leaf_level}_code", *self._parents,

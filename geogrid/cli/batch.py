@@ -40,26 +40,46 @@ def _areas_frame(areas: Path, datum: Datum, columns: dict[str, str | None]):
     return frame
 
 
-def _locator(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
-             columns: dict[str, str | None] | None = None, levels: str | None = None):
-    """The locator of an areas file (in the levels ``levels`` declares) or of a stored plan
-    (in its declared levels), so the output columns name the levels the areas have."""
+def _plan_areas(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
+               columns: dict[str, str | None] | None = None, levels: str | None = None):
+    """The areas to locate into, a file's or a stored plan's, with their declared levels."""
     from ..model import parse_levels
-    from ..services.locating import plan_locator
 
     if areas is not None:
         frame = _areas_frame(areas, datum, columns or {})
         declared = parse_levels(levels)
         if levels and "level" in frame.columns:
             frame["level"] = frame["level"].map(declared.key_of)
-        return plan_locator(frame, declared)
+        return frame, declared
     store = open_store()
     row = store.active_plan() if plan == "active" else store.plan(int(plan))
     if row is None:
         raise InputError("没有生效的方案 / there is no active plan.", field="--plan", value=plan,
                          fix="用 --areas FILE 直接处理文件，或先导入方案 / pass --areas FILE to "
                              "work on files only, or load a plan.")
-    return plan_locator(store.areas(int(row["id"])), store.plan_levels(int(row["id"])))
+    return store.areas(int(row["id"])), store.plan_levels(int(row["id"]))
+
+
+def _locator(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
+             columns: dict[str, str | None] | None = None, levels: str | None = None):
+    """The locator of the areas, answering in their declared levels."""
+    from ..services.locating import plan_locator
+
+    return plan_locator(*_plan_areas(areas, plan, datum, columns, levels))
+
+
+def _lookup(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
+            columns: dict[str, str | None] | None = None, levels: str | None = None):
+    """The batch lookup of the areas, so the output columns name the levels they have."""
+    from ..batch import BatchLookup
+    from ..model import DEFAULT_LEVELS
+    from ..services.locating import plan_locator
+
+    frame, declared = _plan_areas(areas, plan, datum, columns, levels)
+    if declared == DEFAULT_LEVELS:
+        # one pass over the points: no per-area chains, no lookup table to build
+        return BatchLookup.from_frame(frame)
+    return BatchLookup.from_locator(plan_locator(frame, declared))
 
 
 def _buildings(path: Path | None, datum: Datum, from_store: bool):
@@ -123,7 +143,7 @@ def locate(
     from ..batch import locate_file
 
     columns = {"id": id_column, "name": name_column, "code": code_column, "level": level_column}
-    locator = _locator(areas, plan, areas_datum, columns, levels)
+    locator = _lookup(areas, plan, areas_datum, columns, levels)
     footprints = _buildings(buildings, areas_datum, from_store=areas is None)
     stats = _run(lambda cb: locate_file(path, out, locator, datum=datum, lon=lon_col, lat=lat_col,
                                         snap_m=snap_m, engine=engine, scheduler=scheduler,

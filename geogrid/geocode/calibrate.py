@@ -43,7 +43,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import isotonic_regression
 
 from .._errors import InputError
 
@@ -61,6 +60,8 @@ def _curve(score: np.ndarray, hit: np.ndarray, bins: int) -> tuple[list[float], 
     centres = np.array([s[p].mean() for p in parts])
     n = np.array([len(p) for p in parts], dtype=float)
     rate = np.array([(h[p].sum() + 1.0) / (len(p) + 2.0) for p in parts])
+    from scipy.optimize import isotonic_regression   # scipy.optimize takes a second to import
+
     fitted = isotonic_regression(rate, weights=n, increasing=True).x
     return centres.round(6).tolist(), np.clip(fitted, 0.0, 1.0).round(6).tolist()
 

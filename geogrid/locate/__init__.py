@@ -2,7 +2,8 @@
 
 * :mod:`~geogrid.locate.index`: :class:`AreaIndex`, an exact point-in-area
   lookup table (which microgrid is this point in?), which can be saved to a
-  file and memory-mapped by every worker.
+  file and memory-mapped by every worker; ``AreaIndex.from_frame(..., lazy=True)``
+  skips the table for a one-shot batch (:mod:`~geogrid.locate._quick`).
 * :mod:`~geogrid.locate.chain`: :class:`PlanLocator`, a plan's levels as one
   lookup (point → 街道 / 网格 / 居民区 / 微网格 / 楼组), and :func:`ancestors`.
 * :mod:`~geogrid.locate.datumcheck`: does a coordinate's declared datum

@@ -19,7 +19,7 @@ from .._errors import InputError, ValidationError, ValidationProblem
 from ..crs import require_storage_crs
 
 __all__ = ["M_PER_DEG", "build_tables", "validate_areas", "segments", "choose_grid",
-           "touched_cells", "sorted_unique", "expand", "centres", "first_by_rank",
+           "touched_cells", "sorted_unique", "expand", "centres", "first_by_rank", "first_hits",
            "candidate_sets"]
 
 #: Approximate metres per degree, only used to make cells roughly square.
@@ -182,7 +182,28 @@ def validate_areas(areas, id_column: str, tie_break: str | None):
 
 
 def segments(geoms: np.ndarray):
-    """Every ring segment as (ax, ay, bx, by, area position)."""
+    """Every ring segment as (ax, ay, bx, by, area position), by area position.
+
+    Polygons without holes (one ring each) are read in one pass; the others
+    ring by ring.
+    """
+    simple = ((shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON)
+              & (shapely.get_num_interior_rings(geoms) == 0))
+    if simple.all():
+        xy, owner = shapely.get_coordinates(geoms, return_index=True)
+        same = np.flatnonzero(owner[1:] == owner[:-1])
+        return xy[same, 0], xy[same, 1], xy[same + 1, 0], xy[same + 1, 1], owner[same]
+    if not simple.any():
+        return _ring_segments(geoms)
+    one = np.flatnonzero(simple)
+    many = np.flatnonzero(~simple)
+    pieces = [segments(geoms[one]), _ring_segments(geoms[many])]
+    owner = np.concatenate([one[pieces[0][4]], many[pieces[1][4]]])
+    by = np.argsort(owner, kind="stable")
+    return tuple(np.concatenate([p[i] for p in pieces])[by] for i in range(4)) + (owner[by],)
+
+
+def _ring_segments(geoms: np.ndarray):
     parts, part_area = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     xy, xy_ring = shapely.get_coordinates(rings, return_index=True)
@@ -285,6 +306,17 @@ def first_by_rank(qi: np.ndarray, qa: np.ndarray, rank: np.ndarray, n: int) -> n
         lead = np.ones(len(qi), dtype=bool)
         lead[1:] = qi[1:] != qi[:-1]
         out[qi[lead]] = qa[lead]
+    return out
+
+
+def first_hits(point: np.ndarray, area: np.ndarray, hit: np.ndarray, n_points: int) -> np.ndarray:
+    """For (point, area) pairs run by point, then by rank: the first area ``hit``
+    per point (the tie-break winner), ``-1`` for points with none."""
+    point, area = point[hit], area[hit]
+    lead = np.ones(len(point), dtype=bool)
+    lead[1:] = point[1:] != point[:-1]
+    out = np.full(n_points, -1, dtype=np.intp)
+    out[point[lead]] = area[lead]
     return out
 
 

@@ -19,7 +19,7 @@ from .._errors import InputError, OutOfCoverageError
 from ..model import LEVEL_ORDER, Level
 from .index import AreaIndex
 
-__all__ = ["PlanLocator", "CHAIN_LEVELS", "ancestors"]
+__all__ = ["PlanLocator", "CHAIN_LEVELS", "ancestors", "leaf_rows", "ancestor_at"]
 
 CHAIN_LEVELS = [lvl.value for lvl in LEVEL_ORDER]
 
@@ -69,6 +69,72 @@ def ancestors(areas: pd.DataFrame, id_column: str = "id",
     return out
 
 
+def leaf_rows(areas: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str, gpd.GeoDataFrame,
+                                                  str | None]:
+    """A plan's areas with the optional columns filled in, the leaf level, the
+    leaf rows and the tie-break column of the leaf index (``code`` when every
+    leaf has a unique one)."""
+    if areas.empty:
+        raise InputError("方案没有区域 / the plan has no areas.", field="areas",
+                         fix="先导入或绘制区域 / import or draw areas first.")
+    if "id" not in areas.columns:
+        raise InputError(f"区域缺少 id 列 / the areas have no 'id' column; found "
+                         f"{list(areas.columns)[:12]}.", field="id",
+                         value=list(areas.columns)[:12],
+                         fix="用 --id-column 指定 / name the id column with --id-column.")
+    areas = areas.reset_index(drop=True)
+    if "level" not in areas.columns:
+        areas["level"] = Level.MICROGRID.value
+    levels = set(areas["level"])
+    tiling = [lvl.value for lvl in LEVEL_ORDER[:4] if lvl.value in levels]
+    if not tiling:
+        raise InputError(f"没有可定位的层级 / no area has a level that tiles a street; levels "
+                         f"found: {sorted(map(str, levels))[:8]}.", field="level",
+                         value=sorted(map(str, levels))[:8],
+                         fix="层级取 street/grid/community/microgrid / use those level "
+                             "names, or --level-column / --level to map them.")
+    for col in ("name", "code", "kind"):
+        if col not in areas:
+            areas[col] = None
+    is_leaf = (areas["level"] == tiling[-1]).to_numpy()
+    leaves = areas if is_leaf.all() else areas[is_leaf].reset_index(drop=True)
+    tie = "code" if leaves["code"].notna().all() and leaves["code"].is_unique else None
+    return areas, tiling[-1], leaves, tie
+
+
+def ancestor_at(areas: pd.DataFrame, ids, level: str) -> np.ndarray:
+    """For each id in ``ids``: itself or its nearest ancestor at ``level``, else None.
+
+    Parents missing from ``areas`` end a chain (a file may hold one level
+    only); a chain longer than there are levels is a cycle and raises.
+    """
+    ids = pd.Series(np.asarray(ids, dtype=object))
+    out = np.full(len(ids), None, dtype=object)
+    if not len(ids):
+        return out
+    if "parent_id" not in areas:          # every area is a root: only itself can match
+        own = pd.Series(areas["level"].to_numpy(object), index=areas["id"].to_numpy(object))
+        here = own.reindex(ids.to_numpy(object)).to_numpy(object) == level
+        out[here] = ids.to_numpy(object)[here]
+        return out
+    level_of = pd.Series(areas["level"].to_numpy(object), index=areas["id"].to_numpy(object))
+    parent = areas["parent_id"]
+    parent_of = pd.Series(parent.to_numpy(object), index=areas["id"].to_numpy(object))
+    current, todo = ids.to_numpy(object), np.arange(len(ids))
+    for _ in range(len(CHAIN_LEVELS) + 2):
+        here = level_of.reindex(current).to_numpy(object) == level
+        out[todo[here]] = current[here]
+        current = parent_of.reindex(current[~here]).to_numpy(object)
+        todo = todo[~here]
+        known = pd.notna(current) & pd.Series(current).isin(level_of.index).to_numpy()
+        current, todo = current[known], todo[known]
+        if not len(todo):
+            return out
+    raise InputError(f"区域 {ids[todo[0]]!r} 是自己的上级 / area {ids[todo[0]]!r} is its own "
+                     "ancestor.", field="parent_id", value=ids[todo[0]],
+                     fix="断开 parent_id 中的循环 / break the cycle in the parent column.")
+
+
 class PlanLocator:
     """Point → the chain of areas a plan puts it in.
 
@@ -83,32 +149,8 @@ class PlanLocator:
     """
 
     def __init__(self, areas: gpd.GeoDataFrame, *, index: AreaIndex | None = None):
-        if areas.empty:
-            raise InputError("方案没有区域 / the plan has no areas.", field="areas",
-                             fix="先导入或绘制区域 / import or draw areas first.")
-        if "id" not in areas.columns:
-            raise InputError(f"区域缺少 id 列 / the areas have no 'id' column; found "
-                             f"{list(areas.columns)[:12]}.", field="id",
-                             value=list(areas.columns)[:12],
-                             fix="用 --id-column 指定 / name the id column with --id-column.")
-        self.areas = areas.reset_index(drop=True)
-        if "level" not in self.areas.columns:
-            self.areas["level"] = Level.MICROGRID.value
-        levels = set(self.areas["level"])
-        tiling = [lvl.value for lvl in LEVEL_ORDER[:4] if lvl.value in levels]
-        if not tiling:
-            raise InputError(f"没有可定位的层级 / no area has a level that tiles a street; levels "
-                             f"found: {sorted(map(str, levels))[:8]}.", field="level",
-                             value=sorted(map(str, levels))[:8],
-                             fix="层级取 street/grid/community/microgrid / use those level "
-                                 "names, or --level-column / --level to map them.")
-        self.leaf_level = tiling[-1]
-        for col in ("name", "code", "kind"):
-            if col not in self.areas:
-                self.areas[col] = None
-        leaves = self.areas[self.areas["level"] == self.leaf_level].reset_index(drop=True)
+        self.areas, self.leaf_level, leaves, tie = leaf_rows(areas)
         self.leaves = leaves
-        tie = "code" if leaves["code"].notna().all() and leaves["code"].is_unique else None
         if index is not None and index.ids.tolist() != leaves["id"].tolist():
             raise InputError("定位索引与方案的区域不符 / the saved locate index does not index "
                              "this plan's leaves.", field="index",

@@ -106,7 +106,7 @@ from pyproj import Transformer
 
 from .._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
 from ..crs import metric_crs, require_storage_crs
-from ._build import build_tables, segments, validate_areas
+from ._build import build_tables, first_hits, validate_areas
 
 __all__ = ["AreaIndex", "Located"]
 
@@ -139,7 +139,8 @@ class AreaIndex:
     :attr:`ids` maps them to id values.
     """
 
-    def __init__(self, *, geoms, ids, rank, crs, grid, lut, set_ptr, set_items, stats):
+    def __init__(self, *, geoms, ids, rank, crs, grid, lut, set_ptr, set_items, stats,
+                 quick=None, build=None):
         # ``geoms`` is an array of shapely polygons owned by this index, or an
         # object whose ``take`` parses them on first use (an index loaded from a file)
         self._geoms_or_maker = geoms
@@ -152,6 +153,10 @@ class AreaIndex:
         self._set_ptr = set_ptr
         self._set_items = set_items
         self.stats = stats
+        # a lazy index answers from ``quick`` (:class:`~geogrid.locate._quick.QuickTables`)
+        # until the lookup table is needed; ``build`` makes the table then
+        self._quick = quick
+        self._build = build
         self._init_lazy()
 
     def _init_lazy(self) -> None:
@@ -161,6 +166,7 @@ class AreaIndex:
         self._metric_parts = None
 
     def __getstate__(self) -> dict:
+        self._tables()                                # ship the table, not the recipe
         state = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_metric_parts")}
         state["_geoms_or_maker"] = self._geoms        # ship geometries, not a file handle
         return state
@@ -171,12 +177,27 @@ class AreaIndex:
 
     def __dask_tokenize__(self) -> str:
         """A cheap, stable token, so that dask does not hash the whole index."""
-        return self.fingerprint
+        return self.token
+
+    @property
+    def token(self) -> str:
+        """The fingerprint, or for a lazy index a hash of its polygons and ids
+        (which does not build the lookup table)."""
+        if self._lut is not None:
+            return self.fingerprint
+        if "token" not in self.stats:
+            h = hashlib.blake2b(digest_size=16)
+            h.update(b"".join(shapely.to_wkb(self._geoms).tolist()))
+            h.update(np.ascontiguousarray(self._rank).view(np.uint8))
+            h.update(repr(self._ids.tolist()).encode())
+            self.stats["token"] = h.hexdigest()
+        return self.stats["token"]
 
     @property
     def fingerprint(self) -> str:
         """A hash of the lookup table and ids: equal indexes have equal fingerprints."""
         if "fingerprint" not in self.stats:
+            self._tables()
             h = hashlib.blake2b(digest_size=16)
             for arr in (self._lut, self._set_ptr, self._set_items, self._rank):
                 h.update(np.ascontiguousarray(arr).view(np.uint8))
@@ -199,6 +220,7 @@ class AreaIndex:
         """Write the index to directory ``path`` (see :func:`load`); returns it."""
         from ._file import save_index
 
+        self._tables()
         return save_index(self, path)
 
     @classmethod
@@ -218,6 +240,7 @@ class AreaIndex:
         tie_break: str | None = None,
         target_boundary: float = 0.05,
         max_cells: int = 1 << 22,
+        lazy: bool = False,
     ) -> AreaIndex:
         """Index the (leaf) areas of ``areas``.
 
@@ -236,6 +259,13 @@ class AreaIndex:
             finer grid, fewer exact tests and more memory.
         max_cells
             Upper bound on the number of grid cells (2 or 4 bytes each).
+        lazy
+            For one pass over a batch: build no lookup table now, answer from
+            bucketed bounding boxes and a crossing test instead
+            (:mod:`geogrid.locate._quick`, the same answers for a fraction
+            of the build cost), and build the table only if the index is
+            saved, pickled or fingerprinted. A lazy index reads the caller's
+            polygons without copying them: do not prepare them while it is in use.
         """
         started = time.perf_counter()
         geoms, ids, key = validate_areas(areas, id_column, tie_break)
@@ -246,6 +276,8 @@ class AreaIndex:
         if int(max_cells) < 64:
             raise InputError(f"max_cells must be at least 64, got {max_cells!r}.",
                              field="max_cells", value=max_cells)
+        if lazy:
+            return cls._lazy(geoms, ids, key, areas.crs, target_boundary, int(max_cells), started)
         # the index owns its geometries: copies nobody else holds, never
         # prepared, so that threads sharing the index only ever read them
         geoms = shapely.from_wkb(shapely.to_wkb(geoms))
@@ -253,12 +285,50 @@ class AreaIndex:
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
         return cls(geoms=geoms, ids=ids, crs=areas.crs, **tables)
 
+    @classmethod
+    def _lazy(cls, geoms, ids, key, crs, target_boundary: float, max_cells: int,
+              started: float) -> AreaIndex:
+        from ._quick import QuickTables
+
+        rank = np.empty(len(key), dtype=np.intp)
+        rank[np.argsort(key, kind="stable")] = np.arange(len(key))
+        stats = {"areas": len(ids), "lazy": True}
+
+        def build() -> dict:
+            return build_tables(shapely.from_wkb(shapely.to_wkb(geoms)), key, target_boundary,
+                                max_cells)
+
+        index = cls(geoms=geoms, ids=ids, rank=rank, crs=crs, grid=(0, 0, 0, 0, 0, 0),
+                    lut=None, set_ptr=None, set_items=None, stats=stats,
+                    quick=QuickTables(geoms, rank), build=build)
+        stats["build_s"] = round(time.perf_counter() - started, 4)
+        return index
+
+    def _tables(self) -> None:
+        """Build the lookup table of a lazy index (once, under the lock)."""
+        if self._lut is not None:
+            return
+        with self._lock:
+            if self._lut is None:
+                tables = self._build()
+                self._rank, self._set_ptr, self._set_items = (
+                    tables["rank"], tables["set_ptr"], tables["set_items"])
+                self._grid = tuple(tables["grid"])
+                self._x0, self._y0, self._sx, self._sy, self._nx, self._ny = self._grid
+                self.stats.update(tables["stats"], lazy=False)
+                self.stats.pop("token", None)
+                self._geoms_or_maker = shapely.from_wkb(shapely.to_wkb(self._geoms_or_maker))
+                self._lut = tables["lut"]      # then readers switch to the table
+                self._quick = None
+
     # ----------------------------------------------------------- properties
     def __len__(self) -> int:
         return len(self._ids)
 
     def __repr__(self) -> str:
         s = self.stats
+        if self._lut is None:
+            return f"<AreaIndex {s['areas']} areas, lazy (no lookup table yet)>"
         return (f"<AreaIndex {s['areas']} areas, grid {s['grid'][0]}x{s['grid'][1]} "
                 f"of {s['cell_m']} m cells, {100 * s['boundary_fraction']:.2f}% boundary>")
 
@@ -419,6 +489,9 @@ class AreaIndex:
         return cell
 
     def _inside(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        quick = self._quick
+        if quick is not None and self._lut is None:
+            return quick.locate(x, y)
         pos = np.empty(len(x), dtype=np.intp)
         for lo in range(0, len(x), _CHUNK):
             hi = lo + _CHUNK
@@ -442,15 +515,13 @@ class AreaIndex:
         first = np.cumsum(count) - count
         cand = self._set_items[np.repeat(start - first, count) + np.arange(len(point))]
         hit = shapely.intersects_xy(self._geoms_at(cand), x[point], y[point])
-        point, cand = point[hit], cand[hit]
         # pairs run by point, then by rank: the first hit of a point wins the tie
-        lead = np.ones(len(point), dtype=bool)
-        lead[1:] = point[1:] != point[:-1]
-        out = np.full(len(x), -1, dtype=np.intp)
-        out[point[lead]] = cand[lead]
-        return out
+        return first_hits(point, cand, hit, len(x))
 
     def _inside_one(self, x: float, y: float) -> int:
+        quick = self._quick
+        if quick is not None and self._lut is None:
+            return int(quick.locate(np.array([x]), np.array([y]))[0])
         u = min(max((x - self._x0) * self._sx, 0.0), self._nx - 1)
         v = min(max((y - self._y0) * self._sy, 0.0), self._ny - 1)
         code = int(self._lut[int(v) * self._nx + int(u)])
@@ -464,11 +535,11 @@ class AreaIndex:
 
     @property
     def _metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
-        """Every ring segment in metres, in a tree: outside a polygon, the
-        distance to it is the distance to its nearest segment, and a tree of
-        short segments prunes far better than one of whole polygons.
+        """Every area in metres, in a tree: outside a polygon, the distance
+        to it is GEOS's point-polygon distance in a local transverse Mercator.
 
-        Built on the first distance asked for, once, under the lock."""
+        Built on the first distance asked for (or by :meth:`warm`), once,
+        under the lock."""
         parts = self._metric_parts
         if parts is None:
             with self._lock:
@@ -477,21 +548,29 @@ class AreaIndex:
                 parts = self._metric_parts
         return parts
 
+    def warm(self) -> AreaIndex:
+        """Build now what the first snapped lookup or distance would otherwise
+        build (the tree of areas in metres); returns the index."""
+        self._metric
+        return self
+
     def _build_metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
         geoms = self._geoms
         crs = metric_crs(gpd.GeoSeries(geoms, crs=self.crs))
         transformer = Transformer.from_crs(self.crs, crs, always_xy=True)
-        ax, ay, bx, by, seg_area = segments(geoms)
-        ax, ay = transformer.transform(ax, ay)
-        bx, by = transformer.transform(bx, by)
-        lines = shapely.linestrings(np.stack([np.c_[ax, ay], np.c_[bx, by]], axis=1))
-        return transformer, shapely.STRtree(lines), seg_area
+
+        def to_metres(xy: np.ndarray) -> np.ndarray:
+            mx, my = transformer.transform(xy[:, 0], xy[:, 1])
+            return np.column_stack([mx, my])
+
+        metric = shapely.transform(geoms, to_metres)
+        return transformer, shapely.STRtree(metric), np.arange(len(geoms))
 
     def _nearest_outside(self, x: np.ndarray, y: np.ndarray,
                          max_distance_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Nearest area of points outside every area (lowest rank among
         equally near ones) and its distance in metres."""
-        transformer, tree, seg_area = self._metric
+        transformer, tree, tree_area = self._metric
         mx, my = transformer.transform(x, y)
         near = np.full(len(x), -1, dtype=np.intp)
         dist = np.full(len(x), np.inf if max_distance_m else np.nan)
@@ -500,7 +579,7 @@ class AreaIndex:
             (qi, qs), d = tree.query_nearest(shapely.points(mx[ok], my[ok]),
                                              max_distance=max_distance_m,
                                              return_distance=True, all_matches=True)
-            qa = seg_area[qs]
+            qa = tree_area[qs]
             by = np.lexsort((self._rank[qa], qi))
             qi, qa, d = qi[by], qa[by], d[by]
             lead = np.ones(len(qi), dtype=bool)

@@ -137,6 +137,8 @@ class PlanCache:
             with self._lock:
                 if data.locator is None:
                     data.locator = _plan_locator(data)
+                    # distances for snapping are built now, not on the first snapped request
+                    threading.Thread(target=_warm, args=(data.locator,), daemon=True).start()
         return data.locator
 
     def buildings(self) -> BuildingIndex:
@@ -154,6 +156,12 @@ class PlanCache:
             if objects:
                 for derived in (self.building_index, self.road_graph, self.gazetteer):
                     derived.clear()
+
+
+def _warm(locator) -> None:
+    index = getattr(locator, "index", None)
+    if index is not None and hasattr(index, "warm"):
+        index.warm()
 
 
 def _plan_locator(data: PlanData):
