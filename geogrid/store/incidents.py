@@ -33,7 +33,6 @@ OPEN_STATUSES = ("reported", "accepted", "dispatched", "handling", "verifying", 
 TERMINAL_STATUSES = ("closed", "rejected")
 
 # statements built once: SQLAlchemy caches their compiled form, which matters on the intake path
-_INSERT_INCIDENT = sa.insert(S.incidents).values(geom=wkb_param())
 _INSERT_EVENT = sa.insert(S.incident_events)
 _INSERT_AUDIT = sa.insert(S.audit_log)
 _UID_BY_KEY = sa.select(S.incidents.c.uid).where(
@@ -63,7 +62,10 @@ class IncidentRepository:
         params = {c.name: None for c in S.incidents.c if c.name not in ("id", "geom")}
         params.update(row, wkb=shapely.to_wkb(shapely.Point(row["lon"], row["lat"])))
         with self.db.write() as conn:
-            incident_id = int(conn.execute(_INSERT_INCIDENT, params).inserted_primary_key[0])
+            # built per call: compiling for SpatiaLite renames the spatial function in place, so
+            # a statement shared at module level would reach PostGIS as GeomFromWKB
+            insert = sa.insert(S.incidents).values(geom=wkb_param())
+            incident_id = int(conn.execute(insert, params).inserted_primary_key[0])
             self.insert_events(conn, incident_id, events)
             conn.execute(_INSERT_AUDIT, {
                 "at": now(), "actor": actor, "action": "incident.create", "entity": "incident",
@@ -168,6 +170,22 @@ class IncidentRepository:
         for ev in evs:
             ev["at"] = utc(ev["at"])
         return evs
+
+    def events_after(self, after: int, limit: int = 500) -> tuple[int, list[dict]]:
+        """(newest event id, up to ``limit`` events with id > ``after`` with their incident's
+        uid, oldest first). The event id is the store's change sequence."""
+        e, i = S.incident_events.c, S.incidents.c
+        with self.db.read() as conn:
+            last = conn.execute(sa.select(sa.func.max(e.id))).scalar() or 0
+            rows = [dict(r._mapping) for r in conn.execute(
+                sa.select(e.id, i.uid, e.action, e.to_status, e.at)
+                .join(S.incidents, e.incident_id == i.id).where(e.id > after)
+                .order_by(e.id).limit(limit))] if last > after else []
+        for r in rows:
+            r["at"] = utc(r["at"])
+        if len(rows) == limit:
+            last = rows[-1]["id"]
+        return last, rows
 
     def near_same_category(self, category: str, box: tuple, t0: datetime, t1: datetime
                            ) -> list[tuple[str, float, float]]:
