@@ -4,9 +4,11 @@ The page itself holds no incident data: after sign-in (``POST /auth/token``,
 the JWT kept in ``sessionStorage``) the module lists incidents from the API
 by status and category, highlights overdue ones, draws a heatmap
 (Leaflet.heat, vendored), shows an incident's chain of areas and timeline,
-asks the API for the nearest responder and draws the route, and offers the
-workflow actions the incident allows. Every value from the API is rendered
-with ``textContent``.
+ranks the available responders by road travel time and routes the chosen one,
+and offers the workflow actions the incident allows. ``console-intake.js``
+takes calls (接警登记) with address suggestions and a duplicate check;
+``console-live.js`` listens to ``/events/incidents`` and toasts new and
+overdue incidents. Every value from the API is rendered with ``textContent``.
 """
 
 from __future__ import annotations

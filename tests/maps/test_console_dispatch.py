@@ -13,7 +13,7 @@ import pytest
 
 from geogrid.store import Store
 from geogrid.store.users import create_user, issue_token
-from tests.maps.conftest import offline_page
+from tests.maps.conftest import offline_page, sign_in_console
 
 pytestmark = pytest.mark.browser
 
@@ -26,12 +26,8 @@ def shots(artifacts):
 
 
 def sign_in(page, live_server, login):
-    page.goto(live_server + "/console", wait_until="networkidle")
-    page.wait_for_function("document.documentElement.dataset.ready === '1'")
-    page.fill("#gg-username", login[0])
-    page.fill("#gg-password", login[1])
-    page.click("#gg-signin button[type=submit]")
-    page.wait_for_selector(".gg-inc")
+    """Signed in, with the live stream connected."""
+    sign_in_console(page, live_server, login)
     page.wait_for_selector('#gg-live[data-live="1"]')
     return page
 
@@ -104,7 +100,8 @@ def test_choose_the_second_ranked_responder_and_the_route_follows(console, live_
     page.wait_for_function("name => document.getElementById('gg-route-info').textContent"
                            ".includes(name)", arg=second["name"])
     assert "指派人员" in page.locator('#gg-timeline li[data-action="assign"]').inner_text()
-    assert page.locator(f'#gg-responders .gg-resp.gg-chosen[data-id="{second["id"]}"]').count() == 1
+    page.wait_for_selector(f'#gg-responders .gg-resp.gg-chosen[data-id="{second["id"]}"]')
+    assert page.locator("#gg-responders .gg-chosen").count() == 1
     after = page.locator("path.gg-route").get_attribute("d")
     assert after and after != before
     routed = live_api.get(f"/incidents/{inc['uid']}/route").json()

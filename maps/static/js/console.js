@@ -277,7 +277,22 @@ async function select(uid) {
   map.panTo(latLng(state.detail.lon, state.detail.lat, config.datum));
 }
 
+/** Re-read the open incident after a live change, keeping the route and the map view. */
+async function refreshSelected(uid) {
+  let inc;
+  try {
+    inc = await api(`/incidents/${encodeURIComponent(uid)}`);
+  } catch (_e) {
+    return;  // gone out of reach: the next list load says so
+  }
+  if (state.selected !== uid || !$("gg-action-form").hidden) return;
+  state.detail = inc;
+  renderDetail(inc);
+  if (!$("gg-responders-box").hidden) loadResponders(uid);
+}
+
 function renderDetail(inc) {
+  const same = $("gg-detail").dataset.uid === inc.uid;
   $("gg-detail").hidden = false;
   $("gg-detail").dataset.uid = inc.uid;
   fill($("gg-d-title"), `${catName(inc.category)} `, el("small", { className: "gg-muted" }, inc.uid));
@@ -300,7 +315,7 @@ function renderDetail(inc) {
     e.from_status ? ` ${statusName(e.from_status)} → ${statusName(e.to_status)}` : ` → ${statusName(e.to_status)}`,
     e.actor ? ` · ${actorName(e.actor)}` : "", e.reason ? el("div", { className: "gg-reason" }, e.reason) : null)));
   $("gg-responders-box").hidden = !(inc.allowed_actions || []).includes("assign");
-  fill($("gg-responders"));
+  if (!same) fill($("gg-responders"));  // a refresh keeps the list until the new one is in
   const actions = (inc.allowed_actions || []).filter((a) => !HIDDEN_ACTIONS.has(a));
   fill($("gg-actions"), actions.length
     ? actions.map((a) => el("button", { type: "button", className: "gg-action", dataset: { action: a },
@@ -422,7 +437,8 @@ async function loadQueue() {
   try {
     rows = await api("/command-queue");
   } catch (e) {
-    fill($("gg-queue-list"), el("li", { className: "gg-error" }, e.message));
+    if (e.status === 403) $("gg-queue").hidden = true;  // a role that does not dispatch
+    else fill($("gg-queue-list"), el("li", { className: "gg-error" }, e.message));
     return;
   }
   $("gg-queue-count").textContent = String(rows.length);
@@ -447,7 +463,7 @@ function onChange(row) {
   clearTimeout(reloadTimer);
   reloadTimer = setTimeout(async () => {
     await loadIncidents();
-    if (state.selected === row.uid && $("gg-action-form").hidden) await select(row.uid);
+    if (state.selected === row.uid && $("gg-action-form").hidden) await refreshSelected(row.uid);
   }, 150);
 }
 
