@@ -4,9 +4,11 @@ The page itself holds no incident data: after sign-in (``POST /auth/token``,
 the JWT kept in ``sessionStorage``) the module lists incidents from the API
 by status and category, highlights overdue ones, draws a heatmap
 (Leaflet.heat, vendored), shows an incident's chain of areas and timeline,
-asks the API for the nearest responder and draws the route, and offers the
-workflow actions the incident allows. Every value from the API is rendered
-with ``textContent``.
+ranks the available responders by road travel time and routes the chosen one,
+and offers the workflow actions the incident allows. ``console-intake.js``
+takes calls (接警登记) with address suggestions and a duplicate check;
+``console-live.js`` listens to ``/events/incidents`` and toasts new and
+overdue incidents. Every value from the API is rendered with ``textContent``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def console_page(*, center: tuple[float, float], bounds: list[list[float]] | Non
                        extra_js=(("leaflet_heat", "vendor/leaflet.heat/leaflet-heat.js"),))
     root = m.get_root()
     root.html.add_child(folium.Element(_panel(lang, basemap, title)))
+    root.html.add_child(folium.Element(_call_form(lang)))
     add_config(m, {
         "page": "console", "lang": lang, "datum": bm.datum,
         "strings": bundle(lang, "console.", "status.", "action.", "field.", "layer.", "level.",
@@ -57,6 +60,12 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
 <aside id="gg-side" class="gg-side">
   <header class="gg-side-head"><h1>{e(title or t("title.console", lang))}</h1>{switch}</header>
   {signin_block(lang)}
+  <p class="gg-live-row"><button type="button" id="gg-call-open" hidden>{s("console.call_open")}
+    </button> <span id="gg-live" class="gg-muted" data-live="0"></span></p>
+  <section id="gg-queue" class="gg-queue" hidden>
+    <h3>{s("console.queue")} <span id="gg-queue-count" class="gg-badge"></span></h3>
+    <ul id="gg-queue-list" class="gg-list"></ul>
+  </section>
   <section id="gg-filters" class="gg-filters" hidden>
     <label>{s("field.category")} <select id="gg-f-category"><option value="">{s("console.all")}
       </option></select></label>
@@ -94,10 +103,38 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
       <button type="submit">{s("console.confirm")}</button>
       <button type="button" id="gg-af-cancel">{s("console.cancel")}</button>
     </form>
+    <section id="gg-responders-box" hidden><h3>{s("console.responders")}</h3>
+      <ol id="gg-responders" class="gg-responders"></ol></section>
     <button type="button" id="gg-route-btn" class="gg-route-btn">{s("console.route")}</button>
+    <button type="button" id="gg-print-order">{s("console.print")}</button>
     <p id="gg-route-info" class="gg-muted"></p>
   </section>
-</aside>"""
+</aside>
+<div id="gg-toasts" class="gg-toasts" aria-live="polite"></div>"""
+
+
+def _call_form(lang: str) -> str:
+    """The call-taking form (接警登记), a floating card over the map."""
+    def s(key: str) -> str:
+        return html.escape(t(key, lang))
+
+    return f"""
+<section id="gg-call" class="gg-call" hidden>
+  <h2>{s("console.call_open")}</h2>
+  <form id="gg-call-form" autocomplete="off">
+    <label>{s("console.call_address")}<input id="gg-c-address" maxlength="300"></label>
+    <ul id="gg-c-suggest" class="gg-suggest"></ul>
+    <label>{s("field.category")}<select id="gg-c-category" required></select></label>
+    <label>{s("console.caller_name")}<input id="gg-c-name" maxlength="100"></label>
+    <label>{s("console.caller_phone")}<input id="gg-c-phone" maxlength="32"
+      pattern="[0-9+\\- ]{{3,32}}"></label>
+    <label>{s("field.description")}
+      <textarea id="gg-c-description" rows="2" maxlength="2000"></textarea></label>
+    <button type="submit">{s("console.call_save")}</button>
+  </form>
+  <div id="gg-c-dups" class="gg-dups" hidden></div>
+  <p id="gg-c-status" class="gg-muted" role="status"></p>
+</section>"""
 
 
 def _bm(basemap: str | None) -> str | None:

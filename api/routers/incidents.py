@@ -180,6 +180,26 @@ def list_incidents(state: StateDep, principal: Reader,
     return _personal([public_incident(r, principal) for r in rows], principal)
 
 
+@router.get("/incidents/duplicates", response_model=list[IncidentPublic],
+            summary="Open reports of the same category near a point, before saving a new one")
+def nearby_duplicates(state: StateDep, principal: Reader,
+                      category: Annotated[str, Query(min_length=1, max_length=32)],
+                      lon: Annotated[float, Query(ge=-180, le=180)],
+                      lat: Annotated[float, Query(ge=-90, le=90)],
+                      datum: Datum = Datum.CGCS2000):
+    check_in_china(lon, lat)
+    rows = state.incidents.nearby_duplicates(principal, category, lon, lat, datum.value)
+    return _personal([public_incident(r, principal) for r in rows], principal)
+
+
+@router.get("/command-queue", response_model=list[IncidentPublic],
+            summary="待指挥: accepted incidents waiting for a dispatcher to dispatch them")
+def command_queue(state: StateDep,
+                  principal: Annotated[Principal, Depends(Allowed("incident.dispatch"))]):
+    rows = state.incidents.command_queue(principal)
+    return _personal([public_incident(r, principal) for r in rows], principal)
+
+
 @router.get("/incidents/{uid}", response_model=IncidentDetail,
             summary="One incident with its timeline")
 def get_incident(uid: str, state: StateDep, principal: Reader):
@@ -326,8 +346,15 @@ def patch_responder(rid: Annotated[int, Path(ge=1, le=2**31 - 1)], body: Respond
     return _personal({k: plain(v) for k, v in row.items()}, principal)
 
 
+@router.get("/incidents/{uid}/responders", response_model=list[dict[str, Any]],
+            summary="Available responders ranked by travel time over the road network")
+def ranked_responders(uid: str, state: StateDep, principal: Reader):
+    row = state.incidents.get_for(principal, uid)
+    return JSONResp(state.responders.ranked(row))
+
+
 @router.get("/incidents/{uid}/route", response_model=RouteOut,
-            summary="Nearest available responder by road, and the route")
+            summary="The chosen (else nearest available) responder's route by road")
 def route(uid: str, state: StateDep, principal: Reader,
           responder_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
     row = state.incidents.get_for(principal, uid)

@@ -46,6 +46,8 @@ __all__ = [
 
 #: Roles in a microgrid team, from lead to part-time member.
 TEAM_ROLES = ("网格长", "专职网格员", "兼职网格员")
+#: how the 指挥 step is taken: by the dispatch rules at intake, or by a dispatcher
+COMMAND_MODES = ("auto", "manual")
 
 
 class MustAttend(str, Enum):
@@ -78,6 +80,9 @@ class Category:
     group: str = ""
     frequency: float = 1.0
     description: str = ""
+    #: 指挥 (the dispatch step): ``"auto"`` — the rules dispatch at intake; ``"manual"`` — the
+    #: incident waits, accepted, in the console's 待指挥 queue for a dispatcher
+    command: str = "auto"
     team_roles: tuple[str, ...] = field(default=TEAM_ROLES, repr=False, compare=False)
 
     @property
@@ -95,7 +100,8 @@ class Category:
                 "handler_kind": self.handler_kind, "escalate_to": self.escalate_to,
                 "service_code": self.service_code,
                 "must_attend": self.must_attend.value if self.must_attend else None,
-                "group": self.group, "frequency": self.frequency, "description": self.description}
+                "group": self.group, "frequency": self.frequency, "description": self.description,
+                "command": self.command}
 
     def to_open311(self) -> dict[str, Any]:
         """This category as an Open311 GeoReport v2 service definition."""
@@ -201,6 +207,10 @@ class Catalogue:
             if not isinstance(freq, int | float) or isinstance(freq, bool) or freq < 0:
                 problems.append(ValidationProblem(where, "frequency", "must be a number >= 0", freq))
                 freq = 0.0
+            command = str(entry.get("command", "auto"))
+            if command not in COMMAND_MODES:
+                problems.append(ValidationProblem(where, "command", "must be auto or manual",
+                                                  command))
             aliases = tuple(entry.get("aliases", ()))
             for key in (entry.get("code"), entry.get("name"), entry.get("service_code"), *aliases):
                 if not key:
@@ -216,7 +226,7 @@ class Catalogue:
                     handler=str(handler), service_code=str(entry["service_code"]), aliases=aliases,
                     escalate_to=esc, must_attend=must, group=str(entry.get("group", "")),
                     frequency=float(freq), description=str(entry.get("description", "")),
-                    team_roles=roles))
+                    command=command if command in COMMAND_MODES else "auto", team_roles=roles))
         if not raw:
             problems.append(ValidationProblem("category", "category", "the catalogue has no categories"))
         if problems:

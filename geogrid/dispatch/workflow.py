@@ -109,6 +109,7 @@ class Action(str, Enum):
     REOPEN = "reopen"              # 重新受理
     RECATEGORISE = "recategorise"  # 改类
     RELOCATE = "relocate"          # 更正位置
+    ASSIGN = "assign"              # 指派处置人员 (the status stays)
 
     @property
     def zh(self) -> str:
@@ -120,7 +121,7 @@ _ACTION_ZH = {
     Action.START: "签收", Action.RETURN: "退回", Action.RAISE_HAND: "举手", Action.EXTEND: "延期",
     Action.ESCALATE: "升级", Action.COMPLETE: "处置反馈", Action.APPROVE: "核查通过",
     Action.REWORK: "返工", Action.EVALUATE: "评价", Action.REOPEN: "重新受理",
-    Action.RECATEGORISE: "改类", Action.RELOCATE: "更正位置",
+    Action.RECATEGORISE: "改类", Action.RELOCATE: "更正位置", Action.ASSIGN: "指派人员",
 }
 _ACTION_ALIASES = {v: k for k, v in _ACTION_ZH.items()} | {a.value: a for a in Action}
 
@@ -128,11 +129,14 @@ S, A = Status, Action
 #: Allowed actions per state and the state they lead to (``None``: the state stays).
 TRANSITIONS: dict[Status, dict[Action, Status | None]] = {
     S.REPORTED: {A.ACCEPT: S.ACCEPTED, A.REJECT: S.REJECTED, A.RECATEGORISE: None, A.RELOCATE: None},
-    S.ACCEPTED: {A.DISPATCH: S.DISPATCHED, A.RECATEGORISE: None, A.RELOCATE: None},
+    S.ACCEPTED: {A.DISPATCH: S.DISPATCHED, A.RECATEGORISE: None, A.RELOCATE: None,
+                 A.ASSIGN: None},
     S.DISPATCHED: {A.START: S.HANDLING, A.RETURN: S.ACCEPTED, A.RAISE_HAND: S.DISPATCHED,
-                   A.EXTEND: None, A.ESCALATE: None, A.RECATEGORISE: None, A.RELOCATE: None},
+                   A.EXTEND: None, A.ESCALATE: None, A.RECATEGORISE: None, A.RELOCATE: None,
+                   A.ASSIGN: None},
     S.HANDLING: {A.COMPLETE: S.VERIFYING, A.RETURN: S.ACCEPTED, A.RAISE_HAND: S.DISPATCHED,
-                 A.EXTEND: None, A.ESCALATE: None, A.RECATEGORISE: None, A.RELOCATE: None},
+                 A.EXTEND: None, A.ESCALATE: None, A.RECATEGORISE: None, A.RELOCATE: None,
+                 A.ASSIGN: None},
     S.VERIFYING: {A.APPROVE: S.EVALUATING, A.REWORK: S.HANDLING},
     S.EVALUATING: {A.EVALUATE: S.CLOSED},
     S.CLOSED: {A.REOPEN: S.ACCEPTED},
@@ -428,6 +432,9 @@ class Workflow:
         a = _assignment(p.get("assignment")) or self._auto_assign(state)
         return self._dispatch_to(state, at, a)
 
+    def _do_assign(self, state, at, p):
+        return {}, {"responder_id": p.get("responder_id"), "responder": p.get("responder")}
+
     def _do_start(self, state, at, p):
         return {}, {}
 
@@ -553,6 +560,7 @@ _PAYLOAD.update({
     Action.RAISE_HAND: frozenset({"department"}),
     Action.EXTEND: frozenset({"extra", "new_deadline"}),
     Action.ESCALATE: frozenset({"level"}),
+    Action.ASSIGN: frozenset({"responder_id", "responder"}),
     Action.EVALUATE: frozenset({"satisfaction"}),
     Action.RECATEGORISE: frozenset({"category", "assignment"}),
     Action.RELOCATE: frozenset({"location", "microgrid", "participants", "chain", "assignment"}),
@@ -572,6 +580,8 @@ def _replay_payload(e: Event) -> dict[str, Any]:
         return {"level": d["level"]}
     if a is Action.EVALUATE:
         return {"satisfaction": d.get("satisfaction")}
+    if a is Action.ASSIGN:
+        return {"responder_id": d.get("responder_id"), "responder": d.get("responder")}
     if a is Action.RECATEGORISE:
         out = {"category": d["to"]}
         if d.get("assignment"):

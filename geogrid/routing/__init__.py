@@ -85,6 +85,7 @@ from .search import (
     nearest_responder,
     node_nearest_responder,
     node_route,
+    rank_responders,
     shortest_path,
 )
 from .snap import Snap, snap
@@ -100,6 +101,7 @@ __all__ = [
     "snap",
     "shortest_path",
     "nearest_responder",
+    "rank_responders",
     "node_route",
     "node_nearest_responder",
     "Responders",

@@ -514,3 +514,17 @@ def node_nearest_responder(graph: RoadGraph, incident: int, team: Responders, av
                          fix="请传入本路网的节点序号 / Pass a node index of this graph.")
     j, cost, found, _ = _team_search(graph, team, _available(team, available), [(int(incident), 0.0)])
     return (j, cost, tuple(found[0])) if found is not None else (-1, math.inf, ())
+
+
+def rank_responders(graph: RoadGraph, incident, positions, *, snap_to: str = "edge",
+                    max_snap_m: float = 500.0) -> list[tuple[int, Route]]:
+    """Every responder's route *to* the incident, fastest first: ``(index, Route)`` pairs.
+
+    ``positions`` is a ``(k, 2)`` array-like of lon/lat in EPSG:4490. Road routes rank
+    before straight-line stand-ins (``fallback``), then by travel time, then by index.
+    One hierarchy query per responder: a dispatcher's choice among a team, not a fleet.
+    """
+    routes = [(j, shortest_path(graph, (float(x), float(y)), incident, snap_to=snap_to,
+                                max_snap_m=max_snap_m))
+              for j, (x, y) in enumerate(np.asarray(positions, dtype=float).reshape(-1, 2))]
+    return sorted(routes, key=lambda jr: (jr[1].fallback, jr[1].duration_s, jr[0]))

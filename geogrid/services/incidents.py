@@ -160,8 +160,9 @@ class IncidentService:
         at = utc(item.reported_at) or now()
         uid = _new_uid(at)
         code = cat.code if cat is not None else item.category.strip()
+        manual = cat is not None and cat.command == "manual"
         state, events = self._open(uid, code, at, actor, item, where, dedupe_radius_m,
-                                   dedupe_window)
+                                   dedupe_window, manual)
         row = self._row(uid, key, item, code, at, plan_id, where, state)
         row["attrs"].update(request_hash=digest, key_owner=key_owner)
         audit = {"category": code, "microgrid": where.leaf, "channel": item.channel,
@@ -313,7 +314,7 @@ class IncidentService:
                     "or correct the point.")
         return found.lon, found.lat, "cgcs2000", note
 
-    def _open(self, uid, code, at, actor, item, where, radius, window):
+    def _open(self, uid, code, at, actor, item, where, radius, window, manual=False):
         wf = self.workflow
         state, ev = wf.report(uid, code, at, actor=actor, channel=item.channel,
                               location=(where.x, where.y), microgrid=where.lead,
@@ -323,8 +324,10 @@ class IncidentService:
         where.duplicates = duplicates
         if item.auto_dispatch and not duplicates:
             # 派单直接到微网格: accept and dispatch at once, by the system. A likely
-            # duplicate waits in 'reported' so a dispatcher can merge it instead.
-            for action in (Action.ACCEPT, Action.DISPATCH):
+            # duplicate waits in 'reported' so a dispatcher can merge it instead; a category
+            # under manual 指挥 is accepted and waits for a dispatcher's dispatch.
+            steps = (Action.ACCEPT,) if manual else (Action.ACCEPT, Action.DISPATCH)
+            for action in steps:
                 state, ev = wf.apply(state, action, actor=SYSTEM, at=at)
                 events.append(ev)
         return state, events
@@ -451,14 +454,50 @@ class IncidentService:
                 "point": shapely.Point(x, y)}
 
     def assign_responder(self, uid: str, responder_id: int | None, *, actor: str) -> dict:
-        """Name the responder who goes (or clear it), recorded in the audit log."""
-        row = self.get(uid)
+        """Name the responder who goes (or clear it): an ``assign`` event in the timeline
+        (the status stays), audited like every step."""
+        name = None
         if responder_id is not None:
-            self.store.responders.get(responder_id)  # NotFoundError
-        self.repo.set_columns(uid, actor=actor, action="incident.assign_responder",
-                              before={"responder_id": row.get("responder_id")},
-                              responder_id=responder_id)
+            name = self.store.responders.get(responder_id)["name"]  # NotFoundError
+        self.transition(uid, "assign", actor=actor, responder_id=responder_id, responder=name)
+        self.repo.set_columns(uid, actor=None, action="", before=None, responder_id=responder_id)
         return self.get(uid)
+
+    def nearby_duplicates(self, principal: Principal, category: str, lon: float, lat: float,
+                          datum: str, *, radius_m: float = 50.0,
+                          window: timedelta = timedelta(hours=2)) -> list[dict]:
+        """Reports a new call at (lon, lat) would duplicate — the same rule intake applies —
+        that ``principal`` may read, so a call taker can merge instead of saving another."""
+        cat = self._category(category)
+        if cat is None:
+            return []
+        x, y = to_storage(np.array([lon]), np.array([lat]), parse_datum(datum))
+        uids = self.find_duplicates(cat.code, float(x[0]), float(y[0]), now(), radius_m, window)
+        rows = [self.get(u) for u in uids]
+        return self.visible(principal, rows)
+
+    def command_queue(self, principal: Principal) -> list[dict]:
+        """Accepted incidents waiting for a dispatcher's 指挥 (dispatch), oldest first, in
+        ``principal``'s scope: manual-command categories, returned and reopened orders."""
+        rows = self.repo.list(status=["accepted"], limit=10_000_000)
+        return sorted(self.visible(principal, rows), key=lambda r: r["reported_at"])
+
+    def changes_since(self, after: int, principal: Principal) -> tuple[int, list[dict]]:
+        """Timeline events after event id ``after`` on incidents ``principal`` may read, and
+        the newest event id. Every write adds an event, so any worker's change is seen."""
+        last, rows = self.repo.events_after(after)
+        seen: dict[str, dict] = {}
+        out = []
+        for ev in rows:
+            uid = ev["uid"]
+            if uid not in seen:
+                seen[uid] = self.get(uid)
+            inc = seen[uid]
+            if policy.allowed(principal, "read", policy.IncidentRef.of(inc)):
+                out.append({"id": ev["id"], "uid": uid, "action": ev["action"],
+                            "status": ev["to_status"], "category": inc["category"],
+                            "deadline_at": inc["deadline_at"], "at": ev["at"]})
+        return last, out
 
     def merge(self, uid: str, into: str, *, actor: str, max_distance_m: float = 500.0) -> dict:
         """Close ``uid`` as a duplicate of ``into`` (不予受理 with the link kept).

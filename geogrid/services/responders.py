@@ -6,7 +6,7 @@ import numpy as np
 
 from .._errors import InputError, NotFoundError
 from ..datum import Datum, to_storage
-from ..routing import graph_from_lines, largest_component, nearest_responder
+from ..routing import graph_from_lines, largest_component, nearest_responder, rank_responders
 from ..security import Principal
 from ..store import Store
 from . import policy
@@ -70,8 +70,25 @@ class ResponderService:
         return self.cache.road_graph.get(lambda: largest_component(
             graph_from_lines(self.store.roads())))
 
+    def ranked(self, incident: dict) -> list[dict]:
+        """Available responders with a position, fastest to the incident by road first; each
+        with its travel time, distance and whether it is the incident's chosen responder."""
+        people = [r for r in self.repo.list() if r["lon"] is not None and r["available"]]
+        if not people:
+            return []
+        order = rank_responders(self.road_graph(), (incident["lon"], incident["lat"]),
+                                [[r["lon"], r["lat"]] for r in people])
+        return [{"rank": n, "id": people[j]["id"], "name": people[j]["name"],
+                 "role": people[j]["role"], "department": people[j].get("department"),
+                 "duration_s": round(rt.duration_s, 1), "distance_m": round(rt.distance_m, 1),
+                 "fallback": rt.fallback, "chosen": people[j]["id"] == incident.get("responder_id")}
+                for n, (j, rt) in enumerate(order, start=1)]
+
     def route(self, incident: dict, responder_id: int | None = None) -> dict:
-        """The nearest available responder by road (or the named one), and the route."""
+        """The route of the named responder, else of the incident's chosen responder, else of
+        the nearest available one by road."""
+        if responder_id is None:
+            responder_id = incident.get("responder_id")
         people = [r for r in self.repo.list() if r["lon"] is not None]
         if responder_id is not None:  # route a named responder rather than the nearest
             people = [r for r in people if r["id"] == responder_id]

@@ -175,6 +175,22 @@ class IncidentRepository:
             ev["at"] = utc(ev["at"])
         return evs
 
+    def events_after(self, after: int, limit: int = 500) -> tuple[int, list[dict]]:
+        """(newest event id, up to ``limit`` events with id > ``after`` with their incident's
+        uid, oldest first). The event id is the store's change sequence."""
+        e, i = S.incident_events.c, S.incidents.c
+        with self.db.read() as conn:
+            last = conn.execute(sa.select(sa.func.max(e.id))).scalar() or 0
+            rows = [dict(r._mapping) for r in conn.execute(
+                sa.select(e.id, i.uid, e.action, e.to_status, e.at)
+                .join(S.incidents, e.incident_id == i.id).where(e.id > after)
+                .order_by(e.id).limit(limit))] if last > after else []
+        for r in rows:
+            r["at"] = utc(r["at"])
+        if len(rows) == limit:
+            last = rows[-1]["id"]
+        return last, rows
+
     def near_same_category(self, category: str, box: tuple, t0: datetime, t1: datetime
                            ) -> list[tuple[str, float, float]]:
         x0, y0, x1, y1 = box

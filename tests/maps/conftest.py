@@ -193,6 +193,18 @@ def live_incidents(live_api):
     return out
 
 
+def sign_in_console(page, live_server: str, login: tuple[str, str]):
+    """Open the console signed out, sign in through its form, wait for the list."""
+    page.goto(live_server + "/console", wait_until="networkidle")
+    page.wait_for_function("document.documentElement.dataset.ready === '1'")
+    assert page.locator("#gg-signin").is_visible() and page.locator(".gg-inc").count() == 0
+    page.fill("#gg-username", login[0])
+    page.fill("#gg-password", login[1])
+    page.click("#gg-signin button[type=submit]")
+    page.wait_for_selector(".gg-inc")
+    return page
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

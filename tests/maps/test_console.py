@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.maps.conftest import sign_in_console
+
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def console(page, live_server, live_incidents, live_login):
     """The console, signed in through its form."""
-    page.goto(live_server + "/console", wait_until="networkidle")
-    page.wait_for_function("document.documentElement.dataset.ready === '1'")
-    assert page.locator("#gg-signin").is_visible() and page.locator(".gg-inc").count() == 0
-    page.fill("#gg-username", live_login[0])
-    page.fill("#gg-password", live_login[1])
-    page.click("#gg-signin button[type=submit]")
-    page.wait_for_selector(".gg-inc")
-    return page
+    return sign_in_console(page, live_server, live_login)
 
 
 def open_incident(page, uid):
@@ -51,7 +46,7 @@ def test_sign_in_lists_incidents_and_keeps_the_token_in_session_storage(console,
     assert page.locator("canvas.leaflet-heatmap-layer").count() == 1
     page.screenshot(path=str(artifacts / "console-list.png"))
     # still signed in after a reload (same tab)
-    page.reload(wait_until="networkidle")
+    page.reload()  # the live event stream stays open: the network is never idle once signed in
     page.wait_for_selector(".gg-inc")
     assert page.console_errors == [] and page.external_requests == []
 

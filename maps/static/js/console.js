@@ -5,6 +5,8 @@
 import { api, config, el, fill, session, signIn, t, when } from "./common.js";
 import { geoJsonShift, latLng } from "./datum.js";
 import { actorName, roleName, timerText } from "./texts.js";
+import { initIntake, intakeCategories } from "./console-intake.js";
+import { announceOverdue, startLive, stopLive, toast } from "./console-live.js";
 
 const gg = window.geogrid;
 const map = gg.map;
@@ -17,7 +19,16 @@ const STATUS_COLORS = { reported: "#9467bd", accepted: "#17becf", dispatched: "#
 const ACTION_FIELDS = { extend: ["extra"], evaluate: ["satisfaction"], recategorise: ["category"],
   raise_hand: ["department"] };
 /** Actions the console does not offer (relocating needs a corrected position). */
-const HIDDEN_ACTIONS = new Set(["relocate", "report"]);
+const HIDDEN_ACTIONS = new Set(["relocate", "report", "assign"]);
+/** The heat layer's radius on the ground, the same at every zoom up to HEAT_MAX_PX. */
+const HEAT_RADIUS_M = 120;
+/** Leaflet.heat draws its blur template 200 px off-canvas: a radius + blur past that shows a
+ *  hard-edged block, so at street-level zooms the radius stops growing here. */
+const HEAT_MAX_PX = 70;
+/** Reports in one spot that reach the darkest colour. */
+const HEAT_FULL = 3;
+/** A sequential palette (ColorBrewer OrRd): more reports, darker; no rainbow. */
+const HEAT_GRADIENT = { 0.25: "#fdd49e", 0.5: "#fc8d59", 0.75: "#d7301f", 1: "#7f0000" };
 
 const state = { incidents: [], categories: new Map(), areas: null, tab: "open",
                 selected: null, detail: null, pending: null, timer: null };
@@ -28,7 +39,10 @@ const areaLayer = L.geoJSON(null, { ...geoJsonShift(config.datum), interactive: 
     ? { color: "#333", weight: 2, fill: false }
     : { color: "#777", weight: 0.7, fill: false, dashArray: "3 3" }) }).addTo(map);
 const incidentLayer = L.featureGroup().addTo(map);
-const heatLayer = L.heatLayer([], { radius: 25, blur: 18, maxZoom: 17, minOpacity: 0.25 }).addTo(map);
+const heatLayer = L.heatLayer([], { ...heatScale(), minOpacity: 0.3, gradient: HEAT_GRADIENT })
+  .addTo(map);
+gg.heatLayer = heatLayer;
+map.on("zoomend", () => heatLayer.setOptions(heatScale()));
 const routeLayer = L.featureGroup().addTo(map);
 L.control.layers(null, {
   [t("layer.areas")]: areaLayer, [t("layer.incidents")]: incidentLayer,
@@ -36,6 +50,16 @@ L.control.layers(null, {
 }, { collapsed: false }).addTo(map);
 
 // -- helpers -------------------------------------------------------------------------------
+/** Heat options for the map's zoom: HEAT_RADIUS_M in screen pixels (Web Mercator), and a
+ *  ``max`` that undoes Leaflet.heat's dimming below the map's top zoom, so HEAT_FULL reports
+ *  in one place are the darkest colour at every zoom. */
+function heatScale() {
+  const metresPerPx = 40075016.686 * Math.cos((map.getCenter().lat * Math.PI) / 180)
+    / 2 ** (map.getZoom() + 8);
+  const radius = Math.min(HEAT_MAX_PX, Math.max(3, HEAT_RADIUS_M / metresPerPx));
+  const dim = 1 / 2 ** Math.max(0, Math.min(map.getMaxZoom() - map.getZoom(), 12));
+  return { radius, blur: radius * 0.6, max: HEAT_FULL * dim };
+}
 const isOverdue = (inc) => Boolean(inc.deadline_at) && config.overdueStatuses.includes(inc.status)
   && new Date(inc.deadline_at).getTime() < Date.now();
 const catName = (code) => (state.categories.get(code) || {}).name || code;
@@ -56,6 +80,9 @@ function showSession(s) {
   $("gg-session").hidden = !s;
   $("gg-filters").hidden = !s;
   $("gg-status-tabs").hidden = !s;
+  $("gg-queue").hidden = !s;
+  $("gg-call-open").hidden = !s;
+  if (!s) $("gg-call").hidden = true;
   if (s) {
     $("gg-user").textContent = s.username;
     $("gg-role").textContent = roleName(s.role);
@@ -65,6 +92,7 @@ function showSession(s) {
 function signOut(message) {
   session.clear();
   clearInterval(state.timer);
+  stopLive();
   state.incidents = [];
   state.selected = null;
   showSession(null);
@@ -99,6 +127,7 @@ async function loadReference() {
   fill($("gg-f-category"), el("option", { value: "" }, t("console.all")),
     cats.map((c) => el("option", { value: c.code }, c.name)));
   fill($("gg-af-category"), cats.map((c) => el("option", { value: c.code }, c.name)));
+  intakeCategories(cats);
   state.areas = areas;
   areaLayer.addData({ type: "FeatureCollection",
     features: areas.features.filter((f) => ["grid", "microgrid"].includes(f.properties.level)) });
@@ -137,6 +166,8 @@ async function loadIncidents() {
     return;
   }
   render();
+  announceOverdue(state.incidents, isOverdue, catName);
+  await loadQueue();
 }
 
 function visible() {
@@ -241,11 +272,27 @@ async function select(uid) {
     return;
   }
   renderDetail(state.detail);
+  if (!$("gg-responders-box").hidden) loadResponders(uid);
   $("gg-detail").scrollIntoView({ block: "nearest" });
   map.panTo(latLng(state.detail.lon, state.detail.lat, config.datum));
 }
 
+/** Re-read the open incident after a live change, keeping the route and the map view. */
+async function refreshSelected(uid) {
+  let inc;
+  try {
+    inc = await api(`/incidents/${encodeURIComponent(uid)}`);
+  } catch (_e) {
+    return;  // gone out of reach: the next list load says so
+  }
+  if (state.selected !== uid || !$("gg-action-form").hidden) return;
+  state.detail = inc;
+  renderDetail(inc);
+  if (!$("gg-responders-box").hidden) loadResponders(uid);
+}
+
 function renderDetail(inc) {
+  const same = $("gg-detail").dataset.uid === inc.uid;
   $("gg-detail").hidden = false;
   $("gg-detail").dataset.uid = inc.uid;
   fill($("gg-d-title"), `${catName(inc.category)} `, el("small", { className: "gg-muted" }, inc.uid));
@@ -267,6 +314,8 @@ function renderDetail(inc) {
     el("span", { className: "gg-muted" }, when(e.at)), " ", el("b", {}, t(`action.${e.action}`)),
     e.from_status ? ` ${statusName(e.from_status)} → ${statusName(e.to_status)}` : ` → ${statusName(e.to_status)}`,
     e.actor ? ` · ${actorName(e.actor)}` : "", e.reason ? el("div", { className: "gg-reason" }, e.reason) : null)));
+  $("gg-responders-box").hidden = !(inc.allowed_actions || []).includes("assign");
+  if (!same) fill($("gg-responders"));  // a refresh keeps the list until the new one is in
   const actions = (inc.allowed_actions || []).filter((a) => !HIDDEN_ACTIONS.has(a));
   fill($("gg-actions"), actions.length
     ? actions.map((a) => el("button", { type: "button", className: "gg-action", dataset: { action: a },
@@ -326,7 +375,7 @@ async function perform(action, body) {
   await select(inc.uid);
 }
 
-$("gg-route-btn").addEventListener("click", async () => {
+async function drawRoute() {
   const inc = state.detail;
   if (!inc) return;
   routeLayer.clearLayers();
@@ -347,7 +396,103 @@ $("gg-route-btn").addEventListener("click", async () => {
     $("gg-route-info").textContent = e.message;
     if (e.status === 401) showError(e);
   }
-});
+}
+$("gg-route-btn").addEventListener("click", drawRoute);
+
+// -- responders ranked by travel time; the choice is an event and routes that responder ------
+async function loadResponders(uid) {
+  let rows;
+  try {
+    rows = await api(`/incidents/${encodeURIComponent(uid)}/responders`);
+  } catch (e) {
+    fill($("gg-responders"), el("li", { className: "gg-error" }, e.message));
+    return;
+  }
+  if (state.selected !== uid) return;
+  fill($("gg-responders"), rows.length ? rows.map((r) => el("li", {
+    className: `gg-resp${r.chosen ? " gg-chosen" : ""}`, dataset: { id: r.id, rank: r.rank } },
+  el("b", {}, `${r.rank}. ${r.name}`), ` (${r.role}) `,
+  el("span", { className: "gg-muted" }, t("console.resp_eta", {
+    min: Math.max(1, Math.round(r.duration_s / 60)), km: Math.round(r.distance_m / 100) / 10 })),
+  r.chosen ? el("span", { className: "gg-badge gg-badge-chosen" }, t("console.chosen"))
+    : el("button", { type: "button", className: "gg-choose", on: { click: () => choose(r.id) } },
+      t("console.choose")))) : el("li", { className: "gg-muted" }, t("console.no_responders")));
+}
+
+async function choose(rid) {
+  const uid = state.detail.uid;
+  try {
+    await api(`/incidents/${encodeURIComponent(uid)}/responder`, { json: { responder_id: rid } });
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  await select(uid);
+  await drawRoute();
+}
+
+// -- 待指挥: incidents whose category is under manual command wait here for a dispatcher -----
+async function loadQueue() {
+  let rows;
+  try {
+    rows = await api("/command-queue");
+  } catch (e) {
+    if (e.status === 403) $("gg-queue").hidden = true;  // a role that does not dispatch
+    else fill($("gg-queue-list"), el("li", { className: "gg-error" }, e.message));
+    return;
+  }
+  $("gg-queue-count").textContent = String(rows.length);
+  fill($("gg-queue-list"), rows.length ? rows.map((i) => el("li", { className: "gg-q",
+    dataset: { uid: i.uid } }, el("b", {}, catName(i.category)), ` ${when(i.reported_at)} `,
+  i.address ? el("span", { className: "gg-muted" }, i.address) : null,
+  el("button", { type: "button", className: "gg-q-command",
+    on: { click: () => command(i.uid) } }, t("console.command"))))
+    : el("li", { className: "gg-muted" }, t("console.queue_empty")));
+}
+
+async function command(uid) {
+  await select(uid);
+  if (state.detail && state.detail.uid === uid) startAction("dispatch");
+}
+
+// -- live updates -------------------------------------------------------------------------
+let reloadTimer = null;
+function onChange(row) {
+  if (row.action === "report") toast(t("console.toast_new", { cat: catName(row.category) }), "new");
+  if (row.action === "escalate") toast(t("console.toast_overdue", { cat: catName(row.category) }), "overdue");
+  clearTimeout(reloadTimer);
+  reloadTimer = setTimeout(async () => {
+    await loadIncidents();
+    if (state.selected === row.uid && $("gg-action-form").hidden) await refreshSelected(row.uid);
+  }, 150);
+}
+
+// -- printable 派单 sheet --------------------------------------------------------------------
+function printSheet() {
+  const inc = state.detail;
+  if (!inc) return;
+  const chain = inc.area_chain || {};
+  const who = ($("gg-responders").querySelector(".gg-chosen b") || {}).textContent || "";
+  const rows = [["console.uid", inc.uid], ["field.category", catName(inc.category)],
+    ["field.status", statusName(inc.status)], ["field.address", inc.address],
+    ["console.area", LEVELS.filter((lv) => chain[lv]).map((lv) => chain[lv].name).join(" / ")],
+    ["field.description", inc.description],
+    ["field.reporter", [inc.reporter_name, inc.reporter_phone].filter(Boolean).join(" ")],
+    ["field.reported_at", when(inc.reported_at)], ["field.deadline_at", when(inc.deadline_at)],
+    ["console.responder", who.replace(/^\d+\.\s*/, "")]];
+  // the print module's sheet: the only thing geogrid.css shows on paper
+  let sheet = $("gg-print-sheet");
+  if (!sheet) document.body.append(sheet = el("div", { id: "gg-print-sheet" }));
+  let page = $("gg-print-page");
+  if (!page) document.head.append(page = el("style", { id: "gg-print-page" }));
+  page.textContent = "@page { size: A4 portrait; margin: 15mm; }";
+  fill(sheet, el("article", { className: "gg-order", dataset: { uid: inc.uid } },
+    el("h1", {}, t("console.sheet_title")),
+    el("table", {}, rows.filter(([, v]) => v).map(([k, v]) => el("tr", {}, el("th", {}, t(k)), el("td", {}, v)))),
+    el("p", { className: "gg-order-sign" }, t("console.sheet_sign"))));
+  window.print();
+}
+$("gg-print-order").addEventListener("click", printSheet);
 
 for (const id of ["gg-f-category", "gg-f-area", "gg-f-since", "gg-f-until", "gg-f-overdue"]) {
   $(id).addEventListener("change", loadIncidents);
@@ -367,6 +512,7 @@ async function start() {
   }
   showSession(session.get());
   await loadIncidents();
+  startLive(onChange);
   clearInterval(state.timer);
   state.timer = setInterval(() => { if (session.get()) loadIncidents(); }, 60000);
 }
@@ -382,4 +528,5 @@ async function main() {
   document.documentElement.dataset.ready = "1";
 }
 
+initIntake({ map, catName, onSaved: async (uid) => { await loadIncidents(); await select(uid); } });
 main();
