@@ -76,12 +76,15 @@ def install_error_handlers(app: FastAPI) -> None:
         for e in exc.errors():
             loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")]
             problems.append({"field": ".".join(loc) or "body", "reason": e.get("msg"),
-                             "value": _short(e.get("input"))})
-        first = problems[0] if problems else {"field": "body", "reason": "invalid", "value": None}
+                             "value": _short(e.get("input")), "type": e.get("type")})
+        first = problems[0] if problems else {"field": "body", "reason": "invalid", "value": None,
+                                              "type": "value_error"}
         return JSONResp(_body(
-            "invalid_input", f"{first['field']}: {first['reason']}", field=first["field"],
-            value=first["value"], fix="Correct the listed fields; see /docs for the schema.",
-            problems=problems), status_code=422)
+            "invalid_input", _invalid_message(first), field=first["field"],
+            value=first["value"], fix="按 /docs 中的模式更正所列字段。"
+                                      "Correct the listed fields; see /docs for the schema.",
+            problems=[{k: v for k, v in p.items() if k != "type"} for p in problems]),
+            status_code=422)
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError):
@@ -98,6 +101,14 @@ def install_error_handlers(app: FastAPI) -> None:
                                   status_code=503, headers={"Retry-After": RETRY_AFTER_S})
         log.exception("database error")
         return JSONResp(_body("internal_error", "Internal database error."), status_code=500)
+
+
+def _invalid_message(problem: dict) -> str:
+    """The first problem as one sentence, Chinese first."""
+    field, reason = problem["field"], problem["reason"]
+    if problem.get("type") == "missing":
+        return f"缺少必填字段 {field}。{field}: {reason}"
+    return f"字段 {field} 无效。{field}: {reason}"
 
 
 def _short(value):

@@ -1,0 +1,100 @@
+"""Every write on a draft names the plan version it was made on, on both stores.
+
+Missing: 422 in the error shape, naming ``version``, Chinese first; stale: 409. Either way
+the plan is left exactly as it was (same version, same microgrids, still there).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api import create_app
+from geogrid.services.demo import load_demo
+from geogrid.settings import Settings
+from geogrid.store import Store
+from geogrid.store.users import create_user, issue_token
+
+GRID = "grid-310115005004"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(params=["spatialite", "postgis"])
+def api(request, tmp_path, demo_db_path):
+    if request.param == "spatialite":
+        path = tmp_path / "versions.sqlite"
+        shutil.copy(demo_db_path, path)
+        store = Store.open(f"sqlite:///{path}", migrate=False)
+    else:
+        from tests.conftest import _postgis_store
+
+        store = _postgis_store(request.getfixturevalue("pg_cluster"))
+        load_demo(store, partition=False)
+    create_user(store, "pv", "planner")
+    app = create_app(Settings(database_url=str(store.engine.url)), store=store)
+    with TestClient(app, headers={"Authorization": f"Bearer {issue_token(store, 'pv')}"}) as c:
+        yield c
+    store.dispose()
+
+
+def _state(api, plan_id):
+    plan = api.get(f"/plans/{plan_id}")
+    mgs = api.get(f"/plans/{plan_id}/areas", params={"level": "microgrid", "parent": GRID})
+    return plan.status_code, plan.json().get("version"), sorted(f["id"] for f in
+                                                                mgs.json()["features"])
+
+
+def _writes(plan_id, microgrid, version):
+    """Each draft write, with ``version`` (None: left out of the request)."""
+    v = {} if version is None else {"version": version}
+    return [
+        ("POST", f"/plans/{plan_id}/partition", {"json": {"grid_id": GRID, "n_microgrids": 4, **v}}),
+        ("POST", f"/plans/{plan_id}/edits", {"json": {"op": "lock", "microgrid": microgrid, **v}}),
+        ("POST", f"/plans/{plan_id}/undo", {"json": v}),
+        ("POST", f"/plans/{plan_id}/redo", {"json": v}),
+        ("POST", f"/plans/{plan_id}/activate", {"json": v}),
+        ("DELETE", f"/plans/{plan_id}", {"params": v}),
+    ]
+
+
+def test_a_write_without_or_with_a_stale_version_changes_nothing(api):
+    draft = api.post("/plans/1/copy", json={"name": "版本"}).json()
+    plan_id, v0 = draft["id"], draft["version"]
+    r = api.post(f"/plans/{plan_id}/partition", json={"grid_id": GRID, "n_microgrids": 3,
+                                                      "version": v0})
+    assert r.status_code == 200, r.json()
+    microgrid = _state(api, plan_id)[2][0]
+    r = api.post(f"/plans/{plan_id}/edits", json={"op": "lock", "microgrid": microgrid,
+                                                  "version": r.json()["version"]})
+    assert r.status_code == 200, r.json()
+    r = api.post(f"/plans/{plan_id}/undo", json={"version": r.json()["version"]})
+    assert r.status_code == 200 and r.json()["undone"] is True
+    r = api.post(f"/plans/{plan_id}/redo", json={"version": r.json()["version"]})
+    assert r.status_code == 200 and r.json()["undone"] is False, r.json()
+    before = _state(api, plan_id)
+    assert before[0] == 200 and before[1] == v0 + 4 and len(before[2]) == 3
+
+    for method, path, kw in _writes(plan_id, microgrid, None):
+        r = api.request(method, path, **kw)
+        err = r.json()["error"]
+        assert (r.status_code, err["code"], err["field"]) == (422, "invalid_input", "version"), \
+            (method, path, r.json())
+        assert CJK.match(err["message"]) and "version" in err["message"]
+        assert CJK.search(err["fix"]) and re.search(r"[A-Za-z]{4}", err["fix"])
+        assert _state(api, plan_id) == before, (method, path)
+
+    for stale in (v0, before[1] - 1):
+        for method, path, kw in _writes(plan_id, microgrid, stale):
+            r = api.request(method, path, **kw)
+            err = r.json()["error"]
+            assert (r.status_code, err["field"], err["value"]) == (409, "version", stale), \
+                (method, path, r.json())
+            assert CJK.match(err["message"]) and "someone else changed it" in err["message"]
+            assert _state(api, plan_id) == before, (method, path)
+
+    r = api.delete(f"/plans/{plan_id}", params={"version": before[1]})
+    assert r.status_code == 204
+    assert api.get(f"/plans/{plan_id}").status_code == 404
