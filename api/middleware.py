@@ -229,12 +229,14 @@ class SignInThrottleMiddleware:
                 f"{int(wait) + 1} 秒后再试 / Try again in {int(wait) + 1} s.",
                 field="username", value=username, headers=[(b"retry-after",
                                                             str(int(wait) + 1).encode())])
-        status = 0
-
         async def watch(msg):
-            nonlocal status
+            # count the outcome before the client hears it: once it has a 401, its next try
+            # (on this worker or another) already sees the failure, and the lock it may cause
             if msg["type"] == "http.response.start":
-                status = msg["status"]
+                if msg["status"] == 401:
+                    self.throttle.failed(username, address)
+                elif msg["status"] == 200:
+                    self.throttle.succeeded(username, address)
             await send(msg)
 
         replayed = False
@@ -247,10 +249,6 @@ class SignInThrottleMiddleware:
             return message
 
         await self.app(scope, replay, watch)
-        if status == 401:
-            self.throttle.failed(username, address)
-        elif status == 200:
-            self.throttle.succeeded(username, address)
 
 
 # -- security headers --------------------------------------------------------------------
