@@ -131,8 +131,12 @@ class IncidentService:
     def intake(self, item: Intake, *, actor: str, locator=None, plan_id: int | None = None,
                snap_m: float | None = None, key_owner: str | None = None,
                dedupe_radius_m: float = 50.0,
-               dedupe_window: timedelta = timedelta(hours=2)) -> tuple[dict, bool]:
-        """Create (or, for a known idempotency key, return) an incident. Returns (row, created)."""
+               dedupe_window: timedelta = timedelta(hours=2),
+               also=None) -> tuple[dict, bool]:
+        """Create (or, for a known idempotency key, return) an incident. Returns (row, created).
+
+        ``also(conn, uid)`` is written in the incident's transaction (a failure there leaves
+        no incident); a replayed key creates nothing and does not call it."""
         digest = item.request_hash() if key_owner is not None else None
         existing, key = self._claim(key_owner, item.idempotency_key, digest)
         if existing is not None:
@@ -158,7 +162,7 @@ class IncidentService:
         for _attempt in range(2):
             try:
                 incident_id = self.repo.insert(row, [_event(e) for e in events], actor=actor,
-                                               audit_after=audit)
+                                               audit_after=audit, also=also)
                 return {"id": incident_id, **row}, True
             except IntegrityError:
                 if not key:

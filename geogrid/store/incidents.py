@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 import shapely
 import sqlalchemy as sa
@@ -33,7 +33,6 @@ OPEN_STATUSES = ("reported", "accepted", "dispatched", "handling", "verifying", 
 TERMINAL_STATUSES = ("closed", "rejected")
 
 # statements built once: SQLAlchemy caches their compiled form, which matters on the intake path
-_INSERT_INCIDENT = sa.insert(S.incidents).values(geom=wkb_param())
 _INSERT_EVENT = sa.insert(S.incident_events)
 _INSERT_AUDIT = sa.insert(S.audit_log)
 _UID_BY_KEY = sa.select(S.incidents.c.uid).where(
@@ -54,20 +53,27 @@ def _json(value):
 class IncidentRepository:
     def __init__(self, db: Database, audit: AuditRepository):
         self.db, self.audit = db, audit
+        # one per repository, not per module: geoalchemy2 rewrites ST_GeomFromWKB in place
+        # when it compiles for SpatiaLite, which would break a PostGIS store in the same process
+        self._insert_incident = sa.insert(S.incidents).values(geom=wkb_param())
 
     # -- writing --------------------------------------------------------------------------
-    def insert(self, row: dict, events: list[dict], *, actor: str, audit_after: dict) -> int:
-        """Insert an incident (``row`` has every column but id/geom) and its first events.
+    def insert(self, row: dict, events: list[dict], *, actor: str, audit_after: dict,
+               also: Callable[[Connection, str], Any] | None = None) -> int:
+        """Insert an incident (``row`` has every column but id/geom) and its first events;
+        ``also(conn, uid)`` writes what belongs with it in the same transaction.
 
         Raises IntegrityError when its idempotency key exists already."""
         params = {c.name: None for c in S.incidents.c if c.name not in ("id", "geom")}
         params.update(row, wkb=shapely.to_wkb(shapely.Point(row["lon"], row["lat"])))
         with self.db.write() as conn:
-            incident_id = int(conn.execute(_INSERT_INCIDENT, params).inserted_primary_key[0])
+            incident_id = int(conn.execute(self._insert_incident, params).inserted_primary_key[0])
             self.insert_events(conn, incident_id, events)
             conn.execute(_INSERT_AUDIT, {
                 "at": now(), "actor": actor, "action": "incident.create", "entity": "incident",
                 "entity_id": row["uid"], "before": None, "after": audit_after})
+            if also is not None:
+                also(conn, row["uid"])
         return incident_id
 
     def insert_events(self, conn: Connection, incident_id: int, events: list[dict]) -> None:

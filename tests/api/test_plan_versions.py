@@ -7,37 +7,21 @@ the plan is left exactly as it was (same version, same microgrids, still there).
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api import create_app
-from geogrid.services.demo import load_demo
-from geogrid.settings import Settings
-from geogrid.store import Store
 from geogrid.store.users import create_user, issue_token
+from tests.api.conftest import client_for
 
 GRID = "grid-310115005004"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture(params=["spatialite", "postgis"])
-def api(request, tmp_path, demo_db_path):
-    if request.param == "spatialite":
-        path = tmp_path / "versions.sqlite"
-        shutil.copy(demo_db_path, path)
-        store = Store.open(f"sqlite:///{path}", migrate=False)
-    else:
-        from tests.conftest import _postgis_store
-
-        store = _postgis_store(request.getfixturevalue("pg_cluster"))
-        load_demo(store, partition=False)
-    create_user(store, "pv", "planner")
-    app = create_app(Settings(database_url=str(store.engine.url)), store=store)
-    with TestClient(app, headers={"Authorization": f"Bearer {issue_token(store, 'pv')}"}) as c:
+@pytest.fixture
+def api(demo_any):
+    create_user(demo_any, "pv", "planner")
+    with client_for(demo_any, issue_token(demo_any, "pv")) as c:
         yield c
-    store.dispose()
 
 
 def _state(api, plan_id):
