@@ -37,7 +37,7 @@ from ..dispatch import Action, Event, IncidentState, Status, Workflow
 from ..datum import parse_datum, to_storage
 from ..dispatch.calendar import BEIJING
 from ..security import Principal
-from ..store import Store, open311
+from ..store import Store, open311, webhooks
 from ..store._sql import now, utc
 from ..store.incidents import OPEN_STATUSES, PERSONAL_FIELDS
 from . import policy
@@ -485,9 +485,11 @@ class IncidentService:
     def purge_personal(self, *, older_than_days: int, actor: str = SYSTEM) -> int:
         """Blank reporter name/phone of incidents that ended (closed, rejected or merged) more
         than ``older_than_days`` ago, and the personal extras their Open311 requests carried
-        (email, device and account ids); no copy is left in SQLite's write-ahead log (the
+        (email, device and account ids), and the webhook delivery log's finished entries
+        (their payloads copy incidents); no copy is left in SQLite's write-ahead log (the
         incident purge, last, checkpoints it)."""
         open311.purge_personal(self.store, older_than_days=older_than_days, actor=actor)
+        webhooks.purge_deliveries(self.store, older_than_days=older_than_days, actor=actor)
         return self.repo.purge_personal(now() - timedelta(days=older_than_days), actor=actor)
 
 

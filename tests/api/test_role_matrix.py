@@ -53,10 +53,10 @@ WRITES = [
     ("GET", "/reports/microgrid/mg-310115005004001?year=2026", {}, "metrics.read"),
     ("POST", "/open311/v2/requests.json",
      {"data": {"service_code": "x", "lat": 31.237, "long": 121.512}}, "incident.create"),
-    ("POST", "/webhooks", {"json": {"url": "http://127.0.0.1:9/hook"}}, "users.manage"),
-    ("GET", "/webhooks", {}, "users.manage"),
-    ("GET", "/webhooks/deliveries", {}, "users.manage"),
-    ("DELETE", "/webhooks/999999", {}, "users.manage"),
+    ("POST", "/webhooks", {"json": {"url": "http://127.0.0.1:9/hook"}}, "webhooks.manage"),
+    ("GET", "/webhooks", {}, "webhooks.manage"),
+    ("GET", "/webhooks/deliveries", {}, "webhooks.manage"),
+    ("DELETE", "/webhooks/999999", {}, "webhooks.manage"),
 ]
 
 
