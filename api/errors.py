@@ -11,6 +11,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from .i18n import localise_error
 from .responses import JSONResp
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -69,6 +70,14 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {"WWW-Authenticate": "Bearer"}
         body = localise_error(exc.to_dict(), request.headers.get("accept-language"))
         return JSONResp({"error": body}, status_code=status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        # FastAPI's own refusals (unparsable JSON body, unknown path or method) in our shape
+        zh = {400: "请求体无法解析", 404: "路径不存在", 405: "不支持此方法"}.get(exc.status_code,
+                                                                                  "请求失败")
+        body = _body("http_error", f"{zh}。{exc.detail}", fix="见 /docs。See /docs.")
+        return JSONResp(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):
