@@ -146,12 +146,12 @@ class EditRepository:
                      .values(locked=locked))
 
     def clear(self, conn: Connection, plan_id: int, parent_uid: str) -> None:
-        """Delete the microgrids under ``parent_uid`` and their memberships."""
-        a, m = S.areas.c, S.memberships.c
+        """Delete the microgrids under ``parent_uid``, their 楼组 and their memberships."""
+        m = S.memberships.c
         uids = [u for u, _, _ in self.microgrids(conn, plan_id, parent_uid)]
         if uids:
             conn.execute(sa.delete(S.memberships).where(m.plan_id == plan_id, m.area_uid.in_(uids)))
-            conn.execute(sa.delete(S.areas).where(a.plan_id == plan_id, a.uid.in_(uids)))
+            self.delete_areas(conn, plan_id, uids)
 
     def delete_areas(self, conn: Connection, plan_id: int, uids: list[str]) -> None:
         """Delete these areas of the plan and the areas under them (their 楼组)."""

@@ -82,3 +82,20 @@ def test_a_write_without_or_with_a_stale_version_changes_nothing(api):
     r = api.delete(f"/plans/{plan_id}", params={"version": before[1]})
     assert r.status_code == 204
     assert api.get(f"/plans/{plan_id}").status_code == 404
+
+
+def test_undo_then_redo_of_a_partition_gives_back_its_microgrids(api):
+    draft = api.post("/plans/1/copy", json={}).json()
+    r = api.post(f"/plans/{draft['id']}/partition", json={"grid_id": GRID, "n_microgrids": 3,
+                                                          "version": draft["version"]})
+    assert r.status_code == 200, r.json()
+    made = _state(api, draft["id"])[2]
+    groups = api.get(f"/plans/{draft['id']}/areas", params={"level": "building_group"}).json()
+    r = api.post(f"/plans/{draft['id']}/undo", json={"version": r.json()["version"]})
+    assert r.status_code == 200, r.json()
+    r = api.post(f"/plans/{draft['id']}/redo", json={"version": r.json()["version"]})
+    assert r.status_code == 200, r.json()        # its 楼组 went with the undone microgrids
+    assert _state(api, draft["id"])[2] == made
+    again = api.get(f"/plans/{draft['id']}/areas", params={"level": "building_group"}).json()
+    assert sorted(f["id"] for f in again["features"]) == \
+        sorted(f["id"] for f in groups["features"])
