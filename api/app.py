@@ -20,6 +20,7 @@ from geogrid.settings import Settings, get_settings
 from geogrid.store import Store
 from maps import STATIC_DIR
 
+from .contract import install_contract
 from .errors import install_error_handlers
 from .middleware import install_middleware
 from .routers import areas, geocode, health, incidents, locate, open311, pages, plans, users
@@ -81,4 +82,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(webhooks.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_middleware(app, settings)
+    install_contract(app)
     return app

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
+
+from pydantic import BeforeValidator
 
 from fastapi import Depends, Query, Request
 
@@ -14,6 +17,18 @@ __all__ = ["StateDep", "BBoxDep", "parse_bbox", "check_in_china", "NO_STORE"]
 
 #: headers of responses that carry personal data: never kept by a cache
 NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _iso_only(value):
+    """A time in a query is an ISO 8601 string: a bare number is not read as a timestamp."""
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("时间须为 ISO 8601 (如 2026-05-01T08:00:00+08:00) / "
+                         "a time must be ISO 8601, e.g. 2026-05-01T08:00:00+08:00")
+    return value
+
+
+#: an ISO 8601 date-time query parameter (numbers refused, not taken as Unix time)
+IsoTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 def get_state(request: Request) -> AppState:

@@ -11,6 +11,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from .i18n import localise_error
 from .responses import JSONResp
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -60,18 +61,29 @@ def install_error_handlers(app: FastAPI) -> None:
         body = localise_error(exc.to_dict(), request.headers.get("accept-language"))
         return JSONResp({"error": body}, status_code=status, headers=headers)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        # FastAPI's own refusals (unparsable JSON body, unknown path or method) in our shape
+        zh = {400: "请求体无法解析", 404: "路径不存在", 405: "不支持此方法"}.get(exc.status_code,
+                                                                                  "请求失败")
+        body = _body("http_error", f"{zh}。{exc.detail}", fix="见 /docs。See /docs.")
+        return JSONResp(body, status_code=exc.status_code, headers=exc.headers)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):
         problems = []
         for e in exc.errors():
             loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")]
             problems.append({"field": ".".join(loc) or "body", "reason": e.get("msg"),
-                             "value": _short(e.get("input"))})
-        first = problems[0] if problems else {"field": "body", "reason": "invalid", "value": None}
+                             "value": _short(e.get("input")), "type": e.get("type")})
+        first = problems[0] if problems else {"field": "body", "reason": "invalid", "value": None,
+                                              "type": "value_error"}
         return JSONResp(_body(
-            "invalid_input", f"{first['field']}: {first['reason']}", field=first["field"],
-            value=first["value"], fix="Correct the listed fields; see /docs for the schema.",
-            problems=problems), status_code=422)
+            "invalid_input", _invalid_message(first), field=first["field"],
+            value=first["value"], fix="按 /docs 中的模式更正所列字段。"
+                                      "Correct the listed fields; see /docs for the schema.",
+            problems=[{k: v for k, v in p.items() if k != "type"} for p in problems]),
+            status_code=422)
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError):
@@ -88,6 +100,14 @@ def install_error_handlers(app: FastAPI) -> None:
                                   status_code=503, headers={"Retry-After": RETRY_AFTER_S})
         log.exception("database error")
         return JSONResp(_body("internal_error", "Internal database error."), status_code=500)
+
+
+def _invalid_message(problem: dict) -> str:
+    """The first problem as one sentence, Chinese first."""
+    field, reason = problem["field"], problem["reason"]
+    if problem.get("type") == "missing":
+        return f"缺少必填字段 {field}。{field}: {reason}"
+    return f"字段 {field} 无效。{field}: {reason}"
 
 
 def _short(value):

@@ -10,7 +10,8 @@ Outermost first (:func:`install_middleware`):
 ``HostMiddleware``
     A ``Host`` header not in ``GEOGRID_ALLOWED_HOSTS`` is refused (400); with
     ``GEOGRID_PUBLIC_BASE_URL`` set, every absolute URL the app builds uses that
-    base, whatever the client sent.
+    base, whatever the client sent. With neither set (only loopback names allowed),
+    absolute URLs use the port the server listens on, not one the client made up.
 ``BodyLimitMiddleware``
     The body is read (and counted) before any handler sees it: past
     ``GEOGRID_MAX_BODY_BYTES`` → 413, JSON nested deeper than
@@ -152,11 +153,24 @@ def _hostname(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+def _on_server_port(scope, host: str):
+    """``scope`` with its Host naming the port the server really listens on."""
+    name = _hostname(host)
+    name = f"[{name}]" if ":" in name else name
+    port = scope["server"][1]
+    default = {"http": 80, "https": 443}.get(scope.get("scheme", "http"))
+    netloc = (name if port == default else f"{name}:{port}").encode("latin-1")
+    headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
+    return dict(scope, headers=[(b"host", netloc), *headers])
+
+
 class HostMiddleware:
     """Refuse unlisted ``Host`` headers; pin absolute URLs to the configured public base."""
 
-    def __init__(self, app, allowed_hosts: str, public_base_url: str | None = None):
+    def __init__(self, app, allowed_hosts: str, public_base_url: str | None = None,
+                 pin_port: bool = False):
         self.app = app
+        self.pin_port = pin_port and not public_base_url
         self.allowed = [h.strip().lower() for h in allowed_hosts.split(",") if h.strip()]
         self.base: tuple[str, bytes] | None = None
         if public_base_url:
@@ -191,6 +205,8 @@ class HostMiddleware:
             scheme, netloc = self.base
             headers = [(k, v) for k, v in scope["headers"] if k != b"host"]
             scope = dict(scope, scheme=scheme, headers=[(b"host", netloc), *headers])
+        elif self.pin_port and scope.get("server") and scope["server"][1]:
+            scope = _on_server_port(scope, host)
         await self.app(scope, receive, send)
 
 
@@ -235,26 +251,25 @@ class SignInThrottleMiddleware:
                 f"{int(wait) + 1} 秒后再试 / Try again in {int(wait) + 1} s.",
                 field="username", value=username, headers=[(b"retry-after",
                                                             str(int(wait) + 1).encode())])
-        status = 0
-
         async def watch(msg):
-            nonlocal status
+            # count the outcome before the client hears it: once it has a 401, its next try
+            # (on this worker or another) already sees the failure, and the lock it may cause
             if msg["type"] == "http.response.start":
-                status = msg["status"]
+                if msg["status"] == 401:
+                    self.throttle.failed(username, address)
+                elif msg["status"] == 200:
+                    self.throttle.succeeded(username, address)
             await send(msg)
 
         await self.app(scope, _replaying(message, receive), watch)
-        if status == 401:
-            self.throttle.failed(username, address)
-        elif status == 200:
-            self.throttle.succeeded(username, address)
 
 
 # -- security headers --------------------------------------------------------------------
 
 #: responses under these paths carry personal data: never cached anywhere
 NO_STORE_PREFIXES = ("/incidents", "/users", "/audit", "/responders", "/geocode", "/reverse",
-                     "/auth", "/queues", "/reports", "/open311/v2/requests")
+                     "/auth", "/queues", "/reports", "/open311/v2/requests", "/tokens",
+                     "/webhooks")
 _SRC_ATTR = re.compile(rb"\ssrc\s*=")
 
 
@@ -414,5 +429,6 @@ def install_middleware(app, settings) -> None:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        max_json_depth=settings.max_json_depth)
     app.add_middleware(HostMiddleware, allowed_hosts=settings.allowed_hosts,
-                       public_base_url=settings.public_base_url)
+                       public_base_url=settings.public_base_url,
+                       pin_port="allowed_hosts" not in settings.model_fields_set)
     app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=settings.frame_ancestors)

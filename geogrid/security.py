@@ -68,6 +68,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "responder.write": frozenset({Role.ADMIN, Role.DISPATCHER, Role.RESPONDER}),
     "metrics.read": _STAFF,
     "users.manage": frozenset({Role.ADMIN}),
+    # subscribers receive incident events: granted on its own, not with user management
+    "webhooks.manage": frozenset({Role.ADMIN}),
     "audit.read": frozenset({Role.ADMIN}),
 }
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from geogrid.datum import Datum
+from geogrid.dispatch.workflow import Status
 from geogrid.errors import InputError
 from geogrid.security import Principal
 from geogrid.services import policy
@@ -17,7 +18,7 @@ from geogrid.services.incidents import PERSONAL_FIELDS, Intake
 from geogrid.store._sql import now
 
 from ..auth import Allowed, PrincipalDep
-from ..deps import NO_STORE, StateDep, check_in_china
+from ..deps import NO_STORE, IsoTime, StateDep, check_in_china
 from ..geojson import plain
 from ..responses import JSONResp
 from ..schemas import (Created, IncidentDetail, IncidentPublic, ReportOut, ResponderPublic,
@@ -166,13 +167,14 @@ def create_incident(body: IncidentCreate, state: StateDep, principal: Creator,
 @router.get("/incidents", response_model=list[IncidentPublic],
             summary="Incidents, filterable (overdue=true: past their deadline)")
 def list_incidents(state: StateDep, principal: Reader,
-                   status: Annotated[list[str] | None, Query()] = None,
+                   status: Annotated[list[Status] | None, Query()] = None,
                    microgrid: Annotated[str | None, Query(max_length=64)] = None,
                    category: Annotated[str | None, Query(max_length=32)] = None,
-                   since: datetime | None = None, until: datetime | None = None,
+                   since: IsoTime | None = None, until: IsoTime | None = None,
                    overdue: bool = False,
                    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
                    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
+    status = [s.value for s in status] if status else None
     rows = state.incidents.list(status=status, microgrid=microgrid, category=category, since=since,
                                until=until, overdue_at=now() if overdue else None, limit=limit,
                                offset=offset)
@@ -367,8 +369,8 @@ def route(uid: str, state: StateDep, principal: Reader,
             summary="结案率, 按期结案率, 返工率, 延期率, 每千人投诉率, satisfaction")
 def metrics(state: StateDep, _: Annotated[Principal, Depends(Allowed("metrics.read"))],
             by: Literal["microgrid", "grid", "street"] = "microgrid",
-            start: datetime | None = None, end: datetime | None = None,
-            freq: Literal["D", "W", "M", "Q", "Y"] | None = None, as_of: datetime | None = None):
+            start: IsoTime | None = None, end: IsoTime | None = None,
+            freq: Literal["D", "W", "M", "Q", "Y"] | None = None, as_of: IsoTime | None = None):
     rows = state.reports.metrics(by=by, start=start, end=end, freq=freq, as_of=as_of)
     return JSONResp([{k: plain(v) for k, v in r.items()} for r in rows])
 

@@ -63,7 +63,8 @@ def conformance():
     return JSONResp({"conformsTo": F.CONFORMANCE})
 
 
-@router.get("/api", summary="OpenAPI 3.0 description of /ogc")
+@router.get("/api", summary="OpenAPI 3.0 description of /ogc", responses={200: {"content": {
+    "application/vnd.oai.openapi+json;version=3.0": {"schema": {"type": "object"}}}}})
 def api_description(request: Request, state: StateDep, principal: PrincipalDep):
     return JSONResp(openapi30(_base(request),
                               plans_attribution(state.store, _plans(state, principal))),

@@ -118,7 +118,19 @@ class Open311Route(APIRoute):
         return route
 
 
-_ERR = {"description": "GeoReport v2 错误 / error: [{code, description}] or <errors>"}
+_XML = {"text/xml": {"schema": {"type": "string", "description": "GeoReport v2 XML"}}}
+_ERR = {"description": "GeoReport v2 错误 / error: [{code, description}] or <errors>",
+        "content": {"application/json": {"schema": {"anyOf": [
+            {"type": "array", "items": {"type": "object", "required": ["code", "description"],
+                                        "properties": {"code": {"type": "integer"},
+                                                       "description": {"type": "string"}}}},
+            {"$ref": "#/components/schemas/ErrorBody"}]}}, **_XML}}
+
+
+def _ok(status: int = 200) -> dict:
+    """The answer in JSON or, for ``.xml``, in the spec's XML."""
+    return {status: {"content": {"application/json": {}, **_XML}}}
+
 router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route,
                    responses={s: _ERR for s in (400, 401, 403, 404, 409, 413, 503)})
 
@@ -134,7 +146,7 @@ def _key_principal(state, api_key: str | None, principal: Principal) -> Principa
     return found
 
 
-@router.get("/discovery.{fmt}", summary="Open311 discovery")
+@router.get("/discovery.{fmt}", responses=_ok(), summary="Open311 discovery")
 def discovery(fmt: Fmt, request: Request, state: StateDep):
     plan = state.store.plan(state.active_plan_id())
     base = str(request.url_for("open311_services", fmt="json")).rsplit("/", 1)[0]
@@ -142,13 +154,14 @@ def discovery(fmt: Fmt, request: Request, state: StateDep):
                                                  or plan["created_at"]))
 
 
-@router.get("/services.{fmt}", name="open311_services", summary="Open311 service list")
+@router.get("/services.{fmt}", responses=_ok(), name="open311_services",
+            summary="Open311 service list")
 def services(fmt: Fmt, state: StateDep,
              jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None):
     return render(fmt, "services", O.service_list(service(state).workflow.catalogue))
 
 
-@router.get("/services/{service_code}.{fmt}", summary="Open311 service definition")
+@router.get("/services/{service_code}.{fmt}", responses=_ok(), summary="Open311 service definition")
 def service_definition(service_code: str, fmt: Fmt, state: StateDep,
                        jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None):
     return render(fmt, "service_definition",
@@ -167,7 +180,8 @@ def _geocoder(state):
     return geocode
 
 
-@router.post("/requests.{fmt}", summary="Open311: create a service request", status_code=201)
+@router.post("/requests.{fmt}", summary="Open311: create a service request", status_code=201,
+             responses=_ok(201))
 async def create_request(
     fmt: Fmt, request: Request, state: StateDep, principal: PrincipalDep,
     service_code: Annotated[str, Form(max_length=64)],
@@ -212,14 +226,15 @@ def _create(state, caller: tuple[Principal, str | None], req: O.OpenRequest,
     svc = service(state)
     plan_id = state.active_plan_id()
 
-    def intake(item):
+    def intake(item, also):
         return svc.intake(item, actor=who.username, locator=state.locator(plan_id),
                           plan_id=plan_id, snap_m=state.settings.snap_distance_m,
-                          key_owner=who.username)
+                          key_owner=who.username, also=also)
 
     row, created, token = O.create_request(
         req, catalogue=svc.workflow.catalogue, intake=intake, geocode=_geocoder(state),
-        save_extras=lambda uid, ex: store311.save_extras(state.store, uid, ex), person=person)
+        save_extras=lambda uid, ex, conn=None: store311.save_extras(state.store, uid, ex, conn),
+        person=person)
     agency = O.agency_name(row, _areas(state, plan_id), store311.team_names(state.store))
     notice = f"已派至 {agency} / dispatched to {agency}" if row.get("handler") \
         else "已受理，待派遣 / received, awaiting dispatch"
@@ -263,7 +278,8 @@ def _reader(state, principal: Principal, api_key: str | None) -> Principal:
 ApiKeyQ = Annotated[str | None, Query(max_length=200, description="staff API key (optional)")]
 
 
-@router.get("/requests.{fmt}", summary="Open311: service requests (public; staff see more)")
+@router.get("/requests.{fmt}", responses=_ok(),
+            summary="Open311: service requests (public; staff see more)")
 def list_requests(
     fmt: Fmt, state: StateDep, principal: PrincipalDep, api_key: ApiKeyQ = None,
     service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
@@ -299,7 +315,7 @@ def list_requests(
     return render(fmt, "service_requests", _views(state, rows, who))
 
 
-@router.get("/requests/{uid}.{fmt}", summary="Open311: one service request")
+@router.get("/requests/{uid}.{fmt}", responses=_ok(), summary="Open311: one service request")
 def get_request(uid: str, fmt: Fmt, state: StateDep, principal: PrincipalDep,
                 api_key: ApiKeyQ = None,
                 jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None):
@@ -307,7 +323,8 @@ def get_request(uid: str, fmt: Fmt, state: StateDep, principal: PrincipalDep,
     return render(fmt, "service_requests", _views(state, [service(state).get(uid)], who))
 
 
-@router.get("/tokens/{token}.{fmt}", summary="Open311: service_request_id from a token")
+@router.get("/tokens/{token}.{fmt}", responses=_ok(),
+            summary="Open311: service_request_id from a token")
 def from_token(token: str, fmt: Fmt, state: StateDep,
                jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None):
     uid = store311.uid_for_token(state.store, token)

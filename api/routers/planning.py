@@ -91,15 +91,14 @@ class DiffOut(Open):
     changes: list[dict[str, Any]]
 
 
+#: the plan version a write was made on: required, so a write never lands on a plan that
+#: changed since the client read it (stale: 409, missing: 422)
+PlanVersion = Field(ge=1, le=2**31 - 1, description="the plan version you read (required: a "
+                    "write on a plan changed since answers 409 and changes nothing)")
+
+
 class Versioned(BaseModel):
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1,
-                                description="the plan version you edited")
-
-
-class VersionRequired(BaseModel):
-    version: int = Field(ge=1, le=2**31 - 1,
-                         description="the plan version you reviewed (required: activation "
-                                     "never goes ahead on a plan changed since)")
+    version: int = PlanVersion
 
 
 class CopyIn(BaseModel):
@@ -301,7 +300,7 @@ def diff(plan_id: PlanId, state: StateDep, _: Reader,
 
 @router.post("/{plan_id}/activate", response_model=PlanPublic,
              summary="Activate a draft; the old plan is retired atomically")
-def activate(plan_id: PlanId, body: VersionRequired, state: StateDep,
+def activate(plan_id: PlanId, body: Versioned, state: StateDep,
              principal: Annotated[Principal, Depends(Allowed("plan.activate"))]):
     plan = scoped(state, principal).activate(plan_id, body.version)
     state.invalidate()
@@ -309,7 +308,9 @@ def activate(plan_id: PlanId, body: VersionRequired, state: StateDep,
 
 
 @router.delete("/{plan_id}", status_code=204, response_class=Response, summary="Delete a draft")
-def delete(plan_id: PlanId, state: StateDep, principal: Planner):
-    scoped(state, principal).delete(plan_id)
+def delete(plan_id: PlanId, state: StateDep, principal: Planner,
+           version: Annotated[int, Query(ge=1, le=2**31 - 1,
+                                         description=PlanVersion.description)]):
+    scoped(state, principal).delete(plan_id, version)
     state.invalidate(plan_id)
     return Response(status_code=204)

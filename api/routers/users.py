@@ -30,8 +30,8 @@ class TokenOut(BaseModel):
 
 
 @router.post("/auth/token", response_model=TokenOut, summary="OAuth2 password sign-in → JWT")
-def sign_in(state: StateDep, username: Annotated[str, Form(max_length=64)],
-            password: Annotated[str, Form(max_length=200)]):
+def sign_in(state: StateDep, username: Annotated[str, Form(min_length=1, max_length=64)],
+            password: Annotated[str, Form(min_length=1, max_length=200)]):
     principal = state.accounts.repo.authenticate(username, password)
     if principal is None:
         raise AuthenticationError("username or password is wrong.", field="password",

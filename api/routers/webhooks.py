@@ -58,7 +58,7 @@ async def lifespan(app: FastAPI):
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], lifespan=lifespan, responses={
     s: {"description": "错误 / error: {error: {code, message, field, value, fix}}"}
     for s in (401, 403, 404, 422, 503)})
-Admin = Annotated[Principal, Depends(Allowed("users.manage"))]
+Admin = Annotated[Principal, Depends(Allowed("webhooks.manage"))]
 EventType = Literal["incident.created", "incident.status_changed", "incident.overdue",
                     "plan.activated", "*"]
 

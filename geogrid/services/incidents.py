@@ -38,7 +38,7 @@ from ..datum import parse_datum, to_storage
 from ..dispatch.calendar import BEIJING
 from ..model import DEFAULT_LEVELS
 from ..security import Principal
-from ..store import Store, open311
+from ..store import Store, open311, webhooks
 from ..store._sql import now, utc
 from ..store.addresses import AddressBook
 from ..store.incidents import OPEN_STATUSES, PERSONAL_FIELDS
@@ -142,8 +142,12 @@ class IncidentService:
     def intake(self, item: Intake, *, actor: str, locator=None, plan_id: int | None = None,
                snap_m: float | None = None, key_owner: str | None = None,
                dedupe_radius_m: float = 50.0,
-               dedupe_window: timedelta = timedelta(hours=2)) -> tuple[dict, bool]:
-        """Create (or, for a known idempotency key, return) an incident. Returns (row, created)."""
+               dedupe_window: timedelta = timedelta(hours=2),
+               also=None) -> tuple[dict, bool]:
+        """Create (or, for a known idempotency key, return) an incident. Returns (row, created).
+
+        ``also(conn, uid)`` is written in the incident's transaction (a failure there leaves
+        no incident); a replayed key creates nothing and does not call it."""
         digest = item.request_hash() if key_owner is not None else None
         existing, key = self._claim(key_owner, item.idempotency_key, digest)
         if existing is not None:
@@ -170,7 +174,7 @@ class IncidentService:
         for _attempt in range(2):
             try:
                 incident_id = self.repo.insert(row, [_event(e) for e in events], actor=actor,
-                                               audit_after=audit)
+                                               audit_after=audit, also=also)
                 return {"id": incident_id, **row}, True
             except IntegrityError:
                 if not key:
@@ -579,9 +583,11 @@ class IncidentService:
     def purge_personal(self, *, older_than_days: int, actor: str = SYSTEM) -> int:
         """Blank reporter name/phone of incidents that ended (closed, rejected or merged) more
         than ``older_than_days`` ago, and the personal extras their Open311 requests carried
-        (email, device and account ids); no copy is left in SQLite's write-ahead log (the
+        (email, device and account ids), and the webhook delivery log's finished entries
+        (their payloads copy incidents); no copy is left in SQLite's write-ahead log (the
         incident purge, last, checkpoints it)."""
         open311.purge_personal(self.store, older_than_days=older_than_days, actor=actor)
+        webhooks.purge_deliveries(self.store, older_than_days=older_than_days, actor=actor)
         return self.repo.purge_personal(now() - timedelta(days=older_than_days), actor=actor)
 
 

@@ -271,14 +271,17 @@ def request_view(row: Mapping[str, Any], *, principal: Principal, catalogue: Cat
 
 
 def create_request(req: OpenRequest, *, catalogue: Catalogue,
-                   intake: Callable[[Any], tuple[dict, bool]],
-                   save_extras: Callable[[str, dict], str],
+                   intake: Callable[..., tuple[dict, bool]],
+                   save_extras: Callable[..., str],
                    geocode: Callable[[str], tuple[float, float, str]] | None = None,
                    person: Mapping[str, Any] | None = None) -> tuple[dict, bool, str]:
     """Create an incident from a GeoReport v2 POST through the ordinary intake.
 
-    ``intake`` is the incident intake (it takes an :class:`~geogrid.services.incidents.Intake`);
-    ``save_extras`` records the Open311 extras and returns the request's token. Returns
+    ``intake(item, also)`` is the incident intake (it takes an
+    :class:`~geogrid.services.incidents.Intake` and writes ``also(conn, uid)`` in the
+    incident's transaction); ``save_extras(uid, extras, conn=None)`` records the Open311
+    extras and returns the request's token. The extras (email, device and account ids…)
+    are written with the incident, so a failure leaves neither. Returns
     (incident row, created, token).
     """
     from .incidents import Intake
@@ -301,6 +304,9 @@ def create_request(req: OpenRequest, *, catalogue: Catalogue,
                   description=p.get("description"), address=req.address_string,
                   reporter_name=name, reporter_phone=p.get("phone"),
                   idempotency_key=p.get("idempotency_key"))
-    row, created = intake(item)
-    token = save_extras(row["uid"], {**req.extras, "attributes": attrs or None})
+    extras = {**req.extras, "attributes": attrs or None}
+    saved: dict[str, str] = {}
+    row, created = intake(item, lambda conn, uid: saved.update(
+        token=save_extras(uid, extras, conn=conn)))
+    token = saved.get("token") or save_extras(row["uid"], extras)  # a replay: the first token
     return row, created, token

@@ -102,12 +102,14 @@ class PlanningService:
             raise StateError(f"plan {plan_id} is {plan['status']}; partition a draft.",
                              field="plan_id", value=plan_id,
                              fix="Copy it first (POST /plans/{id}/copy) and partition the copy.")
+        self.store.check_version(plan, expected_version)  # fail fast; checked again on write
         parent = self._parent(plan_id, grid_uid)
         locked = self.store.areas(plan_id, level=self._parts_level(plan_id, grid_uid)[0],
                                   parent=grid_uid)
         if len(locked) and locked["locked"].fillna(False).astype(bool).any():
-            raise StateError(f"grid {grid_uid} has locked microgrids.", field="grid_id",
-                             value=grid_uid, fix="Unlock them before partitioning the grid again.")
+            raise StateError(f"网格 {grid_uid} 有锁定的微网格。grid {grid_uid} has locked "
+                             "microgrids.", field="grid_id", value=grid_uid,
+                             fix="先解锁再重新划分。Unlock them before partitioning the grid again.")
         objects = self._objects_in(parent)
         roads = self.store.roads(bbox=tuple(parent.total_bounds))
         opts = PartitionOptions.from_kwargs(**options)
@@ -383,12 +385,12 @@ class PlanningService:
     def _step(self, plan_id: int, *, actor: str, expected_version, undo: bool) -> dict:
         with self.store.write() as conn:
             self.store.require_draft(conn, plan_id)
+            version = self.store.bump_version(conn, plan_id, expected_version)
             row = self.edits.next_step(conn, plan_id, undo=undo)
-            if row is None:
+            if row is None:  # raising rolls the version bump back
                 raise StateError(f"方案 {plan_id} 没有可{'撤销' if undo else '重做'}的编辑。"
                                  f"nothing to {'undo' if undo else 'redo'} in plan {plan_id}.",
                                  field="plan_id", value=plan_id)
-            version = self.store.bump_version(conn, plan_id, expected_version)
             info = row.undo or {}
             if row.op in ("lock", "unlock"):
                 self.edits.set_locked(conn, plan_id, [row.params["microgrid"]],
@@ -511,8 +513,18 @@ class PlanningService:
                              "tolerance": BALANCE_TOLERANCE}}
 
 
+def _required(version: int | None) -> int:
+    """A caller's write must name the plan version it read (optimistic lock)."""
+    if version is None:
+        raise InputError("缺少方案版本 version。the plan version is required.", field="version",
+                         value=None, fix="先读取方案 (GET /plans/{id}), 随写入发送其 version。"
+                                         "Read the plan (GET /plans/{id}) and send its version.")
+    return version
+
+
 class ScopedPlanning:
-    """The planning use cases for one caller: every write asks :mod:`.policy` first."""
+    """The planning use cases for one caller: every write asks :mod:`.policy` first and
+    names the plan version it was made on (a stale version: ConflictError, nothing changes)."""
 
     def __init__(self, planning: PlanningService, principal: Principal):
         self.planning, self.store, self.principal = planning, planning.store, principal
@@ -539,12 +551,14 @@ class ScopedPlanning:
                                                     actor=self.principal.username))
 
     def partition(self, plan_id: int, grid_uid: str, version: int | None, **options) -> dict:
+        version = _required(version)
         self._plan(plan_id)
         self._area(plan_id, grid_uid)
         return self.planning.partition_grid(plan_id, grid_uid, actor=self.principal.username,
                                             expected_version=version, **options)
 
     def edit(self, plan_id: int, op: str, version: int | None, **params) -> dict:
+        version = _required(version)
         self._plan(plan_id)
         for key in ("to", "microgrid", "a", "b"):
             self._area(plan_id, params.get(key))
@@ -555,6 +569,7 @@ class ScopedPlanning:
 
     def step(self, plan_id: int, version: int | None, *, undo: bool) -> dict:
         """Undo (or redo) the last edit, if it lies in the caller's scope."""
+        version = _required(version)
         plan = self._plan(plan_id)
         policy.require(self.principal, "change", policy.PlanRef.of(plan))
         self._area(plan_id, self.planning.next_step_area(plan_id, undo=undo))
@@ -562,13 +577,15 @@ class ScopedPlanning:
         return step(plan_id, actor=self.principal.username, expected_version=version)
 
     def activate(self, plan_id: int, version: int | None) -> dict:
+        version = _required(version)
         policy.require(self.principal, "activate", policy.PlanRef.of(self._plan(plan_id)))
         return self.store.activate_plan(plan_id, expected_version=version,
                                         actor=self.principal.username)
 
-    def delete(self, plan_id: int) -> None:
+    def delete(self, plan_id: int, version: int | None) -> None:
+        version = _required(version)
         policy.require(self.principal, "delete", policy.PlanRef.of(self._plan(plan_id)))
-        self.store.delete_plan(plan_id, actor=self.principal.username)
+        self.store.delete_plan(plan_id, expected_version=version, actor=self.principal.username)
 
 
 def _plain(value: Any) -> Any:

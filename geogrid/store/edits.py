@@ -157,12 +157,13 @@ class EditRepository:
 
     def clear(self, conn: Connection, plan_id: int, parent_uid: str, *,
               level: str = "microgrid") -> None:
-        """Delete the microgrids (or parts of ``level``) under ``parent_uid``, with memberships."""
-        a, m = S.areas.c, S.memberships.c
+        """Delete the microgrids (or parts of ``level``) under ``parent_uid``, the areas under
+        them (their 楼组) and their memberships."""
+        m = S.memberships.c
         uids = [u for u, _, _ in self.microgrids(conn, plan_id, parent_uid, level=level)]
         if uids:
             conn.execute(sa.delete(S.memberships).where(m.plan_id == plan_id, m.area_uid.in_(uids)))
-            conn.execute(sa.delete(S.areas).where(a.plan_id == plan_id, a.uid.in_(uids)))
+            self.delete_areas(conn, plan_id, uids)
 
     def delete_areas(self, conn: Connection, plan_id: int, uids: list[str]) -> None:
         """Delete these areas of the plan and the areas under them (their 楼组)."""

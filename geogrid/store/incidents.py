@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 import shapely
 import sqlalchemy as sa
@@ -62,8 +62,10 @@ class IncidentRepository:
         self.db, self.audit = db, audit
 
     # -- writing --------------------------------------------------------------------------
-    def insert(self, row: dict, events: list[dict], *, actor: str, audit_after: dict) -> int:
-        """Insert an incident (``row`` has every column but id/geom) and its first events.
+    def insert(self, row: dict, events: list[dict], *, actor: str, audit_after: dict,
+               also: Callable[[Connection, str], Any] | None = None) -> int:
+        """Insert an incident (``row`` has every column but id/geom) and its first events;
+        ``also(conn, uid)`` writes what belongs with it in the same transaction.
 
         Raises IntegrityError when its idempotency key exists already."""
         params = {c.name: None for c in S.incidents.c if c.name not in ("id", "geom")}
@@ -74,6 +76,8 @@ class IncidentRepository:
             conn.execute(_INSERT_AUDIT, {
                 "at": now(), "actor": actor, "action": "incident.create", "entity": "incident",
                 "entity_id": row["uid"], "before": None, "after": audit_after})
+            if also is not None:
+                also(conn, row["uid"])
         return incident_id
 
     def insert_events(self, conn: Connection, incident_id: int, events: list[dict]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from .repo import Store, now
 
@@ -43,16 +44,20 @@ _COLUMNS = ("jurisdiction_id", "attributes", "media_url", "email", "device_id", 
             "address_id")
 
 
-def save_extras(store: Store, uid: str, extras: dict) -> str:
-    """Record the extras of ``uid`` once (a replayed request keeps the first); returns its token."""
+def save_extras(store: Store, uid: str, extras: dict, conn: Connection | None = None) -> str:
+    """Record the extras of ``uid`` once (a replayed request keeps the first); returns its token.
+
+    With ``conn``, inside that transaction (the incident's intake), else in a new one."""
+    if conn is None:
+        with store.write() as own:
+            return save_extras(store, uid, extras, own)
     c = open311_requests.c
-    with store.write() as conn:
-        token = conn.execute(sa.select(c.token).where(c.incident_uid == uid)).scalar()
-        if token is None:
-            token = secrets.token_hex(8)
-            conn.execute(sa.insert(open311_requests).values(
-                incident_uid=uid, token=token, created_at=now(),
-                **{k: extras.get(k) for k in _COLUMNS}))
+    token = conn.execute(sa.select(c.token).where(c.incident_uid == uid)).scalar()
+    if token is None:
+        token = secrets.token_hex(8)
+        conn.execute(sa.insert(open311_requests).values(
+            incident_uid=uid, token=token, created_at=now(),
+            **{k: extras.get(k) for k in _COLUMNS}))
     return token
 
 

@@ -95,14 +95,7 @@ class PlanRepository:
 
     def bump_version(self, conn: Connection, plan_id: int, expected_version: int | None) -> int:
         """Optimistic lock: raise ConflictError unless the plan is still at ``expected_version``."""
-        plan = self.get(plan_id, conn)
-        if expected_version is not None and plan["version"] != expected_version:
-            raise ConflictError(
-                f"方案 {plan_id} 已是第 {plan['version']} 版, 不是第 {expected_version} 版: 他人已修改。"
-                f"plan {plan_id} is at version {plan['version']}, not {expected_version}: "
-                "someone else changed it.", field="version", value=expected_version,
-                fix="重新加载方案后再修改。Reload the plan and re-apply your change.")
-        current = plan["version"]
+        current = self.check_version(self.get(plan_id, conn), expected_version)
         res = conn.execute(sa.update(S.plans).where(S.plans.c.id == plan_id,
                                                     S.plans.c.version == current)
                            .values(version=current + 1))
@@ -111,6 +104,18 @@ class PlanRepository:
                                 field="version", value=current,
                                 fix="重新加载方案后再修改。Reload the plan and re-apply your change.")
         return current + 1
+
+    @staticmethod
+    def check_version(plan: dict, expected_version: int | None) -> int:
+        """``plan``'s version; ConflictError if the caller read another one (None: no check)."""
+        if expected_version is not None and plan["version"] != expected_version:
+            plan_id = plan["id"]
+            raise ConflictError(
+                f"方案 {plan_id} 已是第 {plan['version']} 版, 不是第 {expected_version} 版: 他人已修改。"
+                f"plan {plan_id} is at version {plan['version']}, not {expected_version}: "
+                "someone else changed it.", field="version", value=expected_version,
+                fix="重新加载方案后再修改。Reload the plan and re-apply your change.")
+        return plan["version"]
 
     def require_draft(self, conn: Connection, plan_id: int) -> dict:
         plan = self.get(plan_id, conn)
@@ -173,9 +178,10 @@ class PlanRepository:
             _copy_partition_states(conn, plan_id, new_id, actor)
         return new_id
 
-    def delete(self, plan_id: int, *, actor: str | None = None) -> None:
+    def delete(self, plan_id: int, *, expected_version: int | None = None,
+               actor: str | None = None) -> None:
         with self.db.write() as conn:
-            self.require_draft(conn, plan_id)
+            self.check_version(self.require_draft(conn, plan_id), expected_version)
             for table in (S.memberships, S.plan_edits, S.partition_states, S.areas):
                 conn.execute(sa.delete(table).where(table.c.plan_id == plan_id))
             conn.execute(sa.delete(S.plans).where(S.plans.c.id == plan_id))

@@ -139,6 +139,9 @@ class Store:
     def bump_version(self, conn: Connection, plan_id: int, expected_version: int | None) -> int:
         return self.plan_repo.bump_version(conn, plan_id, expected_version)
 
+    def check_version(self, plan: dict, expected_version: int | None) -> int:
+        return self.plan_repo.check_version(plan, expected_version)
+
     def require_draft(self, conn: Connection, plan_id: int) -> dict:
         return self.plan_repo.require_draft(conn, plan_id)
 
@@ -151,8 +154,9 @@ class Store:
                   actor: str | None = None) -> int:
         return self.plan_repo.copy(plan_id, name=name, actor=actor)
 
-    def delete_plan(self, plan_id: int, *, actor: str | None = None) -> None:
-        self.plan_repo.delete(plan_id, actor=actor)
+    def delete_plan(self, plan_id: int, *, expected_version: int | None = None,
+                    actor: str | None = None) -> None:
+        self.plan_repo.delete(plan_id, expected_version=expected_version, actor=actor)
 
     def add_areas(self, conn: Connection, plan_id: int, areas: gpd.GeoDataFrame, *,
                   actor: str | None = None) -> int:

@@ -23,7 +23,7 @@ from .repo import Store, now
 
 __all__ = ["subscribers", "webhook_state", "deliveries", "add_subscriber", "list_subscribers",
            "delete_subscriber", "acquire_lease", "enqueue_new", "due_deliveries",
-           "record_attempt", "delivery_log", "LOOKBACK"]
+           "purge_deliveries", "record_attempt", "delivery_log", "LOOKBACK"]
 
 _meta = sa.MetaData()
 TS = sa.DateTime(timezone=True)
@@ -250,6 +250,19 @@ def record_attempt(store: Store, delivery_id: int, *, ok: bool, status: int | No
         values.update(next_attempt_at=next_at)
     with store.write() as conn:
         conn.execute(sa.update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+
+def purge_deliveries(store: Store, *, older_than_days: int, actor: str = "system") -> int:
+    """Delete the finished (delivered or failed) deliveries queued more than
+    ``older_than_days`` ago, payloads included; pending ones stay until they finish."""
+    d = deliveries.c
+    cutoff = now() - timedelta(days=older_than_days)
+    with store.write() as conn:
+        res = conn.execute(sa.delete(deliveries).where(d.status.in_(("delivered", "failed")),
+                                                       d.created_at < cutoff))
+        store.audit(conn, actor=actor, action="webhooks.purge_deliveries", entity="webhook",
+                    entity_id=None, after={"count": res.rowcount, "cutoff": cutoff.isoformat()})
+    return res.rowcount
 
 
 def delivery_log(store: Store, *, subscriber_id: int | None = None, status: str | None = None,

@@ -20,10 +20,11 @@ def _h(store, name, role, scope=None):
 def test_planner_outside_scope_cannot_undo_or_delete_a_draft(client, demo_store):
     mine = _h(demo_store, "p1", "planner", "310115005")
     other = _h(demo_store, "p2", "planner", "310115006")
-    draft = client.post("/plans/1/copy", json={}, headers=mine).json()["id"]
-    assert client.post(f"/plans/{draft}/undo", json={}, headers=other).status_code == 403
-    assert client.delete(f"/plans/{draft}", headers=other).status_code == 403
-    r = client.delete(f"/plans/{draft}", headers=mine)
+    plan = client.post("/plans/1/copy", json={}, headers=mine).json()
+    draft, version = plan["id"], {"version": plan["version"]}
+    assert client.post(f"/plans/{draft}/undo", json=version, headers=other).status_code == 403
+    assert client.delete(f"/plans/{draft}", params=version, headers=other).status_code == 403
+    r = client.delete(f"/plans/{draft}", params=version, headers=mine)
     assert r.status_code == 204 and r.content == b""
     assert "content-length" not in r.headers or r.headers["content-length"] == "0"
 

@@ -19,6 +19,10 @@ def h(demo_store):
     return out
 
 
+def _version(client, h, plan_id):
+    return client.get(f"/plans/{plan_id}", headers=h["pl"]).json()["version"]
+
+
 @pytest.fixture
 def draft(client, h):
     plan = client.post("/plans/1/copy", json={"name": "2027 草稿"}, headers=h["pl"]).json()
@@ -60,20 +64,23 @@ def test_split_merge_undo_redo_keep_tiling(client, h, draft):
     stale = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[1]["id"],
                                                          "version": 1}, headers=h["pl"])
     assert stale.status_code == 409
-    assert client.post(f"/plans/{plan_id}/undo", json={}, headers=h["pl"]).json()["undone"] is True
+    undo = client.post(f"/plans/{plan_id}/undo", json={"version": version()}, headers=h["pl"])
+    assert undo.json()["undone"] is True
+
     def count():
         stats = client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
         return sum(m["grid_id"] == GRID for m in stats)
 
     assert count() == n
-    client.post(f"/plans/{plan_id}/redo", json={}, headers=h["pl"])
+    client.post(f"/plans/{plan_id}/redo", json={"version": version()}, headers=h["pl"])
     assert count() == n + 1
     rep = client.get(f"/plans/{plan_id}/validate", params={"grid": GRID}, headers=h["pl"]).json()
     assert rep["grids"][0]["counts"]["gap"] == 0 and rep["grids"][0]["counts"]["overlap"] == 0
     # undo never goes past the copied base: the repartition, split are the only steps
-    client.post(f"/plans/{plan_id}/undo", json={}, headers=h["pl"])
-    client.post(f"/plans/{plan_id}/undo", json={}, headers=h["pl"])
-    r = client.post(f"/plans/{plan_id}/undo", json={}, headers=h["pl"])
+    for _ in range(2):
+        r = client.post(f"/plans/{plan_id}/undo", json={"version": version()}, headers=h["pl"])
+        assert r.status_code == 200, r.json()
+    r = client.post(f"/plans/{plan_id}/undo", json={"version": version()}, headers=h["pl"])
     assert r.status_code == 409 and "nothing to undo" in r.json()["error"]["message"]
 
 
@@ -81,9 +88,12 @@ def test_locked_microgrid_refuses_edits(client, h, draft):
     plan_id, _ = draft
     mgs = [m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
            if m["grid_id"] == GRID]
-    client.post(f"/plans/{plan_id}/edits", json={"op": "lock", "microgrid": mgs[0]["id"]},
-                headers=h["pl"])
-    r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[0]["id"]},
+    lock = client.post(f"/plans/{plan_id}/edits", json={"op": "lock", "microgrid": mgs[0]["id"],
+                                                        "version": _version(client, h, plan_id)},
+                       headers=h["pl"])
+    assert lock.status_code == 200, lock.json()
+    r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[0]["id"],
+                                                     "version": lock.json()["version"]},
                     headers=h["pl"])
     assert r.status_code == 409 and "locked" in r.json()["error"]["message"]
 
@@ -92,12 +102,10 @@ def test_scope_limits_planners(client, h, draft):
     plan_id, _ = draft
     mgs = [m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
            if m["grid_id"] == GRID]
-    r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[0]["id"]},
-                    headers=h["other"])
-    assert r.status_code == 403
-    r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[0]["id"]},
-                    headers=h["disp"])
-    assert r.status_code == 403
+    split = {"op": "split", "microgrid": mgs[0]["id"], "version": _version(client, h, plan_id)}
+    assert client.post(f"/plans/{plan_id}/edits", json=split, headers=h["other"]).status_code == 403
+    assert client.post(f"/plans/{plan_id}/edits", json=split, headers=h["disp"]).status_code == 403
+    assert _version(client, h, plan_id) == split["version"]  # nothing written
 
 
 def test_activate_retires_old_and_keeps_filed_incidents(client, h, draft, demo_store):
@@ -108,8 +116,10 @@ def test_activate_retires_old_and_keeps_filed_incidents(client, h, draft, demo_s
     # split one microgrid so the draft differs from the active plan
     mg = max((m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
               if m["grid_id"] == GRID), key=lambda m: m["objects"])
-    client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mg["id"]},
-                headers=h["pl"])
+    r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mg["id"],
+                                                     "version": _version(client, h, plan_id)},
+                    headers=h["pl"])
+    assert r.status_code == 200, r.json()
     diff = client.get(f"/plans/{plan_id}/diff", headers=h["pl"]).json()
     assert diff["moved"] > 0
     assert all(c["from_microgrid"] != c["to_microgrid"] for c in diff["changes"])

@@ -53,6 +53,11 @@ def neighbours(api, plan_id: int) -> dict[str, set[str]]:
                 and geom[a].intersection(geom[b]).length > 1e-7} for a in geom}
 
 
+def undo(api, plan_id: int) -> None:
+    r = api.post(f"/plans/{plan_id}/undo", json={"version": version(api, plan_id)})
+    assert r.status_code == 200, r.text
+
+
 @pytest.fixture(scope="module")
 def moves(planner_api) -> dict[str, tuple]:
     """Moves that the partition accepts, found on a scratch draft (deleted afterwards):
@@ -74,7 +79,7 @@ def moves(planner_api) -> dict[str, tuple]:
                 r = planner_api.post(f"/plans/{plan_id}/edits", json=body)
                 if r.status_code == 200:
                     found.setdefault("alone", (oid, mg, to))
-                    planner_api.post(f"/plans/{plan_id}/undo", json={})
+                    undo(planner_api, plan_id)
                     break
                 err = r.json()["error"]
                 if err.get("field") == "object_ids" and "mates" not in found:
@@ -82,12 +87,14 @@ def moves(planner_api) -> dict[str, tuple]:
                                                                           "version": version(planner_api, plan_id)})
                     if r.status_code == 200:
                         found["mates"] = (oid, mg, to, err["value"])
-                        planner_api.post(f"/plans/{plan_id}/undo", json={})
+                        undo(planner_api, plan_id)
                         break
                 if err.get("field") == "object_ids":
                     break
     finally:
-        planner_api.delete(f"/plans/{plan_id}")
+        gone = planner_api.delete(f"/plans/{plan_id}",
+                                  params={"version": version(planner_api, plan_id)})
+        assert gone.status_code == 204, gone.text
     assert set(found) == {"alone", "mates"}, found
     return found
 

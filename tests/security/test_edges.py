@@ -119,3 +119,53 @@ def test_no_store_on_personal_data(make_client, admin, path, personal):
     r = make_client().get(path, headers=admin)
     assert r.status_code == 200, (path, r.text[:200])
     assert (r.headers.get("cache-control") == "no-store") is personal
+
+
+def test_without_host_settings_no_forged_host_or_port_reaches_a_link(demo_store, monkeypatch):
+    """GEOGRID_ALLOWED_HOSTS and GEOGRID_PUBLIC_BASE_URL unset: only loopback names pass,
+    and absolute URLs carry the port the server listens on, never the one in the Host."""
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+    from geogrid.settings import Settings
+
+    monkeypatch.delenv("GEOGRID_ALLOWED_HOSTS", raising=False)
+    monkeypatch.delenv("GEOGRID_PUBLIC_BASE_URL", raising=False)
+    app = create_app(Settings(database_url=str(demo_store.engine.url)), store=demo_store)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:  # listening on 8000
+        for forged in ("evil.example.com", "evil.example.com:8000", "127.0.0.1.evil.com"):
+            err = _shape(client.get("/embed/snippet", headers={"host": forged}), 400, "bad_host")
+            assert err["value"] == forged
+        for sent, base in (("127.0.0.1:8000", "http://127.0.0.1:8000"),
+                           ("localhost:9999", "http://localhost:8000"),
+                           ("[::1]:1", "http://[::1]:8000")):
+            html = client.get("/embed/snippet", headers={"host": sent}).text
+            assert f'<iframe src="{base}/embed/coverage"' in html, (sent, html[:300])
+            assert ":9999" not in html and ":1/" not in html
+        links = client.get("/ogc", headers={"host": "localhost:9999"}).json()["links"]
+        assert links and all(link["href"].startswith("http://localhost:8000/") for link in links)
+
+
+@pytest.mark.parametrize("path", ["/tokens", "/webhooks", "/webhooks/deliveries"])
+def test_no_store_on_tokens_and_webhooks(make_client, admin, path):
+    r = make_client().get(path, headers=admin)
+    assert r.status_code == 200 and r.headers.get("cache-control") == "no-store"
+
+
+def test_every_page_has_script_src_self(make_client, admin):
+    """Every HTML page the app documents (and the docs pages) sends a CSP whose script-src
+    is 'self' plus hashes only."""
+    client = make_client()
+    spec = client.get("/openapi.json").json()
+    pages = ["/docs", "/redoc"] + [
+        path for path, ops in spec["paths"].items() if "get" in ops and "{" not in path
+        and "text/html" in ops["get"]["responses"].get("200", {}).get("content", {})
+        and not any(p.get("required") for p in ops["get"].get("parameters", []))]
+    assert {"/", "/editor", "/console", "/embed/coverage"} <= set(pages)
+    for path in pages:
+        r = client.get(path, headers=admin)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), path
+        csp = dict(d.strip().split(" ", 1) for d in r.headers["content-security-policy"].split(";"))
+        sources = csp["script-src"].split()
+        assert sources[0] == "'self'", path
+        assert all(s.startswith("'sha256-") for s in sources[1:]), (path, sources)

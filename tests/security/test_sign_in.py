@@ -149,17 +149,52 @@ def test_two_workers_without_a_secret_accept_each_others_tokens(users, monkeypat
     assert refused == 0
 
 
+def test_a_failure_is_counted_before_the_client_hears_it(make_client, users):
+    """The lock the third failure causes is in force when its 401 starts: a client that
+    retries at once, on this worker or another, is refused, whatever the scheduling."""
+    client = make_client(signin_max_failures=3, signin_max_failures_per_address=100)
+    app, throttle = client.app, client.app.state.signin_throttle
+    seen = []
+
+    async def call(body: bytes):
+        async def receive():
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message):
+            if message["type"] == "http.response.start":  # what the shared store holds now
+                seen.append((message["status"], throttle.locked_for("amy", "192.0.2.9") > 0))
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": "POST", "scheme": "http", "path": "/auth/token", "raw_path":
+                 b"/auth/token", "root_path": "", "query_string": b"",
+                 "headers": [(b"host", b"testserver"), (b"content-length", str(len(body)).encode()),
+                             (b"content-type", b"application/x-www-form-urlencoded")],
+                 "client": ("192.0.2.1", 50000), "server": ("testserver", 80)}
+        await app(scope, receive, send)
+
+    for _ in range(3):
+        client.portal.call(call, b"username=amy&password=wrong+pass")
+    assert seen == [(401, False), (401, False), (401, True)]
+
+
 @pytest.mark.slow
-def test_two_workers_share_the_lockout(users, tmp_path):
+def test_two_workers_share_the_lockout(users):
+    """Two server processes on one store: failures counted by one lock the name on the
+    other. Each request goes to a named process (two single-worker servers rather than
+    ``--workers 2``, where the kernel picks the worker and one may still be starting), and
+    alternating them needs both processes' counts for the lock."""
     from benchmarks._server import ApiServer
 
     env = {"GEOGRID_SIGNIN_MAX_FAILURES": "3", "GEOGRID_JWT_SECRET": "k" * 40}
-    with ApiServer(str(users.engine.url), workers=2, env=env) as server:
-        for _ in range(3):
-            with httpx.Client(base_url=server.url) as c:   # a new connection per call
+    url = str(users.engine.url)
+    with ApiServer(url, env=env) as a, ApiServer(url, env=env) as b:
+        for server in (a, b, a):                           # 2 failures on a, 1 on b
+            with httpx.Client(base_url=server.url) as c:
                 assert _sign_in(c, "amy", "wrong pass").status_code == 401
         answers = []
-        for _ in range(8):
+        for server in (b, a) * 4:
             with httpx.Client(base_url=server.url) as c:
                 answers.append(_sign_in(c, "amy").status_code)
+        with httpx.Client(base_url=b.url) as c:            # other names are not locked
+            assert _sign_in(c, "bob").status_code == 200
     assert answers == [429] * 8
