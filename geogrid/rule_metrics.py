@@ -52,11 +52,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
-from scipy.sparse.csgraph import dijkstra
 
 from ._errors import InputError
 from .crs import metric_crs, require_crs, require_same_crs
+from .walking import WalkNetwork, outline_points
 from .workload import WorkloadWeights, cv_lower_bound
 
 __all__ = ["rule_metrics", "road_classes", "NEAR_M", "NEED_TOLERANCE", "rule_metrics_text"]
@@ -359,62 +358,13 @@ def _nearest(mg, ids, obj, road_m) -> tuple[dict[str, Any], np.ndarray]:
 
 
 def _walking(pts, anchors, where, k, road_m):
-    """Walking distance from each point to the nearest anchor of each microgrid.
-
-    The road lines are noded (:func:`shapely.union_all`) and cut every 25 m;
-    points and anchors join the nearest vertex by a straight connector. Pairs
-    in different network components stay ``inf``. None without roads.
-    """
-    if len(road_m) == 0:
+    """Walking distance (:class:`geogrid.walking.WalkNetwork`, the engine's notion too)
+    from each point to the nearest anchor of each microgrid; None without roads."""
+    net = WalkNetwork(road_m)
+    if net.empty:
         return None
-    net = shapely.segmentize(shapely.union_all(road_m), 25.0)
-    lines = [ln for ln in shapely.get_parts(net) if shapely.get_type_id(ln) == 1]
-    coords = [shapely.get_coordinates(ln) for ln in lines]
-    if not coords:
-        return None
-    seg_a = np.concatenate([c[:-1] for c in coords])
-    seg_b = np.concatenate([c[1:] for c in coords])
-    key, inv = np.unique(np.round(np.concatenate([seg_a, seg_b]), 2), axis=0, return_inverse=True)
-    inv = inv.ravel()
-    a, b = inv[:len(seg_a)], inv[len(seg_a):]
-    n = len(key)
-    verts = shapely.points(key)
-    tree = shapely.STRtree(verts)
-    anchor_pts, owner = _anchor_points(anchors)
-    extra = np.concatenate([pts, anchor_pts])
-    near = tree.query_nearest(extra, return_distance=False, all_matches=False)[1]
-    conn = shapely.distance(extra, verts[near])
-    m = n + len(extra)
-    src = np.concatenate([a, np.arange(n, m)])
-    dst = np.concatenate([b, near])
-    cost = np.concatenate([np.hypot(*(key[a] - key[b]).T), conn]) + 1e-6
-    graph = sparse.coo_matrix((cost, (src, dst)), shape=(m, m)).tocsr()
-    out = np.full((len(pts), k), np.inf)
-    for g in np.unique(where):
-        srcs = n + len(pts) + np.flatnonzero(where[owner] == g)
-        d = dijkstra(graph, directed=False, indices=srcs, min_only=True)
-        out[:, g] = d[n:n + len(pts)]
-    return out
-
-
-def _anchor_points(anchors, step: float = 20.0):
-    """Points where housing is reached: a point itself; for a polygon (a building or a
-    compound's piece in one microgrid) points every ``step`` metres along its outline.
-    Returns the points and, for each, its position in ``anchors``."""
-    pts, owner = [], []
-    for i, g in enumerate(anchors):
-        if shapely.get_type_id(g) == 0:
-            pts.append(g)
-            owner.append(i)
-            continue
-        ring = shapely.boundary(g)
-        n = max(1, int(shapely.length(ring) // step))
-        ps = shapely.line_interpolate_point(ring, np.linspace(0, 1, n, endpoint=False),
-                                            normalized=True)
-        ps = [p for p in shapely.get_parts(ps) if not shapely.is_empty(p)]
-        pts += ps
-        owner += [i] * len(ps)
-    return np.asarray(pts, dtype=object), np.asarray(owner, dtype=np.int64)
+    anchor_pts, owner = outline_points(anchors)
+    return net.group_distances(pts, anchor_pts, where[owner], k)
 
 
 def _business(mg, obj) -> tuple[dict[str, Any], pd.DataFrame]:

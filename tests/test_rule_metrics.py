@@ -168,3 +168,30 @@ def test_demo_partition_report_carries_the_rules(demo):
     assert rules["grid"]["boundary"]["share_road_or_water"] >= 0.6
     # within the balance allowance: today's CV 0.163 + 0.05
     assert res.report["workload"]["cv"] <= 0.213
+
+
+def test_store_validate_measures_the_rules_on_the_stored_roads(store):
+    """Store mode reads the roads the store holds, as file mode reads the roads file."""
+    from geogrid.services.demo import demo_frames
+    from geogrid.services.planning import PlanningService
+
+    frames = demo_frames()
+    if "grids" not in frames:
+        pytest.skip("Lujiazui demo files are not built")
+    grid = frames["grids"][frames["grids"]["name"] == "滨江住区"]
+    with store.write() as conn:
+        plan_id = store.create_plan(conn, name="rules", street_code="310115005")
+        store.add_areas(conn, plan_id, grid.reset_index(drop=True))
+        store.upsert_objects(conn, frames["objects"])
+        store.add_roads(conn, frames["roads"])
+    planning = PlanningService(store)
+    planning.partition_grid(plan_id, grid["id"].iat[0], actor="test", target_workload=300)
+    report = planning.validate(plan_id, grid["id"].iat[0])
+    stored = report["grids"][0]["stats"]["rules"]["grid"]
+    mgs = store.areas(plan_id, level="microgrid").reset_index(drop=True)
+    objs = frames["objects"][frames["objects"].intersects(grid.geometry.iloc[0])]
+    files = rule_metrics(grid, mgs, objs, frames["roads"])["grid"]
+    assert stored["boundary"]["road_or_water_inside_m"] > 0  # the roads were passed
+    assert stored["boundary"] == files["boundary"]
+    assert stored["nearest"]["method"] == files["nearest"]["method"] == "walking"
+    assert stored["nearest"]["not_nearest"] == files["nearest"]["not_nearest"]

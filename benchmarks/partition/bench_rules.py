@@ -1,6 +1,9 @@
 """Division rules next to balance and time: geogrid against spopt at the same region count.
 
-Run ``python -m benchmarks.partition.bench_rules [--rounds 2] [--json out.json]``.
+Run ``python -m benchmarks.partition.bench_rules [--rounds 2] [--json out.json]``;
+``--grids`` prints instead the rule metrics of geogrid on every demo grid
+(residential at 300 households-equivalent per microgrid, 陆家嘴金融城 in five at
+business type weights 0, 0.5 and 1), judged by :func:`geogrid.rule_metrics.rule_metrics`.
 
 Inputs (real data, © OpenStreetMap contributors, ODbL 1.0)
     * the demo street (``data/boundaries``): 崂山住区 (residential, 300
@@ -248,6 +251,42 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def demo_grids() -> list[dict]:
+    """geogrid's plan of every demo grid, judged by the rule metrics (not the engine)."""
+    grids, objs = _read(DEMO / "lujiazui_grids.geojson"), _read(DEMO / "lujiazui_objects.geojson")
+    roads = _read(DEMO / "lujiazui_roads.geojson")
+    rows = []
+    for name in ("崂山住区", "梅园住区", "滨江住区", "陆家嘴金融城"):
+        grid = grids[grids["name"] == name]
+        inside = objs[objs.intersects(grid.geometry.iloc[0])]
+        runs = [("business", {"n_microgrids": 5, "type_weight": w}) for w in (0.0, 0.5, 1.0)] \
+            if name == "陆家嘴金融城" else [("residential", {"target_workload": 300.0})]
+        for _, opts in runs:
+            t = time.perf_counter()
+            res = partition(grid, inside, roads, measure_rules=False, **opts)
+            seconds = time.perf_counter() - t
+            g = rule_metrics(grid, res.microgrids, inside, roads)["grid"]
+            rows.append({"grid": name, "type_weight": opts.get("type_weight"),
+                         "regions": len(res.microgrids), "cv": res.report["workload"]["cv"],
+                         "on_roads": g["boundary"]["share_road_or_water"],
+                         "over_cut": g["compounds"]["over_cut"],
+                         "not_nearest": f"{g['nearest']['not_nearest']}/{g['nearest']['n']}",
+                         "majority": g["business"]["majority_share"],
+                         "leftover_mg": g["business"]["microgrids_without_typed"],
+                         "multipart": int((res.microgrids.geom_type != "Polygon").sum()),
+                         "time_s": round(seconds, 2)})
+            _say(f"{name} {opts}: done")
+    return rows
+
+
+def grids_table(rows: list[dict]) -> str:
+    cols = [c for c in rows[0] if c != "grid"] if rows else []
+    lines = [f"{'grid':<10} " + " ".join(f"{c:>11}" for c in cols)]
+    lines += [f"{r['grid']:<10} " + " ".join(f"{'' if r[c] is None else r[c]:>11}" for c in cols)
+              for r in rows]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds per method")
@@ -256,7 +295,13 @@ def main(argv=None) -> dict:
     ap.add_argument("--maxp-threshold", type=float, default=None,
                     help="skip the search: MaxP's workload threshold (from an earlier run)")
     ap.add_argument("--json", default=None, help="also write the result to this file")
+    ap.add_argument("--grids", action="store_true",
+                    help="only the rule metrics of geogrid on every demo grid")
     args = ap.parse_args(argv)
+    if args.grids:
+        rows = demo_grids()
+        print(grids_table(rows))
+        return {"grids": rows}
     result = run(args.rounds, args.cases, args.only, args.maxp_threshold)
     print(table(result))
     if args.json:

@@ -1,13 +1,13 @@
 """Shops, institutions, offices and plazas join the microgrid of the nearest housing.
 
 The residential rule (内外一网覆盖) puts every managed object outside the
-compounds into the microgrid of its nearest housing. Walking distance is
-approximated on the cell graph (:func:`walking_graph`): an edge costs the
-distance between the two cells' interior points plus a detour for the line
-crossed (:data:`CROSSING_PENALTY_M`). A multi-source Dijkstra from every cell
-with households gives each other cell its nearest housing cell, and
-:func:`attach_nearest` moves object cells (and the empty cells on their way)
-into that housing's microgrid where the move keeps the tiling's rules.
+compounds into the microgrid of its nearest housing. "Nearest" is walking
+distance over the road and path lines (:class:`geogrid.walking.WalkNetwork`),
+the same distance :func:`geogrid.rule_metrics.rule_metrics` judges by:
+:func:`nearest_housing` runs one multi-source Dijkstra from the housing and
+:func:`attach_nearest` moves object cells (and the empty cells between them and
+the target microgrid) there where the move keeps the tiling's rules. Without
+road lines the cell graph stands in (:func:`walking_graph`).
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
+from ..walking import WalkNetwork, outline_points
 from .graph import CellGraph, cv, stays_connected
 from .inputs import BarrierClass
 
-__all__ = ["CROSSING_PENALTY_M", "walking_graph", "attach_nearest"]
+__all__ = ["CROSSING_PENALTY_M", "walking_graph", "nearest_housing", "attach_nearest"]
 
 #: walking detour (metres) charged for crossing a line of each class
 CROSSING_PENALTY_M = {
@@ -48,54 +49,115 @@ def walking_graph(cells, edges: pd.DataFrame) -> tuple[sparse.csr_matrix, dict]:
     return m, hard
 
 
-def attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.DataFrame,
-                   cv_target: float, *, cv_allowance: float = 0.0) -> np.ndarray:
-    """Non-residential cells join the microgrid nearest by walking distance.
+def nearest_housing(cells, objs, net: WalkNetwork) -> np.ndarray:
+    """Per cell, the housing cell nearest on foot to the cell's objects (-1: none).
 
-    Walking distance is approximated on the cell graph: an edge costs the
-    distance between the two cells' interior points plus a detour for the line
-    crossed (:data:`CROSSING_PENALTY_M`: 0 for walls and paths, 20 m for a
-    minor street, 120 m for a major road, 600 m for a river or rail line).
-    A multi-source Dijkstra from all residential cells (households > 0) finds,
-    for every other cell, the nearest residential cell and so the nearest
-    microgrid. A shop, institution, plaza or office cell is moved there when
-    it touches that microgrid other than across a major road, river or rail
-    line, the move keeps both microgrids contiguous, and the workload CV does
-    not rise above ``max(cv_target, current CV) + cv_allowance``. The empty
-    cells on an object's shortest path to its housing are candidates too, so
-    an object one cell away can follow them. Cells inside compounds are left
-    alone (their pieces are fixed by the compound rule).
+    Only cells without households, outside compounds, holding objects get one.
+    Housing (objects with households) is reached along the outline of its
+    piece in each cell it covers, every :data:`geogrid.walking.ANCHOR_STEP_M`
+    metres, as :func:`geogrid.rule_metrics.rule_metrics` measures it; an
+    object is reached at a point on its surface. The cell takes the target of
+    its object nearest to housing.
+    """
+    out = np.full(len(cells), -1, dtype=np.int64)
+    if net is None or net.empty or len(objs) == 0:
+        return out
+    hh = objs["hh_work"].to_numpy(float)
+    geoms = np.asarray(objs.geometry.values, dtype=object)
+    cell_geoms = np.asarray(cells.geometry.values, dtype=object)
+    obj_cell = objs["cell"].to_numpy()
+    empty = (cells["households"].to_numpy(float) <= 0) & cells["compound_id"].isna().to_numpy()
+    movers = np.flatnonzero((hh <= 0) & empty[obj_cell])
+    homes = np.flatnonzero(hh > 0)
+    if len(movers) == 0 or len(homes) == 0:
+        return out
+    poly = shapely.get_type_id(geoms[homes]) != 0
+    hi, ci = shapely.STRtree(cell_geoms).query(geoms[homes][poly], predicate="intersects")
+    pieces = shapely.intersection(geoms[homes][poly][hi], cell_geoms[ci])
+    big = shapely.area(pieces) > 1.0
+    anchors = np.concatenate([geoms[homes][~poly], pieces[big]])
+    anchor_cell = np.concatenate([obj_cell[homes][~poly], ci[big]])
+    pts, owner = outline_points(anchors)
+    dist, src = net.nearest(shapely.point_on_surface(geoms[movers]), pts)
+    ok = src >= 0
+    order = np.argsort(-dist[ok], kind="stable")  # the nearest object writes last
+    out[obj_cell[movers][ok][order]] = anchor_cell[owner[src[ok]]][order]
+    return out
+
+
+def _chains(m, labels, target, movable) -> tuple[np.ndarray, np.ndarray]:
+    """Target part per cell, extended along the cell graph to the cells between an
+    object and its target part (only ``movable`` cells), and each cell's cost to it."""
+    goal = np.full(len(labels), -1, dtype=np.int64)
+    cost = np.full(len(labels), np.inf)
+    want = np.flatnonzero(target >= 0)
+    for q in np.unique(labels[target[want]]):
+        mine = want[labels[target[want]] == q]
+        d, pred = dijkstra(m, directed=False, indices=np.flatnonzero(labels == q),
+                           min_only=True, return_predecessors=True)[:2]
+        for v in mine:
+            path, u = [], int(v)
+            while u >= 0 and labels[u] != q and movable[u]:
+                path.append(u)
+                u = int(pred[u])
+            if u < 0 or labels[u] != q:
+                continue  # the way there crosses housing or a compound
+            for c in path:
+                if goal[c] < 0 or d[c] < cost[c]:
+                    goal[c], cost[c] = q, d[c]
+    return goal, cost
+
+
+def attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.DataFrame,
+                   cv_target: float, *, cv_allowance: float = 0.0,
+                   net: WalkNetwork | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Non-residential cells join the microgrid of the housing nearest on foot.
+
+    Returns the new labels and each cell's target part (-1: none), so later
+    passes can leave the cells that reached it in place.
+
+    With a road network ``net`` the nearest housing is found by
+    :func:`nearest_housing` (walking over the road and path lines, the same
+    distance the rule metrics use); without one, on the cell graph
+    (:func:`walking_graph`: the distance between the cells' interior points plus
+    a detour for the line crossed, :data:`CROSSING_PENALTY_M`). A shop,
+    institution, plaza or office cell, and the empty cells between it and its
+    target microgrid, move there when the cell touches that microgrid other
+    than across a major road, river or rail line, the move keeps both
+    microgrids contiguous, and the workload CV does not rise above
+    ``max(cv_target, current CV) + cv_allowance``. Cells inside compounds are
+    left alone (their pieces are fixed by the compound rule).
     """
     hh = cells["households"].to_numpy(float)
     res = np.flatnonzero(hh > 0)
+    none = np.full(graph.n, -1, dtype=np.int64)
     if len(res) == 0 or graph.n < 2:
-        return labels
+        return labels, none
     m, hard = walking_graph(cells, edges)
-    dist, pred, src = dijkstra(m, directed=False, indices=res, min_only=True,
-                               return_predecessors=True)
     labels = labels.copy()
     in_comp = cells["compound_id"].notna().to_numpy()
     has_obj = np.bincount(objs["cell"].to_numpy(), minlength=graph.n) > 0 if len(objs) \
         else np.zeros(graph.n, dtype=bool)
-    cand = np.flatnonzero((hh <= 0) & has_obj & ~in_comp & (src >= 0))
+    target = nearest_housing(cells, objs, net) if net is not None and not net.empty \
+        else np.full(graph.n, -1, dtype=np.int64)
+    if (target < 0).all():
+        _, _, src = dijkstra(m, directed=False, indices=res, min_only=True,
+                             return_predecessors=True)
+        target = np.where((hh <= 0) & has_obj & ~in_comp, src, -1)
+    goal, cost = _chains(m, labels, target, (hh <= 0) & ~in_comp)
+    cand = np.flatnonzero(goal >= 0)
     if len(cand) == 0:
-        return labels
-    # the empty cells on the way to the nearest housing may move too (a chain)
-    on_way = set()
-    for v in cand:
-        u = int(pred[v])
-        while u >= 0 and hh[u] <= 0 and not in_comp[u]:
-            on_way.add(u)
-            u = int(pred[u])
-    cand = np.union1d(cand, np.fromiter(on_way, dtype=np.int64, count=len(on_way)))
+        return labels, none
     k = int(labels.max()) + 1
     w = np.bincount(labels, weights=graph.weight, minlength=k)
-    limit = max(cv_target, cv(w[w > 0])) + cv_allowance
+    now = cv(w[w > 0])
+    # above the goal the CV may rise by the allowance; below it, not at all
+    limit = now + cv_allowance if now > cv_target else now
     nbr = graph.neighbour_lists()
     for _ in range(6):
         moved = False
-        for v in cand[np.argsort(dist[cand], kind="stable")]:
-            q = labels[src[v]]
+        for v in cand[np.argsort(cost[cand], kind="stable")]:
+            q = goal[v]
             p = labels[v]
             if q == p:
                 continue
@@ -115,4 +177,4 @@ def attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.
             moved = True
         if not moved:
             break
-    return labels
+    return labels, goal

@@ -25,13 +25,14 @@ from pyproj import CRS
 from .._errors import InputError
 from ..codes import reading_order
 from ..rule_metrics import rule_metrics
+from ..walking import WalkNetwork
 from .business import (business_weights, cell_dissimilarity, group_by_type, majority_share,
                        type_clusters, type_counts)
 from .graph import (CellGraph, cv, cv_lower_bound, ensure_parts, metis_partition,
                     rebisect_pairs, refine_balance, repair_contiguity, stays_connected)
 from .groups import building_groups
 from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_compounds,
-                     prepare_lines, prepare_objects, prepare_parent)
+                     prepare_lines, prepare_objects, prepare_parent, walk_lines)
 from .report import microgrid_table, summary
 from .attach import attach_nearest
 from .boundary import offroad_lengths, smooth_boundaries
@@ -49,6 +50,10 @@ DEFAULT_TARGET_WORKLOAD = 300.0
 NEED_CV_ALLOWANCE = 0.05
 #: affinity per metre of an in-block edge within 15 m of a road or water (a path's)
 NEAR_ROAD_AFFINITY = 0.5
+
+#: how much higher a workload CV may be to move shops, institutions, offices and plazas
+#: into the microgrid of the housing nearest to them on foot
+ATTACH_CV_ALLOWANCE = 0.03
 
 #: type emphases tried (up to the requested weight) by the business cut
 TYPE_LADDER = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -249,7 +254,9 @@ def partition(parent, objects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None 
     timings["graph"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    labels, cg, k_eff, kept_whole = _cut(graph, cells, objs, edges, kind, k, target, options)
+    net = WalkNetwork(walk_lines(roads, parent_m, mcrs)) if kind == "residential" else None
+    labels, cg, k_eff, kept_whole = _cut(graph, cells, objs, edges, kind, k, target, options,
+                                         net)
     timings["partition"] = time.perf_counter() - t
 
     context = {
@@ -338,7 +345,7 @@ def _cells_and_edges(tess, virtual, objs, comps, kind: str, options: PartitionOp
 
 
 def _cut(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
-         options: PartitionOptions):
+         options: PartitionOptions, net: WalkNetwork | None = None):
     """Cell → part label: whole compounds contracted, best of seeded starts, attachment.
 
     Business (业态相近): type emphasis ``x`` (edge weights, type clusters and
@@ -349,7 +356,7 @@ def _cut(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
     never falls as the weight rises.
     """
     if "dissimilarity" not in edges.columns or options.type_weight <= 0:
-        return _cut_need(graph, cells, objs, edges, kind, k, target, options)
+        return _cut_need(graph, cells, objs, edges, kind, k, target, options, net)
     counts = type_counts(objs, graph.n)[0]
     steps = sorted({x for x in TYPE_LADDER if x <= options.type_weight} | {options.type_weight})
     best, best_key = None, None
@@ -365,17 +372,17 @@ def _cut(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
 
 
 def _cut_need(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
-              options: PartitionOptions):
+              options: PartitionOptions, net: WalkNetwork | None = None):
     """With ``compound_need`` the cut that splits heavy compounds into only the
     pieces they need is kept when its workload CV is at most
     :data:`NEED_CV_ALLOWANCE` above the cut that splits them freely."""
     loose = replace(options, compound_need=False)
-    free = _cut_once(graph, cells, objs, edges, kind, k, target, loose)
+    free = _cut_once(graph, cells, objs, edges, kind, k, target, loose, net)
     if not options.compound_need or np.array_equal(
             keep_whole_groups(graph, cells, target, loose)[0],
             keep_whole_groups(graph, cells, target, options)[0]):
         return free  # no compound too heavy for one microgrid: the same cut
-    needed = _cut_once(graph, cells, objs, edges, kind, k, target, options)
+    needed = _cut_once(graph, cells, objs, edges, kind, k, target, options, net)
     if needed[0] is free[0] or _label_cv(graph, needed[0]) <= \
             _label_cv(graph, free[0]) + NEED_CV_ALLOWANCE:
         return needed
@@ -406,7 +413,7 @@ def _label_cv(graph: CellGraph, labels: np.ndarray) -> float:
 
 
 def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: float,
-              options: PartitionOptions):
+              options: PartitionOptions, net: WalkNetwork | None = None):
     group, kept_whole = keep_whole_groups(graph, cells, target, options)
     typed = kind in ("business", "mixed") and options.type_weight > 0 and len(objs)
     counts = type_counts(objs, graph.n)[0] if typed else None
@@ -423,8 +430,10 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
         labels = refine_balance(graph, labels, cv_target=goal,
                                 limit=piece_limit(graph, labels, cells, target, options))
     if kind == "residential" and options.nearest_attachment:
-        labels = attach_nearest(graph, labels, cells, objs, edges, options.cv_target)
+        labels = attach_nearest(graph, labels, cells, objs, edges, options.cv_target,
+                                cv_allowance=ATTACH_CV_ALLOWANCE, net=net)[0]
     if kind == "residential" and "off_m" in edges.columns:
+        # may move an attached object back where that shortens the off-road boundary
         labels = _smooth(graph, labels, cells, edges, cg, k_eff, target, options)
     if typed:
         labels = group_by_type(graph, labels, counts, options.type_weight,

@@ -54,6 +54,7 @@ __all__ = [
     "EstimationRules",
     "BarrierClass",
     "road_class",
+    "walk_lines",
     "prepare_parent",
     "prepare_objects",
     "prepare_lines",
@@ -431,6 +432,17 @@ def _reconcile_compounds(out: gpd.GeoDataFrame) -> list[dict]:
                       "member_households": round(inside, 1), "counted": round(hh_work[c], 1)})
     out["hh_work"] = hh_work
     return notes
+
+
+def walk_lines(frame, parent_m, mcrs, *, reach_m: float = 400.0) -> np.ndarray:
+    """Every road line within ``reach_m`` of the parent (metric CRS, not clipped):
+    the walking network, as :func:`geogrid.rule_metrics.rule_metrics` takes it."""
+    if frame is None or len(frame) == 0:
+        return np.empty(0, dtype=object)
+    geoms = np.asarray(frame.to_crs(mcrs).geometry.values if isinstance(frame, gpd.GeoDataFrame)
+                       else frame.to_crs(mcrs).values, dtype=object)
+    geoms = geoms[[g is not None and not shapely.is_empty(g) for g in geoms]]
+    return geoms[shapely.intersects(geoms, shapely.buffer(parent_m, reach_m))]
 
 
 def prepare_lines(frame: gpd.GeoDataFrame | None, parent_m, crs, mcrs, *, name: str,

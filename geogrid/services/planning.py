@@ -92,6 +92,11 @@ class PlanningService:
         inside = objs.geometry.representative_point().intersects(geom)
         return objs[inside.to_numpy()].reset_index(drop=True)
 
+    def _roads_in(self, parent: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+        """Stored road lines touching the parent's bounding box (None when there are none)."""
+        roads = self.store.roads(bbox=tuple(parent.total_bounds))
+        return roads if len(roads) else None
+
     # -- partition ----------------------------------------------------------------------
     def partition_grid(self, plan_id: int, grid_uid: str, *, actor: str,
                        expected_version: int | None = None, **options) -> dict:
@@ -111,9 +116,8 @@ class PlanningService:
                              "microgrids.", field="grid_id", value=grid_uid,
                              fix="先解锁再重新划分。Unlock them before partitioning the grid again.")
         objects = self._objects_in(parent)
-        roads = self.store.roads(bbox=tuple(parent.total_bounds))
         opts = PartitionOptions.from_kwargs(**options)
-        result = partition(parent, objects, roads if len(roads) else None, options=opts)
+        result = partition(parent, objects, self._roads_in(parent), options=opts)
         with self.store.write() as conn:
             version = self.store.bump_version(conn, plan_id, expected_version)
             state_id = self._save_state(conn, plan_id, grid_uid, result)
@@ -453,8 +457,10 @@ class PlanningService:
             parent = gpd.GeoDataFrame([g], crs=areas.crs)
             objects = self._objects_in(parent)
             sub = assignment[assignment.isin(set(mgs["id"]))] if len(assignment) else None
+            # the same road lines as the partition, so store and file mode measure alike
             rep = validate_plan(parent, mgs.reset_index(drop=True), objects,
-                                assignment=sub if sub is not None and len(sub) else None)
+                                assignment=sub if sub is not None and len(sub) else None,
+                                roads=self._roads_in(parent))
             d = rep.to_dict()
             d["grid_id"], d["grid_name"] = g["id"], g["name"]
             d["text"] = f"{g['name']} ({g['id']})\n{rep.to_text()}"

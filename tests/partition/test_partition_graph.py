@@ -99,3 +99,36 @@ def test_split_and_ensure_parts():
     assert abs(np.bincount(two)[0] - 32) <= 4
     five = ensure_parts(g, labels, 5)
     assert five.max() + 1 == 5 and is_contiguous(g, five)
+
+
+def test_engine_and_metrics_agree_on_the_nearest_housing():
+    """An office between two housing blocks joins the one nearer on foot, not in a line."""
+    import geopandas as gpd
+    import shapely
+
+    from geogrid.partition import partition
+    from geogrid.rule_metrics import rule_metrics
+
+    local = "+proj=tmerc +lat_0=31.23 +lon_0=121.5 +k=1 +x_0=0 +y_0=0 +ellps=GRS80 +units=m"
+
+    def frame(geoms, **cols):
+        gs = gpd.GeoSeries(list(geoms), crs=local).to_crs("EPSG:4490")
+        return gpd.GeoDataFrame(cols, geometry=gs.values, crs="EPSG:4490")
+
+    parent = frame([shapely.box(0, 0, 400, 200)], id=["g"])
+    homes = [shapely.box(20, 80, 60, 120), shapely.box(340, 80, 380, 120)]
+    # the office at x=230 is nearer the east block in a straight line (110 m against
+    # 170 m) but a path leads from it straight to the west block, while the east one
+    # is reached only by a detour far to the north
+    objs = frame(homes + [shapely.box(225, 95, 235, 105)], id=["west", "east", "office"],
+                 type=["building", "building", "building"], households=[250.0, 250.0, 0.0],
+                 business_type=[None, None, "office"])
+    roads = frame([shapely.LineString([(60, 100), (230, 100)]),
+                   shapely.LineString([(230, 100), (230, 600), (360, 600), (360, 120)])],
+                  kind=["path", "path"])
+    # boundary smoothing off: it may trade an attachment for a boundary on a road
+    res = partition(parent, objs, roads, n_microgrids=2, kind="residential", cv_target=0.5,
+                    smooth_boundaries=False)
+    assert res.assignment["office"] == res.assignment["west"] != res.assignment["east"]
+    near = rule_metrics(parent, res.microgrids, objs, roads)["grid"]["nearest"]
+    assert near["method"] == "walking" and near["not_nearest"] == 0

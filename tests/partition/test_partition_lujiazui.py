@@ -50,9 +50,13 @@ def test_every_grid_partitions_and_validates(plans):
 
 
 def test_balance_reaches_goal_where_the_data_allows(plans):
+    from geogrid.partition.engine import ATTACH_CV_ALLOWANCE
+
     for name, (_, _, res) in plans.items():
         w = res.report["workload"]
-        assert w["cv"] <= max(0.15, 1.1 * w["cv_lower_bound"] + 0.01), (name, w)
+        # shops and offices joining their nearest housing may cost ATTACH_CV_ALLOWANCE
+        assert w["cv"] <= max(0.15, 1.1 * w["cv_lower_bound"] + 0.01) + ATTACH_CV_ALLOWANCE, \
+            (name, w)
 
 
 def test_codes_and_counts(plans):
