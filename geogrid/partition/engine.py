@@ -29,7 +29,7 @@ from ..walking import WalkNetwork
 from .business import (business_weights, cell_dissimilarity, group_by_type, majority_share,
                        type_clusters, type_counts)
 from .graph import (CellGraph, cv, cv_lower_bound, ensure_parts, metis_partition,
-                    rebisect_pairs, refine_balance, repair_contiguity, stays_connected)
+                    rebisect_pairs, refine_balance, repair_contiguity)
 from .groups import building_groups
 from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_compounds,
                      prepare_lines, prepare_objects, prepare_parent, walk_lines)
