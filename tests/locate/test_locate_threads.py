@@ -57,6 +57,23 @@ def test_many_threads_on_one_cold_index_agree_with_shapely():
         assert pd.isna(expected[~inside]).all()
 
 
+def test_many_threads_on_one_lazy_index_agree_with_shapely_and_prepare_nothing():
+    """The lazy index (what a batch over an areas file uses) shared by 8 threads."""
+    areas = voronoi_city(2000, seed=6)
+    pts = random_points(100_000, seed=7)
+    x, y = pts["lon"].to_numpy(), pts["lat"].to_numpy()
+    expected = truth(areas, x, y)
+    index = AreaIndex.from_frame(areas, tie_break="code", lazy=True)
+    parts = np.array_split(np.arange(len(x)), 16)
+    with ThreadPoolExecutor(8) as pool:
+        got = np.concatenate(list(pool.map(lambda p: index.locate(x[p], y[p]), parts)))
+    inside = got >= 0
+    assert inside.mean() > 0.5
+    assert np.array_equal(index.ids_at(got)[inside], expected[inside])
+    assert pd.isna(expected[~inside]).all()
+    assert not shapely.is_prepared(areas.geometry.values).any()
+
+
 def test_twenty_threaded_dask_runs_match_the_pandas_engine_byte_for_byte(tmp_path):
     """20 runs of 200,000 points against 3,000 polygons, ~20 partitions each,
     in a child process under faulthandler: zero crashes, identical bytes."""
