@@ -14,12 +14,15 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from ._docs import REDOC_LABELS, SWAGGER_LABELS, redoc_labels
 
 _TABLES = tomllib.loads(Path(__file__).with_name("strings.toml").read_text(encoding="utf-8"))
 UI: dict[str, dict[str, str]] = _TABLES["UI"]
 ERRORS: dict[str, dict[str, str]] = _TABLES["ERRORS"]
 DOMAIN: dict[str, dict[str, str]] = _TABLES["DOMAIN"]
+#: Swagger UI ships English only: its English label → Chinese (``static/js/swagger-i18n.js``)
+SWAGGER_LABELS: dict[str, str] = _TABLES["SWAGGER"]
+#: ReDoc's ``labels`` option, by option key
+REDOC_LABELS: dict[str, dict[str, str]] = _TABLES["REDOC"]
 
 __all__ = ["t", "bundle", "issue_text", "LANGS", "STRINGS", "ALWAYS", "ERRORS_PREFIX",
            "SWAGGER_LABELS", "REDOC_LABELS", "redoc_labels"]
@@ -60,3 +63,8 @@ def issue_text(issue: dict, name_of, lang: str = "zh") -> str:
     sep = "、" if lang == "zh" else ", "
     return t(key, lang, names=sep.join(names), first=names[0] if names else "",
              second=names[1] if len(names) > 1 else "", rest=sep.join(names[1:]), value=value)
+
+
+def redoc_labels(lang: str) -> dict[str, str]:
+    """ReDoc's ``labels`` option in ``lang`` (Chinese unless ``"en"``)."""
+    return {k: v["en" if lang == "en" else "zh"] for k, v in REDOC_LABELS.items()}
