@@ -10,6 +10,7 @@ from pydantic import BeforeValidator
 from fastapi import Depends, Query, Request
 
 from geogrid.errors import InputError
+from geogrid.services.features import parse_bbox as parse_ogc_bbox
 
 from .state import AppState
 
@@ -41,16 +42,14 @@ StateDep = Annotated[AppState, Depends(get_state)]
 def parse_bbox(bbox: Annotated[str | None, Query(
         description="minlon,minlat,maxlon,maxlat (CRS84)", examples=["121.50,31.23,121.52,31.25"])] = None
 ) -> tuple[float, float, float, float] | None:
-    if bbox is None or bbox == "":
-        return None
-    try:
-        parts = [float(p) for p in bbox.split(",")]
-    except ValueError:
-        parts = []
-    if len(parts) != 4 or not (-180 <= parts[0] < parts[2] <= 180 and -90 <= parts[1] < parts[3] <= 90):
-        raise InputError(f"bbox {bbox!r} is not minlon,minlat,maxlon,maxlat.", field="bbox",
-                         value=bbox, fix="Pass four numbers minlon,minlat,maxlon,maxlat, e.g. bbox=121.50,31.23,121.52,31.25.")
-    return tuple(parts)  # type: ignore[return-value]
+    """The OGC parse (:func:`geogrid.services.features.parse_bbox`), min below max on both axes."""
+    box = parse_ogc_bbox(bbox)
+    if box is not None and not (box[0] < box[2] and box[1] < box[3]):
+        raise InputError(f"bbox {bbox!r} 的最小值须小于最大值 / needs min below max on both axes.",
+                         field="bbox", value=bbox,
+                         fix="按 minlon,minlat,maxlon,maxlat 顺序传四个数。Pass four numbers "
+                             "minlon,minlat,maxlon,maxlat, e.g. bbox=121.50,31.23,121.52,31.25.")
+    return box
 
 
 BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(parse_bbox)]
