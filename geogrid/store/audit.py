@@ -35,5 +35,4 @@ class AuditRepository:
             q = q.where(S.audit_log.c.entity_id == str(entity_id))
         if actor:
             q = q.where(S.audit_log.c.actor == actor)
-        with self.db.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+        return self.db.rows(q)

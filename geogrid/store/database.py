@@ -70,6 +70,11 @@ class Database:
             with self.read() as c:
                 yield c
 
+    def rows(self, query, conn: Connection | None = None) -> list[dict]:
+        """The rows of ``query`` as dicts, read in ``conn`` when given, else in a fresh read."""
+        with self.reading(conn) as c:
+            return [dict(r._mapping) for r in c.execute(query)]
+
     def ping(self) -> bool:
         with self.read() as conn:
             conn.execute(sa.text("SELECT 1"))

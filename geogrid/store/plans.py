@@ -58,8 +58,7 @@ class PlanRepository:
         q = sa.select(S.plans).order_by(S.plans.c.id)
         if status:
             q = q.where(S.plans.c.status == status)
-        with self.db.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+        return self.db.rows(q)
 
     def get(self, plan_id: int, conn: Connection | None = None) -> dict:
         with self.db.reading(conn) as c:

@@ -70,8 +70,7 @@ class ResponderRepository:
         q = (sa.select(r.id, r.name, r.role, r.department, r.phone, r.lon, r.lat, r.available,
                        t.area_code, t.name.label("team"))
              .select_from(S.responders.outerjoin(S.teams, r.team_id == t.id)).order_by(r.id))
-        with self.db.read() as conn:
-            return [dict(x._mapping) for x in conn.execute(q)]
+        return self.db.rows(q)
 
     def get(self, rid: int) -> dict:
         hit = next((r for r in self.list() if r["id"] == rid), None)

@@ -96,8 +96,7 @@ class AccountRepository:
              .join(S.users, t.user_id == u.id).order_by(t.id))
         if username:
             q = q.where(u.username == username)
-        with self.db.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+        return self.db.rows(q)
 
     def token_owner(self, token_id: int) -> dict:
         hit = next((t for t in self.tokens() if t["id"] == token_id), None)
@@ -146,10 +145,8 @@ class AccountRepository:
 
     def users(self) -> list[dict]:
         u = S.users.c
-        with self.db.read() as conn:
-            return [dict(r._mapping) for r in conn.execute(
-                sa.select(u.id, u.username, u.role, u.scope, u.active, u.created_at)
-                .order_by(u.id))]
+        return self.db.rows(sa.select(u.id, u.username, u.role, u.scope, u.active, u.created_at)
+                            .order_by(u.id))
 
 
 # -- the functions kept for existing callers ------------------------------------------------
