@@ -31,9 +31,13 @@ def _geom(kind: str) -> Geometry:
     return Geometry(kind, srid=STORAGE_SRID, spatial_index=True)
 
 
-plans = sa.Table(
-    "plans", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+def _table(name: str, *items: sa.SchemaItem) -> sa.Table:
+    """A table keyed by an integer ``id`` (the first column), then ``items``."""
+    return sa.Table(name, metadata, sa.Column("id", sa.Integer, primary_key=True), *items)
+
+
+plans = _table(
+    "plans",
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("description", sa.Text),
     sa.Column("street_code", sa.String(12), nullable=False),
@@ -52,9 +56,8 @@ plans = sa.Table(
              sqlite_where=sa.text("status = 'active'")),
 )
 
-areas = sa.Table(
-    "areas", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+areas = _table(
+    "areas",
     sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
     sa.Column("uid", sa.String(64), nullable=False),
     sa.Column("level", sa.String(16), nullable=False),
@@ -72,9 +75,8 @@ areas = sa.Table(
         "level IN ('street','grid','community','microgrid','building_group')", name="ck_areas_level"),
 )
 
-objects = sa.Table(
-    "objects", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+objects = _table(
+    "objects",
     sa.Column("uid", sa.String(64), nullable=False, unique=True),
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("name", sa.String(200)),
@@ -102,9 +104,8 @@ memberships = sa.Table(
     sa.Index("ix_memberships_area", "plan_id", "area_uid"),
 )
 
-roads = sa.Table(
-    "roads", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+roads = _table(
+    "roads",
     sa.Column("uid", sa.String(64), nullable=False, unique=True),
     sa.Column("name", sa.String(200)),
     sa.Column("kind", sa.String(32)),
@@ -114,9 +115,8 @@ roads = sa.Table(
     sa.Column("geom", _geom("MULTILINESTRING"), nullable=False),
 )
 
-plan_edits = sa.Table(
-    "plan_edits", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+plan_edits = _table(
+    "plan_edits",
     sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("op", sa.String(32), nullable=False),
@@ -128,17 +128,15 @@ plan_edits = sa.Table(
     sa.UniqueConstraint("plan_id", "seq", name="uq_plan_edits_seq"),
 )
 
-teams = sa.Table(
-    "teams", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+teams = _table(
+    "teams",
     sa.Column("area_code", sa.String(24), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("public_contact", JSON),  # role, office phone, hours: public by design
 )
 
-responders = sa.Table(
-    "responders", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+responders = _table(
+    "responders",
     sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="SET NULL")),
     sa.Column("department", sa.String(64)),
     sa.Column("name", sa.String(100), nullable=False),
@@ -149,9 +147,8 @@ responders = sa.Table(
     sa.Column("available", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
-incidents = sa.Table(
-    "incidents", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+incidents = _table(
+    "incidents",
     sa.Column("uid", sa.String(40), nullable=False, unique=True),
     sa.Column("idempotency_key", sa.String(128), unique=True),
     sa.Column("channel", sa.String(16), nullable=False),
@@ -187,9 +184,8 @@ incidents = sa.Table(
     sa.Index("ix_incidents_dedupe", "category", "reported_at"),
 )
 
-incident_events = sa.Table(
-    "incident_events", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+incident_events = _table(
+    "incident_events",
     sa.Column("incident_id", sa.Integer, sa.ForeignKey("incidents.id", ondelete="CASCADE"),
               nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),
@@ -203,9 +199,8 @@ incident_events = sa.Table(
     sa.UniqueConstraint("incident_id", "seq", name="uq_incident_events_seq"),
 )
 
-users = sa.Table(
-    "users", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+users = _table(
+    "users",
     sa.Column("username", sa.String(64), nullable=False, unique=True),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("scope", sa.String(24)),  # street or grid code the role is limited to
@@ -214,9 +209,8 @@ users = sa.Table(
     sa.Column("created_at", TS, nullable=False),
 )
 
-api_tokens = sa.Table(
-    "api_tokens", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+api_tokens = _table(
+    "api_tokens",
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("token_hash", sa.String(128), nullable=False, unique=True),
     sa.Column("name", sa.String(100)),
@@ -224,9 +218,8 @@ api_tokens = sa.Table(
     sa.Column("revoked_at", TS),
 )
 
-audit_log = sa.Table(
-    "audit_log", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+audit_log = _table(
+    "audit_log",
     sa.Column("at", TS, nullable=False),
     sa.Column("actor", sa.String(100)),
     sa.Column("action", sa.String(48), nullable=False),
@@ -238,9 +231,8 @@ audit_log = sa.Table(
     sa.Index("ix_audit_at", "at"),
 )
 
-addresses = sa.Table(
-    "addresses", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+addresses = _table(
+    "addresses",
     sa.Column("uid", sa.String(64), nullable=False, unique=True),
     sa.Column("addr_street", sa.String(100), nullable=False),
     sa.Column("addr_housenumber", sa.String(32), nullable=False),
@@ -249,9 +241,8 @@ addresses = sa.Table(
     sa.Column("geom", _geom("POINT"), nullable=False),
 )
 
-partition_states = sa.Table(
-    "partition_states", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+partition_states = _table(
+    "partition_states",
     sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
     sa.Column("parent_uid", sa.String(64), nullable=False),
     sa.Column("created_at", TS, nullable=False),
@@ -263,9 +254,8 @@ partition_states = sa.Table(
     sa.Index("ix_partition_states_parent", "plan_id", "parent_uid"),
 )
 
-datasets = sa.Table(
-    "datasets", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+datasets = _table(
+    "datasets",
     sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE")),
     sa.Column("what", sa.String(16), nullable=False),  # areas, objects or roads
     sa.Column("file", sa.String(300)),
