@@ -53,6 +53,7 @@ Beidou grid location code (GB/T 39409-2020, 北斗网格位置码) — 2-D, 10 l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -84,26 +85,7 @@ _PROVINCES = {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", 
               "63", "64", "65", "71", "81", "82"}
 
 
-# --------------------------------------------------------------------------- unit grid
-@dataclass(frozen=True)
-class UnitGridCode:
-    """A parsed 15-digit unit-grid code."""
-
-    admin: str
-    street: str
-    community: str
-    serial: int
-
-    @property
-    def code(self) -> str:
-        return f"{self.admin}{self.street}{self.community}{self.serial:03d}"
-
-    @property
-    def community_prefix(self) -> str:
-        """The first 12 digits: the community the grid belongs to."""
-        return f"{self.admin}{self.street}{self.community}"
-
-
+# --------------------------------------------------------------------------- digit codes
 def _digits(value, n: int, part: str, *, allow_zero: bool = False) -> str:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         text = f"{int(value):0{n}d}"
@@ -125,6 +107,81 @@ def _admin(value) -> str:
                          field="admin", value=value,
                          fix="Use the 6-digit county-level code, e.g. 310115 for 浦东新区.")
     return text
+
+
+def _admin_county(value) -> str:
+    try:
+        return _admin(value)
+    except InputError as exc:
+        raise InputError(exc.message.replace("admin", "county"), field="county",
+                         value=value, fix=exc.fix) from None
+
+
+def _part(name: str, n: int, *, allow_zero: bool = False) -> tuple:
+    return name, n, lambda value: _digits(value, n, name, allow_zero=allow_zero)
+
+
+class _LaidOut:
+    """A code made of fixed-width digit parts: the dataclass fields in order, the last an int."""
+
+    #: (name, digits, check) of each part; ``check(value)`` returns the part's digits
+    LAYOUT: ClassVar[tuple] = ()
+
+    @property
+    def code(self) -> str:
+        *head, (_, n, _) = self.LAYOUT
+        return "".join(getattr(self, name) for name, _, _ in head) + f"{self.serial:0{n}d}"
+
+    @classmethod
+    def _compose(cls, *values) -> str:
+        return "".join(check(v) for (_, _, check), v in zip(cls.LAYOUT, values, strict=True))
+
+    @classmethod
+    def _cut(cls, text: str):
+        """An instance from ``text`` (already of the right length), each part checked in order."""
+        parts, at = [], 0
+        for _, n, check in cls.LAYOUT:
+            parts.append(check(text[at:at + n]))
+            at += n
+        return cls(*parts[:-1], int(parts[-1]))
+
+
+@dataclass(frozen=True)
+class UnitGridCode(_LaidOut):
+    """A parsed 15-digit unit-grid code."""
+
+    LAYOUT: ClassVar[tuple] = (("admin", 6, _admin), _part("street", 3), _part("community", 3),
+                               _part("serial", 3))
+
+    admin: str
+    street: str
+    community: str
+    serial: int
+
+    @property
+    def community_prefix(self) -> str:
+        """The first 12 digits: the community the grid belongs to."""
+        return f"{self.admin}{self.street}{self.community}"
+
+
+@dataclass(frozen=True)
+class CommunityCode(_LaidOut):
+    """A parsed 20-digit CJ/T 349 community code."""
+
+    LAYOUT: ClassVar[tuple] = (_part("service_object", 6), ("county", 6, _admin_county),
+                               _part("street", 3), _part("community", 3),
+                               _part("serial", 2, allow_zero=True))
+
+    service_object: str
+    county: str
+    street: str
+    community: str
+    serial: int
+
+    @property
+    def subdivided(self) -> bool:
+        """Whether the community is split into parts (serial other than ``00``)."""
+        return self.serial != 0
 
 
 def parse_street_code(value) -> str:
@@ -149,8 +206,7 @@ def unit_grid_code(admin, street, community, serial) -> str:
     >>> unit_grid_code(310115, 5, 3, 12)
     '310115005003012'
     """
-    return (_admin(admin) + _digits(street, 3, "street") + _digits(community, 3, "community")
-            + _digits(serial, 3, "serial"))
+    return UnitGridCode._compose(admin, street, community, serial)
 
 
 def parse_unit_grid_code(code) -> UnitGridCode:
@@ -164,11 +220,7 @@ def parse_unit_grid_code(code) -> UnitGridCode:
         raise InputError(f"a unit-grid code has 15 digits, got {code!r} ({len(text)} characters).",
                          field="code", value=code,
                          fix="6 admin + 3 street + 3 community + 3 serial digits.")
-    admin = _admin(text[:6])
-    street = _digits(text[6:9], 3, "street")
-    community = _digits(text[9:12], 3, "community")
-    serial = _digits(text[12:], 3, "serial")
-    return UnitGridCode(admin, street, community, int(serial))
+    return UnitGridCode._cut(text)
 
 
 def reading_order(geoms: gpd.GeoSeries | gpd.GeoDataFrame, band_height: float | None = None
@@ -225,42 +277,13 @@ def assign_unit_grid_codes(frame: gpd.GeoDataFrame | gpd.GeoSeries, prefix: str,
 
 
 # --------------------------------------------------------------------------- CJ/T 349
-@dataclass(frozen=True)
-class CommunityCode:
-    """A parsed 20-digit CJ/T 349 community code."""
-
-    service_object: str
-    county: str
-    street: str
-    community: str
-    serial: int
-
-    @property
-    def code(self) -> str:
-        return f"{self.service_object}{self.county}{self.street}{self.community}{self.serial:02d}"
-
-    @property
-    def subdivided(self) -> bool:
-        return self.serial != 0
-
-
 def community_code(service_object, county, street, community, serial=0) -> str:
     """Compose a 20-digit CJ/T 349 code; ``serial`` 0 (``00``) = not subdivided.
 
     >>> community_code("100000", "310115", "005", "003")
     '10000031011500500300'
     """
-    return (_digits(service_object, 6, "service_object") + _admin_county(county)
-            + _digits(street, 3, "street") + _digits(community, 3, "community")
-            + _digits(serial, 2, "serial", allow_zero=True))
-
-
-def _admin_county(value) -> str:
-    try:
-        return _admin(value)
-    except InputError as exc:
-        raise InputError(exc.message.replace("admin", "county"), field="county",
-                         value=value, fix=exc.fix) from None
+    return CommunityCode._compose(service_object, county, street, community, serial)
 
 
 def parse_community_code(code) -> CommunityCode:
@@ -270,9 +293,7 @@ def parse_community_code(code) -> CommunityCode:
         raise InputError(f"a CJ/T 349 community code has 20 digits, got {code!r}.",
                          field="code", value=code,
                          fix="6 service-object + 6 county + 3 street + 3 community + 2 serial.")
-    return CommunityCode(_digits(text[:6], 6, "service_object"), _admin_county(text[6:12]),
-                         _digits(text[12:15], 3, "street"), _digits(text[15:18], 3, "community"),
-                         int(_digits(text[18:], 2, "serial", allow_zero=True)))
+    return CommunityCode._cut(text)
 
 
 # --------------------------------------------------------------------------- Beidou

@@ -147,3 +147,22 @@ def test_beidou_refuses_other_quadrants():
         beidou_encode(-73.98, 40.75, 5)
     with pytest.raises(InputError, match="level"):
         beidou_encode(121.5, 31.2, 11)
+
+
+_COUNTY = st.sampled_from(["310115", "110101", "330106", "440305", "650102"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(county=_COUNTY, street=st.integers(1, 999), community=st.integers(1, 999),
+       serial=st.integers(1, 999), service=st.integers(1, 999_999), sub=st.integers(0, 99))
+def test_composed_codes_parse_back_to_their_parts(county, street, community, serial, service,
+                                                  sub):
+    code = unit_grid_code(county, street, community, serial)
+    parsed = parse_unit_grid_code(code)
+    assert len(code) == 15 and parsed.code == code
+    assert (parsed.admin, int(parsed.street), int(parsed.community), parsed.serial) == \
+        (county, street, community, serial)
+    cj = community_code(service, county, street, community, sub)
+    back = parse_community_code(cj)
+    assert len(cj) == 20 and back.code == cj and back.subdivided == (sub != 0)
+    assert (int(back.service_object), back.county, back.serial) == (service, county, sub)
