@@ -75,11 +75,16 @@ def add_user(body: UserCreate, state: StateDep,
                     status_code=201, headers=NO_STORE)
 
 
-class UserPublic(BaseModel):
+class _AccountRow(BaseModel):
+    """The start of every listed row about an account: its id, then who it is."""
+
     id: int
     username: str
     role: str
     scope: str | None = None
+
+
+class UserPublic(_AccountRow):
     active: bool
     created_at: str | None = None
 
@@ -89,11 +94,7 @@ def users(state: StateDep, _: Annotated[Principal, Depends(Allowed("users.manage
     return [{k: plain(v) for k, v in u.items()} for u in state.accounts.repo.users()]
 
 
-class TokenPublic(BaseModel):
-    id: int
-    username: str
-    role: str
-    scope: str | None = None
+class TokenPublic(_AccountRow):
     name: str | None = None
     created_at: str | None = None
     revoked_at: str | None = None
