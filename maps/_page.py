@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable, Sequence
 from urllib.parse import urlencode
 
 import folium
@@ -23,7 +24,8 @@ import folium
 from .i18n import t
 
 __all__ = ["json_for_script", "add_config", "add_modules", "Register", "lang_switch",
-           "page_url"]
+           "page_url", "escaped", "link_basemap", "side_head", "start_page", "signin_block",
+           "app_page"]
 
 
 def json_for_script(value) -> str:
@@ -71,6 +73,30 @@ def page_url(path: str, **params) -> str:
     return f"{path}?{query}" if query else path
 
 
+def escaped(lang: str) -> Callable[[str], str]:
+    """``s(key)``: the string ``key`` in ``lang``, escaped for HTML."""
+    def s(key: str) -> str:
+        return html.escape(t(key, lang))
+
+    return s
+
+
+def link_basemap(basemap: str | None) -> str | None:
+    """The basemap for links: None when it is the default."""
+    from .basemaps import default_basemap
+
+    return None if basemap in (None, default_basemap()) else basemap
+
+
+def side_head(path: str, lang: str, *, basemap: str | None, title: str, classes: str = "gg-side"
+              ) -> str:
+    """The side panel's opening: ``<aside>`` and its header with the title and language switch."""
+    switch = lang_switch(path, lang, basemap=link_basemap(basemap))
+    return f"""
+<aside id="gg-side" class="{classes}">
+  <header class="gg-side-head"><h1>{html.escape(title)}</h1>{switch}</header>"""
+
+
 def lang_switch(path: str, lang: str, **params) -> str:
     """A link to the same page in the other language (other query parameters kept)."""
     other = "en" if lang == "zh" else "zh"
@@ -103,9 +129,7 @@ def start_page(*, title: str, css: str, center, bounds, static_url: str, basemap
 
 def signin_block(lang: str, *, hidden: bool = False) -> str:
     """The sign-in form and the signed-in line shared by the console and the editor."""
-    def s(key: str) -> str:
-        return html.escape(t(key, lang))
-
+    s = escaped(lang)
     return f"""<form id="gg-signin" class="gg-signin" autocomplete="on"{" hidden" if hidden else ""}>
     <label>{s("console.username")} <input name="username" id="gg-username" required
       autocomplete="username"></label>
@@ -118,3 +142,22 @@ def signin_block(lang: str, *, hidden: bool = False) -> str:
     {s("console.signed_in")} <b id="gg-user"></b> <span id="gg-role" class="gg-muted"></span>
     <button type="button" id="gg-signout">{s("console.signout")}</button>
   </div>"""
+
+
+def app_page(page: str, panel: Callable[[str], Sequence[str]], config: dict, *, center, bounds,
+             static_url: str, basemap: str | None, lang: str, title: str | None,
+             side_class: str = "gg-side", extra_js: tuple = ()) -> folium.Map:
+    """A signed-in app page (``console``, ``editor``): map, side panel, config and ``<page>.js``.
+
+    ``panel(head)`` returns the HTML blocks of the page, the side panel opening with ``head``
+    (its ``<aside>``, title and language switch). ``config`` follows page, lang and datum.
+    """
+    title = title or t(f"title.{page}", lang)
+    m, bm = start_page(title=title, css=f"{page}.css", center=center, bounds=bounds,
+                       static_url=static_url, basemap=basemap, extra_js=extra_js, lang=lang)
+    head = side_head(f"/{page}", lang, basemap=basemap, title=title, classes=side_class)
+    for block in panel(head):
+        m.get_root().html.add_child(folium.Element(block))
+    add_config(m, {"page": page, "lang": lang, "datum": bm.datum, **config})
+    add_modules(m, static_url, f"{page}.js")
+    return m

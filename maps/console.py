@@ -13,13 +13,10 @@ overdue incidents. Every value from the API is rendered with ``textContent``.
 
 from __future__ import annotations
 
-import html
-
 import folium
 
-from ._page import add_config, add_modules, lang_switch, signin_block, start_page
-from .basemaps import default_basemap
-from .i18n import bundle, t
+from ._page import app_page, escaped, signin_block
+from .i18n import bundle
 
 __all__ = ["console_page"]
 
@@ -28,14 +25,7 @@ def console_page(*, center: tuple[float, float], bounds: list[list[float]] | Non
                  static_url: str = "/static", lang: str = "zh", basemap: str | None = None,
                  needs_reason: list[str] = (), title: str | None = None) -> folium.Map:
     """The console page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum."""
-    m, bm = start_page(title=title or t("title.console", lang), css="console.css", center=center,
-                       bounds=bounds, static_url=static_url, basemap=basemap, lang=lang,
-                       extra_js=(("leaflet_heat", "vendor/leaflet.heat/leaflet-heat.js"),))
-    root = m.get_root()
-    root.html.add_child(folium.Element(_panel(lang, basemap, title)))
-    root.html.add_child(folium.Element(_call_form(lang)))
-    add_config(m, {
-        "page": "console", "lang": lang, "datum": bm.datum,
+    config = {
         "strings": bundle(lang, "console.", "status.", "action.", "field.", "layer.", "level.",
                           "error."),
         "needsReason": sorted(needs_reason),
@@ -44,21 +34,16 @@ def console_page(*, center: tuple[float, float], bounds: list[list[float]] | Non
         "overdueStatuses": ["dispatched", "handling"],
         "statuses": ["reported", "accepted", "dispatched", "handling", "verifying", "evaluating",
                      "closed", "rejected"],
-    })
-    add_modules(m, static_url, "console.js")
-    return m
+    }
+    return app_page("console", lambda head: [_panel(lang, head), _call_form(lang)], config,
+                    center=center, bounds=bounds, static_url=static_url, basemap=basemap,
+                    lang=lang, title=title,
+                    extra_js=(("leaflet_heat", "vendor/leaflet.heat/leaflet-heat.js"),))
 
 
-def _panel(lang: str, basemap: str, title: str | None) -> str:
-    e = html.escape
-
-    def s(key: str) -> str:
-        return e(t(key, lang))
-
-    switch = lang_switch("/console", lang, basemap=_bm(basemap))
-    return f"""
-<aside id="gg-side" class="gg-side">
-  <header class="gg-side-head"><h1>{e(title or t("title.console", lang))}</h1>{switch}</header>
+def _panel(lang: str, head: str) -> str:
+    s = escaped(lang)
+    return f"""{head}
   {signin_block(lang)}
   <p class="gg-live-row"><button type="button" id="gg-call-open" hidden>{s("console.call_open")}
     </button> <span id="gg-live" class="gg-muted" data-live="0"></span></p>
@@ -115,9 +100,7 @@ def _panel(lang: str, basemap: str, title: str | None) -> str:
 
 def _call_form(lang: str) -> str:
     """The call-taking form (接警登记), a floating card over the map."""
-    def s(key: str) -> str:
-        return html.escape(t(key, lang))
-
+    s = escaped(lang)
     return f"""
 <section id="gg-call" class="gg-call" hidden>
   <h2>{s("console.call_open")}</h2>
@@ -135,8 +118,3 @@ def _call_form(lang: str) -> str:
   <div id="gg-c-dups" class="gg-dups" hidden></div>
   <p id="gg-c-status" class="gg-muted" role="status"></p>
 </section>"""
-
-
-def _bm(basemap: str | None) -> str | None:
-    """The basemap for links: None when it is the default."""
-    return None if basemap in (None, default_basemap()) else basemap

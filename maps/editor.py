@@ -30,12 +30,10 @@ rendered with ``textContent``.
 
 from __future__ import annotations
 
-import html
-
 import folium
 
-from ._page import add_config, add_modules, lang_switch, signin_block, start_page
-from .basemaps import OSM_ATTRIBUTION, default_basemap
+from ._page import app_page, escaped, signin_block
+from .basemaps import OSM_ATTRIBUTION
 from .i18n import bundle, t
 
 __all__ = ["editor_page"]
@@ -55,28 +53,17 @@ def editor_page(*, center: tuple[float, float], bounds: list[list[float]] | None
                 static_url: str = "/static", lang: str = "zh", basemap: str | None = None,
                 title: str | None = None) -> folium.Map:
     """The editor page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum."""
-    m, bm = start_page(title=title or t("title.editor", lang), css="editor.css", center=center,
-                       bounds=bounds, static_url=static_url, basemap=basemap, lang=lang)
-    root = m.get_root()
-    root.html.add_child(folium.Element(HATCH + _panel(lang, basemap, title)))
     strings = bundle(lang, "editor.", "level.", "error.")
     strings.update({k: t(k, lang) for k in SIGNIN_KEYS})
-    add_config(m, {"page": "editor", "lang": lang, "datum": bm.datum, "strings": strings,
-                   "writers": ["admin", "planner"]})
-    add_modules(m, static_url, "editor.js")
-    return m
+    return app_page("editor", lambda head: [HATCH + _panel(lang, head)],
+                    {"strings": strings, "writers": ["admin", "planner"]},
+                    center=center, bounds=bounds, static_url=static_url, basemap=basemap,
+                    lang=lang, title=title, side_class="gg-side gg-editor")
 
 
-def _panel(lang: str, basemap: str, title: str | None) -> str:
-    e = html.escape
-
-    def s(key: str) -> str:
-        return e(t(key, lang))
-
-    switch = lang_switch("/editor", lang, basemap=_bm(basemap))
-    return f"""
-<aside id="gg-side" class="gg-side gg-editor">
-  <header class="gg-side-head"><h1>{e(title or t("title.editor", lang))}</h1>{switch}</header>
+def _panel(lang: str, head: str) -> str:
+    s = escaped(lang)
+    return f"""{head}
   {signin_block(lang, hidden=True)}
   <section id="gg-plans" class="gg-plans" hidden>
     <h2>{s("editor.plans")}</h2>
@@ -158,8 +145,3 @@ def _tools(s) -> str:
       <p id="gg-tool-hint" class="gg-muted"></p>
       <div id="gg-tool-panel"></div>
     </section>"""
-
-
-def _bm(basemap: str | None) -> str | None:
-    """The basemap for links: None when it is the default."""
-    return None if basemap in (None, default_basemap()) else basemap

@@ -14,8 +14,8 @@ import html
 
 import folium
 
-from ._page import add_config, add_modules, lang_switch, start_page
-from .basemaps import OSM_ATTRIBUTION, default_basemap
+from ._page import add_config, add_modules, lang_switch, link_basemap, start_page
+from .basemaps import OSM_ATTRIBUTION
 from .i18n import bundle, t
 
 __all__ = ["embed_page", "embed_snippet", "snippet_page"]
@@ -28,7 +28,7 @@ def embed_page(*, center: tuple[float, float], bounds: list[list[float]] | None 
     m, bm = start_page(title=title or t("title.embed", lang), css="embed.css", center=center,
                        bounds=bounds, static_url=static_url, basemap=basemap, lang=lang)
     root = m.get_root()
-    switch = lang_switch("/embed/coverage", lang, basemap=_bm(basemap),
+    switch = lang_switch("/embed/coverage", lang, basemap=link_basemap(basemap),
                          days=None if days == 30 else days)
     head = html.escape(title or t("title.embed", lang))
     root.html.add_child(folium.Element(
@@ -74,8 +74,3 @@ def snippet_page(base_url: str, *, lang: str = "zh") -> str:
 {snippet}
 <p class="gg-attr">{OSM_ATTRIBUTION}</p>
 </body></html>"""
-
-
-def _bm(basemap: str | None) -> str | None:
-    """The basemap for links: None when it is the default."""
-    return None if basemap in (None, default_basemap()) else basemap
