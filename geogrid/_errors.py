@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "CODES",
     "GeoGridError",
     "InputError",
     "CRSError",
@@ -31,11 +32,30 @@ __all__ = [
 ]
 
 
+#: every error code to the class that defines it
+CODES: dict[str, type[GeoGridError]] = {}
+
+
 class GeoGridError(Exception):
-    """Base class of every error geogrid raises on purpose."""
+    """Base class of every error geogrid raises on purpose.
+
+    A subclass names its code in its header (``class Gone(GeoGridError, code="gone")``) or
+    in its body; a code is short, machine-readable, stable across versions and unique
+    (:data:`CODES`), so clients and the translated messages can key on it.
+    """
 
     #: short machine-readable code, stable across versions
     code = "geogrid_error"
+
+    def __init_subclass__(cls, code: str | None = None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+        if "code" in vars(cls):
+            first = CODES.setdefault(cls.code, cls)
+            if (first.__module__, first.__qualname__) != (cls.__module__, cls.__qualname__):
+                raise TypeError(f"error code {cls.code!r} of {cls.__qualname__} is already "
+                                f"{first.__qualname__}'s; pick another code.")
 
     def __init__(self, message: str, *, field: str | None = None, value: Any = None,
                  fix: str | None = None):
@@ -59,6 +79,9 @@ class GeoGridError(Exception):
         return out
 
 
+CODES[GeoGridError.code] = GeoGridError
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
@@ -68,22 +91,16 @@ def _jsonable(value: Any) -> Any:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-class InputError(GeoGridError, ValueError):
+class InputError(GeoGridError, ValueError, code="invalid_input"):
     """An argument or a field of a request is malformed or out of range."""
 
-    code = "invalid_input"
 
-
-class CRSError(InputError):
+class CRSError(InputError, code="crs_error"):
     """A GeoDataFrame has no CRS, or CRSs that must match do not."""
 
-    code = "crs_error"
 
-
-class DatumError(InputError):
+class DatumError(InputError, code="datum_error"):
     """An unknown coordinate datum, or a coordinate that does not fit its datum."""
-
-    code = "datum_error"
 
 
 @dataclass(frozen=True)
@@ -105,10 +122,8 @@ class ValidationProblem:
         return out
 
 
-class ValidationError(InputError):
+class ValidationError(InputError, code="validation_failed"):
     """Validation found problems. All of them are listed, not only the first."""
-
-    code = "validation_failed"
 
     def __init__(self, message: str, problems: list[ValidationProblem], *, fix: str | None = None):
         self.problems = list(problems)
@@ -123,43 +138,33 @@ class ValidationError(InputError):
         return out
 
 
-class NotFoundError(GeoGridError, LookupError):
-    code = "not_found"
+class NotFoundError(GeoGridError, LookupError, code="not_found"):
+    """Nothing with the given id, code or name exists."""
 
 
-class ConflictError(GeoGridError):
+class ConflictError(GeoGridError, code="conflict"):
     """A write lost an optimistic-lock race, or would break a uniqueness rule."""
 
-    code = "conflict"
 
-
-class StateError(GeoGridError):
+class StateError(GeoGridError, code="illegal_state"):
     """An operation is not allowed in the object's current state."""
 
-    code = "illegal_state"
 
-
-class OutOfCoverageError(GeoGridError):
+class OutOfCoverageError(GeoGridError, code="out_of_coverage"):
     """A point lies outside every area and beyond the snapping distance."""
 
-    code = "out_of_coverage"
 
-
-class StoreUnavailableError(GeoGridError):
+class StoreUnavailableError(GeoGridError, code="store_unavailable"):
     """The database cannot be reached. Nothing was written."""
 
-    code = "store_unavailable"
+
+class AuthenticationError(GeoGridError, code="unauthenticated"):
+    """No valid credentials: a wrong password, or a token that expired or was revoked."""
 
 
-class AuthenticationError(GeoGridError):
-    code = "unauthenticated"
+class PermissionDenied(GeoGridError, code="forbidden"):
+    """The account's role or scope does not allow the operation."""
 
 
-class PermissionDenied(GeoGridError):
-    code = "forbidden"
-
-
-class LimitExceeded(InputError):
+class LimitExceeded(InputError, code="limit_exceeded"):
     """A request is larger than a configured limit."""
-
-    code = "limit_exceeded"
