@@ -126,6 +126,9 @@ class _LaidOut:
 
     #: (name, digits, check) of each part; ``check(value)`` returns the part's digits
     LAYOUT: ClassVar[tuple] = ()
+    #: the message and fix when a code has the wrong length or a non-digit
+    WRONG_LENGTH: ClassVar[str] = ""
+    LENGTH_FIX: ClassVar[str] = ""
 
     @property
     def code(self) -> str:
@@ -137,8 +140,12 @@ class _LaidOut:
         return "".join(check(v) for (_, _, check), v in zip(cls.LAYOUT, values, strict=True))
 
     @classmethod
-    def _cut(cls, text: str):
-        """An instance from ``text`` (already of the right length), each part checked in order."""
+    def parse(cls, code):
+        """Parse and check a code; raise InputError naming the bad part."""
+        text = str(code).strip() if code is not None else ""
+        if len(text) != sum(n for _, n, _ in cls.LAYOUT) or not text.isascii() or not text.isdigit():
+            raise InputError(cls.WRONG_LENGTH.format(code=code, n=len(text)), field="code",
+                             value=code, fix=cls.LENGTH_FIX)
         parts, at = [], 0
         for _, n, check in cls.LAYOUT:
             parts.append(check(text[at:at + n]))
@@ -152,6 +159,8 @@ class UnitGridCode(_LaidOut):
 
     LAYOUT: ClassVar[tuple] = (("admin", 6, _admin), _part("street", 3), _part("community", 3),
                                _part("serial", 3))
+    WRONG_LENGTH = "a unit-grid code has 15 digits, got {code!r} ({n} characters)."
+    LENGTH_FIX = "6 admin + 3 street + 3 community + 3 serial digits."
 
     admin: str
     street: str
@@ -171,6 +180,8 @@ class CommunityCode(_LaidOut):
     LAYOUT: ClassVar[tuple] = (_part("service_object", 6), ("county", 6, _admin_county),
                                _part("street", 3), _part("community", 3),
                                _part("serial", 2, allow_zero=True))
+    WRONG_LENGTH = "a CJ/T 349 community code has 20 digits, got {code!r}."
+    LENGTH_FIX = "6 service-object + 6 county + 3 street + 3 community + 2 serial."
 
     service_object: str
     county: str
@@ -215,12 +226,7 @@ def parse_unit_grid_code(code) -> UnitGridCode:
     >>> parse_unit_grid_code("310115005003007").serial
     7
     """
-    text = str(code).strip() if code is not None else ""
-    if len(text) != 15 or not text.isascii() or not text.isdigit():
-        raise InputError(f"a unit-grid code has 15 digits, got {code!r} ({len(text)} characters).",
-                         field="code", value=code,
-                         fix="6 admin + 3 street + 3 community + 3 serial digits.")
-    return UnitGridCode._cut(text)
+    return UnitGridCode.parse(code)
 
 
 def reading_order(geoms: gpd.GeoSeries | gpd.GeoDataFrame, band_height: float | None = None
@@ -288,12 +294,7 @@ def community_code(service_object, county, street, community, serial=0) -> str:
 
 def parse_community_code(code) -> CommunityCode:
     """Parse and check a 20-digit CJ/T 349 code; raise InputError naming the bad part."""
-    text = str(code).strip() if code is not None else ""
-    if len(text) != 20 or not text.isascii() or not text.isdigit():
-        raise InputError(f"a CJ/T 349 community code has 20 digits, got {code!r}.",
-                         field="code", value=code,
-                         fix="6 service-object + 6 county + 3 street + 3 community + 2 serial.")
-    return CommunityCode._cut(text)
+    return CommunityCode.parse(code)
 
 
 # --------------------------------------------------------------------------- Beidou
