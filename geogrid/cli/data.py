@@ -12,6 +12,7 @@ from .._datum import Datum
 from rich.markup import escape
 
 from ._common import console, echo_json, handle_errors, open_store, out
+from ._plan_files import PlanFiles, columns_of, plan_file_options, prepare_files
 
 __all__ = ["demo", "import_", "export", "plans", "check", "purge_personal", "prepare_files",
            "columns_of"]
@@ -31,48 +32,6 @@ def demo() -> None:
     console.print(f"[green]demo ready:[/green] plan {plan_id} on {store.dialect}")
 
 
-IdCol = Annotated[str | None, typer.Option("--id-column", help="列: 编号 column holding unique ids")]
-NameCol = Annotated[str | None, typer.Option("--name-column", help="列: 名称 column (e.g. 名称)")]
-CodeCol = Annotated[str | None, typer.Option("--code-column", help="列: 编码 column (e.g. 编码)")]
-LevelCol = Annotated[str | None, typer.Option("--level-column", help="列: 层级 column (e.g. 层级)")]
-ParentCol = Annotated[str | None, typer.Option("--parent-column",
-                                               help="列: 上级 column (parent id or code)")]
-ParentBy = Annotated[str, typer.Option("--parent-by", help="上级: id, code-prefix or contains")]
-LevelsOpt = Annotated[str | None, typer.Option(
-    "--levels", help="层级声明 top first, e.g. 街道=street,社区=community,网格=grid")]
-LayerLevel = Annotated[list[str] | None, typer.Option(
-    "--layer-level", help="图层/文件=层级, e.g. 社区=community or grids.geojson=网格 (repeatable)")]
-EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="Shapefile 文字编码, e.g. GBK")]
-
-
-def columns_of(id_column, name_column, code_column, level_column, parent_column):
-    from ..hierarchy import ColumnMap
-
-    return ColumnMap(id=id_column, name=name_column, code=code_column, level=level_column,
-                     parent=parent_column)
-
-
-def prepare_files(paths: list[Path], *, datum, levels: str | None, level: str | None,
-                  layer_level, layer, encoding, columns, parent_by: str, source=None,
-                  licence=None, store=None, plan: int | None = None, repair: bool = False):
-    """Read and check a whole plan from files (the store is only read, for ``plan``)."""
-    from ..model import parse_levels
-    from ..services.imports import parse_layer_levels, prepare_plan
-    from ..settings import get_settings
-
-    limits = get_settings()
-    declared = parse_levels(levels)
-    existing = None
-    if plan is not None:
-        declared = store.plan_levels(plan) if levels is None else declared
-        existing = store.areas(plan)
-    return prepare_plan(paths, datum=datum, levels=declared, columns=columns,
-                        parent_by=parent_by, level=level, layer_levels=parse_layer_levels(layer_level),
-                        layer=layer, encoding=encoding, source=source, licence=licence,
-                        max_features=limits.max_import_features,
-                        max_vertices=limits.max_vertices, existing=existing, repair=repair)
-
-
 def _one(paths: list[Path], as_: str) -> Path:
     if len(paths) != 1:
         raise InputError(f"--as {as_} 一次导入一个文件。--as {as_} takes one file.", field="paths",
@@ -81,6 +40,7 @@ def _one(paths: list[Path], as_: str) -> Path:
 
 
 @handle_errors
+@plan_file_options
 def import_(
     paths: Annotated[list[Path], typer.Argument(
         help="GeoJSON, GeoPackage (all layers), Shapefile, GeoParquet or CSV; several files "
@@ -90,13 +50,7 @@ def import_(
     plan: Annotated[int | None, typer.Option(help="add areas to this draft plan")] = None,
     new_plan: Annotated[str | None, typer.Option(help="name of the new draft plan")] = None,
     street_code: Annotated[str | None, typer.Option(help="新方案的 9 位街道代码 9-digit street code")] = None,
-    levels: LevelsOpt = None,
-    level: Annotated[str | None, typer.Option(help="level of every area")] = None,
-    layer_level: LayerLevel = None,
-    id_column: IdCol = None, name_column: NameCol = None, code_column: CodeCol = None,
-    level_column: LevelCol = None, parent_column: ParentCol = None, parent_by: ParentBy = "id",
-    layer: Annotated[str | None, typer.Option(help="only this layer of a multi-layer file")] = None,
-    encoding: EncodingOpt = None,
+    files: PlanFiles = PlanFiles(),
     source: Annotated[str | None, typer.Option(help="数据来源 where the data came from")] = None,
     licence: Annotated[str | None, typer.Option(help="许可 licence of the data")] = None,
     standard_codes: Annotated[bool, typer.Option(help="生成 CJ/T 213 编码 (imported codes kept)")] = False,
@@ -123,7 +77,8 @@ def import_(
 
         return import_addresses(_one(paths, as_), datum, address_col=address_col, name_col=name_col,
                                 building_col=building_col, compound_col=compound_col,
-                                lon_col=lon_col, lat_col=lat_col, layer=layer, source=source or "",
+                                lon_col=lon_col, lat_col=lat_col, layer=files.layer,
+                                source=source or "",
                                 source_date=source_date, licence=licence or "", commit=commit,
                                 as_json=as_json)
     if as_ not in ("areas", "objects", "roads"):
@@ -131,15 +86,12 @@ def import_(
                          fix="用 --as areas、objects、roads 或 addresses。"
                              "Use --as areas, objects, roads or addresses.")
     if as_ != "areas":
-        return _import_rows(paths, datum, as_, id_column or "id", layer, lon_col, lat_col, repair,
-                            encoding, source, licence, commit, as_json)
+        return _import_rows(paths, datum, as_, files.id_column or "id", files.layer, lon_col,
+                            lat_col, repair, files.encoding, source, licence, commit, as_json)
     store = open_store() if (commit or plan is not None) else None
-    columns = columns_of(id_column, name_column, code_column, level_column, parent_column)
     with console.status("reading…"):
-        prepared = prepare_files(paths, datum=datum, levels=levels, level=level,
-                                 layer_level=layer_level, layer=layer, encoding=encoding,
-                                 columns=columns, parent_by=parent_by, source=source,
-                                 licence=licence, store=store, plan=plan, repair=repair)
+        prepared = files.prepare(paths, datum=datum, source=source, licence=licence, store=store,
+                                 plan=plan, repair=repair)
     report = {"files": [p.name for p in paths], "as": "areas", "datum": datum.value,
               "levels": prepared.levels.to_list(), "counts": prepared.counts,
               "features": int(len(prepared.areas)),
@@ -287,17 +239,12 @@ def plans() -> None:
 
 
 @handle_errors
+@plan_file_options
 def check(
     paths: Annotated[list[Path], typer.Argument(help="files (several: one plan)")],
     datum: DatumOpt,
     polygonal: Annotated[bool, typer.Option(help="require polygons")] = False,
-    levels: LevelsOpt = None,
-    level: Annotated[str | None, typer.Option(help="level of every area")] = None,
-    layer_level: LayerLevel = None,
-    id_column: IdCol = None, name_column: NameCol = None, code_column: CodeCol = None,
-    level_column: LevelCol = None, parent_column: ParentCol = None, parent_by: ParentBy = "id",
-    layer: Annotated[str | None, typer.Option(help="only this layer")] = None,
-    encoding: EncodingOpt = None,
+    files: PlanFiles = PlanFiles(),
 ) -> None:
     """检查文件 Report every problem in files without touching the store.
 
@@ -307,11 +254,8 @@ def check(
     from .._validate import check_frame
     from ..io import read_frame
 
-    columns = columns_of(id_column, name_column, code_column, level_column, parent_column)
-    if levels or level or layer_level or level_column or parent_column:
-        prepared = prepare_files(paths, datum=datum, levels=levels, level=level,
-                                 layer_level=layer_level, layer=layer, encoding=encoding,
-                                 columns=columns, parent_by=parent_by)
+    if files.declares_levels():
+        prepared = files.prepare(paths, datum=datum)
         echo_json({"files": [p.name for p in paths], "per_level": prepared.counts,
                    **prepared.report.to_dict()})
         if not prepared.report.ok:
@@ -319,8 +263,8 @@ def check(
         return
     problems, n = [], 0
     for path in paths:
-        frame = read_frame(path, datum=datum, layer=layer, encoding=encoding)
-        idc = id_column or ("id" if "id" in frame else None)
+        frame = read_frame(path, datum=datum, layer=files.layer, encoding=files.encoding)
+        idc = files.id_column or ("id" if "id" in frame else None)
         _, found, _ = check_frame(frame, id_column=idc, polygonal=polygonal)
         problems += [{"file": path.name, **p.to_dict()} for p in found]
         n += len(frame)

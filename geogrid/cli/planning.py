@@ -10,8 +10,8 @@ import typer
 from .._errors import InputError, ValidationError, ValidationProblem
 from .._datum import Datum
 from ._common import console, echo_json, handle_errors, open_store, out, progress
-from .data import (CodeCol, EncodingOpt, IdCol, LayerLevel, LevelCol, LevelsOpt, NameCol,
-                   ParentBy, ParentCol, columns_of, prepare_files)
+from ._plan_files import (CodeCol, EncodingOpt, IdCol, LayerLevel, LevelCol, LevelsOpt, NameCol,
+                          ParentBy, ParentCol, columns_of, prepare_files)
 
 __all__ = ["partition", "validate"]
 
