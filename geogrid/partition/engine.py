@@ -24,7 +24,7 @@ from pyproj import CRS
 
 from .._errors import InputError
 from ..codes import reading_order
-from ..rule_metrics import rule_metrics
+from ..rule_metrics import NEED_TOLERANCE, rule_metrics
 from ..walking import WalkNetwork
 from .business import (business_weights, cell_dissimilarity, group_by_type, majority_share,
                        type_clusters, type_counts)
@@ -107,7 +107,7 @@ class PartitionOptions:
     kind: str | None = None
     type_weight: float = 0.5
     cv_target: float = 0.15
-    keep_whole: float = 1.15
+    keep_whole: float = NEED_TOLERANCE
     group_size: int = 3
     group_households: float = 120.0
     outline_seeds_m2: float = 500.0
