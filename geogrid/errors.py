@@ -11,6 +11,7 @@ True
 """
 
 from ._errors import (
+    CODES,
     AuthenticationError,
     ConflictError,
     CRSError,
@@ -28,7 +29,7 @@ from ._errors import (
 )
 
 __all__ = [
-    "GeoGridError", "InputError", "CRSError", "DatumError", "ValidationProblem",
+    "CODES", "GeoGridError", "InputError", "CRSError", "DatumError", "ValidationProblem",
     "ValidationError", "NotFoundError", "ConflictError", "StateError", "OutOfCoverageError",
     "StoreUnavailableError", "PermissionDenied", "AuthenticationError", "LimitExceeded",
 ]

@@ -9,7 +9,7 @@ import pytest
 import geogrid.batch  # noqa: F401  (defines DatumMismatch)
 import geogrid.partition.edit  # noqa: F401  (defines PlanEditError)
 from geogrid import _errors
-from geogrid._errors import CODES, ConflictError, GeoGridError, InputError
+from geogrid.errors import CODES, ConflictError, GeoGridError, InputError
 from maps.i18n import t
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
