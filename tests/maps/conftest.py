@@ -112,6 +112,14 @@ def seed_live_store(path: Path) -> str:
         store.dispose()
 
 
+@pytest.fixture
+def shots(artifacts, request) -> Path:
+    """The folder of the test module's screenshots: ``artifacts/<SHOTS>``, its ``SHOTS``."""
+    out = artifacts / request.module.SHOTS
+    out.mkdir(exist_ok=True)
+    return out
+
+
 @pytest.fixture(scope="session")
 def live_store(demo_db_path, tmp_path_factory):
     db = tmp_path_factory.mktemp("live") / "live.sqlite"

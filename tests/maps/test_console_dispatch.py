@@ -18,11 +18,8 @@ from tests.maps.conftest import offline_page, sign_in_console
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def shots(artifacts):
-    out = artifacts / "console"
-    out.mkdir(exist_ok=True)
-    return out
+#: screenshots of this module go to ``artifacts/console`` (the ``shots`` fixture)
+SHOTS = "console"
 
 
 def sign_in(page, live_server, login):

@@ -17,11 +17,8 @@ from test_editor import (EXPECTED_STATUS, api_stats, editor, membership, new_dra
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def shots(artifacts):
-    out = artifacts / "editor"
-    out.mkdir(exist_ok=True)
-    return out
+#: screenshots of this module go to ``artifacts/editor`` (the ``shots`` fixture)
+SHOTS = "editor"
 
 
 def areas(api, plan_id: int) -> dict[str, dict]:
