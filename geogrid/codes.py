@@ -133,7 +133,7 @@ class _LaidOut:
     @property
     def code(self) -> str:
         *head, (_, n, _) = self.LAYOUT
-        return "".join(getattr(self, name) for name, _, _ in head) + f"{self.serial:0{n}d}"
+        return "".join(f"{getattr(self, name)}" for name, _, _ in head) + f"{self.serial:0{n}d}"
 
     @classmethod
     def _compose(cls, *values) -> str:
@@ -143,7 +143,8 @@ class _LaidOut:
     def parse(cls, code):
         """Parse and check a code; raise InputError naming the bad part."""
         text = str(code).strip() if code is not None else ""
-        if len(text) != sum(n for _, n, _ in cls.LAYOUT) or not text.isascii() or not text.isdigit():
+        length = sum(n for _, n, _ in cls.LAYOUT)
+        if len(text) != length or not text.isascii() or not text.isdigit():
             raise InputError(cls.WRONG_LENGTH.format(code=code, n=len(text)), field="code",
                              value=code, fix=cls.LENGTH_FIX)
         parts, at = [], 0

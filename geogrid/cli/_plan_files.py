@@ -114,7 +114,8 @@ def prepare_files(paths: list[Path], *, datum, levels: str | None, level: str | 
         declared = store.plan_levels(plan) if levels is None else declared
         existing = store.areas(plan)
     return prepare_plan(paths, datum=datum, levels=declared, columns=columns,
-                        parent_by=parent_by, level=level, layer_levels=parse_layer_levels(layer_level),
+                        parent_by=parent_by, level=level,
+                        layer_levels=parse_layer_levels(layer_level),
                         layer=layer, encoding=encoding, source=source, licence=licence,
                         max_features=limits.max_import_features,
                         max_vertices=limits.max_vertices, existing=existing, repair=repair)

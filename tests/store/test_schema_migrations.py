@@ -46,7 +46,8 @@ def test_columns_stand_in_the_schema_order(store):
     inspector = sa.inspect(store.engine)
     assert OURS <= set(inspector.get_table_names())
     for name, table in S.metadata.tables.items():
-        assert [c["name"] for c in inspector.get_columns(name)] == [c.name for c in table.columns], name
+        found = [c["name"] for c in inspector.get_columns(name)]
+        assert found == [c.name for c in table.columns], name
 
 
 def test_every_table_with_an_id_has_an_integer_primary_key_named_id():
