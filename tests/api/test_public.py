@@ -8,6 +8,7 @@ import pytest
 
 from geogrid.store.responders import add_responder, ensure_team
 from geogrid.store.users import create_user, issue_token
+from tests.support.payload import keys
 
 PERSONAL_KEYS = {"reporter_name", "reporter_phone", "phone", "description", "lon", "lat",
                  "address", "uid", "events"}
@@ -25,15 +26,6 @@ def report(client, headers, lon, lat, category="积水", **kw):
     r = client.post("/incidents", json=body, headers=headers)
     assert r.status_code == 201, r.text
     return r.json()
-
-
-def keys(value) -> set[str]:
-    """Every key at any depth of a JSON value."""
-    if isinstance(value, dict):
-        return set(value) | {k for v in value.values() for k in keys(v)}
-    if isinstance(value, list):
-        return {k for v in value for k in keys(v)}
-    return set()
 
 
 def by_id(stats: dict) -> dict[str, dict]:

@@ -8,19 +8,13 @@ import re
 
 import pytest
 
+from tests.support.payload import keys
+
 pytestmark = pytest.mark.browser
 
 PERSONAL_KEYS = {"reporter_name", "reporter_phone", "phone", "description", "address",
                  "lon", "lat", "uid", "events", "responder", "responder_id"}
 RESPONDER_PHONE = "13912345678"
-
-
-def keys(value) -> set[str]:
-    if isinstance(value, dict):
-        return set(value) | {k for v in value.values() for k in keys(v)}
-    if isinstance(value, list):
-        return {k for v in value for k in keys(v)}
-    return set()
 
 
 def pairs(value):
