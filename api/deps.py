@@ -63,6 +63,9 @@ def check_in_china(lon: float, lat: float, field: str = "lon/lat") -> None:
 
     lo_x, lo_y, hi_x, hi_y = CHINA_BOUNDS
     if not (math.isfinite(lon) and math.isfinite(lat)) or not (lo_x <= lon <= hi_x and lo_y <= lat <= hi_y):
-        hint = " They look swapped." if lo_x <= lat <= hi_x and lo_y <= lon <= hi_y else ""
-        raise InputError(f"({lon}, {lat}) is outside China.{hint}", field=field, value=[lon, lat],
-                         fix=f"Send lon in [{lo_x}, {hi_x}] and lat in [{lo_y}, {hi_y}], lon first.")
+        swapped = lo_x <= lat <= hi_x and lo_y <= lon <= hi_y
+        hint = ("看起来经纬度写反了。", " They look swapped.") if swapped else ("", "")
+        raise InputError(f"({lon}, {lat}) 不在中国境内。{hint[0]}({lon}, {lat}) is outside China."
+                         f"{hint[1]}", field=field, value=[lon, lat],
+                         fix=f"经度须在 [{lo_x}, {hi_x}], 纬度须在 [{lo_y}, {hi_y}], 经度在前。"
+                             f"Send lon in [{lo_x}, {hi_x}] and lat in [{lo_y}, {hi_y}], lon first.")

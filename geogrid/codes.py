@@ -92,10 +92,13 @@ def _digits(value, n: int, part: str, *, allow_zero: bool = False) -> str:
     else:
         text = str(value).strip() if value is not None else ""
     if len(text) != n or not text.isascii() or not text.isdigit():
-        raise InputError(f"{part} must be {n} digits, got {value!r}.", field=part, value=value,
-                         fix=f"Pass the {n}-digit {part} code, zero-padded.")
+        raise InputError(f"{part} 须为 {n} 位数字, 收到 {value!r}。{part} must be {n} digits, got "
+                         f"{value!r}.", field=part, value=value,
+                         fix=f"请给出 {n} 位 {part} 代码, 不足位数前补 0。Pass the {n}-digit {part} "
+                             "code, zero-padded.")
     if not allow_zero and int(text) == 0:
-        raise InputError(f"{part} {text!r} is all zeros, which is not a valid {part} code.",
+        raise InputError(f"{part} {text!r} 全为 0, 不是有效代码。{part} {text!r} is all zeros, "
+                         f"which is not a valid {part} code.",
                          field=part, value=value)
     return text
 
@@ -103,9 +106,10 @@ def _digits(value, n: int, part: str, *, allow_zero: bool = False) -> str:
 def _admin(value) -> str:
     text = _digits(value, 6, "admin")
     if text[:2] not in _PROVINCES:
-        raise InputError(f"admin {text!r} does not start with a GB/T 2260 province code.",
-                         field="admin", value=value,
-                         fix="Use the 6-digit county-level code, e.g. 310115 for 浦东新区.")
+        raise InputError(f"admin {text!r} 不以 GB/T 2260 省级代码开头。admin {text!r} does not start "
+                         "with a GB/T 2260 province code.", field="admin", value=value,
+                         fix="请用 6 位区县代码, 如浦东新区 310115。Use the 6-digit county-level "
+                             "code, e.g. 310115 for 浦东新区.")
     return text
 
 
@@ -160,7 +164,8 @@ class UnitGridCode(_LaidOut):
 
     LAYOUT: ClassVar[tuple] = (("admin", 6, _admin), _part("street", 3), _part("community", 3),
                                _part("serial", 3))
-    WRONG_LENGTH = "a unit-grid code has 15 digits, got {code!r} ({n} characters)."
+    WRONG_LENGTH = ("单元网格代码为 15 位数字, 收到 {code!r} ({n} 个字符)。"
+                    "a unit-grid code has 15 digits, got {code!r} ({n} characters).")
     LENGTH_FIX = "6 admin + 3 street + 3 community + 3 serial digits."
 
     admin: str
@@ -181,7 +186,8 @@ class CommunityCode(_LaidOut):
     LAYOUT: ClassVar[tuple] = (_part("service_object", 6), ("county", 6, _admin_county),
                                _part("street", 3), _part("community", 3),
                                _part("serial", 2, allow_zero=True))
-    WRONG_LENGTH = "a CJ/T 349 community code has 20 digits, got {code!r}."
+    WRONG_LENGTH = ("CJ/T 349 社区代码为 20 位数字, 收到 {code!r}。"
+                    "a CJ/T 349 community code has 20 digits, got {code!r}.")
     LENGTH_FIX = "6 service-object + 6 county + 3 street + 3 community + 2 serial."
 
     service_object: str
@@ -251,7 +257,8 @@ def reading_order(geoms: gpd.GeoSeries | gpd.GeoDataFrame, band_height: float | 
         med = float(np.median(areas[areas > 0])) if (areas > 0).any() else 0.0
         band_height = max(np.sqrt(med), 1.0)
     if band_height <= 0:
-        raise InputError(f"band_height must be positive, got {band_height!r}.",
+        raise InputError(f"band_height 须为正数, 收到 {band_height!r}。band_height must be positive, "
+                         f"got {band_height!r}.",
                          field="band_height", value=band_height)
     band = np.floor((y.max() - y) / band_height + 0.5).astype(np.int64)
     order = np.lexsort((np.arange(n), -np.round(y, 3), np.round(x, 3), band))
@@ -269,17 +276,20 @@ def assign_unit_grid_codes(frame: gpd.GeoDataFrame | gpd.GeoSeries, prefix: str,
     """
     text = str(prefix).strip()
     if len(text) != 12:
-        raise InputError(f"prefix must be 12 digits (admin+street+community), got {prefix!r}.",
+        raise InputError(f"前缀须为 12 位数字 (区县+街道+社区), 收到 {prefix!r}。prefix must be 12 "
+                         f"digits (admin+street+community), got {prefix!r}.",
                          field="prefix", value=prefix,
-                         fix="e.g. '310115005003' for community 003 of 陆家嘴街道.")
+                         fix="如陆家嘴街道 003 社区为 '310115005003'。e.g. '310115005003' for "
+                             "community 003 of 陆家嘴街道.")
     _admin(text[:6])
     _digits(text[6:9], 3, "street")
     _digits(text[9:], 3, "community")
     serial = reading_order(frame, band_height)
     if len(serial) and serial.max() > 999:
-        raise InputError(f"{len(serial)} units do not fit the 3-digit serial (max 999).",
-                         field="frame", value=len(serial),
-                         fix="Split the parent into several communities first.")
+        raise InputError(f"{len(serial)} 个单元超出 3 位序号 (最多 999)。{len(serial)} units do not fit "
+                         "the 3-digit serial (max 999).", field="frame", value=len(serial),
+                         fix="请先把上级拆成几个社区。Split the parent into several communities "
+                             "first.")
     return pd.Series([f"{text}{s:03d}" for s in serial], index=frame.index, name="code")
 
 
@@ -318,17 +328,20 @@ def beidou_encode(lon: float, lat: float, level: int = 10) -> str:
     'N51H'
     """
     if not isinstance(level, (int, np.integer)) or not 1 <= level <= 10:
-        raise InputError(f"level must be an integer 1–10, got {level!r}.", field="level",
+        raise InputError(f"级别须为 1–10 的整数, 收到 {level!r}。level must be an integer 1–10, got "
+                         f"{level!r}.", field="level",
                          value=level)
     lon, lat = float(lon), float(lat)
     if not (np.isfinite(lon) and np.isfinite(lat)):
-        raise InputError("lon/lat must be finite numbers.", field="lon/lat", value=(lon, lat))
+        raise InputError("经纬度须为有限数值。lon/lat must be finite numbers.", field="lon/lat",
+                         value=(lon, lat))
     if not (0.0 <= lon < 180.0 and 0.0 <= lat < 88.0):
-        raise InputError(f"({lon}, {lat}) is outside the northern-eastern quadrant "
+        raise InputError(f"({lon}, {lat}) 不在本编码器实现的东北象限内。({lon}, {lat}) is outside the "
+                         "northern-eastern quadrant "
                          "(0 ≤ lon < 180, 0 ≤ lat < 88) that this encoder implements.",
                          field="lon/lat", value=(lon, lat),
-                         fix="All of China lies inside it; polar and western cells are not "
-                             "implemented.")
+                         fix="中国全境都在其中; 极地与西半球格网未实现。All of China lies inside it; "
+                             "polar and western cells are not implemented.")
     u = int(np.floor(lon * _UNIT_PER_DEG))
     v = int(np.floor(lat * _UNIT_PER_DEG))
     zone, band = u // _SIZE[1][0], v // _SIZE[1][1]
@@ -353,7 +366,9 @@ def beidou_level(code: str) -> int:
     for lvl, n in BEIDOU_CODE_LENGTH.items():
         if len(text) == n:
             return lvl
-    raise InputError(f"a Beidou grid code has {sorted(BEIDOU_CODE_LENGTH.values())} characters, "
+    raise InputError(f"北斗网格位置码的长度为 {sorted(BEIDOU_CODE_LENGTH.values())} 个字符, 收到 "
+                     f"{code!r} ({len(text)})。a Beidou grid code has "
+                     f"{sorted(BEIDOU_CODE_LENGTH.values())} characters, "
                      f"got {code!r} ({len(text)}).", field="code", value=code)
 
 
@@ -367,14 +382,17 @@ def beidou_decode(code: str) -> tuple[float, float, float, float]:
     text = str(code).strip().upper()
     level = beidou_level(text)
     if text[0] != "N":
-        raise InputError(f"level 1 of {code!r}: only the northern hemisphere ('N') is implemented.",
+        raise InputError(f"{code!r} 第 1 级: 只实现了北半球 ('N')。level 1 of {code!r}: only the "
+                         "northern hemisphere ('N') is implemented.",
                          field="level1", value=text[:4])
     zone_txt, band_txt = text[1:3], text[3]
     if not zone_txt.isdigit() or not 31 <= int(zone_txt) <= 60:
-        raise InputError(f"level 1 of {code!r}: longitude zone {zone_txt!r} is not 31–60 "
+        raise InputError(f"{code!r} 第 1 级: 经度带 {zone_txt!r} 不在 31–60 (东半球)。level 1 of "
+                         f"{code!r}: longitude zone {zone_txt!r} is not 31–60 "
                          "(eastern hemisphere).", field="level1", value=text[:4])
     if not ("A" <= band_txt <= "V"):
-        raise InputError(f"level 1 of {code!r}: latitude band {band_txt!r} is not A–V.",
+        raise InputError(f"{code!r} 第 1 级: 纬度带 {band_txt!r} 不在 A–V。level 1 of {code!r}: "
+                         f"latitude band {band_txt!r} is not A–V.",
                          field="level1", value=text[:4])
     u = (int(zone_txt) - 31) * _SIZE[1][0]
     v = (ord(band_txt) - ord("A")) * _SIZE[1][1]
@@ -385,13 +403,15 @@ def beidou_decode(code: str) -> tuple[float, float, float, float]:
         pos += _CHARS[lvl]
         if _CHARS[lvl] == 1:
             if not chunk.isdigit() or int(chunk) >= ndiv_u * ndiv_v:
-                raise InputError(f"level {lvl} of {code!r}: {chunk!r} is not 0–"
+                raise InputError(f"{code!r} 第 {lvl} 级: {chunk!r} 不在 0–{ndiv_u * ndiv_v - 1}。"
+                                 f"level {lvl} of {code!r}: {chunk!r} is not 0–"
                                  f"{ndiv_u * ndiv_v - 1}.", field=f"level{lvl}", value=chunk)
             j, i = divmod(int(chunk), 2)
         else:
             i, j = _HEX.find(chunk[0]), _HEX.find(chunk[1])
             if not (0 <= i < ndiv_u and 0 <= j < ndiv_v):
-                raise InputError(f"level {lvl} of {code!r}: {chunk!r} is out of range "
+                raise InputError(f"{code!r} 第 {lvl} 级: {chunk!r} 超出范围。"
+                                 f"level {lvl} of {code!r}: {chunk!r} is out of range "
                                  f"(lon 0–{_HEX[ndiv_u - 1]}, lat 0–{_HEX[ndiv_v - 1]}).",
                                  field=f"level{lvl}", value=chunk)
         u += i * _SIZE[lvl][0]

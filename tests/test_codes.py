@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -15,6 +17,12 @@ from geogrid.codes import (BEIDOU_CODE_LENGTH, assign_unit_grid_codes, beidou_de
                            parse_unit_grid_code, reading_order, unit_grid_code)
 
 LOCAL = "+proj=tmerc +lat_0=31.23 +lon_0=121.5 +k=1 +x_0=0 +y_0=0 +ellps=GRS80 +units=m +no_defs"
+
+
+def _bilingual(message: str) -> bool:
+    """A Chinese sentence and an English one (a word of four or more Latin letters)."""
+    return (re.search("[\u4e00-\u9fff]", message) is not None
+            and re.search("[A-Za-z]{4,}", message) is not None)
 
 
 def squares(nx, ny, size=100.0, jitter=0.0, seed=0):
@@ -50,6 +58,7 @@ def test_bad_unit_grid_codes_name_the_part(code, part):
     with pytest.raises(InputError) as err:
         parse_unit_grid_code(code)
     assert err.value.field == part
+    assert _bilingual(err.value.message)
 
 
 def test_serials_read_north_to_south_then_west_to_east():
@@ -140,6 +149,7 @@ def test_beidou_bad_codes_name_the_level(code, field):
     with pytest.raises(InputError) as err:
         beidou_decode(code)
     assert err.value.field == field
+    assert _bilingual(err.value.message)
 
 
 def test_beidou_refuses_other_quadrants():
