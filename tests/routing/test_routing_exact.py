@@ -239,3 +239,39 @@ def test_one_point_snaps_like_a_batch(graph):
         assert one.distance_m == pytest.approx(batch[k].distance_m, abs=1e-9)
         assert (one.snapped_lon, one.snapped_lat) == pytest.approx(
             (batch[k].snapped_lon, batch[k].snapped_lat), abs=1e-12)
+
+
+def _ends(g, sn, leaving: bool) -> list[tuple[int, float]]:
+    """(node, metres) a snapped point leaves by (or is reached from), from the one-way rule alone."""
+    s, t = sn.segment, sn.t
+    length, ow = g.seg_length_m[s], g.seg_oneway[s]
+    ahead = (int(g.seg_b[s]), (1 - t) * length) if leaving else (int(g.seg_a[s]), t * length)
+    back = (int(g.seg_a[s]), t * length) if leaving else (int(g.seg_b[s]), (1 - t) * length)
+    return ([ahead] if ow >= 0 else []) + ([back] if ow <= 0 else [])
+
+
+def test_routes_between_lonlat_points_equal_scipy_on_huangpu():
+    """200 random lon/lat pairs on the Huangpu graph: the cost is SciPy's best over how each end joins."""
+    from geogrid.routing import snap
+
+    g = GRAPHS.get("huangpu") or _graph("huangpu")
+    rng = np.random.default_rng(200)
+    nodes = rng.integers(0, g.n_nodes, (200, 2))
+    # near a junction, and up to ~60 m off: both the first probe and the wider search decide
+    jitter = rng.normal(0, 20, (200, 2, 2)) / np.array([95_000.0, 111_000.0])
+    checked = 0
+    for k in range(200):
+        o, d = ((float(g.lon[n] + jitter[k, i, 0]), float(g.lat[n] + jitter[k, i, 1]))
+                for i, n in enumerate(nodes[k]))
+        so, sd = snap(g, *o), snap(g, *d)
+        dist = dijkstra(g.matrix, directed=True, indices=[n for n, _ in _ends(g, so, True)])
+        outs, ins = _ends(g, so, True), _ends(g, sd, False)
+        best = min(c0 + dist[i][n1] + c1 for i, (_, c0) in enumerate(outs) for n1, c1 in ins)
+        if so.segment == sd.segment and ((sd.t >= so.t and g.seg_oneway[so.segment] >= 0)
+                                         or (sd.t <= so.t and g.seg_oneway[so.segment] <= 0)):
+            best = min(best, abs(sd.t - so.t) * g.seg_length_m[so.segment])
+        r = shortest_path(g, o, d)
+        assert not r.fallback
+        assert r.cost == pytest.approx(best + so.distance_m + sd.distance_m, rel=1e-12, abs=1e-9)
+        checked += 1
+    assert checked == 200
