@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Sequence
 
 import numpy as np
@@ -91,7 +92,15 @@ class _PieceIndex:
         fa, fb = frac[i][rep], frac[i + 1][rep]
         seg = np.searchsorted(off, i[rep], side="right") - 1
         half = float((np.hypot(*(p1 - p0).T).max() / 2) if len(p0) else 0.0)
-        return cls(cKDTree((p0 + p1) / 2), p0, p1, seg, fa + u0 * (fb - fa), fa + u1 * (fb - fa), half)
+        ends = np.ascontiguousarray(np.hstack([p0, p1]))  # p0 and p1 are views of one array
+        return cls(cKDTree((p0 + p1) / 2), ends[:, :2], ends[:, 2:], seg, fa + u0 * (fb - fa),
+                   fa + u1 * (fb - fa), half)
+
+    @cached_property
+    def _flat(self) -> memoryview:
+        """``ax, ay, bx, by`` of every piece as a flat memoryview: plain-float reads, no copy."""
+        return memoryview(self.p0.base if self.p0.base is not None else
+                          np.ascontiguousarray(np.hstack([self.p0, self.p1]))).cast("B").cast("d")
 
     def _project(self, q: np.ndarray, j: np.ndarray):
         p0, v = self.p0[j], self.p1[j] - self.p0[j]
@@ -133,10 +142,10 @@ class _PieceIndex:
     def _best_of(self, qx: float, qy: float, cand) -> tuple[float, int, float, float, float]:
         """The nearest of pieces ``cand`` to (qx, qy): (distance, piece, fraction, foot x, foot y)."""
         best = (math.inf, -1, 0.0, math.nan, math.nan)
-        if not len(cand):
-            return best
-        cand = np.asarray(cand, np.intp)
-        for jj, (ax, ay), (bx, by) in zip(cand.tolist(), self.p0[cand].tolist(), self.p1[cand].tolist()):
+        f = self._flat
+        for jj in cand:
+            k = 4 * jj
+            ax, ay, bx, by = f[k], f[k + 1], f[k + 2], f[k + 3]
             vx, vy = bx - ax, by - ay
             vv = vx * vx + vy * vy
             u = min(max(((qx - ax) * vx + (qy - ay) * vy) / vv, 0.0), 1.0) if vv > 0 else 0.0
@@ -249,7 +258,7 @@ def _point_on(graph: RoadGraph, lo: int, hi: int, frac: list[float], t: float) -
     k = min(max(bisect_right(frac, t), 1), hi - lo - 1)
     f0, f1 = frac[k - 1], frac[k]
     r = min(max((t - f0) / (f1 - f0), 0.0), 1.0) if f1 > f0 else 0.0
-    (x0, y0), (x1, y1) = graph.coords_lonlat[lo + k - 1], graph.coords_lonlat[lo + k]
+    (x0, y0), (x1, y1) = graph.coords_lonlat[lo + k - 1:lo + k + 1].tolist()
     return [x0 + r * (x1 - x0), y0 + r * (y1 - y0)]
 
 
