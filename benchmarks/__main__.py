@@ -26,10 +26,11 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from ._paired import load_average, run_measured
+from ._paired import load_average, ratio_text, run_measured
 
 __all__ = ["SECTIONS", "main"]
 
@@ -55,7 +56,7 @@ def _locate(quick: bool, only: set[str]) -> list[Row]:
     try:
         points = 200_000 if quick else 1_000_000
         for scale in (1, 10, 100):
-            row = bench_locate.run(points=points, polygons=300 * scale, repeat=1 if quick else 3,
+            row = bench_locate.run(points=points, polygons=300 * scale, repeat=2 if quick else 4,
                                    others=others if scale == 1 else {})
             if "postgis" in row["others"]:
                 row["others"]["postgis"]["join_pts_s"] = points / others["postgis"].join_s
@@ -66,19 +67,34 @@ def _locate(quick: bool, only: set[str]) -> list[Row]:
     print(bench_locate.table(rows))
     out: list[Row] = []
     for r in rows:
+        arrays, frames = r["paired"][1], r["paired"][2]
         out.append((f"locate {r['points']:,} pts in {r['polygons']:,} polygons",
                     f"{r['locate_pts_s'] / 1e6:.1f} M pts/s", f"geopandas.sjoin {r['sjoin_pts_s'] / 1e6:.2f} M pts/s",
-                    f"{r['ratio']:.1f}×"))
+                    _paired_ratio(arrays)))
+        out.append(("  same, GeoDataFrame in, table out (locate_frame)", f"{r['locate_frame_pts_s'] / 1e6:.1f} M pts/s",
+                    "geopandas.sjoin", _paired_ratio(frames)))
+        build = r["paired"][0]
+        out.append(("  index build", f"{np.median(build.a):.2f} s", f"STRtree {np.median(build.b) * 1e3:.2f} ms",
+                    _paired_ratio(build)))
         pg = r["others"].get("postgis")
         if pg:
-            out.append(("  same points, PostGIS ST_Intersects join", f"{r['locate_pts_s'] / 1e6:.1f} M pts/s",
-                        f"PostGIS {pg['join_pts_s'] / 1e6:.2f} M pts/s",
+            out.append(("  same points, PostGIS ST_Intersects join (one run each)",
+                        f"{r['locate_pts_s'] / 1e6:.1f} M pts/s", f"PostGIS {pg['join_pts_s'] / 1e6:.2f} M pts/s",
                         f"{r['locate_pts_s'] / pg['join_pts_s']:.0f}×"))
-    r = rows[0]
-    out.append(("single lookup p50 / p99", f"{r['single_p50_us']:.1f} / {r['single_p99_us']:.1f} µs",
-                f"STRtree query {r['strtree_p50_us']:.1f} / {r['strtree_p99_us']:.1f} µs",
-                f"{r['strtree_p99_us'] / r['single_p99_us']:.1f}× (p99)"))
+    one = rows[0]["paired"][3]
+    out.append(("single lookup p50 / p99", f"{np.median(one.a) * 1e6:.1f} / {np.percentile(one.a, 99) * 1e6:.1f} µs",
+                f"STRtree query {np.median(one.b) * 1e6:.1f} / {np.percentile(one.b, 99) * 1e6:.1f} µs",
+                _paired_ratio(one)))
     return out
+
+
+def _paired_ratio(p) -> str:
+    """A paired result for the summary: median paired ratio B/A, IQR and the load average."""
+    if len(p.a) < 4:  # too few rounds for a spread
+        return f"{ratio_text(p.ratio)}× (paired, {len(p.a)} rounds, load {p.load_before:.1f})"
+    q1, q3 = p.iqr
+    return (f"{ratio_text(p.ratio)}× (paired, IQR {ratio_text(q1)}-{ratio_text(q3)}, "
+            f"load {p.load_before:.1f})")
 
 
 def _http(quick: bool, only: set[str]) -> list[Row]:
@@ -94,7 +110,13 @@ def _http(quick: bool, only: set[str]) -> list[Row]:
              f"{med(x['rps'] for x in ours):.0f} req/s, p99 {med(x['p99_ms'] for x in ours):.1f} ms",
              f"plain FastAPI+STRtree {med(x['rps'] for x in plain):.0f} req/s, "
              f"p99 {med(x['p99_ms'] for x in plain):.1f} ms",
-             f"{med(r['ratios']):.2f}× (paired)")]
+             f"{med(r['ratios']):.2f}× {_rounds_load(r)}")]
+
+
+def _rounds_load(r: dict) -> str:
+    """The ratio's note, "(paired, n rounds, load a-b)", from ``ratios`` and per-round ``load``."""
+    load = r.get("load") or [float("nan")]
+    return f"(paired, {len(r['ratios'])} rounds, load {min(load):.1f}-{max(load):.1f})"
 
 
 def _cli(quick: bool, only: set[str]) -> list[Row]:
@@ -109,7 +131,7 @@ def _cli(quick: bool, only: set[str]) -> list[Row]:
     return [(f"geogrid locate, whole process, {r['points']:,} pts in {r['polygons']:,} polygons",
              f"{med(r['geogrid_s']):.1f} s / {max(r['geogrid_mb']):.0f} MB",
              f"sjoin script {med(r['sjoin_s']):.1f} s / {max(r['sjoin_mb']):.0f} MB",
-             f"{med(r['ratios']):.2f}× (paired)") for r in rows]
+             f"{med(r['ratios']):.2f}× {_rounds_load(r)}") for r in rows]
 
 
 def _routing(quick: bool, only: set[str]) -> list[Row]:
@@ -148,9 +170,10 @@ def _tiles(quick: bool, only: set[str]) -> list[Row]:
     for p in r["plans"]:
         sl, pg = p["stores"]["spatialite"], p["stores"].get("postgis")
         if pg:
-            out.append((f"z=15 vector tile, {p['plan']}", f"SpatiaLite {sl['p50_ms']:.1f} / {sl['p99_ms']:.1f} ms",
+            out.append((f"z=15 vector tile p50 / p99, {p['plan']}",
+                        f"SpatiaLite {sl['p50_ms']:.1f} / {sl['p99_ms']:.1f} ms",
                         f"PostGIS ST_AsMVT {pg['p50_ms']:.1f} / {pg['p99_ms']:.1f} ms",
-                        f"{sl['p50_ms'] / pg['p50_ms']:.1f}× (p50)"))
+                        _paired_ratio(p["paired"]) + " (<1: PostGIS faster)"))
         out.append((f"  view tiles vs inline GeoJSON (gzip), {p['areas']:,} areas",
                     f"{sl['view_gzip_bytes'] / 1024:.0f} KiB", f"{p['geojson_gzip_bytes'] / 1024:.0f} KiB",
                     f"{p['geojson_gzip_bytes'] / max(sl['view_gzip_bytes'], 1):.1f}×"))
