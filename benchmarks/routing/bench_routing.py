@@ -332,6 +332,9 @@ def table(results: dict[str, Any]) -> str:
         miss = {row.label: row.extra["mismatches"] for row in r["rows"] if "mismatches" in row.extra}
         prep = next(row.extra["prepare_ms"] for row in r["rows"] if "prepare_ms" in row.extra)
         parts.append(f"   answers that differ from scipy: {miss}; preparing a team of 50: {prep:.2f} ms")
+        share = "; ".join(f"{row.label}: {1 / row.ratio:.2f} {'(at most half)' if row.ratio >= 2 else '(MORE than half)'}"
+                          for row in r["rows"] if row.name_b.startswith("scipy full"))
+        parts.append(f"   time as a share of scipy's full Dijkstra (median of paired): {share}")
     return "\n".join(parts)
 
 
@@ -352,12 +355,13 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         for p in r["rows"]:
             rows.append((f"{p.label}, {r['graph']} {r['nodes']:,} nodes",
                          f"{np.median(p.a) * 1e3:.3f} ms", f"{p.name_b} {np.median(p.b) * 1e3:.3f} ms",
-                         _speed(p)))
+                         f"{_speed(p)}, paired, load {p.load_before:.1f}"))
         if "process" in r:
             p = r["process"]
             rows.append((f"{p.label}, {r['graph']}",
                          f"{np.median(p.a):.2f} s, {p.extra['a_peak_mb']:.0f} MiB",
-                         f"scipy {np.median(p.b):.2f} s, {p.extra['b_peak_mb']:.0f} MiB", _speed(p, iqr=False)))
+                         f"scipy {np.median(p.b):.2f} s, {p.extra['b_peak_mb']:.0f} MiB",
+                         f"{_speed(p, iqr=False)}, {len(p.a)} rounds alternated, load {p.load_before:.1f}"))
     return rows
 
 
