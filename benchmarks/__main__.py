@@ -9,7 +9,10 @@ shared machine it says how much to trust the figures. Ratios (not absolute
 times) are what to compare across machines; sections that use
 :mod:`benchmarks._paired` report the median of paired, alternated ratios.
 
-Options: ``--quick`` (smaller inputs, for a smoke run), ``--only NAME[,NAME]``
+Sizes: the default fits in about 15 minutes on an idle 2-core machine;
+``--quick`` is a smoke run of a few minutes; ``--full`` adds the largest
+inputs (the 300,000-polygon command-line run, the 100,000-unit partition,
+the 30,000-microgrid tile city). ``--only NAME[,NAME]`` picks sections
 (locate, postgis, cli, http, routing, geocode, partition, tiles, intake).
 """
 
@@ -39,7 +42,12 @@ ROOT = Path(__file__).resolve().parents[1]
 Row = tuple[str, str, str, str]
 
 
-def _locate(quick: bool, only: set[str]) -> list[Row]:
+def _pick(size: str, quick, default, full):
+    """The value for the run's size: ``--quick``, the default, or ``--full``."""
+    return {"quick": quick, "full": full}.get(size, default)
+
+
+def _locate(size: str, only: set[str]) -> list[Row]:
     with_postgis = "postgis" in only
     from .locate import bench_locate
 
@@ -54,9 +62,9 @@ def _locate(quick: bool, only: set[str]) -> list[Row]:
         others["postgis"] = locate_join(cluster)
     rows = []
     try:
-        points = 200_000 if quick else 1_000_000
+        points = 200_000 if size == "quick" else 1_000_000
         for scale in (1, 10, 100):
-            row = bench_locate.run(points=points, polygons=300 * scale, repeat=2 if quick else 4,
+            row = bench_locate.run(points=points, polygons=300 * scale, repeat=_pick(size, 2, 3, 5),
                                    others=others if scale == 1 else {})
             if "postgis" in row["others"]:
                 row["others"]["postgis"]["join_pts_s"] = points / others["postgis"].join_s
@@ -97,13 +105,13 @@ def _paired_ratio(p) -> str:
             f"load {p.load_before:.1f})")
 
 
-def _http(quick: bool, only: set[str]) -> list[Row]:
+def _http(size: str, only: set[str]) -> list[Row]:
     import statistics
 
     from .locate import bench_http
 
-    r = bench_http.main(["--seconds", "5" if quick else "15", "--connections", "8",
-                         "--rounds", "2" if quick else "4"])
+    r = bench_http.main(["--seconds", _pick(size, "5", "10", "15"), "--connections", "8",
+                         "--rounds", _pick(size, "2", "3", "4")])
     med = statistics.median
     ours, plain = r["runs"]["geogrid"], r["runs"]["plain"]
     return [(f"GET /locate over HTTP, 1 worker ({r['client']}, 8 conns)",
@@ -119,14 +127,14 @@ def _rounds_load(r: dict) -> str:
     return f"(paired, {len(r['ratios'])} rounds, load {min(load):.1f}-{max(load):.1f})"
 
 
-def _cli(quick: bool, only: set[str]) -> list[Row]:
+def _cli(size: str, only: set[str]) -> list[Row]:
     import statistics
 
     from .locate import bench_cli
 
-    rows = bench_cli.main(["--polygons", "300,30000" if quick else "300,30000,300000",
-                           "--points", "200000" if quick else "1000000",
-                           "--repeat", "2" if quick else "4"])
+    rows = bench_cli.main(["--polygons", _pick(size, "300,30000", "300,30000", "300,30000,300000"),
+                           "--points", _pick(size, "200000", "1000000", "1000000"),
+                           "--repeat", _pick(size, "2", "2", "4")])
     med = statistics.median
     return [(f"geogrid locate, whole process, {r['points']:,} pts in {r['polygons']:,} polygons",
              f"{med(r['geogrid_s']):.1f} s / {max(r['geogrid_mb']):.0f} MB",
@@ -134,17 +142,18 @@ def _cli(quick: bool, only: set[str]) -> list[Row]:
              f"{med(r['ratios']):.2f}× {_rounds_load(r)}") for r in rows]
 
 
-def _routing(quick: bool, only: set[str]) -> list[Row]:
+def _routing(size: str, only: set[str]) -> list[Row]:
     from .routing import bench_routing
 
-    argv = ["--queries", "60", "--process-rounds", "1", "--process-queries", "50"] if quick else []
+    argv = {"quick": ["--queries", "60", "--process-rounds", "1", "--process-queries", "50"],
+            "default": ["--queries", "150", "--process-rounds", "2"]}.get(size, [])
     return bench_routing.summary_rows(bench_routing.main(argv))
 
 
-def _geocode(quick: bool, only: set[str]) -> list[Row]:
+def _geocode(size: str, only: set[str]) -> list[Row]:
     from .geocode import bench_geocode, microgrid_accuracy
 
-    r = bench_geocode.main(["--records", "20000"] if quick else [])
+    r = bench_geocode.main(["--records", "20000"] if size == "quick" else [])
     acc = r["accuracy_total"]
     lat = r["latency"]["门牌 exact"]
     m = microgrid_accuracy.main()
@@ -157,15 +166,16 @@ def _geocode(quick: bool, only: set[str]) -> list[Row]:
              f"{m['pct_within_50m']:.1f}% within 50 m", "")]
 
 
-def _partition(quick: bool, only: set[str]) -> list[Row]:
+def _partition(size: str, only: set[str]) -> list[Row]:
     mod = importlib.import_module("benchmarks.partition.bench_partition")
-    return [tuple(row) for row in mod.summary_rows(mod.main(["--quick"] if quick else []))]
+    argv = {"quick": ["--quick"], "default": ["--sizes", "1000,5000,10000"]}.get(size, [])
+    return [tuple(row) for row in mod.summary_rows(mod.main(argv))]
 
 
-def _tiles(quick: bool, only: set[str]) -> list[Row]:
+def _tiles(size: str, only: set[str]) -> list[Row]:
     from .tiles import bench_tiles
 
-    r = bench_tiles.main(["--quick"] if quick else [])
+    r = bench_tiles.main({"quick": ["--quick"], "default": ["--city", "10000", "--repeat", "5"]}.get(size, []))
     out: list[Row] = []
     for p in r["plans"]:
         sl, pg = p["stores"]["spatialite"], p["stores"].get("postgis")
@@ -180,15 +190,15 @@ def _tiles(quick: bool, only: set[str]) -> list[Row]:
     return out
 
 
-def _intake(quick: bool, only: set[str]) -> list[Row]:
+def _intake(size: str, only: set[str]) -> list[Row]:
     from .intake_load import main as load_main
 
-    r = load_main(["--seconds", "5" if quick else "20", "--rate", "500"])
+    r = load_main(["--seconds", _pick(size, "5", "10", "20"), "--rate", "500"])
     return [("POST /incidents, retries + replays (SpatiaLite, 1 worker)", f"{r['acked_per_s']:.0f} acked/s",
              f"p99 {r['p99_ms']:.0f} ms", f"lost {r['lost']}, duplicated {r['duplicated']}")]
 
 
-#: Section name → function(quick, selected names) returning summary rows
+#: Section name → function(size, selected names) returning summary rows
 #: (benchmark, geogrid, baseline, ratio).
 SECTIONS: dict[str, Callable[[bool, set[str]], list[Row]]] = {
     "locate": _locate, "cli": _cli, "http": _http, "routing": _routing, "geocode": _geocode, "partition": _partition,
@@ -196,13 +206,13 @@ SECTIONS: dict[str, Callable[[bool, set[str]], list[Row]]] = {
 }
 
 
-def _child(name: str, quick: bool, only: set[str], out: str) -> int:
+def _child(name: str, size: str, only: set[str], out: str) -> int:
     """Body of one section's child process: run it and write its summary rows as JSON.
 
     A failure is reported in one line; the full trace goes to a log file in the temp directory.
     """
     try:
-        rows = SECTIONS[name](quick, only)
+        rows = SECTIONS[name](size, only)
     except Exception as exc:  # report, do not dump a trace on the console
         log = Path(tempfile.gettempdir()) / f"geogrid-bench-{name}.log"
         log.write_text(traceback.format_exc())
@@ -212,12 +222,12 @@ def _child(name: str, quick: bool, only: set[str], out: str) -> int:
     return 0
 
 
-def _run_section(name: str, quick: bool, only: str) -> tuple[list[Row], dict]:
+def _run_section(name: str, size: str, only: str) -> tuple[list[Row], dict]:
     """Run one section in a child process; its rows, wall time, peak RSS and load average."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "rows.json"
         argv = [sys.executable, "-m", "benchmarks", "--section", name, "--rows", str(out), "--only", only]
-        argv += ["--quick"] if quick else []
+        argv += {"quick": ["--quick"], "full": ["--full"]}.get(size, [])
         load0 = load_average()
         info = run_measured(argv, cwd=str(ROOT), quiet=False)
         info["load"] = (load0, load_average())
@@ -227,14 +237,19 @@ def _run_section(name: str, quick: bool, only: str) -> tuple[list[Row], dict]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="geogrid benchmarks / geogrid 基准测试")
-    ap.add_argument("--quick", action="store_true")
+    sizes = ap.add_mutually_exclusive_group()
+    sizes.add_argument("--quick", action="store_true", help="smallest inputs: a smoke run (a few minutes)")
+    sizes.add_argument("--full", action="store_true",
+                       help="the largest inputs (300,000-polygon CLI run, 100,000-unit partition, "
+                            "30,000-microgrid tiles): well over 15 minutes")
     ap.add_argument("--only", default="locate,postgis,cli,http,routing,geocode,partition,tiles,"
                                       "intake")
     ap.add_argument("--section", choices=sorted(SECTIONS), help=argparse.SUPPRESS)
     ap.add_argument("--rows", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    size = "quick" if args.quick else "full" if args.full else "default"
     if args.section:
-        return _child(args.section, args.quick, set(args.only.split(",")), args.rows)
+        return _child(args.section, size, set(args.only.split(",")), args.rows)
     only = [s for s in args.only.split(",") if s in SECTIONS]
     summary = Table(title="geogrid benchmarks: ratios against baselines run in the same run "
                           "(基准与对照在同一次运行中交替测量)")
@@ -245,7 +260,7 @@ def main(argv=None) -> int:
     t_run = time.perf_counter()
     for name in only:
         console.rule(f"[bold]{name}")
-        rows, info = _run_section(name, args.quick, args.only)
+        rows, info = _run_section(name, size, args.only)
         if info["exit"] != 0:  # keep going: one broken benchmark should not hide the others
             failed.append(name)
         for row in rows:
