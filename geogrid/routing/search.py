@@ -215,7 +215,7 @@ def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
     secs = sum(p[2] for p in parts) + access / ACCESS_SPEED_MPS
     nodes = tuple(path[0]) if path is not None else ()
     return Route(distance_m=metres, duration_s=secs, cost=float(cost), nodes=nodes,
-                 geometry=LineString(coords), access_m=access)
+                 geometry=shapely.linestrings(coords), access_m=access)
 
 
 def _fallback(graph: RoadGraph, o: _Anchor, d: _Anchor, reason: str) -> Route:

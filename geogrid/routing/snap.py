@@ -148,9 +148,10 @@ class _PieceIndex:
             ax, ay, bx, by = f[k], f[k + 1], f[k + 2], f[k + 3]
             vx, vy = bx - ax, by - ay
             vv = vx * vx + vy * vy
-            u = min(max(((qx - ax) * vx + (qy - ay) * vy) / vv, 0.0), 1.0) if vv > 0 else 0.0
+            u = ((qx - ax) * vx + (qy - ay) * vy) / vv if vv > 0 else 0.0
+            u = 0.0 if u < 0.0 else 1.0 if u > 1.0 else u  # the foot stays on the piece
             px, py = ax + u * vx, ay + u * vy
-            d = math.sqrt((qx - px) ** 2 + (qy - py) ** 2)
+            d = math.sqrt((qx - px) * (qx - px) + (qy - py) * (qy - py))
             if d < best[0] or (d == best[0] and jj < best[1]):
                 best = (d, jj, u, px, py)
         return best
@@ -358,11 +359,12 @@ def _anchors(graph: RoadGraph, places: Sequence[Any], names: Sequence[str], snap
 def _snap_one(graph: RoadGraph, x: float, y: float, to: str,
               max_distance: float | None) -> tuple[int, int, float, float]:
     """:func:`_snap_arrays` for one point in metric coordinates: (node, segment, t, distance)."""
-    if to != "edge" or graph.n_segments == 0:
+    pieces = graph._memo("pieces", _PieceIndex.build) if to == "edge" else None
+    if pieces is None or len(pieces.p0) == 0:  # nodes, or nothing to snap to (it says so)
         node, seg, t, d, _, _ = _snap_arrays(graph, np.array([x]), np.array([y]), to, max_distance)
         return int(node[0]), int(seg[0]), float(t[0]), float(d[0])
     bound = None if max_distance is None or not math.isfinite(max_distance) else float(max_distance)
-    seg, t, d, _, _ = graph._memo("pieces", _PieceIndex.build)._nearest_one(float(x), float(y), bound)
+    seg, t, d, _, _ = pieces._nearest_one(float(x), float(y), bound)
     if seg < 0:
         return -1, -1, 0.0, math.inf
     return int(graph.seg_a[seg] if t <= 0.5 else graph.seg_b[seg]), seg, t, d
