@@ -52,6 +52,8 @@ from shapely.geometry import LineString, Point
 
 from geogrid.geocode import Gazetteer, build_eval_set, evaluate, gazetteer_frames
 
+from .._paired import format_table, paired
+
 __all__ = ["load_lujiazui", "main", "run", "synthetic_city"]
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "osm" / "lujiazui"
@@ -215,6 +217,12 @@ def run(*, records: int = 100_000, repeat: int = 3, folds: int = 6, streets: int
     latency = {name: _time_each(cold.geocode, qs, repeat) for name, qs in groups.items()}
     latency["fuzzy-only baseline"] = _time_each(base, by_variant["exact"], repeat)
     out["latency"] = latency
+    exact = by_variant["exact"]
+    pair = paired("gazetteer, cache off", lambda i: cold.geocode(exact[i % len(exact)]),
+                  "fuzzy-only baseline", lambda i: base(exact[i % len(exact)]),
+                  rounds=len(exact) * repeat, label="门牌 exact, query by query")
+    out["paired"] = pair
+    out["paired_summary"] = pair.summary()
 
     # -- batch throughput
     rng = np.random.default_rng(seed)
@@ -311,6 +319,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     a = p.parse_args(argv)
     res = run(records=a.records, repeat=a.repeat, folds=a.folds, streets=a.streets, seed=a.seed)
     print(_table(res))
+    print(format_table("geocode latency against the fuzzy-only baseline, alternated", [res["paired"]]))
     return res
 
 
