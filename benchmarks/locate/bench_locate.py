@@ -54,7 +54,7 @@ from shapely.geometry import box
 
 from geogrid.locate import AreaIndex
 
-from .._paired import format_table, paired
+from .._paired import Paired, format_table, paired
 
 __all__ = ["LUJIAZUI", "COMPARISONS", "voronoi_microgrids", "load_areas", "postgis_st_contains",
            "run", "main"]
@@ -147,6 +147,18 @@ def _from_sjoin(joined, n_points: int, rank: np.ndarray) -> tuple[np.ndarray, in
     return out, int(len(qi) - lead.sum())
 
 
+def _single(index: AreaIndex, geoms: np.ndarray, rng: np.random.Generator, bounds, single: int) -> Paired:
+    """Single lookups point by point, alternated: ``locate_one`` against a prepared STRtree query."""
+    minx, miny, maxx, maxy = bounds
+    sx = rng.uniform(minx, maxx, single).tolist()
+    sy = rng.uniform(miny, maxy, single).tolist()
+    tree = shapely.STRtree(geoms)
+    shapely.prepare(geoms)
+    return paired("geogrid locate_one", lambda i: index.locate_one(sx[i], sy[i]),
+                  "STRtree query", lambda i: tree.query(shapely.Point(sx[i], sy[i]), predicate="intersects"),
+                  rounds=single, warmup=200, label="single lookup")
+
+
 def run(points: int = 1_000_000, polygons: int = 300, *, dense: bool = False, repeat: int = 3,
         single: int = 20_000, seed: int = 0,
         others: dict[str, Comparison] | None = None) -> dict[str, Any]:
@@ -218,13 +230,7 @@ def run(points: int = 1_000_000, polygons: int = 300, *, dense: bool = False, re
         row["others"][name] = {"pts_s": points / took,
                                "mismatches": int((np.asarray(theirs) != reference).sum())}
 
-    sx = rng.uniform(minx, maxx, single).tolist()
-    sy = rng.uniform(miny, maxy, single).tolist()
-    tree = shapely.STRtree(geoms)
-    shapely.prepare(geoms)
-    one = paired("geogrid locate_one", lambda i: index.locate_one(sx[i], sy[i]),
-                 "STRtree query", lambda i: tree.query(shapely.Point(sx[i], sy[i]), predicate="intersects"),
-                 rounds=single, warmup=200, label="single lookup")
+    one = _single(index, geoms, rng, areas.total_bounds, single)
     row["paired"].append(one)
     row.update({
         "single_p50_us": float(np.percentile(one.a, 50) * 1e6),
