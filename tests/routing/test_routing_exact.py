@@ -275,3 +275,33 @@ def test_routes_between_lonlat_points_equal_scipy_on_huangpu():
         assert r.cost == pytest.approx(best + so.distance_m + sd.distance_m, rel=1e-12, abs=1e-9)
         checked += 1
     assert checked == 200
+
+
+def test_nearest_of_50_from_lonlat_equals_scipy_on_huangpu():
+    """Incidents and teams of 50 off the junctions: the cost is SciPy's best over every available
+    responder, every way it can drive onto the road and every way into the incident."""
+    from geogrid.routing import snap
+
+    g = GRAPHS.get("huangpu") or _graph("huangpu")
+    rng = np.random.default_rng(50)
+    scale = np.array([95_000.0, 111_000.0])
+    for _ in range(30):
+        inc_node, *team_nodes = rng.choice(g.n_nodes, 51, replace=False).tolist()
+        inc = tuple(np.array([g.lon[inc_node], g.lat[inc_node]]) + rng.normal(0, 15, 2) / scale)
+        pts = np.column_stack([g.lon[team_nodes], g.lat[team_nodes]]) + rng.normal(0, 15, (50, 2)) / scale
+        avail = rng.random(50) < 0.7
+        avail[0] = True
+        si, team = snap(g, *inc), snap(g, pts[:, 0], pts[:, 1])
+        ins = _ends(g, si, False)
+        back = dijkstra(g.reverse, directed=True, indices=[n for n, _ in ins])
+        best = math.inf
+        for j in np.flatnonzero(avail).tolist():
+            sj = team[j]
+            for n, c in _ends(g, sj, True):
+                best = min(best, sj.distance_m + c + min(back[i][n] + c1 for i, (_, c1) in enumerate(ins)))
+            if sj.segment == si.segment and ((si.t >= sj.t and g.seg_oneway[si.segment] >= 0)
+                                             or (si.t <= sj.t and g.seg_oneway[si.segment] <= 0)):
+                best = min(best, sj.distance_m + abs(si.t - sj.t) * g.seg_length_m[si.segment])
+        j, r = nearest_responder(g, inc, pts, avail)
+        assert avail[j] and not r.fallback
+        assert r.cost == pytest.approx(best + si.distance_m, rel=1e-12, abs=1e-9)
