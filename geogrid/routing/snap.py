@@ -99,8 +99,10 @@ class _PieceIndex:
     @cached_property
     def _flat(self) -> memoryview:
         """``ax, ay, bx, by`` of every piece as a flat memoryview: plain-float reads, no copy."""
-        return memoryview(self.p0.base if self.p0.base is not None else
-                          np.ascontiguousarray(np.hstack([self.p0, self.p1]))).cast("B").cast("d")
+        ends = self.p0.base  # built by :meth:`build` as views of one (n, 4) array
+        if ends is None or ends.shape != (len(self.p0), 4) or not ends.flags.c_contiguous:
+            ends = np.ascontiguousarray(np.hstack([self.p0, self.p1]))
+        return memoryview(ends).cast("B").cast("d")
 
     def _project(self, q: np.ndarray, j: np.ndarray):
         p0, v = self.p0[j], self.p1[j] - self.p0[j]
