@@ -20,15 +20,19 @@ Comparisons (A = geogrid, B = SciPy; every pair alternates A B / B A per query)
   with predecessors, reading the target's distance. Local pairs (within
   ``--radius`` metres, as in dispatch) and city-wide pairs (any two nodes).
 * route from lon/lat: :func:`geogrid.routing.shortest_path` with snapping and
-  the route geometry, against the same full Dijkstra.
+  the route geometry, against the same full Dijkstra; and against the same
+  job with SciPy as the search (the same snapping and geometry code, a full
+  Dijkstra with predecessors from each way out of the origin).
 * nearest of 50: :func:`geogrid.routing.node_nearest_responder` (incident
   node, a team prepared once with :class:`geogrid.routing.Responders`, as
   when it is refreshed on each GPS update; responders on nodes, 70 %
   available) against a full Dijkstra from the incident on the reversed graph
   and an argmin over the available responders; then the full
   :func:`geogrid.routing.nearest_responder` from the incident's lon/lat with
-  the route geometry, with the team prepared and with 50 raw lon/lat
-  snapped on every query.
+  the route geometry, with the team prepared (also against the same job with
+  SciPy as the search: a full reverse Dijkstra from each way into the
+  incident, the cheapest available responder entry, its path and geometry)
+  and with 50 raw lon/lat snapped on every query.
 
 Every geogrid answer is checked against SciPy's distances in the same run
 (``mismatches`` counts costs that differ by more than 1e-9 relative).
