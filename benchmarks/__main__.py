@@ -9,7 +9,10 @@ shared machine it says how much to trust the figures. Ratios (not absolute
 times) are what to compare across machines; sections that use
 :mod:`benchmarks._paired` report the median of paired, alternated ratios.
 
-Options: ``--quick`` (smaller inputs, for a smoke run), ``--only NAME[,NAME]``
+Sizes: the default fits in about 15 minutes on an idle 2-core machine;
+``--quick`` is a smoke run of a few minutes; ``--full`` adds the largest
+inputs (the 300,000-polygon command-line run, the 100,000-unit partition,
+the 30,000-microgrid tile city). ``--only NAME[,NAME]`` picks sections
 (locate, postgis, cli, http, routing, geocode, partition, tiles, intake).
 """
 
@@ -26,10 +29,11 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from ._paired import load_average, run_measured
+from ._paired import load_average, ratio_text, run_measured
 
 __all__ = ["SECTIONS", "main"]
 
@@ -38,7 +42,12 @@ ROOT = Path(__file__).resolve().parents[1]
 Row = tuple[str, str, str, str]
 
 
-def _locate(quick: bool, only: set[str]) -> list[Row]:
+def _pick(size: str, quick, default, full):
+    """The value for the run's size: ``--quick``, the default, or ``--full``."""
+    return {"quick": quick, "full": full}.get(size, default)
+
+
+def _locate(size: str, only: set[str]) -> list[Row]:
     with_postgis = "postgis" in only
     from .locate import bench_locate
 
@@ -53,9 +62,9 @@ def _locate(quick: bool, only: set[str]) -> list[Row]:
         others["postgis"] = locate_join(cluster)
     rows = []
     try:
-        points = 200_000 if quick else 1_000_000
+        points = 200_000 if size == "quick" else 1_000_000
         for scale in (1, 10, 100):
-            row = bench_locate.run(points=points, polygons=300 * scale, repeat=1 if quick else 3,
+            row = bench_locate.run(points=points, polygons=300 * scale, repeat=_pick(size, 2, 3, 5),
                                    others=others if scale == 1 else {})
             if "postgis" in row["others"]:
                 row["others"]["postgis"]["join_pts_s"] = points / others["postgis"].join_s
@@ -66,106 +75,130 @@ def _locate(quick: bool, only: set[str]) -> list[Row]:
     print(bench_locate.table(rows))
     out: list[Row] = []
     for r in rows:
+        arrays, frames = r["paired"][1], r["paired"][2]
         out.append((f"locate {r['points']:,} pts in {r['polygons']:,} polygons",
                     f"{r['locate_pts_s'] / 1e6:.1f} M pts/s", f"geopandas.sjoin {r['sjoin_pts_s'] / 1e6:.2f} M pts/s",
-                    f"{r['ratio']:.1f}×"))
+                    _paired_ratio(arrays)))
+        out.append(("  same, GeoDataFrame in, table out (locate_frame)", f"{r['locate_frame_pts_s'] / 1e6:.1f} M pts/s",
+                    "geopandas.sjoin", _paired_ratio(frames)))
+        build = r["paired"][0]
+        out.append(("  index build", f"{np.median(build.a):.2f} s", f"STRtree {np.median(build.b) * 1e3:.2f} ms",
+                    _paired_ratio(build)))
         pg = r["others"].get("postgis")
         if pg:
-            out.append(("  same points, PostGIS ST_Intersects join", f"{r['locate_pts_s'] / 1e6:.1f} M pts/s",
-                        f"PostGIS {pg['join_pts_s'] / 1e6:.2f} M pts/s",
+            out.append(("  same points, PostGIS ST_Intersects join (one run each)",
+                        f"{r['locate_pts_s'] / 1e6:.1f} M pts/s", f"PostGIS {pg['join_pts_s'] / 1e6:.2f} M pts/s",
                         f"{r['locate_pts_s'] / pg['join_pts_s']:.0f}×"))
-    r = rows[0]
-    out.append(("single lookup p50 / p99", f"{r['single_p50_us']:.1f} / {r['single_p99_us']:.1f} µs",
-                f"STRtree query {r['strtree_p50_us']:.1f} / {r['strtree_p99_us']:.1f} µs",
-                f"{r['strtree_p99_us'] / r['single_p99_us']:.1f}× (p99)"))
+    one = rows[0]["paired"][3]
+    out.append(("single lookup p50 / p99", f"{np.median(one.a) * 1e6:.1f} / {np.percentile(one.a, 99) * 1e6:.1f} µs",
+                f"STRtree query {np.median(one.b) * 1e6:.1f} / {np.percentile(one.b, 99) * 1e6:.1f} µs",
+                _paired_ratio(one)))
     return out
 
 
-def _http(quick: bool, only: set[str]) -> list[Row]:
+def _paired_ratio(p) -> str:
+    """A paired result for the summary: median paired ratio B/A, IQR and the load average."""
+    if len(p.a) < 4:  # too few rounds for a spread
+        return f"{ratio_text(p.ratio)}× (paired, {len(p.a)} rounds, load {p.load_before:.1f})"
+    q1, q3 = p.iqr
+    return (f"{ratio_text(p.ratio)}× (paired, IQR {ratio_text(q1)}-{ratio_text(q3)}, "
+            f"load {p.load_before:.1f})")
+
+
+def _http(size: str, only: set[str]) -> list[Row]:
     import statistics
 
     from .locate import bench_http
 
-    r = bench_http.main(["--seconds", "5" if quick else "15", "--connections", "8",
-                         "--rounds", "2" if quick else "4"])
+    r = bench_http.main(["--seconds", _pick(size, "5", "10", "15"), "--connections", "8",
+                         "--rounds", _pick(size, "2", "3", "4")])
     med = statistics.median
     ours, plain = r["runs"]["geogrid"], r["runs"]["plain"]
     return [(f"GET /locate over HTTP, 1 worker ({r['client']}, 8 conns)",
              f"{med(x['rps'] for x in ours):.0f} req/s, p99 {med(x['p99_ms'] for x in ours):.1f} ms",
              f"plain FastAPI+STRtree {med(x['rps'] for x in plain):.0f} req/s, "
              f"p99 {med(x['p99_ms'] for x in plain):.1f} ms",
-             f"{med(r['ratios']):.2f}× (paired)")]
+             f"{med(r['ratios']):.2f}× {_rounds_load(r)}")]
 
 
-def _cli(quick: bool, only: set[str]) -> list[Row]:
+def _rounds_load(r: dict) -> str:
+    """The ratio's note, "(paired, n rounds, load a-b)", from ``ratios`` and per-round ``load``."""
+    load = r.get("load") or [float("nan")]
+    return f"(paired, {len(r['ratios'])} rounds, load {min(load):.1f}-{max(load):.1f})"
+
+
+def _cli(size: str, only: set[str]) -> list[Row]:
     import statistics
 
     from .locate import bench_cli
 
-    rows = bench_cli.main(["--polygons", "300,30000" if quick else "300,30000,300000",
-                           "--points", "200000" if quick else "1000000",
-                           "--repeat", "2" if quick else "4"])
+    rows = bench_cli.main(["--polygons", _pick(size, "300,30000", "300,30000", "300,30000,300000"),
+                           "--points", _pick(size, "200000", "1000000", "1000000"),
+                           "--repeat", _pick(size, "2", "2", "4")])
     med = statistics.median
     return [(f"geogrid locate, whole process, {r['points']:,} pts in {r['polygons']:,} polygons",
              f"{med(r['geogrid_s']):.1f} s / {max(r['geogrid_mb']):.0f} MB",
              f"sjoin script {med(r['sjoin_s']):.1f} s / {max(r['sjoin_mb']):.0f} MB",
-             f"{med(r['ratios']):.2f}× (paired)") for r in rows]
+             f"{med(r['ratios']):.2f}× {_rounds_load(r)}") for r in rows]
 
 
-def _routing(quick: bool, only: set[str]) -> list[Row]:
+def _routing(size: str, only: set[str]) -> list[Row]:
     from .routing import bench_routing
 
-    argv = ["--queries", "60", "--process-rounds", "1", "--process-queries", "50"] if quick else []
+    argv = {"quick": ["--queries", "60", "--process-rounds", "1", "--process-queries", "50"],
+            "default": ["--queries", "150", "--process-rounds", "2"]}.get(size, [])
     return bench_routing.summary_rows(bench_routing.main(argv))
 
 
-def _geocode(quick: bool, only: set[str]) -> list[Row]:
+def _geocode(size: str, only: set[str]) -> list[Row]:
     from .geocode import bench_geocode, microgrid_accuracy
 
-    r = bench_geocode.main(["--records", "20000"] if quick else [])
+    r = bench_geocode.main(["--records", "20000"] if size == "quick" else [])
     acc = r["accuracy_total"]
-    lat = r["latency"]["门牌 exact"]
     m = microgrid_accuracy.main()
     return [("geocode accuracy (demo addresses + variants)", f"{acc['pct_within']:.1f}% within 50 m",
              "fuzzy-only baseline", "see table"),
-            ("geocode single / batch", f"{lat['p50_ms'] * 1000:.0f} µs p50",
-             f"{r['throughput']['records_per_s']:,.0f} records/s", ""),
+            ("geocode single, 门牌 exact, cache off / batch", f"{np.median(r['paired'].a) * 1e6:.0f} µs p50, "
+             f"{r['throughput']['records_per_s']:,.0f} records/s",
+             f"fuzzy-only (rapidfuzz) {np.median(r['paired'].b) * 1e6:.0f} µs p50", _paired_ratio(r["paired"])),
             ("geocoded into the right microgrid (demo)",
              f"{m['pct_right_microgrid']:.1f}% of {m['cases_in_microgrids']}",
              f"{m['pct_within_50m']:.1f}% within 50 m", "")]
 
 
-def _partition(quick: bool, only: set[str]) -> list[Row]:
+def _partition(size: str, only: set[str]) -> list[Row]:
     mod = importlib.import_module("benchmarks.partition.bench_partition")
-    return [tuple(row) for row in mod.summary_rows(mod.main(["--quick"] if quick else []))]
+    argv = {"quick": ["--quick"], "default": ["--sizes", "1000,5000,10000"]}.get(size, [])
+    return [tuple(row) for row in mod.summary_rows(mod.main(argv))]
 
 
-def _tiles(quick: bool, only: set[str]) -> list[Row]:
+def _tiles(size: str, only: set[str]) -> list[Row]:
     from .tiles import bench_tiles
 
-    r = bench_tiles.main(["--quick"] if quick else [])
+    r = bench_tiles.main({"quick": ["--quick"], "default": ["--city", "10000", "--repeat", "5"]}.get(size, []))
     out: list[Row] = []
     for p in r["plans"]:
         sl, pg = p["stores"]["spatialite"], p["stores"].get("postgis")
         if pg:
-            out.append((f"z=15 vector tile, {p['plan']}", f"SpatiaLite {sl['p50_ms']:.1f} / {sl['p99_ms']:.1f} ms",
+            out.append((f"z=15 vector tile p50 / p99, {p['plan']}",
+                        f"SpatiaLite {sl['p50_ms']:.1f} / {sl['p99_ms']:.1f} ms",
                         f"PostGIS ST_AsMVT {pg['p50_ms']:.1f} / {pg['p99_ms']:.1f} ms",
-                        f"{sl['p50_ms'] / pg['p50_ms']:.1f}× (p50)"))
+                        _paired_ratio(p["paired"]) + " (<1: PostGIS faster)"))
         out.append((f"  view tiles vs inline GeoJSON (gzip), {p['areas']:,} areas",
                     f"{sl['view_gzip_bytes'] / 1024:.0f} KiB", f"{p['geojson_gzip_bytes'] / 1024:.0f} KiB",
                     f"{p['geojson_gzip_bytes'] / max(sl['view_gzip_bytes'], 1):.1f}×"))
     return out
 
 
-def _intake(quick: bool, only: set[str]) -> list[Row]:
+def _intake(size: str, only: set[str]) -> list[Row]:
     from .intake_load import main as load_main
 
-    r = load_main(["--seconds", "5" if quick else "20", "--rate", "500"])
+    r = load_main(["--seconds", _pick(size, "5", "10", "20"), "--rate", "500"])
     return [("POST /incidents, retries + replays (SpatiaLite, 1 worker)", f"{r['acked_per_s']:.0f} acked/s",
              f"p99 {r['p99_ms']:.0f} ms", f"lost {r['lost']}, duplicated {r['duplicated']}")]
 
 
-#: Section name → function(quick, selected names) returning summary rows
+#: Section name → function(size, selected names) returning summary rows
 #: (benchmark, geogrid, baseline, ratio).
 SECTIONS: dict[str, Callable[[bool, set[str]], list[Row]]] = {
     "locate": _locate, "cli": _cli, "http": _http, "routing": _routing, "geocode": _geocode, "partition": _partition,
@@ -173,13 +206,13 @@ SECTIONS: dict[str, Callable[[bool, set[str]], list[Row]]] = {
 }
 
 
-def _child(name: str, quick: bool, only: set[str], out: str) -> int:
+def _child(name: str, size: str, only: set[str], out: str) -> int:
     """Body of one section's child process: run it and write its summary rows as JSON.
 
     A failure is reported in one line; the full trace goes to a log file in the temp directory.
     """
     try:
-        rows = SECTIONS[name](quick, only)
+        rows = SECTIONS[name](size, only)
     except Exception as exc:  # report, do not dump a trace on the console
         log = Path(tempfile.gettempdir()) / f"geogrid-bench-{name}.log"
         log.write_text(traceback.format_exc())
@@ -189,12 +222,12 @@ def _child(name: str, quick: bool, only: set[str], out: str) -> int:
     return 0
 
 
-def _run_section(name: str, quick: bool, only: str) -> tuple[list[Row], dict]:
+def _run_section(name: str, size: str, only: str) -> tuple[list[Row], dict]:
     """Run one section in a child process; its rows, wall time, peak RSS and load average."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "rows.json"
         argv = [sys.executable, "-m", "benchmarks", "--section", name, "--rows", str(out), "--only", only]
-        argv += ["--quick"] if quick else []
+        argv += {"quick": ["--quick"], "full": ["--full"]}.get(size, [])
         load0 = load_average()
         info = run_measured(argv, cwd=str(ROOT), quiet=False)
         info["load"] = (load0, load_average())
@@ -204,14 +237,19 @@ def _run_section(name: str, quick: bool, only: str) -> tuple[list[Row], dict]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="geogrid benchmarks / geogrid 基准测试")
-    ap.add_argument("--quick", action="store_true")
+    sizes = ap.add_mutually_exclusive_group()
+    sizes.add_argument("--quick", action="store_true", help="smallest inputs: a smoke run (a few minutes)")
+    sizes.add_argument("--full", action="store_true",
+                       help="the largest inputs (300,000-polygon CLI run, 100,000-unit partition, "
+                            "30,000-microgrid tiles): well over 15 minutes")
     ap.add_argument("--only", default="locate,postgis,cli,http,routing,geocode,partition,tiles,"
                                       "intake")
     ap.add_argument("--section", choices=sorted(SECTIONS), help=argparse.SUPPRESS)
     ap.add_argument("--rows", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    size = "quick" if args.quick else "full" if args.full else "default"
     if args.section:
-        return _child(args.section, args.quick, set(args.only.split(",")), args.rows)
+        return _child(args.section, size, set(args.only.split(",")), args.rows)
     only = [s for s in args.only.split(",") if s in SECTIONS]
     summary = Table(title="geogrid benchmarks: ratios against baselines run in the same run "
                           "(基准与对照在同一次运行中交替测量)")
@@ -222,7 +260,7 @@ def main(argv=None) -> int:
     t_run = time.perf_counter()
     for name in only:
         console.rule(f"[bold]{name}")
-        rows, info = _run_section(name, args.quick, args.only)
+        rows, info = _run_section(name, size, args.only)
         if info["exit"] != 0:  # keep going: one broken benchmark should not hide the others
             failed.append(name)
         for row in rows:

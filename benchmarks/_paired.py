@@ -39,7 +39,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 __all__ = ["Paired", "paired", "whole_process", "run_measured", "python_argv", "format_table",
-           "load_average", "rss_mb", "peak_rss_mb"]
+           "load_average", "rss_mb", "peak_rss_mb", "ratio_text"]
 
 
 def load_average() -> float:
@@ -205,6 +205,13 @@ def python_argv(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
+def ratio_text(ratio: float) -> str:
+    """A ratio for a table: two decimals, or ``1/N`` when it is below 0.1 (so it never reads 0.00)."""
+    if not math.isfinite(ratio) or ratio <= 0:
+        return f"{ratio:.2f}"
+    return f"{ratio:.2f}" if ratio >= 0.1 else f"1/{1 / ratio:,.0f}"
+
+
 def format_table(title: str, rows: Sequence[Paired], *, unit: str = "ms") -> str:
     """A plain-text table: one line per comparison, medians, p99, paired ratio B/A with IQR, load."""
     scale = {"ms": 1e3, "us": 1e6, "s": 1.0}[unit]
@@ -215,7 +222,8 @@ def format_table(title: str, rows: Sequence[Paired], *, unit: str = "ms") -> str
         q1, q3 = r.iqr
         lines.append(f"   {r.label[:34]:34s} {r.name_a[:28]:28s} {np.median(r.a) * scale:9.3f} "
                      f"{np.percentile(r.a, 99) * scale:9.3f} {r.name_b[:30]:30s} "
-                     f"{np.median(r.b) * scale:9.3f} {r.ratio:10.2f} {f'{q1:.2f}-{q3:.2f}':>13s} "
+                     f"{np.median(r.b) * scale:9.3f} {ratio_text(r.ratio):>10s} "
+                     f"{f'{ratio_text(q1)}-{ratio_text(q3)}':>13s} "
                      f"{len(r.a):5d} {f'{r.load_before:.1f}-{r.load_after:.1f}':>9s}")
         if "a_peak_mb" in r.extra:
             lines.append(f"   {'':34s} peak memory: A {r.extra['a_peak_mb']:.0f} MiB, "

@@ -52,6 +52,8 @@ from shapely.geometry import LineString, Point
 
 from geogrid.geocode import Gazetteer, build_eval_set, evaluate, gazetteer_frames
 
+from .._paired import format_table, paired
+
 __all__ = ["load_lujiazui", "main", "run", "synthetic_city"]
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "osm" / "lujiazui"
@@ -122,6 +124,16 @@ def _time_each(fn, queries: list[str], repeat: int) -> dict[str, float]:
     return _percentiles(times)
 
 
+def _latency(cold, base, groups: dict[str, list[str]], exact: list[str], repeat: int):
+    """Latency per query group, and the exact-address queries alternated with the fuzzy-only baseline."""
+    latency = {name: _time_each(cold.geocode, qs, repeat) for name, qs in groups.items()}
+    latency["fuzzy-only baseline"] = _time_each(base, exact, repeat)
+    pair = paired("gazetteer, cache off", lambda i: cold.geocode(exact[i % len(exact)]),
+                  "fuzzy-only baseline", lambda i: base(exact[i % len(exact)]),
+                  rounds=len(exact) * repeat, label="门牌 exact, query by query")
+    return latency, pair
+
+
 class _FuzzyOnly:
     """Baseline: the whole query against every address label and name, WRatio, no parsing."""
 
@@ -160,6 +172,29 @@ def _baseline_accuracy(base: _FuzzyOnly, cases) -> dict[str, float]:
     df = pd.DataFrame(rows, columns=["variant", "error_m"])
     return {v: float(100.0 * (g["error_m"] <= 50).mean()) for v, g in df.groupby("variant")} | {
         "total": float(100.0 * (df["error_m"] <= 50).mean())}
+
+
+def _city(streets: int, seed: int, repeat: int) -> dict[str, Any]:
+    """Build time and latency on a synthetic city of ``streets`` named roads."""
+    city = synthetic_city(streets, seed=seed)
+    t = time.perf_counter()
+    gc = Gazetteer.from_frames(**city, cache_size=0)
+    build_city = time.perf_counter() - t
+    crng = np.random.default_rng(seed + 1)
+    names = city["roads"]["name"].tolist()
+    picks = crng.choice(len(names), size=200)
+    poi_names = city["pois"]["name"].tolist()
+    return {
+        "streets": streets, "house_numbers": gc.stats["house_numbers"],
+        "names": gc.stats["names"], "build_s": build_city,
+        "latency": {
+            "门牌 exact": _time_each(gc.geocode, [f"{names[i]}{(i % 40) + 1}号" for i in picks], repeat),
+            "道路插值": _time_each(gc.geocode, [f"{names[i]}{41 + i % 9}号" for i in picks], repeat),
+            "POI name": _time_each(gc.geocode, [poi_names[i * 40] for i in picks], repeat),
+            "fuzzy name (typo)": _time_each(
+                gc.geocode, [poi_names[i * 40][:-2] + "号" for i in picks][:50], 1),
+        },
+    }
 
 
 def run(*, records: int = 100_000, repeat: int = 3, folds: int = 6, streets: int = 2_500,
@@ -212,9 +247,8 @@ def run(*, records: int = 100_000, repeat: int = 3, folds: int = 6, streets: int
                               for i, q in enumerate(by_variant["exact"])],
         "not found": [f"火星{i}路{i}号" for i in range(50)],
     }
-    latency = {name: _time_each(cold.geocode, qs, repeat) for name, qs in groups.items()}
-    latency["fuzzy-only baseline"] = _time_each(base, by_variant["exact"], repeat)
-    out["latency"] = latency
+    out["latency"], out["paired"] = _latency(cold, base, groups, by_variant["exact"], repeat)
+    out["paired_summary"] = out["paired"].summary()
 
     # -- batch throughput
     rng = np.random.default_rng(seed)
@@ -236,29 +270,8 @@ def run(*, records: int = 100_000, repeat: int = 3, folds: int = 6, streets: int
         "unique": len(uniq), "unique_s": uniq_s, "unique_per_s": len(uniq) / uniq_s,
     }
 
-    # -- city scale
     if streets:
-        city = synthetic_city(streets, seed=seed)
-        t = time.perf_counter()
-        gc = Gazetteer.from_frames(**city, cache_size=0)
-        build_city = time.perf_counter() - t
-        crng = np.random.default_rng(seed + 1)
-        names = city["roads"]["name"].tolist()
-        picks = crng.choice(len(names), size=200)
-        poi_names = city["pois"]["name"].tolist()
-        out["city"] = {
-            "streets": streets, "house_numbers": gc.stats["house_numbers"],
-            "names": gc.stats["names"], "build_s": build_city,
-            "latency": {
-                "门牌 exact": _time_each(gc.geocode, [f"{names[i]}{(i % 40) + 1}号" for i in picks],
-                                       repeat),
-                "道路插值": _time_each(gc.geocode, [f"{names[i]}{41 + i % 9}号" for i in picks],
-                                     repeat),
-                "POI name": _time_each(gc.geocode, [poi_names[i * 40] for i in picks], repeat),
-                "fuzzy name (typo)": _time_each(
-                    gc.geocode, [poi_names[i * 40][:-2] + "号" for i in picks][:50], 1),
-            },
-        }
+        out["city"] = _city(streets, seed, repeat)
     return out
 
 
@@ -311,6 +324,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     a = p.parse_args(argv)
     res = run(records=a.records, repeat=a.repeat, folds=a.folds, streets=a.streets, seed=a.seed)
     print(_table(res))
+    print(format_table("geocode latency against the fuzzy-only baseline, alternated", [res["paired"]]))
     return res
 
 

@@ -12,18 +12,24 @@ count: by default over a proportionally larger extent (a city of streets,
 microgrids of the same size); with ``--dense`` inside the same extent
 (microgrids 10x / 100x smaller, the harder case for the index).
 
-Methods, timed in the same run on the same points
--------------------------------------------------
+Methods, timed in the same run on the same points, alternated
+--------------------------------------------------------------
+Each comparison runs A and B back to back, ``--repeat`` rounds, the order
+flipped every round, and reports the median of the paired ratios with the
+load average (:mod:`benchmarks._paired`):
+
+* index build: :meth:`geogrid.locate.AreaIndex.from_frame` against building
+  a shapely ``STRtree`` of the same polygons;
 * ``geogrid locate``: :meth:`geogrid.locate.AreaIndex.locate` on lon/lat
-  arrays (the index is built beforehand; its build time, the median of
-  ``--repeat`` builds, is reported separately).
+  arrays, against ``gpd.sjoin(points, areas, predicate="intersects")`` with
+  the areas' spatial index built beforehand and the points' GeoDataFrame
+  built outside the timing (both favour sjoin);
 * ``geogrid locate_frame``: the same from a GeoDataFrame of points to a
-  DataFrame (position, id, snapped flag, distance).
-* ``geopandas sjoin``: ``gpd.sjoin(points, areas, predicate="intersects")``
-  with the areas' spatial index built beforehand and the points'
-  GeoDataFrame built outside the timing (both favour sjoin).
+  DataFrame (position, id, snapped flag, distance), against sjoin again;
+* single lookups, point by point: ``locate_one`` against a prepared
+  shapely ``STRtree.query(point, predicate="intersects")``;
 * anything registered in :data:`COMPARISONS` (e.g. PostGIS, see
-  :func:`postgis_st_contains`).
+  :func:`postgis_st_contains`), timed once.
 
 Points are uniform over the areas' bounding box. Every method's answer is
 checked against sjoin's (a point matched by several areas, i.e. on a shared
@@ -47,6 +53,8 @@ import shapely
 from shapely.geometry import box
 
 from geogrid.locate import AreaIndex
+
+from .._paired import Paired, format_table, paired
 
 __all__ = ["LUJIAZUI", "COMPARISONS", "voronoi_microgrids", "load_areas", "postgis_st_contains",
            "run", "main"]
@@ -139,14 +147,16 @@ def _from_sjoin(joined, n_points: int, rank: np.ndarray) -> tuple[np.ndarray, in
     return out, int(len(qi) - lead.sum())
 
 
-def _latency_us(fn: Callable[[float, float], Any], x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    clock = time.perf_counter_ns
-    out = np.empty(len(x))
-    for i, (a, b) in enumerate(zip(x.tolist(), y.tolist())):
-        t0 = clock()
-        fn(a, b)
-        out[i] = clock() - t0
-    return out / 1000.0
+def _single(index: AreaIndex, geoms: np.ndarray, rng: np.random.Generator, bounds, single: int) -> Paired:
+    """Single lookups point by point, alternated: ``locate_one`` against a prepared STRtree query."""
+    minx, miny, maxx, maxy = bounds
+    sx = rng.uniform(minx, maxx, single).tolist()
+    sy = rng.uniform(miny, maxy, single).tolist()
+    tree = shapely.STRtree(geoms)
+    shapely.prepare(geoms)
+    return paired("geogrid locate_one", lambda i: index.locate_one(sx[i], sy[i]),
+                  "STRtree query", lambda i: tree.query(shapely.Point(sx[i], sy[i]), predicate="intersects"),
+                  rounds=single, warmup=200, label="single lookup")
 
 
 def run(points: int = 1_000_000, polygons: int = 300, *, dense: bool = False, repeat: int = 3,
@@ -165,7 +175,11 @@ def run(points: int = 1_000_000, polygons: int = 300, *, dense: bool = False, re
     x = rng.uniform(minx, maxx, points)
     y = rng.uniform(miny, maxy, points)
 
-    build_s, index = _median_time(lambda: AreaIndex.from_frame(areas), repeat)
+    geoms = np.asarray(areas.geometry.values)
+    build = paired("AreaIndex.from_frame", lambda i: AreaIndex.from_frame(areas),
+                   "shapely STRtree", lambda i: shapely.STRtree(geoms), rounds=repeat, warmup=0,
+                   label="index build")
+    index = AreaIndex.from_frame(areas)
     rank = np.empty(len(areas), dtype=np.intp)
     rank[np.argsort(areas["id"].to_numpy(), kind="stable")] = np.arange(len(areas))
 
@@ -175,51 +189,55 @@ def run(points: int = 1_000_000, polygons: int = 300, *, dense: bool = False, re
     areas.sindex                                   # built before timing, as a server would
 
     index.locate(x[:1000], y[:1000])               # warm-up
-    ours_s, ours = _median_time(lambda: index.locate(x, y), repeat)
-    frame_s, table = _median_time(lambda: index.locate_frame(frame), repeat)
-    sjoin_s, joined = _median_time(
-        lambda: gpd.sjoin(frame, areas[["id", "geometry"]], how="left", predicate="intersects"),
-        repeat)
-    reference, on_edges = _from_sjoin(joined, points, rank)
+    got: dict[str, Any] = {}
+
+    def sjoin(i: int) -> None:
+        got["sjoin"] = gpd.sjoin(frame, areas[["id", "geometry"]], how="left", predicate="intersects")
+
+    arrays = paired("geogrid locate", lambda i: got.__setitem__("ours", index.locate(x, y)),
+                    "geopandas sjoin", sjoin, rounds=repeat, warmup=0, label="batch, lon/lat arrays")
+    frames = paired("geogrid locate_frame", lambda i: got.__setitem__("table", index.locate_frame(frame)),
+                    "geopandas sjoin", sjoin, rounds=repeat, warmup=0, label="batch, GeoDataFrame")
+    reference, on_edges = _from_sjoin(got["sjoin"], points, rank)
+    ours, table_ = got["ours"], got["table"]
 
     row: dict[str, Any] = {
         "source": source,
         "polygons": len(areas),
         "vertices": index.stats["vertices"],
         "points": points,
-        "build_s": build_s,
+        "build_s": float(np.median(build.a)),
+        "strtree_build_s": float(np.median(build.b)),
+        "build_ratio": build.ratio,
         "grid": index.stats["grid"],
         "cell_m": index.stats["cell_m"],
         "boundary_fraction": index.stats["boundary_fraction"],
         "lut_mb": index.stats["lut_bytes"] / 2**20,
-        "locate_pts_s": points / ours_s,
-        "locate_frame_pts_s": points / frame_s,
-        "sjoin_pts_s": points / sjoin_s,
+        "locate_pts_s": points / float(np.median(arrays.a)),
+        "locate_frame_pts_s": points / float(np.median(frames.a)),
+        "sjoin_pts_s": points / float(np.median(np.r_[arrays.b, frames.b])),
         "points_from_xy_s": points_s,
-        "ratio": sjoin_s / ours_s,
+        "ratio": arrays.ratio,
+        "frame_ratio": frames.ratio,
         "points_on_shared_edges": on_edges,
         "mismatches": int((ours != reference).sum()),
-        "frame_mismatches": int((table["position"].to_numpy() != reference).sum()),
+        "frame_mismatches": int((table_["position"].to_numpy() != reference).sum()),
         "others": {},
+        "paired": [build, arrays, frames],
     }
     for name, compare in (COMPARISONS if others is None else others).items():
         took, theirs = _median_time(lambda: compare(areas, frame), 1)
         row["others"][name] = {"pts_s": points / took,
                                "mismatches": int((np.asarray(theirs) != reference).sum())}
 
-    sx = rng.uniform(minx, maxx, single)
-    sy = rng.uniform(miny, maxy, single)
-    _latency_us(index.locate_one, sx[:200], sy[:200])
-    ours_us = _latency_us(index.locate_one, sx, sy)
-    tree = shapely.STRtree(np.asarray(areas.geometry.values))
-    shapely.prepare(np.asarray(areas.geometry.values))
-    tree_us = _latency_us(lambda a, b: tree.query(shapely.Point(a, b), predicate="intersects"),
-                          sx, sy)
+    one = _single(index, geoms, rng, areas.total_bounds, single)
+    row["paired"].append(one)
     row.update({
-        "single_p50_us": float(np.percentile(ours_us, 50)),
-        "single_p99_us": float(np.percentile(ours_us, 99)),
-        "strtree_p50_us": float(np.percentile(tree_us, 50)),
-        "strtree_p99_us": float(np.percentile(tree_us, 99)),
+        "single_p50_us": float(np.percentile(one.a, 50) * 1e6),
+        "single_p99_us": float(np.percentile(one.a, 99) * 1e6),
+        "strtree_p50_us": float(np.percentile(one.b, 50) * 1e6),
+        "strtree_p99_us": float(np.percentile(one.b, 99) * 1e6),
+        "single_ratio": one.ratio,
     })
     return row
 
@@ -243,7 +261,9 @@ def table(rows: list[dict[str, Any]]) -> str:
                          f"{o['mismatches']} answers differ")
     points = rows[0]["points"] if rows else 0
     lines.append(f"{points:,} uniform points per row; 'wrong' counts answers that differ from "
-                 f"sjoin's (must be 0); 'ratio' is sjoin time / locate time.")
+                 f"sjoin's (must be 0); 'ratio' is the median of paired sjoin / locate times.")
+    for r in rows:
+        lines.append(format_table(f"{r['polygons']:,} polygons, paired (A B, B A, ...)", r["paired"]))
     return "\n".join(lines)
 
 

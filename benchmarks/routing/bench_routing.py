@@ -20,15 +20,19 @@ Comparisons (A = geogrid, B = SciPy; every pair alternates A B / B A per query)
   with predecessors, reading the target's distance. Local pairs (within
   ``--radius`` metres, as in dispatch) and city-wide pairs (any two nodes).
 * route from lon/lat: :func:`geogrid.routing.shortest_path` with snapping and
-  the route geometry, against the same full Dijkstra.
+  the route geometry, against the same full Dijkstra; and against the same
+  job with SciPy as the search (the same snapping and geometry code, a full
+  Dijkstra with predecessors from each way out of the origin).
 * nearest of 50: :func:`geogrid.routing.node_nearest_responder` (incident
   node, a team prepared once with :class:`geogrid.routing.Responders`, as
   when it is refreshed on each GPS update; responders on nodes, 70 %
   available) against a full Dijkstra from the incident on the reversed graph
   and an argmin over the available responders; then the full
   :func:`geogrid.routing.nearest_responder` from the incident's lon/lat with
-  the route geometry, with the team prepared and with 50 raw lon/lat
-  snapped on every query.
+  the route geometry, with the team prepared (also against the same job with
+  SciPy as the search: a full reverse Dijkstra from each way into the
+  incident, the cheapest available responder entry, its path and geometry)
+  and with 50 raw lon/lat snapped on every query.
 
 Every geogrid answer is checked against SciPy's distances in the same run
 (``mismatches`` counts costs that differ by more than 1e-9 relative).
@@ -64,6 +68,8 @@ from geogrid.routing import (
     read_osm_xml,
     shortest_path,
 )
+from geogrid.routing.search import _build_route, _in_entries, _out_entries
+from geogrid.routing.snap import _anchors
 
 from .._paired import Paired, format_table, paired, python_argv, rss_mb, whole_process
 
@@ -135,6 +141,44 @@ def _scipy_to(g: RoadGraph, s: int, t: int) -> float:
     return float(dist[t])
 
 
+def _scipy_path(pred: np.ndarray, target: int) -> list[int]:
+    """Nodes from the Dijkstra source to ``target`` read off SciPy's predecessor array."""
+    nodes = [target]
+    while pred[nodes[-1]] >= 0:
+        nodes.append(int(pred[nodes[-1]]))
+    return nodes[::-1]
+
+
+def _scipy_route(g: RoadGraph, o_ll, d_ll):
+    """The whole lon/lat route with SciPy as the search: the same snapping and geometry as
+    :func:`geogrid.routing.shortest_path`, a full Dijkstra from each way out of the origin."""
+    o, d = _anchors(g, (o_ll, d_ll), ("origin", "dest"), "edge", 500.0)
+    outs, ins = _out_entries(g, o), _in_entries(g, d)
+    dist, pred = dijkstra(g.matrix, directed=True, indices=[e[0] for e in outs], return_predecessors=True)
+    cost, i, oe, de = min((oe[1] + dist[i, de[0]] + de[1], i, oe, de)
+                          for i, oe in enumerate(outs) for de in ins)
+    nodes = _scipy_path(pred[i], de[0])
+    arcs = g.edge_position(nodes[:-1], nodes[1:]).tolist()
+    return _build_route(g, o, d, (nodes, arcs), oe, de, cost + o.access_m + d.access_m)
+
+
+def _scipy_nearest(g: RoadGraph, inc_ll, team: Responders, available):
+    """The whole nearest-responder call with SciPy as the search: the incident snapped as
+    geogrid snaps it, a full Dijkstra on the reversed graph from each way into it, the
+    cheapest available responder entry, its path and geometry."""
+    inc, = _anchors(g, (inc_ll,), ("incident",), "edge", 500.0)
+    ins = _in_entries(g, inc)
+    dist, pred = dijkstra(g.reverse, directed=True, indices=[e[0] for e in ins], return_predecessors=True)
+    node, cost, _, j = team.sources(np.asarray(available, bool))
+    total = dist[:, node] + cost[None, :] + np.array([e[1] for e in ins])[:, None]
+    i, k = np.unravel_index(int(np.argmin(total)), total.shape)
+    nodes = _scipy_path(pred[i], int(node[k]))[::-1]  # responder → incident
+    arcs = g.edge_position(nodes[:-1], nodes[1:]).tolist()
+    a = team.anchor(int(j[k]))
+    o_entry = next(e for e in _out_entries(g, a) if e[0] == nodes[0])
+    return int(j[k]), _build_route(g, a, inc, (nodes, arcs), o_entry, ins[i], float(total[i, k]))
+
+
 def _route_pairs(g: RoadGraph, rng, queries: int, radius_m: float) -> list[Paired]:
     out = []
     for label, radius in (("route node→node, local", radius_m), ("route node→node, city-wide", None)):
@@ -158,6 +202,18 @@ def _route_pairs(g: RoadGraph, rng, queries: int, radius_m: float) -> list[Paire
     out.append(paired("geogrid shortest_path", lambda i: shortest_path(g, o_ll[i], d_ll[i]),
                       "scipy full dijkstra", lambda i: _scipy_to(g, int(src[i]), int(dst[i])),
                       rounds=queries, label="route lon/lat + snap + geometry"))
+    ours, theirs = [0.0] * queries, [0.0] * queries
+
+    def a(i):
+        ours[i] = shortest_path(g, o_ll[i], d_ll[i]).cost
+
+    def b(i):
+        theirs[i] = _scipy_route(g, o_ll[i], d_ll[i]).cost
+
+    same = paired("geogrid shortest_path", a, "same call, scipy search", b, rounds=queries,
+                  label="route lon/lat, same job")
+    same.extra["mismatches"] = _mismatches(ours, theirs)
+    out.append(same)
     return out
 
 
@@ -200,10 +256,24 @@ def _nearest_pairs(g: RoadGraph, rng, queries: int, responders: int, radius_m: f
     team = paired("geogrid nearest_responder", lambda i: nearest_responder(g, inc_ll[i], teams[i], cases[i][2]),
                   "scipy full reverse dijkstra", b, rounds=queries,
                   label=f"{label}, lon/lat + geometry, team prepared")
+    got: dict[str, list] = {"ours": [0.0] * queries, "theirs": [0.0] * queries}
+
+    def ours_call(i):
+        j, r = nearest_responder(g, inc_ll[i], teams[i], cases[i][2])
+        got["ours"][i] = r.cost
+
+    def scipy_call(i):
+        j, r = _scipy_nearest(g, inc_ll[i], teams[i], cases[i][2])
+        got["theirs"][i] = r.cost
+
+    same = paired("geogrid nearest_responder", ours_call, "same call, scipy search", scipy_call,
+                  rounds=queries, label=f"{label}, lon/lat, same job")
+    same.extra["mismatches"] = int(sum(not math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-6)
+                                       for x, y in zip(got["ours"], got["theirs"])))
     raw = paired("geogrid nearest_responder", lambda i: nearest_responder(g, inc_ll[i], cases[i][3], cases[i][2]),
                  "scipy full reverse dijkstra", b, rounds=queries, warmup=0,  # each team new: snapped
                  label=f"{label}, lon/lat + geometry, team snapped per query")
-    return [bare, team, raw]
+    return [bare, team, same, raw]
 
 
 def bench_graph(name: str, *, queries: int, responders: int, radius_m: float, n_nodes: int,
@@ -266,6 +336,9 @@ def table(results: dict[str, Any]) -> str:
         miss = {row.label: row.extra["mismatches"] for row in r["rows"] if "mismatches" in row.extra}
         prep = next(row.extra["prepare_ms"] for row in r["rows"] if "prepare_ms" in row.extra)
         parts.append(f"   answers that differ from scipy: {miss}; preparing a team of 50: {prep:.2f} ms")
+        share = "; ".join(f"{row.label}: {1 / row.ratio:.2f} {'(at most half)' if row.ratio >= 2 else '(MORE than half)'}"
+                          for row in r["rows"] if row.name_b.startswith("scipy full"))
+        parts.append(f"   time as a share of scipy's full Dijkstra (median of paired): {share}")
     return "\n".join(parts)
 
 
@@ -286,12 +359,13 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         for p in r["rows"]:
             rows.append((f"{p.label}, {r['graph']} {r['nodes']:,} nodes",
                          f"{np.median(p.a) * 1e3:.3f} ms", f"{p.name_b} {np.median(p.b) * 1e3:.3f} ms",
-                         _speed(p)))
+                         f"{_speed(p)}, paired, load {p.load_before:.1f}"))
         if "process" in r:
             p = r["process"]
             rows.append((f"{p.label}, {r['graph']}",
                          f"{np.median(p.a):.2f} s, {p.extra['a_peak_mb']:.0f} MiB",
-                         f"scipy {np.median(p.b):.2f} s, {p.extra['b_peak_mb']:.0f} MiB", _speed(p, iqr=False)))
+                         f"scipy {np.median(p.b):.2f} s, {p.extra['b_peak_mb']:.0f} MiB",
+                         f"{_speed(p, iqr=False)}, {len(p.a)} rounds alternated, load {p.load_before:.1f}"))
     return rows
 
 

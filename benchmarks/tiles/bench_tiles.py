@@ -39,6 +39,8 @@ import shapely
 from geogrid.store import Store
 from geogrid.store.tiles import render_tile
 
+from .._paired import format_table, paired
+
 __all__ = ["main", "make_city", "run", "table"]
 
 Z = 15
@@ -107,28 +109,53 @@ def _geojson_bytes(areas: gpd.GeoDataFrame) -> bytes:
                       ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _measure(store: Store, plan_id: int, areas: gpd.GeoDataFrame, repeat: int) -> dict:
+def _ring(areas: gpd.GeoDataFrame) -> tuple[int, int, list[tuple[int, int]]]:
+    """The centre tile of the plan at :data:`Z` and the 3 × 3 tiles around it."""
     minx, miny, maxx, maxy = areas.total_bounds
     cx, cy = _tile_of((minx + maxx) / 2, (miny + maxy) / 2, Z)
-    ring = [(cx + dx, cy + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
-    render_tile(store, plan_id, Z, cx, cy)  # warm up: connections, PROJ
-    times, sizes = [], []
-    for _ in range(repeat):
-        for x, y in ring:
-            t0 = time.perf_counter()
-            body = render_tile(store, plan_id, Z, x, y)
-            times.append(time.perf_counter() - t0)
-            sizes.append(len(body))
+    return cx, cy, [(cx + dx, cy + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+
+
+def _sizes(store: Store, plan_id: int, areas: gpd.GeoDataFrame) -> dict:
+    """Mean tile size, raw and gzipped, and the bytes of one 1280 × 860 view at :data:`Z`."""
+    cx, cy, ring = _ring(areas)
     w, h = VIEW_TILES
     view = [render_tile(store, plan_id, Z, cx + dx, cy + dy)
             for dx in range(-(w // 2), w - w // 2) for dy in range(-(h // 2), h - h // 2)]
-    ms = np.array(times) * 1000
-    return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99)),
-            "tiles": len(times), "tile_bytes": float(np.mean(sizes)),
-            "tile_gzip_bytes": float(np.mean([len(gzip.compress(render_tile(store, plan_id, Z, x, y)))
-                                              for x, y in ring])),
+    ring_bodies = [render_tile(store, plan_id, Z, x, y) for x, y in ring]
+    return {"tile_bytes": float(np.mean([len(b) for b in ring_bodies])),
+            "tile_gzip_bytes": float(np.mean([len(gzip.compress(b)) for b in ring_bodies])),
             "view_bytes": sum(len(b) for b in view),
             "view_gzip_bytes": sum(len(gzip.compress(b)) for b in view if b)}
+
+
+def _measure(stores: dict[str, tuple[Store, int]], areas: gpd.GeoDataFrame, repeat: int,
+             plan: str = "") -> dict:
+    """Tile times per store; with two stores they alternate tile by tile (A B, B A, ...)."""
+    _, _, ring = _ring(areas)
+    tiles = ring * repeat
+    for store, plan_id in stores.values():
+        render_tile(store, plan_id, Z, *ring[4])  # warm up: connections, PROJ
+    names = list(stores)
+    fns = [(lambda i, s=stores[n]: render_tile(s[0], s[1], Z, *tiles[i])) for n in names]
+    if len(names) == 2:
+        pair = paired(names[0], fns[0], names[1], fns[1], rounds=len(tiles), warmup=0,
+                      label=f"{plan}, z={Z} tile")
+        times = {names[0]: pair.a, names[1]: pair.b}
+    else:
+        pair, times = None, {names[0]: np.array([_timed(fns[0], i) for i in range(len(tiles))])}
+    out: dict = {"paired": pair, "stores": {}}
+    for n, (store, plan_id) in stores.items():
+        ms = times[n] * 1000
+        out["stores"][n] = {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99)),
+                            "tiles": len(ms), **_sizes(store, plan_id, areas)}
+    return out
+
+
+def _timed(fn, i: int) -> float:
+    t0 = time.perf_counter()
+    fn(i)
+    return time.perf_counter() - t0
 
 
 def run(*, quick: bool = False, city: int | None = None, repeat: int | None = None,
@@ -144,16 +171,16 @@ def run(*, quick: bool = False, city: int | None = None, repeat: int | None = No
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for name, frame in plans:
-                row: dict = {"plan": name, "stores": {}}
-                stores = [("spatialite", Store.open(f"sqlite:///{Path(tmp) / (name[:4] + '.sqlite')}"))]
+                opened = {"spatialite": Store.open(f"sqlite:///{Path(tmp) / (name[:4] + '.sqlite')}")}
                 if cluster is not None:
-                    stores.append(("postgis", Store.open(cluster.url)))
-                for kind, store in stores:
-                    try:
-                        plan_id = _load(store, frame)
-                        areas = store.areas(plan_id)
-                        row["stores"][kind] = _measure(store, plan_id, areas, repeat)
-                    finally:
+                    opened["postgis"] = Store.open(cluster.url)
+                try:
+                    stores = {kind: (store, _load(store, frame)) for kind, store in opened.items()}
+                    store, plan_id = stores["spatialite"]
+                    areas = store.areas(plan_id)
+                    row: dict = {"plan": name, **_measure(stores, areas, repeat, name)}
+                finally:
+                    for store in opened.values():
                         store.dispose()
                 geo = _geojson_bytes(areas)
                 row.update(areas=len(areas), geojson_bytes=len(geo),
@@ -180,6 +207,10 @@ def table(result: dict) -> str:
                 f"{p['geojson_bytes'] / kib:12.0f} {p['geojson_gzip_bytes'] / kib:8.0f}")
     lines.append("tile: mean z=15 tile; view: the ~6×5 tiles of a 1280×860 view at z=15; "
                  "GeoJSON: the whole plan inlined (1e-6°)")
+    pairs = [p["paired"] for p in result["plans"] if p.get("paired") is not None]
+    if pairs:
+        lines.append(format_table("SpatiaLite against PostGIS, tile by tile alternated "
+                                  "(B/A < 1: PostGIS faster)", pairs))
     return "\n".join(lines)
 
 

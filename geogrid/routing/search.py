@@ -156,24 +156,37 @@ def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple
     return _exact_cost(graph, 0.0, arcs, 0.0), tuple(nodes)
 
 
+def _edge_vertices(graph: RoadGraph) -> tuple[np.ndarray, ...]:
+    """Per directed edge: its vertices in the direction of travel, metres and seconds.
+
+    ``(start, count, vertex, metres, seconds)``: edge ``k`` (a position in
+    ``matrix.data``) passes the vertices ``coords_lonlat[vertex[start[k]:start[k] + count[k]]]``.
+    Built once per graph, so a route's geometry is a few array operations.
+    """
+    seg = graph.edge_segment.astype(np.int64)
+    lo = graph.seg_offsets[seg]
+    count = graph.seg_offsets[seg + 1] - lo
+    rel = _ragged_arange(count)
+    rel = np.where(np.repeat(graph.edge_forward, count), rel, np.repeat(count, count) - 1 - rel)
+    start = np.cumsum(count) - count
+    length = graph.seg_length_m[seg]
+    return start, count, np.repeat(lo, count) + rel, length, length / graph.seg_speed_mps[seg]
+
+
 def _path_coords(graph: RoadGraph, nodes: Sequence[int], arcs: Sequence[int]
                  ) -> tuple[np.ndarray, float, float]:
     """Lon/lat coordinates, metres and seconds along a path given by its edges ``arcs``."""
     if len(arcs) == 0:
         return np.array([[graph.lon[nodes[0]], graph.lat[nodes[0]]]]), 0.0, 0.0
+    start, count, vertex, metres, secs = graph._memo("edge_vertices", _edge_vertices)
     pos = np.asarray(arcs, np.int64)
-    seg = graph.edge_segment[pos]
-    fwd = graph.edge_forward[pos]
-    starts = graph.seg_offsets[seg]
-    cnt = graph.seg_offsets[seg + 1] - starts
-    rel = _ragged_arange(cnt)
-    rel = np.where(np.repeat(fwd, cnt), rel, np.repeat(cnt, cnt) - 1 - rel)
-    idx = np.repeat(starts, cnt) + rel
-    first = np.ones(len(idx), bool)
-    first[(np.cumsum(cnt) - cnt)[1:]] = False  # drop each repeated junction vertex
-    metres = float(graph.seg_length_m[seg].sum())
-    secs = float((graph.seg_length_m[seg] / graph.seg_speed_mps[seg]).sum())
-    return graph.coords_lonlat[idx[first]], metres, secs
+    st = start[pos]
+    cnt = count[pos]
+    st[1:] += 1  # each later edge starts at the junction the previous one ended at
+    cnt[1:] -= 1
+    ends = np.cumsum(cnt)
+    idx = vertex[np.arange(ends[-1]) + np.repeat(st - (ends - cnt), cnt)]
+    return graph.coords_lonlat[idx], float(metres[pos].sum()), float(secs[pos].sum())
 
 
 def _partial(graph: RoadGraph, s: int, t0: float, t1: float) -> tuple[np.ndarray, float, float]:
@@ -202,7 +215,7 @@ def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
     secs = sum(p[2] for p in parts) + access / ACCESS_SPEED_MPS
     nodes = tuple(path[0]) if path is not None else ()
     return Route(distance_m=metres, duration_s=secs, cost=float(cost), nodes=nodes,
-                 geometry=LineString(coords), access_m=access)
+                 geometry=shapely.linestrings(coords), access_m=access)
 
 
 def _fallback(graph: RoadGraph, o: _Anchor, d: _Anchor, reason: str) -> Route:

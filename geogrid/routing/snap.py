@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Sequence
 
 import numpy as np
@@ -49,6 +50,8 @@ class Snap:
 
 
 _PIECE_M = 20.0  # segments are indexed in pieces of at most this length
+#: Radius (m) of the first, cheap probe for a single point; see :meth:`_PieceIndex._nearest_one`.
+_PROBE_M = 25.0
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,17 @@ class _PieceIndex:
         fa, fb = frac[i][rep], frac[i + 1][rep]
         seg = np.searchsorted(off, i[rep], side="right") - 1
         half = float((np.hypot(*(p1 - p0).T).max() / 2) if len(p0) else 0.0)
-        return cls(cKDTree((p0 + p1) / 2), p0, p1, seg, fa + u0 * (fb - fa), fa + u1 * (fb - fa), half)
+        ends = np.ascontiguousarray(np.hstack([p0, p1]))  # p0 and p1 are views of one array
+        return cls(cKDTree((p0 + p1) / 2), ends[:, :2], ends[:, 2:], seg, fa + u0 * (fb - fa),
+                   fa + u1 * (fb - fa), half)
+
+    @cached_property
+    def _flat(self) -> memoryview:
+        """``ax, ay, bx, by`` of every piece as a flat memoryview: plain-float reads, no copy."""
+        ends = self.p0.base  # built by :meth:`build` as views of one (n, 4) array
+        if ends is None or ends.shape != (len(self.p0), 4) or not ends.flags.c_contiguous:
+            ends = np.ascontiguousarray(np.hstack([self.p0, self.p1]))
+        return memoryview(ends).cast("B").cast("d")
 
     def _project(self, q: np.ndarray, j: np.ndarray):
         p0, v = self.p0[j], self.p1[j] - self.p0[j]
@@ -101,36 +114,49 @@ class _PieceIndex:
         return np.linalg.norm(q - proj, axis=-1), u, proj
 
     def _nearest_one(self, qx: float, qy: float, bound: float | None) -> tuple:
-        """:meth:`nearest` for one point: (segment or -1, fraction, distance or inf, x, y)."""
+        """:meth:`nearest` for one point: (segment or -1, fraction, distance or inf, x, y).
+
+        Most points lie within a few metres of a road, so the first probe is a
+        ball of :data:`_PROBE_M` around the point: if the best piece in it is
+        nearer than ``probe - half``, every piece that could beat it has its
+        midpoint inside the ball, so the answer is proven with one cheap
+        ball query. Otherwise the ``k`` nearest midpoints decide, as in the batch.
+        Ties go to the lowest piece index, as in the batch.
+        """
         total = len(self.p0)
-        k = min(8, total)
-        ub = np.inf if bound is None else bound + self.half
-        dmid, j = self.tree.query((qx, qy), k=k, distance_upper_bound=ub)
-        dmid, j = np.atleast_1d(dmid).tolist(), np.atleast_1d(j).tolist()
-        best = (math.inf, -1, 0.0, math.nan, math.nan)
-        for jj in j:
-            if jj < total:
-                best = min(best, self._project_one(qx, qy, jj), key=lambda c: c[0])
-        if not (j[-1] >= total or dmid[-1] >= best[0] + self.half or k == total):
-            # not proven by the k nearest midpoints: every piece that can be nearer is in this ball
-            ball = self.tree.query_ball_point((qx, qy), best[0] + self.half)
-            best = (math.inf, -1, 0.0, math.nan, math.nan)
-            for jj in ball:
-                best = min(best, self._project_one(qx, qy, jj), key=lambda c: c[0])
+        probe = _PROBE_M if bound is None else min(_PROBE_M, bound + self.half)
+        best = self._best_of(qx, qy, self.tree.query_ball_point((qx, qy), probe))
+        if not best[0] + self.half <= probe:
+            k = min(8, total)
+            ub = np.inf if bound is None else bound + self.half
+            dmid, j = self.tree.query((qx, qy), k=k, distance_upper_bound=ub)
+            dmid, j = np.atleast_1d(dmid).tolist(), np.atleast_1d(j).tolist()
+            best = self._best_of(qx, qy, [jj for jj in j if jj < total])
+            if not (j[-1] >= total or dmid[-1] >= best[0] + self.half or k == total):
+                # not proven by the k nearest midpoints: every piece that can be nearer is in this ball
+                best = self._best_of(qx, qy, self.tree.query_ball_point((qx, qy), best[0] + self.half))
         d, jj, u, sx, sy = best
         if jj < 0 or (bound is not None and d > bound):
             return -1, 0.0, math.inf, math.nan, math.nan
         f0, f1 = float(self.f0[jj]), float(self.f1[jj])
         return int(self.seg[jj]), min(max(f0 + u * (f1 - f0), 0.0), 1.0), d, sx, sy
 
-    def _project_one(self, qx: float, qy: float, jj: int) -> tuple[float, int, float, float, float]:
-        """Distance from (qx, qy) to piece ``jj``, the piece, the fraction along it and the foot."""
-        (ax, ay), (bx, by) = self.p0[jj].tolist(), self.p1[jj].tolist()
-        vx, vy = bx - ax, by - ay
-        vv = vx * vx + vy * vy
-        u = min(max(((qx - ax) * vx + (qy - ay) * vy) / vv, 0.0), 1.0) if vv > 0 else 0.0
-        px, py = ax + u * vx, ay + u * vy
-        return math.sqrt((qx - px) ** 2 + (qy - py) ** 2), jj, u, px, py
+    def _best_of(self, qx: float, qy: float, cand) -> tuple[float, int, float, float, float]:
+        """The nearest of pieces ``cand`` to (qx, qy): (distance, piece, fraction, foot x, foot y)."""
+        best = (math.inf, -1, 0.0, math.nan, math.nan)
+        f = self._flat
+        for jj in cand:
+            k = 4 * jj
+            ax, ay, bx, by = f[k], f[k + 1], f[k + 2], f[k + 3]
+            vx, vy = bx - ax, by - ay
+            vv = vx * vx + vy * vy
+            u = ((qx - ax) * vx + (qy - ay) * vy) / vv if vv > 0 else 0.0
+            u = 0.0 if u < 0.0 else 1.0 if u > 1.0 else u  # the foot stays on the piece
+            px, py = ax + u * vx, ay + u * vy
+            d = math.sqrt((qx - px) * (qx - px) + (qy - py) * (qy - py))
+            if d < best[0] or (d == best[0] and jj < best[1]):
+                best = (d, jj, u, px, py)
+        return best
 
     def nearest(self, x: np.ndarray, y: np.ndarray, bound: float | None):
         """For each point: (segment or -1, fraction along it, distance or inf, snapped x, y)."""
@@ -154,7 +180,7 @@ class _PieceIndex:
         js = np.where(valid, j, 0)
         d, u, proj = self._project(q[:, None, :], js)
         d = np.where(valid, d, np.inf)
-        best = np.argmin(d, axis=1)
+        best = np.lexsort((js, d))[:, 0]  # nearest; ties to the lowest piece
         rows = np.arange(npts)
         db = d[rows, best]
         # proven when the k-th midpoint is beyond best + half (or fewer than k were in range)
@@ -165,7 +191,7 @@ class _PieceIndex:
         for r in np.flatnonzero(~proven).tolist():
             cand = np.asarray(self.tree.query_ball_point(q[r], db[r] + self.half), np.int64)
             dd, uu, pp = self._project(q[r][None, :], cand)
-            c = int(np.argmin(dd))
+            c = int(np.lexsort((cand, dd))[0])
             db[r], pick_j[r], pick_u[r], pick_p[r] = dd[c], cand[c], uu[c], pp[c]
         hit = np.isfinite(db) if bound is None else db <= bound
         seg[hit] = self.seg[pick_j[hit]]
@@ -235,7 +261,7 @@ def _point_on(graph: RoadGraph, lo: int, hi: int, frac: list[float], t: float) -
     k = min(max(bisect_right(frac, t), 1), hi - lo - 1)
     f0, f1 = frac[k - 1], frac[k]
     r = min(max((t - f0) / (f1 - f0), 0.0), 1.0) if f1 > f0 else 0.0
-    (x0, y0), (x1, y1) = graph.coords_lonlat[lo + k - 1], graph.coords_lonlat[lo + k]
+    (x0, y0), (x1, y1) = graph.coords_lonlat[lo + k - 1:lo + k + 1].tolist()
     return [x0 + r * (x1 - x0), y0 + r * (y1 - y0)]
 
 
@@ -325,12 +351,22 @@ def _anchors(graph: RoadGraph, places: Sequence[Any], names: Sequence[str], snap
                                  fix="请传入 EPSG:4490 的有限 (经度, 纬度) / Pass finite (lon, lat) in EPSG:4490.")
             out.append(None)
             todo.append((k, lon, lat))
-    if todo:
-        lon = np.array([p[1] for p in todo])
-        lat = np.array([p[2] for p in todo])
-        x, y = graph.project(lon, lat)
-        node, seg, t, d, _, _ = _snap_arrays(graph, x, y, snap_to, max_snap_m)
-        for r, (k, lo, la) in enumerate(todo):
-            out[k] = _Anchor(lo, la, float(x[r]), float(y[r]), node=int(node[r]) if seg[r] < 0 else -1,
-                             seg=int(seg[r]), t=float(t[r]), access_m=float(d[r]))
+    for k, lo, la in todo:  # a route has two ends: plain floats beat arrays at that size
+        x, y = graph._to_metric.transform(lo, la)
+        node, seg, t, d = _snap_one(graph, x, y, snap_to, max_snap_m)
+        out[k] = _Anchor(lo, la, x, y, node=node if seg < 0 else -1, seg=seg, t=t, access_m=d)
     return out
+
+
+def _snap_one(graph: RoadGraph, x: float, y: float, to: str,
+              max_distance: float | None) -> tuple[int, int, float, float]:
+    """:func:`_snap_arrays` for one point in metric coordinates: (node, segment, t, distance)."""
+    pieces = graph._memo("pieces", _PieceIndex.build) if to == "edge" else None
+    if pieces is None or len(pieces.p0) == 0:  # nodes, or nothing to snap to (it says so)
+        node, seg, t, d, _, _ = _snap_arrays(graph, np.array([x]), np.array([y]), to, max_distance)
+        return int(node[0]), int(seg[0]), float(t[0]), float(d[0])
+    bound = None if max_distance is None or not math.isfinite(max_distance) else float(max_distance)
+    seg, t, d, _, _ = pieces._nearest_one(float(x), float(y), bound)
+    if seg < 0:
+        return -1, -1, 0.0, math.inf
+    return int(graph.seg_a[seg] if t <= 0.5 else graph.seg_b[seg]), seg, t, d

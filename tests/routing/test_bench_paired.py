@@ -66,3 +66,20 @@ def test_routing_summary_words_follow_the_direction_of_the_ratio():
     # B/A = 1/2 .. 1/5: A is slower, and the IQR is given as A/B like the headline figure
     assert _speed(slow).startswith("3.4× slower (慢), IQR 2.67-4.2")
     assert _speed(slow, iqr=False) == "3.4× slower (慢)"
+
+
+def test_ratio_text_never_reads_zero():
+    from benchmarks._paired import ratio_text
+
+    assert ratio_text(2.5) == "2.50"
+    assert ratio_text(0.1) == "0.10"
+    assert ratio_text(1 / 1250) == "1/1,250"  # an index build 1,250× an STRtree's is not "0.00"
+
+
+def test_summary_ratio_names_rounds_or_spread_and_the_load():
+    from benchmarks.__main__ import _paired_ratio
+
+    few = Paired("A", "B", np.ones(3), np.array([2.0, 3.0, 4.0]), 1.5, 2.0)
+    assert _paired_ratio(few) == "3.00× (paired, 3 rounds, load 1.5)"
+    many = Paired("A", "B", np.ones(8), np.arange(1.0, 9.0), 0.5, 0.7)
+    assert _paired_ratio(many) == "4.50× (paired, IQR 2.75-6.25, load 0.5)"

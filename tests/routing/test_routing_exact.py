@@ -239,3 +239,69 @@ def test_one_point_snaps_like_a_batch(graph):
         assert one.distance_m == pytest.approx(batch[k].distance_m, abs=1e-9)
         assert (one.snapped_lon, one.snapped_lat) == pytest.approx(
             (batch[k].snapped_lon, batch[k].snapped_lat), abs=1e-12)
+
+
+def _ends(g, sn, leaving: bool) -> list[tuple[int, float]]:
+    """(node, metres) a snapped point leaves by (or is reached from), from the one-way rule alone."""
+    s, t = sn.segment, sn.t
+    length, ow = g.seg_length_m[s], g.seg_oneway[s]
+    ahead = (int(g.seg_b[s]), (1 - t) * length) if leaving else (int(g.seg_a[s]), t * length)
+    back = (int(g.seg_a[s]), t * length) if leaving else (int(g.seg_b[s]), (1 - t) * length)
+    return ([ahead] if ow >= 0 else []) + ([back] if ow <= 0 else [])
+
+
+def test_routes_between_lonlat_points_equal_scipy_on_huangpu():
+    """200 random lon/lat pairs on the Huangpu graph: the cost is SciPy's best over how each end joins."""
+    from geogrid.routing import snap
+
+    g = GRAPHS.get("huangpu") or _graph("huangpu")
+    rng = np.random.default_rng(200)
+    nodes = rng.integers(0, g.n_nodes, (200, 2))
+    # near a junction, and up to ~60 m off: both the first probe and the wider search decide
+    jitter = rng.normal(0, 20, (200, 2, 2)) / np.array([95_000.0, 111_000.0])
+    checked = 0
+    for k in range(200):
+        o, d = ((float(g.lon[n] + jitter[k, i, 0]), float(g.lat[n] + jitter[k, i, 1]))
+                for i, n in enumerate(nodes[k]))
+        so, sd = snap(g, *o), snap(g, *d)
+        dist = dijkstra(g.matrix, directed=True, indices=[n for n, _ in _ends(g, so, True)])
+        outs, ins = _ends(g, so, True), _ends(g, sd, False)
+        best = min(c0 + dist[i][n1] + c1 for i, (_, c0) in enumerate(outs) for n1, c1 in ins)
+        if so.segment == sd.segment and ((sd.t >= so.t and g.seg_oneway[so.segment] >= 0)
+                                         or (sd.t <= so.t and g.seg_oneway[so.segment] <= 0)):
+            best = min(best, abs(sd.t - so.t) * g.seg_length_m[so.segment])
+        r = shortest_path(g, o, d)
+        assert not r.fallback
+        assert r.cost == pytest.approx(best + so.distance_m + sd.distance_m, rel=1e-12, abs=1e-9)
+        checked += 1
+    assert checked == 200
+
+
+def test_nearest_of_50_from_lonlat_equals_scipy_on_huangpu():
+    """Incidents and teams of 50 off the junctions: the cost is SciPy's best over every available
+    responder, every way it can drive onto the road and every way into the incident."""
+    from geogrid.routing import snap
+
+    g = GRAPHS.get("huangpu") or _graph("huangpu")
+    rng = np.random.default_rng(50)
+    scale = np.array([95_000.0, 111_000.0])
+    for _ in range(30):
+        inc_node, *team_nodes = rng.choice(g.n_nodes, 51, replace=False).tolist()
+        inc = tuple(np.array([g.lon[inc_node], g.lat[inc_node]]) + rng.normal(0, 15, 2) / scale)
+        pts = np.column_stack([g.lon[team_nodes], g.lat[team_nodes]]) + rng.normal(0, 15, (50, 2)) / scale
+        avail = rng.random(50) < 0.7
+        avail[0] = True
+        si, team = snap(g, *inc), snap(g, pts[:, 0], pts[:, 1])
+        ins = _ends(g, si, False)
+        back = dijkstra(g.reverse, directed=True, indices=[n for n, _ in ins])
+        best = math.inf
+        for j in np.flatnonzero(avail).tolist():
+            sj = team[j]
+            for n, c in _ends(g, sj, True):
+                best = min(best, sj.distance_m + c + min(back[i][n] + c1 for i, (_, c1) in enumerate(ins)))
+            if sj.segment == si.segment and ((si.t >= sj.t and g.seg_oneway[si.segment] >= 0)
+                                             or (si.t <= sj.t and g.seg_oneway[si.segment] <= 0)):
+                best = min(best, sj.distance_m + abs(si.t - sj.t) * g.seg_length_m[si.segment])
+        j, r = nearest_responder(g, inc, pts, avail)
+        assert avail[j] and not r.fallback
+        assert r.cost == pytest.approx(best + si.distance_m, rel=1e-12, abs=1e-9)
