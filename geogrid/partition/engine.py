@@ -36,7 +36,8 @@ from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_com
 from .report import microgrid_table, summary
 from .attach import attach_nearest
 from .boundary import offroad_lengths, smooth_boundaries
-from .compounds import keep_whole_groups, piece_limit
+from .compounds import enforce_pieces, keep_whole_groups, piece_limit
+from .roadcuts import rebisect_on_roads
 from .seeds import object_seeds
 from .tessellate import affinity_factor, tessellate
 
@@ -92,6 +93,11 @@ class PartitionOptions:
         Residential: move cells between microgrids while that shortens the
         boundary lying more than 15 m from any road or water
         (:mod:`.boundary`), within :data:`SMOOTH_CV_ALLOWANCE` of the CV.
+    road_cv_allowance
+        Residential: pairs of neighbouring microgrids are cut anew where that
+        moves their boundary onto roads (:mod:`.roadcuts`) while the workload
+        CV stays at most this much above the cut before attachment and
+        smoothing; 0 turns the pass off.
     measure_rules
         Add the division-rule metrics (:func:`geogrid.rule_metrics.rule_metrics`,
         measured on the result's polygons) to the report under ``rules``.
@@ -114,6 +120,7 @@ class PartitionOptions:
     nearest_attachment: bool = True
     compound_need: bool = True
     smooth_boundaries: bool = True
+    road_cv_allowance: float = 0.04
     measure_rules: bool = True
     seed: int = 0
     starts: int | None = None
@@ -381,12 +388,14 @@ def _cut_need(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
     if not options.compound_need or np.array_equal(
             keep_whole_groups(graph, cells, target, loose)[0],
             keep_whole_groups(graph, cells, target, options)[0]):
-        return free  # no compound too heavy for one microgrid: the same cut
-    needed = _cut_once(graph, cells, objs, edges, kind, k, target, options, net)
-    if needed[0] is free[0] or _label_cv(graph, needed[0]) <= \
-            _label_cv(graph, free[0]) + NEED_CV_ALLOWANCE:
-        return needed
-    return free
+        out = free  # no compound too heavy for one microgrid: the same cut
+    else:
+        needed = _cut_once(graph, cells, objs, edges, kind, k, target, options, net)
+        out = needed if needed[0] is free[0] or _label_cv(graph, needed[0]) <= \
+            _label_cv(graph, free[0]) + NEED_CV_ALLOWANCE else free
+    if kind != "residential":
+        return out[:4]
+    return (_refine(graph, out[0], out[4], cells, edges, target, options),) + out[1:4]
 
 
 def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, target: float,
@@ -403,6 +412,34 @@ def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, targe
     floor = cv_lower_bound(cg.weight, k)
     # up to the allowance, and no further than 10 % above the data's floor (or the goal)
     limit = max(now, min(now + SMOOTH_CV_ALLOWANCE, max(options.cv_target, 1.1 * floor + 0.01)))
+    return smooth_boundaries(graph, labels, off, cv_limit=limit,
+                             limit=piece_limit(graph, labels, cells, target, options))
+
+
+def _refine(graph: CellGraph, labels, unrefined: float, cells, edges, target: float,
+            options: PartitionOptions) -> np.ndarray:
+    """Residential refinement within ``road_cv_allowance`` of the ``unrefined`` CV
+    (the cut before attachment and smoothing): compounds cut beyond their need
+    are merged back (:func:`.compounds.enforce_pieces`), then pairs of
+    microgrids are re-cut onto roads (:func:`.roadcuts.rebisect_on_roads`) and
+    single cells smoothed once more, never cutting a compound beyond its need."""
+    if options.road_cv_allowance <= 0 or "off_m" not in edges.columns:
+        return labels
+    limit = max(unrefined + options.road_cv_allowance, _label_cv(graph, labels))
+    if options.compound_need:
+        # merge over-cut compounds whole, then win the balance back cell by cell
+        merged = enforce_pieces(graph, labels, piece_limit(graph, labels, cells, target, options),
+                                cv_limit=np.inf)
+        if not np.array_equal(merged, labels):
+            merged = refine_balance(graph, merged, cv_target=options.cv_target,
+                                    limit=piece_limit(graph, merged, cells, target, options))
+            if _label_cv(graph, merged) <= limit:
+                labels = merged
+    off = CellGraph.from_edges(graph.n, graph.weight, edges["a"].to_numpy(),
+                               edges["b"].to_numpy(), edges["length"].to_numpy(float),
+                               edges["off_m"].to_numpy(float), np.zeros(len(edges))).affinity
+    labels = rebisect_on_roads(graph, labels, off, cv_limit=limit,
+                               limit=piece_limit(graph, labels, cells, target, options))
     return smooth_boundaries(graph, labels, off, cv_limit=limit,
                              limit=piece_limit(graph, labels, cells, target, options))
 
@@ -429,6 +466,7 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
         goal = max(options.cv_target, 1.05 * cv_lower_bound(cg.weight, k_eff) + 0.005)
         labels = refine_balance(graph, labels, cv_target=goal,
                                 limit=piece_limit(graph, labels, cells, target, options))
+    unrefined = _label_cv(graph, labels)
     if kind == "residential" and options.nearest_attachment:
         labels = attach_nearest(graph, labels, cells, objs, edges, options.cv_target,
                                 cv_allowance=ATTACH_CV_ALLOWANCE, net=net)[0]
@@ -439,7 +477,7 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
         labels = group_by_type(graph, labels, counts, options.type_weight,
                                movable=cells["compound_id"].isna().to_numpy())
     labels = repair_contiguity(graph, labels)  # no-op unless something above misbehaved
-    return labels, cg, k_eff, kept_whole
+    return labels, cg, k_eff, kept_whole, unrefined
 
 
 # ----------------------------------------------------------------------------- assembly
