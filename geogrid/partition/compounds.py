@@ -136,16 +136,17 @@ def piece_limit(graph: CellGraph, labels, cells, target: float, options) -> Piec
 
 
 def enforce_pieces(graph: CellGraph, labels: np.ndarray, limit: PieceLimit, *,
-                   cv_limit: float) -> np.ndarray:
+                   cv_limit: float, rebalance=None) -> np.ndarray:
     """Merge the pieces of compounds cut into more microgrids than they need.
 
-    While a compound spans more parts than ``limit.need``, its lightest piece
+    While a compound spans more parts than ``limit.need``, one of its pieces
     (its cells in one part) moves whole into a neighbouring part that holds
-    the compound too, when the part it leaves stays connected and not empty
-    and the workload CV stays at most ``cv_limit`` (the move with the lowest
-    CV first). Every move lowers the compound's spread by one, so the loop
-    ends; a compound no move can fix is left as it is (the rule metrics
-    report it).
+    the compound too, when the part it leaves stays connected and not empty.
+    Each such merge is followed by ``rebalance(labels) -> labels`` (if given),
+    and the merge whose result has the lowest workload CV is kept if that CV is
+    at most ``cv_limit``. Every merge lowers the compound's spread by one, so
+    the loop ends; a compound no merge can fix is left as it is (the rule
+    metrics report it).
     """
     labels = np.asarray(labels, dtype=np.int64).copy()
     k = int(labels.max()) + 1 if len(labels) else 0
@@ -157,17 +158,25 @@ def enforce_pieces(graph: CellGraph, labels: np.ndarray, limit: PieceLimit, *,
             parts = np.unique(labels[verts])
             if len(parts) <= limit.need[c]:
                 break
-            move = _best_merge(graph, labels, nbr, verts, parts, k, cv_limit)
-            if move is None:
+            best = None
+            for piece, q in _merges(labels, nbr, verts, parts):
+                trial = labels.copy()
+                trial[piece] = q
+                if rebalance is not None:
+                    trial = rebalance(trial)
+                w = np.bincount(trial, weights=graph.weight, minlength=k)
+                score = cv(w[w > 0])
+                if len(np.unique(trial[verts])) < len(parts) and score <= cv_limit + 1e-12 \
+                        and (best is None or score < best[0]):
+                    best = (score, trial)
+            if best is None:
                 break
-            labels[move[0]] = move[1]
+            labels = best[1]
     return labels
 
 
-def _best_merge(graph, labels, nbr, verts, parts, k, cv_limit):
-    """(cells, part) of the merge of one compound piece with the lowest CV, or None."""
-    w = np.bincount(labels, weights=graph.weight, minlength=k)
-    best = None
+def _merges(labels, nbr, verts, parts):
+    """(cells, part): each piece of a compound that can join a neighbouring piece."""
     for p in parts:
         piece = verts[labels[verts] == p]
         rest = np.flatnonzero(labels == p)
@@ -176,16 +185,8 @@ def _best_merge(graph, labels, nbr, verts, parts, k, cv_limit):
             continue
         touching = {int(labels[u]) for v in piece for u in nbr[v]} & set(parts.tolist())
         for q in sorted(touching - {int(p)}):
-            if not _connected(np.concatenate([piece, np.flatnonzero(labels == q)]), nbr):
-                continue
-            w2 = w.copy()
-            dw = float(graph.weight[piece].sum())
-            w2[p] -= dw
-            w2[q] += dw
-            score = cv(w2[w2 > 0])
-            if score <= cv_limit + 1e-12 and (best is None or score < best[0]):
-                best = (score, piece, q)
-    return None if best is None else (best[1], best[2])
+            if _connected(np.concatenate([piece, np.flatnonzero(labels == q)]), nbr):
+                yield piece, q
 
 
 def _connected(verts: np.ndarray, nbr) -> bool:

@@ -428,13 +428,11 @@ def _refine(graph: CellGraph, labels, unrefined: float, cells, edges, target: fl
     limit = max(unrefined + options.road_cv_allowance, _label_cv(graph, labels))
     if options.compound_need:
         # merge over-cut compounds whole, then win the balance back cell by cell
-        merged = enforce_pieces(graph, labels, piece_limit(graph, labels, cells, target, options),
-                                cv_limit=np.inf)
-        if not np.array_equal(merged, labels):
-            merged = refine_balance(graph, merged, cv_target=options.cv_target,
-                                    limit=piece_limit(graph, merged, cells, target, options))
-            if _label_cv(graph, merged) <= limit:
-                labels = merged
+        labels = enforce_pieces(
+            graph, labels, piece_limit(graph, labels, cells, target, options), cv_limit=limit,
+            rebalance=lambda lab: refine_balance(
+                graph, lab, cv_target=min(options.cv_target, unrefined),
+                limit=piece_limit(graph, lab, cells, target, options)))
     off = CellGraph.from_edges(graph.n, graph.weight, edges["a"].to_numpy(),
                                edges["b"].to_numpy(), edges["length"].to_numpy(float),
                                edges["off_m"].to_numpy(float), np.zeros(len(edges))).affinity
