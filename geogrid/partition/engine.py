@@ -36,8 +36,8 @@ from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_com
 from .report import microgrid_table, summary
 from .attach import attach_nearest
 from .boundary import offroad_lengths, smooth_boundaries
-from .compounds import enforce_pieces, keep_whole_groups, piece_limit
-from .roadcuts import rebisect_on_roads
+from .compounds import keep_whole_groups, piece_limit
+from .roadcuts import refine_on_roads
 from .seeds import object_seeds
 from .tessellate import affinity_factor, tessellate
 
@@ -97,7 +97,8 @@ class PartitionOptions:
         Residential: pairs of neighbouring microgrids are cut anew where that
         moves their boundary onto roads (:mod:`.roadcuts`) while the workload
         CV stays at most this much above the cut before attachment and
-        smoothing; 0 turns the pass off.
+        smoothing, and compounds cut beyond their need are merged back;
+        0 (the default) turns the pass off.
     measure_rules
         Add the division-rule metrics (:func:`geogrid.rule_metrics.rule_metrics`,
         measured on the result's polygons) to the report under ``rules``.
@@ -120,7 +121,7 @@ class PartitionOptions:
     nearest_attachment: bool = True
     compound_need: bool = True
     smooth_boundaries: bool = True
-    road_cv_allowance: float = 0.04
+    road_cv_allowance: float = 0.0
     measure_rules: bool = True
     seed: int = 0
     starts: int | None = None
@@ -151,6 +152,10 @@ class PartitionOptions:
         if self.target_workload is not None and not self.target_workload > 0:
             raise InputError(f"target_workload must be positive, got {self.target_workload!r}.",
                              field="target_workload", value=self.target_workload)
+        if not 0.0 <= self.road_cv_allowance <= 1.0:
+            raise InputError(f"road_cv_allowance must be in [0, 1], got {self.road_cv_allowance!r} "
+                             "/ 道路边界优化的均衡度放宽量须在 0 到 1 之间.", field="road_cv_allowance",
+                             value=self.road_cv_allowance, fix="Use e.g. 0.04, or 0 to turn it off.")
         if not 0.0 <= self.type_weight <= 1.0:
             raise InputError(f"type_weight must be in [0, 1], got {self.type_weight!r}.",
                              field="type_weight", value=self.type_weight)
@@ -395,7 +400,8 @@ def _cut_need(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
             _label_cv(graph, free[0]) + NEED_CV_ALLOWANCE else free
     if kind != "residential":
         return out[:4]
-    return (_refine(graph, out[0], out[4], cells, edges, target, options),) + out[1:4]
+    return (refine_on_roads(graph, out[0], out[4], out[5], cells, edges, target, options),) \
+        + out[1:4]
 
 
 def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, target: float,
@@ -412,32 +418,6 @@ def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, targe
     floor = cv_lower_bound(cg.weight, k)
     # up to the allowance, and no further than 10 % above the data's floor (or the goal)
     limit = max(now, min(now + SMOOTH_CV_ALLOWANCE, max(options.cv_target, 1.1 * floor + 0.01)))
-    return smooth_boundaries(graph, labels, off, cv_limit=limit,
-                             limit=piece_limit(graph, labels, cells, target, options))
-
-
-def _refine(graph: CellGraph, labels, unrefined: float, cells, edges, target: float,
-            options: PartitionOptions) -> np.ndarray:
-    """Residential refinement within ``road_cv_allowance`` of the ``unrefined`` CV
-    (the cut before attachment and smoothing): compounds cut beyond their need
-    are merged back (:func:`.compounds.enforce_pieces`), then pairs of
-    microgrids are re-cut onto roads (:func:`.roadcuts.rebisect_on_roads`) and
-    single cells smoothed once more, never cutting a compound beyond its need."""
-    if options.road_cv_allowance <= 0 or "off_m" not in edges.columns:
-        return labels
-    limit = max(unrefined + options.road_cv_allowance, _label_cv(graph, labels))
-    if options.compound_need:
-        # merge over-cut compounds whole, then win the balance back cell by cell
-        labels = enforce_pieces(
-            graph, labels, piece_limit(graph, labels, cells, target, options), cv_limit=limit,
-            rebalance=lambda lab: refine_balance(
-                graph, lab, cv_target=min(options.cv_target, unrefined),
-                limit=piece_limit(graph, lab, cells, target, options)))
-    off = CellGraph.from_edges(graph.n, graph.weight, edges["a"].to_numpy(),
-                               edges["b"].to_numpy(), edges["length"].to_numpy(float),
-                               edges["off_m"].to_numpy(float), np.zeros(len(edges))).affinity
-    labels = rebisect_on_roads(graph, labels, off, cv_limit=limit,
-                               limit=piece_limit(graph, labels, cells, target, options))
     return smooth_boundaries(graph, labels, off, cv_limit=limit,
                              limit=piece_limit(graph, labels, cells, target, options))
 
@@ -465,9 +445,10 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
         labels = refine_balance(graph, labels, cv_target=goal,
                                 limit=piece_limit(graph, labels, cells, target, options))
     unrefined = _label_cv(graph, labels)
+    reached = np.full(graph.n, -1, dtype=np.int64)
     if kind == "residential" and options.nearest_attachment:
-        labels = attach_nearest(graph, labels, cells, objs, edges, options.cv_target,
-                                cv_allowance=ATTACH_CV_ALLOWANCE, net=net)[0]
+        labels, reached = attach_nearest(graph, labels, cells, objs, edges, options.cv_target,
+                                         cv_allowance=ATTACH_CV_ALLOWANCE, net=net)
     if kind == "residential" and "off_m" in edges.columns:
         # may move an attached object back where that shortens the off-road boundary
         labels = _smooth(graph, labels, cells, edges, cg, k_eff, target, options)
@@ -475,7 +456,7 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
         labels = group_by_type(graph, labels, counts, options.type_weight,
                                movable=cells["compound_id"].isna().to_numpy())
     labels = repair_contiguity(graph, labels)  # no-op unless something above misbehaved
-    return labels, cg, k_eff, kept_whole, unrefined
+    return labels, cg, k_eff, kept_whole, unrefined, reached
 
 
 # ----------------------------------------------------------------------------- assembly

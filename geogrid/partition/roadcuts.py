@@ -15,7 +15,9 @@ old one only when
 * no compound enters more microgrids than its workload needs
   (:class:`~geogrid.partition.compounds.PieceLimit`; one already spread
   wider may shrink but not grow), and
-* the workload CV stays at most ``cv_limit`` (or does not rise).
+* the workload CV stays at most ``cv_limit`` (or does not rise), and
+* no fewer cells sit in the part ``keep`` names for them (the microgrid of
+  their nearest housing, from :func:`.attach.attach_nearest`).
 
 Every accepted cut strictly shortens the off-road boundary, so the loop ends.
 A cut that lies on roads has nothing to gain and is never touched.
@@ -29,9 +31,10 @@ import numpy as np
 import pymetis
 from scipy.sparse.csgraph import connected_components
 
-from .graph import CellGraph, cv
+from .compounds import enforce_pieces, piece_limit
+from .graph import CellGraph, cv, refine_balance
 
-__all__ = ["rebisect_on_roads", "offroad_cut"]
+__all__ = ["rebisect_on_roads", "offroad_cut", "refine_on_roads"]
 
 #: METIS starts per pair: (seed, ufactor) — ufactor lets a half weigh up to 1 %, 5 %, 15 % more
 _STARTS = tuple((s, u) for u in (10, 50, 150) for s in (0, 1))
@@ -51,13 +54,15 @@ def offroad_cut(graph: CellGraph, labels: np.ndarray, off: np.ndarray) -> float:
 
 
 def rebisect_on_roads(graph: CellGraph, labels: np.ndarray, off: np.ndarray, *,
-                      cv_limit: float, limit=None, max_passes: int = 6) -> np.ndarray:
+                      cv_limit: float, limit=None, keep: np.ndarray | None = None,
+                      max_passes: int = 6) -> np.ndarray:
     """Re-cut pairs of neighbouring parts so their boundary lies on roads.
 
     ``off``: off-road metres per CSR entry of ``graph``; ``graph.affinity``
     the cut cost of each entry; ``limit``: a
     :class:`~geogrid.partition.compounds.PieceLimit` (``comp``: compound
-    code per vertex, -1 none; ``need``: parts each may span). Pairs are
+    code per vertex, -1 none; ``need``: parts each may span); ``keep``: the
+    part each vertex should stay in (-1: any). Pairs are
     visited by the off-road length between them, longest first.
     Deterministic.
     """
@@ -65,7 +70,7 @@ def rebisect_on_roads(graph: CellGraph, labels: np.ndarray, off: np.ndarray, *,
     k = int(labels.max()) + 1 if len(labels) else 0
     if k < 2 or not np.any(off > 0):
         return labels
-    st = _State(graph, labels, off, limit, cv_limit, k)
+    st = _State(graph, labels, off, limit, cv_limit, k, keep)
     for _ in range(max_passes):
         improved = False
         for A, B in st.pairs():
@@ -75,11 +80,43 @@ def rebisect_on_roads(graph: CellGraph, labels: np.ndarray, off: np.ndarray, *,
     return st.labels
 
 
+def refine_on_roads(graph: CellGraph, labels, unrefined: float, reached, cells, edges, target: float,
+            options) -> np.ndarray:
+    """Residential refinement within ``road_cv_allowance`` of the ``unrefined`` CV
+    (the cut before attachment and smoothing): compounds cut beyond their need
+    are merged back (:func:`.compounds.enforce_pieces`), then pairs of
+    microgrids are re-cut onto roads (:func:`.roadcuts.rebisect_on_roads`),
+    never cutting a compound beyond its need;
+    ``reached``: each cell's nearest-housing microgrid from attachment (-1: none),
+    a re-cut never leaves fewer cells there."""
+    if options.road_cv_allowance <= 0 or "off_m" not in edges.columns:
+        return labels
+    limit = max(unrefined + options.road_cv_allowance, _cv(graph, labels))
+    if options.compound_need:
+        # merge over-cut compounds whole, then win the balance back cell by cell
+        labels = enforce_pieces(
+            graph, labels, piece_limit(graph, labels, cells, target, options), cv_limit=limit,
+            rebalance=lambda lab: refine_balance(
+                graph, lab, cv_target=min(options.cv_target, unrefined),
+                limit=piece_limit(graph, lab, cells, target, options)))
+    off = CellGraph.from_edges(graph.n, graph.weight, edges["a"].to_numpy(),
+                               edges["b"].to_numpy(), edges["length"].to_numpy(float),
+                               edges["off_m"].to_numpy(float), np.zeros(len(edges))).affinity
+    return rebisect_on_roads(graph, labels, off, cv_limit=limit, keep=reached,
+                             limit=piece_limit(graph, labels, cells, target, options))
+
+
+def _cv(graph: CellGraph, labels: np.ndarray) -> float:
+    w = np.bincount(labels, weights=graph.weight)
+    return cv(w[w > 0])
+
+
 class _State:
     """Labels, part weights and per-edge data shared by the pair re-cuts."""
 
-    def __init__(self, graph, labels, off, limit, cv_limit, k):
+    def __init__(self, graph, labels, off, limit, cv_limit, k, keep=None):
         self.g, self.labels, self.cv_limit = graph, labels, cv_limit
+        self.keep = None if keep is None else np.asarray(keep, dtype=np.int64)
         self.a, self.b, e = graph.edge_list()
         self.off_e = off[e]
         self.cost = replace(graph, affinity=np.maximum(
@@ -159,6 +196,10 @@ class _State:
     def _acceptable(self, sub, side, union, trial, A, B) -> bool:
         if side.all() or not side.any():
             return False
+        if self.keep is not None:
+            kp = self.keep[union]
+            if (trial[union] == kp).sum() < (self.labels[union] == kp).sum():
+                return False
         for half in (side, ~side):
             idx = np.flatnonzero(half)
             if connected_components(sub.matrix()[idx][:, idx], directed=False)[0] != 1:
