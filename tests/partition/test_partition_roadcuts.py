@@ -1,10 +1,12 @@
-"""Pair re-cuts onto roads and the merge of over-cut compounds, on lattice graphs
-whose best answers are known by construction."""
+"""Refinement passes on small graphs whose best answers are known by construction:
+pair re-cuts onto roads, the merge of over-cut compounds, and business moves
+through corridors (业态相近)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from geogrid.partition.business import group_by_type, majority_share
 from geogrid.partition.compounds import PieceLimit, enforce_pieces
 from geogrid.partition.graph import CellGraph, cv, is_contiguous
 from geogrid.partition.roadcuts import offroad_cut, rebisect_on_roads
@@ -76,3 +78,27 @@ def test_overcut_compound_is_merged_back_within_the_balance_limit():
     assert len(np.unique(out[comp == 0])) == 2
     assert is_contiguous(g, out)
     assert len(np.unique(out)) == 3  # no part emptied
+
+
+def _line(n: int) -> CellGraph:
+    a = np.arange(n - 1)
+    return CellGraph.from_edges(n, np.ones(n), a, a + 1, np.ones(n - 1), np.ones(n - 1),
+                                np.zeros(n - 1))
+
+
+def test_typed_cell_reaches_its_type_through_a_corridor():
+    # cells 0-1-2 | 3-4-5 on a line: finance, office, (none) | office × 3
+    g = _line(6)
+    counts = np.zeros((6, 2))  # columns: finance, office
+    counts[0, 0] = 1
+    counts[[1, 3, 4, 5], 1] = 1
+    start = np.array([0, 0, 0, 1, 1, 1])
+    assert majority_share(start, counts) == 0.8
+    out = group_by_type(g, start, counts, 1.0, cv_allowance=1.0)
+    # the office cell cannot touch the office part alone: it goes with the empty cell 2
+    assert np.array_equal(out, [0, 1, 1, 1, 1, 1])
+    assert majority_share(out, counts) == 1.0
+    assert is_contiguous(g, out)
+    # weight 0 is adjacency only; a balance allowance too tight keeps the start
+    assert np.array_equal(group_by_type(g, start, counts, 0.0, cv_allowance=1.0), start)
+    assert np.array_equal(group_by_type(g, start, counts, 1.0, cv_allowance=0.1), start)
