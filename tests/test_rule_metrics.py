@@ -195,3 +195,23 @@ def test_store_validate_measures_the_rules_on_the_stored_roads(store):
     assert stored["boundary"] == files["boundary"]
     assert stored["nearest"]["method"] == files["nearest"]["method"] == "walking"
     assert stored["nearest"]["not_nearest"] == files["nearest"]["not_nearest"]
+
+
+def test_floor_of_splitting_a_compound_without_inner_roads():
+    # a 300 × 60 m compound of 600 households, two microgrids of ~300: it needs two
+    # pieces, and a straight cut across it is 60 m long
+    objs = frame([shapely.box(50, 70, 350, 130)], id=["c"], type=["compound"],
+                 households=[600.0])
+    g = rule_metrics(PARENT, HALVES, objs)["grid"]
+    assert g["compounds"]["items"][0]["need"] == 2
+    assert g["floor"]["compound_split_offroad_m"] == pytest.approx(60, abs=1)
+    # this plan's internal boundary is 200 m: at most 70 % of it can lie on roads
+    assert g["floor"]["share_road_or_water_max"] == pytest.approx(0.7, abs=0.01)
+    # a road along the cut leaves nothing forced off-road
+    road = frame([shapely.LineString([(200, -10), (200, 210)])], kind=["minor_road"])
+    g = rule_metrics(PARENT, HALVES, objs, roads=road)["grid"]
+    assert g["floor"]["compound_split_offroad_m"] == pytest.approx(0, abs=0.5)
+    assert g["floor"]["share_road_or_water_max"] == 1.0
+    # a compound that fits one microgrid (target 300) forces nothing
+    g = rule_metrics(PARENT, HALVES, objs.assign(households=[300.0]), target_workload=300.0)["grid"]
+    assert g["floor"]["compound_split_offroad_m"] == 0.0
