@@ -154,7 +154,8 @@ class PartitionOptions:
                              field="target_workload", value=self.target_workload)
         if not 0.0 <= self.road_cv_allowance <= 1.0:
             raise InputError(f"road_cv_allowance must be in [0, 1], got {self.road_cv_allowance!r} "
-                             "/ 道路边界优化的均衡度放宽量须在 0 到 1 之间.", field="road_cv_allowance",
+                             "/ 道路边界优化的均衡度放宽量须在 0 到 1 之间.",
+                             field="road_cv_allowance",
                              value=self.road_cv_allowance, fix="Use e.g. 0.04, or 0 to turn it off.")
         if not 0.0 <= self.type_weight <= 1.0:
             raise InputError(f"type_weight must be in [0, 1], got {self.type_weight!r}.",

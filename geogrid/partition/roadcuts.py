@@ -80,15 +80,18 @@ def rebisect_on_roads(graph: CellGraph, labels: np.ndarray, off: np.ndarray, *,
     return st.labels
 
 
-def refine_on_roads(graph: CellGraph, labels, unrefined: float, reached, cells, edges, target: float,
-            options) -> np.ndarray:
+def refine_on_roads(graph: CellGraph, labels, unrefined: float, reached, cells, edges,
+                    target: float, options) -> np.ndarray:
     """Residential refinement within ``road_cv_allowance`` of the ``unrefined`` CV
-    (the cut before attachment and smoothing): compounds cut beyond their need
-    are merged back (:func:`.compounds.enforce_pieces`), then pairs of
-    microgrids are re-cut onto roads (:func:`.roadcuts.rebisect_on_roads`),
-    never cutting a compound beyond its need;
-    ``reached``: each cell's nearest-housing microgrid from attachment (-1: none),
-    a re-cut never leaves fewer cells there."""
+    (the cut before attachment and smoothing).
+
+    Compounds cut beyond their need are merged back
+    (:func:`.compounds.enforce_pieces`, each merge followed by cell-by-cell
+    rebalancing), then pairs of microgrids are re-cut onto roads
+    (:func:`rebisect_on_roads`), never cutting a compound beyond its need nor
+    leaving fewer cells in ``reached`` (each cell's nearest-housing microgrid
+    from attachment, -1: none).
+    """
     if options.road_cv_allowance <= 0 or "off_m" not in edges.columns:
         return labels
     limit = max(unrefined + options.road_cv_allowance, _cv(graph, labels))

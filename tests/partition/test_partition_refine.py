@@ -25,7 +25,8 @@ def _lattice(nx: int, ny: int, road_x: float):
             if y + 1 < ny:
                 a.append(vid(x, y)), b.append(vid(x, y + 1)), off.append(1.0)
     n = nx * ny
-    g = CellGraph.from_edges(n, np.ones(n), a, b, np.ones(len(a)), np.asarray(off), np.zeros(len(a)))
+    g = CellGraph.from_edges(n, np.ones(n), a, b, np.ones(len(a)), np.asarray(off),
+                             np.zeros(len(a)))
     off_entry = g.affinity.copy()  # off-road metres per CSR entry
     return g, off_entry, np.array([v % nx for v in range(n)])
 
