@@ -388,7 +388,9 @@ def _cut_need(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
               options: PartitionOptions, net: WalkNetwork | None = None):
     """With ``compound_need`` the cut that splits heavy compounds into only the
     pieces they need is kept when its workload CV is at most
-    :data:`NEED_CV_ALLOWANCE` above the cut that splits them freely."""
+    :data:`NEED_CV_ALLOWANCE` above the cut that splits them freely. A
+    residential cut is then refined onto roads
+    (:func:`.roadcuts.refine_on_roads`, with ``road_cv_allowance`` > 0)."""
     loose = replace(options, compound_need=False)
     free = _cut_once(graph, cells, objs, edges, kind, k, target, loose, net)
     if not options.compound_need or np.array_equal(
