@@ -28,7 +28,8 @@ judge any plan, generated or hand-drawn:
               entropy (bits);
 ``compactness`` Polsby–Popper ``4πA/P²`` per microgrid;
 ``floor``     what the data allow: the workload CV no plan of indivisible
-              units can beat, whether the grid has a road or water inside
+              units can beat (and none that cuts no compound beyond its
+              need, ``workload_cv_within_need``), whether the grid has a road or water inside
               at all (without one no boundary can lie on one), and the
               off-road boundary that cutting compounds into the pieces they
               need takes along straight slices (an estimate), with the share
@@ -142,7 +143,9 @@ def rule_metrics(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFrame
         grid["nearest"], per["not_nearest"] = _nearest(mg, ids, obj, road_m)
         grid["business"], per_bus = _business(mg, obj)
         per = pd.concat([per, per_bus], axis=1)
+        need = {i["id"]: i["need"] for i in grid["compounds"]["items"]}
         grid["floor"] = {"workload_cv": _r(_cv_floor(obj, len(ids), target)),
+                         "workload_cv_within_need": _r(_cv_floor(obj, len(ids), target, need)),
                          "road_or_water_inside": bool(grid["boundary"]["road_or_water_inside_m"]
                                                       > 0)}
         grid["floor"].update(_split_floor(obj, grid["compounds"]["items"], r_clip, w_clip,
@@ -169,7 +172,8 @@ def rule_metrics_text(metrics: dict[str, Any]) -> list[str]:
         lines.append(f"  业态 business: majority share {_pct(bus['majority_share'])} (grid-wide "
                      f"{_pct(bus['grid_majority_share'])}), entropy {bus['entropy_bits']}; "
                      f"紧凑度 compactness min {g['compactness']['min']}; 数据下限 floor CV "
-                     f"{g['floor']['workload_cv']}")
+                     f"{g['floor']['workload_cv']} (小区不超切 within compound need "
+                     f"{g['floor']['workload_cv_within_need']})")
         lines.append(f"  切分小区所需的非道路边界 (估计) off-road boundary needed to split compounds "
                      f"(estimate): {g['floor']['compound_split_offroad_m']:.0f} m, 沿道路比例上限 "
                      f"share on roads at most {_pct(g['floor']['share_road_or_water_max'])}")
@@ -404,20 +408,25 @@ def _polsby_popper(mg) -> np.ndarray:
     return np.round(np.where(p > 0, 4 * math.pi * a / np.maximum(p * p, 1e-12), 0.0), 4)
 
 
-def _cv_floor(obj, k: int, target: float) -> float:
-    """Lowest workload CV any plan of ``k`` microgrids can reach.
+def _cv_floor(obj, k: int, target: float, pieces: dict | None = None) -> float:
+    """Lowest workload CV any plan of ``k`` microgrids can reach (contiguity ignored).
 
     Buildings and points are indivisible units; a compound is divisible into
-    pieces of at most ``target``; :func:`geogrid.workload.cv_lower_bound`
-    water-fills them into ``k`` microgrids.
+    pieces of at most ``target``, or, with ``pieces`` (compound id → most
+    pieces allowed, the compound rule's need), into that many equal pieces;
+    :func:`geogrid.workload.cv_lower_bound` water-fills them into ``k``
+    microgrids.
     """
     units = []
-    for w, comp in zip(obj["workload"].to_numpy(float), obj["is_compound"].to_numpy()):
-        if comp and target > 0 and w > target:
+    for oid, w, comp in zip(obj["id"].to_numpy(), obj["workload"].to_numpy(float),
+                            obj["is_compound"].to_numpy()):
+        m = 1
+        if comp and pieces is not None:
+            m = pieces.get(_plain(oid), 1)
+        elif comp and target > 0 and w > target:
             m = math.ceil(w / target)
+        if w > 0:
             units += [w / m] * m
-        elif w > 0:
-            units.append(w)
     return cv_lower_bound(np.asarray(units, dtype=float), k)
 
 

@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
@@ -215,3 +216,19 @@ def test_floor_of_splitting_a_compound_without_inner_roads():
     # a compound that fits one microgrid (target 300) forces nothing
     g = rule_metrics(PARENT, HALVES, objs.assign(households=[300.0]), target_workload=300.0)["grid"]
     assert g["floor"]["compound_split_offroad_m"] == 0.0
+
+
+def test_floor_of_balance_when_compounds_keep_to_their_need():
+    # 900 households in three microgrids (target 300): a 660-household compound may
+    # take two of them (⌈660 / 345⌉), so its two pieces weigh 330 each and the 240 left
+    # for the third; cut freely into three it could balance perfectly
+    thirds = frame([shapely.box(0, 0, 133, 200), shapely.box(133, 0, 266, 200),
+                    shapely.box(266, 0, 400, 200)], id=[1, 2, 3])
+    objs = frame([shapely.box(20, 20, 250, 180), shapely.Point(330, 100)], id=["c", "b"],
+                 type=["compound", "building"], households=[660.0, 240.0])
+    g = rule_metrics(PARENT, thirds, objs)["grid"]
+    assert g["compounds"]["items"][0]["need"] == 2
+    assert g["floor"]["workload_cv"] == pytest.approx(0.0, abs=0.01)
+    w = [330.0, 330.0, 240.0]
+    assert g["floor"]["workload_cv_within_need"] == pytest.approx(
+        float(np.std(w) / np.mean(w)), abs=0.01)

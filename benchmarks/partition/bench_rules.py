@@ -271,6 +271,7 @@ def demo_grids(extra: dict | None = None) -> list[dict]:
                          "regions": len(res.microgrids), "cv": res.report["workload"]["cv"],
                          "on_roads": g["boundary"]["share_road_or_water"],
                          "on_roads_max": g["floor"]["share_road_or_water_max"],
+                         "cv_floor_need": g["floor"]["workload_cv_within_need"],
                          "over_cut": g["compounds"]["over_cut"],
                          "not_nearest": f"{g['nearest']['not_nearest']}/{g['nearest']['n']}",
                          "majority": g["business"]["majority_share"],
