@@ -28,8 +28,12 @@ judge any plan, generated or hand-drawn:
               entropy (bits);
 ``compactness`` Polsby–Popper ``4πA/P²`` per microgrid;
 ``floor``     what the data allow: the workload CV no plan of indivisible
-              units can beat, and whether the grid has a road or water inside
-              at all (without one no boundary can lie on one).
+              units can beat (and none that cuts no compound beyond its
+              need, ``workload_cv_within_need``), whether the grid has a road or water inside
+              at all (without one no boundary can lie on one), and the
+              off-road boundary that cutting compounds into the pieces they
+              need takes along straight slices (an estimate), with the share
+              on roads this plan could reach if that were all.
 
 Example
 -------
@@ -52,6 +56,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.affinity
 
 from ._errors import InputError
 from .crs import metric_crs, require_crs, require_same_crs
@@ -138,9 +143,13 @@ def rule_metrics(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFrame
         grid["nearest"], per["not_nearest"] = _nearest(mg, ids, obj, road_m)
         grid["business"], per_bus = _business(mg, obj)
         per = pd.concat([per, per_bus], axis=1)
+        need = {i["id"]: i["need"] for i in grid["compounds"]["items"]}
         grid["floor"] = {"workload_cv": _r(_cv_floor(obj, len(ids), target)),
+                         "workload_cv_within_need": _r(_cv_floor(obj, len(ids), target, need)),
                          "road_or_water_inside": bool(grid["boundary"]["road_or_water_inside_m"]
                                                       > 0)}
+        grid["floor"].update(_split_floor(obj, grid["compounds"]["items"], r_clip, w_clip,
+                                          near_m, grid["boundary"]["internal_m"]))
     return {"grid": grid, "microgrids": [{k: _plain(v) for k, v in row.items()}
                                          for row in per.to_dict("records")]}
 
@@ -163,7 +172,11 @@ def rule_metrics_text(metrics: dict[str, Any]) -> list[str]:
         lines.append(f"  业态 business: majority share {_pct(bus['majority_share'])} (grid-wide "
                      f"{_pct(bus['grid_majority_share'])}), entropy {bus['entropy_bits']}; "
                      f"紧凑度 compactness min {g['compactness']['min']}; 数据下限 floor CV "
-                     f"{g['floor']['workload_cv']}")
+                     f"{g['floor']['workload_cv']} (小区不超切 within compound need "
+                     f"{g['floor']['workload_cv_within_need']})")
+        lines.append(f"  切分小区所需的非道路边界 (估计) off-road boundary needed to split compounds "
+                     f"(estimate): {g['floor']['compound_split_offroad_m']:.0f} m, 沿道路比例上限 "
+                     f"share on roads at most {_pct(g['floor']['share_road_or_water_max'])}")
     return lines
 
 
@@ -395,21 +408,72 @@ def _polsby_popper(mg) -> np.ndarray:
     return np.round(np.where(p > 0, 4 * math.pi * a / np.maximum(p * p, 1e-12), 0.0), 4)
 
 
-def _cv_floor(obj, k: int, target: float) -> float:
-    """Lowest workload CV any plan of ``k`` microgrids can reach.
+def _cv_floor(obj, k: int, target: float, pieces: dict | None = None) -> float:
+    """Lowest workload CV any plan of ``k`` microgrids can reach (contiguity ignored).
 
     Buildings and points are indivisible units; a compound is divisible into
-    pieces of at most ``target``; :func:`geogrid.workload.cv_lower_bound`
-    water-fills them into ``k`` microgrids.
+    pieces of at most ``target``, or, with ``pieces`` (compound id → most
+    pieces allowed, the compound rule's need), into that many equal pieces;
+    :func:`geogrid.workload.cv_lower_bound` water-fills them into ``k``
+    microgrids.
     """
     units = []
-    for w, comp in zip(obj["workload"].to_numpy(float), obj["is_compound"].to_numpy()):
-        if comp and target > 0 and w > target:
+    for oid, w, comp in zip(obj["id"].to_numpy(), obj["workload"].to_numpy(float),
+                            obj["is_compound"].to_numpy()):
+        m = 1
+        if comp and pieces is not None:
+            m = pieces.get(_plain(oid), 1)
+        elif comp and target > 0 and w > target:
             m = math.ceil(w / target)
+        if w > 0:
             units += [w / m] * m
-        elif w > 0:
-            units.append(w)
     return cv_lower_bound(np.asarray(units, dtype=float), k)
+
+
+def _split_floor(obj, items, road_m, water_m, near_m: float, internal_m: float) -> dict:
+    """Off-road boundary that splitting compounds into the pieces they need takes.
+
+    Each compound needing ``m > 1`` pieces is cut by ``m - 1`` straight lines
+    across its long axis (the long side of its minimum rotated rectangle), at
+    equal shares of its area, and the part of each line farther than
+    ``near_m`` from every road and water is summed. It is an estimate of what
+    the data impose where compounds have no inner roads, not a proof (a bent
+    cut can be shorter); ``share_road_or_water_max`` is what this plan's
+    internal boundary length would reach with no other off-road boundary.
+    """
+    need = {i["id"]: i["need"] for i in items if i["need"] > 1}
+    rows = np.flatnonzero(obj["is_compound"].to_numpy()
+                          & np.isin(obj["id"].to_numpy(), list(need)))
+    lines = np.concatenate([road_m, water_m])
+    zone = shapely.buffer(shapely.union_all(lines), near_m) if len(lines) else shapely.Polygon()
+    total = 0.0
+    for r in rows:
+        total += _slices_offroad(obj["geom_m"].iat[r], need[_plain(obj["id"].iat[r])], zone)
+    share = 1.0 - total / internal_m if internal_m > 0 else None
+    return {"compound_split_offroad_m": round(total, 1),
+            "share_road_or_water_max": None if share is None else _r(max(0.0, share))}
+
+
+def _slices_offroad(poly, m: int, zone) -> float:
+    rect = shapely.get_coordinates(shapely.minimum_rotated_rectangle(poly))
+    if len(rect) < 4:
+        return 0.0
+    sides = np.diff(rect[:3], axis=0)
+    dx, dy = sides[np.argmax(np.hypot(sides[:, 0], sides[:, 1]))]
+    angle, origin = math.atan2(dy, dx), shapely.centroid(poly)
+    q = shapely.affinity.rotate(poly, -angle, origin=origin, use_radians=True)
+    z = shapely.affinity.rotate(zone, -angle, origin=origin, use_radians=True)
+    x0, y0, x1, y1 = shapely.bounds(q)
+    area, out = shapely.area(q), 0.0
+    for j in range(1, m):
+        lo, hi = x0, x1
+        for _ in range(40):  # bisection: the area west of x is j/m of the whole
+            mid = (lo + hi) / 2
+            west = shapely.area(shapely.intersection(q, shapely.box(x0 - 1, y0 - 1, mid, y1 + 1)))
+            lo, hi = (mid, hi) if west < area * j / m else (lo, mid)
+        chord = shapely.intersection(shapely.LineString([(lo, y0 - 1), (lo, y1 + 1)]), q)
+        out += float(shapely.length(shapely.difference(chord, z)))
+    return out
 
 
 def _r(x, nd: int = 3):

@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
@@ -195,3 +196,39 @@ def test_store_validate_measures_the_rules_on_the_stored_roads(store):
     assert stored["boundary"] == files["boundary"]
     assert stored["nearest"]["method"] == files["nearest"]["method"] == "walking"
     assert stored["nearest"]["not_nearest"] == files["nearest"]["not_nearest"]
+
+
+def test_floor_of_splitting_a_compound_without_inner_roads():
+    # a 300 × 60 m compound of 600 households, two microgrids of ~300: it needs two
+    # pieces, and a straight cut across it is 60 m long
+    objs = frame([shapely.box(50, 70, 350, 130)], id=["c"], type=["compound"],
+                 households=[600.0])
+    g = rule_metrics(PARENT, HALVES, objs)["grid"]
+    assert g["compounds"]["items"][0]["need"] == 2
+    assert g["floor"]["compound_split_offroad_m"] == pytest.approx(60, abs=1)
+    # this plan's internal boundary is 200 m: at most 70 % of it can lie on roads
+    assert g["floor"]["share_road_or_water_max"] == pytest.approx(0.7, abs=0.01)
+    # a road along the cut leaves nothing forced off-road
+    road = frame([shapely.LineString([(200, -10), (200, 210)])], kind=["minor_road"])
+    g = rule_metrics(PARENT, HALVES, objs, roads=road)["grid"]
+    assert g["floor"]["compound_split_offroad_m"] == pytest.approx(0, abs=0.5)
+    assert g["floor"]["share_road_or_water_max"] == 1.0
+    # a compound that fits one microgrid (target 300) forces nothing
+    g = rule_metrics(PARENT, HALVES, objs.assign(households=[300.0]), target_workload=300.0)["grid"]
+    assert g["floor"]["compound_split_offroad_m"] == 0.0
+
+
+def test_floor_of_balance_when_compounds_keep_to_their_need():
+    # 900 households in three microgrids (target 300): a 660-household compound may
+    # take two of them (⌈660 / 345⌉), so its two pieces weigh 330 each and the 240 left
+    # for the third; cut freely into three it could balance perfectly
+    thirds = frame([shapely.box(0, 0, 133, 200), shapely.box(133, 0, 266, 200),
+                    shapely.box(266, 0, 400, 200)], id=[1, 2, 3])
+    objs = frame([shapely.box(20, 20, 250, 180), shapely.Point(330, 100)], id=["c", "b"],
+                 type=["compound", "building"], households=[660.0, 240.0])
+    g = rule_metrics(PARENT, thirds, objs)["grid"]
+    assert g["compounds"]["items"][0]["need"] == 2
+    assert g["floor"]["workload_cv"] == pytest.approx(0.0, abs=0.01)
+    w = [330.0, 330.0, 240.0]
+    assert g["floor"]["workload_cv_within_need"] == pytest.approx(
+        float(np.std(w) / np.mean(w)), abs=0.01)

@@ -251,8 +251,9 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def demo_grids() -> list[dict]:
-    """geogrid's plan of every demo grid, judged by the rule metrics (not the engine)."""
+def demo_grids(extra: dict | None = None) -> list[dict]:
+    """geogrid's plan of every demo grid, judged by the rule metrics (not the engine);
+    ``extra``: more partition options for every run (e.g. ``road_cv_allowance``)."""
     grids, objs = _read(DEMO / "lujiazui_grids.geojson"), _read(DEMO / "lujiazui_objects.geojson")
     roads = _read(DEMO / "lujiazui_roads.geojson")
     rows = []
@@ -263,12 +264,14 @@ def demo_grids() -> list[dict]:
             if name == "陆家嘴金融城" else [("residential", {"target_workload": 300.0})]
         for _, opts in runs:
             t = time.perf_counter()
-            res = partition(grid, inside, roads, measure_rules=False, **opts)
+            res = partition(grid, inside, roads, measure_rules=False, **opts, **(extra or {}))
             seconds = time.perf_counter() - t
             g = rule_metrics(grid, res.microgrids, inside, roads)["grid"]
             rows.append({"grid": name, "type_weight": opts.get("type_weight"),
                          "regions": len(res.microgrids), "cv": res.report["workload"]["cv"],
                          "on_roads": g["boundary"]["share_road_or_water"],
+                         "on_roads_max": g["floor"]["share_road_or_water_max"],
+                         "cv_floor_need": g["floor"]["workload_cv_within_need"],
                          "over_cut": g["compounds"]["over_cut"],
                          "not_nearest": f"{g['nearest']['not_nearest']}/{g['nearest']['n']}",
                          "majority": g["business"]["majority_share"],
@@ -297,10 +300,16 @@ def main(argv=None) -> dict:
     ap.add_argument("--json", default=None, help="also write the result to this file")
     ap.add_argument("--grids", action="store_true",
                     help="only the rule metrics of geogrid on every demo grid")
+    ap.add_argument("--road-cv-allowance", type=float, default=None,
+                    help="with --grids: turn on the road re-cut pass with this CV allowance")
     args = ap.parse_args(argv)
     if args.grids:
-        rows = demo_grids()
+        extra = {} if args.road_cv_allowance is None else \
+            {"road_cv_allowance": args.road_cv_allowance}
+        rows = demo_grids(extra)
         print(grids_table(rows))
+        print(f"whole process {round(time.perf_counter() - _T0, 1)} s, peak RSS "
+              f"{round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)} MB")
         return {"grids": rows}
     result = run(args.rounds, args.cases, args.only, args.maxp_threshold)
     print(table(result))

@@ -46,6 +46,8 @@ _RELATED = {frozenset({"finance", "office"}), frozenset({"retail", "catering"}),
             frozenset({"hotel", "catering"}), frozenset({"culture", "retail"}),
             frozenset({"hotel", "office"})}
 UNKNOWN = 0.5
+#: most cells a typed cell may take along on its way to the part of its type
+CORRIDOR_CELLS = 8
 
 
 def type_family(business_type) -> str | None:
@@ -140,8 +142,14 @@ def group_by_type(graph, labels: np.ndarray, counts: np.ndarray, type_weight: fl
     The purity ``S = Σ_p Σ_t N_pt² / N_p`` (``N_pt``: objects of family ``t``
     in part ``p``) rises with every accepted move, so the loop ends. A move
     takes a typed cell, or the run of same-family cells connected to it in its
-    part, to a neighbouring part when that raises ``S``, what is left of its
-    part stays connected and not empty, and the workload CV stays within
+    part, to a neighbouring part when that raises ``S``; a typed cell that
+    does not touch the part it belongs with moves there with the cells on the
+    shortest way to it inside its own part (a corridor of at most
+    :data:`CORRIDOR_CELLS` cells), when the corridor as a whole raises ``S``
+    and keeps as many objects in their part's majority family (the moves are
+    run with and without corridors; the grouping with the higher majority
+    share is kept). Each move needs what is left of its part to stay
+    connected and not empty, and the workload CV to stay within
     ``type_weight × cv_allowance`` of where it started: weight 0 changes
     nothing (adjacency only), weight 1 groups by type first within contiguity
     and the balance allowance.
@@ -149,7 +157,15 @@ def group_by_type(graph, labels: np.ndarray, counts: np.ndarray, type_weight: fl
     labels = np.asarray(labels, dtype=np.int64).copy()
     if type_weight <= 0 or counts.size == 0 or graph.n < 2:
         return labels
-    st = _TypeState(graph, labels, counts, cv_allowance * type_weight)
+    # greedy moves depend on their order: with and without corridors, keep the
+    # grouping with more objects in their part's majority family
+    runs = [_group_moves(graph, labels, counts, cv_allowance * type_weight, movable,
+                         max_passes, corridors) for corridors in (False, True)]
+    return max(runs, key=lambda lab: majority_share(lab, counts))
+
+
+def _group_moves(graph, labels, counts, allowance, movable, max_passes, corridors):
+    st = _TypeState(graph, labels.copy(), counts, allowance)
     typed = np.flatnonzero(counts.sum(axis=1) > 0)
     if movable is not None:
         typed = typed[np.asarray(movable, dtype=bool)[typed]]
@@ -164,6 +180,8 @@ def group_by_type(graph, labels: np.ndarray, counts: np.ndarray, type_weight: fl
                 if q is not None and st.try_move(cells, q):
                     moved = True
                     break
+            else:
+                moved |= corridors and st.try_corridor(int(v), movable)
         if not moved:
             break
     return st.labels
@@ -214,6 +232,37 @@ class _TypeState:
             if gain > gain_best:
                 best, gain_best = q, gain
         return best
+
+    def try_corridor(self, v: int, movable) -> bool:
+        """Move ``v`` with the shortest way (inside its part) to the part whose
+        purity gains most, when that raises the purity."""
+        p = self.labels[v]
+        prev, queue, found = {v: -1}, [v], {}
+        while queue:
+            u = queue.pop(0)
+            for x in self.nbr[u]:
+                lx = int(self.labels[x])
+                if lx != p and lx not in found:
+                    found[lx] = u
+                elif lx == p and x not in prev and (movable is None or movable[x]):
+                    prev[x] = u
+                    queue.append(x)
+        best, gain_best = None, 1e-9
+        for q, u in sorted(found.items()):
+            way = [u]
+            while prev[way[-1]] != -1:
+                way.append(prev[way[-1]])
+            if len(way) > CORRIDOR_CELLS:
+                continue
+            c = self.counts[way].sum(axis=0)
+            gain = (self._purity(self.n_pt[p] - c) + self._purity(self.n_pt[q] + c)
+                    - self._purity(self.n_pt[p]) - self._purity(self.n_pt[q]))
+            # a corridor carries other cells along: it must not lower the majority count
+            lost = (self.n_pt[p].max() + self.n_pt[q].max()
+                    - (self.n_pt[p] - c).max() - (self.n_pt[q] + c).max())
+            if gain > gain_best and lost <= 0:
+                best, gain_best = (way, q), gain
+        return best is not None and self.try_move(best[0], best[1])
 
     def try_move(self, cells: list[int], q: int) -> bool:
         from .graph import cv

@@ -16,10 +16,10 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from .graph import CellGraph, metis_partition, repair_contiguity
+from .graph import CellGraph, cv, metis_partition, repair_contiguity
 
 __all__ = ["compound_groups", "pieces_needed", "PieceLimit", "keep_whole_groups",
-           "connected_pieces", "piece_limit"]
+           "connected_pieces", "piece_limit", "enforce_pieces"]
 
 
 def compound_groups(graph: CellGraph, verts: np.ndarray, need: int, seed: int = 0
@@ -133,3 +133,70 @@ def piece_limit(graph: CellGraph, labels, cells, target: float, options) -> Piec
         seen = pd.DataFrame({"c": codes, "p": labels})[inside].drop_duplicates()
         need = np.maximum(need, np.bincount(seen["c"], minlength=len(uniq)))
     return PieceLimit(codes, need, labels, int(labels.max()) + 1)
+
+
+def enforce_pieces(graph: CellGraph, labels: np.ndarray, limit: PieceLimit, *,
+                   cv_limit: float, rebalance=None) -> np.ndarray:
+    """Merge the pieces of compounds cut into more microgrids than they need.
+
+    While a compound spans more parts than ``limit.need``, one of its pieces
+    (its cells in one part) moves whole into a neighbouring part that holds
+    the compound too, when the part it leaves stays connected and not empty.
+    Each such merge is followed by ``rebalance(labels) -> labels`` (if given),
+    and the merge whose result has the lowest workload CV is kept if that CV is
+    at most ``cv_limit``. Every merge lowers the compound's spread by one, so
+    the loop ends; a compound no merge can fix is left as it is (the rule
+    metrics report it).
+    """
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    k = int(labels.max()) + 1 if len(labels) else 0
+    comp = np.asarray(limit.comp, dtype=np.int64)
+    nbr = graph.neighbour_lists()
+    for c in np.unique(comp[comp >= 0]):
+        while True:
+            verts = np.flatnonzero(comp == c)
+            parts = np.unique(labels[verts])
+            if len(parts) <= limit.need[c]:
+                break
+            best = None
+            for piece, q in _merges(labels, nbr, verts, parts):
+                trial = labels.copy()
+                trial[piece] = q
+                if rebalance is not None:
+                    trial = rebalance(trial)
+                w = np.bincount(trial, weights=graph.weight, minlength=k)
+                score = cv(w[w > 0])
+                if len(np.unique(trial[verts])) < len(parts) and score <= cv_limit + 1e-12 \
+                        and (best is None or score < best[0]):
+                    best = (score, trial)
+            if best is None:
+                break
+            labels = best[1]
+    return labels
+
+
+def _merges(labels, nbr, verts, parts):
+    """(cells, part): each piece of a compound that can join a neighbouring piece."""
+    for p in parts:
+        piece = verts[labels[verts] == p]
+        rest = np.flatnonzero(labels == p)
+        rest = rest[~np.isin(rest, piece)]
+        if len(rest) == 0 or not _connected(rest, nbr):
+            continue
+        touching = {int(labels[u]) for v in piece for u in nbr[v]} & set(parts.tolist())
+        for q in sorted(touching - {int(p)}):
+            if _connected(np.concatenate([piece, np.flatnonzero(labels == q)]), nbr):
+                yield piece, q
+
+
+def _connected(verts: np.ndarray, nbr) -> bool:
+    inside = set(verts.tolist())
+    start = next(iter(inside))
+    seen, stack = {start}, [start]
+    while stack:
+        u = stack.pop()
+        for x in nbr[u]:
+            if x in inside and x not in seen:
+                seen.add(x)
+                stack.append(x)
+    return len(seen) == len(inside)

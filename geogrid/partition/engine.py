@@ -37,6 +37,7 @@ from .report import microgrid_table, summary
 from .attach import attach_nearest
 from .boundary import offroad_lengths, smooth_boundaries
 from .compounds import keep_whole_groups, piece_limit
+from .roadcuts import refine_on_roads
 from .seeds import object_seeds
 from .tessellate import affinity_factor, tessellate
 
@@ -92,6 +93,12 @@ class PartitionOptions:
         Residential: move cells between microgrids while that shortens the
         boundary lying more than 15 m from any road or water
         (:mod:`.boundary`), within :data:`SMOOTH_CV_ALLOWANCE` of the CV.
+    road_cv_allowance
+        Residential: pairs of neighbouring microgrids are cut anew where that
+        moves their boundary onto roads (:mod:`.roadcuts`) while the workload
+        CV stays at most this much above the cut before attachment and
+        smoothing, and compounds cut beyond their need are merged back;
+        0 (the default) turns the pass off.
     measure_rules
         Add the division-rule metrics (:func:`geogrid.rule_metrics.rule_metrics`,
         measured on the result's polygons) to the report under ``rules``.
@@ -114,6 +121,7 @@ class PartitionOptions:
     nearest_attachment: bool = True
     compound_need: bool = True
     smooth_boundaries: bool = True
+    road_cv_allowance: float = 0.0
     measure_rules: bool = True
     seed: int = 0
     starts: int | None = None
@@ -144,6 +152,11 @@ class PartitionOptions:
         if self.target_workload is not None and not self.target_workload > 0:
             raise InputError(f"target_workload must be positive, got {self.target_workload!r}.",
                              field="target_workload", value=self.target_workload)
+        if not 0.0 <= self.road_cv_allowance <= 1.0:
+            raise InputError(f"road_cv_allowance must be in [0, 1], got {self.road_cv_allowance!r} "
+                             "/ 道路边界优化的均衡度放宽量须在 0 到 1 之间.",
+                             field="road_cv_allowance",
+                             value=self.road_cv_allowance, fix="Use e.g. 0.04, or 0 to turn it off.")
         if not 0.0 <= self.type_weight <= 1.0:
             raise InputError(f"type_weight must be in [0, 1], got {self.type_weight!r}.",
                              field="type_weight", value=self.type_weight)
@@ -375,18 +388,23 @@ def _cut_need(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
               options: PartitionOptions, net: WalkNetwork | None = None):
     """With ``compound_need`` the cut that splits heavy compounds into only the
     pieces they need is kept when its workload CV is at most
-    :data:`NEED_CV_ALLOWANCE` above the cut that splits them freely."""
+    :data:`NEED_CV_ALLOWANCE` above the cut that splits them freely. A
+    residential cut is then refined onto roads
+    (:func:`.roadcuts.refine_on_roads`, with ``road_cv_allowance`` > 0)."""
     loose = replace(options, compound_need=False)
     free = _cut_once(graph, cells, objs, edges, kind, k, target, loose, net)
     if not options.compound_need or np.array_equal(
             keep_whole_groups(graph, cells, target, loose)[0],
             keep_whole_groups(graph, cells, target, options)[0]):
-        return free  # no compound too heavy for one microgrid: the same cut
-    needed = _cut_once(graph, cells, objs, edges, kind, k, target, options, net)
-    if needed[0] is free[0] or _label_cv(graph, needed[0]) <= \
-            _label_cv(graph, free[0]) + NEED_CV_ALLOWANCE:
-        return needed
-    return free
+        out = free  # no compound too heavy for one microgrid: the same cut
+    else:
+        needed = _cut_once(graph, cells, objs, edges, kind, k, target, options, net)
+        out = needed if needed[0] is free[0] or _label_cv(graph, needed[0]) <= \
+            _label_cv(graph, free[0]) + NEED_CV_ALLOWANCE else free
+    if kind != "residential":
+        return out[:4]
+    return (refine_on_roads(graph, out[0], out[4], out[5], cells, edges, target, options),) \
+        + out[1:4]
 
 
 def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, target: float,
@@ -429,9 +447,11 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
         goal = max(options.cv_target, 1.05 * cv_lower_bound(cg.weight, k_eff) + 0.005)
         labels = refine_balance(graph, labels, cv_target=goal,
                                 limit=piece_limit(graph, labels, cells, target, options))
+    unrefined = _label_cv(graph, labels)
+    reached = np.full(graph.n, -1, dtype=np.int64)
     if kind == "residential" and options.nearest_attachment:
-        labels = attach_nearest(graph, labels, cells, objs, edges, options.cv_target,
-                                cv_allowance=ATTACH_CV_ALLOWANCE, net=net)[0]
+        labels, reached = attach_nearest(graph, labels, cells, objs, edges, options.cv_target,
+                                         cv_allowance=ATTACH_CV_ALLOWANCE, net=net)
     if kind == "residential" and "off_m" in edges.columns:
         # may move an attached object back where that shortens the off-road boundary
         labels = _smooth(graph, labels, cells, edges, cg, k_eff, target, options)
@@ -439,7 +459,7 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
         labels = group_by_type(graph, labels, counts, options.type_weight,
                                movable=cells["compound_id"].isna().to_numpy())
     labels = repair_contiguity(graph, labels)  # no-op unless something above misbehaved
-    return labels, cg, k_eff, kept_whole
+    return labels, cg, k_eff, kept_whole, unrefined, reached
 
 
 # ----------------------------------------------------------------------------- assembly

@@ -88,7 +88,9 @@ def object_seeds(objs: gpd.GeoDataFrame, comps: gpd.GeoDataFrame, target: float,
                 continue
             poly = comps.geometry.values[j]
             nv = int(min(400, math.ceil(w / (target / LATTICE_PER_TARGET))))
-            lattice = _lattice(poly, nv)
+            lattice = _axis_row(poly, nv)
+            if len(lattice) < 2:
+                lattice = _lattice(poly, nv)
             if len(lattice) == 0:
                 continue
             labs = np.arange(next_label, next_label + len(lattice))
@@ -101,6 +103,31 @@ def object_seeds(objs: gpd.GeoDataFrame, comps: gpd.GeoDataFrame, target: float,
         seeds = np.concatenate([seeds] + extra_pts)
         label = np.concatenate([label] + [np.asarray(x, dtype=np.int64) for x in extra_lab])
     return seeds, label, virtual
+
+
+def _axis_row(poly, n: int) -> np.ndarray:
+    """``n`` points evenly spaced along the long axis of ``poly``'s minimum rotated
+    rectangle, or none when the axis leaves the compound.
+
+    Their cells are slices across the compound, so wherever the compound is
+    split, the boundary runs straight across it at its narrowest, the
+    shortest line the split can take (a square lattice splits in steps).
+    """
+    rect = shapely.minimum_rotated_rectangle(poly)
+    xy = shapely.get_coordinates(rect)
+    if n < 2 or len(xy) < 4:
+        return np.empty(0, dtype=object)
+    side = np.hypot(*np.diff(xy[:3], axis=0).T)
+    i = int(np.argmax(side))  # xy[i] → xy[i+1] is a long side
+    half = (xy[(i + 1) % 4] - xy[(i + 2) % 4]) / 2.0  # from the long side to the axis
+    a, b = xy[i] - half, xy[i + 1] - half
+    t = (np.arange(n) + 0.5) / n
+    pts = shapely.points(a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]))
+    if not shapely.contains_properly(poly, pts).all():
+        return np.empty(0, dtype=object)
+    # keep clear of the representative seed of the compound itself
+    rep = shapely.point_on_surface(poly)
+    return pts[shapely.distance(pts, rep) > side[i] / n / 4]
 
 
 def _lattice(poly, n: int) -> np.ndarray:

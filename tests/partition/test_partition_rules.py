@@ -22,8 +22,9 @@ CV_BEFORE = {"崂山住区": 0.163, "梅园住区": 0.083, "滨江住区": 0.655
 SHARE_AT_LEAST = {"崂山住区": 0.65, "梅园住区": 0.65, "滨江住区": 0.80}
 #: shops, institutions, offices and plazas not in the microgrid of their nearest housing
 #: (walking distance on the roads): 78, 12 and 5 when the engine measured "nearest" on
-#: its cell graph instead of on the roads
-NOT_NEAREST_AT_MOST = {"崂山住区": 55, "梅园住区": 12, "滨江住区": 5}
+#: its cell graph instead of on the roads; 51 in 崂山住区 before heavy compounds were
+#: seeded along their long axis (36 since)
+NOT_NEAREST_AT_MOST = {"崂山住区": 40, "梅园住区": 12, "滨江住区": 5}
 
 
 def _grid(lujiazui, name):
@@ -72,7 +73,7 @@ def test_business_homogeneity_rises_with_the_type_weight(finance_city):
     grid, objs, out = finance_city
     share = {w: b["majority_share"] for w, (_, b) in out.items()}
     assert share[0.0] <= share[0.5] <= share[1.0]
-    assert share[1.0] - share[0.0] >= 0.09, share
+    assert share[1.0] - share[0.0] >= 0.10, share
     # weight 0 is adjacency only: the grid-wide share, three microgrids of leftovers
     assert out[0.0][1]["microgrids_without_typed"] > 0
     # weight 1: no business microgrid is made of leftovers alone
