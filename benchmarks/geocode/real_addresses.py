@@ -126,7 +126,7 @@ def evaluate_rows(gaz: Gazetteer, rows: pd.DataFrame) -> pd.DataFrame:
     if ok.any():
         err[ok] = _GEOD.inv(out["lon"].to_numpy(float)[ok], out["lat"].to_numpy(float)[ok],
                             rows["lon"].to_numpy(float)[ok], rows["lat"].to_numpy(float)[ok])[2]
-    res = out[["query", "ok", "level", "confidence", "score"]].copy()
+    res = out[["query", "ok", "level", "confidence", "score", "detail", "matched"]].copy()
     res["error_m"] = err
     res["name"] = rows["name"].to_numpy()
     return res

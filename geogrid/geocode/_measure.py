@@ -34,8 +34,9 @@ and the point is the spine at ``m(n)`` moved ``o(n)`` across it: on the
 neighbours' side of the road, following the road between them. Beyond the
 last known number the measure goes on at the road's slope (metres per number,
 Theil-Sen, shrunk toward the pooled slope of every road), voted by the nearest
-known numbers, along the road's geometry and at most :data:`BEYOND_END_M`
-past its ends, with a score that falls with the distance moved.
+known numbers, along the road's geometry (or as far as its known records go)
+and at most :data:`BEYOND_END_M` past that, with a score that falls with the
+distance moved.
 
 References: ISO 19148 (linear referencing); Theil (1950) and Sen (1968) for
 the slope.
@@ -327,11 +328,13 @@ class MeasuredNumbers:
         order = np.argsort(preds)
         cum = np.cumsum(weights[order])
         want = float(preds[order][np.searchsorted(cum, cum[-1] / 2.0)])
-        mm = float(np.clip(want, -BEYOND_END_M, self.spine.length + BEYOND_END_M))
+        # the known records may themselves lie past the geometry's ends (measured on)
+        lo, hi = min(0.0, float(m.min())), max(self.spine.length, float(m.max()))
+        mm = float(np.clip(want, lo - BEYOND_END_M, hi + BEYOND_END_M))
         a = int(near[0])
         move = abs(mm - float(m[a]))
         score = float(np.clip(0.6 - move / 2500.0, 0.2, 0.6))
-        if mm != want or not 0.0 <= mm <= self.spine.length:
+        if mm != want or not lo <= mm <= hi:
             score *= 0.7
         return (self.spine.point(mm, float(o[a])), score,
                 f"extrapolated {move:.0f} m along the road from {int(nums[a])}号 "

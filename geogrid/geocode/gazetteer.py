@@ -289,11 +289,14 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         name), so repeated addresses (the common case in hotline records) cost
         a dictionary lookup.
         """
-        if is_missing(text) or not str(text).strip():
-            return GeocodeResult(query="" if is_missing(text) else str(text), ok=False,
-                                 reason="the address is empty.")
-        text = str(text)
         name = None if is_missing(name) or not str(name).strip() else normalise(str(name))
+        if is_missing(text) or not str(text).strip():
+            query = "" if is_missing(text) else str(text)
+            if name:  # no address, but the place's name: the name is the query
+                return replace(self._by_name(name, GeocodeResult(query=query, ok=False)),
+                               query=query)
+            return GeocodeResult(query=query, ok=False, reason="the address is empty.")
+        text = str(text)
         result = self._cached(normalise(text), name)
         parsed = replace(result.parsed, raw=text) if result.parsed is not None else None
         return replace(result, query=text, parsed=parsed)
@@ -420,10 +423,10 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         if name:
             p = replace(p, place_name=name)
         if p.metro_lines and not (p.road or p.poi or p.intersection or p.alternates):
-            return GeocodeResult(query=s, ok=False, parsed=p, reason=(
+            return self._by_name(name, GeocodeResult(query=s, ok=False, parsed=p, reason=(
                 f"线路列表不是地点 / {'、'.join(p.metro_lines)} is a list of metro lines, "
-                "not a place; give the station name or an address."))
-        result = self._ladder(s, p)
+                "not a place; give the station name or an address.")))
+        result = self._by_name(name, self._ladder(s, p))
         if not p.alternates:
             return result
         # several addresses in one field: the best of them, the others as alternatives
@@ -433,6 +436,22 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
             return result
         rest = [a for r in found for a in (r, *r.alternatives)][1:7]
         return replace(found[0], query=s, parsed=p, alternatives=tuple(rest))
+
+    def _by_name(self, name: str | None, result: GeocodeResult) -> GeocodeResult:
+        """The place's own name, when the address located nothing or only a whole road or
+        area: a named place (楼栋 / POI / 小区) found by that name answers instead, with the
+        address's answer among the alternatives."""
+        if not name or (result.ok and result.level not in (MatchLevel.ROAD, MatchLevel.AREA)):
+            return result
+        named = self._cached(name, None)
+        if not named.ok or named.level not in _NAME_LEVELS or (
+                result.ok and named.confidence <= result.confidence):
+            return result
+        note = ("located by the place's name: the address located "
+                + ("nothing" if not result.ok else f"only the {result.rung}"))
+        rest = ((result,) if result.ok else ()) + named.alternatives
+        return replace(named, query=result.query, parsed=result.parsed,
+                       detail=_join(named.detail, note), alternatives=rest[:6])
 
     def _ladder(self, s: str, p: ParsedAddress) -> GeocodeResult:
         cands: list[_Candidate] = []
@@ -572,6 +591,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
 
 
 _SUGGEST_KIND = {"门牌": 0, "道路": 1, "名称": 2}
+_NAME_LEVELS = (MatchLevel.BUILDING, MatchLevel.POI, MatchLevel.COMPOUND)
 
 
 def _index_building_names(addresses: list, places: list[Place], names: dict
