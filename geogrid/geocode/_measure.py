@@ -10,8 +10,11 @@ The spine
 ---------
 OSM draws a road as many pieces: two carriageways, slip roads, pieces broken
 at every bridge. Points are sampled every :data:`STEP_M` metres along every
-piece and joined when closer than :data:`LINK_M` (so two carriageways are one
-corridor); pieces farther apart are joined at their nearest points. The spine
+piece, each piece followed point to point, and points closer than
+:data:`LINK_M` linked at :data:`DETOUR` times their length (so two
+carriageways are one corridor, but a path follows the pieces round a corner
+rather than cutting it); pieces farther apart are joined at their nearest
+points. The spine
 is the shortest path through that graph between its two most distant points
 (the graph's diameter, :func:`scipy.sparse.csgraph.dijkstra` twice),
 simplified (Douglas-Peucker, :data:`SIMPLIFY_M`) so that it does not zig-zag
@@ -70,31 +73,48 @@ LINK_M = 45.0
 BEYOND_END_M = 100.0
 #: how many of the nearest known numbers vote on an extrapolated measure
 ANCHORS = 5
+#: a link between pieces (or across a corner) costs this many times its length
+DETOUR = 3.0
 #: most samples per road (a longer road is sampled more coarsely)
 _MAX_SAMPLES = 2500
 
 
-def _samples(road: shapely.Geometry) -> np.ndarray:
+def _samples(road: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """Points every :data:`STEP_M` along each piece (its vertices too, so a corner is on the
+    spine), and the pairs of points that follow each other on a piece."""
     parts = [g for g in shapely.get_parts(road) if g.geom_type == "LineString" and g.length > 0]
     total = sum(g.length for g in parts)
     step = max(STEP_M, total / _MAX_SAMPLES)
-    pts = []
+    pts, pairs, start = [], [], 0
     for g in parts:
-        k = max(2, int(np.ceil(g.length / step)) + 1)
-        pts.append(shapely.get_coordinates(
-            shapely.line_interpolate_point(g, np.linspace(0.0, g.length, k))))
-        if len(g.coords) <= k:  # the vertices too, so that a corner is on the spine
-            pts.append(shapely.get_coordinates(g))
-    return np.unique(np.concatenate(pts), axis=0) if pts else np.zeros((0, 2))
+        at = np.linspace(0.0, g.length, max(2, int(np.ceil(g.length / step)) + 1))
+        if len(g.coords) <= len(at):
+            at = np.union1d(at, shapely.line_locate_point(g, shapely.points(g.coords)))
+        pts.append(shapely.get_coordinates(shapely.line_interpolate_point(g, at)))
+        pairs.append(np.column_stack([np.arange(start, start + len(at) - 1),
+                                      np.arange(start + 1, start + len(at))]))
+        start += len(at)
+    if not pts:
+        return np.zeros((0, 2)), np.zeros((0, 2), int)
+    return np.concatenate(pts), np.concatenate(pairs)
 
 
-def _corridor(pts: np.ndarray):
-    """Graph of the samples: links within :data:`LINK_M`, components joined at their nearest."""
+def _corridor(pts: np.ndarray, along: np.ndarray):
+    """Graph of the samples: each piece followed point to point; links within :data:`LINK_M`
+    between other points cost :data:`DETOUR` times their length, so a path follows the
+    pieces and crosses over only where they part; components joined at their nearest."""
     tree = cKDTree(pts)
     pairs = tree.query_pairs(LINK_M, output_type="ndarray")
     i, j = (pairs[:, 0], pairs[:, 1]) if len(pairs) else (np.zeros(0, int), np.zeros(0, int))
-    w = np.hypot(*(pts[i] - pts[j]).T)
     n = len(pts)
+    ai, aj = along[:, 0], along[:, 1]
+    # a pair that follows a piece is an edge once (a sparse matrix sums repeated entries)
+    other = ~np.isin(np.minimum(i, j) * n + np.maximum(i, j), np.minimum(ai, aj) * n
+                     + np.maximum(ai, aj))
+    i, j = i[other], j[other]
+    w = np.hypot(*(pts[i] - pts[j]).T) * DETOUR
+    i, j = np.concatenate([i, ai]), np.concatenate([j, aj])
+    w = np.concatenate([w, np.hypot(*(pts[ai] - pts[aj]).T)])
     _, comp = connected_components(coo_matrix((w + 1e-9, (i, j)), shape=(n, n)), directed=False)
     extra_i, extra_j, extra_w = [], [], []
     joined = comp.copy()
@@ -106,7 +126,7 @@ def _corridor(pts: np.ndarray):
         a = int(np.flatnonzero(first)[a])
         extra_i.append(a)
         extra_j.append(b)
-        extra_w.append(float(d.min()))
+        extra_w.append(float(d.min()) * DETOUR)
         joined[joined == joined[b]] = joined[0]
     i = np.concatenate([i, extra_i]).astype(int)
     j = np.concatenate([j, extra_j]).astype(int)
@@ -124,10 +144,10 @@ class RoadSpine:
     def build(cls, road: shapely.Geometry) -> RoadSpine | None:
         if road is None or road.is_empty:
             return None
-        pts = _samples(road)
+        pts, along = _samples(road)
         if len(pts) < 2:
             return None
-        graph = _corridor(pts)
+        graph = _corridor(pts, along)
         d0 = dijkstra(graph, directed=False, indices=0)
         a = int(np.argmax(np.where(np.isfinite(d0), d0, -1)))
         da, pred = dijkstra(graph, directed=False, indices=a, return_predecessors=True)
@@ -300,8 +320,9 @@ class MeasuredNumbers:
             a, b = both[2:]
             how = "both sides"
         else:
-            return self._beyond(n, nums, m, o if same.all() else np.where(same, o, side_o),
-                                slope, one_sided)
+            if same.any():  # its own side's numbers vote, as its own side's numbers place
+                return self._beyond(n, nums[same], m[same], o[same], slope, one_sided)
+            return self._beyond(n, nums, m, np.full(len(nums), side_o), slope, one_sided)
         f = (n - nums[a]) / (nums[b] - nums[a])
         mm = m[a] + f * (m[b] - m[a])
         oo = o[a] + f * (o[b] - o[a]) if same[a] and same[b] else side_o

@@ -110,7 +110,7 @@ from ._houses import HouseMatching
 from ._numbering import Numbering
 from ._names import NameMatching
 from ._roads import RoadMatching
-from .calibrate import Calibration
+from .calibrate import Calibration, evidence
 from ._results import (
     _BASE,
     _SOURCE_ORDER,
@@ -157,6 +157,8 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         self._building_of: dict[tuple[str, Any], str] = dict(building_of or {})
         #: maps (rung, rule score) to P(within 100 m); None keeps the rule score
         self.calibration: Calibration | None = calibration
+        #: the fit on the address database (calibration="database"), with its reliability
+        self.calibration_fit = None
         #: answers below this calibrated confidence are flagged for a person
         self.review_below = float(review_below)
         self._brands: dict[str, list[str]] = defaultdict(list)
@@ -222,7 +224,10 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         optional ``name``, points. Its numbers and names rank before OSM's.
         ``calibration`` turns rule scores into probabilities (``"default"``:
         the one shipped in :data:`~geogrid.geocode.calibrate.DEFAULT_CALIBRATION`;
-        ``None``: keep rule scores). ``review_below`` is the confidence under
+        ``"database"``: fit on ``addresses`` themselves by cross-validation,
+        :func:`~geogrid.geocode.selfcal.fit_on_database`, kept with its reliability
+        table in :attr:`calibration_fit`; the shipped one when the database has
+        too few rows; ``None``: keep rule scores). ``review_below`` is the confidence under
         which an answer is flagged ``needs_review``.
 
         Raises :class:`~geogrid.CRSError` for a frame without a lon/lat CRS,
@@ -254,12 +259,18 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         houses, names, unindexed, building_of = _point_index(frames, fwd)
         road_geoms = _road_index(frames.get("roads"), metric)
         area_index = _area_index(frames.get("areas"), metric)
-        return cls(metric=metric,
-                   places_houses={k: dict(v) for k, v in houses.items()},
-                   names=dict(names), roads=road_geoms, areas=area_index,
-                   fuzzy_cutoff=fuzzy_cutoff, cache_size=cache_size, unindexed=unindexed,
-                   building_of=building_of, review_below=review_below,
-                   calibration=Calibration.load() if calibration == "default" else calibration)
+        fit = None
+        if calibration == "database":
+            fit = _database_fit(frames)
+            calibration = fit.calibration if fit is not None else "default"
+        gaz = cls(metric=metric,
+                  places_houses={k: dict(v) for k, v in houses.items()},
+                  names=dict(names), roads=road_geoms, areas=area_index,
+                  fuzzy_cutoff=fuzzy_cutoff, cache_size=cache_size, unindexed=unindexed,
+                  building_of=building_of, review_below=review_below,
+                  calibration=Calibration.load() if calibration == "default" else calibration)
+        gaz.calibration_fit = fit
+        return gaz
 
     def __repr__(self) -> str:
         n_houses = sum(len(v) for v in self._houses.values())
@@ -308,7 +319,8 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
 
         Columns: query, ok, lon, lat, level (the Chinese value of
         :class:`MatchLevel`), confidence, matched, estimated, detail, reason,
-        score (the rule score before calibration), needs_review.
+        score (the rule score before calibration), needs_review, evidence (the class the
+        confidence was calibrated in).
         ``progress(n_done, n_total)`` is called every ``progress_every`` rows
         (default: about 100 times in all) and once at the end. ``names``, aligned
         with ``texts``, gives each address's place name (see :meth:`geocode`).
@@ -331,7 +343,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
                 r = self.geocode(text, key[1])
                 row = (r.query, r.ok, r.lon, r.lat, r.level.value if r.level else None,
                        r.confidence, r.matched, r.estimated, r.detail, r.reason, r.score,
-                       r.needs_review)
+                       r.needs_review, r.evidence)
                 if isinstance(text, str):
                     seen[key] = row
             rows.append(row)
@@ -340,7 +352,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         if progress is not None and total == 0:
             progress(0, 0)
         cols = ["query", "ok", "lon", "lat", "level", "confidence", "matched", "estimated",
-                "detail", "reason", "score", "needs_review"]
+                "detail", "reason", "score", "needs_review", "evidence"]
         frame = pd.DataFrame(rows, columns=cols)
         if index is not None:
             frame.index = index
@@ -581,13 +593,14 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         else:
             lon, lat = self._lonlat(c.x, c.y)
         score = float(round(min(max(c.confidence, 0.0), 1.0), 4))
-        conf = score if self.calibration is None else self.calibration(c.level.value, score)
+        kind = evidence(c.level.value, p, c.detail)
+        conf = score if self.calibration is None else self.calibration(kind, score)
         return GeocodeResult(
             query=s, ok=True, lon=lon, lat=lat, level=c.level, score=score,
             confidence=float(round(conf, 4)), matched=c.matched,
             detail=c.detail, estimated=c.estimated,
             source=c.place.source if c.place else None,
-            source_index=c.place.index if c.place else None, parsed=p)
+            source_index=c.place.index if c.place else None, parsed=p, evidence=kind)
 
 
 _SUGGEST_KIND = {"门牌": 0, "道路": 1, "名称": 2}
@@ -642,6 +655,17 @@ def _point_index(frames: dict, fwd: Transformer):
         for key, place in grouped_places(frame, "compounds", fwd):
             names[key].append((MatchLevel.COMPOUND, place))
     return houses, names, unindexed, building_of
+
+
+def _database_fit(frames: dict):
+    """The calibration fit on the ``addresses`` frame (``None`` when it is too small)."""
+    from .selfcal import MIN_ROWS, fit_on_database
+
+    addresses = frames.get("addresses")
+    if addresses is None or len(addresses) < MIN_ROWS:
+        return None
+    others = {k: v for k, v in frames.items() if k != "addresses"}
+    return fit_on_database(others, addresses)
 
 
 def _apply_offset(p: ParsedAddress, cands: list[_Candidate]) -> None:
