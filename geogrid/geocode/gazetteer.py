@@ -111,6 +111,7 @@ from ._numbering import Numbering
 from ._names import NameMatching
 from ._roads import RoadMatching
 from .calibrate import Calibration, evidence
+from .selfcal import database_fit
 from ._results import (
     _BASE,
     _SOURCE_ORDER,
@@ -261,7 +262,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         area_index = _area_index(frames.get("areas"), metric)
         fit = None
         if calibration == "database":
-            fit = _database_fit(frames)
+            fit = database_fit(frames)
             calibration = fit.calibration if fit is not None else "default"
         gaz = cls(metric=metric,
                   places_houses={k: dict(v) for k, v in houses.items()},
@@ -449,22 +450,6 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         rest = [a for r in found for a in (r, *r.alternatives)][1:7]
         return replace(found[0], query=s, parsed=p, alternatives=tuple(rest))
 
-    def _by_name(self, name: str | None, result: GeocodeResult) -> GeocodeResult:
-        """The place's own name, when the address located nothing or only a whole road or
-        area: a named place (楼栋 / POI / 小区) found by that name answers instead, with the
-        address's answer among the alternatives."""
-        if not name or (result.ok and result.level not in (MatchLevel.ROAD, MatchLevel.AREA)):
-            return result
-        named = self._cached(name, None)
-        if not named.ok or named.level not in _NAME_LEVELS or (
-                result.ok and named.confidence <= result.confidence):
-            return result
-        note = ("located by the place's name: the address located "
-                + ("nothing" if not result.ok else f"only the {result.rung}"))
-        rest = ((result,) if result.ok else ()) + named.alternatives
-        return replace(named, query=result.query, parsed=result.parsed,
-                       detail=_join(named.detail, note), alternatives=rest[:6])
-
     def _ladder(self, s: str, p: ParsedAddress) -> GeocodeResult:
         cands: list[_Candidate] = []
         misses: list[str] = []
@@ -604,7 +589,6 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
 
 
 _SUGGEST_KIND = {"门牌": 0, "道路": 1, "名称": 2}
-_NAME_LEVELS = (MatchLevel.BUILDING, MatchLevel.POI, MatchLevel.COMPOUND)
 
 
 def _index_building_names(addresses: list, places: list[Place], names: dict
@@ -655,17 +639,6 @@ def _point_index(frames: dict, fwd: Transformer):
         for key, place in grouped_places(frame, "compounds", fwd):
             names[key].append((MatchLevel.COMPOUND, place))
     return houses, names, unindexed, building_of
-
-
-def _database_fit(frames: dict):
-    """The calibration fit on the ``addresses`` frame (``None`` when it is too small)."""
-    from .selfcal import MIN_ROWS, fit_on_database
-
-    addresses = frames.get("addresses")
-    if addresses is None or len(addresses) < MIN_ROWS:
-        return None
-    others = {k: v for k, v in frames.items() if k != "addresses"}
-    return fit_on_database(others, addresses)
 
 
 def _apply_offset(p: ParsedAddress, cands: list[_Candidate]) -> None:

@@ -38,7 +38,7 @@ from pyproj import Geod
 from .._errors import InputError
 from .calibrate import Calibration, reliability_table
 
-__all__ = ["DatabaseCalibration", "MIN_ROWS", "fit_on_database"]
+__all__ = ["DatabaseCalibration", "MIN_ROWS", "database_fit", "fit_on_database"]
 
 #: fewer database rows than this fit nothing: the shipped calibration is used
 MIN_ROWS = 50
@@ -118,3 +118,12 @@ def fit_on_database(frames: dict, addresses: gpd.GeoDataFrame, *, folds: int = 1
         conf[mine] = [other(lv, sc) for lv, sc in zip(got["level"][mine], got["score"][mine])]
     answers = got.assign(hit=hit, confidence=conf).reset_index(drop=True)
     return DatabaseCalibration(cal, len(got), k, reliability_table(conf, hit), answers)
+
+
+def database_fit(frames: dict) -> DatabaseCalibration | None:
+    """The fit on the ``addresses`` of the gazetteer's input ``frames``, the other frames
+    as they are; ``None`` when the database has fewer than :data:`MIN_ROWS` rows."""
+    addresses = frames.get("addresses")
+    if addresses is None or len(addresses) < MIN_ROWS:
+        return None
+    return fit_on_database({k: v for k, v in frames.items() if k != "addresses"}, addresses)
