@@ -37,9 +37,10 @@ and the point is the spine at ``m(n)`` moved ``o(n)`` across it: on the
 neighbours' side of the road, following the road between them. Beyond the
 last known number the measure goes on at the road's slope (metres per number,
 Theil-Sen, shrunk toward the pooled slope of every road), voted by the nearest
-known numbers, along the road's geometry (or as far as its known records go)
-and at most :data:`BEYOND_END_M` past that, with a score that falls with the
-distance moved.
+known numbers, with a score that falls with the distance moved and is lower
+more than :data:`BEYOND_END_M` past the road's geometry and its known records
+(the road may go on beyond the data's edge, or be a pedestrian street missing
+from a drive graph: there the spine's last direction is followed straight on).
 
 References: ISO 19148 (linear referencing); Theil (1950) and Sen (1968) for
 the slope.
@@ -69,7 +70,7 @@ SIMPLIFY_M = 10.0
 STEP_M = 15.0
 #: pieces closer than this are one corridor (two carriageways, a piece broken at a bridge)
 LINK_M = 45.0
-#: no extrapolation goes farther than this past an end of the road's geometry
+#: an extrapolation farther than this past the road's geometry and known records scores lower
 BEYOND_END_M = 100.0
 #: how many of the nearest known numbers vote on an extrapolated measure
 ANCHORS = 5
@@ -337,8 +338,8 @@ class MeasuredNumbers:
     def _beyond(self, n, nums, m, o, slope, one_sided):
         """Past the known numbers: the weighted median of ``m_j + slope · (n - n_j)`` over
         the :data:`ANCHORS` nearest known numbers (nearer ones weigh more), so one misplaced
-        record does not carry it; along the road as far as its geometry goes, at most
-        :data:`BEYOND_END_M` past its ends."""
+        record does not carry it. More than :data:`BEYOND_END_M` past the road's geometry
+        and its known records the score is lower."""
         s = self.slope if slope is None else slope
         if s == 0:
             return None
@@ -351,11 +352,11 @@ class MeasuredNumbers:
         want = float(preds[order][np.searchsorted(cum, cum[-1] / 2.0)])
         # the known records may themselves lie past the geometry's ends (measured on)
         lo, hi = min(0.0, float(m.min())), max(self.spine.length, float(m.max()))
-        mm = float(np.clip(want, lo - BEYOND_END_M, hi + BEYOND_END_M))
+        mm = want
         a = int(near[0])
         move = abs(mm - float(m[a]))
         score = float(np.clip(0.6 - move / 2500.0, 0.2, 0.6))
-        if mm != want or not lo <= mm <= hi:
+        if not lo - BEYOND_END_M <= mm <= hi + BEYOND_END_M:
             score *= 0.7
         return (self.spine.point(mm, float(o[a])), score,
                 f"extrapolated {move:.0f} m along the road from {int(nums[a])}号 "
