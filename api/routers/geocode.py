@@ -25,18 +25,27 @@ Geocoder = Annotated[Principal, Depends(Allowed("geocode"))]
 
 
 def _with_area(state, result: dict) -> dict:
+    """The answer and each of its alternatives with the microgrid chain they fall in, so a
+    dispatcher choosing among a brand's branches sees where each one would be sent."""
     if not result["ok"]:
         return result
     try:
         plan_id = state.active_plan_id()
-        hit = state.locator(plan_id).locate_one(result["lon"], result["lat"],
-                                                snap_m=state.settings.snap_distance_m)
-        result["chain"] = hit["chain"]
-        result["area_id"] = hit["leaf"]
-        result["snapped"] = hit["snapped"]
-    except (OutOfCoverageError, NotFoundError) as exc:  # outside every microgrid, or no plan
+        locator = state.locator(plan_id)
+    except NotFoundError as exc:  # no active plan
         result["chain"] = None
         result["area_reason"] = exc.message
+        return result
+    for item in (result, *result.get("alternatives", ())):
+        try:
+            hit = locator.locate_one(item["lon"], item["lat"],
+                                     snap_m=state.settings.snap_distance_m)
+            item["chain"] = hit["chain"]
+            item["area_id"] = hit["leaf"]
+            item["snapped"] = hit["snapped"]
+        except OutOfCoverageError as exc:  # outside every microgrid
+            item["chain"] = None
+            item["area_reason"] = exc.message
     return result
 
 
@@ -48,15 +57,26 @@ def suggest(state: StateDep, _: Geocoder,
     return JSONResp({"query": q, "count": len(items), "items": items})
 
 
-@router.get("/geocode", summary="Geocode one Chinese address into a point and its microgrid")
+@router.get("/geocode", summary="地址或地名定位 / Geocode one Chinese address or place name "
+                                  "into a point and its microgrid")
 def geocode(state: StateDep, _: Geocoder,
-            q: Annotated[str, Query(min_length=1, max_length=300, description="the address")]):
-    result = gazetteer(state).geocode(q).to_dict()
+            q: Annotated[str, Query(min_length=1, max_length=300,
+                                    description="地址或地名 / the address, or a place name such "
+                                                "as 星巴克(张杨路店)")],
+            name: Annotated[str | None, Query(
+                max_length=100, description="地址旁给出的单位名称 / the name given beside the "
+                                            "address (the shop or department that called): it "
+                                            "picks among a large site's records, and answers "
+                                            "when the address locates nothing")] = None):
+    result = gazetteer(state).geocode(q, name).to_dict()
     return JSONResp(_with_area(state, result))
 
 
 class GeocodeBatch(BaseModel):
     queries: list[Annotated[str, Field(min_length=1, max_length=300)]]
+    names: list[Annotated[str, Field(max_length=100)] | None] | None = Field(
+        default=None, description="每条地址旁的单位名称（与 queries 等长）/ one name (or null) "
+                                  "per query, as `name` of GET /geocode")
 
 
 @router.post("/geocode", summary="Geocode a batch of addresses (results in order)")
@@ -65,7 +85,7 @@ def geocode_batch(body: GeocodeBatch, state: StateDep, _: Geocoder):
         raise LimitExceeded(f"batch has {len(body.queries)} queries; the limit is "
                             f"{state.settings.max_batch}.", field="queries",
                             value=len(body.queries), fix="Split it, or use `geogrid geocode`.")
-    frame = gazetteer(state).geocode_many(body.queries)
+    frame = gazetteer(state).geocode_many(body.queries, names=body.names)
     plan_id = state.active_plan_id()
     ok = frame["ok"].to_numpy(bool)
     lon = frame["lon"].to_numpy(float)

@@ -25,6 +25,8 @@ from rapidfuzz import fuzz
 
 from ._geometry import Interpolated, interpolate_number
 from ._index import House, StreetKey, label
+from ._measure import MeasuredNumbers, RoadSpine
+from ._numbering import SHRINK_SPAN
 from ._results import _BASE, _SOURCE_ORDER, MatchLevel, _Candidate, _join
 from .address import ParsedAddress, normalise
 
@@ -99,6 +101,12 @@ class HouseMatching:
         """Between same-side neighbours; beyond them (or from one known number), the road's
         number model (:mod:`geogrid.geocode._numbering`)."""
         line, sides = self._lines[key], self._sides[key]
+        if key[1] is None and key[2] is None and (measured := self._measured(key)) is not None:
+            # the side each parity keeps to, measured across the road's spine (bends included)
+            est = measured.place(n, one_sided=measured.sides() == "same",
+                                 slope=self._shrunk_slope(measured))
+            if est is not None:
+                return Interpolated(*est)
         same = line if sides == "same" else line.parity(n % 2)
         inside = len(same) >= 2 and same.numbers[0] < n < same.numbers[-1]
         if not inside and key[1] is None and key[2] is None:
@@ -106,6 +114,26 @@ class HouseMatching:
             if est is not None:
                 return Interpolated(*est)
         return interpolate_number(line, n, self._roads.get(key[0]), sides=sides)
+
+    def _measured(self, key: StreetKey) -> MeasuredNumbers | None:
+        """The known numbers of a road measured along its spine (built on first use)."""
+        if key not in self._measured_cache:
+            road = self._roads.get(key[0])
+            spine = RoadSpine.build(road) if road is not None else None
+            line = self._lines[key]
+            self._measured_cache[key] = (MeasuredNumbers.build(line.numbers, line.xy, spine)
+                                         if spine is not None else None)
+        return self._measured_cache[key]
+
+    def _shrunk_slope(self, measured: MeasuredNumbers) -> float:
+        """The road's metres per number, shrunk toward the pooled slope of every road (few
+        numbers close together give a noisy slope; see :mod:`geogrid.geocode._numbering`)."""
+        own, pooled = measured.slope, self._numbering.pooled_slope
+        if own == 0 or pooled is None:
+            return own
+        span = float(measured.numbers.max() - measured.numbers.min())
+        w = span ** 2 / (span ** 2 + SHRINK_SPAN ** 2)
+        return float(w * own + (1 - w) * np.sign(own) * pooled)
 
     def _nearest_number(self, p: ParsedAddress, key: StreetKey, by_number, score: float
                         ) -> list[_Candidate]:

@@ -7,12 +7,13 @@ indexes the gazetteer builds (``_names``, ``_name_choices``, ``_areas``).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from rapidfuzz import fuzz
 from shapely.geometry import Point
 
 from ._index import Place
-from ._results import _BASE, _NAME_LEVEL_ORDER, MatchLevel, _Candidate, _join
+from ._results import _BASE, _NAME_LEVEL_ORDER, GeocodeResult, MatchLevel, _Candidate, _join
 from .address import ParsedAddress, normalise
 
 __all__ = ["NameMatching"]
@@ -22,6 +23,22 @@ class NameMatching:
     """Name and area candidates (mixed into the gazetteer)."""
 
     # names -------------------------------------------------------------
+
+    def _by_name(self, name: str | None, result: GeocodeResult) -> GeocodeResult:
+        """The place's own name, when the address located nothing or only a whole road or
+        area: a named place (楼栋 / POI / 小区) found by that name answers instead, with the
+        address's answer among the alternatives."""
+        if not name or (result.ok and result.level not in (MatchLevel.ROAD, MatchLevel.AREA)):
+            return result
+        named = self._cached(name, None)
+        if not named.ok or named.level not in _NAME_LEVEL_ORDER or (
+                result.ok and named.confidence <= result.confidence):
+            return result
+        note = ("located by the place's name: the address located "
+                + ("nothing" if not result.ok else f"only the {result.rung}"))
+        rest = ((result,) if result.ok else ()) + named.alternatives
+        return replace(named, query=result.query, parsed=result.parsed,
+                       detail=_join(named.detail, note), alternatives=rest[:6])
 
     def _name_candidates(self, name: str, anchor, misses: list[str], *, whole: bool = False,
                          branch: str | None = None) -> list[_Candidate]:

@@ -70,6 +70,8 @@ class GeocodeResult:
     alternatives: tuple[GeocodeResult, ...] = ()
     score: float = 0.0
     needs_review: bool = False
+    #: the class the confidence was calibrated in (:func:`~geogrid.geocode.calibrate.evidence`)
+    evidence: str | None = None
 
     @property
     def rung(self) -> str | None:
@@ -89,7 +91,8 @@ class GeocodeResult:
             "query": self.query, "ok": self.ok, "lon": self.lon, "lat": self.lat,
             "level": self.level.value if self.level else None, "rung": self.rung,
             "confidence": round(self.confidence, 3), "score": round(self.score, 3),
-            "needs_review": self.needs_review, "matched": self.matched,
+            "needs_review": self.needs_review, "evidence": self.evidence,
+            "matched": self.matched,
             "detail": self.detail, "estimated": self.estimated, "source": self.source,
             "reason": self.reason,
             "alternatives": [a.to_dict() for a in self.alternatives],

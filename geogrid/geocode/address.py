@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, make_dataclass, replace
 
 from .._errors import InputError
 from ._forms import branch_of, looks_like_compound, split_parts, take_metro_lines
@@ -299,26 +299,24 @@ def _strip_filler(text: str) -> str:
 # ---------------------------------------------------------------------------
 # parsing
 
-@dataclass
-class _State:
-    road: str | None = None
-    lane: int | None = None
-    sublane: int | None = None
-    number: int | None = None
-    number_suffix: str | None = None
-    numbers: tuple[int, ...] = ()
-    number_range: tuple[int, int] | None = None
-    building: str | None = None
-    unit: str | None = None
-    room: str | None = None
-    floor: int | None = None
-    offset: Offset | None = None
-    residual: list[str] = field(default_factory=list)
-    residual_before_number: str | None = None
+#: the fields of :class:`ParsedAddress` that the parse fills in as it reads the text
+_PARTS = ("road", "lane", "sublane", "number", "number_suffix", "numbers", "number_range",
+          "building", "unit", "room", "floor", "offset")
 
-    @property
-    def in_lane(self) -> bool:
-        return self.lane is not None or bool(self.road and self.road.endswith("弄"))
+
+def _in_lane(self) -> bool:
+    return self.lane is not None or bool(self.road and self.road.endswith("弄"))
+
+
+#: the parse's working state: the :data:`_PARTS` of :class:`ParsedAddress` (same names,
+#: types and defaults, but mutable) plus the text not read yet
+_State = make_dataclass(
+    "_State",
+    [(f.name, f.type, field(default=f.default)) for f in fields(ParsedAddress)
+     if f.name in _PARTS]
+    + [("residual", "list[str]", field(default_factory=list)),
+       ("residual_before_number", "str | None", field(default=None))],
+    namespace={"in_lane": property(_in_lane), "__module__": __name__})
 
 
 def _distance_m(m: re.Match) -> float | None:
@@ -536,11 +534,8 @@ def parse_address(text: str) -> ParsedAddress:
         raw=raw, normalised=s,
         province=admin.get("province"), city=admin.get("city"),
         district=admin.get("district"), subdistrict=admin.get("subdistrict"),
-        road=st.road, lane=st.lane, sublane=st.sublane,
-        number=st.number, number_suffix=st.number_suffix, numbers=st.numbers,
-        number_range=st.number_range, building=st.building, unit=st.unit, room=st.room,
-        floor=st.floor, poi=poi, near_road=near[0] if near else None,
-        intersection=intersection, offset=st.offset, compound=compound, branch=branch,
+        **{k: getattr(st, k) for k in _PARTS}, poi=poi, near_road=near[0] if near else None,
+        intersection=intersection, compound=compound, branch=branch,
         near_roads=tuple(dict.fromkeys(near)), metro_lines=metro_lines,
         alternates=tuple(parts[1:]),
     )

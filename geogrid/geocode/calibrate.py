@@ -46,10 +46,41 @@ import pandas as pd
 
 from .._errors import InputError
 
-__all__ = ["DEFAULT_CALIBRATION", "Calibration", "reliability_table"]
+__all__ = ["DEFAULT_CALIBRATION", "Calibration", "evidence", "reliability_table"]
 
 #: the calibration shipped with geogrid (fit by ``benchmarks.geocode.real_addresses``)
 DEFAULT_CALIBRATION = Path(__file__).with_name("calibration.json")
+
+
+#: kinds of interpolation, told apart by how the answer describes itself
+_INTERPOLATION_KINDS = (("interpolated along the road", "两侧", "both sides"),
+                        ("interpolated along the road", "同侧", ""),
+                        ("extrapolated", "外推", ""), ("no number known", "起点", ""))
+
+
+def evidence(level: str | None, parsed=None, detail: str | None = None) -> str | None:
+    """The class an answer is calibrated in: its rung, split where the evidence differs.
+
+    * 门牌 with a floor, room, unit, building or named part after the number
+      (``淮海中路283号香港广场11楼``) is ``门牌/楼内``: a place inside a large building,
+      whose footprint spreads further from its one address point than a shop front's;
+    * 道路插值 is ``/同侧`` (between same-side neighbours), ``/两侧`` (between numbers of
+      both sides), ``/外推`` (beyond the known numbers) or ``/起点`` (no number known on
+      the road: counted from its start).
+
+    A class the calibration has not seen falls back to its rung (see :class:`Calibration`).
+    """
+    if level is None:
+        return None
+    if level == "门牌" and parsed is not None and (
+            parsed.floor is not None or parsed.room or parsed.unit or parsed.building
+            or parsed.poi):
+        return "门牌/楼内"
+    if level == "道路插值" and detail:
+        for start, kind, also in _INTERPOLATION_KINDS:
+            if detail.startswith(start) and also in detail:
+                return f"道路插值/{kind}"
+    return level
 
 
 def _curve(score: np.ndarray, hit: np.ndarray, bins: int) -> tuple[list[float], list[float]]:
@@ -99,7 +130,11 @@ class Calibration:
         return cls(curves, _curve(scores, hits, bins), counts, radius_m)
 
     def __call__(self, level: str, score: float) -> float:
+        """P(within 100 m) of an answer of class ``level`` (a rung, or an :func:`evidence`
+        class such as ``门牌/楼内``, which falls back to its rung when unseen)."""
         curve = self.curves.get(str(level))
+        if curve is None and "/" in str(level):
+            curve = self.curves.get(str(level).split("/", 1)[0])
         if curve is None:
             return min(float(np.interp(score, *self.pooled)), 0.5)
         return float(np.interp(score, *curve))

@@ -110,7 +110,8 @@ from ._houses import HouseMatching
 from ._numbering import Numbering
 from ._names import NameMatching
 from ._roads import RoadMatching
-from .calibrate import Calibration
+from .calibrate import Calibration, evidence
+from .selfcal import database_fit
 from ._results import (
     _BASE,
     _SOURCE_ORDER,
@@ -157,6 +158,8 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         self._building_of: dict[tuple[str, Any], str] = dict(building_of or {})
         #: maps (rung, rule score) to P(within 100 m); None keeps the rule score
         self.calibration: Calibration | None = calibration
+        #: the fit on the address database (calibration="database"), with its reliability
+        self.calibration_fit = None
         #: answers below this calibrated confidence are flagged for a person
         self.review_below = float(review_below)
         self._brands: dict[str, list[str]] = defaultdict(list)
@@ -177,6 +180,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
                 self._lines[key] = NumberLine.build(arr[:, 0].astype(np.int64), arr[:, 1:])
         self._sides = {k: street_sides(line, roads.get(k[0])) for k, line in self._lines.items()}
         self._numbering = Numbering.build(self._lines, roads)
+        self._measured_cache: dict[StreetKey, Any] = {}
         self._street_roads = {k[0] for k in places_houses}
         self._known_streets = set(roads) | self._street_roads
         self._road_choices = FuzzyIndex(self._known_streets)
@@ -221,7 +225,10 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         optional ``name``, points. Its numbers and names rank before OSM's.
         ``calibration`` turns rule scores into probabilities (``"default"``:
         the one shipped in :data:`~geogrid.geocode.calibrate.DEFAULT_CALIBRATION`;
-        ``None``: keep rule scores). ``review_below`` is the confidence under
+        ``"database"``: fit on ``addresses`` themselves by cross-validation,
+        :func:`~geogrid.geocode.selfcal.fit_on_database`, kept with its reliability
+        table in :attr:`calibration_fit`; the shipped one when the database has
+        too few rows; ``None``: keep rule scores). ``review_below`` is the confidence under
         which an answer is flagged ``needs_review``.
 
         Raises :class:`~geogrid.CRSError` for a frame without a lon/lat CRS,
@@ -253,12 +260,18 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         houses, names, unindexed, building_of = _point_index(frames, fwd)
         road_geoms = _road_index(frames.get("roads"), metric)
         area_index = _area_index(frames.get("areas"), metric)
-        return cls(metric=metric,
-                   places_houses={k: dict(v) for k, v in houses.items()},
-                   names=dict(names), roads=road_geoms, areas=area_index,
-                   fuzzy_cutoff=fuzzy_cutoff, cache_size=cache_size, unindexed=unindexed,
-                   building_of=building_of, review_below=review_below,
-                   calibration=Calibration.load() if calibration == "default" else calibration)
+        fit = None
+        if calibration == "database":
+            fit = database_fit(frames)
+            calibration = fit.calibration if fit is not None else "default"
+        gaz = cls(metric=metric,
+                  places_houses={k: dict(v) for k, v in houses.items()},
+                  names=dict(names), roads=road_geoms, areas=area_index,
+                  fuzzy_cutoff=fuzzy_cutoff, cache_size=cache_size, unindexed=unindexed,
+                  building_of=building_of, review_below=review_below,
+                  calibration=Calibration.load() if calibration == "default" else calibration)
+        gaz.calibration_fit = fit
+        return gaz
 
     def __repr__(self) -> str:
         n_houses = sum(len(v) for v in self._houses.values())
@@ -288,11 +301,14 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         name), so repeated addresses (the common case in hotline records) cost
         a dictionary lookup.
         """
-        if is_missing(text) or not str(text).strip():
-            return GeocodeResult(query="" if is_missing(text) else str(text), ok=False,
-                                 reason="the address is empty.")
-        text = str(text)
         name = None if is_missing(name) or not str(name).strip() else normalise(str(name))
+        if is_missing(text) or not str(text).strip():
+            query = "" if is_missing(text) else str(text)
+            if name:  # no address, but the place's name: the name is the query
+                return replace(self._by_name(name, GeocodeResult(query=query, ok=False)),
+                               query=query)
+            return GeocodeResult(query=query, ok=False, reason="the address is empty.")
+        text = str(text)
         result = self._cached(normalise(text), name)
         parsed = replace(result.parsed, raw=text) if result.parsed is not None else None
         return replace(result, query=text, parsed=parsed)
@@ -304,7 +320,8 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
 
         Columns: query, ok, lon, lat, level (the Chinese value of
         :class:`MatchLevel`), confidence, matched, estimated, detail, reason,
-        score (the rule score before calibration), needs_review.
+        score (the rule score before calibration), needs_review, evidence (the class the
+        confidence was calibrated in).
         ``progress(n_done, n_total)`` is called every ``progress_every`` rows
         (default: about 100 times in all) and once at the end. ``names``, aligned
         with ``texts``, gives each address's place name (see :meth:`geocode`).
@@ -327,7 +344,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
                 r = self.geocode(text, key[1])
                 row = (r.query, r.ok, r.lon, r.lat, r.level.value if r.level else None,
                        r.confidence, r.matched, r.estimated, r.detail, r.reason, r.score,
-                       r.needs_review)
+                       r.needs_review, r.evidence)
                 if isinstance(text, str):
                     seen[key] = row
             rows.append(row)
@@ -336,7 +353,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         if progress is not None and total == 0:
             progress(0, 0)
         cols = ["query", "ok", "lon", "lat", "level", "confidence", "matched", "estimated",
-                "detail", "reason", "score", "needs_review"]
+                "detail", "reason", "score", "needs_review", "evidence"]
         frame = pd.DataFrame(rows, columns=cols)
         if index is not None:
             frame.index = index
@@ -419,10 +436,10 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         if name:
             p = replace(p, place_name=name)
         if p.metro_lines and not (p.road or p.poi or p.intersection or p.alternates):
-            return GeocodeResult(query=s, ok=False, parsed=p, reason=(
+            return self._by_name(name, GeocodeResult(query=s, ok=False, parsed=p, reason=(
                 f"线路列表不是地点 / {'、'.join(p.metro_lines)} is a list of metro lines, "
-                "not a place; give the station name or an address."))
-        result = self._ladder(s, p)
+                "not a place; give the station name or an address.")))
+        result = self._by_name(name, self._ladder(s, p))
         if not p.alternates:
             return result
         # several addresses in one field: the best of them, the others as alternatives
@@ -561,13 +578,14 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         else:
             lon, lat = self._lonlat(c.x, c.y)
         score = float(round(min(max(c.confidence, 0.0), 1.0), 4))
-        conf = score if self.calibration is None else self.calibration(c.level.value, score)
+        kind = evidence(c.level.value, p, c.detail)
+        conf = score if self.calibration is None else self.calibration(kind, score)
         return GeocodeResult(
             query=s, ok=True, lon=lon, lat=lat, level=c.level, score=score,
             confidence=float(round(conf, 4)), matched=c.matched,
             detail=c.detail, estimated=c.estimated,
             source=c.place.source if c.place else None,
-            source_index=c.place.index if c.place else None, parsed=p)
+            source_index=c.place.index if c.place else None, parsed=p, evidence=kind)
 
 
 _SUGGEST_KIND = {"门牌": 0, "道路": 1, "名称": 2}

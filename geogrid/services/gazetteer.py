@@ -44,7 +44,8 @@ def gazetteer_from_store(store: Store, plan_id: int | None = None, *,
         raise InputError("地址库为空 / the store holds no addresses, roads or named places to "
                          "geocode with.", field="store", fix="Run `geogrid demo`, or "
                          "`geogrid import FILE --as addresses --commit` (or --as roads).")
-    return Gazetteer.from_frames(**frames, review_below=review_below)
+    # confidence calibrated on the address database itself when it is large enough
+    return Gazetteer.from_frames(**frames, review_below=review_below, calibration="database")
 
 
 def _frame(frame: gpd.GeoDataFrame):

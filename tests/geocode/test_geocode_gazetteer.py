@@ -268,7 +268,8 @@ def test_geocode_many_with_progress(gaz):
     calls = []
     out = gaz.geocode_many(texts, progress=lambda done, total: calls.append((done, total)))
     assert list(out.columns) == ["query", "ok", "lon", "lat", "level", "confidence", "matched",
-                                 "estimated", "detail", "reason", "score", "needs_review"]
+                                 "estimated", "detail", "reason", "score", "needs_review",
+                                 "evidence"]
     assert len(out) == 200
     assert out["ok"].tolist()[:5] == [True, True, False, False, True]
     assert out["level"].tolist()[:2] == ["门牌", "道路插值"]

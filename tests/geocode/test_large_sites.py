@@ -111,3 +111,21 @@ def test_the_cap_lowers_a_wide_site_answer_without_handing_it_to_another_rung():
     r = gaz.geocode("凤阳路415号长征医院急诊楼")
     assert r.level.value == "门牌" and r.confidence <= WIDE_CAP
     assert any(a.level.value == "楼栋" and a.confidence > WIDE_CAP for a in r.alternatives)
+
+
+def test_the_place_name_answers_when_the_address_locates_nothing_or_only_the_road():
+    gaz = _gaz(*HOSPITAL, calibration=None)
+    for text in ("", "[]", "1号线;2号线", "凤阳路附近"):
+        r = gaz.geocode(text, "长征医院急诊")
+        assert r.ok and r.level.value in ("POI", "楼栋"), text
+        assert _metres(r, HOSPITAL[1][2]) < 1, text
+        assert "located by the place's name" in r.detail
+    # the road's middle stays among the alternatives of the road-only address
+    r = gaz.geocode("凤阳路附近", "长征医院急诊")
+    assert any(a.level.value == "道路" for a in r.alternatives)
+    # a name that matches nothing leaves the address's own answer as it was
+    assert gaz.geocode("凤阳路附近", "不存在的店").level.value == "道路"
+    assert not gaz.geocode("", "不存在的店").ok
+    # a house number found by the address is not overruled by the name
+    assert "located by the place's name" not in (gaz.geocode("凤阳路415号", "长征医院急诊").detail
+                                                  or "")
