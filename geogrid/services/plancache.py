@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import geopandas as gpd
+import shapely
 
 from .._errors import NotFoundError
 from ..datumcheck import BuildingIndex
@@ -75,6 +76,8 @@ class PlanCache:
         self.road_graph: Once[Any] = Once(self._lock)
         #: (address database revision, gazetteer) — see :mod:`.gazetteer`
         self.gazetteer: Once[tuple[Any, Any]] = Once(self._lock)
+        #: (checked at, objects revision, every management object) — see :meth:`all_objects`
+        self._objects: tuple[float, int, gpd.GeoDataFrame] | None = None
 
     # -- which plan ---------------------------------------------------------------------
     def active_plan_id(self) -> int:
@@ -146,6 +149,38 @@ class PlanCache:
         return self.building_index.get(
             lambda: BuildingIndex(self.store.objects(types=["building"])))
 
+    def all_objects(self) -> gpd.GeoDataFrame:
+        """Every management object (read-only: copy before changing it). Objects change only
+        by imports, which leave an audit entry: its id is checked at most every ``ttl_s``, so
+        an import by any worker is seen within ``ttl_s`` and the table is not re-read per
+        request (the editor reloads all objects after every edit)."""
+        cached = self._objects
+        if cached is not None and time.monotonic() - cached[0] <= self.ttl_s:
+            return cached[2]
+        revision = self.store.registry.revision()
+        with self._lock:
+            cached = self._objects
+            if cached is None or cached[1] != revision:
+                cached = (time.monotonic(), revision, self.store.objects())
+            else:
+                cached = (time.monotonic(), revision, cached[2])
+            self._objects = cached
+            return cached[2]
+
+    def object_geometries(self, precision: int = 7) -> dict[str, str]:
+        """GeoJSON of each object's geometry (lon/lat rounded to ``precision`` decimals),
+        made once per objects revision: the editor redraws every object after every edit,
+        and the footprints never change with a plan."""
+        objects = self.all_objects()
+        cached = getattr(self, "_object_json", None)
+        if cached is not None and cached[0] is objects and cached[1] == precision:
+            return cached[2]
+        geoms = shapely.set_precision(objects.geometry.values, 10.0 ** -precision) \
+            if len(objects) else objects.geometry.values
+        out = dict(zip(objects["id"].astype(str), shapely.to_geojson(geoms)))
+        self._object_json = (objects, precision, out)
+        return out
+
     def invalidate(self, plan_id: int | None = None, *, objects: bool = False) -> None:
         with self._lock:
             if plan_id is None:
@@ -154,6 +189,7 @@ class PlanCache:
                 self._plans.pop(plan_id, None)
             self._active = (0.0, None)
             if objects:
+                self._objects = None
                 for derived in (self.building_index, self.road_graph, self.gazetteer):
                     derived.clear()
 

@@ -80,8 +80,12 @@ class PlanningService:
     def _parts_level(self, plan_id: int, parent_uid: str, conn=None) -> tuple[str, str | None]:
         """(level of the parts, level of their 楼组 or None) under ``parent_uid``."""
         levels = self.store.plan_levels(plan_id, conn)
-        parent = self.store.areas(plan_id, uids=[parent_uid], conn=conn)
-        parts = levels.parts_of(parent["level"].iat[0])
+        if conn is None:
+            with self.store.read() as own:
+                found = self.edits.area_shape(own, plan_id, parent_uid)
+        else:
+            found = self.edits.area_shape(conn, plan_id, parent_uid)
+        parts = levels.parts_of(found[0] if found else None)
         return parts, levels.groups_of(parts)
 
     def _objects_in(self, parent: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -149,12 +153,12 @@ class PlanningService:
         the state's plan, time of saving and its parent's geometry, so a reused id or a
         reshaped grid is restored afresh."""
         meta = self.edits.state_meta(conn, state_id)
-        parent = self.store.areas(plan_id, uids=[meta["parent_uid"]], conn=conn)
-        shape = parent.geometry.iat[0].wkb if len(parent) else b""
-        key = (int(state_id), int(plan_id), str(meta["created_at"]), hash(shape))
+        found = self.edits.area_shape(conn, plan_id, meta["parent_uid"])
+        key = (int(state_id), int(plan_id), str(meta["created_at"]), hash(found and found[1]))
         if key in self._restored:
             self._restored.move_to_end(key)
             return self._restored[key]
+        parent = self.store.areas(plan_id, uids=[meta["parent_uid"]], conn=conn)
         saved = self.edits.load_state(conn, state_id)
         options = PartitionOptions.from_kwargs(**{k: v for k, v in saved.options.items()
                                                   if k not in ("weights", "estimation")})
@@ -496,21 +500,12 @@ class PlanningService:
 
     def stats(self, plan_id: int) -> dict:
         """Live numbers per microgrid, and balance per grid (for the editor)."""
-        self.store.plan(plan_id)  # NotFoundError for a missing plan
-        areas = self.store.areas(plan_id)
-        mgs = areas[areas["level"] == "microgrid"]
-        assignment = self.store.memberships(plan_id)
-        objects = self.store.objects()
-        sums = pd.DataFrame(index=pd.Index([], name="area"), columns=["households", "objects",
-                                                                       "buildings"], dtype=float)
-        if len(assignment):
-            o = objects.set_index("id").reindex(assignment.index)
-            per = pd.DataFrame({"area": assignment.to_numpy(),
-                                "households": o["households"].fillna(0).to_numpy(float),
-                                "buildings": (o["type"] == "building").to_numpy(int)})
-            sums = per.groupby("area").agg(households=("households", "sum"),
-                                           objects=("households", "size"),
-                                           buildings=("buildings", "sum"))
+        levels = self.store.plan_levels(plan_id)  # NotFoundError for a missing plan
+        # only what the numbers need: the microgrids' rows and their members' sums, added
+        # up in the database (no object geometry is read, no area of another level)
+        mgs = self.store.areas(plan_id, level="microgrid") if "microgrid" in levels.keys \
+            else self.store.areas(plan_id, uids=[])
+        sums = self.store.member_sums(plan_id)
         rows = []
         for m in mgs.to_dict("records"):
             attrs = m.get("attrs") or {}

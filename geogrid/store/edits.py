@@ -172,6 +172,13 @@ class EditRepository:
             conn.execute(sa.delete(S.areas).where(a.plan_id == plan_id, a.parent_uid.in_(uids)))
             conn.execute(sa.delete(S.areas).where(a.plan_id == plan_id, a.uid.in_(uids)))
 
+    def area_shape(self, conn: Connection, plan_id: int, uid: str) -> tuple[str, bytes] | None:
+        """(level, WKB of the geometry) of one area, without building a frame; None if absent."""
+        a = S.areas.c
+        row = conn.execute(sa.select(a.level, sa.func.ST_AsBinary(a.geom)).where(
+            a.plan_id == plan_id, a.uid == uid)).first()
+        return None if row is None else (row[0], bytes(row[1]))
+
     def children(self, conn: Connection, plan_id: int, uids: list[str]) -> list[str]:
         """The uids of the areas directly under ``uids`` (their 楼组)."""
         a = S.areas.c

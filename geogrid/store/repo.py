@@ -189,6 +189,9 @@ class Store:
     def set_memberships(self, conn: Connection, plan_id: int, assignment: pd.Series) -> int:
         return self.registry.set_memberships(conn, plan_id, assignment)
 
+    def member_sums(self, plan_id: int) -> pd.DataFrame:
+        return self.registry.sums_by_area(plan_id)
+
     def memberships(self, plan_id: int, conn: Connection | None = None) -> pd.Series:
         return self.registry.memberships(plan_id, conn)
 
