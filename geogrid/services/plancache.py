@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
 from .._errors import NotFoundError
@@ -63,6 +64,9 @@ class Once(Generic[T]):
 class PlanCache:
     """The store plus caches keyed by plan id and version (rebuilt when a plan changes)."""
 
+    #: area geometries whose GeoJSON text is kept (per precision)
+    AREA_JSON_LIMIT = 50_000
+
     def __init__(self, store: Store, ttl_s: float = 1.0):
         self.store = store
         self.ttl_s = ttl_s
@@ -76,6 +80,8 @@ class PlanCache:
         self.road_graph: Once[Any] = Once(self._lock)
         #: (address database revision, gazetteer) — see :mod:`.gazetteer`
         self.gazetteer: Once[tuple[Any, Any]] = Once(self._lock)
+        #: GeoJSON text of area geometries by precision and WKB — see :meth:`area_geometries`
+        self._area_json: dict[int, dict[bytes, str]] = {}
         #: (checked at, objects revision, every management object) — see :meth:`all_objects`
         self._objects: tuple[float, int, gpd.GeoDataFrame] | None = None
 
@@ -179,6 +185,27 @@ class PlanCache:
             if len(objects) else objects.geometry.values
         out = dict(zip(objects["id"].astype(str), shapely.to_geojson(geoms)))
         self._object_json = (objects, precision, out)
+        return out
+
+    def area_geometries(self, plan_id: int, precision: int = 7) -> dict[str, str]:
+        """GeoJSON of each area's geometry in the plan's current version, by area id. Texts
+        are kept by geometry (its WKB), so after an edit only the areas it reshaped are
+        serialised again, not the whole plan."""
+        data = self.plan_data(plan_id)
+        done = data.extra.get(("geometry_json", precision))
+        if done is not None:
+            return done
+        memo = self._area_json.setdefault(precision, {})
+        wkbs = shapely.to_wkb(data.areas.geometry.values)
+        todo = [i for i, w in enumerate(wkbs) if w not in memo]
+        if todo:
+            geoms = shapely.set_precision(np.asarray(data.areas.geometry.values)[todo],
+                                          10.0 ** -precision)
+            memo.update(zip((wkbs[i] for i in todo), shapely.to_geojson(geoms)))
+        out = {str(uid): memo[w] for uid, w in zip(data.areas["id"], wkbs)}
+        if len(memo) > self.AREA_JSON_LIMIT:  # keep this version's, drop the rest
+            self._area_json[precision] = {w: memo[w] for w in wkbs}
+        data.extra[("geometry_json", precision)] = out
         return out
 
     def invalidate(self, plan_id: int | None = None, *, objects: bool = False) -> None:
