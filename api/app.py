@@ -26,6 +26,7 @@ from .middleware import install_middleware
 from .routers import areas, geocode, health, incidents, locate, open311, pages, plans, users
 from .routers import planning, public, tiles
 from .routers import basemap, docs as docs_pages, events, mygrid, ogc, webhooks
+from .routers import incident_photos
 from .state import AppState
 
 __all__ = ["create_app"]
@@ -74,7 +75,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_error_handlers(app)
     for router in (health.router, users.router, plans.router, planning.router, areas.router,
                    locate.router,
-                   geocode.router, incidents.router, open311.router, pages.router, public.router,
+                   geocode.router, incident_photos.router, incidents.router, open311.router,
+                   pages.router, public.router,
                    tiles.router, docs_pages.router, basemap.router, mygrid.router,
                    events.router):
         app.include_router(router)

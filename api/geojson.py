@@ -7,6 +7,7 @@ from datetime import datetime
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import shapely
 
 __all__ = ["feature_collection", "plain"]
@@ -36,18 +37,26 @@ def plain(value):
 
 
 def feature_collection(frame: gpd.GeoDataFrame, properties: list[str] | None = None,
-                       precision: int = 7, **meta) -> dict:
+                       precision: int = 7, geometry_json: dict[str, str] | None = None,
+                       **meta) -> dict:
+    """``geometry_json``: GeoJSON text of the geometries by feature id, made earlier (and
+    cached) at the same ``precision``; those features' geometries are not serialised again
+    (the response's orjson writes the text as it is)."""
     props = properties or [c for c in frame.columns if c != frame.geometry.name]
-    geoms = shapely.set_precision(frame.geometry.values, 10.0 ** -precision) \
-        if len(frame) else frame.geometry.values
-    features = []
     records = frame[props].to_dict("records") if len(frame) else []
+    if geometry_json is not None and all(str(r.get("id")) in geometry_json for r in records):
+        geoms = [orjson.Fragment(geometry_json[str(r.get("id"))]) for r in records]
+    else:
+        geoms = [None if g is None else shapely.geometry.mapping(g) for g in (
+            shapely.set_precision(frame.geometry.values, 10.0 ** -precision)
+            if len(frame) else frame.geometry.values)]
+    features = []
     for rec, geom in zip(records, geoms):
         features.append({
             "type": "Feature",
             "id": plain(rec.get("id")),
             "properties": {k: plain(v) for k, v in rec.items()},
-            "geometry": None if geom is None else shapely.geometry.mapping(geom),
+            "geometry": geom,
         })
     out = {"type": "FeatureCollection", "features": features}
     out.update(meta)

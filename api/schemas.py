@@ -46,6 +46,7 @@ class IncidentDetail(IncidentPublic):
     events: list[dict[str, Any]]
     timer: dict[str, Any] | None = None
     allowed_actions: list[str]
+    photos: list[dict[str, Any]] = []
 
 
 class ResponderPublic(Open):

@@ -81,7 +81,9 @@ def areas_frame(state, plan_id: int, *, level=None, parent=None, bbox=None):
 def areas_response(state, plan_id: int, *, level=None, parent=None, bbox=None) -> GeoJSONResp:
     """The public fields of a plan's areas as a GeoJSON FeatureCollection, attributed."""
     frame = areas_frame(state, plan_id, level=level, parent=parent, bbox=bbox)
+    cached = state.area_geometries(plan_id) if bbox is None else None
     return GeoJSONResp(feature_collection(frame, AREA_FIELDS, plan_id=plan_id,
+                                          geometry_json=cached,
                                           attribution=plan_attribution(state, plan_id)))
 
 

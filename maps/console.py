@@ -70,6 +70,7 @@ def _panel(lang: str, head: str) -> str:
     <header><h2 id="gg-d-title"></h2><button type="button" id="gg-d-close"
       aria-label="{s("console.close")}">×</button></header>
     <dl id="gg-d-fields" class="gg-fields"></dl>
+    <div id="gg-d-photos" class="gg-photos" hidden></div>
     <h3>{s("field.chain")}</h3><ol id="gg-chain" class="gg-chain"></ol>
     <h3>{s("field.timeline")}</h3><ol id="gg-timeline" class="gg-timeline"></ol>
     <div id="gg-actions" class="gg-actions"></div>
@@ -113,6 +114,9 @@ def _call_form(lang: str) -> str:
       pattern="[0-9+\\- ]{{3,32}}"></label>
     <label>{s("field.description")}
       <textarea id="gg-c-description" rows="2" maxlength="2000"></textarea></label>
+    <label>{s("console.photo_field")}<input id="gg-c-photo" type="file"
+      accept="image/jpeg,image/png,image/webp"></label>
+    <div id="gg-c-photo-preview" class="gg-photo-preview"></div>
     <button type="submit">{s("console.call_save")}</button>
   </form>
   <div id="gg-c-dups" class="gg-dups" hidden></div>

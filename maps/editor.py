@@ -19,7 +19,7 @@ Like the console, the page carries no plan data. After sign-in (JWT in
 * live statistics per microgrid (households, objects, 楼组, workload) and the
   balance of each grid (CV, max/min, and a bar per microgrid against the grid's
   target and tolerance band, with the workload formula), refreshed after every edit;
-* export (GeoJSON, GeoPackage, PDF) and a swipe over the active plan;
+* export (GeoJSON, GeoPackage, PDF) and a swipe between two whole plans;
 * compare with the active plan (moved objects highlighted), validate (problems
   marked on the map), activate with a confirmation.
 

@@ -24,7 +24,8 @@ from ..responses import JSONResp
 from ..schemas import (Created, IncidentDetail, IncidentPublic, ReportOut, ResponderPublic,
                        RouteOut)
 
-__all__ = ["router", "public_incident"]
+__all__ = ["router", "public_incident", "intake_response", "IncidentCreate",
+           "photo_url", "photo_public"]
 
 router = APIRouter(tags=["incidents"])
 
@@ -134,6 +135,12 @@ def categories(state: StateDep):
              summary="Report an incident (idempotent with Idempotency-Key)")
 def create_incident(body: IncidentCreate, state: StateDep, principal: Creator,
                     idempotency_key: Annotated[str | None, Header(max_length=128)] = None):
+    return intake_response(body, state, principal, idempotency_key)
+
+
+def intake_response(body: IncidentCreate, state, principal: Principal,
+                    idempotency_key: str | None, also=None) -> JSONResp:
+    """Check and take in one report; ``also(conn, uid)`` is written in its transaction."""
     if body.lon is not None and body.lat is not None:
         if body.datum is None:
             raise InputError("经纬度须注明坐标系。datum is required with lon/lat.", field="datum",
@@ -151,7 +158,7 @@ def create_incident(body: IncidentCreate, state: StateDep, principal: Creator,
                   reporter_phone=body.reporter.phone if body.reporter else None,
                   reported_at=body.reported_at, idempotency_key=idempotency_key,
                   footprint=body.footprint)
-    row, created = state.incidents.intake(item, actor=principal.username,
+    row, created = state.incidents.intake(item, actor=principal.username, also=also,
                                           key_owner=str(principal.user_id or principal.username))
     out = public_incident(row, principal)
     if not created and not policy.allowed(principal, "read", policy.IncidentRef.of(row)):
@@ -214,7 +221,21 @@ def get_incident(uid: str, state: StateDep, principal: Reader):
     out["timer"] = None if timer is None else {k: plain(v) for k, v in timer.__dict__.items()} \
         if hasattr(timer, "__dict__") else plain(timer._asdict())
     out["allowed_actions"] = [a.value for a in svc.workflow.allowed(st)]
+    out["photos"] = [photo_public(p) for p in state.store.photos.list([uid]).get(uid, [])]
     return _personal(out, principal)
+
+
+def photo_url(uid: str, photo_id: int) -> str:
+    """Where a photo is served (to staff who may read its incident, never publicly)."""
+    return f"/incidents/{uid}/photos/{int(photo_id)}"
+
+
+def photo_public(p: dict) -> dict:
+    """A photo's metadata as the API shows it (the bytes are at ``url``)."""
+    return {"id": int(p["id"]), "url": photo_url(p["incident_uid"], p["id"]),
+            "content_type": p["content_type"], "bytes": int(p["bytes"]),
+            "width": int(p["width"]), "height": int(p["height"]),
+            "created_at": plain(p["created_at"]), "created_by": p.get("created_by")}
 
 
 class ActionIn(BaseModel):

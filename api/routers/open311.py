@@ -34,6 +34,7 @@ from ..deps import StateDep, check_in_china
 from ..errors import status_for
 from ..responses import JSONResp
 from ..shared import gazetteer, service
+from .incidents import photo_url
 
 __all__ = ["router"]
 
@@ -256,10 +257,11 @@ def _areas(state, plan_id):
     return index
 
 
-def _views(state, rows: list[dict], principal: Principal) -> list[dict]:
+def _views(state, rows: list[dict], principal: Principal, base_url: str) -> list[dict]:
     svc = service(state)
     teams = store311.team_names(state.store)
     extras = store311.extras_for(state.store, [r["uid"] for r in rows])
+    photos = state.store.photos.list([r["uid"] for r in rows])
     plans: dict[Any, Any] = {}
     out = []
     for r in rows:
@@ -267,8 +269,16 @@ def _views(state, rows: list[dict], principal: Principal) -> list[dict]:
             plans[r.get("plan_id")] = _areas(state, r.get("plan_id"))
         out.append(O.request_view(r, principal=principal, catalogue=svc.workflow.catalogue,
                                   index=plans[r.get("plan_id")], teams=teams,
-                                  extras=extras.get(r["uid"])))
+                                  extras=extras.get(r["uid"]),
+                                  photo_url=_media_url(base_url, photos.get(r["uid"]))))
     return out
+
+
+def _media_url(base_url: str, photos: list[dict] | None) -> str | None:
+    """The absolute address of a request's first stored photo (None without one)."""
+    if not photos:
+        return None
+    return base_url.rstrip("/") + photo_url(photos[0]["incident_uid"], photos[0]["id"])
 
 
 def _reader(state, principal: Principal, api_key: str | None) -> Principal:
@@ -281,7 +291,7 @@ ApiKeyQ = Annotated[str | None, Query(max_length=200, description="staff API key
 @router.get("/requests.{fmt}", responses=_ok(),
             summary="Open311: service requests (public; staff see more)")
 def list_requests(
-    fmt: Fmt, state: StateDep, principal: PrincipalDep, api_key: ApiKeyQ = None,
+    fmt: Fmt, request: Request, state: StateDep, principal: PrincipalDep, api_key: ApiKeyQ = None,
     service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
     service_code: Annotated[str | None, Query(max_length=200)] = None,
     start_date: datetime | None = None, end_date: datetime | None = None,
@@ -312,15 +322,16 @@ def list_requests(
                              limit=1000)
     wanted = set(status.split(",")) if status else {"open", "closed"}
     rows = [r for r in rows if O.status_of(r) in wanted]
-    return render(fmt, "service_requests", _views(state, rows, who))
+    return render(fmt, "service_requests", _views(state, rows, who, str(request.base_url)))
 
 
 @router.get("/requests/{uid}.{fmt}", responses=_ok(), summary="Open311: one service request")
-def get_request(uid: str, fmt: Fmt, state: StateDep, principal: PrincipalDep,
+def get_request(uid: str, fmt: Fmt, request: Request, state: StateDep, principal: PrincipalDep,
                 api_key: ApiKeyQ = None,
                 jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None):
     who = _reader(state, principal, api_key)
-    return render(fmt, "service_requests", _views(state, [service(state).get(uid)], who))
+    return render(fmt, "service_requests", _views(state, [service(state).get(uid)], who,
+                                                  str(request.base_url)))
 
 
 @router.get("/tokens/{token}.{fmt}", responses=_ok(),

@@ -209,7 +209,8 @@ def objects_frame(state, plan_id: int, *, grid: str | None = None, bbox=None):
             raise NotFoundError(f"grid {grid!r} is not a grid of plan {plan_id}.", field="grid",
                                 value=grid, fix="Use a grid id from GET /plans/{id}/areas?level=grid.")
     box = bbox if bbox is not None or parent is None else tuple(parent.total_bounds)
-    objs = state.store.objects(bbox=box)
+    # the whole table from this worker's cache (checked against imports), else by bbox
+    objs = state.all_objects().copy(deep=False) if box is None else state.store.objects(bbox=box)
     objs["microgrid"] = state.store.memberships(plan_id).reindex(objs["id"]).to_numpy()
     if parent is not None and len(objs):
         mine = areas.loc[(areas["level"] == "microgrid") & (areas["parent_id"] == grid), "id"]
@@ -227,6 +228,7 @@ def objects(plan_id: PlanId, state: StateDep, _: Reader, bbox: BBoxDep,
                                               description="only the objects of this grid")] = None):
     frame = objects_frame(state, plan_id, grid=grid, bbox=bbox)
     return GeoJSONResp(feature_collection(frame, OBJECT_FIELDS, plan_id=plan_id,
+                                          geometry_json=state.object_geometries(),
                                           attribution=layer_attribution(state.store, "objects",
                                                                         frame)),
                        media_type="application/geo+json")

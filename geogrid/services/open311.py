@@ -237,8 +237,11 @@ def _area_label(row: Mapping[str, Any]) -> str | None:
 
 def request_view(row: Mapping[str, Any], *, principal: Principal, catalogue: Catalogue,
                  index: Mapping[str, AreaInfo] | None, teams: Mapping[str, str],
-                 extras: Mapping[str, Any] | None) -> dict:
-    """One request as GeoReport v2 fields: the full record for staff in scope, else public."""
+                 extras: Mapping[str, Any] | None, photo_url: str | None = None) -> dict:
+    """One request as GeoReport v2 fields: the full record for staff in scope, else public.
+
+    ``photo_url``: the first stored photo's address; it is the ``media_url`` of the full
+    record only (the photo is served to staff who may read the incident, never publicly)."""
     cat = catalogue.find(row["category"])
     state = IncidentState.from_dict(row["attrs"]["state"]) if row.get("attrs") else None
     extras = extras or {}
@@ -262,7 +265,8 @@ def request_view(row: Mapping[str, Any], *, principal: Principal, catalogue: Cat
     out |= {"description": row.get("description"), "address": row.get("address") or out["address"],
             "address_id": extras.get("address_id"), "lat": row["lat"], "long": row["lon"],
             "position_precision": "exact", "channel": row.get("channel"),
-            "attributes": extras.get("attributes") or {}}
+            "attributes": extras.get("attributes") or {},
+            "media_url": photo_url or extras.get("media_url")}
     if principal.can("incident.personal"):
         out |= {"reporter_name": row.get("reporter_name"), "phone": row.get("reporter_phone"),
                 "email": extras.get("email"), "device_id": extras.get("device_id"),

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import geopandas as gpd
+import numpy as np
+import shapely
 
 from .._errors import NotFoundError
 from ..datumcheck import BuildingIndex
@@ -62,6 +64,9 @@ class Once(Generic[T]):
 class PlanCache:
     """The store plus caches keyed by plan id and version (rebuilt when a plan changes)."""
 
+    #: area geometries whose GeoJSON text is kept (per precision)
+    AREA_JSON_LIMIT = 50_000
+
     def __init__(self, store: Store, ttl_s: float = 1.0):
         self.store = store
         self.ttl_s = ttl_s
@@ -75,6 +80,10 @@ class PlanCache:
         self.road_graph: Once[Any] = Once(self._lock)
         #: (address database revision, gazetteer) — see :mod:`.gazetteer`
         self.gazetteer: Once[tuple[Any, Any]] = Once(self._lock)
+        #: GeoJSON text of area geometries by precision and WKB — see :meth:`area_geometries`
+        self._area_json: dict[int, dict[bytes, str]] = {}
+        #: (checked at, objects revision, every management object) — see :meth:`all_objects`
+        self._objects: tuple[float, int, gpd.GeoDataFrame] | None = None
 
     # -- which plan ---------------------------------------------------------------------
     def active_plan_id(self) -> int:
@@ -146,6 +155,59 @@ class PlanCache:
         return self.building_index.get(
             lambda: BuildingIndex(self.store.objects(types=["building"])))
 
+    def all_objects(self) -> gpd.GeoDataFrame:
+        """Every management object (read-only: copy before changing it). Objects change only
+        by imports, which leave an audit entry: its id is checked at most every ``ttl_s``, so
+        an import by any worker is seen within ``ttl_s`` and the table is not re-read per
+        request (the editor reloads all objects after every edit)."""
+        cached = self._objects
+        if cached is not None and time.monotonic() - cached[0] <= self.ttl_s:
+            return cached[2]
+        revision = self.store.registry.revision()
+        with self._lock:
+            cached = self._objects
+            if cached is None or cached[1] != revision:
+                cached = (time.monotonic(), revision, self.store.objects())
+            else:
+                cached = (time.monotonic(), revision, cached[2])
+            self._objects = cached
+            return cached[2]
+
+    def object_geometries(self, precision: int = 7) -> dict[str, str]:
+        """GeoJSON of each object's geometry (lon/lat rounded to ``precision`` decimals),
+        made once per objects revision: the editor redraws every object after every edit,
+        and the footprints never change with a plan."""
+        objects = self.all_objects()
+        cached = getattr(self, "_object_json", None)
+        if cached is not None and cached[0] is objects and cached[1] == precision:
+            return cached[2]
+        geoms = shapely.set_precision(objects.geometry.values, 10.0 ** -precision) \
+            if len(objects) else objects.geometry.values
+        out = dict(zip(objects["id"].astype(str), shapely.to_geojson(geoms)))
+        self._object_json = (objects, precision, out)
+        return out
+
+    def area_geometries(self, plan_id: int, precision: int = 7) -> dict[str, str]:
+        """GeoJSON of each area's geometry in the plan's current version, by area id. Texts
+        are kept by geometry (its WKB), so after an edit only the areas it reshaped are
+        serialised again, not the whole plan."""
+        data = self.plan_data(plan_id)
+        done = data.extra.get(("geometry_json", precision))
+        if done is not None:
+            return done
+        memo = self._area_json.setdefault(precision, {})
+        wkbs = shapely.to_wkb(data.areas.geometry.values)
+        todo = [i for i, w in enumerate(wkbs) if w not in memo]
+        if todo:
+            geoms = shapely.set_precision(np.asarray(data.areas.geometry.values)[todo],
+                                          10.0 ** -precision)
+            memo.update(zip((wkbs[i] for i in todo), shapely.to_geojson(geoms)))
+        out = {str(uid): memo[w] for uid, w in zip(data.areas["id"], wkbs)}
+        if len(memo) > self.AREA_JSON_LIMIT:  # keep this version's, drop the rest
+            self._area_json[precision] = {w: memo[w] for w in wkbs}
+        data.extra[("geometry_json", precision)] = out
+        return out
+
     def invalidate(self, plan_id: int | None = None, *, objects: bool = False) -> None:
         with self._lock:
             if plan_id is None:
@@ -154,6 +216,7 @@ class PlanCache:
                 self._plans.pop(plan_id, None)
             self._active = (0.0, None)
             if objects:
+                self._objects = None
                 for derived in (self.building_index, self.road_graph, self.gazetteer):
                     derived.clear()
 

@@ -80,8 +80,12 @@ class PlanningService:
     def _parts_level(self, plan_id: int, parent_uid: str, conn=None) -> tuple[str, str | None]:
         """(level of the parts, level of their 楼组 or None) under ``parent_uid``."""
         levels = self.store.plan_levels(plan_id, conn)
-        parent = self.store.areas(plan_id, uids=[parent_uid], conn=conn)
-        parts = levels.parts_of(parent["level"].iat[0])
+        if conn is None:
+            with self.store.read() as own:
+                found = self.edits.area_shape(own, plan_id, parent_uid)
+        else:
+            found = self.edits.area_shape(conn, plan_id, parent_uid)
+        parts = levels.parts_of(found[0] if found else None)
         return parts, levels.groups_of(parts)
 
     def _objects_in(self, parent: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -149,12 +153,12 @@ class PlanningService:
         the state's plan, time of saving and its parent's geometry, so a reused id or a
         reshaped grid is restored afresh."""
         meta = self.edits.state_meta(conn, state_id)
-        parent = self.store.areas(plan_id, uids=[meta["parent_uid"]], conn=conn)
-        shape = parent.geometry.iat[0].wkb if len(parent) else b""
-        key = (int(state_id), int(plan_id), str(meta["created_at"]), hash(shape))
+        found = self.edits.area_shape(conn, plan_id, meta["parent_uid"])
+        key = (int(state_id), int(plan_id), str(meta["created_at"]), hash(found and found[1]))
         if key in self._restored:
             self._restored.move_to_end(key)
             return self._restored[key]
+        parent = self.store.areas(plan_id, uids=[meta["parent_uid"]], conn=conn)
         saved = self.edits.load_state(conn, state_id)
         options = PartitionOptions.from_kwargs(**{k: v for k, v in saved.options.items()
                                                   if k not in ("weights", "estimation")})
@@ -170,12 +174,15 @@ class PlanningService:
 
     def _materialise(self, conn, plan_id: int, parent_uid: str, result) -> None:
         """Make the plan's parts (microgrids, or the declared level below the parent), their 楼组
-        and memberships under ``parent_uid`` those of ``result``."""
+        and memberships under ``parent_uid`` those of ``result``.
+
+        Incremental: only the areas whose geometry or fields differ from the stored ones
+        are rewritten, and only the memberships that change, so an edit that touches two
+        microgrids writes about two microgrids, not the whole grid."""
         level, group_level = self._parts_level(plan_id, parent_uid, conn)
         zh = self.store.plan_levels(plan_id, conn).spec(level).zh
         old = self.edits.microgrids(conn, plan_id, parent_uid, level=level)
         locked = {u for u, _, lk in old if lk}
-        self.edits.delete_areas(conn, plan_id, [u for u, _, _ in old])
         mg = result.microgrids
         uids = [microgrid_uid(parent_uid, i, c) for i, c in zip(mg["id"], mg.get("code", [None] * len(mg)))]
         frame = gpd.GeoDataFrame({
@@ -190,16 +197,30 @@ class PlanningService:
                                                   mg["estimated_households"] > 0,
                                                   mg["compactness"])],
         }, geometry=mg.geometry.values, crs=mg.crs)
-        self.store.add_areas(conn, plan_id, frame)
         groups = self._building_groups(result, dict(zip(mg["id"], uids)))
         if len(groups) and group_level is not None:
             groups["level"] = group_level
-            self.store.add_areas(conn, plan_id, groups)
+            frame = pd.concat([frame, groups], ignore_index=True)
+        stored = self._stored_areas(conn, plan_id, [u for u, _, _ in old])
+        stale, fresh = _area_changes(stored, frame)
+        self.edits.delete_exact(conn, plan_id, stale)
+        self.store.add_areas(conn, plan_id, frame[frame["id"].isin(fresh)])
         if locked:
-            self.edits.set_locked(conn, plan_id, locked, True)
-        # memberships of this parent's objects
+            self.edits.set_locked(conn, plan_id, locked & set(fresh), True)
+        # memberships of this parent's objects that change
         assignment = result.assignment.map(dict(zip(mg["id"], uids)))
-        self.edits.replace_memberships(conn, plan_id, result.objects["id"], assignment)
+        ids = result.objects["id"].astype(str)
+        now_in = self.store.memberships(plan_id, conn).reindex(ids).to_numpy(object)
+        after = assignment.reindex(result.objects["id"]).to_numpy(object)
+        changed = [i for i, a, b in zip(ids, now_in, after) if _uid_or_none(a) != _uid_or_none(b)]
+        if changed:
+            self.edits.replace_memberships(conn, plan_id, changed,
+                                           pd.Series(after, index=ids.to_numpy()).loc[changed])
+
+    def _stored_areas(self, conn, plan_id: int, parts: list[str]) -> gpd.GeoDataFrame:
+        """The stored parts ``parts`` and the areas under them (their 楼组)."""
+        below = self.edits.children(conn, plan_id, parts) if parts else []
+        return self.store.areas(plan_id, uids=[*parts, *below], conn=conn)
 
     @staticmethod
     def _building_groups(result, mg_uid: dict) -> gpd.GeoDataFrame:
@@ -479,21 +500,12 @@ class PlanningService:
 
     def stats(self, plan_id: int) -> dict:
         """Live numbers per microgrid, and balance per grid (for the editor)."""
-        self.store.plan(plan_id)  # NotFoundError for a missing plan
-        areas = self.store.areas(plan_id)
-        mgs = areas[areas["level"] == "microgrid"]
-        assignment = self.store.memberships(plan_id)
-        objects = self.store.objects()
-        sums = pd.DataFrame(index=pd.Index([], name="area"), columns=["households", "objects",
-                                                                       "buildings"], dtype=float)
-        if len(assignment):
-            o = objects.set_index("id").reindex(assignment.index)
-            per = pd.DataFrame({"area": assignment.to_numpy(),
-                                "households": o["households"].fillna(0).to_numpy(float),
-                                "buildings": (o["type"] == "building").to_numpy(int)})
-            sums = per.groupby("area").agg(households=("households", "sum"),
-                                           objects=("households", "size"),
-                                           buildings=("buildings", "sum"))
+        levels = self.store.plan_levels(plan_id)  # NotFoundError for a missing plan
+        # only what the numbers need: the microgrids' rows and their members' sums, added
+        # up in the database (no object geometry is read, no area of another level)
+        mgs = self.store.areas(plan_id, level="microgrid") if "microgrid" in levels.keys \
+            else self.store.areas(plan_id, uids=[])
+        sums = self.store.member_sums(plan_id)
         rows = []
         for m in mgs.to_dict("records"):
             attrs = m.get("attrs") or {}
@@ -592,6 +604,32 @@ class ScopedPlanning:
         version = _required(version)
         policy.require(self.principal, "delete", policy.PlanRef.of(self._plan(plan_id)))
         self.store.delete_plan(plan_id, expected_version=version, actor=self.principal.username)
+
+
+def _uid_or_none(value) -> str | None:
+    return None if value is None or value != value else str(value)
+
+
+def _area_changes(stored: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> tuple[list[str], list[str]]:
+    """(uids to delete, uids to insert) to turn the ``stored`` areas into ``new``: a uid whose
+    geometry (exactly) or fields differ is both deleted and inserted again."""
+    fields = ["level", "kind", "name", "code", "parent_id"]
+    had = {str(r["id"]): r for r in stored.to_dict("records")}
+    want = {str(r["id"]): r for r in new.to_dict("records")}
+    same = set()
+    for uid in had.keys() & want.keys():
+        a, b = had[uid], want[uid]
+        if any(_uid_or_none(a.get(f)) != _uid_or_none(b.get(f)) for f in fields):
+            continue
+        if _plain(a.get("attrs") or {}) != _plain(b.get("attrs") or {}):
+            continue
+        ga, gb = a["geometry"], b["geometry"]
+        if ga is None or gb is None or not shapely.equals_exact(
+                ga, shapely.multipolygons(shapely.get_parts(gb)) if gb.geom_type == "Polygon"
+                else gb, tolerance=0):
+            continue
+        same.add(uid)
+    return sorted(had.keys() - same), sorted(want.keys() - same)
 
 
 def _plain(value: Any) -> Any:

@@ -172,6 +172,28 @@ class EditRepository:
             conn.execute(sa.delete(S.areas).where(a.plan_id == plan_id, a.parent_uid.in_(uids)))
             conn.execute(sa.delete(S.areas).where(a.plan_id == plan_id, a.uid.in_(uids)))
 
+    def area_shape(self, conn: Connection, plan_id: int, uid: str) -> tuple[str, bytes] | None:
+        """(level, WKB of the geometry) of one area, without building a frame; None if absent."""
+        a = S.areas.c
+        row = conn.execute(sa.select(a.level, sa.func.ST_AsBinary(a.geom)).where(
+            a.plan_id == plan_id, a.uid == uid)).first()
+        return None if row is None else (row[0], bytes(row[1]))
+
+    def children(self, conn: Connection, plan_id: int, uids: list[str]) -> list[str]:
+        """The uids of the areas directly under ``uids`` (their 楼组)."""
+        a = S.areas.c
+        out: list[str] = []
+        for chunk in chunks(list(uids), 500):
+            out += conn.execute(sa.select(a.uid).where(a.plan_id == plan_id,
+                                                       a.parent_uid.in_(chunk))).scalars().all()
+        return out
+
+    def delete_exact(self, conn: Connection, plan_id: int, uids: list[str]) -> None:
+        """Delete exactly these areas of the plan (not the areas under them)."""
+        a = S.areas.c
+        for chunk in chunks(list(uids), 500):
+            conn.execute(sa.delete(S.areas).where(a.plan_id == plan_id, a.uid.in_(chunk)))
+
     def replace_memberships(self, conn: Connection, plan_id: int, object_ids,
                             assignment: pd.Series) -> None:
         """Set the microgrid of ``object_ids`` in the plan to ``assignment`` (index: object uid;

@@ -69,6 +69,30 @@ class ObjectRepository:
             conn.execute(sa.insert(S.memberships), rows)
         return len(rows)
 
+    def revision(self) -> int:
+        """A number that grows with every write of the objects (the id of the newest audit
+        entry about them: :meth:`upsert` writes one in its transaction); 0 before any."""
+        a = S.audit_log.c
+        with self.db.read() as conn:
+            return int(conn.execute(sa.select(sa.func.max(a.id)).where(a.entity == "objects"))
+                       .scalar() or 0)
+
+    def sums_by_area(self, plan_id: int) -> pd.DataFrame:
+        """Per area of the plan: households, objects and buildings of its members, summed in
+        the database (index: area uid; a member with no object row counts as an object
+        with no households)."""
+        m, o = S.memberships.c, S.objects.c
+        q = (sa.select(m.area_uid, sa.func.sum(sa.func.coalesce(o.households, 0.0)),
+                       sa.func.count(), sa.func.sum(sa.case((o.type == "building", 1), else_=0)))
+             .select_from(S.memberships.outerjoin(S.objects, o.uid == m.object_uid))
+             .where(m.plan_id == plan_id).group_by(m.area_uid))
+        with self.db.read() as conn:
+            rows = conn.execute(q).all()
+        out = pd.DataFrame([tuple(r) for r in rows],
+                           columns=["area", "households", "objects", "buildings"])
+        return out.astype({"households": float, "objects": int, "buildings": int}) \
+            .set_index("area")
+
     def memberships(self, plan_id: int, conn: Connection | None = None) -> pd.Series:
         m = S.memberships.c
         q = sa.select(m.object_uid, m.area_uid).where(m.plan_id == plan_id).order_by(m.object_uid)

@@ -7,6 +7,7 @@
 ``store.registry``  management objects and memberships (:mod:`.objects`)
 ``store.network``   roads and address points (:mod:`.network`)
 ``store.incidents`` incidents and their events (:mod:`.incidents`)
+``store.photos``    incident photos, stored as blobs (:mod:`.photos`)
 ``store.responders`` responders and teams (:mod:`.responders`)
 ``store.accounts``  users and API tokens (:mod:`.users`)
 ``store.audit_log`` the audit log (:mod:`.audit`)
@@ -37,6 +38,7 @@ from .engine import create_engine
 from .incidents import IncidentRepository
 from .network import NetworkRepository
 from .objects import OBJECT_COLUMNS, ObjectRepository
+from .photos import PhotoRepository
 from .plans import PlanRepository
 from .responders import ResponderRepository
 from .users import AccountRepository
@@ -58,6 +60,7 @@ class Store:
         self.registry = ObjectRepository(self.db, self.audit_log)
         self.network = NetworkRepository(self.db)
         self.incidents = IncidentRepository(self.db, self.audit_log)
+        self.photos = PhotoRepository(self.db, self.audit_log)
         self.responders = ResponderRepository(self.db, self.audit_log)
         self.accounts = AccountRepository(self.db, self.audit_log)
 
@@ -185,6 +188,9 @@ class Store:
 
     def set_memberships(self, conn: Connection, plan_id: int, assignment: pd.Series) -> int:
         return self.registry.set_memberships(conn, plan_id, assignment)
+
+    def member_sums(self, plan_id: int) -> pd.DataFrame:
+        return self.registry.sums_by_area(plan_id)
 
     def memberships(self, plan_id: int, conn: Connection | None = None) -> pd.Series:
         return self.registry.memberships(plan_id, conn)

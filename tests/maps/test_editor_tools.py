@@ -253,7 +253,7 @@ def test_a_dispatcher_sees_no_planner_controls(page, live_server, live_login, sh
     assert page.console_errors == [] and page.external_requests == []
 
 
-def test_export_the_draft_and_swipe_against_the_active_plan(editor, planner_api, five, shots, tmp_path):
+def test_export_the_draft_as_geojson_geopackage_and_pdf(editor, planner_api, five, shots, tmp_path):
     import json
 
     import pyogrio
@@ -287,17 +287,6 @@ def test_export_the_draft_and_swipe_against_the_active_plan(editor, planner_api,
     with page.expect_download(timeout=60000) as dl:
         page.click("#gg-export-pdf-plan")
     assert open(dl.value.path(), "rb").read(4) == b"%PDF"
-    # swipe: the active plan's microgrids left of the handle
-    n_active = len(planner_api.get("/plans/active/areas", params={"level": "microgrid"}).json()["features"])
-    page.check("#gg-swipe")
-    page.wait_for_selector("path.gg-swipe-mg")
-    assert page.locator("path.gg-swipe-mg").count() == n_active
-    page.fill("#gg-swipe-handle", "30")
-    width = page.evaluate("window.geogrid.map.getSize().x")
-    assert abs(int(page.get_attribute(".leaflet-gg-swipe-pane", "data-clip-x")) - 0.3 * width) <= 1
-    page.screenshot(path=str(shots / "swipe.png"))
-    page.uncheck("#gg-swipe")
-    assert page.locator("path.gg-swipe-mg").count() == 0
     assert page.console_errors == [] and page.external_requests == []
 
 

@@ -84,7 +84,8 @@ export class ApiError extends Error {
 
 /**
  * Call the API. ``opts``: method, params (query object), json (body), form (urlencoded
- * body), auth (default true: send the session's token when there is one).
+ * body), data (a FormData: multipart, e.g. with files), auth (default true: send the
+ * session's token when there is one).
  */
 export async function api(path, opts = {}) {
   const url = new URL(path, location.origin);
@@ -102,6 +103,8 @@ export async function api(path, opts = {}) {
     body = JSON.stringify(opts.json);
   } else if (opts.form) {
     body = new URLSearchParams(opts.form);
+  } else if (opts.data) {
+    body = opts.data;  // the browser sets the multipart boundary
   }
   const r = await fetch(url, { method: opts.method || (body ? "POST" : "GET"), headers, body,
                                credentials: "same-origin" });

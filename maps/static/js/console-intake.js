@@ -1,9 +1,11 @@
 // The console's call-taking form (接警登记): an address with live suggestions from
-// /geocode/suggest (or a click on the map), the category, the caller, a description;
+// /geocode/suggest (or a click on the map), the category, the caller, a description, a
+// photo (sent with the report in one request, so a refused photo stores nothing);
 // before saving, open reports of the same category nearby (the intake's duplicate rule,
 // GET /incidents/duplicates) are offered for merging.
 import { api, config, el, fill, t, when } from "./common.js";
 import { latLng, toStorage } from "./datum.js";
+import { chosenPhoto, clearPhotoField, initPhotoField } from "./console-photos.js";
 
 const $ = (id) => document.getElementById(id);
 const call = { place: null, marker: null, timer: null, seq: 0 };
@@ -83,15 +85,26 @@ export function initIntake({ map, catName, onSaved }) {
     setPlace(map, { lon, lat });
     $("gg-c-status").textContent = t("console.picked");
   });
+  initPhotoField();
   $("gg-call-open").addEventListener("click", () => { $("gg-call").hidden = !$("gg-call").hidden; });
 
   async function save(into) {
     try {
-      const made = await api("/incidents", { json: body() });
+      const photo = chosenPhoto();
+      let made;
+      if (photo) {
+        const data = new FormData();
+        data.append("incident", JSON.stringify(body()));
+        data.append("photo", photo, photo.name);
+        made = await api("/incidents/with-photo", { data });
+      } else {
+        made = await api("/incidents", { json: body() });
+      }
       if (into) await api(`/incidents/${encodeURIComponent(made.uid)}/merge`, { json: { into } });
       $("gg-c-status").textContent = into ? t("console.call_merged", { uid: into })
         : t("console.call_saved", { uid: made.uid });
       $("gg-call-form").reset();
+      clearPhotoField();
       $("gg-c-dups").hidden = true;
       setPlace(map, null);
       await onSaved(into || made.uid);

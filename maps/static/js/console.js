@@ -6,6 +6,7 @@ import { api, config, el, fill, session, signIn, t, when } from "./common.js";
 import { geoJsonShift, latLng } from "./datum.js";
 import { actorName, roleName, timerText } from "./texts.js";
 import { initIntake, intakeCategories } from "./console-intake.js";
+import { showPhotos } from "./console-photos.js";
 import { announceOverdue, startLive, stopLive, toast } from "./console-live.js";
 
 const gg = window.geogrid;
@@ -307,6 +308,9 @@ function renderDetail(inc) {
     rows.push(["field.timer", timerText(inc.timer)]);
   }
   fill($("gg-d-fields"), rows.filter(([, v]) => v).map(([k, v]) => [el("dt", {}, t(k)), el("dd", { className: `gg-f-${k.split(".")[1]}` }, v)]));
+  if (!same || (inc.photos || []).length !== $("gg-d-photos").querySelectorAll("img").length) {
+    showPhotos(inc);
+  }
   const chain = inc.area_chain || {};
   fill($("gg-chain"), LEVELS.filter((lv) => chain[lv]).map((lv) => el("li", { dataset: { level: lv } },
     `${t(`level.${lv}`)}: `, el("b", {}, chain[lv].name || ""), " ", el("small", {}, chain[lv].code || ""))));

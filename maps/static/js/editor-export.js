@@ -1,8 +1,8 @@
 // The editor's export row and swipe comparison: the plan on screen as GeoJSON or
 // GeoPackage (downloaded with the session's token), as a PDF sheet (print.js), and the
-// active plan's microgrids over the left part of the map, up to a handle the planner drags.
+// swipe switch: two whole plans side by side with a divider to drag (editor-swipe.js).
 import { api, ApiError, el, fill, session, t } from "./common.js";
-import { geoJsonShift } from "./datum.js";
+import { Swipe } from "./editor-swipe.js";
 
 /** Download ``path`` with the session's token, under the name the server gives. */
 async function download(path) {
@@ -31,63 +31,25 @@ export function exportRow(box, plan, failed) {
     }));
 }
 
-export class Swipe {
-  /** The active plan's microgrids in their own pane, shown left of a draggable handle. */
-  constructor(map, datum) {
-    this.map = map;
-    this.pane = map.createPane("gg-swipe");
-    this.pane.style.zIndex = "455";
-    this.layer = L.geoJSON(null, { ...geoJsonShift(datum), pane: "gg-swipe", interactive: false,
-      style: { color: "#000", weight: 2, fillColor: "#fff", fillOpacity: 0.55, className: "gg-swipe-mg" } });
-    this.handle = el("input", { type: "range", id: "gg-swipe-handle", className: "gg-swipe-handle",
-                                min: "0", max: "100", value: "50", title: t("editor.swipe") });
-    this.labels = el("div", { className: "gg-swipe-labels" }, el("span", {}, t("editor.swipe_left")),
-      el("span", {}, t("editor.swipe_right")));
-    L.DomEvent.disableClickPropagation(this.handle);
-    this.handle.addEventListener("input", () => this.clip());
-    map.on("move zoom resize", () => this.clip());
-  }
-
-  /** Show the swipe with ``areas`` (the active plan's microgrids), or hide it (null). */
-  show(areas) {
-    this.layer.clearLayers();
-    const box = this.map.getContainer();
-    if (!areas) {
-      this.layer.remove();
-      this.handle.remove();
-      this.labels.remove();
-      return;
-    }
-    this.layer.addData(areas.filter((f) => f.properties.level === "microgrid")).addTo(this.map);
-    box.append(this.handle, this.labels);
-    this.clip();
-  }
-
-  /** Clip the pane to the left of the handle (in the pane's own, moving, coordinates). */
-  clip() {
-    const size = this.map.getSize();
-    const x = (size.x * Number(this.handle.value)) / 100;
-    const nw = this.map.containerPointToLayerPoint([0, 0]);
-    const cut = this.map.containerPointToLayerPoint([x, size.y]);
-    this.pane.style.clip = `rect(${nw.y}px, ${cut.x}px, ${cut.y}px, ${nw.x}px)`;
-    this.pane.dataset.clipX = String(Math.round(x));
-  }
-}
-
 /**
  * Wire the export row (``#gg-export``) and the swipe box (``#gg-swipe``); returns
  * ``reset()`` for when another plan opens (the swipe is switched off).
  */
 export function initExport(map, datum, plan, failed) {
   exportRow(document.getElementById("gg-export"), plan, failed);
-  const swipe = new Swipe(map, datum);
+  const swipe = new Swipe(map, datum, failed);
   const box = document.getElementById("gg-swipe");
   box.addEventListener("change", async () => {
     try {
-      swipe.show(box.checked ? (await api("/plans/active/areas", { params: { level: "microgrid" } })).features : null);
+      if (!box.checked) { swipe.stop(); return; }
+      // the active plan on the left (else the plan this one was copied from), this one right
+      const mine = plan();
+      const active = await api("/plans/active").catch(() => null);
+      const left = active && active.id !== mine.id ? active.id : (mine.parent_plan_id || mine.id);
+      await swipe.start(left, mine.id);
     } catch (e) {
       failed(e);
     }
   });
-  return () => { box.checked = false; swipe.show(null); };
+  return () => { box.checked = false; swipe.stop(); };
 }
