@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._errors import InputError, OutOfCoverageError
+from .._errors import InputError
 from ..model import LEVEL_ORDER, Level
 from .index import AreaIndex
 
@@ -191,28 +191,24 @@ class PlanLocator:
         return ("PlanLocator", self.index.fingerprint, groups, self.leaf_level,
                 tuple(self._grid_ids.tolist()))
 
+    def leaf_info(self, position: int) -> dict:
+        """``id``, ``level``, ``name``, ``code`` and ``kind`` of the leaf at ``position``."""
+        return self.info[self._leaf_ids[position]]
+
     def chain_of(self, position: int, lon: float | None = None, lat: float | None = None) -> dict:
-        chain = dict(self._chains[position])
+        """The chain of the leaf at ``position`` (with the 楼组 holding ``lon``/``lat``, if any).
+
+        The dicts are shared by every answer: read them, do not change them."""
+        chain = self._chains[position]
         if self.group_index is not None and lon is not None:
             g = self.group_index.find(lon, lat)
             if g >= 0:
-                chain[Level.BUILDING_GROUP.value] = self.info[self._group_ids[g]]
+                chain = {**chain, Level.BUILDING_GROUP.value: self.info[self._group_ids[g]]}
         return chain
 
     def locate_one(self, lon: float, lat: float, *, snap_m: float | None = None) -> dict:
         """The chain for one point; raises OutOfCoverageError beyond ``snap_m``."""
-        try:  # fast path: inside coverage
-            pos = self.index.locate_one(lon, lat)
-            snapped, distance = False, 0.0
-        except OutOfCoverageError:
-            if not snap_m:
-                raise
-            located = self.index.locate_detail(np.array([lon], float), np.array([lat], float),
-                                               snap_m=snap_m)
-            pos = int(located.position[0])
-            if pos < 0:
-                self.index.locate_one(lon, lat, snap_m=snap_m)  # raises the detailed error
-            snapped, distance = bool(located.snapped[0]), float(located.distance_m[0])
+        pos, snapped, distance = self.index.locate_one_detail(lon, lat, snap_m=snap_m)
         return {"chain": self.chain_of(pos, lon, lat), "leaf": self._leaf_ids[pos],
                 "snapped": snapped, "distance_m": distance}
 

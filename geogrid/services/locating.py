@@ -14,7 +14,7 @@ import shapely
 
 from .._errors import InputError, OutOfCoverageError
 from ..crs import metric_crs
-from ..datum import Datum, parse_datum, to_storage
+from ..datum import Datum, parse_datum, to_storage, to_storage_xy
 from ..datumcheck import BuildingIndex, check_datum
 from ..locator import PlanLocator
 from ..model import DEFAULT_LEVELS, Level, PlanLevels
@@ -33,7 +33,7 @@ def locate_point(locator: PlanLocator, lon: float, lat: float, datum: Datum | st
     Raises OutOfCoverageError beyond ``snap_m`` (naming the likely datum when there is one).
     """
     datum = parse_datum(datum)
-    x, y = (float(v[0]) for v in to_storage(np.array([lon]), np.array([lat]), datum))
+    x, y = to_storage_xy(lon, lat, datum)
     try:
         hit = locator.locate_one(x, y, snap_m=snap_m)
     except OutOfCoverageError as exc:
