@@ -72,9 +72,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         redoc_url=None,
     )
     install_error_handlers(app)
-    for router in (health.router, users.router, plans.router, planning.router, areas.router,
-                   locate.router,
-                   geocode.router, incidents.router, open311.router, pages.router, public.router,
+    # routes are matched in this order: /locate, the dispatch hot path, is tried first
+    for router in (locate.router, health.router, users.router, plans.router, planning.router,
+                   areas.router, geocode.router, incidents.router, open311.router, pages.router, public.router,
                    tiles.router, docs_pages.router, basemap.router, mygrid.router,
                    events.router):
         app.include_router(router)
