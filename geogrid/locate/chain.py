@@ -9,6 +9,8 @@ costs one index query plus a dictionary read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -150,7 +152,7 @@ class PlanLocator:
 
     def __init__(self, areas: gpd.GeoDataFrame, *, index: AreaIndex | None = None):
         self.areas, self.leaf_level, leaves, tie = leaf_rows(areas)
-        self.leaves = leaves
+        self._leaves, self._load_leaves = leaves, None
         if index is not None and index.ids.tolist() != leaves["id"].tolist():
             raise InputError("定位索引与方案的区域不符 / the saved locate index does not index "
                              "this plan's leaves.", field="index",
@@ -184,6 +186,48 @@ class PlanLocator:
         self._grid_ids = np.array([(c.get("grid") or {}).get("id") for c in self._chains]
                                   + [None], dtype=object)
         self._group_ids = np.asarray(groups["id"], dtype=object) if len(groups) else None
+
+    @classmethod
+    def _opened(cls, *, leaf_level, index, group_index, info, chains, leaf_codes, group_ids,
+                leaves) -> PlanLocator:
+        """A locator from saved parts (see :meth:`open`)."""
+        self = cls.__new__(cls)
+        self.areas = self.groups = None
+        self.leaf_level, self.index, self.group_index = leaf_level, index, group_index
+        self.info, self._chains = info, chains
+        self._leaves, self._load_leaves = None, leaves
+        self._leaf_ids = np.append(index.ids, None)
+        self._leaf_codes = np.append(leaf_codes, None)
+        self._grid_ids = np.array([(c.get("grid") or {}).get("id") for c in chains] + [None],
+                                  dtype=object)
+        self._group_ids = group_ids
+        return self
+
+    def save(self, path) -> Path:
+        """Write the locator to directory ``path`` (see :mod:`geogrid.locate._stored`)."""
+        from ._stored import save_locator
+
+        return save_locator(self, path)
+
+    @classmethod
+    def open(cls, path, leaves: Callable[[], gpd.GeoDataFrame] | None = None) -> PlanLocator:
+        """A locator saved with :meth:`save`, opened in milliseconds (indexes
+        memory-mapped). ``leaves`` gives the leaf rows with their polygons when
+        something asks for :attr:`leaves` (the lookups never do)."""
+        from ._stored import open_locator
+
+        return open_locator(cls, path, leaves)
+
+    @property
+    def leaves(self) -> gpd.GeoDataFrame:
+        """The leaf rows (id, level, name, code, kind, geometry …) by index position."""
+        if self._leaves is None:
+            if self._load_leaves is None:
+                raise InputError("这个定位器没有区域几何 / this locator was opened without its "
+                                 "areas.", field="leaves",
+                                 fix="打开时传 leaves= / pass leaves= to PlanLocator.open.")
+            self._leaves = leaf_rows(self._load_leaves())[2]
+        return self._leaves
 
     def __dask_tokenize__(self) -> tuple:
         """A cheap token, so that dask does not hash every polygon of the plan."""

@@ -21,7 +21,7 @@ from ..model import DEFAULT_LEVELS, Level, PlanLevels
 from .plancache import PlanCache
 
 __all__ = ["locate_point", "territorial_unit", "territorial_levels", "LocatingService", "DeclaredLocator",
-           "plan_locator"]
+           "plan_locator", "open_plan_locator"]
 
 
 def locate_point(locator: PlanLocator, lon: float, lat: float, datum: Datum | str, *,
@@ -140,10 +140,23 @@ class DeclaredLocator:
 
     def __init__(self, areas: gpd.GeoDataFrame, levels: PlanLevels):
         self.levels = levels
-        slots = levels.slots()
-        self._back = {slot: key for key, slot in slots.items()}
-        relabelled = areas.assign(level=areas["level"].map(lambda v: slots.get(v, v)))
-        self.inner = PlanLocator(relabelled)
+        self._back = {slot: key for key, slot in levels.slots().items()}
+        self.inner = PlanLocator(self._relabelled(areas))
+
+    def _relabelled(self, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        slots = self.levels.slots()
+        return areas.assign(level=areas["level"].map(lambda v: slots.get(v, v)))
+
+    @classmethod
+    def open(cls, path, levels: PlanLevels, areas=None) -> DeclaredLocator:
+        """A locator saved with ``save`` (:meth:`PlanLocator.save` of the inner one);
+        ``areas`` gives the plan's areas if something asks for the leaf rows."""
+        self = cls.__new__(cls)
+        self.levels = levels
+        self._back = {slot: key for key, slot in levels.slots().items()}
+        self.inner = PlanLocator.open(path, None if areas is None else
+                                      lambda: self._relabelled(areas()))
+        return self
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -178,6 +191,14 @@ def plan_locator(areas: gpd.GeoDataFrame, levels: PlanLevels | None = None):
     if levels is None or levels == DEFAULT_LEVELS:
         return PlanLocator(areas)
     return DeclaredLocator(areas, levels)
+
+
+def open_plan_locator(path, levels: PlanLevels | None = None, areas=None):
+    """:func:`plan_locator` saved to ``path`` (its ``save``), opened; ``areas`` is called
+    for the plan's areas only if something asks for the leaf rows."""
+    if levels is None or levels == DEFAULT_LEVELS:
+        return PlanLocator.open(path, areas)
+    return DeclaredLocator.open(path, levels, areas)
 
 
 class LocatingService:
