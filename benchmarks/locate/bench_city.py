@@ -17,7 +17,10 @@ the table gives, per size:
   process after the stored locator is deleted, which is what every worker paid
   before): importing the app, the lifespan start (store opened, locator opened
   or built), the first ``/locate``, and the process's peak memory;
-  and a real ``uvicorn`` worker's time from spawn to its first 200 on ``/locate``;
+  a real ``uvicorn`` worker's time from spawn to its first 200 on ``/locate`` (it
+  imports the app itself), and, with gunicorn installed, the time from killing a
+  worker of ``gunicorn --preload`` (app imported once, workers forked) to the first
+  200 on ``/locate`` from its replacement;
 * **tiles**: the first (cold) and a repeated vector tile of the plan at zoom
   12, 14 and 16 over the city's centre, in the worker process.
 """
@@ -221,6 +224,59 @@ def uvicorn_first(db: Path, lon: float, lat: float) -> float:
         proc.wait(10)
 
 
+def prefork_respawn(db: Path, lon: float, lat: float, repeat: int) -> list[float]:
+    """Seconds from killing a worker of ``gunicorn --preload`` (app imported once, in the
+    master) to the first 200 on /locate from the worker forked in its place; [] without
+    gunicorn."""
+    import signal
+    import socket
+
+    import httpx
+
+    if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None:
+        return []
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(ROOT))
+    master = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--preload", "-w", "1", "-k",
+         "uvicorn_worker.UvicornWorker", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "api.app:create_app()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    url, params = f"http://127.0.0.1:{port}/locate", {"lon": lon, "lat": lat, "datum": "cgcs2000"}
+    out = []
+    try:
+        with httpx.Client(timeout=120) as client:
+            for _ in range(600):
+                try:
+                    if client.get(url, params=params).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            for _ in range(repeat):
+                worker = _children(master.pid)
+                t0 = time.perf_counter()
+                os.kill(worker[0], signal.SIGKILL)
+                while True:                       # queued by the master until a worker accepts
+                    try:
+                        r = client.get(url, params=params, headers={"Connection": "close"})
+                        if r.status_code == 200 and _children(master.pid) != worker:
+                            out.append(time.perf_counter() - t0)
+                            break
+                    except httpx.HTTPError:
+                        time.sleep(0.005)
+    finally:
+        master.terminate()
+        master.wait(30)
+    return out
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(v) for v in path.read_text().split()] if path.exists() else []
+
+
 def measure(microgrids: int, work: Path, repeat: int) -> dict:
     city, made = _timed(lambda: synthetic_city(microgrids))
     db = work / f"city{microgrids}.sqlite"
@@ -245,6 +301,7 @@ def measure(microgrids: int, work: Path, repeat: int) -> dict:
                 stored.append(fresh_worker(db, lon, lat))
     row["stored"], row["rebuilt"] = stored, rebuilt
     row["uvicorn_first_s"] = [uvicorn_first(db, lon, lat) for _ in range(repeat)]
+    row["prefork_respawn_s"] = prefork_respawn(db, lon, lat, max(3, repeat))
     row["load"] = os.getloadavg()[0]
     return row
 
@@ -267,8 +324,11 @@ def _print(row: dict) -> None:
     tiles = ", ".join(f"z{z} {1000 * med(w[f'tile_z{z}']['cold_s'] for w in row['stored']):.0f}"
                       f"/{1000 * med(w[f'tile_z{z}']['warm_s'] for w in row['stored']):.1f} ms"
                       for z in (12, 14, 16))
+    respawn = row.get("prefork_respawn_s") or [math.nan]
     print(f"    tiles cold/warm: {tiles}; uvicorn spawn → first 200 on /locate "
-          f"{med(row['uvicorn_first_s']):.2f} s; load {row['load']:.1f}", flush=True)
+          f"{med(row['uvicorn_first_s']):.2f} s; gunicorn --preload worker killed → first 200 "
+          f"from its replacement {med(respawn):.2f} s (max {max(respawn):.2f}); "
+          f"load {row['load']:.1f}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
