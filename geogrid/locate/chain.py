@@ -186,21 +186,26 @@ class PlanLocator:
         self._grid_ids = np.array([(c.get("grid") or {}).get("id") for c in self._chains]
                                   + [None], dtype=object)
         self._group_ids = np.asarray(groups["id"], dtype=object) if len(groups) else None
+        self._labels = self._group_rows = None          # set by an opened locator only
 
     @classmethod
-    def _opened(cls, *, leaf_level, index, group_index, info, chains, leaf_codes, group_ids,
-                leaves) -> PlanLocator:
-        """A locator from saved parts (see :meth:`open`)."""
+    def _opened(cls, *, leaf_level, index, group_index, labels, chains, leaf_codes, grid_ids,
+                group_rows, leaves) -> PlanLocator:
+        """A locator from saved parts (see :meth:`open`): nothing per area is built until
+        an answer names it."""
+        from ._stored import LabelsById
+
         self = cls.__new__(cls)
         self.areas = self.groups = None
         self.leaf_level, self.index, self.group_index = leaf_level, index, group_index
-        self.info, self._chains = info, chains
+        self.info, self._chains = LabelsById(labels), chains
         self._leaves, self._load_leaves = None, leaves
         self._leaf_ids = np.append(index.ids, None)
         self._leaf_codes = np.append(leaf_codes, None)
-        self._grid_ids = np.array([(c.get("grid") or {}).get("id") for c in chains] + [None],
-                                  dtype=object)
-        self._group_ids = group_ids
+        self._grid_ids = np.append(grid_ids, None)
+        self._labels, self._group_rows = labels, group_rows
+        self._group_ids = (None if group_rows is None else
+                           labels.column("id", np.asarray(group_rows)))
         return self
 
     def save(self, path) -> Path:
@@ -237,7 +242,13 @@ class PlanLocator:
 
     def leaf_info(self, position: int) -> dict:
         """``id``, ``level``, ``name``, ``code`` and ``kind`` of the leaf at ``position``."""
-        return self.info[self._leaf_ids[position]]
+        return self._chains[position][self.leaf_level]
+
+    def _group_ref(self, g: int) -> dict:
+        """The labels of the 楼组 at position ``g`` of the group index."""
+        if self._group_rows is not None:
+            return self._labels.row(int(self._group_rows[g]))
+        return self.info[self._group_ids[g]]
 
     def chain_of(self, position: int, lon: float | None = None, lat: float | None = None) -> dict:
         """The chain of the leaf at ``position`` (with the 楼组 holding ``lon``/``lat``, if any).
@@ -247,7 +258,7 @@ class PlanLocator:
         if self.group_index is not None and lon is not None:
             g = self.group_index.find(lon, lat)
             if g >= 0:
-                chain = {**chain, Level.BUILDING_GROUP.value: self.info[self._group_ids[g]]}
+                chain = {**chain, Level.BUILDING_GROUP.value: self._group_ref(g)}
         return chain
 
     def locate_one(self, lon: float, lat: float, *, snap_m: float | None = None) -> dict:
