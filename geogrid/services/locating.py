@@ -8,6 +8,8 @@ microgrid (属地兜底).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -25,7 +27,8 @@ __all__ = ["locate_point", "territorial_unit", "territorial_levels", "LocatingSe
 
 
 def locate_point(locator: PlanLocator, lon: float, lat: float, datum: Datum | str, *,
-                 snap_m: float, buildings: BuildingIndex | None = None) -> dict:
+                 snap_m: float,
+                 buildings: BuildingIndex | Callable[[], BuildingIndex] | None = None) -> dict:
     """Where ``(lon, lat)`` in ``datum`` lies: ``point`` (storage datum), ``chain``, ``leaf``,
     ``snapped``, ``distance_m``, and ``warnings`` / ``datum_warning`` when it lies outside
     every area and another datum would put it on a building.
@@ -37,7 +40,7 @@ def locate_point(locator: PlanLocator, lon: float, lat: float, datum: Datum | st
     try:
         hit = locator.locate_one(x, y, snap_m=snap_m)
     except OutOfCoverageError as exc:
-        warning = check_datum(lon, lat, datum, locator, buildings)
+        warning = check_datum(lon, lat, datum, locator, _resolved(buildings))
         if warning:
             raise OutOfCoverageError(
                 f"({lon}, {lat}) 按 {datum.value} 不在任何区域内; {warning['message']} "
@@ -52,11 +55,17 @@ def locate_point(locator: PlanLocator, lon: float, lat: float, datum: Datum | st
     if hit["snapped"]:
         out["warnings"] = [f"不在任何区域内, 已吸附到 {hit['distance_m']:.1f} 米外最近的区域。"
                            f"outside every area; snapped {hit['distance_m']:.1f} m to the nearest"]
-        warning = check_datum(lon, lat, datum, locator, buildings)
+        warning = check_datum(lon, lat, datum, locator, _resolved(buildings))
         if warning:
             out["warnings"].append(warning["message"])
             out["datum_warning"] = warning
     return out
+
+
+def _resolved(buildings):
+    """The footprints for the datum check; a callable is called only now, when a point
+    outside coverage needs them (a first request inside coverage reads none)."""
+    return buildings() if callable(buildings) else buildings
 
 
 def territorial_levels(levels: PlanLevels) -> list[str]:
@@ -212,7 +221,7 @@ class LocatingService:
               snap_m: float | None = None) -> dict:
         out = locate_point(self.cache.locator(plan_id), lon, lat, datum,
                            snap_m=self.snap_m if snap_m is None else snap_m,
-                           buildings=self.cache.buildings())
+                           buildings=self.cache.buildings)
         return {"plan_id": plan_id, **out}
 
     def batch(self, points: np.ndarray, datum: Datum | str, plan_id: int,
