@@ -22,9 +22,6 @@ reader sees the old directory or the new one, never half of one.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InputError
+from ._file import replacing_dir
 
 __all__ = ["save_locator", "open_locator", "StoredLabels", "LabelsById", "LazyChains", "FORMAT"]
 
@@ -47,7 +45,6 @@ def save_locator(locator, path) -> Path:
     import pyarrow.feather as feather
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     info = locator.info
     ids = list(info)
     row_of = {aid: i for i, aid in enumerate(ids)}
@@ -60,8 +57,7 @@ def save_locator(locator, path) -> Path:
     labels = pa.table({f: pa.array([_text(info[a][f]) for a in ids], type=pa.string())
                        for f in _FIELDS})
     meta = {"format": FORMAT, "leaf_level": locator.leaf_level, "levels": levels}
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with replacing_dir(path) as tmp:
         locator.index.save(tmp / "leaves")
         if locator.group_index is not None:
             locator.group_index.save(tmp / "groups")
@@ -70,14 +66,6 @@ def save_locator(locator, path) -> Path:
         np.save(tmp / "chains.npy", chains)
         feather.write_feather(labels, tmp / "labels.arrow", compression="uncompressed")
         (tmp / "locator.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-        old = path.with_name(f".{path.name}.old")
-        if path.exists():
-            os.replace(path, old)
-        os.replace(tmp, path)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return path
 
 
