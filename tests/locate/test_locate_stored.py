@@ -110,3 +110,4 @@ def test_a_server_opens_the_active_locator_at_start(demo_store):
         assert app.state.geo.plan_data(int(plan["id"])).locator is not None
         body = client.get("/locate", params={"lon": 121.512, "lat": 31.237, "datum": "wgs84"})
         assert body.json()["chain"]["grid"]["name"] == "崂山住区"
+
