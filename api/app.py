@@ -45,6 +45,15 @@ def _bootstrap_admin(state: AppState, settings: Settings) -> None:
         log.error("%s %s", exc.message, exc.fix or "")
 
 
+def _open_active_locator(state: AppState) -> None:
+    """Open (or, the first time, build and store) the active plan's locator before the
+    worker takes requests, so that its first /locate pays for neither."""
+    try:
+        state.locator(state.active_plan_id())
+    except GeoGridError as exc:
+        log.info("启动时未打开定位器 / no locator opened at start: %s", exc.message)
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -57,6 +66,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             load_demo(st, progress=lambda m: log.info("demo: %s", m))
         state = AppState(st, settings)
         _bootstrap_admin(state, settings)
+        _open_active_locator(state)
         app.state.geo = state
         try:
             yield
@@ -73,10 +83,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         redoc_url=None,
     )
     install_error_handlers(app)
-    for router in (health.router, users.router, plans.router, planning.router, areas.router,
-                   locate.router,
-                   geocode.router, incident_photos.router, incidents.router, open311.router,
-                   pages.router, public.router,
+    # routes are matched in this order: /locate, the dispatch hot path, is tried first
+    for router in (locate.router, health.router, users.router, plans.router, planning.router,
+                   areas.router, geocode.router, incident_photos.router, incidents.router,
+                   open311.router, pages.router, public.router,
                    tiles.router, docs_pages.router, basemap.router, mygrid.router,
                    events.router):
         app.include_router(router)

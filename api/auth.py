@@ -17,13 +17,14 @@ from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.engine import make_url
 
 from geogrid.errors import AuthenticationError, StoreUnavailableError
 from geogrid.security import PUBLIC, Principal, Role
 from geogrid.store.users import principal_for_token, principal_for_user
 
-from .deps import StateDep
+from .deps import app_state
 
 __all__ = ["current_principal", "Allowed", "PrincipalDep", "make_jwt", "init_jwt_secret",
            "state_file"]
@@ -143,10 +144,18 @@ def _cached_token(state, token: str) -> Principal | None:
     return principal
 
 
-def current_principal(request: Request, state: StateDep) -> Principal:
+async def current_principal(request: Request) -> Principal:
+    """The caller: the public role without an ``Authorization`` header, answered on the
+    event loop with no thread hop and no sub-dependency (the public hot paths such as
+    ``/locate`` take this one), else the token's principal, looked up in a worker thread
+    (it may read the store)."""
     header = request.headers.get("authorization")
     if not header:
         return PUBLIC
+    return await run_in_threadpool(_principal_for_header, app_state(request), header)
+
+
+def _principal_for_header(state, header: str) -> Principal:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value:
         raise AuthenticationError("Authorization header is not 'Bearer <token>'.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated
 
@@ -9,12 +10,13 @@ from pydantic import BeforeValidator
 
 from fastapi import Depends, Query, Request
 
+from geogrid._validate import CHINA_BOUNDS
 from geogrid.errors import InputError
 from geogrid.services.features import parse_bbox as parse_ogc_bbox
 
 from .state import AppState
 
-__all__ = ["StateDep", "BBoxDep", "parse_bbox", "check_in_china", "NO_STORE"]
+__all__ = ["StateDep", "app_state", "BBoxDep", "parse_bbox", "check_in_china", "NO_STORE"]
 
 #: headers of responses that carry personal data: never kept by a cache
 NO_STORE = {"Cache-Control": "no-store"}
@@ -32,7 +34,13 @@ def _iso_only(value):
 IsoTime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
-def get_state(request: Request) -> AppState:
+def app_state(request: Request) -> AppState:
+    """The application state the lifespan hook made (a plain attribute read)."""
+    return request.app.state.geo
+
+
+async def get_state(request: Request) -> AppState:
+    """:func:`app_state` as a dependency (async: it needs no worker thread)."""
     return request.app.state.geo
 
 
@@ -57,10 +65,6 @@ BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(parse_bbox
 
 def check_in_china(lon: float, lat: float, field: str = "lon/lat") -> None:
     """Refuse coordinates outside China (or not finite) with a 422 naming the field."""
-    import math
-
-    from geogrid._validate import CHINA_BOUNDS
-
     lo_x, lo_y, hi_x, hi_y = CHINA_BOUNDS
     if not (math.isfinite(lon) and math.isfinite(lat)) or not (lo_x <= lon <= hi_x and lo_y <= lat <= hi_y):
         swapped = lo_x <= lat <= hi_x and lo_y <= lon <= hi_y

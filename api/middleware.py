@@ -114,6 +114,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         declared = _header(scope, b"content-length")
+        if declared is None and scope["method"] in ("GET", "HEAD") \
+                and _header(scope, b"transfer-encoding") is None:
+            return await self.app(scope, receive, send)     # no body: nothing to count
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             return await self._too_large(send)
         chunks, seen, more = [], 0, True

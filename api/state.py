@@ -29,7 +29,10 @@ class AppState(PlanCache, UseCases):
     build once per process (tile and basemap caches, the /mygrid rate limiter)."""
 
     def __init__(self, store: Store, settings: Settings, ttl_s: float = 1.0):
-        super().__init__(store, ttl_s=ttl_s)
+        from .auth import state_file
+
+        # plans' locators are stored beside the store and opened by every worker
+        super().__init__(store, ttl_s=ttl_s, locate_dir=state_file(settings, "locate"))
         self.settings = settings
         self.tile_cache: Once[TileCache] = Once()
         self.basemap: Once[_Basemap] = Once()

@@ -20,6 +20,7 @@ from geogrid.errors import NotFoundError
 from geogrid.security import Principal
 from geogrid.services import ScopedPlanning
 from geogrid.services.imports import layer_attribution
+from geogrid.services.locatefiles import prepare as prepare_locator
 
 from ..auth import Allowed
 from ..deps import BBoxDep, StateDep
@@ -306,6 +307,7 @@ def activate(plan_id: PlanId, body: Versioned, state: StateDep,
              principal: Annotated[Principal, Depends(Allowed("plan.activate"))]):
     plan = scoped(state, principal).activate(plan_id, body.version)
     state.invalidate()
+    prepare_locator(state, plan_id)     # built and stored once, here, not by each worker
     return JSONResp(plan_public(plan).model_dump())
 
 

@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ import shapely
 
 from .._errors import InputError
 
-__all__ = ["save_index", "load_index", "LazyGeometries", "FORMAT"]
+__all__ = ["save_index", "load_index", "LazyGeometries", "replacing_dir", "FORMAT"]
 
 #: bumped whenever the layout changes; an index of another version is refused
 FORMAT = "geogrid-area-index/2"
@@ -76,14 +77,25 @@ def save_index(index, path) -> Path:
         "ids": np.asarray(index._ids).tolist(),
         "stats": {**index.stats, "fingerprint": index.fingerprint},
     }
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with replacing_dir(path) as tmp:
         for name in _ARRAYS:
             np.save(tmp / f"{name}.npy", getattr(index, f"_{name}"))
         np.save(tmp / "wkb.npy", np.frombuffer(b"".join(wkb), dtype=np.uint8))
         np.save(tmp / "wkb_offsets.npy", offsets)
         (tmp / "index.json").write_text(json.dumps(meta, ensure_ascii=False, default=str),
                                         encoding="utf-8")
+    return path
+
+
+@contextmanager
+def replacing_dir(path: Path):
+    """A temporary sibling directory to fill; on success it replaces ``path`` in one
+    rename (a reader sees the old directory or the new one), on failure it is removed
+    and ``path`` is left as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        yield tmp
         old = path.with_name(f".{path.name}.old")
         if path.exists():
             os.replace(path, old)
@@ -92,7 +104,6 @@ def save_index(index, path) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return path
 
 
 def load_index(cls, path, *, mmap: bool = True):

@@ -9,13 +9,15 @@ costs one index query plus a dictionary read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .._errors import InputError, OutOfCoverageError
+from .._errors import InputError
 from ..model import LEVEL_ORDER, Level
 from .index import AreaIndex
 
@@ -150,7 +152,7 @@ class PlanLocator:
 
     def __init__(self, areas: gpd.GeoDataFrame, *, index: AreaIndex | None = None):
         self.areas, self.leaf_level, leaves, tie = leaf_rows(areas)
-        self.leaves = leaves
+        self._leaves, self._load_leaves = leaves, None
         if index is not None and index.ids.tolist() != leaves["id"].tolist():
             raise InputError("定位索引与方案的区域不符 / the saved locate index does not index "
                              "this plan's leaves.", field="index",
@@ -184,6 +186,53 @@ class PlanLocator:
         self._grid_ids = np.array([(c.get("grid") or {}).get("id") for c in self._chains]
                                   + [None], dtype=object)
         self._group_ids = np.asarray(groups["id"], dtype=object) if len(groups) else None
+        self._labels = self._group_rows = None          # set by an opened locator only
+
+    @classmethod
+    def _opened(cls, *, leaf_level, index, group_index, labels, chains, leaf_codes, grid_ids,
+                group_rows, leaves) -> PlanLocator:
+        """A locator from saved parts (see :meth:`open`): nothing per area is built until
+        an answer names it."""
+        from ._stored import LabelsById
+
+        self = cls.__new__(cls)
+        self.areas = self.groups = None
+        self.leaf_level, self.index, self.group_index = leaf_level, index, group_index
+        self.info, self._chains = LabelsById(labels), chains
+        self._leaves, self._load_leaves = None, leaves
+        self._leaf_ids = np.append(index.ids, None)
+        self._leaf_codes = np.append(leaf_codes, None)
+        self._grid_ids = np.append(grid_ids, None)
+        self._labels, self._group_rows = labels, group_rows
+        self._group_ids = (None if group_rows is None else
+                           labels.column("id", np.asarray(group_rows)))
+        return self
+
+    def save(self, path) -> Path:
+        """Write the locator to directory ``path`` (see :mod:`geogrid.locate._stored`)."""
+        from ._stored import save_locator
+
+        return save_locator(self, path)
+
+    @classmethod
+    def open(cls, path, leaves: Callable[[], gpd.GeoDataFrame] | None = None) -> PlanLocator:
+        """A locator saved with :meth:`save`, opened in milliseconds (indexes
+        memory-mapped). ``leaves`` gives the leaf rows with their polygons when
+        something asks for :attr:`leaves` (the lookups never do)."""
+        from ._stored import open_locator
+
+        return open_locator(cls, path, leaves)
+
+    @property
+    def leaves(self) -> gpd.GeoDataFrame:
+        """The leaf rows (id, level, name, code, kind, geometry …) by index position."""
+        if self._leaves is None:
+            if self._load_leaves is None:
+                raise InputError("这个定位器没有区域几何 / this locator was opened without its "
+                                 "areas.", field="leaves",
+                                 fix="打开时传 leaves= / pass leaves= to PlanLocator.open.")
+            self._leaves = leaf_rows(self._load_leaves())[2]
+        return self._leaves
 
     def __dask_tokenize__(self) -> tuple:
         """A cheap token, so that dask does not hash every polygon of the plan."""
@@ -191,28 +240,30 @@ class PlanLocator:
         return ("PlanLocator", self.index.fingerprint, groups, self.leaf_level,
                 tuple(self._grid_ids.tolist()))
 
+    def leaf_info(self, position: int) -> dict:
+        """``id``, ``level``, ``name``, ``code`` and ``kind`` of the leaf at ``position``."""
+        return self._chains[position][self.leaf_level]
+
+    def _group_ref(self, g: int) -> dict:
+        """The labels of the 楼组 at position ``g`` of the group index."""
+        if self._group_rows is not None:
+            return self._labels.row(int(self._group_rows[g]))
+        return self.info[self._group_ids[g]]
+
     def chain_of(self, position: int, lon: float | None = None, lat: float | None = None) -> dict:
-        chain = dict(self._chains[position])
+        """The chain of the leaf at ``position`` (with the 楼组 holding ``lon``/``lat``, if any).
+
+        The dicts are shared by every answer: read them, do not change them."""
+        chain = self._chains[position]
         if self.group_index is not None and lon is not None:
             g = self.group_index.find(lon, lat)
             if g >= 0:
-                chain[Level.BUILDING_GROUP.value] = self.info[self._group_ids[g]]
+                chain = {**chain, Level.BUILDING_GROUP.value: self._group_ref(g)}
         return chain
 
     def locate_one(self, lon: float, lat: float, *, snap_m: float | None = None) -> dict:
         """The chain for one point; raises OutOfCoverageError beyond ``snap_m``."""
-        try:  # fast path: inside coverage
-            pos = self.index.locate_one(lon, lat)
-            snapped, distance = False, 0.0
-        except OutOfCoverageError:
-            if not snap_m:
-                raise
-            located = self.index.locate_detail(np.array([lon], float), np.array([lat], float),
-                                               snap_m=snap_m)
-            pos = int(located.position[0])
-            if pos < 0:
-                self.index.locate_one(lon, lat, snap_m=snap_m)  # raises the detailed error
-            snapped, distance = bool(located.snapped[0]), float(located.distance_m[0])
+        pos, snapped, distance = self.index.locate_one_detail(lon, lat, snap_m=snap_m)
         return {"chain": self.chain_of(pos, lon, lat), "leaf": self._leaf_ids[pos],
                 "snapped": snapped, "distance_m": distance}
 

@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ..datum import Datum, parse_datum, to_storage
+from ..datum import Datum, parse_datum, to_storage, to_storage_xy
 
 __all__ = ["BuildingIndex", "check_datum", "check_batch_datum", "inside_share"]
 
@@ -48,26 +48,28 @@ def check_datum(lon: float, lat: float, declared: str | Datum, locator, building
     """A warning dict when another datum fits the point much better, else ``None``."""
     declared = parse_datum(declared)
     base = Datum.WGS84 if declared is Datum.CGCS2000 else declared
-    x0, y0 = (float(v[0]) for v in to_storage(np.array([lon]), np.array([lat]), declared))
-    inside0 = locator.index.find(x0, y0) >= 0
-    if inside0:
+    if locator.index.find(*to_storage_xy(lon, lat, declared)) >= 0:
         return None
     for alt in _ALTERNATIVES:
         if alt is base:
             continue
-        x, y = (float(v[0]) for v in to_storage(np.array([lon]), np.array([lat]), alt))
+        x, y = to_storage_xy(lon, lat, alt)
         pos = locator.index.find(x, y)
         if pos < 0:
             continue
         hit = buildings.hit(x, y) if buildings is not None else None
         if buildings is not None and hit is None:
             continue
-        leaf = locator.leaves.iloc[pos]
-        on = f" on building {buildings.names[hit] or buildings.ids[hit]}" if hit is not None else ""
+        leaf = locator.leaf_info(pos)
+        building = None if hit is None else buildings.names[hit] or buildings.ids[hit]
+        on_zh = f"建筑 {building} 上, " if building is not None else ""
+        on = f" on building {building}" if building is not None else ""
         return {
             "declared": declared.value, "likely": alt.value,
-            "message": (f"read as {declared.value} the point is outside every area; read as "
-                        f"{alt.value} it lands{on} in {leaf['name']} ({leaf.get('code')}). "
+            "message": (f"按 {declared.value} 读取该点不在任何区域内; 按 {alt.value} 读取则落在"
+                        f"{on_zh}{leaf['name']} ({leaf['code']}) 内。请核对坐标系。 "
+                        f"read as {declared.value} the point is outside every area; read as "
+                        f"{alt.value} it lands{on} in {leaf['name']} ({leaf['code']}). "
                         f"Check the coordinate's datum."),
             "likely_point": [round(x, 7), round(y, 7)],
         }

@@ -453,6 +453,12 @@ class AreaIndex:
         names the nearest area and its distance. A missing (NaN) coordinate
         raises :class:`~geogrid.InputError`.
         """
+        return self.locate_one_detail(lon, lat, snap_m=snap_m)[0]
+
+    def locate_one_detail(self, lon: float, lat: float, *, snap_m: float | None = None
+                          ) -> tuple[int, bool, float]:
+        """:meth:`locate_one` with the snapped flag and the distance in metres (``0``
+        inside): ``(position, snapped, distance_m)``. Raises as :meth:`locate_one` does."""
         try:
             x = float(lon)
             y = float(lat)
@@ -465,12 +471,12 @@ class AreaIndex:
                              fix="Drop points without coordinates before locating them.")
         pos = self._inside_one(x, y)
         if pos >= 0:
-            return pos
+            return pos, False, 0.0
         snap_m = _snap_distance(snap_m)
         near, dist = self._nearest_outside(np.array([x]), np.array([y]))
         near, dist = int(near[0]), float(dist[0])
         if near >= 0 and snap_m and dist <= snap_m:
-            return near
+            return near, True, dist
         raise self._out_of_coverage(x, y, near, dist, snap_m)
 
     # ------------------------------------------------------------ internals

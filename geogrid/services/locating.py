@@ -8,24 +8,27 @@ microgrid (属地兜底).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import geopandas as gpd
 import numpy as np
 import shapely
 
 from .._errors import InputError, OutOfCoverageError
 from ..crs import metric_crs
-from ..datum import Datum, parse_datum, to_storage
+from ..datum import Datum, parse_datum, to_storage, to_storage_xy
 from ..datumcheck import BuildingIndex, check_datum
 from ..locator import PlanLocator
 from ..model import DEFAULT_LEVELS, Level, PlanLevels
 from .plancache import PlanCache
 
 __all__ = ["locate_point", "territorial_unit", "territorial_levels", "LocatingService", "DeclaredLocator",
-           "plan_locator"]
+           "plan_locator", "open_plan_locator"]
 
 
 def locate_point(locator: PlanLocator, lon: float, lat: float, datum: Datum | str, *,
-                 snap_m: float, buildings: BuildingIndex | None = None) -> dict:
+                 snap_m: float,
+                 buildings: BuildingIndex | Callable[[], BuildingIndex] | None = None) -> dict:
     """Where ``(lon, lat)`` in ``datum`` lies: ``point`` (storage datum), ``chain``, ``leaf``,
     ``snapped``, ``distance_m``, and ``warnings`` / ``datum_warning`` when it lies outside
     every area and another datum would put it on a building.
@@ -33,11 +36,11 @@ def locate_point(locator: PlanLocator, lon: float, lat: float, datum: Datum | st
     Raises OutOfCoverageError beyond ``snap_m`` (naming the likely datum when there is one).
     """
     datum = parse_datum(datum)
-    x, y = (float(v[0]) for v in to_storage(np.array([lon]), np.array([lat]), datum))
+    x, y = to_storage_xy(lon, lat, datum)
     try:
         hit = locator.locate_one(x, y, snap_m=snap_m)
     except OutOfCoverageError as exc:
-        warning = check_datum(lon, lat, datum, locator, buildings)
+        warning = check_datum(lon, lat, datum, locator, _resolved(buildings))
         if warning:
             raise OutOfCoverageError(
                 f"({lon}, {lat}) 按 {datum.value} 不在任何区域内; {warning['message']} "
@@ -52,11 +55,17 @@ def locate_point(locator: PlanLocator, lon: float, lat: float, datum: Datum | st
     if hit["snapped"]:
         out["warnings"] = [f"不在任何区域内, 已吸附到 {hit['distance_m']:.1f} 米外最近的区域。"
                            f"outside every area; snapped {hit['distance_m']:.1f} m to the nearest"]
-        warning = check_datum(lon, lat, datum, locator, buildings)
+        warning = check_datum(lon, lat, datum, locator, _resolved(buildings))
         if warning:
             out["warnings"].append(warning["message"])
             out["datum_warning"] = warning
     return out
+
+
+def _resolved(buildings):
+    """The footprints for the datum check; a callable is called only now, when a point
+    outside coverage needs them (a first request inside coverage reads none)."""
+    return buildings() if callable(buildings) else buildings
 
 
 def territorial_levels(levels: PlanLevels) -> list[str]:
@@ -140,10 +149,23 @@ class DeclaredLocator:
 
     def __init__(self, areas: gpd.GeoDataFrame, levels: PlanLevels):
         self.levels = levels
-        slots = levels.slots()
-        self._back = {slot: key for key, slot in slots.items()}
-        relabelled = areas.assign(level=areas["level"].map(lambda v: slots.get(v, v)))
-        self.inner = PlanLocator(relabelled)
+        self._back = {slot: key for key, slot in levels.slots().items()}
+        self.inner = PlanLocator(self._relabelled(areas))
+
+    def _relabelled(self, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        slots = self.levels.slots()
+        return areas.assign(level=areas["level"].map(lambda v: slots.get(v, v)))
+
+    @classmethod
+    def open(cls, path, levels: PlanLevels, areas=None) -> DeclaredLocator:
+        """A locator saved with ``save`` (:meth:`PlanLocator.save` of the inner one);
+        ``areas`` gives the plan's areas if something asks for the leaf rows."""
+        self = cls.__new__(cls)
+        self.levels = levels
+        self._back = {slot: key for key, slot in levels.slots().items()}
+        self.inner = PlanLocator.open(path, None if areas is None else
+                                      lambda: self._relabelled(areas()))
+        return self
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -180,6 +202,14 @@ def plan_locator(areas: gpd.GeoDataFrame, levels: PlanLevels | None = None):
     return DeclaredLocator(areas, levels)
 
 
+def open_plan_locator(path, levels: PlanLevels | None = None, areas=None):
+    """:func:`plan_locator` saved to ``path`` (its ``save``), opened; ``areas`` is called
+    for the plan's areas only if something asks for the leaf rows."""
+    if levels is None or levels == DEFAULT_LEVELS:
+        return PlanLocator.open(path, areas)
+    return DeclaredLocator.open(path, levels, areas)
+
+
 class LocatingService:
     """:func:`locate_point` over the cached plans (what ``/locate`` and intake call)."""
 
@@ -191,7 +221,7 @@ class LocatingService:
               snap_m: float | None = None) -> dict:
         out = locate_point(self.cache.locator(plan_id), lon, lat, datum,
                            snap_m=self.snap_m if snap_m is None else snap_m,
-                           buildings=self.cache.buildings())
+                           buildings=self.cache.buildings)
         return {"plan_id": plan_id, **out}
 
     def batch(self, points: np.ndarray, datum: Datum | str, plan_id: int,

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import geopandas as gpd
@@ -33,12 +34,24 @@ T = TypeVar("T")
 @dataclass
 class PlanData:
     plan: dict
-    areas: gpd.GeoDataFrame
+    #: the plan's areas; with ``load`` given instead, read from the store on first use
+    #: (a worker that opens a stored locator never needs them for ``/locate``)
+    _areas: gpd.GeoDataFrame | None = None
     checked_at: float = 0.0
-    #: the point → area-chain index of this version (built on first use)
+    #: the point → area-chain index of this version (opened or built on first use)
     locator: PlanLocator | None = None
     #: pages and other things derived from this version of the plan (workload, problems …)
     extra: dict[str, Any] = field(default_factory=dict)
+    load: Callable[[], gpd.GeoDataFrame] | None = None
+    _lock: Any = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def areas(self) -> gpd.GeoDataFrame:
+        if self._areas is None:
+            with self._lock:
+                if self._areas is None:
+                    self._areas = self.load()
+        return self._areas
 
 
 class Once(Generic[T]):
@@ -67,9 +80,11 @@ class PlanCache:
     #: area geometries whose GeoJSON text is kept (per precision)
     AREA_JSON_LIMIT = 50_000
 
-    def __init__(self, store: Store, ttl_s: float = 1.0):
+    def __init__(self, store: Store, ttl_s: float = 1.0, locate_dir: Path | None = None):
         self.store = store
         self.ttl_s = ttl_s
+        #: where plans' locators are stored (see :meth:`locator`); None: built per process
+        self.locate_dir = None if locate_dir is None else Path(locate_dir)
         self._plans: dict[int, PlanData] = {}
         self._active: tuple[float, int | None] = (0.0, None)
         self._lock = threading.RLock()
@@ -135,17 +150,25 @@ class PlanCache:
                     and cached.plan["status"] == plan["status"]:
                 cached.checked_at = time.monotonic()
                 return cached
-            data = PlanData(plan=plan, areas=self.store.areas(plan_id), checked_at=time.monotonic())
+            data = PlanData(plan=plan, checked_at=time.monotonic(),
+                            load=lambda: self.store.areas(plan_id))
             self._plans[plan_id] = data
             return data
 
     def locator(self, plan_id: int) -> PlanLocator:
-        """The point → area-chain index of a plan (built on first use, rebuilt on change)."""
+        """The point → area-chain index of a plan (rebuilt when the plan changes).
+
+        With :attr:`locate_dir`, the locator of each plan version is stored there the
+        first time any process builds it (a plan's activation does), and every other
+        process opens it in milliseconds (see :mod:`.locatefiles`) without reading the
+        plan's areas."""
         data = self.plan_data(plan_id)
         if data.locator is None:
+            from .locatefiles import stored_locator
+
             with self._lock:
                 if data.locator is None:
-                    data.locator = _plan_locator(data)
+                    data.locator = stored_locator(self.locate_dir, self.store, data)
                     # distances for snapping are built now, not on the first snapped request
                     threading.Thread(target=_warm, args=(data.locator,), daemon=True).start()
         return data.locator
@@ -227,9 +250,3 @@ def _warm(locator) -> None:
         index.warm()
 
 
-def _plan_locator(data: PlanData):
-    """The plan's locator, answering in its declared levels (see :mod:`.locating`)."""
-    from ..model import PlanLevels
-    from .locating import plan_locator
-
-    return plan_locator(data.areas, PlanLevels.from_list(data.plan.get("levels")))

@@ -116,12 +116,20 @@ Poster = Callable[[str, bytes, dict], int]
 
 
 def _httpx_poster(timeout_s: float) -> Poster:
-    import httpx
-
-    client = httpx.Client(timeout=timeout_s, follow_redirects=False)
+    """A poster over one httpx client, made on the first delivery: importing httpx and
+    building its TLS context took most of a new worker's start, which has no delivery
+    to make yet."""
+    client = []
+    lock = threading.Lock()
 
     def post(url: str, body: bytes, headers: dict) -> int:
-        return client.post(url, content=body, headers=headers).status_code
+        if not client:
+            with lock:
+                if not client:
+                    import httpx
+
+                    client.append(httpx.Client(timeout=timeout_s, follow_redirects=False))
+        return client[0].post(url, content=body, headers=headers).status_code
 
     return post
 

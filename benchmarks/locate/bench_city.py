@@ -1,0 +1,358 @@
+"""The city at 1×, 10× and 100×: import, activation, locator, a new worker's first /locate, tiles.
+
+Run with ``python -m benchmarks.locate.bench_city --microgrids 600,6000,60000``.
+
+For each size a synthetic city is made: one street of rectangular 网格 of
+100 Voronoi 微网格 each (so the microgrids tile their grid and the grids the
+street, vertex for vertex) and about five Voronoi 楼组 per microgrid (60,000
+microgrids: 600 grids, about 300,000 楼组). It is written to a fresh
+SpatiaLite store (``geogrid`` itself, as ``geogrid plans import`` would), and
+the table gives, per size:
+
+* **import**: ``Store.add_areas`` of the whole plan, in one transaction;
+* **activate**: ``Store.activate_plan``, then building and storing the plan's
+  locator as the activating process does (``locatefiles.prepare``), split into
+  reading the areas back, building the locator and saving it;
+* **new worker** (a fresh Python process each, alternated with the same
+  process after the stored locator is deleted, which is what every worker paid
+  before): importing the app, the lifespan start (store opened, locator opened
+  or built), the first ``/locate``, and the process's peak memory;
+  a real ``uvicorn`` worker's time from spawn to its first 200 on ``/locate`` (it
+  imports the app itself), and, with gunicorn installed, the time from killing a
+  worker of ``gunicorn --preload`` (app imported once, workers forked) to the first
+  200 on ``/locate`` from its replacement;
+* **tiles**: the first (cold) and a repeated vector tile of the plan at zoom
+  12, 14 and 16 over the city's centre, in the worker process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import box
+
+from .bench_locate import LUJIAZUI
+
+__all__ = ["synthetic_city", "main"]
+
+ROOT = Path(__file__).resolve().parents[2]
+PER_GRID = 100
+GROUPS_PER_MICROGRID = 5
+
+
+def _voronoi(parents: np.ndarray, k: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` Voronoi cells of random seeds in each parent, clipped to it:
+    (cells, index of the parent of each cell)."""
+    b = shapely.bounds(parents)
+    n = len(parents)
+    xs = rng.uniform(b[:, [0]], b[:, [2]], (n, k))
+    ys = rng.uniform(b[:, [1]], b[:, [3]], (n, k))
+    seeds = shapely.multipoints(np.stack([xs, ys], axis=2))
+    cells, owner = shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=parents),
+                                     return_index=True)
+    cells = shapely.intersection(cells, parents[owner], grid_size=None)
+    keep = shapely.get_type_id(cells) == 3          # polygons (no slivers of other kinds)
+    keep &= ~shapely.is_empty(cells) & (shapely.area(cells) > 0)
+    return cells[keep], owner[keep]
+
+
+def synthetic_city(microgrids: int, *, seed: int = 0) -> gpd.GeoDataFrame:
+    """Street → 网格 → 微网格 → 楼组, ids and 15-digit-style codes, EPSG:4490."""
+    rng = np.random.default_rng(seed)
+    n_grids = max(1, round(microgrids / PER_GRID))
+    cols = math.ceil(math.sqrt(n_grids))
+    rows = math.ceil(n_grids / cols)
+    minx, miny, maxx, maxy = LUJIAZUI
+    grow = math.sqrt(microgrids / 300)
+    w, h = (maxx - minx) * grow / cols, (maxy - miny) * grow / rows
+    cells = [box(minx + c * w, miny + r * h, minx + (c + 1) * w, miny + (r + 1) * h)
+             for r in range(rows) for c in range(cols)][:n_grids]
+    grids = np.array(cells, dtype=object)
+    street = shapely.union_all(grids)
+    micro, micro_grid = _voronoi(grids, PER_GRID, rng)
+    groups, group_micro = _voronoi(micro, GROUPS_PER_MICROGRID, rng)
+    grid_ids = [f"G{i:04d}" for i in range(len(grids))]
+    micro_ids = [f"M{i:06d}" for i in range(len(micro))]
+    frames = [
+        pd.DataFrame({"id": ["S0"], "level": "street", "name": "合成街道", "code": "310115900",
+                      "parent_id": [None], "geometry": [street]}),
+        pd.DataFrame({"id": grid_ids, "level": "grid", "name": [f"网格{i}" for i in
+                                                               range(len(grids))],
+                      "code": [f"310115900{i:03d}" for i in range(len(grids))],
+                      "parent_id": "S0", "geometry": grids}),
+        pd.DataFrame({"id": micro_ids, "level": "microgrid",
+                      "name": [f"微网格{i}" for i in range(len(micro))],
+                      "code": [f"M{i:09d}" for i in range(len(micro))],
+                      "parent_id": np.asarray(grid_ids, dtype=object)[micro_grid],
+                      "geometry": micro}),
+        pd.DataFrame({"id": [f"B{i:07d}" for i in range(len(groups))], "level": "building_group",
+                      "name": [f"楼组{i}" for i in range(len(groups))],
+                      "code": [f"B{i:09d}" for i in range(len(groups))],
+                      "parent_id": np.asarray(micro_ids, dtype=object)[group_micro],
+                      "geometry": groups}),
+    ]
+    out = pd.concat(frames, ignore_index=True)
+    out["kind"] = "residential"
+    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4490")
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - t0
+
+
+def build_store(city: gpd.GeoDataFrame, db: Path) -> dict:
+    """Import the city into a new SpatiaLite store, activate it, build and store its locator."""
+    from geogrid.services.locatefiles import locator_path
+    from geogrid.services.locating import plan_locator
+    from geogrid.store import Store
+
+    store = Store.open(f"sqlite:///{db}")
+    out = {}
+    with store.write() as conn:
+        plan_id = store.create_plan(conn, name="合成城市", street_code="310115900", actor="bench")
+        _, out["import_s"] = _timed(lambda: store.add_areas(conn, plan_id, city, actor="bench"))
+    _, out["activate_s"] = _timed(lambda: store.activate_plan(plan_id, actor="bench"))
+    areas, out["read_areas_s"] = _timed(lambda: store.areas(plan_id))
+    locator, out["locator_build_s"] = _timed(lambda: plan_locator(areas))
+    path = locator_path(Path(f"{db}.locate"), store, store.plan(plan_id))
+    _, out["locator_save_s"] = _timed(lambda: locator.save(path))
+    out["locator_mb"] = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+    out["db_mb"] = db.stat().st_size / 2**20
+    out["areas"] = {str(k): int(v) for k, v in areas["level"].value_counts().items()}
+    out["locator_dir"] = str(path)
+    store.dispose()
+    return out
+
+
+#: one fresh worker: import the app, start it, the first /locate, then tiles
+_WORKER = r"""
+import asyncio, json, os, resource, sys, time
+t0 = time.perf_counter()
+from api.app import create_app
+t1 = time.perf_counter()
+app = create_app()
+lon, lat, tiles = float(sys.argv[1]), float(sys.argv[2]), json.loads(sys.argv[3])
+async def get(path, qs=b""):
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": qs,
+             "root_path": "", "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 1),
+             "server": ("127.0.0.1", 8000)}
+    out = {}
+    async def receive(): return {"type": "http.request", "body": b"", "more_body": False}
+    async def send(m):
+        if m["type"] == "http.response.start": out["status"] = m["status"]
+    await app(scope, receive, send)
+    return out["status"]
+async def main():
+    out = {"import_s": t1 - t0}
+    t = time.perf_counter()
+    async with app.router.lifespan_context(app):
+        t2 = time.perf_counter()
+        status = await get("/locate", f"lon={lon}&lat={lat}&datum=cgcs2000".encode())
+        t3 = time.perf_counter()
+        out.update(start_s=t2 - t, first_locate_s=t3 - t2, status=status)
+        for z, x, y in tiles:
+            path = f"/tiles/active/{z}/{x}/{y}.mvt"
+            a = time.perf_counter(); s1 = await get(path); b = time.perf_counter()
+            await get(path); c = time.perf_counter()
+            out[f"tile_z{z}"] = {"cold_s": b - a, "warm_s": c - b, "status": s1}
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+asyncio.run(main())
+"""
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    n = 2 ** z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return z, x, y
+
+
+def fresh_worker(db: Path, lon: float, lat: float) -> dict:
+    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(ROOT))
+    tiles = [_tile_of(lon, lat, z) for z in (12, 14, 16)]
+    res = subprocess.run([sys.executable, "-c", _WORKER, str(lon), str(lat), json.dumps(tiles)],
+                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    if res.returncode:
+        raise RuntimeError(res.stderr[-2000:])
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def uvicorn_first(db: Path, lon: float, lat: float) -> float:
+    """Seconds from spawning one uvicorn worker to its first 200 on /locate."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(ROOT))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
+                             "--port", str(port), "--log-level", "warning"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/locate"
+        while time.perf_counter() - t0 < 600:
+            try:
+                r = httpx.get(url, params={"lon": lon, "lat": lat, "datum": "cgcs2000"}, timeout=5)
+                if r.status_code == 200:
+                    return time.perf_counter() - t0
+            except httpx.HTTPError:
+                time.sleep(0.02)
+        raise RuntimeError("the worker did not answer")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def prefork_respawn(db: Path, lon: float, lat: float, repeat: int) -> list[float]:
+    """Seconds from killing a worker of ``gunicorn --preload`` (app imported once, in the
+    master) to the first 200 on /locate from the worker forked in its place; [] without
+    gunicorn."""
+    import signal
+    import socket
+
+    import httpx
+
+    if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None:
+        return []
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(ROOT))
+    master = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--preload", "-w", "1", "-k",
+         "uvicorn_worker.UvicornWorker", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "api.app:create_app()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    url, params = f"http://127.0.0.1:{port}/locate", {"lon": lon, "lat": lat, "datum": "cgcs2000"}
+    out = []
+    try:
+        with httpx.Client(timeout=120) as client:
+            for _ in range(600):
+                try:
+                    if client.get(url, params=params).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            for _ in range(repeat):
+                worker = _children(master.pid)
+                t0 = time.perf_counter()
+                os.kill(worker[0], signal.SIGKILL)
+                while True:                       # queued by the master until a worker accepts
+                    try:
+                        r = client.get(url, params=params, headers={"Connection": "close"})
+                        if r.status_code == 200 and _children(master.pid) != worker:
+                            out.append(time.perf_counter() - t0)
+                            break
+                    except httpx.HTTPError:
+                        time.sleep(0.005)
+    finally:
+        master.terminate()
+        master.wait(30)
+    return out
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(v) for v in path.read_text().split()] if path.exists() else []
+
+
+def measure(microgrids: int, work: Path, repeat: int) -> dict:
+    city, made = _timed(lambda: synthetic_city(microgrids))
+    db = work / f"city{microgrids}.sqlite"
+    for stale in (db, Path(f"{db}.locate")):
+        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+    row = {"microgrids": microgrids, "made_s": made, **build_store(city, db)}
+    centre = shapely.centroid(city.geometry.iloc[0])
+    lon, lat = centre.x, centre.y
+    stored, rebuilt = [], []
+    keep = Path(row["locator_dir"])
+    aside = keep.with_name(keep.name + ".aside")
+    for r in range(repeat):
+        for side in (("stored", "rebuilt") if r % 2 == 0 else ("rebuilt", "stored")):
+            if side == "rebuilt":
+                os.replace(keep, aside)
+                try:
+                    rebuilt.append(fresh_worker(db, lon, lat))
+                finally:
+                    shutil.rmtree(keep, ignore_errors=True)   # the one that worker stored
+                    os.replace(aside, keep)
+            else:
+                stored.append(fresh_worker(db, lon, lat))
+    row["stored"], row["rebuilt"] = stored, rebuilt
+    row["uvicorn_first_s"] = [uvicorn_first(db, lon, lat) for _ in range(repeat)]
+    row["prefork_respawn_s"] = prefork_respawn(db, lon, lat, max(3, repeat))
+    row["load"] = os.getloadavg()[0]
+    return row
+
+
+def _print(row: dict) -> None:
+    med = statistics.median
+
+    def m(side, key):
+        return med(w[key] for w in row[side])
+
+    print(f"{row['microgrids']:>6,d} microgrids ({row['areas']}): import {row['import_s']:.1f} s, "
+          f"activate {row['activate_s']:.2f} s; locator: read areas {row['read_areas_s']:.1f} s + "
+          f"build {row['locator_build_s']:.1f} s + save {row['locator_save_s']:.2f} s, "
+          f"{row['locator_mb']:.0f} MB on disk (store {row['db_mb']:.0f} MB)")
+    for side, what in (("stored", "locator stored"), ("rebuilt", "no stored locator")):
+        print(f"    new worker, {what:17s}: import app {m(side, 'import_s'):.2f} s, start "
+              f"{m(side, 'start_s'):.2f} s, first /locate {1000 * m(side, 'first_locate_s'):.1f} ms"
+              f" (start + first: {m(side, 'start_s') + m(side, 'first_locate_s'):.2f} s), peak "
+              f"{m(side, 'peak_mb'):.0f} MB")
+    tiles = ", ".join(f"z{z} {1000 * med(w[f'tile_z{z}']['cold_s'] for w in row['stored']):.0f}"
+                      f"/{1000 * med(w[f'tile_z{z}']['warm_s'] for w in row['stored']):.1f} ms"
+                      for z in (12, 14, 16))
+    respawn = row.get("prefork_respawn_s") or [math.nan]
+    print(f"    tiles cold/warm: {tiles}; uvicorn spawn → first 200 on /locate "
+          f"{med(row['uvicorn_first_s']):.2f} s; gunicorn --preload worker killed → first 200 "
+          f"from its replacement {med(respawn):.2f} s (max {max(respawn):.2f}); "
+          f"load {row['load']:.1f}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.locate.bench_city",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("--microgrids", default="600,6000,60000")
+    p.add_argument("--repeat", type=int, default=2, help="fresh workers per side (alternated)")
+    p.add_argument("--workdir", default=None, help="where the stores go (kept when given)")
+    p.add_argument("--json", default=None, help="also write the rows to this file")
+    a = p.parse_args(argv)
+    work = Path(a.workdir or tempfile.mkdtemp(prefix="bench-city-"))
+    work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    try:
+        for n in (int(v) for v in a.microgrids.split(",")):
+            rows.append(measure(n, work, a.repeat))
+            _print(rows[-1])
+            if a.json:
+                Path(a.json).write_text(json.dumps(rows, indent=1, default=str))
+    finally:
+        if a.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""Plan locators stored beside the store: built once per plan version, opened by every worker.
+
+Only drafts can be edited, so the areas of an active (or retired) plan version never
+change: its locator is built by the first process that needs it (the one that activates
+the plan, see :func:`prepare`) and saved under
+``<directory>/plan-<id>-v<version>-<store key>``; every other process opens that
+directory in milliseconds (:meth:`PlanLocator.open`) without reading the plan's areas
+from the store. Drafts, whose areas may still change under one version number, are
+built in memory as before. A directory that cannot be written or read is logged and
+the locator built in memory: the server still answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from pathlib import Path
+
+from .._errors import GeoGridError
+from ..model import PlanLevels
+from .locating import open_plan_locator, plan_locator
+
+__all__ = ["stored_locator", "locator_path", "prepare"]
+
+log = logging.getLogger("geogrid.locate")
+
+
+def locator_path(directory: Path, store, plan: dict) -> Path:
+    """Where the locator of ``plan`` (a plan row of ``store``) is kept."""
+    url = store.engine.url.render_as_string(hide_password=True)
+    key = hashlib.blake2b(url.encode(), digest_size=6).hexdigest()
+    return Path(directory) / f"plan-{int(plan['id'])}-v{int(plan['version'])}-{key}"
+
+
+def stored_locator(directory: Path | None, store, data):
+    """The locator of ``data`` (a :class:`~.plancache.PlanData`): opened from
+    ``directory`` when saved there, else built (and saved, unless it is a draft's)."""
+    levels = PlanLevels.from_list(data.plan.get("levels"))
+    if directory is None or data.plan.get("status") == "draft":
+        return plan_locator(data.areas, levels)
+    path = locator_path(directory, store, data.plan)
+    if (path / "locator.json").exists():
+        try:
+            return open_plan_locator(path, levels, lambda: data.areas)
+        except (GeoGridError, OSError, ValueError, KeyError) as exc:
+            log.warning("定位文件 %s 无法打开，重新构建 / cannot open the stored locator %s "
+                        "(%s); rebuilding it", path, path, exc)
+    locator = plan_locator(data.areas, levels)
+    try:
+        locator.save(path)
+        _prune(path)
+    except OSError as exc:
+        log.warning("定位文件 %s 无法写入，本进程内存中使用 / cannot store the locator at %s "
+                    "(%s); using it in memory", path, path, exc)
+    return locator
+
+
+def prepare(cache, plan_id: int) -> None:
+    """Build and store the locator of ``plan_id`` now (call it when a plan is activated
+    or imported), so that no worker pays for it on a request."""
+    cache.invalidate(plan_id)
+    try:
+        cache.locator(plan_id)
+    except GeoGridError as exc:      # the plan is active either way; /locate will say why
+        log.warning("方案 %s 的定位器未能构建 / the locator of plan %s was not built: %s",
+                    plan_id, plan_id, exc.message)
+
+
+def _prune(keep: Path) -> None:
+    """Remove the stored locators of the same plan's earlier versions on the same store."""
+    plan, _, rest = keep.name.partition("-v")
+    store_key = rest.rsplit("-", 1)[-1]
+    for other in keep.parent.glob(f"{plan}-v*-{store_key}"):
+        if other != keep and other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)
