@@ -23,7 +23,7 @@ from ..auth import Allowed
 from ..deps import StateDep
 from ..responses import JSONResp
 from ..schemas import IncidentPublic
-from .incidents import IncidentCreate, intake_response, photo_public
+from ..intake import IncidentCreate, intake_response, photo_public
 
 __all__ = ["router", "read_photo"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query
@@ -13,23 +12,21 @@ from geogrid.datum import Datum
 from geogrid.dispatch.workflow import Status
 from geogrid.errors import InputError
 from geogrid.security import Principal
-from geogrid.services import policy
-from geogrid.services.incidents import PERSONAL_FIELDS, Intake
 from geogrid.store._sql import now
 
 from ..auth import Allowed, PrincipalDep
-from ..deps import NO_STORE, IsoTime, StateDep, check_in_china
+from ..deps import IsoTime, StateDep, check_in_china
 from ..geojson import plain
 from ..responses import JSONResp
+from ..intake import (IncidentCreate, intake_response, personal_response, photo_public,
+                      public_incident)
 from ..schemas import (Created, IncidentDetail, IncidentPublic, ReportOut, ResponderPublic,
                        RouteOut)
 
-__all__ = ["router", "public_incident", "intake_response", "IncidentCreate",
-           "photo_url", "photo_public"]
+__all__ = ["router"]
 
 router = APIRouter(tags=["incidents"])
 
-Channel = Literal["api", "12345", "patrol", "resident", "sensor", "csv", "open311"]
 Creator = Annotated[Principal, Depends(Allowed("incident.create"))]
 Reader = Annotated[Principal, Depends(Allowed("incident.read"))]
 Dispatcher = Annotated[Principal, Depends(Allowed("incident.dispatch"))]
@@ -39,90 +36,6 @@ ACTION_PERMISSION = {
     "start": "incident.handle", "complete": "incident.handle", "raise_hand": "incident.handle",
     "extend": "incident.handle",
 }
-
-
-class Reporter(BaseModel):
-    name: str | None = Field(default=None, max_length=100)
-    phone: str | None = Field(default=None, max_length=32, pattern=r"^[0-9+\- ]{3,32}$")
-
-
-class IncidentCreate(BaseModel):
-    category: str = Field(min_length=1, max_length=32, description="code, name or alias, e.g. 积水")
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    datum: Datum | None = Field(default=None, description="required with lon/lat")
-    address: str | None = Field(default=None, max_length=300, description="geocoded when no lon/lat")
-    channel: Channel = "api"
-    description: str | None = Field(default=None, max_length=4000)
-    reporter: Reporter | None = None
-    reported_at: datetime | None = None
-    footprint: dict | None = Field(default=None, description="GeoJSON geometry it spans (CGCS2000)")
-
-
-#: how far (m) a footprint may lie from the incident's point
-FOOTPRINT_REACH_M = 1000.0
-
-
-def _check_footprint(footprint: dict, max_vertices: int, point=None) -> None:
-    import shapely
-
-    from geogrid.errors import LimitExceeded
-
-    try:
-        geom = shapely.geometry.shape(footprint)
-    except Exception:
-        raise InputError("footprint is not a GeoJSON geometry.", field="footprint",
-                         fix="Send a GeoJSON Polygon or LineString in CGCS2000 lon/lat.") from None
-    n = shapely.get_num_coordinates(geom)
-    if n > max_vertices:
-        raise LimitExceeded(f"footprint has {n} vertices; the limit is {max_vertices}.",
-                            field="footprint", value=n, fix="Simplify the geometry.")
-    if not geom.is_valid:
-        raise InputError(f"footprint is invalid: {shapely.is_valid_reason(geom)}.",
-                         field="footprint", fix="Send a valid geometry.")
-    lo_x, lo_y, hi_x, hi_y = geom.bounds
-    check_in_china(lo_x, lo_y, "footprint")
-    check_in_china(hi_x, hi_y, "footprint")
-    if point is not None:
-        _check_footprint_near(geom, *point)
-
-
-def _check_footprint_near(geom, lon: float, lat: float, datum) -> None:
-    import numpy as np
-    import shapely
-
-    from geogrid.datum import to_storage
-
-    x, y = (float(v[0]) for v in to_storage(np.array([lon]), np.array([lat]), datum))
-    d = geom.distance(shapely.Point(x, y)) * 111_000.0
-    if d > FOOTPRINT_REACH_M:
-        raise InputError(f"footprint 离事件点约 {d:.0f} 米, 超过 {FOOTPRINT_REACH_M:.0f} 米。"
-                         f"footprint lies about {d:.0f} m from the incident's point (limit "
-                         f"{FOOTPRINT_REACH_M:.0f} m).", field="footprint", value=round(d),
-                         fix="检查 footprint 与经纬度是否同一地点、同一坐标系。Check the footprint and "
-                             "the point describe the same place, in the same datum.")
-
-
-def public_incident(row: dict, principal: Principal) -> dict:
-    out = {k: plain(v) for k, v in row.items() if k not in ("attrs", "idempotency_key")}
-    state = (row.get("attrs") or {}).get("state") or {}
-    out["assignment"] = state.get("assignment")
-    out["on_time"] = state.get("on_time")
-    out["calendar_gap"] = state.get("calendar_gap") or []  # deadline in a year without holidays
-    out["duplicates_of"] = (row.get("attrs") or {}).get("duplicates_of")
-    # 属地兜底 and datum warnings: what a dispatcher should look at
-    out["flags"] = (row.get("attrs") or {}).get("flags")
-    out["warnings"] = (row.get("attrs") or {}).get("warnings")
-    if not principal.can("incident.personal"):
-        for f in PERSONAL_FIELDS:
-            out.pop(f, None)
-    return out
-
-
-def _personal(body, principal: Principal, status_code: int = 200, **headers) -> JSONResp:
-    """A response that may carry personal data: never cached."""
-    extra = NO_STORE if principal.can("incident.personal") else {}
-    return JSONResp(body, status_code=status_code, headers={**headers, **extra} or None)
 
 
 @router.get("/categories", response_model=list[dict[str, Any]],
@@ -136,39 +49,6 @@ def categories(state: StateDep):
 def create_incident(body: IncidentCreate, state: StateDep, principal: Creator,
                     idempotency_key: Annotated[str | None, Header(max_length=128)] = None):
     return intake_response(body, state, principal, idempotency_key)
-
-
-def intake_response(body: IncidentCreate, state, principal: Principal,
-                    idempotency_key: str | None, also=None) -> JSONResp:
-    """Check and take in one report; ``also(conn, uid)`` is written in its transaction."""
-    if body.lon is not None and body.lat is not None:
-        if body.datum is None:
-            raise InputError("经纬度须注明坐标系。datum is required with lon/lat.", field="datum",
-                             fix="发送 datum: wgs84、cgcs2000、gcj02 或 bd09。"
-                                 "Send datum: wgs84, cgcs2000, gcj02 or bd09.")
-        check_in_china(body.lon, body.lat)
-    if body.footprint is not None:
-        _check_footprint(body.footprint, state.settings.max_vertices,
-                         None if body.lon is None or body.lat is None
-                         else (body.lon, body.lat, body.datum))
-    item = Intake(category=body.category, lon=body.lon, lat=body.lat,
-                  datum=body.datum.value if body.datum else None, channel=body.channel,
-                  description=body.description, address=body.address,
-                  reporter_name=body.reporter.name if body.reporter else None,
-                  reporter_phone=body.reporter.phone if body.reporter else None,
-                  reported_at=body.reported_at, idempotency_key=idempotency_key,
-                  footprint=body.footprint)
-    row, created = state.incidents.intake(item, actor=principal.username, also=also,
-                                          key_owner=str(principal.user_id or principal.username))
-    out = public_incident(row, principal)
-    if not created and not policy.allowed(principal, "read", policy.IncidentRef.of(row)):
-        # a replay of a report outside the caller's scope shows no more than they sent
-        out = {k: v for k, v in out.items() if k not in (*PERSONAL_FIELDS, "description",
-                                                         "address", "events")}
-    return _personal(out, principal, status_code=201 if created else 200,
-                     Location=f"/incidents/{row['uid']}",
-                     **{"Idempotent-Replay": "false" if created else "true"},
-                     **({"Idempotency-Key": idempotency_key} if idempotency_key else {}))
 
 
 @router.get("/incidents", response_model=list[IncidentPublic],
@@ -186,7 +66,7 @@ def list_incidents(state: StateDep, principal: Reader,
                                until=until, overdue_at=now() if overdue else None, limit=limit,
                                offset=offset)
     rows = state.incidents.visible(principal, rows)
-    return _personal([public_incident(r, principal) for r in rows], principal)
+    return personal_response([public_incident(r, principal) for r in rows], principal)
 
 
 @router.get("/incidents/duplicates", response_model=list[IncidentPublic],
@@ -198,7 +78,7 @@ def nearby_duplicates(state: StateDep, principal: Reader,
                       datum: Datum = Datum.CGCS2000):
     check_in_china(lon, lat)
     rows = state.incidents.nearby_duplicates(principal, category, lon, lat, datum.value)
-    return _personal([public_incident(r, principal) for r in rows], principal)
+    return personal_response([public_incident(r, principal) for r in rows], principal)
 
 
 @router.get("/command-queue", response_model=list[IncidentPublic],
@@ -206,7 +86,7 @@ def nearby_duplicates(state: StateDep, principal: Reader,
 def command_queue(state: StateDep,
                   principal: Annotated[Principal, Depends(Allowed("incident.dispatch"))]):
     rows = state.incidents.command_queue(principal)
-    return _personal([public_incident(r, principal) for r in rows], principal)
+    return personal_response([public_incident(r, principal) for r in rows], principal)
 
 
 @router.get("/incidents/{uid}", response_model=IncidentDetail,
@@ -222,20 +102,7 @@ def get_incident(uid: str, state: StateDep, principal: Reader):
         if hasattr(timer, "__dict__") else plain(timer._asdict())
     out["allowed_actions"] = [a.value for a in svc.workflow.allowed(st)]
     out["photos"] = [photo_public(p) for p in state.store.photos.list([uid]).get(uid, [])]
-    return _personal(out, principal)
-
-
-def photo_url(uid: str, photo_id: int) -> str:
-    """Where a photo is served (to staff who may read its incident, never publicly)."""
-    return f"/incidents/{uid}/photos/{int(photo_id)}"
-
-
-def photo_public(p: dict) -> dict:
-    """A photo's metadata as the API shows it (the bytes are at ``url``)."""
-    return {"id": int(p["id"]), "url": photo_url(p["incident_uid"], p["id"]),
-            "content_type": p["content_type"], "bytes": int(p["bytes"]),
-            "width": int(p["width"]), "height": int(p["height"]),
-            "created_at": plain(p["created_at"]), "created_by": p.get("created_by")}
+    return personal_response(out, principal)
 
 
 class ActionIn(BaseModel):
@@ -272,7 +139,7 @@ def act(uid: str, body: ActionIn, state: StateDep, principal: PrincipalDep):
         locator = state.locator(row["plan_id"] or state.active_plan_id())
     out = svc.transition(uid, body.action, actor=principal.username, reason=body.reason,
                          expected_version=body.version, locator=locator, **payload)
-    return _personal(public_incident(out, principal), principal)
+    return personal_response(public_incident(out, principal), principal)
 
 
 @router.post("/incidents/{uid}/location/confirm", response_model=IncidentPublic,
@@ -284,7 +151,7 @@ def confirm_location(uid: str, state: StateDep,
     point, use the ``relocate`` action: it teaches the address the corrected point."""
     state.incidents.get_for(principal, uid, "change")
     out = state.incidents.confirm_location(uid, actor=principal.username)
-    return _personal(public_incident(out, principal), principal)
+    return personal_response(public_incident(out, principal), principal)
 
 
 class AssignIn(BaseModel):
@@ -298,7 +165,7 @@ def assign_responder(uid: str, body: AssignIn, state: StateDep, principal: Dispa
     svc = state.incidents
     svc.get_for(principal, uid, "change")
     row = svc.assign_responder(uid, body.responder_id, actor=principal.username)
-    return _personal(public_incident(row, principal), principal)
+    return personal_response(public_incident(row, principal), principal)
 
 
 class MergeIn(BaseModel):
@@ -312,14 +179,14 @@ def merge(uid: str, body: MergeIn, state: StateDep, principal: Dispatcher):
     for either in (uid, body.into):
         svc.get_for(principal, either, "change")
     row = svc.merge(uid, body.into, actor=principal.username)
-    return _personal(public_incident(row, principal), principal)
+    return personal_response(public_incident(row, principal), principal)
 
 
 @router.get("/queues/{unit}", response_model=list[IncidentPublic],
             summary="Open incidents assigned to a microgrid, grid or department")
 def queue(unit: str, state: StateDep, principal: Reader):
     rows = state.incidents.visible(principal, state.incidents.queue(unit))
-    return _personal([public_incident(r, principal) for r in rows], principal)
+    return personal_response([public_incident(r, principal) for r in rows], principal)
 
 
 # -- responders and routing ---------------------------------------------------------------
@@ -347,7 +214,7 @@ class ResponderPatch(BaseModel):
             summary="Responders with positions and availability")
 def responders(state: StateDep, principal: Reader):
     rows = state.responders.visible(principal)
-    return _personal([{k: plain(v) for k, v in r.items()} for r in rows], principal)
+    return personal_response([{k: plain(v) for k, v in r.items()} for r in rows], principal)
 
 
 @router.post("/responders", status_code=201, response_model=Created, summary="Add a responder")
@@ -366,7 +233,7 @@ def patch_responder(rid: Annotated[int, Path(ge=1, le=2**31 - 1)], body: Respond
     if body.lon is not None and body.lat is not None:
         check_in_china(body.lon, body.lat)
     row = state.responders.update(principal, rid, **body.model_dump())
-    return _personal({k: plain(v) for k, v in row.items()}, principal)
+    return personal_response({k: plain(v) for k, v in row.items()}, principal)
 
 
 @router.get("/incidents/{uid}/responders", response_model=list[dict[str, Any]],

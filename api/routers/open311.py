@@ -34,7 +34,7 @@ from ..deps import StateDep, check_in_china
 from ..errors import status_for
 from ..responses import JSONResp
 from ..shared import gazetteer, service
-from .incidents import photo_url
+from ..intake import photo_url
 
 __all__ = ["router"]
 

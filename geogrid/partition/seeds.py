@@ -95,8 +95,7 @@ def object_seeds(objs: gpd.GeoDataFrame, comps: gpd.GeoDataFrame, target: float,
                 continue
             labs = np.arange(next_label, next_label + len(lattice))
             next_label += len(lattice)
-            for lab in labs:
-                virtual[int(lab)] = int(row)
+            virtual.update(dict.fromkeys(labs.tolist(), int(row)))
             extra_pts.append(lattice)
             extra_lab.append(labs)
     if extra_pts:
