@@ -29,7 +29,7 @@ import shapely
 
 from .._errors import InputError
 
-__all__ = ["save_index", "load_index", "LazyGeometries", "replacing_dir", "FORMAT"]
+__all__ = ["save_index", "load_index", "read_meta", "LazyGeometries", "replacing_dir", "FORMAT"]
 
 #: bumped whenever the layout changes; an index of another version is refused
 FORMAT = "geogrid-area-index/2"
@@ -106,16 +106,24 @@ def replacing_dir(path: Path):
         raise
 
 
+def read_meta(file: Path, what: tuple[str, str], fix: str) -> dict:
+    """The JSON description of a saved directory; a clear error naming it when unreadable.
+
+    ``what`` is its name in Chinese and English, ``fix`` how to make it again."""
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        where = str(file.parent)
+        raise InputError(f"无法读取{what[0]} {where!r} / cannot read {what[1]} {where!r}: {exc}.",
+                         field="path", value=where, fix=fix) from None
+
+
 def load_index(cls, path, *, mmap: bool = True):
     from pyproj import CRS
 
     path = Path(path)
-    try:
-        meta = json.loads((path / "index.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"无法读取定位索引 {str(path)!r} / cannot read the locate index "
-                         f"{str(path)!r}: {exc}.", field="path", value=str(path),
-                         fix="重新构建索引 / rebuild it with AreaIndex.save.") from None
+    meta = read_meta(path / "index.json", ("定位索引", "the locate index"),
+                     "重新构建索引 / rebuild it with AreaIndex.save.")
     if meta.get("format") != FORMAT:
         raise InputError(f"定位索引格式不符 / the locate index {str(path)!r} has format "
                          f"{meta.get('format')!r}, not {FORMAT!r}.", field="path",

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import InputError
-from ._file import replacing_dir
+from ._file import read_meta, replacing_dir
 
 __all__ = ["save_locator", "open_locator", "StoredLabels", "LabelsById", "LazyChains", "FORMAT"]
 
@@ -75,13 +75,9 @@ def open_locator(cls, path, leaves=None):
     from .index import AreaIndex
 
     path = Path(path)
-    try:
-        meta = json.loads((path / "locator.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"无法读取定位文件 {str(path)!r} / cannot read the stored locator "
-                         f"{str(path)!r}: {exc}.", field="path", value=str(path),
-                         fix="重新构建 / rebuild it (activate the plan again, or delete the "
-                             "directory and let the server rebuild it).") from None
+    meta = read_meta(path / "locator.json", ("定位文件", "the stored locator"),
+                     "重新构建 / rebuild it (activate the plan again, or delete the directory "
+                     "and let the server rebuild it).")
     if meta.get("format") != FORMAT:
         raise InputError(f"定位文件格式不符 / the stored locator {str(path)!r} has format "
                          f"{meta.get('format')!r}, not {FORMAT!r}.", field="path",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import InputError
+from .graph import connected_set
 
 __all__ = ["FAMILIES", "type_family", "type_dissimilarity", "cell_dissimilarity",
            "business_weights", "type_counts", "group_by_type", "type_clusters", "majority_share"]
@@ -270,7 +271,7 @@ class _TypeState:
         p = self.labels[cells[0]]
         rest = np.flatnonzero(self.labels == p)
         rest = rest[~np.isin(rest, cells)]
-        if len(rest) == 0 or not _connected_set(set(rest.tolist()), self.nbr):
+        if len(rest) == 0 or not connected_set(set(rest.tolist()), self.nbr):
             return False
         dw = float(self.g.weight[cells].sum())
         w2 = self.w.copy()
@@ -284,18 +285,6 @@ class _TypeState:
         self.labels[cells] = q
         self.w = w2
         return True
-
-
-def _connected_set(vertices: set[int], nbr) -> bool:
-    start = next(iter(vertices))
-    seen, stack = {start}, [start]
-    while stack:
-        u = stack.pop()
-        for x in nbr[u]:
-            if x in vertices and x not in seen:
-                seen.add(x)
-                stack.append(x)
-    return len(seen) == len(vertices)
 
 
 def type_clusters(graph, counts: np.ndarray, type_weight: float, k: int,

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from .graph import CellGraph, cv, metis_partition, repair_contiguity
+from .graph import CellGraph, connected_set, cv, metis_partition, repair_contiguity
 
 __all__ = ["compound_groups", "pieces_needed", "PieceLimit", "keep_whole_groups",
            "connected_pieces", "piece_limit", "enforce_pieces"]
@@ -181,22 +181,10 @@ def _merges(labels, nbr, verts, parts):
         piece = verts[labels[verts] == p]
         rest = np.flatnonzero(labels == p)
         rest = rest[~np.isin(rest, piece)]
-        if len(rest) == 0 or not _connected(rest, nbr):
+        if len(rest) == 0 or not connected_set(set(rest.tolist()), nbr):
             continue
         touching = {int(labels[u]) for v in piece for u in nbr[v]} & set(parts.tolist())
         for q in sorted(touching - {int(p)}):
-            if _connected(np.concatenate([piece, np.flatnonzero(labels == q)]), nbr):
+            joined = np.concatenate([piece, np.flatnonzero(labels == q)])
+            if connected_set(set(joined.tolist()), nbr):
                 yield piece, q
-
-
-def _connected(verts: np.ndarray, nbr) -> bool:
-    inside = set(verts.tolist())
-    start = next(iter(inside))
-    seen, stack = {start}, [start]
-    while stack:
-        u = stack.pop()
-        for x in nbr[u]:
-            if x in inside and x not in seen:
-                seen.add(x)
-                stack.append(x)
-    return len(seen) == len(inside)

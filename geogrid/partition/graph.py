@@ -35,6 +35,7 @@ from ..workload import cv, cv_lower_bound
 
 __all__ = [
     "CellGraph",
+    "connected_set",
     "metis_partition",
     "repair_contiguity",
     "refine_balance",
@@ -570,7 +571,7 @@ def _best_bisection(union: np.ndarray, nbr, aff, w):
             if best is not None and ss > best[0] + 1e-9:
                 continue
             rest = members - prefix
-            if not _connected(rest, nbr):
+            if not connected_set(rest, nbr):
                 continue
             cut = sum(float(a) for v in prefix for x, a in zip(nbr[v], aff[v]) if int(x) in rest)
             key = (round(ss, 6), round(cut, 6))
@@ -579,7 +580,8 @@ def _best_bisection(union: np.ndarray, nbr, aff, w):
     return best
 
 
-def _connected(vertices: set[int], nbr) -> bool:
+def connected_set(vertices: set[int], nbr) -> bool:
+    """Whether ``vertices`` form one connected piece of the graph given by ``nbr``."""
     if not vertices:
         return False
     start = next(iter(vertices))

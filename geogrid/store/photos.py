@@ -17,14 +17,14 @@ from ..photos import CleanPhoto
 from ._sql import now
 from .audit import AuditRepository
 from .database import Database
+from .schema import keyed_table
 
 __all__ = ["incident_photos", "PhotoRepository", "MAX_PHOTOS_PER_INCIDENT"]
 
 _meta = sa.MetaData()
 
-incident_photos = sa.Table(
-    "incident_photos", _meta,
-    sa.Column("id", sa.Integer, primary_key=True),
+incident_photos = keyed_table(
+    "incident_photos",
     sa.Column("incident_uid", sa.String(40), nullable=False),
     sa.Column("content_type", sa.String(32), nullable=False),
     sa.Column("bytes", sa.Integer, nullable=False),
@@ -34,6 +34,7 @@ incident_photos = sa.Table(
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_by", sa.String(100)),
+    meta=_meta,
 )
 _C = incident_photos.c
 _META = (_C.id, _C.incident_uid, _C.content_type, _C.bytes, _C.width, _C.height, _C.sha256,

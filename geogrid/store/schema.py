@@ -31,12 +31,14 @@ def _geom(kind: str) -> Geometry:
     return Geometry(kind, srid=STORAGE_SRID, spatial_index=True)
 
 
-def _table(name: str, *items: sa.SchemaItem) -> sa.Table:
-    """A table keyed by an integer ``id`` (the first column), then ``items``."""
-    return sa.Table(name, metadata, sa.Column("id", sa.Integer, primary_key=True), *items)
+def keyed_table(name: str, *items: sa.SchemaItem, meta: sa.MetaData | None = None) -> sa.Table:
+    """A table keyed by an integer ``id`` (the first column), then ``items``; in
+    :data:`metadata` unless ``meta`` is given (tables a later migration adds)."""
+    return sa.Table(name, metadata if meta is None else meta,
+                    sa.Column("id", sa.Integer, primary_key=True), *items)
 
 
-plans = _table(
+plans = keyed_table(
     "plans",
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("description", sa.Text),
@@ -56,7 +58,7 @@ plans = _table(
              sqlite_where=sa.text("status = 'active'")),
 )
 
-areas = _table(
+areas = keyed_table(
     "areas",
     sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
     sa.Column("uid", sa.String(64), nullable=False),
@@ -75,7 +77,7 @@ areas = _table(
         "level IN ('street','grid','community','microgrid','building_group')", name="ck_areas_level"),
 )
 
-objects = _table(
+objects = keyed_table(
     "objects",
     sa.Column("uid", sa.String(64), nullable=False, unique=True),
     sa.Column("type", sa.String(16), nullable=False),
@@ -104,7 +106,7 @@ memberships = sa.Table(
     sa.Index("ix_memberships_area", "plan_id", "area_uid"),
 )
 
-roads = _table(
+roads = keyed_table(
     "roads",
     sa.Column("uid", sa.String(64), nullable=False, unique=True),
     sa.Column("name", sa.String(200)),
@@ -115,7 +117,7 @@ roads = _table(
     sa.Column("geom", _geom("MULTILINESTRING"), nullable=False),
 )
 
-plan_edits = _table(
+plan_edits = keyed_table(
     "plan_edits",
     sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
     sa.Column("seq", sa.Integer, nullable=False),
@@ -128,14 +130,14 @@ plan_edits = _table(
     sa.UniqueConstraint("plan_id", "seq", name="uq_plan_edits_seq"),
 )
 
-teams = _table(
+teams = keyed_table(
     "teams",
     sa.Column("area_code", sa.String(24), nullable=False, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("public_contact", JSON),  # role, office phone, hours: public by design
 )
 
-responders = _table(
+responders = keyed_table(
     "responders",
     sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="SET NULL")),
     sa.Column("department", sa.String(64)),
@@ -147,7 +149,7 @@ responders = _table(
     sa.Column("available", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
-incidents = _table(
+incidents = keyed_table(
     "incidents",
     sa.Column("uid", sa.String(40), nullable=False, unique=True),
     sa.Column("idempotency_key", sa.String(128), unique=True),
@@ -184,7 +186,7 @@ incidents = _table(
     sa.Index("ix_incidents_dedupe", "category", "reported_at"),
 )
 
-incident_events = _table(
+incident_events = keyed_table(
     "incident_events",
     sa.Column("incident_id", sa.Integer, sa.ForeignKey("incidents.id", ondelete="CASCADE"),
               nullable=False),
@@ -199,7 +201,7 @@ incident_events = _table(
     sa.UniqueConstraint("incident_id", "seq", name="uq_incident_events_seq"),
 )
 
-users = _table(
+users = keyed_table(
     "users",
     sa.Column("username", sa.String(64), nullable=False, unique=True),
     sa.Column("role", sa.String(16), nullable=False),
@@ -209,7 +211,7 @@ users = _table(
     sa.Column("created_at", TS, nullable=False),
 )
 
-api_tokens = _table(
+api_tokens = keyed_table(
     "api_tokens",
     sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("token_hash", sa.String(128), nullable=False, unique=True),
@@ -218,7 +220,7 @@ api_tokens = _table(
     sa.Column("revoked_at", TS),
 )
 
-audit_log = _table(
+audit_log = keyed_table(
     "audit_log",
     sa.Column("at", TS, nullable=False),
     sa.Column("actor", sa.String(100)),
@@ -231,7 +233,7 @@ audit_log = _table(
     sa.Index("ix_audit_at", "at"),
 )
 
-addresses = _table(
+addresses = keyed_table(
     "addresses",
     sa.Column("uid", sa.String(64), nullable=False, unique=True),
     sa.Column("addr_street", sa.String(100), nullable=False),
@@ -241,7 +243,7 @@ addresses = _table(
     sa.Column("geom", _geom("POINT"), nullable=False),
 )
 
-partition_states = _table(
+partition_states = keyed_table(
     "partition_states",
     sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE"), nullable=False),
     sa.Column("parent_uid", sa.String(64), nullable=False),
@@ -254,7 +256,7 @@ partition_states = _table(
     sa.Index("ix_partition_states_parent", "plan_id", "parent_uid"),
 )
 
-datasets = _table(
+datasets = keyed_table(
     "datasets",
     sa.Column("plan_id", sa.Integer, sa.ForeignKey("plans.id", ondelete="CASCADE")),
     sa.Column("what", sa.String(16), nullable=False),  # areas, objects or roads

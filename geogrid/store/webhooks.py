@@ -29,9 +29,8 @@ _meta = sa.MetaData()
 TS = sa.DateTime(timezone=True)
 LOOKBACK = 200
 
-subscribers = sa.Table(
-    "webhook_subscribers", _meta,
-    sa.Column("id", sa.Integer, primary_key=True),
+subscribers = S.keyed_table(
+    "webhook_subscribers",
     sa.Column("url", sa.String(500), nullable=False),
     sa.Column("secret", sa.String(200), nullable=False),
     sa.Column("events", sa.JSON, nullable=False),
@@ -41,6 +40,7 @@ subscribers = sa.Table(
     sa.Column("from_audit_id", sa.Integer, nullable=False),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("created_by", sa.String(100)),
+    meta=_meta,
 )
 webhook_state = sa.Table(
     "webhook_state", _meta,
@@ -49,9 +49,8 @@ webhook_state = sa.Table(
     sa.Column("holder", sa.String(64)),
     sa.Column("lease_until", TS),
 )
-deliveries = sa.Table(
-    "webhook_deliveries", _meta,
-    sa.Column("id", sa.Integer, primary_key=True),
+deliveries = S.keyed_table(
+    "webhook_deliveries",
     sa.Column("subscriber_id", sa.Integer, nullable=False),
     sa.Column("source", sa.String(16), nullable=False),
     sa.Column("source_id", sa.Integer, nullable=False),
@@ -65,6 +64,7 @@ deliveries = sa.Table(
     sa.Column("last_error", sa.String(300)),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("delivered_at", TS),
+    meta=_meta,
 )
 
 _SOURCES = {"events": S.incident_events, "audit": S.audit_log}
