@@ -231,6 +231,37 @@ def business_type(kind_detail, name, landuse_kind) -> str | None:
     return None
 
 
+def house_address(street: str, number: str) -> str:
+    """``浦东南路`` + ``100`` → ``浦东南路100号``; a number that already ends in 号 keeps one."""
+    number = number.strip()
+    return f"{street.strip()}{number}" + ("" if number.endswith("号") else "号")
+
+
+#: how an unnamed, unaddressed object is titled: its type in Chinese and a serial
+TYPE_TITLE = {"building": "楼宇", "shop": "商铺", "institution": "单位", "plaza": "广场",
+              "address": "门牌", "compound": "小区"}
+RESIDENTIAL_TITLE = "住宅楼"
+OFFICE_TITLE = {"office": "办公楼", "finance": "金融楼宇", "retail": "商业楼", "catering": "餐饮楼",
+                "hotel": "酒店", "culture": "文化场馆"}
+
+
+def titles(objects: gpd.GeoDataFrame) -> list[str]:
+    """A readable title per object: its name, else its address, else type and serial."""
+    out, serial = [], {}
+    for o in objects.itertuples():
+        if isinstance(o.name, str) and o.name:
+            out.append(o.name)
+        elif isinstance(o.address, str) and o.address:
+            out.append(o.address)
+        else:
+            kind = TYPE_TITLE.get(o.type, o.type)
+            if o.type == "building":
+                kind = OFFICE_TITLE.get(o.business_type, RESIDENTIAL_TITLE)
+            serial[kind] = serial.get(kind, 0) + 1
+            out.append(f"未命名{kind} #{serial[kind]}")
+    return out
+
+
 def build_objects(street: Polygon) -> gpd.GeoDataFrame:
     rows = []
     m = lambda g: metric(gpd.GeoSeries([g], crs=CRS)).iloc[0]  # noqa: E731
@@ -254,7 +285,7 @@ def build_objects(street: Polygon) -> gpd.GeoDataFrame:
         geom = b.geometry
         addr = None
         if isinstance(b.get("addr_street"), str) and isinstance(b.get("addr_housenumber"), str):
-            addr = f"{b['addr_street']}{b['addr_housenumber']}号"
+            addr = house_address(b["addr_street"], b["addr_housenumber"])
         if b["kind"] == "address":
             rows.append(dict(id=f"addr-{b['id']}", type="address", name=None, address=addr,
                              households=0.0, floors=None, business_type=None,
@@ -326,7 +357,9 @@ def build_objects(street: Polygon) -> gpd.GeoDataFrame:
     objects = objects.drop(columns="compound")
     objects["households"] = objects["households"].astype(float)
     objects["floors"] = objects["floors"].astype("Int64")
-    return objects.sort_values("id").reset_index(drop=True)
+    objects = objects.sort_values("id").reset_index(drop=True)
+    objects["title"] = titles(objects)
+    return objects
 
 
 def build_addresses() -> gpd.GeoDataFrame:

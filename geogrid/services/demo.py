@@ -16,7 +16,7 @@ from ..communities import derive_communities, pro_rata_quota
 from ..crs import metric_crs
 from ..io import read_frame
 from ..store import Store
-from ..store.responders import ensure_team
+from ..store.responders import ensure_team, place_responder
 from .planning import PlanningService
 
 __all__ = ["DEMO_DIR", "demo_frames", "load_demo", "DEMO_STREET_CODE", "DEMO_PLAN_NAME"]
@@ -24,6 +24,32 @@ __all__ = ["DEMO_DIR", "demo_frames", "load_demo", "DEMO_STREET_CODE", "DEMO_PLA
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "boundaries"
 DEMO_STREET_CODE = "310115005"
 DEMO_PLAN_NAME = "陆家嘴街道 网格 (演示)"
+
+
+def demo_frames(directory: Path | None = None) -> dict[str, gpd.GeoDataFrame]:
+    directory = Path(directory or DEMO_DIR)
+    out = {}
+    for name in ("street", "grids", "objects", "roads", "addresses", "microgrids"):
+        path = directory / f"lujiazui_{name}.geojson"
+        if path.exists():
+            out[name] = read_frame(path, datum="cgcs2000")
+    return out
+
+
+#: the street's published land area (km²) and the microgrids it reports per kind of grid
+#: (3 residential grids: 252 microgrids; 3 business grids: 15)
+STREET_KM2 = 6.89
+REPORTED_MICROGRIDS = {"residential": 252, "business": 15}
+#: demo teams' public contact: the street office, with a fictional number from the
+#: 021-5550xxxx range (plainly demo data: no real line, no 12345 for everyone)
+DEMO_CONTACT = {"role": "网格长", "office": "陆家嘴街道城运中心", "hours": "工作日 9:00-17:30",
+                "note": "演示数据, 号码虚构 / demo data, fictional number"}
+DEMO_PHONE_PREFIX = "021-5550"
+
+
+def demo_phone(serial: int) -> str:
+    """The fictional number of demo team ``serial`` (021-5550 0001 …)."""
+    return f"{DEMO_PHONE_PREFIX}{serial:04d}"
 
 
 def demo_frames(directory: Path | None = None) -> dict[str, gpd.GeoDataFrame]:
@@ -135,10 +161,20 @@ def _partition(planning: PlanningService, plan_id: int, communities: gpd.GeoData
 
 
 def _teams(store: Store, conn, plan_id: int) -> None:
-    codes = store.areas(plan_id, conn=conn)[["code", "name", "level"]]
-    for code, name, level in codes.itertuples(index=False):
-        if isinstance(code, str) and code and level in ("grid", "microgrid"):
-            ensure_team(conn, code, f"{name} 网格团队", DEMO_CONTACT)
+    """A team per grid and microgrid, each with its own fictional number; every microgrid
+    team gets one 专职网格员 standing inside its microgrid, so routing works at once."""
+    areas = store.areas(plan_id, conn=conn)
+    areas = areas[areas["level"].isin(["grid", "microgrid"]) & areas["code"].notna()]
+    areas = areas.sort_values("code")
+    spots = areas.geometry.representative_point()
+    for serial, (code, name, level, spot) in enumerate(
+            zip(areas["code"], areas["name"], areas["level"], spots), start=1):
+        phone = demo_phone(serial)
+        team = ensure_team(conn, code, f"{name} 网格团队",
+                           {**DEMO_CONTACT, "office_phone": phone})
+        if level == "microgrid":
+            place_responder(conn, team, name=f"{name}网格员(演示)", role="专职网格员",
+                            phone=phone, lon=float(spot.x), lat=float(spot.y))
 
 
 def _plan_attrs(frames: dict[str, gpd.GeoDataFrame]) -> dict:
