@@ -72,6 +72,9 @@ SKETCHES = {
                               (121.5058, 31.2338), (121.5096, 31.2285), (121.5144, 31.2302),
                               (121.5154, 31.2269), (121.5154, 31.22), (121.47, 31.22)],
 }
+#: the data's real extent (tile edges), slightly inside the nominal box: where the extract
+#: was cut, so the street's edges along it are straight cut lines, not its real boundary
+EXTENT = (121.48132, 31.22689, 121.51978, 31.25038)
 SNAP_SHARE = 0.8  # a block this much inside one sketch is not cut
 MISSING_TILE = (121.498, 31.236, 121.507, 31.242)
 
@@ -110,7 +113,7 @@ def metric(gdf):
 def build_street() -> Polygon:
     lines = read("boundaries")
     # the data's real extent (tile edges), slightly inside the nominal box
-    frame = box(*lines.total_bounds) if False else box(121.48132, 31.22689, 121.51978, 31.25038)
+    frame = box(*EXTENT)
     edges = shapely.snap(shapely.union_all(list(lines.geometry.values) + [frame.boundary]),
                          shapely.union_all(list(lines.geometry.values)), 1e-5)
     pieces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.node(edges))))
@@ -390,6 +393,23 @@ def build_roads() -> gpd.GeoDataFrame:
     return out.reset_index(drop=True)
 
 
+def build_extent_edges(street: Polygon) -> gpd.GeoDataFrame:
+    """The street's edges along the data extent: flagged, labelled, never the street boundary."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from geogrid.communities import extent_edges
+
+    lines = extent_edges(street, EXTENT)
+    return gpd.GeoDataFrame({
+        "id": [f"extent-{i + 1}" for i in range(len(lines.geoms))],
+        "kind": "data_extent", "real_boundary": False,
+        "label": "数据范围边界", "label_en": "data extent boundary",
+        "note": "数据截取范围的直线边, 非街道实际边界 / a straight cut of the data extract, "
+                "not the street's real boundary",
+    }, geometry=list(lines.geoms), crs=CRS)
+
+
 def write(gdf: gpd.GeoDataFrame, name: str) -> None:
     path = OUT / f"{name}.geojson"
     gdf = gdf.copy()
@@ -421,6 +441,7 @@ def main() -> None:
                                         "buildings or POIs here"]},
                             geometry=[box(*MISSING_TILE).intersection(street)], crs=CRS)
     write(gaps, "lujiazui_data_gaps")
+    write(build_extent_edges(street), "lujiazui_data_extent")
     mg = metric(grids)
     print(f"street: {metric(street_gdf).area.iloc[0] / 1e6:.2f} km²")
     for (_, g), a in zip(grids.iterrows(), mg.area):

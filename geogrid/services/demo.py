@@ -6,6 +6,7 @@ The files are built from OpenStreetMap by ``scripts/build_demo.py``:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,7 +30,7 @@ DEMO_PLAN_NAME = "陆家嘴街道 网格 (演示)"
 def demo_frames(directory: Path | None = None) -> dict[str, gpd.GeoDataFrame]:
     directory = Path(directory or DEMO_DIR)
     out = {}
-    for name in ("street", "grids", "objects", "roads", "addresses", "microgrids"):
+    for name in ("street", "grids", "objects", "roads", "addresses", "microgrids", "data_extent"):
         path = directory / f"lujiazui_{name}.geojson"
         if path.exists():
             out[name] = read_frame(path, datum="cgcs2000")
@@ -55,7 +56,7 @@ def demo_phone(serial: int) -> str:
 def demo_frames(directory: Path | None = None) -> dict[str, gpd.GeoDataFrame]:
     directory = Path(directory or DEMO_DIR)
     out = {}
-    for name in ("street", "grids", "objects", "roads", "addresses", "microgrids"):
+    for name in ("street", "grids", "objects", "roads", "addresses", "microgrids", "data_extent"):
         path = directory / f"lujiazui_{name}.geojson"
         if path.exists():
             out[name] = read_frame(path, datum="cgcs2000")
@@ -178,4 +179,9 @@ def _teams(store: Store, conn, plan_id: int) -> None:
 
 
 def _plan_attrs(frames: dict[str, gpd.GeoDataFrame]) -> dict:
-    return {"attribution": "© OpenStreetMap contributors"}
+    """The plan's attribution and its data-extent lines (edges where the extract was cut,
+    flagged ``real_boundary: false``), which the maps draw apart from the street boundary."""
+    attrs = {"attribution": "© OpenStreetMap contributors"}
+    if "data_extent" in frames:
+        attrs["data_extent"] = json.loads(frames["data_extent"].to_json(drop_id=True))
+    return attrs

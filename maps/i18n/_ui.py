@@ -40,6 +40,10 @@ UI: dict[str, dict[str, str]] = {
     "layer.incidents": {"zh": "事件", "en": "Incidents"},
     "layer.heat": {"zh": "事件热力图", "en": "Incident heatmap"},
     "layer.areas": {"zh": "网格边界", "en": "Area boundaries"},
+    "layer.data_extent": {"zh": "数据范围边界", "en": "data extent boundary"},
+    "layer.data_extent_note": {"zh": "数据截取范围的直线边, 非街道实际边界",
+                               "en": "a straight cut of the map data, not the street's real "
+                                     "boundary"},
     "layer.route": {"zh": "路线", "en": "Route"},
     "layer.stats": {"zh": "事件统计", "en": "Incident counts"},
     # legends and titles
