@@ -87,7 +87,7 @@ def demo_communities(frames: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     """
     objects = frames["objects"]
     compounds = objects[objects["type"] == "compound"][["id", "name", "geometry"]]
-    communities = derive_communities(frames["grids"], compounds)
+    communities = derive_communities(frames["grids"], compounds, street_code=DEMO_STREET_CODE)
     at = objects.geometry.representative_point()
     km2 = covered_km2(frames["street"])
     quota: dict[str, int] = {}
@@ -119,6 +119,7 @@ def load_demo(store: Store, *, directory: Path | None = None, actor: str = "demo
     areas = pd.concat([frames["street"], frames["grids"],
                        communities.drop(columns=["n_microgrids", "n_objects"])], ignore_index=True)
     areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=frames["street"].crs)
+    areas["attrs"] = [a if isinstance(a, dict) else {} for a in areas["attrs"]]
     with store.write() as conn:
         say("plan")
         plan_id = store.create_plan(conn, name=DEMO_PLAN_NAME, street_code=DEMO_STREET_CODE,

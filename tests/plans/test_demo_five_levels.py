@@ -102,9 +102,17 @@ def test_demo_store_has_five_levels_and_the_quota(demo_store, demo_frames, commu
 def test_demo_texts_are_readable(demo_store):
     objs = demo_store.objects()
     assert not objs["address"].dropna().str.contains("号号").any()
-    titles = objs["attrs"].map(lambda a: (a or {}).get("title"))
-    assert titles.notna().all()
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from geogrid.store import schema as S
+
+    with demo_store.read() as conn:
+        rows = conn.execute(sa.select(S.objects.c.uid, S.objects.c.attrs)).all()
+    titles = pd.Series([(a or {}).get("title") for _, a in rows])
+    assert len(titles) == len(objs) and titles.notna().all()
     assert not titles.str.contains(r"bldg-|addr-|poi-|\d{6,}", regex=True).any()
+    assert titles.str.contains("未命名办公楼 #").any()
 
 
 def test_every_microgrid_team_has_a_placed_responder_with_a_fictional_number(store):
