@@ -10,10 +10,12 @@ those (``error.``, ``issue.``, ``timer.``, ``unit.``, ``rule.``, ``role.``, ``co
 
 from __future__ import annotations
 
+from ._docs import REDOC_LABELS, SWAGGER_LABELS, redoc_labels
 from ._domain import DOMAIN, ERRORS
 from ._ui import UI
 
-__all__ = ["t", "bundle", "issue_text", "LANGS", "STRINGS", "ALWAYS", "ERRORS_PREFIX"]
+__all__ = ["t", "bundle", "issue_text", "LANGS", "STRINGS", "ALWAYS", "ERRORS_PREFIX",
+           "SWAGGER_LABELS", "REDOC_LABELS", "redoc_labels"]
 
 LANGS = ("zh", "en")
 STRINGS: dict[str, dict[str, str]] = {**UI, **ERRORS, **DOMAIN}
