@@ -42,6 +42,10 @@ DERIVED_NOTE = ("由数据中的小区与商务区推算, 非民政登记边界 
                 "and business districts in the map data, not the registered boundary")
 #: spacing (degrees, about 10 m) of the points sampled along each compound's outline
 _SAMPLE_DEG = 1e-4
+#: parts of a derived community smaller than this (deg², about 10 m²) join a neighbour
+_SPECK_DEG2 = 1e-9
+#: precision grid of derived communities (deg), that of the demo's grids
+_GRID_DEG = 1e-7
 
 
 def derive_communities(grids: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame, *,
@@ -106,7 +110,35 @@ def _nearest_regions(parent, seeds: list) -> list:
         taken = piece if taken is None else taken.union(piece)
     # whatever floating point left out goes to the last region: the tiling stays exact
     regions[-1] = regions[-1].union(parent.difference(taken))
-    return [_polygonal(r) for r in regions]
+    regions = _absorb_specks(regions)
+    # snap-round to 1e-7° (1 cm) like the grids: removes the zero-width spikes that the
+    # cuts leave, which would otherwise become sliver cells; the last region takes the rest
+    done, taken = [], shapely.Polygon()
+    for region in regions[:-1]:
+        piece = shapely.set_precision(region, _GRID_DEG).difference(taken, grid_size=_GRID_DEG)
+        done.append(piece)
+        taken = taken.union(piece, grid_size=_GRID_DEG)
+    last = shapely.set_precision(parent, _GRID_DEG).difference(taken, grid_size=_GRID_DEG)
+    return [_polygonal(r) for r in [*done, last]]
+
+
+def _absorb_specks(regions: list, min_area: float = _SPECK_DEG2) -> list:
+    """Give every part smaller than ``min_area`` to the region sharing most boundary with it
+    (kept where it is when it touches no other region), so no region has sliver parts."""
+    regions = list(regions)
+    for i in range(len(regions)):
+        parts = shapely.get_parts(regions[i])
+        small = [p for p in parts if p.area < min_area]
+        if not small or len(small) == len(parts):
+            continue
+        for part in small:
+            edge = part.boundary.buffer(1e-9)
+            shared = [0.0 if j == i else edge.intersection(r).area for j, r in enumerate(regions)]
+            j = int(np.argmax(shared))
+            if shared[j] > 0:
+                regions[i] = regions[i].difference(part)
+                regions[j] = regions[j].union(part)
+    return regions
 
 
 def _polygonal(geom):

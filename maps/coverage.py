@@ -138,7 +138,10 @@ def _features(frame: gpd.GeoDataFrame, colors: Mapping[str, str],
         vals = np.array([v for v in workload.values() if v is not None], dtype=float)
         if vals.size:
             lo, hi = float(vals.min()), float(vals.max())
-    labels = shapely.point_on_surface(geoms)
+    # from the unrounded shapes: rounding may empty a sliver, which still needs a spot
+    labels = shapely.point_on_surface(frame.geometry.values)
+    derived = {i for i, a in zip(frame["id"], frame["attrs"] if "attrs" in frame else ())
+               if isinstance(a, dict) and a.get("derived")}
     feats = []
     for rec, geom, label in zip(frame[[f for f in FIELDS if f in frame]].to_dict("records"), geoms,
                                 labels):
@@ -151,6 +154,8 @@ def _features(frame: gpd.GeoDataFrame, colors: Mapping[str, str],
             props["fill"] = ramp(0.0 if hi == lo else (v - lo) / (hi - lo))
         if rec["id"] in flagged:
             props["problem"] = True
+        if rec["id"] in derived:
+            props["derived"] = True
         feats.append({"type": "Feature", "id": rec["id"], "properties": props,
                       "geometry": shapely.geometry.mapping(geom)})
     return {"type": "FeatureCollection", "features": feats}

@@ -12,6 +12,9 @@ UI: dict[str, dict[str, str]] = {
     "level.microgrid": {"zh": "微网格", "en": "Microgrids"},
     "level.building_group": {"zh": "楼组/楼宇", "en": "Building groups"},
     # fields
+    "field.derived": {"zh": "推算: 由数据中的小区/商务区划出, 非登记边界",
+                      "en": "Derived: drawn from the compounds / business districts in the data, "
+                            "not a registered boundary"},
     "field.name": {"zh": "名称", "en": "Name"},
     "field.code": {"zh": "编码", "en": "Code"},
     "field.workload": {"zh": "工作量 (户)", "en": "Workload (households)"},

@@ -92,6 +92,7 @@ def test_demo_store_has_five_levels_and_the_quota(demo_store, demo_frames, commu
     mg = areas[areas["level"] == "microgrid"]
     comm = areas[areas["level"] == "community"].set_index("id")
     assert set(mg["parent_id"]) <= set(comm.index)
+    assert (mg.to_crs(32651).area > 10.0).all()     # no sliver microgrid (m²)
     for kind, reported in REPORTED_MICROGRIDS.items():
         kids = mg[mg["parent_id"].map(comm["kind"]) == kind]
         assert len(kids) == int(communities.loc[communities["kind"] == kind, "n_microgrids"].sum())
