@@ -31,6 +31,13 @@ objects
 data gaps
     The OSM dump has one missing tile in the heart of Lujiazui; it is written
     as ``lujiazui_data_gaps.geojson`` so reports can flag it.
+data extent
+    The street's edges along the data's rectangle are where the extract was cut,
+    not the street's boundary: ``lujiazui_data_extent.geojson`` (flagged
+    ``real_boundary`` = false, labelled 数据范围边界).
+titles
+    Every object gets a readable ``title``: its name, else its address (one 号),
+    else its type and a serial (``未命名办公楼 #12``), never its OSM id.
 """
 
 from __future__ import annotations
