@@ -20,7 +20,8 @@ from ..store import Store
 from ..store.responders import ensure_team, place_responder
 from .planning import PlanningService
 
-__all__ = ["DEMO_DIR", "demo_frames", "load_demo", "DEMO_STREET_CODE", "DEMO_PLAN_NAME"]
+__all__ = ["DEMO_DIR", "demo_frames", "load_demo", "DEMO_STREET_CODE", "DEMO_PLAN_NAME",
+           "demo_communities", "covered_km2", "demo_phone", "STREET_KM2", "REPORTED_MICROGRIDS"]
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "boundaries"
 DEMO_STREET_CODE = "310115005"
@@ -42,35 +43,16 @@ def demo_frames(directory: Path | None = None) -> dict[str, gpd.GeoDataFrame]:
 STREET_KM2 = 6.89
 REPORTED_MICROGRIDS = {"residential": 252, "business": 15}
 #: demo teams' public contact: the street office, with a fictional number from the
-#: 021-5550xxxx range (plainly demo data: no real line, no 12345 for everyone)
-DEMO_CONTACT = {"role": "网格长", "office": "陆家嘴街道城运中心", "hours": "工作日 9:00-17:30",
-                "note": "演示数据, 号码虚构 / demo data, fictional number"}
+#: 021-5550xxxx range (plainly demo data: no real line, no 12345 for everyone); the role
+#: says so too, as the public view shows only role, number and hours
+DEMO_CONTACT = {"role": "网格长 (演示数据 / demo data)", "office": "陆家嘴街道城运中心",
+                "hours": "工作日 9:00-17:30", "note": "演示数据, 号码虚构 / demo data, fictional number"}
 DEMO_PHONE_PREFIX = "021-5550"
 
 
 def demo_phone(serial: int) -> str:
     """The fictional number of demo team ``serial`` (021-5550 0001 …)."""
     return f"{DEMO_PHONE_PREFIX}{serial:04d}"
-
-
-def demo_frames(directory: Path | None = None) -> dict[str, gpd.GeoDataFrame]:
-    directory = Path(directory or DEMO_DIR)
-    out = {}
-    for name in ("street", "grids", "objects", "roads", "addresses", "microgrids", "data_extent"):
-        path = directory / f"lujiazui_{name}.geojson"
-        if path.exists():
-            out[name] = read_frame(path, datum="cgcs2000")
-    return out
-
-
-#: the street's published land area (km²) and the microgrids it reports per kind of grid
-#: (3 residential grids: 252 microgrids; 3 business grids: 15)
-STREET_KM2 = 6.89
-REPORTED_MICROGRIDS = {"residential": 252, "business": 15}
-#: the public contact shown for every demo team: the street's city-operations hotline,
-#: not a person (the demo invents no personal data)
-DEMO_CONTACT = {"role": "网格长", "office": "陆家嘴街道城运中心", "office_phone": "12345",
-                "hours": "工作日 9:00-17:30", "note": "演示数据"}
 
 
 def covered_km2(street: gpd.GeoDataFrame) -> float:
