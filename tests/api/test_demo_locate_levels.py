@@ -22,3 +22,20 @@ def test_locate_in_a_compound_returns_five_levels(client, demo_store):
     feats = area.json()["features"]
     assert feats and all(f["properties"]["attrs"]["derived"] is True for f in feats)
     assert any(shapely.geometry.shape(f["geometry"]).contains(p) for f in feats)
+
+
+def test_routing_works_on_the_demo_without_set_up(client, demo_store):
+    from geogrid.store.users import create_user, issue_token
+
+    create_user(demo_store, "disp", "dispatcher")
+    h = {"Authorization": f"Bearer {issue_token(demo_store, 'disp')}"}
+    r = client.post("/incidents", json={"category": "积水", "lon": 121.512, "lat": 31.237,
+                                        "datum": "wgs84"}, headers=h)
+    assert r.status_code == 201, r.text
+    inc = r.json()
+    route = client.get(f"/incidents/{inc['uid']}/route", headers=h)
+    assert route.status_code == 200, route.text
+    body = route.json()
+    assert body["responder"]["role"] == "专职网格员" and "演示" in body["responder"]["name"]
+    assert body["route"]["geometry"]["type"] == "LineString"
+    assert 0 <= body["route"]["distance_m"] < 1000
