@@ -260,6 +260,7 @@ def coverage_map(
             _grid_labels(frame).add_to(group)
     if issues is not None:
         _add_findings(m, issues, lang, bm.datum, static_url)
+    _add_extent(m, extent, lang, bm.datum)  # before the layer control, which lists it
     folium.LayerControl(collapsed=False).add_to(m)
     m.add_child(Register())
     root = m.get_root()
@@ -273,7 +274,7 @@ def coverage_map(
         "geocode": "/geocode", "embed": "/embed/coverage", "embedTitle": t("title.embed", lang),
     })
     add_modules(m, static_url, "coverage.js")
-    return _add_extent(m, extent, lang, bm.datum)
+    return m
 
 
 #: how edges of the data extent are drawn: orange dashes, unlike any area boundary
