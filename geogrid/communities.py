@@ -48,20 +48,16 @@ _SPECK_DEG2 = 1e-9
 _GRID_DEG = 1e-7
 
 
-def derive_communities(grids: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame, *,
-                       street_code: str | None = None, first_serial: int = 101) -> gpd.GeoDataFrame:
+def derive_communities(grids: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Communities tiling every grid: ``id, level, kind, name, code, parent_id, attrs``.
 
     ``grids`` needs ``id, name, kind, code``; ``compounds`` (polygons) ``id, name``.
     A residential grid with no compound in it, and every business grid, becomes one
     community covering the whole grid. Codes extend the grid code with a 3-digit
-    serial in the order the compounds are given; with ``street_code`` (9 digits) they are
-    CJ/T 213 community codes instead, ``street_code`` + a serial running across the street
-    from ``first_serial`` (past the serials the street's grids use), so that microgrids
-    under them get 15-digit codes.
+    serial in the order the compounds are given (15 digits under a 12-digit grid code), so
+    that a scope given as a grid's code prefix still covers everything under the grid.
     """
     rows, geoms = [], []
-    running = first_serial
     for grid in grids.itertuples():
         inside = compounds[compounds.representative_point().within(grid.geometry)]
         if grid.kind != "residential" or inside.empty:
@@ -73,14 +69,11 @@ def derive_communities(grids: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame, *,
                      for name, cid, geom in zip(inside["name"], inside["id"], regions)]
         for serial, (name, members, geom) in enumerate(parts, start=1):
             rows.append({"id": f"{grid.id}-c{serial:03d}", "level": "community",
-                         "kind": grid.kind, "name": name,
-                         "code": f"{grid.code}{serial:03d}" if street_code is None
-                         else f"{street_code}{running:03d}",
+                         "kind": grid.kind, "name": name, "code": f"{grid.code}{serial:03d}",
                          "parent_id": grid.id,
                          "attrs": {"derived": True, "derived_from": members or [grid.id],
                                    "note": DERIVED_NOTE}})
             geoms.append(geom)
-            running += 1
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=grids.crs)
 
 

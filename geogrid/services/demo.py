@@ -69,7 +69,7 @@ def demo_communities(frames: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     """
     objects = frames["objects"]
     compounds = objects[objects["type"] == "compound"][["id", "name", "geometry"]]
-    communities = derive_communities(frames["grids"], compounds, street_code=DEMO_STREET_CODE)
+    communities = derive_communities(frames["grids"], compounds)
     at = objects.geometry.representative_point()
     km2 = covered_km2(frames["street"])
     quota: dict[str, int] = {}
