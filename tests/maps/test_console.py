@@ -61,7 +61,7 @@ def test_open_incident_shows_chain_timeline_and_route(console, live_incidents, a
     inc = live_incidents[0]
     open_incident(page, inc["uid"])
     chain = page.locator("#gg-chain li").all_inner_texts()
-    assert [c.split(":")[0] for c in chain] == ["街道", "网格", "微网格"]
+    assert [c.split(":")[0] for c in chain] == ["街道", "网格", "居民区/商务区", "微网格"]
     assert "崂山住区" in chain[1] and inc["area_chain"]["microgrid"]["code"] in chain[2]
     actions = page.locator("#gg-timeline li").evaluate_all("els => els.map(e => e.dataset.action)")
     assert actions[:3] == ["report", "accept", "dispatch"]
