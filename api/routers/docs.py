@@ -4,18 +4,23 @@ FastAPI's built-in pages load Swagger UI and ReDoc from a CDN, so on an
 isolated network they stay blank. These pages load the same libraries from
 ``/static/vendor`` (``swagger-ui-dist`` and ``redoc`` from npm, with their
 licences) and carry no inline script: Swagger UI is started by
-``static/js/swagger-init.js``, ReDoc by its ``<redoc spec-url>`` element.
+``static/js/swagger-init.js``, ReDoc by ``static/js/redoc-init.js``.
+
+The vendor UIs ship English only. ReDoc takes Chinese labels as an option; Swagger UI has
+no such option, so ``static/js/swagger-i18n.js`` replaces its known labels on Chinese pages
+(both tables are in :mod:`maps.i18n`).
 """
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from maps.i18n import t
+from maps.i18n import SWAGGER_LABELS, redoc_labels, t
 
 __all__ = ["router", "swagger_html", "redoc_html"]
 
@@ -49,12 +54,15 @@ def _bar(lang: str, here: str) -> str:
 
 
 def swagger_html(openapi_url: str, lang: str = "zh") -> str:
-    """Swagger UI on ``openapi_url``, all assets local."""
+    """Swagger UI on ``openapi_url``, all assets local; its labels in Chinese unless ``en``."""
+    labels = "" if lang == "en" else \
+        f' data-labels="{escape(json.dumps(SWAGGER_LABELS, ensure_ascii=False))}"'
     return (_head(t("docs.swagger", lang) + " · geogrid", lang,
                   "/static/vendor/swagger-ui/swagger-ui.css")
             + f"<body>{_bar(lang, '/docs')}"
-            f'<div id="swagger-ui" data-openapi-url="{escape(openapi_url)}"></div>'
+            f'<div id="swagger-ui" data-openapi-url="{escape(openapi_url)}"{labels}></div>'
             '<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>'
+            '<script src="/static/js/swagger-i18n.js"></script>'
             '<script src="/static/js/swagger-init.js"></script></body></html>')
 
 
@@ -62,8 +70,10 @@ def redoc_html(openapi_url: str, lang: str = "zh") -> str:
     """ReDoc on ``openapi_url``, all assets local (no web fonts)."""
     return (_head(t("docs.redoc", lang) + " · geogrid", lang)
             + f"<body>{_bar(lang, '/redoc')}"
-            f'<redoc spec-url="{escape(openapi_url)}" hide-download-button="false"></redoc>'
-            '<script src="/static/vendor/redoc/redoc.standalone.js"></script></body></html>')
+            f'<div id="redoc" data-spec-url="{escape(openapi_url)}" data-labels="'
+            f'{escape(json.dumps(redoc_labels(lang), ensure_ascii=False))}"></div>'
+            '<script src="/static/vendor/redoc/redoc.standalone.js"></script>'
+            '<script src="/static/js/redoc-init.js"></script></body></html>')
 
 
 @router.get("/docs", response_class=HTMLResponse)

@@ -38,7 +38,8 @@ from .._errors import InputError, OutOfCoverageError
 from ..crs import metric_crs, require_storage_crs
 from .catalogue import Catalogue, Category
 
-__all__ = ["Assignment", "assign", "raise_hand", "lead_microgrid", "RULES"]
+__all__ = ["Assignment", "assign", "raise_hand", "lead_microgrid", "RULES", "REASONS", "reason_text",
+           "reason_in"]
 
 #: Rule names, in the order :func:`assign` tries them.
 RULES = ("raise_hand", "department", "microgrid", "territorial")
@@ -79,6 +80,39 @@ class Assignment:
             (other.handler_kind, other.handler, other.unit)
 
 
+#: why an order went where it went: Chinese first, English after (like error messages)
+REASONS: dict[str, tuple[str, str]] = {
+    "microgrid": ("派单到微网格: {category}由微网格团队处置 ({role})",
+                  "Sent to the microgrid: {category} goes to its team ({role})"),
+    "department": ("网格出题、部门答题: {category}需由{dept}处置",
+                   "The grid asks, the department answers: {category} needs {dept}'s powers"),
+    "raise_hand": ("举手: {unit}请{dept}接手", "Raised hand: {unit_en} asked {dept} to take over"),
+    "territorial_no_category": ("属地兜底: 事项不在目录中, 由{unit}负责",
+                                "Territorial: the category is not in the catalogue; {unit_en} "
+                                "takes it"),
+    "territorial_no_microgrid": ("属地兜底: 此处无微网格, 由{unit}负责",
+                                 "Territorial: no microgrid at this location; {unit_en} takes it"),
+}
+
+
+def reason_text(key: str, lang: str | None = None, **values) -> str:
+    """The reason ``key`` with ``values`` filled: ``"中文。English"`` (``lang`` None), or one language.
+
+    >>> reason_text("raise_hand", unit="微网格", unit_en="the microgrid", dept="城管")
+    '举手: 微网格请城管接手。Raised hand: the microgrid asked 城管 to take over'
+    >>> reason_text("raise_hand", "en", unit="MG-1", unit_en="MG-1", dept="城管")
+    'Raised hand: MG-1 asked 城管 to take over'
+    """
+    zh, en = (text.format(**values) for text in REASONS[key])
+    return {"zh": zh, "en": en}.get(lang or "", f"{zh}。{en}")
+
+
+def reason_in(reason: str, lang: str = "zh") -> str:
+    """One language of a stored ``"中文。English"`` reason (older one-language reasons unchanged)."""
+    zh, sep, en = reason.partition("。")
+    return reason if not sep else (en if lang == "en" else zh)
+
+
 def assign(category: Category | str | None, *, microgrid: str | None = None,
            participants: Sequence[str] = (), chain: Sequence[str] = (),
            catalogue: Catalogue | None = None, raise_hand_to: str | None = None) -> Assignment:
@@ -117,25 +151,27 @@ def assign(category: Category | str | None, *, microgrid: str | None = None,
                              field="department", value=dept,
                              fix=f"Use one of: {', '.join(catalogue.departments)}.")
         if raise_hand_to is not None:
-            rule, reason = "raise_hand", f"举手: the microgrid asked {dept} to take over"
+            rule, reason = "raise_hand", reason_text("raise_hand", unit="微网格", unit_en="the microgrid",
+                                                     dept=dept)
         else:
-            rule, reason = "department", f"网格出题、部门答题: {cat.name} needs {dept}'s powers"
+            rule, reason = "department", reason_text("department", category=cat.name, dept=dept)
         return Assignment("department", dept, dept, rule, reason, local, must)
     if cat is not None and microgrid:
         return Assignment("team", cat.handler, str(microgrid), "microgrid",
-                          f"派单到微网格: {cat.name} goes to the microgrid team ({cat.handler})", parts, must)
+                          reason_text("microgrid", category=cat.name, role=cat.handler), parts, must)
     # 属地兜底
-    why = "category not in the catalogue" if cat is None else "no microgrid at this location"
+    why = "no_category" if cat is None else "no_microgrid"
     if microgrid:
         return Assignment("team", "网格长", str(microgrid), "territorial",
-                          f"属地兜底: {why}; the microgrid's 网格长 takes it", parts, must)
+                          reason_text(f"territorial_{why}", unit="本微网格网格长",
+                                      unit_en="the microgrid's 网格长 (grid leader)"), parts, must)
     units = [str(u) for u in chain if u]
     if not units:
         raise OutOfCoverageError(
             "the incident is in no microgrid and no territorial unit, so no one can take it.",
             field="location", fix="Check the coordinates and their datum, or pass chain=(street_id,).")
     return Assignment("territorial", "负责人", units[0], "territorial",
-                      f"属地兜底: {why}; {units[0]} takes it", parts, must)
+                      reason_text(f"territorial_{why}", unit=units[0], unit_en=units[0]), parts, must)
 
 
 def raise_hand(current: Assignment, department: str, *, catalogue: Catalogue | None = None) -> Assignment:
@@ -151,7 +187,8 @@ def raise_hand(current: Assignment, department: str, *, catalogue: Catalogue | N
     keep = ((current.unit,) if current.handler_kind != "department" else ()) + current.participants
     parts = tuple(p for p in dict.fromkeys(keep) if p != department)
     return Assignment("department", department, department, "raise_hand",
-                      f"举手: {current.unit} asked {department} to take over", parts, current.must_attend)
+                      reason_text("raise_hand", unit=current.unit, unit_en=current.unit, dept=department),
+                      parts, current.must_attend)
 
 
 def lead_microgrid(geometry: BaseGeometry, microgrids: gpd.GeoDataFrame, *, id_column: str = "id",

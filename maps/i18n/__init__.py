@@ -14,12 +14,15 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from ._docs import REDOC_LABELS, SWAGGER_LABELS, redoc_labels
+
 _TABLES = tomllib.loads(Path(__file__).with_name("strings.toml").read_text(encoding="utf-8"))
 UI: dict[str, dict[str, str]] = _TABLES["UI"]
 ERRORS: dict[str, dict[str, str]] = _TABLES["ERRORS"]
 DOMAIN: dict[str, dict[str, str]] = _TABLES["DOMAIN"]
 
-__all__ = ["t", "bundle", "issue_text", "LANGS", "STRINGS", "ALWAYS", "ERRORS_PREFIX"]
+__all__ = ["t", "bundle", "issue_text", "LANGS", "STRINGS", "ALWAYS", "ERRORS_PREFIX",
+           "SWAGGER_LABELS", "REDOC_LABELS", "redoc_labels"]
 
 LANGS = ("zh", "en")
 STRINGS: dict[str, dict[str, str]] = {**UI, **ERRORS, **DOMAIN}

@@ -199,3 +199,21 @@ def test_lead_microgrid_contract(microgrids):
         lead_microgrid(Point(121.5, 31.23), microgrids, id_column="code")
     with pytest.raises(InputError):
         lead_microgrid(Point(), microgrids)
+
+
+def test_reasons_are_chinese_first_with_english_available():
+    import re
+
+    from geogrid.dispatch.rules import REASONS, assign, reason_in, reason_text
+
+    for key in REASONS:
+        values = {"category": "暴露垃圾", "role": "专职网格员", "dept": "城管", "unit": "MG-1",
+                  "unit_en": "MG-1"}
+        both = reason_text(key, **values)
+        zh, en = reason_in(both, "zh"), reason_in(both, "en")
+        assert both.startswith(zh) and both.endswith(en) and zh != en
+        assert re.search(r"[\u4e00-\u9fff]", zh[:4])
+        assert not re.search(r"\b(the|asked|takes|goes|needs)\b", zh)
+        assert re.search(r"[A-Za-z]{3}", en)
+    a = assign(None, microgrid="MG-9", raise_hand_to="城管")
+    assert reason_in(a.reason, "zh").startswith("举手") and "take over" in reason_in(a.reason, "en")

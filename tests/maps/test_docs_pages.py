@@ -40,3 +40,28 @@ def test_redoc_renders_the_api_offline(page, live_server, artifacts, lang, html_
     if lang == "zh":
         page.screenshot(path=str(artifacts / "docs-redoc.png"))
     assert page.external_requests == [] and page.console_errors == []
+
+
+@pytest.mark.parametrize("lang,labels", [("zh", ("参数", "试一试", "响应")),
+                                         ("en", ("Parameters", "Try it out", "Responses"))])
+def test_swagger_ui_controls_speak_the_page_language(page, live_server, lang, labels):
+    page.goto(f"{live_server}/docs" + ("?lang=en" if lang == "en" else ""))
+    op = page.locator(".opblock-summary", has_text="/locate").first
+    expect(op).to_be_visible(timeout=15000)
+    op.click()
+    block = page.locator(".opblock.is-open").first
+    for word in labels:
+        expect(block.get_by_text(word, exact=True).first).to_be_visible(timeout=5000)
+    if lang == "zh":
+        assert block.get_by_text("Try it out", exact=True).count() == 0
+        assert block.get_by_text("Parameters", exact=True).count() == 0
+    assert page.external_requests == [] and page.console_errors == []
+
+
+def test_redoc_labels_are_chinese_on_the_chinese_page(page, live_server):
+    page.goto(f"{live_server}/redoc")
+    expect(page.get_by_text("响应示例").first).to_be_attached(timeout=20000)
+    assert page.get_by_text("Response samples", exact=True).count() == 0
+    page.goto(f"{live_server}/redoc?lang=en")
+    expect(page.get_by_text("Response samples").first).to_be_attached(timeout=20000)
+    assert page.external_requests == [] and page.console_errors == []
