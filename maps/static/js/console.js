@@ -2,7 +2,7 @@
 // highlighted), heatmap, details with the chain of areas and the timeline, nearest
 // responder and route, and the workflow actions each incident allows.
 // Everything from the API is rendered with textContent (see common.js: el, fill).
-import { api, config, el, fill, session, signIn, t, when } from "./common.js";
+import { ancestorAt, api, config, el, fill, session, signIn, t, when } from "./common.js";
 import { geoJsonShift, latLng } from "./datum.js";
 import { actorName, roleName, timerText } from "./texts.js";
 import { initIntake, intakeCategories } from "./console-intake.js";
@@ -132,12 +132,15 @@ async function loadReference() {
   areaLayer.addData({ type: "FeatureCollection",
     features: areas.features.filter((f) => ["grid", "microgrid"].includes(f.properties.level)) });
   const grids = areas.features.filter((f) => f.properties.level === "grid");
-  const micro = areas.features.filter((f) => f.properties.level === "microgrid");
+  // each microgrid under its grid, whatever level lies between (居民区/商务区)
+  const byId = new Map(areas.features.map((f) => [f.properties.id, f]));
+  const micro = areas.features.filter((f) => f.properties.level === "microgrid")
+    .sort((a, b) => String(a.properties.code || "").localeCompare(String(b.properties.code || "")));
   const options = [el("option", { value: "" }, t("console.all"))];
   for (const g of grids) {
     options.push(el("option", { value: `grid:${g.properties.id}` },
       `${g.properties.name} ${g.properties.code || ""}`));
-    const kids = micro.filter((m) => m.properties.parent_id === g.properties.id);
+    const kids = micro.filter((m) => ancestorAt(byId, m.properties.id, "grid") === g.properties.id);
     if (kids.length) {
       options.push(el("optgroup", { label: g.properties.name },
         kids.map((m) => el("option", { value: `mg:${m.properties.id}` },
