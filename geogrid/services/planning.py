@@ -444,8 +444,9 @@ class PlanningService:
         if levels != DEFAULT_LEVELS:
             return self._validate_declared(plan_id, areas, levels, grid_uid)
         grids = areas[areas["level"].isin(["grid", "community"])]
-        if grid_uid:
-            grids = grids[grids["id"] == grid_uid]
+        if grid_uid:   # that area, or a grid with every 居民区/商务区 in it
+            grid_of = ancestor_at(areas, grids["id"].to_numpy(object), "grid")
+            grids = grids[(grids["id"] == grid_uid).to_numpy() | (grid_of == grid_uid)]
             if grids.empty:
                 raise NotFoundError(f"grid {grid_uid!r} is not in plan {plan_id}.", field="grid",
                                     value=grid_uid)
