@@ -31,7 +31,8 @@ const HEAT_FULL = 3;
 const HEAT_GRADIENT = { 0.25: "#fdd49e", 0.5: "#fc8d59", 0.75: "#d7301f", 1: "#7f0000" };
 
 const state = { incidents: [], categories: new Map(), areas: null, tab: "open",
-                selected: null, detail: null, pending: null, timer: null };
+                selected: null, detail: null, pending: null, timer: null,
+                ranked: null };  // {uid, rows}: the responder list on screen
 
 // -- layers ------------------------------------------------------------------------------
 const areaLayer = L.geoJSON(null, { ...geoJsonShift(config.datum), interactive: false,
@@ -382,8 +383,12 @@ async function drawRoute() {
   const inc = state.detail;
   if (!inc) return;
   routeLayer.clearLayers();
+  // no responder chosen yet: route the first of the list on screen (fastest by road)
+  const list = state.ranked && state.ranked.uid === inc.uid ? state.ranked.rows : [];
+  const top = inc.responder_id == null && list.length ? list[0].id : undefined;
   try {
-    const res = await api(`/incidents/${encodeURIComponent(inc.uid)}/route`);
+    const res = await api(`/incidents/${encodeURIComponent(inc.uid)}/route`,
+      { params: { responder_id: top } });
     const line = L.geoJSON(res.route.geometry, { ...geoJsonShift(config.datum),
       style: { color: "#0050d0", weight: 5, opacity: 0.85, className: "gg-route" } }).addTo(routeLayer);
     const who = res.responder || {};
@@ -412,6 +417,7 @@ async function loadResponders(uid) {
     return;
   }
   if (state.selected !== uid) return;
+  state.ranked = { uid, rows };
   fill($("gg-responders"), rows.length ? rows.map((r) => el("li", {
     className: `gg-resp${r.chosen ? " gg-chosen" : ""}`, dataset: { id: r.id, rank: r.rank } },
   el("b", {}, `${r.rank}. ${r.name}`), ` (${r.role}) `,
