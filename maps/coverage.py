@@ -191,6 +191,25 @@ def _add_findings(m: folium.Map, issues: list[dict], lang: str, datum: str,
     add_modules(m, static_url, "check.js")
 
 
+def _add_levels(m: folium.Map, shown: gpd.GeoDataFrame, colors: dict[str, str],
+                workload: Mapping[str, float] | None, flagged: set[str], lang: str) -> None:
+    """One layer per level present, in :data:`LEVELS` order (grids with their labels);
+    ``workload`` colours the microgrids."""
+    for level in LEVELS:
+        frame = shown[shown["level"] == level]
+        if frame.empty:
+            continue
+        data = _features(frame, colors, workload if level == "microgrid" else None, flagged)
+        group = folium.FeatureGroup(name=t(f"level.{level}", lang), show=level != "building_group")
+        layer = folium.GeoJson(data, name=level, style_function=_style_fn(STYLE[level]),
+                               highlight_function=lambda _f: {"weight": 4, "fillOpacity": 0.45})
+        layer.add_to(group)
+        group.add_to(m)
+        m.add_child(Register(layer, level))
+        if level == "grid":
+            _grid_labels(frame).add_to(group)
+
+
 def coverage_map(
     areas: gpd.GeoDataFrame,
     *,
@@ -244,20 +263,7 @@ def coverage_map(
     issues = _findings(problems, names, lang)
     flagged = {str(i) for p in issues or () for i in p.get("ids", ())}
     has_workload = bool(workload) and bool((shown["level"] == "microgrid").any())
-    for level in LEVELS:
-        frame = shown[shown["level"] == level]
-        if frame.empty:
-            continue
-        data = _features(frame, colors, workload if has_workload and level == "microgrid" else None,
-                         flagged)
-        group = folium.FeatureGroup(name=t(f"level.{level}", lang), show=level != "building_group")
-        layer = folium.GeoJson(data, name=level, style_function=_style_fn(STYLE[level]),
-                               highlight_function=lambda _f: {"weight": 4, "fillOpacity": 0.45})
-        layer.add_to(group)
-        group.add_to(m)
-        m.add_child(Register(layer, level))
-        if level == "grid":
-            _grid_labels(frame).add_to(group)
+    _add_levels(m, shown, colors, workload if has_workload else None, flagged, lang)
     if issues is not None:
         _add_findings(m, issues, lang, bm.datum, static_url)
     _add_extent(m, extent, lang, bm.datum)  # before the layer control, which lists it
