@@ -56,7 +56,7 @@ def test_split_merge_undo_redo_keep_tiling(client, h, draft):
         return client.get(f"/plans/{plan_id}", headers=h["pl"]).json()["version"]
 
     mgs = [m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
-           if m["grid_id"] == GRID]
+           if m["parent_id"] == GRID]
     n = len(mgs)
     r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[0]["id"],
                                                      "version": version()}, headers=h["pl"])
@@ -69,7 +69,7 @@ def test_split_merge_undo_redo_keep_tiling(client, h, draft):
 
     def count():
         stats = client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
-        return sum(m["grid_id"] == GRID for m in stats)
+        return sum(m["parent_id"] == GRID for m in stats)
 
     assert count() == n
     client.post(f"/plans/{plan_id}/redo", json={"version": version()}, headers=h["pl"])
@@ -87,7 +87,7 @@ def test_split_merge_undo_redo_keep_tiling(client, h, draft):
 def test_locked_microgrid_refuses_edits(client, h, draft):
     plan_id, _ = draft
     mgs = [m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
-           if m["grid_id"] == GRID]
+           if m["parent_id"] == GRID]
     lock = client.post(f"/plans/{plan_id}/edits", json={"op": "lock", "microgrid": mgs[0]["id"],
                                                         "version": _version(client, h, plan_id)},
                        headers=h["pl"])
@@ -101,7 +101,7 @@ def test_locked_microgrid_refuses_edits(client, h, draft):
 def test_scope_limits_planners(client, h, draft):
     plan_id, _ = draft
     mgs = [m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
-           if m["grid_id"] == GRID]
+           if m["parent_id"] == GRID]
     split = {"op": "split", "microgrid": mgs[0]["id"], "version": _version(client, h, plan_id)}
     assert client.post(f"/plans/{plan_id}/edits", json=split, headers=h["other"]).status_code == 403
     assert client.post(f"/plans/{plan_id}/edits", json=split, headers=h["disp"]).status_code == 403
@@ -115,7 +115,7 @@ def test_activate_retires_old_and_keeps_filed_incidents(client, h, draft, demo_s
     assert inc["plan_id"] == 1
     # split one microgrid so the draft differs from the active plan
     mg = max((m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
-              if m["grid_id"] == GRID), key=lambda m: m["objects"])
+              if m["parent_id"] == GRID), key=lambda m: m["objects"])
     r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mg["id"],
                                                      "version": _version(client, h, plan_id)},
                     headers=h["pl"])

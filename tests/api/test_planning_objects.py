@@ -60,7 +60,7 @@ def test_a_move_shows_in_the_objects_of_the_draft_only(client, h, draft):
 
     before = membership(draft)
     stats = [m for m in client.get(f"/plans/{draft}/stats", headers=h["pl"]).json()["microgrids"]
-             if m["grid_id"] == GRID]
+             if m["parent_id"] == GRID]
     biggest = max(stats, key=lambda m: m["objects"])
     version = client.get(f"/plans/{draft}", headers=h["pl"]).json()["version"]
     r = client.post(f"/plans/{draft}/edits", json={"op": "split", "microgrid": biggest["id"],
