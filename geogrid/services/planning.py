@@ -23,6 +23,7 @@ import shapely
 
 from .._errors import InputError, NotFoundError, StateError
 from ..hierarchy import check_plan
+from ..locate.chain import ancestor_at
 from ..model import DEFAULT_LEVELS
 from ..partition import (PartitionOptions, cut_along_line, diff_assignments, merge_microgrids,
                          move_cells, move_objects, move_options, partition, restore_result,
@@ -443,8 +444,9 @@ class PlanningService:
         if levels != DEFAULT_LEVELS:
             return self._validate_declared(plan_id, areas, levels, grid_uid)
         grids = areas[areas["level"].isin(["grid", "community"])]
-        if grid_uid:
-            grids = grids[grids["id"] == grid_uid]
+        if grid_uid:   # that area, or a grid with every 居民区/商务区 in it
+            grid_of = ancestor_at(areas, grids["id"].to_numpy(object), "grid")
+            grids = grids[(grids["id"] == grid_uid).to_numpy() | (grid_of == grid_uid)]
             if grids.empty:
                 raise NotFoundError(f"grid {grid_uid!r} is not in plan {plan_id}.", field="grid",
                                     value=grid_uid)
@@ -494,11 +496,15 @@ class PlanningService:
             sums = per.groupby("area").agg(households=("households", "sum"),
                                            objects=("households", "size"),
                                            buildings=("buildings", "sum"))
+        # a microgrid's grid is its nearest grid ancestor, past any 居民区/商务区 between
+        grid_of = dict(zip(mgs["id"], ancestor_at(areas, mgs["id"].to_numpy(object), "grid")))
         rows = []
         for m in mgs.to_dict("records"):
             attrs = m.get("attrs") or {}
             got = sums.loc[m["id"]] if m["id"] in sums.index else None
-            rows.append({"id": m["id"], "code": m["code"], "grid_id": m["parent_id"],
+            rows.append({"id": m["id"], "code": m["code"],
+                         "grid_id": grid_of.get(m["id"]) or m["parent_id"],
+                         "parent_id": m["parent_id"],
                          "locked": bool(m.get("locked") or False),
                          "households": float(got["households"]) if got is not None else 0.0,
                          "objects": int(got["objects"]) if got is not None else 0,

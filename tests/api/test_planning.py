@@ -56,7 +56,7 @@ def test_split_merge_undo_redo_keep_tiling(client, h, draft):
         return client.get(f"/plans/{plan_id}", headers=h["pl"]).json()["version"]
 
     mgs = [m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
-           if m["grid_id"] == GRID]
+           if m["parent_id"] == GRID]
     n = len(mgs)
     r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mgs[0]["id"],
                                                      "version": version()}, headers=h["pl"])
@@ -69,7 +69,7 @@ def test_split_merge_undo_redo_keep_tiling(client, h, draft):
 
     def count():
         stats = client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
-        return sum(m["grid_id"] == GRID for m in stats)
+        return sum(m["parent_id"] == GRID for m in stats)
 
     assert count() == n
     client.post(f"/plans/{plan_id}/redo", json={"version": version()}, headers=h["pl"])
@@ -87,7 +87,7 @@ def test_split_merge_undo_redo_keep_tiling(client, h, draft):
 def test_locked_microgrid_refuses_edits(client, h, draft):
     plan_id, _ = draft
     mgs = [m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
-           if m["grid_id"] == GRID]
+           if m["parent_id"] == GRID]
     lock = client.post(f"/plans/{plan_id}/edits", json={"op": "lock", "microgrid": mgs[0]["id"],
                                                         "version": _version(client, h, plan_id)},
                        headers=h["pl"])
@@ -101,7 +101,7 @@ def test_locked_microgrid_refuses_edits(client, h, draft):
 def test_scope_limits_planners(client, h, draft):
     plan_id, _ = draft
     mgs = [m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
-           if m["grid_id"] == GRID]
+           if m["parent_id"] == GRID]
     split = {"op": "split", "microgrid": mgs[0]["id"], "version": _version(client, h, plan_id)}
     assert client.post(f"/plans/{plan_id}/edits", json=split, headers=h["other"]).status_code == 403
     assert client.post(f"/plans/{plan_id}/edits", json=split, headers=h["disp"]).status_code == 403
@@ -115,7 +115,7 @@ def test_activate_retires_old_and_keeps_filed_incidents(client, h, draft, demo_s
     assert inc["plan_id"] == 1
     # split one microgrid so the draft differs from the active plan
     mg = max((m for m in client.get(f"/plans/{plan_id}/stats", headers=h["pl"]).json()["microgrids"]
-              if m["grid_id"] == GRID), key=lambda m: m["objects"])
+              if m["parent_id"] == GRID), key=lambda m: m["objects"])
     r = client.post(f"/plans/{plan_id}/edits", json={"op": "split", "microgrid": mg["id"],
                                                      "version": _version(client, h, plan_id)},
                     headers=h["pl"])
@@ -138,3 +138,34 @@ def test_activate_retires_old_and_keeps_filed_incidents(client, h, draft, demo_s
     old = client.get("/locate", params={"lon": 121.5185, "lat": 31.2375, "datum": "cgcs2000",
                                         "date": inc["reported_at"]}).json()
     assert old["plan_id"] == 1
+
+
+def test_stats_and_validation_of_a_grid_reach_through_its_communities(client, h):
+    """A microgrid under a 居民区/商务区 counts in the balance of its grid (the nearest grid
+    ancestor); validating that grid covers each of its communities."""
+    fc = client.get("/plans/1/areas", headers=h["pl"]).json()["features"]
+    props = {f["properties"]["id"]: f["properties"] for f in fc}
+
+    def grid_of(aid):
+        while aid is not None and props[aid]["level"] != "grid":
+            aid = props[aid]["parent_id"]
+        return aid
+
+    stats = client.get("/plans/1/stats", headers=h["pl"]).json()
+    rows = stats["microgrids"]
+    nested = [m for m in rows if props[m["parent_id"]]["level"] == "community"]
+    assert nested, "the demo nests microgrids in communities"
+    assert all(m["grid_id"] == grid_of(m["id"]) and m["parent_id"] == props[m["id"]]["parent_id"]
+               for m in rows)
+    per_grid = {g["grid_id"]: g["microgrids"] for g in stats["grids"]}
+    assert set(per_grid) <= {a for a, p in props.items() if p["level"] == "grid"}
+    assert sum(per_grid.values()) == len(rows)
+    gid = nested[0]["grid_id"]
+    communities = {p["id"] for p in props.values()
+                   if p["level"] == "community" and p["parent_id"] == gid
+                   and any(m["parent_id"] == p["id"] for m in rows)}
+    rep = client.get("/plans/1/validate", params={"grid": gid}, headers=h["pl"]).json()
+    assert communities and communities <= {g["grid_id"] for g in rep["grids"]}
+    one = sorted(communities)[0]
+    rep = client.get("/plans/1/validate", params={"grid": one}, headers=h["pl"]).json()
+    assert [g["grid_id"] for g in rep["grids"]] == [one]
