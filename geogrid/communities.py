@@ -35,7 +35,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-__all__ = ["derive_communities", "pro_rata_quota", "extent_edges", "DERIVED_NOTE"]
+__all__ = ["derive_communities", "derived_community_code", "pro_rata_quota", "extent_edges",
+           "DERIVED_NOTE"]
 
 #: what a derived community says about itself (Chinese first)
 DERIVED_NOTE = ("由数据中的小区与商务区推算, 非民政登记边界 / derived from the named compounds "
@@ -53,9 +54,10 @@ def derive_communities(grids: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> 
 
     ``grids`` needs ``id, name, kind, code``; ``compounds`` (polygons) ``id, name``.
     A residential grid with no compound in it, and every business grid, becomes one
-    community covering the whole grid. Codes extend the grid code with a 3-digit
-    serial in the order the compounds are given (15 digits under a 12-digit grid code), so
-    that a scope given as a grid's code prefix still covers everything under the grid.
+    community covering the whole grid. A community's code is its grid's code, ``-`` and a
+    2-digit serial in the order the compounds are given (``310115005003-01``): it begins
+    with the grid's code, yet can never be taken for a 15-digit CJ/T 213 unit-grid code,
+    which the microgrids keep (the standard has no slot for a level between).
     """
     rows, geoms = [], []
     for grid in grids.itertuples():
@@ -69,12 +71,25 @@ def derive_communities(grids: gpd.GeoDataFrame, compounds: gpd.GeoDataFrame) -> 
                      for name, cid, geom in zip(inside["name"], inside["id"], regions)]
         for serial, (name, members, geom) in enumerate(parts, start=1):
             rows.append({"id": f"{grid.id}-c{serial:03d}", "level": "community",
-                         "kind": grid.kind, "name": name, "code": f"{grid.code}{serial:03d}",
+                         "kind": grid.kind, "name": name, "code": derived_community_code(grid.code, serial),
                          "parent_id": grid.id,
                          "attrs": {"derived": True, "derived_from": members or [grid.id],
                                    "note": DERIVED_NOTE}})
             geoms.append(geom)
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=grids.crs)
+
+
+def derived_community_code(grid_code, serial: int) -> str | None:
+    """``310115005003-01``: the code of a derived community, its grid's code, ``-`` and serial.
+
+    None under a grid without a code. The dash keeps it apart from every unit-grid code.
+
+    >>> derived_community_code("310115005003", 1), derived_community_code(None, 1)
+    ('310115005003-01', None)
+    """
+    if grid_code is None or grid_code != grid_code or not str(grid_code):
+        return None
+    return f"{grid_code}-{int(serial):02d}"
 
 
 def _nearest_regions(parent, seeds: list) -> list:

@@ -480,9 +480,7 @@ def assemble(state: dict, cell_part: np.ndarray, *, renumber: bool = True) -> Pa
     table = microgrid_table(mg_geom_m, ids, cells, edges, objs, groups)
     table.insert(1, "parent_id", context.get("parent_id"))
     code = context.get("parent_code")
-    # a grid's 12 digits (CJ/T 213), or a community's 15 under it (5-level streets)
-    if isinstance(code, str) and len(code) in (12, 15) and code.isdigit() \
-            and ids.max(initial=0) <= 999:
+    if isinstance(code, str) and len(code) == 12 and code.isdigit() and ids.max(initial=0) <= 999:
         table.insert(2, "code", [f"{code}{int(i):03d}" for i in table["id"]])
     mg = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(mg_geom_m, crs=mcrs).to_crs(crs).values,
                           crs=crs)

@@ -21,7 +21,8 @@ from ..store.responders import ensure_team, place_responder
 from .planning import PlanningService
 
 __all__ = ["DEMO_DIR", "demo_frames", "load_demo", "DEMO_STREET_CODE", "DEMO_PLAN_NAME",
-           "demo_communities", "covered_km2", "demo_phone", "STREET_KM2", "REPORTED_MICROGRIDS"]
+           "demo_communities", "covered_km2", "demo_phone", "demo_responder_name", "STREET_KM2",
+           "REPORTED_MICROGRIDS"]
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "boundaries"
 DEMO_STREET_CODE = "310115005"
@@ -53,6 +54,11 @@ DEMO_PHONE_PREFIX = "021-5550"
 def demo_phone(serial: int) -> str:
     """The fictional number of demo team ``serial`` (021-5550 0001 …)."""
     return f"{DEMO_PHONE_PREFIX}{serial:04d}"
+
+
+def demo_responder_name(serial: int) -> str:
+    """The demo 网格员 number ``serial``: ``演示网格员001`` (no invented personal name)."""
+    return f"演示网格员{serial:03d}"
 
 
 def covered_km2(street: gpd.GeoDataFrame) -> float:
@@ -146,18 +152,21 @@ def _partition(planning: PlanningService, plan_id: int, communities: gpd.GeoData
 
 def _teams(store: Store, conn, plan_id: int) -> None:
     """A team per grid and microgrid, each with its own fictional number; every microgrid
-    team gets one 专职网格员 standing inside its microgrid, so routing works at once."""
+    team gets one 专职网格员 standing inside its microgrid, so routing works at once. The
+    网格员 are numbered, not named (``演示网格员001``): unique, and plainly not a person."""
     areas = store.areas(plan_id, conn=conn)
     areas = areas[areas["level"].isin(["grid", "microgrid"]) & areas["code"].notna()]
     areas = areas.sort_values("code")
     spots = areas.geometry.representative_point()
+    placed = 0
     for serial, (code, name, level, spot) in enumerate(
             zip(areas["code"], areas["name"], areas["level"], spots), start=1):
         phone = demo_phone(serial)
         team = ensure_team(conn, code, f"{name} 网格团队",
                            {**DEMO_CONTACT, "office_phone": phone})
         if level == "microgrid":
-            place_responder(conn, team, name=f"{name}网格员(演示)", role="专职网格员",
+            placed += 1
+            place_responder(conn, team, name=demo_responder_name(placed), role="专职网格员",
                             phone=phone, lon=float(spot.x), lat=float(spot.y))
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from .._errors import InputError, NotFoundError, StateError
+from ..codes import allocate_serials
 from ..hierarchy import check_plan
 from ..locate.chain import ancestor_at
 from ..model import DEFAULT_LEVELS
@@ -76,7 +77,26 @@ class PlanningService:
                 field="grid_id", value=parent_uid,
                 fix=f"传这些层级的区域 id: {', '.join(above)}。"
                     f"Pass the id of an area on one of these levels: {', '.join(above)}.")
+        if level == "grid" and levels == DEFAULT_LEVELS:
+            self._refuse_grid_with_communities(plan_id, parent)
         return parent
+
+    def _refuse_grid_with_communities(self, plan_id: int, grid: gpd.GeoDataFrame) -> None:
+        """A grid with 居民区/商务区 is partitioned community by community: its microgrids
+        must tile each community, and cutting the grid as a whole would lay a second
+        layer of microgrids over theirs."""
+        uid = grid["id"].iat[0]
+        inside = self.store.areas(plan_id, level="community", parent=uid)
+        if inside.empty:
+            return
+        listed = "; ".join(f"{n} ({i})" for n, i in zip(inside["name"], inside["id"]))
+        raise InputError(
+            f"网格 {grid['name'].iat[0]} ({uid}) 下有 {len(inside)} 个居民区/商务区, 微网格在"
+            f"居民区/商务区内划分, 不能整个网格一起划分。grid {uid} holds {len(inside)} "
+            f"居民区/商务区 (communities); its microgrids are cut within each of them, so the "
+            f"grid as a whole cannot be partitioned.", field="grid_id", value=uid,
+            fix=f"分别划分这些居民区/商务区: {listed}。Partition each of these communities "
+                f"instead: {listed}.")
 
     def _parts_level(self, plan_id: int, parent_uid: str, conn=None) -> tuple[str, str | None]:
         """(level of the parts, level of their 楼组 or None) under ``parent_uid``."""
@@ -176,20 +196,27 @@ class PlanningService:
         zh = self.store.plan_levels(plan_id, conn).spec(level).zh
         old = self.edits.microgrids(conn, plan_id, parent_uid, level=level)
         locked = {u for u, _, lk in old if lk}
+        kept = self._serials_of(conn, plan_id, parent_uid, level)
         self.edits.delete_areas(conn, plan_id, [u for u, _, _ in old])
         mg = result.microgrids
-        uids = [microgrid_uid(parent_uid, i, c) for i, c in zip(mg["id"], mg.get("code", [None] * len(mg)))]
+        codes = list(mg["code"]) if "code" in mg else [None] * len(mg)
+        serials = [int(i) for i in mg["id"]]
+        across = self._grid_serials(conn, plan_id, parent_uid, level, list(mg["id"]), kept)
+        if across is not None:   # under a 居民区/商务区: serials run across its grid
+            prefix, by_part = across
+            serials = [by_part[int(i)] for i in mg["id"]]
+            codes = [f"{prefix}{s:03d}" for s in serials]
+        uids = [microgrid_uid(parent_uid, i, c) for i, c in zip(mg["id"], codes)]
         frame = gpd.GeoDataFrame({
             "id": uids, "level": level, "kind": result.context.get("kind") or "mixed",
-            "name": [f"第{int(i)}{zh}" for i in mg["id"]],
-            "code": mg["code"] if "code" in mg else None, "parent_id": parent_uid,
+            "name": [f"第{s}{zh}" for s in serials], "code": codes, "parent_id": parent_uid,
             "attrs": [{"workload": float(w), "households": float(h), "n_objects": int(n),
                        "n_building_groups": int(g), "estimated_households": bool(e),
-                       "compactness": float(c)}
-                      for w, h, n, g, e, c in zip(mg["workload"], mg["households"], mg["n_objects"],
-                                                  mg["n_building_groups"],
-                                                  mg["estimated_households"] > 0,
-                                                  mg["compactness"])],
+                       "compactness": float(c), "part": int(i)}
+                      for w, h, n, g, e, c, i in zip(
+                          mg["workload"], mg["households"], mg["n_objects"],
+                          mg["n_building_groups"], mg["estimated_households"] > 0,
+                          mg["compactness"], mg["id"])],
         }, geometry=mg.geometry.values, crs=mg.crs)
         self.store.add_areas(conn, plan_id, frame)
         groups = self._building_groups(result, dict(zip(mg["id"], uids)))
@@ -201,6 +228,32 @@ class PlanningService:
         # memberships of this parent's objects
         assignment = result.assignment.map(dict(zip(mg["id"], uids)))
         self.edits.replace_memberships(conn, plan_id, result.objects["id"], assignment)
+
+    def _serials_of(self, conn, plan_id: int, parent_uid: str, level: str) -> dict[int, int]:
+        """Part id → the serial its code ends with, for the parts now under ``parent_uid``."""
+        out = {}
+        for uid, code, attrs in self.edits.parts(conn, plan_id, parent_uid, level=level):
+            if code and str(code)[-3:].isdigit():
+                out[_part_id(uid, code, attrs)] = int(str(code)[-3:])
+        return out
+
+    def _grid_serials(self, conn, plan_id: int, parent_uid: str, level: str, parts: list,
+                      kept: dict[int, int]) -> tuple[str, dict[int, int]] | None:
+        """(grid code, part id → serial) for the microgrids of a 居民区/商务区 whose grid has
+        a 12-digit code: 15-digit unit-grid codes numbered across the grid
+        (:func:`geogrid.codes.allocate_serials`). None for any other parent."""
+        parent = self.store.areas(plan_id, uids=[parent_uid], conn=conn)
+        if level != "microgrid" or parent["level"].iat[0] != "community" \
+                or not isinstance(parent["parent_id"].iat[0], str):
+            return None
+        grid = self.store.areas(plan_id, uids=[parent["parent_id"].iat[0]], conn=conn)
+        code = grid["code"].iat[0] if len(grid) and grid["level"].iat[0] == "grid" else None
+        if not (isinstance(code, str) and len(code) == 12 and code.isdigit()):
+            return None
+        taken = {int(c[12:]) for c in self.edits.codes_under(conn, plan_id, code, level=level)
+                 if len(c) == 15 and c.isdigit()}
+        by_part = allocate_serials(parts, kept, taken)
+        return None if by_part is None else (code, by_part)
 
     @staticmethod
     def _building_groups(result, mg_uid: dict) -> gpd.GeoDataFrame:
@@ -293,9 +346,9 @@ class PlanningService:
         return parent_uid, self._mg_map(conn, plan_id, parent_uid)
 
     def _mg_map(self, conn, plan_id: int, parent_uid: str) -> dict[int, str]:
-        """Partition microgrid id → area uid (the serial at the end of the code / uid)."""
-        return {int((code or uid)[-3:]): uid
-                for uid, code, _ in self.edits.microgrids(conn, plan_id, parent_uid)}
+        """Partition microgrid id → area uid."""
+        return {_part_id(uid, code, attrs): uid
+                for uid, code, attrs in self.edits.parts(conn, plan_id, parent_uid)}
 
     def move_targets(self, plan_id: int, objects: list[str]) -> dict:
         """Where the objects could move together as one edit (nothing is changed): each
@@ -523,6 +576,13 @@ class PlanningService:
         return {"plan_id": plan_id, "microgrids": rows, "grids": grids,
                 "workload": {"weights": WorkloadWeights().to_dict(),
                              "tolerance": BALANCE_TOLERANCE}}
+
+
+def _part_id(uid: str, code: str | None, attrs: dict) -> int:
+    """The partition's id of a stored part: kept in its attrs; in plans saved before,
+    the serial its code (or uid) ends with, which was the id."""
+    part = (attrs or {}).get("part")
+    return int(part) if part is not None else int((code or uid)[-3:])
 
 
 def _required(version: int | None) -> int:
