@@ -19,7 +19,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from .._errors import InputError, NotFoundError, StateError
 from ..codes import allocate_serials
@@ -29,6 +28,7 @@ from ..model import DEFAULT_LEVELS
 from ..partition import (PartitionOptions, cut_along_line, diff_assignments, merge_microgrids,
                          move_cells, move_objects, move_options, partition, restore_result,
                          split_microgrid)
+from ..partition.groups import group_areas
 from ..security import Principal
 from ..store import Store
 from ..validate import validate_plan
@@ -219,7 +219,7 @@ class PlanningService:
                           mg["compactness"], mg["id"])],
         }, geometry=mg.geometry.values, crs=mg.crs)
         self.store.add_areas(conn, plan_id, frame)
-        groups = self._building_groups(result, dict(zip(mg["id"], uids)))
+        groups = group_areas(result, dict(zip(mg["id"], uids)))
         if len(groups) and group_level is not None:
             groups["level"] = group_level
             self.store.add_areas(conn, plan_id, groups)
@@ -254,33 +254,6 @@ class PlanningService:
                  if len(c) == 15 and c.isdigit()}
         by_part = allocate_serials(parts, kept, taken)
         return None if by_part is None else (code, by_part)
-
-    @staticmethod
-    def _building_groups(result, mg_uid: dict) -> gpd.GeoDataFrame:
-        """楼组 as areas: the union of the cells of each group's objects, inside its microgrid."""
-        groups = result.groups
-        if groups is None or groups.empty:
-            return gpd.GeoDataFrame(columns=["id", "geometry"], geometry="geometry",
-                                    crs=result.cells.crs)
-        cell_of = dict(zip(result.objects["id"].astype(str), result.objects["cell"]))
-        cell_geom = dict(zip(result.cells["cell"], result.cells.geometry.values))
-        rows, geoms = [], []
-        for g in groups.itertuples():
-            cells = {cell_of[str(o)] for o in g.object_ids if str(o) in cell_of}
-            if not cells:
-                continue
-            geom = shapely.union_all([cell_geom[c] for c in sorted(cells)])
-            parent = mg_uid.get(g.microgrid)
-            if parent is None or geom.is_empty:
-                continue
-            rows.append({"id": f"{parent}-lz{str(g.group_id).split('-')[-1]}",
-                         "level": "building_group", "kind": "residential",
-                         "name": f"第{str(g.group_id).split('-')[-1].lstrip('0') or '0'}楼组",
-                         "code": None, "parent_id": parent,
-                         "attrs": {"households": float(g.households), "estimated": bool(g.estimated),
-                                   "objects": [str(o) for o in g.object_ids]}})
-            geoms.append(geom)
-        return gpd.GeoDataFrame(rows, geometry=geoms, crs=result.cells.crs)
 
     # -- edit stack ---------------------------------------------------------------------
     def _push_edit(self, conn, plan_id: int, op: str, params: dict, *, before, after,
@@ -614,7 +587,20 @@ class ScopedPlanning:
             raise NotFoundError(f"区域 {uid!r} 不在方案 {plan_id} 中。area {uid!r} is not in plan "
                                 f"{plan_id}.", field="area", value=uid,
                                 fix="用 GET /plans/{id}/areas 中的 id。Use ids from GET /plans/{id}/areas.")
-        policy.require(self.principal, "change", policy.AreaRef(uid, hit["code"].iat[0]))
+        policy.require(self.principal, "change",
+                       policy.AreaRef(uid, hit["code"].iat[0], self._lineage(plan_id, hit)))
+
+    def _lineage(self, plan_id: int, area: gpd.GeoDataFrame) -> tuple:
+        """Codes of the area's ancestors, nearest first (scope is decided by ancestry)."""
+        codes, parent, seen = [], area["parent_id"].iat[0], set()
+        while isinstance(parent, str) and parent not in seen:
+            seen.add(parent)
+            row = self.store.areas(plan_id, uids=[parent])
+            if row.empty:
+                break
+            codes.append(row["code"].iat[0] if isinstance(row["code"].iat[0], str) else None)
+            parent = row["parent_id"].iat[0]
+        return tuple(codes)
 
     def copy(self, plan_id: int, name: str | None) -> dict:
         # any planner may start a draft; what they may change in it is limited by scope
