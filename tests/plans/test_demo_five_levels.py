@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
 import pytest
@@ -11,6 +12,7 @@ import shapely
 from geogrid.communities import derive_communities, extent_edges, pro_rata_quota
 from geogrid.services.demo import (REPORTED_MICROGRIDS, STREET_KM2, covered_km2,
                                    demo_communities, load_demo)
+from tests.support.tiling import plan_problems
 
 LEVELS = ("street", "grid", "community", "microgrid", "building_group")
 
@@ -134,3 +136,23 @@ def test_every_microgrid_team_has_a_placed_responder_with_a_fictional_number(sto
         assert here and all(geom.contains(shapely.Point(r["lon"], r["lat"])) for r in here)
         assert all(r["phone"].startswith("021-5550") for r in here)
     json.dumps(phones)
+    names = [r["name"] for r in store.responders.list()]
+    assert len(names) == len(mg) and len(set(names)) == len(names)
+    assert all(re.fullmatch(r"演示网格员\d{3}", n) for n in names)
+
+
+def test_demo_plan_tiles_at_every_level_with_unit_grid_codes(demo_store):
+    """No gap or overlap at any level (across communities too), 楼组 inside their
+    microgrid; microgrids 15-digit CJ/T 213 codes under their grid's; a community
+    its grid's code, a dash and a serial, which no unit-grid code can equal."""
+    areas = demo_store.areas(int(demo_store.active_plan()["id"]))
+    assert plan_problems(areas) == []
+    by_id = areas.set_index("id")
+    comm = by_id[by_id["level"] == "community"]
+    for cid, row in comm.iterrows():
+        grid_code = by_id.loc[row["parent_id"], "code"]
+        assert re.fullmatch(rf"{grid_code}-\d{{2}}", row["code"]), (cid, row["code"])
+    mg = by_id[by_id["level"] == "microgrid"]
+    assert mg["code"].str.fullmatch(r"\d{15}").all() and mg["code"].is_unique
+    names = mg.groupby(mg["code"].str[:12])["name"].agg(lambda s: s.is_unique)
+    assert names.all()   # 第N微网格 numbered across the grid, as the codes are
