@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import shapely
 
 
@@ -17,6 +19,12 @@ def test_locate_in_a_compound_returns_five_levels(client, demo_store):
     assert chain["community"]["name"] == "崂山二村居民区"
     assert chain["community"]["derived"] is True
     assert "derived" not in chain["grid"]
+    # nested codes: the microgrid's a 15-digit unit-grid code under the grid's, the
+    # community's the grid's with a dash serial; the 楼组 is one of the microgrid's
+    grid = chain["grid"]["code"]
+    assert re.fullmatch(rf"{grid}\d{{3}}", chain["microgrid"]["code"])
+    assert re.fullmatch(rf"{grid}-\d{{2}}", chain["community"]["code"])
+    assert chain["building_group"]["id"].startswith(chain["microgrid"]["id"] + "-")
     area = client.get("/areas", params={"level": "community"})
     assert area.status_code == 200
     feats = area.json()["features"]
