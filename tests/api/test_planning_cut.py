@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shapely
 
-from test_planning import GRID, draft, h  # noqa: F401  (fixtures)
+from test_planning import AREA as GRID, draft, h  # noqa: F401  (the partitioned 居民区; fixtures)
 
 
 def _across(geom, frac: float, vertical: bool) -> list[list[float]]:
