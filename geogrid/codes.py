@@ -239,8 +239,12 @@ def allocate_serials(parts, kept: dict[int, int], taken, limit: int = 999) -> di
     {1: 7, 2: 8, 4: 3}
     """
     parts = sorted(int(p) for p in parts)
-    out = {p: int(kept[p]) for p in parts if p in kept and kept[p] not in taken}
-    busy = set(map(int, taken)) | set(out.values())
+    busy = set(map(int, taken))
+    out = {}
+    for p in parts:   # in id order: of two parts kept on one serial, the first keeps it
+        if p in kept and int(kept[p]) not in busy:
+            out[p] = int(kept[p])
+            busy.add(out[p])
     free = (s for s in range(1, limit + 1) if s not in busy)
     for p in parts:
         if p not in out:
