@@ -71,6 +71,7 @@ __all__ = [
     "parse_unit_grid_code",
     "reading_order",
     "assign_unit_grid_codes",
+    "allocate_serials",
     "community_code",
     "parse_community_code",
     "beidou_encode",
@@ -291,6 +292,36 @@ def assign_unit_grid_codes(frame: gpd.GeoDataFrame | gpd.GeoSeries, prefix: str,
                          fix="请先把上级拆成几个社区。Split the parent into several communities "
                              "first.")
     return pd.Series([f"{text}{s:03d}" for s in serial], index=frame.index, name="code")
+
+
+def allocate_serials(parts, kept: dict[int, int], taken, limit: int = 999) -> dict[int, int] | None:
+    """Unit-grid serials for ``parts`` that share one 3-digit serial space with others.
+
+    A grid's microgrids are cut in each of its 居民区/商务区 separately, yet their
+    serials run across the grid (its code + 3 digits, 15 in all). ``kept`` maps the
+    part ids that already had a serial to it: they keep it, so an edit renames only
+    the parts it makes. The other parts, in id order, take the smallest serials that
+    neither ``taken`` (the other communities' microgrids) nor ``kept`` hold. None when
+    more than ``limit`` would be needed.
+
+    >>> allocate_serials([1, 2, 4], {1: 7, 2: 8, 3: 9}, taken={1, 2})
+    {1: 7, 2: 8, 4: 3}
+    """
+    parts = sorted(int(p) for p in parts)
+    busy = set(map(int, taken))
+    out = {}
+    for p in parts:   # in id order: of two parts kept on one serial, the first keeps it
+        if p in kept and int(kept[p]) not in busy:
+            out[p] = int(kept[p])
+            busy.add(out[p])
+    free = (s for s in range(1, limit + 1) if s not in busy)
+    for p in parts:
+        if p not in out:
+            nxt = next(free, None)
+            if nxt is None:
+                return None
+            out[p] = nxt
+    return out
 
 
 # --------------------------------------------------------------------------- CJ/T 349

@@ -138,7 +138,10 @@ def _features(frame: gpd.GeoDataFrame, colors: Mapping[str, str],
         vals = np.array([v for v in workload.values() if v is not None], dtype=float)
         if vals.size:
             lo, hi = float(vals.min()), float(vals.max())
-    labels = shapely.point_on_surface(geoms)
+    # from the unrounded shapes: rounding may empty a sliver, which still needs a spot
+    labels = shapely.point_on_surface(frame.geometry.values)
+    derived = {i for i, a in zip(frame["id"], frame["attrs"] if "attrs" in frame else ())
+               if isinstance(a, dict) and a.get("derived")}
     feats = []
     for rec, geom, label in zip(frame[[f for f in FIELDS if f in frame]].to_dict("records"), geoms,
                                 labels):
@@ -151,6 +154,8 @@ def _features(frame: gpd.GeoDataFrame, colors: Mapping[str, str],
             props["fill"] = ramp(0.0 if hi == lo else (v - lo) / (hi - lo))
         if rec["id"] in flagged:
             props["problem"] = True
+        if rec["id"] in derived:
+            props["derived"] = True
         feats.append({"type": "Feature", "id": rec["id"], "properties": props,
                       "geometry": shapely.geometry.mapping(geom)})
     return {"type": "FeatureCollection", "features": feats}
@@ -186,6 +191,25 @@ def _add_findings(m: folium.Map, issues: list[dict], lang: str, datum: str,
     add_modules(m, static_url, "check.js")
 
 
+def _add_levels(m: folium.Map, shown: gpd.GeoDataFrame, colors: dict[str, str],
+                workload: Mapping[str, float] | None, flagged: set[str], lang: str) -> None:
+    """One layer per level present, in :data:`LEVELS` order (grids with their labels);
+    ``workload`` colours the microgrids."""
+    for level in LEVELS:
+        frame = shown[shown["level"] == level]
+        if frame.empty:
+            continue
+        data = _features(frame, colors, workload if level == "microgrid" else None, flagged)
+        group = folium.FeatureGroup(name=t(f"level.{level}", lang), show=level != "building_group")
+        layer = folium.GeoJson(data, name=level, style_function=_style_fn(STYLE[level]),
+                               highlight_function=lambda _f: {"weight": 4, "fillOpacity": 0.45})
+        layer.add_to(group)
+        group.add_to(m)
+        m.add_child(Register(layer, level))
+        if level == "grid":
+            _grid_labels(frame).add_to(group)
+
+
 def coverage_map(
     areas: gpd.GeoDataFrame,
     *,
@@ -201,6 +225,7 @@ def coverage_map(
     embed_snippet: bool = False,
     tiles: bool | None = None,
     tile_url: str = "/tiles/active/{z}/{x}/{y}.mvt",
+    extent: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """Build the coverage map of one plan's areas (GeoDataFrame in EPSG:4490).
 
@@ -216,15 +241,19 @@ def coverage_map(
     ``tiles`` draws the areas from the vector tiles at ``tile_url`` (a
     ``{z}/{x}/{y}`` template of ``GET /tiles``) instead of inlining them;
     ``None`` decides by size (:func:`use_tiles`).
+
+    ``extent`` (a GeoJSON FeatureCollection of lines) marks edges where the map data were
+    cut: drawn dashed and labelled 数据范围边界 (data extent boundary), never as the street's.
     """
     bm = get_basemap(basemap)
     if tiles is None:
         tiles = use_tiles(areas)
     if tiles:
-        return _tiled_map(areas, bm, static_url=static_url, lang=lang, tile_url=tile_url,
+        m = _tiled_map(areas, bm, static_url=static_url, lang=lang, tile_url=tile_url,
                           workload=workload, estimated=estimated,
                           problems=_findings(problems, names, lang), title=title, links=links,
                           embed_snippet=embed_snippet)
+        return _add_extent(m, extent, lang, bm.datum)
     shown = areas if bm.datum in ("wgs84", "cgcs2000") else shift_geometries(areas, bm.datum)
     minx, miny, maxx, maxy = shown.total_bounds if len(shown) else (121.49, 31.22, 121.52, 31.25)
     m = offline_map(static_url=static_url, center=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -234,22 +263,10 @@ def coverage_map(
     issues = _findings(problems, names, lang)
     flagged = {str(i) for p in issues or () for i in p.get("ids", ())}
     has_workload = bool(workload) and bool((shown["level"] == "microgrid").any())
-    for level in LEVELS:
-        frame = shown[shown["level"] == level]
-        if frame.empty:
-            continue
-        data = _features(frame, colors, workload if has_workload and level == "microgrid" else None,
-                         flagged)
-        group = folium.FeatureGroup(name=t(f"level.{level}", lang), show=level != "building_group")
-        layer = folium.GeoJson(data, name=level, style_function=_style_fn(STYLE[level]),
-                               highlight_function=lambda _f: {"weight": 4, "fillOpacity": 0.45})
-        layer.add_to(group)
-        group.add_to(m)
-        m.add_child(Register(layer, level))
-        if level == "grid":
-            _grid_labels(frame).add_to(group)
+    _add_levels(m, shown, colors, workload if has_workload else None, flagged, lang)
     if issues is not None:
         _add_findings(m, issues, lang, bm.datum, static_url)
+    _add_extent(m, extent, lang, bm.datum)  # before the layer control, which lists it
     folium.LayerControl(collapsed=False).add_to(m)
     m.add_child(Register())
     root = m.get_root()
@@ -263,6 +280,31 @@ def coverage_map(
         "geocode": "/geocode", "embed": "/embed/coverage", "embedTitle": t("title.embed", lang),
     })
     add_modules(m, static_url, "coverage.js")
+    return m
+
+
+#: how edges of the data extent are drawn: orange dashes, unlike any area boundary
+EXTENT_STYLE = {"color": "#e67e00", "weight": 3, "dashArray": "2 6", "opacity": 0.9}
+
+
+def _add_extent(m: folium.Map, extent: Mapping[str, Any] | None, lang: str,
+                datum: str) -> folium.Map:
+    """Draw the data-extent lines as their own labelled layer (nothing when there are none)."""
+    if not extent or not extent.get("features"):
+        return m
+    lines = gpd.GeoDataFrame.from_features(extent["features"], crs=4490)
+    if datum not in ("wgs84", "cgcs2000"):
+        lines = shift_geometries(lines, datum)
+    label = t("layer.data_extent", lang)
+    note = t("layer.data_extent_note", lang)
+    group = folium.FeatureGroup(name=label, show=True)
+    for geom in lines.geometry.values:
+        folium.PolyLine([(y, x) for x, y in shapely.get_coordinates(geom)],
+                        tooltip=folium.Tooltip(f"{html.escape(label)}: {html.escape(note)}",
+                                               permanent=True, direction="center",
+                                               class_name="gg-extent-label"),
+                        class_name="gg-data-extent", **EXTENT_STYLE).add_to(group)
+    group.add_to(m)
     return m
 
 

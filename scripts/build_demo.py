@@ -31,6 +31,13 @@ objects
 data gaps
     The OSM dump has one missing tile in the heart of Lujiazui; it is written
     as ``lujiazui_data_gaps.geojson`` so reports can flag it.
+data extent
+    The street's edges along the data's rectangle are where the extract was cut,
+    not the street's boundary: ``lujiazui_data_extent.geojson`` (flagged
+    ``real_boundary`` = false, labelled 数据范围边界).
+titles
+    Every object gets a readable ``title``: its name, else its address (one 号),
+    else its type and a serial (``未命名办公楼 #12``), never its OSM id.
 """
 
 from __future__ import annotations
@@ -72,6 +79,9 @@ SKETCHES = {
                               (121.5058, 31.2338), (121.5096, 31.2285), (121.5144, 31.2302),
                               (121.5154, 31.2269), (121.5154, 31.22), (121.47, 31.22)],
 }
+#: the data's real extent (tile edges), slightly inside the nominal box: where the extract
+#: was cut, so the street's edges along it are straight cut lines, not its real boundary
+EXTENT = (121.48132, 31.22689, 121.51978, 31.25038)
 SNAP_SHARE = 0.8  # a block this much inside one sketch is not cut
 MISSING_TILE = (121.498, 31.236, 121.507, 31.242)
 
@@ -110,7 +120,7 @@ def metric(gdf):
 def build_street() -> Polygon:
     lines = read("boundaries")
     # the data's real extent (tile edges), slightly inside the nominal box
-    frame = box(*lines.total_bounds) if False else box(121.48132, 31.22689, 121.51978, 31.25038)
+    frame = box(*EXTENT)
     edges = shapely.snap(shapely.union_all(list(lines.geometry.values) + [frame.boundary]),
                          shapely.union_all(list(lines.geometry.values)), 1e-5)
     pieces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.node(edges))))
@@ -231,6 +241,37 @@ def business_type(kind_detail, name, landuse_kind) -> str | None:
     return None
 
 
+def house_address(street: str, number: str) -> str:
+    """``浦东南路`` + ``100`` → ``浦东南路100号``; a number that already ends in 号 keeps one."""
+    number = number.strip()
+    return f"{street.strip()}{number}" + ("" if number.endswith("号") else "号")
+
+
+#: how an unnamed, unaddressed object is titled: its type in Chinese and a serial
+TYPE_TITLE = {"building": "楼宇", "shop": "商铺", "institution": "单位", "plaza": "广场",
+              "address": "门牌", "compound": "小区"}
+RESIDENTIAL_TITLE = "住宅楼"
+OFFICE_TITLE = {"office": "办公楼", "finance": "金融楼宇", "retail": "商业楼", "catering": "餐饮楼",
+                "hotel": "酒店", "culture": "文化场馆"}
+
+
+def titles(objects: gpd.GeoDataFrame) -> list[str]:
+    """A readable title per object: its name, else its address, else type and serial."""
+    out, serial = [], {}
+    for o in objects.itertuples():
+        if isinstance(o.name, str) and o.name:
+            out.append(o.name)
+        elif isinstance(o.address, str) and o.address:
+            out.append(o.address)
+        else:
+            kind = TYPE_TITLE.get(o.type, o.type)
+            if o.type == "building":
+                kind = OFFICE_TITLE.get(o.business_type, RESIDENTIAL_TITLE)
+            serial[kind] = serial.get(kind, 0) + 1
+            out.append(f"未命名{kind} #{serial[kind]}")
+    return out
+
+
 def build_objects(street: Polygon) -> gpd.GeoDataFrame:
     rows = []
     m = lambda g: metric(gpd.GeoSeries([g], crs=CRS)).iloc[0]  # noqa: E731
@@ -254,7 +295,7 @@ def build_objects(street: Polygon) -> gpd.GeoDataFrame:
         geom = b.geometry
         addr = None
         if isinstance(b.get("addr_street"), str) and isinstance(b.get("addr_housenumber"), str):
-            addr = f"{b['addr_street']}{b['addr_housenumber']}号"
+            addr = house_address(b["addr_street"], b["addr_housenumber"])
         if b["kind"] == "address":
             rows.append(dict(id=f"addr-{b['id']}", type="address", name=None, address=addr,
                              households=0.0, floors=None, business_type=None,
@@ -326,7 +367,9 @@ def build_objects(street: Polygon) -> gpd.GeoDataFrame:
     objects = objects.drop(columns="compound")
     objects["households"] = objects["households"].astype(float)
     objects["floors"] = objects["floors"].astype("Int64")
-    return objects.sort_values("id").reset_index(drop=True)
+    objects = objects.sort_values("id").reset_index(drop=True)
+    objects["title"] = titles(objects)
+    return objects
 
 
 def build_addresses() -> gpd.GeoDataFrame:
@@ -355,6 +398,23 @@ def build_roads() -> gpd.GeoDataFrame:
         "is_bridge": r["is_bridge"].fillna(False).astype(bool) if "is_bridge" in r else False,
     }, geometry=r.geometry.values, crs=CRS)
     return out.reset_index(drop=True)
+
+
+def build_extent_edges(street: Polygon) -> gpd.GeoDataFrame:
+    """The street's edges along the data extent: flagged, labelled, never the street boundary."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from geogrid.communities import extent_edges
+
+    lines = extent_edges(street, EXTENT)
+    return gpd.GeoDataFrame({
+        "id": [f"extent-{i + 1}" for i in range(len(lines.geoms))],
+        "kind": "data_extent", "real_boundary": False,
+        "label": "数据范围边界", "label_en": "data extent boundary",
+        "note": "数据截取范围的直线边, 非街道实际边界 / a straight cut of the data extract, "
+                "not the street's real boundary",
+    }, geometry=list(lines.geoms), crs=CRS)
 
 
 def write(gdf: gpd.GeoDataFrame, name: str) -> None:
@@ -388,6 +448,7 @@ def main() -> None:
                                         "buildings or POIs here"]},
                             geometry=[box(*MISSING_TILE).intersection(street)], crs=CRS)
     write(gaps, "lujiazui_data_gaps")
+    write(build_extent_edges(street), "lujiazui_data_extent")
     mg = metric(grids)
     print(f"street: {metric(street_gdf).area.iloc[0] / 1e6:.2f} km²")
     for (_, g), a in zip(grids.iterrows(), mg.area):

@@ -46,10 +46,19 @@ def test_store_partition_validate_and_simulate(tmp_path, monkeypatch, demo_db_pa
     get_settings.cache_clear()
     try:
         runner = CliRunner()
+        # a grid with 居民区/商务区 is cut community by community: refused, no draft left
         res = runner.invoke(app, ["partition", "--grid", "grid-310115005004", "--n", "6"])
+        assert res.exit_code != 0 and "grid-310115005004-c002" in res.output
+        assert "Traceback" not in res.output
+        res = runner.invoke(app, ["partition", "--grid", "grid-310115005004-c002", "--n", "6"])
         assert res.exit_code == 0, res.output
         assert "6 microgrids" in res.output
-        res = runner.invoke(app, ["validate", "--plan", "2", "--grid", "grid-310115005004"])
+        from geogrid.store import open_store
+
+        drafts = [p["id"] for p in open_store().plans("draft")]
+        assert len(drafts) == 1                                # the refused one left none
+        res = runner.invoke(app, ["validate", "--plan", str(drafts[0]), "--grid",
+                                  "grid-310115005004"])
         assert res.exit_code == 0 and "Plan OK" in res.output
         res = runner.invoke(app, ["simulate", "--day", "2026-11-25", "--n", "40"])
         assert res.exit_code == 0, res.output

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geogrid._errors import InputError
-from geogrid.codes import (BEIDOU_CODE_LENGTH, assign_unit_grid_codes, beidou_decode,
+from geogrid.codes import (BEIDOU_CODE_LENGTH, allocate_serials, assign_unit_grid_codes, beidou_decode,
                            beidou_encode, beidou_level, community_code, parse_community_code,
                            parse_unit_grid_code, reading_order, unit_grid_code)
 
@@ -176,3 +176,34 @@ def test_composed_codes_parse_back_to_their_parts(county, street, community, ser
     back = parse_community_code(cj)
     assert len(cj) == 20 and back.code == cj and back.subdivided == (sub != 0)
     assert (int(back.service_object), back.county, back.serial) == (service, county, sub)
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.sets(st.integers(1, 60), max_size=40),
+       kept=st.dictionaries(st.integers(1, 60), st.integers(1, 120), max_size=30),
+       taken=st.sets(st.integers(1, 120), max_size=60))
+def test_allocated_serials_are_unique_free_and_keep_what_they_can(parts, kept, taken):
+    """A community's parts share the grid's 3-digit serials with the other communities:
+    no serial twice, none another community holds, a kept part keeps its own serial
+    unless another community took it or another kept part holds it already."""
+    limit = 120
+    out = allocate_serials(parts, kept, taken, limit=limit)
+    if out is None:
+        assert len(parts) > limit - len(taken)
+        return
+    assert set(out) == set(parts)
+    assert len(set(out.values())) == len(out) and not set(out.values()) & taken
+    assert all(1 <= s <= limit for s in out.values())
+    held = {}
+    for p in sorted(parts):
+        if p in kept and kept[p] not in taken and kept[p] not in held.values():
+            held[p] = kept[p]
+    assert all(out[p] == s for p, s in held.items())
+
+
+def test_allocated_serials_examples():
+    # a split: the kept parts keep their codes, the new part takes the lowest free serial
+    assert allocate_serials([1, 2, 3], {1: 13, 2: 14}, taken={1, 2, 3}) == {1: 13, 2: 14, 3: 4}
+    # two parts claiming one serial: the first keeps it
+    assert allocate_serials([1, 2], {1: 5, 2: 5}, taken=set()) == {1: 5, 2: 1}
+    assert allocate_serials([1, 2], {}, taken={1}, limit=2) is None

@@ -121,7 +121,8 @@ def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: 
                          workload=load if choropleth else None, estimated=estimated,
                          problems=found, names=names, title=title,
                          links=links, embed_snippet=True, tiles=tiles,
-                         tile_url=f"/tiles/{plan_id}/{{z}}/{{x}}/{{y}}.mvt")
+                         tile_url=f"/tiles/{plan_id}/{{z}}/{{x}}/{{y}}.mvt",
+                         extent=(data.plan.get("attrs") or {}).get("data_extent"))
         m.get_root().title = escape(title)
         html = m.get_root().render()
         data.extra[key] = html

@@ -285,7 +285,9 @@ def stats(plan_id: PlanId, state: StateDep, _: Reader):
             responses={200: {"content": {"text/plain": {}}}},
             summary="Gaps, overlaps, orphans, imbalance… with locations")
 def validate(plan_id: PlanId, state: StateDep, _: Reader,
-             grid: Annotated[str | None, Query(max_length=64)] = None,
+             grid: Annotated[str | None, Query(
+                 max_length=64, description="only this grid (with its 居民区/商务区) or one "
+                                            "居民区/商务区")] = None,
              format: Literal["json", "text"] = "json"):
     report = state.planning.validate(plan_id, grid)
     if format == "text":

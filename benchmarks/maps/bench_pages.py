@@ -2,7 +2,9 @@
 interactive and the bytes of one screen of basemap tiles.
 
 A = the same page with no basemap (``?basemap=none``), B = with geogrid's own offline basemap
-(the default). Loads alternate A B A B in one browser against one server (the demo store,
+(the default), C = B coloured by workload (``?choropleth=workload``). These timings are not
+asserted in the tests (tests/maps/test_performance.py checks weight and failed requests only).
+Loads alternate A B C A B C in one browser against one server (the demo store,
 SpatiaLite), each in a fresh context (cold cache). Reported: medians, the paired ratio B/A
 per round (median), whole-process time and peak memory of this process and of the server.
 
@@ -84,16 +86,17 @@ def main(argv=None) -> int:
     store = Store.open(f"sqlite:///{tmp / 'demo.sqlite'}")
     load_demo(store)
     store.dispose()
-    runs: dict[str, list[dict]] = {"A": [], "B": []}
+    runs: dict[str, list[dict]] = {"A": [], "B": [], "C": []}
+    pages = (("A", "?basemap=none"), ("B", ""), ("C", "?choropleth=workload"))
     with ApiServer(f"sqlite:///{tmp / 'demo.sqlite'}", env={"GEOGRID_DEMO": "0"}) as server, \
             sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        for key, q in (("A", "?basemap=none"), ("B", "")):  # warm the server's caches
-            measure(browser, f"{server.url}/{q}", basemap=key == "B", width=args.width,
+        for key, q in pages:  # warm the server's caches
+            measure(browser, f"{server.url}/{q}", basemap=key != "A", width=args.width,
                     height=args.height)
         for _ in range(args.rounds):
-            for key, q in (("A", "?basemap=none"), ("B", "")):
-                runs[key].append(measure(browser, f"{server.url}/{q}", basemap=key == "B",
+            for key, q in pages:
+                runs[key].append(measure(browser, f"{server.url}/{q}", basemap=key != "A",
                                          width=args.width, height=args.height))
         browser.close()
         server_peak = _peak_kib(server.proc.pid)
@@ -115,6 +118,8 @@ def _report(runs: dict, args, wall_s: float, server_peak_kib: int) -> None:
                   f"{med('B', 'bytes') / med('A', 'bytes'):.2f}")
     table.add_row("basemap tiles: count / KiB", "0 / 0",
                   f"{med('B', 'basemap_tiles'):.0f} / {med('B', 'basemap_bytes') / 1024:.0f}", "")
+    table.add_row("C: workload choropleth, ms / KiB (median)", "",
+                  f"{med('C', 'ms'):.0f} / {med('C', 'bytes') / 1024:.0f}", "")
     table.add_row("worst B load: ms / KiB", "", f"{max(r['ms'] for r in runs['B']):.0f} / "
                   f"{max(r['bytes'] for r in runs['B']) / 1024:.0f}", "")
     Console().print(table)

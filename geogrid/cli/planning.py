@@ -80,7 +80,7 @@ def partition(
     """Cut grids into microgrids that tile them exactly.
 
     File mode: `geogrid partition grids.geojson objects.geojson -o plan.gpkg --roads roads.geojson`.
-    Store mode: `geogrid partition --grid grid-310115005004 --target 300` (writes a draft plan).
+    Store mode: `geogrid partition --grid grid-310115005004-c002 --target 300` (a draft plan).
     """
     options = _options(n, target, type_weight, kind)
     if grid is not None:
@@ -92,11 +92,18 @@ def partition(
             raise InputError("there is no active plan.", field="--plan", value=plan,
                              fix="Load one (geogrid demo) or pass --plan ID.")
         plan_id = int(row["id"])
-        if row["status"] != "draft":
+        copied = row["status"] != "draft"
+        if copied:
             plan_id = store.copy_plan(plan_id, actor="cli")
             console.print(f"draft plan {plan_id} copied from plan {row['id']}")
-        with console.status(f"partitioning {grid}…"):
-            report = PlanningService(store).partition_grid(plan_id, grid, actor="cli", **options)
+        try:
+            with console.status(f"partitioning {grid}…"):
+                report = PlanningService(store).partition_grid(plan_id, grid, actor="cli",
+                                                               **options)
+        except Exception:   # a refused partition leaves no draft behind
+            if copied:
+                store.delete_plan(plan_id, actor="cli")
+            raise
         if as_json:
             echo_json(report)
         else:

@@ -168,6 +168,10 @@ class PlanLocator:
         info = {r["id"]: {"id": r["id"], "level": r["level"], "name": clean(r["name"]),
                           "code": clean(r.get("code")), "kind": clean(r.get("kind"))}
                 for r in self.areas[["id", "level", "name", "code", "kind"]].to_dict("records")}
+        if "attrs" in self.areas:  # an area estimated from the data says so in every chain
+            for aid, attrs in zip(self.areas["id"], self.areas["attrs"]):
+                if isinstance(attrs, dict) and attrs.get("derived"):
+                    info[aid]["derived"] = True
         self.info = info
         tree = self.areas[["id"]].copy()
         # a file may hold one level only: parents it does not contain are roots here

@@ -15,11 +15,12 @@ are flagged ``estimated``.
 from __future__ import annotations
 
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["building_groups", "hilbert_order"]
+__all__ = ["building_groups", "hilbert_order", "group_areas"]
 
 
 def hilbert_order(x: np.ndarray, y: np.ndarray, bits: int = 16) -> np.ndarray:
@@ -98,3 +99,51 @@ def building_groups(items: pd.DataFrame, *, group_size: int = 3,
     out["group_id"] = [f"{m}-{k:02d}" for m, k in zip(out["microgrid"], serial)]
     out["households"] = out["households"].round(1)
     return out[cols].reset_index(drop=True)
+
+
+def group_areas(result, mg_uid: dict) -> gpd.GeoDataFrame:
+    """楼组 as areas of a partition ``result``: each group's shape is the union of its
+    objects' cells, clipped to its microgrid (``mg_uid``: microgrid id → area uid).
+
+    A compound split over several microgrids has one cell (where its seed lies) yet a
+    group in each of them: there the group is the compound's part inside the microgrid,
+    so every 楼组 lies within its microgrid.
+    """
+    groups = result.groups
+    crs = result.cells.crs
+    if groups is None or groups.empty:
+        return gpd.GeoDataFrame(columns=["id", "geometry"], geometry="geometry", crs=crs)
+    objs = result.objects
+    cell_of = dict(zip(objs["id"].astype(str), objs["cell"]))
+    obj_geom = dict(zip(objs["id"].astype(str), objs.geometry.values))
+    cell_geom = dict(zip(result.cells["cell"], result.cells.geometry.values))
+    home = dict(zip(result.microgrids["id"], result.microgrids.geometry.values))
+    rows, geoms = [], []
+    for g in groups.itertuples():
+        members = [str(o) for o in g.object_ids]
+        cells = sorted({cell_of[o] for o in members if o in cell_of})
+        parent, inside = mg_uid.get(g.microgrid), home.get(g.microgrid)
+        if not cells or parent is None or inside is None:
+            continue
+        geom = _polygons(shapely.intersection(
+            shapely.union_all([cell_geom[c] for c in cells]), inside))
+        if geom.is_empty:
+            geom = _polygons(shapely.intersection(
+                shapely.union_all([obj_geom[o] for o in members if o in obj_geom]), inside))
+        if geom.is_empty:
+            continue
+        serial = str(g.group_id).split("-")[-1]
+        rows.append({"id": f"{parent}-lz{serial}", "level": "building_group",
+                     "kind": "residential", "name": f"第{serial.lstrip('0') or '0'}楼组",
+                     "code": None, "parent_id": parent,
+                     "attrs": {"households": float(g.households), "estimated": bool(g.estimated),
+                               "objects": members}})
+        geoms.append(geom)
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=crs)
+
+
+def _polygons(geom) -> shapely.MultiPolygon:
+    """The polygon parts of ``geom`` (what an intersection leaves besides lines and points)."""
+    return shapely.MultiPolygon([p for p in shapely.get_parts(shapely.get_parts(geom))
+                                 if p.geom_type == "Polygon" and not p.is_empty]
+                                if not geom.is_empty else [])

@@ -37,6 +37,7 @@ from ..dispatch import IncidentState, Status
 from ..dispatch.calendar import BEIJING
 from ..dispatch.catalogue import Catalogue, Category
 from ..security import Principal
+from . import policy
 
 __all__ = ["CLOSED", "DEFAULT_WINDOW", "OpenRequest", "iso", "discovery", "service_list",
            "service_definition", "parse_attributes", "check_attributes", "incident_code",
@@ -168,9 +169,9 @@ def status_of(row: Mapping[str, Any]) -> str:
 
 
 def incident_code(row: Mapping[str, Any]) -> str | None:
-    """The code a scope is checked against: the microgrid's, else the grid's or street's."""
-    chain = row.get("area_chain") or {}
-    return ((chain.get("microgrid") or chain.get("grid") or chain.get("street")) or {}).get("code")
+    """The most specific code of the incident's area chain (microgrid, community, grid,
+    street); scope is decided on the whole chain by :mod:`.policy`."""
+    return policy.incident_code(dict(row))
 
 
 def _area_id(row: Mapping[str, Any]) -> str | None:
@@ -245,7 +246,7 @@ def request_view(row: Mapping[str, Any], *, principal: Principal, catalogue: Cat
     cat = catalogue.find(row["category"])
     state = IncidentState.from_dict(row["attrs"]["state"]) if row.get("attrs") else None
     extras = extras or {}
-    full = principal.can("incident.read") and principal.in_scope(incident_code(row))
+    full = policy.allowed(principal, "read", policy.IncidentRef.of(dict(row)))
     out = {
         "service_request_id": row["uid"], "status": status_of(row),
         "status_notes": f"{Status(row['status']).zh} ({row['status']})",

@@ -22,11 +22,14 @@ import pandas as pd
 import shapely
 
 from .._errors import InputError, NotFoundError, StateError
+from ..codes import allocate_serials
 from ..hierarchy import check_plan
+from ..locate.chain import ancestor_at
 from ..model import DEFAULT_LEVELS
 from ..partition import (PartitionOptions, cut_along_line, diff_assignments, merge_microgrids,
                          move_cells, move_objects, move_options, partition, restore_result,
                          split_microgrid)
+from ..partition.groups import group_areas
 from ..security import Principal
 from ..store import Store
 from ..validate import validate_plan
@@ -75,7 +78,26 @@ class PlanningService:
                 field="grid_id", value=parent_uid,
                 fix=f"传这些层级的区域 id: {', '.join(above)}。"
                     f"Pass the id of an area on one of these levels: {', '.join(above)}.")
+        if level == "grid" and levels == DEFAULT_LEVELS:
+            self._refuse_grid_with_communities(plan_id, parent)
         return parent
+
+    def _refuse_grid_with_communities(self, plan_id: int, grid: gpd.GeoDataFrame) -> None:
+        """A grid with 居民区/商务区 is partitioned community by community: its microgrids
+        must tile each community, and cutting the grid as a whole would lay a second
+        layer of microgrids over theirs."""
+        uid = grid["id"].iat[0]
+        inside = self.store.areas(plan_id, level="community", parent=uid)
+        if inside.empty:
+            return
+        listed = "; ".join(f"{n} ({i})" for n, i in zip(inside["name"], inside["id"]))
+        raise InputError(
+            f"网格 {grid['name'].iat[0]} ({uid}) 下有 {len(inside)} 个居民区/商务区, 微网格在"
+            f"居民区/商务区内划分, 不能整个网格一起划分。grid {uid} holds {len(inside)} "
+            f"居民区/商务区 (communities); its microgrids are cut within each of them, so the "
+            f"grid as a whole cannot be partitioned.", field="grid_id", value=uid,
+            fix=f"分别划分这些居民区/商务区: {listed}。Partition each of these communities "
+                f"instead: {listed}.")
 
     def _parts_level(self, plan_id: int, parent_uid: str, conn=None) -> tuple[str, str | None]:
         """(level of the parts, level of their 楼组 or None) under ``parent_uid``."""
@@ -183,21 +205,28 @@ class PlanningService:
         zh = self.store.plan_levels(plan_id, conn).spec(level).zh
         old = self.edits.microgrids(conn, plan_id, parent_uid, level=level)
         locked = {u for u, _, lk in old if lk}
+        kept = self._serials_of(conn, plan_id, parent_uid, level)
         mg = result.microgrids
-        uids = [microgrid_uid(parent_uid, i, c) for i, c in zip(mg["id"], mg.get("code", [None] * len(mg)))]
+        codes = list(mg["code"]) if "code" in mg else [None] * len(mg)
+        serials = [int(i) for i in mg["id"]]
+        across = self._grid_serials(conn, plan_id, parent_uid, level, list(mg["id"]), kept)
+        if across is not None:   # under a 居民区/商务区: serials run across its grid
+            prefix, by_part = across
+            serials = [by_part[int(i)] for i in mg["id"]]
+            codes = [f"{prefix}{s:03d}" for s in serials]
+        uids = [microgrid_uid(parent_uid, i, c) for i, c in zip(mg["id"], codes)]
         frame = gpd.GeoDataFrame({
             "id": uids, "level": level, "kind": result.context.get("kind") or "mixed",
-            "name": [f"第{int(i)}{zh}" for i in mg["id"]],
-            "code": mg["code"] if "code" in mg else None, "parent_id": parent_uid,
+            "name": [f"第{s}{zh}" for s in serials], "code": codes, "parent_id": parent_uid,
             "attrs": [{"workload": float(w), "households": float(h), "n_objects": int(n),
                        "n_building_groups": int(g), "estimated_households": bool(e),
-                       "compactness": float(c)}
-                      for w, h, n, g, e, c in zip(mg["workload"], mg["households"], mg["n_objects"],
-                                                  mg["n_building_groups"],
-                                                  mg["estimated_households"] > 0,
-                                                  mg["compactness"])],
+                       "compactness": float(c), "part": int(i)}
+                      for w, h, n, g, e, c, i in zip(
+                          mg["workload"], mg["households"], mg["n_objects"],
+                          mg["n_building_groups"], mg["estimated_households"] > 0,
+                          mg["compactness"], mg["id"])],
         }, geometry=mg.geometry.values, crs=mg.crs)
-        groups = self._building_groups(result, dict(zip(mg["id"], uids)))
+        groups = group_areas(result, dict(zip(mg["id"], uids)))
         if len(groups) and group_level is not None:
             groups["level"] = group_level
             frame = pd.concat([frame, groups], ignore_index=True)
@@ -222,32 +251,32 @@ class PlanningService:
         below = self.edits.children(conn, plan_id, parts) if parts else []
         return self.store.areas(plan_id, uids=[*parts, *below], conn=conn)
 
-    @staticmethod
-    def _building_groups(result, mg_uid: dict) -> gpd.GeoDataFrame:
-        """楼组 as areas: the union of the cells of each group's objects, inside its microgrid."""
-        groups = result.groups
-        if groups is None or groups.empty:
-            return gpd.GeoDataFrame(columns=["id", "geometry"], geometry="geometry",
-                                    crs=result.cells.crs)
-        cell_of = dict(zip(result.objects["id"].astype(str), result.objects["cell"]))
-        cell_geom = dict(zip(result.cells["cell"], result.cells.geometry.values))
-        rows, geoms = [], []
-        for g in groups.itertuples():
-            cells = {cell_of[str(o)] for o in g.object_ids if str(o) in cell_of}
-            if not cells:
-                continue
-            geom = shapely.union_all([cell_geom[c] for c in sorted(cells)])
-            parent = mg_uid.get(g.microgrid)
-            if parent is None or geom.is_empty:
-                continue
-            rows.append({"id": f"{parent}-lz{str(g.group_id).split('-')[-1]}",
-                         "level": "building_group", "kind": "residential",
-                         "name": f"第{str(g.group_id).split('-')[-1].lstrip('0') or '0'}楼组",
-                         "code": None, "parent_id": parent,
-                         "attrs": {"households": float(g.households), "estimated": bool(g.estimated),
-                                   "objects": [str(o) for o in g.object_ids]}})
-            geoms.append(geom)
-        return gpd.GeoDataFrame(rows, geometry=geoms, crs=result.cells.crs)
+    def _serials_of(self, conn, plan_id: int, parent_uid: str, level: str) -> dict[int, int]:
+        """Part id → the serial its code ends with, for the parts now under ``parent_uid``."""
+        out = {}
+        for uid, code, attrs in self.edits.parts(conn, plan_id, parent_uid, level=level):
+            if code and str(code)[-3:].isdigit():
+                out[_part_id(uid, code, attrs)] = int(str(code)[-3:])
+        return out
+
+    def _grid_serials(self, conn, plan_id: int, parent_uid: str, level: str, parts: list,
+                      kept: dict[int, int]) -> tuple[str, dict[int, int]] | None:
+        """(grid code, part id → serial) for the microgrids of a 居民区/商务区 whose grid has
+        a 12-digit code: 15-digit unit-grid codes numbered across the grid
+        (:func:`geogrid.codes.allocate_serials`). None for any other parent."""
+        parent = self.store.areas(plan_id, uids=[parent_uid], conn=conn)
+        if level != "microgrid" or parent["level"].iat[0] != "community" \
+                or not isinstance(parent["parent_id"].iat[0], str):
+            return None
+        grid = self.store.areas(plan_id, uids=[parent["parent_id"].iat[0]], conn=conn)
+        code = grid["code"].iat[0] if len(grid) and grid["level"].iat[0] == "grid" else None
+        if not (isinstance(code, str) and len(code) == 12 and code.isdigit()):
+            return None
+        # serials of the grid's other microgrids (this parent's present ones are ``kept``)
+        taken = {int(c[12:]) for c in self.edits.codes_under(conn, plan_id, code, level=level)
+                 if len(c) == 15 and c.isdigit()} - set(kept.values())
+        by_part = allocate_serials(parts, kept, taken)
+        return None if by_part is None else (code, by_part)
 
     # -- edit stack ---------------------------------------------------------------------
     def _push_edit(self, conn, plan_id: int, op: str, params: dict, *, before, after,
@@ -313,9 +342,9 @@ class PlanningService:
         return parent_uid, self._mg_map(conn, plan_id, parent_uid)
 
     def _mg_map(self, conn, plan_id: int, parent_uid: str) -> dict[int, str]:
-        """Partition microgrid id → area uid (the serial at the end of the code / uid)."""
-        return {int((code or uid)[-3:]): uid
-                for uid, code, _ in self.edits.microgrids(conn, plan_id, parent_uid)}
+        """Partition microgrid id → area uid."""
+        return {_part_id(uid, code, attrs): uid
+                for uid, code, attrs in self.edits.parts(conn, plan_id, parent_uid)}
 
     def move_targets(self, plan_id: int, objects: list[str]) -> dict:
         """Where the objects could move together as one edit (nothing is changed): each
@@ -464,8 +493,9 @@ class PlanningService:
         if levels != DEFAULT_LEVELS:
             return self._validate_declared(plan_id, areas, levels, grid_uid)
         grids = areas[areas["level"].isin(["grid", "community"])]
-        if grid_uid:
-            grids = grids[grids["id"] == grid_uid]
+        if grid_uid:   # that area, or a grid with every 居民区/商务区 in it
+            grid_of = ancestor_at(areas, grids["id"].to_numpy(object), "grid")
+            grids = grids[(grids["id"] == grid_uid).to_numpy() | (grid_of == grid_uid)]
             if grids.empty:
                 raise NotFoundError(f"grid {grid_uid!r} is not in plan {plan_id}.", field="grid",
                                     value=grid_uid)
@@ -501,16 +531,26 @@ class PlanningService:
     def stats(self, plan_id: int) -> dict:
         """Live numbers per microgrid, and balance per grid (for the editor)."""
         levels = self.store.plan_levels(plan_id)  # NotFoundError for a missing plan
-        # only what the numbers need: the microgrids' rows and their members' sums, added
-        # up in the database (no object geometry is read, no area of another level)
-        mgs = self.store.areas(plan_id, level="microgrid") if "microgrid" in levels.keys \
+        # only what the numbers need: the microgrids' rows, the levels above them (to find
+        # each one's grid) and their members' sums, added up in the database (no object
+        # geometry is read)
+        keys = list(levels.keys)
+        above = keys[:keys.index("microgrid")] if "microgrid" in keys else []
+        mgs = self.store.areas(plan_id, level="microgrid") if "microgrid" in keys \
             else self.store.areas(plan_id, uids=[])
+        tree = pd.concat([f[["id", "level", "parent_id"]] for f in
+                          [mgs, *(self.store.areas(plan_id, level=k) for k in above)]],
+                         ignore_index=True)
         sums = self.store.member_sums(plan_id)
+        # a microgrid's grid is its nearest grid ancestor, past any 居民区/商务区 between
+        grid_of = dict(zip(mgs["id"], ancestor_at(tree, mgs["id"].to_numpy(object), "grid")))
         rows = []
         for m in mgs.to_dict("records"):
             attrs = m.get("attrs") or {}
             got = sums.loc[m["id"]] if m["id"] in sums.index else None
-            rows.append({"id": m["id"], "code": m["code"], "grid_id": m["parent_id"],
+            rows.append({"id": m["id"], "code": m["code"],
+                         "grid_id": grid_of.get(m["id"]) or m["parent_id"],
+                         "parent_id": m["parent_id"],
                          "locked": bool(m.get("locked") or False),
                          "households": float(got["households"]) if got is not None else 0.0,
                          "objects": int(got["objects"]) if got is not None else 0,
@@ -529,6 +569,13 @@ class PlanningService:
         return {"plan_id": plan_id, "microgrids": rows, "grids": grids,
                 "workload": {"weights": WorkloadWeights().to_dict(),
                              "tolerance": BALANCE_TOLERANCE}}
+
+
+def _part_id(uid: str, code: str | None, attrs: dict) -> int:
+    """The partition's id of a stored part: kept in its attrs; in plans saved before,
+    the serial its code (or uid) ends with, which was the id."""
+    part = (attrs or {}).get("part")
+    return int(part) if part is not None else int((code or uid)[-3:])
 
 
 def _required(version: int | None) -> int:
@@ -560,7 +607,20 @@ class ScopedPlanning:
             raise NotFoundError(f"区域 {uid!r} 不在方案 {plan_id} 中。area {uid!r} is not in plan "
                                 f"{plan_id}.", field="area", value=uid,
                                 fix="用 GET /plans/{id}/areas 中的 id。Use ids from GET /plans/{id}/areas.")
-        policy.require(self.principal, "change", policy.AreaRef(uid, hit["code"].iat[0]))
+        policy.require(self.principal, "change",
+                       policy.AreaRef(uid, hit["code"].iat[0], self._lineage(plan_id, hit)))
+
+    def _lineage(self, plan_id: int, area: gpd.GeoDataFrame) -> tuple:
+        """Codes of the area's ancestors, nearest first (scope is decided by ancestry)."""
+        codes, parent, seen = [], area["parent_id"].iat[0], set()
+        while isinstance(parent, str) and parent not in seen:
+            seen.add(parent)
+            row = self.store.areas(plan_id, uids=[parent])
+            if row.empty:
+                break
+            codes.append(row["code"].iat[0] if isinstance(row["code"].iat[0], str) else None)
+            parent = row["parent_id"].iat[0]
+        return tuple(codes)
 
     def copy(self, plan_id: int, name: str | None) -> dict:
         # any planner may start a draft; what they may change in it is limited by scope

@@ -2,7 +2,11 @@
 
 The role table (:data:`geogrid.security.PERMISSIONS`) says what a role may do
 at all; this module decides it for one object. A *scope* is a code prefix
-(street 9 digits, grid 12, microgrid 15); no scope means everywhere.
+(street 9 digits, grid 12, microgrid 15); no scope means everywhere. An area or
+incident is in scope when its own code or the code of one of its ancestors is
+(its *lineage*, the area chain): a grid's scope covers its 居民区/商务区, their
+microgrids and 楼组 by ancestry, whatever their own codes look like, and nothing
+under another grid.
 
 =============  ==========================================  ============================================
 object         read                                        change
@@ -51,19 +55,23 @@ class PlanRef:
 
 @dataclass(frozen=True)
 class AreaRef:
-    """An area of a plan (what an edit touches), by its code."""
+    """An area of a plan (what an edit touches), by its code and its ancestors' codes."""
     uid: str
     code: str | None
+    lineage: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)
 class IncidentRef:
     uid: str
     code: str | None
+    lineage: tuple[str | None, ...] = ()
 
     @classmethod
     def of(cls, row: dict) -> IncidentRef:
-        return cls(str(row["uid"]), incident_code(row))
+        chain = row.get("area_chain") or {}
+        lineage = tuple((chain.get(level) or {}).get("code") for level in _CHAIN)
+        return cls(str(row["uid"]), incident_code(row), lineage)
 
 
 @dataclass(frozen=True)
@@ -86,10 +94,24 @@ class TokenRef:
 Obj = PlanRef | AreaRef | IncidentRef | ResponderRef | TokenRef
 
 
+#: the levels of an incident's area chain, most specific first
+_CHAIN = ("microgrid", "community", "grid", "street")
+
+
 def incident_code(row: dict) -> str | None:
-    """The most specific area code an incident was filed in (its scope key)."""
+    """The most specific area code an incident was filed in."""
     chain = row.get("area_chain") or {}
-    return ((chain.get("microgrid") or chain.get("grid") or chain.get("street")) or {}).get("code")
+    for level in _CHAIN:
+        code = (chain.get(level) or {}).get("code")
+        if code:
+            return code
+    return None
+
+
+def _in_scope(principal: Principal, code: str | None, lineage: tuple = ()) -> bool:
+    """The area (``code``) or one of its ancestors (``lineage``) lies in the scope."""
+    return any(principal.in_scope(c) for c in (code, *lineage) if c is not None) \
+        or principal.in_scope(None)
 
 
 def _overlaps(principal: Principal, code: str | None) -> bool:
@@ -118,10 +140,10 @@ def allowed(principal: Principal, verb: Verb, obj: Obj) -> bool:
     if isinstance(obj, AreaRef):
         if verb == "read":
             return principal.can("plan.read")
-        return principal.can("plan.write") and principal.in_scope(obj.code)
+        return principal.can("plan.write") and _in_scope(principal, obj.code, obj.lineage)
     if isinstance(obj, IncidentRef):
         need = "incident.read" if verb == "read" else "incident.handle"
-        return principal.can(need) and principal.in_scope(obj.code)
+        return principal.can(need) and _in_scope(principal, obj.code, obj.lineage)
     if isinstance(obj, ResponderRef):
         if principal.role is Role.RESPONDER:
             return verb == "read" or obj.name == principal.username

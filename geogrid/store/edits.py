@@ -145,6 +145,22 @@ class EditRepository:
         return [tuple(r) for r in conn.execute(sa.select(a.uid, a.code, a.locked).where(
             a.plan_id == plan_id, a.parent_uid == parent_uid, a.level == level))]
 
+    def parts(self, conn: Connection, plan_id: int, parent_uid: str, *,
+              level: str = "microgrid") -> list[tuple]:
+        """(uid, code, attrs) of the parts of ``level`` under ``parent_uid``."""
+        a = S.areas.c
+        return [(r.uid, r.code, r.attrs or {}) for r in conn.execute(
+            sa.select(a.uid, a.code, a.attrs).where(
+                a.plan_id == plan_id, a.parent_uid == parent_uid, a.level == level))]
+
+    def codes_under(self, conn: Connection, plan_id: int, prefix: str, *,
+                    level: str = "microgrid") -> list[str]:
+        """Codes of the areas of ``level`` whose code begins with ``prefix``."""
+        a = S.areas.c
+        return list(conn.execute(sa.select(a.code).where(
+            a.plan_id == plan_id, a.level == level,
+            a.code.startswith(prefix, autoescape=True))).scalars())
+
     def locked(self, conn: Connection, plan_id: int) -> set[str]:
         a = S.areas.c
         return set(conn.execute(sa.select(a.uid).where(a.plan_id == plan_id,

@@ -11,7 +11,7 @@ from .audit import AuditRepository
 from .database import Database
 
 __all__ = ["ResponderRepository", "add_responder", "update_responder", "list_responders",
-           "ensure_team"]
+           "ensure_team", "place_responder"]
 
 _NOT_FOUND_FIX = "用 GET /responders 列出处置人员。List responders with GET /responders."
 
@@ -27,6 +27,15 @@ def ensure_team(conn: Connection, area_code: str, name: str,
         return int(row[0])
     res = conn.execute(sa.insert(S.teams).values(area_code=area_code, name=name,
                                                  public_contact=public_contact or {}))
+    return int(res.inserted_primary_key[0])
+
+
+def place_responder(conn: Connection, team_id: int, *, name: str, role: str,
+                    phone: str | None, lon: float, lat: float) -> int:
+    """Insert one available responder of ``team_id`` at ``lon``/``lat`` (storage datum)."""
+    res = conn.execute(sa.insert(S.responders).values(team_id=team_id, name=name, role=role,
+                                                      phone=phone, lon=lon, lat=lat,
+                                                      available=True))
     return int(res.inserted_primary_key[0])
 
 

@@ -13,7 +13,7 @@ import pytest
 from geogrid.store.users import create_user, issue_token
 from tests.api.conftest import client_for
 
-GRID = "grid-310115005004"
+GRID = "grid-310115005004-c002"  # 梅园三街坊居民区: microgrids are cut in a community
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shapely
 
-from test_planning import GRID, draft, h  # noqa: F401  (fixtures)
+from test_planning import AREA as GRID, draft, h  # noqa: F401  (the partitioned 居民区; fixtures)
 
 
 def _across(geom, frac: float, vertical: bool) -> list[list[float]]:
@@ -64,10 +64,16 @@ def test_cut_refusals_name_the_field(client, h, draft):  # noqa: F811
     assert client.get(f"/plans/{plan_id}", headers=hdr).json()["version"] == v   # nothing changed
 
 
+#: 上港小区居民区, as the demo cut it (19 microgrids, 85 objects): enough neighbouring
+#: buildings for moves both offered and refused
+MANY = "grid-310115005003-c010"
+
+
 def test_move_targets_offer_only_moves_the_edit_accepts(client, h, draft):  # noqa: F811
     plan_id, _ = draft
     hdr = h["pl"]
-    feats = client.get(f"/plans/{plan_id}/objects", params={"grid": GRID}, headers=hdr).json()["features"]
+    feats = client.get(f"/plans/{plan_id}/objects", params={"grid": MANY},
+                       headers=hdr).json()["features"]
     by_mg: dict[str, list[str]] = {}
     for f in feats:
         if f["properties"]["type"] == "building" and f["properties"]["microgrid"]:

@@ -7,7 +7,7 @@ import shapely
 
 from geogrid.store.users import create_user, issue_token
 
-GRID = "grid-310115005004"  # 梅园住区
+GRID = "grid-310115005002-c001"  # 陆家嘴金融城商务区: the parent its microgrids are cut in
 FIELDS = {"id", "type", "name", "address", "households", "estimated", "business_type", "microgrid"}
 
 
@@ -60,7 +60,7 @@ def test_a_move_shows_in_the_objects_of_the_draft_only(client, h, draft):
 
     before = membership(draft)
     stats = [m for m in client.get(f"/plans/{draft}/stats", headers=h["pl"]).json()["microgrids"]
-             if m["grid_id"] == GRID]
+             if m["parent_id"] == GRID]
     biggest = max(stats, key=lambda m: m["objects"])
     version = client.get(f"/plans/{draft}", headers=h["pl"]).json()["version"]
     r = client.post(f"/plans/{draft}/edits", json={"op": "split", "microgrid": biggest["id"],
@@ -92,7 +92,7 @@ def test_grid_and_bbox_filters(client, h, draft):
 
 @pytest.mark.parametrize("params, status, field", [
     ({"grid": "grid-nope"}, 404, "grid"),
-    ({"grid": "mg-310115005004001"}, 404, "grid"),      # a microgrid is not a grid
+    ({"grid": "mg-310115005002001001"}, 404, "grid"),      # a microgrid is not a grid
     ({"bbox": "121.52,31.23,121.51,31.24"}, 422, "bbox"),
 ])
 def test_bad_filters_name_the_parameter(client, h, draft, params, status, field):

@@ -49,8 +49,13 @@ def test_public_areas_have_public_fields_and_team_contact(client, demo_store):
     # the office phone is public by design; the leader's mobile and name are dropped
     assert props["310115005003"]["contact"] == {"role": "网格长", "office_phone": "021-50000000",
                                                 "hours": "9-17", "team": "崂山住区网格团队"}
-    # the demo's teams show the street's hotline, never a person
-    assert props["310115005004"]["contact"]["office_phone"] == "12345"
+    # the demo's teams show a fictional office number, marked as demo data, never a person
+    demo = props["310115005004"]["contact"]
+    assert demo["office_phone"].startswith("021-5550") and "演示数据" in demo["role"]
+    phones = [p["contact"]["office_phone"] for c, p in props.items()
+              if p.get("contact") and p["level"] == "microgrid"
+              and p["contact"]["office_phone"] != "021-50000000"]
+    assert len(phones) > 6 and len(set(phones)) == len(phones) and "12345" not in phones
     assert "13900001111" not in r.text and "王五" not in r.text
     assert not keys(fc) & {"phone", "reporter_name", "reporter_phone", "team_id"}
 

@@ -32,7 +32,7 @@ def test_tile_is_mvt_with_one_layer_per_level(client):
     assert r.headers["vary"] == "Accept-Encoding"
     assert r.headers["cache-control"] == "public, max-age=60"
     layers = mapbox_vector_tile.decode(r.content)
-    assert list(layers) == ["street", "grid", "microgrid", "building_group"]
+    assert list(layers) == ["street", "grid", "community", "microgrid", "building_group"]
     mgs = {f["properties"]["id"] for f in layers["microgrid"]["features"]}
     assert len(mgs) >= 10 and all(m.startswith("mg-310115005") for m in mgs)
     plan = client.get("/plans/active").json()

@@ -51,13 +51,15 @@ def test_sign_in_lists_incidents_and_keeps_the_token_in_session_storage(console,
     assert page.console_errors == [] and page.external_requests == []
 
 
-def test_open_incident_shows_chain_timeline_and_route(console, live_incidents, artifacts):
+def test_open_incident_shows_chain_timeline_and_route(console, live_incidents, live_api,
+                                                     artifacts):
     page = console
     inc = live_incidents[0]
     open_incident(page, inc["uid"])
     chain = page.locator("#gg-chain li").all_inner_texts()
-    assert [c.split(":")[0] for c in chain] == ["街道", "网格", "微网格"]
-    assert "崂山住区" in chain[1] and inc["area_chain"]["microgrid"]["code"] in chain[2]
+    assert [c.split(":")[0] for c in chain] == ["街道", "网格", "居民区/商务区", "微网格"]
+    assert "崂山住区" in chain[1] and inc["area_chain"]["community"]["code"] in chain[2]
+    assert inc["area_chain"]["microgrid"]["code"] in chain[3]
     actions = page.locator("#gg-timeline li").evaluate_all("els => els.map(e => e.dataset.action)")
     assert actions[:3] == ["report", "accept", "dispatch"]
     # personal data is shown to the dispatcher, as text
@@ -69,7 +71,11 @@ def test_open_incident_shows_chain_timeline_and_route(console, live_incidents, a
     page.wait_for_selector("path.gg-route")
     assert page.locator("path.gg-responder").count() == 1
     info = page.locator("#gg-route-info").inner_text()
-    assert "测试网格员甲" in info and "公里" in info
+    # the nearest responder: the demo's 网格员 placed in the incident's own microgrid
+    code = inc["area_chain"]["microgrid"]["code"]
+    placed = [r["name"] for r in live_api.get("/responders").json() if r.get("area_code") == code]
+    assert len(placed) == 1 and placed[0].startswith("演示网格员")
+    assert placed[0] in info and "公里" in info
     d = page.locator("path.gg-route").get_attribute("d")
     assert d and d.count("L") >= 2          # a polyline, not a dot
     page.screenshot(path=str(artifacts / "console-route.png"))
@@ -94,14 +100,19 @@ def test_actions_move_the_incident_and_ask_for_reasons(console, live_incidents):
     assert page.console_errors == []
 
 
-def test_filter_by_microgrid_and_time(console, live_incidents):
+def test_filter_by_microgrid_and_time(console, live_incidents, live_api):
     page = console
     target = live_incidents[3]
     mg = target["area_chain"]["microgrid"]["id"]
+    # other tests of the session may report in the same microgrid: all of them, and no other
+    page.click('.gg-tab[data-status="all"]')
+    inside = sorted(i["uid"] for i in live_api.get("/incidents", params={"limit": 2000}).json()
+                    if (i["area_chain"].get("microgrid") or {}).get("id") == mg)
+    assert target["uid"] in inside and len(inside) < len(live_incidents)
     page.select_option("#gg-f-area", f"mg:{mg}")
     page.wait_for_function(
-        "uid => [...document.querySelectorAll('.gg-inc')].map(e => e.dataset.uid).join() === uid",
-        arg=target["uid"])
+        "uids => [...document.querySelectorAll('.gg-inc')].map(e => e.dataset.uid).sort().join() === uids",
+        arg=",".join(inside))
     page.select_option("#gg-f-area", "")
     page.wait_for_function("n => document.querySelectorAll('.gg-inc').length >= n",
                            arg=len(live_incidents) - 1)

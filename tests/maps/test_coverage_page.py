@@ -146,7 +146,9 @@ def test_workload_choropleth_and_codes_at_close_zoom(page, live_server, artifact
     assert page.locator(".gg-code-label").count() == 0
     page.evaluate("void window.geogrid.map.setView([31.2370, 121.5120], 17, {animate: false})")
     page.wait_for_selector(".gg-code-label")
-    assert re.fullmatch(r"310115005\d{6}", page.locator(".gg-code-label").first.inner_text())
+    # a microgrid's code: 15 digits (CJ/T 213), under a derived community too
+    code = page.locator(".gg-code-label").first.inner_text()
+    assert re.fullmatch(r"310115005\d{6}", code)
     assert page.console_errors == []
 
 
@@ -156,4 +158,31 @@ def test_english_on_amap_tiles(page, live_server):
     assert page.locator("#gg-search").get_attribute("placeholder") == "Search name or code"
     assert "Grids" in page.locator(".leaflet-control-layers-overlays").inner_text()
     assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+    assert page.console_errors == [] and page.external_requests == []
+
+
+@pytest.mark.parametrize("lang,label,derived", [("zh", "数据范围边界", "推算"),
+                                                ("en", "data extent boundary", "Derived")])
+def test_data_extent_edges_and_derived_communities_are_marked(page, live_server, lang, label,
+                                                              derived):
+    url = live_server + "/" + ("?lang=en" if lang == "en" else "")
+    html = httpx.get(url, timeout=60).text
+    communities = _features(html, "community")
+    assert communities and all(f["properties"]["derived"] is True for f in communities)
+    assert all("derived" not in f["properties"] for f in _features(html, "grid"))
+    page.goto(url, wait_until="networkidle")
+    page.wait_for_function("document.documentElement.dataset.ready === '1'")
+    marks = page.locator(".gg-extent-label")
+    assert marks.count() >= 1
+    assert all(label in text for text in marks.all_inner_texts())
+    assert page.locator("path.gg-data-extent").count() == marks.count()
+    tip = page.evaluate("""() => {
+      let out = null;
+      window.geogrid.layers.community.eachLayer((l) => {
+        if (out === null && l.feature) { l.openTooltip(l.getBounds().getCenter());
+          out = l.getTooltip().getElement().innerText; }
+      });
+      return out;
+    }""")
+    assert derived in tip
     assert page.console_errors == [] and page.external_requests == []

@@ -100,7 +100,7 @@ def test_tiles_page_levels_toggle_and_features_show_name_and_code(page, live_ser
     _wait_for_tiles(page)
     overlays = [o.strip() for o in
                 page.locator(".leaflet-control-layers-overlays label").all_inner_texts()]
-    assert overlays[:3] == ["街道", "网格", "微网格"]
+    assert overlays[:4] == ["街道", "网格", "居民区/商务区", "微网格"]
     count = "() => document.querySelectorAll('.leaflet-tile-pane svg path').length"
     before = page.evaluate(count)
     page.locator(".leaflet-control-layers-overlays label", has_text="微网格").click()

@@ -8,7 +8,7 @@ from geogrid.services.plancache import PlanCache
 from geogrid.services.responders import ResponderService
 from geogrid.store import Store
 from geogrid.store.demo import load_demo
-from geogrid.store.responders import add_responder
+from geogrid.store.responders import add_responder, list_responders, update_responder
 
 DISPATCHER = Principal("disp", Role.DISPATCHER)
 
@@ -54,6 +54,8 @@ def test_the_chosen_responder_is_an_event_and_is_the_one_routed(store):
     load_demo(store)
     cache = PlanCache(store)
     svc, people = IncidentService(store, cache), ResponderService(store, cache)
+    for r in list_responders(store):   # the demo's 网格员 off duty: only the two below rank
+        update_responder(store, r["id"], actor="t", available=False)
     near = add_responder(store, name="近", role="专职网格员", actor="t", lon=121.5115, lat=31.2365)
     far = add_responder(store, name="远", role="兼职网格员", actor="t", lon=121.4990, lat=31.2330)
     inc = _call(svc, "积水", 121.5120, 31.2370)

@@ -109,9 +109,10 @@ def test_a_tile_with_no_area_is_empty(demo):
     store, plan_id, _ = demo
     assert render_tile(store, plan_id, 15, *tile_of(121.40, 31.10, 15)) == b""   # west of the street
     assert render_tile(store, plan_id, 3, 0, 0) == b""                          # other side of the world
-    # a microgrid-only area: below the microgrid zoom its tile carries streets and grids only
+    # below the microgrid zoom a tile carries streets, grids and communities only
     z = LEVEL_MIN_ZOOM["microgrid"] - 1
-    assert set(decode(render_tile(store, plan_id, z, *tile_of(LON, LAT, z)))) == {"street", "grid"}
+    assert set(decode(render_tile(store, plan_id, z, *tile_of(LON, LAT, z)))) == \
+        {"street", "grid", "community"}
 
 
 def test_gcj02_tiles_are_shifted_into_the_basemap_datum(demo):

@@ -2,7 +2,7 @@
 
 The expected answer is derived independently of :func:`policy.allowed`'s code: from
 ``PERMISSIONS`` (may the role act at all) and the scope rule written out here (a scope
-is a code prefix; no scope means everywhere).
+is a code prefix of the object's code or of an ancestor's; no scope means everywhere).
 """
 
 from __future__ import annotations
@@ -26,15 +26,27 @@ def principals():
         yield Principal(f"{role.value}-{scope}", role, scope, user_id=1)
 
 
-def covers(scope: str | None, role: Role, code: str | None) -> bool:
-    return role is Role.ADMIN or scope is None or (code is not None and code.startswith(scope))
+def covers(scope: str | None, role: Role, code: str | None, lineage=()) -> bool:
+    return role is Role.ADMIN or scope is None or any(
+        c is not None and c.startswith(scope) for c in (code, *lineage))
 
 
+#: a five-level street: grid → derived 居民区/商务区 (code ``grid-NN``) → microgrid → 楼组
+COMMUNITY, OTHER_COMMUNITY = GRID + "-01", OTHER_GRID + "-02"
 OBJECTS = {
     "incident-in-grid": policy.IncidentRef("INC-1", MG),
     "incident-elsewhere": policy.IncidentRef("INC-2", OTHER_GRID + "001"),
+    "incident-in-community": policy.IncidentRef("INC-3", MG, (MG, COMMUNITY, GRID, STREET)),
+    "incident-uncoded-elsewhere": policy.IncidentRef(
+        "INC-4", None, (None, OTHER_COMMUNITY, OTHER_GRID, STREET)),
     "area-in-grid": policy.AreaRef("mg-1", MG),
     "area-elsewhere": policy.AreaRef("mg-2", OTHER_GRID + "002"),
+    "community-in-grid": policy.AreaRef("c-1", COMMUNITY, (GRID, STREET)),
+    "community-elsewhere": policy.AreaRef("c-2", OTHER_COMMUNITY, (OTHER_GRID, STREET)),
+    "group-in-grid": policy.AreaRef("lz-1", None, (MG, COMMUNITY, GRID, STREET)),
+    "group-elsewhere": policy.AreaRef("lz-2", None, (OTHER_GRID + "004", OTHER_COMMUNITY,
+                                                     OTHER_GRID, STREET)),
+    "street": policy.AreaRef("street", STREET),
 }
 
 
@@ -48,12 +60,23 @@ def test_incidents_and_areas(who, name, verb):
     else:
         action = "plan.read" if verb == "read" else "plan.write"
     in_scope = verb == "read" and isinstance(obj, policy.AreaRef) or \
-        covers(who.scope, who.role, obj.code)
+        covers(who.scope, who.role, obj.code, obj.lineage)
     expected = who.role in PERMISSIONS[action] and in_scope
     assert policy.allowed(who, verb, obj) is expected
     if not expected:
         with pytest.raises(PermissionDenied):
             policy.require(who, verb, obj)
+
+
+def test_a_grid_scope_covers_its_areas_by_ancestry_and_nothing_of_another_grid():
+    planner = Principal("gp", Role.PLANNER, GRID, user_id=3)
+    mine = ["area-in-grid", "community-in-grid", "group-in-grid"]
+    theirs = ["area-elsewhere", "community-elsewhere", "group-elsewhere", "street"]
+    assert [policy.allowed(planner, "change", OBJECTS[n]) for n in mine] == [True] * 3
+    assert [policy.allowed(planner, "change", OBJECTS[n]) for n in theirs] == [False] * 4
+    dispatcher = Principal("gd", Role.DISPATCHER, GRID, user_id=4)
+    assert policy.allowed(dispatcher, "read", OBJECTS["incident-in-community"])
+    assert not policy.allowed(dispatcher, "read", OBJECTS["incident-uncoded-elsewhere"])
 
 
 @pytest.mark.parametrize("who", list(principals()), ids=lambda p: p.username)

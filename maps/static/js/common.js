@@ -143,6 +143,21 @@ export function gridColors(features) {
   return colors;
 }
 
+/**
+ * ``id`` itself or its nearest ancestor at ``level`` (``byId``: id → GeoJSON area), else
+ * null: a microgrid's grid may sit one or more levels up (网格 → 居民区/商务区 → 微网格).
+ */
+export function ancestorAt(byId, id, level) {
+  let cur = id;
+  for (let i = 0; i < 16 && cur != null; i++) {
+    const f = byId.get(cur);
+    if (!f) return null;
+    if (f.properties.level === level) return cur;
+    cur = f.properties.parent_id;
+  }
+  return null;
+}
+
 /** Format an ISO time for display in Beijing time. */
 export function when(iso) {
   if (!iso) return "";

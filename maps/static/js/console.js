@@ -2,7 +2,7 @@
 // highlighted), heatmap, details with the chain of areas and the timeline, nearest
 // responder and route, and the workflow actions each incident allows.
 // Everything from the API is rendered with textContent (see common.js: el, fill).
-import { api, config, el, fill, session, signIn, t, when } from "./common.js";
+import { ancestorAt, api, config, el, fill, session, signIn, t, when } from "./common.js";
 import { geoJsonShift, latLng } from "./datum.js";
 import { actorName, roleName, timerText } from "./texts.js";
 import { initIntake, intakeCategories } from "./console-intake.js";
@@ -32,7 +32,8 @@ const HEAT_FULL = 3;
 const HEAT_GRADIENT = { 0.25: "#fdd49e", 0.5: "#fc8d59", 0.75: "#d7301f", 1: "#7f0000" };
 
 const state = { incidents: [], categories: new Map(), areas: null, tab: "open",
-                selected: null, detail: null, pending: null, timer: null };
+                selected: null, detail: null, pending: null, timer: null,
+                ranked: null };  // {uid, rows}: the responder list on screen
 
 // -- layers ------------------------------------------------------------------------------
 const areaLayer = L.geoJSON(null, { ...geoJsonShift(config.datum), interactive: false,
@@ -133,12 +134,15 @@ async function loadReference() {
   areaLayer.addData({ type: "FeatureCollection",
     features: areas.features.filter((f) => ["grid", "microgrid"].includes(f.properties.level)) });
   const grids = areas.features.filter((f) => f.properties.level === "grid");
-  const micro = areas.features.filter((f) => f.properties.level === "microgrid");
+  // each microgrid under its grid, whatever level lies between (居民区/商务区)
+  const byId = new Map(areas.features.map((f) => [f.properties.id, f]));
+  const micro = areas.features.filter((f) => f.properties.level === "microgrid")
+    .sort((a, b) => String(a.properties.code || "").localeCompare(String(b.properties.code || "")));
   const options = [el("option", { value: "" }, t("console.all"))];
   for (const g of grids) {
     options.push(el("option", { value: `grid:${g.properties.id}` },
       `${g.properties.name} ${g.properties.code || ""}`));
-    const kids = micro.filter((m) => m.properties.parent_id === g.properties.id);
+    const kids = micro.filter((m) => ancestorAt(byId, m.properties.id, "grid") === g.properties.id);
     if (kids.length) {
       options.push(el("optgroup", { label: g.properties.name },
         kids.map((m) => el("option", { value: `mg:${m.properties.id}` },
@@ -383,8 +387,12 @@ async function drawRoute() {
   const inc = state.detail;
   if (!inc) return;
   routeLayer.clearLayers();
+  // no responder chosen yet: route the first of the list on screen (fastest by road)
+  const list = state.ranked && state.ranked.uid === inc.uid ? state.ranked.rows : [];
+  const top = inc.responder_id == null && list.length ? list[0].id : undefined;
   try {
-    const res = await api(`/incidents/${encodeURIComponent(inc.uid)}/route`);
+    const res = await api(`/incidents/${encodeURIComponent(inc.uid)}/route`,
+      { params: { responder_id: top } });
     const line = L.geoJSON(res.route.geometry, { ...geoJsonShift(config.datum),
       style: { color: "#0050d0", weight: 5, opacity: 0.85, className: "gg-route" } }).addTo(routeLayer);
     const who = res.responder || {};
@@ -413,6 +421,7 @@ async function loadResponders(uid) {
     return;
   }
   if (state.selected !== uid) return;
+  state.ranked = { uid, rows };
   fill($("gg-responders"), rows.length ? rows.map((r) => el("li", {
     className: `gg-resp${r.chosen ? " gg-chosen" : ""}`, dataset: { id: r.id, rank: r.rank } },
   el("b", {}, `${r.rank}. ${r.name}`), ` (${r.role}) `,

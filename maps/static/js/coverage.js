@@ -18,6 +18,7 @@ function tooltipNode(p) {
     el("b", {}, p.name || ""), " ", el("span", { className: "gg-muted" }, t(`level.${p.level}`)),
     el("div", {}, `${t("field.code")}: ${p.code || "—"}`));
   if (p.workload !== undefined) box.append(el("div", {}, `${t("field.workload")}: ${p.workload}`));
+  if (p.derived) box.append(el("div", { className: "gg-derived" }, t("field.derived")));
   return box;
 }
 

@@ -15,7 +15,8 @@ function vertexKeys(geometry) {
 
 /**
  * Neighbours among ``features`` (GeoJSON microgrids): id → Set of ids that share a
- * boundary with it and the same ``group`` (their grid). Microgrids are unions of the
+ * boundary with it and the same ``group`` (their parent: the grid or 居民区/商务区 they were
+ * partitioned in, as one edit stays there). Microgrids are unions of the
  * cells of one tessellation, so neighbours share the vertices of their common edge
  * exactly; two shared vertices make an edge (one is only a corner touch).
  */

@@ -4,7 +4,7 @@
 // activation. Every write sends the plan version it was made on; a 409 conflict reloads
 // the plan and says that someone else changed it. Saving is implicit: every edit is stored.
 // Everything from the API is rendered as text (common.js: el, fill).
-import { api, config, el, fill, gridColors, session, signIn, t } from "./common.js";
+import { ancestorAt, api, config, el, fill, gridColors, session, signIn, t } from "./common.js";
 import { latLng } from "./datum.js";
 import { findings, renderList, summary } from "./problems.js";
 import { roleName } from "./texts.js";
@@ -41,7 +41,10 @@ const label = (id) => {
 };
 const nameOf = (id) => (state.byId.has(id) ? label(id)
   : state.objById.has(id) ? objectLabel(state.objById.get(id).properties) : String(id));
-const gridOf = (mgId) => (state.byId.get(mgId) || { properties: {} }).properties.parent_id;
+// the grid a microgrid's statistics belong to, through any level between (居民区/商务区)
+const gridOf = (mgId) => ancestorAt(state.byId, mgId, "grid");
+// the area a microgrid was partitioned in: one edit stays within it
+const unitOf = (mgId) => (state.byId.get(mgId) || { properties: {} }).properties.parent_id;
 const byCode = (a, b) => String(a.properties.code || a.properties.id)
   .localeCompare(String(b.properties.code || b.properties.id));
 
@@ -340,7 +343,7 @@ function clickMicrogrid(id) {
   if (sel && sel.kind === "object" && editable()) {
     const current = state.objById.get(sel.id).properties.microgrid;
     if (current && id !== current) {
-      if (gridOf(id) !== gridOf(current)) {
+      if (unitOf(id) !== unitOf(current)) {
         showError(t("editor.other_grid"));
         return;
       }
@@ -357,7 +360,7 @@ function clickMicrogrid(id) {
 
 function neighbourOptions(mgId, chosen) {
   const ids = new Set(state.adjacency.get(mgId) || []);
-  if (chosen && chosen !== mgId && gridOf(chosen) === gridOf(mgId)) ids.add(chosen);
+  if (chosen && chosen !== mgId && unitOf(chosen) === unitOf(mgId)) ids.add(chosen);
   return [...ids].map((id) => state.byId.get(id)).filter(Boolean).sort(byCode);
 }
 
