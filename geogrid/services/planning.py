@@ -33,6 +33,7 @@ from ..store import Store
 from ..validate import validate_plan
 from ..workload import WorkloadWeights
 from . import policy
+from .planning_redraw import cut_upper, step_upper, upper_areas
 
 #: the balance band of the editor's chart: a microgrid within ±15 % of its grid's mean
 #: workload is balanced (the validator's default CV limit)
@@ -257,6 +258,12 @@ class PlanningService:
                 self.store.audit(conn, actor=actor, action=f"plan.{op}", entity="area",
                                  entity_id=uid)
                 return {"plan_id": plan_id, "version": version, "op": op, "microgrid": uid}
+            upper = upper_areas(self.store, conn, plan_id, params.get("microgrids") or []) \
+                if op == "cut" else None
+            if upper is not None:  # one level up: the line moves whole children
+                return {"plan_id": plan_id, "version": version,
+                        **cut_upper(self, conn, plan_id, upper, params.get("line"), actor=actor,
+                                    params=_plain(params))}
             parent_uid, mg_map = self._parent_of_edit(conn, plan_id, op, params)
             before = self._current_state_id(conn, plan_id, parent_uid)
             _, result = self._load_state(conn, before, plan_id)
@@ -276,7 +283,11 @@ class PlanningService:
                 "moved_objects": int(len(moved)), "microgrids": len(new.microgrids)}
 
     def _require_microgrid(self, conn, plan_id: int, uid) -> str:
-        return self.edits.require_microgrid(conn, plan_id, uid)
+        """``uid`` if it is a partition part of the plan (a microgrid, or the declared level
+        that partitioning makes, e.g. 网格 under 社区)."""
+        levels = self.store.plan_levels(plan_id, conn)
+        parts = tuple(sorted({p for p in map(levels.parts_of, levels.keys) if p})) or ("microgrid",)
+        return self.edits.require_microgrid(conn, plan_id, uid, parts)
 
     def _parent_of_edit(self, conn, plan_id: int, op: str, params: dict) -> tuple[str, dict]:
         keys = {"move_objects": ["to"], "move_cells": ["to"], "split": ["microgrid"],
@@ -294,8 +305,9 @@ class PlanningService:
 
     def _mg_map(self, conn, plan_id: int, parent_uid: str) -> dict[int, str]:
         """Partition microgrid id → area uid (the serial at the end of the code / uid)."""
+        level = self._parts_level(plan_id, parent_uid, conn)[0] or "microgrid"
         return {int((code or uid)[-3:]): uid
-                for uid, code, _ in self.edits.microgrids(conn, plan_id, parent_uid)}
+                for uid, code, _ in self.edits.microgrids(conn, plan_id, parent_uid, level=level)}
 
     def move_targets(self, plan_id: int, objects: list[str]) -> dict:
         """Where the objects could move together as one edit (nothing is changed): each
@@ -397,7 +409,9 @@ class PlanningService:
                                  f"nothing to {'undo' if undo else 'redo'} in plan {plan_id}.",
                                  field="plan_id", value=plan_id)
             info = row.undo or {}
-            if row.op in ("lock", "unlock"):
+            if step_upper(self, conn, plan_id, row.undo, undo=undo):
+                pass
+            elif row.op in ("lock", "unlock"):
                 self.edits.set_locked(conn, plan_id, [row.params["microgrid"]],
                                       (row.op == "lock") != undo)
             else:
