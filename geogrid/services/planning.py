@@ -494,10 +494,14 @@ class PlanningService:
                 "grids": [], "text": report.to_text()}
 
     def stats(self, plan_id: int) -> dict:
-        """Live numbers per microgrid, and balance per grid (for the editor)."""
-        self.store.plan(plan_id)  # NotFoundError for a missing plan
+        """Live numbers per microgrid, and balance per grid (for the editor). The levels are
+        the plan's: its lowest tiling level (微网格; a Hangzhou plan's 网格) against the first
+        level below the street (网格; Hangzhou's 社区)."""
+        levels = self.store.plan_levels(plan_id)  # NotFoundError for a missing plan
+        tiling = [k for k in levels.keys if levels.tiles(k)]
+        leaf, top = tiling[-1], tiling[min(1, len(tiling) - 1)]
         areas = self.store.areas(plan_id)
-        mgs = areas[areas["level"] == "microgrid"]
+        mgs = areas[areas["level"] == leaf]
         assignment = self.store.memberships(plan_id)
         objects = self.store.objects()
         sums = pd.DataFrame(index=pd.Index([], name="area"), columns=["households", "objects",
@@ -511,7 +515,7 @@ class PlanningService:
                                            objects=("households", "size"),
                                            buildings=("buildings", "sum"))
         # a microgrid's grid is its nearest grid ancestor, past any 居民区/商务区 between
-        grid_of = dict(zip(mgs["id"], ancestor_at(areas, mgs["id"].to_numpy(object), "grid")))
+        grid_of = dict(zip(mgs["id"], ancestor_at(areas, mgs["id"].to_numpy(object), top)))
         rows = []
         for m in mgs.to_dict("records"):
             attrs = m.get("attrs") or {}
@@ -534,7 +538,8 @@ class PlanningService:
                               "cv": float(w.std() / w.mean()) if w.mean() > 0 else None,
                               "max_min": float(w.max() / w.min()) if w.min() > 0 else None,
                               "target": float(w.mean())})
-        return {"plan_id": plan_id, "microgrids": rows, "grids": grids,
+        return {"plan_id": plan_id, "levels": {"unit": leaf, "grid": top}, "microgrids": rows,
+                "grids": grids,
                 "workload": {"weights": WorkloadWeights().to_dict(),
                              "tolerance": BALANCE_TOLERANCE}}
 

@@ -3,6 +3,7 @@
 // active plan's microgrids over the left part of the map, up to a handle the planner drags.
 import { api, ApiError, el, fill, session, t } from "./common.js";
 import { geoJsonShift } from "./datum.js";
+import { editLevels } from "./levels.js";
 
 /** Download ``path`` with the session's token, under the name the server gives. */
 async function download(path) {
@@ -48,7 +49,7 @@ export class Swipe {
     map.on("move zoom resize", () => this.clip());
   }
 
-  /** Show the swipe with ``areas`` (the active plan's microgrids), or hide it (null). */
+  /** Show the swipe with ``areas`` (the active plan's lowest level), or hide it (null). */
   show(areas) {
     this.layer.clearLayers();
     const box = this.map.getContainer();
@@ -58,7 +59,7 @@ export class Swipe {
       this.labels.remove();
       return;
     }
-    this.layer.addData(areas.filter((f) => f.properties.level === "microgrid")).addTo(this.map);
+    this.layer.addData(areas).addTo(this.map);
     box.append(this.handle, this.labels);
     this.clip();
   }
@@ -84,7 +85,9 @@ export function initExport(map, datum, plan, failed) {
   const box = document.getElementById("gg-swipe");
   box.addEventListener("change", async () => {
     try {
-      swipe.show(box.checked ? (await api("/plans/active/areas", { params: { level: "microgrid" } })).features : null);
+      // the active plan's own lowest level (微网格; a Hangzhou plan's 网格)
+      const unit = box.checked ? editLevels((await api("/plans/active")).levels).unit : null;
+      swipe.show(unit ? (await api("/plans/active/areas", { params: { level: unit } })).features : null);
     } catch (e) {
       failed(e);
     }

@@ -70,9 +70,10 @@ export function balanceChart(rows, target, tolerance, current, onPick) {
 export function renderStats(state, before, { pick, pickGrid, byCode }) {
   const stats = state.stats;
   if (!stats) return;
-  const grids = state.areas.filter((f) => f.properties.level === "grid").sort(byCode);
+  const top = state.lv ? state.lv.grid : "grid";   // the plan's level above the units
+  const grids = state.areas.filter((f) => f.properties.level === top).sort(byCode);
   const balance = new Map(stats.grids.map((g) => [g.grid_id, g]));
-  const colours = gridColors(state.areas);
+  const colours = gridColors(state.areas, top);
   if (!state.statsGrid || !balance.has(state.statsGrid)) {
     const first = grids.find((g) => balance.has(g.properties.id));
     state.statsGrid = first ? first.properties.id : null;

@@ -48,3 +48,16 @@ export function levelName(levels, key) {
   const hit = levels.find((l) => l.key === key);
   return hit ? hit.name : t(`level.${key}`);
 }
+
+/**
+ * What the editor edits in a plan: ``unit`` the lowest tiling level (微网格; a Hangzhou
+ * plan's 网格, which holds the objects), ``grid`` the level its balance is read against
+ * (网格; Hangzhou's 社区), ``list`` every level and ``drawable`` the levels a line may
+ * redraw (every tiling level below the street, lowest first).
+ */
+export function editLevels(declared) {
+  const list = declaredLevels(declared);
+  const unit = keyOf(list, "leaf", "microgrid");
+  const drawable = list.filter((l) => ["leaf", "middle", "colour"].includes(l.role)).reverse();
+  return { list, unit, grid: keyOf(list, "colour", unit), drawable };
+}
