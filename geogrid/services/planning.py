@@ -409,8 +409,8 @@ class PlanningService:
                                  f"nothing to {'undo' if undo else 'redo'} in plan {plan_id}.",
                                  field="plan_id", value=plan_id)
             info = row.undo or {}
-            if step_upper(self, conn, plan_id, row.undo, undo=undo):
-                pass
+            if info.get("redraw"):  # a boundary redrawn one level up
+                step_upper(self, conn, plan_id, info, undo=undo)
             elif row.op in ("lock", "unlock"):
                 self.edits.set_locked(conn, plan_id, [row.params["microgrid"]],
                                       (row.op == "lock") != undo)

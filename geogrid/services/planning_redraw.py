@@ -148,10 +148,6 @@ def _apply(svc, conn, plan_id: int, redraw: dict, *, undo: bool) -> None:
         svc.edits.delete_areas(conn, plan_id, [r["uid"] for r in created])
 
 
-def step_upper(svc, conn, plan_id: int, undo_record: dict, *, undo: bool) -> bool:
-    """Undo or redo a redraw one level up; False when the record is not one."""
-    redraw = (undo_record or {}).get("redraw")
-    if not redraw:
-        return False
-    _apply(svc, conn, plan_id, redraw, undo=undo)
-    return True
+def step_upper(svc, conn, plan_id: int, undo_record: dict, *, undo: bool) -> None:
+    """Undo or redo a redraw one level up (its undo record holds ``redraw``)."""
+    _apply(svc, conn, plan_id, undo_record["redraw"], undo=undo)
