@@ -4,9 +4,11 @@ The planning service sends a ``cut`` here when the areas it names hold areas of 
 level below them (a 网格 over its 居民区, a 居民区 or 社区 over its 网格/微网格), instead
 of cutting a microgrid's cells. :func:`geogrid.partition.redraw.regroup_along_line`
 decides which children change side; this module checks what the store adds (locks, the
-plan's declared levels, children made by partitioning their parent) and writes the edit
-as one transaction with one undo entry that holds the outlines and parents before and
-after (WKB), so undo and redo put them back exactly.
+plan's declared levels) and writes the edit as one transaction with one undo entry that
+holds the outlines and parents before and after (WKB), so undo and redo put them back
+exactly. Microgrids made by partitioning a 居民区 carry their cells along: both 居民区'
+saved tessellations are rewritten (:func:`geogrid.partition.transfer.take_microgrids`)
+and the undo entry names the states before and after, per 居民区.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import shapely
 
 from .._errors import InputError, StateError
 from ..partition.redraw import regroup_along_line
+from ..partition.transfer import StateFrames, empty_like, take_microgrids
 from ..store._sql import to_multi
 
 __all__ = ["upper_areas", "cut_upper", "step_upper"]
@@ -57,10 +60,12 @@ def cut_upper(svc, conn, plan_id: int, areas: gpd.GeoDataFrame, line, *, actor: 
                          fix="选同一上级下的相邻区域。Pick neighbours under one parent.")
     kids = _children(svc.store, conn, plan_id, areas, levels)
     out = regroup_along_line(areas, kids, line, names=dict(zip(kids["id"], kids["name"])))
-    _refuse_held(svc, conn, plan_id, kids, out.moved)
+    _refuse_locked(svc, conn, plan_id, out.moved)
     level = areas["level"].iat[0]
     created = _new_areas(svc.store, conn, plan_id, areas, out, levels.spec(level))
     uid_of = {k: r["uid"] for k, r in created.items()}
+    members = svc.store.memberships(plan_id, conn)
+    carried = _carry_states(svc, conn, plan_id, kids, out, uid_of, list(areas["id"]))
     touched = sorted(set(areas["id"]) | set(out.moved))
     now_rows = svc.store.areas(plan_id, uids=touched, conn=conn)
     before = [_row(r["id"], r["parent_id"], r["geometry"]) for r in now_rows.to_dict("records")]
@@ -73,6 +78,10 @@ def cut_upper(svc, conn, plan_id: int, areas: gpd.GeoDataFrame, line, *, actor: 
         r["wkb"] = shapely.to_wkb(out.geometries[k], hex=True)
     redraw = {"before": before, "after": after, "created": list(created.values())}
     _apply(svc, conn, plan_id, redraw, undo=False)
+    if carried is not None:
+        redraw["states"] = _save_carried(svc, conn, plan_id, carried)
+    now = svc.store.memberships(plan_id, conn)
+    moved_objects = int((now.reindex(members.index) != members).sum())
     svc._truncate_redo(conn, plan_id)
     seq = svc.edits.push(conn, plan_id, "cut", params, before=None, after=None, actor=actor,
                          parent_uid=str(areas["id"].iat[0]), extra={"redraw": redraw})
@@ -80,7 +89,7 @@ def cut_upper(svc, conn, plan_id: int, areas: gpd.GeoDataFrame, line, *, actor: 
                     after={"level": level, "moved": out.moved,
                            "created": [r["uid"] for r in created.values()]})
     return {"op": "cut", "seq": seq, "level": level, "moved_areas": out.moved,
-            "new_areas": [r["uid"] for r in created.values()], "moved_objects": 0,
+            "new_areas": [r["uid"] for r in created.values()], "moved_objects": moved_objects,
             "microgrids": len(svc.store.areas(plan_id, level=level, conn=conn))}
 
 
@@ -89,28 +98,67 @@ def _row(uid, parent, geom) -> dict:
             "wkb": shapely.to_wkb(geom, hex=True)}
 
 
-def _refuse_held(svc, conn, plan_id: int, kids, moved: list) -> None:
-    """Children that are locked, or that partitioning their parent made (their cells live in
-    the parent's saved tessellation, which the move would break), stay where they are."""
+def _refuse_locked(svc, conn, plan_id: int, moved: list) -> None:
     locked = sorted(set(moved) & svc.edits.locked(conn, plan_id))
     if locked:
         raise StateError(f"区域 {locked} 已锁定, 不能换到另一上级。areas {locked} are locked.",
                          field="microgrids", value=locked, fix="先解锁。Unlock them first (op=unlock).")
-    parents = sorted(set(kids.loc[kids["id"].isin(moved), "parent_id"]))
-    made = []
-    for p in parents:
+
+
+def _partitioned(svc, conn, plan_id: int, uids) -> dict[str, int]:
+    """Area uid → its current saved partition state, for those partitioned in geogrid."""
+    out = {}
+    for p in uids:
         try:
-            svc._current_state_id(conn, plan_id, p)
-            made.append(p)
+            out[p] = svc._current_state_id(conn, plan_id, p)
         except StateError:
             pass
-    if made:
+    return out
+
+
+def _carry_states(svc, conn, plan_id: int, kids, out, uid_of: dict, parents: list):
+    """The tessellations of the partitioned parents after their microgrids move (None when
+    no moved child was made by partitioning). A move between a partitioned parent and one
+    whose children were imported is refused: the two kinds of children cannot mix."""
+    old_of = dict(zip(kids["id"], kids["parent_id"]))
+    moves = [(k, old_of[k], uid_of.get(out.parent_of[k], out.parent_of[k])) for k in out.moved]
+    states = _partitioned(svc, conn, plan_id, parents)
+    if not {src for _, src, _ in moves} & set(states):
+        return None
+    mixed = sorted({p for _, s_, d in moves for p in (s_, d)}
+                   - set(states) - set(uid_of.values()))
+    if mixed:
         raise StateError(
-            f"{made} 的下级区域是由划分生成的, 整块移到另一上级会破坏其划分单元。the children of "
-            f"{made} were made by partitioning it; moving them to another parent would break its "
-            "cell tessellation.", field="microgrids", value=made,
-            fix="在下级层级编辑 (移动对象、沿线拆分微网格), 或重新划分两个上级区域。Edit at the "
-                "children's level (move objects, cut microgrids), or partition both areas again.")
+            f"{mixed} 的下级区域是导入的, 另一方的是划分生成的, 两者不能互换。the children of "
+            f"{mixed} were imported while the others were made by partitioning; they cannot "
+            "change places.", field="microgrids", value=mixed,
+            fix="重新划分这些区域, 或在导入文件中修改后重新导入。Partition those areas too, or "
+                "edit the imported file and import it again.")
+    saved = {p: svc.edits.load_state(conn, sid) for p, sid in states.items()}
+    frames = {p: StateFrames(st.cells, st.edges, st.objects) for p, st in saved.items()}
+    first = next(iter(saved.values()))
+    for p in uid_of.values():
+        frames[p], saved[p] = empty_like(frames[next(iter(states))]), first
+    serial = {p: {uid: i for i, uid in svc._mg_map(conn, plan_id, p).items()} for p in states}
+    for k, src, dst in moves:
+        frames[src], frames[dst], _ = take_microgrids(frames[src], frames[dst], [serial[src][k]])
+    losing = {src for _, src, _ in moves}
+    order = sorted(frames, key=lambda p: (p not in losing, p))
+    return {"frames": frames, "saved": saved, "before": states, "order": order}
+
+
+def _save_carried(svc, conn, plan_id: int, carried: dict) -> dict:
+    """Save each rewritten tessellation and make the plan's microgrids those of it (the
+    parents' outlines are already the new ones); returns parent → {before, after} states."""
+    out = {}
+    for p in carried["order"]:
+        f, st = carried["frames"][p], carried["saved"][p]
+        sid = svc.edits.save_state(conn, plan_id, p, cells=f.cells, edges=f.edges,
+                                   objects=f.objects, options=st.options, report={})
+        _, result = svc._load_state(conn, sid, plan_id)
+        svc._materialise(conn, plan_id, p, result)
+        out[p] = {"before": carried["before"].get(p), "after": sid}
+    return out
 
 
 def _new_areas(store, conn, plan_id, areas, out, spec) -> dict:
@@ -131,7 +179,8 @@ def _new_areas(store, conn, plan_id, areas, out, spec) -> dict:
 
 
 def _apply(svc, conn, plan_id: int, redraw: dict, *, undo: bool) -> None:
-    """Put the outlines and parents of ``redraw`` as they were (undo) or are after (redo)."""
+    """Put the outlines and parents of ``redraw`` as they were (undo) or are after (redo),
+    and the partitions it changed as they were or are (their saved states)."""
     rows = redraw["before" if undo else "after"]
     created = redraw.get("created") or []
     if not undo and created:
@@ -144,6 +193,13 @@ def _apply(svc, conn, plan_id: int, redraw: dict, *, undo: bool) -> None:
     svc.edits.reshape(conn, plan_id, [
         {"uid": r["uid"], "parent_uid": r["parent_uid"],
          "wkb": to_multi([shapely.from_wkb(r["wkb"])], "polygon")[0]} for r in rows])
+    for p, st in (redraw.get("states") or {}).items():
+        target = st["before" if undo else "after"]
+        if target is None:   # a 居民区 the split made: its microgrids go with it
+            svc.edits.clear(conn, plan_id, p, level=svc._parts_level(plan_id, p, conn)[0])
+        else:
+            _, result = svc._load_state(conn, int(target), plan_id)
+            svc._materialise(conn, plan_id, p, result)
     if undo and created:
         svc.edits.delete_areas(conn, plan_id, [r["uid"] for r in created])
 

@@ -79,6 +79,10 @@ class EditRepository:
         for undo in rows:
             if (undo or {}).get("parent_uid") == parent_uid and undo.get("after") is not None:
                 return int(undo["after"])
+            # a boundary redrawn one level up rewrites the partitions it moved microgrids between
+            carried = ((undo or {}).get("redraw") or {}).get("states") or {}
+            if carried.get(parent_uid, {}).get("after") is not None:
+                return int(carried[parent_uid]["after"])
         raise StateError(f"方案 {plan_id} 的网格 {parent_uid} 不是在 geogrid 中划分的。"
                          f"grid {parent_uid} of plan {plan_id} was not partitioned in geogrid.",
                          field="microgrid", value=parent_uid,

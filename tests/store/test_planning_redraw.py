@@ -43,6 +43,16 @@ def _snapshot(store, plan_id):
     return list(zip(a["id"], a["parent_id"], shapely.to_wkb(a.geometry.values)))
 
 
+def _same_plan(store, plan_id, snapshot) -> None:
+    """The plan's areas are those of ``snapshot``: same ids and parents, and outlines equal
+    to within 0.01 m² (microgrids are re-dissolved from their saved cells)."""
+    now = _snapshot(store, plan_id)
+    assert [(i, p) for i, p, _ in now] == [(i, p) for i, p, _ in snapshot]
+    for (i, _, a), (_, _, b) in zip(now, snapshot):
+        diff = shapely.from_wkb(a).symmetric_difference(shapely.from_wkb(b)).area
+        assert diff < 1e-12, i
+
+
 def _tiles(store, plan_id):
     """Every problem of the plan (gaps, overlaps, containment, orphans, …)."""
     return [(i.kind, i.ids) for i in check_plan(store.areas(plan_id), HZ).issues]
@@ -104,7 +114,7 @@ def test_a_child_cut_by_the_line_is_refused_and_nothing_changes(store):
 
 def test_demo_grid_redrawn_moves_its_communities(store):
     """On the five-level demo: a line across a 网格 moves whole 居民区 (and their microgrids
-    with them); a line across a partitioned 居民区 is refused, saying why."""
+    with them), one undoable edit."""
     from geogrid.services.demo import load_demo
     from geogrid.partition.redraw import regroup_along_line
 
@@ -141,11 +151,80 @@ def test_demo_grid_redrawn_moves_its_communities(store):
     mg = svc.stats(plan)["microgrids"]
     under = {m["grid_id"] for m in mg if m["parent_id"] in set(out["moved_areas"])}
     assert under == {new}   # the balance table follows the new parent
-    c = comms.iloc[0]
-    bx0, by0, bx1, by1 = c.geometry.bounds
-    with pytest.raises(StateError, match="由划分生成"):
-        xm = (bx0 + bx1) / 2
-        svc.edit(plan, "cut", actor="t", expected_version=store.plan(plan)["version"],
-                 microgrids=[c["id"]], line=[[xm, by0 - 1e-3], [xm, by1 + 1e-3]])
     svc.undo(plan, actor="t", expected_version=store.plan(plan)["version"])
     assert _snapshot(store, plan) == before
+
+
+def _a_line(parent, kids):
+    """The first vertical line across ``parent`` that moves children without cutting one."""
+    from geogrid.partition.redraw import regroup_along_line
+
+    x0, y0, x1, y1 = parent.total_bounds
+    for x in np.linspace(x0, x1, 41)[1:-1]:
+        line = [[float(x), y0 - 1e-3], [float(x), y1 + 1e-3]]
+        try:
+            regroup_along_line(parent, kids, line)
+            return line
+        except GeoGridError:
+            continue
+    return None
+
+
+def test_demo_community_redrawn_carries_its_partitioned_microgrids(store):
+    """A line across a 居民区 whose microgrids were made by partitioning it: the microgrids
+    on the far side go to a new 居民区 with their cells and objects; the new 居民区 can be
+    edited at once (a cut of one of its microgrids); undo twice puts everything back."""
+    from geogrid.services.demo import load_demo
+
+    active = load_demo(store)
+    svc = PlanningService(store)
+    plan = store.copy_plan(active, name="redraw-community", actor="t")
+    areas = store.areas(plan)
+    mgs = areas[areas["level"] == "microgrid"]
+    line = None
+    for cid in mgs["parent_id"].value_counts().index[:6]:   # the 居民区 with most microgrids
+        comm = areas[areas["id"] == cid]
+        line = _a_line(comm, mgs[mgs["parent_id"] == cid])
+        if line:
+            break
+    assert line is not None
+    before, members = _snapshot(store, plan), store.memberships(plan).sort_index()
+    groups = sum(m["building_groups"] for m in svc.stats(plan)["microgrids"])
+    version = lambda: store.plan(plan)["version"]  # noqa: E731
+    out = svc.edit(plan, "cut", actor="t", expected_version=version(), microgrids=[cid],
+                   line=line)
+    [new] = out["new_areas"]
+    now = store.areas(plan)
+    theirs = now[(now["level"] == "microgrid") & (now["parent_id"] == new)]
+    assert len(theirs) == len(out["moved_areas"]) > 0
+    after = store.memberships(plan)
+    assert sorted(after.index) == sorted(members.index)        # every object still held once
+    moved = after[after.isin(set(theirs["id"]))]
+    assert out["moved_objects"] == len(moved)
+    assert set(members.reindex(moved.index)) <= set(out["moved_areas"])
+    assert sum(m["building_groups"] for m in svc.stats(plan)["microgrids"]) == groups
+    for area in (cid, new):   # each 居民区 still tiled by its microgrids
+        [rep] = [g for g in svc.validate(plan, area)["grids"] if g["grid_id"] == area]
+        c = rep["counts"]
+        assert c["gap"] == 0 and c["overlap"] == 0 and c["multipart"] == 0, (area, c)
+    # both rewritten tessellations are live: a microgrid of one of them is cut along a line
+    cut = None
+    both = now[(now["level"] == "microgrid") & now["parent_id"].isin([new, cid])]
+    for uid, big in zip(both["id"], both.geometry.values):   # one with several cells
+        x0, _, x1, _ = big.bounds
+        y = big.representative_point().y
+        try:
+            cut = svc.edit(plan, "cut", actor="t", expected_version=version(),
+                           microgrids=[uid], line=[[x0 - 3e-4, y], [x1 + 3e-4, y]])
+            break
+        except GeoGridError as e:
+            assert e.field in ("line", "microgrid")   # a one-cell microgrid has nothing to cut
+    assert cut is not None
+    assert cut["microgrids"] == int((both["parent_id"] == both.set_index("id").loc[uid,
+                                                                            "parent_id"]).sum()) + 1
+    svc.undo(plan, actor="t", expected_version=version())
+    svc.undo(plan, actor="t", expected_version=version())
+    _same_plan(store, plan, before)
+    assert store.memberships(plan).sort_index().equals(members)
+    svc.redo(plan, actor="t", expected_version=version())
+    assert store.memberships(plan).sort_index().equals(after.sort_index())
