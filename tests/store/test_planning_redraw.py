@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geogrid._errors import GeoGridError, StateError
+from geogrid._errors import GeoGridError
 from geogrid.hierarchy import check_plan
 from geogrid.model import parse_levels
 from geogrid.services.planning import PlanningService
