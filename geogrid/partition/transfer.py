@@ -32,8 +32,9 @@ from .tessellate import affinity_factor
 
 __all__ = ["StateFrames", "take_microgrids", "empty_like"]
 
-#: shared boundaries shorter than this (m) are corner touches, not edges
-MIN_EDGE_M = 0.5
+#: a shared boundary shorter than this (m) is a corner touch (length 0), not an edge; the
+#: tessellation keeps edges of a few millimetres, so this must stay far below them
+MIN_EDGE_M = 1e-4
 
 
 @dataclass
