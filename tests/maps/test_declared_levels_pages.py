@@ -22,6 +22,7 @@ pytestmark = pytest.mark.browser
 LEVELS = "街道=street,社区=community,网格=grid"
 W, H = 0.004, 0.003
 COMMUNITIES = {"SQ-1": "杨家牌楼社区", "SQ-2": "屏峰社区"}
+PLANNER = ("hzplan", "staple battery horse")
 
 
 def hangzhou_store(path: Path) -> int:
@@ -47,6 +48,9 @@ def hangzhou_store(path: Path) -> int:
                                      levels=parse_levels(LEVELS))
             store.add_areas(conn, plan, gpd.GeoDataFrame(rows, crs="EPSG:4490"))
         store.activate_plan(plan, actor="test")
+        from geogrid.store.users import create_user
+
+        create_user(store, PLANNER[0], "planner", password=PLANNER[1])
         return plan
     finally:
         store.dispose()
@@ -145,3 +149,35 @@ def test_default_demo_keeps_its_five_levels(page, live_server):
     assert "社区" not in shown
     labels = {lbl.split("\n")[0] for lbl in page.locator(".gg-label").all_inner_texts()}
     assert {"崂山住区", "陆家嘴金融城"} <= labels
+
+
+def test_editor_follows_the_hangzhou_levels(hz_page, hz_server, artifacts):
+    """The editor on a 街道 → 社区 → 网格 plan: its layers are named 社区 and 网格, the balance
+    table lists the 社区 with their 网格, and the line tool offers 网格 and 社区."""
+    page = hz_page
+    _ready(page, hz_server + "/editor")
+    page.fill("#gg-username", PLANNER[0])
+    page.fill("#gg-password", PLANNER[1])
+    page.click("#gg-signin button[type=submit]")
+    page.wait_for_selector("#gg-plans:not([hidden]) #gg-view-active")
+    page.fill("#gg-draft-name", "留下草稿")
+    page.click("#gg-create-draft")
+    page.wait_for_selector('#gg-workspace:not([hidden])[data-status="draft"]')
+    page.wait_for_selector("#gg-grid-stats tbody tr")
+    layers = page.evaluate("() => [...document.querySelectorAll("
+                           "'.leaflet-control-layers-overlays label')].map(l => l.textContent.trim())")
+    assert layers[:2] == ["社区", "网格"] and "微网格" not in layers
+    rows = page.locator("#gg-grid-stats tbody tr")
+    assert sorted(rows.evaluate_all("rs => rs.map(r => r.dataset.grid)")) == ["SQ-1", "SQ-2"]
+    assert {t.split("\t")[0].strip() for t in rows.all_inner_texts()} == set(COMMUNITIES.values())
+    assert rows.first.locator('td[data-field="microgrids"]').inner_text() == "3"
+    heads = page.locator("#gg-grid-stats thead th").all_inner_texts()
+    assert [h.strip() for h in heads[:2]] == ["社区", "网格"]
+    assert page.locator("#gg-stats-caption").inner_text().endswith("网格 3")
+    page.click('#gg-stats tr[data-id="SQ-1-2"]')
+    page.click("#gg-tool-line")
+    assert page.locator("#gg-line-level option").all_inner_texts() == ["网格", "社区"]
+    page.select_option("#gg-line-level", "community")
+    assert page.get_attribute("#gg-line-area", "data-id") == "SQ-1"
+    page.screenshot(path=str(artifacts / "editor-hangzhou-levels.png"))
+    assert page.console_errors == [] and page.external_requests == []

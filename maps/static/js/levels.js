@@ -53,11 +53,12 @@ export function levelName(levels, key) {
  * What the editor edits in a plan: ``unit`` the lowest tiling level (微网格; a Hangzhou
  * plan's 网格, which holds the objects), ``grid`` the level its balance is read against
  * (网格; Hangzhou's 社区), ``list`` every level and ``drawable`` the levels a line may
- * redraw (every tiling level below the street, lowest first).
+ * redraw (every tiling level below the street, lowest first); ``standard``: the default five.
  */
 export function editLevels(declared) {
   const list = declaredLevels(declared);
   const unit = keyOf(list, "leaf", "microgrid");
   const drawable = list.filter((l) => ["leaf", "middle", "colour"].includes(l.role)).reverse();
-  return { list, unit, grid: keyOf(list, "colour", unit), drawable };
+  const standard = list.map((l) => l.key).join() === DEFAULT.join();
+  return { list, unit, grid: keyOf(list, "colour", unit), drawable, standard };
 }
