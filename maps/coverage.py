@@ -1,9 +1,11 @@
 """The coverage map: who covers where, built with folium on locally served Leaflet.
 
-One toggleable layer per level (街道 / 网格 / 居民区 / 微网格 / 楼组).
-Microgrids are coloured by their grid, or by workload (households of the
-objects assigned to them) when a workload is given; grids carry labels with
-their name and code; validation problems, when given, are marked and the
+One toggleable layer per level the plan declares (:mod:`maps.levels`), in its
+order and with its names: 街道 / 网格 / 居民区 / 微网格 / 楼组 by default, 街道 /
+社区 / 网格 in a Hangzhou-style plan. The leaf level (微网格) is coloured by
+the areas of the first level below the street (网格), or by workload
+(households of the objects assigned to them) when a workload is given; those
+areas carry labels with their name and code; validation problems, when given, are marked and the
 areas they name are outlined in red. The legend lists the grids, the
 workload ramp (flagged when it rests on estimates) and the OpenStreetMap
 attribution, which the attribution control shows as well.
@@ -48,6 +50,7 @@ from ._page import Register, add_config, add_modules
 from .basemaps import OSM_ATTRIBUTION, get_basemap, offline_map, shift_geometries
 from .check import findings_layer, findings_panel, prepare_findings
 from .i18n import bundle, t
+from .levels import ROLE_STYLE, MapLevel, map_levels, role_key
 
 __all__ = ["coverage_map", "PALETTE", "OSM_ATTRIBUTION", "offline_map", "LEVELS",
            "grid_colors", "ramp", "use_tiles", "geojson_size_estimate", "INLINE_MAX_AREAS",
@@ -55,6 +58,7 @@ __all__ = ["coverage_map", "PALETTE", "OSM_ATTRIBUTION", "offline_map", "LEVELS"
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]
+#: the default five levels and their styles (a plan's declared levels: :mod:`maps.levels`)
 LEVELS = ["street", "grid", "community", "microgrid", "building_group"]
 STYLE = {
     "street": {"weight": 3, "color": "#222", "fillOpacity": 0.0, "dashArray": "6 4"},
@@ -68,8 +72,6 @@ FIELDS = ["id", "name", "code", "level", "kind", "parent_id"]
 #: above either limit the coverage map loads vector tiles instead of inlining GeoJSON
 INLINE_MAX_AREAS = 3000
 INLINE_MAX_BYTES = 2 * 1024 * 1024
-#: levels that travel with a tiled page (colours, labels, legend, search); the rest is in tiles
-PAGE_LEVELS = ("street", "grid", "community")
 #: grid labels are drawn on a tiled map only up to this many grids
 MAX_TILED_LABELS = 500
 #: grids listed in the legend (a city has thousands; the map shows the rest)
@@ -77,10 +79,15 @@ MAX_LEGEND_GRIDS = 60
 VECTORGRID_JS = "vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"
 
 
-def grid_colors(areas: gpd.GeoDataFrame) -> dict[str, str]:
-    """A colour per area: grids get palette colours in code order, descendants inherit theirs."""
+#: the first zoom at which each role's tiles are asked for
+ROLE_MIN_ZOOM = {"street": 0, "colour": 10, "middle": 11, "leaf": 13, "group": 15}
+
+
+def grid_colors(areas: gpd.GeoDataFrame, level: str = "grid") -> dict[str, str]:
+    """A colour per area: the areas of ``level`` (the grids; a Hangzhou plan's 社区) get
+    palette colours in code order, their descendants inherit theirs."""
     colors: dict[str, str] = {}
-    grids = areas[areas["level"] == "grid"].sort_values("code", na_position="last")
+    grids = areas[areas["level"] == level].sort_values("code", na_position="last")
     for i, gid in enumerate(grids["id"]):
         colors[gid] = PALETTE[i % len(PALETTE)]
     parent = dict(zip(areas["id"], areas["parent_id"]))
@@ -192,22 +199,36 @@ def _add_findings(m: folium.Map, issues: list[dict], lang: str, datum: str,
 
 
 def _add_levels(m: folium.Map, shown: gpd.GeoDataFrame, colors: dict[str, str],
-                workload: Mapping[str, float] | None, flagged: set[str], lang: str) -> None:
-    """One layer per level present, in :data:`LEVELS` order (grids with their labels);
-    ``workload`` colours the microgrids."""
-    for level in LEVELS:
-        frame = shown[shown["level"] == level]
+                workload: Mapping[str, float] | None, flagged: set[str], lang: str,
+                levels: list[MapLevel]) -> None:
+    """One layer per declared level present, in declared order, named as declared (the
+    colour level with its labels); ``workload`` colours the leaf level."""
+    for lv in levels:
+        frame = shown[shown["level"] == lv.key]
         if frame.empty:
             continue
-        data = _features(frame, colors, workload if level == "microgrid" else None, flagged)
-        group = folium.FeatureGroup(name=t(f"level.{level}", lang), show=level != "building_group")
-        layer = folium.GeoJson(data, name=level, style_function=_style_fn(STYLE[level]),
+        data = _features(frame, colors, workload if lv.role == "leaf" else None, flagged)
+        group = folium.FeatureGroup(name=lv.name(lang), show=lv.role != "group")
+        layer = folium.GeoJson(data, name=lv.key, style_function=_style_fn(ROLE_STYLE[lv.role]),
                                highlight_function=lambda _f: {"weight": 4, "fillOpacity": 0.45})
         layer.add_to(group)
         group.add_to(m)
-        m.add_child(Register(layer, level))
-        if level == "grid":
+        m.add_child(Register(layer, lv.key))
+        if lv.role == "colour":
             _grid_labels(frame).add_to(group)
+
+
+def _colour_key(levels: list[MapLevel]) -> str:
+    return role_key(levels, "colour") or role_key(levels, "leaf") or "grid"
+
+
+def _config(lang: str, datum: str, levels: list[MapLevel], **extra) -> dict:
+    """The page's configuration: strings, the declared levels (names as declared)."""
+    return {"page": "coverage", "lang": lang, "datum": datum,
+            "strings": bundle(lang, "level.", "field.", "search.", "embed.", "layer."),
+            "levels": [lv.to_dict(lang) for lv in levels],
+            "geocode": "/geocode", "embed": "/embed/coverage",
+            "embedTitle": t("title.embed", lang), **extra}
 
 
 def coverage_map(
@@ -226,6 +247,7 @@ def coverage_map(
     tiles: bool | None = None,
     tile_url: str = "/tiles/active/{z}/{x}/{y}.mvt",
     extent: Mapping[str, Any] | None = None,
+    levels=None,
 ) -> folium.Map:
     """Build the coverage map of one plan's areas (GeoDataFrame in EPSG:4490).
 
@@ -244,12 +266,16 @@ def coverage_map(
 
     ``extent`` (a GeoJSON FeatureCollection of lines) marks edges where the map data were
     cut: drawn dashed and labelled 数据范围边界 (data extent boundary), never as the street's.
+
+    ``levels`` is the plan's declaration (:class:`geogrid.model.PlanLevels` or its stored
+    list; ``None``: the default five): the layer list, legend, tooltips and search follow it.
     """
     bm = get_basemap(basemap)
+    mls = map_levels(levels)
     if tiles is None:
         tiles = use_tiles(areas)
     if tiles:
-        m = _tiled_map(areas, bm, static_url=static_url, lang=lang, tile_url=tile_url,
+        m = _tiled_map(areas, bm, mls, static_url=static_url, lang=lang, tile_url=tile_url,
                           workload=workload, estimated=estimated,
                           problems=_findings(problems, names, lang), title=title, links=links,
                           embed_snippet=embed_snippet)
@@ -259,11 +285,11 @@ def coverage_map(
     m = offline_map(static_url=static_url, center=[(miny + maxy) / 2, (minx + maxx) / 2],
                     zoom=15, basemap=bm, lang=lang)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
-    colors = grid_colors(shown)
+    colors = grid_colors(shown, _colour_key(mls))
     issues = _findings(problems, names, lang)
     flagged = {str(i) for p in issues or () for i in p.get("ids", ())}
-    has_workload = bool(workload) and bool((shown["level"] == "microgrid").any())
-    _add_levels(m, shown, colors, workload if has_workload else None, flagged, lang)
+    has_workload = bool(workload) and bool((shown["level"] == role_key(mls, "leaf")).any())
+    _add_levels(m, shown, colors, workload if has_workload else None, flagged, lang, mls)
     if issues is not None:
         _add_findings(m, issues, lang, bm.datum, static_url)
     _add_extent(m, extent, lang, bm.datum)  # before the layer control, which lists it
@@ -272,13 +298,8 @@ def coverage_map(
     root = m.get_root()
     root.html.add_child(folium.Element(_legend(
         shown, colors, lang, title, workload if has_workload else None, estimated,
-        len(issues or ()),
-        links, embed_snippet)))
-    add_config(m, {
-        "page": "coverage", "lang": lang, "datum": bm.datum,
-        "strings": bundle(lang, "level.", "field.", "search.", "embed."),
-        "geocode": "/geocode", "embed": "/embed/coverage", "embedTitle": t("title.embed", lang),
-    })
+        len(issues or ()), links, embed_snippet, mls)))
+    add_config(m, _config(lang, bm.datum, mls))
     add_modules(m, static_url, "coverage.js")
     return m
 
@@ -308,7 +329,7 @@ def _add_extent(m: folium.Map, extent: Mapping[str, Any] | None, lang: str,
     return m
 
 
-def _tiled_map(areas: gpd.GeoDataFrame, bm, *, static_url: str, lang: str, tile_url: str,
+def _tiled_map(areas: gpd.GeoDataFrame, bm, mls: list[MapLevel], *, static_url: str, lang: str, tile_url: str,
                workload: Mapping[str, float] | None, estimated: bool,
                problems: Iterable[Any] | None, title: str | None,
                links: Iterable[tuple[str, str]], embed_snippet: bool) -> folium.Map:
@@ -317,7 +338,8 @@ def _tiled_map(areas: gpd.GeoDataFrame, bm, *, static_url: str, lang: str, tile_
     from geogrid.store.tiles import LEVEL_MIN_ZOOM
 
     native = bm.datum in ("wgs84", "cgcs2000")
-    upper = areas[areas["level"].isin(PAGE_LEVELS)]
+    page_levels = [lv.key for lv in mls if lv.role in ("street", "colour", "middle")]
+    upper = areas[areas["level"].isin(page_levels)]
     shown = upper if native else shift_geometries(upper, bm.datum)
     minx, miny, maxx, maxy = areas.total_bounds if len(areas) else (121.49, 31.22, 121.52, 31.25)
     xs, ys = from_storage(np.array([minx, maxx]), np.array([miny, maxy]), bm.datum)
@@ -326,10 +348,10 @@ def _tiled_map(areas: gpd.GeoDataFrame, bm, *, static_url: str, lang: str, tile_
                     zoom=15, basemap=bm, extra_js=(("leaflet_vectorgrid", VECTORGRID_JS),),
                     lang=lang)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
-    colors = grid_colors(shown)
+    colors = grid_colors(shown, _colour_key(mls))
     issues = problems
     flagged = sorted({str(i) for p in issues or () for i in p.get("ids", ())})
-    grids = shown[shown["level"] == "grid"]
+    grids = shown[shown["level"] == _colour_key(mls)]
     if 0 < len(grids) <= MAX_TILED_LABELS:
         labels = _grid_labels(grids)
         labels.add_to(m)
@@ -338,7 +360,7 @@ def _tiled_map(areas: gpd.GeoDataFrame, bm, *, static_url: str, lang: str, tile_
         _add_findings(m, issues, lang, bm.datum, static_url)
     m.add_child(Register())
     present = set(areas["level"])
-    mg_ids = set(areas.loc[areas["level"] == "microgrid", "id"])
+    mg_ids = set(areas.loc[areas["level"] == role_key(mls, "leaf"), "id"])
     load = {k: round(float(v), 1) for k, v in (workload or {}).items()
             if k in mg_ids and v is not None and np.isfinite(v)}
     url = tile_url if native else f"{tile_url}{'&' if '?' in tile_url else '?'}datum={bm.datum}"
@@ -349,20 +371,16 @@ def _tiled_map(areas: gpd.GeoDataFrame, bm, *, static_url: str, lang: str, tile_
     root = m.get_root()
     root.html.add_child(folium.Element(_legend(
         areas, colors, lang, title, load or None, estimated, len(issues or ()), links,
-        embed_snippet)))
-    add_config(m, {
-        "page": "coverage", "lang": lang, "datum": bm.datum,
-        "strings": bundle(lang, "level.", "field.", "search.", "embed.", "layer."),
-        "geocode": "/geocode", "embed": "/embed/coverage", "embedTitle": t("title.embed", lang),
-        "tiles": {
+        embed_snippet, mls)))
+    add_config(m, _config(lang, bm.datum, mls, tiles={
             "url": url,
-            "levels": [{"level": lv, "minZoom": LEVEL_MIN_ZOOM[lv], "show": lv != "building_group",
-                        "style": STYLE[lv]} for lv in LEVELS if lv in present],
+            "levels": [{"level": lv.key, "role": lv.role, "show": lv.role != "group",
+                        "minZoom": max(ROLE_MIN_ZOOM[lv.role], LEVEL_MIN_ZOOM.get(lv.key, 0)),
+                        "style": ROLE_STYLE[lv.role]} for lv in mls if lv.key in present],
             "colors": colors, "areas": index, "flagged": flagged, "problemStyle": PROBLEM_STYLE,
             "workload": load or None,
             "range": [min(load.values()), max(load.values())] if load else None,
-        },
-    })
+        }))
     add_modules(m, static_url, "coverage.js")
     return m
 
@@ -384,9 +402,10 @@ def _grid_labels(frame: gpd.GeoDataFrame) -> folium.FeatureGroup:
 
 def _legend(areas: gpd.GeoDataFrame, colors: Mapping[str, str], lang: str, title: str | None,
             workload: Mapping[str, float] | None, estimated: bool, n_problems: int,
-            links: Iterable[tuple[str, str]], embed_snippet: bool) -> str:
+            links: Iterable[tuple[str, str]], embed_snippet: bool,
+            levels: list[MapLevel]) -> str:
     esc = html.escape
-    grids = areas[areas["level"] == "grid"].sort_values("code", na_position="last")
+    grids = areas[areas["level"] == _colour_key(levels)].sort_values("code", na_position="last")
     rows = "".join(
         f'<div class="gg-legend-row"><span class="gg-swatch" style="background:{colors[g["id"]]}">'
         f'</span>{esc(str(g["name"]))} <small>{esc(str(g["code"] or ""))}</small></div>'
@@ -410,7 +429,10 @@ def _legend(areas: gpd.GeoDataFrame, colors: Mapping[str, str], lang: str, title
         parts.append('<div class="gg-legend-row gg-problems">'
                      '<span class="gg-swatch gg-swatch-problem"></span>'
                      f"{esc(t('legend.problems', lang, n=n_problems))}</div>")
-    counts = json.dumps({lvl: int((areas["level"] == lvl).sum()) for lvl in LEVELS})
+    counts = json.dumps({lv.key: int((areas["level"] == lv.key).sum()) for lv in levels})
+    parts.append('<div class="gg-legend-levels">' + " · ".join(
+        f'<span data-level="{esc(lv.key)}">{esc(lv.name(lang))}</span>' for lv in levels)
+        + "</div>")
     link_html = " · ".join(f'<a href="{esc(href)}" class="gg-link">{esc(label)}</a>'
                            for label, href in links)
     if link_html:

@@ -6,7 +6,10 @@ Like the console, the page carries no plan data. After sign-in (JWT in
 * pick a plan: view the active one, copy it into a draft, or continue a draft;
 * draw the draft's grids and microgrids coloured by grid (microgrids in shades
   of their grid's colour, neighbours apart), 楼组 outlines, and the management
-  objects (footprints and points) in the shade of the microgrid that holds them;
+  objects (footprints and points) in the shade of the microgrid that holds them.
+  "Grid" and "microgrid" are the plan's declared levels: the lowest tiling level
+  is the unit edited, the first below the street the one its balance is read
+  against (社区 and 网格 in a Hangzhou-style plan), named as declared;
 * click an object and move it to a neighbouring microgrid of the same grid
   (from a list or by clicking the target), and offer "move together" when the
   API answers that cellmates must follow; split, merge, lock and unlock a
@@ -14,7 +17,8 @@ Like the console, the page carries no plan data. After sign-in (JWT in
 * tools (``editor-tools.js``, ``editor-draw.js``): brush or lasso many objects and
   move them as one edit to a neighbour the API has checked (the others listed
   disabled, with the reason); draw a line across a microgrid to cut it; drag the
-  points of the boundary two microgrids share. Writes are queued, so a quick
+  points of the boundary two microgrids share; both one level up too (网格, 居民区:
+  whole children change side). Writes are queued, so a quick
   Ctrl+Z, Ctrl+Y never sends a stale version;
 * live statistics per microgrid (households, objects, 楼组, workload) and the
   balance of each grid (CV, max/min, and a bar per microgrid against the grid's

@@ -17,14 +17,17 @@ import folium
 from ._page import add_config, add_modules, lang_switch, link_basemap, start_page
 from .basemaps import OSM_ATTRIBUTION
 from .i18n import bundle, t
+from .levels import map_levels
 
 __all__ = ["embed_page", "embed_snippet", "snippet_page"]
 
 
 def embed_page(*, center: tuple[float, float], bounds: list[list[float]] | None = None,
                static_url: str = "/static", lang: str = "zh", basemap: str | None = None,
-               days: int = 30, title: str | None = None) -> folium.Map:
-    """The embed page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum."""
+               days: int = 30, title: str | None = None, levels=None) -> folium.Map:
+    """The embed page; ``center`` (lat, lon) and ``bounds`` in the basemap's datum;
+    ``levels`` the plan's declaration (``None``: the default five), whose names the
+    layer list and the info box show."""
     m, bm = start_page(title=title or t("title.embed", lang), css="embed.css", center=center,
                        bounds=bounds, static_url=static_url, basemap=basemap, lang=lang)
     root = m.get_root()
@@ -42,6 +45,7 @@ def embed_page(*, center: tuple[float, float], bounds: list[list[float]] | None 
         "page": "embed", "lang": lang, "datum": bm.datum, "days": days,
         "strings": bundle(lang, "level.", "field.", "layer.", "embed.", "legend.", "error."),
         "areas": "/public/areas", "stats": f"/public/stats?days={days}",
+        "levels": [lv.to_dict(lang) for lv in map_levels(levels)],
     })
     add_modules(m, static_url, "embed.js")
     return m

@@ -19,6 +19,7 @@ from maps.basemaps import default_basemap
 from maps._page import page_url
 from maps.editor import editor_page
 from maps.i18n import t
+from maps.levels import map_levels, role_key
 
 from ..auth import PrincipalDep
 from ..deps import StateDep
@@ -36,7 +37,8 @@ Days = Annotated[int, Query(ge=1, le=365, description="window of the incident co
 
 
 def workload(state, plan_id: int) -> tuple[dict[str, float], bool]:
-    """Households per microgrid from the store's object memberships, and whether any is estimated.
+    """Households per leaf area (微网格, or the plan's declared lowest tiling level) from the
+    store's object memberships, and whether any is estimated.
 
     Empty when the plan has no memberships (the choropleth is then not offered).
     """
@@ -49,7 +51,8 @@ def workload(state, plan_id: int) -> tuple[dict[str, float], bool]:
             objs = state.store.objects()[["id", "households", "estimated"]].set_index("id")
             objs = objs.reindex(mem.index)
             hh = objs["households"].fillna(0.0).groupby(mem.values).sum()
-            mgs = set(data.areas.loc[data.areas["level"] == "microgrid", "id"])
+            leaf = role_key(map_levels(data.plan.get("levels")), "leaf")  # 微网格 by default
+            mgs = set(data.areas.loc[data.areas["level"] == leaf, "id"])
             values = {k: float(v) for k, v in hh.items() if k in mgs}
             values.update({k: 0.0 for k in mgs - values.keys()})
             est = bool((objs["estimated"].fillna(False).astype(bool)
@@ -122,7 +125,8 @@ def index(state: StateDep, principal: PrincipalDep, lang: Lang = "zh", basemap: 
                          problems=found, names=names, title=title,
                          links=links, embed_snippet=True, tiles=tiles,
                          tile_url=f"/tiles/{plan_id}/{{z}}/{{x}}/{{y}}.mvt",
-                         extent=(data.plan.get("attrs") or {}).get("data_extent"))
+                         extent=(data.plan.get("attrs") or {}).get("data_extent"),
+                         levels=data.plan.get("levels"))
         m.get_root().title = escape(title)
         html = m.get_root().render()
         data.extra[key] = html
@@ -171,7 +175,7 @@ def embed_root(request: Request):
 def embed_coverage(state: StateDep, lang: Lang = "zh", basemap: BasemapQ = None, days: Days = 30):
     return _app_page(state, ("embed", lang, basemap, days), basemap, lambda data, center, bounds:
                      embed_page(center=center, bounds=bounds, lang=lang, basemap=basemap,
-                                days=days))
+                                days=days, levels=data.plan.get("levels")))
 
 
 @router.get("/embed/snippet", response_class=HTMLResponse,

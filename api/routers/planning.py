@@ -126,8 +126,10 @@ class EditIn(Versioned):
     with_cellmates: bool = False
     microgrids: list[Annotated[str, Field(max_length=64)]] | None = Field(
         default=None, min_length=1, max_length=2,
-        description="cut: one microgrid to split along the line, or two neighbours to redraw "
-                    "their shared boundary")
+        description="cut: one area to split along the line, or two neighbours to redraw "
+                    "their shared boundary: microgrids (their cells change side), or areas one "
+                    "level up such as 网格, 居民区 or 社区 (their children move whole; the answer "
+                    "lists moved_areas and new_areas)")
     line: list[tuple[float, float]] | None = Field(
         default=None, min_length=2, max_length=2000,
         description="cut: the drawn line, [lon, lat] points in the storage datum")

@@ -35,6 +35,7 @@ from ..store import Store
 from ..validate import validate_plan
 from ..workload import WorkloadWeights
 from . import policy
+from .planning_redraw import cut_upper, step_upper, upper_areas
 
 #: the balance band of the editor's chart: a microgrid within ±15 % of its grid's mean
 #: workload is balanced (the validator's default CV limit)
@@ -306,6 +307,12 @@ class PlanningService:
                 self.store.audit(conn, actor=actor, action=f"plan.{op}", entity="area",
                                  entity_id=uid)
                 return {"plan_id": plan_id, "version": version, "op": op, "microgrid": uid}
+            upper = upper_areas(self.store, conn, plan_id, params.get("microgrids") or []) \
+                if op == "cut" else None
+            if upper is not None:  # one level up: the line moves whole children
+                return {"plan_id": plan_id, "version": version,
+                        **cut_upper(self, conn, plan_id, upper, params.get("line"), actor=actor,
+                                    params=_plain(params))}
             parent_uid, mg_map = self._parent_of_edit(conn, plan_id, op, params)
             before = self._current_state_id(conn, plan_id, parent_uid)
             _, result = self._load_state(conn, before, plan_id)
@@ -325,7 +332,11 @@ class PlanningService:
                 "moved_objects": int(len(moved)), "microgrids": len(new.microgrids)}
 
     def _require_microgrid(self, conn, plan_id: int, uid) -> str:
-        return self.edits.require_microgrid(conn, plan_id, uid)
+        """``uid`` if it is a partition part of the plan (a microgrid, or the declared level
+        that partitioning makes, e.g. 网格 under 社区)."""
+        levels = self.store.plan_levels(plan_id, conn)
+        parts = tuple(sorted({p for p in map(levels.parts_of, levels.keys) if p})) or ("microgrid",)
+        return self.edits.require_microgrid(conn, plan_id, uid, parts)
 
     def _parent_of_edit(self, conn, plan_id: int, op: str, params: dict) -> tuple[str, dict]:
         keys = {"move_objects": ["to"], "move_cells": ["to"], "split": ["microgrid"],
@@ -343,8 +354,9 @@ class PlanningService:
 
     def _mg_map(self, conn, plan_id: int, parent_uid: str) -> dict[int, str]:
         """Partition microgrid id → area uid."""
+        level = self._parts_level(plan_id, parent_uid, conn)[0] or "microgrid"
         return {_part_id(uid, code, attrs): uid
-                for uid, code, attrs in self.edits.parts(conn, plan_id, parent_uid)}
+                for uid, code, attrs in self.edits.parts(conn, plan_id, parent_uid, level=level)}
 
     def move_targets(self, plan_id: int, objects: list[str]) -> dict:
         """Where the objects could move together as one edit (nothing is changed): each
@@ -446,7 +458,9 @@ class PlanningService:
                                  f"nothing to {'undo' if undo else 'redo'} in plan {plan_id}.",
                                  field="plan_id", value=plan_id)
             info = row.undo or {}
-            if row.op in ("lock", "unlock"):
+            if info.get("redraw"):  # a boundary redrawn one level up
+                step_upper(self, conn, plan_id, info, undo=undo)
+            elif row.op in ("lock", "unlock"):
                 self.edits.set_locked(conn, plan_id, [row.params["microgrid"]],
                                       (row.op == "lock") != undo)
             else:
@@ -529,21 +543,22 @@ class PlanningService:
                 "grids": [], "text": report.to_text()}
 
     def stats(self, plan_id: int) -> dict:
-        """Live numbers per microgrid, and balance per grid (for the editor)."""
+        """Live numbers per microgrid, and balance per grid (for the editor). The levels are
+        the plan's: its lowest tiling level (微网格; a Hangzhou plan's 网格) against the first
+        level below the street (网格; Hangzhou's 社区)."""
         levels = self.store.plan_levels(plan_id)  # NotFoundError for a missing plan
-        # only what the numbers need: the microgrids' rows, the levels above them (to find
-        # each one's grid) and their members' sums, added up in the database (no object
-        # geometry is read)
+        tiling = [k for k in levels.keys if levels.tiles(k)]
+        leaf, top = tiling[-1], tiling[min(1, len(tiling) - 1)]
+        # only what the numbers need: the units' rows, the levels above them (to find each
+        # one's grid) and their members' sums, added up in the database (no object geometry)
         keys = list(levels.keys)
-        above = keys[:keys.index("microgrid")] if "microgrid" in keys else []
-        mgs = self.store.areas(plan_id, level="microgrid") if "microgrid" in keys \
-            else self.store.areas(plan_id, uids=[])
+        mgs = self.store.areas(plan_id, level=leaf)
         tree = pd.concat([f[["id", "level", "parent_id"]] for f in
-                          [mgs, *(self.store.areas(plan_id, level=k) for k in above)]],
-                         ignore_index=True)
+                          [mgs, *(self.store.areas(plan_id, level=k)
+                                  for k in keys[:keys.index(leaf)])]], ignore_index=True)
         sums = self.store.member_sums(plan_id)
         # a microgrid's grid is its nearest grid ancestor, past any 居民区/商务区 between
-        grid_of = dict(zip(mgs["id"], ancestor_at(tree, mgs["id"].to_numpy(object), "grid")))
+        grid_of = dict(zip(mgs["id"], ancestor_at(tree, mgs["id"].to_numpy(object), top)))
         rows = []
         for m in mgs.to_dict("records"):
             attrs = m.get("attrs") or {}
@@ -566,7 +581,8 @@ class PlanningService:
                               "cv": float(w.std() / w.mean()) if w.mean() > 0 else None,
                               "max_min": float(w.max() / w.min()) if w.min() > 0 else None,
                               "target": float(w.mean())})
-        return {"plan_id": plan_id, "microgrids": rows, "grids": grids,
+        return {"plan_id": plan_id, "levels": {"unit": leaf, "grid": top}, "microgrids": rows,
+                "grids": grids,
                 "workload": {"weights": WorkloadWeights().to_dict(),
                              "tolerance": BALANCE_TOLERANCE}}
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from .._errors import InputError, NotFoundError, StateError
 from . import schema as S
-from ._sql import chunks, now
+from ._sql import chunks, now, wkb_param
 
 __all__ = ["EditRepository", "SavedState"]
 
@@ -79,6 +79,10 @@ class EditRepository:
         for undo in rows:
             if (undo or {}).get("parent_uid") == parent_uid and undo.get("after") is not None:
                 return int(undo["after"])
+            # a boundary redrawn one level up rewrites the partitions it moved microgrids between
+            carried = ((undo or {}).get("redraw") or {}).get("states") or {}
+            if carried.get(parent_uid, {}).get("after") is not None:
+                return int(carried[parent_uid]["after"])
         raise StateError(f"方案 {plan_id} 的网格 {parent_uid} 不是在 geogrid 中划分的。"
                          f"grid {parent_uid} of plan {plan_id} was not partitioned in geogrid.",
                          field="microgrid", value=parent_uid,
@@ -88,14 +92,16 @@ class EditRepository:
 
     # -- the stack --------------------------------------------------------------------
     def push(self, conn: Connection, plan_id: int, op: str, params: dict, *, before, after,
-             actor: str, parent_uid: str | None = None) -> int:
+             actor: str, parent_uid: str | None = None, extra: dict | None = None) -> int:
+        """Push one edit; ``extra`` goes with the undo record (a redrawn boundary one level
+        up keeps the outlines and parents before and after it there)."""
         e = S.plan_edits.c
         seq = (conn.execute(sa.select(sa.func.max(e.seq)).where(e.plan_id == plan_id)).scalar()
                or 0) + 1
         conn.execute(sa.insert(S.plan_edits).values(
             plan_id=plan_id, seq=seq, op=op, params=params, actor=actor, at=now(),
             undo={"parent_uid": parent_uid or params.get("grid_id"), "before": before,
-                  "after": after, "locks": params.get("locks")}))
+                  "after": after, "locks": params.get("locks"), **(extra or {})}))
         return seq
 
     def truncate_redo(self, conn: Connection, plan_id: int) -> None:
@@ -120,14 +126,16 @@ class EditRepository:
         return [dict(r._mapping) for r in rows]
 
     # -- microgrids of a plan -----------------------------------------------------------
-    def require_microgrid(self, conn: Connection, plan_id: int, uid) -> str:
+    def require_microgrid(self, conn: Connection, plan_id: int, uid,
+                          levels: tuple[str, ...] = ("microgrid",)) -> str:
+        """``uid`` if it is an area of one of ``levels`` (the plan's partition parts)."""
         fix = ("用 GET /areas?level=microgrid 中的微网格 id。"
                "Pass a microgrid id from GET /areas?level=microgrid.")
         if not uid:
             raise InputError("缺少 microgrid。microgrid is required.", field="microgrid", fix=fix)
         a = S.areas.c
         row = conn.execute(sa.select(a.uid).where(a.plan_id == plan_id, a.uid == str(uid),
-                                                  a.level == "microgrid")).first()
+                                                  a.level.in_(list(levels)))).first()
         if row is None:
             raise NotFoundError(f"微网格 {uid!r} 不在方案 {plan_id} 中。microgrid {uid!r} is not "
                                 f"in plan {plan_id}.", field="microgrid", value=uid, fix=fix)
@@ -160,6 +168,16 @@ class EditRepository:
         return list(conn.execute(sa.select(a.code).where(
             a.plan_id == plan_id, a.level == level,
             a.code.startswith(prefix, autoescape=True))).scalars())
+
+    def reshape(self, conn: Connection, plan_id: int, rows: list[dict]) -> None:
+        """Set the outline (``wkb``) and parent (``parent_uid``) of the areas ``uid``."""
+        a = S.areas.c
+        if rows:
+            conn.execute(sa.update(S.areas).where(a.plan_id == sa.bindparam("b_plan"),
+                                                  a.uid == sa.bindparam("b_uid"))
+                         .values(parent_uid=sa.bindparam("b_parent"), geom=wkb_param("b_wkb")),
+                         [{"b_plan": plan_id, "b_uid": r["uid"], "b_parent": r["parent_uid"],
+                           "b_wkb": r["wkb"]} for r in rows])
 
     def locked(self, conn: Connection, plan_id: int) -> set[str]:
         a = S.areas.c

@@ -129,10 +129,10 @@ export async function signIn(username, password) {
 export const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
   "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
-export function gridColors(features) {
+export function gridColors(features, level = "grid") {
   const colors = new Map();
   const parent = new Map(features.map((f) => [f.properties.id, f.properties.parent_id]));
-  features.filter((f) => f.properties.level === "grid")
+  features.filter((f) => f.properties.level === level)
     .sort((a, b) => String(a.properties.code || "~").localeCompare(String(b.properties.code || "~")))
     .forEach((f, i) => colors.set(f.properties.id, PALETTE[i % PALETTE.length]));
   for (const f of features) {

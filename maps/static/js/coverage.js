@@ -3,19 +3,25 @@
 // plan's areas come from vector tiles instead (config.tiles, see tiles.js).
 import { api, config, el, fill, session, t } from "./common.js";
 import { latLng } from "./datum.js";
+import { declaredLevels, keyOf, levelName } from "./levels.js";
 import { lookupItem, lookupOnClick } from "./mygrid.js";
 import { tiledLevels } from "./tiles.js";
 
 const gg = window.geogrid;
 const map = gg.map;
 const layers = gg.layers || {};
-const LEVELS = ["street", "grid", "community", "microgrid", "building_group"];
+// the plan's declared levels, top first, with their names (maps/levels.py)
+const DECLARED = declaredLevels();
+const LEVELS = DECLARED.map((l) => l.key);
+const LEAF = keyOf(DECLARED, "leaf", "microgrid");
+const COLOUR = keyOf(DECLARED, "colour", LEAF);
+const nameOf = (key) => levelName(DECLARED, key);
 const CODE_ZOOM = 17;
 const tiled = config.tiles ? tiledLevels(map, config.tiles) : null;
 
 function tooltipNode(p) {
   const box = el("div", { className: "gg-tip" },
-    el("b", {}, p.name || ""), " ", el("span", { className: "gg-muted" }, t(`level.${p.level}`)),
+    el("b", {}, p.name || ""), " ", el("span", { className: "gg-muted" }, nameOf(p.level)),
     el("div", {}, `${t("field.code")}: ${p.code || "—"}`));
   if (p.workload !== undefined) box.append(el("div", {}, `${t("field.workload")}: ${p.workload}`));
   if (p.derived) box.append(el("div", { className: "gg-derived" }, t("field.derived")));
@@ -44,7 +50,7 @@ if (tiled) {
   tiled.onFeature((f) => { if (!known.has(f.props.id)) { known.add(f.props.id); features.push(f); } });
   const overlays = {};
   for (const { level } of config.tiles.levels) {
-    overlays[t(`level.${level}`)] = tiled.layers[level];
+    overlays[nameOf(level)] = tiled.layers[level];
     layers[level] = tiled.layers[level];
   }
   if (layers.problems) overlays[t("layer.problems")] = layers.problems;
@@ -52,7 +58,7 @@ if (tiled) {
   const labels = layers.grid_labels;
   const syncLabels = () => {
     if (!labels) return;
-    const want = tiled.layers.grid && map.hasLayer(tiled.layers.grid);
+    const want = tiled.layers[COLOUR] && map.hasLayer(tiled.layers[COLOUR]);
     if (want && !map.hasLayer(labels)) labels.addTo(map);
     if (!want && map.hasLayer(labels)) map.removeLayer(labels);
   };
@@ -80,10 +86,10 @@ const codeLabels = L.layerGroup();
 let codesBuilt = false;
 function updateCodes() {
   if (tiled) return; // tiles: codes are in the tooltips (features arrive tile by tile)
-  const want = map.getZoom() >= CODE_ZOOM && layers.microgrid && map.hasLayer(layers.microgrid);
+  const want = map.getZoom() >= CODE_ZOOM && layers[LEAF] && map.hasLayer(layers[LEAF]);
   if (want && !codesBuilt) {
     for (const f of features) {
-      if (f.level !== "microgrid" || !f.props.code) continue;
+      if (f.level !== LEAF || !f.props.code) continue;
       const icon = L.divIcon({ className: "gg-code-label",
                                html: el("span", {}, f.props.code), iconSize: null });
       const at = f.props.label ? L.latLng(f.props.label[1], f.props.label[0])
@@ -139,7 +145,7 @@ function showAddress(res) {
   const at = latLng(res.lon, res.lat, config.datum);
   const chain = res.chain ? LEVELS.map((lv) => res.chain[lv]).filter(Boolean) : [];
   const tip = el("div", { className: "gg-tip" }, el("b", {}, res.matched || res.query || ""),
-    ...chain.map((a) => el("div", {}, `${t(`level.${a.level}`)}: ${a.name} ${a.code || ""}`)));
+    ...chain.map((a) => el("div", {}, `${nameOf(a.level)}: ${a.name} ${a.code || ""}`)));
   addressMarker = L.circleMarker(at, { radius: 8, color: "#000", fillColor: "#ffeb3b",
                                        fillOpacity: 1, className: "gg-address" })
     .bindTooltip(tip, { permanent: true, direction: "top" }).addTo(map);
@@ -169,7 +175,7 @@ const SearchControl = L.Control.extend({
       const items = localMatches(q).map((f) => el("li", {},
         el("button", { type: "button", className: "gg-result", on: { click: () => select(f) } },
           el("b", {}, f.props.name || ""), " ", el("small", {}, f.props.code || ""),
-          " ", el("span", { className: "gg-muted" }, t(`level.${f.level}`)))));
+          " ", el("span", { className: "gg-muted" }, nameOf(f.level)))));
       fill(list, items);
       if (session.get() && q.trim().length >= 2) {
         try {
@@ -218,5 +224,6 @@ if (snippet) {
 }
 
 gg.search = localMatches;
+gg.levels = DECLARED;
 gg.ready = performance.now();
 document.documentElement.dataset.ready = "1";

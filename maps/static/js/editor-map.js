@@ -1,8 +1,11 @@
 // The planner editor's map: grids, microgrids in shades of their grid's colour (locked ones
 // hatched and greyed), 楼组 outlines, management objects coloured by their microgrid,
 // moved objects, validation problems and the selection. Clicks go to the page module.
+// The levels are the plan's (levels.js editLevels): in a Hangzhou plan the "grids" are its
+// 社区 and the "microgrids" its 网格, and the layer list says so.
 import { el, t } from "./common.js";
 import { geoJsonShift, latLng } from "./datum.js";
+import { editLevels, levelName } from "./levels.js";
 
 const PANES = [["gg-objects", 440], ["gg-points", 450], ["gg-marks", 460]];
 const LOCKED = { fillColor: "url(#gg-hatch)", fillOpacity: 0.8, color: "#666", weight: 1.5 };
@@ -40,6 +43,9 @@ export class EditorMap {
         layer.on("click", () => this.handlers.onMicrogrid(id));
         this.mgLayers.set(id, layer);
       } });
+    this.middle = L.geoJSON(null, { ...shift, interactive: false,
+      style: (f) => ({ color: this.look.gridColour.get(f.properties.id) || "#333", weight: 2.2,
+                       opacity: 0.9, dashArray: "6 4", fill: false, className: "gg-middle" }) });
     this.groups = L.geoJSON(null, { ...shift, interactive: false,
       style: { color: "#444", weight: 0.7, opacity: 0.7, dashArray: "2 3", fill: false } });
     this.objects = L.geoJSON(null, { ...shift, pane: "gg-objects",
@@ -57,14 +63,24 @@ export class EditorMap {
         this.objLayers.set(p.id, layer);
       } });
     this.problems = L.featureGroup();
-    for (const layer of [this.microgrids, this.groups, this.grids, this.objects, this.problems]) {
-      layer.addTo(map);
-    }
-    L.control.layers(null, {
-      [t("editor.layer.grids")]: this.grids, [t("editor.layer.microgrids")]: this.microgrids,
+    for (const layer of [this.microgrids, this.groups, this.middle, this.grids, this.objects,
+      this.problems]) layer.addTo(map);
+    this._control(editLevels());
+  }
+
+  /** The layer list, named after the plan's levels (rebuilt when they change). */
+  _control(lv) {
+    const key = lv.list.map((l) => `${l.key}=${l.name}`).join();
+    if (this.controlKey === key) return;
+    if (this.control) this.control.remove();
+    const middle = lv.list.filter((l) => l.role === "middle").map((l) => l.name).join("/");
+    const layers = { [levelName(lv.list, lv.grid)]: this.grids };
+    if (middle) layers[middle] = this.middle;
+    Object.assign(layers, { [levelName(lv.list, lv.unit)]: this.microgrids,
       [t("editor.layer.groups")]: this.groups, [t("editor.layer.objects")]: this.objects,
-      [t("layer.problems")]: this.problems,
-    }, { collapsed: true }).addTo(map);
+      [t("layer.problems")]: this.problems });
+    this.control = L.control.layers(null, layers, { collapsed: true }).addTo(this.map);
+    this.controlKey = key;
   }
 
   _mgStyle(id) {
@@ -88,11 +104,17 @@ export class EditorMap {
     this.mgLayers.clear();
     this.objLayers.clear();
     this.marked = [];
-    for (const layer of [this.grids, this.microgrids, this.groups, this.objects]) layer.clearLayers();
-    const of = (level) => areas.filter((f) => f.properties.level === level);
-    this.microgrids.addData(of("microgrid"));
-    this.groups.addData(of("building_group"));
-    this.grids.addData(of("grid"));
+    const lv = look.lv || editLevels();
+    this._control(lv);
+    for (const layer of [this.grids, this.middle, this.microgrids, this.groups, this.objects]) layer.clearLayers();
+    const of = (role) => {
+      const keys = new Set(lv.list.filter((l) => l.role === role).map((l) => l.key));
+      return areas.filter((f) => keys.has(f.properties.level));
+    };
+    this.microgrids.addData(of("leaf"));
+    this.groups.addData(of("group"));
+    this.middle.addData(of("middle"));
+    this.grids.addData(of("colour"));
     const sorted = [...objects].sort((a, b) => (LEVEL_ORDER[a.properties.type] ?? 1)
       - (LEVEL_ORDER[b.properties.type] ?? 1));
     this.objects.addData(sorted);

@@ -4,6 +4,7 @@
 // the formula printed under the chart (households + a weight per object type).
 import { el, fill, gridColors, t } from "./common.js";
 import { num } from "./editor-geo.js";
+import { levelName } from "./levels.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const W = 370;
@@ -70,9 +71,10 @@ export function balanceChart(rows, target, tolerance, current, onPick) {
 export function renderStats(state, before, { pick, pickGrid, byCode }) {
   const stats = state.stats;
   if (!stats) return;
-  const grids = state.areas.filter((f) => f.properties.level === "grid").sort(byCode);
+  const top = state.lv ? state.lv.grid : "grid";   // the plan's level above the units
+  const grids = state.areas.filter((f) => f.properties.level === top).sort(byCode);
   const balance = new Map(stats.grids.map((g) => [g.grid_id, g]));
-  const colours = gridColors(state.areas);
+  const colours = gridColors(state.areas, top);
   if (!state.statsGrid || !balance.has(state.statsGrid)) {
     const first = grids.find((g) => balance.has(g.properties.id));
     state.statsGrid = first ? first.properties.id : null;
@@ -91,8 +93,16 @@ export function renderStats(state, before, { pick, pickGrid, byCode }) {
   const rows = stats.microgrids.filter((m) => m.grid_id === state.statsGrid)
     .sort((a, b) => String(a.code || a.id).localeCompare(String(b.code || b.id)));
   const grid = state.byId.get(state.statsGrid);
+  // a declared plan's own names (社区 / 网格) instead of 网格 / 微网格
+  const lv = state.lv && !state.lv.standard ? state.lv : null;
+  const units = lv ? levelName(lv.list, lv.unit) : t("editor.n_microgrids");
+  if (lv) {
+    const head = document.querySelectorAll("#gg-grid-stats thead th");
+    head[0].textContent = levelName(lv.list, lv.grid);
+    head[1].textContent = units;
+  }
   document.getElementById("gg-stats-caption").textContent = grid
-    ? `${grid.properties.name} · ${t("editor.n_microgrids")} ${rows.length}` : "";
+    ? `${grid.properties.name} · ${units} ${rows.length}` : "";
   const changed = (m) => {
     const old = before && before.get(m.id);
     return Boolean(before && before.size && (!old || old.households !== m.households

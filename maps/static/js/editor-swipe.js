@@ -8,6 +8,7 @@
 import { api, el, fill, gridColors, t } from "./common.js";
 import { geoJsonShift } from "./datum.js";
 import { colourClasses, neighbours, shade } from "./editor-geo.js";
+import { editLevels } from "./levels.js";
 
 const SIDES = ["left", "right"];
 const SHADES = 5;
@@ -41,10 +42,14 @@ class Side {
                className: `gg-swipe-grid gg-swipe-${side}-grid` } });
   }
 
-  /** Draw plan ``planId`` (its grids and microgrids); returns the number of microgrids. */
+  /** Draw plan ``planId`` (its grids and microgrids, as the plan declares them); returns
+   *  the number of microgrids. */
   async load(planId) {
     this.planId = planId;
-    const [mgs, grids] = await Promise.all(["microgrid", "grid"].map((level) =>
+    // the plan's own levels: the unit it is divided into (微网格; a Hangzhou plan's 网格) and
+    // the level whose colours it takes (网格; Hangzhou's 社区)
+    const lv = editLevels((await api(`/plans/${planId}`)).levels);
+    const [mgs, grids] = await Promise.all([lv.unit, lv.grid].map((level) =>
       api(`/plans/${planId}/areas`, { params: { level } })));
     if (this.planId !== planId) return null;  // another plan was chosen meanwhile
     // as the editor colours them: shades of the grid's colour, neighbours told apart

@@ -1,10 +1,13 @@
 // The editor's tools panel: pick (click), brush and lasso (select many objects and move
 // them as one edit, to a target the API has checked), a line across a microgrid (cut it
-// along the line) and the shared boundary of two neighbours (drag its points). The map
-// gestures are in editor-draw.js; the writes go through the page's queue (editor.js).
-import { api, el, fill, t } from "./common.js";
+// along the line) and the shared boundary of two neighbours (drag its points). The line and
+// the boundary work one level up too (网格, 居民区; a Hangzhou plan's 社区): the level
+// select names the plan's levels, and the area redrawn is the picked microgrid's ancestor
+// there, whose children move whole with the line. The map gestures are in editor-draw.js;
+// the writes go through the page's queue (editor.js).
+import { ancestorAt, api, el, fill, t } from "./common.js";
 import { latLng } from "./datum.js";
-import { sharedBoundary } from "./editor-geo.js";
+import { neighbours, sharedBoundary } from "./editor-geo.js";
 import { MapGestures } from "./editor-draw.js";
 
 const TOOLS = ["pick", "brush", "lasso", "line", "boundary"];
@@ -16,7 +19,8 @@ export class ToolsPanel {
    * move(ids, to) and cut(microgrids, line), both queued writes that resolve when done.
    */
   constructor(ctx) {
-    Object.assign(this, { ctx, mode: "pick", brushed: new Set(), targets: null, seq: 0, other: null });
+    Object.assign(this, { ctx, mode: "pick", brushed: new Set(), targets: null, seq: 0, other: null,
+                          level: null, near: null });
     this.gestures = new MapGestures(ctx.map, ctx.datum, () => ctx.view.objLayers, {
       has: (id) => this.brushed.has(id),
       paint: (ids, adding) => this._paint(ids, adding),
@@ -126,16 +130,50 @@ export class ToolsPanel {
     return parts;
   }
 
+  /** The level the line or boundary redraws: the chosen one, else the plan's unit level. */
+  _levelKey() {
+    const lv = this.ctx.state.lv;
+    return lv.drawable.some((l) => l.key === this.level) ? this.level : lv.unit;
+  }
+
+  /** The area the tools redraw: the picked microgrid, or its ancestor on the chosen level. */
   _selectedMicrogrid() {
-    const sel = this.ctx.state.selected;
-    return sel && sel.kind === "microgrid" ? sel.id : null;
+    const { selected: sel, lv, byId } = this.ctx.state;
+    if (!sel || sel.kind !== "microgrid") return null;
+    const key = this._levelKey();
+    return key === lv.unit ? sel.id : ancestorAt(byId, sel.id, key);
+  }
+
+  /** Neighbours on the chosen level (the page's own for the unit level). */
+  _neighbours(id) {
+    const { lv, areas, adjacency } = this.ctx.state;
+    const key = this._levelKey();
+    if (key === lv.unit) return adjacency.get(id) || [];
+    if (!this.near || this.near.areas !== areas || this.near.key !== key) {
+      this.near = { areas, key, map: neighbours(areas.filter((f) => f.properties.level === key)) };
+    }
+    return this.near.map.get(id) || [];
+  }
+
+  /** Which level to redraw, named as the plan declares them (none when there is one). */
+  _levelSelect() {
+    const lv = this.ctx.state.lv;
+    if (lv.drawable.length < 2) return null;
+    return el("label", {}, t("editor.draw_level"), el("select", { id: "gg-line-level", on: { change: (ev) => {
+      this.level = ev.target.value;
+      this.other = null;
+      if (this.mode === "boundary") this._showBoundary();
+      this.render();
+    } } }, lv.drawable.map((l) => el("option", { value: l.key, selected: l.key === this._levelKey() }, l.name))));
   }
 
   _linePanel() {
     const mg = this._selectedMicrogrid();
-    if (!mg) return [el("p", { className: "gg-muted" }, t("editor.tool.line_hint"))];
+    if (!mg) return [this._levelSelect(), el("p", { className: "gg-muted" }, t("editor.tool.line_hint"))];
     const n = this.gestures.line.length;
-    return [el("p", {}, this.ctx.label(mg), " · ", el("span", { id: "gg-line-points" }, t("editor.line_points", { n }))),
+    return [this._levelSelect(),
+      el("p", { id: "gg-line-area", dataset: { id: mg } }, this.ctx.label(mg), " · ",
+        el("span", { id: "gg-line-points" }, t("editor.line_points", { n }))),
       el("div", { className: "gg-actions" },
         el("button", { type: "button", id: "gg-line-finish", className: "gg-primary", disabled: n < 2,
                        on: { click: () => this._cut() } }, t("editor.tool.finish")),
@@ -153,14 +191,14 @@ export class ToolsPanel {
 
   _boundaryPanel() {
     const mg = this._selectedMicrogrid();
-    if (!mg) return [el("p", { className: "gg-muted" }, t("editor.tool.boundary_hint"))];
-    const near = [...(this.ctx.state.adjacency.get(mg) || [])].sort();
+    if (!mg) return [this._levelSelect(), el("p", { className: "gg-muted" }, t("editor.tool.boundary_hint"))];
+    const near = [...this._neighbours(mg)].sort();
     const select = el("select", { id: "gg-boundary-with", on: { change: (ev) => {
       this.other = ev.target.value || null;
       this._showBoundary();
     } } }, el("option", { value: "" }, "—"),
     near.map((id) => el("option", { value: id, selected: id === this.other }, this.ctx.label(id))));
-    return [el("label", {}, `${this.ctx.label(mg)} · ${t("editor.boundary_with")}`, select)];
+    return [this._levelSelect(), el("label", {}, `${this.ctx.label(mg)} · ${t("editor.boundary_with")}`, select)];
   }
 
   _showBoundary() {

@@ -13,6 +13,7 @@ import { EditorMap, objectLabel } from "./editor-map.js";
 import { renderStats as renderStatsPanel } from "./editor-stats.js";
 import { ToolsPanel } from "./editor-tools.js";
 import { initExport } from "./editor-export.js";
+import { editLevels } from "./levels.js";
 
 const gg = window.geogrid;
 const map = gg.map;
@@ -31,7 +32,9 @@ const state = {
   target: null,          // the microgrid an object is to move to
   cellmates: null,       // {objects, to, mates}: a move the API asked to widen
   statsGrid: null, confirming: false, busy: false, seq: 0, fitted: null,
+  lv: editLevels(),      // the plan's declared levels: the unit edited, the grid above it
 };
+const isUnit = (f) => f.properties.level === state.lv.unit;
 
 const label = (id) => {
   const f = state.byId.get(id);
@@ -42,7 +45,7 @@ const label = (id) => {
 const nameOf = (id) => (state.byId.has(id) ? label(id)
   : state.objById.has(id) ? objectLabel(state.objById.get(id).properties) : String(id));
 // the grid a microgrid's statistics belong to, through any level between (居民区/商务区)
-const gridOf = (mgId) => ancestorAt(state.byId, mgId, "grid");
+const gridOf = (mgId) => ancestorAt(state.byId, mgId, state.lv.grid);
 // the area a microgrid was partitioned in: one edit stays within it
 const unitOf = (mgId) => (state.byId.get(mgId) || { properties: {} }).properties.parent_id;
 const byCode = (a, b) => String(a.properties.code || a.properties.id)
@@ -53,8 +56,8 @@ const view = new EditorMap(map, config.datum, {
 const tools = new ToolsPanel({
   map, datum: config.datum, view, state, label,
   move: (ids, to) => moveObjects(ids, to, false),
-  cut: (microgrids, line) => edit({ op: "cut", microgrids, line },
-    (res) => t("editor.cut_done", { n: res.moved_objects })) });
+  cut: (microgrids, line) => edit({ op: "cut", microgrids, line }, (res) => (res.moved_areas
+    ? t("editor.cut_up_done", { n: res.moved_areas.length }) : t("editor.cut_done", { n: res.moved_objects }))) });
 const resetSwipe = initExport(map, config.datum, () => state.plan, (e) => failed(e));
 
 // -- messages --------------------------------------------------------------------------------
@@ -211,15 +214,14 @@ async function reload() {
     compareOn() ? api(`/plans/${id}/diff`, { params: { against: "active" } }) : null]);
   if (mine !== state.seq) return;
   const before = state.statById;
-  Object.assign(state, { plan, history, diff });
+  Object.assign(state, { plan, history, diff, lv: editLevels(plan.levels) });
   state.areas = areas.features;
   state.byId = new Map(state.areas.map((f) => [f.properties.id, f]));
   state.objects = objects.features;
   state.objById = new Map(state.objects.map((f) => [f.properties.id, f]));
   state.stats = stats;
   state.statById = new Map(stats.microgrids.map((m) => [m.id, m]));
-  const mgs = state.areas.filter((f) => f.properties.level === "microgrid");
-  state.adjacency = neighbours(mgs);
+  state.adjacency = neighbours(state.areas.filter(isUnit));
   if (state.selected && !(state.selected.kind === "object" ? state.objById : state.byId).has(state.selected.id)) {
     state.selected = null;
   }
@@ -239,14 +241,14 @@ async function reload() {
 }
 
 function draw() {
-  const gridColour = gridColors(state.areas);
-  const mgs = state.areas.filter((f) => f.properties.level === "microgrid");
+  const gridColour = gridColors(state.areas, state.lv.grid);
+  const mgs = state.areas.filter(isUnit);
   const classes = colourClasses(mgs.map((f) => f.properties.id), state.adjacency, SHADES);
   const mgColour = new Map(mgs.map((f) => [f.properties.id,
     shade(gridColour.get(f.properties.id) || "#555555", classes.get(f.properties.id), SHADES)]));
   const locked = new Set((state.stats ? state.stats.microgrids : []).filter((m) => m.locked).map((m) => m.id));
   const moved = new Set(state.diff ? state.diff.changes.map((c) => String(c.object_id)) : []);
-  view.draw(state.areas, state.objects, { gridColour, mgColour, locked, moved });
+  view.draw(state.areas, state.objects, { gridColour, mgColour, locked, moved, lv: state.lv });
   view.select(state.selected, state.target);
 }
 
@@ -256,7 +258,7 @@ async function drawPublic() {
     const areas = await api("/plans/active/areas", { auth: false });
     Object.assign(state, { areas: areas.features, objects: [], stats: null, diff: null,
                            byId: new Map(areas.features.map((f) => [f.properties.id, f])) });
-    state.adjacency = neighbours(state.areas.filter((f) => f.properties.level === "microgrid"));
+    state.adjacency = neighbours(state.areas.filter(isUnit));
     draw();
   } catch (e) {
     showError(e);
@@ -631,7 +633,7 @@ $("gg-validate").addEventListener("click", async () => {
 function goToIssue(issue) {
   if (issue.location) map.setView(latLng(issue.location[0], issue.location[1], config.datum), 17);
   const mg = (issue.ids || []).find((i) => state.byId.has(i)
-    && state.byId.get(i).properties.level === "microgrid");
+    && isUnit(state.byId.get(i)));
   if (mg) selectMicrogrid(mg);
 }
 

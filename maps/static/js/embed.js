@@ -2,12 +2,18 @@
 // (small counts arrive suppressed as "<3"). Reads only /public/*; no token is ever sent.
 import { api, config, el, fill, gridColors, t } from "./common.js";
 import { geoJsonShift, latLng } from "./datum.js";
+import { declaredLevels, keyOf, levelName } from "./levels.js";
 import { lookupForm } from "./mygrid.js";
 import { permalink } from "./permalink.js";
 
 const gg = window.geogrid;
 const map = gg.map;
 const info = document.getElementById("gg-info");
+// the plan's declared levels: the colour level (网格; a Hangzhou plan's 社区) and the leaf
+const DECLARED = declaredLevels();
+const LEAF = keyOf(DECLARED, "leaf", "microgrid");
+const COLOUR = keyOf(DECLARED, "colour", LEAF);
+const STREET = keyOf(DECLARED, "street", "street");
 const COUNT_COLORS = ["#f7f7f7", "#fde0c5", "#facba6", "#f59e72", "#e4572e", "#a4161a"];
 
 function countValue(v) { return typeof v === "number" ? v : 0; }
@@ -35,7 +41,7 @@ function showInfo(p, s, stats) {
     if (c.hours) rows.push([t("field.hours"), c.hours]);
   }
   const dl = el("dl", {}, rows.map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
-  const parts = [el("h2", {}, p.name || "", " ", el("small", { className: "gg-muted" }, t(`level.${p.level}`))), dl];
+  const parts = [el("h2", {}, p.name || "", " ", el("small", { className: "gg-muted" }, levelName(DECLARED, p.level))), dl];
   if (!c) parts.push(el("p", { className: "gg-muted" }, t("embed.no_contact")));
   else if (c.inherited) parts.push(el("p", { className: "gg-muted" }, `${t("embed.inherited")}: ${c.from || ""}`));
   if (s) {
@@ -73,9 +79,9 @@ async function main() {
   }
   const byId = new Map(stats.areas.map((a) => [a.id, a]));
   const feats = areas.features;
-  const colors = gridColors(feats);
-  const hasMicro = feats.some((f) => f.properties.level === "microgrid");
-  const leaf = hasMicro ? "microgrid" : "grid";
+  const colors = gridColors(feats, COLOUR);
+  const hasMicro = LEAF !== COLOUR && feats.some((f) => f.properties.level === LEAF);
+  const leaf = hasMicro ? LEAF : COLOUR;
   const max = Math.max(0, ...stats.areas.filter((a) => a.level === leaf).map((a) => countValue(a.total)));
   const shift = geoJsonShift(config.datum);
   const onEach = (f, layer) => {
@@ -84,11 +90,11 @@ async function main() {
   };
   const of = (level) => ({ type: "FeatureCollection",
                            features: feats.filter((f) => f.properties.level === level) });
-  const street = L.geoJSON(of("street"), { ...shift, interactive: false,
+  const street = L.geoJSON(of(STREET), { ...shift, interactive: false,
     style: { color: "#222", weight: 3, dashArray: "6 4", fill: false } });
-  const grid = L.geoJSON(of("grid"), { ...shift, onEachFeature: onEach,
+  const grid = L.geoJSON(of(COLOUR), { ...shift, onEachFeature: onEach,
     style: (f) => ({ color: colors.get(f.properties.id), weight: 2.5, fillOpacity: hasMicro ? 0 : 0.15 }) });
-  const micro = L.geoJSON(of("microgrid"), { ...shift, onEachFeature: onEach,
+  const micro = L.geoJSON(of(LEAF), { ...shift, onEachFeature: onEach,
     style: (f) => ({ color: colors.get(f.properties.id), weight: 1, fillOpacity: 0.25 }) });
   const counts = L.geoJSON(of(leaf), { ...shift, onEachFeature: onEach,
     style: (f) => ({ color: "#666", weight: 0.5, fillOpacity: 0.7,
@@ -104,11 +110,11 @@ async function main() {
   street.addTo(map);
   const gridGroup = L.layerGroup([grid, labels]).addTo(map);
   const overlays = { grid: gridGroup };
-  const names = { [t("level.grid")]: gridGroup };
+  const names = { [levelName(DECLARED, COLOUR)]: gridGroup };
   if (hasMicro) {
     micro.addTo(map);
     overlays.microgrid = micro;
-    names[t("level.microgrid")] = micro;
+    names[levelName(DECLARED, LEAF)] = micro;
   }
   overlays.stats = counts;
   names[t("layer.stats")] = counts;

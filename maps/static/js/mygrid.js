@@ -3,8 +3,12 @@
 // rate-limited; the answer carries no coordinates). The card is text only (textContent).
 
 import { api, config, el, fill, t } from "./common.js";
+import { declaredLevels, levelName } from "./levels.js";
 
-const LEVELS = ["street", "grid", "community", "microgrid", "building_group"];
+// the page's plan levels (named as the plan declares them), and the default five
+const DECLARED = declaredLevels();
+const LEVELS = new Set(["street", "grid", "community", "microgrid", "building_group",
+  ...DECLARED.map((l) => l.key)]);
 let card = null;
 
 function ensureCard() {
@@ -26,8 +30,8 @@ function render(res) {
       t(res.reason === "address_not_found" ? "mygrid.not_found" : "mygrid.outside")));
   } else {
     const chain = el("ol", { className: "gg-mygrid-chain" },
-      (res.chain || []).filter((c) => LEVELS.includes(c.level)).map((c) => el("li", {},
-        el("span", { className: "gg-muted" }, `${t(`level.${c.level}`)} `), el("b", {}, c.name || ""))));
+      (res.chain || []).filter((c) => LEVELS.has(c.level)).map((c) => el("li", {},
+        el("span", { className: "gg-muted" }, `${levelName(DECLARED, c.level)} `), el("b", {}, c.name || ""))));
     const c = res.contact;
     const rows = c ? [[t("field.team"), c.team], [t("field.role"), c.role],
       [t("field.office_phone"), c.office_phone], [t("field.hours"), c.hours]].filter(([, v]) => v) : [];

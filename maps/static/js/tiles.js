@@ -93,7 +93,7 @@ export function tiledLevels(map, cfg) {
       const out = Object.assign({ fill: true }, entry.style);
       if (out.color === undefined) out.color = color;
       out.fillColor = color;
-      if (load && entry.level === "microgrid") {
+      if (load && (entry.role ? entry.role === "leaf" : entry.level === "microgrid")) {
         const v = load[p.id] || 0;
         out.fillColor = ramp(hi === lo ? 0 : (v - lo) / (hi - lo));
         out.fillOpacity = 0.75;
