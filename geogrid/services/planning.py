@@ -14,12 +14,9 @@ Editing an active plan is refused: planners work on a draft copy
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
 from .._errors import InputError, NotFoundError, StateError
 from ..codes import allocate_serials
@@ -35,6 +32,7 @@ from ..store import Store
 from ..validate import validate_plan
 from ..workload import WorkloadWeights
 from . import policy
+from ._plan_rows import area_changes, part_id, plain, uid_or_none
 from .planning_redraw import cut_upper, step_upper, upper_areas
 
 #: the balance band of the editor's chart: a microgrid within ±15 % of its grid's mean
@@ -150,7 +148,7 @@ class PlanningService:
             state_id = self._save_state(conn, plan_id, grid_uid, result)
             self._materialise(conn, plan_id, grid_uid, result)
             self._truncate_redo(conn, plan_id)
-            self._push_edit(conn, plan_id, "partition", {"grid_id": grid_uid, **_plain(options)},
+            self._push_edit(conn, plan_id, "partition", {"grid_id": grid_uid, **plain(options)},
                             before=None, after=state_id, actor=actor)
             self.store.audit(conn, actor=actor, action="plan.partition", entity="plan",
                              entity_id=plan_id, after={"grid": grid_uid,
@@ -168,8 +166,8 @@ class PlanningService:
             if objects[col].dtype == object and col not in ("geometry", "seed"):
                 objects[col] = objects[col].map(lambda v: None if v is None or v != v else str(v))
         return self.edits.save_state(conn, plan_id, parent_uid, cells=cells, edges=result.edges,
-                                     objects=objects, options=_plain(result.options.to_dict()),
-                                     report=_plain(result.report))
+                                     objects=objects, options=plain(result.options.to_dict()),
+                                     report=plain(result.report))
 
     def _load_state(self, conn, state_id: int, plan_id: int):
         """The editable result of a saved state, restored once per process: the key holds
@@ -232,7 +230,7 @@ class PlanningService:
             groups["level"] = group_level
             frame = pd.concat([frame, groups], ignore_index=True)
         stored = self._stored_areas(conn, plan_id, [u for u, _, _ in old])
-        stale, fresh = _area_changes(stored, frame)
+        stale, fresh = area_changes(stored, frame)
         self.edits.delete_exact(conn, plan_id, stale)
         self.store.add_areas(conn, plan_id, frame[frame["id"].isin(fresh)])
         if locked:
@@ -242,7 +240,7 @@ class PlanningService:
         ids = result.objects["id"].astype(str)
         now_in = self.store.memberships(plan_id, conn).reindex(ids).to_numpy(object)
         after = assignment.reindex(result.objects["id"]).to_numpy(object)
-        changed = [i for i, a, b in zip(ids, now_in, after) if _uid_or_none(a) != _uid_or_none(b)]
+        changed = [i for i, a, b in zip(ids, now_in, after) if uid_or_none(a) != uid_or_none(b)]
         if changed:
             self.edits.replace_memberships(conn, plan_id, changed,
                                            pd.Series(after, index=ids.to_numpy()).loc[changed])
@@ -257,7 +255,7 @@ class PlanningService:
         out = {}
         for uid, code, attrs in self.edits.parts(conn, plan_id, parent_uid, level=level):
             if code and str(code)[-3:].isdigit():
-                out[_part_id(uid, code, attrs)] = int(str(code)[-3:])
+                out[part_id(uid, code, attrs)] = int(str(code)[-3:])
         return out
 
     def _grid_serials(self, conn, plan_id: int, parent_uid: str, level: str, parts: list,
@@ -312,7 +310,7 @@ class PlanningService:
             if upper is not None:  # one level up: the line moves whole children
                 return {"plan_id": plan_id, "version": version,
                         **cut_upper(self, conn, plan_id, upper, params.get("line"), actor=actor,
-                                    params=_plain(params))}
+                                    params=plain(params))}
             parent_uid, mg_map = self._parent_of_edit(conn, plan_id, op, params)
             before = self._current_state_id(conn, plan_id, parent_uid)
             _, result = self._load_state(conn, before, plan_id)
@@ -322,7 +320,7 @@ class PlanningService:
             after = self._save_state(conn, plan_id, parent_uid, new)
             self._materialise(conn, plan_id, parent_uid, new)
             self._truncate_redo(conn, plan_id)
-            seq = self._push_edit(conn, plan_id, op, _plain(params), before=before, after=after,
+            seq = self._push_edit(conn, plan_id, op, plain(params), before=before, after=after,
                                   actor=actor, parent_uid=parent_uid)
             moved = diff_assignments(result.assignment, new.assignment)
             self.store.audit(conn, actor=actor, action=f"plan.{op}", entity="plan",
@@ -355,7 +353,7 @@ class PlanningService:
     def _mg_map(self, conn, plan_id: int, parent_uid: str) -> dict[int, str]:
         """Partition microgrid id → area uid."""
         level = self._parts_level(plan_id, parent_uid, conn)[0] or "microgrid"
-        return {_part_id(uid, code, attrs): uid
+        return {part_id(uid, code, attrs): uid
                 for uid, code, attrs in self.edits.parts(conn, plan_id, parent_uid, level=level)}
 
     def move_targets(self, plan_id: int, objects: list[str]) -> dict:
@@ -498,7 +496,7 @@ class PlanningService:
         new = self.store.memberships(plan_id)
         table = diff_assignments(old, new)
         return {"plan_id": plan_id, "against": against, "moved": int(len(table)),
-                "changes": [{k: _plain(v) for k, v in r.items()} for r in table.to_dict("records")]}
+                "changes": [{k: plain(v) for k, v in r.items()} for r in table.to_dict("records")]}
 
     def validate(self, plan_id: int, grid_uid: str | None = None) -> dict:
         """Microgrids against their grids (default levels), or the whole declared hierarchy."""
@@ -587,13 +585,6 @@ class PlanningService:
                              "tolerance": BALANCE_TOLERANCE}}
 
 
-def _part_id(uid: str, code: str | None, attrs: dict) -> int:
-    """The partition's id of a stored part: kept in its attrs; in plans saved before,
-    the serial its code (or uid) ends with, which was the id."""
-    part = (attrs or {}).get("part")
-    return int(part) if part is not None else int((code or uid)[-3:])
-
-
 def _required(version: int | None) -> int:
     """A caller's write must name the plan version it read (optimistic lock)."""
     if version is None:
@@ -680,52 +671,3 @@ class ScopedPlanning:
         version = _required(version)
         policy.require(self.principal, "delete", policy.PlanRef.of(self._plan(plan_id)))
         self.store.delete_plan(plan_id, expected_version=version, actor=self.principal.username)
-
-
-def _uid_or_none(value) -> str | None:
-    return None if value is None or value != value else str(value)
-
-
-def _area_changes(stored: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> tuple[list[str], list[str]]:
-    """(uids to delete, uids to insert) to turn the ``stored`` areas into ``new``: a uid whose
-    geometry (exactly) or fields differ is both deleted and inserted again."""
-    fields = ["level", "kind", "name", "code", "parent_id"]
-    had = {str(r["id"]): r for r in stored.to_dict("records")}
-    want = {str(r["id"]): r for r in new.to_dict("records")}
-    same = set()
-    for uid in had.keys() & want.keys():
-        a, b = had[uid], want[uid]
-        if any(_uid_or_none(a.get(f)) != _uid_or_none(b.get(f)) for f in fields):
-            continue
-        if _plain(a.get("attrs") or {}) != _plain(b.get("attrs") or {}):
-            continue
-        ga, gb = a["geometry"], b["geometry"]
-        if ga is None or gb is None or not shapely.equals_exact(
-                ga, shapely.multipolygons(shapely.get_parts(gb)) if gb.geom_type == "Polygon"
-                else gb, tolerance=0):
-            continue
-        same.add(uid)
-    return sorted(had.keys() - same), sorted(want.keys() - same)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    try:
-        if value != value:
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
