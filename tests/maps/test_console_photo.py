@@ -11,7 +11,10 @@ import pytest
 from PIL import Image
 
 from maps import STATIC_DIR
-from tests.maps.test_console_dispatch import console, shots, take_call  # noqa: F401
+from tests.maps.test_console_dispatch import console, take_call  # noqa: F401
+
+#: screenshots of this module go to ``artifacts/console`` (the ``shots`` fixture)
+SHOTS = "console"
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +28,7 @@ def _natural_size(page, selector: str) -> tuple[int, int]:
     return tuple(page.eval_on_selector(selector, "i => [i.naturalWidth, i.naturalHeight]"))
 
 
-def test_a_photo_from_the_form_is_shown_in_the_detail(console, live_api, shots):  # noqa: F811
+def test_a_photo_from_the_form_is_shown_in_the_detail(console, live_api, shots):
     page = console
     original = Image.open(PNG)
     page.click("#gg-call-open")

@@ -10,7 +10,10 @@ import pytest
 import shapely
 
 from test_editor import editor, new_draft, planner_api, version, wait_version  # noqa: F401
-from test_editor_tools import fit, screen, shots  # noqa: F401
+from test_editor_tools import fit, screen  # noqa: F401
+
+#: screenshots of this module go to ``artifacts/editor`` (the ``shots`` fixture)
+SHOTS = "editor"
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +39,7 @@ def drag_divider(page, to_x: float) -> None:
     page.mouse.up()
 
 
-def test_drag_the_divider_between_two_whole_plans(editor, planner_api, shots):  # noqa: F811
+def test_drag_the_divider_between_two_whole_plans(editor, planner_api, shots):
     page = editor
     plan_id = new_draft(page, "卷帘草稿")
     before = microgrids(planner_api, plan_id)
