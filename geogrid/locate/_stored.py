@@ -35,7 +35,7 @@ from ._file import read_meta, replacing_dir
 __all__ = ["save_locator", "open_locator", "StoredLabels", "LabelsById", "LazyChains", "FORMAT"]
 
 #: bumped whenever the layout changes; a directory of another version is rebuilt
-FORMAT = "geogrid-plan-locator/2"
+FORMAT = "geogrid-plan-locator/3"
 _FIELDS = ("id", "level", "name", "code", "kind")
 
 
@@ -54,8 +54,10 @@ def save_locator(locator, path) -> Path:
         for j, level in enumerate(levels):
             if chain.get(level) is not None:
                 chains[i, j] = row_of[chain[level]["id"]]
-    labels = pa.table({f: pa.array([_text(info[a][f]) for a in ids], type=pa.string())
-                       for f in _FIELDS})
+    labels = pa.table({**{f: pa.array([_text(info[a][f]) for a in ids], type=pa.string())
+                          for f in _FIELDS},
+                       # an area estimated from the data says so in every chain
+                       "derived": pa.array([bool(info[a].get("derived")) for a in ids])})
     meta = {"format": FORMAT, "leaf_level": locator.leaf_level, "levels": levels}
     with replacing_dir(path) as tmp:
         locator.index.save(tmp / "leaves")
@@ -108,6 +110,7 @@ class StoredLabels:
 
         self._table = pa.ipc.open_file(pa.memory_map(str(path), "r")).read_all()
         self._columns = [self._table.column(f) for f in _FIELDS]
+        self._derived = self._table.column("derived")
         self._rows: dict[int, dict] = {}
         self._by_id: dict | None = None
         self._lock = threading.Lock()
@@ -116,10 +119,14 @@ class StoredLabels:
         return self._table.num_rows
 
     def row(self, i: int) -> dict:
-        """``{"id", "level", "name", "code", "kind"}`` of row ``i``."""
+        """``{"id", "level", "name", "code", "kind"}`` of row ``i`` (and ``"derived": True``
+        for an area estimated from the data), as the in-memory chain has it."""
         hit = self._rows.get(i)
         if hit is None:
-            hit = self._rows[i] = {f: c[i].as_py() for f, c in zip(_FIELDS, self._columns)}
+            hit = {f: c[i].as_py() for f, c in zip(_FIELDS, self._columns)}
+            if self._derived[i].as_py():
+                hit["derived"] = True
+            self._rows[i] = hit
         return hit
 
     def by_id(self, area_id) -> dict:
