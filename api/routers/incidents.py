@@ -244,7 +244,7 @@ def ranked_responders(uid: str, state: StateDep, principal: Reader):
 
 
 @router.get("/incidents/{uid}/route", response_model=RouteOut,
-            summary="The chosen (else nearest available) responder's route by road")
+            summary="The chosen (else fastest available) responder's route by road")
 def route(uid: str, state: StateDep, principal: Reader,
           responder_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None):
     row = state.incidents.get_for(principal, uid)

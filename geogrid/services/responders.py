@@ -86,9 +86,13 @@ class ResponderService:
 
     def route(self, incident: dict, responder_id: int | None = None) -> dict:
         """The route of the named responder, else of the incident's chosen responder, else of
-        the nearest available one by road."""
+        the fastest available one by road: the first that :meth:`ranked` lists, so the API and
+        the console's list agree."""
         if responder_id is None:
             responder_id = incident.get("responder_id")
+        if responder_id is None:
+            top = self.ranked(incident)
+            responder_id = top[0]["id"] if top else None
         people = [r for r in self.repo.list() if r["lon"] is not None]
         if responder_id is not None:  # route a named responder rather than the nearest
             people = [r for r in people if r["id"] == responder_id]

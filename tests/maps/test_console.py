@@ -71,11 +71,14 @@ def test_open_incident_shows_chain_timeline_and_route(console, live_incidents, l
     page.wait_for_selector("path.gg-route")
     assert page.locator("path.gg-responder").count() == 1
     info = page.locator("#gg-route-info").inner_text()
-    # the nearest responder: the demo's 网格员 placed in the incident's own microgrid
+    # with no responder chosen the route goes to the first of the ranked list (fastest by
+    # road); the demo places one 网格员 in the incident's own microgrid, and ranks it too
     code = inc["area_chain"]["microgrid"]["code"]
     placed = [r["name"] for r in live_api.get("/responders").json() if r.get("area_code") == code]
     assert len(placed) == 1 and placed[0].startswith("演示网格员")
-    assert placed[0] in info and "公里" in info
+    ranked = live_api.get(f"/incidents/{inc['uid']}/responders").json()
+    assert placed[0] in [r["name"] for r in ranked]
+    assert ranked[0]["name"] in info and "公里" in info
     d = page.locator("path.gg-route").get_attribute("d")
     assert d and d.count("L") >= 2          # a polyline, not a dot
     page.screenshot(path=str(artifacts / "console-route.png"))

@@ -25,6 +25,15 @@ def frame(api, plan_id: int, **params) -> gpd.GeoDataFrame:
                             crs=4490)
 
 
+def on_map(page, x: float, y: float) -> bool:
+    """Whether page point (x, y) lies on the map's own surface (not off it or under a panel)."""
+    return page.evaluate("""([x, y]) => {
+        const hit = document.elementFromPoint(x, y);
+        return !!hit && window.geogrid.map.getContainer().contains(hit)
+            && !hit.closest('.leaflet-control');
+    }""", [x, y])
+
+
 def a_grid_line(api, plan_id: int):
     """A grid with several 居民区 and a vertical line across it that moves some of them
     without cutting any (found with the library function the service uses)."""
@@ -63,7 +72,12 @@ def test_draw_a_line_across_a_grid_moves_its_communities_then_undo(editor, plann
     page.select_option("#gg-line-level", "grid")
     assert page.get_attribute("#gg-line-area", "data-id") == gid
     (x0, y0), (x1, y1) = line
-    fit(page, (x0 - 0.002, y0, x1 + 0.002, y1), 18)
+    # choosing the level moves the map to the area (animated): fit once that has settled
+    for _ in range(10):
+        fit(page, (x0 - 0.002, y0, x1 + 0.002, y1), 18)
+        page.wait_for_timeout(300)
+        if all(on_map(page, *screen(page, lon, lat)) for lon, lat in line):
+            break
     for lon, lat in line:
         page.mouse.click(*screen(page, lon, lat))
     assert "2" in page.locator("#gg-line-points").inner_text()
