@@ -49,6 +49,15 @@ def _children(store, conn, plan_id, areas, levels) -> gpd.GeoDataFrame:
     return kids[kids["level"].isin(tiling)].reset_index(drop=True)
 
 
+def _below(svc, conn, plan_id: int, uids) -> set[str]:
+    """``uids`` and every area under them, at any depth."""
+    out, step = set(uids), list(uids)
+    while step:
+        step = [u for u in svc.edits.children(conn, plan_id, step) if u not in out]
+        out.update(step)
+    return out
+
+
 def cut_upper(svc, conn, plan_id: int, areas: gpd.GeoDataFrame, line, *, actor: str,
               params: dict) -> dict:
     """Regroup the children of ``areas`` along ``line``; push one undoable edit."""
@@ -80,8 +89,10 @@ def cut_upper(svc, conn, plan_id: int, areas: gpd.GeoDataFrame, line, *, actor: 
     _apply(svc, conn, plan_id, redraw, undo=False)
     if carried is not None:
         redraw["states"] = _save_carried(svc, conn, plan_id, carried)
-    now = svc.store.memberships(plan_id, conn)
-    moved_objects = int((now.reindex(members.index) != members).sum())
+    # objects moved: held by another area now, or carried along inside a moved area
+    now = svc.store.memberships(plan_id, conn).reindex(members.index)
+    carried_along = now.isin(_below(svc, conn, plan_id, out.moved))
+    moved_objects = int(((now != members) | carried_along).sum())
     svc._truncate_redo(conn, plan_id)
     seq = svc.edits.push(conn, plan_id, "cut", params, before=None, after=None, actor=actor,
                          parent_uid=str(areas["id"].iat[0]), extra={"redraw": redraw})
