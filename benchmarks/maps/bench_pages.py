@@ -34,7 +34,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 READY = """(withBasemap) => {
-  if (document.documentElement.dataset.ready !== "1") return false;
+  const root = document.documentElement;   // null while the new document is created
+  if (!root || root.dataset.ready !== "1") return false;
   if (!document.querySelector(".leaflet-overlay-pane path")) return false;
   if (!withBasemap) return true;
   const layer = window.geogrid.basemap;
