@@ -58,15 +58,8 @@ __all__ = ["coverage_map", "PALETTE", "OSM_ATTRIBUTION", "offline_map", "LEVELS"
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf"]
-#: the default five levels and their styles (a plan's declared levels: :mod:`maps.levels`)
+#: the default five levels (a plan's declared levels and their styles: :mod:`maps.levels`)
 LEVELS = ["street", "grid", "community", "microgrid", "building_group"]
-STYLE = {
-    "street": {"weight": 3, "color": "#222", "fillOpacity": 0.0, "dashArray": "6 4"},
-    "grid": {"weight": 2.5, "fillOpacity": 0.12},
-    "community": {"weight": 1.5, "fillOpacity": 0.0, "dashArray": "4 3"},
-    "microgrid": {"weight": 1, "fillOpacity": 0.3},
-    "building_group": {"weight": 0.5, "fillOpacity": 0.15},
-}
 PROBLEM_STYLE = {"color": "#d00", "weight": 3, "dashArray": "5 3"}
 FIELDS = ["id", "name", "code", "level", "kind", "parent_id"]
 #: above either limit the coverage map loads vector tiles instead of inlining GeoJSON
