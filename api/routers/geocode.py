@@ -111,4 +111,4 @@ def reverse(state: StateDep, _: Geocoder, lon: Annotated[float, Query(ge=-180, l
     check_in_china(lon, lat)
     x, y = to_storage(np.array([lon]), np.array([lat]), datum)
     res = gazetteer(state).reverse(float(x[0]), float(y[0]), max_distance_m=max_distance_m)
-    return JSONResp(res.to_dict() if hasattr(res, "to_dict") else res.__dict__)
+    return JSONResp(res.to_dict())

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from .._errors import NotFoundError
-from ._index import Place
+from ._index import House, Place
 from .address import ParsedAddress
 
 __all__ = ["GeocodeResult", "MatchLevel", "ReverseResult"]
@@ -101,17 +101,51 @@ class GeocodeResult:
 
 @dataclass(frozen=True)
 class ReverseResult:
-    """The nearest indexed address to a point, and how far it is (metres)."""
+    """The nearest indexed house number to a point, and how far it is (metres).
 
-    ok: bool
-    lon: float | None = None
-    lat: float | None = None
-    address: str | None = None
-    name: str | None = None
+    ``house`` is that house number, ``None`` when there is none near enough
+    (``reason`` then says why); the point, label and source are the house's.
+    """
+
+    house: House | None = None
     distance_m: float | None = None
-    source: str | None = None
-    source_index: Any = None
     reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.house is not None
+
+    @property
+    def address(self) -> str | None:
+        """The house number as written (``测试路5号``)."""
+        return self.house.label if self.house else None
+
+    @property
+    def name(self) -> str | None:
+        """The name of the place at that number, when it says more than the number."""
+        place = self.house.place if self.house else None
+        return place.name if place and place.name and place.name != self.house.label else None
+
+    @property
+    def lon(self) -> float | None:
+        return self.house.place.lon if self.house else None
+
+    @property
+    def lat(self) -> float | None:
+        return self.house.place.lat if self.house else None
+
+    @property
+    def source(self) -> str | None:
+        return self.house.place.source if self.house else None
+
+    @property
+    def source_index(self) -> Any:
+        return self.house.place.index if self.house else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "lon": self.lon, "lat": self.lat, "address": self.address,
+                "name": self.name, "distance_m": self.distance_m, "source": self.source,
+                "source_index": self.source_index, "reason": self.reason}
 
 
 # ---------------------------------------------------------------------------

@@ -409,21 +409,17 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
                 ) -> ReverseResult:
         """The nearest indexed house number to (lon, lat) in CGCS2000, with the distance in metres."""
         if self._rev_tree is None:
-            return ReverseResult(ok=False, reason="the gazetteer has no house numbers.")
+            return ReverseResult(reason="the gazetteer has no house numbers.")
         if not (np.isfinite(lon) and np.isfinite(lat)):
             raise InputError(f"lon/lat must be finite numbers, got ({lon}, {lat}).",
                              field="lon/lat", value=(lon, lat), fix="Pass CGCS2000 lon/lat.")
         x, y = self._fwd.transform(lon, lat)
         dist, i = self._rev_tree.query((x, y))
         if max_distance_m is not None and dist > max_distance_m:
-            return ReverseResult(ok=False, distance_m=float(dist),
+            return ReverseResult(distance_m=float(dist),
                                  reason=f"the nearest house number is {dist:.0f} m away, "
                                         f"beyond max_distance_m={max_distance_m:g}.")
-        h = self._rev_houses[int(i)]
-        p = h.place
-        name = p.name if p.name and p.name != h.label else None
-        return ReverseResult(ok=True, lon=p.lon, lat=p.lat, address=h.label, name=name,
-                             distance_m=float(dist), source=p.source, source_index=p.index)
+        return ReverseResult(self._rev_houses[int(i)], float(dist))
 
     # ------------------------------------------------------------- internals
 
