@@ -30,6 +30,7 @@ from .rules import RULES, Assignment, assign, lead_microgrid, raise_hand
 from .simulate import CHANNELS, simulate_day, simulate_days
 from .workflow import (
     NEEDS_REASON,
+    TALLIED,
     TRANSITIONS,
     Action,
     Event,
@@ -47,6 +48,6 @@ __all__ = [
     "microgrid_report", "report_html",
     "RULES", "Assignment", "assign", "lead_microgrid", "raise_hand",
     "CHANNELS", "simulate_day", "simulate_days",
-    "NEEDS_REASON", "TRANSITIONS", "Action", "Event", "IncidentState", "Status", "Workflow",
+    "NEEDS_REASON", "TALLIED", "TRANSITIONS", "Action", "Event", "IncidentState", "Status", "Workflow",
     "parse_action",
 ]

@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputError
+from .workflow import TALLIED, Action, IncidentState
 
 __all__ = ["incident_metrics", "states_frame", "events_frame", "population_by_area",
            "COMPLAINT_CHANNEL", "METRIC_COLUMNS", "DEFINITION"]
@@ -96,9 +97,8 @@ def states_frame(states: Iterable[Any]) -> pd.DataFrame:
     if not rows:  # keep the columns, so grouping an empty period still works
         from dataclasses import fields
 
-        from .workflow import IncidentState
-
-        cols = [f.name for f in fields(IncidentState) if f.name != "assignment"]
+        cols = [name for f in fields(IncidentState) if f.name != "assignment"
+                for name in (TALLIED.values() if f.name == "tallies" else (f.name,))]
         return pd.DataFrame(columns=[*cols, "on_time", "handler_kind", "handler", "unit"])
     return pd.DataFrame(rows)
 
@@ -130,11 +130,12 @@ def _iso(ts: pd.Timestamp | None) -> str | None:
 _MIN, _MAX = pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC")
 
 
-def _counter(df: pd.DataFrame, events: pd.DataFrame | None, action: str, col: str,
+def _counter(df: pd.DataFrame, events: pd.DataFrame | None, action: Action,
              at: pd.Timestamp) -> np.ndarray:
-    """Per incident: how many ``action`` events happened by ``at`` (or the final counter)."""
+    """Per incident: how many ``action`` events happened by ``at`` (or the final count)."""
+    col = TALLIED[action]
     if events is not None and len(events):
-        e = events.loc[(events["action"] == action)
+        e = events.loc[(events["action"] == action.value)
                        & (pd.to_datetime(events["at"], utc=True, format="ISO8601") <= at)]
         per = e.groupby(e["incident_id"].astype(str)).size()
         return df["id"].astype(str).map(per).fillna(0).to_numpy()
@@ -167,9 +168,9 @@ def _period_flags(df: pd.DataFrame, events: pd.DataFrame | None, lo: pd.Timestam
         "rejected": in_period & (status == "rejected").to_numpy(),
         "closed": closed_in, "closed_on_time": due & closed_by & in_limit, "due": due,
         "open_overdue": due & ~closed_by,
-        "reworked": closed_in & (_counter(df, events, "rework", "reworks", at) > 0),
-        "extended": due & (_counter(df, events, "extend", "extensions", at) > 0),
-        "raised_hands": in_period & (_counter(df, events, "raise_hand", "raised_hands", at) > 0),
+        "reworked": closed_in & (_counter(df, events, Action.REWORK, at) > 0),
+        "extended": due & (_counter(df, events, Action.EXTEND, at) > 0),
+        "raised_hands": in_period & (_counter(df, events, Action.RAISE_HAND, at) > 0),
         "complaints_12345": in_period & (channel == COMPLAINT_CHANNEL).to_numpy(),
         "_sat_sum": sat.fillna(0).to_numpy(), "satisfaction_n": sat.notna().to_numpy(),
     }, index=df.index).astype(float)

@@ -66,8 +66,8 @@ from .calendar import BEIJING, EscalationPolicy, TimeLimit, TimerStatus, Working
 from .catalogue import Catalogue, Category
 from .rules import Assignment, assign, raise_hand
 
-__all__ = ["Status", "Action", "TRANSITIONS", "NEEDS_REASON", "IncidentState", "Event", "Workflow",
-           "parse_action"]
+__all__ = ["Status", "Action", "TRANSITIONS", "NEEDS_REASON", "TALLIED", "IncidentState", "Event",
+           "Workflow", "parse_action"]
 
 
 class Status(str, Enum):
@@ -144,6 +144,13 @@ TRANSITIONS: dict[Status, dict[Action, Status | None]] = {
 }
 del S, A
 
+#: Actions an incident counts, and the name of each count (in ``to_dict``, the store and the
+#: metrics): the count is the number of times the action was applied, nothing else moves it.
+TALLIED: dict[Action, str] = {
+    Action.EXTEND: "extensions", Action.REWORK: "reworks", Action.RETURN: "returns",
+    Action.REOPEN: "reopens", Action.RAISE_HAND: "raised_hands",
+}
+
 #: Actions that must say why.
 NEEDS_REASON = frozenset({Action.REJECT, Action.RETURN, Action.RAISE_HAND, Action.EXTEND,
                           Action.REWORK, Action.REOPEN, Action.RECATEGORISE, Action.RELOCATE})
@@ -193,15 +200,22 @@ class IncidentState:
     deadline: datetime | None = None
     completed_at: datetime | None = None
     closed_at: datetime | None = None
-    extensions: int = 0
-    reworks: int = 0
-    returns: int = 0
-    reopens: int = 0
-    raised_hands: int = 0
+    #: times each :data:`TALLIED` action was applied (absent: never); a new mapping per step
+    tallies: Mapping[Action, int] = field(default_factory=dict, hash=False)
     escalation_level: int = 0
     satisfaction: int | None = None
     #: years the deadline's span reaches that the working calendar has no arrangement for
     calendar_gap: tuple[int, ...] = ()
+
+    def count(self, action: Action | str) -> int:
+        """How many times ``action`` was applied (counted for the :data:`TALLIED` actions)."""
+        return self.tallies.get(parse_action(action), 0)
+
+    extensions = property(lambda self: self.count(Action.EXTEND), doc="延期 extensions granted")
+    reworks = property(lambda self: self.count(Action.REWORK), doc="返工 reworks ordered")
+    returns = property(lambda self: self.count(Action.RETURN), doc="退回 returns to the centre")
+    reopens = property(lambda self: self.count(Action.REOPEN), doc="重新受理 reopenings")
+    raised_hands = property(lambda self: self.count(Action.RAISE_HAND), doc="举手 hands raised")
 
     @property
     def on_time(self) -> bool | None:
@@ -221,8 +235,8 @@ class IncidentState:
             "assignment": self.assignment.to_dict() if self.assignment else None,
             "accepted_at": _iso(self.accepted_at), "dispatched_at": _iso(self.dispatched_at),
             "deadline": _iso(self.deadline), "completed_at": _iso(self.completed_at),
-            "closed_at": _iso(self.closed_at), "extensions": self.extensions, "reworks": self.reworks,
-            "returns": self.returns, "reopens": self.reopens, "raised_hands": self.raised_hands,
+            "closed_at": _iso(self.closed_at),
+            **{name: self.count(action) for action, name in TALLIED.items()},
             "escalation_level": self.escalation_level, "satisfaction": self.satisfaction,
             "on_time": self.on_time, "calendar_gap": list(self.calendar_gap),
         }
@@ -239,6 +253,8 @@ class IncidentState:
         d["participants"] = tuple(d.get("participants") or ())
         d["chain"] = tuple(d.get("chain") or ())
         d["calendar_gap"] = tuple(d.get("calendar_gap") or ())
+        counts = {action: int(d.pop(name, 0) or 0) for action, name in TALLIED.items()}
+        d["tallies"] = {action: n for action, n in counts.items() if n}
         d["assignment"] = Assignment.from_dict(d["assignment"]) if d.get("assignment") else None
         return cls(**d)
 
@@ -380,6 +396,8 @@ class Workflow:
         to = allowed[act] or state.status
         changes, data = getattr(self, f"_do_{act.value}")(state, at, payload)
         to = changes.pop("_status", to)
+        if act in TALLIED:
+            changes["tallies"] = {**state.tallies, act: state.count(act) + 1}
         new = replace(state, status=to, updated_at=at, version=state.version + 1, **changes)
         event = Event(state.id, new.version, act, actor, at, state.status, to,
                       str(reason).strip() if reason else None, data)
@@ -440,8 +458,7 @@ class Workflow:
 
     def _do_return(self, state, at, p):
         data = {"assignment": state.assignment.to_dict() if state.assignment else None}
-        return {"assignment": None, "dispatched_at": None, "deadline": None,
-                "returns": state.returns + 1}, data
+        return {"assignment": None, "dispatched_at": None, "deadline": None}, data
 
     def _do_raise_hand(self, state, at, p):
         cat = self.category_of(state)
@@ -451,7 +468,6 @@ class Workflow:
                              field="department", fix="Pass department='城管执法' (or another department).")
         a = raise_hand(state.assignment, dept, catalogue=self.catalogue)
         changes, data = self._dispatch_to(state, at, a)
-        changes["raised_hands"] = state.raised_hands + 1
         data = {"department": dept, "from_assignment": state.assignment.to_dict()} | data
         return changes, data
 
@@ -474,7 +490,7 @@ class Workflow:
             and TimeLimit.parse(extra).unit.working else state.calendar_gap
         if extra is not None:
             data["extra"] = TimeLimit.parse(extra).to_dict()
-        return {"deadline": new, "extensions": state.extensions + 1, "calendar_gap": gap}, data
+        return {"deadline": new, "calendar_gap": gap}, data
 
     def _do_escalate(self, state, at, p):
         level = int(p.get("level", state.escalation_level + 1))
@@ -492,7 +508,7 @@ class Workflow:
         return {}, {}
 
     def _do_rework(self, state, at, p):
-        return {"completed_at": None, "reworks": state.reworks + 1}, {}
+        return {"completed_at": None}, {}
 
     def _do_evaluate(self, state, at, p):
         sat = p.get("satisfaction")
@@ -502,7 +518,7 @@ class Workflow:
         return {"satisfaction": sat, "closed_at": at}, {"satisfaction": sat, "on_time": state.on_time}
 
     def _do_reopen(self, state, at, p):
-        return {"reopens": state.reopens + 1, "closed_at": None, "completed_at": None,
+        return {"closed_at": None, "completed_at": None,
                 "assignment": None, "dispatched_at": None, "deadline": None, "satisfaction": None,
                 "escalation_level": 0}, {}
 
