@@ -26,7 +26,7 @@ from .calendar import (
 from .catalogue import TEAM_ROLES, Catalogue, Category, MustAttend
 from .metrics import COMPLAINT_CHANNEL, METRIC_COLUMNS, events_frame, incident_metrics, states_frame
 from .report import microgrid_report, report_html
-from .rules import RULES, Assignment, assign, lead_microgrid, raise_hand
+from .rules import RULES, Assignment, Lead, assign, lead_microgrid, raise_hand
 from .simulate import CHANNELS, simulate_day, simulate_days
 from .workflow import (
     NEEDS_REASON,
@@ -46,7 +46,7 @@ __all__ = [
     "TEAM_ROLES", "Catalogue", "Category", "MustAttend",
     "COMPLAINT_CHANNEL", "METRIC_COLUMNS", "events_frame", "incident_metrics", "states_frame",
     "microgrid_report", "report_html",
-    "RULES", "Assignment", "assign", "lead_microgrid", "raise_hand",
+    "RULES", "Assignment", "Lead", "assign", "lead_microgrid", "raise_hand",
     "CHANNELS", "simulate_day", "simulate_days",
     "NEEDS_REASON", "TALLIED", "TRANSITIONS", "Action", "Event", "IncidentState", "Status", "Workflow",
     "parse_action",

@@ -38,7 +38,7 @@ from .._errors import InputError, OutOfCoverageError
 from ..crs import metric_crs, require_storage_crs
 from .catalogue import Catalogue, Category
 
-__all__ = ["Assignment", "assign", "raise_hand", "lead_microgrid", "RULES", "REASONS", "reason_text",
+__all__ = ["Lead", "Assignment", "assign", "raise_hand", "lead_microgrid", "RULES", "REASONS", "reason_text",
            "reason_in"]
 
 #: Rule names, in the order :func:`assign` tries them.
@@ -46,21 +46,41 @@ RULES = ("raise_hand", "department", "microgrid", "territorial")
 
 
 @dataclass(frozen=True)
-class Assignment:
-    """The result of dispatch rules: who leads, in which role, who takes part, and why.
+class Lead:
+    """Who leads an order: two orders with the same lead go to the same people.
 
-    ``handler_kind`` is ``"team"`` (a microgrid team role), ``"department"``
-    or ``"territorial"`` (a community / grid / street as 属地兜底). ``unit``
-    is the microgrid id, the department name or the territorial unit id.
+    ``kind`` is ``"team"`` (a microgrid team role), ``"department"`` or
+    ``"territorial"`` (a community / grid / street as 属地兜底); ``handler`` the
+    role or department; ``unit`` the microgrid id, the department name or the
+    territorial unit id.
     """
 
-    handler_kind: str
+    kind: str
     handler: str
     unit: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The result of dispatch rules: who leads (:class:`Lead`), who takes part, and why."""
+
+    lead: Lead
     rule: str
     reason: str
     participants: tuple[str, ...] = ()
     must_attend: str | None = None
+
+    @property
+    def handler_kind(self) -> str:
+        return self.lead.kind
+
+    @property
+    def handler(self) -> str:
+        return self.lead.handler
+
+    @property
+    def unit(self) -> str:
+        return self.lead.unit
 
     def to_dict(self) -> dict[str, Any]:
         return {"handler_kind": self.handler_kind, "handler": self.handler, "unit": self.unit,
@@ -69,15 +89,14 @@ class Assignment:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Assignment:
-        return cls(handler_kind=data["handler_kind"], handler=data["handler"], unit=str(data["unit"]),
-                   rule=data["rule"], reason=data.get("reason", ""),
+        return cls(Lead(data["handler_kind"], data["handler"], str(data["unit"])), rule=data["rule"],
+                   reason=data.get("reason", ""),
                    participants=tuple(str(p) for p in data.get("participants") or ()),
                    must_attend=data.get("must_attend"))
 
     def same_handler(self, other: Assignment | None) -> bool:
         """Whether ``other`` sends the order to the same unit in the same role."""
-        return other is not None and (self.handler_kind, self.handler, self.unit) == \
-            (other.handler_kind, other.handler, other.unit)
+        return other is not None and self.lead == other.lead
 
 
 #: why an order went where it went: Chinese first, English after (like error messages)
@@ -155,14 +174,14 @@ def assign(category: Category | str | None, *, microgrid: str | None = None,
                                                      dept=dept)
         else:
             rule, reason = "department", reason_text("department", category=cat.name, dept=dept)
-        return Assignment("department", dept, dept, rule, reason, local, must)
+        return Assignment(Lead("department", dept, dept), rule, reason, local, must)
     if cat is not None and microgrid:
-        return Assignment("team", cat.handler, str(microgrid), "microgrid",
+        return Assignment(Lead("team", cat.handler, str(microgrid)), "microgrid",
                           reason_text("microgrid", category=cat.name, role=cat.handler), parts, must)
     # 属地兜底
     why = "no_category" if cat is None else "no_microgrid"
     if microgrid:
-        return Assignment("team", "网格长", str(microgrid), "territorial",
+        return Assignment(Lead("team", "网格长", str(microgrid)), "territorial",
                           reason_text(f"territorial_{why}", unit="本微网格网格长",
                                       unit_en="the microgrid's 网格长 (grid leader)"), parts, must)
     units = [str(u) for u in chain if u]
@@ -170,7 +189,7 @@ def assign(category: Category | str | None, *, microgrid: str | None = None,
         raise OutOfCoverageError(
             "the incident is in no microgrid and no territorial unit, so no one can take it.",
             field="location", fix="Check the coordinates and their datum, or pass chain=(street_id,).")
-    return Assignment("territorial", "负责人", units[0], "territorial",
+    return Assignment(Lead("territorial", "负责人", units[0]), "territorial",
                       reason_text(f"territorial_{why}", unit=units[0], unit_en=units[0]), parts, must)
 
 
@@ -186,7 +205,7 @@ def raise_hand(current: Assignment, department: str, *, catalogue: Catalogue | N
                          fix=f"Use one of: {', '.join(catalogue.departments)}.")
     keep = ((current.unit,) if current.handler_kind != "department" else ()) + current.participants
     parts = tuple(p for p in dict.fromkeys(keep) if p != department)
-    return Assignment("department", department, department, "raise_hand",
+    return Assignment(Lead("department", department, department), "raise_hand",
                       reason_text("raise_hand", unit=current.unit, unit_en=current.unit, dept=department),
                       parts, current.must_attend)
 
