@@ -226,23 +226,47 @@ def road_key(name: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# patterns
+# patterns, built from the word lists below so that each list is written once
+
+#: a displacement: (往)东(侧)(约)50米(左右); each unit with its length in metres
+_TOWARD = ("以", "往", "向", "朝")
+_SIDE = ("侧", "面", "方向", "边")
+_ROUGHLY = ("约", "大约")
+_METRES = {"米": 1.0, "M": 1.0, "公里": 1000.0, "KM": 1000.0}
+_AROUND = ("处", "左右")
+#: a crossing: X路与Y路交叉口; the words joining two roads, and the words for the junction
+_CONJ = ("与", "和", "跟", "同", "及", "、", "/", "&", "+", "×")
+_JUNCTION = ("交叉路口", "十字路口", "交叉口", "交汇处", "交界处", "交口", "路口", "口")
+#: a road given as a hint: (近)东方路(口)
+_NEAR = ("靠近", "临近", "邻近", "近")
+_BESIDE = ("交叉口", "路口", "口", "附近", "旁")
+#: between house numbers: a list (45、55号), a range (17~19号), or a dash, read by context
+_LIST_SEPS = ("、", ",", "/", "及", "和")
+_RANGE_SEPS = ("~", "至", "到")
+#: letters a house number may carry (5甲号, 12A号)
+_NUM_LETTERS = "甲乙丙丁戊A-E"
+
+
+def _any(*words: str) -> str:
+    """A group matching any of ``words``, tried in the order given (put longer words first)."""
+    return "(?:" + "|".join(re.escape(w) for w in words) + ")"
+
 
 _NAMECH = r"[^\s\d(),、]"
 _ROAD_SUFFIX = r"(?:大道|公路|大街|路|街|巷|胡同)"
 _ROAD_CORE = rf"{_NAMECH}{{1,12}}?{_ROAD_SUFFIX}(?![坊道区])"
 _ROAD_RE = re.compile(rf"{_ROAD_CORE}|{_NAMECH}{{1,8}}?[^\d\s(),、号支]弄(?!堂)")
-_DIR = r"东南|东北|西南|西北|东|南|西|北"
-_DIST = r"(?:约|大约)?(?P<dist>\d+(?:\.\d+)?)(?P<unit>米|M|公里|KM)"
+_DIR = _any(*sorted(DIRECTIONS, key=len, reverse=True))
+_DIST = rf"{_any(*_ROUGHLY)}?(?P<dist>\d+(?:\.\d+)?)(?P<unit>{_any(*_METRES)})"
+_TOWARD_DIR = rf"{_any(*_TOWARD)}?(?P<dir>{_DIR})"
+#: the characters an offset can start with (a toward word or a direction)
+_OFFSET_START = frozenset("".join(_TOWARD) + "".join(DIRECTIONS))
 _INTERSECTION_RE = re.compile(
-    rf"(?P<a>{_ROAD_CORE})(?P<conj>与|和|跟|同|及|、|/|&|\+|×)?(?P<b>{_ROAD_CORE})的?"
-    rf"(?P<key>交叉路口|十字路口|交叉口|交汇处|交界处|交口|路口|口)?"
-    rf"(?:(?:以|往|向|朝)?(?P<dir>{_DIR})(?:侧|面|方向|边|角)?(?:{_DIST})?)?(?:处|左右|附近)?"
-)
-_NEAR_RE = re.compile(rf"(?:靠近|临近|邻近|近)(?P<road>{_ROAD_CORE})(?:交叉口|路口|口|附近|旁)?")
+    rf"(?P<a>{_ROAD_CORE})(?P<conj>{_any(*_CONJ)})?(?P<b>{_ROAD_CORE})的?(?P<key>{_any(*_JUNCTION)})?"
+    rf"(?:{_TOWARD_DIR}{_any(*_SIDE, '角')}?(?:{_DIST})?)?{_any(*_AROUND, '附近')}?")
+_NEAR_RE = re.compile(rf"{_any(*_NEAR)}(?P<road>{_ROAD_CORE}){_any(*_BESIDE)}?")
 _NEAR_HINT_RE = re.compile(
-    rf"(?:靠近|临近|邻近|近|临|靠)?(?P<road>{_ROAD_CORE})(?:交叉口|路口|口|附近|旁|一侧|侧)?"
-)
+    rf"{_any(*_NEAR, '临', '靠')}?(?P<road>{_ROAD_CORE}){_any(*_BESIDE, '一侧', '侧')}?")
 
 _PROVINCE_RE = re.compile(r"[^\s\d()]{2,7}?(?:省|自治区|特别行政区)")
 _MUNICIPALITY_RE = re.compile(r"(?P<v>北京|上海|天津|重庆)(?P<shi>市)?")
@@ -263,17 +287,16 @@ _T_FLOOR = re.compile(
     r"|(?P<mall>[BL])(?P<n3>\d{1,2})(?![\dA-Z号座栋幢单室])"  # mall levels: B2, L3
 )
 _T_ROOM = re.compile(r"(?P<n>[A-Z]?\d+)(?:室|房|户)")
-_T_OFFSET = re.compile(rf"(?:以|往|向|朝)?(?P<dir>{_DIR})(?:侧|面|方向|边)?{_DIST}(?:处|左右)?")
-_NUM_ATOM = r"\d+[甲乙丙丁戊A-E]?"
+_T_OFFSET = re.compile(rf"{_TOWARD_DIR}{_any(*_SIDE)}?{_DIST}{_any(*_AROUND)}?")
+_NUM_ATOM = rf"\d+[{_NUM_LETTERS}]?"
+_NUM_SEP = _any(*_LIST_SEPS, *_RANGE_SEPS, "-")
 _T_NUMBER = re.compile(
-    rf"(?P<ne>{_NUM_ATOM}(?:(?:、|,|/|及|和|~|-|至|到){_NUM_ATOM})*)(?P<hao>号(?!楼))?"
+    rf"(?P<ne>{_NUM_ATOM}(?:{_NUM_SEP}{_NUM_ATOM})*)(?P<hao>号(?!楼))?"
     r"(?P<late>(?<=号)[甲乙丙丁](?![\u4e00-\u9fff]))?"
     r"(?:之(?P<zhi>\d+|[一二三四五六七八九十]+))?"
 )
-_NUM_SPLIT = re.compile(r"(、|,|/|及|和|~|-|至|到)")
-_ATOM_RE = re.compile(r"(\d+)([甲乙丙丁戊A-E]?)")
-_LIST_SEPS = {"、", ",", "/", "及", "和"}
-_RANGE_SEPS = {"~", "至", "到"}
+_NUM_SPLIT = re.compile(f"({_NUM_SEP})")
+_ATOM_RE = re.compile(rf"(\d+)([{_NUM_LETTERS}]?)")
 
 _FILLER_TAIL = ("附近", "旁边", "门口", "对面", "里面", "周边", "一带", "楼下", "旁", "内", "处", "的")
 _FILLER_HEAD = ("位于", "在", "的")
@@ -322,8 +345,7 @@ _State = make_dataclass(
 def _distance_m(m: re.Match) -> float | None:
     if m.group("dist") is None:
         return None
-    value = float(m.group("dist"))
-    return value * 1000.0 if m.group("unit") in ("公里", "KM") else value
+    return float(m.group("dist")) * _METRES[m.group("unit")]
 
 
 def _apply_number(st: _State, m: re.Match) -> None:
@@ -424,7 +446,7 @@ def _scan(text: str, st: _State, *, allow_road: bool) -> None:
                 _apply_number(st, m)
             else:
                 m = None
-        elif m is None and ch in "以往向朝东南西北" and (m := _T_OFFSET.match(text, pos)):
+        elif m is None and ch in _OFFSET_START and (m := _T_OFFSET.match(text, pos)):
             st.offset = Offset(m.group("dir"), _distance_m(m))
         if m is not None and m.end() > pos:
             flush()
