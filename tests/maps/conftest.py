@@ -10,12 +10,7 @@ Incidents are created through the API by the ``live_incidents`` fixture.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+
+from tests.support.server import serve_store
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -36,12 +33,6 @@ RESPONDER_PHONE = "13912345678"
 TEAM_CONTACT = {"role": "网格长", "office_phone": "021-58880001", "hours": "9:00-17:00"}
 #: tile hosts of the basemaps in maps/basemaps.py (answered locally, never fetched)
 TILE_HOSTS = ("tile.openstreetmap.org", "autonavi.com", "tianditu.gov.cn")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def stand_in_microgrids(areas: gpd.GeoDataFrame, *, seed: int = 7) -> gpd.GeoDataFrame:
@@ -130,27 +121,8 @@ def live_store(demo_db_path, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def live_server(live_store):
-    db, _ = live_store
-    port = _free_port()
-    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", GEOGRID_DEMO="0")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=Path(__file__).resolve().parents[2])
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("server did not start")
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with serve_store(live_store[0]) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,18 +4,14 @@ the public embed), and the default five-level demo still showing its five."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
-import httpx
 import pytest
 import shapely
 
-from tests.maps.conftest import _free_port, offline_page
+from tests.maps.conftest import offline_page
+from tests.support.server import serve_store
 
 pytestmark = pytest.mark.browser
 
@@ -60,26 +56,8 @@ def hangzhou_store(path: Path) -> int:
 def hz_server(tmp_path_factory):
     db = tmp_path_factory.mktemp("hz") / "hz.sqlite"
     hangzhou_store(db)
-    port = _free_port()
-    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", GEOGRID_DEMO="0")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=Path(__file__).resolve().parents[2])
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("server did not start")
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with serve_store(db) as url:
+        yield url
 
 
 @pytest.fixture
