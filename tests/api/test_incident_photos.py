@@ -8,12 +8,14 @@ import io
 import json
 
 import pytest
-import sqlalchemy as sa
 from PIL import Image
 
 from geogrid.store.users import create_user, issue_token
 from tests.api.conftest import client_for
+from tests.support.faults import count_rows, refuse_inserts
 
+#: the tables an incident with a photo writes
+WRITTEN = ("incidents", "incident_events", "incident_photos")
 BODY = {"category": "积水", "lon": 121.512, "lat": 31.237, "datum": "wgs84",
         "description": "楼道积水", "reporter": {"name": "王先生", "phone": "13800000000"}}
 
@@ -31,11 +33,6 @@ def jpeg_with_gps() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (40, 30), (10, 120, 200)).save(buf, "JPEG", exif=exif.tobytes())
     return buf.getvalue()
-
-
-def _count(store, table: str) -> int:
-    with store.read() as conn:
-        return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
 
 
 @pytest.fixture
@@ -108,7 +105,7 @@ def test_gps_exif_is_stripped_and_orientation_kept(demo_any, users):
     (b"", "image/png", "photo", 0),
 ])
 def test_bad_file_is_refused_and_nothing_is_written(demo_any, users, data, ctype, field, value):
-    before = {t: _count(demo_any, t) for t in ("incidents", "incident_events", "incident_photos")}
+    before = {t: count_rows(demo_any, t) for t in WRITTEN}
     with client_for(demo_any) as c:
         r = _with_photo(c, users["disp"], data, ctype=ctype)
     assert r.status_code == 422, r.text
@@ -117,7 +114,7 @@ def test_bad_file_is_refused_and_nothing_is_written(demo_any, users, data, ctype
     assert any("\u4e00" <= ch <= "\u9fff" for ch in err["message"])
     if value is not None:
         assert err["value"] == value
-    assert {t: _count(demo_any, t) for t in before} == before
+    assert {t: count_rows(demo_any, t) for t in before} == before
 
 
 def test_a_png_claiming_to_be_jpeg_is_stored_as_png(demo_any, users):
@@ -132,36 +129,18 @@ def test_a_bad_incident_body_names_the_field(demo_any, users):
         r = _with_photo(c, users["disp"], png(), body={**BODY, "lon": 500})
     assert r.status_code == 422
     assert r.json()["error"]["field"] == "incident.lon"
-    assert _count(demo_any, "incident_photos") == 0
-
-
-def _refuse_photos(store, on: bool) -> None:
-    with store.write() as conn:
-        if store.engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("DROP TRIGGER IF EXISTS refuse_photos")
-            if on:
-                conn.exec_driver_sql("CREATE TRIGGER refuse_photos BEFORE INSERT ON "
-                                     "incident_photos BEGIN SELECT RAISE(ABORT, 'refused'); END")
-        else:
-            conn.exec_driver_sql("DROP TRIGGER IF EXISTS refuse_photos ON incident_photos")
-            if on:
-                conn.exec_driver_sql(
-                    "CREATE OR REPLACE FUNCTION refuse_photos() RETURNS trigger AS $$ BEGIN "
-                    "RAISE EXCEPTION 'refused'; END $$ LANGUAGE plpgsql")
-                conn.exec_driver_sql("CREATE TRIGGER refuse_photos BEFORE INSERT ON "
-                                     "incident_photos FOR EACH ROW EXECUTE FUNCTION "
-                                     "refuse_photos()")
+    assert count_rows(demo_any, "incident_photos") == 0
 
 
 def test_a_failed_photo_write_leaves_no_incident(demo_any, users):
-    before = {t: _count(demo_any, t) for t in ("incidents", "incident_events", "incident_photos")}
+    before = {t: count_rows(demo_any, t) for t in WRITTEN}
     with client_for(demo_any, raise_server_exceptions=False) as c:
-        _refuse_photos(demo_any, True)
+        refuse_inserts(demo_any, "incident_photos", True)
         r = _with_photo(c, users["disp"], png())
         assert r.status_code >= 500
-        assert {t: _count(demo_any, t) for t in before} == before
-        _refuse_photos(demo_any, False)
+        assert {t: count_rows(demo_any, t) for t in before} == before
+        refuse_inserts(demo_any, "incident_photos", False)
         r = _with_photo(c, users["disp"], png())
         assert r.status_code == 201, r.text
-    assert _count(demo_any, "incidents") == before["incidents"] + 1
-    assert _count(demo_any, "incident_photos") == before["incident_photos"] + 1
+    assert count_rows(demo_any, "incidents") == before["incidents"] + 1
+    assert count_rows(demo_any, "incident_photos") == before["incident_photos"] + 1
