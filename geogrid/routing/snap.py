@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 
 from .._errors import InputError, NotFoundError
 from .graph import RoadGraph, _ragged_arange
+from .snapgrid import SnapGrid, nearest_in_cells
 
 __all__ = ["Snap", "snap"]
 
@@ -52,6 +53,8 @@ class Snap:
 _PIECE_M = 20.0  # segments are indexed in pieces of at most this length
 #: Radius (m) of the first, cheap probe for a single point; see :meth:`_PieceIndex._nearest_one`.
 _PROBE_M = 25.0
+#: Up to this many points of a batch outside the grid are scanned one by one (cheaper than arrays).
+_FEW = 8
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,11 @@ class _PieceIndex:
                    fa + u1 * (fb - fa), half)
 
     @cached_property
+    def grid(self) -> SnapGrid:
+        """Candidate pieces per grid cell (:mod:`~geogrid.routing.snapgrid`), built on first use."""
+        return SnapGrid.build(self.p0, self.p1, self.half)
+
+    @cached_property
     def _flat(self) -> memoryview:
         """``ax, ay, bx, by`` of every piece as a flat memoryview: plain-float reads, no copy."""
         ends = self.p0.base  # built by :meth:`build` as views of one (n, 4) array
@@ -123,6 +131,20 @@ class _PieceIndex:
         ball query. Otherwise the ``k`` nearest midpoints decide, as in the batch.
         Ties go to the lowest piece index, as in the batch.
         """
+        grid = self.grid
+        k = grid.cell_of(qx, qy)
+        if k >= 0:  # the cell's list holds every piece that can be nearest
+            best = self._best_of(qx, qy, grid.cand[grid.off[k]:grid.off[k + 1]].tolist())
+        else:
+            best = self._scan_one(qx, qy, bound)
+        d, jj, u, sx, sy = best
+        if jj < 0 or (bound is not None and d > bound):
+            return -1, 0.0, math.inf, math.nan, math.nan
+        f0, f1 = float(self.f0[jj]), float(self.f1[jj])
+        return int(self.seg[jj]), min(max(f0 + u * (f1 - f0), 0.0), 1.0), d, sx, sy
+
+    def _scan_one(self, qx: float, qy: float, bound: float | None) -> tuple:
+        """The nearest piece by the KD-tree scan: (distance, piece, u, foot x, foot y)."""
         total = len(self.p0)
         probe = _PROBE_M if bound is None else min(_PROBE_M, bound + self.half)
         best = self._best_of(qx, qy, self.tree.query_ball_point((qx, qy), probe))
@@ -135,11 +157,7 @@ class _PieceIndex:
             if not (j[-1] >= total or dmid[-1] >= best[0] + self.half or k == total):
                 # not proven by the k nearest midpoints: every piece that can be nearer is in this ball
                 best = self._best_of(qx, qy, self.tree.query_ball_point((qx, qy), best[0] + self.half))
-        d, jj, u, sx, sy = best
-        if jj < 0 or (bound is not None and d > bound):
-            return -1, 0.0, math.inf, math.nan, math.nan
-        f0, f1 = float(self.f0[jj]), float(self.f1[jj])
-        return int(self.seg[jj]), min(max(f0 + u * (f1 - f0), 0.0), 1.0), d, sx, sy
+        return best
 
     def _best_of(self, qx: float, qy: float, cand) -> tuple[float, int, float, float, float]:
         """The nearest of pieces ``cand`` to (qx, qy): (distance, piece, fraction, foot x, foot y)."""
@@ -159,19 +177,48 @@ class _PieceIndex:
         return best
 
     def nearest(self, x: np.ndarray, y: np.ndarray, bound: float | None):
-        """For each point: (segment or -1, fraction along it, distance or inf, snapped x, y)."""
-        q = np.column_stack([x, y])
-        npts, total = len(q), len(self.p0)
+        """For each point: (segment or -1, fraction along it, distance or inf, snapped x, y).
+
+        Points in a cell of :attr:`grid` are answered from the cell's list in one
+        gather; the rest by the KD-tree scan (:meth:`_scan_many`).
+        """
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        npts, total = len(x), len(self.p0)
         seg = np.full(npts, -1, np.int64)
         t = np.zeros(npts)
         dist = np.full(npts, np.inf)
-        sxy = np.full((npts, 2), np.nan)
+        sx, sy = np.full(npts, np.nan), np.full(npts, np.nan)
         if total == 0 or npts == 0:
-            return seg, t, dist, sxy[:, 0], sxy[:, 1]
+            return seg, t, dist, sx, sy
         if npts == 1:  # one point (a route end, an incident): plain floats beat small arrays
-            seg[0], t[0], dist[0], sxy[0, 0], sxy[0, 1] = self._nearest_one(float(q[0, 0]), float(q[0, 1]),
-                                                                         bound)
-            return seg, t, dist, sxy[:, 0], sxy[:, 1]
+            seg[0], t[0], dist[0], sx[0], sy[0] = self._nearest_one(float(x[0]), float(y[0]), bound)
+            return seg, t, dist, sx, sy
+        cells = self.grid.cells_of(x, y)
+        on = cells >= 0
+        if on.all():
+            db, pj, pu, px, py = nearest_in_cells(self.grid, x, y, cells)
+        else:
+            db, pj, pu, px, py = np.full(npts, np.inf), np.zeros(npts, np.int64), np.zeros(npts), \
+                np.full(npts, np.nan), np.full(npts, np.nan)
+            off = ~on
+            scan = self._scan_many(x[off], y[off], bound) if off.sum() > _FEW else \
+                tuple(np.array(v) for v in zip(*(self._scan_one(float(a), float(b), bound)
+                                                  for a, b in zip(x[off], y[off]))))
+            for part, rows in ((nearest_in_cells(self.grid, x[on], y[on], cells[on]), on), (scan, off)):
+                db[rows], pj[rows], pu[rows], px[rows], py[rows] = part
+        hit = np.isfinite(db) if bound is None else db <= bound
+        if not hit.all():
+            pj, pu, db, px, py = pj[hit], pu[hit], db[hit], px[hit], py[hit]
+        seg[hit] = self.seg[pj]
+        f0 = self.f0[pj]
+        t[hit] = np.clip(f0 + pu * (self.f1[pj] - f0), 0.0, 1.0)
+        dist[hit], sx[hit], sy[hit] = db, px, py
+        return seg, t, dist, sx, sy
+
+    def _scan_many(self, x: np.ndarray, y: np.ndarray, bound: float | None):
+        """The KD-tree scan for a batch: (distance or inf, piece, u, foot x, foot y) per point."""
+        q = np.column_stack([x, y])
+        npts, total = len(q), len(self.p0)
         k = min(8, total)
         ub = np.inf if bound is None else bound + self.half
         dmid, j = self.tree.query(q, k=k, distance_upper_bound=ub)
@@ -193,15 +240,7 @@ class _PieceIndex:
             dd, uu, pp = self._project(q[r][None, :], cand)
             c = int(np.lexsort((cand, dd))[0])
             db[r], pick_j[r], pick_u[r], pick_p[r] = dd[c], cand[c], uu[c], pp[c]
-        hit = np.isfinite(db) if bound is None else db <= bound
-        seg[hit] = self.seg[pick_j[hit]]
-        t[hit] = np.clip(self.f0[pick_j[hit]] + pick_u[hit] * (self.f1[pick_j[hit]] - self.f0[pick_j[hit]]),
-                         0.0, 1.0)
-        dist[hit] = db[hit]
-        sxy[hit] = pick_p[hit]
-        return seg, t, dist, sxy[:, 0], sxy[:, 1]
-
-
+        return db, pick_j, pick_u, pick_p[:, 0], pick_p[:, 1]
 
 
 def _snap_arrays(graph: RoadGraph, x: np.ndarray, y: np.ndarray, to: str,
