@@ -30,9 +30,10 @@ import shapely
 from shapely.geometry import LineString
 
 from .._errors import InputError, NotFoundError
-from .graph import ACCESS_SPEED_MPS, RoadGraph, _ragged_arange
+from .graph import ACCESS_SPEED_MPS, RoadGraph
 from .hierarchy import Hierarchy, hierarchy
-from .snap import _Anchor, _anchors, _cut, _snap_arrays
+from .geometry import route_line
+from .snap import _Anchor, _anchors, _snap_arrays
 
 __all__ = ["Route", "Responders", "shortest_path", "nearest_responder", "node_route",
            "node_nearest_responder"]
@@ -156,66 +157,14 @@ def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple
     return _exact_cost(graph, 0.0, arcs, 0.0), tuple(nodes)
 
 
-def _edge_vertices(graph: RoadGraph) -> tuple[np.ndarray, ...]:
-    """Per directed edge: its vertices in the direction of travel, metres and seconds.
-
-    ``(start, count, vertex, metres, seconds)``: edge ``k`` (a position in
-    ``matrix.data``) passes the vertices ``coords_lonlat[vertex[start[k]:start[k] + count[k]]]``.
-    Built once per graph, so a route's geometry is a few array operations.
-    """
-    seg = graph.edge_segment.astype(np.int64)
-    lo = graph.seg_offsets[seg]
-    count = graph.seg_offsets[seg + 1] - lo
-    rel = _ragged_arange(count)
-    rel = np.where(np.repeat(graph.edge_forward, count), rel, np.repeat(count, count) - 1 - rel)
-    start = np.cumsum(count) - count
-    length = graph.seg_length_m[seg]
-    return start, count, np.repeat(lo, count) + rel, length, length / graph.seg_speed_mps[seg]
-
-
-def _path_coords(graph: RoadGraph, nodes: Sequence[int], arcs: Sequence[int]
-                 ) -> tuple[np.ndarray, float, float]:
-    """Lon/lat coordinates, metres and seconds along a path given by its edges ``arcs``."""
-    if len(arcs) == 0:
-        return np.array([[graph.lon[nodes[0]], graph.lat[nodes[0]]]]), 0.0, 0.0
-    start, count, vertex, metres, secs = graph._memo("edge_vertices", _edge_vertices)
-    pos = np.asarray(arcs, np.int64)
-    st = start[pos]
-    cnt = count[pos]
-    st[1:] += 1  # each later edge starts at the junction the previous one ended at
-    cnt[1:] -= 1
-    ends = np.cumsum(cnt)
-    idx = vertex[np.arange(ends[-1]) + np.repeat(st - (ends - cnt), cnt)]
-    return graph.coords_lonlat[idx], float(metres[pos].sum()), float(secs[pos].sum())
-
-
-def _partial(graph: RoadGraph, s: int, t0: float, t1: float) -> tuple[np.ndarray, float, float]:
-    if s < 0:
-        return np.zeros((0, 2)), 0.0, 0.0
-    metres = abs(t1 - t0) * graph.seg_length_m[s]
-    return _cut(graph, s, t0, t1), metres, metres / graph.seg_speed_mps[s]
-
-
 def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
                  o_entry: tuple | None, d_entry: tuple | None, cost: float) -> Route:
     """The route geometry and lengths from ``o`` to ``d``; ``path`` is ``(nodes, arcs)`` or ``None``."""
-    if path is not None:
-        parts = [_partial(graph, o_entry[2], o.t, o_entry[3]), _path_coords(graph, *path),
-                 _partial(graph, d_entry[2], d_entry[3], d.t)]
-    else:  # along one segment
-        parts = [_partial(graph, o.seg, o.t, d.t)]
-    coords = np.vstack([np.array([[o.lon, o.lat]]), *(p[0] for p in parts), np.array([[d.lon, d.lat]])])
-    keep = np.ones(len(coords), bool)
-    keep[1:] = np.any(np.abs(np.diff(coords, axis=0)) > 1e-12, axis=1)
-    coords = coords[keep]
-    if len(coords) == 1:
-        coords = np.vstack([coords, coords])
+    coords, metres, secs = route_line(graph, o, d, path, o_entry, d_entry)
     access = o.access_m + d.access_m
-    metres = sum(p[1] for p in parts) + access
-    secs = sum(p[2] for p in parts) + access / ACCESS_SPEED_MPS
     nodes = tuple(path[0]) if path is not None else ()
-    return Route(distance_m=metres, duration_s=secs, cost=float(cost), nodes=nodes,
-                 geometry=shapely.linestrings(coords), access_m=access)
+    return Route(distance_m=metres + access, duration_s=secs + access / ACCESS_SPEED_MPS, cost=float(cost),
+                 nodes=nodes, geometry=shapely.linestrings(coords), access_m=access)
 
 
 def _fallback(graph: RoadGraph, o: _Anchor, d: _Anchor, reason: str) -> Route:
