@@ -11,6 +11,7 @@ road, or a route that starts at a node, has no zero-length piece.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Sequence
@@ -30,22 +31,22 @@ _SAME = 1e-12
 class EdgeRuns:
     """Per directed edge ``k`` (a position in ``graph.matrix.data``): its vertices in travel order.
 
-    Edge ``k`` starts at ``head[k]`` and then passes the lon/lat points
-    ``tail[tail_start[k]:tail_start[k] + tail_count[k]]``; ``metres[k]`` and
-    ``seconds[k]`` are its length and free-flow time. ``dup[k]`` marks an edge
-    with two consecutive vertices closer than :data:`_SAME`; ``joined`` says
-    every edge starts and ends exactly at its nodes' coordinates, so a path of
-    edges without ``dup`` has no such pair either. ``seg_offsets`` is the
-    graph's segment vertex offsets as plain ints.
+    ``xy`` holds every edge's run of lon/lat vertices one after another as
+    raw float64 bytes: edge ``k`` is ``xy[start[k]:end[k]]``, its first
+    vertex (a node) ``xy[start[k]:start[k] + 16]``. A path's line is then one
+    ``bytes.join`` of its edges' runs after the first vertex.
+    ``lengths[:, k]`` is the edge's metres and free-flow seconds. ``dup``
+    holds the edges with two consecutive vertices closer than :data:`_SAME`;
+    ``joined`` says every edge starts and ends exactly at its nodes'
+    coordinates, so a path of edges outside ``dup`` has no such pair either.
+    ``seg_offsets`` is the graph's segment vertex offsets as plain ints.
     """
 
-    head: np.ndarray
-    tail: np.ndarray
-    tail_start: np.ndarray
-    tail_count: np.ndarray
-    metres: np.ndarray
-    seconds: np.ndarray
-    dup: np.ndarray
+    xy: memoryview
+    start: memoryview
+    end: memoryview
+    lengths: np.ndarray
+    dup: frozenset
     joined: bool
     seg_offsets: list
 
@@ -56,7 +57,7 @@ class EdgeRuns:
         count = graph.seg_offsets[seg + 1] - lo
         rel = _ragged_arange(count)
         rel = np.where(np.repeat(graph.edge_forward, count), rel, np.repeat(count, count) - 1 - rel)
-        xy = graph.coords_lonlat[np.repeat(lo, count) + rel]  # every edge's run, one after another
+        xy = np.ascontiguousarray(graph.coords_lonlat[np.repeat(lo, count) + rel], float)
         start = np.cumsum(count) - count
         first = np.zeros(len(xy), bool)
         first[start] = True
@@ -64,14 +65,16 @@ class EdgeRuns:
         if len(xy) > 1:
             step[1:] = np.abs(np.diff(xy, axis=0)).max(axis=1) <= _SAME
         step &= ~first
-        dup = np.add.reduceat(step, start) > 0 if len(start) else np.zeros(0, bool)
+        dup = frozenset(np.unique(np.searchsorted(start, np.flatnonzero(step), side="right") - 1).tolist())
         from_node = np.repeat(np.arange(graph.n_nodes), np.diff(graph.matrix.indptr))
         node_xy = np.column_stack([graph.lon, graph.lat])
         joined = bool((xy[start] == node_xy[from_node]).all()
                       and (xy[start + count - 1] == node_xy[graph.matrix.indices]).all())
         length = graph.seg_length_m[seg]
-        return cls(xy[start], np.ascontiguousarray(xy[~first]), start - np.arange(len(start)), count - 1,
-                   length, length / graph.seg_speed_mps[seg], dup, joined, graph.seg_offsets.tolist())
+        return cls(memoryview(xy).cast("B"), memoryview(start.astype(np.int64) * 16),
+                   memoryview((start + count).astype(np.int64) * 16),
+                   np.ascontiguousarray(np.vstack([length, length / graph.seg_speed_mps[seg]])), dup,
+                   joined, graph.seg_offsets.tolist())
 
 
 def edge_runs(graph: RoadGraph) -> EdgeRuns:
@@ -102,20 +105,26 @@ def cut(graph: RoadGraph, s: int, t0: float, t1: float) -> list[list[float]]:
     return pts if t0 <= t1 else pts[::-1]
 
 
-def _path(graph: RoadGraph, nodes: Sequence[int], arcs: Sequence[int]
-          ) -> tuple[np.ndarray, float, float, bool]:
-    """Lon/lat coordinates, metres and seconds along a path of edges ``arcs``, and whether two
-    consecutive points of it may be closer than :data:`_SAME`."""
+def _path(graph: RoadGraph, nodes: Sequence[int], arcs: Sequence[int]) -> tuple:
+    """The line along a path of edges ``arcs``: (float64 byte runs, first point, last point,
+    metres, seconds, whether two consecutive points of it may be closer than :data:`_SAME`).
+
+    The first run is the first vertex alone, so dropping it drops that vertex.
+    """
     if len(arcs) == 0:
-        return np.array([[graph.lon[nodes[0]], graph.lat[nodes[0]]]]), 0.0, 0.0, False
+        pt = [float(graph.lon[nodes[0]]), float(graph.lat[nodes[0]])]
+        return [array("d", pt)], pt, pt, 0.0, 0.0, False
     runs = edge_runs(graph)
-    pos = np.asarray(arcs, np.int64)
-    cnt = runs.tail_count[pos]
-    ends = np.cumsum(cnt)
-    idx = np.repeat(runs.tail_start[pos] - (ends - cnt), cnt) + np.arange(ends[-1])
-    xy = np.concatenate([runs.head[pos[:1]], runs.tail[idx]])
-    maybe = not runs.joined or bool(runs.dup[pos].any())
-    return xy, float(runs.metres[pos].sum()), float(runs.seconds[pos].sum()), maybe
+    xy, start, end = runs.xy, runs.start, runs.end
+    a0 = arcs[0]
+    parts = [xy[start[a0]:start[a0] + 16]]
+    parts += [xy[start[a] + 16:end[a]] for a in arcs]
+    both = runs.lengths[:, np.asarray(arcs, np.int64)]
+    metres, secs = float(both[0].sum()), float(both[1].sum())  # each row summed as one 1-D array
+    maybe = not runs.joined or (bool(runs.dup) and not runs.dup.isdisjoint(arcs))
+    p0 = parts[0].cast("d").tolist()
+    p1 = xy[end[arcs[-1]] - 16:end[arcs[-1]]].cast("d").tolist()
+    return parts, p0, p1, metres, secs, maybe
 
 
 def _kept(points: list, before: list | None) -> list:
@@ -158,17 +167,19 @@ def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None
         metres, secs = first[1], first[2]
     else:
         first = _part(graph, o_entry[2], o.t, o_entry[3])
-        mid, m_mid, s_mid, maybe = _path(graph, *path)
+        parts, m0, m1, m_mid, s_mid, maybe = _path(graph, *path)
         last = _part(graph, d_entry[2], d_entry[3], d.t)
         metres, secs = first[1] + m_mid + last[1], first[2] + s_mid + last[2]
         head, tail = [[o.lon, o.lat], *first[0]], [*last[0], [d.lon, d.lat]]
         if maybe:
+            mid = np.frombuffer(b"".join(parts), float).reshape(-1, 2)
             coords = _merged(np.concatenate([np.array(head), mid, np.array(tail)]))
         else:  # the middle has no repeated point: only the joins need a look
-            m0, m1 = mid[0].tolist(), mid[-1].tolist()
-            kept_mid = mid if _kept([m0], head[-1]) else mid[1:]
-            coords = np.concatenate([np.array(_kept(head, None)), kept_mid,
-                                     np.array(_kept(tail, m1)).reshape(-1, 2)])
+            if not _kept([m0], head[-1]):
+                parts = parts[1:]
+            flat = array("d", [v for p in _kept(head, None) for v in p])
+            end = array("d", [v for p in _kept(tail, m1) for v in p])
+            coords = np.frombuffer(b"".join([flat, *parts, end]), float).reshape(-1, 2)
     if len(coords) == 1:
         coords = np.vstack([coords, coords])
     return coords, metres, secs

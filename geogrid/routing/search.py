@@ -115,8 +115,9 @@ def _direct(graph: RoadGraph, o: _Anchor, d: _Anchor) -> float:
 def _exact_cost(graph: RoadGraph, start: float, arcs: Sequence[int], end: float) -> float:
     """``start`` plus the weights of ``arcs`` in path order plus ``end``, as Dijkstra adds them."""
     cost = start
-    for w in graph.matrix.data[arcs].tolist() if len(arcs) else ():
-        cost += w
+    weights = hierarchy(graph).weights
+    for a in arcs:
+        cost += weights[a]
     return cost + end
 
 

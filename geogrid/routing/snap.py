@@ -131,12 +131,9 @@ class _PieceIndex:
         ball query. Otherwise the ``k`` nearest midpoints decide, as in the batch.
         Ties go to the lowest piece index, as in the batch.
         """
-        grid = self.grid
-        k = grid.cell_of(qx, qy)
-        if k >= 0:  # the cell's list holds every piece that can be nearest
-            best = self._best_of(qx, qy, grid.cand[grid.off[k]:grid.off[k + 1]].tolist())
-        else:
-            best = self._scan_one(qx, qy, bound)
+        cand = self.grid.candidates(qx, qy)
+        # the cell's list holds every piece that can be nearest
+        best = self._best_of(qx, qy, cand) if cand is not None else self._scan_one(qx, qy, bound)
         d, jj, u, sx, sy = best
         if jj < 0 or (bound is not None and d > bound):
             return -1, 0.0, math.inf, math.nan, math.nan

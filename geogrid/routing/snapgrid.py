@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -102,17 +103,23 @@ class SnapGrid:
     def nbytes(self) -> int:
         return int(self.off.nbytes + self.cand.nbytes + self.full.nbytes)
 
-    def cell_of(self, x: float, y: float) -> int:
-        """The cell holding (x, y), or -1 outside the grid or in a cell left to the scan."""
+    @cached_property
+    def _views(self) -> tuple[memoryview, memoryview]:
+        return memoryview(self.off), memoryview(self.cand)
+
+    def candidates(self, x: float, y: float) -> memoryview | None:
+        """The candidate pieces of the cell holding (x, y), or ``None`` where the scan must answer."""
         i = math.floor((x - self.x0) / self.cell)
         j = math.floor((y - self.y0) / self.cell)
         if not (0 <= i < self.nx and 0 <= j < self.ny):
-            return -1
+            return None
+        off, cand = self._views
         k = j * self.nx + i
-        return -1 if self.full[k] else k
+        lo, hi = off[k], off[k + 1]
+        return cand[lo:hi] if hi > lo else None
 
     def cells_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """:meth:`cell_of` for arrays."""
+        """The cell of each point, or -1 outside the grid or in a cell left to the scan."""
         i = np.floor((x - self.x0) / self.cell)
         j = np.floor((y - self.y0) / self.cell)
         inside = (i >= 0) & (i < self.nx) & (j >= 0) & (j < self.ny)
