@@ -11,6 +11,7 @@ road, or a route that starts at a node, has no zero-length piece.
 
 from __future__ import annotations
 
+import struct
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
@@ -25,16 +26,16 @@ __all__ = ["EdgeRuns", "edge_runs", "route_line", "cut"]
 
 #: Consecutive route points closer than this (degrees, in both coordinates) are merged.
 _SAME = 1e-12
+_XY = struct.Struct("2d")  # one lon/lat point as raw float64 bytes
 
 
 @dataclass(frozen=True, eq=False)
 class EdgeRuns:
     """Per directed edge ``k`` (a position in ``graph.matrix.data``): its vertices in travel order.
 
-    ``xy`` holds every edge's run of lon/lat vertices one after another as
-    raw float64 bytes: edge ``k`` is ``xy[start[k]:end[k]]``, its first
-    vertex (a node) ``xy[start[k]:start[k] + 16]``. A path's line is then one
-    ``bytes.join`` of its edges' runs after the first vertex.
+    ``first[k]`` is the edge's first lon/lat vertex (a node) and ``rest[k]``
+    the vertices after it, as raw float64 bytes, so a path's line is one
+    ``bytes.join`` of its first edge's ``first`` and every edge's ``rest``.
     ``lengths[:, k]`` is the edge's metres and free-flow seconds. ``dup``
     holds the edges with two consecutive vertices closer than :data:`_SAME`;
     ``joined`` says every edge starts and ends exactly at its nodes'
@@ -42,9 +43,8 @@ class EdgeRuns:
     ``seg_offsets`` is the graph's segment vertex offsets as plain ints.
     """
 
-    xy: memoryview
-    start: memoryview
-    end: memoryview
+    first: list
+    rest: list
     lengths: np.ndarray
     dup: frozenset
     joined: bool
@@ -71,8 +71,9 @@ class EdgeRuns:
         joined = bool((xy[start] == node_xy[from_node]).all()
                       and (xy[start + count - 1] == node_xy[graph.matrix.indices]).all())
         length = graph.seg_length_m[seg]
-        return cls(memoryview(xy).cast("B"), memoryview(start.astype(np.int64) * 16),
-                   memoryview((start + count).astype(np.int64) * 16),
+        raw = xy.tobytes()
+        first_b, end_b = (start * 16).tolist(), ((start + count) * 16).tolist()
+        return cls([raw[i:i + 16] for i in first_b], [raw[i + 16:j] for i, j in zip(first_b, end_b)],
                    np.ascontiguousarray(np.vstack([length, length / graph.seg_speed_mps[seg]])), dup,
                    joined, graph.seg_offsets.tolist())
 
@@ -115,16 +116,12 @@ def _path(graph: RoadGraph, nodes: Sequence[int], arcs: Sequence[int]) -> tuple:
         pt = [float(graph.lon[nodes[0]]), float(graph.lat[nodes[0]])]
         return [array("d", pt)], pt, pt, 0.0, 0.0, False
     runs = edge_runs(graph)
-    xy, start, end = runs.xy, runs.start, runs.end
-    a0 = arcs[0]
-    parts = [xy[start[a0]:start[a0] + 16]]
-    parts += [xy[start[a] + 16:end[a]] for a in arcs]
+    parts = [runs.first[arcs[0]], *map(runs.rest.__getitem__, arcs)]
     both = runs.lengths[:, np.asarray(arcs, np.int64)]
     metres, secs = float(both[0].sum()), float(both[1].sum())  # each row summed as one 1-D array
     maybe = not runs.joined or (bool(runs.dup) and not runs.dup.isdisjoint(arcs))
-    p0 = parts[0].cast("d").tolist()
-    p1 = xy[end[arcs[-1]] - 16:end[arcs[-1]]].cast("d").tolist()
-    return parts, p0, p1, metres, secs, maybe
+    return parts, list(_XY.unpack(parts[0])), list(_XY.unpack_from(parts[-1], len(parts[-1]) - 16)), \
+        metres, secs, maybe
 
 
 def _kept(points: list, before: list | None) -> list:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 import threading
+from functools import reduce
+from operator import add
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -114,17 +116,18 @@ def _direct(graph: RoadGraph, o: _Anchor, d: _Anchor) -> float:
 
 def _exact_cost(graph: RoadGraph, start: float, arcs: Sequence[int], end: float) -> float:
     """``start`` plus the weights of ``arcs`` in path order plus ``end``, as Dijkstra adds them."""
-    cost = start
-    weights = hierarchy(graph).weights
-    for a in arcs:
-        cost += weights[a]
-    return cost + end
+    # left to right, as a Python loop adds them (``sum`` may compensate on newer Pythons)
+    return reduce(add, map(hierarchy(graph).weights.__getitem__, arcs), start) + end
 
 
 def _run(h: Hierarchy, outs: Sequence[tuple], ins: Sequence[tuple]):
     """One hierarchy search from entries ``(node, cost, ...)`` to entries ``(node, cost, ...)``."""
-    return h.query([(int(e[0]), h.to_units(e[1])) for e in outs],
-                   [(int(e[0]), h.to_units(e[1])) for e in ins])
+    scale, top = h.scale, h.max_offset
+    if any(not 0 <= e[1] <= top for e in (*outs, *ins)):
+        for e in (*outs, *ins):
+            h.to_units(e[1])  # raises, naming max_snap_m
+    return h.query([(int(e[0]), int(round(e[1] * scale))) for e in outs],
+                   [(int(e[0]), int(round(e[1] * scale))) for e in ins])
 
 
 def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple[int, ...]]:

@@ -104,14 +104,6 @@ class _PieceIndex:
         """Candidate pieces per grid cell (:mod:`~geogrid.routing.snapgrid`), built on first use."""
         return SnapGrid.build(self.p0, self.p1, self.half)
 
-    @cached_property
-    def _flat(self) -> memoryview:
-        """``ax, ay, bx, by`` of every piece as a flat memoryview: plain-float reads, no copy."""
-        ends = self.p0.base  # built by :meth:`build` as views of one (n, 4) array
-        if ends is None or ends.shape != (len(self.p0), 4) or not ends.flags.c_contiguous:
-            ends = np.ascontiguousarray(np.hstack([self.p0, self.p1]))
-        return memoryview(ends).cast("B").cast("d")
-
     def _project(self, q: np.ndarray, j: np.ndarray):
         p0, v = self.p0[j], self.p1[j] - self.p0[j]
         vv = np.einsum("...i,...i->...", v, v)
@@ -156,22 +148,28 @@ class _PieceIndex:
                 best = self._best_of(qx, qy, self.tree.query_ball_point((qx, qy), best[0] + self.half))
         return best
 
+    @cached_property
+    def _vec(self) -> memoryview:
+        """``ax, ay, bx - ax, by - ay, |b - a|²`` of every piece, flat: what :meth:`_best_of` reads."""
+        v = self.p1 - self.p0
+        return memoryview(np.ascontiguousarray(
+            np.column_stack([self.p0, v, v[:, 0] * v[:, 0] + v[:, 1] * v[:, 1]]))).cast("B").cast("d")
+
     def _best_of(self, qx: float, qy: float, cand) -> tuple[float, int, float, float, float]:
         """The nearest of pieces ``cand`` to (qx, qy): (distance, piece, fraction, foot x, foot y)."""
-        best = (math.inf, -1, 0.0, math.nan, math.nan)
-        f = self._flat
+        bd, bj, bu, bx, by = math.inf, -1, 0.0, math.nan, math.nan
+        f = self._vec
+        sqrt = math.sqrt
         for jj in cand:
-            k = 4 * jj
-            ax, ay, bx, by = f[k], f[k + 1], f[k + 2], f[k + 3]
-            vx, vy = bx - ax, by - ay
-            vv = vx * vx + vy * vy
+            k = 5 * jj
+            ax, ay, vx, vy, vv = f[k], f[k + 1], f[k + 2], f[k + 3], f[k + 4]
             u = ((qx - ax) * vx + (qy - ay) * vy) / vv if vv > 0 else 0.0
             u = 0.0 if u < 0.0 else 1.0 if u > 1.0 else u  # the foot stays on the piece
             px, py = ax + u * vx, ay + u * vy
-            d = math.sqrt((qx - px) * (qx - px) + (qy - py) * (qy - py))
-            if d < best[0] or (d == best[0] and jj < best[1]):
-                best = (d, jj, u, px, py)
-        return best
+            d = sqrt((qx - px) * (qx - px) + (qy - py) * (qy - py))
+            if d < bd or (d == bd and jj < bj):
+                bd, bj, bu, bx, by = d, jj, u, px, py
+        return bd, bj, bu, bx, by
 
     def nearest(self, x: np.ndarray, y: np.ndarray, bound: float | None):
         """For each point: (segment or -1, fraction along it, distance or inf, snapped x, y).
