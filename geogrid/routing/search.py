@@ -198,6 +198,11 @@ def shortest_path(graph: RoadGraph, origin, dest, *, snap_to: str = "edge",
     gives a straight-line :class:`Route` with ``fallback=True``.
     """
     o, d = _anchors(graph, (origin, dest), ("origin", "dest"), snap_to, max_snap_m)
+    return _route(graph, o, d, max_snap_m)
+
+
+def _route(graph: RoadGraph, o: _Anchor, d: _Anchor, max_snap_m: float) -> Route:
+    """:func:`shortest_path` between two route ends already snapped."""
     for a, name, zh in ((o, "origin", "起点"), (d, "dest", "终点")):
         if a.access_m > max_snap_m:
             return _fallback(graph, o, d, f"{zh}离最近道路超过 {max_snap_m:g} 米 / {name} is more than "
@@ -488,9 +493,16 @@ def rank_responders(graph: RoadGraph, incident, positions, *, snap_to: str = "ed
 
     ``positions`` is a ``(k, 2)`` array-like of lon/lat in EPSG:4490. Road routes rank
     before straight-line stand-ins (``fallback``), then by travel time, then by index.
-    One hierarchy query per responder: a dispatcher's choice among a team, not a fleet.
+    The incident is snapped once and the team through :meth:`Responders.for_positions`
+    (again only when a responder moved); then one hierarchy query per responder, each
+    the route :func:`shortest_path` gives: a dispatcher's choice among a team, not a fleet.
     """
-    routes = [(j, shortest_path(graph, (float(x), float(y)), incident, snap_to=snap_to,
-                                max_snap_m=max_snap_m))
-              for j, (x, y) in enumerate(np.asarray(positions, dtype=float).reshape(-1, 2))]
+    team = Responders.for_positions(graph, positions, snap_to=snap_to, max_snap_m=max_snap_m)
+    inc, = _anchors(graph, (incident,), ("incident",), snap_to, max_snap_m)
+    routes = []
+    for j in range(len(team)):
+        a = team.anchor(j)
+        if not team.ok[j]:
+            a.access_m = math.inf  # farther than max_snap_m from every road: a straight line
+        routes.append((j, _route(graph, a, inc, max_snap_m)))
     return sorted(routes, key=lambda jr: (jr[1].fallback, jr[1].duration_s, jr[0]))
