@@ -149,11 +149,20 @@ class _PieceIndex:
         return best
 
     @cached_property
-    def _vec(self) -> memoryview:
-        """``ax, ay, bx - ax, by - ay, |b - a|²`` of every piece, flat: what :meth:`_best_of` reads."""
+    def _vec_array(self) -> np.ndarray:
+        """``ax, ay, bx - ax, by - ay, |b - a|²`` of every piece: what the nearest-piece tests read."""
         v = self.p1 - self.p0
-        return memoryview(np.ascontiguousarray(
-            np.column_stack([self.p0, v, v[:, 0] * v[:, 0] + v[:, 1] * v[:, 1]]))).cast("B").cast("d")
+        return np.ascontiguousarray(np.column_stack([self.p0, v, v[:, 0] * v[:, 0] + v[:, 1] * v[:, 1]]))
+
+    @cached_property
+    def _vec_cols(self) -> np.ndarray:
+        """:attr:`_vec_array` as five contiguous rows, for gathers over many pieces."""
+        return np.ascontiguousarray(self._vec_array.T)
+
+    @cached_property
+    def _vec(self) -> memoryview:
+        """:attr:`_vec_array` flat, for plain-float reads in :meth:`_best_of`."""
+        return memoryview(self._vec_array).cast("B").cast("d")
 
     def _best_of(self, qx: float, qy: float, cand) -> tuple[float, int, float, float, float]:
         """The nearest of pieces ``cand`` to (qx, qy): (distance, piece, fraction, foot x, foot y)."""
@@ -191,7 +200,7 @@ class _PieceIndex:
         cells = self.grid.cells_of(x, y)
         on = cells >= 0
         if on.all():
-            db, pj, pu, px, py = nearest_in_cells(self.grid, x, y, cells)
+            db, pj, pu, px, py = nearest_in_cells(self.grid, self._vec_cols, x, y, cells)
         else:
             db, pj, pu, px, py = np.full(npts, np.inf), np.zeros(npts, np.int64), np.zeros(npts), \
                 np.full(npts, np.nan), np.full(npts, np.nan)
@@ -199,7 +208,7 @@ class _PieceIndex:
             scan = self._scan_many(x[off], y[off], bound) if off.sum() > _FEW else \
                 tuple(np.array(v) for v in zip(*(self._scan_one(float(a), float(b), bound)
                                                   for a, b in zip(x[off], y[off]))))
-            for part, rows in ((nearest_in_cells(self.grid, x[on], y[on], cells[on]), on), (scan, off)):
+            for part, rows in ((nearest_in_cells(self.grid, self._vec_cols, x[on], y[on], cells[on]), on), (scan, off)):
                 db[rows], pj[rows], pu[rows], px[rows], py[rows] = part
         hit = np.isfinite(db) if bound is None else db <= bound
         if not hit.all():

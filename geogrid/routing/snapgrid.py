@@ -196,22 +196,27 @@ def _cell_candidates(tree: cKDTree, ends: np.ndarray, half: float, lo: np.ndarra
     return j[r_ok][order], cnt, over
 
 
-def nearest_in_cells(grid: SnapGrid, x: np.ndarray, y: np.ndarray, cells: np.ndarray):
+def nearest_in_cells(grid: SnapGrid, cols: np.ndarray, x: np.ndarray, y: np.ndarray, cells: np.ndarray):
     """Nearest piece of each point from its cell's list: (distance, piece, u, foot x, foot y).
 
-    Every ``cells`` entry must be a cell of ``grid`` (not -1). Ties go to the
-    lowest piece, as in the scan; the formula is the scan's, element by element.
+    ``cols`` holds the rows ``ax, ay, bx - ax, by - ay, |b - a|²`` over pieces.
+    Every ``cells`` entry must be a cell of ``grid`` (not -1). The lists are
+    laid end to end; the first nearest of each wins, and lists are sorted by
+    piece, so ties go to the lowest piece, as in the scan, whose float
+    formula this repeats element by element.
     """
-    cnt = grid.off[cells + 1] - grid.off[cells]
-    row = np.repeat(np.arange(len(cells)), cnt)
+    lo = grid.off[cells]
+    cnt = grid.off[cells + 1] - lo
     first = np.cumsum(cnt) - cnt
-    piece = grid.cand[np.repeat(grid.off[cells] - first, cnt) + np.arange(int(cnt.sum()))]
-    e = grid.ends[piece]
-    ax, ay, bx, by = e[:, 0], e[:, 1], e[:, 2], e[:, 3]
+    row = np.repeat(np.arange(len(cells)), cnt)
+    piece = grid.cand[np.repeat(lo - first, cnt) + np.arange(first[-1] + cnt[-1])]
+    ax, ay, vx, vy, vv = cols[:, piece]
     qx, qy = x[row], y[row]
-    d, u, px, py = _seg_dist(qx, qy, ax, ay, bx, by)
-    low = np.minimum.reduceat(d, first)
-    at = np.flatnonzero(d == low[row])  # candidates are sorted by piece: the first is the lowest
-    grp = row[at]
-    pick = at[np.concatenate([[True], grp[1:] != grp[:-1]])]
-    return d[pick], piece[pick].astype(np.int64), u[pick], px[pick], py[pick]
+    u = np.divide((qx - ax) * vx + (qy - ay) * vy, vv, out=np.zeros(len(vv)), where=vv > 0)
+    np.clip(u, 0.0, 1.0, out=u)
+    px, py = ax + u * vx, ay + u * vy
+    dx, dy = qx - px, qy - py
+    d = np.sqrt(dx * dx + dy * dy)
+    at = np.flatnonzero(d == np.minimum.reduceat(d, first)[row])
+    at = at[np.searchsorted(row[at], np.arange(len(cells)))]  # the first nearest of each list
+    return d[at], piece[at].astype(np.int64), u[at], px[at], py[at]
