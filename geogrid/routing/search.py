@@ -268,8 +268,8 @@ class Responders:
             raise InputError("responders 含有非有限坐标 / responders has non-finite coordinates.",
                              field="responders", fix="请传入 EPSG:4490 的有限经纬度 / "
                                                      "Pass finite lon/lat pairs in EPSG:4490.")
-        x, y = graph.project(pts[:, 0], pts[:, 1])
-        node, seg, t, dsnap, _, _ = _snap_arrays(graph, x, y, snap_to, max_snap_m)
+        x, y, node, seg, t, dsnap = graph._memo("snaps", lambda g: _SnapCache()).snapped(
+            graph, pts, snap_to, max_snap_m)
         ok = dsnap <= max_snap_m
         acc = np.where(ok, dsnap, np.inf) / (1.0 if graph.weight == "length" else ACCESS_SPEED_MPS)
         okj = np.flatnonzero(ok)
@@ -331,6 +331,43 @@ class Responders:
 
 #: How many prepared teams :meth:`Responders.for_positions` keeps per graph.
 TEAMS_KEPT = 64
+#: How many snapped responder positions a graph keeps (oldest dropped first).
+SNAPS_KEPT = 16_384
+
+
+class _SnapCache:
+    """Snapped responder positions by (lon, lat, snap_to, max_snap_m); thread-safe.
+
+    A team whose responders mostly stood still since the last call snaps only
+    the ones that moved. Snapping is per point, so a cached snap is the one a
+    fresh batch would give.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._snaps: dict[tuple, tuple] = {}
+
+    def snapped(self, graph: RoadGraph, pts: np.ndarray, snap_to: str, max_snap_m: float):
+        """(x, y, node, segment, t, distance) arrays for the lon/lat rows of ``pts``."""
+        keys = [(lon, lat, snap_to, max_snap_m) for lon, lat in pts.tolist()]
+        got = [self._snaps.get(k) for k in keys]
+        miss = [i for i, v in enumerate(got) if v is None]
+        if miss:
+            m = np.asarray(miss)
+            x, y = graph.project(pts[m, 0], pts[m, 1])
+            node, seg, t, d, _, _ = _snap_arrays(graph, x, y, snap_to, max_snap_m)
+            rows = zip(x.tolist(), y.tolist(), node.tolist(), seg.tolist(), t.tolist(), d.tolist())
+            with self._lock:
+                for i, row in zip(miss, rows):
+                    got[i] = self._snaps[keys[i]] = row
+                while len(self._snaps) > SNAPS_KEPT:
+                    del self._snaps[next(iter(self._snaps))]
+        if not got:
+            return (np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
+                    np.zeros(0))
+        x, y, node, seg, t, d = zip(*got)
+        return (np.array(x), np.array(y), np.array(node, np.int64), np.array(seg, np.int64), np.array(t),
+                np.array(d))
 
 
 class _TeamCache:
