@@ -25,22 +25,23 @@ Cells are :data:`CELL_M` metres; at most :data:`MAX_CANDIDATES` pieces a cell.
 from __future__ import annotations
 
 import math
+from itertools import chain
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 from scipy.spatial import cKDTree
 
-__all__ = ["SnapGrid", "nearest_in_cells", "CELL_M", "MAX_CELLS", "MAX_CANDIDATES"]
+__all__ = ["SnapGrid", "nearest_in_cells", "CELL_M", "MAX_CELLS", "MAX_CANDIDATES", "MAX_REACH_M"]
 
 #: Side of a grid cell in metres (larger where the roads span more than :data:`MAX_CELLS` such cells).
 CELL_M = 15.0
 #: Most cells a grid has; a larger area gets larger cells.
-MAX_CELLS = 250_000
+MAX_CELLS = 100_000
 #: A cell with more candidate pieces than this is left to the KD-tree scan.
 MAX_CANDIDATES = 48
-#: Midpoints looked at per cell while building; a cell whose ball holds more is left to the scan.
-_PREFILTER = 64
+#: A cell farther than this (metres, at its farthest corner) from its nearest piece is left to the scan.
+MAX_REACH_M = 75.0
 _SLACK_M = 1e-6  # float slack on the completeness bound
 _CHUNK = 4_096  # cells per build step (bounds the build's temporary memory)
 
@@ -127,12 +128,16 @@ class SnapGrid:
         return np.where(inside & ~self.full[k] if len(self.full) else inside, k, -1)
 
 
-def _rect_dist(x0, y0, x1, y1, ax, ay, bx, by):
+def _corners(x0, y0, x1, y1, ax, ay, bx, by) -> list[np.ndarray]:
+    """Distances from the four corners of axis-aligned rectangles to segments, vectorised."""
+    return [_seg_dist(cx, cy, ax, ay, bx, by)[0] for cx in (x0, x1) for cy in (y0, y1)]
+
+
+def _rect_dist(corners, x0, y0, x1, y1, ax, ay, bx, by):
     """Distance from axis-aligned rectangles to segments (0 where they meet), vectorised."""
     # Liang-Barsky: the segment a + s (b - a), s in [0, 1], clipped to the rectangle
-    dx, dy = bx - ax, by - ay
     lo, hi = np.zeros(np.broadcast(x0, ax).shape), np.ones(np.broadcast(x0, ax).shape)
-    for dv, p0, r0, r1 in ((dx, ax, x0, x1), (dy, ay, y0, y1)):
+    for dv, p0, r0, r1 in ((bx - ax, ax, x0, x1), (by - ay, ay, y0, y1)):
         with np.errstate(divide="ignore", invalid="ignore"):
             s0, s1 = (r0 - p0) / dv, (r1 - p0) / dv
         flat = dv == 0
@@ -142,18 +147,7 @@ def _rect_dist(x0, y0, x1, y1, ax, ay, bx, by):
     best = np.where(lo <= hi, 0.0, np.inf)
     for px, py in ((ax, ay), (bx, by)):  # segment ends to the rectangle
         best = np.minimum(best, np.hypot(np.clip(px, x0, x1) - px, np.clip(py, y0, y1) - py))
-    for cx in (x0, x1):  # rectangle corners to the segment
-        for cy in (y0, y1):
-            best = np.minimum(best, _seg_dist(cx, cy, ax, ay, bx, by)[0])
-    return best
-
-
-def _max_corner_dist(x0, y0, x1, y1, ax, ay, bx, by):
-    """Largest distance from a rectangle's corners to a segment: the farthest any point is."""
-    out = _seg_dist(x0, y0, ax, ay, bx, by)[0]
-    for cx, cy in ((x0, y1), (x1, y0), (x1, y1)):
-        out = np.maximum(out, _seg_dist(cx, cy, ax, ay, bx, by)[0])
-    return out
+    return np.minimum(best, np.minimum.reduce(corners))  # rectangle corners to the segment
 
 
 def _cell_candidates(tree: cKDTree, ends: np.ndarray, half: float, lo: np.ndarray, cell: float,
@@ -170,23 +164,26 @@ def _cell_candidates(tree: cKDTree, ends: np.ndarray, half: float, lo: np.ndarra
     h = cell * math.sqrt(0.5)
     _, m = tree.query(centre)
     a = ends[m]
-    bound = _max_corner_dist(x0, y0, x0 + cell, y0 + cell, a[:, 0], a[:, 1], a[:, 2], a[:, 3])
-    kk = min(_PREFILTER, len(ends))
-    dmid, j = tree.query(centre, k=kk)
-    dmid, j = dmid.reshape(len(k), -1), j.reshape(len(k), -1)
-    # every piece within U of the cell is within U + h of its centre
-    over = (dmid[:, -1] <= bound + h + half + _SLACK_M) & (kk < len(ends))  # the ball may hold more
-    r, c = np.nonzero(dmid <= (bound + h + half + _SLACK_M)[:, None])
-    j = j[r, c]
+    bound = np.maximum.reduce(_corners(x0, y0, x0 + cell, y0 + cell, a[:, 0], a[:, 1], a[:, 2], a[:, 3]))
+    # every piece within U of the cell is within U + h of its centre; cells far from roads
+    # (U beyond MAX_REACH_M) are left to the scan
+    over = bound > MAX_REACH_M
+    reach = np.where(over, 0.0, bound + h + half + _SLACK_M)
+    balls = tree.query_ball_point(centre, reach, return_sorted=False)
+    sizes = np.fromiter(map(len, balls), np.int64, len(balls))
+    r = np.repeat(np.arange(len(k)), sizes)
+    j = np.fromiter(chain.from_iterable(balls), np.int64, int(sizes.sum()))
     e = ends[j]
     ex = (e[:, 0], e[:, 1], e[:, 2], e[:, 3])
     near = _seg_dist(centre[r, 0], centre[r, 1], *ex)[0] <= bound[r] + h + _SLACK_M
     r, j, e = r[near], j[near], e[near]
     ex = (e[:, 0], e[:, 1], e[:, 2], e[:, 3])
     box = (x0[r], y0[r], x0[r] + cell, y0[r] + cell)
-    first = np.flatnonzero(np.concatenate([[True], r[1:] != r[:-1]]))  # m passes: no cell is empty
-    bound = np.minimum(bound, np.minimum.reduceat(_max_corner_dist(*box, *ex), first)) + _SLACK_M
-    keep = (_rect_dist(*box, *ex) <= bound[r]) & ~over[r]
+    first = np.flatnonzero(np.concatenate([[True], r[1:] != r[:-1]]))  # m passes: cells kept are not empty
+    corners = _corners(*box, *ex)
+    bound[r[first]] = np.minimum(bound[r[first]], np.minimum.reduceat(np.maximum.reduce(corners), first))
+    bound += _SLACK_M
+    keep = (_rect_dist(corners, *box, *ex) <= bound[r]) & ~over[r]
     r, j = r[keep], j[keep]
     cnt = np.bincount(r, minlength=len(k))
     over |= cnt > MAX_CANDIDATES
