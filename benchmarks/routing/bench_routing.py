@@ -274,12 +274,14 @@ def _nearest_pairs(g: RoadGraph, rng, queries: int, responders: int, radius_m: f
                                        for x, y in zip(got["ours"], got["theirs"])))
     # positions as GPS fixes: a few metres off the road and never seen before, so all 50 are snapped
     fixes = [_gps(rng, c[3]) for c in cases]
-    raw = paired("geogrid nearest_responder", lambda i: nearest_responder(g, inc_ll[i], fixes[i], cases[i][2]),
+    raw = paired("geogrid nearest_responder",
+                 lambda i: nearest_responder(g, inc_ll[i], fixes[i], cases[i][2]),
                  "scipy full reverse dijkstra", b, rounds=queries, warmup=0,  # each team new: snapped
                  label=f"{label}, lon/lat + geometry, team snapped per query")
     # the same teams again after one responder moved: only that one is snapped again
     moved = [np.vstack([_gps(rng, f[:1]), f[1:]]) for f in fixes]
-    one = paired("geogrid nearest_responder", lambda i: nearest_responder(g, inc_ll[i], moved[i], cases[i][2]),
+    one = paired("geogrid nearest_responder",
+                 lambda i: nearest_responder(g, inc_ll[i], moved[i], cases[i][2]),
                  "scipy full reverse dijkstra", b, rounds=queries, warmup=0,
                  label=f"{label}, lon/lat + geometry, one responder moved")
     return [bare, team, same, raw, one]

@@ -1,14 +1,17 @@
 """Snapping: where a lon/lat point meets a :class:`~geogrid.routing.graph.RoadGraph`.
 
 Points are snapped to the nearest *segment* (or node) in the graph's local
-metric CRS, with a ``cKDTree`` over the midpoints of short straight pieces of
-every segment (exact: the search widens until no other piece can be nearer).
+metric CRS. Segments are cut into short straight pieces; a point reads the
+list of pieces that can be nearest anywhere in its grid cell
+(:mod:`~geogrid.routing.snapgrid`, built once per graph) and measures those in
+plain floats. Points off the grid, or in cells far from any road, use a
+``cKDTree`` over the pieces' midpoints (exact: the search widens until no
+other piece can be nearer). Both give the same piece for every point.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Sequence
@@ -208,7 +211,10 @@ class _PieceIndex:
             scan = self._scan_many(x[off], y[off], bound) if off.sum() > _FEW else \
                 tuple(np.array(v) for v in zip(*(self._scan_one(float(a), float(b), bound)
                                                   for a, b in zip(x[off], y[off]))))
-            for part, rows in ((nearest_in_cells(self.grid, self._vec_cols, x[on], y[on], cells[on]), on), (scan, off)):
+            parts = [(scan, off)]
+            if on.any():
+                parts.append((nearest_in_cells(self.grid, self._vec_cols, x[on], y[on], cells[on]), on))
+            for part, rows in parts:
                 db[rows], pj[rows], pu[rows], px[rows], py[rows] = part
         hit = np.isfinite(db) if bound is None else db <= bound
         if not hit.all():
@@ -297,28 +303,6 @@ def _points_at(graph: RoadGraph, seg: np.ndarray, t: np.ndarray, coords: np.ndar
     span = f1 - f0
     r = np.clip(np.divide(t - f0, span, out=np.zeros_like(t), where=span > 0), 0.0, 1.0)
     return coords[k - 1] + r[:, None] * (coords[k] - coords[k - 1])
-
-
-def _point_on(graph: RoadGraph, lo: int, hi: int, frac: list[float], t: float) -> list[float]:
-    """Lon/lat of the point at fraction ``t`` of the segment whose vertices are ``lo:hi``."""
-    k = min(max(bisect_right(frac, t), 1), hi - lo - 1)
-    f0, f1 = frac[k - 1], frac[k]
-    r = min(max((t - f0) / (f1 - f0), 0.0), 1.0) if f1 > f0 else 0.0
-    (x0, y0), (x1, y1) = graph.coords_lonlat[lo + k - 1:lo + k + 1].tolist()
-    return [x0 + r * (x1 - x0), y0 + r * (y1 - y0)]
-
-
-def _cut(graph: RoadGraph, s: int, t0: float, t1: float) -> np.ndarray:
-    """Lon/lat vertices of segment ``s`` from fraction ``t0`` to ``t1`` (reversed if ``t0 > t1``)."""
-    lo, hi = int(graph.seg_offsets[s]), int(graph.seg_offsets[s + 1])
-    lo_t, hi_t = (t0, t1) if t0 <= t1 else (t1, t0)
-    frac = graph.coords_frac[lo:hi].tolist()
-    # inner vertices k (1 .. n-2) with lo_t < frac[k] < hi_t form one run, as frac is sorted
-    first = max(bisect_right(frac, lo_t), 1)
-    stop = min(bisect_left(frac, hi_t), hi - lo - 1)
-    inner = graph.coords_lonlat[lo + first:lo + stop].tolist() if stop > first else []
-    pts = np.array([_point_on(graph, lo, hi, frac, lo_t), *inner, _point_on(graph, lo, hi, frac, hi_t)])
-    return pts if t0 <= t1 else pts[::-1]
 
 
 def snap(graph: RoadGraph, lon, lat, *, to: str = "edge") -> Snap | list[Snap]:

@@ -237,3 +237,15 @@ def test_a_team_with_one_moved_responder_answers_like_a_fresh_one():
         inc = (float(g.lon[k * 50]), float(g.lat[k * 50]))
         (ja, ra), (jb, rb) = nearest_responder(g, inc, moved), nearest_responder(fresh, inc, moved)
         assert ja == jb and ra.cost == rb.cost and ra.geometry.equals_exact(rb.geometry, 0.0)
+
+
+def test_a_batch_entirely_off_the_grid_is_scanned():
+    g = _graph("huangpu")
+    p = g._memo("pieces", _PieceIndex.build)
+    x = np.array([g.x.max() + 2_000.0, g.x.min() - 3_000.0, g.x.max() + 900.0])
+    y = np.array([g.y.max() + 2_000.0, g.y.min(), g.y.min() - 50.0])
+    assert (p.grid.cells_of(x, y) < 0).all()
+    batch = p.nearest(x, y, None)
+    for k in range(3):
+        assert _same([v[k] for v in batch], _scan(p, float(x[k]), float(y[k]), None))
+    assert (p.nearest(x, y, 500.0)[0] == -1).all()  # all farther than 500 m from any road
