@@ -249,3 +249,20 @@ def test_a_batch_entirely_off_the_grid_is_scanned():
     for k in range(3):
         assert _same([v[k] for v in batch], _scan(p, float(x[k]), float(y[k]), None))
     assert (p.nearest(x, y, 500.0)[0] == -1).all()  # all farther than 500 m from any road
+
+
+def test_threads_route_like_one_thread():
+    """Each thread reuses its own RoutingKit query object; answers do not mix."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    g = _graph("huangpu")
+    rng = np.random.default_rng(21)
+    i = rng.integers(0, g.n_nodes, (120, 2))
+    pairs = [((float(g.lon[a]) + 1e-4, float(g.lat[a])), (float(g.lon[b]), float(g.lat[b]) - 1e-4))
+             for a, b in i.tolist()]
+    alone = [shortest_path(g, o, d) for o, d in pairs]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda od: shortest_path(g, *od), pairs * 3))
+    for a, b in zip(alone * 3, together):
+        assert (a.cost, a.nodes) == (b.cost, b.nodes) and a.geometry.equals_exact(b.geometry, 0.0)
+    assert len({r.nodes for r in alone}) > 100  # the pairs differ, so mixed-up answers would show
