@@ -31,8 +31,10 @@ Comparisons (A = geogrid, B = SciPy; every pair alternates A B / B A per query)
   :func:`geogrid.routing.nearest_responder` from the incident's lon/lat with
   the route geometry, with the team prepared (also against the same job with
   SciPy as the search: a full reverse Dijkstra from each way into the
-  incident, the cheapest available responder entry, its path and geometry)
-  and with 50 raw lon/lat snapped on every query.
+  incident, the cheapest available responder entry, its path and geometry),
+  with 50 raw lon/lat never seen before (GPS fixes a few metres off the
+  road) snapped on every query, and with the same teams after one
+  responder moved (the other 49 snaps are kept by position).
 
 Every geogrid answer is checked against SciPy's distances in the same run
 (``mismatches`` counts costs that differ by more than 1e-9 relative).
@@ -270,10 +272,25 @@ def _nearest_pairs(g: RoadGraph, rng, queries: int, responders: int, radius_m: f
                   rounds=queries, label=f"{label}, lon/lat, same job")
     same.extra["mismatches"] = int(sum(not math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-6)
                                        for x, y in zip(got["ours"], got["theirs"])))
-    raw = paired("geogrid nearest_responder", lambda i: nearest_responder(g, inc_ll[i], cases[i][3], cases[i][2]),
+    # positions as GPS fixes: a few metres off the road and never seen before, so all 50 are snapped
+    fixes = [_gps(rng, c[3]) for c in cases]
+    raw = paired("geogrid nearest_responder",
+                 lambda i: nearest_responder(g, inc_ll[i], fixes[i], cases[i][2]),
                  "scipy full reverse dijkstra", b, rounds=queries, warmup=0,  # each team new: snapped
                  label=f"{label}, lon/lat + geometry, team snapped per query")
-    return [bare, team, same, raw]
+    # the same teams again after one responder moved: only that one is snapped again
+    moved = [np.vstack([_gps(rng, f[:1]), f[1:]]) for f in fixes]
+    one = paired("geogrid nearest_responder",
+                 lambda i: nearest_responder(g, inc_ll[i], moved[i], cases[i][2]),
+                 "scipy full reverse dijkstra", b, rounds=queries, warmup=0,
+                 label=f"{label}, lon/lat + geometry, one responder moved")
+    return [bare, team, same, raw, one]
+
+
+def _gps(rng, lonlat: np.ndarray, metres: float = 5.0) -> np.ndarray:
+    """``lonlat`` moved by a random GPS error of about ``metres`` (new positions every call)."""
+    err = rng.normal(0, metres, lonlat.shape)
+    return lonlat + err / np.array([M_PER_DEG_LON, M_PER_DEG_LAT])
 
 
 def bench_graph(name: str, *, queries: int, responders: int, radius_m: float, n_nodes: int,

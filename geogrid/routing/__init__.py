@@ -3,7 +3,8 @@
 One concept per module: :mod:`~geogrid.routing.graph` (the graph model),
 :mod:`~geogrid.routing.build` (noding builder from unnoded centrelines),
 :mod:`~geogrid.routing.osm` (OSM XML reader), :mod:`~geogrid.routing.snap`
-and :mod:`~geogrid.routing.search`.
+with :mod:`~geogrid.routing.snapgrid`, :mod:`~geogrid.routing.search` and
+:mod:`~geogrid.routing.geometry` (route lines).
 
 A :class:`RoadGraph` holds a directed road graph as a SciPy CSR matrix of
 edge weights (metres or seconds) plus the geometry of every *segment*, the
@@ -24,9 +25,9 @@ Two builders produce the same structure:
 Queries
 -------
 Points are snapped to the nearest *segment* (or node) in a local metric CRS,
-with a ``cKDTree`` over the midpoints of short straight pieces of every
-segment (exact: the search widens until no other piece can be nearer). A
-route from a snapped point leaves along its segment in the directions the
+from a grid that lists, per cell, the short straight road pieces that can be
+nearest there (:mod:`~geogrid.routing.snapgrid`; exact, with a KD-tree scan
+for points off the grid). A route from a snapped point leaves along its segment in the directions the
 segment allows, so a point half-way along a one-way street has to drive on
 to the next junction.
 
@@ -39,7 +40,10 @@ single-source Dijkstra takes milliseconds. A query may start and end at
 several nodes with offsets, so a point half-way along a segment and a team
 of responders are each one search. ``nearest_responder`` searches from every
 available responder at once; a :class:`Responders` prepared when the team
-moves saves snapping the team again for each incident. Reported costs are
+moves saves snapping the team again for each incident, and each position's
+snap is kept, so a team in which one responder moved snaps only that one.
+The route line is joined from per-edge vertex runs laid out once per graph
+(:mod:`~geogrid.routing.geometry`). Reported costs are
 the floating-point sums along the chosen path, equal to SciPy's distances.
 
 When there is no path (different components, or a point farther than

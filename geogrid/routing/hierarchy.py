@@ -27,7 +27,8 @@ differ by less than one unit may be swapped).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
@@ -50,8 +51,10 @@ OFFSET_BUDGET_M = 10_000.0
 class Hierarchy:
     """A customized CCH of one graph; immutable and safe to share between threads.
 
-    ``query`` creates a fresh RoutingKit query object per call, so concurrent
-    calls do not share search state.
+    ``query`` reuses one RoutingKit query object per thread (allocating one
+    costs as much as a small search), so concurrent calls do not share search
+    state. ``weights`` are the graph's edge weights as plain floats, in
+    ``matrix.data`` order, for summing a path's cost.
     """
 
     cch: Any
@@ -59,6 +62,8 @@ class Hierarchy:
     scale: float
     max_offset: float
     n_nodes: int
+    weights: list = field(default_factory=list, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def to_units(self, cost: float) -> int:
         """A start or end offset in the graph's weight unit → RoutingKit units."""
@@ -81,8 +86,11 @@ class Hierarchy:
         """
         if not sources or not targets or self.metric is None:
             return None
-        q = rk.CCHQuery(self.metric)
-        res = q.run_multi(list(sources), list(targets))
+        q = getattr(self._local, "query", None)
+        if q is None:
+            q = self._local.query = rk.CCHQuery(self.metric)
+        res = q.run_multi(sources if isinstance(sources, list) else list(sources),
+                          targets if isinstance(targets, list) else list(targets))
         try:
             if res.distance is None or res.distance >= _RK_INF:
                 return None
@@ -126,7 +134,7 @@ def _build(graph: RoadGraph) -> Hierarchy:
         raise InputError("路网过大, 无法建立路线索引 / the road graph is too long to index.", field="graph",
                          value=budget, fix="请按区拆分路网 / Split the network into districts.")
     metric = rk.CCHMetric(cch, weights.astype(np.uint32).tolist())
-    return Hierarchy(cch, metric, scale, max_offset, graph.n_nodes)
+    return Hierarchy(cch, metric, scale, max_offset, graph.n_nodes, m.data.tolist())
 
 
 def hierarchy(graph: RoadGraph) -> Hierarchy:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 import threading
+from functools import reduce
+from operator import add
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -30,9 +32,10 @@ import shapely
 from shapely.geometry import LineString
 
 from .._errors import InputError, NotFoundError
-from .graph import ACCESS_SPEED_MPS, RoadGraph, _ragged_arange
+from .graph import ACCESS_SPEED_MPS, RoadGraph
 from .hierarchy import Hierarchy, hierarchy
-from .snap import _Anchor, _anchors, _cut, _snap_arrays
+from .geometry import route_line
+from .snap import _Anchor, _anchors, _snap_arrays
 
 __all__ = ["Route", "Responders", "shortest_path", "nearest_responder", "node_route",
            "node_nearest_responder"]
@@ -113,16 +116,18 @@ def _direct(graph: RoadGraph, o: _Anchor, d: _Anchor) -> float:
 
 def _exact_cost(graph: RoadGraph, start: float, arcs: Sequence[int], end: float) -> float:
     """``start`` plus the weights of ``arcs`` in path order plus ``end``, as Dijkstra adds them."""
-    cost = start
-    for w in graph.matrix.data[arcs].tolist() if len(arcs) else ():
-        cost += w
-    return cost + end
+    # left to right, as a Python loop adds them (``sum`` may compensate on newer Pythons)
+    return reduce(add, map(hierarchy(graph).weights.__getitem__, arcs), start) + end
 
 
 def _run(h: Hierarchy, outs: Sequence[tuple], ins: Sequence[tuple]):
     """One hierarchy search from entries ``(node, cost, ...)`` to entries ``(node, cost, ...)``."""
-    return h.query([(int(e[0]), h.to_units(e[1])) for e in outs],
-                   [(int(e[0]), h.to_units(e[1])) for e in ins])
+    scale, top = h.scale, h.max_offset
+    if any(not 0 <= e[1] <= top for e in (*outs, *ins)):
+        for e in (*outs, *ins):
+            h.to_units(e[1])  # raises, naming max_snap_m
+    return h.query([(int(e[0]), int(round(e[1] * scale))) for e in outs],
+                   [(int(e[0]), int(round(e[1] * scale))) for e in ins])
 
 
 def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple[int, ...]]:
@@ -156,66 +161,14 @@ def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple
     return _exact_cost(graph, 0.0, arcs, 0.0), tuple(nodes)
 
 
-def _edge_vertices(graph: RoadGraph) -> tuple[np.ndarray, ...]:
-    """Per directed edge: its vertices in the direction of travel, metres and seconds.
-
-    ``(start, count, vertex, metres, seconds)``: edge ``k`` (a position in
-    ``matrix.data``) passes the vertices ``coords_lonlat[vertex[start[k]:start[k] + count[k]]]``.
-    Built once per graph, so a route's geometry is a few array operations.
-    """
-    seg = graph.edge_segment.astype(np.int64)
-    lo = graph.seg_offsets[seg]
-    count = graph.seg_offsets[seg + 1] - lo
-    rel = _ragged_arange(count)
-    rel = np.where(np.repeat(graph.edge_forward, count), rel, np.repeat(count, count) - 1 - rel)
-    start = np.cumsum(count) - count
-    length = graph.seg_length_m[seg]
-    return start, count, np.repeat(lo, count) + rel, length, length / graph.seg_speed_mps[seg]
-
-
-def _path_coords(graph: RoadGraph, nodes: Sequence[int], arcs: Sequence[int]
-                 ) -> tuple[np.ndarray, float, float]:
-    """Lon/lat coordinates, metres and seconds along a path given by its edges ``arcs``."""
-    if len(arcs) == 0:
-        return np.array([[graph.lon[nodes[0]], graph.lat[nodes[0]]]]), 0.0, 0.0
-    start, count, vertex, metres, secs = graph._memo("edge_vertices", _edge_vertices)
-    pos = np.asarray(arcs, np.int64)
-    st = start[pos]
-    cnt = count[pos]
-    st[1:] += 1  # each later edge starts at the junction the previous one ended at
-    cnt[1:] -= 1
-    ends = np.cumsum(cnt)
-    idx = vertex[np.arange(ends[-1]) + np.repeat(st - (ends - cnt), cnt)]
-    return graph.coords_lonlat[idx], float(metres[pos].sum()), float(secs[pos].sum())
-
-
-def _partial(graph: RoadGraph, s: int, t0: float, t1: float) -> tuple[np.ndarray, float, float]:
-    if s < 0:
-        return np.zeros((0, 2)), 0.0, 0.0
-    metres = abs(t1 - t0) * graph.seg_length_m[s]
-    return _cut(graph, s, t0, t1), metres, metres / graph.seg_speed_mps[s]
-
-
 def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
                  o_entry: tuple | None, d_entry: tuple | None, cost: float) -> Route:
     """The route geometry and lengths from ``o`` to ``d``; ``path`` is ``(nodes, arcs)`` or ``None``."""
-    if path is not None:
-        parts = [_partial(graph, o_entry[2], o.t, o_entry[3]), _path_coords(graph, *path),
-                 _partial(graph, d_entry[2], d_entry[3], d.t)]
-    else:  # along one segment
-        parts = [_partial(graph, o.seg, o.t, d.t)]
-    coords = np.vstack([np.array([[o.lon, o.lat]]), *(p[0] for p in parts), np.array([[d.lon, d.lat]])])
-    keep = np.ones(len(coords), bool)
-    keep[1:] = np.any(np.abs(np.diff(coords, axis=0)) > 1e-12, axis=1)
-    coords = coords[keep]
-    if len(coords) == 1:
-        coords = np.vstack([coords, coords])
+    coords, metres, secs = route_line(graph, o, d, path, o_entry, d_entry)
     access = o.access_m + d.access_m
-    metres = sum(p[1] for p in parts) + access
-    secs = sum(p[2] for p in parts) + access / ACCESS_SPEED_MPS
     nodes = tuple(path[0]) if path is not None else ()
-    return Route(distance_m=metres, duration_s=secs, cost=float(cost), nodes=nodes,
-                 geometry=shapely.linestrings(coords), access_m=access)
+    return Route(distance_m=metres + access, duration_s=secs + access / ACCESS_SPEED_MPS, cost=float(cost),
+                 nodes=nodes, geometry=shapely.linestrings(coords), access_m=access)
 
 
 def _fallback(graph: RoadGraph, o: _Anchor, d: _Anchor, reason: str) -> Route:
@@ -245,6 +198,11 @@ def shortest_path(graph: RoadGraph, origin, dest, *, snap_to: str = "edge",
     gives a straight-line :class:`Route` with ``fallback=True``.
     """
     o, d = _anchors(graph, (origin, dest), ("origin", "dest"), snap_to, max_snap_m)
+    return _route(graph, o, d, max_snap_m)
+
+
+def _route(graph: RoadGraph, o: _Anchor, d: _Anchor, max_snap_m: float) -> Route:
+    """:func:`shortest_path` between two route ends already snapped."""
     for a, name, zh in ((o, "origin", "起点"), (d, "dest", "终点")):
         if a.access_m > max_snap_m:
             return _fallback(graph, o, d, f"{zh}离最近道路超过 {max_snap_m:g} 米 / {name} is more than "
@@ -310,8 +268,8 @@ class Responders:
             raise InputError("responders 含有非有限坐标 / responders has non-finite coordinates.",
                              field="responders", fix="请传入 EPSG:4490 的有限经纬度 / "
                                                      "Pass finite lon/lat pairs in EPSG:4490.")
-        x, y = graph.project(pts[:, 0], pts[:, 1])
-        node, seg, t, dsnap, _, _ = _snap_arrays(graph, x, y, snap_to, max_snap_m)
+        x, y, node, seg, t, dsnap = graph._memo("snaps", lambda g: _SnapCache()).snapped(
+            graph, pts, snap_to, max_snap_m)
         ok = dsnap <= max_snap_m
         acc = np.where(ok, dsnap, np.inf) / (1.0 if graph.weight == "length" else ACCESS_SPEED_MPS)
         okj = np.flatnonzero(ok)
@@ -373,6 +331,43 @@ class Responders:
 
 #: How many prepared teams :meth:`Responders.for_positions` keeps per graph.
 TEAMS_KEPT = 64
+#: How many snapped responder positions a graph keeps (oldest dropped first).
+SNAPS_KEPT = 16_384
+
+
+class _SnapCache:
+    """Snapped responder positions by (lon, lat, snap_to, max_snap_m); thread-safe.
+
+    A team whose responders mostly stood still since the last call snaps only
+    the ones that moved. Snapping is per point, so a cached snap is the one a
+    fresh batch would give.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._snaps: dict[tuple, tuple] = {}
+
+    def snapped(self, graph: RoadGraph, pts: np.ndarray, snap_to: str, max_snap_m: float):
+        """(x, y, node, segment, t, distance) arrays for the lon/lat rows of ``pts``."""
+        keys = [(lon, lat, snap_to, max_snap_m) for lon, lat in pts.tolist()]
+        got = [self._snaps.get(k) for k in keys]
+        miss = [i for i, v in enumerate(got) if v is None]
+        if miss:
+            m = np.asarray(miss)
+            x, y = graph.project(pts[m, 0], pts[m, 1])
+            node, seg, t, d, _, _ = _snap_arrays(graph, x, y, snap_to, max_snap_m)
+            rows = zip(x.tolist(), y.tolist(), node.tolist(), seg.tolist(), t.tolist(), d.tolist())
+            with self._lock:
+                for i, row in zip(miss, rows):
+                    got[i] = self._snaps[keys[i]] = row
+                while len(self._snaps) > SNAPS_KEPT:
+                    del self._snaps[next(iter(self._snaps))]
+        if not got:
+            return (np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
+                    np.zeros(0))
+        x, y, node, seg, t, d = zip(*got)
+        return (np.array(x), np.array(y), np.array(node, np.int64), np.array(seg, np.int64), np.array(t),
+                np.array(d))
 
 
 class _TeamCache:
@@ -535,9 +530,16 @@ def rank_responders(graph: RoadGraph, incident, positions, *, snap_to: str = "ed
 
     ``positions`` is a ``(k, 2)`` array-like of lon/lat in EPSG:4490. Road routes rank
     before straight-line stand-ins (``fallback``), then by travel time, then by index.
-    One hierarchy query per responder: a dispatcher's choice among a team, not a fleet.
+    The incident is snapped once and the team through :meth:`Responders.for_positions`
+    (again only when a responder moved); then one hierarchy query per responder, each
+    the route :func:`shortest_path` gives: a dispatcher's choice among a team, not a fleet.
     """
-    routes = [(j, shortest_path(graph, (float(x), float(y)), incident, snap_to=snap_to,
-                                max_snap_m=max_snap_m))
-              for j, (x, y) in enumerate(np.asarray(positions, dtype=float).reshape(-1, 2))]
+    team = Responders.for_positions(graph, positions, snap_to=snap_to, max_snap_m=max_snap_m)
+    inc, = _anchors(graph, (incident,), ("incident",), snap_to, max_snap_m)
+    routes = []
+    for j in range(len(team)):
+        a = team.anchor(j)
+        if not team.ok[j]:
+            a.access_m = math.inf  # farther than max_snap_m from every road: a straight line
+        routes.append((j, _route(graph, a, inc, max_snap_m)))
     return sorted(routes, key=lambda jr: (jr[1].fallback, jr[1].duration_s, jr[0]))

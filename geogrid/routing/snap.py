@@ -1,14 +1,17 @@
 """Snapping: where a lon/lat point meets a :class:`~geogrid.routing.graph.RoadGraph`.
 
 Points are snapped to the nearest *segment* (or node) in the graph's local
-metric CRS, with a ``cKDTree`` over the midpoints of short straight pieces of
-every segment (exact: the search widens until no other piece can be nearer).
+metric CRS. Segments are cut into short straight pieces; a point reads the
+list of pieces that can be nearest anywhere in its grid cell
+(:mod:`~geogrid.routing.snapgrid`, built once per graph) and measures those in
+plain floats. Points off the grid, or in cells far from any road, use a
+``cKDTree`` over the pieces' midpoints (exact: the search widens until no
+other piece can be nearer). Both give the same piece for every point.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Sequence
@@ -18,6 +21,7 @@ from scipy.spatial import cKDTree
 
 from .._errors import InputError, NotFoundError
 from .graph import RoadGraph, _ragged_arange
+from .snapgrid import SnapGrid, nearest_in_cells
 
 __all__ = ["Snap", "snap"]
 
@@ -52,6 +56,8 @@ class Snap:
 _PIECE_M = 20.0  # segments are indexed in pieces of at most this length
 #: Radius (m) of the first, cheap probe for a single point; see :meth:`_PieceIndex._nearest_one`.
 _PROBE_M = 25.0
+#: Up to this many points of a batch outside the grid are scanned one by one (cheaper than arrays).
+_FEW = 8
 
 
 @dataclass(frozen=True)
@@ -97,12 +103,9 @@ class _PieceIndex:
                    fa + u1 * (fb - fa), half)
 
     @cached_property
-    def _flat(self) -> memoryview:
-        """``ax, ay, bx, by`` of every piece as a flat memoryview: plain-float reads, no copy."""
-        ends = self.p0.base  # built by :meth:`build` as views of one (n, 4) array
-        if ends is None or ends.shape != (len(self.p0), 4) or not ends.flags.c_contiguous:
-            ends = np.ascontiguousarray(np.hstack([self.p0, self.p1]))
-        return memoryview(ends).cast("B").cast("d")
+    def grid(self) -> SnapGrid:
+        """Candidate pieces per grid cell (:mod:`~geogrid.routing.snapgrid`), built on first use."""
+        return SnapGrid.build(self.p0, self.p1, self.half)
 
     def _project(self, q: np.ndarray, j: np.ndarray):
         p0, v = self.p0[j], self.p1[j] - self.p0[j]
@@ -123,6 +126,17 @@ class _PieceIndex:
         ball query. Otherwise the ``k`` nearest midpoints decide, as in the batch.
         Ties go to the lowest piece index, as in the batch.
         """
+        cand = self.grid.candidates(qx, qy)
+        # the cell's list holds every piece that can be nearest
+        best = self._best_of(qx, qy, cand) if cand is not None else self._scan_one(qx, qy, bound)
+        d, jj, u, sx, sy = best
+        if jj < 0 or (bound is not None and d > bound):
+            return -1, 0.0, math.inf, math.nan, math.nan
+        f0, f1 = float(self.f0[jj]), float(self.f1[jj])
+        return int(self.seg[jj]), min(max(f0 + u * (f1 - f0), 0.0), 1.0), d, sx, sy
+
+    def _scan_one(self, qx: float, qy: float, bound: float | None) -> tuple:
+        """The nearest piece by the KD-tree scan: (distance, piece, u, foot x, foot y)."""
         total = len(self.p0)
         probe = _PROBE_M if bound is None else min(_PROBE_M, bound + self.half)
         best = self._best_of(qx, qy, self.tree.query_ball_point((qx, qy), probe))
@@ -135,43 +149,86 @@ class _PieceIndex:
             if not (j[-1] >= total or dmid[-1] >= best[0] + self.half or k == total):
                 # not proven by the k nearest midpoints: every piece that can be nearer is in this ball
                 best = self._best_of(qx, qy, self.tree.query_ball_point((qx, qy), best[0] + self.half))
-        d, jj, u, sx, sy = best
-        if jj < 0 or (bound is not None and d > bound):
-            return -1, 0.0, math.inf, math.nan, math.nan
-        f0, f1 = float(self.f0[jj]), float(self.f1[jj])
-        return int(self.seg[jj]), min(max(f0 + u * (f1 - f0), 0.0), 1.0), d, sx, sy
+        return best
+
+    @cached_property
+    def _vec_array(self) -> np.ndarray:
+        """``ax, ay, bx - ax, by - ay, |b - a|²`` of every piece: what the nearest-piece tests read."""
+        v = self.p1 - self.p0
+        return np.ascontiguousarray(np.column_stack([self.p0, v, v[:, 0] * v[:, 0] + v[:, 1] * v[:, 1]]))
+
+    @cached_property
+    def _vec_cols(self) -> np.ndarray:
+        """:attr:`_vec_array` as five contiguous rows, for gathers over many pieces."""
+        return np.ascontiguousarray(self._vec_array.T)
+
+    @cached_property
+    def _vec(self) -> memoryview:
+        """:attr:`_vec_array` flat, for plain-float reads in :meth:`_best_of`."""
+        return memoryview(self._vec_array).cast("B").cast("d")
 
     def _best_of(self, qx: float, qy: float, cand) -> tuple[float, int, float, float, float]:
         """The nearest of pieces ``cand`` to (qx, qy): (distance, piece, fraction, foot x, foot y)."""
-        best = (math.inf, -1, 0.0, math.nan, math.nan)
-        f = self._flat
+        bd, bj, bu, bx, by = math.inf, -1, 0.0, math.nan, math.nan
+        f = self._vec
+        sqrt = math.sqrt
         for jj in cand:
-            k = 4 * jj
-            ax, ay, bx, by = f[k], f[k + 1], f[k + 2], f[k + 3]
-            vx, vy = bx - ax, by - ay
-            vv = vx * vx + vy * vy
+            k = 5 * jj
+            ax, ay, vx, vy, vv = f[k], f[k + 1], f[k + 2], f[k + 3], f[k + 4]
             u = ((qx - ax) * vx + (qy - ay) * vy) / vv if vv > 0 else 0.0
             u = 0.0 if u < 0.0 else 1.0 if u > 1.0 else u  # the foot stays on the piece
             px, py = ax + u * vx, ay + u * vy
-            d = math.sqrt((qx - px) * (qx - px) + (qy - py) * (qy - py))
-            if d < best[0] or (d == best[0] and jj < best[1]):
-                best = (d, jj, u, px, py)
-        return best
+            d = sqrt((qx - px) * (qx - px) + (qy - py) * (qy - py))
+            if d < bd or (d == bd and jj < bj):
+                bd, bj, bu, bx, by = d, jj, u, px, py
+        return bd, bj, bu, bx, by
 
     def nearest(self, x: np.ndarray, y: np.ndarray, bound: float | None):
-        """For each point: (segment or -1, fraction along it, distance or inf, snapped x, y)."""
-        q = np.column_stack([x, y])
-        npts, total = len(q), len(self.p0)
+        """For each point: (segment or -1, fraction along it, distance or inf, snapped x, y).
+
+        Points in a cell of :attr:`grid` are answered from the cell's list in one
+        gather; the rest by the KD-tree scan (:meth:`_scan_many`).
+        """
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        npts, total = len(x), len(self.p0)
         seg = np.full(npts, -1, np.int64)
         t = np.zeros(npts)
         dist = np.full(npts, np.inf)
-        sxy = np.full((npts, 2), np.nan)
+        sx, sy = np.full(npts, np.nan), np.full(npts, np.nan)
         if total == 0 or npts == 0:
-            return seg, t, dist, sxy[:, 0], sxy[:, 1]
+            return seg, t, dist, sx, sy
         if npts == 1:  # one point (a route end, an incident): plain floats beat small arrays
-            seg[0], t[0], dist[0], sxy[0, 0], sxy[0, 1] = self._nearest_one(float(q[0, 0]), float(q[0, 1]),
-                                                                         bound)
-            return seg, t, dist, sxy[:, 0], sxy[:, 1]
+            seg[0], t[0], dist[0], sx[0], sy[0] = self._nearest_one(float(x[0]), float(y[0]), bound)
+            return seg, t, dist, sx, sy
+        cells = self.grid.cells_of(x, y)
+        on = cells >= 0
+        if on.all():
+            db, pj, pu, px, py = nearest_in_cells(self.grid, self._vec_cols, x, y, cells)
+        else:
+            db, pj, pu, px, py = np.full(npts, np.inf), np.zeros(npts, np.int64), np.zeros(npts), \
+                np.full(npts, np.nan), np.full(npts, np.nan)
+            off = ~on
+            scan = self._scan_many(x[off], y[off], bound) if off.sum() > _FEW else \
+                tuple(np.array(v) for v in zip(*(self._scan_one(float(a), float(b), bound)
+                                                  for a, b in zip(x[off], y[off]))))
+            parts = [(scan, off)]
+            if on.any():
+                parts.append((nearest_in_cells(self.grid, self._vec_cols, x[on], y[on], cells[on]), on))
+            for part, rows in parts:
+                db[rows], pj[rows], pu[rows], px[rows], py[rows] = part
+        hit = np.isfinite(db) if bound is None else db <= bound
+        if not hit.all():
+            pj, pu, db, px, py = pj[hit], pu[hit], db[hit], px[hit], py[hit]
+        seg[hit] = self.seg[pj]
+        f0 = self.f0[pj]
+        t[hit] = np.clip(f0 + pu * (self.f1[pj] - f0), 0.0, 1.0)
+        dist[hit], sx[hit], sy[hit] = db, px, py
+        return seg, t, dist, sx, sy
+
+    def _scan_many(self, x: np.ndarray, y: np.ndarray, bound: float | None):
+        """The KD-tree scan for a batch: (distance or inf, piece, u, foot x, foot y) per point."""
+        q = np.column_stack([x, y])
+        npts, total = len(q), len(self.p0)
         k = min(8, total)
         ub = np.inf if bound is None else bound + self.half
         dmid, j = self.tree.query(q, k=k, distance_upper_bound=ub)
@@ -193,15 +250,7 @@ class _PieceIndex:
             dd, uu, pp = self._project(q[r][None, :], cand)
             c = int(np.lexsort((cand, dd))[0])
             db[r], pick_j[r], pick_u[r], pick_p[r] = dd[c], cand[c], uu[c], pp[c]
-        hit = np.isfinite(db) if bound is None else db <= bound
-        seg[hit] = self.seg[pick_j[hit]]
-        t[hit] = np.clip(self.f0[pick_j[hit]] + pick_u[hit] * (self.f1[pick_j[hit]] - self.f0[pick_j[hit]]),
-                         0.0, 1.0)
-        dist[hit] = db[hit]
-        sxy[hit] = pick_p[hit]
-        return seg, t, dist, sxy[:, 0], sxy[:, 1]
-
-
+        return db, pick_j, pick_u, pick_p[:, 0], pick_p[:, 1]
 
 
 def _snap_arrays(graph: RoadGraph, x: np.ndarray, y: np.ndarray, to: str,
@@ -254,28 +303,6 @@ def _points_at(graph: RoadGraph, seg: np.ndarray, t: np.ndarray, coords: np.ndar
     span = f1 - f0
     r = np.clip(np.divide(t - f0, span, out=np.zeros_like(t), where=span > 0), 0.0, 1.0)
     return coords[k - 1] + r[:, None] * (coords[k] - coords[k - 1])
-
-
-def _point_on(graph: RoadGraph, lo: int, hi: int, frac: list[float], t: float) -> list[float]:
-    """Lon/lat of the point at fraction ``t`` of the segment whose vertices are ``lo:hi``."""
-    k = min(max(bisect_right(frac, t), 1), hi - lo - 1)
-    f0, f1 = frac[k - 1], frac[k]
-    r = min(max((t - f0) / (f1 - f0), 0.0), 1.0) if f1 > f0 else 0.0
-    (x0, y0), (x1, y1) = graph.coords_lonlat[lo + k - 1:lo + k + 1].tolist()
-    return [x0 + r * (x1 - x0), y0 + r * (y1 - y0)]
-
-
-def _cut(graph: RoadGraph, s: int, t0: float, t1: float) -> np.ndarray:
-    """Lon/lat vertices of segment ``s`` from fraction ``t0`` to ``t1`` (reversed if ``t0 > t1``)."""
-    lo, hi = int(graph.seg_offsets[s]), int(graph.seg_offsets[s + 1])
-    lo_t, hi_t = (t0, t1) if t0 <= t1 else (t1, t0)
-    frac = graph.coords_frac[lo:hi].tolist()
-    # inner vertices k (1 .. n-2) with lo_t < frac[k] < hi_t form one run, as frac is sorted
-    first = max(bisect_right(frac, lo_t), 1)
-    stop = min(bisect_left(frac, hi_t), hi - lo - 1)
-    inner = graph.coords_lonlat[lo + first:lo + stop].tolist() if stop > first else []
-    pts = np.array([_point_on(graph, lo, hi, frac, lo_t), *inner, _point_on(graph, lo, hi, frac, hi_t)])
-    return pts if t0 <= t1 else pts[::-1]
 
 
 def snap(graph: RoadGraph, lon, lat, *, to: str = "edge") -> Snap | list[Snap]:

@@ -1,0 +1,182 @@
+"""Route geometry: the lon/lat line, metres and seconds of a route from its ends and edges.
+
+A route is: the query point, the part of its segment up to the first node
+(cut at the snapped fraction), the edges the search chose, the part of the
+last segment, and the end point. Per directed edge the vertex run in the
+direction of travel is laid out once per graph (:func:`edge_runs`), so the
+middle of any route is one gather; the two cut ends are a few plain floats.
+Consecutive points closer than 1e-12° are merged, so a point exactly on a
+road, or a route that starts at a node, has no zero-length piece.
+"""
+
+from __future__ import annotations
+
+import struct
+from array import array
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .graph import RoadGraph, _ragged_arange
+
+__all__ = ["EdgeRuns", "edge_runs", "route_line", "cut"]
+
+
+#: Consecutive route points closer than this (degrees, in both coordinates) are merged.
+_SAME = 1e-12
+_XY = struct.Struct("2d")  # one lon/lat point as raw float64 bytes
+
+
+@dataclass(frozen=True, eq=False)
+class EdgeRuns:
+    """Per directed edge ``k`` (a position in ``graph.matrix.data``): its vertices in travel order.
+
+    ``first[k]`` is the edge's first lon/lat vertex (a node) and ``rest[k]``
+    the vertices after it, as raw float64 bytes, so a path's line is one
+    ``bytes.join`` of its first edge's ``first`` and every edge's ``rest``.
+    ``lengths[:, k]`` is the edge's metres and free-flow seconds. ``dup``
+    holds the edges with two consecutive vertices closer than :data:`_SAME`;
+    ``joined`` says every edge starts and ends exactly at its nodes'
+    coordinates, so a path of edges outside ``dup`` has no such pair either.
+    ``seg_offsets`` is the graph's segment vertex offsets as plain ints.
+    """
+
+    first: list
+    rest: list
+    lengths: np.ndarray
+    dup: frozenset
+    joined: bool
+    seg_offsets: list
+
+    @classmethod
+    def build(cls, graph: RoadGraph) -> EdgeRuns:
+        seg = graph.edge_segment.astype(np.int64)
+        lo = graph.seg_offsets[seg]
+        count = graph.seg_offsets[seg + 1] - lo
+        rel = _ragged_arange(count)
+        rel = np.where(np.repeat(graph.edge_forward, count), rel, np.repeat(count, count) - 1 - rel)
+        xy = np.ascontiguousarray(graph.coords_lonlat[np.repeat(lo, count) + rel], float)
+        start = np.cumsum(count) - count
+        first = np.zeros(len(xy), bool)
+        first[start] = True
+        step = np.zeros(len(xy), bool)  # vertex i repeats vertex i - 1 of the same run
+        if len(xy) > 1:
+            step[1:] = np.abs(np.diff(xy, axis=0)).max(axis=1) <= _SAME
+        step &= ~first
+        dup = frozenset(np.unique(np.searchsorted(start, np.flatnonzero(step), side="right") - 1).tolist())
+        from_node = np.repeat(np.arange(graph.n_nodes), np.diff(graph.matrix.indptr))
+        node_xy = np.column_stack([graph.lon, graph.lat])
+        joined = bool((xy[start] == node_xy[from_node]).all()
+                      and (xy[start + count - 1] == node_xy[graph.matrix.indices]).all())
+        length = graph.seg_length_m[seg]
+        raw = xy.tobytes()
+        first_b, end_b = (start * 16).tolist(), ((start + count) * 16).tolist()
+        return cls([raw[i:i + 16] for i in first_b], [raw[i + 16:j] for i, j in zip(first_b, end_b)],
+                   np.ascontiguousarray(np.vstack([length, length / graph.seg_speed_mps[seg]])), dup,
+                   joined, graph.seg_offsets.tolist())
+
+
+def edge_runs(graph: RoadGraph) -> EdgeRuns:
+    """The graph's :class:`EdgeRuns`, built on first use and kept with the graph."""
+    return graph._memo("edge_runs", EdgeRuns.build)
+
+
+def _point_on(coords: list, frac: list, t: float) -> list[float]:
+    """The point at fraction ``t`` of a segment with vertices ``coords`` at fractions ``frac``."""
+    k = min(max(bisect_right(frac, t), 1), len(frac) - 1)
+    f0, f1 = frac[k - 1], frac[k]
+    r = min(max((t - f0) / (f1 - f0), 0.0), 1.0) if f1 > f0 else 0.0
+    (x0, y0), (x1, y1) = coords[k - 1], coords[k]
+    return [x0 + r * (x1 - x0), y0 + r * (y1 - y0)]
+
+
+def cut(graph: RoadGraph, s: int, t0: float, t1: float) -> list[list[float]]:
+    """Lon/lat vertices of segment ``s`` from fraction ``t0`` to ``t1`` (reversed if ``t0 > t1``)."""
+    off = edge_runs(graph).seg_offsets
+    lo, hi = off[s], off[s + 1]
+    lo_t, hi_t = (t0, t1) if t0 <= t1 else (t1, t0)
+    frac = graph.coords_frac[lo:hi].tolist()
+    coords = graph.coords_lonlat[lo:hi].tolist()
+    # inner vertices k (1 .. n-2) with lo_t < frac[k] < hi_t form one run, as frac is sorted
+    first = max(bisect_right(frac, lo_t), 1)
+    stop = min(bisect_left(frac, hi_t), hi - lo - 1)
+    pts = [_point_on(coords, frac, lo_t), *coords[first:stop], _point_on(coords, frac, hi_t)]
+    return pts if t0 <= t1 else pts[::-1]
+
+
+def _path(graph: RoadGraph, nodes: Sequence[int], arcs: Sequence[int]) -> tuple:
+    """The line along a path of edges ``arcs``: (float64 byte runs, first point, last point,
+    metres, seconds, whether two consecutive points of it may be closer than :data:`_SAME`).
+
+    The first run is the first vertex alone, so dropping it drops that vertex.
+    """
+    if len(arcs) == 0:
+        pt = [float(graph.lon[nodes[0]]), float(graph.lat[nodes[0]])]
+        return [array("d", pt)], pt, pt, 0.0, 0.0, False
+    runs = edge_runs(graph)
+    parts = [runs.first[arcs[0]], *map(runs.rest.__getitem__, arcs)]
+    both = runs.lengths[:, np.asarray(arcs, np.int64)]
+    metres, secs = float(both[0].sum()), float(both[1].sum())  # each row summed as one 1-D array
+    maybe = not runs.joined or (bool(runs.dup) and not runs.dup.isdisjoint(arcs))
+    return parts, list(_XY.unpack(parts[0])), list(_XY.unpack_from(parts[-1], len(parts[-1]) - 16)), \
+        metres, secs, maybe
+
+
+def _kept(points: list, before: list | None) -> list:
+    """``points`` without each one closer than :data:`_SAME` to the one before it (``before`` first)."""
+    out = []
+    for p in points:
+        if before is None or abs(p[0] - before[0]) > _SAME or abs(p[1] - before[1]) > _SAME:
+            out.append(p)
+        before = p
+    return out
+
+
+def _merged(coords: np.ndarray) -> np.ndarray:
+    """``coords`` without each point closer than :data:`_SAME` to the one before it."""
+    step = np.abs(coords[1:] - coords[:-1])
+    keep = np.empty(len(coords), bool)
+    keep[0] = True
+    np.greater(np.maximum(step[:, 0], step[:, 1]), _SAME, out=keep[1:])
+    return coords[keep]
+
+
+def _part(graph: RoadGraph, s: int, t0: float, t1: float) -> tuple[list, float, float]:
+    """The cut of segment ``s`` from ``t0`` to ``t1`` with its metres and seconds (nothing if ``s < 0``)."""
+    if s < 0:
+        return [], 0.0, 0.0
+    metres = abs(t1 - t0) * graph.seg_length_m[s]
+    return cut(graph, s, t0, t1), metres, metres / graph.seg_speed_mps[s]
+
+
+def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None,
+               d_entry: tuple | None) -> tuple[np.ndarray, float, float]:
+    """Coordinates, road metres and road seconds from anchor ``o`` to anchor ``d``.
+
+    ``path`` is ``(nodes, arcs)`` entered by ``o_entry`` and left by ``d_entry``
+    (``(node, cost, segment, t_node)`` each), or ``None`` for a route along one segment.
+    """
+    if path is None:  # along one segment
+        first = _part(graph, o.seg, o.t, d.t)
+        coords = _merged(np.array([[o.lon, o.lat], *first[0], [d.lon, d.lat]]))
+        metres, secs = first[1], first[2]
+    else:
+        first = _part(graph, o_entry[2], o.t, o_entry[3])
+        parts, m0, m1, m_mid, s_mid, maybe = _path(graph, *path)
+        last = _part(graph, d_entry[2], d_entry[3], d.t)
+        metres, secs = first[1] + m_mid + last[1], first[2] + s_mid + last[2]
+        head, tail = [[o.lon, o.lat], *first[0]], [*last[0], [d.lon, d.lat]]
+        if maybe:
+            mid = np.frombuffer(b"".join(parts), float).reshape(-1, 2)
+            coords = _merged(np.concatenate([np.array(head), mid, np.array(tail)]))
+        else:  # the middle has no repeated point: only the joins need a look
+            if not _kept([m0], head[-1]):
+                parts = parts[1:]
+            flat = array("d", [v for p in _kept(head, None) for v in p])
+            end = array("d", [v for p in _kept(tail, m1) for v in p])
+            coords = np.frombuffer(b"".join([flat, *parts, end]), float).reshape(-1, 2)
+    if len(coords) == 1:
+        coords = np.vstack([coords, coords])
+    return coords, metres, secs
