@@ -78,7 +78,23 @@ _ATTACH_TYPES = {"shop", "institution", "plaza"}
 
 
 def road_classes(roads: gpd.GeoDataFrame) -> np.ndarray:
-    """``major`` / ``minor`` / ``path`` per road from ``kind`` and ``kind_detail``."""
+    """``major`` / ``minor`` / ``path`` per road from ``kind`` and ``kind_detail``.
+
+    ``major``: ``kind`` major_road or an OSM highway class motorway, trunk,
+    primary, secondary, tertiary (and their links); ``minor``: ``kind``
+    minor_road or residential, service, unclassified, living_street, road;
+    ``path``: every other line given as a road (footway, path, cycleway,
+    pedestrian, steps, pier…), so a compound's internal footpaths and service
+    roads count as roads when they are in the data.
+
+    >>> import geopandas as gpd, shapely
+    >>> line = shapely.LineString([(0, 0), (1, 0)])
+    >>> r = gpd.GeoDataFrame({"kind": ["major_road", "minor_road", "path"],
+    ...                       "kind_detail": ["primary", "service", "footway"]},
+    ...                      geometry=[line] * 3, crs="EPSG:3857")
+    >>> road_classes(r).tolist()
+    ['major', 'minor', 'path']
+    """
     kind = roads["kind"].astype(str).to_numpy() if "kind" in roads.columns \
         else np.full(len(roads), "")
     det = roads["kind_detail"].astype(str).to_numpy() if "kind_detail" in roads.columns \

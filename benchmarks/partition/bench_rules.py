@@ -270,6 +270,8 @@ def demo_grids(extra: dict | None = None) -> list[dict]:
             rows.append({"grid": name, "type_weight": opts.get("type_weight"),
                          "regions": len(res.microgrids), "cv": res.report["workload"]["cv"],
                          "on_roads": g["boundary"]["share_road_or_water"],
+                         **{f"on_{c}": g["boundary"][f"share_{c}"] for c in _CLASSES},
+                         "walls_m": g["walls"]["length_m"],
                          "on_roads_max": g["floor"]["share_road_or_water_max"],
                          "cv_floor_need": g["floor"]["workload_cv_within_need"],
                          "over_cut": g["compounds"]["over_cut"],
@@ -280,6 +282,10 @@ def demo_grids(extra: dict | None = None) -> list[dict]:
                          "time_s": round(seconds, 2)})
             _say(f"{name} {opts}: done")
     return rows
+
+
+#: road classes of :func:`geogrid.rule_metrics.road_classes`, and water
+_CLASSES = ("major", "minor", "path", "water")
 
 
 def grids_table(rows: list[dict]) -> str:
