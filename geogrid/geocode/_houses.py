@@ -103,8 +103,10 @@ class HouseMatching:
         line, sides = self._lines[key], self._sides[key]
         if key[1] is None and key[2] is None and (measured := self._measured(key)) is not None:
             # the side each parity keeps to, measured across the road's spine (bends included)
-            est = measured.place(n, one_sided=measured.sides() == "same",
-                                 slope=self._shrunk_slope(measured))
+            one_sided = measured.sides() == "same"
+            own = measured.gap_slope(one_sided=one_sided)
+            est = measured.place(n, one_sided=one_sided,
+                                 slope=own if own else self._shrunk_slope(measured))
             if est is not None:
                 return Interpolated(*est)
         same = line if sides == "same" else line.parity(n % 2)

@@ -35,12 +35,14 @@ neighbours::
 
 and the point is the spine at ``m(n)`` moved ``o(n)`` across it: on the
 neighbours' side of the road, following the road between them. Beyond the
-last known number the measure goes on at the road's slope (metres per number,
-Theil-Sen, shrunk toward the pooled slope of every road), voted by the nearest
-known numbers, with a score that falls with the distance moved and is lower
-more than :data:`BEYOND_END_M` past the road's geometry and its known records
-(the road may go on beyond the data's edge, or be a pedestrian street missing
-from a drive graph: there the spine's last direction is followed straight on).
+last known number the measure goes on at the road's own spacing: the median of
+the metres per number between consecutive known numbers of one side
+(:meth:`MeasuredNumbers.gap_slope`, robust to a jump in the numbering; with too
+few pairs, Theil-Sen shrunk toward the pooled slope of every road), voted by the
+nearest known numbers, with a score that falls with the distance moved. The
+measure never goes past the road's end (its geometry, or its known records when
+they lie beyond it): a number beyond it is placed at the end, scored lower,
+and its answer says so.
 
 References: ISO 19148 (linear referencing); Theil (1950) and Sen (1968) for
 the slope.
@@ -62,7 +64,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
-__all__ = ["BEYOND_END_M", "MeasuredNumbers", "RoadSpine", "monotone_run"]
+__all__ = ["BEYOND_END_M", "MIN_GAP_PAIRS", "MeasuredNumbers", "RoadSpine", "monotone_run"]
 
 #: the spine is simplified to within this (Douglas-Peucker), its corners kept
 SIMPLIFY_M = 10.0
@@ -72,6 +74,8 @@ STEP_M = 15.0
 LINK_M = 45.0
 #: an extrapolation farther than this past the road's geometry and known records scores lower
 BEYOND_END_M = 100.0
+#: fewest consecutive same-side pairs for the road's own spacing (:meth:`MeasuredNumbers.gap_slope`)
+MIN_GAP_PAIRS = 3
 #: how many of the nearest known numbers vote on an extrapolated measure
 ANCHORS = 5
 #: a link between pieces (or across a corner) costs this many times its length
@@ -268,6 +272,24 @@ class MeasuredNumbers:
         slope = _theil_sen(nums, m) if len(np.unique(nums)) >= 2 else 0.0
         return cls(spine, nums, m, o, slope)
 
+    def gap_slope(self, *, one_sided: bool = False) -> float | None:
+        """Metres of measure per number from the road's own consecutive pairs: for each side
+        (parity; the whole road when ``one_sided``), the kept numbers in order, each pair's
+        ``Δm / Δn``; the median over both sides, signed. ``None`` with fewer than
+        :data:`MIN_GAP_PAIRS` pairs (then the shrunk Theil-Sen slope is used)."""
+        keep = self.kept()
+        nums, m = self.numbers[keep], self.m[keep]
+        rates = []
+        for side in ([np.ones(len(nums), bool)] if one_sided
+                     else [nums % 2 == 0, nums % 2 == 1]):
+            dn, dm = np.diff(nums[side]), np.diff(m[side])
+            ok = dn > 0
+            rates.append(dm[ok] / dn[ok])
+        rates = np.concatenate(rates) if rates else np.zeros(0)
+        if len(rates) < MIN_GAP_PAIRS:
+            return None
+        return float(np.median(rates))
+
     def sides(self) -> str:
         """Which side of the spine the odd and the even numbers keep to: ``"opposite"`` (the
         usual rule), ``"same"`` (a waterfront: every number on one side; needs 3 of each
@@ -338,8 +360,8 @@ class MeasuredNumbers:
     def _beyond(self, n, nums, m, o, slope, one_sided):
         """Past the known numbers: the weighted median of ``m_j + slope · (n - n_j)`` over
         the :data:`ANCHORS` nearest known numbers (nearer ones weigh more), so one misplaced
-        record does not carry it. More than :data:`BEYOND_END_M` past the road's geometry
-        and its known records the score is lower."""
+        record does not carry it. Clamped to the road's extent (its geometry and its known
+        records): a number past the end is placed at the end and scored lower."""
         s = self.slope if slope is None else slope
         if s == 0:
             return None
@@ -351,16 +373,18 @@ class MeasuredNumbers:
         cum = np.cumsum(weights[order])
         want = float(preds[order][np.searchsorted(cum, cum[-1] / 2.0)])
         # the known records may themselves lie past the geometry's ends (measured on)
-        lo, hi = min(0.0, float(m.min())), max(self.spine.length, float(m.max()))
-        mm = want
+        lo, hi = min(0.0, float(self.m.min())), max(self.spine.length, float(self.m.max()))
+        mm = float(np.clip(want, lo, hi))
         a = int(near[0])
         move = abs(mm - float(m[a]))
         score = float(np.clip(0.6 - move / 2500.0, 0.2, 0.6))
-        if not lo - BEYOND_END_M <= mm <= hi + BEYOND_END_M:
+        clamped = ""
+        if abs(want - mm) > 1.0:
             score *= 0.7
+            clamped = f"; {abs(want - mm):.0f} m past the road's end: placed at its end"
         return (self.spine.point(mm, float(o[a])), score,
                 f"extrapolated {move:.0f} m along the road from {int(nums[a])}号 "
-                f"({abs(s):.1f} m per number)")
+                f"({abs(s):.1f} m per number){clamped}")
 
 
 def _bracket(nums: np.ndarray, n: int) -> tuple[int, int, int, int] | None:
