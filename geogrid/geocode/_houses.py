@@ -59,7 +59,7 @@ class HouseMatching:
             if got is not None:
                 cand = _Candidate(MatchLevel.INTERPOLATED, got.xy[0], got.xy[1],
                                   got.confidence * score, label(key, p.number, p.number_suffix),
-                                  got.detail, estimated=True)
+                                  got.detail, estimated=True, features=dict(got.features or {}))
                 return self._check_hint(p, key, cand)
         if p.number is not None and p.lane is None and by_number:
             got = self._nearest_number(p, key, by_number, score)
@@ -89,7 +89,8 @@ class HouseMatching:
         if p.number is not None and not by_number and key[1] is None and key[2] is None:
             if (est := self._numbering.from_start(key[0], p.number)) is not None:
                 cand = _Candidate(MatchLevel.INTERPOLATED, est[0][0], est[0][1], est[1] * score,
-                                  label(key, p.number, p.number_suffix), est[2], estimated=True)
+                                  label(key, p.number, p.number_suffix), est[2], estimated=True,
+                                  features=dict(est[3]))
                 return self._check_hint(p, key, cand)
         if p.number is not None:
             misses.append(f"{label(key, p.number)} is not indexed and {label(key, None)} has "
@@ -156,7 +157,8 @@ class HouseMatching:
                           score * (0.9 - 0.01 * gap) * (1.0 if parity == "same side" else 0.8),
                           label(key, p.number, p.number_suffix),
                           f"too few numbers to interpolate: at {n0}号, {gap} numbers away "
-                          f"({parity})", estimated=True)
+                          f"({parity})", estimated=True,
+                          features={"n_known": float(len(known)), "guessed": 1.0})
         return self._check_hint(p, key, cand)
 
     def _check_hint(self, p: ParsedAddress, key: StreetKey, cand: _Candidate) -> list[_Candidate]:
@@ -174,6 +176,7 @@ class HouseMatching:
             return [cand]
         x, y, near = min(found, key=lambda j: math.hypot(j[0] - cand.x, j[1] - cand.y))
         d = math.hypot(x - cand.x, y - cand.y)
+        cand.features["hint"] = 1.0 if d <= 150 else 0.0 if d <= 300 else -1.0
         if d <= 150:
             cand.confidence = min(cand.confidence * 1.15, 0.95)
             cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted junction with {near}")
@@ -234,6 +237,7 @@ class HouseMatching:
             factor *= 0.92  # one record, nothing to confirm it
         out = []
         first = pool[0]
+        feats = _site_features(p.place_name, top, centre or first.place)
         for h in pool:
             far = math.hypot(h.place.x - first.place.x, h.place.y - first.place.y)
             if h is not first and far < 30:
@@ -241,7 +245,8 @@ class HouseMatching:
             conf = _BASE[MatchLevel.HOUSE_NUMBER] * score * factor * (1.0 if h is first else 0.9)
             place = centre if h is first and centre is not None else h.place
             out.append(_Candidate(MatchLevel.HOUSE_NUMBER, place.x, place.y, conf,
-                                  h.label, detail, place=place, cap=cap))
+                                  h.label, detail, place=place, cap=cap,
+                                  features=dict(feats)))
         return out
 
     def _agreeing_centre(self, houses: list[House]):
@@ -299,6 +304,19 @@ def _by_place_name(name: str | None, houses: list[House]) -> House | None:
            for h in rivals):
         return None
     return best
+
+
+def _site_features(name: str | None, houses: list[House], at) -> dict[str, float]:
+    """What an exact answer rests on: how many records share the number, how far they
+    spread from the answer (metres, the farthest), and how well the given name matches
+    the best of their names (``WRatio`` / 100; 0 without a name)."""
+    spread = max(math.hypot(h.place.x - at.x, h.place.y - at.y) for h in houses)
+    match = 0.0
+    if name:
+        want = normalise(name)
+        match = max((fuzz.WRatio(want, normalise(h.place.name)) for h in houses
+                     if h.place.name), default=0.0) / 100.0
+    return {"n_records": float(len(houses)), "spread_m": float(spread), "name_match": match}
 
 
 def _spread_factor(houses: list[House]) -> float:

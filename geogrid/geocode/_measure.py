@@ -317,8 +317,10 @@ class MeasuredNumbers:
         return np.sort(np.concatenate(out))
 
     def place(self, n: int, *, one_sided: bool, slope: float | None = None
-              ) -> tuple[tuple[float, float], float, str] | None:
-        """``(xy, rule score, detail)`` for number ``n``; ``None`` when nothing is known.
+              ) -> tuple[tuple[float, float], float, str, dict] | None:
+        """``(xy, rule score, detail, features)`` for number ``n``; ``None`` when nothing is
+        known. ``features``: the gap between the bracketing numbers (``gap_m``) or the
+        distance extrapolated (``move_m``), and how many numbers the road knows.
 
         The measure comes from the nearest known numbers on either side of ``n``: its own
         side's (the textbook rule), else, when its side does not bracket it, both sides'
@@ -355,7 +357,8 @@ class MeasuredNumbers:
             score *= 0.9
         return (self.spine.point(mm, oo), score,
                 f"interpolated along the road between {int(nums[a])}号 and {int(nums[b])}号 "
-                f"({how}, {gap:.0f} m apart){mirrored}")
+                f"({how}, {gap:.0f} m apart){mirrored}",
+                {"gap_m": gap, "n_known": float(len(nums))})
 
     def _beyond(self, n, nums, m, o, slope, one_sided):
         """Past the known numbers: the weighted median of ``m_j + slope · (n - n_j)`` over
@@ -384,7 +387,8 @@ class MeasuredNumbers:
             clamped = f"; {abs(want - mm):.0f} m past the road's end: placed at its end"
         return (self.spine.point(mm, float(o[a])), score,
                 f"extrapolated {move:.0f} m along the road from {int(nums[a])}号 "
-                f"({abs(s):.1f} m per number){clamped}")
+                f"({abs(s):.1f} m per number){clamped}",
+                {"move_m": move, "n_known": float(len(self.kept()))})
 
 
 def _bracket(nums: np.ndarray, n: int) -> tuple[int, int, int, int] | None:
