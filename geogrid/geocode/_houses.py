@@ -30,7 +30,7 @@ from ._numbering import SHRINK_SPAN
 from ._results import _BASE, _SOURCE_ORDER, MatchLevel, _Candidate, _join
 from .address import ParsedAddress, normalise
 
-__all__ = ["HouseMatching"]
+__all__ = ["ESTIMATED_NOTE", "ESTIMATED_ROAD", "HouseMatching"]
 
 #: records of one number this close to their medoid agree: their mean stands for the site
 AGREE_M = 150.0
@@ -38,6 +38,10 @@ AGREE_M = 150.0
 WIDE_M = 100.0
 #: a wide site's answer, unless a given name picks one record, stays below this confidence
 WIDE_CAP = 0.75
+#: an estimate along a road line drawn through its addresses scores this much of one on a
+#: mapped road; calibrated in its own evidence class (the detail names it)
+ESTIMATED_ROAD = 0.9
+ESTIMATED_NOTE = "road line estimated from its"
 #: rapidfuzz ``WRatio`` (0-100) of a given name to a record's name that picks the record
 NAME_MATCH = 85.0
 
@@ -109,6 +113,10 @@ class HouseMatching:
             est = measured.place(n, one_sided=one_sided,
                                  slope=own if own else self._shrunk_slope(measured))
             if est is not None:
+                if key[0] not in self._roads:
+                    return Interpolated(est[0], est[1] * ESTIMATED_ROAD, _join(
+                        est[2], f"{ESTIMATED_NOTE} {len(measured.numbers)} known addresses"),
+                        est[3])
                 return Interpolated(*est)
         same = line if sides == "same" else line.parity(n % 2)
         inside = len(same) >= 2 and same.numbers[0] < n < same.numbers[-1]
@@ -122,8 +130,9 @@ class HouseMatching:
         """The known numbers of a road measured along its spine (built on first use)."""
         if key not in self._measured_cache:
             road = self._roads.get(key[0])
-            spine = RoadSpine.build(road) if road is not None else None
             line = self._lines[key]
+            # a road the road data lacks: its line estimated from its own addresses
+            spine = RoadSpine.build(road) if road is not None else RoadSpine.from_points(line.xy)
             self._measured_cache[key] = (MeasuredNumbers.build(line.numbers, line.xy, spine)
                                          if spine is not None else None)
         return self._measured_cache[key]

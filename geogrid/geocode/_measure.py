@@ -64,7 +64,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
-__all__ = ["BEYOND_END_M", "MIN_GAP_PAIRS", "MeasuredNumbers", "RoadSpine", "monotone_run"]
+__all__ = ["BEYOND_END_M", "MIN_GAP_PAIRS", "MIN_ROAD_POINTS", "MeasuredNumbers", "RoadSpine", "monotone_run"]
 
 #: the spine is simplified to within this (Douglas-Peucker), its corners kept
 SIMPLIFY_M = 10.0
@@ -72,10 +72,12 @@ SIMPLIFY_M = 10.0
 STEP_M = 15.0
 #: pieces closer than this are one corridor (two carriageways, a piece broken at a bridge)
 LINK_M = 45.0
-#: an extrapolation farther than this past the road's geometry and known records scores lower
+#: a road estimated from its addresses goes on this far past its first and last known ones
 BEYOND_END_M = 100.0
 #: fewest consecutive same-side pairs for the road's own spacing (:meth:`MeasuredNumbers.gap_slope`)
 MIN_GAP_PAIRS = 3
+#: fewest distinct address points from which a road missing from the road data is estimated
+MIN_ROAD_POINTS = 3
 #: how many of the nearest known numbers vote on an extrapolated measure
 ANCHORS = 5
 #: a link between pieces (or across a corner) costs this many times its length
@@ -167,6 +169,29 @@ class RoadSpine:
             xy = xy[::-1]
         # simplified: no zig-zag between carriageways, corners kept
         return cls(LineString(xy).simplify(SIMPLIFY_M))
+
+    @classmethod
+    def from_points(cls, xy: np.ndarray) -> RoadSpine | None:
+        """A road the road data lacks, estimated from its known addresses: the principal
+        axis of their points (the direction of greatest spread), from the first point's
+        projection to the last's, extended :data:`BEYOND_END_M` at each end (the road goes
+        on past its last known address by some unknown length). ``None`` with fewer than
+        :data:`MIN_ROAD_POINTS` distinct points, or points with no clear direction (the
+        second axis spreads more than half as far as the first)."""
+        pts = np.unique(np.asarray(xy, dtype=float).reshape(-1, 2), axis=0)
+        if len(pts) < MIN_ROAD_POINTS:
+            return None
+        centre = pts.mean(axis=0)
+        _, sv, vt = np.linalg.svd(pts - centre, full_matrices=False)
+        if sv[0] == 0 or sv[1] > 0.5 * sv[0]:
+            return None
+        u = vt[0]
+        t = (pts - centre) @ u
+        a, b = t.min() - BEYOND_END_M, t.max() + BEYOND_END_M
+        ends = np.array([centre + a * u, centre + b * u])
+        if tuple(ends[0]) > tuple(ends[1]):  # the same fixed direction as :meth:`build`
+            ends = ends[::-1]
+        return cls(LineString(ends))
 
     @property
     def length(self) -> float:

@@ -17,15 +17,17 @@ nothing until one counts how often such answers really fall within 100 m.
 4. predict by linear interpolation between bin centres (flat beyond them).
 
 With the answers' **features** (:data:`FEATURES`: the gap between the
-bracketing known numbers, the distance extrapolated, how far the records of one
-number spread, how many there are, how many numbers the road knows, whether a
-hinted cross street agreed, how well the given name matched a record, whether
-the numbers' direction was taken from other roads), a class
-seen at least ``min_rung`` times gets a small logistic model (ridge, fitted by
-iteratively reweighted least squares in numpy) on the logit of the rule score
-and the features' ``log1p``; its linear predictor is the combined score that
-steps 2-4 map to a probability. An answer given without features uses the
-class's 1-D curve of the rule score.
+bracketing known numbers, the distance extrapolated, how many records share
+the number, whether a hinted cross street agreed, whether the numbers'
+direction was taken from other roads), a class seen at least ``min_rung``
+times with both outcomes gets a small logistic model (ridge :data:`RIDGE` on
+standardised inputs, fitted by iteratively reweighted least squares in numpy)
+on the logit of the rule score and the features' ``log1p``; its linear
+predictor is the combined score that steps 2-4 map to a probability. Answers
+give other facts too (how far the records of a number spread, how well the
+given name matched, how many numbers the road knows); on the real-address
+evaluation they did not separate hits from misses out of fold, so the model
+leaves them out. An answer given without features uses its class's 1-D curve.
 
 A rung seen fewer than ``min_rung`` times gets its own rate
 ``(k + 1) / (n + 2)``, but never more than the rule score (so an ambiguous
@@ -107,7 +109,8 @@ def _linear(model: dict, x: np.ndarray) -> np.ndarray:
 
 
 #: kinds of interpolation, told apart by how the answer describes itself
-_INTERPOLATION_KINDS = (("interpolated along the road", "两侧", "both sides"),
+_INTERPOLATION_KINDS = (("", "估线", "road line estimated from its"),
+                        ("interpolated along the road", "两侧", "both sides"),
                         ("interpolated along the road", "同侧", ""),
                         ("extrapolated", "外推", ""), ("no number known", "起点", ""))
 
@@ -120,7 +123,8 @@ def evidence(level: str | None, parsed=None, detail: str | None = None) -> str |
       whose footprint spreads further from its one address point than a shop front's;
     * 道路插值 is ``/同侧`` (between same-side neighbours), ``/两侧`` (between numbers of
       both sides), ``/外推`` (beyond the known numbers) or ``/起点`` (no number known on
-      the road: counted from its start).
+      the road: counted from its start); ``/估线`` when the road is missing from the road
+      data and its line was estimated from its own addresses, whatever the rest.
 
     A class the calibration has not seen falls back to its rung (see :class:`Calibration`).
     """
