@@ -221,6 +221,7 @@ class HouseMatching:
             houses, 0.85, f"suffix {want or '(none)'} asked, {houses[0].suffix or '(none)'} found")
         pool = sorted(pool, key=lambda h: _SOURCE_ORDER.get(h.place.source, 9))
         top = [h for h in pool if h.place.source == pool[0].place.source]
+        site = list(top)  # every record of the number: how large the site is
         named = self._same_building(p, top)
         if named:
             top, detail = named, _join(detail, f"{len(named)} records name {p.poi}")
@@ -246,7 +247,7 @@ class HouseMatching:
             factor *= 0.92  # one record, nothing to confirm it
         out = []
         first = pool[0]
-        feats = _site_features(p.place_name, top, centre or first.place)
+        feats = _site_features(p.place_name, site, centre or first.place)
         for h in pool:
             far = math.hypot(h.place.x - first.place.x, h.place.y - first.place.y)
             if h is not first and far < 30:
