@@ -383,7 +383,9 @@ class MeasuredNumbers:
         return (self.spine.point(mm, oo), score,
                 f"interpolated along the road between {int(nums[a])}号 and {int(nums[b])}号 "
                 f"({how}, {gap:.0f} m apart){mirrored}",
-                {"gap_m": gap, "n_known": float(len(nums))})
+                {"gap_m": gap, "n_known": float(len(nums)),
+                 "odd_rate": _odd_rate(gap / (nums[b] - nums[a]), self.slope if slope is None
+                                       else slope)})
 
     def _beyond(self, n, nums, m, o, slope, one_sided):
         """Past the known numbers: the weighted median of ``m_j + slope · (n - n_j)`` over
@@ -414,6 +416,15 @@ class MeasuredNumbers:
                 f"extrapolated {move:.0f} m along the road from {int(nums[a])}号 "
                 f"({abs(s):.1f} m per number){clamped}",
                 {"move_m": move, "n_known": float(len(self.kept()))})
+
+
+def _odd_rate(rate: float, slope: float) -> float:
+    """How far the metres per number between two neighbours stray from the road's own
+    (``|log ratio|``, 0 when either is unknown): 68号 and 763号 61 m apart on a road of
+    2 m per number say that one of them, or the numbering there, is not what it seems."""
+    if rate <= 0 or slope == 0:
+        return 0.0
+    return float(abs(np.log(max(rate, 0.01) / abs(slope))))
 
 
 def _bracket(nums: np.ndarray, n: int) -> tuple[int, int, int, int] | None:

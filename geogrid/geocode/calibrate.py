@@ -66,7 +66,7 @@ DEFAULT_CALIBRATION = Path(__file__).with_name("calibration.json")
 
 
 #: what an answer reports about its evidence, beside its rule score (missing: 0)
-FEATURES = ("gap_m", "move_m", "n_records", "spread_m", "hint", "guessed")
+FEATURES = ("gap_m", "move_m", "n_records", "spread_m", "hint", "guessed", "odd_rate")
 #: ridge penalty of the per-class logistic model (on standardised inputs)
 RIDGE = 3.0
 
