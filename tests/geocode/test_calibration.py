@@ -82,7 +82,7 @@ def _gapped(n, seed):
     rng = np.random.default_rng(seed)
     score = rng.uniform(0.5, 0.9, size=n)
     gap = rng.uniform(10, 1500, size=n)
-    hit = rng.uniform(size=n) < np.where(gap < 300, 0.97, 0.6)
+    hit = rng.uniform(size=n) < 1.0 / (1.0 + np.exp(np.log1p(gap) - 6.0))
     return score, [{"gap_m": g} for g in gap], hit
 
 
@@ -90,8 +90,8 @@ def test_features_separate_what_the_score_cannot():
     score, feats, hit = _gapped(3000, 0)
     cal = Calibration.fit(["道路插值/同侧"] * 3000, score, hit, features=feats)
     assert "道路插值/同侧" in cal.models and cal.models["道路插值/同侧"]["features"] == ["gap_m"]
-    near, far = cal("道路插值/同侧", 0.7, {"gap_m": 80}), cal("道路插值/同侧", 0.7, {"gap_m": 1200})
-    assert near > 0.9 and far < 0.7
+    near, far = cal("道路插值/同侧", 0.7, {"gap_m": 20}), cal("道路插值/同侧", 0.7, {"gap_m": 1200})
+    assert near > 0.75 and far < 0.35
     t_score, t_feats, t_hit = _gapped(3000, 1)
     conf = [cal("道路插值/同侧", s, f) for s, f in zip(t_score, t_feats)]
     table = reliability_table(conf, t_hit)

@@ -15,7 +15,7 @@ from shapely.geometry import LineString, Point
 
 from geogrid._errors import InputError
 from geogrid.geocode import Calibration, Gazetteer
-from geogrid.geocode.calibrate import evidence
+from geogrid.geocode.calibrate import FEATURES, evidence
 from geogrid.geocode.selfcal import MIN_ROWS, fit_on_database
 
 ROADS = gpd.GeoDataFrame({"name": ["长街"]}, geometry=[LineString([ll(0, 0), ll(2000, 0)])],
@@ -117,5 +117,5 @@ def test_the_fit_depends_on_the_database_alone(fitted):
     assert len(answers) == gaz.calibration_fit.n <= len(db)
     assert all(isinstance(f, dict) for f in answers["features"])
     for level, model in gaz.calibration.models.items():
-        assert set(model["features"]) <= {"gap_m", "move_m", "n_records", "hint", "guessed"}
+        assert set(model["features"]) <= set(FEATURES)
         assert model["weights"][1] >= 0.0, level   # the score never counts against
