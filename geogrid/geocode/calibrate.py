@@ -17,17 +17,19 @@ nothing until one counts how often such answers really fall within 100 m.
 4. predict by linear interpolation between bin centres (flat beyond them).
 
 With the answers' **features** (:data:`FEATURES`: the gap between the
-bracketing known numbers, the distance extrapolated, how many records share
-the number, whether a hinted cross street agreed, whether the numbers'
-direction was taken from other roads), a class seen at least ``min_rung``
-times with both outcomes gets a small logistic model (ridge :data:`RIDGE` on
-standardised inputs, fitted by iteratively reweighted least squares in numpy)
-on the logit of the rule score and the features' ``log1p``; its linear
-predictor is the combined score that steps 2-4 map to a probability. Answers
-give other facts too (how far the records of a number spread, how well the
-given name matched, how many numbers the road knows); on the real-address
-evaluation they did not separate hits from misses out of fold, so the model
-leaves them out. An answer given without features uses its class's 1-D curve.
+bracketing known numbers and how far their metres per number stray from the
+road's own, the distance extrapolated, how many records share the number and
+how far they spread, whether a hinted cross street agreed, whether the
+numbers' direction was taken from other roads), a class seen at least
+``min_rung`` times with both outcomes gets a small logistic model (ridge
+:data:`RIDGE` on standardised inputs, fitted by iteratively reweighted least
+squares in numpy) on the logit of the rule score and the features' ``log1p``;
+its linear predictor is the combined score that steps 2-4 map to a
+probability. Answers report more (how well the given name matched, how many
+numbers the road knows); on the real-address evaluation those, and whether
+only the other side's numbers are known, did not separate hits from misses out
+of fold (a richer model scored worse on held-out rows), so the model leaves
+them out. An answer given without features uses its class's 1-D curve.
 
 A rung seen fewer than ``min_rung`` times gets its own rate
 ``(k + 1) / (n + 2)``, but never more than the rule score (so an ambiguous
