@@ -64,7 +64,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
-__all__ = ["BEYOND_END_M", "MIN_GAP_PAIRS", "MIN_ROAD_POINTS", "MeasuredNumbers", "RoadSpine", "monotone_run"]
+__all__ = ["BEYOND_END_M", "MIN_GAP_PAIRS", "MIN_ROAD_POINTS", "MeasuredNumbers", "RoadSpine",
+           "monotone_run"]
 
 #: the spine is simplified to within this (Douglas-Peucker), its corners kept
 SIMPLIFY_M = 10.0

@@ -81,7 +81,7 @@ def _held_out(frames: dict, addresses: gpd.GeoDataFrame, fold: np.ndarray, k: in
                                  "score": got["score"].to_numpy(float), "error_m": err,
                                  "features": got["features"].to_numpy(object)}))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
-        columns=["fold", "ok", "level", "score", "error_m", "features"])  # level: the evidence class
+        columns=["fold", "ok", "level", "score", "error_m", "features"])  # level: evidence class
 
 
 def fit_on_database(frames: dict, addresses: gpd.GeoDataFrame, *, folds: int = 10,
