@@ -110,8 +110,7 @@ class HouseMatching:
             # the side each parity keeps to, measured across the road's spine (bends included)
             one_sided = measured.sides() == "same"
             own = measured.gap_slope(one_sided=one_sided)
-            est = measured.place(n, one_sided=one_sided,
-                                 slope=own if own else self._shrunk_slope(measured))
+            est = measured.place(n, one_sided=one_sided, slope=self._shrunk_slope(measured, own))
             if est is not None:
                 if key[0] not in self._roads:
                     return Interpolated(est[0], est[1] * ESTIMATED_ROAD, _join(
@@ -137,10 +136,12 @@ class HouseMatching:
                                          if spine is not None else None)
         return self._measured_cache[key]
 
-    def _shrunk_slope(self, measured: MeasuredNumbers) -> float:
-        """The road's metres per number, shrunk toward the pooled slope of every road (few
-        numbers close together give a noisy slope; see :mod:`geogrid.geocode._numbering`)."""
-        own, pooled = measured.slope, self._numbering.pooled_slope
+    def _shrunk_slope(self, measured: MeasuredNumbers, own: float | None = None) -> float:
+        """The road's metres per number (``own``: its median same-side spacing, else its
+        Theil-Sen slope), shrunk toward the pooled slope of every road (few numbers close
+        together give a noisy slope; see :mod:`geogrid.geocode._numbering`)."""
+        own = measured.slope if not own else own
+        pooled = self._numbering.pooled_slope
         if own == 0 or pooled is None:
             return own
         span = float(measured.numbers.max() - measured.numbers.min())

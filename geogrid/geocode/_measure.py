@@ -39,10 +39,13 @@ last known number the measure goes on at the road's own spacing: the median of
 the metres per number between consecutive known numbers of one side
 (:meth:`MeasuredNumbers.gap_slope`, robust to a jump in the numbering; with too
 few pairs, Theil-Sen shrunk toward the pooled slope of every road), voted by the
-nearest known numbers, with a score that falls with the distance moved. The
-measure never goes past the road's end (its geometry, or its known records when
-they lie beyond it): a number beyond it is placed at the end, scored lower,
-and its answer says so.
+nearest known numbers, with a score that falls with the distance moved; more
+than :data:`BEYOND_END_M` past the road's geometry and its known records the
+score is lower and the answer says so. It is not clamped to the road's end:
+road data stops short of roads (a drive graph has no pedestrian street, so its
+南京东路 ends where the street goes on), and on real addresses clamping placed
+such numbers hundreds of metres off. There the spine's last direction is
+followed straight on.
 
 References: ISO 19148 (linear referencing); Theil (1950) and Sen (1968) for
 the slope.
@@ -73,6 +76,7 @@ SIMPLIFY_M = 10.0
 STEP_M = 15.0
 #: pieces closer than this are one corridor (two carriageways, a piece broken at a bridge)
 LINK_M = 45.0
+#: an extrapolation farther than this past the road's geometry and known records scores lower;
 #: a road estimated from its addresses goes on this far past its first and last known ones
 BEYOND_END_M = 100.0
 #: fewest consecutive same-side pairs for the road's own spacing (:meth:`MeasuredNumbers.gap_slope`)
@@ -391,8 +395,9 @@ class MeasuredNumbers:
     def _beyond(self, n, nums, m, o, slope, one_sided):
         """Past the known numbers: the weighted median of ``m_j + slope · (n - n_j)`` over
         the :data:`ANCHORS` nearest known numbers (nearer ones weigh more), so one misplaced
-        record does not carry it. Clamped to the road's extent (its geometry and its known
-        records): a number past the end is placed at the end and scored lower."""
+        record does not carry it. More than :data:`BEYOND_END_M` past the road's geometry
+        and its known records the score is lower and the answer says so (not clamped: a
+        drive graph stops short of a pedestrian street, 南京东路 goes on past it)."""
         s = self.slope if slope is None else slope
         if s == 0:
             return None
@@ -405,14 +410,16 @@ class MeasuredNumbers:
         want = float(preds[order][np.searchsorted(cum, cum[-1] / 2.0)])
         # the known records may themselves lie past the geometry's ends (measured on)
         lo, hi = min(0.0, float(self.m.min())), max(self.spine.length, float(self.m.max()))
-        mm = float(np.clip(want, lo, hi))
+        mm = want
         a = int(near[0])
         move = abs(mm - float(m[a]))
         score = float(np.clip(0.6 - move / 2500.0, 0.2, 0.6))
         clamped = ""
-        if abs(want - mm) > 1.0:
+        past = max(lo - mm, mm - hi)
+        if past > BEYOND_END_M:
             score *= 0.7
-            clamped = f"; {abs(want - mm):.0f} m past the road's end: placed at its end"
+            clamped = (f"; {past:.0f} m past the end of the road's geometry and records "
+                       "(the road data may stop short of the road)")
         return (self.spine.point(mm, float(o[a])), score,
                 f"extrapolated {move:.0f} m along the road from {int(nums[a])}号 "
                 f"({abs(s):.1f} m per number){clamped}",
