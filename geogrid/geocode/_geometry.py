@@ -84,6 +84,8 @@ class Interpolated:
     xy: tuple[float, float]
     confidence: float
     detail: str
+    #: what the estimate rests on (gap_m, move_m, n_known), for the calibration
+    features: dict | None = None
 
 
 def _between(line: NumberLine, n: int, max_extrapolation_m: float):

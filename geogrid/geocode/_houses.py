@@ -30,7 +30,7 @@ from ._numbering import SHRINK_SPAN
 from ._results import _BASE, _SOURCE_ORDER, MatchLevel, _Candidate, _join
 from .address import ParsedAddress, normalise
 
-__all__ = ["HouseMatching"]
+__all__ = ["ESTIMATED_NOTE", "ESTIMATED_ROAD", "HouseMatching"]
 
 #: records of one number this close to their medoid agree: their mean stands for the site
 AGREE_M = 150.0
@@ -38,6 +38,10 @@ AGREE_M = 150.0
 WIDE_M = 100.0
 #: a wide site's answer, unless a given name picks one record, stays below this confidence
 WIDE_CAP = 0.75
+#: an estimate along a road line drawn through its addresses scores this much of one on a
+#: mapped road; calibrated in its own evidence class (the detail names it)
+ESTIMATED_ROAD = 0.9
+ESTIMATED_NOTE = "road line estimated from its"
 #: rapidfuzz ``WRatio`` (0-100) of a given name to a record's name that picks the record
 NAME_MATCH = 85.0
 
@@ -59,7 +63,7 @@ class HouseMatching:
             if got is not None:
                 cand = _Candidate(MatchLevel.INTERPOLATED, got.xy[0], got.xy[1],
                                   got.confidence * score, label(key, p.number, p.number_suffix),
-                                  got.detail, estimated=True)
+                                  got.detail, estimated=True, features=dict(got.features or {}))
                 return self._check_hint(p, key, cand)
         if p.number is not None and p.lane is None and by_number:
             got = self._nearest_number(p, key, by_number, score)
@@ -89,7 +93,8 @@ class HouseMatching:
         if p.number is not None and not by_number and key[1] is None and key[2] is None:
             if (est := self._numbering.from_start(key[0], p.number)) is not None:
                 cand = _Candidate(MatchLevel.INTERPOLATED, est[0][0], est[0][1], est[1] * score,
-                                  label(key, p.number, p.number_suffix), est[2], estimated=True)
+                                  label(key, p.number, p.number_suffix), est[2], estimated=True,
+                                  features=dict(est[3]))
                 return self._check_hint(p, key, cand)
         if p.number is not None:
             misses.append(f"{label(key, p.number)} is not indexed and {label(key, None)} has "
@@ -103,9 +108,14 @@ class HouseMatching:
         line, sides = self._lines[key], self._sides[key]
         if key[1] is None and key[2] is None and (measured := self._measured(key)) is not None:
             # the side each parity keeps to, measured across the road's spine (bends included)
-            est = measured.place(n, one_sided=measured.sides() == "same",
-                                 slope=self._shrunk_slope(measured))
+            one_sided = measured.sides() == "same"
+            own = measured.gap_slope(one_sided=one_sided)
+            est = measured.place(n, one_sided=one_sided, slope=self._shrunk_slope(measured, own))
             if est is not None:
+                if key[0] not in self._roads:
+                    return Interpolated(est[0], est[1] * ESTIMATED_ROAD, _join(
+                        est[2], f"{ESTIMATED_NOTE} {len(measured.numbers)} known addresses"),
+                        est[3])
                 return Interpolated(*est)
         same = line if sides == "same" else line.parity(n % 2)
         inside = len(same) >= 2 and same.numbers[0] < n < same.numbers[-1]
@@ -119,16 +129,19 @@ class HouseMatching:
         """The known numbers of a road measured along its spine (built on first use)."""
         if key not in self._measured_cache:
             road = self._roads.get(key[0])
-            spine = RoadSpine.build(road) if road is not None else None
             line = self._lines[key]
+            # a road the road data lacks: its line estimated from its own addresses
+            spine = RoadSpine.build(road) if road is not None else RoadSpine.from_points(line.xy)
             self._measured_cache[key] = (MeasuredNumbers.build(line.numbers, line.xy, spine)
                                          if spine is not None else None)
         return self._measured_cache[key]
 
-    def _shrunk_slope(self, measured: MeasuredNumbers) -> float:
-        """The road's metres per number, shrunk toward the pooled slope of every road (few
-        numbers close together give a noisy slope; see :mod:`geogrid.geocode._numbering`)."""
-        own, pooled = measured.slope, self._numbering.pooled_slope
+    def _shrunk_slope(self, measured: MeasuredNumbers, own: float | None = None) -> float:
+        """The road's metres per number (``own``: its median same-side spacing, else its
+        Theil-Sen slope), shrunk toward the pooled slope of every road (few numbers close
+        together give a noisy slope; see :mod:`geogrid.geocode._numbering`)."""
+        own = measured.slope if not own else own
+        pooled = self._numbering.pooled_slope
         if own == 0 or pooled is None:
             return own
         span = float(measured.numbers.max() - measured.numbers.min())
@@ -154,7 +167,8 @@ class HouseMatching:
                           score * (0.9 - 0.01 * gap) * (1.0 if parity == "same side" else 0.8),
                           label(key, p.number, p.number_suffix),
                           f"too few numbers to interpolate: at {n0}号, {gap} numbers away "
-                          f"({parity})", estimated=True)
+                          f"({parity})", estimated=True,
+                          features={"n_known": float(len(known)), "guessed": 1.0})
         return self._check_hint(p, key, cand)
 
     def _check_hint(self, p: ParsedAddress, key: StreetKey, cand: _Candidate) -> list[_Candidate]:
@@ -172,6 +186,7 @@ class HouseMatching:
             return [cand]
         x, y, near = min(found, key=lambda j: math.hypot(j[0] - cand.x, j[1] - cand.y))
         d = math.hypot(x - cand.x, y - cand.y)
+        cand.features["hint"] = 1.0 if d <= 150 else 0.0 if d <= 300 else -1.0
         if d <= 150:
             cand.confidence = min(cand.confidence * 1.15, 0.95)
             cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted junction with {near}")
@@ -207,6 +222,7 @@ class HouseMatching:
             houses, 0.85, f"suffix {want or '(none)'} asked, {houses[0].suffix or '(none)'} found")
         pool = sorted(pool, key=lambda h: _SOURCE_ORDER.get(h.place.source, 9))
         top = [h for h in pool if h.place.source == pool[0].place.source]
+        site = list(top)  # every record of the number: how large the site is
         named = self._same_building(p, top)
         if named:
             top, detail = named, _join(detail, f"{len(named)} records name {p.poi}")
@@ -232,6 +248,7 @@ class HouseMatching:
             factor *= 0.92  # one record, nothing to confirm it
         out = []
         first = pool[0]
+        feats = _site_features(p.place_name, site, centre or first.place)
         for h in pool:
             far = math.hypot(h.place.x - first.place.x, h.place.y - first.place.y)
             if h is not first and far < 30:
@@ -239,7 +256,8 @@ class HouseMatching:
             conf = _BASE[MatchLevel.HOUSE_NUMBER] * score * factor * (1.0 if h is first else 0.9)
             place = centre if h is first and centre is not None else h.place
             out.append(_Candidate(MatchLevel.HOUSE_NUMBER, place.x, place.y, conf,
-                                  h.label, detail, place=place, cap=cap))
+                                  h.label, detail, place=place, cap=cap,
+                                  features=dict(feats)))
         return out
 
     def _agreeing_centre(self, houses: list[House]):
@@ -297,6 +315,19 @@ def _by_place_name(name: str | None, houses: list[House]) -> House | None:
            for h in rivals):
         return None
     return best
+
+
+def _site_features(name: str | None, houses: list[House], at) -> dict[str, float]:
+    """What an exact answer rests on: how many records share the number, how far they
+    spread from the answer (metres, the farthest), and how well the given name matches
+    the best of their names (``WRatio`` / 100; 0 without a name)."""
+    spread = max(math.hypot(h.place.x - at.x, h.place.y - at.y) for h in houses)
+    match = 0.0
+    if name:
+        want = normalise(name)
+        match = max((fuzz.WRatio(want, normalise(h.place.name)) for h in houses
+                     if h.place.name), default=0.0) / 100.0
+    return {"n_records": float(len(houses)), "spread_m": float(spread), "name_match": match}
 
 
 def _spread_factor(houses: list[House]) -> float:

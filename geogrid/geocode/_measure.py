@@ -35,12 +35,17 @@ neighbours::
 
 and the point is the spine at ``m(n)`` moved ``o(n)`` across it: on the
 neighbours' side of the road, following the road between them. Beyond the
-last known number the measure goes on at the road's slope (metres per number,
-Theil-Sen, shrunk toward the pooled slope of every road), voted by the nearest
-known numbers, with a score that falls with the distance moved and is lower
-more than :data:`BEYOND_END_M` past the road's geometry and its known records
-(the road may go on beyond the data's edge, or be a pedestrian street missing
-from a drive graph: there the spine's last direction is followed straight on).
+last known number the measure goes on at the road's own spacing: the median of
+the metres per number between consecutive known numbers of one side
+(:meth:`MeasuredNumbers.gap_slope`, robust to a jump in the numbering; with too
+few pairs, Theil-Sen shrunk toward the pooled slope of every road), voted by the
+nearest known numbers, with a score that falls with the distance moved; more
+than :data:`BEYOND_END_M` past the road's geometry and its known records the
+score is lower and the answer says so. It is not clamped to the road's end:
+road data stops short of roads (a drive graph has no pedestrian street, so its
+南京东路 ends where the street goes on), and on real addresses clamping placed
+such numbers hundreds of metres off. There the spine's last direction is
+followed straight on.
 
 References: ISO 19148 (linear referencing); Theil (1950) and Sen (1968) for
 the slope.
@@ -62,7 +67,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
-__all__ = ["BEYOND_END_M", "MeasuredNumbers", "RoadSpine", "monotone_run"]
+__all__ = ["BEYOND_END_M", "MIN_GAP_PAIRS", "MIN_ROAD_POINTS", "MeasuredNumbers", "RoadSpine",
+           "monotone_run"]
 
 #: the spine is simplified to within this (Douglas-Peucker), its corners kept
 SIMPLIFY_M = 10.0
@@ -70,8 +76,13 @@ SIMPLIFY_M = 10.0
 STEP_M = 15.0
 #: pieces closer than this are one corridor (two carriageways, a piece broken at a bridge)
 LINK_M = 45.0
-#: an extrapolation farther than this past the road's geometry and known records scores lower
+#: an extrapolation farther than this past the road's geometry and known records scores lower;
+#: a road estimated from its addresses goes on this far past its first and last known ones
 BEYOND_END_M = 100.0
+#: fewest consecutive same-side pairs for the road's own spacing (:meth:`MeasuredNumbers.gap_slope`)
+MIN_GAP_PAIRS = 3
+#: fewest distinct address points from which a road missing from the road data is estimated
+MIN_ROAD_POINTS = 3
 #: how many of the nearest known numbers vote on an extrapolated measure
 ANCHORS = 5
 #: a link between pieces (or across a corner) costs this many times its length
@@ -163,6 +174,29 @@ class RoadSpine:
             xy = xy[::-1]
         # simplified: no zig-zag between carriageways, corners kept
         return cls(LineString(xy).simplify(SIMPLIFY_M))
+
+    @classmethod
+    def from_points(cls, xy: np.ndarray) -> RoadSpine | None:
+        """A road the road data lacks, estimated from its known addresses: the principal
+        axis of their points (the direction of greatest spread), from the first point's
+        projection to the last's, extended :data:`BEYOND_END_M` at each end (the road goes
+        on past its last known address by some unknown length). ``None`` with fewer than
+        :data:`MIN_ROAD_POINTS` distinct points, or points with no clear direction (the
+        second axis spreads more than half as far as the first)."""
+        pts = np.unique(np.asarray(xy, dtype=float).reshape(-1, 2), axis=0)
+        if len(pts) < MIN_ROAD_POINTS:
+            return None
+        centre = pts.mean(axis=0)
+        _, sv, vt = np.linalg.svd(pts - centre, full_matrices=False)
+        if sv[0] == 0 or sv[1] > 0.5 * sv[0]:
+            return None
+        u = vt[0]
+        t = (pts - centre) @ u
+        a, b = t.min() - BEYOND_END_M, t.max() + BEYOND_END_M
+        ends = np.array([centre + a * u, centre + b * u])
+        if tuple(ends[0]) > tuple(ends[1]):  # the same fixed direction as :meth:`build`
+            ends = ends[::-1]
+        return cls(LineString(ends))
 
     @property
     def length(self) -> float:
@@ -268,6 +302,24 @@ class MeasuredNumbers:
         slope = _theil_sen(nums, m) if len(np.unique(nums)) >= 2 else 0.0
         return cls(spine, nums, m, o, slope)
 
+    def gap_slope(self, *, one_sided: bool = False) -> float | None:
+        """Metres of measure per number from the road's own consecutive pairs: for each side
+        (parity; the whole road when ``one_sided``), the kept numbers in order, each pair's
+        ``Δm / Δn``; the median over both sides, signed. ``None`` with fewer than
+        :data:`MIN_GAP_PAIRS` pairs (then the shrunk Theil-Sen slope is used)."""
+        keep = self.kept()
+        nums, m = self.numbers[keep], self.m[keep]
+        rates = []
+        for side in ([np.ones(len(nums), bool)] if one_sided
+                     else [nums % 2 == 0, nums % 2 == 1]):
+            dn, dm = np.diff(nums[side]), np.diff(m[side])
+            ok = dn > 0
+            rates.append(dm[ok] / dn[ok])
+        rates = np.concatenate(rates) if rates else np.zeros(0)
+        if len(rates) < MIN_GAP_PAIRS:
+            return None
+        return float(np.median(rates))
+
     def sides(self) -> str:
         """Which side of the spine the odd and the even numbers keep to: ``"opposite"`` (the
         usual rule), ``"same"`` (a waterfront: every number on one side; needs 3 of each
@@ -295,8 +347,10 @@ class MeasuredNumbers:
         return np.sort(np.concatenate(out))
 
     def place(self, n: int, *, one_sided: bool, slope: float | None = None
-              ) -> tuple[tuple[float, float], float, str] | None:
-        """``(xy, rule score, detail)`` for number ``n``; ``None`` when nothing is known.
+              ) -> tuple[tuple[float, float], float, str, dict] | None:
+        """``(xy, rule score, detail, features)`` for number ``n``; ``None`` when nothing is
+        known. ``features``: the gap between the bracketing numbers (``gap_m``) or the
+        distance extrapolated (``move_m``), and how many numbers the road knows.
 
         The measure comes from the nearest known numbers on either side of ``n``: its own
         side's (the textbook rule), else, when its side does not bracket it, both sides'
@@ -333,13 +387,17 @@ class MeasuredNumbers:
             score *= 0.9
         return (self.spine.point(mm, oo), score,
                 f"interpolated along the road between {int(nums[a])}号 and {int(nums[b])}号 "
-                f"({how}, {gap:.0f} m apart){mirrored}")
+                f"({how}, {gap:.0f} m apart){mirrored}",
+                {"gap_m": gap, "n_known": float(len(nums)),
+                 "odd_rate": _odd_rate(gap / (nums[b] - nums[a]), self.slope if slope is None
+                                       else slope)})
 
     def _beyond(self, n, nums, m, o, slope, one_sided):
         """Past the known numbers: the weighted median of ``m_j + slope · (n - n_j)`` over
         the :data:`ANCHORS` nearest known numbers (nearer ones weigh more), so one misplaced
         record does not carry it. More than :data:`BEYOND_END_M` past the road's geometry
-        and its known records the score is lower."""
+        and its known records the score is lower and the answer says so (not clamped: a
+        drive graph stops short of a pedestrian street, 南京东路 goes on past it)."""
         s = self.slope if slope is None else slope
         if s == 0:
             return None
@@ -351,16 +409,30 @@ class MeasuredNumbers:
         cum = np.cumsum(weights[order])
         want = float(preds[order][np.searchsorted(cum, cum[-1] / 2.0)])
         # the known records may themselves lie past the geometry's ends (measured on)
-        lo, hi = min(0.0, float(m.min())), max(self.spine.length, float(m.max()))
+        lo, hi = min(0.0, float(self.m.min())), max(self.spine.length, float(self.m.max()))
         mm = want
         a = int(near[0])
         move = abs(mm - float(m[a]))
         score = float(np.clip(0.6 - move / 2500.0, 0.2, 0.6))
-        if not lo - BEYOND_END_M <= mm <= hi + BEYOND_END_M:
+        clamped = ""
+        past = max(lo - mm, mm - hi)
+        if past > BEYOND_END_M:
             score *= 0.7
+            clamped = (f"; {past:.0f} m past the end of the road's geometry and records "
+                       "(the road data may stop short of the road)")
         return (self.spine.point(mm, float(o[a])), score,
                 f"extrapolated {move:.0f} m along the road from {int(nums[a])}号 "
-                f"({abs(s):.1f} m per number)")
+                f"({abs(s):.1f} m per number){clamped}",
+                {"move_m": move, "n_known": float(len(self.kept()))})
+
+
+def _odd_rate(rate: float, slope: float) -> float:
+    """How far the metres per number between two neighbours stray from the road's own
+    (``|log ratio|``, 0 when either is unknown): 68号 and 763号 61 m apart on a road of
+    2 m per number say that one of them, or the numbering there, is not what it seems."""
+    if rate <= 0 or slope == 0:
+        return 0.0
+    return float(abs(np.log(max(rate, 0.01) / abs(slope))))
 
 
 def _bracket(nums: np.ndarray, n: int) -> tuple[int, int, int, int] | None:

@@ -180,7 +180,8 @@ class Numbering:
                   if len(bounds) else None)
         return cls(models, pooled, [(m.u, m.axis_slope) for m in fitted], roads, extent)
 
-    def from_start(self, road: str, n: int) -> tuple[tuple[float, float], float, str] | None:
+    def from_start(self, road: str, n: int
+                   ) -> tuple[tuple[float, float], float, str, dict] | None:
         """Number ``n`` on a road with no known number: ``n`` pooled spacings from its start.
 
         Numbers start at 1 at one end of a road; which end comes from the roads alike
@@ -207,7 +208,8 @@ class Numbering:
         xy = m.point(t0 + move, 0.0)
         score = float(np.clip(0.45 - abs(move) / 2500.0, 0.15, 0.45))
         return xy, score, (f"no number known on the road: {abs(move):.0f} m from its start "
-                           f"({self.pooled_slope:.1f} m per number, direction from roads alike)")
+                           f"({self.pooled_slope:.1f} m per number, direction from roads alike)"
+                           ), {"move_m": abs(move), "n_known": 0.0, "guessed": 1.0}
 
     def rising(self, u: np.ndarray) -> float | None:
         """+1 or -1: the way numbers rise along axis ``u``, from roads of similar orientation."""
@@ -216,8 +218,10 @@ class Numbering:
         return float(np.sign(vote)) if abs(vote) >= 1.0 else None
 
     def estimate(self, road: str, n: int, *, one_sided: bool = False
-                 ) -> tuple[tuple[float, float], float, str] | None:
-        """``(xy, rule score, detail)`` for number ``n`` on ``road`` beyond its known numbers."""
+                 ) -> tuple[tuple[float, float], float, str, dict] | None:
+        """``(xy, rule score, detail, features)`` for number ``n`` on ``road`` beyond its known
+        numbers; features: the distance moved, the numbers known, whether the direction was
+        taken from roads alike (``guessed``)."""
         m = self.models.get(road)
         if m is None:
             return None
@@ -245,4 +249,5 @@ class Numbering:
         detail = f"extrapolated {abs(move):.0f} m along the road from {a}号 ({how})"
         if not one_sided and not (m.numbers % 2 == n % 2).any():
             detail += "; only the other side is known: its side of the road mirrored"
-        return xy, score, detail
+        return xy, score, detail, {"move_m": abs(float(move)), "n_known": float(len(m.numbers)),
+                                   "guessed": float(own is None)}

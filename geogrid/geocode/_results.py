@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -72,6 +72,8 @@ class GeocodeResult:
     needs_review: bool = False
     #: the class the confidence was calibrated in (:func:`~geogrid.geocode.calibrate.evidence`)
     evidence: str | None = None
+    #: what the answer rests on (:data:`~geogrid.geocode.calibrate.FEATURES`), as calibrated
+    features: dict | None = None
 
     @property
     def rung(self) -> str | None:
@@ -163,6 +165,8 @@ class _Candidate:
     place: Place | None = None
     #: the calibrated confidence may not exceed this (records of a wide site, no name to pick)
     cap: float = 1.0
+    #: what the answer rests on, for the calibration (:data:`~geogrid.geocode.calibrate.FEATURES`)
+    features: dict = field(default_factory=dict)
 
 
 def _join(a: str | None, b: str | None) -> str | None:

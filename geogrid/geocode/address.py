@@ -204,9 +204,10 @@ def normalise(text: str) -> str:
     s = _SPACE.sub(" ", s).strip().upper()
     s = _INNER_SPACE.sub("", s)
     s = s.replace("千米", "公里")
+    while "()" in s:  # empty brackets first: 八()室 is one numeral run once they go
+        s = s.replace("()", "")
     s = _CN_RUN.sub(_cn_run_to_digits, s)
     s = re.sub(r"第(?=\d)", "", s)
-    s = s.replace("()", "")
     return s
 
 

@@ -16,6 +16,21 @@ nothing until one counts how often such answers really fall within 100 m.
    by bin size): a higher score never means a lower probability;
 4. predict by linear interpolation between bin centres (flat beyond them).
 
+With the answers' **features** (:data:`FEATURES`: the gap between the
+bracketing known numbers and how far their metres per number stray from the
+road's own, the distance extrapolated, how many records share the number and
+how far they spread, whether a hinted cross street agreed, whether the
+numbers' direction was taken from other roads), a class seen at least
+``min_rung`` times with both outcomes gets a small logistic model (ridge
+:data:`RIDGE` on standardised inputs, fitted by iteratively reweighted least
+squares in numpy) on the logit of the rule score and the features' ``log1p``;
+its linear predictor is the combined score that steps 2-4 map to a
+probability. Answers report more (how well the given name matched, how many
+numbers the road knows); on the real-address evaluation those, and whether
+only the other side's numbers are known, did not separate hits from misses out
+of fold (a richer model scored worse on held-out rows), so the model leaves
+them out. An answer given without features uses its class's 1-D curve.
+
 A rung seen fewer than ``min_rung`` times gets its own rate
 ``(k + 1) / (n + 2)``, but never more than the rule score (so an ambiguous
 name the rules scored 0.3 stays at 0.3); a rung never seen gets the pooled
@@ -46,14 +61,58 @@ import pandas as pd
 
 from .._errors import InputError
 
-__all__ = ["DEFAULT_CALIBRATION", "Calibration", "evidence", "reliability_table"]
+__all__ = ["DEFAULT_CALIBRATION", "FEATURES", "Calibration", "evidence", "reliability_table"]
 
 #: the calibration shipped with geogrid (fit by ``benchmarks.geocode.real_addresses``)
 DEFAULT_CALIBRATION = Path(__file__).with_name("calibration.json")
 
 
+#: what an answer reports about its evidence, beside its rule score (missing: 0)
+FEATURES = ("gap_m", "move_m", "n_records", "spread_m", "hint", "guessed", "odd_rate")
+#: ridge penalty of the per-class logistic model (on standardised inputs)
+RIDGE = 3.0
+
+
+def _design(scores: np.ndarray, feats: list[dict | None], names: tuple[str, ...]
+            ) -> np.ndarray:
+    """Columns: the logit of the rule score, then ``log1p`` of each feature (sign kept)."""
+    s = np.clip(np.asarray(scores, dtype=float), 1e-3, 1 - 1e-3)
+    cols = [np.log(s / (1 - s))]
+    for name in names:
+        v = np.array([float((f or {}).get(name, 0.0) or 0.0) for f in feats])
+        cols.append(np.sign(v) * np.log1p(np.abs(v)))
+    return np.column_stack(cols)
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iters: int = 50
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ridge logistic regression by IRLS on standardised ``x``: (mean, scale, weights);
+    ``weights[0]`` is the intercept (not penalised)."""
+    mean, scale = x.mean(0), x.std(0)
+    scale[scale == 0] = 1.0
+    z = np.column_stack([np.ones(len(x)), (x - mean) / scale])
+    w = np.zeros(z.shape[1])
+    pen = np.full(z.shape[1], ridge)
+    pen[0] = 0.0
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        grad = z.T @ (p - y) + pen * w
+        hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(pen + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return mean, scale, w
+
+
+def _linear(model: dict, x: np.ndarray) -> np.ndarray:
+    z = (x - np.asarray(model["mean"])) / np.asarray(model["scale"])
+    return model["weights"][0] + z @ np.asarray(model["weights"][1:])
+
+
 #: kinds of interpolation, told apart by how the answer describes itself
-_INTERPOLATION_KINDS = (("interpolated along the road", "两侧", "both sides"),
+_INTERPOLATION_KINDS = (("", "估线", "road line estimated from its"),
+                        ("interpolated along the road", "两侧", "both sides"),
                         ("interpolated along the road", "同侧", ""),
                         ("extrapolated", "外推", ""), ("no number known", "起点", ""))
 
@@ -66,7 +125,8 @@ def evidence(level: str | None, parsed=None, detail: str | None = None) -> str |
       whose footprint spreads further from its one address point than a shop front's;
     * 道路插值 is ``/同侧`` (between same-side neighbours), ``/两侧`` (between numbers of
       both sides), ``/外推`` (beyond the known numbers) or ``/起点`` (no number known on
-      the road: counted from its start).
+      the road: counted from its start); ``/估线`` when the road is missing from the road
+      data and its line was estimated from its own addresses, whatever the rest.
 
     A class the calibration has not seen falls back to its rung (see :class:`Calibration`).
     """
@@ -105,11 +165,14 @@ class Calibration:
     pooled: tuple[list[float], list[float]]
     counts: dict[str, int] = field(default_factory=dict)
     radius_m: float = 100.0
+    #: per class: the logistic model on score and features, and the curve of its predictor
+    models: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, levels, scores, hits, *, bins: int = 8, min_rung: int = 30,
+    def fit(cls, levels, scores, hits, *, features=None, bins: int = 8, min_rung: int = 30,
             radius_m: float = 100.0) -> Calibration:
-        """Fit from held-out answers: their rung (level value), rule score and hit (bool)."""
+        """Fit from held-out answers: their rung (level value), rule score and hit (bool);
+        ``features`` (one dict per answer, keys of :data:`FEATURES`) adds a model per class."""
         levels = np.asarray([str(v) for v in levels], dtype=object)
         scores = np.asarray(scores, dtype=float)
         hits = np.asarray(hits, dtype=bool)
@@ -127,11 +190,18 @@ class Calibration:
             else:  # too few to fit a curve: its own rate, never above the rule score
                 rate = round((hits[mask].sum() + 1.0) / (mask.sum() + 2.0), 6)
                 curves[level] = ([0.0, rate, 1.0], [0.0, rate, rate])
-        return cls(curves, _curve(scores, hits, bins), counts, radius_m)
+        models = {} if features is None else _models(levels, scores, hits, list(features),
+                                                      bins, min_rung)
+        return cls(curves, _curve(scores, hits, bins), counts, radius_m, models)
 
-    def __call__(self, level: str, score: float) -> float:
+    def __call__(self, level: str, score: float, features: dict | None = None) -> float:
         """P(within 100 m) of an answer of class ``level`` (a rung, or an :func:`evidence`
-        class such as ``门牌/楼内``, which falls back to its rung when unseen)."""
+        class such as ``门牌/楼内``, which falls back to its rung when unseen); with the
+        answer's ``features`` its class's model decides, when it has one."""
+        model = self.models.get(str(level)) if features is not None else None
+        if model is not None:
+            z = _linear(model, _design(np.array([score]), [features], tuple(model["features"])))
+            return float(np.interp(float(z[0]), *model["curve"]))
         curve = self.curves.get(str(level))
         if curve is None and "/" in str(level):
             curve = self.curves.get(str(level).split("/", 1)[0])
@@ -142,7 +212,8 @@ class Calibration:
     def to_dict(self) -> dict:
         return {"radius_m": self.radius_m, "counts": self.counts,
                 "curves": {k: {"score": v[0], "p": v[1]} for k, v in self.curves.items()},
-                "pooled": {"score": self.pooled[0], "p": self.pooled[1]}}
+                "pooled": {"score": self.pooled[0], "p": self.pooled[1]},
+                "models": self.models}
 
     @classmethod
     def from_dict(cls, d: dict) -> Calibration:
@@ -152,7 +223,8 @@ class Calibration:
         except (KeyError, TypeError) as exc:
             raise InputError(f"校准数据缺少 {exc} / calibration data lacks {exc}.", field="calibration",
                              fix="Write it with Calibration.to_dict() / save().") from exc
-        return cls(curves, pooled, dict(d.get("counts", {})), float(d.get("radius_m", 100.0)))
+        return cls(curves, pooled, dict(d.get("counts", {})), float(d.get("radius_m", 100.0)),
+                   dict(d.get("models", {})))
 
     def save(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n",
@@ -172,6 +244,35 @@ class Calibration:
                              field="calibration", value=str(path),
                              fix="Regenerate it with the geocoding benchmark.") from exc
         return cls.from_dict(data)
+
+
+def _models(levels: np.ndarray, scores: np.ndarray, hits: np.ndarray, feats: list,
+            bins: int, min_rung: int) -> dict[str, dict]:
+    """Per class seen ``min_rung`` times with both outcomes: a ridge logistic model on
+    the score and the features that vary in the class, and the isotonic curve of its
+    linear predictor. The score's weight is kept non-negative, so within a class, all
+    else equal, a higher rule score never lowers the confidence."""
+    if len(feats) != len(scores):
+        raise InputError(f"features 与答案数量不同 / features has {len(feats)} entries for "
+                         f"{len(scores)} answers.", field="features", value=len(feats),
+                         fix="Pass one feature dict (or None) per answer.")
+    out = {}
+    for level in sorted(set(levels)):
+        mask = levels == level
+        y = hits[mask].astype(float)
+        if mask.sum() < min_rung or y.min() == y.max():
+            continue
+        mine = [feats[i] for i in np.flatnonzero(mask)]
+        x_all = _design(scores[mask], mine, FEATURES)
+        used = tuple(n for n, col in zip(FEATURES, x_all[:, 1:].T) if col.std() > 0)
+        x = _design(scores[mask], mine, used)
+        mean, scale, w = _logistic(x, y)
+        w[1] = max(w[1], 0.0)
+        model = {"features": list(used), "mean": mean.round(6).tolist(),
+                 "scale": scale.round(6).tolist(), "weights": w.round(6).tolist()}
+        model["curve"] = _curve(_linear(model, x), hits[mask], bins)
+        out[str(level)] = model
+    return out
 
 
 def reliability_table(confidence, hit, *, bands=(0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0001)

@@ -315,13 +315,15 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
 
     def geocode_many(self, texts: Iterable[str], *, names: Iterable[str | None] | None = None,
                      progress: Callable[[int, int], None] | None = None,
-                     progress_every: int | None = None) -> pd.DataFrame:
+                     progress_every: int | None = None,
+                     with_features: bool = False) -> pd.DataFrame:
         """Geocode many addresses; one row per input, in order (a Series keeps its index).
 
         Columns: query, ok, lon, lat, level (the Chinese value of
         :class:`MatchLevel`), confidence, matched, estimated, detail, reason,
         score (the rule score before calibration), needs_review, evidence (the class the
-        confidence was calibrated in).
+        confidence was calibrated in); with ``with_features``, features (what the answer
+        rests on, as calibrated: a dict).
         ``progress(n_done, n_total)`` is called every ``progress_every`` rows
         (default: about 100 times in all) and once at the end. ``names``, aligned
         with ``texts``, gives each address's place name (see :meth:`geocode`).
@@ -344,7 +346,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
                 r = self.geocode(text, key[1])
                 row = (r.query, r.ok, r.lon, r.lat, r.level.value if r.level else None,
                        r.confidence, r.matched, r.estimated, r.detail, r.reason, r.score,
-                       r.needs_review, r.evidence)
+                       r.needs_review, r.evidence) + ((r.features,) if with_features else ())
                 if isinstance(text, str):
                     seen[key] = row
             rows.append(row)
@@ -353,7 +355,8 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         if progress is not None and total == 0:
             progress(0, 0)
         cols = ["query", "ok", "lon", "lat", "level", "confidence", "matched", "estimated",
-                "detail", "reason", "score", "needs_review", "evidence"]
+                "detail", "reason", "score", "needs_review", "evidence"] + (
+                    ["features"] if with_features else [])
         frame = pd.DataFrame(rows, columns=cols)
         if index is not None:
             frame.index = index
@@ -575,13 +578,15 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
             lon, lat = self._lonlat(c.x, c.y)
         score = float(round(min(max(c.confidence, 0.0), 1.0), 4))
         kind = evidence(c.level.value, p, c.detail)
-        conf = score if self.calibration is None else self.calibration(kind, score)
+        conf = (score if self.calibration is None
+                else self.calibration(kind, score, c.features))
         return GeocodeResult(
             query=s, ok=True, lon=lon, lat=lat, level=c.level, score=score,
             confidence=float(round(conf, 4)), matched=c.matched,
             detail=c.detail, estimated=c.estimated,
             source=c.place.source if c.place else None,
-            source_index=c.place.index if c.place else None, parsed=p, evidence=kind)
+            source_index=c.place.index if c.place else None, parsed=p, evidence=kind,
+            features=dict(c.features))
 
 
 _SUGGEST_KIND = {"门牌": 0, "道路": 1, "名称": 2}

@@ -69,7 +69,8 @@ def _held_out(frames: dict, addresses: gpd.GeoDataFrame, fold: np.ndarray, k: in
             continue
         gaz = Gazetteer.from_frames(**frames, addresses=addresses[~test], calibration=None,
                                     cache_size=0)
-        got = gaz.geocode_many(addresses["address"][test], names=names[test])
+        got = gaz.geocode_many(addresses["address"][test], names=names[test],
+                               with_features=True)
         pts = addresses.geometry[test].to_crs(4326)
         ok = got["ok"].to_numpy(bool)
         err = np.full(len(got), np.inf)
@@ -77,9 +78,10 @@ def _held_out(frames: dict, addresses: gpd.GeoDataFrame, fold: np.ndarray, k: in
             err[ok] = _GEOD.inv(got["lon"].to_numpy(float)[ok], got["lat"].to_numpy(float)[ok],
                                 pts.x.to_numpy()[ok], pts.y.to_numpy()[ok])[2]
         out.append(pd.DataFrame({"fold": f, "ok": ok, "level": got["evidence"].to_numpy(object),
-                                 "score": got["score"].to_numpy(float), "error_m": err}))
+                                 "score": got["score"].to_numpy(float), "error_m": err,
+                                 "features": got["features"].to_numpy(object)}))
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
-        columns=["fold", "ok", "level", "score", "error_m"])  # level: the evidence class
+        columns=["fold", "ok", "level", "score", "error_m", "features"])  # level: evidence class
 
 
 def fit_on_database(frames: dict, addresses: gpd.GeoDataFrame, *, folds: int = 10,
@@ -105,17 +107,22 @@ def fit_on_database(frames: dict, addresses: gpd.GeoDataFrame, *, folds: int = 1
                          "the others.", field="addresses", value=len(usable),
                          fix="Check the addresses' road names against the roads loaded.")
     hit = got["error_m"].to_numpy(float) <= radius_m
-    cal = Calibration.fit(got["level"], got["score"], hit, radius_m=radius_m)
+    feats = [f if isinstance(f, dict) else {} for f in got["features"]]
+    cal = Calibration.fit(got["level"], got["score"], hit, features=feats, radius_m=radius_m)
     # each answer scored by the calibration of the other folds: an honest reliability table
     conf = np.empty(len(got))
     for f in np.unique(got["fold"]):
         mine = (got["fold"] == f).to_numpy()
+        mine_f = [f for f, m in zip(feats, mine) if m]
         if mine.all():
-            conf[mine] = [cal(lv, sc) for lv, sc in zip(got["level"][mine], got["score"][mine])]
+            conf[mine] = [cal(lv, sc, f) for lv, sc, f in
+                          zip(got["level"][mine], got["score"][mine], mine_f)]
             continue
         other = Calibration.fit(got["level"][~mine], got["score"][~mine], hit[~mine],
+                                features=[f for f, m in zip(feats, mine) if not m],
                                 radius_m=radius_m)
-        conf[mine] = [other(lv, sc) for lv, sc in zip(got["level"][mine], got["score"][mine])]
+        conf[mine] = [other(lv, sc, f) for lv, sc, f in
+                      zip(got["level"][mine], got["score"][mine], mine_f)]
     answers = got.assign(hit=hit, confidence=conf).reset_index(drop=True)
     return DatabaseCalibration(cal, len(got), k, reliability_table(conf, hit), answers)
 

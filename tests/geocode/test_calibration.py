@@ -75,3 +75,53 @@ def test_shipped_calibration_is_monotone_probabilities():
     for level, (xs, ys) in cal.curves.items():
         assert list(xs) == sorted(xs) and list(ys) == sorted(ys), level
         assert all(0 <= y <= 1 for y in ys)
+
+
+def _gapped(n, seed):
+    """Answers whose hit depends on the interpolation gap, not on the rule score."""
+    rng = np.random.default_rng(seed)
+    score = rng.uniform(0.5, 0.9, size=n)
+    gap = rng.uniform(10, 1500, size=n)
+    hit = rng.uniform(size=n) < 1.0 / (1.0 + np.exp(np.log1p(gap) - 6.0))
+    return score, [{"gap_m": g} for g in gap], hit
+
+
+def test_features_separate_what_the_score_cannot():
+    score, feats, hit = _gapped(3000, 0)
+    cal = Calibration.fit(["道路插值/同侧"] * 3000, score, hit, features=feats)
+    assert "道路插值/同侧" in cal.models and cal.models["道路插值/同侧"]["features"] == ["gap_m"]
+    near, far = cal("道路插值/同侧", 0.7, {"gap_m": 20}), cal("道路插值/同侧", 0.7, {"gap_m": 1200})
+    assert near > 0.75 and far < 0.35
+    t_score, t_feats, t_hit = _gapped(3000, 1)
+    conf = [cal("道路插值/同侧", s, f) for s, f in zip(t_score, t_feats)]
+    table = reliability_table(conf, t_hit)
+    big = table[table["n"] >= 100]
+    assert (abs(big["predicted"] - big["observed"]) < 0.08).all(), table
+    # without features the class's curve of the score alone answers: the overall rate
+    assert cal("道路插值/同侧", 0.7) == pytest.approx(float(np.mean(hit)), abs=0.08)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000), st.floats(10, 1500))
+def test_with_features_never_decreases_with_the_score(seed, gap):
+    score, feats, hit = _gapped(400, seed)
+    cal = Calibration.fit(["道路插值/同侧"] * 400, score, hit, features=feats)
+    probs = np.array([cal("道路插值/同侧", s, {"gap_m": gap}) for s in np.linspace(0, 1, 41)])
+    assert (np.diff(probs) >= -1e-12).all()
+    assert ((probs >= 0) & (probs <= 1)).all()
+
+
+def test_a_model_survives_the_round_trip(tmp_path):
+    score, feats, hit = _gapped(600, 2)
+    cal = Calibration.fit(["道路插值/同侧"] * 600, score, hit, features=feats)
+    cal.save(tmp_path / "c.json")
+    back = Calibration.load(tmp_path / "c.json")
+    for g in (20.0, 700.0):
+        assert back("道路插值/同侧", 0.6, {"gap_m": g}) == pytest.approx(
+            cal("道路插值/同侧", 0.6, {"gap_m": g}))
+
+
+def test_features_must_align_with_the_answers():
+    with pytest.raises(InputError, match="features"):
+        Calibration.fit(["门牌"] * 40, np.linspace(0, 1, 40), np.ones(40, bool),
+                        features=[{}] * 39)

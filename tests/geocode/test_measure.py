@@ -159,3 +159,4 @@ def test_extrapolation_goes_on_straight_past_a_road_cut_short():
         x, y = xy(r.lon, r.lat)
         assert abs(x - 5.0 * n) < 10 and abs(y - 15.0) < 5, (n, x, y)
     assert far.score < near.score  # 800 m past the geometry: trusted less
+    assert "past the end of the road's geometry" in far.detail

@@ -15,7 +15,7 @@ from shapely.geometry import LineString, Point
 
 from geogrid._errors import InputError
 from geogrid.geocode import Calibration, Gazetteer
-from geogrid.geocode.calibrate import evidence
+from geogrid.geocode.calibrate import FEATURES, evidence
 from geogrid.geocode.selfcal import MIN_ROWS, fit_on_database
 
 ROADS = gpd.GeoDataFrame({"name": ["长街"]}, geometry=[LineString([ll(0, 0), ll(2000, 0)])],
@@ -106,3 +106,16 @@ def test_evidence_classes_and_their_fallback():
     cal = Calibration.fit(["门牌"] * 40, np.linspace(0, 1, 40), np.arange(40) % 4 != 0)
     assert cal("门牌/楼内", 0.9) == cal("门牌", 0.9)  # an unseen class falls back to its rung
     assert cal("道路", 0.9) <= 0.5                     # an unseen rung is not trusted
+
+
+def test_the_fit_depends_on_the_database_alone(fitted):
+    db, gaz = fitted
+    again = fit_on_database({"roads": ROADS}, db).calibration
+    assert gaz.calibration.to_dict() == again.to_dict()
+    # what it learned from: each database row's out-of-fold answer, with its features
+    answers = gaz.calibration_fit.answers
+    assert len(answers) == gaz.calibration_fit.n <= len(db)
+    assert all(isinstance(f, dict) for f in answers["features"])
+    for level, model in gaz.calibration.models.items():
+        assert set(model["features"]) <= set(FEATURES)
+        assert model["weights"][1] >= 0.0, level   # the score never counts against
