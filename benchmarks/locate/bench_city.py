@@ -23,6 +23,14 @@ the table gives, per size:
   200 on ``/locate`` from its replacement;
 * **tiles**: the first (cold) and a repeated vector tile of the plan at zoom
   12, 14 and 16 over the city's centre, in the worker process.
+
+``--fresh-only`` measures just the new process, on the stores kept in
+``--workdir`` (built when missing): a real ``uvicorn`` process per run, spawn →
+its first 200 on ``/locate`` and its CPU seconds, median of ``--repeat``,
+alternated with ``--baseline-root`` (another checkout, e.g. the previous
+release) when given; ``--workers 1,4`` adds ``/locate`` requests/s on
+``uvicorn --workers N`` with ``wrk`` over the whole city, alternated. Every row
+carries the load average it ran at.
 """
 
 from __future__ import annotations
@@ -233,8 +241,8 @@ def uvicorn_first(db: Path, lon: float, lat: float) -> float:
 def fresh_process(db: Path, lon: float, lat: float, root: Path = ROOT) -> dict:
     """One new ``uvicorn`` process, which imports the app itself (as every worker of
     ``geogrid serve --workers N`` does): seconds from spawn to its first 200 on
-    ``/locate``, and the CPU seconds the process had used by then (what it would take on
-    an idle core). ``root`` is the checkout of geogrid it runs."""
+    ``/locate``, and the CPU seconds the process (and its main thread) had used by then:
+    about what it would take on an idle core. ``root`` is the checkout of geogrid it runs."""
     import httpx
 
     port = _port()
@@ -255,17 +263,27 @@ def fresh_process(db: Path, lon: float, lat: float, root: Path = ROOT) -> dict:
                 seconds = time.perf_counter() - t0
                 if r.status_code != 200:
                     raise RuntimeError(f"/locate answered {r.status_code}: {r.text[:300]}")
-                return {"first_s": seconds, "cpu_s": _cpu_seconds(proc.pid),
-                        "leaf": r.json()["leaf"], "load": os.getloadavg()[0]}
+                out = {"first_s": seconds, "cpu_s": _cpu_seconds(proc.pid),
+                       "main_cpu_s": _cpu_seconds(proc.pid, proc.pid),
+                       "leaf": r.json()["leaf"], "load": os.getloadavg()[0]}
+                # another route: it waits for whatever the app still loads after start
+                health = client.get(f"http://127.0.0.1:{port}/health")
+                out["other_route_s"] = time.perf_counter() - t0
+                if health.status_code != 200:
+                    raise RuntimeError(f"/health answered {health.status_code}")
+                return out
         raise RuntimeError("the worker did not answer")
     finally:
         proc.terminate()
         proc.wait(10)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU seconds of process ``pid`` so far (of its ``thread`` only, when
+    given: the main thread, which imports, starts and answers, without the background
+    load of the other routes)."""
+    stat = Path(f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat")
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -497,7 +515,9 @@ def _each(runs: list[dict], key: str, fmt: str = ".2f") -> str:
 def _print_fresh(row: dict) -> None:
     med = statistics.median
     parts = [f"{side}: spawn → first 200 on /locate {med(w['first_s'] for w in runs):.2f} s "
-             f"({_each(runs, 'first_s')}), CPU {med(w['cpu_s'] for w in runs):.2f} s, load "
+             f"({_each(runs, 'first_s')}), CPU {med(w['cpu_s'] for w in runs):.2f} s (main "
+             f"thread {med(w.get('main_cpu_s', math.nan) for w in runs):.2f} s); first 200 on "
+             f"/health {med(w.get('other_route_s', math.nan) for w in runs):.2f} s; load "
              f"{_each(runs, 'load', '.1f')}" for side, runs in row["fresh"].items()]
     print(f"{row['microgrids']:>6,d} microgrids, new uvicorn process, median of "
           f"{len(next(iter(row['fresh'].values())))}: " + "; ".join(parts), flush=True)
