@@ -29,8 +29,9 @@ the table gives, per size:
 its first 200 on ``/locate`` and its CPU seconds, median of ``--repeat``,
 alternated with ``--baseline-root`` (another checkout, e.g. the previous
 release) when given; ``--workers 1,4`` adds ``/locate`` requests/s on
-``uvicorn --workers N`` with ``wrk`` over the whole city, alternated. Every row
-carries the load average it ran at.
+``uvicorn --workers N`` with ``wrk`` over the whole city, alternated.
+``--postgis`` measures import, activation and the locator build on a throwaway
+PostGIS cluster instead. Every row carries the load average it ran at.
 """
 
 from __future__ import annotations
@@ -151,6 +152,35 @@ def build_store(city: gpd.GeoDataFrame, db: Path) -> dict:
     out["areas"] = {str(k): int(v) for k, v in areas["level"].value_counts().items()}
     out["locator_dir"] = str(path)
     store.dispose()
+    return out
+
+
+def build_postgis(city: gpd.GeoDataFrame, work: Path) -> dict:
+    """:func:`build_store` on a throwaway PostGIS cluster (the tests' own helper): import,
+    activation, and the locator read, built and saved as the activating process does."""
+    from geogrid.services.locatefiles import locator_path
+    from geogrid.services.locating import plan_locator
+    from geogrid.store import Store
+    from tests.support.pgcluster import PgCluster
+
+    out: dict = {}
+    with PgCluster(dbname="bench_city") as pg:
+        store = Store.open(pg.url)
+        try:
+            with store.write() as conn:
+                plan_id = store.create_plan(conn, name="合成城市", street_code="310115900",
+                                            actor="bench")
+                _, out["import_s"] = _timed(lambda: store.add_areas(conn, plan_id, city,
+                                                                    actor="bench"))
+            _, out["activate_s"] = _timed(lambda: store.activate_plan(plan_id, actor="bench"))
+            areas, out["read_areas_s"] = _timed(lambda: store.areas(plan_id))
+            locator, out["locator_build_s"] = _timed(lambda: plan_locator(areas))
+            path = locator_path(work / "postgis.locate", store, store.plan(plan_id))
+            _, out["locator_save_s"] = _timed(lambda: locator.save(path))
+            shutil.rmtree(path, ignore_errors=True)
+        finally:
+            store.dispose()
+    out["load"] = os.getloadavg()[0]
     return out
 
 
@@ -542,6 +572,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                    help="another checkout of geogrid whose new process alternates with this one")
     p.add_argument("--workers", default="",
                    help="with --fresh-only: also /locate req/s on uvicorn --workers N, e.g. 1,4")
+    p.add_argument("--postgis", action="store_true",
+                   help="only import, activation and the locator build on a throwaway PostGIS")
     a = p.parse_args(argv)
     work = Path(a.workdir or tempfile.mkdtemp(prefix="bench-city-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -550,7 +582,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
     rows = []
     try:
         for n in (int(v) for v in a.microgrids.split(",")):
-            if a.fresh_only:
+            if a.postgis:
+                rows.append({"microgrids": n, **build_postgis(synthetic_city(n), work)})
+                r = rows[-1]
+                print(f"{n:>6,d} microgrids on PostGIS: import {r['import_s']:.1f} s, activate "
+                      f"{r['activate_s']:.2f} s; locator: read areas {r['read_areas_s']:.1f} s + "
+                      f"build {r['locator_build_s']:.1f} s + save {r['locator_save_s']:.2f} s; "
+                      f"load {r['load']:.1f}", flush=True)
+            elif a.fresh_only:
                 rows.append(measure_fresh(n, work, a.repeat, baseline, workers))
                 _print_fresh(rows[-1])
             else:
