@@ -4,34 +4,97 @@ Nothing is built at import time: ``create_app()`` returns an app whose
 lifespan opens (and migrates) the store, loads the demo when asked, and owns
 the caches. Run it with ``geogrid serve`` or
 ``uvicorn --factory api.app:create_app``.
+
+A new worker answers ``/locate`` first: the app starts with that route (and the
+error handlers, middleware and API contract every route shares); the other
+routers, with the services, maps and pages they import, are loaded by
+:class:`DeferredRoutes` in a background thread once the lifespan has opened
+the store and the active plan's locator. A request for another route that
+arrives before they are in waits for them (it pays that warm-up, once per
+process), then is answered as usual; ``app.openapi()`` waits likewise.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from geogrid.errors import GeoGridError
-from geogrid.services.demo import load_demo
 from geogrid.settings import Settings, get_settings
 from geogrid.store import Store
-from maps import STATIC_DIR
 
 from .contract import install_contract
 from .errors import install_error_handlers
 from .middleware import install_middleware
-from .routers import areas, geocode, health, incidents, locate, open311, pages, plans, users
-from .routers import planning, public, tiles
-from .routers import basemap, docs as docs_pages, events, mygrid, ogc, webhooks
-from .routers import incident_photos
+from .routers import locate
 from .state import AppState
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "DeferredRoutes"]
 
 log = logging.getLogger("geogrid.api")
+
+
+def _other_routers() -> list:
+    """Every router but ``/locate``'s, in the order their routes are matched (imports them)."""
+    from .routers import (areas, basemap, docs, events, geocode, health, incident_photos,
+                          incidents, mygrid, ogc, open311, pages, planning, plans, public,
+                          tiles, users, webhooks)
+
+    return [health.router, users.router, plans.router, planning.router, areas.router,
+            geocode.router, incident_photos.router, incidents.router, open311.router,
+            pages.router, public.router, tiles.router, docs.router, basemap.router,
+            mygrid.router, events.router, ogc.router, webhooks.router]
+
+
+class DeferredRoutes:
+    """The routes after ``/locate``, added to ``app`` once, by whichever comes first: the
+    background thread the lifespan starts, a request no loaded route matches, or
+    ``app.openapi()``. Until then such a request waits rather than answering 404."""
+
+    def __init__(self, app: FastAPI):
+        self.app = app
+        self._lock = threading.Lock()
+        self.loaded = False
+        self.seconds: float | None = None
+        self._not_found = app.router.default
+        app.router.default = self._wait_then_route
+
+    def load(self) -> None:
+        """Import the other routers and add their routes (and ``/static``); idempotent."""
+        if self.loaded:
+            return
+        with self._lock:
+            if self.loaded:
+                return
+            from fastapi.staticfiles import StaticFiles
+
+            from maps import STATIC_DIR
+
+            t0 = time.perf_counter()
+            for router in _other_routers():
+                self.app.include_router(router)
+            self.app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+            self.app.router.default = self._not_found
+            self.seconds = time.perf_counter() - t0
+            self.loaded = True
+
+    def warm(self, state: AppState) -> None:
+        """Load the routes, then build the services they use (run in a background thread)."""
+        try:
+            self.load()
+            state.use_cases()
+        except Exception:                       # a request that needs them reports it
+            log.exception("后台加载失败 / loading the other routes in the background failed")
+
+    async def _wait_then_route(self, scope, receive, send) -> None:
+        if not self.loaded:
+            await run_in_threadpool(self.load)
+        await self.app.router(scope, receive, send)
 
 
 def _bootstrap_admin(state: AppState, settings: Settings) -> None:
@@ -63,11 +126,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         st = store or Store.open(settings.effective_database_url,
                                  spatialite_library=settings.spatialite_library)
         if settings.demo:
+            from geogrid.services.demo import load_demo
+
             load_demo(st, progress=lambda m: log.info("demo: %s", m))
         state = AppState(st, settings)
         _bootstrap_admin(state, settings)
         _open_active_locator(state)
         app.state.geo = state
+        threading.Thread(target=deferred.warm, args=(state,), name="geogrid-warm",
+                         daemon=True).start()
         try:
             yield
         finally:
@@ -84,15 +151,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     install_error_handlers(app)
     # routes are matched in this order: /locate, the dispatch hot path, is tried first
-    for router in (locate.router, health.router, users.router, plans.router, planning.router,
-                   areas.router, geocode.router, incident_photos.router, incidents.router,
-                   open311.router, pages.router, public.router,
-                   tiles.router, docs_pages.router, basemap.router, mygrid.router,
-                   events.router):
-        app.include_router(router)
-    app.include_router(ogc.router)
-    app.include_router(webhooks.router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(locate.router)
+    deferred = DeferredRoutes(app)
     install_middleware(app, settings)
     install_contract(app)
+    documented = app.openapi
+
+    def openapi() -> dict:
+        deferred.load()
+        return documented()
+
+    app.openapi = openapi
+    app.state.deferred = deferred
     return app

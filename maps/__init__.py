@@ -8,14 +8,25 @@
 The browser side lives in ``static/js`` (plain ES modules, no build step).
 """
 
+import importlib
 from pathlib import Path
-
-from .basemaps import OSM_ATTRIBUTION, get_basemap, offline_map
-from .console import console_page
-from .coverage import coverage_map
-from .embed import embed_page, embed_snippet, snippet_page
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 __all__ = ["coverage_map", "console_page", "embed_page", "embed_snippet", "snippet_page",
            "offline_map", "get_basemap", "OSM_ATTRIBUTION", "STATIC_DIR"]
+
+#: where each name is defined, imported on first use: the API's error strings
+#: (``maps.i18n``) and ``STATIC_DIR`` do not need folium
+_HOME = {"OSM_ATTRIBUTION": "basemaps", "get_basemap": "basemaps", "offline_map": "basemaps",
+         "console_page": "console", "coverage_map": "coverage", "embed_page": "embed",
+         "embed_snippet": "embed", "snippet_page": "embed"}
+
+
+def __getattr__(name: str):
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

@@ -23,6 +23,15 @@ the table gives, per size:
   200 on ``/locate`` from its replacement;
 * **tiles**: the first (cold) and a repeated vector tile of the plan at zoom
   12, 14 and 16 over the city's centre, in the worker process.
+
+``--fresh-only`` measures just the new process, on the stores kept in
+``--workdir`` (built when missing): a real ``uvicorn`` process per run, spawn →
+its first 200 on ``/locate`` and its CPU seconds, median of ``--repeat``,
+alternated with ``--baseline-root`` (another checkout, e.g. the previous
+release) when given; ``--workers 1,4`` adds ``/locate`` requests/s on
+``uvicorn --workers N`` with ``wrk`` over the whole city, alternated.
+``--postgis`` measures import, activation and the locator build on a throwaway
+PostGIS cluster instead. Every row carries the load average it ran at.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -70,9 +80,8 @@ def _voronoi(parents: np.ndarray, k: int, rng) -> tuple[np.ndarray, np.ndarray]:
     return cells[keep], owner[keep]
 
 
-def synthetic_city(microgrids: int, *, seed: int = 0) -> gpd.GeoDataFrame:
-    """Street → 网格 → 微网格 → 楼组, ids and 15-digit-style codes, EPSG:4490."""
-    rng = np.random.default_rng(seed)
+def grid_boxes(microgrids: int) -> np.ndarray:
+    """The rectangular 网格 of the city of ``microgrids`` microgrids (west→east, south→north)."""
     n_grids = max(1, round(microgrids / PER_GRID))
     cols = math.ceil(math.sqrt(n_grids))
     rows = math.ceil(n_grids / cols)
@@ -81,7 +90,13 @@ def synthetic_city(microgrids: int, *, seed: int = 0) -> gpd.GeoDataFrame:
     w, h = (maxx - minx) * grow / cols, (maxy - miny) * grow / rows
     cells = [box(minx + c * w, miny + r * h, minx + (c + 1) * w, miny + (r + 1) * h)
              for r in range(rows) for c in range(cols)][:n_grids]
-    grids = np.array(cells, dtype=object)
+    return np.array(cells, dtype=object)
+
+
+def synthetic_city(microgrids: int, *, seed: int = 0) -> gpd.GeoDataFrame:
+    """Street → 网格 → 微网格 → 楼组, ids and 15-digit-style codes, EPSG:4490."""
+    rng = np.random.default_rng(seed)
+    grids = grid_boxes(microgrids)
     street = shapely.union_all(grids)
     micro, micro_grid = _voronoi(grids, PER_GRID, rng)
     groups, group_micro = _voronoi(micro, GROUPS_PER_MICROGRID, rng)
@@ -137,6 +152,35 @@ def build_store(city: gpd.GeoDataFrame, db: Path) -> dict:
     out["areas"] = {str(k): int(v) for k, v in areas["level"].value_counts().items()}
     out["locator_dir"] = str(path)
     store.dispose()
+    return out
+
+
+def build_postgis(city: gpd.GeoDataFrame, work: Path) -> dict:
+    """:func:`build_store` on a throwaway PostGIS cluster (the tests' own helper): import,
+    activation, and the locator read, built and saved as the activating process does."""
+    from geogrid.services.locatefiles import locator_path
+    from geogrid.services.locating import plan_locator
+    from geogrid.store import Store
+    from tests.support.pgcluster import PgCluster
+
+    out: dict = {}
+    with PgCluster(dbname="bench_city") as pg:
+        store = Store.open(pg.url)
+        try:
+            with store.write() as conn:
+                plan_id = store.create_plan(conn, name="合成城市", street_code="310115900",
+                                            actor="bench")
+                _, out["import_s"] = _timed(lambda: store.add_areas(conn, plan_id, city,
+                                                                    actor="bench"))
+            _, out["activate_s"] = _timed(lambda: store.activate_plan(plan_id, actor="bench"))
+            areas, out["read_areas_s"] = _timed(lambda: store.areas(plan_id))
+            locator, out["locator_build_s"] = _timed(lambda: plan_locator(areas))
+            path = locator_path(work / "postgis.locate", store, store.plan(plan_id))
+            _, out["locator_save_s"] = _timed(lambda: locator.save(path))
+            shutil.rmtree(path, ignore_errors=True)
+        finally:
+            store.dispose()
+    out["load"] = os.getloadavg()[0]
     return out
 
 
@@ -222,6 +266,152 @@ def uvicorn_first(db: Path, lon: float, lat: float) -> float:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def fresh_process(db: Path, lon: float, lat: float, root: Path = ROOT) -> dict:
+    """One new ``uvicorn`` process, which imports the app itself (as every worker of
+    ``geogrid serve --workers N`` does): seconds from spawn to its first 200 on
+    ``/locate``, and the CPU seconds the process (and its main thread) had used by then:
+    about what it would take on an idle core. ``root`` is the checkout of geogrid it runs."""
+    import httpx
+
+    port = _port()
+    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(root))
+    params = {"lon": lon, "lat": lat, "datum": "cgcs2000"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
+                             "--port", str(port), "--log-level", "warning"], env=env, cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with httpx.Client(timeout=60) as client:
+            while time.perf_counter() - t0 < 600:
+                try:
+                    r = client.get(f"http://127.0.0.1:{port}/locate", params=params)
+                except httpx.HTTPError:
+                    time.sleep(0.005)
+                    continue
+                seconds = time.perf_counter() - t0
+                if r.status_code != 200:
+                    raise RuntimeError(f"/locate answered {r.status_code}: {r.text[:300]}")
+                out = {"first_s": seconds, "cpu_s": _cpu_seconds(proc.pid),
+                       "main_cpu_s": _cpu_seconds(proc.pid, proc.pid),
+                       "leaf": r.json()["leaf"], "load": os.getloadavg()[0]}
+                # another route: it waits for whatever the app still loads after start
+                health = client.get(f"http://127.0.0.1:{port}/health")
+                out["other_route_s"] = time.perf_counter() - t0
+                if health.status_code != 200:
+                    raise RuntimeError(f"/health answered {health.status_code}")
+                return out
+        raise RuntimeError("the worker did not answer")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU seconds of process ``pid`` so far (of its ``thread`` only, when
+    given: the main thread, which imports, starts and answers, without the background
+    load of the other routes)."""
+    stat = Path(f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat")
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def fresh_processes(db: Path, lon: float, lat: float, repeat: int,
+                    baseline: Path | None) -> dict:
+    """:func:`fresh_process` ``repeat`` times, alternated with ``baseline`` (another
+    checkout, e.g. the previous release) when given: A B B A ..."""
+    sides = {"this": ROOT, **({"baseline": baseline} if baseline else {})}
+    out: dict[str, list[dict]] = {side: [] for side in sides}
+    order = list(sides)
+    for r in range(repeat):
+        for side in (order if r % 2 == 0 else order[::-1]):
+            out[side].append(fresh_process(db, lon, lat, sides[side]))
+    leaves = {w["leaf"] for runs in out.values() for w in runs}
+    if len(leaves) != 1:
+        raise RuntimeError(f"the sides answered different microgrids: {sorted(leaves)}")
+    return out
+
+
+#: random points over the city's bounding box, for wrk
+_CITY_LUA = """
+math.randomseed(42)
+request = function()
+  local lon = MINX + math.random() * (MAXX - MINX)
+  local lat = MINY + math.random() * (MAXY - MINY)
+  return wrk.format("GET", string.format("/locate?lon=%.6f&lat=%.6f&datum=cgcs2000", lon, lat))
+end
+"""
+
+
+def workers_throughput(db: Path, bounds, workers=(1, 4), seconds: int = 10,
+                       rounds: int = 2, connections: int = 16) -> dict:
+    """``GET /locate`` requests/s and p50/p99 on ``uvicorn --workers N`` for each N of
+    ``workers``, driven by ``wrk`` in turn (A B B A ...) with random points over
+    ``bounds``; {} without wrk. The servers run side by side, so the load is shared."""
+    from .bench_http import _ms
+
+    if shutil.which("wrk") is None:
+        return {}
+    lua = _CITY_LUA
+    for key, value in zip(("MINX", "MINY", "MAXX", "MAXY"), bounds):
+        lua = lua.replace(key, repr(float(value)))
+    script = Path(tempfile.mkdtemp(prefix="bench-city-wrk-")) / "city.lua"
+    script.write_text(lua)
+    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(ROOT))
+    procs, ports = {}, {}
+    out: dict = {n: [] for n in workers}
+    try:
+        for n in workers:
+            ports[n] = _port()
+            procs[n] = subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--port",
+                 str(ports[n]), "--workers", str(n), "--log-level", "warning",
+                 "--no-access-log"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, start_new_session=True)
+        for n in workers:
+            _wait_health(f"http://127.0.0.1:{ports[n]}")
+        for r in range(rounds):
+            for n in (workers if r % 2 == 0 else workers[::-1]):
+                res = subprocess.run([shutil.which("wrk"), "-t2", f"-c{connections}",
+                                      f"-d{seconds}s", "--latency", "-s", str(script),
+                                      f"http://127.0.0.1:{ports[n]}"],
+                                     capture_output=True, text=True, timeout=seconds + 60)
+                lat = dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", res.stdout))
+                out[n].append({"rps": float(re.search(r"Requests/sec:\s+([\d.]+)",
+                                                      res.stdout).group(1)),
+                               "p50_ms": _ms(lat["50"]), "p99_ms": _ms(lat["99"]),
+                               "load": os.getloadavg()[0]})
+    finally:
+        import signal
+
+        for proc in procs.values():
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(30)
+        shutil.rmtree(script.parent, ignore_errors=True)
+    return out
+
+
+def _wait_health(url: str) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/health", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not start")
+
+
+def _port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def prefork_respawn(db: Path, lon: float, lat: float, repeat: int) -> list[float]:
@@ -331,6 +521,43 @@ def _print(row: dict) -> None:
           f"load {row['load']:.1f}", flush=True)
 
 
+def measure_fresh(microgrids: int, work: Path, repeat: int, baseline: Path | None,
+                  workers: tuple[int, ...]) -> dict:
+    """The new-process figures only: :func:`fresh_processes` (and, with ``workers``,
+    :func:`workers_throughput`) on the store of this size in ``work``, built if missing."""
+    db = work / f"city{microgrids}.sqlite"
+    row: dict = {"microgrids": microgrids}
+    if not (db.exists() and Path(f"{db}.locate").is_dir()):
+        row.update(build_store(synthetic_city(microgrids), db))
+    street = shapely.union_all(grid_boxes(microgrids))
+    centre = shapely.centroid(street)
+    row["fresh"] = fresh_processes(db, centre.x, centre.y, repeat, baseline)
+    if workers:
+        row["workers"] = workers_throughput(db, street.bounds, workers)
+    row["load"] = os.getloadavg()[0]
+    return row
+
+
+def _each(runs: list[dict], key: str, fmt: str = ".2f") -> str:
+    return ", ".join(format(r[key], fmt) for r in runs)
+
+
+def _print_fresh(row: dict) -> None:
+    med = statistics.median
+    parts = [f"{side}: spawn → first 200 on /locate {med(w['first_s'] for w in runs):.2f} s "
+             f"({_each(runs, 'first_s')}), CPU {med(w['cpu_s'] for w in runs):.2f} s (main "
+             f"thread {med(w.get('main_cpu_s', math.nan) for w in runs):.2f} s); first 200 on "
+             f"/health {med(w.get('other_route_s', math.nan) for w in runs):.2f} s; load "
+             f"{_each(runs, 'load', '.1f')}" for side, runs in row["fresh"].items()]
+    print(f"{row['microgrids']:>6,d} microgrids, new uvicorn process, median of "
+          f"{len(next(iter(row['fresh'].values())))}: " + "; ".join(parts), flush=True)
+    for n, runs in row.get("workers", {}).items():
+        print(f"    /locate on {n} worker(s): {med(r['rps'] for r in runs):.0f} req/s "
+              f"({_each(runs, 'rps', '.0f')}), p50 {med(r['p50_ms'] for r in runs):.1f} ms, "
+              f"p99 {med(r['p99_ms'] for r in runs):.1f} ms, load {_each(runs, 'load', '.1f')}",
+              flush=True)
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     p = argparse.ArgumentParser(prog="python -m benchmarks.locate.bench_city",
                                 description=__doc__.split("\n")[0])
@@ -338,14 +565,36 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--repeat", type=int, default=2, help="fresh workers per side (alternated)")
     p.add_argument("--workdir", default=None, help="where the stores go (kept when given)")
     p.add_argument("--json", default=None, help="also write the rows to this file")
+    p.add_argument("--fresh-only", action="store_true",
+                   help="only the new-process figures, on the stores in --workdir (built if "
+                        "missing)")
+    p.add_argument("--baseline-root", default=None,
+                   help="another checkout of geogrid whose new process alternates with this one")
+    p.add_argument("--workers", default="",
+                   help="with --fresh-only: also /locate req/s on uvicorn --workers N, e.g. 1,4")
+    p.add_argument("--postgis", action="store_true",
+                   help="only import, activation and the locator build on a throwaway PostGIS")
     a = p.parse_args(argv)
     work = Path(a.workdir or tempfile.mkdtemp(prefix="bench-city-"))
     work.mkdir(parents=True, exist_ok=True)
+    workers = tuple(int(v) for v in a.workers.split(",") if v)
+    baseline = Path(a.baseline_root).resolve() if a.baseline_root else None
     rows = []
     try:
         for n in (int(v) for v in a.microgrids.split(",")):
-            rows.append(measure(n, work, a.repeat))
-            _print(rows[-1])
+            if a.postgis:
+                rows.append({"microgrids": n, **build_postgis(synthetic_city(n), work)})
+                r = rows[-1]
+                print(f"{n:>6,d} microgrids on PostGIS: import {r['import_s']:.1f} s, activate "
+                      f"{r['activate_s']:.2f} s; locator: read areas {r['read_areas_s']:.1f} s + "
+                      f"build {r['locator_build_s']:.1f} s + save {r['locator_save_s']:.2f} s; "
+                      f"load {r['load']:.1f}", flush=True)
+            elif a.fresh_only:
+                rows.append(measure_fresh(n, work, a.repeat, baseline, workers))
+                _print_fresh(rows[-1])
+            else:
+                rows.append(measure(n, work, a.repeat))
+                _print(rows[-1])
             if a.json:
                 Path(a.json).write_text(json.dumps(rows, indent=1, default=str))
     finally:

@@ -13,7 +13,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="port")] = None,
     demo: Annotated[bool, typer.Option(help="load the demo street into an empty store")] = False,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    workers: Annotated[int, typer.Option(
+        help="uvicorn 工作进程数 / worker processes (each a new interpreter: it answers "
+             "/locate first, then loads the other routes in the background)")] = 1,
 ) -> None:
     """Serve the API and the maps (http://127.0.0.1:8000 by default)."""
     import os

@@ -13,8 +13,6 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from scipy import ndimage
-
 from .._errors import InputError, ValidationError, ValidationProblem
 from ..crs import require_storage_crs
 
@@ -100,6 +98,8 @@ def _covering_without_edges(geoms, tree, cell_rank, grid, rank, n: int) -> np.nd
 def _label_pure_cells(grid, bcell_of, set_of_cell, tree, rank, n: int, n_sets: int):
     """The lookup table: area per pure cell (one exact test per component),
     ``-2 - list`` per boundary cell."""
+    from scipy import ndimage       # only a build needs it, not a worker opening a saved index
+
     x0, y0, sx, sy, nx, ny = grid
     boundary = np.zeros(nx * ny, dtype=bool)
     boundary[bcell_of] = True

@@ -21,22 +21,41 @@ policy         who may read or change which object
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
-from ..dispatch import Workflow
-from ..store import Store
-from .accounts import AccountService
-from .incidents import IncidentService, Intake
-from .locating import LocatingService, locate_point
-from .plancache import PlanCache, PlanData
-from .planning import PlanningService, ScopedPlanning
-from .public import PublicService
-from .reports import ReportService
-from .responders import ResponderService
+if TYPE_CHECKING:
+    from ..store import Store
+    from .accounts import AccountService
+    from .incidents import IncidentService, Intake
+    from .locating import LocatingService, locate_point
+    from .plancache import PlanCache, PlanData
+    from .planning import PlanningService, ScopedPlanning
+    from .public import PublicService
+    from .reports import ReportService
+    from .responders import ResponderService
 
 __all__ = ["Services", "UseCases", "PlanCache", "PlanData", "LocatingService", "IncidentService", "Intake",
            "PlanningService", "ScopedPlanning", "PublicService", "ReportService",
            "ResponderService", "AccountService", "locate_point"]
+
+#: where each name is defined; a module is imported when one of its names is first used,
+#: so that importing one service (``/locate``'s, in a new worker) does not import them all
+_HOME = {"PlanCache": "plancache", "PlanData": "plancache", "LocatingService": "locating",
+         "locate_point": "locating", "IncidentService": "incidents", "Intake": "incidents",
+         "PlanningService": "planning", "ScopedPlanning": "planning", "PublicService": "public",
+         "ReportService": "reports", "ResponderService": "responders",
+         "AccountService": "accounts"}
+
+
+def __getattr__(name: str):
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
 
 
 @dataclass(eq=False)
@@ -68,6 +87,16 @@ class Services(UseCases):
               reach_m: float = 500.0, fallback_level: str = "grid",
               ttl_s: float = 1.0, calendar_dir=None, review_below: float = 0.6,
               learning: str = "review") -> Services:
+        from ..dispatch import Workflow
+        from .accounts import AccountService
+        from .incidents import IncidentService
+        from .locating import LocatingService
+        from .plancache import PlanCache
+        from .planning import PlanningService
+        from .public import PublicService
+        from .reports import ReportService
+        from .responders import ResponderService
+
         cache = cache if cache is not None else PlanCache(store, ttl_s=ttl_s)
         incidents = IncidentService(store, cache, snap_m=snap_m, reach_m=reach_m,
                                     fallback_level=fallback_level,
