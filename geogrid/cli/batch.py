@@ -71,14 +71,15 @@ def _locator(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
 def _lookup(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
             columns: dict[str, str | None] | None = None, levels: str | None = None):
     """The batch lookup of the areas, so the output columns name the levels they have."""
-    from ..batch import BatchLookup
+    from ..batch.lookup import BatchLookup
     from ..model import DEFAULT_LEVELS
-    from ..services.locating import plan_locator
 
     frame, declared = _plan_areas(areas, plan, datum, columns, levels)
     if declared == DEFAULT_LEVELS:
-        # one pass over the points: no per-area chains, no lookup table to build
+        # one pass over the points: no per-area chains
         return BatchLookup.from_frame(frame)
+    from ..services.locating import plan_locator      # the store's stack, only when needed
+
     return BatchLookup.from_locator(plan_locator(frame, declared))
 
 

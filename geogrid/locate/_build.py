@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import math
 
-import geopandas as gpd
 import numpy as np
 import shapely
 
-from scipy import ndimage
-
 from .._errors import InputError, ValidationError, ValidationProblem
-from ..crs import require_storage_crs
 
-__all__ = ["M_PER_DEG", "build_tables", "validate_areas", "segments", "choose_grid",
+__all__ = ["M_PER_DEG", "build_tables", "validate_areas", "validate_arrays", "segments", "choose_grid",
            "touched_cells", "sorted_unique", "expand", "centres", "first_by_rank", "first_hits",
            "candidate_sets"]
 
@@ -100,6 +96,8 @@ def _covering_without_edges(geoms, tree, cell_rank, grid, rank, n: int) -> np.nd
 def _label_pure_cells(grid, bcell_of, set_of_cell, tree, rank, n: int, n_sets: int):
     """The lookup table: area per pure cell (one exact test per component),
     ``-2 - list`` per boundary cell."""
+    from scipy import ndimage
+
     x0, y0, sx, sy, nx, ny = grid
     boundary = np.zeros(nx * ny, dtype=bool)
     boundary[bcell_of] = True
@@ -121,6 +119,12 @@ def _label_pure_cells(grid, bcell_of, set_of_cell, tree, rank, n: int, n_sets: i
 
 
 def validate_areas(areas, id_column: str, tie_break: str | None):
+    """The polygons, ids and tie-break keys of a GeoDataFrame of areas, checked
+    (see :func:`validate_arrays`); raises on a wrong type, CRS or column."""
+    import geopandas as gpd
+
+    from ..crs import require_storage_crs
+
     if not isinstance(areas, gpd.GeoDataFrame):
         raise InputError(f"areas must be a GeoDataFrame, got {type(areas).__name__}.",
                          field="areas", fix="Wrap it: geopandas.GeoDataFrame(df, crs='EPSG:4490').")
@@ -133,19 +137,73 @@ def validate_areas(areas, id_column: str, tie_break: str | None):
             raise InputError(f"areas has no column {col!r} (given as {name}).", field=name,
                              value=list(areas.columns)[:20],
                              fix=f"Pass {name}= one of the columns.")
-    geoms = np.array(areas.geometry.values, dtype=object)
-    problems: list[ValidationProblem] = []
-    index = areas.index
-    ids = areas[id_column]
-    for i in np.flatnonzero(ids.isna().to_numpy()):
-        problems.append(ValidationProblem(index[i], id_column, "is missing"))
-    for i in np.flatnonzero(ids.duplicated(keep="first").to_numpy()):
-        problems.append(ValidationProblem(index[i], id_column, "repeats an earlier id",
-                                          value=ids.iloc[i]))
     key = areas[tie_break or id_column]
-    if tie_break and tie_break != id_column:
-        for i in np.flatnonzero(key.isna().to_numpy()):
+    return validate_arrays(np.array(areas.geometry.values, dtype=object),
+                           areas[id_column].to_numpy(), key.to_numpy(), areas.index,
+                           id_column=id_column,
+                           tie_break=tie_break if tie_break and tie_break != id_column else None)
+
+
+def _missing(values: np.ndarray) -> np.ndarray:
+    """None or NaN, element by element (what pandas' ``isna`` says of an object array)."""
+    if values.dtype.kind in "fc":
+        return np.isnan(values)
+    if values.dtype.kind != "O":
+        return np.zeros(len(values), dtype=bool)
+    return np.fromiter((v is None or (isinstance(v, float) and v != v) for v in values.tolist()),
+                       dtype=bool, count=len(values))
+
+
+def _repeats(values: np.ndarray) -> np.ndarray:
+    """True for every value equal to an earlier one (pandas' ``duplicated(keep="first")``)."""
+    seen: set = set()
+    out = np.zeros(len(values), dtype=bool)
+    for i, v in enumerate(values.tolist()):
+        if v in seen:
+            out[i] = True
+        else:
+            seen.add(v)
+    return out
+
+
+def validate_arrays(geoms: np.ndarray, ids: np.ndarray, key: np.ndarray, index, *,
+                    id_column: str = "id", tie_break: str | None = None, where: str = "areas"):
+    """Check areas given as arrays; returns ``(geoms, ids, key)``.
+
+    Every missing or repeated id, missing tie-break key, missing, empty,
+    non-polygonal or invalid geometry (with :func:`shapely.is_valid_reason`)
+    and geometry outside the lon/lat range is collected, and one
+    :class:`~geogrid.ValidationError` lists them all. ``index`` labels the
+    rows in the report.
+    """
+    if len(geoms) == 0:
+        raise InputError(f"{where} is empty; there is nothing to index.", field="areas",
+                         fix="Pass the microgrids of the active plan.")
+    problems: list[ValidationProblem] = []
+    for i in np.flatnonzero(_missing(ids)):
+        problems.append(ValidationProblem(index[i], id_column, "is missing"))
+    for i in np.flatnonzero(_repeats(ids)):
+        problems.append(ValidationProblem(index[i], id_column, "repeats an earlier id",
+                                          value=ids[i]))
+    if tie_break:
+        for i in np.flatnonzero(_missing(key)):
             problems.append(ValidationProblem(index[i], tie_break, "is missing"))
+    problems += _geometry_problems(geoms, index)
+    if problems:
+        raise ValidationError(f"{where} cannot be indexed", problems,
+                              fix="Fix or drop these rows; repair invalid polygons explicitly "
+                                  "with shapely.make_valid(..., method='structure').")
+    try:
+        np.argsort(key, kind="stable")
+    except TypeError:
+        raise InputError(f"{tie_break or id_column} mixes values that cannot be ordered.",
+                         field="tie_break",
+                         fix="Use a column of one type (e.g. the code).") from None
+    return geoms, ids, key
+
+
+def _geometry_problems(geoms: np.ndarray, index) -> list[ValidationProblem]:
+    problems = []
     kinds = shapely.get_type_id(geoms)
     polygonal = np.isin(kinds, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])
     for i in np.flatnonzero(~polygonal):
@@ -167,18 +225,7 @@ def validate_areas(areas, id_column: str, tie_break: str | None):
             problems.append(ValidationProblem(index[i], "geometry",
                                               "has coordinates outside lon/lat range; "
                                               "is it projected but labelled EPSG:4490?"))
-    if problems:
-        raise ValidationError("areas cannot be indexed", problems,
-                              fix="Fix or drop these rows; repair invalid polygons explicitly "
-                                  "with shapely.make_valid(..., method='structure').")
-    try:
-        key_values = key.to_numpy()
-        np.argsort(key_values, kind="stable")
-    except TypeError:
-        raise InputError(f"{tie_break or id_column} mixes values that cannot be ordered.",
-                         field="tie_break",
-                         fix="Use a column of one type (e.g. the code).") from None
-    return geoms, ids.to_numpy(), key_values
+    return problems
 
 
 def segments(geoms: np.ndarray):
