@@ -20,15 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .._errors import InputError
 from ..datum import parse_datum, to_storage
 from .lookup import BatchLookup, open_lookup
 from .read import GEOMETRY_POINTS, count_rows, iter_points, points_of
 from .write import ResultWriter
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["locate_table", "locate_file", "geocode_table", "geocode_file", "BatchLookup",
            "open_lookup", "iter_points", "points_of", "GEOMETRY_POINTS", "DatumMismatch"]
@@ -51,6 +54,8 @@ def _columns(df: pd.DataFrame, lon: str | None, lat: str | None) -> tuple[str, s
 def locate_table(df: pd.DataFrame, locator, *, datum, lon: str | None = None,
                  lat: str | None = None, snap_m: float | None = None) -> pd.DataFrame:
     """``df`` with the located area columns appended (leaf id, code, grid, snapped, distance)."""
+    import pandas as pd
+
     lon, lat = _columns(df, lon, lat)
     x = pd.to_numeric(df[lon], errors="coerce").to_numpy(float)
     y = pd.to_numeric(df[lat], errors="coerce").to_numpy(float)
@@ -152,6 +157,8 @@ def _chain(first: list, rest):
 
 def geocode_table(df: pd.DataFrame, gazetteer, column: str, locator=None,
                   snap_m: float | None = None) -> pd.DataFrame:
+    import pandas as pd
+
     if column not in df.columns:
         raise InputError(f"column {column!r} is not in the file; found {list(df.columns)[:12]}.",
                          field="column", value=column, fix="Pass --column with the address column.")
@@ -172,6 +179,8 @@ def geocode_table(df: pd.DataFrame, gazetteer, column: str, locator=None,
 
 def geocode_file(path, out, gazetteer, *, column: str, locator=None, snap_m=None,
                  chunk_rows: int = 50_000, progress: Progress | None = None) -> dict:
+    import pandas as pd
+
     path, out = Path(path), Path(out)
     expected = count_rows(path) if path.suffix.lower() in (".csv", ".txt") else None
     if path.suffix.lower() not in (".csv", ".txt"):

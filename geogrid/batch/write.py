@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 __all__ = ["ResultWriter", "point_wkb", "point_wkb_arrow", "geo_metadata", "is_parquet"]
 
@@ -67,6 +66,27 @@ def geo_metadata(column: str = "geometry") -> bytes:
         "crs": CRS.from_epsg(4490).to_json_dict()}}}).encode()
 
 
+def _plain_type(kind) -> bool:
+    """A type Parquet restores without the Arrow schema (text as text, either size)."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_floating(kind) or pa.types.is_integer(kind)
+            or pa.types.is_boolean(kind) or pa.types.is_binary(kind)
+            or pa.types.is_large_binary(kind))
+
+
+def _decoded(table):
+    """``table`` with its dictionary-encoded columns as plain arrays."""
+    import pyarrow as pa
+
+    return pa.Table.from_arrays(
+        [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c
+         for c in table.columns], names=table.column_names)
+
+
 class ResultWriter:
     """Append result frames to ``out``; :meth:`close` publishes the file."""
 
@@ -83,10 +103,10 @@ class ResultWriter:
         (name → Arrow array), and the point geometry from ``x``/``y``."""
         import pyarrow as pa
 
-        if isinstance(attrs, pd.DataFrame):
-            attrs = pa.Table.from_pandas(attrs.reset_index(drop=True), preserve_index=False)
-        else:
+        if isinstance(attrs, pa.RecordBatch):
             attrs = pa.Table.from_batches([attrs])
+        else:                                         # a pandas DataFrame
+            attrs = pa.Table.from_pandas(attrs.reset_index(drop=True), preserve_index=False)
         attrs = attrs.replace_schema_metadata(None)
         if self._writer is not None or not self._first:
             attrs = attrs.cast(self._attrs_schema)
@@ -108,13 +128,25 @@ class ResultWriter:
         if self.geometry:
             table = table.append_column("geometry", point_wkb_arrow(x, y))
         if self._writer is None:
-            meta = {b"geo": geo_metadata()} if self.geometry else {}
-            self._schema = table.schema.with_metadata(meta)
-            self._writer = pq.ParquetWriter(self.tmp, self._schema)
+            self._meta = {b"geo": geo_metadata()} if self.geometry else {}
+            # Parquet stores text dictionary-encoded anyway. Without the Arrow schema,
+            # readers see dictionary-encoded answers as plain text; it is needed only
+            # for types Parquet alone does not restore (a time zone, say), and then
+            # the answers are decoded first.
+            self._store_schema = not all(_plain_type(f.type) for f in table.schema)
+            if self._store_schema:
+                table = _decoded(table)
+            self._schema = table.schema.with_metadata(self._meta)
+            self._writer = pq.ParquetWriter(self.tmp, self._schema,
+                                            store_schema=self._store_schema)
+        elif self._store_schema:
+            table = _decoded(table)
         self._writer.write_table(pa.Table.from_arrays(table.columns, schema=self._schema))
 
     def close(self) -> None:
         if self._writer is not None:
+            if not self._store_schema and self._meta:
+                self._writer.add_key_value_metadata(self._meta)
             self._writer.close()
         if self._first:
             if is_parquet(self.out):

@@ -74,6 +74,13 @@ def _lookup(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
     from ..batch.lookup import BatchLookup
     from ..model import DEFAULT_LEVELS
 
+    if areas is not None and not levels:
+        from ..batch.areas import lookup_from_geoparquet
+
+        # a lon/lat GeoParquet file of leaves goes straight to arrays (no pandas)
+        fast = lookup_from_geoparquet(areas, datum, columns)
+        if fast is not None:
+            return fast
     frame, declared = _plan_areas(areas, plan, datum, columns, levels)
     if declared == DEFAULT_LEVELS:
         # one pass over the points: no per-area chains
