@@ -130,23 +130,41 @@ def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str |
 
 def _locate_chunks(first, chunks, out: Path, lookup: BatchLookup, *, datum, snap_m,
                    expected: int | None, progress: Progress | None) -> dict:
+    """Locate chunk after chunk; each chunk is written on a second thread while the
+    next one is read and located (Parquet and CSV writers release the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     total = located = 0
     writer = ResultWriter(out)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geogrid-write")
+    pending_write = None
     try:
-        pending = [first] if first is not None else []
-        for attrs, x, y in _chain(pending, chunks):
+        for attrs, x, y in _chain([first] if first is not None else [], chunks):
             sx, sy = to_storage(x, y, datum)
             answer = lookup.arrow_columns(sx, sy, snap_m=snap_m)
             first_column = next(iter(answer.values()))
+            if pending_write is not None:
+                pending_write.result()           # one chunk in flight; its error stops us
+            pending_write = pool.submit(writer.write, attrs, answer, np.asarray(sx),
+                                        np.asarray(sy))
             located += len(first_column) - first_column.null_count
             total += len(first_column)
-            writer.write(attrs, answer, np.asarray(sx), np.asarray(sy))
             if progress:
                 progress(total, expected)
+        if pending_write is not None:
+            pending_write.result()
         writer.close()
     except BaseException:
+        if pending_write is not None:
+            pending_write.cancel()
+            try:
+                pending_write.result()
+            except BaseException:  # the first error is the one to report
+                pass
         writer.abort()
         raise
+    finally:
+        pool.shutdown(wait=True)
     return {"rows": total, "located": located, "outside": total - located, "out": str(out)}
 
 

@@ -23,10 +23,26 @@ import numpy as np
 from ..datum import Datum, convert, parse_datum
 from .lookup import BatchLookup
 
-__all__ = ["lookup_from_geoparquet", "LONLAT_EPSG"]
+__all__ = ["lookup_from_geoparquet", "table_pays", "LONLAT_EPSG"]
 
 #: lon/lat CRSs that equal the storage CRS here (EPSG:4490 CGCS2000, EPSG:4326 WGS 84)
 LONLAT_EPSG = (4490, 4326)
+
+
+#: points a lookup table must serve per polygon vertex to pay for its build
+_POINTS_PER_VERTEX = 20
+
+
+def table_pays(geoms: np.ndarray, points: int | None) -> bool:
+    """Whether building the lookup table (a build that grows with the vertices and
+    the grid, then a gather per point) costs less than answering every point from
+    bucketed bounding boxes and a crossing test (no build, a few microseconds a
+    point): for many points over few vertices. Unknown ``points``: the table."""
+    import shapely
+
+    if points is None:
+        return True
+    return int(shapely.get_num_coordinates(geoms).sum()) * _POINTS_PER_VERTEX <= points
 
 
 def _lonlat_crs(crs) -> bool:
@@ -77,13 +93,15 @@ def _plain_columns(path: Path, columns: dict[str, str | None]):
 
 
 def lookup_from_geoparquet(path, datum: str | Datum,
-                           columns: dict[str, str | None] | None = None) -> BatchLookup | None:
+                           columns: dict[str, str | None] | None = None,
+                           points: int | None = None) -> BatchLookup | None:
     """The batch lookup of a GeoParquet file of leaf areas (see the module doc), or
     ``None`` when the file needs the full reader.
 
     ``columns`` maps ``id``/``name``/``code``/``level`` to the file's column
     names (``None``: the column of that name); ``datum`` is the datum of the
-    file's coordinates.
+    file's coordinates. ``points`` (the number to locate, when known) picks
+    the cheaper index for them, see :func:`table_pays`.
     """
     import pyarrow.parquet as pq
     import shapely
@@ -113,8 +131,8 @@ def lookup_from_geoparquet(path, datum: str | Datum,
     # the tie-break is the code when every area has its own, as for a plan's areas
     unique_codes = ("code" in source and table.column(source["code"]).null_count == 0
                     and len(set(codes.tolist())) == len(codes))
-    index = AreaIndex.from_arrays(geoms, ids, codes if unique_codes else None,
-                                  where=path.name)
+    index = AreaIndex.from_arrays(geoms, ids, codes if unique_codes else None, where=path.name,
+                                  lazy=not table_pays(geoms, points))
     none = np.full(len(ids) + 1, None, dtype=object)
     return BatchLookup(index, "microgrid", np.append(ids, None), np.append(codes, None),
                        {"grid_id": none})

@@ -152,11 +152,11 @@ def _arrow_labels(values: np.ndarray):
     "string" dtype writes it) and, per position, its entry there (``-1``: missing)."""
     import pyarrow as pa
 
-    entry: dict[str, int] = {}
-    code = np.empty(len(values), dtype=np.int32)
-    for i, v in enumerate(values.tolist()):
-        code[i] = -1 if v is None or (isinstance(v, float) and v != v) else entry.setdefault(
-            str(v), len(entry))
+    text = [None if v is None or (isinstance(v, float) and v != v) else str(v)
+            for v in values.tolist()]
+    entry = {label: k for k, label in enumerate(dict.fromkeys(t for t in text if t is not None))}
+    code = np.fromiter((-1 if t is None else entry[t] for t in text), dtype=np.int32,
+                       count=len(text))
     data = [label.encode() for label in entry]
     offsets = np.zeros(len(data) + 1, dtype=np.int64)
     np.cumsum([len(b) for b in data], out=offsets[1:])

@@ -66,25 +66,39 @@ def geo_metadata(column: str = "geometry") -> bytes:
         "crs": CRS.from_epsg(4490).to_json_dict()}}}).encode()
 
 
-def _plain_type(kind) -> bool:
-    """A type Parquet restores without the Arrow schema (text as text, either size)."""
+def _plain_schema(schema, names):
+    """``schema`` with the dictionary types of columns ``names`` replaced by their values'."""
     import pyarrow as pa
 
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    return (pa.types.is_string(kind) or pa.types.is_large_string(kind)
-            or pa.types.is_floating(kind) or pa.types.is_integer(kind)
-            or pa.types.is_boolean(kind) or pa.types.is_binary(kind)
-            or pa.types.is_large_binary(kind))
+    return pa.schema([f.with_type(f.type.value_type)
+                      if f.name in names and pa.types.is_dictionary(f.type) else f
+                      for f in schema])
 
 
-def _decoded(table):
-    """``table`` with its dictionary-encoded columns as plain arrays."""
+def _arrow_schema(schema) -> bytes:
+    """The ``ARROW:schema`` entry of Parquet metadata: the IPC schema, base64."""
+    import base64
+
+    return base64.b64encode(schema.serialize().to_pybytes())
+
+
+def _repetitive(table, sample: int = 10_000) -> list[str]:
+    """Columns worth dictionary-encoding: dictionary arrays (the answers), and
+    text whose first ``sample`` values repeat (half or fewer distinct). Ids,
+    coordinates and geometries are not: Parquet would build a dictionary for
+    each and then give it up."""
     import pyarrow as pa
 
-    return pa.Table.from_arrays(
-        [c.cast(c.type.value_type) if pa.types.is_dictionary(c.type) else c
-         for c in table.columns], names=table.column_names)
+    out = []
+    for name, column in zip(table.column_names, table.columns):
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            out.append(name)
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            head = column.slice(0, sample).to_pylist()
+            if len(set(head)) * 2 <= len(head):
+                out.append(name)
+    return out
 
 
 class ResultWriter:
@@ -112,6 +126,7 @@ class ResultWriter:
             attrs = attrs.cast(self._attrs_schema)
         else:
             self._attrs_schema = attrs.schema
+        self._answers = set(answer)
         for name, column in answer.items():
             attrs = attrs.append_column(name, column)
         if is_parquet(self.out):
@@ -129,24 +144,22 @@ class ResultWriter:
             table = table.append_column("geometry", point_wkb_arrow(x, y))
         if self._writer is None:
             self._meta = {b"geo": geo_metadata()} if self.geometry else {}
-            # Parquet stores text dictionary-encoded anyway. Without the Arrow schema,
-            # readers see dictionary-encoded answers as plain text; it is needed only
-            # for types Parquet alone does not restore (a time zone, say), and then
-            # the answers are decoded first.
-            self._store_schema = not all(_plain_type(f.type) for f in table.schema)
-            if self._store_schema:
-                table = _decoded(table)
-            self._schema = table.schema.with_metadata(self._meta)
-            self._writer = pq.ParquetWriter(self.tmp, self._schema,
-                                            store_schema=self._store_schema)
-        elif self._store_schema:
-            table = _decoded(table)
+            self._schema = table.schema
+            # The answers arrive dictionary-encoded, and Parquet stores text as a
+            # dictionary anyway, so they are written as they are. The Arrow schema
+            # stored with the file (written at close) names their plain types, so
+            # readers get text, not categories, as from any other writer.
+            self._meta[b"ARROW:schema"] = _arrow_schema(_plain_schema(table.schema,
+                                                                      self._answers))
+            self._writer = pq.ParquetWriter(
+                self.tmp, self._schema, store_schema=False, use_dictionary=_repetitive(table),
+                # min/max of WKB bytes says nothing about where the points are
+                write_statistics=[n for n in table.column_names if n != "geometry"])
         self._writer.write_table(pa.Table.from_arrays(table.columns, schema=self._schema))
 
     def close(self) -> None:
         if self._writer is not None:
-            if not self._store_schema and self._meta:
-                self._writer.add_key_value_metadata(self._meta)
+            self._writer.add_key_value_metadata(self._meta)
             self._writer.close()
         if self._first:
             if is_parquet(self.out):

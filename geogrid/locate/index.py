@@ -23,10 +23,10 @@ the areas, and the table lives in a numpy array.
    all of it lies in the same area (or outside all of them), and one exact
    test of one cell centre per component labels the whole component.
 3. **Candidates.** Each boundary cell keeps the areas whose edges touch it,
-   sorted by tie-break rank. If the areas do not form a valid coverage
-   (:func:`shapely.coverage_is_valid`: no overlaps), the areas covering the
-   cell centre are added too, so an area that overlaps a cell without an edge
-   in it is never missed. Cells with the same candidates share one list.
+   sorted by tie-break rank, plus any area covering the cell centre without
+   an edge in the cell (only where areas overlap: in a valid coverage there
+   is none), so an area that overlaps a cell without an edge in it is never
+   missed.
 4. **Lookup table.** One small integer per cell: the area position for pure
    cells, ``-1`` outside, ``-2 - k`` for a boundary cell with candidate
    list ``k``.
@@ -302,20 +302,24 @@ class AreaIndex:
 
     @classmethod
     def from_arrays(cls, geoms, ids, key=None, *, crs: str = "EPSG:4490", where: str = "areas",
-                    target_boundary: float = 0.05, max_cells: int = 1 << 22) -> AreaIndex:
+                    target_boundary: float = 0.05, max_cells: int = 1 << 22,
+                    lazy: bool = False) -> AreaIndex:
         """Index lon/lat polygons given as arrays, without pandas or geopandas.
 
         ``geoms`` are shapely (Multi)Polygons in ``crs`` (EPSG:4490 or
         EPSG:4326), ``ids`` one unique id each, ``key`` the tie-break values
-        (default: the ids). The checks, the table and the answers are those of
-        :meth:`from_frame`; ``where`` names the input in error messages.
-        The geometries become the index's own: do not use them afterwards.
+        (default: the ids). The checks, the table, ``lazy`` and the answers
+        are those of :meth:`from_frame`; ``where`` names the input in error
+        messages. The geometries become the index's own: do not use them
+        afterwards.
         """
         started = time.perf_counter()
         ids = np.asarray(ids, dtype=object)
         key = ids if key is None else np.asarray(key, dtype=object)
         geoms, ids, key = validate_arrays(np.asarray(geoms, dtype=object), ids, key,
                                           np.arange(len(ids)), where=where)
+        if lazy:
+            return cls._lazy(geoms, ids, key, crs, target_boundary, int(max_cells), started)
         tables = build_tables(geoms, key, target_boundary, int(max_cells))
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
         return cls(geoms=geoms, ids=ids, crs=crs, **tables)
