@@ -149,8 +149,8 @@ class ResultWriter:
             # dictionary anyway, so they are written as they are. The Arrow schema
             # stored with the file (written at close) names their plain types, so
             # readers get text, not categories, as from any other writer.
-            self._meta[b"ARROW:schema"] = _arrow_schema(_plain_schema(table.schema,
-                                                                      self._answers))
+            plain = _plain_schema(table.schema, self._answers).with_metadata(dict(self._meta))
+            self._meta[b"ARROW:schema"] = _arrow_schema(plain)
             self._writer = pq.ParquetWriter(
                 self.tmp, self._schema, store_schema=False, use_dictionary=_repetitive(table),
                 # min/max of WKB bytes says nothing about where the points are
