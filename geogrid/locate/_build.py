@@ -46,13 +46,12 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
     del cols, rows, which
     tree = shapely.STRtree(geoms)
     # In a valid coverage (no overlaps) no area covers a cell that holds
-    # another area's edge, and this finds none; testing the cells costs a
-    # fraction of checking the coverage (shapely.coverage_is_valid) first.
-    extra = _covering_without_edges(geoms, tree, cell_rank, grid, rank, n)
-    overlaps = bool(len(extra))
+    # another area's edge; GEOS checks that faster than the cells can be tested.
+    overlaps = not bool(shapely.coverage_is_valid(geoms))
     if overlaps:
+        extra = _covering_without_edges(geoms, tree, cell_rank, grid, rank, n)
         cell_rank = sorted_unique(np.concatenate([cell_rank, extra]))
-    del extra
+        del extra
     bcell_of, set_of_cell, set_ptr, set_ranks = candidate_sets(cell_rank, n)
     del cell_rank
     lut, n_comp, shared = _label_pure_cells(grid, bcell_of, set_of_cell, tree, rank, n,

@@ -23,10 +23,10 @@ the areas, and the table lives in a numpy array.
    all of it lies in the same area (or outside all of them), and one exact
    test of one cell centre per component labels the whole component.
 3. **Candidates.** Each boundary cell keeps the areas whose edges touch it,
-   sorted by tie-break rank, plus any area covering the cell centre without
-   an edge in the cell (only where areas overlap: in a valid coverage there
-   is none), so an area that overlaps a cell without an edge in it is never
-   missed.
+   sorted by tie-break rank. If the areas do not form a valid coverage
+   (:func:`shapely.coverage_is_valid`: no overlaps), the areas covering the
+   cell centre are added too, so an area that overlaps a cell without an edge
+   in it is never missed.
 4. **Lookup table.** One small integer per cell: the area position for pure
    cells, ``-1`` outside, ``-2 - k`` for a boundary cell with candidate
    list ``k``.
