@@ -177,8 +177,9 @@ def validate_arrays(geoms: np.ndarray, ids: np.ndarray, key: np.ndarray, index, 
     rows in the report.
     """
     if len(geoms) == 0:
-        raise InputError(f"{where} is empty; there is nothing to index.", field="areas",
-                         fix="Pass the microgrids of the active plan.")
+        raise InputError(f"{where} 没有区域 / {where} is empty; there is nothing to index.",
+                         field="areas", fix="传入生效方案的微网格 / pass the microgrids of the "
+                                            "active plan.")
     problems: list[ValidationProblem] = []
     for i in np.flatnonzero(_missing(ids)):
         problems.append(ValidationProblem(index[i], id_column, "is missing"))
@@ -190,9 +191,10 @@ def validate_arrays(geoms: np.ndarray, ids: np.ndarray, key: np.ndarray, index, 
             problems.append(ValidationProblem(index[i], tie_break, "is missing"))
     problems += _geometry_problems(geoms, index)
     if problems:
-        raise ValidationError(f"{where} cannot be indexed", problems,
-                              fix="Fix or drop these rows; repair invalid polygons explicitly "
-                                  "with shapely.make_valid(..., method='structure').")
+        raise ValidationError(f"{where} 中的区域无法建立索引 / {where} cannot be indexed",
+                              problems, fix="修正或删除这些行；无效多边形请显式修复 / fix or drop "
+                                            "these rows; repair invalid polygons explicitly with "
+                                            "shapely.make_valid(..., method='structure').")
     try:
         np.argsort(key, kind="stable")
     except TypeError:
