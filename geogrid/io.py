@@ -22,17 +22,12 @@ import pandas as pd
 import shapely
 
 from ._errors import InputError
+from ._lonlat import LAT_NAMES, LON_NAMES, SUPPORTED_SUFFIXES, lonlat_columns
 from .crs import STORAGE_CRS
 from .datum import Datum, convert, parse_datum
 
 __all__ = ["read_frame", "write_frame", "convert_frame", "list_layers", "SUPPORTED_SUFFIXES",
            "LON_NAMES", "LAT_NAMES"]
-
-SUPPORTED_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".parquet", ".geoparquet",
-                      ".csv", ".txt")
-LON_NAMES = ("lon", "lng", "longitude", "x", "经度")
-LAT_NAMES = ("lat", "latitude", "y", "纬度")
-
 
 def convert_frame(frame: gpd.GeoDataFrame, datum: str | Datum) -> gpd.GeoDataFrame:
     """Convert every coordinate of a lon/lat frame from ``datum`` to CGCS2000 (EPSG:4490)."""
@@ -50,19 +45,7 @@ def convert_frame(frame: gpd.GeoDataFrame, datum: str | Datum) -> gpd.GeoDataFra
 
 def _lonlat_columns(df, lon: str | None, lat: str | None, *, what: str = "CSV"
                     ) -> tuple[str, str]:
-    columns = [str(c) for c in df.columns]
-    cols = {c.lower().strip(): c for c in columns}
-    lon = lon or next((cols[n] for n in LON_NAMES if n in cols), None)
-    lat = lat or next((cols[n] for n in LAT_NAMES if n in cols), None)
-    if lon is None or lat is None or lon not in columns or lat not in columns:
-        raise InputError(
-            f"{what} 缺少经纬度列 / needs longitude and latitude columns; found {columns[:12]}.",
-            field="lon/lat columns", value=[lon, lat],
-            fix="列名用 lon 和 lat（或 lng/longitude、latitude、经度/纬度），或用 --lon-col/--lat-col "
-                "指定 / name them lon and lat (or lng/longitude, latitude), or pass "
-                "--lon-col/--lat-col.",
-        )
-    return lon, lat
+    return lonlat_columns(df.columns, lon, lat, what=what)
 
 
 def read_frame(

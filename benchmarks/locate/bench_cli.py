@@ -6,8 +6,9 @@ Run with ``python -m benchmarks.locate.bench_cli`` (``--help`` for options).
 Both sides are separate Python processes that read the same areas file
 (GeoParquet, Voronoi microgrids as in :mod:`benchmarks.locate.bench_locate`)
 and the same points CSV, locate every point, and write GeoParquet. Each
-process's wall time and peak resident memory (``ru_maxrss`` from
-``os.wait4``) are measured; every pair (geogrid, then sjoin, or the other way
+process's wall time, CPU time (user + system) and peak resident memory
+(``ru_maxrss`` from ``os.wait4``) are measured (on a shared machine the CPU
+time moves less with the load than the wall time); every pair (geogrid, then sjoin, or the other way
 round on odd rounds) gives one ratio, and the table prints each paired ratio,
 their median, the medians of the whole-process times and the peak memories,
 and the load average of the machine during the run. Answers are compared
@@ -73,8 +74,8 @@ def make_inputs(work: Path, polygons: int, points: int, outside: float, seed: in
     return areas_path, pts_path
 
 
-def _measure(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one child process."""
+def _measure(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user + system) of one child process."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t0 = time.perf_counter()
     pid = os.posix_spawn(cmd[0], cmd, env, file_actions=[
@@ -84,7 +85,7 @@ def _measure(cmd: list[str]) -> tuple[float, float]:
     took = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed with {os.waitstatus_to_exitcode(status)}")
-    return took, usage.ru_maxrss / 1024
+    return took, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def run_pair(work: Path, areas: Path, pts: Path, repeat: int, extra: list[str]) -> dict:
@@ -94,14 +95,15 @@ def run_pair(work: Path, areas: Path, pts: Path, repeat: int, extra: list[str]) 
     ours = [sys.executable, "-c", "from geogrid.cli import app; app()", "locate", str(pts),
             "-o", str(ours_out), "-d", "cgcs2000", "--areas", str(areas), *extra]
     theirs = [sys.executable, str(script), str(areas), str(pts), str(theirs_out)]
-    a_s, b_s, a_mb, b_mb = [], [], [], []
+    a_s, b_s, a_mb, b_mb, a_cpu, b_cpu = [], [], [], [], [], []
     loads = []
     for r in range(repeat):
         pair = [("a", ours), ("b", theirs)] if r % 2 == 0 else [("b", theirs), ("a", ours)]
         for side, cmd in pair:
-            took, mb = _measure(cmd)
+            took, mb, cpu = _measure(cmd)
             (a_s if side == "a" else b_s).append(took)
             (a_mb if side == "a" else b_mb).append(mb)
+            (a_cpu if side == "a" else b_cpu).append(cpu)
         loads.append(os.getloadavg()[0])
     got = pd.read_parquet(ours_out, columns=["pid", "microgrid_id"])
     got = got.assign(pid=got["pid"].astype(int)).sort_values("pid")
@@ -110,6 +112,8 @@ def run_pair(work: Path, areas: Path, pts: Path, repeat: int, extra: list[str]) 
                   != want["id"].fillna("-").to_numpy(str)).sum())
     return {"geogrid_s": a_s, "sjoin_s": b_s, "ratios": [b / a for a, b in zip(a_s, b_s)],
             "geogrid_mb": a_mb, "sjoin_mb": b_mb, "differ": differ, "load": loads,
+            "geogrid_cpu": a_cpu, "sjoin_cpu": b_cpu,
+            "cpu_ratios": [b / a for a, b in zip(a_cpu, b_cpu)],
             "outside": float(got["microgrid_id"].isna().mean())}
 
 
@@ -135,7 +139,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
                   f"geogrid {med(row['geogrid_s']):.2f} s / {max(row['geogrid_mb']):.0f} MB, "
                   f"sjoin script {med(row['sjoin_s']):.2f} s / {max(row['sjoin_mb']):.0f} MB; "
                   f"paired ratios {', '.join(f'{r:.2f}' for r in row['ratios'])} "
-                  f"(median {med(row['ratios']):.2f}x); answers differ: {row['differ']}; "
+                  f"(median {med(row['ratios']):.2f}x); CPU {med(row['geogrid_cpu']):.2f} s vs "
+                  f"{med(row['sjoin_cpu']):.2f} s (median paired "
+                  f"{med(row['cpu_ratios']):.2f}x); answers differ: {row['differ']}; "
                   f"load {', '.join(f'{v:.1f}' for v in row['load'])}", flush=True)
     return rows
 

@@ -20,15 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .._errors import InputError
 from ..datum import parse_datum, to_storage
 from .lookup import BatchLookup, open_lookup
 from .read import GEOMETRY_POINTS, count_rows, iter_points, points_of
 from .write import ResultWriter
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["locate_table", "locate_file", "geocode_table", "geocode_file", "BatchLookup",
            "open_lookup", "iter_points", "points_of", "GEOMETRY_POINTS", "DatumMismatch"]
@@ -51,6 +54,8 @@ def _columns(df: pd.DataFrame, lon: str | None, lat: str | None) -> tuple[str, s
 def locate_table(df: pd.DataFrame, locator, *, datum, lon: str | None = None,
                  lat: str | None = None, snap_m: float | None = None) -> pd.DataFrame:
     """``df`` with the located area columns appended (leaf id, code, grid, snapped, distance)."""
+    import pandas as pd
+
     lon, lat = _columns(df, lon, lat)
     x = pd.to_numeric(df[lon], errors="coerce").to_numpy(float)
     y = pd.to_numeric(df[lat], errors="coerce").to_numpy(float)
@@ -125,23 +130,41 @@ def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str |
 
 def _locate_chunks(first, chunks, out: Path, lookup: BatchLookup, *, datum, snap_m,
                    expected: int | None, progress: Progress | None) -> dict:
+    """Locate chunk after chunk; each chunk is written on a second thread while the
+    next one is read and located (Parquet and CSV writers release the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     total = located = 0
     writer = ResultWriter(out)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geogrid-write")
+    pending_write = None
     try:
-        pending = [first] if first is not None else []
-        for attrs, x, y in _chain(pending, chunks):
+        for attrs, x, y in _chain([first] if first is not None else [], chunks):
             sx, sy = to_storage(x, y, datum)
             answer = lookup.arrow_columns(sx, sy, snap_m=snap_m)
             first_column = next(iter(answer.values()))
+            if pending_write is not None:
+                pending_write.result()           # one chunk in flight; its error stops us
+            pending_write = pool.submit(writer.write, attrs, answer, np.asarray(sx),
+                                        np.asarray(sy))
             located += len(first_column) - first_column.null_count
             total += len(first_column)
-            writer.write(attrs, answer, np.asarray(sx), np.asarray(sy))
             if progress:
                 progress(total, expected)
+        if pending_write is not None:
+            pending_write.result()
         writer.close()
     except BaseException:
+        if pending_write is not None:
+            pending_write.cancel()
+            try:
+                pending_write.result()
+            except BaseException:  # the first error is the one to report
+                pass
         writer.abort()
         raise
+    finally:
+        pool.shutdown(wait=True)
     return {"rows": total, "located": located, "outside": total - located, "out": str(out)}
 
 
@@ -152,6 +175,8 @@ def _chain(first: list, rest):
 
 def geocode_table(df: pd.DataFrame, gazetteer, column: str, locator=None,
                   snap_m: float | None = None) -> pd.DataFrame:
+    import pandas as pd
+
     if column not in df.columns:
         raise InputError(f"column {column!r} is not in the file; found {list(df.columns)[:12]}.",
                          field="column", value=column, fix="Pass --column with the address column.")
@@ -172,6 +197,8 @@ def geocode_table(df: pd.DataFrame, gazetteer, column: str, locator=None,
 
 def geocode_file(path, out, gazetteer, *, column: str, locator=None, snap_m=None,
                  chunk_rows: int = 50_000, progress: Progress | None = None) -> dict:
+    import pandas as pd
+
     path, out = Path(path), Path(out)
     expected = count_rows(path) if path.suffix.lower() in (".csv", ".txt") else None
     if path.suffix.lower() not in (".csv", ".txt"):

@@ -15,10 +15,14 @@ import functools
 import json
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from ..locate.index import AreaIndex
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["BatchLookup", "open_lookup"]
 
@@ -90,19 +94,28 @@ class BatchLookup:
         return pos, np.zeros(len(pos), dtype=bool), np.where(pos >= 0, 0.0, np.nan)
 
     def arrow_columns(self, x, y, *, snap_m: float | None = None) -> dict:
-        """The answer columns as Arrow arrays (strings taken from the label arrays)."""
+        """The answer columns as Arrow arrays: each label column dictionary-encoded over
+        the plan's labels (no string is built per point), then snapped and distance.
+
+        Arrays are assembled from numpy buffers: ``pyarrow.array`` would load pandas.
+        """
         import pyarrow as pa
 
         pos, snapped, dist = self.positions(x, y, snap_m=snap_m)
-        at = np.where(pos >= 0, pos, len(self._leaf_ids) - 1).astype(np.int32)
+        at = np.where(pos >= 0, pos, len(self._leaf_ids) - 1)
         *names, snapped_name, dist_name = self.columns
-        out = {name: labels.take(pa.array(at)) for name, labels in zip(names, self._arrow)}
-        out[snapped_name] = pa.array(np.asarray(snapped, dtype=bool))
-        out[dist_name] = pa.array(np.asarray(dist, dtype=float), from_pandas=True)  # NaN: null
+        out = {}
+        for name, (dictionary, code) in zip(names, self._arrow):
+            out[name] = pa.DictionaryArray.from_arrays(_arrow_numbers(code[at], pa.int32(), np.int32),
+                                                       dictionary)
+        out[snapped_name] = _arrow_bools(np.asarray(snapped, dtype=bool))
+        out[dist_name] = _arrow_numbers(dist, pa.float64(), np.float64)
         return out
 
     def locate(self, x, y, *, snap_m: float | None = None) -> pd.DataFrame:
         """The answer columns for points already in the storage datum (see :meth:`positions`)."""
+        import pandas as pd
+
         pos, snapped, dist = self.positions(x, y, snap_m=snap_m)
         at = np.where(pos >= 0, pos, len(self._leaf_ids) - 1)
         *names, snapped_name, dist_name = self.columns
@@ -135,11 +148,40 @@ def _parent_columns(locator) -> dict[str, np.ndarray]:
 
 
 def _arrow_labels(values: np.ndarray):
-    """Labels as a large_string Arrow array (missing stays missing), as pandas' "string"
-    dtype converts them."""
+    """Labels as an Arrow dictionary (each distinct label once, as text, as pandas'
+    "string" dtype writes it) and, per position, its entry there (``-1``: missing)."""
     import pyarrow as pa
 
-    return pa.array(pd.array(values, dtype="string"), type=pa.large_string())
+    text = [None if v is None or (isinstance(v, float) and v != v) else str(v)
+            for v in values.tolist()]
+    entry = {label: k for k, label in enumerate(dict.fromkeys(t for t in text if t is not None))}
+    code = np.fromiter((-1 if t is None else entry[t] for t in text), dtype=np.int32,
+                       count=len(text))
+    data = [label.encode() for label in entry]
+    offsets = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in data], out=offsets[1:])
+    dictionary = pa.Array.from_buffers(pa.large_string(), len(data),
+                                       [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
+    return dictionary, code
+
+
+def _arrow_numbers(values: np.ndarray, kind, dtype):
+    """Numbers as an Arrow array of ``kind``; negative codes and NaN become missing."""
+    import pyarrow as pa
+
+    values = np.ascontiguousarray(values, dtype=dtype)
+    valid = values >= 0 if values.dtype.kind == "i" else ~np.isnan(values)
+    missing = int(len(values) - np.count_nonzero(valid))
+    mask = pa.py_buffer(np.packbits(valid, bitorder="little")) if missing else None
+    return pa.Array.from_buffers(kind, len(values), [mask, pa.py_buffer(values)],
+                                 null_count=missing)
+
+
+def _arrow_bools(values: np.ndarray):
+    import pyarrow as pa
+
+    return pa.Array.from_buffers(pa.bool_(), len(values),
+                                 [None, pa.py_buffer(np.packbits(values, bitorder="little"))])
 
 
 def _plain(values: np.ndarray) -> list:

@@ -20,19 +20,23 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import shapely
 
 from .._errors import InputError
-from ..io import SUPPORTED_SUFFIXES, _lonlat_columns
+from .._lonlat import SUPPORTED_SUFFIXES, lonlat_columns
 
-__all__ = ["iter_points", "points_of", "GEOMETRY_POINTS", "count_rows"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["iter_points", "points_of", "GEOMETRY_POINTS", "count_rows", "floats"]
 
 #: how a line or polygon becomes the point that is located
 GEOMETRY_POINTS = ("representative", "centroid", "first", "last")
 
-Chunk = tuple[pd.DataFrame, np.ndarray, np.ndarray]
+Chunk = tuple["pd.DataFrame", np.ndarray, np.ndarray]
 
 
 def points_of(geoms: np.ndarray, how: str | None, *, where: str = "geometry"
@@ -100,6 +104,8 @@ def iter_points(path, *, lon: str | None = None, lat: str | None = None,
     elif suffix in (".parquet", ".geoparquet"):
         yield from _parquet_chunks(path, lon, lat, chunk_rows, geometry_point)
     else:
+        import pandas as pd
+
         from ..io import read_frame
 
         frame = read_frame(path, datum="wgs84")      # projected files come back as lon/lat
@@ -122,7 +128,7 @@ def _csv_chunks(path: Path, lon, lat, chunk_rows: int) -> Iterator[Chunk]:
                              value=path.name, fix="另存为 UTF-8 / save it as UTF-8 (e.g. from "
                                                   "GBK: iconv -f gbk -t utf-8).") from None
         sample = fh.read(1 << 16)
-    lon, lat = _lonlat_columns(pd.DataFrame(columns=header), lon, lat, what=path.name)
+    lon, lat = lonlat_columns(header, lon, lat, what=path.name)
     row_bytes = max(8, len(sample.encode()) // max(1, sample.count("\n")))
     block = int(min(max(row_bytes * chunk_rows, 1 << 20), 1 << 30))
 
@@ -138,8 +144,7 @@ def _csv_chunks(path: Path, lon, lat, chunk_rows: int) -> Iterator[Chunk]:
     try:
         for batch in reader(numeric=True):
             done += batch.num_rows
-            yield (batch, batch.column(lon).to_numpy(zero_copy_only=False),
-                   batch.column(lat).to_numpy(zero_copy_only=False))
+            yield batch, floats(batch.column(lon)), floats(batch.column(lat))
         return
     except pa.ArrowInvalid:
         pass                     # a coordinate that is not a number: read them as text
@@ -156,7 +161,23 @@ def _csv_chunks(path: Path, lon, lat, chunk_rows: int) -> Iterator[Chunk]:
         yield attrs.assign(**{lon: x, lat: y}), x, y
 
 
+def floats(column) -> np.ndarray:
+    """A float64 Arrow array as numpy, NaN where missing (read from its buffers:
+    pyarrow's own conversion of an array with nulls would load pandas)."""
+    lo, hi = column.offset, column.offset + len(column)
+    validity, data = column.buffers()[:2]
+    values = np.frombuffer(data, dtype=np.float64)[lo:hi]
+    if column.null_count == 0:
+        return values
+    values = values.copy()
+    valid = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")[lo:hi]
+    values[valid == 0] = np.nan
+    return values
+
+
 def _numbers(col: pd.Series) -> np.ndarray:
+    import pandas as pd
+
     if pd.api.types.is_float_dtype(col.dtype):
         return col.to_numpy(dtype=float, na_value=np.nan)
     return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -169,8 +190,8 @@ def _parquet_chunks(path: Path, lon, lat, chunk_rows: int, how: str | None) -> I
     meta = pf.schema_arrow.metadata or {}
     geo = json.loads(meta[b"geo"]) if b"geo" in meta else None
     if geo is None:
-        lon, lat = _lonlat_columns(pd.DataFrame(columns=pf.schema_arrow.names), lon, lat,
-                                   what=f"{path.name} (Parquet without geo metadata)")
+        lon, lat = lonlat_columns(pf.schema_arrow.names, lon, lat,
+                                  what=f"{path.name} (Parquet without geo metadata)")
     else:
         column = geo.get("primary_column", "geometry")
         transform = _to_lonlat(geo["columns"].get(column, {}).get("crs"), path)

@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 __all__ = ["ResultWriter", "point_wkb", "point_wkb_arrow", "geo_metadata", "is_parquet"]
 
@@ -67,6 +66,41 @@ def geo_metadata(column: str = "geometry") -> bytes:
         "crs": CRS.from_epsg(4490).to_json_dict()}}}).encode()
 
 
+def _plain_schema(schema, names):
+    """``schema`` with the dictionary types of columns ``names`` replaced by their values'."""
+    import pyarrow as pa
+
+    return pa.schema([f.with_type(f.type.value_type)
+                      if f.name in names and pa.types.is_dictionary(f.type) else f
+                      for f in schema])
+
+
+def _arrow_schema(schema) -> bytes:
+    """The ``ARROW:schema`` entry of Parquet metadata: the IPC schema, base64."""
+    import base64
+
+    return base64.b64encode(schema.serialize().to_pybytes())
+
+
+def _repetitive(table, sample: int = 10_000) -> list[str]:
+    """Columns worth dictionary-encoding: dictionary arrays (the answers), and
+    text whose first ``sample`` values repeat (half or fewer distinct). Ids,
+    coordinates and geometries are not: Parquet would build a dictionary for
+    each and then give it up."""
+    import pyarrow as pa
+
+    out = []
+    for name, column in zip(table.column_names, table.columns):
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            out.append(name)
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            head = column.slice(0, sample).to_pylist()
+            if len(set(head)) * 2 <= len(head):
+                out.append(name)
+    return out
+
+
 class ResultWriter:
     """Append result frames to ``out``; :meth:`close` publishes the file."""
 
@@ -83,15 +117,16 @@ class ResultWriter:
         (name → Arrow array), and the point geometry from ``x``/``y``."""
         import pyarrow as pa
 
-        if isinstance(attrs, pd.DataFrame):
-            attrs = pa.Table.from_pandas(attrs.reset_index(drop=True), preserve_index=False)
-        else:
+        if isinstance(attrs, pa.RecordBatch):
             attrs = pa.Table.from_batches([attrs])
+        else:                                         # a pandas DataFrame
+            attrs = pa.Table.from_pandas(attrs.reset_index(drop=True), preserve_index=False)
         attrs = attrs.replace_schema_metadata(None)
         if self._writer is not None or not self._first:
             attrs = attrs.cast(self._attrs_schema)
         else:
             self._attrs_schema = attrs.schema
+        self._answers = set(answer)
         for name, column in answer.items():
             attrs = attrs.append_column(name, column)
         if is_parquet(self.out):
@@ -108,13 +143,23 @@ class ResultWriter:
         if self.geometry:
             table = table.append_column("geometry", point_wkb_arrow(x, y))
         if self._writer is None:
-            meta = {b"geo": geo_metadata()} if self.geometry else {}
-            self._schema = table.schema.with_metadata(meta)
-            self._writer = pq.ParquetWriter(self.tmp, self._schema)
+            self._meta = {b"geo": geo_metadata()} if self.geometry else {}
+            self._schema = table.schema
+            # The answers arrive dictionary-encoded, and Parquet stores text as a
+            # dictionary anyway, so they are written as they are. The Arrow schema
+            # stored with the file (written at close) names their plain types, so
+            # readers get text, not categories, as from any other writer.
+            plain = _plain_schema(table.schema, self._answers).with_metadata(dict(self._meta))
+            self._meta[b"ARROW:schema"] = _arrow_schema(plain)
+            self._writer = pq.ParquetWriter(
+                self.tmp, self._schema, store_schema=False, use_dictionary=_repetitive(table),
+                # min/max of WKB bytes says nothing about where the points are
+                write_statistics=[n for n in table.column_names if n != "geometry"])
         self._writer.write_table(pa.Table.from_arrays(table.columns, schema=self._schema))
 
     def close(self) -> None:
         if self._writer is not None:
+            self._writer.add_key_value_metadata(self._meta)
             self._writer.close()
         if self._first:
             if is_parquet(self.out):

@@ -69,17 +69,44 @@ def _locator(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
 
 
 def _lookup(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
-            columns: dict[str, str | None] | None = None, levels: str | None = None):
-    """The batch lookup of the areas, so the output columns name the levels they have."""
-    from ..batch import BatchLookup
+            columns: dict[str, str | None] | None = None, levels: str | None = None,
+            points: int | None = None):
+    """The batch lookup of the areas, so the output columns name the levels they have
+    (``points``: how many will be located, when known)."""
+    from ..batch.lookup import BatchLookup
     from ..model import DEFAULT_LEVELS
-    from ..services.locating import plan_locator
 
+    if areas is not None and not levels:
+        from ..batch.areas import lookup_from_geoparquet
+
+        # a lon/lat GeoParquet file of leaves goes straight to arrays (no pandas)
+        fast = lookup_from_geoparquet(areas, datum, columns, points)
+        if fast is not None:
+            return fast
     frame, declared = _plan_areas(areas, plan, datum, columns, levels)
     if declared == DEFAULT_LEVELS:
-        # one pass over the points: no per-area chains, no lookup table to build
+        # one pass over the points: no per-area chains
         return BatchLookup.from_frame(frame)
+    from ..services.locating import plan_locator      # the store's stack, only when needed
+
     return BatchLookup.from_locator(plan_locator(frame, declared))
+
+
+def _count_points(path: Path) -> int | None:
+    """Rows of a CSV or Parquet points file (cheap: a scan for newlines, or the footer)."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        from ..batch.read import count_rows
+
+        return count_rows(path)
+    if suffix in (".parquet", ".geoparquet"):
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.ParquetFile(path).metadata.num_rows
+        except Exception:  # unreadable: the batch reader reports it
+            return None
+    return None
 
 
 def _buildings(path: Path | None, datum: Datum, from_store: bool):
@@ -143,7 +170,7 @@ def locate(
     from ..batch import locate_file
 
     columns = {"id": id_column, "name": name_column, "code": code_column, "level": level_column}
-    locator = _lookup(areas, plan, areas_datum, columns, levels)
+    locator = _lookup(areas, plan, areas_datum, columns, levels, _count_points(path))
     footprints = _buildings(buildings, areas_datum, from_store=areas is None)
     stats = _run(lambda cb: locate_file(path, out, locator, datum=datum, lon=lon_col, lat=lat_col,
                                         snap_m=snap_m, engine=engine, scheduler=scheduler,

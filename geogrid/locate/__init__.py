@@ -8,13 +8,31 @@
   lookup (point → 街道 / 网格 / 居民区 / 微网格 / 楼组), and :func:`ancestors`.
 * :mod:`~geogrid.locate.datumcheck`: does a coordinate's declared datum
   (WGS84, GCJ-02, BD-09) look wrong?
+
+The names are imported on first use (PEP 562), so a batch command that only
+needs the index does not load pandas and geopandas with the chain.
 """
 
 from __future__ import annotations
 
-from .chain import CHAIN_LEVELS, PlanLocator, ancestors
-from .datumcheck import BuildingIndex, check_datum
-from .index import AreaIndex, Located
+import importlib
 
 __all__ = ["AreaIndex", "Located", "PlanLocator", "CHAIN_LEVELS", "ancestors", "BuildingIndex",
            "check_datum"]
+
+_LAZY = {"AreaIndex": "index", "Located": "index", "PlanLocator": "chain",
+         "CHAIN_LEVELS": "chain", "ancestors": "chain", "BuildingIndex": "datumcheck",
+         "check_datum": "datumcheck"}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

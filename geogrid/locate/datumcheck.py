@@ -15,11 +15,15 @@ Example (with a plan's locator and its building footprints)::
 
 from __future__ import annotations
 
-import geopandas as gpd
+from typing import TYPE_CHECKING
+
 import numpy as np
 import shapely
 
 from ..datum import Datum, parse_datum, to_storage, to_storage_xy
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["BuildingIndex", "check_datum", "check_batch_datum", "inside_share"]
 

@@ -26,7 +26,7 @@ the areas, and the table lives in a numpy array.
    sorted by tie-break rank. If the areas do not form a valid coverage
    (:func:`shapely.coverage_is_valid`: no overlaps), the areas covering the
    cell centre are added too, so an area that overlaps a cell without an edge
-   in it is never missed. Cells with the same candidates share one list.
+   in it is never missed.
 4. **Lookup table.** One small integer per cell: the area position for pure
    cells, ``-1`` outside, ``-2 - k`` for a boundary cell with candidate
    list ``k``.
@@ -98,15 +98,18 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-import geopandas as gpd
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from .._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
-from ..crs import metric_crs, require_storage_crs
-from ._build import build_tables, first_hits, validate_areas
+from ._build import build_tables, first_hits, validate_areas, validate_arrays
+
+if TYPE_CHECKING:       # geopandas, pandas and pyproj load only where they are used
+    import geopandas as gpd
+    import pandas as pd
+    from pyproj import Transformer
 
 __all__ = ["AreaIndex", "Located"]
 
@@ -146,7 +149,7 @@ class AreaIndex:
         self._geoms_or_maker = geoms
         self._ids = ids
         self._rank = rank
-        self.crs = crs
+        self._crs = crs
         self._grid = tuple(grid)
         self._x0, self._y0, self._sx, self._sy, self._nx, self._ny = grid
         self._lut = lut
@@ -165,6 +168,16 @@ class AreaIndex:
         self._lock = threading.RLock()
         self._metric_parts = None
 
+    @property
+    def crs(self):
+        """The CRS of the areas (a :class:`pyproj.CRS`; an index built from arrays
+        keeps the text it was given until asked)."""
+        if isinstance(self._crs, str):
+            from pyproj import CRS
+
+            self._crs = CRS.from_user_input(self._crs)
+        return self._crs
+
     def __getstate__(self) -> dict:
         self._tables()                                # ship the table, not the recipe
         state = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_metric_parts")}
@@ -172,6 +185,8 @@ class AreaIndex:
         return state
 
     def __setstate__(self, state: dict) -> None:
+        if "crs" in state:                            # pickled before the CRS was lazy
+            state["_crs"] = state.pop("crs")
         self.__dict__.update(state)
         self._init_lazy()
 
@@ -284,6 +299,30 @@ class AreaIndex:
         tables = build_tables(geoms, key, target_boundary, int(max_cells))
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
         return cls(geoms=geoms, ids=ids, crs=areas.crs, **tables)
+
+    @classmethod
+    def from_arrays(cls, geoms, ids, key=None, *, crs: str = "EPSG:4490", where: str = "areas",
+                    target_boundary: float = 0.05, max_cells: int = 1 << 22,
+                    lazy: bool = False) -> AreaIndex:
+        """Index lon/lat polygons given as arrays, without pandas or geopandas.
+
+        ``geoms`` are shapely (Multi)Polygons in ``crs`` (EPSG:4490 or
+        EPSG:4326), ``ids`` one unique id each, ``key`` the tie-break values
+        (default: the ids). The checks, the table, ``lazy`` and the answers
+        are those of :meth:`from_frame`; ``where`` names the input in error
+        messages. The geometries become the index's own: do not use them
+        afterwards.
+        """
+        started = time.perf_counter()
+        ids = np.asarray(ids, dtype=object)
+        key = ids if key is None else np.asarray(key, dtype=object)
+        geoms, ids, key = validate_arrays(np.asarray(geoms, dtype=object), ids, key,
+                                          np.arange(len(ids)), where=where)
+        if lazy:
+            return cls._lazy(geoms, ids, key, crs, target_boundary, int(max_cells), started)
+        tables = build_tables(geoms, key, target_boundary, int(max_cells))
+        tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
+        return cls(geoms=geoms, ids=ids, crs=crs, **tables)
 
     @classmethod
     def _lazy(cls, geoms, ids, key, crs, target_boundary: float, max_cells: int,
@@ -406,6 +445,11 @@ class AreaIndex:
         ``snapped`` and ``distance_m``.
         Missing or empty geometries are unassigned with distance ``nan``.
         """
+        import geopandas as gpd
+        import pandas as pd
+
+        from ..crs import require_storage_crs
+
         if not isinstance(points, (gpd.GeoDataFrame, gpd.GeoSeries)):
             raise InputError(
                 f"points must be a GeoDataFrame or GeoSeries, got {type(points).__name__}.",
@@ -561,6 +605,11 @@ class AreaIndex:
         return self
 
     def _build_metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
+        import geopandas as gpd
+        from pyproj import Transformer
+
+        from ..crs import metric_crs
+
         geoms = self._geoms
         crs = metric_crs(gpd.GeoSeries(geoms, crs=self.crs))
         transformer = Transformer.from_crs(self.crs, crs, always_xy=True)

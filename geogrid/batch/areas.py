@@ -1,0 +1,146 @@
+"""The areas of a batch read straight into arrays, when the file allows it.
+
+A batch over a file of microgrids needs their polygons, ids and codes, not a
+GeoDataFrame: :func:`lookup_from_geoparquet` reads a lon/lat GeoParquet
+file with pyarrow, parses the polygons with :func:`shapely.from_wkb` and
+indexes them with :meth:`~geogrid.locate.index.AreaIndex.from_arrays`, so
+the command loads neither pandas nor geopandas. The answers are those of
+:meth:`~geogrid.batch.lookup.BatchLookup.from_frame` on the same file.
+
+Any other file (another format, a projected CRS, level or parent columns
+whose chain must be resolved, a column name that does not exist) gives
+``None``, and the caller reads it with :func:`geogrid.io.read_frame`, which
+also reports what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..datum import Datum, convert, parse_datum
+from .lookup import BatchLookup
+
+__all__ = ["lookup_from_geoparquet", "table_pays", "LONLAT_EPSG"]
+
+#: lon/lat CRSs that equal the storage CRS here (EPSG:4490 CGCS2000, EPSG:4326 WGS 84)
+LONLAT_EPSG = (4490, 4326)
+
+
+#: points a lookup table must serve per polygon vertex to pay for its build
+_POINTS_PER_VERTEX = 20
+
+
+def table_pays(geoms: np.ndarray, points: int | None) -> bool:
+    """Whether building the lookup table (a build that grows with the vertices and
+    the grid, then a gather per point) costs less than answering every point from
+    bucketed bounding boxes and a crossing test (no build, a few microseconds a
+    point): for many points over few vertices. Unknown ``points``: the table."""
+    import shapely
+
+    if points is None:
+        return True
+    return int(shapely.get_num_coordinates(geoms).sum()) * _POINTS_PER_VERTEX <= points
+
+
+def _lonlat_crs(crs) -> bool:
+    """True for a GeoParquet CRS that is lon/lat in the storage datum (missing means
+    OGC:CRS84, as the GeoParquet specification says)."""
+    if crs is None:
+        return True
+    ident = crs.get("id") if isinstance(crs, dict) else None
+    if not isinstance(ident, dict):
+        return False
+    authority, code = str(ident.get("authority", "")).upper(), str(ident.get("code", ""))
+    return (authority == "EPSG" and code in {str(c) for c in LONLAT_EPSG}) or (
+        authority == "OGC" and code == "CRS84")
+
+
+def _plain_columns(path: Path, columns: dict[str, str | None]):
+    """(geometry column, source column per target name) of a lon/lat GeoParquet file
+    whose areas are all leaves, else ``None``."""
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except Exception:             # unreadable: the full reader reports it
+        return None
+    meta = schema.metadata or {}
+    if b"geo" not in meta:
+        return None
+    try:
+        geo = json.loads(meta[b"geo"])
+        geometry = geo.get("primary_column", "geometry")
+        described = geo["columns"][geometry]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if described.get("encoding", "WKB").upper() != "WKB" or not _lonlat_crs(described.get("crs")):
+        return None
+    names = [n for n in schema.names if n != geometry]
+    source = {n: n for n in names}
+    for target, given in columns.items():
+        if given is None:
+            continue
+        if given not in names:
+            return None
+        source.pop(target, None)            # the file's own column of that name is replaced
+        source[target] = given
+    if "id" not in source or "level" in source or "parent_id" in source:
+        return None
+    return geometry, {t: source[t] for t in ("id", "code") if t in source}
+
+
+def lookup_from_geoparquet(path, datum: str | Datum,
+                           columns: dict[str, str | None] | None = None,
+                           points: int | None = None) -> BatchLookup | None:
+    """The batch lookup of a GeoParquet file of leaf areas (see the module doc), or
+    ``None`` when the file needs the full reader.
+
+    ``columns`` maps ``id``/``name``/``code``/``level`` to the file's column
+    names (``None``: the column of that name); ``datum`` is the datum of the
+    file's coordinates. ``points`` (the number to locate, when known) picks
+    the cheaper index for them, see :func:`table_pays`.
+    """
+    import pyarrow.parquet as pq
+    import shapely
+
+    path = Path(path)
+    if path.suffix.lower() not in (".parquet", ".geoparquet") or not path.is_file():
+        return None
+    found = _plain_columns(path, columns or {})
+    if found is None:
+        return None
+    geometry, source = found
+    # ParquetFile, not read_table: the dataset layer would load pandas
+    table = pq.ParquetFile(path).read(columns=[geometry, *dict.fromkeys(source.values())])
+    # to_pylist, not to_numpy: pyarrow converts non-numeric arrays through pandas
+    geoms = shapely.from_wkb(_objects(table.column(geometry)))
+    datum = parse_datum(datum)
+    if datum not in (Datum.WGS84, Datum.CGCS2000):
+        def shift(xy: np.ndarray) -> np.ndarray:
+            return np.column_stack(convert(xy[:, 0], xy[:, 1], datum, Datum.CGCS2000))
+
+        geoms = shapely.transform(geoms, shift)
+    ids = _objects(table.column(source["id"]))
+    codes = (_objects(table.column(source["code"])) if "code" in source
+             else np.full(len(ids), None, dtype=object))
+    from ..locate.index import AreaIndex
+
+    # the tie-break is the code when every area has its own, as for a plan's areas
+    unique_codes = ("code" in source and table.column(source["code"]).null_count == 0
+                    and len(set(codes.tolist())) == len(codes))
+    index = AreaIndex.from_arrays(geoms, ids, codes if unique_codes else None, where=path.name,
+                                  lazy=not table_pays(geoms, points))
+    none = np.full(len(ids) + 1, None, dtype=object)
+    return BatchLookup(index, "microgrid", np.append(ids, None), np.append(codes, None),
+                       {"grid_id": none})
+
+
+
+def _objects(column) -> np.ndarray:
+    """An Arrow column as a numpy object array (``None`` where missing)."""
+    out = np.empty(len(column), dtype=object)
+    out[:] = column.to_pylist()
+    return out
