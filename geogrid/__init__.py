@@ -18,7 +18,6 @@ Storage (:mod:`geogrid.store`), HTTP (``api``) and HTML (``maps``) sit at the ed
 The names below are imported on first use, so ``import geogrid`` is cheap.
 """
 
-import importlib
 import sys
 import types
 
@@ -34,6 +33,7 @@ from ._errors import (
     ValidationError,
     ValidationProblem,
 )
+from ._lazy import lazy_names
 
 #: public name → the module that defines it, imported on first use (PEP 562), so that
 #: importing one part of geogrid (the command line, a router) does not load them all
@@ -66,14 +66,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'geogrid' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    if name != "partition":  # the subpackage of that name would shadow the function
-        globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _LAZY, uncached={"partition"})
 
 
 class _Package(types.ModuleType):

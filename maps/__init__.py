@@ -8,7 +8,7 @@
 The browser side lives in ``static/js`` (plain ES modules, no build step).
 """
 
-import importlib
+from geogrid._lazy import lazy_names
 from pathlib import Path
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -23,10 +23,4 @@ _HOME = {"OSM_ATTRIBUTION": "basemaps", "get_basemap": "basemaps", "offline_map"
          "embed_snippet": "embed", "snippet_page": "embed"}
 
 
-def __getattr__(name: str):
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _HOME)

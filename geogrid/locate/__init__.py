@@ -15,7 +15,7 @@ needs the index does not load pandas and geopandas with the chain.
 
 from __future__ import annotations
 
-import importlib
+from .._lazy import lazy_names
 
 __all__ = ["AreaIndex", "Located", "PlanLocator", "CHAIN_LEVELS", "ancestors", "BuildingIndex",
            "check_datum"]
@@ -25,14 +25,4 @@ _LAZY = {"AreaIndex": "index", "Located": "index", "PlanLocator": "chain",
          "check_datum": "datumcheck"}
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _LAZY)

@@ -21,9 +21,10 @@ policy         who may read or change which object
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
+
+from .._lazy import lazy_names
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -49,13 +50,7 @@ _HOME = {"PlanCache": "plancache", "PlanData": "plancache", "LocatingService": "
          "AccountService": "accounts"}
 
 
-def __getattr__(name: str):
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_names(__name__, _HOME)
 
 
 @dataclass(eq=False)
