@@ -20,6 +20,20 @@ warnings.filterwarnings("ignore", message=".*httpx2.*")
 os.environ.setdefault("GEOGRID_ALLOWED_HOSTS", "localhost,127.0.0.1,::1,testserver")  # TestClient
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _data_dir(tmp_path_factory):
+    """The app's data directory (sign-in throttle, session key, PostGIS stores' locators)
+    is this process's own temporary folder, not ./var: runs and pytest-xdist workers then
+    never count one another's failed sign-ins or open one another's files."""
+    old = os.environ.get("GEOGRID_DATA_DIR")
+    os.environ["GEOGRID_DATA_DIR"] = str(tmp_path_factory.mktemp("var"))
+    yield
+    if old is None:
+        os.environ.pop("GEOGRID_DATA_DIR", None)
+    else:
+        os.environ["GEOGRID_DATA_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def pg_cluster():
     """One PostGIS cluster for the whole run (installed by `make test`)."""
@@ -71,15 +85,38 @@ def demo_frames() -> dict[str, gpd.GeoDataFrame]:
     return load()
 
 
-@pytest.fixture(scope="session")
-def demo_db_path(tmp_path_factory) -> Path:
-    """A SpatiaLite file with the demo loaded once; tests copy it."""
+def _build_demo_db(path: Path) -> None:
+    """Load the demo into a new SpatiaLite file at ``path`` (whole or not at all)."""
     from geogrid.services.demo import load_demo
 
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    s = Store.open(f"sqlite:///{path}")
-    load_demo(s)
-    s.dispose()
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    s = Store.open(f"sqlite:///{partial}")
+    try:
+        load_demo(s)
+    finally:
+        s.dispose()
+    os.replace(partial, path)
+
+
+@pytest.fixture(scope="session")
+def demo_db_path(tmp_path_factory) -> Path:
+    """A SpatiaLite file with the demo loaded once per run; tests copy it, never open it.
+
+    Under pytest-xdist the workers share one build: the first to ask builds it in the run's
+    common temporary folder while the others wait on a lock, then all copy the same file.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+        _build_demo_db(path)
+        return path
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp().parent  # this run's folder, shared by its workers
+    path = root / "demo.sqlite"
+    with open(root / "demo.sqlite.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            _build_demo_db(path)
     return path
 
 
