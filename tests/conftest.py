@@ -49,15 +49,46 @@ def pg_cluster():
 _db_counter = itertools.count()
 
 
-def _postgis_store(pg: PgCluster) -> Store:
+def _postgis_store(pg: PgCluster, template: str = "geogrid_template") -> Store:
     import psycopg
 
     name = f"t{os.getpid()}_{next(_db_counter)}"
     with psycopg.connect(host="127.0.0.1", port=pg.port, user="postgres", dbname="postgres",
                          autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "geogrid_template"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     url = f"postgresql+psycopg://postgres@127.0.0.1:{pg.port}/{name}"
     return Store.open(url, migrate=False)
+
+
+#: (cluster port, template name) of the demo templates built in this process
+_demo_templates: set[tuple[int, str]] = set()
+
+
+def postgis_demo_store(pg: PgCluster, *, partition: bool = True) -> Store:
+    """A fresh PostGIS database holding the demo street (``load_demo(store, partition=…)``).
+
+    Loading, and above all partitioning, the demo takes seconds; a database copied with
+    ``CREATE DATABASE … TEMPLATE`` takes a fraction of one. The template is loaded the first
+    time it is asked for in this process, then copied for every caller.
+    """
+    import psycopg
+
+    from geogrid.services.demo import load_demo
+
+    template = "geogrid_demo" if partition else "geogrid_demo_flat"
+    if (pg.port, template) not in _demo_templates:
+        with psycopg.connect(host="127.0.0.1", port=pg.port, user="postgres", dbname="postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{template}"')
+            conn.execute(f'CREATE DATABASE "{template}" TEMPLATE "geogrid_template"')
+        store = Store.open(f"postgresql+psycopg://postgres@127.0.0.1:{pg.port}/{template}",
+                           migrate=False)
+        try:
+            load_demo(store, partition=partition)
+        finally:
+            store.dispose()
+        _demo_templates.add((pg.port, template))
+    return _postgis_store(pg, template)
 
 
 @pytest.fixture(params=["spatialite", "postgis"])
@@ -127,6 +158,23 @@ def demo_store(demo_db_path, tmp_path) -> Store:
     path = tmp_path / "demo.sqlite"
     shutil.copy(demo_db_path, path)
     s = Store.open(f"sqlite:///{path}", migrate=False)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture(params=["spatialite", "postgis"])
+def demo_store_any(request, demo_db_path, tmp_path) -> Store:
+    """The demo street, loaded by ``load_demo`` (partitioned and active), on each store: a
+    copy of the SpatiaLite build or of the PostGIS template. ``load_demo`` on it finds the
+    demo and returns its plan id."""
+    import shutil
+
+    if request.param == "spatialite":
+        path = tmp_path / "demo-any.sqlite"
+        shutil.copy(demo_db_path, path)
+        s = Store.open(f"sqlite:///{path}", migrate=False)
+    else:
+        s = postgis_demo_store(request.getfixturevalue("pg_cluster"))
     yield s
     s.dispose()
 
