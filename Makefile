@@ -28,9 +28,12 @@ deps-test: $(VENV)/.dev-installed
 run: deps-run
 	GEOGRID_DEMO=1 $(BIN)/geogrid serve
 
-## install everything the tests need (Debian packages included) and run them
+## install everything the tests need (Debian packages included) and run them, in
+## TEST_WORKERS pytest-xdist processes (each its own PostGIS cluster, server and Chromium),
+## a whole test file at a time; `make test TEST_WORKERS=0` runs them in one process
+TEST_WORKERS ?= 2
 test: deps-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## print the benchmark tables (ratios against baselines measured in the same run)
 bench: deps-test

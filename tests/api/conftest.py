@@ -21,7 +21,6 @@ def demo_any(request, tmp_path, demo_db_path):
     throwaway PostGIS database (unpartitioned, to keep it quick)."""
     import shutil
 
-    from geogrid.services.demo import load_demo
     from geogrid.store import Store
 
     if request.param == "spatialite":
@@ -29,10 +28,9 @@ def demo_any(request, tmp_path, demo_db_path):
         shutil.copy(demo_db_path, path)
         store = Store.open(f"sqlite:///{path}", migrate=False)
     else:
-        from tests.conftest import _postgis_store
+        from tests.conftest import postgis_demo_store
 
-        store = _postgis_store(request.getfixturevalue("pg_cluster"))
-        load_demo(store, partition=False)
+        store = postgis_demo_store(request.getfixturevalue("pg_cluster"), partition=False)
     yield store
     store.dispose()
 

@@ -14,11 +14,8 @@ from geogrid.store.addresses import AddressBook
 
 
 @pytest.fixture
-def demo_both(store):
-    from geogrid.services.demo import load_demo
-
-    load_demo(store)
-    return store
+def demo_both(demo_store_any):
+    return demo_store_any
 
 
 def _service(store, **kw) -> IncidentService:

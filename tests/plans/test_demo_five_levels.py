@@ -118,7 +118,8 @@ def test_demo_texts_are_readable(demo_store):
     assert titles.str.contains("未命名办公楼 #").any()
 
 
-def test_every_microgrid_team_has_a_placed_responder_with_a_fictional_number(store):
+def test_every_microgrid_team_has_a_placed_responder_with_a_fictional_number(demo_store_any):
+    store = demo_store_any  # what load_demo wrote, copied from one build on each store
     plan_id = load_demo(store)
     mg = store.areas(plan_id, level="microgrid").set_index("code")
     teams = store.responders.teams()

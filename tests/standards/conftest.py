@@ -69,11 +69,9 @@ def live(demo_db_path, tmp_path_factory):
 @pytest.fixture(scope="module")
 def live_pg(pg_cluster):
     """The demo street on PostGIS behind a live server."""
-    from geogrid.store.demo import load_demo
-    from tests.conftest import _postgis_store
+    from tests.conftest import postgis_demo_store
 
-    store = _postgis_store(pg_cluster)
-    load_demo(store)
+    store = postgis_demo_store(pg_cluster)
     yield from _serve(str(store.engine.url.render_as_string(hide_password=False)), store)
 
 

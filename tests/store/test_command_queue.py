@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from geogrid.security import Principal, Role
 from geogrid.services.incidents import IncidentService, Intake
 from geogrid.services.plancache import PlanCache
@@ -11,6 +13,13 @@ from geogrid.store.demo import load_demo
 from geogrid.store.responders import add_responder, list_responders, update_responder
 
 DISPATCHER = Principal("disp", Role.DISPATCHER)
+
+
+@pytest.fixture
+def store(demo_store_any):
+    """The demo street on each store, copied from one build (``load_demo`` finds it and
+    returns its plan id)."""
+    return demo_store_any
 
 
 def _call(svc: IncidentService, category: str, lon: float, lat: float) -> dict:

@@ -6,8 +6,17 @@ restored, so this also checks that a state read from its cache gives the plan it
 
 from __future__ import annotations
 
+import pytest
+
 from geogrid.services.demo import load_demo
 from geogrid.services.planning import PlanningService
+
+
+@pytest.fixture
+def store(demo_store_any):
+    """The demo street on each store, copied from one build (``load_demo`` finds it and
+    returns its plan id)."""
+    return demo_store_any
 
 
 def test_cut_undo_redo_round_trip(store):

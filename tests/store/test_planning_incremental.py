@@ -11,8 +11,17 @@ neighbours disagreeing about their shared edge), so the test warms the grid up f
 
 from __future__ import annotations
 
+import pytest
+
 from geogrid.services.demo import load_demo
 from geogrid.services.planning import PlanningService
+
+
+@pytest.fixture
+def store(demo_store_any):
+    """The demo street on each store, copied from one build (``load_demo`` finds it and
+    returns its plan id)."""
+    return demo_store_any
 
 
 def _written(store, plan_id: int) -> int:

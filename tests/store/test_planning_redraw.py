@@ -112,9 +112,10 @@ def test_a_child_cut_by_the_line_is_refused_and_nothing_changes(store):
     assert _snapshot(store, plan) == start and svc.history(plan) == []
 
 
-def test_demo_grid_redrawn_moves_its_communities(store):
+def test_demo_grid_redrawn_moves_its_communities(demo_store_any):
     """On the five-level demo: a line across a 网格 moves whole 居民区 (and their microgrids
     with them), one undoable edit."""
+    store = demo_store_any  # the demo copied from one build; load_demo returns its plan id
     from geogrid.services.demo import load_demo
     from geogrid.partition.redraw import regroup_along_line
 
@@ -170,10 +171,11 @@ def _a_line(parent, kids):
     return None
 
 
-def test_demo_community_redrawn_carries_its_partitioned_microgrids(store):
+def test_demo_community_redrawn_carries_its_partitioned_microgrids(demo_store_any):
     """A line across a 居民区 whose microgrids were made by partitioning it: the microgrids
     on the far side go to a new 居民区 with their cells and objects; the new 居民区 can be
     edited at once (a cut of one of its microgrids); undo twice puts everything back."""
+    store = demo_store_any  # the demo copied from one build; load_demo returns its plan id
     from geogrid.services.demo import load_demo
 
     active = load_demo(store)

@@ -67,8 +67,9 @@ def _opt(value):
 
 
 @pytest.fixture
-def demo(store):
-    plan_id = load_demo(store)
+def demo(demo_store_any):
+    store = demo_store_any
+    plan_id = load_demo(store)  # the copied demo's plan id
     return store, plan_id, store.areas(plan_id)
 
 
@@ -128,12 +129,12 @@ def test_gcj02_tiles_are_shifted_into_the_basemap_datum(demo):
     assert not shape(feat["geometry"]).contains(shapely.Point(tile_px(LON, LAT, z, x, y)))
 
 
-def test_postgis_and_spatialite_tiles_agree(spatialite_store, pg_cluster):
-    from tests.conftest import _postgis_store
+def test_postgis_and_spatialite_tiles_agree(demo_store, pg_cluster):
+    from tests.conftest import postgis_demo_store
 
-    pg = _postgis_store(pg_cluster)
+    pg = postgis_demo_store(pg_cluster)
     try:
-        stores = [(spatialite_store, load_demo(spatialite_store)), (pg, load_demo(pg))]
+        stores = [(demo_store, load_demo(demo_store)), (pg, load_demo(pg))]
         for z in (13, 14, 15, 16, 17):
             cx, cy = tile_of(LON, LAT, z)
             for x, y in [(cx + dx, cy + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]:

@@ -17,7 +17,6 @@ import pytest
 from benchmarks._server import ApiServer
 from benchmarks.intake_load import run_load, verify
 from geogrid.store import Store
-from geogrid.services.demo import load_demo
 from geogrid.store.users import create_user, issue_token
 
 pytestmark = pytest.mark.slow
@@ -32,10 +31,9 @@ def loaded(request, tmp_path, demo_db_path):
         shutil.copy(demo_db_path, path)
         store = Store.open(f"sqlite:///{path}")
     else:
-        from tests.conftest import _postgis_store
+        from tests.conftest import postgis_demo_store
 
-        store = _postgis_store(request.getfixturevalue("pg_cluster"))
-        load_demo(store)
+        store = postgis_demo_store(request.getfixturevalue("pg_cluster"))
     create_user(store, "loader", "dispatcher")
     token = issue_token(store, "loader")
     yield request.param, store, token
@@ -96,10 +94,9 @@ def test_server_killed_mid_load_loses_nothing(loaded):
 
 
 def test_database_outage_answers_503_and_recovers(pg_cluster):
-    from tests.conftest import _postgis_store
+    from tests.conftest import postgis_demo_store
 
-    store = _postgis_store(pg_cluster)
-    load_demo(store)
+    store = postgis_demo_store(pg_cluster)
     create_user(store, "loader", "dispatcher")
     token = issue_token(store, "loader")
     url = str(store.engine.url.render_as_string(hide_password=False))
