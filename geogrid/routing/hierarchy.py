@@ -63,7 +63,6 @@ class Hierarchy:
     max_offset: float
     n_nodes: int
     weights: list = field(default_factory=list, repr=False)
-    _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def to_units(self, cost: float) -> int:
         """A start or end offset in the graph's weight unit → RoutingKit units."""
@@ -86,9 +85,7 @@ class Hierarchy:
         """
         if not sources or not targets or self.metric is None:
             return None
-        q = getattr(self._local, "query", None)
-        if q is None:
-            q = self._local.query = rk.CCHQuery(self.metric)
+        q = _thread_query(self.metric)
         res = q.run_multi(sources if isinstance(sources, list) else list(sources),
                           targets if isinstance(targets, list) else list(targets))
         try:
@@ -97,6 +94,29 @@ class Hierarchy:
             return list(res.node_path), list(res.arc_path)
         finally:
             del res  # RoutingKit requires the result to go before its query is reused or freed
+
+
+#: per thread, {id(metric): (metric, query)}. RoutingKit's query must be freed on the
+#: thread that made it; a module-level ``threading.local`` is cleared by its own thread
+#: when that thread ends (one held by a Hierarchy would be cleared by whichever thread
+#: collects the Hierarchy), and eviction below also runs on the owning thread.
+_QUERIES = threading.local()
+_QUERIES_PER_THREAD = 4
+
+
+def _thread_query(metric: Any) -> Any:
+    """This thread's reusable query on ``metric`` (made once per thread and metric)."""
+    cache = getattr(_QUERIES, "by_metric", None)
+    if cache is None:
+        cache = _QUERIES.by_metric = {}
+    hit = cache.get(id(metric))
+    if hit is not None and hit[0] is metric:
+        return hit[1]
+    while len(cache) >= _QUERIES_PER_THREAD:
+        cache.pop(next(iter(cache)))
+    q = rk.CCHQuery(metric)
+    cache[id(metric)] = (metric, q)
+    return q
 
 
 def _route_bound(graph: RoadGraph) -> float:

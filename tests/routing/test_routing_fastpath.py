@@ -266,3 +266,28 @@ def test_threads_route_like_one_thread():
     for a, b in zip(alone * 3, together):
         assert (a.cost, a.nodes) == (b.cost, b.nodes) and a.geometry.equals_exact(b.geometry, 0.0)
     assert len({r.nodes for r in alone}) > 100  # the pairs differ, so mixed-up answers would show
+
+
+def test_queries_are_freed_on_their_own_threads():
+    """RoutingKit refuses to free a query on another thread than its own (an unraisable
+    error, and the query leaks): a graph routed on pool threads and dropped on the main
+    thread while they live, then the pool's end, free every query without one."""
+    import gc
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    seen = []
+    old, sys.unraisablehook = sys.unraisablehook, seen.append
+    try:
+        g = graph_from_lines(gpd.read_file(DEMO_ROADS).to_crs("EPSG:4490"))
+        a, b = (float(g.lon[0]), float(g.lat[0])), (float(g.lon[-1]), float(g.lat[-1]))
+        expected = shortest_path(g, a, b).cost
+        with ThreadPoolExecutor(3) as pool:
+            got = list(pool.map(lambda _: shortest_path(g, a, b).cost, range(12)))
+            del g
+            gc.collect()
+        gc.collect()
+    finally:
+        sys.unraisablehook = old
+    assert got == [expected] * 12
+    assert [str(u.exc_value) for u in seen] == []
