@@ -63,6 +63,8 @@ class DeferredRoutes:
         self.seconds: float | None = None
         self._not_found = app.router.default
         app.router.default = self._wait_then_route
+        self._delivery = None           # the webhook dispatcher, started once the routes are in
+        self._closed = False
 
     def load(self) -> None:
         """Import the other routers and add their routes (and ``/static``); idempotent."""
@@ -84,12 +86,26 @@ class DeferredRoutes:
             self.loaded = True
 
     def warm(self, state: AppState) -> None:
-        """Load the routes, then build the services they use (run in a background thread)."""
+        """Load the routes, build the services they use and start the webhook delivery
+        (run in a background thread)."""
         try:
             self.load()
             state.use_cases()
+            from .routers.webhooks import start_delivery
+
+            with self._lock:
+                if not self._closed:
+                    self._delivery = start_delivery(self.app)
         except Exception:                       # a request that needs them reports it
             log.exception("后台加载失败 / loading the other routes in the background failed")
+
+    def close(self) -> None:
+        """Stop the webhook delivery (at shutdown); a warm-up still running starts none."""
+        with self._lock:
+            self._closed = True
+            delivery, self._delivery = self._delivery, None
+        if delivery is not None:
+            delivery.stop()
 
     async def _wait_then_route(self, scope, receive, send) -> None:
         if not self.loaded:
@@ -138,6 +154,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         try:
             yield
         finally:
+            deferred.close()
             if own:
                 st.dispose()
 

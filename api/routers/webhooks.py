@@ -7,7 +7,6 @@ true), ``POLL_S`` (1), ``RETRY_BASE_S`` (2), ``RETRY_MAX_S`` (600),
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -24,7 +23,7 @@ from ..deps import StateDep
 from ..geojson import plain
 from ..responses import JSONResp
 
-__all__ = ["router", "WebhookSettings"]
+__all__ = ["router", "WebhookSettings", "start_delivery"]
 
 
 class WebhookSettings(BaseSettings):
@@ -39,23 +38,20 @@ class WebhookSettings(BaseSettings):
     timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI):
+def start_delivery(app: FastAPI) -> hooks.Dispatcher | None:
+    """Start this worker's delivery loop (the app does, once its store is open); ``None``
+    when delivery is turned off or the app has no store."""
     cfg = WebhookSettings()
-    dispatcher = None
-    if cfg.enabled and getattr(app.state, "geo", None) is not None:
-        dispatcher = hooks.Dispatcher(
-            app.state.geo.store, poll_s=cfg.poll_s, timeout_s=cfg.timeout_s,
-            policy=hooks.RetryPolicy(cfg.retry_base_s, cfg.retry_max_s, cfg.max_attempts))
-        dispatcher.start()
-    try:
-        yield
-    finally:
-        if dispatcher is not None:
-            dispatcher.stop()
+    if not cfg.enabled or getattr(app.state, "geo", None) is None:
+        return None
+    dispatcher = hooks.Dispatcher(
+        app.state.geo.store, poll_s=cfg.poll_s, timeout_s=cfg.timeout_s,
+        policy=hooks.RetryPolicy(cfg.retry_base_s, cfg.retry_max_s, cfg.max_attempts))
+    dispatcher.start()
+    return dispatcher
 
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"], lifespan=lifespan, responses={
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses={
     s: {"description": "错误 / error: {error: {code, message, field, value, fix}}"}
     for s in (401, 403, 404, 422, 503)})
 Admin = Annotated[Principal, Depends(Allowed("webhooks.manage"))]
