@@ -89,7 +89,7 @@ def _logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iters: int = 5
     """Ridge logistic regression by IRLS on standardised ``x``: (mean, scale, weights);
     ``weights[0]`` is the intercept (not penalised)."""
     mean, scale = x.mean(0), x.std(0)
-    scale[scale == 0] = 1.0
+    scale[scale < 1e-6] = 1.0       # as stored (6 decimals), a smaller spread would read 0
     z = np.column_stack([np.ones(len(x)), (x - mean) / scale])
     w = np.zeros(z.shape[1])
     pen = np.full(z.shape[1], ridge)
