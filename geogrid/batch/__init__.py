@@ -174,13 +174,24 @@ def _chain(first: list, rest):
 
 
 def geocode_table(df: pd.DataFrame, gazetteer, column: str, locator=None,
-                  snap_m: float | None = None) -> pd.DataFrame:
+                  snap_m: float | None = None, name_column: str | None = None) -> pd.DataFrame:
+    """Geocode ``df[column]``; ``name_column`` (optional) holds the place or caller name
+    written beside each address (a shop, a department), which picks among the records of
+    a large site and answers a row whose address is empty."""
     import pandas as pd
 
-    if column not in df.columns:
-        raise InputError(f"column {column!r} is not in the file; found {list(df.columns)[:12]}.",
-                         field="column", value=column, fix="Pass --column with the address column.")
-    res = gazetteer.geocode_many(df[column].fillna("").astype(str))
+    for col, option, what in ((column, "--column", "地址列 / the address column"),
+                              (name_column, "--name-column", "名称列 / the name column")):
+        if col is not None and col not in df.columns:
+            raise InputError(
+                f"文件中没有列 {col!r} / column {col!r} is not in the file; "
+                f"found {list(df.columns)[:12]}.", field=option.lstrip("-"), value=col,
+                fix=f"请用 {option} 指定{what.split(' / ')[0]} / Pass {option} with "
+                    f"{what.split(' / ')[1]}.")
+    names = None
+    if name_column is not None:
+        names = [None if v == "" else v for v in df[name_column].fillna("").astype(str)]
+    res = gazetteer.geocode_many(df[column].fillna("").astype(str), names=names)
     res = res.drop(columns=["query"]).add_prefix("geo_")
     res.index = df.index
     out = pd.concat([df, res], axis=1)
@@ -196,7 +207,8 @@ def geocode_table(df: pd.DataFrame, gazetteer, column: str, locator=None,
 
 
 def geocode_file(path, out, gazetteer, *, column: str, locator=None, snap_m=None,
-                 chunk_rows: int = 50_000, progress: Progress | None = None) -> dict:
+                 chunk_rows: int = 50_000, progress: Progress | None = None,
+                 name_column: str | None = None) -> dict:
     import pandas as pd
 
     path, out = Path(path), Path(out)
@@ -211,7 +223,7 @@ def geocode_file(path, out, gazetteer, *, column: str, locator=None, snap_m=None
     total = found = 0
     pieces = []
     for i, chunk in enumerate(chunks):
-        res = geocode_table(chunk, gazetteer, column, locator, snap_m)
+        res = geocode_table(chunk, gazetteer, column, locator, snap_m, name_column)
         total += len(res)
         found += int(res["geo_ok"].sum())
         if out.suffix.lower() in (".parquet", ".geoparquet"):

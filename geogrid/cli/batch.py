@@ -187,6 +187,9 @@ def geocode(
     column: Annotated[str, typer.Option(help="the address column")] = "address",
     areas: Annotated[Path | None, typer.Option(help="also locate into these areas (file)")] = None,
     plan: Annotated[str, typer.Option(help="plan id or 'active' (store)")] = "active",
+    name_column: Annotated[str | None, typer.Option(
+        help="名称列 (店名、单位名) / the column with the place or caller name beside the "
+             "address (picks among a large site's records)")] = None,
 ) -> None:
     """Geocode every address of a file (gazetteer from the store) and locate it."""
     from ..batch import geocode_file
@@ -200,5 +203,6 @@ def geocode(
         except InputError:
             locator = None
     stats = _run(lambda cb: geocode_file(path, out, gaz, column=column, locator=locator,
-                                         progress=cb), f"geocoding {path.name}")
+                                         progress=cb, name_column=name_column),
+                 f"geocoding {path.name}")
     echo_json(stats)

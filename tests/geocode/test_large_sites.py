@@ -129,3 +129,25 @@ def test_the_place_name_answers_when_the_address_locates_nothing_or_only_the_roa
     # a house number found by the address is not overruled by the name
     assert "located by the place's name" not in (gaz.geocode("凤阳路415号", "长征医院急诊").detail
                                                   or "")
+
+
+def test_a_file_with_a_name_column_picks_the_named_record(tmp_path):
+    from geogrid.batch import geocode_file
+
+    gaz = _gaz(*HOSPITAL)
+    src = tmp_path / "calls.csv"
+    pd.DataFrame({"地址": ["凤阳路415号"] * 3, "单位": ["", "长征医院急诊", "长征医院门诊楼"]}
+                 ).to_csv(src, index=False)
+    plain, named = tmp_path / "plain.csv", tmp_path / "named.csv"
+    geocode_file(src, plain, gaz, column="地址")
+    stats = geocode_file(src, named, gaz, column="地址", name_column="单位")
+    assert stats["rows"] == 3 and stats["found"] == 3
+    a, b = pd.read_csv(plain), pd.read_csv(named)
+    assert _metres(b.iloc[1][["geo_lon", "geo_lat"]].set_axis(["lon", "lat"]), HOSPITAL[1][2]) < 1
+    assert _metres(b.iloc[2][["geo_lon", "geo_lat"]].set_axis(["lon", "lat"]), HOSPITAL[1][0]) < 1
+    # without the column every row reads the same; an empty name is no name
+    assert a["geo_lon"].nunique() == 1 and b["geo_lon"].iloc[0] == a["geo_lon"].iloc[0]
+    assert b["geo_confidence"].iloc[1] > a["geo_confidence"].iloc[1]
+    with pytest.raises(InputError, match="单位2") as err:
+        geocode_file(src, named, gaz, column="地址", name_column="单位2")
+    assert err.value.field == "name-column" and "--name-column" in err.value.fix
