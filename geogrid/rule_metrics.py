@@ -60,49 +60,51 @@ import shapely.affinity
 
 from ._errors import InputError
 from .crs import metric_crs, require_crs, require_same_crs
+from .road_kinds import road_rank
 from .walking import WalkNetwork, outline_points
 from .workload import WorkloadWeights, cv_lower_bound
 
-__all__ = ["rule_metrics", "road_classes", "NEAR_M", "NEED_TOLERANCE", "rule_metrics_text"]
+__all__ = ["rule_metrics", "road_classes", "NEAR_M", "NEED_TOLERANCE", "rule_metrics_text",
+           "ROAD_CLASSES"]
 
 #: a boundary within this distance (metres) of a road or water follows it
 NEAR_M = 15.0
 #: a compound may hold this much more than the target before it needs another piece
 NEED_TOLERANCE = 1.15
-_MAJOR = {"motorway", "trunk", "primary", "secondary", "tertiary", "motorway_link", "trunk_link",
-          "primary_link", "secondary_link", "tertiary_link"}
-_MINOR = {"residential", "service", "unclassified", "living_street", "road"}
 _HOUSING_TYPES = {"", "residential", "apartments", "housing", "house", "住宅", "类住宅",
                   "dormitory", "nan", "none"}
 _ATTACH_TYPES = {"shop", "institution", "plaza"}
 
 
 def road_classes(roads: gpd.GeoDataFrame) -> np.ndarray:
-    """``major`` / ``minor`` / ``path`` per road from ``kind`` and ``kind_detail``.
+    """``major`` / ``minor`` / ``path`` / ``rail`` per road, or ``none`` for a line
+    that does not divide the land (ferry, pier, subway…).
 
-    ``major``: ``kind`` major_road or an OSM highway class motorway, trunk,
-    primary, secondary, tertiary (and their links); ``minor``: ``kind``
-    minor_road or residential, service, unclassified, living_street, road;
-    ``path``: every other line given as a road (footway, path, cycleway,
-    pedestrian, steps, pier…), so a compound's internal footpaths and service
-    roads count as roads when they are in the data.
+    The engine's table (:func:`geogrid.road_kinds.road_rank`): ``kind_detail``
+    decides, ``kind`` is the fallback. ``major``: motorway, trunk, primary,
+    secondary (and their links); ``minor``: tertiary, residential,
+    unclassified, living_street, road; ``path``: service, footway, path,
+    cycleway, pedestrian, steps…, so a compound's internal footpaths and
+    driveways count as roads when they are in the data.
 
     >>> import geopandas as gpd, shapely
     >>> line = shapely.LineString([(0, 0), (1, 0)])
-    >>> r = gpd.GeoDataFrame({"kind": ["major_road", "minor_road", "path"],
-    ...                       "kind_detail": ["primary", "service", "footway"]},
-    ...                      geometry=[line] * 3, crs="EPSG:3857")
+    >>> r = gpd.GeoDataFrame({"kind": ["major_road", "major_road", "minor_road", "path"],
+    ...                       "kind_detail": ["primary", "tertiary", "service", "pier"]},
+    ...                      geometry=[line] * 4, crs="EPSG:3857")
     >>> road_classes(r).tolist()
-    ['major', 'minor', 'path']
+    ['major', 'minor', 'path', 'none']
     """
-    kind = roads["kind"].astype(str).to_numpy() if "kind" in roads.columns \
-        else np.full(len(roads), "")
-    det = roads["kind_detail"].astype(str).to_numpy() if "kind_detail" in roads.columns \
-        else np.full(len(roads), "")
-    out = np.full(len(roads), "path", dtype=object)
-    out[(kind == "minor_road") | np.isin(det, list(_MINOR))] = "minor"
-    out[(kind == "major_road") | np.isin(det, list(_MAJOR))] = "major"
-    return out
+    kind = roads["kind"].to_numpy(dtype=object) if "kind" in roads.columns \
+        else np.full(len(roads), None, dtype=object)
+    det = roads["kind_detail"].to_numpy(dtype=object) if "kind_detail" in roads.columns \
+        else np.full(len(roads), None, dtype=object)
+    return np.array([road_rank(k, d) or "none" for k, d in zip(kind, det)], dtype=object)
+
+
+#: road classes of :func:`road_classes` (``none``: lines given as roads that the
+#: engine does not cut along, still counted in the share on roads or water)
+ROAD_CLASSES = ("major", "minor", "path", "rail", "none")
 
 
 def rule_metrics(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFrame | None = None,
@@ -166,6 +168,8 @@ def rule_metrics(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFrame
                                                       > 0)}
         grid["floor"].update(_split_floor(obj, grid["compounds"]["items"], r_clip, w_clip,
                                           near_m, grid["boundary"]["internal_m"]))
+        grid["offroad"] = _offroad(parent_m, mg, obj, r_clip, w_clip, near_m, wall_m,
+                                   grid["floor"]["compound_split_offroad_m"])
     return {"grid": grid, "microgrids": [{k: _plain(v) for k, v in row.items()}
                                          for row in per.to_dict("records")]}
 
@@ -193,6 +197,11 @@ def rule_metrics_text(metrics: dict[str, Any]) -> list[str]:
         lines.append(f"  切分小区所需的非道路边界 (估计) off-road boundary needed to split compounds "
                      f"(estimate): {g['floor']['compound_split_offroad_m']:.0f} m, 沿道路比例上限 "
                      f"share on roads at most {_pct(g['floor']['share_road_or_water_max'])}")
+        o = g["offroad"]
+        lines.append(f"  非道路边界 off-road boundary {o['length_m']:.0f} m: 小区内 in compounds "
+                     f"{o['in_compounds_m']:.0f} m, 沿围墙 on walls {o['on_walls_m']:.0f} m, 小区外 "
+                     f"outside {o['outside_m']:.0f} m; 扣除数据下限后沿道路或水体 on roads or water "
+                     f"beyond the floor {_pct(o['share_road_or_water_where_roads'])}")
     return lines
 
 
@@ -220,7 +229,7 @@ def _boundary(parent_m, mg, road_m, road_cls, water_m, near_m):
     own = _internal_lines(parent_m, mg)
     internal = shapely.line_merge(shapely.union_all(own)) if len(own) else shapely.LineString()
     zones = {c: shapely.buffer(shapely.union_all(road_m[road_cls == c]), near_m)
-             for c in ("major", "minor", "path")}
+             for c in ROAD_CLASSES}
     zones["water"] = shapely.buffer(shapely.union_all(water_m), near_m) if len(water_m) \
         else shapely.Polygon()
     zones["road_or_water"] = shapely.union_all(list(zones.values()))
@@ -259,6 +268,47 @@ def _walls(parent_m, mg, obj, road_m, water_m, near_m, wall_m):
     per = np.round(np.bincount(which[keep], weights=length[keep], minlength=len(mg)), 1)
     # each shared edge belongs to two microgrids
     return {"length_m": round(float(per.sum()) / 2, 1), "n_compounds": int(len(comps))}, per
+
+
+def _offroad(parent_m, mg, obj, road_m, water_m, near_m: float, wall_m: float,
+             floor_m: float) -> dict[str, Any]:
+    """Internal boundary farther than ``near_m`` from every road and water, by where it lies.
+
+    ``in_compounds_m`` inside compounds (more than ``wall_m`` from their
+    outlines), ``on_walls_m`` within ``wall_m`` of a compound outline (of it,
+    ``on_shared_walls_m`` where two compounds meet), ``outside_m`` the rest.
+    ``share_road_or_water_where_roads`` is the share on roads or water of the
+    internal boundary once the off-road length the data impose (``floor_m``,
+    the compound cuts of :func:`_split_floor`, at most the plan's own off-road
+    length inside compounds) is set aside: the share "wherever the grid has
+    roads". The plain share (``boundary.share_road_or_water``) is unchanged.
+    """
+    own = _internal_lines(parent_m, mg)
+    internal = shapely.line_merge(shapely.union_all(own)) if len(own) else shapely.LineString()
+    lines = np.concatenate([road_m, water_m])
+    zone = shapely.buffer(shapely.union_all(lines), near_m) if len(lines) else shapely.Polygon()
+    off = shapely.difference(internal, zone)
+    comps = obj.loc[obj["is_compound"], "geom_m"].to_numpy()
+    rims = shapely.buffer(shapely.boundary(comps), wall_m) if len(comps) else comps
+    walls = shapely.union_all(rims) if len(comps) else shapely.Polygon()
+    inner = shapely.difference(shapely.union_all(comps), walls) if len(comps) \
+        else shapely.Polygon()
+    shared = shapely.Polygon()
+    if len(comps) > 1:
+        i, j = shapely.STRtree(rims).query(rims, predicate="intersects")
+        keep = i < j
+        shared = shapely.union_all(shapely.intersection(rims[i[keep]], rims[j[keep]]))
+    total, off_m = float(shapely.length(internal)), float(shapely.length(off))
+    in_comp = float(shapely.length(shapely.intersection(off, inner)))
+    on_walls = float(shapely.length(shapely.intersection(off, walls)))
+    rest = total - min(floor_m, in_comp)
+    return {"length_m": round(off_m, 1), "in_compounds_m": round(in_comp, 1),
+            "on_walls_m": round(on_walls, 1),
+            "on_shared_walls_m": round(float(shapely.length(shapely.intersection(off, shared))),
+                                       1),
+            "outside_m": round(max(0.0, off_m - in_comp - on_walls), 1),
+            "floor_m": round(float(floor_m), 1),
+            "share_road_or_water_where_roads": _r((total - off_m) / rest) if rest > 0 else None}
 
 
 def _objects(objects, geom_m, weights) -> pd.DataFrame:

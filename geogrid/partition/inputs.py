@@ -46,6 +46,7 @@ import shapely
 from .._errors import InputError, ValidationError, ValidationProblem
 from ..crs import metric_crs, require_crs, require_same_crs
 from ..model import ObjectType
+from ..road_kinds import road_rank
 from ..validate import DENSIFY_DEG
 from ..workload import WorkloadWeights
 
@@ -92,15 +93,9 @@ class BarrierClass(IntEnum):
     OUTER = 6     # the parent's own boundary
 
 
-_MAJOR = {"motorway", "trunk", "primary", "secondary", "motorway_link", "trunk_link",
-          "primary_link", "secondary_link"}
-_MINOR = {"tertiary", "tertiary_link", "residential", "unclassified", "living_street", "road",
-          "busway"}
-_PATH = {"service", "pedestrian", "footway", "path", "cycleway", "steps", "track", "bridleway",
-         "corridor", "sidewalk", "crossing"}
-_RAIL = {"rail", "light_rail", "narrow_gauge", "tram", "monorail", "preserved", "funicular"}
-_SKIP = {"ferry", "pier", "subway", "platform", "construction", "proposed", "abandoned",
-         "disused", "elevator", "aerialway"}
+#: a road's rank (:func:`geogrid.road_kinds.road_rank`, one table with the rule metrics)
+_RANK_CLASS = {"major": BarrierClass.MAJOR, "minor": BarrierClass.MINOR,
+               "path": BarrierClass.PATH, "rail": BarrierClass.BARRIER}
 
 
 def road_class(kind: Any, kind_detail: Any) -> BarrierClass | None:
@@ -113,23 +108,8 @@ def road_class(kind: Any, kind_detail: Any) -> BarrierClass | None:
     >>> road_class("major_road", "secondary").name, road_class("path", "footway").name
     ('MAJOR', 'PATH')
     """
-    detail = str(kind_detail).strip().lower() if _present(kind_detail) else ""
-    k = str(kind).strip().lower() if _present(kind) else ""
-    if detail in _SKIP or k in {"ferry", "pier", "aerialway"}:
-        return None
-    if detail in _MAJOR:
-        return BarrierClass.MAJOR
-    if detail in _MINOR:
-        return BarrierClass.MINOR
-    if detail in _PATH:
-        return BarrierClass.PATH
-    if detail in _RAIL or k == "rail":
-        return BarrierClass.BARRIER
-    if k in {"major_road", "highway"}:
-        return BarrierClass.MAJOR
-    if k == "path":
-        return BarrierClass.PATH
-    return BarrierClass.MINOR
+    rank = road_rank(kind, kind_detail)
+    return None if rank is None else _RANK_CLASS[rank]
 
 
 def _present(value) -> bool:
