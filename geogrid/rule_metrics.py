@@ -167,7 +167,7 @@ def rule_metrics(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFrame
                          "road_or_water_inside": bool(grid["boundary"]["road_or_water_inside_m"]
                                                       > 0)}
         grid["floor"].update(_split_floor(obj, grid["compounds"]["items"], r_clip, w_clip,
-                                          near_m, grid["boundary"]["internal_m"]))
+                                          near_m, grid["boundary"]["internal_m"], target))
         grid["offroad"] = _offroad(parent_m, mg, obj, r_clip, w_clip, near_m, wall_m,
                                    grid["floor"]["compound_split_offroad_m"])
     return {"grid": grid, "microgrids": [{k: _plain(v) for k, v in row.items()}
@@ -496,49 +496,56 @@ def _cv_floor(obj, k: int, target: float, pieces: dict | None = None) -> float:
     return cv_lower_bound(np.asarray(units, dtype=float), k)
 
 
-def _split_floor(obj, items, road_m, water_m, near_m: float, internal_m: float) -> dict:
+def _split_floor(obj, items, road_m, water_m, near_m: float, internal_m: float,
+                 target: float) -> dict:
     """Off-road boundary that splitting compounds into the pieces they need takes.
 
-    Each compound needing ``m > 1`` pieces is cut by ``m - 1`` straight lines
-    across its long axis (the long side of its minimum rotated rectangle), at
-    equal shares of its area, and the part of each line farther than
-    ``near_m`` from every road and water is summed. It is an estimate of what
-    the data impose where compounds have no inner roads, not a proof (a bent
-    cut can be shorter); ``share_road_or_water_max`` is what this plan's
-    internal boundary length would reach with no other off-road boundary.
+    Each compound needing ``m > 1`` pieces is cut by ``m - 1`` parallel
+    straight lines, in whichever of 12 directions (every 15°) and wherever
+    each piece still holds at most ``NEED_TOLERANCE × target`` (households
+    spread by area) the lines are shortest *off roads*: the part of each line
+    farther than ``near_m`` from every road and water is what counts, so a cut
+    along an internal road or path costs nothing. It is an estimate of the
+    least the data impose (a bent cut can be shorter), not a proof;
+    ``share_road_or_water_max`` is what this plan's internal boundary length
+    would reach with no other off-road boundary.
     """
-    need = {i["id"]: i["need"] for i in items if i["need"] > 1}
+    need = {i["id"]: (i["need"], i["households"]) for i in items if i["need"] > 1}
     rows = np.flatnonzero(obj["is_compound"].to_numpy()
                           & np.isin(obj["id"].to_numpy(), list(need)))
     lines = np.concatenate([road_m, water_m])
     zone = shapely.buffer(shapely.union_all(lines), near_m) if len(lines) else shapely.Polygon()
     total = 0.0
     for r in rows:
-        total += _slices_offroad(obj["geom_m"].iat[r], need[_plain(obj["id"].iat[r])], zone)
+        m, hh = need[_plain(obj["id"].iat[r])]
+        cap = min(1.0, NEED_TOLERANCE * target / hh) if hh > 0 and target > 0 else 1.0 / m
+        total += min(_slices_offroad(obj["geom_m"].iat[r], m, cap, zone, math.radians(a))
+                     for a in range(0, 180, 15))
     share = 1.0 - total / internal_m if internal_m > 0 else None
     return {"compound_split_offroad_m": round(total, 1),
             "share_road_or_water_max": None if share is None else _r(max(0.0, share))}
 
 
-def _slices_offroad(poly, m: int, zone) -> float:
-    rect = shapely.get_coordinates(shapely.minimum_rotated_rectangle(poly))
-    if len(rect) < 4:
-        return 0.0
-    sides = np.diff(rect[:3], axis=0)
-    dx, dy = sides[np.argmax(np.hypot(sides[:, 0], sides[:, 1]))]
-    angle, origin = math.atan2(dy, dx), shapely.centroid(poly)
+def _slices_offroad(poly, m: int, cap: float, zone, angle: float, samples: int = 48) -> float:
+    """Off-road length of the shortest ``m - 1`` cuts across ``poly`` at ``angle``
+    (radians) leaving no piece above ``cap`` of its area (cut ``j`` lies where
+    the area before it is between ``1 - (m - j)·cap`` and ``j·cap``)."""
+    origin = shapely.centroid(poly)
     q = shapely.affinity.rotate(poly, -angle, origin=origin, use_radians=True)
     z = shapely.affinity.rotate(zone, -angle, origin=origin, use_radians=True)
     x0, y0, x1, y1 = shapely.bounds(q)
-    area, out = shapely.area(q), 0.0
+    xs = x0 + (x1 - x0) * (np.arange(samples) + 0.5) / samples
+    west = shapely.area(shapely.intersection(q, shapely.box(x0 - 1, y0 - 1, xs, y1 + 1)))
+    frac = west / max(shapely.area(q), 1e-9)
+    chords = shapely.intersection(shapely.linestrings(
+        np.stack([np.stack([xs, np.full(samples, y0 - 1)], 1),
+                  np.stack([xs, np.full(samples, y1 + 1)], 1)], 1)), q)
+    off = shapely.length(shapely.difference(chords, z))
+    out = 0.0
     for j in range(1, m):
-        lo, hi = x0, x1
-        for _ in range(40):  # bisection: the area west of x is j/m of the whole
-            mid = (lo + hi) / 2
-            west = shapely.area(shapely.intersection(q, shapely.box(x0 - 1, y0 - 1, mid, y1 + 1)))
-            lo, hi = (mid, hi) if west < area * j / m else (lo, mid)
-        chord = shapely.intersection(shapely.LineString([(lo, y0 - 1), (lo, y1 + 1)]), q)
-        out += float(shapely.length(shapely.difference(chord, z)))
+        ok = (frac >= 1 - (m - j) * cap - 1e-9) & (frac <= j * cap + 1e-9)
+        out += float(off[ok].min()) if ok.any() else float(off[np.argmin(
+            np.abs(frac - j / m))])
     return out
 
 
