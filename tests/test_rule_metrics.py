@@ -232,3 +232,51 @@ def test_floor_of_balance_when_compounds_keep_to_their_need():
     w = [330.0, 330.0, 240.0]
     assert g["floor"]["workload_cv_within_need"] == pytest.approx(
         float(np.std(w) / np.mean(w)), abs=0.01)
+
+
+def test_floor_finds_the_short_cut_in_any_direction():
+    # the same 300 × 60 m compound turned by 30°: a cut across it is still 60 m
+    comp = shapely.affinity.rotate(shapely.box(50, 70, 350, 130), 30, origin=(200, 100))
+    objs = frame([comp], id=["c"], type=["compound"], households=[600.0])
+    g = rule_metrics(PARENT, HALVES, objs)["grid"]
+    assert g["floor"]["compound_split_offroad_m"] == pytest.approx(60, abs=3)
+
+
+def test_floor_cut_follows_an_inner_path_anywhere_the_workload_allows():
+    # pieces may hold up to 1.15 × 300 = 345 of 600 households: a cut between 42.5 %
+    # and 57.5 % of the compound's length; a footway at 55 % takes the cut off the floor
+    objs = frame([shapely.box(50, 70, 350, 130)], id=["c"], type=["compound"],
+                 households=[600.0])
+    path = frame([shapely.LineString([(215, 60), (215, 140)])], kind=["path"],
+                 kind_detail=["footway"])
+    g = rule_metrics(PARENT, HALVES, objs, roads=path)["grid"]
+    assert g["floor"]["compound_split_offroad_m"] == pytest.approx(0, abs=0.5)
+    # at 70 % it is out of reach: a piece would hold 420 households
+    far = frame([shapely.LineString([(260, 60), (260, 140)])], kind=["path"],
+                kind_detail=["footway"])
+    g = rule_metrics(PARENT, HALVES, objs, roads=far)["grid"]
+    assert g["floor"]["compound_split_offroad_m"] == pytest.approx(60, abs=1)
+
+
+def test_offroad_boundary_by_where_it_lies():
+    # the halves' boundary at x = 200 (199 m once 0.5 m is left at the parent's edge)
+    # crosses a compound (54 m inside it, 12 m in its 3 m wall rims) and runs along the
+    # wall two compounds share (46 m with the rims); a road 10 m away covers its south
+    objs = frame([shapely.box(150, 70, 250, 130), shapely.box(120, 140, 200, 180),
+                  shapely.box(200, 140, 280, 180)], id=["c", "w", "e"],
+                 type=["compound"] * 3, households=[600.0, 100.0, 100.0])
+    road = frame([shapely.LineString([(190, -10), (190, 35)])], kind=["minor_road"],
+                 kind_detail=["residential"])
+    g = rule_metrics(PARENT, HALVES, objs, roads=road, target_workload=300.0)["grid"]
+    off = g["offroad"]
+    on = 35 + math.sqrt(15 ** 2 - 10 ** 2) - 0.5
+    assert off["length_m"] == pytest.approx(199 - on, abs=1)
+    assert off["in_compounds_m"] == pytest.approx(54, abs=1)
+    assert off["on_walls_m"] == pytest.approx(12 + 46, abs=1)
+    assert off["on_shared_walls_m"] == pytest.approx(46, abs=1)
+    assert off["outside_m"] == pytest.approx(199 - on - 54 - 58, abs=1)
+    # the floor (a 60 m cut across c) is set aside only up to what the plan spends in
+    # compounds; the plain share stays the share of the whole boundary
+    assert off["floor_m"] == pytest.approx(60, abs=1)
+    assert off["share_road_or_water_where_roads"] == pytest.approx(on / (199 - 54), abs=0.01)
+    assert g["boundary"]["share_road_or_water"] == pytest.approx(on / 199, abs=0.01)

@@ -271,6 +271,9 @@ def demo_grids(extra: dict | None = None) -> list[dict]:
                          "regions": len(res.microgrids), "cv": res.report["workload"]["cv"],
                          "on_roads": g["boundary"]["share_road_or_water"],
                          **{f"on_{c}": g["boundary"][f"share_{c}"] for c in _CLASSES},
+                         "where_roads": g["offroad"]["share_road_or_water_where_roads"],
+                         "floor_m": g["floor"]["compound_split_offroad_m"],
+                         **{f"off_{c}": g["offroad"][f"{c}_m"] for c in _OFFROAD},
                          "walls_m": g["walls"]["length_m"],
                          "on_roads_max": g["floor"]["share_road_or_water_max"],
                          "cv_floor_need": g["floor"]["workload_cv_within_need"],
@@ -286,6 +289,8 @@ def demo_grids(extra: dict | None = None) -> list[dict]:
 
 #: road classes of :func:`geogrid.rule_metrics.road_classes`, and water
 _CLASSES = ("major", "minor", "path", "water")
+#: where the off-road boundary lies (:func:`geogrid.rule_metrics.rule_metrics`, ``offroad``)
+_OFFROAD = ("in_compounds", "on_walls", "on_shared_walls", "outside")
 
 
 def grids_table(rows: list[dict]) -> str:
