@@ -56,10 +56,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import shapely.affinity
 
 from ._errors import InputError
 from .crs import metric_crs, require_crs, require_same_crs
+from .cuts import shortest_cut_angle
 from .road_kinds import road_rank
 from .walking import WalkNetwork, outline_points
 from .workload import WorkloadWeights, cv_lower_bound
@@ -519,34 +519,10 @@ def _split_floor(obj, items, road_m, water_m, near_m: float, internal_m: float,
     for r in rows:
         m, hh = need[_plain(obj["id"].iat[r])]
         cap = min(1.0, NEED_TOLERANCE * target / hh) if hh > 0 and target > 0 else 1.0 / m
-        total += min(_slices_offroad(obj["geom_m"].iat[r], m, cap, zone, math.radians(a))
-                     for a in range(0, 180, 15))
+        total += shortest_cut_angle(obj["geom_m"].iat[r], m, cap, zone)[1]
     share = 1.0 - total / internal_m if internal_m > 0 else None
     return {"compound_split_offroad_m": round(total, 1),
             "share_road_or_water_max": None if share is None else _r(max(0.0, share))}
-
-
-def _slices_offroad(poly, m: int, cap: float, zone, angle: float, samples: int = 48) -> float:
-    """Off-road length of the shortest ``m - 1`` cuts across ``poly`` at ``angle``
-    (radians) leaving no piece above ``cap`` of its area (cut ``j`` lies where
-    the area before it is between ``1 - (m - j)·cap`` and ``j·cap``)."""
-    origin = shapely.centroid(poly)
-    q = shapely.affinity.rotate(poly, -angle, origin=origin, use_radians=True)
-    z = shapely.affinity.rotate(zone, -angle, origin=origin, use_radians=True)
-    x0, y0, x1, y1 = shapely.bounds(q)
-    xs = x0 + (x1 - x0) * (np.arange(samples) + 0.5) / samples
-    west = shapely.area(shapely.intersection(q, shapely.box(x0 - 1, y0 - 1, xs, y1 + 1)))
-    frac = west / max(shapely.area(q), 1e-9)
-    chords = shapely.intersection(shapely.linestrings(
-        np.stack([np.stack([xs, np.full(samples, y0 - 1)], 1),
-                  np.stack([xs, np.full(samples, y1 + 1)], 1)], 1)), q)
-    off = shapely.length(shapely.difference(chords, z))
-    out = 0.0
-    for j in range(1, m):
-        ok = (frac >= 1 - (m - j) * cap - 1e-9) & (frac <= j * cap + 1e-9)
-        out += float(off[ok].min()) if ok.any() else float(off[np.argmin(
-            np.abs(frac - j / m))])
-    return out
 
 
 def _r(x, nd: int = 3):
