@@ -130,15 +130,15 @@ def tessellate(parent_m, seeds: np.ndarray, seed_label: np.ndarray, *,
     noded1 = shapely.union_all(src, grid_size=GRID)
     seeds = np.asarray(seeds, dtype=object)
     seed_label = np.asarray(seed_label, dtype=int)
-    regions, region_tree, region_comp, block, seed_region = _regions(
+    regions, region_tree, region_comp, block, pocket, seed_region = _regions(
         noded1, parent_m, comp_geoms, comp_ids, src, src_cls, src_id, seeds)
 
     # --- 2. which seeds share out each region ------------------------------------------
     # a building footprint goes to its building; a compound with seeds is shared
     # among its own seeds; any other region among all seeds of its block (those
     # behind walls and in footprints included); a block without seeds among all.
-    scope, scope_seeds = _scopes(regions, block, region_comp, seed_region, seed_label,
-                                 fp_geoms, fp_label)
+    scope, scope_seeds, split_scopes = _scopes(regions, block, region_comp, seed_region,
+                                               seed_label, fp_geoms, fp_label)
 
     noded2 = _with_voronoi(noded1, regions, scope, scope_seeds, seeds, seed_label)
 
@@ -160,7 +160,7 @@ def tessellate(parent_m, seeds: np.ndarray, seed_label: np.ndarray, *,
     # --- 5. label faces: the seed whose Voronoi cell (in the region's scope) holds it ---
     face_label, primary_face, alias = _label_faces(faces, face_reps, face_region, face_tree,
                                                    fe, scope, scope_seeds, seeds, seed_label,
-                                                   seed_region)
+                                                   seed_region, pocket, split_scopes)
     # --- 6. leftover faces join the neighbour with the most affinity ------------------
     face_label = _absorb(face_label, fe)
     empty = face_label < 0
@@ -191,6 +191,11 @@ def _regions(noded1, parent_m, comp_geoms, comp_ids, src, src_cls, src_id, seeds
         region_comp[ri] = comp_ids[ci]
     re_ = _arrangement_edges(noded1, regions, src, src_cls, src_id)
     block = _blocks(re_, len(regions))
+    # a compound's pockets: its regions between inner roads and paths (joined across
+    # footprint outlines and Voronoi edges only, never through land outside the walls)
+    ca, cb = region_comp[re_["a"].to_numpy()], region_comp[re_["b"].to_numpy()]
+    inner = np.array([x is not None and x == y for x, y in zip(ca, cb)], dtype=bool)
+    pocket = _blocks(re_[inner], len(regions))
 
     # --- seeds → regions ----------------------------------------------------------
     seed_region = _first_hit(region_tree, seeds, len(seeds), predicate="intersects")
@@ -198,7 +203,7 @@ def _regions(noded1, parent_m, comp_geoms, comp_ids, src, src_cls, src_id, seeds
     if missing.any():
         si, ri = region_tree.query_nearest(seeds[missing], return_distance=False)
         seed_region[np.flatnonzero(missing)[si]] = ri
-    return regions, region_tree, region_comp, block, seed_region
+    return regions, region_tree, region_comp, block, pocket, seed_region
 
 
 def _face_regions(region_tree, face_reps) -> np.ndarray:
@@ -273,6 +278,7 @@ def _scopes(regions, block, region_comp, seed_region, seed_label, fp_geoms, fp_l
         else:
             keys.append(("g", 0))
     scope, scope_keys = pd.factorize(pd.Series(keys, dtype=object), sort=True)
+    split_scopes = frozenset(i for i, key in enumerate(scope_keys) if key[0] == "c")
     scope = np.asarray(scope, dtype=np.int64)
     scope_seeds: dict[int, np.ndarray] = {}
     all_idx = np.arange(len(seed_label))
@@ -286,7 +292,7 @@ def _scopes(regions, block, region_comp, seed_region, seed_label, fp_geoms, fp_l
             scope_seeds[sc] = all_idx[seed_block == val]
         else:
             scope_seeds[sc] = all_idx
-    return scope, scope_seeds
+    return scope, scope_seeds, split_scopes
 
 
 def _with_voronoi(noded1, regions, scope, scope_seeds, seeds, seed_label):
@@ -312,15 +318,25 @@ def _with_voronoi(noded1, regions, scope, scope_seeds, seeds, seed_label):
 
 
 def _label_faces(faces, face_reps, face_region, face_tree, fe, scope, scope_seeds, seeds,
-                 seed_label, seed_region):
+                 seed_label, seed_region, pocket=None, split_scopes=frozenset()):
     """Each face's label (the seed whose Voronoi cell in the region's scope holds it),
-    the primary face of each label, and labels whose seed's face went to another."""
+    the primary face of each label, and labels whose seed's face went to another.
+
+    In ``split_scopes`` (compounds), a face takes the nearest seed of its own
+    ``pocket`` (region → the part of its compound between inner roads and
+    paths) when that part has one, so cells, and the cuts between them, follow the
+    compound's inner paths instead of crossing them."""
     face_label = np.full(len(faces), -1, dtype=int)
     face_scope = scope[face_region]
     order = np.argsort(face_scope, kind="stable")
     for sc, fgrp in _groups(face_scope[order], order):
         idx = scope_seeds.get(int(sc), np.empty(0, dtype=int))
         if len(idx) == 0:
+            continue
+        if sc in split_scopes:  # a compound: each side of an inner path by its own seeds
+            face_label[fgrp] = _nearest_by_block(face_reps[fgrp], pocket[face_region[fgrp]],
+                                                 seeds[idx], pocket[seed_region[idx]],
+                                                 seed_label[idx])
             continue
         tree = shapely.STRtree(seeds[idx])
         qi, si = tree.query_nearest(face_reps[fgrp], return_distance=False, all_matches=False)
@@ -448,6 +464,24 @@ def _keep_primary_component(face_label: np.ndarray, fe: pd.DataFrame,
         lab = face_label[f]
         if lab in keep_comp and comp[f] != keep_comp[lab]:
             out[f] = -1
+    return out
+
+
+def _nearest_by_block(points, point_block, seeds, seed_block, seed_label) -> np.ndarray:
+    """Label of the nearest seed in each point's block (any block's if its own has none)."""
+    out = np.empty(len(points), dtype=int)
+    tree = shapely.STRtree(seeds)
+    own = np.isin(point_block, seed_block)
+    if (~own).any():
+        rest = np.flatnonzero(~own)
+        out[rest] = seed_label[tree.query_nearest(points[rest], return_distance=False,
+                                                  all_matches=False)[1]]
+    for blk in np.unique(point_block[own]):
+        pi = np.flatnonzero(point_block == blk)
+        si = np.flatnonzero(seed_block == blk)
+        nearest = shapely.STRtree(seeds[si]).query_nearest(points[pi], return_distance=False,
+                                                           all_matches=False)
+        out[pi[nearest[0]]] = seed_label[si[nearest[1]]]
     return out
 
 
