@@ -5,8 +5,7 @@ A compound (小区) too heavy for one microgrid must be cut; the rule
 where one exists. :func:`slices_offroad` measures ``m - 1`` parallel cuts in
 one direction, each placed where the pieces' shares allow and where it lies
 least off roads; :func:`shortest_cut_angle` tries directions every 15°. The
-rule metrics use it for the floor the data impose, the partition engine to lay
-a heavy compound's cells out as slices in that direction.
+rule metrics use it for the floor the data impose.
 
 Households are taken as spread by area (a compound without footprints knows no
 better), so a piece's share is its share of the area.
@@ -20,26 +19,20 @@ import numpy as np
 import shapely
 import shapely.affinity
 
-__all__ = ["slices_offroad", "shortest_cut_angle", "shortest_cuts", "ANGLES"]
+__all__ = ["slices_offroad", "shortest_cut_angle", "ANGLES"]
 
 #: directions tried (radians): every 15°
 ANGLES = tuple(math.radians(a) for a in range(0, 180, 15))
 
 
-def slices_offroad(poly, m: int, cap: float, zone, angle: float, samples: int = 48, *,
-                   positions: bool = False, even: bool = False, near=None):
+def slices_offroad(poly, m: int, cap: float, zone, angle: float, samples: int = 48) -> float:
     """Off-road length of the shortest ``m - 1`` cuts across ``poly`` at ``angle``.
 
     The cuts are parallel lines across ``poly`` at ``angle`` + 90° (``angle``
     is the direction along which the pieces follow each other, in radians),
     placed so that no piece holds more than ``cap`` of the area, at the ``samples``
     positions where their total length outside ``zone`` (the roads' and
-    water's reach) is least. With ``even``, a cut's share off the even
-    ``j/m`` counts as that much longer (10 % off: 10 % longer), so that cuts of
-    like length fall where the pieces are even; with ``near`` (a tighter zone,
-    e.g. a metre around the lines), of cuts of like length the one that lies
-    *on* a road or path wins. With ``positions`` also the cuts' abscissae in
-    ``poly`` turned by ``-angle`` about its centroid.
+    water's reach) is least.
 
     >>> box = shapely.box(0, 0, 300, 60)
     >>> round(slices_offroad(box, 2, 0.575, shapely.Polygon(), 0.0), 1)
@@ -58,20 +51,12 @@ def slices_offroad(poly, m: int, cap: float, zone, angle: float, samples: int = 
         np.stack([np.stack([xs, np.full(samples, y0 - 1)], 1),
                   np.stack([xs, np.full(samples, y1 + 1)], 1)], 1)), q)
     off = shapely.length(shapely.difference(chords, z))
-    key = off.copy()
-    if near is not None:
-        zn = shapely.affinity.rotate(near, -angle, origin=origin, use_radians=True)
-        key += 0.01 * shapely.length(shapely.difference(chords, zn))
-    picks = _place_cuts(frac, key, m, cap, even)
-    total = float(off[picks].sum())
-    at = [float(xs[i]) for i in picks]
-    return (total, at) if positions else total
+    return float(off[_place_cuts(frac, off, m, cap)].sum())
 
 
 def shortest_cut_angle(poly, m: int, cap: float, zone) -> tuple[float, float]:
     """``(angle, off-road metres)`` of the shortest cuts (:func:`slices_offroad`)
-    over :data:`ANGLES`; the first angle wins a tie (:func:`shortest_cuts` also
-    gives where the cuts lie).
+    over :data:`ANGLES`; the first angle wins a tie.
 
     >>> a, length = shortest_cut_angle(shapely.box(0, 0, 60, 300), 2, 0.575, shapely.Polygon())
     >>> round(math.degrees(a)), round(length, 1)
@@ -82,29 +67,11 @@ def shortest_cut_angle(poly, m: int, cap: float, zone) -> tuple[float, float]:
     return ANGLES[best], float(lengths[best])
 
 
-def shortest_cuts(poly, m: int, cap: float, zone, near=None
-                  ) -> tuple[float, float, list[float]]:
-    """``(angle, off-road metres, cut abscissae)``: :func:`shortest_cut_angle` and
-    where its cuts lie in ``poly`` turned by ``-angle`` about its centroid
-    (even pieces where lengths tie; on the lines of ``near`` where it is given).
-
-    >>> a, length, at = shortest_cuts(shapely.box(0, 0, 300, 60), 3, 0.4, shapely.Polygon())
-    >>> round(math.degrees(a)), round(length), len(at)
-    (0, 120, 2)
-    """
-    angle, _ = shortest_cut_angle(poly, m, cap, zone)
-    length, at = slices_offroad(poly, m, cap, zone, angle, positions=True, even=True,
-                                near=near)
-    return angle, length, at
-
-
-def _place_cuts(frac: np.ndarray, off: np.ndarray, m: int, cap: float,
-                even: bool) -> list[int]:
+def _place_cuts(frac: np.ndarray, off: np.ndarray, m: int, cap: float) -> list[int]:
     """Sample index of each of the ``m - 1`` cuts: least total ``off`` (dynamic
     programming over the samples) with every piece at most ``cap`` of the area.
 
-    >>> _place_cuts(np.array([0.2, 0.4, 0.6, 0.8]), np.array([1.0, 5.0, 1.0, 1.0]), 3, 0.45,
-    ...             False)
+    >>> _place_cuts(np.array([0.2, 0.4, 0.6, 0.8]), np.array([1.0, 5.0, 1.0, 1.0]), 3, 0.45)
     [0, 2]
     """
     tol = 1e-9
@@ -113,15 +80,13 @@ def _place_cuts(frac: np.ndarray, off: np.ndarray, m: int, cap: float,
     cost = np.where(frac <= cap + tol, 0.0, np.inf)  # the first piece, before cut 1
     back = []
     for j in range(1, m):
-        key = off * (1.0 + np.abs(frac - j / m)) + 1e-6 * np.abs(frac - j / m) if even \
-            else off
         if j == 1:
             arg = np.full(len(frac), -1)
-            cost = cost + key
+            cost = cost + off
         else:
             cand = np.where(fits, cost[None, :], np.inf)
             arg = np.argmin(cand, axis=1)
-            cost = cand[np.arange(len(frac)), arg] + key
+            cost = cand[np.arange(len(frac)), arg] + off
         back.append(arg)
     last = np.where(1.0 - frac <= cap + tol, cost, np.inf)
     if not np.isfinite(last).any():  # no placement keeps every piece small: even shares
