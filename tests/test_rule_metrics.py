@@ -280,3 +280,20 @@ def test_offroad_boundary_by_where_it_lies():
     assert off["floor_m"] == pytest.approx(60, abs=1)
     assert off["share_road_or_water_where_roads"] == pytest.approx(on / (199 - 54), abs=0.01)
     assert g["boundary"]["share_road_or_water"] == pytest.approx(on / 199, abs=0.01)
+
+
+def test_engine_and_metrics_read_road_classes_from_one_table():
+    from geogrid.partition.inputs import BarrierClass, road_class
+    from geogrid.rule_metrics import road_classes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        roads = gpd.read_file(DATA / "lujiazui_roads.geojson")
+    pairs = roads[["kind", "kind_detail"]].drop_duplicates()
+    metric = road_classes(gpd.GeoDataFrame(pairs, geometry=[None] * len(pairs)))
+    as_metric = {BarrierClass.MAJOR: "major", BarrierClass.MINOR: "minor",
+                 BarrierClass.PATH: "path", BarrierClass.BARRIER: "rail", None: "none"}
+    engine = [as_metric[road_class(k, d)] for k, d in zip(pairs["kind"], pairs["kind_detail"])]
+    assert metric.tolist() == engine
+    by = dict(zip(pairs["kind_detail"], metric))
+    assert by["tertiary"] == "minor" and by["service"] == "path" and by["pier"] == "none"
