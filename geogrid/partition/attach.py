@@ -57,7 +57,8 @@ def nearest_housing(cells, objs, net: WalkNetwork) -> np.ndarray:
     piece in each cell it covers, every :data:`geogrid.walking.ANCHOR_STEP_M`
     metres, as :func:`geogrid.rule_metrics.rule_metrics` measures it; an
     object is reached at a point on its surface. The cell takes the target of
-    its object nearest to housing.
+    its object nearest to housing, and every cell of a road block the target
+    most of the block's cells have (:func:`_one_per_block`).
     """
     out = np.full(len(cells), -1, dtype=np.int64)
     if net is None or net.empty or len(objs) == 0:
@@ -82,6 +83,28 @@ def nearest_housing(cells, objs, net: WalkNetwork) -> np.ndarray:
     ok = src >= 0
     order = np.argsort(-dist[ok], kind="stable")  # the nearest object writes last
     out[obj_cell[movers][ok][order]] = anchor_cell[owner[src[ok]]][order]
+    return _one_per_block(out, cells)
+
+
+def _one_per_block(target: np.ndarray, cells) -> np.ndarray:
+    """The cells of one road block take the target most of them have (ties: the
+    lowest cell), so a block of offices or shops joins one microgrid whole and
+    its roads stay the boundary, instead of a boundary running between its
+    buildings wherever two homes are about equally near.
+
+    >>> import pandas as pd
+    >>> _one_per_block(np.array([5, 7, 7, -1, 9]), pd.DataFrame({"block": [0, 0, 0, 0, 1]})).tolist()
+    [7, 7, 7, -1, 9]
+    """
+    if "block" not in cells.columns:
+        return target
+    has = np.flatnonzero(target >= 0)
+    blk = cells["block"].to_numpy()[has]
+    top = pd.DataFrame({"blk": blk, "t": target[has]}).groupby(["blk", "t"]).size()
+    top = top.reset_index(name="n").sort_values(["blk", "n", "t"], ascending=[True, False, True])
+    pick = dict(top.drop_duplicates("blk")[["blk", "t"]].to_numpy())
+    out = target.copy()
+    out[has] = [pick[b] for b in blk]
     return out
 
 
