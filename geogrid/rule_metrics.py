@@ -14,7 +14,8 @@ judge any plan, generated or hand-drawn:
 
 ``boundary``  internal boundary length (microgrid edges not on the parent's
               outline) and its share within ``near_m`` (15 m) of a road of each
-              class (major / minor / path), of water, and of either;
+              class (major / minor / path / rail, and lines that divide no land,
+              e.g. piers: none; :func:`road_classes`), of water, and of either;
 ``walls``     internal boundary within ``wall_m`` (3 m) of a compound outline
               and farther than ``near_m`` from every road and water: a wall
               acting as a boundary;
@@ -26,14 +27,19 @@ judge any plan, generated or hand-drawn:
               else straight line; ``method`` says which was used;
 ``business``  typed objects per microgrid: majority-type share and Shannon
               entropy (bits);
+``offroad``   the internal boundary farther than ``near_m`` from roads and
+              water: inside compounds, along walls (shared by two compounds
+              or not) and outside, and the share on roads or water once the
+              off-road length the data impose (``floor``) is set aside;
 ``compactness`` Polsby–Popper ``4πA/P²`` per microgrid;
 ``floor``     what the data allow: the workload CV no plan of indivisible
               units can beat (and none that cuts no compound beyond its
               need, ``workload_cv_within_need``), whether the grid has a road or water inside
               at all (without one no boundary can lie on one), and the
               off-road boundary that cutting compounds into the pieces they
-              need takes along straight slices (an estimate), with the share
-              on roads this plan could reach if that were all.
+              need takes along the shortest straight cuts (:mod:`geogrid.cuts`,
+              an estimate), with the share on roads this plan could reach if
+              that were all.
 
 Example
 -------
