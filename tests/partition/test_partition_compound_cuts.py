@@ -40,7 +40,7 @@ def test_a_compound_is_cut_along_its_inner_path(x):
     assert shapely.length(cut) == pytest.approx(194, abs=1)  # straight across, walls aside
     line = shapely.LineString([(x, -20), (x, 220)])
     assert shapely.hausdorff_distance(cut, shapely.intersection(
-        line, shapely.buffer(compound, -3.0))) < 1.0
+        line, shapely.buffer(compound, -3.0))) < 0.5
     assert res.report["workload"]["cv"] < 0.15
 
 
