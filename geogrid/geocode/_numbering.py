@@ -26,9 +26,13 @@ shrunk toward the pooled slope of every road in the data::
 with ``span`` the range of the road's known numbers and ``S`` =
 :data:`SHRINK_SPAN` numbers (empirical Bayes, Efron & Morris 1975). With a
 single known number the direction in which numbers rise is taken from the
-roads of similar orientation (a city numbers its east-west roads one way,
-its north-south roads another), weighted by how parallel they are; with no
-such evidence there is no estimate.
+parallel roads nearby: numbers rise away from where they start
+(:meth:`Numbering.from_origin`; Puxi numbers its north-south roads from 延安路
+outward, so the direction flips across it). Where the nearby roads do not
+agree on a start (east-west roads start at many cross streets), the roads of
+similar orientation city-wide vote (a city numbers its east-west roads one
+way), weighted by how parallel they are; with no such evidence there is no
+estimate.
 
 The point goes across the road to the median offset of the known numbers of
 its parity (the other parity mirrored when only that side is known).
@@ -65,6 +69,10 @@ def theil_sen(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.median((y[j] - y[i])[keep] / dx[keep])) if keep.any() else 0.0
 
 
+#: a parallel road this far across weighs half as much on where numbering starts
+ORIGIN_REACH_M = 500.0
+#: share of the weight that must put the start on one side (:meth:`Numbering.from_origin`)
+ORIGIN_AGREE = 0.75
 #: how many of the nearest known numbers vote on where a number stands
 ANCHORS = 5
 #: a road end this close to the edge of the data may be cut off there
@@ -107,6 +115,12 @@ class NumberModel:
         span = float(nums.max() - nums.min()) if len(nums) else 0.0
         slope = theil_sen(nums, t) if len(np.unique(nums)) >= 2 else None
         return cls(centre, u, nums, t, offset, road_t, road_o, slope, span)
+
+    def origin(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where number 0 would stand on the axis (the fitted line's intercept, the median
+        of ``t - slope · n``) and where the road's known numbers stand (their median)."""
+        t0 = float(np.median(self.t - self.axis_slope * self.numbers))
+        return self.centre + t0 * self.u, self.centre + float(np.median(self.t)) * self.u
 
     @property
     def axis_slope(self) -> float | None:
@@ -160,6 +174,8 @@ class Numbering:
     directions: list[tuple[np.ndarray, float]]  # (axis, signed slope) of well-fitted roads
     roads: dict[str, shapely.Geometry]
     extent: tuple[float, float, float, float] | None  # bounds of every road: the data's edge
+    #: (axis, where number 0 would stand, where the road's records stand) of well-fitted roads
+    origins: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     _bare: dict[str, NumberModel] = field(default_factory=dict)  # roads with no known number
 
     @classmethod
@@ -178,7 +194,8 @@ class Numbering:
         bounds = np.array([g.bounds for g in roads.values() if not g.is_empty])
         extent = (tuple(bounds[:, :2].min(axis=0)) + tuple(bounds[:, 2:].max(axis=0))
                   if len(bounds) else None)
-        return cls(models, pooled, [(m.u, m.axis_slope) for m in fitted], roads, extent)
+        return cls(models, pooled, [(m.u, m.axis_slope) for m in fitted], roads, extent,
+                   [(m.u, *m.origin()) for m in fitted])
 
     def from_start(self, road: str, n: int
                    ) -> tuple[tuple[float, float], float, str, dict] | None:
@@ -194,7 +211,7 @@ class Numbering:
         if road not in self._bare:
             self._bare[road] = NumberModel.build(np.zeros(0), np.zeros((0, 2)), geom)
         m = self._bare[road]
-        sign = self.rising(m.u) if m is not None else None
+        sign = self.rising(m.u, m.centre) if m is not None else None
         if sign is None:
             return None
         t0 = float(m.road_t[0] if sign > 0 else m.road_t[-1])
@@ -211,11 +228,46 @@ class Numbering:
                            f"({self.pooled_slope:.1f} m per number, direction from roads alike)"
                            ), {"move_m": abs(move), "n_known": 0.0, "guessed": 1.0}
 
-    def rising(self, u: np.ndarray) -> float | None:
-        """+1 or -1: the way numbers rise along axis ``u``, from roads of similar orientation."""
+    def rising(self, u: np.ndarray, at: np.ndarray | None = None) -> float | None:
+        """+1 or -1: the way numbers rise along axis ``u``, from roads of similar orientation.
+
+        With ``at`` (a point of the road), first away from where the parallel roads nearby
+        start (:meth:`from_origin`); when they do not agree, the way most roads of similar
+        orientation rise."""
+        if at is not None and (sign := self.from_origin(u, at)) is not None:
+            return sign
         vote = sum(float(np.sign(s) * (u @ d)) * abs(u @ d) ** 4 for d, s in self.directions
                    if abs(u @ d) >= 0.8)
         return float(np.sign(vote)) if abs(vote) >= 1.0 else None
+
+    def from_origin(self, u: np.ndarray, at: np.ndarray) -> float | None:
+        """+1 or -1: numbers rise along ``u`` away from where the parallel roads nearby start.
+
+        Shanghai numbers its roads from a common line: a north-south road in Puxi from
+        延安路 outward (north of it northward, south of it southward), so the direction
+        flips from one block to the next and no city-wide vote gets both right. Each
+        well-fitted road of similar orientation (``|u·d| ≥ 0.8``) says where its number 0
+        would stand (:meth:`NumberModel.origin`), projected on ``u`` from ``at``; nearer
+        roads (by their distance across ``at``'s direction, :data:`ORIGIN_REACH_M`) weigh
+        more. When :data:`ORIGIN_AGREE` of the weight puts the start on one side of ``at``,
+        numbers rise away from it; otherwise ``None`` (east-west roads start at many
+        cross streets: there the city-wide vote decides)."""
+        vals, weights = [], []
+        for d, p0, where in self.origins:
+            c = float(u @ d)
+            if abs(c) < 0.8:
+                continue
+            rel = at - where
+            across = abs(d[0] * rel[1] - d[1] * rel[0])
+            weights.append(abs(c) ** 4 / (1.0 + (across / ORIGIN_REACH_M) ** 2))
+            vals.append(float((p0 - at) @ u))
+        if not weights:
+            return None
+        w, v = np.asarray(weights), np.asarray(vals)
+        behind = float(w[v < 0].sum() / w.sum())
+        if max(behind, 1.0 - behind) < ORIGIN_AGREE:
+            return None
+        return 1.0 if behind > 0.5 else -1.0
 
     def estimate(self, road: str, n: int, *, one_sided: bool = False
                  ) -> tuple[tuple[float, float], float, str, dict] | None:
@@ -234,7 +286,7 @@ class Numbering:
             slope = w * own + (1 - w) * np.sign(own) * prior
             how = f"{abs(slope):.1f} m per number (road {abs(own):.1f}, weight {w:.2f})"
         else:
-            sign = self.rising(m.u)
+            sign = self.rising(m.u, m.centre + float(np.median(m.t)) * m.u)
             if sign is None:
                 return None
             slope = sign * self.pooled_slope
