@@ -71,6 +71,9 @@ def theil_sen(x: np.ndarray, y: np.ndarray) -> float:
 
 #: a parallel road this far across weighs half as much on where numbering starts
 ORIGIN_REACH_M = 500.0
+#: least weight of parallel roads nearby for them to say where numbering starts (one road
+#: beside it counts 1, one :data:`ORIGIN_REACH_M` away 0.5)
+ORIGIN_MIN_WEIGHT = 0.5
 #: share of the weight that must put the start on one side (:meth:`Numbering.from_origin`)
 ORIGIN_AGREE = 0.75
 #: how many of the nearest known numbers vote on where a number stands
@@ -248,22 +251,22 @@ class Numbering:
         flips from one block to the next and no city-wide vote gets both right. Each
         well-fitted road of similar orientation (``|u·d| ≥ 0.8``) says where its number 0
         would stand (:meth:`NumberModel.origin`), projected on ``u`` from ``at``; nearer
-        roads (by their distance across ``at``'s direction, :data:`ORIGIN_REACH_M`) weigh
-        more. When :data:`ORIGIN_AGREE` of the weight puts the start on one side of ``at``,
-        numbers rise away from it; otherwise ``None`` (east-west roads start at many
-        cross streets: there the city-wide vote decides)."""
+        roads weigh more (``1 / (1 + (d / R)²)``, ``d`` from ``at`` to the road's records,
+        ``R`` = :data:`ORIGIN_REACH_M`). When :data:`ORIGIN_AGREE` of the weight puts the
+        start on one side of ``at``, numbers rise away from it; otherwise, or with less
+        than :data:`ORIGIN_MIN_WEIGHT` of weight (no parallel road nearby), ``None``
+        (east-west roads start at many cross streets: there the city-wide vote decides)."""
         vals, weights = [], []
         for d, p0, where in self.origins:
             c = float(u @ d)
             if abs(c) < 0.8:
                 continue
-            rel = at - where
-            across = abs(d[0] * rel[1] - d[1] * rel[0])
-            weights.append(abs(c) ** 4 / (1.0 + (across / ORIGIN_REACH_M) ** 2))
+            far = float(np.hypot(*(at - where)))
+            weights.append(abs(c) ** 4 / (1.0 + (far / ORIGIN_REACH_M) ** 2))
             vals.append(float((p0 - at) @ u))
-        if not weights:
-            return None
         w, v = np.asarray(weights), np.asarray(vals)
+        if w.sum() < ORIGIN_MIN_WEIGHT:
+            return None
         behind = float(w[v < 0].sum() / w.sum())
         if max(behind, 1.0 - behind) < ORIGIN_AGREE:
             return None
