@@ -75,6 +75,9 @@ class RoadMatching:
         drive graph) or a street is known only by its numbered records, the
         point of ``road`` nearest the cross street counts, if within
         ``_HINT_REACH_M``: the segment of the road nearest the hinted street.
+        A road line that stops short (南京东路 in a drive graph ends where the
+        pedestrian street begins) reaches on through the road's numbered
+        records (:meth:`_street_reach`).
         """
         out = []
         main = self._street_geom(road)
@@ -90,10 +93,24 @@ class RoadMatching:
                     out += [(x, y, near[0]) for x, y, _ in got]
                     continue
             other = self._street_geom(near[0])
-            if other is not None and main.distance(other) <= _HINT_REACH_M:
-                q = shapely.shortest_line(main, other).coords[0]
+            here = self._street_reach(road)
+            if other is not None and here.distance(other) <= _HINT_REACH_M:
+                q = shapely.shortest_line(here, other).coords[0]
                 out.append((float(q[0]), float(q[1]), near[0]))
         return out
+
+    def _street_reach(self, key: str):
+        """Where ``key`` is known to run: its road line and the points of its numbered
+        records together (the line alone when it has no records)."""
+        line = self._roads.get(key)
+        if line is None:
+            return self._street_geom(key)
+        if key not in self._street_reaches:
+            pts = [(h.place.x, h.place.y) for k, by_n in self._houses.items() if k[0] == key
+                   for hs in by_n.values() for h in hs]
+            self._street_reaches[key] = (shapely.union(line, shapely.multipoints(pts))
+                                         if pts else line)
+        return self._street_reaches[key]
 
     def _street_geom(self, key: str):
         """The road line of ``key``, else the points of its numbered records, else None."""
