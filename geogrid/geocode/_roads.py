@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 from rapidfuzz import fuzz
 
-from ._geometry import junctions, offset_from_junction
+from ._geometry import junctions, meeting_point, offset_from_junction
 from ._results import _BASE, MatchLevel, _Candidate, _join
 from .address import DIRECTIONS, ParsedAddress, road_key
 
@@ -148,17 +148,23 @@ class RoadMatching:
             misses.append(f"road {missing} has no geometry, so its junctions are unknown")
             return []
         points = self._junctions(ka, kb)
+        apart = None
         if not points:
-            d = self._roads[ka].distance(self._roads[kb])
-            misses.append(f"{ka} and {kb} do not meet (nearest approach {d:.0f} m)")
-            return []
+            got = meeting_point(self._roads[ka], self._roads[kb], reach_m=_HINT_REACH_M)
+            if got is None:
+                d = self._roads[ka].distance(self._roads[kb])
+                misses.append(f"{ka} and {kb} do not meet (nearest approach {d:.0f} m)")
+                return []
+            points, apart = [(got[0], got[1], False)], got[2]
         out = []
         label = f"{ka}与{kb}交叉口"
         for rank, (x, y, crosses) in enumerate(points):
-            conf = (0.85 if crosses else 0.70) * sa * sb
+            conf = (0.85 if crosses else 0.70 if apart is None else 0.5) * sa * sb
             if len(points) > 1:
                 conf *= 0.8 if rank == 0 else 0.6
-            detail = "roads cross" if crosses else "nearest approach of the two roads"
+            detail = ("roads cross" if crosses else "nearest approach of the two roads"
+                      if apart is None else f"the roads do not meet in the road data "
+                      f"({apart:.0f} m apart): where the one cut short would reach the other")
             matched = label
             if ix.direction and ix.distance_m:
                 x, y, how = offset_from_junction(x, y, [self._roads[ka], self._roads[kb]],

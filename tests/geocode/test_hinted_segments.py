@@ -41,3 +41,35 @@ def test_without_records_the_road_line_alone_is_too_far_from_the_hint():
     assert r.level is MatchLevel.ROAD  # 650 m from the drawn line: no segment is claimed
     x, _ = xy(r.lon, r.lat)
     assert x == pytest.approx(150.0, abs=20.0)
+
+
+def _cut_short(gap: float) -> Gazetteer:
+    """长横路 along y = 0; 短竖路 comes down x = 500 and stops ``gap`` metres short of it."""
+    roads = gpd.GeoDataFrame({"name": ["长横路", "短竖路"]}, geometry=[
+        LineString([ll(0, 0), ll(1000, 0)]), LineString([ll(500, 600), ll(500, gap)])],
+        crs="EPSG:4490")
+    return Gazetteer.from_frames(roads=roads, calibration=None)
+
+
+def test_a_junction_cut_short_in_the_road_data_is_where_the_road_would_reach():
+    """淡水路与自忠路 in the drive graph: 自忠路's line stops 137 m short of 淡水路."""
+    r = _cut_short(137.0).geocode("长横路与短竖路交叉口")
+    assert r.level is MatchLevel.INTERSECTION and "do not meet" in r.detail
+    x, y = xy(r.lon, r.lat)
+    assert np.hypot(x - 500.0, y) < 2.0, (x, y)  # on 长横路, not halfway across the gap
+    crossing = _cut_short(0.0).geocode("长横路与短竖路交叉口")
+    assert r.score < crossing.score  # an inferred junction is trusted less than a drawn one
+
+
+def test_roads_far_apart_have_no_junction():
+    r = _cut_short(400.0).geocode("长横路与短竖路交叉口")
+    assert r.level is not MatchLevel.INTERSECTION
+
+
+def test_meeting_point_takes_the_midpoint_when_neither_road_ends_there():
+    from geogrid.geocode._geometry import meeting_point
+
+    a, b = LineString([(0, 0), (100, 0)]), LineString([(0, 50), (100, 60)])
+    x, y, gap = meeting_point(a, b, reach_m=100.0)
+    assert (x, y, gap) == pytest.approx((0.0, 25.0, 50.0))
+    assert meeting_point(a, b, reach_m=40.0) is None
