@@ -352,7 +352,8 @@ class MeasuredNumbers:
                        side[monotone_run(self.numbers[side], self.m[side], self.slope)])
         return np.sort(np.concatenate(out))
 
-    def place(self, n: int, *, one_sided: bool, slope: float | None = None
+    def place(self, n: int, *, one_sided: bool, slope: float | None = None,
+              setback: float | None = None
               ) -> tuple[tuple[float, float], float, str, dict] | None:
         """``(xy, rule score, detail, features)`` for number ``n``; ``None`` when nothing is
         known. ``features``: the gap between the bracketing numbers (``gap_m``) or the
@@ -364,13 +365,14 @@ class MeasuredNumbers:
         them, its own side's nearest numbers vote, or both sides' when its side knows fewer
         than :data:`MIN_SIDE`. The offset is its side's: interpolated between same-side
         neighbours, else its side's median (:func:`_side_offset`). ``slope`` (metres per number, signed) extrapolates beyond the
-        known numbers instead of the road's own."""
+        known numbers instead of the road's own; ``setback`` caps a mirrored offset
+        (:func:`_side_offset`)."""
         keep = self.kept()
         if not len(keep):
             return None
         nums, m, o = self.numbers[keep], self.m[keep], self.o[keep]
         same = np.ones(len(nums), bool) if one_sided else nums % 2 == n % 2
-        side_o = _side_offset(o, same)
+        side_o = _side_offset(o, same, setback)
         mirrored = "" if same.any() else "; only the other side is known: its offset mirrored"
         own = _bracket(nums[same], n)
         both = _bracket(nums, n)
@@ -433,18 +435,23 @@ class MeasuredNumbers:
                 {"move_m": move, "n_known": float(len(self.kept()))})
 
 
-def _side_offset(o: np.ndarray, same: np.ndarray) -> float:
+def _side_offset(o: np.ndarray, same: np.ndarray, setback: float | None = None) -> float:
     """Offset across the spine of a number whose side (parity) holds ``same``.
 
     Both sides of a road stand about as far from its middle: with :data:`MIN_SIDE_OFFSET`
     or more numbers on its side, their median offset; with fewer, the side's sign (the
     other side's mirrored when it has none) at the median distance of every known number
     from the spine, so one record set back from the road (a building behind a forecourt)
-    does not carry the side's offset."""
+    does not carry the side's offset. Mirrored from the other side, the distance is no more
+    than ``setback`` (the usual distance of every road's addresses from their road): the
+    other side's few records may stand deep inside their block, and mirroring that depth
+    puts the answer twice as far off."""
     if same.sum() >= MIN_SIDE_OFFSET:
         return float(np.median(o[same]))
-    sign = np.sign(np.median(o[same])) if same.any() else -np.sign(np.median(o))
-    return float(sign * np.median(np.abs(o)))
+    far = float(np.median(np.abs(o)))
+    if same.any():
+        return float(np.sign(np.median(o[same])) * far)
+    return float(-np.sign(np.median(o)) * (far if setback is None else min(far, setback)))
 
 
 def _odd_rate(rate: float, slope: float) -> float:

@@ -35,7 +35,9 @@ way), weighted by how parallel they are; with no such evidence there is no
 estimate.
 
 The point goes across the road to the median offset of the known numbers of
-its parity (the other parity mirrored when only that side is known).
+its parity (the other parity mirrored when only that side is known, no farther
+from the road than the usual setback of every road's addresses, ``Numbering.setback``:
+one record of the other side may stand deep inside its block).
 
 A road with no known number is numbered from its start: number 1 at the end
 that the roads alike say numbers rise from, ``n`` pooled spacings along it;
@@ -157,15 +159,17 @@ class NumberModel:
         a = near[0]
         return t, int(self.numbers[a]), t - float(self.t[a])
 
-    def side(self, n: int, one_sided: bool) -> float:
+    def side(self, n: int, one_sided: bool, setback: float | None = None) -> float:
         """Offset across the road for number ``n``: its parity's known side (or the mirror of
-        the other parity's side; every number's side on a one-sided street)."""
+        the other parity's side, no farther than ``setback`` from the road; every number's
+        side on a one-sided street)."""
         if one_sided:
             return float(np.median(self.offset))
         same = self.numbers % 2 == n % 2
         if same.any():
             return float(np.median(self.offset[same]))
-        return float(-np.median(self.offset[~same]))
+        other = float(np.median(self.offset[~same]))
+        return -other if setback is None else -float(np.sign(other)) * min(abs(other), setback)
 
 
 @dataclass
@@ -177,6 +181,8 @@ class Numbering:
     directions: list[tuple[np.ndarray, float]]  # (axis, signed slope) of well-fitted roads
     roads: dict[str, shapely.Geometry]
     extent: tuple[float, float, float, float] | None  # bounds of every road: the data's edge
+    #: the usual distance of an address from its road's line: the median over every record
+    setback: float | None = None
     #: (axis, where number 0 would stand, where the road's records stand) of well-fitted roads
     origins: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     _bare: dict[str, NumberModel] = field(default_factory=dict)  # roads with no known number
@@ -197,8 +203,10 @@ class Numbering:
         bounds = np.array([g.bounds for g in roads.values() if not g.is_empty])
         extent = (tuple(bounds[:, :2].min(axis=0)) + tuple(bounds[:, 2:].max(axis=0))
                   if len(bounds) else None)
+        offsets = [np.abs(m.offset) for m in models.values() if len(m.offset)]
+        setback = float(np.median(np.concatenate(offsets))) if offsets else None
         return cls(models, pooled, [(m.u, m.axis_slope) for m in fitted], roads, extent,
-                   [(m.u, *m.origin()) for m in fitted])
+                   setback, [(m.u, *m.origin()) for m in fitted])
 
     def from_start(self, road: str, n: int
                    ) -> tuple[tuple[float, float], float, str, dict] | None:
@@ -295,7 +303,7 @@ class Numbering:
             slope = sign * self.pooled_slope
             how = f"{abs(slope):.1f} m per number, direction from roads alike"
         t, a, move = m.locate(n, slope, one_sided)
-        xy = m.point(t, m.side(n, one_sided))
+        xy = m.point(t, m.side(n, one_sided, self.setback))
         score = float(np.clip(0.6 - abs(move) / 2500.0, 0.15, 0.6))
         if own is None:
             score *= 0.8

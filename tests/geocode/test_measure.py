@@ -189,3 +189,16 @@ def test_a_side_with_few_records_takes_the_roads_distance_from_the_spine():
     assert _side_offset(o, odd) == pytest.approx(15.0)  # its sign, the road's distance
     assert _side_offset(o, ~odd) == pytest.approx(-15.0)  # a well-known side: its own median
     assert _side_offset(o[:4], np.zeros(4, bool)) == pytest.approx(15.0)  # none: mirrored
+
+
+def test_a_mirrored_offset_is_no_deeper_than_the_usual_setback():
+    """成都南路 knows one record, 58 m off its line inside the block: an opposite number
+    goes to the other side at the usual distance of addresses from their roads, not 58 m."""
+    from geogrid.geocode._measure import _side_offset
+
+    o, none = np.array([-58.0]), np.zeros(1, bool)
+    assert _side_offset(o, none) == pytest.approx(58.0)  # no setback known: mirrored
+    assert _side_offset(o, none, setback=25.0) == pytest.approx(25.0)
+    assert _side_offset(np.array([-15.0]), none, setback=25.0) == pytest.approx(15.0)
+    # its own side known: the cap does not apply
+    assert _side_offset(o, ~none, setback=25.0) == pytest.approx(-58.0)

@@ -140,3 +140,16 @@ def test_one_known_number_rises_away_from_where_its_neighbours_start():
     assert "extrapolated" in r.detail
     x, y = _at(r)
     assert abs(y + SLOPE * 121) < 10, (x, y)
+
+
+def test_the_usual_setback_is_measured_from_every_roads_records(city):
+    assert city._numbering.setback == pytest.approx(15.0, abs=1.0)
+
+
+def test_one_record_deep_in_its_block_is_mirrored_no_deeper_than_the_setback():
+    """庚路 knows one odd number, 80 m north of its line; an even number goes south of the
+    road at the usual 15 m, not 80 m."""
+    g = _world(extra_points=[("庚路", 101, 200.0, 2500.0 + 80.0)],
+               extra_roads=[("庚路", 2500.0, 0.0, 3000.0)])
+    x, y = _at(g.geocode("庚路120号"))
+    assert abs(x - (200.0 + SLOPE * 19)) < 10 and abs(y - (2500.0 - 15.0)) < 3, (x, y)
