@@ -364,9 +364,9 @@ class MeasuredNumbers:
         (odd and even rise together: an opposite neighbour beats extrapolating far); beyond
         them, its own side's nearest numbers vote, or both sides' when its side knows fewer
         than :data:`MIN_SIDE`. The offset is its side's: interpolated between same-side
-        neighbours, else its side's median (:func:`_side_offset`). ``slope`` (metres per number, signed) extrapolates beyond the
-        known numbers instead of the road's own; ``setback`` caps a mirrored offset
-        (:func:`_side_offset`)."""
+        neighbours, else its side's (:func:`_side_offset`; ``setback`` caps a mirrored
+        one). ``slope`` (metres per number, signed) extrapolates beyond the known numbers
+        instead of the road's own."""
         keep = self.kept()
         if not len(keep):
             return None
