@@ -47,6 +47,7 @@ __all__ = [
     "NumberLine",
     "interpolate_number",
     "junctions",
+    "meeting_point",
     "merge_lines",
     "offset_from_junction",
     "road_anchor",
@@ -287,6 +288,33 @@ def junctions(a: shapely.Geometry, b: shapely.Geometry, *, tolerance_m: float = 
         return []
     mid = line.interpolate(0.5, normalized=True)
     return [(mid.x, mid.y, False)]
+
+
+def meeting_point(a: shapely.Geometry, b: shapely.Geometry, *, reach_m: float
+                  ) -> tuple[float, float, float] | None:
+    """Where two roads that do not meet in the data would meet: ``(x, y, gap)``.
+
+    Road data stops a road short of its junction (a drive graph drops a one-way
+    or pedestrian piece). When one road's line ends at the nearest approach and
+    the other's goes on there, the junction is on the road that goes on, where
+    the stopped one would reach it; otherwise the midpoint of the nearest
+    approach. ``None`` when the roads are more than ``reach_m`` apart.
+    """
+    if a is None or b is None or a.is_empty or b.is_empty:
+        return None
+    line = shapely.shortest_line(a, b)
+    if line is None or line.length > reach_m:
+        return None
+    qa, qb = np.asarray(line.coords)
+    a_ends, b_ends = _ends_at(a, qa), _ends_at(b, qb)
+    q = qa if b_ends and not a_ends else qb if a_ends and not b_ends else (qa + qb) / 2.0
+    return float(q[0]), float(q[1]), float(line.length)
+
+
+def _ends_at(road: shapely.Geometry, q: np.ndarray, tol_m: float = 1.0) -> bool:
+    """True when ``q`` is an end of one of ``road``'s pieces."""
+    ends = np.array([c for g in _parts(road) for c in (g.coords[0], g.coords[-1])])
+    return bool(len(ends)) and bool(np.hypot(*(ends[:, :2] - q).T).min() <= tol_m)
 
 
 def offset_from_junction(x: float, y: float, roads: list[shapely.Geometry], unit: tuple[float, float],

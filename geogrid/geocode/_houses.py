@@ -110,7 +110,8 @@ class HouseMatching:
             # the side each parity keeps to, measured across the road's spine (bends included)
             one_sided = measured.sides() == "same"
             own = measured.gap_slope(one_sided=one_sided)
-            est = measured.place(n, one_sided=one_sided, slope=self._shrunk_slope(measured, own))
+            est = measured.place(n, one_sided=one_sided, slope=self._shrunk_slope(measured, own),
+                                 setback=self._numbering.setback)
             if est is not None:
                 if key[0] not in self._roads:
                     return Interpolated(est[0], est[1] * ESTIMATED_ROAD, _join(

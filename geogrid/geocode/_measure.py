@@ -39,7 +39,9 @@ last known number the measure goes on at the road's own spacing: the median of
 the metres per number between consecutive known numbers of one side
 (:meth:`MeasuredNumbers.gap_slope`, robust to a jump in the numbering; with too
 few pairs, Theil-Sen shrunk toward the pooled slope of every road), voted by the
-nearest known numbers, with a score that falls with the distance moved; more
+nearest known numbers of its side (of both sides when its side knows fewer than
+:data:`MIN_SIDE`: odd and even rise together, and one record of a side may be
+filed far from its number), with a score that falls with the distance moved; more
 than :data:`BEYOND_END_M` past the road's geometry and its known records the
 score is lower and the answer says so. It is not clamped to the road's end:
 road data stops short of roads (a drive graph has no pedestrian street, so its
@@ -85,6 +87,10 @@ MIN_GAP_PAIRS = 3
 MIN_ROAD_POINTS = 3
 #: how many of the nearest known numbers vote on an extrapolated measure
 ANCHORS = 5
+#: fewest known numbers on a side that extrapolate on their own; with fewer, both sides' vote
+MIN_SIDE = 2
+#: fewest known numbers on a side whose own median offset places its numbers across the road
+MIN_SIDE_OFFSET = 3
 #: a link between pieces (or across a corner) costs this many times its length
 DETOUR = 3.0
 #: most samples per road (a longer road is sampled more coarsely)
@@ -346,7 +352,8 @@ class MeasuredNumbers:
                        side[monotone_run(self.numbers[side], self.m[side], self.slope)])
         return np.sort(np.concatenate(out))
 
-    def place(self, n: int, *, one_sided: bool, slope: float | None = None
+    def place(self, n: int, *, one_sided: bool, slope: float | None = None,
+              setback: float | None = None
               ) -> tuple[tuple[float, float], float, str, dict] | None:
         """``(xy, rule score, detail, features)`` for number ``n``; ``None`` when nothing is
         known. ``features``: the gap between the bracketing numbers (``gap_m``) or the
@@ -354,17 +361,18 @@ class MeasuredNumbers:
 
         The measure comes from the nearest known numbers on either side of ``n``: its own
         side's (the textbook rule), else, when its side does not bracket it, both sides'
-        (odd and even rise together: an opposite neighbour beats extrapolating far). The offset is its side's:
-        interpolated between same-side neighbours, else the median of its side, else the
-        other side's mirrored. ``slope`` (metres per number, signed) extrapolates beyond the
-        known numbers instead of the road's own."""
+        (odd and even rise together: an opposite neighbour beats extrapolating far); beyond
+        them, its own side's nearest numbers vote, or both sides' when its side knows fewer
+        than :data:`MIN_SIDE`. The offset is its side's: interpolated between same-side
+        neighbours, else its side's (:func:`_side_offset`; ``setback`` caps a mirrored
+        one). ``slope`` (metres per number, signed) extrapolates beyond the known numbers
+        instead of the road's own."""
         keep = self.kept()
         if not len(keep):
             return None
         nums, m, o = self.numbers[keep], self.m[keep], self.o[keep]
         same = np.ones(len(nums), bool) if one_sided else nums % 2 == n % 2
-        side_o = (float(np.median(o[same])) if same.any()
-                  else -float(np.median(o)))
+        side_o = _side_offset(o, same, setback)
         mirrored = "" if same.any() else "; only the other side is known: its offset mirrored"
         own = _bracket(nums[same], n)
         both = _bracket(nums, n)
@@ -374,10 +382,11 @@ class MeasuredNumbers:
         elif both is not None:
             a, b = both[2:]
             how = "both sides"
-        else:
-            if same.any():  # its own side's numbers vote, as its own side's numbers place
-                return self._beyond(n, nums[same], m[same], o[same], slope, one_sided)
-            return self._beyond(n, nums, m, np.full(len(nums), side_o), slope, one_sided)
+        elif same.sum() >= MIN_SIDE:  # its own side's numbers vote, as they place
+            own_o = o[same] if same.sum() >= MIN_SIDE_OFFSET else np.full(same.sum(), side_o)
+            return self._beyond(n, nums[same], m[same], own_o, slope)
+        else:  # one number or none on its side: both sides' numbers vote on the measure
+            return self._beyond(n, nums, m, np.full(len(nums), side_o), slope)
         f = (n - nums[a]) / (nums[b] - nums[a])
         mm = m[a] + f * (m[b] - m[a])
         oo = o[a] + f * (o[b] - o[a]) if same[a] and same[b] else side_o
@@ -392,7 +401,7 @@ class MeasuredNumbers:
                  "odd_rate": _odd_rate(gap / (nums[b] - nums[a]), self.slope if slope is None
                                        else slope)})
 
-    def _beyond(self, n, nums, m, o, slope, one_sided):
+    def _beyond(self, n, nums, m, o, slope):
         """Past the known numbers: the weighted median of ``m_j + slope · (n - n_j)`` over
         the :data:`ANCHORS` nearest known numbers (nearer ones weigh more), so one misplaced
         record does not carry it. More than :data:`BEYOND_END_M` past the road's geometry
@@ -424,6 +433,25 @@ class MeasuredNumbers:
                 f"extrapolated {move:.0f} m along the road from {int(nums[a])}号 "
                 f"({abs(s):.1f} m per number){clamped}",
                 {"move_m": move, "n_known": float(len(self.kept()))})
+
+
+def _side_offset(o: np.ndarray, same: np.ndarray, setback: float | None = None) -> float:
+    """Offset across the spine of a number whose side (parity) holds ``same``.
+
+    Both sides of a road stand about as far from its middle: with :data:`MIN_SIDE_OFFSET`
+    or more numbers on its side, their median offset; with fewer, the side's sign (the
+    other side's mirrored when it has none) at the median distance of every known number
+    from the spine, so one record set back from the road (a building behind a forecourt)
+    does not carry the side's offset. Mirrored from the other side, the distance is no more
+    than ``setback`` (the usual distance of every road's addresses from their road): the
+    other side's few records may stand deep inside their block, and mirroring that depth
+    puts the answer twice as far off."""
+    if same.sum() >= MIN_SIDE_OFFSET:
+        return float(np.median(o[same]))
+    far = float(np.median(np.abs(o)))
+    if same.any():
+        return float(np.sign(np.median(o[same])) * far)
+    return float(-np.sign(np.median(o)) * (far if setback is None else min(far, setback)))
 
 
 def _odd_rate(rate: float, slope: float) -> float:

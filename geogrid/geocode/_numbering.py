@@ -26,12 +26,18 @@ shrunk toward the pooled slope of every road in the data::
 with ``span`` the range of the road's known numbers and ``S`` =
 :data:`SHRINK_SPAN` numbers (empirical Bayes, Efron & Morris 1975). With a
 single known number the direction in which numbers rise is taken from the
-roads of similar orientation (a city numbers its east-west roads one way,
-its north-south roads another), weighted by how parallel they are; with no
-such evidence there is no estimate.
+parallel roads nearby: numbers rise away from where they start
+(:meth:`Numbering.from_origin`; Puxi numbers its north-south roads from 延安路
+outward, so the direction flips across it). Where the nearby roads do not
+agree on a start (east-west roads start at many cross streets), the roads of
+similar orientation city-wide vote (a city numbers its east-west roads one
+way), weighted by how parallel they are; with no such evidence there is no
+estimate.
 
 The point goes across the road to the median offset of the known numbers of
-its parity (the other parity mirrored when only that side is known).
+its parity (the other parity mirrored when only that side is known, no farther
+from the road than the usual setback of every road's addresses, ``Numbering.setback``:
+one record of the other side may stand deep inside its block).
 
 A road with no known number is numbered from its start: number 1 at the end
 that the roads alike say numbers rise from, ``n`` pooled spacings along it;
@@ -65,6 +71,13 @@ def theil_sen(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.median((y[j] - y[i])[keep] / dx[keep])) if keep.any() else 0.0
 
 
+#: a parallel road this far across weighs half as much on where numbering starts
+ORIGIN_REACH_M = 500.0
+#: least weight of parallel roads nearby for them to say where numbering starts (one road
+#: beside it counts 1, one :data:`ORIGIN_REACH_M` away 0.5)
+ORIGIN_MIN_WEIGHT = 0.5
+#: share of the weight that must put the start on one side (:meth:`Numbering.from_origin`)
+ORIGIN_AGREE = 0.75
 #: how many of the nearest known numbers vote on where a number stands
 ANCHORS = 5
 #: a road end this close to the edge of the data may be cut off there
@@ -108,6 +121,12 @@ class NumberModel:
         slope = theil_sen(nums, t) if len(np.unique(nums)) >= 2 else None
         return cls(centre, u, nums, t, offset, road_t, road_o, slope, span)
 
+    def origin(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where number 0 would stand on the axis (the fitted line's intercept, the median
+        of ``t - slope · n``) and where the road's known numbers stand (their median)."""
+        t0 = float(np.median(self.t - self.axis_slope * self.numbers))
+        return self.centre + t0 * self.u, self.centre + float(np.median(self.t)) * self.u
+
     @property
     def axis_slope(self) -> float | None:
         """The road's slope when it reads as a numbered sequence (0.2-30 m per number)."""
@@ -140,15 +159,17 @@ class NumberModel:
         a = near[0]
         return t, int(self.numbers[a]), t - float(self.t[a])
 
-    def side(self, n: int, one_sided: bool) -> float:
+    def side(self, n: int, one_sided: bool, setback: float | None = None) -> float:
         """Offset across the road for number ``n``: its parity's known side (or the mirror of
-        the other parity's side; every number's side on a one-sided street)."""
+        the other parity's side, no farther than ``setback`` from the road; every number's
+        side on a one-sided street)."""
         if one_sided:
             return float(np.median(self.offset))
         same = self.numbers % 2 == n % 2
         if same.any():
             return float(np.median(self.offset[same]))
-        return float(-np.median(self.offset[~same]))
+        other = float(np.median(self.offset[~same]))
+        return -other if setback is None else -float(np.sign(other)) * min(abs(other), setback)
 
 
 @dataclass
@@ -160,6 +181,10 @@ class Numbering:
     directions: list[tuple[np.ndarray, float]]  # (axis, signed slope) of well-fitted roads
     roads: dict[str, shapely.Geometry]
     extent: tuple[float, float, float, float] | None  # bounds of every road: the data's edge
+    #: the usual distance of an address from its road's line: the median over every record
+    setback: float | None = None
+    #: (axis, where number 0 would stand, where the road's records stand) of well-fitted roads
+    origins: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     _bare: dict[str, NumberModel] = field(default_factory=dict)  # roads with no known number
 
     @classmethod
@@ -178,7 +203,10 @@ class Numbering:
         bounds = np.array([g.bounds for g in roads.values() if not g.is_empty])
         extent = (tuple(bounds[:, :2].min(axis=0)) + tuple(bounds[:, 2:].max(axis=0))
                   if len(bounds) else None)
-        return cls(models, pooled, [(m.u, m.axis_slope) for m in fitted], roads, extent)
+        offsets = [np.abs(m.offset) for m in models.values() if len(m.offset)]
+        setback = float(np.median(np.concatenate(offsets))) if offsets else None
+        return cls(models, pooled, [(m.u, m.axis_slope) for m in fitted], roads, extent,
+                   setback, [(m.u, *m.origin()) for m in fitted])
 
     def from_start(self, road: str, n: int
                    ) -> tuple[tuple[float, float], float, str, dict] | None:
@@ -194,7 +222,7 @@ class Numbering:
         if road not in self._bare:
             self._bare[road] = NumberModel.build(np.zeros(0), np.zeros((0, 2)), geom)
         m = self._bare[road]
-        sign = self.rising(m.u) if m is not None else None
+        sign = self.rising(m.u, m.centre) if m is not None else None
         if sign is None:
             return None
         t0 = float(m.road_t[0] if sign > 0 else m.road_t[-1])
@@ -211,11 +239,46 @@ class Numbering:
                            f"({self.pooled_slope:.1f} m per number, direction from roads alike)"
                            ), {"move_m": abs(move), "n_known": 0.0, "guessed": 1.0}
 
-    def rising(self, u: np.ndarray) -> float | None:
-        """+1 or -1: the way numbers rise along axis ``u``, from roads of similar orientation."""
+    def rising(self, u: np.ndarray, at: np.ndarray | None = None) -> float | None:
+        """+1 or -1: the way numbers rise along axis ``u``, from roads of similar orientation.
+
+        With ``at`` (a point of the road), first away from where the parallel roads nearby
+        start (:meth:`from_origin`); when they do not agree, the way most roads of similar
+        orientation rise."""
+        if at is not None and (sign := self.from_origin(u, at)) is not None:
+            return sign
         vote = sum(float(np.sign(s) * (u @ d)) * abs(u @ d) ** 4 for d, s in self.directions
                    if abs(u @ d) >= 0.8)
         return float(np.sign(vote)) if abs(vote) >= 1.0 else None
+
+    def from_origin(self, u: np.ndarray, at: np.ndarray) -> float | None:
+        """+1 or -1: numbers rise along ``u`` away from where the parallel roads nearby start.
+
+        Shanghai numbers its roads from a common line: a north-south road in Puxi from
+        延安路 outward (north of it northward, south of it southward), so the direction
+        flips from one block to the next and no city-wide vote gets both right. Each
+        well-fitted road of similar orientation (``|u·d| ≥ 0.8``) says where its number 0
+        would stand (:meth:`NumberModel.origin`), projected on ``u`` from ``at``; nearer
+        roads weigh more (``1 / (1 + (d / R)²)``, ``d`` from ``at`` to the road's records,
+        ``R`` = :data:`ORIGIN_REACH_M`). When :data:`ORIGIN_AGREE` of the weight puts the
+        start on one side of ``at``, numbers rise away from it; otherwise, or with less
+        than :data:`ORIGIN_MIN_WEIGHT` of weight (no parallel road nearby), ``None``
+        (east-west roads start at many cross streets: there the city-wide vote decides)."""
+        vals, weights = [], []
+        for d, p0, where in self.origins:
+            c = float(u @ d)
+            if abs(c) < 0.8:
+                continue
+            far = float(np.hypot(*(at - where)))
+            weights.append(abs(c) ** 4 / (1.0 + (far / ORIGIN_REACH_M) ** 2))
+            vals.append(float((p0 - at) @ u))
+        w, v = np.asarray(weights), np.asarray(vals)
+        if w.sum() < ORIGIN_MIN_WEIGHT:
+            return None
+        behind = float(w[v < 0].sum() / w.sum())
+        if max(behind, 1.0 - behind) < ORIGIN_AGREE:
+            return None
+        return 1.0 if behind > 0.5 else -1.0
 
     def estimate(self, road: str, n: int, *, one_sided: bool = False
                  ) -> tuple[tuple[float, float], float, str, dict] | None:
@@ -234,13 +297,13 @@ class Numbering:
             slope = w * own + (1 - w) * np.sign(own) * prior
             how = f"{abs(slope):.1f} m per number (road {abs(own):.1f}, weight {w:.2f})"
         else:
-            sign = self.rising(m.u)
+            sign = self.rising(m.u, m.centre + float(np.median(m.t)) * m.u)
             if sign is None:
                 return None
             slope = sign * self.pooled_slope
             how = f"{abs(slope):.1f} m per number, direction from roads alike"
         t, a, move = m.locate(n, slope, one_sided)
-        xy = m.point(t, m.side(n, one_sided))
+        xy = m.point(t, m.side(n, one_sided, self.setback))
         score = float(np.clip(0.6 - abs(move) / 2500.0, 0.15, 0.6))
         if own is None:
             score *= 0.8

@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 from rapidfuzz import fuzz
 
-from ._geometry import junctions, offset_from_junction
+from ._geometry import junctions, meeting_point, offset_from_junction
 from ._results import _BASE, MatchLevel, _Candidate, _join
 from .address import DIRECTIONS, ParsedAddress, road_key
 
@@ -75,6 +75,9 @@ class RoadMatching:
         drive graph) or a street is known only by its numbered records, the
         point of ``road`` nearest the cross street counts, if within
         ``_HINT_REACH_M``: the segment of the road nearest the hinted street.
+        A road line that stops short (南京东路 in a drive graph ends where the
+        pedestrian street begins) reaches on through the road's numbered
+        records (:meth:`_street_reach`).
         """
         out = []
         main = self._street_geom(road)
@@ -90,10 +93,24 @@ class RoadMatching:
                     out += [(x, y, near[0]) for x, y, _ in got]
                     continue
             other = self._street_geom(near[0])
-            if other is not None and main.distance(other) <= _HINT_REACH_M:
-                q = shapely.shortest_line(main, other).coords[0]
+            here = self._street_reach(road)
+            if other is not None and here.distance(other) <= _HINT_REACH_M:
+                q = shapely.shortest_line(here, other).coords[0]
                 out.append((float(q[0]), float(q[1]), near[0]))
         return out
+
+    def _street_reach(self, key: str):
+        """Where ``key`` is known to run: its road line and the points of its numbered
+        records together (the line alone when it has no records)."""
+        line = self._roads.get(key)
+        if line is None:
+            return self._street_geom(key)
+        if key not in self._street_reaches:
+            pts = [(h.place.x, h.place.y) for k, by_n in self._houses.items() if k[0] == key
+                   for hs in by_n.values() for h in hs]
+            self._street_reaches[key] = (shapely.union(line, shapely.multipoints(pts))
+                                         if pts else line)
+        return self._street_reaches[key]
 
     def _street_geom(self, key: str):
         """The road line of ``key``, else the points of its numbered records, else None."""
@@ -131,17 +148,23 @@ class RoadMatching:
             misses.append(f"road {missing} has no geometry, so its junctions are unknown")
             return []
         points = self._junctions(ka, kb)
+        apart = None
         if not points:
-            d = self._roads[ka].distance(self._roads[kb])
-            misses.append(f"{ka} and {kb} do not meet (nearest approach {d:.0f} m)")
-            return []
+            got = meeting_point(self._roads[ka], self._roads[kb], reach_m=_HINT_REACH_M)
+            if got is None:
+                d = self._roads[ka].distance(self._roads[kb])
+                misses.append(f"{ka} and {kb} do not meet (nearest approach {d:.0f} m)")
+                return []
+            points, apart = [(got[0], got[1], False)], got[2]
         out = []
         label = f"{ka}与{kb}交叉口"
         for rank, (x, y, crosses) in enumerate(points):
-            conf = (0.85 if crosses else 0.70) * sa * sb
+            conf = (0.85 if crosses else 0.70 if apart is None else 0.5) * sa * sb
             if len(points) > 1:
                 conf *= 0.8 if rank == 0 else 0.6
-            detail = "roads cross" if crosses else "nearest approach of the two roads"
+            detail = ("roads cross" if crosses else "nearest approach of the two roads"
+                      if apart is None else f"the roads do not meet in the road data "
+                      f"({apart:.0f} m apart): where the one cut short would reach the other")
             matched = label
             if ix.direction and ix.distance_m:
                 x, y, how = offset_from_junction(x, y, [self._roads[ka], self._roads[kb]],

@@ -271,6 +271,8 @@ _NEAR_HINT_RE = re.compile(
 
 _PROVINCE_RE = re.compile(r"[^\s\d()]{2,7}?(?:省|自治区|特别行政区)")
 _MUNICIPALITY_RE = re.compile(r"(?P<v>北京|上海|天津|重庆)(?P<shi>市)?")
+#: what follows a city's name when the name begins a road's: 天津路, 北京东路, 上海南路
+_NAMED_AFTER_RE = re.compile(rf"[东南西北中]?{_ROAD_SUFFIX}")
 _CITY_RE = re.compile(r"[^\s\d()路街号弄]{2,6}?(?:市|自治州|地区|盟)")
 _DISTRICT_RE = re.compile(r"[^\s\d()路街号弄村]{1,7}?(?:新区|区|县|旗)")
 _SUBDISTRICT_RE = re.compile(r"[^\s\d()路号弄]{2,8}?(?:街道办事处|街道|镇|乡)(?!路|街)")
@@ -473,8 +475,10 @@ def _peel_admin(body: str) -> tuple[str, dict[str, str]]:
     if m := _MUNICIPALITY_RE.match(rest):
         after = rest[m.end():]
         road = _ROAD_RE.match(after)  # 上海中山东一路: a full road name follows, not 上海南路
+        # 天津路与贵州路: the city's name begins the road's (天津路, 北京东路, 重庆南路)
+        named_after = _NAMED_AFTER_RE.match(after)
         if m.group("shi") or district_at(after) or _SUBDISTRICT_RE.match(after) or (
-                road and len(road.group(0)) >= 3):
+                road and len(road.group(0)) >= 3 and not named_after):
             name = m.group("v") + "市"
             out.setdefault("province", name)
             out["city"], rest = name, after

@@ -198,6 +198,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching):
         self._rev_tree = cKDTree(np.array([(r[0], r[1]) for r in rev])) if rev else None
         self._junction_cache: dict[tuple[str, str], list] = {}
         self._street_geoms: dict[str, Any] = {}
+        self._street_reaches: dict[str, Any] = {}
         self._build_suggestions()
         self._cached = lru_cache(maxsize=cache_size)(self._geocode_normalised)
 

@@ -160,3 +160,45 @@ def test_extrapolation_goes_on_straight_past_a_road_cut_short():
         assert abs(x - 5.0 * n) < 10 and abs(y - 15.0) < 5, (n, x, y)
     assert far.score < near.score  # 800 m past the geometry: trusted less
     assert "past the end of the road's geometry" in far.detail
+
+
+def test_a_side_with_one_record_extrapolates_with_both_sides():
+    """成都北路 in the real data: the even side well known, the odd side known by one
+    record filed 100 m along and 120 m back from where its number stands. An odd number
+    past it goes where both sides' numbers put it, at the road's usual distance from the
+    spine on the odd side, not 100 m along and 120 m back with that one record."""
+    known = [40, 50, 60, 70, 80, 90]
+    where = [(5.0 * n, -15.0) for n in known] + [(5.0 * 71 + 100.0, 120.0)]
+    pts = gpd.GeoDataFrame({"addr_street": ["直路"] * 7,
+                            "addr_housenumber": [str(n) for n in known] + ["71"]},
+                           geometry=[Point(ll(*p)) for p in where], crs="EPSG:4490")
+    road = LineString([ll(0, 0), ll(1000, 0)])
+    g = Gazetteer.from_frames(address_points=pts, calibration=None, roads=gpd.GeoDataFrame(
+        {"name": ["直路"]}, geometry=[road], crs="EPSG:4490"))
+    r = g.geocode("直路31号")
+    assert "extrapolated" in r.detail
+    x, y = xy(r.lon, r.lat)
+    assert np.hypot(x - 155.0, y - 15.0) < 10.0, (x, y)
+
+
+def test_a_side_with_few_records_takes_the_roads_distance_from_the_spine():
+    from geogrid.geocode._measure import _side_offset
+
+    o = np.array([-15.0, -14.0, -16.0, -15.0, 120.0])
+    odd = np.array([False, False, False, False, True])
+    assert _side_offset(o, odd) == pytest.approx(15.0)  # its sign, the road's distance
+    assert _side_offset(o, ~odd) == pytest.approx(-15.0)  # a well-known side: its own median
+    assert _side_offset(o[:4], np.zeros(4, bool)) == pytest.approx(15.0)  # none: mirrored
+
+
+def test_a_mirrored_offset_is_no_deeper_than_the_usual_setback():
+    """成都南路 knows one record, 58 m off its line inside the block: an opposite number
+    goes to the other side at the usual distance of addresses from their roads, not 58 m."""
+    from geogrid.geocode._measure import _side_offset
+
+    o, none = np.array([-58.0]), np.zeros(1, bool)
+    assert _side_offset(o, none) == pytest.approx(58.0)  # no setback known: mirrored
+    assert _side_offset(o, none, setback=25.0) == pytest.approx(25.0)
+    assert _side_offset(np.array([-15.0]), none, setback=25.0) == pytest.approx(15.0)
+    # its own side known: the cap does not apply
+    assert _side_offset(o, ~none, setback=25.0) == pytest.approx(-58.0)

@@ -100,3 +100,56 @@ def _westward_world():
         {"addr_street": [p[0] for p in pts], "addr_housenumber": [str(p[1]) for p in pts]},
         geometry=[Point(ll(p[2], p[3])) for p in pts], crs="EPSG:4490")
     return Gazetteer.from_frames(address_points=pt_frame, roads=road_frame, calibration=None)
+
+
+def _puxi_world(extra_points=()):
+    """North-south roads numbered away from an east-west road at y = 0 (as Puxi numbers
+    its north-south roads from 延安路): 北一路, 北二路 rise northward, 南一路, 南二路
+    southward, 2 m per number. 北三路 and 南三路 have no known number."""
+    roads = [("横路", (-500.0, 0.0), (1500.0, 0.0))]
+    for name, x, sign in (("北一路", 0.0, 1), ("北二路", 400.0, 1), ("北三路", 800.0, 1),
+                          ("南一路", 0.0, -1), ("南二路", 400.0, -1), ("南三路", 800.0, -1)):
+        roads.append((name, (x, 0.0), (x, sign * 1500.0)))
+    pts = [(name, n, x + (-15.0 if n % 2 else 15.0) * sign, sign * SLOPE * n)
+           for name, x, sign in (("北一路", 0.0, 1), ("北二路", 400.0, 1),
+                                 ("南一路", 0.0, -1), ("南二路", 400.0, -1))
+           for n in range(1, 62)]
+    pts += list(extra_points)
+    road_frame = gpd.GeoDataFrame({"name": [r[0] for r in roads]}, geometry=[
+        LineString([ll(*a), ll(*b)]) for _, a, b in roads], crs="EPSG:4490")
+    pt_frame = gpd.GeoDataFrame(
+        {"addr_street": [p[0] for p in pts], "addr_housenumber": [str(p[1]) for p in pts]},
+        geometry=[Point(ll(p[2], p[3])) for p in pts], crs="EPSG:4490")
+    return Gazetteer.from_frames(address_points=pt_frame, roads=road_frame, calibration=None)
+
+
+@pytest.mark.parametrize("road,sign", [("北三路", 1), ("南三路", -1)])
+def test_a_road_starts_where_its_neighbours_start(road, sign):
+    """Half the parallel roads rise north, half south: a city-wide vote has no direction,
+    the roads beside it do. 101号 stands 200 m from the cross road, away from it."""
+    r = _puxi_world().geocode(f"{road}101号")
+    assert r.level is MatchLevel.INTERPOLATED and "start" in r.detail
+    x, y = _at(r)
+    assert abs(x - 800.0) < 20 and abs(y - sign * SLOPE * 100) < 10, (x, y)
+
+
+def test_one_known_number_rises_away_from_where_its_neighbours_start():
+    """南三路 knows only 50号, 100 m south of the cross road: 121号 is farther south."""
+    g = _puxi_world([("南三路", 50, 815.0, -100.0)])
+    r = g.geocode("南三路121号")
+    assert "extrapolated" in r.detail
+    x, y = _at(r)
+    assert abs(y + SLOPE * 121) < 10, (x, y)
+
+
+def test_the_usual_setback_is_measured_from_every_roads_records(city):
+    assert city._numbering.setback == pytest.approx(15.0, abs=1.0)
+
+
+def test_one_record_deep_in_its_block_is_mirrored_no_deeper_than_the_setback():
+    """庚路 knows one odd number, 80 m north of its line; an even number goes south of the
+    road at the usual 15 m, not 80 m."""
+    g = _world(extra_points=[("庚路", 101, 200.0, 2500.0 + 80.0)],
+               extra_roads=[("庚路", 2500.0, 0.0, 3000.0)])
+    x, y = _at(g.geocode("庚路120号"))
+    assert abs(x - (200.0 + SLOPE * 19)) < 10 and abs(y - (2500.0 - 15.0)) < 3, (x, y)
