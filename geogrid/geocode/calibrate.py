@@ -215,6 +215,24 @@ class Calibration:
             return min(float(np.interp(score, *self.pooled)), 0.5)
         return float(np.interp(score, *curve))
 
+    def many(self, levels, scores, features) -> np.ndarray:
+        """``self(level, score, features)`` of many answers at once (one array pass per
+        class): what fitting on thousands of database rows needs."""
+        levels = np.asarray([str(v) for v in levels], dtype=object)
+        scores = np.asarray(scores, dtype=float)
+        features = list(features)
+        out = np.empty(len(scores))
+        for level in set(levels.tolist()):
+            idx = np.flatnonzero(levels == level)
+            model = self.models.get(level)
+            if model is not None:
+                z = _linear(model, _design(scores[idx], [features[i] for i in idx],
+                                           tuple(model["features"])))
+                out[idx] = np.interp(z, *model["curve"])
+            else:
+                out[idx] = [self(level, sc) for sc in scores[idx]]
+        return out
+
     def to_dict(self) -> dict:
         return {"radius_m": self.radius_m, "counts": self.counts,
                 "curves": {k: {"score": v[0], "p": v[1]} for k, v in self.curves.items()},

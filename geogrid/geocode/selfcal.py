@@ -96,13 +96,17 @@ def _candidates(r, x: float, y: float) -> list[tuple]:
 
 def _chosen(candidates: pd.Series, cal: Calibration | None) -> pd.DataFrame:
     """The answer each row gets when ``cal`` ranks its candidates, as the gazetteer does:
-    by calibrated confidence (``None``: by rule score, the first)."""
-    rows = []
-    for cands in candidates:
-        best = cands[0] if cal is None else max(
-            cands, key=lambda c: cal(c[0], c[1], c[2]))
-        rows.append(best)
-    return pd.DataFrame(rows, columns=["level", "score", "features", "error_m"],
+    by calibrated confidence, the first of equals (``None``: by rule score, the first)."""
+    if cal is None:
+        best = [cands[0] for cands in candidates]
+    else:
+        flat = [c for cands in candidates for c in cands]
+        conf = cal.many([c[0] for c in flat], [c[1] for c in flat], [c[2] for c in flat])
+        best, start = [], 0
+        for cands in candidates:
+            best.append(cands[int(np.argmax(conf[start:start + len(cands)]))])
+            start += len(cands)
+    return pd.DataFrame(best, columns=["level", "score", "features", "error_m"],
                         index=candidates.index)
 
 
@@ -146,9 +150,8 @@ def fit_on_database(frames: dict, addresses: gpd.GeoDataFrame, *, folds: int = 1
         mine = (got["fold"] == f).to_numpy()
         other = cal if mine.all() else _fit(got[~mine], radius_m)
         pick = _chosen(got["candidates"][mine], other)
-        parts.append(pick.assign(fold=f, confidence=[
-            other(lv, sc, ft) for lv, sc, ft in zip(pick["level"], pick["score"],
-                                                    pick["features"])]))
+        parts.append(pick.assign(fold=f, confidence=other.many(pick["level"], pick["score"],
+                                                                pick["features"])))
     answers = pd.concat(parts).sort_index().reset_index(drop=True)
     answers["hit"] = answers["error_m"].to_numpy(float) <= radius_m
     conf, hit = answers["confidence"].to_numpy(float), answers["hit"].to_numpy(bool)

@@ -146,3 +146,15 @@ def test_the_curve_does_not_promise_what_noise_features_cannot_keep():
     assert ((conf >= 0) & (conf <= 1)).all()
     assert (conf >= 0.9).mean() < 0.04
     assert abs(conf.mean() - t_hit.mean()) < 0.08
+
+
+def test_many_answers_at_once_equal_one_at_a_time():
+    score, feats, hit = _gapped(500, 4)
+    levels = ["道路插值/同侧"] * 300 + ["门牌"] * 200
+    cal = Calibration.fit(levels, score, hit, features=feats)
+    assert "道路插值/同侧" in cal.models
+    mixed = levels + ["门牌/楼内", "区域"]
+    s2, f2 = np.r_[score, 0.7, 0.9], feats + [{"gap_m": 5.0}, {}]
+    got = cal.many(mixed, s2, f2)
+    assert got == pytest.approx([cal(lv, s, f) for lv, s, f in zip(mixed, s2, f2)])
+    assert got[-1] <= 0.5   # a rung never seen stays untrusted in bulk too
