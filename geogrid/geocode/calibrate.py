@@ -9,11 +9,8 @@ nothing until one counts how often such answers really fall within 100 m.
    learn from (another fold of the data), and record ``(rung, score, hit)``
    with ``hit = error <= 100 m``;
 2. per rung, sort by score, cut into at most ``bins`` equal-count bins and
-   estimate each bin's hit rate shrunk toward the rung's own rate ``m`` (itself
-   ``(K + 1) / (N + 2)`` over the rung), ``(k + 2m) / (n + 2)``: a bin of 5 hits
-   out of 5 is not certain, and a bin of a rung that hits 98 % is not pulled
-   toward 1/2 (a Beta(1, 1) prior per bin did that: on the real-address
-   evaluation it left confidence 8 to 10 points under the observed rate);
+   estimate each bin's hit rate with a Beta(1, 1) prior, ``(k + 1) / (n + 2)``,
+   so a bin of 5 hits out of 5 says 0.86, not 1;
 3. make the bin rates non-decreasing in the score with the pool-adjacent-
    violators algorithm (:func:`scipy.optimize.isotonic_regression`, weighted
    by bin size): a higher score never means a lower probability;
@@ -78,8 +75,6 @@ DEFAULT_CALIBRATION = Path(__file__).with_name("calibration.json")
 FEATURES = ("gap_m", "move_m", "n_records", "spread_m", "hint", "guessed", "odd_rate")
 #: ridge penalty of the per-class logistic model (on standardised inputs)
 RIDGE = 3.0
-#: weight, in answers, of the class's own rate in each bin's estimate
-PRIOR = 2.0
 #: folds of the cross-fitting that gives the per-class curve out-of-fold predictors
 CROSS_FOLDS = 5
 
@@ -161,10 +156,7 @@ def _curve(score: np.ndarray, hit: np.ndarray, bins: int) -> tuple[list[float], 
     parts = [p for p in np.array_split(np.arange(len(s)), n_bins) if len(p)]
     centres = np.array([s[p].mean() for p in parts])
     n = np.array([len(p) for p in parts], dtype=float)
-    # each bin shrunk toward its class's rate (itself shrunk toward 1/2), not toward 1/2: bins
-    # of ten answers pulled toward 1/2 called a class that hits 98 % about 0.9
-    mean = (h.sum() + 1.0) / (len(h) + 2.0)
-    rate = np.array([(h[p].sum() + PRIOR * mean) / (len(p) + PRIOR) for p in parts])
+    rate = np.array([(h[p].sum() + 1.0) / (len(p) + 2.0) for p in parts])
     from scipy.optimize import isotonic_regression   # scipy.optimize takes a second to import
 
     fitted = isotonic_regression(rate, weights=n, increasing=True).x
