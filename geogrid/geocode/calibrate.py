@@ -25,7 +25,11 @@ numbers' direction was taken from other roads), a class seen at least
 :data:`RIDGE` on standardised inputs, fitted by iteratively reweighted least
 squares in numpy) on the logit of the rule score and the features' ``log1p``;
 its linear predictor is the combined score that steps 2-4 map to a
-probability. Answers report more (how well the given name matched, how many
+probability. That curve is fit on *cross-fitted* predictors (each answer's
+from the model fit on the other :data:`CROSS_FOLDS` - 1 folds of the class),
+like the predictor a new answer gets; on the model's own training answers the
+predictor separates hits from misses better than it will on new ones, and the
+curve would promise too much at the top. Answers report more (how well the given name matched, how many
 numbers the road knows); on the real-address evaluation those, and whether
 only the other side's numbers are known, did not separate hits from misses out
 of fold (a richer model scored worse on held-out rows), so the model leaves
@@ -71,6 +75,8 @@ DEFAULT_CALIBRATION = Path(__file__).with_name("calibration.json")
 FEATURES = ("gap_m", "move_m", "n_records", "spread_m", "hint", "guessed", "odd_rate")
 #: ridge penalty of the per-class logistic model (on standardised inputs)
 RIDGE = 3.0
+#: folds of the cross-fitting that gives the per-class curve out-of-fold predictors
+CROSS_FOLDS = 5
 
 
 def _design(scores: np.ndarray, feats: list[dict | None], names: tuple[str, ...]
@@ -209,6 +215,24 @@ class Calibration:
             return min(float(np.interp(score, *self.pooled)), 0.5)
         return float(np.interp(score, *curve))
 
+    def many(self, levels, scores, features) -> np.ndarray:
+        """``self(level, score, features)`` of many answers at once (one array pass per
+        class): what fitting on thousands of database rows needs."""
+        levels = np.asarray([str(v) for v in levels], dtype=object)
+        scores = np.asarray(scores, dtype=float)
+        features = list(features)
+        out = np.empty(len(scores))
+        for level in set(levels.tolist()):
+            idx = np.flatnonzero(levels == level)
+            model = self.models.get(level)
+            if model is not None:
+                z = _linear(model, _design(scores[idx], [features[i] for i in idx],
+                                           tuple(model["features"])))
+                out[idx] = np.interp(z, *model["curve"])
+            else:
+                out[idx] = [self(level, sc) for sc in scores[idx]]
+        return out
+
     def to_dict(self) -> dict:
         return {"radius_m": self.radius_m, "counts": self.counts,
                 "curves": {k: {"score": v[0], "p": v[1]} for k, v in self.curves.items()},
@@ -270,9 +294,30 @@ def _models(levels: np.ndarray, scores: np.ndarray, hits: np.ndarray, feats: lis
         w[1] = max(w[1], 0.0)
         model = {"features": list(used), "mean": mean.round(6).tolist(),
                  "scale": scale.round(6).tolist(), "weights": w.round(6).tolist()}
-        model["curve"] = _curve(_linear(model, x), hits[mask], bins)
+        # the curve maps predictors of answers the model did not see, as a new answer's is
+        model["curve"] = _curve(_cross_fitted(x, y, _linear(model, x)), hits[mask], bins)
         out[str(level)] = model
     return out
+
+
+def _cross_fitted(x: np.ndarray, y: np.ndarray, z_all: np.ndarray,
+                  k: int = CROSS_FOLDS) -> np.ndarray:
+    """Each answer's linear predictor from the model fit on the other ``k - 1`` folds.
+
+    A model's predictor on its own training answers separates hits from misses
+    better than it will on new answers, so a curve fit on it maps the top of the
+    range to too high a probability. (A fold whose complement has one outcome
+    only keeps the full model's predictor.)"""
+    fold = np.arange(len(y)) % k
+    z = np.array(z_all, dtype=float)
+    for f in range(k):
+        test = fold == f
+        if not test.any() or y[~test].min() == y[~test].max():
+            continue
+        mean, scale, w = _logistic(x[~test], y[~test])
+        w[1] = max(w[1], 0.0)
+        z[test] = w[0] + ((x[test] - mean) / scale) @ w[1:]
+    return z
 
 
 def reliability_table(confidence, hit, *, bands=(0.0, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0001)

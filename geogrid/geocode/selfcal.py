@@ -8,7 +8,12 @@ folds by row (leave-one-out when ``k`` equals the number of rows; 10 folds
 by default, which is close to it and costs ten builds instead of thousands):
 every row is geocoded (its address and its name) by a gazetteer built
 without it, from the same other frames, and ``(rung, rule score, hit within
-100 m)`` of those answers fit the per-rung isotonic map. The held-out
+100 m)`` of those answers fit the per-rung isotonic map. The answer fitted
+is the one the service would give: the gazetteer ranks its candidates by
+calibrated confidence, so the fit is redone on the answers its own first fit
+ranks first (by rule score a building named in one record's address outranks
+that single record; once calibrated it often does not, and the fit must see
+the cases the service answers with a single record). The held-out
 answers also give the reliability table the fit reports
 (:attr:`DatabaseCalibration.reliability`): predicted versus observed share
 within 100 m per confidence band, each answer scored by a fit that did not
@@ -58,6 +63,9 @@ class DatabaseCalibration:
 
 def _held_out(frames: dict, addresses: gpd.GeoDataFrame, fold: np.ndarray, k: int
               ) -> pd.DataFrame:
+    """Every row geocoded by a gazetteer built without its fold: one row per answer with
+    ``candidates``, the answer and its alternatives as ``(class, score, features, error_m)``
+    in the order of their rule scores."""
     from .gazetteer import Gazetteer  # the gazetteer imports this module's callers
 
     out = []
@@ -69,19 +77,49 @@ def _held_out(frames: dict, addresses: gpd.GeoDataFrame, fold: np.ndarray, k: in
             continue
         gaz = Gazetteer.from_frames(**frames, addresses=addresses[~test], calibration=None,
                                     cache_size=0)
-        got = gaz.geocode_many(addresses["address"][test], names=names[test],
-                               with_features=True)
         pts = addresses.geometry[test].to_crs(4326)
-        ok = got["ok"].to_numpy(bool)
-        err = np.full(len(got), np.inf)
-        if ok.any():
-            err[ok] = _GEOD.inv(got["lon"].to_numpy(float)[ok], got["lat"].to_numpy(float)[ok],
-                                pts.x.to_numpy()[ok], pts.y.to_numpy()[ok])[2]
-        out.append(pd.DataFrame({"fold": f, "ok": ok, "level": got["evidence"].to_numpy(object),
-                                 "score": got["score"].to_numpy(float), "error_m": err,
-                                 "features": got["features"].to_numpy(object)}))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
-        columns=["fold", "ok", "level", "score", "error_m", "features"])  # level: evidence class
+        for text, name, x, y in zip(addresses["address"][test], names[test], pts.x, pts.y):
+            r = gaz.geocode(text, name)
+            if r.ok:
+                out.append({"fold": f, "candidates": _candidates(r, x, y)})
+    return pd.DataFrame(out, columns=["fold", "candidates"])
+
+
+def _candidates(r, x: float, y: float) -> list[tuple]:
+    """``(class, score, features, error_m)`` of a result and its located alternatives."""
+    found = [a for a in (r, *r.alternatives) if a.ok and a.lon is not None]
+    err = _GEOD.inv([a.lon for a in found], [a.lat for a in found], [x] * len(found),
+                    [y] * len(found))[2]
+    return [(a.evidence, a.score, dict(a.features or {}), float(e))
+            for a, e in zip(found, np.atleast_1d(err))]
+
+
+def _chosen(candidates: pd.Series, cal: Calibration | None) -> pd.DataFrame:
+    """The answer each row gets when ``cal`` ranks its candidates, as the gazetteer does:
+    by calibrated confidence, the first of equals (``None``: by rule score, the first)."""
+    if cal is None:
+        best = [cands[0] for cands in candidates]
+    else:
+        flat = [c for cands in candidates for c in cands]
+        conf = cal.many([c[0] for c in flat], [c[1] for c in flat], [c[2] for c in flat])
+        best, start = [], 0
+        for cands in candidates:
+            best.append(cands[int(np.argmax(conf[start:start + len(cands)]))])
+            start += len(cands)
+    return pd.DataFrame(best, columns=["level", "score", "features", "error_m"],
+                        index=candidates.index)
+
+
+def _fit(answers: pd.DataFrame, radius_m: float, rounds: int = 2) -> Calibration:
+    """The calibration of the answers the service would give: fit on the rule-ranked
+    answers, then ``rounds`` times again on the answers that fit ranks first (a name's
+    building may outrank a single record by rule, not once calibrated)."""
+    cal = None
+    for _ in range(rounds + 1):
+        got = _chosen(answers["candidates"], cal)
+        cal = Calibration.fit(got["level"], got["score"], got["error_m"] <= radius_m,
+                              features=list(got["features"]), radius_m=radius_m)
+    return cal
 
 
 def fit_on_database(frames: dict, addresses: gpd.GeoDataFrame, *, folds: int = 10,
@@ -101,29 +139,22 @@ def fit_on_database(frames: dict, addresses: gpd.GeoDataFrame, *, folds: int = 1
     k = int(min(max(2, folds), len(usable)))
     fold = np.random.default_rng(seed).permutation(len(usable)) % k
     got = _held_out(frames, usable, fold, k)
-    got = got[got["ok"]]
     if not len(got):
         raise InputError("地址库的记录都无法定位 / no address of the database could be located by "
                          "the others.", field="addresses", value=len(usable),
                          fix="Check the addresses' road names against the roads loaded.")
-    hit = got["error_m"].to_numpy(float) <= radius_m
-    feats = [f if isinstance(f, dict) else {} for f in got["features"]]
-    cal = Calibration.fit(got["level"], got["score"], hit, features=feats, radius_m=radius_m)
-    # each answer scored by the calibration of the other folds: an honest reliability table
-    conf = np.empty(len(got))
+    cal = _fit(got, radius_m)
+    # each answer chosen and scored by the calibration of the other folds: an honest table
+    parts = []
     for f in np.unique(got["fold"]):
         mine = (got["fold"] == f).to_numpy()
-        mine_f = [f for f, m in zip(feats, mine) if m]
-        if mine.all():
-            conf[mine] = [cal(lv, sc, f) for lv, sc, f in
-                          zip(got["level"][mine], got["score"][mine], mine_f)]
-            continue
-        other = Calibration.fit(got["level"][~mine], got["score"][~mine], hit[~mine],
-                                features=[f for f, m in zip(feats, mine) if not m],
-                                radius_m=radius_m)
-        conf[mine] = [other(lv, sc, f) for lv, sc, f in
-                      zip(got["level"][mine], got["score"][mine], mine_f)]
-    answers = got.assign(hit=hit, confidence=conf).reset_index(drop=True)
+        other = cal if mine.all() else _fit(got[~mine], radius_m)
+        pick = _chosen(got["candidates"][mine], other)
+        parts.append(pick.assign(fold=f, confidence=other.many(pick["level"], pick["score"],
+                                                                pick["features"])))
+    answers = pd.concat(parts).sort_index().reset_index(drop=True)
+    answers["hit"] = answers["error_m"].to_numpy(float) <= radius_m
+    conf, hit = answers["confidence"].to_numpy(float), answers["hit"].to_numpy(bool)
     return DatabaseCalibration(cal, len(got), k, reliability_table(conf, hit), answers)
 
 

@@ -125,3 +125,36 @@ def test_features_must_align_with_the_answers():
     with pytest.raises(InputError, match="features"):
         Calibration.fit(["门牌"] * 40, np.linspace(0, 1, 40), np.ones(40, bool),
                         features=[{}] * 39)
+
+
+def test_the_curve_does_not_promise_what_noise_features_cannot_keep():
+    """A class that hits 80 % whatever its features: a model of seven noise features fits
+    its own 60 training answers apart, and a curve on those in-sample predictors calls about
+    one fresh answer in seven 0.9 or more. On cross-fitted predictors it does not."""
+    rng = np.random.default_rng(5)
+    names = ("gap_m", "move_m", "spread_m", "n_records", "odd_rate", "hint", "guessed")
+
+    def answers(n):
+        feats = [{k: float(rng.uniform(0, 500)) for k in names} for _ in range(n)]
+        return rng.uniform(0.4, 0.9, n), feats, rng.uniform(size=n) < 0.8
+
+    score, feats, hit = answers(60)
+    cal = Calibration.fit(["道路插值/同侧"] * 60, score, hit, features=feats)
+    assert len(cal.models["道路插值/同侧"]["features"]) == len(names)
+    t_score, t_feats, t_hit = answers(3000)
+    conf = np.array([cal("道路插值/同侧", s, f) for s, f in zip(t_score, t_feats)])
+    assert ((conf >= 0) & (conf <= 1)).all()
+    assert (conf >= 0.9).mean() < 0.04
+    assert abs(conf.mean() - t_hit.mean()) < 0.08
+
+
+def test_many_answers_at_once_equal_one_at_a_time():
+    score, feats, hit = _gapped(500, 4)
+    levels = ["道路插值/同侧"] * 300 + ["门牌"] * 200
+    cal = Calibration.fit(levels, score, hit, features=feats)
+    assert "道路插值/同侧" in cal.models
+    mixed = levels + ["门牌/楼内", "区域"]
+    s2, f2 = np.r_[score, 0.7, 0.9], feats + [{"gap_m": 5.0}, {}]
+    got = cal.many(mixed, s2, f2)
+    assert got == pytest.approx([cal(lv, s, f) for lv, s, f in zip(mixed, s2, f2)])
+    assert got[-1] <= 0.5   # a rung never seen stays untrusted in bulk too
