@@ -93,6 +93,7 @@ from .search import (
     shortest_path,
 )
 from .snap import Snap, snap
+from .table import TABLE_MAX_NODES, RouteTable, route_table
 
 __all__ = [
     "RoadGraph",
@@ -111,6 +112,9 @@ __all__ = [
     "Responders",
     "Hierarchy",
     "hierarchy",
+    "RouteTable",
+    "route_table",
+    "TABLE_MAX_NODES",
     "parse_oneway",
     "parse_maxspeed",
     "DEFAULT_SPEEDS_KMH",

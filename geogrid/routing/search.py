@@ -24,7 +24,8 @@ import threading
 from functools import reduce
 from operator import add
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Sequence
 
 import numpy as np
@@ -36,38 +37,57 @@ from .graph import ACCESS_SPEED_MPS, RoadGraph
 from .hierarchy import Hierarchy, hierarchy
 from .geometry import route_line
 from .snap import _Anchor, _anchors, _snap_arrays
+from .table import route_table
 
 __all__ = ["Route", "Responders", "shortest_path", "nearest_responder", "node_route",
            "node_nearest_responder"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Route:
     """A route in lon/lat (EPSG:4490).
 
     ``distance_m`` includes the straight access legs from each end point to
     the road (``access_m``). ``cost`` is in the graph's weight unit (metres or
     seconds) and is what routes are ranked by. ``nodes`` lists the graph
-    nodes passed. A straight-line stand-in has ``fallback=True``, no nodes and
-    a ``reason``.
+    nodes passed. ``coords`` is the line as an ``(n, 2)`` array of lon/lat;
+    :attr:`geometry` makes the shapely ``LineString`` from it when first
+    asked, so a caller that only needs numbers or GeoJSON never pays for it.
+    A straight-line stand-in has ``fallback=True``, no nodes and a ``reason``.
     """
 
     distance_m: float
     duration_s: float
     cost: float
     nodes: tuple[int, ...]
-    geometry: LineString
+    coords: np.ndarray = field(repr=False)
     access_m: float = 0.0
     fallback: bool = False
     reason: str | None = None
+
+    @cached_property
+    def geometry(self) -> LineString:
+        """The route line as a shapely ``LineString`` (made on first use)."""
+        return shapely.linestrings(self.coords)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Route):
+            return NotImplemented
+        return (self.distance_m, self.duration_s, self.cost, self.nodes, self.access_m, self.fallback,
+                self.reason) == (other.distance_m, other.duration_s, other.cost, other.nodes,
+                                 other.access_m, other.fallback, other.reason) and \
+            np.array_equal(self.coords, other.coords)
+
+    __hash__ = object.__hash__
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "distance_m": round(self.distance_m, 2), "duration_s": round(self.duration_s, 1),
             "cost": round(self.cost, 3), "nodes": list(self.nodes),
-            "geometry": shapely.geometry.mapping(self.geometry) if self.geometry is not None else None,
+            "geometry": {"type": "LineString", "coordinates": self.coords.tolist()},
             "access_m": round(self.access_m, 2), "fallback": self.fallback, "reason": self.reason,
         }
+
 
 def _w(graph: RoadGraph, s: int, metres: float) -> float:
     return metres if graph.weight == "length" else metres / graph.seg_speed_mps[s]
@@ -130,6 +150,29 @@ def _run(h: Hierarchy, outs: Sequence[tuple], ins: Sequence[tuple]):
                    [(int(e[0]), int(round(e[1] * scale))) for e in ins])
 
 
+def _search(graph: RoadGraph, outs: Sequence[tuple], ins: Sequence[tuple]):
+    """The cheapest route from entries ``outs`` to entries ``ins`` (``(node, cost, ...)`` each).
+
+    Returns (cost, (nodes, arcs), start entry, end entry), or ``(inf, None, None, None)``.
+    A graph with a :class:`~geogrid.routing.table.RouteTable` reads it (cost: SciPy's
+    distance between the nodes plus both offsets); others search the hierarchy (cost: the
+    edge weights summed along its path).
+    """
+    tab = route_table(graph)
+    if tab is not None:
+        best, o_entry, d_entry = tab.best(outs, ins)
+        if o_entry is None:
+            return math.inf, None, None, None
+        return best, tab.path(o_entry[0], d_entry[0]), o_entry, d_entry
+    found = _run(hierarchy(graph), outs, ins)
+    if found is None:
+        return math.inf, None, None, None
+    nodes, arcs = found
+    o_entry = next(e for e in outs if e[0] == nodes[0])
+    d_entry = next(e for e in ins if e[0] == nodes[-1])
+    return _exact_cost(graph, o_entry[1], arcs, d_entry[1]), found, o_entry, d_entry
+
+
 def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple[int, ...]]:
     """Cost and node path of the cheapest route between two node indices; ``(inf, ())`` if none.
 
@@ -154,11 +197,8 @@ def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple
                              fix="请传入本路网的节点序号 / Pass a node index of this graph.")
     if source == target:
         return 0.0, (int(source),)
-    found = hierarchy(graph).query([(int(source), 0)], [(int(target), 0)])
-    if found is None:
-        return math.inf, ()
-    nodes, arcs = found
-    return _exact_cost(graph, 0.0, arcs, 0.0), tuple(nodes)
+    cost, found, _, _ = _search(graph, ((int(source), 0.0),), ((int(target), 0.0),))
+    return (cost, tuple(found[0])) if found is not None else (math.inf, ())
 
 
 def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
@@ -168,7 +208,7 @@ def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
     access = o.access_m + d.access_m
     nodes = tuple(path[0]) if path is not None else ()
     return Route(distance_m=metres + access, duration_s=secs + access / ACCESS_SPEED_MPS, cost=float(cost),
-                 nodes=nodes, geometry=shapely.linestrings(coords), access_m=access)
+                 nodes=nodes, coords=coords, access_m=access)
 
 
 def _fallback(graph: RoadGraph, o: _Anchor, d: _Anchor, reason: str) -> Route:
@@ -176,7 +216,7 @@ def _fallback(graph: RoadGraph, o: _Anchor, d: _Anchor, reason: str) -> Route:
     speed = _ref_speed_mps(graph)
     return Route(distance_m=metres, duration_s=metres / speed,
                  cost=metres if graph.weight == "length" else metres / speed, nodes=(),
-                 geometry=LineString([(o.lon, o.lat), (d.lon, d.lat)]), fallback=True, reason=reason)
+                 coords=np.array([[o.lon, o.lat], [d.lon, d.lat]]), fallback=True, reason=reason)
 
 
 def _ref_speed_mps(graph: RoadGraph) -> float:
@@ -211,15 +251,7 @@ def _route(graph: RoadGraph, o: _Anchor, d: _Anchor, max_snap_m: float) -> Route
         entry = (o.node, 0.0, -1, 0.0)
         return _build_route(graph, o, d, ([o.node], []), entry, entry, 0.0)
     direct = _direct(graph, o, d)
-    outs = _out_entries(graph, o)
-    ins = _in_entries(graph, d)
-    found = _run(hierarchy(graph), outs, ins)
-    best = math.inf
-    if found is not None:
-        nodes, arcs = found
-        o_entry = next(e for e in outs if e[0] == nodes[0])
-        d_entry = next(e for e in ins if e[0] == nodes[-1])
-        best = _exact_cost(graph, o_entry[1], arcs, d_entry[1])
+    best, found, o_entry, d_entry = _search(graph, _out_entries(graph, o), _in_entries(graph, d))
     access_cost = _access_cost(graph, o.access_m) + _access_cost(graph, d.access_m)
     if math.isfinite(direct) and direct <= best:
         return _build_route(graph, o, d, None, None, None, direct + access_cost)
@@ -493,6 +525,15 @@ def _team_search(graph: RoadGraph, team: Responders, mask: np.ndarray, ins: Sequ
     ``(-1, inf, None, None)`` when no responder reaches the end.
     """
     src_node, src_cost, src_units, src_j = team.sources(mask)
+    tab = route_table(graph)
+    if tab is not None:
+        if len(src_node) == 0:
+            return -1, math.inf, None, None
+        ends = np.array([e[0] for e in ins], np.int64)
+        k, i, cost = tab.best_of_many(src_node, src_cost, ends, np.array([e[1] for e in ins]))
+        if k < 0:
+            return -1, math.inf, None, None
+        return int(src_j[k]), cost, tab.path(int(src_node[k]), int(ends[i])), ins[i]
     h = hierarchy(graph)
     found = h.query(list(zip(src_node.tolist(), src_units.tolist())),
                     [(int(e[0]), h.to_units(e[1])) for e in ins])
