@@ -126,9 +126,9 @@ class _PieceIndex:
         ball query. Otherwise the ``k`` nearest midpoints decide, as in the batch.
         Ties go to the lowest piece index, as in the batch.
         """
-        cand = self.grid.candidates(qx, qy)
+        span = self.grid.span(qx, qy)
         # the cell's list holds every piece that can be nearest
-        best = self._best_of(qx, qy, cand) if cand is not None else self._scan_one(qx, qy, bound)
+        best = self._best_in_cell(qx, qy, *span) if span is not None else self._scan_one(qx, qy, bound)
         d, jj, u, sx, sy = best
         if jj < 0 or (bound is not None and d > bound):
             return -1, 0.0, math.inf, math.nan, math.nan
@@ -173,6 +173,27 @@ class _PieceIndex:
         f = self._vec
         sqrt = math.sqrt
         for jj in cand:
+            k = 5 * jj
+            ax, ay, vx, vy, vv = f[k], f[k + 1], f[k + 2], f[k + 3], f[k + 4]
+            u = ((qx - ax) * vx + (qy - ay) * vy) / vv if vv > 0 else 0.0
+            u = 0.0 if u < 0.0 else 1.0 if u > 1.0 else u  # the foot stays on the piece
+            px, py = ax + u * vx, ay + u * vy
+            d = sqrt((qx - px) * (qx - px) + (qy - py) * (qy - py))
+            if d < bd or (d == bd and jj < bj):
+                bd, bj, bu, bx, by = d, jj, u, px, py
+        return bd, bj, bu, bx, by
+
+    def _best_in_cell(self, qx: float, qy: float, lo: int, hi: int) -> tuple[float, int, float, float, float]:
+        """:meth:`_best_of` over a cell's list ``grid.cand[lo:hi]``, stopping at the first
+        piece whose lower bound ``grid.low`` exceeds the best distance found (the list is
+        sorted by it, so no later piece can be nearer, nor tie)."""
+        bd, bj, bu, bx, by = math.inf, -1, 0.0, math.nan, math.nan
+        f, cand, low = self._vec, self.grid._views[1], self.grid._low
+        sqrt = math.sqrt
+        for n in range(lo, hi):
+            if low[n] > bd:
+                break
+            jj = cand[n]
             k = 5 * jj
             ax, ay, vx, vy, vv = f[k], f[k + 1], f[k + 2], f[k + 3], f[k + 4]
             u = ((qx - ax) * vx + (qy - ay) * vy) / vv if vv > 0 else 0.0
