@@ -15,6 +15,7 @@ import struct
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
@@ -55,6 +56,16 @@ class EdgeRuns:
     xy: memoryview
     seg_length: list
     seg_speed: list
+
+    @cached_property
+    def edge_m(self) -> list:
+        """Metres of every edge, as plain floats."""
+        return self.lengths[0].tolist()
+
+    @cached_property
+    def edge_s(self) -> list:
+        """Free-flow seconds of every edge, as plain floats."""
+        return self.lengths[1].tolist()
 
     @classmethod
     def build(cls, graph: RoadGraph) -> EdgeRuns:
@@ -135,8 +146,8 @@ def _path(graph: RoadGraph, nodes: Sequence[int], arcs: Sequence[int]) -> tuple:
         return [array("d", pt)], pt, pt, 0.0, 0.0, False
     runs = edge_runs(graph)
     parts = [runs.first[arcs[0]], *map(runs.rest.__getitem__, arcs)]
-    both = runs.lengths[:, np.asarray(arcs, np.int64)]
-    metres, secs = float(both[0].sum()), float(both[1].sum())  # each row summed as one 1-D array
+    metres = sum(map(runs.edge_m.__getitem__, arcs))  # in path order, as plain floats
+    secs = sum(map(runs.edge_s.__getitem__, arcs))
     maybe = not runs.joined or (bool(runs.dup) and not runs.dup.isdisjoint(arcs))
     return parts, list(_XY.unpack(parts[0])), list(_XY.unpack_from(parts[-1], len(parts[-1]) - 16)), \
         metres, secs, maybe

@@ -142,6 +142,10 @@ class RouteTable:
 def route_table(graph: RoadGraph) -> RouteTable | None:
     """The graph's :class:`RouteTable`, built on first use and kept; ``None`` above
     :data:`TABLE_MAX_NODES` nodes (or with no edges), where the hierarchy answers."""
+    return graph._memo("route_table", _build_or_none)
+
+
+def _build_or_none(graph: RoadGraph) -> RouteTable | None:
     if graph.n_edges == 0 or graph.n_nodes > TABLE_MAX_NODES:
         return None
-    return graph._memo("route_table", RouteTable.build)
+    return RouteTable.build(graph)
