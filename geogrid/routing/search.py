@@ -90,7 +90,7 @@ class Route:
 
 
 def _w(graph: RoadGraph, s: int, metres: float) -> float:
-    return metres if graph.weight == "length" else metres / graph.seg_speed_mps[s]
+    return metres if graph.weight == "length" else metres / graph._seg_lists[4][s]
 
 
 def _access_cost(graph: RoadGraph, metres: float) -> float:
@@ -106,10 +106,11 @@ def _entries(graph: RoadGraph, a: _Anchor, leaving: bool) -> list[tuple[int, flo
     """
     if a.seg < 0:
         return [(a.node, 0.0, -1, 0.0)]
-    s, t, L = a.seg, a.t, graph.seg_length_m[a.seg]
-    ow = graph.seg_oneway[s]
-    to_b = (int(graph.seg_b[s]), _w(graph, s, (1 - t) * L), s, 1.0)
-    to_a = (int(graph.seg_a[s]), _w(graph, s, t * L), s, 0.0)
+    seg_a, seg_b, oneway, length, _ = graph._seg_lists
+    s, t = a.seg, a.t
+    L, ow = length[s], oneway[s]
+    to_b = (seg_b[s], _w(graph, s, (1 - t) * L), s, 1.0)
+    to_a = (seg_a[s], _w(graph, s, t * L), s, 0.0)
     forward, backward = (to_b, to_a) if leaving else (to_a, to_b)
     return ([forward] if ow >= 0 else []) + ([backward] if ow <= 0 else [])
 
@@ -126,7 +127,9 @@ def _direct(graph: RoadGraph, o: _Anchor, d: _Anchor) -> float:
     """Cost of going from ``o`` to ``d`` along their common segment without a node; inf if impossible."""
     if o.seg < 0 or o.seg != d.seg:
         return math.inf
-    s, L, ow = o.seg, graph.seg_length_m[o.seg], graph.seg_oneway[o.seg]
+    _, _, oneway, length, _ = graph._seg_lists
+    s = o.seg
+    L, ow = length[s], oneway[s]
     if d.t >= o.t and ow >= 0:
         return _w(graph, s, (d.t - o.t) * L)
     if d.t <= o.t and ow <= 0:

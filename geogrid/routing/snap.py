@@ -417,4 +417,5 @@ def _snap_one(graph: RoadGraph, x: float, y: float, to: str,
     seg, t, d, _, _ = pieces._nearest_one(float(x), float(y), bound)
     if seg < 0:
         return -1, -1, 0.0, math.inf
-    return int(graph.seg_a[seg] if t <= 0.5 else graph.seg_b[seg]), seg, t, d
+    seg_a, seg_b = graph._seg_lists[:2]
+    return (seg_a[seg] if t <= 0.5 else seg_b[seg]), seg, t, d

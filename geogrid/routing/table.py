@@ -79,6 +79,11 @@ class RouteTable:
         return cls(dist, arc, tail, n)
 
     @cached_property
+    def _dist(self) -> memoryview:
+        """``dist`` flat, for plain-float reads (row ``s`` starts at ``s * n``)."""
+        return memoryview(self.dist.reshape(-1))
+
+    @cached_property
     def _rows(self) -> memoryview:
         """``arc`` flat, for plain-int reads along a path (row ``s`` starts at ``s * n``)."""
         return memoryview(self.arc.reshape(-1))
@@ -101,12 +106,12 @@ class RouteTable:
         that node, not by the far node and back, as the hierarchy's search
         (whose entries start with their offsets) also decides.
         """
-        dist = self.dist
+        dist, n = self._dist, self.n
         best, bd, bo, bi = math.inf, math.inf, None, None
         for o in outs:
-            row = dist[o[0]]
+            row = o[0] * n
             for e in ins:
-                dd = float(row[e[0]])
+                dd = dist[row + e[0]]
                 c = o[1] + dd + e[1]
                 if c < math.inf and (bo is None or c < best * (1 - TIE) or
                                      (c <= best * (1 + TIE) and dd < bd)):
