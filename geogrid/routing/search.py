@@ -36,7 +36,7 @@ from .._errors import InputError, NotFoundError
 from .graph import ACCESS_SPEED_MPS, RoadGraph
 from .hierarchy import Hierarchy, hierarchy
 from .geometry import route_line
-from .snap import _Anchor, _anchors, _snap_arrays
+from .snap import _Anchor, _anchors, _snap_arrays, _snap_one
 from .table import route_table
 
 __all__ = ["Route", "Responders", "shortest_path", "nearest_responder", "node_route",
@@ -387,11 +387,14 @@ class _SnapCache:
         keys = [(lon, lat, snap_to, max_snap_m) for lon, lat in pts.tolist()]
         got = [self._snaps.get(k) for k in keys]
         miss = [i for i, v in enumerate(got) if v is None]
-        if miss:
+        if len(miss) > _FEW_MOVED:
             m = np.asarray(miss)
             x, y = graph.project(pts[m, 0], pts[m, 1])
             node, seg, t, d, _, _ = _snap_arrays(graph, x, y, snap_to, max_snap_m)
             rows = zip(x.tolist(), y.tolist(), node.tolist(), seg.tolist(), t.tolist(), d.tolist())
+        elif miss:  # a responder or two moved: plain floats beat arrays at that size
+            rows = [_snap_row(graph, *keys[i][:2], snap_to, max_snap_m) for i in miss]
+        if miss:
             with self._lock:
                 for i, row in zip(miss, rows):
                     got[i] = self._snaps[keys[i]] = row
@@ -403,6 +406,17 @@ class _SnapCache:
         x, y, node, seg, t, d = zip(*got)
         return (np.array(x), np.array(y), np.array(node, np.int64), np.array(seg, np.int64), np.array(t),
                 np.array(d))
+
+
+#: Up to this many newly seen positions are snapped one by one (see :meth:`_SnapCache.snapped`).
+_FEW_MOVED = 4
+
+
+def _snap_row(graph: RoadGraph, lon: float, lat: float, snap_to: str, max_snap_m: float) -> tuple:
+    """(x, y, node, segment, t, distance) of one position, as :func:`_snap_arrays` gives it."""
+    x, y = graph._to_metric.transform(lon, lat)
+    node, seg, t, d = _snap_one(graph, x, y, snap_to, max_snap_m)
+    return x, y, node, seg, t, d
 
 
 class _TeamCache:

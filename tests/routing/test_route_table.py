@@ -149,3 +149,26 @@ def test_a_route_keeps_its_line_as_coordinates():
     assert "geometry" not in r.__dict__  # no shapely object until asked
     assert r.to_dict()["geometry"] == {"type": "LineString", "coordinates": r.coords.tolist()}
     assert np.array_equal(np.asarray(r.geometry.coords), r.coords)
+
+
+@pytest.mark.parametrize("snap_to", ["edge", "node"])
+def test_a_few_moved_responders_snap_as_a_fresh_team(snap_to):
+    """One or two newly seen positions are snapped one by one, the rest of a team in one
+    batch; both give the snaps of a team prepared from scratch, far-off positions included."""
+    from geogrid.routing import Responders
+
+    g = _graph("huangpu")
+    rng = np.random.default_rng(41)
+    pos = np.column_stack([g.lon[rng.integers(0, g.n_nodes, 30)], g.lat[rng.integers(0, g.n_nodes, 30)]])
+    pos = pos + rng.normal(0, 1e-4, pos.shape)
+    Responders.for_positions(g, pos, snap_to=snap_to)
+    for moved_rows in ([4], [2, 9], list(range(12))):
+        moved = pos.copy()
+        moved[moved_rows] += rng.normal(0, 2e-4, (len(moved_rows), 2))
+        moved[moved_rows[0]] += [0.2, 0.0]  # about 20 km east: farther than max_snap_m from any road
+        fresh = pickle.loads(pickle.dumps(g))
+        kept, new = Responders.for_positions(g, moved, snap_to=snap_to), Responders.prepare(fresh, moved,
+                                                                                           snap_to=snap_to)
+        for field in ("x", "y", "node", "seg", "t", "snap_m", "ok", "ent_node", "ent_cost"):
+            assert np.array_equal(getattr(kept, field), getattr(new, field)), field
+        assert not kept.ok[moved_rows[0]]
