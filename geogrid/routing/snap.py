@@ -132,8 +132,9 @@ class _PieceIndex:
         d, jj, u, sx, sy = best
         if jj < 0 or (bound is not None and d > bound):
             return -1, 0.0, math.inf, math.nan, math.nan
-        f0, f1 = float(self.f0[jj]), float(self.f1[jj])
-        return int(self.seg[jj]), min(max(f0 + u * (f1 - f0), 0.0), 1.0), d, sx, sy
+        f0s, f1s, segs = self._plain
+        f0, f1 = f0s[jj], f1s[jj]
+        return segs[jj], min(max(f0 + u * (f1 - f0), 0.0), 1.0), d, sx, sy
 
     def _scan_one(self, qx: float, qy: float, bound: float | None) -> tuple:
         """The nearest piece by the KD-tree scan: (distance, piece, u, foot x, foot y)."""
@@ -150,6 +151,12 @@ class _PieceIndex:
                 # not proven by the k nearest midpoints: every piece that can be nearer is in this ball
                 best = self._best_of(qx, qy, self.tree.query_ball_point((qx, qy), best[0] + self.half))
         return best
+
+    @cached_property
+    def _plain(self) -> tuple[memoryview, memoryview, memoryview]:
+        """``f0``, ``f1`` and ``seg`` as flat views: one point reads them as plain floats and ints."""
+        return (memoryview(np.ascontiguousarray(self.f0, float)), memoryview(np.ascontiguousarray(self.f1, float)),
+                memoryview(np.ascontiguousarray(self.seg, np.int64)))
 
     @cached_property
     def _vec_array(self) -> np.ndarray:
