@@ -37,7 +37,7 @@ from .graph import ACCESS_SPEED_MPS, RoadGraph
 from .hierarchy import Hierarchy, hierarchy
 from .geometry import route_line
 from .snap import _Anchor, _anchors, _snap_arrays, _snap_one
-from .table import route_table
+from .table import built_route_table
 
 __all__ = ["Route", "Responders", "shortest_path", "nearest_responder", "node_route",
            "node_nearest_responder"]
@@ -157,11 +157,11 @@ def _search(graph: RoadGraph, outs: Sequence[tuple], ins: Sequence[tuple]):
     """The cheapest route from entries ``outs`` to entries ``ins`` (``(node, cost, ...)`` each).
 
     Returns (cost, (nodes, arcs), start entry, end entry), or ``(inf, None, None, None)``.
-    A graph with a :class:`~geogrid.routing.table.RouteTable` reads it (cost: SciPy's
+    A graph whose :class:`~geogrid.routing.table.RouteTable` is built reads it (cost: SciPy's
     distance between the nodes plus both offsets); others search the hierarchy (cost: the
     edge weights summed along its path).
     """
-    tab = route_table(graph)
+    tab = built_route_table(graph)
     if tab is not None:
         best, o_entry, d_entry = tab.best(outs, ins)
         if o_entry is None:
@@ -542,7 +542,7 @@ def _team_search(graph: RoadGraph, team: Responders, mask: np.ndarray, ins: Sequ
     ``(-1, inf, None, None)`` when no responder reaches the end.
     """
     src_node, src_cost, src_units, src_j = team.sources(mask)
-    tab = route_table(graph)
+    tab = built_route_table(graph)
     if tab is not None:
         if len(src_node) == 0:
             return -1, math.inf, None, None

@@ -14,7 +14,7 @@ between any two nodes is computed once, by SciPy's all-pairs Dijkstra
 A query with a few start and end nodes, each with an offset (a point half-way
 along a segment, a team of responders), is then a handful of array reads,
 and the path is a walk back along ``arc`` from the end node: no search, no
-native call. On the 1,500–1,700-node shipped graphs the table takes 23–30 MiB
+native call. :func:`route_table` builds it; queries use it once it is built. On the 1,500–1,700-node shipped graphs the table takes 23–30 MiB
 and is built in a few tenths of a second, once per graph; larger graphs keep
 the contraction hierarchy (:mod:`~geogrid.routing.hierarchy`), whose memory
 grows with the edges rather than their square.
@@ -44,7 +44,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from .graph import RoadGraph
 
-__all__ = ["RouteTable", "route_table", "TABLE_MAX_NODES"]
+__all__ = ["RouteTable", "route_table", "built_route_table", "TABLE_MAX_NODES"]
 
 #: Graphs with at most this many nodes get a :class:`RouteTable` (10 bytes per node pair
 #: when the graph has under 32,767 edges, else 12: 62.5 MiB at 2,500 nodes).
@@ -132,12 +132,12 @@ class RouteTable:
 
     def path(self, s: int, t: int) -> tuple[list[int], list[int]]:
         """Nodes and edge positions of the cheapest route from ``s`` to ``t`` (reachable)."""
-        row, tail = self._rows[s * self.n:(s + 1) * self.n], self.tail
+        rows, tail, base = self._rows, self.tail, s * self.n
         arcs = []
-        a = row[t]
+        a = rows[base + t]
         while a >= 0:
             arcs.append(a)
-            a = row[tail[a]]
+            a = rows[base + tail[a]]
         arcs.reverse()
         nodes = [tail[a] for a in arcs]
         nodes.append(t)
@@ -145,9 +145,20 @@ class RouteTable:
 
 
 def route_table(graph: RoadGraph) -> RouteTable | None:
-    """The graph's :class:`RouteTable`, built on first use and kept; ``None`` above
-    :data:`TABLE_MAX_NODES` nodes (or with no edges), where the hierarchy answers."""
+    """Build the graph's :class:`RouteTable` (once; it is kept with the graph) and return it;
+    ``None`` above :data:`TABLE_MAX_NODES` nodes (or with no edges).
+
+    Queries read the table once it is built and search the hierarchy until then, so
+    a process that keeps a graph for many queries (the responder service builds it
+    with its road graph) builds it up front, and a short script is not made to wait
+    for it: it pays for itself after a few thousand routes.
+    """
     return graph._memo("route_table", _build_or_none)
+
+
+def built_route_table(graph: RoadGraph) -> RouteTable | None:
+    """The graph's :class:`RouteTable` if :func:`route_table` has built it, else ``None``."""
+    return graph.__dict__.get("_derived", {}).get("route_table")
 
 
 def _build_or_none(graph: RoadGraph) -> RouteTable | None:

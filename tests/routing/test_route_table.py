@@ -7,7 +7,7 @@
   to within rounding (the table's is SciPy's distance plus the two offsets).
 * Nearest of 50: the same responder, cost, nodes and line as the hierarchy.
 * A graph above :data:`~geogrid.routing.table.TABLE_MAX_NODES` has no table
-  and routes on the hierarchy.
+  and routes on the hierarchy; queries never build the table themselves.
 
 Graphs: the Huangpu drive network (OSMnx export) and the demo Lujiazui roads,
 both © OpenStreetMap contributors (ODbL).
@@ -33,6 +33,7 @@ from geogrid.routing import (
     shortest_path,
 )
 from geogrid.routing import table as table_module
+from geogrid.routing.table import built_route_table
 
 ROOT = Path(__file__).resolve().parents[2]
 HUANGPU = ROOT / "data" / "osm" / "huangpu-drive" / "huangpu_drive_osmnx.osm"
@@ -44,15 +45,16 @@ def _graph(name: str):
     if name not in GRAPHS:
         GRAPHS[name] = (largest_component(read_osm_xml(HUANGPU)) if name == "huangpu" else
                         graph_from_lines(gpd.read_file(DEMO_ROADS).to_crs("EPSG:4490")))
+        assert built_route_table(GRAPHS[name]) is None  # queries do not build it
+        route_table(GRAPHS[name])
     return GRAPHS[name]
 
 
 def _without_table(g, monkeypatch):
     """A copy of ``g`` (no derived structures) that routes on the hierarchy."""
     other = pickle.loads(pickle.dumps(g))
-    monkeypatch.setattr(table_module, "TABLE_MAX_NODES", 0)
-    assert route_table(other) is None
-    monkeypatch.undo()
+    shortest_path(other, 0, 1)
+    assert built_route_table(other) is None and built_route_table(g) is not None
     return other
 
 

@@ -32,6 +32,7 @@ from geogrid.routing import (
     nearest_responder,
     rank_responders,
     read_osm_xml,
+    route_table,
     shortest_path,
 )
 from geogrid.routing.graph import _ragged_arange
@@ -49,6 +50,7 @@ def _graph(name: str):
     if name not in GRAPHS:
         GRAPHS[name] = (largest_component(read_osm_xml(HUANGPU)) if name == "huangpu" else
                         graph_from_lines(gpd.read_file(DEMO_ROADS).to_crs("EPSG:4490")))
+        route_table(GRAPHS[name])  # as the responder service keeps them: routes read the table
     return GRAPHS[name]
 
 
@@ -229,6 +231,7 @@ def test_ranking_equals_one_shortest_path_per_responder():
 def test_a_team_with_one_moved_responder_answers_like_a_fresh_one():
     g = _graph("huangpu")
     fresh = pickle.loads(pickle.dumps(g))  # no derived structures: nothing snapped yet
+    route_table(fresh)  # routes as ``g`` does
     rng = np.random.default_rng(5)
     pos = np.column_stack([g.lon[rng.integers(0, g.n_nodes, 50)], g.lat[rng.integers(0, g.n_nodes, 50)]])
     pos = pos + rng.normal(0, 1e-4, pos.shape)
