@@ -354,6 +354,17 @@ class Responders:
             a.node = int(self.node[j]) if a.seg < 0 else -1
         return a
 
+    @cached_property
+    def _by_segment(self) -> dict[int, list[int]]:
+        by_seg: dict[int, list[int]] = {}
+        for j, sj in zip(np.flatnonzero(self.ok).tolist(), self.seg[self.ok].tolist()):
+            by_seg.setdefault(sj, []).append(j)
+        return by_seg
+
+    def on_segment(self, s: int) -> list[int]:
+        """The responders snapped to segment ``s`` (within ``max_snap_m`` of the road), in order."""
+        return self._by_segment.get(s, [])
+
     def sources(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(node, cost, units, responder) of the cheapest available responder entry at each node."""
         keep = mask[self.ent_j]
@@ -465,9 +476,10 @@ def _same_segment(graph: RoadGraph, team: Responders, mask: np.ndarray, inc: _An
     """The cheapest available responder driving along the incident's own segment: (j, cost)."""
     if inc.seg < 0 or team.snap_to == "node":
         return -1, math.inf
-    same = np.flatnonzero(mask & team.ok & (team.seg == inc.seg))
     best_j, best = -1, math.inf
-    for j in same.tolist():
+    for j in team.on_segment(inc.seg):
+        if not mask[j]:
+            continue
         c = _direct(graph, team.anchor(j), inc) + team.acc[j]
         if c < best:
             best_j, best = j, c
@@ -541,16 +553,18 @@ def _team_search(graph: RoadGraph, team: Responders, mask: np.ndarray, ins: Sequ
     Returns (responder, cost from its position to the end entry, (nodes, arcs), end entry);
     ``(-1, inf, None, None)`` when no responder reaches the end.
     """
-    src_node, src_cost, src_units, src_j = team.sources(mask)
     tab = built_route_table(graph)
-    if tab is not None:
-        if len(src_node) == 0:
+    if tab is not None:  # every available entry at once: the cheapest per node wins anyway
+        at = np.flatnonzero(mask[team.ent_j])
+        if len(at) == 0:
             return -1, math.inf, None, None
+        src_node = team.ent_node[at]
         ends = np.array([e[0] for e in ins], np.int64)
-        k, i, cost = tab.best_of_many(src_node, src_cost, ends, np.array([e[1] for e in ins]))
+        k, i, cost = tab.best_of_many(src_node, team.ent_cost[at], ends, np.array([e[1] for e in ins]))
         if k < 0:
             return -1, math.inf, None, None
-        return int(src_j[k]), cost, tab.path(int(src_node[k]), int(ends[i])), ins[i]
+        return int(team.ent_j[at[k]]), cost, tab.path(int(src_node[k]), int(ends[i])), ins[i]
+    src_node, src_cost, src_units, src_j = team.sources(mask)
     h = hierarchy(graph)
     found = h.query(list(zip(src_node.tolist(), src_units.tolist())),
                     [(int(e[0]), h.to_units(e[1])) for e in ins])
