@@ -27,7 +27,7 @@ grows with the edges rather than their square.
 ...     LineString([(121.505, 31.225), (121.505, 31.235)])], crs="EPSG:4490"))
 >>> tab = route_table(g)
 >>> nodes, arcs = tab.path(0, 4)
->>> len(nodes), len(arcs), bool(tab.cost(0, 4) == tab.dist[0, 4])
+>>> len(nodes), len(arcs), bool(tab.cost(0, 4) == dijkstra(g.matrix, indices=0)[4])
 (3, 2, True)
 """
 
