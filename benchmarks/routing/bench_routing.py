@@ -34,7 +34,20 @@ Comparisons (A = geogrid, B = SciPy; every pair alternates A B / B A per query)
   incident, the cheapest available responder entry, its path and geometry),
   with 50 raw lon/lat never seen before (GPS fixes a few metres off the
   road) snapped on every query, and with the same teams after one
-  responder moved (the other 49 snaps are kept by position).
+  responder moved (the other 49 snaps are kept by position), the last also
+  against the same call with SciPy as the search (each side snapping its own
+  newly moved responder).
+
+Graphs of up to :data:`geogrid.routing.TABLE_MAX_NODES` nodes have their
+route table (:mod:`geogrid.routing.table`) built before the timed rows, as
+the responder service builds it with its graph, and answer from it; larger
+ones from the contraction hierarchy; the header of each graph gives both
+build costs. The whole-process runs time a child that routes without the
+table (what a short script gets) and, where a table applies, one that
+builds it first.
+Rows against "scipy full dijkstra" are the strict ones (the whole geogrid
+call against SciPy's bare search); rows against "same call, scipy search"
+compare like with like.
 
 Every geogrid answer is checked against SciPy's distances in the same run
 (``mismatches`` counts costs that differ by more than 1e-9 relative).
@@ -68,12 +81,13 @@ from geogrid.routing import (
     node_nearest_responder,
     node_route,
     read_osm_xml,
+    route_table,
     shortest_path,
 )
 from geogrid.routing.search import _build_route, _in_entries, _out_entries
 from geogrid.routing.snap import _anchors
 
-from .._paired import Paired, format_table, paired, python_argv, rss_mb, whole_process
+from .._paired import Paired, format_table, load_average, paired, python_argv, rss_mb, whole_process
 
 __all__ = ["synthetic_roads", "load_graph", "run", "main", "GRAPHS"]
 
@@ -284,7 +298,23 @@ def _nearest_pairs(g: RoadGraph, rng, queries: int, responders: int, radius_m: f
                  lambda i: nearest_responder(g, inc_ll[i], moved[i], cases[i][2]),
                  "scipy full reverse dijkstra", b, rounds=queries, warmup=0,
                  label=f"{label}, lon/lat + geometry, one responder moved")
-    return [bare, team, same, raw, one]
+    # and as the same job on both sides: each side gets its own newly moved responder to snap
+    moved_a = [np.vstack([_gps(rng, f[:1]), f[1:]]) for f in fixes]
+    moved_b = [np.vstack([_gps(rng, f[:1]), f[1:]]) for f in fixes]
+    got = {"ours": [0.0] * queries, "theirs": [0.0] * queries}
+
+    def ours_moved(i):
+        got["ours"][i] = nearest_responder(g, inc_ll[i], moved_a[i], cases[i][2])[1].cost
+
+    def scipy_moved(i):
+        team_b = Responders.for_positions(g, moved_b[i])
+        got["theirs"][i] = _scipy_nearest(g, inc_ll[i], team_b, cases[i][2])[1].cost
+
+    one_same = paired("geogrid nearest_responder", ours_moved, "same call, scipy search", scipy_moved,
+                      rounds=queries, warmup=0, label=f"{label}, lon/lat, one moved, same job")
+    # the two moved positions differ by a few metres: the costs agree to within them
+    one_same.extra["cost_ratio_p50"] = float(np.median(np.asarray(got["ours"]) / np.asarray(got["theirs"])))
+    return [bare, team, same, raw, one, one_same]
 
 
 def _gps(rng, lonlat: np.ndarray, metres: float = 5.0) -> np.ndarray:
@@ -304,20 +334,29 @@ def bench_graph(name: str, *, queries: int, responders: int, radius_m: float, n_
     hierarchy(g)
     index_s = time.perf_counter() - t0
     index_mb = rss_mb() - rss0
+    rss0 = rss_mb()
+    t0 = time.perf_counter()
+    tab = route_table(g)
+    table_s = time.perf_counter() - t0
+    table_mb = rss_mb() - rss0
     g.reverse  # noqa: B018 - built outside the timings, as the scipy baseline needs it
     rng = np.random.default_rng(seed)
     rows = _route_pairs(g, rng, queries, radius_m) + _nearest_pairs(g, rng, queries, responders, radius_m)
     return {"graph": name, "nodes": g.n_nodes, "edges": g.n_edges, "build_s": build_s,
-            "index_s": index_s, "index_rss_mb": index_mb, "rows": rows}
+            "index_s": index_s, "index_rss_mb": index_mb, "table_s": table_s if tab is not None else None,
+            "table_mb": tab.nbytes / 2**20 if tab is not None else None, "table_rss_mb": table_mb,
+            "rows": rows, "load": load_average()}
 
 
 def _process(name: str, method: str, queries: int, n_nodes: int, seed: int) -> None:
     """Child process body: load ``name``, answer ``queries`` node routes with ``method``."""
     g = load_graph(name, n_nodes, seed)
+    if method == "geogrid-table":
+        route_table(g)
     src, dst = _pairs(g, np.random.default_rng(seed), queries, None)
     total = 0.0
     for s, t in zip(src.tolist(), dst.tolist()):
-        total += node_route(g, s, t)[0] if method == "geogrid" else _scipy_to(g, s, t)
+        total += _scipy_to(g, s, t) if method == "scipy" else node_route(g, s, t)[0]
     print(json.dumps({"total": total}))
 
 
@@ -337,6 +376,11 @@ def run(graphs=GRAPHS, *, queries: int = 200, responders: int = 50, radius_m: fl
                 "geogrid", python_argv(*base, "--method", "geogrid"), "scipy",
                 python_argv(*base, "--method", "scipy"), rounds=process_rounds, cwd=str(ROOT),
                 label=f"whole process, {process_queries} routes")
+            if r["table_s"] is not None:  # and a process that builds the route table first
+                r["process_table"] = whole_process(
+                    "geogrid + route table", python_argv(*base, "--method", "geogrid-table"), "scipy",
+                    python_argv(*base, "--method", "scipy"), rounds=process_rounds, cwd=str(ROOT),
+                    label=f"whole process with route table, {process_queries} routes")
         out["graphs"].append(r)
     return out
 
@@ -345,17 +389,24 @@ def table(results: dict[str, Any]) -> str:
     """Every graph's paired table, whole-process line and exactness."""
     parts = []
     for r in results["graphs"]:
+        tab = ("no route table (above its size limit)" if r["table_s"] is None else
+               f"route table {r['table_s']:.2f} s, {r['table_mb']:.1f} MiB (+{r['table_rss_mb']:.0f} MiB RSS)")
         title = (f"{r['graph']}: {r['nodes']:,} nodes, {r['edges']:,} edges; graph {r['build_s']:.2f} s, "
-                 f"hierarchy {r['index_s'] * 1e3:.0f} ms (+{r['index_rss_mb']:.0f} MiB RSS)")
+                 f"hierarchy {r['index_s'] * 1e3:.0f} ms (+{r['index_rss_mb']:.0f} MiB RSS); {tab}")
         parts.append(format_table(title, r["rows"]))
-        if "process" in r:
-            parts.append(format_table("  whole process (s)", [r["process"]], unit="s"))
+        procs = [r[k] for k in ("process", "process_table") if k in r]
+        if procs:
+            parts.append(format_table("  whole process (s)", procs, unit="s"))
         miss = {row.label: row.extra["mismatches"] for row in r["rows"] if "mismatches" in row.extra}
         prep = next(row.extra["prepare_ms"] for row in r["rows"] if "prepare_ms" in row.extra)
         parts.append(f"   answers that differ from scipy: {miss}; preparing a team of 50: {prep:.2f} ms")
         share = "; ".join(f"{row.label}: {1 / row.ratio:.2f} {'(at most half)' if row.ratio >= 2 else '(MORE than half)'}"
                           for row in r["rows"] if row.name_b.startswith("scipy full"))
         parts.append(f"   time as a share of scipy's full Dijkstra (median of paired): {share}")
+        same = "; ".join(f"{row.label}: {row.ratio:.2f}× {'(meets 2×)' if row.ratio >= 2 else '(below 2×)'}"
+                         for row in r["rows"] if row.name_b.startswith("same call"))
+        parts.append(f"   against the same call built on scipy (median of paired): {same}; "
+                     f"load average at the end {r['load']:.1f}")
     return "\n".join(parts)
 
 
@@ -377,8 +428,7 @@ def summary_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             rows.append((f"{p.label}, {r['graph']} {r['nodes']:,} nodes",
                          f"{np.median(p.a) * 1e3:.3f} ms", f"{p.name_b} {np.median(p.b) * 1e3:.3f} ms",
                          f"{_speed(p)}, paired, load {p.load_before:.1f}"))
-        if "process" in r:
-            p = r["process"]
+        for p in (r[k] for k in ("process", "process_table") if k in r):
             rows.append((f"{p.label}, {r['graph']}",
                          f"{np.median(p.a):.2f} s, {p.extra['a_peak_mb']:.0f} MiB",
                          f"scipy {np.median(p.b):.2f} s, {p.extra['b_peak_mb']:.0f} MiB",

@@ -43,8 +43,16 @@ available responder at once; a :class:`Responders` prepared when the team
 moves saves snapping the team again for each incident, and each position's
 snap is kept, so a team in which one responder moved snaps only that one.
 The route line is joined from per-edge vertex runs laid out once per graph
-(:mod:`~geogrid.routing.geometry`). Reported costs are
+(:mod:`~geogrid.routing.geometry`) and kept as ``Route.coords``; the shapely
+``Route.geometry`` is made only when asked. Reported costs are
 the floating-point sums along the chosen path, equal to SciPy's distances.
+
+A district graph (up to :data:`TABLE_MAX_NODES` nodes) kept for many
+queries can have a :class:`RouteTable` (:mod:`~geogrid.routing.table`),
+built by :func:`route_table`: SciPy's all-pairs distances and the last edge
+of every cheapest route (a few tenths of a second, 10 bytes per node pair).
+Queries then read the table instead of searching, with the same routes; its
+costs are SciPy's distances bit for bit.
 
 When there is no path (different components, or a point farther than
 ``max_snap_m`` from every road) the result is a straight line with
@@ -93,6 +101,7 @@ from .search import (
     shortest_path,
 )
 from .snap import Snap, snap
+from .table import TABLE_MAX_NODES, RouteTable, route_table
 
 __all__ = [
     "RoadGraph",
@@ -111,6 +120,9 @@ __all__ = [
     "Responders",
     "Hierarchy",
     "hierarchy",
+    "RouteTable",
+    "route_table",
+    "TABLE_MAX_NODES",
     "parse_oneway",
     "parse_maxspeed",
     "DEFAULT_SPEEDS_KMH",

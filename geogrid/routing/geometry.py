@@ -15,6 +15,7 @@ import struct
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
@@ -40,7 +41,9 @@ class EdgeRuns:
     holds the edges with two consecutive vertices closer than :data:`_SAME`;
     ``joined`` says every edge starts and ends exactly at its nodes'
     coordinates, so a path of edges outside ``dup`` has no such pair either.
-    ``seg_offsets`` is the graph's segment vertex offsets as plain ints.
+    ``seg_offsets`` is the graph's segment vertex offsets as plain ints,
+    ``frac`` and ``xy`` the vertices' fractions and flat lon/lat for plain-float
+    reads, ``seg_length`` and ``seg_speed`` the segments' metres and m/s.
     """
 
     first: list
@@ -49,6 +52,20 @@ class EdgeRuns:
     dup: frozenset
     joined: bool
     seg_offsets: list
+    frac: memoryview
+    xy: memoryview
+    seg_length: list
+    seg_speed: list
+
+    @cached_property
+    def edge_m(self) -> list:
+        """Metres of every edge, as plain floats."""
+        return self.lengths[0].tolist()
+
+    @cached_property
+    def edge_s(self) -> list:
+        """Free-flow seconds of every edge, as plain floats."""
+        return self.lengths[1].tolist()
 
     @classmethod
     def build(cls, graph: RoadGraph) -> EdgeRuns:
@@ -75,7 +92,9 @@ class EdgeRuns:
         first_b, end_b = (start * 16).tolist(), ((start + count) * 16).tolist()
         return cls([raw[i:i + 16] for i in first_b], [raw[i + 16:j] for i, j in zip(first_b, end_b)],
                    np.ascontiguousarray(np.vstack([length, length / graph.seg_speed_mps[seg]])), dup,
-                   joined, graph.seg_offsets.tolist())
+                   joined, graph.seg_offsets.tolist(), memoryview(np.ascontiguousarray(graph.coords_frac, float)),
+                   memoryview(np.ascontiguousarray(graph.coords_lonlat, float).reshape(-1)),
+                   graph.seg_length_m.tolist(), graph.seg_speed_mps.tolist())
 
 
 def edge_runs(graph: RoadGraph) -> EdgeRuns:
@@ -83,27 +102,37 @@ def edge_runs(graph: RoadGraph) -> EdgeRuns:
     return graph._memo("edge_runs", EdgeRuns.build)
 
 
-def _point_on(coords: list, frac: list, t: float) -> list[float]:
-    """The point at fraction ``t`` of a segment with vertices ``coords`` at fractions ``frac``."""
-    k = min(max(bisect_right(frac, t), 1), len(frac) - 1)
+def _point_at(runs: EdgeRuns, lo: int, hi: int, t: float) -> list[float]:
+    """The point at fraction ``t`` of the segment whose vertices are ``lo .. hi - 1``, flat."""
+    frac, xy = runs.frac, runs.xy
+    k = min(max(bisect_right(frac, t, lo, hi), lo + 1), hi - 1)
     f0, f1 = frac[k - 1], frac[k]
     r = min(max((t - f0) / (f1 - f0), 0.0), 1.0) if f1 > f0 else 0.0
-    (x0, y0), (x1, y1) = coords[k - 1], coords[k]
+    x0, y0, x1, y1 = xy[2 * k - 2], xy[2 * k - 1], xy[2 * k], xy[2 * k + 1]
     return [x0 + r * (x1 - x0), y0 + r * (y1 - y0)]
+
+
+def _cut_flat(runs: EdgeRuns, s: int, t0: float, t1: float) -> list[float]:
+    """:func:`cut` as one flat list ``[lon, lat, lon, lat, ...]``."""
+    lo, hi = runs.seg_offsets[s], runs.seg_offsets[s + 1]
+    lo_t, hi_t = (t0, t1) if t0 <= t1 else (t1, t0)
+    # inner vertices k (lo + 1 .. hi - 2) with lo_t < frac[k] < hi_t form one run, as frac is sorted
+    first = max(bisect_right(runs.frac, lo_t, lo, hi), lo + 1)
+    stop = min(bisect_left(runs.frac, hi_t, lo, hi), hi - 1)
+    out = _point_at(runs, lo, hi, lo_t)
+    if stop > first:
+        out += runs.xy[2 * first:2 * stop].tolist()
+    out += _point_at(runs, lo, hi, hi_t)
+    if t0 > t1:  # the points in reverse order, each still (lon, lat)
+        out.reverse()
+        out[0::2], out[1::2] = out[1::2], out[0::2]
+    return out
 
 
 def cut(graph: RoadGraph, s: int, t0: float, t1: float) -> list[list[float]]:
     """Lon/lat vertices of segment ``s`` from fraction ``t0`` to ``t1`` (reversed if ``t0 > t1``)."""
-    off = edge_runs(graph).seg_offsets
-    lo, hi = off[s], off[s + 1]
-    lo_t, hi_t = (t0, t1) if t0 <= t1 else (t1, t0)
-    frac = graph.coords_frac[lo:hi].tolist()
-    coords = graph.coords_lonlat[lo:hi].tolist()
-    # inner vertices k (1 .. n-2) with lo_t < frac[k] < hi_t form one run, as frac is sorted
-    first = max(bisect_right(frac, lo_t), 1)
-    stop = min(bisect_left(frac, hi_t), hi - lo - 1)
-    pts = [_point_on(coords, frac, lo_t), *coords[first:stop], _point_on(coords, frac, hi_t)]
-    return pts if t0 <= t1 else pts[::-1]
+    flat = _cut_flat(edge_runs(graph), s, t0, t1)
+    return [flat[i:i + 2] for i in range(0, len(flat), 2)]
 
 
 def _path(graph: RoadGraph, nodes: Sequence[int], arcs: Sequence[int]) -> tuple:
@@ -117,20 +146,26 @@ def _path(graph: RoadGraph, nodes: Sequence[int], arcs: Sequence[int]) -> tuple:
         return [array("d", pt)], pt, pt, 0.0, 0.0, False
     runs = edge_runs(graph)
     parts = [runs.first[arcs[0]], *map(runs.rest.__getitem__, arcs)]
-    both = runs.lengths[:, np.asarray(arcs, np.int64)]
-    metres, secs = float(both[0].sum()), float(both[1].sum())  # each row summed as one 1-D array
+    metres = sum(map(runs.edge_m.__getitem__, arcs))  # in path order, as plain floats
+    secs = sum(map(runs.edge_s.__getitem__, arcs))
     maybe = not runs.joined or (bool(runs.dup) and not runs.dup.isdisjoint(arcs))
     return parts, list(_XY.unpack(parts[0])), list(_XY.unpack_from(parts[-1], len(parts[-1]) - 16)), \
         metres, secs, maybe
 
 
-def _kept(points: list, before: list | None) -> list:
-    """``points`` without each one closer than :data:`_SAME` to the one before it (``before`` first)."""
+def _kept(flat: list, before: list | None) -> list:
+    """Flat ``[lon, lat, ...]`` without each point closer than :data:`_SAME` to the one before
+    it (``before``, a point, first)."""
+    if before is None:
+        bx = by = None
+    else:
+        bx, by = before
     out = []
-    for p in points:
-        if before is None or abs(p[0] - before[0]) > _SAME or abs(p[1] - before[1]) > _SAME:
-            out.append(p)
-        before = p
+    for i in range(0, len(flat), 2):
+        x, y = flat[i], flat[i + 1]
+        if bx is None or abs(x - bx) > _SAME or abs(y - by) > _SAME:
+            out += (x, y)
+        bx, by = x, y
     return out
 
 
@@ -143,12 +178,13 @@ def _merged(coords: np.ndarray) -> np.ndarray:
     return coords[keep]
 
 
-def _part(graph: RoadGraph, s: int, t0: float, t1: float) -> tuple[list, float, float]:
-    """The cut of segment ``s`` from ``t0`` to ``t1`` with its metres and seconds (nothing if ``s < 0``)."""
+def _part(runs: EdgeRuns, s: int, t0: float, t1: float) -> tuple[list, float, float]:
+    """The cut of segment ``s`` from ``t0`` to ``t1``, flat, with its metres and seconds
+    (nothing if ``s < 0``)."""
     if s < 0:
         return [], 0.0, 0.0
-    metres = abs(t1 - t0) * graph.seg_length_m[s]
-    return cut(graph, s, t0, t1), metres, metres / graph.seg_speed_mps[s]
+    metres = abs(t1 - t0) * runs.seg_length[s]
+    return _cut_flat(runs, s, t0, t1), metres, metres / runs.seg_speed[s]
 
 
 def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None,
@@ -158,25 +194,26 @@ def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None
     ``path`` is ``(nodes, arcs)`` entered by ``o_entry`` and left by ``d_entry``
     (``(node, cost, segment, t_node)`` each), or ``None`` for a route along one segment.
     """
+    runs = edge_runs(graph)
     if path is None:  # along one segment
-        first = _part(graph, o.seg, o.t, d.t)
-        coords = _merged(np.array([[o.lon, o.lat], *first[0], [d.lon, d.lat]]))
+        first = _part(runs, o.seg, o.t, d.t)
+        coords = _merged(np.array([o.lon, o.lat, *first[0], d.lon, d.lat]).reshape(-1, 2))
         metres, secs = first[1], first[2]
     else:
-        first = _part(graph, o_entry[2], o.t, o_entry[3])
+        first = _part(runs, o_entry[2], o.t, o_entry[3])
         parts, m0, m1, m_mid, s_mid, maybe = _path(graph, *path)
-        last = _part(graph, d_entry[2], d_entry[3], d.t)
+        last = _part(runs, d_entry[2], d_entry[3], d.t)
         metres, secs = first[1] + m_mid + last[1], first[2] + s_mid + last[2]
-        head, tail = [[o.lon, o.lat], *first[0]], [*last[0], [d.lon, d.lat]]
+        head, tail = [o.lon, o.lat, *first[0]], [*last[0], d.lon, d.lat]
         if maybe:
             mid = np.frombuffer(b"".join(parts), float).reshape(-1, 2)
-            coords = _merged(np.concatenate([np.array(head), mid, np.array(tail)]))
+            coords = _merged(np.concatenate([np.array(head).reshape(-1, 2), mid,
+                                             np.array(tail).reshape(-1, 2)]))
         else:  # the middle has no repeated point: only the joins need a look
-            if not _kept([m0], head[-1]):
+            if not _kept(m0, head[-2:]):
                 parts = parts[1:]
-            flat = array("d", [v for p in _kept(head, None) for v in p])
-            end = array("d", [v for p in _kept(tail, m1) for v in p])
-            coords = np.frombuffer(b"".join([flat, *parts, end]), float).reshape(-1, 2)
+            coords = np.frombuffer(b"".join([array("d", _kept(head, None)), *parts,
+                                             array("d", _kept(tail, m1))]), float).reshape(-1, 2)
     if len(coords) == 1:
         coords = np.vstack([coords, coords])
     return coords, metres, secs

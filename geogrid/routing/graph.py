@@ -275,6 +275,14 @@ class RoadGraph:
         return np.repeat(np.arange(self.n_segments, dtype=float), counts) + self.coords_frac
 
     @cached_property
+    def _seg_lists(self) -> tuple[list, list, list, list, list]:
+        """``seg_a``, ``seg_b``, ``seg_oneway``, ``seg_length_m`` and ``seg_speed_mps`` as plain
+        lists: a query reads a few of them, and plain ints and floats are cheaper to read and
+        add than NumPy scalars (the sums are the same IEEE operations)."""
+        return (self.seg_a.tolist(), self.seg_b.tolist(), self.seg_oneway.tolist(),
+                self.seg_length_m.tolist(), self.seg_speed_mps.tolist())
+
+    @cached_property
     def _to_metric(self) -> Transformer:
         return Transformer.from_crs(STORAGE_CRS, self.crs, always_xy=True)
 

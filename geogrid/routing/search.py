@@ -24,7 +24,8 @@ import threading
 from functools import reduce
 from operator import add
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Sequence
 
 import numpy as np
@@ -35,42 +36,61 @@ from .._errors import InputError, NotFoundError
 from .graph import ACCESS_SPEED_MPS, RoadGraph
 from .hierarchy import Hierarchy, hierarchy
 from .geometry import route_line
-from .snap import _Anchor, _anchors, _snap_arrays
+from .snap import _Anchor, _anchors, _snap_arrays, _snap_one
+from .table import built_route_table
 
 __all__ = ["Route", "Responders", "shortest_path", "nearest_responder", "node_route",
            "node_nearest_responder"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Route:
     """A route in lon/lat (EPSG:4490).
 
     ``distance_m`` includes the straight access legs from each end point to
     the road (``access_m``). ``cost`` is in the graph's weight unit (metres or
     seconds) and is what routes are ranked by. ``nodes`` lists the graph
-    nodes passed. A straight-line stand-in has ``fallback=True``, no nodes and
-    a ``reason``.
+    nodes passed. ``coords`` is the line as an ``(n, 2)`` array of lon/lat;
+    :attr:`geometry` makes the shapely ``LineString`` from it when first
+    asked, so a caller that only needs numbers or GeoJSON never pays for it.
+    A straight-line stand-in has ``fallback=True``, no nodes and a ``reason``.
     """
 
     distance_m: float
     duration_s: float
     cost: float
     nodes: tuple[int, ...]
-    geometry: LineString
+    coords: np.ndarray = field(repr=False)
     access_m: float = 0.0
     fallback: bool = False
     reason: str | None = None
+
+    @cached_property
+    def geometry(self) -> LineString:
+        """The route line as a shapely ``LineString`` (made on first use)."""
+        return shapely.linestrings(self.coords)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Route):
+            return NotImplemented
+        return (self.distance_m, self.duration_s, self.cost, self.nodes, self.access_m, self.fallback,
+                self.reason) == (other.distance_m, other.duration_s, other.cost, other.nodes,
+                                 other.access_m, other.fallback, other.reason) and \
+            np.array_equal(self.coords, other.coords)
+
+    __hash__ = object.__hash__
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "distance_m": round(self.distance_m, 2), "duration_s": round(self.duration_s, 1),
             "cost": round(self.cost, 3), "nodes": list(self.nodes),
-            "geometry": shapely.geometry.mapping(self.geometry) if self.geometry is not None else None,
+            "geometry": {"type": "LineString", "coordinates": self.coords.tolist()},
             "access_m": round(self.access_m, 2), "fallback": self.fallback, "reason": self.reason,
         }
 
+
 def _w(graph: RoadGraph, s: int, metres: float) -> float:
-    return metres if graph.weight == "length" else metres / graph.seg_speed_mps[s]
+    return metres if graph.weight == "length" else metres / graph._seg_lists[4][s]
 
 
 def _access_cost(graph: RoadGraph, metres: float) -> float:
@@ -86,10 +106,11 @@ def _entries(graph: RoadGraph, a: _Anchor, leaving: bool) -> list[tuple[int, flo
     """
     if a.seg < 0:
         return [(a.node, 0.0, -1, 0.0)]
-    s, t, L = a.seg, a.t, graph.seg_length_m[a.seg]
-    ow = graph.seg_oneway[s]
-    to_b = (int(graph.seg_b[s]), _w(graph, s, (1 - t) * L), s, 1.0)
-    to_a = (int(graph.seg_a[s]), _w(graph, s, t * L), s, 0.0)
+    seg_a, seg_b, oneway, length, _ = graph._seg_lists
+    s, t = a.seg, a.t
+    L, ow = length[s], oneway[s]
+    to_b = (seg_b[s], _w(graph, s, (1 - t) * L), s, 1.0)
+    to_a = (seg_a[s], _w(graph, s, t * L), s, 0.0)
     forward, backward = (to_b, to_a) if leaving else (to_a, to_b)
     return ([forward] if ow >= 0 else []) + ([backward] if ow <= 0 else [])
 
@@ -106,7 +127,9 @@ def _direct(graph: RoadGraph, o: _Anchor, d: _Anchor) -> float:
     """Cost of going from ``o`` to ``d`` along their common segment without a node; inf if impossible."""
     if o.seg < 0 or o.seg != d.seg:
         return math.inf
-    s, L, ow = o.seg, graph.seg_length_m[o.seg], graph.seg_oneway[o.seg]
+    _, _, oneway, length, _ = graph._seg_lists
+    s = o.seg
+    L, ow = length[s], oneway[s]
     if d.t >= o.t and ow >= 0:
         return _w(graph, s, (d.t - o.t) * L)
     if d.t <= o.t and ow <= 0:
@@ -128,6 +151,29 @@ def _run(h: Hierarchy, outs: Sequence[tuple], ins: Sequence[tuple]):
             h.to_units(e[1])  # raises, naming max_snap_m
     return h.query([(int(e[0]), int(round(e[1] * scale))) for e in outs],
                    [(int(e[0]), int(round(e[1] * scale))) for e in ins])
+
+
+def _search(graph: RoadGraph, outs: Sequence[tuple], ins: Sequence[tuple]):
+    """The cheapest route from entries ``outs`` to entries ``ins`` (``(node, cost, ...)`` each).
+
+    Returns (cost, (nodes, arcs), start entry, end entry), or ``(inf, None, None, None)``.
+    A graph whose :class:`~geogrid.routing.table.RouteTable` is built reads it (cost: SciPy's
+    distance between the nodes plus both offsets); others search the hierarchy (cost: the
+    edge weights summed along its path).
+    """
+    tab = built_route_table(graph)
+    if tab is not None:
+        best, o_entry, d_entry = tab.best(outs, ins)
+        if o_entry is None:
+            return math.inf, None, None, None
+        return best, tab.path(o_entry[0], d_entry[0]), o_entry, d_entry
+    found = _run(hierarchy(graph), outs, ins)
+    if found is None:
+        return math.inf, None, None, None
+    nodes, arcs = found
+    o_entry = next(e for e in outs if e[0] == nodes[0])
+    d_entry = next(e for e in ins if e[0] == nodes[-1])
+    return _exact_cost(graph, o_entry[1], arcs, d_entry[1]), found, o_entry, d_entry
 
 
 def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple[int, ...]]:
@@ -154,11 +200,8 @@ def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple
                              fix="请传入本路网的节点序号 / Pass a node index of this graph.")
     if source == target:
         return 0.0, (int(source),)
-    found = hierarchy(graph).query([(int(source), 0)], [(int(target), 0)])
-    if found is None:
-        return math.inf, ()
-    nodes, arcs = found
-    return _exact_cost(graph, 0.0, arcs, 0.0), tuple(nodes)
+    cost, found, _, _ = _search(graph, ((int(source), 0.0),), ((int(target), 0.0),))
+    return (cost, tuple(found[0])) if found is not None else (math.inf, ())
 
 
 def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
@@ -168,7 +211,7 @@ def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
     access = o.access_m + d.access_m
     nodes = tuple(path[0]) if path is not None else ()
     return Route(distance_m=metres + access, duration_s=secs + access / ACCESS_SPEED_MPS, cost=float(cost),
-                 nodes=nodes, geometry=shapely.linestrings(coords), access_m=access)
+                 nodes=nodes, coords=coords, access_m=access)
 
 
 def _fallback(graph: RoadGraph, o: _Anchor, d: _Anchor, reason: str) -> Route:
@@ -176,7 +219,7 @@ def _fallback(graph: RoadGraph, o: _Anchor, d: _Anchor, reason: str) -> Route:
     speed = _ref_speed_mps(graph)
     return Route(distance_m=metres, duration_s=metres / speed,
                  cost=metres if graph.weight == "length" else metres / speed, nodes=(),
-                 geometry=LineString([(o.lon, o.lat), (d.lon, d.lat)]), fallback=True, reason=reason)
+                 coords=np.array([[o.lon, o.lat], [d.lon, d.lat]]), fallback=True, reason=reason)
 
 
 def _ref_speed_mps(graph: RoadGraph) -> float:
@@ -211,15 +254,7 @@ def _route(graph: RoadGraph, o: _Anchor, d: _Anchor, max_snap_m: float) -> Route
         entry = (o.node, 0.0, -1, 0.0)
         return _build_route(graph, o, d, ([o.node], []), entry, entry, 0.0)
     direct = _direct(graph, o, d)
-    outs = _out_entries(graph, o)
-    ins = _in_entries(graph, d)
-    found = _run(hierarchy(graph), outs, ins)
-    best = math.inf
-    if found is not None:
-        nodes, arcs = found
-        o_entry = next(e for e in outs if e[0] == nodes[0])
-        d_entry = next(e for e in ins if e[0] == nodes[-1])
-        best = _exact_cost(graph, o_entry[1], arcs, d_entry[1])
+    best, found, o_entry, d_entry = _search(graph, _out_entries(graph, o), _in_entries(graph, d))
     access_cost = _access_cost(graph, o.access_m) + _access_cost(graph, d.access_m)
     if math.isfinite(direct) and direct <= best:
         return _build_route(graph, o, d, None, None, None, direct + access_cost)
@@ -319,6 +354,17 @@ class Responders:
             a.node = int(self.node[j]) if a.seg < 0 else -1
         return a
 
+    @cached_property
+    def _by_segment(self) -> dict[int, list[int]]:
+        by_seg: dict[int, list[int]] = {}
+        for j, sj in zip(np.flatnonzero(self.ok).tolist(), self.seg[self.ok].tolist()):
+            by_seg.setdefault(sj, []).append(j)
+        return by_seg
+
+    def on_segment(self, s: int) -> list[int]:
+        """The responders snapped to segment ``s`` (within ``max_snap_m`` of the road), in order."""
+        return self._by_segment.get(s, [])
+
     def sources(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(node, cost, units, responder) of the cheapest available responder entry at each node."""
         keep = mask[self.ent_j]
@@ -352,11 +398,14 @@ class _SnapCache:
         keys = [(lon, lat, snap_to, max_snap_m) for lon, lat in pts.tolist()]
         got = [self._snaps.get(k) for k in keys]
         miss = [i for i, v in enumerate(got) if v is None]
-        if miss:
+        if len(miss) > _FEW_MOVED:
             m = np.asarray(miss)
             x, y = graph.project(pts[m, 0], pts[m, 1])
             node, seg, t, d, _, _ = _snap_arrays(graph, x, y, snap_to, max_snap_m)
             rows = zip(x.tolist(), y.tolist(), node.tolist(), seg.tolist(), t.tolist(), d.tolist())
+        elif miss:  # a responder or two moved: plain floats beat arrays at that size
+            rows = [_snap_row(graph, *keys[i][:2], snap_to, max_snap_m) for i in miss]
+        if miss:
             with self._lock:
                 for i, row in zip(miss, rows):
                     got[i] = self._snaps[keys[i]] = row
@@ -368,6 +417,17 @@ class _SnapCache:
         x, y, node, seg, t, d = zip(*got)
         return (np.array(x), np.array(y), np.array(node, np.int64), np.array(seg, np.int64), np.array(t),
                 np.array(d))
+
+
+#: Up to this many newly seen positions are snapped one by one (see :meth:`_SnapCache.snapped`).
+_FEW_MOVED = 4
+
+
+def _snap_row(graph: RoadGraph, lon: float, lat: float, snap_to: str, max_snap_m: float) -> tuple:
+    """(x, y, node, segment, t, distance) of one position, as :func:`_snap_arrays` gives it."""
+    x, y = graph._to_metric.transform(lon, lat)
+    node, seg, t, d = _snap_one(graph, x, y, snap_to, max_snap_m)
+    return x, y, node, seg, t, d
 
 
 class _TeamCache:
@@ -416,9 +476,10 @@ def _same_segment(graph: RoadGraph, team: Responders, mask: np.ndarray, inc: _An
     """The cheapest available responder driving along the incident's own segment: (j, cost)."""
     if inc.seg < 0 or team.snap_to == "node":
         return -1, math.inf
-    same = np.flatnonzero(mask & team.ok & (team.seg == inc.seg))
     best_j, best = -1, math.inf
-    for j in same.tolist():
+    for j in team.on_segment(inc.seg):
+        if not mask[j]:
+            continue
         c = _direct(graph, team.anchor(j), inc) + team.acc[j]
         if c < best:
             best_j, best = j, c
@@ -492,6 +553,17 @@ def _team_search(graph: RoadGraph, team: Responders, mask: np.ndarray, ins: Sequ
     Returns (responder, cost from its position to the end entry, (nodes, arcs), end entry);
     ``(-1, inf, None, None)`` when no responder reaches the end.
     """
+    tab = built_route_table(graph)
+    if tab is not None:  # every available entry at once: the cheapest per node wins anyway
+        at = np.flatnonzero(mask[team.ent_j])
+        if len(at) == 0:
+            return -1, math.inf, None, None
+        src_node = team.ent_node[at]
+        ends = np.array([e[0] for e in ins], np.int64)
+        k, i, cost = tab.best_of_many(src_node, team.ent_cost[at], ends, np.array([e[1] for e in ins]))
+        if k < 0:
+            return -1, math.inf, None, None
+        return int(team.ent_j[at[k]]), cost, tab.path(int(src_node[k]), int(ends[i])), ins[i]
     src_node, src_cost, src_units, src_j = team.sources(mask)
     h = hierarchy(graph)
     found = h.query(list(zip(src_node.tolist(), src_units.tolist())),

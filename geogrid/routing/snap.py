@@ -126,14 +126,15 @@ class _PieceIndex:
         ball query. Otherwise the ``k`` nearest midpoints decide, as in the batch.
         Ties go to the lowest piece index, as in the batch.
         """
-        cand = self.grid.candidates(qx, qy)
+        span = self.grid.span(qx, qy)
         # the cell's list holds every piece that can be nearest
-        best = self._best_of(qx, qy, cand) if cand is not None else self._scan_one(qx, qy, bound)
+        best = self._best_in_cell(qx, qy, *span) if span is not None else self._scan_one(qx, qy, bound)
         d, jj, u, sx, sy = best
         if jj < 0 or (bound is not None and d > bound):
             return -1, 0.0, math.inf, math.nan, math.nan
-        f0, f1 = float(self.f0[jj]), float(self.f1[jj])
-        return int(self.seg[jj]), min(max(f0 + u * (f1 - f0), 0.0), 1.0), d, sx, sy
+        f0s, f1s, segs = self._plain
+        f0, f1 = f0s[jj], f1s[jj]
+        return segs[jj], min(max(f0 + u * (f1 - f0), 0.0), 1.0), d, sx, sy
 
     def _scan_one(self, qx: float, qy: float, bound: float | None) -> tuple:
         """The nearest piece by the KD-tree scan: (distance, piece, u, foot x, foot y)."""
@@ -150,6 +151,12 @@ class _PieceIndex:
                 # not proven by the k nearest midpoints: every piece that can be nearer is in this ball
                 best = self._best_of(qx, qy, self.tree.query_ball_point((qx, qy), best[0] + self.half))
         return best
+
+    @cached_property
+    def _plain(self) -> tuple[memoryview, memoryview, memoryview]:
+        """``f0``, ``f1`` and ``seg`` as flat views: one point reads them as plain floats and ints."""
+        return (memoryview(np.ascontiguousarray(self.f0, float)), memoryview(np.ascontiguousarray(self.f1, float)),
+                memoryview(np.ascontiguousarray(self.seg, np.int64)))
 
     @cached_property
     def _vec_array(self) -> np.ndarray:
@@ -173,6 +180,27 @@ class _PieceIndex:
         f = self._vec
         sqrt = math.sqrt
         for jj in cand:
+            k = 5 * jj
+            ax, ay, vx, vy, vv = f[k], f[k + 1], f[k + 2], f[k + 3], f[k + 4]
+            u = ((qx - ax) * vx + (qy - ay) * vy) / vv if vv > 0 else 0.0
+            u = 0.0 if u < 0.0 else 1.0 if u > 1.0 else u  # the foot stays on the piece
+            px, py = ax + u * vx, ay + u * vy
+            d = sqrt((qx - px) * (qx - px) + (qy - py) * (qy - py))
+            if d < bd or (d == bd and jj < bj):
+                bd, bj, bu, bx, by = d, jj, u, px, py
+        return bd, bj, bu, bx, by
+
+    def _best_in_cell(self, qx: float, qy: float, lo: int, hi: int) -> tuple[float, int, float, float, float]:
+        """:meth:`_best_of` over a cell's list ``grid.cand[lo:hi]``, stopping at the first
+        piece whose lower bound ``grid.low`` exceeds the best distance found (the list is
+        sorted by it, so no later piece can be nearer, nor tie)."""
+        bd, bj, bu, bx, by = math.inf, -1, 0.0, math.nan, math.nan
+        f, cand, low = self._vec, self.grid._views[1], self.grid._low
+        sqrt = math.sqrt
+        for n in range(lo, hi):
+            if low[n] > bd:
+                break
+            jj = cand[n]
             k = 5 * jj
             ax, ay, vx, vy, vv = f[k], f[k + 1], f[k + 2], f[k + 3], f[k + 4]
             u = ((qx - ax) * vx + (qy - ay) * vy) / vv if vv > 0 else 0.0
@@ -396,4 +424,5 @@ def _snap_one(graph: RoadGraph, x: float, y: float, to: str,
     seg, t, d, _, _ = pieces._nearest_one(float(x), float(y), bound)
     if seg < 0:
         return -1, -1, 0.0, math.inf
-    return int(graph.seg_a[seg] if t <= 0.5 else graph.seg_b[seg]), seg, t, d
+    seg_a, seg_b = graph._seg_lists[:2]
+    return (seg_a[seg] if t <= 0.5 else seg_b[seg]), seg, t, d

@@ -62,7 +62,10 @@ class SnapGrid:
     """Candidate pieces per grid cell, as CSR: cell ``k`` holds ``cand[off[k]:off[k + 1]]``.
 
     ``off[k] == off[k + 1]`` with ``full[k]`` set means the cell is left to the scan.
-    ``ends`` holds ``ax, ay, bx, by`` of every piece (metres).
+    ``ends`` holds ``ax, ay, bx, by`` of every piece (metres). ``low[i]`` is a lower
+    bound on the distance from any point of its cell to piece ``cand[i]`` (the cell's
+    distance to it, less a float slack), and each cell's list is sorted by it, so a
+    scan of the list can stop at the first piece whose bound exceeds the best distance.
     """
 
     x0: float
@@ -74,6 +77,7 @@ class SnapGrid:
     cand: np.ndarray
     full: np.ndarray
     ends: np.ndarray
+    low: np.ndarray
 
     @classmethod
     def build(cls, p0: np.ndarray, p1: np.ndarray, half: float, cell: float = CELL_M) -> SnapGrid:
@@ -81,32 +85,49 @@ class SnapGrid:
         ends = np.ascontiguousarray(np.hstack([p0, p1]), float)
         if len(ends) == 0:
             return cls(0.0, 0.0, 0, 0, cell, np.zeros(1, np.int64), np.zeros(0, np.int32),
-                       np.zeros(0, bool), ends)
+                       np.zeros(0, bool), ends, np.zeros(0))
         lo, hi = np.minimum(p0, p1).min(axis=0), np.maximum(p0, p1).max(axis=0)
         cell = max(cell, math.sqrt(float(np.prod(hi - lo + 2 * cell)) / MAX_CELLS))
         lo, hi = lo - cell, hi + cell
         nx, ny = (int(v) for v in np.ceil((hi - lo) / cell))
         tree = cKDTree((p0 + p1) / 2)
         counts = np.zeros(nx * ny, np.int64)
-        parts, full = [], np.zeros(nx * ny, bool)
+        parts, lows, full = [], [], np.zeros(nx * ny, bool)
         for start in range(0, nx * ny, _CHUNK):
             k = np.arange(start, min(start + _CHUNK, nx * ny))
-            cand, cnt, over = _cell_candidates(tree, ends, half, lo, cell, nx, k)
+            cand, low, cnt, over = _cell_candidates(tree, ends, half, lo, cell, nx, k)
             counts[k] = cnt
             full[k] = over
             parts.append(cand)
+            lows.append(low)
         off = np.zeros(nx * ny + 1, np.int64)
         np.cumsum(counts, out=off[1:])
         return cls(float(lo[0]), float(lo[1]), nx, ny, cell, off,
-                   np.concatenate(parts).astype(np.int32), full, ends)
+                   np.concatenate(parts).astype(np.int32), full, ends, np.concatenate(lows))
 
     @property
     def nbytes(self) -> int:
-        return int(self.off.nbytes + self.cand.nbytes + self.full.nbytes)
+        return int(self.off.nbytes + self.cand.nbytes + self.full.nbytes + self.low.nbytes)
 
     @cached_property
     def _views(self) -> tuple[memoryview, memoryview]:
         return memoryview(self.off), memoryview(self.cand)
+
+    @cached_property
+    def _low(self) -> memoryview:
+        return memoryview(self.low)
+
+    def span(self, x: float, y: float) -> tuple[int, int] | None:
+        """Where the list of the cell holding (x, y) lies in ``cand`` and ``low``, or ``None``
+        where the scan must answer."""
+        i = math.floor((x - self.x0) / self.cell)
+        j = math.floor((y - self.y0) / self.cell)
+        if not (0 <= i < self.nx and 0 <= j < self.ny):
+            return None
+        off = self._views[0]
+        k = j * self.nx + i
+        lo, hi = off[k], off[k + 1]
+        return (lo, hi) if hi > lo else None
 
     def candidates(self, x: float, y: float) -> memoryview | None:
         """The candidate pieces of the cell holding (x, y), or ``None`` where the scan must answer."""
@@ -152,7 +173,8 @@ def _rect_dist(corners, x0, y0, x1, y1, ax, ay, bx, by):
 
 def _cell_candidates(tree: cKDTree, ends: np.ndarray, half: float, lo: np.ndarray, cell: float,
                      nx: int, k: np.ndarray):
-    """Candidate pieces of cells ``k``: (pieces by cell then piece, count per cell, overflow flag).
+    """Candidate pieces of cells ``k``: (pieces by cell then lower bound, their lower bounds,
+    count per cell, overflow flag).
 
     ``U`` starts as the farthest corner from the piece whose midpoint is
     nearest the centre and is then lowered to the least such bound over the
@@ -183,14 +205,16 @@ def _cell_candidates(tree: cKDTree, ends: np.ndarray, half: float, lo: np.ndarra
     corners = _corners(*box, *ex)
     bound[r[first]] = np.minimum(bound[r[first]], np.minimum.reduceat(np.maximum.reduce(corners), first))
     bound += _SLACK_M
-    keep = (_rect_dist(corners, *box, *ex) <= bound[r]) & ~over[r]
-    r, j = r[keep], j[keep]
+    low = _rect_dist(corners, *box, *ex)
+    keep = (low <= bound[r]) & ~over[r]
+    r, j, low = r[keep], j[keep], low[keep] - _SLACK_M
     cnt = np.bincount(r, minlength=len(k))
     over |= cnt > MAX_CANDIDATES
     cnt[over] = 0
     r_ok = ~over[r]
-    order = np.lexsort((j[r_ok], r[r_ok]))
-    return j[r_ok][order], cnt, over
+    r, j, low = r[r_ok], j[r_ok], low[r_ok]
+    order = np.lexsort((j, low, r))
+    return j[order], low[order], cnt, over
 
 
 def nearest_in_cells(grid: SnapGrid, cols: np.ndarray, x: np.ndarray, y: np.ndarray, cells: np.ndarray):
@@ -198,9 +222,8 @@ def nearest_in_cells(grid: SnapGrid, cols: np.ndarray, x: np.ndarray, y: np.ndar
 
     ``cols`` holds the rows ``ax, ay, bx - ax, by - ay, |b - a|²`` over pieces.
     Every ``cells`` entry must be a cell of ``grid`` (not -1). The lists are
-    laid end to end; the first nearest of each wins, and lists are sorted by
-    piece, so ties go to the lowest piece, as in the scan, whose float
-    formula this repeats element by element.
+    laid end to end; the nearest of each wins, ties to the lowest piece, as in
+    the scan, whose float formula this repeats element by element.
     """
     lo = grid.off[cells]
     cnt = grid.off[cells + 1] - lo
@@ -214,6 +237,7 @@ def nearest_in_cells(grid: SnapGrid, cols: np.ndarray, x: np.ndarray, y: np.ndar
     px, py = ax + u * vx, ay + u * vy
     dx, dy = qx - px, qy - py
     d = np.sqrt(dx * dx + dy * dy)
-    at = np.flatnonzero(d == np.minimum.reduceat(d, first)[row])
-    at = at[np.searchsorted(row[at], np.arange(len(cells)))]  # the first nearest of each list
+    tie = d == np.minimum.reduceat(d, first)[row]
+    low = np.minimum.reduceat(np.where(tie, piece, np.iinfo(piece.dtype).max), first)
+    at = np.flatnonzero(tie & (piece == low[row]))  # the nearest of each list, ties to the lowest piece
     return d[at], piece[at].astype(np.int64), u[at], px[at], py[at]
