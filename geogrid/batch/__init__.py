@@ -27,7 +27,7 @@ import numpy as np
 from .._errors import InputError
 from ..datum import parse_datum, to_storage
 from .lookup import BatchLookup, open_lookup
-from .read import GEOMETRY_POINTS, count_rows, iter_points, points_of
+from .read import GEOMETRY_POINTS, count_rows, estimate_rows, iter_points, points_of
 from .write import ResultWriter
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str |
                             blocksize=blocksize)
     else:
         stats = _locate_chunks(first, chunks, out, lookup, datum=datum, snap_m=snap_m,
-                               expected=count_rows(path) if path.suffix.lower() in
+                               expected=estimate_rows(path) if path.suffix.lower() in
                                (".csv", ".txt") else None, progress=progress)
     if warning:
         stats["datum_warning"] = warning["message"]
@@ -149,11 +149,13 @@ def _locate_chunks(first, chunks, out: Path, lookup: BatchLookup, *, datum, snap
                                         np.asarray(sy))
             located += len(first_column) - first_column.null_count
             total += len(first_column)
-            if progress:
-                progress(total, expected)
+            if progress:            # ``expected`` of a CSV is an estimate: never below the rows
+                progress(total, None if expected is None else max(expected, total))
         if pending_write is not None:
             pending_write.result()
         writer.close()
+        if progress:
+            progress(total, total)
     except BaseException:
         if pending_write is not None:
             pending_write.cancel()

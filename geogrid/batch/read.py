@@ -31,7 +31,8 @@ from .._lonlat import SUPPORTED_SUFFIXES, lonlat_columns
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["iter_points", "points_of", "GEOMETRY_POINTS", "count_rows", "floats"]
+__all__ = ["iter_points", "points_of", "GEOMETRY_POINTS", "count_rows", "estimate_rows",
+           "floats"]
 
 #: how a line or polygon becomes the point that is located
 GEOMETRY_POINTS = ("representative", "centroid", "first", "last")
@@ -77,6 +78,28 @@ def points_of(geoms: np.ndarray, how: str | None, *, where: str = "geometry"
         p = shapely.points(xy[at])
     x[other], y[other] = shapely.get_x(p), shapely.get_y(p)
     return x, y
+
+
+def estimate_rows(path: Path, sample: int = 1 << 20) -> int | None:
+    """About how many data rows a CSV file has, from its size and the mean length of
+    the lines in its first and last ``sample / 2`` bytes (rows often grow longer down a
+    file, e.g. with their ids), without reading it all; exact for a short file."""
+    try:
+        size = Path(path).stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(sample)
+            if len(head) >= size:
+                return max(0, head.count(b"\n") + (bool(head) and not head.endswith(b"\n")) - 1)
+            head = head[:sample // 2]
+            fh.seek(max(size - sample // 2, len(head)))
+            tail = fh.read()
+    except OSError:
+        return None
+    tail = tail[tail.find(b"\n") + 1:]                # from the first whole line
+    lines = head.count(b"\n") + tail.count(b"\n")
+    if lines == 0:
+        return 1
+    return max(0, round(size * lines / (len(head) + len(tail))) - 1)
 
 
 def count_rows(path: Path) -> int | None:

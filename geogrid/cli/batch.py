@@ -93,12 +93,13 @@ def _lookup(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
 
 
 def _count_points(path: Path) -> int | None:
-    """Rows of a CSV or Parquet points file (cheap: a scan for newlines, or the footer)."""
+    """Rows of a CSV (about: from its size and first lines) or Parquet points file (its
+    footer), read before the file itself."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        from ..batch.read import count_rows
+        from ..batch.read import estimate_rows
 
-        return count_rows(path)
+        return estimate_rows(path)
     if suffix in (".parquet", ".geoparquet"):
         import pyarrow.parquet as pq
 
