@@ -11,12 +11,8 @@ passes:
    area; every area is listed in each cell its bounding box touches, in
    tie-break rank order (CSR arrays). A point's candidates are the areas of
    its cell whose bounding box holds it.
-2. **Segments in bands.** For every area and every grid row its bounding box
-   spans, the ring segments whose y-range meets that row, stored in that
-   order (CSR), so a point is tested against the few segments of its
-   candidates that can cross its ray, not their whole rings.
-3. **Crossing test in numpy.** Each candidate is tested by counting the
-   crossings of a ray from the point with those segments (even-odd, so
+2. **Crossing test in numpy.** Each candidate is tested by counting the
+   crossings of a ray from the point with its ring segments (even-odd, so
    holes and multipolygons need nothing special). The sign of each
    crossing comes from an orientation determinant; where that determinant
    is within its rounding error bound of zero (Shewchuk's filter, with a
@@ -53,11 +49,13 @@ _UNSURE = float(1 << 32)
 
 
 class QuickTables:
-    """Bucketed bounding boxes and banded ring segments of ``geoms`` (see the module doc)."""
+    """Bucketed bounding boxes and ring segments of ``geoms`` (see the module doc)."""
 
     def __init__(self, geoms: np.ndarray, rank: np.ndarray):
         n = len(geoms)
         self.geoms = geoms
+        self.ax, self.ay, self.bx, self.by, owner = segments(geoms)
+        self.seg_ptr = np.searchsorted(owner, np.arange(n + 1))    # owner is sorted
         self.minx, self.miny, self.maxx, self.maxy = (
             np.ascontiguousarray(v) for v in shapely.bounds(geoms).T)
         minx, miny = self.minx.min(), self.miny.min()
@@ -74,25 +72,6 @@ class QuickTables:
         order = np.lexsort((rank[area], cells))
         self.items = area[order]
         self.ptr = np.searchsorted(cells[order], np.arange(nx * ny + 1))
-        del area, k, cells, order
-        self.row0 = r0
-        self.band_base = np.cumsum(nrow) - nrow          # first band of each area
-        self._bands(*segments(geoms), r0, r1, int(nrow.sum()))
-
-    def _bands(self, ax, ay, bx, by, owner, r0, r1, n_bands: int) -> None:
-        """Segment coordinates in band order, and the CSR pointer of each band: band
-        ``band_base[a] + r - row0[a]`` holds the segments of area ``a`` whose closed
-        y-range meets grid row ``r`` (rows by the points' own rounding)."""
-        _, lo = self._col_row(ax, np.minimum(ay, by))
-        _, hi = self._col_row(ax, np.maximum(ay, by))
-        lo = np.maximum(lo, r0[owner])
-        hi = np.minimum(hi, r1[owner])
-        seg, k = expand(hi - lo + 1)
-        band = self.band_base[owner[seg]] + lo[seg] + k - r0[owner[seg]]
-        by_band = np.argsort(band, kind="stable")
-        seg = seg[by_band]
-        self.band_ptr = np.searchsorted(band[by_band], np.arange(n_bands + 1))
-        self.ax, self.ay, self.bx, self.by = ax[seg], ay[seg], bx[seg], by[seg]
 
     def _col_row(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         minx, miny, scale, nx, ny = self.grid
@@ -107,9 +86,8 @@ class QuickTables:
             out[lo:lo + _BLOCK] = self._block(x[lo:lo + _BLOCK], y[lo:lo + _BLOCK])
         return out
 
-    def _candidates(self, x: np.ndarray, y: np.ndarray):
-        """(point, area, band) triples whose bounding box holds the point, by point then
-        rank; ``band`` is the area's band of the point's row."""
+    def _candidates(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point, area) pairs whose bounding box holds the point, by point then rank."""
         nx = self.grid[3]
         ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
         col, row = self._col_row(x[ok], y[ok])
@@ -117,17 +95,15 @@ class QuickTables:
         start = self.ptr[cell]
         point, k = expand(self.ptr[cell + 1] - start)
         area = self.items[start[point] + k]
-        row = row[point]
         point = ok[point]
         px, py = x[point], y[point]
-        inside = np.flatnonzero((self.minx[area] <= px) & (px <= self.maxx[area])
-                                & (self.miny[area] <= py) & (py <= self.maxy[area]))
-        point, area = point[inside], area[inside]
-        return point, area, self.band_base[area] + row[inside] - self.row0[area]
+        inside = ((self.minx[area] <= px) & (px <= self.maxx[area])
+                  & (self.miny[area] <= py) & (py <= self.maxy[area]))
+        return point[inside], area[inside]
 
     def _block(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        point, area, band = self._candidates(x, y)
-        covered = self._crossings(point, band, x, y)
+        point, area = self._candidates(x, y)
+        covered = self._crossings(point, area, x, y)
         unsure = np.flatnonzero(covered < 0)
         if unsure.size:
             covered[unsure] = shapely.intersects_xy(self.geoms[area[unsure]], x[point[unsure]],
@@ -135,27 +111,27 @@ class QuickTables:
         # pairs run by point, then by rank: the first hit of a point wins the tie
         return first_hits(point, area, covered.astype(bool), len(x))
 
-    def _crossings(self, point, band, x, y) -> np.ndarray:
+    def _crossings(self, point, area, x, y) -> np.ndarray:
         """Per pair: 1 inside, 0 outside, -1 too close to an edge to tell in floats."""
-        start = self.band_ptr[band]
-        count = self.band_ptr[band + 1] - start
-        pair = np.repeat(np.arange(len(band)), count)
-        seg = np.arange(len(pair))
-        seg += np.repeat(start - (np.cumsum(count) - count), count)
-        at = point[pair]
-        px, py = x[at], y[at]
-        ax, ay, bx, by = self.ax[seg], self.ay[seg], self.bx[seg], self.by[seg]
-        above_a = ay > py
-        straddle = above_a != (by > py)
+        start = self.seg_ptr[area]
+        pair, k = expand(self.seg_ptr[area + 1] - start)
+        seg = start[pair] + k
+        py = y[point[pair]]
+        ay, by = self.ay[seg], self.by[seg]
+        above_a, above_b = ay > py, by > py
+        straddle = above_a != above_b
+        # only segments whose closed y-range holds the point can cross or touch it
+        near = np.flatnonzero(straddle | (ay == py) | (by == py))
+        pair, seg, py, ay, by = pair[near], seg[near], py[near], ay[near], by[near]
+        ax, bx = self.ax[seg], self.bx[seg]
+        px = x[point[pair]]
         s = (bx - ax) * (py - ay)
         t = (by - ay) * (px - ax)
         det = s - t
-        # unsure: the point is on the segment's line, or within a rounding error of it
-        # (off the segment itself too, where GEOS's answer is the same: rare, so cheaper)
         unsure = np.abs(det) <= _ERR * (np.abs(s) + np.abs(t))
-        cross = straddle & ((det > 0) != above_a)     # by > ay exactly when a is below
+        cross = straddle[near] & ((det > 0) == (by > ay))
         # one pass for both: crossings count in the low bits, unsure segments far above
-        tally = np.bincount(pair, weights=cross + unsure * _UNSURE, minlength=len(band))
+        tally = np.bincount(pair, weights=cross + unsure * _UNSURE, minlength=len(area))
         out = (tally.astype(np.int64) & 1).astype(np.int8)
         out[tally >= _UNSURE] = -1
         return out
