@@ -153,7 +153,6 @@ def arrow_labels(column, unique: bool = False):
     entry (missing) for "no leaf", without a Python object per value; ``None`` for
     other types. ``unique``: the values are known to be distinct and present."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
@@ -161,6 +160,12 @@ def arrow_labels(column, unique: bool = False):
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
             or pa.types.is_integer(kind)):
         return None
+    if pa.types.is_large_string(kind) and unique and column.null_count == 0:
+        code = np.arange(len(column) + 1, dtype=np.int32)
+        code[-1] = -1
+        return column, code
+    import pyarrow.compute as pc         # 0.1 s to load: only for the columns that need it
+
     text = column if pa.types.is_large_string(kind) else pc.cast(column, pa.large_string())
     if unique and text.null_count == 0:
         dictionary, code = text, np.arange(len(text), dtype=np.int32)

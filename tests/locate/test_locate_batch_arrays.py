@@ -232,3 +232,13 @@ def test_row_estimate_of_a_csv_is_exact_when_short_and_close_when_long(tmp_path)
     (tmp_path / "empty.csv").write_text("")
     assert estimate_rows(tmp_path / "empty.csv") == 0
     assert estimate_rows(tmp_path / "missing.csv") is None
+
+
+def test_stored_crs_of_the_output_is_what_pyproj_writes_for_epsg_4490():
+    from pyproj import CRS
+
+    from geogrid.batch.write import geo_metadata
+
+    meta = json.loads(geo_metadata())
+    assert meta["columns"]["geometry"]["crs"] == CRS.from_epsg(4490).to_json_dict()
+    assert CRS.from_user_input(meta["columns"]["geometry"]["crs"]).to_epsg() == 4490
