@@ -34,11 +34,14 @@ import numpy as np
 import shapely
 
 from ._build import expand, first_hits, segments
+from ._parallel import by_blocks
 
 __all__ = ["QuickTables"]
 
 #: Points are looked up in blocks this long (bounds the size of temporaries).
 _BLOCK = 1 << 15
+#: Blocks of a large batch given to one thread at a time.
+_PARALLEL_BLOCK = 1 << 16
 #: Bucket cells per area: more cells, fewer candidates per point, more entries.
 _CELLS_PER_AREA = 2
 #: A determinant smaller than this times its magnitude bound is not trusted
@@ -80,7 +83,21 @@ class QuickTables:
         return col, row
 
     def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Position of the lowest-rank area covering each point, ``-1`` for none."""
+        """Position of the lowest-rank area covering each point, ``-1`` for none.
+
+        A large batch is put in grid-cell order first, so that neighbouring points
+        read the same areas and segments from memory (a third less time at 300,000
+        areas), and spread over the cores (:mod:`geogrid.locate._parallel`)."""
+        if len(x) < 2 * _BLOCK:
+            return self._blocks(x, y)
+        col, row = self._col_row(x, y)
+        order = np.argsort(row * self.grid[3] + col, kind="stable")
+        del col, row
+        out = np.empty(len(x), dtype=np.intp)
+        out[order] = by_blocks(self._blocks, x[order], y[order], _PARALLEL_BLOCK)
+        return out
+
+    def _blocks(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         out = np.full(len(x), -1, dtype=np.intp)
         for lo in range(0, len(x), _BLOCK):
             out[lo:lo + _BLOCK] = self._block(x[lo:lo + _BLOCK], y[lo:lo + _BLOCK])

@@ -546,7 +546,7 @@ class AreaIndex:
         every core for a large batch (:mod:`geogrid.locate._parallel`)."""
         quick = self._quick
         if quick is not None and self._lut is None:
-            return by_blocks(quick.locate, x, y, _PARALLEL_BLOCK // 4)
+            return quick.locate(x, y)                 # in cell order, on every core
         return by_blocks(self._inside_block, x, y, _PARALLEL_BLOCK)
 
     def _inside_block(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:

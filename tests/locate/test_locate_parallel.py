@@ -30,7 +30,7 @@ def test_blocks_on_threads_answer_as_one_thread(lazy, monkeypatch):
     index = AreaIndex.from_frame(areas, lazy=lazy)
     x, y = _points(areas, 300_000)
     threads = set()
-    inside = index._quick.locate if lazy else index._inside_block
+    inside = index._quick._blocks if lazy else index._inside_block
 
     def spy(bx, by):
         threads.add(threading.current_thread().name)
