@@ -78,8 +78,9 @@ class QuickTables:
 
     def _col_row(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         minx, miny, scale, nx, ny = self.grid
-        col = np.clip(np.floor((x - minx) * scale), 0, nx - 1).astype(np.intp)
-        row = np.clip(np.floor((y - miny) * scale), 0, ny - 1).astype(np.intp)
+        # fmax/fmin, not clip: a missing coordinate goes to cell 0 (it is skipped later)
+        col = np.fmin(np.fmax(np.floor((x - minx) * scale), 0), nx - 1).astype(np.intp)
+        row = np.fmin(np.fmax(np.floor((y - miny) * scale), 0), ny - 1).astype(np.intp)
         return col, row
 
     def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
