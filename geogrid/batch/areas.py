@@ -116,7 +116,9 @@ def lookup_from_geoparquet(path, datum: str | Datum,
     # ParquetFile, not read_table: the dataset layer would load pandas
     table = pq.ParquetFile(path).read(columns=[geometry, *dict.fromkeys(source.values())])
     # to_pylist, not to_numpy: pyarrow converts non-numeric arrays through pandas
-    geoms = shapely.from_wkb(_objects(table.column(geometry)))
+    from ..locate._parallel import map_parts
+
+    geoms = map_parts(shapely.from_wkb, _objects(table.column(geometry)))
     datum = parse_datum(datum)
     if datum not in (Datum.WGS84, Datum.CGCS2000):
         def shift(xy: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["WORKERS", "by_blocks"]
+__all__ = ["WORKERS", "by_blocks", "map_parts"]
 
 #: threads a lookup uses (the cores this process may run on, at most 8)
 WORKERS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -51,3 +51,13 @@ def by_blocks(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], x: np.ndarray,
     for done in _executor().map(run, range(0, n, block)):
         pass
     return out
+
+
+def map_parts(fn: Callable[[np.ndarray], np.ndarray], values: np.ndarray,
+              smallest: int = 20_000) -> np.ndarray:
+    """``fn(values)`` for an elementwise ``fn`` (e.g. :func:`shapely.from_wkb`), one part
+    of ``values`` per worker when there are at least ``smallest`` of them per part."""
+    parts = min(WORKERS, len(values) // smallest)
+    if parts < 2 or threading.current_thread().name.startswith(_PREFIX):
+        return fn(values)
+    return np.concatenate(list(_executor().map(fn, np.array_split(values, parts))))

@@ -80,3 +80,14 @@ def test_a_forked_process_makes_its_own_pool():
     os.close(write)
     _, status = os.waitpid(pid, 0)
     assert os.read(read, 1) == b"1" and os.waitstatus_to_exitcode(status) == 0
+
+
+def test_parts_of_an_elementwise_call_come_back_in_order():
+    from geogrid.locate._parallel import map_parts
+
+    polys = voronoi_city(50).geometry.values
+    wkb = shapely.to_wkb(np.tile(np.asarray(polys, dtype=object), 1000))   # 50,000
+    got = map_parts(shapely.from_wkb, wkb, smallest=10_000)
+    assert len(got) == len(wkb)
+    assert shapely.equals(got, shapely.from_wkb(wkb)).all()
+    assert map_parts(np.negative, np.arange(5), smallest=10).tolist() == [0, -1, -2, -3, -4]
