@@ -27,7 +27,8 @@ import numpy as np
 from .._errors import InputError
 from ..datum import parse_datum, to_storage
 from .lookup import BatchLookup, open_lookup
-from .read import GEOMETRY_POINTS, count_rows, estimate_rows, iter_points, points_of
+from .read import (GEOMETRY_POINTS, count_rows, estimate_rows, iter_points, points_of,
+                   prefetched)
 from .write import ResultWriter
 
 if TYPE_CHECKING:
@@ -139,7 +140,8 @@ def _locate_chunks(first, chunks, out: Path, lookup: BatchLookup, *, datum, snap
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geogrid-write")
     pending_write = None
     try:
-        for attrs, x, y in _chain([first] if first is not None else [], chunks):
+        # the next chunk is read while this one is located and the one before written
+        for attrs, x, y in _chain([first] if first is not None else [], prefetched(chunks)):
             sx, sy = to_storage(x, y, datum)
             answer = lookup.arrow_columns(sx, sy, snap_m=snap_m)
             first_column = next(iter(answer.values()))

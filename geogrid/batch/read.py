@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["iter_points", "points_of", "GEOMETRY_POINTS", "count_rows", "estimate_rows",
-           "floats"]
+           "floats", "prefetched"]
 
 #: how a line or polygon becomes the point that is located
 GEOMETRY_POINTS = ("representative", "centroid", "first", "last")
@@ -182,6 +182,54 @@ def _csv_chunks(path: Path, lon, lat, chunk_rows: int) -> Iterator[Chunk]:
         x, y = _numbers(attrs[lon]), _numbers(attrs[lat])
         # same column types as the chunks before; text that is no number is missing
         yield attrs.assign(**{lon: x, lat: y}), x, y
+
+
+def prefetched(items: Iterator, depth: int = 1) -> Iterator:
+    """``items``, each next one read on a background thread while the one before is
+    used (pyarrow parses on its own threads, without the GIL), at most ``depth`` ahead.
+    An error while reading is raised where the item would have been; a consumer that
+    stops early stops the reader."""
+    import queue
+    import threading
+
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def fill() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((True, end))
+        except BaseException as exc:    # handed to the consumer, raised there
+            put((False, exc))
+
+    reader = threading.Thread(target=fill, name="geogrid-read", daemon=True)
+    reader.start()
+    try:
+        while True:
+            ok, item = ahead.get()
+            if not ok:
+                raise item
+            if item is end:
+                return
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
 
 
 def floats(column) -> np.ndarray:
