@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["WORKERS", "by_blocks", "map_parts"]
+__all__ = ["WORKERS", "by_blocks", "map_parts", "in_background"]
 
 #: threads a lookup uses (the cores this process may run on, at most 8)
 WORKERS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -61,3 +61,16 @@ def map_parts(fn: Callable[[np.ndarray], np.ndarray], values: np.ndarray,
     if parts < 2 or threading.current_thread().name.startswith(_PREFIX):
         return fn(values)
     return np.concatenate(list(_executor().map(fn, np.array_split(values, parts))))
+
+
+def in_background(fn: Callable, *args) -> Future:
+    """``fn(*args)`` started on the pool (or run now, inside the pool or on one core);
+    its ``result()`` is the value or raises its error."""
+    if WORKERS < 2 or threading.current_thread().name.startswith(_PREFIX):
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args))
+        except BaseException as exc:         # raised by result(), as from the pool
+            done.set_exception(exc)
+        return done
+    return _executor().submit(fn, *args)

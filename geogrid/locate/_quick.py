@@ -34,7 +34,7 @@ import numpy as np
 import shapely
 
 from ._build import expand, first_hits, segments
-from ._parallel import by_blocks
+from ._parallel import by_blocks, in_background
 
 __all__ = ["QuickTables"]
 
@@ -57,8 +57,7 @@ class QuickTables:
     def __init__(self, geoms: np.ndarray, rank: np.ndarray):
         n = len(geoms)
         self.geoms = geoms
-        self.ax, self.ay, self.bx, self.by, owner = segments(geoms)
-        self.seg_ptr = np.searchsorted(owner, np.arange(n + 1))    # owner is sorted
+        rings = in_background(segments, geoms)      # on another core, while the boxes sort
         self.minx, self.miny, self.maxx, self.maxy = (
             np.ascontiguousarray(v) for v in shapely.bounds(geoms).T)
         minx, miny = self.minx.min(), self.miny.min()
@@ -75,6 +74,9 @@ class QuickTables:
         order = np.lexsort((rank[area], cells))
         self.items = area[order]
         self.ptr = np.searchsorted(cells[order], np.arange(nx * ny + 1))
+        del area, k, cells, order
+        self.ax, self.ay, self.bx, self.by, owner = rings.result()
+        self.seg_ptr = np.searchsorted(owner, np.arange(n + 1))    # owner is sorted
 
     def _col_row(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         minx, miny, scale, nx, ny = self.grid

@@ -91,3 +91,13 @@ def test_parts_of_an_elementwise_call_come_back_in_order():
     assert len(got) == len(wkb)
     assert shapely.equals(got, shapely.from_wkb(wkb)).all()
     assert map_parts(np.negative, np.arange(5), smallest=10).tolist() == [0, -1, -2, -3, -4]
+
+
+def test_work_in_the_background_gives_its_value_or_its_error(monkeypatch):
+    from geogrid.locate._parallel import in_background
+
+    for workers in (_parallel.WORKERS, 1):
+        monkeypatch.setattr(_parallel, "WORKERS", workers)
+        assert in_background(sum, [1, 2, 3]).result() == 6
+        with pytest.raises(ZeroDivisionError):
+            in_background(lambda: 1 / 0).result()
