@@ -92,7 +92,8 @@ def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str |
     """Locate every row of ``path`` and write ``out``; returns counts.
 
     ``locator`` is a :class:`~geogrid.locate.chain.PlanLocator` or a
-    :class:`BatchLookup`. See the module docstring for the engines, the
+    :class:`BatchLookup`, or a function making one, called while the first
+    points are read on another thread. See the module docstring for the engines, the
     datum check (``force``, ``buildings``) and ``geometry_point``; ``blocksize``
     is the size of a dask partition of a CSV file.
     """
@@ -105,16 +106,30 @@ def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str |
         raise InputError(f"未知取点方式 / --geometry-point {geometry_point!r} is not known.",
                          field="--geometry-point", value=geometry_point,
                          fix=f"用 / use one of {', '.join(GEOMETRY_POINTS)}.")
-    lookup = _lookup(locator)
-    chunks = iter_points(path, lon=lon, lat=lat, chunk_rows=chunk_rows,
-                         geometry_point=geometry_point)
+    # the points are read ahead on another thread, from the start: while the areas
+    # are indexed (``locator`` a function), then while each chunk is located
+    chunks = prefetched(iter_points(path, lon=lon, lat=lat, chunk_rows=chunk_rows,
+                                    geometry_point=geometry_point))
+    try:
+        return _locate_prefetched(chunks, path, out, locator, datum=datum, lon=lon, lat=lat,
+                                  snap_m=snap_m, engine=engine, scheduler=scheduler,
+                                  geometry_point=geometry_point, force=force,
+                                  buildings=buildings, blocksize=blocksize, progress=progress)
+    finally:
+        chunks.close()
+
+
+def _locate_prefetched(chunks, path: Path, out: Path, locator, *, datum, lon, lat, snap_m,
+                       engine, scheduler, geometry_point, force, buildings, blocksize,
+                       progress) -> dict:
+    lookup = _lookup(locator() if callable(locator) else locator)
     first = next(chunks, None)
     warning = None
     if first is not None:
         warning = check_datum_or_stop(first[1], first[2], datum, lookup, buildings=buildings,
                                       force=force)
     if engine == "dask":
-        chunks.close()
+        chunks.close()          # dask reads the file itself
         from .scale import locate_dask
 
         stats = locate_dask(path, out, lookup, datum=datum, lon=lon, lat=lat, snap_m=snap_m,
@@ -141,7 +156,7 @@ def _locate_chunks(first, chunks, out: Path, lookup: BatchLookup, *, datum, snap
     pending_write = None
     try:
         # the next chunk is read while this one is located and the one before written
-        for attrs, x, y in _chain([first] if first is not None else [], prefetched(chunks)):
+        for attrs, x, y in _chain([first] if first is not None else [], chunks):
             sx, sy = to_storage(x, y, datum)
             answer = lookup.arrow_columns(sx, sy, snap_m=snap_m)
             first_column = next(iter(answer.values()))

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["iter_points", "points_of", "GEOMETRY_POINTS", "count_rows", "estimate_rows",
-           "floats", "prefetched"]
+           "floats", "prefetched", "Prefetched"]
 
 #: how a line or polygon becomes the point that is located
 GEOMETRY_POINTS = ("representative", "centroid", "first", "last")
@@ -184,50 +184,68 @@ def _csv_chunks(path: Path, lon, lat, chunk_rows: int) -> Iterator[Chunk]:
         yield attrs.assign(**{lon: x, lat: y}), x, y
 
 
-def prefetched(items: Iterator, depth: int = 1) -> Iterator:
-    """``items``, each next one read on a background thread while the one before is
-    used (pyarrow parses on its own threads, without the GIL), at most ``depth`` ahead.
-    An error while reading is raised where the item would have been; a consumer that
-    stops early stops the reader."""
-    import queue
-    import threading
+def prefetched(items: Iterator, depth: int = 1) -> Prefetched:
+    """``items``, read on a background thread from now on, at most ``depth`` ahead of
+    the consumer (pyarrow parses on its own threads, without the GIL). An error while
+    reading is raised where the item would have been; :meth:`Prefetched.close` (or
+    the end of the items) stops the reader and closes ``items``."""
+    return Prefetched(items, depth)
 
-    ahead: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    end = object()
 
-    def put(entry) -> bool:
-        while not stop.is_set():
+class Prefetched:
+    """An iterator over items read ahead on a thread (see :func:`prefetched`)."""
+
+    _END = object()
+
+    def __init__(self, items: Iterator, depth: int = 1):
+        import queue
+        import threading
+
+        self._items = items
+        self._ahead: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._reader = threading.Thread(target=self._fill, name="geogrid-read", daemon=True)
+        self._reader.start()
+
+    def _put(self, entry) -> bool:
+        import queue
+
+        while not self._stop.is_set():
             try:
-                ahead.put(entry, timeout=0.05)
+                self._ahead.put(entry, timeout=0.05)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def fill() -> None:
+    def _fill(self) -> None:
         try:
-            for item in items:
-                if not put((True, item)):
+            for item in self._items:
+                if not self._put((True, item)):
                     return
-            put((True, end))
+            self._put((True, self._END))
         except BaseException as exc:    # handed to the consumer, raised there
-            put((False, exc))
+            self._put((False, exc))
 
-    reader = threading.Thread(target=fill, name="geogrid-read", daemon=True)
-    reader.start()
-    try:
-        while True:
-            ok, item = ahead.get()
+    def __iter__(self) -> Prefetched:
+        return self
+
+    def __next__(self):
+        if self._stop.is_set():
+            raise StopIteration
+        ok, item = self._ahead.get()
+        if not ok or item is self._END:
+            self.close()
             if not ok:
                 raise item
-            if item is end:
-                return
-            yield item
-    finally:
-        stop.set()
-        reader.join()
-        close = getattr(items, "close", None)
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        """Stop the reader (after the item it is reading) and close the items."""
+        self._stop.set()
+        self._reader.join()
+        close = getattr(self._items, "close", None)
         if close is not None:
             close()
 

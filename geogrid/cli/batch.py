@@ -171,8 +171,12 @@ def locate(
     from ..batch import locate_file
 
     columns = {"id": id_column, "name": name_column, "code": code_column, "level": level_column}
-    locator = _lookup(areas, plan, areas_datum, columns, levels, _count_points(path))
+    points = _count_points(path)
     footprints = _buildings(buildings, areas_datum, from_store=areas is None)
+
+    def locator():         # made while the first points are read
+        return _lookup(areas, plan, areas_datum, columns, levels, points)
+
     stats = _run(lambda cb: locate_file(path, out, locator, datum=datum, lon=lon_col, lat=lat_col,
                                         snap_m=snap_m, engine=engine, scheduler=scheduler,
                                         chunk_rows=chunk_rows, geometry_point=geometry_point,

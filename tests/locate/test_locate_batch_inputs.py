@@ -228,8 +228,11 @@ def test_prefetched_items_keep_their_order_errors_and_stop_early():
         finally:
             closed.set()
 
-    for item in prefetched(endless()):
+    ahead = prefetched(endless())
+    for item in ahead:
         if item == 3:
-            break                       # the reader thread stops and the source is closed
+            break
+    ahead.close()                       # the reader thread stops and the source is closed
     assert closed.wait(5)
+    assert list(ahead) == []
     assert not [t for t in threading.enumerate() if t.name == "geogrid-read"]
