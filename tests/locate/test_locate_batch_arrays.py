@@ -140,14 +140,15 @@ def test_table_pays_for_many_points_over_few_vertices():
     assert not table_pays(geoms, vertices * 20 - 1)
 
 
-def test_command_loads_neither_pandas_nor_geopandas_and_is_exact(tmp_path):
+def test_command_loads_neither_pandas_geopandas_nor_pyproj_and_is_exact(tmp_path):
     areas = voronoi_city(200)
     _write_areas(areas[["id", "code", "geometry"]], tmp_path / "areas.parquet")
     pts = random_points(50_000)
     pts.to_csv(tmp_path / "pts.csv", index=False)
     script = ("import sys\nfrom geogrid.cli import app\n"
               "try:\n    app()\nexcept SystemExit as e:\n    code = e.code\n"
-              "heavy = [m for m in ('pandas', 'geopandas', 'sqlalchemy') if m in sys.modules]\n"
+              "heavy = [m for m in ('pandas', 'geopandas', 'sqlalchemy', 'pyproj')\n"
+              "         if m in sys.modules]\n"
               "print('HEAVY', ','.join(heavy))\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = tmp_path / "out.parquet"
