@@ -27,7 +27,8 @@ import numpy as np
 from .._errors import InputError
 from ..datum import parse_datum, to_storage
 from .lookup import BatchLookup, open_lookup
-from .read import GEOMETRY_POINTS, count_rows, iter_points, points_of
+from .read import (GEOMETRY_POINTS, count_rows, estimate_rows, iter_points, points_of,
+                   prefetched)
 from .write import ResultWriter
 
 if TYPE_CHECKING:
@@ -91,7 +92,8 @@ def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str |
     """Locate every row of ``path`` and write ``out``; returns counts.
 
     ``locator`` is a :class:`~geogrid.locate.chain.PlanLocator` or a
-    :class:`BatchLookup`. See the module docstring for the engines, the
+    :class:`BatchLookup`, or a function making one, called while the first
+    points are read on another thread. See the module docstring for the engines, the
     datum check (``force``, ``buildings``) and ``geometry_point``; ``blocksize``
     is the size of a dask partition of a CSV file.
     """
@@ -104,16 +106,30 @@ def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str |
         raise InputError(f"未知取点方式 / --geometry-point {geometry_point!r} is not known.",
                          field="--geometry-point", value=geometry_point,
                          fix=f"用 / use one of {', '.join(GEOMETRY_POINTS)}.")
-    lookup = _lookup(locator)
-    chunks = iter_points(path, lon=lon, lat=lat, chunk_rows=chunk_rows,
-                         geometry_point=geometry_point)
+    # the points are read ahead on another thread, from the start: while the areas
+    # are indexed (``locator`` a function), then while each chunk is located
+    chunks = prefetched(iter_points(path, lon=lon, lat=lat, chunk_rows=chunk_rows,
+                                    geometry_point=geometry_point))
+    try:
+        return _locate_prefetched(chunks, path, out, locator, datum=datum, lon=lon, lat=lat,
+                                  snap_m=snap_m, engine=engine, scheduler=scheduler,
+                                  geometry_point=geometry_point, force=force,
+                                  buildings=buildings, blocksize=blocksize, progress=progress)
+    finally:
+        chunks.close()
+
+
+def _locate_prefetched(chunks, path: Path, out: Path, locator, *, datum, lon, lat, snap_m,
+                       engine, scheduler, geometry_point, force, buildings, blocksize,
+                       progress) -> dict:
+    lookup = _lookup(locator() if callable(locator) else locator)
     first = next(chunks, None)
     warning = None
     if first is not None:
         warning = check_datum_or_stop(first[1], first[2], datum, lookup, buildings=buildings,
                                       force=force)
     if engine == "dask":
-        chunks.close()
+        chunks.close()          # dask reads the file itself
         from .scale import locate_dask
 
         stats = locate_dask(path, out, lookup, datum=datum, lon=lon, lat=lat, snap_m=snap_m,
@@ -121,7 +137,7 @@ def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str |
                             blocksize=blocksize)
     else:
         stats = _locate_chunks(first, chunks, out, lookup, datum=datum, snap_m=snap_m,
-                               expected=count_rows(path) if path.suffix.lower() in
+                               expected=estimate_rows(path) if path.suffix.lower() in
                                (".csv", ".txt") else None, progress=progress)
     if warning:
         stats["datum_warning"] = warning["message"]
@@ -139,6 +155,7 @@ def _locate_chunks(first, chunks, out: Path, lookup: BatchLookup, *, datum, snap
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geogrid-write")
     pending_write = None
     try:
+        # the next chunk is read while this one is located and the one before written
         for attrs, x, y in _chain([first] if first is not None else [], chunks):
             sx, sy = to_storage(x, y, datum)
             answer = lookup.arrow_columns(sx, sy, snap_m=snap_m)
@@ -149,11 +166,13 @@ def _locate_chunks(first, chunks, out: Path, lookup: BatchLookup, *, datum, snap
                                         np.asarray(sy))
             located += len(first_column) - first_column.null_count
             total += len(first_column)
-            if progress:
-                progress(total, expected)
+            if progress:            # ``expected`` of a CSV is an estimate: never below the rows
+                progress(total, None if expected is None else max(expected, total))
         if pending_write is not None:
             pending_write.result()
         writer.close()
+        if progress:
+            progress(total, total)
     except BaseException:
         if pending_write is not None:
             pending_write.cancel()

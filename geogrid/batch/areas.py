@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..datum import Datum, convert, parse_datum
-from .lookup import BatchLookup
+from .lookup import BatchLookup, _arrow_labels, arrow_labels
 
 __all__ = ["lookup_from_geoparquet", "table_pays", "LONLAT_EPSG"]
 
@@ -116,7 +116,9 @@ def lookup_from_geoparquet(path, datum: str | Datum,
     # ParquetFile, not read_table: the dataset layer would load pandas
     table = pq.ParquetFile(path).read(columns=[geometry, *dict.fromkeys(source.values())])
     # to_pylist, not to_numpy: pyarrow converts non-numeric arrays through pandas
-    geoms = shapely.from_wkb(_objects(table.column(geometry)))
+    from ..locate._parallel import map_parts
+
+    geoms = map_parts(shapely.from_wkb, _objects(table.column(geometry)))
     datum = parse_datum(datum)
     if datum not in (Datum.WGS84, Datum.CGCS2000):
         def shift(xy: np.ndarray) -> np.ndarray:
@@ -134,8 +136,13 @@ def lookup_from_geoparquet(path, datum: str | Datum,
     index = AreaIndex.from_arrays(geoms, ids, codes if unique_codes else None, where=path.name,
                                   lazy=not table_pays(geoms, points))
     none = np.full(len(ids) + 1, None, dtype=object)
+    # the labels straight from the file's columns (ids are unique, checked above)
+    missing = _arrow_labels(none)
+    arrow = [arrow_labels(table.column(source["id"]), unique=True),
+             arrow_labels(table.column(source["code"]), unique=unique_codes)
+             if "code" in source else missing, missing]
     return BatchLookup(index, "microgrid", np.append(ids, None), np.append(codes, None),
-                       {"grid_id": none})
+                       {"grid_id": none}, arrow=None if None in arrow else arrow)
 
 
 

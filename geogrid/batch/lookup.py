@@ -24,14 +24,14 @@ from ..locate.index import AreaIndex
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BatchLookup", "open_lookup"]
+__all__ = ["BatchLookup", "open_lookup", "arrow_labels"]
 
 
 class BatchLookup:
     """Point arrays → leaf id, leaf code, the ids of the levels above it, snapped, distance."""
 
     def __init__(self, index: AreaIndex, leaf_level: str, leaf_ids, leaf_codes,
-                 parents: dict[str, np.ndarray]):
+                 parents: dict[str, np.ndarray], *, arrow: list | None = None):
         self.index = index
         self.leaf_level = leaf_level
         # one entry per leaf position plus a last one (missing) for "no leaf"
@@ -41,7 +41,8 @@ class BatchLookup:
         self._parents = {name: np.asarray(ids, dtype=object) for name, ids in parents.items()
                          if name != f"{leaf_level}_id"}  # a file of grids: the leaf is the grid
         # the same labels as Arrow strings, so a batch never builds Python strings per point
-        self._arrow = [_arrow_labels(v) for v in self._labels()]
+        # (``arrow``: the caller's, as :func:`arrow_labels` makes them from Arrow columns)
+        self._arrow = arrow or [_arrow_labels(v) for v in self._labels()]
 
     @classmethod
     def from_locator(cls, locator) -> BatchLookup:
@@ -147,11 +148,48 @@ def _parent_columns(locator) -> dict[str, np.ndarray]:
                                 + [None], dtype=object) for k in between}
 
 
+def arrow_labels(column, unique: bool = False):
+    """:func:`_arrow_labels` of an Arrow column of text or integers, plus the last
+    entry (missing) for "no leaf", without a Python object per value; ``None`` for
+    other types. ``unique``: the values are known to be distinct and present."""
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    kind = column.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or pa.types.is_integer(kind)):
+        return None
+    if pa.types.is_large_string(kind) and unique and column.null_count == 0:
+        code = np.arange(len(column) + 1, dtype=np.int32)
+        code[-1] = -1
+        return column, code
+    import pyarrow.compute as pc         # 0.1 s to load: only for the columns that need it
+
+    text = column if pa.types.is_large_string(kind) else pc.cast(column, pa.large_string())
+    if unique and text.null_count == 0:
+        dictionary, code = text, np.arange(len(text), dtype=np.int32)
+    else:
+        encoded = pc.dictionary_encode(text)
+        dictionary = encoded.dictionary
+        code = np.frombuffer(encoded.indices.buffers()[1], dtype=np.int32)[
+            encoded.indices.offset:encoded.indices.offset + len(text)].copy()
+        if encoded.indices.null_count:
+            valid = np.unpackbits(np.frombuffer(encoded.indices.buffers()[0], dtype=np.uint8),
+                                  bitorder="little")[encoded.indices.offset:][:len(text)]
+            code[valid == 0] = -1
+    return dictionary, np.append(code, np.int32(-1))
+
+
 def _arrow_labels(values: np.ndarray):
     """Labels as an Arrow dictionary (each distinct label once, as text, as pandas'
     "string" dtype writes it) and, per position, its entry there (``-1``: missing)."""
     import pyarrow as pa
 
+    if not np.not_equal(values, None).any():        # no labels at all (e.g. no grids)
+        return (pa.Array.from_buffers(pa.large_string(), 0, [None, pa.py_buffer(
+            np.zeros(1, dtype=np.int64)), pa.py_buffer(b"")]),
+            np.full(len(values), -1, dtype=np.int32))
     text = [None if v is None or (isinstance(v, float) and v != v) else str(v)
             for v in values.tolist()]
     entry = {label: k for k, label in enumerate(dict.fromkeys(t for t in text if t is not None))}

@@ -31,7 +31,8 @@ from .._lonlat import SUPPORTED_SUFFIXES, lonlat_columns
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["iter_points", "points_of", "GEOMETRY_POINTS", "count_rows", "floats"]
+__all__ = ["iter_points", "points_of", "GEOMETRY_POINTS", "count_rows", "estimate_rows",
+           "floats", "prefetched", "Prefetched"]
 
 #: how a line or polygon becomes the point that is located
 GEOMETRY_POINTS = ("representative", "centroid", "first", "last")
@@ -77,6 +78,28 @@ def points_of(geoms: np.ndarray, how: str | None, *, where: str = "geometry"
         p = shapely.points(xy[at])
     x[other], y[other] = shapely.get_x(p), shapely.get_y(p)
     return x, y
+
+
+def estimate_rows(path: Path, sample: int = 1 << 20) -> int | None:
+    """About how many data rows a CSV file has, from its size and the mean length of
+    the lines in its first and last ``sample / 2`` bytes (rows often grow longer down a
+    file, e.g. with their ids), without reading it all; exact for a short file."""
+    try:
+        size = Path(path).stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(sample)
+            if len(head) >= size:
+                return max(0, head.count(b"\n") + (bool(head) and not head.endswith(b"\n")) - 1)
+            head = head[:sample // 2]
+            fh.seek(max(size - sample // 2, len(head)))
+            tail = fh.read()
+    except OSError:
+        return None
+    tail = tail[tail.find(b"\n") + 1:]                # from the first whole line
+    lines = head.count(b"\n") + tail.count(b"\n")
+    if lines == 0:
+        return 1
+    return max(0, round(size * lines / (len(head) + len(tail))) - 1)
 
 
 def count_rows(path: Path) -> int | None:
@@ -159,6 +182,72 @@ def _csv_chunks(path: Path, lon, lat, chunk_rows: int) -> Iterator[Chunk]:
         x, y = _numbers(attrs[lon]), _numbers(attrs[lat])
         # same column types as the chunks before; text that is no number is missing
         yield attrs.assign(**{lon: x, lat: y}), x, y
+
+
+def prefetched(items: Iterator, depth: int = 1) -> Prefetched:
+    """``items``, read on a background thread from now on, at most ``depth`` ahead of
+    the consumer (pyarrow parses on its own threads, without the GIL). An error while
+    reading is raised where the item would have been; :meth:`Prefetched.close` (or
+    the end of the items) stops the reader and closes ``items``."""
+    return Prefetched(items, depth)
+
+
+class Prefetched:
+    """An iterator over items read ahead on a thread (see :func:`prefetched`)."""
+
+    _END = object()
+
+    def __init__(self, items: Iterator, depth: int = 1):
+        import queue
+        import threading
+
+        self._items = items
+        self._ahead: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._reader = threading.Thread(target=self._fill, name="geogrid-read", daemon=True)
+        self._reader.start()
+
+    def _put(self, entry) -> bool:
+        import queue
+
+        while not self._stop.is_set():
+            try:
+                self._ahead.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _fill(self) -> None:
+        try:
+            for item in self._items:
+                if not self._put((True, item)):
+                    return
+            self._put((True, self._END))
+        except BaseException as exc:    # handed to the consumer, raised there
+            self._put((False, exc))
+
+    def __iter__(self) -> Prefetched:
+        return self
+
+    def __next__(self):
+        if self._stop.is_set():
+            raise StopIteration
+        ok, item = self._ahead.get()
+        if not ok or item is self._END:
+            self.close()
+            if not ok:
+                raise item
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        """Stop the reader (after the item it is reading) and close the items."""
+        self._stop.set()
+        self._reader.join()
+        close = getattr(self._items, "close", None)
+        if close is not None:
+            close()
 
 
 def floats(column) -> np.ndarray:

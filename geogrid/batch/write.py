@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ResultWriter", "point_wkb", "point_wkb_arrow", "geo_metadata", "is_parquet"]
+__all__ = ["ResultWriter", "point_wkb", "point_wkb_arrow", "geo_metadata", "is_parquet",
+           "STORAGE_CRS_JSON"]
 
 
 def is_parquet(path: Path) -> bool:
@@ -57,13 +58,16 @@ def point_wkb_arrow(x: np.ndarray, y: np.ndarray):
                                  null_count=int(n - valid.sum()))
 
 
+#: PROJJSON of EPSG:4490 as pyproj writes it (``CRS.from_epsg(4490).to_json_dict()``),
+#: kept beside this module: loading pyproj took longer than writing a small batch
+STORAGE_CRS_JSON = Path(__file__).with_name("epsg4490.json")
+
+
 def geo_metadata(column: str = "geometry") -> bytes:
     """GeoParquet 1.0 metadata for one WKB point column in EPSG:4490."""
-    from pyproj import CRS
-
     return json.dumps({"version": "1.0.0", "primary_column": column, "columns": {column: {
         "encoding": "WKB", "geometry_types": ["Point"],
-        "crs": CRS.from_epsg(4490).to_json_dict()}}}).encode()
+        "crs": json.loads(STORAGE_CRS_JSON.read_text(encoding="utf-8"))}}}).encode()
 
 
 def _plain_schema(schema, names):

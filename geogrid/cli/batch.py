@@ -93,12 +93,13 @@ def _lookup(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
 
 
 def _count_points(path: Path) -> int | None:
-    """Rows of a CSV or Parquet points file (cheap: a scan for newlines, or the footer)."""
+    """Rows of a CSV (about: from its size and first lines) or Parquet points file (its
+    footer), read before the file itself."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
-        from ..batch.read import count_rows
+        from ..batch.read import estimate_rows
 
-        return count_rows(path)
+        return estimate_rows(path)
     if suffix in (".parquet", ".geoparquet"):
         import pyarrow.parquet as pq
 
@@ -170,8 +171,12 @@ def locate(
     from ..batch import locate_file
 
     columns = {"id": id_column, "name": name_column, "code": code_column, "level": level_column}
-    locator = _lookup(areas, plan, areas_datum, columns, levels, _count_points(path))
+    points = _count_points(path)
     footprints = _buildings(buildings, areas_datum, from_store=areas is None)
+
+    def locator():         # made while the first points are read
+        return _lookup(areas, plan, areas_datum, columns, levels, points)
+
     stats = _run(lambda cb: locate_file(path, out, locator, datum=datum, lon=lon_col, lat=lat_col,
                                         snap_m=snap_m, engine=engine, scheduler=scheduler,
                                         chunk_rows=chunk_rows, geometry_point=geometry_point,

@@ -34,16 +34,21 @@ import numpy as np
 import shapely
 
 from ._build import expand, first_hits, segments
+from ._parallel import by_blocks, in_background
 
 __all__ = ["QuickTables"]
 
 #: Points are looked up in blocks this long (bounds the size of temporaries).
 _BLOCK = 1 << 15
+#: Blocks of a large batch given to one thread at a time.
+_PARALLEL_BLOCK = 1 << 16
 #: Bucket cells per area: more cells, fewer candidates per point, more entries.
 _CELLS_PER_AREA = 2
 #: A determinant smaller than this times its magnitude bound is not trusted
 #: (Shewchuk's bound for orient2d is about 3.3e-16).
 _ERR = 1e-13
+#: Weight of an unsure segment in the per-pair tally (far above any crossing count).
+_UNSURE = float(1 << 32)
 
 
 class QuickTables:
@@ -52,8 +57,7 @@ class QuickTables:
     def __init__(self, geoms: np.ndarray, rank: np.ndarray):
         n = len(geoms)
         self.geoms = geoms
-        self.ax, self.ay, self.bx, self.by, owner = segments(geoms)
-        self.seg_ptr = np.searchsorted(owner, np.arange(n + 1))    # owner is sorted
+        rings = in_background(segments, geoms)      # on another core, while the boxes sort
         self.minx, self.miny, self.maxx, self.maxy = (
             np.ascontiguousarray(v) for v in shapely.bounds(geoms).T)
         minx, miny = self.minx.min(), self.miny.min()
@@ -70,15 +74,33 @@ class QuickTables:
         order = np.lexsort((rank[area], cells))
         self.items = area[order]
         self.ptr = np.searchsorted(cells[order], np.arange(nx * ny + 1))
+        del area, k, cells, order
+        self.ax, self.ay, self.bx, self.by, owner = rings.result()
+        self.seg_ptr = np.searchsorted(owner, np.arange(n + 1))    # owner is sorted
 
     def _col_row(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         minx, miny, scale, nx, ny = self.grid
-        col = np.clip(np.floor((x - minx) * scale), 0, nx - 1).astype(np.intp)
-        row = np.clip(np.floor((y - miny) * scale), 0, ny - 1).astype(np.intp)
+        # fmax/fmin, not clip: a missing coordinate goes to cell 0 (it is skipped later)
+        col = np.fmin(np.fmax(np.floor((x - minx) * scale), 0), nx - 1).astype(np.intp)
+        row = np.fmin(np.fmax(np.floor((y - miny) * scale), 0), ny - 1).astype(np.intp)
         return col, row
 
     def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Position of the lowest-rank area covering each point, ``-1`` for none."""
+        """Position of the lowest-rank area covering each point, ``-1`` for none.
+
+        A large batch is put in grid-cell order first, so that neighbouring points
+        read the same areas and segments from memory (a third less time at 300,000
+        areas), and spread over the cores (:mod:`geogrid.locate._parallel`)."""
+        if len(x) < 2 * _BLOCK:
+            return self._blocks(x, y)
+        col, row = self._col_row(x, y)
+        order = np.argsort(row * self.grid[3] + col, kind="stable")
+        del col, row
+        out = np.empty(len(x), dtype=np.intp)
+        out[order] = by_blocks(self._blocks, x[order], y[order], _PARALLEL_BLOCK)
+        return out
+
+    def _blocks(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         out = np.full(len(x), -1, dtype=np.intp)
         for lo in range(0, len(x), _BLOCK):
             out[lo:lo + _BLOCK] = self._block(x[lo:lo + _BLOCK], y[lo:lo + _BLOCK])
@@ -128,8 +150,8 @@ class QuickTables:
         det = s - t
         unsure = np.abs(det) <= _ERR * (np.abs(s) + np.abs(t))
         cross = straddle[near] & ((det > 0) == (by > ay))
-        n = len(area)
-        count = np.bincount(pair, weights=cross, minlength=n).astype(np.int64)
-        out = (count & 1).astype(np.int8)
-        out[np.bincount(pair, weights=unsure, minlength=n) > 0] = -1
+        # one pass for both: crossings count in the low bits, unsure segments far above
+        tally = np.bincount(pair, weights=cross + unsure * _UNSURE, minlength=len(area))
+        out = (tally.astype(np.int64) & 1).astype(np.int8)
+        out[tally >= _UNSURE] = -1
         return out

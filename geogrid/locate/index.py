@@ -105,6 +105,7 @@ import shapely
 
 from .._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
 from ._build import build_tables, first_hits, validate_areas, validate_arrays
+from ._parallel import by_blocks
 
 if TYPE_CHECKING:       # geopandas, pandas and pyproj load only where they are used
     import geopandas as gpd
@@ -117,6 +118,8 @@ __all__ = ["AreaIndex", "Located"]
 _CHUNK = 1 << 16
 #: Points in boundary cells are tested exactly in blocks this long.
 _EXACT_BLOCK = 1 << 21
+#: A batch is spread over the cores in blocks of this many points.
+_PARALLEL_BLOCK = 1 << 18
 
 
 class Located(NamedTuple):
@@ -539,9 +542,14 @@ class AreaIndex:
         return cell
 
     def _inside(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Position of the lowest-rank area covering each point (``-1``: none), on
+        every core for a large batch (:mod:`geogrid.locate._parallel`)."""
         quick = self._quick
         if quick is not None and self._lut is None:
-            return quick.locate(x, y)
+            return quick.locate(x, y)                 # in cell order, on every core
+        return by_blocks(self._inside_block, x, y, _PARALLEL_BLOCK)
+
+    def _inside_block(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         pos = np.empty(len(x), dtype=np.intp)
         for lo in range(0, len(x), _CHUNK):
             hi = lo + _CHUNK

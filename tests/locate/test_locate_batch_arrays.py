@@ -140,14 +140,15 @@ def test_table_pays_for_many_points_over_few_vertices():
     assert not table_pays(geoms, vertices * 20 - 1)
 
 
-def test_command_loads_neither_pandas_nor_geopandas_and_is_exact(tmp_path):
+def test_command_loads_neither_pandas_geopandas_nor_pyproj_and_is_exact(tmp_path):
     areas = voronoi_city(200)
     _write_areas(areas[["id", "code", "geometry"]], tmp_path / "areas.parquet")
     pts = random_points(50_000)
     pts.to_csv(tmp_path / "pts.csv", index=False)
     script = ("import sys\nfrom geogrid.cli import app\n"
               "try:\n    app()\nexcept SystemExit as e:\n    code = e.code\n"
-              "heavy = [m for m in ('pandas', 'geopandas', 'sqlalchemy') if m in sys.modules]\n"
+              "heavy = [m for m in ('pandas', 'geopandas', 'sqlalchemy', 'pyproj')\n"
+              "         if m in sys.modules]\n"
               "print('HEAVY', ','.join(heavy))\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = tmp_path / "out.parquet"
@@ -187,3 +188,58 @@ def test_written_answers_read_back_as_plain_text_with_the_attribute_types(tmp_pa
         want_column = [None if pd.isna(v) else v for v in frame[name].tolist()]
         got_column = [None if v is None or v != v else v for v in back.column(name).to_pylist()]
         assert got_column == want_column, name
+
+
+@pytest.mark.parametrize("values, unique", [
+    (["MG-1", "MG-2", "MG-3"], True),
+    (["G-1", None, "G-1", "G-2", None], False),
+    ([310115001, 310115002, 310115001], False),
+    ([7, 8, 9], True),
+    (["甲", "乙", "乙", "丙"], False),
+])
+def test_labels_from_arrow_columns_equal_the_labels_from_objects(values, unique):
+    from geogrid.batch.lookup import _arrow_labels, arrow_labels
+
+    column = pa.chunked_array([pa.array(values[:2]), pa.array(values[2:], pa.array(values).type)])
+    dictionary, code = arrow_labels(column, unique=unique)
+    objects = np.empty(len(values) + 1, dtype=object)
+    objects[:-1] = values
+    want_dictionary, want_code = _arrow_labels(objects)
+    assert dictionary.to_pylist() == want_dictionary.to_pylist()
+    assert code.tolist() == want_code.tolist()
+    assert code[-1] == -1                               # the entry for "no leaf"
+    decoded = [None if c < 0 else dictionary[int(c)].as_py() for c in code[:-1]]
+    assert decoded == [None if v is None else str(v) for v in values]
+
+
+def test_labels_of_other_types_are_left_to_the_object_path():
+    from geogrid.batch.lookup import _arrow_labels, arrow_labels
+
+    assert arrow_labels(pa.array([1.5, 2.5])) is None
+    dictionary, code = _arrow_labels(np.array([None, None, None], dtype=object))
+    assert len(dictionary) == 0 and code.tolist() == [-1, -1, -1]
+
+
+def test_row_estimate_of_a_csv_is_exact_when_short_and_close_when_long(tmp_path):
+    from geogrid.batch.read import count_rows, estimate_rows
+
+    short = tmp_path / "short.csv"
+    short.write_text("pid,lon,lat\n1,121.5,31.2\n2,121.6,31.3")    # no final newline
+    assert estimate_rows(short) == count_rows(short) + 1 == 2
+    long = tmp_path / "long.csv"
+    rows = [f"{i},{121.5 + i * 1e-7:.8f},{31.2:.8f}" for i in range(200_000)]
+    long.write_text("pid,lon,lat\n" + "\n".join(rows) + "\n")
+    assert abs(estimate_rows(long, sample=1 << 16) - 200_000) < 200_000 * 0.05
+    (tmp_path / "empty.csv").write_text("")
+    assert estimate_rows(tmp_path / "empty.csv") == 0
+    assert estimate_rows(tmp_path / "missing.csv") is None
+
+
+def test_stored_crs_of_the_output_is_what_pyproj_writes_for_epsg_4490():
+    from pyproj import CRS
+
+    from geogrid.batch.write import geo_metadata
+
+    meta = json.loads(geo_metadata())
+    assert meta["columns"]["geometry"]["crs"] == CRS.from_epsg(4490).to_json_dict()
+    assert CRS.from_user_input(meta["columns"]["geometry"]["crs"]).to_epsg() == 4490

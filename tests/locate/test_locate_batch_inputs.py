@@ -197,3 +197,42 @@ def test_building_footprints_tell_a_datum_mix_up_inside_a_full_tiling(tmp_path):
     seeing = _cli(tmp_path / "p.csv", "-o", tmp_path / "b.csv", "-d", "gcj02",
                   "--areas", tmp_path / "areas.geojson", "--buildings", tmp_path / "houses.geojson")
     assert seeing.exit_code == 2 and "wgs84" in seeing.output and "建筑" in seeing.output
+
+
+def test_prefetched_items_keep_their_order_errors_and_stop_early():
+    import threading
+
+    from geogrid.batch.read import prefetched
+
+    assert list(prefetched(iter(range(50)))) == list(range(50))
+    assert list(prefetched(iter([]))) == []
+
+    def failing():
+        yield 1
+        raise ValueError("row 2 is broken")
+
+    got = []
+    with pytest.raises(ValueError, match="row 2"):
+        for item in prefetched(failing()):
+            got.append(item)
+    assert got == [1]
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.set()
+
+    ahead = prefetched(endless())
+    for item in ahead:
+        if item == 3:
+            break
+    ahead.close()                       # the reader thread stops and the source is closed
+    assert closed.wait(5)
+    assert list(ahead) == []
+    assert not [t for t in threading.enumerate() if t.name == "geogrid-read"]
