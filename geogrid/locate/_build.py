@@ -15,13 +15,15 @@ import shapely
 from .._errors import InputError, ValidationError, ValidationProblem
 
 __all__ = ["M_PER_DEG", "build_tables", "validate_areas", "validate_arrays", "segments", "choose_grid",
-           "touched_cells", "sorted_unique", "expand", "centres", "first_by_rank", "first_hits",
-           "candidate_sets"]
+           "touched_cells", "centre_runs", "label_centres", "sorted_unique", "expand",
+           "first_hits", "candidate_sets"]
 
 #: Approximate metres per degree, only used to make cells roughly square.
 M_PER_DEG = 111_320.0
 #: Cells within this many degrees (about 0.1 mm) of an edge are boundary cells.
 _PAD_DEG = 1e-9
+#: Ring segments are walked across the grid in blocks this long (small temporaries).
+_SEG_BLOCK = 1 << 16
 
 
 def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
@@ -29,93 +31,192 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
     """The lookup table and candidate lists of an index over ``geoms``.
 
     Returns the keyword arguments of :class:`~geogrid.locate.index.AreaIndex`
-    other than the geometries, ids and CRS.
+    other than the ids and CRS: ``geoms`` are new copies of the polygons,
+    shells counter-clockwise and holes clockwise, which nobody else holds.
     """
     n = len(geoms)
     order = np.argsort(key, kind="stable")          # positions by (key, position)
     rank = np.empty(n, dtype=np.intp)
     rank[order] = np.arange(n)
-    ax, ay, bx, by, seg_area = segments(geoms)
-    grid = choose_grid(shapely.total_bounds(geoms), ax, ay, bx, by, target_boundary, max_cells)
-    x0, y0, sx, sy, nx, ny = grid
-    pad = max(_PAD_DEG * max(sx, sy), 1e-8)
-    cols, rows, which = touched_cells(
-        (ax - x0) * sx, (ay - y0) * sy, (bx - x0) * sx, (by - y0) * sy, pad)
-    del ax, ay, bx, by
-    cell_rank = sorted_unique((rows * nx + cols) * n + rank[seg_area[which]])
-    del cols, rows, which
-    tree = shapely.STRtree(geoms)
-    # In a valid coverage (no overlaps) no area covers a cell that holds
-    # another area's edge; GEOS checks that faster than the cells can be tested.
-    overlaps = not bool(shapely.coverage_is_valid(geoms))
-    if overlaps:
-        extra = _covering_without_edges(geoms, tree, cell_rank, grid, rank, n)
-        cell_rank = sorted_unique(np.concatenate([cell_rank, extra]))
-        del extra
+    geoms = shapely.orient_polygons(geoms)
+    seg = segments(geoms)
+    grid = choose_grid(shapely.total_bounds(geoms), *seg[:4], target_boundary, max_cells)
+    nx, ny = grid[4], grid[5]
+    cell_rank, label = _scan(seg, rank, grid)
+    pairs = None
+    if label is None:               # centres covered twice: overlapping areas
+        label, pairs = label_centres(centre_runs(*_grid_units(seg, grid), seg[4], nx, ny),
+                                     rank, order, nx * ny)
+    del seg
     bcell_of, set_of_cell, set_ptr, set_ranks = candidate_sets(cell_rank, n)
+    # An area that covers a boundary cell's centre but has no edge there covers
+    # the whole cell, and another area's edge lies inside it (an overlap): its
+    # pairs are added to the lists. A coverage without overlaps adds none.
+    extra = _missing_pairs(cell_rank, bcell_of, label, pairs, rank, n)
+    if extra.size:
+        cell_rank = sorted_unique(np.concatenate([cell_rank, extra]))
+        bcell_of, set_of_cell, set_ptr, set_ranks = candidate_sets(cell_rank, n)
     del cell_rank
-    lut, n_comp, shared = _label_pure_cells(grid, bcell_of, set_of_cell, tree, rank, n,
-                                            len(set_ptr) - 1)
+    dtype = np.int16 if max(n, len(set_ptr) + 1) < np.iinfo(np.int16).max else np.int32
+    lut = label.astype(dtype)
+    del label
+    lut[bcell_of] = (-2 - set_of_cell).astype(dtype)
     stats = {
         "areas": n,
         "vertices": int(shapely.get_num_coordinates(geoms).sum()),
         "grid": (ny, nx),
-        "cell_m": round(M_PER_DEG / sy, 3),
+        "cell_m": round(M_PER_DEG / grid[3], 3),
         "boundary_cells": int(len(bcell_of)),
         "boundary_fraction": round(len(bcell_of) / (nx * ny), 5),
         "candidate_sets": int(len(set_ptr) - 1),
-        "components": int(n_comp),
-        "overlaps": overlaps or shared,
+        "overlaps": bool(extra.size) or pairs is not None,
         "lut_bytes": int(lut.nbytes),
     }
-    return {"rank": rank, "grid": grid, "lut": lut, "set_ptr": set_ptr,
+    return {"geoms": geoms, "rank": rank, "grid": grid, "lut": lut, "set_ptr": set_ptr,
             "set_items": order[set_ranks], "stats": stats}
 
 
-def _covering_without_edges(geoms, tree, cell_rank, grid, rank, n: int) -> np.ndarray:
-    """``cell * n + rank`` keys of areas that cover a boundary cell with no edge in it.
+def _grid_units(seg, grid, lo: int = 0, hi: int | None = None):
+    """Segments ``lo:hi`` in grid units (cell ``(col, row)`` spans ``[col, col + 1) x [row, row + 1)``)."""
+    x0, y0, sx, sy = grid[:4]
+    ax, ay, bx, by = (v[lo:hi] for v in seg[:4])
+    return (ax - x0) * sx, (ay - y0) * sy, (bx - x0) * sx, (by - y0) * sy
 
-    An area with no edge within the pad of a cell covers all of it or none
-    of it, so the cell's centre decides. Only areas whose bounding box holds
-    the centre are tested, and only those without an edge there; in a valid
-    coverage none of them covers the centre (that would be an overlap), so
-    the answer is empty (the caller skips the search for valid coverages).
+
+def _scan(seg, rank: np.ndarray, grid) -> tuple[np.ndarray, np.ndarray | None]:
+    """One pass over the ring segments, a block at a time (temporaries stay small):
+    the sorted ``cell * n + rank`` key of every (boundary cell, area with an edge
+    in it); and the area whose interior holds each cell's centre (``-1``: none),
+    or ``None`` if some centre lies in two areas.
+
+    The centres come from winding numbers along each row: a segment crossing a
+    row's centre line adds ``+1`` (downwards) or ``-1`` (upwards) to the cell
+    whose centre follows the crossing, and the same times ``area + 1`` to a
+    second array; running sums give, per centre, how many areas hold it and,
+    where that is one, which (oriented rings: the interior is on the left).
     """
-    bcells = sorted_unique(cell_rank // n)
-    cx, cy = centres(bcells, grid)
-    qi, qa = tree.query(shapely.points(cx, cy))             # bounding boxes only
-    key = bcells[qi] * n + rank[qa]
-    at = np.minimum(np.searchsorted(cell_rank, key), len(cell_rank) - 1)
-    new = cell_rank[at] != key
-    qi, qa, key = qi[new], qa[new], key[new]
-    if not len(key):
-        return key
-    return key[shapely.intersects_xy(geoms[qa], cx[qi], cy[qi])]
-
-
-def _label_pure_cells(grid, bcell_of, set_of_cell, tree, rank, n: int, n_sets: int):
-    """The lookup table: area per pure cell (one exact test per component),
-    ``-2 - list`` per boundary cell."""
-    from scipy import ndimage       # only a build needs it, not a worker opening a saved index
-
     x0, y0, sx, sy, nx, ny = grid
-    boundary = np.zeros(nx * ny, dtype=bool)
-    boundary[bcell_of] = True
-    labels, n_comp = ndimage.label(~boundary.reshape(ny, nx))
-    del boundary
-    labels = labels.ravel()
-    rep = np.zeros(n_comp + 1, dtype=np.intp)
-    rep[labels] = np.arange(labels.size)      # any cell of each component will do
-    comp_area = np.full(n_comp + 1, -1, dtype=np.intp)
-    shared = False
-    if n_comp:
-        qi, qa = tree.query(shapely.points(*centres(rep[1:], grid)), predicate="intersects")
-        comp_area[1:] = first_by_rank(qi, qa, rank, n_comp)
-        shared = bool(np.any(np.sort(qi)[1:] == np.sort(qi)[:-1]))
-    dtype = np.int16 if max(n, n_sets + 2) < np.iinfo(np.int16).max else np.int32
-    lut = comp_area.astype(dtype)[labels]
-    lut[bcell_of] = (-2 - set_of_cell).astype(dtype)
-    return lut, n_comp, shared
+    n, n_seg, owner = len(rank), len(seg[0]), seg[4]
+    pad = max(_PAD_DEG * max(sx, sy), 1e-8)
+    depth = np.zeros(nx * ny + 1, dtype=np.int32)
+    mark = np.zeros(nx * ny + 1, dtype=np.int64)
+    keys = []
+    for lo in range(0, n_seg, _SEG_BLOCK):
+        au, av, bu, bv = _grid_units(seg, grid, lo, lo + _SEG_BLOCK)
+        area = owner[lo:lo + _SEG_BLOCK]
+        cols, rows, which = touched_cells(au, av, bu, bv, pad)
+        rows *= nx
+        rows += cols
+        del cols
+        keys.append(sorted_unique(rows * n + rank[area[which]]))
+        del rows, which
+        at, step, which = _centre_crossings(au, av, bu, bv, nx)
+        np.add.at(depth, at, step)
+        np.add.at(mark, at, step * (area[which] + 1))
+    cell_rank = sorted_unique(np.concatenate(keys)) if len(keys) > 1 else keys[0]
+    del keys
+    depth = np.cumsum(depth[:-1], dtype=np.int32)
+    if depth.min(initial=0) < 0 or depth.max(initial=0) > 1:
+        return cell_rank, None
+    del depth
+    label = np.cumsum(mark[:-1], dtype=np.int64)
+    del mark
+    label -= 1
+    if label.min(initial=-1) < -1 or label.max(initial=-1) >= n:
+        return cell_rank, None      # only a centre within a rounding error of edges does this
+    return cell_rank, label.astype(np.int32)
+
+
+def _centre_crossings(au, av, bu, bv, nx: int):
+    """Where segments cross rows' centre lines: the cell whose centre follows the
+    crossing (``row * nx + col``, ``col`` up to ``nx``), ``+1`` downwards or ``-1``
+    upwards, and the segment.
+
+    A segment counts where ``min(v) <= row + 0.5 < max(v)``, so a vertex shared
+    by two segments counts once, and its crossing is computed from its lower
+    endpoint, so an edge shared by two areas gives both the same value.
+    """
+    lo, hi = np.minimum(av, bv), np.maximum(av, bv)
+    r0 = np.ceil(lo - 0.5).astype(np.intp)
+    count = np.ceil(hi - 0.5).astype(np.intp) - r0
+    crossing = np.flatnonzero(count > 0)
+    up = av[crossing] < bv[crossing]
+    pu = np.where(up, au[crossing], bu[crossing])
+    slope = (np.where(up, bu[crossing], au[crossing]) - pu) / (hi[crossing] - lo[crossing])
+    k, step = expand(count[crossing])
+    row = r0[crossing][k] + step
+    u = (row + 0.5 - lo[crossing][k]) * slope[k] + pu[k]
+    col = np.clip(np.ceil(u - 0.5), 0, nx).astype(np.intp)
+    return row * nx + col, np.where(up, -1, 1)[k].astype(np.int32), crossing[k]
+
+
+def centre_runs(au, av, bu, bv, owner, nx: int, ny: int):
+    """Runs of cells whose centre each area covers: ``(start, end, area)``, cells
+    ``start <= c < end`` of one row (grid units: cell ``(col, row)`` spans
+    ``[col, col + 1) x [row, row + 1)``).
+
+    A scan line through each row's centres meets the ring segments of an area
+    (a segment counts where ``min(v) <= row + 0.5 < max(v)``, so a shared
+    vertex counts once); sorted along the line, the crossings of an area
+    alternate in, out (even-odd, so holes and multipolygons need nothing
+    special). Each crossing is computed from the segment's lower endpoint,
+    so an edge shared by two areas gives both the same value. The answer is
+    exact for every cell centre farther than a rounding error from the
+    area's edges, which is all that is asked of it: the centre of a cell
+    that no edge of the area comes near.
+    """
+    lo, hi = np.minimum(av, bv), np.maximum(av, bv)
+    r0 = np.ceil(lo - 0.5).astype(np.intp)
+    count = np.ceil(hi - 0.5).astype(np.intp) - r0
+    crossing = np.flatnonzero(count > 0)
+    up = av[crossing] < bv[crossing]
+    pu = np.where(up, au[crossing], bu[crossing])
+    pv = np.where(up, av[crossing], bv[crossing])
+    slope = (np.where(up, bu[crossing], au[crossing]) - pu) / (hi[crossing] - lo[crossing])
+    seg, step = expand(count[crossing])
+    row = r0[crossing][seg] + step
+    u = pu[seg] + (row + 0.5 - pv[seg]) * slope[seg]
+    area = owner[crossing][seg]
+    del seg, step, pu, pv, slope
+    by = np.lexsort((u, row, area))
+    # each (area, row) has an even number of crossings: pairs never straddle two
+    row, u, area = row[by[0::2]], u[by], area[by[0::2]]
+    c0 = np.clip(np.ceil(u[0::2] - 0.5), 0, nx).astype(np.intp)
+    c1 = np.clip(np.ceil(u[1::2] - 0.5), 0, nx).astype(np.intp)
+    keep = (c1 > c0) & (row >= 0) & (row < ny)
+    base = row[keep] * nx
+    return base + c0[keep], base + c1[keep], area[keep]
+
+
+def label_centres(runs, rank: np.ndarray, order: np.ndarray, n_cells: int):
+    """Per cell: the lowest-rank area covering its centre (``-1``: none); and every
+    ``(cell, area)`` pair of a centre and an area covering it."""
+    start, end, area = runs
+    run, step = expand(end - start)
+    cells, area = start[run] + step, area[run]
+    best = np.full(n_cells, len(rank), dtype=np.intp)
+    np.minimum.at(best, cells, rank[area])
+    label = np.full(n_cells, -1, dtype=np.int32)
+    found = best < len(rank)
+    label[found] = order[best[found]]
+    return label, (cells, area)
+
+
+def _missing_pairs(cell_rank, bcells, label, pairs, rank, n: int) -> np.ndarray:
+    """``cell * n + rank`` keys of areas covering a boundary cell's centre that
+    its list (``cell_rank``, sorted) lacks."""
+    if pairs is None:
+        a = label[bcells]
+        inside = a >= 0
+        key = bcells[inside] * n + rank[a[inside]]
+    else:
+        boundary = np.zeros(len(label), dtype=bool)
+        boundary[bcells] = True
+        cells, area = pairs
+        on = boundary[cells]
+        key = cells[on] * n + rank[area[on]]
+    at = np.minimum(np.searchsorted(cell_rank, key), len(cell_rank) - 1)
+    return key[cell_rank[at] != key]
 
 
 def validate_areas(areas, id_column: str, tie_break: str | None):
@@ -340,23 +441,6 @@ def expand(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     owner = np.repeat(np.arange(len(count)), count)
     step = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
     return owner, step
-
-
-def centres(cells: np.ndarray, grid) -> tuple[np.ndarray, np.ndarray]:
-    x0, y0, sx, sy, nx, _ = grid
-    return x0 + (cells % nx + 0.5) / sx, y0 + (cells // nx + 0.5) / sy
-
-
-def first_by_rank(qi: np.ndarray, qa: np.ndarray, rank: np.ndarray, n: int) -> np.ndarray:
-    """For query hits (qi, qa): the lowest-rank area per query index, -1 for none."""
-    out = np.full(n, -1, dtype=np.intp)
-    if len(qi):
-        by = np.lexsort((rank[qa], qi))
-        qi, qa = qi[by], qa[by]
-        lead = np.ones(len(qi), dtype=bool)
-        lead[1:] = qi[1:] != qi[:-1]
-        out[qi[lead]] = qa[lead]
-    return out
 
 
 def first_hits(point: np.ndarray, area: np.ndarray, hit: np.ndarray, n_points: int) -> np.ndarray:

@@ -293,12 +293,11 @@ class AreaIndex:
                              field="max_cells", value=max_cells)
         if lazy:
             return cls._lazy(geoms, ids, key, areas.crs, target_boundary, int(max_cells), started)
-        # the index owns its geometries: copies nobody else holds, never
-        # prepared, so that threads sharing the index only ever read them
-        geoms = shapely.from_wkb(shapely.to_wkb(geoms))
+        # the index owns its geometries: the oriented copies the build makes,
+        # never prepared, so that threads sharing the index only ever read them
         tables = build_tables(geoms, key, target_boundary, int(max_cells))
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
-        return cls(geoms=geoms, ids=ids, crs=areas.crs, **tables)
+        return cls(ids=ids, crs=areas.crs, **tables)
 
     @classmethod
     def from_arrays(cls, geoms, ids, key=None, *, crs: str = "EPSG:4490", where: str = "areas",
@@ -322,7 +321,7 @@ class AreaIndex:
             return cls._lazy(geoms, ids, key, crs, target_boundary, int(max_cells), started)
         tables = build_tables(geoms, key, target_boundary, int(max_cells))
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
-        return cls(geoms=geoms, ids=ids, crs=crs, **tables)
+        return cls(ids=ids, crs=crs, **tables)
 
     @classmethod
     def _lazy(cls, geoms, ids, key, crs, target_boundary: float, max_cells: int,
@@ -334,8 +333,7 @@ class AreaIndex:
         stats = {"areas": len(ids), "lazy": True}
 
         def build() -> dict:
-            return build_tables(shapely.from_wkb(shapely.to_wkb(geoms)), key, target_boundary,
-                                max_cells)
+            return build_tables(geoms, key, target_boundary, max_cells)
 
         index = cls(geoms=geoms, ids=ids, rank=rank, crs=crs, grid=(0, 0, 0, 0, 0, 0),
                     lut=None, set_ptr=None, set_items=None, stats=stats,
@@ -356,7 +354,7 @@ class AreaIndex:
                 self._x0, self._y0, self._sx, self._sy, self._nx, self._ny = self._grid
                 self.stats.update(tables["stats"], lazy=False)
                 self.stats.pop("token", None)
-                self._geoms_or_maker = shapely.from_wkb(shapely.to_wkb(self._geoms_or_maker))
+                self._geoms_or_maker = tables["geoms"]      # copies, never prepared
                 self._lut = tables["lut"]      # then readers switch to the table
                 self._quick = None
 
