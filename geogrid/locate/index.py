@@ -109,7 +109,8 @@ from ._build import build_tables, first_hits, validate_areas, validate_arrays
 if TYPE_CHECKING:       # geopandas, pandas and pyproj load only where they are used
     import geopandas as gpd
     import pandas as pd
-    from pyproj import Transformer
+
+    from ._near import NearestAreas
 
 __all__ = ["AreaIndex", "Located"]
 
@@ -143,7 +144,7 @@ class AreaIndex:
     """
 
     def __init__(self, *, geoms, ids, rank, crs, grid, lut, set_ptr, set_items, stats,
-                 quick=None, build=None):
+                 quick=None, build=None, bounds=None):
         # ``geoms`` is an array of shapely polygons owned by this index, or an
         # object whose ``take`` parses them on first use (an index loaded from a file)
         self._geoms_or_maker = geoms
@@ -160,6 +161,8 @@ class AreaIndex:
         # until the lookup table is needed; ``build`` makes the table then
         self._quick = quick
         self._build = build
+        # per-area lon/lat bounds (n x 4) when known without parsing the polygons
+        self._bounds = bounds
         self._init_lazy()
 
     def _init_lazy(self) -> None:
@@ -187,6 +190,7 @@ class AreaIndex:
     def __setstate__(self, state: dict) -> None:
         if "crs" in state:                            # pickled before the CRS was lazy
             state["_crs"] = state.pop("crs")
+        state.setdefault("_bounds", None)             # pickled before bounds were kept
         self.__dict__.update(state)
         self._init_lazy()
 
@@ -582,12 +586,12 @@ class AreaIndex:
         return int(cand[hit[0]]) if hit.size else -1
 
     @property
-    def _metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
-        """Every area in metres, in a tree: outside a polygon, the distance
-        to it is GEOS's point-polygon distance in a local transverse Mercator.
+    def _metric(self) -> NearestAreas:
+        """The nearest-area search for points outside every area (distances in a
+        local transverse Mercator, see :mod:`geogrid.locate._near`).
 
         Built on the first distance asked for (or by :meth:`warm`), once,
-        under the lock."""
+        under the lock: a tree of bounding boxes, tens of milliseconds."""
         parts = self._metric_parts
         if parts is None:
             with self._lock:
@@ -598,48 +602,21 @@ class AreaIndex:
 
     def warm(self) -> AreaIndex:
         """Build now what the first snapped lookup or distance would otherwise
-        build (the tree of areas in metres); returns the index."""
+        build (the tree of the areas' boxes); returns the index."""
         self._metric
         return self
 
-    def _build_metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
-        import geopandas as gpd
-        from pyproj import Transformer
+    def _build_metric(self) -> NearestAreas:
+        from ._near import NearestAreas
 
-        from ..crs import metric_crs
-
-        geoms = self._geoms
-        crs = metric_crs(gpd.GeoSeries(geoms, crs=self.crs))
-        transformer = Transformer.from_crs(self.crs, crs, always_xy=True)
-
-        def to_metres(xy: np.ndarray) -> np.ndarray:
-            mx, my = transformer.transform(xy[:, 0], xy[:, 1])
-            return np.column_stack([mx, my])
-
-        metric = shapely.transform(geoms, to_metres)
-        return transformer, shapely.STRtree(metric), np.arange(len(geoms))
+        bounds = self._bounds if self._bounds is not None else shapely.bounds(self._geoms)
+        return NearestAreas(bounds, self.crs, self._geoms_at, self._rank)
 
     def _nearest_outside(self, x: np.ndarray, y: np.ndarray,
                          max_distance_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Nearest area of points outside every area (lowest rank among
         equally near ones) and its distance in metres."""
-        transformer, tree, tree_area = self._metric
-        mx, my = transformer.transform(x, y)
-        near = np.full(len(x), -1, dtype=np.intp)
-        dist = np.full(len(x), np.inf if max_distance_m else np.nan)
-        ok = np.flatnonzero(np.isfinite(mx) & np.isfinite(my))
-        if ok.size:
-            (qi, qs), d = tree.query_nearest(shapely.points(mx[ok], my[ok]),
-                                             max_distance=max_distance_m,
-                                             return_distance=True, all_matches=True)
-            qa = tree_area[qs]
-            by = np.lexsort((self._rank[qa], qi))
-            qi, qa, d = qi[by], qa[by], d[by]
-            lead = np.ones(len(qi), dtype=bool)
-            lead[1:] = qi[1:] != qi[:-1]
-            near[ok[qi[lead]]] = qa[lead]
-            dist[ok[qi[lead]]] = d[lead]
-        return near, dist
+        return self._metric.nearest(x, y, max_distance_m)
 
     def _out_of_coverage(self, x: float, y: float, near: int, dist: float,
                          snap_m: float) -> OutOfCoverageError:
