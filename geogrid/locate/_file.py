@@ -121,8 +121,6 @@ def read_meta(file: Path, what: tuple[str, str], fix: str) -> dict:
 
 
 def load_index(cls, path, *, mmap: bool = True):
-    from pyproj import CRS
-
     path = Path(path)
     meta = read_meta(path / "index.json", ("定位索引", "the locate index"),
                      "重新构建索引 / rebuild it with AreaIndex.save.")
@@ -140,7 +138,7 @@ def load_index(cls, path, *, mmap: bool = True):
     ids = np.empty(len(meta["ids"]), dtype=object)
     ids[:] = meta["ids"]
     grid = tuple(meta["grid"][:4]) + tuple(int(v) for v in meta["grid"][4:])
-    crs = CRS.from_wkt(meta["crs"]) if meta["crs"] else None
+    crs = meta["crs"]                # WKT, parsed (pyproj) the first time it is asked for
     bounds = path / "bounds.npy"                  # absent from indexes saved before it
     bounds = np.load(bounds, mmap_mode=mode) if bounds.exists() else None
     return cls(geoms=geometries, ids=ids, crs=crs, grid=grid, stats=stats, bounds=bounds, **arrays)
