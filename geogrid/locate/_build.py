@@ -257,9 +257,12 @@ def _missing(values: np.ndarray) -> np.ndarray:
 
 def _repeats(values: np.ndarray) -> np.ndarray:
     """True for every value equal to an earlier one (pandas' ``duplicated(keep="first")``)."""
+    items = values.tolist()
+    if len(set(items)) == len(items):         # the usual case, in one C-level pass
+        return np.zeros(len(values), dtype=bool)
     seen: set = set()
     out = np.zeros(len(values), dtype=bool)
-    for i, v in enumerate(values.tolist()):
+    for i, v in enumerate(items):
         if v in seen:
             out[i] = True
         else:

@@ -18,15 +18,20 @@ the areas, and the table lives in a numpy array.
    cell it comes within ``1e-9°`` (0.1 mm) of is marked. The margin is far
    larger than the rounding error of the cell arithmetic, so a point is
    never put in a cell that an edge misses by less than a rounding error.
-2. **Pure cells.** The unmarked cells are labelled by 4-connected component
-   (:func:`scipy.ndimage.label`). No edge passes through a component, so
-   all of it lies in the same area (or outside all of them), and one exact
-   test of one cell centre per component labels the whole component.
+2. **Pure cells.** The rings are oriented (shells counter-clockwise, holes
+   clockwise, :func:`shapely.orient_polygons`) and each row's centre line is
+   scanned: a segment crossing it adds ``+1`` (downwards) or ``-1``
+   (upwards) at the next cell centre, and the same times ``area + 1`` to a
+   second array. Running sums along the rows are winding numbers: per cell,
+   how many areas hold its centre and, where one does, which. No edge comes
+   near an unmarked cell, so its centre's area is the whole cell's, exactly.
+   (Where some centre lies in two areas, the crossings are paired per area
+   instead and the lowest tie-break rank wins.)
 3. **Candidates.** Each boundary cell keeps the areas whose edges touch it,
-   sorted by tie-break rank. If the areas do not form a valid coverage
-   (:func:`shapely.coverage_is_valid`: no overlaps), the areas covering the
-   cell centre are added too, so an area that overlaps a cell without an edge
-   in it is never missed.
+   sorted by tie-break rank. An area that holds a boundary cell's centre
+   with no edge in the cell holds all of it, and another area's edge lies
+   inside it (they overlap): it is added to that cell's list, so an area
+   that overlaps a cell without an edge in it is never missed.
 4. **Lookup table.** One small integer per cell: the area position for pure
    cells, ``-1`` outside, ``-2 - k`` for a boundary cell with candidate
    list ``k``.
@@ -40,8 +45,8 @@ gives, including points on the outer edge of the coverage.
 Threads may share one index: it owns copies of its polygons and never
 prepares them (a GEOS prepared polygon builds and updates its point locator
 without locks, which corrupts the heap when threads share it, even after a
-warm-up), and what it builds after construction (the distance tree, the
-polygons of a loaded index) is built once under a lock, then only read.
+warm-up), and what it builds after construction (the nearest-area search,
+the polygons of a loaded index) is built once under a lock, then only read.
 
 The cell size is chosen from the total edge length so that about
 ``target_boundary`` of the grid's cells are boundary cells, within
@@ -313,8 +318,7 @@ class AreaIndex:
         EPSG:4326), ``ids`` one unique id each, ``key`` the tie-break values
         (default: the ids). The checks, the table, ``lazy`` and the answers
         are those of :meth:`from_frame`; ``where`` names the input in error
-        messages. The geometries become the index's own: do not use them
-        afterwards.
+        messages. The index keeps its own copies of the geometries.
         """
         started = time.perf_counter()
         ids = np.asarray(ids, dtype=object)
