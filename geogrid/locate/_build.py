@@ -14,7 +14,8 @@ import shapely
 
 from .._errors import InputError, ValidationError, ValidationProblem
 
-__all__ = ["M_PER_DEG", "build_tables", "validate_areas", "validate_arrays", "segments", "choose_grid",
+__all__ = ["M_PER_DEG", "build_tables", "validate_areas", "validate_arrays", "segments",
+           "signed_segments", "choose_grid",
            "touched_cells", "centre_runs", "label_centres", "sorted_unique", "expand",
            "first_hits", "candidate_sets"]
 
@@ -31,36 +32,37 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
     """The lookup table and candidate lists of an index over ``geoms``.
 
     Returns the keyword arguments of :class:`~geogrid.locate.index.AreaIndex`
-    other than the ids and CRS: ``geoms`` are new copies of the polygons,
-    shells counter-clockwise and holes clockwise, which nobody else holds.
+    other than the ids and CRS: ``geoms`` are new copies of the polygons
+    (made last, when the build's temporaries are gone), which nobody else holds.
     """
     n = len(geoms)
     order = np.argsort(key, kind="stable")          # positions by (key, position)
     rank = np.empty(n, dtype=np.intp)
     rank[order] = np.arange(n)
-    geoms = shapely.orient_polygons(geoms)
-    seg = segments(geoms)
+    seg = signed_segments(geoms)
     grid = choose_grid(shapely.total_bounds(geoms), *seg[:4], target_boundary, max_cells)
     nx, ny = grid[4], grid[5]
-    cell_rank, label = _scan(seg, rank, grid)
+    keys, label = _scan(seg, rank, grid)
     pairs = None
     if label is None:               # centres covered twice: overlapping areas
         label, pairs = label_centres(centre_runs(*_grid_units(seg, grid), seg[4], nx, ny),
                                      rank, order, nx * ny)
     del seg
-    bcell_of, set_of_cell, set_ptr, set_ranks = candidate_sets(cell_rank, n)
+    cell_rank = _merge(keys)
     # An area that covers a boundary cell's centre but has no edge there covers
     # the whole cell, and another area's edge lies inside it (an overlap): its
     # pairs are added to the lists. A coverage without overlaps adds none.
-    extra = _missing_pairs(cell_rank, bcell_of, label, pairs, rank, n)
+    extra = _missing_pairs(cell_rank, _first_of_cells(cell_rank, n)[0], label, pairs, rank, n)
     if extra.size:
         cell_rank = sorted_unique(np.concatenate([cell_rank, extra]))
-        bcell_of, set_of_cell, set_ptr, set_ranks = candidate_sets(cell_rank, n)
+    bcell_of, set_of_cell, set_ptr, set_ranks = candidate_sets(cell_rank, n)
     del cell_rank
     dtype = np.int16 if max(n, len(set_ptr) + 1) < np.iinfo(np.int16).max else np.int32
     lut = label.astype(dtype)
     del label
     lut[bcell_of] = (-2 - set_of_cell).astype(dtype)
+    set_items = order[set_ranks]
+    del set_ranks
     stats = {
         "areas": n,
         "vertices": int(shapely.get_num_coordinates(geoms).sum()),
@@ -72,8 +74,22 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
         "overlaps": bool(extra.size) or pairs is not None,
         "lut_bytes": int(lut.nbytes),
     }
-    return {"geoms": geoms, "rank": rank, "grid": grid, "lut": lut, "set_ptr": set_ptr,
-            "set_items": order[set_ranks], "stats": stats}
+    # the index's own copies (faster than a WKB round trip, and never prepared)
+    return {"geoms": shapely.orient_polygons(geoms), "rank": rank, "grid": grid, "lut": lut,
+            "set_ptr": set_ptr, "set_items": set_items, "stats": stats}
+
+
+def _merge(keys: list[np.ndarray]) -> np.ndarray:
+    """The sorted, distinct keys of a list of sorted blocks (the list is emptied)."""
+    if len(keys) == 1:
+        return keys.pop()
+    values = np.concatenate(keys)
+    keys.clear()
+    values.sort(kind="stable")                     # timsort merges the sorted runs
+    keep = np.empty(len(values), dtype=bool)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def _grid_units(seg, grid, lo: int = 0, hi: int | None = None):
@@ -83,20 +99,20 @@ def _grid_units(seg, grid, lo: int = 0, hi: int | None = None):
     return (ax - x0) * sx, (ay - y0) * sy, (bx - x0) * sx, (by - y0) * sy
 
 
-def _scan(seg, rank: np.ndarray, grid) -> tuple[np.ndarray, np.ndarray | None]:
+def _scan(seg, rank: np.ndarray, grid) -> tuple[list[np.ndarray], np.ndarray | None]:
     """One pass over the ring segments, a block at a time (temporaries stay small):
-    the sorted ``cell * n + rank`` key of every (boundary cell, area with an edge
-    in it); and the area whose interior holds each cell's centre (``-1``: none),
-    or ``None`` if some centre lies in two areas.
+    sorted blocks of the ``cell * n + rank`` keys of every (boundary cell, area
+    with an edge in it); and the area whose interior holds each cell's centre
+    (``-1``: none), or ``None`` if some centre lies in two areas.
 
     The centres come from winding numbers along each row: a segment crossing a
-    row's centre line adds ``+1`` (downwards) or ``-1`` (upwards) to the cell
-    whose centre follows the crossing, and the same times ``area + 1`` to a
-    second array; running sums give, per centre, how many areas hold it and,
-    where that is one, which (oriented rings: the interior is on the left).
+    row's centre line adds ``+1`` or ``-1`` (as the area's interior lies on
+    its left or right) to the cell whose centre follows the crossing, and the
+    same times ``area + 1`` to a second array; running sums give, per centre,
+    how many areas hold it and, where that is one, which.
     """
     x0, y0, sx, sy, nx, ny = grid
-    n, n_seg, owner = len(rank), len(seg[0]), seg[4]
+    n, n_seg, owner, flip = len(rank), len(seg[0]), seg[4], seg[5]
     pad = max(_PAD_DEG * max(sx, sy), 1e-8)
     depth = np.zeros(nx * ny + 1, dtype=np.int32)
     mark = np.zeros(nx * ny + 1, dtype=np.int64)
@@ -111,20 +127,19 @@ def _scan(seg, rank: np.ndarray, grid) -> tuple[np.ndarray, np.ndarray | None]:
         keys.append(sorted_unique(rows * n + rank[area[which]]))
         del rows, which
         at, step, which = _centre_crossings(au, av, bu, bv, nx)
+        step[flip[lo:lo + _SEG_BLOCK][which]] *= -1
         np.add.at(depth, at, step)
         np.add.at(mark, at, step * (area[which] + 1))
-    cell_rank = sorted_unique(np.concatenate(keys), runs=True) if len(keys) > 1 else keys[0]
-    del keys
-    depth = np.cumsum(depth[:-1], dtype=np.int32)
+    np.cumsum(depth, out=depth)
     if depth.min(initial=0) < 0 or depth.max(initial=0) > 1:
-        return cell_rank, None
+        return keys, None
     del depth
-    label = np.cumsum(mark[:-1], dtype=np.int64)
-    del mark
+    np.cumsum(mark, out=mark)
+    label = mark[:-1]
     label -= 1
     if label.min(initial=-1) < -1 or label.max(initial=-1) >= n:
-        return cell_rank, None      # only a centre within a rounding error of edges does this
-    return cell_rank, label.astype(np.int32)
+        return keys, None           # only a centre within a rounding error of edges does this
+    return keys, label.astype(np.int32)
 
 
 def _centre_crossings(au, av, bu, bv, nx: int):
@@ -357,6 +372,50 @@ def segments(geoms: np.ndarray):
     return tuple(np.concatenate([p[i] for p in pieces])[by] for i in range(4)) + (owner[by],)
 
 
+def signed_segments(geoms: np.ndarray):
+    """:func:`segments` plus, per segment, whether its area's interior lies on its
+    right (a clockwise shell or a counter-clockwise hole).
+
+    The orientation of each ring is the sign of its shoelace area, summed
+    from a vertex of the ring (so the coordinates' size cancels). A ring
+    thin enough for that sign to be wrong holds no cell centre far from its
+    edges; if it holds any centre, the scan sees a negative count there and
+    falls back to pairing crossings (orientation-free).
+    """
+    simple = ((shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON)
+              & (shapely.get_num_interior_rings(geoms) == 0))
+    if simple.all():
+        ax, ay, bx, by, owner = segments(geoms)
+        return ax, ay, bx, by, owner, _clockwise(ax, ay, bx, by, owner, len(geoms))[owner]
+    parts, part_area = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    xy, xy_ring = shapely.get_coordinates(rings, return_index=True)
+    del rings
+    same = np.flatnonzero(xy_ring[1:] == xy_ring[:-1])
+    ring = xy_ring[same]
+    ax, ay, bx, by = xy[same, 0], xy[same, 1], xy[same + 1, 0], xy[same + 1, 1]
+    del xy, xy_ring, same
+    hole = np.r_[False, ring_part[1:] == ring_part[:-1]]     # not the first ring of its part
+    flip = _clockwise(ax, ay, bx, by, ring, len(hole)) != hole
+    return ax, ay, bx, by, part_area[ring_part[ring]], flip[ring]
+
+
+def _clockwise(ax, ay, bx, by, ring: np.ndarray, n_rings: int) -> np.ndarray:
+    """Per ring (segments grouped by ``ring``): True if it runs clockwise."""
+    first = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
+    ox = np.zeros(n_rings)
+    oy = np.zeros(n_rings)
+    ox[ring[first]], oy[ring[first]] = ax[first], ay[first]
+    area2 = np.zeros(n_rings)
+    for lo in range(0, len(ring), _SEG_BLOCK):
+        r = ring[lo:lo + _SEG_BLOCK]
+        x0, y0 = ox[r], oy[r]
+        cross = ((ax[lo:lo + _SEG_BLOCK] - x0) * (by[lo:lo + _SEG_BLOCK] - y0)
+                 - (bx[lo:lo + _SEG_BLOCK] - x0) * (ay[lo:lo + _SEG_BLOCK] - y0))
+        area2 += np.bincount(r, weights=cross, minlength=n_rings)
+    return area2 < 0
+
+
 def _ring_segments(geoms: np.ndarray):
     parts, part_area = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
@@ -460,6 +519,16 @@ def first_hits(point: np.ndarray, area: np.ndarray, hit: np.ndarray, n_points: i
     return out
 
 
+def _first_of_cells(cell_rank: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct cells of sorted ``cell * n + rank`` keys and where each starts."""
+    cell = cell_rank // n
+    keep = np.empty(len(cell), dtype=bool)
+    keep[:1] = True
+    np.not_equal(cell[1:], cell[:-1], out=keep[1:])
+    starts = np.flatnonzero(keep)
+    return cell[starts], starts
+
+
 def candidate_sets(cell_rank: np.ndarray, n: int):
     """Group sorted ``cell * n + rank`` keys into candidate lists, one per boundary cell.
 
@@ -468,8 +537,6 @@ def candidate_sets(cell_rank: np.ndarray, n: int):
     finding equal ones cost more than half of the build at 300,000 areas,
     and the query's sort by list number keeps a cell's points together anyway.
     """
-    cell = cell_rank // n
-    rank = cell_rank % n
-    starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-    set_ptr = np.append(starts, len(cell)).astype(np.intp)
-    return cell[starts], np.arange(len(starts), dtype=np.intp), set_ptr, rank.astype(np.intp)
+    cells, starts = _first_of_cells(cell_rank, n)
+    set_ptr = np.append(starts, len(cell_rank)).astype(np.intp)
+    return cells, np.arange(len(starts), dtype=np.intp), set_ptr, cell_rank % n
