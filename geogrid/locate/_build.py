@@ -55,14 +55,15 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
     extra = _missing_pairs(cell_rank, _first_of_cells(cell_rank, n)[0], label, pairs, rank, n)
     if extra.size:
         cell_rank = sorted_unique(np.concatenate([cell_rank, extra]))
-    bcell_of, set_of_cell, set_ptr, set_ranks = candidate_sets(cell_rank, n)
+    bcell_of, set_of_cell, set_ptr, set_ranks = candidate_sets(cell_rank, n, in_place=True)
     del cell_rank
     dtype = np.int16 if max(n, len(set_ptr) + 1) < np.iinfo(np.int16).max else np.int32
     lut = label.astype(dtype)
     del label
     lut[bcell_of] = (-2 - set_of_cell).astype(dtype)
-    set_items = order[set_ranks]
-    del set_ranks
+    set_items = set_ranks                           # ranks to positions, in place
+    for lo in range(0, len(set_items), _SEG_BLOCK):
+        set_items[lo:lo + _SEG_BLOCK] = order[set_items[lo:lo + _SEG_BLOCK]]
     stats = {
         "areas": n,
         "vertices": int(shapely.get_num_coordinates(geoms).sum()),
@@ -115,7 +116,9 @@ def _scan(seg, rank: np.ndarray, grid) -> tuple[list[np.ndarray], np.ndarray | N
     n, n_seg, owner, flip = len(rank), len(seg[0]), seg[4], seg[5]
     pad = max(_PAD_DEG * max(sx, sy), 1e-8)
     depth = np.zeros(nx * ny + 1, dtype=np.int32)
-    mark = np.zeros(nx * ny + 1, dtype=np.int64)
+    # sums wrap around in int32, but every sum that names an area lies in [0, n]
+    # and is exact modulo 2**32; only a centre next to edges can get a wrong one
+    mark = np.zeros(nx * ny + 1, dtype=np.int32)
     keys = []
     for lo in range(0, n_seg, _SEG_BLOCK):
         au, av, bu, bv = _grid_units(seg, grid, lo, lo + _SEG_BLOCK)
@@ -139,7 +142,7 @@ def _scan(seg, rank: np.ndarray, grid) -> tuple[list[np.ndarray], np.ndarray | N
     label -= 1
     if label.min(initial=-1) < -1 or label.max(initial=-1) >= n:
         return keys, None           # only a centre within a rounding error of edges does this
-    return keys, label.astype(np.int32)
+    return keys, label
 
 
 def _centre_crossings(au, av, bu, bv, nx: int):
@@ -521,22 +524,26 @@ def first_hits(point: np.ndarray, area: np.ndarray, hit: np.ndarray, n_points: i
 
 def _first_of_cells(cell_rank: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct cells of sorted ``cell * n + rank`` keys and where each starts."""
-    cell = cell_rank // n
+    cell = np.floor_divide(cell_rank, n, out=np.empty(len(cell_rank), dtype=np.int32),
+                           casting="unsafe") if len(cell_rank) and cell_rank[-1] // n < 2**31 \
+        else cell_rank // n
     keep = np.empty(len(cell), dtype=bool)
     keep[:1] = True
     np.not_equal(cell[1:], cell[:-1], out=keep[1:])
     starts = np.flatnonzero(keep)
-    return cell[starts], starts
+    return cell[starts].astype(np.intp), starts
 
 
-def candidate_sets(cell_rank: np.ndarray, n: int):
+def candidate_sets(cell_rank: np.ndarray, n: int, *, in_place: bool = False):
     """Group sorted ``cell * n + rank`` keys into candidate lists, one per boundary cell.
 
     Returns the boundary cells, the list number of each, and the lists as
     CSR (pointer, ranks ascending). Lists are not shared between cells:
     finding equal ones cost more than half of the build at 300,000 areas,
     and the query's sort by list number keeps a cell's points together anyway.
+    With ``in_place`` the ranks overwrite ``cell_rank``.
     """
     cells, starts = _first_of_cells(cell_rank, n)
     set_ptr = np.append(starts, len(cell_rank)).astype(np.intp)
-    return cells, np.arange(len(starts), dtype=np.intp), set_ptr, cell_rank % n
+    ranks = np.remainder(cell_rank, n, out=cell_rank if in_place else None)
+    return cells, np.arange(len(starts), dtype=np.intp), set_ptr, ranks
