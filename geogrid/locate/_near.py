@@ -10,7 +10,9 @@ Here only the polygons near the points asked about are projected, once each:
 
 1. An STRtree of the areas' lon/lat bounding boxes (built from four numbers
    per area; no polygon is parsed) gives each point the area whose box is
-   nearest. Its distance in metres, ``d0``, bounds the answer.
+   nearest. Its distance in metres, ``d0``, bounds the answer. A few points
+   asked before the tree exists (it is built by :meth:`AreaIndex.warm`, or
+   for a larger batch) scan the boxes with numpy instead.
 2. A transverse Mercator's scale factor is at least 1, so every area within
    ``d0`` metres lies within ``d0`` metres on the ellipsoid, hence in a
    lon/lat window of ``d0`` around the point (converted with a 10 % margin).
@@ -23,6 +25,7 @@ Threads may share one: projected polygons are added under a lock, then only read
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Callable
 
@@ -37,6 +40,9 @@ _M_PER_DEG_LAT = 110_000.0
 _M_PER_DEG_LON = 111_000.0
 #: Margin on the window, for the projection's scale and the rounding above.
 _MARGIN = 1.1
+#: Up to this many points, before the tree exists, the boxes are scanned instead
+#: (a few ms at 300,000 areas, where building the tree takes a second).
+_FEW = 8
 
 
 def metric_crs_of_bounds(bounds: np.ndarray):
@@ -62,12 +68,45 @@ class NearestAreas:
         bounds = np.asarray(bounds, dtype=np.float64)
         self.crs = metric_crs_of_bounds(bounds)
         self.transformer = Transformer.from_crs(crs, self.crs, always_xy=True)
-        self._tree = shapely.STRtree(shapely.box(*bounds.T))
+        self._bounds = bounds
+        self._tree: shapely.STRtree | None = None
         self._geoms_at = geoms_at
         self._rank = np.asarray(rank)
         self._metric = np.full(len(bounds), None, dtype=object)
         self._done = np.zeros(len(bounds), dtype=bool)
         self._lock = threading.Lock()
+
+    @property
+    def tree(self) -> shapely.STRtree:
+        """The STRtree of the areas' boxes (built on first use, once)."""
+        if self._tree is None:
+            with self._lock:
+                if self._tree is None:
+                    self._tree = shapely.STRtree(shapely.box(*self._bounds.T))
+        return self._tree
+
+    def _nearest_box(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point, area) with, per point, an area whose box is nearest (any near one bounds
+        the answer): the tree's, or for a few points before it exists, a scan of the boxes."""
+        if self._tree is not None or len(px) > _FEW:
+            return self.tree.query_nearest(shapely.points(px, py), all_matches=False)
+        b = self._bounds
+        area = np.empty(len(px), dtype=np.intp)
+        for i, (x, y) in enumerate(zip(px.tolist(), py.tolist())):
+            dx = np.maximum(np.maximum(b[:, 0] - x, x - b[:, 2]), 0) * math.cos(math.radians(y))
+            dy = np.maximum(np.maximum(b[:, 1] - y, y - b[:, 3]), 0)
+            area[i] = np.argmin(dx * dx + dy * dy)
+        return np.arange(len(px)), area
+
+    def _in_windows(self, px, py, dlon, dlat) -> tuple[np.ndarray, np.ndarray]:
+        """(point, area) pairs of areas whose box meets each point's window."""
+        if self._tree is not None or len(px) > _FEW:
+            return self.tree.query(shapely.box(px - dlon, py - dlat, px + dlon, py + dlat))
+        b = self._bounds
+        hits = [np.flatnonzero((b[:, 0] <= x + ex) & (b[:, 2] >= x - ex)
+                               & (b[:, 1] <= y + ey) & (b[:, 3] >= y - ey))
+                for x, y, ex, ey in zip(px.tolist(), py.tolist(), dlon.tolist(), dlat.tolist())]
+        return np.repeat(np.arange(len(px)), [len(h) for h in hits]), np.concatenate(hits)
 
     def _to_metres(self, xy: np.ndarray) -> np.ndarray:
         mx, my = self.transformer.transform(xy[:, 0], xy[:, 1])
@@ -100,13 +139,13 @@ class NearestAreas:
         if max_distance_m:
             bound = np.full(len(ok), float(max_distance_m))
         else:
-            qi, qa = self._tree.query_nearest(shapely.points(px, py), all_matches=False)
+            qi, qa = self._nearest_box(px, py)
             bound = np.full(len(ok), np.inf)
             bound[qi] = shapely.distance(metric_points[qi], self.metric(qa))
         dlat = bound * _MARGIN / _M_PER_DEG_LAT
         coslat = np.cos(np.radians(np.minimum(np.abs(py) + dlat, 89.9)))
         dlon = bound * _MARGIN / (_M_PER_DEG_LON * coslat)
-        qi, qa = self._tree.query(shapely.box(px - dlon, py - dlat, px + dlon, py + dlat))
+        qi, qa = self._in_windows(px, py, dlon, dlat)
         d = shapely.distance(metric_points[qi], self.metric(qa)) if qi.size else np.empty(0)
         keep = d <= bound[qi]
         qi, qa, d = qi[keep], qa[keep], d[keep]

@@ -605,9 +605,9 @@ class AreaIndex:
         return parts
 
     def warm(self) -> AreaIndex:
-        """Build now what the first snapped lookup or distance would otherwise
-        build (the tree of the areas' boxes); returns the index."""
-        self._metric
+        """Build now what snapped lookups and distances use (the tree of the
+        areas' boxes); returns the index."""
+        self._metric.tree
         return self
 
     def _build_metric(self) -> NearestAreas:

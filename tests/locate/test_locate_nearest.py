@@ -70,6 +70,13 @@ def test_nearest_areas_and_distances_match_brute_force():
     x, y = x[outside], y[outside]
     assert len(x) > 100
     want, want_d = brute(frame, x, y)
+    # one point at a time before the box tree exists: the boxes are scanned instead
+    for i in range(0, len(x), 7):
+        one = index.locate_detail(x[i:i + 1], y[i:i + 1])
+        assert one.position[0] == -1
+        assert index._nearest_outside(x[i:i + 1], y[i:i + 1])[0][0] == want[i]
+        np.testing.assert_allclose(one.distance_m[0], want_d[i], rtol=1e-9)
+    assert index._metric._tree is None
     hit = index.locate_detail(x, y)
     assert np.array_equal(index._nearest_outside(x, y)[0], want)
     np.testing.assert_allclose(hit.distance_m, want_d, rtol=1e-9)
