@@ -28,12 +28,13 @@ _SEG_BLOCK = 1 << 16
 
 
 def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
-                 max_cells: int) -> dict:
+                 max_cells: int, *, copy: bool = True) -> dict:
     """The lookup table and candidate lists of an index over ``geoms``.
 
     Returns the keyword arguments of :class:`~geogrid.locate.index.AreaIndex`
-    other than the ids and CRS: ``geoms`` are new copies of the polygons
-    (made last, when the build's temporaries are gone), which nobody else holds.
+    other than the ids and CRS: ``geoms`` are, with ``copy``, new copies of the
+    polygons (made last, when the build's temporaries are gone) which nobody
+    else holds, else ``geoms`` itself.
     """
     n = len(geoms)
     order = np.argsort(key, kind="stable")          # positions by (key, position)
@@ -76,7 +77,7 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
         "lut_bytes": int(lut.nbytes),
     }
     # the index's own copies (faster than a WKB round trip, and never prepared)
-    return {"geoms": shapely.orient_polygons(geoms), "rank": rank, "grid": grid, "lut": lut,
+    return {"geoms": shapely.orient_polygons(geoms) if copy else geoms, "rank": rank, "grid": grid, "lut": lut,
             "set_ptr": set_ptr, "set_items": set_items, "stats": stats}
 
 

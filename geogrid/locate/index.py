@@ -318,7 +318,8 @@ class AreaIndex:
         EPSG:4326), ``ids`` one unique id each, ``key`` the tie-break values
         (default: the ids). The checks, the table, ``lazy`` and the answers
         are those of :meth:`from_frame`; ``where`` names the input in error
-        messages. The index keeps its own copies of the geometries.
+        messages. The geometries become the index's own: do not use them
+        afterwards.
         """
         started = time.perf_counter()
         ids = np.asarray(ids, dtype=object)
@@ -327,7 +328,7 @@ class AreaIndex:
                                           np.arange(len(ids)), where=where)
         if lazy:
             return cls._lazy(geoms, ids, key, crs, target_boundary, int(max_cells), started)
-        tables = build_tables(geoms, key, target_boundary, int(max_cells))
+        tables = build_tables(geoms, key, target_boundary, int(max_cells), copy=False)
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
         return cls(ids=ids, crs=crs, **tables)
 

@@ -167,10 +167,14 @@ def test_orientation_does_not_change_the_table(make):
     assert not a.stats["overlaps"] and not b.stats["overlaps"]     # no fallback either way
 
 
-def test_the_index_keeps_its_own_unprepared_copies():
+def test_an_index_of_a_frame_keeps_its_own_unprepared_copies():
+    import geopandas as gpd
+
     geoms = voronoi(50)
     shapely.prepare(geoms)
-    index, _ = index_of(geoms)
+    frame = gpd.GeoDataFrame({"id": [f"A{i:03d}" for i in range(len(geoms))]}, geometry=geoms,
+                             crs="EPSG:4490")
+    index = AreaIndex.from_frame(frame)
     own = index._geoms
     assert not shapely.is_prepared(own).any()
     assert not any(g is h for g, h in zip(own, geoms))
