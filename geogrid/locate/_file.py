@@ -82,6 +82,8 @@ def save_index(index, path) -> Path:
             np.save(tmp / f"{name}.npy", getattr(index, f"_{name}"))
         np.save(tmp / "wkb.npy", np.frombuffer(b"".join(wkb), dtype=np.uint8))
         np.save(tmp / "wkb_offsets.npy", offsets)
+        # read when present: the nearest-area search starts without parsing polygons
+        np.save(tmp / "bounds.npy", shapely.bounds(index._geoms))
         (tmp / "index.json").write_text(json.dumps(meta, ensure_ascii=False, default=str),
                                         encoding="utf-8")
     return path
@@ -119,8 +121,6 @@ def read_meta(file: Path, what: tuple[str, str], fix: str) -> dict:
 
 
 def load_index(cls, path, *, mmap: bool = True):
-    from pyproj import CRS
-
     path = Path(path)
     meta = read_meta(path / "index.json", ("定位索引", "the locate index"),
                      "重新构建索引 / rebuild it with AreaIndex.save.")
@@ -138,5 +138,7 @@ def load_index(cls, path, *, mmap: bool = True):
     ids = np.empty(len(meta["ids"]), dtype=object)
     ids[:] = meta["ids"]
     grid = tuple(meta["grid"][:4]) + tuple(int(v) for v in meta["grid"][4:])
-    crs = CRS.from_wkt(meta["crs"]) if meta["crs"] else None
-    return cls(geoms=geometries, ids=ids, crs=crs, grid=grid, stats=stats, **arrays)
+    crs = meta["crs"]                # WKT, parsed (pyproj) the first time it is asked for
+    bounds = path / "bounds.npy"                  # absent from indexes saved before it
+    bounds = np.load(bounds, mmap_mode=mode) if bounds.exists() else None
+    return cls(geoms=geometries, ids=ids, crs=crs, grid=grid, stats=stats, bounds=bounds, **arrays)

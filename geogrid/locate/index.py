@@ -18,15 +18,20 @@ the areas, and the table lives in a numpy array.
    cell it comes within ``1e-9°`` (0.1 mm) of is marked. The margin is far
    larger than the rounding error of the cell arithmetic, so a point is
    never put in a cell that an edge misses by less than a rounding error.
-2. **Pure cells.** The unmarked cells are labelled by 4-connected component
-   (:func:`scipy.ndimage.label`). No edge passes through a component, so
-   all of it lies in the same area (or outside all of them), and one exact
-   test of one cell centre per component labels the whole component.
+2. **Pure cells.** The rings are oriented (shells counter-clockwise, holes
+   clockwise, :func:`shapely.orient_polygons`) and each row's centre line is
+   scanned: a segment crossing it adds ``+1`` (downwards) or ``-1``
+   (upwards) at the next cell centre, and the same times ``area + 1`` to a
+   second array. Running sums along the rows are winding numbers: per cell,
+   how many areas hold its centre and, where one does, which. No edge comes
+   near an unmarked cell, so its centre's area is the whole cell's, exactly.
+   (Where some centre lies in two areas, the crossings are paired per area
+   instead and the lowest tie-break rank wins.)
 3. **Candidates.** Each boundary cell keeps the areas whose edges touch it,
-   sorted by tie-break rank. If the areas do not form a valid coverage
-   (:func:`shapely.coverage_is_valid`: no overlaps), the areas covering the
-   cell centre are added too, so an area that overlaps a cell without an edge
-   in it is never missed.
+   sorted by tie-break rank. An area that holds a boundary cell's centre
+   with no edge in the cell holds all of it, and another area's edge lies
+   inside it (they overlap): it is added to that cell's list, so an area
+   that overlaps a cell without an edge in it is never missed.
 4. **Lookup table.** One small integer per cell: the area position for pure
    cells, ``-1`` outside, ``-2 - k`` for a boundary cell with candidate
    list ``k``.
@@ -40,8 +45,8 @@ gives, including points on the outer edge of the coverage.
 Threads may share one index: it owns copies of its polygons and never
 prepares them (a GEOS prepared polygon builds and updates its point locator
 without locks, which corrupts the heap when threads share it, even after a
-warm-up), and what it builds after construction (the distance tree, the
-polygons of a loaded index) is built once under a lock, then only read.
+warm-up), and what it builds after construction (the nearest-area search,
+the polygons of a loaded index) is built once under a lock, then only read.
 
 The cell size is chosen from the total edge length so that about
 ``target_boundary`` of the grid's cells are boundary cells, within
@@ -110,7 +115,8 @@ from ._parallel import by_blocks
 if TYPE_CHECKING:       # geopandas, pandas and pyproj load only where they are used
     import geopandas as gpd
     import pandas as pd
-    from pyproj import Transformer
+
+    from ._near import NearestAreas
 
 __all__ = ["AreaIndex", "Located"]
 
@@ -146,7 +152,7 @@ class AreaIndex:
     """
 
     def __init__(self, *, geoms, ids, rank, crs, grid, lut, set_ptr, set_items, stats,
-                 quick=None, build=None):
+                 quick=None, build=None, bounds=None):
         # ``geoms`` is an array of shapely polygons owned by this index, or an
         # object whose ``take`` parses them on first use (an index loaded from a file)
         self._geoms_or_maker = geoms
@@ -163,6 +169,8 @@ class AreaIndex:
         # until the lookup table is needed; ``build`` makes the table then
         self._quick = quick
         self._build = build
+        # per-area lon/lat bounds (n x 4) when known without parsing the polygons
+        self._bounds = bounds
         self._init_lazy()
 
     def _init_lazy(self) -> None:
@@ -190,6 +198,7 @@ class AreaIndex:
     def __setstate__(self, state: dict) -> None:
         if "crs" in state:                            # pickled before the CRS was lazy
             state["_crs"] = state.pop("crs")
+        state.setdefault("_bounds", None)             # pickled before bounds were kept
         self.__dict__.update(state)
         self._init_lazy()
 
@@ -296,12 +305,11 @@ class AreaIndex:
                              field="max_cells", value=max_cells)
         if lazy:
             return cls._lazy(geoms, ids, key, areas.crs, target_boundary, int(max_cells), started)
-        # the index owns its geometries: copies nobody else holds, never
-        # prepared, so that threads sharing the index only ever read them
-        geoms = shapely.from_wkb(shapely.to_wkb(geoms))
+        # the index owns its geometries: the oriented copies the build makes,
+        # never prepared, so that threads sharing the index only ever read them
         tables = build_tables(geoms, key, target_boundary, int(max_cells))
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
-        return cls(geoms=geoms, ids=ids, crs=areas.crs, **tables)
+        return cls(ids=ids, crs=areas.crs, **tables)
 
     @classmethod
     def from_arrays(cls, geoms, ids, key=None, *, crs: str = "EPSG:4490", where: str = "areas",
@@ -323,9 +331,9 @@ class AreaIndex:
                                           np.arange(len(ids)), where=where)
         if lazy:
             return cls._lazy(geoms, ids, key, crs, target_boundary, int(max_cells), started)
-        tables = build_tables(geoms, key, target_boundary, int(max_cells))
+        tables = build_tables(geoms, key, target_boundary, int(max_cells), copy=False)
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
-        return cls(geoms=geoms, ids=ids, crs=crs, **tables)
+        return cls(ids=ids, crs=crs, **tables)
 
     @classmethod
     def _lazy(cls, geoms, ids, key, crs, target_boundary: float, max_cells: int,
@@ -337,8 +345,7 @@ class AreaIndex:
         stats = {"areas": len(ids), "lazy": True}
 
         def build() -> dict:
-            return build_tables(shapely.from_wkb(shapely.to_wkb(geoms)), key, target_boundary,
-                                max_cells)
+            return build_tables(geoms, key, target_boundary, max_cells)
 
         index = cls(geoms=geoms, ids=ids, rank=rank, crs=crs, grid=(0, 0, 0, 0, 0, 0),
                     lut=None, set_ptr=None, set_items=None, stats=stats,
@@ -359,7 +366,7 @@ class AreaIndex:
                 self._x0, self._y0, self._sx, self._sy, self._nx, self._ny = self._grid
                 self.stats.update(tables["stats"], lazy=False)
                 self.stats.pop("token", None)
-                self._geoms_or_maker = shapely.from_wkb(shapely.to_wkb(self._geoms_or_maker))
+                self._geoms_or_maker = tables["geoms"]      # copies, never prepared
                 self._lut = tables["lut"]      # then readers switch to the table
                 self._quick = None
 
@@ -592,12 +599,12 @@ class AreaIndex:
         return int(cand[hit[0]]) if hit.size else -1
 
     @property
-    def _metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
-        """Every area in metres, in a tree: outside a polygon, the distance
-        to it is GEOS's point-polygon distance in a local transverse Mercator.
+    def _metric(self) -> NearestAreas:
+        """The nearest-area search for points outside every area (distances in a
+        local transverse Mercator, see :mod:`geogrid.locate._near`).
 
         Built on the first distance asked for (or by :meth:`warm`), once,
-        under the lock."""
+        under the lock: a tree of bounding boxes, tens of milliseconds."""
         parts = self._metric_parts
         if parts is None:
             with self._lock:
@@ -607,49 +614,22 @@ class AreaIndex:
         return parts
 
     def warm(self) -> AreaIndex:
-        """Build now what the first snapped lookup or distance would otherwise
-        build (the tree of areas in metres); returns the index."""
-        self._metric
+        """Build now what snapped lookups and distances use (the tree of the
+        areas' boxes); returns the index."""
+        self._metric.tree
         return self
 
-    def _build_metric(self) -> tuple[Transformer, shapely.STRtree, np.ndarray]:
-        import geopandas as gpd
-        from pyproj import Transformer
+    def _build_metric(self) -> NearestAreas:
+        from ._near import NearestAreas
 
-        from ..crs import metric_crs
-
-        geoms = self._geoms
-        crs = metric_crs(gpd.GeoSeries(geoms, crs=self.crs))
-        transformer = Transformer.from_crs(self.crs, crs, always_xy=True)
-
-        def to_metres(xy: np.ndarray) -> np.ndarray:
-            mx, my = transformer.transform(xy[:, 0], xy[:, 1])
-            return np.column_stack([mx, my])
-
-        metric = shapely.transform(geoms, to_metres)
-        return transformer, shapely.STRtree(metric), np.arange(len(geoms))
+        bounds = self._bounds if self._bounds is not None else shapely.bounds(self._geoms)
+        return NearestAreas(bounds, self.crs, self._geoms_at, self._rank)
 
     def _nearest_outside(self, x: np.ndarray, y: np.ndarray,
                          max_distance_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Nearest area of points outside every area (lowest rank among
         equally near ones) and its distance in metres."""
-        transformer, tree, tree_area = self._metric
-        mx, my = transformer.transform(x, y)
-        near = np.full(len(x), -1, dtype=np.intp)
-        dist = np.full(len(x), np.inf if max_distance_m else np.nan)
-        ok = np.flatnonzero(np.isfinite(mx) & np.isfinite(my))
-        if ok.size:
-            (qi, qs), d = tree.query_nearest(shapely.points(mx[ok], my[ok]),
-                                             max_distance=max_distance_m,
-                                             return_distance=True, all_matches=True)
-            qa = tree_area[qs]
-            by = np.lexsort((self._rank[qa], qi))
-            qi, qa, d = qi[by], qa[by], d[by]
-            lead = np.ones(len(qi), dtype=bool)
-            lead[1:] = qi[1:] != qi[:-1]
-            near[ok[qi[lead]]] = qa[lead]
-            dist[ok[qi[lead]]] = d[lead]
-        return near, dist
+        return self._metric.nearest(x, y, max_distance_m)
 
     def _out_of_coverage(self, x: float, y: float, near: int, dist: float,
                          snap_m: float) -> OutOfCoverageError:
