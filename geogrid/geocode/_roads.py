@@ -143,14 +143,15 @@ class RoadMatching:
                 conf *= 0.8 if rank == 0 else 0.6
             detail = "roads cross" if crosses else "nearest approach of the two roads"
             matched = label
-            if ix.direction and ix.distance_m:
+            off = ix.offset
+            if off and off.distance_m:
                 x, y, how = offset_from_junction(x, y, [self._roads[ka], self._roads[kb]],
-                                                 DIRECTIONS[ix.direction], ix.distance_m)
+                                                 DIRECTIONS[off.direction], off.distance_m)
                 conf *= 0.95
-                matched = f"{label}{ix.direction}{ix.distance_m:g}米"
-                detail += f"; moved {ix.distance_m:g} m {ix.direction} ({how})"
-            elif ix.direction:
-                detail += f"; {ix.direction} corner"
+                matched = f"{label}{off.direction}{off.distance_m:g}米"
+                detail += f"; moved {off.distance_m:g} m {off.direction} ({how})"
+            elif off:
+                detail += f"; {off.direction} corner"
             out.append(_Candidate(MatchLevel.INTERSECTION, x, y, conf, matched, detail,
                                   estimated=True))
         return out
