@@ -58,19 +58,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field, fields, is_dataclass, make_dataclass, replace
+from dataclasses import field, fields, make_dataclass, replace
 
 from .._errors import InputError
 from ._forms import branch_of, looks_like_compound, split_parts, take_metro_lines
 from ._numerals import CN_NUMERAL_CHARS, cn_to_int
+from .parsed import (FLAT_FIELDS, AdminArea, HouseNumber, Intersection, Offset, ParsedAddress,
+                     Premises)
 
 __all__ = [
     "DIRECTIONS",
     "AdminArea",
+    "FLAT_FIELDS",
     "HouseNumber",
     "Intersection",
     "Offset",
     "ParsedAddress",
+    "Premises",
     "normalise",
     "parse_address",
     "parse_house_number",
@@ -85,155 +89,6 @@ DIRECTIONS: dict[str, tuple[float, float]] = {
     "西北": (-0.7071067811865476, 0.7071067811865476),
     "西南": (-0.7071067811865476, -0.7071067811865476),
 }
-
-
-@dataclass(frozen=True)
-class Offset:
-    """A displacement toward a compass direction (:data:`DIRECTIONS`): ``东50米``.
-
-    ``distance_m`` is ``None`` where only a side or corner is written (``西北角``).
-    """
-
-    direction: str
-    distance_m: float | None = None
-
-
-@dataclass(frozen=True)
-class Intersection:
-    """``road_a`` crossing ``road_b``, and the ``offset`` written after the junction
-    (``X路与Y路交叉口东50米``: the intersection plus ``Offset('东', 50.0)``)."""
-
-    road_a: str
-    road_b: str
-    offset: Offset | None = None
-
-    def to_dict(self) -> dict:
-        """The roads and the offset's two fields, flat (the JSON shape of a parsed address)."""
-        off = self.offset
-        return {"road_a": self.road_a, "road_b": self.road_b,
-                "direction": off.direction if off else None,
-                "distance_m": off.distance_m if off else None}
-
-
-@dataclass(frozen=True)
-class AdminArea:
-    """The administrative areas an address names, from the province down to the 街道/镇."""
-
-    province: str | None = None
-    city: str | None = None
-    district: str | None = None
-    subdistrict: str | None = None
-
-
-@dataclass(frozen=True)
-class HouseNumber:
-    """A house number: the number(s), the 弄 and 支弄 they are in, a suffix, a range.
-
-    In a parsed address ``numbers`` holds every number that was written
-    (``45、55号`` → ``(45, 55)``) and ``range`` the ends of a range (``17-19号``
-    → ``(17, 19)``); a gazetteer record's field (:func:`parse_house_number`)
-    lists every number its range covers instead, with ``range`` left ``None``.
-    A lane with no number (``崂山路638弄``) has ``numbers=()``.
-    """
-
-    numbers: tuple[int, ...] = ()
-    lane: int | None = None
-    sublane: int | None = None
-    suffix: str | None = None
-    range: tuple[int, int] | None = None
-
-    @property
-    def number(self) -> int | None:
-        """The first number written, ``None`` when there is none."""
-        return self.numbers[0] if self.numbers else None
-
-
-class _Part:
-    """A read-only attribute of :class:`ParsedAddress` that reads the same-named (or
-    ``attr``) attribute of one of its parts: the flat API over grouped fields."""
-
-    def __init__(self, part: str, attr: str | None = None):
-        self.part, self.attr = part, attr
-
-    def __set_name__(self, owner, name: str) -> None:
-        self.attr = self.attr or name
-
-    def __get__(self, obj, objtype=None):
-        return self if obj is None else getattr(getattr(obj, self.part), self.attr)
-
-
-@dataclass(frozen=True)
-class ParsedAddress:
-    """The fields of one address. Absent fields are ``None`` (or ``()`` for tuples).
-
-    The administrative areas are held as an :class:`AdminArea` (``admin``) and
-    the house number as a :class:`HouseNumber` (``house``); each of their
-    fields also reads flat, as before: ``province``, ``city``, ``district``,
-    ``subdistrict``; ``lane``, ``sublane``, ``number`` (the first house
-    number), ``numbers`` (every number written, ``45、55号`` → ``(45, 55)``),
-    ``number_suffix`` and ``number_range`` (``17-19号`` → ``(17, 19)``), and
-    :meth:`to_dict` is flat. ``floor`` is an int, basements negative (``B1层`` →
-    ``-1``; mall levels ``B2`` → ``-2``, ``L3`` → ``3``). ``building``, ``unit``
-    and ``room`` are strings because they may carry letters (``A座``). ``poi`` is
-    whatever named place is left once every structured part is taken out: a
-    POI, a building or a compound name (崂山五村); the gazetteer decides which.
-    ``place_name`` is not parsed from the text: it is the name given beside the
-    address (the shop or department that called), which picks among the
-    records of a large site.
-    """
-
-    raw: str
-    normalised: str
-    admin: AdminArea = AdminArea()
-    road: str | None = None
-    house: HouseNumber = HouseNumber()
-    building: str | None = None
-    unit: str | None = None
-    room: str | None = None
-    floor: int | None = None
-    poi: str | None = None
-    near_road: str | None = None
-    intersection: Intersection | None = None
-    offset: Offset | None = None
-    compound: str | None = None
-    branch: str | None = None
-    near_roads: tuple[str, ...] = ()
-    metro_lines: tuple[str, ...] = ()
-    alternates: tuple[str, ...] = ()
-    place_name: str | None = None
-
-    # the flat names of the grouped fields (the order of the house ones is to_dict's)
-    province, city = _Part("admin"), _Part("admin")
-    district, subdistrict = _Part("admin"), _Part("admin")
-    lane, sublane, number = _Part("house"), _Part("house"), _Part("house")
-    number_suffix, numbers = _Part("house", "suffix"), _Part("house")
-    number_range = _Part("house", "range")
-
-    @property
-    def is_empty(self) -> bool:
-        """True when nothing locatable was found (no admin area, road, name or number)."""
-        return not any((self.province, self.city, self.district, self.subdistrict, self.road,
-                        self.poi, self.intersection, self.number is not None,
-                        self.lane is not None, self.compound))
-
-    def to_dict(self) -> dict:
-        """Every field, flat: the admin areas and house-number fields by their flat names."""
-        out: dict = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "admin":
-                out.update(asdict(value))
-            elif f.name == "house":
-                out.update((k, getattr(self, k)) for k in _HOUSE_KEYS)
-            elif f.name == "intersection":
-                out[f.name] = value.to_dict() if value is not None else None
-            else:
-                out[f.name] = asdict(value) if is_dataclass(value) else value
-        return out
-
-
-#: the flat names of :class:`HouseNumber`'s fields, in :meth:`ParsedAddress.to_dict` order
-_HOUSE_KEYS = ("lane", "sublane", "number", "number_suffix", "numbers", "number_range")
 
 
 # ---------------------------------------------------------------------------
@@ -392,30 +247,32 @@ def _strip_filler(text: str) -> str:
 # parsing
 
 #: the fields of :class:`ParsedAddress` that the parse fills in as it reads the text,
-#: besides the house number's
-_PARTS = ("road", "building", "unit", "room", "floor", "offset")
+#: besides those of the house number and the premises
+_PARTS = ("road", "offset")
 
 
 def _in_lane(self) -> bool:
     return self.lane is not None or bool(self.road and self.road.endswith("弄"))
 
 
-def _house(self) -> HouseNumber:
-    return HouseNumber(**{f.name: getattr(self, f.name) for f in fields(HouseNumber)})
+def _built(cls) -> property:
+    """A property of :data:`_State` that builds a ``cls`` from the state's fields of it."""
+    return property(lambda self: cls(**{f.name: getattr(self, f.name) for f in fields(cls)}))
 
 
-#: the parse's working state: the fields of :class:`HouseNumber` and the :data:`_PARTS` of
-#: :class:`ParsedAddress` (same names, types and defaults, but mutable), plus the text not
-#: read yet
+#: the parse's working state: the fields of :class:`HouseNumber`, :class:`Premises` and the
+#: :data:`_PARTS` of :class:`ParsedAddress` (same names, types and defaults, but mutable),
+#: plus the text not read yet
 _State = make_dataclass(
     "_State",
-    [(f.name, f.type, field(default=f.default)) for f in fields(HouseNumber)]
-    + [(f.name, f.type, field(default=f.default)) for f in fields(ParsedAddress)
-       if f.name in _PARTS]
+    [(f.name, f.type, field(default=f.default))
+     for f in (*fields(HouseNumber), *fields(Premises),
+               *(f for f in fields(ParsedAddress) if f.name in _PARTS))]
     + [("residual", "list[str]", field(default_factory=list)),
        ("residual_before_number", "str | None", field(default=None))],
     namespace={"in_lane": property(_in_lane), "number": HouseNumber.number,
-               "house": property(_house), "__module__": __name__})
+               "house": _built(HouseNumber), "premises": _built(Premises),
+               "__module__": __name__})
 
 
 def _offset(m: re.Match) -> Offset | None:
@@ -631,8 +488,8 @@ def parse_address(text: str) -> ParsedAddress:
     poi = names[0] if names else None
     return ParsedAddress(
         raw=raw, normalised=s,
-        admin=AdminArea(**admin), house=st.house,
-        **{k: getattr(st, k) for k in _PARTS}, poi=poi, near_road=near[0] if near else None,
+        admin=AdminArea(**admin), house=st.house, premises=st.premises,
+        **{k: getattr(st, k) for k in _PARTS}, poi=poi,
         intersection=intersection, compound=compound, branch=branch,
         near_roads=tuple(dict.fromkeys(near)), metro_lines=metro_lines,
         alternates=tuple(parts[1:]),
