@@ -17,7 +17,7 @@ also reads flat on the address (``parsed.number``, ``parsed.city``) and
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, astuple, dataclass, is_dataclass
 
 __all__ = ["FLAT_FIELDS", "AdminArea", "HouseNumber", "Intersection", "Offset",
            "ParsedAddress", "Premises"]
@@ -64,6 +64,14 @@ class AdminArea:
     city: str | None = None
     district: str | None = None
     subdistrict: str | None = None
+
+    def names(self) -> tuple[str, ...]:
+        """The areas the text names, broadest first.
+
+        >>> AdminArea(city="上海市", district="浦东新区").names()
+        ('上海市', '浦东新区')
+        """
+        return tuple(name for name in astuple(self) if name)
 
 
 @dataclass(frozen=True)
@@ -173,9 +181,9 @@ class ParsedAddress:
     @property
     def is_empty(self) -> bool:
         """True when nothing locatable was found (no admin area, road, name or number)."""
-        return not any((self.province, self.city, self.district, self.subdistrict, self.road,
-                        self.poi, self.intersection, self.number is not None,
-                        self.lane is not None, self.compound))
+        return not (self.admin.names() or any((
+            self.road, self.poi, self.intersection, self.number is not None,
+            self.lane is not None, self.compound)))
 
     def to_dict(self) -> dict:
         """Every field by its flat name, in :data:`FLAT_FIELDS` order (the JSON shape)."""
