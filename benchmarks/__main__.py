@@ -170,7 +170,11 @@ def _geocode(size: str, only: set[str]) -> list[Row]:
 
 def _partition(size: str, only: set[str]) -> list[Row]:
     mod = importlib.import_module("benchmarks.partition.bench_partition")
-    argv = {"quick": ["--quick"], "default": ["--sizes", "1000,5000,10000"]}.get(size, [])
+    # spopt's MaxP runs several times to search its threshold, and Skater is slow: at 500
+    # units, two rounds, the section took 26 minutes (load 8-13); the default compares at
+    # 300 units, one round (the README's row), --full at 500, two rounds
+    argv = {"quick": ["--quick"], "default": ["--sizes", "1000,5000,10000", "--spopt-sizes", "300",
+                                               "--rounds", "1"]}.get(size, [])
     return [tuple(row) for row in mod.summary_rows(mod.main(argv))]
 
 
