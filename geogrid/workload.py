@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+import pandas as pd
 
 from ._errors import InputError
 
@@ -50,8 +51,8 @@ class WorkloadWeights:
         ([10.0, 0.0], [2.0, 1.0])
         """
         hh = np.nan_to_num(np.asarray(households, dtype=float), nan=0.0)
-        names, which = np.unique(np.asarray(types, dtype=object).astype(str), return_inverse=True)
-        per_type = np.array([self.of(t) for t in names], dtype=float)[which.reshape(-1)]
+        which, names = pd.factorize(np.asarray(types, dtype=object), use_na_sentinel=False)
+        per_type = np.array([self.of(str(t)) for t in names], dtype=float)[which]
         return self.household * hh, per_type
 
     def workload(self, households, types) -> np.ndarray:
