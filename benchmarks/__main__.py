@@ -9,7 +9,7 @@ shared machine it says how much to trust the figures. Ratios (not absolute
 times) are what to compare across machines; sections that use
 :mod:`benchmarks._paired` report the median of paired, alternated ratios.
 
-Sizes: the default fits in about 15 minutes on an idle 2-core machine;
+Sizes: the default took about 24 minutes on a shared 2-core machine at load 6-12;
 ``--quick`` is a smoke run of a few minutes; ``--full`` adds the largest
 inputs (the 300,000-polygon command-line run, the 100,000-unit partition,
 the 30,000-microgrid tile city, the 60,000-microgrid city whose new worker
