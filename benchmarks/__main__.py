@@ -9,11 +9,13 @@ shared machine it says how much to trust the figures. Ratios (not absolute
 times) are what to compare across machines; sections that use
 :mod:`benchmarks._paired` report the median of paired, alternated ratios.
 
-Sizes: the default fits in about 15 minutes on an idle 2-core machine;
+Sizes: the default took about 24 minutes on a shared 2-core machine at load 6-12;
 ``--quick`` is a smoke run of a few minutes; ``--full`` adds the largest
 inputs (the 300,000-polygon command-line run, the 100,000-unit partition,
-the 30,000-microgrid tile city). ``--only NAME[,NAME]`` picks sections
-(locate, postgis, cli, http, routing, geocode, partition, tiles, intake).
+the 30,000-microgrid tile city, the 60,000-microgrid city whose new worker
+answers its first ``/locate``; the default city has 6,000).
+``--only NAME[,NAME]`` picks sections (locate, postgis, cli, http, city,
+routing, geocode, partition, tiles, intake).
 """
 
 from __future__ import annotations
@@ -168,7 +170,11 @@ def _geocode(size: str, only: set[str]) -> list[Row]:
 
 def _partition(size: str, only: set[str]) -> list[Row]:
     mod = importlib.import_module("benchmarks.partition.bench_partition")
-    argv = {"quick": ["--quick"], "default": ["--sizes", "1000,5000,10000"]}.get(size, [])
+    # spopt's MaxP runs several times to search its threshold, and Skater is slow: at 500
+    # units, two rounds, the section took 26 minutes (load 8-13); the default compares at
+    # 300 units, one round (the README's row), --full at 500, two rounds
+    argv = {"quick": ["--quick"], "default": ["--sizes", "1000,5000,10000", "--spopt-sizes", "300",
+                                               "--rounds", "1"]}.get(size, [])
     return [tuple(row) for row in mod.summary_rows(mod.main(argv))]
 
 
@@ -190,6 +196,39 @@ def _tiles(size: str, only: set[str]) -> list[Row]:
     return out
 
 
+def _city(size: str, only: set[str]) -> list[Row]:
+    """A new worker's first ``/locate`` on a synthetic city, with the plan's locator stored
+    (as activation leaves it) against building it in the worker, alternated per round."""
+    import statistics
+
+    from .locate import bench_city
+
+    n = int(_pick(size, "600", "6000", "60000"))
+    with tempfile.TemporaryDirectory(prefix="bench-city-") as work:
+        load0 = load_average()
+        row = bench_city.measure(n, Path(work), int(_pick(size, "2", "3", "3")))
+        load = (load0, load_average())
+    bench_city._print(row)
+    med = statistics.median
+
+    def ready(w: dict) -> float:  # lifespan start + first /locate
+        return w["start_s"] + w["first_locate_s"]
+
+    stored, rebuilt = row["stored"], row["rebuilt"]
+    ratios = [ready(b) / ready(a) for a, b in zip(stored, rebuilt)]
+    note = f"(paired, {len(ratios)} rounds, load {min(load):.1f}-{max(load):.1f})"
+    respawn = row.get("prefork_respawn_s") or [float("nan")]
+    start, first = med(w["start_s"] for w in stored), med(w["first_locate_s"] for w in stored)
+    return [(f"new worker, lifespan + first /locate, {n:,} microgrids",
+             f"stored locator {start:.2f} s + {1e3 * first:.1f} ms, "
+             f"{med(w['peak_mb'] for w in stored):.0f} MB",
+             f"locator built in the worker {med(ready(w) for w in rebuilt):.2f} s, "
+             f"{med(w['peak_mb'] for w in rebuilt):.0f} MB", f"{med(ratios):.1f}× {note}"),
+            (f"  new uvicorn process: spawn → first 200 on /locate, {n:,} microgrids",
+             f"{med(row['uvicorn_first_s']):.2f} s",
+             f"gunicorn --preload replacement worker {med(respawn):.2f} s", "")]
+
+
 def _intake(size: str, only: set[str]) -> list[Row]:
     from .intake_load import main as load_main
 
@@ -202,7 +241,7 @@ def _intake(size: str, only: set[str]) -> list[Row]:
 #: (benchmark, geogrid, baseline, ratio).
 SECTIONS: dict[str, Callable[[bool, set[str]], list[Row]]] = {
     "locate": _locate, "cli": _cli, "http": _http, "routing": _routing, "geocode": _geocode, "partition": _partition,
-    "tiles": _tiles, "intake": _intake,
+    "tiles": _tiles, "intake": _intake, "city": _city,
 }
 
 
@@ -241,9 +280,9 @@ def main(argv=None) -> int:
     sizes.add_argument("--quick", action="store_true", help="smallest inputs: a smoke run (a few minutes)")
     sizes.add_argument("--full", action="store_true",
                        help="the largest inputs (300,000-polygon CLI run, 100,000-unit partition, "
-                            "30,000-microgrid tiles): well over 15 minutes")
-    ap.add_argument("--only", default="locate,postgis,cli,http,routing,geocode,partition,tiles,"
-                                      "intake")
+                            "30,000-microgrid tiles, 60,000-microgrid city): well over 15 minutes")
+    ap.add_argument("--only", default="locate,postgis,cli,http,city,routing,geocode,partition,"
+                                      "tiles,intake")
     ap.add_argument("--section", choices=sorted(SECTIONS), help=argparse.SUPPRESS)
     ap.add_argument("--rows", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

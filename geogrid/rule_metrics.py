@@ -333,7 +333,7 @@ def _objects(objects, geom_m, weights) -> pd.DataFrame:
     return pd.DataFrame({
         "id": objects["id"].to_numpy() if "id" in objects.columns else objects.index.to_numpy(),
         "type": types, "households": hh, "business_type": np.where(typed, bt, None),
-        "workload": w.household * hh + np.array([w.of(t) for t in types]),
+        "workload": w.workload(hh, types),
         "geom_m": geom_m, "point": _surface_points(geom_m),
         "is_compound": (types == "compound") & polygonal, "housing": housing, "attach": attach})
 

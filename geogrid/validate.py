@@ -516,14 +516,14 @@ def _workload(objects, where, gm, idx, to_m, k, weights) -> np.ndarray:
         if "households" in objects.columns else np.zeros(len(objects))
     types = objects["type"].astype(str).to_numpy() if "type" in objects.columns \
         else np.full(len(objects), "")
-    per_type = np.array([w.of(t) for t in types])
+    hh_load, per_type = w.loads(hh, types)
     out = np.zeros(k)
     ok = where >= 0
     np.add.at(out, where[ok], per_type[ok])
     geoms = np.asarray(objects.geometry.values, dtype=object)
     poly = (shapely.get_type_id(geoms) != 0) & (hh > 0)
     pt = ~poly & ok
-    np.add.at(out, where[pt], w.household * hh[pt])
+    np.add.at(out, where[pt], hh_load[pt])
     if poly.any():
         pm = to_m(geoms[poly])
         rows = np.flatnonzero(poly)
@@ -532,7 +532,7 @@ def _workload(objects, where, gm, idx, to_m, k, weights) -> np.ndarray:
         tot = np.bincount(pi, weights=areas, minlength=len(pm))
         for p, g, a in zip(pi, gi, areas):
             if tot[p] > 0:
-                out[idx[g]] += w.household * hh[rows[p]] * a / tot[p]
+                out[idx[g]] += hh_load[rows[p]] * a / tot[p]
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+import pandas as pd
 
 from ._errors import InputError
 
@@ -36,6 +37,32 @@ class WorkloadWeights:
 
     def of(self, type_: str) -> float:
         return float(getattr(self, type_, 0.0))
+
+    def loads(self, households, types) -> tuple[np.ndarray, np.ndarray]:
+        """Each object's two loads: ``household · households`` and ``w[type]``.
+
+        They are kept apart for the validator, which shares a polygon's
+        households among the microgrids it covers but counts its type weight
+        once, where the object is; :meth:`workload` adds them. A missing
+        ``households`` counts as 0; a type without a weight weighs 0.
+
+        >>> hh, ty = WorkloadWeights().loads([10, np.nan], ["building", "shop"])
+        >>> hh.tolist(), ty.tolist()
+        ([10.0, 0.0], [2.0, 1.0])
+        """
+        hh = np.nan_to_num(np.asarray(households, dtype=float), nan=0.0)
+        which, names = pd.factorize(np.asarray(types, dtype=object), use_na_sentinel=False)
+        per_type = np.array([self.of(str(t)) for t in names], dtype=float)[which]
+        return self.household * hh, per_type
+
+    def workload(self, households, types) -> np.ndarray:
+        """Workload of each object: ``household · households + w[type]``, as an array.
+
+        >>> WorkloadWeights().workload([10, 0], ["building", "institution"]).tolist()
+        [12.0, 5.0]
+        """
+        hh, per_type = self.loads(households, types)
+        return hh + per_type
 
     def to_dict(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

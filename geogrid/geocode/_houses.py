@@ -28,7 +28,7 @@ from ._index import House, StreetKey, label
 from ._measure import MeasuredNumbers, RoadSpine
 from ._numbering import SHRINK_SPAN
 from ._results import _BASE, _SOURCE_ORDER, MatchLevel, _Candidate, _join
-from .address import ParsedAddress, normalise
+from .address import HouseNumber, ParsedAddress, normalise
 
 __all__ = ["ESTIMATED_NOTE", "ESTIMATED_ROAD", "HouseMatching"]
 
@@ -79,8 +79,7 @@ class HouseMatching:
         if p.lane is not None:
             # a lane opens onto its road at the road's house number equal to the lane number
             outer = (key[0], None, None)
-            lane_as_number = replace(p, lane=None, sublane=None, number=p.lane, numbers=(p.lane,),
-                                     number_suffix=None, number_range=None)
+            lane_as_number = replace(p, house=HouseNumber((p.lane,)))
             got = self._house_candidates(lane_as_number, outer, score, [])
             for c in got:
                 c.level = MatchLevel.LANE_ENTRANCE

@@ -166,14 +166,15 @@ class RoadMatching:
                       if apart is None else f"the roads do not meet in the road data "
                       f"({apart:.0f} m apart): where the one cut short would reach the other")
             matched = label
-            if ix.direction and ix.distance_m:
+            off = ix.offset
+            if off and off.distance_m:
                 x, y, how = offset_from_junction(x, y, [self._roads[ka], self._roads[kb]],
-                                                 DIRECTIONS[ix.direction], ix.distance_m)
+                                                 DIRECTIONS[off.direction], off.distance_m)
                 conf *= 0.95
-                matched = f"{label}{ix.direction}{ix.distance_m:g}米"
-                detail += f"; moved {ix.distance_m:g} m {ix.direction} ({how})"
-            elif ix.direction:
-                detail += f"; {ix.direction} corner"
+                matched = f"{label}{off.direction}{off.distance_m:g}米"
+                detail += f"; moved {off.distance_m:g} m {off.direction} ({how})"
+            elif off:
+                detail += f"; {off.direction} corner"
             out.append(_Candidate(MatchLevel.INTERSECTION, x, y, conf, matched, detail,
                                   estimated=True))
         return out

@@ -51,25 +51,30 @@ Example
 >>> (p.city, p.district, p.subdistrict, p.road, p.number, p.near_road)
 ('上海市', '浦东新区', '陆家嘴街道', '浦东大道', 650, '东方路')
 >>> parse_address("浦东南路与东昌路交叉口东50米").intersection
-Intersection(road_a='浦东南路', road_b='东昌路', direction='东', distance_m=50.0)
+Intersection(road_a='浦东南路', road_b='东昌路', offset=Offset(direction='东', distance_m=50.0))
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field, fields, make_dataclass, replace
+from dataclasses import field, fields, make_dataclass, replace
 
 from .._errors import InputError
 from ._forms import branch_of, looks_like_compound, split_parts, take_metro_lines
 from ._numerals import CN_NUMERAL_CHARS, cn_to_int
+from .parsed import (FLAT_FIELDS, AdminArea, HouseNumber, Intersection, Offset, ParsedAddress,
+                     Premises)
 
 __all__ = [
     "DIRECTIONS",
+    "AdminArea",
+    "FLAT_FIELDS",
     "HouseNumber",
     "Intersection",
     "Offset",
     "ParsedAddress",
+    "Premises",
     "normalise",
     "parse_address",
     "parse_house_number",
@@ -84,88 +89,6 @@ DIRECTIONS: dict[str, tuple[float, float]] = {
     "西北": (-0.7071067811865476, 0.7071067811865476),
     "西南": (-0.7071067811865476, -0.7071067811865476),
 }
-
-
-@dataclass(frozen=True)
-class Intersection:
-    """``road_a`` crossing ``road_b``, optionally ``distance_m`` metres toward ``direction``."""
-
-    road_a: str
-    road_b: str
-    direction: str | None = None
-    distance_m: float | None = None
-
-
-@dataclass(frozen=True)
-class Offset:
-    """A displacement from an anchor that is not an intersection: ``XX大厦东50米``."""
-
-    direction: str
-    distance_m: float
-
-
-@dataclass(frozen=True)
-class ParsedAddress:
-    """The fields of one address. Absent fields are ``None`` (or ``()`` for ``numbers``).
-
-    ``number`` is the first house number; ``numbers`` holds every number that
-    was written (``45、55号`` → ``(45, 55)``) and ``number_range`` the ends of a
-    range (``17-19号`` → ``(17, 19)``). ``floor`` is an int, basements negative
-    (``B1层`` → ``-1``; mall levels ``B2`` → ``-2``, ``L3`` → ``3``). ``building``, ``unit`` and ``room`` are strings because
-    they may carry letters (``A座``). ``poi`` is whatever named place is left
-    once every structured part is taken out: a POI, a building or a compound
-    name (崂山五村); the gazetteer decides which. ``place_name`` is not parsed
-    from the text: it is the name given beside the address (the shop or
-    department that called), which picks among the records of a large site.
-    """
-
-    raw: str
-    normalised: str
-    province: str | None = None
-    city: str | None = None
-    district: str | None = None
-    subdistrict: str | None = None
-    road: str | None = None
-    lane: int | None = None
-    sublane: int | None = None
-    number: int | None = None
-    number_suffix: str | None = None
-    numbers: tuple[int, ...] = ()
-    number_range: tuple[int, int] | None = None
-    building: str | None = None
-    unit: str | None = None
-    room: str | None = None
-    floor: int | None = None
-    poi: str | None = None
-    near_road: str | None = None
-    intersection: Intersection | None = None
-    offset: Offset | None = None
-    compound: str | None = None
-    branch: str | None = None
-    near_roads: tuple[str, ...] = ()
-    metro_lines: tuple[str, ...] = ()
-    alternates: tuple[str, ...] = ()
-    place_name: str | None = None
-
-    @property
-    def is_empty(self) -> bool:
-        """True when nothing locatable was found (no admin area, road, name or number)."""
-        return not any((self.province, self.city, self.district, self.subdistrict, self.road,
-                        self.poi, self.intersection, self.number is not None,
-                        self.lane is not None, self.compound))
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class HouseNumber:
-    """A house-number field of a gazetteer record (``addr:housenumber``), parsed."""
-
-    numbers: tuple[int, ...]
-    lane: int | None = None
-    sublane: int | None = None
-    suffix: str | None = None
 
 
 # ---------------------------------------------------------------------------
@@ -325,30 +248,41 @@ def _strip_filler(text: str) -> str:
 # ---------------------------------------------------------------------------
 # parsing
 
-#: the fields of :class:`ParsedAddress` that the parse fills in as it reads the text
-_PARTS = ("road", "lane", "sublane", "number", "number_suffix", "numbers", "number_range",
-          "building", "unit", "room", "floor", "offset")
+#: the fields of :class:`ParsedAddress` that the parse fills in as it reads the text,
+#: besides those of the house number and the premises
+_PARTS = ("road", "offset")
 
 
 def _in_lane(self) -> bool:
     return self.lane is not None or bool(self.road and self.road.endswith("弄"))
 
 
-#: the parse's working state: the :data:`_PARTS` of :class:`ParsedAddress` (same names,
-#: types and defaults, but mutable) plus the text not read yet
+def _built(cls) -> property:
+    """A property of :data:`_State` that builds a ``cls`` from the state's fields of it."""
+    return property(lambda self: cls(**{f.name: getattr(self, f.name) for f in fields(cls)}))
+
+
+#: the parse's working state: the fields of :class:`HouseNumber`, :class:`Premises` and the
+#: :data:`_PARTS` of :class:`ParsedAddress` (same names, types and defaults, but mutable),
+#: plus the text not read yet
 _State = make_dataclass(
     "_State",
-    [(f.name, f.type, field(default=f.default)) for f in fields(ParsedAddress)
-     if f.name in _PARTS]
+    [(f.name, f.type, field(default=f.default))
+     for f in (*fields(HouseNumber), *fields(Premises),
+               *(f for f in fields(ParsedAddress) if f.name in _PARTS))]
     + [("residual", "list[str]", field(default_factory=list)),
        ("residual_before_number", "str | None", field(default=None))],
-    namespace={"in_lane": property(_in_lane), "__module__": __name__})
+    namespace={"in_lane": property(_in_lane), "number": HouseNumber.number,
+               "house": _built(HouseNumber), "premises": _built(Premises),
+               "__module__": __name__})
 
 
-def _distance_m(m: re.Match) -> float | None:
-    if m.group("dist") is None:
+def _offset(m: re.Match) -> Offset | None:
+    """The direction and distance a pattern matched (``None`` when it matched no direction)."""
+    if m.group("dir") is None:
         return None
-    return float(m.group("dist")) * _METRES[m.group("unit")]
+    dist = m.group("dist")
+    return Offset(m.group("dir"), None if dist is None else float(dist) * _METRES[m.group("unit")])
 
 
 def _apply_number(st: _State, m: re.Match) -> None:
@@ -371,40 +305,39 @@ def _apply_number(st: _State, m: re.Match) -> None:
             st.residual.append(ne)
         return
     if not seps:
-        st.number, st.numbers = values[0], (values[0],)
-        st.number_suffix = suffixes[0]
+        st.numbers, st.suffix = (values[0],), suffixes[0]
     elif all(s in _LIST_SEPS for s in seps):
-        st.number, st.numbers, st.number_suffix = values[0], tuple(values), suffixes[0]
+        st.numbers, st.suffix = tuple(values), suffixes[0]
     elif len(seps) == 1:
         a, b = values
         sep = seps[0]
         if sep in _RANGE_SEPS or (sep == "-" and a < b and (hao or b - a <= 60)):
-            st.number, st.numbers, st.number_range = a, (a, b), (a, b)
+            st.numbers, st.range = (a, b), (a, b)
         elif sep == "-" and hao and b < a and a - b <= 60 and b >= 10:
-            st.number, st.numbers, st.number_range = b, (b, a), (b, a)  # 398-396号
+            st.numbers, st.range = (b, a), (b, a)  # 398-396号
         elif sep == "-" and hao and b < a:
-            st.number, st.numbers, st.number_suffix = a, (a,), f"-{b}"  # 555-1号
+            st.numbers, st.suffix = (a,), f"-{b}"  # 555-1号
         elif sep == "-" and b < a and not st.in_lane:
-            st.lane, st.number, st.numbers = a, b, (b,)
+            st.lane, st.numbers = a, (b,)
         elif sep == "-" and hao:
-            st.number, st.numbers, st.number_suffix = a, (a,), f"-{b}"
+            st.numbers, st.suffix = (a,), f"-{b}"
         else:
-            st.number, st.numbers, st.room = a, (a,), str(b)
-        st.number_suffix = st.number_suffix or suffixes[0]
+            st.numbers, st.room = (a,), str(b)
+        st.suffix = st.suffix or suffixes[0]
     elif len(seps) == 2 and all(s == "-" for s in seps):
         a, b, c = values
         if st.in_lane:
-            st.number, st.numbers, st.unit, st.room = a, (a,), str(b), str(c)
+            st.numbers, st.unit, st.room = (a,), str(b), str(c)
         else:
-            st.lane, st.number, st.numbers, st.room = a, b, (b,), str(c)
+            st.lane, st.numbers, st.room = a, (b,), str(c)
     else:
-        st.number, st.numbers = values[0], (values[0],)
+        st.numbers = (values[0],)
         st.residual.append("-".join(parts[2:]))
     if zhi:
         z = zhi if zhi.isdigit() else str(cn_to_int(zhi))
-        st.number_suffix = f"之{z}"
+        st.suffix = f"之{z}"
     if m.group("late"):  # 5号甲
-        st.number_suffix = m.group("late")
+        st.suffix = m.group("late")
 
 
 def _scan(text: str, st: _State, *, allow_road: bool) -> None:
@@ -450,7 +383,7 @@ def _scan(text: str, st: _State, *, allow_road: bool) -> None:
             else:
                 m = None
         elif m is None and ch in _OFFSET_START and (m := _T_OFFSET.match(text, pos)):
-            st.offset = Offset(m.group("dir"), _distance_m(m))
+            st.offset = _offset(m)
         if m is not None and m.end() > pos:
             flush()
             pos = m.end()
@@ -548,7 +481,7 @@ def parse_address(text: str) -> ParsedAddress:
     intersection = None
     m = _INTERSECTION_RE.match(body)
     if m and (m.group("conj") or m.group("key") or not body[m.end():].strip()):
-        intersection = Intersection(m.group("a"), m.group("b"), m.group("dir"), _distance_m(m))
+        intersection = Intersection(m.group("a"), m.group("b"), _offset(m))
         body = body[m.end():]
     _scan(body, st, allow_road=intersection is None)
     compound = _compound_of(st)
@@ -559,9 +492,8 @@ def parse_address(text: str) -> ParsedAddress:
     poi = names[0] if names else None
     return ParsedAddress(
         raw=raw, normalised=s,
-        province=admin.get("province"), city=admin.get("city"),
-        district=admin.get("district"), subdistrict=admin.get("subdistrict"),
-        **{k: getattr(st, k) for k in _PARTS}, poi=poi, near_road=near[0] if near else None,
+        admin=AdminArea(**admin), house=st.house, premises=st.premises,
+        **{k: getattr(st, k) for k in _PARTS}, poi=poi,
         intersection=intersection, compound=compound, branch=branch,
         near_roads=tuple(dict.fromkeys(near)), metro_lines=metro_lines,
         alternates=tuple(parts[1:]),
@@ -597,8 +529,7 @@ def _read_hints(hints: list[str], st: _State, intersection: Intersection | None,
             if numbered or intersection is not None:
                 near.extend(r for r in (hm.group("a"), hm.group("b")) if r != st.road)
             else:
-                intersection = Intersection(hm.group("a"), hm.group("b"), hm.group("dir"),
-                                            _distance_m(hm))
+                intersection = Intersection(hm.group("a"), hm.group("b"), _offset(hm))
         elif hm := _NEAR_HINT_RE.fullmatch(hint):
             near.append(hm.group("road"))
         elif (b := branch_of(hint)) is not None and branch is None:
@@ -626,7 +557,7 @@ def parse_house_number(value: str) -> HouseNumber | None:
     >>> parse_house_number("151-171").numbers[:3]
     (151, 153, 155)
     >>> parse_house_number("628弄4-7号")
-    HouseNumber(numbers=(4, 5, 6, 7), lane=628, sublane=None, suffix=None)
+    HouseNumber(numbers=(4, 5, 6, 7), lane=628, sublane=None, suffix=None, range=None)
     >>> parse_house_number("3F") is None
     True
     """
@@ -642,17 +573,16 @@ def parse_house_number(value: str) -> HouseNumber | None:
     if st.number is None or st.residual or st.floor is not None or st.building or st.room:
         return None
     numbers = st.numbers
-    if st.number_range is not None:
-        a, b = st.number_range
+    if st.range is not None:
+        a, b = st.range
         step = 2 if (a - b) % 2 == 0 and st.lane is None else 1
         if b - a > 200:
             return None
         numbers = tuple(range(a, b + 1, step))
     return HouseNumber(numbers=numbers, lane=st.lane, sublane=st.sublane,
-                       suffix=st.number_suffix)
+                       suffix=st.suffix)
 
 
 def without_number(p: ParsedAddress) -> ParsedAddress:
     """``p`` with every house-number field cleared (used to fall back to road level)."""
-    return replace(p, lane=None, sublane=None, number=None, number_suffix=None, numbers=(),
-                   number_range=None)
+    return replace(p, house=HouseNumber())

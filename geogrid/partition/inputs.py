@@ -233,8 +233,7 @@ def prepare_objects(objects: gpd.GeoDataFrame, parent_m, crs, mcrs, *,
     notes.update(_estimate_households(out, rules))
     out["hh_work"] = out["households"].fillna(0.0).to_numpy(float)
     notes["reconciled_compounds"] = _reconcile_compounds(out)
-    w = np.array([weights.of(t) for t in out["type"]])
-    out["workload"] = weights.household * out["hh_work"].to_numpy(float) + w
+    out["workload"] = weights.workload(out["hh_work"].to_numpy(float), out["type"].to_numpy())
     return out, notes
 
 

@@ -34,6 +34,7 @@ from ..workload import WorkloadWeights
 from . import policy
 from ._plan_rows import area_changes, part_id, plain, uid_or_none
 from .planning_redraw import cut_upper, step_upper, upper_areas
+from .reportcache import ReportCache, fingerprint
 
 #: the balance band of the editor's chart: a microgrid within ±15 % of its grid's mean
 #: workload is balanced (the validator's default CV limit)
@@ -57,6 +58,8 @@ class PlanningService:
         self.store = store
         self.edits = store.edits
         self._restored: OrderedDict[int, tuple] = OrderedDict()
+        #: validation reports by a fingerprint of their inputs (``reports.computed`` counts runs)
+        self.reports = ReportCache()
 
     # -- inputs -------------------------------------------------------------------------
     def _parent(self, plan_id: int, parent_uid: str) -> gpd.GeoDataFrame:
@@ -515,30 +518,41 @@ class PlanningService:
         reports = []
         for _, g in grids.iterrows():
             mgs = areas[(areas["level"] == "microgrid") & (areas["parent_id"] == g["id"])]
-            if mgs.empty:
-                continue
-            parent = gpd.GeoDataFrame([g], crs=areas.crs)
-            objects = self._objects_in(parent)
-            sub = assignment[assignment.isin(set(mgs["id"]))] if len(assignment) else None
-            # the same road lines as the partition, so store and file mode measure alike
-            rep = validate_plan(parent, mgs.reset_index(drop=True), objects,
-                                assignment=sub if sub is not None and len(sub) else None,
-                                roads=self._roads_in(parent))
+            if not mgs.empty:
+                reports.append(self._validate_grid(gpd.GeoDataFrame([g], crs=areas.crs),
+                                                   mgs.reset_index(drop=True), assignment))
+        return {"plan_id": plan_id, "ok": all(r["ok"] for r in reports), "grids": reports}
+
+    def _validate_grid(self, parent: gpd.GeoDataFrame, mgs: gpd.GeoDataFrame,
+                       assignment) -> dict:
+        """One grid's report, computed again only when what it is computed from changed."""
+        objects = self._objects_in(parent)
+        sub = assignment[assignment.isin(set(mgs["id"]))] if len(assignment) else None
+        sub = sub if sub is not None and len(sub) else None
+        # the same road lines as the partition, so store and file mode measure alike
+        roads = self._roads_in(parent)
+
+        def compute() -> dict:
+            rep = validate_plan(parent, mgs, objects, assignment=sub, roads=roads)
+            g = parent.iloc[0]
             d = rep.to_dict()
             d["grid_id"], d["grid_name"] = g["id"], g["name"]
             d["text"] = f"{g['name']} ({g['id']})\n{rep.to_text()}"
-            reports.append(d)
-        return {"plan_id": plan_id, "ok": all(r["ok"] for r in reports), "grids": reports}
+            return d
 
-    @staticmethod
-    def _validate_declared(plan_id: int, areas, levels, only: str | None) -> dict:
+        return self.reports.get(("grid", fingerprint(parent, mgs, objects, sub, roads)), compute)
+
+    def _validate_declared(self, plan_id: int, areas, levels, only: str | None) -> dict:
         """Every problem of a plan with declared levels (:func:`geogrid.hierarchy.check_plan`);
         ``only`` keeps the issues that name that area."""
-        report = check_plan(areas, levels)
-        if only is not None:
-            report.issues = [i for i in report.issues if only in map(str, i.ids)]
-        return {"plan_id": plan_id, "levels": levels.to_list(), **report.to_dict(),
-                "grids": [], "text": report.to_text()}
+        def compute() -> dict:
+            report = check_plan(areas, levels)
+            if only is not None:
+                report.issues = [i for i in report.issues if only in map(str, i.ids)]
+            return {**report.to_dict(), "grids": [], "text": report.to_text()}
+
+        key = ("declared", fingerprint(areas, levels.to_list(), only))
+        return {"plan_id": plan_id, "levels": levels.to_list(), **self.reports.get(key, compute)}
 
     def stats(self, plan_id: int) -> dict:
         """Live numbers per microgrid, and balance per grid (for the editor). The levels are

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from geogrid.services import PlanCache
 from geogrid.services.locatefiles import locator_path, prepare
 from geogrid.settings import Settings
 from geogrid.store import Store
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 #: inside 崂山住区, and outside every microgrid of the demo street
@@ -36,12 +36,6 @@ INSIDE, OUTSIDE = (121.512, 31.237), (121.400, 31.100)
 NOT_AT_START = ("folium", "scipy", "alembic", "geogrid.services.incidents",
                 "geogrid.services.planning", "geogrid.routing", "api.routers.incidents",
                 "api.routers.pages", "api.routers.tiles")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -76,7 +70,7 @@ def test_a_fresh_uvicorn_worker_answers_locate_from_the_stored_locator(stored_db
     db, expected = stored_db
     locate_dir = Path(f"{db}.locate")
     stored_before = sorted(p.name for p in locate_dir.iterdir())
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
                              "--host", "127.0.0.1", "--port", str(port), "--log-level",
                              "warning"], env=_env(db), cwd=ROOT)

@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["geogrid.geocode._numerals", "geogrid.geocode.address", "geogrid.geocode.gazetteer",
+MODULES = ["geogrid.geocode._numerals", "geogrid.geocode.address", "geogrid.geocode.parsed",
+           "geogrid.geocode.gazetteer",
            "geogrid.geocode.osm", "geogrid.geocode.calibrate", "geogrid.geocode.addressdb",
            "geogrid.geocode._forms"]
 

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from benchmarks._server import ApiServer, free_port
+from benchmarks._server import ApiServer
 from geogrid.store import Store
 from geogrid.store.demo import load_demo
 from geogrid.store.engine import durability
@@ -28,6 +28,7 @@ try:  # the throwaway cluster lives with the tests' support code, or in the stor
 except ImportError:
     from geogrid.store.pgcluster import PgCluster
 from geogrid.store.users import create_user, issue_token
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

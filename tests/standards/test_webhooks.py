@@ -15,12 +15,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from benchmarks.webhook_outage import Receiver
 from geogrid.store.incidents import IncidentService
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.net import free_port
 
 
 class Silent:
@@ -67,7 +62,7 @@ def _report(live, body: dict) -> str:
 def subscribed(live_any):
     live = live_any
     silent = Silent()
-    port = _free_port()
+    port = free_port()
     admin = live.auth("admin")
     r = httpx.post(f"{live.url}/webhooks", headers=admin,
                    json={"url": f"http://127.0.0.1:{port}/hook", "description": "12345 平台"})

@@ -16,10 +16,11 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from .net import free_port
 
 __all__ = ["PgCluster", "find_pg_bindir", "postgis_available"]
 
@@ -40,16 +41,10 @@ def postgis_available() -> bool:
     return bool(glob.glob(f"/usr/share/postgresql/{version}/extension/postgis.control"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PgCluster:
     def __init__(self, dbname: str = "geogrid", port: int | None = None):
         self.dbname = dbname
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.bindir = find_pg_bindir()
         if self.bindir is None:
             raise RuntimeError("PostgreSQL server binaries not found; install postgresql and "
