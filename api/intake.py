@@ -15,6 +15,7 @@ from geogrid.errors import InputError
 from geogrid.security import Principal
 from geogrid.services import policy
 from geogrid.services.incidents import PERSONAL_FIELDS, Intake
+from geogrid.services.incidents import Reporter as ReporterData
 
 from .deps import NO_STORE, check_in_china
 from .geojson import plain
@@ -126,8 +127,8 @@ def intake_response(body: IncidentCreate, state, principal: Principal,
     item = Intake(category=body.category, lon=body.lon, lat=body.lat,
                   datum=body.datum.value if body.datum else None, channel=body.channel,
                   description=body.description, address=body.address,
-                  reporter_name=body.reporter.name if body.reporter else None,
-                  reporter_phone=body.reporter.phone if body.reporter else None,
+                  reporter=ReporterData(body.reporter.name, body.reporter.phone) if body.reporter
+                  else None,
                   reported_at=body.reported_at, idempotency_key=idempotency_key,
                   footprint=body.footprint)
     row, created = state.incidents.intake(item, actor=principal.username, also=also,

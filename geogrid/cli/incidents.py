@@ -80,13 +80,15 @@ def _intake(Intake, rec: dict, datum: str, channel: str, key: str):
     """One CSV row as an intake (no lon/lat: the address is geocoded by the service)."""
     import pandas as pd
 
+    from ..services.incidents import Reporter
+
     lon, lat = rec.get("lon") or rec.get("lng"), rec.get("lat")
     located = lon is not None and lat is not None
     return Intake(category=rec["category"], lon=float(lon) if located else None,
                   lat=float(lat) if located else None, datum=datum if located else None,
                   channel=rec.get("channel") or channel, description=rec.get("description"),
-                  address=rec.get("address"), reporter_name=rec.get("reporter_name"),
-                  reporter_phone=rec.get("reporter_phone"),
+                  address=rec.get("address"),
+                  reporter=Reporter(rec.get("reporter_name"), rec.get("reporter_phone")),
                   reported_at=pd.Timestamp(rec["reported_at"]).to_pydatetime()
                   if rec.get("reported_at") else None, idempotency_key=f"csv:{key}")
 

@@ -47,7 +47,7 @@ from .gazetteer import cached_gazetteer, gazetteer_from_store
 from .locating import locate_point, territorial_levels, territorial_unit
 from .plancache import PlanCache
 
-__all__ = ["IncidentService", "Intake", "PERSONAL_FIELDS", "OPEN_STATUSES", "SYSTEM",
+__all__ = ["IncidentService", "Intake", "Reporter", "PERSONAL_FIELDS", "OPEN_STATUSES", "SYSTEM",
            "FLAG_UNKNOWN_CATEGORY", "FLAG_OUTSIDE_COVERAGE", "FLAG_DATUM_SUSPECT",
            "FLAG_GEOCODE_REVIEW"]
 
@@ -64,6 +64,15 @@ OTHER_NAMES = ("其他", "其它", "other")
 _M_PER_DEG = 111_000.0
 
 
+@dataclass(frozen=True)
+class Reporter:
+    """Who reported an incident. Personal data: stored with it, shown only to staff, and
+    blanked together by the retention purge (:data:`PERSONAL_FIELDS`)."""
+
+    name: str | None = None
+    phone: str | None = None
+
+
 @dataclass
 class Intake:
     """One incoming report, already validated for shape by the caller.
@@ -77,8 +86,7 @@ class Intake:
     channel: str = "api"
     description: str | None = None
     address: str | None = None
-    reporter_name: str | None = None
-    reporter_phone: str | None = None
+    reporter: Reporter | None = None
     reported_at: datetime | None = None
     idempotency_key: str | None = None
     footprint: Any = None  # optional polygon/line the incident covers (multi-microgrid)
@@ -86,7 +94,10 @@ class Intake:
 
     def request_hash(self) -> str:
         """SHA-256 of what the caller sent (everything but the key)."""
-        body = {k: v for k, v in asdict(self).items() if k != "idempotency_key"}
+        body = {k: v for k, v in asdict(self).items() if k not in ("idempotency_key", "reporter")}
+        who = self.reporter or Reporter()
+        # the stored hashes of earlier requests were taken over the flat names
+        body |= {"reporter_name": who.name, "reporter_phone": who.phone}
         text = json.dumps(body, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -342,7 +353,8 @@ class IncidentService:
             "description": item.description, "address": item.address, "lon": where.x,
             "lat": where.y, "input_datum": where.datum, "plan_id": plan_id,
             "microgrid_uid": where.leaf, "area_chain": where.chain, "located_by": where.located_by,
-            "reporter_name": item.reporter_name, "reporter_phone": item.reporter_phone,
+            "reporter_name": item.reporter.name if item.reporter else None,
+            "reporter_phone": item.reporter.phone if item.reporter else None,
             "reported_at": at, "merged_into": None, "responder_id": None,
             "attrs": {"state": state.to_dict(),
                       "duplicates_of": where.duplicates or None,

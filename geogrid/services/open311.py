@@ -289,7 +289,7 @@ def create_request(req: OpenRequest, *, catalogue: Catalogue,
     are written with the incident, so a failure leaves neither. Returns
     (incident row, created, token).
     """
-    from .incidents import Intake
+    from .incidents import Intake, Reporter
 
     cat = _category(catalogue, req.service_code)
     attrs = check_attributes(catalogue, req.service_code, req.extras.get("attributes") or {})
@@ -307,7 +307,7 @@ def create_request(req: OpenRequest, *, catalogue: Catalogue,
     name = " ".join(v for v in (p.get("last_name"), p.get("first_name")) if v) or None
     item = Intake(category=cat.code, lon=lon, lat=lat, datum=datum, channel="open311",
                   description=p.get("description"), address=req.address_string,
-                  reporter_name=name, reporter_phone=p.get("phone"),
+                  reporter=Reporter(name, p.get("phone")),
                   idempotency_key=p.get("idempotency_key"))
     extras = {**req.extras, "attributes": attrs or None}
     saved: dict[str, str] = {}

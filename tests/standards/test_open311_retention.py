@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from geogrid.locator import PlanLocator
 from geogrid.store import open311 as store311
+from geogrid.services.incidents import Reporter
 from geogrid.store.incidents import IncidentService, Intake
 
 
@@ -45,7 +46,7 @@ def test_the_retention_command_purges_the_open311_extras_too(demo_store):
     plan_id = int(demo_store.active_plan()["id"])
     row, _ = svc.intake(Intake(category="噪声", lon=121.5120, lat=31.2370, datum="wgs84",
                                channel="open311", auto_dispatch=False,
-                               reporter_name="张三", reporter_phone="13800000000"),
+                               reporter=Reporter("张三", "13800000000")),
                         actor="t", locator=PlanLocator(demo_store.areas(plan_id)),
                         plan_id=plan_id)
     store311.save_extras(demo_store, row["uid"], {"email": "p@example.org", "device_id": "d",
