@@ -162,7 +162,7 @@ PARSE_TABLE = [
     ("浦东新区 崂山路 638 弄 1 号", dict(district="浦东新区", road="崂山路", lane=638, number=1)),
     # roads named after cities: the name is the road's, not a city before it (real rows)
     ("天津路与贵州路交叉口东北50米",
-     dict(intersection=Intersection("天津路", "贵州路", "东北", 50.0), province=None, city=None)),
+     dict(intersection=Intersection("天津路", "贵州路", Offset("东北", 50.0)), province=None, city=None)),
     ("重庆南路与建国中路交叉口", dict(intersection=Intersection("重庆南路", "建国中路"), city=None)),
     ("上海市黄浦区天津路2号", dict(city="上海市", district="黄浦区", road="天津路", number=2)),
 ]
