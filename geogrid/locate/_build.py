@@ -155,6 +155,16 @@ def _centre_crossings(au, av, bu, bv, nx: int):
     by two segments counts once, and its crossing is computed from its lower
     endpoint, so an edge shared by two areas gives both the same value.
     """
+    seg, row, u, up = _row_crossings(au, av, bu, bv)
+    col = np.clip(np.ceil(u - 0.5), 0, nx).astype(np.intp)
+    return row * nx + col, np.where(up, -1, 1).astype(np.int32), seg
+
+
+def _row_crossings(au, av, bu, bv):
+    """Each crossing of a segment with a row's centre line ``v = row + 0.5``, where
+    ``min(v) <= row + 0.5 < max(v)`` (a vertex shared by two segments counts once):
+    ``(segment, row, u, upward)``. ``u`` is computed from the segment's lower
+    endpoint, so an edge shared by two areas gives both the same value."""
     lo, hi = np.minimum(av, bv), np.maximum(av, bv)
     r0 = np.ceil(lo - 0.5).astype(np.intp)
     count = np.ceil(hi - 0.5).astype(np.intp) - r0
@@ -164,9 +174,8 @@ def _centre_crossings(au, av, bu, bv, nx: int):
     slope = (np.where(up, bu[crossing], au[crossing]) - pu) / (hi[crossing] - lo[crossing])
     k, step = expand(count[crossing])
     row = r0[crossing][k] + step
-    u = (row + 0.5 - lo[crossing][k]) * slope[k] + pu[k]
-    col = np.clip(np.ceil(u - 0.5), 0, nx).astype(np.intp)
-    return row * nx + col, np.where(up, -1, 1)[k].astype(np.int32), crossing[k]
+    u = pu[k] + (row + 0.5 - lo[crossing][k]) * slope[k]
+    return crossing[k], row, u, up[k]
 
 
 def centre_runs(au, av, bu, bv, owner, nx: int, ny: int):
@@ -184,19 +193,9 @@ def centre_runs(au, av, bu, bv, owner, nx: int, ny: int):
     area's edges, which is all that is asked of it: the centre of a cell
     that no edge of the area comes near.
     """
-    lo, hi = np.minimum(av, bv), np.maximum(av, bv)
-    r0 = np.ceil(lo - 0.5).astype(np.intp)
-    count = np.ceil(hi - 0.5).astype(np.intp) - r0
-    crossing = np.flatnonzero(count > 0)
-    up = av[crossing] < bv[crossing]
-    pu = np.where(up, au[crossing], bu[crossing])
-    pv = np.where(up, av[crossing], bv[crossing])
-    slope = (np.where(up, bu[crossing], au[crossing]) - pu) / (hi[crossing] - lo[crossing])
-    seg, step = expand(count[crossing])
-    row = r0[crossing][seg] + step
-    u = pu[seg] + (row + 0.5 - pv[seg]) * slope[seg]
-    area = owner[crossing][seg]
-    del seg, step, pu, pv, slope
+    seg, row, u, _ = _row_crossings(au, av, bu, bv)
+    area = owner[seg]
+    del seg
     by = np.lexsort((u, row, area))
     # each (area, row) has an even number of crossings: pairs never straddle two
     row, u, area = row[by[0::2]], u[by], area[by[0::2]]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import repeat
 from typing import Any, Sequence
 
 import numpy as np
@@ -174,12 +175,18 @@ class _PieceIndex:
         """:attr:`_vec_array` flat, for plain-float reads in :meth:`_best_of`."""
         return memoryview(self._vec_array).cast("B").cast("d")
 
-    def _best_of(self, qx: float, qy: float, cand) -> tuple[float, int, float, float, float]:
-        """The nearest of pieces ``cand`` to (qx, qy): (distance, piece, fraction, foot x, foot y)."""
+    def _best_of(self, qx: float, qy: float, cand, low=None) -> tuple[float, int, float, float, float]:
+        """The nearest of pieces ``cand`` to (qx, qy): (distance, piece, fraction, foot x, foot y).
+
+        With ``low`` (a lower bound of each piece's distance, ascending), the scan stops at
+        the first piece whose bound exceeds the best distance found: no later piece can be
+        nearer, nor tie."""
         bd, bj, bu, bx, by = math.inf, -1, 0.0, math.nan, math.nan
         f = self._vec
         sqrt = math.sqrt
-        for jj in cand:
+        for jj, lb in zip(cand, repeat(-1.0) if low is None else low):
+            if lb > bd:
+                break
             k = 5 * jj
             ax, ay, vx, vy, vv = f[k], f[k + 1], f[k + 2], f[k + 3], f[k + 4]
             u = ((qx - ax) * vx + (qy - ay) * vy) / vv if vv > 0 else 0.0
@@ -191,25 +198,9 @@ class _PieceIndex:
         return bd, bj, bu, bx, by
 
     def _best_in_cell(self, qx: float, qy: float, lo: int, hi: int) -> tuple[float, int, float, float, float]:
-        """:meth:`_best_of` over a cell's list ``grid.cand[lo:hi]``, stopping at the first
-        piece whose lower bound ``grid.low`` exceeds the best distance found (the list is
-        sorted by it, so no later piece can be nearer, nor tie)."""
-        bd, bj, bu, bx, by = math.inf, -1, 0.0, math.nan, math.nan
-        f, cand, low = self._vec, self.grid._views[1], self.grid._low
-        sqrt = math.sqrt
-        for n in range(lo, hi):
-            if low[n] > bd:
-                break
-            jj = cand[n]
-            k = 5 * jj
-            ax, ay, vx, vy, vv = f[k], f[k + 1], f[k + 2], f[k + 3], f[k + 4]
-            u = ((qx - ax) * vx + (qy - ay) * vy) / vv if vv > 0 else 0.0
-            u = 0.0 if u < 0.0 else 1.0 if u > 1.0 else u  # the foot stays on the piece
-            px, py = ax + u * vx, ay + u * vy
-            d = sqrt((qx - px) * (qx - px) + (qy - py) * (qy - py))
-            if d < bd or (d == bd and jj < bj):
-                bd, bj, bu, bx, by = d, jj, u, px, py
-        return bd, bj, bu, bx, by
+        """:meth:`_best_of` over a cell's list ``grid.cand[lo:hi]``, sorted by its lower bounds
+        ``grid.low``."""
+        return self._best_of(qx, qy, self.grid._views[1][lo:hi], self.grid._low[lo:hi])
 
     def nearest(self, x: np.ndarray, y: np.ndarray, bound: float | None):
         """For each point: (segment or -1, fraction along it, distance or inf, snapped x, y).
