@@ -33,10 +33,20 @@ _AREAS: dict[Path, Callable[[], object]] = {}
 
 
 def locator_path(directory: Path, store, plan: dict) -> Path:
-    """Where the locator of ``plan`` (a plan row of ``store``) is kept."""
-    url = store.engine.url.render_as_string(hide_password=True)
-    key = hashlib.blake2b(url.encode(), digest_size=6).hexdigest()
+    """Where the locator of ``plan`` (a plan row of ``store``: a store, or the reader of its
+    plans) is kept."""
+    key = hashlib.blake2b(_store_url(store).encode(), digest_size=6).hexdigest()
     return Path(directory) / f"plan-{int(plan['id'])}-v{int(plan['version'])}-{key}"
+
+
+def _store_url(store) -> str:
+    """The store's URL without its password: a :class:`~geogrid.store.Store`'s engine URL,
+    or the URL a :class:`~geogrid.store.quick.PlanRows` was opened with (a SpatiaLite
+    file's URL has no password, and renders as it is written)."""
+    engine = getattr(store, "engine", None)
+    if engine is None:
+        return store.url
+    return engine.url.render_as_string(hide_password=True)
 
 
 def stored_locator(directory: Path | None, store, data):
