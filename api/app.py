@@ -39,7 +39,7 @@ from geogrid.errors import GeoGridError
 from geogrid.settings import Settings, get_settings
 
 from .contract import install_contract
-from .errors import install_error_handlers
+from .errors import install_error_handlers, install_store_error_handlers
 from .middleware import install_middleware
 from .routers import locate
 from .state import AppState
@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 __all__ = ["create_app", "DeferredRoutes"]
 
 log = logging.getLogger("geogrid.api")
+
+#: the background start waits for the first answer, or this many seconds after start-up
+WARM_AFTER_S = 1.0
 
 
 def _other_routers() -> list:
@@ -77,6 +80,8 @@ class DeferredRoutes:
         self.seconds: float | None = None
         self._route = app.router.middleware_stack
         app.router.middleware_stack = self._route_or_wait
+        #: called once the first request has been answered (the lifespan sets it)
+        self.after_first = None
         self._delivery = None           # the webhook dispatcher, started once the routes are in
         self._closed = False
 
@@ -125,7 +130,12 @@ class DeferredRoutes:
         if not self.loaded and scope["type"] in ("http", "websocket") and not any(
                 route.matches(scope)[0] is Match.FULL for route in self.app.router.routes):
             await run_in_threadpool(self.load)
-        await self._route(scope, receive, send)
+        try:
+            await self._route(scope, receive, send)
+        finally:
+            done, self.after_first = self.after_first, None
+            if done is not None:
+                done()
 
 
 def _bootstrap_admin(store: Store, settings: Settings) -> None:
@@ -157,11 +167,18 @@ def _opened_with_admin(settings: Settings) -> Store:
 
 def _start(state: AppState, deferred: DeferredRoutes, settings: Settings | None) -> None:
     """The background start: open the store (when ``settings`` are given: the lifespan
-    did not), then load the other routes, build the services, start webhook delivery; once
-    the lifespan lets it (after the active plan's locator is open)."""
-    state.warm_gate.wait()
+    did not), then load the other routes, build the services, start webhook delivery.
+    It begins once the first request is answered (so that it does not compete with it),
+    something needs the store, or :data:`WARM_AFTER_S` after start-up."""
+    state.warm_gate.wait(WARM_AFTER_S)
+    state.warm_gate.set()
     if settings is not None:
-        state.opening(lambda: _opened_with_admin(settings))
+        def open_store() -> Store:
+            store = _opened_with_admin(settings)
+            install_store_error_handlers(deferred.app)
+            return store
+
+        state.opening(open_store)
     deferred.warm(state)
 
 
@@ -186,6 +203,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if own and not settings.demo else None
         if rows is None:
             st = store or _open_store(settings)
+            install_store_error_handlers(app)
             if settings.demo:
                 from geogrid.services.demo import load_demo
 
@@ -198,7 +216,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         threading.Thread(target=_start, args=(state, deferred, settings if rows else None),
                          name="geogrid-warm", daemon=True).start()
         _open_active_locator(state)     # a locator to build opens the gate: it needs the store
-        state.warm_gate.set()
+        deferred.after_first = state.warm_gate.set
         try:
             yield
         finally:
@@ -215,6 +233,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         redoc_url=None,
     )
     install_error_handlers(app)
+    if store is not None:
+        install_store_error_handlers(app)
     # routes are matched in this order: /locate, the dispatch hot path, is tried first
     app.include_router(locate.router)
     deferred = DeferredRoutes(app)

@@ -15,22 +15,32 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from .._errors import NotFoundError, StoreUnavailableError
 from .migrate import VERSION_TABLE, head_revisions
 
-__all__ = ["PlanRows", "sqlite_file"]
+__all__ = ["PlanRows", "sqlite_file", "rendered_url"]
 
 _JSON_COLUMNS = ("attrs", "levels")
 
 
+_PREFIX = "sqlite:///"
+
+
 def sqlite_file(url: str) -> Path | None:
-    """The file of a plain ``sqlite:///path`` URL (no driver, no query), else None."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or "?" in url:
+    """The file of a plain ``sqlite:///path`` URL (no driver, no query), else None: the
+    database SQLAlchemy's ``make_url`` reads from it (percent-escapes decoded)."""
+    if not url.startswith(_PREFIX) or "?" in url:
         return None
-    path = url[len(prefix):]
+    path = unquote(url[len(_PREFIX):])
     return Path(path) if path and path != ":memory:" else None
+
+
+def rendered_url(url: str) -> str:
+    """A plain ``sqlite:///path`` URL as SQLAlchemy renders it (``URL.render_as_string``:
+    the path percent-escaped but for ``/``, space and ``+``; a file URL has no password)."""
+    return _PREFIX + quote(unquote(url[len(_PREFIX):]), safe=" +/")
 
 
 class PlanRows:
@@ -40,7 +50,7 @@ class PlanRows:
     def __init__(self, path: Path, url: str):
         self.path = Path(path)
         #: the store's URL as :func:`geogrid.services.locatefiles.locator_path` keys it
-        self.url = url
+        self.url = rendered_url(url)
 
     @classmethod
     def open(cls, url: str) -> PlanRows | None:
