@@ -31,10 +31,13 @@ log = logging.getLogger("geogrid.api")
 
 
 def prefork_available() -> bool:
-    """Whether gunicorn and its uvicorn worker (the ``serve`` extra) are installed."""
-    from importlib.util import find_spec
-
-    return find_spec("gunicorn") is not None and find_spec("uvicorn_worker") is not None
+    """Whether gunicorn and its uvicorn worker (the ``serve`` extra) can be imported."""
+    try:
+        import gunicorn  # noqa: F401
+        import uvicorn_worker  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def preloaded_app(settings: Settings | None = None) -> FastAPI:

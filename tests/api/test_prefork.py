@@ -131,3 +131,33 @@ def test_workers_forked_from_one_loaded_parent_answer_and_are_replaced(store_and
             receiver.stop()
         os.killpg(master.pid, signal.SIGTERM)
         master.wait(30)
+
+
+def test_without_the_serve_extra_several_uvicorn_workers_serve_with_a_note(store_and_answers):
+    """Without gunicorn's uvicorn worker the command says so (Chinese and English) and
+    serves with uvicorn's own workers, which answer as the built locator does."""
+    db, expected = store_and_answers
+    port = _free_port()
+    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", GEOGRID_DEMO="0",
+               PYTHONPATH=str(ROOT))
+    hide = "import sys; sys.modules['uvicorn_worker'] = None; from geogrid.cli import app; app()"
+    proc = subprocess.Popen([sys.executable, "-c", hide, "serve", "--workers", "2", "--host",
+                             "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        note = proc.stderr.readline()
+        assert "未安装 gunicorn" in note
+        assert "gunicorn and uvicorn-worker are not installed" in proc.stderr.readline()
+        url = f"http://127.0.0.1:{port}"
+
+        def up():
+            try:
+                return httpx.get(f"{url}/health", timeout=30).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        _wait(up)
+        _answers(url, expected)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
