@@ -54,6 +54,11 @@ log = logging.getLogger("geogrid.api")
 #: the background start waits for the first answer, or this many seconds after start-up
 WARM_AFTER_S = 1.0
 
+#: the background start and the deferred routes import one at a time: two threads importing
+#: parts of the store and services that import each other could otherwise each be handed the
+#: other's module half-initialised (Python's answer to an import deadlock)
+_IMPORTING = threading.RLock()
+
 
 def _other_routers() -> list:
     """Every router but ``/locate``'s, in the order their routes are matched (imports them)."""
@@ -89,7 +94,7 @@ class DeferredRoutes:
         """Import the other routers and add their routes (and ``/static``); idempotent."""
         if self.loaded:
             return
-        with self._lock:
+        with _IMPORTING, self._lock:
             if self.loaded:
                 return
             from fastapi.staticfiles import StaticFiles
@@ -109,7 +114,8 @@ class DeferredRoutes:
         (run in a background thread)."""
         try:
             self.load()
-            state.use_cases()
+            with _IMPORTING:
+                state.use_cases()
             from .routers.webhooks import start_delivery
 
             with self._lock:
@@ -174,8 +180,9 @@ def _start(state: AppState, deferred: DeferredRoutes, settings: Settings | None)
     state.warm_gate.set()
     if settings is not None:
         def open_store() -> Store:
-            store = _opened_with_admin(settings)
-            install_store_error_handlers(deferred.app)
+            with _IMPORTING:
+                store = _opened_with_admin(settings)
+                install_store_error_handlers(deferred.app)
             return store
 
         state.opening(open_store)
