@@ -7,7 +7,8 @@ COPY geogrid geogrid
 COPY api api
 COPY maps maps
 COPY data data
-RUN pip install --no-cache-dir -e ".[api,postgis]"
+RUN pip install --no-cache-dir -e ".[serve,postgis]"
 EXPOSE 8000
-# the app's lifespan runs the Alembic migrations before serving
+# the app's lifespan runs the Alembic migrations before serving; with --workers N (compose
+# sets it) gunicorn forks the workers from one parent that loaded the app and the locator
 CMD ["geogrid", "serve"]

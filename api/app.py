@@ -9,9 +9,17 @@ A new worker answers ``/locate`` first: the app starts with that route (and the
 error handlers, middleware and API contract every route shares); the other
 routers, with the services, maps and pages they import, are loaded by
 :class:`DeferredRoutes` in a background thread once the lifespan has opened
-the store and the active plan's locator. A request for another route that
-arrives before they are in waits for them (it pays that warm-up, once per
-process), then is answered as usual; ``app.openapi()`` waits likewise.
+the active plan's locator. A request that no loaded route fully matches (an
+unknown path, or a method only a later router serves) waits for them (it pays
+that warm-up, once per process), then is answered as usual; ``app.openapi()``
+waits likewise.
+
+On a SpatiaLite file already at the newest schema the store itself is opened in
+that background thread too (SQLAlchemy's spatial types, pandas and GDAL are most
+of a new process's start): the lifespan reads the active plan with
+:class:`geogrid.store.quick.PlanRows` and opens its stored locator, and anything
+that needs the store waits until it is open. Otherwise (PostGIS, a new store, a
+migration to run, the demo to load) the lifespan opens the store first, as before.
 """
 
 from __future__ import annotations
@@ -21,22 +29,35 @@ import threading
 import time
 from contextlib import asynccontextmanager
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
 
 from geogrid.errors import GeoGridError
 from geogrid.settings import Settings, get_settings
-from geogrid.store import Store
 
 from .contract import install_contract
-from .errors import install_error_handlers
+from .errors import install_error_handlers, install_store_error_handlers
 from .middleware import install_middleware
 from .routers import locate
 from .state import AppState
 
+if TYPE_CHECKING:
+    from geogrid.store import Store
+
 __all__ = ["create_app", "DeferredRoutes"]
 
 log = logging.getLogger("geogrid.api")
+
+#: the background start waits for the first answer, or this many seconds after start-up
+WARM_AFTER_S = 1.0
+
+#: the background start and the deferred routes import one at a time: two threads importing
+#: parts of the store and services that import each other could otherwise each be handed the
+#: other's module half-initialised (Python's answer to an import deadlock)
+_IMPORTING = threading.RLock()
 
 
 def _other_routers() -> list:
@@ -53,16 +74,19 @@ def _other_routers() -> list:
 
 class DeferredRoutes:
     """The routes after ``/locate``, added to ``app`` once, by whichever comes first: the
-    background thread the lifespan starts, a request no loaded route matches, or
-    ``app.openapi()``. Until then such a request waits rather than answering 404."""
+    background thread the lifespan starts, a request no loaded route fully matches, or
+    ``app.openapi()``. Until then such a request waits rather than answering 404 (or 405,
+    for a method of a loaded path that only a later router serves)."""
 
     def __init__(self, app: FastAPI):
         self.app = app
         self._lock = threading.Lock()
         self.loaded = False
         self.seconds: float | None = None
-        self._not_found = app.router.default
-        app.router.default = self._wait_then_route
+        self._route = app.router.middleware_stack
+        app.router.middleware_stack = self._route_or_wait
+        #: called once the first request has been answered (the lifespan sets it)
+        self.after_first = None
         self._delivery = None           # the webhook dispatcher, started once the routes are in
         self._closed = False
 
@@ -70,7 +94,7 @@ class DeferredRoutes:
         """Import the other routers and add their routes (and ``/static``); idempotent."""
         if self.loaded:
             return
-        with self._lock:
+        with _IMPORTING, self._lock:
             if self.loaded:
                 return
             from fastapi.staticfiles import StaticFiles
@@ -81,7 +105,7 @@ class DeferredRoutes:
             for router in _other_routers():
                 self.app.include_router(router)
             self.app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-            self.app.router.default = self._not_found
+            self.app.router.middleware_stack = self._route
             self.seconds = time.perf_counter() - t0
             self.loaded = True
 
@@ -90,7 +114,8 @@ class DeferredRoutes:
         (run in a background thread)."""
         try:
             self.load()
-            state.use_cases()
+            with _IMPORTING:
+                state.use_cases()
             from .routers.webhooks import start_delivery
 
             with self._lock:
@@ -107,21 +132,61 @@ class DeferredRoutes:
         if delivery is not None:
             delivery.stop()
 
-    async def _wait_then_route(self, scope, receive, send) -> None:
-        if not self.loaded:
+    async def _route_or_wait(self, scope, receive, send) -> None:
+        if not self.loaded and scope["type"] in ("http", "websocket") and not any(
+                route.matches(scope)[0] is Match.FULL for route in self.app.router.routes):
             await run_in_threadpool(self.load)
-        await self.app.router(scope, receive, send)
+        try:
+            await self._route(scope, receive, send)
+        finally:
+            done, self.after_first = self.after_first, None
+            if done is not None:
+                done()
 
 
-def _bootstrap_admin(state: AppState, settings: Settings) -> None:
+def _bootstrap_admin(store: Store, settings: Settings) -> None:
     """Make GEOGRID_ADMIN_TOKEN the admin's API token (stored hashed), replacing the previous
     one; a token that could never work is refused with a message, not stored."""
     if settings.admin_token is None:
         return
+    from geogrid.services.accounts import AccountService
+
     try:
-        state.accounts.bootstrap_admin(settings.admin_token.get_secret_value())
+        AccountService(store).bootstrap_admin(settings.admin_token.get_secret_value())
     except GeoGridError as exc:
         log.error("%s %s", exc.message, exc.fix or "")
+
+
+def _open_store(settings: Settings) -> Store:
+    """Open (and migrate) the store."""
+    from geogrid.store import Store
+
+    return Store.open(settings.effective_database_url,
+                      spatialite_library=settings.spatialite_library)
+
+
+def _opened_with_admin(settings: Settings) -> Store:
+    store = _open_store(settings)
+    _bootstrap_admin(store, settings)
+    return store
+
+
+def _start(state: AppState, deferred: DeferredRoutes, settings: Settings | None) -> None:
+    """The background start: open the store (when ``settings`` are given: the lifespan
+    did not), then load the other routes, build the services, start webhook delivery.
+    It begins once the first request is answered (so that it does not compete with it),
+    something needs the store, or :data:`WARM_AFTER_S` after start-up."""
+    state.warm_gate.wait(WARM_AFTER_S)
+    state.warm_gate.set()
+    if settings is not None:
+        def open_store() -> Store:
+            with _IMPORTING:
+                store = _opened_with_admin(settings)
+                install_store_error_handlers(deferred.app)
+            return store
+
+        state.opening(open_store)
+    deferred.warm(state)
 
 
 def _open_active_locator(state: AppState) -> None:
@@ -138,25 +203,33 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        own = store is None
-        st = store or Store.open(settings.effective_database_url,
-                                 spatialite_library=settings.spatialite_library)
-        if settings.demo:
-            from geogrid.services.demo import load_demo
+        from geogrid.store.quick import PlanRows
 
-            load_demo(st, progress=lambda m: log.info("demo: %s", m))
-        state = AppState(st, settings)
-        _bootstrap_admin(state, settings)
-        _open_active_locator(state)
+        own = store is None
+        rows = PlanRows.open(settings.effective_database_url) \
+            if own and not settings.demo else None
+        if rows is None:
+            st = store or _open_store(settings)
+            install_store_error_handlers(app)
+            if settings.demo:
+                from geogrid.services.demo import load_demo
+
+                load_demo(st, progress=lambda m: log.info("demo: %s", m))
+            _bootstrap_admin(st, settings)
+            state = AppState(st, settings)
+        else:           # the store opens in the background; /locate reads the plan from `rows`
+            state = AppState(None, settings, plan_rows=rows)
         app.state.geo = state
-        threading.Thread(target=deferred.warm, args=(state,), name="geogrid-warm",
-                         daemon=True).start()
+        threading.Thread(target=_start, args=(state, deferred, settings if rows else None),
+                         name="geogrid-warm", daemon=True).start()
+        _open_active_locator(state)     # a locator to build opens the gate: it needs the store
+        deferred.after_first = state.warm_gate.set
         try:
             yield
         finally:
             deferred.close()
             if own:
-                st.dispose()
+                state.close_store()
 
     app = FastAPI(
         title="geogrid",
@@ -167,6 +240,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         redoc_url=None,
     )
     install_error_handlers(app)
+    if store is not None:
+        install_store_error_handlers(app)
     # routes are matched in this order: /locate, the dispatch hot path, is tried first
     app.include_router(locate.router)
     deferred = DeferredRoutes(app)

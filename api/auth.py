@@ -15,14 +15,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
-import jwt
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
-from sqlalchemy.engine import make_url
 
 from geogrid.errors import AuthenticationError, StoreUnavailableError
 from geogrid.security import PUBLIC, Principal, Role
-from geogrid.store.users import principal_for_token, principal_for_user
+from geogrid.store.quick import sqlite_file
 
 from .deps import app_state
 
@@ -37,6 +35,11 @@ _ALG = "HS256"
 def state_file(settings, name: str) -> Path:
     """A file of state shared by the workers of one store: next to a SpatiaLite file
     (``<db>.<name>``), else in the data directory."""
+    db = sqlite_file(settings.effective_database_url)   # a plain sqlite:///path, read at start
+    if db is not None:
+        return db.with_name(f"{db.name}.{name}")
+    from sqlalchemy.engine import make_url
+
     url = make_url(settings.effective_database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         db = Path(url.database)
@@ -117,6 +120,8 @@ def _secret(state) -> str:
 
 
 def make_jwt(state, principal: Principal) -> tuple[str, int]:
+    import jwt
+
     ttl = state.settings.jwt_ttl_minutes * 60
     now = datetime.now(UTC)
     payload = {"sub": principal.username, "role": principal.role.value, "scope": principal.scope,
@@ -136,6 +141,8 @@ def _cached_token(state, token: str) -> Principal | None:
     now = time.monotonic()
     if hit is not None and hit[1] > now:
         return hit[0]
+    from geogrid.store.users import principal_for_token
+
     principal = principal_for_token(state.store, token)
     if len(cache) > 10_000:
         cache.clear()
@@ -161,6 +168,10 @@ def _principal_for_header(state, header: str) -> Principal:
         raise AuthenticationError("Authorization header is not 'Bearer <token>'.",
                                   field="Authorization", fix="Send 'Authorization: Bearer <token>'.")
     value = value.strip()
+    import jwt
+
+    from geogrid.store.users import principal_for_user
+
     if value.startswith("ggt_"):
         principal = _cached_token(state, value)
         if principal is None:

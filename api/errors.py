@@ -14,12 +14,11 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from .i18n import localise_error
 from .responses import JSONResp
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from geogrid import errors as E
 from geogrid.errors import GeoGridError
 
-__all__ = ["STATUS", "install_error_handlers", "status_for"]
+__all__ = ["STATUS", "install_error_handlers", "install_store_error_handlers", "status_for"]
 
 log = logging.getLogger("geogrid.api")
 
@@ -85,21 +84,37 @@ def install_error_handlers(app: FastAPI) -> None:
             problems=[{k: v for k, v in p.items() if k != "type"} for p in problems]),
             status_code=422)
 
-    @app.exception_handler(OperationalError)
+
+
+def install_store_error_handlers(app: FastAPI) -> None:
+    """Answer the database driver's errors that reach the edge (503 when the database is
+    unavailable). Installed once the store is open (SQLAlchemy is imported with it, not
+    before the first ``/locate``); the app's handlers are rebuilt to include them."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if OperationalError in app.exception_handlers:
+        return
+
     async def _db_down(_: Request, exc: OperationalError):
         log.warning("store unavailable: %s", exc.__class__.__name__)
-        return JSONResp(_body("store_unavailable", "The database is unavailable; nothing "
-                                    "was written.", fix="Retry later."),
-                              status_code=503, headers={"Retry-After": RETRY_AFTER_S})
+        return JSONResp(_body("store_unavailable", "数据库不可用, 未写入任何内容。The database is "
+                              "unavailable; nothing was written.", fix="稍后重试。Retry later."),
+                        status_code=503, headers={"Retry-After": RETRY_AFTER_S})
 
-    @app.exception_handler(DBAPIError)
     async def _db_error(_: Request, exc: DBAPIError):
         if exc.connection_invalidated:
-            return JSONResp(_body("store_unavailable", "The database connection was lost; "
-                                        "nothing was written.", fix="Retry later."),
-                                  status_code=503, headers={"Retry-After": RETRY_AFTER_S})
+            return JSONResp(_body("store_unavailable", "数据库连接中断, 未写入任何内容。The database "
+                                  "connection was lost; nothing was written.",
+                                  fix="稍后重试。Retry later."),
+                            status_code=503, headers={"Retry-After": RETRY_AFTER_S})
         log.exception("database error")
-        return JSONResp(_body("internal_error", "Internal database error."), status_code=500)
+        return JSONResp(_body("internal_error", "数据库内部错误。Internal database error."),
+                        status_code=500)
+
+    app.add_exception_handler(OperationalError, _db_down)
+    app.add_exception_handler(DBAPIError, _db_error)
+    if app.middleware_stack is not None:       # already serving: swap in handlers that know them
+        app.middleware_stack = app.build_middleware_stack()
 
 
 def _invalid_message(problem: dict) -> str:

@@ -14,12 +14,16 @@ lon/lat swap, each reported. There is no silent ``buffer(0)``.
 
 from __future__ import annotations
 
-import geopandas as gpd
+from typing import TYPE_CHECKING
+
 import numpy as np
 import shapely
 
 from ._errors import ValidationError, ValidationProblem
 from .model import parse_level
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["check_frame", "validate_frame", "CHINA_BOUNDS"]
 
@@ -95,6 +99,8 @@ def check_frame(
                     problems.append(ValidationProblem(
                         index[i], level_column, "unknown level; use street, grid, community, "
                         "microgrid or building_group", value=value))
+
+    import geopandas as gpd
 
     frame = frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs))
     return frame, problems, repairs

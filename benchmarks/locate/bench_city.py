@@ -418,47 +418,77 @@ def prefork_respawn(db: Path, lon: float, lat: float, repeat: int) -> list[float
     """Seconds from killing a worker of ``gunicorn --preload`` (app imported once, in the
     master) to the first 200 on /locate from the worker forked in its place; [] without
     gunicorn."""
+    return prefork_respawns(db, lon, lat, repeat, {"this": ROOT}).get("this", [])
+
+
+def _gunicorn() -> str | None:
+    return shutil.which("gunicorn", path=str(Path(sys.executable).parent))
+
+
+def _prefork_master(db: Path, root: Path) -> tuple[subprocess.Popen, int]:
+    """``gunicorn --preload`` with one uvicorn worker over ``db``, running checkout ``root``:
+    its app is what ``geogrid serve --workers N`` preloads (``api.serving``) when the
+    checkout has it, else ``create_app()``."""
+    port = _port()
+    spec = ("api.serving:preloaded_app()" if (root / "api" / "serving.py").exists()
+            else "api.app:create_app()")
+    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(root))
+    master = subprocess.Popen(
+        [_gunicorn(), "--preload", "-w", "1", "-k", "uvicorn_worker.UvicornWorker",
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--no-control-socket", spec],
+        env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return master, port
+
+
+def _respawn_once(client, master: subprocess.Popen, url: str, params: dict) -> float:
+    """Kill the master's worker; seconds to the first 200 from its replacement."""
     import signal
-    import socket
 
     import httpx
 
-    if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None:
-        return []
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(ROOT))
-    master = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--preload", "-w", "1", "-k",
-         "uvicorn_worker.UvicornWorker", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "api.app:create_app()"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-    url, params = f"http://127.0.0.1:{port}/locate", {"lon": lon, "lat": lat, "datum": "cgcs2000"}
-    out = []
+    worker = _children(master.pid)
+    t0 = time.perf_counter()
+    os.kill(worker[0], signal.SIGKILL)
+    while True:                       # queued by the master until a worker accepts
+        try:
+            r = client.get(url, params=params, headers={"Connection": "close"})
+            if r.status_code == 200 and _children(master.pid) != worker:
+                return time.perf_counter() - t0
+        except httpx.HTTPError:
+            time.sleep(0.005)
+
+
+def prefork_respawns(db: Path, lon: float, lat: float, repeat: int,
+                     sides: dict[str, Path]) -> dict[str, list[float]]:
+    """:func:`prefork_respawn` for each checkout of ``sides``, the masters side by side and
+    the kills alternated (A B B A ...); {} without gunicorn."""
+    import httpx
+
+    if _gunicorn() is None:
+        return {}
+    masters = {side: _prefork_master(db, root) for side, root in sides.items()}
+    params = {"lon": lon, "lat": lat, "datum": "cgcs2000"}
+    out: dict[str, list[float]] = {side: [] for side in sides}
+    order = list(sides)
     try:
         with httpx.Client(timeout=120) as client:
-            for _ in range(600):
-                try:
-                    if client.get(url, params=params).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            for _ in range(repeat):
-                worker = _children(master.pid)
-                t0 = time.perf_counter()
-                os.kill(worker[0], signal.SIGKILL)
-                while True:                       # queued by the master until a worker accepts
+            for side, (_, port) in masters.items():
+                for _ in range(6000):
                     try:
-                        r = client.get(url, params=params, headers={"Connection": "close"})
-                        if r.status_code == 200 and _children(master.pid) != worker:
-                            out.append(time.perf_counter() - t0)
+                        if client.get(f"http://127.0.0.1:{port}/health").status_code == 200:
                             break
                     except httpx.HTTPError:
-                        time.sleep(0.005)
+                        pass
+                    time.sleep(0.1)
+            for r in range(repeat):
+                for side in (order if r % 2 == 0 else order[::-1]):
+                    master, port = masters[side]
+                    out[side].append(_respawn_once(client, master,
+                                                   f"http://127.0.0.1:{port}/locate", params))
     finally:
-        master.terminate()
-        master.wait(30)
+        for master, _ in masters.values():
+            master.terminate()
+            master.wait(30)
     return out
 
 
@@ -532,6 +562,8 @@ def measure_fresh(microgrids: int, work: Path, repeat: int, baseline: Path | Non
     street = shapely.union_all(grid_boxes(microgrids))
     centre = shapely.centroid(street)
     row["fresh"] = fresh_processes(db, centre.x, centre.y, repeat, baseline)
+    row["prefork"] = prefork_respawns(db, centre.x, centre.y, repeat,
+                                      {"this": ROOT, **({"baseline": baseline} if baseline else {})})
     if workers:
         row["workers"] = workers_throughput(db, street.bounds, workers)
     row["load"] = os.getloadavg()[0]
@@ -551,6 +583,11 @@ def _print_fresh(row: dict) -> None:
              f"{_each(runs, 'load', '.1f')}" for side, runs in row["fresh"].items()]
     print(f"{row['microgrids']:>6,d} microgrids, new uvicorn process, median of "
           f"{len(next(iter(row['fresh'].values())))}: " + "; ".join(parts), flush=True)
+    if row.get("prefork"):
+        print("    gunicorn --preload worker killed → first 200 on /locate from its replacement, "
+              "median of " + "; ".join(f"{side} {med(runs):.2f} s ({', '.join(f'{v:.2f}' for v in runs)})"
+                                       for side, runs in row["prefork"].items())
+              + f"; load {os.getloadavg()[0]:.1f}", flush=True)
     for n, runs in row.get("workers", {}).items():
         print(f"    /locate on {n} worker(s): {med(r['rps'] for r in runs):.0f} req/s "
               f"({_each(runs, 'rps', '.0f')}), p50 {med(r['p50_ms'] for r in runs):.1f} ms, "

@@ -1,4 +1,4 @@
-"""``geogrid serve``: run the API with uvicorn."""
+"""``geogrid serve``: run the API (uvicorn; several workers forked by gunicorn)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,25 @@ import typer
 
 __all__ = ["serve"]
 
+#: printed when several workers are asked for and the ``serve`` extra is missing
+NO_PREFORK = ("未安装 gunicorn / uvicorn-worker (pip install 'geogrid[serve]')：每个工作进程将"
+              "各自导入应用并打开定位器。\n"
+              "gunicorn and uvicorn-worker are not installed (pip install 'geogrid[serve]'): "
+              "each worker imports the app and opens the locator itself instead of being "
+              "forked from one loaded parent.")
+
 
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="port")] = None,
     demo: Annotated[bool, typer.Option(help="load the demo street into an empty store")] = False,
     workers: Annotated[int, typer.Option(
-        help="uvicorn 工作进程数 / worker processes (each a new interpreter: it answers "
-             "/locate first, then loads the other routes in the background)")] = 1,
+        min=1, help="工作进程数 / worker processes: with the serve extra, forked by gunicorn "
+                    "from one parent that loaded the app and the locator (a dead worker is "
+                    "replaced the same way); otherwise uvicorn workers")] = 1,
 ) -> None:
     """Serve the API and the maps (http://127.0.0.1:8000 by default)."""
     import os
-
-    import uvicorn
 
     from ..settings import get_settings
 
@@ -28,5 +34,15 @@ def serve(
         os.environ["GEOGRID_DEMO"] = "1"
         get_settings.cache_clear()
     settings = get_settings()
-    uvicorn.run("api.app:create_app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=workers, log_level="info")
+    host, port = host or settings.host, port or settings.port
+    if workers > 1:
+        from api.serving import prefork_available, run_prefork
+
+        if prefork_available():
+            run_prefork(host, port, workers)
+            return
+        typer.echo(NO_PREFORK, err=True)
+    import uvicorn
+
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info")

@@ -95,9 +95,7 @@ def open_locator(cls, path, leaves=None):
     return cls._opened(
         leaf_level=meta["leaf_level"], index=AreaIndex.load(path / "leaves"),
         group_index=group_index, labels=labels, chains=LazyChains(chains, levels, labels),
-        leaf_codes=labels.column("code", chains[:, leaf_col]),
-        grid_ids=(labels.column("id", chains[:, grid_col]) if grid_col is not None
-                  else np.full(len(chains), None, dtype=object)),
+        leaf_rows=chains[:, leaf_col], grid_rows=None if grid_col is None else chains[:, grid_col],
         group_rows=group_rows, leaves=leaves)
 
 

@@ -10,16 +10,19 @@ costs one index query plus a dictionary read.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from .._errors import InputError
 from ..model import LEVEL_ORDER, Level
 from .index import AreaIndex
+
+if TYPE_CHECKING:      # pandas is imported where a frame is made: opening a saved locator needs none
+    import geopandas as gpd
+    import pandas as pd
 
 __all__ = ["PlanLocator", "CHAIN_LEVELS", "ancestors", "leaf_rows", "ancestor_at"]
 
@@ -38,6 +41,8 @@ def ancestors(areas: pd.DataFrame, id_column: str = "id",
     >>> ancestors(tree)["M"]
     ('C', 'G', 'S')
     """
+    import pandas as pd
+
     for col in (id_column, parent_column):
         if col not in areas.columns:
             raise InputError(f"areas has no column {col!r}.", field=col,
@@ -110,6 +115,8 @@ def ancestor_at(areas: pd.DataFrame, ids, level: str) -> np.ndarray:
     Parents missing from ``areas`` end a chain (a file may hold one level
     only); a chain longer than there are levels is a cycle and raises.
     """
+    import pandas as pd
+
     ids = pd.Series(np.asarray(ids, dtype=object))
     out = np.full(len(ids), None, dtype=object)
     if not len(ids):
@@ -193,10 +200,12 @@ class PlanLocator:
         self._labels = self._group_rows = None          # set by an opened locator only
 
     @classmethod
-    def _opened(cls, *, leaf_level, index, group_index, labels, chains, leaf_codes, grid_ids,
+    def _opened(cls, *, leaf_level, index, group_index, labels, chains, leaf_rows, grid_rows,
                 group_rows, leaves) -> PlanLocator:
         """A locator from saved parts (see :meth:`open`): nothing per area is built until
-        an answer names it."""
+        an answer names it, and the per-leaf codes and grid ids, and the 楼组 ids, are read
+        from ``labels`` (at ``leaf_rows``, ``grid_rows`` and ``group_rows``) only when a
+        batch or a 楼组 by id first needs them."""
         from ._stored import LabelsById
 
         self = cls.__new__(cls)
@@ -205,12 +214,26 @@ class PlanLocator:
         self.info, self._chains = LabelsById(labels), chains
         self._leaves, self._load_leaves = None, leaves
         self._leaf_ids = np.append(index.ids, None)
-        self._leaf_codes = np.append(leaf_codes, None)
-        self._grid_ids = np.append(grid_ids, None)
         self._labels, self._group_rows = labels, group_rows
-        self._group_ids = (None if group_rows is None else
-                           labels.column("id", np.asarray(group_rows)))
+        self._saved_rows = (leaf_rows, grid_rows)
         return self
+
+    @cached_property
+    def _leaf_codes(self) -> np.ndarray:
+        # an opened locator's (a built one sets it in __init__): read on first use
+        return np.append(self._labels.column("code", self._saved_rows[0]), None)
+
+    @cached_property
+    def _grid_ids(self) -> np.ndarray:
+        grid_rows = self._saved_rows[1]
+        ids = (np.full(len(self._chains), None, dtype=object) if grid_rows is None
+               else self._labels.column("id", grid_rows))
+        return np.append(ids, None)
+
+    @cached_property
+    def _group_ids(self) -> np.ndarray | None:
+        return (None if self._group_rows is None else
+                self._labels.column("id", np.asarray(self._group_rows)))
 
     def save(self, path) -> Path:
         """Write the locator to directory ``path`` (see :mod:`geogrid.locate._stored`)."""
@@ -285,6 +308,8 @@ class PlanLocator:
             pos = self.index.locate(lon, lat)
             snapped = np.zeros(pos.shape, dtype=bool)
             dist = np.where(pos >= 0, 0.0, np.nan)
+        import pandas as pd
+
         at = np.where(pos >= 0, pos, len(self._chains))
         return pd.DataFrame({
             f"{self.leaf_level}_id": pd.array(self._leaf_ids[at], dtype="string"),

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import shapely
 
 from .._errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["CRS84", "CGCS2000", "SUPPORTED_CRS", "LEVELS", "PROPERTIES", "CONFORMANCE",
            "Interval", "parse_datetime", "parse_crs", "parse_bbox", "select", "to_features",

@@ -15,22 +15,38 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from .._errors import GeoGridError
 from ..model import PlanLevels
 from .locating import open_plan_locator, plan_locator
 
-__all__ = ["stored_locator", "locator_path", "prepare"]
+__all__ = ["stored_locator", "locator_path", "prepare", "keep_for_workers"]
 
 log = logging.getLogger("geogrid.locate")
 
+#: locators a parent process opened for the workers it forks (see :func:`keep_for_workers`),
+#: and, per locator, where the process using it reads the plan's areas from
+_KEPT: dict[Path, object] = {}
+_AREAS: dict[Path, Callable[[], object]] = {}
+
 
 def locator_path(directory: Path, store, plan: dict) -> Path:
-    """Where the locator of ``plan`` (a plan row of ``store``) is kept."""
-    url = store.engine.url.render_as_string(hide_password=True)
-    key = hashlib.blake2b(url.encode(), digest_size=6).hexdigest()
+    """Where the locator of ``plan`` (a plan row of ``store``: a store, or the reader of its
+    plans) is kept."""
+    key = hashlib.blake2b(_store_url(store).encode(), digest_size=6).hexdigest()
     return Path(directory) / f"plan-{int(plan['id'])}-v{int(plan['version'])}-{key}"
+
+
+def _store_url(store) -> str:
+    """The store's URL without its password: a :class:`~geogrid.store.Store`'s engine URL,
+    or the URL a :class:`~geogrid.store.quick.PlanRows` was opened with (a SpatiaLite
+    file's URL has no password, and renders as it is written)."""
+    engine = getattr(store, "engine", None)
+    if engine is None:
+        return store.url
+    return engine.url.render_as_string(hide_password=True)
 
 
 def stored_locator(directory: Path | None, store, data):
@@ -41,6 +57,10 @@ def stored_locator(directory: Path | None, store, data):
         return plan_locator(data.areas, levels)
     path = locator_path(directory, store, data.plan)
     if (path / "locator.json").exists():
+        kept = _KEPT.get(path)
+        if kept is not None:            # opened by the parent this worker was forked from
+            _AREAS[path] = lambda: data.areas
+            return kept
         try:
             return open_plan_locator(path, levels, lambda: data.areas)
         except (GeoGridError, OSError, ValueError, KeyError) as exc:
@@ -65,6 +85,30 @@ def prepare(cache, plan_id: int) -> None:
     except GeoGridError as exc:      # the plan is active either way; /locate will say why
         log.warning("方案 %s 的定位器未能构建 / the locator of plan %s was not built: %s",
                     plan_id, plan_id, exc.message)
+
+
+def keep_for_workers(store, directory: Path) -> None:
+    """Open (or build and store) the active plan's locator in this process, with its
+    tree for snapping, and keep it: processes forked from this one use it as it is
+    (its files memory-mapped, shared) instead of opening their own. Call it in a
+    parent before it forks workers; it starts no thread and leaves no connection open."""
+    from .plancache import PlanData
+
+    plan = store.active_plan()
+    if plan is None or plan.get("status") == "draft":
+        return
+    data = PlanData(plan=plan, load=lambda: store.areas(int(plan["id"])))
+    stored_locator(directory, store, data)          # builds and stores it when missing
+    path = locator_path(directory, store, plan)
+    if not (path / "locator.json").exists():
+        return
+    _AREAS[path] = lambda: data.areas
+    locator = open_plan_locator(path, PlanLevels.from_list(plan.get("levels")),
+                                lambda: _AREAS[path]())
+    index = getattr(locator, "index", None)
+    if index is not None and hasattr(index, "warm"):
+        index.warm()
+    _KEPT[path] = locator
 
 
 def _prune(keep: Path) -> None:

@@ -9,18 +9,20 @@ microgrid (属地兜底).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import shapely
 
 from .._errors import InputError, OutOfCoverageError
-from ..crs import metric_crs
 from ..datum import Datum, parse_datum, to_storage, to_storage_xy
 from ..datumcheck import BuildingIndex, check_datum
 from ..locator import PlanLocator
 from ..model import DEFAULT_LEVELS, Level, PlanLevels
 from .plancache import PlanCache
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["locate_point", "territorial_unit", "territorial_levels", "LocatingService", "DeclaredLocator",
            "plan_locator", "open_plan_locator"]
@@ -85,6 +87,10 @@ def territorial_unit(areas, x: float, y: float, *, reach_m: float, level: str = 
     "path": [the unit, its ancestors …, the street]}`` (``grid``: the unit below the street,
     whatever its level), or None.
     """
+    import geopandas as gpd
+
+    from ..crs import metric_crs
+
     street_key = levels.keys[0]
     streets = areas[areas["level"] == street_key]
     if streets.empty:

@@ -14,17 +14,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import geopandas as gpd
 import numpy as np
 import shapely
 
 from .._errors import NotFoundError
-from ..datumcheck import BuildingIndex
-from ..locator import PlanLocator
-from ..store import Store
 from .policy import can_read_plan
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from ..datumcheck import BuildingIndex
+    from ..locator import PlanLocator
+    from ..store import Store
 
 __all__ = ["PlanCache", "PlanData", "Once"]
 
@@ -80,9 +83,15 @@ class PlanCache:
     #: area geometries whose GeoJSON text is kept (per precision)
     AREA_JSON_LIMIT = 50_000
 
-    def __init__(self, store: Store, ttl_s: float = 1.0, locate_dir: Path | None = None):
+    def __init__(self, store: Store, ttl_s: float = 1.0, locate_dir: Path | None = None,
+                 plan_rows=None):
         self.store = store
+        #: where plan rows are read: the store, or until it is open a reader of its plans
+        #: alone (:class:`geogrid.store.quick.PlanRows`, see :meth:`use_store`)
+        self.plan_rows = store if plan_rows is None else plan_rows
         self.ttl_s = ttl_s
+        #: when given, background work (the locator's tree for snapping) waits until it is set
+        self.warm_gate: threading.Event | None = None
         #: where plans' locators are stored (see :meth:`locator`); None: built per process
         self.locate_dir = None if locate_dir is None else Path(locate_dir)
         self._plans: dict[int, PlanData] = {}
@@ -104,7 +113,7 @@ class PlanCache:
     def active_plan_id(self) -> int:
         checked, plan_id = self._active
         if plan_id is None or time.monotonic() - checked > self.ttl_s:
-            active = self.store.active_plan()
+            active = self.plan_rows.active_plan()
             plan_id = None if active is None else int(active["id"])
             self._active = (time.monotonic(), plan_id)
         if plan_id is None:
@@ -143,12 +152,12 @@ class PlanCache:
         cached = self._plans.get(plan_id)
         if cached is not None and time.monotonic() - cached.checked_at <= self.ttl_s:
             return cached
-        plan = self.store.plan(plan_id)
+        plan = self.plan_rows.plan(plan_id)
         with self._lock:
             cached = self._plans.get(plan_id)
             if cached is not None and cached.plan["version"] == plan["version"] \
                     and cached.plan["status"] == plan["status"]:
-                cached.checked_at = time.monotonic()
+                cached.plan, cached.checked_at = plan, time.monotonic()
                 return cached
             data = PlanData(plan=plan, checked_at=time.monotonic(),
                             load=lambda: self.store.areas(plan_id))
@@ -168,13 +177,26 @@ class PlanCache:
 
             with self._lock:
                 if data.locator is None:
-                    data.locator = stored_locator(self.locate_dir, self.store, data)
+                    data.locator = stored_locator(self.locate_dir, self.plan_rows, data)
                     # distances for snapping are built now, not on the first snapped request
-                    threading.Thread(target=_warm, args=(data.locator,), daemon=True).start()
+                    threading.Thread(target=_warm, args=(data.locator, self.warm_gate),
+                                     daemon=True).start()
         return data.locator
+
+    def use_store(self, store: Store) -> None:
+        """Read plan rows from ``store`` from now on; rows read before are read again (as
+        the store types them) on their next use."""
+        self.store = store     # first: a thread may wait for it holding the lock
+        with self._lock:
+            self.plan_rows = store
+            self._active = (0.0, None)
+            for data in self._plans.values():
+                data.checked_at = 0.0
 
     def buildings(self) -> BuildingIndex:
         """Building footprints, for the datum check."""
+        from ..datumcheck import BuildingIndex
+
         return self.building_index.get(
             lambda: BuildingIndex(self.store.objects(types=["building"])))
 
@@ -244,7 +266,9 @@ class PlanCache:
                     derived.clear()
 
 
-def _warm(locator) -> None:
+def _warm(locator, gate: threading.Event | None = None) -> None:
+    if gate is not None:
+        gate.wait()
     index = getattr(locator, "index", None)
     if index is not None and hasattr(index, "warm"):
         index.warm()

@@ -12,7 +12,9 @@ Both stores share one schema (``geogrid/store/migrations``) and one SRID,
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import weakref
 from pathlib import Path
 
 import pyogrio  # noqa: F401  (see the note below)
@@ -35,6 +37,20 @@ DURABLE_PG = {"fsync": "on", "synchronous_commit": ("on", "remote_write", "remot
 # mod_spatialite pulls the system SQLite into the process; the other order
 # makes GDAL's GeoPackage driver crash on write (shared symbols resolve to the
 # wrong library). Importing pyogrio above, before any connection, fixes the order.
+
+
+#: every engine made here: a process forked from this one must not use their connections
+_ENGINES: weakref.WeakSet = weakref.WeakSet()
+
+
+def _drop_inherited_pools() -> None:
+    """In a forked child: forget the parent's pooled connections without closing them (the
+    parent still owns them); the child's engines open their own on first use."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_drop_inherited_pools)
 
 
 def sqlite_module():
@@ -136,6 +152,7 @@ def create_engine(url: str, *, spatialite_library: str = "mod_spatialite", **kwa
             immediate = conn.get_execution_options().get("geogrid_write", False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
+        _ENGINES.add(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.get_driver_name() not in ("psycopg", ""):
@@ -150,6 +167,7 @@ def create_engine(url: str, *, spatialite_library: str = "mod_spatialite", **kwa
         kwargs.setdefault("max_overflow", 20)
         engine = sa.create_engine(url, **kwargs)
         event.listen(engine, "first_connect", _warn_if_not_durable)
+        _ENGINES.add(engine)
         return engine
     raise InputError(
         f"database_url scheme {parsed.get_backend_name()!r} is not supported.",

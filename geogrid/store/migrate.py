@@ -11,9 +11,10 @@ from __future__ import annotations
 import ast
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 __all__ = ["migrate", "alembic_config", "is_current", "head_revisions", "VERSION_TABLE"]
 
@@ -54,6 +55,8 @@ def head_revisions() -> frozenset[str]:
 
 def is_current(engine: Engine) -> bool:
     """Whether ``engine``'s database is at every head revision (False when unsure)."""
+    import sqlalchemy as sa
+
     try:
         with engine.connect() as conn:
             rows = conn.execute(sa.select(sa.column("version_num"))

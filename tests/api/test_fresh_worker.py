@@ -35,7 +35,11 @@ INSIDE, OUTSIDE = (121.512, 31.237), (121.400, 31.100)
 #: what serving /locate must not import (they are loaded after the worker answers)
 NOT_AT_START = ("folium", "scipy", "alembic", "geogrid.services.incidents",
                 "geogrid.services.planning", "geogrid.routing", "api.routers.incidents",
-                "api.routers.pages", "api.routers.tiles")
+                "api.routers.pages", "api.routers.tiles",
+                # nor the store's engine: the plan is read with sqlite3 and the store opened
+                # in the background, with SQLAlchemy, GDAL (pyogrio) and pandas
+                "sqlalchemy", "geoalchemy2", "pyogrio", "pandas", "geopandas",
+                "geogrid.store.engine", "geogrid.store.repo")
 
 
 @pytest.fixture
@@ -115,12 +119,13 @@ def test_a_fresh_uvicorn_worker_answers_locate_from_the_stored_locator(stored_db
 
 def test_serving_locate_imports_none_of_the_other_routes_or_services(stored_db):
     db, _ = stored_db
-    # the lifespan's background load is held back, so what is imported is what serving
-    # /locate needed
+    # the lifespan's background start (the store, the other routes) and the locator's
+    # background tree are held back, so what is imported is what serving /locate needed
     script = ("import json, sys\n"
               "from api.app import create_app\n"
-              "import api.app as m\n"
-              "m.DeferredRoutes.warm = lambda self, state: None\n"
+              "import api.app as m, geogrid.services.plancache as pc\n"
+              "m._start = lambda *args: None\n"
+              "pc._warm = lambda *args: None\n"
               "from starlette.testclient import TestClient\n"
               "app = create_app()\n"
               "with TestClient(app) as c:\n"
@@ -158,3 +163,52 @@ def test_other_routes_wait_for_the_background_load_instead_of_answering_404(demo
     schema = create_app(Settings(database_url=str(demo_store.engine.url), demo=False),
                         store=demo_store).openapi()
     assert {"/locate", "/health", "/incidents"} <= schema["paths"].keys()
+
+
+def test_a_method_only_a_later_router_serves_waits_instead_of_answering_405(demo_store,
+                                                                            monkeypatch):
+    """``/locate`` is loaded at start; a method on that path that only a later router serves
+    must wait for the other routes, not be refused by the loaded route with 405."""
+    import api.app as app_module
+    from fastapi import APIRouter
+
+    later = APIRouter()
+
+    @later.delete("/locate")
+    def forget() -> dict:
+        return {"forgotten": True}
+
+    routers = app_module._other_routers
+    monkeypatch.setattr(app_module, "_other_routers", lambda: [*routers(), later])
+    app = create_app(Settings(database_url=str(demo_store.engine.url), demo=False),
+                     store=demo_store)
+    client = TestClient(app)          # no lifespan: only the deferred loading can add routes
+    assert not app.state.deferred.loaded
+    r = client.delete("/locate")
+    assert r.status_code == 200 and r.json() == {"forgotten": True}
+    assert app.state.deferred.loaded
+    refused = client.put("/locate")   # a method no router serves is still refused
+    assert refused.status_code == 405 and refused.json()["error"]["code"] == "http_error"
+
+
+def test_a_store_that_cannot_open_is_named_to_every_request_that_needs_it(stored_db):
+    """While the store opens in the background, requests that need it wait; if it cannot
+    be opened, they get a 503 naming the cause, in Chinese and English."""
+    from api.state import AppState
+    from geogrid.errors import StoreUnavailableError
+    from geogrid.store.quick import PlanRows
+
+    db, expected = stored_db
+    url = f"sqlite:///{db}"
+    state = AppState(None, Settings(database_url=url, demo=False), plan_rows=PlanRows.open(url))
+    locator = state.locator(state.active_plan_id())             # no store needed for this
+    assert locator.locate_one(*INSIDE)["leaf"] == expected[INSIDE]["leaf"]
+
+    def broken():
+        raise OSError("磁盘不可读 / disk unreadable")
+
+    state.opening(broken)
+    with pytest.raises(StoreUnavailableError) as err:
+        state.store
+    assert "数据库未能打开" in err.value.message and "could not be opened" in err.value.message
+    assert "disk unreadable" in err.value.message
