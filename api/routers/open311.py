@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Header, Query, Request
@@ -288,6 +288,20 @@ def _reader(state, principal: Principal, api_key: str | None) -> Principal:
 ApiKeyQ = Annotated[str | None, Query(max_length=200, description="staff API key (optional)")]
 
 
+#: the dates a period may span: an earlier start or a later end is moved to them (a request for
+#: ``end_date=0001-01-01`` gets an empty list, not an overflow when its window is computed)
+_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+
+
+def _storable(at: datetime | None) -> datetime | None:
+    """``at`` (naive: UTC, as the store reads it) within [:data:`_EARLIEST`, :data:`_LATEST`]."""
+    if at is None:
+        return None
+    at = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+    return min(max(at, _EARLIEST), _LATEST)
+
+
 @router.get("/requests.{fmt}", responses=_ok(),
             summary="Open311: service requests (public; staff see more)")
 def list_requests(
@@ -310,8 +324,8 @@ def list_requests(
     else:
         from geogrid.store.repo import now
 
-        end = end_date or now()
-        start = start_date or end - O.DEFAULT_WINDOW
+        end = _storable(end_date) or now()
+        start = _storable(start_date) or max(_EARLIEST, end - O.DEFAULT_WINDOW)
         codes = [svc.workflow.catalogue.find(c.strip()) for c in (service_code or "").split(",")
                  if c.strip()]
         rows = []

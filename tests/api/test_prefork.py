@@ -25,7 +25,8 @@ from api.serving import prefork_available
 from benchmarks.webhook_outage import Receiver
 from geogrid.services import PlanCache
 from geogrid.store import Store
-from tests.api.test_fresh_worker import INSIDE, _free_port
+from tests.api.test_fresh_worker import INSIDE
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.skipif(not prefork_available(), reason="the serve extra is not installed")
 
@@ -90,7 +91,7 @@ def _only(worker: int, others: list[int]):
 
 def test_workers_forked_from_one_loaded_parent_answer_and_are_replaced(store_and_answers):
     db, expected = store_and_answers
-    port, hook_port = _free_port(), _free_port()
+    port, hook_port = free_port(), free_port()
     env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", GEOGRID_DEMO="0",
                GEOGRID_ADMIN_TOKEN=ADMIN, GEOGRID_WEBHOOK_POLL_S="0.2", PYTHONPATH=str(ROOT))
     master = subprocess.Popen(
@@ -137,7 +138,7 @@ def test_without_the_serve_extra_several_uvicorn_workers_serve_with_a_note(store
     """Without gunicorn's uvicorn worker the command says so (Chinese and English) and
     serves with uvicorn's own workers, which answer as the built locator does."""
     db, expected = store_and_answers
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", GEOGRID_DEMO="0",
                PYTHONPATH=str(ROOT))
     hide = "import sys; sys.modules['uvicorn_worker'] = None; from geogrid.cli import app; app()"

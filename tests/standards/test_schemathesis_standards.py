@@ -44,3 +44,25 @@ def test_no_standards_operation_answers_5xx(demo_store, monkeypatch):
             run()
     assert len(tried) >= 15, tried
     assert failures == []
+
+
+def test_a_period_beyond_the_calendar_lists_nothing_instead_of_failing(demo_store, monkeypatch):
+    """Found by the property test above: an end in year 1 overflowed when the default window was
+    taken from it, and a start in year 9999 west of UTC overflowed in the conversion."""
+    monkeypatch.setenv("GEOGRID_WEBHOOK_ENABLED", "0")
+    create_user(demo_store, "admin2", "admin")
+    headers = {"Authorization": f"Bearer {issue_token(demo_store, 'admin2')}"}
+    app = create_app(Settings(database_url=str(demo_store.engine.url)), store=demo_store)
+    with TestClient(app) as client:
+        for query in ({"end_date": "0001-01-01T00:00:00Z"},
+                      {"end_date": "0001-01-01T00:00:00+08:00"},
+                      {"start_date": "9999-12-31T23:00:00-08:00"}):
+            r = client.get("/open311/v2/requests.json", params=query, headers=headers)
+            assert r.status_code == 200, (query, r.text[:300])
+            assert r.json() == [], query
+        whole = client.get("/open311/v2/requests.json", headers=headers,
+                           params={"start_date": "0001-01-01T00:00:00Z",
+                                   "end_date": "9999-12-31T00:00:00Z"})
+        assert whole.status_code == 200
+        assert len(whole.json()) >= len(client.get("/open311/v2/requests.json",
+                                                   headers=headers).json())
