@@ -16,35 +16,27 @@ both © OpenStreetMap contributors (ODbL).
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pytest
 from scipy.sparse.csgraph import dijkstra
 
 from geogrid.routing import (
-    graph_from_lines,
-    largest_component,
     nearest_responder,
     node_route,
-    read_osm_xml,
     route_table,
     shortest_path,
 )
 from geogrid.routing import table as table_module
 from geogrid.routing.table import built_route_table
+from tests.support.roadgraphs import shipped_graph
 
-ROOT = Path(__file__).resolve().parents[2]
-HUANGPU = ROOT / "data" / "osm" / "huangpu-drive" / "huangpu_drive_osmnx.osm"
-DEMO_ROADS = ROOT / "data" / "boundaries" / "lujiazui_roads.geojson"
 GRAPHS: dict = {}
 
 
 def _graph(name: str):
     if name not in GRAPHS:
-        GRAPHS[name] = (largest_component(read_osm_xml(HUANGPU)) if name == "huangpu" else
-                        graph_from_lines(gpd.read_file(DEMO_ROADS).to_crs("EPSG:4490")))
+        GRAPHS[name] = shipped_graph(name)
         assert built_route_table(GRAPHS[name]) is None  # queries do not build it
         route_table(GRAPHS[name])
     return GRAPHS[name]

@@ -10,14 +10,13 @@ with one-way streets.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pytest
 from scipy.sparse.csgraph import dijkstra
 
 from benchmarks.routing.bench_routing import synthetic_roads
+from tests.support.roadgraphs import shipped_graph
 from geogrid._errors import InputError
 from geogrid.routing import (
     Responders,
@@ -27,20 +26,14 @@ from geogrid.routing import (
     nearest_responder,
     node_nearest_responder,
     node_route,
-    read_osm_xml,
     shortest_path,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-HUANGPU = ROOT / "data" / "osm" / "huangpu-drive" / "huangpu_drive_osmnx.osm"
-DEMO_ROADS = ROOT / "data" / "boundaries" / "lujiazui_roads.geojson"
 
 
 def _graph(name: str, weight: str = "length"):
-    if name == "huangpu":
-        return largest_component(read_osm_xml(HUANGPU, weight=weight))
-    if name == "lujiazui":  # not reduced: several components, so some pairs have no path
-        return graph_from_lines(gpd.read_file(DEMO_ROADS).to_crs("EPSG:4490"), weight=weight)
+    if name in ("huangpu", "lujiazui"):
+        return shipped_graph(name, weight=weight)
     return graph_from_lines(synthetic_roads(3_000, seed=5), weight=weight)
 
 

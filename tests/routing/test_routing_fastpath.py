@@ -17,9 +17,7 @@ from __future__ import annotations
 import math
 import pickle
 from bisect import bisect_left, bisect_right
-from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -27,11 +25,8 @@ from scipy.sparse.csgraph import dijkstra
 
 from geogrid.routing import (
     Responders,
-    graph_from_lines,
-    largest_component,
     nearest_responder,
     rank_responders,
-    read_osm_xml,
     route_table,
     shortest_path,
 )
@@ -39,17 +34,14 @@ from geogrid.routing.graph import _ragged_arange
 from geogrid.routing.hierarchy import hierarchy
 from geogrid.routing.search import _in_entries, _out_entries, _run
 from geogrid.routing.snap import _anchors, _PieceIndex
+from tests.support.roadgraphs import shipped_graph
 
-ROOT = Path(__file__).resolve().parents[2]
-HUANGPU = ROOT / "data" / "osm" / "huangpu-drive" / "huangpu_drive_osmnx.osm"
-DEMO_ROADS = ROOT / "data" / "boundaries" / "lujiazui_roads.geojson"
 GRAPHS = {}
 
 
 def _graph(name: str):
     if name not in GRAPHS:
-        GRAPHS[name] = (largest_component(read_osm_xml(HUANGPU)) if name == "huangpu" else
-                        graph_from_lines(gpd.read_file(DEMO_ROADS).to_crs("EPSG:4490")))
+        GRAPHS[name] = shipped_graph(name)
         route_table(GRAPHS[name])  # as the responder service keeps them: routes read the table
     return GRAPHS[name]
 
@@ -287,7 +279,7 @@ def test_queries_are_freed_on_their_own_threads():
     seen = []
     old, sys.unraisablehook = sys.unraisablehook, seen.append
     try:
-        g = graph_from_lines(gpd.read_file(DEMO_ROADS).to_crs("EPSG:4490"))
+        g = shipped_graph("lujiazui")
         a, b = (float(g.lon[0]), float(g.lat[0])), (float(g.lon[-1]), float(g.lat[-1]))
         expected = shortest_path(g, a, b).cost
         with ThreadPoolExecutor(3) as pool:
