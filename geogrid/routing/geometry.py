@@ -43,7 +43,7 @@ class EdgeRuns:
     coordinates, so a path of edges outside ``dup`` has no such pair either.
     ``seg_offsets`` is the graph's segment vertex offsets as plain ints,
     ``frac`` and ``xy`` the vertices' fractions and flat lon/lat for plain-float
-    reads, ``seg_length`` and ``seg_speed`` the segments' metres and m/s.
+    reads.
     """
 
     first: list
@@ -54,8 +54,6 @@ class EdgeRuns:
     seg_offsets: list
     frac: memoryview
     xy: memoryview
-    seg_length: list
-    seg_speed: list
 
     @cached_property
     def edge_m(self) -> list:
@@ -93,8 +91,7 @@ class EdgeRuns:
         return cls([raw[i:i + 16] for i in first_b], [raw[i + 16:j] for i, j in zip(first_b, end_b)],
                    np.ascontiguousarray(np.vstack([length, length / graph.seg_speed_mps[seg]])), dup,
                    joined, graph.seg_offsets.tolist(), memoryview(np.ascontiguousarray(graph.coords_frac, float)),
-                   memoryview(np.ascontiguousarray(graph.coords_lonlat, float).reshape(-1)),
-                   graph.seg_length_m.tolist(), graph.seg_speed_mps.tolist())
+                   memoryview(np.ascontiguousarray(graph.coords_lonlat, float).reshape(-1)))
 
 
 def edge_runs(graph: RoadGraph) -> EdgeRuns:
@@ -178,13 +175,14 @@ def _merged(coords: np.ndarray) -> np.ndarray:
     return coords[keep]
 
 
-def _part(runs: EdgeRuns, s: int, t0: float, t1: float) -> tuple[list, float, float]:
+def _part(graph: RoadGraph, runs: EdgeRuns, s: int, t0: float, t1: float) -> tuple[list, float, float]:
     """The cut of segment ``s`` from ``t0`` to ``t1``, flat, with its metres and seconds
     (nothing if ``s < 0``)."""
     if s < 0:
         return [], 0.0, 0.0
-    metres = abs(t1 - t0) * runs.seg_length[s]
-    return _cut_flat(runs, s, t0, t1), metres, metres / runs.seg_speed[s]
+    *_, length, speed = graph._seg_lists
+    metres = abs(t1 - t0) * length[s]
+    return _cut_flat(runs, s, t0, t1), metres, metres / speed[s]
 
 
 def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None,
@@ -196,13 +194,13 @@ def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None
     """
     runs = edge_runs(graph)
     if path is None:  # along one segment
-        first = _part(runs, o.seg, o.t, d.t)
+        first = _part(graph, runs, o.seg, o.t, d.t)
         coords = _merged(np.array([o.lon, o.lat, *first[0], d.lon, d.lat]).reshape(-1, 2))
         metres, secs = first[1], first[2]
     else:
-        first = _part(runs, o_entry[2], o.t, o_entry[3])
+        first = _part(graph, runs, o_entry[2], o.t, o_entry[3])
         parts, m0, m1, m_mid, s_mid, maybe = _path(graph, *path)
-        last = _part(runs, d_entry[2], d_entry[3], d.t)
+        last = _part(graph, runs, d_entry[2], d_entry[3], d.t)
         metres, secs = first[1] + m_mid + last[1], first[2] + s_mid + last[2]
         head, tail = [o.lon, o.lat, *first[0]], [*last[0], d.lon, d.lat]
         if maybe:

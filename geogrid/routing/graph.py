@@ -263,6 +263,10 @@ class RoadGraph:
             cache[name] = build(self)
         return cache[name]
 
+    def _memoised(self, name: str) -> Any:
+        """The structure :meth:`_memo` keeps under ``name``, or ``None`` if it was never built."""
+        return self.__dict__.get("_derived", {}).get(name)
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the graph without its derived structures (the route index is native code)."""
         state = self.__dict__.copy()

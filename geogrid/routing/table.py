@@ -34,7 +34,6 @@ grows with the edges rather than their square.
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Sequence
@@ -158,7 +157,7 @@ def route_table(graph: RoadGraph) -> RouteTable | None:
 
 def built_route_table(graph: RoadGraph) -> RouteTable | None:
     """The graph's :class:`RouteTable` if :func:`route_table` has built it, else ``None``."""
-    return graph.__dict__.get("_derived", {}).get("route_table")
+    return graph._memoised("route_table")
 
 
 def _build_or_none(graph: RoadGraph) -> RouteTable | None:
