@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon, box
 
+from benchmarks.locate.bench_locate import voronoi_cells
 from geogrid._errors import CRSError, InputError, OutOfCoverageError, ValidationError
 from geogrid.locate import AreaIndex, Located, ancestors
 
@@ -65,12 +66,7 @@ def squares(n: int = 4, ids=None) -> gpd.GeoDataFrame:
 
 def voronoi(n: int, bounds=(121.49, 31.225, 121.52, 31.25), seed: int = 0) -> gpd.GeoDataFrame:
     rng = np.random.default_rng(seed)
-    minx, miny, maxx, maxy = bounds
-    seeds = shapely.multipoints(np.c_[rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)])
-    clip = box(*bounds)
-    cells = shapely.intersection(
-        shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=clip)), clip)
-    cells = cells[~shapely.is_empty(cells)]
+    cells = voronoi_cells(n, bounds, rng)
     order = rng.permutation(len(cells))       # ids unrelated to position
     return frame(cells, [f"MG{int(k):04d}" for k in order])
 

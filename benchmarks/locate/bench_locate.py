@@ -84,6 +84,18 @@ def postgis_st_contains(areas: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> np
     raise NotImplementedError("Register a PostGIS implementation in COMPARISONS to compare it.")
 
 
+def voronoi_cells(n: int, bounds: tuple[float, float, float, float],
+                  rng: np.random.Generator) -> np.ndarray:
+    """The non-empty Voronoi cells of ``n`` seeds drawn uniformly from ``rng``, clipped to
+    ``bounds``: they share their edges vertex for vertex and tile ``bounds`` exactly."""
+    minx, miny, maxx, maxy = bounds
+    seeds = shapely.multipoints(np.c_[rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)])
+    clip = box(*bounds)
+    cells = shapely.intersection(
+        shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=clip)), clip)
+    return cells[~shapely.is_empty(cells)]
+
+
 def voronoi_microgrids(n: int = 300, bounds: tuple[float, float, float, float] = LUJIAZUI,
                        *, seed: int = 0) -> gpd.GeoDataFrame:
     """A Voronoi tiling of ``n`` uniform random seeds clipped to ``bounds``, EPSG:4490.
@@ -91,13 +103,7 @@ def voronoi_microgrids(n: int = 300, bounds: tuple[float, float, float, float] =
     The cells share their edges vertex for vertex and cover ``bounds`` with
     no gap or overlap, as a street's microgrids do.
     """
-    rng = np.random.default_rng(seed)
-    minx, miny, maxx, maxy = bounds
-    seeds = shapely.multipoints(np.c_[rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)])
-    clip = box(*bounds)
-    cells = shapely.intersection(
-        shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=clip)), clip)
-    cells = cells[~shapely.is_empty(cells)]
+    cells = voronoi_cells(n, bounds, np.random.default_rng(seed))
     # number the cells west to east, then north to south, as grid codes are
     centre = shapely.centroid(cells)
     order = np.lexsort((shapely.get_x(centre), -np.round(shapely.get_y(centre), 3)))

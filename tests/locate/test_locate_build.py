@@ -15,19 +15,14 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
+from benchmarks.locate.bench_locate import voronoi_cells
 from geogrid.locate import AreaIndex
 
 EXTENT = (121.49, 31.225, 121.52, 31.25)
 
 
 def voronoi(n: int, seed: int = 0, extent=EXTENT) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    minx, miny, maxx, maxy = extent
-    seeds = shapely.multipoints(np.c_[rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)])
-    clip = box(*extent)
-    cells = shapely.intersection(
-        shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=clip)), clip)
-    return cells[~shapely.is_empty(cells)]
+    return voronoi_cells(n, extent, np.random.default_rng(seed))
 
 
 def reversed_rings(geoms: np.ndarray) -> np.ndarray:
