@@ -28,7 +28,6 @@ import logging
 import threading
 import time
 from contextlib import asynccontextmanager
-
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
