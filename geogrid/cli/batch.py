@@ -181,7 +181,7 @@ def locate(
                                         snap_m=snap_m, engine=engine, scheduler=scheduler,
                                         chunk_rows=chunk_rows, geometry_point=geometry_point,
                                         force=force, buildings=footprints, progress=cb),
-                 f"locating {path.name}")
+                 f"定位 / locating {path.name}")
     echo_json(stats)
 
 
@@ -209,5 +209,5 @@ def geocode(
             locator = None
     stats = _run(lambda cb: geocode_file(path, out, gaz, column=column, locator=locator,
                                          progress=cb, name_column=name_column),
-                 f"geocoding {path.name}")
+                 f"地理编码 / geocoding {path.name}")
     echo_json(stats)

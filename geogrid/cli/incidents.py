@@ -55,7 +55,7 @@ def import_csv(
     created = replayed = failed = 0
     problems = []
     with progress() as bar:
-        task = bar.add_task(f"importing {path.name}", total=len(df))
+        task = bar.add_task(f"导入 / importing {path.name}", total=len(df))
         for i, row in df.iterrows():
             rec = {k: (None if pd.isna(v) else v) for k, v in row.items()}
             key = rec.get(key_column) if key_column else hashlib.sha256(

@@ -121,7 +121,7 @@ def partition(
     from ..partition import partition_files
 
     with progress() as bar, tempfile.TemporaryDirectory() as tmp:
-        task = bar.add_task("partitioning", total=None)
+        task = bar.add_task("划分 / partitioning", total=None)
         try:
             report = partition_files(
                 _mapped(boundary, id_column, name_column, encoding, Path(tmp)), objects, out_path,

@@ -23,7 +23,7 @@ def simulate(
 
     store = open_store()
     with progress() as bar:
-        task = bar.add_task("simulating", total=None)
+        task = bar.add_task("模拟 / simulating", total=None)
         result = run_day(store, date.fromisoformat(day), n=n, seed=seed,
                          progress=lambda d, t: bar.update(task, completed=d, total=t))
     echo_json(result)
