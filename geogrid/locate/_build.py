@@ -18,7 +18,7 @@ from .._errors import InputError, ValidationError, ValidationProblem
 __all__ = ["M_PER_DEG", "CELLS_PER_SEGMENT", "build_tables", "grid_cells", "validate_areas", "validate_arrays", "segments",
            "signed_segments", "choose_grid",
            "touched_cells", "centre_runs", "label_centres", "sorted_unique", "expand",
-           "first_hits", "candidate_sets"]
+           "first_hits"]
 
 #: Approximate metres per degree, only used to make cells roughly square.
 M_PER_DEG = 111_320.0
@@ -60,18 +60,17 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
     # An area that covers a boundary cell's centre but has no edge there covers
     # the whole cell, and another area's edge lies inside it (an overlap): its
     # pairs are added to the lists. A coverage without overlaps adds none.
-    extra = _missing_pairs(cell_rank, _first_of_cells(cell_rank, n)[0], label, pairs, rank, n)
+    bcell_of, starts = _first_of_cells(cell_rank, n)
+    extra = _missing_pairs(cell_rank, bcell_of, label, pairs, rank, n)
     if extra.size:
         cell_rank = sorted_unique(np.concatenate([cell_rank, extra]))
-    bcell_of, set_of_cell, set_ptr, set_ranks = candidate_sets(cell_rank, n, in_place=True)
-    del cell_rank
+        bcell_of, starts = _first_of_cells(cell_rank, n)
+    set_ptr, set_items = _lists(cell_rank, starts, order, n)
+    del cell_rank, starts
     dtype = np.int16 if max(n, len(set_ptr) + 1) < np.iinfo(np.int16).max else np.int32
     lut = label.astype(dtype)
     del label
-    lut[bcell_of] = (-2 - set_of_cell).astype(dtype)
-    set_items = set_ranks                           # ranks to positions, in place
-    for lo in range(0, len(set_items), _SEG_BLOCK):
-        set_items[lo:lo + _SEG_BLOCK] = order[set_items[lo:lo + _SEG_BLOCK]]
+    lut[bcell_of] = -2 - np.arange(len(bcell_of), dtype=dtype)
     stats = {
         "areas": n,
         "vertices": int(shapely.get_num_coordinates(geoms).sum()),
@@ -268,9 +267,9 @@ def validate_areas(areas, id_column: str, tie_break: str | None):
             raise InputError(f"areas has no column {col!r} (given as {name}).", field=name,
                              value=list(areas.columns)[:20],
                              fix=f"Pass {name}= one of the columns.")
-    key = areas[tie_break or id_column]
-    return validate_arrays(np.array(areas.geometry.values, dtype=object),
-                           areas[id_column].to_numpy(), key.to_numpy(), areas.index,
+    ids = areas[id_column].to_numpy()
+    key = areas[tie_break].to_numpy() if tie_break and tie_break != id_column else ids
+    return validate_arrays(np.array(areas.geometry.values, dtype=object), ids, key, areas.index,
                            id_column=id_column,
                            tie_break=tie_break if tie_break and tie_break != id_column else None)
 
@@ -580,16 +579,16 @@ def _first_of_cells(cell_rank: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarr
     return cell[starts].astype(np.intp), starts
 
 
-def candidate_sets(cell_rank: np.ndarray, n: int, *, in_place: bool = False):
-    """Group sorted ``cell * n + rank`` keys into candidate lists, one per boundary cell.
-
-    Returns the boundary cells, the list number of each, and the lists as
-    CSR (pointer, ranks ascending). Lists are not shared between cells:
-    finding equal ones cost more than half of the build at 300,000 areas,
-    and the query's sort by list number keeps a cell's points together anyway.
-    With ``in_place`` the ranks overwrite ``cell_rank``.
-    """
-    cells, starts = _first_of_cells(cell_rank, n)
-    set_ptr = np.append(starts, len(cell_rank)).astype(np.intp)
-    ranks = np.remainder(cell_rank, n, out=cell_rank if in_place else None)
-    return cells, np.arange(len(starts), dtype=np.intp), set_ptr, ranks
+def _lists(cell_rank: np.ndarray, starts: np.ndarray, order: np.ndarray, n: int):
+    """The candidate lists as CSR: pointer and area positions (by rank within a
+    list), int32 when they fit (half the memory of the build's int64 keys)."""
+    small = max(len(cell_rank), n) < np.iinfo(np.int32).max
+    dtype = np.int32 if small else np.intp
+    set_ptr = np.empty(len(starts) + 1, dtype=dtype)
+    set_ptr[:-1] = starts
+    set_ptr[-1] = len(cell_rank)
+    positions = order.astype(dtype)
+    set_items = np.empty(len(cell_rank), dtype=dtype)
+    for lo in range(0, len(cell_rank), _SEG_BLOCK):     # small temporaries
+        set_items[lo:lo + _SEG_BLOCK] = positions[cell_rank[lo:lo + _SEG_BLOCK] % n]
+    return set_ptr, set_items
