@@ -14,10 +14,11 @@ import numpy as np
 import shapely
 
 from .._errors import InputError, ValidationError, ValidationProblem
+from ._lists import boundary_cells, index_dtype, rank_lists
 
 __all__ = ["M_PER_DEG", "CELLS_PER_SEGMENT", "build_tables", "grid_cells", "validate_areas", "validate_arrays", "segments",
            "signed_segments", "choose_grid",
-           "touched_cells", "centre_runs", "label_centres", "sorted_unique", "expand",
+           "touched_cells", "centre_runs", "label_centres", "expand",
            "first_hits"]
 
 #: Approximate metres per degree, only used to make cells roughly square.
@@ -50,23 +51,17 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
     grid = choose_grid(shapely.total_bounds(geoms), *seg[:4], target_boundary,
                        grid_cells(len(seg[0]), max_cells))
     nx, ny = grid[4], grid[5]
-    keys, label = _scan(seg, rank, grid)
+    blocks, label = _scan(seg, rank, grid)
     pairs = None
     if label is None:               # centres covered twice: overlapping areas
         label, pairs = label_centres(centre_runs(*_grid_units(seg, grid), seg[4], nx, ny),
                                      rank, order, nx * ny)
     del seg
-    cell_rank = _merge(keys)
-    # An area that covers a boundary cell's centre but has no edge there covers
-    # the whole cell, and another area's edge lies inside it (an overlap): its
-    # pairs are added to the lists. A coverage without overlaps adds none.
-    bcell_of, starts = _first_of_cells(cell_rank, n)
-    extra = _missing_pairs(cell_rank, bcell_of, label, pairs, rank, n)
-    if extra.size:
-        cell_rank = sorted_unique(np.concatenate([cell_rank, extra]))
-        bcell_of, starts = _first_of_cells(cell_rank, n)
-    set_ptr, set_items = _lists(cell_rank, starts, order, n)
-    del cell_rank, starts
+    bcell_of, b, r = boundary_cells(blocks, nx * ny)
+    set_ptr, ranks, overlaps = _candidates(bcell_of, b, r, label, pairs, rank)
+    del b, r
+    set_items = order.astype(index_dtype(n))[ranks]
+    del ranks
     dtype = np.int16 if max(n, len(set_ptr) + 1) < np.iinfo(np.int16).max else np.int32
     lut = label.astype(dtype)
     del label
@@ -79,25 +74,12 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
         "boundary_cells": int(len(bcell_of)),
         "boundary_fraction": round(len(bcell_of) / (nx * ny), 5),
         "candidate_sets": int(len(set_ptr) - 1),
-        "overlaps": bool(extra.size) or pairs is not None,
+        "overlaps": overlaps,
         "lut_bytes": int(lut.nbytes),
     }
     # the index's own copies (faster than a WKB round trip, and never prepared)
     return {"geoms": shapely.orient_polygons(geoms) if copy else geoms, "rank": rank, "grid": grid, "lut": lut,
             "set_ptr": set_ptr, "set_items": set_items, "stats": stats}
-
-
-def _merge(keys: list[np.ndarray]) -> np.ndarray:
-    """The sorted, distinct keys of a list of sorted blocks (the list is emptied)."""
-    if len(keys) == 1:
-        return keys.pop()
-    values = np.concatenate(keys)
-    keys.clear()
-    values.sort(kind="stable")                     # timsort merges the sorted runs
-    keep = np.empty(len(values), dtype=bool)
-    keep[:1] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
 
 
 def _grid_units(seg, grid, lo: int = 0, hi: int | None = None):
@@ -107,10 +89,10 @@ def _grid_units(seg, grid, lo: int = 0, hi: int | None = None):
     return (ax - x0) * sx, (ay - y0) * sy, (bx - x0) * sx, (by - y0) * sy
 
 
-def _scan(seg, rank: np.ndarray, grid) -> tuple[list[np.ndarray], np.ndarray | None]:
+def _scan(seg, rank: np.ndarray, grid) -> tuple[list, np.ndarray | None]:
     """One pass over the ring segments, a block at a time (temporaries stay small):
-    sorted blocks of the ``cell * n + rank`` keys of every (boundary cell, area
-    with an edge in it); and the area whose interior holds each cell's centre
+    blocks of the (cell, area rank) pairs of every boundary cell and area with
+    an edge in it, repeats and all; and the area whose interior holds each cell's centre
     (``-1``: none), or ``None`` if some centre lies in two areas.
 
     The centres come from winding numbers along each row: a segment crossing a
@@ -126,7 +108,9 @@ def _scan(seg, rank: np.ndarray, grid) -> tuple[list[np.ndarray], np.ndarray | N
     # sums wrap around in int32, but every sum that names an area lies in [0, n]
     # and is exact modulo 2**32; only a centre next to edges can get a wrong one
     mark = np.zeros(nx * ny + 1, dtype=np.int32)
-    keys = []
+    blocks = []
+    cell_type = index_dtype(nx * ny + 1)
+    rank32 = rank.astype(np.int32)
     for lo in range(0, n_seg, _SEG_BLOCK):
         au, av, bu, bv = _grid_units(seg, grid, lo, lo + _SEG_BLOCK)
         area = owner[lo:lo + _SEG_BLOCK]
@@ -134,7 +118,7 @@ def _scan(seg, rank: np.ndarray, grid) -> tuple[list[np.ndarray], np.ndarray | N
         rows *= nx
         rows += cols
         del cols
-        keys.append(sorted_unique(rows * n + rank[area[which]]))
+        blocks.append((rows.astype(cell_type), rank32[area[which]]))
         del rows, which
         at, step, which = _centre_crossings(au, av, bu, bv, nx)
         step[flip[lo:lo + _SEG_BLOCK][which]] *= -1
@@ -146,14 +130,14 @@ def _scan(seg, rank: np.ndarray, grid) -> tuple[list[np.ndarray], np.ndarray | N
         np.add.at(mark, at, label)
     np.cumsum(depth, out=depth)
     if depth.min(initial=0) < 0 or depth.max(initial=0) > 1:
-        return keys, None
+        return blocks, None
     del depth
     np.cumsum(mark, out=mark)
     label = mark[:-1]
     label -= 1
     if label.min(initial=-1) < -1 or label.max(initial=-1) >= n:
-        return keys, None           # only a centre within a rounding error of edges does this
-    return keys, label
+        return blocks, None           # only a centre within a rounding error of edges does this
+    return blocks, label
 
 
 def _centre_crossings(au, av, bu, bv, nx: int):
@@ -230,21 +214,33 @@ def label_centres(runs, rank: np.ndarray, order: np.ndarray, n_cells: int):
     return label, (cells, area)
 
 
-def _missing_pairs(cell_rank, bcells, label, pairs, rank, n: int) -> np.ndarray:
-    """``cell * n + rank`` keys of areas covering a boundary cell's centre that
-    its list (``cell_rank``, sorted) lacks."""
-    if pairs is None:
-        a = label[bcells]
-        inside = a >= 0
-        key = bcells[inside] * n + rank[a[inside]]
-    else:
-        boundary = np.zeros(len(label), dtype=bool)
-        boundary[bcells] = True
+def _candidates(bcells, b, r, label, pairs, rank):
+    """The candidate lists (pointer, ranks ascending) of the boundary cells from the
+    (boundary cell number ``b``, rank ``r``) pairs of the edges, and whether areas overlap.
+
+    An area that covers a boundary cell's centre but has no edge there covers
+    the whole cell, and another area's edge lies inside it (an overlap): it
+    joins that cell's list. With ``pairs`` (every area covering each centre,
+    found when centres are covered twice) all of them join.
+    """
+    n, n_lists = len(rank), len(bcells)
+    if pairs is not None:
         cells, area = pairs
-        on = boundary[cells]
-        key = cells[on] * n + rank[area[on]]
-    at = np.minimum(np.searchsorted(cell_rank, key), len(cell_rank) - 1)
-    return key[cell_rank[at] != key]
+        at = np.minimum(np.searchsorted(bcells, cells), max(n_lists - 1, 0))
+        on = np.flatnonzero(bcells[at] == cells) if n_lists else np.empty(0, np.intp)
+        b = np.concatenate([b, at[on].astype(b.dtype)])
+        r = np.concatenate([r, rank[area[on]].astype(r.dtype)])
+        return (*rank_lists(b, r, n_lists, n)[:2], True)
+    a = label[bcells]
+    check = np.where(a >= 0, rank[a], n).astype(np.int32)
+    del a
+    ptr, ranks, found = rank_lists(b, r, n_lists, n, check)
+    missing = np.flatnonzero((check < n) & ~found)
+    if not missing.size:
+        return ptr, ranks, False
+    b = np.concatenate([np.repeat(np.arange(n_lists, dtype=ptr.dtype), np.diff(ptr)),
+                        missing.astype(ptr.dtype)])
+    return (*rank_lists(b, np.concatenate([ranks, check[missing]]), n_lists, n)[:2], True)
 
 
 def validate_areas(areas, id_column: str, tie_break: str | None):
@@ -537,18 +533,6 @@ def _sweep(p0, q0, p1, q1, pad: float):
     return col[k], rlo[k] + rstep, seg[k]
 
 
-def sorted_unique(values: np.ndarray, *, runs: bool = False) -> np.ndarray:
-    """``np.unique`` for integer keys, by sorting (faster than hashing here).
-
-    With ``runs``, ``values`` is a few sorted runs end to end: a stable sort
-    (timsort) merges them in a fraction of the time a quicksort takes."""
-    values = np.sort(values, kind="stable" if runs else None)
-    keep = np.empty(len(values), dtype=bool)
-    keep[:1] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
-
-
 def expand(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For counts ``c_i``: owner index and 0..c_i-1 step for every expanded item."""
     owner = np.repeat(np.arange(len(count)), count)
@@ -565,30 +549,3 @@ def first_hits(point: np.ndarray, area: np.ndarray, hit: np.ndarray, n_points: i
     out = np.full(n_points, -1, dtype=np.intp)
     out[point[lead]] = area[lead]
     return out
-
-
-def _first_of_cells(cell_rank: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct cells of sorted ``cell * n + rank`` keys and where each starts."""
-    cell = np.floor_divide(cell_rank, n, out=np.empty(len(cell_rank), dtype=np.int32),
-                           casting="unsafe") if len(cell_rank) and cell_rank[-1] // n < 2**31 \
-        else cell_rank // n
-    keep = np.empty(len(cell), dtype=bool)
-    keep[:1] = True
-    np.not_equal(cell[1:], cell[:-1], out=keep[1:])
-    starts = np.flatnonzero(keep)
-    return cell[starts].astype(np.intp), starts
-
-
-def _lists(cell_rank: np.ndarray, starts: np.ndarray, order: np.ndarray, n: int):
-    """The candidate lists as CSR: pointer and area positions (by rank within a
-    list), int32 when they fit (half the memory of the build's int64 keys)."""
-    small = max(len(cell_rank), n) < np.iinfo(np.int32).max
-    dtype = np.int32 if small else np.intp
-    set_ptr = np.empty(len(starts) + 1, dtype=dtype)
-    set_ptr[:-1] = starts
-    set_ptr[-1] = len(cell_rank)
-    positions = order.astype(dtype)
-    set_items = np.empty(len(cell_rank), dtype=dtype)
-    for lo in range(0, len(cell_rank), _SEG_BLOCK):     # small temporaries
-        set_items[lo:lo + _SEG_BLOCK] = positions[cell_rank[lo:lo + _SEG_BLOCK] % n]
-    return set_ptr, set_items
