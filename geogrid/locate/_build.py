@@ -114,12 +114,9 @@ def _scan(seg, rank: np.ndarray, grid) -> tuple[list, np.ndarray | None]:
     for lo in range(0, n_seg, _SEG_BLOCK):
         au, av, bu, bv = _grid_units(seg, grid, lo, lo + _SEG_BLOCK)
         area = owner[lo:lo + _SEG_BLOCK]
-        cols, rows, which = touched_cells(au, av, bu, bv, pad)
-        rows *= nx
-        rows += cols
-        del cols
-        blocks.append((rows.astype(cell_type), rank32[area[which]]))
-        del rows, which
+        cells, ranks = touched_cells(au, av, bu, bv, pad, nx, rank32[area])
+        blocks.append((cells.astype(cell_type, copy=False), ranks))
+        del cells, ranks
         at, step, which = _centre_crossings(au, av, bu, bv, nx)
         step[flip[lo:lo + _SEG_BLOCK][which]] *= -1
         np.add.at(depth, at, step)
@@ -495,8 +492,9 @@ def choose_grid(bounds, ax, ay, bx, by, target_boundary: float, max_cells: int):
     return minx - 2 * dx, miny - 2 * dy, 1.0 / dx, 1.0 / dy, nx, ny
 
 
-def touched_cells(au, av, bu, bv, pad: float):
-    """Cells within ``pad`` (grid units) of each segment: (cols, rows, segment index).
+def touched_cells(au, av, bu, bv, pad: float, nx: int, value: np.ndarray):
+    """Cells within ``pad`` (grid units) of each segment, as ``(row * nx + col,
+    value of the segment)`` pairs in no particular order.
 
     Each segment is walked along its longer axis so the slope is at most 1
     and the interpolation error stays tiny.
@@ -504,33 +502,49 @@ def touched_cells(au, av, bu, bv, pad: float):
     steep = np.abs(bv - av) > np.abs(bu - au)
     flat = np.flatnonzero(~steep)
     steep = np.flatnonzero(steep)
-    c1, r1, s1 = _sweep(au[flat], av[flat], bu[flat], bv[flat], pad)
-    r2, c2, s2 = _sweep(av[steep], au[steep], bv[steep], bu[steep], pad)
-    return (np.concatenate([c1, c2]), np.concatenate([r1, r2]),
-            np.concatenate([flat[s1], steep[s2]]))
+    c1, v1 = _sweep(au[flat], av[flat], bu[flat], bv[flat], pad, (1, nx), value[flat])
+    c2, v2 = _sweep(av[steep], au[steep], bv[steep], bu[steep], pad, (nx, 1), value[steep])
+    return np.concatenate([c1, c2]), np.concatenate([v1, v2])
 
 
-def _sweep(p0, q0, p1, q1, pad: float):
-    """Cells along segments with ``|p1 - p0| >= |q1 - q0|``: (p cells, q cells, segment)."""
+def _sweep(p0, q0, p1, q1, pad: float, strides: tuple[int, int], value: np.ndarray):
+    """Cells along segments with ``|p1 - p0| >= |q1 - q0|``: (``p * strides[0] +
+    q * strides[1]``, the segment's value)."""
     pmin, pmax = np.minimum(p0, p1), np.maximum(p0, p1)
     qmin, qmax = np.minimum(q0, q1), np.maximum(q0, q1)
     dp = p1 - p0
     slope = np.divide(q1 - q0, dp, out=np.zeros_like(dp), where=dp != 0)
     lo = np.floor(pmin - pad).astype(np.intp)
     count = np.floor(pmax + pad).astype(np.intp) - lo + 1
-    seg, step = expand(count)
-    col = lo[seg] + step
+    seg, col = expand(count)
+    col += lo[seg]
     # the part of the segment within this column, widened by the pad
     pa = np.maximum(col - pad, pmin[seg])
     pb = np.minimum(col + 1 + pad, pmax[seg])
-    qa = q0[seg] + (pa - p0[seg]) * slope[seg]
-    qb = q0[seg] + (pb - p0[seg]) * slope[seg]
+    start, slope, q = p0[seg], slope[seg], q0[seg]
+    pa -= start
+    pa *= slope
+    qa = pa + q
+    pb -= start
+    pb *= slope
+    qb = pb + q
+    del pa, pb, start, slope, q
     qlo = np.maximum(np.minimum(qa, qb), qmin[seg]) - pad
     qhi = np.minimum(np.maximum(qa, qb), qmax[seg]) + pad
+    del qa, qb
     rlo = np.floor(qlo).astype(np.intp)
-    rcount = np.floor(qhi).astype(np.intp) - rlo + 1
-    k, rstep = expand(rcount)
-    return col[k], rlo[k] + rstep, seg[k]
+    more = np.floor(qhi).astype(np.intp) - rlo        # rows after the first
+    del qlo, qhi
+    along, across = strides
+    cell = col * along + rlo * across
+    value = value[seg]
+    if more.max(initial=0) > 2:                     # only with a pad near a cell's width
+        k, step = expand(more + 1)
+        return cell[k] + step * across, value[k]
+    # the slope is at most 1: a column's part meets at most three rows
+    two, three = np.flatnonzero(more >= 1), np.flatnonzero(more >= 2)
+    return (np.concatenate([cell, cell[two] + across, cell[three] + 2 * across]),
+            np.concatenate([value, value[two], value[three]]))
 
 
 def expand(count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
