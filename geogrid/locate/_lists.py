@@ -6,13 +6,15 @@ segments of one area). Each boundary cell needs its distinct areas in rank
 order, as CSR. Sorting all pairs by ``cell * n + rank`` did that, and was the
 largest step of the build (an int64 sort of two million keys at 30,000 areas).
 
-Here the pairs are grouped in rounds instead. A boundary cell holds few areas
-(two along a shared edge, three or four at a corner), so each round takes, with
-:func:`numpy.minimum.at`, the lowest remaining rank of every cell, puts it in the
-cell's next slot and drops every pair equal to it (the repeats go with it). A
-cell with ``k`` distinct areas is done after ``k`` rounds, and each round only
-touches the pairs left, so the work is close to linear in the pairs. Slots are
-filled in rank order, so the lists need no sort either.
+Here the pairs are grouped without a sort. A boundary cell holds few areas (two
+along a shared edge, three or four at a corner): the lowest and highest rank of
+every cell (:func:`numpy.minimum.at` and :func:`numpy.maximum.at`, one pass
+each) settle the cells of one or two areas, and the few pairs strictly between
+go through rounds, each of which takes every cell's lowest remaining rank, puts
+it in the cell's next slot and drops every pair equal to it (the repeats go
+with it). A cell with ``k`` distinct areas is done after ``k - 2`` rounds, and
+each round only touches the pairs left, so the work is close to linear in the
+pairs. Slots are filled in rank order, so the lists need no sort either.
 """
 
 from __future__ import annotations
@@ -51,12 +53,45 @@ def rank_lists(b: np.ndarray, r: np.ndarray, n_lists: int, n: int,
     """Group pairs (list ``b``, rank ``r``; repeats allowed) into CSR lists of
     distinct ranks, ascending: ``(pointer, ranks, found)``.
 
-    With ``check`` (a rank per list, ``n`` for none), ``found`` says, per
-    list, whether that rank is in it (else it is ``None``). ``b`` and ``r``
-    are consumed.
+    Most lists hold one or two areas (an edge of the coverage, an edge
+    shared by two areas): the lowest and the highest rank of every list
+    (:func:`numpy.minimum.at`, :func:`numpy.maximum.at`) settle those, and
+    only the pairs strictly between them (cells at a corner of three or more
+    areas) go through the rounds of :func:`_rounds`. With ``check`` (a rank
+    per list, ``n`` for none), ``found`` says, per list, whether that rank is
+    in it (else it is ``None``).
     """
     dtype = index_dtype(len(b) + 1, n + 1)
     r = r.astype(np.int32, copy=False)
+    lo = np.full(n_lists, n, dtype=np.int32)
+    np.minimum.at(lo, b, r)
+    hi = np.full(n_lists, -1, dtype=np.int32)
+    np.maximum.at(hi, b, r)
+    inner = (r != lo[b])
+    inner &= r != hi[b]
+    inner = np.flatnonzero(inner)
+    mid_ptr, mid_ranks, mid_found = _rounds(b[inner], r[inner], n_lists, n, check)
+    del inner
+    first, last = lo < n, hi > lo
+    mid_count = np.diff(mid_ptr)
+    ptr = np.zeros(n_lists + 1, dtype=dtype)
+    np.cumsum(first.astype(dtype) + last + mid_count, out=ptr[1:])
+    ranks = np.empty(int(ptr[-1]), dtype=np.int32)
+    ranks[ptr[:-1][first]] = lo[first]
+    ranks[ptr[1:][last] - 1] = hi[last]
+    if mid_ranks.size:           # after the lowest, in their own (ascending) order
+        at = np.repeat(ptr[:-1] + 1 - mid_ptr[:-1], mid_count)
+        at += np.arange(len(mid_ranks), dtype=at.dtype)
+        ranks[at] = mid_ranks
+    found = None if check is None else (check == lo) | (check == hi) | mid_found
+    return ptr, ranks, found
+
+
+def _rounds(b: np.ndarray, r: np.ndarray, n_lists: int, n: int,
+            check: np.ndarray | None = None):
+    """:func:`rank_lists` in rounds: each takes every list's lowest remaining
+    rank, puts it in the list's next slot and drops the pairs equal to it."""
+    dtype = index_dtype(len(b) + 1, n + 1)
     best = np.full(n_lists, n, dtype=np.int32)
     count = np.zeros(n_lists, dtype=np.int32)
     found = None if check is None else np.zeros(n_lists, dtype=bool)
