@@ -248,18 +248,21 @@ def validate_areas(areas, id_column: str, tie_break: str | None):
     from ..crs import require_storage_crs
 
     if not isinstance(areas, gpd.GeoDataFrame):
-        raise InputError(f"areas must be a GeoDataFrame, got {type(areas).__name__}.",
-                         field="areas", fix="Wrap it: geopandas.GeoDataFrame(df, crs='EPSG:4490').")
-    if areas.crs is None or not _storage_srs(areas.crs.srs):
+        raise InputError(f"areas 须为 GeoDataFrame / areas must be a GeoDataFrame, got "
+                         f"{type(areas).__name__}.", field="areas",
+                         fix="包装为 / wrap it: geopandas.GeoDataFrame(df, crs='EPSG:4490').")
+    crs = areas.crs                 # one look-up: each goes through the geometry column
+    if crs is None or not _storage_srs(crs.srs):
         require_storage_crs(areas, "areas")     # raises, naming the CRS and the fix
     if len(areas) == 0:
-        raise InputError("areas is empty; there is nothing to index.", field="areas",
-                         fix="Pass the microgrids of the active plan.")
+        raise InputError("areas 没有区域 / areas is empty; there is nothing to index.",
+                         field="areas", fix="传入生效方案的微网格 / pass the microgrids of the "
+                                            "active plan.")
     for name, col in (("id_column", id_column), ("tie_break", tie_break or id_column)):
         if col not in areas.columns:
-            raise InputError(f"areas has no column {col!r} (given as {name}).", field=name,
-                             value=list(areas.columns)[:20],
-                             fix=f"Pass {name}= one of the columns.")
+            raise InputError(f"areas 没有列 {col!r}（{name}）/ areas has no column {col!r} "
+                             f"(given as {name}).", field=name, value=list(areas.columns)[:20],
+                             fix=f"{name} 须为其中一列 / pass {name}= one of the columns.")
     ids = areas[id_column].to_numpy()
     key = areas[tie_break].to_numpy() if tie_break and tie_break != id_column else ids
     return validate_arrays(np.array(areas.geometry.values, dtype=object), ids, key, areas.index,
@@ -339,9 +342,10 @@ def validate_arrays(geoms: np.ndarray, ids: np.ndarray, key: np.ndarray, index, 
     try:
         np.argsort(key, kind="stable")
     except TypeError:
-        raise InputError(f"{tie_break or id_column} mixes values that cannot be ordered.",
-                         field="tie_break",
-                         fix="Use a column of one type (e.g. the code).") from None
+        raise InputError(f"{tie_break or id_column} 的值无法排序 / {tie_break or id_column} "
+                         "mixes values that cannot be ordered.", field="tie_break",
+                         fix="用单一类型的列（如编码）/ use a column of one type (e.g. the "
+                             "code).") from None
     return geoms, ids, key
 
 
