@@ -30,7 +30,7 @@ _SEG_BLOCK = 1 << 16
 #: The grid has at most this many cells per ring segment (and at least
 #: ``_MIN_CELLS``): the build's cost grows with the cells, so a small plan gets a
 #: small table (see :func:`grid_cells`).
-CELLS_PER_SEGMENT = 64
+CELLS_PER_SEGMENT = 128
 _MIN_CELLS = 1 << 12
 
 
@@ -462,10 +462,11 @@ def grid_cells(n_segments: int, max_cells: int) -> int:
     or :data:`CELLS_PER_SEGMENT` per segment if that is fewer.
 
     The grid's cost (its table, the winding sums along its rows) grows with
-    the cells, the cost of the rest with the segments; without this bound a
-    street of 300 microgrids got a table of 800,000 cells (a few per square
-    metre), whose build took 15 times as long as a table of 100,000 cells
-    that sends three times as many points to the exact test.
+    the cells, the cost of the rest with the segments. Without this bound a
+    street of 300 microgrids (1,740 segments) got 820,000 cells, 5.5 % of
+    them boundary cells; with it, 220,000 cells and 10.5 %: the build takes
+    half the time, and a million uniform points take 1.6 times as long.
+    From about 30,000 microgrids on, ``max_cells`` is the bound.
     """
     return int(min(max_cells, max(_MIN_CELLS, CELLS_PER_SEGMENT * n_segments)))
 

@@ -37,7 +37,7 @@ the areas, and the table lives in a numpy array.
    list ``k``.
 
 A query is two multiply-adds and one gather. Points in boundary cells
-(about 15 % of them for a street's plan) are tested exactly with
+(about 10 % of them for a street's plan) are tested exactly with
 :func:`shapely.intersects_xy` against their few candidates, so the answer is
 the one ``shapely.covers`` (and ``geopandas.sjoin(predicate="intersects")``)
 gives, including points on the outer edge of the coverage.
@@ -50,7 +50,7 @@ the polygons of a loaded index) is built once under a lock, then only read.
 
 The cell size is chosen from the total edge length so that about
 ``target_boundary`` of the grid's cells are boundary cells, within
-``max_cells`` (about 2 bytes a cell) and within 64 cells per ring segment
+``max_cells`` (about 2 bytes a cell) and within 128 cells per ring segment
 (so a small plan gets a small table). Build time grows with the number of
 vertices plus the number of cells.
 
