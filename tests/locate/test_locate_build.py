@@ -64,6 +64,17 @@ def overlapping() -> np.ndarray:
     return np.array(kids + [parent, sliver, nested], dtype=object)
 
 
+def sliver_inside() -> np.ndarray:
+    """A tiling and a sliver 2e-7° wide lying inside one tile: no cell centre is
+    covered twice, yet the tile (no edge of it near) must join the lists of the
+    cells the sliver's edges cross."""
+    tiles = list(voronoi(30, seed=5))
+    tile = max(tiles, key=lambda t: t.area)
+    c = tile.representative_point()
+    sliver = box(c.x - 0.0004, c.y - 1e-7, c.x + 0.0004, c.y + 1e-7).intersection(tile)
+    return np.array(tiles + [sliver], dtype=object)
+
+
 def expected(geoms: np.ndarray, rank: np.ndarray, x, y) -> np.ndarray:
     """shapely's answer with the index's tie-break: lowest rank among covering areas."""
     qi, qa = shapely.STRtree(geoms).query(shapely.points(x, y), predicate="intersects")
@@ -98,7 +109,8 @@ def edge_offsets(geoms: np.ndarray, offsets) -> tuple[np.ndarray, np.ndarray]:
 
 
 CASES = {"tiling": lambda: voronoi(300), "holes, parts, either orientation": with_holes_and_parts,
-         "overlaps": overlapping}
+         "overlaps": overlapping, "sliver inside an area": sliver_inside}
+OVERLAPPING = ("overlaps", "sliver inside an area")
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -127,7 +139,26 @@ def test_every_cell_names_what_touches_it(case):
         k = -2 - lut[c]
         listed = set(np.asarray(index._set_items[index._set_ptr[k]:index._set_ptr[k + 1]]).tolist())
         assert touching[c] <= listed, (case, c, touching[c] - listed)
-    assert index.stats["overlaps"] == (case == "overlaps")
+    assert index.stats["overlaps"] == (case in OVERLAPPING)
+
+
+def test_an_area_under_a_sliver_joins_the_lists_without_a_doubly_covered_centre():
+    """The winding labels see no overlap here; the check of each boundary cell's
+    centre against its list is what finds the tile under the sliver."""
+    from geogrid.locate import _build
+
+    geoms = sliver_inside()
+    index, rank = index_of(geoms, max_cells=1 << 14)
+    seg = _build.signed_segments(geoms)
+    _, label = _build._scan(seg, rank, index._grid)
+    assert label is not None                       # no centre in two areas
+    assert index.stats["overlaps"]
+    c = shapely.centroid(geoms[-1])
+    x = np.r_[np.linspace(c.x - 0.0005, c.x + 0.0005, 2001), np.full(401, c.x)]
+    y = np.r_[np.full(2001, c.y), np.linspace(c.y - 2e-4, c.y + 2e-4, 401)]
+    got = index.locate(x, y)
+    assert np.array_equal(got, expected(geoms, rank, x, y))
+    assert {len(geoms) - 1, int(np.argmax([g.area for g in geoms[:-1]]))} <= set(got.tolist())
 
 
 @pytest.mark.parametrize("case", list(CASES))
