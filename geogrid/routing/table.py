@@ -2,22 +2,22 @@
 
 On a district graph (up to :data:`TABLE_MAX_NODES` nodes) the cheapest route
 between any two nodes is computed once, by SciPy's all-pairs Dijkstra
-(:func:`scipy.sparse.csgraph.dijkstra` without ``indices``), and kept as two
-``n × n`` arrays:
+(:func:`scipy.sparse.csgraph.dijkstra` without ``indices``), and kept as:
 
 * ``dist[s, t]``: SciPy's distance from ``s`` to ``t`` (float64), so a
   reported cost *is* SciPy's;
-* ``arc[s, t]``: the position in ``graph.matrix.data`` of the last edge into
-  ``t`` on that route (``-1`` at ``s`` and where ``t`` is unreachable),
-  read off SciPy's predecessor matrix.
+* the shortest-path tree of every source ``s`` as a heavy-path layout
+  (``seq``, ``pos``, ``top``; see :class:`RouteTable`), read off SciPy's
+  predecessor matrix: a route is the slices of the two or three chains it
+  crosses, not a walk of one step per edge.
 
 A query with a few start and end nodes, each with an offset (a point half-way
-along a segment, a team of responders), is then a handful of array reads,
-and the path is a walk back along ``arc`` from the end node: no search, no
-native call. :func:`route_table` builds it; queries use it once it is built. On the 1,500–1,700-node shipped graphs the table takes 23–30 MiB
-and is built in a few tenths of a second, once per graph; larger graphs keep
-the contraction hierarchy (:mod:`~geogrid.routing.hierarchy`), whose memory
-grows with the edges rather than their square.
+along a segment, a team of responders), is then a handful of array reads:
+no search, no native call. :func:`route_table` builds it; queries use it once
+it is built. On the 1,500–1,700-node shipped graphs the table takes 30–40 MiB
+(14 bytes per node pair) and is built in under a second, once per graph;
+larger graphs keep the contraction hierarchy (:mod:`~geogrid.routing.hierarchy`),
+whose memory grows with the edges rather than their square.
 
 >>> import geopandas as gpd
 >>> from shapely.geometry import LineString
@@ -39,14 +39,15 @@ from functools import cached_property
 from typing import Sequence
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import breadth_first_order, dijkstra
 
 from .graph import RoadGraph
 
 __all__ = ["RouteTable", "route_table", "built_route_table", "TABLE_MAX_NODES"]
 
-#: Graphs with at most this many nodes get a :class:`RouteTable` (10 bytes per node pair
-#: when the graph has under 32,767 edges, else 12: 62.5 MiB at 2,500 nodes).
+#: Graphs with at most this many nodes get a :class:`RouteTable` (14 bytes per node pair
+#: when the graph has under 32,767 edges, else 16: 87.5 MiB at 2,500 nodes).
 TABLE_MAX_NODES = 2_500
 #: Costs closer than this (relative) are ties, decided by the shorter route between nodes.
 TIE = 1e-9
@@ -55,10 +56,23 @@ _ROWS = 256  # source rows converted from predecessors to edge positions at a ti
 
 @dataclass(frozen=True, eq=False)
 class RouteTable:
-    """SciPy's all-pairs distances and the last edge of every cheapest route; read-only."""
+    """SciPy's all-pairs distances and every cheapest route laid out as chains; read-only.
+
+    ``seq[s]`` holds the edges of the shortest-path tree from ``s``, one per
+    reached node, cut into chains (each node's heaviest subtree continues its
+    parent's chain) and laid end to end, every chain in travel order.
+    ``pos[s, t]`` is where the edge into ``t`` lies in ``seq[s]`` and
+    ``top[s, t]`` where its chain starts (``-1`` at ``s`` and where ``t`` is
+    unreachable). A route from ``s`` to ``t`` is then the slices
+    ``seq[s, top:pos + 1]`` of the few chains it crosses (at most
+    log2(n) + 1 of them, a heavy-path decomposition): a handful of reads, not
+    a step per edge.
+    """
 
     dist: np.ndarray
-    arc: np.ndarray
+    seq: np.ndarray
+    pos: np.ndarray
+    top: np.ndarray
     tail: list
     n: int
 
@@ -73,9 +87,10 @@ class RouteTable:
             has = p >= 0
             pos = graph.edge_position(np.where(has, p, 0), np.broadcast_to(cols, p.shape))
             arc[lo:lo + _ROWS] = np.where(has, pos, -1)
-        del pred
+        seq, pos, top = _chains(dist, pred, arc)
+        del pred, arc
         tail = np.repeat(np.arange(n, dtype=np.int64), np.diff(graph.matrix.indptr)).tolist()
-        return cls(dist, arc, tail, n)
+        return cls(dist, seq, pos, top, tail, n)
 
     @cached_property
     def _dist(self) -> memoryview:
@@ -83,13 +98,13 @@ class RouteTable:
         return memoryview(self.dist.reshape(-1))
 
     @cached_property
-    def _rows(self) -> memoryview:
-        """``arc`` flat, for plain-int reads along a path (row ``s`` starts at ``s * n``)."""
-        return memoryview(self.arc.reshape(-1))
+    def _flat(self) -> tuple[memoryview, memoryview, memoryview]:
+        """``seq``, ``pos`` and ``top`` flat, for plain-int reads (row ``s`` starts at ``s * n``)."""
+        return tuple(memoryview(a.reshape(-1)) for a in (self.seq, self.pos, self.top))
 
     @property
     def nbytes(self) -> int:
-        return int(self.dist.nbytes + self.arc.nbytes)
+        return int(self.dist.nbytes + self.seq.nbytes + self.pos.nbytes + self.top.nbytes)
 
     def cost(self, s: int, t: int) -> float:
         """SciPy's distance from node ``s`` to node ``t`` (``inf`` when unreachable)."""
@@ -129,16 +144,25 @@ class RouteTable:
         k, i = divmod(int(np.argmin(np.where(total <= low * (1 + TIE), d, math.inf))), len(ends))
         return k, i, float(total[k, i])
 
+    def arcs(self, s: int, t: int) -> list[int]:
+        """Edge positions of the cheapest route from ``s`` to ``t`` (reachable), in travel order."""
+        seq, pos, top = self._flat
+        tail, base = self.tail, s * self.n
+        chunks = []
+        while t != s:
+            i = base + t
+            h = base + top[i]
+            chunks.append(seq[h:base + pos[i] + 1])
+            t = tail[seq[h]]
+        out: list[int] = []
+        for c in reversed(chunks):
+            out += c.tolist()
+        return out
+
     def path(self, s: int, t: int) -> tuple[list[int], list[int]]:
         """Nodes and edge positions of the cheapest route from ``s`` to ``t`` (reachable)."""
-        rows, tail, base = self._rows, self.tail, s * self.n
-        arcs = []
-        a = rows[base + t]
-        while a >= 0:
-            arcs.append(a)
-            a = rows[base + tail[a]]
-        arcs.reverse()
-        nodes = [tail[a] for a in arcs]
+        arcs = self.arcs(s, t)
+        nodes = list(map(self.tail.__getitem__, arcs))
         nodes.append(t)
         return nodes, arcs
 
@@ -164,3 +188,68 @@ def _build_or_none(graph: RoadGraph) -> RouteTable | None:
     if graph.n_edges == 0 or graph.n_nodes > TABLE_MAX_NODES:
         return None
     return RouteTable.build(graph)
+
+
+def _tree_order(dist: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Every source row's nodes ordered so that each comes after its parent in the row's tree.
+
+    Sorting by distance does it unless an edge adds less than the float resolution of the
+    distance (a parent and child at equal distance); such rows go breadth-first along the tree.
+    """
+    n = len(dist)
+    order = np.argsort(dist, axis=1, kind="stable")
+    has = pred >= 0
+    parent_d = np.take_along_axis(dist, np.where(has, pred, 0), axis=1)
+    for s in np.flatnonzero((has & ~(parent_d < dist)).any(axis=1)).tolist():
+        child = np.flatnonzero(pred[s] >= 0)
+        tree = csr_array((np.ones(len(child)), (pred[s, child], child)), shape=(n, n))
+        first = breadth_first_order(tree, s, directed=True, return_predecessors=False)
+        order[s] = np.concatenate([first, np.setdiff1d(np.arange(n), first)])
+    return order
+
+
+def _chains(dist: np.ndarray, pred: np.ndarray, arc: np.ndarray):
+    """The heavy-path layout ``(seq, pos, top)`` of every row's shortest-path tree.
+
+    Children before parents, each node's subtree size and heaviest child; then parents
+    before children, each node continues its parent's chain if it is that heaviest child,
+    else starts a chain of its own at the row's next free position. All rows at once:
+    each step handles the ``k``-th node of every row.
+    """
+    n = len(dist)
+    order = _tree_order(dist, pred)
+    base = np.arange(n, dtype=np.int64) * n
+    par = pred.reshape(-1)
+    size, heavy = np.ones(n * n, np.int32), np.full(n * n, -1, np.int32)
+    hsize, length = np.zeros(n * n, np.int32), np.ones(n * n, np.int32)
+    for k in range(n - 1, 0, -1):
+        v = base + order[:, k]
+        p = par[v]
+        ok = p >= 0
+        b, v, p = base[ok], v[ok], p[ok]
+        h = heavy[v]
+        length[v] += np.where(h >= 0, length[b + np.maximum(h, 0)], 0)
+        p = b + p
+        sv = size[v]
+        size[p] += sv
+        more = sv > hsize[p]
+        hsize[p[more]] = sv[more]
+        heavy[p[more]] = (v - b)[more]
+    del size, hsize
+    pos, top = np.full(n * n, -1, np.int32), np.full(n * n, -1, np.int32)
+    free, rows = np.zeros(n, np.int32), np.arange(n)
+    for k in range(1, n):
+        v = base + order[:, k]
+        p = par[v]
+        ok = p >= 0
+        r, b, v, p = rows[ok], base[ok], v[ok], p[ok]
+        on = (p != r) & (heavy[b + p] == v - b)
+        start = free[r]
+        pos[v] = np.where(on, pos[b + p] + 1, start)
+        top[v] = np.where(on, top[b + p], start)
+        free[r] = start + np.where(on, 0, length[v])
+    at = np.flatnonzero(pos >= 0)
+    seq = np.full(n * n, -1, arc.dtype)
+    seq[at - at % n + pos[at]] = arc.reshape(-1)[at]
+    small = np.int16 if n < 2**15 else np.int32
+    return seq.reshape(n, n), pos.astype(small).reshape(n, n), top.astype(small).reshape(n, n)
