@@ -43,7 +43,10 @@ class EdgeRuns:
     coordinates, so a path of edges outside ``dup`` has no such pair either.
     ``seg_offsets`` is the graph's segment vertex offsets as plain ints,
     ``frac`` and ``xy`` the vertices' fractions and flat lon/lat for plain-float
-    reads.
+    reads. ``weight_row`` is 0 when every edge's weight in ``graph.matrix`` is
+    its metres bit for bit, 1 when it is its seconds, else -1: a route whose
+    weight sum is known (SciPy's distance, from the route table) then has that
+    sum for free.
     """
 
     first: list
@@ -54,6 +57,7 @@ class EdgeRuns:
     seg_offsets: list
     frac: memoryview
     xy: memoryview
+    weight_row: int
 
     @cached_property
     def edge_m(self) -> list:
@@ -86,12 +90,14 @@ class EdgeRuns:
         joined = bool((xy[start] == node_xy[from_node]).all()
                       and (xy[start + count - 1] == node_xy[graph.matrix.indices]).all())
         length = graph.seg_length_m[seg]
+        lengths = np.ascontiguousarray(np.vstack([length, length / graph.seg_speed_mps[seg]]))
+        row = next((k for k in (0, 1) if np.array_equal(lengths[k], graph.matrix.data)), -1)
         raw = xy.tobytes()
         first_b, end_b = (start * 16).tolist(), ((start + count) * 16).tolist()
         return cls([raw[i:i + 16] for i in first_b], [raw[i + 16:j] for i, j in zip(first_b, end_b)],
-                   np.ascontiguousarray(np.vstack([length, length / graph.seg_speed_mps[seg]])), dup,
-                   joined, graph.seg_offsets.tolist(), memoryview(np.ascontiguousarray(graph.coords_frac, float)),
-                   memoryview(np.ascontiguousarray(graph.coords_lonlat, float).reshape(-1)))
+                   lengths, dup, joined, graph.seg_offsets.tolist(),
+                   memoryview(np.ascontiguousarray(graph.coords_frac, float)),
+                   memoryview(np.ascontiguousarray(graph.coords_lonlat, float).reshape(-1)), row)
 
 
 def edge_runs(graph: RoadGraph) -> EdgeRuns:
@@ -132,21 +138,25 @@ def cut(graph: RoadGraph, s: int, t0: float, t1: float) -> list[list[float]]:
     return [flat[i:i + 2] for i in range(0, len(flat), 2)]
 
 
-def _path(graph: RoadGraph, nodes: Sequence[int], arcs: Sequence[int]) -> tuple:
-    """The line along a path of edges ``arcs``: (float64 byte runs, first point, last point,
-    metres, seconds, whether two consecutive points of it may be closer than :data:`_SAME`).
+def _path(graph: RoadGraph, runs: EdgeRuns, nodes: Sequence[int], arcs: Sequence[int],
+          mid: float | None = None) -> tuple:
+    """The line along a path of edges ``arcs``: (its first vertex and the vertices after it,
+    as float64 bytes; first point, last point, metres, seconds, whether two consecutive
+    points of it may be closer than :data:`_SAME`).
 
-    The first run is the first vertex alone, so dropping it drops that vertex.
+    ``mid``, when given, is the sum of the edges' weights in path order (SciPy's distance
+    between the end nodes); it stands for the metres or seconds the weights are.
     """
     if len(arcs) == 0:
         pt = [float(graph.lon[nodes[0]]), float(graph.lat[nodes[0]])]
-        return [array("d", pt)], pt, pt, 0.0, 0.0, False
-    runs = edge_runs(graph)
-    parts = [runs.first[arcs[0]], *map(runs.rest.__getitem__, arcs)]
-    metres = sum(map(runs.edge_m.__getitem__, arcs))  # in path order, as plain floats
-    secs = sum(map(runs.edge_s.__getitem__, arcs))
+        return _XY.pack(*pt), b"", pt, pt, 0.0, 0.0, False
+    first, rest = runs.first[arcs[0]], b"".join(map(runs.rest.__getitem__, arcs))
+    row = runs.weight_row if mid is not None else -1
+    # in path order, as plain floats
+    metres = mid if row == 0 else sum(map(runs.edge_m.__getitem__, arcs))
+    secs = mid if row == 1 else sum(map(runs.edge_s.__getitem__, arcs))
     maybe = not runs.joined or (bool(runs.dup) and not runs.dup.isdisjoint(arcs))
-    return parts, list(_XY.unpack(parts[0])), list(_XY.unpack_from(parts[-1], len(parts[-1]) - 16)), \
+    return first, rest, list(_XY.unpack(first)), list(_XY.unpack_from(rest, len(rest) - 16)), \
         metres, secs, maybe
 
 
@@ -180,17 +190,18 @@ def _part(graph: RoadGraph, runs: EdgeRuns, s: int, t0: float, t1: float) -> tup
     (nothing if ``s < 0``)."""
     if s < 0:
         return [], 0.0, 0.0
-    *_, length, speed = graph._seg_lists
-    metres = abs(t1 - t0) * length[s]
-    return _cut_flat(runs, s, t0, t1), metres, metres / speed[s]
+    lists = graph._seg_lists
+    metres = abs(t1 - t0) * lists[3][s]
+    return _cut_flat(runs, s, t0, t1), metres, metres / lists[4][s]
 
 
 def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None,
-               d_entry: tuple | None) -> tuple[np.ndarray, float, float]:
+               d_entry: tuple | None, mid: float | None = None) -> tuple[np.ndarray, float, float]:
     """Coordinates, road metres and road seconds from anchor ``o`` to anchor ``d``.
 
     ``path`` is ``(nodes, arcs)`` entered by ``o_entry`` and left by ``d_entry``
-    (``(node, cost, segment, t_node)`` each), or ``None`` for a route along one segment.
+    (``(node, cost, segment, t_node)`` each), or ``None`` for a route along one segment;
+    ``mid``, if known, the sum of its edge weights (see :func:`_path`).
     """
     runs = edge_runs(graph)
     if path is None:  # along one segment
@@ -199,19 +210,17 @@ def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None
         metres, secs = first[1], first[2]
     else:
         first = _part(graph, runs, o_entry[2], o.t, o_entry[3])
-        parts, m0, m1, m_mid, s_mid, maybe = _path(graph, *path)
+        start, rest, m0, m1, m_mid, s_mid, maybe = _path(graph, runs, path[0], path[1], mid)
         last = _part(graph, runs, d_entry[2], d_entry[3], d.t)
         metres, secs = first[1] + m_mid + last[1], first[2] + s_mid + last[2]
         head, tail = [o.lon, o.lat, *first[0]], [*last[0], d.lon, d.lat]
         if maybe:
-            mid = np.frombuffer(b"".join(parts), float).reshape(-1, 2)
-            coords = _merged(np.concatenate([np.array(head).reshape(-1, 2), mid,
+            mid_xy = np.frombuffer(start + rest, float).reshape(-1, 2)
+            coords = _merged(np.concatenate([np.array(head).reshape(-1, 2), mid_xy,
                                              np.array(tail).reshape(-1, 2)]))
         else:  # the middle has no repeated point: only the joins need a look
-            if not _kept(m0, head[-2:]):
-                parts = parts[1:]
-            coords = np.frombuffer(b"".join([array("d", _kept(head, None)), *parts,
-                                             array("d", _kept(tail, m1))]), float).reshape(-1, 2)
+            coords = np.frombuffer(b"".join((array("d", _kept(head, None)), start if _kept(m0, head[-2:]) else b"",
+                                             rest, array("d", _kept(tail, m1)))), float).reshape(-1, 2)
     if len(coords) == 1:
         coords = np.vstack([coords, coords])
     return coords, metres, secs

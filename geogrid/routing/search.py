@@ -156,7 +156,9 @@ def _run(h: Hierarchy, outs: Sequence[tuple], ins: Sequence[tuple]):
 def _search(graph: RoadGraph, outs: Sequence[tuple], ins: Sequence[tuple]):
     """The cheapest route from entries ``outs`` to entries ``ins`` (``(node, cost, ...)`` each).
 
-    Returns (cost, (nodes, arcs), start entry, end entry), or ``(inf, None, None, None)``.
+    Returns (cost, (nodes, arcs[, weight sum]), start entry, end entry), or
+    ``(inf, None, None, None)``; the weight sum along ``arcs`` comes with a route read off
+    the table (SciPy's distance between the two nodes).
     A graph whose :class:`~geogrid.routing.table.RouteTable` is built reads it (cost: SciPy's
     distance between the nodes plus both offsets); others search the hierarchy (cost: the
     edge weights summed along its path).
@@ -166,7 +168,8 @@ def _search(graph: RoadGraph, outs: Sequence[tuple], ins: Sequence[tuple]):
         best, o_entry, d_entry = tab.best(outs, ins)
         if o_entry is None:
             return math.inf, None, None, None
-        return best, tab.path(o_entry[0], d_entry[0]), o_entry, d_entry
+        s, t = o_entry[0], d_entry[0]
+        return best, (*tab.path(s, t), tab.cost(s, t)), o_entry, d_entry
     found = _run(hierarchy(graph), outs, ins)
     if found is None:
         return math.inf, None, None, None
@@ -206,8 +209,10 @@ def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple
 
 def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
                  o_entry: tuple | None, d_entry: tuple | None, cost: float) -> Route:
-    """The route geometry and lengths from ``o`` to ``d``; ``path`` is ``(nodes, arcs)`` or ``None``."""
-    coords, metres, secs = route_line(graph, o, d, path, o_entry, d_entry)
+    """The route geometry and lengths from ``o`` to ``d``; ``path`` is ``(nodes, arcs)`` (with the
+    sum of its weights third, if known) or ``None``."""
+    mid = path[2] if path is not None and len(path) > 2 else None
+    coords, metres, secs = route_line(graph, o, d, path, o_entry, d_entry, mid)
     access = o.access_m + d.access_m
     nodes = tuple(path[0]) if path is not None else ()
     return Route(distance_m=metres + access, duration_s=secs + access / ACCESS_SPEED_MPS, cost=float(cost),
@@ -563,7 +568,8 @@ def _team_search(graph: RoadGraph, team: Responders, mask: np.ndarray, ins: Sequ
         k, i, cost = tab.best_of_many(src_node, team.ent_cost[at], ends, np.array([e[1] for e in ins]))
         if k < 0:
             return -1, math.inf, None, None
-        return int(team.ent_j[at[k]]), cost, tab.path(int(src_node[k]), int(ends[i])), ins[i]
+        s, t = int(src_node[k]), int(ends[i])
+        return int(team.ent_j[at[k]]), cost, (*tab.path(s, t), tab.cost(s, t)), ins[i]
     src_node, src_cost, src_units, src_j = team.sources(mask)
     h = hierarchy(graph)
     found = h.query(list(zip(src_node.tolist(), src_units.tolist())),
