@@ -559,17 +559,12 @@ def _team_search(graph: RoadGraph, team: Responders, mask: np.ndarray, ins: Sequ
     ``(-1, inf, None, None)`` when no responder reaches the end.
     """
     tab = built_route_table(graph)
-    if tab is not None:  # every available entry at once: the cheapest per node wins anyway
-        at = np.flatnonzero(mask[team.ent_j])
-        if len(at) == 0:
-            return -1, math.inf, None, None
-        src_node = team.ent_node[at]
-        ends = np.array([e[0] for e in ins], np.int64)
-        k, i, cost = tab.best_of_many(src_node, team.ent_cost[at], ends, np.array([e[1] for e in ins]))
+    if tab is not None:  # every entry at once, unavailable ones at infinite cost
+        k, i, cost = tab.best_of_many(team.ent_node, np.where(mask[team.ent_j], team.ent_cost, math.inf), ins)
         if k < 0:
             return -1, math.inf, None, None
-        s, t = int(src_node[k]), int(ends[i])
-        return int(team.ent_j[at[k]]), cost, (*tab.path(s, t), tab.cost(s, t)), ins[i]
+        s, t = int(team.ent_node[k]), ins[i][0]
+        return int(team.ent_j[k]), cost, (*tab.path(s, t), tab.cost(s, t)), ins[i]
     src_node, src_cost, src_units, src_j = team.sources(mask)
     h = hierarchy(graph)
     found = h.query(list(zip(src_node.tolist(), src_units.tolist())),

@@ -132,17 +132,26 @@ class RouteTable:
                     best, bd, bo, bi = c, dd, o, e
         return best, bo, bi
 
-    def best_of_many(self, src: np.ndarray, src_cost: np.ndarray, ends: np.ndarray,
-                     end_cost: np.ndarray) -> tuple[int, int, float]:
-        """:meth:`best` for arrays of start nodes and ends: (start row, end row, cost), or
-        ``(-1, -1, inf)`` when no start reaches an end."""
-        d = self.dist[src[:, None], ends[None, :]]
-        total = (src_cost[:, None] + d) + end_cost[None, :]
-        low = total.min() if total.size else math.inf
+    def best_of_many(self, src: np.ndarray, src_cost: np.ndarray, ends: Sequence[tuple]
+                     ) -> tuple[int, int, float]:
+        """:meth:`best` for an array of start nodes (a team's entries; ``src_cost`` is ``inf``
+        where a start may not be used) and a few end entries ``(node, offset, ...)``:
+        (start row, end row, cost), or ``(-1, -1, inf)`` when no start reaches an end.
+
+        One gather of the ends' columns over the starts, then the cheapest, ties as in :meth:`best`.
+        """
+        if len(ends) == 1:
+            node, off = ends[0][0], ends[0][1]
+            d = self.dist[src, node]
+            total = (src_cost + d) + off
+        else:
+            d = self.dist[src[:, None], [e[0] for e in ends]]
+            total = (src_cost[:, None] + d) + [e[1] for e in ends]
+        low = total.min()
         if not low < math.inf:
             return -1, -1, math.inf
         k, i = divmod(int(np.argmin(np.where(total <= low * (1 + TIE), d, math.inf))), len(ends))
-        return k, i, float(total[k, i])
+        return k, i, float(total.flat[k * len(ends) + i])
 
     def arcs(self, s: int, t: int) -> list[int]:
         """Edge positions of the cheapest route from ``s`` to ``t`` (reachable), in travel order."""
