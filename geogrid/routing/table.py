@@ -147,11 +147,15 @@ class RouteTable:
         else:
             d = self.dist[src[:, None], [e[0] for e in ends]]
             total = (src_cost[:, None] + d) + [e[1] for e in ends]
-        low = total.min()
+        at = int(total.argmin())
+        low = float(total.flat[at])
         if not low < math.inf:
             return -1, -1, math.inf
-        k, i = divmod(int(np.argmin(np.where(total <= low * (1 + TIE), d, math.inf))), len(ends))
-        return k, i, float(total.flat[k * len(ends) + i])
+        near = total <= low * (1 + TIE)
+        if np.count_nonzero(near) > 1:  # a tie: the shorter route between the nodes
+            at = int(np.where(near, d, math.inf).argmin())
+        k, i = divmod(at, len(ends))
+        return k, i, float(total.flat[at])
 
     def arcs(self, s: int, t: int) -> list[int]:
         """Edge positions of the cheapest route from ``s`` to ``t`` (reachable), in travel order."""
