@@ -105,27 +105,34 @@ def edge_runs(graph: RoadGraph) -> EdgeRuns:
     return graph._memo("edge_runs", EdgeRuns.build)
 
 
-def _point_at(runs: EdgeRuns, lo: int, hi: int, t: float) -> list[float]:
+def _point_at(frac: memoryview, xy: memoryview, lo: int, hi: int, t: float) -> list[float]:
     """The point at fraction ``t`` of the segment whose vertices are ``lo .. hi - 1``, flat."""
-    frac, xy = runs.frac, runs.xy
-    k = min(max(bisect_right(frac, t, lo, hi), lo + 1), hi - 1)
+    k = bisect_right(frac, t, lo, hi)
+    k = lo + 1 if k < lo + 1 else hi - 1 if k > hi - 1 else k
     f0, f1 = frac[k - 1], frac[k]
-    r = min(max((t - f0) / (f1 - f0), 0.0), 1.0) if f1 > f0 else 0.0
-    x0, y0, x1, y1 = xy[2 * k - 2], xy[2 * k - 1], xy[2 * k], xy[2 * k + 1]
+    if f1 > f0:
+        r = (t - f0) / (f1 - f0)
+        r = 0.0 if r < 0.0 else 1.0 if r > 1.0 else r  # as min(max(r, 0), 1), NaN kept
+    else:
+        r = 0.0
+    x0, y0, x1, y1 = xy[2 * k - 2:2 * k + 2]
     return [x0 + r * (x1 - x0), y0 + r * (y1 - y0)]
 
 
 def _cut_flat(runs: EdgeRuns, s: int, t0: float, t1: float) -> list[float]:
     """:func:`cut` as one flat list ``[lon, lat, lon, lat, ...]``."""
-    lo, hi = runs.seg_offsets[s], runs.seg_offsets[s + 1]
+    off, frac, xy = runs.seg_offsets, runs.frac, runs.xy
+    lo, hi = off[s], off[s + 1]
     lo_t, hi_t = (t0, t1) if t0 <= t1 else (t1, t0)
     # inner vertices k (lo + 1 .. hi - 2) with lo_t < frac[k] < hi_t form one run, as frac is sorted
-    first = max(bisect_right(runs.frac, lo_t, lo, hi), lo + 1)
-    stop = min(bisect_left(runs.frac, hi_t, lo, hi), hi - 1)
-    out = _point_at(runs, lo, hi, lo_t)
+    first = bisect_right(frac, lo_t, lo, hi)
+    first = lo + 1 if first < lo + 1 else first
+    stop = bisect_left(frac, hi_t, lo, hi)
+    stop = hi - 1 if stop > hi - 1 else stop
+    out = _point_at(frac, xy, lo, hi, lo_t)
     if stop > first:
-        out += runs.xy[2 * first:2 * stop].tolist()
-    out += _point_at(runs, lo, hi, hi_t)
+        out += xy[2 * first:2 * stop].tolist()
+    out += _point_at(frac, xy, lo, hi, hi_t)
     if t0 > t1:  # the points in reverse order, each still (lon, lat)
         out.reverse()
         out[0::2], out[1::2] = out[1::2], out[0::2]
@@ -170,7 +177,8 @@ def _kept(flat: list, before: list | None) -> list:
     out = []
     for i in range(0, len(flat), 2):
         x, y = flat[i], flat[i + 1]
-        if bx is None or abs(x - bx) > _SAME or abs(y - by) > _SAME:
+        # abs(x - bx) > _SAME, without the call: bx - x is exactly -(x - bx)
+        if bx is None or x - bx > _SAME or bx - x > _SAME or y - by > _SAME or by - y > _SAME:
             out += (x, y)
         bx, by = x, y
     return out

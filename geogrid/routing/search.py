@@ -106,11 +106,14 @@ def _entries(graph: RoadGraph, a: _Anchor, leaving: bool) -> list[tuple[int, flo
     """
     if a.seg < 0:
         return [(a.node, 0.0, -1, 0.0)]
-    seg_a, seg_b, oneway, length, _ = graph._seg_lists
+    seg_a, seg_b, oneway, length, speed = graph._seg_lists
     s, t = a.seg, a.t
     L, ow = length[s], oneway[s]
-    to_b = (seg_b[s], _w(graph, s, (1 - t) * L), s, 1.0)
-    to_a = (seg_a[s], _w(graph, s, t * L), s, 0.0)
+    ahead, back = (1 - t) * L, t * L
+    if graph.weight != "length":  # as _w
+        ahead, back = ahead / speed[s], back / speed[s]
+    to_b = (seg_b[s], ahead, s, 1.0)
+    to_a = (seg_a[s], back, s, 0.0)
     forward, backward = (to_b, to_a) if leaving else (to_a, to_b)
     return ([forward] if ow >= 0 else []) + ([backward] if ow <= 0 else [])
 
