@@ -140,22 +140,22 @@ class RouteTable:
 
         One gather of the ends' columns over the starts, then the cheapest, ties as in :meth:`best`.
         """
+        cols = self.dist.T  # column t of dist as a strided row: a 1-D gather reads it fastest
         if len(ends) == 1:
-            node, off = ends[0][0], ends[0][1]
-            d = self.dist[src, node]
-            total = (src_cost + d) + off
-        else:
-            d = self.dist[src[:, None], [e[0] for e in ends]]
-            total = (src_cost[:, None] + d) + [e[1] for e in ends]
+            d = cols[ends[0][0]][src]
+            total = (src_cost + d) + ends[0][1]
+        else:  # (start, end) in C order, as in a 2-D gather
+            d = np.array([cols[e[0]][src] for e in ends]).T.ravel()
+            total = (np.repeat(src_cost, len(ends)) + d) + np.tile([e[1] for e in ends], len(src))
         at = int(total.argmin())
-        low = float(total.flat[at])
+        low = float(total[at])
         if not low < math.inf:
             return -1, -1, math.inf
-        near = total <= low * (1 + TIE)
-        if np.count_nonzero(near) > 1:  # a tie: the shorter route between the nodes
-            at = int(np.where(near, d, math.inf).argmin())
+        near = (total <= low * (1 + TIE)).nonzero()[0]
+        if len(near) > 1:  # a tie: the shorter route between the nodes, the first such
+            at = int(near[d[near].argmin()])
         k, i = divmod(at, len(ends))
-        return k, i, float(total.flat[at])
+        return k, i, float(total[at])
 
     def arcs(self, s: int, t: int) -> list[int]:
         """Edge positions of the cheapest route from ``s`` to ``t`` (reachable), in travel order."""
