@@ -210,10 +210,15 @@ def _tree_order(dist: np.ndarray, pred: np.ndarray) -> np.ndarray:
     distance (a parent and child at equal distance); such rows go breadth-first along the tree.
     """
     n = len(dist)
-    order = np.argsort(dist, axis=1, kind="stable")
-    has = pred >= 0
-    parent_d = np.take_along_axis(dist, np.where(has, pred, 0), axis=1)
-    for s in np.flatnonzero((has & ~(parent_d < dist)).any(axis=1)).tolist():
+    order = np.empty((n, n), np.int16 if n < 2**15 else np.int32)
+    bad = []
+    for lo in range(0, n, _ROWS):  # in row blocks: int64 orders and float parents of all rows are large
+        d, p = dist[lo:lo + _ROWS], pred[lo:lo + _ROWS]
+        order[lo:lo + _ROWS] = np.argsort(d, axis=1, kind="stable")
+        has = p >= 0
+        bad += (lo + np.flatnonzero((has & ~(np.take_along_axis(d, np.where(has, p, 0), axis=1) < d))
+                                    .any(axis=1))).tolist()
+    for s in bad:
         child = np.flatnonzero(pred[s] >= 0)
         tree = csr_array((np.ones(len(child)), (pred[s, child], child)), shape=(n, n))
         first = breadth_first_order(tree, s, directed=True, return_predecessors=False)
@@ -233,8 +238,9 @@ def _chains(dist: np.ndarray, pred: np.ndarray, arc: np.ndarray):
     order = _tree_order(dist, pred)
     base = np.arange(n, dtype=np.int64) * n
     par = pred.reshape(-1)
-    size, heavy = np.ones(n * n, np.int32), np.full(n * n, -1, np.int32)
-    hsize, length = np.zeros(n * n, np.int32), np.ones(n * n, np.int32)
+    small = np.int16 if n < 2**15 else np.int32  # node indices, subtree sizes, chain lengths
+    size, heavy = np.ones(n * n, small), np.full(n * n, -1, small)
+    hsize, length = np.zeros(n * n, small), np.ones(n * n, small)
     for k in range(n - 1, 0, -1):
         v = base + order[:, k]
         p = par[v]
@@ -249,8 +255,8 @@ def _chains(dist: np.ndarray, pred: np.ndarray, arc: np.ndarray):
         hsize[p[more]] = sv[more]
         heavy[p[more]] = (v - b)[more]
     del size, hsize
-    pos, top = np.full(n * n, -1, np.int32), np.full(n * n, -1, np.int32)
-    free, rows = np.zeros(n, np.int32), np.arange(n)
+    pos, top = np.full(n * n, -1, small), np.full(n * n, -1, small)
+    free, rows = np.zeros(n, np.int64), np.arange(n)
     for k in range(1, n):
         v = base + order[:, k]
         p = par[v]
@@ -261,8 +267,10 @@ def _chains(dist: np.ndarray, pred: np.ndarray, arc: np.ndarray):
         pos[v] = np.where(on, pos[b + p] + 1, start)
         top[v] = np.where(on, top[b + p], start)
         free[r] = start + np.where(on, 0, length[v])
-    at = np.flatnonzero(pos >= 0)
-    seq = np.full(n * n, -1, arc.dtype)
-    seq[at - at % n + pos[at]] = arc.reshape(-1)[at]
-    small = np.int16 if n < 2**15 else np.int32
-    return seq.reshape(n, n), pos.astype(small).reshape(n, n), top.astype(small).reshape(n, n)
+    del heavy, length
+    seq = np.full((n, n), -1, arc.dtype)
+    pos, top = pos.reshape(n, n), top.reshape(n, n)
+    for lo in range(0, n, _ROWS):
+        r, c = np.nonzero(pos[lo:lo + _ROWS] >= 0)
+        seq[lo + r, pos[lo + r, c]] = arc[lo + r, c]
+    return seq, pos, top
