@@ -44,9 +44,8 @@ class EdgeRuns:
     ``seg_offsets`` is the graph's segment vertex offsets as plain ints,
     ``frac`` and ``xy`` the vertices' fractions and flat lon/lat for plain-float
     reads. ``weight_row`` is 0 when every edge's weight in ``graph.matrix`` is
-    its metres bit for bit, 1 when it is its seconds, else -1: a route whose
-    weight sum is known (SciPy's distance, from the route table) then has that
-    sum for free.
+    its metres bit for bit, 1 when it is its seconds, else -1: SciPy's distance
+    along a route is then its metres (or seconds), as the route table uses.
     """
 
     first: list
@@ -146,22 +145,22 @@ def cut(graph: RoadGraph, s: int, t0: float, t1: float) -> list[list[float]]:
 
 
 def _path(graph: RoadGraph, runs: EdgeRuns, nodes: Sequence[int], arcs: Sequence[int],
-          mid: float | None = None) -> tuple:
+          known: tuple | None = None) -> tuple:
     """The line along a path of edges ``arcs``: (its first vertex and the vertices after it,
     as float64 bytes; first point, last point, metres, seconds, whether two consecutive
     points of it may be closer than :data:`_SAME`).
 
-    ``mid``, when given, is the sum of the edges' weights in path order (SciPy's distance
-    between the end nodes); it stands for the metres or seconds the weights are.
+    ``known``, when given, is the path's (metres, seconds), each summed in path order (from
+    the route table); otherwise they are summed here.
     """
     if len(arcs) == 0:
         pt = [float(graph.lon[nodes[0]]), float(graph.lat[nodes[0]])]
         return _XY.pack(*pt), b"", pt, pt, 0.0, 0.0, False
     first, rest = runs.first[arcs[0]], b"".join(map(runs.rest.__getitem__, arcs))
-    row = runs.weight_row if mid is not None else -1
-    # in path order, as plain floats
-    metres = mid if row == 0 else sum(map(runs.edge_m.__getitem__, arcs))
-    secs = mid if row == 1 else sum(map(runs.edge_s.__getitem__, arcs))
+    if known is None:  # in path order, as plain floats
+        metres, secs = sum(map(runs.edge_m.__getitem__, arcs)), sum(map(runs.edge_s.__getitem__, arcs))
+    else:
+        metres, secs = known
     maybe = not runs.joined or (bool(runs.dup) and not runs.dup.isdisjoint(arcs))
     return first, rest, list(_XY.unpack(first)), list(_XY.unpack_from(rest, len(rest) - 16)), \
         metres, secs, maybe
@@ -204,12 +203,12 @@ def _part(graph: RoadGraph, runs: EdgeRuns, s: int, t0: float, t1: float) -> tup
 
 
 def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None,
-               d_entry: tuple | None, mid: float | None = None) -> tuple[np.ndarray, float, float]:
+               d_entry: tuple | None, known: tuple | None = None) -> tuple[np.ndarray, float, float]:
     """Coordinates, road metres and road seconds from anchor ``o`` to anchor ``d``.
 
     ``path`` is ``(nodes, arcs)`` entered by ``o_entry`` and left by ``d_entry``
     (``(node, cost, segment, t_node)`` each), or ``None`` for a route along one segment;
-    ``mid``, if known, the sum of its edge weights (see :func:`_path`).
+    ``known``, if given, its (metres, seconds) (see :func:`_path`).
     """
     runs = edge_runs(graph)
     if path is None:  # along one segment
@@ -218,7 +217,7 @@ def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None
         metres, secs = first[1], first[2]
     else:
         first = _part(graph, runs, o_entry[2], o.t, o_entry[3])
-        start, rest, m0, m1, m_mid, s_mid, maybe = _path(graph, runs, path[0], path[1], mid)
+        start, rest, m0, m1, m_mid, s_mid, maybe = _path(graph, runs, path[0], path[1], known)
         last = _part(graph, runs, d_entry[2], d_entry[3], d.t)
         metres, secs = first[1] + m_mid + last[1], first[2] + s_mid + last[2]
         head, tail = [o.lon, o.lat, *first[0]], [*last[0], d.lon, d.lat]

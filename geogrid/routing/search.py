@@ -159,9 +159,9 @@ def _run(h: Hierarchy, outs: Sequence[tuple], ins: Sequence[tuple]):
 def _search(graph: RoadGraph, outs: Sequence[tuple], ins: Sequence[tuple]):
     """The cheapest route from entries ``outs`` to entries ``ins`` (``(node, cost, ...)`` each).
 
-    Returns (cost, (nodes, arcs[, weight sum]), start entry, end entry), or
-    ``(inf, None, None, None)``; the weight sum along ``arcs`` comes with a route read off
-    the table (SciPy's distance between the two nodes).
+    Returns (cost, (nodes, arcs[, (metres, seconds)]), start entry, end entry), or
+    ``(inf, None, None, None)``; the metres and seconds along ``arcs`` come with a route read
+    off the table.
     A graph whose :class:`~geogrid.routing.table.RouteTable` is built reads it (cost: SciPy's
     distance between the nodes plus both offsets); others search the hierarchy (cost: the
     edge weights summed along its path).
@@ -172,7 +172,7 @@ def _search(graph: RoadGraph, outs: Sequence[tuple], ins: Sequence[tuple]):
         if o_entry is None:
             return math.inf, None, None, None
         s, t = o_entry[0], d_entry[0]
-        return best, (*tab.path(s, t), tab.cost(s, t)), o_entry, d_entry
+        return best, (*tab.path(s, t), tab.lengths(s, t)), o_entry, d_entry
     found = _run(hierarchy(graph), outs, ins)
     if found is None:
         return math.inf, None, None, None
@@ -212,10 +212,10 @@ def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple
 
 def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
                  o_entry: tuple | None, d_entry: tuple | None, cost: float) -> Route:
-    """The route geometry and lengths from ``o`` to ``d``; ``path`` is ``(nodes, arcs)`` (with the
-    sum of its weights third, if known) or ``None``."""
-    mid = path[2] if path is not None and len(path) > 2 else None
-    coords, metres, secs = route_line(graph, o, d, path, o_entry, d_entry, mid)
+    """The route geometry and lengths from ``o`` to ``d``; ``path`` is ``(nodes, arcs)`` (with its
+    metres and seconds third, if known) or ``None``."""
+    known = path[2] if path is not None and len(path) > 2 else None
+    coords, metres, secs = route_line(graph, o, d, path, o_entry, d_entry, known)
     access = o.access_m + d.access_m
     nodes = tuple(path[0]) if path is not None else ()
     return Route(distance_m=metres + access, duration_s=secs + access / ACCESS_SPEED_MPS, cost=float(cost),
@@ -574,7 +574,7 @@ def _team_search(graph: RoadGraph, team: Responders, mask: np.ndarray, ins: Sequ
         if k < 0:
             return -1, math.inf, None, None
         s, t = int(team.ent_node[k]), ins[i][0]
-        return int(team.ent_j[k]), cost, (*tab.path(s, t), tab.cost(s, t)), ins[i]
+        return int(team.ent_j[k]), cost, (*tab.path(s, t), tab.lengths(s, t)), ins[i]
     src_node, src_cost, src_units, src_j = team.sources(mask)
     if len(src_node) == 0:  # no available responder within reach of a road
         return -1, math.inf, None, None

@@ -42,6 +42,7 @@ import numpy as np
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import breadth_first_order, dijkstra
 
+from .geometry import edge_runs
 from .graph import RoadGraph
 
 __all__ = ["RouteTable", "route_table", "built_route_table", "TABLE_MAX_NODES"]
@@ -66,13 +67,21 @@ class RouteTable:
     unreachable). A route from ``s`` to ``t`` is then the slices
     ``seq[s, top:pos + 1]`` of the few chains it crosses (at most
     log2(n) + 1 of them, a heavy-path decomposition): a handful of reads, not
-    a step per edge.
+    a step per edge. ``via`` holds, beside each edge of ``seq``, the node it
+    leaves, so the route's nodes are slices too. ``other[s, t]`` is the route's
+    length in the unit the weights are not (seconds when they are metres, row
+    ``other_row`` of :class:`~geogrid.routing.geometry.EdgeRuns`), summed from
+    ``s`` in path order as a loop over the route would: a route's metres and
+    seconds are two reads.
     """
 
     dist: np.ndarray
     seq: np.ndarray
+    via: np.ndarray
     pos: np.ndarray
     top: np.ndarray
+    other: np.ndarray | None
+    other_row: int
     tail: list
     n: int
 
@@ -87,10 +96,13 @@ class RouteTable:
             has = p >= 0
             pos = graph.edge_position(np.where(has, p, 0), np.broadcast_to(cols, p.shape))
             arc[lo:lo + _ROWS] = np.where(has, pos, -1)
-        seq, pos, top = _chains(dist, pred, arc)
+        runs = edge_runs(graph)
+        row = 1 - runs.weight_row if runs.weight_row in (0, 1) else -1
+        seq, pos, top, other = _chains(dist, pred, arc, runs.lengths[row] if row >= 0 else None)
         del pred, arc
-        tail = np.repeat(np.arange(n, dtype=np.int64), np.diff(graph.matrix.indptr)).tolist()
-        return cls(dist, seq, pos, top, tail, n)
+        tails = np.repeat(np.arange(n, dtype=pos.dtype), np.diff(graph.matrix.indptr))
+        via = np.where(seq >= 0, tails[np.maximum(seq, 0)], -1).astype(pos.dtype)
+        return cls(dist, seq, via, pos, top, other, row, tails.tolist(), n)
 
     @cached_property
     def _dist(self) -> memoryview:
@@ -98,17 +110,32 @@ class RouteTable:
         return memoryview(self.dist.reshape(-1))
 
     @cached_property
-    def _flat(self) -> tuple[memoryview, memoryview, memoryview]:
-        """``seq``, ``pos`` and ``top`` flat, for plain-int reads (row ``s`` starts at ``s * n``)."""
-        return tuple(memoryview(a.reshape(-1)) for a in (self.seq, self.pos, self.top))
+    def _flat(self) -> tuple[memoryview, memoryview, memoryview, memoryview]:
+        """``seq``, ``via``, ``pos`` and ``top`` flat, for plain-int reads (row ``s`` starts at
+        ``s * n``)."""
+        return tuple(memoryview(a.reshape(-1)) for a in (self.seq, self.via, self.pos, self.top))
 
     @property
     def nbytes(self) -> int:
-        return int(self.dist.nbytes + self.seq.nbytes + self.pos.nbytes + self.top.nbytes)
+        extra = 0 if self.other is None else self.other.nbytes
+        return int(self.dist.nbytes + self.seq.nbytes + self.via.nbytes + self.pos.nbytes + self.top.nbytes
+                   + extra)
 
     def cost(self, s: int, t: int) -> float:
         """SciPy's distance from node ``s`` to node ``t`` (``inf`` when unreachable)."""
         return float(self.dist[s, t])
+
+    def lengths(self, s: int, t: int) -> tuple[float, float] | None:
+        """Metres and seconds of the route from ``s`` to ``t`` summed in path order (``None``
+        where the weights are neither metres nor seconds)."""
+        if self.other is None:
+            return None
+        d, o = self._dist[s * self.n + t], self._other[s * self.n + t]
+        return (d, o) if self.other_row == 1 else (o, d)
+
+    @cached_property
+    def _other(self) -> memoryview:
+        return memoryview(self.other.reshape(-1))
 
     def best(self, outs: Sequence[tuple], ins: Sequence[tuple]) -> tuple[float, tuple, tuple]:
         """The cheapest ``start offset + route + end offset`` over entries ``(node, offset, ...)``.
@@ -157,26 +184,21 @@ class RouteTable:
         k, i = divmod(at, len(ends))
         return k, i, float(total[at])
 
-    def arcs(self, s: int, t: int) -> list[int]:
-        """Edge positions of the cheapest route from ``s`` to ``t`` (reachable), in travel order."""
-        seq, pos, top = self._flat
-        tail, base = self.tail, s * self.n
-        chunks = []
-        while t != s:
-            i = base + t
-            h = base + top[i]
-            chunks.append(seq[h:base + pos[i] + 1])
-            t = tail[seq[h]]
-        out: list[int] = []
-        for c in reversed(chunks):
-            out += c.tolist()
-        return out
-
     def path(self, s: int, t: int) -> tuple[list[int], list[int]]:
         """Nodes and edge positions of the cheapest route from ``s`` to ``t`` (reachable)."""
-        arcs = self.arcs(s, t)
-        nodes = list(map(self.tail.__getitem__, arcs))
-        nodes.append(t)
+        seq, via, pos, top = self._flat
+        base, chunks, end = s * self.n, [], t
+        while t != s:  # up the chains: each chain's first edge leaves the node the one before ends at
+            i = base + t
+            h = base + top[i]
+            chunks.append((h, base + pos[i] + 1))
+            t = via[h]
+        arcs: list[int] = []
+        nodes: list[int] = []
+        for h, e in reversed(chunks):
+            arcs += seq[h:e].tolist()
+            nodes += via[h:e].tolist()
+        nodes.append(end)
         return nodes, arcs
 
 
@@ -226,8 +248,9 @@ def _tree_order(dist: np.ndarray, pred: np.ndarray) -> np.ndarray:
     return order
 
 
-def _chains(dist: np.ndarray, pred: np.ndarray, arc: np.ndarray):
-    """The heavy-path layout ``(seq, pos, top)`` of every row's shortest-path tree.
+def _chains(dist: np.ndarray, pred: np.ndarray, arc: np.ndarray, w: np.ndarray | None):
+    """The heavy-path layout ``(seq, pos, top)`` of every row's shortest-path tree, and the
+    sums of the edge values ``w`` from each row's source along it (``None`` without ``w``).
 
     Children before parents, each node's subtree size and heaviest child; then parents
     before children, each node continues its parent's chain if it is that heaviest child,
@@ -257,6 +280,7 @@ def _chains(dist: np.ndarray, pred: np.ndarray, arc: np.ndarray):
     del size, hsize
     pos, top = np.full(n * n, -1, small), np.full(n * n, -1, small)
     free, rows = np.zeros(n, np.int64), np.arange(n)
+    other, arcs = (None, None) if w is None else (np.zeros(n * n), arc.reshape(-1))
     for k in range(1, n):
         v = base + order[:, k]
         p = par[v]
@@ -267,10 +291,12 @@ def _chains(dist: np.ndarray, pred: np.ndarray, arc: np.ndarray):
         pos[v] = np.where(on, pos[b + p] + 1, start)
         top[v] = np.where(on, top[b + p], start)
         free[r] = start + np.where(on, 0, length[v])
+        if other is not None:  # the parent's sum plus the edge: a left-to-right sum from the source
+            other[v] = other[b + p] + w[arcs[v]]
     del heavy, length
     seq = np.full((n, n), -1, arc.dtype)
     pos, top = pos.reshape(n, n), top.reshape(n, n)
     for lo in range(0, n, _ROWS):
         r, c = np.nonzero(pos[lo:lo + _ROWS] >= 0)
         seq[lo + r, pos[lo + r, c]] = arc[lo + r, c]
-    return seq, pos, top
+    return seq, pos, top, None if other is None else other.reshape(n, n)
