@@ -260,48 +260,75 @@ def _chains(dist: np.ndarray, pred: np.ndarray, arc: np.ndarray, w: np.ndarray |
     Children before parents, each node's subtree size and heaviest child; then parents
     before children, each node continues its parent's chain if it is that heaviest child,
     else starts a chain of its own at the row's next free position. All rows at once:
-    each step handles the ``k``-th node of every row.
+    step ``k`` handles the ``k``-th node of every row, and the work arrays are indexed by
+    ``(k, row)``, so what a step reads of its own nodes is one contiguous run; only the
+    parents' entries are scattered. Unreachable nodes' parents are a sink past the end.
     """
     n = len(dist)
+    sink = n * n
+    small = np.int16 if n < 2**15 else np.int32  # ranks, subtree sizes, chain lengths, positions
     order = _tree_order(dist, pred)
-    base = np.arange(n, dtype=np.int64) * n
-    par = pred.reshape(-1)
-    small = np.int16 if n < 2**15 else np.int32  # node indices, subtree sizes, chain lengths
-    size, heavy = np.ones(n * n, small), np.full(n * n, -1, small)
-    hsize, length = np.zeros(n * n, small), np.ones(n * n, small)
+    rows, blocks = np.arange(n), range(0, n, _ROWS)  # row blocks bound the temporary memory
+    rank = np.empty((n, n), small)
+    up = np.empty((n, n), np.int32)  # [k, row]: flat (k, row) index of the k-th node's parent
+    for lo in blocks:
+        o = order[lo:lo + _ROWS].astype(np.intp)
+        np.put_along_axis(rank[lo:lo + _ROWS], o, np.arange(n, dtype=small)[None, :], axis=1)
+    for lo in blocks:
+        p = np.take_along_axis(pred[lo:lo + _ROWS], order[lo:lo + _ROWS].astype(np.intp), axis=1)
+        at = np.take_along_axis(rank[lo:lo + _ROWS], np.maximum(p, 0), axis=1) * np.int32(n) + \
+            rows[lo:lo + _ROWS, None].astype(np.int32)
+        up[:, lo:lo + _ROWS] = np.where(p >= 0, at, sink).T
+    del rank
+    size, length = np.ones(sink + 1, small), np.ones(sink + 1, small)
+    heavy, hsize = np.full(sink + 1, -1, small), np.zeros(sink + 1, small)
+    cols = np.arange(n, dtype=np.int64)
     for k in range(n - 1, 0, -1):
-        v = base + order[:, k]
-        p = par[v]
-        ok = p >= 0
-        b, v, p = base[ok], v[ok], p[ok]
-        h = heavy[v]
-        length[v] += np.where(h >= 0, length[b + np.maximum(h, 0)], 0)
-        p = b + p
-        sv = size[v]
+        own, p = slice(k * n, k * n + n), up[k].astype(np.intp)
+        h = heavy[own]
+        length[own] += np.where(h >= 0, length[np.maximum(h, 0).astype(np.intp) * n + cols], 0)
+        sv = size[own]
         size[p] += sv
         more = sv > hsize[p]
         hsize[p[more]] = sv[more]
-        heavy[p[more]] = (v - b)[more]
+        heavy[p[more]] = k
+    heavy[:n] = -1  # a source's children each start a chain
     del size, hsize
-    pos, top = np.full(n * n, -1, small), np.full(n * n, -1, small)
-    free, rows = np.zeros(n, np.int64), np.arange(n)
-    other, arcs = (None, None) if w is None else (np.zeros(n * n), arc.reshape(-1))
+    pos, top = np.full(sink + 1, -1, small), np.full(sink + 1, -1, small)
+    arcs = None if w is None else np.empty((n, n), arc.dtype)  # [k, row]: the k-th node's edge
+    for lo in blocks if w is not None else ():
+        arcs[:, lo:lo + _ROWS] = np.take_along_axis(arc[lo:lo + _ROWS], order[lo:lo + _ROWS].astype(np.intp),
+                                                    axis=1).T
+    arcs = None if arcs is None else arcs.reshape(-1)
+    other = None if w is None else np.zeros(sink + 1)
+    free = np.zeros(n, np.int64)
     for k in range(1, n):
-        v = base + order[:, k]
-        p = par[v]
-        ok = p >= 0
-        r, b, v, p = rows[ok], base[ok], v[ok], p[ok]
-        on = (p != r) & (heavy[b + p] == v - b)
-        start = free[r]
-        pos[v] = np.where(on, pos[b + p] + 1, start)
-        top[v] = np.where(on, top[b + p], start)
-        free[r] = start + np.where(on, 0, length[v])
+        own, p = slice(k * n, k * n + n), up[k].astype(np.intp)
+        on = heavy[p] == k
+        pos[own] = np.where(on, pos[p] + 1, free)
+        top[own] = np.where(on, top[p], free)
+        free += np.where(on, 0, length[own])
         if other is not None:  # the parent's sum plus the edge: a left-to-right sum from the source
-            other[v] = other[b + p] + w[arcs[v]]
+            other[own] = other[p] + w[arcs[own]]
     del heavy, length
+    pos, top, other = (_by_node(a, order, sink) for a in (pos, top, other))
+    far = ~np.isfinite(dist)  # unreachable nodes took positions after every reached one: none
+    pos[far], top[far] = -1, -1
+    pos[rows, rows] = top[rows, rows] = -1
     seq = np.full((n, n), -1, arc.dtype)
-    pos, top = pos.reshape(n, n), top.reshape(n, n)
-    for lo in range(0, n, _ROWS):
+    for lo in blocks:
         r, c = np.nonzero(pos[lo:lo + _ROWS] >= 0)
         seq[lo + r, pos[lo + r, c]] = arc[lo + r, c]
-    return seq, pos, top, None if other is None else other.reshape(n, n)
+    return seq, pos, top, other
+
+
+def _by_node(a: np.ndarray | None, order: np.ndarray, sink: int) -> np.ndarray | None:
+    """A work array of :func:`_chains` indexed ``[k, row]`` (flat, sink last) as ``[row, node]``."""
+    if a is None:
+        return None
+    n = len(order)
+    a = a[:sink].reshape(n, n)
+    out = np.empty((n, n), a.dtype)
+    for lo in range(0, n, _ROWS):
+        np.put_along_axis(out[lo:lo + _ROWS], order[lo:lo + _ROWS].astype(np.intp), a[:, lo:lo + _ROWS].T, axis=1)
+    return out
