@@ -49,10 +49,11 @@ the floating-point sums along the chosen path, equal to SciPy's distances.
 
 A district graph (up to :data:`TABLE_MAX_NODES` nodes) kept for many
 queries can have a :class:`RouteTable` (:mod:`~geogrid.routing.table`),
-built by :func:`route_table`: SciPy's all-pairs distances and the last edge
-of every cheapest route (a few tenths of a second, 10 bytes per node pair).
-Queries then read the table instead of searching, with the same routes; its
-costs are SciPy's distances bit for bit.
+built by :func:`route_table`: SciPy's all-pairs distances and every source's
+shortest-path tree as heavy-path chains, with each route's metres and seconds
+(one to a few seconds, 24 bytes per node pair). Queries then read the table
+instead of searching, with the same routes; its costs are SciPy's distances
+bit for bit.
 
 When there is no path (different components, or a point farther than
 ``max_snap_m`` from every road) the result is a straight line with

@@ -43,7 +43,9 @@ class EdgeRuns:
     coordinates, so a path of edges outside ``dup`` has no such pair either.
     ``seg_offsets`` is the graph's segment vertex offsets as plain ints,
     ``frac`` and ``xy`` the vertices' fractions and flat lon/lat for plain-float
-    reads.
+    reads. ``weight_row`` is 0 when every edge's weight in ``graph.matrix`` is
+    its metres bit for bit, 1 when it is its seconds, else -1: SciPy's distance
+    along a route is then its metres (or seconds), as the route table uses.
     """
 
     first: list
@@ -54,6 +56,7 @@ class EdgeRuns:
     seg_offsets: list
     frac: memoryview
     xy: memoryview
+    weight_row: int
 
     @cached_property
     def edge_m(self) -> list:
@@ -86,12 +89,14 @@ class EdgeRuns:
         joined = bool((xy[start] == node_xy[from_node]).all()
                       and (xy[start + count - 1] == node_xy[graph.matrix.indices]).all())
         length = graph.seg_length_m[seg]
+        lengths = np.ascontiguousarray(np.vstack([length, length / graph.seg_speed_mps[seg]]))
+        row = next((k for k in (0, 1) if np.array_equal(lengths[k], graph.matrix.data)), -1)
         raw = xy.tobytes()
         first_b, end_b = (start * 16).tolist(), ((start + count) * 16).tolist()
         return cls([raw[i:i + 16] for i in first_b], [raw[i + 16:j] for i, j in zip(first_b, end_b)],
-                   np.ascontiguousarray(np.vstack([length, length / graph.seg_speed_mps[seg]])), dup,
-                   joined, graph.seg_offsets.tolist(), memoryview(np.ascontiguousarray(graph.coords_frac, float)),
-                   memoryview(np.ascontiguousarray(graph.coords_lonlat, float).reshape(-1)))
+                   lengths, dup, joined, graph.seg_offsets.tolist(),
+                   memoryview(np.ascontiguousarray(graph.coords_frac, float)),
+                   memoryview(np.ascontiguousarray(graph.coords_lonlat, float).reshape(-1)), row)
 
 
 def edge_runs(graph: RoadGraph) -> EdgeRuns:
@@ -99,27 +104,34 @@ def edge_runs(graph: RoadGraph) -> EdgeRuns:
     return graph._memo("edge_runs", EdgeRuns.build)
 
 
-def _point_at(runs: EdgeRuns, lo: int, hi: int, t: float) -> list[float]:
+def _point_at(frac: memoryview, xy: memoryview, lo: int, hi: int, t: float) -> list[float]:
     """The point at fraction ``t`` of the segment whose vertices are ``lo .. hi - 1``, flat."""
-    frac, xy = runs.frac, runs.xy
-    k = min(max(bisect_right(frac, t, lo, hi), lo + 1), hi - 1)
+    k = bisect_right(frac, t, lo, hi)
+    k = lo + 1 if k < lo + 1 else hi - 1 if k > hi - 1 else k
     f0, f1 = frac[k - 1], frac[k]
-    r = min(max((t - f0) / (f1 - f0), 0.0), 1.0) if f1 > f0 else 0.0
-    x0, y0, x1, y1 = xy[2 * k - 2], xy[2 * k - 1], xy[2 * k], xy[2 * k + 1]
+    if f1 > f0:
+        r = (t - f0) / (f1 - f0)
+        r = 0.0 if r < 0.0 else 1.0 if r > 1.0 else r  # as min(max(r, 0), 1), NaN kept
+    else:
+        r = 0.0
+    x0, y0, x1, y1 = xy[2 * k - 2:2 * k + 2]
     return [x0 + r * (x1 - x0), y0 + r * (y1 - y0)]
 
 
 def _cut_flat(runs: EdgeRuns, s: int, t0: float, t1: float) -> list[float]:
     """:func:`cut` as one flat list ``[lon, lat, lon, lat, ...]``."""
-    lo, hi = runs.seg_offsets[s], runs.seg_offsets[s + 1]
+    off, frac, xy = runs.seg_offsets, runs.frac, runs.xy
+    lo, hi = off[s], off[s + 1]
     lo_t, hi_t = (t0, t1) if t0 <= t1 else (t1, t0)
     # inner vertices k (lo + 1 .. hi - 2) with lo_t < frac[k] < hi_t form one run, as frac is sorted
-    first = max(bisect_right(runs.frac, lo_t, lo, hi), lo + 1)
-    stop = min(bisect_left(runs.frac, hi_t, lo, hi), hi - 1)
-    out = _point_at(runs, lo, hi, lo_t)
+    first = bisect_right(frac, lo_t, lo, hi)
+    first = lo + 1 if first < lo + 1 else first
+    stop = bisect_left(frac, hi_t, lo, hi)
+    stop = hi - 1 if stop > hi - 1 else stop
+    out = _point_at(frac, xy, lo, hi, lo_t)
     if stop > first:
-        out += runs.xy[2 * first:2 * stop].tolist()
-    out += _point_at(runs, lo, hi, hi_t)
+        out += xy[2 * first:2 * stop].tolist()
+    out += _point_at(frac, xy, lo, hi, hi_t)
     if t0 > t1:  # the points in reverse order, each still (lon, lat)
         out.reverse()
         out[0::2], out[1::2] = out[1::2], out[0::2]
@@ -132,21 +144,25 @@ def cut(graph: RoadGraph, s: int, t0: float, t1: float) -> list[list[float]]:
     return [flat[i:i + 2] for i in range(0, len(flat), 2)]
 
 
-def _path(graph: RoadGraph, nodes: Sequence[int], arcs: Sequence[int]) -> tuple:
-    """The line along a path of edges ``arcs``: (float64 byte runs, first point, last point,
-    metres, seconds, whether two consecutive points of it may be closer than :data:`_SAME`).
+def _path(graph: RoadGraph, runs: EdgeRuns, nodes: Sequence[int], arcs: Sequence[int],
+          known: tuple | None = None) -> tuple:
+    """The line along a path of edges ``arcs``: (its first vertex and the vertices after it,
+    as float64 bytes; first point, last point, metres, seconds, whether two consecutive
+    points of it may be closer than :data:`_SAME`).
 
-    The first run is the first vertex alone, so dropping it drops that vertex.
+    ``known``, when given, is the path's (metres, seconds), each summed in path order (from
+    the route table); otherwise they are summed here.
     """
     if len(arcs) == 0:
         pt = [float(graph.lon[nodes[0]]), float(graph.lat[nodes[0]])]
-        return [array("d", pt)], pt, pt, 0.0, 0.0, False
-    runs = edge_runs(graph)
-    parts = [runs.first[arcs[0]], *map(runs.rest.__getitem__, arcs)]
-    metres = sum(map(runs.edge_m.__getitem__, arcs))  # in path order, as plain floats
-    secs = sum(map(runs.edge_s.__getitem__, arcs))
+        return _XY.pack(*pt), b"", pt, pt, 0.0, 0.0, False
+    first, rest = runs.first[arcs[0]], b"".join(map(runs.rest.__getitem__, arcs))
+    if known is None:  # in path order, as plain floats
+        metres, secs = sum(map(runs.edge_m.__getitem__, arcs)), sum(map(runs.edge_s.__getitem__, arcs))
+    else:
+        metres, secs = known
     maybe = not runs.joined or (bool(runs.dup) and not runs.dup.isdisjoint(arcs))
-    return parts, list(_XY.unpack(parts[0])), list(_XY.unpack_from(parts[-1], len(parts[-1]) - 16)), \
+    return first, rest, list(_XY.unpack(first)), list(_XY.unpack_from(rest, len(rest) - 16)), \
         metres, secs, maybe
 
 
@@ -160,7 +176,8 @@ def _kept(flat: list, before: list | None) -> list:
     out = []
     for i in range(0, len(flat), 2):
         x, y = flat[i], flat[i + 1]
-        if bx is None or abs(x - bx) > _SAME or abs(y - by) > _SAME:
+        # abs(x - bx) > _SAME, without the call: bx - x is exactly -(x - bx)
+        if bx is None or x - bx > _SAME or bx - x > _SAME or y - by > _SAME or by - y > _SAME:
             out += (x, y)
         bx, by = x, y
     return out
@@ -180,17 +197,18 @@ def _part(graph: RoadGraph, runs: EdgeRuns, s: int, t0: float, t1: float) -> tup
     (nothing if ``s < 0``)."""
     if s < 0:
         return [], 0.0, 0.0
-    *_, length, speed = graph._seg_lists
-    metres = abs(t1 - t0) * length[s]
-    return _cut_flat(runs, s, t0, t1), metres, metres / speed[s]
+    lists = graph._seg_lists
+    metres = abs(t1 - t0) * lists[3][s]
+    return _cut_flat(runs, s, t0, t1), metres, metres / lists[4][s]
 
 
 def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None,
-               d_entry: tuple | None) -> tuple[np.ndarray, float, float]:
+               d_entry: tuple | None, known: tuple | None = None) -> tuple[np.ndarray, float, float]:
     """Coordinates, road metres and road seconds from anchor ``o`` to anchor ``d``.
 
     ``path`` is ``(nodes, arcs)`` entered by ``o_entry`` and left by ``d_entry``
-    (``(node, cost, segment, t_node)`` each), or ``None`` for a route along one segment.
+    (``(node, cost, segment, t_node)`` each), or ``None`` for a route along one segment;
+    ``known``, if given, its (metres, seconds) (see :func:`_path`).
     """
     runs = edge_runs(graph)
     if path is None:  # along one segment
@@ -199,19 +217,17 @@ def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None
         metres, secs = first[1], first[2]
     else:
         first = _part(graph, runs, o_entry[2], o.t, o_entry[3])
-        parts, m0, m1, m_mid, s_mid, maybe = _path(graph, *path)
+        start, rest, m0, m1, m_mid, s_mid, maybe = _path(graph, runs, path[0], path[1], known)
         last = _part(graph, runs, d_entry[2], d_entry[3], d.t)
         metres, secs = first[1] + m_mid + last[1], first[2] + s_mid + last[2]
         head, tail = [o.lon, o.lat, *first[0]], [*last[0], d.lon, d.lat]
         if maybe:
-            mid = np.frombuffer(b"".join(parts), float).reshape(-1, 2)
-            coords = _merged(np.concatenate([np.array(head).reshape(-1, 2), mid,
+            mid_xy = np.frombuffer(start + rest, float).reshape(-1, 2)
+            coords = _merged(np.concatenate([np.array(head).reshape(-1, 2), mid_xy,
                                              np.array(tail).reshape(-1, 2)]))
         else:  # the middle has no repeated point: only the joins need a look
-            if not _kept(m0, head[-2:]):
-                parts = parts[1:]
-            coords = np.frombuffer(b"".join([array("d", _kept(head, None)), *parts,
-                                             array("d", _kept(tail, m1))]), float).reshape(-1, 2)
+            coords = np.frombuffer(b"".join((array("d", _kept(head, None)), start if _kept(m0, head[-2:]) else b"",
+                                             rest, array("d", _kept(tail, m1)))), float).reshape(-1, 2)
     if len(coords) == 1:
         coords = np.vstack([coords, coords])
     return coords, metres, secs

@@ -106,11 +106,14 @@ def _entries(graph: RoadGraph, a: _Anchor, leaving: bool) -> list[tuple[int, flo
     """
     if a.seg < 0:
         return [(a.node, 0.0, -1, 0.0)]
-    seg_a, seg_b, oneway, length, _ = graph._seg_lists
+    seg_a, seg_b, oneway, length, speed = graph._seg_lists
     s, t = a.seg, a.t
     L, ow = length[s], oneway[s]
-    to_b = (seg_b[s], _w(graph, s, (1 - t) * L), s, 1.0)
-    to_a = (seg_a[s], _w(graph, s, t * L), s, 0.0)
+    ahead, back = (1 - t) * L, t * L
+    if graph.weight != "length":  # as _w
+        ahead, back = ahead / speed[s], back / speed[s]
+    to_b = (seg_b[s], ahead, s, 1.0)
+    to_a = (seg_a[s], back, s, 0.0)
     forward, backward = (to_b, to_a) if leaving else (to_a, to_b)
     return ([forward] if ow >= 0 else []) + ([backward] if ow <= 0 else [])
 
@@ -156,7 +159,9 @@ def _run(h: Hierarchy, outs: Sequence[tuple], ins: Sequence[tuple]):
 def _search(graph: RoadGraph, outs: Sequence[tuple], ins: Sequence[tuple]):
     """The cheapest route from entries ``outs`` to entries ``ins`` (``(node, cost, ...)`` each).
 
-    Returns (cost, (nodes, arcs), start entry, end entry), or ``(inf, None, None, None)``.
+    Returns (cost, (nodes, arcs[, (metres, seconds)]), start entry, end entry), or
+    ``(inf, None, None, None)``; the metres and seconds along ``arcs`` come with a route read
+    off the table.
     A graph whose :class:`~geogrid.routing.table.RouteTable` is built reads it (cost: SciPy's
     distance between the nodes plus both offsets); others search the hierarchy (cost: the
     edge weights summed along its path).
@@ -166,7 +171,8 @@ def _search(graph: RoadGraph, outs: Sequence[tuple], ins: Sequence[tuple]):
         best, o_entry, d_entry = tab.best(outs, ins)
         if o_entry is None:
             return math.inf, None, None, None
-        return best, tab.path(o_entry[0], d_entry[0]), o_entry, d_entry
+        s, t = o_entry[0], d_entry[0]
+        return best, (*tab.path(s, t), tab.lengths(s, t)), o_entry, d_entry
     found = _run(hierarchy(graph), outs, ins)
     if found is None:
         return math.inf, None, None, None
@@ -206,8 +212,10 @@ def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple
 
 def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
                  o_entry: tuple | None, d_entry: tuple | None, cost: float) -> Route:
-    """The route geometry and lengths from ``o`` to ``d``; ``path`` is ``(nodes, arcs)`` or ``None``."""
-    coords, metres, secs = route_line(graph, o, d, path, o_entry, d_entry)
+    """The route geometry and lengths from ``o`` to ``d``; ``path`` is ``(nodes, arcs)`` (with its
+    metres and seconds third, if known) or ``None``."""
+    known = path[2] if path is not None and len(path) > 2 else None
+    coords, metres, secs = route_line(graph, o, d, path, o_entry, d_entry, known)
     access = o.access_m + d.access_m
     nodes = tuple(path[0]) if path is not None else ()
     return Route(distance_m=metres + access, duration_s=secs + access / ACCESS_SPEED_MPS, cost=float(cost),
@@ -345,13 +353,20 @@ class Responders:
             cache.put(key, team)
         return team
 
+    @cached_property
+    def _rows(self) -> list[tuple]:
+        """Per responder, what :meth:`anchor` reads, as plain floats and ints."""
+        return list(zip(self.lonlat[:, 0].tolist(), self.lonlat[:, 1].tolist(), self.x.tolist(),
+                        self.y.tolist(), self.ok.tolist(), self.seg.tolist(), self.t.tolist(),
+                        self.snap_m.tolist(), self.node.tolist(), self.acc.tolist()))
+
     def anchor(self, j: int) -> _Anchor:
         """Responder ``j`` as a route end."""
-        a = _Anchor(float(self.lonlat[j, 0]), float(self.lonlat[j, 1]), float(self.x[j]),
-                    float(self.y[j]))
-        if self.ok[j]:
-            a.seg, a.t, a.access_m = int(self.seg[j]), float(self.t[j]), float(self.snap_m[j])
-            a.node = int(self.node[j]) if a.seg < 0 else -1
+        lon, lat, x, y, ok, seg, t, snap_m, node, _ = self._rows[j]
+        a = _Anchor(lon, lat, x, y)
+        if ok:
+            a.seg, a.t, a.access_m = seg, t, snap_m
+            a.node = node if seg < 0 else -1
         return a
 
     @cached_property
@@ -458,7 +473,7 @@ def _available(team: Responders, available) -> np.ndarray:
         raise InputError(f"available 须为每个响应者一个标志 ({k}) / available must have one flag per "
                          f"responder ({k}), got shape {mask.shape}.", field="available",
                          value=list(mask.shape), fix="请传入长度为 k 的布尔数组 / Pass a boolean mask of length k.")
-    if not mask.any():
+    if not np.count_nonzero(mask):
         raise NotFoundError("没有可用的响应者 / no responder is available.", field="available",
                             fix="请至少标记一名可用的响应者 / Mark at least one responder as available.")
     return mask
@@ -525,26 +540,26 @@ def nearest_responder(graph: RoadGraph, incident, responders, available=None, *,
     if inc.access_m > max_snap_m:
         return _team_fallback(graph, team, mask, inc, f"事件点离最近道路超过 {max_snap_m:g} 米 / incident "
                                                       f"is more than max_snap_m={max_snap_m:g} m from the nearest road")
-    if not (mask & team.ok).any():
-        return _team_fallback(graph, team, mask, inc, f"没有可用响应者在道路 {team.max_snap_m:g} 米以内 / no "
-                                                      f"available responder is within max_snap_m="
-                                                      f"{team.max_snap_m:g} m of a road")
     ins = _in_entries(graph, inc)
     best_j, best = _same_segment(graph, team, mask, inc)
     direct = best_j >= 0
     j, via, found, d_entry = _team_search(graph, team, mask, ins)
     if found is not None and via < best:
         best_j, best, direct = j, via, False
-    if best_j < 0:
-        return _team_fallback(graph, team, mask, inc, "没有可用响应者能经道路到达事件点 / no available "
-                                                      "responder has a road route to the incident "
-                                                      "(different components or one-way dead end)")
+    if best_j < 0:  # no responder within reach of a road has a route, or none is within reach
+        return _team_fallback(graph, team, mask, inc, _NO_TEAM_ROUTE if np.count_nonzero(mask & team.ok) else
+                              f"没有可用响应者在道路 {team.max_snap_m:g} 米以内 / no available responder is "
+                              f"within max_snap_m={team.max_snap_m:g} m of a road")
     a = team.anchor(best_j)
-    cost = best - team.acc[best_j] + _access_cost(graph, a.access_m) + _access_cost(graph, inc.access_m)
+    cost = best - team._rows[best_j][9] + _access_cost(graph, a.access_m) + _access_cost(graph, inc.access_m)
     if direct:
         return best_j, _build_route(graph, a, inc, None, None, None, cost)
     o_entry = next(x for x in _out_entries(graph, a) if x[0] == found[0][0])
     return best_j, _build_route(graph, a, inc, found, o_entry, d_entry, cost)
+
+
+_NO_TEAM_ROUTE = ("没有可用响应者能经道路到达事件点 / no available responder has a road route to the "
+                  "incident (different components or one-way dead end)")
 
 
 def _team_search(graph: RoadGraph, team: Responders, mask: np.ndarray, ins: Sequence[tuple]):
@@ -554,17 +569,15 @@ def _team_search(graph: RoadGraph, team: Responders, mask: np.ndarray, ins: Sequ
     ``(-1, inf, None, None)`` when no responder reaches the end.
     """
     tab = built_route_table(graph)
-    if tab is not None:  # every available entry at once: the cheapest per node wins anyway
-        at = np.flatnonzero(mask[team.ent_j])
-        if len(at) == 0:
-            return -1, math.inf, None, None
-        src_node = team.ent_node[at]
-        ends = np.array([e[0] for e in ins], np.int64)
-        k, i, cost = tab.best_of_many(src_node, team.ent_cost[at], ends, np.array([e[1] for e in ins]))
+    if tab is not None:  # every entry at once, unavailable ones at infinite cost
+        k, i, cost = tab.best_of_many(team.ent_node, np.where(mask[team.ent_j], team.ent_cost, math.inf), ins)
         if k < 0:
             return -1, math.inf, None, None
-        return int(team.ent_j[at[k]]), cost, tab.path(int(src_node[k]), int(ends[i])), ins[i]
+        s, t = int(team.ent_node[k]), ins[i][0]
+        return int(team.ent_j[k]), cost, (*tab.path(s, t), tab.lengths(s, t)), ins[i]
     src_node, src_cost, src_units, src_j = team.sources(mask)
+    if len(src_node) == 0:  # no available responder within reach of a road
+        return -1, math.inf, None, None
     h = hierarchy(graph)
     found = h.query(list(zip(src_node.tolist(), src_units.tolist())),
                     [(int(e[0]), h.to_units(e[1])) for e in ins])

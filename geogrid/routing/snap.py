@@ -127,15 +127,17 @@ class _PieceIndex:
         ball query. Otherwise the ``k`` nearest midpoints decide, as in the batch.
         Ties go to the lowest piece index, as in the batch.
         """
-        span = self.grid.span(qx, qy)
-        # the cell's list holds every piece that can be nearest
-        best = self._best_in_cell(qx, qy, *span) if span is not None else self._scan_one(qx, qy, bound)
-        d, jj, u, sx, sy = best
+        grid = self.grid
+        span = grid.span(qx, qy)
+        # the cell's list holds every piece that can be nearest (see _best_in_cell)
+        d, jj, u, sx, sy = self._scan_one(qx, qy, bound) if span is None else \
+            self._best_of(qx, qy, grid._views[1][span[0]:span[1]], grid._low[span[0]:span[1]])
         if jj < 0 or (bound is not None and d > bound):
             return -1, 0.0, math.inf, math.nan, math.nan
         f0s, f1s, segs = self._plain
         f0, f1 = f0s[jj], f1s[jj]
-        return segs[jj], min(max(f0 + u * (f1 - f0), 0.0), 1.0), d, sx, sy
+        t = f0 + u * (f1 - f0)
+        return segs[jj], (0.0 if t < 0.0 else 1.0 if t > 1.0 else t), d, sx, sy  # min(max(t, 0), 1)
 
     def _scan_one(self, qx: float, qy: float, bound: float | None) -> tuple:
         """The nearest piece by the KD-tree scan: (distance, piece, u, foot x, foot y)."""
@@ -384,7 +386,8 @@ def _anchors(graph: RoadGraph, places: Sequence[Any], names: Sequence[str], snap
                                float(graph.y[i]), node=i))
         else:
             try:
-                lon, lat = (float(v) for v in where)
+                lon, lat = where
+                lon, lat = float(lon), float(lat)
             except (TypeError, ValueError):
                 raise InputError(f"{name} 须为节点序号、(经度, 纬度) 或 Snap / "
                                  f"{name} must be a node index, a (lon, lat) pair or a Snap; got {where!r}.",

@@ -28,6 +28,7 @@ from geogrid.routing import (
     shortest_path,
 )
 from geogrid.routing import table as table_module
+from geogrid.routing.geometry import edge_runs
 from geogrid.routing.table import built_route_table
 from tests.support.roadgraphs import shipped_graph
 
@@ -132,9 +133,39 @@ def test_the_table_is_small_and_built_once():
     g = _graph("huangpu")
     tab = route_table(g)
     assert tab is route_table(g)
-    assert tab.arc.dtype == np.int16  # under 32,767 edges: two bytes per pair
-    assert tab.nbytes == g.n_nodes ** 2 * 10
-    assert (np.diag(tab.arc) == -1).all() and (np.diag(tab.dist) == 0).all()
+    assert tab.seq.dtype == tab.via.dtype == tab.pos.dtype == tab.top.dtype == np.int16  # two bytes a pair
+    assert tab.other.dtype == np.float64 and tab.other_row == 1  # weights in metres: seconds kept
+    assert tab.nbytes == g.n_nodes ** 2 * 24
+    assert (np.diag(tab.pos) == -1).all() and (np.diag(tab.dist) == 0).all()
+    reached = np.isfinite(tab.dist).sum(axis=1) - 1  # every row lays out one edge per reached node
+    assert ((tab.seq >= 0).sum(axis=1) == reached).all() and ((tab.pos >= 0).sum(axis=1) == reached).all()
+    assert ((tab.top <= tab.pos) & (tab.top >= -1)).all()  # a chain starts at or before each of its edges
+
+
+def test_routes_cross_few_chains():
+    """Heavy-path layout: a route reads at most log2(n) + 1 slices, and they join up."""
+    g = _graph("huangpu")
+    tab = route_table(g)
+    rng = np.random.default_rng(5)
+    limit = int(np.log2(g.n_nodes)) + 1
+    for s in rng.integers(0, g.n_nodes, 40).tolist():
+        base = s * tab.n
+        for t in rng.integers(0, g.n_nodes, 40).tolist():
+            if s == t or not np.isfinite(tab.dist[s, t]):
+                continue
+            chains, v = 0, t
+            while v != s:
+                chains += 1
+                v = int(tab.via.reshape(-1)[base + int(tab.top[s, v])])
+            assert chains <= limit
+            nodes, arcs = tab.path(s, t)
+            assert nodes[0] == s and nodes[-1] == t and len(arcs) == len(nodes) - 1
+            assert [tab.tail[a] for a in arcs] == nodes[:-1]
+            # metres and seconds as a loop over the route adds them: bit for bit
+            metres, secs = tab.lengths(s, t)
+            runs = edge_runs(g)
+            assert metres == sum(runs.edge_m[a] for a in arcs) == tab.cost(s, t)
+            assert secs == sum(runs.edge_s[a] for a in arcs)
 
 
 def test_a_route_keeps_its_line_as_coordinates():
