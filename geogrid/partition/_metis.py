@@ -88,6 +88,7 @@ class quiet_stdout:
 
 
 def part_graph(nparts: int, **kwargs):
-    """:func:`pymetis.part_graph` with METIS's console messages dropped; same arguments and answer."""
+    """:func:`pymetis.part_graph` with METIS's console messages dropped (same arguments,
+    same answer)."""
     with quiet_stdout():
         return pymetis.part_graph(nparts, **kwargs)
