@@ -38,3 +38,15 @@ def test_command_list_reads_chinese():
                     "import", "export", "plans", "check"):
         line = next(ln for ln in res.output.splitlines() if f" {command} " in ln)
         assert _CJK.search(line), line
+
+
+def test_unreadable_file_names_it_once_with_a_fix_for_its_kind(tmp_path):
+    bad = tmp_path / "grids.geojson"
+    bad.write_text("not json", encoding="utf-8")
+    res = CliRunner().invoke(app, ["import", str(bad), "-d", "wgs84"])
+    assert res.exit_code == 2, res.output
+    text = " ".join(res.output.split())
+    assert "无法读取 grids.geojson / cannot read grids.geojson" in text
+    assert text.count("not recognized") == 1                # GDAL's reason, once
+    fix = text[text.index("fix:"):]
+    assert "JSON" in fix and ".shx" not in fix and _CJK.search(fix)
