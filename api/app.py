@@ -112,7 +112,11 @@ class DeferredRoutes:
         """Load the routes, build the services they use and start the webhook delivery
         (run in a background thread)."""
         try:
+            if self._closed:                    # shutting down: build nothing more
+                return
             self.load()
+            if self._closed:
+                return
             with _IMPORTING:
                 state.use_cases()
             from .routers.webhooks import start_delivery
@@ -185,7 +189,21 @@ def _start(state: AppState, deferred: DeferredRoutes, settings: Settings | None)
             return store
 
         state.opening(open_store)
-    deferred.warm(state)
+    if not state.closing.is_set():
+        deferred.warm(state)
+
+
+def _stop_background(state: AppState, warm: threading.Thread, timeout_s: float = 60.0) -> None:
+    """At shutdown, let the background start and the locator warm-up finish or skip what
+    they have not begun, so that none is still running when the interpreter exits: a daemon
+    thread stopped inside a C extension aborts the process ("terminate called without an
+    active exception"), which a script that used the app once and exited met."""
+    deadline = time.monotonic() + timeout_s
+    done = state.stop_background(timeout_s)
+    warm.join(max(0.0, deadline - time.monotonic()))
+    if warm.is_alive() or not done:
+        log.warning("后台任务在 %.0f 秒内未结束 / background work still running after %.0f s",
+                    timeout_s, timeout_s)
 
 
 def _open_active_locator(state: AppState) -> None:
@@ -219,14 +237,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         else:           # the store opens in the background; /locate reads the plan from `rows`
             state = AppState(None, settings, plan_rows=rows)
         app.state.geo = state
-        threading.Thread(target=_start, args=(state, deferred, settings if rows else None),
-                         name="geogrid-warm", daemon=True).start()
+        warm = threading.Thread(target=_start, args=(state, deferred, settings if rows else None),
+                                name="geogrid-warm", daemon=True)
+        warm.start()
         _open_active_locator(state)     # a locator to build opens the gate: it needs the store
         deferred.after_first = state.warm_gate.set
         try:
             yield
         finally:
             deferred.close()
+            _stop_background(state, warm)
             if own:
                 state.close_store()
 

@@ -89,7 +89,12 @@ class AppState(PlanCache, UseCases):
     def opening(self, open_store: Callable[[], Store]) -> None:
         """Open the store with ``open_store`` (run in a background thread while plan rows
         are read with a :class:`~geogrid.store.quick.PlanRows`); requests that need the
-        store wait for it, and fail with a clear error if it cannot be opened."""
+        store wait for it, and fail with a clear error if it cannot be opened. At shutdown
+        (:attr:`closing` set) the store is not opened at all."""
+        if self.closing.is_set():
+            self._store_failed = RuntimeError("服务正在关闭 / the server is shutting down")
+            self._store_open.set()
+            return
         try:
             self.use_store(open_store())
         except BaseException as exc:  # noqa: BLE001 - reported to every request that waits

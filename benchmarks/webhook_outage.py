@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import resource
 import shutil
-import socket
 import statistics
 import tempfile
 import threading
@@ -26,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+
+from tests.support.net import free_port
 
 __all__ = ["Receiver", "run", "main"]
 
@@ -77,12 +78,6 @@ class Receiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _prepare(tmp: Path) -> tuple[str, dict[str, str]]:
@@ -168,7 +163,7 @@ def run(outage_s: float = 30.0, pairs: int = 4, block: int = 25) -> dict:
     t_start = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="gg-webhooks-"))
     url, tokens = _prepare(tmp)
-    port = _free_port()
+    port = free_port()
     server = ApiServer(url, env={"GEOGRID_DEMO": "0"}).start()
     try:
         admin = httpx.Client(base_url=server.url, timeout=30,

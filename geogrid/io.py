@@ -69,13 +69,13 @@ def read_frame(
     datum = parse_datum(datum)
     path = Path(path)
     if not path.exists():
-        raise InputError(f"file {str(path)!r} does not exist.", field="path", value=str(path),
-                         fix="Check the path.")
+        raise InputError(f"文件 {str(path)!r} 不存在 / file {str(path)!r} does not exist.",
+                         field="path", value=str(path), fix="检查路径 / Check the path.")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise InputError(
-            f"file type {suffix!r} is not supported.", field="path", value=path.name,
-            fix=f"Use one of {', '.join(SUPPORTED_SUFFIXES)}.",
+            f"不支持 {suffix!r} 类型的文件 / file type {suffix!r} is not supported.", field="path",
+            value=path.name, fix=f"使用以下格式之一 / Use one of {', '.join(SUPPORTED_SUFFIXES)}.",
         )
     if suffix == ".zip":
         _check_archive(path)
@@ -167,11 +167,13 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None) -> gpd.Geo
                         "to detect it.")
             continue
         return frame
-    raise InputError(
-        f"无法读取 {path.name}: {last}。cannot read {path.name}: {last}", field="path",
-        value=path.name, fix="Shapefile 请指明文字编码 (如 --encoding GBK), 并确认 .shp/.shx/.dbf "
-        "齐全。For a Shapefile declare the text encoding (e.g. --encoding GBK) and check "
-        "that .shp, .shx and .dbf are all there.")
+    fix = ("Shapefile 请指明文字编码 (如 --encoding GBK), 并确认 .shp/.shx/.dbf 齐全。For a "
+           "Shapefile declare the text encoding (e.g. --encoding GBK) and check that .shp, .shx "
+           "and .dbf are all there.") if path.suffix.lower() == ".shp" else (
+        "确认文件完整、内容与扩展名相符（GeoJSON 须为 JSON）。Check that the file is complete and "
+        "that its content matches its extension (a .geojson must be JSON).")
+    raise InputError(f"无法读取 {path.name} / cannot read {path.name}: {last}", field="path",
+                     value=path.name, fix=fix)
 
 
 def _garbled(frame: pd.DataFrame) -> bool:

@@ -55,6 +55,8 @@ import pandas as pd
 import shapely
 from shapely.geometry import box
 
+from tests.support.net import free_port
+
 from .bench_locate import LUJIAZUI
 
 __all__ = ["synthetic_city", "main"]
@@ -241,13 +243,9 @@ def fresh_worker(db: Path, lon: float, lat: float) -> dict:
 
 def uvicorn_first(db: Path, lon: float, lat: float) -> float:
     """Seconds from spawning one uvicorn worker to its first 200 on /locate."""
-    import socket
-
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
@@ -275,7 +273,7 @@ def fresh_process(db: Path, lon: float, lat: float, root: Path = ROOT) -> dict:
     about what it would take on an idle core. ``root`` is the checkout of geogrid it runs."""
     import httpx
 
-    port = _port()
+    port = free_port()
     env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(root))
     params = {"lon": lon, "lat": lat, "datum": "cgcs2000"}
     t0 = time.perf_counter()
@@ -363,7 +361,7 @@ def workers_throughput(db: Path, bounds, workers=(1, 4), seconds: int = 10,
     out: dict = {n: [] for n in workers}
     try:
         for n in workers:
-            ports[n] = _port()
+            ports[n] = free_port()
             procs[n] = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--port",
                  str(ports[n]), "--workers", str(n), "--log-level", "warning",
@@ -406,14 +404,6 @@ def _wait_health(url: str) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
-def _port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def prefork_respawn(db: Path, lon: float, lat: float, repeat: int) -> list[float]:
     """Seconds from killing a worker of ``gunicorn --preload`` (app imported once, in the
     master) to the first 200 on /locate from the worker forked in its place; [] without
@@ -429,7 +419,7 @@ def _prefork_master(db: Path, root: Path) -> tuple[subprocess.Popen, int]:
     """``gunicorn --preload`` with one uvicorn worker over ``db``, running checkout ``root``:
     its app is what ``geogrid serve --workers N`` preloads (``api.serving``) when the
     checkout has it, else ``create_app()``."""
-    port = _port()
+    port = free_port()
     spec = ("api.serving:preloaded_app()" if (root / "api" / "serving.py").exists()
             else "api.app:create_app()")
     env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(root))

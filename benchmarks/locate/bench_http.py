@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 LUA = """
@@ -45,12 +46,6 @@ end
 #: takes geogrid's FastAPI-validated path (the plain query skips parameter solving)
 SIDES = {"geogrid": ("geogrid", ""), "geogrid-validated": ("geogrid", "&plan=active"),
          "plain": ("plain", "")}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ms(text: str) -> float:
@@ -173,7 +168,7 @@ def run(seconds: int = 10, connections: int = 16, rounds: int = 4,
     tmp = Path(tempfile.mkdtemp(prefix="geogrid-bench-"))
     procs = []
     try:
-        ports = _free_port(), _free_port()
+        ports = free_port(), free_port()
         db_url = f"sqlite:///{tmp / 'bench.sqlite'}"
         procs.append(start_server(db_url, ports[0]))
         _export_areas(db_url, tmp / "areas.parquet")

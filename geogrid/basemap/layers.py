@@ -31,21 +31,16 @@ import numpy as np
 import pandas as pd
 
 from .._errors import CRSError
+from ..road_kinds import MAP_CLASSES, TILEZEN_MAP_CLASSES
 
 __all__ = ["LAYERS", "ROAD_CLASSES", "LANDUSE_CLASSES", "normalise_tilezen", "normalise_osm",
            "empty_layers", "has_cjk"]
 
 LAYERS = ("roads", "water", "waterways", "landuse", "buildings", "labels")
-#: road classes, most important first, and the zoom they appear from
+#: road classes, most important first, and the zoom they appear from; which OSM value
+#: is drawn in which class is :data:`geogrid.road_kinds.KINDS`' ``map_class``
 ROAD_CLASSES = {"motorway": 10, "primary": 10, "secondary": 11, "tertiary": 12, "minor": 13,
                 "service": 14, "path": 15, "rail": 13}
-_ROAD_MAP = {"motorway": "motorway", "trunk": "motorway", "primary": "primary",
-             "secondary": "secondary", "tertiary": "tertiary", "residential": "minor",
-             "unclassified": "minor", "living_street": "minor", "road": "minor",
-             "service": "service", "footway": "path", "path": "path", "pedestrian": "path",
-             "cycleway": "path", "steps": "path", "pier": "path", "track": "path",
-             "subway": "rail", "rail": "rail", "light_rail": "rail", "funicular": "rail",
-             "tram": "rail", "monorail": "rail"}
 LANDUSE_CLASSES = ("green", "residential", "commercial", "education", "health", "plaza")
 _LANDUSE_MAP = {"park": "green", "grass": "green", "forest": "green", "garden": "green",
                 "natural_wood": "green", "wood": "green", "recreation_ground": "green",
@@ -110,9 +105,8 @@ def normalise_tilezen(files: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDa
     if "roads" in files:
         r = _lonlat(files["roads"], "roads")
         r = r[_lines(r)]
-        cls = _col(r, "kind_detail").map(_ROAD_MAP)
-        cls = cls.fillna(_col(r, "kind").map({"path": "path", "rail": "rail",
-                                               "minor_road": "minor", "major_road": "tertiary"}))
+        cls = _col(r, "kind_detail").map(MAP_CLASSES)
+        cls = cls.fillna(_col(r, "kind").map(TILEZEN_MAP_CLASSES))
         r = r[cls.notna()]
         out["roads"] = _frame(r.geometry, 4326, cls=cls[cls.notna()].values,
                               name=_col(r, "name").values,
@@ -158,7 +152,7 @@ def normalise_osm(lines: gpd.GeoDataFrame | None = None,
     if lines is not None and len(lines):
         ln = _lonlat(lines, "lines")
         tag = _col(ln, "highway").fillna(_col(ln, "railway"))
-        cls = tag.map(_ROAD_MAP)
+        cls = tag.map(MAP_CLASSES)
         r = ln[cls.notna()]
         tunnel = _col(r, "other_tags").fillna("").str.contains('"tunnel"=>"yes"', regex=False)
         out["roads"] = _frame(r.geometry, 4326, cls=cls[cls.notna()].values,

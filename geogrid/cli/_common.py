@@ -36,16 +36,16 @@ def handle_errors(fn):
             if kwargs.get("as_json"):
                 print(json.dumps({"error": exc.to_dict()}, ensure_ascii=False, indent=2))
             else:
-                console.print(f"[red]error:[/red] {escape(exc.message)}")
+                console.print(f"[red]错误 error:[/red] {escape(exc.message)}")
                 if isinstance(exc, ValidationError):
                     for p in exc.problems[:200]:
                         loc = f" at {p.location[0]:.6f},{p.location[1]:.6f}" if p.location else ""
                         val = f" (got {p.value!r})" if p.value is not None else ""
                         console.print(escape(f"  - [{p.index}] {p.field}: {p.reason}{val}{loc}"))
                     if len(exc.problems) > 200:
-                        console.print(f"  … and {len(exc.problems) - 200} more")
+                        console.print(f"  … 另有 {len(exc.problems) - 200} 项 / and {len(exc.problems) - 200} more")
                 if exc.fix:
-                    console.print(f"[yellow]fix:[/yellow] {escape(exc.fix)}")
+                    console.print(f"[yellow]修正 fix:[/yellow] {escape(exc.fix)}")
             raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, click.exceptions.ClickException):
             raise
@@ -65,8 +65,8 @@ def _unexpected(exc: Exception, as_json: bool) -> None:
         print(json.dumps({"error": {"code": "unexpected", "message": msg, "fix": fix}},
                          ensure_ascii=False, indent=2))
     else:
-        console.print(f"[red]error:[/red] {escape(msg)}")
-        console.print(f"[yellow]fix:[/yellow] {escape(fix)}")
+        console.print(f"[red]错误 error:[/red] {escape(msg)}")
+        console.print(f"[yellow]修正 fix:[/yellow] {escape(fix)}")
 
 
 def open_store():

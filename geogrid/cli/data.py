@@ -23,13 +23,14 @@ DatumOpt = Annotated[Datum, typer.Option("--datum", "-d", help="datum of the inp
 
 @handle_errors
 def demo() -> None:
-    """Load the Lujiazui demo street into the store (idempotent)."""
+    """载入陆家嘴演示街道 Load the Lujiazui demo street into the store (idempotent)."""
     from ..services.demo import load_demo
 
     store = open_store()
-    with console.status("loading demo…"):
+    with console.status("正在载入演示数据 / loading demo…"):
         plan_id = load_demo(store, progress=lambda m: console.print(f"  {m}"))
-    console.print(f"[green]demo ready:[/green] plan {plan_id} on {store.dialect}")
+    console.print(f"[green]演示数据已就绪 / demo ready:[/green] 方案 plan {plan_id} "
+                  f"({store.dialect})")
 
 
 def _one(paths: list[Path], as_: str) -> Path:
@@ -99,7 +100,7 @@ def import_(
               "report": prepared.report.to_dict(), "repairs": prepared.repairs, "committed": False}
     if not as_json:
         for r in prepared.repairs:
-            console.print(f"  repaired {escape(r)}")
+            console.print(f"  已修复 repaired {escape(r)}")
         console.print(escape(prepared.report.to_text()))
     if commit:
         from ..services.imports import PlanImporter
@@ -116,9 +117,9 @@ def _print_areas_outcome(report: dict, prepared, *, commit: bool, as_json: bool)
     if as_json:
         echo_json(report)
     else:
-        verb = f"imported into plan {report['plan_id']}" if commit else \
-            "checked (dry run; add --commit to write)"
-        console.print(f"[green]{len(prepared.areas)} areas {verb}[/green] {prepared.counts}")
+        verb = f"已导入方案 {report['plan_id']} / imported into plan {report['plan_id']}" \
+            if commit else "已检查（试运行，加 --commit 写入）/ checked (dry run; add --commit to write)"
+        console.print(f"[green]{len(prepared.areas)} 个区域 areas {verb}[/green] {prepared.counts}")
     if not prepared.report.ok and not commit:
         raise typer.Exit(1)
 
@@ -138,9 +139,11 @@ def _import_rows(paths, datum, as_, id_column, layer, lon_col, lat_col, repair, 
     if len(frame) > limits.max_import_features:
         from .._errors import LimitExceeded
 
-        raise LimitExceeded(f"{path.name} has {len(frame)} features; the limit is "
+        raise LimitExceeded(f"{path.name} 有 {len(frame)} 个要素，上限 {limits.max_import_features} / "
+                            f"{path.name} has {len(frame)} features; the limit is "
                             f"{limits.max_import_features}.", field="features", value=len(frame),
-                            fix="Split the file, or raise GEOGRID_MAX_IMPORT_FEATURES.")
+                            fix="拆分文件，或调高 GEOGRID_MAX_IMPORT_FEATURES / Split the file, or "
+                                "raise GEOGRID_MAX_IMPORT_FEATURES.")
     if id_column != "id":
         if id_column not in frame:
             raise InputError(f"{path.name} 中没有列 {id_column!r}。column {id_column!r} is not in "
@@ -167,9 +170,10 @@ def _import_rows(paths, datum, as_, id_column, layer, lon_col, lat_col, repair, 
         echo_json(report)
     else:
         for r in repairs:
-            console.print(f"  repaired {r}")
-        verb = "imported" if commit else "valid (dry run; add --commit to write)"
-        console.print(f"[green]{len(frame)} features {verb}[/green]")
+            console.print(f"  已修复 repaired {r}")
+        verb = "已导入 / imported" if commit else \
+            "有效（试运行，加 --commit 写入）/ valid (dry run; add --commit to write)"
+        console.print(f"[green]{len(frame)} 个要素 features {verb}[/green]")
 
 
 @handle_errors
@@ -200,7 +204,7 @@ def export(
                          value=what, fix="用 areas、objects 或 roads。Use areas, objects or roads.")
     frame["attribution"] = attribution
     write_frame(frame, path)
-    out.print(f"wrote {len(frame)} {what} to {path}  ({attribution})")
+    out.print(f"已写出 wrote {len(frame)} {what} → {path}  ({attribution})")
 
 
 def _plan_id(text: str) -> int:
@@ -277,10 +281,11 @@ def check(
 def purge_personal(
     days: Annotated[int | None, typer.Option(help="default: GEOGRID_PERSONAL_DATA_RETENTION_DAYS")] = None,
 ) -> None:
-    """Blank reporters' names and phones of incidents closed longer ago than the retention period."""
+    """清除过期个人信息 Blank reporters' names and phones of incidents closed past retention."""
     from ..settings import get_settings
     from ..services.incidents import IncidentService
 
     keep = get_settings().personal_data_retention_days if days is None else days
     n = IncidentService(open_store()).purge_personal(older_than_days=keep, actor="cli")
-    out.print(f"personal fields cleared on {n} incident(s) closed more than {keep} days ago")
+    out.print(f"已清除 {n} 件结案超过 {keep} 天的事件的个人信息 / personal fields cleared on {n} "
+              f"incident(s) closed more than {keep} days ago")

@@ -59,6 +59,38 @@ def _mapped(path: Path, id_column: str | None, name_column: str | None, encoding
     return write_frame(out, tmp / f"{path.stem}.gpkg")
 
 
+def _partition_in_store(grid: str, plan: str, options: dict, as_json: bool) -> None:
+    """Partition ``grid`` of ``plan`` in the store (a draft copy of a plan that is not one)."""
+    store = open_store()
+    from ..services.planning import PlanningService
+
+    row = store.active_plan() if plan == "active" else store.plan(int(plan))
+    if row is None:
+        raise InputError("没有启用的方案 / there is no active plan.", field="--plan", value=plan,
+                         fix="载入一个（geogrid demo）或用 --plan ID 指定 / Load one (geogrid "
+                             "demo) or pass --plan ID.")
+    plan_id = int(row["id"])
+    copied = row["status"] != "draft"
+    if copied:
+        plan_id = store.copy_plan(plan_id, actor="cli")
+        console.print(f"草稿方案 {plan_id} 复制自方案 {row['id']} / draft plan {plan_id} copied "
+                      f"from plan {row['id']}")
+    try:
+        with console.status(f"正在划分 / partitioning {grid}…"):
+            report = PlanningService(store).partition_grid(plan_id, grid, actor="cli", **options)
+    except Exception:   # a refused partition leaves no draft behind
+        if copied:
+            store.delete_plan(plan_id, actor="cli")
+        raise
+    if as_json:
+        echo_json(report)
+        return
+    w = report["report"].get("workload", {})
+    n = report["microgrids"]
+    out.print(f"方案 plan {plan_id} v{report['version']}: {grid} → {n} 个微网格 / "
+              f"{n} microgrids, CV {w.get('cv', float('nan')):.3f}")
+
+
 @handle_errors
 def partition(
     boundary: Annotated[Path | None, typer.Argument(help="grids/communities file (file mode)")] = None,
@@ -77,43 +109,18 @@ def partition(
     id_column: IdCol = None, name_column: NameCol = None, encoding: EncodingOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the whole report as JSON")] = False,
 ) -> None:
-    """Cut grids into microgrids that tile them exactly.
+    """划分微网格 Cut grids into microgrids that tile them exactly.
 
     File mode: `geogrid partition grids.geojson objects.geojson -o plan.gpkg --roads roads.geojson`.
     Store mode: `geogrid partition --grid grid-310115005004-c002 --target 300` (a draft plan).
     """
     options = _options(n, target, type_weight, kind)
     if grid is not None:
-        store = open_store()
-        from ..services.planning import PlanningService
-
-        row = store.active_plan() if plan == "active" else store.plan(int(plan))
-        if row is None:
-            raise InputError("there is no active plan.", field="--plan", value=plan,
-                             fix="Load one (geogrid demo) or pass --plan ID.")
-        plan_id = int(row["id"])
-        copied = row["status"] != "draft"
-        if copied:
-            plan_id = store.copy_plan(plan_id, actor="cli")
-            console.print(f"draft plan {plan_id} copied from plan {row['id']}")
-        try:
-            with console.status(f"partitioning {grid}…"):
-                report = PlanningService(store).partition_grid(plan_id, grid, actor="cli",
-                                                               **options)
-        except Exception:   # a refused partition leaves no draft behind
-            if copied:
-                store.delete_plan(plan_id, actor="cli")
-            raise
-        if as_json:
-            echo_json(report)
-        else:
-            w = report["report"].get("workload", {})
-            out.print(f"plan {plan_id} v{report['version']}: {grid} → {report['microgrids']} "
-                      f"microgrids, CV {w.get('cv', float('nan')):.3f}")
-        return
+        return _partition_in_store(grid, plan, options, as_json)
     if boundary is None or objects is None or out_path is None:
-        raise InputError("file mode needs BOUNDARY, OBJECTS and --out; store mode needs --grid.",
-                         field="arguments", fix="See `geogrid partition --help`.")
+        raise InputError("文件模式需要 BOUNDARY、OBJECTS 和 --out；库模式需要 --grid。file mode needs "
+                         "BOUNDARY, OBJECTS and --out; store mode needs --grid.",
+                         field="arguments", fix="见 See `geogrid partition --help`.")
     import tempfile
 
     from shapely.errors import GEOSException
@@ -136,10 +143,12 @@ def partition(
     for pid, rep in report["parents"].items():
         w = rep.get("workload", {})
         ok = report["validation"][pid]["ok"]
-        out.print(f"{pid}: {rep.get('n_microgrids', '?')} microgrids, CV {w.get('cv', float('nan')):.3f} "
-                  f"(lowest possible {w.get('cv_lower_bound', float('nan')):.3f}), "
-                  f"{'valid' if ok else 'INVALID'}")
-    out.print(f"wrote {', '.join(report['outputs'].values())}")
+        n = rep.get("n_microgrids", "?")
+        out.print(f"{pid}: {n} 个微网格 / {n} microgrids, "
+                  f"CV {w.get('cv', float('nan')):.3f} (最低可能 lowest possible "
+                  f"{w.get('cv_lower_bound', float('nan')):.3f}), "
+                  f"{'有效 valid' if ok else '无效 INVALID'}")
+    out.print(f"已写出 wrote {', '.join(report['outputs'].values())}")
 
 
 @handle_errors
@@ -159,7 +168,7 @@ def validate(
     encoding: EncodingOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Report gaps, overlaps, slivers, orphans, imbalance, compactness and cut compounds.
+    """检查方案 Report gaps, overlaps, slivers, orphans, imbalance, compactness, cut compounds.
 
     Exits 1 when any error is found (warnings do not fail).
     """
@@ -169,7 +178,9 @@ def validate(
         store = open_store()
         row = store.active_plan() if plan == "active" else store.plan(int(plan))
         if row is None:
-            raise InputError("there is no active plan.", field="--plan", value=plan)
+            raise InputError("没有启用的方案 / there is no active plan.", field="--plan", value=plan,
+                             fix="载入一个（geogrid demo）或用 --plan ID 指定 / Load one (geogrid "
+                                 "demo) or pass --plan ID.")
         report = PlanningService(store).validate(int(row["id"]), grid)
         ok = report["ok"]
         texts = [g["text"] for g in report["grids"]] or [report.get("text", "")]

@@ -25,7 +25,7 @@ def serve(
                     "from one parent that loaded the app and the locator (a dead worker is "
                     "replaced the same way); otherwise uvicorn workers")] = 1,
 ) -> None:
-    """Serve the API and the maps (http://127.0.0.1:8000 by default)."""
+    """启动服务 Serve the API and the maps (http://127.0.0.1:8000 by default)."""
     import os
 
     from ..settings import get_settings

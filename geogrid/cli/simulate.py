@@ -18,7 +18,7 @@ def simulate(
     n: Annotated[int | None, typer.Option(help="number of reports (default: from population)")] = None,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
-    """Simulate a day on the active plan's street: intake, dispatch, handling, metrics."""
+    """模拟一天 Simulate a day on the active plan's street: intake, dispatch, handling, metrics."""
     from ..services.simulation import run_day
 
     store = open_store()

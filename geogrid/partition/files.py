@@ -44,11 +44,13 @@ def read_layer(path, layer: str | None = None) -> gpd.GeoDataFrame:
     """Read a vector file; refuse a missing file or a file without CRS."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path} does not exist.", field="path", value=str(path))
+        raise InputError(f"文件 {path} 不存在 / {path} does not exist.", field="path",
+                         value=str(path), fix="检查路径 / Check the path.")
     frame = gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
     if frame.crs is None:
-        raise InputError(f"{path.name} has no CRS.", field="path", value=str(path),
-                         fix="Write the file with a CRS (EPSG:4490 for storage).")
+        raise InputError(f"{path.name} 没有坐标系 / {path.name} has no CRS.", field="path",
+                         value=str(path), fix="保存文件时写明坐标系（入库用 EPSG:4490）/ Write the "
+                                              "file with a CRS (EPSG:4490 for storage).")
     return frame
 
 

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pymetis
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from ..workload import cv, cv_lower_bound
+from . import _metis
 
 __all__ = [
     "CellGraph",
@@ -167,7 +167,9 @@ def metis_partition(graph: CellGraph, k: int, *, seed: int = 0, ufactor: int = 1
     that cuts can follow major roads; :func:`refine_balance` tightens the
     balance afterwards without crossing them unless the CV goal demands it. Returns a part
     label per vertex (0..k'-1, k' may differ from ``k`` when the graph has
-    more components than ``k`` or fewer vertices).
+    more components than ``k`` or fewer vertices; METIS asked for as many parts as
+    vertices returns fewer, which :func:`ensure_parts` and the callers handle).
+    METIS's console messages are dropped (:mod:`._metis`).
     """
     comp = graph.components()
     ncomp = comp.max() + 1 if graph.n else 0
@@ -189,16 +191,16 @@ def metis_partition(graph: CellGraph, k: int, *, seed: int = 0, ufactor: int = 1
         if vw.sum() == 0:
             vw[:] = 1
         ew = np.maximum(1, np.round(sub.affinity * 10)).astype(np.int64)
-        opts = pymetis.Options(seed=int(seed), ufactor=int(ufactor), ncuts=int(ncuts), contig=1)
-        adj = pymetis.CSRAdjacency(adj_starts=sub.indptr.astype(np.int64),
-                                   adjacent=sub.indices.astype(np.int64))
+        opts = _metis.Options(seed=int(seed), ufactor=int(ufactor), ncuts=int(ncuts), contig=1)
+        adj = _metis.CSRAdjacency(adj_starts=sub.indptr.astype(np.int64),
+                                  adjacent=sub.indices.astype(np.int64))
         try:
-            res = pymetis.part_graph(int(kc[c]), adjacency=adj, vweights=vw, eweights=ew,
-                                     options=opts, recursive=False)
+            res = _metis.part_graph(int(kc[c]), adjacency=adj, vweights=vw, eweights=ew,
+                                    options=opts, recursive=False)
         except Exception:  # METIS refuses contiguity on some graphs; repair afterwards
-            opts = pymetis.Options(seed=int(seed), ufactor=int(ufactor), ncuts=int(ncuts))
-            res = pymetis.part_graph(int(kc[c]), adjacency=adj, vweights=vw, eweights=ew,
-                                     options=opts, recursive=False)
+            opts = _metis.Options(seed=int(seed), ufactor=int(ufactor), ncuts=int(ncuts))
+            res = _metis.part_graph(int(kc[c]), adjacency=adj, vweights=vw, eweights=ew,
+                                    options=opts, recursive=False)
         part = np.asarray(res.vertex_part, dtype=np.int64)
         used, part = np.unique(part, return_inverse=True)
         labels[verts] = offset + part

@@ -28,9 +28,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pymetis
 from scipy.sparse.csgraph import connected_components
 
+from . import _metis
 from .compounds import enforce_pieces, piece_limit
 from .graph import CellGraph, cv, refine_balance
 
@@ -183,14 +183,14 @@ class _State:
         vw = np.round(sub.weight * (1e6 / max(total, 1e-9))).astype(np.int64)
         if vw.sum() == 0:
             vw[:] = 1
-        adj = pymetis.CSRAdjacency(adj_starts=sub.indptr.astype(np.int64),
-                                   adjacent=sub.indices.astype(np.int64))
+        adj = _metis.CSRAdjacency(adj_starts=sub.indptr.astype(np.int64),
+                                  adjacent=sub.indices.astype(np.int64))
         was_a = self.labels[union] == A
         for seed, uf in _STARTS:
-            opts = pymetis.Options(seed=int(seed), ufactor=int(uf))
-            res = pymetis.part_graph(2, adjacency=adj, vweights=vw,
-                                     eweights=sub.affinity.astype(np.int64),
-                                     tpwgts=[frac, 1.0 - frac], options=opts, recursive=True)
+            opts = _metis.Options(seed=int(seed), ufactor=int(uf))
+            res = _metis.part_graph(2, adjacency=adj, vweights=vw,
+                                    eweights=sub.affinity.astype(np.int64),
+                                    tpwgts=[frac, 1.0 - frac], options=opts, recursive=True)
             side = np.asarray(res.vertex_part) == 0
             if (side == was_a).sum() < (side != was_a).sum():
                 side = ~side

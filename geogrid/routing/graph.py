@@ -31,6 +31,7 @@ from shapely.geometry import LineString
 
 from .._errors import InputError
 from ..crs import STORAGE_CRS, metric_crs
+from ..road_kinds import NOT_ROUTABLE, SPEEDS_KMH
 
 __all__ = [
     "RoadGraph",
@@ -44,26 +45,15 @@ __all__ = [
 ]
 
 
-#: Free-flow speeds (km/h) by OSM ``highway`` / ``kind_detail`` class in a
-#: dense Chinese city centre, used when a road has no ``maxspeed``.
-DEFAULT_SPEEDS_KMH: dict[str, float] = {
-    "motorway": 80.0, "motorway_link": 50.0, "trunk": 60.0, "trunk_link": 40.0,
-    "primary": 40.0, "primary_link": 30.0, "secondary": 35.0, "secondary_link": 30.0,
-    "tertiary": 30.0, "tertiary_link": 25.0, "unclassified": 25.0, "residential": 20.0,
-    "living_street": 10.0, "service": 15.0, "road": 25.0,
-    "pedestrian": 5.0, "footway": 5.0, "path": 5.0, "steps": 3.0, "cycleway": 12.0,
-    "track": 10.0, "pier": 5.0,
-    # Tilezen ``kind`` values, for files that only carry those
-    "highway": 60.0, "major_road": 35.0, "minor_road": 20.0,
-}
+#: Free-flow speeds (km/h) by OSM ``highway`` / ``kind_detail`` class (or Tilezen ``kind``)
+#: in a dense Chinese city centre, used when a road has no ``maxspeed``; from the one
+#: road-class table, :data:`geogrid.road_kinds.KINDS`.
+DEFAULT_SPEEDS_KMH: dict[str, float] = dict(SPEEDS_KMH)
 _FALLBACK_SPEED_KMH = 25.0
 
-#: Line kinds that are not roads a responder can use; dropped by
-#: :func:`graph_from_lines` unless ``exclude_kinds`` says otherwise.
-EXCLUDED_KINDS = frozenset({
-    "rail", "subway", "light_rail", "tram", "monorail", "funicular", "narrow_gauge",
-    "ferry", "aerialway", "platform", "construction", "proposed", "abandoned",
-})
+#: Line kinds that are not roads a responder can use (rail, ferry, unbuilt roads…);
+#: dropped by :func:`graph_from_lines` unless ``exclude_kinds`` says otherwise.
+EXCLUDED_KINDS = NOT_ROUTABLE
 
 #: Speed (m/s) on the short straight "access" legs between a point and the
 #: road it was snapped to. Walking pace.

@@ -100,7 +100,8 @@ def load_demo(store: Store, *, directory: Path | None = None, actor: str = "demo
     say = progress or (lambda _msg: None)
     existing = store.active_plan(DEMO_STREET_CODE)
     if existing is not None:
-        say(f"demo already loaded (plan {existing['id']})")
+        pid = existing["id"]
+        say(f"演示数据已载入（方案 {pid}）/ demo already loaded (plan {pid})")
         return int(existing["id"])
     frames = demo_frames(directory)
     communities = demo_communities(frames)
@@ -109,18 +110,18 @@ def load_demo(store: Store, *, directory: Path | None = None, actor: str = "demo
     areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=frames["street"].crs)
     areas["attrs"] = [a if isinstance(a, dict) else {} for a in areas["attrs"]]
     with store.write() as conn:
-        say("plan")
+        say("方案 / plan")
         plan_id = store.create_plan(conn, name=DEMO_PLAN_NAME, street_code=DEMO_STREET_CODE,
                                     actor=actor, description="© OpenStreetMap contributors, ODbL 1.0",
                                     attrs=_plan_attrs(frames))
-        say(f"{len(areas)} areas")
+        say(f"{len(areas)} 个区域 / areas")
         store.add_areas(conn, plan_id, areas, actor=actor)
-        say(f"{len(frames['objects'])} objects")
+        say(f"{len(frames['objects'])} 个管理对象 / objects")
         store.upsert_objects(conn, frames["objects"], actor=actor)
-        say(f"{len(frames['roads'])} roads")
+        say(f"{len(frames['roads'])} 条道路 / roads")
         store.add_roads(conn, frames["roads"])
         if "addresses" in frames:
-            say(f"{len(frames['addresses'])} address points")
+            say(f"{len(frames['addresses'])} 个地址点 / address points")
             store.add_addresses(conn, frames["addresses"].assign(source="osm"))
     try:
         if partition:
@@ -131,7 +132,7 @@ def load_demo(store: Store, *, directory: Path | None = None, actor: str = "demo
     except Exception:
         store.delete_plan(plan_id, actor=actor)
         raise
-    say(f"plan {plan_id} active")
+    say(f"方案 {plan_id} 已启用 / plan {plan_id} active")
     return plan_id
 
 
@@ -146,7 +147,7 @@ def _partition(planning: PlanningService, plan_id: int, communities: gpd.GeoData
         want = int(n) + short.get(kind, 0)
         out = planning.partition_grid(plan_id, cid, actor=actor, n_microgrids=want)
         short[kind] = want - int(out["microgrids"])
-        say(f"{name}: {out['microgrids']} microgrids, "
+        say(f"{name}: {out['microgrids']} 个微网格 / {out['microgrids']} microgrids, "
             f"CV {out['report'].get('workload', {}).get('cv', float('nan')):.3f}")
 
 

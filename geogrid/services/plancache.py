@@ -92,6 +92,9 @@ class PlanCache:
         self.ttl_s = ttl_s
         #: when given, background work (the locator's tree for snapping) waits until it is set
         self.warm_gate: threading.Event | None = None
+        #: set at shutdown (:meth:`stop_background`): background work not begun is skipped
+        self.closing = threading.Event()
+        self._warmers: list[threading.Thread] = []
         #: where plans' locators are stored (see :meth:`locator`); None: built per process
         self.locate_dir = None if locate_dir is None else Path(locate_dir)
         self._plans: dict[int, PlanData] = {}
@@ -179,9 +182,29 @@ class PlanCache:
                 if data.locator is None:
                     data.locator = stored_locator(self.locate_dir, self.plan_rows, data)
                     # distances for snapping are built now, not on the first snapped request
-                    threading.Thread(target=_warm, args=(data.locator, self.warm_gate),
-                                     daemon=True).start()
+                    self._start_warm(data.locator)
         return data.locator
+
+    def _start_warm(self, locator) -> None:
+        if self.closing.is_set():
+            return
+        thread = threading.Thread(target=_warm, args=(locator, self.warm_gate, self.closing),
+                                  name="geogrid-locator-warm", daemon=True)
+        self._warmers = [t for t in self._warmers if t.is_alive()] + [thread]
+        thread.start()
+
+    def stop_background(self, timeout_s: float = 60.0) -> bool:
+        """At shutdown: skip background work not begun and wait (up to ``timeout_s``) for
+        what is running, so that no thread is inside a C extension when the interpreter
+        exits (a daemon thread killed there aborts the process: "terminate called without
+        an active exception"). True when every thread has finished."""
+        self.closing.set()
+        if self.warm_gate is not None:
+            self.warm_gate.set()        # a thread waiting for the gate wakes up and returns
+        deadline = time.monotonic() + timeout_s
+        for thread in list(self._warmers):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in self._warmers)
 
     def use_store(self, store: Store) -> None:
         """Read plan rows from ``store`` from now on; rows read before are read again (as
@@ -266,9 +289,12 @@ class PlanCache:
                     derived.clear()
 
 
-def _warm(locator, gate: threading.Event | None = None) -> None:
+def _warm(locator, gate: threading.Event | None = None,
+          closing: threading.Event | None = None) -> None:
     if gate is not None:
         gate.wait()
+    if closing is not None and closing.is_set():
+        return
     index = getattr(locator, "index", None)
     if index is not None and hasattr(index, "warm"):
         index.warm()

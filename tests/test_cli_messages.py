@@ -1,0 +1,52 @@
+"""What a planner reads when a command is given a wrong file or too few arguments: Chinese
+first, English kept, a fix, exit code 2, and never a traceback."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from geogrid.cli import app
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("args, english", [
+    (["validate", "no-such-file.geojson"], "does not exist"),
+    (["import", "no-such-file.geojson", "-d", "wgs84"], "does not exist"),
+    (["partition"], "file mode needs BOUNDARY, OBJECTS and --out"),
+    (["validate"], "file mode needs"),
+])
+def test_bad_input_reads_chinese_then_english(args, english):
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2, res.output
+    text = " ".join(res.output.split())          # the console wraps long lines
+    assert english in text and "Traceback" not in text
+    error = text[text.index("error:"):text.index("fix:")]
+    fix = text[text.index("fix:"):]
+    assert _CJK.search(error) and _CJK.search(fix)
+    assert _CJK.search(error).start() < error.index(english)   # Chinese comes first
+    assert text.index("错误") < text.index("error:") and text.index("修正") < text.index("fix:")
+
+
+def test_command_list_reads_chinese():
+    res = CliRunner().invoke(app, ["--help"])
+    assert res.exit_code == 0
+    for command in ("demo", "partition", "validate", "simulate", "serve", "purge-personal",
+                    "import", "export", "plans", "check"):
+        line = next(ln for ln in res.output.splitlines() if f" {command} " in ln)
+        assert _CJK.search(line), line
+
+
+def test_unreadable_file_names_it_once_with_a_fix_for_its_kind(tmp_path):
+    bad = tmp_path / "grids.geojson"
+    bad.write_text("not json", encoding="utf-8")
+    res = CliRunner().invoke(app, ["import", str(bad), "-d", "wgs84"])
+    assert res.exit_code == 2, res.output
+    text = " ".join(res.output.split())
+    assert "无法读取 grids.geojson / cannot read grids.geojson" in text
+    assert text.count("not recognized") == 1                # GDAL's reason, once
+    fix = text[text.index("fix:"):]
+    assert "JSON" in fix and ".shx" not in fix and _CJK.search(fix)
