@@ -41,7 +41,21 @@ def test_never_decreases_with_the_score(seed):
 
 def test_perfect_bins_are_shrunk_not_certain():
     cal = Calibration.fit(["门牌"] * 40, np.linspace(0.5, 1, 40), np.ones(40, bool), bins=4)
-    assert cal("门牌", 1.0) == pytest.approx(11 / 12)   # (10 + 1) / (10 + 2)
+    rate = 41 / 42                                      # the rung's own, (40 + 1) / (40 + 2)
+    assert cal("门牌", 1.0) == pytest.approx((10 + 2 * rate) / 12)
+    assert cal("门牌", 1.0) < 1.0
+
+
+def test_bins_shrink_toward_their_rungs_rate_not_one_half():
+    """A perfect bin in a rung right 90 % of the time reads near 0.9-1, not 0.86: shrinking
+    every bin toward one half made the best rungs under-confident."""
+    score = np.linspace(0, 1, 100)
+    hit = np.ones(100, bool)
+    hit[:10] = False                                    # the ten lowest scores miss
+    cal = Calibration.fit(["门牌"] * 100, score, hit, bins=10)
+    rate = 91 / 102
+    assert cal("门牌", 1.0) == pytest.approx((10 + 2 * rate) / 12)
+    assert cal("门牌", 1.0) > (10 + 1) / (10 + 2)
 
 
 def test_thin_and_unseen_rungs_are_not_trusted():
