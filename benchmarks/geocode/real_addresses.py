@@ -39,7 +39,8 @@ an address database is imported (``calibration="database"``,
 row, each geocoded by the other nine, fit
 :class:`geogrid.geocode.Calibration`; it is then applied to the held-out half.
 The evaluated rows never touch the fit. For (a), with no database, the
-training half's rows geocoded from OSM alone fit it.
+training half's rows geocoded from OSM alone fit it, the same way (five folds;
+answers ranked by calibrated confidence, with their features).
 
 Figures: share within 50 / 100 / 250 m, median error, the reliability table,
 the share within 100 m among answers with confidence ≥ 0.8, the worst error at
@@ -77,7 +78,7 @@ from rapidfuzz import fuzz, process
 
 from geogrid.geocode import Calibration, Gazetteer, gazetteer_frames, reliability_table
 from geogrid.geocode.addressdb import address_key
-from geogrid.geocode.selfcal import fit_on_database
+from geogrid.geocode.selfcal import answer_candidates, fit_on_database, fit_ranked
 
 __all__ = ["DRIVE", "FOLD_KINDS", "evaluate_rows", "load_rows", "main", "osm_frames",
            "rounds_summary", "run"]
@@ -159,17 +160,20 @@ def _halves(rows: pd.DataFrame, seed: int, kind: str = "address") -> np.ndarray:
 def _fit_on(rows: pd.DataFrame, frames: dict, *, with_db: bool, seed: int,
             folds: int = 5, kind: str = "address") -> Calibration:
     """Calibration from ``rows`` only: each inner fold (same definition) is geocoded by the
-    others."""
+    others, and the fit is made on the answers the calibrated gazetteer would give (ranked
+    by calibrated confidence, with their features), as the service's own database fit is
+    (:func:`geogrid.geocode.selfcal.fit_ranked`)."""
     inner = _folds(rows, folds, seed + 1, kind)
-    parts = []
+    held = []
     for k in range(folds):
-        db = rows[inner != k]
+        db, test = rows[inner != k], rows[inner == k]
         gaz = Gazetteer.from_frames(**frames, addresses=_addresses(db) if with_db else None,
-                                    calibration=None)
-        parts.append(evaluate_rows(gaz, rows[inner == k]))
-    got = pd.concat(parts)
-    got = got[got["ok"]]
-    return Calibration.fit(got["evidence"], got["score"], got["error_m"] <= 100.0)
+                                    calibration=None, cache_size=0)
+        for text, name, x, y in zip(test["address"], test["name"], test["lon"], test["lat"]):
+            r = gaz.geocode(text, name)
+            if r.ok:
+                held.append({"fold": k, "candidates": answer_candidates(r, x, y)})
+    return fit_ranked(pd.DataFrame(held, columns=["fold", "candidates"]), 100.0)
 
 
 def _setting(rows: pd.DataFrame, frames: dict, *, with_db: bool, seed: int,
