@@ -44,7 +44,7 @@ from .._errors import InputError
 from .calibrate import Calibration, reliability_table
 
 __all__ = ["DatabaseCalibration", "MIN_ROWS", "answer_candidates", "database_fit",
-           "fit_on_database", "fit_ranked"]
+           "fit_on_database", "fit_ranked", "held_out_answers"]
 
 #: fewer database rows than this fit nothing: the shipped calibration is used
 MIN_ROWS = 50
@@ -123,6 +123,19 @@ def fit_ranked(answers: pd.DataFrame, radius_m: float = 100.0, rounds: int = 2) 
         cal = Calibration.fit(got["level"], got["score"], got["error_m"] <= radius_m,
                               features=list(got["features"]), radius_m=radius_m)
     return cal
+
+
+def held_out_answers(frames: dict, addresses: gpd.GeoDataFrame, *, folds: int = 10,
+                     seed: int = 0) -> pd.DataFrame:
+    """Every row of ``addresses`` geocoded by a gazetteer built from ``frames`` and the rows
+    of the other ``folds`` - 1 folds: one row per answer, its ``fold`` and
+    ``candidates`` (:func:`answer_candidates`), what :func:`fit_ranked` fits on. Answers
+    of several databases (or fold definitions) may be concatenated before fitting."""
+    usable = addresses[addresses["address"].notna() & ~addresses.geometry.is_empty
+                       & addresses.geometry.notna()]
+    k = int(min(max(2, folds), len(usable)))
+    return _held_out(frames, usable, np.random.default_rng(seed).permutation(len(usable)) % k,
+                     k)
 
 
 def fit_on_database(frames: dict, addresses: gpd.GeoDataFrame, *, folds: int = 10,
