@@ -40,8 +40,9 @@ reweighted least squares in numpy:
   model fit on the other :data:`CROSS_FOLDS` - 1 folds of the class), like the
   predictor a new answer gets. A binned curve stays flat beyond the fitted
   range, so an extrapolation scored 0.14 by rule took the lowest bin's 0.80;
-  the logistic map keeps going down, and when the predictor does not separate
-  hits from misses out of fold it gives every answer the class's own rate.
+  the logistic map keeps going down. When the predictor does not separate hits
+  from misses out of fold (the map's slope is zero), the class keeps no model
+  and its curve of the rule score answers.
 
 Answers report more (how well the given name matched, how many numbers the
 road knows); on the real-address evaluation those, and words naming a large
@@ -166,6 +167,7 @@ def _linear(model: dict, x: np.ndarray) -> np.ndarray:
 _INTERPOLATION_KINDS = (("", "估线", "road line estimated from its"),
                         ("interpolated along the road", "两侧", "both sides"),
                         ("interpolated along the road", "同侧", ""),
+                        ("extrapolated", "越界", "past the end of the road"),
                         ("extrapolated", "外推", ""), ("no number known", "起点", ""))
 
 
@@ -176,8 +178,10 @@ def evidence(level: str | None, parsed=None, detail: str | None = None) -> str |
       (``淮海中路283号香港广场11楼``) is ``门牌/楼内``: a place inside a large building,
       whose footprint spreads further from its one address point than a shop front's;
     * 道路插值 is ``/同侧`` (between same-side neighbours), ``/两侧`` (between numbers of
-      both sides), ``/外推`` (beyond the known numbers) or ``/起点`` (no number known on
-      the road: counted from its start); ``/估线`` when the road is missing from the road
+      both sides), ``/外推`` (beyond the known numbers), ``/越界`` (extrapolated past
+      the end of the road's geometry and records: the road data may stop short of the
+      road, and the estimate is as unsure as the gap is long) or ``/起点`` (no number
+      known on the road: counted from its start); ``/估线`` when the road is missing from the road
       data and its line was estimated from its own addresses, whatever the rest.
 
     A class the calibration has not seen falls back to its rung (see :class:`Calibration`).
@@ -348,7 +352,8 @@ def _models(levels: np.ndarray, scores: np.ndarray, hits: np.ndarray, feats: lis
                  "ridge": ridge}
         # the map takes predictors of answers the model did not see, as a new answer's is
         model["platt"] = _platt(z_cv, y)
-        out[str(level)] = model
+        if model["platt"][0] > 0:   # else it separates nothing out of fold: the score's curve
+            out[str(level)] = model
     return out
 
 

@@ -154,7 +154,8 @@ def test_the_curve_does_not_promise_what_noise_features_cannot_keep():
 
     score, feats, hit = answers(60)
     cal = Calibration.fit(["道路插值/同侧"] * 60, score, hit, features=feats)
-    assert len(cal.models["道路插值/同侧"]["features"]) == len(names)
+    model = cal.models.get("道路插值/同侧")   # dropped when it separates nothing out of fold
+    assert model is None or len(model["features"]) == len(names)
     t_score, t_feats, t_hit = answers(3000)
     conf = np.array([cal("道路插值/同侧", s, f) for s, f in zip(t_score, t_feats)])
     assert ((conf >= 0) & (conf <= 1)).all()

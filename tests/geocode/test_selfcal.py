@@ -102,6 +102,9 @@ def test_evidence_classes_and_their_fallback():
     assert evidence("门牌", parse_address("淮海中路283号香港广场11楼")) == "门牌/楼内"
     assert evidence("门牌", parse_address("淮海中路283号")) == "门牌"
     assert evidence("道路插值", None, "extrapolated 30 m along the road from 5号") == "道路插值/外推"
+    assert evidence("道路插值", None, "extrapolated 1123 m along the road from 181号 (1.8 m per "
+                    "number); 1080 m past the end of the road's geometry and records") \
+        == "道路插值/越界"
     assert evidence("道路插值", None, "interpolated along the road between 1号 and 9号 "
                                      "(both sides, 30 m apart)") == "道路插值/两侧"
     cal = Calibration.fit(["门牌"] * 40, np.linspace(0, 1, 40), np.arange(40) % 4 != 0)
