@@ -9,8 +9,11 @@ nothing until one counts how often such answers really fall within 100 m.
    learn from (another fold of the data), and record ``(rung, score, hit)``
    with ``hit = error <= 100 m``;
 2. per rung, sort by score, cut into at most ``bins`` equal-count bins and
-   estimate each bin's hit rate with a Beta(1, 1) prior, ``(k + 1) / (n + 2)``,
-   so a bin of 5 hits out of 5 says 0.86, not 1;
+   estimate each bin's hit rate shrunk toward the rung's own rate ``r`` (itself
+   ``(K + 1) / (N + 2)`` over the rung's ``N`` answers), ``(k + 2r) / (n + 2)``:
+   a bin of 5 hits out of 5 in a rung right 90 % of the time says 0.97, not 1,
+   and in a rung right half the time 0.86. (Shrinking every bin toward one half
+   made the best rungs read 0.85 where 0.95 of their answers were right.);
 3. make the bin rates non-decreasing in the score with the pool-adjacent-
    violators algorithm (:func:`scipy.optimize.isotonic_regression`, weighted
    by bin size): a higher score never means a lower probability;
@@ -19,31 +22,49 @@ nothing until one counts how often such answers really fall within 100 m.
 With the answers' **features** (:data:`FEATURES`: the gap between the
 bracketing known numbers and how far their metres per number stray from the
 road's own, the distance extrapolated, how many records share the number and
-how far they spread, whether a hinted cross street agreed, whether the
-numbers' direction was taken from other roads), a class seen at least
-``min_rung`` times with both outcomes gets a small logistic model (ridge
-:data:`RIDGE` on standardised inputs, fitted by iteratively reweighted least
-squares in numpy) on the logit of the rule score and the features' ``log1p``;
-its linear predictor is the combined score that steps 2-4 map to a
-probability. That curve is fit on *cross-fitted* predictors (each answer's
-from the model fit on the other :data:`CROSS_FOLDS` - 1 folds of the class),
-like the predictor a new answer gets; on the model's own training answers the
-predictor separates hits from misses better than it will on new ones, and the
-curve would promise too much at the top. Answers report more (how well the given name matched, how many
-numbers the road knows); on the real-address evaluation those, and whether
-only the other side's numbers are known, did not separate hits from misses out
-of fold (a richer model scored worse on held-out rows), so the model leaves
-them out. An answer given without features uses its class's 1-D curve.
+how far they spread, how well the name given beside the address matched
+theirs, whether a hinted cross street agreed, whether the numbers' direction
+was taken from other roads), a class seen at least
+``min_rung`` times with both outcomes gets a small logistic model on the logit
+of the rule score and the features' ``log1p``, fitted by iteratively
+reweighted least squares in numpy:
 
-A rung seen fewer than ``min_rung`` times gets its own rate
+* ridge on standardised inputs, the penalty chosen per class among
+  :data:`RIDGES` by the cross-validated log loss;
+* each weight keeps the sign the evidence allows (:data:`SIGNS`): a wider gap,
+  a longer extrapolation or a wider spread never raises the confidence, a
+  hint that agrees never lowers it, nor does a higher rule score. Without
+  this a feature whose few large values happened to be hits in the fit would
+  lift a 1.3 km gap to 0.98;
+* its linear predictor is mapped to a probability by a two-parameter logistic
+  (Platt scaling) fit on *cross-fitted* predictors (each answer's from the
+  model fit on the other :data:`CROSS_FOLDS` - 1 folds of the class), like the
+  predictor a new answer gets. A binned curve stays flat beyond the fitted
+  range, so an extrapolation scored 0.14 by rule took the lowest bin's 0.80;
+  the logistic map keeps going down. When the predictor does not separate hits
+  from misses out of fold (the map's slope is zero), the class keeps no model
+  and its curve of the rule score answers.
+
+Answers report more (how many numbers the road knows); on the real-address
+evaluation that, and words naming a large site (广场, 医院, …) or the number of
+house numbers within 100 m of the answer, did not separate hits from misses
+out of fold (the share right at confidence >= 0.8 fell by 0.3-0.7 points with
+them), so the model leaves them out. An answer
+given without features uses its class's 1-D curve.
+
+An evidence class seen fewer than ``min_rung`` times whose rung was seen more
+(``门牌/楼内`` in a fit on plain house numbers) borrows its rung's curve. A rung
+seen fewer than ``min_rung`` times gets its own rate
 ``(k + 1) / (n + 2)``, but never more than the rule score (so an ambiguous
 name the rules scored 0.3 stays at 0.3); a rung never seen gets the pooled
 model capped at 0.5: an answer of a kind the fit never checked is not
 trusted. :func:`reliability_table` checks the result on held-out answers:
 predicted versus observed share within 100 m per confidence band.
 
-Reference: Zadrozny & Elkan (2002), *Transforming classifier scores into
-accurate multiclass probability estimates*, KDD (isotonic calibration).
+References: Zadrozny & Elkan (2002), *Transforming classifier scores into
+accurate multiclass probability estimates*, KDD (isotonic calibration); Platt
+(1999), *Probabilistic outputs for support vector machines*, in Advances in
+Large Margin Classifiers (the logistic map).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -65,16 +86,27 @@ import pandas as pd
 
 from .._errors import InputError
 
-__all__ = ["DEFAULT_CALIBRATION", "FEATURES", "Calibration", "evidence", "reliability_table"]
+__all__ = ["DEFAULT_CALIBRATION", "FEATURES", "RIDGES", "SIGNS", "Calibration", "evidence",
+           "reliability_table"]
 
 #: the calibration shipped with geogrid (fit by ``benchmarks.geocode.real_addresses``)
 DEFAULT_CALIBRATION = Path(__file__).with_name("calibration.json")
 
 
 #: what an answer reports about its evidence, beside its rule score (missing: 0)
-FEATURES = ("gap_m", "move_m", "n_records", "spread_m", "hint", "guessed", "odd_rate")
-#: ridge penalty of the per-class logistic model (on standardised inputs)
+FEATURES = ("gap_m", "move_m", "n_records", "spread_m", "hint", "guessed", "odd_rate",
+            "name_match")
+#: the direction each feature may move the confidence (+1 up, -1 down, 0 either): a wider
+#: gap between known numbers, a longer extrapolation, records spread wider, a direction
+#: guessed or words naming a large site never raise it; a hint that agrees never lowers it
+SIGNS = {"gap_m": -1.0, "move_m": -1.0, "spread_m": -1.0, "guessed": -1.0, "hint": 1.0,
+         "site_text": -1.0, "site_name": -1.0, "name_match": 1.0}
+#: ridge penalty of the per-class logistic model (on standardised inputs) when none is chosen
 RIDGE = 3.0
+#: the ridge penalties the cross-validation chooses among, per class
+RIDGES = (0.3, 1.0, 3.0, 10.0, 30.0)
+#: weight, in answers, of a rung's own rate in each bin of its curve
+PRIOR = 2.0
 #: folds of the cross-fitting that gives the per-class curve out-of-fold predictors
 CROSS_FOLDS = 5
 
@@ -90,25 +122,45 @@ def _design(scores: np.ndarray, feats: list[dict | None], names: tuple[str, ...]
     return np.column_stack(cols)
 
 
-def _logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iters: int = 50
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, iters: int = 50,
+              signs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ridge logistic regression by IRLS on standardised ``x``: (mean, scale, weights);
-    ``weights[0]`` is the intercept (not penalised)."""
+    ``weights[0]`` is the intercept (not penalised).
+
+    ``signs`` (one per column of ``x``: +1, -1 or 0) keeps a weight non-negative,
+    non-positive or free: projected Newton steps, a weight held at zero while its
+    gradient pushes it across (an active set)."""
     mean, scale = x.mean(0), x.std(0)
     scale[scale < 1e-6] = 1.0       # as stored (6 decimals), a smaller spread would read 0
     z = np.column_stack([np.ones(len(x)), (x - mean) / scale])
     w = np.zeros(z.shape[1])
     pen = np.full(z.shape[1], ridge)
     pen[0] = 0.0
+    sign = np.zeros(z.shape[1]) if signs is None else np.concatenate([[0.0], signs])
+    lo = np.where(sign > 0, 0.0, -np.inf)
+    hi = np.where(sign < 0, 0.0, np.inf)
     for _ in range(iters):
         p = 1.0 / (1.0 + np.exp(-(z @ w)))
         grad = z.T @ (p - y) + pen * w
         hess = (z * (p * (1 - p))[:, None]).T @ z + np.diag(pen + 1e-9)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
+        free = ~(((w <= lo) & (grad > 0)) | ((w >= hi) & (grad < 0)))
+        step = np.zeros_like(w)
+        step[free] = np.linalg.solve(hess[np.ix_(free, free)], grad[free])
+        new = np.clip(w - step, lo, hi)
+        moved = np.abs(new - w).max()
+        w = new
+        if moved < 1e-8:
             break
     return mean, scale, w
+
+
+def _mapped(model: dict, z: np.ndarray) -> np.ndarray:
+    """A class model's predictor ``z`` as a probability: its Platt map (a stored model
+    of an older fit: its isotonic curve)."""
+    if "platt" in model:
+        a, b = model["platt"]
+        return _sigmoid(a * np.asarray(z, dtype=float) + b)
+    return np.interp(z, *model["curve"])
 
 
 def _linear(model: dict, x: np.ndarray) -> np.ndarray:
@@ -120,6 +172,7 @@ def _linear(model: dict, x: np.ndarray) -> np.ndarray:
 _INTERPOLATION_KINDS = (("", "估线", "road line estimated from its"),
                         ("interpolated along the road", "两侧", "both sides"),
                         ("interpolated along the road", "同侧", ""),
+                        ("extrapolated", "越界", "past the end of the road"),
                         ("extrapolated", "外推", ""), ("no number known", "起点", ""))
 
 
@@ -130,8 +183,10 @@ def evidence(level: str | None, parsed=None, detail: str | None = None) -> str |
       (``淮海中路283号香港广场11楼``) is ``门牌/楼内``: a place inside a large building,
       whose footprint spreads further from its one address point than a shop front's;
     * 道路插值 is ``/同侧`` (between same-side neighbours), ``/两侧`` (between numbers of
-      both sides), ``/外推`` (beyond the known numbers) or ``/起点`` (no number known on
-      the road: counted from its start); ``/估线`` when the road is missing from the road
+      both sides), ``/外推`` (beyond the known numbers), ``/越界`` (extrapolated past
+      the end of the road's geometry and records: the road data may stop short of the
+      road, and the estimate is as unsure as the gap is long) or ``/起点`` (no number
+      known on the road: counted from its start); ``/估线`` when the road is missing from the road
       data and its line was estimated from its own addresses, whatever the rest.
 
     A class the calibration has not seen falls back to its rung (see :class:`Calibration`).
@@ -156,7 +211,9 @@ def _curve(score: np.ndarray, hit: np.ndarray, bins: int) -> tuple[list[float], 
     parts = [p for p in np.array_split(np.arange(len(s)), n_bins) if len(p)]
     centres = np.array([s[p].mean() for p in parts])
     n = np.array([len(p) for p in parts], dtype=float)
-    rate = np.array([(h[p].sum() + 1.0) / (len(p) + 2.0) for p in parts])
+    # each bin's rate shrunk toward the rate of all the answers (itself toward one half)
+    prior = (h.sum() + 1.0) / (len(h) + 2.0)
+    rate = np.array([(h[p].sum() + PRIOR * prior) / (len(p) + PRIOR) for p in parts])
     from scipy.optimize import isotonic_regression   # scipy.optimize takes a second to import
 
     fitted = isotonic_regression(rate, weights=n, increasing=True).x
@@ -193,6 +250,8 @@ class Calibration:
             counts[level] = int(mask.sum())
             if mask.sum() >= min_rung:
                 curves[level] = _curve(scores[mask], hits[mask], bins)
+            elif "/" in level and (levels == level.split("/", 1)[0]).sum() >= min_rung:
+                continue  # a thin evidence class borrows its rung's curve (see __call__)
             else:  # too few to fit a curve: its own rate, never above the rule score
                 rate = round((hits[mask].sum() + 1.0) / (mask.sum() + 2.0), 6)
                 curves[level] = ([0.0, rate, 1.0], [0.0, rate, rate])
@@ -207,7 +266,7 @@ class Calibration:
         model = self.models.get(str(level)) if features is not None else None
         if model is not None:
             z = _linear(model, _design(np.array([score]), [features], tuple(model["features"])))
-            return float(np.interp(float(z[0]), *model["curve"]))
+            return float(_mapped(model, z)[0])
         curve = self.curves.get(str(level))
         if curve is None and "/" in str(level):
             curve = self.curves.get(str(level).split("/", 1)[0])
@@ -228,7 +287,7 @@ class Calibration:
             if model is not None:
                 z = _linear(model, _design(scores[idx], [features[i] for i in idx],
                                            tuple(model["features"])))
-                out[idx] = np.interp(z, *model["curve"])
+                out[idx] = _mapped(model, z)
             else:
                 out[idx] = [self(level, sc) for sc in scores[idx]]
         return out
@@ -273,9 +332,11 @@ class Calibration:
 def _models(levels: np.ndarray, scores: np.ndarray, hits: np.ndarray, feats: list,
             bins: int, min_rung: int) -> dict[str, dict]:
     """Per class seen ``min_rung`` times with both outcomes: a ridge logistic model on
-    the score and the features that vary in the class, and the isotonic curve of its
-    linear predictor. The score's weight is kept non-negative, so within a class, all
-    else equal, a higher rule score never lowers the confidence."""
+    the score and the features that vary in the class (the ridge chosen among
+    :data:`RIDGES` by cross-validated log loss), and the logistic map of its
+    cross-fitted linear predictor to a probability (Platt scaling). The score's weight
+    is kept non-negative, so within a class, all else equal, a higher rule score never
+    lowers the confidence."""
     if len(feats) != len(scores):
         raise InputError(f"features 与答案数量不同 / features has {len(feats)} entries for "
                          f"{len(scores)} answers.", field="features", value=len(feats),
@@ -290,32 +351,67 @@ def _models(levels: np.ndarray, scores: np.ndarray, hits: np.ndarray, feats: lis
         x_all = _design(scores[mask], mine, FEATURES)
         used = tuple(n for n, col in zip(FEATURES, x_all[:, 1:].T) if col.std() > 0)
         x = _design(scores[mask], mine, used)
-        mean, scale, w = _logistic(x, y)
-        w[1] = max(w[1], 0.0)
+        signs = np.array([1.0] + [SIGNS.get(n, 0.0) for n in used])
+        ridge, z_cv = _inner_ridge(x, y, signs)
+        mean, scale, w = _logistic(x, y, ridge, signs=signs)
         model = {"features": list(used), "mean": mean.round(6).tolist(),
-                 "scale": scale.round(6).tolist(), "weights": w.round(6).tolist()}
-        # the curve maps predictors of answers the model did not see, as a new answer's is
-        model["curve"] = _curve(_cross_fitted(x, y, _linear(model, x)), hits[mask], bins)
-        out[str(level)] = model
+                 "scale": scale.round(6).tolist(), "weights": w.round(6).tolist(),
+                 "ridge": ridge}
+        # the map takes predictors of answers the model did not see, as a new answer's is
+        model["platt"] = _platt(z_cv, y)
+        if model["platt"][0] > 0:   # else it separates nothing out of fold: the score's curve
+            out[str(level)] = model
     return out
 
 
-def _cross_fitted(x: np.ndarray, y: np.ndarray, z_all: np.ndarray,
+def _inner_ridge(x: np.ndarray, y: np.ndarray, signs: np.ndarray
+                 ) -> tuple[float, np.ndarray]:
+    """The ridge of :data:`RIDGES` whose cross-fitted predictors have the least log loss
+    once mapped by their own Platt fit, and those predictors."""
+    best = None
+    for ridge in RIDGES:
+        z = _cross_fitted(x, y, ridge, signs)
+        a, b = _platt(z, y)
+        p = np.clip(_sigmoid(a * z + b), 1e-6, 1 - 1e-6)
+        loss = -float(np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+        if best is None or loss < best[0] - 1e-9:
+            best = (loss, ridge, z)
+    return best[1], best[2]
+
+
+def _platt(z: np.ndarray, y: np.ndarray) -> list[float]:
+    """``[a, b]`` of ``P = 1 / (1 + exp(-(a z + b)))`` fit to ``(z, y)``, ``a >= 0``.
+
+    Platt (1999): a two-parameter logistic on the predictor. Unlike a binned
+    curve, it extrapolates: a predictor below every one the fit saw maps lower
+    still, not to the lowest bin's rate, and a predictor that does not separate
+    hits from misses (``a = 0``) maps every answer to the class's rate."""
+    mean, scale, w = _logistic(z[:, None], y, ridge=1e-3)
+    a = max(float(w[1] / scale[0]), 0.0)
+    b = float(w[0] - a * mean[0]) if a > 0 else float(np.log((y.sum() + 0.5) / (len(y) - y.sum() + 0.5)))
+    return [round(a, 6), round(b, 6)]
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+
+
+def _cross_fitted(x: np.ndarray, y: np.ndarray, ridge: float, signs: np.ndarray,
                   k: int = CROSS_FOLDS) -> np.ndarray:
     """Each answer's linear predictor from the model fit on the other ``k - 1`` folds.
 
     A model's predictor on its own training answers separates hits from misses
-    better than it will on new answers, so a curve fit on it maps the top of the
-    range to too high a probability. (A fold whose complement has one outcome
-    only keeps the full model's predictor.)"""
+    better than it will on new answers, so a map fit on it promises too much at
+    the top. (A fold whose complement has one outcome only gets the model of
+    every answer.)"""
     fold = np.arange(len(y)) % k
-    z = np.array(z_all, dtype=float)
+    mean, scale, w = _logistic(x, y, ridge, signs=signs)
+    z = w[0] + ((x - mean) / scale) @ w[1:]
     for f in range(k):
         test = fold == f
         if not test.any() or y[~test].min() == y[~test].max():
             continue
-        mean, scale, w = _logistic(x[~test], y[~test])
-        w[1] = max(w[1], 0.0)
+        mean, scale, w = _logistic(x[~test], y[~test], ridge, signs=signs)
         z[test] = w[0] + ((x[test] - mean) / scale) @ w[1:]
     return z
 

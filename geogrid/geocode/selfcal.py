@@ -43,7 +43,8 @@ from pyproj import Geod
 from .._errors import InputError
 from .calibrate import Calibration, reliability_table
 
-__all__ = ["DatabaseCalibration", "MIN_ROWS", "database_fit", "fit_on_database"]
+__all__ = ["DatabaseCalibration", "MIN_ROWS", "answer_candidates", "database_fit",
+           "fit_on_database", "fit_ranked", "held_out_answers"]
 
 #: fewer database rows than this fit nothing: the shipped calibration is used
 MIN_ROWS = 50
@@ -81,12 +82,13 @@ def _held_out(frames: dict, addresses: gpd.GeoDataFrame, fold: np.ndarray, k: in
         for text, name, x, y in zip(addresses["address"][test], names[test], pts.x, pts.y):
             r = gaz.geocode(text, name)
             if r.ok:
-                out.append({"fold": f, "candidates": _candidates(r, x, y)})
+                out.append({"fold": f, "candidates": answer_candidates(r, x, y)})
     return pd.DataFrame(out, columns=["fold", "candidates"])
 
 
-def _candidates(r, x: float, y: float) -> list[tuple]:
-    """``(class, score, features, error_m)`` of a result and its located alternatives."""
+def answer_candidates(r, x: float, y: float) -> list[tuple]:
+    """``(class, score, features, error_m)`` of a result and its located alternatives, the
+    true point being ``(x, y)`` (lon/lat): what :func:`fit_ranked` fits on."""
     found = [a for a in (r, *r.alternatives) if a.ok and a.lon is not None]
     err = _GEOD.inv([a.lon for a in found], [a.lat for a in found], [x] * len(found),
                     [y] * len(found))[2]
@@ -110,9 +112,10 @@ def _chosen(candidates: pd.Series, cal: Calibration | None) -> pd.DataFrame:
                         index=candidates.index)
 
 
-def _fit(answers: pd.DataFrame, radius_m: float, rounds: int = 2) -> Calibration:
-    """The calibration of the answers the service would give: fit on the rule-ranked
-    answers, then ``rounds`` times again on the answers that fit ranks first (a name's
+def fit_ranked(answers: pd.DataFrame, radius_m: float = 100.0, rounds: int = 2) -> Calibration:
+    """The calibration of the answers the service would give (``answers['candidates']``: each
+    held-out row's :func:`answer_candidates`): fit on the rule-ranked answers, then
+    ``rounds`` times again on the answers that fit ranks first (a name's
     building may outrank a single record by rule, not once calibrated)."""
     cal = None
     for _ in range(rounds + 1):
@@ -120,6 +123,19 @@ def _fit(answers: pd.DataFrame, radius_m: float, rounds: int = 2) -> Calibration
         cal = Calibration.fit(got["level"], got["score"], got["error_m"] <= radius_m,
                               features=list(got["features"]), radius_m=radius_m)
     return cal
+
+
+def held_out_answers(frames: dict, addresses: gpd.GeoDataFrame, *, folds: int = 10,
+                     seed: int = 0) -> pd.DataFrame:
+    """Every row of ``addresses`` geocoded by a gazetteer built from ``frames`` and the rows
+    of the other ``folds`` - 1 folds: one row per answer, its ``fold`` and
+    ``candidates`` (:func:`answer_candidates`), what :func:`fit_ranked` fits on. Answers
+    of several databases (or fold definitions) may be concatenated before fitting."""
+    usable = addresses[addresses["address"].notna() & ~addresses.geometry.is_empty
+                       & addresses.geometry.notna()]
+    k = int(min(max(2, folds), len(usable)))
+    return _held_out(frames, usable, np.random.default_rng(seed).permutation(len(usable)) % k,
+                     k)
 
 
 def fit_on_database(frames: dict, addresses: gpd.GeoDataFrame, *, folds: int = 10,
@@ -143,12 +159,12 @@ def fit_on_database(frames: dict, addresses: gpd.GeoDataFrame, *, folds: int = 1
         raise InputError("地址库的记录都无法定位 / no address of the database could be located by "
                          "the others.", field="addresses", value=len(usable),
                          fix="Check the addresses' road names against the roads loaded.")
-    cal = _fit(got, radius_m)
+    cal = fit_ranked(got, radius_m)
     # each answer chosen and scored by the calibration of the other folds: an honest table
     parts = []
     for f in np.unique(got["fold"]):
         mine = (got["fold"] == f).to_numpy()
-        other = cal if mine.all() else _fit(got[~mine], radius_m)
+        other = cal if mine.all() else fit_ranked(got[~mine], radius_m)
         pick = _chosen(got["candidates"][mine], other)
         parts.append(pick.assign(fold=f, confidence=other.many(pick["level"], pick["score"],
                                                                 pick["features"])))

@@ -17,7 +17,7 @@ from shapely.geometry import LineString, Point
 from geogrid._errors import InputError
 from geogrid.geocode import Calibration, Gazetteer
 from geogrid.geocode.calibrate import FEATURES, evidence
-from geogrid.geocode.selfcal import MIN_ROWS, _chosen, _fit, fit_on_database
+from geogrid.geocode.selfcal import MIN_ROWS, _chosen, fit_on_database, fit_ranked
 
 ROADS = gpd.GeoDataFrame({"name": ["长街"]}, geometry=[LineString([ll(0, 0), ll(2000, 0)])],
                          crs="EPSG:4490")
@@ -102,6 +102,9 @@ def test_evidence_classes_and_their_fallback():
     assert evidence("门牌", parse_address("淮海中路283号香港广场11楼")) == "门牌/楼内"
     assert evidence("门牌", parse_address("淮海中路283号")) == "门牌"
     assert evidence("道路插值", None, "extrapolated 30 m along the road from 5号") == "道路插值/外推"
+    assert evidence("道路插值", None, "extrapolated 1123 m along the road from 181号 (1.8 m per "
+                    "number); 1080 m past the end of the road's geometry and records") \
+        == "道路插值/越界"
     assert evidence("道路插值", None, "interpolated along the road between 1号 and 9号 "
                                      "(both sides, 30 m apart)") == "道路插值/两侧"
     cal = Calibration.fit(["门牌"] * 40, np.linspace(0, 1, 40), np.arange(40) % 4 != 0)
@@ -131,9 +134,9 @@ def test_the_fit_sees_the_answers_the_service_gives():
     rows += [[("楼栋", 0.92, {}, 250.0 if rng.uniform() < 0.7 else 10.0),
               ("门牌", 0.90, {}, 15.0)] for _ in range(60)]
     got = pd.DataFrame({"fold": np.arange(100) % 10, "candidates": rows})
-    by_rule = _fit(got, 100.0, rounds=0)
+    by_rule = fit_ranked(got, 100.0, rounds=0)
     assert by_rule.counts == {"门牌": 40, "楼栋": 60}
-    cal = _fit(got, 100.0)
+    cal = fit_ranked(got, 100.0)
     assert cal.counts == {"门牌": 100}
     assert (_chosen(got["candidates"], cal)["level"] == "门牌").all()
     assert cal("门牌", 0.90) > 0.9 and by_rule("楼栋", 0.92) < 0.5
