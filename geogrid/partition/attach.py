@@ -19,10 +19,10 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from ..walking import WalkNetwork, outline_points
-from .graph import CellGraph, cv, stays_connected
+from .graph import CellGraph, connected_set, cv, stays_connected
 from .inputs import BarrierClass
 
-__all__ = ["CROSSING_PENALTY_M", "walking_graph", "nearest_housing", "attach_nearest"]
+__all__ = ["CROSSING_PENALTY_M", "walking_graph", "nearest_housing", "attach_nearest", "settled"]
 
 #: walking detour (metres) charged for crossing a line of each class
 CROSSING_PENALTY_M = {
@@ -108,6 +108,25 @@ def _one_per_block(target: np.ndarray, cells) -> np.ndarray:
     return out
 
 
+def settled(goal: np.ndarray, labels: np.ndarray, cells) -> np.ndarray:
+    """Cells of a road block whose every cell with a goal (``goal`` ≥ 0, from
+    :func:`attach_nearest`) is in it: the block joined its nearest housing whole.
+
+    >>> import pandas as pd
+    >>> blocks = pd.DataFrame({"block": [0, 0, 0, 1, 1]})
+    >>> settled(np.array([2, 2, -1, 3, 3]), np.array([2, 2, 1, 3, 1]), blocks).tolist()
+    [True, True, True, False, False]
+    """
+    goal, labels = np.asarray(goal), np.asarray(labels)
+    block = cells["block"].to_numpy() if "block" in cells.columns else np.arange(len(goal))
+    missed = (goal >= 0) & (goal != labels)
+    bad = np.zeros(int(block.max()) + 1 if len(block) else 0, dtype=bool)
+    bad[block[missed]] = True
+    has = np.zeros_like(bad)
+    has[block[goal >= 0]] = True
+    return has[block] & ~bad[block]
+
+
 def _chains(m, labels, target, movable) -> tuple[np.ndarray, np.ndarray]:
     """Target part per cell, extended along the cell graph to the cells between an
     object and its target part (only ``movable`` cells), and each cell's cost to it."""
@@ -177,6 +196,8 @@ def attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.
     # above the goal the CV may rise by the allowance; below it, not at all
     limit = now + cv_allowance if now > cv_target else now
     nbr = graph.neighbour_lists()
+    labels, w = _whole_blocks(graph, labels, cells, goal, cost, w, limit, nbr, hard,
+                              (hh <= 0) & ~in_comp)
     for _ in range(6):
         moved = False
         for v in cand[np.argsort(cost[cand], kind="stable")]:
@@ -201,3 +222,40 @@ def attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.
         if not moved:
             break
     return labels, goal
+
+
+def _whole_blocks(graph, labels, cells, goal, cost, w, limit: float, nbr, hard, movable):
+    """Move a road block whose objects share one goal part into it whole: its cells
+    with that goal and its other ``movable`` cells (no housing, no compound).
+
+    Cell by cell a block can stall halfway (a boundary then runs between its
+    buildings, which the off-road smoothing undoes). Blocks are tried nearest
+    first; a move is kept when the cells touch the goal part other than across
+    a major line, both parts stay connected and the CV stays within ``limit``.
+    """
+    if "block" not in cells.columns:
+        return labels, w
+    block = cells["block"].to_numpy()
+    todo = np.flatnonzero((goal >= 0) & (goal != labels))
+    frame = pd.DataFrame({"v": todo, "blk": block[todo], "q": goal[todo], "c": cost[todo]})
+    for (b, q), grp in sorted(frame.groupby(["blk", "q"]), key=lambda kv: kv[1]["c"].min()):
+        vs = np.union1d(grp["v"].to_numpy(), np.flatnonzero((block == b) & movable
+                                                            & (goal < 0)))
+        vs = vs[labels[vs] != q]
+        if len(vs) == 0:
+            continue
+        if not any(labels[u] == q and not hard.get((min(v, u), max(v, u)), False)
+                   for v in vs for u in nbr[v]):
+            continue
+        w2 = w.copy()
+        np.subtract.at(w2, labels[vs], graph.weight[vs])
+        w2[q] += graph.weight[vs].sum()
+        if (w2[np.unique(labels[vs])] <= 0).any() or cv(w2[w2 > 0]) > limit:
+            continue
+        trial = labels.copy()
+        trial[vs] = q
+        if not all(connected_set(set(np.flatnonzero(trial == p).tolist()), nbr)
+                   for p in set(labels[vs].tolist()) | {int(q)}):
+            continue
+        labels, w = trial, w2
+    return labels, w

@@ -34,7 +34,7 @@ from .groups import building_groups
 from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_compounds,
                      prepare_lines, prepare_objects, prepare_parent, walk_lines)
 from .report import microgrid_table, summary
-from .attach import attach_nearest
+from .attach import attach_nearest, settled
 from .boundary import offroad_lengths, smooth_boundaries
 from .compounds import keep_whole_groups, piece_limit
 from .roadcuts import refine_on_roads
@@ -408,8 +408,10 @@ def _cut_need(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
 
 
 def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, target: float,
-            options: PartitionOptions) -> np.ndarray:
-    """Shorten the off-road boundary (:func:`.boundary.smooth_boundaries`).
+            options: PartitionOptions, reached=None) -> np.ndarray:
+    """Shorten the off-road boundary (:func:`.boundary.smooth_boundaries`); the
+    cells of a block that joined the microgrid of its nearest housing whole
+    (``reached``, :func:`.attach.settled`) stay there.
 
     The CV may rise by :data:`SMOOTH_CV_ALLOWANCE`, but not above ``cv_target``
     or 10 % above the data's floor, whichever is higher.
@@ -421,7 +423,8 @@ def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, targe
     floor = cv_lower_bound(cg.weight, k)
     # up to the allowance, and no further than 10 % above the data's floor (or the goal)
     limit = max(now, min(now + SMOOTH_CV_ALLOWANCE, max(options.cv_target, 1.1 * floor + 0.01)))
-    return smooth_boundaries(graph, labels, off, cv_limit=limit,
+    movable = None if reached is None else ~settled(reached, labels, cells)
+    return smooth_boundaries(graph, labels, off, cv_limit=limit, movable=movable,
                              limit=piece_limit(graph, labels, cells, target, options))
 
 
@@ -453,8 +456,9 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
         labels, reached = attach_nearest(graph, labels, cells, objs, edges, options.cv_target,
                                          cv_allowance=ATTACH_CV_ALLOWANCE, net=net)
     if kind == "residential" and "off_m" in edges.columns:
-        # may move an attached object back where that shortens the off-road boundary
-        labels = _smooth(graph, labels, cells, edges, cg, k_eff, target, options)
+        # may move an object back where that shortens the off-road boundary, unless its
+        # whole block reached the microgrid of its nearest housing
+        labels = _smooth(graph, labels, cells, edges, cg, k_eff, target, options, reached)
     if typed:
         labels = group_by_type(graph, labels, counts, options.type_weight,
                                movable=cells["compound_id"].isna().to_numpy())
