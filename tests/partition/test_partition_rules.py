@@ -104,8 +104,8 @@ def _cv_floor_within_need(objs, target: float) -> float:
     comp_w = inside.astype(float) @ w
     m = sum(max(1, math.ceil(x / (1.15 * mu))) for x in comp_w)
     rest = total - float(comp_w.sum())
-    if m >= k:
-        return 0.0
+    if m == 0 or m >= k:
+        return 0.0  # no compound, or room for every piece: no floor from this
     low = min(rest / (k - m), mu)
     high = (total - low * (k - m)) / m
     return math.sqrt((m * (high - mu) ** 2 + (k - m) * (low - mu) ** 2) / k) / mu
