@@ -19,7 +19,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from ..walking import WalkNetwork, outline_points
-from .graph import CellGraph, connected_set, cv, stays_connected
+from .graph import CellGraph, cv, stays_connected
 from .inputs import BarrierClass
 
 __all__ = ["CROSSING_PENALTY_M", "walking_graph", "nearest_housing", "attach_nearest", "settled"]
@@ -57,8 +57,8 @@ def nearest_housing(cells, objs, net: WalkNetwork) -> np.ndarray:
     piece in each cell it covers, every :data:`geogrid.walking.ANCHOR_STEP_M`
     metres, as :func:`geogrid.rule_metrics.rule_metrics` measures it; an
     object is reached at a point on its surface. The cell takes the target of
-    its object nearest to housing, and every cell of a road block the target
-    most of the block's cells have (:func:`_one_per_block`).
+    its object nearest to housing (:func:`attach_nearest` then gives every cell
+    of a road block the microgrid most of them aim at, :func:`_one_per_block`).
     """
     out = np.full(len(cells), -1, dtype=np.int64)
     if net is None or net.empty or len(objs) == 0:
@@ -83,12 +83,12 @@ def nearest_housing(cells, objs, net: WalkNetwork) -> np.ndarray:
     ok = src >= 0
     order = np.argsort(-dist[ok], kind="stable")  # the nearest object writes last
     out[obj_cell[movers][ok][order]] = anchor_cell[owner[src[ok]]][order]
-    return _one_per_block(out, cells)
+    return out
 
 
 def _one_per_block(target: np.ndarray, cells) -> np.ndarray:
-    """The cells of one road block take the target most of them have (ties: the
-    lowest cell), so a block of offices or shops joins one microgrid whole and
+    """The cells of one road block take the target part most of them have (ties:
+    the lowest), so a block of offices or shops joins one microgrid whole and
     its roads stay the boundary, instead of a boundary running between its
     buildings wherever two homes are about equally near.
 
@@ -109,32 +109,34 @@ def _one_per_block(target: np.ndarray, cells) -> np.ndarray:
 
 
 def settled(goal: np.ndarray, labels: np.ndarray, cells) -> np.ndarray:
-    """Cells of a road block whose every cell with a goal (``goal`` ≥ 0, from
-    :func:`attach_nearest`) is in it: the block joined its nearest housing whole.
+    """Cells of a road block that lies whole in one microgrid, where every cell
+    with a goal (``goal`` ≥ 0, from :func:`attach_nearest`) reached it: the block
+    joined its nearest housing whole and its boundary is the block's roads.
 
     >>> import pandas as pd
-    >>> blocks = pd.DataFrame({"block": [0, 0, 0, 1, 1]})
-    >>> settled(np.array([2, 2, -1, 3, 3]), np.array([2, 2, 1, 3, 1]), blocks).tolist()
-    [True, True, True, False, False]
+    >>> blocks = pd.DataFrame({"block": [0, 0, 0, 1, 1, 2, 2]})
+    >>> settled(np.array([2, 2, -1, 3, 3, 4, -1]), np.array([2, 2, 2, 3, 1, 4, 5]),
+    ...         blocks).tolist()
+    [True, True, True, False, False, False, False]
     """
     goal, labels = np.asarray(goal), np.asarray(labels)
     block = cells["block"].to_numpy() if "block" in cells.columns else np.arange(len(goal))
-    missed = (goal >= 0) & (goal != labels)
-    bad = np.zeros(int(block.max()) + 1 if len(block) else 0, dtype=bool)
-    bad[block[missed]] = True
-    has = np.zeros_like(bad)
-    has[block[goal >= 0]] = True
-    return has[block] & ~bad[block]
+    frame = pd.DataFrame({"b": block, "part": labels, "aim": goal >= 0,
+                          "missed": (goal >= 0) & (goal != labels)})
+    per = frame.groupby("b").agg(parts=("part", "nunique"), aim=("aim", "any"),
+                                 missed=("missed", "any"))
+    ok = (per["parts"] == 1) & per["aim"] & ~per["missed"]
+    return ok.reindex(block).to_numpy(dtype=bool)
 
 
-def _chains(m, labels, target, movable) -> tuple[np.ndarray, np.ndarray]:
-    """Target part per cell, extended along the cell graph to the cells between an
-    object and its target part (only ``movable`` cells), and each cell's cost to it."""
+def _chains(m, labels, part, movable) -> tuple[np.ndarray, np.ndarray]:
+    """Target ``part`` per cell, extended along the cell graph to the cells between
+    an object and its target part (only ``movable`` cells), and each cell's cost to it."""
     goal = np.full(len(labels), -1, dtype=np.int64)
     cost = np.full(len(labels), np.inf)
-    want = np.flatnonzero(target >= 0)
-    for q in np.unique(labels[target[want]]):
-        mine = want[labels[target[want]] == q]
+    want = np.flatnonzero(part >= 0)
+    for q in np.unique(part[want]):
+        mine = want[part[want] == q]
         d, pred = dijkstra(m, directed=False, indices=np.flatnonzero(labels == q),
                            min_only=True, return_predecessors=True)[:2]
         for v in mine:
@@ -186,7 +188,9 @@ def attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.
         _, _, src = dijkstra(m, directed=False, indices=res, min_only=True,
                              return_predecessors=True)
         target = np.where((hh <= 0) & has_obj & ~in_comp, src, -1)
-    goal, cost = _chains(m, labels, target, (hh <= 0) & ~in_comp)
+    # a road block aims at one microgrid: the one most of its cells' housing is in
+    part = _one_per_block(np.where(target >= 0, labels[np.maximum(target, 0)], -1), cells)
+    goal, cost = _chains(m, labels, part, (hh <= 0) & ~in_comp)
     cand = np.flatnonzero(goal >= 0)
     if len(cand) == 0:
         return labels, none
@@ -196,8 +200,6 @@ def attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.
     # above the goal the CV may rise by the allowance; below it, not at all
     limit = now + cv_allowance if now > cv_target else now
     nbr = graph.neighbour_lists()
-    labels, w = _whole_blocks(graph, labels, cells, goal, cost, w, limit, nbr, hard,
-                              (hh <= 0) & ~in_comp)
     for _ in range(6):
         moved = False
         for v in cand[np.argsort(cost[cand], kind="stable")]:
@@ -223,39 +225,3 @@ def attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.
             break
     return labels, goal
 
-
-def _whole_blocks(graph, labels, cells, goal, cost, w, limit: float, nbr, hard, movable):
-    """Move a road block whose objects share one goal part into it whole: its cells
-    with that goal and its other ``movable`` cells (no housing, no compound).
-
-    Cell by cell a block can stall halfway (a boundary then runs between its
-    buildings, which the off-road smoothing undoes). Blocks are tried nearest
-    first; a move is kept when the cells touch the goal part other than across
-    a major line, both parts stay connected and the CV stays within ``limit``.
-    """
-    if "block" not in cells.columns:
-        return labels, w
-    block = cells["block"].to_numpy()
-    todo = np.flatnonzero((goal >= 0) & (goal != labels))
-    frame = pd.DataFrame({"v": todo, "blk": block[todo], "q": goal[todo], "c": cost[todo]})
-    for (b, q), grp in sorted(frame.groupby(["blk", "q"]), key=lambda kv: kv[1]["c"].min()):
-        vs = np.union1d(grp["v"].to_numpy(), np.flatnonzero((block == b) & movable
-                                                            & (goal < 0)))
-        vs = vs[labels[vs] != q]
-        if len(vs) == 0:
-            continue
-        if not any(labels[u] == q and not hard.get((min(v, u), max(v, u)), False)
-                   for v in vs for u in nbr[v]):
-            continue
-        w2 = w.copy()
-        np.subtract.at(w2, labels[vs], graph.weight[vs])
-        w2[q] += graph.weight[vs].sum()
-        if (w2[np.unique(labels[vs])] <= 0).any() or cv(w2[w2 > 0]) > limit:
-            continue
-        trial = labels.copy()
-        trial[vs] = q
-        if not all(connected_set(set(np.flatnonzero(trial == p).tolist()), nbr)
-                   for p in set(labels[vs].tolist()) | {int(q)}):
-            continue
-        labels, w = trial, w2
-    return labels, w
