@@ -121,7 +121,11 @@ def settled(goal: np.ndarray, labels: np.ndarray, cells) -> np.ndarray:
     """
     goal, labels = np.asarray(goal), np.asarray(labels)
     block = cells["block"].to_numpy() if "block" in cells.columns else np.arange(len(goal))
-    frame = pd.DataFrame({"b": block, "part": labels, "aim": goal >= 0,
+    part = labels.astype(float)
+    if "households" in cells.columns:  # the block's housing and compounds may lie elsewhere
+        part[(cells["households"].to_numpy(float) > 0)
+             | cells["compound_id"].notna().to_numpy()] = np.nan
+    frame = pd.DataFrame({"b": block, "part": part, "aim": goal >= 0,
                           "missed": (goal >= 0) & (goal != labels)})
     per = frame.groupby("b").agg(parts=("part", "nunique"), aim=("aim", "any"),
                                  missed=("missed", "any"))
@@ -140,6 +144,9 @@ def _chains(m, labels, part, movable) -> tuple[np.ndarray, np.ndarray]:
         d, pred = dijkstra(m, directed=False, indices=np.flatnonzero(labels == q),
                            min_only=True, return_predecessors=True)[:2]
         for v in mine:
+            if labels[v] == q:  # there already: its goal too, so later passes keep it
+                goal[v], cost[v] = q, 0.0
+                continue
             path, u = [], int(v)
             while u >= 0 and labels[u] != q and movable[u]:
                 path.append(u)
