@@ -37,6 +37,7 @@ from .report import microgrid_table, summary
 from .attach import attach_nearest, settled
 from .boundary import offroad_lengths, smooth_boundaries
 from .compounds import keep_whole_groups, piece_limit
+from .count import balance_goal, choose_count, count_note
 from .roadcuts import refine_on_roads
 from .seeds import object_seeds
 from .tessellate import affinity_factor, tessellate
@@ -61,7 +62,6 @@ TYPE_LADDER = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 #: how much higher a workload CV may be to move boundaries onto roads
 SMOOTH_CV_ALLOWANCE = 0.03
-
 
 
 @dataclass(frozen=True)
@@ -264,6 +264,8 @@ def partition(parent, objects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None 
     t = time.perf_counter()
     cells, edges, shares = _cells_and_edges(tess, virtual, objs, comps, kind, options, lines[0])
     graph = _graph_from(cells["workload"].to_numpy(float), edges)
+    if options.n_microgrids is None and options.compound_need:
+        k = _count_within_need(graph, cells, target, options, notes)
     timings["graph"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -311,6 +313,16 @@ def _count_and_target(objs, options: PartitionOptions, notes: dict) -> tuple[int
         return k, (total / k if k else 0.0)
     target = float(options.target_workload or DEFAULT_TARGET_WORKLOAD)
     return (max(1, int(round(total / target))) if total > 0 else 1), target
+
+
+def _count_within_need(graph: CellGraph, cells, target: float, options: PartitionOptions,
+                       notes: dict) -> int:
+    """⌊W/t⌋ or ⌈W/t⌉ microgrids, by :func:`.count.choose_count`; noted in the report."""
+    codes = pd.factorize(cells["compound_id"].astype(object), use_na_sentinel=True)[0]
+    choice = choose_count(graph.weight, codes, target, cv_goal=options.cv_target,
+                          tolerance=options.keep_whole)
+    notes["count"] = dict(choice, note=count_note(choice, target))
+    return int(choice["k"])
 
 
 def _tessellation(parent_m, objs, comps, lines, target: float, options: PartitionOptions):
@@ -447,7 +459,7 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
     labels = _best_of_starts(cg, k_eff, options)[vmap]
     if options.compound_need and cg.n < graph.n:
         # compound pieces were indivisible: balance cell by cell, within their piece limits
-        goal = max(options.cv_target, 1.05 * cv_lower_bound(cg.weight, k_eff) + 0.005)
+        goal = balance_goal(cg.weight, k_eff, options.cv_target)
         labels = refine_balance(graph, labels, cv_target=goal,
                                 limit=piece_limit(graph, labels, cells, target, options))
     unrefined = _label_cv(graph, labels)
@@ -631,7 +643,7 @@ def _best_of_starts(graph: CellGraph, k: int, options: PartitionOptions) -> np.n
     """
     starts = options.starts if options.starts is not None else (8 if graph.n <= 2000 else 1)
     # never trade boundaries for balance no partition can reach
-    goal = max(options.cv_target, 1.05 * cv_lower_bound(graph.weight, k) + 0.005)
+    goal = balance_goal(graph.weight, k, options.cv_target)
     hard = graph.length - graph.soft  # per CSR entry: length on major roads
     src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
     best, best_key = None, None
