@@ -37,7 +37,7 @@ from .report import microgrid_table, summary
 from .attach import attach_nearest, settled
 from .boundary import offroad_lengths, smooth_boundaries
 from .compounds import keep_whole_groups, piece_limit
-from .count import balance_goal, choose_count, count_note
+from .count import balance_goal, settle_count
 from .roadcuts import refine_on_roads
 from .seeds import object_seeds
 from .tessellate import affinity_factor, tessellate
@@ -255,18 +255,16 @@ def partition(parent, objects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None 
     kind = _kind(options, parent_row, objs)
     k, target = _count_and_target(objs, options, notes)
 
-    t = time.perf_counter()
     lines = (np.concatenate([road_lines, bar_lines]), np.concatenate([road_cls, bar_cls]),
              np.concatenate([road_ids, bar_ids]))
-    tess, virtual = _tessellation(parent_m, objs, comps, lines, target, options)
-    timings["tessellate"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    cells, edges, shares = _cells_and_edges(tess, virtual, objs, comps, kind, options, lines[0])
-    graph = _graph_from(cells["workload"].to_numpy(float), edges)
+    built = _cell_graph(parent_m, objs, comps, lines, kind, target, options, timings)
     if options.n_microgrids is None and options.compound_need:
-        k = _count_within_need(graph, cells, target, options, notes)
-    timings["graph"] = time.perf_counter() - t
+        notes["count"], k, chosen = settle_count(built[5].weight, built[2]["compound_id"], target,
+                                                 options.cv_target, options.keep_whole)
+        if chosen != target:  # another count: drawn as if it had been given
+            target = chosen
+            built = _cell_graph(parent_m, objs, comps, lines, kind, target, options, timings)
+    tess, virtual, cells, edges, shares, graph = built
 
     t = time.perf_counter()
     net = WalkNetwork(walk_lines(roads, parent_m, mcrs)) if kind == "residential" else None
@@ -315,14 +313,17 @@ def _count_and_target(objs, options: PartitionOptions, notes: dict) -> tuple[int
     return (max(1, int(round(total / target))) if total > 0 else 1), target
 
 
-def _count_within_need(graph: CellGraph, cells, target: float, options: PartitionOptions,
-                       notes: dict) -> int:
-    """⌊W/t⌋ or ⌈W/t⌉ microgrids, by :func:`.count.choose_count`; noted in the report."""
-    codes = pd.factorize(cells["compound_id"].astype(object), use_na_sentinel=True)[0]
-    choice = choose_count(graph.weight, codes, target, cv_goal=options.cv_target,
-                          tolerance=options.keep_whole)
-    notes["count"] = dict(choice, note=count_note(choice, target))
-    return int(choice["k"])
+def _cell_graph(parent_m, objs, comps, lines, kind: str, target: float,
+                options: PartitionOptions, timings: dict):
+    """Tessellation, cells, edges, compound shares and the cell graph for ``target``."""
+    t = time.perf_counter()
+    tess, virtual = _tessellation(parent_m, objs, comps, lines, target, options)
+    timings["tessellate"] = timings.get("tessellate", 0.0) + time.perf_counter() - t
+    t = time.perf_counter()
+    cells, edges, shares = _cells_and_edges(tess, virtual, objs, comps, kind, options, lines[0])
+    graph = _graph_from(cells["workload"].to_numpy(float), edges)
+    timings["graph"] = timings.get("graph", 0.0) + time.perf_counter() - t
+    return tess, virtual, cells, edges, shares, graph
 
 
 def _tessellation(parent_m, objs, comps, lines, target: float, options: PartitionOptions):
