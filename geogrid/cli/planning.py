@@ -139,6 +139,8 @@ def partition(
         out.print(f"{pid}: {rep.get('n_microgrids', '?')} microgrids, CV {w.get('cv', float('nan')):.3f} "
                   f"(lowest possible {w.get('cv_lower_bound', float('nan')):.3f}), "
                   f"{'valid' if ok else 'INVALID'}")
+        if (rep.get("count") or {}).get("reason") == "need":  # not the rounded count: say why
+            out.print(f"  {rep['notes'][0]}")
     out.print(f"wrote {', '.join(report['outputs'].values())}")
 
 
