@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-import math
-
 import numpy as np
 import pandas as pd
 
