@@ -66,7 +66,8 @@ SMOOTH_CV_ALLOWANCE = 0.03
 
 @dataclass(frozen=True)
 class PartitionOptions:
-    """Knobs of :func:`partition`. Give ``n_microgrids`` *or* ``target_workload``.
+    """Knobs of :func:`partition`. Give ``n_microgrids`` *or* ``target_workload`` (which
+    gives ⌊W/t⌋ or ⌈W/t⌉ microgrids, :mod:`.count`, and the report says which and why).
 
     kind
         ``"residential"``, ``"business"`` or ``"mixed"``; default: the parent's
