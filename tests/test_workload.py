@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geogrid.workload import (NEED_TOLERANCE, WorkloadWeights, cv_floor_within_need, cv_lower_bound,
@@ -54,6 +54,7 @@ def test_floor_within_need_is_reached_when_the_pieces_fit():
         cv_lower_bound(np.array([600.0, 300, 300]), 4))
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.floats(1, 1000), min_size=1, max_size=12),
        st.lists(st.integers(1, 4), min_size=12, max_size=12), st.integers(1, 10))
 def test_allowing_more_pieces_never_raises_the_floor(weights, pieces, k):
