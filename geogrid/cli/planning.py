@@ -109,8 +109,7 @@ def partition(
         else:
             w = report["report"].get("workload", {})
             out.print(f"plan {plan_id} v{report['version']}: {grid} → {report['microgrids']} "
-                      f"microgrids, CV {w.get('cv', float('nan')):.3f}"
-                      f"{_why_count(report['report'])}")
+                      f"microgrids, CV {w.get('cv', float('nan')):.3f}{_why_k(report['report'])}")
         return
     if boundary is None or objects is None or out_path is None:
         raise InputError("file mode needs BOUNDARY, OBJECTS and --out; store mode needs --grid.",
@@ -139,11 +138,11 @@ def partition(
         ok = report["validation"][pid]["ok"]
         out.print(f"{pid}: {rep.get('n_microgrids', '?')} microgrids, CV {w.get('cv', float('nan')):.3f} "
                   f"(lowest possible {w.get('cv_lower_bound', float('nan')):.3f}), "
-                  f"{'valid' if ok else 'INVALID'}{_why_count(rep)}")
+                  f"{'valid' if ok else 'INVALID'}{_why_k(rep)}")
     out.print(f"wrote {', '.join(report['outputs'].values())}")
 
 
-def _why_count(report: dict) -> str:
+def _why_k(report: dict) -> str:
     """The report's note on the count, on its own line, when a target did not give the
     rounded count (:mod:`geogrid.partition.count`); else nothing."""
     if (report.get("count") or {}).get("reason") != "need":
