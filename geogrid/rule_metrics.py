@@ -68,15 +68,13 @@ from .crs import metric_crs, require_crs, require_same_crs
 from .cuts import shortest_cut_angle
 from .road_kinds import road_rank
 from .walking import WalkNetwork, outline_points
-from .workload import WorkloadWeights, cv_lower_bound
+from .workload import NEED_TOLERANCE, WorkloadWeights, cv_floor_within_need, need_pieces
 
 __all__ = ["rule_metrics", "road_classes", "NEAR_M", "NEED_TOLERANCE", "rule_metrics_text",
            "ROAD_CLASSES"]
 
 #: a boundary within this distance (metres) of a road or water follows it
 NEAR_M = 15.0
-#: a compound may hold this much more than the target before it needs another piece
-NEED_TOLERANCE = 1.15
 _HOUSING_TYPES = {"", "residential", "apartments", "housing", "house", "住宅", "类住宅",
                   "dormitory", "nan", "none"}
 _ATTACH_TYPES = {"shop", "institution", "plaza"}
@@ -387,7 +385,7 @@ def _compounds(mg, ids, obj, target: float) -> dict[str, Any]:
     items = []
     for j, r in enumerate(rows):
         w = max(float(hh[r]), float(members[j]))
-        need = max(1, math.ceil(w / (NEED_TOLERANCE * target))) if target > 0 else 1
+        need = int(need_pieces([w], target)[0])
         items.append({"id": _plain(obj["id"].iat[r]), "households": round(w, 1),
                       "pieces": int(max(1, count[j])), "need": need})
     return {"n": len(items), "over_cut": sum(i["pieces"] > i["need"] for i in items),
@@ -486,20 +484,17 @@ def _cv_floor(obj, k: int, target: float, pieces: dict | None = None) -> float:
     Buildings and points are indivisible units; a compound is divisible into
     pieces of at most ``target``, or, with ``pieces`` (compound id → most
     pieces allowed, the compound rule's need), into that many equal pieces;
-    :func:`geogrid.workload.cv_lower_bound` water-fills them into ``k``
-    microgrids.
+    :func:`geogrid.workload.cv_floor_within_need` water-fills them into ``k``
+    microgrids (the engine chooses its count by the same bound).
     """
-    units = []
-    for oid, w, comp in zip(obj["id"].to_numpy(), obj["workload"].to_numpy(float),
-                            obj["is_compound"].to_numpy()):
-        m = 1
-        if comp and pieces is not None:
-            m = pieces.get(_plain(oid), 1)
-        elif comp and target > 0 and w > target:
-            m = math.ceil(w / target)
-        if w > 0:
-            units += [w / m] * m
-    return cv_lower_bound(np.asarray(units, dtype=float), k)
+    w = obj["workload"].to_numpy(float)
+    comp = obj["is_compound"].to_numpy(bool)
+    if pieces is not None:
+        m = [pieces.get(_plain(oid), 1) if c else 1 for oid, c in zip(obj["id"].to_numpy(), comp)]
+    else:
+        m = np.where(comp & (target > 0) & (w > target),
+                     np.ceil(w / target if target > 0 else 1.0), 1)
+    return cv_floor_within_need(w, np.asarray(m, dtype=np.int64), k)
 
 
 def _split_floor(obj, items, road_m, water_m, near_m: float, internal_m: float,

@@ -3,7 +3,9 @@
 One definition shared by the partition engine (:mod:`geogrid.partition`), which
 balances it, and the plan validator (:mod:`geogrid.validate`), which measures it:
 ``workload = households + w[type]`` (:class:`WorkloadWeights`), and the balance
-figures both use: :func:`cv` and the floor no partition can beat, :func:`cv_lower_bound`.
+figures both use: :func:`cv` and the floor no partition can beat, :func:`cv_lower_bound`,
+also when compounds may be cut only into the pieces their workload needs
+(:func:`need_pieces`, :func:`cv_floor_within_need`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ import pandas as pd
 
 from ._errors import InputError
 
-__all__ = ["WorkloadWeights", "cv", "cv_lower_bound"]
+__all__ = ["WorkloadWeights", "cv", "cv_lower_bound", "need_pieces", "cv_floor_within_need",
+           "NEED_TOLERANCE"]
+
+#: a compound may hold this much more than the target before it needs another piece
+NEED_TOLERANCE = 1.15
 
 
 @dataclass(frozen=True)
@@ -119,3 +125,44 @@ def cv_lower_bound(unit_weights: np.ndarray, k: int) -> float:
         left -= 1
     parts += [rest / left] * left
     return cv(np.array(parts))
+
+
+def need_pieces(weights, per_part: float, tolerance: float = NEED_TOLERANCE) -> np.ndarray:
+    """Pieces each compound needs: ``⌈w / (tolerance · per_part)⌉``, at least 1.
+
+    ``per_part`` is the workload a microgrid is meant to hold (the target, or
+    the mean ``W / k`` of a plan); with ``per_part`` ≤ 0 every compound needs 1.
+
+    >>> need_pieces([300, 700, 1253.3], 300).tolist()
+    [1, 3, 4]
+    """
+    w = np.asarray(weights, dtype=float)
+    if per_part <= 0:
+        return np.ones(len(w), dtype=np.int64)
+    return np.maximum(1, np.ceil(w / (tolerance * per_part))).astype(np.int64)
+
+
+def cv_floor_within_need(weights, pieces, k: int) -> float:
+    """Smallest CV of ``k`` parts when unit ``i`` may be cut into at most ``pieces[i]``.
+
+    Each unit is cut into ``pieces[i]`` equal pieces, each then indivisible,
+    and :func:`cv_lower_bound` water-fills them: a compound spread over at most
+    its need of microgrids puts at least ``w / need`` in each. Indivisible
+    units (buildings, points) have ``pieces`` 1. Contiguity is ignored, so the
+    bound is optimistic: a plan within every compound's need cannot beat it.
+
+    Two compounds needing 4 and 2 pieces and 399.4 of small objects: in 8
+    microgrids two hold only small objects, in 7 one does.
+
+    >>> w = [1253.3, 620.7] + [399.4 / 40] * 40
+    >>> round(cv_floor_within_need(w, [4, 2] + [1] * 40, 8), 3)
+    0.172
+    >>> round(cv_floor_within_need(w, [4, 2] + [1] * 40, 7), 3)
+    0.0
+    """
+    w = np.asarray(weights, dtype=float)
+    m = np.maximum(1, np.asarray(pieces, dtype=np.int64))
+    keep = w > 0
+    if not keep.any():
+        return 0.0
+    return cv_lower_bound(np.repeat(w[keep] / m[keep], m[keep]), k)

@@ -35,6 +35,18 @@ def test_partition_files_then_validate(tmp_path):
     assert "Plan OK" in res.output
 
 
+def test_partition_files_says_why_a_target_gave_another_count(tmp_path):
+    # 梅园住区: 300 per microgrid rounds to 8, but its compounds allow a balanced plan of 7 only
+    res = CliRunner().invoke(app, ["partition", D + "lujiazui_grids.geojson",
+                                   D + "lujiazui_objects.geojson", "-o", str(tmp_path / "p.gpkg"),
+                                   "--roads", D + "lujiazui_roads.geojson", "--parent-id",
+                                   "grid-310115005004", "--target", "300"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "grid-310115005004: 7 个微网格 / 7 microgrids" in text
+    assert "取整应划 8 个微网格" in text and "so 7 were drawn" in text
+
+
 def test_store_partition_validate_and_simulate(tmp_path, monkeypatch, demo_db_path):
     import shutil
 

@@ -88,7 +88,7 @@ def _partition_in_store(grid: str, plan: str, options: dict, as_json: bool) -> N
     w = report["report"].get("workload", {})
     n = report["microgrids"]
     out.print(f"方案 plan {plan_id} v{report['version']}: {grid} → {n} 个微网格 / "
-              f"{n} microgrids, CV {w.get('cv', float('nan')):.3f}")
+              f"{n} microgrids, CV {w.get('cv', float('nan')):.3f}{_why_k(report['report'])}")
 
 
 @handle_errors
@@ -147,8 +147,16 @@ def partition(
         out.print(f"{pid}: {n} 个微网格 / {n} microgrids, "
                   f"CV {w.get('cv', float('nan')):.3f} (最低可能 lowest possible "
                   f"{w.get('cv_lower_bound', float('nan')):.3f}), "
-                  f"{'有效 valid' if ok else '无效 INVALID'}")
+                  f"{'有效 valid' if ok else '无效 INVALID'}{_why_k(rep)}")
     out.print(f"已写出 wrote {', '.join(report['outputs'].values())}")
+
+
+def _why_k(report: dict) -> str:
+    """The report's note on the count, on its own line, when a target did not give the
+    rounded count (:mod:`geogrid.partition.count`); else nothing."""
+    if (report.get("count") or {}).get("reason") != "need":
+        return ""
+    return "\n  " + report["notes"][0]
 
 
 @handle_errors

@@ -18,12 +18,15 @@ Design
    draws boundaries along major roads. In business parents the weight is
    further multiplied by ``1 − type_weight × dissimilarity`` of business
    types (:mod:`.business`, 业态相近、楼宇相邻).
-3. **Partition**: compounds that fit in one microgrid are contracted to one
-   vertex; METIS k-way (contiguous, seeded) → contiguity repair (detached
-   fragments join the neighbour sharing the longest boundary) → balance
-   refinement (Kernighan–Lin style boundary moves that strictly lower the
-   sum of squared workloads, never disconnecting a microgrid; crossing a
-   major road only when the CV is still above its goal) → residential
+3. **Partition** into ``n_microgrids``, or for a target workload ``t`` into
+   ⌊W/t⌋ or ⌈W/t⌉ (:mod:`.count`: the rounded count unless only the other
+   lets every compound stay within its need): compounds that fit in one
+   microgrid are contracted to one vertex; METIS k-way (contiguous,
+   seeded) → contiguity repair (detached fragments join the neighbour
+   sharing the longest boundary) → balance refinement (Kernighan–Lin
+   style boundary moves that strictly lower the sum of squared workloads,
+   never disconnecting a microgrid; crossing a major road only when the CV
+   is still above its goal) → residential
    *nearest-by-walking* attachment of shops, institutions, plazas and offices
    (multi-source Dijkstra on the cell graph, crossings charged as detours).
 4. **Outputs** (:class:`PartitionResult`): microgrids (one polygon each, ids

@@ -22,7 +22,7 @@ from ..walking import WalkNetwork, outline_points
 from .graph import CellGraph, cv, stays_connected
 from .inputs import BarrierClass
 
-__all__ = ["CROSSING_PENALTY_M", "walking_graph", "nearest_housing", "attach_nearest"]
+__all__ = ["CROSSING_PENALTY_M", "walking_graph", "nearest_housing", "attach_nearest", "settled"]
 
 #: walking detour (metres) charged for crossing a line of each class
 CROSSING_PENALTY_M = {
@@ -57,8 +57,8 @@ def nearest_housing(cells, objs, net: WalkNetwork) -> np.ndarray:
     piece in each cell it covers, every :data:`geogrid.walking.ANCHOR_STEP_M`
     metres, as :func:`geogrid.rule_metrics.rule_metrics` measures it; an
     object is reached at a point on its surface. The cell takes the target of
-    its object nearest to housing, and every cell of a road block the target
-    most of the block's cells have (:func:`_one_per_block`).
+    its object nearest to housing (:func:`attach_nearest` then gives every cell
+    of a road block the microgrid most of them aim at, :func:`_one_per_block`).
     """
     out = np.full(len(cells), -1, dtype=np.int64)
     if net is None or net.empty or len(objs) == 0:
@@ -83,12 +83,12 @@ def nearest_housing(cells, objs, net: WalkNetwork) -> np.ndarray:
     ok = src >= 0
     order = np.argsort(-dist[ok], kind="stable")  # the nearest object writes last
     out[obj_cell[movers][ok][order]] = anchor_cell[owner[src[ok]]][order]
-    return _one_per_block(out, cells)
+    return out
 
 
 def _one_per_block(target: np.ndarray, cells) -> np.ndarray:
-    """The cells of one road block take the target most of them have (ties: the
-    lowest cell), so a block of offices or shops joins one microgrid whole and
+    """The cells of one road block take the target part most of them have (ties:
+    the lowest), so a block of offices or shops joins one microgrid whole and
     its roads stay the boundary, instead of a boundary running between its
     buildings wherever two homes are about equally near.
 
@@ -108,17 +108,45 @@ def _one_per_block(target: np.ndarray, cells) -> np.ndarray:
     return out
 
 
-def _chains(m, labels, target, movable) -> tuple[np.ndarray, np.ndarray]:
-    """Target part per cell, extended along the cell graph to the cells between an
-    object and its target part (only ``movable`` cells), and each cell's cost to it."""
+def settled(goal: np.ndarray, labels: np.ndarray, cells) -> np.ndarray:
+    """Cells of a road block that lies whole in one microgrid, where every cell
+    with a goal (``goal`` ≥ 0, from :func:`attach_nearest`) reached it: the block
+    joined its nearest housing whole and its boundary is the block's roads.
+
+    >>> import pandas as pd
+    >>> blocks = pd.DataFrame({"block": [0, 0, 0, 1, 1, 2, 2]})
+    >>> settled(np.array([2, 2, -1, 3, 3, 4, -1]), np.array([2, 2, 2, 3, 1, 4, 5]),
+    ...         blocks).tolist()
+    [True, True, True, False, False, False, False]
+    """
+    goal, labels = np.asarray(goal), np.asarray(labels)
+    block = cells["block"].to_numpy() if "block" in cells.columns else np.arange(len(goal))
+    part = labels.astype(float)
+    if "households" in cells.columns:  # the block's housing and compounds may lie elsewhere
+        part[(cells["households"].to_numpy(float) > 0)
+             | cells["compound_id"].notna().to_numpy()] = np.nan
+    frame = pd.DataFrame({"b": block, "part": part, "aim": goal >= 0,
+                          "missed": (goal >= 0) & (goal != labels)})
+    per = frame.groupby("b").agg(parts=("part", "nunique"), aim=("aim", "any"),
+                                 missed=("missed", "any"))
+    ok = (per["parts"] == 1) & per["aim"] & ~per["missed"]
+    return ok.reindex(block).to_numpy(dtype=bool)
+
+
+def _chains(m, labels, part, movable) -> tuple[np.ndarray, np.ndarray]:
+    """Target ``part`` per cell, extended along the cell graph to the cells between
+    an object and its target part (only ``movable`` cells), and each cell's cost to it."""
     goal = np.full(len(labels), -1, dtype=np.int64)
     cost = np.full(len(labels), np.inf)
-    want = np.flatnonzero(target >= 0)
-    for q in np.unique(labels[target[want]]):
-        mine = want[labels[target[want]] == q]
+    want = np.flatnonzero(part >= 0)
+    for q in np.unique(part[want]):
+        mine = want[part[want] == q]
         d, pred = dijkstra(m, directed=False, indices=np.flatnonzero(labels == q),
                            min_only=True, return_predecessors=True)[:2]
         for v in mine:
+            if labels[v] == q:  # there already: its goal too, so later passes keep it
+                goal[v], cost[v] = q, 0.0
+                continue
             path, u = [], int(v)
             while u >= 0 and labels[u] != q and movable[u]:
                 path.append(u)
@@ -167,7 +195,9 @@ def attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.
         _, _, src = dijkstra(m, directed=False, indices=res, min_only=True,
                              return_predecessors=True)
         target = np.where((hh <= 0) & has_obj & ~in_comp, src, -1)
-    goal, cost = _chains(m, labels, target, (hh <= 0) & ~in_comp)
+    # a road block aims at one microgrid: the one most of its cells' housing is in
+    part = _one_per_block(np.where(target >= 0, labels[np.maximum(target, 0)], -1), cells)
+    goal, cost = _chains(m, labels, part, (hh <= 0) & ~in_comp)
     cand = np.flatnonzero(goal >= 0)
     if len(cand) == 0:
         return labels, none
@@ -201,3 +231,4 @@ def attach_nearest(graph: CellGraph, labels: np.ndarray, cells, objs, edges: pd.
         if not moved:
             break
     return labels, goal
+

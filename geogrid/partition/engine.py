@@ -34,9 +34,10 @@ from .groups import building_groups
 from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_compounds,
                      prepare_lines, prepare_objects, prepare_parent, walk_lines)
 from .report import microgrid_table, summary
-from .attach import attach_nearest
+from .attach import attach_nearest, settled
 from .boundary import offroad_lengths, smooth_boundaries
 from .compounds import keep_whole_groups, piece_limit
+from .count import balance_goal, settle_count
 from .roadcuts import refine_on_roads
 from .seeds import object_seeds
 from .tessellate import affinity_factor, tessellate
@@ -63,10 +64,10 @@ TYPE_LADDER = (0.0, 0.25, 0.5, 0.75, 1.0)
 SMOOTH_CV_ALLOWANCE = 0.03
 
 
-
 @dataclass(frozen=True)
 class PartitionOptions:
-    """Knobs of :func:`partition`. Give ``n_microgrids`` *or* ``target_workload``.
+    """Knobs of :func:`partition`. Give ``n_microgrids`` *or* ``target_workload`` (which
+    gives ⌊W/t⌋ or ⌈W/t⌉ microgrids, :mod:`.count`, and the report says which and why).
 
     kind
         ``"residential"``, ``"business"`` or ``"mixed"``; default: the parent's
@@ -255,16 +256,16 @@ def partition(parent, objects: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None 
     kind = _kind(options, parent_row, objs)
     k, target = _count_and_target(objs, options, notes)
 
-    t = time.perf_counter()
     lines = (np.concatenate([road_lines, bar_lines]), np.concatenate([road_cls, bar_cls]),
              np.concatenate([road_ids, bar_ids]))
-    tess, virtual = _tessellation(parent_m, objs, comps, lines, target, options)
-    timings["tessellate"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    cells, edges, shares = _cells_and_edges(tess, virtual, objs, comps, kind, options, lines[0])
-    graph = _graph_from(cells["workload"].to_numpy(float), edges)
-    timings["graph"] = time.perf_counter() - t
+    built = _cell_graph(parent_m, objs, comps, lines, kind, target, options, timings)
+    if options.n_microgrids is None and options.compound_need:
+        notes["count"], k, chosen = settle_count(built[5].weight, built[2]["compound_id"], target,
+                                                 options.cv_target, options.keep_whole)
+        if chosen != target:  # another count: drawn as if it had been given
+            target = chosen
+            built = _cell_graph(parent_m, objs, comps, lines, kind, target, options, timings)
+    tess, virtual, cells, edges, shares, graph = built
 
     t = time.perf_counter()
     net = WalkNetwork(walk_lines(roads, parent_m, mcrs)) if kind == "residential" else None
@@ -311,6 +312,19 @@ def _count_and_target(objs, options: PartitionOptions, notes: dict) -> tuple[int
         return k, (total / k if k else 0.0)
     target = float(options.target_workload or DEFAULT_TARGET_WORKLOAD)
     return (max(1, int(round(total / target))) if total > 0 else 1), target
+
+
+def _cell_graph(parent_m, objs, comps, lines, kind: str, target: float,
+                options: PartitionOptions, timings: dict):
+    """Tessellation, cells, edges, compound shares and the cell graph for ``target``."""
+    t = time.perf_counter()
+    tess, virtual = _tessellation(parent_m, objs, comps, lines, target, options)
+    timings["tessellate"] = timings.get("tessellate", 0.0) + time.perf_counter() - t
+    t = time.perf_counter()
+    cells, edges, shares = _cells_and_edges(tess, virtual, objs, comps, kind, options, lines[0])
+    graph = _graph_from(cells["workload"].to_numpy(float), edges)
+    timings["graph"] = timings.get("graph", 0.0) + time.perf_counter() - t
+    return tess, virtual, cells, edges, shares, graph
 
 
 def _tessellation(parent_m, objs, comps, lines, target: float, options: PartitionOptions):
@@ -408,8 +422,10 @@ def _cut_need(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
 
 
 def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, target: float,
-            options: PartitionOptions) -> np.ndarray:
-    """Shorten the off-road boundary (:func:`.boundary.smooth_boundaries`).
+            options: PartitionOptions, reached=None) -> np.ndarray:
+    """Shorten the off-road boundary (:func:`.boundary.smooth_boundaries`); the
+    cells of a block that joined the microgrid of its nearest housing whole
+    (``reached``, :func:`.attach.settled`) stay there.
 
     The CV may rise by :data:`SMOOTH_CV_ALLOWANCE`, but not above ``cv_target``
     or 10 % above the data's floor, whichever is higher.
@@ -421,7 +437,8 @@ def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, targe
     floor = cv_lower_bound(cg.weight, k)
     # up to the allowance, and no further than 10 % above the data's floor (or the goal)
     limit = max(now, min(now + SMOOTH_CV_ALLOWANCE, max(options.cv_target, 1.1 * floor + 0.01)))
-    return smooth_boundaries(graph, labels, off, cv_limit=limit,
+    movable = None if reached is None else ~settled(reached, labels, cells)
+    return smooth_boundaries(graph, labels, off, cv_limit=limit, movable=movable,
                              limit=piece_limit(graph, labels, cells, target, options))
 
 
@@ -444,7 +461,7 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
     labels = _best_of_starts(cg, k_eff, options)[vmap]
     if options.compound_need and cg.n < graph.n:
         # compound pieces were indivisible: balance cell by cell, within their piece limits
-        goal = max(options.cv_target, 1.05 * cv_lower_bound(cg.weight, k_eff) + 0.005)
+        goal = balance_goal(cg.weight, k_eff, options.cv_target)
         labels = refine_balance(graph, labels, cv_target=goal,
                                 limit=piece_limit(graph, labels, cells, target, options))
     unrefined = _label_cv(graph, labels)
@@ -453,8 +470,9 @@ def _cut_once(graph: CellGraph, cells, objs, edges, kind: str, k: int, target: f
         labels, reached = attach_nearest(graph, labels, cells, objs, edges, options.cv_target,
                                          cv_allowance=ATTACH_CV_ALLOWANCE, net=net)
     if kind == "residential" and "off_m" in edges.columns:
-        # may move an attached object back where that shortens the off-road boundary
-        labels = _smooth(graph, labels, cells, edges, cg, k_eff, target, options)
+        # may move an object back where that shortens the off-road boundary, unless its
+        # whole block reached the microgrid of its nearest housing
+        labels = _smooth(graph, labels, cells, edges, cg, k_eff, target, options, reached)
     if typed:
         labels = group_by_type(graph, labels, counts, options.type_weight,
                                movable=cells["compound_id"].isna().to_numpy())
@@ -627,7 +645,7 @@ def _best_of_starts(graph: CellGraph, k: int, options: PartitionOptions) -> np.n
     """
     starts = options.starts if options.starts is not None else (8 if graph.n <= 2000 else 1)
     # never trade boundaries for balance no partition can reach
-    goal = max(options.cv_target, 1.05 * cv_lower_bound(graph.weight, k) + 0.005)
+    goal = balance_goal(graph.weight, k, options.cv_target)
     hard = graph.length - graph.soft  # per CSR entry: length on major roads
     src = np.repeat(np.arange(graph.n), np.diff(graph.indptr))
     best, best_key = None, None

@@ -113,8 +113,7 @@ def summary(mg, cells, edges, objs, groups, options, context: dict) -> dict[str,
     work = mg["workload"].to_numpy(float)
     mean = float(work.mean()) if len(work) else 0.0
     cvv = float(work.std() / mean) if mean > 0 else 0.0
-    mn = float(work.min()) if len(work) else 0.0
-    mx = float(work.max()) if len(work) else 0.0
+    mn, mx = (float(work.min()), float(work.max())) if len(work) else (0.0, 0.0)
     warnings = []
     target = float(context.get("target", 0.0))
     k_req = int(context.get("k_requested", len(mg)))
@@ -156,6 +155,7 @@ def summary(mg, cells, edges, objs, groups, options, context: dict) -> dict[str,
         "kind": context.get("kind"),
         "n_microgrids": int(len(mg)),
         "k_requested": k_req,
+        **_count(notes.get("count")),
         "target_workload": round(target, 2),
         "total_workload": round(float(work.sum()), 2),
         "total_households": round(float(mg["households"].sum()), 1),
@@ -187,6 +187,14 @@ def summary(mg, cells, edges, objs, groups, options, context: dict) -> dict[str,
         "microgrids": table.to_dict(orient="records"),
     }
     return jsonable(report)
+
+
+def _count(choice: dict | None) -> dict[str, Any]:
+    """``count``: how a target gave the count (:mod:`.count`; None for a count given),
+    ``notes``: why, in Chinese and English."""
+    if not choice:
+        return {"count": None, "notes": []}
+    return {"count": {k: v for k, v in choice.items() if k != "note"}, "notes": [choice["note"]]}
 
 
 def jsonable(value: Any) -> Any:
