@@ -172,7 +172,8 @@ class HouseMatching:
         return self._check_hint(p, key, cand)
 
     def _check_hint(self, p: ParsedAddress, key: StreetKey, cand: _Candidate) -> list[_Candidate]:
-        """Use a hinted cross street (近X路, X路口) as a constraint on an interpolated number.
+        """Use a hinted cross street (近X路, X路口) or neighbour (近来福士广场) as a constraint on
+        an interpolated number.
 
         Within 150 m of the junction the two agree and the score rises; more
         than 300 m away they disagree: both answers are returned, each with a
@@ -189,15 +190,15 @@ class HouseMatching:
         cand.features["hint"] = 1.0 if d <= 150 else 0.0 if d <= 300 else -1.0
         if d <= 150:
             cand.confidence = min(cand.confidence * 1.15, 0.95)
-            cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted junction with {near}")
+            cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted {self._hint_what(near)}")
             return [cand]
         if d <= 300:
             return [cand]
         cand.confidence *= 0.6
-        cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted junction with {near}")
+        cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted {self._hint_what(near)}")
         seg = _Candidate(MatchLevel.ROAD_SEGMENT, x, y, cand.confidence * 0.9,
                          f"{key[0]}(近{near})", "the hint and the interpolation disagree; "
-                         f"the segment at the junction with {near}", estimated=True)
+                         f"the segment at the {self._hint_what(near)}", estimated=True)
         return [cand, seg]
 
     def _same_building(self, p: ParsedAddress, houses: list[House]) -> list[House]:

@@ -1,0 +1,85 @@
+"""Hints that name a neighbour (``汉口路691号(近来福士广场)``), another address of the place
+(``城都北路440号(凤阳路415号)``) or, in the place's own name, the road of a branch
+(``星巴克(六合路店)``).
+
+A neighbour says where along the road the address is; it is never the answer's premises.
+Built in metres (see ``geocode_helpers``): 汉口路 runs along y = 0 from x = 0 to 1000 with
+no known number; 来福士广场 stands at x = 900, 60 m north of it; a second 来福士广场
+(another city block's) stands 2 km away.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+from geocode_helpers import ll, xy
+from shapely.geometry import LineString, Point
+
+from geogrid.geocode import Gazetteer, MatchLevel
+
+
+def _gaz(numbers: dict[int, float] | None = None) -> Gazetteer:
+    roads = gpd.GeoDataFrame({"name": ["汉口路", "六合路", "长路"]}, geometry=[
+        LineString([ll(0, 0), ll(1000, 0)]), LineString([ll(600, -400), ll(600, 400)]),
+        LineString([ll(0, -2000), ll(3000, -2000)])], crs="EPSG:4490")
+    pois = gpd.GeoDataFrame({"name": ["来福士广场", "来福士广场"]},
+                            geometry=[Point(ll(900, 60)), Point(ll(2900, -1960))],
+                            crs="EPSG:4490")
+    numbers = numbers or {}
+    pts = gpd.GeoDataFrame({"addr_street": ["汉口路"] * len(numbers),
+                            "addr_housenumber": [str(n) for n in numbers]},
+                           geometry=[Point(ll(x, 15.0)) for x in numbers.values()],
+                           crs="EPSG:4490")
+    return Gazetteer.from_frames(roads=roads, pois=pois,
+                                 address_points=pts if numbers else None, calibration=None)
+
+
+def test_a_neighbour_puts_an_unknown_number_on_its_stretch_of_the_road():
+    r = _gaz().geocode("汉口路691号(近来福士广场)")
+    assert r.ok and r.level is MatchLevel.ROAD_SEGMENT
+    x, y = xy(r.lon, r.lat)
+    assert np.hypot(x - 900.0, y) < 5.0, (x, y)  # on the road beside the neighbour
+    assert "来福士广场" in r.detail
+
+
+def test_a_neighbour_is_never_the_answer_itself():
+    r = _gaz().geocode("汉口路691号(近来福士广场)")
+    assert r.level not in (MatchLevel.POI, MatchLevel.BUILDING)
+    assert all(a.level is not MatchLevel.POI for a in r.alternatives)
+    assert r.parsed.poi is None and r.parsed.near_places == ("来福士广场",)
+
+
+def test_a_neighbour_far_from_the_road_says_nothing():
+    # the second 来福士广场 is 2 km off: only the first, beside 汉口路, is used
+    r = _gaz().geocode("长路5号(近来福士广场)")
+    x, y = xy(r.lon, r.lat)
+    assert r.ok and abs(y + 2000.0) < 5.0
+    assert abs(x - 2900.0) < 5.0  # the one beside 长路
+
+
+def test_an_interpolation_far_from_the_neighbour_is_flagged_with_the_stretch_beside_it():
+    # numbers say 691 is at x = 100; the neighbour says x = 900: they disagree
+    gaz = _gaz({601: 10.0, 651: 60.0, 701: 110.0, 751: 160.0})
+    plain = gaz.geocode("汉口路691号")
+    hinted = gaz.geocode("汉口路691号(近来福士广场)")
+    assert hinted.score < plain.score
+    spots = [xy(a.lon, a.lat) for a in (hinted, *hinted.alternatives)]
+    assert any(np.hypot(x - 900.0, y) < 5.0 for x, y in spots), spots
+    assert any(np.hypot(x - 100.0, y - 15.0) < 10.0 for x, y in spots), spots
+
+
+def test_an_interpolation_beside_the_neighbour_is_confirmed():
+    gaz = _gaz({801: 800.0, 851: 850.0, 951: 950.0, 1001: 1000.0})
+    plain = gaz.geocode("汉口路901号")
+    hinted = gaz.geocode("汉口路901号(近来福士广场)")
+    assert hinted.level is MatchLevel.INTERPOLATED and hinted.score > plain.score
+    x, _ = xy(hinted.lon, hinted.lat)
+    assert abs(x - 900.0) < 10.0
+
+
+def test_a_second_address_in_brackets_answers_when_the_first_is_unknown():
+    gaz = _gaz({601: 10.0, 651: 60.0})
+    r = gaz.geocode("城都北路440号(汉口路651号)")
+    assert r.ok and r.level is MatchLevel.HOUSE_NUMBER and r.matched == "汉口路651号"
+    x, y = xy(r.lon, r.lat)
+    assert np.hypot(x - 60.0, y - 15.0) < 1.0
