@@ -31,8 +31,10 @@ class NameMatching:
         if not name or (result.ok and result.level not in (MatchLevel.ROAD, MatchLevel.AREA)):
             return result
         named = self._cached(name, None)
-        if not named.ok or named.level not in _NAME_LEVEL_ORDER or (
-                result.ok and named.confidence <= result.confidence):
+        # a road named by the place's branch (村夫烤鱼(黄河路店)) only when nothing else is known
+        usable = named.level in _NAME_LEVEL_ORDER or (
+            not result.ok and named.level is MatchLevel.ROAD)
+        if not named.ok or not usable or (result.ok and named.confidence <= result.confidence):
             return result
         note = ("located by the place's name: the address located "
                 + ("nothing" if not result.ok else f"only the {result.rung}"))

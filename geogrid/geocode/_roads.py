@@ -71,6 +71,18 @@ class RoadMatching:
                                   estimated=True))
         return out
 
+    def _branch_road(self, p: ParsedAddress) -> list[_Candidate]:
+        """A place known only by a branch named after a road (``村夫烤鱼(黄河路店)``, no
+        address, the brand unknown): somewhere on that road, its middle, scored as low as
+        a bare road so that a person checks it."""
+        got = self._resolve_road(p.branch)
+        if got is None or got[0] not in self._roads:
+            return []
+        x, y = self._road_anchor[got[0]]
+        return [_Candidate(MatchLevel.ROAD, x, y, 0.6 * _BASE[MatchLevel.ROAD] * got[1], got[0],
+                           f"only the branch name {p.branch} locates it: the middle of the road",
+                           estimated=True)]
+
     def _hinted_junctions(self, p: ParsedAddress, road: str) -> list[tuple[float, float, str]]:
         """Where ``road`` meets the cross streets hinted in ``p`` (近X路, X路口).
 

@@ -80,6 +80,7 @@ __all__ = [
     "parse_address",
     "parse_house_number",
     "road_key",
+    "with_place_name",
 ]
 
 #: compass words and their unit vectors (east, north)
@@ -563,6 +564,27 @@ def _read_hints(hints: list[str], st: _State, intersection: Intersection | None,
             del st.residual[before:]
     out.alternates = tuple(alternates)
     return out
+
+
+_ROAD_NAME_RE = re.compile(_ROAD_CORE)
+
+
+def with_place_name(p: ParsedAddress, name: str | None) -> ParsedAddress:
+    """``p`` with the place's own name (given beside the address), and the road its branch
+    is named after (``星巴克(六合路店)``, ``好小囡幼儿园(新昌路)``) as one more hinted cross
+    street when it is not the address's own road.
+
+    >>> with_place_name(parse_address("凤阳路399弄16号"), "好小囡幼儿园(新昌路)").near_roads
+    ('新昌路',)
+    """
+    if not name:
+        return p
+    roads = []
+    for hint in _PAREN_RE.findall(normalise(name)):
+        road = branch_of(hint) or hint
+        if _ROAD_NAME_RE.fullmatch(road) and road_key(road) != road_key(p.road or ""):
+            roads.append(road)
+    return replace(p, place_name=name, near_roads=tuple(dict.fromkeys((*p.near_roads, *roads))))
 
 
 _HN_PREFIX = re.compile(r"^(?:NO\.?|门牌|#)")

@@ -83,3 +83,25 @@ def test_a_second_address_in_brackets_answers_when_the_first_is_unknown():
     assert r.ok and r.level is MatchLevel.HOUSE_NUMBER and r.matched == "汉口路651号"
     x, y = xy(r.lon, r.lat)
     assert np.hypot(x - 60.0, y - 15.0) < 1.0
+
+
+def test_a_branch_named_after_a_road_is_a_hinted_cross_street():
+    from geogrid.geocode.address import parse_address, with_place_name
+
+    p = with_place_name(parse_address("汉口路691号"), "星巴克(六合路店)")
+    assert p.near_roads == ("六合路",) and p.place_name == "星巴克(六合路店)"
+    same = with_place_name(parse_address("汉口路691号"), "小吃(汉口路店)")
+    assert same.near_roads == ()  # the address's own road says nothing more
+    # the branch's road meets 汉口路 at x = 600: the unknown number goes to that segment
+    r = _gaz().geocode("汉口路691号", name="星巴克(六合路店)")
+    x, y = xy(r.lon, r.lat)
+    assert r.level is MatchLevel.ROAD_SEGMENT and np.hypot(x - 600.0, y) < 5.0, (x, y)
+
+
+def test_no_address_and_an_unknown_brand_falls_to_the_road_its_branch_names():
+    r = _gaz().geocode("", name="村夫烤鱼(六合路店)")
+    assert r.ok and r.level is MatchLevel.ROAD and r.score < 0.35 and r.needs_review
+    x, _ = xy(r.lon, r.lat)
+    assert abs(x - 600.0) < 5.0  # on 六合路
+    assert "六合路" in r.detail
+    assert not _gaz().geocode("", name="村夫烤鱼").ok  # no branch, nothing to go on
