@@ -44,6 +44,8 @@ ESTIMATED_ROAD = 0.9
 ESTIMATED_NOTE = "road line estimated from its"
 #: rapidfuzz ``WRatio`` (0-100) of a given name to a record's name that picks the record
 NAME_MATCH = 85.0
+#: records whose building name is this close (``fuzz.ratio`` points) to the best match tie
+BUILDING_TIE = 5.0
 
 
 class HouseMatching:
@@ -205,14 +207,19 @@ class HouseMatching:
         """The records of one number whose address names the building the query names.
 
         ``南京东路800号东方商厦9层``: 800号 covers several buildings; the records
-        that say 东方商厦 are the ones to use.
+        that say 东方商厦 are the ones to use. Of records that all hold the name, those
+        naming it most exactly (``fuzz.ratio`` within :data:`BUILDING_TIE` of the best):
+        ``香港广场购物中心北区`` picks the north block's records, not every record of
+        ``香港广场购物中心``.
         """
         if not p.poi or len(houses) < 2:
             return []
         want = normalise(p.poi)
-        out = [h for h in houses
-               if (b := self._building_of.get((h.place.source, h.place.index)))
-               and fuzz.partial_ratio(want, b) >= 80]
+        scored = [(fuzz.ratio(want, b), h) for h in houses
+                  if (b := self._building_of.get((h.place.source, h.place.index)))
+                  and fuzz.partial_ratio(want, b) >= 80]
+        best = max((sc for sc, _ in scored), default=0.0)
+        out = [h for sc, h in scored if sc >= best - BUILDING_TIE]
         return out if len(out) < len(houses) else []
 
     def _exact(self, p: ParsedAddress, key: StreetKey, n: int, houses: list[House],

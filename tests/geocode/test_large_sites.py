@@ -151,3 +151,23 @@ def test_a_file_with_a_name_column_picks_the_named_record(tmp_path):
     with pytest.raises(InputError, match="单位2") as err:
         geocode_file(src, named, gaz, column="地址", name_column="单位2")
     assert err.value.field == "name-column" and "--name-column" in err.value.fix
+
+
+def test_the_block_a_query_names_picks_its_records_not_every_record_of_the_mall():
+    """香港广场: the north block's records say 购物中心北区, the others 购物中心 or 南座; a query
+    naming the north block goes to the north block, one naming the mall to the mall's."""
+    north = [(121.4700, 31.2370), (121.4702, 31.2371)]
+    mall = [(121.4700, 31.2350), (121.4703, 31.2351)]
+    south = [(121.4701, 31.2340)]
+    texts = (["凤阳路415号香港广场购物中心北区F4层"] * 2 + ["凤阳路415号香港广场购物中心3层"] * 2
+             + ["凤阳路415号香港广场南座9层"])
+    addr = gpd.GeoDataFrame({"address": texts, "name": ["a", "b", "c", "d", "e"]},
+                            geometry=[Point(*p) for p in north + mall + south],
+                            crs="EPSG:4326")
+    gaz = Gazetteer.from_frames(roads=ROAD, addresses=addr, calibration=None)
+    r = gaz.geocode("凤阳路415号香港广场购物中心北区F1层NL1-16")
+    assert _metres(r, (121.4701, 31.23705)) < 20, _metres(r, (121.4701, 31.23705))
+    r = gaz.geocode("凤阳路415号香港广场购物中心F2层")
+    assert _metres(r, (121.47015, 31.23505)) < 20
+    r = gaz.geocode("凤阳路415号香港广场南座11楼")
+    assert _metres(r, south[0]) < 5
