@@ -44,6 +44,8 @@ ESTIMATED_ROAD = 0.9
 ESTIMATED_NOTE = "road line estimated from its"
 #: rapidfuzz ``WRatio`` (0-100) of a given name to a record's name that picks the record
 NAME_MATCH = 85.0
+#: records of one building (the query's record among them) that make its centre worth using
+BUILDING_RECORDS = 3
 #: records whose building name is this close (``fuzz.ratio`` points) to the best match tie
 BUILDING_TIE = 5.0
 
@@ -254,6 +256,8 @@ class HouseMatching:
             pool = top + [h for h in pool if h not in top]
         elif top[0].place.source == "addresses":
             factor *= 0.92  # one record, nothing to confirm it
+            if (centre := self._building_centre(p, top[0])) is not None:
+                detail = _join(detail, f"the centre of the records that name {p.poi}")
         out = []
         first = pool[0]
         feats = _site_features(p.place_name, site, centre or first.place)
@@ -267,6 +271,32 @@ class HouseMatching:
                                   h.label, detail, place=place, cap=cap,
                                   features=dict(feats)))
         return out
+
+    def _building_centre(self, p: ParsedAddress, house: House):
+        """One record of a number, in a building the database knows from other records too
+        (``兴业路123弄1-7号上海新天地南里``: other records say ``太仓路181弄上海新天地南里``):
+        the mean of the records of that building that stand within :data:`AGREE_M` of
+        their medoid, when the one record is among them and at least
+        :data:`BUILDING_RECORDS` agree. One shop of a mall says where that shop is; a caller
+        elsewhere in the mall is nearer the mall's centre. ``None`` otherwise."""
+        if not p.poi:
+            return None
+        key = normalise(p.poi)
+        own = (house.place.source, house.place.index)
+        places = [house.place] + [
+            pl for level, pl in self._names.get(key, ())
+            if level is MatchLevel.BUILDING and (pl.source, pl.index) != own
+            and self._building_of.get((pl.source, pl.index)) == key]
+        if len(places) < BUILDING_RECORDS:
+            return None
+        xy = np.array([(pl.x, pl.y) for pl in places])
+        dist = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+        near = dist[int(np.argmin(dist.sum(1)))] <= AGREE_M
+        if not near[0] or near.sum() < BUILDING_RECORDS:
+            return None
+        x, y = (float(v) for v in xy[near].mean(axis=0))
+        lon, lat = self._lonlat(x, y)
+        return replace(house.place, x=x, y=y, lon=lon, lat=lat)
 
     def _agreeing_centre(self, houses: list[House]):
         """The mean of the records within :data:`AGREE_M` of their medoid, as a place.
