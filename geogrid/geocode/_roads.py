@@ -56,6 +56,8 @@ class RoadMatching:
                                   _BASE[MatchLevel.ROAD_SEGMENT] * score, f"{road}(近{near})",
                                   _join(why, f"the segment at the {self._hint_what(near)}"),
                                   estimated=True))
+        if out:  # the middle of the road is the last resort, never beside a known segment
+            return out
         if road in self._roads:
             x, y = self._road_anchor[road]
             out.append(_Candidate(MatchLevel.ROAD, x, y, _BASE[MatchLevel.ROAD] * score, road,

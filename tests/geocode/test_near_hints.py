@@ -105,3 +105,10 @@ def test_no_address_and_an_unknown_brand_falls_to_the_road_its_branch_names():
     assert abs(x - 600.0) < 5.0  # on 六合路
     assert "六合路" in r.detail
     assert not _gaz().geocode("", name="村夫烤鱼").ok  # no branch, nothing to go on
+
+
+def test_a_known_segment_leaves_no_middle_of_the_road_to_outrank_it():
+    r = _gaz().geocode("汉口路第一食品商店3楼(近六合路)")
+    assert r.level is MatchLevel.ROAD_SEGMENT
+    assert all(a.level is not MatchLevel.ROAD for a in r.alternatives)
+    assert _gaz().geocode("汉口路第一食品商店3楼").level is MatchLevel.ROAD  # no hint: the road
