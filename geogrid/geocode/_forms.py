@@ -25,7 +25,8 @@ from __future__ import annotations
 import re
 
 __all__ = ["COMPOUND_SUFFIXES", "NEAR_WORDS", "RELATION_WORDS", "ROAD_NUMBER", "branch_of",
-           "looks_like_compound", "near_place_of", "split_parts", "take_metro_lines"]
+           "looks_like_compound", "name_aliases", "near_place_of", "split_parts",
+           "take_metro_lines"]
 
 #: endings of residential compound names (小区) in Shanghai addresses
 COMPOUND_SUFFIXES = ("新村", "小区", "花园", "公寓", "村", "苑", "坊", "里", "邨", "园", "城",
@@ -124,6 +125,38 @@ def near_place_of(hint: str) -> str | None:
     if not related or len(name) < 2 or any(ch.isdigit() for ch in name):
         return None
     return name
+
+
+#: bracketed words that say how a place is doing, not what it is called
+_STATUS = ("暂停营业", "装修中", "停业", "歇业", "筹建中", "试营业", "在建", "已关闭", "新店")
+#: an alias shorter than this is too generic to stand for the place (小剧场, 门诊)
+_MIN_ALIAS = 4
+
+
+def name_aliases(name: str) -> tuple[str, ...]:
+    """Other names a place's name holds, the name itself first: the name in brackets and the
+    one before it (``海军军医大学第二附属医院(上海长征医院)``), the institution before a
+    department (``上海长征医院-门诊处`` → ``上海长征医院``). A branch (``星巴克(六合路店)``: 星巴克
+    is a brand, not this place) and a status (``(装修中)``) give none.
+
+    >>> name_aliases("海军军医大学第二附属医院(上海长征医院)")
+    ('海军军医大学第二附属医院(上海长征医院)', '上海长征医院', '海军军医大学第二附属医院')
+    >>> name_aliases("上海长征医院-门诊处"), name_aliases("星巴克(六合路店)")
+    (('上海长征医院-门诊处', '上海长征医院'), ('星巴克(六合路店)',))
+    """
+    out = [name]
+    base, inner = name, []
+    for hint in re.findall(r"\(([^()]*)\)", name):
+        base = base.replace(f"({hint})", "")
+        if hint in _STATUS or any(w in hint for w in _STATUS):
+            continue
+        if branch_of(hint) is not None:
+            return tuple(dict.fromkeys(out))
+        inner.append(hint)
+    out += inner + [base]
+    if "-" in base:
+        out.append(base.split("-", 1)[0])
+    return tuple(a for a in dict.fromkeys(out) if a == name or len(a) >= _MIN_ALIAS)
 
 
 def looks_like_compound(name: str | None) -> bool:

@@ -112,3 +112,43 @@ def test_a_known_segment_leaves_no_middle_of_the_road_to_outrank_it():
     assert r.level is MatchLevel.ROAD_SEGMENT
     assert all(a.level is not MatchLevel.ROAD for a in r.alternatives)
     assert _gaz().geocode("汉口路第一食品商店3楼").level is MatchLevel.ROAD  # no hint: the road
+
+
+def test_name_aliases_read_the_bracket_and_the_institution_not_a_branch_or_a_status():
+    from geogrid.geocode._forms import name_aliases
+
+    assert "上海长征医院" in name_aliases("海军军医大学第二附属医院(上海长征医院)")
+    assert name_aliases("上海长征医院-门诊处") == ("上海长征医院-门诊处", "上海长征医院")
+    assert name_aliases("星巴克(六合路店)") == ("星巴克(六合路店)",)  # a brand is not the place
+    assert name_aliases("凯迪拉克·上海音乐厅(装修中)")[1] == "凯迪拉克·上海音乐厅"
+    assert name_aliases("上海大剧院-小剧场")[-1] == "上海大剧院"
+
+
+def _hospital_road(far: bool = False) -> Gazetteer:
+    """汉口路 numbered 601-751 at x = 10..160; 上海长征医院 (a POI) stands at x = 700 beside it,
+    or 2 km off the road with ``far``."""
+    roads = gpd.GeoDataFrame({"name": ["汉口路"]},
+                             geometry=[LineString([ll(0, 0), ll(1000, 0)])], crs="EPSG:4490")
+    pois = gpd.GeoDataFrame({"name": ["上海长征医院"]},
+                            geometry=[Point(ll(700, 2030 if far else 30))], crs="EPSG:4490")
+    xs = {601: 10.0, 651: 60.0, 701: 110.0, 751: 160.0}
+    pts = gpd.GeoDataFrame({"addr_street": ["汉口路"] * 4,
+                            "addr_housenumber": [str(n) for n in xs]},
+                           geometry=[Point(ll(x, 15.0)) for x in xs.values()], crs="EPSG:4490")
+    return Gazetteer.from_frames(roads=roads, pois=pois, address_points=pts, calibration=None)
+
+
+def test_a_place_known_by_its_alias_on_the_road_beats_an_extrapolated_number():
+    gaz = _hospital_road()
+    plain = gaz.geocode("汉口路1391号附近")  # extrapolated from 751 at 1 m per number
+    assert plain.level is MatchLevel.INTERPOLATED
+    r = gaz.geocode("汉口路1391号附近", name="海军军医大学第二附属医院(上海长征医院)")
+    assert r.level is MatchLevel.POI and r.matched == "上海长征医院"
+    x, y = xy(r.lon, r.lat)
+    assert np.hypot(x - 700.0, y - 30.0) < 1.0
+    assert r.alternatives[0].level is MatchLevel.INTERPOLATED  # the estimate is kept
+    # the same name 2 km from the road is another place: the estimate stands
+    far = _hospital_road(far=True).geocode("汉口路1391号附近", name="上海长征医院-门诊处")
+    assert far.level is MatchLevel.INTERPOLATED
+    # an exact number is never overridden by a name
+    assert gaz.geocode("汉口路651号", name="上海长征医院").level is MatchLevel.HOUSE_NUMBER
