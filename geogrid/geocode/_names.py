@@ -34,12 +34,15 @@ class NameMatching:
         """The place's own name, when the address located nothing or only a whole road or
         area: a named place (楼栋 / POI / 小区) found by that name answers instead, with the
         address's answer among the alternatives. When the address's number was only
-        estimated, a place of that name (or alias) on the address's road answers
-        (:meth:`_named_on_road`)."""
+        estimated, or it gave only the road, a place of that name (or alias) on the
+        address's road answers (:meth:`_named_on_road`)."""
         if name and result.ok and result.estimated and result.level in _ESTIMATED_NUMBER:
             return self._named_on_road(name, result)
         if not name or (result.ok and result.level not in (MatchLevel.ROAD, MatchLevel.AREA)):
             return result
+        if result.ok and result.level is MatchLevel.ROAD and (
+                on_road := self._named_on_road(name, result)) is not result:
+            return on_road
         named = self._cached(name, None)
         # a road named by the place's branch (村夫烤鱼(黄河路店)) only when nothing else is known
         usable = named.level in _NAME_LEVEL_ORDER or (
@@ -77,7 +80,7 @@ class NameMatching:
         level, pl = found[0]
         cand = _Candidate(level, pl.x, pl.y, _BASE[level], pl.name,
                           f"the place's name {name} is indexed on {road[0]}: its own point, "
-                          f"not the estimated number", place=pl)
+                          f"not the estimate from the address", place=pl)
         named = self._to_result(result.query, p, cand)
         rest = (result, *result.alternatives)[:6]
         return replace(named, alternatives=rest,

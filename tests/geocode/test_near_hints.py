@@ -152,3 +152,12 @@ def test_a_place_known_by_its_alias_on_the_road_beats_an_extrapolated_number():
     assert far.level is MatchLevel.INTERPOLATED
     # an exact number is never overridden by a name
     assert gaz.geocode("汉口路651号", name="上海长征医院").level is MatchLevel.HOUSE_NUMBER
+
+
+def test_a_place_known_on_the_road_beats_the_middle_of_the_road():
+    gaz = _hospital_road()
+    assert gaz.geocode("汉口路附近").level is MatchLevel.ROAD
+    r = gaz.geocode("汉口路附近", name="上海长征医院-膏方门诊")
+    assert r.level is MatchLevel.POI and r.alternatives[0].level is MatchLevel.ROAD
+    x, y = xy(r.lon, r.lat)
+    assert np.hypot(x - 700.0, y - 30.0) < 1.0
