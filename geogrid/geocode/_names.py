@@ -79,8 +79,8 @@ class NameMatching:
             return result
         level, pl = found[0]
         cand = _Candidate(level, pl.x, pl.y, _BASE[level], pl.name,
-                          f"the place's name {name} is indexed on {road[0]}: its own point, "
-                          f"not the estimate from the address", place=pl)
+                          f"located by the place's name: {name} is indexed beside {road[0]}; "
+                          f"the address gave only the {result.rung}", place=pl)
         named = self._to_result(result.query, p, cand)
         rest = (result, *result.alternatives)[:6]
         return replace(named, alternatives=rest,
