@@ -44,6 +44,10 @@ ESTIMATED_ROAD = 0.9
 ESTIMATED_NOTE = "road line estimated from its"
 #: rapidfuzz ``WRatio`` (0-100) of a given name to a record's name that picks the record
 NAME_MATCH = 85.0
+#: records of one building (the query's record among them) that make its centre worth using
+BUILDING_RECORDS = 3
+#: records whose building name is this close (``fuzz.ratio`` points) to the best match tie
+BUILDING_TIE = 5.0
 
 
 class HouseMatching:
@@ -172,7 +176,8 @@ class HouseMatching:
         return self._check_hint(p, key, cand)
 
     def _check_hint(self, p: ParsedAddress, key: StreetKey, cand: _Candidate) -> list[_Candidate]:
-        """Use a hinted cross street (近X路, X路口) as a constraint on an interpolated number.
+        """Use a hinted cross street (近X路, X路口) or neighbour (近来福士广场) as a constraint on
+        an interpolated number.
 
         Within 150 m of the junction the two agree and the score rises; more
         than 300 m away they disagree: both answers are returned, each with a
@@ -189,29 +194,34 @@ class HouseMatching:
         cand.features["hint"] = 1.0 if d <= 150 else 0.0 if d <= 300 else -1.0
         if d <= 150:
             cand.confidence = min(cand.confidence * 1.15, 0.95)
-            cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted junction with {near}")
+            cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted {self._hint_what(near)}")
             return [cand]
         if d <= 300:
             return [cand]
         cand.confidence *= 0.6
-        cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted junction with {near}")
+        cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted {self._hint_what(near)}")
         seg = _Candidate(MatchLevel.ROAD_SEGMENT, x, y, cand.confidence * 0.9,
                          f"{key[0]}(近{near})", "the hint and the interpolation disagree; "
-                         f"the segment at the junction with {near}", estimated=True)
+                         f"the segment at the {self._hint_what(near)}", estimated=True)
         return [cand, seg]
 
     def _same_building(self, p: ParsedAddress, houses: list[House]) -> list[House]:
         """The records of one number whose address names the building the query names.
 
         ``南京东路800号东方商厦9层``: 800号 covers several buildings; the records
-        that say 东方商厦 are the ones to use.
+        that say 东方商厦 are the ones to use. Of records that all hold the name, those
+        naming it most exactly (``fuzz.ratio`` within :data:`BUILDING_TIE` of the best):
+        ``香港广场购物中心北区`` picks the north block's records, not every record of
+        ``香港广场购物中心``.
         """
         if not p.poi or len(houses) < 2:
             return []
         want = normalise(p.poi)
-        out = [h for h in houses
-               if (b := self._building_of.get((h.place.source, h.place.index)))
-               and fuzz.partial_ratio(want, b) >= 80]
+        scored = [(fuzz.ratio(want, b), h) for h in houses
+                  if (b := self._building_of.get((h.place.source, h.place.index)))
+                  and fuzz.partial_ratio(want, b) >= 80]
+        best = max((sc for sc, _ in scored), default=0.0)
+        out = [h for sc, h in scored if sc >= best - BUILDING_TIE]
         return out if len(out) < len(houses) else []
 
     def _exact(self, p: ParsedAddress, key: StreetKey, n: int, houses: list[House],
@@ -246,6 +256,8 @@ class HouseMatching:
             pool = top + [h for h in pool if h not in top]
         elif top[0].place.source == "addresses":
             factor *= 0.92  # one record, nothing to confirm it
+            if (centre := self._building_centre(p, top[0])) is not None:
+                detail = _join(detail, f"the centre of the records that name {p.poi}")
         out = []
         first = pool[0]
         feats = _site_features(p.place_name, site, centre or first.place)
@@ -259,6 +271,32 @@ class HouseMatching:
                                   h.label, detail, place=place, cap=cap,
                                   features=dict(feats)))
         return out
+
+    def _building_centre(self, p: ParsedAddress, house: House):
+        """One record of a number, in a building the database knows from other records too
+        (``兴业路123弄1-7号上海新天地南里``: other records say ``太仓路181弄上海新天地南里``):
+        the mean of the records of that building that stand within :data:`AGREE_M` of
+        their medoid, when the one record is among them and at least
+        :data:`BUILDING_RECORDS` agree. One shop of a mall says where that shop is; a caller
+        elsewhere in the mall is nearer the mall's centre. ``None`` otherwise."""
+        if not p.poi:
+            return None
+        key = normalise(p.poi)
+        own = (house.place.source, house.place.index)
+        places = [house.place] + [
+            pl for level, pl in self._names.get(key, ())
+            if level is MatchLevel.BUILDING and (pl.source, pl.index) != own
+            and self._building_of.get((pl.source, pl.index)) == key]
+        if len(places) < BUILDING_RECORDS:
+            return None
+        xy = np.array([(pl.x, pl.y) for pl in places])
+        dist = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+        near = dist[int(np.argmin(dist.sum(1)))] <= AGREE_M
+        if not near[0] or near.sum() < BUILDING_RECORDS:
+            return None
+        x, y = (float(v) for v in xy[near].mean(axis=0))
+        lon, lat = self._lonlat(x, y)
+        return replace(house.place, x=x, y=y, lon=lon, lat=lat)
 
     def _agreeing_centre(self, houses: list[House]):
         """The mean of the records within :data:`AGREE_M` of their medoid, as a place.

@@ -442,13 +442,16 @@ def _side_offset(o: np.ndarray, same: np.ndarray, setback: float | None = None) 
     or more numbers on its side, their median offset; with fewer, the side's sign (the
     other side's mirrored when it has none) at the median distance of every known number
     from the spine, so one record set back from the road (a building behind a forecourt)
-    does not carry the side's offset. Mirrored from the other side, the distance is no more
-    than ``setback`` (the usual distance of every road's addresses from their road): the
-    other side's few records may stand deep inside their block, and mirroring that depth
-    puts the answer twice as far off."""
+    does not carry the side's offset. Unless :data:`MIN_SIDE_OFFSET` numbers of the road
+    agree on a depth, the distance is no more than ``setback`` (the usual distance of every
+    road's addresses from their road): a road's few records may stand deep inside their
+    block (嵩山路69号, 76 m in), and carrying that depth to a neighbour (or mirroring it to
+    the other side) puts the answer that far off."""
     if same.sum() >= MIN_SIDE_OFFSET:
         return float(np.median(o[same]))
     far = float(np.median(np.abs(o)))
+    if len(o) < MIN_SIDE_OFFSET and setback is not None:
+        far = min(far, setback)
     if same.any():
         return float(np.sign(np.median(o[same])) * far)
     return float(-np.sign(np.median(o)) * (far if setback is None else min(far, setback)))

@@ -12,9 +12,15 @@ from dataclasses import replace
 from rapidfuzz import fuzz
 from shapely.geometry import Point
 
+from ._forms import name_aliases
 from ._index import Place
 from ._results import _BASE, _NAME_LEVEL_ORDER, GeocodeResult, MatchLevel, _Candidate, _join
 from .address import ParsedAddress, normalise
+
+#: a place named as the caller names it this close to the address's road is the place
+NAME_ON_ROAD_M = 100.0
+#: rungs whose point is an estimate from house numbers, which a known place's point beats
+_ESTIMATED_NUMBER = (MatchLevel.INTERPOLATED, MatchLevel.LANE_ENTRANCE, MatchLevel.ROAD_SEGMENT)
 
 __all__ = ["NameMatching"]
 
@@ -27,18 +33,58 @@ class NameMatching:
     def _by_name(self, name: str | None, result: GeocodeResult) -> GeocodeResult:
         """The place's own name, when the address located nothing or only a whole road or
         area: a named place (楼栋 / POI / 小区) found by that name answers instead, with the
-        address's answer among the alternatives."""
+        address's answer among the alternatives. When the address's number was only
+        estimated, or it gave only the road, a place of that name (or alias) on the
+        address's road answers (:meth:`_named_on_road`)."""
+        if name and result.ok and result.estimated and result.level in _ESTIMATED_NUMBER:
+            return self._named_on_road(name, result)
         if not name or (result.ok and result.level not in (MatchLevel.ROAD, MatchLevel.AREA)):
             return result
+        if result.ok and result.level is MatchLevel.ROAD and (
+                on_road := self._named_on_road(name, result)) is not result:
+            return on_road
         named = self._cached(name, None)
-        if not named.ok or named.level not in _NAME_LEVEL_ORDER or (
-                result.ok and named.confidence <= result.confidence):
+        # a road named by the place's branch (村夫烤鱼(黄河路店)) only when nothing else is known
+        usable = named.level in _NAME_LEVEL_ORDER or (
+            not result.ok and named.level is MatchLevel.ROAD)
+        if not named.ok or not usable or (result.ok and named.confidence <= result.confidence):
             return result
         note = ("located by the place's name: the address located "
                 + ("nothing" if not result.ok else f"only the {result.rung}"))
         rest = ((result,) if result.ok else ()) + named.alternatives
         return replace(named, query=result.query, parsed=result.parsed,
                        detail=_join(named.detail, note), alternatives=rest[:6])
+
+    def _named_on_road(self, name: str, result: GeocodeResult) -> GeocodeResult:
+        """An estimated number (interpolated, a lane's entrance, a hinted segment) gives way
+        to the place itself when the database knows it: a place indexed under the given
+        name or one of its aliases (:func:`~geogrid.geocode._forms.name_aliases`: 上海长征医院
+        for 海军军医大学第二附属医院(上海长征医院) or 上海长征医院-门诊处), exactly, within
+        :data:`NAME_ON_ROAD_M` of the address's road, and only one such place (places
+        closer than 100 m are one). The estimate stays among the alternatives."""
+        p = result.parsed
+        road = self._resolve_road(p.road) if p is not None and p.road else None
+        reach = self._street_reach(road[0]) if road else None
+        if reach is None:
+            return result
+        found: list[tuple[MatchLevel, Place]] = []
+        for key in name_aliases(name):
+            for level, pl in self._names.get(key, ()):
+                if (reach.distance(Point(pl.x, pl.y)) <= NAME_ON_ROAD_M and not any(
+                        math.hypot(pl.x - o.x, pl.y - o.y) < 100 for _, o in found)):
+                    found.append((level, pl))
+            if found:
+                break
+        if len(found) != 1:
+            return result
+        level, pl = found[0]
+        cand = _Candidate(level, pl.x, pl.y, _BASE[level], pl.name,
+                          f"located by the place's name: {name} is indexed beside {road[0]}; "
+                          f"the address gave only the {result.rung}", place=pl)
+        named = self._to_result(result.query, p, cand)
+        rest = (result, *result.alternatives)[:6]
+        return replace(named, alternatives=rest,
+                       needs_review=named.confidence < self.review_below)
 
     def _name_candidates(self, name: str, anchor, misses: list[str], *, whole: bool = False,
                          branch: str | None = None) -> list[_Candidate]:

@@ -80,6 +80,8 @@ ORIGIN_MIN_WEIGHT = 0.5
 ORIGIN_AGREE = 0.75
 #: how many of the nearest known numbers vote on where a number stands
 ANCHORS = 5
+#: records of a side that give its depth from the road; fewer are capped at the usual setback
+MIN_SIDE_OFFSET = 3
 #: a road end this close to the edge of the data may be cut off there
 EDGE_M = 150.0
 
@@ -161,15 +163,15 @@ class NumberModel:
 
     def side(self, n: int, one_sided: bool, setback: float | None = None) -> float:
         """Offset across the road for number ``n``: its parity's known side (or the mirror of
-        the other parity's side, no farther than ``setback`` from the road; every number's
-        side on a one-sided street)."""
-        if one_sided:
-            return float(np.median(self.offset))
-        same = self.numbers % 2 == n % 2
-        if same.any():
-            return float(np.median(self.offset[same]))
-        other = float(np.median(self.offset[~same]))
-        return -other if setback is None else -float(np.sign(other)) * min(abs(other), setback)
+        the other parity's side; every number's side on a one-sided street), no farther than
+        ``setback`` from the road when fewer than :data:`MIN_SIDE_OFFSET` records give it
+        (one record may stand deep inside its block)."""
+        same = np.ones(len(self.numbers), bool) if one_sided else self.numbers % 2 == n % 2
+        pool, sign = (self.offset[same], 1.0) if same.any() else (self.offset[~same], -1.0)
+        o = float(np.median(pool))
+        if setback is not None and (len(pool) < MIN_SIDE_OFFSET or not same.any()):
+            o = float(np.sign(o)) * min(abs(o), setback)
+        return sign * o
 
 
 @dataclass

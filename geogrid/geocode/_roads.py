@@ -9,15 +9,19 @@ from __future__ import annotations
 import numpy as np
 import shapely
 from rapidfuzz import fuzz
+from shapely.geometry import Point
 
 from ._geometry import junctions, meeting_point, offset_from_junction
 from ._results import _BASE, MatchLevel, _Candidate, _join
-from .address import DIRECTIONS, ParsedAddress, road_key
+from .address import DIRECTIONS, ParsedAddress, normalise, road_key
 
 __all__ = ["RoadMatching"]
 
-#: how far a road may pass from a hinted cross street that it does not meet
+#: how far a road may pass from a hinted cross street that it does not meet, or from a
+#: hinted neighbour (近来福士广场) for the neighbour to say where along the road the address is
 _HINT_REACH_M = 250.0
+#: least ``fuzz.ratio`` of a hinted neighbour's name to an indexed name, unless one holds the other
+_NEAR_PLACE_RATIO = 85.0
 
 
 class RoadMatching:
@@ -50,8 +54,10 @@ class RoadMatching:
         for x, y, near in self._hinted_junctions(p, road)[:1]:
             out.append(_Candidate(MatchLevel.ROAD_SEGMENT, x, y,
                                   _BASE[MatchLevel.ROAD_SEGMENT] * score, f"{road}(近{near})",
-                                  _join(why, f"the segment at the junction with {near}"),
+                                  _join(why, f"the segment at the {self._hint_what(near)}"),
                                   estimated=True))
+        if out:  # the middle of the road is the last resort, never beside a known segment
+            return out
         if road in self._roads:
             x, y = self._road_anchor[road]
             out.append(_Candidate(MatchLevel.ROAD, x, y, _BASE[MatchLevel.ROAD] * score, road,
@@ -66,6 +72,18 @@ class RoadMatching:
                                   _join(why, "no road geometry: central numbered point"),
                                   estimated=True))
         return out
+
+    def _branch_road(self, p: ParsedAddress) -> list[_Candidate]:
+        """A place known only by a branch named after a road (``村夫烤鱼(黄河路店)``, no
+        address, the brand unknown): somewhere on that road, its middle, scored as low as
+        a bare road so that a person checks it."""
+        got = self._resolve_road(p.branch)
+        if got is None or got[0] not in self._roads:
+            return []
+        x, y = self._road_anchor[got[0]]
+        return [_Candidate(MatchLevel.ROAD, x, y, 0.6 * _BASE[MatchLevel.ROAD] * got[1], got[0],
+                           f"only the branch name {p.branch} locates it: the middle of the road",
+                           estimated=True)]
 
     def _hinted_junctions(self, p: ParsedAddress, road: str) -> list[tuple[float, float, str]]:
         """Where ``road`` meets the cross streets hinted in ``p`` (近X路, X路口).
@@ -97,7 +115,36 @@ class RoadMatching:
             if other is not None and here.distance(other) <= _HINT_REACH_M:
                 q = shapely.shortest_line(here, other).coords[0]
                 out.append((float(q[0]), float(q[1]), near[0]))
+        for name in p.near_places:
+            if (got := self._near_place_point(name, road)) is not None:
+                out.append(got)
         return out
+
+    def _hint_what(self, near: str) -> str:
+        """How a hint point reads in an answer's detail: a junction, or a neighbour's stretch."""
+        return (f"junction with {near}" if near in self._known_streets
+                else f"stretch of the road nearest {near}")
+
+    def _near_place_point(self, name: str, road: str) -> tuple[float, float, str] | None:
+        """The point of ``road`` nearest a hinted neighbour (``近来福士广场``), if the
+        neighbour is indexed (its name, a name that holds it, or ``fuzz.ratio`` ≥
+        :data:`_NEAR_PLACE_RATIO`) within :data:`_HINT_REACH_M` of the road: the stretch of
+        the road the address is on. Of several places so named, the one nearest the road."""
+        key = normalise(name)
+        keys = [key] if key in self._names else [
+            c for c, sc, _ in self._name_choices.extract(key, fuzz.partial_ratio, 8, 100.0)
+            if key in c or fuzz.ratio(key, c) >= _NEAR_PLACE_RATIO]
+        here = self._street_reach(road)
+        best = None
+        for k in keys:
+            for _, pl in self._names[k]:
+                d = here.distance(Point(pl.x, pl.y))
+                if d <= _HINT_REACH_M and (best is None or d < best[0]):
+                    best = (d, pl)
+        if best is None:
+            return None
+        q = shapely.shortest_line(here, Point(best[1].x, best[1].y)).coords[0]
+        return float(q[0]), float(q[1]), best[1].name or name
 
     def _street_reach(self, key: str):
         """Where ``key`` is known to run: its road line and the points of its numbered

@@ -58,10 +58,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import field, fields, make_dataclass, replace
+from dataclasses import dataclass, field, fields, make_dataclass, replace
 
 from .._errors import InputError
-from ._forms import branch_of, looks_like_compound, split_parts, take_metro_lines
+from ._forms import (ROAD_NUMBER, branch_of, looks_like_compound, near_place_of, split_parts,
+                     take_metro_lines)
 from ._numerals import CN_NUMERAL_CHARS, cn_to_int
 from .parsed import (FLAT_FIELDS, AdminArea, HouseNumber, Intersection, Offset, ParsedAddress,
                      Premises)
@@ -79,6 +80,7 @@ __all__ = [
     "parse_address",
     "parse_house_number",
     "road_key",
+    "with_place_name",
 ]
 
 #: compass words and their unit vectors (east, north)
@@ -485,7 +487,8 @@ def parse_address(text: str) -> ParsedAddress:
         body = body[m.end():]
     _scan(body, st, allow_road=intersection is None)
     compound = _compound_of(st)
-    intersection, branch, extra_poi = _read_hints(hints, st, intersection, near)
+    hinted = _read_hints(hints, st, intersection, near)
+    intersection, branch, extra_poi = hinted.intersection, hinted.branch, hinted.names
 
     names = [t for t in (_strip_filler(r) for r in st.residual + extra_poi) if t]
     names = [t for t in names if not re.fullmatch(r"[-~号\d]*", t)]
@@ -495,8 +498,8 @@ def parse_address(text: str) -> ParsedAddress:
         admin=AdminArea(**admin), house=st.house, premises=st.premises,
         **{k: getattr(st, k) for k in _PARTS}, poi=poi,
         intersection=intersection, compound=compound, branch=branch,
-        near_roads=tuple(dict.fromkeys(near)), metro_lines=metro_lines,
-        alternates=tuple(parts[1:]),
+        near_roads=tuple(dict.fromkeys(near)), near_places=tuple(dict.fromkeys(hinted.places)),
+        metro_lines=metro_lines, alternates=tuple(parts[1:]) + hinted.alternates,
     )
 
 
@@ -511,35 +514,77 @@ def _compound_of(st: _State) -> str | None:
     return None
 
 
+@dataclass
+class _Hints:
+    """What the bracketed hints of an address say, sorted by :func:`_read_hints`."""
+
+    intersection: Intersection | None = None
+    branch: str | None = None
+    names: list[str] = field(default_factory=list)  # more names of the place itself
+    places: list[str] = field(default_factory=list)  # neighbours: 近X, X旁边
+    alternates: tuple[str, ...] = ()  # another address of the place: (凤阳路415号)
+
+
 def _read_hints(hints: list[str], st: _State, intersection: Intersection | None,
-                near: list[str]) -> tuple[Intersection | None, str | None, list[str]]:
-    """Sort bracketed hints into an intersection, cross streets, a branch or extra names.
+                near: list[str]) -> _Hints:
+    """Sort bracketed hints into an intersection, cross streets (appended to ``near``),
+    a branch, neighbours, other addresses of the place, or more names of the place.
 
     After a road and number, a junction in brackets only says which end of the
     road the number is at: its other road joins ``near`` and the number stays
-    the answer (浦东大道637号(浦东大道与东方路路口)).
+    the answer (浦东大道637号(浦东大道与东方路路口)). A neighbour (``近来福士广场``,
+    ``老兴隆餐馆旁边``) goes to ``places``: it constrains where the address is and is
+    never the address. A road and number of their own (``城都北路440号(凤阳路415号)``)
+    are another address of the same place.
     """
-    branch, extra_poi = None, []
+    out = _Hints(intersection=intersection)
     numbered = st.road is not None and (st.number is not None or st.lane is not None)
+    alternates = []
     for hint in (h.strip() for h in hints):
         if not hint:
             continue
         hm = _INTERSECTION_RE.fullmatch(hint)
         if hm and (hm.group("conj") or hm.group("key")):
-            if numbered or intersection is not None:
+            if numbered or out.intersection is not None:
                 near.extend(r for r in (hm.group("a"), hm.group("b")) if r != st.road)
             else:
-                intersection = Intersection(hm.group("a"), hm.group("b"), _offset(hm))
+                out.intersection = Intersection(hm.group("a"), hm.group("b"), _offset(hm))
         elif hm := _NEAR_HINT_RE.fullmatch(hint):
             near.append(hm.group("road"))
-        elif (b := branch_of(hint)) is not None and branch is None:
-            branch = b
+        elif (b := branch_of(hint)) is not None and out.branch is None:
+            out.branch = b
+        elif numbered and ROAD_NUMBER.match(hint) and "号" in hint:
+            alternates.append(hint)
+        elif (place := near_place_of(hint)) is not None:
+            out.places.append(place)
         else:
             before = len(st.residual)
             _scan(hint, st, allow_road=False)
-            extra_poi.extend(st.residual[before:])
+            out.names.extend(st.residual[before:])
             del st.residual[before:]
-    return intersection, branch, extra_poi
+    out.alternates = tuple(alternates)
+    return out
+
+
+_ROAD_NAME_RE = re.compile(_ROAD_CORE)
+
+
+def with_place_name(p: ParsedAddress, name: str | None) -> ParsedAddress:
+    """``p`` with the place's own name (given beside the address), and the road its branch
+    is named after (``星巴克(六合路店)``, ``好小囡幼儿园(新昌路)``) as one more hinted cross
+    street when it is not the address's own road.
+
+    >>> with_place_name(parse_address("凤阳路399弄16号"), "好小囡幼儿园(新昌路)").near_roads
+    ('新昌路',)
+    """
+    if not name:
+        return p
+    roads = []
+    for hint in _PAREN_RE.findall(normalise(name)):
+        road = branch_of(hint) or hint
+        if _ROAD_NAME_RE.fullmatch(road) and road_key(road) != road_key(p.road or ""):
+            roads.append(road)
+    return replace(p, place_name=name, near_roads=tuple(dict.fromkeys((*p.near_roads, *roads))))
 
 
 _HN_PREFIX = re.compile(r"^(?:NO\.?|门牌|#)")

@@ -121,7 +121,8 @@ from ._results import (
     _Candidate,
     _join,
 )
-from .address import DIRECTIONS, ParsedAddress, normalise, parse_address, road_key
+from .address import (DIRECTIONS, ParsedAddress, normalise, parse_address, road_key,
+                      with_place_name)
 
 __all__ = ["Gazetteer", "GeocodeResult", "MatchLevel", "ReverseResult"]
 
@@ -388,7 +389,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching, Suggestions):
     def _geocode_normalised(self, s: str, name: str | None = None) -> GeocodeResult:
         p = parse_address(s)
         if name:
-            p = replace(p, place_name=name)
+            p = with_place_name(p, name)
         if p.metro_lines and not (p.road or p.poi or p.intersection or p.alternates):
             return self._by_name(name, GeocodeResult(query=s, ok=False, parsed=p, reason=(
                 f"线路列表不是地点 / {'、'.join(p.metro_lines)} is a list of metro lines, "
@@ -450,6 +451,8 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching, Suggestions):
             cands += self._road_candidates(p, road, road_score, has_number)
         if not cands and p.road and road is None:
             cands += self._hinted_road_only(p)
+        if not cands and p.branch and not p.road:
+            cands += self._branch_road(p)
 
         if not cands:
             cands += self._area_candidates(p, misses)

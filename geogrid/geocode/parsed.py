@@ -143,7 +143,9 @@ class ParsedAddress:
     flat. ``poi`` is whatever named place is left once every structured part is
     taken out: a POI, a building or a compound name (崂山五村); the gazetteer
     decides which. ``near_roads`` are the cross streets given as hints
-    (``near_road`` is the first). ``place_name`` is not parsed from the text: it
+    (``near_road`` is the first); ``near_places`` the neighbours named as hints
+    (``近来福士广场``, ``上海长征医院斜对面``): places the address is near, never the
+    address itself. ``place_name`` is not parsed from the text: it
     is the name given beside the address (the shop or department that called),
     which picks among the records of a large site.
     """
@@ -160,6 +162,7 @@ class ParsedAddress:
     compound: str | None = None
     branch: str | None = None
     near_roads: tuple[str, ...] = ()
+    near_places: tuple[str, ...] = ()
     metro_lines: tuple[str, ...] = ()
     alternates: tuple[str, ...] = ()
     place_name: str | None = None
@@ -200,5 +203,5 @@ FLAT_FIELDS = (
     "raw", "normalised", "province", "city", "district", "subdistrict", "road",
     "lane", "sublane", "number", "number_suffix", "numbers", "number_range",
     "building", "unit", "room", "floor", "poi", "near_road", "intersection", "offset",
-    "compound", "branch", "near_roads", "metro_lines", "alternates", "place_name",
+    "compound", "branch", "near_roads", "near_places", "metro_lines", "alternates", "place_name",
 )

@@ -75,3 +75,22 @@ def test_a_number_past_the_road_end_goes_on_scored_lower_and_says_so():
     assert "past the end of the road's geometry" in beyond.detail
     assert "past the end" not in inside.detail
     assert beyond.score < inside.score
+
+
+def test_one_record_deep_in_its_block_does_not_carry_its_depth_to_a_neighbour():
+    """嵩山路69号 stands 76 m in from the road; 81号 is a shop front. With a single record
+    of its side the depth is capped at the usual setback of every road's records (15 m
+    here: 直路's twenty records)."""
+    known = list(range(1, 200, 20)) + list(range(2, 200, 20))  # 直路: 15 m from the road
+    pts = [Point(ll(*_truth(n))) for n in known] + [Point(ll(100.0, 380.0))]  # 深路69号
+    frame = gpd.GeoDataFrame({"addr_street": ["直路"] * len(known) + ["深路"],
+                              "addr_housenumber": [str(n) for n in known] + ["69"]},
+                             geometry=pts, crs="EPSG:4490")
+    roads = gpd.GeoDataFrame({"name": ["直路", "深路"]}, geometry=[
+        LineString([ll(*c) for c in ROAD.coords]), LineString([ll(0, 300), ll(600, 300)])],
+        crs="EPSG:4490")
+    gaz = Gazetteer.from_frames(address_points=frame, roads=roads, calibration=None)
+    r = gaz.geocode("深路81号")
+    assert r.level is MatchLevel.INTERPOLATED and "from 69号" in r.detail
+    _, y = xy(r.lon, r.lat)
+    assert y == pytest.approx(315.0, abs=1.0)  # on 69号's side, at the usual 15 m, not 80 m

@@ -152,3 +152,43 @@ def test_a_file_with_a_name_column_picks_the_named_record(tmp_path):
     with pytest.raises(InputError, match="单位2") as err:
         geocode_file(src, named, gaz, column="地址", name_column="单位2")
     assert err.value.field == "name-column" and "--name-column" in err.value.fix
+
+
+def test_the_block_a_query_names_picks_its_records_not_every_record_of_the_mall():
+    """香港广场: the north block's records say 购物中心北区, the others 购物中心 or 南座; a query
+    naming the north block goes to the north block, one naming the mall to the mall's."""
+    north = [(121.4700, 31.2370), (121.4702, 31.2371)]
+    mall = [(121.4700, 31.2350), (121.4703, 31.2351)]
+    south = [(121.4701, 31.2340)]
+    texts = (["凤阳路415号香港广场购物中心北区F4层"] * 2 + ["凤阳路415号香港广场购物中心3层"] * 2
+             + ["凤阳路415号香港广场南座9层"])
+    addr = gpd.GeoDataFrame({"address": texts, "name": ["a", "b", "c", "d", "e"]},
+                            geometry=[Point(*p) for p in north + mall + south],
+                            crs="EPSG:4326")
+    gaz = Gazetteer.from_frames(roads=ROAD, addresses=addr, calibration=None)
+    r = gaz.geocode("凤阳路415号香港广场购物中心北区F1层NL1-16")
+    assert _metres(r, (121.4701, 31.23705)) < 20, _metres(r, (121.4701, 31.23705))
+    r = gaz.geocode("凤阳路415号香港广场购物中心F2层")
+    assert _metres(r, (121.47015, 31.23505)) < 20
+    r = gaz.geocode("凤阳路415号香港广场南座11楼")
+    assert _metres(r, south[0]) < 5
+
+
+def test_one_record_of_a_number_in_a_known_building_answers_with_the_buildings_centre():
+    """新天地南里: 兴业路123弄 knows one shop; three more records name the same building under
+    another number. The one shop says where that shop is; the building's centre is nearer a
+    caller elsewhere in it. A building whose records disagree (far apart) keeps the record."""
+    shop = (121.4700, 31.2350)
+    others = [(121.4708, 31.2356), (121.4709, 31.2349), (121.4703, 31.2358)]
+    texts = ["凤阳路415号新天地南里F1层"] + ["凤阳路417号新天地南里2层"] * 3
+    addr = gpd.GeoDataFrame({"address": texts, "name": ["a", "b", "c", "d"]},
+                            geometry=[Point(*p) for p in [shop] + others], crs="EPSG:4326")
+    gaz = Gazetteer.from_frames(roads=ROAD, addresses=addr, calibration=None)
+    centre = tuple(np.mean([shop] + others, axis=0))
+    r = gaz.geocode("凤阳路415号新天地南里F4层")
+    assert _metres(r, centre) < 2 and "centre of the records" in r.detail
+    assert _metres(gaz.geocode("凤阳路415号"), shop) < 1  # no building named: the record
+    far = [(121.4760, 31.2356), (121.4769, 31.2349), (121.4763, 31.2358)]
+    addr2 = addr.set_geometry([Point(*p) for p in [shop] + far], crs="EPSG:4326")
+    gaz2 = Gazetteer.from_frames(roads=ROAD, addresses=addr2, calibration=None)
+    assert _metres(gaz2.geocode("凤阳路415号新天地南里F4层"), shop) < 1

@@ -200,5 +200,8 @@ def test_a_mirrored_offset_is_no_deeper_than_the_usual_setback():
     assert _side_offset(o, none) == pytest.approx(58.0)  # no setback known: mirrored
     assert _side_offset(o, none, setback=25.0) == pytest.approx(25.0)
     assert _side_offset(np.array([-15.0]), none, setback=25.0) == pytest.approx(15.0)
-    # its own side known: the cap does not apply
-    assert _side_offset(o, ~none, setback=25.0) == pytest.approx(-58.0)
+    # one record of its own side is no more telling (嵩山路69号, 76 m in): capped too
+    assert _side_offset(o, ~none, setback=25.0) == pytest.approx(-25.0)
+    # three records of its side agree on a depth: that depth stands
+    deep = np.array([-58.0, -60.0, -56.0])
+    assert _side_offset(deep, np.ones(3, bool), setback=25.0) == pytest.approx(-58.0)

@@ -43,8 +43,20 @@ PARSES = [
                                         near_roads=("东方路",))),
     ("西藏中路525号雅居乐国际广场1层(凤阳路口)", dict(road="西藏中路", number=525,
                                            near_roads=("凤阳路",))),
+    # a neighbour named in a hint is where the address is near, not the address's premises
     ("天津路516号(广西北路天津路口,老兴隆餐馆旁边)", dict(road="天津路", number=516,
-                                              near_roads=("广西北路",), poi="老兴隆餐馆")),
+                                              near_roads=("广西北路",), poi=None,
+                                              near_places=("老兴隆餐馆",))),
+    ("汉口路691号(近来福士广场)", dict(road="汉口路", number=691, poi=None,
+                                  near_places=("来福士广场",))),
+    ("平望街46号(近来福士广场,黄浦区图书馆旁边)", dict(
+        road="平望街", number=46, poi=None, near_places=("来福士广场", "黄浦区图书馆"))),
+    ("凤阳路560号((上海长征医院斜对面)", dict(road="凤阳路", number=560, poi=None,
+                                      near_places=("上海长征医院",))),
+    ("六合路158号(六合大厦1F)", dict(road="六合路", number=158, poi="六合大厦", near_places=())),
+    # another road and number in brackets: a second address of the same place
+    ("城都北路440号(凤阳路415号)", dict(road="城都北路", number=440, poi=None,
+                                    alternates=("凤阳路415号",))),
     ("大沽路372号近成都北路(办公室CATHY帮门店买的)", dict(road="大沽路", number=372,
                                               near_roads=("成都北路",))),
     ("兴业路与淡水路交叉口西南50米", dict(road=None, intersection=dict(
