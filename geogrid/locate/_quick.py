@@ -42,6 +42,8 @@ __all__ = ["QuickTables"]
 _BLOCK = 1 << 15
 #: Blocks of a large batch given to one thread at a time.
 _PARALLEL_BLOCK = 1 << 16
+#: Tiles a large batch is put in order of before it is located (16-bit tile numbers).
+_TILES = 1 << 16
 #: Bucket cells per area: more cells, fewer candidates per point, more entries.
 _CELLS_PER_AREA = 2
 #: A determinant smaller than this times its magnitude bound is not trusted
@@ -88,17 +90,30 @@ class QuickTables:
     def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Position of the lowest-rank area covering each point, ``-1`` for none.
 
-        A large batch is put in grid-cell order first, so that neighbouring points
-        read the same areas and segments from memory (a third less time at 300,000
-        areas), and spread over the cores (:mod:`geogrid.locate._parallel`)."""
+        A large batch is put in tile order first (:meth:`_tiles`), so that neighbouring
+        points read the same areas and segments from memory (a third less time at
+        300,000 areas), and spread over the cores (:mod:`geogrid.locate._parallel`)."""
         if len(x) < 2 * _BLOCK:
             return self._blocks(x, y)
-        col, row = self._col_row(x, y)
-        order = np.argsort(row * self.grid[3] + col, kind="stable")
-        del col, row
+        order = np.argsort(self._tiles(x, y), kind="stable")     # a radix sort: 16-bit keys
         out = np.empty(len(x), dtype=np.intp)
         out[order] = by_blocks(self._blocks, x[order], y[order], _PARALLEL_BLOCK)
         return out
+
+    def _tiles(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Per point, its tile: square blocks of grid cells, numbered row by row, as
+        few as fit in 16 bits (each a few areas wide), so that numpy sorts them by
+        counting, five to eight times as fast as cell numbers."""
+        _, _, _, nx, ny = self.grid
+        side = max(1, math.ceil(math.sqrt(nx * ny / _TILES)))
+        while -(-nx // side) * -(-ny // side) > _TILES:
+            side += 1
+        col, row = self._col_row(x, y)
+        col //= side
+        row //= side
+        row *= -(-nx // side)
+        row += col
+        return row.astype(np.uint16)
 
     def _blocks(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         out = np.full(len(x), -1, dtype=np.intp)
