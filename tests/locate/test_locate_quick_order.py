@@ -36,3 +36,57 @@ def test_a_batch_in_tile_order_answers_as_shapely_and_as_small_batches(n_areas):
     per_cell = dict(zip(cell[first].tolist(), tiles[first].tolist()))
     assert all(per_cell[c] == t for c, t in zip(cell[::97].tolist(), tiles[::97].tolist()))
     assert len(np.unique(tiles)) <= len(first)
+
+
+def _arrays(areas):
+    return (np.asarray(areas.geometry.values, dtype=object).copy(),
+            areas["id"].to_numpy(object))
+
+
+def test_tables_built_ahead_are_taken_over_only_for_the_same_polygons_and_order(monkeypatch):
+    from geogrid.locate import _quick
+
+    areas = voronoi(500, seed=2)
+    x, y = uniform(areas.total_bounds, 20_000, seed=9)
+    want = expected(areas, x, y)
+    taken = []
+    adopt = _quick._adopt
+    monkeypatch.setattr(_quick, "_adopt", lambda g, r: taken.append(adopt(g, r)) or taken[-1])
+    geoms, ids = _arrays(areas)
+    with _quick.build_ahead(geoms, ids):
+        index = AreaIndex.from_arrays(geoms, ids, lazy=True)
+    assert taken[-1] is not None and not _quick._AHEAD
+    assert np.array_equal(index.locate(x, y), want)
+    rank = np.empty(len(ids), dtype=np.intp)
+    rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+    plain = _quick._tables(_arrays(areas)[0], rank)           # the same tables, built here
+    for name in ("items", "ptr", "seg_ptr", "ax", "by", "minx"):
+        assert np.array_equal(plain[name], getattr(index._quick, name))
+    # another tie-break order than the index's: built again, answers unchanged
+    geoms, ids = _arrays(areas)
+    with _quick.build_ahead(geoms, ids[::-1].copy()):
+        index = AreaIndex.from_arrays(geoms, ids, lazy=True)
+    assert taken[-1] is None and not _quick._AHEAD
+    assert np.array_equal(index.locate(x, y), want)
+    # other polygons (a copy): built again
+    geoms, ids = _arrays(areas)
+    with _quick.build_ahead(geoms.copy(), ids):
+        index = AreaIndex.from_arrays(geoms, ids, lazy=True)
+    assert taken[-1] is None and not _quick._AHEAD
+    assert np.array_equal(index.locate(x, y), want)
+
+
+def test_a_failed_check_leaves_nothing_built_ahead_behind():
+    from shapely.geometry import Polygon
+
+    from geogrid import ValidationError
+    from geogrid.locate import _quick
+
+    areas = voronoi(50, seed=4)
+    geoms, ids = _arrays(areas)
+    geoms[3] = Polygon([(121.5, 31.2), (121.51, 31.21), (121.51, 31.2), (121.5, 31.21)])
+    geoms[7] = None
+    with pytest.raises(ValidationError) as err:
+        with _quick.build_ahead(geoms, ids):
+            AreaIndex.from_arrays(geoms, ids, lazy=True)
+    assert len(err.value.problems) == 2 and not _quick._AHEAD
