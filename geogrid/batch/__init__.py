@@ -85,7 +85,7 @@ def check_datum_or_stop(x, y, datum, lookup: BatchLookup, *, buildings=None,
 
 
 def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str | None = None,
-                snap_m: float | None = None, chunk_rows: int = 500_000,
+                snap_m: float | None = None, chunk_rows: int = 250_000,
                 engine: str = "pandas", scheduler: str | None = None,
                 geometry_point: str | None = None, force: bool = False, buildings=None,
                 blocksize: str = "64MB", progress: Progress | None = None) -> dict:
