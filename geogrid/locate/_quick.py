@@ -174,11 +174,17 @@ def _tables(geoms: np.ndarray, rank: np.ndarray) -> dict:
     c0, r0 = _col_row(out["grid"], minx, miny)
     c1, r1 = _col_row(out["grid"], maxx, maxy)
     ncol, nrow = c1 - c0 + 1, r1 - r0 + 1
-    area, k = expand(ncol * nrow)
+    # the areas in rank order, so that one stable sort by cell keeps them so in each cell
+    by_rank = np.empty(n, dtype=np.intp)
+    by_rank[rank] = np.arange(n)
+    slot, k = expand((ncol * nrow)[by_rank])
+    area = by_rank[slot]
+    del slot
     cells = (r0[area] + k // ncol[area]) * nx + c0[area] + k % ncol[area]
-    order = np.lexsort((rank[area], cells))
+    order = np.argsort(cells, kind="stable")
     out["items"] = area[order]
-    out["ptr"] = np.searchsorted(cells[order], np.arange(nx * ny + 1))
+    out["ptr"] = np.zeros(nx * ny + 1, dtype=np.intp)
+    np.cumsum(np.bincount(cells, minlength=nx * ny), out=out["ptr"][1:])
     del area, k, cells, order
     out["ax"], out["ay"], out["bx"], out["by"], owner = rings.result()
     out["seg_ptr"] = np.searchsorted(owner, np.arange(n + 1))    # owner is sorted
