@@ -69,13 +69,13 @@ def read_frame(
     datum = parse_datum(datum)
     path = Path(path)
     if not path.exists():
-        raise InputError(f"file {str(path)!r} does not exist.", field="path", value=str(path),
-                         fix="Check the path.")
+        raise InputError(f"文件不存在 / file {str(path)!r} does not exist.", field="path",
+                         value=str(path), fix="检查路径 / check the path.")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise InputError(
-            f"file type {suffix!r} is not supported.", field="path", value=path.name,
-            fix=f"Use one of {', '.join(SUPPORTED_SUFFIXES)}.",
+            f"不支持的文件类型 / file type {suffix!r} is not supported.", field="path",
+            value=path.name, fix=f"改用 / use one of {', '.join(SUPPORTED_SUFFIXES)}.",
         )
     if suffix == ".zip":
         _check_archive(path)
