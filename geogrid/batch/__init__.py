@@ -85,7 +85,7 @@ def check_datum_or_stop(x, y, datum, lookup: BatchLookup, *, buildings=None,
 
 
 def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str | None = None,
-                snap_m: float | None = None, chunk_rows: int = 500_000,
+                snap_m: float | None = None, chunk_rows: int = 250_000,
                 engine: str = "pandas", scheduler: str | None = None,
                 geometry_point: str | None = None, force: bool = False, buildings=None,
                 blocksize: str = "64MB", progress: Progress | None = None) -> dict:
@@ -107,9 +107,10 @@ def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str |
                          field="--geometry-point", value=geometry_point,
                          fix=f"用 / use one of {', '.join(GEOMETRY_POINTS)}.")
     # the points are read ahead on another thread, from the start: while the areas
-    # are indexed (``locator`` a function), then while each chunk is located
+    # are indexed (``locator`` a function), then while each chunk is located; up to
+    # three chunks wait, so a million rows are parsed while large areas are indexed
     chunks = prefetched(iter_points(path, lon=lon, lat=lat, chunk_rows=chunk_rows,
-                                    geometry_point=geometry_point))
+                                    geometry_point=geometry_point), depth=3)
     try:
         return _locate_prefetched(chunks, path, out, locator, datum=datum, lon=lon, lat=lat,
                                   snap_m=snap_m, engine=engine, scheduler=scheduler,

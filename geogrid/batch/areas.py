@@ -15,6 +15,7 @@ also reports what is wrong with it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -128,13 +129,17 @@ def lookup_from_geoparquet(path, datum: str | Datum,
     ids = _objects(table.column(source["id"]))
     codes = (_objects(table.column(source["code"])) if "code" in source
              else np.full(len(ids), None, dtype=object))
+    from ..locate._quick import build_ahead
     from ..locate.index import AreaIndex
 
     # the tie-break is the code when every area has its own, as for a plan's areas
     unique_codes = ("code" in source and table.column(source["code"]).null_count == 0
                     and len(set(codes.tolist())) == len(codes))
-    index = AreaIndex.from_arrays(geoms, ids, codes if unique_codes else None, where=path.name,
-                                  lazy=not table_pays(geoms, points))
+    lazy = not table_pays(geoms, points)
+    # a lazy index's tables are built on another core while the areas are checked
+    with build_ahead(geoms, codes if unique_codes else ids) if lazy else contextlib.nullcontext():
+        index = AreaIndex.from_arrays(geoms, ids, codes if unique_codes else None,
+                                      where=path.name, lazy=lazy)
     none = np.full(len(ids) + 1, None, dtype=object)
     # the labels straight from the file's columns (ids are unique, checked above)
     missing = _arrow_labels(none)

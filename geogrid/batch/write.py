@@ -127,7 +127,8 @@ class ResultWriter:
             attrs = pa.Table.from_pandas(attrs.reset_index(drop=True), preserve_index=False)
         attrs = attrs.replace_schema_metadata(None)
         if self._writer is not None or not self._first:
-            attrs = attrs.cast(self._attrs_schema)
+            if attrs.schema != self._attrs_schema:     # a cast loads pyarrow.compute (0.1 s)
+                attrs = attrs.cast(self._attrs_schema)
         else:
             self._attrs_schema = attrs.schema
         self._answers = set(answer)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-import typer
+from ._warm import warm_imports
+
+warm_imports()          # numpy, shapely, pyarrow on a thread for batch commands, while typer loads
+
+import typer  # noqa: E402
 
 from . import basemap, batch, calendar, data, incidents, planning, serve, simulate, users
 

@@ -161,7 +161,8 @@ def locate(
     engine: Annotated[str, typer.Option(help="pandas (streamed) or dask (parallel, cluster)")] = "pandas",
     scheduler: Annotated[str | None, typer.Option(
         help="dask: threads|processes|synchronous|tcp://host:8786")] = None,
-    chunk_rows: Annotated[int, typer.Option(min=1000)] = 500_000,
+    chunk_rows: Annotated[int, typer.Option(
+        min=1000, help="每块行数 / rows per chunk (read, located and written in turn)")] = 250_000,
     force: Annotated[bool, typer.Option(help="坐标系疑似有误也继续 / go on although another datum fits better")] = False,
     buildings: Annotated[Path | None, typer.Option(
         help="建筑轮廓，用于坐标系检查 / building footprints for the datum check "

@@ -1,0 +1,54 @@
+"""Batch commands start importing numpy, shapely and pyarrow on a thread as the
+command line loads; other commands import nothing more than before."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROBE = """
+import json, sys, threading
+sys.argv = ["geogrid", *sys.argv[1:]]
+import geogrid.cli
+from geogrid.cli._warm import BATCH_LIBRARIES
+warm = [t for t in threading.enumerate() if t.name == "geogrid-warm"]
+for t in warm:
+    t.join()
+print(json.dumps({"threads": len(warm), "loaded": [m in sys.modules for m in BATCH_LIBRARIES]}))
+"""
+
+
+def _probe(*argv: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, timeout=120)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("command", ["locate", "geocode"])
+def test_a_batch_command_warms_its_libraries(command):
+    got = _probe(command, "pts.csv")
+    assert got == {"threads": 1, "loaded": [True] * 5}
+
+
+@pytest.mark.parametrize("argv", [["plans"], ["--help"], []])
+def test_other_commands_start_no_thread_and_load_no_pyarrow(argv):
+    got = _probe(*argv)
+    assert got["threads"] == 0 and not any(got["loaded"][2:])    # pyarrow stays unloaded
+
+
+def test_warm_imports_only_for_batch_commands_and_only_once():
+    from geogrid.cli._warm import warm_imports
+
+    assert warm_imports(["geogrid", "plans"]) is None
+    assert warm_imports(["geogrid"]) is None
+    # in this process the libraries are loaded already: nothing to start
+    import numpy, pyarrow.csv, pyarrow.parquet, shapely  # noqa: F401, E401
+
+    assert warm_imports(["geogrid", "locate", "x.csv"]) is None
