@@ -86,8 +86,8 @@ import pandas as pd
 
 from .._errors import InputError
 
-__all__ = ["DEFAULT_CALIBRATION", "FEATURES", "RIDGES", "SIGNS", "Calibration", "evidence",
-           "reliability_table"]
+__all__ = ["DEFAULT_CALIBRATION", "EVIDENCE_LEVEL", "FEATURES", "RIDGES", "SIGNS", "TAIL_M",
+           "Calibration", "evidence", "reliability_table"]
 
 #: the calibration shipped with geogrid (fit by ``benchmarks.geocode.real_addresses``)
 DEFAULT_CALIBRATION = Path(__file__).with_name("calibration.json")
@@ -109,6 +109,11 @@ RIDGES = (0.3, 1.0, 3.0, 10.0, 30.0)
 PRIOR = 2.0
 #: folds of the cross-fitting that gives the per-class curve out-of-fold predictors
 CROSS_FOLDS = 5
+#: one-sided level of the bound a class's fit must support (a 95 % lower bound)
+EVIDENCE_LEVEL = 0.05
+#: beyond this an answer is in the wrong place, not an imprecise one: its chance bounds the
+#: confidence (P(within 100 m) <= P(within 250 m))
+TAIL_M = 250.0
 
 
 def _design(scores: np.ndarray, feats: list[dict | None], names: tuple[str, ...]
@@ -230,12 +235,20 @@ class Calibration:
     radius_m: float = 100.0
     #: per class: the logistic model on score and features, and the curve of its predictor
     models: dict[str, dict] = field(default_factory=dict)
+    #: per class: ``[t, cap]``, what its fit supports at prediction t (:func:`_ceiling`)
+    ceilings: dict[str, list] = field(default_factory=dict)
+    #: per class: the model of P(within :data:`TAIL_M`), same features (no tail seen: none)
+    near: dict[str, dict] = field(default_factory=dict)
+    #: per class: the ceiling of P(within :data:`TAIL_M`)
+    near_ceilings: dict[str, list] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, levels, scores, hits, *, features=None, bins: int = 8, min_rung: int = 30,
-            radius_m: float = 100.0) -> Calibration:
+    def fit(cls, levels, scores, hits, *, features=None, errors=None, groups=None,
+            bins: int = 8, min_rung: int = 30, radius_m: float = 100.0) -> Calibration:
         """Fit from held-out answers: their rung (level value), rule score and hit (bool);
-        ``features`` (one dict per answer, keys of :data:`FEATURES`) adds a model per class."""
+        ``features`` (one dict per answer, keys of :data:`FEATURES`) adds a model per class;
+        ``errors`` (metres) bounds each class by how often it lands beyond :data:`TAIL_M`;
+        answers of one ``groups`` key (the point answered) count once in those bounds."""
         levels = np.asarray([str(v) for v in levels], dtype=object)
         scores = np.asarray(scores, dtype=float)
         hits = np.asarray(hits, dtype=bool)
@@ -255,18 +268,26 @@ class Calibration:
             else:  # too few to fit a curve: its own rate, never above the rule score
                 rate = round((hits[mask].sum() + 1.0) / (mask.sum() + 2.0), 6)
                 curves[level] = ([0.0, rate, 1.0], [0.0, rate, rate])
-        models = {} if features is None else _models(levels, scores, hits, list(features),
-                                                      bins, min_rung)
-        return cls(curves, _curve(scores, hits, bins), counts, radius_m, models)
+        feats = None if features is None else list(features)
+        models, oof = ({}, {}) if feats is None else _models(levels, scores, hits, feats,
+                                                              bins, min_rung)
+        raw = cls(curves, _curve(scores, hits, bins), counts, radius_m, models)
+        groups = np.arange(len(levels)) if groups is None else _group_ids(groups)
+        ceilings = _ceilings(levels, raw.many(levels, scores, feats), hits, oof, groups)
+        near, near_ceilings = {}, {}
+        if errors is not None and feats is not None:
+            close = np.asarray(errors, dtype=float) <= TAIL_M
+            near, oof = _models(levels, scores, close, feats, bins, min_rung)
+            near_ceilings = _ceilings(levels, np.ones(len(levels)), close, oof, groups)
+        return cls(curves, raw.pooled, counts, radius_m, models, ceilings, near, near_ceilings)
 
     def __call__(self, level: str, score: float, features: dict | None = None) -> float:
         """P(within 100 m) of an answer of class ``level`` (a rung, or an :func:`evidence`
         class such as ``门牌/楼内``, which falls back to its rung when unseen); with the
         answer's ``features`` its class's model decides, when it has one."""
-        model = self.models.get(str(level)) if features is not None else None
-        if model is not None:
-            z = _linear(model, _design(np.array([score]), [features], tuple(model["features"])))
-            return float(_mapped(model, z)[0])
+        return float(self.many([level], [score], None if features is None else [features])[0])
+
+    def _raw(self, level: str, score: float) -> float:
         curve = self.curves.get(str(level))
         if curve is None and "/" in str(level):
             curve = self.curves.get(str(level).split("/", 1)[0])
@@ -274,29 +295,35 @@ class Calibration:
             return min(float(np.interp(score, *self.pooled)), 0.5)
         return float(np.interp(score, *curve))
 
-    def many(self, levels, scores, features) -> np.ndarray:
+    def many(self, levels, scores, features=None) -> np.ndarray:
         """``self(level, score, features)`` of many answers at once (one array pass per
-        class): what fitting on thousands of database rows needs."""
+        class): what fitting on thousands of database rows needs. Each class's probability
+        is held to what its fit supports (:func:`_ceiling`) and to its chance of landing
+        within :data:`TAIL_M` (an answer beyond it is not within 100 m either)."""
         levels = np.asarray([str(v) for v in levels], dtype=object)
         scores = np.asarray(scores, dtype=float)
-        features = list(features)
+        features = None if features is None else list(features)
         out = np.empty(len(scores))
         for level in set(levels.tolist()):
             idx = np.flatnonzero(levels == level)
-            model = self.models.get(level)
+            model = self.models.get(level) if features is not None else None
             if model is not None:
-                z = _linear(model, _design(scores[idx], [features[i] for i in idx],
-                                           tuple(model["features"])))
-                out[idx] = _mapped(model, z)
+                out[idx] = _predict(model, scores[idx], [features[i] for i in idx])
             else:
-                out[idx] = [self(level, sc) for sc in scores[idx]]
+                out[idx] = [self._raw(level, sc) for sc in scores[idx]]
+            out[idx] = _capped(out[idx], _own(self.ceilings, level))
+            near = self.near.get(level) if features is not None else None
+            close = (np.ones(len(idx)) if near is None
+                     else _predict(near, scores[idx], [features[i] for i in idx]))
+            out[idx] = np.minimum(out[idx], _capped(close, _own(self.near_ceilings, level)))
         return out
 
     def to_dict(self) -> dict:
         return {"radius_m": self.radius_m, "counts": self.counts,
                 "curves": {k: {"score": v[0], "p": v[1]} for k, v in self.curves.items()},
                 "pooled": {"score": self.pooled[0], "p": self.pooled[1]},
-                "models": self.models}
+                "models": self.models, "ceilings": self.ceilings, "near": self.near,
+                "near_ceilings": self.near_ceilings}
 
     @classmethod
     def from_dict(cls, d: dict) -> Calibration:
@@ -307,7 +334,8 @@ class Calibration:
             raise InputError(f"校准数据缺少 {exc} / calibration data lacks {exc}.", field="calibration",
                              fix="Write it with Calibration.to_dict() / save().") from exc
         return cls(curves, pooled, dict(d.get("counts", {})), float(d.get("radius_m", 100.0)),
-                   dict(d.get("models", {})))
+                   dict(d.get("models", {})), dict(d.get("ceilings", {})),
+                   dict(d.get("near", {})), dict(d.get("near_ceilings", {})))
 
     def save(self, path: Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n",
@@ -330,18 +358,19 @@ class Calibration:
 
 
 def _models(levels: np.ndarray, scores: np.ndarray, hits: np.ndarray, feats: list,
-            bins: int, min_rung: int) -> dict[str, dict]:
+            bins: int, min_rung: int) -> tuple[dict[str, dict], dict[str, np.ndarray]]:
     """Per class seen ``min_rung`` times with both outcomes: a ridge logistic model on
     the score and the features that vary in the class (the ridge chosen among
     :data:`RIDGES` by cross-validated log loss), and the logistic map of its
     cross-fitted linear predictor to a probability (Platt scaling). The score's weight
     is kept non-negative, so within a class, all else equal, a higher rule score never
-    lowers the confidence."""
+    lowers the confidence. Also returns each model's out-of-fold probabilities of its
+    class's answers (what :func:`_ceiling` bounds)."""
     if len(feats) != len(scores):
         raise InputError(f"features 与答案数量不同 / features has {len(feats)} entries for "
                          f"{len(scores)} answers.", field="features", value=len(feats),
                          fix="Pass one feature dict (or None) per answer.")
-    out = {}
+    out, oof = {}, {}
     for level in sorted(set(levels)):
         mask = levels == level
         y = hits[mask].astype(float)
@@ -361,7 +390,77 @@ def _models(levels: np.ndarray, scores: np.ndarray, hits: np.ndarray, feats: lis
         model["platt"] = _platt(z_cv, y)
         if model["platt"][0] > 0:   # else it separates nothing out of fold: the score's curve
             out[str(level)] = model
+            oof[str(level)] = _sigmoid(model["platt"][0] * z_cv + model["platt"][1])
+    return out, oof
+
+
+def _predict(model: dict, scores: np.ndarray, feats: list) -> np.ndarray:
+    return _mapped(model, _linear(model, _design(scores, feats, tuple(model["features"]))))
+
+
+def _own(table: dict, level: str):
+    """A class's entry, else its rung's (a thin evidence class is bounded as its rung)."""
+    got = table.get(level)
+    return table.get(level.split("/", 1)[0]) if got is None and "/" in level else got
+
+
+def _group_ids(groups) -> np.ndarray:
+    """One integer per answer, equal for equal keys (``None``: a group of its own)."""
+    ids, out = {}, np.empty(len(groups), dtype=int)
+    for i, g in enumerate(groups):
+        out[i] = ids.setdefault(("own", i) if g is None else g, len(ids))
     return out
+
+
+def _ceilings(levels: np.ndarray, pred: np.ndarray, hits: np.ndarray,
+              oof: dict[str, np.ndarray], groups: np.ndarray) -> dict[str, list]:
+    """:func:`_ceiling` of every class, on its out-of-fold predictions where it has a
+    model (``oof``), else on its curve's; the answers of one group (one point answered
+    for several rows) count once, with their mean prediction and mean outcome."""
+    out = {}
+    for level in sorted(set(levels)):
+        mask = levels == level
+        p = np.asarray(oof.get(str(level), pred[mask]), dtype=float)
+        g = pd.DataFrame({"g": groups[mask], "p": p, "y": hits[mask].astype(float)})
+        once = g.groupby("g", sort=False)[["p", "y"]].mean()
+        out[str(level)] = _ceiling(once["p"].to_numpy(), once["y"].to_numpy())
+    return out
+
+
+def _ceiling(pred: np.ndarray, hit: np.ndarray) -> list[list[float]]:
+    """``[t, cap]`` (t ascending): the most a prediction of at least ``t`` may claim.
+
+    The answers of a class predicted at least ``t`` were right ``k`` times out of
+    ``n``; with a uniform prior their rate is Beta(k + 1, n - k + 1), whose lower
+    :data:`EVIDENCE_LEVEL` quantile is what the fit supports. A new answer predicted
+    ``p`` belongs to every such set with ``t <= p``, so its cap is the largest of their
+    bounds (non-decreasing in ``p``). Eighteen hits in twenty support 0.73, not 0.9;
+    290 in 300 support 0.95 (Clopper & Pearson 1934; Jeffreys-type Beta posterior).
+
+    >>> t, cap = _ceiling(np.full(20, 0.9), np.arange(20) >= 2)
+    >>> round(cap[0], 2)
+    0.73
+    """
+    from scipy.stats import beta
+
+    order = np.argsort(-np.asarray(pred, dtype=float), kind="stable")
+    p, y = np.asarray(pred, dtype=float)[order], np.asarray(hit, dtype=float)[order]
+    k, n = np.cumsum(y), np.arange(1.0, len(y) + 1.0)
+    last = np.r_[p[1:] != p[:-1], True]          # a set holds all the ties of its bound
+    t, k, n = p[last][::-1], k[last][::-1], n[last][::-1]
+    cap = np.maximum.accumulate(beta.ppf(EVIDENCE_LEVEL, k + 1.0, n - k + 1.0))
+    return [t.round(6).tolist(), cap.round(6).tolist()]
+
+
+def _capped(p: np.ndarray, ceiling: list | None) -> np.ndarray:
+    """``p`` held to its class's :func:`_ceiling` (below every fitted ``t``: the bound of
+    the whole class)."""
+    p = np.asarray(p, dtype=float)
+    if not ceiling or not ceiling[0]:
+        return p
+    t, cap = np.asarray(ceiling[0]), np.asarray(ceiling[1])
+    i = np.clip(np.searchsorted(t, p, side="right") - 1, 0, None)
+    return np.minimum(p, cap[i])
 
 
 def _inner_ridge(x: np.ndarray, y: np.ndarray, signs: np.ndarray

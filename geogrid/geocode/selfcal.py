@@ -87,13 +87,26 @@ def _held_out(frames: dict, addresses: gpd.GeoDataFrame, fold: np.ndarray, k: in
 
 
 def answer_candidates(r, x: float, y: float) -> list[tuple]:
-    """``(class, score, features, error_m)`` of a result and its located alternatives, the
-    true point being ``(x, y)`` (lon/lat): what :func:`fit_ranked` fits on."""
+    """``(class, score, features, error_m, at)`` of a result and its located alternatives,
+    the true point being ``(x, y)`` (lon/lat) and ``at`` the answer's (to about a metre):
+    what :func:`fit_ranked` fits on. Answers of one ``at`` (shops sharing an address, the
+    numbers of a road counted from its start) are one piece of evidence, and count once
+    in what a class's fit supports."""
     found = [a for a in (r, *r.alternatives) if a.ok and a.lon is not None]
     err = _GEOD.inv([a.lon for a in found], [a.lat for a in found], [x] * len(found),
                     [y] * len(found))[2]
-    return [(a.evidence, a.score, dict(a.features or {}), float(e))
+    return [(a.evidence, a.score, dict(a.features or {}), float(e), _unit(a, r))
             for a, e in zip(found, np.atleast_1d(err))]
+
+
+def _unit(a, r) -> tuple:
+    """What an answer's error shares with others': a number placed with a direction
+    taken from other roads is as right as that direction and the road's start, which
+    every number of its road shares (the road); any other, its point (to about a metre)."""
+    parsed = a.parsed or r.parsed
+    if (a.features or {}).get("guessed") and parsed is not None and parsed.road:
+        return ("road", parsed.road)
+    return (round(a.lon, 5), round(a.lat, 5))
 
 
 def _chosen(candidates: pd.Series, cal: Calibration | None) -> pd.DataFrame:
@@ -108,7 +121,8 @@ def _chosen(candidates: pd.Series, cal: Calibration | None) -> pd.DataFrame:
         for cands in candidates:
             best.append(cands[int(np.argmax(conf[start:start + len(cands)]))])
             start += len(cands)
-    return pd.DataFrame(best, columns=["level", "score", "features", "error_m"],
+    best = [tuple(c) + (None,) * (5 - len(c)) for c in best]   # ``at`` may be left out
+    return pd.DataFrame(best, columns=["level", "score", "features", "error_m", "at"],
                         index=candidates.index)
 
 
@@ -121,7 +135,8 @@ def fit_ranked(answers: pd.DataFrame, radius_m: float = 100.0, rounds: int = 2) 
     for _ in range(rounds + 1):
         got = _chosen(answers["candidates"], cal)
         cal = Calibration.fit(got["level"], got["score"], got["error_m"] <= radius_m,
-                              features=list(got["features"]), radius_m=radius_m)
+                              features=list(got["features"]), errors=got["error_m"],
+                              groups=list(got["at"]), radius_m=radius_m)
     return cal
 
 

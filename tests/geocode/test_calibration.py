@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import beta
 
 from geogrid._errors import InputError
 from geogrid.geocode import Calibration, reliability_table
@@ -40,10 +41,13 @@ def test_never_decreases_with_the_score(seed):
 
 
 def test_perfect_bins_are_shrunk_not_certain():
+    """Forty hits in forty: the top bin's shrunk rate (10 + 2 r) / 12 says 0.996, but forty
+    answers support no more than the 5 % quantile of Beta(41, 1), 0.05 ** (1 / 41) = 0.93."""
     cal = Calibration.fit(["门牌"] * 40, np.linspace(0.5, 1, 40), np.ones(40, bool), bins=4)
     rate = 41 / 42                                      # the rung's own, (40 + 1) / (40 + 2)
-    assert cal("门牌", 1.0) == pytest.approx((10 + 2 * rate) / 12)
-    assert cal("门牌", 1.0) < 1.0
+    assert cal("门牌", 1.0) == pytest.approx(min((10 + 2 * rate) / 12, 0.05 ** (1 / 41)),
+                                            abs=1e-6)
+    assert cal("门牌", 1.0) < 0.93
 
 
 def test_bins_shrink_toward_their_rungs_rate_not_one_half():
@@ -54,7 +58,9 @@ def test_bins_shrink_toward_their_rungs_rate_not_one_half():
     hit[:10] = False                                    # the ten lowest scores miss
     cal = Calibration.fit(["门牌"] * 100, score, hit, bins=10)
     rate = 91 / 102
-    assert cal("门牌", 1.0) == pytest.approx((10 + 2 * rate) / 12)
+    # the top bin reads (10 + 2 r) / 12; what 90 hits in the top 90 support bounds it
+    assert cal("门牌", 1.0) == pytest.approx(min((10 + 2 * rate) / 12, beta.ppf(0.05, 91, 1)),
+                                            abs=1e-6)
     assert cal("门牌", 1.0) > (10 + 1) / (10 + 2)
 
 
@@ -63,7 +69,9 @@ def test_thin_and_unseen_rungs_are_not_trusted():
     score = np.r_[np.linspace(0, 1, 100), np.full(5, 0.9)]
     hit = np.r_[np.ones(100, bool), np.array([1, 1, 1, 1, 0], bool)]
     cal = Calibration.fit(levels, score, hit, min_rung=30)
-    assert cal("POI", 0.9) == pytest.approx(5 / 7)      # its own rate, (4 + 1) / (5 + 2)
+    # its own rate (4 + 1) / (5 + 2), held to what four hits in five support
+    assert cal("POI", 0.9) == pytest.approx(min(5 / 7, beta.ppf(0.05, 5, 2)), abs=1e-6)
+    assert cal("POI", 0.9) < 0.45
     assert cal("POI", 0.3) == pytest.approx(0.3)        # never above the rule score
     assert cal("区域", 0.99) <= 0.5                       # a rung the fit never saw
 
