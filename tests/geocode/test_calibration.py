@@ -181,3 +181,47 @@ def test_many_answers_at_once_equal_one_at_a_time():
     got = cal.many(mixed, s2, f2)
     assert got == pytest.approx([cal(lv, s, f) for lv, s, f in zip(mixed, s2, f2)])
     assert got[-1] <= 0.5   # a rung never seen stays untrusted in bulk too
+
+
+def test_a_class_claims_only_what_its_sample_supports():
+    """Twenty answers, eighteen right, all scored 0.95: the curve says about 0.85, but
+    eighteen in twenty support at most 0.73 (the Beta(19, 3) 5 % quantile); 300 answers
+    right as often support nearly their rate."""
+    few = Calibration.fit(["道路插值/起点"] * 20, np.full(20, 0.95), np.arange(20) >= 2,
+                          min_rung=10)
+    assert few("道路插值/起点", 0.95) == pytest.approx(beta.ppf(0.05, 19, 3), abs=1e-6)
+    hit = np.random.default_rng(1).uniform(size=300) < 0.9
+    many = Calibration.fit(["道路插值/起点"] * 300, np.full(300, 0.95), hit)
+    assert many("道路插值/起点", 0.95) > few("道路插值/起点", 0.95) + 0.1
+    assert many("道路插值/起点", 0.95) >= beta.ppf(0.05, hit.sum() + 1, 300 - hit.sum() + 1) - 1e-6
+
+
+def test_answers_of_one_point_count_once():
+    """Forty shops at one address point, all right, are one piece of evidence, not forty:
+    grouped by the point answered they support what one right answer does."""
+    score, hit = np.full(40, 0.9), np.ones(40, bool)
+    apart = Calibration.fit(["门牌"] * 40, score, hit)
+    one = Calibration.fit(["门牌"] * 40, score, hit, groups=[(121.5, 31.2)] * 40)
+    assert apart("门牌", 0.9) == pytest.approx(0.05 ** (1 / 41), abs=1e-6)
+    assert one("门牌", 0.9) == pytest.approx(0.05 ** (1 / 2), abs=1e-6)
+
+
+def test_confidence_never_exceeds_the_chance_of_landing_within_250_m():
+    """P(within 100 m) <= P(within 250 m): where the tail model sees far misses grow with
+    the distance extrapolated, a long extrapolation is held under its tail bound, however
+    its own curve reads."""
+    rng = np.random.default_rng(4)
+    move = rng.uniform(0, 1500, 600)
+    far = rng.uniform(size=600) < move / 1500         # the farther, the likelier 250 m off
+    err = np.where(far, 400.0, np.where(rng.uniform(size=600) < 0.9, 30.0, 150.0))
+    feats = [{"move_m": m} for m in move]
+    cal = Calibration.fit(["道路插值/外推"] * 600, np.full(600, 0.6), err <= 100,
+                          features=feats, errors=err)
+    assert "道路插值/外推" in cal.near
+    got = cal.many(["道路插值/外推"] * 4, [0.6] * 4, [{"move_m": m} for m in (0, 500, 1000, 1500)])
+    assert (np.diff(got) <= 1e-12).all() and got[-1] < 0.3
+    test_move = rng.uniform(0, 1500, 2000)
+    test_far = rng.uniform(size=2000) < test_move / 1500
+    conf = cal.many(["道路插值/外推"] * 2000, np.full(2000, 0.6), [{"move_m": m} for m in test_move])
+    table = reliability_table(conf, ~test_far & (rng.uniform(size=2000) < 0.9))
+    assert (abs(table["predicted"] - table["observed"])[table["n"] >= 100] < 0.1).all(), table
