@@ -358,16 +358,14 @@ def _by_place_name(name: str | None, houses: list[House]) -> House | None:
 def _site_features(name: str | None, houses: list[House], at) -> dict[str, float]:
     """What an exact answer rests on: how many records share the number, how far they
     spread from the answer (metres, the farthest), and how well the given name matches
-    the best of their names (``WRatio`` / 100; 0 without a name); ``lone`` when one record
-    holds the number, so its spread says nothing of how large the place is."""
+    the best of their names (``WRatio`` / 100; 0 without a name)."""
     spread = max(math.hypot(h.place.x - at.x, h.place.y - at.y) for h in houses)
     match = 0.0
     if name:
         want = normalise(name)
         match = max((fuzz.WRatio(want, normalise(h.place.name)) for h in houses
                      if h.place.name), default=0.0) / 100.0
-    return {"n_records": float(len(houses)), "spread_m": float(spread), "name_match": match,
-            "lone": float(len(houses) == 1)}
+    return {"n_records": float(len(houses)), "spread_m": float(spread), "name_match": match}
 
 
 def _spread_factor(houses: list[House]) -> float:

@@ -95,13 +95,12 @@ DEFAULT_CALIBRATION = Path(__file__).with_name("calibration.json")
 
 #: what an answer reports about its evidence, beside its rule score (missing: 0)
 FEATURES = ("gap_m", "move_m", "n_records", "spread_m", "hint", "guessed", "odd_rate",
-            "name_match", "lone")
+            "name_match")
 #: the direction each feature may move the confidence (+1 up, -1 down, 0 either): a wider
 #: gap between known numbers, a longer extrapolation, records spread wider, a direction
-#: guessed, words naming a large site or a number held by one record alone (whose spread is
-#: unknown, not nil) never raise it; a hint that agrees never lowers it
+#: guessed or words naming a large site never raise it; a hint that agrees never lowers it
 SIGNS = {"gap_m": -1.0, "move_m": -1.0, "spread_m": -1.0, "guessed": -1.0, "hint": 1.0,
-         "site_text": -1.0, "site_name": -1.0, "name_match": 1.0, "lone": -1.0}
+         "site_text": -1.0, "site_name": -1.0, "name_match": 1.0}
 #: ridge penalty of the per-class logistic model (on standardised inputs) when none is chosen
 RIDGE = 3.0
 #: the ridge penalties the cross-validation chooses among, per class
