@@ -50,3 +50,22 @@ def test_unreadable_file_names_it_once_with_a_fix_for_its_kind(tmp_path):
     assert text.count("not recognized") == 1                # GDAL's reason, once
     fix = text[text.index("fix:"):]
     assert "JSON" in fix and ".shx" not in fix and _CJK.search(fix)
+
+
+@pytest.mark.parametrize("args", [
+    ["validate", "--plan", "abc"],
+    ["partition", "--grid", "grid-310115005004", "--plan", "abc"],
+])
+def test_a_plan_that_is_not_an_id_is_named(args, tmp_path, monkeypatch):
+    from geogrid.settings import get_settings
+
+    monkeypatch.setenv("GEOGRID_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    get_settings.cache_clear()
+    try:
+        res = CliRunner().invoke(app, args)
+    finally:
+        get_settings.cache_clear()
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert "--plan 'abc' is not a plan id" in text and "不是方案编号" in text
+    assert "Traceback" not in text and "unexpected" not in text

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .._errors import GeoGridError, ValidationError
 
-__all__ = ["console", "out", "progress", "handle_errors", "open_store", "echo_json"]
+__all__ = ["console", "out", "progress", "handle_errors", "open_store", "plan_row", "echo_json"]
 
 console = Console(stderr=True)
 out = Console()
@@ -73,6 +73,27 @@ def open_store():
     from ..store import open_store as _open
 
     return _open()
+
+
+def plan_row(store, plan: str, fix: str | None = None):
+    """The store's row for ``--plan`` (``active`` or an id), or a bilingual error naming it."""
+    from .._errors import InputError
+
+    if plan == "active":
+        row = store.active_plan()
+    else:
+        try:
+            row = store.plan(int(plan))
+        except ValueError:
+            raise InputError(f"--plan {plan!r} 不是方案编号。--plan {plan!r} is not a plan id.",
+                             field="--plan", value=plan,
+                             fix="用 geogrid plans 查看编号, 或用 active。See ids with geogrid plans, "
+                                 "or pass active.") from None
+    if row is None:
+        raise InputError("没有启用的方案 / there is no active plan.", field="--plan", value=plan,
+                         fix=fix or "载入一个（geogrid demo）或用 --plan ID 指定 / Load one "
+                                    "(geogrid demo) or pass --plan ID.")
+    return row
 
 
 def echo_json(data) -> None:

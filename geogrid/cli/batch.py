@@ -9,7 +9,7 @@ import typer
 
 from .._errors import InputError
 from .._datum import Datum
-from ._common import console, echo_json, handle_errors, open_store, progress
+from ._common import console, echo_json, handle_errors, open_store, plan_row, progress
 
 __all__ = ["locate", "geocode"]
 
@@ -52,11 +52,8 @@ def _plan_areas(areas: Path | None, plan: str, datum: Datum = Datum.CGCS2000,
             frame["level"] = frame["level"].map(declared.key_of)
         return frame, declared
     store = open_store()
-    row = store.active_plan() if plan == "active" else store.plan(int(plan))
-    if row is None:
-        raise InputError("没有生效的方案 / there is no active plan.", field="--plan", value=plan,
-                         fix="用 --areas FILE 直接处理文件，或先导入方案 / pass --areas FILE to "
-                             "work on files only, or load a plan.")
+    row = plan_row(store, plan, fix="用 --areas FILE 直接处理文件，或先导入方案 / pass --areas FILE "
+                                    "to work on files only, or load a plan.")
     return store.areas(int(row["id"])), store.plan_levels(int(row["id"]))
 
 

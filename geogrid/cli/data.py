@@ -11,7 +11,7 @@ from .._errors import InputError
 from .._datum import Datum
 from rich.markup import escape
 
-from ._common import console, echo_json, handle_errors, open_store, out
+from ._common import console, echo_json, handle_errors, open_store, out, plan_row
 from ._plan_files import PlanFiles, columns_of, plan_file_options, prepare_files
 
 __all__ = ["demo", "import_", "export", "plans", "check", "purge_personal", "prepare_files",
@@ -190,12 +190,9 @@ def export(
 
     store = open_store()
     if what == "areas":
-        plan_row = store.active_plan() if plan == "active" else store.plan(_plan_id(plan))
-        if plan_row is None:
-            raise InputError("没有启用的方案。there is no active plan.", field="--plan", value=plan,
-                             fix="运行 geogrid demo 或指定 --plan ID。Run geogrid demo, or pass --plan ID.")
-        frame = _flatten_attrs(store.areas(int(plan_row["id"]), level=level))
-        attribution = plan_attribution(store, plan_row)
+        row = plan_row(store, plan)
+        frame = _flatten_attrs(store.areas(int(row["id"]), level=level))
+        attribution = plan_attribution(store, row)
     elif what in ("objects", "roads"):
         frame = store.objects() if what == "objects" else store.roads()
         attribution = layer_attribution(store, what, frame)
@@ -205,16 +202,6 @@ def export(
     frame["attribution"] = attribution
     write_frame(frame, path)
     out.print(f"已写出 wrote {len(frame)} {what} → {path}  ({attribution})")
-
-
-def _plan_id(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise InputError(f"--plan {text!r} 不是方案编号。--plan {text!r} is not a plan id.",
-                         field="--plan", value=text,
-                         fix="用 geogrid plans 查看编号, 或用 active。See ids with geogrid plans, "
-                             "or pass active.") from None
 
 
 def _flatten_attrs(frame):

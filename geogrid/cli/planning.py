@@ -9,7 +9,7 @@ import typer
 
 from .._errors import InputError, ValidationError, ValidationProblem
 from .._datum import Datum
-from ._common import console, echo_json, handle_errors, open_store, out, progress
+from ._common import console, echo_json, handle_errors, open_store, out, plan_row, progress
 from ._plan_files import (CodeCol, EncodingOpt, IdCol, LayerLevel, LevelCol, LevelsOpt, NameCol,
                           ParentBy, ParentCol, columns_of, prepare_files)
 
@@ -64,11 +64,7 @@ def _partition_in_store(grid: str, plan: str, options: dict, as_json: bool) -> N
     store = open_store()
     from ..services.planning import PlanningService
 
-    row = store.active_plan() if plan == "active" else store.plan(int(plan))
-    if row is None:
-        raise InputError("没有启用的方案 / there is no active plan.", field="--plan", value=plan,
-                         fix="载入一个（geogrid demo）或用 --plan ID 指定 / Load one (geogrid "
-                             "demo) or pass --plan ID.")
+    row = plan_row(store, plan)
     plan_id = int(row["id"])
     copied = row["status"] != "draft"
     if copied:
@@ -184,11 +180,7 @@ def validate(
         from ..services.planning import PlanningService
 
         store = open_store()
-        row = store.active_plan() if plan == "active" else store.plan(int(plan))
-        if row is None:
-            raise InputError("没有启用的方案 / there is no active plan.", field="--plan", value=plan,
-                             fix="载入一个（geogrid demo）或用 --plan ID 指定 / Load one (geogrid "
-                                 "demo) or pass --plan ID.")
+        row = plan_row(store, plan)
         report = PlanningService(store).validate(int(row["id"]), grid)
         ok = report["ok"]
         texts = [g["text"] for g in report["grids"]] or [report.get("text", "")]
