@@ -39,7 +39,14 @@ judge any plan, generated or hand-drawn:
               off-road boundary that cutting compounds into the pieces they
               need takes along the shortest straight cuts (:mod:`geogrid.cuts`,
               an estimate), with the share on roads this plan could reach if
-              that were all.
+              that were all; and the same for the *road blocks* (the land
+              between roads, rail and water, :func:`road_blocks`): a block
+              heavier than one microgrid must be cut off roads whatever the
+              walls, and the shortest straight cuts that leave each piece at
+              most ``1.15 × target`` (workload where the objects stand,
+              compounds spread by area) are ``block_split_offroad_m``; the
+              offroad figure ``share_road_or_water_beyond_blocks`` sets that
+              aside.
 
 Example
 -------
@@ -70,8 +77,8 @@ from .road_kinds import road_rank
 from .walking import WalkNetwork, outline_points
 from .workload import NEED_TOLERANCE, WorkloadWeights, cv_floor_within_need, need_pieces
 
-__all__ = ["rule_metrics", "road_classes", "NEAR_M", "NEED_TOLERANCE", "rule_metrics_text",
-           "ROAD_CLASSES"]
+__all__ = ["rule_metrics", "road_classes", "road_blocks", "NEAR_M", "NEED_TOLERANCE",
+           "rule_metrics_text", "ROAD_CLASSES"]
 
 #: a boundary within this distance (metres) of a road or water follows it
 NEAR_M = 15.0
@@ -172,8 +179,11 @@ def rule_metrics(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFrame
                                                       > 0)}
         grid["floor"].update(_split_floor(obj, grid["compounds"]["items"], r_clip, w_clip,
                                           near_m, grid["boundary"]["internal_m"], target))
+        grid["floor"].update(_block_floor(parent_m, obj, r_clip, road_cls[near_roads], w_clip,
+                                          near_m, grid["boundary"]["internal_m"], target))
         grid["offroad"] = _offroad(parent_m, mg, obj, r_clip, w_clip, near_m, wall_m,
-                                   grid["floor"]["compound_split_offroad_m"])
+                                   grid["floor"]["compound_split_offroad_m"],
+                                   grid["floor"]["block_split_offroad_m"])
     return {"grid": grid, "microgrids": [{k: _plain(v) for k, v in row.items()}
                                          for row in per.to_dict("records")]}
 
@@ -275,7 +285,7 @@ def _walls(parent_m, mg, obj, road_m, water_m, near_m, wall_m):
 
 
 def _offroad(parent_m, mg, obj, road_m, water_m, near_m: float, wall_m: float,
-             floor_m: float) -> dict[str, Any]:
+             floor_m: float, block_floor_m: float = 0.0) -> dict[str, Any]:
     """Internal boundary farther than ``near_m`` from every road and water, by where it lies.
 
     ``in_compounds_m`` inside compounds (more than ``wall_m`` from their
@@ -285,7 +295,10 @@ def _offroad(parent_m, mg, obj, road_m, water_m, near_m: float, wall_m: float,
     internal boundary once the off-road length the data impose (``floor_m``,
     the compound cuts of :func:`_split_floor`, at most the plan's own off-road
     length inside compounds) is set aside: the share "wherever the grid has
-    roads". The plain share (``boundary.share_road_or_water``) is unchanged.
+    roads". ``share_road_or_water_beyond_blocks`` sets aside instead the
+    cuts the road blocks need (``block_floor_m``, :func:`_block_floor`, at
+    most the plan's own off-road length). The plain share
+    (``boundary.share_road_or_water``) is unchanged.
     """
     own = _internal_lines(parent_m, mg)
     internal = shapely.line_merge(shapely.union_all(own)) if len(own) else shapely.LineString()
@@ -306,13 +319,16 @@ def _offroad(parent_m, mg, obj, road_m, water_m, near_m: float, wall_m: float,
     in_comp = float(shapely.length(shapely.intersection(off, inner)))
     on_walls = float(shapely.length(shapely.intersection(off, walls)))
     rest = total - min(floor_m, in_comp)
+    rest_blocks = total - min(block_floor_m, off_m)
     return {"length_m": round(off_m, 1), "in_compounds_m": round(in_comp, 1),
             "on_walls_m": round(on_walls, 1),
             "on_shared_walls_m": round(float(shapely.length(shapely.intersection(off, shared))),
                                        1),
             "outside_m": round(max(0.0, off_m - in_comp - on_walls), 1),
             "floor_m": round(float(floor_m), 1),
-            "share_road_or_water_where_roads": _r((total - off_m) / rest) if rest > 0 else None}
+            "share_road_or_water_where_roads": _r((total - off_m) / rest) if rest > 0 else None,
+            "share_road_or_water_beyond_blocks": _r((total - off_m) / rest_blocks)
+            if rest_blocks > 0 else None}
 
 
 def _objects(objects, geom_m, weights) -> pd.DataFrame:
@@ -524,6 +540,117 @@ def _split_floor(obj, items, road_m, water_m, near_m: float, internal_m: float,
     share = 1.0 - total / internal_m if internal_m > 0 else None
     return {"compound_split_offroad_m": round(total, 1),
             "share_road_or_water_max": None if share is None else _r(max(0.0, share))}
+
+
+def road_blocks(parent_m, road_m, road_cls, water_m) -> np.ndarray:
+    """The land of ``parent_m`` between roads, rail and water: one polygon per block.
+
+    Road lines of class ``none`` (piers, ferries) divide nothing; water
+    polygons are taken out of the land and their outlines divide it, as
+    water lines do. Lines that end inside a block (a dead end) do not divide it.
+
+    >>> grid = shapely.box(0, 0, 100, 100)
+    >>> road = np.array([shapely.LineString([(50, -5), (50, 105)]),
+    ...                  shapely.LineString([(0, 50), (30, 50)])], dtype=object)
+    >>> sorted(shapely.area(road_blocks(grid, road, np.array(["minor", "path"]), [])).round().tolist())
+    [5000.0, 5000.0]
+    """
+    road_m, water_m = np.asarray(road_m, dtype=object), np.asarray(water_m, dtype=object)
+    land = parent_m
+    wpoly = water_m[np.isin(shapely.get_type_id(water_m), [3, 6])] if len(water_m) else water_m
+    if len(wpoly):
+        land = shapely.difference(land, shapely.union_all(wpoly))
+    lines = np.concatenate([road_m[np.asarray(road_cls) != "none"], shapely.boundary(wpoly),
+                            water_m[~np.isin(shapely.get_type_id(water_m), [3, 6])]
+                            if len(water_m) else water_m])
+    lines = shapely.intersection(lines, land) if len(lines) else lines
+    net = shapely.union_all(np.concatenate([[shapely.boundary(land)], lines]))
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(net)))
+    inside = shapely.contains(land, shapely.point_on_surface(faces)) if len(faces) else faces
+    return faces[np.asarray(inside, dtype=bool)] if len(faces) else faces
+
+
+def _block_floor(parent_m, obj, road_m, road_cls, water_m, near_m: float, internal_m: float,
+                 target: float) -> dict:
+    """Off-road boundary that cutting the road blocks into the pieces they need takes.
+
+    A block (:func:`road_blocks`) of workload ``W`` needs ``⌈W / (1.15 ·
+    target)⌉`` pieces (no more than its objects and its compounds' pieces can
+    make); it is cut by the shortest straight cuts
+    (:func:`geogrid.cuts.shortest_cut_angle`) that leave each piece at most
+    ``1.15 × target``, the workload where the objects stand and a compound's
+    own households (beyond those of the buildings in it) spread over its
+    area. An estimate of what the data impose wherever the boundary runs
+    (inside compounds, along walls or between buildings), not a proof.
+    """
+    blocks = road_blocks(parent_m, road_m, road_cls, water_m)
+    lines = np.concatenate([road_m, water_m])
+    zone = shapely.buffer(shapely.union_all(lines), near_m) if len(lines) else shapely.Polygon()
+    geoms, w = _masses(obj)
+    total, cut = 0.0, 0
+    if len(blocks) and len(geoms) and target > 0:
+        tree = shapely.STRtree(geoms)
+        for blk in blocks:
+            idx = tree.query(blk, predicate="intersects")
+            part = shapely.intersection(geoms[idx], blk)
+            point = shapely.get_type_id(part) == 0
+            share = np.where(point, 1.0, shapely.area(part) / np.maximum(
+                shapely.area(geoms[idx]), 1e-9))
+            m, cap = _block_need(np.where(point, share * w[idx], np.nan),
+                                 np.where(point, np.nan, share * w[idx]), target)
+            if m > 1:
+                total += shortest_cut_angle(blk, m, cap, zone,
+                                            masses=(part, share * w[idx]))[1]
+                cut += 1
+    share = 1.0 - total / internal_m if internal_m > 0 else None
+    return {"block_split_offroad_m": round(total, 1), "blocks_needing_cuts": cut,
+            "share_road_or_water_max_blocks": None if share is None else _r(max(0.0, share))}
+
+
+def _block_need(points: np.ndarray, areas: np.ndarray, target: float) -> tuple[int, float]:
+    """Pieces a block needs and the largest share a piece may hold.
+
+    ``points``: workload of indivisible objects (NaN elsewhere); ``areas``:
+    workload spread over compounds (NaN elsewhere). An object heavier than
+    ``1.15 × target`` is a piece of its own whatever the cut; the rest needs
+    ``⌈rest / (1.15 · target)⌉`` pieces, and no more pieces than there are
+    objects and compound pieces. A piece may hold ``1.15 × target`` or the
+    heaviest object.
+
+    >>> _block_need(np.array([499.0, 4.0, np.nan]), np.array([np.nan, np.nan, 0.0]), 300.0)[0]
+    1
+    >>> m, cap = _block_need(np.array([639.0, 400.0, 50.0]), np.full(3, np.nan), 300.0)
+    >>> m, round(cap, 3)
+    (2, 0.587)
+    """
+    pts, area = points[np.isfinite(points)], areas[np.isfinite(areas)]
+    total = float(pts.sum() + area.sum())
+    limit = NEED_TOLERANCE * target
+    heavy = pts > limit
+    rest = total - float(pts[heavy].sum())
+    units = int((~heavy).sum()) + int(need_pieces(area, target).sum()) if rest > 0 else 0
+    m = max(int(heavy.sum()), min(int(need_pieces([rest], target)[0]), units) if rest > 0
+            else 0, 1)
+    cap = min(1.0, max(limit, float(pts.max(initial=0.0))) / total) if total > 0 else 1.0
+    return m, cap
+
+
+def _masses(obj):
+    """Workload geometry for the block floor: non-compound objects at their points,
+    compounds as polygons with the households their member buildings do not carry."""
+    comp = obj["is_compound"].to_numpy(bool)
+    pts, geoms = obj["point"].to_numpy(), obj["geom_m"].to_numpy()
+    w = obj["workload"].to_numpy(float).copy()
+    rows = np.flatnonzero(comp)
+    if len(rows):
+        members = np.flatnonzero(~comp & (obj["households"].to_numpy(float) > 0))
+        ci, bi = shapely.STRtree(geoms[rows]).query(pts[members], predicate="within")[::-1]
+        held = np.bincount(ci, weights=obj["households"].to_numpy(float)[members][bi],
+                           minlength=len(rows))
+        w[rows] = np.maximum(0.0, w[rows] - held)
+    out = np.where(comp, geoms, pts)
+    keep = w > 0
+    return out[keep], w[keep]
 
 
 def _r(x, nd: int = 3):

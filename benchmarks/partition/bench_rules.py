@@ -273,6 +273,8 @@ def demo_grids(extra: dict | None = None) -> list[dict]:
                          **{f"on_{c}": g["boundary"][f"share_{c}"] for c in _CLASSES},
                          "where_roads": g["offroad"]["share_road_or_water_where_roads"],
                          "floor_m": g["floor"]["compound_split_offroad_m"],
+                         "block_floor_m": g["floor"]["block_split_offroad_m"],
+                         "beyond_blocks": g["offroad"]["share_road_or_water_beyond_blocks"],
                          **{f"off_{c}": g["offroad"][f"{c}_m"] for c in _OFFROAD},
                          "walls_m": g["walls"]["length_m"],
                          "on_roads_max": g["floor"]["share_road_or_water_max"],
