@@ -297,3 +297,68 @@ def test_engine_and_metrics_read_road_classes_from_one_table():
     assert metric.tolist() == engine
     by = dict(zip(pairs["kind_detail"], metric))
     assert by["tertiary"] == "minor" and by["service"] == "path" and by["pier"] == "none"
+
+
+def test_road_blocks_are_the_land_between_dividing_lines():
+    from geogrid.rule_metrics import road_blocks
+
+    grid = shapely.box(0, 0, 400, 200)
+    lines = np.array([shapely.LineString([(200, -10), (200, 210)]),   # divides
+                      shapely.LineString([(100, 0), (100, 120)]),     # dead end: does not
+                      shapely.LineString([(0, 150), (400, 150)])],    # a pier: divides nothing
+                     dtype=object)
+    blocks = road_blocks(grid, lines, np.array(["minor", "path", "none"]), [])
+    assert sorted(shapely.area(blocks).round().tolist()) == [40000.0, 40000.0]
+    # water: its area is no land, its outline divides
+    pond = np.array([shapely.box(250, -10, 270, 210)], dtype=object)
+    blocks = road_blocks(grid, lines[:1], np.array(["minor"]), pond)
+    assert sorted(shapely.area(blocks).round().tolist()) == [10000.0, 26000.0, 40000.0]
+
+
+def test_block_floor_two_compounds_with_no_road_between():
+    # two 300-household compounds side by side in one road block: whichever way the two
+    # microgrids are drawn, a 200 m cut without a road is needed; the halves' boundary
+    # runs along the walls, and the block floor says the data impose all of it
+    objs = frame([shapely.box(5, 5, 198, 195), shapely.box(202, 5, 395, 195)], id=["w", "e"],
+                 type=["compound"] * 2, households=[300.0, 300.0])
+    g = rule_metrics(PARENT, HALVES, objs, target_workload=300.0)["grid"]
+    assert g["compounds"]["over_cut"] == 0
+    assert g["floor"]["compound_split_offroad_m"] == 0.0  # neither compound needs a cut
+    assert g["walls"]["length_m"] > 150                    # the halves meet along walls
+    assert g["floor"]["blocks_needing_cuts"] == 1
+    assert g["floor"]["block_split_offroad_m"] == pytest.approx(200, abs=1)
+    assert g["offroad"]["share_road_or_water_beyond_blocks"] is None  # nothing left
+    # a street between them: two blocks of one microgrid each, nothing imposed
+    street = frame([shapely.LineString([(200, -10), (200, 210)])], kind=["minor_road"],
+                   kind_detail=["residential"])
+    g = rule_metrics(PARENT, HALVES, objs, roads=street, target_workload=300.0)["grid"]
+    assert g["floor"]["block_split_offroad_m"] == 0.0
+    assert g["floor"]["blocks_needing_cuts"] == 0
+    assert g["walls"]["length_m"] == 0.0
+    assert g["offroad"]["share_road_or_water_beyond_blocks"] == pytest.approx(1.0, abs=0.01)
+
+
+def test_block_floor_cuts_between_the_buildings_where_they_stand():
+    # two 300-household buildings at x = 50 and x = 350 in one block; a dead-end street
+    # at x = 300 reaches y = 150: a cut along it is off-road only for its last 35 m,
+    # where a cut through the middle of the area (x ≈ 200) would be 200 m
+    objs = frame([shapely.Point(50, 100), shapely.Point(350, 100)], id=["a", "b"],
+                 type=["building"] * 2, households=[300.0, 300.0])
+    lane = frame([shapely.LineString([(300, -10), (300, 150)])], kind=["minor_road"],
+                 kind_detail=["residential"])
+    g = rule_metrics(PARENT, HALVES, objs, roads=lane, target_workload=300.0)["grid"]
+    assert g["floor"]["blocks_needing_cuts"] == 1
+    assert g["floor"]["block_split_offroad_m"] == pytest.approx(35, abs=5)
+
+
+def test_block_floor_leaves_one_heavy_building_whole():
+    # a 500-household building cannot be split whatever the target: no cut is imposed
+    objs = frame([shapely.Point(100, 100), shapely.Point(300, 100)], id=["big", "shop"],
+                 type=["building", "shop"], households=[500.0, 0.0])
+    g = rule_metrics(PARENT, HALVES, objs, target_workload=300.0)["grid"]
+    assert g["floor"]["block_split_offroad_m"] == 0.0
+    # two of them must be parted: one cut between them
+    objs = frame([shapely.Point(100, 100), shapely.Point(300, 100)], id=["a", "b"],
+                 type=["building"] * 2, households=[500.0, 400.0])
+    g = rule_metrics(PARENT, HALVES, objs, target_workload=300.0)["grid"]
+    assert g["floor"]["block_split_offroad_m"] == pytest.approx(200, abs=1)
