@@ -179,8 +179,9 @@ def rule_metrics(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFrame
                                                       > 0)}
         grid["floor"].update(_split_floor(obj, grid["compounds"]["items"], r_clip, w_clip,
                                           near_m, grid["boundary"]["internal_m"], target))
-        grid["floor"].update(_block_floor(parent_m, obj, r_clip, road_cls[near_roads], w_clip,
-                                          near_m, grid["boundary"]["internal_m"], target))
+        grid["floor"].update(_block_floor(parent_m, mg, obj, r_clip, road_cls[near_roads],
+                                          w_clip, near_m, grid["boundary"]["internal_m"],
+                                          target))
         grid["offroad"] = _offroad(parent_m, mg, obj, r_clip, w_clip, near_m, wall_m,
                                    grid["floor"]["compound_split_offroad_m"],
                                    grid["floor"]["block_split_offroad_m"])
@@ -216,6 +217,11 @@ def rule_metrics_text(metrics: dict[str, Any]) -> list[str]:
                      f"{o['in_compounds_m']:.0f} m, 沿围墙 on walls {o['on_walls_m']:.0f} m, 小区外 "
                      f"outside {o['outside_m']:.0f} m; 扣除数据下限后沿道路或水体 on roads or water "
                      f"beyond the floor {_pct(o['share_road_or_water_where_roads'])}")
+        lines.append(f"  无内部道路的街坊所需的非道路边界 (估计) off-road boundary the road blocks "
+                     f"need (estimate): {g['floor']['block_split_offroad_m']:.0f} m "
+                     f"({g['floor']['blocks_needing_cuts']} 个街坊 blocks); 扣除后沿道路或水体 "
+                     f"on roads or water beyond it "
+                     f"{_pct(o['share_road_or_water_beyond_blocks'])}")
     return lines
 
 
@@ -570,8 +576,8 @@ def road_blocks(parent_m, road_m, road_cls, water_m) -> np.ndarray:
     return faces[np.asarray(inside, dtype=bool)] if len(faces) else faces
 
 
-def _block_floor(parent_m, obj, road_m, road_cls, water_m, near_m: float, internal_m: float,
-                 target: float) -> dict:
+def _block_floor(parent_m, mg, obj, road_m, road_cls, water_m, near_m: float,
+                 internal_m: float, target: float) -> dict:
     """Off-road boundary that cutting the road blocks into the pieces they need takes.
 
     A block (:func:`road_blocks`) of workload ``W`` needs ``⌈W / (1.15 ·
@@ -582,12 +588,15 @@ def _block_floor(parent_m, obj, road_m, road_cls, water_m, near_m: float, intern
     own households (beyond those of the buildings in it) spread over its
     area. An estimate of what the data impose wherever the boundary runs
     (inside compounds, along walls or between buildings), not a proof.
+    ``blocks`` lists each block the plan or the floor cuts off roads: its
+    workload, pieces needed, floor and the plan's own off-road metres in it.
     """
     blocks = road_blocks(parent_m, road_m, road_cls, water_m)
     lines = np.concatenate([road_m, water_m])
     zone = shapely.buffer(shapely.union_all(lines), near_m) if len(lines) else shapely.Polygon()
     geoms, w = _masses(obj)
-    total, cut = 0.0, 0
+    total, cut, items = 0.0, 0, []
+    off = shapely.difference(shapely.union_all(_internal_lines(parent_m, mg)), zone)
     if len(blocks) and len(geoms) and target > 0:
         tree = shapely.STRtree(geoms)
         for blk in blocks:
@@ -598,12 +607,15 @@ def _block_floor(parent_m, obj, road_m, road_cls, water_m, near_m: float, intern
                 shapely.area(geoms[idx]), 1e-9))
             m, cap = _block_need(np.where(point, share * w[idx], np.nan),
                                  np.where(point, np.nan, share * w[idx]), target)
-            if m > 1:
-                total += shortest_cut_angle(blk, m, cap, zone,
-                                            masses=(part, share * w[idx]))[1]
-                cut += 1
+            floor = shortest_cut_angle(blk, m, cap, zone, masses=(part, share * w[idx]))[1] \
+                if m > 1 else 0.0
+            total, cut = total + floor, cut + (m > 1)
+            plan = float(shapely.length(shapely.intersection(off, shapely.buffer(blk, 0.5))))
+            if m > 1 or plan > 1.0:
+                items.append({"workload": _r(float((share * w[idx]).sum()), 1), "need": m,
+                              "floor_m": _r(floor, 1), "plan_offroad_m": _r(plan, 1)})
     share = 1.0 - total / internal_m if internal_m > 0 else None
-    return {"block_split_offroad_m": round(total, 1), "blocks_needing_cuts": cut,
+    return {"block_split_offroad_m": round(total, 1), "blocks_needing_cuts": cut, "blocks": items,
             "share_road_or_water_max_blocks": None if share is None else _r(max(0.0, share))}
 
 

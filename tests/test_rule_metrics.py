@@ -328,6 +328,9 @@ def test_block_floor_two_compounds_with_no_road_between():
     assert g["floor"]["blocks_needing_cuts"] == 1
     assert g["floor"]["block_split_offroad_m"] == pytest.approx(200, abs=1)
     assert g["offroad"]["share_road_or_water_beyond_blocks"] is None  # nothing left
+    (blk,) = g["floor"]["blocks"]
+    assert blk["need"] == 2 and blk["workload"] == pytest.approx(600, abs=1)
+    assert blk["plan_offroad_m"] == pytest.approx(199, abs=1)
     # a street between them: two blocks of one microgrid each, nothing imposed
     street = frame([shapely.LineString([(200, -10), (200, 210)])], kind=["minor_road"],
                    kind_detail=["residential"])
