@@ -26,8 +26,9 @@ Method
 
     Each method's regions are dissolved from the cells and judged by
     :func:`geogrid.rule_metrics.rule_metrics` (independent of the engine):
-    boundary share within 15 m of roads or water, boundary along walls away
-    from roads, compounds cut beyond need, objects away from their nearest
+    boundary share within 15 m of roads or water (and beyond the off-road
+    cuts the road blocks need), boundary along walls away from roads,
+    compounds cut beyond need, objects away from their nearest
     housing, business majority-type share, compactness; plus the workload CV.
     Runs alternate geogrid, MaxP, Skater, geogrid, MaxP, Skater…; the time
     ratio is the median of the paired ratios. Whole-process time and peak
@@ -130,6 +131,7 @@ def _judge(case, res, labels, seconds) -> dict:
     return {"regions": int(len(regions)), "time_s": round(seconds, 3), "cv": round(cv(w), 3),
             "multipart": int((regions.geom_type != "Polygon").sum()),
             "on_roads": g["boundary"]["share_road_or_water"], "walls_m": g["walls"]["length_m"],
+            "beyond_blk": g["offroad"]["share_road_or_water_beyond_blocks"],
             "over_cut": g["compounds"]["over_cut"], "not_nearest": g["nearest"]["not_nearest"],
             "attach": g["nearest"]["n"], "majority": g["business"]["majority_share"],
             "pp_min": g["compactness"]["min"]}
@@ -235,8 +237,8 @@ def run(rounds: int = 2, cases: str = "demo,bund", only: str | None = None,
 
 
 def table(result: dict) -> str:
-    cols = ("regions", "time_s", "cv", "on_roads", "walls_m", "over_cut", "not_nearest",
-            "majority", "pp_min", "multipart")
+    cols = ("regions", "time_s", "cv", "on_roads", "beyond_blk", "walls_m", "over_cut",
+            "not_nearest", "majority", "pp_min", "multipart")
     lines = [f"{'case':<26} {'method':<8} " + " ".join(f"{c:>11}" for c in cols)]
     for row in result["rows"]:
         for m, q in row["last"].items():
