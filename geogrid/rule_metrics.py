@@ -159,15 +159,15 @@ def rule_metrics(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFrame
     near_roads = shapely.intersects(road_m, reach)
     r_clip = shapely.intersection(road_m[near_roads], reach)
     w_clip = shapely.intersection(water_m, reach) if len(water_m) else water_m
-    grid["boundary"], per_b = _boundary(parent_m, mg, r_clip, road_cls[near_roads], w_clip,
-                                        near_m)
+    grid["boundary"], per_b, zone = _boundary(parent_m, mg, r_clip, road_cls[near_roads],
+                                              w_clip, near_m)
     per = pd.concat([per, per_b], axis=1)
     per["compactness"] = _polsby_popper(mg)
     grid["compactness"] = {"min": _r(per["compactness"].min()), "mean": _r(per["compactness"].mean())}
     if objects is not None and len(objects):
         obj = _objects(objects, to_m(objects), weights)
         target = target_workload or (float(obj["workload"].sum()) / max(1, len(ids)))
-        grid["walls"], per["wall_m"] = _walls(parent_m, mg, obj, r_clip, w_clip, near_m, wall_m)
+        grid["walls"], per["wall_m"] = _walls(parent_m, mg, obj, zone, wall_m)
         grid["compounds"] = _compounds(mg, ids, obj, target)
         grid["nearest"], per["not_nearest"] = _nearest(mg, ids, obj, road_m)
         grid["business"], per_bus = _business(mg, obj)
@@ -177,12 +177,11 @@ def rule_metrics(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFrame
                          "workload_cv_within_need": _r(_cv_floor(obj, len(ids), target, need)),
                          "road_or_water_inside": bool(grid["boundary"]["road_or_water_inside_m"]
                                                       > 0)}
-        grid["floor"].update(_split_floor(obj, grid["compounds"]["items"], r_clip, w_clip,
-                                          near_m, grid["boundary"]["internal_m"], target))
+        grid["floor"].update(_split_floor(obj, grid["compounds"]["items"], zone,
+                                          grid["boundary"]["internal_m"], target))
         grid["floor"].update(_block_floor(parent_m, mg, obj, r_clip, road_cls[near_roads],
-                                          w_clip, near_m, grid["boundary"]["internal_m"],
-                                          target))
-        grid["offroad"] = _offroad(parent_m, mg, obj, r_clip, w_clip, near_m, wall_m,
+                                          w_clip, zone, grid["boundary"]["internal_m"], target))
+        grid["offroad"] = _offroad(parent_m, mg, obj, zone, wall_m,
                                    grid["floor"]["compound_split_offroad_m"],
                                    grid["floor"]["block_split_offroad_m"])
     return {"grid": grid, "microgrids": [{k: _plain(v) for k, v in row.items()}
@@ -268,17 +267,16 @@ def _boundary(parent_m, mg, road_m, road_cls, water_m, near_m):
     lines = np.concatenate([road_m, water_m])
     out["road_or_water_inside_m"] = round(float(shapely.length(shapely.intersection(
         shapely.union_all(lines), inside))), 1) if len(lines) else 0.0
-    return out, per
+    return out, per, zones["road_or_water"]
 
 
-def _walls(parent_m, mg, obj, road_m, water_m, near_m, wall_m):
+def _walls(parent_m, mg, obj, away, wall_m):
+    """Internal boundary within ``wall_m`` of a compound outline and outside ``away``
+    (the roads' and water's reach)."""
     comps = obj.loc[obj["is_compound"], "geom_m"].to_numpy()
     if len(comps) == 0:
         return {"length_m": 0.0, "n_compounds": 0}, np.zeros(len(mg))
     walls = shapely.buffer(shapely.union_all(shapely.boundary(comps)), wall_m)
-    away = shapely.union_all(np.concatenate([shapely.buffer(road_m, near_m),
-                                             shapely.buffer(water_m, near_m)])) \
-        if len(road_m) + len(water_m) else shapely.Polygon()
     own = _internal_lines(parent_m, mg)
     along = shapely.difference(shapely.intersection(own, walls), away)
     # a boundary that merely crosses a wall leaves 2·wall_m stubs: not "along" it
@@ -290,9 +288,10 @@ def _walls(parent_m, mg, obj, road_m, water_m, near_m, wall_m):
     return {"length_m": round(float(per.sum()) / 2, 1), "n_compounds": int(len(comps))}, per
 
 
-def _offroad(parent_m, mg, obj, road_m, water_m, near_m: float, wall_m: float,
-             floor_m: float, block_floor_m: float = 0.0) -> dict[str, Any]:
-    """Internal boundary farther than ``near_m`` from every road and water, by where it lies.
+def _offroad(parent_m, mg, obj, zone, wall_m: float, floor_m: float,
+             block_floor_m: float = 0.0) -> dict[str, Any]:
+    """Internal boundary outside ``zone`` (within ``near_m`` of a road or water), by where
+    it lies.
 
     ``in_compounds_m`` inside compounds (more than ``wall_m`` from their
     outlines), ``on_walls_m`` within ``wall_m`` of a compound outline (of it,
@@ -308,8 +307,6 @@ def _offroad(parent_m, mg, obj, road_m, water_m, near_m: float, wall_m: float,
     """
     own = _internal_lines(parent_m, mg)
     internal = shapely.line_merge(shapely.union_all(own)) if len(own) else shapely.LineString()
-    lines = np.concatenate([road_m, water_m])
-    zone = shapely.buffer(shapely.union_all(lines), near_m) if len(lines) else shapely.Polygon()
     off = shapely.difference(internal, zone)
     comps = obj.loc[obj["is_compound"], "geom_m"].to_numpy()
     rims = shapely.buffer(shapely.boundary(comps), wall_m) if len(comps) else comps
@@ -519,8 +516,7 @@ def _cv_floor(obj, k: int, target: float, pieces: dict | None = None) -> float:
     return cv_floor_within_need(w, np.asarray(m, dtype=np.int64), k)
 
 
-def _split_floor(obj, items, road_m, water_m, near_m: float, internal_m: float,
-                 target: float) -> dict:
+def _split_floor(obj, items, zone, internal_m: float, target: float) -> dict:
     """Off-road boundary that splitting compounds into the pieces they need takes.
 
     Each compound needing ``m > 1`` pieces is cut by ``m - 1`` parallel
@@ -536,8 +532,6 @@ def _split_floor(obj, items, road_m, water_m, near_m: float, internal_m: float,
     need = {i["id"]: (i["need"], i["households"]) for i in items if i["need"] > 1}
     rows = np.flatnonzero(obj["is_compound"].to_numpy()
                           & np.isin(obj["id"].to_numpy(), list(need)))
-    lines = np.concatenate([road_m, water_m])
-    zone = shapely.buffer(shapely.union_all(lines), near_m) if len(lines) else shapely.Polygon()
     total = 0.0
     for r in rows:
         m, hh = need[_plain(obj["id"].iat[r])]
@@ -576,8 +570,8 @@ def road_blocks(parent_m, road_m, road_cls, water_m) -> np.ndarray:
     return faces[np.asarray(inside, dtype=bool)] if len(faces) else faces
 
 
-def _block_floor(parent_m, mg, obj, road_m, road_cls, water_m, near_m: float,
-                 internal_m: float, target: float) -> dict:
+def _block_floor(parent_m, mg, obj, road_m, road_cls, water_m, zone, internal_m: float,
+                 target: float) -> dict:
     """Off-road boundary that cutting the road blocks into the pieces they need takes.
 
     A block (:func:`road_blocks`) of workload ``W`` needs ``⌈W / (1.15 ·
@@ -592,11 +586,11 @@ def _block_floor(parent_m, mg, obj, road_m, road_cls, water_m, near_m: float,
     workload, pieces needed, floor and the plan's own off-road metres in it.
     """
     blocks = road_blocks(parent_m, road_m, road_cls, water_m)
-    lines = np.concatenate([road_m, water_m])
-    zone = shapely.buffer(shapely.union_all(lines), near_m) if len(lines) else shapely.Polygon()
     geoms, w = _masses(obj)
     total, cut, items = 0.0, 0, []
-    off = shapely.difference(shapely.union_all(_internal_lines(parent_m, mg)), zone)
+    off = shapely.get_parts(shapely.difference(
+        shapely.union_all(_internal_lines(parent_m, mg)), zone))
+    off_tree = shapely.STRtree(off)
     if len(blocks) and len(geoms) and target > 0:
         tree = shapely.STRtree(geoms)
         for blk in blocks:
@@ -610,7 +604,9 @@ def _block_floor(parent_m, mg, obj, road_m, road_cls, water_m, near_m: float,
             floor = shortest_cut_angle(blk, m, cap, zone, masses=(part, share * w[idx]))[1] \
                 if m > 1 else 0.0
             total, cut = total + floor, cut + (m > 1)
-            plan = float(shapely.length(shapely.intersection(off, shapely.buffer(blk, 0.5))))
+            near = off_tree.query(blk)
+            plan = float(shapely.length(shapely.intersection(
+                off[near], shapely.buffer(blk, 0.5))).sum()) if len(near) else 0.0
             if m > 1 or plan > 1.0:
                 items.append({"workload": _r(float((share * w[idx]).sum()), 1), "need": m,
                               "floor_m": _r(floor, 1), "plan_offroad_m": _r(plan, 1)})
