@@ -31,6 +31,7 @@ from .business import (business_weights, cell_dissimilarity, group_by_type, majo
 from .graph import (CellGraph, cv, cv_lower_bound, ensure_parts, metis_partition,
                     rebisect_pairs, refine_balance, repair_contiguity)
 from .groups import building_groups
+from .loads import cell_loads, type_profiles
 from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_compounds,
                      prepare_lines, prepare_objects, prepare_parent, walk_lines)
 from .report import microgrid_table, summary
@@ -349,7 +350,7 @@ def _cells_and_edges(tess, virtual, objs, comps, kind: str, options: PartitionOp
     """Cell loads and the weighted cell adjacency (business: type affinity too;
     residential: the off-road metres of each edge, ``off_m``)."""
     cells = tess.cells
-    cell_work, cell_hh, shares = _cell_loads(objs, cells, tess, virtual, comps)
+    cell_work, cell_hh, shares = cell_loads(objs, cells, tess, virtual, comps)
     cells["workload"] = cell_work
     cells["households"] = cell_hh
     edges = tess.edges.copy()
@@ -362,7 +363,7 @@ def _cells_and_edges(tess, virtual, objs, comps, kind: str, options: PartitionOp
         edges["affinity"] = np.where(soft, edges["off_m"].to_numpy() * affinity_factor(
             edges["cls"].to_numpy()) + near * NEAR_ROAD_AFFINITY, edges["affinity"].to_numpy())
     if kind in ("business", "mixed") and options.type_weight > 0 and len(edges):
-        profiles = _type_profiles(objs, len(cells))
+        profiles = type_profiles(objs, len(cells))
         d = cell_dissimilarity(profiles, edges["a"].to_numpy(), edges["b"].to_numpy())
         edges["base_affinity"] = edges["affinity"].to_numpy()
         edges["dissimilarity"] = d
@@ -570,59 +571,6 @@ def _kind(options: PartitionOptions, parent_row: dict, objs: gpd.GeoDataFrame) -
     hh = float(objs["hh_work"].sum()) if len(objs) else 0.0
     total = float(objs["workload"].sum()) if len(objs) else 0.0
     return "residential" if total > 0 and hh >= 0.5 * total else "business"
-
-
-def _cell_loads(objs, cells, tess, virtual, comps):
-    """Workload and households per cell; compounds spread over their virtual cells.
-
-    A compound with virtual seeds spreads its own households over its cells in
-    proportion to the area of each cell *inside the compound* (cells may also
-    hold seed-less land outside the walls, which houses nobody).
-    """
-    n = len(cells)
-    work = np.bincount(objs["cell"].to_numpy(), weights=objs["workload"].to_numpy(float),
-                       minlength=n) if len(objs) else np.zeros(n)
-    hh = np.bincount(objs["cell"].to_numpy(), weights=objs["hh_work"].to_numpy(float),
-                     minlength=n) if len(objs) else np.zeros(n)
-    shares: dict[int, dict[int, float]] = {}
-    by_row: dict[int, list[int]] = {}
-    for lab, row in virtual.items():
-        c = tess.label_cell.get(lab)
-        if c is not None:
-            by_row.setdefault(row, []).append(c)
-    cell_geoms = np.asarray(cells.geometry.values, dtype=object)
-    comp_geom = dict(zip(comps["object_row"].to_numpy(), comps.geometry.values))
-    for row, vcells in by_row.items():
-        home = int(objs.at[row, "cell"])
-        group = np.array(sorted(set(vcells) | {home}))
-        poly = comp_geom.get(row, objs.geometry.values[row])
-        a = shapely.area(shapely.intersection(cell_geoms[group], poly))
-        frac = a / a.sum() if a.sum() > 0 else np.full(len(group), 1 / len(group))
-        h = float(objs.at[row, "hh_work"])
-        wk = float(objs.at[row, "workload"])
-        # move the compound's households from its home cell to all its cells
-        work[home] -= wk
-        hh[home] -= h
-        for c, f in zip(group, frac):
-            work[c] += f * h + ((wk - h) if c == home else 0.0)
-            hh[c] += f * h
-        shares[row] = {int(c): float(f * h) for c, f in zip(group, frac) if f > 0 or c == home}
-    return work, hh, shares
-
-
-def _type_profiles(objs, n_cells: int) -> list[dict[str, float]]:
-    profiles: list[dict[str, float]] = [{} for _ in range(n_cells)]
-    bt = objs["business_type"].to_numpy(dtype=object)
-    w = objs["workload"].to_numpy(float)
-    for c, t, wk in zip(objs["cell"].to_numpy(), bt, w):
-        if t is None:
-            continue
-        profiles[c][t] = profiles[c].get(t, 0.0) + max(wk, 1e-6)
-    for p in profiles:
-        s = sum(p.values())
-        for key in p:
-            p[key] /= s
-    return profiles
 
 
 def _graph_from(work: np.ndarray, edges: pd.DataFrame) -> CellGraph:
