@@ -12,6 +12,13 @@ microgrids while that shortens the off-road boundary, never splitting a
 microgrid, never cutting a compound into more pieces than its workload needs,
 and never letting the workload CV rise above a limit. Each accepted move
 strictly lowers the off-road length, so the loop ends.
+
+:func:`strips_to_compounds` moves whole *strips* instead: where a microgrid
+boundary runs along a compound's wall, off roads, the land outside the wall
+(the cells of that road block outside every compound, in the microgrid across
+the wall, connected to the wall) joins the compound's microgrid when that
+shortens the off-road boundary, so the boundary moves out to the street: the
+compound and its outside up to the street belong together (内外一网覆盖).
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .graph import CellGraph, cv, stays_connected
+from collections import deque
+
+from .graph import CellGraph, connected_set, cv, stays_connected
 from .inputs import BarrierClass
 
-__all__ = ["offroad_lengths", "smooth_boundaries", "NEAR_ROAD_M"]
+__all__ = ["offroad_lengths", "smooth_boundaries", "strips_to_compounds", "NEAR_ROAD_M"]
 
 #: a shared edge this close (metres) to a road or water line is "on" it
 NEAR_ROAD_M = 15.0
@@ -116,4 +125,82 @@ def _try_move(graph, labels, nbr, offs, w, limit, cv_limit, v, q) -> bool:
     if limit is not None:
         limit.move(v, p, q)
     labels[v] = q
+    return True
+
+
+def strips_to_compounds(graph: CellGraph, labels: np.ndarray, off: np.ndarray, compound,
+                        block, *, cv_limit: float, movable: np.ndarray | None = None,
+                        max_passes: int = 6) -> np.ndarray:
+    """Move the land between a compound's wall and the street to the compound's part.
+
+    ``off``: off-road metres per CSR entry; ``compound``: True for cells inside
+    a compound; ``block``: road block of each cell. For each cell ``v`` outside
+    compounds whose off-road edge meets a compound cell of another part ``A``,
+    its *strip* (the cells of ``v``'s part and block, outside compounds,
+    connected to ``v``) moves to ``A`` when that shortens the off-road
+    boundary by more than a metre, ``v``'s part stays connected and not
+    empty, every strip cell is ``movable`` (default all) and the workload CV
+    stays at most ``cv_limit`` (or does not rise). Deterministic; each move
+    strictly shortens the off-road boundary, so the loop ends.
+
+    >>> g = CellGraph.from_edges(3, np.array([0.0, 5, 5]), [0, 1], [1, 2], [50.0, 50.0],
+    ...                          [50.0, 0.0], [0.0, 0.0])
+    >>> # cell 0: a compound (part 0); cell 1: the strip outside its wall, in part 1 with
+    >>> # cell 2 across the street: the wall edge is off-road, the street edge is not
+    >>> strips_to_compounds(g, np.array([0, 1, 1]), g.affinity, np.array([True, False, False]),
+    ...                     np.array([0, 0, 1]), cv_limit=1.0).tolist()
+    [0, 0, 1]
+    """
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    comp, block = np.asarray(compound, dtype=bool), np.asarray(block)
+    nbr = graph.neighbour_lists()
+    offs = [off[graph.indptr[v]:graph.indptr[v + 1]].tolist() for v in range(graph.n)]
+    w = np.bincount(labels, weights=graph.weight)
+    for _ in range(max_passes):
+        moved = False
+        for v in np.flatnonzero(~comp):
+            B = labels[v]
+            for A in sorted({labels[u] for u, o in zip(nbr[v], offs[v])
+                             if comp[u] and labels[u] != B and o > 0}):
+                strip = _strip(nbr, labels, comp, block, v)
+                if _move_strip(graph, labels, w, nbr, offs, strip, A, B, cv_limit, movable):
+                    moved = True
+                    break
+        if not moved:
+            break
+    return labels
+
+
+def _strip(nbr, labels, comp, block, v) -> list[int]:
+    """Cells of ``v``'s part and block, outside compounds, connected to ``v``."""
+    seen, queue = {int(v)}, deque([int(v)])
+    while queue:
+        x = queue.popleft()
+        for u in nbr[x]:
+            if u not in seen and labels[u] == labels[v] and not comp[u] \
+                    and block[u] == block[v]:
+                seen.add(u)
+                queue.append(u)
+    return sorted(seen)
+
+
+def _move_strip(graph, labels, w, nbr, offs, strip, A, B, cv_limit, movable) -> bool:
+    """Move ``strip`` from ``B`` to ``A`` if it shortens the off-road boundary and
+    breaks no rule (see :func:`strips_to_compounds`)."""
+    if movable is not None and not movable[strip].all():
+        return False
+    inside = set(strip)
+    delta = sum((o if labels[u] != A else 0.0) - (o if labels[u] != B else 0.0)
+                for s in strip for u, o in zip(nbr[s], offs[s]) if u not in inside)
+    rest = set(np.flatnonzero(labels == B).tolist()) - inside
+    if delta > -1.0 or not connected_set(rest, nbr):
+        return False  # no shorter, or part B would be empty or fall apart
+    w2 = w.copy()
+    load = float(graph.weight[strip].sum())
+    w2[B] -= load
+    w2[A] += load
+    if w2[B] <= 0 or cv(w2[w2 > 0]) > max(cv_limit, cv(w[w > 0])) + 1e-12:
+        return False
+    labels[strip] = A
+    w[:] = w2
     return True

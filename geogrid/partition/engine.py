@@ -36,7 +36,7 @@ from .inputs import (BarrierClass, EstimationRules, WorkloadWeights, prepare_com
                      prepare_lines, prepare_objects, prepare_parent, walk_lines)
 from .report import microgrid_table, summary
 from .attach import attach_nearest, settled
-from .boundary import offroad_lengths, smooth_boundaries
+from .boundary import offroad_lengths, smooth_boundaries, strips_to_compounds
 from .compounds import keep_whole_groups, piece_limit
 from .count import balance_goal, settle_count
 from .roadcuts import refine_on_roads
@@ -95,6 +95,13 @@ class PartitionOptions:
         Residential: move cells between microgrids while that shortens the
         boundary lying more than 15 m from any road or water
         (:mod:`.boundary`), within :data:`SMOOTH_CV_ALLOWANCE` of the CV.
+    wall_strips
+        Residential, opt-in: after the smoothing, the land between a compound's
+        wall and the street (a strip of cells outside compounds) joins the
+        compound's microgrid wherever the boundary follows the wall off roads
+        and the move shortens it (:func:`.boundary.strips_to_compounds`), even
+        when that takes shops or offices of the strip away from the microgrid
+        of their nearest housing on foot: walls before walking distance.
     road_cv_allowance
         Residential: pairs of neighbouring microgrids are cut anew where that
         moves their boundary onto roads (:mod:`.roadcuts`) while the workload
@@ -123,6 +130,7 @@ class PartitionOptions:
     nearest_attachment: bool = True
     compound_need: bool = True
     smooth_boundaries: bool = True
+    wall_strips: bool = False
     road_cv_allowance: float = 0.0
     measure_rules: bool = True
     seed: int = 0
@@ -429,7 +437,10 @@ def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, targe
     (``reached``, :func:`.attach.settled`) stay there.
 
     The CV may rise by :data:`SMOOTH_CV_ALLOWANCE`, but not above ``cv_target``
-    or 10 % above the data's floor, whichever is higher.
+    or 10 % above the data's floor, whichever is higher. With ``wall_strips``
+    the strips outside walls then join their compounds' microgrids
+    (:func:`.boundary.strips_to_compounds`, within the same CV limit) and the
+    smoothing runs once more.
     """
     off = CellGraph.from_edges(graph.n, graph.weight, edges["a"].to_numpy(),
                                edges["b"].to_numpy(), edges["length"].to_numpy(float),
@@ -438,9 +449,14 @@ def _smooth(graph: CellGraph, labels, cells, edges, cg: CellGraph, k: int, targe
     floor = cv_lower_bound(cg.weight, k)
     # up to the allowance, and no further than 10 % above the data's floor (or the goal)
     limit = max(now, min(now + SMOOTH_CV_ALLOWANCE, max(options.cv_target, 1.1 * floor + 0.01)))
-    movable = None if reached is None else ~settled(reached, labels, cells)
-    return smooth_boundaries(graph, labels, off, cv_limit=limit, movable=movable,
-                             limit=piece_limit(graph, labels, cells, target, options))
+    for step in range(2 if options.wall_strips else 1):
+        if step:
+            labels = strips_to_compounds(graph, labels, off, cells["compound_id"].notna(),
+                                         cells["block"].to_numpy(), cv_limit=limit)
+        movable = None if reached is None else ~settled(reached, labels, cells)
+        labels = smooth_boundaries(graph, labels, off, cv_limit=limit, movable=movable,
+                                   limit=piece_limit(graph, labels, cells, target, options))
+    return labels
 
 
 def _label_cv(graph: CellGraph, labels: np.ndarray) -> float:
