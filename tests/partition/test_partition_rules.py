@@ -93,6 +93,30 @@ def test_residential_boundaries_follow_roads_and_compounds_are_not_overcut(lujia
     assert all(b["need"] > 1 for b in blocks if b["plan_offroad_m"] > 1.0), blocks
 
 
+def test_laoshan_wall_strips_put_the_boundary_on_the_street_at_a_known_price(lujiazui):
+    # opt-in: the land between walls and streets joins the compound's microgrid even when
+    # its objects' nearest housing on foot lies across the street (the hospital grounds
+    # beside 三航小区 are nearer 上港小区 on the roads, nearer 三航小区 in a straight line)
+    grid, objs = _grid(lujiazui, "崂山住区")
+    roads = lujiazui["roads"]
+    plain = partition(grid, objs, roads, target_workload=300, measure_rules=False)
+    res = partition(grid, objs, roads, target_workload=300, measure_rules=False,
+                    wall_strips=True)
+    _tiles(grid, res, objs)
+    m0 = rule_metrics(grid, plain.microgrids, objs, roads)["grid"]
+    m = rule_metrics(grid, res.microgrids, objs, roads)["grid"]
+    # 0.683 → 0.707 on roads; walls 478.8 → 437.0 m; outside compounds 414 → 243 m
+    assert m["boundary"]["share_road_or_water"] >= 0.70
+    assert m["boundary"]["share_road_or_water"] > m0["boundary"]["share_road_or_water"]
+    assert m["walls"]["length_m"] <= 437.5 < m0["walls"]["length_m"]
+    assert m["offroad"]["outside_m"] < m0["offroad"]["outside_m"] - 100
+    assert m["compounds"]["over_cut"] == 0
+    assert res.report["workload"]["cv"] <= CV_BEFORE["崂山住区"] + 0.05
+    # the price: objects taken from their nearest housing's microgrid (32 → 37)
+    assert m0["nearest"]["not_nearest"] < m["nearest"]["not_nearest"] <= 37
+    assert res.options.wall_strips and not plain.options.wall_strips
+
+
 #: 梅园住区's balance allowance: its CV when the rules were first measured (0.119) + 0.05
 MEIYUAN_CV_LIMIT = 0.169
 
