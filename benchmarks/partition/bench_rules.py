@@ -317,10 +317,14 @@ def main(argv=None) -> dict:
                     help="only the rule metrics of geogrid on every demo grid")
     ap.add_argument("--road-cv-allowance", type=float, default=None,
                     help="with --grids: turn on the road re-cut pass with this CV allowance")
+    ap.add_argument("--wall-strips", action="store_true",
+                    help="with --grids: residential strips outside walls join their compounds")
     args = ap.parse_args(argv)
     if args.grids:
         extra = {} if args.road_cv_allowance is None else \
             {"road_cv_allowance": args.road_cv_allowance}
+        if args.wall_strips:
+            extra["wall_strips"] = True
         rows = demo_grids(extra)
         print(grids_table(rows))
         print(f"whole process {round(time.perf_counter() - _T0, 1)} s, peak RSS "
