@@ -6,13 +6,13 @@ import functools
 import json
 import sys
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .._errors import GeoGridError, ValidationError
+from ._usage import ClickException
 
 __all__ = ["console", "out", "progress", "handle_errors", "open_store", "plan_row", "echo_json"]
 
@@ -47,7 +47,7 @@ def handle_errors(fn):
                 if exc.fix:
                     console.print(f"[yellow]修正 fix:[/yellow] {escape(exc.fix)}")
             raise typer.Exit(2) from None
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+        except (typer.Exit, typer.Abort, ClickException):   # the parser's, reported bilingually
             raise
         except Exception as exc:  # a bug or an unforeseen input: a clean message, never a traceback
             _unexpected(exc, bool(kwargs.get("as_json")))

@@ -14,11 +14,12 @@ from typing import Annotated
 
 import typer
 
+from ._usage import typer_group
 from ._common import console, handle_errors, out
 
 __all__ = ["app", "import_", "info"]
 
-app = typer.Typer(help="离线底图 / The offline basemap's OSM data.", no_args_is_help=True)
+app = typer_group(help="离线底图 / The offline basemap's OSM data.", no_args_is_help=True)
 
 _NAMES = {"roads": "道路 roads", "water": "水面 water", "waterways": "河道 waterways",
           "landuse": "用地 land use", "buildings": "建筑 buildings", "labels": "地名 labels"}

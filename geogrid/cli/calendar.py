@@ -16,11 +16,12 @@ from typing import Annotated
 
 import typer
 
+from ._usage import typer_group
 from ._common import echo_json, handle_errors, out
 
 __all__ = ["app"]
 
-app = typer.Typer(help="工作日历 / Working calendar: coverage and yearly holiday arrangements.",
+app = typer_group(help="工作日历 / Working calendar: coverage and yearly holiday arrangements.",
                   no_args_is_help=True)
 
 

@@ -10,11 +10,12 @@ import typer
 
 from .._errors import InputError
 from .._datum import Datum
+from ._usage import typer_group
 from ._common import console, echo_json, handle_errors, open_store, progress
 
 __all__ = ["app"]
 
-app = typer.Typer(help="事件: CSV 导入、升级计时。Incidents: CSV intake, escalation timers.",
+app = typer_group(help="事件: CSV 导入、升级计时。Incidents: CSV intake, escalation timers.",
                   no_args_is_help=True)
 
 

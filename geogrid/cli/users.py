@@ -6,11 +6,12 @@ from typing import Annotated
 
 import typer
 
+from ._usage import typer_group
 from ._common import handle_errors, open_store, out
 
 __all__ = ["app"]
 
-app = typer.Typer(help="用户与 API 令牌。Users and API tokens.", no_args_is_help=True)
+app = typer_group(help="用户与 API 令牌。Users and API tokens.", no_args_is_help=True)
 
 
 @app.command("add")
