@@ -14,9 +14,9 @@ from typing import Any
 
 import typer
 from rich.markup import escape
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-__all__ = ["BilingualGroup", "usage_texts", "typer_group"]
+__all__ = ["BilingualGroup", "BilingualCommand", "usage_texts", "typer_group"]
 
 try:  # typer >= 0.22 ships its own copy of click; older typer uses click itself
     from typer._click import exceptions as _exc
@@ -141,7 +141,31 @@ def _report(exc: Any, ctx: Any) -> None:
     console.print(f"[yellow]修正 fix:[/yellow] {escape(fix)}", highlight=False)
 
 
-class BilingualGroup(TyperGroup):
+#: help of the options the command-line library adds itself
+_LIBRARY_HELP = {
+    "install_completion": "为当前 shell 安装命令补全。Install completion for the current shell.",
+    "show_completion": "显示当前 shell 的命令补全脚本, 以便复制或自定义。Show completion for the "
+                       "current shell, to copy it or customize the installation.",
+    "help": "显示此帮助并退出。Show this message and exit.",
+}
+
+
+class _ChineseLibraryHelp:
+    """``--help`` and the completion options explained in Chinese first, as ours are."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for p in params:
+            if p.name in _LIBRARY_HELP:
+                p.help = _LIBRARY_HELP[p.name]
+        return params
+
+
+class BilingualCommand(_ChineseLibraryHelp, TyperCommand):
+    """A command whose own ``--help`` line reads Chinese first."""
+
+
+class BilingualGroup(_ChineseLibraryHelp, TyperGroup):
     """A command group whose parser errors read Chinese first, English kept, exit code 2."""
 
     def make_context(self, info_name, args, parent=None, **extra):
@@ -177,6 +201,12 @@ class _Path:
         self.invoked_subcommand = None
 
 
+class _Typer(typer.Typer):
+    def command(self, *args, cls=None, **kwargs):
+        return super().command(*args, cls=cls or BilingualCommand, **kwargs)
+
+
 def typer_group(**kwargs) -> typer.Typer:
-    """A ``typer.Typer`` whose usage errors are bilingual (see :class:`BilingualGroup`)."""
-    return typer.Typer(cls=BilingualGroup, pretty_exceptions_enable=False, **kwargs)
+    """A ``typer.Typer`` whose usage errors and library help are bilingual
+    (:class:`BilingualGroup`, :class:`BilingualCommand`)."""
+    return _Typer(cls=BilingualGroup, pretty_exceptions_enable=False, **kwargs)

@@ -33,11 +33,11 @@ def _target() -> Path:
 
 @app.command("import")
 @handle_errors
-def import_(source: Annotated[Path, typer.Argument(help=".osm / .osm.pbf extract, a directory "
+def import_(source: Annotated[Path, typer.Argument(help="OSM 数据: .osm / .osm.pbf extract, a directory "
                                                         "of layer files, or a GeoPackage")],
-            commit: Annotated[bool, typer.Option(help="store it (default: dry run)")] = False
+            commit: Annotated[bool, typer.Option(help="存入 (默认只检查) store it (default: dry run)")] = False
             ) -> None:
-    """Read an OSM extract for the offline basemap; --commit stores it for the server."""
+    """读取离线底图的 OSM 数据 Read an OSM extract for the offline basemap; --commit stores it for the server."""
     from ..basemap import BasemapTiles, read_layers
 
     layers = read_layers(source)
@@ -63,7 +63,7 @@ def import_(source: Annotated[Path, typer.Argument(help=".osm / .osm.pbf extract
 @app.command("info")
 @handle_errors
 def info() -> None:
-    """Which OSM data the server's basemap is drawn from."""
+    """底图数据来源 Which OSM data the server's basemap is drawn from."""
     target = _target()
     if target.exists():
         out.print(f"导入的底图 imported: {target}")

@@ -22,12 +22,13 @@ app = typer_group(help="事件: CSV 导入、升级计时。Incidents: CSV intak
 @app.command("import")
 @handle_errors
 def import_csv(
-    path: Annotated[Path, typer.Argument(help="CSV: category, lon, lat (or address), ...")],
-    datum: Annotated[Datum, typer.Option("--datum", "-d", case_sensitive=False)],
-    channel: Annotated[str, typer.Option(help="channel of rows that name none")] = "csv",
-    key_column: Annotated[str | None, typer.Option(help="column with a unique id per report")] = None,
+    path: Annotated[Path, typer.Argument(help="CSV: 类别、经度、纬度 (或地址)… category, lon, lat (or address), ...")],
+    datum: Annotated[Datum, typer.Option("--datum", "-d", case_sensitive=False,
+                                           help="坐标基准 datum of lon/lat")],
+    channel: Annotated[str, typer.Option(help="未注明渠道的行的渠道 channel of rows that name none")] = "csv",
+    key_column: Annotated[str | None, typer.Option(help="每条报告唯一编号列 column with a unique id per report")] = None,
 ) -> None:
-    """Take in a CSV of reports (e.g. a 12345 export). Re-running the same file adds nothing.
+    """导入事件 CSV (如 12345 导出); 重复导入不新增。Take in a CSV of reports (e.g. a 12345 export). Re-running the same file adds nothing.
 
     Columns: category (required); lon + lat, or address; optional channel, description,
     reported_at, reporter_name, reporter_phone. Each row's idempotency key is its
@@ -97,7 +98,7 @@ def _intake(Intake, rec: dict, datum: str, channel: str, key: str):
 @app.command("tick")
 @handle_errors
 def tick() -> None:
-    """Run the escalation timers once (schedule it, e.g. every minute)."""
+    """运行一次升级计时 Run the escalation timers once (schedule it, e.g. every minute)."""
     from ..services.incidents import IncidentService
 
     echo_json(IncidentService(open_store()).tick())
