@@ -29,6 +29,7 @@ __all__ = [
     "PermissionDenied",
     "AuthenticationError",
     "LimitExceeded",
+    "unreadable_file",
 ]
 
 
@@ -168,3 +169,48 @@ class PermissionDenied(GeoGridError, code="forbidden"):
 
 class LimitExceeded(InputError, code="limit_exceeded"):
     """A request is larger than a configured limit."""
+
+
+#: what a reading library's reason means, in Chinese (its English text is kept as the detail)
+_READ_REASONS_ZH = (
+    ("Parquet magic bytes not found", "不是 Parquet 文件, 或文件已损坏"),
+    ("Parquet file size is 0", "文件为空 (0 字节)"),
+    ("not recognized as being in a supported file format", "内容不是可识别的地理数据格式"),
+    ("not recognized as a supported file format", "内容不是可识别的地理数据格式"),
+    ("No such file or directory", "文件不存在"),
+    ("Permission denied", "没有读取权限"),
+    ("Is a directory", "这是一个目录, 不是文件"),
+    ("Failed to read GeoJSON data", "GeoJSON 内容不是完整的 JSON (可能被截断)"),
+    ("file is not a database", "不是 GeoPackage / SQLite 数据库"),
+    ("unable to open database file", "无法打开数据库文件"),
+    ("Layer", "文件中没有该图层, 或图层无法打开"),
+    (".shx", "缺少或损坏 .shx 索引文件"),
+    ("No columns to parse", "文件为空, 没有列"),
+    ("codec can't decode", "文字不是 UTF-8 编码"),
+    ("Error tokenizing data", "CSV 的列数不一致"),
+)
+
+
+def unreadable_file(path: Any, reason: Any, fix: str) -> InputError:
+    """A file that could not be read: Chinese first, naming the file and what the reading
+    library's reason means, its own (English) reason kept as the detail, and ``fix``.
+
+    >>> err = unreadable_file("/x/a.geojson", "'/x/a.geojson' not recognized as being in a "
+    ...                       "supported file format.", "Check the file.")
+    >>> err.message.split("。")[0]
+    '无法读取 a.geojson: 内容不是可识别的地理数据格式'
+    """
+    from pathlib import Path
+
+    path = Path(str(path))
+    detail = str(reason).split("; It might help to specify the correct driver")[0].strip()
+    detail = detail.removesuffix(".")
+    if path.is_dir():
+        zh = "这是一个目录, 不是文件"
+        fix = f"请给出目录里的文件, 而不是目录本身。Pass a file inside it, not the directory. {fix}"
+    elif path.exists() and path.stat().st_size == 0:
+        zh = "文件为空 (0 字节)"
+    else:
+        zh = next((z for en, z in _READ_REASONS_ZH if en in detail), "读取库无法解析此文件")
+    return InputError(f"无法读取 {path.name}: {zh}。cannot read {path.name}: {detail}.",
+                      field="path", value=str(path), fix=fix)
