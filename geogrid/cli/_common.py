@@ -14,7 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from .._errors import GeoGridError, ValidationError
 from ._usage import ClickException
 
-__all__ = ["console", "out", "progress", "handle_errors", "open_store", "plan_row", "echo_json"]
+__all__ = ["console", "out", "progress", "handle_errors", "open_store", "plan_row", "echo_json",
+           "reason_zh"]
 
 console = Console(stderr=True)
 out = Console()
@@ -41,7 +42,8 @@ def handle_errors(fn):
                     for p in exc.problems[:200]:
                         loc = f" at {p.location[0]:.6f},{p.location[1]:.6f}" if p.location else ""
                         val = f" (got {p.value!r})" if p.value is not None else ""
-                        console.print(escape(f"  - [{p.index}] {p.field}: {p.reason}{val}{loc}"))
+                        console.print(escape(f"  - [{p.index}] {p.field}: {reason_zh(p.reason)}"
+                                             f"{val}{loc}"))
                     if len(exc.problems) > 200:
                         console.print(f"  … 另有 {len(exc.problems) - 200} 项 / and {len(exc.problems) - 200} more")
                 if exc.fix:
@@ -54,6 +56,25 @@ def handle_errors(fn):
             raise typer.Exit(3) from None
 
     return wrapper
+
+
+#: the core's reasons for a row it refuses, in Chinese (its English is kept after)
+_REASONS_ZH = (
+    ("geometry is null", "几何为空"), ("geometry is empty", "几何为空集"),
+    ("expected Polygon or MultiPolygon", "须为面"), ("is missing", "缺少此列"),
+    ("unknown level", "未知层级"), ("id is empty", "编号为空"), ("duplicate id", "编号重复"),
+    ("coordinates out of lon/lat range", "坐标超出经纬度范围"),
+    ("lon/lat look swapped", "经纬度疑似颠倒"), ("outside China", "在中国范围之外"),
+    ("invalid geometry", "几何无效"),
+)
+
+
+def reason_zh(reason: str) -> str:
+    """``reason`` with its Chinese in front, unless it already has Chinese."""
+    if any("\u4e00" <= ch <= "\u9fff" for ch in reason):
+        return reason
+    zh = next((z for en, z in _REASONS_ZH if en in reason), None)
+    return f"{zh} / {reason}" if zh else reason
 
 
 def _unexpected(exc: Exception, as_json: bool) -> None:

@@ -129,9 +129,9 @@ def _print_areas_outcome(report: dict, prepared, *, commit: bool, as_json: bool)
 def _import_rows(paths, datum, as_, id_column, layer, lon_col, lat_col, repair, encoding,
                  source, licence, commit, as_json) -> None:
     """Objects or roads from one file, with their provenance."""
-    from .._validate import validate_frame
     from ..io import read_frame
     from ..services.imports import detect_provenance
+    from ._rows import validate_rows
     from ..settings import get_settings
 
     path = _one(paths, as_)
@@ -152,8 +152,8 @@ def _import_rows(paths, datum, as_, id_column, layer, lon_col, lat_col, repair, 
                              f"{path.name}.", field="--id-column", value=id_column,
                              fix=f"可用的列 use one of {list(frame.columns)[:12]}.")
         frame = frame.rename(columns={id_column: "id"})
-    frame, repairs = validate_frame(frame, path.name, id_column="id", polygonal=False,
-                                    repair=repair)
+    frame, repairs = validate_rows(frame, path, repair=repair, lon_col=lon_col, lat_col=lat_col,
+                                   encoding=encoding)
     prov = detect_provenance(list(frame.columns), source=source, licence=licence, file=path.name)
     report = {"file": path.name, "as": as_, "features": len(frame), "datum": datum.value,
               "repairs": repairs, "provenance": prov.__dict__, "committed": False}
