@@ -313,7 +313,9 @@ def write_frame(frame: gpd.GeoDataFrame, path: str | Path, *, layer: str | None 
         out["lon"], out["lat"] = pts.x.to_numpy(), pts.y.to_numpy()
         out.to_csv(path, index=False)
     else:
-        raise InputError(f"不能写出 {suffix!r} 文件。cannot write {suffix!r}.", field="path",
+        kind_zh, kind_en = (repr(suffix), repr(suffix)) if suffix else ("无扩展名的", "no extension")
+        raise InputError(f"不能写出{kind_zh}文件 {path.name}。cannot write {path.name}: "
+                         f"{kind_en}.", field="path",
                          value=path.name, fix="用 .geojson、.gpkg、.parquet 或 .csv。Use .geojson, "
                                               ".gpkg, .parquet or .csv.")
     return path

@@ -100,11 +100,17 @@ def plan_row(store, plan: str, fix: str | None = None):
     """The store's row for ``--plan`` (``active`` or an id), or a bilingual error naming it."""
     from .._errors import InputError
 
+    from .._errors import NotFoundError
+
     if plan == "active":
         row = store.active_plan()
     else:
         try:
             row = store.plan(int(plan))
+        except NotFoundError as exc:     # the store's fix names the HTTP route; here, the command
+            raise NotFoundError(exc.message, field="--plan", value=plan,
+                                fix="用 geogrid plans 查看方案编号。See the plan ids with geogrid "
+                                    "plans.") from None
         except ValueError:
             raise InputError(f"--plan {plan!r} 不是方案编号。--plan {plan!r} is not a plan id.",
                              field="--plan", value=plan,

@@ -63,6 +63,10 @@ def _bad_value(exc: Any) -> tuple[Any, str | None]:
             first = None
         if first:
             zh = _REASONS_ZH.get(first.get("type", ""))
+            bound = {"greater_than": ">", "greater_than_equal": "≥", "less_than": "<",
+                     "less_than_equal": "≤"}.get(first.get("type", ""))
+            if bound and first.get("ctx"):
+                zh = f"须 {bound} {next(iter(first['ctx'].values()))}"
             if zh is None and "is not one of" in str(first.get("msg", "")):
                 zh = "不在可选值之中"
             return first.get("input"), zh

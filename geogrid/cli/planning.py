@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
-from .._errors import InputError, ValidationError, ValidationProblem
+from .._errors import InputError, NotFoundError, ValidationError, ValidationProblem
 from .._datum import Datum
 from ._common import console, echo_json, handle_errors, open_store, out, plan_row, progress
 from ._plan_files import (CodeCol, EncodingOpt, IdCol, LayerLevel, LevelCol, LevelsOpt, NameCol,
@@ -21,7 +21,16 @@ def _options(n: int | None, target: float | None, type_weight: float | None,
     opts: dict = {}
     if n is not None:
         opts["n_microgrids"] = n
+    if n is not None and target is not None:
+        raise InputError("--n 与 --target 只能给一个。give --n or --target, not both.",
+                         field="--n/--target", value=[n, target],
+                         fix="去掉其中一个。Drop one of them.")
     if target is not None:
+        if not target > 0:
+            raise InputError(f"--target 须为正数, 收到 {target}。--target must be positive, got "
+                             f"{target}.", field="--target", value=target,
+                             fix="给出每个微网格的工作量, 如 --target 300。Give the workload per "
+                                 "microgrid, e.g. --target 300.")
         opts["target_workload"] = target
     if type_weight is not None:
         opts["type_weight"] = type_weight
@@ -74,9 +83,14 @@ def _partition_in_store(grid: str, plan: str, options: dict, as_json: bool) -> N
     try:
         with console.status(f"正在划分 / partitioning {grid}…"):
             report = PlanningService(store).partition_grid(plan_id, grid, actor="cli", **options)
-    except Exception:   # a refused partition leaves no draft behind
+    except Exception as exc:   # a refused partition leaves no draft behind
         if copied:
             store.delete_plan(plan_id, actor="cli")
+        if isinstance(exc, NotFoundError) and grid in exc.message:   # the fix names a command
+            raise NotFoundError(exc.message, field="--grid", value=grid,
+                                fix=f"查看方案的网格 id: geogrid export grids.csv --plan {row['id']} "
+                                    f"--level grid。See the plan's grid ids with geogrid export "
+                                    f"grids.csv --plan {row['id']} --level grid.") from None
         raise
     if as_json:
         echo_json(report)
@@ -98,10 +112,10 @@ def partition(
     parent_id: Annotated[list[str] | None, typer.Option(help="只划分这些上级 only these parents (file mode)")] = None,
     grid: Annotated[str | None, typer.Option(help="要划分的网格编号 grid id to partition in the store")] = None,
     plan: Annotated[str, typer.Option(help="方案编号或 active (另存草稿) store plan id or 'active' (a draft copy is made)")] = "active",
-    n: Annotated[int | None, typer.Option("--n", help="微网格数 number of microgrids")] = None,
+    n: Annotated[int | None, typer.Option("--n", min=1, help="微网格数 number of microgrids")] = None,
     target: Annotated[float | None, typer.Option(help="每个微网格的工作量 workload per microgrid (households+weights)")] = None,
-    type_weight: Annotated[float | None, typer.Option(help="商务: 0 邻接 … 1 业态 business: 0 adjacency … 1 business type")] = None,
-    kind: Annotated[str | None, typer.Option(help="居住/商务/混合 residential, business or mixed")] = None,
+    type_weight: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="商务: 0 邻接 … 1 业态 business: 0 adjacency … 1 business type")] = None,
+    kind: Annotated[Literal["residential", "business", "mixed"] | None, typer.Option(help="居住/商务/混合 residential, business or mixed")] = None,
     id_column: IdCol = None, name_column: NameCol = None, encoding: EncodingOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出完整报告 print the whole report as JSON")] = False,
 ) -> None:
@@ -183,7 +197,9 @@ def validate(
         row = plan_row(store, plan)
         report = PlanningService(store).validate(int(row["id"]), grid)
         ok = report["ok"]
-        texts = [g["text"] for g in report["grids"]] or [report.get("text", "")]
+        texts = [g["text"] for g in report["grids"]] or [report.get("text") or (
+            f"方案 {row['id']} 还没有划分了微网格的网格, 无可检查。plan {row['id']} has no grid "
+            f"with microgrids to check yet: geogrid partition --grid ID --plan {row['id']}.")]
     elif boundary is not None and (plan_file is None or levels or layer_level or level_column
                                    or parent_column or code_column or name_column or id_column):
         prepared = prepare_files([p for p in (boundary, plan_file) if p], datum=datum,
