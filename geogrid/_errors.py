@@ -205,7 +205,9 @@ def unreadable_file(path: Any, reason: Any, fix: str) -> InputError:
     path = Path(str(path))
     detail = str(reason).split("; It might help to specify the correct driver")[0].strip()
     detail = detail.removesuffix(".")
-    if path.is_dir():
+    if not path.exists():
+        zh, fix = "文件不存在", "检查路径。Check the path."
+    elif path.is_dir():
         zh = "这是一个目录, 不是文件"
         fix = f"请给出目录里的文件, 而不是目录本身。Pass a file inside it, not the directory. {fix}"
     elif path.exists() and path.stat().st_size == 0:

@@ -26,7 +26,8 @@ from ._lonlat import LAT_NAMES, LON_NAMES, SUPPORTED_SUFFIXES, lonlat_columns
 from .crs import STORAGE_CRS
 from .datum import Datum, convert, parse_datum
 
-__all__ = ["read_frame", "write_frame", "convert_frame", "list_layers", "SUPPORTED_SUFFIXES",
+__all__ = ["read_frame", "read_csv_text", "write_frame", "convert_frame", "list_layers",
+           "SUPPORTED_SUFFIXES",
            "LON_NAMES", "LAT_NAMES"]
 
 def convert_frame(frame: gpd.GeoDataFrame, datum: str | Datum) -> gpd.GeoDataFrame:
@@ -80,7 +81,7 @@ def read_frame(
     if suffix == ".zip":
         _check_archive(path)
     if suffix in (".csv", ".txt"):
-        df = _read_csv(path, encoding)
+        df = read_csv_text(path, encoding)
         lon, lat = _lonlat_columns(df, lon_column, lat_column)
         x = pd.to_numeric(df[lon], errors="coerce").to_numpy(float)
         y = pd.to_numeric(df[lat], errors="coerce").to_numpy(float)
@@ -110,7 +111,7 @@ def read_frame(
     return convert_frame(frame, datum)
 
 
-def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
+def read_csv_text(path: str | Path, encoding: str | None = None) -> pd.DataFrame:
     """Every cell as text; an unreadable file is named with the reason and the fix."""
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
@@ -121,7 +122,7 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
                "(Excel: CSV UTF-8) or declare --encoding GBK.") if isinstance(
             exc, UnicodeDecodeError) else ("确认这是有表头行、逗号分隔的 CSV 文件。Check that it is "
                                            "a comma-separated CSV file with a header row.")
-        raise unreadable_file(path, exc, fix) from None
+        raise unreadable_file(Path(path), exc, fix) from None
 
 
 def _is_geoparquet(path: Path) -> bool:

@@ -15,7 +15,7 @@ app = typer_group(name="geogrid", help="网格化治理: microgrid planning, geo
                   no_args_is_help=True)
 #: command name → its function, in the order ``geogrid --help`` lists them
 COMMANDS = {
-    "demo": data.demo, "import": data.import_, "export": data.export, "plans": data.plans,
+    "demo": data.demo, "import": data.import_, "export": data.export, "plans": data.plans, "activate": data.activate,
     "check": data.check, "purge-personal": data.purge_personal,
     "locate": batch.locate, "geocode": batch.geocode,
     "partition": planning.partition, "validate": planning.validate,

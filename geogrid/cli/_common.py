@@ -118,8 +118,9 @@ def plan_row(store, plan: str, fix: str | None = None):
                                  "or pass active.") from None
     if row is None:
         raise InputError("没有启用的方案 / there is no active plan.", field="--plan", value=plan,
-                         fix=fix or "载入一个（geogrid demo）或用 --plan ID 指定 / Load one "
-                                    "(geogrid demo) or pass --plan ID.")
+                         fix=fix or "用 geogrid activate ID 启用一个草稿、载入演示 (geogrid demo), "
+                                    "或用 --plan ID 指定。Activate a draft with geogrid activate "
+                                    "ID, load the demo (geogrid demo), or pass --plan ID.")
     return row
 
 

@@ -14,7 +14,7 @@ from rich.markup import escape
 from ._common import console, echo_json, handle_errors, open_store, out, plan_row
 from ._plan_files import PlanFiles, columns_of, plan_file_options, prepare_files
 
-__all__ = ["demo", "import_", "export", "plans", "check", "purge_personal", "prepare_files",
+__all__ = ["demo", "import_", "export", "plans", "activate", "check", "purge_personal", "prepare_files",
            "columns_of"]
 
 DatumOpt = Annotated[Datum, typer.Option("--datum", "-d", help="输入坐标的基准 datum of the input coordinates",
@@ -229,6 +229,25 @@ def plans() -> None:
         chain = " → ".join(lv.zh for lv in PlanLevels.from_list(p.get("levels")))
         out.print(f"{p['id']:>4}  {p['status']:8}  v{p['version']:<3} {p['street_code']}  "
                   f"{p['name']}  ({chain})", markup=False)
+
+
+@handle_errors
+def activate(
+    plan_id: Annotated[int, typer.Argument(help="草稿方案编号 (见 geogrid plans) draft plan id")],
+) -> None:
+    """启用方案 Make a draft plan the active plan of its street; the old one is retired."""
+    from .._errors import StateError
+
+    store = open_store()
+    row = plan_row(store, str(plan_id))
+    if row["status"] != "draft":
+        raise StateError(f"方案 {plan_id} 状态为 {row['status']}, 只有草稿可以启用。plan {plan_id} "
+                         f"is {row['status']}; only a draft can be activated.", field="plan_id",
+                         value=plan_id, fix="用 geogrid plans 找到草稿方案的编号。Find a draft's id "
+                                            "with geogrid plans.")
+    plan = store.activate_plan(plan_id, expected_version=int(row["version"]), actor="cli")
+    out.print(f"方案 {plan_id} 已启用 (v{plan['version']}), 街道 {plan['street_code']} 的旧方案已停用。"
+              f"plan {plan_id} is now active; the street's previous plan is retired.", markup=False)
 
 
 @handle_errors
