@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from .._errors import NotFoundError
+from ..security import Role
 from ._usage import typer_group
 from ._common import handle_errors, open_store, out
 
@@ -17,7 +19,7 @@ app = typer_group(help="用户与 API 令牌。Users and API tokens.", no_args_i
 @app.command("add")
 @handle_errors
 def add(username: Annotated[str, typer.Argument(help="用户名 user name")],
-        role: Annotated[str, typer.Option(help="角色 role: admin, planner, dispatcher, responder, public")],
+        role: Annotated[Role, typer.Option(case_sensitive=False, help="角色 role")],
         scope: Annotated[str | None, typer.Option(help="角色限定的街道或网格代码 street or grid code the role is limited to")] = None,
         password: Annotated[str | None, typer.Option(help="网页登录密码 password for web sign-in",
                                                      prompt=False, hide_input=True)] = None) -> None:
@@ -25,7 +27,7 @@ def add(username: Annotated[str, typer.Argument(help="用户名 user name")],
     from ..store.users import create_user, issue_token
 
     store = open_store()
-    create_user(store, username, role, scope=scope, password=password, actor="cli")
+    create_user(store, username, role.value, scope=scope, password=password, actor="cli")
     out.print(issue_token(store, username, actor="cli"))
 
 
@@ -65,7 +67,12 @@ def revoke(token_id: Annotated[int, typer.Argument(help="令牌编号, 见 geogr
            ) -> None:
     """吊销 API 令牌 Revoke an API token (it stops working within seconds on every server)."""
     store = open_store()
-    store.accounts.token_owner(token_id)  # NotFoundError names the id
+    try:
+        store.accounts.token_owner(token_id)
+    except NotFoundError as exc:     # its fix names the HTTP route; here, the command
+        raise NotFoundError(exc.message, field="token_id", value=token_id,
+                            fix="用 geogrid users tokens 查看令牌编号。See the token ids with "
+                                "geogrid users tokens.") from None
     n = store.accounts.revoke(token_id=token_id, actor="cli")
     out.print(f"令牌 {token_id} 已吊销 token {token_id} revoked" if n else
               f"令牌 {token_id} 早已吊销 token {token_id} was already revoked")
