@@ -16,6 +16,8 @@ import typer
 from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
+from .._errors import validator_reason_zh
+
 __all__ = ["BilingualGroup", "BilingualCommand", "usage_texts", "typer_group"]
 
 try:  # typer >= 0.22 ships its own copy of click; older typer uses click itself
@@ -31,17 +33,6 @@ FileError, ClickException = _exc.FileError, _exc.ClickException
 _QUOTED = re.compile(r"""'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)\"""")
 
 _ONE_OF = re.compile(r"is not one of (.*?)\.?$")
-
-#: the reason of a bad value, by the validator's error type
-_REASONS_ZH = {
-    "int_parsing": "须为整数", "int_from_float": "须为整数", "float_parsing": "须为数字",
-    "bool_parsing": "须为 true 或 false", "date_parsing": "须为日期 YYYY-MM-DD",
-    "date_from_datetime_parsing": "须为日期 YYYY-MM-DD", "datetime_parsing": "须为日期时间",
-    "datetime_from_date_parsing": "须为日期时间 YYYY-MM-DDTHH:MM",
-    "greater_than": "太小", "greater_than_equal": "太小", "less_than": "太大",
-    "less_than_equal": "太大", "enum": "不在可选值之中", "literal_error": "不在可选值之中",
-}
-
 
 def _param_name(exc: Any) -> str | None:
     hint = getattr(exc, "param_hint", None)
@@ -62,13 +53,8 @@ def _bad_value(exc: Any) -> tuple[Any, str | None]:
         except Exception:  # not a validator's error after all
             first = None
         if first:
-            zh = _REASONS_ZH.get(first.get("type", ""))
-            bound = {"greater_than": ">", "greater_than_equal": "≥", "less_than": "<",
-                     "less_than_equal": "≤"}.get(first.get("type", ""))
-            if bound and first.get("ctx"):
-                zh = f"须 {bound} {next(iter(first['ctx'].values()))}"
-            if zh is None and "is not one of" in str(first.get("msg", "")):
-                zh = "不在可选值之中"
+            zh = ("不在可选值之中" if "is not one of" in str(first.get("msg", ""))
+                  else validator_reason_zh(first.get("type", ""), first.get("ctx")))
             return first.get("input"), zh
     match = _QUOTED.search(exc.message or "")
     value = next((g for g in match.groups() if g is not None), None) if match else None
