@@ -75,6 +75,12 @@ def _partition_in_store(grid: str, plan: str, options: dict, as_json: bool) -> N
 
     row = plan_row(store, plan)
     plan_id = int(row["id"])
+    if store.areas(plan_id, uids=[grid]).empty:     # before a draft copy is made for it
+        raise NotFoundError(f"区域 {grid!r} 不在方案 {plan_id} 中。area {grid!r} is not in plan "
+                            f"{plan_id}.", field="--grid", value=grid,
+                            fix=f"查看方案的网格 id: geogrid export grids.csv --plan {plan_id} "
+                                f"--level grid。See the plan's grid ids with geogrid export "
+                                f"grids.csv --plan {plan_id} --level grid.")
     copied = row["status"] != "draft"
     if copied:
         plan_id = store.copy_plan(plan_id, actor="cli")
@@ -83,14 +89,9 @@ def _partition_in_store(grid: str, plan: str, options: dict, as_json: bool) -> N
     try:
         with console.status(f"正在划分 / partitioning {grid}…"):
             report = PlanningService(store).partition_grid(plan_id, grid, actor="cli", **options)
-    except Exception as exc:   # a refused partition leaves no draft behind
+    except Exception:   # a refused partition leaves no draft behind
         if copied:
             store.delete_plan(plan_id, actor="cli")
-        if isinstance(exc, NotFoundError) and grid in exc.message:   # the fix names a command
-            raise NotFoundError(exc.message, field="--grid", value=grid,
-                                fix=f"查看方案的网格 id: geogrid export grids.csv --plan {row['id']} "
-                                    f"--level grid。See the plan's grid ids with geogrid export "
-                                    f"grids.csv --plan {row['id']} --level grid.") from None
         raise
     if as_json:
         echo_json(report)
