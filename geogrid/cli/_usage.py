@@ -34,6 +34,7 @@ _QUOTED = re.compile(r"""'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)\"""")
 
 _ONE_OF = re.compile(r"is not one of (.*?)\.?$")
 
+
 def _param_name(exc: Any) -> str | None:
     hint = getattr(exc, "param_hint", None)
     param = getattr(exc, "param", None)
