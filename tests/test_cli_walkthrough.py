@@ -182,3 +182,14 @@ def test_validate_of_a_plan_with_nothing_to_check_says_so(cli_store):
         cli_store.add_areas(conn, plan, grid)
     code, text = _run(["validate", "--plan", plan])
     assert code == 0 and f"方案 {plan} 还没有划分了微网格的网格" in text and "partition" in text
+
+
+def test_every_problem_with_the_address_options_is_listed_at_once(cli_store, tmp_path):
+    csv = tmp_path / "addr.csv"
+    csv.write_text("address,lon,lat\n崂山路638弄1号,121.5120,31.2370\n", encoding="utf-8")
+    text = _refused(cli_store, ["import", csv, "--as", "addresses", "-d", "wgs84", "--source",
+                                "s", "--source-date", "d", "--licence", "l", "--address-col",
+                                "addr", "--commit"],
+                    "选项有 2 处问题, 未写入任何数据", "--source-date 'd' 不是日期",
+                    "没有列 'addr' (--address-col)")
+    assert "2026-11-01" in text and "Pass --address-col with one of ['address']" in text
