@@ -16,9 +16,10 @@ from .i18n import localise_error
 from .responses import JSONResp
 
 from geogrid import errors as E
-from geogrid.errors import GeoGridError
+from geogrid.errors import GeoGridError, validator_reason_zh
 
-__all__ = ["STATUS", "install_error_handlers", "install_store_error_handlers", "status_for"]
+__all__ = ["STATUS", "install_error_handlers", "install_store_error_handlers", "status_for",
+           "validation_body"]
 
 log = logging.getLogger("geogrid.api")
 
@@ -63,27 +64,39 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         # FastAPI's own refusals (unparsable JSON body, unknown path or method) in our shape
+        where = f"{request.method} {request.url.path}"
         zh = {400: "请求体无法解析", 404: "路径不存在", 405: "不支持此方法"}.get(exc.status_code,
                                                                                   "请求失败")
-        body = _body("http_error", f"{zh}。{exc.detail}", fix="见 /docs。See /docs.")
+        body = _body("http_error", f"{zh}: {where}。{exc.detail}: {where}", value=where,
+                     fix="可用的路径和方法见 /docs。See /docs for the paths and methods.")
         return JSONResp(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):
-        problems = []
-        for e in exc.errors():
-            loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")]
-            problems.append({"field": ".".join(loc) or "body", "reason": e.get("msg"),
-                             "value": _short(e.get("input")), "type": e.get("type")})
-        first = problems[0] if problems else {"field": "body", "reason": "invalid", "value": None,
-                                              "type": "value_error"}
-        return JSONResp(_body(
-            "invalid_input", _invalid_message(first), field=first["field"],
-            value=first["value"], fix="按 /docs 中的模式更正所列字段。"
-                                      "Correct the listed fields; see /docs for the schema.",
-            problems=[{k: v for k, v in p.items() if k != "type"} for p in problems]),
-            status_code=422)
+        return JSONResp(validation_body(exc.errors()), status_code=422)
 
+
+def validation_body(errors) -> dict:
+    """The body of a 422 for the request validator's ``errors``: every problem listed, the
+    first one as the message, Chinese first, naming the field, the value and the fix."""
+    problems = [_problem(e) for e in errors] or [
+        {"field": "body", "reason": "invalid", "value": None, "type": "value_error", "ctx": None}]
+    first = problems[0]
+    return _body("invalid_input", _invalid_message(first), field=first["field"],
+                 value=first["value"], fix=_fix(first),
+                 problems=[{k: v for k, v in p.items() if k not in ("type", "ctx")}
+                           for p in problems])
+
+
+def _problem(e: dict) -> dict:
+    kind = e.get("type")
+    loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
+    if kind == "json_invalid":      # the position in the text, not a field
+        loc = []
+    value = None if kind in ("missing", "json_invalid") else _short(e.get("input"))
+    ctx = {k: str(v) for k, v in (e.get("ctx") or {}).items()}
+    return {"field": ".".join(loc) or "body", "reason": e.get("msg"), "value": value,
+            "type": kind, "ctx": ctx}
 
 
 def install_store_error_handlers(app: FastAPI) -> None:
@@ -118,11 +131,30 @@ def install_store_error_handlers(app: FastAPI) -> None:
 
 
 def _invalid_message(problem: dict) -> str:
-    """The first problem as one sentence, Chinese first."""
-    field, reason = problem["field"], problem["reason"]
-    if problem.get("type") == "missing":
+    """The first problem as one sentence, Chinese first, then the validator's English."""
+    field, reason, kind = problem["field"], problem["reason"], problem.get("type")
+    if kind == "missing":
         return f"缺少必填字段 {field}。{field}: {reason}"
-    return f"字段 {field} 无效。{field}: {reason}"
+    if kind == "json_invalid":
+        return f"请求体不是合法的 JSON ({problem['ctx'].get('error', '')})。the request body is " \
+               f"not valid JSON: {problem['ctx'].get('error', reason)}"
+    zh = validator_reason_zh(kind or "", problem.get("ctx")) or "取值无效"
+    shown = f" 的值 {problem['value']!r}" if problem.get("value") is not None else ""
+    return f"字段 {field}{shown} 无效: {zh}。{field}: {reason}"
+
+
+def _fix(problem: dict) -> str:
+    field, kind, ctx = problem["field"], problem.get("type"), problem.get("ctx") or {}
+    if kind == "json_invalid":
+        return ("发送合法的 JSON, 并设置 Content-Type: application/json。Send valid JSON with "
+                "Content-Type: application/json.")
+    if kind == "missing":
+        return f"加上 {field}; 模式见 /docs。Add {field}; see /docs for the schema."
+    if ctx.get("expected"):
+        return (f"{field} 取以下之一: {ctx['expected']}。Use one of {ctx['expected']} for "
+                f"{field}.")
+    return (f"按 /docs 中的模式更正 {field} 及所列其他字段。Correct {field} and the other listed "
+            "fields; see /docs for the schema.")
 
 
 def _short(value):

@@ -29,6 +29,8 @@ __all__ = [
     "PermissionDenied",
     "AuthenticationError",
     "LimitExceeded",
+    "unreadable_file",
+    "validator_reason_zh",
 ]
 
 
@@ -168,3 +170,90 @@ class PermissionDenied(GeoGridError, code="forbidden"):
 
 class LimitExceeded(InputError, code="limit_exceeded"):
     """A request is larger than a configured limit."""
+
+
+#: what a reading library's reason means, in Chinese (its English text is kept as the detail)
+_READ_REASONS_ZH = (
+    ("Parquet magic bytes not found", "不是 Parquet 文件, 或文件已损坏"),
+    ("Parquet file size is 0", "文件为空 (0 字节)"),
+    ("not recognized as being in a supported file format", "内容不是可识别的地理数据格式"),
+    ("not recognized as a supported file format", "内容不是可识别的地理数据格式"),
+    ("No such file or directory", "文件不存在"),
+    ("Permission denied", "没有读取权限"),
+    ("Is a directory", "这是一个目录, 不是文件"),
+    ("Failed to read GeoJSON data", "GeoJSON 内容不是完整的 JSON (可能被截断)"),
+    ("file is not a database", "不是 GeoPackage / SQLite 数据库"),
+    ("unable to open database file", "无法打开数据库文件"),
+    ("Layer", "文件中没有该图层, 或图层无法打开"),
+    (".shx", "缺少或损坏 .shx 索引文件"),
+    ("No columns to parse", "文件为空, 没有列"),
+    ("codec can't decode", "文字不是 UTF-8 编码"),
+    ("Error tokenizing data", "CSV 的列数不一致"),
+)
+
+
+def unreadable_file(path: Any, reason: Any, fix: str) -> InputError:
+    """A file that could not be read: Chinese first, naming the file and what the reading
+    library's reason means, its own (English) reason kept as the detail, and ``fix``.
+
+    >>> err = unreadable_file("no/such.geojson", "No such file or directory", "Check the file.")
+    >>> err.message
+    '无法读取 such.geojson: 文件不存在。cannot read such.geojson: No such file or directory.'
+    >>> err.fix
+    '检查路径。Check the path.'
+    """
+    from pathlib import Path
+
+    path = Path(str(path))
+    detail = str(reason).split("; It might help to specify the correct driver")[0].strip()
+    detail = detail.removesuffix(".")
+    if not path.exists():
+        zh, fix = "文件不存在", "检查路径。Check the path."
+    elif path.is_dir():
+        zh = "这是一个目录, 不是文件"
+        fix = f"请给出目录里的文件, 而不是目录本身。Pass a file inside it, not the directory. {fix}"
+    elif path.exists() and path.stat().st_size == 0:
+        zh = "文件为空 (0 字节)"
+    else:
+        zh = next((z for en, z in _READ_REASONS_ZH if en in detail), "读取库无法解析此文件")
+    return InputError(f"无法读取 {path.name}: {zh}。cannot read {path.name}: {detail}.",
+                      field="path", value=str(path), fix=fix)
+
+
+#: a data validator's error type (pydantic's ``type``) → why the value was refused, in Chinese
+_VALIDATOR_ZH = {
+    "missing": "缺少此项", "int_parsing": "须为整数", "int_from_float": "须为整数",
+    "int_type": "须为整数", "float_parsing": "须为数字", "float_type": "须为数字",
+    "bool_parsing": "须为 true 或 false", "bool_type": "须为 true 或 false",
+    "string_type": "须为文字", "date_parsing": "须为日期 YYYY-MM-DD",
+    "date_from_datetime_parsing": "须为日期 YYYY-MM-DD", "date_type": "须为日期 YYYY-MM-DD",
+    "datetime_parsing": "须为时间 YYYY-MM-DDTHH:MM", "datetime_type": "须为时间 YYYY-MM-DDTHH:MM",
+    "datetime_from_date_parsing": "须为日期或时间 (YYYY-MM-DD 或 YYYY-MM-DDTHH:MM)",
+    "uuid_parsing": "须为 UUID", "dict_type": "须为 JSON 对象", "model_attributes_type": "须为 JSON 对象",
+    "list_type": "须为列表", "json_invalid": "不是合法的 JSON", "enum": "不在可选值之中",
+    "literal_error": "不在可选值之中", "string_pattern_mismatch": "格式不符",
+    "extra_forbidden": "不认识此字段", "value_error": "取值无效",
+}
+_BOUNDS_ZH = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", "≥"),
+              "less_than": ("lt", "<"), "less_than_equal": ("le", "≤"),
+              "string_too_short": ("min_length", "长度 ≥"), "string_too_long": ("max_length", "长度 ≤"),
+              "too_short": ("min_length", "项数 ≥"), "too_long": ("max_length", "项数 ≤")}
+
+
+def validator_reason_zh(kind: str, ctx: dict | None = None) -> str | None:
+    """Why a data validator refused a value, in Chinese, from its error type and context.
+
+    >>> validator_reason_zh("less_than_equal", {"le": 180})
+    '须 ≤ 180'
+    >>> validator_reason_zh("enum", {"expected": "'wgs84' or 'gcj02'"})
+    '不在可选值之中 (可选: wgs84, gcj02)'
+    """
+    ctx = ctx or {}
+    if kind in _BOUNDS_ZH:
+        key, sign = _BOUNDS_ZH[kind]
+        return f"须 {sign} {ctx[key]}" if key in ctx else None
+    zh = _VALIDATOR_ZH.get(kind)
+    if zh and kind in ("enum", "literal_error") and ctx.get("expected"):
+        expected = str(ctx["expected"]).replace("'", "").replace(" or ", ", ")
+        zh = f"{zh} (可选: {expected})"
+    return zh

@@ -26,10 +26,12 @@ from ._errors import (
     StoreUnavailableError,
     ValidationError,
     ValidationProblem,
+    validator_reason_zh,
 )
 
 __all__ = [
     "CODES", "GeoGridError", "InputError", "CRSError", "DatumError", "ValidationProblem",
     "ValidationError", "NotFoundError", "ConflictError", "StateError", "OutOfCoverageError",
     "StoreUnavailableError", "PermissionDenied", "AuthenticationError", "LimitExceeded",
+    "validator_reason_zh",
 ]

@@ -21,12 +21,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._errors import InputError
+from ._errors import InputError, unreadable_file
 from ._lonlat import LAT_NAMES, LON_NAMES, SUPPORTED_SUFFIXES, lonlat_columns
 from .crs import STORAGE_CRS
 from .datum import Datum, convert, parse_datum
 
-__all__ = ["read_frame", "write_frame", "convert_frame", "list_layers", "SUPPORTED_SUFFIXES",
+__all__ = ["read_frame", "read_csv_text", "write_frame", "convert_frame", "list_layers",
+           "SUPPORTED_SUFFIXES",
            "LON_NAMES", "LAT_NAMES"]
 
 def convert_frame(frame: gpd.GeoDataFrame, datum: str | Datum) -> gpd.GeoDataFrame:
@@ -80,7 +81,7 @@ def read_frame(
     if suffix == ".zip":
         _check_archive(path)
     if suffix in (".csv", ".txt"):
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        df = read_csv_text(path, encoding)
         lon, lat = _lonlat_columns(df, lon_column, lat_column)
         x = pd.to_numeric(df[lon], errors="coerce").to_numpy(float)
         y = pd.to_numeric(df[lat], errors="coerce").to_numpy(float)
@@ -100,12 +101,28 @@ def read_frame(
     if frame.crs is not None and frame.crs.is_projected:
         if datum not in (Datum.WGS84, Datum.CGCS2000):
             raise InputError(
+                f"{path.name} 是投影坐标 {frame.crs.to_string()}, 而 {datum.value} 只有经纬度形式。"
                 f"{path.name} is in projected CRS {frame.crs.to_string()}, but datum {datum.value} "
                 "exists only as lon/lat.", field="datum", value=datum.value,
-                fix="Declare --datum wgs84 or cgcs2000 for projected files.",
+                fix="投影坐标的文件请声明 --datum wgs84 或 cgcs2000。Declare --datum wgs84 or "
+                    "cgcs2000 for projected files.",
             )
         frame = frame.to_crs(STORAGE_CRS)
     return convert_frame(frame, datum)
+
+
+def read_csv_text(path: str | Path, encoding: str | None = None) -> pd.DataFrame:
+    """Every cell as text; an unreadable file is named with the reason and the fix."""
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                           encoding=encoding)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError,
+            pd.errors.EmptyDataError) as exc:
+        fix = ("用 UTF-8 另存 (Excel: CSV UTF-8), 或声明编码 --encoding GBK。Save it as UTF-8 "
+               "(Excel: CSV UTF-8) or declare --encoding GBK.") if isinstance(
+            exc, UnicodeDecodeError) else ("确认这是有表头行、逗号分隔的 CSV 文件。Check that it is "
+                                           "a comma-separated CSV file with a header row.")
+        raise unreadable_file(Path(path), exc, fix) from None
 
 
 def _is_geoparquet(path: Path) -> bool:
@@ -114,9 +131,8 @@ def _is_geoparquet(path: Path) -> bool:
     try:
         meta = pq.read_schema(path).metadata or {}
     except Exception as exc:  # pyarrow raises several types for unreadable files
-        raise InputError(f"无法读取 Parquet 文件 {path.name} / cannot read {path.name} as Parquet: "
-                         f"{exc}.", field="path", value=path.name,
-                         fix="检查文件 / check that the file is Parquet.") from None
+        raise unreadable_file(path, exc, "确认文件是完整的 Parquet 文件。Check that the file is a "
+                                         "complete Parquet file.") from None
     return b"geo" in meta
 
 
@@ -140,9 +156,8 @@ def list_layers(path: str | Path) -> list[str]:
     try:
         return [str(name) for name, _ in pyogrio.list_layers(str(path))]
     except Exception as exc:  # GDAL's own message, kept
-        raise InputError(f"无法读取 {Path(path).name} 的图层: {exc}。cannot list the layers of "
-                         f"{Path(path).name}: {exc}", field="path", value=str(path),
-                         fix="检查文件是否完整。Check that the file is complete and readable.") from None
+        raise unreadable_file(path, exc, "确认文件完整、可读、内容与扩展名相符。Check that the file "
+                                         "is complete, readable and matches its extension.") from None
 
 
 def _read_vector(path: Path, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
@@ -172,8 +187,7 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None) -> gpd.Geo
            "and .dbf are all there.") if path.suffix.lower() == ".shp" else (
         "确认文件完整、内容与扩展名相符（GeoJSON 须为 JSON）。Check that the file is complete and "
         "that its content matches its extension (a .geojson must be JSON).")
-    raise InputError(f"无法读取 {path.name} / cannot read {path.name}: {last}", field="path",
-                     value=path.name, fix=fix)
+    raise unreadable_file(path, last, fix)
 
 
 def _garbled(frame: pd.DataFrame) -> bool:
@@ -300,6 +314,9 @@ def write_frame(frame: gpd.GeoDataFrame, path: str | Path, *, layer: str | None 
         out["lon"], out["lat"] = pts.x.to_numpy(), pts.y.to_numpy()
         out.to_csv(path, index=False)
     else:
-        raise InputError(f"cannot write {suffix!r}.", field="path", value=path.name,
-                         fix="Use .geojson, .gpkg, .parquet or .csv.")
+        kind_zh, kind_en = (repr(suffix), repr(suffix)) if suffix else ("无扩展名的", "no extension")
+        raise InputError(f"不能写出{kind_zh}文件 {path.name}。cannot write {path.name}: "
+                         f"{kind_en}.", field="path",
+                         value=path.name, fix="用 .geojson、.gpkg、.parquet 或 .csv。Use .geojson, "
+                                              ".gpkg, .parquet or .csv.")
     return path

@@ -46,7 +46,7 @@ def test_unreadable_file_names_it_once_with_a_fix_for_its_kind(tmp_path):
     res = CliRunner().invoke(app, ["import", str(bad), "-d", "wgs84"])
     assert res.exit_code == 2, res.output
     text = " ".join(res.output.split())
-    assert "无法读取 grids.geojson / cannot read grids.geojson" in text
+    assert "无法读取 grids.geojson: 内容不是可识别的地理数据格式。cannot read grids.geojson" in text
     assert text.count("not recognized") == 1                # GDAL's reason, once
     fix = text[text.index("fix:"):]
     assert "JSON" in fix and ".shx" not in fix and _CJK.search(fix)

@@ -9,7 +9,7 @@ import pytest
 import geogrid.batch  # noqa: F401  (defines DatumMismatch)
 import geogrid.partition.edit  # noqa: F401  (defines PlanEditError)
 from geogrid import _errors
-from geogrid.errors import CODES, ConflictError, GeoGridError, InputError
+from geogrid.errors import CODES, ConflictError, GeoGridError, InputError, validator_reason_zh
 from maps.i18n import t
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -65,3 +65,83 @@ def test_a_subclass_without_a_code_keeps_its_parents():
 
     assert Narrow("x").code == "conflict" and CODES["conflict"] is ConflictError
     assert issubclass(_errors.NotFoundError, LookupError)
+
+
+# -- the HTTP API's error bodies -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind, ctx, zh", [
+    ("float_parsing", None, "须为数字"), ("int_parsing", None, "须为整数"),
+    ("less_than_equal", {"le": 180}, "须 ≤ 180"), ("greater_than", {"gt": 0}, "须 > 0"),
+    ("string_too_short", {"min_length": 1}, "须 长度 ≥ 1"), ("missing", None, "缺少此项"),
+    ("enum", {"expected": "'wgs84' or 'gcj02'"}, "不在可选值之中 (可选: wgs84, gcj02)"),
+    ("no_such_type", None, None),
+])
+def test_validator_reasons_in_chinese(kind, ctx, zh):
+    assert validator_reason_zh(kind, ctx) == zh
+
+
+@pytest.fixture
+def api(demo_store):
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+    from geogrid.settings import Settings
+
+    app = create_app(Settings(database_url=str(demo_store.engine.url)), store=demo_store)
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        yield client
+
+
+def _error(r, status):
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert CJK.search(err["message"]) and re.search(r"[A-Za-z]{3}", err["message"])
+    first_latin = re.search(r"[A-Za-z]{3}", re.sub(r"'[^']*'|\b[a-z_]+\b(?=[ :。])", "",
+                                                    err["message"]))
+    assert first_latin is None or CJK.search(err["message"]).start() < first_latin.start()
+    assert CJK.search(err["fix"]) and re.search(r"[A-Za-z]{3}", err["fix"]), err
+    return err
+
+
+@pytest.mark.parametrize("query, field, value, zh, fix", [
+    ("lon=abc&lat=31.23&datum=wgs84", "lon", "abc", "字段 lon 的值 'abc' 无效: 须为数字", "/docs"),
+    ("lon=200&lat=31.23&datum=wgs84", "lon", "200", "字段 lon 的值 '200' 无效: 须 ≤ 180", "/docs"),
+    ("lon=121.5&lat=31.23&datum=mars", "datum", "mars", "字段 datum 的值 'mars' 无效: 不在可选值之中 "
+     "(可选: wgs84, cgcs2000, gcj02, bd09)", "datum 取以下之一"),
+    ("lon=121.5&lat=31.23", "datum", None, "缺少必填字段 datum", "加上 datum"),
+])
+def test_a_bad_query_parameter_is_named_with_its_value_and_fix(api, query, field, value, zh, fix):
+    err = _error(api.get(f"/locate?{query}"), 422)
+    assert err["field"] == field and err.get("value") == value and err["code"] == "invalid_input"
+    assert err["message"].startswith(zh) and fix in err["fix"]
+    assert err["problems"][0]["field"] == field
+
+
+def test_a_body_that_is_not_json_is_named_as_such(api):
+    r = api.post("/locate", content="{lon: 121.5", headers={"content-type": "application/json"})
+    err = _error(r, 422)
+    assert err["field"] == "body" and err["message"].startswith("请求体不是合法的 JSON")
+    assert "Content-Type: application/json" in err["fix"] and "value" not in err
+
+
+def test_an_unknown_path_or_method_names_itself(api):
+    err = _error(api.get("/no/such/path"), 404)
+    assert err["message"] == "路径不存在: GET /no/such/path。Not Found: GET /no/such/path"
+    err = _error(api.put("/plans/1"), 405)
+    assert "PUT /plans/1" in err["message"] and err["message"].startswith("不支持此方法")
+
+
+def test_english_only_core_messages_get_chinese_first_unless_english_is_preferred(api):
+    far = "/locate?lon=116.40&lat=39.90&datum=wgs84"
+    for header in (None, "zh-CN"):
+        err = api.get(far, headers={"accept-language": header} if header else {}).json()["error"]
+        assert err["message"].startswith("该位置不在任何网格内 (") and "in no area" in err["message"]
+        assert "in no area" in err["message_en"]
+    err = api.get(far, headers={"accept-language": "en-US,en;q=0.9,zh;q=0.5"}).json()["error"]
+    assert not CJK.search(err["message"]) and "message_en" not in err
+
+
+def test_a_message_that_has_its_chinese_is_not_wrapped_again(api):
+    err = api.get("/plans/999", headers={"accept-language": "zh-CN"}).json()["error"]
+    assert err["message"] == "方案 999 不存在。plan 999 does not exist." and "message_en" not in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -251,3 +252,78 @@ def test_plain_parquet_with_lonlat_columns_reads_as_points(tmp_path):
     pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "no.parquet")
     with pytest.raises(InputError, match="longitude and latitude"):
         read_frame(tmp_path / "no.parquet", datum="wgs84")
+
+
+def _unreadable(tmp_path):
+    """Files a planner really hands in by mistake, each with what it is and the Chinese reason."""
+    (tmp_path / "empty.geojson").write_bytes(b"")
+    (tmp_path / "folder.gpkg").mkdir()
+    (tmp_path / "notes.geojson").write_text("网格名单, 不是地图\n", encoding="utf-8")
+    (tmp_path / "cut.geojson").write_text('{"type": "FeatureCollection", "features": [{"type": '
+                                          '"Feature", "properties": {"name": "崂山', encoding="utf-8")
+    (tmp_path / "image.gpkg").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "gbk.csv").write_bytes("名称,lon,lat\n商店,121.5,31.2\n".encode("gbk"))
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+    return {
+        "empty.geojson": ("文件为空 (0 字节)", "not recognized"),
+        "folder.gpkg": ("这是一个目录, 不是文件", "not recognized"),
+        "notes.geojson": ("内容不是可识别的地理数据格式", "not recognized"),
+        "cut.geojson": ("GeoJSON 内容不是完整的 JSON (可能被截断)", "Failed to read GeoJSON data"),
+        "image.gpkg": ("内容不是可识别的地理数据格式", "not recognized"),
+        "empty.csv": ("文件为空 (0 字节)", "No columns to parse"),
+        "gbk.csv": ("文字不是 UTF-8 编码", "codec can't decode"),
+        "broken.parquet": ("不是 Parquet 文件, 或文件已损坏", "Parquet"),
+    }
+
+
+def test_unreadable_files_are_named_with_the_reason_in_chinese_and_the_library_s_kept(tmp_path):
+    for name, (zh, english) in _unreadable(tmp_path).items():
+        with pytest.raises(InputError) as err:
+            read_frame(tmp_path / name, datum="wgs84")
+        msg, fix = err.value.message, err.value.fix
+        assert msg.startswith(f"无法读取 {name}: {zh}。cannot read {name}: "), msg
+        assert english in msg, msg                                     # the library's own words
+        assert "It might help to specify the correct driver" not in msg
+        assert err.value.field == "path" and err.value.value == str(tmp_path / name)
+        assert re.search(r"[\u4e00-\u9fff]", fix) and re.search(r"[A-Za-z]{3}", fix), fix
+
+
+def test_each_unreadable_file_gets_the_fix_for_its_kind(tmp_path):
+    _unreadable(tmp_path)
+
+    def fix(name, **kw):
+        with pytest.raises(InputError) as err:
+            read_frame(tmp_path / name, datum="wgs84", **kw)
+        return err.value.fix
+
+    assert fix("folder.gpkg").startswith("请给出目录里的文件, 而不是目录本身。")
+    assert "--encoding GBK" in fix("gbk.csv")
+    assert "Parquet" in fix("broken.parquet")
+    assert "(a .geojson must be JSON)" in fix("cut.geojson")
+    assert fix("missing.geojson") == "检查路径 / Check the path."
+
+
+def test_a_gbk_csv_reads_with_its_declared_encoding(tmp_path):
+    _unreadable(tmp_path)
+    frame = read_frame(tmp_path / "gbk.csv", datum="wgs84", encoding="GBK")
+    assert frame["名称"].tolist() == ["商店"]
+    assert frame.geometry.iloc[0].equals_exact(Point(121.5, 31.2), 1e-9)
+
+
+def test_listing_the_layers_of_a_file_gdal_cannot_open_names_it(tmp_path):
+    from geogrid.io import list_layers
+
+    _unreadable(tmp_path)
+    with pytest.raises(InputError) as err:
+        list_layers(tmp_path / "image.gpkg")
+    assert err.value.message.startswith("无法读取 image.gpkg: 内容不是可识别的地理数据格式。")
+    assert "not recognized" in err.value.message
+
+
+def test_an_output_path_without_extension_is_named(tmp_path):
+    frame = gpd.GeoDataFrame({"id": ["a"]}, geometry=[SQUARE], crs=STORAGE_CRS)
+    with pytest.raises(InputError) as err:
+        write_frame(frame, tmp_path / "out")
+    assert err.value.message == "不能写出无扩展名的文件 out。cannot write out: no extension."
+    assert not (tmp_path / "out").exists()

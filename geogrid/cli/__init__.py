@@ -6,15 +6,16 @@ from ._warm import warm_imports
 
 warm_imports()          # numpy, shapely, pyarrow on a thread for batch commands, while typer loads
 
-import typer  # noqa: E402
+
 
 from . import basemap, batch, calendar, data, incidents, planning, serve, simulate, users
+from ._usage import typer_group
 
-app = typer.Typer(name="geogrid", help="网格化治理: microgrid planning, geocoding, dispatch, maps.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer_group(name="geogrid", help="网格化治理: microgrid planning, geocoding, dispatch, maps.",
+                  no_args_is_help=True)
 #: command name → its function, in the order ``geogrid --help`` lists them
 COMMANDS = {
-    "demo": data.demo, "import": data.import_, "export": data.export, "plans": data.plans,
+    "demo": data.demo, "import": data.import_, "export": data.export, "plans": data.plans, "activate": data.activate,
     "check": data.check, "purge-personal": data.purge_personal,
     "locate": batch.locate, "geocode": batch.geocode,
     "partition": planning.partition, "validate": planning.validate,

@@ -6,15 +6,16 @@ import functools
 import json
 import sys
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .._errors import GeoGridError, ValidationError
+from ._usage import ClickException
 
-__all__ = ["console", "out", "progress", "handle_errors", "open_store", "plan_row", "echo_json"]
+__all__ = ["console", "out", "progress", "handle_errors", "open_store", "plan_row", "echo_json",
+           "reason_zh"]
 
 console = Console(stderr=True)
 out = Console()
@@ -41,19 +42,39 @@ def handle_errors(fn):
                     for p in exc.problems[:200]:
                         loc = f" at {p.location[0]:.6f},{p.location[1]:.6f}" if p.location else ""
                         val = f" (got {p.value!r})" if p.value is not None else ""
-                        console.print(escape(f"  - [{p.index}] {p.field}: {p.reason}{val}{loc}"))
+                        console.print(escape(f"  - [{p.index}] {p.field}: {reason_zh(p.reason)}"
+                                             f"{val}{loc}"))
                     if len(exc.problems) > 200:
                         console.print(f"  … 另有 {len(exc.problems) - 200} 项 / and {len(exc.problems) - 200} more")
                 if exc.fix:
                     console.print(f"[yellow]修正 fix:[/yellow] {escape(exc.fix)}")
             raise typer.Exit(2) from None
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+        except (typer.Exit, typer.Abort, ClickException):   # the parser's, reported bilingually
             raise
         except Exception as exc:  # a bug or an unforeseen input: a clean message, never a traceback
             _unexpected(exc, bool(kwargs.get("as_json")))
             raise typer.Exit(3) from None
 
     return wrapper
+
+
+#: the core's reasons for a row it refuses, in Chinese (its English is kept after)
+_REASONS_ZH = (
+    ("geometry is null", "几何为空"), ("geometry is empty", "几何为空集"),
+    ("expected Polygon or MultiPolygon", "须为面"), ("is missing", "缺少此列"),
+    ("unknown level", "未知层级"), ("id is empty", "编号为空"), ("duplicate id", "编号重复"),
+    ("coordinates out of lon/lat range", "坐标超出经纬度范围"),
+    ("lon/lat look swapped", "经纬度疑似颠倒"), ("outside China", "在中国范围之外"),
+    ("invalid geometry", "几何无效"),
+)
+
+
+def reason_zh(reason: str) -> str:
+    """``reason`` with its Chinese in front, unless it already has Chinese."""
+    if any("\u4e00" <= ch <= "\u9fff" for ch in reason):
+        return reason
+    zh = next((z for en, z in _REASONS_ZH if en in reason), None)
+    return f"{zh} / {reason}" if zh else reason
 
 
 def _unexpected(exc: Exception, as_json: bool) -> None:
@@ -79,11 +100,17 @@ def plan_row(store, plan: str, fix: str | None = None):
     """The store's row for ``--plan`` (``active`` or an id), or a bilingual error naming it."""
     from .._errors import InputError
 
+    from .._errors import NotFoundError
+
     if plan == "active":
         row = store.active_plan()
     else:
         try:
             row = store.plan(int(plan))
+        except NotFoundError as exc:     # the store's fix names the HTTP route; here, the command
+            raise NotFoundError(exc.message, field="--plan", value=plan,
+                                fix="用 geogrid plans 查看方案编号。See the plan ids with geogrid "
+                                    "plans.") from None
         except ValueError:
             raise InputError(f"--plan {plan!r} 不是方案编号。--plan {plan!r} is not a plan id.",
                              field="--plan", value=plan,
@@ -91,8 +118,9 @@ def plan_row(store, plan: str, fix: str | None = None):
                                  "or pass active.") from None
     if row is None:
         raise InputError("没有启用的方案 / there is no active plan.", field="--plan", value=plan,
-                         fix=fix or "载入一个（geogrid demo）或用 --plan ID 指定 / Load one "
-                                    "(geogrid demo) or pass --plan ID.")
+                         fix=fix or "用 geogrid activate ID 启用一个草稿、载入演示 (geogrid demo), "
+                                    "或用 --plan ID 指定。Activate a draft with geogrid activate "
+                                    "ID, load the demo (geogrid demo), or pass --plan ID.")
     return row
 
 

@@ -33,8 +33,8 @@ LevelsOpt = Annotated[str | None, typer.Option(
 LayerLevel = Annotated[list[str] | None, typer.Option(
     "--layer-level", help="图层/文件=层级, e.g. 社区=community or grids.geojson=网格 (repeatable)")]
 EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="Shapefile 文字编码, e.g. GBK")]
-LevelOpt = Annotated[str | None, typer.Option(help="level of every area")]
-LayerOpt = Annotated[str | None, typer.Option(help="only this layer of a multi-layer file")]
+LevelOpt = Annotated[str | None, typer.Option(help="所有区域的层级 level of every area")]
+LayerOpt = Annotated[str | None, typer.Option(help="只读多图层文件的此图层 only this layer of a multi-layer file")]
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ from typing import Annotated
 
 import typer
 
+from ._usage import typer_group
 from ._common import console, handle_errors, out
 
 __all__ = ["app", "import_", "info"]
 
-app = typer.Typer(help="离线底图 / The offline basemap's OSM data.", no_args_is_help=True)
+app = typer_group(help="离线底图 / The offline basemap's OSM data.", no_args_is_help=True)
 
 _NAMES = {"roads": "道路 roads", "water": "水面 water", "waterways": "河道 waterways",
           "landuse": "用地 land use", "buildings": "建筑 buildings", "labels": "地名 labels"}
@@ -32,11 +33,11 @@ def _target() -> Path:
 
 @app.command("import")
 @handle_errors
-def import_(source: Annotated[Path, typer.Argument(help=".osm / .osm.pbf extract, a directory "
+def import_(source: Annotated[Path, typer.Argument(help="OSM 数据: .osm / .osm.pbf extract, a directory "
                                                         "of layer files, or a GeoPackage")],
-            commit: Annotated[bool, typer.Option(help="store it (default: dry run)")] = False
+            commit: Annotated[bool, typer.Option(help="存入 (默认只检查) store it (default: dry run)")] = False
             ) -> None:
-    """Read an OSM extract for the offline basemap; --commit stores it for the server."""
+    """读取离线底图的 OSM 数据 Read an OSM extract for the offline basemap; --commit stores it for the server."""
     from ..basemap import BasemapTiles, read_layers
 
     layers = read_layers(source)
@@ -62,7 +63,7 @@ def import_(source: Annotated[Path, typer.Argument(help=".osm / .osm.pbf extract
 @app.command("info")
 @handle_errors
 def info() -> None:
-    """Which OSM data the server's basemap is drawn from."""
+    """底图数据来源 Which OSM data the server's basemap is drawn from."""
     target = _target()
     if target.exists():
         out.print(f"导入的底图 imported: {target}")

@@ -16,11 +16,12 @@ from typing import Annotated
 
 import typer
 
+from ._usage import typer_group
 from ._common import echo_json, handle_errors, out
 
 __all__ = ["app"]
 
-app = typer.Typer(help="工作日历 / Working calendar: coverage and yearly holiday arrangements.",
+app = typer_group(help="工作日历 / Working calendar: coverage and yearly holiday arrangements.",
                   no_args_is_help=True)
 
 
@@ -39,10 +40,10 @@ def _toml(cal, year: int) -> str:
 
 @app.command("import")
 @handle_errors
-def import_(path: Annotated[Path, typer.Argument(help="CSV (date,type[,name]) or TOML/JSON")],
-            commit: Annotated[bool, typer.Option("--commit", help="write it (default: check only)")]
+def import_(path: Annotated[Path, typer.Argument(help="日历文件 CSV (date,type[,name]) or TOML/JSON")],
+            commit: Annotated[bool, typer.Option("--commit", help="写入 (默认只检查) write it (default: check only)")]
             = False) -> None:
-    """Check a year's arrangement (holidays and 调休 days) and, with --commit, install it."""
+    """检查并安装一年的节假日与调休 Check a year's arrangement (holidays and 调休 days) and, with --commit, install it."""
     from ..dispatch.calendar import load_arrangement
 
     cal = load_arrangement(path)
@@ -62,8 +63,8 @@ def import_(path: Annotated[Path, typer.Argument(help="CSV (date,type[,name]) or
 
 @app.command("show")
 @handle_errors
-def show(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Which years are covered, and a warning if one within 30 days is not."""
+def show(as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出 as JSON")] = False) -> None:
+    """日历覆盖的年份 Which years are covered, and a warning if one within 30 days is not."""
     from ..dispatch.calendar import WARN_DAYS_AHEAD, WorkingCalendar
 
     cal = WorkingCalendar.default(_dir())

@@ -14,10 +14,10 @@ from rich.markup import escape
 from ._common import console, echo_json, handle_errors, open_store, out, plan_row
 from ._plan_files import PlanFiles, columns_of, plan_file_options, prepare_files
 
-__all__ = ["demo", "import_", "export", "plans", "check", "purge_personal", "prepare_files",
+__all__ = ["demo", "import_", "export", "plans", "activate", "check", "purge_personal", "prepare_files",
            "columns_of"]
 
-DatumOpt = Annotated[Datum, typer.Option("--datum", "-d", help="datum of the input coordinates",
+DatumOpt = Annotated[Datum, typer.Option("--datum", "-d", help="输入坐标的基准 datum of the input coordinates",
                                          case_sensitive=False)]
 
 
@@ -44,29 +44,31 @@ def _one(paths: list[Path], as_: str) -> Path:
 @plan_file_options
 def import_(
     paths: Annotated[list[Path], typer.Argument(
-        help="GeoJSON, GeoPackage (all layers), Shapefile, GeoParquet or CSV; several files "
+        help="要导入的文件: GeoJSON、GeoPackage (全部图层)、Shapefile、GeoParquet 或 CSV; "
+             "多个文件组成一个方案。"
+             "GeoJSON, GeoPackage (all layers), Shapefile, GeoParquet or CSV; several files "
              "make one plan")],
     datum: DatumOpt,
-    as_: Annotated[str, typer.Option("--as", help="areas, objects, roads or addresses")] = "areas",
-    plan: Annotated[int | None, typer.Option(help="add areas to this draft plan")] = None,
-    new_plan: Annotated[str | None, typer.Option(help="name of the new draft plan")] = None,
+    as_: Annotated[str, typer.Option("--as", help="导入为 区域/对象/道路/地址 areas, objects, roads or addresses")] = "areas",
+    plan: Annotated[int | None, typer.Option(help="加入此草稿方案 add areas to this draft plan")] = None,
+    new_plan: Annotated[str | None, typer.Option(help="新草稿方案的名称 name of the new draft plan")] = None,
     street_code: Annotated[str | None, typer.Option(help="新方案的 9 位街道代码 9-digit street code")] = None,
     files: PlanFiles = PlanFiles(),
     source: Annotated[str | None, typer.Option(help="数据来源 where the data came from")] = None,
     licence: Annotated[str | None, typer.Option(help="许可 licence of the data")] = None,
     standard_codes: Annotated[bool, typer.Option(help="生成 CJ/T 213 编码 (imported codes kept)")] = False,
-    lon_col: Annotated[str | None, typer.Option(help="CSV longitude column")] = None,
-    lat_col: Annotated[str | None, typer.Option(help="CSV latitude column")] = None,
-    repair: Annotated[bool, typer.Option(help="make invalid geometries valid (each repair listed)")] = False,
+    lon_col: Annotated[str | None, typer.Option(help="CSV 经度列 longitude column")] = None,
+    lat_col: Annotated[str | None, typer.Option(help="CSV 纬度列 latitude column")] = None,
+    repair: Annotated[bool, typer.Option(help="修复无效几何 (逐项列出) make invalid geometries valid (each repair listed)")] = False,
     with_problems: Annotated[bool, typer.Option(
         help="导入有缝隙/重叠/重复编码的草稿 write a draft despite gaps, overlaps, duplicate codes")] = False,
-    commit: Annotated[bool, typer.Option(help="write to the store (default: dry run)")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
-    address_col: Annotated[str, typer.Option(help="addresses: address text column")] = "address",
-    name_col: Annotated[str | None, typer.Option(help="addresses: column of place names")] = None,
-    building_col: Annotated[str | None, typer.Option(help="addresses: building id column")] = None,
-    compound_col: Annotated[str | None, typer.Option(help="addresses: compound id column")] = None,
-    source_date: Annotated[str, typer.Option(help="addresses: date of the source")] = "",
+    commit: Annotated[bool, typer.Option(help="写入数据库 (默认只检查) write to the store (default: dry run)")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出报告 print the report as JSON")] = False,
+    address_col: Annotated[str, typer.Option(help="地址: 地址文字列 addresses: address text column")] = "address",
+    name_col: Annotated[str | None, typer.Option(help="地址: 名称列 addresses: column of place names")] = None,
+    building_col: Annotated[str | None, typer.Option(help="地址: 楼栋编号列 addresses: building id column")] = None,
+    compound_col: Annotated[str | None, typer.Option(help="地址: 小区编号列 addresses: compound id column")] = None,
+    source_date: Annotated[str, typer.Option(help="地址: 来源日期 addresses: date of the source")] = "",
 ) -> None:
     """检查并导入 (dry run by default; --commit writes all or nothing).
 
@@ -127,9 +129,9 @@ def _print_areas_outcome(report: dict, prepared, *, commit: bool, as_json: bool)
 def _import_rows(paths, datum, as_, id_column, layer, lon_col, lat_col, repair, encoding,
                  source, licence, commit, as_json) -> None:
     """Objects or roads from one file, with their provenance."""
-    from .._validate import validate_frame
     from ..io import read_frame
     from ..services.imports import detect_provenance
+    from ._rows import validate_rows
     from ..settings import get_settings
 
     path = _one(paths, as_)
@@ -150,8 +152,8 @@ def _import_rows(paths, datum, as_, id_column, layer, lon_col, lat_col, repair, 
                              f"{path.name}.", field="--id-column", value=id_column,
                              fix=f"可用的列 use one of {list(frame.columns)[:12]}.")
         frame = frame.rename(columns={id_column: "id"})
-    frame, repairs = validate_frame(frame, path.name, id_column="id", polygonal=False,
-                                    repair=repair)
+    frame, repairs = validate_rows(frame, path, repair=repair, lon_col=lon_col, lat_col=lat_col,
+                                   encoding=encoding)
     prov = detect_provenance(list(frame.columns), source=source, licence=licence, file=path.name)
     report = {"file": path.name, "as": as_, "features": len(frame), "datum": datum.value,
               "repairs": repairs, "provenance": prov.__dict__, "committed": False}
@@ -178,10 +180,10 @@ def _import_rows(paths, datum, as_, id_column, layer, lon_col, lat_col, repair, 
 
 @handle_errors
 def export(
-    path: Annotated[Path, typer.Argument(help=".gpkg, .geojson, .parquet or .csv")],
-    plan: Annotated[str, typer.Option(help="plan id or 'active'")] = "active",
-    level: Annotated[str | None, typer.Option(help="only this level")] = None,
-    what: Annotated[str, typer.Option(help="areas, objects or roads")] = "areas",
+    path: Annotated[Path, typer.Argument(help="输出文件 output file: .gpkg, .geojson, .parquet or .csv")],
+    plan: Annotated[str, typer.Option(help="方案编号或 active plan id or 'active'")] = "active",
+    level: Annotated[str | None, typer.Option(help="只导出此层级 only this level")] = None,
+    what: Annotated[str, typer.Option(help="区域/对象/道路 areas, objects or roads")] = "areas",
 ) -> None:
     """导出 Write a plan's areas (or the objects / roads), attributed to their recorded sources."""
     from ..io import write_frame
@@ -230,11 +232,30 @@ def plans() -> None:
 
 
 @handle_errors
+def activate(
+    plan_id: Annotated[int, typer.Argument(help="草稿方案编号 (见 geogrid plans) draft plan id")],
+) -> None:
+    """启用方案 Make a draft plan the active plan of its street; the old one is retired."""
+    from .._errors import StateError
+
+    store = open_store()
+    row = plan_row(store, str(plan_id))
+    if row["status"] != "draft":
+        raise StateError(f"方案 {plan_id} 状态为 {row['status']}, 只有草稿可以启用。plan {plan_id} "
+                         f"is {row['status']}; only a draft can be activated.", field="plan_id",
+                         value=plan_id, fix="用 geogrid plans 找到草稿方案的编号。Find a draft's id "
+                                            "with geogrid plans.")
+    plan = store.activate_plan(plan_id, expected_version=int(row["version"]), actor="cli")
+    out.print(f"方案 {plan_id} 已启用 (v{plan['version']}), 街道 {plan['street_code']} 的旧方案已停用。"
+              f"plan {plan_id} is now active; the street's previous plan is retired.", markup=False)
+
+
+@handle_errors
 @plan_file_options
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="files (several: one plan)")],
+    paths: Annotated[list[Path], typer.Argument(help="文件 (多个组成一个方案) files (several: one plan)")],
     datum: DatumOpt,
-    polygonal: Annotated[bool, typer.Option(help="require polygons")] = False,
+    polygonal: Annotated[bool, typer.Option(help="要求面 require polygons")] = False,
     files: PlanFiles = PlanFiles(),
 ) -> None:
     """检查文件 Report every problem in files without touching the store.
@@ -266,7 +287,7 @@ def check(
 
 @handle_errors
 def purge_personal(
-    days: Annotated[int | None, typer.Option(help="default: GEOGRID_PERSONAL_DATA_RETENTION_DAYS")] = None,
+    days: Annotated[int | None, typer.Option(help="保留天数, 默认 retention days, default: GEOGRID_PERSONAL_DATA_RETENTION_DAYS")] = None,
 ) -> None:
     """清除过期个人信息 Blank reporters' names and phones of incidents closed past retention."""
     from ..settings import get_settings

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
-from .._errors import InputError, ValidationError, ValidationProblem
+from .._errors import InputError, NotFoundError, ValidationError, ValidationProblem
 from .._datum import Datum
 from ._common import console, echo_json, handle_errors, open_store, out, plan_row, progress
 from ._plan_files import (CodeCol, EncodingOpt, IdCol, LayerLevel, LevelCol, LevelsOpt, NameCol,
@@ -21,7 +21,16 @@ def _options(n: int | None, target: float | None, type_weight: float | None,
     opts: dict = {}
     if n is not None:
         opts["n_microgrids"] = n
+    if n is not None and target is not None:
+        raise InputError("--n 与 --target 只能给一个。give --n or --target, not both.",
+                         field="--n/--target", value=[n, target],
+                         fix="去掉其中一个。Drop one of them.")
     if target is not None:
+        if not target > 0:
+            raise InputError(f"--target 须为正数, 收到 {target}。--target must be positive, got "
+                             f"{target}.", field="--target", value=target,
+                             fix="给出每个微网格的工作量, 如 --target 300。Give the workload per "
+                                 "microgrid, e.g. --target 300.")
         opts["target_workload"] = target
     if type_weight is not None:
         opts["type_weight"] = type_weight
@@ -66,6 +75,12 @@ def _partition_in_store(grid: str, plan: str, options: dict, as_json: bool) -> N
 
     row = plan_row(store, plan)
     plan_id = int(row["id"])
+    if store.areas(plan_id, uids=[grid]).empty:     # before a draft copy is made for it
+        raise NotFoundError(f"区域 {grid!r} 不在方案 {plan_id} 中。area {grid!r} is not in plan "
+                            f"{plan_id}.", field="--grid", value=grid,
+                            fix=f"查看方案的网格 id: geogrid export grids.csv --plan {plan_id} "
+                                f"--level grid。See the plan's grid ids with geogrid export "
+                                f"grids.csv --plan {plan_id} --level grid.")
     copied = row["status"] != "draft"
     if copied:
         plan_id = store.copy_plan(plan_id, actor="cli")
@@ -89,21 +104,21 @@ def _partition_in_store(grid: str, plan: str, options: dict, as_json: bool) -> N
 
 @handle_errors
 def partition(
-    boundary: Annotated[Path | None, typer.Argument(help="grids/communities file (file mode)")] = None,
-    objects: Annotated[Path | None, typer.Argument(help="management objects file (file mode)")] = None,
-    out_path: Annotated[Path | None, typer.Option("--out", "-o", help=".geojson or .gpkg (file mode)")] = None,
-    roads: Annotated[Path | None, typer.Option(help="road lines (not noded)")] = None,
-    compounds: Annotated[Path | None, typer.Option(help="compound polygons")] = None,
-    barriers: Annotated[Path | None, typer.Option(help="water / rail lines or polygons")] = None,
-    parent_id: Annotated[list[str] | None, typer.Option(help="only these parents (file mode)")] = None,
-    grid: Annotated[str | None, typer.Option(help="grid id to partition in the store")] = None,
-    plan: Annotated[str, typer.Option(help="store plan id or 'active' (a draft copy is made)")] = "active",
-    n: Annotated[int | None, typer.Option("--n", help="number of microgrids")] = None,
-    target: Annotated[float | None, typer.Option(help="workload per microgrid (households+weights)")] = None,
-    type_weight: Annotated[float | None, typer.Option(help="business: 0 adjacency … 1 business type")] = None,
-    kind: Annotated[str | None, typer.Option(help="residential, business or mixed")] = None,
+    boundary: Annotated[Path | None, typer.Argument(help="网格/社区文件 grids/communities file (file mode)")] = None,
+    objects: Annotated[Path | None, typer.Argument(help="管理对象文件 management objects file (file mode)")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出 output .geojson or .gpkg (file mode)")] = None,
+    roads: Annotated[Path | None, typer.Option(help="道路线 road lines (not noded)")] = None,
+    compounds: Annotated[Path | None, typer.Option(help="小区面 compound polygons")] = None,
+    barriers: Annotated[Path | None, typer.Option(help="水系/铁路 water / rail lines or polygons")] = None,
+    parent_id: Annotated[list[str] | None, typer.Option(help="只划分这些上级 only these parents (file mode)")] = None,
+    grid: Annotated[str | None, typer.Option(help="要划分的网格编号 grid id to partition in the store")] = None,
+    plan: Annotated[str, typer.Option(help="方案编号或 active (另存草稿) store plan id or 'active' (a draft copy is made)")] = "active",
+    n: Annotated[int | None, typer.Option("--n", min=1, help="微网格数 number of microgrids")] = None,
+    target: Annotated[float | None, typer.Option(help="每个微网格的工作量 workload per microgrid (households+weights)")] = None,
+    type_weight: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="商务: 0 邻接 … 1 业态 business: 0 adjacency … 1 business type")] = None,
+    kind: Annotated[Literal["residential", "business", "mixed"] | None, typer.Option(help="居住/商务/混合 residential, business or mixed")] = None,
     id_column: IdCol = None, name_column: NameCol = None, encoding: EncodingOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the whole report as JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出完整报告 print the whole report as JSON")] = False,
 ) -> None:
     """划分微网格 Cut grids into microgrids that tile them exactly.
 
@@ -157,20 +172,20 @@ def _why_k(report: dict) -> str:
 
 @handle_errors
 def validate(
-    boundary: Annotated[Path | None, typer.Argument(help="parents file (file mode)")] = None,
-    plan_file: Annotated[Path | None, typer.Argument(help="microgrids file (file mode)")] = None,
-    objects: Annotated[Path | None, typer.Option(help="objects file (file mode)")] = None,
+    boundary: Annotated[Path | None, typer.Argument(help="上级区域文件 parents file (file mode)")] = None,
+    plan_file: Annotated[Path | None, typer.Argument(help="微网格文件 microgrids file (file mode)")] = None,
+    objects: Annotated[Path | None, typer.Option(help="对象文件 objects file (file mode)")] = None,
     roads: Annotated[Path | None, typer.Option(help="道路 roads file for the rule metrics (file mode)")] = None,
     water: Annotated[Path | None, typer.Option(help="水体 water file for the rule metrics (file mode)")] = None,
-    plan: Annotated[str | None, typer.Option(help="store plan id or 'active' (store mode)")] = None,
-    grid: Annotated[str | None, typer.Option(help="only this grid (store mode)")] = None,
+    plan: Annotated[str | None, typer.Option(help="方案编号或 active store plan id or 'active' (store mode)")] = None,
+    grid: Annotated[str | None, typer.Option(help="只检查此网格 only this grid (store mode)")] = None,
     datum: Annotated[Datum, typer.Option("--datum", "-d", case_sensitive=False,
-                                         help="datum of the files (whole-plan mode)")] = Datum.CGCS2000,
+                                         help="文件坐标基准 datum of the files (whole-plan mode)")] = Datum.CGCS2000,
     levels: LevelsOpt = None, layer_level: LayerLevel = None,
     id_column: IdCol = None, name_column: NameCol = None, code_column: CodeCol = None,
     level_column: LevelCol = None, parent_column: ParentCol = None, parent_by: ParentBy = "id",
     encoding: EncodingOpt = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出 print the report as JSON")] = False,
 ) -> None:
     """检查方案 Report gaps, overlaps, slivers, orphans, imbalance, compactness, cut compounds.
 
@@ -183,7 +198,9 @@ def validate(
         row = plan_row(store, plan)
         report = PlanningService(store).validate(int(row["id"]), grid)
         ok = report["ok"]
-        texts = [g["text"] for g in report["grids"]] or [report.get("text", "")]
+        texts = [g["text"] for g in report["grids"]] or [report.get("text") or (
+            f"方案 {row['id']} 还没有划分了微网格的网格, 无可检查。plan {row['id']} has no grid "
+            f"with microgrids to check yet: geogrid partition --grid ID --plan {row['id']}.")]
     elif boundary is not None and (plan_file is None or levels or layer_level or level_column
                                    or parent_column or code_column or name_column or id_column):
         prepared = prepare_files([p for p in (boundary, plan_file) if p], datum=datum,

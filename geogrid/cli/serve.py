@@ -17,9 +17,9 @@ NO_PREFORK = ("未安装 gunicorn / uvicorn-worker (pip install 'geogrid[serve]'
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="bind address")] = None,
-    port: Annotated[int | None, typer.Option(help="port")] = None,
-    demo: Annotated[bool, typer.Option(help="load the demo street into an empty store")] = False,
+    host: Annotated[str | None, typer.Option(help="监听地址 bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="端口 port")] = None,
+    demo: Annotated[bool, typer.Option(help="空库时载入演示街道 load the demo street into an empty store")] = False,
     workers: Annotated[int, typer.Option(
         min=1, help="工作进程数 / worker processes: with the serve extra, forked by gunicorn "
                     "from one parent that loaded the app and the locator (a dead worker is "

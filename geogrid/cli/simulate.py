@@ -14,9 +14,9 @@ __all__ = ["simulate"]
 
 @handle_errors
 def simulate(
-    day: Annotated[str, typer.Option(help="YYYY-MM-DD")] = date.today().isoformat(),
-    n: Annotated[int | None, typer.Option(help="number of reports (default: from population)")] = None,
-    seed: Annotated[int, typer.Option()] = 0,
+    day: Annotated[str, typer.Option(help="日期 date, YYYY-MM-DD")] = date.today().isoformat(),
+    n: Annotated[int | None, typer.Option(help="报告数 (默认按人口) number of reports (default: from population)")] = None,
+    seed: Annotated[int, typer.Option(help="随机种子 random seed")] = 0,
 ) -> None:
     """模拟一天 Simulate a day on the active plan's street: intake, dispatch, handling, metrics."""
     from ..services.simulation import run_day
