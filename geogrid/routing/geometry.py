@@ -122,6 +122,13 @@ def _cut_flat(runs: EdgeRuns, s: int, t0: float, t1: float) -> list[float]:
     """:func:`cut` as one flat list ``[lon, lat, lon, lat, ...]``."""
     off, frac, xy = runs.seg_offsets, runs.frac, runs.xy
     lo, hi = off[s], off[s + 1]
+    if hi - lo == 2 and frac[lo + 1] == 1.0:  # a straight segment (all of a noded OSM export)
+        # _point_at's arithmetic with f0 = 0.0 and f1 = 1.0: r = (t - 0.0) / 1.0 = t exactly
+        x0, y0, x1, y1 = xy[2 * lo:2 * lo + 4]
+        dx, dy = x1 - x0, y1 - y0
+        r0 = 0.0 if t0 < 0.0 else 1.0 if t0 > 1.0 else t0
+        r1 = 0.0 if t1 < 0.0 else 1.0 if t1 > 1.0 else t1
+        return [x0 + r0 * dx, y0 + r0 * dy, x0 + r1 * dx, y0 + r1 * dy]
     lo_t, hi_t = (t0, t1) if t0 <= t1 else (t1, t0)
     # inner vertices k (lo + 1 .. hi - 2) with lo_t < frac[k] < hi_t form one run, as frac is sorted
     first = bisect_right(frac, lo_t, lo, hi)

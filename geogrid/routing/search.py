@@ -37,7 +37,7 @@ from .graph import ACCESS_SPEED_MPS, RoadGraph
 from .hierarchy import Hierarchy, hierarchy
 from .geometry import route_line
 from .snap import _Anchor, _anchors, _snap_arrays, _snap_one
-from .table import built_route_table
+from .table import NearestMap, built_route_table
 
 __all__ = ["Route", "Responders", "shortest_path", "nearest_responder", "node_route",
            "node_nearest_responder"]
@@ -304,8 +304,20 @@ class Responders:
 
     @classmethod
     def prepare(cls, graph: RoadGraph, responders, *, snap_to: str = "edge",
-                max_snap_m: float = 500.0) -> Responders:
-        """Snap ``responders`` (a ``(k, 2)`` array of lon/lat in EPSG:4490) to ``graph``."""
+                max_snap_m: float = 500.0, available=None) -> Responders:
+        """Snap ``responders`` (a ``(k, 2)`` array of lon/lat in EPSG:4490) to ``graph``.
+
+        With ``available`` (a boolean mask, one flag per responder) and the graph's route
+        table built, the team's nearest-responder map for that availability is built too
+        (:meth:`nearest_map`), so the first query reads it.
+        """
+        team = cls._prepare(graph, responders, snap_to=snap_to, max_snap_m=max_snap_m)
+        if available is not None:
+            team.nearest_map(available)
+        return team
+
+    @classmethod
+    def _prepare(cls, graph: RoadGraph, responders, *, snap_to: str, max_snap_m: float) -> Responders:
         pts = np.asarray(responders, float).reshape(-1, 2)
         if not np.isfinite(pts).all():
             raise InputError("responders 含有非有限坐标 / responders has non-finite coordinates.",
@@ -353,12 +365,56 @@ class Responders:
             cache.put(key, team)
         return team
 
+    def nearest_map(self, available=None) -> NearestMap | None:
+        """The team's nearest-responder map for ``available`` (all when ``None``): for every
+        node, the cheapest available responder entry to reach it
+        (:class:`~geogrid.routing.table.NearestMap`); ``None`` where the graph has no route
+        table.
+
+        Built here when not yet kept (the last :data:`MAPS_KEPT` availabilities per team);
+        :func:`nearest_responder` then answers in a few float reads. A team whose
+        responders move is a new team (:meth:`for_positions`): its map is built again.
+        """
+        tab = built_route_table(self.graph)
+        if tab is None:
+            return None
+        return self._map(tab, _available(self, available), build=True)
+
+    @cached_property
+    def _maps(self) -> OrderedDict:
+        return OrderedDict()
+
+    def _map(self, tab, mask: np.ndarray, build: bool) -> NearestMap | None:
+        """The map kept for ``mask``; else built when ``build``, or when this mask is asked
+        for the second time (a desk asking about more than one incident), else ``None``."""
+        key = mask.tobytes()
+        maps = self._maps
+        m = maps.get(key)
+        if m is None and key in maps:  # asked once before: worth building now
+            build = True
+        if m is None:
+            if not build:
+                maps[key] = None
+                return None
+            m = maps[key] = tab.nearest_map(self.ent_node, np.where(mask[self.ent_j], self.ent_cost, math.inf))
+            while len(maps) > MAPS_KEPT:
+                maps.popitem(last=False)
+        return m
+
     @cached_property
     def _rows(self) -> list[tuple]:
         """Per responder, what :meth:`anchor` reads, as plain floats and ints."""
         return list(zip(self.lonlat[:, 0].tolist(), self.lonlat[:, 1].tolist(), self.x.tolist(),
                         self.y.tolist(), self.ok.tolist(), self.seg.tolist(), self.t.tolist(),
                         self.snap_m.tolist(), self.node.tolist(), self.acc.tolist()))
+
+    @cached_property
+    def _ent_node(self) -> list[int]:
+        return self.ent_node.tolist()
+
+    @cached_property
+    def _ent_j(self) -> list[int]:
+        return self.ent_j.tolist()
 
     def anchor(self, j: int) -> _Anchor:
         """Responder ``j`` as a route end."""
@@ -390,6 +446,8 @@ class Responders:
         return self.ent_node[keep], self.ent_cost[keep], self.ent_units[keep], self.ent_j[keep]
 
 
+#: How many availabilities' nearest-responder maps a team keeps (:meth:`Responders.nearest_map`).
+MAPS_KEPT = 8
 #: How many prepared teams :meth:`Responders.for_positions` keeps per graph.
 TEAMS_KEPT = 64
 #: How many snapped responder positions a graph keeps (oldest dropped first).
@@ -569,12 +627,15 @@ def _team_search(graph: RoadGraph, team: Responders, mask: np.ndarray, ins: Sequ
     ``(-1, inf, None, None)`` when no responder reaches the end.
     """
     tab = built_route_table(graph)
-    if tab is not None:  # every entry at once, unavailable ones at infinite cost
-        k, i, cost = tab.best_of_many(team.ent_node, np.where(mask[team.ent_j], team.ent_cost, math.inf), ins)
+    if tab is not None:  # the team's nearest map, else every entry at once (unavailable: infinite cost)
+        m = team._map(tab, mask, build=False)
+        got = None if m is None else m.pick(ins)
+        k, i, cost = got if got is not None else \
+            tab.best_of_many(team.ent_node, np.where(mask[team.ent_j], team.ent_cost, math.inf), ins)
         if k < 0:
             return -1, math.inf, None, None
-        s, t = int(team.ent_node[k]), ins[i][0]
-        return int(team.ent_j[k]), cost, (*tab.path(s, t), tab.lengths(s, t)), ins[i]
+        s, t = team._ent_node[k], ins[i][0]
+        return team._ent_j[k], cost, (*tab.path(s, t), tab.lengths(s, t)), ins[i]
     src_node, src_cost, src_units, src_j = team.sources(mask)
     if len(src_node) == 0:  # no available responder within reach of a road
         return -1, math.inf, None, None

@@ -120,24 +120,50 @@ class _PieceIndex:
     def _nearest_one(self, qx: float, qy: float, bound: float | None) -> tuple:
         """:meth:`nearest` for one point: (segment or -1, fraction, distance or inf, x, y).
 
-        Most points lie within a few metres of a road, so the first probe is a
-        ball of :data:`_PROBE_M` around the point: if the best piece in it is
-        nearer than ``probe - half``, every piece that could beat it has its
-        midpoint inside the ball, so the answer is proven with one cheap
-        ball query. Otherwise the ``k`` nearest midpoints decide, as in the batch.
-        Ties go to the lowest piece index, as in the batch.
+        A point in a cell of :attr:`grid` reads the cell's list (every piece that can
+        be nearest there, sorted by a lower bound of its distance) and stops at the
+        first piece whose bound exceeds the best distance found; this is
+        :meth:`_best_of` written out over the grid's flat arrays, with the same float
+        formula and ties (the lowest piece), so both give the same piece. Points off
+        the grid use the KD-tree scan.
         """
-        grid = self.grid
-        span = grid.span(qx, qy)
-        # the cell's list holds every piece that can be nearest (see _best_in_cell)
-        d, jj, u, sx, sy = self._scan_one(qx, qy, bound) if span is None else \
-            self._best_of(qx, qy, grid._views[1][span[0]:span[1]], grid._low[span[0]:span[1]])
+        x0, y0, cell, nx, ny, off, cand, low, f, f0s, f1s, segs = self._cells
+        i = math.floor((qx - x0) / cell)
+        j = math.floor((qy - y0) / cell)
+        lo = hi = 0
+        if 0 <= i < nx and 0 <= j < ny:
+            k = j * nx + i
+            lo, hi = off[k], off[k + 1]
+        if hi > lo:
+            bd, bj, bu, bx, by = math.inf, -1, 0.0, math.nan, math.nan
+            sqrt = math.sqrt
+            for at in range(lo, hi):
+                if low[at] > bd:
+                    break
+                jj = cand[at]
+                k = 5 * jj
+                ax, ay, vx, vy, vv = f[k], f[k + 1], f[k + 2], f[k + 3], f[k + 4]
+                u = ((qx - ax) * vx + (qy - ay) * vy) / vv if vv > 0 else 0.0
+                u = 0.0 if u < 0.0 else 1.0 if u > 1.0 else u  # the foot stays on the piece
+                px, py = ax + u * vx, ay + u * vy
+                d = sqrt((qx - px) * (qx - px) + (qy - py) * (qy - py))
+                if d < bd or (d == bd and jj < bj):
+                    bd, bj, bu, bx, by = d, jj, u, px, py
+            d, jj, u, sx, sy = bd, bj, bu, bx, by
+        else:
+            d, jj, u, sx, sy = self._scan_one(qx, qy, bound)
         if jj < 0 or (bound is not None and d > bound):
             return -1, 0.0, math.inf, math.nan, math.nan
-        f0s, f1s, segs = self._plain
         f0, f1 = f0s[jj], f1s[jj]
         t = f0 + u * (f1 - f0)
         return segs[jj], (0.0 if t < 0.0 else 1.0 if t > 1.0 else t), d, sx, sy  # min(max(t, 0), 1)
+
+    @cached_property
+    def _cells(self) -> tuple:
+        """What :meth:`_nearest_one` reads, in one tuple: the grid's origin, cell size and shape,
+        its offsets, candidates and lower bounds, and the pieces' vectors, fractions and segments."""
+        g = self.grid
+        return (g.x0, g.y0, g.cell, g.nx, g.ny, *g._views, g._low, self._vec, *self._plain)
 
     def _scan_one(self, qx: float, qy: float, bound: float | None) -> tuple:
         """The nearest piece by the KD-tree scan: (distance, piece, u, foot x, foot y)."""
