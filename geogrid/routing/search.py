@@ -80,6 +80,16 @@ class Route:
 
     __hash__ = object.__hash__
 
+    @classmethod
+    def _road(cls, distance_m: float, duration_s: float, cost: float, nodes: tuple, coords: np.ndarray,
+              access_m: float) -> Route:
+        """A road route (not a fallback), made without the frozen ``__init__``'s per-field
+        ``object.__setattr__``: the same object, for a query that takes microseconds."""
+        r = object.__new__(cls)
+        r.__dict__.update(distance_m=distance_m, duration_s=duration_s, cost=cost, nodes=nodes, coords=coords,
+                          access_m=access_m)
+        return r
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "distance_m": round(self.distance_m, 2), "duration_s": round(self.duration_s, 1),
@@ -218,8 +228,7 @@ def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
     coords, metres, secs = route_line(graph, o, d, path, o_entry, d_entry, known)
     access = o.access_m + d.access_m
     nodes = tuple(path[0]) if path is not None else ()
-    return Route(distance_m=metres + access, duration_s=secs + access / ACCESS_SPEED_MPS, cost=float(cost),
-                 nodes=nodes, coords=coords, access_m=access)
+    return Route._road(metres + access, secs + access / ACCESS_SPEED_MPS, float(cost), nodes, coords, access)
 
 
 def _fallback(graph: RoadGraph, o: _Anchor, d: _Anchor, reason: str) -> Route:
@@ -312,6 +321,7 @@ class Responders:
         (:meth:`nearest_map`), so the first query reads it.
         """
         team = cls._prepare(graph, responders, snap_to=snap_to, max_snap_m=max_snap_m)
+        team._rows, team._ent_node, team._ent_j  # noqa: B018 - what every query reads, made now
         if available is not None:
             team.nearest_map(available)
         return team

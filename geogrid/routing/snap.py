@@ -393,6 +393,11 @@ class _Anchor:
 def _anchors(graph: RoadGraph, places: Sequence[Any], names: Sequence[str], snap_to: str,
              max_snap_m: float | None = None) -> list[_Anchor]:
     """Route ends from node indices, :class:`Snap` objects or (lon, lat) pairs (snapped together)."""
+    if snap_to == "edge" and all(type(w) is tuple and len(w) == 2 for w in places):
+        try:  # the common call, (lon, lat) tuples: no per-place dispatch
+            return [_lonlat_anchor(graph, float(lon), float(lat), max_snap_m) for lon, lat in places]
+        except (TypeError, ValueError, _NotFinite):
+            pass  # the general loop below names the bad place
     out: list[_Anchor | None] = []
     todo: list[tuple[int, float, float]] = []
     for k, (where, name) in enumerate(zip(places, names)):
@@ -431,6 +436,27 @@ def _anchors(graph: RoadGraph, places: Sequence[Any], names: Sequence[str], snap
         node, seg, t, d = _snap_one(graph, x, y, snap_to, max_snap_m)
         out[k] = _Anchor(lo, la, x, y, node=node if seg < 0 else -1, seg=seg, t=t, access_m=d)
     return out
+
+
+class _NotFinite(Exception):
+    """A lon/lat that is not finite (reported by :func:`_anchors`' general loop)."""
+
+
+def _lonlat_anchor(graph: RoadGraph, lon: float, lat: float, max_snap_m: float | None) -> _Anchor:
+    """:func:`_anchors` for one finite (lon, lat) snapped to the nearest segment."""
+    if not (-math.inf < lon < math.inf and -math.inf < lat < math.inf):
+        raise _NotFinite
+    pieces = graph._memoised("pieces")
+    if pieces is None or graph.n_segments == 0 or len(pieces.p0) == 0:
+        x, y = graph._to_metric.transform(lon, lat)
+        node, seg, t, d = _snap_one(graph, x, y, "edge", max_snap_m)
+        return _Anchor(lon, lat, x, y, node=node if seg < 0 else -1, seg=seg, t=t, access_m=d)
+    x, y = graph._to_metric.transform(lon, lat)
+    bound = None if max_snap_m is None or not math.isfinite(max_snap_m) else float(max_snap_m)
+    seg, t, d, _, _ = pieces._nearest_one(x, y, bound)
+    if seg < 0:
+        return _Anchor(lon, lat, x, y, -1, -1, 0.0, math.inf)
+    return _Anchor(lon, lat, x, y, -1, seg, t, d)
 
 
 def _snap_one(graph: RoadGraph, x: float, y: float, to: str,
