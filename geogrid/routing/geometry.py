@@ -240,6 +240,9 @@ def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None
     ``known``, if given, its (metres, seconds) (see :func:`_path`).
     """
     runs = edge_runs(graph)
+    if path is not None and path[1] and known is not None and runs.joined and \
+            (not runs.dup or runs.dup.isdisjoint(path[1])):
+        return _line_of_edges(graph, runs, o, d, path[1], o_entry, d_entry, known)
     if path is None:  # along one segment
         first = _part(graph, runs, o.seg, o.t, d.t)
         coords = _merged(np.array([o.lon, o.lat, *first[0], d.lon, d.lat]).reshape(-1, 2))
@@ -260,3 +263,30 @@ def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None
     if len(coords) == 1:
         coords = np.vstack([coords, coords])
     return coords, metres, secs
+
+
+def _line_of_edges(graph: RoadGraph, runs: EdgeRuns, o, d, arcs: Sequence[int], o_entry: tuple,
+                   d_entry: tuple, known: tuple) -> tuple[np.ndarray, float, float]:
+    """:func:`route_line` for a path of at least one edge whose metres and seconds are known,
+    on a graph whose edges join at their nodes with no repeated vertex: the same points and
+    sums, in one function (a route is a few microseconds; calls are a good part of them)."""
+    length, speed = graph._seg_lists[3:5]
+    s, t_node = o_entry[2], o_entry[3]
+    if s >= 0:
+        head = [o.lon, o.lat, *_cut_flat(runs, s, o.t, t_node)]
+        m_a = abs(t_node - o.t) * length[s]
+        s_a = m_a / speed[s]
+    else:
+        head, m_a, s_a = [o.lon, o.lat], 0.0, 0.0
+    s, t_node = d_entry[2], d_entry[3]
+    if s >= 0:
+        tail = [*_cut_flat(runs, s, t_node, d.t), d.lon, d.lat]
+        m_b = abs(d.t - t_node) * length[s]
+        s_b = m_b / speed[s]
+    else:
+        tail, m_b, s_b = [d.lon, d.lat], 0.0, 0.0
+    start, rest = runs.first[arcs[0]], b"".join(map(runs.rest.__getitem__, arcs))
+    m0, m1 = list(_XY.unpack(start)), list(_XY.unpack_from(rest, len(rest) - 16))
+    coords = np.frombuffer(b"".join((array("d", _kept(head, None)), start if _kept(m0, head[-2:]) else b"",
+                                     rest, array("d", _kept(tail, m1)))), float).reshape(-1, 2)
+    return coords, m_a + known[0] + m_b, s_a + known[1] + s_b
