@@ -376,7 +376,7 @@ def snap(graph: RoadGraph, lon, lat, *, to: str = "edge") -> Snap | list[Snap]:
     return out[0] if scalar else out
 
 
-@dataclass
+@dataclass(slots=True)
 class _Anchor:
     """A route end: the query point and how it joins the graph."""
 

@@ -13,6 +13,9 @@ between any two nodes is computed once, by SciPy's all-pairs Dijkstra
 * ``other[s, t]``: the route's seconds (or metres, when the weights are
   seconds), summed along it from ``s`` as a loop over the route would.
 
+A team of responders (many starts, each with an offset) can keep a
+:class:`NearestMap`: per node, its cheapest start, read in a few floats.
+
 A query with a few start and end nodes, each with an offset (a point half-way
 along a segment, a team of responders), is then a handful of array reads:
 no search, no native call, and no pass over the route's edges except the one
@@ -245,8 +248,10 @@ class NearestMap:
 
     @property
     def nbytes(self) -> int:
-        """Memory of the three lists (pointers and their floats and ints)."""
-        return sum(sys.getsizeof(v) for v in (self.best, self.low, self.second)) + 3 * 32 * len(self.low)
+        """Memory of the three lists: their pointers, a 24-byte float per ``low`` and ``second``
+        entry and a 28-byte int per ``best`` entry above CPython's cached small ints (256)."""
+        lists = sum(sys.getsizeof(v) for v in (self.best, self.low, self.second))
+        return lists + 24 * (len(self.low) + len(self.second)) + 28 * sum(b > 256 for b in self.best)
 
     def pick(self, ends: Sequence[tuple]) -> tuple[int, int, float] | None:
         """:meth:`RouteTable.best_of_many` for end entries ``(node, offset, ...)``: (start row, end
