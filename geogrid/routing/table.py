@@ -240,11 +240,13 @@ class NearestMap:
         n = dist.shape[1]
         if len(src) == 0:
             return cls([-1] * n, [math.inf] * n, [math.inf] * n)
-        total = src_cost[:, None] + dist[src]  # the sums best_of_many makes, start by node
+        total = dist[src]
+        total += src_cost[:, None]  # the sums best_of_many makes (a + b is b + a), start by node
         best = total.argmin(axis=0)
-        low = total[best, np.arange(n)]
-        second = np.partition(total, 1, axis=0)[1] if len(src) > 1 else np.full(n, math.inf)
-        return cls(best.tolist(), low.tolist(), second.tolist())
+        cols = np.arange(n)
+        low = total[best, cols]
+        total[best, cols] = math.inf  # the runner-up: the least of the others
+        return cls(best.tolist(), low.tolist(), total.min(axis=0).tolist())
 
     @property
     def nbytes(self) -> int:
