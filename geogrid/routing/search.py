@@ -263,7 +263,8 @@ def shortest_path(graph: RoadGraph, origin, dest, *, snap_to: str = "edge",
 
 def _route(graph: RoadGraph, o: _Anchor, d: _Anchor, max_snap_m: float) -> Route:
     """:func:`shortest_path` between two route ends already snapped."""
-    for a, name, zh in ((o, "origin", "起点"), (d, "dest", "终点")):
+    for a, name, zh in ((o, "origin", "起点"), (d, "dest", "终点")) if \
+            o.access_m > max_snap_m or d.access_m > max_snap_m else ():
         if a.access_m > max_snap_m:
             return _fallback(graph, o, d, f"{zh}离最近道路超过 {max_snap_m:g} 米 / {name} is more than "
                                           f"max_snap_m={max_snap_m:g} m from the nearest road")

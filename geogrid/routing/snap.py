@@ -393,11 +393,17 @@ class _Anchor:
 def _anchors(graph: RoadGraph, places: Sequence[Any], names: Sequence[str], snap_to: str,
              max_snap_m: float | None = None) -> list[_Anchor]:
     """Route ends from node indices, :class:`Snap` objects or (lon, lat) pairs (snapped together)."""
-    if snap_to == "edge" and all(type(w) is tuple and len(w) == 2 for w in places):
-        try:  # the common call, (lon, lat) tuples: no per-place dispatch
-            return [_lonlat_anchor(graph, float(lon), float(lat), max_snap_m) for lon, lat in places]
-        except (TypeError, ValueError, _NotFinite):
-            pass  # the general loop below names the bad place
+    if snap_to == "edge":  # the common call, (lon, lat) tuples: no per-place dispatch
+        fast: list[_Anchor] = []
+        for w in places:
+            if type(w) is not tuple or len(w) != 2:
+                break
+            try:
+                fast.append(_lonlat_anchor(graph, float(w[0]), float(w[1]), max_snap_m))
+            except (TypeError, ValueError, _NotFinite):
+                break  # the general loop below names the bad place
+        else:
+            return fast
     out: list[_Anchor | None] = []
     todo: list[tuple[int, float, float]] = []
     for k, (where, name) in enumerate(zip(places, names)):
@@ -447,7 +453,7 @@ def _lonlat_anchor(graph: RoadGraph, lon: float, lat: float, max_snap_m: float |
     if not (-math.inf < lon < math.inf and -math.inf < lat < math.inf):
         raise _NotFinite
     pieces = graph._memoised("pieces")
-    if pieces is None or graph.n_segments == 0 or len(pieces.p0) == 0:
+    if pieces is None or len(pieces.p0) == 0:  # not built yet, or no segment (it says so)
         x, y = graph._to_metric.transform(lon, lat)
         node, seg, t, d = _snap_one(graph, x, y, "edge", max_snap_m)
         return _Anchor(lon, lat, x, y, node=node if seg < 0 else -1, seg=seg, t=t, access_m=d)
