@@ -46,6 +46,9 @@ class EdgeRuns:
     reads. ``weight_row`` is 0 when every edge's weight in ``graph.matrix`` is
     its metres bit for bit, 1 when it is its seconds, else -1: SciPy's distance
     along a route is then its metres (or seconds), as the route table uses.
+    ``node_b``, on a graph whose every edge is one straight piece between its nodes'
+    exact coordinates with no repeated vertex (a noded OSM export), is each node's
+    lon/lat as float64 bytes: a path's line is then its nodes' (else ``None``).
     """
 
     first: list
@@ -57,6 +60,7 @@ class EdgeRuns:
     frac: memoryview
     xy: memoryview
     weight_row: int
+    node_b: list | None = None
 
     @cached_property
     def edge_m(self) -> list:
@@ -94,26 +98,31 @@ class EdgeRuns:
         raw = xy.tobytes()
         first_b, end_b = (start * 16).tolist(), ((start + count) * 16).tolist()
         rest: list = [b""] * len(first_b)
-        for k in _near_first(graph, from_node).tolist():  # neighbours' runs made one after another
+        for k in _z_order(graph.x[from_node], graph.y[from_node]).tolist():  # neighbours one after another
             rest[k] = raw[first_b[k] + 16:end_b[k]]
+        node_b = None
+        if joined and not dup and bool((count == 2).all()):
+            node_raw, node_b = np.ascontiguousarray(node_xy, float).tobytes(), [b""] * graph.n_nodes
+            for v in _z_order(graph.x, graph.y).tolist():
+                node_b[v] = node_raw[16 * v:16 * v + 16]
         return cls([raw[i:i + 16] for i in first_b], rest,
                    lengths, dup, joined, graph.seg_offsets.tolist(),
                    memoryview(np.ascontiguousarray(graph.coords_frac, float)),
-                   memoryview(np.ascontiguousarray(graph.coords_lonlat, float).reshape(-1)), row)
+                   memoryview(np.ascontiguousarray(graph.coords_lonlat, float).reshape(-1)), row, node_b)
 
 
-def _near_first(graph: RoadGraph, from_node: np.ndarray) -> np.ndarray:
-    """Edges in Z order (Morton) of the node they leave: edges near each other on the map come
-    near each other in the order.
+def _z_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Points (edges by the node they leave, or nodes) in Z order (Morton): points near each
+    other on the map come near each other in the order.
 
-    A route's line joins one small ``bytes`` object per edge; made in this order, the
-    objects of consecutive edges of a route mostly share memory pages and cache lines,
-    which a query run right after other work (a cold cache) reads about a quarter faster.
+    A route's line joins one small ``bytes`` object per edge (or node); made in this
+    order, the objects of consecutive edges of a route mostly share memory pages and cache
+    lines, which a query run right after other work (a cold cache) reads about a quarter
+    faster.
     """
-    if len(from_node) == 0:
+    if len(x) == 0:
         return np.zeros(0, np.int64)
-    x, y = graph.x[from_node], graph.y[from_node]
-    code = np.zeros(len(from_node), np.uint64)
+    code = np.zeros(len(x), np.uint64)
     for v, shift in ((x, 0), (y, 1)):
         q = ((v - v.min()) / max(float(v.max() - v.min()), 1e-9) * 65535).astype(np.uint64)
         for b in range(16):  # bit b of the coordinate to bit 2b (+1 for y) of the code
@@ -240,9 +249,15 @@ def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None
     ``known``, if given, its (metres, seconds) (see :func:`_path`).
     """
     runs = edge_runs(graph)
+    if path is not None and path[1] is None:  # nodes only (with their metres and seconds), on a
+        if len(path[0]) > 1:                  # graph of straight edges (EdgeRuns.node_b)
+            mid = b"".join(map(runs.node_b.__getitem__, path[0]))
+            return _line_of_edges(graph, runs, o, d, mid, o_entry, d_entry, known)
+        path = (path[0], [], *path[2:])  # a single node
     if path is not None and path[1] and known is not None and runs.joined and \
             (not runs.dup or runs.dup.isdisjoint(path[1])):
-        return _line_of_edges(graph, runs, o, d, path[1], o_entry, d_entry, known)
+        mid = runs.first[path[1][0]] + b"".join(map(runs.rest.__getitem__, path[1]))
+        return _line_of_edges(graph, runs, o, d, mid, o_entry, d_entry, known)
     if path is None:  # along one segment
         first = _part(graph, runs, o.seg, o.t, d.t)
         coords = _merged(np.array([o.lon, o.lat, *first[0], d.lon, d.lat]).reshape(-1, 2))
@@ -265,11 +280,12 @@ def route_line(graph: RoadGraph, o, d, path: tuple | None, o_entry: tuple | None
     return coords, metres, secs
 
 
-def _line_of_edges(graph: RoadGraph, runs: EdgeRuns, o, d, arcs: Sequence[int], o_entry: tuple,
+def _line_of_edges(graph: RoadGraph, runs: EdgeRuns, o, d, mid: bytes, o_entry: tuple,
                    d_entry: tuple, known: tuple) -> tuple[np.ndarray, float, float]:
     """:func:`route_line` for a path of at least one edge whose metres and seconds are known,
-    on a graph whose edges join at their nodes with no repeated vertex: the same points and
-    sums, in one function (a route is a few microseconds; calls are a good part of them)."""
+    on a graph whose edges join at their nodes with no repeated vertex; ``mid`` is the path's
+    vertices as float64 bytes. The same points and sums, in one function (a route is a few
+    microseconds; calls are a good part of them)."""
     length, speed = graph._seg_lists[3:5]
     s, t_node = o_entry[2], o_entry[3]
     if s >= 0:
@@ -285,8 +301,7 @@ def _line_of_edges(graph: RoadGraph, runs: EdgeRuns, o, d, arcs: Sequence[int], 
         s_b = m_b / speed[s]
     else:
         tail, m_b, s_b = [d.lon, d.lat], 0.0, 0.0
-    start, rest = runs.first[arcs[0]], b"".join(map(runs.rest.__getitem__, arcs))
-    m0, m1 = list(_XY.unpack(start)), list(_XY.unpack_from(rest, len(rest) - 16))
-    coords = np.frombuffer(b"".join((array("d", _kept(head, None)), start if _kept(m0, head[-2:]) else b"",
-                                     rest, array("d", _kept(tail, m1)))), float).reshape(-1, 2)
+    m0, m1 = list(_XY.unpack_from(mid)), list(_XY.unpack_from(mid, len(mid) - 16))
+    coords = np.frombuffer(b"".join((array("d", _kept(head, None)), mid if _kept(m0, head[-2:]) else
+                                     memoryview(mid)[16:], array("d", _kept(tail, m1)))), float).reshape(-1, 2)
     return coords, m_a + known[0] + m_b, s_a + known[1] + s_b

@@ -181,8 +181,7 @@ def _search(graph: RoadGraph, outs: Sequence[tuple], ins: Sequence[tuple]):
         best, o_entry, d_entry = tab.best(outs, ins)
         if o_entry is None:
             return math.inf, None, None, None
-        s, t = o_entry[0], d_entry[0]
-        return best, (*tab.path(s, t), tab.lengths(s, t)), o_entry, d_entry
+        return best, _table_path(graph, tab, o_entry[0], d_entry[0]), o_entry, d_entry
     found = _run(hierarchy(graph), outs, ins)
     if found is None:
         return math.inf, None, None, None
@@ -190,6 +189,19 @@ def _search(graph: RoadGraph, outs: Sequence[tuple], ins: Sequence[tuple]):
     o_entry = next(e for e in outs if e[0] == nodes[0])
     d_entry = next(e for e in ins if e[0] == nodes[-1])
     return _exact_cost(graph, o_entry[1], arcs, d_entry[1]), found, o_entry, d_entry
+
+
+def _table_path(graph: RoadGraph, tab, s: int, t: int) -> tuple:
+    """The route from node ``s`` to ``t`` read off the table: (nodes, edges, (metres, seconds)).
+
+    On a graph of straight edges whose line is its nodes' (``EdgeRuns.node_b``, once its
+    runs are laid out) the edges are not read: they come as ``None``.
+    """
+    lengths = tab.lengths(s, t)
+    runs = graph._memoised("edge_runs")
+    if lengths is not None and runs is not None and runs.node_b is not None:
+        return tab.nodes(s, t), None, lengths
+    return (*tab.path(s, t), lengths)
 
 
 def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple[int, ...]]:
@@ -645,8 +657,7 @@ def _team_search(graph: RoadGraph, team: Responders, mask: np.ndarray, ins: Sequ
             tab.best_of_many(team.ent_node, np.where(mask[team.ent_j], team.ent_cost, math.inf), ins)
         if k < 0:
             return -1, math.inf, None, None
-        s, t = team._ent_node[k], ins[i][0]
-        return team._ent_j[k], cost, (*tab.path(s, t), tab.lengths(s, t)), ins[i]
+        return team._ent_j[k], cost, _table_path(graph, tab, team._ent_node[k], ins[i][0]), ins[i]
     src_node, src_cost, src_units, src_j = team.sources(mask)
     if len(src_node) == 0:  # no available responder within reach of a road
         return -1, math.inf, None, None

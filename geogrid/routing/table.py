@@ -198,6 +198,21 @@ class RouteTable:
         start may not be used) to reach it: a team's nearest-responder map (see :class:`NearestMap`)."""
         return NearestMap.build(self.dist, np.asarray(src, np.int64), np.asarray(src_cost, float))
 
+    def nodes(self, s: int, t: int) -> list[int]:
+        """The nodes of :meth:`path` alone (its edges are not read)."""
+        seq, via, pos, top = self._flat
+        base, chunks, end = s * self.n, [], t
+        while t != s:
+            i = base + t
+            h = base + top[i]
+            chunks.append((h, base + pos[i] + 1))
+            t = via[h]
+        nodes: list[int] = []
+        for h, e in reversed(chunks):
+            nodes += via[h:e].tolist()
+        nodes.append(end)
+        return nodes
+
     def path(self, s: int, t: int) -> tuple[list[int], list[int]]:
         """Nodes and edge positions of the cheapest route from ``s`` to ``t`` (reachable)."""
         seq, via, pos, top = self._flat
