@@ -3,7 +3,8 @@
 One concept per module: :mod:`~geogrid.routing.graph` (the graph model),
 :mod:`~geogrid.routing.build` (noding builder from unnoded centrelines),
 :mod:`~geogrid.routing.osm` (OSM XML reader), :mod:`~geogrid.routing.snap`
-with :mod:`~geogrid.routing.snapgrid`, :mod:`~geogrid.routing.search` and
+with :mod:`~geogrid.routing.snapgrid`, :mod:`~geogrid.routing.search`,
+:mod:`~geogrid.routing.team` (a prepared team of responders) and
 :mod:`~geogrid.routing.geometry` (route lines).
 
 A :class:`RoadGraph` holds a directed road graph as a SciPy CSR matrix of
