@@ -98,7 +98,8 @@ class EdgeRuns:
         raw = xy.tobytes()
         first_b, end_b = (start * 16).tolist(), ((start + count) * 16).tolist()
         rest: list = [b""] * len(first_b)
-        for k in _z_order(graph.x[from_node], graph.y[from_node]).tolist():  # neighbours one after another
+        # neighbours' runs made one after another
+        for k in _z_order(graph.x[from_node], graph.y[from_node]).tolist():
             rest[k] = raw[first_b[k] + 16:end_b[k]]
         node_b = None
         if joined and not dup and bool((count == 2).all()):
@@ -108,7 +109,8 @@ class EdgeRuns:
         return cls([raw[i:i + 16] for i in first_b], rest,
                    lengths, dup, joined, graph.seg_offsets.tolist(),
                    memoryview(np.ascontiguousarray(graph.coords_frac, float)),
-                   memoryview(np.ascontiguousarray(graph.coords_lonlat, float).reshape(-1)), row, node_b)
+                   memoryview(np.ascontiguousarray(graph.coords_lonlat, float).reshape(-1)), row,
+                   node_b)
 
 
 def _z_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -302,6 +304,7 @@ def _line_of_edges(graph: RoadGraph, runs: EdgeRuns, o, d, mid: bytes, o_entry: 
     else:
         tail, m_b, s_b = [d.lon, d.lat], 0.0, 0.0
     m0, m1 = list(_XY.unpack_from(mid)), list(_XY.unpack_from(mid, len(mid) - 16))
-    coords = np.frombuffer(b"".join((array("d", _kept(head, None)), mid if _kept(m0, head[-2:]) else
-                                     memoryview(mid)[16:], array("d", _kept(tail, m1)))), float).reshape(-1, 2)
+    body = mid if _kept(m0, head[-2:]) else memoryview(mid)[16:]  # the cut ends where the path starts
+    coords = np.frombuffer(b"".join((array("d", _kept(head, None)), body, array("d", _kept(tail, m1)))),
+                           float).reshape(-1, 2)
     return coords, m_a + known[0] + m_b, s_a + known[1] + s_b

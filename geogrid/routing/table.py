@@ -268,7 +268,8 @@ class NearestMap:
         """Memory of the three lists: their pointers, a 24-byte float per ``low`` and ``second``
         entry and a 28-byte int per ``best`` entry above CPython's cached small ints (256)."""
         lists = sum(sys.getsizeof(v) for v in (self.best, self.low, self.second))
-        return lists + 24 * (len(self.low) + len(self.second)) + 28 * sum(b > 256 for b in self.best)
+        ints = sum(b > 256 for b in self.best)
+        return lists + 24 * (len(self.low) + len(self.second)) + 28 * ints
 
     def pick(self, ends: Sequence[tuple]) -> tuple[int, int, float] | None:
         """:meth:`RouteTable.best_of_many` for end entries ``(node, offset, ...)``: (start row, end

@@ -155,7 +155,8 @@ class Responders:
             if not build:
                 maps[key] = None
                 return None
-            m = maps[key] = tab.nearest_map(self.ent_node, np.where(mask[self.ent_j], self.ent_cost, math.inf))
+            cost = np.where(mask[self.ent_j], self.ent_cost, math.inf)  # unavailable: never nearest
+            m = maps[key] = tab.nearest_map(self.ent_node, cost)
             while len(maps) > MAPS_KEPT:
                 maps.popitem(last=False)
         return m
@@ -205,8 +206,9 @@ class Responders:
         return self.ent_node[keep], self.ent_cost[keep], self.ent_units[keep], self.ent_j[keep]
 
 
-#: How many availabilities' nearest-responder maps a team keeps (:meth:`Responders.nearest_map`).
-MAPS_KEPT = 8
+#: How many availabilities' nearest-responder maps a team keeps (:meth:`Responders.nearest_map`):
+#: with :data:`TEAMS_KEPT` teams per graph, at most 128 maps (16 MiB on a 1,700-node graph).
+MAPS_KEPT = 2
 #: How many prepared teams :meth:`Responders.for_positions` keeps per graph.
 TEAMS_KEPT = 64
 #: How many snapped responder positions a graph keeps (oldest dropped first).
