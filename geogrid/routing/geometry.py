@@ -303,8 +303,11 @@ def _line_of_edges(graph: RoadGraph, runs: EdgeRuns, o, d, mid: bytes, o_entry: 
         s_b = m_b / speed[s]
     else:
         tail, m_b, s_b = [d.lon, d.lat], 0.0, 0.0
-    m0, m1 = list(_XY.unpack_from(mid)), list(_XY.unpack_from(mid, len(mid) - 16))
-    body = mid if _kept(m0, head[-2:]) else memoryview(mid)[16:]  # the cut ends where the path starts
+    (mx, my), hx, hy = _XY.unpack_from(mid), head[-2], head[-1]
+    # the path's first point unless the cut already ends there: _kept(m0, head[-2:]) written out
+    body = mid if mx - hx > _SAME or hx - mx > _SAME or my - hy > _SAME or hy - my > _SAME else \
+        memoryview(mid)[16:]
+    m1 = _XY.unpack_from(mid, len(mid) - 16)
     coords = np.frombuffer(b"".join((array("d", _kept(head, None)), body, array("d", _kept(tail, m1)))),
                            float).reshape(-1, 2)
     return coords, m_a + known[0] + m_b, s_a + known[1] + s_b
