@@ -28,6 +28,7 @@ __all__ = ["EdgeRuns", "edge_runs", "route_line", "cut"]
 #: Consecutive route points closer than this (degrees, in both coordinates) are merged.
 _SAME = 1e-12
 _XY = struct.Struct("2d")  # one lon/lat point as raw float64 bytes
+_POINT = np.dtype((np.float64, (2,)))  # read from bytes, an (n, 2) float64 array
 
 
 @dataclass(frozen=True, eq=False)
@@ -309,5 +310,5 @@ def _line_of_edges(graph: RoadGraph, runs: EdgeRuns, o, d, mid: bytes, o_entry: 
         memoryview(mid)[16:]
     m1 = _XY.unpack_from(mid, len(mid) - 16)
     coords = np.frombuffer(b"".join((array("d", _kept(head, None)), body, array("d", _kept(tail, m1)))),
-                           float).reshape(-1, 2)
+                           _POINT)  # (n, 2) float64 in one call
     return coords, m_a + known[0] + m_b, s_a + known[1] + s_b
