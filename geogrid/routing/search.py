@@ -274,11 +274,10 @@ def shortest_path(graph: RoadGraph, origin, dest, *, snap_to: str = "edge",
 
 def _route(graph: RoadGraph, o: _Anchor, d: _Anchor, max_snap_m: float) -> Route:
     """:func:`shortest_path` between two route ends already snapped."""
-    for a, name, zh in ((o, "origin", "起点"), (d, "dest", "终点")) if \
-            o.access_m > max_snap_m or d.access_m > max_snap_m else ():
-        if a.access_m > max_snap_m:
-            return _fallback(graph, o, d, f"{zh}离最近道路超过 {max_snap_m:g} 米 / {name} is more than "
-                                          f"max_snap_m={max_snap_m:g} m from the nearest road")
+    if o.access_m > max_snap_m or d.access_m > max_snap_m:
+        a, name, zh = (o, "origin", "起点") if o.access_m > max_snap_m else (d, "dest", "终点")
+        return _fallback(graph, o, d, f"{zh}离最近道路超过 {max_snap_m:g} 米 / {name} is more than "
+                                      f"max_snap_m={max_snap_m:g} m from the nearest road")
     if o.seg < 0 and d.seg < 0 and o.node == d.node:
         entry = (o.node, 0.0, -1, 0.0)
         return _build_route(graph, o, d, ([o.node], []), entry, entry, 0.0)
