@@ -70,7 +70,7 @@ class Responders:
         (:meth:`nearest_map`), so the first query reads it.
         """
         team = cls._prepare(graph, responders, snap_to=snap_to, max_snap_m=max_snap_m)
-        team._rows, team._ent_node, team._ent_j, team._by_segment  # noqa: B018 - what queries read, made now
+        team._rows, team._ent_node, team._ent_j, team._by_segment  # noqa: B018 - queries read them
         if available is not None:
             team.nearest_map(available)
         return team
