@@ -25,8 +25,9 @@ Comparisons (A = geogrid, B = SciPy; every pair alternates A B / B A per query)
   Dijkstra with predecessors from each way out of the origin).
 * nearest of 50: :func:`geogrid.routing.node_nearest_responder` (incident
   node, a team prepared once with :class:`geogrid.routing.Responders`, as
-  when it is refreshed on each GPS update; responders on nodes, 70 %
-  available) against a full Dijkstra from the incident on the reversed graph
+  when it is refreshed on each GPS update, with its nearest-responder map for
+  its availability where the graph has a route table (both built outside the
+  timings, their costs printed); responders on nodes, 70 % available) against a full Dijkstra from the incident on the reversed graph
   and an argmin over the available responders; then the full
   :func:`geogrid.routing.nearest_responder` from the incident's lon/lat with
   the route geometry, with the team prepared (also against the same job with
@@ -253,6 +254,10 @@ def _nearest_pairs(g: RoadGraph, rng, queries: int, responders: int, radius_m: f
     t0 = time.perf_counter()
     teams = [Responders.prepare(g, c[3], snap_to="node") for c in cases]
     prepare_ms = (time.perf_counter() - t0) / queries * 1e3
+    # each team's nearest-responder map for its availability, as prepared on a GPS or status update
+    t0 = time.perf_counter()
+    maps = [t.nearest_map(c[2]) for t, c in zip(teams, cases)]
+    map_ms = (time.perf_counter() - t0) / queries * 1e3
     ours, theirs = [0.0] * queries, [0.0] * queries
 
     def a(i):
@@ -268,6 +273,8 @@ def _nearest_pairs(g: RoadGraph, rng, queries: int, responders: int, radius_m: f
                   label=f"{label}, node, team prepared")
     bare.extra["mismatches"] = int(sum(not math.isclose(x, y, abs_tol=1e-6) for x, y in zip(ours, theirs)))
     bare.extra["prepare_ms"] = prepare_ms
+    bare.extra["map_ms"] = map_ms if maps[0] is not None else None
+    bare.extra["map_kib"] = maps[0].nbytes / 1024 if maps[0] is not None else None
     inc_ll = [(float(g.lon[c[0]]), float(g.lat[c[0]])) for c in cases]
     team = paired("geogrid nearest_responder", lambda i: nearest_responder(g, inc_ll[i], teams[i], cases[i][2]),
                   "scipy full reverse dijkstra", b, rounds=queries,
@@ -314,7 +321,20 @@ def _nearest_pairs(g: RoadGraph, rng, queries: int, responders: int, radius_m: f
                       rounds=queries, warmup=0, label=f"{label}, lon/lat, one moved, same job")
     # the two moved positions differ by a few metres: the costs agree to within them
     one_same.extra["cost_ratio_p50"] = float(np.median(np.asarray(got["ours"]) / np.asarray(got["theirs"])))
+    if maps[0] is not None:
+        bare.extra["refresh_ms"] = _refresh_ms(g, cases)
     return [bare, team, same, raw, one, one_same]
+
+
+def _refresh_ms(g: RoadGraph, cases) -> float:
+    """Milliseconds to refresh a prepared team after one responder moved: its snap (the other
+    49 kept) and its new nearest-responder map, per team."""
+    step = np.random.default_rng(len(cases))  # its own positions: the timed rows keep theirs
+    again = [np.vstack([_gps(step, c[3][:1]), c[3][1:]]) for c in cases]
+    t0 = time.perf_counter()
+    for c, pts in zip(cases, again):
+        Responders.for_positions(g, pts, snap_to="node").nearest_map(c[2])
+    return (time.perf_counter() - t0) / len(cases) * 1e3
 
 
 def _gps(rng, lonlat: np.ndarray, metres: float = 5.0) -> np.ndarray:
@@ -398,8 +418,12 @@ def table(results: dict[str, Any]) -> str:
         if procs:
             parts.append(format_table("  whole process (s)", procs, unit="s"))
         miss = {row.label: row.extra["mismatches"] for row in r["rows"] if "mismatches" in row.extra}
-        prep = next(row.extra["prepare_ms"] for row in r["rows"] if "prepare_ms" in row.extra)
-        parts.append(f"   answers that differ from scipy: {miss}; preparing a team of 50: {prep:.2f} ms")
+        prep = next(row.extra for row in r["rows"] if "prepare_ms" in row.extra)
+        nmap = ("no nearest-responder map (no route table)" if prep["map_ms"] is None else
+                f"its nearest-responder map {prep['map_ms']:.2f} ms, {prep['map_kib']:.0f} KiB; "
+                f"after one responder moved, snap and new map {prep['refresh_ms']:.2f} ms")
+        parts.append(f"   answers that differ from scipy: {miss}; preparing a team of 50: "
+                     f"{prep['prepare_ms']:.2f} ms, {nmap}")
         share = "; ".join(f"{row.label}: {1 / row.ratio:.2f} {'(at most half)' if row.ratio >= 2 else '(MORE than half)'}"
                           for row in r["rows"] if row.name_b.startswith("scipy full"))
         parts.append(f"   time as a share of scipy's full Dijkstra (median of paired): {share}")

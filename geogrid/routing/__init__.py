@@ -3,7 +3,8 @@
 One concept per module: :mod:`~geogrid.routing.graph` (the graph model),
 :mod:`~geogrid.routing.build` (noding builder from unnoded centrelines),
 :mod:`~geogrid.routing.osm` (OSM XML reader), :mod:`~geogrid.routing.snap`
-with :mod:`~geogrid.routing.snapgrid`, :mod:`~geogrid.routing.search` and
+with :mod:`~geogrid.routing.snapgrid`, :mod:`~geogrid.routing.search`,
+:mod:`~geogrid.routing.team` (a prepared team of responders) and
 :mod:`~geogrid.routing.geometry` (route lines).
 
 A :class:`RoadGraph` holds a directed road graph as a SciPy CSR matrix of
@@ -53,7 +54,11 @@ built by :func:`route_table`: SciPy's all-pairs distances and every source's
 shortest-path tree as heavy-path chains, with each route's metres and seconds
 (one to a few seconds, 24 bytes per node pair). Queries then read the table
 instead of searching, with the same routes; its costs are SciPy's distances
-bit for bit.
+bit for bit. A team prepared on such a graph keeps a nearest-responder map
+per availability (:meth:`Responders.nearest_map`, a
+:class:`~geogrid.routing.table.NearestMap`: for every node, the cheapest
+available responder to reach it), so nearest-of-N is a snap, a few float
+reads and the route.
 
 When there is no path (different components, or a point farther than
 ``max_snap_m`` from every road) the result is a straight line with

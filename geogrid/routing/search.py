@@ -20,10 +20,8 @@ as a road route.
 from __future__ import annotations
 
 import math
-import threading
 from functools import reduce
 from operator import add
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Sequence
@@ -32,15 +30,16 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString
 
-from .._errors import InputError, NotFoundError
+from .._errors import InputError
 from .graph import ACCESS_SPEED_MPS, RoadGraph
 from .hierarchy import Hierarchy, hierarchy
 from .geometry import route_line
-from .snap import _Anchor, _anchors, _snap_arrays, _snap_one
+from .snap import _Anchor, _anchors
 from .table import built_route_table
+from .team import MAPS_KEPT, SNAPS_KEPT, TEAMS_KEPT, Responders, _available
 
 __all__ = ["Route", "Responders", "shortest_path", "nearest_responder", "node_route",
-           "node_nearest_responder"]
+           "node_nearest_responder", "rank_responders", "MAPS_KEPT", "TEAMS_KEPT", "SNAPS_KEPT"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +78,16 @@ class Route:
             np.array_equal(self.coords, other.coords)
 
     __hash__ = object.__hash__
+
+    @classmethod
+    def _road(cls, distance_m: float, duration_s: float, cost: float, nodes: tuple, coords: np.ndarray,
+              access_m: float) -> Route:
+        """A road route (not a fallback), made without the frozen ``__init__``'s per-field
+        ``object.__setattr__``: the same object, for a query that takes microseconds."""
+        r = object.__new__(cls)
+        r.__dict__.update(distance_m=distance_m, duration_s=duration_s, cost=cost, nodes=nodes, coords=coords,
+                          access_m=access_m)
+        return r
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -171,8 +180,7 @@ def _search(graph: RoadGraph, outs: Sequence[tuple], ins: Sequence[tuple]):
         best, o_entry, d_entry = tab.best(outs, ins)
         if o_entry is None:
             return math.inf, None, None, None
-        s, t = o_entry[0], d_entry[0]
-        return best, (*tab.path(s, t), tab.lengths(s, t)), o_entry, d_entry
+        return best, _table_path(graph, tab, o_entry[0], d_entry[0]), o_entry, d_entry
     found = _run(hierarchy(graph), outs, ins)
     if found is None:
         return math.inf, None, None, None
@@ -180,6 +188,19 @@ def _search(graph: RoadGraph, outs: Sequence[tuple], ins: Sequence[tuple]):
     o_entry = next(e for e in outs if e[0] == nodes[0])
     d_entry = next(e for e in ins if e[0] == nodes[-1])
     return _exact_cost(graph, o_entry[1], arcs, d_entry[1]), found, o_entry, d_entry
+
+
+def _table_path(graph: RoadGraph, tab, s: int, t: int) -> tuple:
+    """The route from node ``s`` to ``t`` read off the table: (nodes, edges, (metres, seconds)).
+
+    On a graph of straight edges whose line is its nodes' (``EdgeRuns.node_b``, once its
+    runs are laid out) the edges are not read: they come as ``None``.
+    """
+    lengths = tab.lengths(s, t)
+    runs = graph._memoised("edge_runs")
+    if lengths is not None and runs is not None and runs.node_b is not None:
+        return tab.nodes(s, t), None, lengths
+    return (*tab.path(s, t), lengths)
 
 
 def node_route(graph: RoadGraph, source: int, target: int) -> tuple[float, tuple[int, ...]]:
@@ -218,8 +239,7 @@ def _build_route(graph: RoadGraph, o: _Anchor, d: _Anchor, path: tuple | None,
     coords, metres, secs = route_line(graph, o, d, path, o_entry, d_entry, known)
     access = o.access_m + d.access_m
     nodes = tuple(path[0]) if path is not None else ()
-    return Route(distance_m=metres + access, duration_s=secs + access / ACCESS_SPEED_MPS, cost=float(cost),
-                 nodes=nodes, coords=coords, access_m=access)
+    return Route._road(metres + access, secs + access / ACCESS_SPEED_MPS, float(cost), nodes, coords, access)
 
 
 def _fallback(graph: RoadGraph, o: _Anchor, d: _Anchor, reason: str) -> Route:
@@ -254,10 +274,10 @@ def shortest_path(graph: RoadGraph, origin, dest, *, snap_to: str = "edge",
 
 def _route(graph: RoadGraph, o: _Anchor, d: _Anchor, max_snap_m: float) -> Route:
     """:func:`shortest_path` between two route ends already snapped."""
-    for a, name, zh in ((o, "origin", "起点"), (d, "dest", "终点")):
-        if a.access_m > max_snap_m:
-            return _fallback(graph, o, d, f"{zh}离最近道路超过 {max_snap_m:g} 米 / {name} is more than "
-                                          f"max_snap_m={max_snap_m:g} m from the nearest road")
+    if o.access_m > max_snap_m or d.access_m > max_snap_m:
+        a, name, zh = (o, "origin", "起点") if o.access_m > max_snap_m else (d, "dest", "终点")
+        return _fallback(graph, o, d, f"{zh}离最近道路超过 {max_snap_m:g} 米 / {name} is more than "
+                                      f"max_snap_m={max_snap_m:g} m from the nearest road")
     if o.seg < 0 and d.seg < 0 and o.node == d.node:
         entry = (o.node, 0.0, -1, 0.0)
         return _build_route(graph, o, d, ([o.node], []), entry, entry, 0.0)
@@ -269,214 +289,6 @@ def _route(graph: RoadGraph, o: _Anchor, d: _Anchor, max_snap_m: float) -> Route
     if math.isinf(best):
         return _fallback(graph, o, d, _NO_PATH)
     return _build_route(graph, o, d, found, o_entry, d_entry, best + access_cost)
-
-
-@dataclass(frozen=True, eq=False)
-class Responders:
-    """A team's responders snapped to a graph once, for many :func:`nearest_responder` queries.
-
-    Build it with :meth:`prepare` when the team's positions change (a GPS
-    update); each query then only snaps the incident and runs one search.
-    ``entries`` are the nodes each responder can drive onto the road network
-    by, with the cost of getting there (the rest of its segment plus its
-    walk to the road), sorted by node and cost.
-    """
-
-    graph: RoadGraph
-    lonlat: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    node: np.ndarray
-    seg: np.ndarray
-    t: np.ndarray
-    snap_m: np.ndarray
-    ok: np.ndarray
-    acc: np.ndarray
-    ent_j: np.ndarray
-    ent_node: np.ndarray
-    ent_cost: np.ndarray
-    ent_units: np.ndarray
-    snap_to: str
-    max_snap_m: float
-
-    def __len__(self) -> int:
-        return len(self.lonlat)
-
-    @classmethod
-    def prepare(cls, graph: RoadGraph, responders, *, snap_to: str = "edge",
-                max_snap_m: float = 500.0) -> Responders:
-        """Snap ``responders`` (a ``(k, 2)`` array of lon/lat in EPSG:4490) to ``graph``."""
-        pts = np.asarray(responders, float).reshape(-1, 2)
-        if not np.isfinite(pts).all():
-            raise InputError("responders 含有非有限坐标 / responders has non-finite coordinates.",
-                             field="responders", fix="请传入 EPSG:4490 的有限经纬度 / "
-                                                     "Pass finite lon/lat pairs in EPSG:4490.")
-        x, y, node, seg, t, dsnap = graph._memo("snaps", lambda g: _SnapCache()).snapped(
-            graph, pts, snap_to, max_snap_m)
-        ok = dsnap <= max_snap_m
-        acc = np.where(ok, dsnap, np.inf) / (1.0 if graph.weight == "length" else ACCESS_SPEED_MPS)
-        okj = np.flatnonzero(ok)
-        if snap_to == "node":
-            ent_j, ent_node, ent_cost = okj, node[okj], acc[okj]
-        else:
-            s_ = seg[okj]
-            length = graph.seg_length_m[s_]
-            per = np.ones(len(okj)) if graph.weight == "length" else 1.0 / graph.seg_speed_mps[s_]
-            fw, bw = graph.seg_oneway[s_] >= 0, graph.seg_oneway[s_] <= 0
-            ent_j = np.concatenate([okj[fw], okj[bw]])
-            ent_node = np.concatenate([graph.seg_b[s_][fw], graph.seg_a[s_][bw]])
-            ent_cost = np.concatenate([((1 - t[okj]) * length * per + acc[okj])[fw],
-                                       (t[okj] * length * per + acc[okj])[bw]])
-        order = np.lexsort((ent_cost, ent_node))
-        h = hierarchy(graph)
-        if len(ent_cost) and ent_cost.max() > h.max_offset:
-            h.to_units(float(ent_cost.max()))  # raises, naming max_snap_m
-        return cls(graph, pts, np.asarray(x), np.asarray(y), node, seg, t, dsnap, ok, acc,
-                   ent_j[order], ent_node[order].astype(np.int64), ent_cost[order],
-                   np.rint(ent_cost[order] * h.scale).astype(np.int64), snap_to, float(max_snap_m))
-
-    @classmethod
-    def for_positions(cls, graph: RoadGraph, responders, *, snap_to: str = "edge",
-                      max_snap_m: float = 500.0) -> Responders:
-        """:meth:`prepare`, remembered per graph for the last :data:`TEAMS_KEPT` sets of positions.
-
-        A dispatch desk asks about many incidents while its responders stand
-        still; the same positions give the same prepared team, and a team
-        that moved (any coordinate changed) is prepared again.
-        """
-        pts = np.ascontiguousarray(np.asarray(responders, float).reshape(-1, 2))
-        key = (pts.tobytes(), snap_to, float(max_snap_m))
-        cache = graph._memo("teams", lambda g: _TeamCache())
-        team = cache.get(key)
-        if team is None:
-            team = cls.prepare(graph, pts, snap_to=snap_to, max_snap_m=max_snap_m)
-            cache.put(key, team)
-        return team
-
-    @cached_property
-    def _rows(self) -> list[tuple]:
-        """Per responder, what :meth:`anchor` reads, as plain floats and ints."""
-        return list(zip(self.lonlat[:, 0].tolist(), self.lonlat[:, 1].tolist(), self.x.tolist(),
-                        self.y.tolist(), self.ok.tolist(), self.seg.tolist(), self.t.tolist(),
-                        self.snap_m.tolist(), self.node.tolist(), self.acc.tolist()))
-
-    def anchor(self, j: int) -> _Anchor:
-        """Responder ``j`` as a route end."""
-        lon, lat, x, y, ok, seg, t, snap_m, node, _ = self._rows[j]
-        a = _Anchor(lon, lat, x, y)
-        if ok:
-            a.seg, a.t, a.access_m = seg, t, snap_m
-            a.node = node if seg < 0 else -1
-        return a
-
-    @cached_property
-    def _by_segment(self) -> dict[int, list[int]]:
-        by_seg: dict[int, list[int]] = {}
-        for j, sj in zip(np.flatnonzero(self.ok).tolist(), self.seg[self.ok].tolist()):
-            by_seg.setdefault(sj, []).append(j)
-        return by_seg
-
-    def on_segment(self, s: int) -> list[int]:
-        """The responders snapped to segment ``s`` (within ``max_snap_m`` of the road), in order."""
-        return self._by_segment.get(s, [])
-
-    def sources(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(node, cost, units, responder) of the cheapest available responder entry at each node."""
-        keep = mask[self.ent_j]
-        node = self.ent_node[keep]
-        first = np.ones(len(node), bool)
-        first[1:] = node[1:] != node[:-1]
-        keep[keep] = first
-        return self.ent_node[keep], self.ent_cost[keep], self.ent_units[keep], self.ent_j[keep]
-
-
-#: How many prepared teams :meth:`Responders.for_positions` keeps per graph.
-TEAMS_KEPT = 64
-#: How many snapped responder positions a graph keeps (oldest dropped first).
-SNAPS_KEPT = 16_384
-
-
-class _SnapCache:
-    """Snapped responder positions by (lon, lat, snap_to, max_snap_m); thread-safe.
-
-    A team whose responders mostly stood still since the last call snaps only
-    the ones that moved. Snapping is per point, so a cached snap is the one a
-    fresh batch would give.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._snaps: dict[tuple, tuple] = {}
-
-    def snapped(self, graph: RoadGraph, pts: np.ndarray, snap_to: str, max_snap_m: float):
-        """(x, y, node, segment, t, distance) arrays for the lon/lat rows of ``pts``."""
-        keys = [(lon, lat, snap_to, max_snap_m) for lon, lat in pts.tolist()]
-        got = [self._snaps.get(k) for k in keys]
-        miss = [i for i, v in enumerate(got) if v is None]
-        if len(miss) > _FEW_MOVED:
-            m = np.asarray(miss)
-            x, y = graph.project(pts[m, 0], pts[m, 1])
-            node, seg, t, d, _, _ = _snap_arrays(graph, x, y, snap_to, max_snap_m)
-            rows = zip(x.tolist(), y.tolist(), node.tolist(), seg.tolist(), t.tolist(), d.tolist())
-        elif miss:  # a responder or two moved: plain floats beat arrays at that size
-            rows = [_snap_row(graph, *keys[i][:2], snap_to, max_snap_m) for i in miss]
-        if miss:
-            with self._lock:
-                for i, row in zip(miss, rows):
-                    got[i] = self._snaps[keys[i]] = row
-                while len(self._snaps) > SNAPS_KEPT:
-                    del self._snaps[next(iter(self._snaps))]
-        if not got:
-            return (np.zeros(0), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
-                    np.zeros(0))
-        x, y, node, seg, t, d = zip(*got)
-        return (np.array(x), np.array(y), np.array(node, np.int64), np.array(seg, np.int64), np.array(t),
-                np.array(d))
-
-
-#: Up to this many newly seen positions are snapped one by one (see :meth:`_SnapCache.snapped`).
-_FEW_MOVED = 4
-
-
-def _snap_row(graph: RoadGraph, lon: float, lat: float, snap_to: str, max_snap_m: float) -> tuple:
-    """(x, y, node, segment, t, distance) of one position, as :func:`_snap_arrays` gives it."""
-    x, y = graph._to_metric.transform(lon, lat)
-    node, seg, t, d = _snap_one(graph, x, y, snap_to, max_snap_m)
-    return x, y, node, seg, t, d
-
-
-class _TeamCache:
-    """Prepared teams by (positions, snap_to, max_snap_m); oldest dropped first; thread-safe."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._teams: OrderedDict[tuple, Responders] = OrderedDict()
-
-    def get(self, key: tuple) -> Responders | None:
-        with self._lock:
-            team = self._teams.get(key)
-            if team is not None:
-                self._teams.move_to_end(key)
-            return team
-
-    def put(self, key: tuple, team: Responders) -> None:
-        with self._lock:
-            self._teams[key] = team
-            while len(self._teams) > TEAMS_KEPT:
-                self._teams.popitem(last=False)
-
-
-def _available(team: Responders, available) -> np.ndarray:
-    k = len(team)
-    mask = np.ones(k, bool) if available is None else np.asarray(available, bool)
-    if mask.shape != (k,):
-        raise InputError(f"available 须为每个响应者一个标志 ({k}) / available must have one flag per "
-                         f"responder ({k}), got shape {mask.shape}.", field="available",
-                         value=list(mask.shape), fix="请传入长度为 k 的布尔数组 / Pass a boolean mask of length k.")
-    if not np.count_nonzero(mask):
-        raise NotFoundError("没有可用的响应者 / no responder is available.", field="available",
-                            fix="请至少标记一名可用的响应者 / Mark at least one responder as available.")
-    return mask
 
 
 def _team_fallback(graph: RoadGraph, team: Responders, mask: np.ndarray, inc: _Anchor,
@@ -569,12 +381,14 @@ def _team_search(graph: RoadGraph, team: Responders, mask: np.ndarray, ins: Sequ
     ``(-1, inf, None, None)`` when no responder reaches the end.
     """
     tab = built_route_table(graph)
-    if tab is not None:  # every entry at once, unavailable ones at infinite cost
-        k, i, cost = tab.best_of_many(team.ent_node, np.where(mask[team.ent_j], team.ent_cost, math.inf), ins)
+    if tab is not None:  # the team's nearest map, else every entry at once (unavailable: infinite cost)
+        m = team._map(tab, mask, build=False)
+        got = None if m is None else m.pick(ins)
+        k, i, cost = got if got is not None else \
+            tab.best_of_many(team.ent_node, np.where(mask[team.ent_j], team.ent_cost, math.inf), ins)
         if k < 0:
             return -1, math.inf, None, None
-        s, t = int(team.ent_node[k]), ins[i][0]
-        return int(team.ent_j[k]), cost, (*tab.path(s, t), tab.lengths(s, t)), ins[i]
+        return team._ent_j[k], cost, _table_path(graph, tab, team._ent_node[k], ins[i][0]), ins[i]
     src_node, src_cost, src_units, src_j = team.sources(mask)
     if len(src_node) == 0:  # no available responder within reach of a road
         return -1, math.inf, None, None

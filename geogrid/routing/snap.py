@@ -120,24 +120,50 @@ class _PieceIndex:
     def _nearest_one(self, qx: float, qy: float, bound: float | None) -> tuple:
         """:meth:`nearest` for one point: (segment or -1, fraction, distance or inf, x, y).
 
-        Most points lie within a few metres of a road, so the first probe is a
-        ball of :data:`_PROBE_M` around the point: if the best piece in it is
-        nearer than ``probe - half``, every piece that could beat it has its
-        midpoint inside the ball, so the answer is proven with one cheap
-        ball query. Otherwise the ``k`` nearest midpoints decide, as in the batch.
-        Ties go to the lowest piece index, as in the batch.
+        A point in a cell of :attr:`grid` reads the cell's list (every piece that can
+        be nearest there, sorted by a lower bound of its distance) and stops at the
+        first piece whose bound exceeds the best distance found; this is
+        :meth:`_best_of` written out over the grid's flat arrays, with the same float
+        formula and ties (the lowest piece), so both give the same piece. Points off
+        the grid use the KD-tree scan.
         """
-        grid = self.grid
-        span = grid.span(qx, qy)
-        # the cell's list holds every piece that can be nearest (see _best_in_cell)
-        d, jj, u, sx, sy = self._scan_one(qx, qy, bound) if span is None else \
-            self._best_of(qx, qy, grid._views[1][span[0]:span[1]], grid._low[span[0]:span[1]])
+        x0, y0, cell, nx, ny, off, cand, low, f, f0s, f1s, segs = self._cells
+        i = math.floor((qx - x0) / cell)
+        j = math.floor((qy - y0) / cell)
+        lo = hi = 0
+        if 0 <= i < nx and 0 <= j < ny:
+            k = j * nx + i
+            lo, hi = off[k], off[k + 1]
+        if hi > lo:
+            bd, bj, bu, bx, by = math.inf, -1, 0.0, math.nan, math.nan
+            sqrt = math.sqrt
+            for at in range(lo, hi):
+                if low[at] > bd:
+                    break
+                jj = cand[at]
+                k = 5 * jj
+                ax, ay, vx, vy, vv = f[k], f[k + 1], f[k + 2], f[k + 3], f[k + 4]
+                u = ((qx - ax) * vx + (qy - ay) * vy) / vv if vv > 0 else 0.0
+                u = 0.0 if u < 0.0 else 1.0 if u > 1.0 else u  # the foot stays on the piece
+                px, py = ax + u * vx, ay + u * vy
+                d = sqrt((qx - px) * (qx - px) + (qy - py) * (qy - py))
+                if d < bd or (d == bd and jj < bj):
+                    bd, bj, bu, bx, by = d, jj, u, px, py
+            d, jj, u, sx, sy = bd, bj, bu, bx, by
+        else:
+            d, jj, u, sx, sy = self._scan_one(qx, qy, bound)
         if jj < 0 or (bound is not None and d > bound):
             return -1, 0.0, math.inf, math.nan, math.nan
-        f0s, f1s, segs = self._plain
         f0, f1 = f0s[jj], f1s[jj]
         t = f0 + u * (f1 - f0)
         return segs[jj], (0.0 if t < 0.0 else 1.0 if t > 1.0 else t), d, sx, sy  # min(max(t, 0), 1)
+
+    @cached_property
+    def _cells(self) -> tuple:
+        """What :meth:`_nearest_one` reads, in one tuple: the grid's origin, cell size and shape,
+        its offsets, candidates and lower bounds, and the pieces' vectors, fractions and segments."""
+        g = self.grid
+        return (g.x0, g.y0, g.cell, g.nx, g.ny, *g._views, g._low, self._vec, *self._plain)
 
     def _scan_one(self, qx: float, qy: float, bound: float | None) -> tuple:
         """The nearest piece by the KD-tree scan: (distance, piece, u, foot x, foot y)."""
@@ -350,7 +376,7 @@ def snap(graph: RoadGraph, lon, lat, *, to: str = "edge") -> Snap | list[Snap]:
     return out[0] if scalar else out
 
 
-@dataclass
+@dataclass(slots=True)
 class _Anchor:
     """A route end: the query point and how it joins the graph."""
 
@@ -367,6 +393,17 @@ class _Anchor:
 def _anchors(graph: RoadGraph, places: Sequence[Any], names: Sequence[str], snap_to: str,
              max_snap_m: float | None = None) -> list[_Anchor]:
     """Route ends from node indices, :class:`Snap` objects or (lon, lat) pairs (snapped together)."""
+    if snap_to == "edge":  # the common call, (lon, lat) tuples: no per-place dispatch
+        fast: list[_Anchor] = []
+        for w in places:
+            if type(w) is not tuple or len(w) != 2:
+                break
+            try:
+                fast.append(_lonlat_anchor(graph, float(w[0]), float(w[1]), max_snap_m))
+            except (TypeError, ValueError, _NotFinite):
+                break  # the general loop below names the bad place
+        else:
+            return fast
     out: list[_Anchor | None] = []
     todo: list[tuple[int, float, float]] = []
     for k, (where, name) in enumerate(zip(places, names)):
@@ -405,6 +442,27 @@ def _anchors(graph: RoadGraph, places: Sequence[Any], names: Sequence[str], snap
         node, seg, t, d = _snap_one(graph, x, y, snap_to, max_snap_m)
         out[k] = _Anchor(lo, la, x, y, node=node if seg < 0 else -1, seg=seg, t=t, access_m=d)
     return out
+
+
+class _NotFinite(Exception):
+    """A lon/lat that is not finite (reported by :func:`_anchors`' general loop)."""
+
+
+def _lonlat_anchor(graph: RoadGraph, lon: float, lat: float, max_snap_m: float | None) -> _Anchor:
+    """:func:`_anchors` for one finite (lon, lat) snapped to the nearest segment."""
+    if not (-math.inf < lon < math.inf and -math.inf < lat < math.inf):
+        raise _NotFinite
+    pieces = graph._memoised("pieces")
+    if pieces is None or len(pieces.p0) == 0:  # not built yet, or no segment (it says so)
+        x, y = graph._to_metric.transform(lon, lat)
+        node, seg, t, d = _snap_one(graph, x, y, "edge", max_snap_m)
+        return _Anchor(lon, lat, x, y, node=node if seg < 0 else -1, seg=seg, t=t, access_m=d)
+    x, y = graph._to_metric.transform(lon, lat)
+    bound = None if max_snap_m is None or not math.isfinite(max_snap_m) else float(max_snap_m)
+    seg, t, d, _, _ = pieces._nearest_one(x, y, bound)
+    if seg < 0:
+        return _Anchor(lon, lat, x, y, -1, -1, 0.0, math.inf)
+    return _Anchor(lon, lat, x, y, -1, seg, t, d)
 
 
 def _snap_one(graph: RoadGraph, x: float, y: float, to: str,

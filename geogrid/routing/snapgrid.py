@@ -35,7 +35,7 @@ from scipy.spatial import cKDTree
 __all__ = ["SnapGrid", "nearest_in_cells", "CELL_M", "MAX_CELLS", "MAX_CANDIDATES", "MAX_REACH_M"]
 
 #: Side of a grid cell in metres (larger where the roads span more than :data:`MAX_CELLS` such cells).
-CELL_M = 15.0
+CELL_M = 10.0
 #: Most cells a grid has; a larger area gets larger cells.
 MAX_CELLS = 100_000
 #: A cell with more candidate pieces than this is left to the KD-tree scan.

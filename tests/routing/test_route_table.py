@@ -197,3 +197,19 @@ def test_a_few_moved_responders_snap_as_a_fresh_team(snap_to):
         for field in ("x", "y", "node", "seg", "t", "snap_m", "ok", "ent_node", "ent_cost"):
             assert np.array_equal(getattr(kept, field), getattr(new, field)), field
         assert not kept.ok[moved_rows[0]]
+
+
+def test_a_straight_edged_graph_routes_by_its_nodes():
+    """Huangpu's export has one straight piece per edge: a route read off the table is its
+    nodes, and its line (their coordinates) is the one its edges' vertex runs give."""
+    g = _graph("huangpu")
+    tab, runs = route_table(g), edge_runs(g)
+    assert runs.node_b is not None and edge_runs(_graph("lujiazui")).node_b is None
+    rng = np.random.default_rng(8)
+    for s, t in rng.integers(0, g.n_nodes, (100, 2)).tolist():
+        if s == t or not np.isfinite(tab.dist[s, t]):
+            continue
+        nodes, arcs = tab.path(s, t)
+        assert tab.nodes(s, t) == nodes
+        by_edges = runs.first[arcs[0]] + b"".join(runs.rest[a] for a in arcs)
+        assert b"".join(runs.node_b[v] for v in nodes) == by_edges
