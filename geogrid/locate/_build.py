@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
+from typing import NamedTuple
 
 import numpy as np
 import shapely
@@ -17,7 +19,7 @@ from .._errors import InputError, ValidationError, ValidationProblem
 from ._lists import boundary_cells, index_dtype, rank_lists
 
 __all__ = ["M_PER_DEG", "CELLS_PER_SEGMENT", "build_tables", "grid_cells", "validate_areas",
-           "validate_arrays", "segments", "signed_segments", "choose_grid", "touched_cells",
+           "validate_arrays", "checked_arrays", "segments", "signed_segments", "choose_grid", "touched_cells",
            "centre_runs", "label_centres", "expand", "first_hits"]
 
 #: Approximate metres per degree, only used to make cells roughly square.
@@ -31,30 +33,38 @@ _SEG_BLOCK = 1 << 16
 #: small table (see :func:`grid_cells`).
 CELLS_PER_SEGMENT = 128
 _MIN_CELLS = 1 << 12
+_LITTLE = sys.byteorder == "little"
 
 
 def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
-                 max_cells: int, *, copy: bool = True) -> dict:
+                 max_cells: int, *, copy: bool = True, bounds: np.ndarray | None = None,
+                 order: np.ndarray | None = None) -> dict:
     """The lookup table and candidate lists of an index over ``geoms``.
 
     Returns the keyword arguments of :class:`~geogrid.locate.index.AreaIndex`
     other than the ids and CRS: ``geoms`` are, with ``copy``, new copies of the
     polygons (made last, when the build's temporaries are gone) which nobody
-    else holds, else ``geoms`` itself.
+    else holds, else ``geoms`` itself; ``bounds`` the per-area bounds. The
+    checks (:func:`checked_arrays`) give ``bounds`` and ``order`` (positions by
+    key, then position); without them they are computed here.
     """
     n = len(geoms)
-    order = np.argsort(key, kind="stable")          # positions by (key, position)
+    if order is None:
+        order = np.argsort(key, kind="stable")      # positions by (key, position)
+    if bounds is None:
+        bounds = shapely.bounds(geoms)
     rank = np.empty(n, dtype=np.intp)
     rank[order] = np.arange(n)
     seg = signed_segments(geoms)
-    grid = choose_grid(shapely.total_bounds(geoms), *seg[:4], target_boundary,
-                       grid_cells(len(seg[0]), max_cells))
+    total = (bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max())
+    grid = choose_grid(total, *seg[:4], target_boundary, grid_cells(len(seg[0]), max_cells))
     nx, ny = grid[4], grid[5]
     blocks, label = _scan(seg, rank, grid)
     pairs = None
     if label is None:               # centres covered twice: overlapping areas
         label, pairs = label_centres(centre_runs(*_grid_units(seg, grid), seg[4], nx, ny),
                                      rank, order, nx * ny)
+    vertices = seg.vertices
     del seg
     bcell_of, b, r = boundary_cells(blocks, nx * ny)
     set_ptr, ranks, overlaps = _candidates(bcell_of, b, r, label, pairs, rank)
@@ -67,7 +77,7 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
     lut[bcell_of] = -2 - np.arange(len(bcell_of), dtype=dtype)
     stats = {
         "areas": n,
-        "vertices": int(shapely.get_num_coordinates(geoms).sum()),
+        "vertices": vertices,
         "grid": (ny, nx),
         "cell_m": round(M_PER_DEG / grid[3], 3),
         "boundary_cells": int(len(bcell_of)),
@@ -76,9 +86,11 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
         "overlaps": overlaps,
         "lut_bytes": int(lut.nbytes),
     }
-    # the index's own copies (faster than a WKB round trip, and never prepared)
-    return {"geoms": shapely.orient_polygons(geoms) if copy else geoms, "rank": rank, "grid": grid, "lut": lut,
-            "set_ptr": set_ptr, "set_items": set_items, "stats": stats}
+    # the index's own copies, never prepared: set_srid clones each polygon (GEOS's
+    # copy, half the time of orient_polygons and a third of a WKB round trip)
+    return {"geoms": shapely.set_srid(geoms, 0) if copy else geoms, "rank": rank, "grid": grid,
+            "lut": lut, "set_ptr": set_ptr, "set_items": set_items, "stats": stats,
+            "bounds": bounds}
 
 
 def _grid_units(seg, grid, lo: int = 0, hi: int | None = None):
@@ -97,40 +109,40 @@ def _scan(seg, rank: np.ndarray, grid) -> tuple[list, np.ndarray | None]:
     The centres come from winding numbers along each row: a segment crossing a
     row's centre line adds ``+1`` or ``-1`` (as the area's interior lies on
     its left or right) to the cell whose centre follows the crossing, and the
-    same times ``area + 1`` to a second array; running sums give, per centre,
-    how many areas hold it and, where that is one, which.
+    same times ``area + 1`` to a second sum. Both sums share one int64 per
+    cell (the count in the low 32 bits, ``area + 1`` times it above), so one
+    :func:`numpy.add.at` and one running sum give, per centre, how many areas
+    hold it and, where that is one, which.
     """
     x0, y0, sx, sy, nx, ny = grid
     n, n_seg, owner, flip = len(rank), len(seg[0]), seg[4], seg[5]
     pad = max(_PAD_DEG * max(sx, sy), 1e-8)
-    depth = np.zeros(nx * ny + 1, dtype=np.int32)
-    # sums wrap around in int32, but every sum that names an area lies in [0, n]
-    # and is exact modulo 2**32; only a centre next to edges can get a wrong one
-    mark = np.zeros(nx * ny + 1, dtype=np.int32)
+    # sums wrap around, but every sum that names an area lies in [0, n] and is
+    # exact modulo 2**64; only a centre next to edges can get a wrong one
+    sums = np.zeros(nx * ny + 1, dtype=np.int64)
     blocks = []
     cell_type = index_dtype(nx * ny + 1)
     rank32 = rank.astype(np.int32)
     for lo in range(0, n_seg, _SEG_BLOCK):
         au, av, bu, bv = _grid_units(seg, grid, lo, lo + _SEG_BLOCK)
         area = owner[lo:lo + _SEG_BLOCK]
-        cells, ranks = touched_cells(au, av, bu, bv, pad, nx, rank32[area])
-        blocks.append((cells.astype(cell_type, copy=False), ranks))
-        del cells, ranks
-        at, step, which = _centre_crossings(au, av, bu, bv, nx)
-        step[flip[lo:lo + _SEG_BLOCK][which]] *= -1
-        np.add.at(depth, at, step)
-        # int32 like ``mark``: ufunc.at takes its fast path only without a cast
-        label = area[which].astype(np.int32)
-        label += 1
-        label *= step
-        np.add.at(mark, at, label)
-    np.cumsum(depth, out=depth)
+        blocks.append(touched_cells(au, av, bu, bv, pad, nx, rank32[area], cell_type))
+        at, which, up = _centre_crossings(au, av, bu, bv, nx)
+        up ^= flip[lo:lo + _SEG_BLOCK][which]           # the interior on the right: -1
+        step = area[which].astype(np.int64)
+        step += 1
+        step <<= 32
+        step += 1                                      # (area + 1) * 2**32 + 1
+        np.negative(step, out=step, where=up)
+        np.add.at(sums, at, step)
+    np.cumsum(sums, out=sums)
+    words = sums[:-1].view(np.int32).reshape(-1, 2)    # little- or big-endian below
+    depth, mark = (words[:, 0], words[:, 1]) if _LITTLE else (words[:, 1], words[:, 0])
     if depth.min(initial=0) < 0 or depth.max(initial=0) > 1:
         return blocks, None
-    del depth
-    np.cumsum(mark, out=mark)
-    label = mark[:-1]
-    label -= 1
+    # depth 0 or 1 everywhere: the high word is the sum of area + 1, without a borrow
+    label = mark - 1
+    del sums, words, depth, mark
     if label.min(initial=-1) < -1 or label.max(initial=-1) >= n:
         return blocks, None           # only a centre within a rounding error of edges does this
     return blocks, label
@@ -138,16 +150,20 @@ def _scan(seg, rank: np.ndarray, grid) -> tuple[list, np.ndarray | None]:
 
 def _centre_crossings(au, av, bu, bv, nx: int):
     """Where segments cross rows' centre lines: the cell whose centre follows the
-    crossing (``row * nx + col``, ``col`` up to ``nx``), ``+1`` downwards or ``-1``
-    upwards, and the segment.
+    crossing (``row * nx + col``, ``col`` up to ``nx``), the segment, and whether
+    it runs upwards.
 
     A segment counts where ``min(v) <= row + 0.5 < max(v)``, so a vertex shared
     by two segments counts once, and its crossing is computed from its lower
     endpoint, so an edge shared by two areas gives both the same value.
     """
     seg, row, u, up = _row_crossings(au, av, bu, bv)
-    col = np.clip(np.ceil(u - 0.5), 0, nx).astype(np.intp)
-    return row * nx + col, np.where(up, -1, 1).astype(np.int32), seg
+    u -= 0.5
+    np.ceil(u, out=u)
+    np.clip(u, 0, nx, out=u)
+    at = row * nx
+    at += u.astype(np.intp)
+    return at, seg, up
 
 
 def _row_crossings(au, av, bu, bv):
@@ -240,8 +256,9 @@ def _candidates(bcells, b, r, label, pairs, rank):
 
 
 def validate_areas(areas, id_column: str, tie_break: str | None):
-    """The polygons, ids and tie-break keys of a GeoDataFrame of areas, checked
-    (see :func:`validate_arrays`); raises on a wrong type, CRS or column."""
+    """The polygons, ids and tie-break keys of a GeoDataFrame of areas, checked, with
+    their bounds and order (the answer of :func:`checked_arrays`); raises on a
+    wrong type, CRS or column."""
     import geopandas as gpd
 
     from ..crs import require_storage_crs
@@ -264,9 +281,9 @@ def validate_areas(areas, id_column: str, tie_break: str | None):
                              fix=f"{name} 须为其中一列 / pass {name}= one of the columns.")
     ids = areas[id_column].to_numpy()
     key = areas[tie_break].to_numpy() if tie_break and tie_break != id_column else ids
-    return validate_arrays(np.array(areas.geometry.values, dtype=object), ids, key, areas.index,
-                           id_column=id_column,
-                           tie_break=tie_break if tie_break and tie_break != id_column else None)
+    return checked_arrays(np.array(areas.geometry.values, dtype=object), ids, key, areas.index,
+                          id_column=id_column,
+                          tie_break=tie_break if tie_break and tie_break != id_column else None)
 
 
 @functools.lru_cache(maxsize=16)
@@ -317,8 +334,18 @@ def validate_arrays(geoms: np.ndarray, ids: np.ndarray, key: np.ndarray, index, 
     non-polygonal or invalid geometry (with :func:`shapely.is_valid_reason`)
     and geometry outside the lon/lat range is collected, and one
     :class:`~geogrid.ValidationError` lists them all. ``index`` labels the
-    rows in the report.
+    rows in the report. :func:`checked_arrays` also returns what the checks
+    computed and the build reuses.
     """
+    return checked_arrays(geoms, ids, key, index, id_column=id_column, tie_break=tie_break,
+                          where=where)[:3]
+
+
+def checked_arrays(geoms: np.ndarray, ids: np.ndarray, key: np.ndarray, index, *,
+                   id_column: str = "id", tie_break: str | None = None, where: str = "areas"):
+    """:func:`validate_arrays`, returning ``(geoms, ids, key, bounds, order)`` too: the
+    per-area lon/lat bounds (n x 4) and the positions ordered by (key, position),
+    which the build would otherwise compute again."""
     if len(geoms) == 0:
         raise InputError(f"{where} 没有区域 / {where} is empty; there is nothing to index.",
                          field="areas", fix="传入生效方案的微网格 / pass the microgrids of the "
@@ -332,48 +359,53 @@ def validate_arrays(geoms: np.ndarray, ids: np.ndarray, key: np.ndarray, index, 
     if tie_break:
         for i in np.flatnonzero(_missing(key)):
             problems.append(ValidationProblem(index[i], tie_break, "is missing"))
-    problems += _geometry_problems(geoms, index)
+    geo_problems, bounds = _geometry_problems(geoms, index)
+    problems += geo_problems
     if problems:
         raise ValidationError(f"{where} 中的区域无法建立索引 / {where} cannot be indexed",
                               problems, fix="修正或删除这些行；无效多边形请显式修复 / fix or drop "
                                             "these rows; repair invalid polygons explicitly with "
                                             "shapely.make_valid(..., method='structure').")
     try:
-        np.argsort(key, kind="stable")
+        order = np.argsort(key, kind="stable")
     except TypeError:
         raise InputError(f"{tie_break or id_column} 的值无法排序 / {tie_break or id_column} "
                          "mixes values that cannot be ordered.", field="tie_break",
                          fix="用单一类型的列（如编码）/ use a column of one type (e.g. the "
                              "code).") from None
-    return geoms, ids, key
+    return geoms, ids, key, bounds, order
 
 
-def _geometry_problems(geoms: np.ndarray, index) -> list[ValidationProblem]:
-    problems = []
+def _geometry_problems(geoms: np.ndarray, index) -> tuple[list[ValidationProblem], np.ndarray]:
+    """The problems of each geometry, and the bounds of all (NaN for missing or empty).
+
+    Four GEOS passes in all (type, bounds, validity, and the reasons of the
+    invalid ones): an empty geometry is the one with NaN bounds, and
+    :func:`shapely.is_valid` says False of a missing one and True of an empty one.
+    """
     kinds = shapely.get_type_id(geoms)
-    polygonal = ((kinds == shapely.GeometryType.POLYGON)
-                 | (kinds == shapely.GeometryType.MULTIPOLYGON))
+    bounds = shapely.bounds(geoms)
+    valid = shapely.is_valid(geoms)
+    with np.errstate(invalid="ignore"):
+        wild = (np.abs(bounds[:, 0]) > 180) | (np.abs(bounds[:, 2]) > 180) \
+            | (np.abs(bounds[:, 1]) > 90) | (np.abs(bounds[:, 3]) > 90)
+    empty = np.isnan(bounds[:, 0])
+    polygonal = (kinds == shapely.GeometryType.POLYGON) | (kinds == shapely.GeometryType.MULTIPOLYGON)
+    if polygonal.all() and valid.all() and not empty.any() and not wild.any():
+        return [], bounds                          # the usual case: no loop over the areas
+    problems = []
     for i in np.flatnonzero(~polygonal):
         what = "is missing" if kinds[i] < 0 else f"is a {geoms[i].geom_type}, not a (Multi)Polygon"
         problems.append(ValidationProblem(index[i], "geometry", what))
-    ok = np.flatnonzero(polygonal)
-    empty = shapely.is_empty(geoms[ok])
-    for i in ok[empty]:
+    for i in np.flatnonzero(polygonal & empty):
         problems.append(ValidationProblem(index[i], "geometry", "is empty"))
-    ok = ok[~empty]
-    valid = shapely.is_valid(geoms[ok])
-    for i in ok[~valid]:
+    for i in np.flatnonzero(polygonal & ~empty & ~valid):
         problems.append(ValidationProblem(index[i], "geometry", shapely.is_valid_reason(geoms[i])))
-    ok = ok[valid]
-    if ok.size:
-        b = shapely.bounds(geoms[ok])
-        lon_off = (np.abs(b[:, [0, 2]]) > 180).any(axis=1)
-        wild = ok[lon_off | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)]
-        for i in wild:
-            problems.append(ValidationProblem(index[i], "geometry",
-                                              "has coordinates outside lon/lat range; "
-                                              "is it projected but labelled EPSG:4490?"))
-    return problems
+    for i in np.flatnonzero(polygonal & ~empty & valid & wild):
+        problems.append(ValidationProblem(index[i], "geometry",
+                                          "has coordinates outside lon/lat range; "
+                                          "is it projected but labelled EPSG:4490?"))
+    return problems, bounds
 
 
 def _simple(geoms: np.ndarray) -> np.ndarray:
@@ -403,7 +435,21 @@ def segments(geoms: np.ndarray, simple: np.ndarray | None = None):
     return tuple(np.concatenate([p[i] for p in pieces])[by] for i in range(4)) + (owner[by],)
 
 
-def signed_segments(geoms: np.ndarray):
+class Segments(NamedTuple):
+    """Every ring segment ``(ax, ay) -> (bx, by)`` of the areas, by area position:
+    its area (``owner``), whether the area's interior lies on its right
+    (``flip``), and the number of coordinates read (``vertices``)."""
+
+    ax: np.ndarray
+    ay: np.ndarray
+    bx: np.ndarray
+    by: np.ndarray
+    owner: np.ndarray
+    flip: np.ndarray
+    vertices: int
+
+
+def signed_segments(geoms: np.ndarray) -> Segments:
     """:func:`segments` plus, per segment, whether its area's interior lies on its
     right (a clockwise shell or a counter-clockwise hole).
 
@@ -415,20 +461,25 @@ def signed_segments(geoms: np.ndarray):
     """
     simple = _simple(geoms)
     if simple.all():
-        ax, ay, bx, by, owner = segments(geoms, simple)
-        return ax, ay, bx, by, owner, _clockwise(ax, ay, bx, by, owner, len(geoms))[owner]
+        xy, owner = shapely.get_coordinates(geoms, return_index=True)
+        same = np.flatnonzero(owner[1:] == owner[:-1])
+        ax, ay, bx, by = xy[same, 0], xy[same, 1], xy[same + 1, 0], xy[same + 1, 1]
+        owner = owner[same]
+        return Segments(ax, ay, bx, by, owner,
+                        _clockwise(ax, ay, bx, by, owner, len(geoms))[owner], len(xy))
     del simple
     parts, part_area = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     xy, xy_ring = shapely.get_coordinates(rings, return_index=True)
     del rings
+    vertices = len(xy)
     same = np.flatnonzero(xy_ring[1:] == xy_ring[:-1])
     ring = xy_ring[same]
     ax, ay, bx, by = xy[same, 0], xy[same, 1], xy[same + 1, 0], xy[same + 1, 1]
     del xy, xy_ring, same
     hole = np.r_[False, ring_part[1:] == ring_part[:-1]]     # not the first ring of its part
     flip = _clockwise(ax, ay, bx, by, ring, len(hole)) != hole
-    return ax, ay, bx, by, part_area[ring_part[ring]], flip[ring]
+    return Segments(ax, ay, bx, by, part_area[ring_part[ring]], flip[ring], vertices)
 
 
 def _clockwise(ax, ay, bx, by, ring: np.ndarray, n_rings: int) -> np.ndarray:
@@ -496,58 +547,74 @@ def choose_grid(bounds, ax, ay, bx, by, target_boundary: float, max_cells: int):
     return minx - 2 * dx, miny - 2 * dy, 1.0 / dx, 1.0 / dy, nx, ny
 
 
-def touched_cells(au, av, bu, bv, pad: float, nx: int, value: np.ndarray):
+def touched_cells(au, av, bu, bv, pad: float, nx: int, value: np.ndarray, cell_type=np.intp):
     """Cells within ``pad`` (grid units) of each segment, as ``(row * nx + col,
-    value of the segment)`` pairs in no particular order.
+    value of the segment)`` pairs in no particular order (cells as ``cell_type``).
 
-    Each segment is walked along its longer axis so the slope is at most 1
-    and the interpolation error stays tiny.
+    Each segment is walked along its longer axis ``p`` (``u`` for a flat one,
+    ``v`` for a steep one), so the slope is at most 1 and the interpolation
+    error stays tiny: per column of ``p`` its part of the segment, widened by
+    the pad, spans ``q`` rows ``floor(q_lo - pad)`` to ``floor(q_hi + pad)``,
+    at most three. The flat segments go first, so that both kinds are walked
+    in one pass and only the cell number differs.
     """
     steep = np.abs(bv - av) > np.abs(bu - au)
-    flat = np.flatnonzero(~steep)
-    steep = np.flatnonzero(steep)
-    c1, v1 = _sweep(au[flat], av[flat], bu[flat], bv[flat], pad, (1, nx), value[flat])
-    c2, v2 = _sweep(av[steep], au[steep], bv[steep], bu[steep], pad, (nx, 1), value[steep])
-    return np.concatenate([c1, c2]), np.concatenate([v1, v2])
-
-
-def _sweep(p0, q0, p1, q1, pad: float, strides: tuple[int, int], value: np.ndarray):
-    """Cells along segments with ``|p1 - p0| >= |q1 - q0|``: (``p * strides[0] +
-    q * strides[1]``, the segment's value)."""
+    by = np.argsort(steep, kind="stable")                     # flat ones first
+    n_flat = len(steep) - int(np.count_nonzero(steep))
+    steep = steep[by]
+    p0, q0 = np.where(steep, av[by], au[by]), np.where(steep, au[by], av[by])
+    p1, q1 = np.where(steep, bv[by], bu[by]), np.where(steep, bu[by], bv[by])
     pmin, pmax = np.minimum(p0, p1), np.maximum(p0, p1)
-    qmin, qmax = np.minimum(q0, q1), np.maximum(q0, q1)
     dp = p1 - p0
     slope = np.divide(q1 - q0, dp, out=np.zeros_like(dp), where=dp != 0)
+    base = q0 - slope * p0                                    # q = base + slope * p
     lo = np.floor(pmin - pad).astype(np.intp)
     count = np.floor(pmax + pad).astype(np.intp) - lo + 1
-    seg, col = expand(count)
-    col += lo[seg]
-    # the part of the segment within this column, widened by the pad
-    pa = np.maximum(col - pad, pmin[seg])
-    pb = np.minimum(col + 1 + pad, pmax[seg])
-    start, slope, q = p0[seg], slope[seg], q0[seg]
-    pa -= start
+    first = np.cumsum(count) - count
+    # per column (pair): its column, and the rows of its part of the segment
+    col = np.arange(int(first[-1] + count[-1]) if len(count) else 0, dtype=np.intp)
+    col -= np.repeat(first - lo, count)
+    pa = col.astype(np.float64)
+    pb = pa + (1 + pad)
+    pa -= pad
+    np.maximum(pa, np.repeat(pmin, count), out=pa)
+    np.minimum(pb, np.repeat(pmax, count), out=pb)
+    slope, base = np.repeat(slope, count), np.repeat(base, count)
     pa *= slope
-    qa = pa + q
-    pb -= start
+    pa += base
     pb *= slope
-    qb = pb + q
-    del pa, pb, start, slope, q
-    qlo = np.maximum(np.minimum(qa, qb), qmin[seg]) - pad
-    qhi = np.minimum(np.maximum(qa, qb), qmax[seg]) + pad
-    del qa, qb
-    rlo = np.floor(qlo).astype(np.intp)
-    more = np.floor(qhi).astype(np.intp) - rlo        # rows after the first
-    del qlo, qhi
-    along, across = strides
-    cell = col * along + rlo * across
-    value = value[seg]
+    pb += base
+    del slope, base
+    qlo = np.minimum(pa, pb)
+    np.maximum(pa, pb, out=pb)
+    del pa
+    qlo -= pad
+    np.floor(qlo, out=qlo)
+    pb += pad
+    np.floor(pb, out=pb)
+    pb -= qlo
+    more = pb.astype(np.int32)                                # rows after the first
+    del pb
+    row = qlo.astype(cell_type)
+    del qlo
+    k = int(count[:n_flat].sum())                             # pairs of the flat segments
+    cell = col.astype(cell_type)
+    del col
+    cell[:k] += row[:k] * cell_type(nx)                       # flat: column u, row v
+    cell[k:] *= cell_type(nx)                                 # steep: column v, row u
+    cell[k:] += row[k:]
+    del row
+    value = np.repeat(value[by], count)
+
+    def across(i):                  # the next row: +nx for a flat segment, +1 for a steep one
+        return np.where(i < k, nx, 1).astype(cell_type)
+
     if more.max(initial=0) > 2:                     # only with a pad near a cell's width
-        k, step = expand(more + 1)
-        return cell[k] + step * across, value[k]
+        i, step = expand(more + 1)
+        return cell[i] + step.astype(cell_type) * across(i), value[i]
     # the slope is at most 1: a column's part meets at most three rows
     two, three = np.flatnonzero(more >= 1), np.flatnonzero(more >= 2)
-    return (np.concatenate([cell, cell[two] + across, cell[three] + 2 * across]),
+    return (np.concatenate([cell, cell[two] + across(two), cell[three] + 2 * across(three)]),
             np.concatenate([value, value[two], value[three]]))
 
 

@@ -110,7 +110,7 @@ import numpy as np
 import shapely
 
 from .._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
-from ._build import build_tables, first_hits, validate_areas, validate_arrays
+from ._build import build_tables, checked_arrays, first_hits, validate_areas
 from ._parallel import by_blocks
 
 if TYPE_CHECKING:       # geopandas, pandas and pyproj load only where they are used
@@ -296,7 +296,7 @@ class AreaIndex:
             polygons without copying them: do not prepare them while it is in use.
         """
         started = time.perf_counter()
-        geoms, ids, key = validate_areas(areas, id_column, tie_break)
+        geoms, ids, key, bounds, order = validate_areas(areas, id_column, tie_break)
         if not 0 < target_boundary < 1:
             raise InputError(f"target_boundary must be in (0, 1), got {target_boundary!r}.",
                              field="target_boundary", value=target_boundary,
@@ -305,10 +305,12 @@ class AreaIndex:
             raise InputError(f"max_cells must be at least 64, got {max_cells!r}.",
                              field="max_cells", value=max_cells)
         if lazy:
-            return cls._lazy(geoms, ids, key, areas.crs, target_boundary, int(max_cells), started)
-        # the index owns its geometries: the oriented copies the build makes,
-        # never prepared, so that threads sharing the index only ever read them
-        tables = build_tables(geoms, key, target_boundary, int(max_cells))
+            return cls._lazy(geoms, ids, key, areas.crs, target_boundary, int(max_cells), started,
+                             bounds=bounds, order=order)
+        # the index owns its geometries: the copies the build makes, never
+        # prepared, so that threads sharing the index only ever read them
+        tables = build_tables(geoms, key, target_boundary, int(max_cells), bounds=bounds,
+                              order=order)
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
         return cls(ids=ids, crs=areas.crs, **tables)
 
@@ -328,29 +330,32 @@ class AreaIndex:
         started = time.perf_counter()
         ids = np.asarray(ids, dtype=object)
         key = ids if key is None else np.asarray(key, dtype=object)
-        geoms, ids, key = validate_arrays(np.asarray(geoms, dtype=object), ids, key,
-                                          np.arange(len(ids)), where=where)
+        geoms, ids, key, bounds, order = checked_arrays(np.asarray(geoms, dtype=object), ids, key,
+                                                        np.arange(len(ids)), where=where)
         if lazy:
-            return cls._lazy(geoms, ids, key, crs, target_boundary, int(max_cells), started)
-        tables = build_tables(geoms, key, target_boundary, int(max_cells), copy=False)
+            return cls._lazy(geoms, ids, key, crs, target_boundary, int(max_cells), started,
+                             bounds=bounds, order=order)
+        tables = build_tables(geoms, key, target_boundary, int(max_cells), copy=False,
+                              bounds=bounds, order=order)
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
         return cls(ids=ids, crs=crs, **tables)
 
     @classmethod
     def _lazy(cls, geoms, ids, key, crs, target_boundary: float, max_cells: int,
-              started: float) -> AreaIndex:
+              started: float, *, bounds: np.ndarray, order: np.ndarray) -> AreaIndex:
         from ._quick import QuickTables
 
         rank = np.empty(len(key), dtype=np.intp)
-        rank[np.argsort(key, kind="stable")] = np.arange(len(key))
+        rank[order] = np.arange(len(key))
         stats = {"areas": len(ids), "lazy": True}
 
         def build() -> dict:
-            return build_tables(geoms, key, target_boundary, max_cells)
+            return build_tables(geoms, key, target_boundary, max_cells, bounds=bounds,
+                                order=order)
 
         index = cls(geoms=geoms, ids=ids, rank=rank, crs=crs, grid=(0, 0, 0, 0, 0, 0),
                     lut=None, set_ptr=None, set_items=None, stats=stats,
-                    quick=QuickTables(geoms, rank), build=build)
+                    quick=QuickTables(geoms, rank), build=build, bounds=bounds)
         stats["build_s"] = round(time.perf_counter() - started, 4)
         return index
 
