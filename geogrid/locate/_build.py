@@ -20,7 +20,7 @@ from ._lists import boundary_cells, index_dtype, rank_lists
 
 __all__ = ["M_PER_DEG", "CELLS_PER_SEGMENT", "build_tables", "grid_cells", "validate_areas",
            "validate_arrays", "checked_arrays", "segments", "signed_segments", "choose_grid", "touched_cells",
-           "centre_runs", "label_centres", "expand", "first_hits"]
+           "centre_runs", "label_centres", "Segments", "expand", "first_hits"]
 
 #: Approximate metres per degree, only used to make cells roughly square.
 M_PER_DEG = 111_320.0
@@ -127,14 +127,12 @@ def _scan(seg, rank: np.ndarray, grid) -> tuple[list, np.ndarray | None]:
         au, av, bu, bv = _grid_units(seg, grid, lo, lo + _SEG_BLOCK)
         area = owner[lo:lo + _SEG_BLOCK]
         blocks.append(touched_cells(au, av, bu, bv, pad, nx, rank32[area], cell_type))
-        at, which, up = _centre_crossings(au, av, bu, bv, nx)
-        up ^= flip[lo:lo + _SEG_BLOCK][which]           # the interior on the right: -1
-        step = area[which].astype(np.int64)
-        step += 1
-        step <<= 32
-        step += 1                                      # (area + 1) * 2**32 + 1
-        np.negative(step, out=step, where=up)
-        np.add.at(sums, at, step)
+        weight = area.astype(np.int64)
+        weight += 1
+        weight <<= 32
+        weight += 1                                    # (area + 1) * 2**32 + 1
+        np.negative(weight, out=weight, where=flip[lo:lo + _SEG_BLOCK])   # interior on the right
+        np.add.at(sums, *_winding_steps(au, av, bu, bv, nx, weight))
     np.cumsum(sums, out=sums)
     words = sums[:-1].view(np.int32).reshape(-1, 2)    # little- or big-endian below
     depth, mark = (words[:, 0], words[:, 1]) if _LITTLE else (words[:, 1], words[:, 0])
@@ -148,22 +146,40 @@ def _scan(seg, rank: np.ndarray, grid) -> tuple[list, np.ndarray | None]:
     return blocks, label
 
 
-def _centre_crossings(au, av, bu, bv, nx: int):
-    """Where segments cross rows' centre lines: the cell whose centre follows the
-    crossing (``row * nx + col``, ``col`` up to ``nx``), the segment, and whether
-    it runs upwards.
+def _winding_steps(au, av, bu, bv, nx: int, weight: np.ndarray):
+    """Where segments cross rows' centre lines, and what each crossing adds there:
+    the cell whose centre follows the crossing (``row * nx + col``, ``col`` up
+    to ``nx``) and the segment's ``weight``, negated for a segment running upwards.
 
     A segment counts where ``min(v) <= row + 0.5 < max(v)``, so a vertex shared
     by two segments counts once, and its crossing is computed from its lower
-    endpoint, so an edge shared by two areas gives both the same value.
+    endpoint, so an edge shared by two areas gives both the same value. What a
+    crossing needs of its segment is worked out per segment and repeated, not
+    gathered per crossing.
     """
-    seg, row, u, up = _row_crossings(au, av, bu, bv)
-    u -= 0.5
+    lo, hi = np.minimum(av, bv), np.maximum(av, bv)
+    r0 = np.ceil(lo - 0.5).astype(np.intp)
+    count = np.ceil(hi - 0.5).astype(np.intp) - r0
+    s = np.flatnonzero(count > 0)
+    count, r0, lo = count[s], r0[s], lo[s]
+    up = av[s] < bv[s]
+    pu = np.where(up, au[s], bu[s])                   # u of the lower endpoint
+    slope = (np.where(up, bu[s], au[s]) - pu) / (hi[s] - lo)
+    w = weight[s]
+    np.negative(w, out=w, where=up)
+    lo -= 0.5
+    pu -= 0.5                                         # the centre of cell col is col + 0.5
+    row = np.arange(int(count.sum()), dtype=np.intp)
+    row -= np.repeat(np.cumsum(count) - count - r0, count)
+    u = row.astype(np.float64)
+    u -= np.repeat(lo, count)                         # row + 0.5 - lo
+    u *= np.repeat(slope, count)
+    u += np.repeat(pu, count)
     np.ceil(u, out=u)
-    np.clip(u, 0, nx, out=u)
-    at = row * nx
-    at += u.astype(np.intp)
-    return at, seg, up
+    # segments lie inside the grid's two outside columns: 2 <= u <= nx - 2, no clip needed
+    row *= nx
+    row += u.astype(np.intp)
+    return row, np.repeat(w, count)
 
 
 def _row_crossings(au, av, bu, bv):
