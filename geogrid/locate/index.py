@@ -629,7 +629,8 @@ class AreaIndex:
         from ._near import NearestAreas
 
         bounds = self._bounds if self._bounds is not None else shapely.bounds(self._geoms)
-        return NearestAreas(bounds, self.crs, self._geoms_at, self._rank)
+        # the CRS as given (text for a loaded index): no parse for the storage CRSs
+        return NearestAreas(bounds, self._crs, self._geoms_at, self._rank)
 
     def _nearest_outside(self, x: np.ndarray, y: np.ndarray,
                          max_distance_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
