@@ -86,10 +86,10 @@ def to_metric(crs, bounds: np.ndarray):
 
 def _lonlat_storage(crs) -> bool:
     """Whether ``crs`` is EPSG:4490 or EPSG:4326 (axis order aside: lookups are x, y)."""
-    from ._build import _storage_srs
+    from ._checks import storage_srs
 
     text = crs if isinstance(crs, str) else getattr(crs, "srs", None)
-    return bool(text) and _storage_srs(text)
+    return bool(text) and storage_srs(text)
 
 
 class NearestAreas:

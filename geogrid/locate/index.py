@@ -110,8 +110,8 @@ import numpy as np
 import shapely
 
 from .._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
-from ._build import (build_tables, checked_arrays, confirm_valid, first_hits, validate_areas,
-                     validity_ahead)
+from ._build import build_checked, build_tables, first_hits
+from ._checks import check_grid, checked_arrays, validate_areas, validity_ahead
 from ._parallel import by_blocks
 
 if TYPE_CHECKING:       # geopandas, pandas and pyproj load only where they are used
@@ -297,7 +297,7 @@ class AreaIndex:
             polygons without copying them: do not prepare them while it is in use.
         """
         started = time.perf_counter()
-        _check_grid(target_boundary, max_cells)
+        check_grid(target_boundary, max_cells)
         geoms, ids, key, bounds, order, valid = validate_areas(areas, id_column, tie_break,
                                                                ahead=not lazy)
         if lazy:
@@ -305,7 +305,7 @@ class AreaIndex:
                              bounds=bounds, order=order)
         # the index owns its geometries: the copies the build makes, never
         # prepared, so that threads sharing the index only ever read them
-        tables = _built(geoms, key, target_boundary, int(max_cells), valid, areas.index,
+        tables = build_checked(geoms, key, target_boundary, int(max_cells), valid, areas.index,
                         "areas", bounds=bounds, order=order)
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
         return cls(ids=ids, crs=areas.crs, **tables)
@@ -326,7 +326,7 @@ class AreaIndex:
         started = time.perf_counter()
         ids = np.asarray(ids, dtype=object)
         key = ids if key is None else np.asarray(key, dtype=object)
-        _check_grid(target_boundary, max_cells)
+        check_grid(target_boundary, max_cells)
         geoms = np.asarray(geoms, dtype=object)
         valid = None if lazy else validity_ahead(geoms)
         labels = np.arange(len(ids))
@@ -335,7 +335,7 @@ class AreaIndex:
         if lazy:
             return cls._lazy(geoms, ids, key, crs, target_boundary, int(max_cells), started,
                              bounds=bounds, order=order)
-        tables = _built(geoms, key, target_boundary, int(max_cells), valid, labels, where,
+        tables = build_checked(geoms, key, target_boundary, int(max_cells), valid, labels, where,
                         copy=False, bounds=bounds, order=order)
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
         return cls(ids=ids, crs=crs, **tables)
@@ -654,34 +654,6 @@ class AreaIndex:
                      "(BD-09), convert it with geogrid.datum.to_storage first: those datums "
                      "are 300-600 m off.")
         return OutOfCoverageError(message, field="point", value=(x, y), fix=" ".join(hints))
-
-
-def _check_grid(target_boundary: float, max_cells: int) -> None:
-    if not 0 < target_boundary < 1:
-        raise InputError(f"target_boundary 须在 (0, 1) 之间 / target_boundary must be in (0, 1), "
-                         f"got {target_boundary!r}.", field="target_boundary",
-                         value=target_boundary,
-                         fix="如 0.05（5% 的格为边界格）/ use e.g. 0.05 (5 % of cells are "
-                             "boundary cells).")
-    if int(max_cells) < 64:
-        raise InputError(f"max_cells 至少为 64 / max_cells must be at least 64, got "
-                         f"{max_cells!r}.", field="max_cells", value=max_cells,
-                         fix="用默认值 / leave the default (4,194,304).")
-
-
-def _built(geoms, key, target_boundary: float, max_cells: int, valid, labels, where: str,
-           **options) -> dict:
-    """:func:`~geogrid.locate._build.build_tables`, with the validity of the polygons
-    (a future, see :func:`~geogrid.locate._build.validity_ahead`) confirmed before
-    the tables are returned; if the build fails, an invalid polygon is reported
-    as the cause when there is one."""
-    try:
-        tables = build_tables(geoms, key, target_boundary, max_cells, **options)
-    except Exception:
-        confirm_valid(geoms, valid, labels, where)
-        raise
-    confirm_valid(geoms, valid, labels, where)
-    return tables
 
 
 def _coordinates(lon, lat) -> tuple[np.ndarray, np.ndarray, tuple]:

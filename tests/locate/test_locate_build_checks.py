@@ -16,11 +16,11 @@ from shapely.geometry import Polygon
 
 from benchmarks.locate.bench_locate import voronoi_cells
 from geogrid._errors import ValidationError
-from geogrid.locate import AreaIndex, _build
+from geogrid.locate import AreaIndex, _build, _checks
 
 EXTENT = (121.49, 31.225, 121.52, 31.25)
 #: enough areas for the validity to run beside the build
-MANY = _build._AHEAD_AREAS + 100
+MANY = _checks._AHEAD_AREAS + 100
 
 
 def voronoi(n: int, seed: int = 0) -> np.ndarray:
@@ -94,3 +94,9 @@ def test_winding_labels_equal_the_pairing_of_crossings(seed):
     paired, _ = _build.label_centres(runs, rank, order, nx * ny)
     assert np.array_equal(label, paired)
     assert (label >= 0).mean() > 0.5
+
+
+def test_the_storage_crs_codes_are_those_of_the_crs_module():
+    from geogrid.crs import _GEOGRAPHIC_EQUIVALENT
+
+    assert _checks.STORAGE_EPSG == frozenset(_GEOGRAPHIC_EQUIVALENT)
