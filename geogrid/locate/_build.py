@@ -50,7 +50,7 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
     Returns the keyword arguments of :class:`~geogrid.locate.index.AreaIndex`
     other than the ids and CRS: ``geoms`` are, with ``copy``, new copies of the
     polygons (made last, when the build's temporaries are gone) which nobody
-    else holds, else ``geoms`` itself; ``bounds`` the per-area bounds. The
+    else holds, else ``geoms`` itself. The
     checks (:func:`checked_arrays`) give ``bounds`` and ``order`` (positions by
     key, then position); without them they are computed here.
     """
@@ -94,9 +94,10 @@ def build_tables(geoms: np.ndarray, key: np.ndarray, target_boundary: float,
     }
     # the index's own copies, never prepared: set_srid clones each polygon (GEOS's
     # copy, half the time of orient_polygons and a third of a WKB round trip)
+    # (the bounds are not kept: 32 bytes an area, 10 MB at 300,000, for a 10 ms saving
+    # on the first snapped lookup)
     return {"geoms": shapely.set_srid(geoms, 0) if copy else geoms, "rank": rank, "grid": grid,
-            "lut": lut, "set_ptr": set_ptr, "set_items": set_items, "stats": stats,
-            "bounds": bounds}
+            "lut": lut, "set_ptr": set_ptr, "set_items": set_items, "stats": stats}
 
 
 def build_checked(geoms, key, target_boundary: float, max_cells: int, valid, labels,

@@ -355,7 +355,7 @@ class AreaIndex:
 
         index = cls(geoms=geoms, ids=ids, rank=rank, crs=crs, grid=(0, 0, 0, 0, 0, 0),
                     lut=None, set_ptr=None, set_items=None, stats=stats,
-                    quick=QuickTables(geoms, rank), build=build, bounds=bounds)
+                    quick=QuickTables(geoms, rank), build=build)
         stats["build_s"] = round(time.perf_counter() - started, 4)
         return index
 
