@@ -18,11 +18,12 @@ the areas, and the table lives in a numpy array.
    cell it comes within ``1e-9°`` (0.1 mm) of is marked. The margin is far
    larger than the rounding error of the cell arithmetic, so a point is
    never put in a cell that an edge misses by less than a rounding error.
-2. **Pure cells.** The rings are oriented (shells counter-clockwise, holes
-   clockwise, :func:`shapely.orient_polygons`) and each row's centre line is
-   scanned: a segment crossing it adds ``+1`` (downwards) or ``-1``
-   (upwards) at the next cell centre, and the same times ``area + 1`` to a
-   second array. Running sums along the rows are winding numbers: per cell,
+2. **Pure cells.** Each ring's orientation is read from the sign of its
+   shoelace area (shells counted counter-clockwise, holes clockwise, however
+   they are stored) and each row's centre line is scanned: a segment
+   crossing it adds ``+1`` (downwards) or ``-1`` (upwards) at the next cell
+   centre, and the same times ``area + 1`` to a second sum (both in one
+   int64). Running sums along the rows are winding numbers: per cell,
    how many areas hold its centre and, where one does, which. No edge comes
    near an unmarked cell, so its centre's area is the whole cell's, exactly.
    (Where some centre lies in two areas, the crossings are paired per area
