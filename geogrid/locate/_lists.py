@@ -23,10 +23,13 @@ import numpy as np
 
 __all__ = ["boundary_cells", "rank_lists", "index_dtype"]
 
+#: ``np.iinfo(np.int32).max`` (``iinfo`` builds an object per call)
+_INT32_MAX = 2_147_483_647
+
 
 def index_dtype(*sizes: int):
     """int32 when every size fits it (half the memory of int64), else intp."""
-    return np.int32 if max(sizes) < np.iinfo(np.int32).max else np.intp
+    return np.int32 if max(sizes) < _INT32_MAX else np.intp
 
 
 def boundary_cells(blocks: list[tuple[np.ndarray, np.ndarray]], n_cells: int):

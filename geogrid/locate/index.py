@@ -18,11 +18,12 @@ the areas, and the table lives in a numpy array.
    cell it comes within ``1e-9°`` (0.1 mm) of is marked. The margin is far
    larger than the rounding error of the cell arithmetic, so a point is
    never put in a cell that an edge misses by less than a rounding error.
-2. **Pure cells.** The rings are oriented (shells counter-clockwise, holes
-   clockwise, :func:`shapely.orient_polygons`) and each row's centre line is
-   scanned: a segment crossing it adds ``+1`` (downwards) or ``-1``
-   (upwards) at the next cell centre, and the same times ``area + 1`` to a
-   second array. Running sums along the rows are winding numbers: per cell,
+2. **Pure cells.** Each ring's orientation is read from the sign of its
+   shoelace area (shells counted counter-clockwise, holes clockwise, however
+   they are stored) and each row's centre line is scanned: a segment
+   crossing it adds ``+1`` (downwards) or ``-1`` (upwards) at the next cell
+   centre, and the same times ``area + 1`` to a second sum (both in one
+   int64). Running sums along the rows are winding numbers: per cell,
    how many areas hold its centre and, where one does, which. No edge comes
    near an unmarked cell, so its centre's area is the whole cell's, exactly.
    (Where some centre lies in two areas, the crossings are paired per area
@@ -110,7 +111,8 @@ import numpy as np
 import shapely
 
 from .._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
-from ._build import build_tables, first_hits, validate_areas, validate_arrays
+from ._build import build_checked, build_tables, first_hits
+from ._checks import check_grid, checked_arrays, validate_areas, validity_ahead
 from ._parallel import by_blocks
 
 if TYPE_CHECKING:       # geopandas, pandas and pyproj load only where they are used
@@ -296,19 +298,16 @@ class AreaIndex:
             polygons without copying them: do not prepare them while it is in use.
         """
         started = time.perf_counter()
-        geoms, ids, key = validate_areas(areas, id_column, tie_break)
-        if not 0 < target_boundary < 1:
-            raise InputError(f"target_boundary must be in (0, 1), got {target_boundary!r}.",
-                             field="target_boundary", value=target_boundary,
-                             fix="Use e.g. 0.05 (5 % of cells are boundary cells).")
-        if int(max_cells) < 64:
-            raise InputError(f"max_cells must be at least 64, got {max_cells!r}.",
-                             field="max_cells", value=max_cells)
+        check_grid(target_boundary, max_cells)
+        geoms, ids, key, bounds, order, valid = validate_areas(areas, id_column, tie_break,
+                                                               ahead=not lazy)
         if lazy:
-            return cls._lazy(geoms, ids, key, areas.crs, target_boundary, int(max_cells), started)
-        # the index owns its geometries: the oriented copies the build makes,
-        # never prepared, so that threads sharing the index only ever read them
-        tables = build_tables(geoms, key, target_boundary, int(max_cells))
+            return cls._lazy(geoms, ids, key, areas.crs, target_boundary, int(max_cells), started,
+                             bounds=bounds, order=order)
+        # the index owns its geometries: the copies the build makes, never
+        # prepared, so that threads sharing the index only ever read them
+        tables = build_checked(geoms, key, target_boundary, int(max_cells), valid, areas.index,
+                        "areas", bounds=bounds, order=order)
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
         return cls(ids=ids, crs=areas.crs, **tables)
 
@@ -328,25 +327,32 @@ class AreaIndex:
         started = time.perf_counter()
         ids = np.asarray(ids, dtype=object)
         key = ids if key is None else np.asarray(key, dtype=object)
-        geoms, ids, key = validate_arrays(np.asarray(geoms, dtype=object), ids, key,
-                                          np.arange(len(ids)), where=where)
+        check_grid(target_boundary, max_cells)
+        geoms = np.asarray(geoms, dtype=object)
+        valid = None if lazy else validity_ahead(geoms)
+        labels = np.arange(len(ids))
+        geoms, ids, key, bounds, order = checked_arrays(geoms, ids, key, labels, where=where,
+                                                        valid=valid)
         if lazy:
-            return cls._lazy(geoms, ids, key, crs, target_boundary, int(max_cells), started)
-        tables = build_tables(geoms, key, target_boundary, int(max_cells), copy=False)
+            return cls._lazy(geoms, ids, key, crs, target_boundary, int(max_cells), started,
+                             bounds=bounds, order=order)
+        tables = build_checked(geoms, key, target_boundary, int(max_cells), valid, labels, where,
+                        copy=False, bounds=bounds, order=order)
         tables["stats"]["build_s"] = round(time.perf_counter() - started, 4)
         return cls(ids=ids, crs=crs, **tables)
 
     @classmethod
     def _lazy(cls, geoms, ids, key, crs, target_boundary: float, max_cells: int,
-              started: float) -> AreaIndex:
+              started: float, *, bounds: np.ndarray, order: np.ndarray) -> AreaIndex:
         from ._quick import QuickTables
 
         rank = np.empty(len(key), dtype=np.intp)
-        rank[np.argsort(key, kind="stable")] = np.arange(len(key))
+        rank[order] = np.arange(len(key))
         stats = {"areas": len(ids), "lazy": True}
 
         def build() -> dict:
-            return build_tables(geoms, key, target_boundary, max_cells)
+            return build_tables(geoms, key, target_boundary, max_cells, bounds=bounds,
+                                order=order)
 
         index = cls(geoms=geoms, ids=ids, rank=rank, crs=crs, grid=(0, 0, 0, 0, 0, 0),
                     lut=None, set_ptr=None, set_items=None, stats=stats,
@@ -624,7 +630,8 @@ class AreaIndex:
         from ._near import NearestAreas
 
         bounds = self._bounds if self._bounds is not None else shapely.bounds(self._geoms)
-        return NearestAreas(bounds, self.crs, self._geoms_at, self._rank)
+        # the CRS as given (text for a loaded index): no parse for the storage CRSs
+        return NearestAreas(bounds, self._crs, self._geoms_at, self._rank)
 
     def _nearest_outside(self, x: np.ndarray, y: np.ndarray,
                          max_distance_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from shapely.geometry import box
 
 from geogrid.crs import metric_crs
 from geogrid.locate import AreaIndex
-from geogrid.locate._near import metric_crs_of_bounds
+from geogrid.locate._near import metric_crs_of_bounds, metric_pipeline, to_metric
 
 EXTENT = (121.49, 31.225, 121.52, 31.25)
 
@@ -60,6 +60,23 @@ def test_the_metric_crs_is_the_one_the_crs_module_gives():
     frame = areas()
     got = metric_crs_of_bounds(shapely.bounds(np.asarray(frame.geometry.values)))
     assert got == metric_crs(frame)
+
+
+def test_the_written_out_pipeline_is_the_operation_pyproj_finds():
+    """The storage CRSs skip PROJ's database lookup; the operation, and so every
+    distance, is the one ``Transformer.from_crs`` gives."""
+    from pyproj import CRS, Transformer
+
+    bounds = shapely.bounds(np.asarray(areas().geometry.values))
+    x, y = probe_points()
+    for source in ("EPSG:4490", "EPSG:4326", CRS("EPSG:4490")):
+        want = Transformer.from_crs(source, metric_crs_of_bounds(bounds), always_xy=True)
+        got = to_metric(source, bounds)
+        assert got.definition == want.definition == metric_pipeline(bounds)[1:].replace(" +", " ")
+        assert np.array_equal(np.array(got.transform(x, y)), np.array(want.transform(x, y)))
+    # any other CRS (Beijing 1954 here) still goes through pyproj's search
+    want = Transformer.from_crs("EPSG:4214", metric_crs_of_bounds(bounds), always_xy=True)
+    assert to_metric("EPSG:4214", bounds).definition == want.definition
 
 
 def test_nearest_areas_and_distances_match_brute_force():
