@@ -60,6 +60,8 @@ __all__ = ["Issue", "ValidationReport", "validate_plan", "ERROR_KINDS", "WARNING
 #: before reprojection; the chord error left is a few micrometres
 DENSIFY_DEG = 0.0002
 
+#: what :func:`validate_plan` calls the pieces of a plan, Chinese and English
+UNIT = ("微网格", "microgrid")
 ERROR_KINDS = ("empty_geometry", "invalid_geometry", "gap", "overlap", "outside_parent",
                "multipart", "sliver", "orphan_object", "double_covered_object",
                "misassigned_object")
@@ -121,18 +123,13 @@ class ValidationReport:
                 "issues": [i.to_dict() for i in self.issues]}
 
     def to_text(self) -> str:
-        lines = [f"Plan {'OK' if self.ok else 'NOT OK'}: "
-                 f"{sum(1 for i in self.issues if i.severity == 'error')} error(s), "
-                 f"{sum(1 for i in self.issues if i.severity == 'warning')} warning(s)."]
+        n_err = sum(1 for i in self.issues if i.severity == "error")
+        n_warn = sum(1 for i in self.issues if i.severity == "warning")
+        lines = [f"方案{'通过' if self.ok else '未通过'}: {n_err} 个错误, {n_warn} 个警告。"
+                 f"Plan {'OK' if self.ok else 'NOT OK'}: {n_err} error(s), {n_warn} warning(s)."]
         s = self.stats
         if s:
-            lines.append(
-                f"  {s.get('n_microgrids', 0)} microgrids; gap {s.get('gap_m2', 0):.2f} m², "
-                f"overlap {s.get('overlap_m2', 0):.2f} m²; "
-                + (f"workload CV {s['workload_cv']:.3f}, max/min {s['workload_max_min']}; "
-                   if s.get("workload_cv") is not None else "")
-                + (f"compactness min {s['compactness_min']:.3f}."
-                   if s.get("compactness_min") is not None else "no microgrids."))
+            lines.append(_summary(s))
         if isinstance(s.get("rules"), dict) and "grid" in s["rules"]:
             lines += rule_metrics_text(s["rules"])
         counts = {k: v for k, v in self.counts.items() if v}
@@ -141,8 +138,23 @@ class ValidationReport:
         for i in self.issues:
             where = f" at {i.location[0]:.6f},{i.location[1]:.6f}" if i.location else ""
             ids = f" [{', '.join(str(_plain(x)) for x in i.ids)}]" if i.ids else ""
-            lines.append(f"  {i.severity.upper():7s} {i.kind}{ids}{where}: {i.message}")
+            lines.append(f"  {_SEVERITY[i.severity]} {i.kind}{ids}{where}: {i.message}")
         return "\n".join(lines)
+
+
+_SEVERITY = {"error": "错误 ERROR  ", "warning": "警告 WARNING"}
+
+
+def _summary(s: dict) -> str:
+    """The statistics line of :meth:`ValidationReport.to_text`, Chinese first."""
+    out = (f"  {s.get('n_microgrids', 0)} 个微网格 microgrids; 缝隙 gap {s.get('gap_m2', 0):.2f} m², "
+           f"重叠 overlap {s.get('overlap_m2', 0):.2f} m²; ")
+    if s.get("workload_cv") is not None:
+        out += (f"工作量变异系数 workload CV {s['workload_cv']:.3f}, 最大/最小 max/min "
+                f"{s['workload_max_min']}; ")
+    if s.get("compactness_min") is not None:
+        return out + f"最低紧凑度 compactness min {s['compactness_min']:.3f}."
+    return out + "没有微网格 no microgrids."
 
 
 def _plain(v):
@@ -176,7 +188,7 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
                   cut_area_m2: float = 20.0, edge_tol_m: float = 0.5,
                   workload: pd.Series | None = None,
                   weights=None, roads: gpd.GeoDataFrame | None = None, water=None,
-                  rules: bool = True) -> ValidationReport:
+                  rules: bool = True, unit: tuple[str, str] = UNIT) -> ValidationReport:
     """Check a plan; return a :class:`ValidationReport` listing every issue.
 
     Parameters
@@ -195,6 +207,8 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
     rules : add :func:`~geogrid.rule_metrics.rule_metrics` under
         ``stats["rules"]`` (skipped, with the reason, when a microgrid is
         empty or invalid).
+    unit : what the pieces are called, Chinese and English (``("网格", "grid")`` when
+        checking the grids of a street); the messages name them so.
     """
     crs, parent_geom = _checked_inputs(parent, microgrids, objects=objects,
                                        compounds=compounds, buildings=buildings)
@@ -213,7 +227,7 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
     idx = np.flatnonzero(usable)
     gm = geoms_m[idx]
 
-    gap_area, overlap_area = _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues)
+    gap_area, overlap_area = _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues, unit)
     pp = _shapes(gm, ids, idx, to_m, area_tol_m2, sliver_area_m2, sliver_width_m,
                  compactness_min, issues)
     stats: dict[str, Any] = {"n_microgrids": int(len(raw)), "gap_m2": round(gap_area, 3),
@@ -306,8 +320,10 @@ def _balance(wl, ids, geoms_m, to_m, cv_max, ratio_max, stats, issues) -> None:
                             _safe_point(to_m, geoms_m[hi]), cvv))
 
 
-def _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues) -> tuple[float, float]:
+def _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues, unit=UNIT
+              ) -> tuple[float, float]:
     """Gaps, overlaps and area outside the parent (appended to ``issues``)."""
+    zh, en = unit
     union = shapely.union_all(gm) if len(gm) else shapely.Polygon()
     gap = shapely.difference(parent_m, union)
     gap_area = 0.0
@@ -316,14 +332,18 @@ def _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues) -> tuple[float,
         gap_area += a
         if a > area_tol_m2:
             near = _touching(gm, part, ids, idx)
-            issues.append(Issue("gap", f"{a:.1f} m² of the parent is in no microgrid", near,
+            issues.append(Issue("gap", f"{a:.1f} m² 不在任何{zh}内: 并入相邻的{zh}或移动边界把它"
+                                f"盖住。{a:.1f} m² of the parent is in no {en}: add it to a "
+                                f"neighbouring {en} or move a boundary over it.", near,
                                 to_m.back_point(part), a))
     outside = shapely.difference(union, parent_m)
     for part in _poly_parts(outside):
         a = shapely.area(part)
         if a > area_tol_m2:
             near = _touching(gm, part, ids, idx, predicate="intersects")
-            issues.append(Issue("outside_parent", f"{a:.1f} m² lies outside the parent", near,
+            issues.append(Issue("outside_parent", f"{a:.1f} m² 超出上级范围: 把{_names(near)}的"
+                                f"边界收回上级之内。{a:.1f} m² lies outside the parent: pull the "
+                                f"boundary of {_names(near)} back inside it.", near,
                                 to_m.back_point(part), a))
     overlap_area = 0.0
     if len(gm) > 1:
@@ -337,9 +357,33 @@ def _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues) -> tuple[float,
             for a_, b_, geom, a in zip(qa, qb, inter, areas):
                 overlap_area += a
                 if a > area_tol_m2:
-                    issues.append(Issue("overlap", f"{a:.1f} m² is in two microgrids",
-                                        (ids[idx[a_]], ids[idx[b_]]), to_m.back_point(geom), a))
+                    pair = (ids[idx[a_]], ids[idx[b_]])
+                    issues.append(Issue("overlap", _overlap_text(pair, a, unit, geom), pair,
+                                        to_m.back_point(geom), a))
     return gap_area, overlap_area
+
+
+def _names(ids) -> str:
+    return ", ".join(str(_plain(i)) for i in ids) or "?"
+
+
+def _overlap_text(pair, a: float, unit, geom=None) -> str:
+    """Chinese first: the two ids, the area they share (and its size) and the fix."""
+    zh, en = unit
+    x, y = (_plain(i) for i in pair)
+    size = f" (≈ {_extent(geom)})" if geom is not None else ""
+    return (f"{zh} {x} 与 {y} 重叠 {a:.1f} m²{size}: 修改二者的共同边界, 使每处只属于其中一个。"
+            f"{en}s {x} and {y} overlap by {a:.1f} m²{size}: redraw their shared boundary so "
+            f"that every place is in one of them only.")
+
+
+def _extent(geom) -> str:
+    """Width × length of a metric geometry's minimum rotated rectangle (``285 m × 1159 m``)."""
+    ring = shapely.get_coordinates(shapely.oriented_envelope(geom))
+    if len(ring) < 4:
+        return f"{shapely.length(geom):.0f} m"
+    w, h = sorted(float(np.hypot(*(ring[k + 1] - ring[k]))) for k in (0, 1))
+    return f"{w:.0f} m × {h:.0f} m"
 
 
 def _shapes(gm, ids, idx, to_m, area_tol_m2, sliver_area_m2, sliver_width_m, compactness_min,
