@@ -188,7 +188,8 @@ def link_parents(areas: gpd.GeoDataFrame, levels: PlanLevels, by: str = "id") ->
             parents = out[out["level"].isin(above)]
             order = parents["level"].map({k: d for d, k in enumerate(above)}).to_numpy()
             parents = parents.iloc[np.argsort(-order, kind="stable")]  # nearest level wins
-            by_code = dict(zip(parents["code"].dropna(), parents.loc[parents["code"].notna(), "id"]))
+            coded = parents["code"].notna()
+            by_code = dict(zip(parents.loc[coded, "code"], parents.loc[coded, "id"]))
             ids = set(parents["id"])
             cur = out["parent_id"].iloc[rows]
             out.iloc[rows, col] = [p if p in ids or p is None else by_code.get(p, p) for p in cur]
@@ -401,8 +402,8 @@ def _skipped(parent: gpd.GeoDataFrame, kids: gpd.GeoDataFrame, levels: PlanLevel
             f"检查这些{spec.zh}的缝隙、重叠和越界。若确有{zh}, 请补上并把{spec.zh}的上级改为它。"
             f"{len(group)} {spec.en}(s) sit directly under it, skipping the {en} level; their "
             f"gaps, overlaps and extent were checked against it. If it has areas on the {en} "
-            f"level, add them and point the {spec.en}s' parent at them.", (pid,), _rep(parent.geometry.iat[0]),
-            float(len(group))))
+            f"level, add them and point the {spec.en}s' parent at them.", (pid,),
+            _rep(parent.geometry.iat[0]), float(len(group))))
     return out
 
 

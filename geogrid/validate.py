@@ -168,8 +168,9 @@ def _plain(v):
 def _checked_inputs(parent, microgrids, **frames):
     """The plan's CRS and parent geometry, once the inputs' types and CRSs agree."""
     if not isinstance(microgrids, gpd.GeoDataFrame):
-        raise InputError("microgrids must be a GeoDataFrame.", field="microgrids",
-                         value=type(microgrids).__name__)
+        raise InputError("微网格须为 GeoDataFrame。microgrids must be a GeoDataFrame.",
+                         field="microgrids", value=type(microgrids).__name__,
+                         fix="用 geopandas 读入方案文件。Read the plan with geopandas.")
     crs = require_crs(microgrids, "microgrids")
     parent_geom = _parent_geometry(parent, microgrids)
     for name, frame in frames.items():
@@ -262,17 +263,20 @@ def _geometry_issues(raw, geoms_m, ids, crs, issues) -> np.ndarray:
     usable = np.ones(len(raw), dtype=bool)
     for i, g in enumerate(raw):
         if g is None or shapely.is_empty(g):
-            issues.append(Issue("empty_geometry", "null or empty geometry", (ids[i],)))
+            issues.append(Issue("empty_geometry", "几何为空: 补上边界或删去该行。null or empty "
+                                "geometry: give it a boundary or drop the row.", (ids[i],)))
             usable[i] = False
             continue
         if shapely.get_type_id(g) not in (3, 6):
-            issues.append(Issue("invalid_geometry", f"{g.geom_type} is not a polygon", (ids[i],),
+            issues.append(Issue("invalid_geometry", f"{g.geom_type} 不是多边形。{g.geom_type} is not a "
+                                f"polygon.", (ids[i],),
                                 _loc(g, crs)))
             usable[i] = False
             continue
         if not shapely.is_valid(g):
-            issues.append(Issue("invalid_geometry", shapely.is_valid_reason(g), (ids[i],),
-                                _loc(g, crs)))
+            issues.append(Issue("invalid_geometry", f"几何无效 (导入时加 --repair 可修复)。"
+                                f"invalid geometry: {shapely.is_valid_reason(g)} (--repair "
+                                "fixes it on import).", (ids[i],), _loc(g, crs)))
             geoms_m[i] = shapely.make_valid(geoms_m[i], method="structure")
     return usable
 
@@ -295,14 +299,18 @@ def _parent_geometry(parent, microgrids):
     if isinstance(parent, (gpd.GeoDataFrame, gpd.GeoSeries)):
         require_same_crs(microgrids, parent, names=("microgrids", "parent"))
         if len(parent) != 1:
-            raise InputError(f"parent must hold one polygon, got {len(parent)}.", field="parent",
-                             value=len(parent))
+            raise InputError(f"上级须恰为一个多边形, 收到 {len(parent)} 个。parent must hold one "
+                             f"polygon, got {len(parent)}.", field="parent", value=len(parent),
+                             fix="逐个上级检查, 或先合并。Check one parent at a time, or dissolve "
+                                 "them first.")
         return np.asarray(parent.geometry.values if isinstance(parent, gpd.GeoDataFrame)
                           else parent.values, dtype=object)[0]
     if isinstance(parent, shapely.Geometry):
         return parent
-    raise InputError("parent must be a GeoDataFrame, GeoSeries or shapely geometry.",
-                     field="parent", value=type(parent).__name__)
+    raise InputError("上级须为 GeoDataFrame、GeoSeries 或 shapely 几何。parent must be a "
+                     "GeoDataFrame, GeoSeries or shapely geometry.", field="parent",
+                     value=type(parent).__name__, fix="传入上级区域的多边形。Pass the parent's "
+                     "polygon.")
 
 
 def _balance(wl, ids, geoms_m, to_m, cv_max, ratio_max, stats, issues) -> None:
@@ -314,7 +322,7 @@ def _balance(wl, ids, geoms_m, to_m, cv_max, ratio_max, stats, issues) -> None:
     stats["workload_max_min"] = round(ratio, 3) if math.isfinite(ratio) else None
     if cvv > cv_max or ratio > ratio_max:
         hi, lo = int(np.argmax(wl)), int(np.argmin(wl))
-        issues.append(Issue("imbalance", f"workload CV {cvv:.3f} (max {cv_max}), max/min "
+        issues.append(Issue("imbalance", f"工作量不均衡 workload CV {cvv:.3f} (max {cv_max}), max/min "
                             f"{ratio:.2f} (max {ratio_max}); heaviest {wl[hi]:.0f}, "
                             f"lightest {wl[lo]:.0f}", (ids[hi], ids[lo]),
                             _safe_point(to_m, geoms_m[hi]), cvv))
@@ -395,7 +403,8 @@ def _shapes(gm, ids, idx, to_m, area_tol_m2, sliver_area_m2, sliver_width_m, com
         parts = _poly_parts(g)
         big = [p for p in parts if shapely.area(p) > area_tol_m2]
         if len(big) > 1:
-            issues.append(Issue("multipart", f"{len(big)} separate pieces", (mid,),
+            issues.append(Issue("multipart", f"分成 {len(big)} 块, 不连续。{len(big)} separate "
+                                f"pieces.", (mid,),
                                 to_m.back_point(sorted(big, key=shapely.area)[0]), len(big)))
         a, p = shapely.area(g), shapely.length(g)
         pp[j] = 4 * math.pi * a / (p * p) if p > 0 else 0.0
@@ -403,11 +412,15 @@ def _shapes(gm, ids, idx, to_m, area_tol_m2, sliver_area_m2, sliver_width_m, com
             pa, pl = shapely.area(part), shapely.length(part)
             width = 2 * pa / pl if pl > 0 else 0.0
             if pa < sliver_area_m2 or width < sliver_width_m:
-                issues.append(Issue("sliver", f"piece of {pa:.1f} m², mean width {width:.2f} m",
+                issues.append(Issue("sliver", f"碎片 {pa:.1f} m², 平均宽 {width:.2f} m: 并入邻区。"
+                                    f"piece of {pa:.1f} m², mean width {width:.2f} m: merge it "
+                                    "into a neighbour.",
                                     (mid,), to_m.back_point(part), width))
         if pp[j] < compactness_min:
-            issues.append(Issue("low_compactness", f"Polsby–Popper {pp[j]:.3f} < "
-                                f"{compactness_min}", (mid,), to_m.back_point(g), pp[j]))
+            issues.append(Issue("low_compactness", f"形状细长 (紧凑度 Polsby–Popper "
+                                f"{pp[j]:.3f} < {compactness_min})。elongated shape (Polsby–Popper "
+                                f"{pp[j]:.3f} < {compactness_min}).", (mid,), to_m.back_point(g),
+                                pp[j]))
     return pp
 
 
@@ -520,33 +533,38 @@ def _locate_objects(objects, gm, ids, idx, to_m, parent_src, assignment, edge_to
     for o in range(len(pts)):
         loc = to_m.back_point(pts[o])
         if n_touch[o] == 0:
-            issues.append(Issue("orphan_object", "inside no microgrid", (oids[o],), loc))
+            issues.append(Issue("orphan_object", "不在任何微网格内。inside no microgrid.",
+                                (oids[o],), loc))
         elif n_in[o] > 1:
             gids = tuple(ids[idx[g]] for g in sorted(inner.loc[inner["o"] == o, "g"]))
-            issues.append(Issue("double_covered_object", f"inside {n_in[o]} microgrids",
+            issues.append(Issue("double_covered_object", f"同时在 {n_in[o]} 个微网格内。inside "
+                                f"{n_in[o]} microgrids.",
                                 (oids[o],) + gids, loc))
         elif n_in[o] == 0:
             gids = tuple(ids[idx[g]] for g in sorted(touch.loc[touch["o"] == o, "g"]))
-            issues.append(Issue("object_on_boundary", "on the edge between microgrids",
+            issues.append(Issue("object_on_boundary", "在微网格的共同边界上。on the edge between "
+                                "microgrids.",
                                 (oids[o],) + gids, loc))
     if assignment is not None:
         pos = {i: p for p, i in enumerate(ids)}
         for o, oid in enumerate(oids):
             if oid not in assignment.index:
-                issues.append(Issue("misassigned_object", "has no assignment", (oid,),
+                issues.append(Issue("misassigned_object", "未分配微网格。has no assignment.", (oid,),
                                     to_m.back_point(pts[o])))
                 continue
             given = assignment.loc[oid]
             p = pos.get(given)
             if p is None:
-                issues.append(Issue("misassigned_object", f"assigned to unknown microgrid "
-                                    f"{given!r}", (oid, given), to_m.back_point(pts[o])))
+                issues.append(Issue("misassigned_object", f"分配到不存在的微网格 {given!r}。"
+                                    f"assigned to unknown microgrid {given!r}.", (oid, given),
+                                    to_m.back_point(pts[o])))
             elif where[o] >= 0 and p != where[o]:
                 # on-edge objects may belong to either side
                 sides = set(idx[touch.loc[touch["o"] == o, "g"].to_numpy()])
                 if p not in sides:
-                    issues.append(Issue("misassigned_object", f"assigned to {given!r} but lies "
-                                        f"in {ids[where[o]]!r}", (oid, given, ids[where[o]]),
+                    issues.append(Issue("misassigned_object", f"分配到 {given!r}, 实际位于 "
+                                        f"{ids[where[o]]!r}。assigned to {given!r} but lies "
+                                        f"in {ids[where[o]]!r}.", (oid, given, ids[where[o]]),
                                         to_m.back_point(pts[o])))
     return where, issues
 
@@ -608,6 +626,6 @@ def _cuts(frame, gm, ids, idx, to_m, kind, cut_share, cut_area_m2) -> list[Issue
             mids = tuple(ids[idx[g]] for g in grp["g"])
             shares = ", ".join(f"{ids[idx[g]]}: {a / total:.0%}" for g, a in
                                zip(grp["g"], grp["a"]))
-            issues.append(Issue(kind, f"divided between microgrids ({shares})",
+            issues.append(Issue(kind, f"被分到多个微网格 divided between microgrids ({shares})",
                                 (fids[p],) + mids, to_m.back_point(polys[p]), second / total))
     return issues
