@@ -53,8 +53,7 @@ def parse_bbox(bbox: Annotated[str | None, Query(
     """The OGC parse (:func:`geogrid.services.features.parse_bbox`), min below max on both axes."""
     box = parse_ogc_bbox(bbox)
     if box is not None and not (box[0] < box[2] and box[1] < box[3]):
-        raise InputError(f"bbox {bbox!r} 的最小值须小于最大值。bbox {bbox!r} needs min below max on "
-                         "both axes.",
+        raise InputError(f"bbox {bbox!r} 的最小值须小于最大值 / needs min below max on both axes.",
                          field="bbox", value=bbox,
                          fix="按 minlon,minlat,maxlon,maxlat 顺序传四个数。Pass four numbers "
                              "minlon,minlat,maxlon,maxlat, e.g. bbox=121.50,31.23,121.52,31.25.")

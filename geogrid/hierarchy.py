@@ -34,7 +34,7 @@ top first). This module works on one GeoDataFrame of all of them, in EPSG:4490:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -48,7 +48,7 @@ from .crs import require_crs
 from .model import PlanLevels
 from .validate import ERROR_KINDS, Issue, ValidationReport, validate_plan
 
-__all__ = ["ColumnMap", "PARENT_BY", "standardize_areas", "link_parents", "check_plan",
+__all__ = ["ColumnMap", "PARENT_BY", "COLUMN_ALIASES", "column_aliases", "standardize_areas", "link_parents", "check_plan",
            "PlanReport", "PlanIssue", "standard_codes", "geos_location"]
 
 PARENT_BY = ("id", "code-prefix", "contains")
@@ -139,6 +139,43 @@ def standardize_areas(frame: gpd.GeoDataFrame, columns: ColumnMap, *, source: st
                     zip(frame[extra].to_dict("records") if extra else [{}] * n, out["code"])]
     out["source_file"] = source
     return gpd.GeoDataFrame(out, geometry=frame.geometry.values, crs=frame.crs)
+
+
+#: common column names of street offices' files, read when the field's own column is absent
+COLUMN_ALIASES = {
+    "id": ("编号", "ID", "Id"),
+    "name": ("名称", "名字", "网格名称", "区域名称", "NAME", "Name"),
+    "code": ("编码", "代码", "网格编码", "CODE", "Code"),
+}
+_OPTION = {"id": "--id-column", "name": "--name-column", "code": "--code-column"}
+_FIELD_ZH = {"id": "编号", "name": "名称", "code": "编码"}
+
+
+def column_aliases(frame: gpd.GeoDataFrame, columns: ColumnMap, *, source: str
+                   ) -> tuple[ColumnMap, list[str]]:
+    """``columns`` with each unmapped id, name or code field read from a common Chinese
+    column (:data:`COLUMN_ALIASES`: 名称 / 名字 for the name, 编号 for the id, 编码 for the
+    code) when its own column is absent, and a bilingual note per choice, and when no
+    name column is found at all (the areas would have no names)."""
+    taken = {v for v in (columns.id, columns.name, columns.code, columns.level, columns.parent)
+             if v is not None}
+    chosen, notes = {}, []
+    for key, aliases in COLUMN_ALIASES.items():
+        if getattr(columns, key) is not None or key in frame:
+            continue
+        hits = [c for c in aliases if c in frame and c not in taken]
+        if hits:
+            chosen[key] = hits[0]
+            taken.add(hits[0])
+            notes.append(f"{source}: 列 {hits[0]!r} 读作{_FIELD_ZH[key]} ({key}); 用别的列请加 "
+                         f"{_OPTION[key]}。column {hits[0]!r} is read as the {key}; name another "
+                         f"with {_OPTION[key]}.")
+        elif key == "name":
+            have = [str(c) for c in frame.columns if c != frame.geometry.name][:12]
+            notes.append(f"{source}: 没有名称列, 区域将没有名称; 用 --name-column 指定 (现有列: "
+                         f"{have})。no name column found, so the areas have no names; name it "
+                         f"with --name-column (columns: {have}).")
+    return replace(columns, **chosen), notes
 
 
 def _text(v):

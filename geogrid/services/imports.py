@@ -24,7 +24,8 @@ import shapely
 from .._errors import InputError, LimitExceeded, StateError, ValidationError, ValidationProblem
 from .._validate import check_frame
 from ..codes import parse_street_code
-from ..hierarchy import ColumnMap, PlanReport, check_plan, link_parents, standard_codes, standardize_areas
+from ..hierarchy import (ColumnMap, PlanIssue, PlanReport, check_plan, column_aliases, link_parents,
+                         standard_codes, standardize_areas)
 from ..io import list_layers, read_frame
 from ..model import PlanLevels
 from ..store import Store
@@ -213,12 +214,14 @@ def prepare_plan(paths: list[Path], *, datum, levels: PlanLevels, columns: Colum
     ``repair`` makes invalid geometries valid (``make_valid``, method ``structure``) and
     lists each repair; otherwise they are reported with their reason and location.
     """
-    frames, provenance, repairs = [], {}, []
+    frames, provenance, repairs, column_notes = [], {}, [], []
     for src in expand_sources(paths, layer=layer, layer_levels=layer_levels or {}):
         raw = _read(src, datum=datum, encoding=encoding, max_features=max_features,
                     max_vertices=max_vertices)
         fixed = level or src.level or _level_of_layer(src, levels, columns, raw)
-        frame = standardize_areas(raw, columns, source=src.label,
+        mapped, notes = column_aliases(raw, columns, source=src.label)
+        column_notes += [(src.label, n) for n in notes]
+        frame = standardize_areas(raw, mapped, source=src.label,
                                   level=None if fixed is None else levels.key_of(fixed))
         frame["level"] = [_key_or_raw(levels, v) for v in frame["level"]]
         if repair:
@@ -236,6 +239,7 @@ def prepare_plan(paths: list[Path], *, datum, levels: PlanLevels, columns: Colum
                                  geometry="geometry", crs=areas.crs)
     areas = link_parents(areas, levels, parent_by)
     report = check_plan(areas, levels)
+    report.issues[:0] = [PlanIssue("columns", note, (label,)) for label, note in column_notes]
     counts = {k: int((areas["level"].iloc[:n_new] == k).sum()) for k in levels.keys}
     return PreparedPlan(areas.iloc[:n_new].copy(), levels, report, provenance, counts, repairs)
 
