@@ -3,7 +3,9 @@
 :func:`prepare_plan` reads every source (each file, or each layer of a
 GeoPackage, with its level), maps its columns, links parents and checks the
 plan as a whole (:func:`geogrid.hierarchy.check_plan`) without touching the
-store. :meth:`PlanImporter.commit` writes the plan, its areas and the
+store; the columns it read as id, name or code without being told (编号, 名称 / 名字, 编码:
+:func:`geogrid.hierarchy.column_aliases`), or a file with no name column, head the report
+as ``columns`` warnings. :meth:`PlanImporter.commit` writes the plan, its areas and the
 provenance of each source in one transaction: all or nothing.
 
 Provenance: each source records where it came from and its licence. Data
