@@ -9,10 +9,11 @@ top first). This module works on one GeoDataFrame of all of them, in EPSG:4490:
 * :func:`link_parents` finds each area's parent by id, by code prefix or by
   spatial containment;
 * :func:`check_plan` reports every problem of the plan at once: unknown levels,
-  duplicate ids and codes, orphans (when the plan holds the level above),
-  parents on the wrong level, invalid
-  geometry (with the GEOS reason and a location), and, per parent, gaps,
-  overlaps and area outside the parent (:func:`geogrid.validate.validate_plan`).
+  duplicate ids and codes, orphans (when the plan holds a level above), parents
+  on a level not above, invalid geometry (with the GEOS reason and a location),
+  and, per parent, gaps, overlaps and area outside the parent
+  (:func:`geogrid.validate.validate_plan`), on every level, also where a plan
+  skips one (microgrids straight under a grid: a ``skipped_level`` warning).
   Topology errors raised inside GEOS ("non-noded intersection", "side
   location conflict") become located problems, never exceptions;
 * :func:`standard_codes` generates CJ/T 213 codes (6 admin + 3 street + 3
@@ -33,7 +34,7 @@ top first). This module works on one GeoDataFrame of all of them, in EPSG:4490:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -47,7 +48,7 @@ from .crs import require_crs
 from .model import PlanLevels
 from .validate import ERROR_KINDS, Issue, ValidationReport, validate_plan
 
-__all__ = ["ColumnMap", "PARENT_BY", "standardize_areas", "link_parents", "check_plan",
+__all__ = ["ColumnMap", "PARENT_BY", "COLUMN_ALIASES", "column_aliases", "standardize_areas", "link_parents", "check_plan",
            "PlanReport", "PlanIssue", "standard_codes", "geos_location"]
 
 PARENT_BY = ("id", "code-prefix", "contains")
@@ -140,6 +141,43 @@ def standardize_areas(frame: gpd.GeoDataFrame, columns: ColumnMap, *, source: st
     return gpd.GeoDataFrame(out, geometry=frame.geometry.values, crs=frame.crs)
 
 
+#: common column names of street offices' files, read when the field's own column is absent
+COLUMN_ALIASES = {
+    "id": ("编号", "ID", "Id"),
+    "name": ("名称", "名字", "网格名称", "区域名称", "NAME", "Name"),
+    "code": ("编码", "代码", "网格编码", "CODE", "Code"),
+}
+_OPTION = {"id": "--id-column", "name": "--name-column", "code": "--code-column"}
+_FIELD_ZH = {"id": "编号", "name": "名称", "code": "编码"}
+
+
+def column_aliases(frame: gpd.GeoDataFrame, columns: ColumnMap, *, source: str
+                   ) -> tuple[ColumnMap, list[str]]:
+    """``columns`` with each unmapped id, name or code field read from a common Chinese
+    column (:data:`COLUMN_ALIASES`: 名称 / 名字 for the name, 编号 for the id, 编码 for the
+    code) when its own column is absent, and a bilingual note per choice, and when no
+    name column is found at all (the areas would have no names)."""
+    taken = {v for v in (columns.id, columns.name, columns.code, columns.level, columns.parent)
+             if v is not None}
+    chosen, notes = {}, []
+    for key, aliases in COLUMN_ALIASES.items():
+        if getattr(columns, key) is not None or key in frame:
+            continue
+        hits = [c for c in aliases if c in frame and c not in taken]
+        if hits:
+            chosen[key] = hits[0]
+            taken.add(hits[0])
+            notes.append(f"{source}: 列 {hits[0]!r} 读作{_FIELD_ZH[key]} ({key}); 用别的列请加 "
+                         f"{_OPTION[key]}。column {hits[0]!r} is read as the {key}; name another "
+                         f"with {_OPTION[key]}.")
+        elif key == "name":
+            have = [str(c) for c in frame.columns if c != frame.geometry.name][:12]
+            notes.append(f"{source}: 没有名称列, 区域将没有名称; 用 --name-column 指定 (现有列: "
+                         f"{have})。no name column found, so the areas have no names; name it "
+                         f"with --name-column (columns: {have}).")
+    return replace(columns, **chosen), notes
+
+
 def _text(v):
     if v is None or (isinstance(v, float) and v != v):
         return None
@@ -161,7 +199,9 @@ def _attrs(row: dict, code) -> dict:
 
 # --------------------------------------------------------------------------- parents
 def link_parents(areas: gpd.GeoDataFrame, levels: PlanLevels, by: str = "id") -> gpd.GeoDataFrame:
-    """Fill ``parent_id`` with the id of each area's parent on the level above.
+    """Fill ``parent_id`` with the id of each area's parent on the level above: the nearest
+    declared level the plan holds (a plan may skip one), then the next up for an area none
+    of that level holds.
 
     ``by="id"``: the parent column holds the parent's id, or its code (either is
     accepted). ``by="code-prefix"``: the parent is the area of the level above whose
@@ -174,31 +214,49 @@ def link_parents(areas: gpd.GeoDataFrame, levels: PlanLevels, by: str = "id") ->
                          field="--parent-by", value=by, fix="用 id、code-prefix 或 contains。"
                          "Use id, code-prefix or contains.")
     out = areas.copy()
+    col = out.columns.get_loc("parent_id")
     for key in levels.keys[1:]:
-        parent_key = levels.parent_key(key)
         rows = np.flatnonzero((out["level"] == key).to_numpy())
-        parents = out[out["level"] == parent_key]
-        if not len(rows) or parents.empty:
+        # the nearest level above that the plan holds (a plan may skip one), then the next
+        above = [k for k in _above(levels, key) if (out["level"] == k).any()]
+        if not len(rows) or not above:
             continue
         if by == "id":
-            by_code = dict(zip(parents["code"].dropna(), parents.loc[parents["code"].notna(), "id"]))
+            parents = out[out["level"].isin(above)]
+            order = parents["level"].map({k: d for d, k in enumerate(above)}).to_numpy()
+            parents = parents.iloc[np.argsort(-order, kind="stable")]  # nearest level wins
+            coded = parents["code"].notna()
+            by_code = dict(zip(parents.loc[coded, "code"], parents.loc[coded, "id"]))
             ids = set(parents["id"])
             cur = out["parent_id"].iloc[rows]
-            out.iloc[rows, out.columns.get_loc("parent_id")] = [
-                p if p in ids or p is None else by_code.get(p, p) for p in cur]
-        elif by == "code-prefix":
-            codes = sorted(((str(c), i) for c, i in zip(parents["code"], parents["id"])
-                            if c is not None), key=lambda t: -len(t[0]))
-            found = [next((i for c, i in codes if code is not None and str(code).startswith(c)
-                           and str(code) != c), None) for code in out["code"].iloc[rows]]
-            lost = [r for r, f in zip(rows, found) if f is None]
-            if lost:  # codes of another scheme (a 9-digit street above SQ-3): by containment
-                inside = dict(zip(lost, _containing(out.iloc[lost], parents)))
-                found = [inside.get(r, f) if f is None else f for r, f in zip(rows, found)]
-            out.iloc[rows, out.columns.get_loc("parent_id")] = found
-        else:
-            out.iloc[rows, out.columns.get_loc("parent_id")] = _containing(out.iloc[rows], parents)
+            out.iloc[rows, col] = [p if p in ids or p is None else by_code.get(p, p) for p in cur]
+            continue
+        found: list = [None] * len(rows)
+        for parent_key in above:
+            lost = [j for j, f in enumerate(found) if f is None]
+            if not lost:
+                break
+            got = _parent_of(out.iloc[rows[lost]], out[out["level"] == parent_key], by)
+            for j, f in zip(lost, got):
+                found[j] = f
+        out.iloc[rows, col] = found
     return out
+
+
+def _parent_of(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame, by: str) -> list:
+    """The parent id of each child among ``parents`` (one level): by code prefix, where no
+    code is a prefix (codes of another scheme) by containment; or by containment."""
+    if by == "contains":
+        return _containing(children, parents)
+    codes = sorted(((str(c), i) for c, i in zip(parents["code"], parents["id"])
+                    if c is not None), key=lambda t: -len(t[0]))
+    found = [next((i for c, i in codes if code is not None and str(code).startswith(c)
+                   and str(code) != c), None) for code in children["code"]]
+    lost = [r for r, f in enumerate(found) if f is None]
+    if lost:  # codes of another scheme (a 9-digit street above SQ-3): by containment
+        for r, f in zip(lost, _containing(children.iloc[lost], parents)):
+            found[r] = f
+    return found
 
 
 def _containing(children: gpd.GeoDataFrame, parents: gpd.GeoDataFrame) -> list:
@@ -245,6 +303,12 @@ def check_plan(areas: gpd.GeoDataFrame, levels: PlanLevels, **tolerances) -> Pla
 
     ``areas`` has ``id, level, code, parent_id`` (declared level keys) in a lon/lat CRS.
     ``tolerances`` go to :func:`~geogrid.validate.validate_plan` (e.g. ``area_tol_m2``).
+
+    Each area's children are the tiling areas that name it as parent, on any level below
+    it: a plan may skip a level (Lujiazui's grids hold their microgrids directly, with no
+    居民区 between), and the children then tile their nearest present ancestor. Such a
+    parent gets a ``skipped_level`` warning naming the level left out; gaps, overlaps and
+    area outside are checked the same on every level.
     """
     require_crs(areas, "areas")
     areas = areas.reset_index(drop=True)
@@ -252,16 +316,20 @@ def check_plan(areas: gpd.GeoDataFrame, levels: PlanLevels, **tolerances) -> Pla
     geoms = np.asarray(areas.geometry.values, dtype=object)
     ids = areas["id"].astype(str).to_numpy()
     issues += _row_issues(areas, geoms, ids, levels)
-    for key in levels.keys[:-1]:
-        child = levels.child_key(key)
-        if not levels.tiles(child):
+    tiling = [k for k in levels.keys if levels.tiles(k)]
+    level = areas["level"].to_numpy(object)
+    present = [k for k in tiling if (level == k).any()]
+    parents = np.array([None if _text(p) is None else str(_text(p)) for p in areas["parent_id"]],
+                       dtype=object)
+    is_kid = np.isin(level, tiling)
+    kids_of = pd.Series(np.flatnonzero(is_kid)).groupby(parents[is_kid]).agg(list).to_dict() \
+        if is_kid.any() else {}
+    for i in np.flatnonzero(is_kid):
+        below = [k for k in present if levels.depth(k) > levels.depth(level[i])]
+        if not below:
             continue
-        kids = areas[areas["level"] == child]
-        if kids.empty:
-            continue
-        for i in np.flatnonzero((areas["level"] == key).to_numpy()):
-            mine = kids[kids["parent_id"] == ids[i]]
-            issues += _tiling(areas.iloc[[i]], mine, levels, **tolerances)
+        rows = [r for r in kids_of.get(ids[i], []) if level[r] in below]
+        issues += _tiling(areas.iloc[[i]], areas.iloc[rows], levels, below[0], **tolerances)
     stats = {"n_areas": int(len(areas)),
              "levels": {k: int((areas["level"] == k).sum()) for k in levels.keys}}
     return PlanReport(issues=issues, stats=stats)
@@ -283,16 +351,20 @@ def _row_issues(areas, geoms, ids, levels: PlanLevels) -> list[Issue]:
         elif not shapely.is_valid(g):
             out.append(PlanIssue("invalid_geometry", f"几何无效。invalid geometry: "
                                  f"{shapely.is_valid_reason(g)}", (aid,), _rep(g)))
-        want = levels.parent_key(lvl)
-        if want is None or want not in present:  # a plan may start below the street
+        above = _above(levels, lvl)
+        want = next((k for k in above if k in present), None)
+        if want is None:  # a plan may start below the street
             continue
         if parent is None or parent not in level_of:
-            out.append(PlanIssue("orphan", f"找不到上级{levels.spec(want).zh} {parent!r}。no "
-                                 f"parent {want} {parent!r} for this {lvl}.", (aid,), _rep(g)))
-        elif level_of[parent] != want:
-            out.append(PlanIssue("wrong_parent_level", f"上级 {parent!r} 是 {level_of[parent]}, "
-                                 f"应为 {want}。parent {parent!r} is a {level_of[parent]}, not "
-                                 f"a {want}.", (aid, parent), _rep(g)))
+            out.append(PlanIssue(
+                "orphan", f"找不到上级{levels.spec(want).zh} {parent!r}: 在上级列填上所在"
+                f"{levels.spec(want).zh}的编号。no parent {want} {parent!r} for this {lvl}: put "
+                f"the id of its {levels.spec(want).en} in the parent column.", (aid,), _rep(g)))
+        elif level_of[parent] not in above:
+            out.append(PlanIssue(
+                "wrong_parent_level", f"上级 {parent!r} 是 {level_of[parent]}, 不在 {lvl} 之上"
+                f"。parent {parent!r} is a {level_of[parent]}, not a level above {lvl} "
+                f"({', '.join(above)}).", (aid, parent), _rep(g)))
     columns = {"id": areas["id"], "code": areas["code"]}
     if "attrs" in areas:  # imported codes kept beside generated standard ones
         ext = pd.Series([a.get("external_code") if isinstance(a, dict) else None
@@ -310,33 +382,66 @@ def _row_issues(areas, geoms, ids, levels: PlanLevels) -> list[Issue]:
     return out
 
 
+def _above(levels: PlanLevels, key: str) -> list[str]:
+    """The declared levels above ``key``, nearest first."""
+    return levels.keys[:levels.depth(key)][::-1]
+
+
 def _tiling(parent: gpd.GeoDataFrame, kids: gpd.GeoDataFrame, levels: PlanLevels,
-            **tolerances) -> list[Issue]:
-    """Gaps, overlaps and area outside one parent; GEOS failures become located issues."""
+            below: str, **tolerances) -> list[Issue]:
+    """Gaps, overlaps and area outside one parent, and the levels its children skip
+    (``below``: the nearest level under it that the plan holds); GEOS failures become
+    located issues."""
     pid = str(parent["id"].iat[0])
     pgeom = parent.geometry.iat[0]
     if pgeom is None or pgeom.is_empty:
         return []
+    name = parent["name"].iat[0] if "name" in parent else None
+    label = f"{levels.spec(parent['level'].iat[0]).zh} {name or pid}"
     if kids.empty:
-        spec = levels.spec(levels.child_key(parent["level"].iat[0]))
-        return [PlanIssue("missing_children", f"没有下级{spec.zh}。has no {spec.en} below it.",
-                          (pid,), _rep(pgeom))]
+        spec = levels.spec(below)
+        return [PlanIssue("missing_children", f"{label}: 没有下级{spec.zh}, 本方案其他区域有: 补上"
+                          f"它的{spec.zh}。has no {spec.en} below it although the plan has "
+                          f"{spec.en}s: add its {spec.en}s.", (pid,), _rep(pgeom))]
+    issues = _skipped(parent, kids, levels, label)
     pgeom = shapely.make_valid(pgeom) if not shapely.is_valid(pgeom) else pgeom
     kids = kids.reset_index(drop=True)
+    kinds = [levels.spec(k) for k in levels.keys if (kids["level"] == k).any()]
+    unit = ("/".join(s.zh for s in kinds), "/".join(s.en for s in kinds))
     try:
-        rep = validate_plan(pgeom, kids, id_column="id", **tolerances)
+        rep = validate_plan(pgeom, kids, id_column="id", unit=unit, rules=False, **tolerances)
     except GEOSException as exc:
         where = geos_location(exc) or _rep(pgeom)
-        return [PlanIssue("topology_error", f"GEOS 拓扑错误, 无法计算缝隙和重叠: {exc}。"
-                          f"topology error in GEOS, gaps and overlaps not measured: {exc}",
-                          (pid, *kids["id"].astype(str)), where)]
+        return issues + [PlanIssue(
+            "topology_error", f"GEOS 拓扑错误, 无法计算缝隙和重叠: {exc}。修正相交的边界后再检查。"
+            f"topology error in GEOS, gaps and overlaps not measured: {exc}. Fix the crossing "
+            "edges and check again.", (pid, *kids["id"].astype(str)), where)]
     keep = ("gap", "overlap", "outside_parent")
-    name = parent["name"].iat[0] if "name" in parent else None
-    child = levels.spec(levels.child_key(parent["level"].iat[0]))
-    return [PlanIssue(i.kind, f"{name or pid}: " + i.message.replace("microgrid", child.en)
-                      + f" ({child.zh})", i.ids if i.kind != "gap"
-                      else (pid, *i.ids), i.location, i.value)
-            for i in rep.issues if i.kind in keep]
+    return issues + [PlanIssue(i.kind, f"{label}: {i.message}",
+                               i.ids if i.kind != "gap" else (pid, *i.ids), i.location, i.value)
+                     for i in rep.issues if i.kind in keep]
+
+
+def _skipped(parent: gpd.GeoDataFrame, kids: gpd.GeoDataFrame, levels: PlanLevels,
+             label: str) -> list[Issue]:
+    """A ``skipped_level`` warning per level of children that sit more than one declared
+    level below their parent (a notice, not an error: their tiling is checked here)."""
+    pid, top = str(parent["id"].iat[0]), levels.depth(parent["level"].iat[0])
+    out = []
+    for key, group in kids.groupby("level", sort=False):
+        gone = [levels.spec(k) for k in levels.keys[top + 1:levels.depth(key)] if levels.tiles(k)]
+        if not gone:
+            continue
+        spec = levels.spec(key)
+        zh, en = "、".join(s.zh for s in gone), ", ".join(s.en for s in gone)
+        out.append(PlanIssue(
+            "skipped_level", f"{label}: {len(group)} 个{spec.zh}直接挂在它下面, 跳过了{zh}层; 已按它"
+            f"检查这些{spec.zh}的缝隙、重叠和越界。若确有{zh}, 请补上并把{spec.zh}的上级改为它。"
+            f"{len(group)} {spec.en}(s) sit directly under it, skipping the {en} level; their "
+            f"gaps, overlaps and extent were checked against it. If it has areas on the {en} "
+            f"level, add them and point the {spec.en}s' parent at them.", (pid,),
+            _rep(parent.geometry.iat[0]), float(len(group))))
+    return out
 
 
 # --------------------------------------------------------------------------- codes

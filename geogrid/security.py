@@ -44,8 +44,10 @@ def parse_role(value: str) -> Role:
     try:
         return Role(str(value).lower())
     except ValueError:
-        raise InputError(f"role {value!r} is not known.", field="role", value=value,
-                         fix="Use admin, planner, dispatcher, responder or public.") from None
+        raise InputError(f"角色 {value!r} 不存在。role {value!r} is not known.", field="role",
+                         value=value, fix="用 admin (管理员)、planner (规划员)、dispatcher (调度员)、"
+                         "responder (网格员) 或 public (公众)。Use admin, planner, dispatcher, "
+                         "responder or public.") from None
 
 
 _ALL = frozenset(Role)
@@ -95,11 +97,14 @@ class Principal:
             return self
         if self.user_id is None:  # anonymous
             raise AuthenticationError(
-                f"{action} needs a signed-in user.", field="Authorization",
-                fix="Send 'Authorization: Bearer <token>' (POST /auth/token or an API token).")
+                f"{action} 需要先登录。{action} needs a signed-in user.", field="Authorization",
+                fix="请带上 'Authorization: Bearer <令牌>' (POST /auth/token 或 API 令牌)。Send "
+                    "'Authorization: Bearer <token>' (POST /auth/token or an API token).")
+        allowed = ", ".join(sorted(r.value for r in PERMISSIONS[action]))
         raise PermissionDenied(
-            f"role {self.role.value} may not {action}.", field="role", value=self.role.value,
-            fix=f"Ask an admin for one of: {', '.join(sorted(r.value for r in PERMISSIONS[action]))}.")
+            f"角色 {self.role.value} 无权执行 {action}。role {self.role.value} may not {action}.",
+            field="role", value=self.role.value,
+            fix=f"请管理员授予以下角色之一 ask an admin for one of: {allowed}.")
 
     def in_scope(self, code: str | None) -> bool:
         if self.role is Role.ADMIN or self.scope is None:
@@ -109,8 +114,9 @@ class Principal:
     def require_scope(self, code: str | None, what: str = "area") -> Principal:
         if not self.in_scope(code):
             raise PermissionDenied(
-                f"{self.username} is scoped to {self.scope} and may not change {what} {code}.",
-                field="scope", value=code, fix="Ask an admin for a wider scope.")
+                f"{self.username} 的范围是 {self.scope}, 不能修改 {what} {code}。{self.username} is "
+                f"scoped to {self.scope} and may not change {what} {code}.",
+                field="scope", value=code, fix="请管理员扩大范围。Ask an admin for a wider scope.")
         return self
 
 
@@ -134,8 +140,8 @@ _DUMMY_HASH = "scrypt$" + "00" * 16 + "$" + "00" * 32
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
     if len(password) < 8:
-        raise InputError("密码少于 8 个字符 / password is shorter than 8 characters.",
-                         field="password", fix="至少 8 个字符 / Use at least 8 characters.")
+        raise InputError("密码少于 8 个字符。password is shorter than 8 characters.",
+                         field="password", fix="至少 8 个字符。Use at least 8 characters.")
     salt = salt or secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
     return f"scrypt${salt.hex()}${digest.hex()}"

@@ -60,6 +60,8 @@ __all__ = ["Issue", "ValidationReport", "validate_plan", "ERROR_KINDS", "WARNING
 #: before reprojection; the chord error left is a few micrometres
 DENSIFY_DEG = 0.0002
 
+#: what :func:`validate_plan` calls the pieces of a plan, Chinese and English
+UNIT = ("微网格", "microgrid")
 ERROR_KINDS = ("empty_geometry", "invalid_geometry", "gap", "overlap", "outside_parent",
                "multipart", "sliver", "orphan_object", "double_covered_object",
                "misassigned_object")
@@ -121,18 +123,13 @@ class ValidationReport:
                 "issues": [i.to_dict() for i in self.issues]}
 
     def to_text(self) -> str:
-        lines = [f"Plan {'OK' if self.ok else 'NOT OK'}: "
-                 f"{sum(1 for i in self.issues if i.severity == 'error')} error(s), "
-                 f"{sum(1 for i in self.issues if i.severity == 'warning')} warning(s)."]
+        n_err = sum(1 for i in self.issues if i.severity == "error")
+        n_warn = sum(1 for i in self.issues if i.severity == "warning")
+        lines = [f"方案{'通过' if self.ok else '未通过'}: {n_err} 个错误, {n_warn} 个警告。"
+                 f"Plan {'OK' if self.ok else 'NOT OK'}: {n_err} error(s), {n_warn} warning(s)."]
         s = self.stats
         if s:
-            lines.append(
-                f"  {s.get('n_microgrids', 0)} microgrids; gap {s.get('gap_m2', 0):.2f} m², "
-                f"overlap {s.get('overlap_m2', 0):.2f} m²; "
-                + (f"workload CV {s['workload_cv']:.3f}, max/min {s['workload_max_min']}; "
-                   if s.get("workload_cv") is not None else "")
-                + (f"compactness min {s['compactness_min']:.3f}."
-                   if s.get("compactness_min") is not None else "no microgrids."))
+            lines.append(_summary(s))
         if isinstance(s.get("rules"), dict) and "grid" in s["rules"]:
             lines += rule_metrics_text(s["rules"])
         counts = {k: v for k, v in self.counts.items() if v}
@@ -141,8 +138,23 @@ class ValidationReport:
         for i in self.issues:
             where = f" at {i.location[0]:.6f},{i.location[1]:.6f}" if i.location else ""
             ids = f" [{', '.join(str(_plain(x)) for x in i.ids)}]" if i.ids else ""
-            lines.append(f"  {i.severity.upper():7s} {i.kind}{ids}{where}: {i.message}")
+            lines.append(f"  {_SEVERITY[i.severity]} {i.kind}{ids}{where}: {i.message}")
         return "\n".join(lines)
+
+
+_SEVERITY = {"error": "错误 ERROR  ", "warning": "警告 WARNING"}
+
+
+def _summary(s: dict) -> str:
+    """The statistics line of :meth:`ValidationReport.to_text`, Chinese first."""
+    out = (f"  {s.get('n_microgrids', 0)} 个微网格 microgrids; 缝隙 gap {s.get('gap_m2', 0):.2f} m², "
+           f"重叠 overlap {s.get('overlap_m2', 0):.2f} m²; ")
+    if s.get("workload_cv") is not None:
+        out += (f"工作量变异系数 workload CV {s['workload_cv']:.3f}, 最大/最小 max/min "
+                f"{s['workload_max_min']}; ")
+    if s.get("compactness_min") is not None:
+        return out + f"最低紧凑度 compactness min {s['compactness_min']:.3f}."
+    return out + "没有微网格 no microgrids."
 
 
 def _plain(v):
@@ -156,8 +168,9 @@ def _plain(v):
 def _checked_inputs(parent, microgrids, **frames):
     """The plan's CRS and parent geometry, once the inputs' types and CRSs agree."""
     if not isinstance(microgrids, gpd.GeoDataFrame):
-        raise InputError("microgrids must be a GeoDataFrame.", field="microgrids",
-                         value=type(microgrids).__name__)
+        raise InputError("微网格须为 GeoDataFrame。microgrids must be a GeoDataFrame.",
+                         field="microgrids", value=type(microgrids).__name__,
+                         fix="用 geopandas 读入方案文件。Read the plan with geopandas.")
     crs = require_crs(microgrids, "microgrids")
     parent_geom = _parent_geometry(parent, microgrids)
     for name, frame in frames.items():
@@ -176,7 +189,7 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
                   cut_area_m2: float = 20.0, edge_tol_m: float = 0.5,
                   workload: pd.Series | None = None,
                   weights=None, roads: gpd.GeoDataFrame | None = None, water=None,
-                  rules: bool = True) -> ValidationReport:
+                  rules: bool = True, unit: tuple[str, str] = UNIT) -> ValidationReport:
     """Check a plan; return a :class:`ValidationReport` listing every issue.
 
     Parameters
@@ -195,6 +208,8 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
     rules : add :func:`~geogrid.rule_metrics.rule_metrics` under
         ``stats["rules"]`` (skipped, with the reason, when a microgrid is
         empty or invalid).
+    unit : what the pieces are called, Chinese and English (``("网格", "grid")`` when
+        checking the grids of a street); the messages name them so.
     """
     crs, parent_geom = _checked_inputs(parent, microgrids, objects=objects,
                                        compounds=compounds, buildings=buildings)
@@ -213,7 +228,7 @@ def validate_plan(parent, microgrids: gpd.GeoDataFrame, objects: gpd.GeoDataFram
     idx = np.flatnonzero(usable)
     gm = geoms_m[idx]
 
-    gap_area, overlap_area = _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues)
+    gap_area, overlap_area = _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues, unit)
     pp = _shapes(gm, ids, idx, to_m, area_tol_m2, sliver_area_m2, sliver_width_m,
                  compactness_min, issues)
     stats: dict[str, Any] = {"n_microgrids": int(len(raw)), "gap_m2": round(gap_area, 3),
@@ -248,17 +263,20 @@ def _geometry_issues(raw, geoms_m, ids, crs, issues) -> np.ndarray:
     usable = np.ones(len(raw), dtype=bool)
     for i, g in enumerate(raw):
         if g is None or shapely.is_empty(g):
-            issues.append(Issue("empty_geometry", "null or empty geometry", (ids[i],)))
+            issues.append(Issue("empty_geometry", "几何为空: 补上边界或删去该行。null or empty "
+                                "geometry: give it a boundary or drop the row.", (ids[i],)))
             usable[i] = False
             continue
         if shapely.get_type_id(g) not in (3, 6):
-            issues.append(Issue("invalid_geometry", f"{g.geom_type} is not a polygon", (ids[i],),
+            issues.append(Issue("invalid_geometry", f"{g.geom_type} 不是多边形。{g.geom_type} is not a "
+                                f"polygon.", (ids[i],),
                                 _loc(g, crs)))
             usable[i] = False
             continue
         if not shapely.is_valid(g):
-            issues.append(Issue("invalid_geometry", shapely.is_valid_reason(g), (ids[i],),
-                                _loc(g, crs)))
+            issues.append(Issue("invalid_geometry", f"几何无效 (导入时加 --repair 可修复)。"
+                                f"invalid geometry: {shapely.is_valid_reason(g)} (--repair "
+                                "fixes it on import).", (ids[i],), _loc(g, crs)))
             geoms_m[i] = shapely.make_valid(geoms_m[i], method="structure")
     return usable
 
@@ -281,14 +299,18 @@ def _parent_geometry(parent, microgrids):
     if isinstance(parent, (gpd.GeoDataFrame, gpd.GeoSeries)):
         require_same_crs(microgrids, parent, names=("microgrids", "parent"))
         if len(parent) != 1:
-            raise InputError(f"parent must hold one polygon, got {len(parent)}.", field="parent",
-                             value=len(parent))
+            raise InputError(f"上级须恰为一个多边形, 收到 {len(parent)} 个。parent must hold one "
+                             f"polygon, got {len(parent)}.", field="parent", value=len(parent),
+                             fix="逐个上级检查, 或先合并。Check one parent at a time, or dissolve "
+                                 "them first.")
         return np.asarray(parent.geometry.values if isinstance(parent, gpd.GeoDataFrame)
                           else parent.values, dtype=object)[0]
     if isinstance(parent, shapely.Geometry):
         return parent
-    raise InputError("parent must be a GeoDataFrame, GeoSeries or shapely geometry.",
-                     field="parent", value=type(parent).__name__)
+    raise InputError("上级须为 GeoDataFrame、GeoSeries 或 shapely 几何。parent must be a "
+                     "GeoDataFrame, GeoSeries or shapely geometry.", field="parent",
+                     value=type(parent).__name__, fix="传入上级区域的多边形。Pass the parent's "
+                     "polygon.")
 
 
 def _balance(wl, ids, geoms_m, to_m, cv_max, ratio_max, stats, issues) -> None:
@@ -300,14 +322,16 @@ def _balance(wl, ids, geoms_m, to_m, cv_max, ratio_max, stats, issues) -> None:
     stats["workload_max_min"] = round(ratio, 3) if math.isfinite(ratio) else None
     if cvv > cv_max or ratio > ratio_max:
         hi, lo = int(np.argmax(wl)), int(np.argmin(wl))
-        issues.append(Issue("imbalance", f"workload CV {cvv:.3f} (max {cv_max}), max/min "
+        issues.append(Issue("imbalance", f"工作量不均衡 workload CV {cvv:.3f} (max {cv_max}), max/min "
                             f"{ratio:.2f} (max {ratio_max}); heaviest {wl[hi]:.0f}, "
                             f"lightest {wl[lo]:.0f}", (ids[hi], ids[lo]),
                             _safe_point(to_m, geoms_m[hi]), cvv))
 
 
-def _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues) -> tuple[float, float]:
+def _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues, unit=UNIT
+              ) -> tuple[float, float]:
     """Gaps, overlaps and area outside the parent (appended to ``issues``)."""
+    zh, en = unit
     union = shapely.union_all(gm) if len(gm) else shapely.Polygon()
     gap = shapely.difference(parent_m, union)
     gap_area = 0.0
@@ -316,14 +340,18 @@ def _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues) -> tuple[float,
         gap_area += a
         if a > area_tol_m2:
             near = _touching(gm, part, ids, idx)
-            issues.append(Issue("gap", f"{a:.1f} m² of the parent is in no microgrid", near,
+            issues.append(Issue("gap", f"{a:.1f} m² 不在任何{zh}内: 并入相邻的{zh}或移动边界把它"
+                                f"盖住。{a:.1f} m² of the parent is in no {en}: add it to a "
+                                f"neighbouring {en} or move a boundary over it.", near,
                                 to_m.back_point(part), a))
     outside = shapely.difference(union, parent_m)
     for part in _poly_parts(outside):
         a = shapely.area(part)
         if a > area_tol_m2:
             near = _touching(gm, part, ids, idx, predicate="intersects")
-            issues.append(Issue("outside_parent", f"{a:.1f} m² lies outside the parent", near,
+            issues.append(Issue("outside_parent", f"{a:.1f} m² 超出上级范围: 把{_names(near)}的"
+                                f"边界收回上级之内。{a:.1f} m² lies outside the parent: pull the "
+                                f"boundary of {_names(near)} back inside it.", near,
                                 to_m.back_point(part), a))
     overlap_area = 0.0
     if len(gm) > 1:
@@ -337,9 +365,33 @@ def _coverage(parent_m, gm, ids, idx, to_m, area_tol_m2, issues) -> tuple[float,
             for a_, b_, geom, a in zip(qa, qb, inter, areas):
                 overlap_area += a
                 if a > area_tol_m2:
-                    issues.append(Issue("overlap", f"{a:.1f} m² is in two microgrids",
-                                        (ids[idx[a_]], ids[idx[b_]]), to_m.back_point(geom), a))
+                    pair = (ids[idx[a_]], ids[idx[b_]])
+                    issues.append(Issue("overlap", _overlap_text(pair, a, unit, geom), pair,
+                                        to_m.back_point(geom), a))
     return gap_area, overlap_area
+
+
+def _names(ids) -> str:
+    return ", ".join(str(_plain(i)) for i in ids) or "?"
+
+
+def _overlap_text(pair, a: float, unit, geom=None) -> str:
+    """Chinese first: the two ids, the area they share (and its size) and the fix."""
+    zh, en = unit
+    x, y = (_plain(i) for i in pair)
+    size = f" (≈ {_extent(geom)})" if geom is not None else ""
+    return (f"{zh} {x} 与 {y} 重叠 {a:.1f} m²{size}: 修改二者的共同边界, 使每处只属于其中一个。"
+            f"{en}s {x} and {y} overlap by {a:.1f} m²{size}: redraw their shared boundary so "
+            f"that every place is in one of them only.")
+
+
+def _extent(geom) -> str:
+    """Width × length of a metric geometry's minimum rotated rectangle (``285 m × 1159 m``)."""
+    ring = shapely.get_coordinates(shapely.oriented_envelope(geom))
+    if len(ring) < 4:
+        return f"{shapely.length(geom):.0f} m"
+    w, h = sorted(float(np.hypot(*(ring[k + 1] - ring[k]))) for k in (0, 1))
+    return f"{w:.0f} m × {h:.0f} m"
 
 
 def _shapes(gm, ids, idx, to_m, area_tol_m2, sliver_area_m2, sliver_width_m, compactness_min,
@@ -351,7 +403,8 @@ def _shapes(gm, ids, idx, to_m, area_tol_m2, sliver_area_m2, sliver_width_m, com
         parts = _poly_parts(g)
         big = [p for p in parts if shapely.area(p) > area_tol_m2]
         if len(big) > 1:
-            issues.append(Issue("multipart", f"{len(big)} separate pieces", (mid,),
+            issues.append(Issue("multipart", f"分成 {len(big)} 块, 不连续。{len(big)} separate "
+                                f"pieces.", (mid,),
                                 to_m.back_point(sorted(big, key=shapely.area)[0]), len(big)))
         a, p = shapely.area(g), shapely.length(g)
         pp[j] = 4 * math.pi * a / (p * p) if p > 0 else 0.0
@@ -359,11 +412,15 @@ def _shapes(gm, ids, idx, to_m, area_tol_m2, sliver_area_m2, sliver_width_m, com
             pa, pl = shapely.area(part), shapely.length(part)
             width = 2 * pa / pl if pl > 0 else 0.0
             if pa < sliver_area_m2 or width < sliver_width_m:
-                issues.append(Issue("sliver", f"piece of {pa:.1f} m², mean width {width:.2f} m",
+                issues.append(Issue("sliver", f"碎片 {pa:.1f} m², 平均宽 {width:.2f} m: 并入邻区。"
+                                    f"piece of {pa:.1f} m², mean width {width:.2f} m: merge it "
+                                    "into a neighbour.",
                                     (mid,), to_m.back_point(part), width))
         if pp[j] < compactness_min:
-            issues.append(Issue("low_compactness", f"Polsby–Popper {pp[j]:.3f} < "
-                                f"{compactness_min}", (mid,), to_m.back_point(g), pp[j]))
+            issues.append(Issue("low_compactness", f"形状细长 (紧凑度 Polsby–Popper "
+                                f"{pp[j]:.3f} < {compactness_min})。elongated shape (Polsby–Popper "
+                                f"{pp[j]:.3f} < {compactness_min}).", (mid,), to_m.back_point(g),
+                                pp[j]))
     return pp
 
 
@@ -476,33 +533,38 @@ def _locate_objects(objects, gm, ids, idx, to_m, parent_src, assignment, edge_to
     for o in range(len(pts)):
         loc = to_m.back_point(pts[o])
         if n_touch[o] == 0:
-            issues.append(Issue("orphan_object", "inside no microgrid", (oids[o],), loc))
+            issues.append(Issue("orphan_object", "不在任何微网格内。inside no microgrid.",
+                                (oids[o],), loc))
         elif n_in[o] > 1:
             gids = tuple(ids[idx[g]] for g in sorted(inner.loc[inner["o"] == o, "g"]))
-            issues.append(Issue("double_covered_object", f"inside {n_in[o]} microgrids",
+            issues.append(Issue("double_covered_object", f"同时在 {n_in[o]} 个微网格内。inside "
+                                f"{n_in[o]} microgrids.",
                                 (oids[o],) + gids, loc))
         elif n_in[o] == 0:
             gids = tuple(ids[idx[g]] for g in sorted(touch.loc[touch["o"] == o, "g"]))
-            issues.append(Issue("object_on_boundary", "on the edge between microgrids",
+            issues.append(Issue("object_on_boundary", "在微网格的共同边界上。on the edge between "
+                                "microgrids.",
                                 (oids[o],) + gids, loc))
     if assignment is not None:
         pos = {i: p for p, i in enumerate(ids)}
         for o, oid in enumerate(oids):
             if oid not in assignment.index:
-                issues.append(Issue("misassigned_object", "has no assignment", (oid,),
+                issues.append(Issue("misassigned_object", "未分配微网格。has no assignment.", (oid,),
                                     to_m.back_point(pts[o])))
                 continue
             given = assignment.loc[oid]
             p = pos.get(given)
             if p is None:
-                issues.append(Issue("misassigned_object", f"assigned to unknown microgrid "
-                                    f"{given!r}", (oid, given), to_m.back_point(pts[o])))
+                issues.append(Issue("misassigned_object", f"分配到不存在的微网格 {given!r}。"
+                                    f"assigned to unknown microgrid {given!r}.", (oid, given),
+                                    to_m.back_point(pts[o])))
             elif where[o] >= 0 and p != where[o]:
                 # on-edge objects may belong to either side
                 sides = set(idx[touch.loc[touch["o"] == o, "g"].to_numpy()])
                 if p not in sides:
-                    issues.append(Issue("misassigned_object", f"assigned to {given!r} but lies "
-                                        f"in {ids[where[o]]!r}", (oid, given, ids[where[o]]),
+                    issues.append(Issue("misassigned_object", f"分配到 {given!r}, 实际位于 "
+                                        f"{ids[where[o]]!r}。assigned to {given!r} but lies "
+                                        f"in {ids[where[o]]!r}.", (oid, given, ids[where[o]]),
                                         to_m.back_point(pts[o])))
     return where, issues
 
@@ -564,6 +626,6 @@ def _cuts(frame, gm, ids, idx, to_m, kind, cut_share, cut_area_m2) -> list[Issue
             mids = tuple(ids[idx[g]] for g in grp["g"])
             shares = ", ".join(f"{ids[idx[g]]}: {a / total:.0%}" for g, a in
                                zip(grp["g"], grp["a"]))
-            issues.append(Issue(kind, f"divided between microgrids ({shares})",
+            issues.append(Issue(kind, f"被分到多个微网格 divided between microgrids ({shares})",
                                 (fids[p],) + mids, to_m.back_point(polys[p]), second / total))
     return issues

@@ -55,7 +55,8 @@ def test_sound_plan_is_ok(parent):
     assert not rep.issues
     assert rep.stats["gap_m2"] < 1e-3 and rep.stats["workload_cv"] == 0.0
     assert json.loads(json.dumps(rep.to_dict()))["ok"] is True
-    assert rep.to_text().startswith("Plan OK")
+    head = rep.to_text().splitlines()[0]
+    assert head.startswith("方案通过: 0 个错误") and "Plan OK: 0 error(s)" in head
 
 
 def test_gap_and_orphan(parent):

@@ -69,8 +69,9 @@ def empty_layers(crs=4326) -> dict[str, gpd.GeoDataFrame]:
 
 def _lonlat(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     if frame.crs is None:
-        raise CRSError(f"basemap layer {name!r} has no CRS.", field=name, value=None,
-                       fix="Give the file a CRS (OSM data is EPSG:4326) / 请为该图层设置坐标系。")
+        raise CRSError(f"底图图层 {name!r} 没有坐标系。basemap layer {name!r} has no CRS.",
+                       field=name, value=None, fix="请为该图层设置坐标系 (OSM 数据为 EPSG:4326)。"
+                       "Give the file a CRS (OSM data is EPSG:4326).")
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     return frame if frame.crs.to_epsg() == 4326 else frame.to_crs(4326)
 

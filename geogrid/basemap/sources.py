@@ -42,19 +42,20 @@ def _read(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
 
 def _missing(path: Path) -> InputError:
     return InputError(
-        f"{path}: no OpenStreetMap layers found / 未找到 OpenStreetMap 图层.", field="basemap",
+        f"{path}: 未找到 OpenStreetMap 图层。no OpenStreetMap layers found.", field="basemap",
         value=str(path),
-        fix=("Give a directory with roads/water/landuse/buildings/places files, a GeoPackage "
-             "with those layers, or an .osm/.osm.pbf extract / 请提供含 roads、water、landuse、"
-             "buildings、places 文件的目录、含这些图层的 GeoPackage, 或 .osm/.osm.pbf 文件."))
+        fix=("请提供含 roads、water、landuse、buildings、places 文件的目录、含这些图层的 "
+             "GeoPackage, 或 .osm/.osm.pbf 文件。Give a directory with roads/water/landuse/"
+             "buildings/places files, a GeoPackage with those layers, or an .osm/.osm.pbf "
+             "extract."))
 
 
 def read_layers(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
     """The normalised basemap layers (:mod:`.layers`) of the data at ``path``."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path} does not exist / 文件或目录不存在.", field="basemap",
-                         value=str(path), fix="Check the path / 请检查路径.")
+        raise InputError(f"{path}: 文件或目录不存在。{path} does not exist.", field="basemap",
+                         value=str(path), fix="请检查路径。Check the path.")
     name = path.name.lower()
     try:
         if path.is_dir():
@@ -89,9 +90,10 @@ def read_layers(path: str | Path) -> dict[str, gpd.GeoDataFrame]:
     except InputError:
         raise
     except Exception as exc:  # a file GDAL cannot read: say which and why
-        raise InputError(f"{path}: cannot be read ({exc}) / 无法读取.", field="basemap",
-                         value=str(path), fix="Check the file is a valid GeoJSON, GeoPackage "
-                         "or OSM extract / 请检查文件格式.") from exc
+        raise InputError(f"{path}: 无法读取 cannot be read ({exc}).", field="basemap",
+                         value=str(path), fix="请检查文件是否为有效的 GeoJSON、GeoPackage 或 OSM "
+                         "文件。Check the file is a valid GeoJSON, GeoPackage or OSM extract."
+                         ) from exc
     raise _missing(path)
 
 

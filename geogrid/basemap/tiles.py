@@ -83,9 +83,10 @@ def decode(data: bytes) -> dict:
 
 def _check(z: int, x: int, y: int) -> None:
     if not (0 <= z <= 30) or not (0 <= x < (1 << z)) or not (0 <= y < (1 << z)):
-        raise InputError(f"tile {z}/{x}/{y} does not exist / 瓦片 {z}/{x}/{y} 不存在.",
+        raise InputError(f"瓦片 {z}/{x}/{y} 不存在。tile {z}/{x}/{y} does not exist.",
                          field="tile", value=f"{z}/{x}/{y}",
-                         fix="Use 0 ≤ x, y < 2^z / 行列号须在 0 到 2^z - 1 之间.")
+                         fix="行列号须在 0 到 2^z - 1 之间, z 在 0 到 30 之间。Use 0 ≤ x, y < 2^z "
+                             "and 0 ≤ z ≤ 30.")
 
 
 class BasemapTiles:

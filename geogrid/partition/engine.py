@@ -141,8 +141,9 @@ class PartitionOptions:
         names = {f for f in cls.__dataclass_fields__}
         unknown = set(kwargs) - names
         if unknown:
-            raise InputError(f"unknown partition option(s) {sorted(unknown)}.", field="options",
-                             value=sorted(unknown), fix=f"Known options: {sorted(names)}.")
+            raise InputError(f"划分选项 {sorted(unknown)} 不可用。unknown partition option(s) "
+                             f"{sorted(unknown)}.", field="options", value=sorted(unknown),
+                             fix=f"可用的选项 known options: {sorted(names)}.")
         if "weights" in kwargs:
             kwargs["weights"] = WorkloadWeights.coerce(kwargs["weights"])
         if isinstance(kwargs.get("estimation"), dict):
@@ -153,26 +154,38 @@ class PartitionOptions:
 
     def check(self) -> None:
         if self.n_microgrids is not None and self.target_workload is not None:
-            raise InputError("give n_microgrids or target_workload, not both.",
-                             field="n_microgrids", value=(self.n_microgrids, self.target_workload))
+            raise InputError("微网格数 (n_microgrids / --n) 和目标工作量 (target_workload / "
+                             "--target) 只能给一个。give n_microgrids or target_workload, not both.",
+                             field="n_microgrids", value=(self.n_microgrids, self.target_workload),
+                             fix="去掉其中一个。Drop one of them.")
         if self.n_microgrids is not None and (int(self.n_microgrids) != self.n_microgrids
                                               or self.n_microgrids < 1):
-            raise InputError(f"n_microgrids must be a positive integer, got {self.n_microgrids!r}.",
-                             field="n_microgrids", value=self.n_microgrids)
+            raise InputError(f"微网格数须为正整数, 收到 {self.n_microgrids!r}。n_microgrids must be "
+                             f"a positive integer, got {self.n_microgrids!r}.",
+                             field="n_microgrids", value=self.n_microgrids,
+                             fix="例如 --n 12。e.g. --n 12.")
         if self.target_workload is not None and not self.target_workload > 0:
-            raise InputError(f"target_workload must be positive, got {self.target_workload!r}.",
-                             field="target_workload", value=self.target_workload)
+            raise InputError(f"目标工作量须为正数, 收到 {self.target_workload!r}。target_workload "
+                             f"must be positive, got {self.target_workload!r}.",
+                             field="target_workload", value=self.target_workload,
+                             fix="例如 --target 300 (约 300 户一个微网格)。e.g. --target 300 "
+                                 "(about 300 households per microgrid).")
         if not 0.0 <= self.road_cv_allowance <= 1.0:
-            raise InputError(f"road_cv_allowance must be in [0, 1], got {self.road_cv_allowance!r} "
-                             "/ 道路边界优化的均衡度放宽量须在 0 到 1 之间.",
-                             field="road_cv_allowance",
-                             value=self.road_cv_allowance, fix="Use e.g. 0.04, or 0 to turn it off.")
+            raise InputError(f"道路边界优化的均衡度放宽量须在 0 到 1 之间, 收到 "
+                             f"{self.road_cv_allowance!r}。road_cv_allowance must be in [0, 1], "
+                             f"got {self.road_cv_allowance!r}.", field="road_cv_allowance",
+                             value=self.road_cv_allowance,
+                             fix="例如 0.04, 0 为关闭。Use e.g. 0.04, or 0 to turn it off.")
         if not 0.0 <= self.type_weight <= 1.0:
-            raise InputError(f"type_weight must be in [0, 1], got {self.type_weight!r}.",
-                             field="type_weight", value=self.type_weight)
+            raise InputError(f"业态权重须在 0 到 1 之间, 收到 {self.type_weight!r}。type_weight "
+                             f"must be in [0, 1], got {self.type_weight!r}.",
+                             field="type_weight", value=self.type_weight,
+                             fix="例如 0.5。e.g. 0.5.")
         if self.kind is not None and self.kind not in ("residential", "business", "mixed"):
-            raise InputError(f"kind must be residential, business or mixed, got {self.kind!r}.",
-                             field="kind", value=self.kind)
+            raise InputError(f"类型须为 residential (居住)、business (商务) 或 mixed (混合), 收到 "
+                             f"{self.kind!r}。kind must be residential, business or mixed, got "
+                             f"{self.kind!r}.", field="kind", value=self.kind,
+                             fix="例如 --kind residential。e.g. --kind residential.")
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -130,31 +130,37 @@ def prepare_parent(parent, name: str = "parent"):
     MultiPolygon, with a CRS.
     """
     if not isinstance(parent, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        raise InputError(f"{name} must be a GeoDataFrame or GeoSeries, "
+        raise InputError(f"{name} 须为 GeoDataFrame 或 GeoSeries, 收到 {type(parent).__name__}。"
+                         f"{name} must be a GeoDataFrame or GeoSeries, "
                          f"got {type(parent).__name__}.",
                          field=name, value=type(parent).__name__,
-                         fix="Wrap the polygon: gpd.GeoSeries([poly], crs='EPSG:4490').")
+                         fix="把多边形包起来 wrap the polygon: "
+                             "gpd.GeoSeries([poly], crs='EPSG:4490').")
     crs = require_crs(parent, name)
     if len(parent) != 1:
-        raise InputError(f"{name} must hold exactly one polygon, got {len(parent)} rows.",
+        raise InputError(f"{name} 须恰为一个多边形, 收到 {len(parent)} 行。{name} must hold "
+                         f"exactly one polygon, got {len(parent)} rows.",
                          field=name, value=len(parent),
-                         fix="Partition one grid at a time (select the row), or use "
+                         fix="一次划分一个网格 (选出该行), 或用 partition_files 逐行划分。"
+                             "Partition one grid at a time (select the row), or use "
                              "partition_files, which loops over the rows.")
     geom = _geoms_of(parent)[0]
     problems = []
     if geom is None or shapely.is_empty(geom):
-        problems.append(ValidationProblem(0, "geometry", "null or empty"))
+        problems.append(ValidationProblem(0, "geometry", "几何为空 null or empty"))
     elif shapely.get_type_id(geom) not in (3, 6):
-        problems.append(ValidationProblem(0, "geometry", f"{geom.geom_type} is not a polygon",
+        problems.append(ValidationProblem(0, "geometry", f"{geom.geom_type} 不是多边形 is not a "
+                                          "polygon",
                                           value=geom.geom_type))
     elif not shapely.is_valid(geom):
         rp = shapely.point_on_surface(geom)
         problems.append(ValidationProblem(0, "geometry", shapely.is_valid_reason(geom),
                                           location=(rp.x, rp.y)))
     if problems:
-        raise ValidationError(f"{name} geometry is unusable", problems,
-                              fix="Repair it explicitly, e.g. shapely.make_valid(geom, "
-                                  "method='structure'), and check the result.")
+        raise ValidationError(f"{name} 的几何不可用。{name} geometry is unusable", problems,
+                              fix="明确修复后再检查, 如 shapely.make_valid(geom, method="
+                                  "'structure')。Repair it explicitly, e.g. shapely.make_valid("
+                                  "geom, method='structure'), and check the result.")
     mcrs = metric_crs(parent)
     given = geom
     if crs.is_geographic:  # straight lon/lat edges are curves in metres: densify first
@@ -195,16 +201,20 @@ def prepare_objects(objects: gpd.GeoDataFrame, parent_m, crs, mcrs, *,
     (by more than ``snap_m`` metres) are left out and listed.
     """
     if not isinstance(objects, gpd.GeoDataFrame):
-        raise InputError(f"{name} must be a GeoDataFrame, got {type(objects).__name__}.",
-                         field=name, value=type(objects).__name__)
+        raise InputError(f"{name} 须为 GeoDataFrame, 收到 {type(objects).__name__}。{name} must "
+                         f"be a GeoDataFrame, got {type(objects).__name__}.",
+                         field=name, value=type(objects).__name__,
+                         fix="用 geopandas 读入对象文件。Read the objects with geopandas.")
     require_same_crs(gpd.GeoSeries([], crs=crs), objects, names=("parent", name))
     problems = _object_problems(objects, name)
     ids, types = objects["id"], objects["type"].astype(object)
     geoms = np.asarray(objects.geometry.values, dtype=object)
     if problems:
-        raise ValidationError(f"{name} has unusable rows", problems,
-                              fix="Fix or drop the listed rows; repair geometry explicitly with "
-                                  "shapely.make_valid(..., method='structure').")
+        raise ValidationError(f"{name} 有不可用的行。{name} has unusable rows", problems,
+                              fix="改正或删去所列的行; 几何用 shapely.make_valid(..., method="
+                                  "'structure') 明确修复。Fix or drop the listed rows; repair "
+                                  "geometry explicitly with shapely.make_valid(..., "
+                                  "method='structure').")
 
     df = pd.DataFrame({
         "id": ids.to_numpy(dtype=object),
@@ -241,32 +251,37 @@ def _object_problems(objects: gpd.GeoDataFrame, name: str) -> list[ValidationPro
     """Every unusable row: missing or duplicate id, unknown type, bad geometry."""
     problems: list[ValidationProblem] = []
     if "id" not in objects.columns:
-        raise InputError(f"{name} has no 'id' column.", field=f"{name}.id",
-                         fix="Give every object a unique id (see geogrid.model).")
+        raise InputError(f"{name} 没有 'id' 列。{name} has no 'id' column.", field=f"{name}.id",
+                         fix="给每个对象一个唯一编号 (id 列)。Give every object a unique id "
+                             "(see geogrid.model).")
     if "type" not in objects.columns:
-        raise InputError(f"{name} has no 'type' column.", field=f"{name}.type",
-                         fix=f"Set type to one of {sorted(_TYPES)}.")
+        raise InputError(f"{name} 没有 'type' (类型) 列。{name} has no 'type' column.",
+                         field=f"{name}.type", value=sorted(objects.columns.astype(str))[:20],
+                         fix=f"加上 type 列, 取值为 {sorted(_TYPES)} 之一。"
+                             f"Set type to one of {sorted(_TYPES)}.")
     ids = objects["id"]
     if ids.isna().any():
         for idx in objects.index[ids.isna()]:
-            problems.append(ValidationProblem(idx, "id", "missing id"))
+            problems.append(ValidationProblem(idx, "id", "缺少编号 missing id"))
     dup = ids[ids.duplicated(keep=False) & ids.notna()]
     for value in sorted(set(dup.astype(str))):
-        problems.append(ValidationProblem(value, "id", "duplicate id", value=value))
+        problems.append(ValidationProblem(value, "id", "编号重复 duplicate id", value=value))
     types = objects["type"].astype(object)
     for idx, t in types.items():
         if not _present(t) or str(t) not in _TYPES:
             problems.append(ValidationProblem(ids.get(idx, idx), "type",
-                                              f"unknown type {t!r}; use one of {sorted(_TYPES)}",
+                                              f"类型 {t!r} 未知 unknown type {t!r}; 用 use one "
+                                              f"of {sorted(_TYPES)}",
                                               value=t))
     geoms = np.asarray(objects.geometry.values, dtype=object)
     for pos, g in enumerate(geoms):
         oid = ids.iloc[pos]
         if g is None or shapely.is_empty(g):
-            problems.append(ValidationProblem(oid, "geometry", "null or empty"))
+            problems.append(ValidationProblem(oid, "geometry", "几何为空 null or empty"))
         elif shapely.get_type_id(g) not in (0, 3, 4, 6):
             problems.append(ValidationProblem(oid, "geometry",
-                                              f"{g.geom_type} is not a Point or Polygon",
+                                              f"{g.geom_type} 不是点或多边形 is not a Point or "
+                                              "Polygon",
                                               value=g.geom_type))
         elif not shapely.is_valid(g):
             rp = shapely.point_on_surface(g)
@@ -437,8 +452,10 @@ def prepare_lines(frame: gpd.GeoDataFrame | None, parent_m, crs, mcrs, *, name: 
     if frame is None or len(frame) == 0:
         return np.empty(0, dtype=object), np.empty(0, dtype=int), np.empty(0, dtype=object)
     if not isinstance(frame, (gpd.GeoDataFrame, gpd.GeoSeries)):
-        raise InputError(f"{name} must be a GeoDataFrame, got {type(frame).__name__}.",
-                         field=name, value=type(frame).__name__)
+        raise InputError(f"{name} 须为 GeoDataFrame, 收到 {type(frame).__name__}。{name} must "
+                         f"be a GeoDataFrame, got {type(frame).__name__}.",
+                         field=name, value=type(frame).__name__,
+                         fix="用 geopandas 读入该文件。Read it with geopandas.")
     require_same_crs(gpd.GeoSeries([], crs=crs), frame, names=("parent", name))
     is_gdf = isinstance(frame, gpd.GeoDataFrame)
     n = len(frame)
@@ -494,8 +511,9 @@ def prepare_compounds(objects_m: gpd.GeoDataFrame, compounds, parent_m, crs, mcr
         rows.append((str(objects_m.at[i, "id"]), geoms[i], int(i)))
     if compounds is not None and len(compounds):
         if not isinstance(compounds, gpd.GeoDataFrame):
-            raise InputError("compounds must be a GeoDataFrame.", field="compounds",
-                             value=type(compounds).__name__)
+            raise InputError("小区 (compounds) 须为 GeoDataFrame。compounds must be a "
+                             "GeoDataFrame.", field="compounds", value=type(compounds).__name__,
+                             fix="用 geopandas 读入小区文件。Read the compounds with geopandas.")
         require_same_crs(gpd.GeoSeries([], crs=crs), compounds, names=("parent", "compounds"))
         known = {r[0] for r in rows}
         cm = compounds.to_crs(mcrs)
@@ -505,8 +523,10 @@ def prepare_compounds(objects_m: gpd.GeoDataFrame, compounds, parent_m, crs, mcr
             if cid in known or g is None or shapely.is_empty(g):
                 continue
             if shapely.get_type_id(g) not in (3, 6) or not shapely.is_valid(g):
-                raise InputError(f"compound {cid} is not a valid polygon.", field="compounds",
-                                 value=cid, fix="Repair it with shapely.make_valid first.")
+                raise InputError(f"小区 {cid} 不是有效的多边形。compound {cid} is not a valid "
+                                 "polygon.", field="compounds", value=cid,
+                                 fix="先用 shapely.make_valid 修复。Repair it with "
+                                     "shapely.make_valid first.")
             rows.append((cid, g, -1))
     if not rows:
         return gpd.GeoDataFrame({"compound_id": [], "object_row": []},

@@ -99,7 +99,8 @@ def parse_crs(value: str | None, field: str = "crs") -> str:
     found = _ALIASES.get(value.strip().strip("<>").lower()) or _ALIASES.get(value.strip("<>"))
     if found is None:
         raise InputError(f"{field} {value!r} 不受支持 / is not supported.", field=field,
-                         value=value, fix=f"Use {CRS84} (default) or {CGCS2000}.")
+                         value=value, fix=f"用 {CRS84} (默认) 或 {CGCS2000}。Use {CRS84} "
+                                          f"(default) or {CGCS2000}.")
     return found
 
 
@@ -113,14 +114,20 @@ def parse_bbox(value: str | None, crs: str = CRS84) -> tuple[float, float, float
         parts = []
     if len(parts) != 4 or not all(np.isfinite(parts)):
         raise InputError(f"bbox {value!r} 需要四个数 / needs four numbers.", field="bbox",
-                         value=value, fix="Send minlon,minlat,maxlon,maxlat (CRS84), or "
-                                          "minlat,minlon,maxlat,maxlon with bbox-crs EPSG:4490.")
+                         value=value, fix="按 minlon,minlat,maxlon,maxlat (CRS84) 传四个数, 或加 "
+                                          "bbox-crs EPSG:4490 按 minlat,minlon,maxlat,maxlon; 例如 "
+                                          "bbox=121.50,31.23,121.52,31.25。Send "
+                                          "minlon,minlat,maxlon,maxlat (CRS84), or "
+                                          "minlat,minlon,maxlat,maxlon with bbox-crs EPSG:4490; "
+                                          "e.g. bbox=121.50,31.23,121.52,31.25.")
     if crs == CGCS2000:
         parts = [parts[1], parts[0], parts[3], parts[2]]
     x0, y0, x1, y1 = parts
     if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
         raise InputError(f"bbox {value!r} 超出经纬度范围 / is outside lon/lat range.",
-                         field="bbox", value=value, fix="Check the axis order and bbox-crs.")
+                         field="bbox", value=value,
+                         fix="检查坐标顺序 (CRS84 为经度在前) 和 bbox-crs。Check the axis order "
+                             "(CRS84: longitude first) and bbox-crs.")
     return x0, y0, x1, y1
 
 

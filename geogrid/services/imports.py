@@ -3,7 +3,9 @@
 :func:`prepare_plan` reads every source (each file, or each layer of a
 GeoPackage, with its level), maps its columns, links parents and checks the
 plan as a whole (:func:`geogrid.hierarchy.check_plan`) without touching the
-store. :meth:`PlanImporter.commit` writes the plan, its areas and the
+store; the columns it read as id, name or code without being told (编号, 名称 / 名字, 编码:
+:func:`geogrid.hierarchy.column_aliases`), or a file with no name column, head the report
+as ``columns`` warnings. :meth:`PlanImporter.commit` writes the plan, its areas and the
 provenance of each source in one transaction: all or nothing.
 
 Provenance: each source records where it came from and its licence. Data
@@ -14,7 +16,7 @@ ODbL 1.0"; anything else carries what was declared, and never the OSM line.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,7 +26,8 @@ import shapely
 from .._errors import InputError, LimitExceeded, StateError, ValidationError, ValidationProblem
 from .._validate import check_frame
 from ..codes import parse_street_code
-from ..hierarchy import ColumnMap, PlanReport, check_plan, link_parents, standard_codes, standardize_areas
+from ..hierarchy import (ColumnMap, PlanIssue, PlanReport, check_plan, column_aliases, link_parents,
+                         standard_codes, standardize_areas)
 from ..io import list_layers, read_frame
 from ..model import PlanLevels
 from ..store import Store
@@ -155,17 +158,50 @@ def _read(src: PlanSource, *, datum, encoding, max_features: int, max_vertices: 
                                 "raise GEOGRID_MAX_IMPORT_FEATURES.")
     heavy = shapely.get_num_coordinates(frame.geometry.values) > max_vertices
     _, problems, _ = check_frame(frame, id_column=None, polygonal=True)
-    fatal = [p for p in problems if not str(p.reason).startswith("invalid geometry")]
-    fatal += [ValidationProblem(int(i) + 1, "geometry", f"more than {max_vertices} vertices")
-              for i in frame.index[heavy][:100]]
+    fatal = [replace(p, reason=_zh_reason(p.reason)) for p in problems
+             if not str(p.reason).startswith("invalid geometry")]
+    fatal += [ValidationProblem(int(i) + 1, "geometry", f"顶点超过 {max_vertices} 个 more than "
+                                f"{max_vertices} vertices") for i in frame.index[heavy][:100]]
     if fatal:
         raise ValidationError(
             f"{src.label}: {len(fatal)} 行无法作为区域导入。{src.label}: {len(fatal)} row(s) cannot "
-            "be imported as areas", fatal,
-            fix="坐标超出经纬度范围时, 文件多为投影坐标 (如 EPSG:3857) 却缺少或写错 .prj: 请补上 CRS。"
-                "Coordinates out of lon/lat range mean a projected file (e.g. EPSG:3857) without "
-                "a correct CRS: give the file its CRS (.prj) and import again.")
+            "be imported as areas", fatal, fix=_area_fix(fatal))
     return frame
+
+
+#: what each kind of unusable area row means, Chinese first (the reason starts with the key)
+_AREA_FIXES = {
+    "geometry is null": ("几何为空", "没有几何的行: 在 GIS 中补画边界, 或删去这些行。Rows without "
+                         "geometry: draw their boundary in a GIS, or delete the rows."),
+    "geometry is empty": ("几何为空", "几何为空的行: 补画边界或删去。Rows with an empty geometry: "
+                          "draw their boundary, or delete the rows."),
+    "expected Polygon": ("不是面", "只有面 (Polygon/MultiPolygon) 能作为区域: 删去点、线要素, 或"
+                         "只导出面图层。Only polygons can be areas: drop point and line "
+                         "features, or export the polygon layer alone."),
+    "coordinates out of lon/lat range": (
+        "坐标超出经纬度范围", "坐标超出经纬度范围时, 文件多为投影坐标 (如 EPSG:3857) 却缺少或写错 "
+        ".prj: 请补上 CRS。Coordinates out of lon/lat range mean a projected file (e.g. "
+        "EPSG:3857) without a correct CRS: give the file its CRS (.prj) and import again."),
+    "lon/lat look swapped": ("经纬度颠倒", "经纬度颠倒 (纬度在前): 交换两列, 或加 --repair。"
+                             "Lat/lon order: swap the coordinates, or add --repair."),
+    "outside China": ("不在中国境内", "坐标不在中国境内: 检查文件的 CRS 与 --datum。Coordinates "
+                      "outside China: check the file's CRS and --datum."),
+    "顶点超过": ("", "几何过于复杂: 先简化或拆分, 或调高 GEOGRID_MAX_VERTICES。Geometries too "
+             "detailed: simplify or split them, or raise GEOGRID_MAX_VERTICES."),
+}
+
+
+def _zh_reason(reason: str) -> str:
+    """``reason`` with its Chinese in front (unchanged when it has Chinese or is unknown)."""
+    zh = next((z for k, (z, _) in _AREA_FIXES.items() if str(reason).startswith(k)), "")
+    return f"{zh} {reason}" if zh else reason
+
+
+def _area_fix(problems: list[ValidationProblem]) -> str:
+    """The fix of each kind of problem found, once each, Chinese first."""
+    found = [fix for key, (zh, fix) in _AREA_FIXES.items()
+             if any(key in str(p.reason) for p in problems)]
+    return " ".join(found) or "修正所列的行后再导入。Fix the listed rows and import again."
 
 
 def prepare_plan(paths: list[Path], *, datum, levels: PlanLevels, columns: ColumnMap,
@@ -180,12 +216,14 @@ def prepare_plan(paths: list[Path], *, datum, levels: PlanLevels, columns: Colum
     ``repair`` makes invalid geometries valid (``make_valid``, method ``structure``) and
     lists each repair; otherwise they are reported with their reason and location.
     """
-    frames, provenance, repairs = [], {}, []
+    frames, provenance, repairs, column_notes = [], {}, [], []
     for src in expand_sources(paths, layer=layer, layer_levels=layer_levels or {}):
         raw = _read(src, datum=datum, encoding=encoding, max_features=max_features,
                     max_vertices=max_vertices)
         fixed = level or src.level or _level_of_layer(src, levels, columns, raw)
-        frame = standardize_areas(raw, columns, source=src.label,
+        mapped, notes = column_aliases(raw, columns, source=src.label)
+        column_notes += [(src.label, n) for n in notes]
+        frame = standardize_areas(raw, mapped, source=src.label,
                                   level=None if fixed is None else levels.key_of(fixed))
         frame["level"] = [_key_or_raw(levels, v) for v in frame["level"]]
         if repair:
@@ -203,6 +241,7 @@ def prepare_plan(paths: list[Path], *, datum, levels: PlanLevels, columns: Colum
                                  geometry="geometry", crs=areas.crs)
     areas = link_parents(areas, levels, parent_by)
     report = check_plan(areas, levels)
+    report.issues[:0] = [PlanIssue("columns", note, (label,)) for label, note in column_notes]
     counts = {k: int((areas["level"].iloc[:n_new] == k).sum()) for k in levels.keys}
     return PreparedPlan(areas.iloc[:n_new].copy(), levels, report, provenance, counts, repairs)
 

@@ -77,10 +77,24 @@ def test_a_crossing_street_is_located_not_raised():
 def test_orphans_and_wrong_parents_are_reported():
     areas = link_parents(_plan(), HZ, "id")
     areas.loc[areas["id"] == "SQ-1-2", "parent_id"] = "SQ-9"
-    areas.loc[areas["id"] == "SQ-3-1", "parent_id"] = "330106001"
+    areas.loc[areas["id"] == "SQ-3-1", "parent_id"] = "SQ-1-1"      # a grid under a grid
     report = check_plan(areas, HZ)
     assert [i.ids for i in report.of_kind("orphan")] == [("SQ-1-2",)]
-    assert {i.ids for i in report.of_kind("wrong_parent_level")} == {("SQ-3-1", "330106001")}
+    assert {i.ids for i in report.of_kind("wrong_parent_level")} == {("SQ-3-1", "SQ-1-1")}
+    assert all("上级" in i.message and "parent" in i.message
+               for i in report.of_kind("orphan") + report.of_kind("wrong_parent_level"))
+
+
+def test_a_grid_hung_on_the_street_past_its_community_overlaps_it():
+    """Pointing past a level the plan has is a skipped level, and the grid then overlaps
+    the community it lies in (both are the street's children) and leaves a gap in it."""
+    areas = link_parents(_plan(), HZ, "id")
+    areas.loc[areas["id"] == "SQ-3-1", "parent_id"] = "330106001"
+    report = check_plan(areas, HZ)
+    assert [i.ids for i in report.of_kind("skipped_level")] == [("330106001",)]
+    assert ("SQ-3", "SQ-3-1") in {tuple(sorted(i.ids)) for i in report.of_kind("overlap")}
+    assert any(i.ids[0] == "SQ-3" for i in report.of_kind("gap"))
+    assert not report.of_kind("wrong_parent_level")
 
 
 def test_geos_messages_give_their_point():
