@@ -122,6 +122,23 @@ def test_partition_options_are_checked_before_any_work(cli_store):
              "只能给一个", "not both")
 
 
+def test_a_refused_partition_of_the_active_plan_leaves_no_trace(cli_store):
+    """The grid holds 居民区/商务区, so the engine refuses it after the checks: no draft
+    copy and no create/delete pair in the audit log (the digest covers every table)."""
+    text = _refused(cli_store, ["partition", "--grid", "grid-310115005004", "--n", "6"],
+                    "grid-310115005004-c002")
+    assert "草稿方案" not in text
+
+
+def test_a_partition_of_the_active_plan_writes_its_draft_once(cli_store):
+    plans = {p["id"] for p in cli_store.plans()}
+    code, text = _run(["partition", "--grid", "grid-310115005004-c002", "--n", "6"])
+    assert code == 0 and "6 microgrids" in text, text
+    (draft,) = [p for p in cli_store.plans("draft") if p["id"] not in plans]
+    assert f"草稿方案 {draft['id']} 复制自方案 1" in text
+    assert len(cli_store.areas(draft["id"], parent="grid-310115005004-c002")) == 6
+
+
 def test_unknown_plan_points_at_the_command_that_lists_plans(cli_store, tmp_path):
     for args in (["export", tmp_path / "x.gpkg", "--plan", "99"], ["validate", "--plan", "99"],
                  ["activate", "99"]):

@@ -81,18 +81,13 @@ def _partition_in_store(grid: str, plan: str, options: dict, as_json: bool) -> N
                             fix=f"查看方案的网格 id: geogrid export grids.csv --plan {plan_id} "
                                 f"--level grid。See the plan's grid ids with geogrid export "
                                 f"grids.csv --plan {plan_id} --level grid.")
-    copied = row["status"] != "draft"
-    if copied:
-        plan_id = store.copy_plan(plan_id, actor="cli")
+    with console.status(f"正在划分 / partitioning {grid}…"):   # a refused one writes nothing
+        report = PlanningService(store).partition_grid(plan_id, grid, actor="cli", as_draft=True,
+                                                       **options)
+    if report["copied_from"] is not None:
+        plan_id = report["plan_id"]
         console.print(f"草稿方案 {plan_id} 复制自方案 {row['id']} / draft plan {plan_id} copied "
                       f"from plan {row['id']}")
-    try:
-        with console.status(f"正在划分 / partitioning {grid}…"):
-            report = PlanningService(store).partition_grid(plan_id, grid, actor="cli", **options)
-    except Exception:   # a refused partition leaves no draft behind
-        if copied:
-            store.delete_plan(plan_id, actor="cli")
-        raise
     if as_json:
         echo_json(report)
         return

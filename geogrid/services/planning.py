@@ -127,11 +127,15 @@ class PlanningService:
 
     # -- partition ----------------------------------------------------------------------
     def partition_grid(self, plan_id: int, grid_uid: str, *, actor: str,
-                       expected_version: int | None = None, **options) -> dict:
-        """Partition one grid of a draft plan into microgrids; returns the report."""
+                       expected_version: int | None = None, as_draft: bool = False,
+                       **options) -> dict:
+        """Partition one grid of a draft plan into microgrids; returns the report. With
+        ``as_draft`` a plan that is not a draft is copied to one in the same transaction
+        as the result, only once the partition has succeeded."""
         with self.store.read() as conn:
             plan = self.store.plan(plan_id, conn)
-        if plan["status"] != "draft":
+        copy = as_draft and plan["status"] != "draft"
+        if plan["status"] != "draft" and not copy:
             raise StateError(f"plan {plan_id} is {plan['status']}; partition a draft.",
                              field="plan_id", value=plan_id,
                              fix="Copy it first (POST /plans/{id}/copy) and partition the copy.")
@@ -147,7 +151,9 @@ class PlanningService:
         opts = PartitionOptions.from_kwargs(**options)
         result = partition(parent, objects, self._roads_in(parent), options=opts)
         with self.store.write() as conn:
-            version = self.store.bump_version(conn, plan_id, expected_version)
+            if copy:
+                plan_id = self.store.copy_plan(plan_id, actor=actor, conn=conn)
+            version = self.store.bump_version(conn, plan_id, None if copy else expected_version)
             state_id = self._save_state(conn, plan_id, grid_uid, result)
             self._materialise(conn, plan_id, grid_uid, result)
             self._truncate_redo(conn, plan_id)
@@ -156,8 +162,9 @@ class PlanningService:
             self.store.audit(conn, actor=actor, action="plan.partition", entity="plan",
                              entity_id=plan_id, after={"grid": grid_uid,
                                                        "microgrids": len(result.microgrids)})
-        return {"plan_id": plan_id, "version": version, "grid_id": grid_uid,
-                "microgrids": len(result.microgrids), "report": result.report}
+        return {"plan_id": plan_id, "version": version, "grid_id": grid_uid, "copied_from":
+                plan["id"] if copy else None, "microgrids": len(result.microgrids),
+                "report": result.report}
 
     def _save_state(self, conn, plan_id: int, parent_uid: str, result) -> int:
         cells = result.cells.copy()

@@ -157,24 +157,28 @@ class PlanRepository:
                           entity_id=plan_id, before={"status": "draft", "retired": old},
                           after={"status": "active", "effective_at": when.isoformat()})
 
-    def copy(self, plan_id: int, *, name: str | None = None, actor: str | None = None) -> int:
-        """A new draft with the same areas and memberships, for editing."""
-        src = self.get(plan_id)
-        with self.db.write() as conn:
-            new_id = self.create(conn, name=name or f"{src['name']} (草稿)",
-                                 street_code=src["street_code"], parent_plan_id=plan_id,
-                                 description=src["description"], actor=actor,
-                                 attrs=src.get("attrs"),
-                                 levels=PlanLevels.from_list(src.get("levels")))
-            cols = [c for c in S.areas.c if c.name not in ("id", "plan_id")]
-            conn.execute(sa.insert(S.areas).from_select(
-                ["plan_id", *[c.name for c in cols]],
-                sa.select(sa.literal(new_id), *cols).where(S.areas.c.plan_id == plan_id)))
-            conn.execute(sa.insert(S.memberships).from_select(
-                ["plan_id", "object_uid", "area_uid"],
-                sa.select(sa.literal(new_id), S.memberships.c.object_uid, S.memberships.c.area_uid)
-                .where(S.memberships.c.plan_id == plan_id)))
-            _copy_partition_states(conn, plan_id, new_id, actor)
+    def copy(self, plan_id: int, *, name: str | None = None, actor: str | None = None,
+             conn: Connection | None = None) -> int:
+        """A new draft with the same areas and memberships, for editing (inside ``conn``'s
+        transaction when given, so a write that fails after it leaves no copy behind)."""
+        if conn is None:
+            with self.db.write() as own:
+                return self.copy(plan_id, name=name, actor=actor, conn=own)
+        src = self.get(plan_id, conn)
+        new_id = self.create(conn, name=name or f"{src['name']} (草稿)",
+                             street_code=src["street_code"], parent_plan_id=plan_id,
+                             description=src["description"], actor=actor,
+                             attrs=src.get("attrs"),
+                             levels=PlanLevels.from_list(src.get("levels")))
+        cols = [c for c in S.areas.c if c.name not in ("id", "plan_id")]
+        conn.execute(sa.insert(S.areas).from_select(
+            ["plan_id", *[c.name for c in cols]],
+            sa.select(sa.literal(new_id), *cols).where(S.areas.c.plan_id == plan_id)))
+        conn.execute(sa.insert(S.memberships).from_select(
+            ["plan_id", "object_uid", "area_uid"],
+            sa.select(sa.literal(new_id), S.memberships.c.object_uid, S.memberships.c.area_uid)
+            .where(S.memberships.c.plan_id == plan_id)))
+        _copy_partition_states(conn, plan_id, new_id, actor)
         return new_id
 
     def delete(self, plan_id: int, *, expected_version: int | None = None,

@@ -154,8 +154,8 @@ class Store:
                                        when=when)
 
     def copy_plan(self, plan_id: int, *, name: str | None = None,
-                  actor: str | None = None) -> int:
-        return self.plan_repo.copy(plan_id, name=name, actor=actor)
+                  actor: str | None = None, conn: Connection | None = None) -> int:
+        return self.plan_repo.copy(plan_id, name=name, actor=actor, conn=conn)
 
     def delete_plan(self, plan_id: int, *, expected_version: int | None = None,
                     actor: str | None = None) -> None:
