@@ -31,8 +31,11 @@ class BatchLookup:
     """Point arrays → leaf id, leaf code, the ids of the levels above it, snapped, distance."""
 
     def __init__(self, index: AreaIndex, leaf_level: str, leaf_ids, leaf_codes,
-                 parents: dict[str, np.ndarray], *, arrow: list | None = None):
+                 parents: dict[str, np.ndarray], *, arrow: list | None = None, check=None):
         self.index = index
+        # the areas' checks, when they run beside the batch (an object whose ``result()``
+        # waits for them and ``failed()`` gives their error if done, see :meth:`checked`)
+        self._check = check
         self.leaf_level = leaf_level
         # one entry per leaf position plus a last one (missing) for "no leaf"
         self._leaf_ids = np.asarray(leaf_ids, dtype=object)
@@ -43,6 +46,25 @@ class BatchLookup:
         # the same labels as Arrow strings, so a batch never builds Python strings per point
         # (``arrow``: the caller's, as :func:`arrow_labels` makes them from Arrow columns)
         self._arrow = arrow or [_arrow_labels(v) for v in self._labels()]
+
+    def checked(self) -> None:
+        """Wait for the areas' checks, if they still run; raises what they found."""
+        if self._check is not None:
+            self._check.result()
+
+    def check_failed(self) -> None:
+        """Raise the areas' checks' error if they have finished and failed (no wait)."""
+        error = self._check.failed() if self._check is not None else None
+        if error is not None:
+            raise error
+
+    def __getstate__(self) -> dict:
+        self.checked()                 # never ship areas that fail their checks
+        return {k: v for k, v in self.__dict__.items() if k != "_check"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._check = None
 
     @classmethod
     def from_locator(cls, locator) -> BatchLookup:

@@ -97,7 +97,8 @@ def rings_of(geoms: np.ndarray) -> Rings:
         owner = part_of[ring_of]                    # per ring: its position in ``other``
         end = np.cumsum(shapely.get_num_coordinates(rings)) - 1
         first = np.cumsum(count[other]) - count[other]
-        breaks = (ptr[other[owner]] + end - first[owner]).astype(np.intp)
+        inner = np.flatnonzero(owner[1:] == owner[:-1])     # rings another ring follows
+        breaks = (ptr[other[owner[inner]]] + end[inner] - first[owner[inner]]).astype(np.intp)
     return Rings(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), ptr, breaks)
 
 
@@ -206,7 +207,6 @@ class QuickTables:
         above_a, above_b = ay > py, by > py
         straddle = above_a != above_b
         # only edges whose closed y-range holds the point can cross or touch it
-        # (the NaN ends of ring breaks hold none)
         near = np.flatnonzero(straddle | (ay == py) | (by == py))
         pair, edge, py, ay, by = pair[near], edge[near], py[near], ay[near], by[near]
         ax, bx = self.x[edge], self.x[edge + 1]
@@ -283,8 +283,10 @@ def _tables(rings: Rings, rank: np.ndarray, geoms) -> dict:
     del area, cells
     y_next = np.empty_like(rings.y)
     y_next[:-1] = rings.y[1:]
-    y_next[-1:] = np.nan
-    y_next[rings.breaks] = np.nan                   # no edge from one ring to the next
+    y_next[-1:] = rings.y[-1:]
+    # from one ring to the next: a level "edge" that no ray crosses (a point at its very
+    # height is only ever unsure, and GEOS decides)
+    y_next[rings.breaks] = rings.y[rings.breaks]
     rank = np.asarray(rank, dtype=np.intp)
     by_rank = np.empty(n, dtype=np.intp)
     by_rank[rank] = np.arange(n)
