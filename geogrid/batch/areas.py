@@ -114,7 +114,10 @@ def lookup_from_geoparquet(path, datum: str | Datum,
         return None
     geometry, source = found
     # ParquetFile, not read_table: the dataset layer would load pandas
-    table = pq.ParquetFile(path).read(columns=[geometry, *dict.fromkeys(source.values())])
+    # on this thread: the points file is parsed on pyarrow's pool meanwhile, and the areas
+    # come first (this read would wait behind it there)
+    table = pq.ParquetFile(path).read(columns=[geometry, *dict.fromkeys(source.values())],
+                                      use_threads=False)
     datum = parse_datum(datum)
     ids = _objects(table.column(source["id"]))
     codes = (_objects(table.column(source["code"])) if "code" in source
@@ -228,6 +231,16 @@ class CheckedPolygons:
     def result(self) -> np.ndarray:
         """Every polygon, once checked; raises the checks' error."""
         return self._done.result()
+
+    def __getstate__(self) -> dict:
+        return {"geoms": self.result(), "key": self._key}      # checked polygons only
+
+    def __setstate__(self, state: dict) -> None:
+        from concurrent.futures import Future
+
+        self._found, self._key = None, state["key"]
+        self._done = Future()
+        self._done.set_result(state["geoms"])
 
     def failed(self) -> BaseException | None:
         """The checks' error if they are done and failed, else ``None`` (no wait)."""

@@ -141,6 +141,8 @@ def wkb_rings(column) -> WkbRings | None:
         parsed = dict(zip(rest.tolist(), geoms))
         other = rings_of(geoms)
         npts[rest] = np.diff(other.ptr)
+    if not npts.all():          # an empty polygon: the full reader reports it
+        return None
     ptr = np.zeros(len(kind) + 1, dtype=np.intp)
     np.cumsum(npts, out=ptr[1:])
     x = np.empty(ptr[-1])
