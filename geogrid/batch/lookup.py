@@ -129,6 +129,9 @@ class BatchLookup:
         *names, snapped_name, dist_name = self.columns
         out = {}
         for name, (dictionary, code) in zip(names, self._arrow):
+            if len(dictionary) > _PLAIN_ABOVE and pa.types.is_large_string(dictionary.type):
+                out[name] = _plain_labels(dictionary, code[at])
+                continue
             out[name] = pa.DictionaryArray.from_arrays(_arrow_numbers(code[at], pa.int32(), np.int32),
                                                        dictionary)
         out[snapped_name] = _arrow_bools(np.asarray(snapped, dtype=bool))
@@ -223,6 +226,35 @@ def _arrow_labels(values: np.ndarray):
     dictionary = pa.Array.from_buffers(pa.large_string(), len(data),
                                        [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
     return dictionary, code
+
+
+#: label sets larger than this are written as plain text: a Parquet dictionary page
+#: holds about 1 MB, and writing a larger dictionary with every chunk cost four times
+#: as much as the text itself (300,000 microgrids)
+_PLAIN_ABOVE = 1 << 16
+
+
+def _plain_labels(dictionary, code: np.ndarray):
+    """The labels ``dictionary[code]`` (missing for ``-1``) as one Arrow large_string
+    array, gathered from the dictionary's buffers with numpy (``dictionary_decode``
+    would load pyarrow.compute)."""
+    import pyarrow as pa
+
+    lo, hi = dictionary.offset, dictionary.offset + len(dictionary)
+    _, offsets, data = dictionary.buffers()[:3]
+    bounds = np.frombuffer(offsets, dtype=np.int64)[lo:hi + 1]
+    text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    valid = code >= 0
+    start = bounds[np.where(valid, code, 0)]
+    size = np.where(valid, bounds[np.where(valid, code, 0) + 1] - start, 0)
+    out_offsets = np.zeros(len(code) + 1, dtype=np.int64)
+    np.cumsum(size, out=out_offsets[1:])
+    gathered = text[np.repeat(start - out_offsets[:-1], size) + np.arange(out_offsets[-1])]
+    missing = int(len(code) - np.count_nonzero(valid))
+    mask = pa.py_buffer(np.packbits(valid, bitorder="little")) if missing else None
+    return pa.Array.from_buffers(pa.large_string(), len(code),
+                                 [mask, pa.py_buffer(out_offsets), pa.py_buffer(gathered)],
+                                 null_count=missing)
 
 
 def _arrow_numbers(values: np.ndarray, kind, dtype):
