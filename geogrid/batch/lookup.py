@@ -236,25 +236,50 @@ _PLAIN_ABOVE = 1 << 16
 
 def _plain_labels(dictionary, code: np.ndarray):
     """The labels ``dictionary[code]`` (missing for ``-1``) as one Arrow large_string
-    array, gathered from the dictionary's buffers with numpy (``dictionary_decode``
-    would load pyarrow.compute)."""
+    array, built with numpy (``dictionary_decode`` would load pyarrow.compute): the
+    labels padded to one width (:func:`_padded`, made once per dictionary), their rows
+    gathered, and the padding dropped with a mask."""
     import pyarrow as pa
 
+    rows, sizes = _padded(dictionary)
+    valid = code >= 0
+    at = np.where(valid, code, len(sizes) - 1)        # the last row: empty
+    size = np.take(sizes, at)
+    offsets = np.zeros(len(code) + 1, dtype=np.int64)
+    np.cumsum(size, out=offsets[1:])
+    # ``take``, not ``rows[at]``: numpy's fancy indexing of rows is several times slower
+    text = np.take(rows, at, axis=0)[np.arange(rows.shape[1]) < size[:, None]]
+    missing = int(len(code) - np.count_nonzero(valid))
+    mask = pa.py_buffer(np.packbits(valid, bitorder="little")) if missing else None
+    return pa.Array.from_buffers(pa.large_string(), len(code),
+                                 [mask, pa.py_buffer(offsets), pa.py_buffer(text)],
+                                 null_count=missing)
+
+
+_PADDED: dict = {}
+
+
+def _padded(dictionary) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of every label of ``dictionary`` as rows of one width (zeros
+    after the end), plus an empty last row, and the length of each; kept per dictionary
+    (an immutable Arrow array) while it lives."""
+    import weakref
+
+    found = _PADDED.get(id(dictionary))
+    if found is not None and found[0]() is dictionary:
+        return found[1]
     lo, hi = dictionary.offset, dictionary.offset + len(dictionary)
     _, offsets, data = dictionary.buffers()[:3]
     bounds = np.frombuffer(offsets, dtype=np.int64)[lo:hi + 1]
     text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    valid = code >= 0
-    start = bounds[np.where(valid, code, 0)]
-    size = np.where(valid, bounds[np.where(valid, code, 0) + 1] - start, 0)
-    out_offsets = np.zeros(len(code) + 1, dtype=np.int64)
-    np.cumsum(size, out=out_offsets[1:])
-    gathered = text[np.repeat(start - out_offsets[:-1], size) + np.arange(out_offsets[-1])]
-    missing = int(len(code) - np.count_nonzero(valid))
-    mask = pa.py_buffer(np.packbits(valid, bitorder="little")) if missing else None
-    return pa.Array.from_buffers(pa.large_string(), len(code),
-                                 [mask, pa.py_buffer(out_offsets), pa.py_buffer(gathered)],
-                                 null_count=missing)
+    sizes = np.append(np.diff(bounds), 0)
+    width = max(1, int(sizes.max()))
+    rows = np.zeros((len(sizes), width), dtype=np.uint8)
+    owner = np.repeat(np.arange(len(sizes) - 1), sizes[:-1])
+    step = np.arange(len(owner)) - np.repeat(bounds[:-1] - bounds[0], sizes[:-1])
+    rows[owner, step] = text[bounds[0]:bounds[-1]]
+    _PADDED[id(dictionary)] = (weakref.ref(dictionary), (rows, sizes))
+    return rows, sizes
 
 
 def _arrow_numbers(values: np.ndarray, kind, dtype):

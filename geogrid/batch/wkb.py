@@ -90,14 +90,29 @@ def _layout(column) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return buf, off[:-1], np.diff(off), present
 
 
+def _heads(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The 22 bytes from each of the positions ``at`` (zeros past the buffer's end), as
+    rows gathered from a strided view of the buffer (no index per byte)."""
+    width = _MULTI_HEAD
+    if len(buf) < 2 * width:
+        buf = np.concatenate([buf, np.zeros(2 * width, dtype=np.uint8)])
+    view = np.lib.stride_tricks.sliding_window_view(buf, width)
+    last = len(buf) - width
+    head = view[np.minimum(at, last)]
+    tail = np.flatnonzero(at > last)
+    if tail.size:                            # rows that end within the last 22 bytes
+        end = np.concatenate([buf[-width:], np.zeros(width, dtype=np.uint8)])
+        head[tail] = np.lib.stride_tricks.sliding_window_view(end, width)[at[tail] - last]
+    return head
+
+
 def _kinds(buf, start, length, present) -> tuple[np.ndarray, np.ndarray]:
     """Per row: kind (3, 6 or 0, see :class:`WkbRings`) and vertex count."""
     n = len(start)
     kind = np.zeros(n, dtype=np.int8)
     npts = np.zeros(n, dtype=np.int64)
     ok = np.flatnonzero(present & (length >= _POLYGON_HEAD))
-    # the first 22 bytes of every row, one gather (past the end of a short row: ignored)
-    head = buf[np.minimum(start[ok, None] + np.arange(_MULTI_HEAD), len(buf) - 1)]
+    head = _heads(buf, start[ok])
     one = (head[:, 0] == 1) & (_u32(head, 5) == 1)   # little endian; one ring, or one part
     typ = _u32(head, 1)
     count = _u32(head, 9)
