@@ -2,10 +2,22 @@
 
 A batch over a file of microgrids needs their polygons, ids and codes, not a
 GeoDataFrame: :func:`lookup_from_geoparquet` reads a lon/lat GeoParquet
-file with pyarrow, parses the polygons with :func:`shapely.from_wkb` and
-indexes them with :meth:`~geogrid.locate.index.AreaIndex.from_arrays`, so
-the command loads neither pandas nor geopandas. The answers are those of
-:meth:`~geogrid.batch.lookup.BatchLookup.from_frame` on the same file.
+file with pyarrow, so the command loads neither pandas nor geopandas. The
+answers are those of :meth:`~geogrid.batch.lookup.BatchLookup.from_frame`
+on the same file. Two ways, by what the batch needs (:func:`table_pays`):
+
+* **Many points for few vertices**: the polygons are parsed with
+  :func:`shapely.from_wkb`, checked and indexed with the lookup table
+  (:meth:`~geogrid.locate.index.AreaIndex.from_arrays`).
+* **Otherwise** (a million points in 300,000 microgrids): no GEOS object
+  stands between the file and the first answer. The vertices are read
+  straight from the WKB (:func:`geogrid.batch.wkb.wkb_rings`) into the
+  bucketed boxes and crossing test of :mod:`geogrid.locate._quick`, and the
+  polygons are built from them and checked on a thread meanwhile
+  (:class:`CheckedPolygons`, the checks of ``from_arrays``). The batch
+  polls the checks after each chunk and waits for them before it publishes
+  its output, so bad areas stop it with the same report and nothing is
+  written.
 
 Any other file (another format, a projected CRS, level or parent columns
 whose chain must be resolved, a column name that does not exist) gives

@@ -9,9 +9,9 @@ vertices from the Arrow buffers in a few numpy passes:
 
 * a row that is a little-endian 2D ``Polygon`` of one ring (header of 13
   bytes: byte order, type 3, one ring, its vertex count) or a
-  ``MultiPolygon`` of one such polygon (22 bytes) is read in place: its
-  vertices are the doubles after the header, gathered through eight views
-  of the buffer, one per byte alignment;
+  ``MultiPolygon`` of one such polygon (22 bytes) is read in place: with
+  the headers (and any other row) masked out of the buffer, what is left is
+  their vertices, in row order, as doubles;
 * any other row (holes, several parts, big-endian, Z, a missing or
   malformed value) is parsed with shapely, those rows only.
 
