@@ -128,8 +128,8 @@ def lookup_from_geoparquet(path, datum: str | Datum,
     # ParquetFile, not read_table: the dataset layer would load pandas
     # on this thread: the points file is parsed on pyarrow's pool meanwhile, and the areas
     # come first (this read would wait behind it there)
-    table = pq.ParquetFile(path).read(columns=[geometry, *dict.fromkeys(source.values())],
-                                      use_threads=False)
+    table = pq.ParquetFile(path, pre_buffer=False).read(
+        columns=[geometry, *dict.fromkeys(source.values())], use_threads=False)
     datum = parse_datum(datum)
     ids = _objects(table.column(source["id"]))
     codes = (_objects(table.column(source["code"])) if "code" in source
