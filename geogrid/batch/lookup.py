@@ -24,7 +24,7 @@ from ..locate.index import AreaIndex
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BatchLookup", "open_lookup", "arrow_labels"]
+__all__ = ["BatchLookup", "open_lookup", "arrow_labels", "padded_labels"]
 
 
 class BatchLookup:
@@ -46,6 +46,9 @@ class BatchLookup:
         # the same labels as Arrow strings, so a batch never builds Python strings per point
         # (``arrow``: the caller's, as :func:`arrow_labels` makes them from Arrow columns)
         self._arrow = arrow or [_arrow_labels(v) for v in self._labels()]
+        # per label column written as plain text (see :func:`_plain_labels`): its labels
+        # padded to one width, made on first use
+        self._padded: dict[int, tuple] = {}
 
     def checked(self) -> None:
         """Wait for the areas' checks, if they still run; raises what they found."""
@@ -60,11 +63,12 @@ class BatchLookup:
 
     def __getstate__(self) -> dict:
         self.checked()                 # never ship areas that fail their checks
-        return {k: v for k, v in self.__dict__.items() if k != "_check"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_check", "_padded")}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._check = None
+        self._padded = {}
 
     @classmethod
     def from_locator(cls, locator) -> BatchLookup:
@@ -128,9 +132,11 @@ class BatchLookup:
         at = np.where(pos >= 0, pos, len(self._leaf_ids) - 1)
         *names, snapped_name, dist_name = self.columns
         out = {}
-        for name, (dictionary, code) in zip(names, self._arrow):
+        for k, (name, (dictionary, code)) in enumerate(zip(names, self._arrow)):
             if len(dictionary) > _PLAIN_ABOVE and pa.types.is_large_string(dictionary.type):
-                out[name] = _plain_labels(dictionary, code[at])
+                if k not in self._padded:          # a race only makes it twice, alike
+                    self._padded[k] = padded_labels(dictionary)
+                out[name] = _plain_labels(self._padded[k], code[at])
                 continue
             out[name] = pa.DictionaryArray.from_arrays(_arrow_numbers(code[at], pa.int32(), np.int32),
                                                        dictionary)
@@ -234,14 +240,13 @@ def _arrow_labels(values: np.ndarray):
 _PLAIN_ABOVE = 1 << 16
 
 
-def _plain_labels(dictionary, code: np.ndarray):
-    """The labels ``dictionary[code]`` (missing for ``-1``) as one Arrow large_string
-    array, built with numpy (``dictionary_decode`` would load pyarrow.compute): the
-    labels padded to one width (:func:`_padded`, made once per dictionary), their rows
-    gathered, and the padding dropped with a mask."""
+def _plain_labels(padded: tuple[np.ndarray, np.ndarray], code: np.ndarray):
+    """The labels at ``code`` (missing for ``-1``) as one Arrow large_string array,
+    built with numpy (``dictionary_decode`` would load pyarrow.compute): the rows of
+    the padded labels (:func:`padded_labels`) gathered, and the padding dropped."""
     import pyarrow as pa
 
-    rows, sizes = _padded(dictionary)
+    rows, sizes = padded
     valid = code >= 0
     at = np.where(valid, code, len(sizes) - 1)        # the last row: empty
     size = np.take(sizes, at)
@@ -256,18 +261,9 @@ def _plain_labels(dictionary, code: np.ndarray):
                                  null_count=missing)
 
 
-_PADDED: dict = {}
-
-
-def _padded(dictionary) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of every label of ``dictionary`` as rows of one width (zeros
-    after the end), plus an empty last row, and the length of each; kept per dictionary
-    (an immutable Arrow array) while it lives."""
-    import weakref
-
-    found = _PADDED.get(id(dictionary))
-    if found is not None and found[0]() is dictionary:
-        return found[1]
+def padded_labels(dictionary) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of every label of an Arrow large_string ``dictionary`` as rows
+    of one width (zeros after the end), plus an empty last row, and each one's length."""
     lo, hi = dictionary.offset, dictionary.offset + len(dictionary)
     _, offsets, data = dictionary.buffers()[:3]
     bounds = np.frombuffer(offsets, dtype=np.int64)[lo:hi + 1]
@@ -278,7 +274,6 @@ def _padded(dictionary) -> tuple[np.ndarray, np.ndarray]:
     owner = np.repeat(np.arange(len(sizes) - 1), sizes[:-1])
     step = np.arange(len(owner)) - np.repeat(bounds[:-1] - bounds[0], sizes[:-1])
     rows[owner, step] = text[bounds[0]:bounds[-1]]
-    _PADDED[id(dictionary)] = (weakref.ref(dictionary), (rows, sizes))
     return rows, sizes
 
 

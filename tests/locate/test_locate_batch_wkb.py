@@ -213,15 +213,16 @@ def test_the_command_ends_its_process_with_every_answer_written(tmp_path):
 def test_labels_of_a_large_plan_are_written_as_plain_text():
     """Over 65,536 labels the answer columns are plain text (a Parquet dictionary page
     would overflow), gathered from the labels' buffers: the same values and nulls."""
-    from geogrid.batch.lookup import _PLAIN_ABOVE, _arrow_labels, _plain_labels
+    from geogrid.batch.lookup import _PLAIN_ABOVE, _arrow_labels, _plain_labels, padded_labels
 
     values = np.array([f"mg-{i:09d}" if i % 7 else f"楼组{i}" for i in range(_PLAIN_ABOVE + 5)]
                       + [None], dtype=object)
     dictionary, code = _arrow_labels(values)
     rng = np.random.default_rng(0)
     at = code[rng.integers(0, len(code), 50_000)]
-    got = _plain_labels(dictionary, at)
+    got = _plain_labels(padded_labels(dictionary), at)
     assert got.type == pa.large_string() and got.null_count == int((at < 0).sum()) > 0
     assert got.to_pylist() == [None if k < 0 else values[k] for k in at]
-    part = _plain_labels(dictionary.slice(5, 100), np.array([0, 3, -1, 99], dtype=np.int32))
+    part = _plain_labels(padded_labels(dictionary.slice(5, 100)),
+                         np.array([0, 3, -1, 99], dtype=np.int32))
     assert part.to_pylist() == [values[5], values[8], None, values[104]]
