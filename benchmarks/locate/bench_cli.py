@@ -90,7 +90,8 @@ def _measure(cmd: list[str], root: Path = ROOT) -> tuple[float, float, float]:
 
 
 def _command(pts: Path, out: Path, areas: Path, extra: list[str]) -> list[str]:
-    return [sys.executable, "-c", "from geogrid.cli import app; app()", "locate", str(pts),
+    # -P: geogrid comes from the PYTHONPATH given, never from the current directory
+    return [sys.executable, "-P", "-c", "from geogrid.cli import app; app()", "locate", str(pts),
             "-o", str(out), "-d", "cgcs2000", "--areas", str(areas), *extra]
 
 
