@@ -7,7 +7,7 @@ Both sides are separate Python processes that read the same areas file
 (GeoParquet, Voronoi microgrids as in :mod:`benchmarks.locate.bench_locate`)
 and the same points CSV, locate every point, and write GeoParquet. Each
 process's wall time, CPU time (user + system) and peak resident memory
-(``ru_maxrss`` from ``os.wait4``) are measured (on a shared machine the CPU
+(``ru_maxrss`` from ``os.wait4``, in a small launcher process) are measured (on a shared machine the CPU
 time moves less with the load than the wall time); every pair (geogrid, then sjoin, or the other way
 round on odd rounds) gives one ratio, and the table prints each paired ratio,
 their median, the medians of the whole-process times and the peak memories,
@@ -23,11 +23,12 @@ every one of them (the case where per-point nearest searches used to cost
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -74,19 +75,31 @@ def make_inputs(work: Path, polygons: int, points: int, outside: float, seed: in
     return areas_path, pts_path
 
 
+#: runs one command and reports its wall time, peak RSS and CPU time as JSON. A child
+#: spawned straight from this (large) process would count this process's memory in
+#: its peak (``ru_maxrss`` starts from the parent's resident size at the spawn); the
+#: launcher is a small interpreter, so what it reports is the command's own peak.
+_LAUNCHER = """\
+import json, os, sys, time
+out = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_WRONLY, 0) for fd in (1, 2)]
+t0 = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=out)
+_, status, usage = os.wait4(pid, 0)
+print(json.dumps([time.perf_counter() - t0, usage.ru_maxrss / 1024,
+                  usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)]))
+"""
+
+
 def _measure(cmd: list[str], root: Path = ROOT) -> tuple[float, float, float]:
     """Wall seconds, peak RSS (MB) and CPU seconds (user + system) of one child process
-    (``root``: the source tree it imports geogrid from)."""
+    (``root``: the source tree it imports geogrid from), through :data:`_LAUNCHER`."""
     env = {**os.environ, "PYTHONPATH": str(root)}
-    t0 = time.perf_counter()
-    pid = os.posix_spawn(cmd[0], cmd, env, file_actions=[
-        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
-    _, status, usage = os.wait4(pid, 0)
-    took = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed with {os.waitstatus_to_exitcode(status)}")
-    return took, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    done = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, *cmd], env=env,
+                          capture_output=True, text=True, check=True)
+    took, mb, cpu, code = json.loads(done.stdout)
+    if code != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed with {code}")
+    return took, mb, cpu
 
 
 def _command(pts: Path, out: Path, areas: Path, extra: list[str]) -> list[str]:
