@@ -7,7 +7,7 @@ Both sides are separate Python processes that read the same areas file
 (GeoParquet, Voronoi microgrids as in :mod:`benchmarks.locate.bench_locate`)
 and the same points CSV, locate every point, and write GeoParquet. Each
 process's wall time, CPU time (user + system) and peak resident memory
-(``ru_maxrss`` from ``os.wait4``) are measured (on a shared machine the CPU
+(``ru_maxrss`` from ``os.wait4``, in a small launcher process) are measured (on a shared machine the CPU
 time moves less with the load than the wall time); every pair (geogrid, then sjoin, or the other way
 round on odd rounds) gives one ratio, and the table prints each paired ratio,
 their median, the medians of the whole-process times and the peak memories,
@@ -23,11 +23,12 @@ every one of them (the case where per-point nearest searches used to cost
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -74,47 +75,74 @@ def make_inputs(work: Path, polygons: int, points: int, outside: float, seed: in
     return areas_path, pts_path
 
 
-def _measure(cmd: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, peak RSS (MB) and CPU seconds (user + system) of one child process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    t0 = time.perf_counter()
-    pid = os.posix_spawn(cmd[0], cmd, env, file_actions=[
-        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
-    _, status, usage = os.wait4(pid, 0)
-    took = time.perf_counter() - t0
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed with {os.waitstatus_to_exitcode(status)}")
-    return took, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+#: runs one command and reports its wall time, peak RSS and CPU time as JSON. A child
+#: spawned straight from this (large) process would count this process's memory in
+#: its peak (``ru_maxrss`` starts from the parent's resident size at the spawn); the
+#: launcher is a small interpreter, so what it reports is the command's own peak.
+_LAUNCHER = """\
+import json, os, sys, time
+out = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_WRONLY, 0) for fd in (1, 2)]
+t0 = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=out)
+_, status, usage = os.wait4(pid, 0)
+print(json.dumps([time.perf_counter() - t0, usage.ru_maxrss / 1024,
+                  usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)]))
+"""
 
 
-def run_pair(work: Path, areas: Path, pts: Path, repeat: int, extra: list[str]) -> dict:
+def _measure(cmd: list[str], root: Path = ROOT) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MB) and CPU seconds (user + system) of one child process
+    (``root``: the source tree it imports geogrid from), through :data:`_LAUNCHER`."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, *cmd], env=env,
+                          capture_output=True, text=True, check=True)
+    took, mb, cpu, code = json.loads(done.stdout)
+    if code != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed with {code}")
+    return took, mb, cpu
+
+
+def _command(pts: Path, out: Path, areas: Path, extra: list[str]) -> list[str]:
+    # -P: geogrid comes from the PYTHONPATH given, never from the current directory
+    return [sys.executable, "-P", "-c", "from geogrid.cli import app; app()", "locate", str(pts),
+            "-o", str(out), "-d", "cgcs2000", "--areas", str(areas), *extra]
+
+
+def run_pair(work: Path, areas: Path, pts: Path, repeat: int, extra: list[str],
+             before: Path | None = None) -> dict:
+    """``repeat`` rounds of this code (a) and the sjoin script (b), in turn first; with
+    ``before`` (another source tree of geogrid), its command too, in each round."""
     script = work / "sjoin_script.py"
     script.write_text(SJOIN_SCRIPT)
     ours_out, theirs_out = work / "geogrid.parquet", work / "sjoin.parquet"
-    ours = [sys.executable, "-c", "from geogrid.cli import app; app()", "locate", str(pts),
-            "-o", str(ours_out), "-d", "cgcs2000", "--areas", str(areas), *extra]
-    theirs = [sys.executable, str(script), str(areas), str(pts), str(theirs_out)]
-    a_s, b_s, a_mb, b_mb, a_cpu, b_cpu = [], [], [], [], [], []
+    sides = {"a": (_command(pts, ours_out, areas, extra), ROOT),
+             "b": ([sys.executable, str(script), str(areas), str(pts), str(theirs_out)], ROOT)}
+    if before is not None:
+        sides["c"] = (_command(pts, work / "before.parquet", areas, extra), before)
+    times = {side: ([], [], []) for side in sides}       # wall, MB, CPU
     loads = []
     for r in range(repeat):
-        pair = [("a", ours), ("b", theirs)] if r % 2 == 0 else [("b", theirs), ("a", ours)]
-        for side, cmd in pair:
-            took, mb, cpu = _measure(cmd)
-            (a_s if side == "a" else b_s).append(took)
-            (a_mb if side == "a" else b_mb).append(mb)
-            (a_cpu if side == "a" else b_cpu).append(cpu)
+        order = list(sides) if r % 2 == 0 else list(sides)[::-1]
+        for side in order:
+            for got, value in zip(times[side], _measure(*sides[side])):
+                got.append(value)
         loads.append(os.getloadavg()[0])
+    (a_s, a_mb, a_cpu), (b_s, b_mb, b_cpu) = times["a"], times["b"]
     got = pd.read_parquet(ours_out, columns=["pid", "microgrid_id"])
     got = got.assign(pid=got["pid"].astype(int)).sort_values("pid")
     want = pd.read_parquet(theirs_out, columns=["pid", "id"]).sort_values("pid")
     differ = int((got["microgrid_id"].fillna("-").to_numpy(str)
                   != want["id"].fillna("-").to_numpy(str)).sum())
-    return {"geogrid_s": a_s, "sjoin_s": b_s, "ratios": [b / a for a, b in zip(a_s, b_s)],
-            "geogrid_mb": a_mb, "sjoin_mb": b_mb, "differ": differ, "load": loads,
-            "geogrid_cpu": a_cpu, "sjoin_cpu": b_cpu,
-            "cpu_ratios": [b / a for a, b in zip(a_cpu, b_cpu)],
-            "outside": float(got["microgrid_id"].isna().mean())}
+    row = {"geogrid_s": a_s, "sjoin_s": b_s, "ratios": [b / a for a, b in zip(a_s, b_s)],
+           "geogrid_mb": a_mb, "sjoin_mb": b_mb, "differ": differ, "load": loads,
+           "geogrid_cpu": a_cpu, "sjoin_cpu": b_cpu,
+           "cpu_ratios": [b / a for a, b in zip(a_cpu, b_cpu)],
+           "outside": float(got["microgrid_id"].isna().mean())}
+    if before is not None:
+        c_s, c_mb, _ = times["c"]
+        row.update(before_s=c_s, before_mb=c_mb,
+                   before_ratios=[b / c for c, b in zip(c_s, b_s)])
+    return row
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -125,13 +153,16 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--outside", type=float, default=0.0, help="share of points outside all areas")
     p.add_argument("--repeat", type=int, default=4, help="rounds (each one A and one B)")
     p.add_argument("--extra", default="", help="more options for geogrid locate")
+    p.add_argument("--before", type=Path, default=None,
+                   help="another source tree of geogrid (e.g. a checkout of the previous "
+                        "release), run in every round too")
     a = p.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         work = Path(tmp)
         for n in (int(v) for v in a.polygons.split(",")):
             areas, pts = make_inputs(work, n, a.points, a.outside)
-            row = run_pair(work, areas, pts, a.repeat, a.extra.split())
+            row = run_pair(work, areas, pts, a.repeat, a.extra.split(), a.before)
             row.update(polygons=n, points=a.points)
             rows.append(row)
             med = statistics.median
@@ -143,6 +174,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
                   f"{med(row['sjoin_cpu']):.2f} s (median paired "
                   f"{med(row['cpu_ratios']):.2f}x); answers differ: {row['differ']}; "
                   f"load {', '.join(f'{v:.1f}' for v in row['load'])}", flush=True)
+            if a.before is not None:
+                print(f"{'':>7s} before ({a.before}): {med(row['before_s']):.2f} s / "
+                      f"{max(row['before_mb']):.0f} MB; paired ratios against the script "
+                      f"{', '.join(f'{r:.2f}' for r in row['before_ratios'])} (median "
+                      f"{med(row['before_ratios']):.2f}x)", flush=True)
     return rows
 
 

@@ -131,6 +131,7 @@ def _locate_prefetched(chunks, path: Path, out: Path, locator, *, datum, lon, la
                                       force=force)
     if engine == "dask":
         chunks.close()          # dask reads the file itself
+        lookup.checked()
         from .scale import locate_dask
 
         stats = locate_dask(path, out, lookup, datum=datum, lon=lon, lat=lat, snap_m=snap_m,
@@ -163,6 +164,7 @@ def _locate_chunks(first, chunks, out: Path, lookup: BatchLookup, *, datum, snap
             first_column = next(iter(answer.values()))
             if pending_write is not None:
                 pending_write.result()           # one chunk in flight; its error stops us
+            lookup.check_failed()                # areas found bad meanwhile: stop now
             pending_write = pool.submit(writer.write, attrs, answer, np.asarray(sx),
                                         np.asarray(sy))
             located += len(first_column) - first_column.null_count
@@ -171,6 +173,7 @@ def _locate_chunks(first, chunks, out: Path, lookup: BatchLookup, *, datum, snap
                 progress(total, None if expected is None else max(expected, total))
         if pending_write is not None:
             pending_write.result()
+        lookup.checked()                         # nothing is published from bad areas
         writer.close()
         if progress:
             progress(total, total)

@@ -24,15 +24,18 @@ from ..locate.index import AreaIndex
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BatchLookup", "open_lookup", "arrow_labels"]
+__all__ = ["BatchLookup", "open_lookup", "arrow_labels", "padded_labels"]
 
 
 class BatchLookup:
     """Point arrays → leaf id, leaf code, the ids of the levels above it, snapped, distance."""
 
     def __init__(self, index: AreaIndex, leaf_level: str, leaf_ids, leaf_codes,
-                 parents: dict[str, np.ndarray], *, arrow: list | None = None):
+                 parents: dict[str, np.ndarray], *, arrow: list | None = None, check=None):
         self.index = index
+        # the areas' checks, when they run beside the batch (an object whose ``result()``
+        # waits for them and ``failed()`` gives their error if done, see :meth:`checked`)
+        self._check = check
         self.leaf_level = leaf_level
         # one entry per leaf position plus a last one (missing) for "no leaf"
         self._leaf_ids = np.asarray(leaf_ids, dtype=object)
@@ -43,6 +46,29 @@ class BatchLookup:
         # the same labels as Arrow strings, so a batch never builds Python strings per point
         # (``arrow``: the caller's, as :func:`arrow_labels` makes them from Arrow columns)
         self._arrow = arrow or [_arrow_labels(v) for v in self._labels()]
+        # per label column written as plain text (see :func:`_plain_labels`): its labels
+        # padded to one width, made on first use
+        self._padded: dict[int, tuple] = {}
+
+    def checked(self) -> None:
+        """Wait for the areas' checks, if they still run; raises what they found."""
+        if self._check is not None:
+            self._check.result()
+
+    def check_failed(self) -> None:
+        """Raise the areas' checks' error if they have finished and failed (no wait)."""
+        error = self._check.failed() if self._check is not None else None
+        if error is not None:
+            raise error
+
+    def __getstate__(self) -> dict:
+        self.checked()                 # never ship areas that fail their checks
+        return {k: v for k, v in self.__dict__.items() if k not in ("_check", "_padded")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._check = None
+        self._padded = {}
 
     @classmethod
     def from_locator(cls, locator) -> BatchLookup:
@@ -106,7 +132,12 @@ class BatchLookup:
         at = np.where(pos >= 0, pos, len(self._leaf_ids) - 1)
         *names, snapped_name, dist_name = self.columns
         out = {}
-        for name, (dictionary, code) in zip(names, self._arrow):
+        for k, (name, (dictionary, code)) in enumerate(zip(names, self._arrow)):
+            if len(dictionary) > _PLAIN_ABOVE and pa.types.is_large_string(dictionary.type):
+                if k not in self._padded:          # a race only makes it twice, alike
+                    self._padded[k] = padded_labels(dictionary)
+                out[name] = _plain_labels(self._padded[k], code[at])
+                continue
             out[name] = pa.DictionaryArray.from_arrays(_arrow_numbers(code[at], pa.int32(), np.int32),
                                                        dictionary)
         out[snapped_name] = _arrow_bools(np.asarray(snapped, dtype=bool))
@@ -201,6 +232,49 @@ def _arrow_labels(values: np.ndarray):
     dictionary = pa.Array.from_buffers(pa.large_string(), len(data),
                                        [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
     return dictionary, code
+
+
+#: label sets larger than this are written as plain text: a Parquet dictionary page
+#: holds about 1 MB, and writing a larger dictionary with every chunk cost four times
+#: as much as the text itself (300,000 microgrids)
+_PLAIN_ABOVE = 1 << 16
+
+
+def _plain_labels(padded: tuple[np.ndarray, np.ndarray], code: np.ndarray):
+    """The labels at ``code`` (missing for ``-1``) as one Arrow large_string array,
+    built with numpy (``dictionary_decode`` would load pyarrow.compute): the rows of
+    the padded labels (:func:`padded_labels`) gathered, and the padding dropped."""
+    import pyarrow as pa
+
+    rows, sizes = padded
+    valid = code >= 0
+    at = np.where(valid, code, len(sizes) - 1)        # the last row: empty
+    size = np.take(sizes, at)
+    offsets = np.zeros(len(code) + 1, dtype=np.int64)
+    np.cumsum(size, out=offsets[1:])
+    # ``take``, not ``rows[at]``: numpy's fancy indexing of rows is several times slower
+    text = np.take(rows, at, axis=0)[np.arange(rows.shape[1]) < size[:, None]]
+    missing = int(len(code) - np.count_nonzero(valid))
+    mask = pa.py_buffer(np.packbits(valid, bitorder="little")) if missing else None
+    return pa.Array.from_buffers(pa.large_string(), len(code),
+                                 [mask, pa.py_buffer(offsets), pa.py_buffer(text)],
+                                 null_count=missing)
+
+
+def padded_labels(dictionary) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of every label of an Arrow large_string ``dictionary`` as rows
+    of one width (zeros after the end), plus an empty last row, and each one's length."""
+    lo, hi = dictionary.offset, dictionary.offset + len(dictionary)
+    _, offsets, data = dictionary.buffers()[:3]
+    bounds = np.frombuffer(offsets, dtype=np.int64)[lo:hi + 1]
+    text = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    sizes = np.append(np.diff(bounds), 0)
+    width = max(1, int(sizes.max()))
+    rows = np.zeros((len(sizes), width), dtype=np.uint8)
+    owner = np.repeat(np.arange(len(sizes) - 1), sizes[:-1])
+    step = np.arange(len(owner)) - np.repeat(bounds[:-1] - bounds[0], sizes[:-1])
+    rows[owner, step] = text[bounds[0]:bounds[-1]]
+    return rows, sizes
 
 
 def _arrow_numbers(values: np.ndarray, kind, dtype):

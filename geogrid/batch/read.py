@@ -153,7 +153,11 @@ def _csv_chunks(path: Path, lon, lat, chunk_rows: int) -> Iterator[Chunk]:
         sample = fh.read(1 << 16)
     lon, lat = lonlat_columns(header, lon, lat, what=path.name)
     row_bytes = max(8, len(sample.encode()) // max(1, sample.count("\n")))
-    block = int(min(max(row_bytes * chunk_rows, 1 << 20), 1 << 30))
+    # blocks of a few rows' worth (pyarrow parses each on one thread, several at once),
+    # gathered into chunks: the first block comes as a chunk of its own, so that the
+    # points are checked and located while the rest is parsed (a block of a whole chunk
+    # kept everything waiting for its parse)
+    block = int(min(max(row_bytes * chunk_rows // 8, 1 << 20), 1 << 30))
 
     def reader(numeric: bool):
         types = {c: pa.large_string() for c in header}
@@ -165,7 +169,7 @@ def _csv_chunks(path: Path, lon, lat, chunk_rows: int) -> Iterator[Chunk]:
 
     done = 0
     try:
-        for batch in reader(numeric=True):
+        for batch in _gathered(reader(numeric=True), chunk_rows):
             done += batch.num_rows
             yield batch, floats(batch.column(lon)), floats(batch.column(lat))
         return
@@ -182,6 +186,27 @@ def _csv_chunks(path: Path, lon, lat, chunk_rows: int) -> Iterator[Chunk]:
         x, y = _numbers(attrs[lon]), _numbers(attrs[lat])
         # same column types as the chunks before; text that is no number is missing
         yield attrs.assign(**{lon: x, lat: y}), x, y
+
+
+def _gathered(batches, rows: int):
+    """The first of ``batches`` alone, then the others gathered into batches of at
+    least ``rows`` rows (each column one array)."""
+    import pyarrow as pa
+
+    batches = iter(batches)
+    first = next(batches, None)
+    if first is None:
+        return
+    yield first
+    waiting, count = [], 0
+    for batch in batches:
+        waiting.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pa.concat_batches(waiting)
+            waiting, count = [], 0
+    if waiting:
+        yield pa.concat_batches(waiting)
 
 
 def prefetched(items: Iterator, depth: int = 1) -> Prefetched:

@@ -181,6 +181,28 @@ def locate(
                                         force=force, buildings=footprints, progress=cb),
                  f"定位 / locating {path.name}")
     echo_json(stats)
+    if areas is not None and engine == "pandas":
+        _leave_now()
+
+
+def _leave_now() -> None:
+    """End the process at once when it runs this command (``geogrid locate …``), its
+    output written, closed and reported, and nothing else open (no store, no cluster).
+
+    What is left is the interpreter's teardown, which frees every object of a large
+    batch one by one (hundreds of thousands of polygons, the imported libraries): a
+    tenth to a third of a second for nothing. mypy ends its runs the same way. Called
+    in any other way (e.g. by a test runner), it does nothing."""
+    import contextlib
+    import os
+    import sys
+
+    if sys.argv[1:2] != ["locate"] or sys.stdout is not sys.__stdout__:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):         # a reader that went away: nothing lost
+            stream.flush()
+    os._exit(0)
 
 
 @handle_errors

@@ -8,22 +8,29 @@ same question, with the same answers, from two things numpy builds in a few
 passes:
 
 1. **Bounding boxes in buckets.** A regular grid of about two cells per
-   area; every area is listed in each cell its bounding box touches, in
-   tie-break rank order (CSR arrays). A point's candidates are the areas of
-   its cell whose bounding box holds it.
+   area; every area is listed in each cell its bounding box touches (CSR
+   arrays, grouped by two 16-bit counting sorts). A point's candidates are
+   the areas of its cell whose bounding box holds it.
 2. **Crossing test in numpy.** Each candidate is tested by counting the
-   crossings of a ray from the point with its ring segments (even-odd, so
-   holes and multipolygons need nothing special). The sign of each
+   crossings of a ray from the point with its ring edges (even-odd, so
+   holes and multipolygons need nothing special). The edges are read from
+   the areas' vertices as they come (:class:`Rings`: one array per
+   coordinate, area after area, with a list of the places where one ring
+   ends and the next begins), not copied into edge arrays. The sign of each
    crossing comes from an orientation determinant; where that determinant
    is within its rounding error bound of zero (Shewchuk's filter, with a
    generous margin) the point is on, or within a rounding error of, the
-   segment, and that candidate is decided by GEOS instead
+   edge, and that candidate is decided by GEOS instead
    (:func:`shapely.intersects_xy`). Every answer is therefore GEOS's own:
    points on an edge are covered, and a point covered by several areas goes
    to the lowest tie-break rank, as in the lookup table.
 
-Nothing is ever prepared or cached after construction, so threads may share
-one.
+The vertices come from shapely (:func:`rings_of`) or straight from WKB
+(:func:`geogrid.batch.wkb.wkb_rings`, no GEOS object per area); the
+polygons themselves are only read for the rare point within a rounding
+error of an edge, so they may be parsed later (``geoms`` with a ``take``).
+Nothing is ever prepared or cached after construction, so threads may
+share one.
 """
 
 from __future__ import annotations
@@ -32,14 +39,15 @@ import contextlib
 import math
 import threading
 from concurrent.futures import Future
+from typing import NamedTuple
 
 import numpy as np
 import shapely
 
-from ._build import expand, first_hits, segments
-from ._parallel import by_blocks, in_background
+from ._build import expand
+from ._parallel import by_blocks
 
-__all__ = ["QuickTables", "build_ahead"]
+__all__ = ["QuickTables", "Rings", "rings_of", "build_ahead"]
 
 #: Points are looked up in blocks this long (bounds the size of temporaries).
 _BLOCK = 1 << 15
@@ -52,16 +60,63 @@ _CELLS_PER_AREA = 2
 #: A determinant smaller than this times its magnitude bound is not trusted
 #: (Shewchuk's bound for orient2d is about 3.3e-16).
 _ERR = 1e-13
-#: Weight of an unsure segment in the per-pair tally (far above any crossing count).
+#: Weight of an unsure edge in the per-pair tally (far above any crossing count).
 _UNSURE = float(1 << 32)
 
 
+class Rings(NamedTuple):
+    """The ring vertices of ``n`` areas, area after area.
+
+    Area ``i``'s vertices are ``x[ptr[i]:ptr[i + 1]]`` (and ``y``), ring
+    after ring, each ring closed (its last vertex repeats its first), so
+    vertex ``j`` and ``j + 1`` of one area make an edge, except where
+    ``j`` is in ``breaks`` (the last vertex of a ring that another ring of
+    the same area follows).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    ptr: np.ndarray
+    breaks: np.ndarray
+
+
+def rings_of(geoms: np.ndarray) -> Rings:
+    """The :class:`Rings` of shapely (Multi)Polygons (none for a missing one)."""
+    geoms = np.asarray(geoms, dtype=object)
+    xy = shapely.get_coordinates(geoms)
+    count = shapely.get_num_coordinates(geoms)
+    ptr = np.zeros(len(geoms) + 1, dtype=np.intp)
+    np.cumsum(count, out=ptr[1:])
+    simple = ((shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON)
+              & (shapely.get_num_interior_rings(geoms) == 0))
+    breaks = np.zeros(0, dtype=np.intp)
+    if not simple.all():
+        other = np.flatnonzero(~simple & (count > 0))
+        parts, part_of = shapely.get_parts(geoms[other], return_index=True)
+        rings, ring_of = shapely.get_rings(parts, return_index=True)
+        owner = part_of[ring_of]                    # per ring: its position in ``other``
+        end = np.cumsum(shapely.get_num_coordinates(rings)) - 1
+        first = np.cumsum(count[other]) - count[other]
+        inner = np.flatnonzero(owner[1:] == owner[:-1])     # rings another ring follows
+        breaks = (ptr[other[owner[inner]]] + end[inner] - first[owner[inner]]).astype(np.intp)
+    return Rings(np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), ptr, breaks)
+
+
 class QuickTables:
-    """Bucketed bounding boxes and ring segments of ``geoms`` (see the module doc)."""
+    """Bucketed bounding boxes and ring vertices of ``geoms`` (see the module doc)."""
 
     def __init__(self, geoms: np.ndarray, rank: np.ndarray):
         ahead = _adopt(geoms, rank)
-        self.__dict__.update(ahead if ahead is not None else _tables(geoms, rank))
+        self.__dict__.update(ahead if ahead is not None else _tables(rings_of(geoms), rank, geoms))
+
+    @classmethod
+    def from_rings(cls, rings: Rings, rank: np.ndarray, geoms) -> QuickTables:
+        """The tables of areas given by their vertices; ``geoms`` are their polygons
+        (an array, or an object whose ``take(positions)`` returns some of them),
+        read only for points within a rounding error of an edge."""
+        tables = cls.__new__(cls)
+        tables.__dict__.update(_tables(rings, rank, geoms))
+        return tables
 
     def _col_row(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return _col_row(self.grid, x, y)
@@ -70,7 +125,7 @@ class QuickTables:
         """Position of the lowest-rank area covering each point, ``-1`` for none.
 
         A large batch is put in tile order first (:meth:`_tiles`), so that neighbouring
-        points read the same areas and segments from memory (a third less time at
+        points read the same areas and edges from memory (a third less time at
         300,000 areas), and spread over the cores (:mod:`geogrid.locate._parallel`)."""
         if len(x) < 2 * _BLOCK:
             return self._blocks(x, y)
@@ -101,7 +156,7 @@ class QuickTables:
         return out
 
     def _candidates(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(point, area) pairs whose bounding box holds the point, by point then rank."""
+        """(point, area) pairs whose bounding box holds the point, by point."""
         nx = self.grid[3]
         ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
         col, row = self._col_row(x[ok], y[ok])
@@ -120,31 +175,48 @@ class QuickTables:
         covered = self._crossings(point, area, x, y)
         unsure = np.flatnonzero(covered < 0)
         if unsure.size:
-            covered[unsure] = shapely.intersects_xy(self.geoms[area[unsure]], x[point[unsure]],
-                                                    y[point[unsure]])
-        # pairs run by point, then by rank: the first hit of a point wins the tie
-        return first_hits(point, area, covered.astype(bool), len(x))
+            covered[unsure] = shapely.intersects_xy(self._polygons(area[unsure]),
+                                                    x[point[unsure]], y[point[unsure]])
+        hit = covered.astype(bool)
+        return self._lowest_rank(point[hit], area[hit], len(x))
+
+    def _lowest_rank(self, point: np.ndarray, area: np.ndarray, n_points: int) -> np.ndarray:
+        """Per point, the lowest-rank area among its hits (pairs grouped by point)."""
+        out = np.full(n_points, -1, dtype=np.intp)
+        if not len(point):
+            return out
+        lead = np.flatnonzero(np.r_[True, point[1:] != point[:-1]])
+        if len(lead) == len(point):          # one hit each: areas that tile
+            out[point] = area
+            return out
+        best = np.minimum.reduceat(self.rank[area], lead)
+        out[point[lead]] = self.by_rank[best]
+        return out
+
+    def _polygons(self, positions: np.ndarray) -> np.ndarray:
+        geoms = self.geoms
+        return geoms[positions] if isinstance(geoms, np.ndarray) else geoms.take(positions)
 
     def _crossings(self, point, area, x, y) -> np.ndarray:
         """Per pair: 1 inside, 0 outside, -1 too close to an edge to tell in floats."""
-        start = self.seg_ptr[area]
-        pair, k = expand(self.seg_ptr[area + 1] - start)
-        seg = start[pair] + k
+        start = self.vertex_ptr[area]
+        pair, k = expand(self.vertex_ptr[area + 1] - start - 1)
+        edge = start[pair] + k
         py = y[point[pair]]
-        ay, by = self.ay[seg], self.by[seg]
+        ay, by = self.y[edge], self.y_next[edge]
         above_a, above_b = ay > py, by > py
         straddle = above_a != above_b
-        # only segments whose closed y-range holds the point can cross or touch it
+        # only edges whose closed y-range holds the point can cross or touch it
         near = np.flatnonzero(straddle | (ay == py) | (by == py))
-        pair, seg, py, ay, by = pair[near], seg[near], py[near], ay[near], by[near]
-        ax, bx = self.ax[seg], self.bx[seg]
+        pair, edge, py, ay, by = pair[near], edge[near], py[near], ay[near], by[near]
+        ax, bx = self.x[edge], self.x[edge + 1]
         px = x[point[pair]]
         s = (bx - ax) * (py - ay)
         t = (by - ay) * (px - ax)
         det = s - t
         unsure = np.abs(det) <= _ERR * (np.abs(s) + np.abs(t))
         cross = straddle[near] & ((det > 0) == (by > ay))
-        # one pass for both: crossings count in the low bits, unsure segments far above
+        # one pass for both: crossings count in the low bits, unsure edges far above
         tally = np.bincount(pair, weights=cross + unsure * _UNSURE, minlength=len(area))
         out = (tally.astype(np.int64) & 1).astype(np.int8)
         out[tally >= _UNSURE] = -1
@@ -160,35 +232,67 @@ def _col_row(grid: tuple, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.
     return col, row
 
 
-def _tables(geoms: np.ndarray, rank: np.ndarray) -> dict:
-    """The attributes of a :class:`QuickTables` over ``geoms``."""
-    n = len(geoms)
-    rings = in_background(segments, geoms)      # on another core, while the boxes sort
-    minx, miny, maxx, maxy = (np.ascontiguousarray(v) for v in shapely.bounds(geoms).T)
-    x0, y0 = minx.min(), miny.min()
-    width, height = max(maxx.max() - x0, 1e-9), max(maxy.max() - y0, 1e-9)
+def _bounds(rings: Rings) -> tuple[np.ndarray, ...]:
+    """minx, miny, maxx, maxy per area (NaN for an area without vertices)."""
+    x, y, ptr = rings.x, rings.y, rings.ptr
+    count = np.diff(ptr)
+    if not len(x):
+        return tuple(np.full(len(count), np.nan) for _ in range(4))
+    starts = np.minimum(ptr[:-1], len(x) - 1)
+    out = (np.minimum.reduceat(x, starts), np.minimum.reduceat(y, starts),
+           np.maximum.reduceat(x, starts), np.maximum.reduceat(y, starts))
+    if not count.all():
+        for v in out:
+            v[count == 0] = np.nan
+    return out
+
+
+def _group(keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """The order that groups ``keys`` (integers below ``n_keys``) by value, stable:
+    one or two counting sorts of 16 bits (numpy's radix sort), several times as
+    fast as a comparison sort of the keys themselves."""
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    if n_keys <= 1 << 16:
+        return order
+    high = (keys[order] >> 16).astype(np.uint16)       # at most 2**22 cells: fits
+    return order[np.argsort(high, kind="stable")]
+
+
+def _tables(rings: Rings, rank: np.ndarray, geoms) -> dict:
+    """The attributes of a :class:`QuickTables` over areas with these ``rings``."""
+    n = len(rings.ptr) - 1
+    minx, miny, maxx, maxy = _bounds(rings)
+    x0, y0 = np.nanmin(minx), np.nanmin(miny)
+    width, height = max(np.nanmax(maxx) - x0, 1e-9), max(np.nanmax(maxy) - y0, 1e-9)
     cell = math.sqrt(width * height / min(_CELLS_PER_AREA * n + 16, 1 << 22))
     nx, ny = int(width / cell) + 1, int(height / cell) + 1
-    out = {"geoms": geoms, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
-           "grid": (x0, y0, 1.0 / cell, nx, ny)}
-    c0, r0 = _col_row(out["grid"], minx, miny)
-    c1, r1 = _col_row(out["grid"], maxx, maxy)
-    ncol, nrow = c1 - c0 + 1, r1 - r0 + 1
-    # the areas in rank order, so that one stable sort by cell keeps them so in each cell
+    grid = (x0, y0, 1.0 / cell, nx, ny)
+    c0, r0 = _col_row(grid, minx, miny)
+    c1, r1 = _col_row(grid, maxx, maxy)
+    ncol = c1 - c0 + 1
+    span = ncol * (r1 - r0 + 1)
+    span[np.isnan(minx)] = 0                        # an area without vertices: no cell
+    area, k = expand(span)
+    down, across = np.divmod(k, ncol[area])
+    del k
+    cells = (r0[area] + down) * nx + c0[area] + across
+    del down, across
+    items = area[_group(cells, nx * ny)]
+    ptr = np.zeros(nx * ny + 1, dtype=np.intp)
+    np.cumsum(np.bincount(cells, minlength=nx * ny), out=ptr[1:])
+    del area, cells
+    y_next = np.empty_like(rings.y)
+    y_next[:-1] = rings.y[1:]
+    y_next[-1:] = rings.y[-1:]
+    # from one ring to the next: a level "edge" that no ray crosses (a point at its very
+    # height is only ever unsure, and GEOS decides)
+    y_next[rings.breaks] = rings.y[rings.breaks]
+    rank = np.asarray(rank, dtype=np.intp)
     by_rank = np.empty(n, dtype=np.intp)
     by_rank[rank] = np.arange(n)
-    slot, k = expand((ncol * nrow)[by_rank])
-    area = by_rank[slot]
-    del slot
-    cells = (r0[area] + k // ncol[area]) * nx + c0[area] + k % ncol[area]
-    order = np.argsort(cells, kind="stable")
-    out["items"] = area[order]
-    out["ptr"] = np.zeros(nx * ny + 1, dtype=np.intp)
-    np.cumsum(np.bincount(cells, minlength=nx * ny), out=out["ptr"][1:])
-    del area, k, cells, order
-    out["ax"], out["ay"], out["bx"], out["by"], owner = rings.result()
-    out["seg_ptr"] = np.searchsorted(owner, np.arange(n + 1))    # owner is sorted
-    return out
+    return {"geoms": geoms, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
+            "grid": grid, "items": items, "ptr": ptr, "x": rings.x, "y": rings.y,
+            "y_next": y_next, "vertex_ptr": rings.ptr, "rank": rank, "by_rank": by_rank}
 
 
 #: tables being built ahead (:func:`build_ahead`): (polygons, future of (rank, tables))
@@ -210,7 +314,7 @@ def build_ahead(geoms: np.ndarray, key: np.ndarray):
     def run():
         rank = np.empty(len(key), dtype=np.intp)
         rank[np.argsort(key, kind="stable")] = np.arange(len(key))
-        return rank, _tables(geoms, rank)
+        return rank, _tables(rings_of(geoms), rank, geoms)
 
     done: Future = Future()
 

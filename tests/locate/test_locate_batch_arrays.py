@@ -145,7 +145,10 @@ def test_command_loads_neither_pandas_geopandas_nor_pyproj_and_is_exact(tmp_path
     _write_areas(areas[["id", "code", "geometry"]], tmp_path / "areas.parquet")
     pts = random_points(50_000)
     pts.to_csv(tmp_path / "pts.csv", index=False)
-    script = ("import sys\nfrom geogrid.cli import app\n"
+    # the command ends its process at once when done (``_leave_now``): kept alive here
+    # to look at what it imported
+    script = ("import sys\nfrom geogrid.cli import app\nimport geogrid.cli.batch as b\n"
+              "b._leave_now = lambda: None\n"
               "try:\n    app()\nexcept SystemExit as e:\n    code = e.code\n"
               "heavy = [m for m in ('pandas', 'geopandas', 'sqlalchemy', 'pyproj')\n"
               "         if m in sys.modules]\n"

@@ -236,3 +236,18 @@ def test_prefetched_items_keep_their_order_errors_and_stop_early():
     assert closed.wait(5)
     assert list(ahead) == []
     assert not [t for t in threading.enumerate() if t.name == "geogrid-read"]
+
+
+def test_a_csv_comes_as_one_block_first_then_in_whole_chunks_in_order(tmp_path):
+    """The first chunk is the first block pyarrow parses (located while the rest is
+    read); the others hold at least ``chunk_rows`` rows, and nothing is lost or moved."""
+    from geogrid.batch.read import iter_points
+
+    pts = random_points(300_000)
+    pts.to_csv(tmp_path / "p.csv", index=False)
+    chunks = list(iter_points(tmp_path / "p.csv", chunk_rows=100_000))
+    sizes = [c[0].num_rows for c in chunks]
+    assert sizes[0] < 100_000 and all(s >= 100_000 for s in sizes[1:-1]) and sum(sizes) == 300_000
+    assert np.array_equal(np.concatenate([c[1] for c in chunks]), pts["lon"].to_numpy())
+    assert np.concatenate([c[0].column("pid").to_numpy(zero_copy_only=False)
+                           for c in chunks]).tolist() == pts["pid"].tolist()

@@ -59,9 +59,10 @@ def test_tables_built_ahead_are_taken_over_only_for_the_same_polygons_and_order(
     assert np.array_equal(index.locate(x, y), want)
     rank = np.empty(len(ids), dtype=np.intp)
     rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
-    plain = _quick._tables(_arrays(areas)[0], rank)           # the same tables, built here
-    for name in ("items", "ptr", "seg_ptr", "ax", "by", "minx"):
-        assert np.array_equal(plain[name], getattr(index._quick, name))
+    geoms = _arrays(areas)[0]
+    plain = _quick._tables(_quick.rings_of(geoms), rank, geoms)     # the same tables, built here
+    for name in ("items", "ptr", "vertex_ptr", "x", "y_next", "minx"):
+        assert np.array_equal(plain[name], getattr(index._quick, name), )
     # another tie-break order than the index's: built again, answers unchanged
     geoms, ids = _arrays(areas)
     with _quick.build_ahead(geoms, ids[::-1].copy()):
