@@ -87,7 +87,7 @@ _LITERALS = re.compile(r"--?[\w-]+|`[^`]*`|\b[A-Z_]{2,}\b|\b(?:CSV|API|OSM|GeoJS
                        r"Shapefile|GeoParquet|Parquet|TOML|JSON|id|ID|CJ/T|wgs84|gcj02|bd09|"
                        r"cgcs2000|YYYY-MM-DD)\b")
 #: their help is English only (the batch commands' texts live in their own module)
-_ENGLISH_ONLY = {"geogrid locate", "geogrid geocode"}
+_ENGLISH_ONLY: set[str] = set()
 
 
 def _chinese_first(text: str | None) -> bool:

@@ -143,8 +143,8 @@ def locate(
     areas_datum: Annotated[Datum, typer.Option("--areas-datum", case_sensitive=False,
                                                help="区域文件的坐标系 / datum of the areas file")] = Datum.CGCS2000,
     plan: Annotated[str, typer.Option(help="方案编号或 active / plan id or 'active' (store)")] = "active",
-    lon_col: Annotated[str | None, typer.Option()] = None,
-    lat_col: Annotated[str | None, typer.Option()] = None,
+    lon_col: Annotated[str | None, typer.Option(help="经度列 (默认自动识别 lon/lng/经度) / longitude column (default: found by name)")] = None,
+    lat_col: Annotated[str | None, typer.Option(help="纬度列 (默认自动识别 lat/纬度) / latitude column (default: found by name)")] = None,
     id_column: Annotated[str | None, typer.Option(help="区域编号列 / areas id column")] = None,
     name_column: Annotated[str | None, typer.Option(help="区域名称列 / areas name column")] = None,
     code_column: Annotated[str | None, typer.Option(help="区域代码列 / areas code column")] = None,
@@ -155,9 +155,9 @@ def locate(
     snap_m: Annotated[float | None, typer.Option(help="吸附范围（米）/ snap points outside within this distance")] = None,
     geometry_point: Annotated[str | None, typer.Option(
         help="线/面取点方式 / point of a line or polygon: representative|centroid|first|last")] = None,
-    engine: Annotated[str, typer.Option(help="pandas (streamed) or dask (parallel, cluster)")] = "pandas",
+    engine: Annotated[str, typer.Option(help="计算引擎: pandas (流式) 或 dask (并行、集群) / engine: pandas (streamed) or dask (parallel, cluster)")] = "pandas",
     scheduler: Annotated[str | None, typer.Option(
-        help="dask: threads|processes|synchronous|tcp://host:8786")] = None,
+        help="调度器 (dask): threads、processes、synchronous 或集群地址 tcp://host:8786 / dask scheduler")] = None,
     chunk_rows: Annotated[int, typer.Option(
         min=1000, help="每块行数 / rows per chunk (read, located and written in turn)")] = 250_000,
     force: Annotated[bool, typer.Option(help="坐标系疑似有误也继续 / go on although another datum fits better")] = False,
@@ -207,21 +207,22 @@ def _leave_now() -> None:
 
 @handle_errors
 def geocode(
-    path: Annotated[Path, typer.Argument(help="CSV or Parquet with an address column")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="output .csv or .parquet")],
-    column: Annotated[str, typer.Option(help="the address column")] = "address",
-    areas: Annotated[Path | None, typer.Option(help="also locate into these areas (file)")] = None,
-    plan: Annotated[str, typer.Option(help="plan id or 'active' (store)")] = "active",
+    path: Annotated[Path, typer.Argument(help="含地址列的 CSV 或 Parquet / CSV or Parquet with an address column")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="输出 / output .csv or .parquet")],
+    column: Annotated[str, typer.Option(help="地址列 / the address column")] = "address",
+    areas: Annotated[Path | None, typer.Option(help="同时定位到这些区域 (文件) / also locate into these areas (file)")] = None,
+    plan: Annotated[str, typer.Option(help="方案编号或 active / plan id or 'active' (store)")] = "active",
     name_column: Annotated[str | None, typer.Option(
         help="名称列 (店名、单位名) / the column with the place or caller name beside the "
              "address (picks among a large site's records)")] = None,
 ) -> None:
-    """Geocode every address of a file (gazetteer from the store) and locate it."""
+    """把文件中的每个地址编码为坐标并定位 (地名库取自数据库) / Geocode every address of a file
+    (gazetteer from the store) and locate it."""
     from ..batch import geocode_file
     from ..services.gazetteer import gazetteer_from_store
 
     store = open_store()
-    with console.status("building the gazetteer…"):
+    with console.status("正在建立地名库 / building the gazetteer…"):
         gaz = gazetteer_from_store(store)
         try:
             locator = _locator(areas, plan)
