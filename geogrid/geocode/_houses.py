@@ -21,7 +21,8 @@ import math
 from dataclasses import replace
 
 import numpy as np
-from rapidfuzz import fuzz
+import shapely
+from rapidfuzz import fuzz, process
 
 from ._geometry import Interpolated, interpolate_number
 from ._index import House, StreetKey, label
@@ -30,7 +31,7 @@ from ._numbering import SHRINK_SPAN
 from ._results import _BASE, _SOURCE_ORDER, MatchLevel, _Candidate, _join
 from .address import HouseNumber, ParsedAddress, normalise
 
-__all__ = ["ESTIMATED_NOTE", "ESTIMATED_ROAD", "HouseMatching"]
+__all__ = ["ESTIMATED_NOTE", "ESTIMATED_ROAD", "SITE_WORDS", "HouseMatching"]
 
 #: records of one number this close to their medoid agree: their mean stands for the site
 AGREE_M = 150.0
@@ -46,6 +47,9 @@ ESTIMATED_NOTE = "road line estimated from its"
 NAME_MATCH = 85.0
 #: records of one building (the query's record among them) that make its centre worth using
 BUILDING_RECORDS = 3
+#: words naming a large site (a mall, a department store, an office tower, a hospital, a
+#: campus), whose one known record may stand 150 m from a shop elsewhere in it
+SITE_WORDS = ("广场", "中心", "大厦", "百货", "商城", "商厦", "购物", "商场", "医院", "大学", "天地")
 #: records whose building name is this close (``fuzz.ratio`` points) to the best match tie
 BUILDING_TIE = 5.0
 
@@ -261,6 +265,7 @@ class HouseMatching:
         out = []
         first = pool[0]
         feats = _site_features(p.place_name, site, centre or first.place)
+        feats.update(self._site_evidence(p, top, centre or first.place, key))
         for h in pool:
             far = math.hypot(h.place.x - first.place.x, h.place.y - first.place.y)
             if h is not first and far < 30:
@@ -271,6 +276,82 @@ class HouseMatching:
                                   h.label, detail, place=place, cap=cap,
                                   features=dict(feats)))
         return out
+
+    def _site_evidence(self, p: ParsedAddress, houses: list[House], at, key: StreetKey
+                       ) -> dict[str, float]:
+        """How large the site at the number is, as features of the calibration (learned
+        per class, never rules):
+
+        * ``depth_m``: how far the answer stands from its road (metres; 0 when the road
+          data lacks the road). A shop front stands by its road; a record 90 m inside its
+          block is the centre of a large site (a hospital, a mall, a campus), and a place
+          elsewhere on that site may be 150 m from it;
+        * ``site_text``: 1 when the place the query names (or the name given beside it)
+          has a word of a large site (:data:`SITE_WORDS`);
+        * ``part_differs``: how far (``1 - fuzz.ratio / 100``) the building the query
+          names is from the nearest building the answer's records name (``香港广场南座``
+          asked, ``香港广场购物中心北区`` known: another part of the site); 0 when either
+          names none;
+        * ``building_m``: how far the records of the building it names reach
+          (:meth:`_building_extent`)."""
+        depth = self._depth(key[0], at)
+        text = normalise((p.poi or "") + (p.place_name or ""))
+        site_text = float(any(w in text for w in SITE_WORDS))
+        differs = 0.0
+        if p.poi:
+            want = normalise(p.poi)
+            names = [b for h in houses
+                     if (b := self._building_of.get((h.place.source, h.place.index)))]
+            if names:
+                differs = 1.0 - max(fuzz.ratio(want, b) for b in names) / 100.0
+        return {"depth_m": round(depth, 1), "site_text": site_text,
+                "part_differs": round(differs, 3),
+                "building_m": round(self._building_extent(p.poi, at), 1)}
+
+    def _building_extent(self, name: str | None, at) -> float:
+        """How far from ``at`` the database's records of the building ``name`` reach
+        (metres; records whose address names a building that ``name`` matches, rapidfuzz
+        ``partial_ratio`` >= 80, at any number of any road: 香港广场 is filed under 淮海中路
+        282号 and 283号, 第一百货 under 南京东路800号 and 西藏中路500号). A building known
+        150 m across is a large site wherever its one record at this number stands; 0 when
+        no building is named or none is known."""
+        if not name:
+            return 0.0
+        names, xy = self._building_sites()
+        if not names:
+            return 0.0
+        got = process.extract(normalise(name), names, scorer=fuzz.partial_ratio,
+                              score_cutoff=80, limit=None)
+        if not got:
+            return 0.0
+        pts = np.concatenate([xy[i] for _, _, i in got])
+        return float(np.hypot(pts[:, 0] - at.x, pts[:, 1] - at.y).max())
+
+    def _building_sites(self) -> tuple[list[str], list[np.ndarray]]:
+        """The building names the database's addresses hold, and each one's record points
+        (built on first use)."""
+        if self._sites_cache is None:
+            where: dict[str, dict] = {}
+            for key, entries in self._names.items():
+                for level, pl in entries:
+                    if self._building_of.get((pl.source, pl.index)) == key:
+                        where.setdefault(key, {})[(pl.source, pl.index)] = (pl.x, pl.y)
+            names = sorted(where)
+            self._sites_cache = (names, [np.array(list(where[n].values())) for n in names])
+        return self._sites_cache
+
+    def _depth(self, road: str, at) -> float:
+        """Metres from ``at`` across its road: the offset from the road's spine, which goes
+        on straight past the road data's ends (a drive graph has no pedestrian 南京东路, and
+        the distance to its geometry would be a kilometre); the distance to the road's
+        geometry when its numbers are not measured; 0 without road data."""
+        main = (road, None, None)
+        measured = self._measured(main) if main in self._lines else None
+        if measured is not None:
+            return float(abs(measured.spine.measure(np.array([[at.x, at.y]]))[1][0]))
+        line = self._roads.get(road)
+        return float(shapely.distance(line, shapely.Point(at.x, at.y))) if line is not None \
+            else 0.0
 
     def _building_centre(self, p: ParsedAddress, house: House):
         """One record of a number, in a building the database knows from other records too

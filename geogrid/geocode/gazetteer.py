@@ -182,6 +182,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching, Suggestions):
         self._sides = {k: street_sides(line, roads.get(k[0])) for k, line in self._lines.items()}
         self._numbering = Numbering.build(self._lines, roads)
         self._measured_cache: dict[StreetKey, Any] = {}
+        self._sites_cache = None  # building names and their records' points, on first use
         self._street_roads = {k[0] for k in places_houses}
         self._known_streets = set(roads) | self._street_roads
         self._road_choices = FuzzyIndex(self._known_streets)
