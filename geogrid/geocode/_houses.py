@@ -22,10 +22,10 @@ from dataclasses import replace
 
 import numpy as np
 import shapely
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from ._geometry import Interpolated, interpolate_number
-from ._index import House, StreetKey, label
+from ._index import FuzzyIndex, House, StreetKey, label
 from ._measure import MeasuredNumbers, RoadSpine
 from ._numbering import SHRINK_SPAN
 from ._results import _BASE, _SOURCE_ORDER, MatchLevel, _Candidate, _join
@@ -317,27 +317,25 @@ class HouseMatching:
         no building is named or none is known."""
         if not name:
             return 0.0
-        names, xy = self._building_sites()
-        if not names:
-            return 0.0
-        got = process.extract(normalise(name), names, scorer=fuzz.partial_ratio,
-                              score_cutoff=80, limit=None)
+        index, xy = self._building_sites()
+        got = index.extract(normalise(name), fuzz.partial_ratio, None, 80)
         if not got:
             return 0.0
-        pts = np.concatenate([xy[i] for _, _, i in got])
+        pts = np.concatenate([xy[b] for b, _, _ in got])
         return float(np.hypot(pts[:, 0] - at.x, pts[:, 1] - at.y).max())
 
-    def _building_sites(self) -> tuple[list[str], list[np.ndarray]]:
-        """The building names the database's addresses hold, and each one's record points
-        (built on first use)."""
+    def _building_sites(self) -> tuple[FuzzyIndex, dict[str, np.ndarray]]:
+        """The building names the database's addresses hold (a :class:`FuzzyIndex`, narrowed
+        by characters when there are many), and each one's record points (built on first
+        use)."""
         if self._sites_cache is None:
             where: dict[str, dict] = {}
             for key, entries in self._names.items():
                 for level, pl in entries:
                     if self._building_of.get((pl.source, pl.index)) == key:
                         where.setdefault(key, {})[(pl.source, pl.index)] = (pl.x, pl.y)
-            names = sorted(where)
-            self._sites_cache = (names, [np.array(list(where[n].values())) for n in names])
+            self._sites_cache = (FuzzyIndex(where),
+                                 {n: np.array(list(v.values())) for n, v in where.items()})
         return self._sites_cache
 
     def _depth(self, road: str, at) -> float:

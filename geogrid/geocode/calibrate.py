@@ -24,7 +24,10 @@ bracketing known numbers and how far their metres per number stray from the
 road's own, the distance extrapolated, how many records share the number and
 how far they spread, how well the name given beside the address matched
 theirs, whether a hinted cross street agreed, whether the numbers' direction
-was taken from other roads), a class seen at least
+was taken from other roads, and how large the site at the number is: how far
+the answer stands across its road, how far the records of the building the
+query names reach, whether the query names another building than the records
+do, words of a large site), a class seen at least
 ``min_rung`` times with both outcomes gets a small logistic model on the logit
 of the rule score and the features' ``log1p``, fitted by iteratively
 reweighted least squares in numpy:
@@ -60,11 +63,12 @@ hint, all right in one half's fit, read 0.895 in the other half, where 15
 of 22 were right; counted per road, that evidence supports under 0.8.
 
 Answers report more (how many numbers the road knows); on the real-address
-evaluation that, and words naming a large site (广场, 医院, …) or the number of
-house numbers within 100 m of the answer, did not separate hits from misses
-out of fold (the share right at confidence >= 0.8 fell by 0.3-0.7 points with
-them), so the model leaves them out. An answer
-given without features uses its class's 1-D curve.
+evaluation that, or the number of house numbers within 100 m of the answer
+or the gap to the nearest known numbers of its side, did not separate hits
+from misses (not monotone), so the model leaves them out. An answer given
+without features uses its class's 1-D curve. The cross-fitting keeps the
+answers of one point (the shops of a mall answered at its centre) in one
+fold: twins do not vouch for each other out of fold.
 
 An evidence class seen fewer than ``min_rung`` times whose rung was seen more
 (``门牌/楼内`` in a fit on plain house numbers) borrows its rung's curve. A rung

@@ -126,3 +126,19 @@ def test_cross_fitting_leaves_a_whole_point_out():
     assert np.allclose(z[mall], w[0] + ((x[mall] - mean) / scale) @ w[1:])
     # by turn instead, the mall's twins train the model that scores them
     assert not np.allclose(_cross_fitted(x, y, 1.0, signs)[:20], z[:20])
+
+
+def test_building_extent_reaches_the_records_of_the_named_building_at_any_number():
+    """香港广场 is filed under 415号 and, 150 m east, 417号: one record at 415号 stands for
+    a building 150 m across. A building known from one point spans nothing; a query that
+    names no building, or one the database does not know, has no extent."""
+    east = 121.4700 + 150 / (111_320 * np.cos(np.radians(31.235)))
+    rows = [("凤阳路415号香港广场购物中心F1层", "a", 121.4700, 31.2352),
+            ("凤阳路417号香港广场购物中心北区", "b", east, 31.2352),
+            ("凤阳路421号东方商厦", "c", 121.4720, 31.2352)]
+    gaz = _gaz(rows)
+    wide = _house(gaz.geocode("凤阳路415号香港广场购物中心3层"))
+    assert wide.features["building_m"] == pytest.approx(150, abs=3)
+    assert _house(gaz.geocode("凤阳路421号东方商厦9层")).features["building_m"] < 1
+    assert _house(gaz.geocode("凤阳路415号2层")).features["building_m"] == 0.0
+    assert _house(gaz.geocode("凤阳路415号金钟广场2层")).features["building_m"] == 0.0
