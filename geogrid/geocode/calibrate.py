@@ -62,10 +62,12 @@ evaluation (seed 6), numbers counted from a road's start with an agreeing
 hint, all right in one half's fit, read 0.895 in the other half, where 15
 of 22 were right; counted per road, that evidence supports under 0.8.
 
-Answers report more (how many numbers the road knows); on the real-address
-evaluation that, or the number of house numbers within 100 m of the answer
-or the gap to the nearest known numbers of its side, did not separate hits
-from misses (not monotone), so the model leaves them out. An answer given
+How many numbers the road knows (``n_known``) may only raise the confidence of
+an estimate: on the real-address evaluation extrapolations from a road that
+knows one or two numbers were right 77 % of the time, from three or more 93 %.
+The number of house numbers within 100 m of an exact answer, or the gap to the
+nearest known numbers of its side, did not separate hits from misses (not
+monotone), so the model leaves them out. An answer given
 without features uses its class's 1-D curve. The cross-fitting keeps the
 answers of one point (the shops of a mall answered at its centre) in one
 fold: twins do not vouch for each other out of fold.
@@ -113,13 +115,14 @@ DEFAULT_CALIBRATION = Path(__file__).with_name("calibration.json")
 
 #: what an answer reports about its evidence, beside its rule score (missing: 0)
 FEATURES = ("gap_m", "move_m", "n_records", "spread_m", "hint", "guessed", "odd_rate",
-            "name_match", "depth_m", "site_text", "part_differs", "building_m")
+            "name_match", "depth_m", "site_text", "part_differs", "building_m", "n_known")
 #: the direction each feature may move the confidence (+1 up, -1 down, 0 either): a wider
 #: gap between known numbers, a longer extrapolation, records spread wider, a direction
-#: guessed or words naming a large site never raise it; a hint that agrees never lowers it
+#: guessed, a larger site (deeper, wider, another building, its words) never raise it; a
+#: hint that agrees or more known numbers on the road never lower it
 SIGNS = {"gap_m": -1.0, "move_m": -1.0, "spread_m": -1.0, "guessed": -1.0, "hint": 1.0,
          "site_text": -1.0, "site_name": -1.0, "name_match": 1.0, "part_differs": -1.0,
-         "depth_m": -1.0, "building_m": -1.0}
+         "depth_m": -1.0, "building_m": -1.0, "n_known": 1.0}
 #: ridge penalty of the per-class logistic model (on standardised inputs) when none is chosen
 RIDGE = 3.0
 #: the ridge penalties the cross-validation chooses among, per class

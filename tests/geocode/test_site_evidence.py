@@ -84,6 +84,7 @@ def test_the_site_features_are_learned_and_may_only_lower_the_confidence():
     reason for confidence."""
     assert {"depth_m", "site_text", "part_differs"} <= set(FEATURES)
     assert SIGNS["depth_m"] == SIGNS["site_text"] == SIGNS["part_differs"] == -1.0
+    assert SIGNS["building_m"] == -1.0 and SIGNS["n_known"] == 1.0
     rng = np.random.default_rng(0)
     n = 600
     depth = rng.uniform(5, 150, size=n)
