@@ -26,7 +26,8 @@ from rapidfuzz import fuzz
 
 from ._geometry import Interpolated, interpolate_number
 from ._index import FuzzyIndex, House, StreetKey, label
-from ._measure import MeasuredNumbers, RoadSpine
+from ._measure import MeasuredNumbers, RoadSpine, _theil_sen
+from ._numbering_errors import NumberingErrors
 from ._numbering import SHRINK_SPAN
 from ._results import _BASE, _SOURCE_ORDER, MatchLevel, _Candidate, _join
 from .address import HouseNumber, ParsedAddress, normalise
@@ -71,7 +72,8 @@ class HouseMatching:
             if got is not None:
                 cand = _Candidate(MatchLevel.INTERPOLATED, got.xy[0], got.xy[1],
                                   got.confidence * score, label(key, p.number, p.number_suffix),
-                                  got.detail, estimated=True, features=dict(got.features or {}))
+                                  got.detail, estimated=True, features=dict(got.features or {}),
+                                  cap=self._numbering_ceiling(key, p.number, got.features))
                 return self._check_hint(p, key, cand)
         if p.number is not None and p.lane is None and by_number:
             got = self._nearest_number(p, key, by_number, score)
@@ -132,6 +134,56 @@ class HouseMatching:
             if est is not None:
                 return Interpolated(*est)
         return interpolate_number(line, n, self._roads.get(key[0]), sides=sides)
+
+    def _numbering_ceiling(self, key: StreetKey, n: int, features: dict | None) -> float:
+        """P(within 100 m) of a number placed ``near_m`` from the road's nearest known number,
+        by the road's own leave-one-out errors (:mod:`geogrid.geocode._numbering_errors`)."""
+        model = self.numbering_errors
+        near = (features or {}).get("near_m")
+        if model is None or near is None:
+            return 1.0
+        # a one-sided street's irregularity is kept under the road's own name
+        return model.p_within(_side_key(key[0], n, key[0] in model.roads), float(near),
+                              beyond="move_m" in features)
+
+    def _loo_residuals(self, key: StreetKey) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each known number of the road left out and placed from the others as a query
+        would be: ``{road side: (near_m, error_m, extrapolated)}`` (the side: odd or even
+        numbers, the whole road when one-sided)."""
+        measured = self._measured(key)
+        if measured is None or len(np.unique(measured.numbers)) < 3:
+            return {}
+        line = self._lines[key]
+        out: dict[str, tuple[list, list]] = {}
+        for n in np.unique(measured.numbers):
+            rest = measured.numbers != n
+            if len(np.unique(measured.numbers[rest])) < 2:
+                continue
+            nums = measured.numbers[rest]
+            reduced = MeasuredNumbers(measured.spine, nums, measured.m[rest], measured.o[rest],
+                                      _theil_sen(nums, measured.m[rest]))
+            one_sided = reduced.sides() == "same"
+            own = reduced.gap_slope(one_sided=one_sided)
+            est = reduced.place(int(n), one_sided=one_sided,
+                                slope=self._shrunk_slope(reduced, own),
+                                setback=self._numbering.setback)
+            if est is None:
+                continue
+            truth = np.median(line.xy[line.numbers == n], axis=0)
+            side = _side_key(key[0], int(n), measured.sides() == "same")
+            got = out.setdefault(side, ([], [], []))
+            got[0].append(est[3]["near_m"])
+            got[1].append(float(np.hypot(*(np.asarray(est[0]) - truth))))
+            got[2].append("move_m" in est[3])
+        return {k: (np.array(v[0]), np.array(v[1]), np.array(v[2], bool)) for k, v in out.items()}
+
+    def _fit_numbering_errors(self) -> NumberingErrors | None:
+        """The error model of every road's known numbers (built with the gazetteer)."""
+        residuals = {}
+        for key in self._lines:
+            if key[1] is None and key[2] is None:
+                residuals.update(self._loo_residuals(key))
+        return NumberingErrors.fit(residuals)
 
     def _measured(self, key: StreetKey) -> MeasuredNumbers | None:
         """The known numbers of a road measured along its spine (built on first use)."""
@@ -397,6 +449,12 @@ class HouseMatching:
 
 
 #: how far a road may pass from a hinted cross street that it does not meet
+
+def _side_key(road: str, n: int, one_sided: bool) -> str:
+    """The name a road side's irregularity is kept under: ``road`` for a one-sided street,
+    else ``road#odd`` / ``road#even``."""
+    return road if one_sided else f"{road}#{'odd' if n % 2 else 'even'}"
+
 
 def _by_medoid(houses: list[House]) -> list[House]:
     """``houses`` ordered by their summed distance to the others: the medoid first.
