@@ -235,7 +235,8 @@ class HouseMatching:
         """Use a hinted cross street (近X路, X路口) or neighbour (近来福士广场) as a constraint on
         an interpolated number.
 
-        Within 150 m of the junction the two agree and the score rises; more
+        Within 150 m of the junction the two agree and the score rises (and the ceiling
+        the road's numbering errors put on the estimate is lifted); more
         than 300 m away they disagree: both answers are returned, each with a
         lower score, the junction's road segment first only if the
         interpolation was weak.
@@ -250,6 +251,9 @@ class HouseMatching:
         cand.features["hint"] = 1.0 if d <= 150 else 0.0 if d <= 300 else -1.0
         if d <= 150:
             cand.confidence = min(cand.confidence * 1.15, 0.95)
+            # the hint places it, not the numbering alone: the numbering's error model does
+            # not bound it (the class's model weighs the agreeing hint)
+            cand.cap = 1.0
             cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted {self._hint_what(near)}")
             return [cand]
         if d <= 300:
