@@ -34,10 +34,11 @@ def _gaz(known, where=_truth) -> Gazetteer:
     pts = gpd.GeoDataFrame({"addr_street": [ROAD] * len(known),
                             "addr_housenumber": [str(n) for n in known]},
                            geometry=[Point(ll(*where(n))) for n in known], crs="EPSG:4490")
-    road = LineString([ll(0, 0), ll(3000, 0)])
+    # 横路 crosses 直路 at x = 1000 m, where 200号 / 201号 stand
+    roads = [LineString([ll(0, 0), ll(3000, 0)]), LineString([ll(1000, -300), ll(1000, 300)])]
     return Gazetteer.from_frames(
         address_points=pts, calibration=None, cache_size=0,
-        roads=gpd.GeoDataFrame({"name": [ROAD]}, geometry=[road], crs="EPSG:4490"))
+        roads=gpd.GeoDataFrame({"name": [ROAD, "横路"]}, geometry=roads, crs="EPSG:4490"))
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +148,15 @@ def test_a_long_gap_lowers_the_confidence():
     # the answer is still where interpolation puts it: only its confidence changes
     x, _ = xy(long_.lon, long_.lat)
     assert x == pytest.approx(5.0 * 201, abs=3.0)
+
+
+def test_an_agreeing_hint_lifts_the_ceiling():
+    # the hinted cross street 横路 meets 直路 beside 201号: the hint places the answer, so
+    # the numbering's error model does not bound it (calibration=None: the rule score)
+    gaz = _gaz(list(range(1, 82, 4)) + list(range(321, 400, 4)))
+    gaz.numbering_errors = _irregular_model()
+    plain, hinted = gaz.geocode(f"{ROAD}201号"), gaz.geocode(f"{ROAD}201号(近横路)")
+    cap = gaz.numbering_errors.p_within(f"{ROAD}#odd", plain.features["near_m"])
+    assert plain.confidence == pytest.approx(cap, abs=1e-4) and cap < plain.score
+    assert hinted.features["hint"] == 1.0
+    assert hinted.confidence == pytest.approx(hinted.score) and hinted.confidence > cap
