@@ -21,16 +21,18 @@ import math
 from dataclasses import replace
 
 import numpy as np
+import shapely
 from rapidfuzz import fuzz
 
 from ._geometry import Interpolated, interpolate_number
-from ._index import House, StreetKey, label
-from ._measure import MeasuredNumbers, RoadSpine
+from ._index import FuzzyIndex, House, StreetKey, label
+from ._measure import MeasuredNumbers, RoadSpine, _theil_sen
+from ._numbering_errors import NumberingErrors
 from ._numbering import SHRINK_SPAN
 from ._results import _BASE, _SOURCE_ORDER, MatchLevel, _Candidate, _join
 from .address import HouseNumber, ParsedAddress, normalise
 
-__all__ = ["ESTIMATED_NOTE", "ESTIMATED_ROAD", "HouseMatching"]
+__all__ = ["ESTIMATED_NOTE", "ESTIMATED_ROAD", "SITE_WORDS", "HouseMatching"]
 
 #: records of one number this close to their medoid agree: their mean stands for the site
 AGREE_M = 150.0
@@ -46,6 +48,9 @@ ESTIMATED_NOTE = "road line estimated from its"
 NAME_MATCH = 85.0
 #: records of one building (the query's record among them) that make its centre worth using
 BUILDING_RECORDS = 3
+#: words naming a large site (a mall, a department store, an office tower, a hospital, a
+#: campus), whose one known record may stand 150 m from a shop elsewhere in it
+SITE_WORDS = ("广场", "中心", "大厦", "百货", "商城", "商厦", "购物", "商场", "医院", "大学", "天地")
 #: records whose building name is this close (``fuzz.ratio`` points) to the best match tie
 BUILDING_TIE = 5.0
 
@@ -67,7 +72,8 @@ class HouseMatching:
             if got is not None:
                 cand = _Candidate(MatchLevel.INTERPOLATED, got.xy[0], got.xy[1],
                                   got.confidence * score, label(key, p.number, p.number_suffix),
-                                  got.detail, estimated=True, features=dict(got.features or {}))
+                                  got.detail, estimated=True, features=dict(got.features or {}),
+                                  cap=self._numbering_ceiling(key, p.number, got.features))
                 return self._check_hint(p, key, cand)
         if p.number is not None and p.lane is None and by_number:
             got = self._nearest_number(p, key, by_number, score)
@@ -129,6 +135,56 @@ class HouseMatching:
                 return Interpolated(*est)
         return interpolate_number(line, n, self._roads.get(key[0]), sides=sides)
 
+    def _numbering_ceiling(self, key: StreetKey, n: int, features: dict | None) -> float:
+        """P(within 100 m) of a number placed ``near_m`` from the road's nearest known number,
+        by the road's own leave-one-out errors (:mod:`geogrid.geocode._numbering_errors`)."""
+        model = self.numbering_errors
+        near = (features or {}).get("near_m")
+        if model is None or near is None:
+            return 1.0
+        # a one-sided street's irregularity is kept under the road's own name
+        return model.p_within(_side_key(key[0], n, key[0] in model.roads), float(near),
+                              beyond="move_m" in features)
+
+    def _loo_residuals(self, key: StreetKey) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each known number of the road left out and placed from the others as a query
+        would be: ``{road side: (near_m, error_m, extrapolated)}`` (the side: odd or even
+        numbers, the whole road when one-sided)."""
+        measured = self._measured(key)
+        if measured is None or len(np.unique(measured.numbers)) < 3:
+            return {}
+        line = self._lines[key]
+        out: dict[str, tuple[list, list]] = {}
+        for n in np.unique(measured.numbers):
+            rest = measured.numbers != n
+            if len(np.unique(measured.numbers[rest])) < 2:
+                continue
+            nums = measured.numbers[rest]
+            reduced = MeasuredNumbers(measured.spine, nums, measured.m[rest], measured.o[rest],
+                                      _theil_sen(nums, measured.m[rest]))
+            one_sided = reduced.sides() == "same"
+            own = reduced.gap_slope(one_sided=one_sided)
+            est = reduced.place(int(n), one_sided=one_sided,
+                                slope=self._shrunk_slope(reduced, own),
+                                setback=self._numbering.setback)
+            if est is None:
+                continue
+            truth = np.median(line.xy[line.numbers == n], axis=0)
+            side = _side_key(key[0], int(n), measured.sides() == "same")
+            got = out.setdefault(side, ([], [], []))
+            got[0].append(est[3]["near_m"])
+            got[1].append(float(np.hypot(*(np.asarray(est[0]) - truth))))
+            got[2].append("move_m" in est[3])
+        return {k: (np.array(v[0]), np.array(v[1]), np.array(v[2], bool)) for k, v in out.items()}
+
+    def _fit_numbering_errors(self) -> NumberingErrors | None:
+        """The error model of every road's known numbers (built with the gazetteer)."""
+        residuals = {}
+        for key in self._lines:
+            if key[1] is None and key[2] is None:
+                residuals.update(self._loo_residuals(key))
+        return NumberingErrors.fit(residuals)
+
     def _measured(self, key: StreetKey) -> MeasuredNumbers | None:
         """The known numbers of a road measured along its spine (built on first use)."""
         if key not in self._measured_cache:
@@ -179,7 +235,8 @@ class HouseMatching:
         """Use a hinted cross street (近X路, X路口) or neighbour (近来福士广场) as a constraint on
         an interpolated number.
 
-        Within 150 m of the junction the two agree and the score rises; more
+        Within 150 m of the junction the two agree and the score rises (and the ceiling
+        the road's numbering errors put on the estimate is lifted); more
         than 300 m away they disagree: both answers are returned, each with a
         lower score, the junction's road segment first only if the
         interpolation was weak.
@@ -194,6 +251,9 @@ class HouseMatching:
         cand.features["hint"] = 1.0 if d <= 150 else 0.0 if d <= 300 else -1.0
         if d <= 150:
             cand.confidence = min(cand.confidence * 1.15, 0.95)
+            # the hint places it, not the numbering alone: the numbering's error model does
+            # not bound it (the class's model weighs the agreeing hint)
+            cand.cap = 1.0
             cand.detail = _join(cand.detail, f"{d:.0f} m from the hinted {self._hint_what(near)}")
             return [cand]
         if d <= 300:
@@ -261,6 +321,7 @@ class HouseMatching:
         out = []
         first = pool[0]
         feats = _site_features(p.place_name, site, centre or first.place)
+        feats.update(self._site_evidence(p, top, centre or first.place, key))
         for h in pool:
             far = math.hypot(h.place.x - first.place.x, h.place.y - first.place.y)
             if h is not first and far < 30:
@@ -271,6 +332,80 @@ class HouseMatching:
                                   h.label, detail, place=place, cap=cap,
                                   features=dict(feats)))
         return out
+
+    def _site_evidence(self, p: ParsedAddress, houses: list[House], at, key: StreetKey
+                       ) -> dict[str, float]:
+        """How large the site at the number is, as features of the calibration (learned
+        per class, never rules):
+
+        * ``depth_m``: how far the answer stands from its road (metres; 0 when the road
+          data lacks the road). A shop front stands by its road; a record 90 m inside its
+          block is the centre of a large site (a hospital, a mall, a campus), and a place
+          elsewhere on that site may be 150 m from it;
+        * ``site_text``: 1 when the place the query names (or the name given beside it)
+          has a word of a large site (:data:`SITE_WORDS`);
+        * ``part_differs``: how far (``1 - fuzz.ratio / 100``) the building the query
+          names is from the nearest building the answer's records name (``香港广场南座``
+          asked, ``香港广场购物中心北区`` known: another part of the site); 0 when either
+          names none;
+        * ``building_m``: how far the records of the building it names reach
+          (:meth:`_building_extent`)."""
+        depth = self._depth(key[0], at)
+        text = normalise((p.poi or "") + (p.place_name or ""))
+        site_text = float(any(w in text for w in SITE_WORDS))
+        differs = 0.0
+        if p.poi:
+            want = normalise(p.poi)
+            names = [b for h in houses
+                     if (b := self._building_of.get((h.place.source, h.place.index)))]
+            if names:
+                differs = 1.0 - max(fuzz.ratio(want, b) for b in names) / 100.0
+        return {"depth_m": round(depth, 1), "site_text": site_text,
+                "part_differs": round(differs, 3),
+                "building_m": round(self._building_extent(p.poi, at), 1)}
+
+    def _building_extent(self, name: str | None, at) -> float:
+        """How far from ``at`` the database's records of the building ``name`` reach
+        (metres; records whose address names a building that ``name`` matches, rapidfuzz
+        ``partial_ratio`` >= 80, at any number of any road: 香港广场 is filed under 淮海中路
+        282号 and 283号, 第一百货 under 南京东路800号 and 西藏中路500号). A building known
+        150 m across is a large site wherever its one record at this number stands; 0 when
+        no building is named or none is known."""
+        if not name:
+            return 0.0
+        index, xy = self._building_sites()
+        got = index.extract(normalise(name), fuzz.partial_ratio, None, 80)
+        if not got:
+            return 0.0
+        pts = np.concatenate([xy[b] for b, _, _ in got])
+        return float(np.hypot(pts[:, 0] - at.x, pts[:, 1] - at.y).max())
+
+    def _building_sites(self) -> tuple[FuzzyIndex, dict[str, np.ndarray]]:
+        """The building names the database's addresses hold (a :class:`FuzzyIndex`, narrowed
+        by characters when there are many), and each one's record points (built on first
+        use)."""
+        if self._sites_cache is None:
+            where: dict[str, dict] = {}
+            for key, entries in self._names.items():
+                for level, pl in entries:
+                    if self._building_of.get((pl.source, pl.index)) == key:
+                        where.setdefault(key, {})[(pl.source, pl.index)] = (pl.x, pl.y)
+            self._sites_cache = (FuzzyIndex(where),
+                                 {n: np.array(list(v.values())) for n, v in where.items()})
+        return self._sites_cache
+
+    def _depth(self, road: str, at) -> float:
+        """Metres from ``at`` across its road: the offset from the road's spine, which goes
+        on straight past the road data's ends (a drive graph has no pedestrian 南京东路, and
+        the distance to its geometry would be a kilometre); the distance to the road's
+        geometry when its numbers are not measured; 0 without road data."""
+        main = (road, None, None)
+        measured = self._measured(main) if main in self._lines else None
+        if measured is not None:
+            return float(abs(measured.spine.measure(np.array([[at.x, at.y]]))[1][0]))
+        line = self._roads.get(road)
+        return float(shapely.distance(line, shapely.Point(at.x, at.y))) if line is not None \
+            else 0.0
 
     def _building_centre(self, p: ParsedAddress, house: House):
         """One record of a number, in a building the database knows from other records too
@@ -318,6 +453,12 @@ class HouseMatching:
 
 
 #: how far a road may pass from a hinted cross street that it does not meet
+
+def _side_key(road: str, n: int, one_sided: bool) -> str:
+    """The name a road side's irregularity is kept under: ``road`` for a one-sided street,
+    else ``road#odd`` / ``road#even``."""
+    return road if one_sided else f"{road}#{'odd' if n % 2 else 'even'}"
+
 
 def _by_medoid(houses: list[House]) -> list[House]:
     """``houses`` ordered by their summed distance to the others: the medoid first.

@@ -357,7 +357,9 @@ class MeasuredNumbers:
               ) -> tuple[tuple[float, float], float, str, dict] | None:
         """``(xy, rule score, detail, features)`` for number ``n``; ``None`` when nothing is
         known. ``features``: the gap between the bracketing numbers (``gap_m``) or the
-        distance extrapolated (``move_m``), and how many numbers the road knows.
+        distance extrapolated (``move_m``), how many numbers the road knows, and how far
+        along the spine the answer is from the nearest known number it rests on
+        (``near_m``).
 
         The measure comes from the nearest known numbers on either side of ``n``: its own
         side's (the textbook rule), else, when its side does not bracket it, both sides'
@@ -398,6 +400,7 @@ class MeasuredNumbers:
                 f"interpolated along the road between {int(nums[a])}号 and {int(nums[b])}号 "
                 f"({how}, {gap:.0f} m apart){mirrored}",
                 {"gap_m": gap, "n_known": float(len(nums)),
+                 "near_m": float(min(abs(mm - m[a]), abs(m[b] - mm))),
                  "odd_rate": _odd_rate(gap / (nums[b] - nums[a]), self.slope if slope is None
                                        else slope)})
 
@@ -432,7 +435,8 @@ class MeasuredNumbers:
         return (self.spine.point(mm, float(o[a])), score,
                 f"extrapolated {move:.0f} m along the road from {int(nums[a])}号 "
                 f"({abs(s):.1f} m per number){clamped}",
-                {"move_m": move, "n_known": float(len(self.kept()))})
+                {"move_m": move, "n_known": float(len(self.kept())),
+                 "near_m": float(np.min(np.abs(mm - m[near])))})
 
 
 def _side_offset(o: np.ndarray, same: np.ndarray, setback: float | None = None) -> float:

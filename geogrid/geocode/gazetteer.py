@@ -146,7 +146,8 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching, Suggestions):
     """
 
     def __init__(self, *, metric, places_houses, names, roads, areas, fuzzy_cutoff,
-                 cache_size, unindexed, building_of=None, calibration=None, review_below=0.6):
+                 cache_size, unindexed, building_of=None, calibration=None, review_below=0.6,
+                 numbering_errors=None):
         self._crs_metric = metric
         self._fwd = Transformer.from_crs(STORAGE_CRS, metric, always_xy=True)
         self._inv = Transformer.from_crs(metric, STORAGE_CRS, always_xy=True)
@@ -182,6 +183,11 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching, Suggestions):
         self._sides = {k: street_sides(line, roads.get(k[0])) for k, line in self._lines.items()}
         self._numbering = Numbering.build(self._lines, roads)
         self._measured_cache: dict[StreetKey, Any] = {}
+        #: how far an estimated number lands off, from the roads' own known numbers left out
+        #: one at a time (:mod:`geogrid.geocode._numbering_errors`); a ceiling on confidence
+        self.numbering_errors = (numbering_errors if numbering_errors is not None
+                                 else self._fit_numbering_errors())
+        self._sites_cache = None  # building names and their records' points, on first use
         self._street_roads = {k[0] for k in places_houses}
         self._known_streets = set(roads) | self._street_roads
         self._road_choices = FuzzyIndex(self._known_streets)

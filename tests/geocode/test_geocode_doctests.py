@@ -10,7 +10,7 @@ import pytest
 MODULES = ["geogrid.geocode._numerals", "geogrid.geocode.address", "geogrid.geocode.parsed",
            "geogrid.geocode.gazetteer",
            "geogrid.geocode.osm", "geogrid.geocode.calibrate", "geogrid.geocode.addressdb",
-           "geogrid.geocode._forms"]
+           "geogrid.geocode._forms", "geogrid.geocode._numbering_errors"]
 
 
 @pytest.mark.parametrize("name", MODULES)
