@@ -13,7 +13,8 @@ top first). This module works on one GeoDataFrame of all of them, in EPSG:4490:
   on a level not above, invalid geometry (with the GEOS reason and a location),
   and, per parent, gaps, overlaps and area outside the parent
   (:func:`geogrid.validate.validate_plan`), on every level, also where a plan
-  skips one (microgrids straight under a grid: a ``skipped_level`` warning).
+  skips one (microgrids straight under a grid: a ``skipped_level`` warning);
+  楼组 outside their microgrid (an error) or overlapping one another (a warning);
   Topology errors raised inside GEOS ("non-noded intersection", "side
   location conflict") become located problems, never exceptions;
 * :func:`standard_codes` generates CJ/T 213 codes (6 admin + 3 street + 3
@@ -310,7 +311,7 @@ def check_plan(areas: gpd.GeoDataFrame, levels: PlanLevels, *, checked=(),
     finding is reported twice.
 
     楼组 (a level that does not tile) need not cover their microgrid, but each must lie
-    inside it and no two may overlap (:func:`_groups`).
+    inside it (an error) and should not overlap another (a warning; :func:`_groups`).
 
     Each area's children are the tiling areas that name it as parent, on any level below
     it: a plan may skip a level (Lujiazui's grids hold their microgrids directly, with no
@@ -357,12 +358,16 @@ def _left_to_caller(issue: Issue, areas: gpd.GeoDataFrame, checked: set[str]) ->
 
 def _groups(areas: gpd.GeoDataFrame, levels: PlanLevels, parents: np.ndarray,
             **tolerances) -> list[Issue]:
-    """楼组 (building groups) against their microgrid: area outside it (``outside_parent``)
-    and two 楼组 sharing area (``overlap``), both errors. A point is located to its 楼组 and
-    through it to the 楼组's microgrid, where orders go: a 楼组 reaching out of its microgrid
-    sends what lies in that part to a microgrid that does not hold it, and two overlapping
-    楼组 give one building two 楼组长. Gaps between 楼组 are allowed: streets, squares and
-    green land lie in no 楼组, so they are not checked."""
+    """楼组 (building groups) against their microgrid: area outside it (``outside_parent``,
+    an error) and two 楼组 of one microgrid sharing area (``group_overlap``, a warning).
+
+    A point is located to its 楼组 and through it to the 楼组's microgrid, where orders go
+    (派单直接到微网格): a 楼组 reaching out of its microgrid sends what lies in that part to a
+    microgrid that does not hold it, so it is an error. Two 楼组 of one microgrid that
+    overlap still send every order to the right microgrid; they leave a building with two
+    楼组长, which the microgrid's team settles, so it is a warning. (Two 楼组 of different
+    microgrids can only overlap where one is outside its own: an error already.) Gaps
+    between 楼组 are allowed: streets, squares and green land lie in no 楼组."""
     keys = [k for k in levels.keys if not levels.tiles(k)]
     level = areas["level"].to_numpy(object)
     rows = np.flatnonzero(np.isin(level, keys))
@@ -377,7 +382,8 @@ def _groups(areas: gpd.GeoDataFrame, levels: PlanLevels, parents: np.ndarray,
         found = _tiling(areas.iloc[[p]], areas.iloc[kids], levels, spec.key,
                         keep=("overlap", "outside_parent"), unit=(spec.zh, spec.en),
                         **tolerances)
-        out += [i for i in found if i.kind != "skipped_level"]
+        out += [PlanIssue("group_overlap" if i.kind == "overlap" else i.kind, i.message, i.ids,
+                          i.location, i.value) for i in found if i.kind != "skipped_level"]
     return out
 
 
