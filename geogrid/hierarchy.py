@@ -13,7 +13,8 @@ top first). This module works on one GeoDataFrame of all of them, in EPSG:4490:
   on a level not above, invalid geometry (with the GEOS reason and a location),
   and, per parent, gaps, overlaps and area outside the parent
   (:func:`geogrid.validate.validate_plan`), on every level, also where a plan
-  skips one (microgrids straight under a grid: a ``skipped_level`` warning).
+  skips one (microgrids straight under a grid: a ``skipped_level`` warning);
+  楼组 outside their microgrid (an error) or overlapping one another (a warning);
   Topology errors raised inside GEOS ("non-noded intersection", "side
   location conflict") become located problems, never exceptions;
 * :func:`standard_codes` generates CJ/T 213 codes (6 admin + 3 street + 3
@@ -298,11 +299,19 @@ def _rep(g) -> tuple[float, float] | None:
         return (float(x), float(y))
 
 
-def check_plan(areas: gpd.GeoDataFrame, levels: PlanLevels, **tolerances) -> PlanReport:
+def check_plan(areas: gpd.GeoDataFrame, levels: PlanLevels, *, checked=(),
+               **tolerances) -> PlanReport:
     """Every problem of a whole plan (see the module docstring); never raises for bad data.
 
     ``areas`` has ``id, level, code, parent_id`` (declared level keys) in a lon/lat CRS.
     ``tolerances`` go to :func:`~geogrid.validate.validate_plan` (e.g. ``area_tol_m2``).
+    ``checked``: ids of parents whose children the caller validates itself with
+    :func:`~geogrid.validate.validate_plan` (a stored plan's microgrids, with their objects
+    and rule metrics): their tiling and their children's geometry are left to it, so no
+    finding is reported twice.
+
+    楼组 (a level that does not tile) need not cover their microgrid, but each must lie
+    inside it (an error) and should not overlap another (a warning; :func:`_groups`).
 
     Each area's children are the tiling areas that name it as parent, on any level below
     it: a plan may skip a level (Lujiazui's grids hold their microgrids directly, with no
@@ -315,7 +324,9 @@ def check_plan(areas: gpd.GeoDataFrame, levels: PlanLevels, **tolerances) -> Pla
     issues: list[Issue] = []
     geoms = np.asarray(areas.geometry.values, dtype=object)
     ids = areas["id"].astype(str).to_numpy()
-    issues += _row_issues(areas, geoms, ids, levels)
+    checked = {str(c) for c in checked}
+    issues += [i for i in _row_issues(areas, geoms, ids, levels)
+               if not _left_to_caller(i, areas, checked)]
     tiling = [k for k in levels.keys if levels.tiles(k)]
     level = areas["level"].to_numpy(object)
     present = [k for k in tiling if (level == k).any()]
@@ -326,13 +337,54 @@ def check_plan(areas: gpd.GeoDataFrame, levels: PlanLevels, **tolerances) -> Pla
         if is_kid.any() else {}
     for i in np.flatnonzero(is_kid):
         below = [k for k in present if levels.depth(k) > levels.depth(level[i])]
-        if not below:
+        if not below or ids[i] in checked:
             continue
         rows = [r for r in kids_of.get(ids[i], []) if level[r] in below]
         issues += _tiling(areas.iloc[[i]], areas.iloc[rows], levels, below[0], **tolerances)
+    issues += _groups(areas, levels, parents, **tolerances)
     stats = {"n_areas": int(len(areas)),
              "levels": {k: int((areas["level"] == k).sum()) for k in levels.keys}}
     return PlanReport(issues=issues, stats=stats)
+
+
+def _left_to_caller(issue: Issue, areas: gpd.GeoDataFrame, checked: set[str]) -> bool:
+    """An empty or invalid child of a parent in ``checked``: the caller reports it."""
+    if not checked or issue.kind not in ("empty_geometry", "invalid_geometry"):
+        return False
+    parent = areas["parent_id"].to_numpy(object)[(areas["id"].astype(str) == issue.ids[0])
+                                                   .to_numpy()]
+    return len(parent) == 1 and str(parent[0]) in checked
+
+
+def _groups(areas: gpd.GeoDataFrame, levels: PlanLevels, parents: np.ndarray,
+            **tolerances) -> list[Issue]:
+    """楼组 (building groups) against their microgrid: area outside it (``outside_parent``,
+    an error) and two 楼组 of one microgrid sharing area (``group_overlap``, a warning).
+
+    A point is located to its 楼组 and through it to the 楼组's microgrid, where orders go
+    (派单直接到微网格): a 楼组 reaching out of its microgrid sends what lies in that part to a
+    microgrid that does not hold it, so it is an error. Two 楼组 of one microgrid that
+    overlap still send every order to the right microgrid; they leave a building with two
+    楼组长, which the microgrid's team settles, so it is a warning. (Two 楼组 of different
+    microgrids can only overlap where one is outside its own: an error already.) Gaps
+    between 楼组 are allowed: streets, squares and green land lie in no 楼组."""
+    keys = [k for k in levels.keys if not levels.tiles(k)]
+    level = areas["level"].to_numpy(object)
+    rows = np.flatnonzero(np.isin(level, keys))
+    out: list[Issue] = []
+    by_id = {str(a): r for r, a in enumerate(areas["id"].astype(str))}
+    groups = pd.Series(rows).groupby(parents[rows]).agg(list) if len(rows) else {}
+    for pid, kids in (groups.items() if len(rows) else ()):
+        p = by_id.get(str(pid))
+        if p is None:  # an orphan: reported by the row checks
+            continue
+        spec = levels.spec(level[kids[0]])
+        found = _tiling(areas.iloc[[p]], areas.iloc[kids], levels, spec.key,
+                        keep=("overlap", "outside_parent"), unit=(spec.zh, spec.en),
+                        **tolerances)
+        out += [PlanIssue("group_overlap" if i.kind == "overlap" else i.kind, i.message, i.ids,
+                          i.location, i.value) for i in found if i.kind != "skipped_level"]
+    return out
 
 
 def _row_issues(areas, geoms, ids, levels: PlanLevels) -> list[Issue]:
@@ -388,10 +440,11 @@ def _above(levels: PlanLevels, key: str) -> list[str]:
 
 
 def _tiling(parent: gpd.GeoDataFrame, kids: gpd.GeoDataFrame, levels: PlanLevels,
-            below: str, **tolerances) -> list[Issue]:
-    """Gaps, overlaps and area outside one parent, and the levels its children skip
-    (``below``: the nearest level under it that the plan holds); GEOS failures become
-    located issues."""
+            below: str, keep=("gap", "overlap", "outside_parent"), unit=None,
+            **tolerances) -> list[Issue]:
+    """Gaps, overlaps and area outside one parent (the kinds in ``keep``), and the levels
+    its children skip (``below``: the nearest level under it that the plan holds); GEOS
+    failures become located issues. ``unit`` names the children (default: their levels)."""
     pid = str(parent["id"].iat[0])
     pgeom = parent.geometry.iat[0]
     if pgeom is None or pgeom.is_empty:
@@ -407,7 +460,7 @@ def _tiling(parent: gpd.GeoDataFrame, kids: gpd.GeoDataFrame, levels: PlanLevels
     pgeom = shapely.make_valid(pgeom) if not shapely.is_valid(pgeom) else pgeom
     kids = kids.reset_index(drop=True)
     kinds = [levels.spec(k) for k in levels.keys if (kids["level"] == k).any()]
-    unit = ("/".join(s.zh for s in kinds), "/".join(s.en for s in kinds))
+    unit = unit or ("/".join(s.zh for s in kinds), "/".join(s.en for s in kinds))
     try:
         rep = validate_plan(pgeom, kids, id_column="id", unit=unit, rules=False, **tolerances)
     except GEOSException as exc:
@@ -416,7 +469,6 @@ def _tiling(parent: gpd.GeoDataFrame, kids: gpd.GeoDataFrame, levels: PlanLevels
             "topology_error", f"GEOS 拓扑错误, 无法计算缝隙和重叠: {exc}。修正相交的边界后再检查。"
             f"topology error in GEOS, gaps and overlaps not measured: {exc}. Fix the crossing "
             "edges and check again.", (pid, *kids["id"].astype(str)), where)]
-    keep = ("gap", "overlap", "outside_parent")
     return issues + [PlanIssue(i.kind, f"{label}: {i.message}",
                                i.ids if i.kind != "gap" else (pid, *i.ids), i.location, i.value)
                      for i in rep.issues if i.kind in keep]

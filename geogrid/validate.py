@@ -386,7 +386,10 @@ def _overlap_text(pair, a: float, unit, geom=None) -> str:
 
 
 def _extent(geom) -> str:
-    """Width × length of a metric geometry's minimum rotated rectangle (``285 m × 1159 m``)."""
+    """Width × length of a metric geometry's minimum rotated rectangle (``285 m × 1159 m``),
+    of its polygons only (two shapes touching along an edge share lines and points too)."""
+    polys = _poly_parts(geom)
+    geom = shapely.multipolygons(polys) if polys else geom
     ring = shapely.get_coordinates(shapely.oriented_envelope(geom))
     if len(ring) < 4:
         return f"{shapely.length(geom):.0f} m"

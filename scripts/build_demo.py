@@ -193,6 +193,18 @@ def build_grids(street: Polygon, roads: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return grids[["id", "level", "kind", "name", "code", "parent_id", "geometry"]]
 
 
+def street_of(grids: gpd.GeoDataFrame) -> Polygon:
+    """The street as the union of its grids, so that it holds their nodes.
+
+    Where a road meets the street's edge, the grids share a node on it; snap-rounding the
+    grids to 1e-7° moves that node off the street's straight edge by up to 0.5e-7°
+    (about 5 mm). Along the 1.6–2.3 km edges of the data extent such a node leaves a
+    hairline of 2–3 m² between street and grids. The street taking the rounded nodes
+    (a move of at most 5 mm) makes the grids tile it exactly.
+    """
+    return shapely.set_precision(shapely.union_all(grids.geometry.values), 1e-7)
+
+
 def _fix_overlaps(geoms):
     out = []
     taken = None
@@ -434,6 +446,7 @@ def main() -> None:
     roads = read("roads")
     street = build_street()
     grids = build_grids(street, roads)
+    street = street_of(grids)
     street_gdf = gpd.GeoDataFrame({
         "id": ["street-lujiazui"], "level": ["street"], "kind": ["mixed"],
         "name": [ADMIN["street"]], "code": [ADMIN["street_code"]], "parent_id": [None],

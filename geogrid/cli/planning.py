@@ -227,8 +227,8 @@ def validate(
     if as_json:
         echo_json(report)
     else:
-        for text in texts:
-            out.print(text)
+        for text in texts:   # plain text: the ids in [brackets] are not markup
+            out.print(text, markup=False, highlight=False)
             out.print()
     if not ok:
         raise typer.Exit(1)

@@ -20,7 +20,6 @@ import pandas as pd
 
 from .._errors import InputError, NotFoundError, StateError
 from ..codes import allocate_serials
-from ..hierarchy import check_plan
 from ..locate.chain import ancestor_at
 from ..model import DEFAULT_LEVELS
 from ..partition import (PartitionOptions, cut_along_line, diff_assignments, merge_microgrids,
@@ -29,12 +28,12 @@ from ..partition import (PartitionOptions, cut_along_line, diff_assignments, mer
 from ..partition.groups import group_areas
 from ..security import Principal
 from ..store import Store
-from ..validate import validate_plan
 from ..workload import WorkloadWeights
 from . import policy
 from ._plan_rows import area_changes, part_id, plain, uid_or_none
 from .planning_redraw import cut_upper, step_upper, upper_areas
-from .reportcache import ReportCache, fingerprint
+from .plan_validation import validate_stored
+from .reportcache import ReportCache
 
 #: the balance band of the editor's chart: a microgrid within ±15 % of its grid's mean
 #: workload is balanced (the validator's default CV limit)
@@ -60,6 +59,8 @@ class PlanningService:
         self._restored: OrderedDict[int, tuple] = OrderedDict()
         #: validation reports by a fingerprint of their inputs (``reports.computed`` counts runs)
         self.reports = ReportCache()
+        #: the whole-plan checks of stored plans, apart from the per-grid reports
+        self.plan_reports = ReportCache()
 
     # -- inputs -------------------------------------------------------------------------
     def _parent(self, plan_id: int, parent_uid: str) -> gpd.GeoDataFrame:
@@ -509,57 +510,9 @@ class PlanningService:
                 "changes": [{k: plain(v) for k, v in r.items()} for r in table.to_dict("records")]}
 
     def validate(self, plan_id: int, grid_uid: str | None = None) -> dict:
-        """Microgrids against their grids (default levels), or the whole declared hierarchy."""
-        levels = self.store.plan_levels(plan_id)  # NotFoundError for a missing plan
-        areas = self.store.areas(plan_id)
-        if levels != DEFAULT_LEVELS:
-            return self._validate_declared(plan_id, areas, levels, grid_uid)
-        grids = areas[areas["level"].isin(["grid", "community"])]
-        if grid_uid:   # that area, or a grid with every 居民区/商务区 in it
-            grid_of = ancestor_at(areas, grids["id"].to_numpy(object), "grid")
-            grids = grids[(grids["id"] == grid_uid).to_numpy() | (grid_of == grid_uid)]
-            if grids.empty:
-                raise NotFoundError(f"grid {grid_uid!r} is not in plan {plan_id}.", field="grid",
-                                    value=grid_uid)
-        assignment = self.store.memberships(plan_id)
-        reports = []
-        for _, g in grids.iterrows():
-            mgs = areas[(areas["level"] == "microgrid") & (areas["parent_id"] == g["id"])]
-            if not mgs.empty:
-                reports.append(self._validate_grid(gpd.GeoDataFrame([g], crs=areas.crs),
-                                                   mgs.reset_index(drop=True), assignment))
-        return {"plan_id": plan_id, "ok": all(r["ok"] for r in reports), "grids": reports}
-
-    def _validate_grid(self, parent: gpd.GeoDataFrame, mgs: gpd.GeoDataFrame,
-                       assignment) -> dict:
-        """One grid's report, computed again only when what it is computed from changed."""
-        objects = self._objects_in(parent)
-        sub = assignment[assignment.isin(set(mgs["id"]))] if len(assignment) else None
-        sub = sub if sub is not None and len(sub) else None
-        # the same road lines as the partition, so store and file mode measure alike
-        roads = self._roads_in(parent)
-
-        def compute() -> dict:
-            rep = validate_plan(parent, mgs, objects, assignment=sub, roads=roads)
-            g = parent.iloc[0]
-            d = rep.to_dict()
-            d["grid_id"], d["grid_name"] = g["id"], g["name"]
-            d["text"] = f"{g['name']} ({g['id']})\n{rep.to_text()}"
-            return d
-
-        return self.reports.get(("grid", fingerprint(parent, mgs, objects, sub, roads)), compute)
-
-    def _validate_declared(self, plan_id: int, areas, levels, only: str | None) -> dict:
-        """Every problem of a plan with declared levels (:func:`geogrid.hierarchy.check_plan`);
-        ``only`` keeps the issues that name that area."""
-        def compute() -> dict:
-            report = check_plan(areas, levels)
-            if only is not None:
-                report.issues = [i for i in report.issues if only in map(str, i.ids)]
-            return {**report.to_dict(), "grids": [], "text": report.to_text()}
-
-        key = ("declared", fingerprint(areas, levels.to_list(), only))
-        return {"plan_id": plan_id, "levels": levels.to_list(), **self.reports.get(key, compute)}
+        """Every level of the plan, and each grid's microgrids with their rule metrics
+        (:mod:`.plan_validation`); ``grid_uid``: only that grid or 居民区/商务区."""
+        return validate_stored(self, plan_id, grid_uid)
 
     def stats(self, plan_id: int) -> dict:
         """Live numbers per microgrid, and balance per grid (for the editor). The levels are
