@@ -17,11 +17,16 @@ PROBE = """
 import json, sys, threading
 sys.argv = ["geogrid", *sys.argv[1:]]
 import geogrid.cli
-from geogrid.cli._warm import BATCH_LIBRARIES
+from geogrid.cli._warm import BATCH_LIBRARIES, warm_thread
+# the thread may have finished (and left threading.enumerate()) before this line runs
 warm = [t for t in threading.enumerate() if t.name == "geogrid-warm"]
-for t in warm:
-    t.join()
-print(json.dumps({"threads": len(warm), "loaded": [m in sys.modules for m in BATCH_LIBRARIES]}))
+started = warm_thread()
+assert started is None or started.name == "geogrid-warm"
+assert set(warm) <= {started}
+if started is not None:
+    started.join()
+print(json.dumps({"threads": int(started is not None),
+                  "loaded": [m in sys.modules for m in BATCH_LIBRARIES]}))
 """
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 import threading
 
-__all__ = ["warm_imports", "BATCH_LIBRARIES"]
+__all__ = ["warm_imports", "warm_thread", "BATCH_LIBRARIES"]
 
 #: what the batch commands import first (none of them imports typer, pydantic or rich)
 BATCH_LIBRARIES = ("numpy", "shapely", "pyarrow", "pyarrow.parquet", "pyarrow.csv")
@@ -45,6 +45,16 @@ def warm_imports(argv: list[str] | None = None) -> threading.Thread | None:
         return None
     if all(name in sys.modules for name in BATCH_LIBRARIES):
         return None
-    thread = threading.Thread(target=_load, name="geogrid-warm")
+    global _thread
+    thread = _thread = threading.Thread(target=_load, name="geogrid-warm")
     thread.start()
     return thread
+
+
+_thread: threading.Thread | None = None
+
+
+def warm_thread() -> threading.Thread | None:
+    """The thread :func:`warm_imports` started in this process, finished or not (``None``
+    when it started none)."""
+    return _thread
