@@ -225,11 +225,6 @@ class _PieceIndex:
                 bd, bj, bu, bx, by = d, jj, u, px, py
         return bd, bj, bu, bx, by
 
-    def _best_in_cell(self, qx: float, qy: float, lo: int, hi: int) -> tuple[float, int, float, float, float]:
-        """:meth:`_best_of` over a cell's list ``grid.cand[lo:hi]``, sorted by its lower bounds
-        ``grid.low``."""
-        return self._best_of(qx, qy, self.grid._views[1][lo:hi], self.grid._low[lo:hi])
-
     def nearest(self, x: np.ndarray, y: np.ndarray, bound: float | None):
         """For each point: (segment or -1, fraction along it, distance or inf, snapped x, y).
 
