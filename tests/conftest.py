@@ -186,7 +186,7 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def cli_store(tmp_path, monkeypatch, demo_db_path):
+def demo_cli(tmp_path, monkeypatch, demo_db_path):
     """A copy of the demo store that the CLI opens (through GEOGRID_DATABASE_URL)."""
     import shutil
 
@@ -197,5 +197,7 @@ def cli_store(tmp_path, monkeypatch, demo_db_path):
     shutil.copy(demo_db_path, db)
     monkeypatch.setenv("GEOGRID_DATABASE_URL", f"sqlite:///{db}")
     get_settings.cache_clear()
-    yield open_store()
+    store = open_store()
+    yield store
+    store.dispose()
     get_settings.cache_clear()

@@ -117,7 +117,7 @@ def test_locate_columns_of_the_default_levels_stay(tmp_path):
 
 
 def test_cli_locate_into_the_active_plan_matches_the_plan_locator(points_csv, tmp_path,
-                                                                   cli_store):
+                                                                   demo_cli):
     """The store path answers what the server's locator does: leaf, code and grid per point."""
     path, lon, lat = points_csv
     out = tmp_path / "o.parquet"
@@ -126,7 +126,7 @@ def test_cli_locate_into_the_active_plan_matches_the_plan_locator(points_csv, tm
     assert res.exit_code == 0, res.output
     got = pd.read_parquet(out)
     got = got.sort_values("id", key=lambda s: s.astype(int)).reset_index(drop=True)
-    areas = cli_store.areas(int(cli_store.active_plan()["id"]))
+    areas = demo_cli.areas(int(demo_cli.active_plan()["id"]))
     x, y = to_storage(*from_storage(lon, lat, "gcj02"), "gcj02")     # what the command reads
     want = PlanLocator(areas).locate_many(x, y, distances=False)
     leaf = want.columns[0]

@@ -14,7 +14,7 @@ def _json(out: str) -> dict:
     return json.loads(out[out.index("{"):out.rindex("}") + 1])
 
 
-def test_csv_import_is_idempotent_and_reports_bad_rows(cli_store, tmp_path):
+def test_csv_import_is_idempotent_and_reports_bad_rows(demo_cli, tmp_path):
     csv = tmp_path / "hotline.csv"
     csv.write_text("id,category,lon,lat,address,description\n"
                    "A1,积水,121.512,31.237,,路口积水\n"
@@ -30,12 +30,12 @@ def test_csv_import_is_idempotent_and_reports_bad_rows(cli_store, tmp_path):
     assert again["created"] == 0 and again["already_there"] == 2
 
 
-def test_tick_escalates_overdue_orders_once(cli_store):
+def test_tick_escalates_overdue_orders_once(demo_cli):
     from geogrid.locator import PlanLocator
     from geogrid.services.incidents import IncidentService, Intake
 
-    svc = IncidentService(cli_store)
-    loc = PlanLocator(cli_store.areas(cli_store.active_plan()["id"]))
+    svc = IncidentService(demo_cli)
+    loc = PlanLocator(demo_cli.areas(demo_cli.active_plan()["id"]))
     long_ago = datetime.now(UTC) - timedelta(days=10)
     row, _ = svc.intake(Intake(category="井盖", lon=121.512, lat=31.237, datum="wgs84",
                                reported_at=long_ago), actor="t", locator=loc, plan_id=1)

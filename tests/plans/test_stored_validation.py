@@ -93,24 +93,6 @@ def test_an_overlap_between_two_grids_of_a_stored_plan_is_reported(demo_store):
     assert all(g["grid_id"] != "grid-310115005001-c001" for g in only["grids"])
 
 
-@pytest.fixture
-def demo_cli(tmp_path, monkeypatch, demo_db_path):
-    """A copy of the demo store that the CLI opens (through GEOGRID_DATABASE_URL)."""
-    import shutil
-
-    from geogrid.settings import get_settings
-    from geogrid.store import open_store
-
-    db = tmp_path / "cli.sqlite"
-    shutil.copy(demo_db_path, db)
-    monkeypatch.setenv("GEOGRID_DATABASE_URL", f"sqlite:///{db}")
-    get_settings.cache_clear()
-    store = open_store()
-    yield store
-    store.dispose()
-    get_settings.cache_clear()
-
-
 def test_the_cli_and_the_api_report_the_overlap(demo_cli):
     store = demo_cli
     plan_id = _draft(store)
