@@ -1,0 +1,128 @@
+"""楼组 tile their microgrid after every partition, repartition and edit.
+
+:func:`geogrid.partition.groups.group_areas` makes the 楼组 areas every stored plan gets
+(partition, edits, undo/redo, redraws all go through it). The invariant is measured by
+:func:`tests.plans.group_tiling.group_problems`, in UTM 51N, on the demo layers, on a real
+community cut from the OpenStreetMap extract (© OpenStreetMap contributors, ODbL 1.0) and
+on synthetic cases over several seeds.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geogrid.partition import merge_microgrids, partition, restore_result, split_microgrid
+from geogrid.partition.groups import group_areas
+from partition_helpers import synthetic_case
+from tests.plans.group_tiling import group_problems
+
+OSM = Path("/work/shared/data/shanghai-lujiazui-osm")
+#: a real stretch of Lujiazui east of Pudong Avenue: 上港小区 and 三航小区 with building
+#: footprints, 崂山四/五村 and 招远小区 without (their 楼组 are estimates)
+REAL_BOX = (121.5050, 31.2350, 121.5150, 31.2415)
+
+
+def _groups(res):
+    """The 楼组 areas of ``res`` with their microgrids named ``mg<id>``."""
+    uid = {i: f"mg{int(i)}" for i in res.microgrids["id"]}
+    mgs = gpd.GeoDataFrame({"id": [uid[i] for i in res.microgrids["id"]]},
+                           geometry=res.microgrids.geometry.values, crs=res.microgrids.crs)
+    return mgs, group_areas(res, uid)
+
+
+def _assert_tiles(res, objects):
+    mgs, groups = _groups(res)
+    assert len(groups) == len(res.groups)          # no 楼组 is dropped
+    assert groups["parent_id"].nunique() == int((res.microgrids["n_building_groups"] > 0).sum())
+    problems = group_problems(mgs, groups, objects)
+    assert not problems, "\n".join(problems[:10])
+    return groups
+
+
+@pytest.fixture(scope="module")
+def real_case():
+    """Parent box, buildings, residential compounds and roads of :data:`REAL_BOX`."""
+    if not OSM.exists():
+        pytest.skip("the OpenStreetMap extract is not on this machine")
+    box = shapely.box(*REAL_BOX)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bldg = gpd.read_file(OSM / "buildings.geojson", bbox=REAL_BOX)
+        land = gpd.read_file(OSM / "landuse.geojson", bbox=REAL_BOX)
+        roads = gpd.read_file(OSM / "roads.geojson", bbox=REAL_BOX)
+    bldg = bldg[(bldg.geom_type == "Polygon") & bldg.representative_point().within(box)]
+    comp = land[(land["kind"] == "residential") & (land.geom_type == "Polygon")].copy()
+    comp["geometry"] = comp.geometry.intersection(box)
+    comp = comp[~comp.geometry.is_empty]
+    objects = gpd.GeoDataFrame({
+        "id": [f"b{i}" for i in bldg["id"]] + [f"c{i}" for i in range(len(comp))],
+        "type": ["building"] * len(bldg) + ["compound"] * len(comp),
+        "height": list(bldg["height"]) + [np.nan] * len(comp)},
+        geometry=list(bldg.geometry) + list(comp.geometry), crs="EPSG:4326").set_crs(
+        "EPSG:4490", allow_override=True)   # CGCS2000 = WGS84 to centimetres at city scale
+    roads = roads[roads.geom_type.isin(["LineString", "MultiLineString"])][["kind_detail",
+                                                                            "geometry"]]
+    roads = roads.set_crs("EPSG:4490", allow_override=True).reset_index(drop=True)
+    roads["id"] = [f"r{i}" for i in range(len(roads))]
+    parent = gpd.GeoSeries([box], crs="EPSG:4490")
+    return parent, objects, roads
+
+
+@pytest.mark.parametrize("n, group_size, seed", [(1, 3, 0), (2, 4, 1), (4, 3, 2), (3, 6, 3)])
+def test_real_community_groups_tile_each_microgrid(real_case, n, group_size, seed):
+    parent, objects, roads = real_case
+    res = partition(parent, objects, roads, n_microgrids=n, group_size=group_size, seed=seed,
+                    measure_rules=False)
+    groups = _assert_tiles(res, objects)
+    # the case has both kinds: groups of real buildings and estimated ones of compounds
+    assert {a["estimated"] for a in groups["attrs"]} == {True, False}
+
+
+@pytest.mark.parametrize("grid, n", [("崂山住区", 3), ("崂山住区", 8), ("梅园住区", 2),
+                                     ("滨江住区", 4)])
+def test_demo_grid_repartitioned_groups_tile_each_microgrid(lujiazui, grid, n):
+    """Fewer, larger microgrids than the demo's (a repartition) hold several 楼组 each,
+    also several estimated ones of one compound: they still tile."""
+    grids = lujiazui["grids"]
+    g = grids[grids["name"] == grid]
+    objs = lujiazui["objects"][lujiazui["objects"].intersects(g.geometry.iloc[0])]
+    res = partition(g, objs, lujiazui["roads"], n_microgrids=n, measure_rules=False)
+    assert (res.microgrids["n_building_groups"] > 1).any()
+    _assert_tiles(res, objs)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_synthetic_groups_tile_after_edits(seed):
+    """Several seeds of a synthetic case: partition, merge, split and a restore from the
+    stored parts all give 楼组 that tile."""
+    parent, objects, roads = synthetic_case(200, seed=seed)
+    res = partition(parent, objects, roads, n_microgrids=3 + seed % 2, seed=seed,
+                    group_size=2 + seed, measure_rules=False)
+    _assert_tiles(res, objects)
+    merged = merge_microgrids(res, 1, 2)
+    _assert_tiles(merged, objects)
+    _assert_tiles(split_microgrid(merged, 1, seed=seed), objects)
+    back = restore_result(parent, res.cells, res.edges, res.objects)
+    _assert_tiles(back, objects)
+
+
+def test_a_cell_shared_by_two_groups_is_split_between_them():
+    """Two buildings of one location cell (a point inside another's footprint shares its
+    cell) in different 楼组: each building's point stays in its own 楼组."""
+    parent, objects, roads = synthetic_case(60, seed=11, polygons=0.5)
+    big = objects[objects.geom_type == "Polygon"].iloc[0]
+    inner = shapely.affinity.translate(big.geometry.centroid, 1e-6, 1e-6)
+    objects = gpd.GeoDataFrame(
+        [*objects.to_dict("records"),
+         {"id": "inner", "type": "building", "households": 40.0, "geometry": inner}],
+        geometry="geometry", crs=objects.crs)
+    res = partition(parent, objects, roads, n_microgrids=1, group_size=1, measure_rules=False)
+    cell = res.objects.set_index("id").loc[["inner", big["id"]], "cell"]
+    assert cell.nunique() == 1                     # one cell, two 楼组 of one building each
+    _assert_tiles(res, objects)
