@@ -14,11 +14,12 @@ are flagged ``estimated``.
 
 from __future__ import annotations
 
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+
+from .group_tiles import claimed_areas, equal_strips
 
 __all__ = ["building_groups", "hilbert_order", "group_areas"]
 
@@ -102,48 +103,83 @@ def building_groups(items: pd.DataFrame, *, group_size: int = 3,
 
 
 def group_areas(result, mg_uid: dict) -> gpd.GeoDataFrame:
-    """楼组 as areas of a partition ``result``: each group's shape is the union of its
-    objects' cells, clipped to its microgrid (``mg_uid``: microgrid id → area uid).
+    """楼组 as areas of a partition ``result`` that tile each microgrid holding any
+    (:mod:`geogrid.partition.group_tiles`); ``mg_uid``: microgrid id → area uid.
 
-    A compound split over several microgrids has one cell (where its seed lies) yet a
-    group in each of them: there the group is the compound's part inside the microgrid,
-    so every 楼组 lies within its microgrid.
+    Each 楼组 claims the cells of its members in its microgrid: a building's cell at its
+    seed; a compound's cells there (a compound split over several microgrids has a 楼组
+    in each, made of its cells in that one). The cells are shared out so that no two
+    楼组 overlap, none leaves a gap and every building's point lies in its own 楼组; the
+    estimated 楼组 of one compound share its area in strips of equal area.
     """
     groups = result.groups
     crs = result.cells.crs
     if groups is None or groups.empty:
         return gpd.GeoDataFrame(columns=["id", "geometry"], geometry="geometry", crs=crs)
-    objs = result.objects
-    cell_of = dict(zip(objs["id"].astype(str), objs["cell"]))
-    obj_geom = dict(zip(objs["id"].astype(str), objs.geometry.values))
-    cell_geom = dict(zip(result.cells["cell"], result.cells.geometry.values))
-    home = dict(zip(result.microgrids["id"], result.microgrids.geometry.values))
+    state = result.context
+    cells, objs = state["cells"], state["objs"]
+    bundle = _bundles(groups)
+    claims = _claims(groups, bundle, cells, objs, state["context"].get("shares", {}))
+    area = claimed_areas(cells.geometry.values, cells["microgrid"].to_numpy(),
+                         result.edges["a"].to_numpy(), result.edges["b"].to_numpy(), *claims)
+    geom_m = {}
+    for key, rows in enumerate(bundle):
+        for row, strip in zip(rows, equal_strips(area.get(key, shapely.MultiPolygon()),
+                                                 len(rows))):
+            geom_m[row] = strip
     rows, geoms = [], []
-    for g in groups.itertuples():
-        members = [str(o) for o in g.object_ids]
-        cells = sorted({cell_of[o] for o in members if o in cell_of})
-        parent, inside = mg_uid.get(g.microgrid), home.get(g.microgrid)
-        if not cells or parent is None or inside is None:
-            continue
-        geom = _polygons(shapely.intersection(
-            shapely.union_all([cell_geom[c] for c in cells]), inside))
-        if geom.is_empty:
-            geom = _polygons(shapely.intersection(
-                shapely.union_all([obj_geom[o] for o in members if o in obj_geom]), inside))
-        if geom.is_empty:
+    for r, g in enumerate(groups.itertuples()):
+        parent, geom = mg_uid.get(g.microgrid), geom_m.get(r)
+        if parent is None or geom is None or geom.is_empty:
             continue
         serial = str(g.group_id).split("-")[-1]
         rows.append({"id": f"{parent}-lz{serial}", "level": "building_group",
                      "kind": "residential", "name": f"第{serial.lstrip('0') or '0'}楼组",
                      "code": None, "parent_id": parent,
                      "attrs": {"households": float(g.households), "estimated": bool(g.estimated),
-                               "objects": members}})
+                               "objects": [str(o) for o in g.object_ids]}})
         geoms.append(geom)
-    return gpd.GeoDataFrame(rows, geometry=geoms, crs=crs)
+    return gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geoms, crs=cells.crs).to_crs(crs).values,
+                            crs=crs)
 
 
-def _polygons(geom) -> shapely.MultiPolygon:
-    """The polygon parts of ``geom`` (what an intersection leaves besides lines and points)."""
-    return shapely.MultiPolygon([p for p in shapely.get_parts(shapely.get_parts(geom))
-                                 if p.geom_type == "Polygon" and not p.is_empty]
-                                if not geom.is_empty else [])
+def _bundles(groups: pd.DataFrame) -> list[list[int]]:
+    """The rows of ``groups`` that share one area (a claimant each): the estimated 楼组 of
+    one compound in one microgrid together (they list the same object), any other alone."""
+    out: dict = {}
+    for r, (mg, ids, est) in enumerate(zip(groups["microgrid"], groups["object_ids"],
+                                           groups["estimated"])):
+        key = ("est", mg, tuple(str(o) for o in ids)) if est else ("one", r)
+        out.setdefault(key, []).append(r)
+    return list(out.values())
+
+
+def _claims(groups, bundle: list[list[int]], cells, objs, shares: dict):
+    """(claimant, cell, point) arrays: each claimant's members' cells in its microgrid,
+    at a building's seed, or for a compound at its seed (its home cell) or a point on
+    each other cell of it."""
+    row_of = {str(o): i for i, o in enumerate(objs["id"])}
+    home = objs["cell"].to_numpy()
+    seeds = np.asarray(objs["seed"].values, dtype=object)
+    cell_mg = cells["microgrid"].to_numpy()
+    comp = cells["compound_id"].astype(object).to_numpy() if "compound_id" in cells \
+        else np.full(len(cells), None, dtype=object)
+    comp_cells = pd.Series(np.arange(len(cells))[pd.notna(comp)]).groupby(
+        [str(c) for c in comp[pd.notna(comp)]]).agg(list).to_dict() if pd.notna(comp).any() \
+        else {}
+    inner = shapely.point_on_surface(np.asarray(cells.geometry.values, dtype=object))
+    who, where, at = [], [], []
+    for key, rows in enumerate(bundle):
+        g = groups.iloc[rows[0]]
+        for oid in (str(o) for o in g["object_ids"]):
+            r = row_of.get(oid)
+            if r is None:
+                continue
+            mine = {int(home[r])}
+            if g["estimated"]:
+                mine |= set(comp_cells.get(oid, [])) | set(shares.get(r, {}))
+            for c in sorted(c for c in mine if cell_mg[c] == g["microgrid"]):
+                who.append(key)
+                where.append(c)
+                at.append(seeds[r] if c == home[r] else inner[c])
+    return np.asarray(who, dtype=np.int64), np.asarray(where, dtype=np.int64), np.asarray(at, dtype=object)
