@@ -23,7 +23,7 @@ seed). The cells are then shared out so that the 楼组 of a microgrid tile it e
 >>> out = claimed_areas(cells, np.zeros(3, int), np.array([0, 1]), np.array([1, 2]),
 ...                     np.array([7, 8]), np.array([0, 0]),
 ...                     shapely.points([(0.2, 0.5), (0.8, 0.5)]))
->>> sorted((k, round(g.area, 6)) for k, g in out.items())
+>>> sorted((int(k), round(g.area, 6)) for k, g in out.items())
 [(7, 0.5), (8, 2.5)]
 """
 
