@@ -16,8 +16,11 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geogrid.partition import merge_microgrids, partition, restore_result, split_microgrid
+from geogrid.partition.group_tiles import equal_strips
 from geogrid.partition.groups import group_areas
 from partition_helpers import synthetic_case
 from tests.plans.group_tiling import group_problems
@@ -126,3 +129,23 @@ def test_a_cell_shared_by_two_groups_is_split_between_them():
     cell = res.objects.set_index("id").loc[["inner", big["id"]], "cell"]
     assert cell.nunique() == 1                     # one cell, two 楼组 of one building each
     _assert_tiles(res, objects)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10**6), st.integers(2, 9))
+def test_equal_strips_tile_their_region_in_equal_areas(seed, k):
+    """Random star-shaped polygons with a hole (metres): the strips tile it, and each has
+    1/k of its area to within a centimetre's width of cut."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 14))
+    ang = np.sort(rng.uniform(0, 2 * np.pi, n))
+    r = rng.uniform(80, 400, n)
+    shell = shapely.Polygon(np.column_stack([r * np.cos(ang), r * np.sin(ang)]))
+    region = shapely.difference(shell, shapely.box(-20, -20, 20, 20))
+    strips = equal_strips(region, k)
+    assert len(strips) == k
+    union = shapely.union_all(strips)
+    assert shapely.symmetric_difference(union, region).area < 1e-6 * region.area
+    assert sum(shapely.area(strips)) == pytest.approx(region.area, rel=1e-9)
+    width = max(region.bounds[2] - region.bounds[0], region.bounds[3] - region.bounds[1])
+    assert np.allclose(shapely.area(strips), region.area / k, atol=2 * 0.01 * 2 * width)
