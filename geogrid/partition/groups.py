@@ -71,13 +71,18 @@ def building_groups(items: pd.DataFrame, *, group_size: int = 3,
         pts = np.asarray(real["point"].values, dtype=object)
         h = np.empty(len(real), dtype=np.int64)
         h[hilbert_order(shapely.get_x(pts), shapely.get_y(pts))] = np.arange(len(real))
+        # buildings at one location (within 1 cm, e.g. the parts of one tower) are one
+        # place on the ground: one 楼组, so no area has to be shared between two
+        at = np.round(np.column_stack([shapely.get_x(pts), shapely.get_y(pts)]), 2)
         r = pd.DataFrame({"microgrid": real["microgrid"].to_numpy(),
                           "object_id": real["object_id"].to_numpy(dtype=object),
-                          "households": real["households"].to_numpy(float), "h": h})
+                          "households": real["households"].to_numpy(float), "h": h,
+                          "x": at[:, 0], "y": at[:, 1]})
         # along one Hilbert curve over all points, neighbours within a microgrid
         # stay neighbours; cut each microgrid's run into ~group_size pieces
         r = r.sort_values(["microgrid", "h"], kind="stable")
-        rank = r.groupby("microgrid").cumcount().to_numpy()
+        rank = r.groupby("microgrid").cumcount()
+        rank = rank.groupby([r["microgrid"], r["x"], r["y"]]).transform("min").to_numpy()
         n = r.groupby("microgrid")["h"].transform("size").to_numpy()
         ngroups = np.maximum(1, np.round(n / group_size)).astype(np.int64)
         r["g"] = rank * ngroups // n

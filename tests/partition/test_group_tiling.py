@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from hypothesis import given, settings
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 
 from geogrid.partition import merge_microgrids, partition, restore_result, split_microgrid
 from geogrid.partition.group_tiles import equal_strips
-from geogrid.partition.groups import group_areas
+from geogrid.partition.groups import building_groups, group_areas
 from partition_helpers import synthetic_case
 from tests.plans.group_tiling import group_problems
 
@@ -138,7 +139,7 @@ def test_equal_strips_tile_their_region_in_equal_areas(seed, k):
     1/k of its area to within a centimetre's width of cut."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(5, 14))
-    ang = np.sort(rng.uniform(0, 2 * np.pi, n))
+    ang = (np.arange(n) + rng.uniform(0, 0.9, n)) * 2 * np.pi / n   # gaps under π: simple
     r = rng.uniform(80, 400, n)
     shell = shapely.Polygon(np.column_stack([r * np.cos(ang), r * np.sin(ang)]))
     region = shapely.difference(shell, shapely.box(-20, -20, 20, 20))
@@ -149,3 +150,28 @@ def test_equal_strips_tile_their_region_in_equal_areas(seed, k):
     assert sum(shapely.area(strips)) == pytest.approx(region.area, rel=1e-9)
     width = max(region.bounds[2] - region.bounds[0], region.bounds[3] - region.bounds[1])
     assert np.allclose(shapely.area(strips), region.area / k, atol=2 * 0.01 * 2 * width)
+
+
+def test_buildings_at_one_location_share_a_group():
+    """The parts of one tower (footprints with one ``point_on_surface``) are one place on
+    the ground: one 楼组 even at one building per 楼组, and the 楼组 still tile."""
+    items = pd.DataFrame({"microgrid": [1, 1, 1, 1], "object_id": ["a", "b", "c", "d"],
+                          "households": [10.0, 20.0, 30.0, 40.0],
+                          "point": shapely.points([(0, 0), (50, 50), (50.001, 50.002),
+                                                   (100, 0)]),
+                          "footprint": True})
+    groups = building_groups(items, group_size=1)
+    lists = sorted(sorted(ids) for ids in groups["object_ids"])
+    assert lists == [["a"], ["b", "c"], ["d"]]
+    assert groups["households"].sum() == 100.0
+    parent, objects, roads = synthetic_case(60, seed=11, polygons=0.5)
+    tower = objects[objects.geom_type == "Polygon"].iloc[0]
+    part = shapely.affinity.scale(tower.geometry, 0.8, 0.8)   # same centre, one seed
+    objects = gpd.GeoDataFrame(
+        [*objects.to_dict("records"),
+         {"id": "part", "type": "building", "households": 40.0, "geometry": part}],
+        geometry="geometry", crs=objects.crs)
+    res = partition(parent, objects, roads, n_microgrids=1, group_size=1, measure_rules=False)
+    [together] = [ids for ids in res.groups["object_ids"] if "part" in ids]
+    assert tower["id"] in together
+    _assert_tiles(res, objects)
