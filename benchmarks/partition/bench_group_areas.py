@@ -5,8 +5,8 @@ gave each 楼组 the union of its members' cells, clipped to its microgrid: 楼�
 overlapped (the estimated 楼组 of one compound all got the compound's whole area) and
 left gaps (streets, shops, squares in no 楼组). The current one shares the cells out
 (:mod:`geogrid.partition.group_tiles`). Both run on the same partition results, A B
-alternated (:func:`benchmarks._paired.paired`); the table adds what each leaves, measured
-in UTM 51N: area covered twice and area of the microgrids in no 楼组, in m², and whole
+alternated (:func:`benchmarks._paired.paired`); the table adds what each leaves,
+measured in UTM 51N: area covered twice and area of the microgrids in no 楼组, in m², and whole
 child processes (partition + 楼组) with their peak memory.
 
 Inputs: a real stretch of Lujiazui from the OpenStreetMap extract (© OpenStreetMap
@@ -31,7 +31,7 @@ from benchmarks._paired import format_table, paired, python_argv, whole_process
 from geogrid.partition import partition
 from geogrid.partition.groups import group_areas
 
-OSM = Path("/work/shared/data/shanghai-lujiazui-osm")
+OSM = Path(__file__).resolve().parents[2] / "data" / "osm" / "lujiazui"
 DEMO = Path(__file__).resolve().parents[2] / "data" / "boundaries"
 REAL_BOX = (121.5050, 31.2350, 121.5150, 31.2415)
 

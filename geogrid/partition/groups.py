@@ -187,4 +187,5 @@ def _claims(groups, bundle: list[list[int]], cells, objs, shares: dict):
                 who.append(key)
                 where.append(c)
                 at.append(seeds[r] if c == home[r] else inner[c])
-    return np.asarray(who, dtype=np.int64), np.asarray(where, dtype=np.int64), np.asarray(at, dtype=object)
+    return (np.asarray(who, dtype=np.int64), np.asarray(where, dtype=np.int64),
+            np.asarray(at, dtype=object))

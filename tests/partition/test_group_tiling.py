@@ -26,7 +26,7 @@ from geogrid.partition.groups import building_groups, group_areas
 from partition_helpers import synthetic_case
 from tests.plans.group_tiling import group_problems
 
-OSM = Path("/work/shared/data/shanghai-lujiazui-osm")
+OSM = Path(__file__).resolve().parents[2] / "data" / "osm" / "lujiazui"
 #: a real stretch of Lujiazui east of Pudong Avenue: 上港小区 and 三航小区 with building
 #: footprints, 崂山四/五村 and 招远小区 without (their 楼组 are estimates)
 REAL_BOX = (121.5050, 31.2350, 121.5150, 31.2415)
