@@ -160,32 +160,38 @@ def _bundles(groups: pd.DataFrame) -> list[list[int]]:
 
 
 def _claims(groups, bundle: list[list[int]], cells, objs, shares: dict):
-    """(claimant, cell, point) arrays: each claimant's members' cells in its microgrid,
-    at a building's seed, or for a compound at its seed (its home cell) or a point on
-    each other cell of it."""
+    """(claimant, cell, point) arrays: each claimant's members' cells in its microgrid.
+
+    A building claims its cell and, where its seed lies in another cell of the
+    microgrid (a point inside a larger footprint takes that building's cell), that one
+    too, at its seed; a compound its cells, at its seed or a point on each. A claim of a
+    cell the seed is not in is anchored at a point on that cell."""
     row_of = {str(o): i for i, o in enumerate(objs["id"])}
     home = objs["cell"].to_numpy()
     seeds = np.asarray(objs["seed"].values, dtype=object)
+    geoms = np.asarray(cells.geometry.values, dtype=object)
     cell_mg = cells["microgrid"].to_numpy()
+    at_cell = np.full(len(seeds), -1, dtype=np.int64)
+    si, ci = shapely.STRtree(geoms).query(seeds, predicate="intersects")
+    at_cell[si[::-1]] = ci[::-1]                     # the first cell holding each seed
     comp = cells["compound_id"].astype(object).to_numpy() if "compound_id" in cells \
         else np.full(len(cells), None, dtype=object)
-    comp_cells = pd.Series(np.arange(len(cells))[pd.notna(comp)]).groupby(
-        [str(c) for c in comp[pd.notna(comp)]]).agg(list).to_dict() if pd.notna(comp).any() \
-        else {}
-    inner = shapely.point_on_surface(np.asarray(cells.geometry.values, dtype=object))
+    has = pd.notna(comp)
+    comp_cells = pd.Series(np.flatnonzero(has)).groupby([str(c) for c in comp[has]]).agg(
+        list).to_dict() if has.any() else {}
+    inner = shapely.point_on_surface(geoms)
     who, where, at = [], [], []
     for key, rows in enumerate(bundle):
         g = groups.iloc[rows[0]]
-        for oid in (str(o) for o in g["object_ids"]):
-            r = row_of.get(oid)
+        for r in (row_of.get(str(o)) for o in g["object_ids"]):
             if r is None:
                 continue
-            mine = {int(home[r])}
+            mine = {int(home[r]), int(at_cell[r])} - {-1}
             if g["estimated"]:
-                mine |= set(comp_cells.get(oid, [])) | set(shares.get(r, {}))
+                mine |= set(comp_cells.get(str(objs["id"].iat[r]), [])) | set(shares.get(r, {}))
             for c in sorted(c for c in mine if cell_mg[c] == g["microgrid"]):
                 who.append(key)
                 where.append(c)
-                at.append(seeds[r] if c == home[r] else inner[c])
+                at.append(seeds[r] if c == at_cell[r] else inner[c])
     return (np.asarray(who, dtype=np.int64), np.asarray(where, dtype=np.int64),
             np.asarray(at, dtype=object))
