@@ -21,7 +21,10 @@ import shapely
 
 from .group_tiles import claimed_areas, equal_strips
 
-__all__ = ["building_groups", "hilbert_order", "group_areas"]
+__all__ = ["building_groups", "hilbert_order", "group_areas", "GRID_M"]
+
+#: 楼组 areas are snapped to this grid (m) in the metric CRS before they are projected
+GRID_M = 1e-6
 
 
 def hilbert_order(x: np.ndarray, y: np.ndarray, bits: int = 16) -> np.ndarray:
@@ -129,9 +132,11 @@ def group_areas(result, mg_uid: dict) -> gpd.GeoDataFrame:
                          result.edges["a"].to_numpy(), result.edges["b"].to_numpy(), *claims)
     geom_m = {}
     for key, rows in enumerate(bundle):
-        for row, strip in zip(rows, equal_strips(area.get(key, shapely.MultiPolygon()),
-                                                 len(rows))):
-            geom_m[row] = strip
+        strips = equal_strips(area.get(key, shapely.MultiPolygon()), len(rows))
+        # on a micrometre grid: vertices a Voronoi cut leaves closer than that would
+        # turn a valid piece into a self-intersecting one once projected to lon/lat
+        geom_m.update(zip(rows, shapely.set_precision(np.asarray(strips, dtype=object),
+                                                      GRID_M)))
     rows, geoms = [], []
     for r, g in enumerate(groups.itertuples()):
         parent, geom = mg_uid.get(g.microgrid), geom_m.get(r)

@@ -9,6 +9,7 @@ on synthetic cases over several seeds.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from pathlib import Path
 
@@ -49,17 +50,17 @@ def _assert_tiles(res, objects):
     return groups
 
 
-@pytest.fixture(scope="module")
-def real_case():
-    """Parent box, buildings, residential compounds and roads of :data:`REAL_BOX`."""
+@functools.lru_cache(maxsize=8)
+def _osm_case(bounds: tuple):
+    """Parent box, buildings, residential compounds and roads of ``bounds`` (lon/lat)."""
     if not OSM.exists():
-        pytest.skip("the OpenStreetMap extract is not on this machine")
-    box = shapely.box(*REAL_BOX)
+        pytest.skip("the OpenStreetMap extract is not in data/osm")
+    box = shapely.box(*bounds)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        bldg = gpd.read_file(OSM / "buildings.geojson", bbox=REAL_BOX)
-        land = gpd.read_file(OSM / "landuse.geojson", bbox=REAL_BOX)
-        roads = gpd.read_file(OSM / "roads.geojson", bbox=REAL_BOX)
+        bldg = gpd.read_file(OSM / "buildings.geojson", bbox=bounds)
+        land = gpd.read_file(OSM / "landuse.geojson", bbox=bounds)
+        roads = gpd.read_file(OSM / "roads.geojson", bbox=bounds)
     bldg = bldg[(bldg.geom_type == "Polygon") & bldg.representative_point().within(box)]
     comp = land[(land["kind"] == "residential") & (land.geom_type == "Polygon")].copy()
     comp["geometry"] = comp.geometry.intersection(box)
@@ -76,6 +77,24 @@ def real_case():
     roads["id"] = [f"r{i}" for i in range(len(roads))]
     parent = gpd.GeoSeries([box], crs="EPSG:4490")
     return parent, objects, roads
+
+
+@pytest.fixture(scope="module")
+def real_case():
+    return _osm_case(REAL_BOX)
+
+
+@pytest.mark.parametrize("west, south", [(121.4883, 31.2340), (121.4900, 31.2380),
+                                         (121.4824, 31.2278)])
+def test_osm_blocks_with_building_parts_tile(west, south):
+    """Blocks of the Bund and Lujiazui where towers are mapped as several parts: parts at
+    one location, and points inside a larger footprint that the partition puts in that
+    footprint's cell, keep their point in their own 楼组."""
+    parent, objects, roads = _osm_case((west, south, west + 0.008, south + 0.007))
+    for n in (1, 3):
+        res = partition(parent, objects, roads, n_microgrids=n, group_size=3,
+                        measure_rules=False)
+        _assert_tiles(res, objects)
 
 
 @pytest.mark.parametrize("n, group_size, seed", [(1, 3, 0), (2, 4, 1), (4, 3, 2), (3, 6, 3)])

@@ -1,6 +1,7 @@
 """楼组 tile their microgrid: an invariant measured independently of the code under test.
 
-For every microgrid that has 楼组: no two of them share area, their union is the microgrid
+Every 楼组 is a valid geometry where it is stored (lon/lat). For every microgrid that has
+楼组: no two of them share area, their union is the microgrid
 (symmetric difference), and every building a 楼组 lists has its point (the point itself, or
 ``point_on_surface`` of its footprint in the storage CRS, as the partition seeds it) inside
 that 楼组. Measured in metres in UTM 51N (Shanghai), not in the partition's own metric CRS;
@@ -32,7 +33,8 @@ def group_problems(microgrids: gpd.GeoDataFrame, groups: gpd.GeoDataFrame,
     parent_id, attrs`` (``objects``: the ids it lists, ``estimated``), ``geometry``;
     ``objects``: ``id, type, geometry`` (the buildings checked are those of type
     ``building`` listed by a 楼组 that is not an estimate)."""
-    out: list[str] = []
+    out = [f"楼组 {gid}: {shapely.is_valid_reason(g)}"
+           for gid, g in zip(groups["id"], groups.geometry.values) if not shapely.is_valid(g)]
     mg = _metric(microgrids.set_index("id"))
     gm = _metric(groups.set_index("id"))
     for parent, kids in groups.groupby("parent_id"):
