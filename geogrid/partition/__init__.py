@@ -31,7 +31,8 @@ Design
    (multi-source Dijkstra on the cell graph, crossings charged as detours).
 4. **Outputs** (:class:`PartitionResult`): microgrids (one polygon each, ids
    in reading order, unit-grid codes when the parent has a 12-digit code),
-   object → microgrid assignment, 楼组 (:mod:`.groups`), the cells and their
+   object → microgrid assignment, 楼组 (:mod:`.groups`; their areas tile each
+   microgrid, :mod:`.group_tiles`), the cells and their
    graph (for :mod:`.edit`), and a JSON report (:mod:`.report`) that lists
    every estimate.
 
