@@ -10,6 +10,9 @@ An item known only as a compound without footprints (its households are an
 area estimate) cannot be walked building by building; it counts
 ``ceil(households / group_households)`` groups of its own, and those groups
 are flagged ``estimated``.
+
+:func:`group_areas` gives the 楼组 their areas, which tile the microgrid
+(:mod:`geogrid.partition.group_tiles`).
 """
 
 from __future__ import annotations
