@@ -14,6 +14,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from geogrid.services.demo import load_demo
 from geogrid.services.planning import PlanningService
 from tests.plans.group_tiling import group_problems
 
@@ -42,9 +43,10 @@ def test_the_demo_groups_tile_their_microgrids(demo_store):
     assert len(groups) > 100                        # the demo has 楼组 to measure
 
 
-def test_a_repartition_an_edit_and_its_undo_keep_the_groups_tiling(demo_store):
+def test_a_repartition_an_edit_and_its_undo_keep_the_groups_tiling(demo_store_any):
+    demo_store = demo_store_any
     svc = PlanningService(demo_store)
-    plan_id = demo_store.copy_plan(int(demo_store.active_plan()["id"]), name="re", actor="t")
+    plan_id = demo_store.copy_plan(load_demo(demo_store), name="re", actor="t")
     community = _largest_residential(demo_store, plan_id)
     svc.partition_grid(plan_id, community, actor="t", n_microgrids=2)
     areas = demo_store.areas(plan_id)
