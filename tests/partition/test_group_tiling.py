@@ -21,7 +21,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geogrid.partition import merge_microgrids, partition, restore_result, split_microgrid
+from geogrid.partition import (cut_along_line, merge_microgrids, partition, restore_result,
+                               split_microgrid)
 from geogrid.partition.group_tiles import equal_strips
 from geogrid.partition.groups import building_groups, group_areas
 from partition_helpers import synthetic_case
@@ -122,8 +123,8 @@ def test_demo_grid_repartitioned_groups_tile_each_microgrid(lujiazui, grid, n):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_synthetic_groups_tile_after_edits(seed):
-    """Several seeds of a synthetic case: partition, merge, split and a restore from the
-    stored parts all give 楼组 that tile."""
+    """Several seeds of a synthetic case: partition, merge, split, a restore from the
+    stored parts and a boundary drawn across a microgrid all give 楼组 that tile."""
     parent, objects, roads = synthetic_case(200, seed=seed)
     res = partition(parent, objects, roads, n_microgrids=3 + seed % 2, seed=seed,
                     group_size=2 + seed, measure_rules=False)
@@ -133,6 +134,12 @@ def test_synthetic_groups_tile_after_edits(seed):
     _assert_tiles(split_microgrid(merged, 1, seed=seed), objects)
     back = restore_result(parent, res.cells, res.edges, res.objects)
     _assert_tiles(back, objects)
+    big = res.microgrids.loc[res.microgrids["area_m2"].idxmax()]
+    x0, y0, x1, y1 = big.geometry.bounds
+    line = shapely.LineString([((x0 + x1) / 2, y0 - 0.001), ((x0 + x1) / 2, y1 + 0.001)])
+    drawn = cut_along_line(res, [int(big["id"])], line)   # a boundary drawn across it
+    assert len(drawn.microgrids) == len(res.microgrids) + 1
+    _assert_tiles(drawn, objects)
 
 
 def test_a_cell_shared_by_two_groups_is_split_between_them():
