@@ -159,7 +159,9 @@ class AreaIndex:
         # ``geoms`` is an array of shapely polygons owned by this index, or an
         # object whose ``take`` parses them on first use (an index loaded from a file)
         self._geoms_or_maker = geoms
-        self._ids = ids
+        # an object array, or for a loaded index the saved (memory-mapped) text or
+        # int64 array, made into Python objects when first asked for (:attr:`_ids`)
+        self._id_values = ids
         self._rank = rank
         self._crs = crs
         self._grid = tuple(grid)
@@ -183,6 +185,19 @@ class AreaIndex:
         self._metric_parts = None
 
     @property
+    def _ids(self) -> np.ndarray:
+        """Id values by position, as Python objects (an object array)."""
+        ids = self._id_values
+        if isinstance(ids, np.memmap):          # a loaded index's: converted once
+            self._id_values = ids = _objects(ids)
+        return ids
+
+    def id_of(self, position: int):
+        """The id at ``position`` (``>= 0``), without converting every id of a loaded index."""
+        value = self._id_values[position]
+        return value.item() if isinstance(value, np.generic) else value
+
+    @property
     def crs(self):
         """The CRS of the areas (a :class:`pyproj.CRS`; an index built from arrays
         keeps the text it was given until asked)."""
@@ -196,12 +211,15 @@ class AreaIndex:
         self._tables()                                # ship the table, not the recipe
         state = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_metric_parts")}
         state["_geoms_or_maker"] = self._geoms        # ship geometries, not a file handle
+        state["_id_values"] = self._ids               # objects, not a memory map
         return state
 
     def __setstate__(self, state: dict) -> None:
         if "crs" in state:                            # pickled before the CRS was lazy
             state["_crs"] = state.pop("crs")
         state.setdefault("_bounds", None)             # pickled before bounds were kept
+        if "_ids" in state:                           # pickled before the ids were lazy
+            state["_id_values"] = state.pop("_ids")
         self.__dict__.update(state)
         self._init_lazy()
 
@@ -239,7 +257,7 @@ class AreaIndex:
     def _geoms(self) -> np.ndarray:
         """Every polygon (parses all of them for a loaded index)."""
         geoms = self._geoms_or_maker
-        return geoms if isinstance(geoms, np.ndarray) else geoms.take(np.arange(len(self._ids)))
+        return geoms if isinstance(geoms, np.ndarray) else geoms.take(np.arange(len(self._id_values)))
 
     def _geoms_at(self, positions: np.ndarray) -> np.ndarray:
         """The polygons at ``positions`` (a loaded index parses only these, once)."""
@@ -379,7 +397,7 @@ class AreaIndex:
 
     # ----------------------------------------------------------- properties
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._id_values)
 
     def __repr__(self) -> str:
         s = self.stats
@@ -631,7 +649,8 @@ class AreaIndex:
 
         bounds = self._bounds if self._bounds is not None else shapely.bounds(self._geoms)
         # the CRS as given (text for a loaded index): no parse for the storage CRSs
-        return NearestAreas(bounds, self._crs, self._geoms_at, self._rank)
+        return NearestAreas(bounds, self._crs, self._geoms_at, self._rank,
+                            extent=self.stats.get("extent"))
 
     def _nearest_outside(self, x: np.ndarray, y: np.ndarray,
                          max_distance_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -655,6 +674,13 @@ class AreaIndex:
                      "(BD-09), convert it with geogrid.datum.to_storage first: those datums "
                      "are 300-600 m off.")
         return OutOfCoverageError(message, field="point", value=(x, y), fix=" ".join(hints))
+
+
+def _objects(values: np.ndarray) -> np.ndarray:
+    """An object array of the Python values (str, int) of a text or integer array."""
+    objects = np.empty(len(values), dtype=object)
+    objects[:] = values.tolist()
+    return objects
 
 
 def _coordinates(lon, lat) -> tuple[np.ndarray, np.ndarray, tuple]:
