@@ -289,6 +289,7 @@ class AreaIndex:
         target_boundary: float = 0.05,
         max_cells: int = 1 << 22,
         lazy: bool = False,
+        known_valid: bool = False,
     ) -> AreaIndex:
         """Index the (leaf) areas of ``areas``.
 
@@ -314,11 +315,17 @@ class AreaIndex:
             of the build cost), and build the table only if the index is
             saved, pickled or fingerprinted. A lazy index reads the caller's
             polygons without copying them: do not prepare them while it is in use.
+        known_valid
+            The polygons' validity was established before (the areas of a stored
+            plan version whose locator was built from them, with every check):
+            GEOS's validity test, the costliest check (a build's worth at 300
+            areas), is not run again. Every other check still is. Never pass it
+            for a file a user gives: an invalid polygon can give wrong answers.
         """
         started = time.perf_counter()
         check_grid(target_boundary, max_cells)
-        geoms, ids, key, bounds, order, valid = validate_areas(areas, id_column, tie_break,
-                                                               ahead=not lazy)
+        geoms, ids, key, bounds, order, valid = validate_areas(
+            areas, id_column, tie_break, ahead=not lazy, known_valid=known_valid)
         if lazy:
             return cls._lazy(geoms, ids, key, areas.crs, target_boundary, int(max_cells), started,
                              bounds=bounds, order=order)
@@ -332,13 +339,13 @@ class AreaIndex:
     @classmethod
     def from_arrays(cls, geoms, ids, key=None, *, crs: str = "EPSG:4490", where: str = "areas",
                     target_boundary: float = 0.05, max_cells: int = 1 << 22,
-                    lazy: bool = False) -> AreaIndex:
+                    lazy: bool = False, known_valid: bool = False) -> AreaIndex:
         """Index lon/lat polygons given as arrays, without pandas or geopandas.
 
         ``geoms`` are shapely (Multi)Polygons in ``crs`` (EPSG:4490 or
         EPSG:4326), ``ids`` one unique id each, ``key`` the tie-break values
-        (default: the ids). The checks, the table, ``lazy`` and the answers
-        are those of :meth:`from_frame`; ``where`` names the input in error
+        (default: the ids). The checks, the table, ``lazy``, ``known_valid`` and
+        the answers are those of :meth:`from_frame`; ``where`` names the input in error
         messages. The geometries become the index's own: do not use them
         afterwards.
         """
@@ -347,10 +354,11 @@ class AreaIndex:
         key = ids if key is None else np.asarray(key, dtype=object)
         check_grid(target_boundary, max_cells)
         geoms = np.asarray(geoms, dtype=object)
-        valid = None if lazy else validity_ahead(geoms)
+        valid = None if lazy or known_valid else validity_ahead(geoms)
         labels = np.arange(len(ids))
-        geoms, ids, key, bounds, order = checked_arrays(geoms, ids, key, labels, where=where,
-                                                        valid=valid)
+        geoms, ids, key, bounds, order = checked_arrays(
+            geoms, ids, key, labels, where=where,
+            valid=np.ones(len(geoms), dtype=bool) if known_valid else valid)
         if lazy:
             return cls._lazy(geoms, ids, key, crs, target_boundary, int(max_cells), started,
                              bounds=bounds, order=order)
