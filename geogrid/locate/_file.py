@@ -29,6 +29,7 @@ import numpy as np
 import shapely
 
 from .._errors import InputError
+from ._args import objects
 
 __all__ = ["save_index", "load_index", "read_meta", "LazyGeometries", "replacing_dir",
            "id_array", "distinct", "FORMAT"]
@@ -184,9 +185,7 @@ def load_index(cls, path, *, mmap: bool = True):
     else:                # memory-mapped: made into Python objects when first asked for
         ids = np.load(path / "ids.npy", mmap_mode=mode)
         if not mmap:
-            objects = np.empty(len(ids), dtype=object)
-            objects[:] = ids.tolist()
-            ids = objects
+            ids = objects(ids)
     grid = tuple(meta["grid"][:4]) + tuple(int(v) for v in meta["grid"][4:])
     crs = meta["crs"]                # WKT, parsed (pyproj) the first time it is asked for
     bounds = path / "bounds.npy"                  # absent from indexes saved before it

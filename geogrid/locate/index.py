@@ -111,6 +111,7 @@ import numpy as np
 import shapely
 
 from .._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
+from ._args import coordinates as _coordinates, objects as _objects, snap_distance as _snap_distance
 from ._build import build_checked, build_tables, first_hits
 from ._checks import check_grid, checked_arrays, validate_areas, validity_ahead
 from ._parallel import by_blocks
@@ -682,39 +683,3 @@ class AreaIndex:
                      "(BD-09), convert it with geogrid.datum.to_storage first: those datums "
                      "are 300-600 m off.")
         return OutOfCoverageError(message, field="point", value=(x, y), fix=" ".join(hints))
-
-
-def _objects(values: np.ndarray) -> np.ndarray:
-    """An object array of the Python values (str, int) of a text or integer array."""
-    objects = np.empty(len(values), dtype=object)
-    objects[:] = values.tolist()
-    return objects
-
-
-def _coordinates(lon, lat) -> tuple[np.ndarray, np.ndarray, tuple]:
-    arrays = []
-    for name, value in (("lon", lon), ("lat", lat)):
-        try:
-            arrays.append(np.asarray(value, dtype=np.float64))
-        except (TypeError, ValueError):
-            raise InputError(f"{name} must be numbers (or NaN for missing).", field=name,
-                             fix="Convert it with pandas.to_numeric(..., errors='coerce')."
-                             ) from None
-    x, y = arrays
-    if x.shape != y.shape:
-        raise InputError(f"lat has shape {y.shape} but lon has shape {x.shape}.", field="lat",
-                         value=[x.shape, y.shape], fix="Pass one lat per lon.")
-    return x.ravel(), y.ravel(), x.shape
-
-
-def _snap_distance(snap_m) -> float:
-    if snap_m is None:
-        return 0.0
-    try:
-        value = float(snap_m)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not value >= 0:
-        raise InputError(f"snap_m must be a distance in metres >= 0, got {snap_m!r}.",
-                         field="snap_m", value=repr(snap_m), fix="Use e.g. snap_m=30.")
-    return value
