@@ -60,8 +60,13 @@ ROOT = Path(__file__).resolve().parents[2]
 _RSS = ("def rss():\n    with open('/proc/self/statm') as f:\n"
         "        return int(f.read().split()[1]) * 4096 / 2**20\n")
 
-_CHILD = _RSS + r"""
-import json, resource, sys, time
+#: the child's own peak: ru_maxrss survives exec, so a child of a large parent would
+#: report the parent's resident size; the kernel's high-water mark of this process does not
+_HWM = ("def hwm():\n    with open('/proc/self/status') as f:\n"
+        "        return next(int(l.split()[1]) for l in f if l.startswith('VmHWM')) / 1024\n")
+
+_CHILD = _RSS + _HWM + r"""
+import json, sys, time
 t0 = time.perf_counter()
 from geogrid.locate import AreaIndex
 import numpy as np
@@ -84,11 +89,11 @@ t6 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "open_s": t2 - t1, "first_find_s": t3 - t2,
                   "find_mb": m3 - m2, "first_batch_s": t4 - t3, "first_snap_s": t5 - t4,
                   "snap_mb": rss() - m4, "second_snap_s": t6 - t5,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": hwm()}))
 """
 
 #: whole process, geogrid: read areas, build the index, locate the points
-_OURS = _RSS + r"""
+_OURS = _RSS + _HWM + r"""
 import json, sys, time
 import geopandas as gpd, numpy as np
 from geogrid.locate import AreaIndex
@@ -99,8 +104,7 @@ x, y = rng.uniform(b[0], b[2], int(sys.argv[2])), rng.uniform(b[1], b[3], int(sy
 m0, t0 = rss(), time.process_time()
 index = AreaIndex.from_frame(areas)
 t1 = time.process_time()
-import resource
-build_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+build_peak = hwm()
 pos = index.locate(x, y)
 print(json.dumps({"build_cpu_s": t1 - t0, "build_added_mb": build_peak - m0,
                   "found": int((pos >= 0).sum())}), file=sys.stderr)
