@@ -139,18 +139,20 @@ class NearestAreas:
         the latitude), by a scan of the boxes in blocks."""
         b, coslat = self._bounds, math.cos(math.radians(y))
         best, best_d = -1, math.inf
-        dx = dy = None
+        width = min(len(b), _SCAN_BLOCK)
+        dx_all, dy_all, other = np.empty(width), np.empty(width), np.empty(width)
         for lo in range(0, len(b), _SCAN_BLOCK):
             block = b[lo:lo + _SCAN_BLOCK]
-            dx = np.subtract(block[:, 0], x, out=dx if dx is not None and len(dx) == len(block)
-                             else None)
-            np.maximum(dx, x - block[:, 2], out=dx)
+            dx, dy, more = dx_all[:len(block)], dy_all[:len(block)], other[:len(block)]
+            np.subtract(block[:, 0], x, out=dx)             # west of the box
+            np.subtract(x, block[:, 2], out=more)           # east of it
+            np.maximum(dx, more, out=dx)
             np.maximum(dx, 0, out=dx)
             dx *= coslat
             dx *= dx
-            dy = np.subtract(block[:, 1], y, out=dy if dy is not None and len(dy) == len(block)
-                             else None)
-            np.maximum(dy, y - block[:, 3], out=dy)
+            np.subtract(block[:, 1], y, out=dy)
+            np.subtract(y, block[:, 3], out=more)
+            np.maximum(dy, more, out=dy)
             np.maximum(dy, 0, out=dy)
             dy *= dy
             dx += dy
