@@ -196,8 +196,8 @@ def _print(row: dict) -> None:
             f"{row['lazy_cpu_s']:.3f} s; saved {row['saved_mb']:.1f} MB")
     print(line)
     k = row["known"]
-    print(f"         validity known: build {np.median(k.a):.3f} s wall ({1 / k.ratio:.0f}x STRtree's, "
-          f"paired); CPU {row['known_cpu_s']:.3f} s vs {1000 * row['strtree_known_cpu_s']:.2f} ms "
+    print(f"         validity known: build {np.median(k.a):.3f} s wall ({1 / k.ratio:.0f}x "
+          f"STRtree's, paired); CPU {row['known_cpu_s']:.3f} s vs {1000 * row['strtree_known_cpu_s']:.2f} ms "
           f"({row['known_cpu_s'] / max(row['strtree_known_cpu_s'], 1e-9):.0f}x)")
     print(f"         just built: first find {1000 * row['built_find_s']:.2f} ms, first snapped "
           f"{1000 * row['built_snap_s']:.1f} ms")

@@ -52,9 +52,12 @@ print(json.dumps(out))
 """
 
 #: the measures compared, and how each is printed
-MEASURES = (("build", "build CPU", 1e3, "ms"), ("known_valid", "build CPU, validity known", 1e3, "ms"),
-            ("open_s", "open (fresh process)", 1e3, "ms"), ("first_find_s", "first find", 1e3, "ms"),
-            ("first_snap_s", "first snapped", 1e3, "ms"), ("peak_mb", "opened, peak", 1, "MB"))
+MEASURES = (("build", "build CPU", 1e3, "ms"),
+            ("known_valid", "build CPU, validity known", 1e3, "ms"),
+            ("open_s", "open (fresh process)", 1e3, "ms"),
+            ("first_find_s", "first find", 1e3, "ms"),
+            ("first_snap_s", "first snapped", 1e3, "ms"),
+            ("peak_mb", "opened, peak", 1, "MB"))
 
 
 def _side(tree: Path, areas: Path, repeat: int, where: Path, child: str) -> dict:
@@ -92,7 +95,8 @@ def report(n: int, runs: dict) -> None:
         if all(v is not None for v in b):
             ratios = [y / x for x, y in zip(a, b) if x]
             line += (f"; before {statistics.median(b) * scale:.1f} {unit}; before/after paired "
-                     f"{', '.join(f'{r:.2f}' for r in ratios)} (median {statistics.median(ratios):.2f})")
+                     f"{', '.join(f'{r:.2f}' for r in ratios)} "
+                     f"(median {statistics.median(ratios):.2f})")
         else:
             line += "; before: not measured (that tree has no such option)"
         print(line, flush=True)

@@ -34,8 +34,8 @@ import numpy as np
 from .._errors import InputError
 from ._file import read_meta, replacing_dir
 
-__all__ = ["save_locator", "open_locator", "StoredLabels", "ArrowLabels", "TextColumn", "save_texts",
-           "LabelsById", "LazyChains", "FORMAT"]
+__all__ = ["save_locator", "open_locator", "StoredLabels", "ArrowLabels", "TextColumn",
+           "save_texts", "LabelsById", "LazyChains", "FORMAT"]
 
 #: bumped whenever the layout changes; a directory of another version is rebuilt
 FORMAT = "geogrid-plan-locator/4"

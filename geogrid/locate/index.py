@@ -258,7 +258,9 @@ class AreaIndex:
     def _geoms(self) -> np.ndarray:
         """Every polygon (parses all of them for a loaded index)."""
         geoms = self._geoms_or_maker
-        return geoms if isinstance(geoms, np.ndarray) else geoms.take(np.arange(len(self._id_values)))
+        if isinstance(geoms, np.ndarray):
+            return geoms
+        return geoms.take(np.arange(len(self._id_values)))
 
     def _geoms_at(self, positions: np.ndarray) -> np.ndarray:
         """The polygons at ``positions`` (a loaded index parses only these, once)."""
