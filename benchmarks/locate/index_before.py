@@ -7,8 +7,11 @@ times ``repeat`` index builds (CPU time, input checks included; and, where the
 tree has it, the build of areas whose validity is known) against an STRtree
 of the same polygons in the same child, saves the index with its own code,
 and opens it in a fresh grandchild that times the open and the first single,
-batch and snapped lookups. Per measure, the medians of each side and the
-median of the paired ratios (before / after) are printed.
+batch and snapped lookups. It also saves the plan's whole locator
+(:meth:`PlanLocator.save`, once per tree: its build takes seconds at 300,000)
+and times, in another fresh grandchild, :meth:`PlanLocator.open` and its first
+``locate_one``, what a worker does when it starts. Per measure, the medians of
+each side and the median of the paired ratios (before / after) are printed.
 """
 
 from __future__ import annotations
@@ -22,7 +25,22 @@ from pathlib import Path
 
 __all__ = ["compare", "SIDE"]
 
-#: one side: argv = areas.parquet, repeat, index directory, the open-and-look-up script
+#: a fresh process opening a saved plan locator: argv = directory, lon, lat of a point
+LOCATOR = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from geogrid.locate.chain import PlanLocator
+t1 = time.perf_counter()
+locator = PlanLocator.open(sys.argv[1])
+t2 = time.perf_counter()
+locator.locate_one(float(sys.argv[2]), float(sys.argv[3]))
+t3 = time.perf_counter()
+print(json.dumps({"locator_open_s": t2 - t1, "locator_first_s": t3 - t2,
+                  "locator_pyarrow": "pyarrow" in sys.modules}))
+"""
+
+#: one side: argv = areas.parquet, repeat, index directory, the open-and-look-up script,
+#: the locator directory (built and saved when missing)
 SIDE = r"""
 import inspect, json, statistics, subprocess, sys, time
 import geopandas as gpd, numpy as np, shapely
@@ -48,6 +66,14 @@ child = subprocess.run([sys.executable, "-c", sys.argv[4], sys.argv[3], *map(str
                        capture_output=True, text=True, check=True)
 out = {k: statistics.median(v) for k, v in cpu.items() if v}
 out.update(json.loads(child.stdout))
+import os
+from geogrid.locate.chain import PlanLocator
+if not os.path.exists(sys.argv[5]):
+    PlanLocator(areas).save(sys.argv[5])
+inside = areas.geometry.iloc[len(areas) // 2].representative_point()
+child = subprocess.run([sys.executable, "-c", sys.argv[6], sys.argv[5], str(inside.x),
+                        str(inside.y)], capture_output=True, text=True, check=True)
+out.update(json.loads(child.stdout))
 print(json.dumps(out))
 """
 
@@ -57,12 +83,15 @@ MEASURES = (("build", "build CPU", 1e3, "ms"),
             ("open_s", "open (fresh process)", 1e3, "ms"),
             ("first_find_s", "first find", 1e3, "ms"),
             ("first_snap_s", "first snapped", 1e3, "ms"),
-            ("peak_mb", "opened, peak", 1, "MB"))
+            ("peak_mb", "opened, peak", 1, "MB"),
+            ("locator_open_s", "PlanLocator.open (fresh process)", 1e3, "ms"),
+            ("locator_first_s", "its first locate_one", 1e3, "ms"))
 
 
-def _side(tree: Path, areas: Path, repeat: int, where: Path, child: str) -> dict:
+def _side(tree: Path, areas: Path, repeat: int, where: Path, child: str, locator: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    done = subprocess.run([sys.executable, "-c", SIDE, str(areas), str(repeat), str(where), child],
+    done = subprocess.run([sys.executable, "-c", SIDE, str(areas), str(repeat), str(where), child,
+                           str(locator), LOCATOR],
                           capture_output=True, text=True, env=env, cwd=str(tree))
     if done.returncode:
         raise RuntimeError(f"the side in {tree} failed:\n{done.stderr[-2000:]}")
@@ -76,7 +105,8 @@ def compare(now: Path, before: Path, areas: Path, work: Path, *, rounds: int, re
     runs: dict[str, list[dict]] = {"after": [], "before": []}
     for i in range(rounds):
         for name, tree in (sides if i % 2 == 0 else sides[::-1]):
-            runs[name].append(_side(tree, areas, repeat, work / f"{name}{i}", child))
+            runs[name].append(_side(tree, areas, repeat, work / f"{name}{i}", child,
+                                    work / f"{name}-{areas.stem}-locator"))
     return runs
 
 
@@ -100,3 +130,6 @@ def report(n: int, runs: dict) -> None:
         else:
             line += "; before: not measured (that tree has no such option)"
         print(line, flush=True)
+    for name in ("after", "before"):
+        imported = {r.get("locator_pyarrow") for r in runs[name]}
+        print(f"{n:>7,d} polygons, {name}: opening the locator imported pyarrow: {imported}")
