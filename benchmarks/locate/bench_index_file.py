@@ -24,7 +24,13 @@ proportionally larger extent), in one run:
   snapped lookup with nothing built before it (the nearest-area search is
   built on demand), each with the resident memory it added.
 
-The lazy build of a one-shot batch (``lazy=True``) is timed too.
+The lazy build of a one-shot batch (``lazy=True``) is timed too, and the build
+of areas whose validity is known (``known_valid=True``: a stored plan version
+rebuilt) against the STRtree the same way.
+
+``--before DIR`` (another source tree of geogrid, e.g. ``git worktree add
+/tmp/before HEAD~3``) also runs build, save, open and first lookups in whole
+processes of each tree, alternated (:mod:`benchmarks.locate.index_before`).
 """
 
 from __future__ import annotations
@@ -43,16 +49,24 @@ import shapely
 
 from geogrid.locate import AreaIndex
 
-from .._paired import format_table, paired, python_argv, whole_process
+from .._paired import format_table, load_average, paired, python_argv, whole_process
 from .bench_locate import LUJIAZUI, voronoi_microgrids
+from .index_before import compare, report
 
 __all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parents[2]
 
 _RSS = ("def rss():\n    with open('/proc/self/statm') as f:\n"
         "        return int(f.read().split()[1]) * 4096 / 2**20\n")
 
-_CHILD = _RSS + r"""
-import json, resource, sys, time
+#: the child's own peak: ru_maxrss survives exec, so a child of a large parent would
+#: report the parent's resident size; the kernel's high-water mark of this process does not
+_HWM = ("def hwm():\n    with open('/proc/self/status') as f:\n"
+        "        return next(int(l.split()[1]) for l in f if l.startswith('VmHWM')) / 1024\n")
+
+_CHILD = _RSS + _HWM + r"""
+import json, sys, time
 t0 = time.perf_counter()
 from geogrid.locate import AreaIndex
 import numpy as np
@@ -75,11 +89,11 @@ t6 = time.perf_counter()
 print(json.dumps({"import_s": t1 - t0, "open_s": t2 - t1, "first_find_s": t3 - t2,
                   "find_mb": m3 - m2, "first_batch_s": t4 - t3, "first_snap_s": t5 - t4,
                   "snap_mb": rss() - m4, "second_snap_s": t6 - t5,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": hwm()}))
 """
 
 #: whole process, geogrid: read areas, build the index, locate the points
-_OURS = _RSS + r"""
+_OURS = _RSS + _HWM + r"""
 import json, sys, time
 import geopandas as gpd, numpy as np
 from geogrid.locate import AreaIndex
@@ -90,8 +104,7 @@ x, y = rng.uniform(b[0], b[2], int(sys.argv[2])), rng.uniform(b[1], b[3], int(sy
 m0, t0 = rss(), time.process_time()
 index = AreaIndex.from_frame(areas)
 t1 = time.process_time()
-import resource
-build_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+build_peak = hwm()
 pos = index.locate(x, y)
 print(json.dumps({"build_cpu_s": t1 - t0, "build_added_mb": build_peak - m0,
                   "found": int((pos >= 0).sum())}), file=sys.stderr)
@@ -110,7 +123,7 @@ joined = gpd.sjoin(points, areas[["id", "geometry"]], how="left", predicate="int
 """
 
 
-def _build_pair(areas, geoms, repeat: int):
+def _build_pair(areas, geoms, repeat: int, **options):
     """Build and STRtree alternated; the paired wall times and each side's CPU times."""
     cpu: dict[str, list[float]] = {"ours": [], "tree": []}
 
@@ -122,10 +135,12 @@ def _build_pair(areas, geoms, repeat: int):
         return run
 
     probe = shapely.points(*shapely.get_coordinates(shapely.point_on_surface(geoms[:1]))[0])
-    res = paired("AreaIndex.from_frame", timed("ours", lambda: AreaIndex.from_frame(areas)),
+    name = "AreaIndex.from_frame" + "".join(f", {k}={v}" for k, v in options.items())
+    res = paired(name, timed("ours", lambda: AreaIndex.from_frame(areas, **options)),
                  "shapely.STRtree(geoms) + first query",
                  timed("tree", lambda: shapely.STRtree(geoms).query(probe)),
-                 rounds=repeat, warmup=1, label="index build")
+                 rounds=repeat, warmup=1, label="index build" + (" (validity known)"
+                                                                   if options else ""))
     return res, statistics.median(cpu["ours"][1:]), statistics.median(cpu["tree"][1:])
 
 
@@ -136,6 +151,7 @@ def _size(n: int, a, tmp: Path) -> dict:
     areas = voronoi_microgrids(n, bounds)
     geoms = np.asarray(areas.geometry.values)
     build, cpu_ours, cpu_tree = _build_pair(areas, geoms, a.repeat)
+    known, cpu_known, cpu_tree_known = _build_pair(areas, geoms, a.repeat, known_valid=True)
     lazy = []
     for _ in range(a.repeat):
         t0 = time.process_time()
@@ -153,10 +169,14 @@ def _size(n: int, a, tmp: Path) -> dict:
     child = json.loads(subprocess.run([sys.executable, "-c", _CHILD, str(path), *map(str, bounds)],
                                       capture_output=True, text=True, check=True).stdout)
     row = {"polygons": n, "build": build, "build_cpu_s": cpu_ours, "strtree_cpu_s": cpu_tree,
+           "known": known, "known_cpu_s": cpu_known, "strtree_known_cpu_s": cpu_tree_known,
            "lazy_cpu_s": statistics.median(lazy), "saved_mb": saved, **built_first, **child}
+    file = tmp / f"areas{n}.parquet"
+    areas.to_parquet(file)
+    if a.before is not None:
+        row["before"] = compare(ROOT, a.before.resolve(), file, tmp, rounds=max(a.processes, 1),
+                                repeat=a.repeat, child=_CHILD)
     if a.processes:
-        file = tmp / f"areas{n}.parquet"
-        areas.to_parquet(file)
         whole = whole_process("geogrid: read, build, locate", python_argv("-c", _OURS, str(file), str(a.points)),
                               "geopandas.sjoin script", python_argv("-c", _SJOIN, str(file), str(a.points)),
                               rounds=a.processes, label=f"whole process, {a.points:,} points")
@@ -175,6 +195,10 @@ def _print(row: dict) -> None:
             f"({row['build_cpu_s'] / max(row['strtree_cpu_s'], 1e-9):.0f}x); lazy CPU "
             f"{row['lazy_cpu_s']:.3f} s; saved {row['saved_mb']:.1f} MB")
     print(line)
+    k = row["known"]
+    print(f"         validity known: build {np.median(k.a):.3f} s wall ({1 / k.ratio:.0f}x "
+          f"STRtree's, paired); CPU {row['known_cpu_s']:.3f} s vs {1000 * row['strtree_known_cpu_s']:.2f} ms "
+          f"({row['known_cpu_s'] / max(row['strtree_known_cpu_s'], 1e-9):.0f}x)")
     print(f"         just built: first find {1000 * row['built_find_s']:.2f} ms, first snapped "
           f"{1000 * row['built_snap_s']:.1f} ms")
     print(f"         fresh process: open {1000 * row['open_s']:.1f} ms, first find "
@@ -188,8 +212,10 @@ def _print(row: dict) -> None:
               f"whole process peak {w.extra['a_peak_mb']:.0f} MB vs sjoin script "
               f"{w.extra['b_peak_mb']:.0f} MB; wall {np.median(w.a):.1f} s vs {np.median(w.b):.1f} s "
               f"(sjoin/geogrid {w.ratio:.2f}, paired)")
-    print(format_table(f"{row['polygons']:,} polygons", [b] + ([row["whole"]] if "whole" in row else []),
-                       unit="s"), flush=True)
+    print(format_table(f"{row['polygons']:,} polygons",
+                       [b, k] + ([row["whole"]] if "whole" in row else []), unit="s"), flush=True)
+    if "before" in row:
+        report(row["polygons"], row["before"])
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -200,7 +226,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--processes", type=int, default=3,
                    help="alternated whole-process rounds against the sjoin script (0: skip)")
     p.add_argument("--points", type=int, default=1_000_000)
+    p.add_argument("--before", type=Path, default=None,
+                   help="another source tree of geogrid to compare with, whole processes "
+                        "alternated (--processes rounds, at least one)")
     a = p.parse_args(argv)
+    print(f"load average at start {load_average():.2f}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in (int(v) for v in a.polygons.split(",")):

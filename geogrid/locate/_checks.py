@@ -42,13 +42,15 @@ def check_grid(target_boundary: float, max_cells: int) -> None:
                          fix="用默认值 / leave the default (4,194,304).")
 
 
-def validate_areas(areas, id_column: str, tie_break: str | None, *, ahead: bool = False):
+def validate_areas(areas, id_column: str, tie_break: str | None, *, ahead: bool = False,
+                   known_valid: bool = False):
     """The polygons, ids and tie-break keys of a GeoDataFrame of areas, checked, with
     their bounds and order (the answer of :func:`checked_arrays`) and the future of
     their validity (``None``: checked already); raises on a wrong type, CRS or column.
 
     With ``ahead``, the validity of many polygons is left running on another core
-    (:func:`validity_ahead`) for :func:`confirm_valid`."""
+    (:func:`validity_ahead`) for :func:`confirm_valid`; with ``known_valid`` (polygons
+    whose validity was checked before) GEOS's validity test is not run again."""
     import geopandas as gpd
 
     from ..crs import require_storage_crs
@@ -72,10 +74,12 @@ def validate_areas(areas, id_column: str, tie_break: str | None, *, ahead: bool 
     ids = areas[id_column].to_numpy()
     key = areas[tie_break].to_numpy() if tie_break and tie_break != id_column else ids
     geoms = np.array(areas.geometry.values, dtype=object)
-    valid = validity_ahead(geoms) if ahead else None
-    return (*checked_arrays(geoms, ids, key, areas.index, id_column=id_column,
-                            tie_break=tie_break if tie_break and tie_break != id_column else None,
-                            valid=valid), valid)
+    valid = np.ones(len(geoms), dtype=bool) if known_valid else \
+        validity_ahead(geoms) if ahead else None
+    checked = checked_arrays(geoms, ids, key, areas.index, id_column=id_column,
+                             tie_break=tie_break if tie_break and tie_break != id_column else None,
+                             valid=valid)
+    return (*checked, None if known_valid else valid)
 
 
 def validity_ahead(geoms: np.ndarray):

@@ -111,6 +111,7 @@ import numpy as np
 import shapely
 
 from .._errors import InputError, OutOfCoverageError, ValidationError, ValidationProblem
+from ._args import coordinates as _coordinates, objects as _objects, snap_distance as _snap_distance
 from ._build import build_checked, build_tables, first_hits
 from ._checks import check_grid, checked_arrays, validate_areas, validity_ahead
 from ._parallel import by_blocks
@@ -159,7 +160,9 @@ class AreaIndex:
         # ``geoms`` is an array of shapely polygons owned by this index, or an
         # object whose ``take`` parses them on first use (an index loaded from a file)
         self._geoms_or_maker = geoms
-        self._ids = ids
+        # an object array, or for a loaded index the saved (memory-mapped) text or
+        # int64 array, made into Python objects when first asked for (:attr:`_ids`)
+        self._id_values = ids
         self._rank = rank
         self._crs = crs
         self._grid = tuple(grid)
@@ -183,6 +186,19 @@ class AreaIndex:
         self._metric_parts = None
 
     @property
+    def _ids(self) -> np.ndarray:
+        """Id values by position, as Python objects (an object array)."""
+        ids = self._id_values
+        if isinstance(ids, np.memmap):          # a loaded index's: converted once
+            self._id_values = ids = _objects(ids)
+        return ids
+
+    def id_of(self, position: int):
+        """The id at ``position`` (``>= 0``), without converting every id of a loaded index."""
+        value = self._id_values[position]
+        return value.item() if isinstance(value, np.generic) else value
+
+    @property
     def crs(self):
         """The CRS of the areas (a :class:`pyproj.CRS`; an index built from arrays
         keeps the text it was given until asked)."""
@@ -196,12 +212,15 @@ class AreaIndex:
         self._tables()                                # ship the table, not the recipe
         state = {k: v for k, v in self.__dict__.items() if k not in ("_lock", "_metric_parts")}
         state["_geoms_or_maker"] = self._geoms        # ship geometries, not a file handle
+        state["_id_values"] = self._ids               # objects, not a memory map
         return state
 
     def __setstate__(self, state: dict) -> None:
         if "crs" in state:                            # pickled before the CRS was lazy
             state["_crs"] = state.pop("crs")
         state.setdefault("_bounds", None)             # pickled before bounds were kept
+        if "_ids" in state:                           # pickled before the ids were lazy
+            state["_id_values"] = state.pop("_ids")
         self.__dict__.update(state)
         self._init_lazy()
 
@@ -239,7 +258,9 @@ class AreaIndex:
     def _geoms(self) -> np.ndarray:
         """Every polygon (parses all of them for a loaded index)."""
         geoms = self._geoms_or_maker
-        return geoms if isinstance(geoms, np.ndarray) else geoms.take(np.arange(len(self._ids)))
+        if isinstance(geoms, np.ndarray):
+            return geoms
+        return geoms.take(np.arange(len(self._id_values)))
 
     def _geoms_at(self, positions: np.ndarray) -> np.ndarray:
         """The polygons at ``positions`` (a loaded index parses only these, once)."""
@@ -271,6 +292,7 @@ class AreaIndex:
         target_boundary: float = 0.05,
         max_cells: int = 1 << 22,
         lazy: bool = False,
+        known_valid: bool = False,
     ) -> AreaIndex:
         """Index the (leaf) areas of ``areas``.
 
@@ -296,11 +318,17 @@ class AreaIndex:
             of the build cost), and build the table only if the index is
             saved, pickled or fingerprinted. A lazy index reads the caller's
             polygons without copying them: do not prepare them while it is in use.
+        known_valid
+            The polygons' validity was established before (the areas of a stored
+            plan version whose locator was built from them, with every check):
+            GEOS's validity test, the costliest check (a build's worth at 300
+            areas), is not run again. Every other check still is. Never pass it
+            for a file a user gives: an invalid polygon can give wrong answers.
         """
         started = time.perf_counter()
         check_grid(target_boundary, max_cells)
-        geoms, ids, key, bounds, order, valid = validate_areas(areas, id_column, tie_break,
-                                                               ahead=not lazy)
+        geoms, ids, key, bounds, order, valid = validate_areas(
+            areas, id_column, tie_break, ahead=not lazy, known_valid=known_valid)
         if lazy:
             return cls._lazy(geoms, ids, key, areas.crs, target_boundary, int(max_cells), started,
                              bounds=bounds, order=order)
@@ -314,13 +342,13 @@ class AreaIndex:
     @classmethod
     def from_arrays(cls, geoms, ids, key=None, *, crs: str = "EPSG:4490", where: str = "areas",
                     target_boundary: float = 0.05, max_cells: int = 1 << 22,
-                    lazy: bool = False) -> AreaIndex:
+                    lazy: bool = False, known_valid: bool = False) -> AreaIndex:
         """Index lon/lat polygons given as arrays, without pandas or geopandas.
 
         ``geoms`` are shapely (Multi)Polygons in ``crs`` (EPSG:4490 or
         EPSG:4326), ``ids`` one unique id each, ``key`` the tie-break values
-        (default: the ids). The checks, the table, ``lazy`` and the answers
-        are those of :meth:`from_frame`; ``where`` names the input in error
+        (default: the ids). The checks, the table, ``lazy``, ``known_valid`` and
+        the answers are those of :meth:`from_frame`; ``where`` names the input in error
         messages. The geometries become the index's own: do not use them
         afterwards.
         """
@@ -329,10 +357,11 @@ class AreaIndex:
         key = ids if key is None else np.asarray(key, dtype=object)
         check_grid(target_boundary, max_cells)
         geoms = np.asarray(geoms, dtype=object)
-        valid = None if lazy else validity_ahead(geoms)
+        valid = None if lazy or known_valid else validity_ahead(geoms)
         labels = np.arange(len(ids))
-        geoms, ids, key, bounds, order = checked_arrays(geoms, ids, key, labels, where=where,
-                                                        valid=valid)
+        geoms, ids, key, bounds, order = checked_arrays(
+            geoms, ids, key, labels, where=where,
+            valid=np.ones(len(geoms), dtype=bool) if known_valid else valid)
         if lazy:
             return cls._lazy(geoms, ids, key, crs, target_boundary, int(max_cells), started,
                              bounds=bounds, order=order)
@@ -379,7 +408,7 @@ class AreaIndex:
 
     # ----------------------------------------------------------- properties
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._id_values)
 
     def __repr__(self) -> str:
         s = self.stats
@@ -631,7 +660,8 @@ class AreaIndex:
 
         bounds = self._bounds if self._bounds is not None else shapely.bounds(self._geoms)
         # the CRS as given (text for a loaded index): no parse for the storage CRSs
-        return NearestAreas(bounds, self._crs, self._geoms_at, self._rank)
+        return NearestAreas(bounds, self._crs, self._geoms_at, self._rank,
+                            extent=self.stats.get("extent"))
 
     def _nearest_outside(self, x: np.ndarray, y: np.ndarray,
                          max_distance_m: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -655,32 +685,3 @@ class AreaIndex:
                      "(BD-09), convert it with geogrid.datum.to_storage first: those datums "
                      "are 300-600 m off.")
         return OutOfCoverageError(message, field="point", value=(x, y), fix=" ".join(hints))
-
-
-def _coordinates(lon, lat) -> tuple[np.ndarray, np.ndarray, tuple]:
-    arrays = []
-    for name, value in (("lon", lon), ("lat", lat)):
-        try:
-            arrays.append(np.asarray(value, dtype=np.float64))
-        except (TypeError, ValueError):
-            raise InputError(f"{name} must be numbers (or NaN for missing).", field=name,
-                             fix="Convert it with pandas.to_numeric(..., errors='coerce')."
-                             ) from None
-    x, y = arrays
-    if x.shape != y.shape:
-        raise InputError(f"lat has shape {y.shape} but lon has shape {x.shape}.", field="lat",
-                         value=[x.shape, y.shape], fix="Pass one lat per lon.")
-    return x.ravel(), y.ravel(), x.shape
-
-
-def _snap_distance(snap_m) -> float:
-    if snap_m is None:
-        return 0.0
-    try:
-        value = float(snap_m)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not value >= 0:
-        raise InputError(f"snap_m must be a distance in metres >= 0, got {snap_m!r}.",
-                         field="snap_m", value=repr(snap_m), fix="Use e.g. snap_m=30.")
-    return value

@@ -8,6 +8,10 @@ directory in milliseconds (:meth:`PlanLocator.open`) without reading the plan's 
 from the store. Drafts, whose areas may still change under one version number, are
 built in memory as before. A directory that cannot be written or read is logged and
 the locator built in memory: the server still answers.
+
+A directory is saved only after a build that checked every polygon, and a plan
+version's areas never change: when one exists but cannot be opened (saved by an
+earlier layout), the rebuild skips GEOS's validity test, the costliest check.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ def stored_locator(directory: Path | None, store, data):
     if directory is None or data.plan.get("status") == "draft":
         return plan_locator(data.areas, levels)
     path = locator_path(directory, store, data.plan)
+    checked = path.is_dir()        # saved after a checked build of these very areas
     if (path / "locator.json").exists():
         kept = _KEPT.get(path)
         if kept is not None:            # opened by the parent this worker was forked from
@@ -66,7 +71,7 @@ def stored_locator(directory: Path | None, store, data):
         except (GeoGridError, OSError, ValueError, KeyError) as exc:
             log.warning("定位文件 %s 无法打开，重新构建 / cannot open the stored locator %s "
                         "(%s); rebuilding it", path, path, exc)
-    locator = plan_locator(data.areas, levels)
+    locator = plan_locator(data.areas, levels, known_valid=checked)
     try:
         locator.save(path)
         _prune(path)

@@ -153,10 +153,11 @@ class DeclaredLocator:
     back: keys, ``level`` and order are the plan's own.
     """
 
-    def __init__(self, areas: gpd.GeoDataFrame, levels: PlanLevels):
+    def __init__(self, areas: gpd.GeoDataFrame, levels: PlanLevels, *,
+                 known_valid: bool = False):
         self.levels = levels
         self._back = {slot: key for key, slot in levels.slots().items()}
-        self.inner = PlanLocator(self._relabelled(areas))
+        self.inner = PlanLocator(self._relabelled(areas), known_valid=known_valid)
 
     def _relabelled(self, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         slots = self.levels.slots()
@@ -201,11 +202,13 @@ class DeclaredLocator:
                                        f"{slot}_code": f"{self.leaf_level}_code"})
 
 
-def plan_locator(areas: gpd.GeoDataFrame, levels: PlanLevels | None = None):
-    """The locator of a plan: :class:`PlanLocator` itself for the default five levels."""
+def plan_locator(areas: gpd.GeoDataFrame, levels: PlanLevels | None = None, *,
+                 known_valid: bool = False):
+    """The locator of a plan: :class:`PlanLocator` itself for the default five levels.
+    ``known_valid``: the areas' validity was checked before (see ``AreaIndex.from_frame``)."""
     if levels is None or levels == DEFAULT_LEVELS:
-        return PlanLocator(areas)
-    return DeclaredLocator(areas, levels)
+        return PlanLocator(areas, known_valid=known_valid)
+    return DeclaredLocator(areas, levels, known_valid=known_valid)
 
 
 def open_plan_locator(path, levels: PlanLevels | None = None, areas=None):

@@ -54,7 +54,7 @@ def stored_db(demo_db_path, tmp_path) -> tuple[Path, dict]:
         plan = store.active_plan()
         cache = PlanCache(store, locate_dir=Path(f"{db}.locate"))
         prepare(cache, int(plan["id"]))
-        assert (locator_path(Path(f"{db}.locate"), store, plan) / "labels.arrow").exists()
+        assert (locator_path(Path(f"{db}.locate"), store, plan) / "labels" / "id.npy").exists()
         built = PlanCache(store).locator(int(plan["id"]))       # in memory, from the areas
         areas = store.areas(int(plan["id"]))
         firsts = areas[areas["level"] == "microgrid"].groupby("parent_id").head(1)

@@ -12,7 +12,7 @@ def test_stored_and_opened_on_either_store(demo_any, tmp_path):
     plan_id = int(plan["id"])
     first = PlanCache(demo_any, locate_dir=tmp_path)
     prepare(first, plan_id)
-    assert (locator_path(tmp_path, demo_any, plan) / "labels.arrow").exists()
+    assert (locator_path(tmp_path, demo_any, plan) / "labels" / "id.npy").exists()
     second = PlanCache(demo_any, locate_dir=tmp_path)
     hit = second.locator(plan_id).locate_one(121.512, 31.237)
     assert second.plan_data(plan_id)._areas is None          # opened: no areas read

@@ -46,3 +46,13 @@ def test_boundary_cells_number_the_cells_in_order():
     assert cells[b].tolist() == [9, 3, 9, 40, 3, 17]
     assert r.tolist() == [1, 2, 1, 0, 5, 5]
     assert blocks == []
+
+
+def test_a_list_without_pairs_is_empty():
+    b = np.array([0, 0, 2, 2, 2, 4], dtype=np.int32)
+    r = np.array([3, 1, 5, 5, 2, 7], dtype=np.int32)
+    check = np.array([1, 10, 5, 10, 6, 3], dtype=np.int32)       # 10: nothing to check
+    ptr, ranks, found = rank_lists(b, r, 6, 10, check)
+    assert ptr.tolist() == [0, 2, 2, 4, 4, 5, 5]
+    assert ranks.tolist() == [1, 3, 2, 5, 7]
+    assert (found & (check < 10)).tolist() == [True, False, True, False, False, False]

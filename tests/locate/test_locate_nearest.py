@@ -129,3 +129,26 @@ def test_a_saved_index_answers_alike_with_or_without_its_bounds_file(tmp_path):
         got = AreaIndex.load(p).locate_detail(x, y, snap_m=80)
         assert np.array_equal(got.position, want.position)
         np.testing.assert_array_equal(got.distance_m, want.distance_m)
+
+
+def test_the_box_scans_in_blocks_give_the_whole_scans_answer(monkeypatch):
+    """The few-point scans (before the tree exists) run in blocks; with blocks of 7 boxes
+    they still give the first nearest box and every box meeting a window."""
+    import math
+
+    from geogrid.locate import _near
+
+    monkeypatch.setattr(_near, "_SCAN_BLOCK", 7)
+    frame = areas()
+    bounds = shapely.bounds(np.asarray(frame.geometry.values))
+    near = _near.NearestAreas(bounds, "EPSG:4490", lambda p: None, np.arange(len(bounds)))
+    rng = np.random.default_rng(3)
+    for x, y in zip(rng.uniform(121.48, 121.54, 300), rng.uniform(31.22, 31.26, 300)):
+        b = bounds
+        dx = np.maximum(np.maximum(b[:, 0] - x, x - b[:, 2]), 0) * math.cos(math.radians(y))
+        dy = np.maximum(np.maximum(b[:, 1] - y, y - b[:, 3]), 0)
+        assert near._scan_nearest(x, y) == int(np.argmin(dx * dx + dy * dy))
+        e = 0.002
+        whole = np.flatnonzero((b[:, 0] <= x + e) & (b[:, 2] >= x - e)
+                               & (b[:, 1] <= y + e) & (b[:, 3] >= y - e))
+        assert near._scan_window(x - e, y - e, x + e, y + e).tolist() == whole.tolist()

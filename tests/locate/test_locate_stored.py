@@ -111,3 +111,49 @@ def test_a_server_opens_the_active_locator_at_start(demo_store):
         body = client.get("/locate", params={"lon": 121.512, "lat": 31.237, "datum": "wgs84"})
         assert body.json()["chain"]["grid"]["name"] == "崂山住区"
 
+
+
+def test_labels_are_read_with_numpy_alone_and_the_arrow_layout_still_opens(demo_areas, tmp_path):
+    """Text, Chinese text and missing values come back as they went in; a locator saved
+    with the labels in an Arrow file (the previous layout) answers alike."""
+    import json
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
+    from geogrid.locate._stored import StoredLabels, TextColumn, save_texts
+
+    values = ["崂山住区", None, "", "MG-1", "梅园 三街坊·东"] * 30
+    save_texts(tmp_path / "col", values)
+    column = TextColumn(tmp_path / "col")
+    assert column.take(np.arange(len(values))) == values                 # the bulk path
+    assert column.take(np.array([4, 1, 0])) == [values[4], None, values[0]]
+
+    built = plan_locator(demo_areas)
+    path = built.save(tmp_path / "loc")
+    assert isinstance(PlanLocator.open(path)._labels, StoredLabels)
+    probe = ("import sys; from geogrid.locate import PlanLocator; "
+             "loc = PlanLocator.open(sys.argv[1]); loc.locate_one(121.512, 31.237); "
+             "print('pyarrow' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "False"                                # no pyarrow import
+    labels = PlanLocator.open(path)._labels
+    rows = np.arange(len(labels))
+    table = pa.table({**{f: pa.array(labels.column(f, rows).tolist(), type=pa.string())
+                         for f in ("id", "level", "name", "code", "kind")},
+                      "derived": pa.array([labels._derived_at(i) for i in rows])})
+    feather.write_feather(table, path / "labels.arrow", compression="uncompressed")
+    import shutil
+
+    shutil.rmtree(path / "labels")
+    meta = json.loads((path / "locator.json").read_text())
+    (path / "locator.json").write_text(json.dumps({**meta, "format": "geogrid-plan-locator/3"}))
+    old = PlanLocator.open(path)
+    rng = np.random.default_rng(4)
+    xs, ys = rng.uniform(121.49, 121.53, 400), rng.uniform(31.22, 31.255, 400)
+    assert [_answer(old, x, y, 300) for x, y in zip(xs, ys)] == \
+        [_answer(built, x, y, 300) for x, y in zip(xs, ys)]
+    assert old.locate_many(xs, ys, snap_m=50).equals(built.locate_many(xs, ys, snap_m=50))
