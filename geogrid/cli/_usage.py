@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 import typer
-from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 from .._errors import validator_reason_zh
@@ -118,7 +117,7 @@ def usage_texts(exc: Any, command_path: str) -> tuple[str, str]:
 
 
 def _report(exc: Any, ctx: Any) -> None:
-    from ._common import console
+    from ._common import console, escape
 
     err_ctx = getattr(exc, "ctx", None)
     if err_ctx is not None:
