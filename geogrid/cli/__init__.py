@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from ._warm import warm_imports
+from ._warm import is_batch, keep_freed_memory, warm_imports
 
+if is_batch():
+    keep_freed_memory()     # a one-shot batch reuses the memory it frees (no page faults)
 warm_imports()          # numpy, shapely, pyarrow on a thread for batch commands, while typer loads
 
 
