@@ -155,9 +155,10 @@ def run_pair(work: Path, areas: Path, pts: Path, repeat: int, extra: list[str],
            "cpu_ratios": [b / a for a, b in zip(a_cpu, b_cpu)],
            "outside": float(got["microgrid_id"].isna().mean())}
     if before is not None:
-        c_s, c_mb, _ = times["c"]
-        row.update(before_s=c_s, before_mb=c_mb,
-                   before_ratios=[b / c for c, b in zip(c_s, b_s)])
+        c_s, c_mb, c_cpu = times["c"]
+        row.update(before_s=c_s, before_mb=c_mb, before_cpu=c_cpu,
+                   before_ratios=[b / c for c, b in zip(c_s, b_s)],
+                   before_cpu_ratios=[b / c for c, b in zip(c_cpu, b_cpu)])
     return row
 
 
@@ -194,7 +195,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 print(f"{'':>7s} before ({a.before}): {med(row['before_s']):.2f} s / "
                       f"{max(row['before_mb']):.0f} MB; paired ratios against the script "
                       f"{', '.join(f'{r:.2f}' for r in row['before_ratios'])} (median "
-                      f"{med(row['before_ratios']):.2f}x)", flush=True)
+                      f"{med(row['before_ratios']):.2f}x); CPU {med(row['before_cpu']):.2f} s "
+                      f"(median paired {med(row['before_cpu_ratios']):.2f}x)", flush=True)
     return rows
 
 
