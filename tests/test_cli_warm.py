@@ -70,19 +70,26 @@ def resident():
         return int(f.read().split()[1]) * 4096
 before = resident()
 np.ones(12_500_000).sum()                 # 100 MB, made and freed
-print(json.dumps({"kept": resident() - before}))
+kept = resident() - before
+import pyarrow
+print(json.dumps({"kept": kept, "arrow": pyarrow.default_memory_pool().backend_name}))
 """
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the GNU C library's allocator")
 def test_a_batch_command_keeps_the_memory_it_frees_for_reuse_and_others_do_not():
-    def kept(*argv: str) -> int:
+    def kept(*argv: str, **env: str) -> dict:
+        env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"} | env
         out = subprocess.run([sys.executable, "-c", KEPT, *argv], capture_output=True,
-                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True,
+                             text=True, env={**env, "PYTHONPATH": str(ROOT)}, check=True,
                              timeout=120)
-        return json.loads(out.stdout.strip().splitlines()[-1])["kept"]
+        return json.loads(out.stdout.strip().splitlines()[-1])
 
-    # freed, the 100 MB array's pages stay with the process, for the next arrays
-    assert kept("locate", "pts.csv") > 90_000_000
+    # freed, the 100 MB array's pages stay with the process, for the next arrays, and
+    # Arrow's buffers come from the same allocator
+    assert kept("locate", "pts.csv") == {"kept": pytest.approx(100e6, rel=0.1), "arrow": "system"}
     # by default the C library maps such an array afresh and unmaps it when freed
-    assert kept("plans") < 20_000_000
+    other = kept("plans")
+    assert other["kept"] < 20_000_000 and other["arrow"] != "system"
+    # a pool the environment names is kept
+    assert kept("locate", "pts.csv", ARROW_DEFAULT_MEMORY_POOL="jemalloc")["arrow"] == "jemalloc"
