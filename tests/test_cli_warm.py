@@ -93,3 +93,22 @@ def test_a_batch_command_keeps_the_memory_it_frees_for_reuse_and_others_do_not()
     assert other["kept"] < 20_000_000 and other["arrow"] != "system"
     # a pool the environment names is kept
     assert kept("locate", "pts.csv", ARROW_DEFAULT_MEMORY_POOL="jemalloc")["arrow"] == "jemalloc"
+
+
+GC = """
+import gc, json, sys
+sys.argv = ["geogrid", *sys.argv[1:]]
+import geogrid.cli
+print(json.dumps({"threshold": gc.get_threshold()[0], "frozen": gc.get_freeze_count()}))
+"""
+
+
+@pytest.mark.parametrize("argv, rare", [(["locate", "pts.csv"], True), (["plans"], False)])
+def test_a_batch_command_collects_cycles_rarely_and_others_as_usual(argv, rare):
+    out = subprocess.run([sys.executable, "-c", GC, *argv], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, timeout=120)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    if rare:      # the modules imported so far are frozen, and new objects counted by the million
+        assert got["threshold"] == 1_000_000 and got["frozen"] > 10_000
+    else:
+        assert got["threshold"] == 700 and got["frozen"] == 0
