@@ -9,8 +9,8 @@ passes:
 
 1. **Bounding boxes in buckets.** A regular grid of about two cells per
    area; every area is listed in each cell its bounding box touches (CSR
-   arrays, grouped by two 16-bit counting sorts). A point's candidates are
-   the areas of its cell whose bounding box holds it.
+   arrays filled by a counting sort, :func:`_buckets`). A point's candidates
+   are the areas of its cell whose bounding box holds it.
 2. **Crossing test in numpy.** Each candidate is tested by counting the
    crossings of a ray from the point with its ring edges (even-odd, so
    holes and multipolygons need nothing special). The edges are read from
