@@ -103,7 +103,8 @@ print(json.dumps({"threshold": gc.get_threshold()[0], "frozen": gc.get_freeze_co
 """
 
 
-@pytest.mark.parametrize("argv, rare", [(["locate", "pts.csv"], True), (["plans"], False)])
+@pytest.mark.parametrize("argv, rare", [(["locate", "pts.csv"], True), (["geocode", "a.csv"], False),
+                                        (["plans"], False)])
 def test_a_batch_command_collects_cycles_rarely_and_others_as_usual(argv, rare):
     out = subprocess.run([sys.executable, "-c", GC, *argv], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, timeout=120)
