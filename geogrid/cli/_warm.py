@@ -14,14 +14,14 @@ A batch command also keeps the memory it frees for its next arrays
 (the areas' vertices, their buckets, a chunk of points), and the C library
 gives each such array fresh pages from the system and returns them when it is
 freed, so every one is paid for again in page faults (system time was a quarter
-of the run's CPU time at 300,000 areas). Kept, they are reused. Arrow's buffers (the files
-read and written) come from the same allocator rather than Arrow's own
-(mimalloc), which returned its free pages to the system and faulted them in
+of the run's CPU time at 300,000 areas). Kept, they are reused. Arrow's buffers
+(the files read and written) come from the same allocator rather than Arrow's
+own (mimalloc), which returned its free pages to the system and faulted them in
 again: a sixth less CPU time for the whole command at 300,000 areas. And
 ``geogrid locate`` runs the cyclic garbage collector rarely
-(:func:`collect_rarely`): the areas'
-300,000 polygons and ids are objects that have no cycles, and counting their
-creation set it off every 700, to walk every object the process holds.
+(:func:`collect_rarely`): the areas' 300,000 polygons and ids are objects that
+have no cycles, and counting their creation set it off every 700, to walk every
+object the process holds.
 """
 
 from __future__ import annotations
