@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -103,6 +104,19 @@ def test_locate_columns_follow_the_declared_levels(tmp_path, engine):
         "grid_id", "grid_code", "community_id"]
     assert got["grid_id"].tolist() == ["SQ-1-1", "SQ-2-2", "SQ-2-1"]
     assert got["community_id"].tolist() == ["SQ-1", "SQ-2", "SQ-2"]
+
+
+def test_locate_off_a_terminal_ends_with_one_plain_progress_line(tmp_path):
+    areas, pts = _hangzhou_file(tmp_path)
+    res = CliRunner().invoke(app, ["locate", str(pts), "-o", str(tmp_path / "o.csv"), "-d",
+                                   "cgcs2000", "--areas", str(areas),
+                                   "--levels", "街道=street,社区=community,网格=grid"])
+    assert res.exit_code == 0, res.output
+    lines = [line for line in res.stderr.splitlines() if "locating" in line]
+    assert len(lines) == 1 and re.fullmatch(r"定位 / locating hz\.csv: 3/3 \(\d+\.\d s\)",
+                                            lines[0]), res.stderr
+    assert "━" not in res.output                  # no bar drawn into a log
+    assert json.loads(res.stdout)["rows"] == 3
 
 
 def test_locate_columns_of_the_default_levels_stay(tmp_path):

@@ -15,6 +15,12 @@ and the load average of the machine during the run. Answers are compared
 point by point (must be 0 differences; points on a shared edge, where sjoin
 returns several rows, are skipped).
 
+Before timing, the geogrid source trees that run (this one and ``--before``) are
+compiled to bytecode (:mod:`compileall`, into their git-ignored ``__pycache__``), as
+an installed package is: the script's libraries have theirs, and an environment
+that sets ``PYTHONDONTWRITEBYTECODE`` would otherwise compile geogrid's modules from
+source in every timed run.
+
 ``--outside 0.5`` puts half of the points in a box beside the areas, outside
 every one of them (the case where per-point nearest searches used to cost
 17x sjoin).
@@ -23,6 +29,7 @@ every one of them (the case where per-point nearest searches used to cost
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -36,7 +43,7 @@ import pandas as pd
 
 from .bench_locate import LUJIAZUI, voronoi_microgrids
 
-__all__ = ["SJOIN_SCRIPT", "make_inputs", "run_pair", "main"]
+__all__ = ["SJOIN_SCRIPT", "make_inputs", "compile_tree", "run_pair", "main"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,6 +109,13 @@ def _measure(cmd: list[str], root: Path = ROOT) -> tuple[float, float, float]:
     return took, mb, cpu
 
 
+def compile_tree(root: Path) -> None:
+    """Bytecode for the ``geogrid`` package of the source tree ``root`` (what an install
+    leaves), so no timed run compiles it; raises if a module does not compile."""
+    if not compileall.compile_dir(root / "geogrid", quiet=1, workers=1):
+        raise RuntimeError(f"{root / 'geogrid'} does not compile")
+
+
 def _command(pts: Path, out: Path, areas: Path, extra: list[str]) -> list[str]:
     # -P: geogrid comes from the PYTHONPATH given, never from the current directory
     return [sys.executable, "-P", "-c", "from geogrid.cli import app; app()", "locate", str(pts),
@@ -112,6 +126,8 @@ def run_pair(work: Path, areas: Path, pts: Path, repeat: int, extra: list[str],
              before: Path | None = None) -> dict:
     """``repeat`` rounds of this code (a) and the sjoin script (b), in turn first; with
     ``before`` (another source tree of geogrid), its command too, in each round."""
+    for tree in (ROOT, before) if before is not None else (ROOT,):
+        compile_tree(tree)
     script = work / "sjoin_script.py"
     script.write_text(SJOIN_SCRIPT)
     ours_out, theirs_out = work / "geogrid.parquet", work / "sjoin.parquet"
@@ -139,9 +155,10 @@ def run_pair(work: Path, areas: Path, pts: Path, repeat: int, extra: list[str],
            "cpu_ratios": [b / a for a, b in zip(a_cpu, b_cpu)],
            "outside": float(got["microgrid_id"].isna().mean())}
     if before is not None:
-        c_s, c_mb, _ = times["c"]
-        row.update(before_s=c_s, before_mb=c_mb,
-                   before_ratios=[b / c for c, b in zip(c_s, b_s)])
+        c_s, c_mb, c_cpu = times["c"]
+        row.update(before_s=c_s, before_mb=c_mb, before_cpu=c_cpu,
+                   before_ratios=[b / c for c, b in zip(c_s, b_s)],
+                   before_cpu_ratios=[b / c for c, b in zip(c_cpu, b_cpu)])
     return row
 
 
@@ -178,7 +195,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 print(f"{'':>7s} before ({a.before}): {med(row['before_s']):.2f} s / "
                       f"{max(row['before_mb']):.0f} MB; paired ratios against the script "
                       f"{', '.join(f'{r:.2f}' for r in row['before_ratios'])} (median "
-                      f"{med(row['before_ratios']):.2f}x)", flush=True)
+                      f"{med(row['before_ratios']):.2f}x); CPU {med(row['before_cpu']):.2f} s "
+                      f"(median paired {med(row['before_cpu_ratios']):.2f}x)", flush=True)
     return rows
 
 

@@ -11,7 +11,9 @@ vertices from the Arrow buffers in a few numpy passes:
   bytes: byte order, type 3, one ring, its vertex count) or a
   ``MultiPolygon`` of one such polygon (22 bytes) is read in place: with
   the headers (and any other row) masked out of the buffer, what is left is
-  their vertices, in row order, as doubles;
+  their vertices, in row order, as doubles, copied once into an array of
+  (x, y) pairs that the lookup reads (``x`` and ``y`` are views of it) and
+  GEOS builds the polygons from;
 * any other row (holes, several parts, big-endian, Z, a missing or
   malformed value) is parsed with shapely, those rows only.
 
@@ -43,13 +45,16 @@ class WkbRings:
 
     ``kind`` per row: ``3`` a one-ring Polygon read in place, ``6`` a
     MultiPolygon of one such, ``0`` parsed by shapely (its polygon in
-    ``parsed``, keyed by row).
+    ``parsed``, keyed by row). ``xy``: the vertices as (x, y) pairs, of which
+    ``rings.x`` and ``rings.y`` are views (``None``: made when needed).
     """
 
-    def __init__(self, rings: Rings, kind: np.ndarray, parsed: dict[int, object]):
+    def __init__(self, rings: Rings, kind: np.ndarray, parsed: dict[int, object],
+                 xy: np.ndarray | None = None):
         self.rings = rings
         self.kind = kind
         self.parsed = parsed
+        self.xy = xy
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -59,8 +64,8 @@ class WkbRings:
         ``polygons`` is the same move for :func:`shapely.transform` (rows parsed by
         shapely)."""
         x, y = vertices(self.rings.x, self.rings.y)
-        self.rings = self.rings._replace(x=np.ascontiguousarray(x, dtype=float),
-                                         y=np.ascontiguousarray(y, dtype=float))
+        self.xy = np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)])
+        self.rings = self.rings._replace(x=self.xy[:, 0], y=self.xy[:, 1])
         if self.parsed:
             rows = list(self.parsed)
             moved = shapely.transform(np.array([self.parsed[r] for r in rows], dtype=object),
@@ -160,9 +165,9 @@ def wkb_rings(column) -> WkbRings | None:
         return None
     ptr = np.zeros(len(kind) + 1, dtype=np.intp)
     np.cumsum(npts, out=ptr[1:])
-    x = np.empty(ptr[-1])
-    y = np.empty(ptr[-1])
-    _gather(buf, start, length, kind, npts, ptr, x, y)
+    xy = np.empty((ptr[-1], 2))
+    x, y = xy[:, 0], xy[:, 1]
+    _gather(buf, start, length, kind, npts, ptr, xy)
     breaks = np.zeros(0, dtype=np.intp)
     if rest.size:
         owner, step = expand(npts[rest])
@@ -171,12 +176,12 @@ def wkb_rings(column) -> WkbRings | None:
         # ring breaks of the parsed rows, moved to where their rows' vertices now are
         row = np.searchsorted(other.ptr, other.breaks, side="right") - 1
         breaks = (other.breaks + (ptr[rest] - other.ptr[:-1])[row]).astype(np.intp)
-    return WkbRings(Rings(x, y, ptr, breaks), kind, parsed)
+    return WkbRings(Rings(x, y, ptr, breaks), kind, parsed, xy)
 
 
-def _gather(buf, start, length, kind, npts, ptr, x, y) -> None:
-    """Copy the vertices of the rows read in place (``kind`` 3 or 6) into ``x``/``y``
-    at ``ptr``: the bytes of every other row and every header are masked out of the
+def _gather(buf, start, length, kind, npts, ptr, xy) -> None:
+    """Copy the vertices of the rows read in place (``kind`` 3 or 6) into the pairs
+    ``xy`` at ``ptr``: the bytes of every other row and every header are masked out of the
     buffer, and what is left is the vertices, in row order, as doubles."""
     fast = np.flatnonzero(kind != 0)
     if not fast.size:
@@ -192,14 +197,13 @@ def _gather(buf, start, length, kind, npts, ptr, x, y) -> None:
     if rest.size:                        # rows parsed by shapely, between rows read here
         owner, step = expand(length[rest])
         keep[start[rest][owner] + step] = False
-    xy = buf[keep].view("<f8").reshape(-1, 2)
-    if len(fast) == len(kind):
-        x[:], y[:] = xy[:, 0], xy[:, 1]
+    if len(fast) == len(kind):           # every row, in order
+        xy[:] = buf[keep].view("<f8").reshape(-1, 2)
         return
-    mine = np.zeros(len(x), dtype=bool)
+    mine = np.zeros(len(xy), dtype=bool)
     owner, step = expand(npts[fast])
     mine[ptr[fast][owner] + step] = True
-    x[mine], y[mine] = xy[:, 0], xy[:, 1]
+    xy[mine] = buf[keep].view("<f8").reshape(-1, 2)
 
 
 def ragged_polygons(found: WkbRings, rows: np.ndarray | None = None) -> np.ndarray:
@@ -217,7 +221,7 @@ def ragged_polygons(found: WkbRings, rows: np.ndarray | None = None) -> np.ndarr
             continue
         count = rings.ptr[rows[at] + 1] - rings.ptr[rows[at]]
         if at.size == len(found.kind):                  # every row, in order
-            coords = np.column_stack([rings.x, rings.y])
+            coords = found.xy if found.xy is not None else np.column_stack([rings.x, rings.y])
         else:
             owner, step = expand(count)
             vertex = rings.ptr[rows[at]][owner] + step

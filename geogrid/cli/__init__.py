@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from ._warm import warm_imports
+import sys
 
+from ._warm import collect_rarely, is_batch, keep_freed_memory, warm_imports
+
+if is_batch():
+    keep_freed_memory()     # a one-shot batch reuses the memory it frees (no page faults)
+    if sys.argv[1] == "locate":     # Arrow and numpy only: few cycles (geocode runs pandas)
+        collect_rarely()    # and does not walk its objects every 700 new ones
 warm_imports()          # numpy, shapely, pyarrow on a thread for batch commands, while typer loads
 
 

@@ -13,10 +13,10 @@ import re
 from typing import Any
 
 import typer
-from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 from .._errors import validator_reason_zh
+from ._coercion import quick_coercion
 
 __all__ = ["BilingualGroup", "BilingualCommand", "usage_texts", "typer_group"]
 
@@ -118,7 +118,7 @@ def usage_texts(exc: Any, command_path: str) -> tuple[str, str]:
 
 
 def _report(exc: Any, ctx: Any) -> None:
-    from ._common import console
+    from ._common import console, escape
 
     err_ctx = getattr(exc, "ctx", None)
     if err_ctx is not None:
@@ -155,9 +155,17 @@ class _ChineseLibraryHelp:
 class BilingualCommand(_ChineseLibraryHelp, TyperCommand):
     """A command whose own ``--help`` line reads Chinese first."""
 
+    def parse_args(self, ctx, args):
+        quick_coercion(self.get_params(ctx))
+        return super().parse_args(ctx, args)
+
 
 class BilingualGroup(_ChineseLibraryHelp, TyperGroup):
     """A command group whose parser errors read Chinese first, English kept, exit code 2."""
+
+    def parse_args(self, ctx, args):
+        quick_coercion(self.get_params(ctx))
+        return super().parse_args(ctx, args)
 
     def make_context(self, info_name, args, parent=None, **extra):
         try:

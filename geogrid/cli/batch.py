@@ -9,7 +9,7 @@ import typer
 
 from .._errors import InputError
 from .._datum import Datum
-from ._common import console, echo_json, handle_errors, open_store, plan_row, progress
+from ._common import console, echo_json, handle_errors, open_store, plan_row, progress_line
 
 __all__ = ["locate", "geocode"]
 
@@ -123,12 +123,7 @@ def _buildings(path: Path | None, datum: Datum, from_store: bool):
 
 
 def _run(job, label: str):
-    with progress() as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int | None) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with progress_line(label) as update:
         return job(update)
 
 

@@ -9,9 +9,8 @@ import typer
 
 from .._errors import InputError
 from .._datum import Datum
-from rich.markup import escape
 
-from ._common import console, echo_json, handle_errors, open_store, out, plan_row
+from ._common import console, escape, echo_json, handle_errors, open_store, out, plan_row
 from ._plan_files import PlanFiles, columns_of, plan_file_options, prepare_files
 
 __all__ = ["demo", "import_", "export", "plans", "activate", "check", "purge_personal", "prepare_files",

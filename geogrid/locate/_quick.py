@@ -9,8 +9,8 @@ passes:
 
 1. **Bounding boxes in buckets.** A regular grid of about two cells per
    area; every area is listed in each cell its bounding box touches (CSR
-   arrays, grouped by two 16-bit counting sorts). A point's candidates are
-   the areas of its cell whose bounding box holds it.
+   arrays filled by a counting sort, :func:`_buckets`). A point's candidates
+   are the areas of its cell whose bounding box holds it.
 2. **Crossing test in numpy.** Each candidate is tested by counting the
    crossings of a ray from the point with its ring edges (even-odd, so
    holes and multipolygons need nothing special). The edges are read from
@@ -258,6 +258,61 @@ def _group(keys: np.ndarray, n_keys: int) -> np.ndarray:
     return order[np.argsort(high, kind="stable")]
 
 
+#: Areas whose bounding box spans at most this many cells across and down are put in
+#: their buckets one offset at a time (see :func:`_buckets`); larger ones one by one.
+_SMALL = 4
+
+
+def _buckets(c0, r0, c1, r1, nx: int, ny: int, live) -> tuple[np.ndarray, np.ndarray]:
+    """``(items, ptr)``: the areas whose bounding box (cells ``c0..c1`` across, ``r0..r1``
+    down; ``live`` false for an area without one) touches each cell of an ``nx`` by
+    ``ny`` grid, cell ``j``'s in ``items[ptr[j]:ptr[j + 1]]``.
+
+    A counting sort, with no comparison sort of the entries and no array of them all:
+    the counts per cell come from a summed-area table of the boxes' corners, and the
+    areas are put in place one offset (down, across) from their box's first cell at a
+    time, each a few hundred thousand entries at most. The order within a cell is any
+    (the lookup takes the lowest rank of the areas that hold a point)."""
+    width = nx + 1
+    corners = np.concatenate([r0 * width + c0, r0 * width + c1 + 1, (r1 + 1) * width + c0,
+                              (r1 + 1) * width + c1 + 1])
+    sign = np.repeat(np.array([1.0, -1.0, -1.0, 1.0]), len(c0)) * np.tile(live, 4)
+    counts = np.bincount(corners, sign, minlength=(ny + 1) * width).reshape(ny + 1, width)
+    ptr = np.zeros(nx * ny + 1, dtype=np.intp)
+    ptr[1:] = counts.cumsum(0).cumsum(1)[:ny, :nx].ravel()
+    np.cumsum(ptr, out=ptr)
+    items = np.empty(ptr[-1], dtype=np.intp)
+    fill = ptr[:-1].copy()                  # per cell, its next free place in ``items``
+    first = r0 * nx + c0
+    ncol, nrow = c1 - c0 + 1, r1 - r0 + 1
+    small = np.flatnonzero(live & (ncol <= _SMALL) & (nrow <= _SMALL))
+    small = small[_group(first[small], nx * ny)]       # by first cell, so every offset is
+    first_s, ncol_s, nrow_s = first[small], ncol[small], nrow[small]   # in cell order too
+    for down in range(_SMALL):
+        for across in range(_SMALL):
+            sel = np.flatnonzero((nrow_s > down) & (ncol_s > across))
+            _place(first_s[sel] + (down * nx + across), small[sel], fill, items)
+    big = np.flatnonzero(live & ((ncol > _SMALL) | (nrow > _SMALL)))
+    if big.size:
+        area, k = expand(ncol[big] * nrow[big])
+        down, across = np.divmod(k, ncol[big][area])
+        cells = first[big][area] + down * nx + across
+        order = _group(cells, nx * ny)
+        _place(cells[order], big[area[order]], fill, items)
+    return items, ptr
+
+
+def _place(cells: np.ndarray, areas: np.ndarray, fill: np.ndarray, items: np.ndarray) -> None:
+    """Put ``areas`` in the buckets of ``cells`` (in cell order), each at its cell's next
+    free place (``fill``, moved on)."""
+    if not len(cells):
+        return
+    lead = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1]])
+    run = np.diff(np.r_[lead, len(cells)])
+    items[np.repeat(fill[cells[lead]] - lead, run) + np.arange(len(cells))] = areas
+    fill[cells[lead]] += run
+
+
 def _tables(rings: Rings, rank: np.ndarray, geoms) -> dict:
     """The attributes of a :class:`QuickTables` over areas with these ``rings``."""
     n = len(rings.ptr) - 1
@@ -269,18 +324,7 @@ def _tables(rings: Rings, rank: np.ndarray, geoms) -> dict:
     grid = (x0, y0, 1.0 / cell, nx, ny)
     c0, r0 = _col_row(grid, minx, miny)
     c1, r1 = _col_row(grid, maxx, maxy)
-    ncol = c1 - c0 + 1
-    span = ncol * (r1 - r0 + 1)
-    span[np.isnan(minx)] = 0                        # an area without vertices: no cell
-    area, k = expand(span)
-    down, across = np.divmod(k, ncol[area])
-    del k
-    cells = (r0[area] + down) * nx + c0[area] + across
-    del down, across
-    items = area[_group(cells, nx * ny)]
-    ptr = np.zeros(nx * ny + 1, dtype=np.intp)
-    np.cumsum(np.bincount(cells, minlength=nx * ny), out=ptr[1:])
-    del area, cells
+    items, ptr = _buckets(c0, r0, c1, r1, nx, ny, live=~np.isnan(minx))
     y_next = np.empty_like(rings.y)
     y_next[:-1] = rings.y[1:]
     y_next[-1:] = rings.y[-1:]
