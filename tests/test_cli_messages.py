@@ -4,6 +4,7 @@ first, English kept, a fix, exit code 2, and never a traceback."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -69,3 +70,42 @@ def test_a_plan_that_is_not_an_id_is_named(args, tmp_path, monkeypatch):
     assert res.exit_code == 2, res.output
     assert "--plan 'abc' is not a plan id" in text and "不是方案编号" in text
     assert "Traceback" not in text and "unexpected" not in text
+
+
+def test_locate_names_a_missing_points_file_before_indexing_the_areas(tmp_path, monkeypatch):
+    """A wrong points path is said at once: the areas (however large) are not indexed first."""
+    import geogrid.batch.areas as areas_mod
+
+    built = []
+    monkeypatch.setattr(areas_mod, "lookup_from_geoparquet",
+                        lambda *a, **k: built.append(a) or None)
+    areas = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "lujiazui_grids.geojson"
+    res = CliRunner().invoke(app, ["locate", str(tmp_path / "nope.csv"), "-o",
+                                   str(tmp_path / "out.parquet"), "-d", "wgs84",
+                                   "--areas", str(areas)])
+    assert res.exit_code == 2, res.output
+    text = " ".join(res.output.split())
+    assert "文件不存在 / file" in text and "nope.csv" in text and "does not exist" in text
+    assert built == [] and not (tmp_path / "out.parquet").exists()
+
+
+def test_many_rows_failing_one_way_read_as_one_finding(tmp_path):
+    """A points layer given as areas: every row fails the same way, reported once with its
+    count and first rows, Chinese first, instead of a line per row."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    pts = gpd.GeoDataFrame({"id": [f"p{i}" for i in range(60)]},
+                           geometry=[Point(121.5 + i * 1e-4, 31.2) for i in range(60)],
+                           crs="EPSG:4326")
+    areas = tmp_path / "areas.geojson"
+    pts.to_file(areas)
+    csv = tmp_path / "pts.csv"
+    csv.write_text("lon,lat\n121.5,31.2\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["locate", str(csv), "-o", str(tmp_path / "out.parquet"),
+                                   "-d", "wgs84", "--areas", str(areas), "--areas-datum", "wgs84"])
+    assert res.exit_code == 2, res.output
+    text = " ".join(res.output.split())
+    assert "须为面（多边形） / is a Point, not a (Multi)Polygon: 60 行 / rows [0, 1, 2" in text
+    assert text.count("is a Point") == 1 and "Traceback" not in text
+    assert not (tmp_path / "out.parquet").exists()

@@ -27,8 +27,8 @@ import numpy as np
 from .._errors import InputError
 from ..datum import parse_datum, to_storage
 from .lookup import BatchLookup, open_lookup
-from .read import (GEOMETRY_POINTS, count_rows, estimate_rows, iter_points, points_of,
-                   prefetched)
+from .read import (GEOMETRY_POINTS, check_points_file, count_rows, estimate_rows, iter_points,
+                   points_of, prefetched)
 from .write import ResultWriter
 
 if TYPE_CHECKING:
@@ -106,6 +106,7 @@ def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str |
         raise InputError(f"未知取点方式 / --geometry-point {geometry_point!r} is not known.",
                          field="--geometry-point", value=geometry_point,
                          fix=f"用 / use one of {', '.join(GEOMETRY_POINTS)}.")
+    check_points_file(path)         # a wrong path is said before the areas are indexed
     # the points are read ahead on another thread, from the start: while the areas
     # are indexed (``locator`` a function), then while each chunk is located; up to
     # three chunks wait, so a million rows are parsed while large areas are indexed

@@ -31,7 +31,7 @@ from .._lonlat import SUPPORTED_SUFFIXES, lonlat_columns
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["iter_points", "points_of", "GEOMETRY_POINTS", "count_rows", "estimate_rows",
+__all__ = ["iter_points", "check_points_file", "points_of", "GEOMETRY_POINTS", "count_rows", "estimate_rows",
            "floats", "prefetched", "Prefetched"]
 
 #: how a line or polygon becomes the point that is located
@@ -111,9 +111,10 @@ def count_rows(path: Path) -> int | None:
         return None
 
 
-def iter_points(path, *, lon: str | None = None, lat: str | None = None,
-                chunk_rows: int = 500_000, geometry_point: str | None = None) -> Iterator[Chunk]:
-    """Chunks of ``(attributes, lon, lat)`` from a points file (see the module doc)."""
+def check_points_file(path) -> Path:
+    """``path`` as a :class:`~pathlib.Path` if it names an existing points file of a
+    supported type; the bilingual error otherwise (what :func:`iter_points` checks
+    first, callable before any other work starts)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"文件不存在 / file {str(path)!r} does not exist.", field="path",
@@ -121,7 +122,15 @@ def iter_points(path, *, lon: str | None = None, lat: str | None = None,
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise InputError(f"不支持的文件类型 / file type {suffix!r} is not supported.", field="path",
-                         value=path.name, fix=f"Use one of {', '.join(SUPPORTED_SUFFIXES)}.")
+                         value=path.name, fix=f"请使用 / use one of {', '.join(SUPPORTED_SUFFIXES)}.")
+    return path
+
+
+def iter_points(path, *, lon: str | None = None, lat: str | None = None,
+                chunk_rows: int = 500_000, geometry_point: str | None = None) -> Iterator[Chunk]:
+    """Chunks of ``(attributes, lon, lat)`` from a points file (see the module doc)."""
+    path = check_points_file(path)
+    suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
         yield from _csv_chunks(path, lon, lat, chunk_rows)
     elif suffix in (".parquet", ".geoparquet"):

@@ -94,13 +94,7 @@ def handle_errors(fn):
             else:
                 console.print(f"[red]错误 error:[/red] {escape(exc.message)}")
                 if isinstance(exc, ValidationError):
-                    for p in exc.problems[:200]:
-                        loc = f" at {p.location[0]:.6f},{p.location[1]:.6f}" if p.location else ""
-                        val = f" (got {p.value!r})" if p.value is not None else ""
-                        console.print(escape(f"  - [{p.index}] {p.field}: {reason_zh(p.reason)}"
-                                             f"{val}{loc}"))
-                    if len(exc.problems) > 200:
-                        console.print(f"  … 另有 {len(exc.problems) - 200} 项 / and {len(exc.problems) - 200} more")
+                    _print_problems(exc.problems)
                 if exc.fix:
                     console.print(f"[yellow]修正 fix:[/yellow] {escape(exc.fix)}")
             raise typer.Exit(2) from None
@@ -113,8 +107,43 @@ def handle_errors(fn):
     return wrapper
 
 
+#: rows listed one by one before the same reason is given once for all its rows
+_LISTED = 20
+
+
+def _print_problems(problems) -> None:
+    """Each problem on its line (up to :data:`_LISTED`); beyond, one line per field and
+    reason with how many rows have it and the first of them, so a file whose every row
+    fails one way reads as one finding, not hundreds of lines."""
+    if len(problems) <= _LISTED:
+        for p in problems:
+            loc = f" at {p.location[0]:.6f},{p.location[1]:.6f}" if p.location else ""
+            val = f" (got {p.value!r})" if p.value is not None else ""
+            console.print(escape(f"  - [{p.index}] {p.field}: {reason_zh(p.reason)}{val}{loc}"))
+        return
+    groups: dict[tuple[str, str], list] = {}
+    for p in problems:
+        groups.setdefault((p.field, p.reason), []).append(p.index)
+    for (field, reason), rows in list(groups.items())[:_LISTED]:
+        first = ", ".join(str(r) for r in rows[:8]) + (", …" if len(rows) > 8 else "")
+        console.print(escape(f"  - {field}: {reason_zh(reason)}: {len(rows):,} 行 / rows "
+                             f"[{first}]"))
+    if len(groups) > _LISTED:
+        rest = sum(len(r) for r in list(groups.values())[_LISTED:])
+        console.print(f"  … 另有 {rest:,} 行 / and {rest:,} more rows")
+
+
 #: the core's reasons for a row it refuses, in Chinese (its English is kept after)
+_EXACT_ZH = {"is missing": "值缺失", "is empty": "几何为空集",
+             "repeats an earlier id": "编号重复"}
 _REASONS_ZH = (
+    ("not a (Multi)Polygon", "须为面（多边形）"),
+    ("outside lon/lat range", "坐标超出经纬度范围"),
+    ("Ring Self-intersection", "环自相交"), ("Self-intersection", "自相交"),
+    ("Too few points", "点数过少"), ("Hole lies outside shell", "内环在外环之外"),
+    ("Interior is disconnected", "内部不连通"), ("Nested shells", "外环嵌套"),
+    ("Nested holes", "内环嵌套"), ("Invalid Coordinate", "坐标无效"),
+    ("Ring not closed", "环未闭合"),
     ("geometry is null", "几何为空"), ("geometry is empty", "几何为空集"),
     ("expected Polygon or MultiPolygon", "须为面"), ("is missing", "缺少此列"),
     ("unknown level", "未知层级"), ("id is empty", "编号为空"), ("duplicate id", "编号重复"),
@@ -128,7 +157,7 @@ def reason_zh(reason: str) -> str:
     """``reason`` with its Chinese in front, unless it already has Chinese."""
     if any("\u4e00" <= ch <= "\u9fff" for ch in reason):
         return reason
-    zh = next((z for en, z in _REASONS_ZH if en in reason), None)
+    zh = _EXACT_ZH.get(reason) or next((z for en, z in _REASONS_ZH if en in reason), None)
     return f"{zh} / {reason}" if zh else reason
 
 
