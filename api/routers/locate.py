@@ -20,7 +20,7 @@ from geogrid.datum import Datum
 from geogrid.errors import InputError, LimitExceeded
 from geogrid.security import PUBLIC
 
-from ..auth import PrincipalDep
+from ..auth import PrincipalDep, current_principal
 from ..deps import StateDep, app_state, check_in_china
 from ..responses import JSONResp
 from ..schemas import BatchOut, LocateOut
@@ -118,14 +118,15 @@ def locate_point(state, lon: float, lat: float, datum: Datum, plan_id: int,
 
 
 @router.get("/locate", response_model=LocateOut, summary="Which microgrid is this point in (and its whole chain)")
-async def locate(request: Request, principal: PrincipalDep, lon: Annotated[float, Query(ge=-180, le=180)],
+async def locate(request: Request, lon: Annotated[float, Query(ge=-180, le=180)],
                  lat: Annotated[float, Query(ge=-90, le=90)], datum: DatumQ,
                  plan: Annotated[str | None, Query(description="plan id; default active")] = None,
                  date: Annotated[datetime | None, Query(description="use the plan active then")] = None,
                  snap_m: Annotated[float | None, Query(ge=0, le=5000)] = None):
-    # the state is read off the request rather than declared as a dependency: each
-    # dependency FastAPI solves costs tens of microseconds on this, the busiest route
-    # (and the plainest calls skip even these parameters: see LocateRoute)
+    # the state and the caller are read off the request rather than declared as
+    # dependencies: each dependency FastAPI solves costs tens of microseconds on this, the
+    # busiest route (and the plainest calls skip even these parameters: see LocateRoute)
+    principal = await current_principal(request)
     return answer(app_state(request), principal, lon, lat, datum, snap_m, plan, date)
 
 
