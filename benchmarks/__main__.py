@@ -134,7 +134,7 @@ def http_rows(r: dict) -> list[Row]:
     base = f"plain FastAPI+STRtree {_med(x['rps'] for x in plain):.0f} req/s, {_p99(plain)}"
     labels = {"geogrid": f"GET /locate over HTTP, 1 worker ({r['client']}, {r['connections']} conns; "
                          "done when ≥0.8× with p99 <10 ms)",
-              "geogrid-validated": "  same, FastAPI-validated query (plan=active)"}
+              "geogrid-validated": "  same, a query whose parameters are validated (plan=active)"}
     rows = []
     for side, ratios in r["ratios_by_side"].items():
         runs = r["runs"][side]

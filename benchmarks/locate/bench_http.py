@@ -9,7 +9,8 @@ random points over the street. The load generator is ``wrk`` (Debian's
 ``wrk`` package; a Python client cannot produce the load it measures, so the
 httpx fallback of ``--client httpx`` only says how the client fares); the
 same one drives every side. ``--sides geogrid,geogrid-validated,plain``
-adds geogrid's FastAPI-validated path (the same query plus ``plan=active``). Each round gives requests/s
+adds geogrid's validated path (the same query plus ``plan=active``: its parameters are
+validated, as any query that is not plainly written is). Each round gives requests/s
 and latency percentiles per side; the table prints the paired ratios
 geogrid / baseline of requests/s, the medians, and the load average.
 
@@ -45,7 +46,7 @@ request = function()
 end
 """
 #: what each side is sent after the common query: ``plan=active`` names the same plan but
-#: takes geogrid's FastAPI-validated path (the plain query skips parameter solving)
+#: takes geogrid's validated path (the plain query skips parameter validation)
 SIDES = {"geogrid": ("geogrid", ""), "geogrid-validated": ("geogrid", "&plan=active"),
          "plain": ("plain", "")}
 

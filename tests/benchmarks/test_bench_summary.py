@@ -60,7 +60,7 @@ def test_http_rows_give_each_geogrid_side_against_plain_with_p99_and_load():
     rows = http_rows(r)
     assert [row[0] for row in rows] == [
         "GET /locate over HTTP, 1 worker (wrk, 8 conns; done when ≥0.8× with p99 <10 ms)",
-        "  same, FastAPI-validated query (plan=active)"]
+        "  same, a query whose parameters are validated (plan=active)"]
     ours, validated = rows
     assert ours[1] == "4100 req/s, p99 6.8 ms (worst 9.5)"
     assert ours[2] == "plain FastAPI+STRtree 3350 req/s, p99 9.2 ms (worst 10.5)"
