@@ -15,7 +15,8 @@ import numpy as np
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, create_model
+from pydantic import (BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError,
+                      create_model)
 
 from geogrid.datum import Datum
 from geogrid.errors import InputError, LimitExceeded
@@ -91,7 +92,8 @@ def query_validator(route: APIRoute):
             return dict(model.model_validate(dict(request.query_params)))
         except ValidationError as exc:
             raise RequestValidationError(
-                [{**e, "loc": ("query", *e["loc"])} for e in exc.errors(include_url=False)]) from None
+                [{**e, "loc": ("query", *e["loc"])}
+                 for e in exc.errors(include_url=False)]) from None
 
     return validate
 

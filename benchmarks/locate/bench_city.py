@@ -18,7 +18,8 @@ the table gives, per size:
   before): importing the app, the lifespan start (store opened, locator opened
   or built), the first ``/locate``, and the process's peak memory;
   a real ``uvicorn`` worker's time from spawn to its first 200 on ``/locate`` (it
-  imports the app itself), alternated with a new process of the plain endpoint; and, with gunicorn installed, the time from killing a
+  imports the app itself), alternated with a new process of the plain endpoint; and,
+  with gunicorn installed, the time from killing a
   worker of ``gunicorn --preload`` (app imported once, workers forked) to the first
   200 on ``/locate`` from its replacement;
 * **tiles**: the first (cold) and a repeated vector tile of the plan at zoom
