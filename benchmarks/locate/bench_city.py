@@ -557,8 +557,10 @@ def _print(row: dict) -> None:
                       f"/{1000 * med(w[f'tile_z{z}']['warm_s'] for w in row['stored']):.1f} ms"
                       for z in (12, 14, 16))
     respawn = row.get("prefork_respawn_s") or [math.nan]
+    plain = [w["first_s"] for w in row.get("fresh", {}).get("plain", [])] or [math.nan]
     print(f"    tiles cold/warm: {tiles}; uvicorn spawn → first 200 on /locate "
-          f"{med(row['uvicorn_first_s']):.2f} s; gunicorn --preload worker killed → first 200 "
+          f"{med(row['uvicorn_first_s']):.2f} s (plain FastAPI+STRtree {med(plain):.2f} s, "
+          f"alternated); gunicorn --preload worker killed → first 200 "
           f"from its replacement {med(respawn):.2f} s (max {max(respawn):.2f}); "
           f"load {row['load']:.1f}", flush=True)
 
