@@ -37,7 +37,7 @@ from rich.table import Table
 
 from ._paired import load_average, ratio_text, run_measured
 
-__all__ = ["SECTIONS", "main"]
+__all__ = ["SECTIONS", "main", "http_rows", "city_rows"]
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,19 +108,39 @@ def _paired_ratio(p) -> str:
 
 
 def _http(size: str, only: set[str]) -> list[Row]:
-    import statistics
-
     from .locate import bench_http
 
-    r = bench_http.main(["--seconds", _pick(size, "5", "10", "15"), "--connections", "8",
-                         "--rounds", _pick(size, "2", "3", "4")])
-    med = statistics.median
-    ours, plain = r["runs"]["geogrid"], r["runs"]["plain"]
-    return [(f"GET /locate over HTTP, 1 worker ({r['client']}, 8 conns)",
-             f"{med(x['rps'] for x in ours):.0f} req/s, p99 {med(x['p99_ms'] for x in ours):.1f} ms",
-             f"plain FastAPI+STRtree {med(x['rps'] for x in plain):.0f} req/s, "
-             f"p99 {med(x['p99_ms'] for x in plain):.1f} ms",
-             f"{med(r['ratios']):.2f}× {_rounds_load(r)}")]
+    return http_rows(bench_http.main(["--seconds", _pick(size, "5", "10", "15"), "--connections", "8",
+                                      "--rounds", _pick(size, "2", "3", "4"),
+                                      "--sides", "geogrid,geogrid-validated,plain"]))
+
+
+def _p99(runs: list[dict]) -> str:
+    """The median of the rounds' p99 latencies, and the worst round's."""
+    return f"p99 {_med(r['p99_ms'] for r in runs):.1f} ms (worst {max(r['p99_ms'] for r in runs):.1f})"
+
+
+def _med(values) -> float:
+    import statistics
+
+    return statistics.median(list(values))
+
+
+def http_rows(r: dict) -> list[Row]:
+    """Summary rows of :func:`benchmarks.locate.bench_http.run`: each geogrid side's
+    requests/s and p99 against the plain FastAPI + STRtree endpoint's, the median of the
+    paired ratios of requests/s, the rounds and their load."""
+    plain = r["runs"]["plain"]
+    base = f"plain FastAPI+STRtree {_med(x['rps'] for x in plain):.0f} req/s, {_p99(plain)}"
+    labels = {"geogrid": f"GET /locate over HTTP, 1 worker ({r['client']}, {r['connections']} conns; "
+                         "done when ≥0.8× with p99 <10 ms)",
+              "geogrid-validated": "  same, a query whose parameters are validated (plan=active)"}
+    rows = []
+    for side, ratios in r["ratios_by_side"].items():
+        runs = r["runs"][side]
+        rows.append((labels.get(side, f"  {side}"), f"{_med(x['rps'] for x in runs):.0f} req/s, {_p99(runs)}",
+                     base, f"{_med(ratios):.2f}× {_rounds_load({**r, 'ratios': ratios})}"))
+    return rows
 
 
 def _rounds_load(r: dict) -> str:
@@ -130,18 +150,21 @@ def _rounds_load(r: dict) -> str:
 
 
 def _cli(size: str, only: set[str]) -> list[Row]:
-    import statistics
-
     from .locate import bench_cli
 
-    rows = bench_cli.main(["--polygons", _pick(size, "300,30000", "300,30000", "300,30000,300000"),
-                           "--points", _pick(size, "200000", "1000000", "1000000"),
-                           "--repeat", _pick(size, "2", "2", "4")])
-    med = statistics.median
-    return [(f"geogrid locate, whole process, {r['points']:,} pts in {r['polygons']:,} polygons",
-             f"{med(r['geogrid_s']):.1f} s / {max(r['geogrid_mb']):.0f} MB",
-             f"sjoin script {med(r['sjoin_s']):.1f} s / {max(r['sjoin_mb']):.0f} MB",
-             f"{med(r['ratios']):.2f}× {_rounds_load(r)}") for r in rows]
+    return cli_rows(bench_cli.main(["--polygons", _pick(size, "300,30000", "300,30000", "300,30000,300000"),
+                                    "--points", _pick(size, "200000", "1000000", "1000000"),
+                                    "--repeat", _pick(size, "2", "2", "4")]))
+
+
+def cli_rows(rows: list[dict]) -> list[Row]:
+    """Summary rows of :func:`benchmarks.locate.bench_cli.main`: ``geogrid locate`` against the
+    sjoin script as whole processes, wall and peak memory, answers compared."""
+    return [(f"geogrid locate, whole process, {r['points']:,} pts in {r['polygons']:,} polygons "
+             "(done when ≥3×, peak ≤ script's)",
+             f"{_med(r['geogrid_s']):.1f} s / {max(r['geogrid_mb']):.0f} MB",
+             f"sjoin script {_med(r['sjoin_s']):.1f} s / {max(r['sjoin_mb']):.0f} MB",
+             f"{_med(r['ratios']):.2f}× {_rounds_load(r)}, {r['differ']} answers differ") for r in rows]
 
 
 def _routing(size: str, only: set[str]) -> list[Row]:
@@ -198,9 +221,8 @@ def _tiles(size: str, only: set[str]) -> list[Row]:
 
 def _city(size: str, only: set[str]) -> list[Row]:
     """A new worker's first ``/locate`` on a synthetic city, with the plan's locator stored
-    (as activation leaves it) against building it in the worker, alternated per round."""
-    import statistics
-
+    (as activation leaves it) against building it in the worker, alternated per round; and
+    a new ``uvicorn`` process, spawn → first 200, against the plain endpoint's."""
     from .locate import bench_city
 
     n = int(_pick(size, "600", "6000", "60000"))
@@ -209,24 +231,43 @@ def _city(size: str, only: set[str]) -> list[Row]:
         row = bench_city.measure(n, Path(work), int(_pick(size, "2", "3", "3")))
         load = (load0, load_average())
     bench_city._print(row)
-    med = statistics.median
+    return city_rows(row, load)
+
+
+def city_rows(row: dict, load: tuple[float, float]) -> list[Row]:
+    """Summary rows of :func:`benchmarks.locate.bench_city.measure` run at ``load`` (the load
+    average before and after): the worker's lifespan + first ``/locate`` (stored locator
+    against one built in the worker) and a new process's spawn → first 200 (geogrid against
+    the plain FastAPI + STRtree endpoint), each the median of paired ratios."""
+    from .locate.bench_city import fresh_ratios
 
     def ready(w: dict) -> float:  # lifespan start + first /locate
         return w["start_s"] + w["first_locate_s"]
 
+    n = row["microgrids"]
     stored, rebuilt = row["stored"], row["rebuilt"]
     ratios = [ready(b) / ready(a) for a, b in zip(stored, rebuilt)]
     note = f"(paired, {len(ratios)} rounds, load {min(load):.1f}-{max(load):.1f})"
-    respawn = row.get("prefork_respawn_s") or [float("nan")]
-    start, first = med(w["start_s"] for w in stored), med(w["first_locate_s"] for w in stored)
-    return [(f"new worker, lifespan + first /locate, {n:,} microgrids",
+    start, first = _med(w["start_s"] for w in stored), _med(w["first_locate_s"] for w in stored)
+    rows = [(f"new worker, lifespan + first /locate, {n:,} microgrids",
              f"stored locator {start:.2f} s + {1e3 * first:.1f} ms, "
-             f"{med(w['peak_mb'] for w in stored):.0f} MB",
-             f"locator built in the worker {med(ready(w) for w in rebuilt):.2f} s, "
-             f"{med(w['peak_mb'] for w in rebuilt):.0f} MB", f"{med(ratios):.1f}× {note}"),
-            (f"  new uvicorn process: spawn → first 200 on /locate, {n:,} microgrids",
-             f"{med(row['uvicorn_first_s']):.2f} s",
-             f"gunicorn --preload replacement worker {med(respawn):.2f} s", "")]
+             f"{_med(w['peak_mb'] for w in stored):.0f} MB",
+             f"locator built in the worker {_med(ready(w) for w in rebuilt):.2f} s, "
+             f"{_med(w['peak_mb'] for w in rebuilt):.0f} MB", f"{_med(ratios):.1f}× {note}")]
+    ours, plain = row["fresh"]["this"], row["fresh"]["plain"]
+    spawn = fresh_ratios(row["fresh"])
+    loads = [w["load"] for w in ours + plain]
+    rows.append((f"  new uvicorn process: spawn → first 200 on /locate, {n:,} microgrids "
+                 "(done when ≤1 s)",
+                 f"{_med(w['first_s'] for w in ours):.2f} s, CPU {_med(w['cpu_s'] for w in ours):.2f} s",
+                 f"plain FastAPI+STRtree {_med(w['first_s'] for w in plain):.2f} s, "
+                 f"CPU {_med(w['cpu_s'] for w in plain):.2f} s",
+                 f"{_med(spawn):.2f}× (paired, {len(spawn)} rounds, load {min(loads):.1f}-{max(loads):.1f})"))
+    respawn = row.get("prefork_respawn_s")
+    if respawn:
+        rows.append(("  gunicorn --preload worker killed → first 200 from its replacement",
+                     f"{_med(respawn):.2f} s (worst {max(respawn):.2f})", "", f"load {row['load']:.1f}"))
+    return rows
 
 
 def _intake(size: str, only: set[str]) -> list[Row]:
@@ -290,8 +331,8 @@ def main(argv=None) -> int:
     if args.section:
         return _child(args.section, size, set(args.only.split(",")), args.rows)
     only = [s for s in args.only.split(",") if s in SECTIONS]
-    summary = Table(title="geogrid benchmarks: ratios against baselines run in the same run "
-                          "(基准与对照在同一次运行中交替测量)")
+    summary = Table(title="geogrid benchmarks: ratios against baselines run in the same run, "
+                          "above 1: geogrid faster (基准与对照在同一次运行中交替测量，大于 1 即 geogrid 更快)")
     for col in ("benchmark", "geogrid", "baseline", "ratio"):
         summary.add_column(col)
     failed = []

@@ -13,19 +13,21 @@ from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field, StrictFloat, StrictInt
+from pydantic import (BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError,
+                      create_model)
 
 from geogrid.datum import Datum
 from geogrid.errors import InputError, LimitExceeded
 from geogrid.security import PUBLIC
 
-from ..auth import PrincipalDep
+from ..auth import PrincipalDep, current_principal
 from ..deps import StateDep, app_state, check_in_china
 from ..responses import JSONResp
 from ..schemas import BatchOut, LocateOut
 
-__all__ = ["router", "locate_point", "answer", "plain_query", "LocateRoute"]
+__all__ = ["router", "locate_point", "answer", "plain_query", "query_validator", "LocateRoute"]
 
 #: a plain decimal, as every client sends one (anything else takes the validated path)
 _DECIMAL = re.compile(rb"-?[0-9]{1,4}(?:\.[0-9]{1,15})?")
@@ -72,20 +74,47 @@ def plain_query(scope) -> tuple[float, float, Datum, float | None] | None:
     return numbers[b"lon"], numbers[b"lat"], datum, numbers.get(b"snap_m")
 
 
+def query_validator(route: APIRoute):
+    """One pydantic model of ``route``'s query parameters (their types, constraints and
+    aliases as the endpoint declares them; other keys ignored, the last of a repeated key
+    kept, as FastAPI does), so a query is validated in one call rather than parameter by
+    parameter; ``None`` when the endpoint takes anything else than the request and query
+    parameters. Its errors carry FastAPI's locations (``("query", name)``)."""
+    dep = route.dependant
+    if dep.path_params or dep.header_params or dep.cookie_params or dep.body_params \
+            or dep.dependencies or not dep.query_params:
+        return None
+    fields = {f.name: (f.field_info.annotation, f.field_info) for f in dep.query_params}
+    model = create_model(f"{route.name}_query", __config__=ConfigDict(extra="ignore"), **fields)
+
+    def validate(request: Request) -> dict:
+        try:
+            return dict(model.model_validate(dict(request.query_params)))
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**e, "loc": ("query", *e["loc"])}
+                 for e in exc.errors(include_url=False)]) from None
+
+    return validate
+
+
 class LocateRoute(APIRoute):
     """A route whose ``GET`` answers a :func:`plain_query` straight away (the public
-    caller, the active plan) and hands every other request to FastAPI's handler."""
+    caller, the active plan), validates any other query with :func:`query_validator` and
+    calls the endpoint; other methods take FastAPI's handler."""
 
     def get_route_handler(self):
         validated = super().get_route_handler()
-        if "GET" not in self.methods:
+        validate = query_validator(self) if "GET" in self.methods else None
+        if validate is None:
             return validated
+        endpoint, request_name = self.endpoint, self.dependant.request_param_name
 
         async def handler(request: Request):
             query = plain_query(request.scope)
-            if query is None:
-                return await validated(request)
-            return answer(app_state(request), PUBLIC, *query)
+            if query is not None:
+                return answer(app_state(request), PUBLIC, *query)
+            return await endpoint(**{request_name: request}, **validate(request))
 
         return handler
 
@@ -118,14 +147,15 @@ def locate_point(state, lon: float, lat: float, datum: Datum, plan_id: int,
 
 
 @router.get("/locate", response_model=LocateOut, summary="Which microgrid is this point in (and its whole chain)")
-async def locate(request: Request, principal: PrincipalDep, lon: Annotated[float, Query(ge=-180, le=180)],
+async def locate(request: Request, lon: Annotated[float, Query(ge=-180, le=180)],
                  lat: Annotated[float, Query(ge=-90, le=90)], datum: DatumQ,
                  plan: Annotated[str | None, Query(description="plan id; default active")] = None,
                  date: Annotated[datetime | None, Query(description="use the plan active then")] = None,
                  snap_m: Annotated[float | None, Query(ge=0, le=5000)] = None):
-    # the state is read off the request rather than declared as a dependency: each
-    # dependency FastAPI solves costs tens of microseconds on this, the busiest route
-    # (and the plainest calls skip even these parameters: see LocateRoute)
+    # the state and the caller are read off the request rather than declared as
+    # dependencies: each dependency FastAPI solves costs tens of microseconds on this, the
+    # busiest route (and the plainest calls skip even these parameters: see LocateRoute)
+    principal = await current_principal(request)
     return answer(app_state(request), principal, lon, lat, datum, snap_m, plan, date)
 
 

@@ -18,7 +18,8 @@ the table gives, per size:
   before): importing the app, the lifespan start (store opened, locator opened
   or built), the first ``/locate``, and the process's peak memory;
   a real ``uvicorn`` worker's time from spawn to its first 200 on ``/locate`` (it
-  imports the app itself), and, with gunicorn installed, the time from killing a
+  imports the app itself), alternated with a new process of the plain endpoint; and,
+  with gunicorn installed, the time from killing a
   worker of ``gunicorn --preload`` (app imported once, workers forked) to the first
   200 on ``/locate`` from its replacement;
 * **tiles**: the first (cold) and a repeated vector tile of the plan at zoom
@@ -27,9 +28,11 @@ the table gives, per size:
 ``--fresh-only`` measures just the new process, on the stores kept in
 ``--workdir`` (built when missing): a real ``uvicorn`` process per run, spawn →
 its first 200 on ``/locate`` and its CPU seconds, median of ``--repeat``,
-alternated with ``--baseline-root`` (another checkout, e.g. the previous
-release) when given; ``--workers 1,4`` adds ``/locate`` requests/s on
-``uvicorn --workers N`` with ``wrk`` over the whole city, alternated.
+alternated with a new process of the plain FastAPI + STRtree endpoint
+(:mod:`.plain_app`, reading the same microgrids from GeoParquet) and with
+``--baseline-root`` (another checkout, e.g. the previous release) when given;
+``--workers 1,4`` adds ``/locate`` requests/s on ``uvicorn --workers N`` with ``wrk``
+over the whole city, alternated.
 ``--postgis`` measures import, activation and the locator build on a throwaway
 PostGIS cluster instead. Every row carries the load average it ran at.
 """
@@ -59,7 +62,8 @@ from tests.support.net import free_port
 
 from .bench_locate import LUJIAZUI
 
-__all__ = ["synthetic_city", "main"]
+__all__ = ["synthetic_city", "fresh_process", "fresh_plain", "fresh_processes", "fresh_ratios",
+           "main"]
 
 ROOT = Path(__file__).resolve().parents[2]
 PER_GRID = 100
@@ -243,43 +247,20 @@ def fresh_worker(db: Path, lon: float, lat: float) -> dict:
 
 def uvicorn_first(db: Path, lon: float, lat: float) -> float:
     """Seconds from spawning one uvicorn worker to its first 200 on /locate."""
+    return fresh_process(db, lon, lat)["first_s"]
+
+
+def _first_answer(cmd: list[str], env: dict, cwd: Path, port: int, params: dict,
+                  answer: str, then: str | None = None) -> dict:
+    """Spawn ``cmd`` (a server on ``port``), ask ``/locate`` until it answers: seconds from
+    spawn to that first 200, the CPU seconds the process (and its main thread) had used,
+    ``answer`` read from the body, the load average; with ``then``, the seconds until
+    that path answers 200 too."""
     import httpx
 
-    port = free_port()
-    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
-                             "--port", str(port), "--log-level", "warning"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}/locate"
-        while time.perf_counter() - t0 < 600:
-            try:
-                r = httpx.get(url, params={"lon": lon, "lat": lat, "datum": "cgcs2000"}, timeout=5)
-                if r.status_code == 200:
-                    return time.perf_counter() - t0
-            except httpx.HTTPError:
-                time.sleep(0.02)
-        raise RuntimeError("the worker did not answer")
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-def fresh_process(db: Path, lon: float, lat: float, root: Path = ROOT) -> dict:
-    """One new ``uvicorn`` process, which imports the app itself (as every worker of
-    ``geogrid serve --workers N`` does): seconds from spawn to its first 200 on
-    ``/locate``, and the CPU seconds the process (and its main thread) had used by then:
-    about what it would take on an idle core. ``root`` is the checkout of geogrid it runs."""
-    import httpx
-
-    port = free_port()
-    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(root))
-    params = {"lon": lon, "lat": lat, "datum": "cgcs2000"}
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app",
-                             "--port", str(port), "--log-level", "warning"], env=env, cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
         with httpx.Client(timeout=60) as client:
             while time.perf_counter() - t0 < 600:
@@ -293,17 +274,52 @@ def fresh_process(db: Path, lon: float, lat: float, root: Path = ROOT) -> dict:
                     raise RuntimeError(f"/locate answered {r.status_code}: {r.text[:300]}")
                 out = {"first_s": seconds, "cpu_s": _cpu_seconds(proc.pid),
                        "main_cpu_s": _cpu_seconds(proc.pid, proc.pid),
-                       "leaf": r.json()["leaf"], "load": os.getloadavg()[0]}
-                # another route: it waits for whatever the app still loads after start
-                health = client.get(f"http://127.0.0.1:{port}/health")
-                out["other_route_s"] = time.perf_counter() - t0
-                if health.status_code != 200:
-                    raise RuntimeError(f"/health answered {health.status_code}")
+                       "leaf": r.json()[answer], "load": os.getloadavg()[0]}
+                if then:      # another route: it waits for whatever the app still loads
+                    other = client.get(f"http://127.0.0.1:{port}{then}")
+                    out["other_route_s"] = time.perf_counter() - t0
+                    if other.status_code != 200:
+                        raise RuntimeError(f"{then} answered {other.status_code}")
                 return out
         raise RuntimeError("the worker did not answer")
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def fresh_process(db: Path, lon: float, lat: float, root: Path = ROOT) -> dict:
+    """One new ``uvicorn`` process, which imports the app itself (as every worker of
+    ``geogrid serve --workers N`` does): seconds from spawn to its first 200 on
+    ``/locate``, and the CPU seconds the process (and its main thread) had used by then:
+    about what it would take on an idle core. ``root`` is the checkout of geogrid it runs."""
+    port = free_port()
+    env = dict(os.environ, GEOGRID_DATABASE_URL=f"sqlite:///{db}", PYTHONPATH=str(root))
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--port", str(port),
+           "--log-level", "warning"]
+    return _first_answer(cmd, env, root, port, {"lon": lon, "lat": lat, "datum": "cgcs2000"},
+                         "leaf", then="/health")
+
+
+def fresh_plain(areas: Path, lon: float, lat: float) -> dict:
+    """:func:`fresh_process` for the baseline of :mod:`.plain_app` (FastAPI reading the
+    same microgrids from GeoParquet into an STRtree): what a new worker of the plain
+    endpoint pays before its first answer."""
+    port = free_port()
+    env = dict(os.environ, PLAIN_AREAS=str(areas), PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "uvicorn", "benchmarks.locate.plain_app:app", "--port",
+           str(port), "--log-level", "warning"]
+    return _first_answer(cmd, env, ROOT, port, {"lon": lon, "lat": lat}, "id")
+
+
+def plain_areas(db: Path) -> Path:
+    """The active plan's microgrids of ``db`` as GeoParquet beside it, for the baseline
+    (written once)."""
+    from .bench_http import _export_areas
+
+    path = db.with_name(db.name + ".plain.parquet")
+    if not path.exists():
+        _export_areas(f"sqlite:///{db}", path)
+    return path
 
 
 def _cpu_seconds(pid: int, thread: int | None = None) -> float:
@@ -316,15 +332,20 @@ def _cpu_seconds(pid: int, thread: int | None = None) -> float:
 
 
 def fresh_processes(db: Path, lon: float, lat: float, repeat: int,
-                    baseline: Path | None) -> dict:
-    """:func:`fresh_process` ``repeat`` times, alternated with ``baseline`` (another
-    checkout, e.g. the previous release) when given: A B B A ..."""
-    sides = {"this": ROOT, **({"baseline": baseline} if baseline else {})}
+                    baseline: Path | None = None, plain: bool = True) -> dict:
+    """:func:`fresh_process` ``repeat`` times, alternated (A B B A ...) with ``baseline``
+    (another checkout, e.g. the previous release) when given and with :func:`fresh_plain`
+    (side ``plain``) unless ``plain`` is false. Every side must answer the same microgrid."""
+    sides: dict[str, Path | None] = {"this": ROOT, **({"baseline": baseline} if baseline else {}),
+                                     **({"plain": None} if plain else {})}
+    areas = plain_areas(db) if plain else None
     out: dict[str, list[dict]] = {side: [] for side in sides}
     order = list(sides)
     for r in range(repeat):
         for side in (order if r % 2 == 0 else order[::-1]):
-            out[side].append(fresh_process(db, lon, lat, sides[side]))
+            root = sides[side]
+            out[side].append(fresh_plain(areas, lon, lat) if root is None
+                             else fresh_process(db, lon, lat, root))
     leaves = {w["leaf"] for runs in out.values() for w in runs}
     if len(leaves) != 1:
         raise RuntimeError(f"the sides answered different microgrids: {sorted(leaves)}")
@@ -510,7 +531,8 @@ def measure(microgrids: int, work: Path, repeat: int) -> dict:
             else:
                 stored.append(fresh_worker(db, lon, lat))
     row["stored"], row["rebuilt"] = stored, rebuilt
-    row["uvicorn_first_s"] = [uvicorn_first(db, lon, lat) for _ in range(repeat)]
+    row["fresh"] = fresh_processes(db, lon, lat, repeat)
+    row["uvicorn_first_s"] = [w["first_s"] for w in row["fresh"]["this"]]
     row["prefork_respawn_s"] = prefork_respawn(db, lon, lat, max(3, repeat))
     row["load"] = os.getloadavg()[0]
     return row
@@ -535,8 +557,10 @@ def _print(row: dict) -> None:
                       f"/{1000 * med(w[f'tile_z{z}']['warm_s'] for w in row['stored']):.1f} ms"
                       for z in (12, 14, 16))
     respawn = row.get("prefork_respawn_s") or [math.nan]
+    plain = [w["first_s"] for w in row.get("fresh", {}).get("plain", [])] or [math.nan]
     print(f"    tiles cold/warm: {tiles}; uvicorn spawn → first 200 on /locate "
-          f"{med(row['uvicorn_first_s']):.2f} s; gunicorn --preload worker killed → first 200 "
+          f"{med(row['uvicorn_first_s']):.2f} s (plain FastAPI+STRtree {med(plain):.2f} s, "
+          f"alternated); gunicorn --preload worker killed → first 200 "
           f"from its replacement {med(respawn):.2f} s (max {max(respawn):.2f}); "
           f"load {row['load']:.1f}", flush=True)
 
@@ -560,6 +584,12 @@ def measure_fresh(microgrids: int, work: Path, repeat: int, baseline: Path | Non
     return row
 
 
+def fresh_ratios(fresh: dict) -> list[float]:
+    """Per round, the plain endpoint's spawn → first 200 over geogrid's (above 1: geogrid's
+    new process answered first); [] without a plain side."""
+    return [p["first_s"] / g["first_s"] for g, p in zip(fresh["this"], fresh.get("plain", []))]
+
+
 def _each(runs: list[dict], key: str, fmt: str = ".2f") -> str:
     return ", ".join(format(r[key], fmt) for r in runs)
 
@@ -568,11 +598,16 @@ def _print_fresh(row: dict) -> None:
     med = statistics.median
     parts = [f"{side}: spawn → first 200 on /locate {med(w['first_s'] for w in runs):.2f} s "
              f"({_each(runs, 'first_s')}), CPU {med(w['cpu_s'] for w in runs):.2f} s (main "
-             f"thread {med(w.get('main_cpu_s', math.nan) for w in runs):.2f} s); first 200 on "
-             f"/health {med(w.get('other_route_s', math.nan) for w in runs):.2f} s; load "
-             f"{_each(runs, 'load', '.1f')}" for side, runs in row["fresh"].items()]
+             f"thread {med(w['main_cpu_s'] for w in runs):.2f} s)"
+             + (f"; first 200 on /health {med(w['other_route_s'] for w in runs):.2f} s"
+                if "other_route_s" in runs[0] else "")
+             + f"; load {_each(runs, 'load', '.1f')}" for side, runs in row["fresh"].items()]
     print(f"{row['microgrids']:>6,d} microgrids, new uvicorn process, median of "
           f"{len(next(iter(row['fresh'].values())))}: " + "; ".join(parts), flush=True)
+    ratios = fresh_ratios(row["fresh"])
+    if ratios:
+        print(f"    plain FastAPI+STRtree / geogrid, spawn → first 200: paired ratios "
+              f"{', '.join(f'{v:.2f}' for v in ratios)} (median {med(ratios):.2f}×)", flush=True)
     if row.get("prefork"):
         print("    gunicorn --preload worker killed → first 200 on /locate from its replacement, "
               "median of " + "; ".join(f"{side} {med(runs):.2f} s ({', '.join(f'{v:.2f}' for v in runs)})"

@@ -9,7 +9,8 @@ random points over the street. The load generator is ``wrk`` (Debian's
 ``wrk`` package; a Python client cannot produce the load it measures, so the
 httpx fallback of ``--client httpx`` only says how the client fares); the
 same one drives every side. ``--sides geogrid,geogrid-validated,plain``
-adds geogrid's FastAPI-validated path (the same query plus ``plan=active``). Each round gives requests/s
+adds geogrid's validated path (the same query plus ``plan=active``: its parameters are
+validated, as any query that is not plainly written is). Each round gives requests/s
 and latency percentiles per side; the table prints the paired ratios
 geogrid / baseline of requests/s, the medians, and the load average.
 
@@ -33,6 +34,8 @@ import httpx
 
 from tests.support.net import free_port
 
+__all__ = ["run", "main", "parse_wrk", "SIDES"]
+
 ROOT = Path(__file__).resolve().parents[2]
 LUA = """
 math.randomseed(42)
@@ -43,7 +46,7 @@ request = function()
 end
 """
 #: what each side is sent after the common query: ``plan=active`` names the same plan but
-#: takes geogrid's FastAPI-validated path (the plain query skips parameter solving)
+#: takes geogrid's validated path (the plain query skips parameter validation)
 SIDES = {"geogrid": ("geogrid", ""), "geogrid-validated": ("geogrid", "&plan=active"),
          "plain": ("plain", "")}
 
@@ -52,6 +55,20 @@ def _ms(text: str) -> float:
     m = re.match(r"([\d.]+)(us|ms|s)", text)
     value, unit = float(m.group(1)), m.group(2)
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def parse_wrk(out: str) -> dict:
+    """Requests/s, p50/p90/p99 latency (ms) and non-2xx count from ``wrk --latency`` output;
+    a clear error when the run produced no figures (wrk failed to connect, say)."""
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if rps is None:
+        raise RuntimeError(f"wrk 没有给出结果 / wrk printed no figures: {out[-500:]!r}")
+    lat = {p: _ms(v) for p, v in re.findall(r"\s+(50|75|90|99)%\s+([\d.]+\w+)", out)}
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return {"rps": float(rps.group(1)), "p50_ms": lat.get("50"), "p90_ms": lat.get("90"),
+            "p99_ms": lat.get("99"), "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": errors.group(0) if errors else None}
 
 
 def start_server(db_url: str, port: int) -> subprocess.Popen:
@@ -114,12 +131,7 @@ def _drive(client: str, url: str, seconds: int, connections: int, tmp: Path,
         res = subprocess.run([shutil.which("wrk"), "-t1", f"-c{connections}", f"-d{seconds}s",
                               "--latency", "-s", str(script), url],
                              capture_output=True, text=True, timeout=seconds + 60)
-        out = res.stdout
-        lat = {p: _ms(v) for p, v in re.findall(r"\s+(50|75|90|99)%\s+([\d.]+\w+)", out)}
-        non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-        return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-                "p50_ms": lat.get("50"), "p90_ms": lat.get("90"), "p99_ms": lat.get("99"),
-                "non_2xx": int(non2xx.group(1)) if non2xx else 0}
+        return parse_wrk(res.stdout)
     if extra:
         raise SystemExit("只有 wrk 能测 geogrid-validated / only wrk drives the validated side; "
                          "install wrk (apt-get install wrk).")

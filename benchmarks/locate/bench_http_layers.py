@@ -7,8 +7,9 @@ no HTTP parsing: what is left is the application) to, alternated round by round:
 
 * ``geogrid``: the app as served (edge middleware: security headers and CSP,
   host check, body limit, sign-in throttle), the plain query;
-* ``geogrid-validated``: the same query plus ``plan=active``, which takes
-  FastAPI's parameter and dependency solving;
+* ``geogrid-validated``: the same query plus ``plan=active``, which takes the
+  validated path (one pydantic model of the endpoint's parameters, see
+  :func:`api.routers.locate.query_validator`);
 * ``no-edge-middleware``: the app with the four edge middlewares removed;
 * ``plain``: the FastAPI + STRtree baseline of :mod:`.plain_app`.
 

@@ -15,6 +15,8 @@ import geopandas as gpd
 import shapely
 from fastapi import FastAPI
 
+__all__ = ["app"]
+
 _areas = gpd.read_parquet(os.environ["PLAIN_AREAS"])
 _ids = _areas["id"].tolist()
 _tree = shapely.STRtree(_areas.geometry.values)
