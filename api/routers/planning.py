@@ -315,10 +315,12 @@ def activate(plan_id: PlanId, body: Versioned, state: StateDep,
     return JSONResp(plan_public(plan).model_dump())
 
 
-@router.delete("/{plan_id}", status_code=204, response_class=Response, summary="Delete a draft")
-def delete(plan_id: PlanId, state: StateDep, principal: Planner,
+@router.delete("/{plan}", status_code=204, response_class=Response, summary="Delete a draft")
+def delete(plan: PlanId, state: StateDep, principal: Planner,
            version: Annotated[int, Query(ge=1, le=2**31 - 1,
                                          description=PlanVersion.description)]):
-    scoped(state, principal).delete(plan_id, version)
-    state.invalidate(plan_id)
+    # named ``plan`` as in GET /plans/{plan}: one path template, so the OpenAPI document has
+    # one /plans/{plan} entry with both methods rather than two templates for one URL
+    scoped(state, principal).delete(plan, version)
+    state.invalidate(plan)
     return Response(status_code=204)
