@@ -113,14 +113,16 @@ def mygrid(state: StateDep, request: Request,
                 "estimated": bool(found.get("estimated"))}
     elif lon is not None and lat is not None:
         if datum is None:
-            raise InputError("lon/lat need their datum / 坐标须注明坐标系.", field="datum",
-                             value=None, fix="Add datum=wgs84, gcj02, bd09 or cgcs2000.")
+            raise InputError("坐标须注明坐标系。lon/lat need their datum.", field="datum", value=None,
+                             fix="加上 datum=wgs84、gcj02、bd09 或 cgcs2000。Add datum=wgs84, gcj02, "
+                                 "bd09 or cgcs2000.")
         check_in_china(lon, lat)
         xs, ys = to_storage(np.array([lon]), np.array([lat]), parse_datum(datum))
         x, y, head = float(xs[0]), float(ys[0]), {}
     else:
-        raise InputError("give an address (q) or a point (lon, lat, datum) / 请输入地址或点击地图.",
-                         field="q", value=None, fix="e.g. /public/mygrid?q=东昌路498号")
+        raise InputError("请输入地址 (q) 或给出一个点 (lon、lat、datum)。give an address (q) or a point "
+                         "(lon, lat, datum).", field="q", value=None,
+                         fix="如 /public/mygrid?q=东昌路498号。e.g. /public/mygrid?q=东昌路498号")
     try:
         return JSONResp(head | _answer(state, plan_id, x, y))
     except OutOfCoverageError:

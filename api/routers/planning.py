@@ -209,8 +209,10 @@ def objects_frame(state, plan_id: int, *, grid: str | None = None, bbox=None):
     if grid is not None:
         parent = areas[(areas["id"] == grid) & areas["level"].isin(["grid", "community"])]
         if parent.empty:
-            raise NotFoundError(f"grid {grid!r} is not a grid of plan {plan_id}.", field="grid",
-                                value=grid, fix="Use a grid id from GET /plans/{id}/areas?level=grid.")
+            raise NotFoundError(f"{grid!r} 不是方案 {plan_id} 的网格。grid {grid!r} is not a grid of "
+                                f"plan {plan_id}.", field="grid", value=grid,
+                                fix="用 GET /plans/{id}/areas?level=grid 中的网格 id。Use a grid "
+                                    "id from GET /plans/{id}/areas?level=grid.")
     box = bbox if bbox is not None or parent is None else tuple(parent.total_bounds)
     # the whole table from this worker's cache (checked against imports), else by bbox
     objs = state.all_objects().copy(deep=False) if box is None else state.store.objects(bbox=box)
