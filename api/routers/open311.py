@@ -21,6 +21,7 @@ from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
 
 from geogrid.errors import AuthenticationError, GeoGridError, InputError, NotFoundError
 from geogrid.datum import Datum
@@ -294,6 +295,20 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
 
 
+def _w3c_only(value: Any) -> Any:
+    """The spec's dates are W3C date-times (``2010-01-01T00:00:00Z``): a bare number, which
+    pydantic would read as seconds since 1970, is refused rather than taken as 1970."""
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError(f"{value!r} 不是 W3C 日期时间 / is not a W3C date-time "
+                         "(e.g. 2026-01-01T00:00:00+08:00)")
+    return value
+
+
+#: an Open311 start_date / end_date
+W3CDate = Annotated[datetime | None, BeforeValidator(_w3c_only),
+                    Query(description="W3C date-time, e.g. 2026-01-01T00:00:00+08:00")]
+
+
 def _storable(at: datetime | None) -> datetime | None:
     """``at`` (naive: UTC, as the store reads it) within [:data:`_EARLIEST`, :data:`_LATEST`]."""
     if at is None:
@@ -308,7 +323,7 @@ def list_requests(
     fmt: Fmt, request: Request, state: StateDep, principal: PrincipalDep, api_key: ApiKeyQ = None,
     service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
     service_code: Annotated[str | None, Query(max_length=200)] = None,
-    start_date: datetime | None = None, end_date: datetime | None = None,
+    start_date: W3CDate = None, end_date: W3CDate = None,
     status: Annotated[str | None, Query(pattern=r"^(open|closed)(,(open|closed))?$")] = None,
     jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None,
 ):
