@@ -23,6 +23,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from geogrid.errors import InputError, OutOfCoverageError
+from geogrid.geocode import MatchLevel
 from geogrid.services.public import public_areas_frame, team_contacts
 from geogrid.datum import parse_datum, to_storage
 
@@ -36,6 +37,8 @@ router = APIRouter(prefix="/public", tags=["public"])
 RATE = 20
 WINDOW_S = 60.0
 LEVELS = ("street", "grid", "community", "microgrid", "building_group")
+#: geocoder rungs that place an address only somewhere on a road or in an area
+VAGUE = frozenset({MatchLevel.ROAD.value, MatchLevel.AREA.value})
 
 
 class RateLimiter:
@@ -65,9 +68,9 @@ class RateLimiter:
 def _limited(wait: float) -> JSONResponse:
     seconds = max(1, int(np.ceil(wait)))
     return JSONResponse({"error": {
-        "code": "limit_exceeded", "message": f"Too many lookups; try again in {seconds} s "
-        f"/ 查询过于频繁, 请 {seconds} 秒后再试.", "field": None, "value": None,
-        "fix": "Wait a minute / 请稍候再试."}}, status_code=429,
+        "code": "limit_exceeded", "message": f"查询过于频繁, 请 {seconds} 秒后再试。Too many "
+        f"lookups; try again in {seconds} s.", "field": None, "value": None,
+        "fix": "请稍候再试。Wait a minute."}}, status_code=429,
         headers={"Retry-After": str(seconds)})
 
 
@@ -108,6 +111,11 @@ def mygrid(state: StateDep, request: Request,
         found = gazetteer(state).geocode(q).to_dict()
         if not found["ok"]:
             return JSONResp({"found": False, "query": q, "reason": "address_not_found"})
+        if found["level"] in VAGUE:
+            # a whole road or area spans many microgrids: naming one of them (the point the
+            # geocoder put on the road) would send a resident to the wrong team
+            return JSONResp({"found": False, "query": q, "matched": found["matched"],
+                             "match_level": found["level"], "reason": "address_too_vague"})
         x, y = found["lon"], found["lat"]
         head = {"query": q, "matched": found["matched"], "match_level": found["level"],
                 "estimated": bool(found.get("estimated"))}
