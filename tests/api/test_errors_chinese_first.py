@@ -91,3 +91,37 @@ def test_workflow_refusals_read_chinese_first():
         _check(err)
     assert "未知的操作" in errors[0]["message"] and "bogus" in errors[0]["message"]
     assert "不能执行" in errors[1]["message"] and "现在可执行" in errors[1]["fix"]
+
+
+
+def test_catalogue_calendar_and_rules_refusals_read_chinese_first():
+    from geogrid.dispatch import TimeLimit
+    from geogrid.dispatch.rules import assign, raise_hand
+
+    assignment = assign("暴露垃圾", microgrid="MG-1", catalogue=WF.catalogue)
+    errors = [
+        _error(lambda: WF.catalogue.get("垃圾暴露了吗")),
+        _error(lambda: TimeLimit.parse("三天")),
+        _error(lambda: TimeLimit.parse({"value": 4})),
+        _error(lambda: TimeLimit.parse("4 fortnights")),
+        _error(lambda: raise_hand(assignment, "不存在的部门", catalogue=WF.catalogue)),
+    ]
+    for err in errors:
+        _check(err)
+    assert "不在事件目录中" in errors[0]["message"]
+    assert "不在事件目录的部门中" in errors[-1]["message"]
+
+
+@pytest.mark.parametrize("form, words, fix", [
+    ({"service_code": "9999", "lat": "31.23", "long": "121.51"}, "不存在", "查看服务。List services"),
+    ({"service_code": "0101", "lat": "31.23"}, "须同时给出", "同时发送 lat 和 long"),
+])
+def test_open311_refusals_carry_a_chinese_fix(client, demo_store, form, words, fix):
+    from geogrid.store.users import create_user, issue_token
+
+    create_user(demo_store, "disp-zh", "dispatcher")
+    r = client.post("/open311/v2/requests.json", data=form,
+                    headers={"Authorization": f"Bearer {issue_token(demo_store, 'disp-zh')}"})
+    assert r.status_code in (400, 404)
+    (err,) = r.json()
+    assert words in err["description"] and fix in err["description"]
