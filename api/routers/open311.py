@@ -12,6 +12,7 @@ extension field ``datum`` (wgs84 / cgcs2000 / gcj02 / bd09) names the datum of
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -93,6 +94,36 @@ def _error(fmt: str, status: int, description: str, headers: dict | None = None)
     return resp
 
 
+_RAW_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+async def _percent_encoded(request: Request) -> Request:
+    """``request`` with a form body's raw non-ASCII bytes percent-encoded.
+
+    A form body should percent-encode them (``%E5%9E%83``), and browsers and the PyPI
+    clients do; ``curl -d '…=垃圾'`` and many hotline scripts send the UTF-8 bytes as they
+    are, which the form parser reads as Latin-1 and stores as mojibake (``åå¾``). Valid
+    UTF-8 is encoded here so the parser reads it right; other bytes (GBK) are refused."""
+    if request.method != "POST" or not request.headers.get("content-type", "").lower() \
+            .startswith("application/x-www-form-urlencoded"):
+        return request
+    body = await request.body()
+    if not _RAW_BYTE.search(body):
+        return request
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("表单不是 UTF-8 编码。the form is not UTF-8 text.", field="body",
+                         fix="用 UTF-8 发送并对非 ASCII 字符做百分号编码。Send UTF-8, "
+                             "percent-encoding non-ASCII characters.") from None
+    fixed = _RAW_BYTE.sub(lambda m: b"%%%02X" % m.group()[0], body)
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": fixed, "more_body": False}
+
+    return Request(request.scope, receive)
+
+
 class Open311Route(APIRoute):
     """Answers every error of these routes in the spec's error format and encoding."""
 
@@ -102,7 +133,7 @@ class Open311Route(APIRoute):
         async def route(request: Request) -> Response:
             fmt = _fmt(request)
             try:
-                return await handler(request)
+                return await handler(await _percent_encoded(request))
             except GeoGridError as exc:
                 status = status_for(exc)
                 status = 400 if status == 422 else status
