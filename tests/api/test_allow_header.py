@@ -47,3 +47,13 @@ def test_405_body_stays_bilingual_and_names_the_request(client):
     err = r.json()["error"]
     assert err["value"] == "PUT /webhooks/deliveries" and "不支持此方法" in err["message"]
     assert "/docs" in err["fix"]
+
+
+def test_a_word_where_an_id_goes_is_a_missing_method_not_a_bad_id(client):
+    """DELETE /webhooks/deliveries fell to DELETE /webhooks/{sid} and answered 422 ('sid must
+    be an integer'); the delivery log has no DELETE, so it is 405 with Allow: GET."""
+    r = client.delete("/webhooks/deliveries")
+    assert r.status_code == 405 and r.headers["allow"] == "GET"
+    doc = client.get("/openapi.json").json()["paths"]
+    assert "/webhooks/{sid}" in doc and "delete" in doc["/webhooks/{sid}"]
+    assert client.delete("/webhooks/7").status_code == 401     # the route itself still answers
