@@ -195,6 +195,8 @@ def _fix(problem: dict) -> str:
 
 
 def _short(value):
+    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**64:
+        return str(value)   # a path convertor's int beyond what JSON encoders take (64 bits)
     if value is None or isinstance(value, (int, float, bool)):
         return value
     text = str(value)

@@ -57,3 +57,21 @@ def test_a_word_where_an_id_goes_is_a_missing_method_not_a_bad_id(client):
     doc = client.get("/openapi.json").json()["paths"]
     assert "/webhooks/{sid}" in doc and "delete" in doc["/webhooks/{sid}"]
     assert client.delete("/webhooks/7").status_code == 401     # the route itself still answers
+
+
+def test_an_id_beyond_64_bits_is_a_422_not_a_500(client, demo_store):
+    """With the int convertor the router hands the validator a Python int; one beyond 64 bits
+    made the error body unencodable (500 'Integer exceeds 64-bit range')."""
+    from api.errors import validation_body
+    from geogrid.store.users import create_user, issue_token
+
+    create_user(demo_store, "admin-huge", "admin")
+    huge = "6649377799713616560128"
+    r = client.delete(f"/webhooks/{huge}",
+                      headers={"Authorization": f"Bearer {issue_token(demo_store, 'admin-huge')}"})
+    assert r.status_code == 422 and r.json()["error"]["value"] == huge
+
+    body = validation_body([{"type": "less_than_equal", "loc": ("path", "sid"),
+                             "msg": "Input should be less than or equal to 2147483647",
+                             "input": int(huge), "ctx": {"le": 2147483647}}])
+    assert body["error"]["value"] == huge and "sid" in body["error"]["message"]
