@@ -175,7 +175,8 @@ def _key_principal(state, api_key: str | None, principal: Principal) -> Principa
     found = principal_for_token(state.store, api_key.strip())
     if found is None:
         raise AuthenticationError("api_key 无效或已吊销 / api_key is unknown or revoked.",
-                                  field="api_key", fix="Ask an administrator for an API token.")
+                                  field="api_key",
+                                  fix="向管理员申请 API 令牌。Ask an administrator for an API token.")
     return found
 
 
@@ -401,5 +402,6 @@ def from_token(token: str, fmt: Fmt, state: StateDep,
     uid = store311.uid_for_token(state.store, token)
     if uid is None:
         raise NotFoundError(f"token {token!r} 不存在 / is not known.", field="token",
-                            value=token, fix="Use the token returned by POST requests.")
+                            value=token, fix="用 POST requests 返回的 token。Use the token returned by "
+                                             "POST requests.")
     return render(fmt, "service_requests", [{"service_request_id": uid, "token": token}])

@@ -26,3 +26,12 @@ def test_w3c_dates_are_taken(client, value):
     r = client.get("/open311/v2/requests.json", params={"start_date": value,
                                                          "end_date": "2026-03-01T00:00:00Z"})
     assert r.status_code == 200 and isinstance(r.json(), list)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_unknown_token_and_key_say_the_fix_in_chinese(client, fmt):
+    r = client.get(f"/open311/v2/tokens/nope.{fmt}")
+    assert r.status_code == 404 and "用 POST requests 返回的 token" in r.text
+    r = client.post(f"/open311/v2/requests.{fmt}", data={"service_code": "0101", "lat": "31.23",
+                                                         "long": "121.51", "api_key": "ggt_nope"})
+    assert r.status_code == 401 and "向管理员申请 API 令牌" in r.text
