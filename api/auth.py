@@ -185,10 +185,12 @@ def _principal_for_header(state, header: str) -> Principal:
         claims = jwt.decode(value, _secret(state), algorithms=[_ALG])
     except jwt.ExpiredSignatureError:
         raise AuthenticationError("登录已过期。session token expired.", field="Authorization",
-                                  fix="重新登录 (POST /auth/token)。Sign in again (POST /auth/token).") from None
+                                  fix="重新登录 (POST /auth/token)。Sign in again "
+                                      "(POST /auth/token).") from None
     except jwt.PyJWTError:
         raise AuthenticationError("登录令牌无效。session token is invalid.", field="Authorization",
-                                  fix="重新登录 (POST /auth/token)。Sign in again (POST /auth/token).") from None
+                                  fix="重新登录 (POST /auth/token)。Sign in again "
+                                      "(POST /auth/token).") from None
     principal = principal_for_user(state.store, claims.get("sub", ""))
     if principal is None:
         raise AuthenticationError("用户不存在或已停用。user is unknown or disabled.",

@@ -19,8 +19,8 @@ from .responses import JSONResp
 from geogrid import errors as E
 from geogrid.errors import GeoGridError, validator_reason_zh
 
-__all__ = ["STATUS", "allowed_methods", "install_error_handlers", "install_store_error_handlers", "status_for",
-           "validation_body"]
+__all__ = ["STATUS", "allowed_methods", "install_error_handlers", "install_store_error_handlers",
+           "status_for", "validation_body"]
 
 log = logging.getLogger("geogrid.api")
 

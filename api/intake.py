@@ -58,8 +58,9 @@ def _check_footprint(footprint: dict, max_vertices: int, point=None) -> None:
         geom = shapely.geometry.shape(footprint)
     except Exception:
         raise InputError("footprint 不是 GeoJSON 几何。footprint is not a GeoJSON geometry.",
-                         field="footprint", fix="发送 CGCS2000 经纬度的 GeoJSON 面或线。Send a GeoJSON "
-                                                "Polygon or LineString in CGCS2000 lon/lat.") from None
+                         field="footprint",
+                         fix="发送 CGCS2000 经纬度的 GeoJSON 面或线。Send a GeoJSON Polygon or "
+                             "LineString in CGCS2000 lon/lat.") from None
     n = shapely.get_num_coordinates(geom)
     if n > max_vertices:
         raise LimitExceeded(f"footprint 有 {n} 个顶点, 超过上限 {max_vertices}。footprint has {n} "

@@ -107,7 +107,8 @@ def list_all(state: StateDep, _: Admin):
     return JSONResp([_public(s) for s in W.list_subscribers(state.store)])
 
 
-@router.delete("/{sid:int}", status_code=204, summary="Remove a subscriber and its deliveries (admin)")
+@router.delete("/{sid:int}", status_code=204,
+               summary="Remove a subscriber and its deliveries (admin)")
 def remove(sid: Annotated[int, Path(ge=1, le=2**31 - 1)], state: StateDep, admin: Admin):
     W.delete_subscriber(state.store, sid, actor=admin.username)
     return Response(status_code=204)

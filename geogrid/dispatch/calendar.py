@@ -109,8 +109,9 @@ def parse_unit(value: LimitUnit | str) -> LimitUnit:
         return _UNIT_ALIASES[str(value).strip().lower()]
     except KeyError:
         raise InputError(f"未知的时限单位 {value!r}。time limit unit {value!r} is not known.",
-                         field="unit", value=value, fix="用 working_hours (工作时)、working_days "
-                         "(工作日)、hours 或 days。Use working_hours, working_days, hours or days.") from None
+                         field="unit", value=value,
+                         fix="用 working_hours (工作时)、working_days (工作日)、hours 或 days。"
+                             "Use working_hours, working_days, hours or days.") from None
 
 
 _LIMIT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z_\u4e00-\u9fff]+)\s*$")

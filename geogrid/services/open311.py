@@ -299,8 +299,9 @@ def create_request(req: OpenRequest, *, catalogue: Catalogue,
     if lon is None or lat is None:
         if (lon is None) != (lat is None):
             raise InputError("lat 与 long 须同时给出 / lat and long go together.",
-                             field="lat/long", fix="同时发送 lat 和 long, 或改用 address_string。"
-                                                   "Send both lat and long, or address_string instead.")
+                             field="lat/long",
+                             fix="同时发送 lat 和 long, 或改用 address_string。Send both lat and "
+                                 "long, or address_string instead.")
         if not req.address_string or geocode is None:
             raise InputError("缺少位置 / a request needs lat/long or address_string.",
                              field="lat/long", value=req.extras.get("address_id"),

@@ -139,8 +139,9 @@ class PlanningService:
         if plan["status"] != "draft" and not copy:
             raise StateError(f"方案 {plan_id} 不是草稿 ({plan['status']}), 只能划分草稿。plan {plan_id} "
                              f"is {plan['status']}; partition a draft.", field="plan_id",
-                             value=plan_id, fix="先复制 (POST /plans/{id}/copy), 再划分副本。Copy it "
-                                                "first (POST /plans/{id}/copy) and partition the copy.")
+                             value=plan_id,
+                             fix="先复制 (POST /plans/{id}/copy), 再划分副本。Copy it first "
+                                 "(POST /plans/{id}/copy) and partition the copy.")
         self.store.check_version(plan, expected_version)  # fail fast; checked again on write
         parent = self._parent(plan_id, grid_uid)
         locked = self.store.areas(plan_id, level=self._parts_level(plan_id, grid_uid)[0],

@@ -38,7 +38,8 @@ def test_a_long_unbroken_draft_name_keeps_its_button_in_the_panel(page, live_ser
     button = item.locator("button.gg-open").bounding_box()
     assert LONG in item.inner_text()
     assert row["x"] + row["width"] <= side["x"] + side["width"] + 1
-    assert side["x"] <= button["x"] and button["x"] + button["width"] <= side["x"] + side["width"] + 1
+    right = side["x"] + side["width"] + 1
+    assert side["x"] <= button["x"] and button["x"] + button["width"] <= right
     # the name wraps rather than overflowing its row
     overflow = item.evaluate("li => li.scrollWidth - li.clientWidth")
     assert overflow <= 1
