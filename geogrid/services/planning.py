@@ -39,7 +39,23 @@ from .reportcache import ReportCache
 #: workload is balanced (the validator's default CV limit)
 BALANCE_TOLERANCE = 0.15
 
-__all__ = ["PlanningService", "ScopedPlanning", "microgrid_uid"]
+__all__ = ["PlanningService", "ScopedPlanning", "draft_name", "microgrid_uid"]
+
+DRAFT_MARK = " (草稿)"
+
+
+def draft_name(name: str) -> str:
+    """The default name of a draft copied from a plan called ``name``: one 草稿 mark, however
+    many copies deep (a copy of a copy was 'X (草稿) (草稿)', and kept it once activated).
+
+    >>> draft_name("陆家嘴 (草稿) (草稿)")
+    '陆家嘴 (草稿)'
+    """
+    base = name
+    while base.endswith(DRAFT_MARK):
+        base = base[: -len(DRAFT_MARK)]
+    return base + DRAFT_MARK if base else name
+
 
 EDIT_OPS = ("move_objects", "move_cells", "split", "merge", "cut", "lock", "unlock")
 
@@ -610,8 +626,8 @@ class ScopedPlanning:
 
     def copy(self, plan_id: int, name: str | None) -> dict:
         # any planner may start a draft; what they may change in it is limited by scope
-        self._plan(plan_id)
-        return self.store.plan(self.store.copy_plan(plan_id, name=name,
+        src = self._plan(plan_id)
+        return self.store.plan(self.store.copy_plan(plan_id, name=name or draft_name(src["name"]),
                                                     actor=self.principal.username))
 
     def partition(self, plan_id: int, grid_uid: str, version: int | None, **options) -> dict:
