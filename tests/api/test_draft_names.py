@@ -30,3 +30,4 @@ def test_copies_of_copies_keep_one_mark_and_a_given_name_is_kept(client, demo_st
     assert first["name"] == second["name"] == f"{base} (草稿)"
     named = client.post(f"/plans/{second['id']}/copy", json={"name": "2027 微网格"}, headers=h)
     assert named.json()["name"] == "2027 微网格"
+
