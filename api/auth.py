@@ -165,8 +165,10 @@ async def current_principal(request: Request) -> Principal:
 def _principal_for_header(state, header: str) -> Principal:
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value:
-        raise AuthenticationError("Authorization header is not 'Bearer <token>'.",
-                                  field="Authorization", fix="Send 'Authorization: Bearer <token>'.")
+        raise AuthenticationError("Authorization 请求头须为 'Bearer <令牌>'。Authorization header is not "
+                                  "'Bearer <token>'.", field="Authorization",
+                                  fix="发送 'Authorization: Bearer <令牌>'。Send 'Authorization: Bearer "
+                                      "<token>'.")
     value = value.strip()
     import jwt
 
@@ -175,21 +177,24 @@ def _principal_for_header(state, header: str) -> Principal:
     if value.startswith("ggt_"):
         principal = _cached_token(state, value)
         if principal is None:
-            raise AuthenticationError("API token is unknown or revoked.", field="Authorization",
-                                      fix="Ask an admin for a new token.")
+            raise AuthenticationError("API 令牌不存在或已吊销。API token is unknown or revoked.",
+                                      field="Authorization",
+                                      fix="请管理员签发新令牌。Ask an admin for a new token.")
         return principal
     try:
         claims = jwt.decode(value, _secret(state), algorithms=[_ALG])
     except jwt.ExpiredSignatureError:
-        raise AuthenticationError("session token expired.", field="Authorization",
-                                  fix="Sign in again (POST /auth/token).") from None
+        raise AuthenticationError("登录已过期。session token expired.", field="Authorization",
+                                  fix="重新登录 (POST /auth/token)。Sign in again "
+                                      "(POST /auth/token).") from None
     except jwt.PyJWTError:
-        raise AuthenticationError("session token is invalid.", field="Authorization",
-                                  fix="Sign in again (POST /auth/token).") from None
+        raise AuthenticationError("登录令牌无效。session token is invalid.", field="Authorization",
+                                  fix="重新登录 (POST /auth/token)。Sign in again "
+                                      "(POST /auth/token).") from None
     principal = principal_for_user(state.store, claims.get("sub", ""))
     if principal is None:
-        raise AuthenticationError("user is unknown or disabled.", field="Authorization",
-                                  fix="Ask an admin.")
+        raise AuthenticationError("用户不存在或已停用。user is unknown or disabled.",
+                                  field="Authorization", fix="请联系管理员。Ask an admin.")
     return principal
 
 

@@ -8,6 +8,7 @@ Every error body has the same shape::
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,8 +19,8 @@ from .responses import JSONResp
 from geogrid import errors as E
 from geogrid.errors import GeoGridError, validator_reason_zh
 
-__all__ = ["STATUS", "install_error_handlers", "install_store_error_handlers", "status_for",
-           "validation_body"]
+__all__ = ["STATUS", "allowed_methods", "install_error_handlers", "install_store_error_handlers",
+           "status_for", "validation_body"]
 
 log = logging.getLogger("geogrid.api")
 
@@ -69,11 +70,47 @@ def install_error_handlers(app: FastAPI) -> None:
                                                                                   "请求失败")
         body = _body("http_error", f"{zh}: {where}。{exc.detail}: {where}", value=where,
                      fix="可用的路径和方法见 /docs。See /docs for the paths and methods.")
-        return JSONResp(body, status_code=exc.status_code, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return JSONResp(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):
         return JSONResp(validation_body(exc.errors()), status_code=422)
+
+
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` header of a 405: the methods the OpenAPI document gives the most
+    specific path template that matches the URL. Starlette names only the first route that
+    matched, so ``OPTIONS /incidents`` said ``POST`` while ``GET /incidents`` exists too. A
+    literal path (``/webhooks/deliveries``) wins over a template it also fits
+    (``/webhooks/{sid}``), as it does when the request is routed."""
+    matches: dict[str, set[str]] = {}
+    for template, pattern, methods in _templates(request.app):
+        if pattern.fullmatch(request.url.path):
+            matches[template] = methods
+    if not matches:
+        return ""
+    fewest = min(t.count("{") for t in matches)
+    return ", ".join(sorted(set().union(*(m for t, m in matches.items()
+                                          if t.count("{") == fewest))))
+
+
+_VERBS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def _templates(app) -> list[tuple[str, re.Pattern, set[str]]]:
+    """Each OpenAPI path with its pattern and methods (built once per app)."""
+    cached = getattr(app.state, "allow_templates", None)
+    if cached is None:
+        cached = []
+        for template, ops in app.openapi().get("paths", {}).items():
+            parts = re.split(r"\{[^}]+\}", template)
+            pattern = re.compile("[^/]+".join(re.escape(p) for p in parts))
+            cached.append((template, pattern, {m.upper() for m in ops if m in _VERBS}))
+        app.state.allow_templates = cached
+    return cached
 
 
 def validation_body(errors) -> dict:
@@ -158,6 +195,8 @@ def _fix(problem: dict) -> str:
 
 
 def _short(value):
+    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**64:
+        return str(value)   # a path convertor's int beyond what JSON encoders take (64 bits)
     if value is None or isinstance(value, (int, float, bool)):
         return value
     text = str(value)

@@ -57,15 +57,19 @@ def _check_footprint(footprint: dict, max_vertices: int, point=None) -> None:
     try:
         geom = shapely.geometry.shape(footprint)
     except Exception:
-        raise InputError("footprint is not a GeoJSON geometry.", field="footprint",
-                         fix="Send a GeoJSON Polygon or LineString in CGCS2000 lon/lat.") from None
+        raise InputError("footprint 不是 GeoJSON 几何。footprint is not a GeoJSON geometry.",
+                         field="footprint",
+                         fix="发送 CGCS2000 经纬度的 GeoJSON 面或线。Send a GeoJSON Polygon or "
+                             "LineString in CGCS2000 lon/lat.") from None
     n = shapely.get_num_coordinates(geom)
     if n > max_vertices:
-        raise LimitExceeded(f"footprint has {n} vertices; the limit is {max_vertices}.",
-                            field="footprint", value=n, fix="Simplify the geometry.")
+        raise LimitExceeded(f"footprint 有 {n} 个顶点, 超过上限 {max_vertices}。footprint has {n} "
+                            f"vertices; the limit is {max_vertices}.", field="footprint", value=n,
+                            fix="简化几何后重发。Simplify the geometry.")
     if not geom.is_valid:
-        raise InputError(f"footprint is invalid: {shapely.is_valid_reason(geom)}.",
-                         field="footprint", fix="Send a valid geometry.")
+        reason = shapely.is_valid_reason(geom)
+        raise InputError(f"footprint 几何无效: {reason}。footprint is invalid: {reason}.",
+                         field="footprint", fix="发送有效的几何 (无自相交)。Send a valid geometry.")
     lo_x, lo_y, hi_x, hi_y = geom.bounds
     check_in_china(lo_x, lo_y, "footprint")
     check_in_china(hi_x, hi_y, "footprint")

@@ -74,8 +74,11 @@ def get_basemap(name: str | None) -> Basemap:
             return Basemap("本地底图", url, os.environ.get("GEOGRID_TILE_ATTRIBUTION", "local tiles"),
                            parse_datum(os.environ.get("GEOGRID_TILE_DATUM", "wgs84")).value)
     if name not in BASEMAPS:
-        raise InputError(f"basemap {name!r} is not known.", field="basemap", value=name,
-                         fix=f"Use one of {', '.join(BASEMAPS)} (or local with GEOGRID_TILE_URL).")
+        names = ", ".join(BASEMAPS)
+        raise InputError(f"未知的底图 {name!r}。basemap {name!r} is not known.", field="basemap",
+                         value=name, fix=f"底图取以下之一: {names} (设置 GEOGRID_TILE_URL 后还可用 "
+                                         f"local)。Use one of {names} (or local with "
+                                         "GEOGRID_TILE_URL).")
     bm = BASEMAPS[name]
     if name == "tianditu":
         key = os.environ.get("GEOGRID_TIANDITU_KEY", "")

@@ -37,7 +37,8 @@ def get_area(area_id: str, state: StateDep, principal: PrincipalDep, plan: PlanQ
     frame = state.plan_data(plan_id).areas
     hit = frame[frame["id"] == area_id]
     if hit.empty:
-        raise NotFoundError(f"area {area_id!r} is not in plan {plan_id}.", field="area_id",
-                            value=area_id, fix="List areas with GET /areas.")
+        raise NotFoundError(f"区域 {area_id!r} 不在方案 {plan_id} 中。area {area_id!r} is not in "
+                            f"plan {plan_id}.", field="area_id", value=area_id,
+                            fix="用 GET /areas 列出区域。List areas with GET /areas.")
     fc = feature_collection(hit, AREA_FIELDS)
     return GeoJSONResp(fc["features"][0], media_type="application/geo+json")

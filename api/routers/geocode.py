@@ -82,9 +82,12 @@ class GeocodeBatch(BaseModel):
 @router.post("/geocode", summary="Geocode a batch of addresses (results in order)")
 def geocode_batch(body: GeocodeBatch, state: StateDep, _: Geocoder):
     if len(body.queries) > state.settings.max_batch:
-        raise LimitExceeded(f"batch has {len(body.queries)} queries; the limit is "
+        raise LimitExceeded(f"一批 {len(body.queries)} 条地址, 超过上限 {state.settings.max_batch}。"
+                            f"batch has {len(body.queries)} queries; the limit is "
                             f"{state.settings.max_batch}.", field="queries",
-                            value=len(body.queries), fix="Split it, or use `geogrid geocode`.")
+                            value=len(body.queries),
+                            fix="分批发送, 或用 `geogrid geocode` 处理文件。Split it, or use "
+                                "`geogrid geocode`.")
     frame = gazetteer(state).geocode_many(body.queries, names=body.names)
     plan_id = state.active_plan_id()
     ok = frame["ok"].to_numpy(bool)

@@ -131,8 +131,9 @@ def act(uid: str, body: ActionIn, state: StateDep, principal: PrincipalDep):
     locator = None
     if body.action == "relocate":
         if body.lon is None or body.lat is None or body.datum is None:
-            raise InputError("relocate needs lon, lat and datum.", field="lon/lat",
-                             fix="Send the corrected lon, lat and their datum.")
+            raise InputError("改址须给出 lon、lat 和 datum。relocate needs lon, lat and datum.",
+                             field="lon/lat", fix="发送更正后的经纬度及其坐标系。Send the corrected "
+                                                  "lon, lat and their datum.")
         check_in_china(body.lon, body.lat)
         payload.update(lon=body.lon, lat=body.lat, datum=body.datum.value,
                        snap_m=state.settings.snap_distance_m)

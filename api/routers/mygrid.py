@@ -23,6 +23,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from geogrid.errors import InputError, OutOfCoverageError
+from geogrid.geocode import MatchLevel
 from geogrid.services.public import public_areas_frame, team_contacts
 from geogrid.datum import parse_datum, to_storage
 
@@ -36,6 +37,8 @@ router = APIRouter(prefix="/public", tags=["public"])
 RATE = 20
 WINDOW_S = 60.0
 LEVELS = ("street", "grid", "community", "microgrid", "building_group")
+#: geocoder rungs that place an address only somewhere on a road or in an area
+VAGUE = frozenset({MatchLevel.ROAD.value, MatchLevel.AREA.value})
 
 
 class RateLimiter:
@@ -65,9 +68,9 @@ class RateLimiter:
 def _limited(wait: float) -> JSONResponse:
     seconds = max(1, int(np.ceil(wait)))
     return JSONResponse({"error": {
-        "code": "limit_exceeded", "message": f"Too many lookups; try again in {seconds} s "
-        f"/ 查询过于频繁, 请 {seconds} 秒后再试.", "field": None, "value": None,
-        "fix": "Wait a minute / 请稍候再试."}}, status_code=429,
+        "code": "limit_exceeded", "message": f"查询过于频繁, 请 {seconds} 秒后再试。Too many "
+        f"lookups; try again in {seconds} s.", "field": None, "value": None,
+        "fix": "请稍候再试。Wait a minute."}}, status_code=429,
         headers={"Retry-After": str(seconds)})
 
 
@@ -108,19 +111,26 @@ def mygrid(state: StateDep, request: Request,
         found = gazetteer(state).geocode(q).to_dict()
         if not found["ok"]:
             return JSONResp({"found": False, "query": q, "reason": "address_not_found"})
+        if found["level"] in VAGUE:
+            # a whole road or area spans many microgrids: naming one of them (the point the
+            # geocoder put on the road) would send a resident to the wrong team
+            return JSONResp({"found": False, "query": q, "matched": found["matched"],
+                             "match_level": found["level"], "reason": "address_too_vague"})
         x, y = found["lon"], found["lat"]
         head = {"query": q, "matched": found["matched"], "match_level": found["level"],
                 "estimated": bool(found.get("estimated"))}
     elif lon is not None and lat is not None:
         if datum is None:
-            raise InputError("lon/lat need their datum / 坐标须注明坐标系.", field="datum",
-                             value=None, fix="Add datum=wgs84, gcj02, bd09 or cgcs2000.")
+            raise InputError("坐标须注明坐标系。lon/lat need their datum.", field="datum", value=None,
+                             fix="加上 datum=wgs84、gcj02、bd09 或 cgcs2000。Add datum=wgs84, gcj02, "
+                                 "bd09 or cgcs2000.")
         check_in_china(lon, lat)
         xs, ys = to_storage(np.array([lon]), np.array([lat]), parse_datum(datum))
         x, y, head = float(xs[0]), float(ys[0]), {}
     else:
-        raise InputError("give an address (q) or a point (lon, lat, datum) / 请输入地址或点击地图.",
-                         field="q", value=None, fix="e.g. /public/mygrid?q=东昌路498号")
+        raise InputError("请输入地址 (q) 或给出一个点 (lon、lat、datum)。give an address (q) or a point "
+                         "(lon, lat, datum).", field="q", value=None,
+                         fix="如 /public/mygrid?q=东昌路498号。e.g. /public/mygrid?q=东昌路498号")
     try:
         return JSONResp(head | _answer(state, plan_id, x, y))
     except OutOfCoverageError:

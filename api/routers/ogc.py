@@ -23,6 +23,7 @@ from geogrid.services.imports import NOT_RECORDED, plan_attribution, plans_attri
 from ..auth import PrincipalDep
 from ..deps import StateDep
 from ..responses import GeoJSONResp, JSONResp
+from ..schemas import Feature, FeatureCollection
 
 __all__ = ["router"]
 
@@ -174,7 +175,8 @@ def _crs_headers(crs: str) -> dict:
 
 
 @router.get("/collections/{cid}/items", summary="Features of a collection (GeoJSON)",
-            response_class=GeoJSONResp, responses={200: {"content": {GEOJSON: {}}}})
+            response_class=GeoJSONResp, response_model=FeatureCollection,
+            responses={200: {"content": {GEOJSON: {}}}})
 def items(cid: str, request: Request, state: StateDep, principal: PrincipalDep,
           limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
           offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
@@ -208,7 +210,8 @@ def items(cid: str, request: Request, state: StateDep, principal: PrincipalDep,
 
 
 @router.get("/collections/{cid}/items/{fid}", summary="One feature (GeoJSON)",
-            response_class=GeoJSONResp, responses={200: {"content": {GEOJSON: {}}}})
+            response_class=GeoJSONResp, response_model=Feature,
+            responses={200: {"content": {GEOJSON: {}}}})
 def item(cid: str, fid: str, request: Request, state: StateDep, principal: PrincipalDep,
          crs: Annotated[str | None, Query(max_length=200)] = None):
     out_crs = F.parse_crs(crs)

@@ -12,6 +12,7 @@ extension field ``datum`` (wgs84 / cgcs2000 / gcj02 / bd09) names the datum of
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -21,6 +22,7 @@ from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
 
 from geogrid.errors import AuthenticationError, GeoGridError, InputError, NotFoundError
 from geogrid.datum import Datum
@@ -92,6 +94,36 @@ def _error(fmt: str, status: int, description: str, headers: dict | None = None)
     return resp
 
 
+_RAW_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+async def _percent_encoded(request: Request) -> Request:
+    """``request`` with a form body's raw non-ASCII bytes percent-encoded.
+
+    A form body should percent-encode them (``%E5%9E%83``), and browsers and the PyPI
+    clients do; ``curl -d '…=垃圾'`` and many hotline scripts send the UTF-8 bytes as they
+    are, which the form parser reads as Latin-1 and stores as mojibake (``åå¾``). Valid
+    UTF-8 is encoded here so the parser reads it right; other bytes (GBK) are refused."""
+    if request.method != "POST" or not request.headers.get("content-type", "").lower() \
+            .startswith("application/x-www-form-urlencoded"):
+        return request
+    body = await request.body()
+    if not _RAW_BYTE.search(body):
+        return request
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("表单不是 UTF-8 编码。the form is not UTF-8 text.", field="body",
+                         fix="用 UTF-8 发送并对非 ASCII 字符做百分号编码。Send UTF-8, "
+                             "percent-encoding non-ASCII characters.") from None
+    fixed = _RAW_BYTE.sub(lambda m: b"%%%02X" % m.group()[0], body)
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": fixed, "more_body": False}
+
+    return Request(request.scope, receive)
+
+
 class Open311Route(APIRoute):
     """Answers every error of these routes in the spec's error format and encoding."""
 
@@ -101,7 +133,7 @@ class Open311Route(APIRoute):
         async def route(request: Request) -> Response:
             fmt = _fmt(request)
             try:
-                return await handler(request)
+                return await handler(await _percent_encoded(request))
             except GeoGridError as exc:
                 status = status_for(exc)
                 status = 400 if status == 422 else status
@@ -143,7 +175,8 @@ def _key_principal(state, api_key: str | None, principal: Principal) -> Principa
     found = principal_for_token(state.store, api_key.strip())
     if found is None:
         raise AuthenticationError("api_key 无效或已吊销 / api_key is unknown or revoked.",
-                                  field="api_key", fix="Ask an administrator for an API token.")
+                                  field="api_key",
+                                  fix="向管理员申请 API 令牌。Ask an administrator for an API token.")
     return found
 
 
@@ -294,6 +327,20 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
 
 
+def _w3c_only(value: Any) -> Any:
+    """The spec's dates are W3C date-times (``2010-01-01T00:00:00Z``): a bare number, which
+    pydantic would read as seconds since 1970, is refused rather than taken as 1970."""
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError(f"{value!r} 不是 W3C 日期时间 / is not a W3C date-time "
+                         "(e.g. 2026-01-01T00:00:00+08:00)")
+    return value
+
+
+#: an Open311 start_date / end_date
+W3CDate = Annotated[datetime | None, BeforeValidator(_w3c_only),
+                    Query(description="W3C date-time, e.g. 2026-01-01T00:00:00+08:00")]
+
+
 def _storable(at: datetime | None) -> datetime | None:
     """``at`` (naive: UTC, as the store reads it) within [:data:`_EARLIEST`, :data:`_LATEST`]."""
     if at is None:
@@ -308,7 +355,7 @@ def list_requests(
     fmt: Fmt, request: Request, state: StateDep, principal: PrincipalDep, api_key: ApiKeyQ = None,
     service_request_id: Annotated[str | None, Query(max_length=2000)] = None,
     service_code: Annotated[str | None, Query(max_length=200)] = None,
-    start_date: datetime | None = None, end_date: datetime | None = None,
+    start_date: W3CDate = None, end_date: W3CDate = None,
     status: Annotated[str | None, Query(pattern=r"^(open|closed)(,(open|closed))?$")] = None,
     jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None,
 ):
@@ -355,5 +402,6 @@ def from_token(token: str, fmt: Fmt, state: StateDep,
     uid = store311.uid_for_token(state.store, token)
     if uid is None:
         raise NotFoundError(f"token {token!r} 不存在 / is not known.", field="token",
-                            value=token, fix="Use the token returned by POST requests.")
+                            value=token, fix="用 POST requests 返回的 token。Use the token returned by "
+                                             "POST requests.")
     return render(fmt, "service_requests", [{"service_request_id": uid, "token": token}])

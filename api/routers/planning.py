@@ -209,8 +209,10 @@ def objects_frame(state, plan_id: int, *, grid: str | None = None, bbox=None):
     if grid is not None:
         parent = areas[(areas["id"] == grid) & areas["level"].isin(["grid", "community"])]
         if parent.empty:
-            raise NotFoundError(f"grid {grid!r} is not a grid of plan {plan_id}.", field="grid",
-                                value=grid, fix="Use a grid id from GET /plans/{id}/areas?level=grid.")
+            raise NotFoundError(f"{grid!r} 不是方案 {plan_id} 的网格。grid {grid!r} is not a grid of "
+                                f"plan {plan_id}.", field="grid", value=grid,
+                                fix="用 GET /plans/{id}/areas?level=grid 中的网格 id。Use a grid "
+                                    "id from GET /plans/{id}/areas?level=grid.")
     box = bbox if bbox is not None or parent is None else tuple(parent.total_bounds)
     # the whole table from this worker's cache (checked against imports), else by bbox
     objs = state.all_objects().copy(deep=False) if box is None else state.store.objects(bbox=box)
@@ -315,10 +317,12 @@ def activate(plan_id: PlanId, body: Versioned, state: StateDep,
     return JSONResp(plan_public(plan).model_dump())
 
 
-@router.delete("/{plan_id}", status_code=204, response_class=Response, summary="Delete a draft")
-def delete(plan_id: PlanId, state: StateDep, principal: Planner,
+@router.delete("/{plan}", status_code=204, response_class=Response, summary="Delete a draft")
+def delete(plan: PlanId, state: StateDep, principal: Planner,
            version: Annotated[int, Query(ge=1, le=2**31 - 1,
                                          description=PlanVersion.description)]):
-    scoped(state, principal).delete(plan_id, version)
-    state.invalidate(plan_id)
+    # named ``plan`` as in GET /plans/{plan}: one path template, so the OpenAPI document has
+    # one /plans/{plan} entry with both methods rather than two templates for one URL
+    scoped(state, principal).delete(plan, version)
+    state.invalidate(plan)
     return Response(status_code=204)

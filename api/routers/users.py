@@ -55,7 +55,8 @@ def me(principal: PrincipalDep):
 class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     role: Literal["admin", "planner", "dispatcher", "responder", "public"]
-    scope: str | None = Field(default=None, pattern=r"^\d{6,15}$")
+    # a district (6), street (9) or grid (12, 15) code, as the store accepts
+    scope: str | None = Field(default=None, pattern=r"^(\d{6}|\d{9}|\d{12}|\d{15})$")
     password: str | None = Field(default=None, min_length=8, max_length=200)
 
 

@@ -59,12 +59,16 @@ EventType = Literal["incident.created", "incident.status_changed", "incident.ove
                     "plan.activated", "*"]
 
 
+#: whsec_ (optional) + base64 of at least 24 bytes: what ``WebhookCreate._secret`` accepts
+SECRET = r"^(whsec_)?(?:[A-Za-z0-9+/]{4}){8,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+
 class WebhookCreate(BaseModel):
     url: str = Field(min_length=8, max_length=500, pattern=r"^https?://[^\s]+$",
                      description="接收地址 / receiver URL (http or https)")
     events: list[EventType] = Field(default=["*"], min_length=1, max_length=5)
     description: str | None = Field(default=None, max_length=200)
-    secret: str | None = Field(default=None, min_length=30, max_length=200,
+    secret: str | None = Field(default=None, min_length=30, max_length=200, pattern=SECRET,
                                description="whsec_… (Standard Webhooks); generated when absent")
 
     @field_validator("secret")
@@ -107,7 +111,8 @@ def list_all(state: StateDep, _: Admin):
     return JSONResp([_public(s) for s in W.list_subscribers(state.store)])
 
 
-@router.delete("/{sid}", status_code=204, summary="Remove a subscriber and its deliveries (admin)")
+@router.delete("/{sid:int}", status_code=204,
+               summary="Remove a subscriber and its deliveries (admin)")
 def remove(sid: Annotated[int, Path(ge=1, le=2**31 - 1)], state: StateDep, admin: Admin):
     W.delete_subscriber(state.store, sid, actor=admin.username)
     return Response(status_code=204)

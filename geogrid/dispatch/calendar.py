@@ -108,8 +108,10 @@ def parse_unit(value: LimitUnit | str) -> LimitUnit:
     try:
         return _UNIT_ALIASES[str(value).strip().lower()]
     except KeyError:
-        raise InputError(f"time limit unit {value!r} is not known.", field="unit", value=value,
-                         fix="Use working_hours, working_days, hours or days.") from None
+        raise InputError(f"未知的时限单位 {value!r}。time limit unit {value!r} is not known.",
+                         field="unit", value=value,
+                         fix="用 working_hours (工作时)、working_days (工作日)、hours 或 days。"
+                             "Use working_hours, working_days, hours or days.") from None
 
 
 _LIMIT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z_\u4e00-\u9fff]+)\s*$")
@@ -125,8 +127,10 @@ class TimeLimit:
     def __post_init__(self):
         object.__setattr__(self, "unit", parse_unit(self.unit))
         if not isinstance(self.value, int | float) or isinstance(self.value, bool) or not self.value >= 0:
-            raise InputError(f"time limit value must be a number >= 0, got {self.value!r}.",
-                             field="value", value=self.value, fix="Use e.g. TimeLimit(4, 'working_hours').")
+            raise InputError(f"时限须为不小于 0 的数, 收到 {self.value!r}。time limit value must be a "
+                             f"number >= 0, got {self.value!r}.", field="value", value=self.value,
+                             fix="如 TimeLimit(4, 'working_hours')。Use e.g. TimeLimit(4, "
+                                 "'working_hours').")
 
     @classmethod
     def parse(cls, value: TimeLimit | str | Mapping[str, Any]) -> TimeLimit:
@@ -135,13 +139,17 @@ class TimeLimit:
             return value
         if isinstance(value, Mapping):
             if "value" not in value or "unit" not in value:
-                raise InputError(f"time limit {dict(value)!r} needs 'value' and 'unit'.", field="limit",
-                                 value=dict(value), fix='Use e.g. {"value": 4, "unit": "working_hours"}.')
+                raise InputError(f"时限 {dict(value)!r} 须有 value 和 unit。time limit {dict(value)!r} "
+                                 "needs 'value' and 'unit'.", field="limit", value=dict(value),
+                                 fix='如 {"value": 4, "unit": "working_hours"}。Use e.g. '
+                                     '{"value": 4, "unit": "working_hours"}.')
             return cls(value["value"], value["unit"])
         m = _LIMIT_RE.match(str(value))
         if not m:
-            raise InputError(f"time limit {value!r} is not '<number> <unit>'.", field="limit", value=value,
-                             fix="Write e.g. '4 working_hours', '15 working_days' or '3 hours'.")
+            raise InputError(f"时限 {value!r} 不是「数字 单位」。time limit {value!r} is not '<number> "
+                             "<unit>'.", field="limit", value=value,
+                             fix="写成如 '4 working_hours'、'15 工作日' 或 '3 hours'。Write e.g. "
+                                 "'4 working_hours', '15 working_days' or '3 hours'.")
         number = float(m.group(1))
         return cls(int(number) if number.is_integer() else number, m.group(2))
 

@@ -136,9 +136,13 @@ class Catalogue:
         c = self._index.get(_norm(key))
         if c is None:
             close = difflib.get_close_matches(_norm(key), list(self._index), n=3, cutoff=0.5)
-            hint = f" Did you mean {', '.join(repr(k) for k in close)}?" if close else ""
-            raise NotFoundError(f"category {key!r} is not in the catalogue.{hint}", field="category",
-                                value=key, fix="Use a code, name, alias or service_code from the catalogue.")
+            names = ", ".join(repr(k) for k in close)
+            hint_zh = f" 是否要找 {names}?" if close else ""
+            hint = f" Did you mean {names}?" if close else ""
+            raise NotFoundError(f"类别 {key!r} 不在事件目录中。{hint_zh}category {key!r} is not in "
+                                f"the catalogue.{hint}", field="category", value=key,
+                                fix="用目录中的代码、名称、别名或 service_code (GET /categories)。Use a "
+                                    "code, name, alias or service_code from the catalogue.")
         return c
 
     def find(self, key: str) -> Category | None:

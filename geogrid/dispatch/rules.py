@@ -166,9 +166,10 @@ def assign(category: Category | str | None, *, microgrid: str | None = None,
     if raise_hand_to is not None or (cat is not None and cat.needs_department):
         dept = raise_hand_to or cat.handler
         if catalogue is not None and not catalogue.is_department(dept):
-            raise InputError(f"department {dept!r} is not in the catalogue's departments.",
-                             field="department", value=dept,
-                             fix=f"Use one of: {', '.join(catalogue.departments)}.")
+            depts = ", ".join(catalogue.departments)
+            raise InputError(f"部门 {dept!r} 不在事件目录的部门中。department {dept!r} is not in "
+                             "the catalogue's departments.", field="department", value=dept,
+                             fix=f"部门取以下之一: {depts}。Use one of: {depts}.")
         if raise_hand_to is not None:
             rule, reason = "raise_hand", reason_text("raise_hand", unit="微网格", unit_en="the microgrid",
                                                      dept=dept)
@@ -187,8 +188,10 @@ def assign(category: Category | str | None, *, microgrid: str | None = None,
     units = [str(u) for u in chain if u]
     if not units:
         raise OutOfCoverageError(
-            "the incident is in no microgrid and no territorial unit, so no one can take it.",
-            field="location", fix="Check the coordinates and their datum, or pass chain=(street_id,).")
+            "事件不在任何微网格或属地单位内, 无人可接。the incident is in no microgrid and no "
+            "territorial unit, so no one can take it.", field="location",
+            fix="核对坐标及其坐标系, 或给出 chain=(街道 id,)。Check the coordinates and their "
+                "datum, or pass chain=(street_id,).")
     return Assignment(Lead("territorial", "负责人", units[0]), "territorial",
                       reason_text(f"territorial_{why}", unit=units[0], unit_en=units[0]), parts, must)
 
@@ -200,9 +203,10 @@ def raise_hand(current: Assignment, department: str, *, catalogue: Catalogue | N
     participants stay on.
     """
     if catalogue is not None and not catalogue.is_department(department):
-        raise InputError(f"department {department!r} is not in the catalogue's departments.",
-                         field="department", value=department,
-                         fix=f"Use one of: {', '.join(catalogue.departments)}.")
+        depts = ", ".join(catalogue.departments)
+        raise InputError(f"部门 {department!r} 不在事件目录的部门中。department {department!r} is "
+                         "not in the catalogue's departments.", field="department",
+                         value=department, fix=f"部门取以下之一: {depts}。Use one of: {depts}.")
     keep = ((current.unit,) if current.handler_kind != "department" else ()) + current.participants
     parts = tuple(p for p in dict.fromkeys(keep) if p != department)
     return Assignment(Lead("department", department, department), "raise_hand",

@@ -293,8 +293,9 @@ def parse_action(value: Action | str) -> Action:
         return value
     a = _ACTION_ALIASES.get(str(value).strip().lower()) or _ACTION_ALIASES.get(str(value).strip())
     if a is None:
-        raise InputError(f"action {value!r} is not known.", field="action", value=value,
-                         fix=f"Use one of: {', '.join(a.value for a in Action)}.")
+        names = ", ".join(a.value for a in Action)
+        raise InputError(f"未知的操作 {value!r}。action {value!r} is not known.", field="action",
+                         value=value, fix=f"操作取以下之一: {names}。Use one of: {names}.")
     return a
 
 
@@ -377,8 +378,10 @@ class Workflow:
         if act not in allowed:
             names = ", ".join(a.value for a in allowed) or "none (final state)"
             raise StateError(
+                f"事件 {state.id!r} 当前为{state.status.zh}, 不能执行 {act.value!r} ({act.zh})。"
                 f"cannot {act.value!r} incident {state.id!r}: it is {state.status.value!r} "
-                f"({state.status.zh}).", field="action", value=act.value, fix=f"Allowed now: {names}.")
+                f"({state.status.zh}).", field="action", value=act.value,
+                fix=f"现在可执行: {names}。Allowed now: {names}.")
         at = _aware(at)
         if at < state.updated_at:
             raise InputError(f"at {at.isoformat()} is before the last event of incident {state.id!r} "
@@ -386,13 +389,14 @@ class Workflow:
                              fix="Apply events in time order.")
         _require_actor(actor)
         if act in NEEDS_REASON and not (reason and str(reason).strip()):
-            raise InputError(f"{act.value!r} ({act.zh}) needs a reason.", field="reason",
-                             fix="Say why, e.g. reason='非本网格事项'.")
+            raise InputError(f"{act.zh} ({act.value!r}) 须填写原因。{act.value!r} ({act.zh}) needs a "
+                             "reason.", field="reason",
+                             fix="写明原因, 如 reason='非本网格事项'。Say why, e.g. reason='非本网格事项'.")
         unknown = set(payload) - _PAYLOAD[act]
         if unknown:
-            raise InputError(f"{act.value!r} does not take {sorted(unknown)}.", field="payload",
-                             value=sorted(unknown),
-                             fix=f"Allowed: {sorted(_PAYLOAD[act]) or 'nothing'}.")
+            raise InputError(f"{act.zh} ({act.value!r}) 不接受 {sorted(unknown)}。{act.value!r} does "
+                             f"not take {sorted(unknown)}.", field="payload", value=sorted(unknown),
+                             fix=f"可用字段 / allowed: {sorted(_PAYLOAD[act]) or '无 / nothing'}.")
         to = allowed[act] or state.status
         changes, data = getattr(self, f"_do_{act.value}")(state, at, payload)
         to = changes.pop("_status", to)
@@ -464,8 +468,10 @@ class Workflow:
         cat = self.category_of(state)
         dept = p.get("department") or (cat.escalate_to if cat else None)
         if not dept:
-            raise InputError(f"category {state.category!r} has no department to raise a hand to.",
-                             field="department", fix="Pass department='城管执法' (or another department).")
+            raise InputError(f"类别 {state.category!r} 没有可举手的部门。category {state.category!r} "
+                             "has no department to raise a hand to.", field="department",
+                             fix="指定部门, 如 department='城管执法'。Pass department='城管执法' "
+                                 "(or another department).")
         a = raise_hand(state.assignment, dept, catalogue=self.catalogue)
         changes, data = self._dispatch_to(state, at, a)
         data = {"department": dept, "from_assignment": state.assignment.to_dict()} | data
@@ -474,17 +480,21 @@ class Workflow:
     def _do_extend(self, state, at, p):
         extra, new = p.get("extra"), p.get("new_deadline")
         if (extra is None) == (new is None):
-            raise InputError("extend needs exactly one of extra (a time limit) or new_deadline.",
-                             field="extra", fix="Pass extra='2 working_days' or new_deadline=datetime(...).")
+            raise InputError("延期须且只须给出 extra (时限) 或 new_deadline 之一。extend needs exactly "
+                             "one of extra (a time limit) or new_deadline.", field="extra",
+                             fix="如 extra='2 working_days' 或 new_deadline=日期时间。Pass "
+                                 "extra='2 working_days' or new_deadline=datetime(...).")
         if extra is not None:
             lim = TimeLimit.parse(extra)
             new = _aware(self.calendar.deadline(state.deadline, lim))
         else:
             new = _aware(new, "new_deadline")
         if new <= state.deadline:
-            raise InputError(f"new deadline {new.isoformat()} is not after the current one "
+            raise InputError(f"新期限 {new.isoformat()} 不晚于现有期限 ({state.deadline.isoformat()})。"
+                             f"new deadline {new.isoformat()} is not after the current one "
                              f"({state.deadline.isoformat()}).", field="new_deadline",
-                             value=new.isoformat(), fix="An extension must move the deadline later.")
+                             value=new.isoformat(),
+                             fix="延期须把期限往后推。An extension must move the deadline later.")
         data = {"old_deadline": state.deadline.isoformat(), "new_deadline": new.isoformat()}
         gap = tuple(self.calendar.uncovered(state.dispatched_at or at, new)) if extra is not None \
             and TimeLimit.parse(extra).unit.working else state.calendar_gap
@@ -495,8 +505,10 @@ class Workflow:
     def _do_escalate(self, state, at, p):
         level = int(p.get("level", state.escalation_level + 1))
         if level <= state.escalation_level:
-            raise InputError(f"escalation level {level} is not above the current {state.escalation_level}.",
-                             field="level", value=level, fix="Escalate one level at a time, upwards.")
+            raise InputError(f"升级层级 {level} 不高于当前的 {state.escalation_level}。escalation level "
+                             f"{level} is not above the current {state.escalation_level}.",
+                             field="level", value=level,
+                             fix="逐级向上升级。Escalate one level at a time, upwards.")
         levels = self.policy.levels
         to = levels[min(level, len(levels) - 1)]
         return {"escalation_level": level}, {"level": level, "to": to}
@@ -513,8 +525,10 @@ class Workflow:
     def _do_evaluate(self, state, at, p):
         sat = p.get("satisfaction")
         if sat is not None and (not isinstance(sat, int) or isinstance(sat, bool) or not 1 <= sat <= 5):
-            raise InputError(f"satisfaction must be an integer 1..5, got {sat!r}.", field="satisfaction",
-                             value=sat, fix="Use 1 (very dissatisfied) .. 5 (very satisfied), or omit it.")
+            raise InputError(f"满意度须为 1 到 5 的整数, 收到 {sat!r}。satisfaction must be an integer "
+                             f"1..5, got {sat!r}.", field="satisfaction", value=sat,
+                             fix="用 1 (很不满意) 到 5 (很满意), 或不填。Use 1 (very dissatisfied) .. "
+                                 "5 (very satisfied), or omit it.")
         return {"satisfaction": sat, "closed_at": at}, {"satisfaction": sat, "on_time": state.on_time}
 
     def _do_reopen(self, state, at, p):
@@ -541,8 +555,9 @@ class Workflow:
 
     def _do_recategorise(self, state, at, p):
         if not p.get("category"):
-            raise InputError("recategorise needs category.", field="category",
-                             fix="Pass category='积水' (a code, name or alias).")
+            raise InputError("改类须给出 category。recategorise needs category.", field="category",
+                             fix="如 category='积水' (代码、名称或别名)。Pass category='积水' (a code, "
+                                 "name or alias).")
         cat = self.catalogue.get(p["category"])
         changes, data = self._redispatch(state, at, p, cat.code, {})
         changes["category"] = cat.code
@@ -559,8 +574,10 @@ class Workflow:
         if "chain" in p:
             where["chain"] = tuple(p["chain"] or ())
         if not where:
-            raise InputError("relocate needs location, microgrid, participants or chain.", field="location",
-                             fix="Pass the corrected location=(lon, lat) and the microgrid it is in.")
+            raise InputError("改址须给出 location、microgrid、participants 或 chain。relocate needs "
+                             "location, microgrid, participants or chain.", field="location",
+                             fix="给出更正后的 location=(经度, 纬度) 及其所在微网格。Pass the "
+                                 "corrected location=(lon, lat) and the microgrid it is in.")
         changes, data = self._redispatch(state, at, p, state.category, where)
         changes.update(where)
         old = {"location": list(state.location) if state.location else None,

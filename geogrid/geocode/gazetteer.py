@@ -343,7 +343,7 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching, Suggestions):
         if len(given) != total:
             raise InputError(f"names 与地址数量不同 / names has {len(given)} entries for "
                              f"{total} addresses.", field="names", value=len(given),
-                             fix="Pass one name (or None) per address.")
+                             fix="每个地址给一个名称 (或 null)。Pass one name (or None) per address.")
         every = progress_every or max(1, total // 100)
         rows = []
         seen: dict[Any, tuple] = {}  # hotline records repeat: each distinct text once
@@ -376,8 +376,9 @@ class Gazetteer(HouseMatching, RoadMatching, NameMatching, Suggestions):
         if self._rev_tree is None:
             return ReverseResult(reason="the gazetteer has no house numbers.")
         if not (np.isfinite(lon) and np.isfinite(lat)):
-            raise InputError(f"lon/lat must be finite numbers, got ({lon}, {lat}).",
-                             field="lon/lat", value=(lon, lat), fix="Pass CGCS2000 lon/lat.")
+            raise InputError(f"经纬度须为有限数值, 收到 ({lon}, {lat})。lon/lat must be finite "
+                             f"numbers, got ({lon}, {lat}).", field="lon/lat", value=(lon, lat),
+                             fix="给出 CGCS2000 经纬度。Pass CGCS2000 lon/lat.")
         x, y = self._fwd.transform(lon, lat)
         dist, i = self._rev_tree.query((x, y))
         if max_distance_m is not None and dist > max_distance_m:

@@ -90,7 +90,8 @@ def parse_datetime(value: str | None) -> Interval | None:
     except ValueError:
         raise InputError(f"datetime {value!r} 不是 RFC 3339 时刻或区间 / is not an RFC 3339 "
                          "instant or interval.", field="datetime", value=value,
-                         fix="Send e.g. 2026-11-28T00:00:00Z or 2026-01-01T00:00:00Z/..") from None
+                         fix="如 2026-11-28T00:00:00Z 或 2026-01-01T00:00:00Z/..。Send e.g. "
+                             "2026-11-28T00:00:00Z or 2026-01-01T00:00:00Z/..") from None
 
 
 def parse_crs(value: str | None, field: str = "crs") -> str:

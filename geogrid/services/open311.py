@@ -105,7 +105,8 @@ def _category(catalogue: Catalogue, service_code: str) -> Category:
     if cat is None:
         raise NotFoundError(f"service_code {service_code!r} 不存在 / is not known.",
                             field="service_code", value=service_code,
-                            fix="List services with GET /open311/v2/services.xml (or .json).")
+                            fix="用 GET /open311/v2/services.xml (或 .json) 查看服务。List "
+                                "services with GET /open311/v2/services.xml (or .json).")
     return cat
 
 
@@ -149,7 +150,8 @@ def check_attributes(catalogue: Catalogue, service_code: str, given: dict[str, A
                             "at most 500 characters")
     if problems:
         raise InputError("; ".join(problems), field="attribute", value=given,
-                         fix=f"See GET /open311/v2/services/{service_code}.xml for the attributes.")
+                         fix=f"属性见 GET /open311/v2/services/{service_code}.xml。See GET "
+                             f"/open311/v2/services/{service_code}.xml for the attributes.")
     return {k: v for k, v in given.items() if v not in (None, "", [])}
 
 
@@ -297,11 +299,14 @@ def create_request(req: OpenRequest, *, catalogue: Catalogue,
     if lon is None or lat is None:
         if (lon is None) != (lat is None):
             raise InputError("lat 与 long 须同时给出 / lat and long go together.",
-                             field="lat/long", fix="Send both lat and long, or address_string instead.")
+                             field="lat/long",
+                             fix="同时发送 lat 和 long, 或改用 address_string。Send both lat and "
+                                 "long, or address_string instead.")
         if not req.address_string or geocode is None:
             raise InputError("缺少位置 / a request needs lat/long or address_string.",
                              field="lat/long", value=req.extras.get("address_id"),
-                             fix="Send lat and long (WGS84, or name the datum), or address_string.")
+                             fix="发送 lat 和 long (WGS84, 或注明 datum), 或 address_string。Send lat "
+                                 "and long (WGS84, or name the datum), or address_string.")
         lon, lat, datum = geocode(req.address_string)
     p = dict(person or {})
     name = " ".join(v for v in (p.get("last_name"), p.get("first_name")) if v) or None

@@ -39,7 +39,23 @@ from .reportcache import ReportCache
 #: workload is balanced (the validator's default CV limit)
 BALANCE_TOLERANCE = 0.15
 
-__all__ = ["PlanningService", "ScopedPlanning", "microgrid_uid"]
+__all__ = ["PlanningService", "ScopedPlanning", "draft_name", "microgrid_uid"]
+
+DRAFT_MARK = " (草稿)"
+
+
+def draft_name(name: str) -> str:
+    """The default name of a draft copied from a plan called ``name``: one 草稿 mark, however
+    many copies deep (a copy of a copy was 'X (草稿) (草稿)', and kept it once activated).
+
+    >>> draft_name("陆家嘴 (草稿) (草稿)")
+    '陆家嘴 (草稿)'
+    """
+    base = name
+    while base.endswith(DRAFT_MARK):
+        base = base[: -len(DRAFT_MARK)]
+    return base + DRAFT_MARK if base else name
+
 
 EDIT_OPS = ("move_objects", "move_cells", "split", "merge", "cut", "lock", "unlock")
 
@@ -137,9 +153,11 @@ class PlanningService:
             plan = self.store.plan(plan_id, conn)
         copy = as_draft and plan["status"] != "draft"
         if plan["status"] != "draft" and not copy:
-            raise StateError(f"plan {plan_id} is {plan['status']}; partition a draft.",
-                             field="plan_id", value=plan_id,
-                             fix="Copy it first (POST /plans/{id}/copy) and partition the copy.")
+            raise StateError(f"方案 {plan_id} 不是草稿 ({plan['status']}), 只能划分草稿。plan {plan_id} "
+                             f"is {plan['status']}; partition a draft.", field="plan_id",
+                             value=plan_id,
+                             fix="先复制 (POST /plans/{id}/copy), 再划分副本。Copy it first "
+                                 "(POST /plans/{id}/copy) and partition the copy.")
         self.store.check_version(plan, expected_version)  # fail fast; checked again on write
         parent = self._parent(plan_id, grid_uid)
         locked = self.store.areas(plan_id, level=self._parts_level(plan_id, grid_uid)[0],
@@ -302,8 +320,9 @@ class PlanningService:
         """Apply one edit: move_objects, move_cells, split, merge, cut (along a drawn line),
         lock, unlock."""
         if op not in EDIT_OPS:
-            raise InputError(f"op {op!r} is not an edit.", field="op", value=op,
-                             fix=f"Use one of {', '.join(EDIT_OPS)}.")
+            ops = ", ".join(EDIT_OPS)
+            raise InputError(f"{op!r} 不是编辑操作。op {op!r} is not an edit.", field="op",
+                             value=op, fix=f"op 取以下之一: {ops}。Use one of {ops}.")
         with self.store.write() as conn:
             self.store.require_draft(conn, plan_id)
             version = self.store.bump_version(conn, plan_id, expected_version)
@@ -426,21 +445,23 @@ class PlanningService:
                         touched.add(inv.get(int(cells[int(c)]), ""))
         bad = sorted(touched & locked)
         if bad:
-            raise StateError(f"microgrid(s) {bad} are locked.", field="microgrid", value=bad,
-                             fix="Unlock them first (op=unlock).")
+            raise StateError(f"微网格 {bad} 已锁定。microgrid(s) {bad} are locked.", field="microgrid",
+                             value=bad, fix="先解锁 (op=unlock)。Unlock them first (op=unlock).")
 
     @staticmethod
     def _apply(result, op: str, params: dict, inverse: dict):
         def mg(uid):
             if uid not in inverse:
-                raise NotFoundError(f"microgrid {uid!r} is not in this grid.", field="microgrid",
-                                    value=uid)
+                raise NotFoundError(f"微网格 {uid!r} 不在此网格中。microgrid {uid!r} is not in this "
+                                    "grid.", field="microgrid", value=uid,
+                                    fix="用本网格的微网格 id。Use a microgrid id of this grid.")
             return inverse[uid]
 
         if op == "move_objects":
             objects = params.get("objects") or []
             if not objects:
-                raise InputError("objects is empty.", field="objects", fix="Pass object ids.")
+                raise InputError("objects 为空。objects is empty.", field="objects",
+                                 fix="给出要移动的对象 id。Pass object ids.")
             return move_objects(result, [str(o) for o in objects], mg(params["to"]),
                                 with_cellmates=bool(params.get("with_cellmates", False)))
         if op == "move_cells":
@@ -605,8 +626,8 @@ class ScopedPlanning:
 
     def copy(self, plan_id: int, name: str | None) -> dict:
         # any planner may start a draft; what they may change in it is limited by scope
-        self._plan(plan_id)
-        return self.store.plan(self.store.copy_plan(plan_id, name=name,
+        src = self._plan(plan_id)
+        return self.store.plan(self.store.copy_plan(plan_id, name=name or draft_name(src["name"]),
                                                     actor=self.principal.username))
 
     def partition(self, plan_id: int, grid_uid: str, version: int | None, **options) -> dict:

@@ -100,3 +100,23 @@ def test_rate_limiter_window_slides():
     assert lim.retry_after("a", now=2) == pytest.approx(8)
     assert lim.retry_after("b", now=2) == 0  # per client
     assert lim.retry_after("a", now=10.5) == 0  # the first call left the window
+
+
+@pytest.mark.parametrize("q, road", [("崂山路", "崂山路"), ("崂山路638弄1号", "崂山路")])
+def test_a_road_alone_names_no_microgrid(client, q, road):
+    """A whole road crosses many microgrids: the public is asked for the house number (or a
+    tap) instead of being sent to the team of wherever the geocoder put the road's point."""
+    body = client.get("/public/mygrid", params={"q": q}).json()
+    assert body == {"found": False, "query": q, "matched": road, "match_level": "道路",
+                    "reason": "address_too_vague"}
+    assert_no_coordinates(body)
+    precise = client.get("/public/mygrid", params={"q": "东昌路498号"}).json()
+    assert precise["found"] is True and precise["microgrid"]["code"]
+
+
+def test_rate_limit_reads_chinese_first(client):
+    for _ in range(RATE):
+        client.get("/public/mygrid", params={"q": "东昌路498号"})
+    err = client.get("/public/mygrid", params={"q": "东昌路498号"}).json()["error"]
+    assert err["message"].startswith("查询过于频繁") and "Too many lookups" in err["message"]
+    assert err["fix"].startswith("请稍候再试") and "Wait" in err["fix"]

@@ -26,8 +26,9 @@ function render(res) {
   close.setAttribute("aria-label", t("mygrid.close"));
   const head = el("h2", {}, t("mygrid.title"));
   if (!res.found) {
+    const why = { address_not_found: "mygrid.not_found", address_too_vague: "mygrid.too_vague" };
     fill(box, close, head, el("p", { className: "gg-muted" },
-      t(res.reason === "address_not_found" ? "mygrid.not_found" : "mygrid.outside")));
+      t(why[res.reason] || "mygrid.outside", { matched: res.matched || "" })));
   } else {
     const chain = el("ol", { className: "gg-mygrid-chain" },
       (res.chain || []).filter((c) => LEVELS.has(c.level)).map((c) => el("li", {},
