@@ -232,18 +232,16 @@ def geocode_table(df: pd.DataFrame, gazetteer, column: str, locator=None,
 
 def geocode_file(path, out, gazetteer, *, column: str, locator=None, snap_m=None,
                  chunk_rows: int = 50_000, progress: Progress | None = None,
-                 name_column: str | None = None) -> dict:
+                 name_column: str | None = None, encoding: str | None = None) -> dict:
+    """Geocode the ``column`` of a CSV or Parquet file into ``out``, one output row per
+    input row (a blank line is a row with no address, not dropped). A CSV's text is
+    ``encoding``, or UTF-8, else GB18030 (what Excel and Chinese GIS tools write); the
+    whole file is checked before anything is written, so an unreadable one leaves no
+    output behind."""
     import pandas as pd
 
     path, out = Path(path), Path(out)
-    expected = count_rows(path) if path.suffix.lower() in (".csv", ".txt") else None
-    if path.suffix.lower() not in (".csv", ".txt"):
-        df = pd.read_parquet(path)
-        chunks = [df.iloc[i:i + chunk_rows] for i in range(0, len(df), chunk_rows)]
-        expected = len(df)
-    else:
-        chunks = pd.read_csv(path, chunksize=chunk_rows, dtype=str, keep_default_na=False,
-                             na_values=[""])
+    chunks, expected = _address_chunks(path, chunk_rows, encoding)
     total = found = 0
     pieces = []
     for i, chunk in enumerate(chunks):
@@ -259,3 +257,44 @@ def geocode_file(path, out, gazetteer, *, column: str, locator=None, snap_m=None
     if pieces:
         pd.concat(pieces).to_parquet(out, index=False)
     return {"rows": total, "found": found, "not_found": total - found, "out": str(out)}
+
+
+def _address_chunks(path: Path, chunk_rows: int, encoding: str | None):
+    """The rows of an addresses file in chunks of text cells, and how many there are (a
+    CSV's: counted); a missing, empty, unreadable or wrongly encoded file is a bilingual
+    error naming it, raised before the first chunk."""
+    import pandas as pd
+
+    from .._errors import unreadable_file
+    from .read import text_encoding
+
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputError(f"文件不存在 / file {str(path)!r} does not exist.", field="path",
+                         value=str(path), fix="检查路径 / check the path.")
+    if suffix not in (".csv", ".txt", ".parquet", ".geoparquet"):
+        raise InputError(f"不支持的文件类型 / file type {suffix!r} is not supported for "
+                         "addresses.", field="path", value=path.name,
+                         fix="请用 CSV 或 Parquet / use a CSV or Parquet file.")
+    fix = ("确认这是有表头行、逗号分隔的 CSV 文件。Check that it is a comma-separated CSV "
+           "file with a header row.")
+    try:
+        if suffix in (".parquet", ".geoparquet"):
+            df = pd.read_parquet(path)
+            return [df.iloc[i:i + chunk_rows] for i in range(0, len(df), chunk_rows)], len(df)
+        encoding = text_encoding(path, encoding)
+        expected = count_rows(path)
+        first = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], nrows=0,
+                            encoding=encoding)
+        del first                      # the header parses: the file is not empty
+        chunks = pd.read_csv(path, chunksize=chunk_rows, dtype=str, keep_default_na=False,
+                             na_values=[""], skip_blank_lines=False, encoding=encoding)
+        return chunks, expected
+    except InputError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise InputError(f"文件 {path.name} 是空的 / file {path.name} is empty.", field="path",
+                         value=path.name, fix="放入带表头行（含地址列）的数据 / give it a header "
+                                              "row with the address column, and rows.") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise unreadable_file(path, exc, fix) from None

@@ -31,7 +31,7 @@ from .._lonlat import SUPPORTED_SUFFIXES, lonlat_columns
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["iter_points", "check_points_file", "points_of", "GEOMETRY_POINTS", "count_rows", "estimate_rows",
+__all__ = ["iter_points", "check_points_file", "text_encoding", "points_of", "GEOMETRY_POINTS", "count_rows", "estimate_rows",
            "floats", "prefetched", "Prefetched"]
 
 #: how a line or polygon becomes the point that is located
@@ -109,6 +109,37 @@ def count_rows(path: Path) -> int | None:
             return max(0, sum(buf.count(b"\n") for buf in iter(lambda: fh.read(1 << 20), b"")) - 1)
     except OSError:
         return None
+
+
+def text_encoding(path, encoding: str | None = None) -> str:
+    """The text encoding of file ``path``: ``encoding`` if given, else UTF-8 (with or
+    without a byte-order mark), else GB18030 (GBK's superset, what Excel and Chinese GIS
+    tools write); the whole file is decoded, in blocks, so a bad byte anywhere is found
+    before anything is written. A file that is none of them is a bilingual error."""
+    import codecs
+
+    tries = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+    for name in tries:
+        try:
+            decoder = codecs.getincrementaldecoder(name)()
+        except LookupError:
+            raise InputError(f"未知编码 / unknown text encoding {name!r}.", field="--encoding",
+                             value=name, fix="如 UTF-8、GBK、GB18030 / e.g. UTF-8, GBK, "
+                                             "GB18030.") from None
+        try:
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+            return name
+        except UnicodeDecodeError as exc:
+            bad = exc
+    names = [{"utf-8-sig": "UTF-8", "gb18030": "GB18030"}.get(t, t) for t in tries]
+    raise InputError(f"{Path(path).name} 的文字无法按 {' 或 '.join(names)} 解码 / the text of "
+                     f"{Path(path).name} is not {' or '.join(names)} ({bad.reason}).",
+                     field="--encoding", value=encoding,
+                     fix="用 UTF-8 另存 (Excel: CSV UTF-8)，或用 --encoding 声明编码 / save it as "
+                         "UTF-8 (Excel: CSV UTF-8) or declare it with --encoding.")
 
 
 def check_points_file(path) -> Path:

@@ -210,12 +210,18 @@ def geocode(
     name_column: Annotated[str | None, typer.Option(
         help="名称列 (店名、单位名) / the column with the place or caller name beside the "
              "address (picks among a large site's records)")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="CSV 的文字编码, 如 GBK (默认 UTF-8, 其次 GB18030) / the CSV's text encoding "
+             "(default: UTF-8, then GB18030)")] = None,
 ) -> None:
     """把文件中的每个地址编码为坐标并定位 (地名库取自数据库) / Geocode every address of a file
     (gazetteer from the store) and locate it."""
     from ..batch import geocode_file
     from ..services.gazetteer import gazetteer_from_store
 
+    if not path.is_file():            # said before the gazetteer is built
+        raise InputError(f"文件不存在 / file {str(path)!r} does not exist.", field="path",
+                         value=str(path), fix="检查路径 / check the path.")
     store = open_store()
     with console.status("正在建立地名库 / building the gazetteer…"):
         gaz = gazetteer_from_store(store)
@@ -224,6 +230,7 @@ def geocode(
         except InputError:
             locator = None
     stats = _run(lambda cb: geocode_file(path, out, gaz, column=column, locator=locator,
-                                         progress=cb, name_column=name_column),
+                                         progress=cb, name_column=name_column,
+                                         encoding=encoding),
                  f"地理编码 / geocoding {path.name}")
     echo_json(stats)

@@ -42,7 +42,7 @@ def gazetteer_from_store(store: Store, plan_id: int | None = None, *,
     frames = {k: v for k, v in frames.items() if v is not None}
     if not frames:
         raise InputError("地址库为空 / the store holds no addresses, roads or named places to "
-                         "geocode with.", field="store", fix="Run `geogrid demo`, or "
+                         "geocode with.", field="store", fix="运行 `geogrid demo`，或导入地址库 / run `geogrid demo`, or "
                          "`geogrid import FILE --as addresses --commit` (or --as roads).")
     # confidence calibrated on the address database itself when it is large enough
     return Gazetteer.from_frames(**frames, review_below=review_below, calibration="database")
