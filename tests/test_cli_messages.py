@@ -109,3 +109,33 @@ def test_many_rows_failing_one_way_read_as_one_finding(tmp_path):
     assert "须为面（多边形） / is a Point, not a (Multi)Polygon: 60 行 / rows [0, 1, 2" in text
     assert text.count("is a Point") == 1 and "Traceback" not in text
     assert not (tmp_path / "out.parquet").exists()
+
+
+def _locate_file(tmp_path, text: str, *extra):
+    pts = tmp_path / "pts.csv"
+    pts.write_text(text, encoding="utf-8")
+    grids = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "lujiazui_grids.geojson"
+    res = CliRunner().invoke(app, ["locate", str(pts), "-o", str(tmp_path / "out.csv"), "-d",
+                                   "wgs84", "--areas", str(grids), "--areas-datum", "wgs84",
+                                   *extra])
+    return res.exit_code, " ".join(res.output.split())
+
+
+@pytest.mark.parametrize("text, why", [
+    ("lon,lat\n31.23,121.50\n31.235,121.51\n31.24,121.52\n", "look swapped"),
+    ("lon,lat\n3460000,350000\n3460100,350100\n", "look projected"),
+])
+def test_locate_stops_when_most_points_cannot_be_lon_lat(tmp_path, text, why):
+    code, out = _locate_file(tmp_path, text)
+    assert code == 2, out
+    assert "纬度超过 90°" in out and why in out and "--lon-col / --lat-col" in out
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_locate_of_files_says_the_datum_was_not_checked_and_an_empty_file_is_named(tmp_path):
+    code, out = _locate_file(tmp_path, "lon,lat\n121.5,31.23\n200,95\n")
+    assert code == 0, out                      # one wild point is only located nowhere
+    assert "未做坐标系核对" in out and "the datum was not checked" in out
+    assert "--buildings FILE" in out
+    code, out = _locate_file(tmp_path, "")
+    assert code == 2 and "文件 pts.csv 是空的 / file pts.csv is empty" in out

@@ -34,8 +34,9 @@ from .write import ResultWriter
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["locate_table", "locate_file", "geocode_table", "geocode_file", "BatchLookup",
-           "open_lookup", "iter_points", "points_of", "GEOMETRY_POINTS", "DatumMismatch"]
+__all__ = ["locate_table", "locate_file", "check_lonlat_range", "geocode_table", "geocode_file",
+           "BatchLookup", "open_lookup", "iter_points", "points_of", "GEOMETRY_POINTS",
+           "DatumMismatch"]
 
 Progress = Callable[[int, int | None], None]
 
@@ -84,6 +85,31 @@ def check_datum_or_stop(x, y, datum, lookup: BatchLookup, *, buildings=None,
     return warning
 
 
+def check_lonlat_range(x, y, where: str) -> None:
+    """Stop when most of the first points cannot be lon/lat at all (latitude beyond 90°,
+    longitude beyond 180°): the columns are swapped or the file is projected. A few such
+    points are only located nowhere, as any point outside the areas."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    finite = np.isfinite(x) & np.isfinite(y)
+    if not finite.any():
+        return
+    x, y = x[finite], y[finite]
+    wild = (np.abs(x) > 180) | (np.abs(y) > 90)
+    if wild.mean() <= 0.5:
+        return
+    at = int(np.flatnonzero(wild)[0])
+    swapped = bool(((np.abs(y[wild]) <= 180) & (np.abs(x[wild]) <= 90)).mean() > 0.5)
+    why_zh, why = (("经纬度列似乎颠倒", "the lon and lat columns look swapped") if swapped else
+                   ("坐标似乎是投影坐标（米）", "the coordinates look projected (metres)"))
+    raise InputError(f"{where}: {wild.sum():,} / {len(x):,} 个点的纬度超过 90° 或经度超过 180°，"
+                     f"{why_zh} / {wild.sum():,} of the first {len(x):,} points have a latitude "
+                     f"beyond 90° or a longitude beyond 180°: {why}.", field="lat",
+                     value=[float(x[at]), float(y[at])],
+                     fix="用 --lon-col / --lat-col 指明经度、纬度列，或先转换为经纬度 / name the "
+                         "longitude and latitude columns with --lon-col / --lat-col, or convert "
+                         "the file to lon/lat first.")
+
+
 def locate_file(path, out, locator, *, datum, lon: str | None = None, lat: str | None = None,
                 snap_m: float | None = None, chunk_rows: int = 250_000,
                 engine: str = "pandas", scheduler: str | None = None,
@@ -128,6 +154,7 @@ def _locate_prefetched(chunks, path: Path, out: Path, locator, *, datum, lon, la
     first = next(chunks, None)
     warning = None
     if first is not None:
+        check_lonlat_range(first[1], first[2], path.name)
         warning = check_datum_or_stop(first[1], first[2], datum, lookup, buildings=buildings,
                                       force=force)
     if engine == "dask":

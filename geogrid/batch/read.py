@@ -154,6 +154,10 @@ def check_points_file(path) -> Path:
     if suffix not in SUPPORTED_SUFFIXES:
         raise InputError(f"不支持的文件类型 / file type {suffix!r} is not supported.", field="path",
                          value=path.name, fix=f"请使用 / use one of {', '.join(SUPPORTED_SUFFIXES)}.")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputError(f"文件 {path.name} 是空的 / file {path.name} is empty.", field="path",
+                         value=path.name, fix="放入带表头行（含经纬度列）的数据 / give it a header "
+                                              "row with the lon/lat columns, and rows.")
     return path
 
 

@@ -176,6 +176,13 @@ def locate(
                                         force=force, buildings=footprints, progress=cb),
                  f"定位 / locating {path.name}")
     echo_json(stats)
+    if footprints is None:
+        import sys
+
+        sys.stderr.write("注意: 未做坐标系核对（没有建筑轮廓），坐标系不符的点会落入相邻微网格；"
+                         "加 --buildings FILE 可核对 / note: the datum was not checked (no "
+                         "building footprints); points in another datum land in a neighbouring "
+                         "microgrid. Pass --buildings FILE to check it.\n")
     if areas is not None and engine == "pandas":
         _leave_now()
 
