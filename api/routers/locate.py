@@ -170,21 +170,24 @@ class BatchIn(BaseModel):
     datum: Datum
     points: list[tuple[StrictNumber, StrictNumber]] = Field(description="[[lon, lat], ...]")
     plan: str | None = None
-    snap_m: float | None = Field(default=None, ge=0, le=5000)
+    snap_m: StrictNumber | None = Field(default=None, ge=0, le=5000)
 
 
 @router.post("/locate", response_model=BatchOut, summary="Locate a batch of points (one result per point, in order)")
 def locate_batch(body: BatchIn, state: StateDep, principal: PrincipalDep):
     if len(body.points) > state.settings.max_batch:
-        raise LimitExceeded(f"batch has {len(body.points)} points; the limit is "
+        raise LimitExceeded(f"一批 {len(body.points)} 个点，上限 {state.settings.max_batch} / batch "
+                            f"has {len(body.points)} points; the limit is "
                             f"{state.settings.max_batch}.", field="points", value=len(body.points),
-                            fix="Split the batch, or use `geogrid locate` on a file.")
+                            fix="分批提交，或对文件用 `geogrid locate` / split the batch, or use "
+                                "`geogrid locate` on a file.")
     pts = np.asarray(body.points, dtype=float).reshape(-1, 2)
     bad = ~((np.abs(pts[:, 0]) <= 180) & (np.abs(pts[:, 1]) <= 90))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"points[{i}] = {body.points[i]} is not a lon/lat pair.",
+        raise InputError(f"points[{i}] = {list(body.points[i])} 不是经纬度 / is not a lon/lat pair.",
                          field=f"points[{i}]", value=list(body.points[i]),
-                         fix="Send [lon, lat] pairs with lon in [-180, 180], lat in [-90, 90].")
+                         fix="发送 [经度, 纬度]，经度 -180..180，纬度 -90..90 / send [lon, lat] "
+                             "pairs with lon in [-180, 180], lat in [-90, 90].")
     plan_id = state.visible_plan_id(body.plan, principal)
     return JSONResp(state.locating.batch(pts, body.datum, plan_id, body.snap_m))

@@ -93,13 +93,16 @@ WORLD_HALF = math.pi * 6378137.0
 def check_tile(z: int, x: int, y: int) -> None:
     """Raise :class:`InputError` naming the field unless ``z/x/y`` is a tile of the XYZ grid."""
     if not 0 <= z <= MAX_ZOOM:
-        raise InputError(f"zoom {z} is outside 0..{MAX_ZOOM}.", field="z", value=z,
-                         fix=f"Ask for a zoom level from 0 to {MAX_ZOOM}.")
+        raise InputError(f"缩放级别 {z} 不在 0..{MAX_ZOOM} 内 / zoom {z} is outside 0..{MAX_ZOOM}.",
+                         field="z", value=z,
+                         fix=f"请用 0 到 {MAX_ZOOM} 级 / ask for a zoom level from 0 to {MAX_ZOOM}.")
     n = 1 << z
     for name, v in (("x", x), ("y", y)):
         if not 0 <= v < n:
-            raise InputError(f"tile {name}={v} does not exist at zoom {z}.", field=name, value=v,
-                             fix=f"At zoom {z}, x and y run from 0 to {n - 1}.")
+            raise InputError(f"第 {z} 级没有瓦片 {name}={v} / tile {name}={v} does not exist at "
+                             f"zoom {z}.", field=name, value=v,
+                             fix=f"第 {z} 级的 x、y 为 0 到 {n - 1} / at zoom {z}, x and y run "
+                                 f"from 0 to {n - 1}.")
 
 
 def tile_bounds(z: int, x: int, y: int, margin: float = 0.0) -> tuple[float, float, float, float]:

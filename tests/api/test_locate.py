@@ -81,3 +81,24 @@ def test_batch_limits_and_bad_points(client):
 def test_unknown_datum_names_the_choices(client):
     r = client.get("/locate", params={"lon": 121.5, "lat": 31.2, "datum": "mars"})
     assert r.status_code == 422 and "gcj02" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("snap_m, status", [(False, 422), (True, 422), ("50", 422), (50, 200),
+                                            (12.5, 200), (None, 200), (6000, 422), (-1, 422)])
+def test_batch_snap_m_is_a_number_not_a_flag(client, snap_m, status):
+    """``{"snap_m": false}`` is not 0 m: a JSON boolean or text is refused as the number it is
+    not, with the field named; numbers within 0..5000 are taken."""
+    r = client.post("/locate", json={"datum": "wgs84", "points": [[121.505, 31.235]],
+                                     "snap_m": snap_m})
+    assert r.status_code == status, r.text
+    if status == 422:
+        assert "snap_m" in r.text
+    else:
+        assert r.json()["count"] == 1
+
+
+def test_batch_bad_point_reads_chinese_first(client):
+    r = client.post("/locate", json={"datum": "wgs84", "points": [[500, 1]]})
+    err = r.json()["error"]
+    assert r.status_code == 422 and err["message"].startswith("points[0] = [500, 1] 不是经纬度")
+    assert err["fix"].startswith("发送 [经度, 纬度]")
