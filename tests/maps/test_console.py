@@ -57,9 +57,15 @@ def test_open_incident_shows_chain_timeline_and_route(console, live_incidents, l
     inc = live_incidents[0]
     open_incident(page, inc["uid"])
     chain = page.locator("#gg-chain li").all_inner_texts()
-    assert [c.split(":")[0] for c in chain] == ["街道", "网格", "居民区/商务区", "微网格"]
+    # the 楼组 level shows when the incident's point lies in one (楼组 tile their microgrid)
+    group = inc["area_chain"].get("building_group")
+    assert [c.split(":")[0] for c in chain] == ["街道", "网格", "居民区/商务区", "微网格"] + (
+        ["楼组/楼宇"] if group else [])
     assert "崂山住区" in chain[1] and inc["area_chain"]["community"]["code"] in chain[2]
     assert inc["area_chain"]["microgrid"]["code"] in chain[3]
+    if group:
+        named = [str(group[k]) for k in ("code", "name", "id") if group.get(k)]
+        assert named and any(v in chain[4] for v in named), (group, chain[4])
     actions = page.locator("#gg-timeline li").evaluate_all("els => els.map(e => e.dataset.action)")
     assert actions[:3] == ["report", "accept", "dispatch"]
     # personal data is shown to the dispatcher, as text
