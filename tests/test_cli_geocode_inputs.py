@@ -45,14 +45,16 @@ def test_an_unreadable_file_is_named_and_nothing_is_written(demo_cli, tmp_path, 
     src.write_bytes(content)
     code, text = _geocode(src, tmp_path / "out.csv")
     assert code == 2, text
-    assert zh in text and en in text and "in.csv" in text and "Traceback" not in text
+    flat = "".join(text.split())
+    assert zh in text and en in text and "in.csv" in flat and "Traceback" not in text
     assert text.index("错误") < text.index("error:") and "fix:" in text
     assert not (tmp_path / "out.csv").exists()
 
 
 def test_a_missing_file_or_unknown_encoding_is_said(demo_cli, tmp_path):
     code, text = _geocode(tmp_path / "nope.csv", tmp_path / "out.csv")
-    assert code == 2 and "文件不存在 / file" in text and "nope.csv" in text
+    flat = "".join(text.split())               # the console folds a long path anywhere
+    assert code == 2 and "文件不存在/file" in flat and "nope.csv" in flat
     src = tmp_path / "in.csv"
     src.write_text(ROWS, encoding="utf-8")
     code, text = _geocode(src, tmp_path / "out.csv", "--encoding", "klingon")
