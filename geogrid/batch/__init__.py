@@ -293,12 +293,9 @@ def _address_chunks(path: Path, chunk_rows: int, encoding: str | None):
     import pandas as pd
 
     from .._errors import unreadable_file
-    from .read import text_encoding
+    from .read import require_file, text_encoding
 
-    suffix = path.suffix.lower()
-    if not path.is_file():
-        raise InputError(f"文件不存在 / file {str(path)!r} does not exist.", field="path",
-                         value=str(path), fix="检查路径 / check the path.")
+    suffix = require_file(path).suffix.lower()
     if suffix not in (".csv", ".txt", ".parquet", ".geoparquet"):
         raise InputError(f"不支持的文件类型 / file type {suffix!r} is not supported for "
                          "addresses.", field="path", value=path.name,
@@ -311,9 +308,7 @@ def _address_chunks(path: Path, chunk_rows: int, encoding: str | None):
             return [df.iloc[i:i + chunk_rows] for i in range(0, len(df), chunk_rows)], len(df)
         encoding = text_encoding(path, encoding)
         expected = count_rows(path)
-        first = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], nrows=0,
-                            encoding=encoding)
-        del first                      # the header parses: the file is not empty
+        pd.read_csv(path, nrows=0, encoding=encoding)   # raises if there is no header
         chunks = pd.read_csv(path, chunksize=chunk_rows, dtype=str, keep_default_na=False,
                              na_values=[""], skip_blank_lines=False, encoding=encoding)
         return chunks, expected

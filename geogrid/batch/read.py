@@ -31,7 +31,7 @@ from .._lonlat import SUPPORTED_SUFFIXES, lonlat_columns
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["iter_points", "check_points_file", "text_encoding", "points_of", "GEOMETRY_POINTS", "count_rows", "estimate_rows",
+__all__ = ["iter_points", "check_points_file", "require_file", "text_encoding", "points_of", "GEOMETRY_POINTS", "count_rows", "estimate_rows",
            "floats", "prefetched", "Prefetched"]
 
 #: how a line or polygon becomes the point that is located
@@ -142,14 +142,21 @@ def text_encoding(path, encoding: str | None = None) -> str:
                          "UTF-8 (Excel: CSV UTF-8) or declare it with --encoding.")
 
 
-def check_points_file(path) -> Path:
-    """``path`` as a :class:`~pathlib.Path` if it names an existing points file of a
-    supported type; the bilingual error otherwise (what :func:`iter_points` checks
-    first, callable before any other work starts)."""
+def require_file(path) -> Path:
+    """``path`` as a :class:`~pathlib.Path` if it exists; the bilingual error naming it
+    otherwise (checked before any costly work: an index, a gazetteer)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"文件不存在 / file {str(path)!r} does not exist.", field="path",
                          value=str(path), fix="检查路径 / check the path.")
+    return path
+
+
+def check_points_file(path) -> Path:
+    """``path`` as a :class:`~pathlib.Path` if it names an existing points file of a
+    supported type; the bilingual error otherwise (what :func:`iter_points` checks
+    first, callable before any other work starts)."""
+    path = require_file(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise InputError(f"不支持的文件类型 / file type {suffix!r} is not supported.", field="path",

@@ -224,11 +224,10 @@ def geocode(
     """把文件中的每个地址编码为坐标并定位 (地名库取自数据库) / Geocode every address of a file
     (gazetteer from the store) and locate it."""
     from ..batch import geocode_file
+    from ..batch.read import require_file
     from ..services.gazetteer import gazetteer_from_store
 
-    if not path.is_file():            # said before the gazetteer is built
-        raise InputError(f"文件不存在 / file {str(path)!r} does not exist.", field="path",
-                         value=str(path), fix="检查路径 / check the path.")
+    require_file(path)                # said before the gazetteer is built
     store = open_store()
     with console.status("正在建立地名库 / building the gazetteer…"):
         gaz = gazetteer_from_store(store)
