@@ -185,6 +185,15 @@ def sign_in_console(page, live_server: str, login: tuple[str, str]):
     return page
 
 
+def sign_in_editor(page, live_server: str, login: tuple[str, str], query: str = ""):
+    """Open the planners' editor (``query``: e.g. ``?lang=en``) and sign in through its form."""
+    page.goto(live_server + "/editor" + query, wait_until="networkidle")
+    page.fill("#gg-username", login[0])
+    page.fill("#gg-password", login[1])
+    page.click("#gg-signin button[type=submit]")
+    return page
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import create_app
+from tests.maps.conftest import sign_in_editor
 from geogrid.settings import Settings
 
 pytestmark = pytest.mark.browser
@@ -336,10 +337,7 @@ def test_validate_marks_problems_and_activate_asks_first(editor, planner_api, ar
 def test_english_and_drafts_listed(page, live_server, live_planner, planner_api):
     active = planner_api.get("/plans/active").json()["id"]
     draft = planner_api.post(f"/plans/{active}/copy", json={"name": "listed draft"}).json()
-    page.goto(live_server + "/editor?lang=en", wait_until="networkidle")
-    page.fill("#gg-username", live_planner[0])
-    page.fill("#gg-password", live_planner[1])
-    page.click("#gg-signin button[type=submit]")
+    sign_in_editor(page, live_server, live_planner, "?lang=en")
     item = page.locator(f'#gg-drafts li[data-plan="{draft["id"]}"]')
     item.wait_for()
     assert "listed draft" in item.inner_text() and "Continue" in item.inner_text()

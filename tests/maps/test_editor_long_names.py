@@ -7,6 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.maps.conftest import sign_in_editor
+
 pytestmark = pytest.mark.browser
 
 LONG = "0" * 150
@@ -27,10 +29,7 @@ def long_draft(live_server, live_planner):
 
 def test_a_long_unbroken_draft_name_keeps_its_button_in_the_panel(page, live_server,
                                                                   live_planner, long_draft):
-    page.goto(live_server + "/editor", wait_until="networkidle")
-    page.fill("#gg-username", live_planner[0])
-    page.fill("#gg-password", live_planner[1])
-    page.click("#gg-signin button[type=submit]")
+    sign_in_editor(page, live_server, live_planner)
     item = page.locator(f'#gg-drafts li[data-plan="{long_draft["id"]}"]')
     item.wait_for()
     side = page.locator("#gg-drafts").bounding_box()
